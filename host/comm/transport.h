@@ -1,0 +1,33 @@
+// Transport: moves encoded boundary tensors between layer groups. One Endpoint per group;
+// a group talks only to its neighbours, by peer group index and tag. The buffers live where
+// the group's backend keeps its tensors (host memory for the CPU backend).
+#pragma once
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+
+namespace pdadmm {
+
+enum class Tag : int { P = 1, Q = 2 };
+
+class Endpoint {
+ public:
+  virtual ~Endpoint() = default;
+  virtual int group() const = 0;
+  // Posts a send; returns once the buffer may be reused (the in-process transport copies it).
+  virtual void send(int peer, Tag tag, const void* data, size_t bytes) = 0;
+  // Blocks until the matching message from `peer` arrives and copies it into data. Throws Error
+  // if the message length differs from `bytes` or the transport was shut down.
+  virtual void recv(int peer, Tag tag, void* data, size_t bytes) = 0;
+};
+
+class Transport {
+ public:
+  virtual ~Transport() = default;
+  virtual int groups() const = 0;
+  virtual Endpoint& endpoint(int group) = 0;
+  // Wakes every blocked recv with an error (used when one group fails).
+  virtual void shutdown() = 0;
+};
+
+}  // namespace pdadmm

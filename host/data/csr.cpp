@@ -1,0 +1,91 @@
+// CSR construction, validation and sparse x dense products.
+#include "host/data/csr.h"
+
+#include <algorithm>
+
+#include "host/io/error.h"
+
+namespace pdadmm {
+
+void Csr::validate(const std::string& what) const {
+  require(rows >= 0 && cols >= 0, what + ": negative shape");
+  require(static_cast<int64_t>(indptr.size()) == rows + 1,
+          what + ": indptr has " + std::to_string(indptr.size()) + " entries, expected rows+1 = " +
+              std::to_string(rows + 1));
+  require(indptr[0] == 0, what + ": indptr[0] must be 0");
+  require(values.size() == indices.size(), what + ": data and indices differ in length");
+  for (int64_t r = 0; r < rows; ++r)
+    require(indptr[r] <= indptr[r + 1], what + ": indptr decreases at row " + std::to_string(r));
+  require(indptr[rows] == nnz(), what + ": indptr[rows] = " + std::to_string(indptr[rows]) +
+                                     " but there are " + std::to_string(nnz()) + " stored values");
+  for (int32_t c : indices)
+    require(c >= 0 && c < cols, what + ": column index " + std::to_string(c) + " outside [0, " +
+                                    std::to_string(cols) + ")");
+}
+
+Csr csr_from_triplets(int64_t rows, int64_t cols, std::vector<Triplet> t, bool sum_duplicates) {
+  for (const Triplet& e : t)
+    require(e.row >= 0 && e.row < rows && e.col >= 0 && e.col < cols,
+            "sparse entry (" + std::to_string(e.row) + ", " + std::to_string(e.col) +
+                ") outside shape " + std::to_string(rows) + "x" + std::to_string(cols));
+  std::stable_sort(t.begin(), t.end(), [](const Triplet& a, const Triplet& b) {
+    return a.row != b.row ? a.row < b.row : a.col < b.col;
+  });
+  Csr m;
+  m.rows = rows;
+  m.cols = cols;
+  m.indptr.assign(rows + 1, 0);
+  for (size_t i = 0; i < t.size(); ++i) {
+    bool dup = !m.indices.empty() && i > 0 && t[i].row == t[i - 1].row && t[i].col == t[i - 1].col;
+    if (dup) {
+      if (sum_duplicates) m.values.back() += t[i].value;
+      continue;
+    }
+    m.indices.push_back(static_cast<int32_t>(t[i].col));
+    m.values.push_back(t[i].value);
+    m.indptr[t[i].row + 1]++;
+  }
+  for (int64_t r = 0; r < rows; ++r) m.indptr[r + 1] += m.indptr[r];
+  return m;
+}
+
+template <typename T>
+static void spmm_impl(const Csr& a, const T* x, int64_t k, T alpha, T beta, T* y) {
+#pragma omp parallel for schedule(dynamic, 64)
+  for (int64_t r = 0; r < a.rows; ++r) {
+    T* yr = y + r * k;
+    if (beta == T(0)) {
+      std::fill(yr, yr + k, T(0));
+    } else if (beta != T(1)) {
+      for (int64_t j = 0; j < k; ++j) yr[j] *= beta;
+    }
+    for (int64_t e = a.indptr[r]; e < a.indptr[r + 1]; ++e) {
+      const T v = alpha * static_cast<T>(a.values[e]);
+      const T* xr = x + static_cast<int64_t>(a.indices[e]) * k;
+      for (int64_t j = 0; j < k; ++j) yr[j] += v * xr[j];
+    }
+  }
+}
+
+void csr_spmm(const Csr& a, const float* x, int64_t k, float alpha, float beta, float* y) {
+  spmm_impl(a, x, k, alpha, beta, y);
+}
+void csr_spmm(const Csr& a, const double* x, int64_t k, double alpha, double beta, double* y) {
+  spmm_impl(a, x, k, alpha, beta, y);
+}
+
+Csr symmetrize_binary(int64_t n, const std::vector<std::pair<int64_t, int64_t>>& edges) {
+  std::vector<Triplet> t;
+  t.reserve(edges.size() * 2);
+  for (const auto& [i, j] : edges) {
+    require(i >= 0 && i < n && j >= 0 && j < n,
+            "edge (" + std::to_string(i) + ", " + std::to_string(j) + ") names a node outside [0, " +
+                std::to_string(n) + ")");
+    if (i == j) continue;
+    t.push_back({i, j, 1.0f});
+    t.push_back({j, i, 1.0f});
+  }
+  return csr_from_triplets(n, n, std::move(t), /*sum_duplicates=*/false);
+}
+
+}  // namespace pdadmm

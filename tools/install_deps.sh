@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# Installs the Debian packages pdadmm builds against, only those missing. Idempotent,
+# non-interactive. Needs root (or sudo) only when something is missing.
+set -euo pipefail
+PKGS=(cmake g++ make pkg-config libopenblas-dev nlohmann-json3-dev libcli11-dev libgtest-dev
+      libzip-dev zlib1g-dev)
+missing=()
+for p in "${PKGS[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+echo "pdadmm: installing ${missing[*]}" >&2
+SUDO=""
+if [ "$(id -u)" -ne 0 ]; then
+  command -v sudo >/dev/null || { echo "error: missing packages ${missing[*]} and not root (no sudo)" >&2; exit 1; }
+  SUDO="sudo"
+fi
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
