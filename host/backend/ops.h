@@ -35,6 +35,8 @@ class Ops {
   virtual void download(const Tensor<T>& src, T* host) = 0;
   virtual void copy(const Tensor<T>& src, Tensor<T>& dst) = 0;
   virtual void fill(Tensor<T>& x, T value) = 0;
+  // Called once on the group's own thread before it uses this object (CUDA: sets the device).
+  virtual void bind_thread() {}
   // Waits until queued work on this backend is done (no-op on the CPU).
   virtual void sync() {}
 

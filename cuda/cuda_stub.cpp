@@ -1,0 +1,18 @@
+// Built without nvcc: the CUDA entry points exist and explain why they cannot run.
+#include "cuda/cuda_backend.h"
+#include "host/io/error.h"
+
+namespace pdadmm {
+
+bool cuda_compiled() { return false; }
+int cuda_device_count() { return 0; }
+std::string cuda_unavailable_reason() { return "this build has no CUDA backend (nvcc was not found at configure time)"; }
+std::vector<CudaDeviceInfo> cuda_devices() { return {}; }
+std::unique_ptr<Ops<float>> make_cuda_ops(int) {
+  throw Error("backend \"cuda\": " + cuda_unavailable_reason());
+}
+std::unique_ptr<Transport> make_cuda_transport(const std::vector<int>&) {
+  throw Error("backend \"cuda\": " + cuda_unavailable_reason());
+}
+
+}  // namespace pdadmm

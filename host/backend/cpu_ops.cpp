@@ -1,0 +1,336 @@
+// CPU backend: OpenBLAS GEMM and loops over the shared element math.
+#include "host/backend/cpu_ops.h"
+
+#include <cblas.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <new>
+#include <string>
+
+#include "host/io/error.h"
+#include "kernels/admm_math.cuh"
+
+namespace pdadmm {
+
+namespace {
+
+constexpr int64_t kParallelMin = 1 << 15;  // below this many elements OpenMP costs more than it saves
+
+void check_same(const char* op, int64_t r1, int64_t c1, int64_t r2, int64_t c2) {
+  if (r1 != r2 || c1 != c2)
+    throw Error(std::string(op) + ": shape mismatch " + std::to_string(r1) + "x" + std::to_string(c1) +
+                " vs " + std::to_string(r2) + "x" + std::to_string(c2));
+}
+template <typename A, typename B>
+void check_same(const char* op, const A& a, const B& b) {
+  check_same(op, a.rows(), a.cols(), b.rows(), b.cols());
+}
+
+template <typename T>
+T* host_alloc(int64_t n) {
+  if (n == 0) return nullptr;
+  T* p = static_cast<T*>(::operator new(static_cast<size_t>(n) * sizeof(T), std::align_val_t(64), std::nothrow));
+  if (!p) throw Error("out of host memory allocating " + std::to_string(n * sizeof(T)) + " bytes");
+  std::memset(static_cast<void*>(p), 0, static_cast<size_t>(n) * sizeof(T));
+  return p;
+}
+
+template <typename T>
+void host_free(T* p) {
+  ::operator delete(static_cast<void*>(p), std::align_val_t(64));
+}
+
+inline void blas_gemm(bool ta, bool tb, int m, int n, int k, float alpha, const float* a, int lda,
+                      const float* b, int ldb, float beta, float* c, int ldc) {
+  cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans, m, n, k, alpha, a,
+              lda, b, ldb, beta, c, ldc);
+}
+inline void blas_gemm(bool ta, bool tb, int m, int n, int k, double alpha, const double* a, int lda,
+                      const double* b, int ldb, double beta, double* c, int ldc) {
+  cblas_dgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans, m, n, k, alpha, a,
+              lda, b, ldb, beta, c, ldc);
+}
+
+}  // namespace
+
+template <typename T>
+Tensor<T> CpuOps<T>::alloc(int64_t rows, int64_t cols) {
+  if (rows < 0 || cols < 0) throw Error("alloc: negative shape");
+  return Tensor<T>(host_alloc<T>(rows * cols), rows, cols, host_free<T>);
+}
+
+template <typename T>
+Tensor<uint8_t> CpuOps<T>::alloc_bytes(int64_t n) {
+  return Tensor<uint8_t>(host_alloc<uint8_t>(n), 1, n, host_free<uint8_t>);
+}
+
+template <typename T>
+void CpuOps<T>::upload(const T* host, Tensor<T>& dst) {
+  if (dst.size()) std::memcpy(dst.data(), host, dst.bytes());
+}
+
+template <typename T>
+void CpuOps<T>::download(const Tensor<T>& src, T* host) {
+  if (src.size()) std::memcpy(host, src.data(), src.bytes());
+}
+
+template <typename T>
+void CpuOps<T>::copy(const Tensor<T>& src, Tensor<T>& dst) {
+  check_same("copy", src, dst);
+  if (src.size()) std::memcpy(dst.data(), src.data(), src.bytes());
+}
+
+template <typename T>
+void CpuOps<T>::fill(Tensor<T>& x, T value) {
+  std::fill(x.data(), x.data() + x.size(), value);
+}
+
+template <typename T>
+void CpuOps<T>::gemm(bool ta, bool tb, T alpha, const Tensor<T>& a, const Tensor<T>& b, T beta, Tensor<T>& c) {
+  const int64_t m = ta ? a.cols() : a.rows(), k = ta ? a.rows() : a.cols();
+  const int64_t kb = tb ? b.cols() : b.rows(), n = tb ? b.rows() : b.cols();
+  if (k != kb || c.rows() != m || c.cols() != n)
+    throw Error("gemm: shapes do not agree (" + std::to_string(m) + "x" + std::to_string(k) + " times " +
+                std::to_string(kb) + "x" + std::to_string(n) + " into " + std::to_string(c.rows()) + "x" +
+                std::to_string(c.cols()) + ")");
+  if (m == 0 || n == 0) return;
+  if (k == 0) {
+    for (int64_t i = 0; i < c.size(); ++i) c.data()[i] = beta == T(0) ? T(0) : beta * c.data()[i];
+    return;
+  }
+  blas_gemm(ta, tb, static_cast<int>(m), static_cast<int>(n), static_cast<int>(k), alpha, a.data(),
+            static_cast<int>(a.cols()), b.data(), static_cast<int>(b.cols()), beta, c.data(),
+            static_cast<int>(c.cols()));
+}
+
+template <typename T>
+void CpuOps<T>::axpby(T alpha, const Tensor<T>& x, T beta, Tensor<T>& y) {
+  check_same("axpby", x, y);
+  const T* xp = x.data();
+  T* yp = y.data();
+  const int64_t n = x.size();
+#pragma omp parallel for num_threads(threads_) if (n > kParallelMin)
+  for (int64_t i = 0; i < n; ++i) yp[i] = alpha * xp[i] + beta * yp[i];
+}
+
+template <typename T>
+double CpuOps<T>::dot(const Tensor<T>& x, const Tensor<T>& y) {
+  check_same("dot", x, y);
+  const T* xp = x.data();
+  const T* yp = y.data();
+  const int64_t n = x.size();
+  double s = 0;
+#pragma omp parallel for num_threads(threads_) reduction(+ : s) if (n > kParallelMin)
+  for (int64_t i = 0; i < n; ++i) s += static_cast<double>(xp[i]) * static_cast<double>(yp[i]);
+  return s;
+}
+
+template <typename T>
+double CpuOps<T>::sum_sq(const Tensor<T>& x) {
+  return dot(x, x);
+}
+
+template <typename T>
+void CpuOps<T>::add_bias(const Tensor<T>& wp, const Tensor<T>& b, Tensor<T>& out) {
+  check_same("add_bias", wp, out);
+  check_same("add_bias(b)", b.rows(), b.cols(), wp.rows(), 1);
+  const int64_t rows = wp.rows(), cols = wp.cols();
+#pragma omp parallel for num_threads(threads_) if (rows * cols > kParallelMin)
+  for (int64_t r = 0; r < rows; ++r) {
+    const T bias = b.data()[r];
+    const T* src = wp.data() + r * cols;
+    T* dst = out.data() + r * cols;
+    for (int64_t c = 0; c < cols; ++c) dst[c] = src[c] + bias;
+  }
+}
+
+template <typename T>
+double CpuOps<T>::residual(const Tensor<T>& a, const Tensor<T>& z, Tensor<T>& r) {
+  check_same("residual", a, z);
+  check_same("residual", a, r);
+  const int64_t n = a.size();
+  const T *ap = a.data(), *zp = z.data();
+  T* rp = r.data();
+  double s = 0;
+#pragma omp parallel for num_threads(threads_) reduction(+ : s) if (n > kParallelMin)
+  for (int64_t i = 0; i < n; ++i) {
+    rp[i] = ap[i] - zp[i];
+    s += static_cast<double>(rp[i]) * rp[i];
+  }
+  return s;
+}
+
+template <typename T>
+void CpuOps<T>::row_mean_diff(const Tensor<T>& z, const Tensor<T>& wp, Tensor<T>& b) {
+  check_same("row_mean_diff", z, wp);
+  check_same("row_mean_diff(b)", b.rows(), b.cols(), z.rows(), 1);
+  const int64_t rows = z.rows(), cols = z.cols();
+  for (int64_t r = 0; r < rows; ++r) {
+    const T* zr = z.data() + r * cols;
+    const T* wr = wp.data() + r * cols;
+    T s = 0;
+    for (int64_t c = 0; c < cols; ++c) s += zr[c] - wr[c];
+    b.data()[r] = s / static_cast<T>(cols);
+  }
+}
+
+template <typename T>
+void CpuOps<T>::p_grad(T nu, T rho, const Tensor<T>& p, const Tensor<T>& q, const Tensor<T>& u, Tensor<T>& g) {
+  check_same("p_grad", p, g);
+  check_same("p_grad", q, g);
+  check_same("p_grad", u, g);
+  const int64_t n = g.size();
+  const T *pp = p.data(), *qp = q.data(), *up = u.data();
+  T* gp = g.data();
+#pragma omp parallel for num_threads(threads_) if (n > kParallelMin)
+  for (int64_t i = 0; i < n; ++i) gp[i] = p_grad_element(gp[i], pp[i], qp[i], up[i], nu, rho);
+}
+
+template <typename T>
+void CpuOps<T>::z_hidden(const Tensor<T>& a, const Tensor<T>& q, bool prox_in_compare, Tensor<T>& z) {
+  check_same("z_hidden", a, z);
+  check_same("z_hidden", q, z);
+  const int64_t n = z.size();
+  const T *ap = a.data(), *qp = q.data();
+  T* zp = z.data();
+#pragma omp parallel for num_threads(threads_) if (n > kParallelMin)
+  for (int64_t i = 0; i < n; ++i) zp[i] = z_hidden_element(ap[i], zp[i], qp[i], prox_in_compare);
+}
+
+template <typename T>
+void CpuOps<T>::q_update(T nu, T rho, const Tensor<T>& p_next, const Tensor<T>& u, const Tensor<T>& z,
+                         Tensor<T>& q) {
+  check_same("q_update", p_next, q);
+  check_same("q_update", u, q);
+  check_same("q_update", z, q);
+  const int64_t n = q.size();
+  const T *pp = p_next.data(), *up = u.data(), *zp = z.data();
+  T* qp = q.data();
+#pragma omp parallel for num_threads(threads_) if (n > kParallelMin)
+  for (int64_t i = 0; i < n; ++i) qp[i] = q_element(pp[i], up[i], zp[i], nu, rho);
+}
+
+template <typename T>
+DualStats CpuOps<T>::dual_update(T rho, const Tensor<T>& p_next, const Tensor<T>& q, Tensor<T>& u) {
+  check_same("dual_update", p_next, q);
+  check_same("dual_update", u, q);
+  const int64_t n = q.size();
+  const T *pp = p_next.data(), *qp = q.data();
+  T* up = u.data();
+  double r2 = 0, ur = 0;
+#pragma omp parallel for num_threads(threads_) reduction(+ : r2, ur) if (n > kParallelMin)
+  for (int64_t i = 0; i < n; ++i) {
+    const T r = pp[i] - qp[i];
+    up[i] += rho * r;
+    r2 += static_cast<double>(r) * r;
+    ur += static_cast<double>(up[i]) * r;
+  }
+  return {r2, ur};
+}
+
+template <typename T>
+double CpuOps<T>::relu_gap_sq(const Tensor<T>& q, const Tensor<T>& z) {
+  check_same("relu_gap_sq", q, z);
+  const int64_t n = q.size();
+  const T *qp = q.data(), *zp = z.data();
+  double s = 0;
+#pragma omp parallel for num_threads(threads_) reduction(+ : s) if (n > kParallelMin)
+  for (int64_t i = 0; i < n; ++i) {
+    const double d = static_cast<double>(qp[i]) - relu(zp[i]);
+    s += d * d;
+  }
+  return s;
+}
+
+// Softmax over each column of the C x N matrix z (classes are rows). Both modes subtract the
+// column maximum; Reference adds the code's 1e-10 to the denominator.
+template <typename T>
+static void column_softmax(CeMode mode, const T* z, int64_t rows, int64_t cols, int64_t c, T* out) {
+  T m = z[c];
+  for (int64_t r = 1; r < rows; ++r) m = std::max(m, z[r * cols + c]);
+  T s = 0;
+  for (int64_t r = 0; r < rows; ++r) {
+    out[r] = std::exp(z[r * cols + c] - m);
+    s += out[r];
+  }
+  if (mode == CeMode::Reference) s += T(1e-10);
+  for (int64_t r = 0; r < rows; ++r) out[r] /= s;
+}
+
+template <typename T>
+double CpuOps<T>::cross_entropy(CeMode mode, const Tensor<T>& z, const Tensor<T>& y) {
+  check_same("cross_entropy", z, y);
+  const int64_t rows = z.rows(), cols = z.cols();
+  const T *zp = z.data(), *yp = y.data();
+  double total = 0;
+  std::vector<T> sm(rows);
+  for (int64_t c = 0; c < cols; ++c) {
+    if (mode == CeMode::Reference) {
+      column_softmax(mode, zp, rows, cols, c, sm.data());
+      for (int64_t r = 0; r < rows; ++r)
+        if (yp[r * cols + c] != T(0)) total -= yp[r * cols + c] * std::log(sm[r] + T(1e-10));
+    } else {
+      T m = zp[c];
+      for (int64_t r = 1; r < rows; ++r) m = std::max(m, zp[r * cols + c]);
+      T s = 0;
+      for (int64_t r = 0; r < rows; ++r) s += std::exp(zp[r * cols + c] - m);
+      const T lse = m + std::log(s);
+      for (int64_t r = 0; r < rows; ++r)
+        if (yp[r * cols + c] != T(0)) total += yp[r * cols + c] * (lse - zp[r * cols + c]);
+    }
+  }
+  return total;
+}
+
+template <typename T>
+void CpuOps<T>::softmax_minus(CeMode mode, const Tensor<T>& z, const Tensor<T>& y, Tensor<T>& g) {
+  check_same("softmax_minus", z, y);
+  check_same("softmax_minus", z, g);
+  const int64_t rows = z.rows(), cols = z.cols();
+  std::vector<T> sm(rows);
+  for (int64_t c = 0; c < cols; ++c) {
+    column_softmax(mode, z.data(), rows, cols, c, sm.data());
+    for (int64_t r = 0; r < rows; ++r) g.data()[r * cols + c] = sm[r] - y.data()[r * cols + c];
+  }
+}
+
+template <typename T>
+void CpuOps<T>::fista_step(T nu, T eta, T gamma, const Tensor<T>& a, const Tensor<T>& grad, Tensor<T>& zeta,
+                           Tensor<T>& zeta_old, Tensor<T>& z) {
+  check_same("fista_step", a, z);
+  check_same("fista_step", grad, z);
+  check_same("fista_step", zeta, z);
+  check_same("fista_step", zeta_old, z);
+  const int64_t n = z.size();
+  for (int64_t i = 0; i < n; ++i) {
+    zeta_old.data()[i] = zeta.data()[i];
+    zeta.data()[i] = fista_prox_element(z.data()[i], grad.data()[i], a.data()[i], nu, eta);
+    z.data()[i] = (T(1) - gamma) * zeta.data()[i] + gamma * zeta_old.data()[i];
+  }
+}
+
+template <typename T>
+void CpuOps<T>::project(const Grid& grid, Tensor<T>& x) {
+  project_host(grid, x.data(), x.size());
+}
+
+template <typename T>
+size_t CpuOps<T>::encode(const WireSpec& spec, Tensor<T>& x, Tensor<uint8_t>& out) {
+  const size_t need = encoded_bytes(spec, x.rows(), x.cols(), sizeof(T));
+  if (static_cast<size_t>(out.size()) < need) throw Error("encode: wire buffer too small");
+  return encode_host(spec, x.data(), x.rows(), x.cols(), out.data());
+}
+
+template <typename T>
+void CpuOps<T>::decode(const WireSpec& spec, const Tensor<uint8_t>& in, Tensor<T>& x) {
+  const size_t need = encoded_bytes(spec, x.rows(), x.cols(), sizeof(T));
+  if (static_cast<size_t>(in.size()) < need) throw Error("decode: wire buffer too small");
+  decode_host(spec, in.data(), x.rows(), x.cols(), x.data());
+}
+
+template class CpuOps<float>;
+template class CpuOps<double>;
+
+}  // namespace pdadmm

@@ -1,0 +1,56 @@
+// CpuOps<T>: the CPU backend. GEMM through OpenBLAS (cblas), element-wise steps as plain loops
+// over the shared per-element math of kernels/*.cuh, OpenMP across `threads` when large.
+#pragma once
+#include <memory>
+
+#include "host/backend/ops.h"
+
+namespace pdadmm {
+
+template <typename T>
+class CpuOps final : public Ops<T> {
+ public:
+  // threads: OpenMP threads for element-wise loops in this group (BLAS threads are global).
+  explicit CpuOps(int threads = 1) : threads_(threads < 1 ? 1 : threads) {}
+  std::string name() const override { return "cpu"; }
+
+  Tensor<T> alloc(int64_t rows, int64_t cols) override;
+  Tensor<uint8_t> alloc_bytes(int64_t n) override;
+  void upload(const T* host, Tensor<T>& dst) override;
+  void download(const Tensor<T>& src, T* host) override;
+  void copy(const Tensor<T>& src, Tensor<T>& dst) override;
+  void fill(Tensor<T>& x, T value) override;
+
+  void gemm(bool trans_a, bool trans_b, T alpha, const Tensor<T>& a, const Tensor<T>& b, T beta,
+            Tensor<T>& c) override;
+  void axpby(T alpha, const Tensor<T>& x, T beta, Tensor<T>& y) override;
+  double dot(const Tensor<T>& x, const Tensor<T>& y) override;
+  double sum_sq(const Tensor<T>& x) override;
+
+  void add_bias(const Tensor<T>& wp, const Tensor<T>& b, Tensor<T>& out) override;
+  double residual(const Tensor<T>& a, const Tensor<T>& z, Tensor<T>& r) override;
+  void row_mean_diff(const Tensor<T>& z, const Tensor<T>& wp, Tensor<T>& b) override;
+  void p_grad(T nu, T rho, const Tensor<T>& p, const Tensor<T>& q, const Tensor<T>& u, Tensor<T>& g) override;
+  void z_hidden(const Tensor<T>& a, const Tensor<T>& q, bool prox_in_compare, Tensor<T>& z) override;
+  void q_update(T nu, T rho, const Tensor<T>& p_next, const Tensor<T>& u, const Tensor<T>& z,
+                Tensor<T>& q) override;
+  DualStats dual_update(T rho, const Tensor<T>& p_next, const Tensor<T>& q, Tensor<T>& u) override;
+  double relu_gap_sq(const Tensor<T>& q, const Tensor<T>& z) override;
+
+  double cross_entropy(CeMode mode, const Tensor<T>& z, const Tensor<T>& y) override;
+  void softmax_minus(CeMode mode, const Tensor<T>& z, const Tensor<T>& y, Tensor<T>& g) override;
+  void fista_step(T nu, T eta, T gamma, const Tensor<T>& a, const Tensor<T>& grad, Tensor<T>& zeta,
+                  Tensor<T>& zeta_old, Tensor<T>& z) override;
+
+  void project(const Grid& grid, Tensor<T>& x) override;
+  size_t encode(const WireSpec& spec, Tensor<T>& x, Tensor<uint8_t>& out) override;
+  void decode(const WireSpec& spec, const Tensor<uint8_t>& in, Tensor<T>& x) override;
+
+ private:
+  int threads_;
+};
+
+extern template class CpuOps<float>;
+extern template class CpuOps<double>;
+
+}  // namespace pdadmm
