@@ -1,0 +1,70 @@
+// A layer group: a contiguous run of layers owned by one thread (one GPU with CUDA), its Ops,
+// its transport endpoint and the copies of the boundary tensors it shares with its neighbours.
+// iterate() runs DESIGN.md's six steps for its layers, exchanging p and q at the boundaries.
+#pragma once
+#include <memory>
+#include <vector>
+
+#include "host/admm/layer.h"
+#include "host/admm/params.h"
+#include "host/backend/host_matrix.h"
+#include "host/backend/ops.h"
+#include "host/comm/transport.h"
+
+namespace pdadmm {
+
+struct GroupStats {
+  double compute_s = 0;
+  double wait_s = 0;
+  size_t bytes_q_sent = 0;  // forward, to group g+1
+  size_t bytes_p_sent = 0;  // backward, to group g-1
+  StepCounts counts;
+  // Objective pieces (filled when asked for): sums over this group's layers.
+  double fit = 0, gap = 0, w2 = 0, ce = 0;
+  // Boundary terms counted by the owner of q_l: Σ ||r_l||², Σ ||r_l||, Σ <u_l, r_l>.
+  double r2 = 0, r_norm = 0, u_dot_r = 0;
+};
+
+enum class ZlInit { Zeros, Labels };  // z_L at start: 0, or ±1 from the one-hot labels
+
+template <typename T>
+class Group {
+ public:
+  // Layers [first, end) of dims.size()-1 layers; dims = {d, n_1, ..., n_L = C}; N columns.
+  Group(int id, int first, int end, const std::vector<int64_t>& dims, int64_t n_cols,
+        std::unique_ptr<Ops<T>> ops, Endpoint* ep, const AdmmParams* prm);
+
+  int id() const { return id_; }
+  int first() const { return first_; }
+  int end() const { return end_; }
+  Ops<T>& ops() { return *ops_; }
+  Layer<T>& layer(int l) { return layers_[l - first_]; }
+
+  // Main thread, groups in order. `act` is this group's input activation (X for group 0,
+  // relu(z) of the previous group's last layer otherwise) and becomes the output activation.
+  void init(HostMatrix<T>& act, const std::vector<HostMatrix<T>>& W, const std::vector<HostMatrix<T>>& b,
+            const HostMatrix<T>& y, ZlInit zl);
+  GroupStats iterate(long iter, bool want_terms);
+
+ private:
+  void exchange_p_send(GroupStats& st);
+  void exchange_p_recv(GroupStats& st);
+  void exchange_q_send(GroupStats& st);
+  void exchange_q_recv_and_dual(GroupStats& st);
+
+  int id_, first_, end_, num_layers_;
+  int64_t n_cols_;
+  std::unique_ptr<Ops<T>> ops_;
+  Endpoint* ep_;
+  const AdmmParams* prm_;
+  std::vector<Layer<T>> layers_;
+  Tensor<T> x_;                        // group 0: the fixed input X = p_0
+  Tensor<T> q_in_copy_, u_in_copy_;    // q, u of layer first-1 (owned by group id-1)
+  Tensor<T> p_next_copy_;              // p of layer end (owned by group id+1)
+  Tensor<uint8_t> wire_out_, wire_in_;
+};
+
+extern template class Group<float>;
+extern template class Group<double>;
+
+}  // namespace pdadmm

@@ -1,0 +1,61 @@
+// Tensor shapes per layer; the single source of truth for allocation and memory estimates.
+#include "host/admm/layer_plan.h"
+
+namespace pdadmm {
+
+LayerPlanOptions plan_options(const AdmmParams& prm) {
+  LayerPlanOptions o;
+  o.quantize_p = prm.quantize == Quantize::P || prm.quantize == Quantize::Both;
+  o.gram = prm.gram;
+  return o;
+}
+
+bool layer_uses_gram(const std::vector<int64_t>& dims, int l, int64_t n) {
+  const int64_t n_in = dims[l], n_out = dims[l + 1];
+  // Direct: 4 n_out n_in N flops. Gram: 2 n_out n_in N + 2 n_out N² (+ 2 n_in N² unless fixed).
+  const int64_t gram_extra = (l == 0 ? 0 : n_in * n) + n_out * n;
+  return gram_extra < n_out * n_in;
+}
+
+std::vector<TensorPlan> plan_layer(const std::vector<int64_t>& dims, int l, int64_t n, const LayerPlanOptions& opt) {
+  const int num_layers = static_cast<int>(dims.size()) - 1;
+  const int64_t n_in = dims[l], n_out = dims[l + 1];
+  const bool last = (l == num_layers - 1);
+  std::vector<TensorPlan> v = {{Slot::W, n_out, n_in}, {Slot::b, n_out, 1}, {Slot::z, n_out, n},
+                               {Slot::wp, n_out, n},   {Slot::a, n_out, n}, {Slot::r, n_out, n},
+                               {Slot::gp, n_out, n}};
+  if (l == 0) v.push_back({Slot::x, n_in, n});
+  if (l > 0) {
+    v.push_back({Slot::p, n_in, n});
+    v.push_back({Slot::g, n_in, n});
+    v.push_back({Slot::wg, n_out, n});
+    if (opt.quantize_p) v.push_back({Slot::d, n_in, n});
+  }
+  if (!last) {
+    v.push_back({Slot::q, n_out, n});
+    v.push_back({Slot::u, n_out, n});
+  } else {
+    v.push_back({Slot::y, n_out, n});
+    v.push_back({Slot::zeta, n_out, n});
+    v.push_back({Slot::zeta_old, n_out, n});
+  }
+  if (opt.gram > 0 || (opt.gram == 0 && layer_uses_gram(dims, l, n))) {
+    v.push_back({Slot::gram, n, n});
+  } else {
+    v.push_back({Slot::gw, n_out, n_in});
+  }
+  return v;
+}
+
+int64_t plan_group_elements(const std::vector<int64_t>& dims, int first, int end, int64_t n,
+                            const LayerPlanOptions& opt) {
+  int64_t total = 0;
+  for (int l = first; l < end; ++l)
+    for (const TensorPlan& t : plan_layer(dims, l, n, opt)) total += t.rows * t.cols;
+  const int num_layers = static_cast<int>(dims.size()) - 1;
+  if (first > 0) total += 2 * dims[first] * n;
+  if (end < num_layers) total += dims[end] * n;
+  return total;
+}
+
+}  // namespace pdadmm

@@ -1,0 +1,35 @@
+// The tensors a layer allocates, as a list: used both to allocate them (Group) and to report
+// memory per group before anything is allocated (`pdadmm info`).
+#pragma once
+#include <cstdint>
+#include <vector>
+
+#include "host/admm/params.h"
+
+namespace pdadmm {
+
+enum class Slot { W, b, z, p, q, u, wp, a, r, g, wg, gw, gp, gram, d, y, zeta, zeta_old, x };
+
+struct TensorPlan {
+  Slot slot;
+  int64_t rows;
+  int64_t cols;
+};
+
+struct LayerPlanOptions {
+  bool quantize_p = false;
+  int gram = 0;  // AdmmParams::gram
+};
+LayerPlanOptions plan_options(const AdmmParams& prm);
+
+// Whether the W step of layer l uses the N x N Gram matrix pᵀp instead of forming G (cheaper
+// when there are fewer training columns N than neurons; for l = 0, pᵀp is computed once).
+bool layer_uses_gram(const std::vector<int64_t>& dims, int l, int64_t n_cols);
+
+std::vector<TensorPlan> plan_layer(const std::vector<int64_t>& dims, int l, int64_t n_cols,
+                                   const LayerPlanOptions& opt);
+// Elements (scalars) of all tensors of layers [first, end) plus boundary copies.
+int64_t plan_group_elements(const std::vector<int64_t>& dims, int first, int end, int64_t n_cols,
+                            const LayerPlanOptions& opt);
+
+}  // namespace pdadmm

@@ -1,0 +1,53 @@
+// Hyperparameters and numerical switches of pdADMM-G / pdADMM-G-Q, as one struct the
+// schedule reads. Defaults fix the reference code's bugs; each fix has a switch back to the
+// reference behaviour for parity (reference_algorithm.md §8).
+#pragma once
+#include "host/backend/ops.h"
+#include "host/quant/grid.h"
+#include "host/quant/wire.h"
+
+namespace pdadmm {
+
+enum class StepRule {
+  Backtrack,  // reference: t = t0, doubled until the quadratic upper bound holds (≤ max_backtracks)
+  Exact,      // exact minimiser along the gradient (t = curvature along g); no backtracking needed
+};
+
+enum class Quantize { None, P, Q, Both };
+
+struct AdmmParams {
+  double nu = 1e-4;   // ν: weight of the relaxation terms ||z - Wp - b||², ||q - f(z)||²
+  double rho = 1e-4;  // ρ: augmented-Lagrangian penalty on p_{l+1} = q_l
+  double mu = 0.01;   // weight decay μ/2 ||W||² (reference code; not in the paper)
+
+  StepRule step = StepRule::Backtrack;
+  double t0 = 20.0;        // reference: initial 1/step for p and W
+  int max_backtracks = 10;  // reference: give up (keep the old value) after 11 failed tries
+
+  // z for hidden layers: compare the two ReLU branches with the proximal term (exact minimiser).
+  // false = reference quirk (§1.6).
+  bool z_prox_in_compare = true;
+
+  CeMode ce = CeMode::Stable;  // Reference: -log(softmax + 1e-10) (§1.7, bug 1)
+  // FISTA on z_L. Reference: eta 4 (longer than 1/L = 2, bug 4) and tol 1e-3 on the objective
+  // summed over nodes; default: eta 2 and tol per training node (independent of N).
+  double fista_eta = 2.0;
+  double fista_tol = 1e-5;
+  bool fista_tol_per_node = true;
+  int fista_max_iter = 50;
+
+  // Recompute the cached W p with a GEMM every this many iterations (the cache is updated
+  // incrementally, W p - (G p)/t; this bounds float drift). 0 = never.
+  int refresh_every = 50;
+
+  // W step through the N x N Gram matrix pᵀp: 0 = when cheaper (auto), 1 = always, -1 = never.
+  int gram = 0;
+
+  // pdADMM-G-Q
+  Quantize quantize = Quantize::None;
+  Grid grid;
+  WireSpec wire_p;  // how p_{l+1} travels backward
+  WireSpec wire_q;  // how q_l travels forward
+};
+
+}  // namespace pdadmm

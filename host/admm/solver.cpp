@@ -1,0 +1,125 @@
+// Builds the groups, runs the initial forward pass, and joins the groups' iterations.
+#include "host/admm/solver.h"
+
+#include <chrono>
+#include <cstring>
+#include <numeric>
+#include <string>
+
+#include "host/comm/inproc_transport.h"
+#include "host/io/error.h"
+
+namespace pdadmm {
+
+std::vector<int> even_partition(int layers, int groups) {
+  require(groups >= 1 && groups <= layers, "groups must be in [1, layers]");
+  std::vector<int> p(groups, layers / groups);
+  for (int g = 0; g < layers % groups; ++g) p[g]++;
+  return p;
+}
+
+template <typename T>
+Solver<T>::Solver(const SolverSpec& spec, const AdmmParams& prm, const HostMatrix<T>& x, const HostMatrix<T>& y,
+                  const std::vector<HostMatrix<T>>& W, const std::vector<HostMatrix<T>>& b,
+                  const OpsFactory& make_ops, std::unique_ptr<Transport> transport)
+    : spec_(spec), prm_(prm), transport_(std::move(transport)) {
+  const int L = num_layers();
+  require(L >= 2, "model needs at least 2 layers");
+  require(x.rows == spec.dims[0] && x.cols == spec.n_cols, "input matrix shape does not match the model");
+  require(static_cast<int>(W.size()) == L && static_cast<int>(b.size()) == L, "one W and b per layer expected");
+  partition_ = spec.partition.empty() ? even_partition(L, spec.groups) : spec.partition;
+  require(std::accumulate(partition_.begin(), partition_.end(), 0) == L,
+          "partition sizes must add up to the number of layers");
+  const int G = static_cast<int>(partition_.size());
+  if (!transport_) transport_ = std::make_unique<InProcTransport>(G);
+  require(transport_->groups() == G, "transport has the wrong number of groups");
+  int first = 0;
+  for (int g = 0; g < G; ++g) {
+    require(partition_[g] >= 1, "every group needs at least one layer");
+    groups_.push_back(std::make_unique<Group<T>>(g, first, first + partition_[g], spec.dims, spec.n_cols, make_ops(g),
+                                                 &transport_->endpoint(g), &prm_));
+    first += partition_[g];
+  }
+  HostMatrix<T> act = x;
+  for (auto& g : groups_) g->init(act, W, b, y, spec.zl_init);
+  Transport* tp = transport_.get();
+  pool_ = std::make_unique<WorkerPool>(G, [tp] { tp->shutdown(); });
+  pool_->run([this](int g) { groups_[g]->ops().bind_thread(); });
+}
+
+template <typename T>
+Solver<T>::~Solver() {
+  pool_.reset();  // join threads before groups and transport go
+}
+
+template <typename T>
+IterationStats Solver<T>::iterate(bool want_terms) {
+  IterationStats st;
+  st.groups.resize(groups_.size());
+  const auto t0 = std::chrono::steady_clock::now();
+  const long it = iter_;
+  pool_->run([&](int g) { st.groups[g] = groups_[g]->iterate(it, want_terms); });
+  st.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  ++iter_;
+  double fit = 0, gap = 0, w2 = 0, udr = 0;
+  for (size_t g = 0; g < st.groups.size(); ++g) {
+    const GroupStats& s = st.groups[g];
+    st.counts.add(s.counts);
+    fit += s.fit;
+    gap += s.gap;
+    w2 += s.w2;
+    st.ce += s.ce;
+    st.r2 += s.r2;
+    st.residual += s.r_norm;
+    udr += s.u_dot_r;
+    if (g + 1 < st.groups.size()) st.boundary_bytes.push_back(s.bytes_q_sent + st.groups[g + 1].bytes_p_sent);
+  }
+  if (want_terms) {
+    st.has_terms = true;
+    st.objective = st.ce + 0.5 * prm_.nu * (fit + gap) + 0.5 * prm_.mu * w2;
+    st.lagrangian = st.objective + udr + 0.5 * prm_.rho * st.r2;
+  }
+  return st;
+}
+
+template <typename T>
+Group<T>& Solver<T>::owner(int layer) {
+  require(layer >= 0 && layer < num_layers(), "no layer " + std::to_string(layer));
+  for (auto& g : groups_)
+    if (layer >= g->first() && layer < g->end()) return *g;
+  throw Error("no group owns layer " + std::to_string(layer));
+}
+
+template <typename T>
+HostMatrix<T> Solver<T>::download(int layer, const char* what) {
+  Group<T>& g = owner(layer);
+  Layer<T>& L = g.layer(layer);
+  const Tensor<T>* t = nullptr;
+  const std::string w(what);
+  if (w == "W") t = &L.W;
+  else if (w == "b") t = &L.b;
+  else if (w == "z") t = &L.z;
+  else if (w == "p") t = &L.p;
+  else if (w == "q") t = &L.q;
+  else if (w == "u") t = &L.u;
+  else throw Error("download: unknown tensor '" + w + "'");
+  HostMatrix<T> m(t->rows(), t->cols());
+  g.ops().bind_thread();
+  g.ops().download(*t, m.data.data());
+  return m;
+}
+
+template <typename T>
+void Solver<T>::weights(std::vector<HostMatrix<T>>& W, std::vector<HostMatrix<T>>& b) {
+  W.clear();
+  b.clear();
+  for (int l = 0; l < num_layers(); ++l) {
+    W.push_back(download(l, "W"));
+    b.push_back(download(l, "b"));
+  }
+}
+
+template class Solver<float>;
+template class Solver<double>;
+
+}  // namespace pdadmm

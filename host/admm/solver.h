@@ -1,0 +1,74 @@
+// Solver<T>: pdADMM-G over G layer groups, one thread each, connected by a Transport.
+// Owns the groups; the caller (trainer, tests) drives iterations and reads weights back.
+#pragma once
+#include <functional>
+#include <memory>
+#include <vector>
+
+#include "host/admm/group.h"
+#include "host/admm/worker_pool.h"
+
+namespace pdadmm {
+
+struct SolverSpec {
+  std::vector<int64_t> dims;  // {d, n_1, ..., n_{L-1}, C}
+  int64_t n_cols = 0;         // N training columns
+  std::vector<int> partition; // layers per group (sums to L); empty = `groups` even groups
+  int groups = 1;
+  ZlInit zl_init = ZlInit::Zeros;
+};
+
+// Splits L layers into G contiguous groups, sizes differing by at most one (earlier groups larger).
+std::vector<int> even_partition(int layers, int groups);
+
+struct IterationStats {
+  double seconds = 0;
+  std::vector<GroupStats> groups;
+  StepCounts counts;
+  bool has_terms = false;
+  double objective = 0;   // F = CE + ν/2 Σ fit + ν/2 Σ gap + μ/2 Σ ||W||²
+  double lagrangian = 0;  // F + Σ <u, r> + ρ/2 Σ ||r||²
+  double ce = 0;
+  double r2 = 0;          // Σ_l ||r_l||²
+  double residual = 0;    // Σ_l ||r_l||
+  std::vector<size_t> boundary_bytes;  // per boundary g|g+1: q forward + p backward
+};
+
+template <typename T>
+class Solver {
+ public:
+  using OpsFactory = std::function<std::unique_ptr<Ops<T>>(int group)>;
+  // x: d x N input (p_1), y: C x N one-hot labels, W/b: initial weights per layer.
+  // transport may be null: an in-process transport is made.
+  Solver(const SolverSpec& spec, const AdmmParams& prm, const HostMatrix<T>& x, const HostMatrix<T>& y,
+         const std::vector<HostMatrix<T>>& W, const std::vector<HostMatrix<T>>& b, const OpsFactory& make_ops,
+         std::unique_ptr<Transport> transport = nullptr);
+  ~Solver();
+
+  IterationStats iterate(bool want_terms);
+  long iteration() const { return iter_; }
+  int num_layers() const { return static_cast<int>(spec_.dims.size()) - 1; }
+  int num_groups() const { return static_cast<int>(groups_.size()); }
+  const std::vector<int>& partition() const { return partition_; }
+  // Changing params between iterations is allowed (e.g. the ρ schedule); groups are idle then.
+  AdmmParams& params() { return prm_; }
+
+  // Copies a layer's state to the host (W, b, z, p, q, u by name). For checkpoints and tests.
+  HostMatrix<T> download(int layer, const char* what);
+  void weights(std::vector<HostMatrix<T>>& W, std::vector<HostMatrix<T>>& b);
+
+ private:
+  Group<T>& owner(int layer);
+  SolverSpec spec_;
+  AdmmParams prm_;
+  std::vector<int> partition_;
+  std::unique_ptr<Transport> transport_;
+  std::vector<std::unique_ptr<Group<T>>> groups_;
+  std::unique_ptr<WorkerPool> pool_;
+  long iter_ = 0;
+};
+
+extern template class Solver<float>;
+extern template class Solver<double>;
+
+}  // namespace pdadmm

@@ -1,0 +1,209 @@
+// pdADMM-G update rules. The p- and W-subproblems are quadratics, so the reference's
+// backtracking test φ(cand) <= φ(x) + <g, d> + t/2||d||² is evaluated exactly from
+// dᵀHd = curvature along the step: no trial point is ever materialised and the cached
+// W p is updated as W p - (G p)/t instead of being recomputed (reference bug 6).
+#include "host/admm/steps.h"
+
+#include <cmath>
+
+namespace pdadmm {
+
+namespace {
+
+// Chooses t for a step -g/t on a quadratic with gᵀHg = curv and ||g||² = g2.
+// Returns false when the reference rule gives up (the caller keeps the old value).
+bool choose_t(const AdmmParams& prm, double curv, double g2, double* t, int* backtracks) {
+  if (prm.step == StepRule::Exact) {
+    *t = curv > 0 ? curv / g2 : 1.0;
+    return true;
+  }
+  double tt = prm.t0;
+  int count = 0;
+  while (curv > tt * g2) {  // the majorisation test fails
+    tt *= 2;
+    if (++count > prm.max_backtracks) {
+      *backtracks += count;
+      return false;
+    }
+  }
+  *backtracks += count;
+  *t = tt;
+  return true;
+}
+
+bool quantize_p(const AdmmParams& prm) { return prm.quantize == Quantize::P || prm.quantize == Quantize::Both; }
+bool quantize_q(const AdmmParams& prm) { return prm.quantize == Quantize::Q || prm.quantize == Quantize::Both; }
+
+// Projected step: cand = proj_Δ(p - g/t), accepted when ½ dᵀHd <= t/2 ||d||², d = cand - p.
+template <typename T>
+void projected_p_step(Ops<T>& ops, Layer<T>& L, const AdmmParams& prm) {
+  double t = prm.t0;
+  if (prm.step == StepRule::Exact) {
+    ops.gemm(false, false, T(1), L.W, L.g, T(0), L.wg);
+    const double g2 = ops.sum_sq(L.g);
+    if (g2 == 0) return;
+    t = (prm.nu * ops.sum_sq(L.wg) + prm.rho * g2) / g2;
+  }
+  for (int count = 0;; ++count) {
+    ops.copy(L.p, L.d);
+    ops.axpby(T(-1.0 / t), L.g, T(1), L.d);
+    ops.project(prm.grid, L.d);
+    ops.axpby(T(-1), L.p, T(1), L.d);  // d = cand - p
+    const double d2 = ops.sum_sq(L.d);
+    if (d2 == 0) return;  // the grid absorbed the step
+    ops.gemm(false, false, T(1), L.W, L.d, T(0), L.wg);
+    const double dhd = prm.nu * ops.sum_sq(L.wg) + prm.rho * d2;
+    if (prm.step == StepRule::Exact || dhd <= t * d2) {
+      ops.axpby(T(1), L.d, T(1), L.p);
+      ops.axpby(T(1), L.wg, T(1), L.wp);
+      return;
+    }
+    L.counts.p_backtracks++;
+    if (count + 1 > prm.max_backtracks) {
+      L.counts.p_giveups++;
+      return;
+    }
+    t *= 2;
+  }
+}
+
+}  // namespace
+
+template <typename T>
+void p_step(Ops<T>& ops, Layer<T>& L, const AdmmParams& prm) {
+  const T nu = static_cast<T>(prm.nu), rho = static_cast<T>(prm.rho);
+  ops.add_bias(L.wp, L.b, L.a);
+  ops.residual(L.a, L.z, L.r);                         // r = W p + b - z
+  ops.gemm(true, false, T(1), L.W, L.r, T(0), L.g);    // Wᵀ r
+  ops.p_grad(nu, rho, L.p, *L.q_in, *L.u_in, L.g);     // g = ν Wᵀr + u + ρ (p - q)
+  if (quantize_p(prm)) {
+    projected_p_step(ops, L, prm);
+    return;
+  }
+  ops.gemm(false, false, T(1), L.W, L.g, T(0), L.wg);  // W g
+  const double g2 = ops.sum_sq(L.g);
+  if (g2 == 0) return;
+  const double curv = prm.nu * ops.sum_sq(L.wg) + prm.rho * g2;  // gᵀ H g
+  double t = 0;
+  if (!choose_t(prm, curv, g2, &t, &L.counts.p_backtracks)) {
+    L.counts.p_giveups++;
+    return;
+  }
+  ops.axpby(T(-1.0 / t), L.g, T(1), L.p);
+  ops.axpby(T(-1.0 / t), L.wg, T(1), L.wp);
+}
+
+template <typename T>
+void w_step(Ops<T>& ops, Layer<T>& L, const AdmmParams& prm) {
+  const double nu = prm.nu, mu = prm.mu;
+  const Tensor<T>& x = *L.x;
+  ops.add_bias(L.wp, L.b, L.a);
+  ops.residual(L.a, L.z, L.r);  // r = W p + b - z, so G = ν r pᵀ + μ W
+  double G2 = 0, Gp2 = 0;
+  if (L.use_gram) {
+    // G p = ν r (pᵀp) + μ W p and ||G||² from N x N products: never form G when N is small.
+    if (!L.gram_fixed) ops.gemm(true, false, T(1), x, x, T(0), L.gram);
+    ops.gemm(false, false, T(nu), L.r, L.gram, T(0), L.gp);
+    const double rkr = ops.dot(L.gp, L.r);  // ν <r K, r> = ||r pᵀ||² ν
+    G2 = nu * rkr + 2 * nu * mu * ops.dot(L.r, L.wp) + mu * mu * ops.sum_sq(L.W);
+    if (G2 < 0) G2 = 0;  // rounding near a stationary point
+    ops.axpby(T(mu), L.wp, T(1), L.gp);
+  } else {
+    ops.gemm(false, true, T(nu), L.r, x, T(0), L.gw);
+    ops.axpby(T(mu), L.W, T(1), L.gw);
+    ops.gemm(false, false, T(1), L.gw, x, T(0), L.gp);
+    G2 = ops.sum_sq(L.gw);
+  }
+  if (G2 == 0) return;
+  Gp2 = ops.sum_sq(L.gp);
+  double t = 0;
+  if (!choose_t(prm, nu * Gp2 + mu * G2, G2, &t, &L.counts.w_backtracks)) {
+    L.counts.w_giveups++;
+    return;
+  }
+  if (L.use_gram) {
+    ops.gemm(false, true, T(-nu / t), L.r, x, T(1 - mu / t), L.W);  // W - (ν r pᵀ + μ W)/t
+  } else {
+    ops.axpby(T(-1.0 / t), L.gw, T(1), L.W);
+  }
+  ops.axpby(T(-1.0 / t), L.gp, T(1), L.wp);
+}
+
+template <typename T>
+void b_step(Ops<T>& ops, Layer<T>& L) {
+  ops.row_mean_diff(L.z, L.wp, L.b);
+}
+
+template <typename T>
+static void fista_last(Ops<T>& ops, Layer<T>& L, const AdmmParams& prm) {
+  const T nu = static_cast<T>(prm.nu), eta = static_cast<T>(prm.fista_eta);
+  const double tol = prm.fista_tol_per_node ? prm.fista_tol * static_cast<double>(L.z.cols()) : prm.fista_tol;
+  ops.copy(L.z, L.zeta);
+  double lambda = 1, f_prev = 1e11;
+  for (int it = 0; it < prm.fista_max_iter; ++it) {
+    const double f = ops.cross_entropy(prm.ce, L.z, L.y) + 0.5 * prm.nu * ops.residual(L.a, L.z, L.r);
+    if (std::fabs(f - f_prev) < tol) break;
+    f_prev = f;
+    const double lambda_old = lambda;
+    lambda = (1 + std::sqrt(1 + 4 * lambda * lambda)) / 2;
+    const T gamma = static_cast<T>((1 - lambda_old) / lambda);
+    ops.softmax_minus(prm.ce, L.z, L.y, L.r);  // r holds the CE gradient softmax(z) - y
+    ops.fista_step(nu, eta, gamma, L.a, L.r, L.zeta, L.zeta_old, L.z);
+    L.counts.fista_its++;
+  }
+}
+
+template <typename T>
+void z_step(Ops<T>& ops, Layer<T>& L, const AdmmParams& prm) {
+  ops.add_bias(L.wp, L.b, L.a);
+  if (L.last) {
+    fista_last(ops, L, prm);
+  } else {
+    ops.z_hidden(L.a, L.q, prm.z_prox_in_compare, L.z);
+  }
+}
+
+template <typename T>
+void q_step(Ops<T>& ops, Layer<T>& L, const AdmmParams& prm) {
+  ops.q_update(static_cast<T>(prm.nu), static_cast<T>(prm.rho), *L.p_next, L.u, L.z, L.q);
+  if (quantize_q(prm)) ops.project(prm.grid, L.q);
+}
+
+template <typename T>
+DualStats dual_step(Ops<T>& ops, const Tensor<T>& p_next, const Tensor<T>& q, Tensor<T>& u, const AdmmParams& prm) {
+  return ops.dual_update(static_cast<T>(prm.rho), p_next, q, u);
+}
+
+template <typename T>
+void refresh_wp(Ops<T>& ops, Layer<T>& L) {
+  ops.gemm(false, false, T(1), L.W, *L.x, T(0), L.wp);
+}
+
+template <typename T>
+LayerTerms layer_terms(Ops<T>& ops, Layer<T>& L, const AdmmParams& prm) {
+  LayerTerms t;
+  ops.add_bias(L.wp, L.b, L.a);
+  t.fit = ops.residual(L.a, L.z, L.r);
+  t.w2 = ops.sum_sq(L.W);
+  if (L.last) {
+    t.ce = ops.cross_entropy(prm.ce, L.z, L.y);
+  } else {
+    t.gap = ops.relu_gap_sq(L.q, L.z);
+  }
+  return t;
+}
+
+#define PDADMM_INSTANTIATE(T)                                                                              \
+  template void p_step<T>(Ops<T>&, Layer<T>&, const AdmmParams&);                                          \
+  template void w_step<T>(Ops<T>&, Layer<T>&, const AdmmParams&);                                          \
+  template void b_step<T>(Ops<T>&, Layer<T>&);                                                             \
+  template void z_step<T>(Ops<T>&, Layer<T>&, const AdmmParams&);                                          \
+  template void q_step<T>(Ops<T>&, Layer<T>&, const AdmmParams&);                                          \
+  template DualStats dual_step<T>(Ops<T>&, const Tensor<T>&, const Tensor<T>&, Tensor<T>&, const AdmmParams&); \
+  template void refresh_wp<T>(Ops<T>&, Layer<T>&);                                                         \
+  template LayerTerms layer_terms<T>(Ops<T>&, Layer<T>&, const AdmmParams&);
+PDADMM_INSTANTIATE(float)
+PDADMM_INSTANTIATE(double)
+#undef PDADMM_INSTANTIATE
+
+}  // namespace pdadmm

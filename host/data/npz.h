@@ -1,0 +1,78 @@
+// numpy arrays on the host: strict .npy parsing, .npz (zip) archives through libzip, CSR from
+// scipy-style arrays, and the gnn-benchmark loader (Amazon Computers/Photo, Coauthor CS).
+#pragma once
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "host/data/csr.h"
+#include "host/data/dataset.h"
+
+namespace pdadmm {
+
+// A C-order little-endian numpy array: descr is one of "<f4" "<i4" "<i8" "<f8" "|b1".
+struct NumpyArray {
+  std::string descr;
+  std::vector<int64_t> shape;
+  std::string data;  // raw bytes, size() * itemsize() of them
+
+  int64_t size() const;      // product of shape (1 for a 0-d array)
+  int itemsize() const;      // bytes per element
+  bool is_integer() const;   // <i4 <i8 |b1
+  // Values converted; integer conversion of a float array throws Error naming `what`.
+  std::vector<int64_t> to_int64(const std::string& what) const;
+  std::vector<double> to_double() const;
+};
+
+// Bytes per element for a supported descr, or 0 when the descr is not supported.
+int numpy_itemsize(const std::string& descr);
+// Size of an array with this shape and itemsize; throws Error naming `what` on negative
+// dimensions or when the byte size overflows.
+int64_t numpy_checked_bytes(const std::vector<int64_t>& shape, int itemsize, const std::string& what);
+
+// Parses a whole .npy file (format 1.0 or 2.0). Throws Error naming `what` for a bad magic or
+// version, a malformed header dict, an unsupported dtype, fortran order, or a shape that does not
+// match the number of data bytes.
+NumpyArray parse_npy(const std::string& bytes, const std::string& what);
+
+// A read-only .npz archive (stored or deflated members).
+class NpzArchive {
+ public:
+  // Opens a file; throws Error naming the path when it is missing or not a zip archive.
+  static NpzArchive open_file(const std::string& path);
+  // Opens an archive held in memory (the bytes must outlive the archive); `what` names it.
+  static NpzArchive open_memory(const std::string& bytes, const std::string& what);
+  NpzArchive(NpzArchive&&) noexcept;
+  NpzArchive& operator=(NpzArchive&&) noexcept;
+  ~NpzArchive();
+
+  bool has(const std::string& key) const;  // key without ".npy"
+  std::vector<std::string> keys() const;
+  // Member bytes / parsed array; throws Error naming the archive and key when absent or corrupt.
+  std::string read_member(const std::string& key) const;
+  NumpyArray array(const std::string& key) const;
+  const std::string& what() const { return what_; }
+
+ private:
+  NpzArchive() = default;
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+  std::string what_;
+};
+
+// Builds a canonical Csr (indices sorted within each row, duplicates summed) from scipy-style
+// arrays, after checking indptr length / monotonicity and index ranges. Errors name `what`.
+Csr csr_from_scipy_arrays(int64_t rows, int64_t cols, const std::vector<int64_t>& indptr,
+                          const std::vector<int64_t>& indices, const std::vector<double>& values,
+                          const std::string& what);
+
+// Loads a gnn-benchmark .npz (adj_*, attr_*, labels) and draws the split: per class 20 random
+// train nodes, then from a random permutation of the rest 1000 test and 1000 val nodes;
+// deterministic for a split_seed (std::mt19937_64, own Fisher-Yates).
+Dataset load_gnn_benchmark(const std::string& file, const std::string& name, uint64_t split_seed);
+// The split on its own (exposed for tests): labels -1 are never picked for train.
+void draw_gnn_benchmark_split(Dataset& ds, uint64_t split_seed, int per_class = 20, int num_test = 1000,
+                              int num_val = 1000);
+
+}  // namespace pdadmm

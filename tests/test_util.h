@@ -1,0 +1,52 @@
+// Helpers shared by the test binaries: paths, JSON matrices, tolerant comparisons.
+#pragma once
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <cstdlib>
+#include <fstream>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "host/backend/host_matrix.h"
+
+namespace pdadmm::test {
+
+inline std::string shared_dir() {
+  if (const char* e = std::getenv("PDADMM_SHARED")) return e;
+  return std::string(PDADMM_SOURCE_DIR) + "/../shared";
+}
+
+inline nlohmann::json read_json(const std::string& path) {
+  std::ifstream f(path);
+  if (!f) return nullptr;
+  return nlohmann::json::parse(f);
+}
+
+// A JSON list of rows (or a flat list, read as a column) as a HostMatrix.
+template <typename T>
+HostMatrix<T> to_matrix(const nlohmann::json& j) {
+  if (!j.empty() && !j[0].is_array()) {
+    HostMatrix<T> m(static_cast<int64_t>(j.size()), 1);
+    for (size_t i = 0; i < j.size(); ++i) m.data[i] = j[i].get<T>();
+    return m;
+  }
+  HostMatrix<T> m(static_cast<int64_t>(j.size()), j.empty() ? 0 : static_cast<int64_t>(j[0].size()));
+  for (int64_t r = 0; r < m.rows; ++r)
+    for (int64_t c = 0; c < m.cols; ++c) m(r, c) = j[r][c].get<T>();
+  return m;
+}
+
+// Largest |a - b| / max(|b|, floor) over the elements.
+template <typename T>
+double max_rel_err(const HostMatrix<T>& a, const HostMatrix<T>& b, double floor = 1.0) {
+  EXPECT_EQ(a.rows, b.rows);
+  EXPECT_EQ(a.cols, b.cols);
+  double worst = 0;
+  for (int64_t i = 0; i < std::min(a.size(), b.size()); ++i)
+    worst = std::max(worst, std::fabs(double(a.data[i]) - double(b.data[i])) / std::max(std::fabs(double(b.data[i])), floor));
+  return worst;
+}
+
+}  // namespace pdadmm::test
