@@ -1,5 +1,6 @@
 // HostMatrix<T>: a plain row-major matrix in host memory (inputs, checkpoints, evaluation).
 #pragma once
+#include <cstddef>
 #include <cstdint>
 #include <vector>
 

@@ -1,1 +1,50 @@
-int main() { return 0; }
+// pdadmm command line: train, info, eval. User errors print one line and exit 1.
+#include <CLI/CLI.hpp>
+
+#include <iostream>
+#include <new>
+
+#include "host/cli/commands.h"
+#include "host/io/error.h"
+
+int main(int argc, char** argv) {
+  using namespace pdadmm;
+  CLI::App app{"pdadmm: layer-parallel ADMM (pdADMM-G, pdADMM-G-Q) for deep graph-augmented MLPs"};
+  app.require_subcommand(1);
+  app.set_version_flag("--version", "pdadmm 0.1");
+  CommonArgs args;
+  std::string model;
+  auto add_common = [&](CLI::App* sub, bool with_out) {
+    sub->add_option("--config,-c", args.config, "JSON config file (defaults apply to missing keys)")
+        ->check(CLI::ExistingFile);
+    sub->add_option("--set", args.sets, "override a config key, e.g. --set model.layers=12 (repeatable)");
+    if (with_out) sub->add_option("--out,-o", args.out, "output folder (default: output.dir)");
+  };
+  CLI::App* train = app.add_subcommand("train", "train a model; writes metrics.jsonl, summary.json, model.bin");
+  add_common(train, true);
+  CLI::App* info = app.add_subcommand("info", "data set statistics, model shape and memory per group");
+  add_common(info, false);
+  CLI::App* eval = app.add_subcommand("eval", "score a saved model on train/val/test");
+  add_common(eval, false);
+  eval->add_option("--model,-m", model, "model.bin written by train")->required()->check(CLI::ExistingFile);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e);
+  }
+  try {
+    if (*train) return cmd_train(args);
+    if (*info) return cmd_info(args);
+    if (*eval) return cmd_eval(args, model);
+  } catch (const Error& e) {
+    std::cerr << "error: " << e.what() << "\n";
+    return 1;
+  } catch (const std::bad_alloc&) {
+    std::cerr << "error: out of memory (try fewer nodes, a smaller model or more groups)\n";
+    return 1;
+  } catch (const std::exception& e) {
+    std::cerr << "error: internal: " << e.what() << "\n";
+    return 2;
+  }
+  return 0;
+}

@@ -1,0 +1,103 @@
+// Forward passes for scoring: all nodes' first layer by the sparse form, later layers by GEMM.
+#include "host/admm/evaluator.h"
+
+#include <cblas.h>
+
+#include <algorithm>
+#include <cmath>
+
+namespace pdadmm {
+
+SplitScore score_rows(const HostMatrix<float>& logits, const std::vector<int32_t>& labels) {
+  SplitScore s;
+  int64_t right = 0;
+  for (int64_t r = 0; r < logits.rows; ++r) {
+    if (labels[r] < 0) continue;
+    const float* z = logits.data.data() + r * logits.cols;
+    const int64_t arg = std::max_element(z, z + logits.cols) - z;
+    double m = z[arg], sum = 0;
+    for (int64_t c = 0; c < logits.cols; ++c) sum += std::exp(z[c] - m);
+    s.loss += m + std::log(sum) - z[labels[r]];
+    right += (arg == labels[r]);
+    s.count++;
+  }
+  if (s.count) {
+    s.acc = static_cast<double>(right) / s.count;
+    s.loss /= s.count;
+  }
+  return s;
+}
+
+SplitScore score_columns(const HostMatrix<float>& logits, const std::vector<int32_t>& labels) {
+  HostMatrix<float> t(logits.cols, logits.rows);
+  for (int64_t r = 0; r < logits.rows; ++r)
+    for (int64_t c = 0; c < logits.cols; ++c) t(c, r) = logits(r, c);
+  return score_rows(t, labels);
+}
+
+// act (m x n_in, rows = nodes) -> act W_lᵀ + b_l, ReLU unless last.
+static HostMatrix<float> dense_layer(const HostMatrix<float>& act, const HostMatrix<float>& w, const HostMatrix<float>& b,
+                                     bool relu_out) {
+  HostMatrix<float> out(act.rows, w.rows);
+  cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, static_cast<int>(act.rows), static_cast<int>(w.rows),
+              static_cast<int>(w.cols), 1.0f, act.data.data(), static_cast<int>(act.cols), w.data.data(),
+              static_cast<int>(w.cols), 0.0f, out.data.data(), static_cast<int>(out.cols));
+  for (int64_t r = 0; r < out.rows; ++r)
+    for (int64_t c = 0; c < out.cols; ++c) {
+      float v = out(r, c) + b.data[c];
+      out(r, c) = (relu_out && v < 0) ? 0 : v;
+    }
+  return out;
+}
+
+HostMatrix<float> forward_columns(const std::vector<HostMatrix<float>>& W, const std::vector<HostMatrix<float>>& b,
+                                  const HostMatrix<float>& x) {
+  HostMatrix<float> act = x;
+  for (size_t l = 0; l < W.size(); ++l) {
+    HostMatrix<float> z(W[l].rows, act.cols);
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, static_cast<int>(z.rows), static_cast<int>(z.cols),
+                static_cast<int>(W[l].cols), 1.0f, W[l].data.data(), static_cast<int>(W[l].cols), act.data.data(),
+                static_cast<int>(act.cols), 0.0f, z.data.data(), static_cast<int>(z.cols));
+    const bool relu_out = l + 1 < W.size();
+    for (int64_t r = 0; r < z.rows; ++r)
+      for (int64_t c = 0; c < z.cols; ++c) {
+        float v = z(r, c) + b[l].data[r];
+        z(r, c) = (relu_out && v < 0) ? 0 : v;
+      }
+    act = std::move(z);
+  }
+  return act;
+}
+
+Evaluator::Evaluator(const Dataset& d, const Features& h, const Csr& ahat, const AugmentSpec& spec)
+    : d_(d), h_(h), ahat_(ahat), spec_(spec) {
+  rows_.insert(rows_.end(), d.train.begin(), d.train.end());
+  rows_.insert(rows_.end(), d.val.begin(), d.val.end());
+  rows_.insert(rows_.end(), d.test.begin(), d.test.end());
+}
+
+Scores Evaluator::evaluate(const std::vector<HostMatrix<float>>& W, const std::vector<HostMatrix<float>>& b) const {
+  const HostMatrix<float> all = first_layer_all_nodes(h_, ahat_, spec_, W[0]);
+  const bool relu0 = W.size() > 1;
+  HostMatrix<float> act(static_cast<int64_t>(rows_.size()), all.cols);
+  for (size_t i = 0; i < rows_.size(); ++i)
+    for (int64_t c = 0; c < all.cols; ++c) {
+      float v = all(rows_[i], c) + b[0].data[c];
+      act(static_cast<int64_t>(i), c) = (relu0 && v < 0) ? 0 : v;
+    }
+  for (size_t l = 1; l < W.size(); ++l) act = dense_layer(act, W[l], b[l], l + 1 < W.size());
+  Scores s;
+  size_t off = 0;
+  for (auto [ids, out] : {std::pair{&d_.train, &s.train}, std::pair{&d_.val, &s.val}, std::pair{&d_.test, &s.test}}) {
+    HostMatrix<float> part(static_cast<int64_t>(ids->size()), act.cols);
+    std::copy(act.data.begin() + static_cast<int64_t>(off) * act.cols,
+              act.data.begin() + static_cast<int64_t>(off + ids->size()) * act.cols, part.data.begin());
+    std::vector<int32_t> labels;
+    for (int32_t v : *ids) labels.push_back(d_.labels[v]);
+    *out = score_rows(part, labels);
+    off += ids->size();
+  }
+  return s;
+}
+
+}  // namespace pdadmm

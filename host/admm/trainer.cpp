@@ -1,0 +1,247 @@
+// The training run: data -> solver -> iterations (metrics, ρ schedule, progress) -> outputs.
+#include "host/admm/trainer.h"
+
+#include <cblas.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdlib>
+#include <iomanip>
+#include <numeric>
+#include <thread>
+
+#include "cuda/cuda_backend.h"
+#include "host/backend/cpu_ops.h"
+#include "host/data/load_real.h"
+#include "host/data/rng.h"
+#include "host/data/synthetic.h"
+#include "host/io/checkpoint.h"
+#include "host/io/error.h"
+#include "host/io/files.h"
+#include "host/io/progress.h"
+
+namespace pdadmm {
+
+std::string data_root(const Config& c) {
+  if (!c.data.root.empty()) return c.data.root;
+  if (const char* e = std::getenv("PDADMM_DATA")) return e;
+  return "data";
+}
+
+Problem build_problem(const Config& c) {
+  Problem p;
+  if (c.data.name == "synthetic") {
+    p.data = make_synthetic(c.data.synthetic, static_cast<uint64_t>(c.seed));
+  } else {
+    p.data = load_real_dataset(c.data.name, data_root(c), static_cast<uint64_t>(c.data.split_seed), c.data.verify);
+  }
+  p.data.validate();
+  p.h = c.data.row_normalize ? row_normalized(p.data.features) : p.data.features;
+  p.ahat = normalized_adjacency(p.data.adj);
+  p.aug.hops = c.model.hops;
+  p.aug.descending = c.model.hop_order == "descending";
+  p.x = augment_columns(p.h, p.ahat, p.aug, p.data.train);
+  const int64_t n = static_cast<int64_t>(p.data.train.size());
+  p.y = HostMatrix<float>(p.data.num_classes, n);
+  for (int64_t j = 0; j < n; ++j) p.y(p.data.labels[p.data.train[j]], j) = 1.0f;
+  p.dims.push_back(p.x.rows);
+  for (int l = 0; l + 1 < c.model.layers; ++l) p.dims.push_back(c.model.hidden);
+  p.dims.push_back(p.data.num_classes);
+  return p;
+}
+
+void init_weights(const std::vector<int64_t>& dims, double stddev, uint64_t seed, std::vector<HostMatrix<float>>& W,
+                  std::vector<HostMatrix<float>>& b) {
+  W.clear();
+  b.clear();
+  for (size_t l = 0; l + 1 < dims.size(); ++l) {
+    Rng rng(derive_seed(seed, 1000 + l));
+    HostMatrix<float> w(dims[l + 1], dims[l]), bb(dims[l + 1], 1);
+    for (float& v : w.data) v = static_cast<float>(stddev * rng.normal());
+    for (float& v : bb.data) v = static_cast<float>(stddev * rng.normal());
+    W.push_back(std::move(w));
+    b.push_back(std::move(bb));
+  }
+}
+
+int configure_threads(const Config& c, int groups) {
+  const int cores = c.threads > 0 ? c.threads : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  const int per_group = std::max(1, cores / groups);
+  openblas_set_num_threads(per_group);  // BLAS threads matched to the groups
+  return per_group;
+}
+
+std::unique_ptr<Solver<float>> make_solver(const Config& c, const Problem& p, const std::vector<HostMatrix<float>>& W,
+                                           const std::vector<HostMatrix<float>>& b) {
+  SolverSpec spec;
+  spec.dims = p.dims;
+  spec.n_cols = p.x.cols;
+  spec.groups = c.groups;
+  spec.partition = c.partition;
+  spec.zl_init = c.model.zl_init == "labels" ? ZlInit::Labels : ZlInit::Zeros;
+  const int G = c.partition.empty() ? c.groups : static_cast<int>(c.partition.size());
+  if (c.backend == "cuda") {
+    if (cuda_device_count() == 0)
+      throw Error("backend \"cuda\": no CUDA device is available (" + cuda_unavailable_reason() +
+                  "); use \"backend\": \"cpu\"");
+    std::vector<int> devices;
+    for (int g = 0; g < G; ++g)
+      devices.push_back(c.devices.empty() ? g % cuda_device_count() : c.devices[g % c.devices.size()]);
+    auto transport = make_cuda_transport(devices);
+    return std::make_unique<Solver<float>>(spec, c.admm, p.x, p.y, W, b,
+                                           [devices](int g) { return make_cuda_ops(devices[g]); },
+                                           std::move(transport));
+  }
+  const int per_group = configure_threads(c, G);
+  return std::make_unique<Solver<float>>(spec, c.admm, p.x, p.y, W, b,
+                                         [per_group](int) { return std::make_unique<CpuOps<float>>(per_group); });
+}
+
+nlohmann::json TrainSummary::to_json() const {
+  auto split = [](const SplitScore& s) { return nlohmann::json{{"acc", s.acc}, {"loss", s.loss}, {"nodes", s.count}}; };
+  return {{"iterations", iterations},
+          {"train", split(scores.train)},
+          {"val", split(scores.val)},
+          {"test", split(scores.test)},
+          {"test_acc", scores.test.acc},
+          {"seconds_total", seconds_total},
+          {"seconds_per_iter_mean", seconds_per_iter_mean},
+          {"seconds_per_iter_median", seconds_per_iter_median},
+          {"eval_seconds", eval_seconds},
+          {"bytes_per_iter", bytes_per_iter},
+          {"bytes_total", bytes_total},
+          {"objective", {{"first", first_objective}, {"last", last_objective}}},
+          {"residual", {{"first", first_residual}, {"last", last_residual}}}};
+}
+
+namespace {
+
+// The reference's adaptive ρ (§5.3): ×factor (capped) when the training loss failed to drop by
+// `threshold` twice in a row. With ν tied to ρ (no explicit nu) ν follows ρ, as in the reference.
+void apply_rho_schedule(const Config& c, const std::vector<double>& cost, AdmmParams& prm) {
+  const RhoSchedule& s = c.rho_schedule;
+  if (s.type != "reference") return;
+  const size_t i = cost.size() - 1;
+  if (i <= 2) return;
+  if (cost[i] > cost[i - 1] - s.threshold && cost[i - 1] > cost[i - 2] - s.threshold) {
+    const bool tied = prm.nu == prm.rho;
+    prm.rho = std::min(prm.rho * s.factor, s.max);
+    if (tied) prm.nu = prm.rho;
+  }
+}
+
+double median(std::vector<double> v) {
+  if (v.empty()) return 0;
+  std::nth_element(v.begin(), v.begin() + v.size() / 2, v.end());
+  return v[v.size() / 2];
+}
+
+}  // namespace
+
+TrainSummary train(const Config& c, std::ostream& log) {
+  using Clock = std::chrono::steady_clock;
+  const auto t_start = Clock::now();
+  for (const std::string& w : c.warnings) log << "warning: " << w << "\n";
+  make_dirs(c.output.dir);
+  write_file_atomic(c.output.dir + "/config.json", c.effective.dump(2) + "\n");
+
+  Problem p = build_problem(c);
+  std::vector<HostMatrix<float>> W, b;
+  init_weights(p.dims, c.model.init_std, derive_seed(static_cast<uint64_t>(c.seed), 77), W, b);
+  auto solver = make_solver(c, p, W, b);
+  Evaluator eval(p.data, p.h, p.ahat, p.aug);
+  log << "pdadmm: " << p.data.name << " (" << p.data.num_nodes() << " nodes, " << p.data.num_edges() << " edges, "
+      << p.data.features.cols << " features, " << p.data.num_classes << " classes; train/val/test "
+      << p.data.train.size() << "/" << p.data.val.size() << "/" << p.data.test.size() << "), " << c.model.layers
+      << " layers x " << c.model.hidden << ", input " << p.dims[0] << ", " << solver->num_groups() << " group(s), "
+      << c.iterations << " iterations, backend " << c.backend << "\n";
+
+  JsonLines metrics(c.output.dir + "/metrics.jsonl");
+  Progress progress(c.iterations, c.output.progress);
+  TrainSummary sum;
+  std::vector<double> iter_s, train_cost;
+  const bool schedule = c.rho_schedule.type != "none";
+  const int cores = c.threads > 0 ? c.threads : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  const int blas_train = std::max(1, cores / solver->num_groups());
+  std::vector<int32_t> train_labels;
+  for (int32_t v : p.data.train) train_labels.push_back(p.data.labels[v]);
+  Scores scores;
+  for (int it = 0; it < c.iterations; ++it) {
+    const bool log_now = it == 0 || (it + 1) % c.output.log_every == 0 || it + 1 == c.iterations;
+    IterationStats st = solver->iterate(log_now);
+    iter_s.push_back(st.seconds);
+    size_t bytes = 0;
+    for (size_t x : st.boundary_bytes) bytes += x;
+    sum.bytes_total += bytes;
+    sum.bytes_per_iter = bytes;
+    if (log_now || schedule) {
+      const auto t_eval = Clock::now();
+      if (c.backend == "cpu") openblas_set_num_threads(cores);  // groups are idle now
+      solver->weights(W, b);
+      if (schedule) train_cost.push_back(score_columns(forward_columns(W, b, p.x), train_labels).loss);
+      if (log_now) scores = eval.evaluate(W, b);
+      if (c.backend == "cpu") openblas_set_num_threads(blas_train);
+      sum.eval_seconds += std::chrono::duration<double>(Clock::now() - t_eval).count();
+    }
+    if (log_now) {
+      if (it == 0) {
+        sum.first_objective = st.objective;
+        sum.first_residual = st.residual;
+      }
+      sum.last_objective = st.objective;
+      sum.last_residual = st.residual;
+      nlohmann::json groups = nlohmann::json::array();
+      for (const GroupStats& g : st.groups) groups.push_back({{"compute_s", g.compute_s}, {"wait_s", g.wait_s}});
+      metrics.write({{"iter", it + 1},
+                     {"objective", st.objective},
+                     {"lagrangian", st.lagrangian},
+                     {"residual", st.residual},
+                     {"cross_entropy", st.ce},
+                     {"train_acc", scores.train.acc},
+                     {"val_acc", scores.val.acc},
+                     {"test_acc", scores.test.acc},
+                     {"train_loss", scores.train.loss},
+                     {"seconds", st.seconds},
+                     {"bytes_sent", bytes},
+                     {"boundary_bytes", st.boundary_bytes},
+                     {"groups", groups},
+                     {"rho", solver->params().rho},
+                     {"nu", solver->params().nu},
+                     {"backtracks", {{"p", st.counts.p_backtracks}, {"W", st.counts.w_backtracks}}},
+                     {"fista_its", st.counts.fista_its}});
+    }
+    if (schedule) apply_rho_schedule(c, train_cost, solver->params());
+    progress.update(it + 1, scores.test.acc, st.residual,
+                    std::accumulate(iter_s.begin(), iter_s.end(), 0.0) / static_cast<double>(iter_s.size()));
+  }
+  progress.finish();
+  solver->weights(W, b);
+  if (c.iterations == 0) scores = eval.evaluate(W, b);
+  sum.iterations = c.iterations;
+  sum.scores = scores;
+  sum.seconds_per_iter_mean = iter_s.empty() ? 0 : std::accumulate(iter_s.begin(), iter_s.end(), 0.0) / iter_s.size();
+  sum.seconds_per_iter_median = median(iter_s);
+  if (c.output.checkpoint) {
+    Checkpoint ck;
+    ck.meta = {{"config", c.effective}, {"iterations", c.iterations}, {"dims", p.dims}};
+    ck.W = W;
+    ck.b = b;
+    save_checkpoint(c.output.dir + "/model.bin", ck);
+  }
+  sum.seconds_total = std::chrono::duration<double>(Clock::now() - t_start).count();
+  write_file_atomic(c.output.dir + "/summary.json", sum.to_json().dump(2) + "\n");
+  log << std::fixed << std::setprecision(4) << "final: test acc " << sum.scores.test.acc << "  val acc "
+      << sum.scores.val.acc << "  train acc " << sum.scores.train.acc << "\n"
+      << std::setprecision(5) << "time: " << sum.seconds_per_iter_mean << " s/iteration (median "
+      << sum.seconds_per_iter_median << ", ADMM updates only; evaluation " << std::setprecision(2) << sum.eval_seconds
+      << " s in all), " << sum.seconds_total << " s total\n"
+      << "bytes moved: " << sum.bytes_per_iter << " per iteration across " << solver->num_groups() - 1
+      << " boundaries, " << sum.bytes_total << " in all\n"
+      << std::scientific << std::setprecision(3) << "objective " << sum.first_objective << " -> " << sum.last_objective
+      << ", residual " << sum.first_residual << " -> " << sum.last_residual << std::defaultfloat << "\n"
+      << "outputs: " << c.output.dir << "/{metrics.jsonl,summary.json,config.json" << (c.output.checkpoint ? ",model.bin" : "")
+      << "}\n";
+  return sum;
+}
+
+}  // namespace pdadmm

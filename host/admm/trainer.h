@@ -1,0 +1,56 @@
+// Trainer: a Config in, a trained model out. Loads and augments the data, builds the Solver
+// on the configured backend and groups, runs the iterations with the ρ schedule, evaluates,
+// and writes metrics.jsonl, config.json, summary.json and model.bin to the output folder.
+#pragma once
+#include <memory>
+#include <ostream>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "host/admm/evaluator.h"
+#include "host/admm/solver.h"
+#include "host/config/config.h"
+
+namespace pdadmm {
+
+// The data side of a run, ready for the solver.
+struct Problem {
+  Dataset data;
+  Features h;        // features as trained on (row-normalised when configured)
+  Csr ahat;          // D^-1/2 (A+I) D^-1/2
+  AugmentSpec aug;
+  HostMatrix<float> x;  // d x N augmented training columns (p_1)
+  HostMatrix<float> y;  // C x N one-hot training labels
+  std::vector<int64_t> dims;  // {d, hidden…, C}
+};
+
+Problem build_problem(const Config& c);
+// Data folder: data.root, else $PDADMM_DATA, else "data".
+std::string data_root(const Config& c);
+// W, b ~ N(0, init_std²), one seeded stream per layer (independent of the grouping).
+void init_weights(const std::vector<int64_t>& dims, double stddev, uint64_t seed, std::vector<HostMatrix<float>>& W,
+                  std::vector<HostMatrix<float>>& b);
+// Solver on the configured backend, threads and groups.
+std::unique_ptr<Solver<float>> make_solver(const Config& c, const Problem& p, const std::vector<HostMatrix<float>>& W,
+                                           const std::vector<HostMatrix<float>>& b);
+// Sets OpenBLAS threads; returns the threads each group should use for element-wise loops.
+int configure_threads(const Config& c, int groups);
+
+struct TrainSummary {
+  int iterations = 0;
+  Scores scores;
+  double seconds_total = 0;
+  double seconds_per_iter_mean = 0, seconds_per_iter_median = 0;
+  double eval_seconds = 0;
+  size_t bytes_per_iter = 0;
+  size_t bytes_total = 0;
+  double first_objective = 0, last_objective = 0;
+  double first_residual = 0, last_residual = 0;
+  nlohmann::json to_json() const;
+};
+
+// Runs the whole training; `log` gets the human-readable lines (warnings, summary).
+TrainSummary train(const Config& c, std::ostream& log);
+
+}  // namespace pdadmm

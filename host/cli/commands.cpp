@@ -1,0 +1,108 @@
+// train, info and eval.
+#include "host/cli/commands.h"
+
+#include <iomanip>
+#include <iostream>
+
+#include "cuda/cuda_backend.h"
+#include "host/admm/layer_plan.h"
+#include "host/admm/trainer.h"
+#include "host/io/checkpoint.h"
+#include "host/io/error.h"
+
+namespace pdadmm {
+
+namespace {
+
+Config load(const CommonArgs& a) {
+  Config c = a.config.empty() ? parse_config(nlohmann::json::object(), a.sets) : load_config(a.config, a.sets);
+  if (!a.out.empty()) {
+    c.output.dir = a.out;
+    c.effective["output"]["dir"] = a.out;
+  }
+  return c;
+}
+
+std::string human_bytes(double b) {
+  const char* unit[] = {"B", "KiB", "MiB", "GiB", "TiB"};
+  int u = 0;
+  while (b >= 1024 && u < 4) {
+    b /= 1024;
+    ++u;
+  }
+  std::ostringstream s;
+  s << std::fixed << std::setprecision(u ? 1 : 0) << b << " " << unit[u];
+  return s.str();
+}
+
+}  // namespace
+
+int cmd_train(const CommonArgs& a) {
+  Config c = load(a);
+  train(c, std::cout);
+  return 0;
+}
+
+int cmd_info(const CommonArgs& a) {
+  Config c = load(a);
+  for (const std::string& w : c.warnings) std::cout << "warning: " << w << "\n";
+  Problem p = build_problem(c);
+  const Dataset& d = p.data;
+  std::cout << "data set      " << d.name << "\n"
+            << "nodes         " << d.num_nodes() << "\n"
+            << "edges         " << d.num_edges() << " undirected\n"
+            << "features      " << d.features.cols << (d.features.is_sparse ? " (sparse, " : " (dense, ")
+            << d.features.stored() << " stored values)\n"
+            << "classes       " << d.num_classes << "\n"
+            << "train/val/test " << d.train.size() << " / " << d.val.size() << " / " << d.test.size() << "\n"
+            << "augmentation  " << p.aug.blocks() << " blocks (hops " << p.aug.hops << ", "
+            << (p.aug.descending ? "descending" : "ascending") << "), input dimension " << p.dims[0] << "\n"
+            << "model         " << c.model.layers << " layers:";
+  for (size_t l = 0; l + 1 < p.dims.size(); ++l) std::cout << " " << p.dims[l + 1] << "x" << p.dims[l];
+  std::cout << "\n";
+  const std::vector<int> part = c.partition.empty() ? even_partition(c.model.layers, c.groups) : c.partition;
+  const LayerPlanOptions opt = plan_options(c.admm);
+  int first = 0;
+  double flops = 0;
+  const double n = static_cast<double>(p.x.cols);
+  for (size_t g = 0; g < part.size(); ++g) {
+    const int64_t elems = plan_group_elements(p.dims, first, first + part[g], p.x.cols, opt);
+    std::cout << "group " << g << "       layers " << first << ".." << first + part[g] - 1 << ", "
+              << human_bytes(static_cast<double>(elems) * 4) << " of " << (c.backend == "cuda" ? "device" : "host")
+              << " memory\n";
+    first += part[g];
+  }
+  for (int l = 0; l < c.model.layers; ++l) {
+    const double mn = static_cast<double>(p.dims[l]) * static_cast<double>(p.dims[l + 1]);
+    flops += (l > 0 ? 4 : 0) * mn * n + 2 * mn * n;  // p step: 2 GEMMs; W step: 1 (Gram) or 2
+  }
+  std::cout << "work          about " << std::setprecision(3) << flops / 1e9 << " GFLOP per iteration (GEMMs)\n";
+  std::cout << "backend       " << c.backend;
+  if (c.backend == "cuda") {
+    const int n_dev = cuda_device_count();
+    std::cout << " (" << (n_dev ? std::to_string(n_dev) + " device(s) visible" : cuda_unavailable_reason()) << ")";
+  }
+  std::cout << "\n";
+  return 0;
+}
+
+int cmd_eval(const CommonArgs& a, const std::string& model) {
+  Config c = load(a);
+  Checkpoint ck = load_checkpoint(model);
+  Problem p = build_problem(c);
+  require(ck.W.size() + 1 == p.dims.size(), "checkpoint " + model + " has " + std::to_string(ck.W.size()) +
+                                                " layers, the config describes " + std::to_string(p.dims.size() - 1));
+  for (size_t l = 0; l < ck.W.size(); ++l)
+    require(ck.W[l].rows == p.dims[l + 1] && ck.W[l].cols == p.dims[l],
+            "checkpoint " + model + ": layer " + std::to_string(l) + " is " + std::to_string(ck.W[l].rows) + "x" +
+                std::to_string(ck.W[l].cols) + ", the config expects " + std::to_string(p.dims[l + 1]) + "x" +
+                std::to_string(p.dims[l]));
+  Evaluator eval(p.data, p.h, p.ahat, p.aug);
+  Scores s = eval.evaluate(ck.W, ck.b);
+  std::cout << std::fixed << std::setprecision(4) << "train acc " << s.train.acc << "  loss " << s.train.loss << "\n"
+            << "val   acc " << s.val.acc << "  loss " << s.val.loss << "\n"
+            << "test  acc " << s.test.acc << "  loss " << s.test.loss << "\n";
+  return 0;
+}
+
+}  // namespace pdadmm

@@ -1,0 +1,18 @@
+// The pdadmm subcommands; each returns the process exit code and throws Error for user errors.
+#pragma once
+#include <string>
+#include <vector>
+
+namespace pdadmm {
+
+struct CommonArgs {
+  std::string config;
+  std::vector<std::string> sets;
+  std::string out;
+};
+
+int cmd_train(const CommonArgs& a);
+int cmd_info(const CommonArgs& a);
+int cmd_eval(const CommonArgs& a, const std::string& model);
+
+}  // namespace pdadmm

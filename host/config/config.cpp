@@ -1,0 +1,185 @@
+// Config parsing: one function per section, each key read once with its rule.
+#include "host/config/config.h"
+
+#include <cmath>
+#include <fstream>
+#include <sstream>
+
+#include "host/config/json_reader.h"
+#include "host/io/error.h"
+
+namespace pdadmm {
+
+namespace {
+
+auto positive = [](double v) { return v > 0; };
+auto non_negative = [](double v) { return v >= 0; };
+auto at_least = [](long long lo) { return [lo](long long v) { return v >= lo; }; };
+
+void read_synthetic(JsonReader r, SyntheticConfig& s) {
+  r.integer("nodes", s.nodes, at_least(10), "must be >= 10");
+  r.integer("classes", s.classes, at_least(2), "must be >= 2");
+  r.number("avg_degree", s.avg_degree, non_negative, "must be >= 0");
+  r.number("homophily", s.homophily, [](double v) { return v >= 0 && v <= 1; }, "must be in [0, 1]");
+  r.integer("features", s.features, at_least(1), "must be >= 1");
+  r.number("snr", s.snr, non_negative, "must be >= 0");
+  r.integer("train_per_class", s.train_per_class, at_least(1), "must be >= 1");
+  r.integer("val", s.val, at_least(1), "must be >= 1");
+  r.integer("test", s.test, at_least(1), "must be >= 1");
+  r.finish();
+  require(static_cast<long long>(s.train_per_class) * s.classes + s.val + s.test <= s.nodes,
+          "config: data.synthetic: train_per_class*classes + val + test exceeds nodes");
+}
+
+void read_data(JsonReader r, DataConfig& d) {
+  r.string("name", d.name, {"synthetic", "cora", "citeseer", "pubmed", "amazon_computers", "amazon_photo", "coauthor_cs"});
+  r.string("root", d.root);
+  r.boolean("verify", d.verify);
+  r.boolean("row_normalize", d.row_normalize);
+  r.integer("split_seed", d.split_seed, at_least(0), "must be >= 0");
+  read_synthetic(r.child("synthetic"), d.synthetic);
+  r.finish();
+}
+
+void read_model(JsonReader r, ModelConfig& m) {
+  r.integer("layers", m.layers, at_least(2), "must be >= 2");
+  r.integer("hidden", m.hidden, at_least(1), "must be >= 1");
+  r.integer("hops", m.hops, at_least(0), "must be >= 0");
+  r.string("hop_order", m.hop_order, {"ascending", "descending"});
+  r.number("init_std", m.init_std, non_negative, "must be >= 0");
+  r.string("zl_init", m.zl_init, {"zeros", "labels"});
+  r.finish();
+}
+
+// "preset": "reference" switches every parity flag to the reference code's behaviour before
+// the explicit keys are read, so a key still overrides it.
+void read_admm(JsonReader r, Config& c) {
+  AdmmParams& a = c.admm;
+  std::string preset = "default";
+  r.string("preset", preset, {"default", "reference"});
+  if (preset == "reference") {
+    a.z_prox_in_compare = false;
+    a.ce = CeMode::Reference;
+    a.fista_eta = 4;
+    a.fista_tol = 1e-3;
+    a.fista_tol_per_node = false;
+  }
+  r.integer("iterations", c.iterations, at_least(0), "must be >= 0");
+  r.number("rho", a.rho, positive, "must be > 0");
+  a.nu = a.rho;  // the reference ties ν to ρ; an explicit nu unties them
+  r.number("nu", a.nu, positive, "must be > 0");
+  r.number("mu", a.mu, non_negative, "must be >= 0");
+  std::string step = a.step == StepRule::Exact ? "exact" : "backtrack";
+  r.string("step", step, {"backtrack", "exact"});
+  a.step = step == "exact" ? StepRule::Exact : StepRule::Backtrack;
+  r.number("t0", a.t0, positive, "must be > 0");
+  r.integer("max_backtracks", a.max_backtracks, at_least(0), "must be >= 0");
+  std::string zb = a.z_prox_in_compare ? "exact" : "reference";
+  r.string("z_branch", zb, {"exact", "reference"});
+  a.z_prox_in_compare = zb == "exact";
+  std::string ce = a.ce == CeMode::Stable ? "stable" : "reference";
+  r.string("cross_entropy", ce, {"stable", "reference"});
+  a.ce = ce == "stable" ? CeMode::Stable : CeMode::Reference;
+  JsonReader f = r.child("fista");
+  f.number("eta", a.fista_eta, positive, "must be > 0");
+  f.number("tol", a.fista_tol, non_negative, "must be >= 0");
+  f.boolean("tol_per_node", a.fista_tol_per_node);
+  f.integer("max_iter", a.fista_max_iter, at_least(1), "must be >= 1");
+  f.finish();
+  JsonReader s = r.child("rho_schedule");
+  s.string("type", c.rho_schedule.type, {"none", "reference"});
+  s.number("factor", c.rho_schedule.factor, [](double v) { return v > 1; }, "must be > 1");
+  s.number("max", c.rho_schedule.max, positive, "must be > 0");
+  s.number("threshold", c.rho_schedule.threshold, non_negative, "must be >= 0");
+  s.finish();
+  r.integer("refresh_every", a.refresh_every, at_least(0), "must be >= 0");
+  std::string gram = a.gram > 0 ? "on" : a.gram < 0 ? "off" : "auto";
+  r.string("gram", gram, {"auto", "on", "off"});
+  a.gram = gram == "on" ? 1 : gram == "off" ? -1 : 0;
+  JsonReader w = r.child("wire");
+  std::string wp = "native", wq = "native";
+  w.string("p", wp);
+  w.string("q", wq);
+  w.finish();
+  a.wire_p.format = parse_wire(wp, "admm.wire.p");
+  a.wire_q.format = parse_wire(wq, "admm.wire.q");
+  r.finish();
+}
+
+void read_output(JsonReader r, OutputConfig& o) {
+  r.string("dir", o.dir);
+  r.integer("log_every", o.log_every, at_least(1), "must be >= 1");
+  r.string("progress", o.progress, {"auto", "bar", "lines", "off"});
+  r.boolean("checkpoint", o.checkpoint);
+  r.finish();
+}
+
+}  // namespace
+
+bool rho_meets_convergence_condition(double nu, double rho) {
+  return rho > std::max(4 * nu, (std::sqrt(17.0) + 1) * nu / 2);
+}
+
+Config parse_config(const nlohmann::json& in, const std::vector<std::string>& overrides) {
+  nlohmann::json j = in.is_null() ? nlohmann::json::object() : in;
+  for (const std::string& o : overrides) apply_override(j, o);
+  Config c;
+  c.effective = nlohmann::json::object();
+  JsonReader r(&j, "", &c.effective);
+  r.integer("seed", c.seed, at_least(0), "must be >= 0");
+  r.string("backend", c.backend, {"cpu", "cuda"});
+  r.integer("groups", c.groups, at_least(1), "must be >= 1");
+  r.int_list("partition", c.partition);
+  r.int_list("devices", c.devices);
+  r.integer("threads", c.threads, at_least(0), "must be >= 0");
+  r.string("algorithm", c.algorithm, {"pdadmm-g", "pdadmm-g-q"});
+  read_data(r.child("data"), c.data);
+  read_model(r.child("model"), c.model);
+  read_admm(r.child("admm"), c);
+  read_output(r.child("output"), c.output);
+  r.finish();
+
+  const int L = c.model.layers;
+  if (!c.partition.empty()) {
+    int sum = 0;
+    for (int p : c.partition) {
+      require(p >= 1, "config: partition: every group needs at least 1 layer");
+      sum += p;
+    }
+    require(sum == L, "config: partition: sizes add up to " + std::to_string(sum) + ", model.layers is " +
+                          std::to_string(L));
+    c.groups = static_cast<int>(c.partition.size());
+    c.effective["groups"] = c.groups;
+  }
+  require(c.groups <= L, "config: groups: " + std::to_string(c.groups) + " groups for " + std::to_string(L) +
+                             " layers (groups must be <= model.layers)");
+  for (int d : c.devices) require(d >= 0, "config: devices: device ids must be >= 0");
+  if (c.algorithm == "pdadmm-g")
+    require(c.admm.quantize == Quantize::None, "config: admm.quantize needs \"algorithm\": \"pdadmm-g-q\"");
+  if (!rho_meets_convergence_condition(c.admm.nu, c.admm.rho)) {
+    std::ostringstream w;
+    w << "rho = " << c.admm.rho << " <= max(4 nu, (sqrt(17)+1) nu / 2) = "
+      << std::max(4 * c.admm.nu, (std::sqrt(17.0) + 1) * c.admm.nu / 2) << " (nu = " << c.admm.nu
+      << "): the convergence guarantee of pdADMM-G does not hold (the reference's accuracy runs use rho = nu)";
+    c.warnings.push_back(w.str());
+  }
+  return c;
+}
+
+Config load_config(const std::string& path, const std::vector<std::string>& overrides) {
+  std::ifstream f(path);
+  require(static_cast<bool>(f), "config: cannot open " + path);
+  nlohmann::json j = nlohmann::json::parse(f, nullptr, /*allow_exceptions=*/false, /*ignore_comments=*/true);
+  if (j.is_discarded()) {
+    // Parse again with exceptions for the position of the error.
+    std::ifstream g(path);
+    try {
+      j = nlohmann::json::parse(g, nullptr, true, true);
+    } catch (const nlohmann::json::parse_error& e) {
+      throw Error("config: " + path + " is not valid JSON: " + e.what());
+    }
+  }
+  return parse_config(j, overrides);
+}
+
+}  // namespace pdadmm

@@ -1,0 +1,83 @@
+// The run configuration: typed structs with defaults, read strictly from JSON
+// (unknown keys, wrong types and out-of-range values are errors naming the key).
+#pragma once
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "host/admm/params.h"
+
+namespace pdadmm {
+
+struct SyntheticConfig {
+  long long nodes = 3000;
+  int classes = 5;
+  double avg_degree = 10;   // mean number of neighbours per node
+  double homophily = 0.8;   // probability an edge stays inside its class
+  int features = 100;
+  double snr = 1.5;         // distance of class means relative to unit per-feature noise
+  int train_per_class = 20;
+  int val = 500;
+  int test = 1000;
+};
+
+struct DataConfig {
+  std::string name = "synthetic";
+  std::string root;           // real data: folder with planetoid/ and npz/ (else $PDADMM_DATA)
+  bool verify = false;        // check SHA256SUMS before reading
+  bool row_normalize = false; // scale each node's features to sum 1
+  long long split_seed = 0;   // random splits of the npz data sets
+  SyntheticConfig synthetic;
+};
+
+struct ModelConfig {
+  int layers = 2;
+  int hidden = 256;
+  int hops = 4;                 // augmentation blocks H, ÂH, …, Â^hops H
+  std::string hop_order = "ascending";  // "descending" = the reference's Â⁴H … H
+  double init_std = 0.1;        // W, b ~ N(0, init_std²) (reference)
+  std::string zl_init = "zeros";  // "labels": ±1 from the one-hot labels (reference 10-layer)
+};
+
+struct RhoSchedule {
+  std::string type = "none";  // "reference": ×factor when the training loss stalls (§5.3)
+  double factor = 10;
+  double max = 1;
+  double threshold = 1e-3;
+};
+
+struct OutputConfig {
+  std::string dir = "runs/latest";
+  int log_every = 1;        // metrics line every this many iterations (and the last)
+  std::string progress = "auto";  // "auto", "bar", "lines", "off"
+  bool checkpoint = true;   // write model.bin at the end (atomically)
+};
+
+struct Config {
+  long long seed = 0;
+  std::string backend = "cpu";
+  int groups = 1;
+  std::vector<int> partition;  // layers per group; overrides `groups` when given
+  std::vector<int> devices;    // CUDA devices per group (in order, wrapping)
+  int threads = 0;             // CPU threads in all; 0 = all cores
+  std::string algorithm = "pdadmm-g";
+  int iterations = 100;
+  RhoSchedule rho_schedule;
+  DataConfig data;
+  ModelConfig model;
+  AdmmParams admm;
+  OutputConfig output;
+  nlohmann::json effective;    // every key with the value in force
+  std::vector<std::string> warnings;
+};
+
+// Parses and validates; overrides are "a.b=c" assignments applied first. Throws Error.
+Config parse_config(const nlohmann::json& j, const std::vector<std::string>& overrides = {});
+Config load_config(const std::string& path, const std::vector<std::string>& overrides = {});
+
+// ρ > max(4νS², (√17+1)ν/2) with S = 1 for ReLU: the convergence theorem's condition.
+bool rho_meets_convergence_condition(double nu, double rho);
+
+}  // namespace pdadmm

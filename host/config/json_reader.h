@@ -1,0 +1,45 @@
+// Strict reading of a JSON object into typed fields: wrong types, out-of-range values and
+// unknown keys each raise one Error naming the dotted key. Every value read (or defaulted) is
+// recorded, so the effective configuration can be echoed and saved.
+#pragma once
+#include <functional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+namespace pdadmm {
+
+class JsonReader {
+ public:
+  // `effective` receives every key read, with the value in force.
+  JsonReader(const nlohmann::json* j, std::string path, nlohmann::json* effective);
+
+  void number(const char* key, double& out, std::function<bool(double)> ok = {}, const char* rule = "");
+  void integer(const char* key, int& out, std::function<bool(long long)> ok = {}, const char* rule = "");
+  void integer(const char* key, long long& out, std::function<bool(long long)> ok = {}, const char* rule = "");
+  void boolean(const char* key, bool& out);
+  void string(const char* key, std::string& out, const std::vector<std::string>& allowed = {});
+  void int_list(const char* key, std::vector<int>& out);
+  bool has(const char* key) const;
+  // Raw value (or null) for types a caller validates itself; marks the key as known.
+  const nlohmann::json* raw(const char* key);
+  JsonReader child(const char* key);
+  // Throws for keys that were never read.
+  void finish();
+  std::string where(const char* key) const;
+
+ private:
+  const nlohmann::json* find(const char* key);
+  const nlohmann::json* j_;
+  std::string path_;
+  nlohmann::json* eff_;
+  std::set<std::string> seen_;
+};
+
+// Applies "a.b.c=value" to j (value parsed as JSON, else taken as a string). Creates objects on
+// the way; the strict reader then rejects keys that do not exist.
+void apply_override(nlohmann::json& j, const std::string& assignment);
+
+}  // namespace pdadmm

@@ -1,0 +1,128 @@
+// Â normalisation and augmented features by sparse-times-dense products.
+#include "host/data/augment.h"
+
+#include <cblas.h>
+
+#include <cmath>
+
+#include "host/io/error.h"
+
+namespace pdadmm {
+
+Csr normalized_adjacency(const Csr& adj) {
+  std::vector<Triplet> t;
+  t.reserve(adj.nnz() + adj.rows);
+  for (int64_t r = 0; r < adj.rows; ++r) {
+    bool self = false;
+    for (int64_t e = adj.indptr[r]; e < adj.indptr[r + 1]; ++e) {
+      self |= adj.indices[e] == r;
+      t.push_back({r, adj.indices[e], adj.values[e]});
+    }
+    if (!self) t.push_back({r, r, 1.0f});  // add_remaining_self_loops
+  }
+  Csr a = csr_from_triplets(adj.rows, adj.cols, std::move(t), true);
+  std::vector<double> deg(a.rows, 0.0);
+  for (int64_t r = 0; r < a.rows; ++r)
+    for (int64_t e = a.indptr[r]; e < a.indptr[r + 1]; ++e) deg[r] += a.values[e];
+  for (int64_t r = 0; r < a.rows; ++r)
+    for (int64_t e = a.indptr[r]; e < a.indptr[r + 1]; ++e)
+      a.values[e] = static_cast<float>(a.values[e] / std::sqrt(deg[r] * deg[a.indices[e]]));
+  return a;
+}
+
+Features row_normalized(const Features& h) {
+  Features o = h;
+  if (o.is_sparse) {
+    for (int64_t r = 0; r < o.rows; ++r) {
+      double s = 0;
+      for (int64_t e = o.sparse.indptr[r]; e < o.sparse.indptr[r + 1]; ++e) s += o.sparse.values[e];
+      if (s != 0)
+        for (int64_t e = o.sparse.indptr[r]; e < o.sparse.indptr[r + 1]; ++e)
+          o.sparse.values[e] = static_cast<float>(o.sparse.values[e] / s);
+    }
+  } else {
+    for (int64_t r = 0; r < o.rows; ++r) {
+      double s = 0;
+      for (int64_t c = 0; c < o.cols; ++c) s += o.dense[r * o.cols + c];
+      if (s != 0)
+        for (int64_t c = 0; c < o.cols; ++c) o.dense[r * o.cols + c] = static_cast<float>(o.dense[r * o.cols + c] / s);
+    }
+  }
+  return o;
+}
+
+HostMatrix<float> augment_columns(const Features& h, const Csr& ahat, const AugmentSpec& spec,
+                                  const std::vector<int32_t>& nodes) {
+  const int64_t n = ahat.rows, F = h.cols, k = static_cast<int64_t>(nodes.size());
+  require(h.rows == n, "augment: features and graph disagree on the number of nodes");
+  // M_j = Â^j E (n x k), E the indicator of `nodes`; block j of X = Hᵀ M_j (Â symmetric).
+  std::vector<std::vector<float>> m(spec.hops + 1);
+  m[0].assign(static_cast<size_t>(n * k), 0.0f);
+  for (int64_t i = 0; i < k; ++i) m[0][static_cast<size_t>(nodes[i]) * k + i] = 1.0f;
+  for (int j = 1; j <= spec.hops; ++j) {
+    m[j].resize(static_cast<size_t>(n * k));
+    csr_spmm(ahat, m[j - 1].data(), k, 1.0f, 0.0f, m[j].data());
+  }
+  HostMatrix<float> x(static_cast<int64_t>(spec.blocks()) * F, k);
+  for (int b = 0; b < spec.blocks(); ++b) {
+    const float* mj = m[spec.power(b)].data();
+    float* out = x.data.data() + static_cast<size_t>(b) * F * k;
+    if (h.is_sparse) {
+      for (int64_t v = 0; v < n; ++v)
+        for (int64_t e = h.sparse.indptr[v]; e < h.sparse.indptr[v + 1]; ++e) {
+          const float val = h.sparse.values[e];
+          float* row = out + static_cast<int64_t>(h.sparse.indices[e]) * k;
+          const float* src = mj + v * k;
+          for (int64_t i = 0; i < k; ++i) row[i] += val * src[i];
+        }
+    } else {
+      cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, static_cast<int>(F), static_cast<int>(k),
+                  static_cast<int>(n), 1.0f, h.dense.data(), static_cast<int>(F), mj, static_cast<int>(k), 0.0f, out,
+                  static_cast<int>(k));
+    }
+  }
+  return x;
+}
+
+void features_times(const Features& h, const float* w, int64_t n, int64_t ld, int64_t col0, float* out) {
+  const int64_t F = h.cols;
+  if (!h.is_sparse) {
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, static_cast<int>(h.rows), static_cast<int>(n),
+                static_cast<int>(F), 1.0f, h.dense.data(), static_cast<int>(F), w + col0, static_cast<int>(ld), 0.0f,
+                out, static_cast<int>(n));
+    return;
+  }
+  // Transpose the block once so each feature's weights are contiguous.
+  std::vector<float> wt(static_cast<size_t>(F * n));
+  for (int64_t i = 0; i < n; ++i)
+    for (int64_t f = 0; f < F; ++f) wt[f * n + i] = w[i * ld + col0 + f];
+#pragma omp parallel for schedule(dynamic, 64)
+  for (int64_t v = 0; v < h.rows; ++v) {
+    float* o = out + v * n;
+    for (int64_t i = 0; i < n; ++i) o[i] = 0;
+    for (int64_t e = h.sparse.indptr[v]; e < h.sparse.indptr[v + 1]; ++e) {
+      const float val = h.sparse.values[e];
+      const float* src = wt.data() + static_cast<int64_t>(h.sparse.indices[e]) * n;
+      for (int64_t i = 0; i < n; ++i) o[i] += val * src[i];
+    }
+  }
+}
+
+HostMatrix<float> first_layer_all_nodes(const Features& h, const Csr& ahat, const AugmentSpec& spec,
+                                        const HostMatrix<float>& w1) {
+  const int64_t n = w1.rows, F = h.cols, nodes = ahat.rows;
+  require(w1.cols == spec.blocks() * F, "first layer: W has " + std::to_string(w1.cols) + " columns, expected " +
+                                            std::to_string(spec.blocks() * F));
+  std::vector<int> block_of_power(spec.hops + 1);
+  for (int b = 0; b < spec.blocks(); ++b) block_of_power[spec.power(b)] = b;
+  HostMatrix<float> acc(nodes, n), tmp(nodes, n), hb(nodes, n);
+  features_times(h, w1.data.data(), n, w1.cols, static_cast<int64_t>(block_of_power[spec.hops]) * F, acc.data.data());
+  for (int pw = spec.hops - 1; pw >= 0; --pw) {
+    csr_spmm(ahat, acc.data.data(), n, 1.0f, 0.0f, tmp.data.data());  // Â · acc
+    features_times(h, w1.data.data(), n, w1.cols, static_cast<int64_t>(block_of_power[pw]) * F, hb.data.data());
+    for (int64_t i = 0; i < acc.size(); ++i) acc.data[i] = tmp.data[i] + hb.data[i];
+  }
+  return acc;
+}
+
+}  // namespace pdadmm

@@ -1,0 +1,39 @@
+// Graph augmentation of GA-MLPs: Â = D^-1/2 (A + I) D^-1/2 and X = [H, ÂH, …, Â^K H] (K = hops),
+// formed only for the columns (nodes) that are needed; evaluation uses the first layer's
+// sparse form Σ_k Â^k (H B_kᵀ) instead (DESIGN.md "Memory and speed").
+#pragma once
+#include <vector>
+
+#include "host/backend/host_matrix.h"
+#include "host/data/dataset.h"
+
+namespace pdadmm {
+
+// Â with self-loops added; degrees count the self-loop (reference gcn_norm).
+Csr normalized_adjacency(const Csr& adj);
+
+// Copy of the features with each row scaled to sum 1 (rows summing to 0 stay 0).
+Features row_normalized(const Features& h);
+
+struct AugmentSpec {
+  int hops = 4;
+  bool descending = false;  // reference order Â^K H … H
+  int blocks() const { return hops + 1; }
+  // Power of Â in feature block k.
+  int power(int k) const { return descending ? hops - k : k; }
+};
+
+// X restricted to `nodes`, as the ADMM input p_1: rows = blocks·F features, columns = nodes.
+HostMatrix<float> augment_columns(const Features& h, const Csr& ahat, const AugmentSpec& spec,
+                                  const std::vector<int32_t>& nodes);
+
+// H·Wᵀ-like product for every node: out (n_nodes x n) = H (n_nodes x F) · Bᵀ, B = columns
+// [col0, col0+F) of w (n x ld).
+void features_times(const Features& h, const float* w, int64_t n, int64_t ld, int64_t col0, float* out);
+
+// First layer pre-activation for every node: Σ_k Â^power(k) H B_kᵀ (n_nodes x n, no bias),
+// by Horner's rule over the powers.
+HostMatrix<float> first_layer_all_nodes(const Features& h, const Csr& ahat, const AugmentSpec& spec,
+                                        const HostMatrix<float>& w1);
+
+}  // namespace pdadmm

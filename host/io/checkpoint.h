@@ -1,0 +1,23 @@
+// Model checkpoints: the trained W and b of every layer plus the model description, in one
+// binary file written atomically. Layout: "PDADMM01", u64 header length, JSON header, then
+// the float32 values of W_0, b_0, W_1, b_1, … in row-major order.
+#pragma once
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "host/backend/host_matrix.h"
+
+namespace pdadmm {
+
+struct Checkpoint {
+  nlohmann::json meta;  // free-form: config, iteration, data set
+  std::vector<HostMatrix<float>> W, b;
+};
+
+void save_checkpoint(const std::string& path, const Checkpoint& c);
+// Throws Error naming the file when it is missing, truncated or not a checkpoint.
+Checkpoint load_checkpoint(const std::string& path);
+
+}  // namespace pdadmm

@@ -1,0 +1,27 @@
+// Output files: atomic writes (temp file + rename), so a crash never leaves a half-written
+// checkpoint or summary, and a JSON-lines writer that flushes every line.
+#pragma once
+#include <fstream>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+namespace pdadmm {
+
+// Creates the directory and its parents; throws Error naming it on failure.
+void make_dirs(const std::string& dir);
+// Writes bytes to path.tmp, flushes to disk, renames over path. Throws Error naming the path.
+void write_file_atomic(const std::string& path, const std::string& bytes);
+std::string read_file(const std::string& path);
+
+class JsonLines {
+ public:
+  explicit JsonLines(const std::string& path);
+  void write(const nlohmann::json& line);
+
+ private:
+  std::string path_;
+  std::ofstream out_;
+};
+
+}  // namespace pdadmm

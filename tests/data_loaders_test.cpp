@@ -1,0 +1,442 @@
+// Real-data loader tests: Planetoid pickles, gnn-benchmark npz, SHA-256, splits. The data root is
+// $PDADMM_DATA or <source>/../shared/data; tests skip with a message when the files are absent.
+//
+// Reference numbers were computed independently with Python 3.11 + numpy 2.4.6 + scipy 1.17.1:
+// pickle.load(f, encoding='latin1') for the Planetoid files and GCN's load_data logic (vstack
+// allx/tx, reorder by test.index, CiteSeer padding); np.load for the npz files; adjacency
+// A = A + A.T, setdiag(0), eliminate_zeros, undirected edges = nnz / 2. The edge counts agree with
+// the well-known values (Cora 5278, CiteSeer 4552, PubMed 44324) and with shared/data/README.md
+// (Amazon Computers 245861, Photo 119081, Coauthor CS 81894). "checksum" below is
+// sum over stored feature entries of (row * 7 + col), after scipy's sum_duplicates/sort_indices.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cstdlib>
+#include <fstream>
+#include <numeric>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "host/data/load_real.h"
+#include "host/data/npz.h"
+#include "host/data/pickle.h"
+#include "host/data/planetoid.h"
+#include "host/data/sha256.h"
+#include "host/io/error.h"
+
+namespace pdadmm {
+namespace {
+
+std::string data_root() {
+  const char* env = std::getenv("PDADMM_DATA");
+  if (env && *env) return env;
+  return std::string(PDADMM_SOURCE_DIR) + "/../shared/data";
+}
+
+bool exists(const std::string& path) { return std::ifstream(path, std::ios::binary).good(); }
+
+#define REQUIRE_DATA(rel)                                                                               \
+  do {                                                                                                  \
+    if (!exists(data_root() + "/" + (rel)))                                                             \
+      GTEST_SKIP() << "real data not found: " << data_root() + "/" + (rel)                              \
+                   << " (set PDADMM_DATA to the folder holding planetoid/ and npz/)";                   \
+  } while (0)
+
+int64_t feature_checksum(const Csr& m) {
+  int64_t s = 0;
+  for (int64_t r = 0; r < m.rows; ++r)
+    for (int64_t e = m.indptr[r]; e < m.indptr[r + 1]; ++e) s += r * 7 + m.indices[e];
+  return s;
+}
+
+std::vector<int> class_counts(const Dataset& ds, const std::vector<int32_t>& ids) {
+  std::vector<int> c(static_cast<size_t>(ds.num_classes), 0);
+  for (int32_t v : ids) c[ds.labels[v]]++;
+  return c;
+}
+
+int64_t isolated_nodes(const Csr& a) {
+  int64_t k = 0;
+  for (int64_t r = 0; r < a.rows; ++r) k += a.indptr[r] == a.indptr[r + 1];
+  return k;
+}
+
+// Symmetric, binary, no self-loops, strictly increasing columns within each row.
+void expect_clean_adjacency(const Csr& a) {
+  ASSERT_EQ(a.rows, a.cols);
+  std::set<std::pair<int32_t, int32_t>> entries;
+  for (int64_t r = 0; r < a.rows; ++r) {
+    for (int64_t e = a.indptr[r]; e < a.indptr[r + 1]; ++e) {
+      ASSERT_NE(a.indices[e], r) << "self-loop at " << r;
+      ASSERT_EQ(a.values[e], 1.0f);
+      if (e > a.indptr[r]) {
+        ASSERT_LT(a.indices[e - 1], a.indices[e]) << "row " << r;
+      }
+      entries.emplace(static_cast<int32_t>(r), a.indices[e]);
+    }
+  }
+  for (const auto& [i, j] : entries) ASSERT_TRUE(entries.count({j, i})) << "(" << i << "," << j << ") not mirrored";
+}
+
+std::vector<int32_t> iota_ids(int32_t from, int32_t count) {
+  std::vector<int32_t> v(static_cast<size_t>(count));
+  std::iota(v.begin(), v.end(), from);
+  return v;
+}
+
+// ---- SHA-256 ---------------------------------------------------------------------------------
+
+TEST(DataSha256, KnownVectors) {
+  // FIPS 180-4 examples and block-boundary lengths; digests from Python's hashlib.
+  EXPECT_EQ(sha256_hex("", 0), "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+  EXPECT_EQ(sha256_hex("abc", 3), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+  const std::string two_blocks = "abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq";
+  EXPECT_EQ(sha256_hex(two_blocks.data(), two_blocks.size()),
+            "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1");
+  const std::string million(1000000, 'a');
+  EXPECT_EQ(sha256_hex(million.data(), million.size()),
+            "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0");
+  const std::vector<std::pair<size_t, std::string>> xs = {
+      {55, "d5e285683cd4efc02d021a5c62014694958901005d6f71e89e0989fac77e4072"},
+      {56, "04c26261370ee7541549d16dee320c723e3fd14671e66a099afe0a377c16888e"},
+      {63, "75220b47218278e656f2013bb8f0c455a25eaf01e86c64924e9d48d89776d6f2"},
+      {64, "7ce100971f64e7001e8fe5a51973ecdfe1ced42befe7ee8d5fd6219506b5393c"},
+      {65, "9537c5fdf120482f7d58d25e9ed583f52c02b4e304ea814db1633ad565aed7e9"}};
+  for (const auto& [n, hex] : xs) {
+    const std::string s(n, 'x');
+    EXPECT_EQ(sha256_hex(s.data(), s.size()), hex) << n << " bytes";
+  }
+}
+
+TEST(DataSha256, RealFileAndSums) {
+  REQUIRE_DATA("planetoid/ind.cora.y");
+  EXPECT_EQ(sha256_file(data_root() + "/planetoid/ind.cora.y"),
+            "94465c14eb53e04ca262198dcbb2521ee8af60fb3f3d546cd6ca24a511b0e7d1");
+  EXPECT_NO_THROW(verify_sha256sums(data_root(), real_dataset_files("cora")));
+  EXPECT_NO_THROW(verify_sha256sums(data_root(), real_dataset_files("citeseer")));
+}
+
+TEST(DataSha256, MismatchMissingAndUnlisted) {
+  const std::string dir = ::testing::TempDir() + "pdadmm_sha_test";
+  ASSERT_EQ(std::system(("mkdir -p '" + dir + "'").c_str()), 0);
+  {
+    std::ofstream(dir + "/a.bin") << "abc";
+    std::ofstream(dir + "/b.bin") << "tampered";
+    std::ofstream sums(dir + "/SHA256SUMS");
+    sums << "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad  a.bin\n";
+    sums << "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad  b.bin\n";
+    sums << "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad  gone.bin\n";
+  }
+  EXPECT_NO_THROW(verify_sha256sums(dir, {"a.bin"}));
+  auto message = [&](const std::vector<std::string>& rel) {
+    try {
+      verify_sha256sums(dir, rel);
+    } catch (const Error& e) {
+      return std::string(e.what());
+    }
+    return std::string("no error");
+  };
+  EXPECT_NE(message({"b.bin"}).find(dir + "/b.bin: SHA-256 mismatch"), std::string::npos) << message({"b.bin"});
+  EXPECT_NE(message({"gone.bin"}).find(dir + "/gone.bin"), std::string::npos) << message({"gone.bin"});
+  EXPECT_NE(message({"other.bin"}).find("no checksum listed for other.bin"), std::string::npos);
+  EXPECT_THROW(verify_sha256sums(dir + "/nowhere", {"a.bin"}), Error);
+  EXPECT_THROW(sha256_file(dir + "/nowhere.bin"), Error);
+}
+
+// ---- Planetoid -------------------------------------------------------------------------------
+
+TEST(DataPlanetoid, Cora) {
+  REQUIRE_DATA("planetoid/ind.cora.graph");
+  const Dataset ds = load_real_dataset("cora", data_root(), 0, /*verify=*/true);
+  EXPECT_EQ(ds.num_nodes(), 2708);
+  EXPECT_EQ(ds.num_edges(), 5278);
+  EXPECT_EQ(ds.num_classes, 7);
+  EXPECT_EQ(ds.features.cols, 1433);
+  ASSERT_TRUE(ds.features.is_sparse);
+  EXPECT_EQ(ds.features.sparse.nnz(), 49216);
+  EXPECT_EQ(feature_checksum(ds.features.sparse), 502449799);
+  EXPECT_EQ(ds.train, iota_ids(0, 140));
+  EXPECT_EQ(ds.val, iota_ids(140, 500));
+  EXPECT_EQ(ds.test, iota_ids(1708, 1000));
+  EXPECT_EQ(std::accumulate(ds.labels.begin(), ds.labels.end(), int64_t{0}), 7781);
+  EXPECT_EQ(std::vector<int32_t>(ds.labels.begin(), ds.labels.begin() + 5), (std::vector<int32_t>{3, 4, 4, 0, 3}));
+  EXPECT_EQ(class_counts(ds, ds.train), std::vector<int>(7, 20));
+  EXPECT_EQ(class_counts(ds, ds.val), (std::vector<int>{61, 36, 78, 158, 81, 57, 29}));
+  EXPECT_EQ(class_counts(ds, ds.test), (std::vector<int>{130, 91, 144, 319, 149, 103, 64}));
+  // First line of test.index is 2692: it takes tx row 0 (label 3, 15 words starting 311, 314, ...).
+  const Csr& f = ds.features.sparse;
+  EXPECT_EQ(ds.labels[2692], 3);
+  EXPECT_EQ(f.indptr[2693] - f.indptr[2692], 15);
+  EXPECT_EQ(std::vector<int32_t>(f.indices.begin() + f.indptr[2692], f.indices.begin() + f.indptr[2692] + 5),
+            (std::vector<int32_t>{311, 314, 353, 505, 510}));
+  for (float v : f.values) ASSERT_EQ(v, 1.0f);
+  EXPECT_EQ(isolated_nodes(ds.adj), 0);
+  expect_clean_adjacency(ds.adj);
+}
+
+TEST(DataPlanetoid, CiteSeerPadsIsolatedTestIds) {
+  REQUIRE_DATA("planetoid/ind.citeseer.graph");
+  const Dataset ds = load_real_dataset("citeseer", data_root(), 0, /*verify=*/true);
+  EXPECT_EQ(ds.num_nodes(), 3327);
+  EXPECT_EQ(ds.num_edges(), 4552);
+  EXPECT_EQ(ds.num_classes, 6);
+  EXPECT_EQ(ds.features.cols, 3703);
+  EXPECT_EQ(ds.features.sparse.nnz(), 105165);
+  EXPECT_EQ(feature_checksum(ds.features.sparse), 1414322958);
+  EXPECT_EQ(ds.train, iota_ids(0, 120));
+  EXPECT_EQ(ds.val, iota_ids(120, 500));
+  EXPECT_EQ(ds.test.size(), 1000u);
+  EXPECT_EQ(ds.test.front(), 2312);
+  EXPECT_EQ(ds.test.back(), 3326);
+  EXPECT_EQ(class_counts(ds, ds.train), std::vector<int>(6, 20));
+  EXPECT_EQ(class_counts(ds, ds.val), (std::vector<int>{29, 86, 116, 106, 94, 69}));
+  EXPECT_EQ(class_counts(ds, ds.test), (std::vector<int>{77, 182, 181, 231, 169, 160}));
+  EXPECT_EQ(std::vector<int32_t>(ds.labels.begin(), ds.labels.begin() + 5), (std::vector<int32_t>{3, 1, 5, 5, 3}));
+  int64_t label_sum = 0;
+  std::vector<int32_t> unlabeled;
+  for (int32_t v = 0; v < 3327; ++v) {
+    if (ds.labels[v] < 0) unlabeled.push_back(v);
+    else label_sum += ds.labels[v];
+  }
+  EXPECT_EQ(label_sum, 8938 + 15);  // python sum counts the 15 padded -1 labels
+  const std::vector<int32_t> padded = {2407, 2489, 2553, 2682, 2781, 2953, 3042, 3063,
+                                       3212, 3214, 3250, 3292, 3305, 3306, 3309};
+  EXPECT_EQ(unlabeled, padded);
+  for (int32_t v : padded) {
+    EXPECT_EQ(ds.features.sparse.indptr[v + 1], ds.features.sparse.indptr[v]) << "padded node " << v;
+    EXPECT_TRUE(std::find(ds.test.begin(), ds.test.end(), v) == ds.test.end());
+  }
+  EXPECT_EQ(ds.labels[2488], 2);  // first line of test.index
+  EXPECT_EQ(ds.features.sparse.indptr[2489] - ds.features.sparse.indptr[2488], 41);
+  EXPECT_EQ(isolated_nodes(ds.adj), 48);
+  expect_clean_adjacency(ds.adj);
+}
+
+TEST(DataPlanetoid, PubMedPartsParse) {
+  REQUIRE_DATA("planetoid/ind.pubmed.graph");
+  const std::string dir = data_root() + "/planetoid/";
+  auto doc = [&](const std::string& part) {
+    return unpickle(load_file_bytes(dir + "ind.pubmed." + part), dir + "ind.pubmed." + part);
+  };
+  const Csr x = pickle_as_csr(doc("x"));
+  EXPECT_EQ(x.rows, 60);
+  EXPECT_EQ(x.cols, 500);
+  EXPECT_EQ(x.nnz(), 2819);
+  const Csr tx = pickle_as_csr(doc("tx"));
+  EXPECT_EQ(tx.rows, 1000);
+  EXPECT_EQ(tx.cols, 500);
+  EXPECT_EQ(tx.nnz(), 50140);
+  bool non_binary = false;  // PubMed holds TF-IDF values
+  for (float v : tx.values) non_binary |= (v != 1.0f && v > 0.0f);
+  EXPECT_TRUE(non_binary);
+  for (const auto& [part, rows] : std::vector<std::pair<std::string, int64_t>>{{"y", 60}, {"ty", 1000}, {"ally", 18717}}) {
+    const NumpyArray a = pickle_as_array(doc(part));
+    EXPECT_EQ(a.shape, (std::vector<int64_t>{rows, 3})) << part;
+    EXPECT_EQ(a.descr, "<i4");
+    const std::vector<int64_t> v = a.to_int64(part);
+    EXPECT_EQ(std::accumulate(v.begin(), v.end(), int64_t{0}), rows) << part << " is one-hot";
+  }
+  const auto lists = pickle_as_adjacency_lists(doc("graph"));
+  EXPECT_EQ(lists.size(), 19717u);
+  size_t total = 0;
+  std::vector<std::pair<int64_t, int64_t>> edges;
+  for (size_t i = 0; i < lists.size(); ++i) {
+    total += lists[i].size();
+    for (int64_t j : lists[i]) edges.emplace_back(static_cast<int64_t>(i), j);
+  }
+  EXPECT_EQ(total, 88676u);
+  EXPECT_EQ(symmetrize_binary(19717, edges).nnz() / 2, 44324);
+  const auto ids = parse_test_index(load_file_bytes(dir + "ind.pubmed.test.index"), "test.index");
+  EXPECT_EQ(ids.size(), 1000u);
+  EXPECT_EQ(*std::min_element(ids.begin(), ids.end()), 18717);
+  EXPECT_EQ(*std::max_element(ids.begin(), ids.end()), 19716);
+  EXPECT_EQ(ids.front(), 18747);
+}
+
+TEST(DataPlanetoid, PubMedFull) {
+  REQUIRE_DATA("planetoid/ind.pubmed.graph");
+  const std::string allx = data_root() + "/planetoid/ind.pubmed.allx";
+  if (!exists(allx)) {
+    // The loader must name the missing file.
+    try {
+      load_real_dataset("pubmed", data_root(), 0, false);
+      ADD_FAILURE() << "load_real_dataset(pubmed) without allx did not throw";
+    } catch (const Error& e) {
+      EXPECT_NE(std::string(e.what()).find(allx), std::string::npos) << e.what();
+    }
+    GTEST_SKIP() << allx << " is missing (see shared/data/README.md); only the other PubMed files were tested";
+  }
+  const Dataset ds = load_real_dataset("pubmed", data_root(), 0, /*verify=*/true);
+  EXPECT_EQ(ds.num_nodes(), 19717);
+  EXPECT_EQ(ds.num_edges(), 44324);
+  EXPECT_EQ(ds.num_classes, 3);
+  EXPECT_EQ(ds.features.cols, 500);
+  EXPECT_EQ(ds.train, iota_ids(0, 60));
+  EXPECT_EQ(ds.val, iota_ids(60, 500));
+  EXPECT_EQ(ds.test, iota_ids(18717, 1000));
+  EXPECT_EQ(class_counts(ds, ds.train), std::vector<int>(3, 20));
+  expect_clean_adjacency(ds.adj);
+}
+
+TEST(DataPlanetoid, MissingFileNamesPath) {
+  const std::string dir = ::testing::TempDir() + "pdadmm_no_planetoid";
+  try {
+    load_planetoid(dir, "cora");
+    FAIL() << "no error";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find(dir + "/ind.cora.x"), std::string::npos) << e.what();
+  }
+}
+
+TEST(DataPlanetoid, TestIndexParsing) {
+  EXPECT_EQ(parse_test_index("5\n3\r\n7", "t"), (std::vector<int64_t>{5, 3, 7}));
+  EXPECT_THROW(parse_test_index("", "t"), Error);
+  EXPECT_THROW(parse_test_index("1\n\n2\n", "t"), Error);
+  EXPECT_THROW(parse_test_index("1\n-2\n", "t"), Error);
+  EXPECT_THROW(parse_test_index("1\n2x\n", "t"), Error);
+  EXPECT_THROW(parse_test_index("99999999999\n", "t"), Error);
+}
+
+// ---- gnn-benchmark npz -----------------------------------------------------------------------
+
+struct NpzExpect {
+  const char* name;
+  int64_t nodes, edges, isolated;
+  size_t train;
+  int classes;
+  int64_t features, feature_nnz, checksum;
+  double value_sum;
+  std::vector<int32_t> first_labels;
+};
+
+void check_npz(const NpzExpect& x) {
+  const Dataset ds = load_real_dataset(x.name, data_root(), 0, /*verify=*/true);
+  EXPECT_EQ(ds.num_nodes(), x.nodes);
+  EXPECT_EQ(ds.num_edges(), x.edges);
+  EXPECT_EQ(isolated_nodes(ds.adj), x.isolated);
+  EXPECT_EQ(ds.train.size(), x.train);
+  EXPECT_EQ(ds.val.size(), 1000u);
+  EXPECT_EQ(ds.test.size(), 1000u);
+  EXPECT_EQ(ds.num_classes, x.classes);
+  EXPECT_EQ(ds.features.cols, x.features);
+  ASSERT_TRUE(ds.features.is_sparse);
+  EXPECT_EQ(ds.features.sparse.nnz(), x.feature_nnz);
+  EXPECT_EQ(feature_checksum(ds.features.sparse), x.checksum);
+  double sum = 0;
+  for (float v : ds.features.sparse.values) sum += v;
+  EXPECT_EQ(sum, x.value_sum);
+  EXPECT_EQ(std::vector<int32_t>(ds.labels.begin(), ds.labels.begin() + 5), x.first_labels);
+  EXPECT_EQ(class_counts(ds, ds.train), std::vector<int>(static_cast<size_t>(x.classes), 20));
+  for (int32_t v : ds.val) ASSERT_GE(ds.labels[v], 0);
+  for (int32_t v : ds.test) ASSERT_GE(ds.labels[v], 0);
+  expect_clean_adjacency(ds.adj);
+}
+
+TEST(DataNpz, AmazonComputers) {
+  REQUIRE_DATA("npz/amazon_electronics_computers.npz");
+  check_npz({"amazon_computers", 13752, 245861, 281, 200, 10, 767, 3675081, 178535756255, 3675081.0, {4, 4, 8, 4, 6}});
+}
+
+TEST(DataNpz, AmazonPhoto) {
+  REQUIRE_DATA("npz/amazon_electronics_photo.npz");
+  check_npz({"amazon_photo", 7650, 119081, 115, 160, 8, 745, 1979909, 53634930201, 1979909.0, {6, 4, 3, 6, 5}});
+}
+
+TEST(DataNpz, CoauthorCS) {
+  REQUIRE_DATA("npz/ms_academic_cs.npz");
+  check_npz({"coauthor_cs", 18333, 81894, 0, 300, 15, 6805, 1092079, 73015624662, 1741991.0, {13, 2, 13, 2, 0}});
+}
+
+TEST(DataNpz, ArchiveKeysAndObjectMembers) {
+  REQUIRE_DATA("npz/ms_academic_cs.npz");
+  const NpzArchive z = NpzArchive::open_file(data_root() + "/npz/ms_academic_cs.npz");
+  EXPECT_EQ(z.keys().size(), 12u);
+  EXPECT_TRUE(z.has("labels"));
+  EXPECT_FALSE(z.has("nope"));
+  EXPECT_THROW(z.array("class_names"), Error);  // '|O' object array: rejected, never unpickled
+  EXPECT_THROW(z.array("node_names"), Error);   // '<U8' is not a supported dtype
+  const NumpyArray shape = z.array("attr_shape");
+  EXPECT_EQ(shape.to_int64("attr_shape"), (std::vector<int64_t>{18333, 6805}));
+}
+
+// ---- split -----------------------------------------------------------------------------------
+
+void expect_split_invariants(const Dataset& ds, int per_class) {
+  std::set<int32_t> all;
+  for (const auto* ids : {&ds.train, &ds.val, &ds.test})
+    for (int32_t v : *ids) EXPECT_TRUE(all.insert(v).second) << "node " << v << " in two splits";
+  EXPECT_EQ(all.size(), ds.train.size() + ds.val.size() + ds.test.size());
+  EXPECT_EQ(class_counts(ds, ds.train), std::vector<int>(static_cast<size_t>(ds.num_classes), per_class));
+  EXPECT_TRUE(std::is_sorted(ds.train.begin(), ds.train.end()));
+}
+
+TEST(DataSplit, SyntheticDeterministicAndSeedDependent) {
+  Dataset ds;
+  ds.name = "synthetic";
+  ds.num_classes = 4;
+  for (int v = 0; v < 3000; ++v) ds.labels.push_back(v % 7 == 0 ? -1 : (v * 31 % 97) % 4);
+  Dataset a = ds, b = ds, c = ds;
+  draw_gnn_benchmark_split(a, 42);
+  draw_gnn_benchmark_split(b, 42);
+  draw_gnn_benchmark_split(c, 43);
+  expect_split_invariants(a, 20);
+  expect_split_invariants(c, 20);
+  EXPECT_EQ(a.train.size(), 80u);
+  EXPECT_EQ(a.val.size(), 1000u);
+  EXPECT_EQ(a.test.size(), 1000u);
+  EXPECT_EQ(a.train, b.train);
+  EXPECT_EQ(a.val, b.val);
+  EXPECT_EQ(a.test, b.test);
+  EXPECT_NE(a.train, c.train);
+  EXPECT_NE(a.test, c.test);
+  for (const auto* ids : {&a.train, &a.val, &a.test})
+    for (int32_t v : *ids) EXPECT_GE(a.labels[v], 0) << "unlabelled node " << v << " drawn";
+  Dataset tiny = ds;
+  tiny.labels.resize(100);
+  EXPECT_THROW(draw_gnn_benchmark_split(tiny, 1), Error);  // not enough nodes for 1000 + 1000
+}
+
+TEST(DataSplit, RealDataDeterministicPerSeed) {
+  REQUIRE_DATA("npz/amazon_electronics_photo.npz");
+  const Dataset a = load_real_dataset("amazon_photo", data_root(), 7, false);
+  const Dataset b = load_real_dataset("amazon_photo", data_root(), 7, false);
+  const Dataset c = load_real_dataset("amazon_photo", data_root(), 8, false);
+  expect_split_invariants(a, 20);
+  expect_split_invariants(c, 20);
+  EXPECT_EQ(a.train, b.train);
+  EXPECT_EQ(a.val, b.val);
+  EXPECT_EQ(a.test, b.test);
+  EXPECT_NE(a.train, c.train);
+  EXPECT_NE(a.val, c.val);
+  EXPECT_NE(a.test, c.test);
+}
+
+// ---- dispatch --------------------------------------------------------------------------------
+
+TEST(DataLoadReal, UnknownNameListsValidNames) {
+  try {
+    load_real_dataset("reddit", data_root(), 0, false);
+    FAIL() << "no error";
+  } catch (const Error& e) {
+    const std::string m = e.what();
+    EXPECT_NE(m.find("reddit"), std::string::npos) << m;
+    for (const std::string& n : real_dataset_names()) EXPECT_NE(m.find(n), std::string::npos) << m;
+  }
+}
+
+TEST(DataLoadReal, MissingRootNamesFile) {
+  const std::string root = ::testing::TempDir() + "pdadmm_no_data_root";
+  for (const char* name : {"cora", "coauthor_cs"}) {
+    try {
+      load_real_dataset(name, root, 0, false);
+      FAIL() << "no error for " << name;
+    } catch (const Error& e) {
+      EXPECT_NE(std::string(e.what()).find(root + "/"), std::string::npos) << e.what();
+    }
+    EXPECT_THROW(load_real_dataset(name, root, 0, true), Error);  // SHA256SUMS missing
+  }
+}
+
+}  // namespace
+}  // namespace pdadmm
