@@ -39,6 +39,8 @@ class Group {
   int end() const { return end_; }
   Ops<T>& ops() { return *ops_; }
   Layer<T>& layer(int l) { return layers_[l - first_]; }
+  // This group's copy of u_{first-1} (the dual it shares with the previous group).
+  const Tensor<T>& u_in_copy() const { return u_in_copy_; }
 
   // Main thread, groups in order. `act` is this group's input activation (X for group 0,
   // relu(z) of the previous group's last layer otherwise) and becomes the output activation.

@@ -16,9 +16,10 @@ enum class StepRule {
 enum class Quantize { None, P, Q, Both };
 
 struct AdmmParams {
-  double nu = 1e-4;   // ν: weight of the relaxation terms ||z - Wp - b||², ||q - f(z)||²
-  double rho = 1e-4;  // ρ: augmented-Lagrangian penalty on p_{l+1} = q_l
-  double mu = 0.01;   // weight decay μ/2 ||W||² (reference code; not in the paper)
+  // Defaults satisfy the convergence condition ρ > 4ν; the reference ties ν = ρ (set both).
+  double nu = 0.1;    // ν: weight of the relaxation terms ||z - Wp - b||², ||q - f(z)||²
+  double rho = 0.5;   // ρ: augmented-Lagrangian penalty on p_{l+1} = q_l
+  double mu = 1.0;    // weight decay μ/2 ||W||² (reference code; not in the paper)
 
   StepRule step = StepRule::Backtrack;
   double t0 = 20.0;        // reference: initial 1/step for p and W

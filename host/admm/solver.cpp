@@ -110,6 +110,17 @@ HostMatrix<T> Solver<T>::download(int layer, const char* what) {
 }
 
 template <typename T>
+HostMatrix<T> Solver<T>::dual_copy(int layer) {
+  Group<T>& g = owner(layer + 1);
+  require(g.first() == layer + 1, "layer " + std::to_string(layer) + " is not the last layer of a group");
+  const Tensor<T>& t = g.u_in_copy();
+  HostMatrix<T> m(t.rows(), t.cols());
+  g.ops().bind_thread();
+  g.ops().download(t, m.data.data());
+  return m;
+}
+
+template <typename T>
 void Solver<T>::weights(std::vector<HostMatrix<T>>& W, std::vector<HostMatrix<T>>& b) {
   W.clear();
   b.clear();

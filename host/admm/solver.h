@@ -55,6 +55,8 @@ class Solver {
 
   // Copies a layer's state to the host (W, b, z, p, q, u by name). For checkpoints and tests.
   HostMatrix<T> download(int layer, const char* what);
+  // The copy of u_l kept by the group that owns layer l+1, when l is a group boundary.
+  HostMatrix<T> dual_copy(int layer);
   void weights(std::vector<HostMatrix<T>>& W, std::vector<HostMatrix<T>>& b);
 
  private:

@@ -66,7 +66,6 @@ void read_admm(JsonReader r, Config& c) {
   }
   r.integer("iterations", c.iterations, at_least(0), "must be >= 0");
   r.number("rho", a.rho, positive, "must be > 0");
-  a.nu = a.rho;  // the reference ties ν to ρ; an explicit nu unties them
   r.number("nu", a.nu, positive, "must be > 0");
   r.number("mu", a.mu, non_negative, "must be >= 0");
   std::string step = a.step == StepRule::Exact ? "exact" : "backtrack";

@@ -124,7 +124,8 @@ JsonReader JsonReader::child(const char* key) {
 void JsonReader::finish() {
   if (!j_) return;
   for (auto it = j_->begin(); it != j_->end(); ++it)
-    if (!seen_.count(it.key())) throw Error("config: unknown key \"" + where(it.key().c_str()) + "\"");
+    if (!seen_.count(it.key()) && it.key().rfind('_', 0) != 0)  // "_comment" style keys are notes
+      throw Error("config: unknown key \"" + where(it.key().c_str()) + "\"");
 }
 
 void apply_override(nlohmann::json& j, const std::string& assignment) {

@@ -71,6 +71,8 @@ Csr csr_from_scipy_arrays(int64_t rows, int64_t cols, const std::vector<int64_t>
 // train nodes, then from a random permutation of the rest 1000 test and 1000 val nodes;
 // deterministic for a split_seed (std::mt19937_64, own Fisher-Yates).
 Dataset load_gnn_benchmark(const std::string& file, const std::string& name, uint64_t split_seed);
+// The same from an open archive (used by load_gnn_benchmark and the fuzz target).
+Dataset gnn_benchmark_from_archive(const NpzArchive& archive, const std::string& name, uint64_t split_seed);
 // The split on its own (exposed for tests): labels -1 are never picked for train.
 void draw_gnn_benchmark_split(Dataset& ds, uint64_t split_seed, int per_class = 20, int num_test = 1000,
                               int num_val = 1000);

@@ -19,6 +19,7 @@ struct PyObj {
   enum class Global { Reconstruct, NdArrayType, DtypeType, CsrMatrixType, DefaultDict, ListType };
 
   Kind kind = Kind::None;
+  size_t nesting = 0;                            // depth of containers inside this one
   int64_t num = 0;                               // Int, Bool
   std::string bytes;                             // Bytes (Python 2 str: raw bytes)
   std::vector<PyObj*> items;                     // Tuple, List
@@ -27,8 +28,7 @@ struct PyObj {
   // Dtype: numpy type code ("i4", "f4", "i8", "f8", "b1") and byte order ('<', '|'; 0 = not built).
   std::string type_code;
   char byte_order = 0;
-  size_t nesting = 0;  // containers inside this one at construction time
-  // NdArray: filled by BUILD; data holds the raw C-order bytes.
+  // NdArray (and CsrMatrix): filled by BUILD; data holds the raw C-order bytes.
   bool built = false;
   std::vector<int64_t> shape;
   PyObj* dtype = nullptr;

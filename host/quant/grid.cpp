@@ -1,13 +1,42 @@
-// Grid Δ construction, validation and host projection.
+// Grid Δ construction, validation, presets and host projection.
 #include "host/quant/grid.h"
 
 #include <cmath>
+#include <cstdio>
+#include <cstdlib>
 #include <string>
 
 #include "host/io/error.h"
-#include "kernels/quant.cuh"
 
 namespace pdadmm {
+
+namespace {
+
+// Shortest text that reads back as the same double, for error messages.
+std::string num(double v) {
+  char buf[40];
+  for (int prec = 6; prec <= 17; ++prec) {
+    std::snprintf(buf, sizeof buf, "%.*g", prec, v);
+    if (std::strtod(buf, nullptr) == v) break;
+  }
+  return buf;
+}
+
+// Each level, rounded to float, must project back onto itself (see grid.h).
+void check_float_resolution(const Grid& g, const std::string& what) {
+  const GridView v = g.view();
+  for (int k = 0; k < g.size(); ++k) {
+    const float f = static_cast<float>(g.levels[k]);
+    const int got = grid_index(v, f);
+    if (got != k) {
+      const int a = got < k ? got : k, b = got < k ? k : got;
+      throw Error(what + ": levels " + std::to_string(a) + " and " + std::to_string(b) + " (" + num(g.levels[a]) +
+                  ", " + num(g.levels[b]) + ") are too close to tell apart in float");
+    }
+  }
+}
+
+}  // namespace
 
 int Grid::bits() const {
   int b = 1;
@@ -15,41 +44,52 @@ int Grid::bits() const {
   return b;
 }
 
-Grid make_uniform_grid(double lo, double step, int levels) {
-  require(std::isfinite(lo) && std::isfinite(step), "grid: min and step must be finite");
-  require(step > 0, "grid: step must be > 0");
-  require(levels >= 2 && levels <= 65536, "grid: levels must be in [2, 65536], got " + std::to_string(levels));
+Grid make_uniform_grid(double lo, double step, int levels, const std::string& what) {
+  require(std::isfinite(lo), what + ".min: must be finite, got " + num(lo));
+  require(std::isfinite(step) && step > 0, what + ".step: must be finite and > 0, got " + num(step));
+  require(levels >= 2 && levels <= kMaxGridLevels, what + ".levels: must be in [2, " +
+                                                       std::to_string(kMaxGridLevels) + "], got " +
+                                                       std::to_string(levels));
   Grid g;
   g.uniform = true;
   g.lo = lo;
   g.step = step;
   g.levels.resize(levels);
   for (int i = 0; i < levels; ++i) g.levels[i] = lo + i * step;
+  require(std::isfinite(g.levels.back()), what + ": the top level lo + (levels-1) * step overflows");
+  for (int i = 1; i < levels; ++i)
+    require(g.levels[i] > g.levels[i - 1], what + ".step: " + num(step) + " is too small next to min " + num(lo) +
+                                               " (levels " + std::to_string(i - 1) + " and " + std::to_string(i) +
+                                               " coincide)");
+  check_float_resolution(g, what);
   return g;
 }
 
-Grid make_list_grid(std::vector<double> values, const char* what) {
-  const std::string w(what);
-  require(values.size() >= 2 && values.size() <= 65536,
-          w + ": needs between 2 and 65536 values, got " + std::to_string(values.size()));
+Grid make_list_grid(std::vector<double> values, const std::string& what) {
+  require(values.size() >= 2 && values.size() <= static_cast<size_t>(kMaxGridLevels),
+          what + ": needs between 2 and " + std::to_string(kMaxGridLevels) + " values, got " +
+              std::to_string(values.size()));
   for (size_t i = 0; i < values.size(); ++i) {
-    require(std::isfinite(values[i]), w + ": value " + std::to_string(i) + " is not finite");
-    require(i == 0 || values[i] > values[i - 1], w + ": values must be sorted and distinct (at index " +
-                                                     std::to_string(i) + ")");
+    const std::string at = what + "[" + std::to_string(i) + "]";
+    require(std::isfinite(values[i]), at + ": value is not finite");
+    if (i > 0 && values[i] == values[i - 1]) throw Error(at + ": duplicate value " + num(values[i]));
+    if (i > 0 && values[i] < values[i - 1])
+      throw Error(at + ": values must be sorted ascending (" + num(values[i]) + " after " + num(values[i - 1]) + ")");
   }
   Grid g;
   g.levels = std::move(values);
+  check_float_resolution(g, what);
   return g;
 }
 
+Grid paper_grid() { return make_uniform_grid(-1.0, 1.0, 22, "paper grid"); }
+Grid reference_grid() { return make_uniform_grid(-1.0, 3.0 / 999.0, 1000, "reference grid"); }
+
 template <typename T>
 static void project_impl(const Grid& g, T* x, int64_t n) {
-  const int32_t m = g.size();
-  if (g.uniform) {
-    for (int64_t i = 0; i < n; ++i) x[i] = static_cast<T>(g.levels[uniform_grid_index(x[i], g.lo, g.step, m)]);
-  } else {
-    for (int64_t i = 0; i < n; ++i) x[i] = static_cast<T>(g.levels[list_grid_index(x[i], g.levels.data(), m)]);
-  }
+  require(!g.empty(), "project: the grid is empty (pdADMM-G-Q needs admm.grid)");
+  const GridView v = g.view();
+  for (int64_t i = 0; i < n; ++i) x[i] = project_value(v, x[i]);
 }
 
 void project_host(const Grid& g, float* x, int64_t n) { project_impl(g, x, n); }

@@ -1,9 +1,11 @@
-// Wire codecs on the host. Native/Fp32 so far; the lossy codecs and grid codes come with -Q.
+// Wire codecs on the host: loops over the per-element math of kernels/codec.cuh.
 #include "host/quant/wire.h"
 
 #include <cstring>
+#include <vector>
 
 #include "host/io/error.h"
+#include "kernels/codec.cuh"
 
 namespace pdadmm {
 
@@ -26,47 +28,141 @@ WireFormat parse_wire(const std::string& s, const std::string& key) {
   throw Error(key + ": unknown wire format '" + s + "' (expected fp32, fp16, bf16, int8, codes or native)");
 }
 
-size_t encoded_bytes(const WireSpec& spec, int64_t rows, int64_t cols, size_t scalar_bytes) {
-  const size_t n = static_cast<size_t>(rows * cols);
-  switch (spec.format) {
-    case WireFormat::Native: return n * scalar_bytes;
-    case WireFormat::Fp32: return n * 4;
-    default: throw Error(std::string("wire format '") + wire_name(spec.format) + "' is not implemented yet");
-  }
+namespace {
+
+const Grid& grid_of(const WireSpec& spec) {
+  if (spec.grid == nullptr || spec.grid->empty())
+    throw Error("wire format 'codes' needs a grid (admm.grid)");
+  return *spec.grid;
+}
+
+void check_shape(int64_t rows, int64_t cols) {
+  if (rows < 0 || cols < 0)
+    throw Error("wire: bad tensor shape " + std::to_string(rows) + " x " + std::to_string(cols));
+}
+
+template <typename V>
+void put(uint8_t* out, int64_t i, V v) {
+  std::memcpy(out + i * static_cast<int64_t>(sizeof(V)), &v, sizeof(V));
+}
+
+template <typename V>
+V get(const uint8_t* in, int64_t i) {
+  V v;
+  std::memcpy(&v, in + i * static_cast<int64_t>(sizeof(V)), sizeof(V));
+  return v;
 }
 
 template <typename T>
-static size_t encode_impl(const WireSpec& spec, T* x, int64_t rows, int64_t cols, uint8_t* out) {
+size_t encode_impl(const WireSpec& spec, T* x, int64_t rows, int64_t cols, uint8_t* out) {
+  check_shape(rows, cols);
   const int64_t n = rows * cols;
   switch (spec.format) {
     case WireFormat::Native:
-      std::memcpy(out, x, n * sizeof(T));
-      return n * sizeof(T);
+      if (n > 0) std::memcpy(out, x, n * sizeof(T));
+      break;
     case WireFormat::Fp32:
       for (int64_t i = 0; i < n; ++i) {
-        float f = static_cast<float>(x[i]);
+        const float f = static_cast<float>(x[i]);
         x[i] = static_cast<T>(f);
-        std::memcpy(out + 4 * i, &f, 4);
+        put(out, i, f);
       }
-      return n * 4;
-    default: throw Error(std::string("wire format '") + wire_name(spec.format) + "' is not implemented yet");
+      break;
+    case WireFormat::Fp16:
+      for (int64_t i = 0; i < n; ++i) {
+        const uint16_t h = float_to_fp16_bits(static_cast<float>(x[i]));
+        x[i] = static_cast<T>(fp16_bits_to_float(h));
+        put(out, i, h);
+      }
+      break;
+    case WireFormat::Bf16:
+      for (int64_t i = 0; i < n; ++i) {
+        const uint16_t h = float_to_bf16_bits(static_cast<float>(x[i]));
+        x[i] = static_cast<T>(bf16_bits_to_float(h));
+        put(out, i, h);
+      }
+      break;
+    case WireFormat::Int8: {
+      std::vector<double> absmax(cols, 0.0);
+      for (int64_t r = 0; r < rows; ++r)
+        for (int64_t c = 0; c < cols; ++c) absmax[c] = int8_absmax_step(absmax[c], x[r * cols + c]);
+      std::vector<float> scale(cols);
+      for (int64_t c = 0; c < cols; ++c) {
+        scale[c] = int8_scale(absmax[c]);
+        put(out, c, scale[c]);
+      }
+      int8_t* codes = reinterpret_cast<int8_t*>(out + 4 * cols);
+      for (int64_t r = 0; r < rows; ++r)
+        for (int64_t c = 0; c < cols; ++c) {
+          const int64_t i = r * cols + c;
+          codes[i] = int8_encode(x[i], scale[c]);
+          x[i] = static_cast<T>(int8_decode(codes[i], scale[c]));
+        }
+      break;
+    }
+    case WireFormat::Codes: {
+      const Grid& g = grid_of(spec);
+      const GridView v = g.view();
+      const int bits = g.bits();
+      for (int64_t i = 0, chunk = 0; i < n; i += kCodesPerChunk, ++chunk) {
+        const int count = static_cast<int>(n - i < kCodesPerChunk ? n - i : kCodesPerChunk);
+        encode_codes_chunk(v, bits, x + i, count, out + chunk * bits);
+      }
+      break;
+    }
   }
+  return encoded_bytes(spec, rows, cols, sizeof(T));
 }
 
 template <typename T>
-static void decode_impl(const WireSpec& spec, const uint8_t* in, int64_t rows, int64_t cols, T* x) {
+void decode_impl(const WireSpec& spec, const uint8_t* in, int64_t rows, int64_t cols, T* x) {
+  check_shape(rows, cols);
   const int64_t n = rows * cols;
   switch (spec.format) {
-    case WireFormat::Native: std::memcpy(x, in, n * sizeof(T)); return;
-    case WireFormat::Fp32:
-      for (int64_t i = 0; i < n; ++i) {
-        float f;
-        std::memcpy(&f, in + 4 * i, 4);
-        x[i] = static_cast<T>(f);
-      }
+    case WireFormat::Native:
+      if (n > 0) std::memcpy(x, in, n * sizeof(T));
       return;
-    default: throw Error(std::string("wire format '") + wire_name(spec.format) + "' is not implemented yet");
+    case WireFormat::Fp32:
+      for (int64_t i = 0; i < n; ++i) x[i] = static_cast<T>(get<float>(in, i));
+      return;
+    case WireFormat::Fp16:
+      for (int64_t i = 0; i < n; ++i) x[i] = static_cast<T>(fp16_bits_to_float(get<uint16_t>(in, i)));
+      return;
+    case WireFormat::Bf16:
+      for (int64_t i = 0; i < n; ++i) x[i] = static_cast<T>(bf16_bits_to_float(get<uint16_t>(in, i)));
+      return;
+    case WireFormat::Int8: {
+      std::vector<float> scale(cols);
+      for (int64_t c = 0; c < cols; ++c) scale[c] = get<float>(in, c);
+      const int8_t* codes = reinterpret_cast<const int8_t*>(in + 4 * cols);
+      for (int64_t r = 0; r < rows; ++r)
+        for (int64_t c = 0; c < cols; ++c) x[r * cols + c] = static_cast<T>(int8_decode(codes[r * cols + c], scale[c]));
+      return;
+    }
+    case WireFormat::Codes: {
+      const Grid& g = grid_of(spec);
+      const GridView v = g.view();
+      const int bits = g.bits();
+      for (int64_t i = 0; i < n; ++i) x[i] = decode_code<T>(v, bits, in, i);
+      return;
+    }
   }
+}
+
+}  // namespace
+
+size_t encoded_bytes(const WireSpec& spec, int64_t rows, int64_t cols, size_t scalar_bytes) {
+  check_shape(rows, cols);
+  const int64_t n = rows * cols;
+  switch (spec.format) {
+    case WireFormat::Native: return static_cast<size_t>(n) * scalar_bytes;
+    case WireFormat::Fp32: return static_cast<size_t>(n) * 4;
+    case WireFormat::Fp16:
+    case WireFormat::Bf16: return static_cast<size_t>(n) * 2;
+    case WireFormat::Int8: return static_cast<size_t>(4 * cols + n);
+    case WireFormat::Codes: return static_cast<size_t>(packed_code_bytes(n, grid_of(spec).bits()));
+  }
+  throw Error("wire: unknown format");
 }
 
 size_t encode_host(const WireSpec& s, float* x, int64_t r, int64_t c, uint8_t* o) { return encode_impl(s, x, r, c, o); }

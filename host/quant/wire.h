@@ -1,6 +1,7 @@
 // Wire formats for boundary tensors (p backward, q forward) and their byte accounting.
 // Rule (DESIGN.md): the sender rounds, keeps the rounded value itself, and sends it, so both
 // copies of the dual u stay bit-identical. encode_host therefore also rounds x in place.
+// Per-element math: kernels/codec.cuh (shared with the CUDA kernels).
 #pragma once
 #include <cstddef>
 #include <cstdint>
@@ -10,14 +11,18 @@
 
 namespace pdadmm {
 
+// Payloads of a row-major rows x cols tensor (n = rows * cols; a column is a node):
 enum class WireFormat {
-  Native,  // the backend's own scalar bytes (float or double), lossless
-  Fp32,
-  Fp16,
-  Bf16,
-  Int8,   // symmetric, one fp32 scale per column (node)
-  Codes,  // packed grid indices, ceil(log2 |Δ|) bits each; lossless for values on Δ
+  Native,  // n scalars of the backend's own type (float or double), lossless
+  Fp32,    // n floats
+  Fp16,    // n uint16 IEEE half bits, round to nearest even
+  Bf16,    // n uint16 bfloat16 bits, round to nearest even
+  Int8,    // cols fp32 scales, then n int8 codes (symmetric, one scale per column)
+  Codes,   // packed grid indices, grid.bits() bits each, LSB first, ceil(n * bits / 8) bytes;
+           // encode projects onto Δ first, so it is lossless for values already on Δ
 };
+// Multi-byte values are in the machine's byte order (little-endian on every supported target).
+// Doubles go through float for fp16 / bf16 / int8 (the in-place rounding still matches decode).
 
 const char* wire_name(WireFormat f);
 // Parses "fp32", "fp16", "bf16", "int8", "codes", "native"; throws Error naming `key` otherwise.
@@ -28,11 +33,11 @@ struct WireSpec {
   const Grid* grid = nullptr;  // required for Codes
 };
 
-// Bytes of the encoded payload of a rows x cols tensor (without transport headers).
+// Bytes of the encoded payload of a rows x cols tensor (without transport headers); exact.
 size_t encoded_bytes(const WireSpec& spec, int64_t rows, int64_t cols, size_t scalar_bytes);
 
 // Encode row-major x (rows x cols) into out (encoded_bytes long); x is rounded in place to the
-// values the receiver will decode. Returns the bytes written.
+// values the receiver will decode, bit for bit. Returns the bytes written.
 size_t encode_host(const WireSpec& spec, float* x, int64_t rows, int64_t cols, uint8_t* out);
 size_t encode_host(const WireSpec& spec, double* x, int64_t rows, int64_t cols, uint8_t* out);
 void decode_host(const WireSpec& spec, const uint8_t* in, int64_t rows, int64_t cols, float* x);

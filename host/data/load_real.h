@@ -1,0 +1,23 @@
+// One entry point for the six real benchmark data sets (Planetoid pickles and gnn-benchmark npz).
+#pragma once
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "host/data/dataset.h"
+
+namespace pdadmm {
+
+// Valid names: cora, citeseer, pubmed, amazon_computers, amazon_photo, coauthor_cs.
+const std::vector<std::string>& real_dataset_names();
+
+// Files (relative to root) that make up a data set, as listed in root/SHA256SUMS:
+// planetoid/ind.<name>.<part> or npz/<file>.npz. Unknown name -> Error listing the valid ones.
+std::vector<std::string> real_dataset_files(const std::string& name);
+
+// Loads a real data set from root (the layout of shared/data: planetoid/ and npz/ subfolders).
+// split_seed drives the random split of the npz data sets (Planetoid uses its fixed split).
+// verify: check every file against root/SHA256SUMS first.
+Dataset load_real_dataset(const std::string& name, const std::string& root, uint64_t split_seed, bool verify);
+
+}  // namespace pdadmm

@@ -1,0 +1,577 @@
+// .npy / .npz reading (libzip), scipy-style CSR conversion and the gnn-benchmark loader with its
+// seeded per-class split.
+#include "host/data/npz.h"
+
+#include <zip.h>
+
+#include <algorithm>
+#include <cstring>
+#include <limits>
+#include <random>
+#include <utility>
+
+#include "host/io/error.h"
+
+namespace pdadmm {
+
+// ---- NumpyArray ----------------------------------------------------------------------------
+
+int numpy_itemsize(const std::string& descr) {
+  if (descr == "<f4" || descr == "<i4") return 4;
+  if (descr == "<f8" || descr == "<i8") return 8;
+  if (descr == "|b1") return 1;
+  return 0;
+}
+
+int64_t numpy_checked_bytes(const std::vector<int64_t>& shape, int itemsize, const std::string& what) {
+  require(itemsize > 0, what + ": unsupported dtype");
+  int64_t n = itemsize;
+  for (int64_t d : shape) {
+    require(d >= 0, what + ": negative dimension " + std::to_string(d));
+    if (d != 0 && n > std::numeric_limits<int64_t>::max() / d)
+      throw Error(what + ": array size overflows");
+    n *= d;
+  }
+  // A 0 dimension makes the array empty, whatever the others say.
+  for (int64_t d : shape)
+    if (d == 0) return 0;
+  return n;
+}
+
+int64_t NumpyArray::size() const {
+  int64_t n = 1;
+  for (int64_t d : shape) n *= d;  // parse_npy / the unpickler checked for overflow
+  return n;
+}
+
+int NumpyArray::itemsize() const { return numpy_itemsize(descr); }
+
+bool NumpyArray::is_integer() const { return descr == "<i4" || descr == "<i8" || descr == "|b1"; }
+
+namespace {
+
+uint64_t load_le(const char* p, int n) {
+  uint64_t v = 0;
+  for (int i = 0; i < n; ++i) v |= static_cast<uint64_t>(static_cast<unsigned char>(p[i])) << (8 * i);
+  return v;
+}
+
+}  // namespace
+
+std::vector<int64_t> NumpyArray::to_int64(const std::string& what) const {
+  require(is_integer(), what + ": expected an integer array, found dtype " + descr);
+  const int item = itemsize();
+  const size_t n = data.size() / static_cast<size_t>(item);
+  std::vector<int64_t> out(n);
+  for (size_t i = 0; i < n; ++i) {
+    const uint64_t raw = load_le(data.data() + i * item, item);
+    if (descr == "<i4") {
+      out[i] = static_cast<int32_t>(static_cast<uint32_t>(raw));
+    } else if (descr == "<i8") {
+      out[i] = static_cast<int64_t>(raw);
+    } else {
+      out[i] = raw != 0;
+    }
+  }
+  return out;
+}
+
+std::vector<double> NumpyArray::to_double() const {
+  const int item = itemsize();
+  if (item == 0) return {};
+  const size_t n = data.size() / static_cast<size_t>(item);
+  std::vector<double> out(n);
+  for (size_t i = 0; i < n; ++i) {
+    const uint64_t raw = load_le(data.data() + i * item, item);
+    if (descr == "<f4") {
+      const uint32_t r32 = static_cast<uint32_t>(raw);
+      float f;
+      std::memcpy(&f, &r32, sizeof f);
+      out[i] = f;
+    } else if (descr == "<f8") {
+      double d;
+      std::memcpy(&d, &raw, sizeof d);
+      out[i] = d;
+    } else if (descr == "<i4") {
+      out[i] = static_cast<int32_t>(static_cast<uint32_t>(raw));
+    } else if (descr == "<i8") {
+      out[i] = static_cast<double>(static_cast<int64_t>(raw));
+    } else {
+      out[i] = raw != 0;
+    }
+  }
+  return out;
+}
+
+// ---- .npy header -----------------------------------------------------------------------------
+
+namespace {
+
+// Parser for the header dict, a tiny subset of Python literal syntax:
+// {'descr': '<f4', 'fortran_order': False, 'shape': (3, 4), }
+class NpyHeaderParser {
+ public:
+  NpyHeaderParser(const std::string& text, const std::string& what) : s_(text), what_(what) {}
+
+  void parse(std::string& descr, bool& fortran, std::vector<int64_t>& shape) {
+    bool have_descr = false, have_fortran = false, have_shape = false;
+    skip_ws();
+    expect('{');
+    skip_ws();
+    while (peek() != '}') {
+      const std::string key = string_literal();
+      skip_ws();
+      expect(':');
+      skip_ws();
+      if (key == "descr") {
+        require(!have_descr, what_ + ": .npy header has 'descr' twice");
+        if (peek() != '\'' && peek() != '"') fail("'descr' must be a simple type string (structured dtypes are not supported)");
+        descr = string_literal();
+        have_descr = true;
+      } else if (key == "fortran_order") {
+        require(!have_fortran, what_ + ": .npy header has 'fortran_order' twice");
+        fortran = boolean();
+        have_fortran = true;
+      } else if (key == "shape") {
+        require(!have_shape, what_ + ": .npy header has 'shape' twice");
+        shape = tuple();
+        have_shape = true;
+      } else {
+        fail("unexpected key '" + key + "'");
+      }
+      skip_ws();
+      if (peek() == ',') {
+        ++pos_;
+        skip_ws();
+      } else if (peek() != '}') {
+        fail("expected ',' or '}'");
+      }
+    }
+    ++pos_;
+    skip_ws();
+    require(pos_ == s_.size(), what_ + ": .npy header has trailing characters after the dict");
+    require(have_descr && have_fortran && have_shape,
+            what_ + ": .npy header must have 'descr', 'fortran_order' and 'shape'");
+  }
+
+ private:
+  [[noreturn]] void fail(const std::string& msg) const {
+    throw Error(what_ + ": malformed .npy header at character " + std::to_string(pos_) + ": " + msg);
+  }
+  char peek() const {
+    if (pos_ >= s_.size()) fail("header ends early");
+    return s_[pos_];
+  }
+  void expect(char c) {
+    if (peek() != c) fail(std::string("expected '") + c + "'");
+    ++pos_;
+  }
+  void skip_ws() {
+    while (pos_ < s_.size() && s_[pos_] == ' ') ++pos_;
+  }
+  std::string string_literal() {
+    const char q = peek();
+    if (q != '\'' && q != '"') fail("expected a quoted string");
+    ++pos_;
+    std::string out;
+    while (peek() != q) {
+      const char c = s_[pos_++];
+      if (c == '\\' || static_cast<unsigned char>(c) < 0x20 || static_cast<unsigned char>(c) >= 0x7f)
+        fail("unsupported character in string");
+      out += c;
+      if (out.size() > 64) fail("string too long");
+    }
+    ++pos_;
+    return out;
+  }
+  bool boolean() {
+    if (s_.compare(pos_, 4, "True") == 0) {
+      pos_ += 4;
+      return true;
+    }
+    if (s_.compare(pos_, 5, "False") == 0) {
+      pos_ += 5;
+      return false;
+    }
+    fail("expected True or False");
+  }
+  int64_t integer() {
+    if (!(peek() >= '0' && peek() <= '9')) fail("expected a non-negative integer");
+    int64_t v = 0;
+    while (pos_ < s_.size() && s_[pos_] >= '0' && s_[pos_] <= '9') {
+      const int digit = s_[pos_++] - '0';
+      if (v > (std::numeric_limits<int64_t>::max() - digit) / 10) fail("integer too large");
+      v = v * 10 + digit;
+    }
+    if (pos_ < s_.size() && s_[pos_] == 'L') ++pos_;  // Python 2 long literal
+    return v;
+  }
+  std::vector<int64_t> tuple() {
+    expect('(');
+    skip_ws();
+    std::vector<int64_t> out;
+    bool trailing_comma = false;
+    while (peek() != ')') {
+      out.push_back(integer());
+      if (out.size() > 32) fail("more than 32 dimensions");
+      skip_ws();
+      trailing_comma = false;
+      if (peek() == ',') {
+        ++pos_;
+        trailing_comma = true;
+        skip_ws();
+      } else if (peek() != ')') {
+        fail("expected ',' or ')' in shape");
+      }
+    }
+    if (out.size() == 1 && !trailing_comma) fail("shape '(n)' is not a tuple; expected '(n,)'");
+    ++pos_;
+    return out;
+  }
+
+  const std::string& s_;
+  const std::string& what_;
+  size_t pos_ = 0;
+};
+
+}  // namespace
+
+NumpyArray parse_npy(const std::string& bytes, const std::string& what) {
+  static const char kMagic[] = "\x93NUMPY";
+  require(bytes.size() >= 10 && bytes.compare(0, 6, kMagic, 6) == 0, what + ": not a .npy file (bad magic)");
+  const int major = static_cast<unsigned char>(bytes[6]);
+  const int minor = static_cast<unsigned char>(bytes[7]);
+  require((major == 1 || major == 2) && minor == 0,
+          what + ": .npy format version " + std::to_string(major) + "." + std::to_string(minor) +
+              " is not supported (1.0, 2.0)");
+  const size_t len_bytes = major == 1 ? 2 : 4;
+  require(bytes.size() >= 8 + len_bytes, what + ": truncated .npy header");
+  const uint64_t header_len = load_le(bytes.data() + 8, static_cast<int>(len_bytes));
+  const size_t start = 8 + len_bytes;
+  require(header_len <= (size_t{1} << 20), what + ": .npy header length " + std::to_string(header_len) + " too large");
+  require(header_len <= bytes.size() - start, what + ": truncated .npy header (declares " +
+                                                  std::to_string(header_len) + " bytes, " +
+                                                  std::to_string(bytes.size() - start) + " present)");
+  std::string header = bytes.substr(start, header_len);
+  require(!header.empty() && header.back() == '\n', what + ": .npy header does not end with a newline");
+  header.pop_back();
+
+  NumpyArray a;
+  bool fortran = false;
+  NpyHeaderParser(header, what).parse(a.descr, fortran, a.shape);
+  require(!fortran, what + ": Fortran-order arrays are not supported");
+  if (!a.descr.empty() && a.descr[0] == '>')
+    throw Error(what + ": big-endian dtype '" + a.descr + "' is not supported");
+  const int item = numpy_itemsize(a.descr);
+  require(item > 0, what + ": dtype '" + a.descr + "' is not supported (<f4 <i4 <i8 <f8 |b1)");
+  const int64_t need = numpy_checked_bytes(a.shape, item, what);
+  const size_t have = bytes.size() - start - header_len;
+  require(static_cast<uint64_t>(need) == have, what + ": shape and dtype need " + std::to_string(need) +
+                                                   " data bytes but the file has " + std::to_string(have));
+  a.data = bytes.substr(start + header_len);
+  return a;
+}
+
+// ---- .npz archive --------------------------------------------------------------------------
+
+struct NpzArchive::Impl {
+  zip_t* za = nullptr;
+  ~Impl() {
+    if (za) zip_discard(za);
+  }
+};
+
+NpzArchive::NpzArchive(NpzArchive&&) noexcept = default;
+NpzArchive& NpzArchive::operator=(NpzArchive&&) noexcept = default;
+NpzArchive::~NpzArchive() = default;
+
+namespace {
+
+std::string zip_error_text(int code) {
+  zip_error_t e;
+  zip_error_init_with_code(&e, code);
+  std::string s = zip_error_strerror(&e);
+  zip_error_fini(&e);
+  return s;
+}
+
+}  // namespace
+
+NpzArchive NpzArchive::open_file(const std::string& path) {
+  NpzArchive a;
+  a.what_ = path;
+  a.impl_ = std::make_unique<Impl>();
+  int err = 0;
+  a.impl_->za = zip_open(path.c_str(), ZIP_RDONLY | ZIP_CHECKCONS, &err);
+  if (!a.impl_->za) {
+    if (err == ZIP_ER_NOENT || err == ZIP_ER_OPEN) throw Error(path + ": cannot open file (missing or unreadable)");
+    throw Error(path + ": not a readable .npz (zip) archive: " + zip_error_text(err));
+  }
+  require(zip_get_num_entries(a.impl_->za, 0) > 0, path + ": empty archive (no arrays)");
+  return a;
+}
+
+NpzArchive NpzArchive::open_memory(const std::string& bytes, const std::string& what) {
+  NpzArchive a;
+  a.what_ = what;
+  a.impl_ = std::make_unique<Impl>();
+  zip_error_t e;
+  zip_error_init(&e);
+  zip_source_t* src = zip_source_buffer_create(bytes.data(), bytes.size(), 0, &e);
+  if (!src) {
+    std::string msg = zip_error_strerror(&e);
+    zip_error_fini(&e);
+    throw Error(what + ": " + msg);
+  }
+  a.impl_->za = zip_open_from_source(src, ZIP_RDONLY | ZIP_CHECKCONS, &e);
+  if (!a.impl_->za) {
+    zip_source_free(src);
+    std::string msg = zip_error_strerror(&e);
+    zip_error_fini(&e);
+    throw Error(what + ": not a readable .npz (zip) archive: " + msg);
+  }
+  zip_error_fini(&e);
+  require(zip_get_num_entries(a.impl_->za, 0) > 0, what + ": empty archive (no arrays)");
+  return a;
+}
+
+bool NpzArchive::has(const std::string& key) const {
+  return zip_name_locate(impl_->za, (key + ".npy").c_str(), 0) >= 0;
+}
+
+std::vector<std::string> NpzArchive::keys() const {
+  std::vector<std::string> out;
+  const zip_int64_t n = zip_get_num_entries(impl_->za, 0);
+  for (zip_int64_t i = 0; i < n; ++i) {
+    const char* name = zip_get_name(impl_->za, static_cast<zip_uint64_t>(i), 0);
+    if (!name) continue;
+    std::string s = name;
+    if (s.size() > 4 && s.compare(s.size() - 4, 4, ".npy") == 0) out.push_back(s.substr(0, s.size() - 4));
+  }
+  return out;
+}
+
+std::string NpzArchive::read_member(const std::string& key) const {
+  const std::string member = key + ".npy";
+  const std::string where = what_ + ": member " + member;
+  const zip_int64_t idx = zip_name_locate(impl_->za, member.c_str(), 0);
+  require(idx >= 0, what_ + ": no array '" + key + "' (member " + member + " is missing)");
+  zip_stat_t st;
+  zip_stat_init(&st);
+  require(zip_stat_index(impl_->za, static_cast<zip_uint64_t>(idx), 0, &st) == 0, where + ": cannot stat");
+  require((st.valid & ZIP_STAT_SIZE) && (st.valid & ZIP_STAT_COMP_SIZE) && (st.valid & ZIP_STAT_COMP_METHOD),
+          where + ": incomplete zip directory entry");
+  require(!(st.valid & ZIP_STAT_ENCRYPTION_METHOD) || st.encryption_method == ZIP_EM_NONE,
+          where + ": encrypted members are not supported");
+  require(st.comp_method == ZIP_CM_STORE || st.comp_method == ZIP_CM_DEFLATE,
+          where + ": compression method " + std::to_string(st.comp_method) + " is not supported (stored, deflated)");
+  const zip_uint64_t kMaxMember = zip_uint64_t{1} << 31;
+  require(st.size <= kMaxMember, where + ": " + std::to_string(st.size) + " bytes is over the 2 GiB limit");
+  // Deflate expands at most ~1032:1; a larger claim is a corrupt or hostile directory entry.
+  require(st.comp_method == ZIP_CM_STORE ? st.size == st.comp_size : st.size <= st.comp_size * 1032 + 1024,
+          where + ": uncompressed size " + std::to_string(st.size) + " impossible for compressed size " +
+              std::to_string(st.comp_size));
+  zip_file_t* zf = zip_fopen_index(impl_->za, static_cast<zip_uint64_t>(idx), 0);
+  if (!zf) throw Error(where + ": cannot open: " + zip_strerror(impl_->za));
+  std::string out;
+  const size_t chunk = size_t{1} << 20;
+  std::vector<char> buf(chunk);
+  for (;;) {
+    const zip_int64_t got = zip_fread(zf, buf.data(), chunk);
+    if (got < 0) {
+      std::string msg = zip_file_strerror(zf);
+      zip_fclose(zf);
+      throw Error(where + ": read error: " + msg);
+    }
+    if (got == 0) break;
+    if (out.size() + static_cast<size_t>(got) > st.size) {
+      zip_fclose(zf);
+      throw Error(where + ": more data than the declared " + std::to_string(st.size) + " bytes");
+    }
+    out.append(buf.data(), static_cast<size_t>(got));
+  }
+  const int rc = zip_fclose(zf);
+  require(rc == 0, where + ": " + zip_error_text(rc));
+  require(out.size() == st.size, where + ": truncated (" + std::to_string(out.size()) + " of " +
+                                     std::to_string(st.size) + " bytes)");
+  return out;
+}
+
+NumpyArray NpzArchive::array(const std::string& key) const {
+  return parse_npy(read_member(key), what_ + ": " + key + ".npy");
+}
+
+// ---- CSR from scipy arrays -----------------------------------------------------------------
+
+Csr csr_from_scipy_arrays(int64_t rows, int64_t cols, const std::vector<int64_t>& indptr,
+                          const std::vector<int64_t>& indices, const std::vector<double>& values,
+                          const std::string& what) {
+  require(rows >= 0 && cols >= 0, what + ": negative CSR shape");
+  require(rows < std::numeric_limits<int32_t>::max() && cols <= std::numeric_limits<int32_t>::max(),
+          what + ": CSR shape " + std::to_string(rows) + "x" + std::to_string(cols) + " too large");
+  require(static_cast<int64_t>(indptr.size()) == rows + 1,
+          what + ": indptr has " + std::to_string(indptr.size()) + " entries, expected rows+1 = " +
+              std::to_string(rows + 1));
+  require(indices.size() == values.size(), what + ": CSR indices (" + std::to_string(indices.size()) +
+                                               ") and data (" + std::to_string(values.size()) +
+                                               ") differ in length");
+  require(indptr[0] == 0, what + ": indptr[0] is " + std::to_string(indptr[0]) + ", must be 0");
+  for (int64_t r = 0; r < rows; ++r)
+    require(indptr[r] <= indptr[r + 1], what + ": indptr decreases at row " + std::to_string(r));
+  require(indptr[rows] == static_cast<int64_t>(indices.size()),
+          what + ": indptr[-1] = " + std::to_string(indptr[rows]) + " but there are " +
+              std::to_string(indices.size()) + " column indices");
+  for (size_t e = 0; e < indices.size(); ++e)
+    require(indices[e] >= 0 && indices[e] < cols, what + ": column index " + std::to_string(indices[e]) +
+                                                      " at entry " + std::to_string(e) + " outside [0, " +
+                                                      std::to_string(cols) + ")");
+  Csr m;
+  m.rows = rows;
+  m.cols = cols;
+  m.indptr.assign(static_cast<size_t>(rows) + 1, 0);
+  m.indices.reserve(indices.size());
+  m.values.reserve(values.size());
+  std::vector<std::pair<int64_t, double>> row;
+  for (int64_t r = 0; r < rows; ++r) {
+    row.clear();
+    for (int64_t e = indptr[r]; e < indptr[r + 1]; ++e) row.emplace_back(indices[e], values[e]);
+    std::stable_sort(row.begin(), row.end(),
+                     [](const auto& a, const auto& b) { return a.first < b.first; });
+    for (size_t i = 0; i < row.size(); ++i) {
+      if (i > 0 && row[i].first == row[i - 1].first) {
+        m.values.back() += static_cast<float>(row[i].second);  // sum duplicates, as scipy does
+      } else {
+        m.indices.push_back(static_cast<int32_t>(row[i].first));
+        m.values.push_back(static_cast<float>(row[i].second));
+      }
+    }
+    m.indptr[r + 1] = static_cast<int64_t>(m.indices.size());
+  }
+  return m;
+}
+
+// ---- gnn-benchmark data sets ---------------------------------------------------------------
+
+namespace {
+
+// Uniform integer in [0, n), n >= 1, by rejection: identical on every platform.
+uint64_t uniform_below(std::mt19937_64& rng, uint64_t n) {
+  const uint64_t max = std::numeric_limits<uint64_t>::max();
+  const uint64_t limit = max - max % n;  // [0, limit) holds a whole number of copies of [0, n)
+  for (;;) {
+    const uint64_t x = rng();
+    if (x < limit) return x % n;
+  }
+}
+
+void fisher_yates(std::vector<int32_t>& v, std::mt19937_64& rng) {
+  for (size_t i = v.size(); i > 1; --i) {
+    const size_t j = static_cast<size_t>(uniform_below(rng, i));
+    std::swap(v[i - 1], v[j]);
+  }
+}
+
+int64_t scalar_pair(const NumpyArray& a, int which, const std::string& what) {
+  require(a.shape.size() == 1 && a.shape[0] == 2, what + ": must have shape (2,)");
+  return a.to_int64(what)[static_cast<size_t>(which)];
+}
+
+}  // namespace
+
+void draw_gnn_benchmark_split(Dataset& ds, uint64_t split_seed, int per_class, int num_test, int num_val) {
+  const std::string what = ds.name + " split";
+  std::mt19937_64 rng(split_seed);
+  const int64_t n = static_cast<int64_t>(ds.labels.size());
+  std::vector<std::vector<int32_t>> by_class(static_cast<size_t>(ds.num_classes));
+  for (int64_t v = 0; v < n; ++v)
+    if (ds.labels[v] >= 0) by_class[ds.labels[v]].push_back(static_cast<int32_t>(v));
+  std::vector<char> taken(static_cast<size_t>(n), 0);
+  ds.train.clear();
+  for (int c = 0; c < ds.num_classes; ++c) {
+    auto& ids = by_class[c];
+    require(static_cast<int64_t>(ids.size()) >= per_class,
+            what + ": class " + std::to_string(c) + " has " + std::to_string(ids.size()) + " nodes, fewer than " +
+                std::to_string(per_class) + " train nodes per class");
+    fisher_yates(ids, rng);
+    for (int i = 0; i < per_class; ++i) {
+      ds.train.push_back(ids[i]);
+      taken[ids[i]] = 1;
+    }
+  }
+  std::vector<int32_t> rest;
+  for (int64_t v = 0; v < n; ++v)
+    if (!taken[v] && ds.labels[v] >= 0) rest.push_back(static_cast<int32_t>(v));
+  require(static_cast<int64_t>(rest.size()) >= int64_t{num_test} + num_val,
+          what + ": only " + std::to_string(rest.size()) + " labelled nodes left for " + std::to_string(num_test) +
+              " test + " + std::to_string(num_val) + " val");
+  fisher_yates(rest, rng);
+  ds.test.assign(rest.begin(), rest.begin() + num_test);
+  ds.val.assign(rest.begin() + num_test, rest.begin() + num_test + num_val);
+  std::sort(ds.train.begin(), ds.train.end());
+  std::sort(ds.val.begin(), ds.val.end());
+  std::sort(ds.test.begin(), ds.test.end());
+}
+
+Dataset load_gnn_benchmark(const std::string& file, const std::string& name, uint64_t split_seed) {
+  return gnn_benchmark_from_archive(NpzArchive::open_file(file), name, split_seed);
+}
+
+Dataset gnn_benchmark_from_archive(const NpzArchive& z, const std::string& name, uint64_t split_seed) {
+  const std::string& file = z.what();
+  Dataset ds;
+  ds.name = name;
+
+  const int64_t n = scalar_pair(z.array("adj_shape"), 0, file + ": adj_shape");
+  require(scalar_pair(z.array("adj_shape"), 1, file + ": adj_shape") == n, file + ": adjacency is not square");
+  const NumpyArray attr_shape = z.array("attr_shape");
+  const int64_t feat_rows = scalar_pair(attr_shape, 0, file + ": attr_shape");
+  const int64_t feat_cols = scalar_pair(attr_shape, 1, file + ": attr_shape");
+  require(feat_rows == n, file + ": attr_shape has " + std::to_string(feat_rows) + " rows for " +
+                              std::to_string(n) + " nodes");
+
+  auto csr = [&](const std::string& prefix, int64_t rows, int64_t cols) {
+    const NumpyArray indptr = z.array(prefix + "_indptr");
+    const NumpyArray indices = z.array(prefix + "_indices");
+    const NumpyArray data = z.array(prefix + "_data");
+    for (const NumpyArray* a : {&indptr, &indices, &data})
+      require(a->shape.size() == 1, file + ": " + prefix + "_* arrays must be one-dimensional");
+    return csr_from_scipy_arrays(rows, cols, indptr.to_int64(file + ": " + prefix + "_indptr"),
+                                 indices.to_int64(file + ": " + prefix + "_indices"), data.to_double(),
+                                 file + ": " + prefix + " CSR");
+  };
+
+  {
+    const Csr raw = csr(std::string("adj"), n, n);
+    std::vector<std::pair<int64_t, int64_t>> edges;
+    edges.reserve(static_cast<size_t>(raw.nnz()));
+    for (int64_t r = 0; r < raw.rows; ++r)
+      for (int64_t e = raw.indptr[r]; e < raw.indptr[r + 1]; ++e)
+        if (raw.values[e] != 0.0f) edges.emplace_back(r, raw.indices[e]);
+    ds.adj = symmetrize_binary(n, edges);
+  }
+
+  ds.features.rows = n;
+  ds.features.cols = feat_cols;
+  ds.features.is_sparse = true;
+  ds.features.sparse = csr(std::string("attr"), n, feat_cols);
+
+  const NumpyArray labels = z.array("labels");
+  require(labels.shape.size() == 1 && labels.shape[0] == n,
+          file + ": labels must have shape (" + std::to_string(n) + ",)");
+  const std::vector<int64_t> raw_labels = labels.to_int64(file + ": labels");
+  int64_t max_label = -1;
+  ds.labels.resize(static_cast<size_t>(n));
+  for (int64_t v = 0; v < n; ++v) {
+    const int64_t y = raw_labels[v];
+    require(y >= -1 && y < (int64_t{1} << 20),
+            file + ": label " + std::to_string(y) + " of node " + std::to_string(v) + " out of range");
+    ds.labels[v] = static_cast<int32_t>(y);
+    max_label = std::max(max_label, y);
+  }
+  ds.num_classes = static_cast<int>(max_label + 1);
+  draw_gnn_benchmark_split(ds, split_seed);
+  ds.validate();
+  return ds;
+}
+
+}  // namespace pdadmm

@@ -1,0 +1,219 @@
+// Each update step against its own subproblem: the step does not increase the objective it
+// minimises, and closed forms match brute force / finite differences.
+#include <gtest/gtest.h>
+
+#include <random>
+
+#include "host/admm/steps.h"
+#include "host/backend/cpu_ops.h"
+#include "kernels/admm_math.cuh"
+
+namespace pdadmm {
+namespace {
+
+using Ops64 = CpuOps<double>;
+
+struct Fixture {
+  Ops64 ops;
+  std::mt19937_64 gen{42};
+  Tensor<double> rand(int64_t r, int64_t c, double scale = 1.0) {
+    std::normal_distribution<double> nd(0, scale);
+    std::vector<double> h(static_cast<size_t>(r * c));
+    for (double& v : h) v = nd(gen);
+    Tensor<double> t = ops.alloc(r, c);
+    ops.upload(h.data(), t);
+    return t;
+  }
+  std::vector<double> get(const Tensor<double>& t) {
+    std::vector<double> h(static_cast<size_t>(t.size()));
+    ops.download(t, h.data());
+    return h;
+  }
+};
+
+// A hidden layer with neighbours q_in, u_in, p_next, all random.
+struct RandomLayer {
+  Fixture& f;
+  Layer<double> L;
+  Tensor<double> q_in, u_in, p_next;
+  RandomLayer(Fixture& fx, int64_t n_in, int64_t n_out, int64_t n, bool last = false) : f(fx) {
+    L.index = 1;
+    L.n_in = n_in;
+    L.n_out = n_out;
+    L.last = last;
+    L.W = f.rand(n_out, n_in, 0.5);
+    L.b = f.rand(n_out, 1, 0.1);
+    L.z = f.rand(n_out, n);
+    L.p = f.rand(n_in, n);
+    L.q = f.rand(n_out, n);
+    L.u = f.rand(n_out, n, 0.1);
+    for (Tensor<double>* t : {&L.wp, &L.a, &L.r, &L.gp, &L.wg, &L.y, &L.zeta, &L.zeta_old}) *t = f.ops.alloc(n_out, n);
+    L.g = f.ops.alloc(n_in, n);
+    L.d = f.ops.alloc(n_in, n);
+    L.gw = f.ops.alloc(n_out, n_in);
+    L.gram = f.ops.alloc(n, n);
+    q_in = f.rand(n_in, n);
+    u_in = f.rand(n_in, n, 0.1);
+    p_next = f.rand(n_out, n);
+    L.x = &L.p;
+    L.q_in = &q_in;
+    L.u_in = &u_in;
+    L.p_next = &p_next;
+    refresh_wp(f.ops, L);
+  }
+  // φ(p) of the p-subproblem.
+  double phi(const AdmmParams& prm) {
+    Tensor<double> wp = f.ops.alloc(L.n_out, L.z.cols()), a = f.ops.alloc(L.n_out, L.z.cols()),
+                   r = f.ops.alloc(L.n_out, L.z.cols()), pq = f.ops.alloc(L.n_in, L.z.cols());
+    f.ops.gemm(false, false, 1, L.W, L.p, 0, wp);
+    f.ops.add_bias(wp, L.b, a);
+    const double fit = f.ops.residual(a, L.z, r);
+    const double d2 = f.ops.residual(L.p, q_in, pq);  // pq = p - q
+    return prm.nu / 2 * fit + f.ops.dot(u_in, pq) + prm.rho / 2 * d2;
+  }
+  double psi(const AdmmParams& prm) {
+    Tensor<double> wp = f.ops.alloc(L.n_out, L.z.cols()), a = f.ops.alloc(L.n_out, L.z.cols()),
+                   r = f.ops.alloc(L.n_out, L.z.cols());
+    f.ops.gemm(false, false, 1, L.W, *L.x, 0, wp);
+    f.ops.add_bias(wp, L.b, a);
+    return prm.nu / 2 * f.ops.residual(a, L.z, r) + prm.mu / 2 * f.ops.sum_sq(L.W);
+  }
+};
+
+class StepRules : public ::testing::TestWithParam<std::tuple<StepRule, double>> {};
+
+TEST_P(StepRules, PStepDecreasesItsObjectiveAndKeepsWpCache) {
+  Fixture f;
+  AdmmParams prm;
+  prm.step = std::get<0>(GetParam());
+  prm.nu = std::get<1>(GetParam());
+  prm.rho = 2 * prm.nu;
+  for (int trial = 0; trial < 5; ++trial) {
+    RandomLayer rl(f, 6, 5, 7);
+    const double before = rl.phi(prm);
+    p_step(f.ops, rl.L, prm);
+    EXPECT_LE(rl.phi(prm), before + 1e-12);
+    // The incrementally updated W p equals a fresh product.
+    Tensor<double> fresh = f.ops.alloc(5, 7);
+    f.ops.gemm(false, false, 1, rl.L.W, rl.L.p, 0, fresh);
+    std::vector<double> a = f.get(fresh), b = f.get(rl.L.wp);
+    for (size_t i = 0; i < a.size(); ++i) EXPECT_NEAR(a[i], b[i], 1e-10);
+  }
+}
+
+TEST_P(StepRules, WStepDecreasesItsObjectiveBothPaths) {
+  for (int gram : {1, -1}) {
+    Fixture f;
+    AdmmParams prm;
+    prm.step = std::get<0>(GetParam());
+    prm.nu = std::get<1>(GetParam());
+    prm.mu = 0.3;
+    RandomLayer rl(f, 6, 5, 4);
+    rl.L.use_gram = gram > 0;
+    const double before = rl.psi(prm);
+    w_step(f.ops, rl.L, prm);
+    EXPECT_LE(rl.psi(prm), before + 1e-12) << "gram " << gram;
+    EXPECT_LT(rl.psi(prm), before) << "a non-stationary W should move";
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Rules, StepRules,
+                         ::testing::Combine(::testing::Values(StepRule::Backtrack, StepRule::Exact),
+                                            ::testing::Values(1e-3, 1.0, 50.0)));
+
+TEST(Steps, ExactPStepIsTheLineMinimum) {
+  // Along the gradient direction, no other step length does better.
+  Fixture f;
+  AdmmParams prm;
+  prm.step = StepRule::Exact;
+  prm.nu = 0.7;
+  prm.rho = 1.9;
+  RandomLayer rl(f, 4, 3, 5);
+  std::vector<double> p0 = f.get(rl.L.p);
+  p_step(f.ops, rl.L, prm);
+  const double best = rl.phi(prm);
+  std::vector<double> p1 = f.get(rl.L.p);
+  for (double scale : {0.5, 0.9, 1.1, 2.0}) {
+    std::vector<double> p(p0.size());
+    for (size_t i = 0; i < p.size(); ++i) p[i] = p0[i] + scale * (p1[i] - p0[i]);
+    f.ops.upload(p.data(), rl.L.p);
+    EXPECT_GE(rl.phi(prm), best - 1e-12) << "scale " << scale;
+  }
+}
+
+TEST(Steps, BStepIsTheExactMinimiser) {
+  Fixture f;
+  AdmmParams prm;
+  RandomLayer rl(f, 4, 3, 6);
+  b_step(f.ops, rl.L);
+  const double at = rl.psi(prm);
+  std::vector<double> b = f.get(rl.L.b);
+  for (size_t i = 0; i < b.size(); ++i)
+    for (double h : {-1e-3, 1e-3}) {
+      std::vector<double> bb = b;
+      bb[i] += h;
+      f.ops.upload(bb.data(), rl.L.b);
+      EXPECT_GT(rl.psi(prm), at);
+    }
+}
+
+TEST(Steps, ZClosedFormMatchesBruteForce) {
+  std::mt19937_64 gen(7);
+  std::uniform_real_distribution<double> u(-3, 3);
+  for (int i = 0; i < 2000; ++i) {
+    const double a = u(gen), z0 = u(gen), q = u(gen);
+    auto h = [&](double z) { return (z - a) * (z - a) + (q - relu(z)) * (q - relu(z)) + (z - z0) * (z - z0); };
+    const double z = z_hidden_element(a, z0, q, true);
+    double best = 1e300;
+    for (double t = -8; t <= 8; t += 1e-3) best = std::min(best, h(t));
+    EXPECT_LE(h(z), best + 1e-9) << "a=" << a << " z0=" << z0 << " q=" << q;
+  }
+}
+
+TEST(Steps, QClosedFormHasZeroGradient) {
+  std::mt19937_64 gen(8);
+  std::uniform_real_distribution<double> u(-3, 3);
+  for (int i = 0; i < 200; ++i) {
+    const double p = u(gen), uu = u(gen), z = u(gen), nu = 0.1 + std::fabs(u(gen)), rho = 0.1 + std::fabs(u(gen));
+    auto obj = [&](double q) { return nu / 2 * (q - relu(z)) * (q - relu(z)) + uu * (p - q) + rho / 2 * (p - q) * (p - q); };
+    const double q = q_element(p, uu, z, nu, rho);
+    const double h = 1e-5;
+    EXPECT_NEAR((obj(q + h) - obj(q - h)) / (2 * h), 0.0, 1e-6);
+  }
+}
+
+TEST(Steps, FistaDecreasesTheLastLayerObjective) {
+  Fixture f;
+  AdmmParams prm;
+  prm.nu = 0.5;
+  RandomLayer rl(f, 4, 3, 8, /*last=*/true);
+  std::vector<double> y(3 * 8, 0.0);
+  for (int j = 0; j < 8; ++j) y[(j % 3) * 8 + j] = 1;
+  f.ops.upload(y.data(), rl.L.y);
+  auto h = [&] {
+    f.ops.add_bias(rl.L.wp, rl.L.b, rl.L.a);
+    return f.ops.cross_entropy(prm.ce, rl.L.z, rl.L.y) + prm.nu / 2 * f.ops.residual(rl.L.a, rl.L.z, rl.L.r);
+  };
+  const double before = h();
+  z_step(f.ops, rl.L, prm);
+  EXPECT_LT(h(), before);
+  EXPECT_GT(rl.L.counts.fista_its, 0);
+}
+
+TEST(Steps, ProjectedPStepLandsOnTheGridAndDoesNotIncrease) {
+  Fixture f;
+  AdmmParams prm;
+  prm.nu = prm.rho = 1.0;
+  prm.quantize = Quantize::P;
+  prm.grid = make_uniform_grid(-1, 0.25, 17);
+  RandomLayer rl(f, 5, 4, 6);
+  project_host(prm.grid, rl.L.p.data(), rl.L.p.size());
+  refresh_wp(f.ops, rl.L);
+  const double before = rl.phi(prm);
+  p_step(f.ops, rl.L, prm);
+  EXPECT_LE(rl.phi(prm), before + 1e-12);
+  for (double v : f.get(rl.L.p)) EXPECT_DOUBLE_EQ(std::round((v + 1) / 0.25) * 0.25 - 1, v);
+}
+
+}  // namespace
+}  // namespace pdadmm

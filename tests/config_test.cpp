@@ -1,0 +1,131 @@
+// Every validation rule rejects its bad value with an error naming the key.
+#include <gtest/gtest.h>
+
+#include "host/config/config.h"
+#include "host/config/json_reader.h"
+#include "host/io/error.h"
+
+namespace pdadmm {
+namespace {
+
+std::string error_of(const std::vector<std::string>& sets) {
+  try {
+    parse_config(nlohmann::json::object(), sets);
+  } catch (const Error& e) {
+    return e.what();
+  }
+  return "";
+}
+
+struct BadCase {
+  std::string set;
+  std::string key;  // must appear in the message
+};
+
+class ConfigRejects : public ::testing::TestWithParam<BadCase> {};
+
+TEST_P(ConfigRejects, NamesTheKey) {
+  const std::string msg = error_of({GetParam().set});
+  ASSERT_FALSE(msg.empty()) << GetParam().set << " was accepted";
+  EXPECT_NE(msg.find(GetParam().key), std::string::npos) << msg;
+  EXPECT_EQ(msg.find('\n'), std::string::npos) << "one line: " << msg;
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Rules, ConfigRejects,
+    ::testing::Values(BadCase{"admm.nu=0", "admm.nu"}, BadCase{"admm.nu=-1", "admm.nu"},
+                      BadCase{"admm.rho=0", "admm.rho"}, BadCase{"admm.rho=\"x\"", "admm.rho"},
+                      BadCase{"admm.mu=-0.1", "admm.mu"}, BadCase{"admm.t0=0", "admm.t0"},
+                      BadCase{"admm.max_backtracks=-1", "admm.max_backtracks"},
+                      BadCase{"admm.iterations=-5", "admm.iterations"}, BadCase{"admm.iterations=2.5", "admm.iterations"},
+                      BadCase{"admm.step=\"newton\"", "admm.step"}, BadCase{"admm.z_branch=\"x\"", "admm.z_branch"},
+                      BadCase{"admm.cross_entropy=\"x\"", "admm.cross_entropy"},
+                      BadCase{"admm.fista.eta=0", "admm.fista.eta"}, BadCase{"admm.fista.max_iter=0", "admm.fista.max_iter"},
+                      BadCase{"admm.fista.tol=-1", "admm.fista.tol"},
+                      BadCase{"admm.rho_schedule.type=\"x\"", "admm.rho_schedule.type"},
+                      BadCase{"admm.rho_schedule.factor=1", "admm.rho_schedule.factor"},
+                      BadCase{"admm.wire.q=\"fp8\"", "admm.wire.q"}, BadCase{"admm.gram=\"x\"", "admm.gram"},
+                      BadCase{"admm.foo=1", "admm.foo"}, BadCase{"admm=3", "admm"},
+                      BadCase{"model.layers=1", "model.layers"}, BadCase{"model.layers=true", "model.layers"},
+                      BadCase{"model.hidden=0", "model.hidden"}, BadCase{"model.hops=-1", "model.hops"},
+                      BadCase{"model.hop_order=\"x\"", "model.hop_order"}, BadCase{"model.zl_init=\"x\"", "model.zl_init"},
+                      BadCase{"model.init_std=-1", "model.init_std"},
+                      BadCase{"groups=0", "groups"}, BadCase{"groups=3", "groups"},
+                      BadCase{"partition=[1,2]", "partition"}, BadCase{"partition=[2,0]", "partition"},
+                      BadCase{"partition=\"x\"", "partition"}, BadCase{"devices=[-1]", "devices"},
+                      BadCase{"threads=-1", "threads"}, BadCase{"backend=\"tpu\"", "backend"},
+                      BadCase{"algorithm=\"sgd\"", "algorithm"}, BadCase{"seed=-1", "seed"},
+                      BadCase{"data.name=\"mnist\"", "data.name"}, BadCase{"data.verify=1", "data.verify"},
+                      BadCase{"data.synthetic.nodes=5", "data.synthetic.nodes"},
+                      BadCase{"data.synthetic.classes=1", "data.synthetic.classes"},
+                      BadCase{"data.synthetic.homophily=1.5", "data.synthetic.homophily"},
+                      BadCase{"data.synthetic.snr=-1", "data.synthetic.snr"},
+                      BadCase{"data.synthetic.test=100000", "data.synthetic"},
+                      BadCase{"output.log_every=0", "output.log_every"},
+                      BadCase{"output.progress=\"x\"", "output.progress"}, BadCase{"colour=1", "colour"},
+                      BadCase{"model", "--set"}));
+
+TEST(Config, DefaultsAreValidAndEchoed) {
+  Config c = parse_config(nlohmann::json::object());
+  EXPECT_EQ(c.model.layers, 2);
+  EXPECT_EQ(c.effective["admm"]["rho"].get<double>(), c.admm.rho);
+  EXPECT_EQ(c.effective["model"]["hidden"].get<int>(), c.model.hidden);
+}
+
+TEST(Config, OverridesReachNestedKeys) {
+  Config c = parse_config(nlohmann::json::object(), {"model.layers=12", "groups=4", "admm.nu=0.5", "admm.rho=3"});
+  EXPECT_EQ(c.model.layers, 12);
+  EXPECT_EQ(c.groups, 4);
+  EXPECT_DOUBLE_EQ(c.admm.nu, 0.5);
+  EXPECT_DOUBLE_EQ(c.admm.rho, 3);
+  EXPECT_TRUE(c.warnings.empty());
+}
+
+TEST(Config, DefaultNuAndRhoMeetTheConvergenceCondition) {
+  Config c = parse_config(nlohmann::json::object());
+  EXPECT_TRUE(rho_meets_convergence_condition(c.admm.nu, c.admm.rho));
+  EXPECT_TRUE(c.warnings.empty());
+}
+
+TEST(Config, WarnsWhenTheConvergenceConditionFails) {
+  EXPECT_FALSE(parse_config(nlohmann::json::object(), {"admm.nu=1", "admm.rho=1"}).warnings.empty());
+  EXPECT_FALSE(parse_config(nlohmann::json::object(), {"admm.nu=1", "admm.rho=4"}).warnings.empty());
+  EXPECT_TRUE(parse_config(nlohmann::json::object(), {"admm.nu=1", "admm.rho=4.01"}).warnings.empty());
+  EXPECT_TRUE(rho_meets_convergence_condition(1, 4.01));
+  EXPECT_FALSE(rho_meets_convergence_condition(1, 4.0));
+}
+
+TEST(Config, ReferencePresetSetsParityFlagsAndKeysStillOverride) {
+  Config c = parse_config(nlohmann::json::object(), {"admm.preset=\"reference\""});
+  EXPECT_FALSE(c.admm.z_prox_in_compare);
+  EXPECT_EQ(c.admm.ce, CeMode::Reference);
+  EXPECT_DOUBLE_EQ(c.admm.fista_eta, 4);
+  Config d = parse_config(nlohmann::json::object(), {"admm.preset=\"reference\"", "admm.z_branch=\"exact\""});
+  EXPECT_TRUE(d.admm.z_prox_in_compare);
+}
+
+TEST(Config, PartitionSetsGroups) {
+  Config c = parse_config(nlohmann::json::object(), {"model.layers=5", "partition=[2,3]"});
+  EXPECT_EQ(c.groups, 2);
+}
+
+TEST(Config, UnderscoreKeysAreComments) {
+  EXPECT_NO_THROW(parse_config(nlohmann::json{{"_comment", "x"}, {"model", {{"_note", 1}}}}));
+}
+
+TEST(Config, MalformedFileNamesTheFile) {
+  const std::string path = ::testing::TempDir() + "/bad_config.json";
+  FILE* f = std::fopen(path.c_str(), "w");
+  std::fputs("{\"model\": {\"layers\": 3,}", f);
+  std::fclose(f);
+  try {
+    load_config(path);
+    FAIL() << "accepted malformed JSON";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find(path), std::string::npos) << e.what();
+  }
+  EXPECT_THROW(load_config(::testing::TempDir() + "/does_not_exist.json"), Error);
+}
+
+}  // namespace
+}  // namespace pdadmm

@@ -1,0 +1,148 @@
+// Â and the augmented features against dense computations on small graphs; the synthetic
+// generator's determinism and homophily.
+#include <gtest/gtest.h>
+
+#include <cmath>
+
+#include "host/data/augment.h"
+#include "host/data/synthetic.h"
+
+namespace pdadmm {
+namespace {
+
+using Dense = std::vector<std::vector<double>>;
+
+Dense to_dense(const Csr& m) {
+  Dense d(m.rows, std::vector<double>(m.cols, 0));
+  for (int64_t r = 0; r < m.rows; ++r)
+    for (int64_t e = m.indptr[r]; e < m.indptr[r + 1]; ++e) d[r][m.indices[e]] += m.values[e];
+  return d;
+}
+
+Dense matmul(const Dense& a, const Dense& b) {
+  Dense c(a.size(), std::vector<double>(b[0].size(), 0));
+  for (size_t i = 0; i < a.size(); ++i)
+    for (size_t k = 0; k < b.size(); ++k)
+      for (size_t j = 0; j < b[0].size(); ++j) c[i][j] += a[i][k] * b[k][j];
+  return c;
+}
+
+Dataset small_graph(bool sparse) {
+  SyntheticConfig s;
+  s.nodes = 40;
+  s.classes = 2;
+  s.avg_degree = 3;
+  s.features = 6;
+  s.train_per_class = 3;
+  s.val = 5;
+  s.test = 10;
+  Dataset d = make_synthetic(s, 3);
+  if (sparse) {  // same values as CSR, with some zeros dropped
+    std::vector<Triplet> t;
+    for (int64_t r = 0; r < d.features.rows; ++r)
+      for (int64_t c = 0; c < d.features.cols; ++c)
+        if ((r + c) % 3) t.push_back({r, c, d.features.dense[r * d.features.cols + c]});
+    d.features.sparse = csr_from_triplets(d.features.rows, d.features.cols, t, false);
+    d.features.is_sparse = true;
+    d.features.dense.clear();
+  }
+  return d;
+}
+
+Dense features_dense(const Features& h) {
+  if (h.is_sparse) return to_dense(h.sparse);
+  Dense d(h.rows, std::vector<double>(h.cols));
+  for (int64_t r = 0; r < h.rows; ++r)
+    for (int64_t c = 0; c < h.cols; ++c) d[r][c] = h.dense[r * h.cols + c];
+  return d;
+}
+
+TEST(Augment, NormalizedAdjacencyIsSymmetricWithUnitRowSumsWhenRescaled) {
+  Dataset d = small_graph(false);
+  Csr a = normalized_adjacency(d.adj);
+  Dense ad = to_dense(a);
+  std::vector<double> deg(a.rows, 1.0);  // self-loop
+  for (int64_t r = 0; r < d.adj.rows; ++r) deg[r] += d.adj.indptr[r + 1] - d.adj.indptr[r];
+  for (int64_t i = 0; i < a.rows; ++i) {
+    double row = 0;
+    for (int64_t j = 0; j < a.rows; ++j) {
+      EXPECT_NEAR(ad[i][j], ad[j][i], 1e-7);
+      row += ad[i][j] * std::sqrt(deg[j] / deg[i]);  // D^-1/2 Â D^1/2 = D^-1 (A + I): row-stochastic
+    }
+    EXPECT_NEAR(row, 1.0, 1e-6);
+    EXPECT_GT(ad[i][i], 0);
+  }
+}
+
+class AugmentBlocks : public ::testing::TestWithParam<std::tuple<bool, bool>> {};
+
+TEST_P(AugmentBlocks, EachBlockIsAPowerOfAHatTimesH) {
+  const auto [sparse, descending] = GetParam();
+  Dataset d = small_graph(sparse);
+  Csr a = normalized_adjacency(d.adj);
+  AugmentSpec spec;
+  spec.hops = 3;
+  spec.descending = descending;
+  std::vector<int32_t> nodes = {0, 5, 17, 39, 22};
+  HostMatrix<float> x = augment_columns(d.features, a, spec, nodes);
+  const int64_t F = d.features.cols;
+  ASSERT_EQ(x.rows, 4 * F);
+  Dense ad = to_dense(a), ak = features_dense(d.features);
+  std::vector<Dense> powers = {ak};
+  for (int k = 1; k <= 3; ++k) powers.push_back(matmul(ad, powers.back()));
+  for (int blk = 0; blk < 4; ++blk) {
+    const Dense& pk = powers[spec.power(blk)];
+    for (size_t j = 0; j < nodes.size(); ++j)
+      for (int64_t f = 0; f < F; ++f) EXPECT_NEAR(x(blk * F + f, j), pk[nodes[j]][f], 1e-5) << "block " << blk;
+  }
+  // The evaluation form Σ Â^k H B_kᵀ equals X W1ᵀ for every node.
+  HostMatrix<float> w1(3, 4 * F);
+  for (int64_t i = 0; i < w1.size(); ++i) w1.data[i] = static_cast<float>(std::sin(0.7 * i));
+  std::vector<int32_t> all(d.num_nodes());
+  for (int32_t v = 0; v < d.num_nodes(); ++v) all[v] = v;
+  HostMatrix<float> xa = augment_columns(d.features, a, spec, all);
+  HostMatrix<float> z = first_layer_all_nodes(d.features, a, spec, w1);
+  for (int64_t v = 0; v < d.num_nodes(); ++v)
+    for (int64_t o = 0; o < 3; ++o) {
+      double s = 0;
+      for (int64_t k = 0; k < xa.rows; ++k) s += double(w1(o, k)) * xa(k, v);
+      EXPECT_NEAR(z(v, o), s, 1e-4 * (1 + std::fabs(s)));
+    }
+}
+
+INSTANTIATE_TEST_SUITE_P(Layouts, AugmentBlocks, ::testing::Combine(::testing::Bool(), ::testing::Bool()));
+
+TEST(Augment, RowNormalizationSumsToOne) {
+  Dataset d = small_graph(true);
+  for (auto& v : d.features.sparse.values) v = std::fabs(v);
+  Features n = row_normalized(d.features);
+  Dense nd = features_dense(n);
+  for (const auto& row : nd) {
+    double s = 0;
+    for (double v : row) s += v;
+    if (s != 0) {
+      EXPECT_NEAR(s, 1.0, 1e-5);
+    }
+  }
+}
+
+TEST(Synthetic, DeterministicForASeedAndHomophilous) {
+  SyntheticConfig s;
+  Dataset a = make_synthetic(s, 11), b = make_synthetic(s, 11), c = make_synthetic(s, 12);
+  EXPECT_EQ(a.adj.indices, b.adj.indices);
+  EXPECT_EQ(a.features.dense, b.features.dense);
+  EXPECT_EQ(a.train, b.train);
+  EXPECT_NE(a.features.dense, c.features.dense);
+  int64_t same = 0;
+  for (int64_t r = 0; r < a.adj.rows; ++r)
+    for (int64_t e = a.adj.indptr[r]; e < a.adj.indptr[r + 1]; ++e) same += a.labels[r] == a.labels[a.adj.indices[e]];
+  const double h = double(same) / a.adj.nnz();
+  EXPECT_NEAR(h, s.homophily, 0.03);
+  EXPECT_NEAR(2.0 * a.num_edges() / a.num_nodes(), s.avg_degree, 0.5);
+  EXPECT_EQ(a.train.size(), size_t(s.classes * s.train_per_class));
+  EXPECT_EQ(a.val.size(), size_t(s.val));
+  EXPECT_EQ(a.test.size(), size_t(s.test));
+}
+
+}  // namespace
+}  // namespace pdadmm
