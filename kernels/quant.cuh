@@ -1,4 +1,6 @@
 // Projection onto the grid Δ, per element; shared by CPU loops and CUDA kernels.
+// Rule everywhere: nearest level, exact ties to the lower level, outside values clamp to the
+// end levels, NaN to level 0. "Nearest" is decided in double: v - lo_level <= hi_level - v.
 #pragma once
 #include <math.h>
 #include <stdint.h>
@@ -7,29 +9,64 @@
 
 namespace pdadmm {
 
-// Index of the nearest level of a uniform grid lo + i*step, i in [0, m); ties go to the lower
-// level, values outside clamp to the ends. NaN maps to index 0.
-template <typename T>
-PDADMM_HD int32_t uniform_grid_index(T x, double lo, double step, int32_t m) {
-  double t = (static_cast<double>(x) - lo) / step;
-  if (!(t > 0.0)) return 0;  // also catches NaN
-  double k = ceil(t - 0.5);  // half-way rounds down: ties to the lower level
-  if (k >= static_cast<double>(m - 1)) return m - 1;
-  return static_cast<int32_t>(k);
-}
+// What a loop or kernel needs of Δ: its level table (host or device memory) and, for a uniform
+// grid, lo and step for the O(1) guess. Trivially copyable, so it can be a kernel argument.
+struct GridView {
+  const double* levels = nullptr;  // sorted, distinct, m entries
+  int32_t m = 0;
+  bool uniform = false;  // levels[i] == lo + i * step
+  double lo = 0.0;
+  double step = 0.0;
+};
 
 // Nearest level of a sorted list (binary search); ties to the lower level; NaN -> 0.
 template <typename T>
 PDADMM_HD int32_t list_grid_index(T x, const double* levels, int32_t m) {
-  double v = static_cast<double>(x);
-  if (!(v > levels[0])) return 0;
+  const double v = static_cast<double>(x);
+  if (!(v > levels[0])) return 0;  // also catches NaN
   if (v >= levels[m - 1]) return m - 1;
-  int32_t lo = 0, hi = m - 1;  // levels[lo] < v <= levels[hi]
+  int32_t lo = 0, hi = m - 1;  // invariant: levels[lo] < v <= levels[hi]
   while (hi - lo > 1) {
-    int32_t mid = lo + (hi - lo) / 2;
+    const int32_t mid = lo + (hi - lo) / 2;
     if (levels[mid] < v) lo = mid; else hi = mid;
   }
   return (v - levels[lo] <= levels[hi] - v) ? lo : hi;
+}
+
+// Uniform grid, O(1): the formula gives the bracket, the table confirms it, so the result is
+// exactly list_grid_index's (rounding in (v - lo) / step can be one off near a level or midpoint).
+template <typename T>
+PDADMM_HD int32_t uniform_grid_index(T x, double lo, double step, const double* levels, int32_t m) {
+  const double v = static_cast<double>(x);
+  if (!(v > levels[0])) return 0;  // also catches NaN
+  if (v >= levels[m - 1]) return m - 1;
+  const double t = floor((v - lo) / step);
+  int32_t k = t <= 0.0 ? 0 : (t >= static_cast<double>(m - 2) ? m - 2 : static_cast<int32_t>(t));
+  while (k > 0 && !(levels[k] < v)) --k;  // invariant: levels[k] < v <= levels[k + 1]
+  while (k < m - 2 && !(v <= levels[k + 1])) ++k;
+  return (v - levels[k] <= levels[k + 1] - v) ? k : k + 1;
+}
+
+// Formula only (no table): the nearest level up to the rounding of (x - lo) / step, so it can
+// differ from the table version within a few ulps of a midpoint. Prefer the overload above.
+template <typename T>
+PDADMM_HD int32_t uniform_grid_index(T x, double lo, double step, int32_t m) {
+  const double t = (static_cast<double>(x) - lo) / step;
+  if (!(t > 0.0)) return 0;  // also catches NaN
+  const double k = ceil(t - 0.5);  // half-way rounds down: ties to the lower level
+  if (k >= static_cast<double>(m - 1)) return m - 1;
+  return static_cast<int32_t>(k);
+}
+
+template <typename T>
+PDADMM_HD int32_t grid_index(const GridView& g, T x) {
+  return g.uniform ? uniform_grid_index(x, g.lo, g.step, g.levels, g.m) : list_grid_index(x, g.levels, g.m);
+}
+
+// x rounded to its nearest level, in x's own type.
+template <typename T>
+PDADMM_HD T project_value(const GridView& g, T x) {
+  return static_cast<T>(g.levels[grid_index(g, x)]);
 }
 
 }  // namespace pdadmm
