@@ -38,10 +38,11 @@ TEST(Training, SyntheticDefaultConvergesAndBeatsTheFloor) {
 
 // 4 layers so that G = 1, 2, 4 give three different boundary layouts.
 void run_groups(const std::vector<int>& partition, std::vector<HostMatrix<float>>& W, std::vector<HostMatrix<float>>& b,
-                int iters) {
-  Config c = synthetic_config({"model.layers=4", "model.hidden=32", "data.synthetic.nodes=800",
+                int iters, int threads = 1) {
+  Config c = synthetic_config({"model.layers=4", "model.hidden=96", "data.synthetic.nodes=800",
                                "data.synthetic.val=100", "data.synthetic.test=200"});
   c.partition = partition;
+  c.threads = threads;
   Problem p = build_problem(c);
   std::vector<HostMatrix<float>> W0, b0;
   init_weights(p.dims, c.model.init_std, 5, W0, b0);
@@ -52,7 +53,7 @@ void run_groups(const std::vector<int>& partition, std::vector<HostMatrix<float>
 
 TEST(Training, GroupingDoesNotChangeASingleBit) {
   std::vector<HostMatrix<float>> W1, b1, W2, b2, W4, b4;
-  run_groups({4}, W1, b1, 30);
+  run_groups({4}, W1, b1, 30, /*threads=*/2);  // one group splitting its GEMMs over 2 threads
   run_groups({3, 1}, W2, b2, 30);
   run_groups({1, 1, 1, 1}, W4, b4, 30);
   for (size_t l = 0; l < W1.size(); ++l) {

@@ -66,9 +66,10 @@ void init_weights(const std::vector<int64_t>& dims, double stddev, uint64_t seed
 
 int configure_threads(const Config& c, int groups) {
   const int cores = c.threads > 0 ? c.threads : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
-  const int per_group = std::max(1, cores / groups);
-  openblas_set_num_threads(per_group);  // BLAS threads matched to the groups
-  return per_group;
+  // BLAS itself runs single-threaded; CpuOps splits each GEMM over the group's share of the
+  // cores (deterministic for any thread count, see CpuOps::gemm).
+  openblas_set_num_threads(1);
+  return std::max(1, cores / groups);
 }
 
 std::unique_ptr<Solver<float>> make_solver(const Config& c, const Problem& p, const std::vector<HostMatrix<float>>& W,
@@ -162,7 +163,6 @@ TrainSummary train(const Config& c, std::ostream& log) {
   std::vector<double> iter_s, train_cost;
   const bool schedule = c.rho_schedule.type != "none";
   const int cores = c.threads > 0 ? c.threads : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
-  const int blas_train = std::max(1, cores / solver->num_groups());
   std::vector<int32_t> train_labels;
   for (int32_t v : p.data.train) train_labels.push_back(p.data.labels[v]);
   Scores scores;
@@ -180,7 +180,7 @@ TrainSummary train(const Config& c, std::ostream& log) {
       solver->weights(W, b);
       if (schedule) train_cost.push_back(score_columns(forward_columns(W, b, p.x), train_labels).loss);
       if (log_now) scores = eval.evaluate(W, b);
-      if (c.backend == "cpu") openblas_set_num_threads(blas_train);
+      if (c.backend == "cpu") openblas_set_num_threads(1);
       sum.eval_seconds += std::chrono::duration<double>(Clock::now() - t_eval).count();
     }
     if (log_now) {

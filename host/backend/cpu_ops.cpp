@@ -4,6 +4,8 @@
 #include <cblas.h>
 
 #include <algorithm>
+#include <array>
+#include <vector>
 #include <cmath>
 #include <cstring>
 #include <new>
@@ -26,6 +28,22 @@ void check_same(const char* op, int64_t r1, int64_t c1, int64_t r2, int64_t c2) 
 template <typename A, typename B>
 void check_same(const char* op, const A& a, const B& b) {
   check_same(op, a.rows(), a.cols(), b.rows(), b.cols());
+}
+
+// Sums f(i0, i1) over fixed chunks of [0, n) in chunk order: the result does not depend on the
+// number of threads, so neither do step sizes (grouping invariance holds for any BLAS/OMP split).
+constexpr int64_t kChunk = 8192;
+template <int K, typename F>
+std::array<double, K> chunked_sums(int64_t n, int threads, F f) {
+  const int64_t chunks = (n + kChunk - 1) / kChunk;
+  if (chunks <= 1) return f(0, n);
+  std::vector<std::array<double, K>> part(static_cast<size_t>(chunks));
+#pragma omp parallel for num_threads(threads) if (n > kParallelMin)
+  for (int64_t c = 0; c < chunks; ++c) part[c] = f(c * kChunk, std::min(n, (c + 1) * kChunk));
+  std::array<double, K> s{};
+  for (const auto& p : part)
+    for (int k = 0; k < K; ++k) s[k] += p[k];
+  return s;
 }
 
 template <typename T>
@@ -100,9 +118,20 @@ void CpuOps<T>::gemm(bool ta, bool tb, T alpha, const Tensor<T>& a, const Tensor
     for (int64_t i = 0; i < c.size(); ++i) c.data()[i] = beta == T(0) ? T(0) : beta * c.data()[i];
     return;
   }
-  blas_gemm(ta, tb, static_cast<int>(m), static_cast<int>(n), static_cast<int>(k), alpha, a.data(),
-            static_cast<int>(a.cols()), b.data(), static_cast<int>(b.cols()), beta, c.data(),
-            static_cast<int>(c.cols()));
+  // Threads split the rows of C, each calling single-threaded BLAS: every element is then
+  // computed by the same kernel with the same k order whatever the thread count, so results
+  // are bit-identical for any grouping (OpenBLAS's own threading is not).
+  const int64_t lda = a.cols(), ldb = b.cols(), ldc = c.cols();
+  const int parts = static_cast<int>(std::min<int64_t>(threads_, std::max<int64_t>(1, m * n * k / (1 << 18))));
+  const int64_t rows_per = (m + parts - 1) / parts;
+#pragma omp parallel for num_threads(parts) schedule(static, 1) if (parts > 1)
+  for (int t = 0; t < parts; ++t) {
+    const int64_t r0 = t * rows_per, r1 = std::min(m, r0 + rows_per);
+    if (r0 >= r1) continue;
+    const T* ap = ta ? a.data() + r0 : a.data() + r0 * lda;
+    blas_gemm(ta, tb, static_cast<int>(r1 - r0), static_cast<int>(n), static_cast<int>(k), alpha, ap,
+              static_cast<int>(lda), b.data(), static_cast<int>(ldb), beta, c.data() + r0 * ldc, static_cast<int>(ldc));
+  }
 }
 
 template <typename T>
@@ -121,10 +150,11 @@ double CpuOps<T>::dot(const Tensor<T>& x, const Tensor<T>& y) {
   const T* xp = x.data();
   const T* yp = y.data();
   const int64_t n = x.size();
-  double s = 0;
-#pragma omp parallel for num_threads(threads_) reduction(+ : s) if (n > kParallelMin)
-  for (int64_t i = 0; i < n; ++i) s += static_cast<double>(xp[i]) * static_cast<double>(yp[i]);
-  return s;
+  return chunked_sums<1>(n, threads_, [&](int64_t i0, int64_t i1) {
+    double s = 0;
+    for (int64_t i = i0; i < i1; ++i) s += static_cast<double>(xp[i]) * static_cast<double>(yp[i]);
+    return std::array<double, 1>{s};
+  })[0];
 }
 
 template <typename T>
@@ -153,13 +183,14 @@ double CpuOps<T>::residual(const Tensor<T>& a, const Tensor<T>& z, Tensor<T>& r)
   const int64_t n = a.size();
   const T *ap = a.data(), *zp = z.data();
   T* rp = r.data();
-  double s = 0;
-#pragma omp parallel for num_threads(threads_) reduction(+ : s) if (n > kParallelMin)
-  for (int64_t i = 0; i < n; ++i) {
-    rp[i] = ap[i] - zp[i];
-    s += static_cast<double>(rp[i]) * rp[i];
-  }
-  return s;
+  return chunked_sums<1>(n, threads_, [&](int64_t i0, int64_t i1) {
+    double s = 0;
+    for (int64_t i = i0; i < i1; ++i) {
+      rp[i] = ap[i] - zp[i];
+      s += static_cast<double>(rp[i]) * rp[i];
+    }
+    return std::array<double, 1>{s};
+  })[0];
 }
 
 template <typename T>
@@ -219,15 +250,17 @@ DualStats CpuOps<T>::dual_update(T rho, const Tensor<T>& p_next, const Tensor<T>
   const int64_t n = q.size();
   const T *pp = p_next.data(), *qp = q.data();
   T* up = u.data();
-  double r2 = 0, ur = 0;
-#pragma omp parallel for num_threads(threads_) reduction(+ : r2, ur) if (n > kParallelMin)
-  for (int64_t i = 0; i < n; ++i) {
-    const T r = pp[i] - qp[i];
-    up[i] += rho * r;
-    r2 += static_cast<double>(r) * r;
-    ur += static_cast<double>(up[i]) * r;
-  }
-  return {r2, ur};
+  const auto s = chunked_sums<2>(n, threads_, [&](int64_t i0, int64_t i1) {
+    double r2 = 0, ur = 0;
+    for (int64_t i = i0; i < i1; ++i) {
+      const T r = pp[i] - qp[i];
+      up[i] += rho * r;
+      r2 += static_cast<double>(r) * r;
+      ur += static_cast<double>(up[i]) * r;
+    }
+    return std::array<double, 2>{r2, ur};
+  });
+  return {s[0], s[1]};
 }
 
 template <typename T>
@@ -235,13 +268,14 @@ double CpuOps<T>::relu_gap_sq(const Tensor<T>& q, const Tensor<T>& z) {
   check_same("relu_gap_sq", q, z);
   const int64_t n = q.size();
   const T *qp = q.data(), *zp = z.data();
-  double s = 0;
-#pragma omp parallel for num_threads(threads_) reduction(+ : s) if (n > kParallelMin)
-  for (int64_t i = 0; i < n; ++i) {
-    const double d = static_cast<double>(qp[i]) - relu(zp[i]);
-    s += d * d;
-  }
-  return s;
+  return chunked_sums<1>(n, threads_, [&](int64_t i0, int64_t i1) {
+    double s = 0;
+    for (int64_t i = i0; i < i1; ++i) {
+      const double d = static_cast<double>(qp[i]) - relu(zp[i]);
+      s += d * d;
+    }
+    return std::array<double, 1>{s};
+  })[0];
 }
 
 // Softmax over each column of the C x N matrix z (classes are rows). Both modes subtract the
