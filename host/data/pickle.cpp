@@ -7,6 +7,7 @@
 #include <iterator>
 #include <sstream>
 #include <unordered_map>
+#include <unordered_set>
 
 #include "host/io/error.h"
 
@@ -255,10 +256,12 @@ class Unpickler {
         append_to(top(), items);
         return false;
       }
-      case 'N': push(make(PyObj::Kind::None)); return false;
-      case 0x88: case 0x89: {
-        PyObj* o = make(PyObj::Kind::Bool);
-        o->num = op_ == 0x88 ? 1 : 0;
+      case 'N': case 0x88: case 0x89: {  // immutable: one shared object each
+        PyObj*& o = op_ == 'N' ? none_ : op_ == 0x88 ? true_ : false_;
+        if (!o) {
+          o = make(op_ == 'N' ? PyObj::Kind::None : PyObj::Kind::Bool);
+          o->num = op_ == 0x88 ? 1 : 0;
+        }
         push(o);
         return false;
       }
@@ -388,6 +391,7 @@ class Unpickler {
         const PyObj* dt = s[2];
         if (dt->byte_order == 0) fail("ndarray dtype has no byte order (dtype state missing)");
         std::vector<int64_t> shape;
+        if (s[1]->items.size() > 32) fail("ndarray has more than 32 dimensions");
         for (const PyObj* d : s[1]->items) {
           if (d->kind != PyObj::Kind::Int || d->num < 0) fail("ndarray shape entries must be non-negative ints");
           shape.push_back(d->num);
@@ -405,14 +409,14 @@ class Unpickler {
         obj->built = true;
         obj->shape = std::move(shape);
         obj->dtype = s[2];
-        obj->data = s[4]->bytes;
+        obj->raw = s[4];
         return;
       }
       case PyObj::Kind::CsrMatrix:
         expect(state, PyObj::Kind::Dict, "csr_matrix state");
         if (obj->built) fail("csr_matrix built twice");
         obj->built = true;
-        obj->dict = state->dict;
+        obj->state = state;
         return;
       default:
         fail(std::string("BUILD on a ") + kind_name(obj->kind) + " is not supported");
@@ -450,6 +454,9 @@ class Unpickler {
   std::vector<size_t> marks_;
   std::unordered_map<uint32_t, PyObj*> memo_;
   std::unordered_map<int64_t, PyObj*> ints_;
+  PyObj* none_ = nullptr;
+  PyObj* true_ = nullptr;
+  PyObj* false_ = nullptr;
 };
 
 PickleDoc unpickle(const std::string& bytes, const std::string& what, const PickleLimits& limits) {
@@ -464,7 +471,7 @@ NumpyArray array_of(const PyObj* o, const std::string& what) {
   NumpyArray a;
   a.descr = std::string(1, o->dtype->byte_order) + o->dtype->type_code;
   a.shape = o->shape;
-  a.data = o->data;
+  a.data = o->raw->bytes;
   return a;
 }
 
@@ -479,7 +486,7 @@ Csr pickle_as_csr(const PickleDoc& doc) {
           what + ": expected a scipy csr_matrix, found a " + kind_name(m->kind));
   auto field = [&](const char* key) -> const PyObj* {
     const PyObj* found = nullptr;
-    for (const auto& [k, v] : m->dict) {
+    for (const auto& [k, v] : m->state->dict) {
       if (k->kind == PyObj::Kind::Bytes && k->bytes == key) {
         require(found == nullptr, what + ": csr_matrix state has key '" + key + "' twice");
         found = v;
@@ -512,6 +519,7 @@ std::vector<std::vector<int64_t>> pickle_as_adjacency_lists(const PickleDoc& doc
   const size_t n = d->dict.size();
   std::vector<std::vector<int64_t>> lists(n);
   std::vector<char> seen(n, 0);
+  std::unordered_set<const PyObj*> used;  // one list object per node: sharing would amplify the size
   for (const auto& [k, v] : d->dict) {
     require(k->kind == PyObj::Kind::Int, what + ": graph key is a " + kind_name(k->kind) + ", expected an int");
     require(k->num >= 0 && static_cast<uint64_t>(k->num) < n,
@@ -521,6 +529,8 @@ std::vector<std::vector<int64_t>> pickle_as_adjacency_lists(const PickleDoc& doc
     seen[k->num] = 1;
     require(v->kind == PyObj::Kind::List, what + ": neighbours of node " + std::to_string(k->num) + " are a " +
                                               kind_name(v->kind) + ", expected a list");
+    require(used.insert(v).second,
+            what + ": neighbour list of node " + std::to_string(k->num) + " is shared with another node");
     auto& out = lists[k->num];
     out.reserve(v->items.size());
     for (const PyObj* j : v->items) {

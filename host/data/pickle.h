@@ -23,16 +23,18 @@ struct PyObj {
   int64_t num = 0;                               // Int, Bool
   std::string bytes;                             // Bytes (Python 2 str: raw bytes)
   std::vector<PyObj*> items;                     // Tuple, List
-  std::vector<std::pair<PyObj*, PyObj*>> dict;   // Dict (insertion order), CsrMatrix state
+  std::vector<std::pair<PyObj*, PyObj*>> dict;   // Dict (insertion order)
   Global global = Global::Reconstruct;           // Global
   // Dtype: numpy type code ("i4", "f4", "i8", "f8", "b1") and byte order ('<', '|'; 0 = not built).
   std::string type_code;
   char byte_order = 0;
-  // NdArray (and CsrMatrix): filled by BUILD; data holds the raw C-order bytes.
+  // NdArray / CsrMatrix: filled by BUILD. Objects are referenced, never copied, so a pickle
+  // cannot multiply its size by reusing one big memo entry.
   bool built = false;
-  std::vector<int64_t> shape;
-  PyObj* dtype = nullptr;
-  std::string data;
+  std::vector<int64_t> shape;   // NdArray (at most 32 dimensions)
+  const PyObj* dtype = nullptr;  // NdArray: a built Dtype
+  const PyObj* raw = nullptr;    // NdArray: the Bytes object with the C-order data
+  const PyObj* state = nullptr;  // CsrMatrix: the state Dict
 };
 
 // The result of unpickling: owns every object (an arena, so cyclic references cannot leak).
@@ -54,7 +56,7 @@ struct PickleLimits {
   size_t max_nesting = 64;           // containers inside containers
   size_t max_stack = size_t{1} << 24;
   size_t max_memo = size_t{1} << 22;  // memo index bound (BINPUT / LONG_BINPUT)
-  size_t max_objects = size_t{1} << 25;
+  size_t max_objects = size_t{1} << 21;  // PubMed's graph needs about 10^5
 };
 
 // Unpickles `bytes`; `what` (the file name) starts every error message. Throws Error naming the

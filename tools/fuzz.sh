@@ -1,0 +1,109 @@
+#!/usr/bin/env bash
+# Fuzzes the data readers: builds the libFuzzer targets in tools/fuzz/ with clang
+# (-fsanitize=fuzzer,address,undefined) straight from the project sources, seeds each corpus from
+# the real data files, runs each target FUZZ_SECONDS (default 60) and prints executions and
+# findings. Exits 1 when a target found a crash, hang, leak or sanitizer report.
+#   env: FUZZ_SECONDS, PDADMM_DATA (data root, default ../shared/data), FUZZ_OUT (default build-fuzz)
+set -euo pipefail
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+DATA=${PDADMM_DATA:-$ROOT/../shared/data}
+SECS=${FUZZ_SECONDS:-60}
+OUT=${FUZZ_OUT:-$ROOT/build-fuzz}
+mkdir -p "$OUT"
+
+# ---- clang with the libFuzzer runtime (Debian: clang, libclang-rt-14-dev) ----
+apt_install() {
+  local sudo=""
+  if [ "$(id -u)" -ne 0 ]; then
+    command -v sudo >/dev/null || { echo "fuzz.sh: need root or sudo to install $*" >&2; exit 2; }
+    sudo="sudo"
+  fi
+  echo "fuzz.sh: installing $*" >&2
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "$@" >/dev/null
+}
+fuzzer_works() {
+  printf 'extern "C" int LLVMFuzzerTestOneInput(const unsigned char*, unsigned long){return 0;}\n' \
+    >"$OUT/probe.cpp"
+  clang++ -fsanitize=fuzzer,address,undefined "$OUT/probe.cpp" -o "$OUT/probe" >/dev/null 2>&1
+}
+command -v clang++ >/dev/null || apt_install clang
+if ! fuzzer_works; then
+  ver=$(clang++ --version | sed -n 's/.*clang version \([0-9]*\).*/\1/p' | head -1)
+  apt_install "libclang-rt-${ver:-14}-dev" || true
+  fuzzer_works || { echo "fuzz.sh: clang++ cannot link -fsanitize=fuzzer (libclang-rt-*-dev missing)" >&2; exit 2; }
+fi
+pkg-config --exists libzip 2>/dev/null || apt_install libzip-dev pkg-config
+
+# ---- build ----
+SRCS=("$ROOT/host/data/pickle.cpp" "$ROOT/host/data/npz.cpp" "$ROOT/host/data/csr.cpp" "$ROOT/host/data/dataset.cpp")
+FLAGS=(-std=c++17 -g -O1 -fno-omit-frame-pointer -fsanitize=fuzzer,address,undefined
+       -fno-sanitize-recover=all -I"$ROOT")
+read -r -a ZIPFLAGS <<<"$(pkg-config --cflags --libs libzip)"
+for t in fuzz_pickle fuzz_npy; do
+  echo "fuzz.sh: building $t" >&2
+  clang++ "${FLAGS[@]}" "$ROOT/tools/fuzz/$t.cpp" "${SRCS[@]}" "${ZIPFLAGS[@]}" -o "$OUT/$t"
+done
+
+# ---- seed corpora from the real files ----
+SEEDS="$OUT/seeds"
+rm -rf "$SEEDS"
+mkdir -p "$SEEDS/pickle" "$SEEDS/npy" "$OUT/corpus/pickle" "$OUT/corpus/npy" "$OUT/artifacts"
+if [ -d "$DATA/planetoid" ]; then
+  for f in "$DATA"/planetoid/ind.*; do
+    case "$f" in *test.index) continue ;; esac
+    [ "$(stat -c %s "$f")" -le 65536 ] && cp "$f" "$SEEDS/pickle/"
+  done
+else
+  echo "fuzz.sh: no Planetoid files under $DATA; pickle corpus starts empty" >&2
+fi
+if [ -d "$DATA/npz" ] && command -v python3 >/dev/null; then
+  # Small members as .npy seeds, plus a small stored+deflated .npz built from them.
+  python3 - "$DATA/npz" "$SEEDS/npy" <<'EOF'
+import os, sys, zipfile
+src, dst = sys.argv[1], sys.argv[2]
+small = {}
+for name in sorted(os.listdir(src)):
+    with zipfile.ZipFile(os.path.join(src, name)) as z:
+        for info in z.infolist():
+            if info.file_size <= 65536:
+                data = z.read(info)
+                small[info.filename] = data
+                with open(os.path.join(dst, name + "." + info.filename), "wb") as f:
+                    f.write(data)
+with zipfile.ZipFile(os.path.join(dst, "small.npz"), "w") as z:
+    for i, (k, v) in enumerate(sorted(small.items())[:4]):
+        z.writestr(k, v, compress_type=zipfile.ZIP_DEFLATED if i % 2 else zipfile.ZIP_STORED)
+EOF
+else
+  echo "fuzz.sh: no npz files under $DATA (or no python3); npy corpus starts empty" >&2
+fi
+
+# ---- run ----
+status=0
+for t in fuzz_pickle fuzz_npy; do
+  kind=${t#fuzz_}
+  log="$OUT/$t.log"
+  echo "fuzz.sh: running $t for ${SECS}s" >&2
+  set +e
+  "$OUT/$t" "$OUT/corpus/$kind" "$SEEDS/$kind" -max_total_time="$SECS" -max_len=65536 -timeout=10 \
+    -rss_limit_mb=2048 -dict="$ROOT/tools/fuzz/$kind.dict" -print_final_stats=1 \
+    -artifact_prefix="$OUT/artifacts/$t-" >"$log" 2>&1
+  rc=$?
+  set -e
+  execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)
+  findings=$(grep -cE '^==[0-9]+==ERROR|runtime error:|deadly signal|ERROR: libFuzzer' "$log" || true)
+  echo "$t: executions=${execs:-?} corpus=$(ls "$OUT/corpus/$kind" | wc -l) exit=$rc findings=$findings"
+  if [ "$rc" -ne 0 ] || [ "$findings" -ne 0 ]; then
+    status=1
+    grep -E 'ERROR|runtime error|SUMMARY|Test unit written' "$log" | head -20 || true
+  fi
+done
+shopt -s nullglob
+arts=("$OUT"/artifacts/*)
+if [ ${#arts[@]} -gt 0 ]; then
+  echo "findings (reproduce: $OUT/<target> <file>):"
+  printf '  %s\n' "${arts[@]}"
+  status=1
+fi
+exit $status
