@@ -95,7 +95,14 @@ void Group<T>::init(HostMatrix<T>& act, const std::vector<HostMatrix<T>>& W, con
                     const HostMatrix<T>& y, ZlInit zl) {
   Ops<T>& o = *ops_;
   o.bind_thread();
-  if (first_ > 0) o.upload(act.data.data(), q_in_copy_);  // q_{first-1} = relu(z_{first-1})
+  const bool qp = prm_->quantize == Quantize::P || prm_->quantize == Quantize::Both;
+  const bool qq = prm_->quantize == Quantize::Q || prm_->quantize == Quantize::Both;
+  // -Q starts from the projected values so that every p (q) is on Δ from the first message on;
+  // both sides of a boundary project the same values, so their copies agree.
+  if (first_ > 0) {
+    o.upload(act.data.data(), q_in_copy_);  // q_{first-1} = relu(z_{first-1})
+    if (qq) o.project(prm_->grid, q_in_copy_);
+  }
   for (Layer<T>& L : layers_) {
     const int l = L.index;
     require(W[l].rows == L.n_out && W[l].cols == L.n_in && b[l].rows == L.n_out && b[l].cols == 1,
@@ -104,6 +111,7 @@ void Group<T>::init(HostMatrix<T>& act, const std::vector<HostMatrix<T>>& W, con
     o.upload(W[l].data.data(), L.W);
     o.upload(b[l].data.data(), L.b);
     o.upload(act.data.data(), const_cast<Tensor<T>&>(*L.x));
+    if (l > 0 && qp) o.project(prm_->grid, L.p);
     if (L.use_gram && L.gram_fixed) o.gemm(true, false, T(1), *L.x, *L.x, T(0), L.gram);
     refresh_wp(o, L);
     o.add_bias(L.wp, L.b, L.a);
@@ -119,10 +127,14 @@ void Group<T>::init(HostMatrix<T>& act, const std::vector<HostMatrix<T>>& W, con
       o.download(L.z, z.data.data());
       for (T& v : z.data) v = v > T(0) ? v : T(0);
       o.upload(z.data.data(), L.q);
+      if (qq) o.project(prm_->grid, L.q);
       act = std::move(z);  // p_{l+1} = q_l
     }
   }
-  if (end_ < num_layers_) o.upload(act.data.data(), p_next_copy_);
+  if (end_ < num_layers_) {
+    o.upload(act.data.data(), p_next_copy_);
+    if (qp) o.project(prm_->grid, p_next_copy_);
+  }
 }
 
 template <typename T>

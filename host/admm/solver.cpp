@@ -23,6 +23,7 @@ Solver<T>::Solver(const SolverSpec& spec, const AdmmParams& prm, const HostMatri
                   const std::vector<HostMatrix<T>>& W, const std::vector<HostMatrix<T>>& b,
                   const OpsFactory& make_ops, std::unique_ptr<Transport> transport)
     : spec_(spec), prm_(prm), transport_(std::move(transport)) {
+  prm_.wire_p.grid = prm_.wire_q.grid = &prm_.grid;  // codecs read the solver's own grid
   const int L = num_layers();
   require(L >= 2, "model needs at least 2 layers");
   require(x.rows == spec.dims[0] && x.cols == spec.n_cols, "input matrix shape does not match the model");

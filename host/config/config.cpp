@@ -6,6 +6,7 @@
 #include <sstream>
 
 #include "host/config/json_reader.h"
+#include "host/quant/grid_config.h"
 #include "host/io/error.h"
 
 namespace pdadmm {
@@ -95,13 +96,33 @@ void read_admm(JsonReader r, Config& c) {
   std::string gram = a.gram > 0 ? "on" : a.gram < 0 ? "off" : "auto";
   r.string("gram", gram, {"auto", "on", "off"});
   a.gram = gram == "on" ? 1 : gram == "off" ? -1 : 0;
+  // pdADMM-G-Q: which tensors live on the grid Δ (paper: p, reference code: q) and how p and q
+  // travel. A quantized tensor travels as packed grid codes by default (lossless).
+  const bool q_mode = c.algorithm == "pdadmm-g-q";
+  std::string quant = q_mode ? "p" : "none";
+  r.string("quantize", quant, {"none", "p", "q", "both"});
+  a.quantize = quant == "p" ? Quantize::P : quant == "q" ? Quantize::Q : quant == "both" ? Quantize::Both : Quantize::None;
+  if (q_mode) require(a.quantize != Quantize::None, "config: admm.quantize: \"none\" with \"algorithm\": \"pdadmm-g-q\"");
+  const bool qp = a.quantize == Quantize::P || a.quantize == Quantize::Both;
+  const bool qq = a.quantize == Quantize::Q || a.quantize == Quantize::Both;
+  if (const nlohmann::json* g = r.raw("grid")) {
+    a.grid = parse_grid(*g, "admm.grid");
+  } else if (a.quantize != Quantize::None) {
+    a.grid = paper_grid();
+    c.effective["admm"]["grid"] = "paper";
+  }
   JsonReader w = r.child("wire");
-  std::string wp = "native", wq = "native";
+  std::string wp = qp ? "codes" : "fp32", wq = qq ? "codes" : "fp32";
   w.string("p", wp);
   w.string("q", wq);
   w.finish();
   a.wire_p.format = parse_wire(wp, "admm.wire.p");
   a.wire_q.format = parse_wire(wq, "admm.wire.q");
+  require(a.wire_p.format != WireFormat::Codes || qp,
+          "config: admm.wire.p: \"codes\" needs p on the grid (admm.quantize \"p\" or \"both\")");
+  require(a.wire_q.format != WireFormat::Codes || qq,
+          "config: admm.wire.q: \"codes\" needs q on the grid (admm.quantize \"q\" or \"both\")");
+  a.wire_p.grid = a.wire_q.grid = nullptr;  // bound to the solver's own copy of the grid
   r.finish();
 }
 
@@ -154,7 +175,7 @@ Config parse_config(const nlohmann::json& in, const std::vector<std::string>& ov
                              " layers (groups must be <= model.layers)");
   for (int d : c.devices) require(d >= 0, "config: devices: device ids must be >= 0");
   if (c.algorithm == "pdadmm-g")
-    require(c.admm.quantize == Quantize::None, "config: admm.quantize needs \"algorithm\": \"pdadmm-g-q\"");
+    require(c.admm.quantize == Quantize::None, "config: admm.quantize: needs \"algorithm\": \"pdadmm-g-q\"");
   if (!rho_meets_convergence_condition(c.admm.nu, c.admm.rho)) {
     std::ostringstream w;
     w << "rho = " << c.admm.rho << " <= max(4 nu, (sqrt(17)+1) nu / 2) = "
