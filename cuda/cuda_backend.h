@@ -33,4 +33,17 @@ std::unique_ptr<Ops<float>> make_cuda_ops(int device);
 // GPU and NCCL is built, device-to-device copies otherwise). Throws Error when unavailable.
 std::unique_ptr<Transport> make_cuda_transport(const std::vector<int>& devices);
 
+struct CudaOpsOptions {
+  bool tf32 = false;  // SGEMM on TF32 tensor cores: faster, ~1e-3 relative error instead of ~1e-6
+};
+std::unique_ptr<Ops<float>> make_cuda_ops(int device, const CudaOpsOptions& options);
+// Double-precision CudaOps (reference-parity tests).
+std::unique_ptr<Ops<double>> make_cuda_ops_double(int device);
+// Like make_cuda_transport, but each group's messages are ordered with the compute stream of
+// group_ops[g] (which must come from make_cuda_ops) instead of the device's legacy default
+// stream: no implicit synchronisation with other groups sharing the GPU. Throws Error otherwise.
+std::unique_ptr<Transport> make_cuda_transport_for_ops(const std::vector<Ops<float>*>& group_ops);
+// "nccl" or "device" for a transport from the functions above (for logs and tests).
+std::string cuda_transport_kind(const Transport& transport);
+
 }  // namespace pdadmm

@@ -14,5 +14,15 @@ std::unique_ptr<Ops<float>> make_cuda_ops(int) {
 std::unique_ptr<Transport> make_cuda_transport(const std::vector<int>&) {
   throw Error("backend \"cuda\": " + cuda_unavailable_reason());
 }
+std::unique_ptr<Ops<float>> make_cuda_ops(int, const CudaOpsOptions&) {
+  throw Error("backend \"cuda\": " + cuda_unavailable_reason());
+}
+std::unique_ptr<Ops<double>> make_cuda_ops_double(int) {
+  throw Error("backend \"cuda\": " + cuda_unavailable_reason());
+}
+std::unique_ptr<Transport> make_cuda_transport_for_ops(const std::vector<Ops<float>*>&) {
+  throw Error("backend \"cuda\": " + cuda_unavailable_reason());
+}
+std::string cuda_transport_kind(const Transport&) { return "none"; }
 
 }  // namespace pdadmm

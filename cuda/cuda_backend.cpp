@@ -1,0 +1,136 @@
+// The CUDA backend's plain-C++ entry points (cuda/cuda_backend.h): device discovery that never
+// throws, and the factories for CudaOps and the CUDA transports with one-line user errors.
+#include "cuda/cuda_backend.h"
+
+#include <cuda_runtime_api.h>
+
+#include <set>
+#include <string>
+
+#include "cuda/check.h"
+#include "cuda/cuda_ops.h"
+#include "cuda/device_transport.h"
+#include "cuda/stream.h"
+#include "host/io/error.h"
+#if defined(PDADMM_HAVE_NCCL)
+#include "cuda/nccl_transport.h"
+#endif
+
+namespace pdadmm {
+
+namespace {
+
+// cudaGetDeviceCount fails (e.g. cudaErrorInsufficientDriver) rather than reporting 0 on a
+// machine without a driver: any failure means "no GPU", with the error kept as the reason.
+struct DeviceCount {
+  int count = 0;
+  cudaError_t error = cudaSuccess;
+};
+
+DeviceCount query_device_count() {
+  DeviceCount d;
+  d.error = cudaGetDeviceCount(&d.count);
+  if (d.error != cudaSuccess) {
+    (void)cudaGetLastError();
+    d.count = 0;
+  }
+  return d;
+}
+
+void require_device(int device) {
+  const DeviceCount d = query_device_count();
+  if (d.count == 0) throw Error("backend \"cuda\": no CUDA device is visible (" + cuda_unavailable_reason() + ")");
+  if (device < 0 || device >= d.count)
+    throw Error("backend \"cuda\": device " + std::to_string(device) + " does not exist (" +
+                std::to_string(d.count) + " visible: 0.." + std::to_string(d.count - 1) + ")");
+}
+
+}  // namespace
+
+bool cuda_compiled() { return true; }
+
+int cuda_device_count() { return query_device_count().count; }
+
+std::string cuda_unavailable_reason() {
+  const DeviceCount d = query_device_count();
+  if (d.error != cudaSuccess) return "cudaGetDeviceCount failed: " + gpu_error_string(d.error);
+  if (d.count == 0) return "the CUDA driver reports no device";
+  return "";
+}
+
+std::vector<CudaDeviceInfo> cuda_devices() {
+  std::vector<CudaDeviceInfo> out;
+  const int n = cuda_device_count();
+  for (int i = 0; i < n; ++i) {
+    cudaDeviceProp prop{};
+    CUDA_CHECK(cudaGetDeviceProperties(&prop, i));
+    CudaDeviceInfo info;
+    info.id = i;
+    info.name = prop.name;
+    info.total_bytes = prop.totalGlobalMem;
+    info.cc_major = prop.major;
+    info.cc_minor = prop.minor;
+    DeviceScope scope(i);
+    size_t free_b = 0, total_b = 0;
+    CUDA_CHECK(cudaMemGetInfo(&free_b, &total_b));
+    info.free_bytes = free_b;
+    out.push_back(info);
+  }
+  return out;
+}
+
+std::unique_ptr<Ops<float>> make_cuda_ops(int device) { return make_cuda_ops(device, CudaOpsOptions{}); }
+
+std::unique_ptr<Ops<float>> make_cuda_ops(int device, const CudaOpsOptions& options) {
+  require_device(device);
+  return std::make_unique<CudaOps<float>>(device, options.tf32);
+}
+
+std::unique_ptr<Ops<double>> make_cuda_ops_double(int device) {
+  require_device(device);
+  return std::make_unique<CudaOps<double>>(device, false);
+}
+
+namespace {
+
+std::unique_ptr<Transport> make_transport(const std::vector<int>& devices, const std::vector<cudaStream_t>& order) {
+  if (devices.empty()) throw Error("backend \"cuda\": a transport needs at least one group");
+  for (int d : devices) require_device(d);
+  const bool distinct = std::set<int>(devices.begin(), devices.end()).size() == devices.size();
+#if defined(PDADMM_HAVE_NCCL)
+  if (distinct && devices.size() >= 2) return std::make_unique<NcclTransport>(devices, order);
+#else
+  (void)distinct;
+#endif
+  return std::make_unique<DeviceTransport>(devices, order);
+}
+
+}  // namespace
+
+std::unique_ptr<Transport> make_cuda_transport(const std::vector<int>& devices) {
+  return make_transport(devices, std::vector<cudaStream_t>(devices.size(), cudaStreamLegacy));
+}
+
+std::unique_ptr<Transport> make_cuda_transport_for_ops(const std::vector<Ops<float>*>& group_ops) {
+  std::vector<int> devices;
+  std::vector<cudaStream_t> order;
+  for (size_t g = 0; g < group_ops.size(); ++g) {
+    auto* ops = dynamic_cast<CudaOps<float>*>(group_ops[g]);
+    if (!ops)
+      throw Error("backend \"cuda\": group " + std::to_string(g) + " does not use the CUDA backend (" +
+                  (group_ops[g] ? group_ops[g]->name() : std::string("null")) + ")");
+    devices.push_back(ops->device());
+    order.push_back(ops->stream());
+  }
+  return make_transport(devices, order);
+}
+
+std::string cuda_transport_kind(const Transport& t) {
+#if defined(PDADMM_HAVE_NCCL)
+  if (dynamic_cast<const NcclTransport*>(&t)) return "nccl";
+#endif
+  if (dynamic_cast<const DeviceTransport*>(&t)) return "device";
+  return "other";
+}
+
+}  // namespace pdadmm

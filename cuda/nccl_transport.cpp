@@ -1,0 +1,178 @@
+// NcclTransport (cuda/nccl_transport.h): sends are fire-and-forget on the comm stream behind an
+// event from the compute stream; receives block the host (so wait time is measured, and a
+// shutdown can interrupt them) and hand the data to the compute stream through an event.
+#if defined(PDADMM_HAVE_NCCL)
+#include "cuda/nccl_transport.h"
+
+#include <chrono>
+#include <string>
+#include <thread>
+
+#include "cuda/check.h"
+#include "host/io/error.h"
+
+namespace pdadmm {
+
+class NcclTransport::Ep final : public Endpoint {
+ public:
+  Ep(NcclTransport* t, int g) : t_(t), g_(g) {}
+  int group() const override { return g_; }
+  void send(int peer, Tag tag, const void* data, size_t bytes) override { t_->send(g_, peer, tag, data, bytes); }
+  void recv(int peer, Tag tag, void* data, size_t bytes) override { t_->recv(g_, peer, tag, data, bytes); }
+
+ private:
+  NcclTransport* t_;
+  int g_;
+};
+
+namespace {
+
+// Waits for `e` on the host: spins briefly (messages usually land within microseconds of the
+// wait starting), then sleeps in short steps; returns false if `stop` became true first.
+bool wait_event(const Event& e, const std::atomic<bool>& stop) {
+  for (int i = 0;; ++i) {
+    if (e.done()) return true;
+    if (stop.load(std::memory_order_relaxed)) return false;
+    if (i < 1000)
+      std::this_thread::yield();
+    else
+      std::this_thread::sleep_for(std::chrono::microseconds(50));
+  }
+}
+
+}  // namespace
+
+NcclTransport::NcclTransport(std::vector<int> devices, std::vector<cudaStream_t> order) {
+  if (order.size() != devices.size()) throw Error("NcclTransport: one order stream per group is required");
+  const int g_count = static_cast<int>(devices.size());
+  std::vector<ncclComm_t> comms(devices.size(), nullptr);
+  NCCL_CHECK(ncclCommInitAll(comms.data(), g_count, devices.data()));  // rank g <-> devices[g]
+  for (int g = 0; g < g_count; ++g) {
+    auto st = std::make_unique<Group>();
+    st->device = devices[g];
+    st->order = order[g];
+    st->comm = comms[g];
+    groups_.push_back(std::move(st));
+  }
+  for (int g = 0; g < g_count; ++g) {
+    Group& st = *groups_[g];
+    // Non-blocking: a pending ncclSend must never hold up work on the legacy default stream.
+    st.comm_stream = Stream(st.device, /*non_blocking=*/true);
+    st.mark = Event(st.device, false);
+    st.recv_done = Event(st.device, false);
+    endpoints_.push_back(std::make_unique<Ep>(this, g));
+  }
+}
+
+NcclTransport::~NcclTransport() {
+  for (auto& gp : groups_) {
+    Group& st = *gp;
+    if (!st.comm) continue;
+    std::lock_guard<std::mutex> lock(st.mu);
+    if (st.aborted) continue;
+    DeviceScopeNoThrow scope(st.device);
+    // A send nobody received would block ncclCommDestroy forever: give pending work a bounded
+    // time, then abort instead.
+    bool idle = false;
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    while (std::chrono::steady_clock::now() < deadline) {
+      const cudaError_t e = cudaStreamQuery(st.comm_stream.get());
+      if (e != cudaErrorNotReady) {
+        (void)cudaGetLastError();
+        idle = e == cudaSuccess;
+        break;
+      }
+      (void)cudaGetLastError();
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
+    if (idle) {
+      NCCL_CHECK_NOTHROW(ncclCommDestroy(st.comm));
+    } else {
+      NCCL_CHECK_NOTHROW(ncclCommAbort(st.comm));
+    }
+    st.comm = nullptr;
+  }
+}
+
+Endpoint& NcclTransport::endpoint(int group) {
+  if (group < 0 || group >= groups())
+    throw Error("transport: group " + std::to_string(group) + " out of range (" + std::to_string(groups()) + " groups)");
+  return *endpoints_[group];
+}
+
+void NcclTransport::shutdown() {
+  if (down_.exchange(true)) return;
+  for (auto& gp : groups_) {
+    std::lock_guard<std::mutex> lock(gp->mu);
+    if (!gp->comm || gp->aborted) continue;
+    DeviceScopeNoThrow scope(gp->device);
+    NCCL_CHECK_NOTHROW(ncclCommAbort(gp->comm));
+    gp->aborted = true;
+    gp->comm = nullptr;
+  }
+}
+
+void NcclTransport::check_peer(int self, int peer) const {
+  if (peer < 0 || peer >= groups() || peer == self)
+    throw Error("transport: group " + std::to_string(self) + " cannot talk to group " + std::to_string(peer));
+}
+
+void NcclTransport::throw_down(int group, const char* what) const {
+  throw Error("transport: shut down while group " + std::to_string(group) + " was " + what);
+}
+
+void NcclTransport::send(int from, int to, Tag tag, const void* data, size_t bytes) {
+  check_peer(from, to);
+  if (down_) throw_down(from, "sending");
+  if (bytes == 0) return;
+  Group& st = *groups_[from];
+  DeviceScope scope(st.device);
+  auto& ring_ptr = st.rings[{to, static_cast<int>(tag)}];
+  if (!ring_ptr) {
+    ring_ptr = std::make_unique<Ring>();
+    for (Staging& s : ring_ptr->slots) {
+      s.copied = Event(st.device, false);
+      s.sent = Event(st.device, false);
+    }
+  }
+  Staging& s = ring_ptr->slots[ring_ptr->next];
+  ring_ptr->next ^= 1;
+  if (s.buffer.size() < bytes) {
+    if (s.sent_recorded && !wait_event(s.sent, down_)) throw_down(from, "sending");
+    s.buffer = DeviceBuffer<uint8_t>(st.device, bytes, "an NCCL staging buffer");
+  }
+  // The staging copy runs on the order stream: `data` is read after the work that produced it,
+  // and later work that rewrites `data` runs after the copy. Only a slot still being sent from
+  // (two messages back) makes the order stream wait.
+  if (s.sent_recorded) s.sent.wait_on(st.order);
+  CUDA_CHECK(cudaMemcpyAsync(s.buffer.data(), data, bytes, cudaMemcpyDeviceToDevice, st.order));
+  s.copied.record(st.order);
+  std::lock_guard<std::mutex> lock(st.mu);
+  if (st.aborted) throw_down(from, "sending");
+  s.copied.wait_on(st.comm_stream.get());
+  NCCL_CHECK(ncclSend(s.buffer.data(), bytes, ncclUint8, to, st.comm, st.comm_stream.get()));
+  s.sent.record(st.comm_stream.get());
+  s.sent_recorded = true;
+}
+
+void NcclTransport::recv(int to, int from, Tag tag, void* data, size_t bytes) {
+  check_peer(to, from);
+  if (down_) throw_down(to, "receiving");
+  if (bytes == 0) return;
+  (void)tag;  // NCCL matches point-to-point messages by order per peer; tags only label them
+  Group& st = *groups_[to];
+  DeviceScope scope(st.device);
+  {
+    std::lock_guard<std::mutex> lock(st.mu);
+    if (st.aborted) throw_down(to, "receiving");
+    st.mark.record(st.order);  // whatever still reads or writes `data` finishes first
+    st.mark.wait_on(st.comm_stream.get());
+    NCCL_CHECK(ncclRecv(data, bytes, ncclUint8, from, st.comm, st.comm_stream.get()));
+    st.recv_done.record(st.comm_stream.get());
+  }
+  st.recv_done.wait_on(st.order);
+  if (!wait_event(st.recv_done, down_)) throw_down(to, "receiving");
+}
+
+}  // namespace pdadmm
+#endif

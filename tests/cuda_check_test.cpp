@@ -1,0 +1,74 @@
+// The GPU error-check family and allocation errors (cuda/check.h, cuda/device_memory.h). These
+// need the CUDA headers but no GPU: a failing status is passed in directly, and without a driver
+// every allocation fails, which is exactly the error path under test.
+#include <gtest/gtest.h>
+
+#include <functional>
+#include <string>
+
+#include "cuda/cuda_backend.h"
+#include "host/io/error.h"
+
+#if defined(PDADMM_HAVE_CUDA)
+#include "cuda/check.h"
+#include "cuda/device_memory.h"
+
+namespace pdadmm {
+namespace {
+
+std::string message_of(const std::function<void()>& fn) {
+  try {
+    fn();
+  } catch (const Error& e) {
+    return e.what();
+  }
+  return "";
+}
+
+TEST(CudaCheck, CudaErrorThrowsWithExpressionFileLineAndLibraryMessage) {
+  const std::string msg = message_of([] { CUDA_CHECK(cudaErrorInvalidValue); });
+  EXPECT_NE(msg.find("CUDA error on device"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("cuda_check_test.cpp:"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("cudaErrorInvalidValue"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("invalid argument"), std::string::npos) << msg;
+}
+
+TEST(CudaCheck, LibraryStatusesThrowWithTheirNames) {
+  EXPECT_NE(message_of([] { CUBLAS_CHECK(CUBLAS_STATUS_NOT_INITIALIZED); }).find("CUBLAS_STATUS_NOT_INITIALIZED"),
+            std::string::npos);
+  EXPECT_NE(message_of([] { CUSPARSE_CHECK(CUSPARSE_STATUS_INVALID_VALUE); }).find("cuSPARSE error"),
+            std::string::npos);
+#if defined(PDADMM_HAVE_NCCL)
+  EXPECT_NE(message_of([] { NCCL_CHECK(ncclInvalidArgument); }).find("NCCL error"), std::string::npos);
+#endif
+}
+
+TEST(CudaCheck, SuccessPassesAndNothrowVariantOnlyWarns) {
+  EXPECT_NO_THROW(CUDA_CHECK(cudaSuccess));
+  EXPECT_NO_THROW(CUBLAS_CHECK(CUBLAS_STATUS_SUCCESS));
+  EXPECT_NO_THROW(CUDA_CHECK_NOTHROW(cudaErrorInvalidValue));
+  EXPECT_NO_THROW(CUBLAS_CHECK_NOTHROW(CUBLAS_STATUS_INTERNAL_ERROR));
+}
+
+TEST(CudaCheck, AllocationFailureNamesDeviceAndBytes) {
+  // Without a device every cudaMalloc fails; with one, 2^50 bytes does.
+  const size_t count = cuda_device_count() == 0 ? size_t{1} << 20 : size_t{1} << 48;
+  const std::string msg = message_of([&] { DeviceBuffer<float> b(0, count, "the test buffer"); });
+  EXPECT_NE(msg.find("cannot allocate " + std::to_string(count * sizeof(float)) + " bytes"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("on device 0"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("the test buffer"), std::string::npos) << msg;
+}
+
+TEST(CudaCheck, EmptyBuffersNeedNoDevice) {
+  DeviceBuffer<float> b(0, 0);
+  EXPECT_EQ(b.data(), nullptr);
+  DeviceBuffer<float> moved = std::move(b);
+  EXPECT_EQ(moved.size(), 0u);
+}
+
+}  // namespace
+}  // namespace pdadmm
+
+#else
+TEST(CudaCheck, BuiltWithoutCuda) { GTEST_SKIP() << "this build has no CUDA backend"; }
+#endif

@@ -1,0 +1,158 @@
+// pdadmm_gpu_bench: achieved memory bandwidth of the ADMM element-wise kernels and the wire
+// codecs, and SGEMM TFLOPS for 4096x4096xN, on GPU 0 through CudaOps. Writes a JSON report to
+// --out, else $OUT/gpu_check.json, else ./gpu_check.json. Used by tools/gpu_check.sh.
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "cuda/cuda_backend.h"
+#include "cuda/cuda_ops.h"
+#include "cuda/stream.h"
+#include "host/io/error.h"
+#include "host/quant/grid.h"
+
+namespace pdadmm {
+namespace {
+
+// Milliseconds per call of fn on ops' stream (events around `iters` calls after a warm-up).
+double time_ms(CudaOps<float>& ops, int iters, const std::function<void()>& fn) {
+  for (int i = 0; i < 3; ++i) fn();
+  ops.sync();
+  Event start(ops.device(), true), stop(ops.device(), true);
+  start.record(ops.stream());
+  for (int i = 0; i < iters; ++i) fn();
+  stop.record(ops.stream());
+  stop.sync();
+  return stop.elapsed_ms_since(start) / iters;
+}
+
+std::string fmt(const char* f, double v) {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, f, v);
+  return buf;
+}
+
+int run(int argc, char** argv) {
+  std::string out_path;
+  bool quick = false;
+  for (int i = 1; i < argc; ++i) {
+    if (!std::strcmp(argv[i], "--out") && i + 1 < argc) out_path = argv[++i];
+    else if (!std::strcmp(argv[i], "--quick")) quick = true;
+    else {
+      std::fprintf(stderr, "usage: pdadmm_gpu_bench [--out FILE] [--quick]\n");
+      return 2;
+    }
+  }
+  if (out_path.empty()) {
+    const char* out_dir = std::getenv("OUT");
+    out_path = out_dir && *out_dir ? std::string(out_dir) + "/gpu_check.json" : "gpu_check.json";
+  }
+  if (cuda_device_count() == 0) throw Error("no CUDA device is visible (" + cuda_unavailable_reason() + ")");
+  const CudaDeviceInfo dev = cuda_devices().at(0);
+  std::printf("device 0: %s (sm_%d%d, %.1f GiB)\n", dev.name.c_str(), dev.cc_major, dev.cc_minor,
+              dev.total_bytes / 1073741824.0);
+
+  CudaOps<float> ops(0, /*tf32=*/false);
+  ops.bind_thread();
+  const int64_t rows = 4096, cols = quick ? 2048 : 16384;  // 8M or 64M elements
+  const int64_t n = rows * cols;
+  const int iters = quick ? 5 : 20;
+  std::vector<float> host(static_cast<size_t>(n));
+  uint64_t state = 12345;
+  auto next = [&] {  // xorshift: fast, reproducible inputs in [-1, 1)
+    state ^= state << 13, state ^= state >> 7, state ^= state << 17;
+    return static_cast<float>((state >> 11) * (1.0 / 9007199254740992.0) * 2.0 - 1.0);
+  };
+  Tensor<float> a = ops.alloc(rows, cols), q = ops.alloc(rows, cols), z = ops.alloc(rows, cols),
+                u = ops.alloc(rows, cols), p = ops.alloc(rows, cols), x = ops.alloc(rows, cols);
+  for (Tensor<float>* t : {&a, &q, &z, &u, &p, &x}) {
+    for (auto& v : host) v = next();
+    ops.upload(host.data(), *t);
+  }
+  const double fb = static_cast<double>(n) * sizeof(float);
+  std::vector<std::string> kernels;
+  auto report = [&](const char* name, double bytes, double ms) {
+    const double gbs = bytes / (ms * 1e6);
+    std::printf("  %-16s %8.3f ms  %8.1f GB/s\n", name, ms, gbs);
+    kernels.push_back(std::string("{\"name\": \"") + name + "\", \"elements\": " + std::to_string(n) +
+                      ", \"bytes\": " + fmt("%.0f", bytes) + ", \"ms\": " + fmt("%.4f", ms) +
+                      ", \"gb_per_s\": " + fmt("%.1f", gbs) + "}");
+  };
+  std::printf("element-wise (%lld elements, fp32):\n", static_cast<long long>(n));
+  report("copy (reference)", 2 * fb, time_ms(ops, iters, [&] { ops.copy(a, x); }));
+  report("z_hidden", 4 * fb, time_ms(ops, iters, [&] { ops.z_hidden(a, q, true, z); }));
+  report("q_update", 4 * fb, time_ms(ops, iters, [&] { ops.q_update(1.0f, 1.0f, p, u, z, q); }));
+  report("p_grad", 4 * fb, time_ms(ops, iters, [&] { ops.p_grad(1.0f, 1.0f, p, q, u, x); }));
+  // dual_update returns its sums to the host: the time includes that round trip.
+  report("dual_update", 4 * fb, time_ms(ops, iters, [&] { ops.dual_update(0.01f, p, q, u); }));
+  report("residual", 3 * fb, time_ms(ops, iters, [&] { ops.residual(a, z, x); }));
+  const Grid grid = make_uniform_grid(-1.0, 2.0 / 255, 256);
+  report("project", 2 * fb, time_ms(ops, iters, [&] { ops.project(grid, x); }));
+  const WireSpec fp32{WireFormat::Fp32, nullptr};
+  Tensor<uint8_t> wire = ops.alloc_bytes(static_cast<int64_t>(fb));
+  report("encode_fp32", 2 * fb, time_ms(ops, iters, [&] { ops.encode(fp32, x, wire); }));
+  report("decode_fp32", 2 * fb, time_ms(ops, iters, [&] { ops.decode(fp32, wire, x); }));
+  for (WireFormat f : {WireFormat::Fp16, WireFormat::Bf16, WireFormat::Int8, WireFormat::Codes}) {
+    const WireSpec spec{f, &grid};
+    try {
+      const double wb = static_cast<double>(encoded_bytes(spec, rows, cols, sizeof(float)));
+      const std::string enc = std::string("encode_") + wire_name(f), dec = std::string("decode_") + wire_name(f);
+      report(enc.c_str(), 2 * fb + wb, time_ms(ops, iters, [&] { ops.encode(spec, x, wire); }));
+      report(dec.c_str(), fb + wb, time_ms(ops, iters, [&] { ops.decode(spec, wire, x); }));
+    } catch (const Error& e) {
+      std::printf("  %-16s skipped: %s\n", wire_name(f), e.what());
+    }
+  }
+  for (Tensor<float>* t : {&a, &q, &z, &u, &p, &x}) *t = Tensor<float>();  // free before the GEMMs
+  wire = Tensor<uint8_t>();
+
+  std::vector<std::string> gemms;
+  std::printf("SGEMM C(4096 x N) = W(4096 x 4096) P(4096 x N):\n");
+  const int64_t m = 4096, k = 4096;
+  for (bool tf32 : {false, true}) {
+    CudaOps<float> g(0, tf32);
+    Tensor<float> w = g.alloc(m, k), pp = g.alloc(k, 4096), c = g.alloc(m, 4096);
+    g.fill(w, 0.5f);
+    g.fill(pp, 0.25f);
+    for (int64_t nn : {int64_t{256}, int64_t{1024}, int64_t{4096}}) {
+      Tensor<float> pn = g.alloc(k, nn), cn = g.alloc(m, nn);
+      g.fill(pn, 0.25f);
+      const double ms = time_ms(g, quick ? 3 : 10, [&] { g.gemm(false, false, 1.0f, w, pn, 0.0f, cn); });
+      const double tflops = 2.0 * m * nn * k / (ms * 1e9);
+      std::printf("  N=%-5lld tf32=%d %8.3f ms  %7.2f TFLOPS\n", static_cast<long long>(nn), tf32 ? 1 : 0, ms, tflops);
+      gemms.push_back("{\"m\": " + std::to_string(m) + ", \"n\": " + std::to_string(nn) + ", \"k\": " +
+                      std::to_string(k) + ", \"tf32\": " + (tf32 ? "true" : "false") + ", \"ms\": " +
+                      fmt("%.4f", ms) + ", \"tflops\": " + fmt("%.2f", tflops) + "}");
+    }
+  }
+
+  FILE* f = std::fopen(out_path.c_str(), "w");
+  if (!f) throw Error("cannot write " + out_path);
+  std::fprintf(f, "{\n  \"device\": {\"name\": \"%s\", \"cc\": \"%d.%d\", \"total_bytes\": %zu},\n", dev.name.c_str(),
+               dev.cc_major, dev.cc_minor, dev.total_bytes);
+  std::fprintf(f, "  \"elementwise\": [\n");
+  for (size_t i = 0; i < kernels.size(); ++i)
+    std::fprintf(f, "    %s%s\n", kernels[i].c_str(), i + 1 < kernels.size() ? "," : "");
+  std::fprintf(f, "  ],\n  \"sgemm\": [\n");
+  for (size_t i = 0; i < gemms.size(); ++i)
+    std::fprintf(f, "    %s%s\n", gemms[i].c_str(), i + 1 < gemms.size() ? "," : "");
+  std::fprintf(f, "  ]\n}\n");
+  std::fclose(f);
+  std::printf("wrote %s\n", out_path.c_str());
+  return 0;
+}
+
+}  // namespace
+}  // namespace pdadmm
+
+int main(int argc, char** argv) {
+  try {
+    return pdadmm::run(argc, argv);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "pdadmm_gpu_bench: %s\n", e.what());
+    return 1;
+  }
+}
