@@ -50,6 +50,16 @@ INSTANTIATE_TEST_SUITE_P(
                       BadCase{"model.hidden=0", "model.hidden"}, BadCase{"model.hops=-1", "model.hops"},
                       BadCase{"model.hop_order=\"x\"", "model.hop_order"}, BadCase{"model.zl_init=\"x\"", "model.zl_init"},
                       BadCase{"model.init_std=-1", "model.init_std"},
+                      BadCase{"model.stages=[]", "model.stages"}, BadCase{"model.stages=3", "model.stages"},
+                      BadCase{"model.stages=[3]", "model.stages[0]"},
+                      BadCase{"model.stages=[{\"layers\":2}]", "model.stages[0]"},
+                      BadCase{"model.stages=[{\"layers\":1,\"iterations\":5}]", "model.stages[0].layers"},
+                      BadCase{"model.stages=[{\"layers\":2,\"iterations\":0}]", "model.stages[0].iterations"},
+                      BadCase{"model.stages=[{\"layers\":2,\"iterations\":5,\"rho\":0}]", "model.stages[0].rho"},
+                      BadCase{"model.stages=[{\"layers\":2,\"iterations\":5,\"lr\":1}]", "model.stages[0].lr"},
+                      BadCase{"model.stages=[{\"layers\":3,\"iterations\":5},{\"layers\":3,\"iterations\":5}]",
+                              "model.stages[1].layers"},
+                      BadCase{"model.stage_duals=\"drop\"", "model.stage_duals"},
                       BadCase{"groups=0", "groups"}, BadCase{"groups=3", "groups"},
                       BadCase{"partition=[1,2]", "partition"}, BadCase{"partition=[2,0]", "partition"},
                       BadCase{"partition=\"x\"", "partition"}, BadCase{"devices=[-1]", "devices"},
@@ -102,6 +112,26 @@ TEST(Config, ReferencePresetSetsParityFlagsAndKeysStillOverride) {
   EXPECT_DOUBLE_EQ(c.admm.fista_eta, 4);
   Config d = parse_config(nlohmann::json::object(), {"admm.preset=\"reference\"", "admm.z_branch=\"exact\""});
   EXPECT_TRUE(d.admm.z_prox_in_compare);
+}
+
+TEST(Config, StagesSetLayersAndIterations) {
+  Config c = parse_config(nlohmann::json::object(),
+                          {"admm.rho=0.01", "model.stages=[{\"layers\":2,\"iterations\":20,\"rho\":1e-5,\"mu\":10},"
+                                            "{\"layers\":5,\"iterations\":10}]"});
+  EXPECT_EQ(c.model.layers, 5);
+  EXPECT_EQ(c.iterations, 30);
+  ASSERT_EQ(c.model.stages.size(), 2u);
+  EXPECT_DOUBLE_EQ(c.model.stages[0].rho, 1e-5);
+  EXPECT_DOUBLE_EQ(c.model.stages[0].mu, 10);
+  EXPECT_DOUBLE_EQ(c.model.stages[1].rho, 0.01);  // admm.* by default
+  EXPECT_EQ(c.model.stage_duals, "keep");
+  EXPECT_EQ(c.effective["admm"]["iterations"], 30);
+  EXPECT_EQ(c.effective["model"]["stages"][1]["mu"].get<double>(), c.admm.mu);
+  // The last stage must be the model; admm.iterations would be ambiguous.
+  EXPECT_THROW(parse_config(nlohmann::json::object(), {"model.layers=4", "model.stages=[{\"layers\":5,\"iterations\":1}]"}),
+               Error);
+  EXPECT_THROW(parse_config(nlohmann::json::object(), {"admm.iterations=4", "model.stages=[{\"layers\":5,\"iterations\":1}]"}),
+               Error);
 }
 
 TEST(Config, PartitionSetsGroups) {

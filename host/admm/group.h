@@ -41,6 +41,10 @@ class Group {
   Layer<T>& layer(int l) { return layers_[l - first_]; }
   // This group's copy of u_{first-1} (the dual it shares with the previous group).
   const Tensor<T>& u_in_copy() const { return u_in_copy_; }
+  // Boundary copies, writable for Solver::upload (state carried over by layer-wise growth).
+  Tensor<T>& q_in_copy() { return q_in_copy_; }
+  Tensor<T>& u_in_copy() { return u_in_copy_; }
+  Tensor<T>& p_next_copy() { return p_next_copy_; }
 
   // Main thread, groups in order. `act` is this group's input activation (X for group 0,
   // relu(z) of the previous group's last layer otherwise) and becomes the output activation.

@@ -6,6 +6,7 @@
 #include <numeric>
 #include <string>
 
+#include "host/admm/steps.h"
 #include "host/comm/inproc_transport.h"
 #include "host/io/error.h"
 
@@ -108,6 +109,44 @@ HostMatrix<T> Solver<T>::download(int layer, const char* what) {
   g.ops().bind_thread();
   g.ops().download(*t, m.data.data());
   return m;
+}
+
+template <typename T>
+void Solver<T>::upload(int layer, const char* what, const HostMatrix<T>& m) {
+  Group<T>& g = owner(layer);
+  Layer<T>& L = g.layer(layer);
+  const std::string w(what);
+  Tensor<T>* t = w == "W" ? &L.W : w == "b" ? &L.b : w == "z" ? &L.z : w == "p" ? &L.p : w == "q" ? &L.q
+                 : w == "u" ? &L.u : nullptr;
+  require(t != nullptr, "upload: unknown tensor '" + w + "'");
+  require(t->rows() == m.rows && t->cols() == m.cols && m.size() > 0,
+          "upload: " + w + " of layer " + std::to_string(layer) + " has the wrong shape");
+  const bool qp = prm_.quantize == Quantize::P || prm_.quantize == Quantize::Both;
+  const bool qq = prm_.quantize == Quantize::Q || prm_.quantize == Quantize::Both;
+  g.ops().bind_thread();
+  g.ops().upload(m.data.data(), *t);
+  if ((w == "p" && qp) || (w == "q" && qq)) g.ops().project(prm_.grid, *t);  // -Q keeps p (q) on Δ
+  if (w == "W" || w == "b" || w == "p") {
+    refresh_wp(g.ops(), L);
+    g.ops().add_bias(L.wp, L.b, L.a);
+  }
+  g.ops().sync();
+  // The neighbour's copy must hold what the owner holds.
+  Tensor<T>* copy = nullptr;
+  Group<T>* n = nullptr;
+  if ((w == "q" || w == "u") && layer + 1 == g.end() && layer + 1 < num_layers()) {
+    n = &owner(layer + 1);
+    copy = w == "q" ? &n->q_in_copy() : &n->u_in_copy();
+  } else if (w == "p" && layer == g.first() && layer > 0) {
+    n = &owner(layer - 1);
+    copy = &n->p_next_copy();
+  }
+  if (!copy) return;
+  HostMatrix<T> v(t->rows(), t->cols());
+  g.ops().download(*t, v.data.data());  // the projected value when quantized
+  n->ops().bind_thread();
+  n->ops().upload(v.data.data(), *copy);
+  n->ops().sync();
 }
 
 template <typename T>

@@ -55,6 +55,9 @@ class Solver {
 
   // Copies a layer's state to the host (W, b, z, p, q, u by name). For checkpoints and tests.
   HostMatrix<T> download(int layer, const char* what);
+  // Sets a layer's W, b, z, p, q or u (shape must match), keeping the W p cache and the
+  // neighbour group's boundary copies in step. Between iterations only (layer-wise growth).
+  void upload(int layer, const char* what, const HostMatrix<T>& m);
   // The copy of u_l kept by the group that owns layer l+1, when l is a group boundary.
   HostMatrix<T> dual_copy(int layer);
   void weights(std::vector<HostMatrix<T>>& W, std::vector<HostMatrix<T>>& b);

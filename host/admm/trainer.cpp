@@ -11,6 +11,7 @@
 #include <thread>
 
 #include "cuda/cuda_backend.h"
+#include "host/admm/growth.h"
 #include "host/backend/cpu_ops.h"
 #include "host/data/load_real.h"
 #include "host/data/rng.h"
@@ -148,8 +149,10 @@ TrainSummary train(const Config& c, std::ostream& log) {
 
   Problem p = build_problem(c);
   std::vector<HostMatrix<float>> W, b;
-  init_weights(p.dims, c.model.init_std, derive_seed(static_cast<uint64_t>(c.seed), 77), W, b);
-  auto solver = make_solver(c, p, W, b);
+  const std::vector<StageConfig> stages = run_stages(c);  // greedy growth, or one stage
+  size_t stage = 0;
+  int stage_end = stages[0].iterations;
+  auto solver = start_stage(c, p, 0, nullptr);
   Evaluator eval(p.data, p.h, p.ahat, p.aug);
   log << "pdadmm: " << p.data.name << " (" << p.data.num_nodes() << " nodes, " << p.data.num_edges() << " edges, "
       << p.data.features.cols << " features, " << p.data.num_classes << " classes; train/val/test "
@@ -169,6 +172,13 @@ TrainSummary train(const Config& c, std::ostream& log) {
   for (int it = 0; it < c.iterations; ++it) {
     const bool log_now = it == 0 || (it + 1) % c.output.log_every == 0 || it + 1 == c.iterations;
     IterationStats st = solver->iterate(log_now);
+    if (it == stage_end && stage + 1 < stages.size()) {  // next stage: deepen the trained net
+      solver = start_stage(c, p, ++stage, solver.get());
+      stage_end += stages[stage].iterations;
+      train_cost.clear();  // the ρ schedule restarts with the stage's ρ, as in the reference
+      log << "stage " << stage + 1 << "/" << stages.size() << ": " << stages[stage].layers << " layers from iteration "
+          << it + 1 << "\n";
+    }
     iter_s.push_back(st.seconds);
     size_t bytes = 0;
     for (size_t x : st.boundary_bytes) bytes += x;

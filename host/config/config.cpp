@@ -42,14 +42,62 @@ void read_data(JsonReader r, DataConfig& d) {
   r.finish();
 }
 
-void read_model(JsonReader r, ModelConfig& m) {
+// Returns model.stages as written (null when absent); read_stages checks it once admm.* is known.
+const nlohmann::json* read_model(JsonReader r, ModelConfig& m, bool& layers_given) {
+  layers_given = r.has("layers");
   r.integer("layers", m.layers, at_least(2), "must be >= 2");
   r.integer("hidden", m.hidden, at_least(1), "must be >= 1");
   r.integer("hops", m.hops, at_least(0), "must be >= 0");
   r.string("hop_order", m.hop_order, {"ascending", "descending"});
   r.number("init_std", m.init_std, non_negative, "must be >= 0");
   r.string("zl_init", m.zl_init, {"zeros", "labels"});
+  const nlohmann::json* stages = r.raw("stages");
+  r.string("stage_duals", m.stage_duals, {"keep", "reset"});
   r.finish();
+  return stages;
+}
+
+// model.stages: [{"layers": 2, "iterations": 200}, {"layers": 5, "iterations": 10, "rho": 1e-4}, ...].
+// Layers strictly grow, the last stage is the model; the run's iterations are their sum.
+void read_stages(const nlohmann::json& s, bool layers_given, bool iterations_given, Config& c) {
+  require(s.is_array() && !s.empty(),
+          "config: model.stages: expected a non-empty list of {\"layers\", \"iterations\"} objects");
+  require(!iterations_given, "config: admm.iterations: not allowed with model.stages (give iterations per stage)");
+  nlohmann::json eff = nlohmann::json::array();
+  int total = 0;
+  for (size_t i = 0; i < s.size(); ++i) {
+    const std::string at = "model.stages[" + std::to_string(i) + "]";
+    nlohmann::json e = nlohmann::json::object();
+    JsonReader r(&s[i], at, &e);
+    require(r.has("layers") && r.has("iterations"), "config: " + at + ": needs \"layers\" and \"iterations\"");
+    StageConfig st;
+    st.nu = c.admm.nu;
+    st.rho = c.admm.rho;
+    st.mu = c.admm.mu;
+    r.integer("layers", st.layers, at_least(2), "must be >= 2");
+    r.integer("iterations", st.iterations, at_least(1), "must be >= 1");
+    r.number("nu", st.nu, positive, "must be > 0");
+    r.number("rho", st.rho, positive, "must be > 0");
+    r.number("mu", st.mu, non_negative, "must be >= 0");
+    r.finish();
+    if (i > 0)
+      require(st.layers > c.model.stages.back().layers,
+              "config: " + at + ".layers: must be greater than the previous stage's " +
+                  std::to_string(c.model.stages.back().layers));
+    require(total <= 1000000000 - st.iterations, "config: " + at + ".iterations: too many iterations in all");
+    total += st.iterations;
+    c.model.stages.push_back(st);
+    eff.push_back(e);
+  }
+  const int last = c.model.stages.back().layers;
+  if (layers_given)
+    require(last == c.model.layers, "config: model.stages: the last stage has " + std::to_string(last) +
+                                        " layers, model.layers is " + std::to_string(c.model.layers));
+  c.model.layers = last;
+  c.iterations = total;
+  c.effective["model"]["layers"] = last;
+  c.effective["model"]["stages"] = eff;
+  c.effective["admm"]["iterations"] = total;
 }
 
 // "preset": "reference" switches every parity flag to the reference code's behaviour before
@@ -154,8 +202,10 @@ Config parse_config(const nlohmann::json& in, const std::vector<std::string>& ov
   r.integer("threads", c.threads, at_least(0), "must be >= 0");
   r.string("algorithm", c.algorithm, {"pdadmm-g", "pdadmm-g-q"});
   read_data(r.child("data"), c.data);
-  read_model(r.child("model"), c.model);
+  bool layers_given = false;
+  const nlohmann::json* stages = read_model(r.child("model"), c.model, layers_given);
   read_admm(r.child("admm"), c);
+  if (stages) read_stages(*stages, layers_given, j.contains("admm") && j["admm"].contains("iterations"), c);
   read_output(r.child("output"), c.output);
   r.finish();
 

@@ -32,6 +32,14 @@ struct DataConfig {
   SyntheticConfig synthetic;
 };
 
+// One stage of greedy layer-wise growth (reference_algorithm.md §5.2): `layers` layers trained
+// for `iterations`, starting from the previous stage's trained layers. ν, ρ, μ default to admm.*.
+struct StageConfig {
+  int layers = 2;
+  int iterations = 1;
+  double nu = 0, rho = 0, mu = 0;
+};
+
 struct ModelConfig {
   int layers = 2;
   int hidden = 256;
@@ -39,6 +47,8 @@ struct ModelConfig {
   std::string hop_order = "ascending";  // "descending" = the reference's Â⁴H … H
   double init_std = 0.1;        // W, b ~ N(0, init_std²) (reference)
   std::string zl_init = "zeros";  // "labels": ±1 from the one-hot labels (reference 10-layer)
+  std::vector<StageConfig> stages;  // empty: one stage of `layers` for admm.iterations
+  std::string stage_duals = "keep";  // "reset": kept layers' duals restart at 0 (reference)
 };
 
 struct RhoSchedule {

@@ -1,0 +1,100 @@
+// Stage plans and the hand-over of trained layers from one stage's solver to the next.
+#include "host/admm/growth.h"
+
+#include <algorithm>
+
+#include "host/data/rng.h"
+#include "host/io/error.h"
+
+namespace pdadmm {
+
+std::vector<StageConfig> run_stages(const Config& c) {
+  if (!c.model.stages.empty()) return c.model.stages;
+  StageConfig s;
+  s.layers = c.model.layers;
+  s.iterations = c.iterations;
+  s.nu = c.admm.nu;
+  s.rho = c.admm.rho;
+  s.mu = c.admm.mu;
+  return {s};
+}
+
+Config stage_config(const Config& c, size_t s) {
+  const std::vector<StageConfig> stages = run_stages(c);
+  require(s < stages.size(), "stage " + std::to_string(s) + " does not exist");
+  Config cs = c;
+  const StageConfig& st = stages[s];
+  cs.model.layers = st.layers;
+  cs.iterations = st.iterations;
+  cs.admm.nu = st.nu;
+  cs.admm.rho = st.rho;
+  cs.admm.mu = st.mu;
+  if (s + 1 < stages.size()) {
+    cs.partition.clear();
+    cs.groups = std::min(c.groups, st.layers);
+  }
+  return cs;
+}
+
+namespace {
+
+std::vector<int64_t> stage_dims(const Problem& p, const Config& cs) {
+  std::vector<int64_t> d{p.x.rows};
+  for (int l = 0; l + 1 < cs.model.layers; ++l) d.push_back(cs.model.hidden);
+  d.push_back(p.y.rows);
+  return d;
+}
+
+HostMatrix<float> identity(int64_t n) {
+  HostMatrix<float> m(n, n);
+  for (int64_t i = 0; i < n; ++i) m(i, i) = 1.0f;
+  return m;
+}
+
+}  // namespace
+
+std::unique_ptr<Solver<float>> start_stage(const Config& c, Problem& p, size_t s, Solver<float>* prev) {
+  const Config cs = stage_config(c, s);
+  p.dims = stage_dims(p, cs);
+  std::vector<HostMatrix<float>> W, b;
+  const uint64_t seed = static_cast<uint64_t>(c.seed);
+  if (!prev) {
+    init_weights(p.dims, c.model.init_std, derive_seed(seed, 77), W, b);
+    return make_solver(cs, p, W, b);
+  }
+  const int kept = prev->num_layers() - 1;  // hidden layers carried over
+  const int L = cs.model.layers;
+  require(kept >= 1 && kept < L - 1, "growth: stage " + std::to_string(s) + " must add layers");
+  prev->weights(W, b);
+  W.pop_back();
+  b.pop_back();
+  const int64_t h = cs.model.hidden;
+  for (int l = kept; l + 1 < L; ++l) {
+    W.push_back(identity(h));
+    b.push_back(HostMatrix<float>(h, 1));
+  }
+  std::vector<HostMatrix<float>> Wl, bl;  // fresh last layer from its own seeded stream
+  init_weights({h, p.y.rows}, c.model.init_std, derive_seed(seed, 5000 + s), Wl, bl);
+  W.push_back(std::move(Wl[0]));
+  b.push_back(std::move(bl[0]));
+  auto next = make_solver(cs, p, W, b);
+
+  const bool keep_duals = c.model.stage_duals == "keep";
+  for (int l = 0; l < kept; ++l) {
+    for (const char* t : {"z", "q"}) next->upload(l, t, prev->download(l, t));
+    if (l > 0) next->upload(l, "p", prev->download(l, "p"));
+    if (keep_duals) next->upload(l, "u", prev->download(l, "u"));
+  }
+  // New layers continue from the trained q of the last kept layer: p = q, z = I p + 0, q = relu(z).
+  HostMatrix<float> act = prev->download(kept - 1, "q");
+  for (int l = kept; l < L; ++l) {
+    next->upload(l, "p", act);
+    if (l + 1 == L) break;
+    next->upload(l, "z", act);
+    for (float& v : act.data) v = std::max(v, 0.0f);
+    next->upload(l, "q", act);
+  }
+  return next;
+}
+
+}  // namespace pdadmm

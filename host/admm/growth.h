@@ -1,0 +1,25 @@
+// Greedy layer-wise growth (reference_algorithm.md §5.2): train a shallow net, then deepen it
+// stage by stage (e.g. 2 -> 5 -> 10 layers), each stage starting from the trained layers.
+#pragma once
+#include <memory>
+#include <vector>
+
+#include "host/admm/trainer.h"
+
+namespace pdadmm {
+
+// The stages a run trains: model.stages, or one stage of model.layers for admm.iterations.
+std::vector<StageConfig> run_stages(const Config& c);
+
+// The configuration stage s runs with: its layers and ν/ρ/μ; groups capped at its layers
+// (an explicit partition applies to the last stage only).
+Config stage_config(const Config& c, size_t s);
+
+// Solver for stage s. Stage 0 (or prev == null): seeded N(0, init_std²) weights. Later stages
+// keep every hidden layer of `prev` (W, b, z, p, q; u unless model.stage_duals is "reset"),
+// add hidden layers as the reference does (W = I, b = 0, p = q of the layer before, z = W p + b,
+// q = relu(z), u = 0) and a fresh last layer (N(0, init_std²), z_L as model.zl_init).
+// Sets p.dims to the stage's shape.
+std::unique_ptr<Solver<float>> start_stage(const Config& c, Problem& p, size_t s, Solver<float>* prev);
+
+}  // namespace pdadmm
