@@ -7,6 +7,8 @@
 #include "cuda/cuda_backend.h"
 #include "host/admm/layer_plan.h"
 #include "host/admm/trainer.h"
+#include "host/bench/bench.h"
+#include "host/io/files.h"
 #include "host/io/checkpoint.h"
 #include "host/io/error.h"
 
@@ -102,6 +104,21 @@ int cmd_eval(const CommonArgs& a, const std::string& model) {
   std::cout << std::fixed << std::setprecision(4) << "train acc " << s.train.acc << "  loss " << s.train.loss << "\n"
             << "val   acc " << s.val.acc << "  loss " << s.val.loss << "\n"
             << "test  acc " << s.test.acc << "  loss " << s.test.loss << "\n";
+  return 0;
+}
+
+int cmd_bench(const CommonArgs& a, const BenchArgs& b) {
+  Config c = load(a);
+  BenchOptions o;
+  o.iterations = b.iterations;
+  o.warmup = b.warmup;
+  o.serialize = b.serialize;
+  o.peak = !b.no_peak;
+  o.peak_seconds = b.peak_seconds;
+  for (const std::string& l : b.links) o.links.push_back(parse_link(l));
+  const nlohmann::json j = run_bench(c, o, std::cout);
+  write_file_atomic(b.json, j.dump(2) + "\n");
+  std::cout << "bench: wrote " << b.json << "\n";
   return 0;
 }
 

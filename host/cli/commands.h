@@ -15,4 +15,15 @@ int cmd_train(const CommonArgs& a);
 int cmd_info(const CommonArgs& a);
 int cmd_eval(const CommonArgs& a, const std::string& model);
 
+struct BenchArgs {
+  int iterations = 5;
+  int warmup = 1;
+  bool serialize = false;
+  bool no_peak = false;
+  double peak_seconds = 0.3;
+  std::vector<std::string> links;
+  std::string json;
+};
+int cmd_bench(const CommonArgs& a, const BenchArgs& b);
+
 }  // namespace pdadmm

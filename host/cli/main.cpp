@@ -1,4 +1,4 @@
-// pdadmm command line: train, info, eval. User errors print one line and exit 1.
+// pdadmm command line: train, info, eval, bench. User errors print one line and exit 1.
 #include <CLI/CLI.hpp>
 
 #include <iostream>
@@ -27,6 +27,18 @@ int main(int argc, char** argv) {
   CLI::App* eval = app.add_subcommand("eval", "score a saved model on train/val/test");
   add_common(eval, false);
   eval->add_option("--model,-m", model, "model.bin written by train")->required()->check(CLI::ExistingFile);
+  BenchArgs bench_args;
+  CLI::App* bench = app.add_subcommand("bench", "time the iterations: s/iteration, GFLOP/s vs SGEMM peak, modeled speedup");
+  add_common(bench, false);
+  bench->add_option("--iterations,-n", bench_args.iterations, "timed iterations (default 5)");
+  bench->add_option("--warmup", bench_args.warmup, "untimed iterations first (default 1)");
+  bench->add_flag("--serialize", bench_args.serialize,
+                  "groups run their ops one at a time with all threads (per-group compute as on separate devices)");
+  bench->add_flag("--no-peak", bench_args.no_peak, "skip the SGEMM roofline measurement");
+  bench->add_option("--peak-seconds", bench_args.peak_seconds, "time per GEMM shape and path for the roofline");
+  bench->add_option("--link", bench_args.links, "link for the modeled time: nvlink, pcie4, pcie5, ib-hdr or NAME:GBPS:US "
+                                                "(repeatable; default all presets)");
+  bench->add_option("--json", bench_args.json, "write the results here")->required();
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -36,6 +48,7 @@ int main(int argc, char** argv) {
     if (*train) return cmd_train(args);
     if (*info) return cmd_info(args);
     if (*eval) return cmd_eval(args, model);
+    if (*bench) return cmd_bench(args, bench_args);
   } catch (const Error& e) {
     std::cerr << "error: " << e.what() << "\n";
     return 1;

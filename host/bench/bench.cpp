@@ -1,0 +1,268 @@
+// pdadmm bench: problem and solver as in the trainer, every group's Ops wrapped in CountingOps.
+#include "host/bench/bench.h"
+
+#include <algorithm>
+#include <cmath>
+#include <iomanip>
+#include <mutex>
+#include <numeric>
+#include <thread>
+
+#include "cuda/cuda_backend.h"
+#include "host/admm/trainer.h"
+#include "host/backend/cpu_ops.h"
+#include "host/bench/counting_ops.h"
+#include "host/bench/gemm_peak.h"
+#include "host/bench/machine_info.h"
+#include "host/data/rng.h"
+#include "host/io/error.h"
+
+namespace pdadmm {
+
+namespace {
+
+struct Stat {
+  double median = 0, min = 0, max = 0, mean = 0;
+};
+
+Stat stat_of(std::vector<double> v) {
+  Stat s;
+  if (v.empty()) return s;
+  std::sort(v.begin(), v.end());
+  const size_t n = v.size();
+  s.median = n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
+  s.min = v.front();
+  s.max = v.back();
+  s.mean = std::accumulate(v.begin(), v.end(), 0.0) / static_cast<double>(n);
+  return s;
+}
+
+int total_cores(const Config& c) {
+  return c.threads > 0 ? c.threads : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+}
+
+struct BenchSolver {
+  std::unique_ptr<Solver<float>> solver;
+  std::vector<CountingOps*> ops;  // owned by the solver's groups
+  int threads_per_group = 0;
+};
+
+// make_solver (host/admm/trainer.cpp) with each group's Ops wrapped: same spec, threads and transport.
+BenchSolver make_bench_solver(const Config& c, const Problem& p, const std::vector<HostMatrix<float>>& W,
+                              const std::vector<HostMatrix<float>>& b, bool serialize, std::mutex* token) {
+  SolverSpec spec;
+  spec.dims = p.dims;
+  spec.n_cols = p.x.cols;
+  spec.groups = c.groups;
+  spec.partition = c.partition;
+  spec.zl_init = c.model.zl_init == "labels" ? ZlInit::Labels : ZlInit::Zeros;
+  const int G = c.partition.empty() ? c.groups : static_cast<int>(c.partition.size());
+  BenchSolver bs;
+  bs.ops.assign(G, nullptr);
+  std::mutex* tok = serialize ? token : nullptr;
+  auto wrap = [&bs, tok](int g, std::unique_ptr<Ops<float>> inner, bool time_ops) {
+    auto o = std::make_unique<CountingOps>(std::move(inner), tok, time_ops);
+    bs.ops[g] = o.get();
+    return o;
+  };
+  if (c.backend == "cuda") {
+    if (cuda_device_count() == 0)
+      throw Error("backend \"cuda\": no CUDA device is available (" + cuda_unavailable_reason() +
+                  "); use \"backend\": \"cpu\"");
+    std::vector<int> devices;
+    for (int g = 0; g < G; ++g)
+      devices.push_back(c.devices.empty() ? g % cuda_device_count() : c.devices[g % c.devices.size()]);
+    auto transport = make_cuda_transport(devices);
+    // Timing single CUDA ops needs a sync after each: only when serialised.
+    bs.solver = std::make_unique<Solver<float>>(
+        spec, c.admm, p.x, p.y, W, b, [&](int g) { return wrap(g, make_cuda_ops(devices[g]), serialize); },
+        std::move(transport));
+    return bs;
+  }
+  const int per_group = configure_threads(c, G);
+  bs.threads_per_group = serialize ? total_cores(c) : per_group;
+  const int t = bs.threads_per_group;
+  bs.solver = std::make_unique<Solver<float>>(spec, c.admm, p.x, p.y, W, b, [&](int g) {
+    return wrap(g, std::make_unique<CpuOps<float>>(t), true);
+  });
+  return bs;
+}
+
+nlohmann::json stat_json(const Stat& s) {
+  return {{"median", s.median}, {"min", s.min}, {"max", s.max}, {"mean", s.mean}};
+}
+
+nlohmann::json shape_json(const GemmShape& s) {
+  return {{"m", s.m}, {"n", s.n}, {"k", s.k}, {"trans_a", s.trans_a}, {"trans_b", s.trans_b}};
+}
+
+// Roofline over the largest shapes: peak = Σ flops / Σ (flops / peak of the shape).
+nlohmann::json roofline(const std::map<GemmShape, long>& calls, int iterations, int threads, double achieved,
+                        const BenchOptions& o, std::ostream& log) {
+  std::vector<std::pair<GemmShape, double>> by_flops;  // flops per iteration
+  double total = 0;
+  for (const auto& [s, n] : calls) {
+    by_flops.emplace_back(s, s.flops() * static_cast<double>(n) / iterations);
+    total += by_flops.back().second;
+  }
+  std::sort(by_flops.begin(), by_flops.end(), [](const auto& a, const auto& b) { return a.second > b.second; });
+  nlohmann::json shapes = nlohmann::json::array();
+  double covered = 0, peak_time = 0;
+  for (const auto& [s, f] : by_flops) {
+    if (static_cast<int>(shapes.size()) >= o.peak_max_shapes || covered >= 0.95 * total) break;
+    log << "bench: SGEMM peak for " << s.m << "x" << s.n << "x" << s.k << " (" << (s.trans_a ? "T" : "N")
+        << (s.trans_b ? "T" : "N") << ") on " << threads << " thread(s)...\n";
+    const GemmPeak pk = measure_sgemm_peak(s, threads, o.peak_seconds);
+    nlohmann::json j = shape_json(s);
+    j["flops_per_iter"] = f;
+    j["split_gflops"] = pk.split_gflops;
+    j["openblas_gflops"] = pk.blas_gflops;
+    j["peak_gflops"] = pk.best();
+    shapes.push_back(j);
+    covered += f;
+    peak_time += f / (pk.best() * 1e9);
+  }
+  const double peak = peak_time > 0 ? covered / peak_time / 1e9 : 0;
+  return {{"threads", threads},
+          {"shapes", shapes},
+          {"coverage", total > 0 ? covered / total : 0},
+          {"peak_gflops", peak},
+          {"achieved_gflops", achieved},
+          {"fraction_of_peak", peak > 0 ? achieved / peak : 0}};
+}
+
+}  // namespace
+
+nlohmann::json run_bench(const Config& c, const BenchOptions& o, std::ostream& log) {
+  require(o.iterations >= 1, "bench: --iterations must be >= 1 (got " + std::to_string(o.iterations) + ")");
+  require(o.warmup >= 0, "bench: --warmup must be >= 0 (got " + std::to_string(o.warmup) + ")");
+  require(o.peak_seconds > 0, "bench: --peak-seconds must be > 0");
+  const std::vector<Link> links = o.links.empty() ? link_presets() : o.links;
+  for (const std::string& w : c.warnings) log << "warning: " << w << "\n";
+
+  Problem p = build_problem(c);
+  std::vector<HostMatrix<float>> W, b;
+  init_weights(p.dims, c.model.init_std, derive_seed(static_cast<uint64_t>(c.seed), 77), W, b);
+  std::mutex token;
+  BenchSolver bs = make_bench_solver(c, p, W, b, o.serialize, &token);
+  Solver<float>& solver = *bs.solver;
+  const int G = solver.num_groups();
+  log << "bench: " << c.model.layers << " layers x " << c.model.hidden << ", input " << p.dims[0] << ", N = "
+      << p.x.cols << " training columns, " << G << " group(s), backend " << c.backend
+      << (o.serialize ? ", groups serialised" : "") << "\n";
+
+  for (int i = 0; i < o.warmup; ++i) solver.iterate(false);
+  std::vector<double> seconds;
+  std::vector<std::vector<double>> compute(G), wait(G), busy(G), gemm_s(G), flops(G);
+  std::map<GemmShape, long> shapes;
+  std::vector<size_t> boundary;
+  StepCounts counts;
+  for (CountingOps* op : bs.ops) op->counters() = OpCounters{};
+  for (int it = 0; it < o.iterations; ++it) {
+    IterationStats st = solver.iterate(false);  // no objective terms, no evaluation
+    seconds.push_back(st.seconds);
+    for (int g = 0; g < G; ++g) {
+      OpCounters& k = bs.ops[g]->counters();
+      compute[g].push_back(st.groups[g].compute_s);
+      wait[g].push_back(st.groups[g].wait_s);
+      busy[g].push_back(k.busy_s);
+      gemm_s[g].push_back(k.gemm_s);
+      flops[g].push_back(k.gemm_flops);
+      for (const auto& [s, n] : k.shapes) shapes[s] += n;
+      k = OpCounters{};
+    }
+    boundary = st.boundary_bytes;
+    counts.add(st.counts);
+  }
+
+  const Stat sec = stat_of(seconds);
+  const bool have_busy = c.backend == "cpu" || o.serialize;
+  nlohmann::json groups = nlohmann::json::array();
+  std::vector<double> model_compute(G);
+  double flops_total = 0;
+  int first = 0;
+  for (int g = 0; g < G; ++g) {
+    const double f = stat_of(flops[g]).mean;
+    flops_total += f;
+    const Stat bz = stat_of(busy[g]);
+    model_compute[g] = o.serialize ? bz.median : stat_of(compute[g]).median;
+    nlohmann::json j = {{"layers", {first, first + solver.partition()[g]}},
+                        {"compute_s", stat_of(compute[g]).median},
+                        {"wait_s", stat_of(wait[g]).median},
+                        {"gemm_flops", f}};
+    if (have_busy) {
+      j["busy_s"] = bz.median;
+      j["gemm_s"] = stat_of(gemm_s[g]).median;
+    }
+    groups.push_back(j);
+    first += solver.partition()[g];
+  }
+  std::vector<double> boundary_d(boundary.begin(), boundary.end());
+  const size_t bytes = std::accumulate(boundary.begin(), boundary.end(), size_t{0});
+  const double achieved = flops_total / sec.median / 1e9;
+
+  nlohmann::json out;
+  out["config"] = c.effective;
+  out["backend"] = c.backend;
+  out["algorithm"] = c.algorithm;
+  out["layers"] = c.model.layers;
+  out["hidden"] = c.model.hidden;
+  out["dims"] = p.dims;
+  out["n_cols"] = p.x.cols;
+  out["nodes"] = p.data.num_nodes();
+  out["groups"] = G;
+  out["partition"] = solver.partition();
+  out["threads"] = total_cores(c);
+  out["threads_per_group"] = bs.threads_per_group;
+  out["serialize"] = o.serialize;
+  out["iterations"] = o.iterations;
+  out["warmup"] = o.warmup;
+  out["seconds_per_iter"] = stat_json(sec);
+  out["seconds_all"] = seconds;
+  out["group_stats"] = groups;
+  out["boundary_bytes"] = boundary;
+  out["bytes_per_iter"] = bytes;
+  out["gemm_flops_per_iter"] = flops_total;
+  out["gflops"] = achieved;
+  out["backtracks_per_iter"] = {{"p", counts.p_backtracks / static_cast<double>(o.iterations)},
+                                {"W", counts.w_backtracks / static_cast<double>(o.iterations)}};
+  out["fista_its_per_iter"] = counts.fista_its / static_cast<double>(o.iterations);
+  nlohmann::json shape_list = nlohmann::json::array();
+  for (const auto& [s, n] : shapes) {
+    nlohmann::json j = shape_json(s);
+    j["calls_per_iter"] = static_cast<double>(n) / o.iterations;
+    j["flops_per_iter"] = s.flops() * static_cast<double>(n) / o.iterations;
+    shape_list.push_back(j);
+  }
+  out["gemm_shapes"] = shape_list;
+  out["model_compute"] = o.serialize ? "busy_s: groups serialised, each op timed alone"
+                                     : "compute_s: groups concurrent on this machine";
+  nlohmann::json modeled = nlohmann::json::object();
+  for (const Link& l : links) {
+    const ModeledTime t = modeled_parallel(model_compute, boundary_d, l);
+    modeled[l.name] = {{"bandwidth_GBps", l.bandwidth_GBps},
+                       {"latency_us", l.latency_us},
+                       {"seconds_per_iter", t.seconds},
+                       {"comm_s", t.comm_s},
+                       {"critical_group", t.critical_group}};
+  }
+  out["modeled"] = modeled;
+  out["machine"] = machine_info(c.backend);
+  if (o.peak && c.backend == "cpu") {
+    bs.solver.reset();  // free the model's memory before the peak runs
+    out["roofline"] = roofline(shapes, o.iterations, total_cores(c), achieved, o, log);
+  }
+
+  log << std::setprecision(4) << "bench: " << sec.median << " s/iteration (median of " << o.iterations << "; min "
+      << sec.min << ", max " << sec.max << "), " << flops_total / 1e9 << " GFLOP per iteration in GEMMs, " << achieved
+      << " GFLOP/s";
+  if (out.contains("roofline"))
+    log << " = " << out["roofline"]["fraction_of_peak"].get<double>() << " of SGEMM peak "
+        << out["roofline"]["peak_gflops"].get<double>() << " GFLOP/s";
+  log << "\nbench: " << bytes << " bytes per iteration across " << G - 1 << " boundaries; modeled s/iteration:";
+  for (const Link& l : links) log << " " << l.name << " " << modeled[l.name]["seconds_per_iter"].get<double>();
+  log << "\n";
+  return out;
+}
+
+}  // namespace pdadmm

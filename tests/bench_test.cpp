@@ -1,0 +1,304 @@
+// pdadmm bench: the modeled-time formula against hand-computed cases, the FLOP counter against
+// the GEMMs the layer steps do (counted by hand from steps.cpp), and the bench JSON on a tiny config.
+#include <gtest/gtest.h>
+
+#include <sys/wait.h>
+
+#include <algorithm>
+#include <array>
+#include <cmath>
+#include <cstdio>
+#include <fstream>
+#include <sstream>
+
+#include "host/admm/layer_plan.h"
+#include "host/admm/solver.h"
+#include "host/backend/cpu_ops.h"
+#include "host/bench/bench.h"
+#include "host/bench/counting_ops.h"
+#include "host/bench/link_model.h"
+#include "host/io/error.h"
+
+namespace pdadmm {
+namespace {
+
+TEST(LinkModel, TwoGroupsShareOneBoundary) {
+  // 1 GB at 10 GB/s = 0.1 s, plus 2 messages x 5 us; the slower group decides.
+  const Link l{"x", 10, 5};
+  ModeledTime t = modeled_parallel({1.0, 2.0}, {1e9}, l);
+  EXPECT_NEAR(t.comm_s[0], 0.10001, 1e-12);
+  EXPECT_NEAR(t.comm_s[1], 0.10001, 1e-12);
+  EXPECT_NEAR(t.seconds, 2.10001, 1e-12);
+  EXPECT_EQ(t.critical_group, 1);
+}
+
+TEST(LinkModel, MiddleGroupPaysForBothBoundaries) {
+  // 2 GB/s, no latency: boundaries cost 1 s and 2 s; group 1 has both: 1 + 3 = 4 s.
+  const Link l{"x", 2, 0};
+  ModeledTime t = modeled_parallel({1.0, 1.0, 1.5}, {2e9, 4e9}, l);
+  EXPECT_DOUBLE_EQ(t.comm_s[0], 1.0);
+  EXPECT_DOUBLE_EQ(t.comm_s[1], 3.0);
+  EXPECT_DOUBLE_EQ(t.comm_s[2], 2.0);
+  EXPECT_DOUBLE_EQ(t.seconds, 4.0);
+  EXPECT_EQ(t.critical_group, 1);
+}
+
+TEST(LinkModel, ComputeCanDominateAndOneGroupHasNoCommunication) {
+  const Link l{"x", 100, 2};
+  ModeledTime t = modeled_parallel({5.0, 0.1, 0.1, 0.1}, {0, 0, 0}, l);  // latency only: 2 x 2 us per boundary
+  EXPECT_NEAR(t.comm_s[0], 4e-6, 1e-15);
+  EXPECT_NEAR(t.comm_s[1], 8e-6, 1e-15);
+  EXPECT_NEAR(t.seconds, 5.0 + 4e-6, 1e-12);
+  EXPECT_EQ(t.critical_group, 0);
+  ModeledTime one = modeled_parallel({0.25}, {}, l);
+  EXPECT_DOUBLE_EQ(one.seconds, 0.25);
+  EXPECT_DOUBLE_EQ(one.comm_s[0], 0.0);
+}
+
+TEST(LinkModel, BadInputIsAnError) {
+  EXPECT_THROW(modeled_parallel({1.0, 1.0}, {}, Link{"x", 1, 0}), Error);
+  EXPECT_THROW(modeled_parallel({}, {}, Link{"x", 1, 0}), Error);
+  EXPECT_THROW(modeled_parallel({1.0}, {}, Link{"x", 0, 0}), Error);
+}
+
+TEST(LinkModel, PresetsAndCustomLinksParse) {
+  for (const char* name : {"nvlink", "pcie4", "pcie5", "ib-hdr"}) {
+    Link l = parse_link(name);
+    EXPECT_EQ(l.name, name);
+    EXPECT_GT(l.bandwidth_GBps, 0);
+  }
+  EXPECT_GT(parse_link("nvlink").bandwidth_GBps, parse_link("pcie5").bandwidth_GBps);
+  Link c = parse_link("eth100:12.5:10");
+  EXPECT_EQ(c.name, "eth100");
+  EXPECT_DOUBLE_EQ(c.bandwidth_GBps, 12.5);
+  EXPECT_DOUBLE_EQ(c.latency_us, 10);
+  for (const char* bad : {"nvlnk", "a:0:1", "a:x:1", "a:1:-1", ":1:1", "a:1"}) {
+    try {
+      parse_link(bad);
+      ADD_FAILURE() << bad << " was accepted";
+    } catch (const Error& e) {
+      EXPECT_NE(std::string(e.what()).find(bad), std::string::npos) << e.what();
+    }
+  }
+}
+
+TEST(CountingOps, ForwardsAndCountsTwoMnkPerGemm) {
+  CountingOps ops(std::make_unique<CpuOps<float>>(1), nullptr, true);
+  CpuOps<float> ref(1);
+  // C (3x5) = Aᵀ (A stored 4x3) · B (4x5)
+  std::vector<float> ha(12), hb(20), hc(15), hr(15);
+  for (size_t i = 0; i < ha.size(); ++i) ha[i] = 0.5f * static_cast<float>(i) - 2;
+  for (size_t i = 0; i < hb.size(); ++i) hb[i] = 0.25f * static_cast<float>(i % 7) - 1;
+  Tensor<float> a = ops.alloc(4, 3), b = ops.alloc(4, 5), c = ops.alloc(3, 5);
+  Tensor<float> ra = ref.alloc(4, 3), rb = ref.alloc(4, 5), rc = ref.alloc(3, 5);
+  ops.upload(ha.data(), a);
+  ops.upload(hb.data(), b);
+  ref.upload(ha.data(), ra);
+  ref.upload(hb.data(), rb);
+  ops.gemm(true, false, 1.0f, a, b, 0.0f, c);
+  ops.gemm(true, false, 1.0f, a, b, 1.0f, c);
+  ref.gemm(true, false, 2.0f, ra, rb, 0.0f, rc);
+  ops.download(c, hc.data());
+  ref.download(rc, hr.data());
+  for (size_t i = 0; i < hc.size(); ++i) EXPECT_FLOAT_EQ(hc[i], hr[i]);
+  const OpCounters& k = ops.counters();
+  EXPECT_EQ(k.gemm_calls, 2);
+  EXPECT_DOUBLE_EQ(k.gemm_flops, 2 * 2.0 * 3 * 5 * 4);
+  ASSERT_EQ(k.shapes.size(), 1u);
+  const GemmShape& s = k.shapes.begin()->first;
+  EXPECT_EQ(s.m, 3);
+  EXPECT_EQ(s.n, 5);
+  EXPECT_EQ(s.k, 4);
+  EXPECT_TRUE(s.trans_a);
+  EXPECT_FALSE(s.trans_b);
+  EXPECT_GT(k.busy_s, 0);
+  EXPECT_GE(k.busy_s, k.gemm_s);
+}
+
+// GEMM FLOPs of one iteration, read off steps.cpp: p step (l >= 1) Wᵀr and W g; W step direct
+// r xᵀ and G x, or Gram (pᵀp unless layer 0) r K and the rank-N update r xᵀ. No refresh before
+// iteration 50, and unquantized backtracking costs no GEMM (curvature is computed analytically).
+double hand_flops(const std::vector<int64_t>& dims, int64_t N) {
+  double f = 0;
+  for (size_t l = 0; l + 1 < dims.size(); ++l) {
+    const double mn = static_cast<double>(dims[l]) * static_cast<double>(dims[l + 1]), n = static_cast<double>(N);
+    if (l > 0) f += 2 * 2 * mn * n;
+    if (layer_uses_gram(dims, static_cast<int>(l), N)) {
+      if (l > 0) f += 2 * n * n * static_cast<double>(dims[l]);
+      f += 2 * static_cast<double>(dims[l + 1]) * n * n + 2 * mn * n;
+    } else {
+      f += 2 * 2 * mn * n;
+    }
+  }
+  return f;
+}
+
+TEST(CountingOps, SolverIterationCountsTheGemmsOfTheLayerSteps) {
+  // Layer 0 takes the fixed-Gram path, layer 1 the Gram path, layers 2 and 3 the direct one.
+  const std::vector<int64_t> dims = {40, 30, 12, 12, 3};
+  const int64_t N = 6;
+  ASSERT_TRUE(layer_uses_gram(dims, 0, N));
+  ASSERT_TRUE(layer_uses_gram(dims, 1, N));
+  ASSERT_FALSE(layer_uses_gram(dims, 3, N));
+  HostMatrix<float> x(dims[0], N), y(dims.back(), N);
+  for (int64_t i = 0; i < x.size(); ++i) x.data[i] = static_cast<float>((i * 37) % 11) / 11.0f - 0.4f;
+  for (int64_t j = 0; j < N; ++j) y(j % dims.back(), j) = 1;
+  std::vector<HostMatrix<float>> W, b;
+  for (size_t l = 0; l + 1 < dims.size(); ++l) {
+    W.emplace_back(dims[l + 1], dims[l]);
+    b.emplace_back(dims[l + 1], 1);
+    for (int64_t i = 0; i < W.back().size(); ++i) W.back().data[i] = static_cast<float>((i * 13) % 7) / 20.0f - 0.15f;
+  }
+  SolverSpec spec;
+  spec.dims = dims;
+  spec.n_cols = N;
+  spec.groups = 2;
+  std::vector<CountingOps*> ops;
+  Solver<float> solver(spec, AdmmParams{}, x, y, W, b, [&](int) {
+    auto o = std::make_unique<CountingOps>(std::make_unique<CpuOps<float>>(1), nullptr, false);
+    ops.push_back(o.get());
+    return o;
+  });
+  for (int it = 0; it < 3; ++it) {
+    for (CountingOps* o : ops) o->counters() = OpCounters{};
+    IterationStats st = solver.iterate(false);
+    double f = 0;
+    for (CountingOps* o : ops) f += o->counters().gemm_flops;
+    EXPECT_DOUBLE_EQ(f, hand_flops(dims, N)) << "iteration " << it << ", backtracks W " << st.counts.w_backtracks;
+  }
+}
+
+Config tiny_config(const std::vector<std::string>& extra) {
+  std::vector<std::string> sets = {"data.synthetic.nodes=300", "data.synthetic.val=50", "data.synthetic.test=50",
+                                   "data.synthetic.features=20", "model.hidden=24", "model.layers=4", "groups=2"};
+  sets.insert(sets.end(), extra.begin(), extra.end());
+  return parse_config(nlohmann::json::object(), sets);
+}
+
+bool positive_finite(const nlohmann::json& v) {
+  return v.is_number() && std::isfinite(v.get<double>()) && v.get<double>() > 0;
+}
+
+void expect_complete(const nlohmann::json& j, int groups, bool roofline) {
+  for (const char* k : {"median", "min", "max", "mean"})
+    EXPECT_TRUE(positive_finite(j["seconds_per_iter"][k])) << k << ": " << j["seconds_per_iter"];
+  EXPECT_LE(j["seconds_per_iter"]["min"].get<double>(), j["seconds_per_iter"]["median"].get<double>());
+  EXPECT_LE(j["seconds_per_iter"]["median"].get<double>(), j["seconds_per_iter"]["max"].get<double>());
+  ASSERT_EQ(j["group_stats"].size(), static_cast<size_t>(groups));
+  double flops = 0, max_compute = 0;
+  for (const auto& g : j["group_stats"]) {
+    for (const char* k : {"compute_s", "busy_s", "gemm_s", "gemm_flops"}) EXPECT_TRUE(positive_finite(g[k])) << k << g;
+    EXPECT_TRUE(g["wait_s"].is_number() && g["wait_s"].get<double>() >= 0) << g;
+    flops += g["gemm_flops"].get<double>();
+    max_compute = std::max(max_compute, j["serialize"].get<bool>() ? g["busy_s"].get<double>() : g["compute_s"].get<double>());
+  }
+  EXPECT_DOUBLE_EQ(j["gemm_flops_per_iter"].get<double>(), flops);
+  const int64_t N = j["n_cols"];
+  EXPECT_DOUBLE_EQ(flops, hand_flops(j["dims"].get<std::vector<int64_t>>(), N));
+  ASSERT_EQ(j["boundary_bytes"].size(), static_cast<size_t>(groups - 1));
+  for (const auto& b : j["boundary_bytes"]) EXPECT_EQ(b.get<int64_t>(), 2 * 24 * N * 4);  // p + q, fp32
+  EXPECT_EQ(j["bytes_per_iter"].get<int64_t>(), (groups - 1) * 2 * 24 * N * 4);
+  EXPECT_TRUE(positive_finite(j["gflops"]));
+  EXPECT_FALSE(j["gemm_shapes"].empty());
+  for (const char* link : {"nvlink", "pcie4", "pcie5", "ib-hdr"}) {
+    ASSERT_TRUE(j["modeled"].contains(link)) << link;
+    EXPECT_TRUE(positive_finite(j["modeled"][link]["seconds_per_iter"]));
+    EXPECT_GE(j["modeled"][link]["seconds_per_iter"].get<double>(), max_compute);
+  }
+  EXPECT_FALSE(j["machine"]["cpu_model"].get<std::string>().empty());
+  EXPECT_GE(j["machine"]["cores"].get<int>(), 1);
+  EXPECT_TRUE(j["machine"]["openblas"].contains("config"));
+  if (roofline) {
+    const auto& r = j["roofline"];
+    EXPECT_TRUE(positive_finite(r["peak_gflops"]));
+    EXPECT_TRUE(positive_finite(r["fraction_of_peak"]));
+    EXPECT_GT(r["coverage"].get<double>(), 0.5);
+    for (const auto& s : r["shapes"]) EXPECT_TRUE(positive_finite(s["peak_gflops"])) << s;
+  }
+}
+
+TEST(Bench, JsonHasEveryFieldWithPositiveFiniteValues) {
+  BenchOptions o;
+  o.iterations = 2;
+  o.peak_seconds = 0.002;
+  std::ostringstream log;
+  nlohmann::json j = run_bench(tiny_config({}), o, log);
+  expect_complete(j, 2, true);
+  EXPECT_NE(log.str().find("s/iteration"), std::string::npos) << log.str();
+}
+
+TEST(Bench, SerialisedGroupsReportTheirOwnBusyTime) {
+  BenchOptions o;
+  o.iterations = 2;
+  o.serialize = true;
+  o.peak = false;
+  o.links = {parse_link("nvlink"), parse_link("pcie4"), parse_link("pcie5"), parse_link("ib-hdr"),
+             parse_link("slow:0.001:100")};
+  std::ostringstream log;
+  nlohmann::json j = run_bench(tiny_config({"model.layers=3", "groups=3"}), o, log);
+  expect_complete(j, 3, false);
+  EXPECT_FALSE(j.contains("roofline"));
+  // 1 MB/s: the 2 x 24 x N x 4 byte boundaries dominate, and the middle group pays for both.
+  EXPECT_EQ(j["modeled"]["slow"]["critical_group"], 1);
+  EXPECT_GT(j["modeled"]["slow"]["seconds_per_iter"].get<double>(), j["modeled"]["nvlink"]["seconds_per_iter"].get<double>());
+}
+
+TEST(Bench, BadOptionsAreErrors) {
+  BenchOptions o;
+  o.iterations = 0;
+  std::ostringstream log;
+  EXPECT_THROW(run_bench(tiny_config({}), o, log), Error);
+  o.iterations = 1;
+  o.warmup = -1;
+  EXPECT_THROW(run_bench(tiny_config({}), o, log), Error);
+}
+
+struct Result {
+  int code;
+  std::string out;
+};
+
+Result run(const std::string& args) {
+  const std::string cmd = std::string(PDADMM_BINARY) + " " + args + " 2>&1";
+  FILE* p = popen(cmd.c_str(), "r");
+  std::string out;
+  std::array<char, 4096> buf;
+  while (size_t n = fread(buf.data(), 1, buf.size(), p)) out.append(buf.data(), n);
+  const int st = pclose(p);
+  return {WIFEXITED(st) ? WEXITSTATUS(st) : -1, out};
+}
+
+const std::string kTiny =
+    " --set data.synthetic.nodes=300 --set data.synthetic.val=50 --set data.synthetic.test=50"
+    " --set data.synthetic.features=20 --set model.hidden=24 --set model.layers=4 --set groups=2";
+
+TEST(BenchCli, WritesTheJson) {
+  const std::string out = ::testing::TempDir() + "/bench_cli.json";
+  std::remove(out.c_str());
+  Result r = run("bench" + kTiny + " -n 2 --warmup 0 --no-peak --link nvlink --link eth:12.5:10 --json " + out);
+  ASSERT_EQ(r.code, 0) << r.out;
+  EXPECT_NE(r.out.find("bench: wrote"), std::string::npos) << r.out;
+  std::ifstream f(out);
+  ASSERT_TRUE(f.good());
+  nlohmann::json j = nlohmann::json::parse(f);
+  EXPECT_EQ(j["iterations"], 2);
+  EXPECT_EQ(j["modeled"].size(), 2u);
+  EXPECT_TRUE(j["modeled"].contains("eth"));
+}
+
+void expect_one_line_error(const Result& r, const std::string& needle) {
+  EXPECT_EQ(r.code, 1) << r.out;
+  EXPECT_EQ(r.out.rfind("error: ", 0), 0u) << r.out;
+  EXPECT_NE(r.out.find(needle), std::string::npos) << r.out;
+  EXPECT_EQ(std::count(r.out.begin(), r.out.end(), '\n'), 1) << r.out;
+}
+
+TEST(BenchCli, BadInputGivesOneClearLine) {
+  const std::string out = " --json " + ::testing::TempDir() + "/bench_bad.json";
+  expect_one_line_error(run("bench" + kTiny + " --link warp9" + out), "warp9");
+  expect_one_line_error(run("bench" + kTiny + " -n 0" + out), "--iterations");
+  expect_one_line_error(run("bench" + kTiny + " --set model.hidden=0" + out), "model.hidden");
+}
+
+}  // namespace
+}  // namespace pdadmm
