@@ -55,6 +55,7 @@ void projected_p_step(Ops<T>& ops, Layer<T>& L, const AdmmParams& prm) {
     const double dhd = prm.nu * ops.sum_sq(L.wg) + prm.rho * d2;
     if (prm.step == StepRule::Exact || dhd <= t * d2) {
       ops.axpby(T(1), L.d, T(1), L.p);
+      ops.project(prm.grid, L.p);  // p + (cand - p) can miss the level by an ulp; codes need p on Δ
       ops.axpby(T(1), L.wg, T(1), L.wp);
       return;
     }

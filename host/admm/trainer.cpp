@@ -112,6 +112,8 @@ nlohmann::json TrainSummary::to_json() const {
           {"eval_seconds", eval_seconds},
           {"bytes_per_iter", bytes_per_iter},
           {"bytes_total", bytes_total},
+          {"bytes_per_iter_fp32", bytes_per_iter_fp32},
+          {"bytes_ratio_fp32", bytes_ratio_fp32},
           {"objective", {{"first", first_objective}, {"last", last_objective}}},
           {"residual", {{"first", first_residual}, {"last", last_residual}}}};
 }
@@ -184,6 +186,8 @@ TrainSummary train(const Config& c, std::ostream& log) {
     for (size_t x : st.boundary_bytes) bytes += x;
     sum.bytes_total += bytes;
     sum.bytes_per_iter = bytes;
+    sum.bytes_per_iter_fp32 = fp32_baseline_bytes(p.dims, solver->partition(), p.x.cols);
+    sum.bytes_ratio_fp32 = bytes > 0 ? static_cast<double>(sum.bytes_per_iter_fp32) / static_cast<double>(bytes) : 0.0;
     if (log_now || schedule) {
       const auto t_eval = Clock::now();
       if (c.backend == "cpu") openblas_set_num_threads(cores);  // groups are idle now
@@ -214,6 +218,7 @@ TrainSummary train(const Config& c, std::ostream& log) {
                      {"seconds", st.seconds},
                      {"bytes_sent", bytes},
                      {"boundary_bytes", st.boundary_bytes},
+                     {"bytes_ratio_fp32", sum.bytes_ratio_fp32},
                      {"groups", groups},
                      {"rho", solver->params().rho},
                      {"nu", solver->params().nu},
@@ -246,7 +251,11 @@ TrainSummary train(const Config& c, std::ostream& log) {
       << sum.seconds_per_iter_median << ", ADMM updates only; evaluation " << std::setprecision(2) << sum.eval_seconds
       << " s in all), " << sum.seconds_total << " s total\n"
       << "bytes moved: " << sum.bytes_per_iter << " per iteration across " << solver->num_groups() - 1
-      << " boundaries, " << sum.bytes_total << " in all\n"
+      << " boundaries, " << sum.bytes_total << " in all";
+  if (sum.bytes_per_iter > 0)
+    log << " (" << std::setprecision(2) << sum.bytes_ratio_fp32 << " x fewer than fp32 pdADMM-G, "
+        << sum.bytes_per_iter_fp32 << " per iteration)";
+  log << "\n"
       << std::scientific << std::setprecision(3) << "objective " << sum.first_objective << " -> " << sum.last_objective
       << ", residual " << sum.first_residual << " -> " << sum.last_residual << std::defaultfloat << "\n"
       << "outputs: " << c.output.dir << "/{metrics.jsonl,summary.json,config.json" << (c.output.checkpoint ? ",model.bin" : "")

@@ -45,6 +45,10 @@ struct TrainSummary {
   double eval_seconds = 0;
   size_t bytes_per_iter = 0;
   size_t bytes_total = 0;
+  // fp32 pdADMM-G on the same model and groups (last iteration), and how many times fewer bytes
+  // this run moved: bytes_per_iter_fp32 / bytes_per_iter (0 when nothing crosses a boundary).
+  size_t bytes_per_iter_fp32 = 0;
+  double bytes_ratio_fp32 = 0;
   double first_objective = 0, last_objective = 0;
   double first_residual = 0, last_residual = 0;
   nlohmann::json to_json() const;

@@ -165,6 +165,17 @@ size_t encoded_bytes(const WireSpec& spec, int64_t rows, int64_t cols, size_t sc
   throw Error("wire: unknown format");
 }
 
+size_t fp32_baseline_bytes(const std::vector<int64_t>& dims, const std::vector<int>& partition, int64_t n_cols) {
+  size_t total = 0;
+  size_t boundary = 0;  // layers before the boundary: p_{boundary} = q_{boundary-1} has dims[boundary] rows
+  for (size_t g = 0; g + 1 < partition.size(); ++g) {
+    boundary += static_cast<size_t>(partition[g]);
+    require(boundary < dims.size(), "fp32_baseline_bytes: partition does not fit the model");
+    total += 2 * encoded_bytes(WireSpec{WireFormat::Fp32, nullptr}, dims[boundary], n_cols, 4);
+  }
+  return total;
+}
+
 size_t encode_host(const WireSpec& s, float* x, int64_t r, int64_t c, uint8_t* o) { return encode_impl(s, x, r, c, o); }
 size_t encode_host(const WireSpec& s, double* x, int64_t r, int64_t c, uint8_t* o) { return encode_impl(s, x, r, c, o); }
 void decode_host(const WireSpec& s, const uint8_t* i, int64_t r, int64_t c, float* x) { decode_impl(s, i, r, c, x); }

@@ -6,6 +6,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "host/quant/grid.h"
 
@@ -35,6 +36,11 @@ struct WireSpec {
 
 // Bytes of the encoded payload of a rows x cols tensor (without transport headers); exact.
 size_t encoded_bytes(const WireSpec& spec, int64_t rows, int64_t cols, size_t scalar_bytes);
+
+// What fp32 pdADMM-G hands the transport per iteration for this model and grouping: every
+// group boundary sends q forward and p backward, n x N floats each (the transport adds no header).
+// dims = {d, n_1, ..., C}, partition = layers per group. The yardstick for the -Q byte ratio.
+size_t fp32_baseline_bytes(const std::vector<int64_t>& dims, const std::vector<int>& partition, int64_t n_cols);
 
 // Encode row-major x (rows x cols) into out (encoded_bytes long); x is rounded in place to the
 // values the receiver will decode, bit for bit. Returns the bytes written.
