@@ -63,6 +63,19 @@ TEST(Growth, NewStageKeepsTrainedLayersAndInitialisesNewOnesAsTheReference) {
   EXPECT_GT(u2, 0.0);
 }
 
+TEST(Growth, KeepingTheLastLayerPreservesTheFunction) {
+  const Config c = small({kStages, "model.stage_last=\"keep\""});
+  Problem p = build_problem(c);
+  Grown g = grow(c, p);
+  std::vector<HostMatrix<float>> W0, b0, W1, b1;
+  g.prev->weights(W0, b0);
+  g.next->weights(W1, b1);
+  EXPECT_EQ(W1.back().data, W0.back().data);
+  EXPECT_EQ(g.next->download(3, "z").data, g.prev->download(1, "z").data);
+  // Identity layers pass relu activations through unchanged: same scores on every column.
+  EXPECT_EQ(forward_columns(W1, b1, p.x).data, forward_columns(W0, b0, p.x).data);
+}
+
 TEST(Growth, ResetDualsAsTheReference) {
   const Config c = small({kStages, "model.stage_duals=\"reset\""});
   Problem p = build_problem(c);

@@ -66,6 +66,13 @@ std::unique_ptr<Solver<float>> start_stage(const Config& c, Problem& p, size_t s
   const int L = cs.model.layers;
   require(kept >= 1 && kept < L - 1, "growth: stage " + std::to_string(s) + " must add layers");
   prev->weights(W, b);
+  const bool keep_last = c.model.stage_last == "keep";
+  std::vector<HostMatrix<float>> Wl, bl;  // fresh last layer from its own seeded stream
+  init_weights({cs.model.hidden, p.y.rows}, c.model.init_std, derive_seed(seed, 5000 + s), Wl, bl);
+  if (keep_last) {
+    Wl[0] = std::move(W.back());
+    bl[0] = std::move(b.back());
+  }
   W.pop_back();
   b.pop_back();
   const int64_t h = cs.model.hidden;
@@ -73,11 +80,10 @@ std::unique_ptr<Solver<float>> start_stage(const Config& c, Problem& p, size_t s
     W.push_back(identity(h));
     b.push_back(HostMatrix<float>(h, 1));
   }
-  std::vector<HostMatrix<float>> Wl, bl;  // fresh last layer from its own seeded stream
-  init_weights({h, p.y.rows}, c.model.init_std, derive_seed(seed, 5000 + s), Wl, bl);
   W.push_back(std::move(Wl[0]));
   b.push_back(std::move(bl[0]));
   auto next = make_solver(cs, p, W, b);
+  if (keep_last) next->upload(L - 1, "z", prev->download(kept, "z"));
 
   const bool keep_duals = c.model.stage_duals == "keep";
   for (int l = 0; l < kept; ++l) {

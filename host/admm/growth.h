@@ -18,7 +18,9 @@ Config stage_config(const Config& c, size_t s);
 // Solver for stage s. Stage 0 (or prev == null): seeded N(0, init_std²) weights. Later stages
 // keep every hidden layer of `prev` (W, b, z, p, q; u unless model.stage_duals is "reset"),
 // add hidden layers as the reference does (W = I, b = 0, p = q of the layer before, z = W p + b,
-// q = relu(z), u = 0) and a fresh last layer (N(0, init_std²), z_L as model.zl_init).
+// q = relu(z), u = 0) and a fresh last layer (N(0, init_std²), z_L as model.zl_init), or with
+// model.stage_last "keep" the trained last layer (W, b, z): the grown net then computes the same
+// function as the trained one, since relu(I a + 0) = a for a = relu(·) >= 0.
 // Sets p.dims to the stage's shape.
 std::unique_ptr<Solver<float>> start_stage(const Config& c, Problem& p, size_t s, Solver<float>* prev);
 

@@ -53,6 +53,7 @@ const nlohmann::json* read_model(JsonReader r, ModelConfig& m, bool& layers_give
   r.string("zl_init", m.zl_init, {"zeros", "labels"});
   const nlohmann::json* stages = r.raw("stages");
   r.string("stage_duals", m.stage_duals, {"keep", "reset"});
+  r.string("stage_last", m.stage_last, {"fresh", "keep"});
   r.finish();
   return stages;
 }

@@ -49,6 +49,7 @@ struct ModelConfig {
   std::string zl_init = "zeros";  // "labels": ±1 from the one-hot labels (reference 10-layer)
   std::vector<StageConfig> stages;  // empty: one stage of `layers` for admm.iterations
   std::string stage_duals = "keep";  // "reset": kept layers' duals restart at 0 (reference)
+  std::string stage_last = "fresh";  // "keep": the trained last layer stays on top (function-preserving)
 };
 
 struct RhoSchedule {
