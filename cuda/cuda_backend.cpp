@@ -83,7 +83,7 @@ std::unique_ptr<Ops<float>> make_cuda_ops(int device) { return make_cuda_ops(dev
 
 std::unique_ptr<Ops<float>> make_cuda_ops(int device, const CudaOpsOptions& options) {
   require_device(device);
-  return std::make_unique<CudaOps<float>>(device, options.tf32);
+  return std::make_unique<CudaOps<float>>(device, options.tf32, options.group);
 }
 
 std::unique_ptr<Ops<double>> make_cuda_ops_double(int device) {

@@ -35,6 +35,7 @@ std::unique_ptr<Transport> make_cuda_transport(const std::vector<int>& devices);
 
 struct CudaOpsOptions {
   bool tf32 = false;  // SGEMM on TF32 tensor cores: faster, ~1e-3 relative error instead of ~1e-6
+  int group = -1;     // layer group these Ops serve (>= 0): named in allocation errors
 };
 std::unique_ptr<Ops<float>> make_cuda_ops(int device, const CudaOpsOptions& options);
 // Double-precision CudaOps (reference-parity tests).
@@ -45,5 +46,20 @@ std::unique_ptr<Ops<double>> make_cuda_ops_double(int device);
 std::unique_ptr<Transport> make_cuda_transport_for_ops(const std::vector<Ops<float>*>& group_ops);
 // "nccl" or "device" for a transport from the functions above (for logs and tests).
 std::string cuda_transport_kind(const Transport& transport);
+
+// The GPU of each of `groups` layer groups (config "devices"): the list in order when it names
+// one device per group; a shorter list, or none (= GPUs 0..visible-1), is spread in contiguous
+// blocks, so neighbouring groups share a GPU and only block edges cross between GPUs.
+// Plain host logic (no CUDA calls), so `pdadmm info` can show the mapping without a GPU.
+inline std::vector<int> cuda_group_devices(const std::vector<int>& configured, int groups, int visible) {
+  std::vector<int> pool = configured;
+  if (pool.empty())
+    for (int d = 0; d < (visible > 0 ? visible : 1); ++d) pool.push_back(d);
+  std::vector<int> out;
+  const int n = static_cast<int>(pool.size());
+  for (int g = 0; g < groups; ++g)
+    out.push_back(n >= groups ? pool[g] : pool[static_cast<int>(static_cast<long long>(g) * n / groups)]);
+  return out;
+}
 
 }  // namespace pdadmm

@@ -53,14 +53,20 @@ std::string shape_name(int64_t rows, int64_t cols, size_t scalar) {
 }  // namespace
 
 template <typename T>
-CudaOps<T>::CudaOps(int device, bool tf32)
+CudaOps<T>::CudaOps(int device, bool tf32, int group)
     : device_(device),
+      group_(group),
       stream_(device, /*non_blocking=*/false),
       cublas_(device, stream_.get(), tf32),
       cusparse_(device, stream_.get()),
-      partials_(device, 2 * kernels::kMaxReduceBlocks, "reduction scratch"),
-      sums_(device, 2, "reduction totals"),
+      partials_(device, 2 * kernels::kMaxReduceBlocks, alloc_what("reduction scratch").c_str()),
+      sums_(device, 2, alloc_what("reduction totals").c_str()),
       host_sums_(2, "reduction totals") {}
+
+template <typename T>
+std::string CudaOps<T>::alloc_what(const std::string& thing) const {
+  return group_ >= 0 ? thing + " of group " + std::to_string(group_) : thing;
+}
 
 template <typename T>
 CudaOps<T>::~CudaOps() {
@@ -73,7 +79,7 @@ Tensor<T> CudaOps<T>::alloc(int64_t rows, int64_t cols) {
   if (rows < 0 || cols < 0) throw Error("alloc: negative shape");
   DeviceScope scope(device_);
   const size_t bytes = static_cast<size_t>(rows * cols) * sizeof(T);
-  const std::string what = shape_name(rows, cols, sizeof(T));
+  const std::string what = alloc_what(shape_name(rows, cols, sizeof(T)));
   T* p = static_cast<T*>(device_alloc(device_, bytes, what.c_str()));
   const int dev = device_;
   Tensor<T> t(p, rows, cols, [dev](T* q) { device_free(dev, q); });
@@ -85,7 +91,7 @@ template <typename T>
 Tensor<uint8_t> CudaOps<T>::alloc_bytes(int64_t n) {
   if (n < 0) throw Error("alloc_bytes: negative size");
   DeviceScope scope(device_);
-  const std::string what = shape_name(1, n, 1);
+  const std::string what = alloc_what(shape_name(1, n, 1));
   uint8_t* p = static_cast<uint8_t*>(device_alloc(device_, static_cast<size_t>(n), what.c_str()));
   const int dev = device_;
   Tensor<uint8_t> t(p, 1, n, [dev](uint8_t* q) { device_free(dev, q); });
@@ -297,11 +303,15 @@ void CudaOps<T>::fista_step(T nu, T eta, T gamma, const Tensor<T>& a, const Tens
 template <typename T>
 const double* CudaOps<T>::device_levels(const Grid& grid) {
   if (levels_host_ != grid.levels) {
-    if (levels_.size() < grid.levels.size()) levels_ = DeviceBuffer<double>(device_, grid.levels.size(), "grid levels");
-    // Stream-ordered after any queued projection that reads the old table; pageable source is
-    // staged before the call returns, so levels_host_ can change right after.
+    // Queued kernels may still read the old table: let them finish before it is freed or
+    // overwritten. The copy from pageable memory is not guaranteed to be staged when
+    // cudaMemcpyAsync returns, so wait for it too. Both happen only when the levels change.
+    stream_.sync();
+    if (levels_.size() < grid.levels.size())
+      levels_ = DeviceBuffer<double>(device_, grid.levels.size(), alloc_what("grid levels").c_str());
     CUDA_CHECK(cudaMemcpyAsync(levels_.data(), grid.levels.data(), grid.levels.size() * sizeof(double),
                                cudaMemcpyHostToDevice, stream()));
+    stream_.sync();
     levels_host_ = grid.levels;
   }
   return levels_.data();

@@ -17,7 +17,8 @@ template <typename T>
 class CudaOps final : public Ops<T> {
  public:
   // tf32: let SGEMM use TF32 tensor cores (off by default: full fp32, matches the CPU to ~1e-6).
-  explicit CudaOps(int device, bool tf32 = false);
+  // group >= 0 is named in allocation errors ("... for a 4096x140 tensor of group 3").
+  explicit CudaOps(int device, bool tf32 = false, int group = -1);
   ~CudaOps() override;
   CudaOps(const CudaOps&) = delete;
   CudaOps& operator=(const CudaOps&) = delete;
@@ -67,11 +68,14 @@ class CudaOps final : public Ops<T> {
   // Adds the per-block partials of `fields` sums (written by a reduction kernel with `blocks`
   // blocks), copies the totals to the host and waits for them.
   DualStats finish_sums(int blocks, int fields);
+  // What an allocation is for, in error messages: `thing`, plus the group when known.
+  std::string alloc_what(const std::string& thing) const;
   // The grid's level table on the device; uploaded again only when the levels change.
   const double* device_levels(const Grid& grid);
   GridView device_view(const Grid& grid);  // grid.view() with the device level table
 
   int device_;
+  int group_;
   Stream stream_;
   CublasHandle cublas_;
   CusparseHandle cusparse_;

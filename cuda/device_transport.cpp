@@ -105,7 +105,9 @@ void DeviceTransport::send(int from, int to, Tag tag, const void* data, size_t b
     const cudaStream_t stream = order_[from];
     if (s.buffer.size() < bytes) {
       if (s.freed_recorded) s.freed.sync();  // the old buffer may still be read by the receiver's copy
-      s.buffer = DeviceBuffer<uint8_t>(devices_[to], bytes, "a transport slot");
+      const std::string what = std::string("the transport slot for ") + tag_name(tag) + " from group " +
+                               std::to_string(from) + " to group " + std::to_string(to);
+      s.buffer = DeviceBuffer<uint8_t>(devices_[to], bytes, what.c_str());
     }
     if (s.freed_recorded) s.freed.wait_on(stream);
     if (bytes)

@@ -7,6 +7,7 @@
 #include <chrono>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "cuda/check.h"
 #include "host/io/error.h"
@@ -65,33 +66,45 @@ NcclTransport::NcclTransport(std::vector<int> devices, std::vector<cudaStream_t>
 }
 
 NcclTransport::~NcclTransport() {
+  // Newer NCCL versions finalise communicators collectively within a node, so destroying them
+  // one after another from one thread could wait on a peer not being destroyed yet: each is
+  // closed from its own thread, all at once.
+  std::vector<std::thread> closers;
   for (auto& gp : groups_) {
-    Group& st = *gp;
-    if (!st.comm) continue;
-    std::lock_guard<std::mutex> lock(st.mu);
-    if (st.aborted) continue;
-    DeviceScopeNoThrow scope(st.device);
-    // A send nobody received would block ncclCommDestroy forever: give pending work a bounded
-    // time, then abort instead.
-    bool idle = false;
-    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
-    while (std::chrono::steady_clock::now() < deadline) {
-      const cudaError_t e = cudaStreamQuery(st.comm_stream.get());
-      if (e != cudaErrorNotReady) {
-        (void)cudaGetLastError();
-        idle = e == cudaSuccess;
-        break;
-      }
-      (void)cudaGetLastError();
-      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    Group* g = gp.get();
+    try {
+      closers.emplace_back([g] { close(*g); });
+    } catch (...) {
+      close(*g);  // no thread to be had: close it here
     }
-    if (idle) {
-      NCCL_CHECK_NOTHROW(ncclCommDestroy(st.comm));
-    } else {
-      NCCL_CHECK_NOTHROW(ncclCommAbort(st.comm));
-    }
-    st.comm = nullptr;
   }
+  for (std::thread& t : closers) t.join();
+}
+
+void NcclTransport::close(Group& st) noexcept {
+  std::lock_guard<std::mutex> lock(st.mu);
+  if (!st.comm || st.aborted) return;
+  DeviceScopeNoThrow scope(st.device);
+  // A send nobody received would block ncclCommDestroy forever: give pending work a bounded
+  // time, then abort instead.
+  bool idle = false;
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (std::chrono::steady_clock::now() < deadline) {
+    const cudaError_t e = cudaStreamQuery(st.comm_stream.get());
+    if (e != cudaErrorNotReady) {
+      (void)cudaGetLastError();
+      idle = e == cudaSuccess;
+      break;
+    }
+    (void)cudaGetLastError();
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  if (idle) {
+    NCCL_CHECK_NOTHROW(ncclCommDestroy(st.comm));
+  } else {
+    NCCL_CHECK_NOTHROW(ncclCommAbort(st.comm));
+  }
+  st.comm = nullptr;
 }
 
 Endpoint& NcclTransport::endpoint(int group) {
@@ -139,7 +152,9 @@ void NcclTransport::send(int from, int to, Tag tag, const void* data, size_t byt
   ring_ptr->next ^= 1;
   if (s.buffer.size() < bytes) {
     if (s.sent_recorded && !wait_event(s.sent, down_)) throw_down(from, "sending");
-    s.buffer = DeviceBuffer<uint8_t>(st.device, bytes, "an NCCL staging buffer");
+    const std::string what = std::string("the NCCL staging buffer for ") + (tag == Tag::P ? "p" : "q") +
+                             " from group " + std::to_string(from) + " to group " + std::to_string(to);
+    s.buffer = DeviceBuffer<uint8_t>(st.device, bytes, what.c_str());
   }
   // The staging copy runs on the order stream: `data` is read after the work that produced it,
   // and later work that rewrites `data` runs after the copy. Only a slot still being sent from

@@ -66,6 +66,8 @@ class NcclTransport final : public Transport {
   class Ep;
 
   void check_peer(int self, int peer) const;
+  // Destroys st's communicator (aborts it if its stream still has work after 10 s).
+  static void close(Group& st) noexcept;
   [[noreturn]] void throw_down(int group, const char* what) const;
 
   std::vector<std::unique_ptr<Group>> groups_;
