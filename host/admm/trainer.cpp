@@ -86,13 +86,21 @@ std::unique_ptr<Solver<float>> make_solver(const Config& c, const Problem& p, co
     if (cuda_device_count() == 0)
       throw Error("backend \"cuda\": no CUDA device is available (" + cuda_unavailable_reason() +
                   "); use \"backend\": \"cpu\"");
-    std::vector<int> devices;
-    for (int g = 0; g < G; ++g)
-      devices.push_back(c.devices.empty() ? g % cuda_device_count() : c.devices[g % c.devices.size()]);
-    auto transport = make_cuda_transport(devices);
+    const std::vector<int> devices = cuda_group_devices(c.devices, G, cuda_device_count());
+    // The Ops come first: the transport orders each group's messages with that group's compute
+    // stream (not the device-wide legacy stream, which would serialise groups sharing a GPU).
+    auto ops = std::make_shared<std::vector<std::unique_ptr<Ops<float>>>>();
+    std::vector<Ops<float>*> group_ops;
+    for (int g = 0; g < G; ++g) {
+      CudaOpsOptions opt;
+      opt.tf32 = c.cuda.tf32;
+      opt.group = g;
+      ops->push_back(make_cuda_ops(devices[g], opt));
+      group_ops.push_back(ops->back().get());
+    }
+    auto transport = make_cuda_transport_for_ops(group_ops);
     return std::make_unique<Solver<float>>(spec, c.admm, p.x, p.y, W, b,
-                                           [devices](int g) { return make_cuda_ops(devices[g]); },
-                                           std::move(transport));
+                                           [ops](int g) { return std::move((*ops)[g]); }, std::move(transport));
   }
   const int per_group = configure_threads(c, G);
   return std::make_unique<Solver<float>>(spec, c.admm, p.x, p.y, W, b,

@@ -1,8 +1,10 @@
 // train, info and eval.
 #include "host/cli/commands.h"
 
+#include <algorithm>
 #include <iomanip>
 #include <iostream>
+#include <map>
 
 #include "cuda/cuda_backend.h"
 #include "host/admm/layer_plan.h"
@@ -11,6 +13,7 @@
 #include "host/io/files.h"
 #include "host/io/checkpoint.h"
 #include "host/io/error.h"
+#include "host/quant/wire.h"
 
 namespace pdadmm {
 
@@ -35,6 +38,35 @@ std::string human_bytes(double b) {
   std::ostringstream s;
   s << std::fixed << std::setprecision(u ? 1 : 0) << b << " " << unit[u];
   return s.str();
+}
+
+// The two wire buffers (out, in) a group allocates, sized as Group does: the largest encoded p or
+// q at either of its boundaries.
+size_t group_wire_bytes(const Config& c, const std::vector<int64_t>& dims, int first, int end, int64_t n) {
+  WireSpec wp = c.admm.wire_p, wq = c.admm.wire_q;
+  wp.grid = wq.grid = &c.admm.grid;
+  const int layers = static_cast<int>(dims.size()) - 1;
+  size_t w = 0;
+  for (int l : {first, end})
+    if (l > 0 && l < layers) w = std::max({w, encoded_bytes(wp, dims[l], n, 4), encoded_bytes(wq, dims[l], n, 4)});
+  return 2 * w;
+}
+
+// Device memory the groups will allocate on each GPU, against what is free there now.
+void print_device_totals(const std::map<int, std::pair<double, int>>& per_device) {
+  const std::vector<CudaDeviceInfo> visible = cuda_devices();
+  for (const auto& [dev, need] : per_device) {
+    std::cout << "device " << dev << "      " << human_bytes(need.first) << " for " << need.second << " group(s)";
+    if (dev < static_cast<int>(visible.size())) {
+      const CudaDeviceInfo& d = visible[dev];
+      std::cout << ", " << human_bytes(static_cast<double>(d.free_bytes)) << " free of "
+                << human_bytes(static_cast<double>(d.total_bytes)) << " (" << d.name << ")";
+      if (need.first > static_cast<double>(d.free_bytes)) std::cout << " -- does not fit";
+    } else {
+      std::cout << " (not visible here)";
+    }
+    std::cout << "\n";
+  }
 }
 
 }  // namespace
@@ -67,13 +99,25 @@ int cmd_info(const CommonArgs& a) {
   int first = 0;
   double flops = 0;
   const double n = static_cast<double>(p.x.cols);
+  const bool cuda = c.backend == "cuda";
+  const std::vector<int> devices =
+      cuda ? cuda_group_devices(c.devices, static_cast<int>(part.size()), cuda_device_count()) : std::vector<int>{};
+  std::map<int, std::pair<double, int>> per_device;  // bytes and groups per GPU
   for (size_t g = 0; g < part.size(); ++g) {
     const int64_t elems = plan_group_elements(p.dims, first, first + part[g], p.x.cols, opt);
+    const double bytes = static_cast<double>(elems) * 4 +
+                         static_cast<double>(group_wire_bytes(c, p.dims, first, first + part[g], p.x.cols));
     std::cout << "group " << g << "       layers " << first << ".." << first + part[g] - 1 << ", "
-              << human_bytes(static_cast<double>(elems) * 4) << " of " << (c.backend == "cuda" ? "device" : "host")
-              << " memory\n";
+              << human_bytes(bytes) << " of " << (cuda ? "device" : "host") << " memory";
+    if (cuda) {
+      std::cout << " on GPU " << devices[g];
+      per_device[devices[g]].first += bytes;
+      per_device[devices[g]].second += 1;
+    }
+    std::cout << "\n";
     first += part[g];
   }
+  if (cuda) print_device_totals(per_device);
   for (int l = 0; l < c.model.layers; ++l) {
     const double mn = static_cast<double>(p.dims[l]) * static_cast<double>(p.dims[l + 1]);
     flops += (l > 0 ? 4 : 0) * mn * n + 2 * mn * n;  // p step: 2 GEMMs; W step: 1 (Gram) or 2

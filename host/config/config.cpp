@@ -175,6 +175,11 @@ void read_admm(JsonReader r, Config& c) {
   r.finish();
 }
 
+void read_cuda(JsonReader r, CudaConfig& cu) {
+  r.boolean("tf32", cu.tf32);
+  r.finish();
+}
+
 void read_output(JsonReader r, OutputConfig& o) {
   r.string("dir", o.dir);
   r.integer("log_every", o.log_every, at_least(1), "must be >= 1");
@@ -207,6 +212,7 @@ Config parse_config(const nlohmann::json& in, const std::vector<std::string>& ov
   const nlohmann::json* stages = read_model(r.child("model"), c.model, layers_given);
   read_admm(r.child("admm"), c);
   if (stages) read_stages(*stages, layers_given, j.contains("admm") && j["admm"].contains("iterations"), c);
+  read_cuda(r.child("cuda"), c.cuda);
   read_output(r.child("output"), c.output);
   r.finish();
 
@@ -225,6 +231,11 @@ Config parse_config(const nlohmann::json& in, const std::vector<std::string>& ov
   require(c.groups <= L, "config: groups: " + std::to_string(c.groups) + " groups for " + std::to_string(L) +
                              " layers (groups must be <= model.layers)");
   for (int d : c.devices) require(d >= 0, "config: devices: device ids must be >= 0");
+  require(c.devices.size() <= static_cast<size_t>(c.groups),
+          "config: devices: " + std::to_string(c.devices.size()) + " devices for " + std::to_string(c.groups) +
+              " groups (at most one device per group)");
+  if (c.backend != "cuda" && c.cuda.tf32)
+    c.warnings.push_back("cuda.tf32 has no effect with \"backend\": \"" + c.backend + "\"");
   if (c.algorithm == "pdadmm-g")
     require(c.admm.quantize == Quantize::None, "config: admm.quantize: needs \"algorithm\": \"pdadmm-g-q\"");
   if (!rho_meets_convergence_condition(c.admm.nu, c.admm.rho)) {

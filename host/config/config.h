@@ -59,6 +59,10 @@ struct RhoSchedule {
   double threshold = 1e-3;
 };
 
+struct CudaConfig {
+  bool tf32 = false;  // SGEMM on TF32 tensor cores: faster, ~1e-3 relative error (off: full fp32)
+};
+
 struct OutputConfig {
   std::string dir = "runs/latest";
   int log_every = 1;        // metrics line every this many iterations (and the last)
@@ -71,7 +75,7 @@ struct Config {
   std::string backend = "cpu";
   int groups = 1;
   std::vector<int> partition;  // layers per group; overrides `groups` when given
-  std::vector<int> devices;    // CUDA devices per group (in order, wrapping)
+  std::vector<int> devices;    // CUDA device per group; a shorter list is spread in contiguous blocks
   int threads = 0;             // CPU threads in all; 0 = all cores
   std::string algorithm = "pdadmm-g";
   int iterations = 100;
@@ -79,6 +83,7 @@ struct Config {
   DataConfig data;
   ModelConfig model;
   AdmmParams admm;
+  CudaConfig cuda;
   OutputConfig output;
   nlohmann::json effective;    // every key with the value in force
   std::vector<std::string> warnings;
