@@ -1,11 +1,16 @@
 // pdadmm_gpu_bench: achieved memory bandwidth of the ADMM element-wise kernels and the wire
-// codecs, and SGEMM TFLOPS for 4096x4096xN, on GPU 0 through CudaOps. Writes a JSON report to
-// --out, else $OUT/gpu_check.json, else ./gpu_check.json. Used by tools/gpu_check.sh.
+// codecs, and SGEMM TFLOPS for 4096x4096xN, on GPU 0 through CudaOps; with two or more GPUs also
+// the send/recv bandwidth of the transport between GPU 0 and GPU 1 (NCCL when built). Writes a
+// JSON report to --out, else $OUT/gpu_check.json, else ./gpu_check.json. Used by tools/gpu_check.sh.
+#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <exception>
 #include <functional>
+#include <memory>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "cuda/cuda_backend.h"
@@ -33,6 +38,51 @@ std::string fmt(const char* f, double v) {
   char buf[64];
   std::snprintf(buf, sizeof buf, f, v);
   return buf;
+}
+
+// Group 0 on GPU 0 sends `messages` messages of `bytes` to group 1 on GPU 1 through the same
+// transport training uses; the receiver times them after one warm-up message. Returns one JSON object.
+std::string p2p_bandwidth(size_t bytes, int messages) {
+  std::vector<std::unique_ptr<Ops<float>>> ops;
+  ops.push_back(make_cuda_ops(0));
+  ops.push_back(make_cuda_ops(1));
+  auto transport = make_cuda_transport_for_ops({ops[0].get(), ops[1].get()});
+  const int64_t n = static_cast<int64_t>(bytes / sizeof(float));
+  double seconds = 0;
+  std::exception_ptr errors[2];
+  auto body = [&](int g) {
+    try {
+      Ops<float>& o = *ops[g];
+      o.bind_thread();
+      Tensor<float> buf = o.alloc(1, n);
+      Endpoint& ep = transport->endpoint(g);
+      std::chrono::steady_clock::time_point t0;
+      for (int k = 0; k <= messages; ++k) {
+        if (g == 0) {
+          ep.send(1, Tag::Q, buf.data(), buf.bytes());
+        } else {
+          ep.recv(0, Tag::Q, buf.data(), buf.bytes());
+          o.sync();
+          if (k == 0) t0 = std::chrono::steady_clock::now();
+        }
+      }
+      o.sync();
+      if (g == 1) seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    } catch (...) {
+      errors[g] = std::current_exception();
+      transport->shutdown();
+    }
+  };
+  std::thread receiver(body, 1);
+  body(0);
+  receiver.join();
+  for (const auto& e : errors)
+    if (e) std::rethrow_exception(e);
+  const double gbs = static_cast<double>(bytes) * messages / (seconds * 1e9);
+  std::printf("  %-6s %10zu bytes x %d  %8.1f GB/s\n", cuda_transport_kind(*transport).c_str(), bytes, messages, gbs);
+  return "{\"transport\": \"" + cuda_transport_kind(*transport) + "\", \"bytes\": " + std::to_string(bytes) +
+         ", \"messages\": " + std::to_string(messages) + ", \"seconds\": " + fmt("%.6f", seconds) +
+         ", \"gb_per_s\": " + fmt("%.2f", gbs) + "}";
 }
 
 int run(int argc, char** argv) {
@@ -129,6 +179,16 @@ int run(int argc, char** argv) {
     }
   }
 
+  std::vector<std::string> p2p;
+  if (cuda_device_count() >= 2) {
+    std::printf("send/recv GPU 0 -> GPU 1:\n");
+    // 4096 x 140 floats: one boundary tensor of the 4096-neuron model on Cora's 140 columns.
+    for (size_t bytes : {size_t{4096} * 140 * 4, size_t{64} << 20})
+      p2p.push_back(p2p_bandwidth(bytes, quick ? 5 : 50));
+  } else {
+    std::printf("send/recv: skipped (one GPU)\n");
+  }
+
   FILE* f = std::fopen(out_path.c_str(), "w");
   if (!f) throw Error("cannot write " + out_path);
   std::fprintf(f, "{\n  \"device\": {\"name\": \"%s\", \"cc\": \"%d.%d\", \"total_bytes\": %zu},\n", dev.name.c_str(),
@@ -139,6 +199,8 @@ int run(int argc, char** argv) {
   std::fprintf(f, "  ],\n  \"sgemm\": [\n");
   for (size_t i = 0; i < gemms.size(); ++i)
     std::fprintf(f, "    %s%s\n", gemms[i].c_str(), i + 1 < gemms.size() ? "," : "");
+  std::fprintf(f, "  ],\n  \"p2p\": [\n");
+  for (size_t i = 0; i < p2p.size(); ++i) std::fprintf(f, "    %s%s\n", p2p[i].c_str(), i + 1 < p2p.size() ? "," : "");
   std::fprintf(f, "  ]\n}\n");
   std::fclose(f);
   std::printf("wrote %s\n", out_path.c_str());

@@ -1,34 +1,114 @@
 #!/usr/bin/env bash
-# GPU check, for a machine WITH a GPU: configures and builds (Release, CUDA on) if needed, runs
-# the GPU-labelled tests, then the kernel / SGEMM benchmark, whose JSON report goes to
-# $OUT/gpu_check.json when OUT is set, else ./gpu_check.json. Exits non-zero if anything fails.
+# GPU check, for a machine WITH a GPU. Builds (Release, CUDA on) unless PDADMM_BUILD already holds
+# a built pdadmm (e.g. a build carried from a machine with the -dev packages, see README "CUDA"),
+# then runs the GPU test binaries (the CPU-vs-GPU training equivalence included), the kernel /
+# SGEMM / send-recv benchmark, and `pdadmm train` on the CPU and the GPU with the same configs.
+# Everything lands in one JSON report, $OUT/gpu_check.json (OUT defaults to .), plus the logs
+# beside it. Exits non-zero if anything fails.
+#   PDADMM_BUILD       build folder (default build-gpu)
+#   PDADMM_CPU_ITERS   iterations of the CPU runs (default 3: the CPU is the slow side)
+#   PDADMM_GPU_ITERS   iterations of the GPU runs (default 20)
+#   PDADMM_CONFIGS     configs to time (default configs/synthetic_deep.json configs/gpu_16x4096.json)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BUILD=${PDADMM_BUILD:-build-gpu}
 JOBS=${PDADMM_JOBS:-$(nproc)}
 OUT_DIR=${OUT:-.}
+CPU_ITERS=${PDADMM_CPU_ITERS:-3}
+GPU_ITERS=${PDADMM_GPU_ITERS:-20}
+read -r -a CONFIGS <<<"${PDADMM_CONFIGS:-configs/synthetic_deep.json configs/gpu_16x4096.json}"
 mkdir -p "$OUT_DIR"
+OUT_DIR=$(cd "$OUT_DIR" && pwd)
 
 if ! command -v nvidia-smi >/dev/null || ! nvidia-smi -L; then
   echo "gpu_check: no GPU visible (nvidia-smi missing or failing); run tools/test.sh on machines without one" >&2
   exit 1
 fi
 
-# No install step here: GPU machines may have no network. tools/install_deps.sh lists the packages.
-# shellcheck disable=SC2086  # PDADMM_CMAKE_ARGS / PDADMM_BENCH_ARGS are word lists on purpose
-if ! cmake -S . -B "$BUILD" -DCMAKE_BUILD_TYPE=Release -DPDADMM_CUDA=ON ${PDADMM_CMAKE_ARGS:-} >"$OUT_DIR/gpu_configure.log" 2>&1; then
-  tail -n 30 "$OUT_DIR/gpu_configure.log" >&2
-  echo "gpu_check: configure failed (missing packages? see tools/install_deps.sh)" >&2
-  exit 1
+# A carried build brings its shared libraries in $BUILD/lib (README "CUDA").
+if [ -d "$BUILD/lib" ]; then
+  lib_dir=$(cd "$BUILD/lib" && pwd)
+  export LD_LIBRARY_PATH="$lib_dir${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
 fi
-cmake --build "$BUILD" -j "$JOBS"
+
+if [ -x "$BUILD/pdadmm" ] && [ -x "$BUILD/pdadmm_gpu_bench" ]; then
+  echo "gpu_check: using the prebuilt $BUILD (no configure, no build)"
+else
+  # No install step here: GPU machines may have no network. tools/install_deps.sh lists the packages.
+  # shellcheck disable=SC2086  # PDADMM_CMAKE_ARGS is a word list on purpose
+  if ! cmake -S . -B "$BUILD" -DCMAKE_BUILD_TYPE=Release -DPDADMM_CUDA=ON ${PDADMM_CMAKE_ARGS:-} >"$OUT_DIR/gpu_configure.log" 2>&1; then
+    tail -n 30 "$OUT_DIR/gpu_configure.log" >&2
+    echo "gpu_check: configure failed (missing packages? see tools/install_deps.sh, or carry a build: README \"CUDA\")" >&2
+    exit 1
+  fi
+  cmake --build "$BUILD" -j "$JOBS"
+fi
+nvidia-smi --query-gpu=index,name,memory.total,driver_version --format=csv >"$OUT_DIR/gpu_devices.csv" || true
 
 status=0
-ctest --test-dir "$BUILD" -L gpu --output-on-failure --output-junit "$(cd "$OUT_DIR" && pwd)/gpu_tests.xml" || status=1
 
-# shellcheck disable=SC2086
-"$BUILD/pdadmm_gpu_bench" --out "$OUT_DIR/gpu_check.json" ${PDADMM_BENCH_ARGS:-} || status=1
+# ---- GPU test binaries, run directly (ctest files hold absolute paths of the build machine) ----
+tests_json=""
+for t in "$BUILD"/cuda_*_test; do
+  [ -x "$t" ] || continue
+  name=$(basename "$t")
+  if "$t" --gtest_output="xml:$OUT_DIR/$name.xml" >"$OUT_DIR/$name.log" 2>&1; then result=passed; else result=failed; status=1; fi
+  skipped=$(grep -c 'result="skipped"' "$OUT_DIR/$name.xml" 2>/dev/null || true)
+  skipped=${skipped:-0}
+  echo "gpu_check: $name $result ($skipped skipped)"
+  tests_json+="${tests_json:+, }\"$name\": {\"result\": \"$result\", \"skipped\": $skipped}"
+done
 
-# The lead adds CPU-vs-GPU training equivalence here once the trainer takes "backend": "cuda".
-[ $status -eq 0 ] && echo "gpu_check: OK" || echo "gpu_check: FAILED" >&2
+# ---- kernels, SGEMM, send/recv between GPUs ----
+# shellcheck disable=SC2086  # PDADMM_BENCH_ARGS is a word list on purpose
+if ! "$BUILD/pdadmm_gpu_bench" --out "$OUT_DIR/gpu_bench.json" ${PDADMM_BENCH_ARGS:-} | tee "$OUT_DIR/gpu_bench.log"; then
+  status=1
+  echo 'null' >"$OUT_DIR/gpu_bench.json"
+fi
+
+# ---- seconds per iteration, CPU and GPU, same config ----
+# Prints the value of a top-level number in a pretty-printed JSON file (summary.json).
+json_number() { sed -n "s/^  \"$2\": \([-0-9.eE+]*\),\{0,1\}$/\1/p" "$1" | head -n 1; }
+training_json=""
+for cfg in "${CONFIGS[@]}"; do
+  name=$(basename "$cfg" .json)
+  declare -A per_iter=()
+  entry=""
+  for backend in cpu cuda; do
+    iters=$CPU_ITERS
+    [ "$backend" = cuda ] && iters=$GPU_ITERS
+    run_dir="$OUT_DIR/train_${name}_$backend"
+    if "$BUILD/pdadmm" train --config "$cfg" --out "$run_dir" --set "backend=\"$backend\"" \
+        --set "admm.iterations=$iters" --set "output.log_every=$iters" --set output.progress=off \
+        --set output.checkpoint=false >"$run_dir.log" 2>&1; then
+      per_iter[$backend]=$(json_number "$run_dir/summary.json" seconds_per_iter_median)
+      last_metrics=$(tail -n 1 "$run_dir/metrics.jsonl")
+      entry+="${entry:+, }\"$backend\": {\"summary\": $(cat "$run_dir/summary.json"), \"last_metrics\": $last_metrics}"
+      echo "gpu_check: $name on $backend: ${per_iter[$backend]} s/iteration (median of $iters)"
+    else
+      status=1
+      tail -n 5 "$run_dir.log" >&2
+      entry+="${entry:+, }\"$backend\": null"
+    fi
+  done
+  speedup=null
+  if [ -n "${per_iter[cpu]:-}" ] && [ -n "${per_iter[cuda]:-}" ]; then
+    speedup=$(awk -v c="${per_iter[cpu]}" -v g="${per_iter[cuda]}" 'BEGIN { if (g > 0) printf "%.2f", c / g; else print "null" }')
+    echo "gpu_check: $name GPU speed-up per iteration: $speedup x"
+  fi
+  training_json+="${training_json:+, }\"$name\": {$entry, \"speedup\": $speedup}"
+  unset per_iter
+done
+
+{
+  echo "{"
+  echo "  \"tests\": {$tests_json},"
+  echo "  \"bench\": $(cat "$OUT_DIR/gpu_bench.json"),"
+  echo "  \"training\": {$training_json},"
+  echo "  \"ok\": $([ $status -eq 0 ] && echo true || echo false)"
+  echo "}"
+} >"$OUT_DIR/gpu_check.json"
+echo "gpu_check: report in $OUT_DIR/gpu_check.json"
+
+if [ $status -eq 0 ]; then echo "gpu_check: OK"; else echo "gpu_check: FAILED" >&2; fi
 exit $status
