@@ -34,6 +34,10 @@ nlohmann::json machine_info(const std::string& backend) {
                        {{"config", openblas_get_config()},
                         {"core", openblas_get_corename()},
                         {"threads", openblas_get_num_threads()}}}};
+  // Other processes share the cores: the 1/5/15-minute load says how quiet the machine was.
+  std::ifstream load("/proc/loadavg");
+  double l1 = 0, l5 = 0, l15 = 0;
+  if (load >> l1 >> l5 >> l15) j["loadavg"] = {l1, l5, l15};
   if (backend == "cuda") {
     nlohmann::json gpus = nlohmann::json::array();
     for (const CudaDeviceInfo& d : cuda_devices())

@@ -8,7 +8,7 @@ namespace pdadmm {
 
 // CPU model name from /proc/cpuinfo ("unknown" when it cannot be read).
 std::string cpu_model();
-// {cpu_model, cores, openblas: {config, core, threads}, gpus: [...] when backend is "cuda"}.
+// {cpu_model, cores, hostname, loadavg, openblas: {config, core, threads}, gpus: [...] when backend is "cuda"}.
 nlohmann::json machine_info(const std::string& backend);
 
 }  // namespace pdadmm

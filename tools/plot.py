@@ -1,0 +1,206 @@
+#!/usr/bin/env python3
+"""Plots for pdadmm benchmarks and training runs (PNG).
+
+  tools/plot.py speedup     SWEEP_JSON    [--out PNG]  speedup vs the sweep axis: measured, modeled per link, ideal
+  tools/plot.py bytes       TABLE_JSON    [--out PNG]  bytes per iteration per variant (pdADMM-G vs -Q codecs)
+  tools/plot.py convergence METRICS_JSONL [--out PNG]  objective, residual and test accuracy vs iteration
+
+SWEEP_JSON comes from tools/sweep.py; TABLE_JSON is any JSON list of rows with "name" and
+"bytes_per_iter" (or an object holding such a list under "rows": tools/sweep.py with "variants",
+tools/quant_table.py); METRICS_JSONL is OUT/metrics.jsonl of `pdadmm train`.
+--check validates the input and prints what would be drawn, without matplotlib.
+
+matplotlib: used when importable; otherwise installed with pip into a virtual environment at
+$PDADMM_PLOT_VENV (default ~/.cache/pdadmm/plot-venv) and the script re-runs itself there.
+"""
+import argparse
+import json
+import os
+import subprocess
+import sys
+
+VENV = os.environ.get("PDADMM_PLOT_VENV", os.path.join(os.path.expanduser("~"), ".cache", "pdadmm", "plot-venv"))
+
+
+def fail(msg):
+    print("error: " + msg, file=sys.stderr)
+    sys.exit(1)
+
+
+def read_json(path):
+    try:
+        with open(path) as f:
+            return json.load(f)
+    except OSError as e:
+        fail(f"{path}: {e.strerror}")
+    except json.JSONDecodeError as e:
+        fail(f"{path} is not valid JSON: {e}")
+
+
+def load_speedup(path):
+    j = read_json(path)
+    rows = j.get("rows") if isinstance(j, dict) else None
+    if not rows or "serial_s" not in rows[0]:
+        fail(f"{path}: not a tools/sweep.py axis sweep (no rows with serial_s)")
+    links = list(rows[0]["modeled"])
+    given = [l if isinstance(l, str) else l["name"] for l in j.get("spec", {}).get("links", [])]
+    links = [l for l in given if l in links] or links
+    return j, rows, links
+
+
+def load_bytes(path):
+    j = read_json(path)
+    rows = j.get("rows") if isinstance(j, dict) else j
+    if not isinstance(rows, list) or not rows:
+        fail(f"{path}: expected a JSON list of rows (or an object with \"rows\")")
+    for i, r in enumerate(rows):
+        if not isinstance(r, dict) or "name" not in r or not isinstance(r.get("bytes_per_iter"), (int, float)):
+            fail(f"{path}: row {i} needs \"name\" and a numeric \"bytes_per_iter\"")
+    return rows
+
+
+def load_metrics(path):
+    rows = []
+    try:
+        with open(path) as f:
+            for n, line in enumerate(f, 1):
+                if not line.strip():
+                    continue
+                try:
+                    rows.append(json.loads(line))
+                except json.JSONDecodeError as e:
+                    fail(f"{path}:{n}: not a JSON line ({e})")
+    except OSError as e:
+        fail(f"{path}: {e.strerror}")
+    if not rows:
+        fail(f"{path}: no metrics lines")
+    for k in ("iter", "objective", "residual", "test_acc"):
+        if k not in rows[0]:
+            fail(f"{path}: lines have no \"{k}\" (is this a pdadmm metrics.jsonl?)")
+    return rows
+
+
+def ensure_matplotlib():
+    try:
+        import matplotlib  # noqa: F401
+        return
+    except ImportError:
+        pass
+    if os.environ.get("PDADMM_PLOT_IN_VENV"):
+        fail(f"matplotlib is still missing in {VENV}; remove that folder and retry, or install python3-matplotlib")
+    py = os.path.join(VENV, "bin", "python")
+    try:
+        if not os.path.exists(py):
+            print(f"plot: installing matplotlib into {VENV} (once)", file=sys.stderr)
+            subprocess.run([sys.executable, "-m", "venv", VENV], check=True, stdout=subprocess.DEVNULL)
+        if subprocess.run([py, "-c", "import matplotlib"], stderr=subprocess.DEVNULL).returncode != 0:
+            subprocess.run([py, "-m", "pip", "install", "--quiet", "matplotlib"], check=True)
+    except (OSError, subprocess.CalledProcessError) as e:
+        fail(f"matplotlib is not installed and could not be installed into {VENV} ({e}); "
+             "install it with 'pip install matplotlib' or 'apt-get install python3-matplotlib'")
+    os.environ["PDADMM_PLOT_IN_VENV"] = "1"
+    os.execv(py, [py, os.path.abspath(__file__)] + sys.argv[1:])
+
+
+def pyplot():
+    ensure_matplotlib()
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    return plt
+
+
+def plot_speedup(path, out, check):
+    j, rows, links = load_speedup(path)
+    axis = j.get("axis", rows[0].get("axis", "value"))
+    xs = [r["value"] for r in rows]
+    if check:
+        for r in rows:
+            print(f"{axis}={r['value']}: ideal {r['ideal_speedup']}, measured {r['speedup_measured']}, "
+                  + ", ".join(f"{l} {r['modeled'][l]['speedup']:.3g}" for l in links))
+        return
+    plt = pyplot()
+    fig, ax = plt.subplots(figsize=(6.4, 4.2), dpi=100)
+    ax.plot(xs, [r["ideal_speedup"] for r in rows], "k--", label="ideal (G)")
+    for l, m in zip(links, "os^vDx"):
+        ax.plot(xs, [r["modeled"][l]["speedup"] for r in rows], marker=m, label=f"modeled, {l}")
+    meas = [(x, r["speedup_measured"]) for x, r in zip(xs, rows) if r.get("speedup_measured") is not None]
+    if meas:
+        ax.plot([m[0] for m in meas], [m[1] for m in meas], "r*-", ms=10,
+                label=f"measured here ({j.get('machine', {}).get('cores', '?')} cores)")
+    ax.set_xscale("log", base=2)
+    ax.set_xticks(xs)
+    ax.set_xticklabels([str(x) for x in xs])
+    ax.set_xlabel({"model.layers": "layers L (groups G = L)" if rows[0]["groups"] == rows[0]["layers"] else "layers L",
+                   "model.hidden": "neurons per layer"}.get(axis, axis))
+    ax.set_ylabel("speedup over 1 group")
+    r0 = rows[0]
+    fixed = f"width {r0['hidden']}" if axis == "model.layers" else f"{r0['layers']} layers, G = {r0['groups']}"
+    ax.set_title(f"pdADMM-G speedup vs {axis.split('.')[-1]} ({fixed}, N = {r0['n_cols']})", fontsize=10)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(out)
+    print(f"wrote {out}")
+
+
+def plot_bytes(path, out, check):
+    rows = load_bytes(path)
+    if check:
+        for r in rows:
+            print(f"{r['name']}: {r['bytes_per_iter']} bytes/iteration")
+        return
+    plt = pyplot()
+    fig, ax = plt.subplots(figsize=(6.4, 0.45 * len(rows) + 1.4), dpi=100)
+    names = [r["name"] for r in rows][::-1]
+    mb = [r["bytes_per_iter"] / 1e6 for r in rows][::-1]
+    base = rows[0]["bytes_per_iter"]
+    colors = ["tab:orange" if "-q" in n.lower() or "codes" in n.lower() else "tab:blue" for n in names]
+    ax.barh(names, mb, color=colors)
+    for y, (v, r) in enumerate(zip(mb, rows[::-1])):
+        ax.text(v, y, f" {r['bytes_per_iter'] / base:.2f}x" if base else "", va="center", fontsize=8)
+    ax.set_xlabel("MB per iteration across all boundaries (x: relative to the first row)")
+    ax.set_xlim(0, max(mb) * 1.18)
+    ax.set_title("Boundary bytes per iteration, pdADMM-G vs -Q codecs", fontsize=10)
+    ax.tick_params(axis="y", labelsize=8)
+    fig.tight_layout()
+    fig.savefig(out)
+    print(f"wrote {out}")
+
+
+def plot_convergence(path, out, check):
+    rows = load_metrics(path)
+    it = [r["iter"] for r in rows]
+    if check:
+        print(f"{len(rows)} lines, iterations {it[0]}..{it[-1]}, objective {rows[0]['objective']:.4g} -> "
+              f"{rows[-1]['objective']:.4g}, residual {rows[0]['residual']:.3g} -> {rows[-1]['residual']:.3g}, "
+              f"test acc {rows[-1]['test_acc']:.4f}")
+        return
+    plt = pyplot()
+    fig, axs = plt.subplots(1, 3, figsize=(10, 3.2), dpi=100)
+    for ax, key, log in zip(axs, ("objective", "residual", "test_acc"), (True, True, False)):
+        ys = [r[key] for r in rows]
+        ax.plot(it, ys, "-")
+        if log and all(y > 0 for y in ys):
+            ax.set_yscale("log")
+        ax.set_xlabel("iteration")
+        ax.set_title(key.replace("_", " "), fontsize=10)
+        ax.grid(alpha=0.3)
+    fig.tight_layout()
+    fig.savefig(out)
+    print(f"wrote {out}")
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("kind", choices=["speedup", "bytes", "convergence"])
+    ap.add_argument("input")
+    ap.add_argument("--out", help="PNG to write (default: INPUT with the kind and .png)")
+    ap.add_argument("--check", action="store_true", help="validate and summarise the input, draw nothing")
+    a = ap.parse_args()
+    out = a.out or os.path.splitext(a.input)[0] + f"_{a.kind}.png"
+    {"speedup": plot_speedup, "bytes": plot_bytes, "convergence": plot_convergence}[a.kind](a.input, out, a.check)
+
+
+if __name__ == "__main__":
+    main()

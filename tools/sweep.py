@@ -1,0 +1,243 @@
+#!/usr/bin/env python3
+"""Speedup sweeps over `pdadmm bench`: layers or width (an "axis"), or named variants.
+
+For every axis value three bench runs (README "Benchmarks"):
+  serial    groups=1, threads=T                     measured s/iteration (the baseline)
+  parallel  groups=G, threads=G*T                   measured on this machine (G threads share its cores)
+  model     groups=G, threads=T, --serialize        per-group compute with the groups run one at a
+                                                    time; bench turns it into modeled s/iteration per link
+T = threads_per_group is one "device". Speedup = serial / parallel, measured and modeled.
+With "variants" instead of "axis", each named variant runs once and the rows carry bytes_per_iter
+(pdADMM-G vs -Q codecs; tools/plot.py bytes reads them).
+
+  tools/sweep.py --config configs/sweeps/layers.json [--pdadmm build/pdadmm] [--out DIR]
+Writes DIR/sweep.json and prints a table. Standard library only.
+"""
+import argparse
+import json
+import os
+import subprocess
+import sys
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+KNOWN_KEYS = {"base", "set", "axis", "variants", "groups", "threads_per_group", "iterations", "warmup",
+              "measure_parallel", "links", "timeout_s", "stat"}
+
+
+def fail(msg):
+    print("error: " + msg, file=sys.stderr)
+    sys.exit(1)
+
+
+def load_sweep(path):
+    try:
+        with open(path) as f:
+            spec = json.load(f)
+    except OSError as e:
+        fail(f"sweep config {path}: {e.strerror}")
+    except json.JSONDecodeError as e:
+        fail(f"sweep config {path} is not valid JSON: {e}")
+    if not isinstance(spec, dict):
+        fail(f"sweep config {path}: expected a JSON object")
+    unknown = sorted(k for k in spec if k not in KNOWN_KEYS and not k.startswith("_"))
+    if unknown:
+        fail(f"sweep config {path}: unknown key '{unknown[0]}' (known: {', '.join(sorted(KNOWN_KEYS))})")
+    if ("axis" in spec) == ("variants" in spec):
+        fail(f"sweep config {path}: give exactly one of 'axis' and 'variants'")
+    if "axis" in spec:
+        ax = spec["axis"]
+        if not isinstance(ax, dict) or not isinstance(ax.get("key"), str) or not isinstance(ax.get("values"), list) \
+                or not ax["values"]:
+            fail(f"sweep config {path}: axis must be {{\"key\": \"model.layers\", \"values\": [...]}}")
+    else:
+        for v in spec["variants"]:
+            if not isinstance(v, dict) or not isinstance(v.get("name"), str) or not isinstance(v.get("set", {}), dict):
+                fail(f"sweep config {path}: each variant needs a \"name\" and an optional \"set\" object")
+    g = spec.get("groups", "layers")
+    if not (g == "layers" or (isinstance(g, int) and g >= 1) or isinstance(g, list)):
+        fail(f"sweep config {path}: groups must be \"layers\", an integer >= 1, or a list (one per axis value)")
+    if isinstance(g, list) and ("axis" not in spec or len(g) != len(spec["axis"]["values"])):
+        fail(f"sweep config {path}: a list of groups needs one entry per axis value")
+    if spec.get("stat", "min") not in ("min", "median"):
+        fail(f"sweep config {path}: stat must be \"min\" or \"median\"")
+    for key in ("threads_per_group", "iterations"):
+        if not isinstance(spec.get(key, 1), int) or spec.get(key, 1) < 1:
+            fail(f"sweep config {path}: {key} must be an integer >= 1")
+    return spec
+
+
+def resolve(path, sweep_path):
+    if os.path.isabs(path):
+        return path
+    for base in (os.path.dirname(os.path.abspath(sweep_path)), ROOT, os.getcwd()):
+        if os.path.exists(os.path.join(base, path)):
+            return os.path.join(base, path)
+    fail(f"base config {path} not found (relative to the sweep file, the repository or the current folder)")
+
+
+def find_pdadmm(given):
+    if given:
+        return given
+    for cand in ("build/pdadmm", "build-bench/pdadmm"):
+        if os.access(os.path.join(ROOT, cand), os.X_OK):
+            return os.path.join(ROOT, cand)
+    fail("no pdadmm binary found; build it (tools/build.sh) or pass --pdadmm PATH")
+
+
+def bench(spec, pdadmm, base, sets, out_json, serialize=False, quiet=False):
+    cmd = [pdadmm, "bench", "--config", base, "--json", out_json, "--no-peak",
+           "--iterations", str(spec.get("iterations", 3)), "--warmup", str(spec.get("warmup", 1))]
+    for k, v in sets.items():
+        cmd += ["--set", f"{k}={json.dumps(v)}"]
+    for link in spec.get("links", []):
+        cmd += ["--link", link if isinstance(link, str) else
+                f"{link['name']}:{link['bandwidth_GBps']}:{link['latency_us']}"]
+    if serialize:
+        cmd.append("--serialize")
+    if not quiet:
+        print("  " + " ".join(os.path.relpath(c, os.getcwd()) if c in (pdadmm, base) else c for c in cmd[1:]),
+              flush=True)
+    try:
+        r = subprocess.run(cmd, capture_output=True, text=True, timeout=spec.get("timeout_s", 3600))
+    except subprocess.TimeoutExpired:
+        fail(f"pdadmm bench took longer than {spec.get('timeout_s', 3600)} s: {' '.join(cmd)}")
+    if r.returncode != 0:
+        msg = (r.stderr or r.stdout).strip().splitlines()
+        fail(f"pdadmm bench failed ({msg[-1] if msg else 'exit ' + str(r.returncode)}): {' '.join(cmd)}")
+    with open(out_json) as f:
+        return json.load(f)
+
+
+def groups_for(spec, i, value, layers):
+    g = spec.get("groups", "layers")
+    if isinstance(g, list):
+        g = g[i]
+    return layers if g == "layers" else min(int(g), layers)
+
+
+def axis_rows(spec, pdadmm, base, run_dir, quiet):
+    key, rows = spec["axis"]["key"], []
+    tpg = spec.get("threads_per_group", 1)
+    for i, value in enumerate(spec["axis"]["values"]):
+        sets = dict(spec.get("set", {}))
+        sets[key] = value
+        layers = int(sets.get("model.layers", 2))
+        G = groups_for(spec, i, value, layers)
+        tag = f"{key.split('.')[-1]}{value}"
+        if not quiet:
+            print(f"{key} = {value}: {layers} layers, {G} groups, {tpg} thread(s) per group", flush=True)
+        serial = bench(spec, pdadmm, base, {**sets, "groups": 1, "threads": tpg},
+                       os.path.join(run_dir, tag + "_serial.json"), quiet=quiet)
+        model = bench(spec, pdadmm, base, {**sets, "groups": G, "threads": tpg},
+                      os.path.join(run_dir, tag + "_model.json"), serialize=True, quiet=quiet)
+        parallel = None
+        if spec.get("measure_parallel", True):
+            parallel = bench(spec, pdadmm, base, {**sets, "groups": G, "threads": G * tpg},
+                             os.path.join(run_dir, tag + "_parallel.json"), quiet=quiet)
+        stat = spec.get("stat", "min")  # min: least disturbed by other processes on shared cores
+        s = serial["seconds_per_iter"][stat]
+        busy = [g["busy_min_s" if stat == "min" else "busy_s"] for g in model["group_stats"]]
+        modeled = model["modeled_min" if stat == "min" else "modeled"]
+        par = parallel["seconds_per_iter"][stat] if parallel else None
+        row = {
+            "axis": key, "value": value, "layers": serial["layers"], "hidden": serial["hidden"],
+            "n_cols": serial["n_cols"], "nodes": serial["nodes"], "groups": G, "threads_per_group": tpg,
+            "serial_s": s, "serial_gflops": serial["gflops"],
+            "gemm_flops_per_iter": serial["gemm_flops_per_iter"], "bytes_per_iter": model["bytes_per_iter"],
+            "ideal_speedup": G,
+            "busy_max_s": max(busy), "busy_sum_s": sum(busy),
+            # Σ busy over the serialised groups should be close to the serial time: a check of the
+            # per-group measurement (> 1: the split added work or cache misses; < 1: noise).
+            "busy_sum_over_serial": sum(busy) / s,
+            "stat": stat, "parallel_s": par, "speedup_measured": s / par if par else None,
+            "modeled": {name: {"seconds": m["seconds_per_iter"], "speedup": s / m["seconds_per_iter"],
+                               "comm_max_s": max(m["comm_s"])}
+                        for name, m in modeled.items()},
+        }
+        rows.append(row)
+    return rows
+
+
+def variant_rows(spec, pdadmm, base, run_dir, quiet):
+    rows = []
+    for i, v in enumerate(spec["variants"]):
+        sets = {**spec.get("set", {}), **v.get("set", {})}
+        layers = int(sets.get("model.layers", 2))
+        G = groups_for(spec, i, None, layers)
+        sets.update({"groups": G, "threads": G * spec.get("threads_per_group", 1)})
+        if not quiet:
+            print(f"{v['name']}:", flush=True)
+        j = bench(spec, pdadmm, base, sets, os.path.join(run_dir, f"variant{i}.json"), quiet=quiet)
+        rows.append({"name": v["name"], "bytes_per_iter": j["bytes_per_iter"], "boundary_bytes": j["boundary_bytes"],
+                     "seconds_per_iter": j["seconds_per_iter"][spec.get("stat", "min")], "groups": G, "layers": j["layers"],
+                     "hidden": j["hidden"], "n_cols": j["n_cols"], "algorithm": j["algorithm"],
+                     "wire": j["config"]["admm"].get("wire"), "modeled": {
+                         name: m["seconds_per_iter"] for name, m in j["modeled"].items()}})
+    return rows
+
+
+def fmt(x, digits=3):
+    if x is None:
+        return "-"
+    return f"{x:.{digits}g}" if isinstance(x, float) else str(x)
+
+
+def print_table(result):
+    rows = result["rows"]
+    if not rows:
+        return
+    if "name" in rows[0]:
+        w = max(len(r["name"]) for r in rows)
+        print(f"\n{'variant':<{w}}  {'bytes/iter':>12}  {'s/iter':>8}")
+        for r in rows:
+            print(f"{r['name']:<{w}}  {r['bytes_per_iter']:>12}  {fmt(r['seconds_per_iter']):>8}")
+        return
+    given = [l if isinstance(l, str) else l["name"] for l in result["spec"].get("links", [])]
+    links = [l for l in given if l in rows[0]["modeled"]] or list(rows[0]["modeled"])
+    head = ["value", "L", "width", "N", "G", "serial s", "par s", "speedup", "ideal"] + \
+           [f"{l} x" for l in links] + ["MB/iter", "busy/ser"]
+    table = [[str(r["value"]), str(r["layers"]), str(r["hidden"]), str(r["n_cols"]), str(r["groups"]),
+              fmt(r["serial_s"]), fmt(r["parallel_s"]), fmt(r["speedup_measured"]), str(r["ideal_speedup"])] +
+             [fmt(r["modeled"][l]["speedup"]) for l in links] +
+             [fmt(r["bytes_per_iter"] / 1e6), fmt(r["busy_sum_over_serial"])] for r in rows]
+    widths = [max(len(h), *(len(t[i]) for t in table)) for i, h in enumerate(head)]
+    print()
+    print("  ".join(h.rjust(w) for h, w in zip(head, widths)))
+    for t in table:
+        print("  ".join(c.rjust(w) for c, w in zip(t, widths)))
+    print(f"{rows[0]['stat']} s/iteration over the timed iterations; speedup = serial / parallel measured on this "
+          "machine; '<link> x' = serial / modeled parallel")
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--config", required=True, help="sweep JSON (configs/sweeps/*.json)")
+    ap.add_argument("--pdadmm", help="pdadmm binary (default: build/pdadmm, then build-bench/pdadmm)")
+    ap.add_argument("--out", help="output folder (default: runs/sweeps/<name>)")
+    ap.add_argument("--quiet", action="store_true", help="print only the table")
+    a = ap.parse_args()
+    spec = load_sweep(a.config)
+    pdadmm = find_pdadmm(a.pdadmm)
+    base = resolve(spec.get("base", "configs/synthetic.json"), a.config)
+    name = os.path.splitext(os.path.basename(a.config))[0]
+    out = a.out or os.path.join("runs", "sweeps", name)
+    run_dir = os.path.join(out, "runs")
+    os.makedirs(run_dir, exist_ok=True)
+    rows = (axis_rows if "axis" in spec else variant_rows)(spec, pdadmm, base, run_dir, a.quiet)
+    machine = None
+    for f in sorted(os.listdir(run_dir)):
+        with open(os.path.join(run_dir, f)) as fh:
+            machine = json.load(fh).get("machine")
+        break
+    result = {"sweep": name, "spec": spec, "machine": machine, "rows": rows}
+    if "axis" in spec:
+        result["axis"] = spec["axis"]["key"]
+    with open(os.path.join(out, "sweep.json"), "w") as f:
+        json.dump(result, f, indent=1)
+        f.write("\n")
+    print_table(result)
+    print(f"wrote {os.path.join(out, 'sweep.json')}")
+
+
+if __name__ == "__main__":
+    main()
