@@ -183,11 +183,13 @@ void expect_complete(const nlohmann::json& j, int groups, bool roofline) {
   for (const char* k : {"median", "min", "max", "mean"})
     EXPECT_TRUE(positive_finite(j["seconds_per_iter"][k])) << k << ": " << j["seconds_per_iter"];
   EXPECT_LE(j["seconds_per_iter"]["min"].get<double>(), j["seconds_per_iter"]["median"].get<double>());
+  EXPECT_TRUE(positive_finite(j["cpu_seconds_per_iter"]["median"])) << j["cpu_seconds_per_iter"];
   EXPECT_LE(j["seconds_per_iter"]["median"].get<double>(), j["seconds_per_iter"]["max"].get<double>());
   ASSERT_EQ(j["group_stats"].size(), static_cast<size_t>(groups));
   double flops = 0, max_compute = 0;
   for (const auto& g : j["group_stats"]) {
-    for (const char* k : {"compute_s", "busy_s", "gemm_s", "gemm_flops"}) EXPECT_TRUE(positive_finite(g[k])) << k << g;
+    for (const char* k : {"compute_s", "busy_s", "busy_cpu_s", "gemm_s", "gemm_flops"})
+      EXPECT_TRUE(positive_finite(g[k])) << k << g;
     EXPECT_TRUE(g["wait_s"].is_number() && g["wait_s"].get<double>() >= 0) << g;
     flops += g["gemm_flops"].get<double>();
     max_compute = std::max(max_compute, j["serialize"].get<bool>() ? g["busy_s"].get<double>() : g["compute_s"].get<double>());

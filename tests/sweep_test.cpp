@@ -49,10 +49,11 @@ TEST(Sweep, TinyGridRunsEndToEnd) {
   for (const auto& row : j["rows"]) {
     EXPECT_EQ(row["layers"], layers);
     EXPECT_EQ(row["groups"], layers);  // "groups": "layers"
-    const double serial = row["serial_s"], parallel = row["parallel_s"];
+    const double serial = row["serial_s"], wall = row["serial_wall_s"], parallel = row["parallel_s"];
+    EXPECT_EQ(row["stat"], "cpu");
     EXPECT_GT(serial, 0);
     EXPECT_GT(parallel, 0);
-    EXPECT_DOUBLE_EQ(row["speedup_measured"].get<double>(), serial / parallel);
+    EXPECT_DOUBLE_EQ(row["speedup_measured"].get<double>(), wall / parallel);
     EXPECT_EQ(row["bytes_per_iter"].get<long>(), (layers - 1) * 2L * 16 * 100 * 4);  // p + q, 16 x N=100 fp32
     for (const char* link : {"nvlink", "pcie4", "pcie5", "ib-hdr", "eth100"}) {
       ASSERT_TRUE(row["modeled"].contains(link)) << link;

@@ -58,8 +58,10 @@ def load_sweep(path):
         fail(f"sweep config {path}: groups must be \"layers\", an integer >= 1, or a list (one per axis value)")
     if isinstance(g, list) and ("axis" not in spec or len(g) != len(spec["axis"]["values"])):
         fail(f"sweep config {path}: a list of groups needs one entry per axis value")
-    if spec.get("stat", "min") not in ("min", "median"):
-        fail(f"sweep config {path}: stat must be \"min\" or \"median\"")
+    if spec.get("stat", "cpu") not in ("cpu", "min", "median"):
+        fail(f"sweep config {path}: stat must be \"cpu\", \"min\" or \"median\"")
+    if spec.get("stat", "cpu") == "cpu" and spec.get("threads_per_group", 1) != 1:
+        fail(f"sweep config {path}: \"stat\": \"cpu\" needs threads_per_group 1 (use \"min\")")
     for key in ("threads_per_group", "iterations"):
         if not isinstance(spec.get(key, 1), int) or spec.get(key, 1) < 1:
             fail(f"sweep config {path}: {key} must be an integer >= 1")
@@ -134,11 +136,15 @@ def axis_rows(spec, pdadmm, base, run_dir, quiet):
         if spec.get("measure_parallel", True):
             parallel = bench(spec, pdadmm, base, {**sets, "groups": G, "threads": G * tpg},
                              os.path.join(run_dir, tag + "_parallel.json"), quiet=quiet)
-        stat = spec.get("stat", "min")  # min: least disturbed by other processes on shared cores
-        s = serial["seconds_per_iter"][stat]
-        busy = [g["busy_min_s" if stat == "min" else "busy_s"] for g in model["group_stats"]]
-        modeled = model["modeled_min" if stat == "min" else "modeled"]
-        par = parallel["seconds_per_iter"][stat] if parallel else None
+        # cpu: CPU time of the single-threaded serial run and of each serialised group's ops, which
+        # leaves out the time other processes held the cores; min/median: wall time.
+        stat = spec.get("stat", "cpu")
+        s = serial["cpu_seconds_per_iter"]["median"] if stat == "cpu" else serial["seconds_per_iter"][stat]
+        busy = [g[{"cpu": "busy_cpu_s", "min": "busy_min_s", "median": "busy_s"}[stat]] for g in model["group_stats"]]
+        modeled = model[{"cpu": "modeled_cpu", "min": "modeled_min", "median": "modeled"}[stat]]
+        # The measured parallel run is wall time (min over iterations) whatever the stat.
+        par = parallel["seconds_per_iter"]["median" if stat == "median" else "min"] if parallel else None
+        par_serial = serial["seconds_per_iter"]["median" if stat == "median" else "min"]
         row = {
             "axis": key, "value": value, "layers": serial["layers"], "hidden": serial["hidden"],
             "n_cols": serial["n_cols"], "nodes": serial["nodes"], "groups": G, "threads_per_group": tpg,
@@ -149,8 +155,12 @@ def axis_rows(spec, pdadmm, base, run_dir, quiet):
             # Σ busy over the serialised groups should be close to the serial time: a check of the
             # per-group measurement (> 1: the split added work or cache misses; < 1: noise).
             "busy_sum_over_serial": sum(busy) / s,
-            "stat": stat, "parallel_s": par, "speedup_measured": s / par if par else None,
+            "stat": stat, "serial_wall_s": par_serial, "parallel_s": par,
+            "speedup_measured": par_serial / par if par else None,
+            # speedup_same_run: Σ busy / modeled, both from the serialised run, so it does not
+            # move with the load of other processes between the serial run and that one.
             "modeled": {name: {"seconds": m["seconds_per_iter"], "speedup": s / m["seconds_per_iter"],
+                               "speedup_same_run": sum(busy) / m["seconds_per_iter"],
                                "comm_max_s": max(m["comm_s"])}
                         for name, m in modeled.items()},
         }
@@ -169,7 +179,7 @@ def variant_rows(spec, pdadmm, base, run_dir, quiet):
             print(f"{v['name']}:", flush=True)
         j = bench(spec, pdadmm, base, sets, os.path.join(run_dir, f"variant{i}.json"), quiet=quiet)
         rows.append({"name": v["name"], "bytes_per_iter": j["bytes_per_iter"], "boundary_bytes": j["boundary_bytes"],
-                     "seconds_per_iter": j["seconds_per_iter"][spec.get("stat", "min")], "groups": G, "layers": j["layers"],
+                     "seconds_per_iter": j["seconds_per_iter"]["min"], "groups": G, "layers": j["layers"],
                      "hidden": j["hidden"], "n_cols": j["n_cols"], "algorithm": j["algorithm"],
                      "wire": j["config"]["admm"].get("wire"), "modeled": {
                          name: m["seconds_per_iter"] for name, m in j["modeled"].items()}})
@@ -194,19 +204,21 @@ def print_table(result):
         return
     given = [l if isinstance(l, str) else l["name"] for l in result["spec"].get("links", [])]
     links = [l for l in given if l in rows[0]["modeled"]] or list(rows[0]["modeled"])
-    head = ["value", "L", "width", "N", "G", "serial s", "par s", "speedup", "ideal"] + \
-           [f"{l} x" for l in links] + ["MB/iter", "busy/ser"]
+    head = ["value", "L", "width", "N", "G", "serial s", "ser wall", "par s", "speedup", "ideal"] + \
+           [f"{l} x" for l in links] + [f"{links[0]} x same-run", "MB/iter", "busy/ser"]
     table = [[str(r["value"]), str(r["layers"]), str(r["hidden"]), str(r["n_cols"]), str(r["groups"]),
-              fmt(r["serial_s"]), fmt(r["parallel_s"]), fmt(r["speedup_measured"]), str(r["ideal_speedup"])] +
+              fmt(r["serial_s"]), fmt(r["serial_wall_s"]), fmt(r["parallel_s"]), fmt(r["speedup_measured"]), str(r["ideal_speedup"])] +
              [fmt(r["modeled"][l]["speedup"]) for l in links] +
-             [fmt(r["bytes_per_iter"] / 1e6), fmt(r["busy_sum_over_serial"])] for r in rows]
+             [fmt(r["modeled"][links[0]]["speedup_same_run"]), fmt(r["bytes_per_iter"] / 1e6),
+              fmt(r["busy_sum_over_serial"])] for r in rows]
     widths = [max(len(h), *(len(t[i]) for t in table)) for i, h in enumerate(head)]
     print()
     print("  ".join(h.rjust(w) for h, w in zip(head, widths)))
     for t in table:
         print("  ".join(c.rjust(w) for c, w in zip(t, widths)))
-    print(f"{rows[0]['stat']} s/iteration over the timed iterations; speedup = serial / parallel measured on this "
-          "machine; '<link> x' = serial / modeled parallel")
+    print(f"serial s: {rows[0]['stat']} time per iteration; par s: wall time (min) of G groups on this machine, "
+          "speedup = serial wall / par; '<link> x' = serial s / modeled parallel; same-run = sum of per-group busy / "
+          "modeled parallel")
 
 
 def main():

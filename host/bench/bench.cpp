@@ -8,6 +8,8 @@
 #include <numeric>
 #include <thread>
 
+#include <time.h>
+
 #include "cuda/cuda_backend.h"
 #include "host/admm/trainer.h"
 #include "host/backend/cpu_ops.h"
@@ -35,6 +37,12 @@ Stat stat_of(std::vector<double> v) {
   s.max = v.back();
   s.mean = std::accumulate(v.begin(), v.end(), 0.0) / static_cast<double>(n);
   return s;
+}
+
+double process_cpu_seconds() {
+  timespec t{};
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t);
+  return static_cast<double>(t.tv_sec) + 1e-9 * static_cast<double>(t.tv_nsec);
 }
 
 int total_cores(const Config& c) {
@@ -152,20 +160,23 @@ nlohmann::json run_bench(const Config& c, const BenchOptions& o, std::ostream& l
       << (o.serialize ? ", groups serialised" : "") << "\n";
 
   for (int i = 0; i < o.warmup; ++i) solver.iterate(false);
-  std::vector<double> seconds;
-  std::vector<std::vector<double>> compute(G), wait(G), busy(G), gemm_s(G), flops(G);
+  std::vector<double> seconds, cpu_seconds;
+  std::vector<std::vector<double>> compute(G), wait(G), busy(G), busy_cpu(G), gemm_s(G), flops(G);
   std::map<GemmShape, long> shapes;
   std::vector<size_t> boundary;
   StepCounts counts;
   for (CountingOps* op : bs.ops) op->counters() = OpCounters{};
   for (int it = 0; it < o.iterations; ++it) {
+    const double cpu0 = process_cpu_seconds();
     IterationStats st = solver.iterate(false);  // no objective terms, no evaluation
+    cpu_seconds.push_back(process_cpu_seconds() - cpu0);
     seconds.push_back(st.seconds);
     for (int g = 0; g < G; ++g) {
       OpCounters& k = bs.ops[g]->counters();
       compute[g].push_back(st.groups[g].compute_s);
       wait[g].push_back(st.groups[g].wait_s);
       busy[g].push_back(k.busy_s);
+      busy_cpu[g].push_back(k.busy_cpu_s);
       gemm_s[g].push_back(k.gemm_s);
       flops[g].push_back(k.gemm_flops);
       for (const auto& [s, n] : k.shapes) shapes[s] += n;
@@ -179,7 +190,7 @@ nlohmann::json run_bench(const Config& c, const BenchOptions& o, std::ostream& l
   const bool have_busy = c.backend == "cpu" || o.serialize;
   nlohmann::json groups = nlohmann::json::array();
   // Median and min per group: min is the cost least disturbed by other processes on shared cores.
-  std::vector<double> model_compute(G), model_compute_min(G);
+  std::vector<double> model_compute(G), model_compute_min(G), model_compute_cpu(G);
   double flops_total = 0;
   int first = 0;
   for (int g = 0; g < G; ++g) {
@@ -188,6 +199,7 @@ nlohmann::json run_bench(const Config& c, const BenchOptions& o, std::ostream& l
     const Stat bz = stat_of(busy[g]);
     model_compute[g] = o.serialize ? bz.median : stat_of(compute[g]).median;
     model_compute_min[g] = o.serialize ? bz.min : stat_of(compute[g]).min;
+    model_compute_cpu[g] = stat_of(busy_cpu[g]).median;
     nlohmann::json j = {{"layers", {first, first + solver.partition()[g]}},
                         {"compute_s", stat_of(compute[g]).median},
                         {"wait_s", stat_of(wait[g]).median},
@@ -196,6 +208,7 @@ nlohmann::json run_bench(const Config& c, const BenchOptions& o, std::ostream& l
     if (have_busy) {
       j["busy_s"] = bz.median;
       j["busy_min_s"] = bz.min;
+      j["busy_cpu_s"] = stat_of(busy_cpu[g]).median;
       j["gemm_s"] = stat_of(gemm_s[g]).median;
     }
     groups.push_back(j);
@@ -223,6 +236,9 @@ nlohmann::json run_bench(const Config& c, const BenchOptions& o, std::ostream& l
   out["warmup"] = o.warmup;
   out["seconds_per_iter"] = stat_json(sec);
   out["seconds_all"] = seconds;
+  // Process CPU time per iteration (all threads): equals the wall time of a quiet machine only
+  // for a single-threaded run; on a shared machine it leaves out time other processes held the cores.
+  out["cpu_seconds_per_iter"] = stat_json(stat_of(cpu_seconds));
   out["group_stats"] = groups;
   out["boundary_bytes"] = boundary;
   out["bytes_per_iter"] = bytes;
@@ -256,6 +272,7 @@ nlohmann::json run_bench(const Config& c, const BenchOptions& o, std::ostream& l
   const nlohmann::json modeled = model(model_compute);
   out["modeled"] = modeled;           // from per-group medians
   out["modeled_min"] = model(model_compute_min);  // from per-group minima
+  if (have_busy && bs.threads_per_group == 1) out["modeled_cpu"] = model(model_compute_cpu);  // from busy_cpu_s
   out["machine"] = machine_info(c.backend);
   if (o.peak && c.backend == "cpu") {
     bs.solver.reset();  // free the model's memory before the peak runs

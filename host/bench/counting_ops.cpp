@@ -1,10 +1,18 @@
 // CountingOps: forward, count GEMM FLOPs, optionally serialise and time.
 #include "host/bench/counting_ops.h"
 
+#include <time.h>
+
 #include <chrono>
 #include <type_traits>
 
 namespace pdadmm {
+
+double thread_cpu_seconds() {
+  timespec t{};
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
+  return static_cast<double>(t.tv_sec) + 1e-9 * static_cast<double>(t.tv_nsec);
+}
 
 CountingOps::CountingOps(std::unique_ptr<Ops<float>> inner, std::mutex* token, bool time_ops)
     : inner_(std::move(inner)), token_(token), time_ops_(time_ops) {}
@@ -15,10 +23,13 @@ auto CountingOps::timed(F&& f) -> decltype(f()) {
   std::unique_lock<std::mutex> lock;
   if (token_) lock = std::unique_lock<std::mutex>(*token_);
   const auto t0 = std::chrono::steady_clock::now();
+  const double cpu0 = time_ops_ ? thread_cpu_seconds() : 0;
   // With a token the op must be finished before the next group's op starts (CUDA is asynchronous).
   auto stop = [&] {
     if (token_) inner_->sync();
-    if (time_ops_) c_.busy_s += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    if (!time_ops_) return;
+    c_.busy_s += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    c_.busy_cpu_s += thread_cpu_seconds() - cpu0;
   };
   if constexpr (std::is_void_v<decltype(f())>) {
     f();

@@ -27,8 +27,14 @@ struct OpCounters {
   long gemm_calls = 0;
   double busy_s = 0;                  // time inside ops (only when timing is on)
   double gemm_s = 0;                  // the part of busy_s spent in GEMMs
+  // CPU time of the calling thread inside ops: with one thread per group, the op's cost without
+  // the time other processes held the core (the machine is shared).
+  double busy_cpu_s = 0;
   std::map<GemmShape, long> shapes;   // calls per GEMM shape
 };
+
+// CPU time of the calling thread (CLOCK_THREAD_CPUTIME_ID).
+double thread_cpu_seconds();
 
 class CountingOps final : public Ops<float> {
  public:
