@@ -159,8 +159,12 @@ TEST(QuantTraining, ProjectedPStaysExactlyOnANonDyadicGrid) {
   EXPECT_TRUE(moved) << "p never left its starting levels, so the check means nothing";
 }
 
-TrainSummary train_synthetic(const std::string& dir, const std::vector<std::string>& sets) {
-  Config c = synthetic_config(with({"groups=2"}, sets));
+TrainSummary train_synthetic(const std::string& dir, const std::vector<std::string>& sets,
+                             const std::string& config = "synthetic") {
+  Config c = load_config(std::string(PDADMM_SOURCE_DIR) + "/configs/" + config + ".json", with({"groups=2"}, sets));
+  c.output.progress = "off";
+  c.output.checkpoint = false;
+  c.threads = 1;
   c.output.dir = ::testing::TempDir() + "/" + dir;
   std::ostringstream log;
   TrainSummary s = train(c, log);
@@ -190,6 +194,24 @@ TEST(QuantTraining, TrainsOnTheSyntheticDefaultLikePdadmmG) {
   EXPECT_LT(qp.last_objective, 0.2 * qp.first_objective);
   EXPECT_LT(qp.last_residual, 0.1 * qp.first_residual);
   EXPECT_NEAR(qp.scores.test.acc, base.scores.test.acc, 0.01);
+  // The ready config: q as 4-bit codes, p as int8 (256 x 100 codes + 100 fp32 scales).
+  const TrainSummary ready = train_synthetic("pdadmm_q_ready", {}, "synthetic_q");
+  EXPECT_EQ(ready.bytes_per_iter, 256u * 100 / 2 + 256 * 100 + 4 * 100);
+  EXPECT_DOUBLE_EQ(ready.bytes_ratio_fp32, 204800.0 / 38800.0);
+  EXPECT_LT(ready.last_objective, 0.2 * ready.first_objective);
+  EXPECT_NEAR(ready.scores.test.acc, base.scores.test.acc, 0.01);
+}
+
+TEST(QuantTraining, ReadyConfigsSendFourBitQAndInt8P) {
+  for (const char* name : {"synthetic_q", "cora_q"}) {
+    SCOPED_TRACE(name);
+    Config c = load_config(std::string(PDADMM_SOURCE_DIR) + "/configs/" + name + ".json");
+    EXPECT_EQ(c.admm.quantize, Quantize::Q);
+    EXPECT_EQ(c.admm.grid.bits(), 4);
+    EXPECT_EQ(c.admm.wire_p.format, WireFormat::Int8);
+    EXPECT_EQ(c.admm.wire_q.format, WireFormat::Codes);
+    EXPECT_EQ(c.groups, c.model.layers);
+  }
 }
 
 // One line naming the key at fault.

@@ -1,0 +1,122 @@
+#!/usr/bin/env python3
+"""pdADMM-G-Q wire table: trains one config as fp32 pdADMM-G and as -Q with each codec, then
+prints test accuracy, bytes per iteration, the ratio to fp32 pdADMM-G and seconds per iteration,
+and writes the rows as JSON (--out).
+
+Every run uses the same model, data, seed and groups (default: one group per layer, so every
+layer boundary crosses the wire). Numbers come from each run's OUT/summary.json.
+
+  tools/quant_table.py --pdadmm build/pdadmm --config configs/synthetic.json --out quant.json
+  tools/quant_table.py --config configs/cora.json --grid '{"min": 0, "max": 2, "levels": 16}'
+"""
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+
+Q = 'algorithm="pdadmm-g-q"'
+
+
+def rows_to_run(grid):
+    """(name, overrides); every key that differs between rows is set, so the config's own -Q
+    settings (if any) do not leak into a row."""
+    def q_row(quantize, p, q):
+        return [Q, "admm.grid=" + grid, 'admm.quantize="%s"' % quantize, 'admm.wire.p="%s"' % p,
+                'admm.wire.q="%s"' % q]
+    rows = [("pdadmm-g fp32", ['algorithm="pdadmm-g"', 'admm.quantize="none"', 'admm.wire.p="fp32"',
+                               'admm.wire.q="fp32"'])]
+    rows.append(("-Q p codes, q fp32", q_row("p", "codes", "fp32")))
+    rows.append(("-Q q codes, p fp32", q_row("q", "fp32", "codes")))
+    rows.append(("-Q both codes", q_row("both", "codes", "codes")))
+    for w in ("fp16", "bf16", "int8"):
+        rows.append(("-Q p codes, q " + w, q_row("p", "codes", w)))
+    for w in ("fp16", "bf16", "int8"):
+        rows.append(("-Q q codes, p " + w, q_row("q", w, "codes")))
+    return rows
+
+
+def config_layers(path, sets):
+    """model.layers after --set overrides (the last stage's layers when model.stages is given)."""
+    layers = None
+    for s in sets:
+        key, _, val = s.partition("=")
+        if key == "model.layers":
+            layers = int(val)
+    if layers is not None:
+        return layers
+    with open(path) as f:
+        model = json.load(f).get("model", {})
+    if model.get("stages"):
+        return int(model["stages"][-1]["layers"])
+    return int(model.get("layers", 2))
+
+
+def train(binary, config, sets, out_dir):
+    cmd = [binary, "train", "--config", config, "--out", out_dir]
+    for s in sets + ['output.progress="off"', "output.checkpoint=false"]:
+        cmd += ["--set", s]
+    r = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    if r.returncode != 0:
+        sys.exit("error: %s failed (exit %d):\n%s" % (" ".join(cmd), r.returncode, r.stdout[-2000:]))
+    with open(os.path.join(out_dir, "summary.json")) as f:
+        return json.load(f)
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--pdadmm", default="build/pdadmm", help="the pdadmm binary (default build/pdadmm)")
+    ap.add_argument("--config", default="configs/synthetic.json")
+    ap.add_argument("--grid", default='{"min": 0, "max": 2, "levels": 16}',
+                    help="admm.grid of the -Q runs, as JSON (default 16 uniform levels on [0, 2])")
+    ap.add_argument("--groups", type=int, default=0, help="layer groups (default: one per layer)")
+    ap.add_argument("--seeds", type=int, nargs="+", default=[0],
+                    help="seeds to train each row with; accuracy and time are their mean")
+    ap.add_argument("--set", dest="sets", action="append", default=[], help="extra key=value for every run")
+    ap.add_argument("--rows", nargs="+", default=[],
+                    help="only the rows whose name contains one of these (the fp32 row always runs)")
+    ap.add_argument("--work", default="", help="folder for the runs' outputs (default: a temporary one)")
+    ap.add_argument("--out", default="", help="write the rows as JSON here")
+    a = ap.parse_args()
+    if not os.path.isfile(a.pdadmm):
+        sys.exit("error: --pdadmm: no binary at '%s' (build first, or pass the path)" % a.pdadmm)
+    try:
+        json.loads(a.grid)
+    except ValueError as e:
+        sys.exit("error: --grid: not JSON (%s)" % e)
+    groups = a.groups or config_layers(a.config, a.sets)
+    work = a.work or tempfile.mkdtemp(prefix="quant_table_")
+
+    rows = []
+    for i, (name, sets) in enumerate(rows_to_run(a.grid)):
+        if i > 0 and a.rows and not any(x in name for x in a.rows):
+            continue
+        accs, secs, summ = [], [], None
+        for seed in a.seeds:
+            summ = train(a.pdadmm, a.config, a.sets + ["groups=%d" % groups, "seed=%d" % seed] + sets,
+                         os.path.join(work, "row%02d_seed%d" % (i, seed)))
+            accs.append(summ["test_acc"])
+            secs.append(summ["seconds_per_iter_mean"])
+        rows.append({"name": name, "test_acc": statistics.mean(accs), "test_acc_per_seed": accs,
+                     "bytes_per_iter": summ["bytes_per_iter"], "ratio": summ.get("bytes_ratio_fp32", 0.0),
+                     "seconds_per_iter": statistics.mean(secs), "sets": sets})
+        print("  %-22s done (test acc %s)" % (name, " ".join("%.4f" % x for x in accs)), file=sys.stderr)
+
+    base = rows[0]
+    print("config %s, groups %d, seeds %s, -Q grid %s" % (a.config, groups, a.seeds, a.grid))
+    print("%-22s %9s %8s %14s %8s %10s" % ("run", "test acc", "vs fp32", "bytes/iter", "ratio", "s/iter"))
+    for r in rows:
+        print("%-22s %9.4f %+8.2f %14d %7.2fx %10.5f" % (r["name"], r["test_acc"],
+                                                          100 * (r["test_acc"] - base["test_acc"]),
+                                                          r["bytes_per_iter"], r["ratio"], r["seconds_per_iter"]))
+    print("(vs fp32: test accuracy difference in points; ratio: fp32 pdADMM-G bytes / this run's bytes)")
+    if a.out:
+        with open(a.out, "w") as f:
+            json.dump(rows, f, indent=2)
+            f.write("\n")
+
+
+if __name__ == "__main__":
+    main()
