@@ -83,7 +83,7 @@ TEST(LinkModel, PresetsAndCustomLinksParse) {
 }
 
 TEST(CountingOps, ForwardsAndCountsTwoMnkPerGemm) {
-  CountingOps ops(std::make_unique<CpuOps<float>>(1), nullptr, true);
+  CountingOps ops(std::make_unique<CpuOps<float>>(1), true);
   CpuOps<float> ref(1);
   // C (3x5) = Aᵀ (A stored 4x3) · B (4x5)
   std::vector<float> ha(12), hb(20), hc(15), hr(15);
@@ -155,7 +155,7 @@ TEST(CountingOps, SolverIterationCountsTheGemmsOfTheLayerSteps) {
   spec.groups = 2;
   std::vector<CountingOps*> ops;
   Solver<float> solver(spec, AdmmParams{}, x, y, W, b, [&](int) {
-    auto o = std::make_unique<CountingOps>(std::make_unique<CpuOps<float>>(1), nullptr, false);
+    auto o = std::make_unique<CountingOps>(std::make_unique<CpuOps<float>>(1), false);
     ops.push_back(o.get());
     return o;
   });

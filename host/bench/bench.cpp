@@ -16,6 +16,8 @@
 #include "host/bench/counting_ops.h"
 #include "host/bench/gemm_peak.h"
 #include "host/bench/machine_info.h"
+#include "host/bench/token_transport.h"
+#include "host/comm/inproc_transport.h"
 #include "host/data/rng.h"
 #include "host/io/error.h"
 
@@ -51,13 +53,15 @@ int total_cores(const Config& c) {
 
 struct BenchSolver {
   std::unique_ptr<Solver<float>> solver;
-  std::vector<CountingOps*> ops;  // owned by the solver's groups
+  // The groups' Ops (owned by the solver), at a fixed address for the TokenTransport.
+  std::shared_ptr<std::vector<CountingOps*>> ops;
   int threads_per_group = 0;
 };
 
-// make_solver (host/admm/trainer.cpp) with each group's Ops wrapped: same spec, threads and transport.
+// make_solver (host/admm/trainer.cpp) with each group's Ops wrapped: same spec, threads and
+// transport; with `token`, the transport gives the token up before every message.
 BenchSolver make_bench_solver(const Config& c, const Problem& p, const std::vector<HostMatrix<float>>& W,
-                              const std::vector<HostMatrix<float>>& b, bool serialize, std::mutex* token) {
+                              const std::vector<HostMatrix<float>>& b, std::mutex* token) {
   SolverSpec spec;
   spec.dims = p.dims;
   spec.n_cols = p.x.cols;
@@ -65,13 +69,18 @@ BenchSolver make_bench_solver(const Config& c, const Problem& p, const std::vect
   spec.partition = c.partition;
   spec.zl_init = c.model.zl_init == "labels" ? ZlInit::Labels : ZlInit::Zeros;
   const int G = c.partition.empty() ? c.groups : static_cast<int>(c.partition.size());
+  const bool serialize = token != nullptr;
   BenchSolver bs;
-  bs.ops.assign(G, nullptr);
-  std::mutex* tok = serialize ? token : nullptr;
-  auto wrap = [&bs, tok](int g, std::unique_ptr<Ops<float>> inner, bool time_ops) {
-    auto o = std::make_unique<CountingOps>(std::move(inner), tok, time_ops);
-    bs.ops[g] = o.get();
+  bs.ops = std::make_shared<std::vector<CountingOps*>>(G, nullptr);
+  std::vector<CountingOps*>* ops = bs.ops.get();
+  auto wrap = [ops](int g, std::unique_ptr<Ops<float>> inner, bool time_ops) {
+    auto o = std::make_unique<CountingOps>(std::move(inner), time_ops);
+    (*ops)[g] = o.get();
     return o;
+  };
+  auto with_token = [&](std::unique_ptr<Transport> t) -> std::unique_ptr<Transport> {
+    if (!serialize) return t;
+    return std::make_unique<TokenTransport>(std::move(t), ops);
   };
   if (c.backend == "cuda") {
     if (cuda_device_count() == 0)
@@ -80,19 +89,19 @@ BenchSolver make_bench_solver(const Config& c, const Problem& p, const std::vect
     std::vector<int> devices;
     for (int g = 0; g < G; ++g)
       devices.push_back(c.devices.empty() ? g % cuda_device_count() : c.devices[g % c.devices.size()]);
-    auto transport = make_cuda_transport(devices);
     // Timing single CUDA ops needs a sync after each: only when serialised.
     bs.solver = std::make_unique<Solver<float>>(
         spec, c.admm, p.x, p.y, W, b, [&](int g) { return wrap(g, make_cuda_ops(devices[g]), serialize); },
-        std::move(transport));
-    return bs;
+        with_token(make_cuda_transport(devices)));
+  } else {
+    const int per_group = configure_threads(c, G);
+    bs.threads_per_group = serialize ? total_cores(c) : per_group;
+    const int t = bs.threads_per_group;
+    bs.solver = std::make_unique<Solver<float>>(
+        spec, c.admm, p.x, p.y, W, b, [&](int g) { return wrap(g, std::make_unique<CpuOps<float>>(t), true); },
+        with_token(std::make_unique<InProcTransport>(G)));
   }
-  const int per_group = configure_threads(c, G);
-  bs.threads_per_group = serialize ? total_cores(c) : per_group;
-  const int t = bs.threads_per_group;
-  bs.solver = std::make_unique<Solver<float>>(spec, c.admm, p.x, p.y, W, b, [&](int g) {
-    return wrap(g, std::make_unique<CpuOps<float>>(t), true);
-  });
+  for (CountingOps* o : *ops) o->set_token(token);
   return bs;
 }
 
@@ -152,7 +161,7 @@ nlohmann::json run_bench(const Config& c, const BenchOptions& o, std::ostream& l
   std::vector<HostMatrix<float>> W, b;
   init_weights(p.dims, c.model.init_std, derive_seed(static_cast<uint64_t>(c.seed), 77), W, b);
   std::mutex token;
-  BenchSolver bs = make_bench_solver(c, p, W, b, o.serialize, &token);
+  BenchSolver bs = make_bench_solver(c, p, W, b, o.serialize ? &token : nullptr);
   Solver<float>& solver = *bs.solver;
   const int G = solver.num_groups();
   log << "bench: " << c.model.layers << " layers x " << c.model.hidden << ", input " << p.dims[0] << ", N = "
@@ -165,14 +174,14 @@ nlohmann::json run_bench(const Config& c, const BenchOptions& o, std::ostream& l
   std::map<GemmShape, long> shapes;
   std::vector<size_t> boundary;
   StepCounts counts;
-  for (CountingOps* op : bs.ops) op->counters() = OpCounters{};
+  for (CountingOps* op : *bs.ops) op->counters() = OpCounters{};
   for (int it = 0; it < o.iterations; ++it) {
     const double cpu0 = process_cpu_seconds();
     IterationStats st = solver.iterate(false);  // no objective terms, no evaluation
     cpu_seconds.push_back(process_cpu_seconds() - cpu0);
     seconds.push_back(st.seconds);
     for (int g = 0; g < G; ++g) {
-      OpCounters& k = bs.ops[g]->counters();
+      OpCounters& k = (*bs.ops)[g]->counters();
       compute[g].push_back(st.groups[g].compute_s);
       wait[g].push_back(st.groups[g].wait_s);
       busy[g].push_back(k.busy_s);
@@ -277,6 +286,11 @@ nlohmann::json run_bench(const Config& c, const BenchOptions& o, std::ostream& l
   if (o.peak && c.backend == "cpu") {
     bs.solver.reset();  // free the model's memory before the peak runs
     out["roofline"] = roofline(shapes, o.iterations, total_cores(c), achieved, o, log);
+    if (total_cores(c) == 1) {  // one thread: CPU time is the cost without other processes' share of the core
+      const double cpu_gflops = flops_total / stat_of(cpu_seconds).median / 1e9;
+      out["roofline"]["achieved_cpu_gflops"] = cpu_gflops;
+      out["roofline"]["fraction_of_peak_cpu"] = cpu_gflops / out["roofline"]["peak_gflops"].get<double>();
+    }
   }
 
   log << std::setprecision(4) << "bench: " << sec.median << " s/iteration (median of " << o.iterations << "; min "

@@ -14,14 +14,13 @@ double thread_cpu_seconds() {
   return static_cast<double>(t.tv_sec) + 1e-9 * static_cast<double>(t.tv_nsec);
 }
 
-CountingOps::CountingOps(std::unique_ptr<Ops<float>> inner, std::mutex* token, bool time_ops)
-    : inner_(std::move(inner)), token_(token), time_ops_(time_ops) {}
+CountingOps::CountingOps(std::unique_ptr<Ops<float>> inner, bool time_ops)
+    : inner_(std::move(inner)), time_ops_(time_ops) {}
 
 template <typename F>
 auto CountingOps::timed(F&& f) -> decltype(f()) {
   if (!token_ && !time_ops_) return f();
-  std::unique_lock<std::mutex> lock;
-  if (token_) lock = std::unique_lock<std::mutex>(*token_);
+  if (token_ && !held_.owns_lock()) held_ = std::unique_lock<std::mutex>(*token_);
   const auto t0 = std::chrono::steady_clock::now();
   const double cpu0 = time_ops_ ? thread_cpu_seconds() : 0;
   // With a token the op must be finished before the next group's op starts (CUDA is asynchronous).
@@ -31,13 +30,18 @@ auto CountingOps::timed(F&& f) -> decltype(f()) {
     c_.busy_s += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     c_.busy_cpu_s += thread_cpu_seconds() - cpu0;
   };
-  if constexpr (std::is_void_v<decltype(f())>) {
-    f();
-    stop();
-  } else {
-    auto r = f();
-    stop();
-    return r;
+  try {
+    if constexpr (std::is_void_v<decltype(f())>) {
+      f();
+      stop();
+    } else {
+      auto r = f();
+      stop();
+      return r;
+    }
+  } catch (...) {
+    release_token();  // the other groups must not wait forever on a failed one
+    throw;
   }
 }
 
@@ -55,6 +59,7 @@ void CountingOps::fill(Tensor<float>& x, float value) {
 }
 void CountingOps::sync() {
   timed([&] { inner_->sync(); });
+  release_token();  // the group is done with this stretch of work (end of iteration, or a send)
 }
 
 void CountingOps::gemm(bool ta, bool tb, float alpha, const Tensor<float>& a, const Tensor<float>& b, float beta,

@@ -1,8 +1,9 @@
 // CountingOps: an Ops<float> decorator for `pdadmm bench`. It forwards every call to the real
 // backend and counts what the schedule actually asks for: 2·m·n·k FLOPs per GEMM, by shape.
-// Optionally every op runs while holding a token shared by all groups, so the groups compute
-// one at a time and each op's time is that group's alone (per-group compute without the
-// contention of G threads on a few cores; see README "Benchmarks").
+// Optionally the groups share a token: a group takes it at its first op and keeps it until it
+// communicates or syncs (release_token), so the groups compute one at a time, each uninterrupted
+// between messages as on a device of its own, and each op's time is that group's alone
+// (per-group compute without the contention of G threads on a few cores; README "Benchmarks").
 #pragma once
 #include <map>
 #include <memory>
@@ -38,12 +39,18 @@ double thread_cpu_seconds();
 
 class CountingOps final : public Ops<float> {
  public:
-  // token: shared by all groups to run their ops one at a time (null: no serialisation).
   // time_ops: sum the time spent inside ops into busy_s (with a token, after a backend sync).
-  CountingOps(std::unique_ptr<Ops<float>> inner, std::mutex* token, bool time_ops);
+  CountingOps(std::unique_ptr<Ops<float>> inner, bool time_ops);
+  // token: shared by all groups to run their ops one at a time (null: no serialisation). Set it
+  // once the solver is built: the constructor runs every group's setup on one thread.
+  void set_token(std::mutex* token) { token_ = token; }
   std::string name() const override { return "counting(" + inner_->name() + ")"; }
   // Read and reset between iterations, while the group's thread is idle.
   OpCounters& counters() { return c_; }
+  // Gives the token back (before a send or recv, and after construction on the main thread).
+  void release_token() {
+    if (held_.owns_lock()) held_.unlock();
+  }
 
   Tensor<float> alloc(int64_t rows, int64_t cols) override { return inner_->alloc(rows, cols); }
   Tensor<uint8_t> alloc_bytes(int64_t n) override { return inner_->alloc_bytes(n); }
@@ -84,7 +91,8 @@ class CountingOps final : public Ops<float> {
   template <typename F>
   auto timed(F&& f) -> decltype(f());
   std::unique_ptr<Ops<float>> inner_;
-  std::mutex* token_;
+  std::mutex* token_ = nullptr;
+  std::unique_lock<std::mutex> held_;  // the token, while this group computes
   bool time_ops_;
   OpCounters c_;
 };
