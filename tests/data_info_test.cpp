@@ -11,6 +11,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
+#include <ostream>
 #include <string>
 
 namespace {
@@ -44,6 +45,8 @@ struct Row {
   const char* file;  // one file of the data set, to skip when the data are absent
   long nodes, edges, features, classes, train, val;  // val: Planetoid's fixed 500, npz 1000 drawn
 };
+
+void PrintTo(const Row& r, std::ostream* os) { *os << r.name; }
 
 class DataInfo : public ::testing::TestWithParam<Row> {};
 
