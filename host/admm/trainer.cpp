@@ -180,8 +180,6 @@ TrainSummary train(const Config& c, std::ostream& log) {
   for (int32_t v : p.data.train) train_labels.push_back(p.data.labels[v]);
   Scores scores;
   for (int it = 0; it < c.iterations; ++it) {
-    const bool log_now = it == 0 || (it + 1) % c.output.log_every == 0 || it + 1 == c.iterations;
-    IterationStats st = solver->iterate(log_now);
     if (it == stage_end && stage + 1 < stages.size()) {  // next stage: deepen the trained net
       solver = start_stage(c, p, ++stage, solver.get());
       stage_end += stages[stage].iterations;
@@ -189,6 +187,8 @@ TrainSummary train(const Config& c, std::ostream& log) {
       log << "stage " << stage + 1 << "/" << stages.size() << ": " << stages[stage].layers << " layers from iteration "
           << it + 1 << "\n";
     }
+    const bool log_now = it == 0 || (it + 1) % c.output.log_every == 0 || it + 1 == c.iterations;
+    IterationStats st = solver->iterate(log_now);
     iter_s.push_back(st.seconds);
     size_t bytes = 0;
     for (size_t x : st.boundary_bytes) bytes += x;
