@@ -2,6 +2,8 @@
 // generator's determinism and homophily.
 #include <gtest/gtest.h>
 
+#include <cblas.h>
+
 #include <cmath>
 
 #include "host/data/augment.h"
@@ -142,6 +144,25 @@ TEST(Synthetic, DeterministicForASeedAndHomophilous) {
   EXPECT_EQ(a.train.size(), size_t(s.classes * s.train_per_class));
   EXPECT_EQ(a.val.size(), size_t(s.val));
   EXPECT_EQ(a.test.size(), size_t(s.test));
+}
+
+// The training input does not depend on OpenBLAS's thread setting: build_problem runs before the
+// trainer pins BLAS to one thread, and a different k order would break bit-identical runs.
+TEST(Augment, ColumnsDoNotDependOnBlasThreads) {
+  SyntheticConfig s;
+  s.nodes = 2000;
+  s.features = 40;
+  const Dataset d = make_synthetic(s, 3);
+  const Csr ahat = normalized_adjacency(d.adj);
+  AugmentSpec spec;
+  spec.hops = 4;
+  const int before = openblas_get_num_threads();
+  openblas_set_num_threads(2);
+  const HostMatrix<float> a = augment_columns(d.features, ahat, spec, d.train);
+  openblas_set_num_threads(1);
+  const HostMatrix<float> b = augment_columns(d.features, ahat, spec, d.train);
+  openblas_set_num_threads(before);
+  EXPECT_EQ(a.data, b.data);
 }
 
 }  // namespace

@@ -88,7 +88,7 @@ TEST(Growth, ResetDualsAsTheReference) {
 // net iterates to the same bits.
 TEST(Growth, GroupingOfTheGrownNetDoesNotChangeABit) {
   std::vector<std::vector<HostMatrix<float>>> Ws;
-  Problem p = build_problem(small({kStages}));  // once: the first BLAS call may run multi-threaded
+  Problem p = build_problem(small({kStages}));
   for (const char* part : {"partition=[4]", "partition=[1,2,1]", "partition=[1,1,1,1]"}) {
     const Config c = small({kStages, part});
     Grown g = grow(c, p);

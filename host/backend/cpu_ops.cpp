@@ -74,6 +74,28 @@ inline void blas_gemm(bool ta, bool tb, int m, int n, int k, double alpha, const
 }  // namespace
 
 template <typename T>
+void gemm_split_rows(bool ta, bool tb, int64_t m, int64_t n, int64_t k, T alpha, const T* a, int64_t lda, const T* b,
+                     int64_t ldb, T beta, T* c, int64_t ldc, int threads) {
+  const int parts = static_cast<int>(std::min<int64_t>(std::max(threads, 1), std::max<int64_t>(1, m * n * k / (1 << 18))));
+  const int64_t rows_per = (m + parts - 1) / parts;
+#pragma omp parallel for num_threads(parts) schedule(static, 1) if (parts > 1)
+  for (int t = 0; t < parts; ++t) {
+    const int64_t r0 = t * rows_per, r1 = std::min(m, r0 + rows_per);
+    if (r0 >= r1) continue;
+    const T* ap = ta ? a + r0 : a + r0 * lda;
+    blas_gemm(ta, tb, static_cast<int>(r1 - r0), static_cast<int>(n), static_cast<int>(k), alpha, ap,
+              static_cast<int>(lda), b, static_cast<int>(ldb), beta, c + r0 * ldc, static_cast<int>(ldc));
+  }
+}
+template void gemm_split_rows<float>(bool, bool, int64_t, int64_t, int64_t, float, const float*, int64_t, const float*,
+                                     int64_t, float, float*, int64_t, int);
+template void gemm_split_rows<double>(bool, bool, int64_t, int64_t, int64_t, double, const double*, int64_t,
+                                      const double*, int64_t, double, double*, int64_t, int);
+
+BlasSingleThread::BlasSingleThread() : before_(openblas_get_num_threads()) { openblas_set_num_threads(1); }
+BlasSingleThread::~BlasSingleThread() { openblas_set_num_threads(before_); }
+
+template <typename T>
 Tensor<T> CpuOps<T>::alloc(int64_t rows, int64_t cols) {
   if (rows < 0 || cols < 0) throw Error("alloc: negative shape");
   return Tensor<T>(host_alloc<T>(rows * cols), rows, cols, host_free<T>);
@@ -118,20 +140,7 @@ void CpuOps<T>::gemm(bool ta, bool tb, T alpha, const Tensor<T>& a, const Tensor
     for (int64_t i = 0; i < c.size(); ++i) c.data()[i] = beta == T(0) ? T(0) : beta * c.data()[i];
     return;
   }
-  // Threads split the rows of C, each calling single-threaded BLAS: every element is then
-  // computed by the same kernel with the same k order whatever the thread count, so results
-  // are bit-identical for any grouping (OpenBLAS's own threading is not).
-  const int64_t lda = a.cols(), ldb = b.cols(), ldc = c.cols();
-  const int parts = static_cast<int>(std::min<int64_t>(threads_, std::max<int64_t>(1, m * n * k / (1 << 18))));
-  const int64_t rows_per = (m + parts - 1) / parts;
-#pragma omp parallel for num_threads(parts) schedule(static, 1) if (parts > 1)
-  for (int t = 0; t < parts; ++t) {
-    const int64_t r0 = t * rows_per, r1 = std::min(m, r0 + rows_per);
-    if (r0 >= r1) continue;
-    const T* ap = ta ? a.data() + r0 : a.data() + r0 * lda;
-    blas_gemm(ta, tb, static_cast<int>(r1 - r0), static_cast<int>(n), static_cast<int>(k), alpha, ap,
-              static_cast<int>(lda), b.data(), static_cast<int>(ldb), beta, c.data() + r0 * ldc, static_cast<int>(ldc));
-  }
+  gemm_split_rows(ta, tb, m, n, k, alpha, a.data(), a.cols(), b.data(), b.cols(), beta, c.data(), c.cols(), threads_);
 }
 
 template <typename T>

@@ -7,6 +7,26 @@
 
 namespace pdadmm {
 
+// Row-major C = alpha op(A) op(B) + beta C with `threads` OpenMP threads splitting the rows of C,
+// each calling OpenBLAS, which must be single-threaded (configure_threads, BlasSingleThread):
+// every element then comes from the same kernel and k order whatever the thread count, so
+// results are bit-identical for any grouping or thread setting (OpenBLAS's own threading is not).
+template <typename T>
+void gemm_split_rows(bool ta, bool tb, int64_t m, int64_t n, int64_t k, T alpha, const T* a, int64_t lda, const T* b,
+                     int64_t ldb, T beta, T* c, int64_t ldc, int threads);
+
+// Sets OpenBLAS to one thread for its lifetime (for code that runs before configure_threads).
+class BlasSingleThread {
+ public:
+  BlasSingleThread();
+  ~BlasSingleThread();
+  BlasSingleThread(const BlasSingleThread&) = delete;
+  BlasSingleThread& operator=(const BlasSingleThread&) = delete;
+
+ private:
+  int before_;
+};
+
 template <typename T>
 class CpuOps final : public Ops<T> {
  public:

@@ -2,9 +2,11 @@
 #include "host/data/augment.h"
 
 #include <cblas.h>
+#include <omp.h>
 
 #include <cmath>
 
+#include "host/backend/cpu_ops.h"
 #include "host/io/error.h"
 
 namespace pdadmm {
@@ -76,9 +78,10 @@ HostMatrix<float> augment_columns(const Features& h, const Csr& ahat, const Augm
           for (int64_t i = 0; i < k; ++i) row[i] += val * src[i];
         }
     } else {
-      cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, static_cast<int>(F), static_cast<int>(k),
-                  static_cast<int>(n), 1.0f, h.dense.data(), static_cast<int>(F), mj, static_cast<int>(k), 0.0f, out,
-                  static_cast<int>(k));
+      // The training input must not depend on the thread setting (bit-identical runs for any
+      // grouping), and OpenBLAS's own threading changes the k order: split rows instead.
+      BlasSingleThread one;
+      gemm_split_rows(true, false, F, k, n, 1.0f, h.dense.data(), F, mj, k, 0.0f, out, k, omp_get_max_threads());
     }
   }
   return x;
