@@ -7,6 +7,7 @@
 #include <type_traits>
 
 #include "cuda/check.h"
+#include "host/backend/shape_check.h"
 #include "host/io/error.h"
 #include "kernels/admm_kernels.cuh"
 #include "kernels/codec_kernels.cuh"
@@ -19,16 +20,6 @@
 namespace pdadmm {
 
 namespace {
-
-void check_same(const char* op, int64_t r1, int64_t c1, int64_t r2, int64_t c2) {
-  if (r1 != r2 || c1 != c2)
-    throw Error(std::string(op) + ": shape mismatch " + std::to_string(r1) + "x" + std::to_string(c1) + " vs " +
-                std::to_string(r2) + "x" + std::to_string(c2));
-}
-template <typename A, typename B>
-void check_same(const char* op, const A& a, const B& b) {
-  check_same(op, a.rows(), a.cols(), b.rows(), b.cols());
-}
 
 int to_int(int64_t v, const char* what) {
   if (v > INT_MAX) throw Error(std::string("gemm: ") + what + " = " + std::to_string(v) + " exceeds cuBLAS's int range");
@@ -142,12 +133,7 @@ void CudaOps<T>::sync() {
 
 template <typename T>
 void CudaOps<T>::gemm(bool ta, bool tb, T alpha, const Tensor<T>& a, const Tensor<T>& b, T beta, Tensor<T>& c) {
-  const int64_t m = ta ? a.cols() : a.rows(), k = ta ? a.rows() : a.cols();
-  const int64_t kb = tb ? b.cols() : b.rows(), n = tb ? b.rows() : b.cols();
-  if (k != kb || c.rows() != m || c.cols() != n)
-    throw Error("gemm: shapes do not agree (" + std::to_string(m) + "x" + std::to_string(k) + " times " +
-                std::to_string(kb) + "x" + std::to_string(n) + " into " + std::to_string(c.rows()) + "x" +
-                std::to_string(c.cols()) + ")");
+  const auto [m, n, k] = gemm_dims(ta, tb, a, b, c);
   if (m == 0 || n == 0) return;
   DeviceScope scope(device_);
   if (k == 0) {  // cuBLAS would reject the zero leading dimension of an empty operand

@@ -9,9 +9,6 @@ namespace kernels {
 
 namespace {
 
-#define PDADMM_GRID_STRIDE(i, n) \
-  for (int64_t i = blockIdx.x * int64_t{blockDim.x} + threadIdx.x; i < (n); i += int64_t{gridDim.x} * blockDim.x)
-
 template <typename T>
 __global__ void p_grad_kernel(T nu, T rho, const T* __restrict__ p, const T* __restrict__ q,
                               const T* __restrict__ u, T* __restrict__ g, int64_t n) {
@@ -42,7 +39,6 @@ __global__ void fista_step_kernel(T nu, T eta, T gamma, const T* __restrict__ a,
   }
 }
 
-#undef PDADMM_GRID_STRIDE
 
 }  // namespace
 

@@ -11,9 +11,6 @@ namespace kernels {
 
 namespace {
 
-#define PDADMM_GRID_STRIDE(i, n) \
-  for (int64_t i = blockIdx.x * int64_t{blockDim.x} + threadIdx.x; i < (n); i += int64_t{gridDim.x} * blockDim.x)
-
 template <typename T>
 __global__ void encode_fp32_kernel(T* __restrict__ x, int64_t n, float* __restrict__ out) {
   PDADMM_GRID_STRIDE(i, n) {
@@ -89,7 +86,6 @@ __global__ void decode_codes_kernel(GridView grid, int bits, const uint8_t* __re
   PDADMM_GRID_STRIDE(i, n) x[i] = decode_code<T>(grid, bits, in, i);
 }
 
-#undef PDADMM_GRID_STRIDE
 
 }  // namespace
 

@@ -24,3 +24,9 @@ inline int reduce_blocks(int64_t n) {
 
 }  // namespace kernels
 }  // namespace pdadmm
+
+#ifdef __CUDACC__
+// Grid-stride loop with 64-bit indices: any n with any grid from elementwise_blocks.
+#define PDADMM_GRID_STRIDE(i, n) \
+  for (int64_t i = blockIdx.x * int64_t{blockDim.x} + threadIdx.x; i < (n); i += int64_t{gridDim.x} * blockDim.x)
+#endif

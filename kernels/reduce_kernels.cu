@@ -11,9 +11,6 @@ namespace kernels {
 
 namespace {
 
-#define PDADMM_GRID_STRIDE(i, n) \
-  for (int64_t i = blockIdx.x * int64_t{blockDim.x} + threadIdx.x; i < (n); i += int64_t{gridDim.x} * blockDim.x)
-
 template <typename T>
 __global__ void dot_kernel(const T* __restrict__ x, const T* __restrict__ y, int64_t n, double* partials) {
   double s = 0;
@@ -74,7 +71,6 @@ __global__ void sum_partials_kernel(const double* __restrict__ partials, int blo
   if (threadIdx.x == 0) out[blockIdx.x] = s;
 }
 
-#undef PDADMM_GRID_STRIDE
 
 }  // namespace
 

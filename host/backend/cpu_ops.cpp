@@ -11,6 +11,7 @@
 #include <new>
 #include <string>
 
+#include "host/backend/shape_check.h"
 #include "host/io/error.h"
 #include "kernels/admm_math.cuh"
 
@@ -20,15 +21,6 @@ namespace {
 
 constexpr int64_t kParallelMin = 1 << 15;  // below this many elements OpenMP costs more than it saves
 
-void check_same(const char* op, int64_t r1, int64_t c1, int64_t r2, int64_t c2) {
-  if (r1 != r2 || c1 != c2)
-    throw Error(std::string(op) + ": shape mismatch " + std::to_string(r1) + "x" + std::to_string(c1) +
-                " vs " + std::to_string(r2) + "x" + std::to_string(c2));
-}
-template <typename A, typename B>
-void check_same(const char* op, const A& a, const B& b) {
-  check_same(op, a.rows(), a.cols(), b.rows(), b.cols());
-}
 
 // Sums f(i0, i1) over fixed chunks of [0, n) in chunk order: the result does not depend on the
 // number of threads, so neither do step sizes (grouping invariance holds for any BLAS/OMP split).
@@ -129,12 +121,7 @@ void CpuOps<T>::fill(Tensor<T>& x, T value) {
 
 template <typename T>
 void CpuOps<T>::gemm(bool ta, bool tb, T alpha, const Tensor<T>& a, const Tensor<T>& b, T beta, Tensor<T>& c) {
-  const int64_t m = ta ? a.cols() : a.rows(), k = ta ? a.rows() : a.cols();
-  const int64_t kb = tb ? b.cols() : b.rows(), n = tb ? b.rows() : b.cols();
-  if (k != kb || c.rows() != m || c.cols() != n)
-    throw Error("gemm: shapes do not agree (" + std::to_string(m) + "x" + std::to_string(k) + " times " +
-                std::to_string(kb) + "x" + std::to_string(n) + " into " + std::to_string(c.rows()) + "x" +
-                std::to_string(c.cols()) + ")");
+  const auto [m, n, k] = gemm_dims(ta, tb, a, b, c);
   if (m == 0 || n == 0) return;
   if (k == 0) {
     for (int64_t i = 0; i < c.size(); ++i) c.data()[i] = beta == T(0) ? T(0) : beta * c.data()[i];
