@@ -13,6 +13,7 @@
 #include "cuda/cuda_backend.h"
 #include "host/admm/growth.h"
 #include "host/backend/cpu_ops.h"
+#include "host/comm/inproc_transport.h"
 #include "host/data/load_real.h"
 #include "host/data/rng.h"
 #include "host/data/synthetic.h"
@@ -74,7 +75,7 @@ int configure_threads(const Config& c, int groups) {
 }
 
 std::unique_ptr<Solver<float>> make_solver(const Config& c, const Problem& p, const std::vector<HostMatrix<float>>& W,
-                                           const std::vector<HostMatrix<float>>& b) {
+                                           const std::vector<HostMatrix<float>>& b, const SolverHooks& hooks) {
   SolverSpec spec;
   spec.dims = p.dims;
   spec.n_cols = p.x.cols;
@@ -82,6 +83,8 @@ std::unique_ptr<Solver<float>> make_solver(const Config& c, const Problem& p, co
   spec.partition = c.partition;
   spec.zl_init = c.model.zl_init == "labels" ? ZlInit::Labels : ZlInit::Zeros;
   const int G = c.partition.empty() ? c.groups : static_cast<int>(c.partition.size());
+  auto ops = std::make_shared<std::vector<std::unique_ptr<Ops<float>>>>();
+  std::unique_ptr<Transport> transport;
   if (c.backend == "cuda") {
     if (cuda_device_count() == 0)
       throw Error("backend \"cuda\": no CUDA device is available (" + cuda_unavailable_reason() +
@@ -89,7 +92,6 @@ std::unique_ptr<Solver<float>> make_solver(const Config& c, const Problem& p, co
     const std::vector<int> devices = cuda_group_devices(c.devices, G, cuda_device_count());
     // The Ops come first: the transport orders each group's messages with that group's compute
     // stream (not the device-wide legacy stream, which would serialise groups sharing a GPU).
-    auto ops = std::make_shared<std::vector<std::unique_ptr<Ops<float>>>>();
     std::vector<Ops<float>*> group_ops;
     for (int g = 0; g < G; ++g) {
       CudaOpsOptions opt;
@@ -98,13 +100,18 @@ std::unique_ptr<Solver<float>> make_solver(const Config& c, const Problem& p, co
       ops->push_back(make_cuda_ops(devices[g], opt));
       group_ops.push_back(ops->back().get());
     }
-    auto transport = make_cuda_transport_for_ops(group_ops);
-    return std::make_unique<Solver<float>>(spec, c.admm, p.x, p.y, W, b,
-                                           [ops](int g) { return std::move((*ops)[g]); }, std::move(transport));
+    transport = make_cuda_transport_for_ops(group_ops);
+  } else {
+    const int configured = configure_threads(c, G);
+    const int per_group = hooks.cpu_threads_per_group > 0 ? hooks.cpu_threads_per_group : configured;
+    for (int g = 0; g < G; ++g) ops->push_back(std::make_unique<CpuOps<float>>(per_group));
+    transport = std::make_unique<InProcTransport>(G);
   }
-  const int per_group = configure_threads(c, G);
+  if (hooks.wrap_ops)
+    for (int g = 0; g < G; ++g) (*ops)[g] = hooks.wrap_ops(g, std::move((*ops)[g]));
+  if (hooks.wrap_transport) transport = hooks.wrap_transport(std::move(transport));
   return std::make_unique<Solver<float>>(spec, c.admm, p.x, p.y, W, b,
-                                         [per_group](int) { return std::make_unique<CpuOps<float>>(per_group); });
+                                         [ops](int g) { return std::move((*ops)[g]); }, std::move(transport));
 }
 
 nlohmann::json TrainSummary::to_json() const {

@@ -2,6 +2,7 @@
 // on the configured backend and groups, runs the iterations with the ρ schedule, evaluates,
 // and writes metrics.jsonl, config.json, summary.json and model.bin to the output folder.
 #pragma once
+#include <functional>
 #include <memory>
 #include <ostream>
 #include <vector>
@@ -31,9 +32,17 @@ std::string data_root(const Config& c);
 // W, b ~ N(0, init_std²), one seeded stream per layer (independent of the grouping).
 void init_weights(const std::vector<int64_t>& dims, double stddev, uint64_t seed, std::vector<HostMatrix<float>>& W,
                   std::vector<HostMatrix<float>>& b);
+// Ways a caller (the benchmark) adapts the solver make_solver builds, without a second copy of it.
+struct SolverHooks {
+  // Wraps group g's Ops (e.g. FLOP counting); applied after the transport is bound to the Ops.
+  std::function<std::unique_ptr<Ops<float>>(int g, std::unique_ptr<Ops<float>>)> wrap_ops;
+  std::function<std::unique_ptr<Transport>(std::unique_ptr<Transport>)> wrap_transport;
+  int cpu_threads_per_group = 0;  // CPU backend: element-wise threads per group; 0 = configure_threads
+};
+
 // Solver on the configured backend, threads and groups.
 std::unique_ptr<Solver<float>> make_solver(const Config& c, const Problem& p, const std::vector<HostMatrix<float>>& W,
-                                           const std::vector<HostMatrix<float>>& b);
+                                           const std::vector<HostMatrix<float>>& b, const SolverHooks& hooks = {});
 // Sets OpenBLAS threads; returns the threads each group should use for element-wise loops.
 int configure_threads(const Config& c, int groups);
 

@@ -10,14 +10,11 @@
 
 #include <time.h>
 
-#include "cuda/cuda_backend.h"
 #include "host/admm/trainer.h"
-#include "host/backend/cpu_ops.h"
 #include "host/bench/counting_ops.h"
 #include "host/bench/gemm_peak.h"
 #include "host/bench/machine_info.h"
 #include "host/bench/token_transport.h"
-#include "host/comm/inproc_transport.h"
 #include "host/data/rng.h"
 #include "host/io/error.h"
 
@@ -58,49 +55,32 @@ struct BenchSolver {
   int threads_per_group = 0;
 };
 
-// make_solver (host/admm/trainer.cpp) with each group's Ops wrapped: same spec, threads and
-// transport; with `token`, the transport gives the token up before every message.
+// make_solver (host/admm/trainer.cpp) with each group's Ops wrapped for counting; with `token`,
+// the transport gives the token up before every message.
 BenchSolver make_bench_solver(const Config& c, const Problem& p, const std::vector<HostMatrix<float>>& W,
                               const std::vector<HostMatrix<float>>& b, std::mutex* token) {
-  SolverSpec spec;
-  spec.dims = p.dims;
-  spec.n_cols = p.x.cols;
-  spec.groups = c.groups;
-  spec.partition = c.partition;
-  spec.zl_init = c.model.zl_init == "labels" ? ZlInit::Labels : ZlInit::Zeros;
   const int G = c.partition.empty() ? c.groups : static_cast<int>(c.partition.size());
   const bool serialize = token != nullptr;
+  const bool cuda = c.backend == "cuda";
   BenchSolver bs;
   bs.ops = std::make_shared<std::vector<CountingOps*>>(G, nullptr);
   std::vector<CountingOps*>* ops = bs.ops.get();
-  auto wrap = [ops](int g, std::unique_ptr<Ops<float>> inner, bool time_ops) {
+  SolverHooks hooks;
+  // Timing single CUDA ops needs a sync after each: only when serialised.
+  hooks.wrap_ops = [ops, time_ops = !cuda || serialize](int g, std::unique_ptr<Ops<float>> inner) {
     auto o = std::make_unique<CountingOps>(std::move(inner), time_ops);
     (*ops)[g] = o.get();
-    return o;
+    return std::unique_ptr<Ops<float>>(std::move(o));
   };
-  auto with_token = [&](std::unique_ptr<Transport> t) -> std::unique_ptr<Transport> {
-    if (!serialize) return t;
-    return std::make_unique<TokenTransport>(std::move(t), ops);
-  };
-  if (c.backend == "cuda") {
-    if (cuda_device_count() == 0)
-      throw Error("backend \"cuda\": no CUDA device is available (" + cuda_unavailable_reason() +
-                  "); use \"backend\": \"cpu\"");
-    std::vector<int> devices;
-    for (int g = 0; g < G; ++g)
-      devices.push_back(c.devices.empty() ? g % cuda_device_count() : c.devices[g % c.devices.size()]);
-    // Timing single CUDA ops needs a sync after each: only when serialised.
-    bs.solver = std::make_unique<Solver<float>>(
-        spec, c.admm, p.x, p.y, W, b, [&](int g) { return wrap(g, make_cuda_ops(devices[g]), serialize); },
-        with_token(make_cuda_transport(devices)));
-  } else {
-    const int per_group = configure_threads(c, G);
-    bs.threads_per_group = serialize ? total_cores(c) : per_group;
-    const int t = bs.threads_per_group;
-    bs.solver = std::make_unique<Solver<float>>(
-        spec, c.admm, p.x, p.y, W, b, [&](int g) { return wrap(g, std::make_unique<CpuOps<float>>(t), true); },
-        with_token(std::make_unique<InProcTransport>(G)));
+  if (serialize)
+    hooks.wrap_transport = [ops](std::unique_ptr<Transport> t) -> std::unique_ptr<Transport> {
+      return std::make_unique<TokenTransport>(std::move(t), ops);
+    };
+  if (!cuda) {
+    bs.threads_per_group = serialize ? total_cores(c) : configure_threads(c, G);
+    hooks.cpu_threads_per_group = bs.threads_per_group;
   }
+  bs.solver = make_solver(c, p, W, b, hooks);
   for (CountingOps* o : *ops) o->set_token(token);
   return bs;
 }
