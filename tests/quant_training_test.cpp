@@ -202,12 +202,12 @@ TEST(QuantTraining, TrainsOnTheSyntheticDefaultLikePdadmmG) {
   EXPECT_NEAR(ready.scores.test.acc, base.scores.test.acc, 0.01);
 }
 
-TEST(QuantTraining, ReadyConfigsSendFourBitQAndInt8P) {
+TEST(QuantTraining, ReadyConfigsSendCodedQAndInt8P) {
   for (const char* name : {"synthetic_q", "cora_q"}) {
     SCOPED_TRACE(name);
     Config c = load_config(std::string(PDADMM_SOURCE_DIR) + "/configs/" + name + ".json");
     EXPECT_EQ(c.admm.quantize, Quantize::Q);
-    EXPECT_EQ(c.admm.grid.bits(), 4);
+    EXPECT_EQ(c.admm.grid.bits(), std::string(name) == "cora_q" ? 6 : 4);
     EXPECT_EQ(c.admm.wire_p.format, WireFormat::Int8);
     EXPECT_EQ(c.admm.wire_q.format, WireFormat::Codes);
     EXPECT_EQ(c.groups, c.model.layers);
