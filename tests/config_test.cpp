@@ -1,6 +1,8 @@
 // Every validation rule rejects its bad value with an error naming the key.
 #include <gtest/gtest.h>
 
+#include <filesystem>
+
 #include "host/config/config.h"
 #include "host/config/json_reader.h"
 #include "host/io/error.h"
@@ -155,6 +157,19 @@ TEST(Config, MalformedFileNamesTheFile) {
     EXPECT_NE(std::string(e.what()).find(path), std::string::npos) << e.what();
   }
   EXPECT_THROW(load_config(::testing::TempDir() + "/does_not_exist.json"), Error);
+}
+
+// Every shipped config (configs/*.json, the sweep files aside) passes the strict validation, so a
+// renamed key or a typo in a ready config fails here rather than in a user's first run.
+TEST(Config, EveryShippedConfigLoads) {
+  int n = 0;
+  for (const auto& e : std::filesystem::directory_iterator(std::string(PDADMM_SOURCE_DIR) + "/configs")) {
+    if (!e.is_regular_file() || e.path().extension() != ".json") continue;
+    SCOPED_TRACE(e.path().string());
+    EXPECT_NO_THROW(load_config(e.path().string()));
+    ++n;
+  }
+  EXPECT_GE(n, 16);
 }
 
 }  // namespace
