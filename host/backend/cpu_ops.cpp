@@ -19,7 +19,8 @@ namespace pdadmm {
 
 namespace {
 
-constexpr int64_t kParallelMin = 1 << 15;  // below this many elements OpenMP costs more than it saves
+constexpr int64_t kParallelMin = 1 << 15;
+constexpr int64_t kGemmRowBlocks = 2;  // row blocks of every large GEMM (gemm_split_rows)  // below this many elements OpenMP costs more than it saves
 
 
 // Sums f(i0, i1) over fixed chunks of [0, n) in chunk order: the result does not depend on the
@@ -68,9 +69,14 @@ inline void blas_gemm(bool ta, bool tb, int m, int n, int k, double alpha, const
 template <typename T>
 void gemm_split_rows(bool ta, bool tb, int64_t m, int64_t n, int64_t k, T alpha, const T* a, int64_t lda, const T* b,
                      int64_t ldb, T beta, T* c, int64_t ldc, int threads) {
-  const int parts = static_cast<int>(std::min<int64_t>(std::max(threads, 1), std::max<int64_t>(1, m * n * k / (1 << 18))));
+  // The blocks depend on the shape only, never on `threads`: OpenBLAS's Haswell/Zen kernels round
+  // an element differently depending on where the call's edges fall, so a thread-dependent split
+  // changed the last bits between groupings (SkylakeX's did not). Two blocks cost ~4% on one
+  // thread and give two threads per group exact parallel GEMMs.
+  const int parts = static_cast<int>(std::min<int64_t>({kGemmRowBlocks, m, std::max<int64_t>(1, m * n * k / (1 << 18))}));
   const int64_t rows_per = (m + parts - 1) / parts;
-#pragma omp parallel for num_threads(parts) schedule(static, 1) if (parts > 1)
+  const int team = std::min(std::max(threads, 1), parts);
+#pragma omp parallel for num_threads(team) schedule(static, 1) if (team > 1)
   for (int t = 0; t < parts; ++t) {
     const int64_t r0 = t * rows_per, r1 = std::min(m, r0 + rows_per);
     if (r0 >= r1) continue;
