@@ -19,8 +19,8 @@ namespace pdadmm {
 
 namespace {
 
-constexpr int64_t kParallelMin = 1 << 15;
-constexpr int64_t kGemmRowBlocks = 2;  // row blocks of every large GEMM (gemm_split_rows)  // below this many elements OpenMP costs more than it saves
+constexpr int64_t kParallelMin = 1 << 15;  // below this many elements OpenMP costs more than it saves
+constexpr int64_t kGemmRowBlocks = 2;      // row blocks of every large GEMM (gemm_split_rows)
 
 
 // Sums f(i0, i1) over fixed chunks of [0, n) in chunk order: the result does not depend on the
