@@ -348,7 +348,18 @@ TEST(DataNpz, AmazonPhoto) {
 
 TEST(DataNpz, CoauthorCS) {
   REQUIRE_DATA("npz/ms_academic_cs.npz");
-  check_npz({"coauthor_cs", 18333, 81894, 0, 300, 15, 6805, 1092079, 73015624662, 1741991.0, {13, 2, 13, 2, 0}});
+  // Features as PyG's read_npz gives them (x > 0 -> 1): the value sum is the nnz.
+  check_npz({"coauthor_cs", 18333, 81894, 0, 300, 15, 6805, 1092079, 73015624662, 1092079.0, {13, 2, 13, 2, 0}});
+}
+
+TEST(DataNpz, CoauthorCSRawCountsKeepsStoredValues) {
+  REQUIRE_DATA("npz/ms_academic_cs.npz");
+  const Dataset ds = load_real_dataset("coauthor_cs", data_root(), 100, false, /*raw_counts=*/true);
+  double sum = 0;
+  float max = 0;
+  for (float v : ds.features.sparse.values) sum += v, max = std::max(max, v);
+  EXPECT_EQ(sum, 1741991.0);  // the counts of the file (numpy: attr_data.sum())
+  EXPECT_GT(max, 1.0f);
 }
 
 TEST(DataNpz, ArchiveKeysAndObjectMembers) {
@@ -413,6 +424,63 @@ TEST(DataSplit, RealDataDeterministicPerSeed) {
   EXPECT_NE(a.train, c.train);
   EXPECT_NE(a.val, c.val);
   EXPECT_NE(a.test, c.test);
+}
+
+// torch.manual_seed(seed); torch.randperm(n) printed by PyTorch 2.15 (CPU); PyTorch keeps this
+// algorithm for n < 2^32 / 20, so 1.8.1 (the reference's) gives the same.
+TEST(DataSplit, TorchRandpermMatchesPyTorch) {
+  EXPECT_EQ(torch_randperm(10, 100), (std::vector<int64_t>{0, 8, 5, 2, 3, 6, 4, 1, 7, 9}));
+  EXPECT_EQ(torch_randperm(7, 0), (std::vector<int64_t>{4, 0, 5, 3, 2, 6, 1}));
+  const std::vector<int64_t> p = torch_randperm(1000, 100);
+  EXPECT_EQ(std::vector<int64_t>(p.begin(), p.begin() + 12),
+            (std::vector<int64_t>{440, 989, 363, 952, 623, 256, 994, 209, 806, 618, 494, 22}));
+  int64_t weighted = 0;  // sum of p[i] * i, from PyTorch
+  for (int64_t i = 0; i < 1000; ++i) weighted += p[i] * i;
+  EXPECT_EQ(weighted, 246454116);
+  const std::vector<int64_t> q = torch_randperm(50, 123456);
+  EXPECT_EQ(std::vector<int64_t>(q.begin(), q.begin() + 6), (std::vector<int64_t>{15, 24, 36, 19, 16, 32}));
+  EXPECT_TRUE(torch_randperm(0, 1).empty());
+  EXPECT_EQ(torch_randperm(1, 1), std::vector<int64_t>{0});
+}
+
+// The reference's split_dataset (torch.manual_seed(100), PyG labels) run in Python with PyTorch
+// 2.15 on the files of shared/data: sizes, first five ids, sum of ids, sum of squares mod 1000003.
+struct SplitExpect {
+  size_t size;
+  std::vector<int32_t> first;
+  int64_t sum, squares;
+};
+
+void expect_split(const std::vector<int32_t>& ids, const SplitExpect& x, const char* what) {
+  ASSERT_EQ(ids.size(), x.size) << what;
+  EXPECT_EQ(std::vector<int32_t>(ids.begin(), ids.begin() + 5), x.first) << what;
+  int64_t sum = 0, squares = 0;
+  for (int64_t v : ids) sum += v, squares = (squares + v * v) % 1000003;
+  EXPECT_EQ(sum, x.sum) << what;
+  EXPECT_EQ(squares, x.squares) << what;
+}
+
+TEST(DataSplit, ReferenceSplitOfRealData) {
+  struct Case {
+    const char* name;
+    const char* file;
+    SplitExpect train, val, test;
+  };
+  const Case cases[] = {
+      {"amazon_computers", "npz/amazon_electronics_computers.npz", {200, {74, 102, 181, 241, 375}, 1394342, 914128},
+       {1000, {1, 18, 49, 55, 58}, 6845160, 254975}, {1000, {35, 56, 63, 81, 103}, 6820958, 457369}},
+      {"amazon_photo", "npz/amazon_electronics_photo.npz", {160, {44, 180, 229, 262, 285}, 640478, 572230},
+       {1000, {28, 35, 38, 49, 50}, 3854311, 957610}, {1000, {3, 7, 9, 12, 13}, 3958958, 83767}},
+      {"coauthor_cs", "npz/ms_academic_cs.npz", {300, {3, 7, 10, 50, 79}, 2802875, 711620},
+       {1000, {4, 34, 41, 61, 63}, 9420345, 193497}, {1000, {12, 32, 40, 58, 64}, 9094377, 622626}},
+  };
+  for (const Case& c : cases) {
+    REQUIRE_DATA(c.file);
+    const Dataset ds = load_real_dataset(c.name, data_root(), 100, false);
+    expect_split(ds.train, c.train, c.name);
+    expect_split(ds.val, c.val, c.name);
+    expect_split(ds.test, c.test, c.name);
+  }
 }
 
 // ---- dispatch --------------------------------------------------------------------------------

@@ -35,7 +35,8 @@ Problem build_problem(const Config& c) {
   if (c.data.name == "synthetic") {
     p.data = make_synthetic(c.data.synthetic, static_cast<uint64_t>(c.seed));
   } else {
-    p.data = load_real_dataset(c.data.name, data_root(c), static_cast<uint64_t>(c.data.split_seed), c.data.verify);
+    p.data = load_real_dataset(c.data.name, data_root(c), static_cast<uint64_t>(c.data.split_seed), c.data.verify,
+                               c.data.raw_counts);
   }
   p.data.validate();
   p.h = c.data.row_normalize ? row_normalized(p.data.features) : p.data.features;

@@ -38,6 +38,7 @@ void read_data(JsonReader r, DataConfig& d) {
   r.boolean("verify", d.verify);
   r.boolean("row_normalize", d.row_normalize);
   r.integer("split_seed", d.split_seed, at_least(0), "must be >= 0");
+  r.boolean("raw_counts", d.raw_counts);
   read_synthetic(r.child("synthetic"), d.synthetic);
   r.finish();
 }

@@ -28,7 +28,8 @@ struct DataConfig {
   std::string root;           // real data: folder with planetoid/ and npz/ (else $PDADMM_DATA)
   bool verify = false;        // check SHA256SUMS before reading
   bool row_normalize = false; // scale each node's features to sum 1
-  long long split_seed = 0;   // random splits of the npz data sets
+  long long split_seed = 100; // torch.manual_seed of the npz sets' split (the reference's 100)
+  bool raw_counts = false;    // npz sets: keep counts (Coauthor CS) instead of PyG's x > 0 -> 1
   SyntheticConfig synthetic;
 };
 

@@ -47,11 +47,12 @@ std::vector<std::string> real_dataset_files(const std::string& name) {
   throw Error("unknown data set '" + name + "' (valid: " + valid_names() + ")");
 }
 
-Dataset load_real_dataset(const std::string& name, const std::string& root, uint64_t split_seed, bool verify) {
+Dataset load_real_dataset(const std::string& name, const std::string& root, uint64_t split_seed, bool verify,
+                          bool raw_counts) {
   const std::vector<std::string> files = real_dataset_files(name);  // validates the name
   if (verify) verify_sha256sums(root, files);
   if (is_planetoid(name)) return load_planetoid(root + "/planetoid", name);
-  return load_gnn_benchmark(root + "/" + files.front(), name, split_seed);
+  return load_gnn_benchmark(root + "/" + files.front(), name, split_seed, raw_counts);
 }
 
 }  // namespace pdadmm

@@ -16,8 +16,10 @@ const std::vector<std::string>& real_dataset_names();
 std::vector<std::string> real_dataset_files(const std::string& name);
 
 // Loads a real data set from root (the layout of shared/data: planetoid/ and npz/ subfolders).
-// split_seed drives the random split of the npz data sets (Planetoid uses its fixed split).
+// split_seed drives the random split of the npz data sets (Planetoid uses its fixed split);
+// raw_counts keeps the npz sets' stored feature values (see load_gnn_benchmark).
 // verify: check every file against root/SHA256SUMS first.
-Dataset load_real_dataset(const std::string& name, const std::string& root, uint64_t split_seed, bool verify);
+Dataset load_real_dataset(const std::string& name, const std::string& root, uint64_t split_seed, bool verify,
+                          bool raw_counts = false);
 
 }  // namespace pdadmm

@@ -454,23 +454,6 @@ Csr csr_from_scipy_arrays(int64_t rows, int64_t cols, const std::vector<int64_t>
 
 namespace {
 
-// Uniform integer in [0, n), n >= 1, by rejection: identical on every platform.
-uint64_t uniform_below(std::mt19937_64& rng, uint64_t n) {
-  const uint64_t max = std::numeric_limits<uint64_t>::max();
-  const uint64_t limit = max - max % n;  // [0, limit) holds a whole number of copies of [0, n)
-  for (;;) {
-    const uint64_t x = rng();
-    if (x < limit) return x % n;
-  }
-}
-
-void fisher_yates(std::vector<int32_t>& v, std::mt19937_64& rng) {
-  for (size_t i = v.size(); i > 1; --i) {
-    const size_t j = static_cast<size_t>(uniform_below(rng, i));
-    std::swap(v[i - 1], v[j]);
-  }
-}
-
 int64_t scalar_pair(const NumpyArray& a, int which, const std::string& what) {
   require(a.shape.size() == 1 && a.shape[0] == 2, what + ": must have shape (2,)");
   return a.to_int64(what)[static_cast<size_t>(which)];
@@ -478,9 +461,22 @@ int64_t scalar_pair(const NumpyArray& a, int which, const std::string& what) {
 
 }  // namespace
 
+// torch.manual_seed(seed); torch.randperm(n) on the CPU, as PyTorch computes it for n < 2^32 / 20
+// (forward Fisher-Yates on mt19937's 32-bit outputs, z = random() % (n - i)): this reproduces the
+// reference's split_dataset exactly.
+std::vector<int64_t> torch_randperm(int64_t n, uint64_t seed) {
+  std::mt19937 gen(static_cast<std::mt19937::result_type>(seed));
+  std::vector<int64_t> r(static_cast<size_t>(n));
+  for (int64_t i = 0; i < n; ++i) r[i] = i;
+  for (int64_t i = 0; i + 1 < n; ++i) {
+    const int64_t z = static_cast<int64_t>(gen()) % (n - i);
+    std::swap(r[i], r[z + i]);
+  }
+  return r;
+}
+
 void draw_gnn_benchmark_split(Dataset& ds, uint64_t split_seed, int per_class, int num_test, int num_val) {
   const std::string what = ds.name + " split";
-  std::mt19937_64 rng(split_seed);
   const int64_t n = static_cast<int64_t>(ds.labels.size());
   std::vector<std::vector<int32_t>> by_class(static_cast<size_t>(ds.num_classes));
   for (int64_t v = 0; v < n; ++v)
@@ -488,14 +484,14 @@ void draw_gnn_benchmark_split(Dataset& ds, uint64_t split_seed, int per_class, i
   std::vector<char> taken(static_cast<size_t>(n), 0);
   ds.train.clear();
   for (int c = 0; c < ds.num_classes; ++c) {
-    auto& ids = by_class[c];
+    const auto& ids = by_class[c];
     require(static_cast<int64_t>(ids.size()) >= per_class,
             what + ": class " + std::to_string(c) + " has " + std::to_string(ids.size()) + " nodes, fewer than " +
                 std::to_string(per_class) + " train nodes per class");
-    fisher_yates(ids, rng);
+    const std::vector<int64_t> perm = torch_randperm(static_cast<int64_t>(ids.size()), split_seed);
     for (int i = 0; i < per_class; ++i) {
-      ds.train.push_back(ids[i]);
-      taken[ids[i]] = 1;
+      ds.train.push_back(ids[perm[i]]);
+      taken[ids[perm[i]]] = 1;
     }
   }
   std::vector<int32_t> rest;
@@ -504,19 +500,22 @@ void draw_gnn_benchmark_split(Dataset& ds, uint64_t split_seed, int per_class, i
   require(static_cast<int64_t>(rest.size()) >= int64_t{num_test} + num_val,
           what + ": only " + std::to_string(rest.size()) + " labelled nodes left for " + std::to_string(num_test) +
               " test + " + std::to_string(num_val) + " val");
-  fisher_yates(rest, rng);
-  ds.test.assign(rest.begin(), rest.begin() + num_test);
-  ds.val.assign(rest.begin() + num_test, rest.begin() + num_test + num_val);
+  const std::vector<int64_t> perm = torch_randperm(static_cast<int64_t>(rest.size()), split_seed);
+  ds.test.clear();
+  ds.val.clear();
+  for (int i = 0; i < num_test; ++i) ds.test.push_back(rest[perm[i]]);
+  for (int i = num_test; i < num_test + num_val; ++i) ds.val.push_back(rest[perm[i]]);
   std::sort(ds.train.begin(), ds.train.end());
   std::sort(ds.val.begin(), ds.val.end());
   std::sort(ds.test.begin(), ds.test.end());
 }
 
-Dataset load_gnn_benchmark(const std::string& file, const std::string& name, uint64_t split_seed) {
-  return gnn_benchmark_from_archive(NpzArchive::open_file(file), name, split_seed);
+Dataset load_gnn_benchmark(const std::string& file, const std::string& name, uint64_t split_seed, bool raw_counts) {
+  return gnn_benchmark_from_archive(NpzArchive::open_file(file), name, split_seed, raw_counts);
 }
 
-Dataset gnn_benchmark_from_archive(const NpzArchive& z, const std::string& name, uint64_t split_seed) {
+Dataset gnn_benchmark_from_archive(const NpzArchive& z, const std::string& name, uint64_t split_seed,
+                                   bool raw_counts) {
   const std::string& file = z.what();
   Dataset ds;
   ds.name = name;
@@ -554,6 +553,9 @@ Dataset gnn_benchmark_from_archive(const NpzArchive& z, const std::string& name,
   ds.features.cols = feat_cols;
   ds.features.is_sparse = true;
   ds.features.sparse = csr(std::string("attr"), n, feat_cols);
+  if (!raw_counts)  // after duplicates are summed, as scipy's todense() then x[x > 0] = 1
+    for (float& v : ds.features.sparse.values)
+      if (v > 0) v = 1;
 
   const NumpyArray labels = z.array("labels");
   require(labels.shape.size() == 1 && labels.shape[0] == n,

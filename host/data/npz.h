@@ -67,13 +67,19 @@ Csr csr_from_scipy_arrays(int64_t rows, int64_t cols, const std::vector<int64_t>
                           const std::vector<int64_t>& indices, const std::vector<double>& values,
                           const std::string& what);
 
-// Loads a gnn-benchmark .npz (adj_*, attr_*, labels) and draws the split: per class 20 random
-// train nodes, then from a random permutation of the rest 1000 test and 1000 val nodes;
-// deterministic for a split_seed (std::mt19937_64, own Fisher-Yates).
-Dataset load_gnn_benchmark(const std::string& file, const std::string& name, uint64_t split_seed);
+// Loads a gnn-benchmark .npz (adj_*, attr_*, labels) and draws the split as the reference's
+// split_dataset does with torch.manual_seed(split_seed) (the reference uses 100): per class, the
+// first 20 of a random permutation of its nodes train; then a random permutation of the other
+// nodes (ascending ids) gives 1000 test and then 1000 val nodes. Features: every stored value > 0
+// becomes 1, as PyG's read_npz (and so the reference) reads them, unless raw_counts.
+Dataset load_gnn_benchmark(const std::string& file, const std::string& name, uint64_t split_seed,
+                           bool raw_counts = false);
 // The same from an open archive (used by load_gnn_benchmark and the fuzz target).
-Dataset gnn_benchmark_from_archive(const NpzArchive& archive, const std::string& name, uint64_t split_seed);
-// The split on its own (exposed for tests): labels -1 are never picked for train.
+Dataset gnn_benchmark_from_archive(const NpzArchive& archive, const std::string& name, uint64_t split_seed,
+                                   bool raw_counts = false);
+// torch.manual_seed(seed); torch.randperm(n) on the CPU, bit for bit (exposed for tests).
+std::vector<int64_t> torch_randperm(int64_t n, uint64_t seed);
+// The split on its own (exposed for tests): labels -1 are never picked.
 void draw_gnn_benchmark_split(Dataset& ds, uint64_t split_seed, int per_class = 20, int num_test = 1000,
                               int num_val = 1000);
 
