@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cmath>
 #include <sstream>
 
 #include "host/admm/growth.h"
@@ -74,6 +75,36 @@ TEST(Growth, KeepingTheLastLayerPreservesTheFunction) {
   EXPECT_EQ(g.next->download(3, "z").data, g.prev->download(1, "z").data);
   // Identity layers pass relu activations through unchanged: same scores on every column.
   EXPECT_EQ(forward_columns(W1, b1, p.x).data, forward_columns(W0, b0, p.x).data);
+}
+
+// The ρ schedule reads layer 1's W X + b from the solver's cache ("a") instead of a fresh GEMM:
+// after iterations with W, b updates (and before a refresh) it still equals the product.
+TEST(Growth, CachedFirstLayerMatchesAFreshProduct) {
+  const Config c = small({kStages});
+  Problem p = build_problem(c);
+  auto s = start_stage(c, p, 0, nullptr);
+  for (int i = 0; i < 12; ++i) s->iterate(false);
+  std::vector<HostMatrix<float>> W, b;
+  s->weights(W, b);
+  const HostMatrix<float> a = s->download(0, "a");
+  ASSERT_EQ(a.rows, W[0].rows);
+  ASSERT_EQ(a.cols, p.x.cols);
+  double err = 0, norm = 0;
+  for (int64_t i = 0; i < a.rows; ++i)
+    for (int64_t j = 0; j < a.cols; ++j) {
+      double v = b[0].data[i];
+      for (int64_t k = 0; k < p.x.rows; ++k) v += double(W[0](i, k)) * p.x(k, j);
+      err = std::max(err, std::abs(v - a(i, j)));
+      norm = std::max(norm, std::abs(v));
+    }
+  EXPECT_GT(norm, 0.0);
+  EXPECT_LT(err, 1e-4 * norm);
+  // Logits from the cached pre-activation equal a full forward pass's up to that rounding.
+  HostMatrix<float> act = a;
+  for (float& v : act.data) v = std::max(v, 0.0f);
+  const HostMatrix<float> from_cache = forward_columns(W, b, act, 1), full = forward_columns(W, b, p.x);
+  ASSERT_EQ(from_cache.data.size(), full.data.size());
+  for (size_t i = 0; i < full.data.size(); ++i) EXPECT_NEAR(from_cache.data[i], full.data[i], 1e-3) << i;
 }
 
 TEST(Growth, ResetDualsAsTheReference) {

@@ -51,9 +51,9 @@ static HostMatrix<float> dense_layer(const HostMatrix<float>& act, const HostMat
 }
 
 HostMatrix<float> forward_columns(const std::vector<HostMatrix<float>>& W, const std::vector<HostMatrix<float>>& b,
-                                  const HostMatrix<float>& x) {
+                                  const HostMatrix<float>& x, size_t first) {
   HostMatrix<float> act = x;
-  for (size_t l = 0; l < W.size(); ++l) {
+  for (size_t l = first; l < W.size(); ++l) {
     HostMatrix<float> z(W[l].rows, act.cols);
     cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, static_cast<int>(z.rows), static_cast<int>(z.cols),
                 static_cast<int>(W[l].cols), 1.0f, W[l].data.data(), static_cast<int>(W[l].cols), act.data.data(),

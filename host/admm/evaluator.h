@@ -26,9 +26,9 @@ SplitScore score_rows(const HostMatrix<float>& logits, const std::vector<int32_t
 // The same for logits with classes as rows and nodes as columns (C x N).
 SplitScore score_columns(const HostMatrix<float>& logits, const std::vector<int32_t>& labels);
 
-// Forward pass over columns of x (d x N): returns C x N logits.
+// Forward pass over columns of x (the input of layer `first`, n_first x N): returns C x N logits.
 HostMatrix<float> forward_columns(const std::vector<HostMatrix<float>>& W, const std::vector<HostMatrix<float>>& b,
-                                  const HostMatrix<float>& x);
+                                  const HostMatrix<float>& x, size_t first = 0);
 
 class Evaluator {
  public:

@@ -104,6 +104,7 @@ HostMatrix<T> Solver<T>::download(int layer, const char* what) {
   else if (w == "p") t = &L.p;
   else if (w == "q") t = &L.q;
   else if (w == "u") t = &L.u;
+  else if (w == "a") t = &L.a;
   else throw Error("download: unknown tensor '" + w + "'");
   HostMatrix<T> m(t->rows(), t->cols());
   g.ops().bind_thread();
@@ -161,12 +162,12 @@ HostMatrix<T> Solver<T>::dual_copy(int layer) {
 }
 
 template <typename T>
-void Solver<T>::weights(std::vector<HostMatrix<T>>& W, std::vector<HostMatrix<T>>& b) {
-  W.clear();
-  b.clear();
-  for (int l = 0; l < num_layers(); ++l) {
-    W.push_back(download(l, "W"));
-    b.push_back(download(l, "b"));
+void Solver<T>::weights(std::vector<HostMatrix<T>>& W, std::vector<HostMatrix<T>>& b, int first) {
+  W.assign(static_cast<size_t>(num_layers()), HostMatrix<T>());
+  b.assign(static_cast<size_t>(num_layers()), HostMatrix<T>());
+  for (int l = first; l < num_layers(); ++l) {
+    W[l] = download(l, "W");
+    b[l] = download(l, "b");
   }
 }
 

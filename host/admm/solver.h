@@ -53,14 +53,16 @@ class Solver {
   // Changing params between iterations is allowed (e.g. the ρ schedule); groups are idle then.
   AdmmParams& params() { return prm_; }
 
-  // Copies a layer's state to the host (W, b, z, p, q, u by name). For checkpoints and tests.
+  // Copies a layer's state to the host (W, b, z, p, q, u by name; "a" = the cached W p + b the
+  // last z update read). For checkpoints, tests and the ρ schedule's training loss.
   HostMatrix<T> download(int layer, const char* what);
   // Sets a layer's W, b, z, p, q or u (shape must match), keeping the W p cache and the
   // neighbour group's boundary copies in step. Between iterations only (layer-wise growth).
   void upload(int layer, const char* what, const HostMatrix<T>& m);
   // The copy of u_l kept by the group that owns layer l+1, when l is a group boundary.
   HostMatrix<T> dual_copy(int layer);
-  void weights(std::vector<HostMatrix<T>>& W, std::vector<HostMatrix<T>>& b);
+  // Every layer's W and b; layers below `first` are left empty (0 x 0).
+  void weights(std::vector<HostMatrix<T>>& W, std::vector<HostMatrix<T>>& b, int first = 0);
 
  private:
   Group<T>& owner(int layer);
