@@ -64,6 +64,7 @@ TEST_P(DataInfo, PrintsTheTableNumbers) {
   has("features      " + std::to_string(r.features) + " (");
   has("classes       " + std::to_string(r.classes) + "\n");
   has("train/val/test " + std::to_string(r.train) + " / " + std::to_string(r.val) + " / 1000\n");
+  has(r.val == 500 ? "split         standard Planetoid" : "split         the reference's split_dataset, torch.manual_seed(100)");
 }
 
 INSTANTIATE_TEST_SUITE_P(

@@ -69,6 +69,14 @@ void print_device_totals(const std::map<int, std::pair<double, int>>& per_device
   }
 }
 
+std::string split_text(const Config& c) {
+  const std::string& n = c.data.name;
+  if (n == "synthetic") return "random per class, from the config's seed";
+  if (n == "cora" || n == "citeseer" || n == "pubmed") return "standard Planetoid (first 20 per class, next 500, test.index)";
+  return "the reference's split_dataset, torch.manual_seed(" + std::to_string(c.data.split_seed) + ")" +
+         (c.data.raw_counts ? "; raw feature counts" : "; features x > 0 -> 1 as PyG");
+}
+
 }  // namespace
 
 int cmd_train(const CommonArgs& a) {
@@ -89,6 +97,7 @@ int cmd_info(const CommonArgs& a) {
             << d.features.stored() << " stored values)\n"
             << "classes       " << d.num_classes << "\n"
             << "train/val/test " << d.train.size() << " / " << d.val.size() << " / " << d.test.size() << "\n"
+            << "split         " << split_text(c) << "\n"
             << "augmentation  " << p.aug.blocks() << " blocks (hops " << p.aug.hops << ", "
             << (p.aug.descending ? "descending" : "ascending") << "), input dimension " << p.dims[0] << "\n"
             << "model         " << c.model.layers << " layers:";
