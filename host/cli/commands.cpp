@@ -10,6 +10,7 @@
 #include "host/admm/layer_plan.h"
 #include "host/admm/trainer.h"
 #include "host/bench/bench.h"
+#include "host/data/load_real.h"
 #include "host/io/files.h"
 #include "host/io/checkpoint.h"
 #include "host/io/error.h"
@@ -72,7 +73,7 @@ void print_device_totals(const std::map<int, std::pair<double, int>>& per_device
 std::string split_text(const Config& c) {
   const std::string& n = c.data.name;
   if (n == "synthetic") return "random per class, from the config's seed";
-  if (n == "cora" || n == "citeseer" || n == "pubmed") return "standard Planetoid (first 20 per class, next 500, test.index)";
+  if (is_planetoid(n)) return "standard Planetoid (first 20 per class, next 500, test.index)";
   return "the reference's split_dataset, torch.manual_seed(" + std::to_string(c.data.split_seed) + ")" +
          (c.data.raw_counts ? "; raw feature counts" : "; features x > 0 -> 1 as PyG");
 }

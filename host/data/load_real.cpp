@@ -20,8 +20,6 @@ const NpzEntry kNpzSets[] = {
     {"coauthor_cs", "ms_academic_cs.npz"},
 };
 
-bool is_planetoid(const std::string& name) { return name == "cora" || name == "citeseer" || name == "pubmed"; }
-
 std::string valid_names() {
   std::string s;
   for (const std::string& n : real_dataset_names()) s += (s.empty() ? "" : ", ") + n;
@@ -35,6 +33,8 @@ const std::vector<std::string>& real_dataset_names() {
                                                  "coauthor_cs"};
   return names;
 }
+
+bool is_planetoid(const std::string& name) { return name == "cora" || name == "citeseer" || name == "pubmed"; }
 
 std::vector<std::string> real_dataset_files(const std::string& name) {
   if (is_planetoid(name)) {

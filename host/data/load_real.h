@@ -11,6 +11,9 @@ namespace pdadmm {
 // Valid names: cora, citeseer, pubmed, amazon_computers, amazon_photo, coauthor_cs.
 const std::vector<std::string>& real_dataset_names();
 
+// cora, citeseer, pubmed: Planetoid pickles with their fixed split (the others are npz).
+bool is_planetoid(const std::string& name);
+
 // Files (relative to root) that make up a data set, as listed in root/SHA256SUMS:
 // planetoid/ind.<name>.<part> or npz/<file>.npz. Unknown name -> Error listing the valid ones.
 std::vector<std::string> real_dataset_files(const std::string& name);
