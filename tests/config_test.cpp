@@ -107,6 +107,21 @@ TEST(Config, WarnsWhenTheConvergenceConditionFails) {
   EXPECT_FALSE(rho_meets_convergence_condition(1, 4.0));
 }
 
+TEST(Config, WarnsWhenKeptDualsMeetALowerRho) {
+  const std::string st = "model.stages=[{\"layers\":2,\"iterations\":5,\"nu\":1e-5,\"rho\":1e-5},"
+                         "{\"layers\":4,\"iterations\":5,\"nu\":1e-5,\"rho\":1e-5}]";
+  const std::string sched = "admm.rho_schedule.type=\"reference\"";
+  // The schedule can raise stage 1's rho to 1; stage 2 restarts at 1e-5 with the old duals.
+  const Config keep = parse_config(nlohmann::json::object(), {st, sched});
+  ASSERT_FALSE(keep.warnings.empty());
+  EXPECT_NE(keep.warnings.back().find("model.stages[1] starts at rho = 1e-05"), std::string::npos)
+      << keep.warnings.back();
+  for (const std::string& w : parse_config(nlohmann::json::object(), {st, sched, "model.stage_duals=\"reset\""}).warnings)
+    EXPECT_EQ(w.find("stage_duals"), std::string::npos) << w;
+  for (const std::string& w : parse_config(nlohmann::json::object(), {st}).warnings)  // no schedule: rho stays
+    EXPECT_EQ(w.find("stage_duals"), std::string::npos) << w;
+}
+
 TEST(Config, ReferencePresetSetsParityFlagsAndKeysStillOverride) {
   Config c = parse_config(nlohmann::json::object(), {"admm.preset=\"reference\""});
   EXPECT_FALSE(c.admm.z_prox_in_compare);
