@@ -2,10 +2,7 @@
 // the GEMMs the layer steps do (counted by hand from steps.cpp), and the bench JSON on a tiny config.
 #include <gtest/gtest.h>
 
-#include <sys/wait.h>
-
 #include <algorithm>
-#include <array>
 #include <cmath>
 #include <cstdio>
 #include <fstream>
@@ -18,6 +15,7 @@
 #include "host/bench/counting_ops.h"
 #include "host/bench/link_model.h"
 #include "host/io/error.h"
+#include "tests/test_util.h"
 
 namespace pdadmm {
 namespace {
@@ -255,20 +253,9 @@ TEST(Bench, BadOptionsAreErrors) {
   EXPECT_THROW(run_bench(tiny_config({}), o, log), Error);
 }
 
-struct Result {
-  int code;
-  std::string out;
-};
+using Result = pdadmm::test::CommandResult;
 
-Result run(const std::string& args) {
-  const std::string cmd = std::string(PDADMM_BINARY) + " " + args + " 2>&1";
-  FILE* p = popen(cmd.c_str(), "r");
-  std::string out;
-  std::array<char, 4096> buf;
-  while (size_t n = fread(buf.data(), 1, buf.size(), p)) out.append(buf.data(), n);
-  const int st = pclose(p);
-  return {WIFEXITED(st) ? WEXITSTATUS(st) : -1, out};
-}
+Result run(const std::string& args) { return pdadmm::test::run_command(std::string(PDADMM_BINARY) + " " + args); }
 
 const std::string kTiny =
     " --set data.synthetic.nodes=300 --set data.synthetic.val=50 --set data.synthetic.test=50"

@@ -2,31 +2,19 @@
 // the documented fields; bad input gives one error line and a non-zero exit.
 #include <gtest/gtest.h>
 
-#include <sys/wait.h>
-
-#include <array>
 #include <cstdio>
 #include <fstream>
 #include <string>
 
 #include <nlohmann/json.hpp>
 
+#include "tests/test_util.h"
+
 namespace {
 
-struct Result {
-  int code;
-  std::string out;
-};
+using Result = pdadmm::test::CommandResult;
 
-Result run(const std::string& args) {
-  const std::string cmd = std::string(PDADMM_BINARY) + " " + args + " 2>&1";
-  FILE* p = popen(cmd.c_str(), "r");
-  std::string out;
-  std::array<char, 4096> buf;
-  while (size_t n = fread(buf.data(), 1, buf.size(), p)) out.append(buf.data(), n);
-  const int st = pclose(p);
-  return {WIFEXITED(st) ? WEXITSTATUS(st) : -1, out};
-}
+Result run(const std::string& args) { return pdadmm::test::run_command(std::string(PDADMM_BINARY) + " " + args); }
 
 const std::string kTiny =
     " --set data.synthetic.nodes=400 --set data.synthetic.val=50 --set data.synthetic.test=100"

@@ -9,15 +9,12 @@
 #include <nlohmann/json.hpp>
 
 #include "host/admm/trainer.h"
+#include "tests/test_util.h"
 
 namespace pdadmm {
 namespace {
 
-std::string data_root() {
-  const char* env = std::getenv("PDADMM_DATA");
-  if (env && *env) return env;
-  return std::string(PDADMM_SOURCE_DIR) + "/../shared/data";
-}
+using test::data_root;
 
 TEST(DataCoraTraining, ConfigReachesTheFloor) {
   if (!std::ifstream(data_root() + "/planetoid/ind.cora.graph").good())

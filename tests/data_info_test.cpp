@@ -5,39 +5,23 @@
 // counted the distinct pairs {i, j}, i != j (symmetrised, self-loops dropped, duplicates merged).
 #include <gtest/gtest.h>
 
-#include <sys/wait.h>
-
-#include <array>
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
 #include <ostream>
 #include <string>
 
+#include "tests/test_util.h"
+
 namespace {
 
-std::string data_root() {
-  const char* env = std::getenv("PDADMM_DATA");
-  if (env && *env) return env;
-  return std::string(PDADMM_SOURCE_DIR) + "/../shared/data";
-}
-
-bool exists(const std::string& path) { return std::ifstream(path, std::ios::binary).good(); }
-
-struct Result {
-  int code;
-  std::string out;
-};
+using pdadmm::test::data_root;
+using pdadmm::test::exists;
+using Result = pdadmm::test::CommandResult;
 
 Result info(const std::string& name) {
-  const std::string cmd = std::string(PDADMM_BINARY) + " info --set data.name=" + name + " --set data.root=\"" +
-                          data_root() + "\" --set data.verify=true 2>&1";
-  FILE* p = popen(cmd.c_str(), "r");
-  std::string out;
-  std::array<char, 4096> buf;
-  while (size_t n = fread(buf.data(), 1, buf.size(), p)) out.append(buf.data(), n);
-  const int st = pclose(p);
-  return {WIFEXITED(st) ? WEXITSTATUS(st) : -1, out};
+  return pdadmm::test::run_command(std::string(PDADMM_BINARY) + " info --set data.name=" + name +
+                                   " --set data.root=\"" + data_root() + "\" --set data.verify=true");
 }
 
 struct Row {

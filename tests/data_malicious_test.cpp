@@ -15,17 +15,13 @@
 #include "host/data/npz.h"
 #include "host/data/pickle.h"
 #include "host/io/error.h"
+#include "tests/test_util.h"
 
 namespace pdadmm {
 namespace {
 
-std::string data_root() {
-  const char* env = std::getenv("PDADMM_DATA");
-  if (env && *env) return env;
-  return std::string(PDADMM_SOURCE_DIR) + "/../shared/data";
-}
-
-bool exists(const std::string& path) { return std::ifstream(path, std::ios::binary).good(); }
+using test::data_root;
+using test::exists;
 
 // Runs f, expects an Error, returns its message ("" and a test failure otherwise).
 std::string error_of(const std::function<void()>& f) {

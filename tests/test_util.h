@@ -2,7 +2,11 @@
 #pragma once
 #include <gtest/gtest.h>
 
+#include <sys/wait.h>
+
+#include <array>
 #include <cmath>
+#include <cstdio>
 #include <cstdlib>
 #include <fstream>
 #include <string>
@@ -16,6 +20,29 @@ namespace pdadmm::test {
 inline std::string shared_dir() {
   if (const char* e = std::getenv("PDADMM_SHARED")) return e;
   return std::string(PDADMM_SOURCE_DIR) + "/../shared";
+}
+
+// The real data sets: PDADMM_DATA, else shared/data beside the checkout.
+inline std::string data_root() {
+  const char* env = std::getenv("PDADMM_DATA");
+  if (env && *env) return env;
+  return std::string(PDADMM_SOURCE_DIR) + "/../shared/data";
+}
+
+inline bool exists(const std::string& path) { return std::ifstream(path, std::ios::binary).good(); }
+
+struct CommandResult {
+  int code;
+  std::string out;  // stdout and stderr together
+};
+
+inline CommandResult run_command(const std::string& cmd) {
+  FILE* p = popen((cmd + " 2>&1").c_str(), "r");
+  std::string out;
+  std::array<char, 4096> buf;
+  while (size_t n = fread(buf.data(), 1, buf.size(), p)) out.append(buf.data(), n);
+  const int st = pclose(p);
+  return {WIFEXITED(st) ? WEXITSTATUS(st) : -1, out};
 }
 
 inline nlohmann::json read_json(const std::string& path) {
