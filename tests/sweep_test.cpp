@@ -1,10 +1,8 @@
-// tools/sweep.py end to end on configs/sweeps/tiny.json (seconds): every point has the serial,
-// parallel and modeled times, speedups that follow from them, and the table is printed.
+// The Python tools end to end. tools/sweep.py on configs/sweeps/tiny.json (seconds): every point has
+// the serial, parallel and modeled times, speedups that follow from them, and the table is printed.
+// tools/plot.py --check on small files; tools/accuracy.py --split-seeds on a shortened Amazon Photo.
 #include <gtest/gtest.h>
 
-#include <sys/wait.h>
-
-#include <array>
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
@@ -12,21 +10,14 @@
 
 #include <nlohmann/json.hpp>
 
+#include "tests/test_util.h"
+
 namespace {
 
-struct Result {
-  int code;
-  std::string out;
-};
+using Result = pdadmm::test::CommandResult;
 
-Result run(const std::string& cmd) {
-  FILE* p = popen((cmd + " 2>&1").c_str(), "r");
-  std::string out;
-  std::array<char, 4096> buf;
-  while (size_t n = fread(buf.data(), 1, buf.size(), p)) out.append(buf.data(), n);
-  const int st = pclose(p);
-  return {WIFEXITED(st) ? WEXITSTATUS(st) : -1, out};
-}
+using pdadmm::test::run_command;
+Result run(const std::string& cmd) { return run_command(cmd); }
 
 bool have_python() { return std::system("python3 -c 'import json' > /dev/null 2>&1") == 0; }
 
@@ -97,6 +88,52 @@ TEST(Sweep, BadSweepConfigIsOneClearLine) {
   EXPECT_EQ(r.code, 1) << r.out;
   EXPECT_EQ(r.out.rfind("error: ", 0), 0u) << r.out;
   EXPECT_NE(r.out.find("colour"), std::string::npos) << r.out;
+}
+
+// Two splits x two seeds of Amazon Photo (2 layers x 16, 3 iterations): every run trained on its own
+// split and seed, and the means printed and saved follow from the runs.
+TEST(Accuracy, SplitSeedsRepeatEverySeedOnEachSplit) {
+  if (!have_python()) GTEST_SKIP() << "python3 is not installed";
+  const std::string root = pdadmm::test::data_root();
+  if (!pdadmm::test::exists(root + "/npz/amazon_electronics_photo.npz"))
+    GTEST_SKIP() << "real data not found: " << root << "/npz (set PDADMM_DATA)";
+  const std::string src = PDADMM_SOURCE_DIR, out = ::testing::TempDir() + "/accuracy_splits";
+  const std::string cmd = "python3 " + src + "/tools/accuracy.py " + src + "/configs/amazon_photo.json --binary " +
+                          PDADMM_BINARY + " --out " + out + " --seeds 0,1 --split-seeds 3,7 --set data.root=\"" + root +
+                          "\" --set model.layers=2 --set model.hidden=16 --set 'model.stages=[{\"layers\": 2, "
+                          "\"iterations\": 3}]'";
+  Result r = run(cmd);
+  ASSERT_EQ(r.code, 0) << r.out;
+  EXPECT_NE(r.out.find("(2 splits x 2 seeds"), std::string::npos) << r.out;
+  std::ifstream f(out + "/accuracy.json");
+  ASSERT_TRUE(f.good());
+  const nlohmann::json j = nlohmann::json::parse(f);
+  ASSERT_EQ(j["runs"].size(), 4u);
+  double sum = 0;
+  for (const auto& run : j["runs"]) {
+    const int k = run["split_seed"], s = run["seed"];
+    std::ifstream cf(out + "/split_" + std::to_string(k) + "/seed_" + std::to_string(s) + "/config.json");
+    ASSERT_TRUE(cf.good()) << k << " " << s;
+    const nlohmann::json c = nlohmann::json::parse(cf);
+    EXPECT_EQ(c["data"]["split_seed"], k);
+    EXPECT_EQ(c["seed"], s);
+    sum += run["test_acc"].get<double>();
+  }
+  EXPECT_NEAR(j["test_mean"].get<double>(), sum / 4, 1e-12);
+  ASSERT_EQ(j["per_split"].size(), 2u);
+  EXPECT_EQ(j["per_split"][0]["split_seed"], 3);
+  const auto& r0 = j["runs"][0], r1 = j["runs"][1];
+  EXPECT_NEAR(j["per_split"][0]["test_mean"].get<double>(), (r0["test_acc"].get<double>() + r1["test_acc"].get<double>()) / 2,
+              1e-12);
+}
+
+TEST(Accuracy, SplitSeedsOnAFixedSplitIsOneClearLine) {
+  if (!have_python()) GTEST_SKIP() << "python3 is not installed";
+  const std::string src = PDADMM_SOURCE_DIR;
+  Result r = run("python3 " + src + "/tools/accuracy.py " + src + "/configs/cora.json --binary " + PDADMM_BINARY +
+                 " --split-seeds 1,2 --out " + ::testing::TempDir() + "/accuracy_cora");
+  EXPECT_EQ(r.code, 1) << r.out;
+  EXPECT_EQ(r.out.rfind("error: --split-seeds: data set 'cora' has a fixed split", 0), 0u) << r.out;
 }
 
 }  // namespace

@@ -1,12 +1,16 @@
 #!/usr/bin/env python3
 """Runs one config over several seeds and reports test accuracy as mean +- std.
 
-Usage: tools/accuracy.py CONFIG [--seeds 0,100,200,300,400] [--set key=value ...]
-                         [--binary build/pdadmm] [--out runs/accuracy/NAME] [--json FILE]
+Usage: tools/accuracy.py CONFIG [--seeds 0,100,200,300,400] [--split-seeds 0,1,2]
+                         [--set key=value ...] [--binary build/pdadmm]
+                         [--out runs/accuracy/NAME] [--json FILE]
 Each seed trains with `pdadmm train --set seed=S` (weights; the data split stays that of
 data.split_seed) into OUT/seed_S. Prints one line per seed, then mean +- std (population std,
 as numpy's default) of the last-iterate test and validation accuracy and the seconds the whole
 run took, and writes them as JSON (default OUT/accuracy.json). Standard library only.
+--split-seeds (npz data sets only: Planetoid and synthetic splits are fixed) repeats every seed
+on each split (`--set data.split_seed=K`, into OUT/split_K/seed_S) and adds a mean per split;
+the overall mean +- std then runs over all splits and seeds.
 """
 import argparse
 import json
@@ -16,10 +20,43 @@ import subprocess
 import sys
 import time
 
+NPZ_SETS = ("amazon_computers", "amazon_photo", "coauthor_cs")
+
 
 def mean_std(xs):
     m = sum(xs) / len(xs)
     return m, math.sqrt(sum((x - m) ** 2 for x in xs) / len(xs))
+
+
+def plural(n, word):
+    return "%d %s%s" % (n, word, "" if n == 1 else "s")
+
+
+def int_list(flag, text):
+    try:
+        xs = [int(s) for s in text.split(",") if s.strip()]
+    except ValueError:
+        sys.exit("error: %s: expected comma-separated integers, got %r" % (flag, text))
+    if not xs:
+        sys.exit("error: %s: no seed given" % flag)
+    return xs
+
+
+def data_name(config, sets):
+    """data.name as pdadmm will see it: the config's, unless a --set overrides it."""
+    try:
+        with open(config) as f:
+            name = json.load(f).get("data", {}).get("name", "synthetic")
+    except (OSError, ValueError, AttributeError) as e:
+        sys.exit("error: config %s: %s" % (config, e))
+    for kv in sets:
+        key, _, value = kv.partition("=")
+        if key.strip() == "data.name":
+            try:
+                name = json.loads(value)
+            except ValueError:
+                name = value
+    return name
 
 
 def main():
@@ -27,51 +64,70 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("config")
     ap.add_argument("--seeds", default="0,100,200,300,400", help="comma-separated (reference: 0,100,...,400)")
+    ap.add_argument("--split-seeds", help="comma-separated data.split_seed values (npz data sets)")
     ap.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="passed to pdadmm train")
     ap.add_argument("--binary", default=os.path.join(root, "build", "pdadmm"))
     ap.add_argument("--out", help="output folder (default runs/accuracy/<config name>)")
     ap.add_argument("--json", help="result file (default OUT/accuracy.json)")
     a = ap.parse_args()
-    try:
-        seeds = [int(s) for s in a.seeds.split(",") if s.strip()]
-    except ValueError:
-        sys.exit("error: --seeds: expected comma-separated integers, got " + repr(a.seeds))
-    if not seeds:
-        sys.exit("error: --seeds: no seed given")
+    seeds = int_list("--seeds", a.seeds)
     if not os.access(a.binary, os.X_OK):
         sys.exit("error: --binary: " + a.binary + " is not an executable (build first, e.g. tools/build.sh)")
     if not os.path.isfile(a.config):
         sys.exit("error: config " + a.config + " does not exist")
+    splits = [None]
+    if a.split_seeds is not None:
+        splits = int_list("--split-seeds", a.split_seeds)
+        ds = data_name(a.config, a.set)
+        if ds not in NPZ_SETS:
+            sys.exit("error: --split-seeds: data set %r has a fixed split; data.split_seed applies to %s"
+                     % (ds, ", ".join(NPZ_SETS)))
     name = os.path.splitext(os.path.basename(a.config))[0]
     out = a.out or os.path.join("runs", "accuracy", name)
     os.makedirs(out, exist_ok=True)
 
     runs = []
     t0 = time.time()
-    for s in seeds:
-        d = os.path.join(out, "seed_%d" % s)
+    for k, s in [(k, s) for k in splits for s in seeds]:
+        d = os.path.join(out, "seed_%d" % s) if k is None else os.path.join(out, "split_%d" % k, "seed_%d" % s)
         cmd = [a.binary, "train", "--config", a.config, "--out", d, "--set", "seed=%d" % s,
                "--set", "output.progress=\"off\"", "--set", "output.checkpoint=false"]
         for kv in a.set:
             cmd += ["--set", kv]
+        if k is not None:
+            cmd += ["--set", "data.split_seed=%d" % k]
         t = time.time()
         p = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
         if p.returncode != 0:
             sys.stdout.write(p.stdout)
-            sys.exit("error: seed %d: pdadmm exited with %d" % (s, p.returncode))
+            where = "seed %d" % s if k is None else "split %d seed %d" % (k, s)
+            sys.exit("error: %s: pdadmm exited with %d" % (where, p.returncode))
         with open(os.path.join(d, "summary.json")) as f:
             sm = json.load(f)
         r = {"seed": s, "test_acc": sm["test"]["acc"], "val_acc": sm["val"]["acc"], "train_acc": sm["train"]["acc"],
              "seconds": time.time() - t}
+        if k is not None:
+            r["split_seed"] = k
         runs.append(r)
-        print("seed %-4d test %.4f  val %.4f  train %.4f  %.1f s" % (s, r["test_acc"], r["val_acc"], r["train_acc"],
+        print(("" if k is None else "split %-4d " % k) + "seed %-4d test %.4f  val %.4f  train %.4f  %.1f s" % (s, r["test_acc"], r["val_acc"], r["train_acc"],
                                                                      r["seconds"]), flush=True)
     total = time.time() - t0
+    per_split = []
+    if splits != [None]:
+        for k in splits:
+            tm, ts = mean_std([r["test_acc"] for r in runs if r["split_seed"] == k])
+            vm, vs = mean_std([r["val_acc"] for r in runs if r["split_seed"] == k])
+            per_split.append({"split_seed": k, "test_mean": tm, "test_std": ts, "val_mean": vm, "val_std": vs})
+            print("split %-4d test %.4f +- %.4f  val %.4f +- %.4f" % (k, tm, ts, vm, vs))
     tm, ts = mean_std([r["test_acc"] for r in runs])
     vm, vs = mean_std([r["val_acc"] for r in runs])
-    print("%s: test %.4f +- %.4f  val %.4f +- %.4f  (%d seeds, %.1f s in all)" % (name, tm, ts, vm, vs, len(runs), total))
+    what = plural(len(seeds), "seed") if splits == [None] else plural(len(splits), "split") + " x " + plural(len(seeds), "seed")
+    print("%s: test %.4f +- %.4f  val %.4f +- %.4f  (%s, %.1f s in all)" % (name, tm, ts, vm, vs, what, total))
     res = {"config": a.config, "sets": a.set, "seeds": seeds, "runs": runs, "test_mean": tm, "test_std": ts,
            "val_mean": vm, "val_std": vs, "seconds_total": total}
+    if per_split:
+        res["split_seeds"] = splits
+        res["per_split"] = per_split
     path = a.json or os.path.join(out, "accuracy.json")
     with open(path, "w") as f:
         json.dump(res, f, indent=2)
