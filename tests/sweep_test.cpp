@@ -1,6 +1,7 @@
 // The Python tools end to end. tools/sweep.py on configs/sweeps/tiny.json (seconds): every point has
 // the serial, parallel and modeled times, speedups that follow from them, and the table is printed.
-// tools/plot.py --check on small files; tools/accuracy.py --split-seeds on a shortened Amazon Photo.
+// tools/plot.py --check on small files; tools/accuracy.py --split-seeds on a shortened Amazon Photo;
+// tools/bench_reference.py's transcription against the reference vectors.
 #include <gtest/gtest.h>
 
 #include <cstdio>
@@ -134,6 +135,23 @@ TEST(Accuracy, SplitSeedsOnAFixedSplitIsOneClearLine) {
                  " --split-seeds 1,2 --out " + ::testing::TempDir() + "/accuracy_cora");
   EXPECT_EQ(r.code, 1) << r.out;
   EXPECT_EQ(r.out.rfind("error: --split-seeds: data set 'cora' has a fixed split", 0), 0u) << r.out;
+}
+
+// With PyTorch: the transcription of the reference's iteration reproduces shared/reference_vectors
+// (the script checks every W, b, z, p, q, u and count). Without: one clear error line.
+TEST(BenchReference, TranscriptionMatchesTheVectorsOrNamesPyTorch) {
+  if (!have_python()) GTEST_SKIP() << "python3 is not installed";
+  const std::string vectors = pdadmm::test::shared_dir() + "/reference_vectors/pdadmm_reference.json";
+  if (!pdadmm::test::exists(vectors)) GTEST_SKIP() << "not found: " << vectors;
+  Result r = run("python3 " + std::string(PDADMM_SOURCE_DIR) + "/tools/bench_reference.py --check-only --vectors " +
+                 vectors);
+  if (std::system("python3 -c 'import torch' > /dev/null 2>&1") != 0) {
+    EXPECT_EQ(r.code, 1) << r.out;
+    EXPECT_EQ(r.out, "error: tools/bench_reference.py needs PyTorch (pip install torch)\n");
+    return;
+  }
+  ASSERT_EQ(r.code, 0) << r.out;
+  EXPECT_EQ(r.out.rfind("reference transcription matches", 0), 0u) << r.out;
 }
 
 }  // namespace
