@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
 """Times the reference code's pdADMM-G iteration (transcribed to PyTorch) against pdadmm, same shapes.
 
-Usage: tools/bench_reference.py [--dataset cora] [--layers 10] [--hidden 500] [--iterations 20]
-                                [--threads 2] [--binary build/pdadmm] [--json FILE] [--check-only]
+Usage: tools/bench_reference.py [--dataset cora] [--algorithm pdadmm-g] [--layers 10] [--hidden 500]
+                                [--iterations 20] [--threads 2] [--binary build/pdadmm]
+                                [--json FILE] [--check-only]
 The authors' code (github:xianggebenben/pdADMM-G) is not vendored and cannot be fetched here, so
 its serial driver is transcribed step by step from shared/reference_algorithm.md section 1, the
 way it computes: autograd gradients for p and W, backtracking from t = 20 that re-evaluates the
@@ -13,7 +14,9 @@ iterations on the same shapes (the data set's training nodes, augmented dimensio
 the reference on random binary features, pdadmm on the real data set with admm.preset
 "reference", the same rho = nu and mu, no rho schedule) with the same threads, and the
 ADMM-update time per iteration is compared (evaluation excluded on both sides, as the reference's
-t_train excludes it). Needs PyTorch (pip install torch); nothing else of pdadmm does.
+t_train excludes it). --algorithm pdadmm-g-q projects q onto the reference's grid
+linspace(-1, 2, 1000) as its update_q_quantize does (a 1000 x (n N) distance matrix and argmin),
+against pdadmm with admm.quantize "q", admm.grid "reference". Needs PyTorch (pip install torch); nothing else of pdadmm does.
 """
 import argparse
 import json
@@ -112,8 +115,16 @@ def update_zl(z, W, p, b, Y, rho, eta=4.0, max_iter=50, tol=1e-3):
     return z, its
 
 
-def iteration(s, X, Y, rho, mu):
-    """One serial iteration in the reference's order: all p, all W, all b, all z, all q, all u."""
+def project_reference(q, delta):
+    """The reference's quantizer: the nearest level of delta by a |delta| x q.numel() distance matrix
+    (torch.argmin: ties to the lower level)."""
+    idx = torch.argmin(torch.abs(q.reshape(1, -1) - delta.reshape(-1, 1)), dim=0)
+    return delta[idx].reshape(q.shape)
+
+
+def iteration(s, X, Y, rho, mu, delta=None):
+    """One serial iteration in the reference's order: all p, all W, all b, all z, all q, all u.
+    With delta (pdADMM-G-Q), q is projected onto it."""
     L = len(s["W"])
     c = {"p_backtracks": 0, "p_giveups": 0, "W_backtracks": 0, "W_giveups": 0}
     P = [X] + s["p"][1:]
@@ -132,6 +143,8 @@ def iteration(s, X, Y, rho, mu):
     s["z"][L - 1], c["fista_its"] = update_zl(s["z"][L - 1], s["W"][L - 1], P[L - 1], s["b"][L - 1], Y, rho)
     for l in range(L - 1):
         s["q"][l] = (P[l + 1] + s["u"][l] / rho + relu(s["z"][l])) / 2
+        if delta is not None:
+            s["q"][l] = project_reference(s["q"][l], delta)
     r2 = 0.0
     for l in range(L - 1):
         r = P[l + 1] - s["q"][l]
@@ -186,10 +199,17 @@ def check_vectors(path):
                     sys.exit("error: reference transcription: %s iteration %d: %s differs from the vectors by %.3g"
                              % (case, want["it"], name, err))
                 worst = max(worst, err)
+    # The quantizer against arithmetic rounding on the same uniform grid (ties excluded).
+    delta = torch.linspace(-1, 2, 1000, dtype=torch.float64)
+    x = torch.linspace(-1.5, 2.5, 4001, dtype=torch.float64) + 1e-7
+    step = 3 / 999
+    want = delta[torch.clamp(torch.round((x + 1) / step), 0, 999).long()]
+    if not torch.equal(project_reference(x, delta), want):
+        sys.exit("error: reference transcription: the quantizer does not pick the nearest level")
     return worst
 
 
-def time_reference(N, d, C, layers, hidden, iterations, rho, mu, threads):
+def time_reference(N, d, C, layers, hidden, iterations, rho, mu, threads, quantized):
     torch.set_num_threads(threads)
     g = torch.Generator().manual_seed(0)
     # Binary features at Cora's density (1.3% ones): the GEMMs cost the same as on dense data, and
@@ -200,19 +220,22 @@ def time_reference(N, d, C, layers, hidden, iterations, rho, mu, threads):
     W = [0.1 * torch.randn(dims[l + 1], dims[l], generator=g) for l in range(layers)]
     b = [0.1 * torch.randn(dims[l + 1], 1, generator=g) for l in range(layers)]
     s = init_state(X, W, b)
+    delta = torch.linspace(-1, 2, 1000) if quantized else None
     secs, counts = [], []
     for _ in range(iterations):
         t = time.perf_counter()
-        counts.append(iteration(s, X, Y, rho, mu))
+        counts.append(iteration(s, X, Y, rho, mu, delta))
         secs.append(time.perf_counter() - t)
     return secs, counts
 
 
-def run_pdadmm(binary, dataset, layers, hidden, iterations, rho, mu, threads, log_every):
-    cfg = {"data": {"name": dataset}, "threads": threads,
+def run_pdadmm(binary, dataset, algorithm, layers, hidden, iterations, rho, mu, threads, log_every):
+    cfg = {"data": {"name": dataset}, "threads": threads, "algorithm": algorithm,
            "model": {"layers": layers, "hidden": hidden, "hops": 4, "hop_order": "descending"},
            "admm": {"iterations": iterations, "nu": rho, "rho": rho, "mu": mu, "preset": "reference"},
            "output": {"progress": "off", "checkpoint": False, "log_every": log_every}}
+    if algorithm == "pdadmm-g-q":
+        cfg["admm"].update({"quantize": "q", "grid": "reference"})
     with tempfile.TemporaryDirectory() as tmp:
         path = os.path.join(tmp, "config.json")
         with open(path, "w") as f:
@@ -231,7 +254,7 @@ def run_pdadmm(binary, dataset, layers, hidden, iterations, rho, mu, threads, lo
 def time_pdadmm(*args):
     """Seconds from a run that evaluates only at the end (as the transcription never evaluates);
     FISTA steps and backtracks from a second run that logs every iteration."""
-    sm, _ = run_pdadmm(*args, log_every=args[4])
+    sm, _ = run_pdadmm(*args, log_every=args[5])
     _, rows = run_pdadmm(*args, log_every=1)
     sm["fista_its_mean"] = sum(r["fista_its"] for r in rows) / len(rows)
     sm["backtracks"] = sum(r["backtracks"]["p"] + r["backtracks"]["W"] for r in rows)
@@ -248,6 +271,7 @@ def main():
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--dataset", default="cora", choices=sorted(SHAPES))
+    ap.add_argument("--algorithm", default="pdadmm-g", choices=["pdadmm-g", "pdadmm-g-q"])
     ap.add_argument("--layers", type=int, default=10)
     ap.add_argument("--hidden", type=int, default=500)
     ap.add_argument("--iterations", type=int, default=20)
@@ -270,11 +294,12 @@ def main():
     if not os.access(a.binary, os.X_OK):
         sys.exit("error: --binary: " + a.binary + " is not an executable (build first, e.g. tools/build.sh)")
     N, d, C = SHAPES[a.dataset]
-    ref_secs, counts = time_reference(N, d, C, a.layers, a.hidden, a.iterations, a.rho, a.mu, a.threads)
-    sm = time_pdadmm(a.binary, a.dataset, a.layers, a.hidden, a.iterations, a.rho, a.mu, a.threads)
+    ref_secs, counts = time_reference(N, d, C, a.layers, a.hidden, a.iterations, a.rho, a.mu, a.threads,
+                                      a.algorithm == "pdadmm-g-q")
+    sm = time_pdadmm(a.binary, a.dataset, a.algorithm, a.layers, a.hidden, a.iterations, a.rho, a.mu, a.threads)
     ref_med = median(ref_secs[1:] or ref_secs)
     our_med = sm["seconds_per_iter_median"]
-    res = {"dataset": a.dataset, "shape": {"N": N, "d": d, "classes": C, "layers": a.layers, "hidden": a.hidden},
+    res = {"dataset": a.dataset, "algorithm": a.algorithm, "shape": {"N": N, "d": d, "classes": C, "layers": a.layers, "hidden": a.hidden},
            "iterations": a.iterations, "rho": a.rho, "mu": a.mu, "threads": a.threads,
            "torch": torch.__version__, "cpu": platform.processor() or platform.machine(),
            "reference_s_per_iter_median": ref_med,
@@ -282,8 +307,8 @@ def main():
            "reference_backtracks": sum(c["p_backtracks"] + c["W_backtracks"] for c in counts),
            "pdadmm_s_per_iter_median": our_med, "pdadmm_fista_its_mean": sm["fista_its_mean"],
            "pdadmm_backtracks": sm["backtracks"], "speedup": ref_med / our_med}
-    print("%s, %d layers x %d, N = %d, d = %d, %d threads, %d iterations:" % (a.dataset, a.layers, a.hidden, N, d,
-                                                                            a.threads, a.iterations))
+    print("%s %s, %d layers x %d, N = %d, d = %d, %d threads, %d iterations:"
+          % (a.algorithm, a.dataset, a.layers, a.hidden, N, d, a.threads, a.iterations))
     print("  reference (PyTorch %s transcription): %.4f s/iteration (median; FISTA steps %.1f per iteration)"
           % (torch.__version__, ref_med, res["reference_fista_its_mean"]))
     print("  pdadmm (admm.preset reference):        %.4f s/iteration (median; FISTA steps %.1f per iteration)"
