@@ -243,7 +243,8 @@ def run_pdadmm(binary, dataset, algorithm, layers, hidden, iterations, rho, mu, 
         p = subprocess.run([binary, "train", "--config", path, "--out", os.path.join(tmp, "run")],
                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
         if p.returncode != 0:
-            sys.exit("error: pdadmm train failed:\n" + p.stdout)
+            errors = [line for line in p.stdout.splitlines() if line.startswith("error:")]
+            sys.exit("error: pdadmm train: " + (errors[-1][len("error: "):] if errors else p.stdout.strip()))
         with open(os.path.join(tmp, "run", "summary.json")) as f:
             sm = json.load(f)
         with open(os.path.join(tmp, "run", "metrics.jsonl")) as f:
@@ -294,9 +295,9 @@ def main():
     if not os.access(a.binary, os.X_OK):
         sys.exit("error: --binary: " + a.binary + " is not an executable (build first, e.g. tools/build.sh)")
     N, d, C = SHAPES[a.dataset]
+    sm = time_pdadmm(a.binary, a.dataset, a.algorithm, a.layers, a.hidden, a.iterations, a.rho, a.mu, a.threads)
     ref_secs, counts = time_reference(N, d, C, a.layers, a.hidden, a.iterations, a.rho, a.mu, a.threads,
                                       a.algorithm == "pdadmm-g-q")
-    sm = time_pdadmm(a.binary, a.dataset, a.algorithm, a.layers, a.hidden, a.iterations, a.rho, a.mu, a.threads)
     ref_med = median(ref_secs[1:] or ref_secs)
     our_med = sm["seconds_per_iter_median"]
     res = {"dataset": a.dataset, "algorithm": a.algorithm, "shape": {"N": N, "d": d, "classes": C, "layers": a.layers, "hidden": a.hidden},
