@@ -17,8 +17,7 @@ namespace {
 
 using Result = pdadmm::test::CommandResult;
 
-using pdadmm::test::run_command;
-Result run(const std::string& cmd) { return run_command(cmd); }
+Result run(const std::string& cmd) { return pdadmm::test::run_command(cmd); }
 
 bool have_python() { return std::system("python3 -c 'import json' > /dev/null 2>&1") == 0; }
 

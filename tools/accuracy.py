@@ -28,6 +28,13 @@ def mean_std(xs):
     return m, math.sqrt(sum((x - m) ** 2 for x in xs) / len(xs))
 
 
+def accuracy_stats(runs):
+    """Mean and std of test and validation accuracy over runs."""
+    tm, ts = mean_std([r["test_acc"] for r in runs])
+    vm, vs = mean_std([r["val_acc"] for r in runs])
+    return {"test_mean": tm, "test_std": ts, "val_mean": vm, "val_std": vs}
+
+
 def plural(n, word):
     return "%d %s%s" % (n, word, "" if n == 1 else "s")
 
@@ -109,22 +116,23 @@ def main():
         if k is not None:
             r["split_seed"] = k
         runs.append(r)
-        print(("" if k is None else "split %-4d " % k) + "seed %-4d test %.4f  val %.4f  train %.4f  %.1f s" % (s, r["test_acc"], r["val_acc"], r["train_acc"],
-                                                                     r["seconds"]), flush=True)
+        print(("" if k is None else "split %-4d " % k) + "seed %-4d test %.4f  val %.4f  train %.4f  %.1f s"
+              % (s, r["test_acc"], r["val_acc"], r["train_acc"], r["seconds"]), flush=True)
     total = time.time() - t0
     per_split = []
     if splits != [None]:
         for k in splits:
-            tm, ts = mean_std([r["test_acc"] for r in runs if r["split_seed"] == k])
-            vm, vs = mean_std([r["val_acc"] for r in runs if r["split_seed"] == k])
-            per_split.append({"split_seed": k, "test_mean": tm, "test_std": ts, "val_mean": vm, "val_std": vs})
-            print("split %-4d test %.4f +- %.4f  val %.4f +- %.4f" % (k, tm, ts, vm, vs))
-    tm, ts = mean_std([r["test_acc"] for r in runs])
-    vm, vs = mean_std([r["val_acc"] for r in runs])
-    what = plural(len(seeds), "seed") if splits == [None] else plural(len(splits), "split") + " x " + plural(len(seeds), "seed")
-    print("%s: test %.4f +- %.4f  val %.4f +- %.4f  (%s, %.1f s in all)" % (name, tm, ts, vm, vs, what, total))
-    res = {"config": a.config, "sets": a.set, "seeds": seeds, "runs": runs, "test_mean": tm, "test_std": ts,
-           "val_mean": vm, "val_std": vs, "seconds_total": total}
+            st = accuracy_stats([r for r in runs if r["split_seed"] == k])
+            per_split.append(dict(split_seed=k, **st))
+            print("split %-4d test %.4f +- %.4f  val %.4f +- %.4f"
+                  % (k, st["test_mean"], st["test_std"], st["val_mean"], st["val_std"]))
+    st = accuracy_stats(runs)
+    what = plural(len(seeds), "seed")
+    if splits != [None]:
+        what = plural(len(splits), "split") + " x " + what
+    print("%s: test %.4f +- %.4f  val %.4f +- %.4f  (%s, %.1f s in all)"
+          % (name, st["test_mean"], st["test_std"], st["val_mean"], st["val_std"], what, total))
+    res = dict({"config": a.config, "sets": a.set, "seeds": seeds, "runs": runs}, **st, seconds_total=total)
     if per_split:
         res["split_seeds"] = splits
         res["per_split"] = per_split

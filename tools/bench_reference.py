@@ -16,12 +16,14 @@ the reference on random binary features, pdadmm on the real data set with admm.p
 ADMM-update time per iteration is compared (evaluation excluded on both sides, as the reference's
 t_train excludes it). --algorithm pdadmm-g-q projects q onto the reference's grid
 linspace(-1, 2, 1000) as its update_q_quantize does (a 1000 x (n N) distance matrix and argmin),
-against pdadmm with admm.quantize "q", admm.grid "reference". Needs PyTorch (pip install torch); nothing else of pdadmm does.
+against pdadmm with admm.quantize "q", admm.grid "reference". Needs PyTorch (pip install torch);
+nothing else of pdadmm does.
 """
 import argparse
 import json
 import os
 import platform
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -252,20 +254,15 @@ def run_pdadmm(binary, dataset, algorithm, layers, hidden, iterations, rho, mu, 
     return sm, rows
 
 
-def time_pdadmm(*args):
+def time_pdadmm(binary, dataset, algorithm, layers, hidden, iterations, rho, mu, threads):
     """Seconds from a run that evaluates only at the end (as the transcription never evaluates);
     FISTA steps and backtracks from a second run that logs every iteration."""
-    sm, _ = run_pdadmm(*args, log_every=args[5])
+    args = (binary, dataset, algorithm, layers, hidden, iterations, rho, mu, threads)
+    sm, _ = run_pdadmm(*args, log_every=iterations)
     _, rows = run_pdadmm(*args, log_every=1)
     sm["fista_its_mean"] = sum(r["fista_its"] for r in rows) / len(rows)
     sm["backtracks"] = sum(r["backtracks"]["p"] + r["backtracks"]["W"] for r in rows)
     return sm
-
-
-def median(xs):
-    xs = sorted(xs)
-    n = len(xs)
-    return xs[n // 2] if n % 2 else (xs[n // 2 - 1] + xs[n // 2]) / 2
 
 
 def main():
@@ -298,9 +295,10 @@ def main():
     sm = time_pdadmm(a.binary, a.dataset, a.algorithm, a.layers, a.hidden, a.iterations, a.rho, a.mu, a.threads)
     ref_secs, counts = time_reference(N, d, C, a.layers, a.hidden, a.iterations, a.rho, a.mu, a.threads,
                                       a.algorithm == "pdadmm-g-q")
-    ref_med = median(ref_secs[1:] or ref_secs)
+    ref_med = statistics.median(ref_secs[1:] or ref_secs)
     our_med = sm["seconds_per_iter_median"]
-    res = {"dataset": a.dataset, "algorithm": a.algorithm, "shape": {"N": N, "d": d, "classes": C, "layers": a.layers, "hidden": a.hidden},
+    res = {"dataset": a.dataset, "algorithm": a.algorithm,
+           "shape": {"N": N, "d": d, "classes": C, "layers": a.layers, "hidden": a.hidden},
            "iterations": a.iterations, "rho": a.rho, "mu": a.mu, "threads": a.threads,
            "torch": torch.__version__, "cpu": platform.processor() or platform.machine(),
            "reference_s_per_iter_median": ref_med,
