@@ -62,6 +62,11 @@ INSTANTIATE_TEST_SUITE_P(
                       BadCase{"model.stages=[{\"layers\":3,\"iterations\":5},{\"layers\":3,\"iterations\":5}]",
                               "model.stages[1].layers"},
                       BadCase{"model.stage_duals=\"drop\"", "model.stage_duals"},
+                      BadCase{"model.stage_last=\"random\"", "model.stage_last"},
+                      BadCase{"model.stages=[{\"layers\":2,\"iterations\":5,\"last\":\"eye\"}]", "model.stages[0].last"},
+                      BadCase{"model.stages=[{\"layers\":2,\"iterations\":5},{\"layers\":3,\"iterations\":5,\"last\":\"x\"}]",
+                              "model.stages[1].last"},
+                      BadCase{"model.stages=[{\"layers\":2,\"iterations\":5,\"zl_init\":\"ones\"}]", "model.stages[0].zl_init"},
                       BadCase{"groups=0", "groups"}, BadCase{"groups=3", "groups"},
                       BadCase{"partition=[1,2]", "partition"}, BadCase{"partition=[2,0]", "partition"},
                       BadCase{"partition=\"x\"", "partition"}, BadCase{"devices=[-1]", "devices"},
@@ -144,6 +149,19 @@ TEST(Config, StagesSetLayersAndIterations) {
   EXPECT_EQ(c.model.stage_duals, "keep");
   EXPECT_EQ(c.effective["admm"]["iterations"], 30);
   EXPECT_EQ(c.effective["model"]["stages"][1]["mu"].get<double>(), c.admm.mu);
+  // last / zl_init per stage default to model.stage_last / model.zl_init.
+  EXPECT_EQ(c.model.stages[1].last, "fresh");
+  EXPECT_EQ(c.model.stages[1].zl_init, "zeros");
+  Config r = parse_config(nlohmann::json::object(),
+                          {"model.stage_last=\"keep\"", "model.stages=[{\"layers\":2,\"iterations\":2},"
+                                                        "{\"layers\":5,\"iterations\":1,\"zl_init\":\"labels\"},"
+                                                        "{\"layers\":10,\"iterations\":1,\"last\":\"eye\"}]"});
+  EXPECT_EQ(r.model.stages[1].last, "keep");
+  EXPECT_EQ(r.model.stages[1].zl_init, "labels");
+  EXPECT_EQ(r.model.stages[2].last, "eye");
+  EXPECT_EQ(r.model.stages[2].zl_init, "zeros");
+  EXPECT_FALSE(r.effective["model"]["stages"][0].contains("last"));  // so a saved config parses again
+  EXPECT_EQ(parse_config(r.effective).model.stages[2].last, "eye");
   // The last stage must be the model; admm.iterations would be ambiguous.
   EXPECT_THROW(parse_config(nlohmann::json::object(), {"model.layers=4", "model.stages=[{\"layers\":5,\"iterations\":1}]"}),
                Error);

@@ -77,6 +77,25 @@ TEST(Growth, KeepingTheLastLayerPreservesTheFunction) {
   EXPECT_EQ(forward_columns(W1, b1, p.x).data, forward_columns(W0, b0, p.x).data);
 }
 
+// The reference's 10-layer stage: W_L = eye(C, n), b_L = 0, so the scores start as the first C
+// hidden units, and z_L = ±1; set here per stage (model.stage_last / zl_init stay "fresh" / "zeros").
+TEST(Growth, EyeLastLayerAsTheReference10LayerStage) {
+  const Config c = small({"model.stages=[{\"layers\":2,\"iterations\":15},"
+                          "{\"layers\":4,\"iterations\":5,\"last\":\"eye\",\"zl_init\":\"labels\"}]"});
+  Problem p = build_problem(c);
+  Grown g = grow(c, p);
+  const HostMatrix<float> W = g.next->download(3, "W");
+  ASSERT_EQ(W.rows, 5);
+  ASSERT_EQ(W.cols, 32);
+  for (int64_t i = 0; i < W.rows; ++i)
+    for (int64_t j = 0; j < W.cols; ++j) ASSERT_EQ(W(i, j), i == j ? 1.0f : 0.0f) << "eye W_L at " << i << "," << j;
+  for (float v : g.next->download(3, "b").data) ASSERT_EQ(v, 0.0f);
+  const HostMatrix<float> z = g.next->download(3, "z");
+  for (int64_t j = 0; j < z.cols; ++j)
+    for (int64_t i = 0; i < z.rows; ++i) ASSERT_EQ(z(i, j), p.y(i, j) > 0 ? 1.0f : -1.0f) << i << "," << j;
+  EXPECT_EQ(g.next->download(0, "W").data, g.prev->download(0, "W").data);
+}
+
 // The ρ schedule reads layer 1's W X + b from the solver's cache ("a") instead of a fresh GEMM:
 // after iterations with W, b updates (and before a refresh) it still equals the product.
 TEST(Growth, CachedFirstLayerMatchesAFreshProduct) {

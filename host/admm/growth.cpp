@@ -16,6 +16,8 @@ std::vector<StageConfig> run_stages(const Config& c) {
   s.nu = c.admm.nu;
   s.rho = c.admm.rho;
   s.mu = c.admm.mu;
+  s.last = c.model.stage_last;
+  s.zl_init = c.model.zl_init;
   return {s};
 }
 
@@ -29,6 +31,8 @@ Config stage_config(const Config& c, size_t s) {
   cs.admm.nu = st.nu;
   cs.admm.rho = st.rho;
   cs.admm.mu = st.mu;
+  cs.model.stage_last = st.last;
+  cs.model.zl_init = st.zl_init;
   if (s + 1 < stages.size()) {
     cs.partition.clear();
     cs.groups = std::min(c.groups, st.layers);
@@ -45,9 +49,10 @@ std::vector<int64_t> stage_dims(const Problem& p, const Config& cs) {
   return d;
 }
 
-HostMatrix<float> identity(int64_t n) {
-  HostMatrix<float> m(n, n);
-  for (int64_t i = 0; i < n; ++i) m(i, i) = 1.0f;
+// rows x cols with ones on the diagonal (the reference's torch.eye(rows, cols)).
+HostMatrix<float> identity(int64_t rows, int64_t cols) {
+  HostMatrix<float> m(rows, cols);
+  for (int64_t i = 0; i < std::min(rows, cols); ++i) m(i, i) = 1.0f;
   return m;
 }
 
@@ -66,18 +71,21 @@ std::unique_ptr<Solver<float>> start_stage(const Config& c, Problem& p, size_t s
   const int L = cs.model.layers;
   require(kept >= 1 && kept < L - 1, "growth: stage " + std::to_string(s) + " must add layers");
   prev->weights(W, b);
-  const bool keep_last = c.model.stage_last == "keep";
+  const bool keep_last = cs.model.stage_last == "keep";
   std::vector<HostMatrix<float>> Wl, bl;  // fresh last layer from its own seeded stream
   init_weights({cs.model.hidden, p.y.rows}, c.model.init_std, derive_seed(seed, 5000 + s), Wl, bl);
   if (keep_last) {
     Wl[0] = std::move(W.back());
     bl[0] = std::move(b.back());
+  } else if (cs.model.stage_last == "eye") {
+    Wl[0] = identity(p.y.rows, cs.model.hidden);
+    bl[0] = HostMatrix<float>(p.y.rows, 1);
   }
   W.pop_back();
   b.pop_back();
   const int64_t h = cs.model.hidden;
   for (int l = kept; l + 1 < L; ++l) {
-    W.push_back(identity(h));
+    W.push_back(identity(h, h));
     b.push_back(HostMatrix<float>(h, 1));
   }
   W.push_back(std::move(Wl[0]));

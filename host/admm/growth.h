@@ -20,7 +20,8 @@ Config stage_config(const Config& c, size_t s);
 // add hidden layers as the reference does (W = I, b = 0, p = q of the layer before, z = W p + b,
 // q = relu(z), u = 0) and a fresh last layer (N(0, init_std²), z_L as model.zl_init), or with
 // model.stage_last "keep" the trained last layer (W, b, z): the grown net then computes the same
-// function as the trained one, since relu(I a + 0) = a for a = relu(·) >= 0.
+// function as the trained one, since relu(I a + 0) = a for a = relu(·) >= 0; "eye" W_L = I(C, n),
+// b_L = 0 (the reference's 10-layer stage: the first C hidden units become the scores).
 // Sets p.dims to the stage's shape.
 std::unique_ptr<Solver<float>> start_stage(const Config& c, Problem& p, size_t s, Solver<float>* prev);
 

@@ -54,17 +54,17 @@ const nlohmann::json* read_model(JsonReader r, ModelConfig& m, bool& layers_give
   r.string("zl_init", m.zl_init, {"zeros", "labels"});
   const nlohmann::json* stages = r.raw("stages");
   r.string("stage_duals", m.stage_duals, {"keep", "reset"});
-  r.string("stage_last", m.stage_last, {"fresh", "keep"});
+  r.string("stage_last", m.stage_last, {"fresh", "keep", "eye"});
   r.finish();
   return stages;
 }
 
 // model.stages: [{"layers": 2, "iterations": 200}, {"layers": 5, "iterations": 10, "rho": 1e-4}, ...].
-// Layers strictly grow, the last stage is the model; the run's iterations are their sum.
+// Layers strictly grow, the last stage is the model; the run's iterations are their sum (an
+// admm.iterations must equal it, so a run's saved config.json runs again as it is).
 void read_stages(const nlohmann::json& s, bool layers_given, bool iterations_given, Config& c) {
   require(s.is_array() && !s.empty(),
           "config: model.stages: expected a non-empty list of {\"layers\", \"iterations\"} objects");
-  require(!iterations_given, "config: admm.iterations: not allowed with model.stages (give iterations per stage)");
   nlohmann::json eff = nlohmann::json::array();
   int total = 0;
   for (size_t i = 0; i < s.size(); ++i) {
@@ -76,11 +76,16 @@ void read_stages(const nlohmann::json& s, bool layers_given, bool iterations_giv
     st.nu = c.admm.nu;
     st.rho = c.admm.rho;
     st.mu = c.admm.mu;
+    st.last = c.model.stage_last;
+    st.zl_init = c.model.zl_init;
+    require(i > 0 || !r.has("last"), "config: " + at + ".last: the first stage has no trained layers to build on");
     r.integer("layers", st.layers, at_least(2), "must be >= 2");
     r.integer("iterations", st.iterations, at_least(1), "must be >= 1");
     r.number("nu", st.nu, positive, "must be > 0");
     r.number("rho", st.rho, positive, "must be > 0");
     r.number("mu", st.mu, non_negative, "must be >= 0");
+    if (i > 0) r.string("last", st.last, {"fresh", "keep", "eye"});
+    r.string("zl_init", st.zl_init, {"zeros", "labels"});
     r.finish();
     if (i > 0)
       require(st.layers > c.model.stages.back().layers,
@@ -95,6 +100,9 @@ void read_stages(const nlohmann::json& s, bool layers_given, bool iterations_giv
   if (layers_given)
     require(last == c.model.layers, "config: model.stages: the last stage has " + std::to_string(last) +
                                         " layers, model.layers is " + std::to_string(c.model.layers));
+  require(!iterations_given || c.iterations == total,
+          "config: admm.iterations: " + std::to_string(c.iterations) + " is not the stages' sum " +
+              std::to_string(total) + " (give iterations per stage)");
   c.model.layers = last;
   c.iterations = total;
   c.effective["model"]["layers"] = last;

@@ -39,6 +39,7 @@ struct StageConfig {
   int layers = 2;
   int iterations = 1;
   double nu = 0, rho = 0, mu = 0;
+  std::string last, zl_init;  // model.stage_last / model.zl_init for this stage (default: the model's)
 };
 
 struct ModelConfig {
@@ -50,7 +51,7 @@ struct ModelConfig {
   std::string zl_init = "zeros";  // "labels": ±1 from the one-hot labels (reference 10-layer)
   std::vector<StageConfig> stages;  // empty: one stage of `layers` for admm.iterations
   std::string stage_duals = "keep";  // "reset": kept layers' duals restart at 0 (reference)
-  std::string stage_last = "fresh";  // "keep": the trained last layer stays on top (function-preserving)
+  std::string stage_last = "fresh";  // "keep": the trained last layer stays on top (function-preserving); "eye": W = I(C, n), b = 0 (reference 10-layer)
 };
 
 struct RhoSchedule {
