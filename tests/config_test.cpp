@@ -162,7 +162,7 @@ TEST(Config, StagesSetLayersAndIterations) {
   EXPECT_EQ(r.model.stages[2].zl_init, "zeros");
   EXPECT_FALSE(r.effective["model"]["stages"][0].contains("last"));  // so a saved config parses again
   EXPECT_EQ(parse_config(r.effective).model.stages[2].last, "eye");
-  // The last stage must be the model; admm.iterations would be ambiguous.
+  // The last stage must be the model; admm.iterations, if given, must be the stages' sum.
   EXPECT_THROW(parse_config(nlohmann::json::object(), {"model.layers=4", "model.stages=[{\"layers\":5,\"iterations\":1}]"}),
                Error);
   EXPECT_THROW(parse_config(nlohmann::json::object(), {"admm.iterations=4", "model.stages=[{\"layers\":5,\"iterations\":1}]"}),

@@ -43,6 +43,9 @@ void read_data(JsonReader r, DataConfig& d) {
   r.finish();
 }
 
+// Values of model.zl_init / model.stage_last, also allowed per stage.
+const std::vector<std::string> kZlInit{"zeros", "labels"}, kStageLast{"fresh", "keep", "eye"};
+
 // Returns model.stages as written (null when absent); read_stages checks it once admm.* is known.
 const nlohmann::json* read_model(JsonReader r, ModelConfig& m, bool& layers_given) {
   layers_given = r.has("layers");
@@ -51,10 +54,10 @@ const nlohmann::json* read_model(JsonReader r, ModelConfig& m, bool& layers_give
   r.integer("hops", m.hops, at_least(0), "must be >= 0");
   r.string("hop_order", m.hop_order, {"ascending", "descending"});
   r.number("init_std", m.init_std, non_negative, "must be >= 0");
-  r.string("zl_init", m.zl_init, {"zeros", "labels"});
+  r.string("zl_init", m.zl_init, kZlInit);
   const nlohmann::json* stages = r.raw("stages");
   r.string("stage_duals", m.stage_duals, {"keep", "reset"});
-  r.string("stage_last", m.stage_last, {"fresh", "keep", "eye"});
+  r.string("stage_last", m.stage_last, kStageLast);
   r.finish();
   return stages;
 }
@@ -84,8 +87,8 @@ void read_stages(const nlohmann::json& s, bool layers_given, bool iterations_giv
     r.number("nu", st.nu, positive, "must be > 0");
     r.number("rho", st.rho, positive, "must be > 0");
     r.number("mu", st.mu, non_negative, "must be >= 0");
-    if (i > 0) r.string("last", st.last, {"fresh", "keep", "eye"});
-    r.string("zl_init", st.zl_init, {"zeros", "labels"});
+    if (i > 0) r.string("last", st.last, kStageLast);
+    r.string("zl_init", st.zl_init, kZlInit);
     r.finish();
     if (i > 0)
       require(st.layers > c.model.stages.back().layers,
