@@ -98,6 +98,35 @@ TEST(Config, OverridesReachNestedKeys) {
   EXPECT_TRUE(c.warnings.empty());
 }
 
+TEST(Config, OverridesIndexAStageOfTheList) {
+  const std::string st = "model.stages=[{\"layers\":2,\"iterations\":5,\"mu\":10},"
+                         "{\"layers\":4,\"iterations\":5,\"mu\":0.1}]";
+  const Config c = parse_config(nlohmann::json::object(), {st, "model.stages[1].iterations=7", "model.stages[0].mu=3"});
+  ASSERT_EQ(c.model.stages.size(), 2u);
+  EXPECT_EQ(c.model.stages[0].iterations, 5);
+  EXPECT_EQ(c.model.stages[1].iterations, 7);
+  EXPECT_DOUBLE_EQ(c.model.stages[0].mu, 3);
+  EXPECT_DOUBLE_EQ(c.model.stages[1].mu, 0.1);
+  const Config whole = parse_config(nlohmann::json::object(), {st, "model.stages[1]={\"layers\":6,\"iterations\":2}"});
+  EXPECT_EQ(whole.model.stages[1].layers, 6);
+  EXPECT_EQ(whole.model.layers, 6);
+  // The same override applied to a config file's list.
+  nlohmann::json file = nlohmann::json::parse(R"({"model": {"stages": [{"layers": 2, "iterations": 5}, {"layers": 3, "iterations": 5}]}})");
+  EXPECT_EQ(parse_config(file, {"model.stages[0].iterations=9"}).model.stages[0].iterations, 9);
+}
+
+TEST(Config, OverrideIndicesAreChecked) {
+  const std::string st = "model.stages=[{\"layers\":2,\"iterations\":5},{\"layers\":4,\"iterations\":5}]";
+  EXPECT_NE(error_of({st, "model.stages[2].mu=1"}).find("\"model.stages\" has 2 elements, no [2]"), std::string::npos)
+      << error_of({st, "model.stages[2].mu=1"});
+  EXPECT_NE(error_of({"model.hidden[0]=3"}).find("\"model.hidden\" is not a list"), std::string::npos);
+  for (const char* bad : {"model.stages[].mu=1", "model.stages[x].mu=1", "model.stages[1.mu=1", "model.stages[-1].mu=1"})
+    EXPECT_NE(error_of({st, bad}).find("expected a list index like [2] after \"model.stages\""), std::string::npos)
+        << bad << ": " << error_of({st, bad});
+  EXPECT_NE(error_of({st, "model.stages[1]x=1"}).find("expected '.' or '['"), std::string::npos);
+  EXPECT_NE(error_of({"[0]=1"}).find("empty key segment"), std::string::npos);
+}
+
 TEST(Config, DefaultNuAndRhoMeetTheConvergenceCondition) {
   Config c = parse_config(nlohmann::json::object());
   EXPECT_TRUE(rho_meets_convergence_condition(c.admm.nu, c.admm.rho));

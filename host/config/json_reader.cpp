@@ -2,6 +2,8 @@
 #include "host/config/json_reader.h"
 
 #include <cmath>
+#include <string>
+#include <vector>
 
 #include "host/io/error.h"
 
@@ -135,20 +137,48 @@ void apply_override(nlohmann::json& j, const std::string& assignment) {
   const std::string key = assignment.substr(0, eq), text = assignment.substr(eq + 1);
   nlohmann::json value = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
   if (value.is_discarded()) value = text;
+  const auto fail = [&](const std::string& why) { throw Error("--set \"" + assignment + "\": " + why); };
   nlohmann::json* node = &j;
-  size_t start = 0;
+  std::string path;  // the key so far, for messages
+  size_t pos = 0;
   for (;;) {
-    const size_t dot = key.find('.', start);
-    const std::string part = key.substr(start, dot == std::string::npos ? std::string::npos : dot - start);
-    if (part.empty()) throw Error("--set \"" + assignment + "\": empty key segment");
-    if (!node->is_object()) throw Error("--set \"" + assignment + "\": \"" + key.substr(0, start - 1) + "\" is not an object");
-    if (dot == std::string::npos) {
-      (*node)[part] = value;
+    // A segment is a name with optional list indices: "stages[2]".
+    const size_t end = key.find_first_of(".[", pos);
+    const std::string name = key.substr(pos, end == std::string::npos ? std::string::npos : end - pos);
+    if (name.empty()) fail("empty key segment");
+    if (!node->is_object()) fail("\"" + path + "\" is not an object");
+    path += (path.empty() ? "" : ".") + name;
+    pos = end;
+    std::vector<size_t> indices;
+    while (pos != std::string::npos && key[pos] == '[') {
+      const size_t close = key.find(']', pos);
+      const std::string digits = key.substr(pos + 1, close == std::string::npos ? std::string::npos : close - pos - 1);
+      if (close == std::string::npos || digits.empty() || digits.size() > 9 ||
+          digits.find_first_not_of("0123456789") != std::string::npos)
+        fail("expected a list index like [2] after \"" + path + "\"");
+      indices.push_back(std::stoul(digits));
+      pos = close + 1 < key.size() ? close + 1 : std::string::npos;
+    }
+    if (pos != std::string::npos && key[pos] != '.') fail("expected '.' or '[' after \"" + key.substr(0, pos) + "\"");
+    const bool last = pos == std::string::npos;
+    if (last && indices.empty()) {
+      (*node)[name] = value;
       return;
     }
-    node = &(*node)[part];
+    node = &(*node)[name];
+    for (size_t k = 0; k < indices.size(); ++k) {
+      if (!node->is_array()) fail("\"" + path + "\" is not a list");
+      if (indices[k] >= node->size())
+        fail("\"" + path + "\" has " + std::to_string(node->size()) + " elements, no [" + std::to_string(indices[k]) + "]");
+      path += "[" + std::to_string(indices[k]) + "]";
+      node = &(*node)[indices[k]];
+    }
+    if (last) {
+      *node = value;
+      return;
+    }
     if (node->is_null()) *node = nlohmann::json::object();
-    start = dot + 1;
+    pos += 1;
   }
 }
 

@@ -38,8 +38,9 @@ class JsonReader {
   std::set<std::string> seen_;
 };
 
-// Applies "a.b.c=value" to j (value parsed as JSON, else taken as a string). Creates objects on
-// the way; the strict reader then rejects keys that do not exist.
+// Applies "a.b.c=value" to j (value parsed as JSON, else taken as a string); a segment may index
+// an existing list element, "model.stages[2].mu=0.1". Creates objects on the way; the strict
+// reader then rejects keys that do not exist.
 void apply_override(nlohmann::json& j, const std::string& assignment);
 
 }  // namespace pdadmm
