@@ -1,9 +1,10 @@
 // The Python tools end to end. tools/sweep.py on configs/sweeps/tiny.json (seconds): every point has
 // the serial, parallel and modeled times, speedups that follow from them, and the table is printed.
-// tools/plot.py --check on small files; tools/accuracy.py --split-seeds on a shortened Amazon Photo;
-// tools/bench_reference.py's transcription against the reference vectors.
+// tools/plot.py --check on small files; tools/accuracy.py --split-seeds on a shortened Amazon Photo,
+// --against on synthetic runs; tools/bench_reference.py's transcription against the reference vectors.
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
@@ -125,6 +126,45 @@ TEST(Accuracy, SplitSeedsRepeatEverySeedOnEachSplit) {
   const auto& r0 = j["runs"][0], r1 = j["runs"][1];
   EXPECT_NEAR(j["per_split"][0]["test_mean"].get<double>(), (r0["test_acc"].get<double>() + r1["test_acc"].get<double>()) / 2,
               1e-12);
+}
+
+// --against pairs runs by seed: the changes it prints equal those computed from the two files.
+TEST(Accuracy, AgainstPairsTheRunsBySeed) {
+  if (!have_python()) GTEST_SKIP() << "python3 is not installed";
+  const std::string src = PDADMM_SOURCE_DIR, dir = ::testing::TempDir() + "/accuracy_against";
+  const std::string tool = "python3 " + src + "/tools/accuracy.py " + src + "/configs/synthetic.json --binary " +
+                           PDADMM_BINARY + " --seeds 0,1 ";
+  Result a = run(tool + "--out " + dir + "/a --set admm.iterations=5");
+  ASSERT_EQ(a.code, 0) << a.out;
+  Result b = run(tool + "--out " + dir + "/b --set admm.iterations=30 --against " + dir + "/a/accuracy.json");
+  ASSERT_EQ(b.code, 0) << b.out;
+  EXPECT_NE(b.out.find("against " + dir + "/a/accuracy.json: validation "), std::string::npos) << b.out;
+  std::ifstream fa(dir + "/a/accuracy.json"), fb(dir + "/b/accuracy.json");
+  const nlohmann::json ja = nlohmann::json::parse(fa), jb = nlohmann::json::parse(fb);
+  const nlohmann::json& ch = jb["against"];
+  double dv = 0, dt = 0;
+  int nodes = 0, better = 0;
+  for (int i = 0; i < 2; ++i) {
+    const auto &ra = ja["runs"][i], &rb = jb["runs"][i];
+    ASSERT_EQ(ra["seed"], rb["seed"]);
+    const double d = rb["val_acc"].get<double>() - ra["val_acc"].get<double>();
+    dv += d / 2;
+    dt += (rb["test_acc"].get<double>() - ra["test_acc"].get<double>()) / 2;
+    const int n = static_cast<int>(std::lround(d * rb["val_nodes"].get<int>()));
+    nodes += n;
+    better += n > 0;
+  }
+  EXPECT_NEAR(ch["val_change"].get<double>(), dv, 1e-12);
+  EXPECT_NEAR(ch["test_change"].get<double>(), dt, 1e-12);
+  EXPECT_EQ(ch["val_nodes_change"].get<int>(), nodes);
+  EXPECT_EQ(ch["better"].get<int>(), better);
+  EXPECT_EQ(ch["better"].get<int>() + ch["tied"].get<int>() + ch["worse"].get<int>(), 2);
+  EXPECT_GT(dv, 0) << "30 iterations should beat 5 on validation";
+  // A seed the base file lacks: one clear line, before any training.
+  Result c = run("python3 " + src + "/tools/accuracy.py " + src + "/configs/synthetic.json --binary " + PDADMM_BINARY +
+                 " --seeds 0,7 --out " + dir + "/c --against " + dir + "/a/accuracy.json");
+  EXPECT_EQ(c.code, 1) << c.out;
+  EXPECT_EQ(c.out, "error: --against " + dir + "/a/accuracy.json: it has no run for seed 7\n");
 }
 
 TEST(Accuracy, SplitSeedsOnAFixedSplitIsOneClearLine) {

@@ -11,6 +11,9 @@ run took, and writes them as JSON (default OUT/accuracy.json). Standard library 
 --split-seeds (npz data sets only: Planetoid and synthetic splits are fixed) repeats every seed
 on each split (`--set data.split_seed=K`, into OUT/split_K/seed_S) and adds a mean per split;
 the overall mean +- std then runs over all splits and seeds.
+--against BASE.json (an earlier accuracy.json on the same seeds and splits) pairs the runs by
+split and seed and prints the mean change in validation and test accuracy, validation also in
+nodes with how many pairs got better, tied or worse: how the README's selection rule is applied.
 """
 import argparse
 import json
@@ -49,6 +52,35 @@ def int_list(flag, text):
     return xs
 
 
+def where(k, s):
+    return "seed %d" % s if k is None else "split %d seed %d" % (k, s)
+
+
+def load_base(path, keys):
+    """The runs of an earlier accuracy.json by (split_seed, seed); one clear error if a key is missing."""
+    try:
+        with open(path) as f:
+            base = {(r.get("split_seed"), r["seed"]): r for r in json.load(f)["runs"]}
+    except OSError as e:
+        sys.exit("error: --against %s: %s" % (path, e.strerror))
+    except (ValueError, KeyError, TypeError, AttributeError) as e:
+        sys.exit("error: --against %s: not an accuracy.json (%r)" % (path, e))
+    for k, s in keys:
+        if (k, s) not in base:
+            sys.exit("error: --against %s: it has no run for %s" % (path, where(k, s)))
+    return base
+
+
+def paired_change(runs, base):
+    """Mean change against base, pair by pair; validation also in nodes (rounded per pair)."""
+    pairs = [(r, base[(r.get("split_seed"), r["seed"])]) for r in runs]
+    dv = [r["val_acc"] - b["val_acc"] for r, b in pairs]
+    nodes = [round(d * r["val_nodes"]) for d, (r, _) in zip(dv, pairs)]
+    return {"val_change": sum(dv) / len(dv), "test_change": sum(r["test_acc"] - b["test_acc"] for r, b in pairs) / len(pairs),
+            "val_nodes_change": sum(nodes), "better": sum(n > 0 for n in nodes), "tied": sum(n == 0 for n in nodes),
+            "worse": sum(n < 0 for n in nodes)}
+
+
 def data_name(config, sets):
     """data.name as pdadmm will see it: the config's, unless a --set overrides it."""
     try:
@@ -76,6 +108,7 @@ def main():
     ap.add_argument("--binary", default=os.path.join(root, "build", "pdadmm"))
     ap.add_argument("--out", help="output folder (default runs/accuracy/<config name>)")
     ap.add_argument("--json", help="result file (default OUT/accuracy.json)")
+    ap.add_argument("--against", metavar="BASE.json", help="an earlier accuracy.json: print the paired change")
     a = ap.parse_args()
     seeds = int_list("--seeds", a.seeds)
     if not os.access(a.binary, os.X_OK):
@@ -93,9 +126,11 @@ def main():
     out = a.out or os.path.join("runs", "accuracy", name)
     os.makedirs(out, exist_ok=True)
 
+    keys = [(k, s) for k in splits for s in seeds]
+    base = None if a.against is None else load_base(a.against, keys)
     runs = []
     t0 = time.time()
-    for k, s in [(k, s) for k in splits for s in seeds]:
+    for k, s in keys:
         d = os.path.join(out, "seed_%d" % s) if k is None else os.path.join(out, "split_%d" % k, "seed_%d" % s)
         cmd = [a.binary, "train", "--config", a.config, "--out", d, "--set", "seed=%d" % s,
                "--set", "output.progress=\"off\"", "--set", "output.checkpoint=false"]
@@ -107,12 +142,11 @@ def main():
         p = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
         if p.returncode != 0:
             sys.stdout.write(p.stdout)
-            where = "seed %d" % s if k is None else "split %d seed %d" % (k, s)
-            sys.exit("error: %s: pdadmm exited with %d" % (where, p.returncode))
+            sys.exit("error: %s: pdadmm exited with %d" % (where(k, s), p.returncode))
         with open(os.path.join(d, "summary.json")) as f:
             sm = json.load(f)
         r = {"seed": s, "test_acc": sm["test"]["acc"], "val_acc": sm["val"]["acc"], "train_acc": sm["train"]["acc"],
-             "seconds": time.time() - t}
+             "val_nodes": sm["val"]["nodes"], "seconds": time.time() - t}
         if k is not None:
             r["split_seed"] = k
         runs.append(r)
@@ -136,6 +170,12 @@ def main():
     if per_split:
         res["split_seeds"] = splits
         res["per_split"] = per_split
+    if base is not None:
+        ch = paired_change(runs, base)
+        print("against %s: validation %+.4f (%+d nodes: %d better, %d tied, %d worse), test %+.4f"
+              % (a.against, ch["val_change"], ch["val_nodes_change"], ch["better"], ch["tied"], ch["worse"],
+                 ch["test_change"]))
+        res["against"] = dict({"base": a.against}, **ch)
     path = a.json or os.path.join(out, "accuracy.json")
     with open(path, "w") as f:
         json.dump(res, f, indent=2)
