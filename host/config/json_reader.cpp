@@ -1,9 +1,9 @@
 // Strict JSON field reader and dotted-path overrides.
 #include "host/config/json_reader.h"
 
+#include <algorithm>
 #include <cmath>
 #include <string>
-#include <vector>
 
 #include "host/io/error.h"
 
@@ -143,42 +143,33 @@ void apply_override(nlohmann::json& j, const std::string& assignment) {
   size_t pos = 0;
   for (;;) {
     // A segment is a name with optional list indices: "stages[2]".
-    const size_t end = key.find_first_of(".[", pos);
-    const std::string name = key.substr(pos, end == std::string::npos ? std::string::npos : end - pos);
+    const size_t end = std::min(key.find_first_of(".[", pos), key.size());
+    const std::string name = key.substr(pos, end - pos);
     if (name.empty()) fail("empty key segment");
     if (!node->is_object()) fail("\"" + path + "\" is not an object");
     path += (path.empty() ? "" : ".") + name;
-    pos = end;
-    std::vector<size_t> indices;
-    while (pos != std::string::npos && key[pos] == '[') {
-      const size_t close = key.find(']', pos);
-      const std::string digits = key.substr(pos + 1, close == std::string::npos ? std::string::npos : close - pos - 1);
-      if (close == std::string::npos || digits.empty() || digits.size() > 9 ||
+    node = &(*node)[name];
+    for (pos = end; pos < key.size() && key[pos] == '[';) {
+      const size_t close = std::min(key.find(']', pos), key.size());
+      const std::string digits = key.substr(pos + 1, close - pos - 1);
+      if (close == key.size() || digits.empty() || digits.size() > 9 ||
           digits.find_first_not_of("0123456789") != std::string::npos)
         fail("expected a list index like [2] after \"" + path + "\"");
-      indices.push_back(std::stoul(digits));
-      pos = close + 1 < key.size() ? close + 1 : std::string::npos;
-    }
-    if (pos != std::string::npos && key[pos] != '.') fail("expected '.' or '[' after \"" + key.substr(0, pos) + "\"");
-    const bool last = pos == std::string::npos;
-    if (last && indices.empty()) {
-      (*node)[name] = value;
-      return;
-    }
-    node = &(*node)[name];
-    for (size_t k = 0; k < indices.size(); ++k) {
+      const size_t i = std::stoul(digits);
       if (!node->is_array()) fail("\"" + path + "\" is not a list");
-      if (indices[k] >= node->size())
-        fail("\"" + path + "\" has " + std::to_string(node->size()) + " elements, no [" + std::to_string(indices[k]) + "]");
-      path += "[" + std::to_string(indices[k]) + "]";
-      node = &(*node)[indices[k]];
+      if (i >= node->size())
+        fail("\"" + path + "\" has " + std::to_string(node->size()) + " elements, no [" + std::to_string(i) + "]");
+      path += "[" + std::to_string(i) + "]";
+      node = &(*node)[i];
+      pos = close + 1;
     }
-    if (last) {
+    if (pos == key.size()) {
       *node = value;
       return;
     }
+    if (key[pos] != '.') fail("expected '.' or '[' after \"" + key.substr(0, pos) + "\"");
     if (node->is_null()) *node = nlohmann::json::object();
-    pos += 1;
+    ++pos;
   }
 }
 
