@@ -54,6 +54,7 @@ Group<T>::Group(int id, int first, int end, const std::vector<int64_t>& dims, in
         case Slot::gw: L.gw = std::move(t); break;
         case Slot::gp: L.gp = std::move(t); break;
         case Slot::gram: L.gram = std::move(t); L.use_gram = true; break;
+        case Slot::c: L.c = std::move(t); L.deferred_w = true; break;
         case Slot::d: L.d = std::move(t); break;
         case Slot::y: L.y = std::move(t); break;
         case Slot::zeta: L.zeta = std::move(t); break;
@@ -111,6 +112,7 @@ void Group<T>::init(HostMatrix<T>& act, const std::vector<HostMatrix<T>>& W, con
     o.upload(W[l].data.data(), L.W);
     o.upload(b[l].data.data(), L.b);
     o.upload(act.data.data(), const_cast<Tensor<T>&>(*L.x));
+    reset_deferred_w(o, L);
     if (l > 0 && qp) o.project(prm_->grid, L.p);
     if (L.use_gram && L.gram_fixed) o.gemm(true, false, T(1), *L.x, *L.x, T(0), L.gram);
     refresh_wp(o, L);

@@ -46,6 +46,12 @@ struct Layer {
   Tensor<T> gram;   // N x N: pᵀp (Gram path); fixed for layer 0
   bool use_gram = false;
   bool gram_fixed = false;  // layer 0: p = X never changes
+  // Deferred W (layer 0, AdmmParams::defer_first_w): the layer's weights are
+  // w_scale W + c Xᵀ; w_sq tracks their squared norm (exact whenever W is formed).
+  bool deferred_w = false;
+  bool w_pending = false;  // c or w_scale differ from 0 and 1
+  Tensor<T> c;             // n_out x N
+  double w_scale = 1, w_sq = 0;
   Tensor<T> d;      // n_in x N: step of a projected p update
   Tensor<T> y;      // last layer: one-hot labels (C x N)
   Tensor<T> zeta, zeta_old;  // last layer: FISTA iterates

@@ -7,6 +7,7 @@ LayerPlanOptions plan_options(const AdmmParams& prm) {
   LayerPlanOptions o;
   o.quantize_p = prm.quantize == Quantize::P || prm.quantize == Quantize::Both;
   o.gram = prm.gram;
+  o.defer_first_w = prm.defer_first_w;
   return o;
 }
 
@@ -41,6 +42,7 @@ std::vector<TensorPlan> plan_layer(const std::vector<int64_t>& dims, int l, int6
   }
   if (opt.gram > 0 || (opt.gram == 0 && layer_uses_gram(dims, l, n))) {
     v.push_back({Slot::gram, n, n});
+    if (l == 0 && opt.defer_first_w) v.push_back({Slot::c, n_out, n});
   } else {
     v.push_back({Slot::gw, n_out, n_in});
   }

@@ -8,7 +8,7 @@
 
 namespace pdadmm {
 
-enum class Slot { W, b, z, p, q, u, wp, a, r, g, wg, gw, gp, gram, d, y, zeta, zeta_old, x };
+enum class Slot { W, b, z, p, q, u, wp, a, r, g, wg, gw, gp, gram, c, d, y, zeta, zeta_old, x };
 
 struct TensorPlan {
   Slot slot;
@@ -19,6 +19,7 @@ struct TensorPlan {
 struct LayerPlanOptions {
   bool quantize_p = false;
   int gram = 0;  // AdmmParams::gram
+  bool defer_first_w = true;  // AdmmParams::defer_first_w
 };
 LayerPlanOptions plan_options(const AdmmParams& prm);
 

@@ -44,6 +44,11 @@ struct AdmmParams {
   // W step through the N x N Gram matrix pᵀp: 0 = when cheaper (auto), 1 = always, -1 = never.
   int gram = 0;
 
+  // Layer 1 on the Gram path keeps its W update pending as W = s W_stored + C Xᵀ (X never
+  // changes): an iteration then costs O(n N²) there instead of a d x n x N GEMM and two passes
+  // over the d x n matrix W. W is formed every refresh_every iterations and read as a view.
+  bool defer_first_w = true;
+
   // pdADMM-G-Q
   Quantize quantize = Quantize::None;
   Grid grid;

@@ -108,7 +108,13 @@ HostMatrix<T> Solver<T>::download(int layer, const char* what) {
   else throw Error("download: unknown tensor '" + w + "'");
   HostMatrix<T> m(t->rows(), t->cols());
   g.ops().bind_thread();
-  g.ops().download(*t, m.data.data());
+  if (t == &L.W && L.w_pending) {  // a deferred W is formed in a scratch tensor: reading changes nothing
+    Tensor<T> formed = g.ops().alloc(t->rows(), t->cols());
+    form_w(g.ops(), L, formed);
+    g.ops().download(formed, m.data.data());
+  } else {
+    g.ops().download(*t, m.data.data());
+  }
   return m;
 }
 
@@ -127,6 +133,7 @@ void Solver<T>::upload(int layer, const char* what, const HostMatrix<T>& m) {
   g.ops().bind_thread();
   g.ops().upload(m.data.data(), *t);
   if ((w == "p" && qp) || (w == "q" && qq)) g.ops().project(prm_.grid, *t);  // -Q keeps p (q) on Δ
+  if (w == "W") reset_deferred_w(g.ops(), L);  // the pending update belonged to the old W
   if (w == "W" || w == "b" || w == "p") {
     refresh_wp(g.ops(), L);
     g.ops().add_bias(L.wp, L.b, L.a);

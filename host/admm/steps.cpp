@@ -4,6 +4,7 @@
 // W p is updated as W p - (G p)/t instead of being recomputed (reference bug 6).
 #include "host/admm/steps.h"
 
+#include <algorithm>
 #include <cmath>
 
 namespace pdadmm {
@@ -100,13 +101,15 @@ void w_step(Ops<T>& ops, Layer<T>& L, const AdmmParams& prm) {
   const Tensor<T>& x = *L.x;
   ops.add_bias(L.wp, L.b, L.a);
   ops.residual(L.a, L.z, L.r);  // r = W p + b - z, so G = ν r pᵀ + μ W
-  double G2 = 0, Gp2 = 0;
+  double G2 = 0, Gp2 = 0, rwp = 0, w2 = 0;
   if (L.use_gram) {
     // G p = ν r (pᵀp) + μ W p and ||G||² from N x N products: never form G when N is small.
     if (!L.gram_fixed) ops.gemm(true, false, T(1), x, x, T(0), L.gram);
     ops.gemm(false, false, T(nu), L.r, L.gram, T(0), L.gp);
     const double rkr = ops.dot(L.gp, L.r);  // ν <r K, r> = ||r pᵀ||² ν
-    G2 = nu * rkr + 2 * nu * mu * ops.dot(L.r, L.wp) + mu * mu * ops.sum_sq(L.W);
+    rwp = ops.dot(L.r, L.wp);                // <r, W p> = <r pᵀ, W>
+    w2 = L.deferred_w ? L.w_sq : ops.sum_sq(L.W);
+    G2 = nu * rkr + 2 * nu * mu * rwp + mu * mu * w2;
     if (G2 < 0) G2 = 0;  // rounding near a stationary point
     ops.axpby(T(mu), L.wp, T(1), L.gp);
   } else {
@@ -122,7 +125,13 @@ void w_step(Ops<T>& ops, Layer<T>& L, const AdmmParams& prm) {
     L.counts.w_giveups++;
     return;
   }
-  if (L.use_gram) {
+  if (L.deferred_w) {
+    // W - (ν r Xᵀ + μ W)/t with W = s W_stored + c Xᵀ: scale s and c, and track ||W||².
+    ops.axpby(T(-nu / t), L.r, T(1 - mu / t), L.c);
+    L.w_scale *= 1 - mu / t;
+    L.w_sq = std::max(0.0, w2 - 2 / t * (nu * rwp + mu * w2) + G2 / (t * t));
+    L.w_pending = true;
+  } else if (L.use_gram) {
     ops.gemm(false, true, T(-nu / t), L.r, x, T(1 - mu / t), L.W);  // W - (ν r pᵀ + μ W)/t
   } else {
     ops.axpby(T(-1.0 / t), L.gw, T(1), L.W);
@@ -176,7 +185,26 @@ DualStats dual_step(Ops<T>& ops, const Tensor<T>& p_next, const Tensor<T>& q, Te
 }
 
 template <typename T>
+void reset_deferred_w(Ops<T>& ops, Layer<T>& L) {
+  if (!L.deferred_w) return;
+  ops.fill(L.c, T(0));
+  L.w_scale = 1;
+  L.w_sq = ops.sum_sq(L.W);
+  L.w_pending = false;
+}
+
+template <typename T>
+void form_w(Ops<T>& ops, const Layer<T>& L, Tensor<T>& out) {
+  ops.copy(L.W, out);
+  if (L.w_pending) ops.gemm(false, true, T(1), L.c, *L.x, T(L.w_scale), out);
+}
+
+template <typename T>
 void refresh_wp(Ops<T>& ops, Layer<T>& L) {
+  if (L.w_pending) {
+    ops.gemm(false, true, T(1), L.c, *L.x, T(L.w_scale), L.W);
+    reset_deferred_w(ops, L);
+  }
   ops.gemm(false, false, T(1), L.W, *L.x, T(0), L.wp);
 }
 
@@ -185,7 +213,7 @@ LayerTerms layer_terms(Ops<T>& ops, Layer<T>& L, const AdmmParams& prm) {
   LayerTerms t;
   ops.add_bias(L.wp, L.b, L.a);
   t.fit = ops.residual(L.a, L.z, L.r);
-  t.w2 = ops.sum_sq(L.W);
+  t.w2 = L.deferred_w ? L.w_sq : ops.sum_sq(L.W);
   if (L.last) {
     t.ce = ops.cross_entropy(prm.ce, L.z, L.y);
   } else {
@@ -202,6 +230,8 @@ LayerTerms layer_terms(Ops<T>& ops, Layer<T>& L, const AdmmParams& prm) {
   template void q_step<T>(Ops<T>&, Layer<T>&, const AdmmParams&);                                          \
   template DualStats dual_step<T>(Ops<T>&, const Tensor<T>&, const Tensor<T>&, Tensor<T>&, const AdmmParams&); \
   template void refresh_wp<T>(Ops<T>&, Layer<T>&);                                                         \
+  template void reset_deferred_w<T>(Ops<T>&, Layer<T>&);                                                   \
+  template void form_w<T>(Ops<T>&, const Layer<T>&, Tensor<T>&);                                           \
   template LayerTerms layer_terms<T>(Ops<T>&, Layer<T>&, const AdmmParams&);
 PDADMM_INSTANTIATE(float)
 PDADMM_INSTANTIATE(double)

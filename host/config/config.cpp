@@ -157,6 +157,7 @@ void read_admm(JsonReader r, Config& c) {
   std::string gram = a.gram > 0 ? "on" : a.gram < 0 ? "off" : "auto";
   r.string("gram", gram, {"auto", "on", "off"});
   a.gram = gram == "on" ? 1 : gram == "off" ? -1 : 0;
+  r.boolean("defer_first_w", a.defer_first_w);
   // pdADMM-G-Q: which tensors live on the grid Δ (paper: p, reference code: q) and how p and q
   // travel. A quantized tensor travels as packed grid codes by default (lossless).
   const bool q_mode = c.algorithm == "pdadmm-g-q";
