@@ -141,6 +141,22 @@ TEST(Config, WarnsWhenTheConvergenceConditionFails) {
   EXPECT_FALSE(rho_meets_convergence_condition(1, 4.0));
 }
 
+TEST(Config, ConvergenceWarningNamesTheStagesThatFail) {
+  // With stages, admm.nu/rho are only defaults: the warning is about the values the stages use.
+  const std::string st = "model.stages=[{\"layers\":2,\"iterations\":5,\"nu\":1,\"rho\":5},"
+                         "{\"layers\":4,\"iterations\":5,\"nu\":1e-5,\"rho\":1e-5}]";
+  const Config c =
+      parse_config(nlohmann::json::object(), {st, "admm.nu=1", "admm.rho=1", "model.stage_duals=\"reset\""});
+  ASSERT_EQ(c.warnings.size(), 1u);
+  EXPECT_EQ(c.warnings[0].find("model.stages[0]"), std::string::npos) << c.warnings[0];
+  EXPECT_NE(c.warnings[0].find("rho <= max(4 nu, (sqrt(17)+1) nu / 2) in model.stages[1] (nu 1e-05, rho 1e-05):"),
+            std::string::npos)
+      << c.warnings[0];
+  EXPECT_NE(c.warnings[0].find("convergence guarantee"), std::string::npos);
+  const std::string ok = "model.stages=[{\"layers\":2,\"iterations\":5,\"nu\":1,\"rho\":5}]";
+  EXPECT_TRUE(parse_config(nlohmann::json::object(), {ok, "admm.nu=1", "admm.rho=1"}).warnings.empty());
+}
+
 TEST(Config, WarnsWhenKeptDualsMeetALowerRho) {
   const std::string st = "model.stages=[{\"layers\":2,\"iterations\":5,\"nu\":1e-5,\"rho\":1e-5},"
                          "{\"layers\":4,\"iterations\":5,\"nu\":1e-5,\"rho\":1e-5}]";
