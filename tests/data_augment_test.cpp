@@ -8,6 +8,7 @@
 
 #include "host/data/augment.h"
 #include "host/data/synthetic.h"
+#include "host/io/error.h"
 
 namespace pdadmm {
 namespace {
@@ -103,12 +104,31 @@ TEST_P(AugmentBlocks, EachBlockIsAPowerOfAHatTimesH) {
   std::vector<int32_t> all(d.num_nodes());
   for (int32_t v = 0; v < d.num_nodes(); ++v) all[v] = v;
   HostMatrix<float> xa = augment_columns(d.features, a, spec, all);
-  HostMatrix<float> z = first_layer_all_nodes(d.features, a, spec, w1);
+  HostMatrix<float> z = first_layer_rows(d.features, a, spec, w1, all);
   for (int64_t v = 0; v < d.num_nodes(); ++v)
     for (int64_t o = 0; o < 3; ++o) {
       double s = 0;
       for (int64_t k = 0; k < xa.rows; ++k) s += double(w1(o, k)) * xa(k, v);
       EXPECT_NEAR(z(v, o), s, 1e-4 * (1 + std::fabs(s)));
+    }
+  // A few rows, repeated and out of order, are those rows of the full product, to the bit.
+  const std::vector<int32_t> some = {static_cast<int32_t>(d.num_nodes() - 1), 0, 2, 0};
+  HostMatrix<float> zs = first_layer_rows(d.features, a, spec, w1, some);
+  ASSERT_EQ(zs.rows, 4);
+  for (int64_t i = 0; i < zs.rows; ++i)
+    for (int64_t o = 0; o < 3; ++o) EXPECT_EQ(zs(i, o), z(some[i], o)) << "row " << some[i];
+  EXPECT_THROW(first_layer_rows(d.features, a, spec, w1, {static_cast<int32_t>(d.num_nodes())}), Error);
+  // No hops: H W1ᵀ alone.
+  AugmentSpec none;
+  none.hops = 0;
+  HostMatrix<float> w0(3, F);
+  for (int64_t i = 0; i < w0.size(); ++i) w0.data[i] = static_cast<float>(std::cos(0.3 * i));
+  HostMatrix<float> z0 = first_layer_rows(d.features, a, none, w0, some);
+  for (int64_t i = 0; i < z0.rows; ++i)
+    for (int64_t o = 0; o < 3; ++o) {
+      double s = 0;
+      for (int64_t f = 0; f < F; ++f) s += double(w0(o, f)) * ak[some[i]][f];
+      EXPECT_NEAR(z0(i, o), s, 1e-4 * (1 + std::fabs(s)));
     }
 }
 

@@ -77,13 +77,12 @@ Evaluator::Evaluator(const Dataset& d, const Features& h, const Csr& ahat, const
 }
 
 Scores Evaluator::evaluate(const std::vector<HostMatrix<float>>& W, const std::vector<HostMatrix<float>>& b) const {
-  const HostMatrix<float> all = first_layer_all_nodes(h_, ahat_, spec_, W[0]);
+  HostMatrix<float> act = first_layer_rows(h_, ahat_, spec_, W[0], rows_);
   const bool relu0 = W.size() > 1;
-  HostMatrix<float> act(static_cast<int64_t>(rows_.size()), all.cols);
-  for (size_t i = 0; i < rows_.size(); ++i)
-    for (int64_t c = 0; c < all.cols; ++c) {
-      float v = all(rows_[i], c) + b[0].data[c];
-      act(static_cast<int64_t>(i), c) = (relu0 && v < 0) ? 0 : v;
+  for (int64_t i = 0; i < act.rows; ++i)
+    for (int64_t c = 0; c < act.cols; ++c) {
+      const float v = act(i, c) + b[0].data[c];
+      act(i, c) = (relu0 && v < 0) ? 0 : v;
     }
   for (size_t l = 1; l < W.size(); ++l) act = dense_layer(act, W[l], b[l], l + 1 < W.size());
   Scores s;

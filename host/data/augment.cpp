@@ -4,6 +4,7 @@
 #include <cblas.h>
 #include <omp.h>
 
+#include <algorithm>
 #include <cmath>
 
 #include "host/backend/cpu_ops.h"
@@ -87,8 +88,19 @@ HostMatrix<float> augment_columns(const Features& h, const Csr& ahat, const Augm
   return x;
 }
 
-void features_times(const Features& h, const float* w, int64_t n, int64_t ld, int64_t col0, float* out) {
+void features_times(const Features& h, const float* w, int64_t n, int64_t ld, int64_t col0, float* out,
+                    const std::vector<int32_t>* rows) {
   const int64_t F = h.cols;
+  if (!h.is_sparse && rows) {
+    Features sub;
+    sub.rows = static_cast<int64_t>(rows->size());
+    sub.cols = F;
+    sub.dense.resize(static_cast<size_t>(sub.rows * F));
+    for (int64_t i = 0; i < sub.rows; ++i)
+      std::copy_n(h.dense.data() + static_cast<int64_t>((*rows)[i]) * F, F, sub.dense.data() + i * F);
+    features_times(sub, w, n, ld, col0, out);
+    return;
+  }
   if (!h.is_sparse) {
     cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, static_cast<int>(h.rows), static_cast<int>(n),
                 static_cast<int>(F), 1.0f, h.dense.data(), static_cast<int>(F), w + col0, static_cast<int>(ld), 0.0f,
@@ -99,9 +111,11 @@ void features_times(const Features& h, const float* w, int64_t n, int64_t ld, in
   std::vector<float> wt(static_cast<size_t>(F * n));
   for (int64_t i = 0; i < n; ++i)
     for (int64_t f = 0; f < F; ++f) wt[f * n + i] = w[i * ld + col0 + f];
+  const int64_t count = rows ? static_cast<int64_t>(rows->size()) : h.rows;
 #pragma omp parallel for schedule(dynamic, 64)
-  for (int64_t v = 0; v < h.rows; ++v) {
-    float* o = out + v * n;
+  for (int64_t r = 0; r < count; ++r) {
+    const int64_t v = rows ? (*rows)[r] : r;
+    float* o = out + r * n;
     for (int64_t i = 0; i < n; ++i) o[i] = 0;
     for (int64_t e = h.sparse.indptr[v]; e < h.sparse.indptr[v + 1]; ++e) {
       const float val = h.sparse.values[e];
@@ -111,21 +125,45 @@ void features_times(const Features& h, const float* w, int64_t n, int64_t ld, in
   }
 }
 
-HostMatrix<float> first_layer_all_nodes(const Features& h, const Csr& ahat, const AugmentSpec& spec,
-                                        const HostMatrix<float>& w1) {
-  const int64_t n = w1.rows, F = h.cols, nodes = ahat.rows;
+HostMatrix<float> first_layer_rows(const Features& h, const Csr& ahat, const AugmentSpec& spec,
+                                   const HostMatrix<float>& w1, const std::vector<int32_t>& rows) {
+  const int64_t n = w1.rows, F = h.cols, nodes = ahat.rows, k = static_cast<int64_t>(rows.size());
   require(w1.cols == spec.blocks() * F, "first layer: W has " + std::to_string(w1.cols) + " columns, expected " +
                                             std::to_string(spec.blocks() * F));
+  for (int32_t v : rows) require(v >= 0 && v < nodes, "first layer: node " + std::to_string(v) + " out of range");
   std::vector<int> block_of_power(spec.hops + 1);
   for (int b = 0; b < spec.blocks(); ++b) block_of_power[spec.power(b)] = b;
+  auto block = [&](int pw) { return static_cast<int64_t>(block_of_power[pw]) * F; };
+  HostMatrix<float> out(k, n);
+  if (spec.hops == 0) {
+    features_times(h, w1.data.data(), n, w1.cols, block(0), out.data.data(), &rows);
+    return out;
+  }
+  // Powers hops .. 1 need every node (Â mixes them); the last step, power 0, only `rows`.
   HostMatrix<float> acc(nodes, n), tmp(nodes, n), hb(nodes, n);
-  features_times(h, w1.data.data(), n, w1.cols, static_cast<int64_t>(block_of_power[spec.hops]) * F, acc.data.data());
-  for (int pw = spec.hops - 1; pw >= 0; --pw) {
+  features_times(h, w1.data.data(), n, w1.cols, block(spec.hops), acc.data.data());
+  for (int pw = spec.hops - 1; pw >= 1; --pw) {
     csr_spmm(ahat, acc.data.data(), n, 1.0f, 0.0f, tmp.data.data());  // Â · acc
-    features_times(h, w1.data.data(), n, w1.cols, static_cast<int64_t>(block_of_power[pw]) * F, hb.data.data());
+    features_times(h, w1.data.data(), n, w1.cols, block(pw), hb.data.data());
+#pragma omp parallel for
     for (int64_t i = 0; i < acc.size(); ++i) acc.data[i] = tmp.data[i] + hb.data[i];
   }
-  return acc;
+  features_times(h, w1.data.data(), n, w1.cols, block(0), hb.data.data(), &rows);
+  // Row r of Â · acc + hb, in the order csr_spmm adds (the same bits as the full product).
+#pragma omp parallel for schedule(dynamic, 64)
+  for (int64_t i = 0; i < k; ++i) {
+    const int64_t r = rows[i];
+    float* o = out.data.data() + i * n;
+    std::fill(o, o + n, 0.0f);
+    for (int64_t e = ahat.indptr[r]; e < ahat.indptr[r + 1]; ++e) {
+      const float v = 1.0f * ahat.values[e];
+      const float* src = acc.data.data() + static_cast<int64_t>(ahat.indices[e]) * n;
+      for (int64_t j = 0; j < n; ++j) o[j] += v * src[j];
+    }
+    const float* add = hb.data.data() + i * n;
+    for (int64_t j = 0; j < n; ++j) o[j] = o[j] + add[j];
+  }
+  return out;
 }
 
 }  // namespace pdadmm

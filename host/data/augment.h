@@ -27,13 +27,15 @@ struct AugmentSpec {
 HostMatrix<float> augment_columns(const Features& h, const Csr& ahat, const AugmentSpec& spec,
                                   const std::vector<int32_t>& nodes);
 
-// H·Wᵀ-like product for every node: out (n_nodes x n) = H (n_nodes x F) · Bᵀ, B = columns
-// [col0, col0+F) of w (n x ld).
-void features_times(const Features& h, const float* w, int64_t n, int64_t ld, int64_t col0, float* out);
+// H·Wᵀ-like product: out (n_nodes x n) = H (n_nodes x F) · Bᵀ, B = columns [col0, col0+F) of
+// w (n x ld); with `rows`, only those rows of H, in that order (rows.size() x n).
+void features_times(const Features& h, const float* w, int64_t n, int64_t ld, int64_t col0, float* out,
+                    const std::vector<int32_t>* rows = nullptr);
 
-// First layer pre-activation for every node: Σ_k Â^power(k) H B_kᵀ (n_nodes x n, no bias),
-// by Horner's rule over the powers.
-HostMatrix<float> first_layer_all_nodes(const Features& h, const Csr& ahat, const AugmentSpec& spec,
-                                        const HostMatrix<float>& w1);
+// First layer pre-activation Σ_k Â^power(k) H B_kᵀ (no bias) of the nodes `rows`, in that order
+// (rows.size() x n), by Horner's rule over the powers: the powers above 0 for every node, the
+// last step for `rows` only.
+HostMatrix<float> first_layer_rows(const Features& h, const Csr& ahat, const AugmentSpec& spec,
+                                   const HostMatrix<float>& w1, const std::vector<int32_t>& rows);
 
 }  // namespace pdadmm
