@@ -170,6 +170,7 @@ TEST(CountingOps, SolverIterationCountsTheGemmsOfTheLayerSteps) {
       for (CountingOps* o : ops) f += o->counters().gemm_flops;
       EXPECT_DOUBLE_EQ(f, hand_flops(dims, N, defer))
           << "defer " << defer << ", iteration " << it << ", backtracks W " << st.counts.w_backtracks;
+      EXPECT_DOUBLE_EQ(f, plan_iteration_flops(dims, 0, 4, N, plan_options(prm))) << "what `info` prints";
     }
   }
 }

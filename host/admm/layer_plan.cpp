@@ -49,6 +49,29 @@ std::vector<TensorPlan> plan_layer(const std::vector<int64_t>& dims, int l, int6
   return v;
 }
 
+double plan_iteration_flops(const std::vector<int64_t>& dims, int first, int end, int64_t n_cols,
+                            const LayerPlanOptions& opt) {
+  const double n = static_cast<double>(n_cols);
+  double f = 0;
+  for (int l = first; l < end; ++l) {
+    const double in = static_cast<double>(dims[l]), out = static_cast<double>(dims[l + 1]);
+    if (l > 0) f += 2 * 2 * out * in * n;  // p step: Wᵀ r, W g
+    bool gram = false, deferred = false;
+    for (const TensorPlan& t : plan_layer(dims, l, n_cols, opt)) {
+      gram |= t.slot == Slot::gram;
+      deferred |= t.slot == Slot::c;
+    }
+    if (!gram) {
+      f += 2 * 2 * out * in * n;  // r pᵀ, G p
+      continue;
+    }
+    if (l > 0) f += 2 * n * n * in;  // pᵀp (fixed for layer 0)
+    f += 2 * out * n * n;            // r K
+    if (!deferred) f += 2 * out * in * n;  // W -= (ν r pᵀ + μ W)/t
+  }
+  return f;
+}
+
 int64_t plan_group_elements(const std::vector<int64_t>& dims, int first, int end, int64_t n,
                             const LayerPlanOptions& opt) {
   int64_t total = 0;

@@ -29,6 +29,11 @@ bool layer_uses_gram(const std::vector<int64_t>& dims, int l, int64_t n_cols);
 
 std::vector<TensorPlan> plan_layer(const std::vector<int64_t>& dims, int l, int64_t n_cols,
                                    const LayerPlanOptions& opt);
+// GEMM FLOPs of one unquantized iteration of layers [first, end) as steps.cpp runs them (no W p
+// refresh; -Q's projected p steps add a W d product per trial). `info` prints it; the benchmark's
+// counting Ops measures the same.
+double plan_iteration_flops(const std::vector<int64_t>& dims, int first, int end, int64_t n_cols,
+                            const LayerPlanOptions& opt);
 // Elements (scalars) of all tensors of layers [first, end) plus boundary copies.
 int64_t plan_group_elements(const std::vector<int64_t>& dims, int first, int end, int64_t n_cols,
                             const LayerPlanOptions& opt);

@@ -107,8 +107,6 @@ int cmd_info(const CommonArgs& a) {
   const std::vector<int> part = c.partition.empty() ? even_partition(c.model.layers, c.groups) : c.partition;
   const LayerPlanOptions opt = plan_options(c.admm);
   int first = 0;
-  double flops = 0;
-  const double n = static_cast<double>(p.x.cols);
   const bool cuda = c.backend == "cuda";
   const std::vector<int> devices =
       cuda ? cuda_group_devices(c.devices, static_cast<int>(part.size()), cuda_device_count()) : std::vector<int>{};
@@ -128,17 +126,8 @@ int cmd_info(const CommonArgs& a) {
     first += part[g];
   }
   if (cuda) print_device_totals(per_device);
-  const std::vector<TensorPlan> plan0 = plan_layer(p.dims, 0, p.x.cols, opt);
-  const bool deferred = std::any_of(plan0.begin(), plan0.end(), [](const TensorPlan& t) { return t.slot == Slot::c; });
-  for (int l = 0; l < c.model.layers; ++l) {
-    const double mn = static_cast<double>(p.dims[l]) * static_cast<double>(p.dims[l + 1]);
-    if (l == 0 && deferred) {
-      flops += 2 * static_cast<double>(p.dims[1]) * n * n;  // W step: r K only (admm.defer_first_w)
-      continue;
-    }
-    flops += (l > 0 ? 4 : 0) * mn * n + 2 * mn * n;  // p step: 2 GEMMs; W step: 1 (Gram) or 2
-  }
-  std::cout << "work          about " << std::setprecision(3) << flops / 1e9 << " GFLOP per iteration (GEMMs)\n";
+  const double flops = plan_iteration_flops(p.dims, 0, c.model.layers, p.x.cols, opt);
+  std::cout << "work          " << std::setprecision(3) << flops / 1e9 << " GFLOP of GEMMs per iteration\n";
   std::cout << "backend       " << c.backend;
   if (c.backend == "cuda") {
     const int n_dev = cuda_device_count();
