@@ -107,10 +107,15 @@ void features_times(const Features& h, const float* w, int64_t n, int64_t ld, in
                 out, static_cast<int>(n));
     return;
   }
-  // Transpose the block once so each feature's weights are contiguous.
+  // Transpose the block once so each feature's weights are contiguous; in 32 x 32 tiles on all
+  // threads (a plain double loop writes with stride n: 4% of an evaluation on Coauthor CS).
   std::vector<float> wt(static_cast<size_t>(F * n));
-  for (int64_t i = 0; i < n; ++i)
-    for (int64_t f = 0; f < F; ++f) wt[f * n + i] = w[i * ld + col0 + f];
+  constexpr int64_t kTile = 32;
+#pragma omp parallel for schedule(static)
+  for (int64_t f0 = 0; f0 < F; f0 += kTile)
+    for (int64_t i0 = 0; i0 < n; i0 += kTile)
+      for (int64_t f = f0; f < std::min(F, f0 + kTile); ++f)
+        for (int64_t i = i0; i < std::min(n, i0 + kTile); ++i) wt[f * n + i] = w[i * ld + col0 + f];
   const int64_t count = rows ? static_cast<int64_t>(rows->size()) : h.rows;
 #pragma omp parallel for schedule(dynamic, 64)
   for (int64_t r = 0; r < count; ++r) {
