@@ -4,8 +4,6 @@
 #include <cmath>
 #include <fstream>
 #include <sstream>
-#include <utility>
-#include <vector>
 
 #include "host/config/json_reader.h"
 #include "host/quant/grid_config.h"

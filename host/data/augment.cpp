@@ -153,21 +153,9 @@ HostMatrix<float> first_layer_rows(const Features& h, const Csr& ahat, const Aug
 #pragma omp parallel for
     for (int64_t i = 0; i < acc.size(); ++i) acc.data[i] = tmp.data[i] + hb.data[i];
   }
+  csr_spmm(ahat, acc.data.data(), n, 1.0f, 0.0f, out.data.data(), &rows);
   features_times(h, w1.data.data(), n, w1.cols, block(0), hb.data.data(), &rows);
-  // Row r of Â · acc + hb, in the order csr_spmm adds (the same bits as the full product).
-#pragma omp parallel for schedule(dynamic, 64)
-  for (int64_t i = 0; i < k; ++i) {
-    const int64_t r = rows[i];
-    float* o = out.data.data() + i * n;
-    std::fill(o, o + n, 0.0f);
-    for (int64_t e = ahat.indptr[r]; e < ahat.indptr[r + 1]; ++e) {
-      const float v = 1.0f * ahat.values[e];
-      const float* src = acc.data.data() + static_cast<int64_t>(ahat.indices[e]) * n;
-      for (int64_t j = 0; j < n; ++j) o[j] += v * src[j];
-    }
-    const float* add = hb.data.data() + i * n;
-    for (int64_t j = 0; j < n; ++j) o[j] = o[j] + add[j];
-  }
+  for (int64_t i = 0; i < out.size(); ++i) out.data[i] += hb.data[i];
   return out;
 }
 

@@ -50,10 +50,12 @@ Csr csr_from_triplets(int64_t rows, int64_t cols, std::vector<Triplet> t, bool s
 }
 
 template <typename T>
-static void spmm_impl(const Csr& a, const T* x, int64_t k, T alpha, T beta, T* y) {
+static void spmm_impl(const Csr& a, const T* x, int64_t k, T alpha, T beta, T* y, const std::vector<int32_t>* rows) {
+  const int64_t count = rows ? static_cast<int64_t>(rows->size()) : a.rows;
 #pragma omp parallel for schedule(dynamic, 64)
-  for (int64_t r = 0; r < a.rows; ++r) {
-    T* yr = y + r * k;
+  for (int64_t i = 0; i < count; ++i) {
+    const int64_t r = rows ? (*rows)[i] : i;
+    T* yr = y + i * k;
     if (beta == T(0)) {
       std::fill(yr, yr + k, T(0));
     } else if (beta != T(1)) {
@@ -67,11 +69,13 @@ static void spmm_impl(const Csr& a, const T* x, int64_t k, T alpha, T beta, T* y
   }
 }
 
-void csr_spmm(const Csr& a, const float* x, int64_t k, float alpha, float beta, float* y) {
-  spmm_impl(a, x, k, alpha, beta, y);
+void csr_spmm(const Csr& a, const float* x, int64_t k, float alpha, float beta, float* y,
+              const std::vector<int32_t>* rows) {
+  spmm_impl(a, x, k, alpha, beta, y, rows);
 }
-void csr_spmm(const Csr& a, const double* x, int64_t k, double alpha, double beta, double* y) {
-  spmm_impl(a, x, k, alpha, beta, y);
+void csr_spmm(const Csr& a, const double* x, int64_t k, double alpha, double beta, double* y,
+              const std::vector<int32_t>* rows) {
+  spmm_impl(a, x, k, alpha, beta, y, rows);
 }
 
 Csr symmetrize_binary(int64_t n, const std::vector<std::pair<int64_t, int64_t>>& edges) {
