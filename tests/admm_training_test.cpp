@@ -4,6 +4,7 @@
 
 #include <sstream>
 
+#include "host/admm/evaluator.h"
 #include "host/admm/layer_plan.h"
 #include "host/admm/trainer.h"
 #include "host/io/checkpoint.h"
@@ -177,6 +178,105 @@ TEST(DeferredW, ReadingWChangesNoBit) {
       EXPECT_EQ(read->download(l, t).data, quiet->download(l, t).data) << t << " of layer " << l;
   read->upload(0, "W", w0);
   EXPECT_EQ(read->download(0, "W").data, w0.data);
+}
+
+// Solver::anchor_first_layer: W = s W_a + D Xᵀ from the anchor on, through refreshes (every 10
+// iterations here) that fold the pending update into W; an upload of W ends it.
+TEST(DeferredW, TrackedFormGivesTheWeights) {
+  SmallProblem<double> pb;
+  auto s = pb.solver(true);
+  EXPECT_FALSE(pb.solver(false)->anchor_first_layer()) << "only a deferred W is tracked";
+  for (int it = 0; it < 3; ++it) s->iterate(false);
+  const HostMatrix<double> wa = s->download(0, "W");
+  ASSERT_TRUE(s->anchor_first_layer());
+  for (int it = 0; it < 25; ++it) s->iterate(it % 4 == 0);
+  double scale = 0;
+  HostMatrix<double> d;
+  ASSERT_TRUE(s->first_layer_track(&scale, &d));
+  HostMatrix<double> w(wa.rows, wa.cols);
+  for (int64_t o = 0; o < w.rows; ++o)
+    for (int64_t f = 0; f < w.cols; ++f) {
+      double v = scale * wa(o, f);
+      for (int64_t j = 0; j < pb.n; ++j) v += d(o, j) * pb.x(f, j);
+      w(o, f) = v;
+    }
+  const HostMatrix<double> now = s->download(0, "W");
+  EXPECT_LT(relative_gap(w, now), 1e-12);
+  EXPECT_GT(relative_gap(wa, now), 1e-3) << "W_1 must have moved since the anchor";
+  s->upload(0, "W", wa);
+  EXPECT_FALSE(s->first_layer_track(&scale, &d));
+}
+
+// FirstLayerTracker: s W_a X_S + D (Xᵀ X_S) is layer 1's product with W = s W_a + D Xᵀ on the
+// scored nodes, X being the solver's input (the training nodes' augmented features).
+TEST(Training, TrackedFirstLayerIsTheProductWithW) {
+  const Config c = synthetic_config();
+  const Problem p = build_problem(c);
+  const Evaluator eval(p.data, p.h, p.ahat, p.aug);
+  FirstLayerTracker tracker(eval, p.x);
+  const int64_t n = 7, d_in = p.x.rows, N = p.x.cols;
+  HostMatrix<float> wa(n, d_in), dd(n, N), w(n, d_in);
+  for (int64_t i = 0; i < wa.size(); ++i) wa.data[i] = static_cast<float>(std::sin(0.37 * i));
+  for (int64_t i = 0; i < dd.size(); ++i) dd.data[i] = static_cast<float>(0.01 * std::cos(0.11 * i));
+  const double scale = 0.8;
+  for (int64_t o = 0; o < n; ++o)
+    for (int64_t f = 0; f < d_in; ++f) {
+      double v = scale * wa(o, f);
+      for (int64_t j = 0; j < N; ++j) v += double(dd(o, j)) * p.x(f, j);
+      w(o, f) = static_cast<float>(v);
+    }
+  EXPECT_FALSE(tracker.anchored());
+  tracker.anchor(eval.first_layer(wa));
+  const HostMatrix<float> exact = eval.first_layer(w), tracked = tracker.first(scale, dd);
+  ASSERT_EQ(tracked.rows, exact.rows);
+  ASSERT_EQ(tracked.cols, exact.cols);
+  double diff = 0, size = 0, moved = 0;
+  const HostMatrix<float> at_anchor = eval.first_layer(wa);
+  for (int64_t i = 0; i < exact.size(); ++i) {
+    diff = std::max(diff, double(std::fabs(exact.data[i] - tracked.data[i])));
+    size = std::max(size, double(std::fabs(exact.data[i])));
+    moved = std::max(moved, double(std::fabs(exact.data[i] - scale * at_anchor.data[i])));
+  }
+  EXPECT_LT(diff, 1e-5 * size);
+  EXPECT_GT(moved, 1e-2 * size) << "D's part must matter for the comparison to mean anything";
+}
+
+// output.tracked_eval changes only how logged evaluations before the last compute layer 1: the
+// final scores are the same bits, the logged ones the same up to rounding; across stages the
+// anchor moves with layer 1, so only the first and the final evaluation use W itself.
+TEST(Training, TrackedEvaluationKeepsTheFinalScores) {
+  auto run = [](bool tracked_eval) {
+    Config c = synthetic_config({"model.layers=3", "admm.iterations=40", "model.stages=[{\"layers\":2,\"iterations\":20},"
+                                 "{\"layers\":3,\"iterations\":20}]"});
+    c.output.log_every = 5;
+    c.output.tracked_eval = tracked_eval;
+    c.output.dir = ::testing::TempDir() + "/pdadmm_tracked_" + std::to_string(tracked_eval);
+    std::ostringstream log;
+    TrainSummary s = train(c, log);
+    std::vector<nlohmann::json> lines;
+    std::istringstream in(read_file(c.output.dir + "/metrics.jsonl"));
+    for (std::string l; std::getline(in, l);) lines.push_back(nlohmann::json::parse(l));
+    return std::pair{s, lines};
+  };
+  const auto [on, on_lines] = run(true);
+  const auto [off, off_lines] = run(false);
+  EXPECT_EQ(on.evals_exact, 2);  // iteration 1 and the last
+  EXPECT_EQ(on.evals_tracked, 7);
+  EXPECT_EQ(off.evals_exact, 9);
+  EXPECT_EQ(off.evals_tracked, 0);
+  for (auto part : {&SplitScore::acc, &SplitScore::loss}) {
+    EXPECT_EQ(on.scores.train.*part, off.scores.train.*part);
+    EXPECT_EQ(on.scores.val.*part, off.scores.val.*part);
+    EXPECT_EQ(on.scores.test.*part, off.scores.test.*part);
+  }
+  ASSERT_EQ(on_lines.size(), off_lines.size());
+  for (size_t i = 0; i < on_lines.size(); ++i) {
+    EXPECT_EQ(on_lines[i]["objective"], off_lines[i]["objective"]) << "training itself must not change";
+    for (const char* k : {"val_acc", "test_acc"})
+      EXPECT_NEAR(on_lines[i][k].get<double>(), off_lines[i][k].get<double>(), 0.0021) << k << " at line " << i;
+    EXPECT_NEAR(on_lines[i]["train_loss"].get<double>(), off_lines[i]["train_loss"].get<double>(),
+                1e-4 * off_lines[i]["train_loss"].get<double>());
+  }
 }
 
 }  // namespace

@@ -6,6 +6,8 @@
 #include <algorithm>
 #include <cmath>
 
+#include "host/io/error.h"
+
 namespace pdadmm {
 
 SplitScore score_rows(const HostMatrix<float>& logits, const std::vector<int32_t>& labels) {
@@ -76,8 +78,18 @@ Evaluator::Evaluator(const Dataset& d, const Features& h, const Csr& ahat, const
   rows_.insert(rows_.end(), d.test.begin(), d.test.end());
 }
 
+HostMatrix<float> Evaluator::first_layer(const HostMatrix<float>& w1) const {
+  return first_layer_rows(h_, ahat_, spec_, w1, rows_);
+}
+
 Scores Evaluator::evaluate(const std::vector<HostMatrix<float>>& W, const std::vector<HostMatrix<float>>& b) const {
-  HostMatrix<float> act = first_layer_rows(h_, ahat_, spec_, W[0], rows_);
+  return evaluate_first(first_layer(W[0]), W, b);
+}
+
+Scores Evaluator::evaluate_first(HostMatrix<float> act, const std::vector<HostMatrix<float>>& W,
+                                 const std::vector<HostMatrix<float>>& b) const {
+  require(act.rows == static_cast<int64_t>(rows_.size()) && act.cols == b[0].rows,
+          "evaluate: layer 1's product has the wrong shape");
   const bool relu0 = W.size() > 1;
   for (int64_t i = 0; i < act.rows; ++i)
     for (int64_t c = 0; c < act.cols; ++c) {
@@ -97,6 +109,27 @@ Scores Evaluator::evaluate(const std::vector<HostMatrix<float>>& W, const std::v
     off += ids->size();
   }
   return s;
+}
+
+void FirstLayerTracker::anchor(HostMatrix<float> first) {
+  if (cross_.size() == 0) {  // X_S Xᵀ is first_layer with Xᵀ (N x d) as the weights
+    HostMatrix<float> xt(x_.cols, x_.rows);
+#pragma omp parallel for
+    for (int64_t j = 0; j < x_.cols; ++j)
+      for (int64_t f = 0; f < x_.rows; ++f) xt(j, f) = x_(f, j);
+    cross_ = eval_.first_layer(xt);
+  }
+  require(first.rows == cross_.rows, "first-layer tracker: anchor has the wrong shape");
+  anchor_ = std::move(first);
+}
+
+HostMatrix<float> FirstLayerTracker::first(double scale, const HostMatrix<float>& d) const {
+  require(anchored() && d.rows == anchor_.cols && d.cols == cross_.cols, "first-layer tracker: no anchor or wrong D");
+  HostMatrix<float> out = anchor_;  // s W_a X_S + X_S Xᵀ Dᵀ, rows = nodes
+  cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, static_cast<int>(out.rows), static_cast<int>(out.cols),
+              static_cast<int>(d.cols), 1.0f, cross_.data.data(), static_cast<int>(cross_.cols), d.data.data(),
+              static_cast<int>(d.cols), static_cast<float>(scale), out.data.data(), static_cast<int>(out.cols));
+  return out;
 }
 
 }  // namespace pdadmm

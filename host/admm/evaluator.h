@@ -35,6 +35,11 @@ class Evaluator {
   // h: the features the model was trained on (already row-normalised if configured).
   Evaluator(const Dataset& d, const Features& h, const Csr& ahat, const AugmentSpec& spec);
   Scores evaluate(const std::vector<HostMatrix<float>>& W, const std::vector<HostMatrix<float>>& b) const;
+  // Layer 1's W x before the bias on the scored rows (train, val, test nodes in that order): rows x n.
+  HostMatrix<float> first_layer(const HostMatrix<float>& w1) const;
+  // Scores from a given first_layer product; W[0] is not read (may be empty), b[0] is.
+  Scores evaluate_first(HostMatrix<float> first, const std::vector<HostMatrix<float>>& W,
+                        const std::vector<HostMatrix<float>>& b) const;
 
  private:
   const Dataset& d_;
@@ -42,6 +47,26 @@ class Evaluator {
   const Csr& ahat_;
   AugmentSpec spec_;
   std::vector<int32_t> rows_;  // train, val, test node ids, in that order
+};
+
+// Layer 1's product on the scored rows from the solver's tracked update (Solver::anchor_first_layer):
+// W X_S = s W_a X_S + D (Xᵀ X_S), with W_a X_S taken at the anchor and Xᵀ X_S (N columns) once per
+// run, so a logged evaluation neither forms nor multiplies the n x d matrix W. Same algorithm,
+// float rounding of its own (the trainer's final scores use W itself).
+class FirstLayerTracker {
+ public:
+  // x: the solver's layer-1 input (d x N, the augmented features of the training nodes).
+  FirstLayerTracker(const Evaluator& eval, const HostMatrix<float>& x) : eval_(eval), x_(x) {}
+  // first: Evaluator::first_layer of the weights the solver anchored on.
+  void anchor(HostMatrix<float> first);
+  bool anchored() const { return anchor_.size() > 0; }
+  HostMatrix<float> first(double scale, const HostMatrix<float>& d) const;
+
+ private:
+  const Evaluator& eval_;
+  const HostMatrix<float>& x_;
+  HostMatrix<float> cross_;   // rows x N: X_Sᵀ X, made on the first anchor
+  HostMatrix<float> anchor_;  // rows x n: W_a X_S
 };
 
 }  // namespace pdadmm

@@ -52,6 +52,11 @@ struct Layer {
   bool w_pending = false;  // c or w_scale differ from 0 and 1
   Tensor<T> c;             // n_out x N
   double w_scale = 1, w_sq = 0;
+  // The same update since an anchor W_a, never folded by a refresh: W = track_scale W_a + track Xᵀ.
+  // Lets the trainer score layer 1 without the d-column features (Solver::anchor_first_layer).
+  bool tracking = false;
+  Tensor<T> track;         // n_out x N
+  double track_scale = 1;
   Tensor<T> d;      // n_in x N: step of a projected p update
   Tensor<T> y;      // last layer: one-hot labels (C x N)
   Tensor<T> zeta, zeta_old;  // last layer: FISTA iterates

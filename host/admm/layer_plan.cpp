@@ -42,7 +42,10 @@ std::vector<TensorPlan> plan_layer(const std::vector<int64_t>& dims, int l, int6
   }
   if (opt.gram > 0 || (opt.gram == 0 && layer_uses_gram(dims, l, n))) {
     v.push_back({Slot::gram, n, n});
-    if (l == 0 && opt.defer_first_w) v.push_back({Slot::c, n_out, n});
+    if (l == 0 && opt.defer_first_w) {
+      v.push_back({Slot::c, n_out, n});
+      v.push_back({Slot::track, n_out, n});
+    }
   } else {
     v.push_back({Slot::gw, n_out, n_in});
   }

@@ -169,6 +169,31 @@ HostMatrix<T> Solver<T>::dual_copy(int layer) {
 }
 
 template <typename T>
+bool Solver<T>::anchor_first_layer() {
+  Group<T>& g = owner(0);
+  Layer<T>& L = g.layer(0);
+  if (!L.deferred_w) return false;
+  g.ops().bind_thread();
+  g.ops().fill(L.track, T(0));
+  g.ops().sync();
+  L.track_scale = 1;
+  L.tracking = true;
+  return true;
+}
+
+template <typename T>
+bool Solver<T>::first_layer_track(double* scale, HostMatrix<T>* d) {
+  Group<T>& g = owner(0);
+  Layer<T>& L = g.layer(0);
+  if (!L.tracking) return false;
+  *scale = L.track_scale;
+  *d = HostMatrix<T>(L.track.rows(), L.track.cols());
+  g.ops().bind_thread();
+  g.ops().download(L.track, d->data.data());
+  return true;
+}
+
+template <typename T>
 void Solver<T>::weights(std::vector<HostMatrix<T>>& W, std::vector<HostMatrix<T>>& b, int first) {
   W.assign(static_cast<size_t>(num_layers()), HostMatrix<T>());
   b.assign(static_cast<size_t>(num_layers()), HostMatrix<T>());

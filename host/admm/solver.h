@@ -61,6 +61,13 @@ class Solver {
   void upload(int layer, const char* what, const HostMatrix<T>& m);
   // The copy of u_l kept by the group that owns layer l+1, when l is a group boundary.
   HostMatrix<T> dual_copy(int layer);
+  // Layer 1 (input X fixed) with a deferred W: from now on also keep s, D with W = s W_a + D Xᵀ,
+  // W_a = its weights now, so that W X' for other columns X' follows from W_a X' and Xᵀ X'
+  // (the trainer's logged evaluations). False, and nothing kept, when layer 1's W is not
+  // deferred; an upload of its W ends the tracking.
+  bool anchor_first_layer();
+  // s and D (n_1 x N) since the anchor; false when not tracking.
+  bool first_layer_track(double* scale, HostMatrix<T>* d);
   // Every layer's W and b; layers below `first` are left empty (0 x 0).
   void weights(std::vector<HostMatrix<T>>& W, std::vector<HostMatrix<T>>& b, int first = 0);
 

@@ -131,6 +131,10 @@ void w_step(Ops<T>& ops, Layer<T>& L, const AdmmParams& prm) {
     L.w_scale *= 1 - mu / t;
     L.w_sq = std::max(0.0, w2 - 2 / t * (nu * rwp + mu * w2) + G2 / (t * t));
     L.w_pending = true;
+    if (L.tracking) {
+      ops.axpby(T(-nu / t), L.r, T(1 - mu / t), L.track);
+      L.track_scale *= 1 - mu / t;
+    }
   } else if (L.use_gram) {
     ops.gemm(false, true, T(-nu / t), L.r, x, T(1 - mu / t), L.W);  // W - (ν r pᵀ + μ W)/t
   } else {
@@ -184,13 +188,20 @@ DualStats dual_step(Ops<T>& ops, const Tensor<T>& p_next, const Tensor<T>& q, Te
   return ops.dual_update(static_cast<T>(prm.rho), p_next, q, u);
 }
 
+// W now holds the layer's weights: nothing pending, ||W||² measured.
 template <typename T>
-void reset_deferred_w(Ops<T>& ops, Layer<T>& L) {
-  if (!L.deferred_w) return;
+static void clear_pending(Ops<T>& ops, Layer<T>& L) {
   ops.fill(L.c, T(0));
   L.w_scale = 1;
   L.w_sq = ops.sum_sq(L.W);
   L.w_pending = false;
+}
+
+template <typename T>
+void reset_deferred_w(Ops<T>& ops, Layer<T>& L) {
+  if (!L.deferred_w) return;
+  clear_pending(ops, L);
+  L.tracking = false;  // a W from outside is not the anchor's descendant
 }
 
 template <typename T>
@@ -203,7 +214,7 @@ template <typename T>
 void refresh_wp(Ops<T>& ops, Layer<T>& L) {
   if (L.w_pending) {
     ops.gemm(false, true, T(1), L.c, *L.x, T(L.w_scale), L.W);
-    reset_deferred_w(ops, L);
+    clear_pending(ops, L);  // the same weights, so tracking goes on
   }
   ops.gemm(false, false, T(1), L.W, *L.x, T(0), L.wp);
 }

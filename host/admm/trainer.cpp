@@ -126,6 +126,7 @@ nlohmann::json TrainSummary::to_json() const {
           {"seconds_per_iter_mean", seconds_per_iter_mean},
           {"seconds_per_iter_median", seconds_per_iter_median},
           {"eval_seconds", eval_seconds},
+          {"evaluations", {{"exact", evals_exact}, {"tracked", evals_tracked}}},
           {"bytes_per_iter", bytes_per_iter},
           {"bytes_total", bytes_total},
           {"bytes_per_iter_fp32", bytes_per_iter_fp32},
@@ -159,6 +160,13 @@ double training_loss(Solver<float>& solver, const std::vector<HostMatrix<float>>
   HostMatrix<float> act = solver.download(0, "a");
   for (float& v : act.data) v = v > 0 ? v : 0;
   return score_columns(forward_columns(W, b, act, 1), labels).loss;
+}
+
+// Whether an iteration in (it, end) logs.
+bool logs_ahead(const Config& c, int it, int end) {
+  for (int i = it + 1; i < end; ++i)
+    if ((i + 1) % c.output.log_every == 0) return true;
+  return false;
 }
 
 double median(std::vector<double> v) {
@@ -198,10 +206,19 @@ TrainSummary train(const Config& c, std::ostream& log) {
   std::vector<int32_t> train_labels;
   for (int32_t v : p.data.train) train_labels.push_back(p.data.labels[v]);
   Scores scores;
+  FirstLayerTracker tracker(eval, p.x);
+  bool tracked = false;  // the solver tracks layer 1 since the tracker's anchor
   for (int it = 0; it < c.iterations; ++it) {
     if (it == stage_end && stage + 1 < stages.size()) {  // next stage: deepen the trained net
+      // Layer 1 moves to the new solver as it is; so does the tracker's anchor (W_a of the new
+      // solver = s W_a + D Xᵀ of the old one), sparing an evaluation with W itself.
+      double s = 1;
+      HostMatrix<float> d;
+      const bool carry = tracked && solver->first_layer_track(&s, &d);
       solver = start_stage(c, p, ++stage, solver.get());
       stage_end += stages[stage].iterations;
+      tracked = carry && logs_ahead(c, it - 1, c.iterations - 1) && solver->anchor_first_layer();
+      if (tracked) tracker.anchor(tracker.first(s, d));
       train_cost.clear();  // the ρ schedule restarts with the stage's ρ, as in the reference
       log << "stage " << stage + 1 << "/" << stages.size() << ": " << stages[stage].layers << " layers from iteration "
           << it + 1 << "\n";
@@ -218,9 +235,28 @@ TrainSummary train(const Config& c, std::ostream& log) {
     if (log_now || schedule) {
       const auto t_eval = Clock::now();
       if (c.backend == "cpu") openblas_set_num_threads(cores);  // groups are idle now
-      solver->weights(W, b, log_now ? 0 : 1);  // the loss alone skips W_1 (d x n), see training_loss
+      double s = 1;
+      HostMatrix<float> d;
+      const bool final_eval = it + 1 == c.iterations;
+      const bool use_track = log_now && !final_eval && tracked && solver->first_layer_track(&s, &d);
+      // The loss and tracked scores skip W_1 (n x d): see training_loss and FirstLayerTracker.
+      solver->weights(W, b, log_now && !use_track ? 0 : 1);
       if (schedule) train_cost.push_back(training_loss(*solver, W, b, train_labels));
-      if (log_now) scores = eval.evaluate(W, b);
+      if (use_track) {
+        b[0] = solver->download(0, "b");
+        scores = eval.evaluate_first(tracker.first(s, d), W, b);
+        sum.evals_tracked++;
+      } else if (log_now) {
+        HostMatrix<float> first = eval.first_layer(W[0]);
+        // Anchor when a later logged evaluation (not the final one) can use it.
+        if (c.output.tracked_eval && !final_eval && logs_ahead(c, it, c.iterations - 1) &&
+            solver->anchor_first_layer()) {
+          tracker.anchor(first);
+          tracked = true;
+        }
+        scores = eval.evaluate_first(std::move(first), W, b);
+        sum.evals_exact++;
+      }
       if (c.backend == "cpu") openblas_set_num_threads(1);
       sum.eval_seconds += std::chrono::duration<double>(Clock::now() - t_eval).count();
     }

@@ -70,6 +70,7 @@ struct OutputConfig {
   int log_every = 1;        // metrics line every this many iterations (and the last)
   std::string progress = "auto";  // "auto", "bar", "lines", "off"
   bool checkpoint = true;   // write model.bin at the end (atomically)
+  bool tracked_eval = true; // logged evaluations before the last take layer 1 from the tracked update
 };
 
 struct Config {
