@@ -4,6 +4,7 @@
 
 #include <cstdio>
 #include <fstream>
+#include <regex>
 #include <string>
 
 #include <nlohmann/json.hpp>
@@ -43,6 +44,12 @@ TEST(Cli, TrainWritesMetricsWithTheDocumentedFields) {
   EXPECT_TRUE(j["groups"][0].contains("compute_s"));
   EXPECT_TRUE(j["groups"][0].contains("wait_s"));
   EXPECT_EQ(j["bytes_sent"].get<long>(), 2L * 2 * 16 * 100 * 4);  // 2 boundaries x (p + q) x 16 rows x N = 100 x 4 bytes
+  // summary.json says which build wrote it, as --version does.
+  std::ifstream sum(out + "/summary.json");
+  const std::string version = nlohmann::json::parse(sum)["version"];
+  const Result v = run("--version");
+  EXPECT_EQ(v.out, "pdadmm " + version + "\n");
+  EXPECT_TRUE(std::regex_match(version, std::regex(R"(0\.1 \(git ([0-9a-f]{12}(-dirty)?|unknown)\))"))) << version;
   std::ifstream cfg(out + "/config.json");
   EXPECT_EQ(nlohmann::json::parse(cfg)["model"]["layers"], 3);
   // The saved model scores the same through `eval`.

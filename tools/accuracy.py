@@ -166,7 +166,9 @@ def main():
         what = plural(len(splits), "split") + " x " + what
     print("%s: test %.4f +- %.4f  val %.4f +- %.4f  (%s, %.1f s in all)"
           % (name, st["test_mean"], st["test_std"], st["val_mean"], st["val_std"], what, total))
-    res = dict({"config": a.config, "sets": a.set, "seeds": seeds, "runs": runs}, **st, seconds_total=total)
+    version = subprocess.run([a.binary, "--version"], stdout=subprocess.PIPE, text=True).stdout.strip()
+    res = dict({"config": a.config, "sets": a.set, "seeds": seeds, "runs": runs, "binary": version}, **st,
+               seconds_total=total)
     if per_split:
         res["split_seeds"] = splits
         res["per_split"] = per_split

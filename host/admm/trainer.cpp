@@ -21,6 +21,7 @@
 #include "host/io/error.h"
 #include "host/io/files.h"
 #include "host/io/progress.h"
+#include "host/io/version.h"
 
 namespace pdadmm {
 
@@ -117,7 +118,8 @@ std::unique_ptr<Solver<float>> make_solver(const Config& c, const Problem& p, co
 
 nlohmann::json TrainSummary::to_json() const {
   auto split = [](const SplitScore& s) { return nlohmann::json{{"acc", s.acc}, {"loss", s.loss}, {"nodes", s.count}}; };
-  return {{"iterations", iterations},
+  return {{"version", build_version()},
+          {"iterations", iterations},
           {"train", split(scores.train)},
           {"val", split(scores.val)},
           {"test", split(scores.test)},

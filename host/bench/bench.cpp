@@ -17,6 +17,7 @@
 #include "host/bench/token_transport.h"
 #include "host/data/rng.h"
 #include "host/io/error.h"
+#include "host/io/version.h"
 
 namespace pdadmm {
 
@@ -263,6 +264,7 @@ nlohmann::json run_bench(const Config& c, const BenchOptions& o, std::ostream& l
   out["modeled_min"] = model(model_compute_min);  // from per-group minima
   if (have_busy && bs.threads_per_group == 1) out["modeled_cpu"] = model(model_compute_cpu);  // from busy_cpu_s
   out["machine"] = machine_info(c.backend);
+  out["version"] = build_version();
   if (o.peak && c.backend == "cpu") {
     bs.solver.reset();  // free the model's memory before the peak runs
     out["roofline"] = roofline(shapes, o.iterations, total_cores(c), achieved, o, log);

@@ -6,12 +6,13 @@
 
 #include "host/cli/commands.h"
 #include "host/io/error.h"
+#include "host/io/version.h"
 
 int main(int argc, char** argv) {
   using namespace pdadmm;
   CLI::App app{"pdadmm: layer-parallel ADMM (pdADMM-G, pdADMM-G-Q) for deep graph-augmented MLPs"};
   app.require_subcommand(1);
-  app.set_version_flag("--version", "pdadmm 0.1");
+  app.set_version_flag("--version", "pdadmm " + build_version());
   CommonArgs args;
   std::string model;
   auto add_common = [&](CLI::App* sub, bool with_out) {
