@@ -148,6 +148,28 @@ TEST(Augment, RowNormalizationSumsToOne) {
   }
 }
 
+// Every loader ends in Dataset::validate: a NaN or infinite feature is named, dense or sparse.
+TEST(Dataset, NonFiniteFeaturesAreNamed) {
+  auto message = [](const Dataset& d) {
+    try {
+      d.validate();
+    } catch (const Error& e) {
+      return std::string(e.what());
+    }
+    return std::string("no error");
+  };
+  Dataset dense = small_graph(false);
+  EXPECT_EQ(message(dense), "no error");
+  dense.features.dense[2 * dense.features.cols + 4] = std::nanf("");
+  EXPECT_NE(message(dense).find("feature 4 of node 2 is not finite"), std::string::npos) << message(dense);
+  Dataset sparse = small_graph(true);
+  sparse.features.sparse.values[sparse.features.sparse.indptr[3]] = -HUGE_VALF;
+  const int32_t col = sparse.features.sparse.indices[sparse.features.sparse.indptr[3]];
+  EXPECT_NE(message(sparse).find("features: value -inf at (3, " + std::to_string(col) + ") is not finite"),
+            std::string::npos)
+      << message(sparse);
+}
+
 TEST(Synthetic, DeterministicForASeedAndHomophilous) {
   SyntheticConfig s;
   Dataset a = make_synthetic(s, 11), b = make_synthetic(s, 11), c = make_synthetic(s, 12);

@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 #include <zip.h>
 
+#include <cmath>
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
@@ -246,6 +247,8 @@ TEST(DataMaliciousPickle, BadArraysAndMatrices) {
   EXPECT_ERROR_HAS(pickle_as_csr(unpickle(csr_pickle(2, 3, {0, 2, 3}, {2, 0, 1}, {1, 2, 3}, "csc"), "fmt.pkl")),
                    "format is not 'csr'");
   EXPECT_ERROR_HAS(pickle_as_csr(unpickle(csr_pickle(-2, 3, {0}, {}, {}), "negshape.pkl")), "_shape out of range");
+  EXPECT_ERROR_HAS(pickle_as_csr(unpickle(csr_pickle(2, 3, {0, 2, 3}, {2, 0, 1}, {1, std::nanf(""), 3}), "nan.pkl")),
+                   "nan.pkl: value nan at entry 1 is not finite");
   // Graph: non-int keys, keys outside 0..N-1, duplicated keys.
   P g;
   g.global("collections", "defaultdict").global("__builtin__", "list").op('\x85').op('R').mark();
@@ -523,6 +526,11 @@ TEST(DataMaliciousNpz, BadCsrAndShapes) {
   EXPECT_ERROR_HAS(load_with([](Bench& b) { b.labels.assign(b.n, 0); }), "fewer than 2 classes");
   EXPECT_ERROR_HAS(load_with([](Bench& b) { for (int v = 0; v < 30; ++v) b.labels[v] = 2; b.labels[40] = 3; }),
                    "class 3 has 1 nodes, fewer than 20");
+  // A NaN or infinite value, in the features or in the (otherwise binarised) adjacency.
+  EXPECT_ERROR_HAS(load_with([](Bench& b) { b.attr_data[3] = std::nanf(""); }),
+                   path + ": attr CSR: value nan at entry 3 is not finite");
+  EXPECT_ERROR_HAS(load_with([](Bench& b) { b.attr_data[4] = -HUGE_VALF; }), "attr CSR: value -inf at entry 4 is not finite");
+  EXPECT_ERROR_HAS(load_with([](Bench& b) { b.adj_data[5] = HUGE_VALF; }), "adj CSR: value inf at entry 5 is not finite");
   EXPECT_ERROR_HAS(load_with([](Bench& b) { 
     b.adj_shape = {int64_t{1} << 40, int64_t{1} << 40};
     b.attr_shape = {int64_t{1} << 40, 3};

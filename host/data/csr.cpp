@@ -2,6 +2,7 @@
 #include "host/data/csr.h"
 
 #include <algorithm>
+#include <cmath>
 
 #include "host/io/error.h"
 
@@ -21,6 +22,10 @@ void Csr::validate(const std::string& what) const {
   for (int32_t c : indices)
     require(c >= 0 && c < cols, what + ": column index " + std::to_string(c) + " outside [0, " +
                                     std::to_string(cols) + ")");
+  for (int64_t r = 0; r < rows; ++r)
+    for (int64_t e = indptr[r]; e < indptr[r + 1]; ++e)
+      require(std::isfinite(values[e]), what + ": value " + std::to_string(values[e]) + " at (" + std::to_string(r) +
+                                            ", " + std::to_string(indices[e]) + ") is not finite");
 }
 
 Csr csr_from_triplets(int64_t rows, int64_t cols, std::vector<Triplet> t, bool sum_duplicates) {

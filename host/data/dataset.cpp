@@ -1,6 +1,8 @@
 // Consistency checks shared by every loader.
 #include "host/data/dataset.h"
 
+#include <cmath>
+
 #include "host/io/error.h"
 
 namespace pdadmm {
@@ -17,6 +19,9 @@ void Dataset::validate() const {
   } else {
     require(static_cast<int64_t>(features.dense.size()) == features.rows * features.cols,
             what + ": dense feature buffer has the wrong size");
+    for (size_t i = 0; i < features.dense.size(); ++i)
+      require(std::isfinite(features.dense[i]), what + ": feature " + std::to_string(i % features.cols) + " of node " +
+                                                    std::to_string(i / features.cols) + " is not finite");
   }
   require(static_cast<int64_t>(labels.size()) == adj.rows, what + ": one label per node expected");
   require(num_classes >= 2, what + ": fewer than 2 classes");

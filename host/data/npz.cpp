@@ -5,6 +5,7 @@
 #include <zip.h>
 
 #include <algorithm>
+#include <cmath>
 #include <cstring>
 #include <limits>
 #include <random>
@@ -425,6 +426,10 @@ Csr csr_from_scipy_arrays(int64_t rows, int64_t cols, const std::vector<int64_t>
     require(indices[e] >= 0 && indices[e] < cols, what + ": column index " + std::to_string(indices[e]) +
                                                       " at entry " + std::to_string(e) + " outside [0, " +
                                                       std::to_string(cols) + ")");
+  for (size_t e = 0; e < values.size(); ++e)  // as stored (float32 or float64) and as training reads it
+    require(std::isfinite(static_cast<float>(values[e])),
+            what + ": value " + std::to_string(values[e]) + " at entry " + std::to_string(e) + " is not finite" +
+                (std::isfinite(values[e]) ? " in float32" : ""));
   Csr m;
   m.rows = rows;
   m.cols = cols;
