@@ -3,10 +3,14 @@
 #include <gtest/gtest.h>
 
 #include <cblas.h>
+#include <omp.h>
 
+#include <algorithm>
 #include <cmath>
+#include <cstring>
 
 #include "host/data/augment.h"
+#include "host/data/rng.h"
 #include "host/data/synthetic.h"
 #include "host/io/error.h"
 
@@ -30,6 +34,17 @@ Dense matmul(const Dense& a, const Dense& b) {
   return c;
 }
 
+// The same values as CSR, with every third dropped (as if zero).
+void to_sparse(Dataset& d) {
+  std::vector<Triplet> t;
+  for (int64_t r = 0; r < d.features.rows; ++r)
+    for (int64_t c = 0; c < d.features.cols; ++c)
+      if ((r + c) % 3) t.push_back({r, c, d.features.dense[r * d.features.cols + c]});
+  d.features.sparse = csr_from_triplets(d.features.rows, d.features.cols, t, false);
+  d.features.is_sparse = true;
+  d.features.dense.clear();
+}
+
 Dataset small_graph(bool sparse) {
   SyntheticConfig s;
   s.nodes = 40;
@@ -40,15 +55,7 @@ Dataset small_graph(bool sparse) {
   s.val = 5;
   s.test = 10;
   Dataset d = make_synthetic(s, 3);
-  if (sparse) {  // same values as CSR, with some zeros dropped
-    std::vector<Triplet> t;
-    for (int64_t r = 0; r < d.features.rows; ++r)
-      for (int64_t c = 0; c < d.features.cols; ++c)
-        if ((r + c) % 3) t.push_back({r, c, d.features.dense[r * d.features.cols + c]});
-    d.features.sparse = csr_from_triplets(d.features.rows, d.features.cols, t, false);
-    d.features.is_sparse = true;
-    d.features.dense.clear();
-  }
+  if (sparse) to_sparse(d);
   return d;
 }
 
@@ -170,6 +177,19 @@ TEST(Dataset, NonFiniteFeaturesAreNamed) {
       << message(sparse);
 }
 
+// Rng::normals draws what n calls of normal() would, bit for bit, across chunk edges and on any
+// number of threads, and leaves the stream where those calls would.
+TEST(Rng, NormalsAreTheSequentialDraws) {
+  for (int64_t n : {0, 1, 7, 65536, 65537, 200001}) {
+    Rng batch(42), one(42);
+    std::vector<float> got(static_cast<size_t>(n)), want(static_cast<size_t>(n));
+    batch.normals(got.data(), n, 0.1);
+    for (float& v : want) v = static_cast<float>(0.1 * one.normal());
+    EXPECT_EQ(0, std::memcmp(got.data(), want.data(), got.size() * sizeof(float))) << "n = " << n;
+    EXPECT_EQ(batch.bits(), one.bits()) << "n = " << n;
+  }
+}
+
 TEST(Synthetic, DeterministicForASeedAndHomophilous) {
   SyntheticConfig s;
   Dataset a = make_synthetic(s, 11), b = make_synthetic(s, 11), c = make_synthetic(s, 12);
@@ -205,6 +225,47 @@ TEST(Augment, ColumnsDoNotDependOnBlasThreads) {
   const HostMatrix<float> b = augment_columns(d.features, ahat, spec, d.train);
   openblas_set_num_threads(before);
   EXPECT_EQ(a.data, b.data);
+}
+
+// Sparse features: the same bits as the plain sequential loop (every node, every stored value, all
+// columns in turn) on any number of threads, although zero rows of Â^j E are skipped.
+TEST(Augment, SparseColumnsAreTheSequentialSums) {
+  SyntheticConfig s;
+  s.nodes = 2000;
+  s.features = 40;
+  s.avg_degree = 3;
+  Dataset d = make_synthetic(s, 3);
+  to_sparse(d);
+  const Csr ahat = normalized_adjacency(d.adj);
+  AugmentSpec spec;
+  spec.hops = 2;
+  const int64_t n = d.num_nodes(), k = static_cast<int64_t>(d.train.size()), F = d.features.cols;
+  HostMatrix<float> want(3 * F, k);
+  std::vector<float> m(static_cast<size_t>(n * k), 0.0f), next(m.size());
+  for (int64_t i = 0; i < k; ++i) m[static_cast<size_t>(d.train[i]) * k + i] = 1.0f;
+  int64_t zero_rows = 0;
+  for (int j = 0; j <= 2; ++j) {
+    if (j > 0) {
+      csr_spmm(ahat, m.data(), k, 1.0f, 0.0f, next.data());
+      m.swap(next);
+    }
+    const int b = j;  // ascending order: block b holds power b
+    for (int64_t v = 0; v < n; ++v) {
+      zero_rows += std::all_of(&m[v * k], &m[(v + 1) * k], [](float x) { return x == 0.0f; });
+      for (int64_t e = d.features.sparse.indptr[v]; e < d.features.sparse.indptr[v + 1]; ++e)
+        for (int64_t i = 0; i < k; ++i)
+          want(b * F + d.features.sparse.indices[e], i) += d.features.sparse.values[e] * m[v * k + i];
+    }
+  }
+  ASSERT_GT(zero_rows, n) << "some rows of Â^j E must be zero for the skip to be exercised";
+  const int before = omp_get_max_threads();
+  for (int threads : {1, 2, 3}) {
+    omp_set_num_threads(threads);
+    const HostMatrix<float> got = augment_columns(d.features, ahat, spec, d.train);
+    EXPECT_EQ(0, std::memcmp(got.data.data(), want.data.data(), want.data.size() * sizeof(float)))
+        << threads << " threads";
+  }
+  omp_set_num_threads(before);
 }
 
 }  // namespace

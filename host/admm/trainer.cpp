@@ -61,8 +61,8 @@ void init_weights(const std::vector<int64_t>& dims, double stddev, uint64_t seed
   for (size_t l = 0; l + 1 < dims.size(); ++l) {
     Rng rng(derive_seed(seed, 1000 + l));
     HostMatrix<float> w(dims[l + 1], dims[l]), bb(dims[l + 1], 1);
-    for (float& v : w.data) v = static_cast<float>(stddev * rng.normal());
-    for (float& v : bb.data) v = static_cast<float>(stddev * rng.normal());
+    rng.normals(w.data.data(), w.size(), stddev);
+    rng.normals(bb.data.data(), bb.size(), stddev);
     W.push_back(std::move(w));
     b.push_back(std::move(bb));
   }

@@ -71,13 +71,26 @@ HostMatrix<float> augment_columns(const Features& h, const Csr& ahat, const Augm
     const float* mj = m[spec.power(b)].data();
     float* out = x.data.data() + static_cast<size_t>(b) * F * k;
     if (h.is_sparse) {
+      // Rows of M_j outside j hops of `nodes` are zero and add nothing (features are finite), so
+      // they are skipped; each thread sums its own columns in the same order: the same bits.
+      std::vector<char> live(static_cast<size_t>(n));
+#pragma omp parallel for
       for (int64_t v = 0; v < n; ++v)
-        for (int64_t e = h.sparse.indptr[v]; e < h.sparse.indptr[v + 1]; ++e) {
-          const float val = h.sparse.values[e];
-          float* row = out + static_cast<int64_t>(h.sparse.indices[e]) * k;
+        live[v] = std::any_of(mj + v * k, mj + (v + 1) * k, [](float m_v) { return m_v != 0.0f; });
+#pragma omp parallel
+      {
+        const int64_t t = omp_get_thread_num(), T = omp_get_num_threads();
+        const int64_t i0 = k * t / T, i1 = k * (t + 1) / T;
+        for (int64_t v = 0; v < n; ++v) {
+          if (!live[v]) continue;
           const float* src = mj + v * k;
-          for (int64_t i = 0; i < k; ++i) row[i] += val * src[i];
+          for (int64_t e = h.sparse.indptr[v]; e < h.sparse.indptr[v + 1]; ++e) {
+            const float val = h.sparse.values[e];
+            float* row = out + static_cast<int64_t>(h.sparse.indices[e]) * k;
+            for (int64_t i = i0; i < i1; ++i) row[i] += val * src[i];
+          }
         }
+      }
     } else {
       // The training input must not depend on the thread setting (bit-identical runs for any
       // grouping), and OpenBLAS's own threading changes the k order: split rows instead.
@@ -135,7 +148,8 @@ HostMatrix<float> first_layer_rows(const Features& h, const Csr& ahat, const Aug
   const int64_t n = w1.rows, F = h.cols, nodes = ahat.rows, k = static_cast<int64_t>(rows.size());
   require(w1.cols == spec.blocks() * F, "first layer: W has " + std::to_string(w1.cols) + " columns, expected " +
                                             std::to_string(spec.blocks() * F));
-  for (int32_t v : rows) require(v >= 0 && v < nodes, "first layer: node " + std::to_string(v) + " out of range");
+  for (int32_t v : rows)
+    require(v >= 0 && v < nodes, [&] { return "first layer: node " + std::to_string(v) + " out of range"; });
   std::vector<int> block_of_power(spec.hops + 1);
   for (int b = 0; b < spec.blocks(); ++b) block_of_power[spec.power(b)] = b;
   auto block = [&](int pw) { return static_cast<int64_t>(block_of_power[pw]) * F; };

@@ -16,23 +16,27 @@ void Csr::validate(const std::string& what) const {
   require(indptr[0] == 0, what + ": indptr[0] must be 0");
   require(values.size() == indices.size(), what + ": data and indices differ in length");
   for (int64_t r = 0; r < rows; ++r)
-    require(indptr[r] <= indptr[r + 1], what + ": indptr decreases at row " + std::to_string(r));
+    require(indptr[r] <= indptr[r + 1], [&] { return what + ": indptr decreases at row " + std::to_string(r); });
   require(indptr[rows] == nnz(), what + ": indptr[rows] = " + std::to_string(indptr[rows]) +
                                      " but there are " + std::to_string(nnz()) + " stored values");
   for (int32_t c : indices)
-    require(c >= 0 && c < cols, what + ": column index " + std::to_string(c) + " outside [0, " +
-                                    std::to_string(cols) + ")");
+    require(c >= 0 && c < cols, [&] {
+      return what + ": column index " + std::to_string(c) + " outside [0, " + std::to_string(cols) + ")";
+    });
   for (int64_t r = 0; r < rows; ++r)
     for (int64_t e = indptr[r]; e < indptr[r + 1]; ++e)
-      require(std::isfinite(values[e]), what + ": value " + std::to_string(values[e]) + " at (" + std::to_string(r) +
-                                            ", " + std::to_string(indices[e]) + ") is not finite");
+      require(std::isfinite(values[e]), [&] {
+        return what + ": value " + std::to_string(values[e]) + " at (" + std::to_string(r) + ", " +
+               std::to_string(indices[e]) + ") is not finite";
+      });
 }
 
 Csr csr_from_triplets(int64_t rows, int64_t cols, std::vector<Triplet> t, bool sum_duplicates) {
   for (const Triplet& e : t)
-    require(e.row >= 0 && e.row < rows && e.col >= 0 && e.col < cols,
-            "sparse entry (" + std::to_string(e.row) + ", " + std::to_string(e.col) +
-                ") outside shape " + std::to_string(rows) + "x" + std::to_string(cols));
+    require(e.row >= 0 && e.row < rows && e.col >= 0 && e.col < cols, [&] {
+      return "sparse entry (" + std::to_string(e.row) + ", " + std::to_string(e.col) + ") outside shape " +
+             std::to_string(rows) + "x" + std::to_string(cols);
+    });
   std::stable_sort(t.begin(), t.end(), [](const Triplet& a, const Triplet& b) {
     return a.row != b.row ? a.row < b.row : a.col < b.col;
   });
@@ -87,9 +91,10 @@ Csr symmetrize_binary(int64_t n, const std::vector<std::pair<int64_t, int64_t>>&
   std::vector<Triplet> t;
   t.reserve(edges.size() * 2);
   for (const auto& [i, j] : edges) {
-    require(i >= 0 && i < n && j >= 0 && j < n,
-            "edge (" + std::to_string(i) + ", " + std::to_string(j) + ") names a node outside [0, " +
-                std::to_string(n) + ")");
+    require(i >= 0 && i < n && j >= 0 && j < n, [&] {
+      return "edge (" + std::to_string(i) + ", " + std::to_string(j) + ") names a node outside [0, " +
+             std::to_string(n) + ")";
+    });
     if (i == j) continue;
     t.push_back({i, j, 1.0f});
     t.push_back({j, i, 1.0f});

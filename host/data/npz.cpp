@@ -418,18 +418,20 @@ Csr csr_from_scipy_arrays(int64_t rows, int64_t cols, const std::vector<int64_t>
                                                ") differ in length");
   require(indptr[0] == 0, what + ": indptr[0] is " + std::to_string(indptr[0]) + ", must be 0");
   for (int64_t r = 0; r < rows; ++r)
-    require(indptr[r] <= indptr[r + 1], what + ": indptr decreases at row " + std::to_string(r));
+    require(indptr[r] <= indptr[r + 1], [&] { return what + ": indptr decreases at row " + std::to_string(r); });
   require(indptr[rows] == static_cast<int64_t>(indices.size()),
           what + ": indptr[-1] = " + std::to_string(indptr[rows]) + " but there are " +
               std::to_string(indices.size()) + " column indices");
   for (size_t e = 0; e < indices.size(); ++e)
-    require(indices[e] >= 0 && indices[e] < cols, what + ": column index " + std::to_string(indices[e]) +
-                                                      " at entry " + std::to_string(e) + " outside [0, " +
-                                                      std::to_string(cols) + ")");
+    require(indices[e] >= 0 && indices[e] < cols, [&] {
+      return what + ": column index " + std::to_string(indices[e]) + " at entry " + std::to_string(e) +
+             " outside [0, " + std::to_string(cols) + ")";
+    });
   for (size_t e = 0; e < values.size(); ++e)  // as stored (float32 or float64) and as training reads it
-    require(std::isfinite(static_cast<float>(values[e])),
-            what + ": value " + std::to_string(values[e]) + " at entry " + std::to_string(e) + " is not finite" +
-                (std::isfinite(values[e]) ? " in float32" : ""));
+    require(std::isfinite(static_cast<float>(values[e])), [&] {
+      return what + ": value " + std::to_string(values[e]) + " at entry " + std::to_string(e) + " is not finite" +
+             (std::isfinite(values[e]) ? " in float32" : "");
+    });
   Csr m;
   m.rows = rows;
   m.cols = cols;
@@ -571,7 +573,7 @@ Dataset gnn_benchmark_from_archive(const NpzArchive& z, const std::string& name,
   for (int64_t v = 0; v < n; ++v) {
     const int64_t y = raw_labels[v];
     require(y >= -1 && y < (int64_t{1} << 20),
-            file + ": label " + std::to_string(y) + " of node " + std::to_string(v) + " out of range");
+            [&] { return file + ": label " + std::to_string(y) + " of node " + std::to_string(v) + " out of range"; });
     ds.labels[v] = static_cast<int32_t>(y);
     max_label = std::max(max_label, y);
   }

@@ -521,11 +521,13 @@ std::vector<std::vector<int64_t>> pickle_as_adjacency_lists(const PickleDoc& doc
   std::vector<char> seen(n, 0);
   std::unordered_set<const PyObj*> used;  // one list object per node: sharing would amplify the size
   for (const auto& [k, v] : d->dict) {
-    require(k->kind == PyObj::Kind::Int, what + ": graph key is a " + kind_name(k->kind) + ", expected an int");
-    require(k->num >= 0 && static_cast<uint64_t>(k->num) < n,
-            what + ": graph key " + std::to_string(k->num) + " outside 0.." + std::to_string(n) +
-                "-1 (keys must be the node ids 0..N-1)");
-    require(!seen[k->num], what + ": graph key " + std::to_string(k->num) + " appears twice");
+    require(k->kind == PyObj::Kind::Int,
+            [&] { return what + ": graph key is a " + kind_name(k->kind) + ", expected an int"; });
+    require(k->num >= 0 && static_cast<uint64_t>(k->num) < n, [&] {
+      return what + ": graph key " + std::to_string(k->num) + " outside 0.." + std::to_string(n) +
+             "-1 (keys must be the node ids 0..N-1)";
+    });
+    require(!seen[k->num], [&] { return what + ": graph key " + std::to_string(k->num) + " appears twice"; });
     seen[k->num] = 1;
     require(v->kind == PyObj::Kind::List, what + ": neighbours of node " + std::to_string(k->num) + " are a " +
                                               kind_name(v->kind) + ", expected a list");
@@ -534,8 +536,10 @@ std::vector<std::vector<int64_t>> pickle_as_adjacency_lists(const PickleDoc& doc
     auto& out = lists[k->num];
     out.reserve(v->items.size());
     for (const PyObj* j : v->items) {
-      require(j->kind == PyObj::Kind::Int, what + ": neighbour of node " + std::to_string(k->num) + " is a " +
-                                               kind_name(j->kind) + ", expected an int");
+      require(j->kind == PyObj::Kind::Int, [&] {
+        return what + ": neighbour of node " + std::to_string(k->num) + " is a " + kind_name(j->kind) +
+               ", expected an int";
+      });
       out.push_back(j->num);
     }
   }

@@ -35,8 +35,9 @@ OneHot one_hot_labels(const NumpyArray& a, const std::string& what) {
     for (int64_t c = 0; c < out.cols; ++c) {
       const double x = v[static_cast<size_t>(r * out.cols + c)];
       if (x == 0.0) continue;
-      require(x == 1.0 && out.label[r] < 0,
-              what + ": row " + std::to_string(r) + " is not one-hot (labels must be 0/1 with at most one 1)");
+      require(x == 1.0 && out.label[r] < 0, [&] {
+        return what + ": row " + std::to_string(r) + " is not one-hot (labels must be 0/1 with at most one 1)";
+      });
       out.label[r] = static_cast<int32_t>(c);
     }
   }
@@ -108,9 +109,11 @@ Dataset load_planetoid(const std::string& dir, const std::string& name) {
   std::vector<int64_t> tx_row(static_cast<size_t>(n), -1);
   for (size_t j = 0; j < test_ids.size(); ++j) {
     const int64_t v = test_ids[j];
-    require(v >= allx.rows && v < n, path("test.index") + ": id " + std::to_string(v) + " outside the test range [" +
-                                         std::to_string(allx.rows) + ", " + std::to_string(n) + ")");
-    require(tx_row[v] < 0, path("test.index") + ": id " + std::to_string(v) + " listed twice");
+    require(v >= allx.rows && v < n, [&] {
+      return path("test.index") + ": id " + std::to_string(v) + " outside the test range [" +
+             std::to_string(allx.rows) + ", " + std::to_string(n) + ")";
+    });
+    require(tx_row[v] < 0, [&] { return path("test.index") + ": id " + std::to_string(v) + " listed twice"; });
     tx_row[v] = static_cast<int64_t>(j);
   }
 
@@ -149,8 +152,10 @@ Dataset load_planetoid(const std::string& dir, const std::string& name) {
   std::vector<std::pair<int64_t, int64_t>> edges;
   for (int64_t i = 0; i < n; ++i) {
     for (int64_t j : graph[i]) {
-      require(j >= 0 && j < n, path("graph") + ": node " + std::to_string(i) + " lists neighbour " + std::to_string(j) +
-                                   " outside [0, " + std::to_string(n) + ")");
+      require(j >= 0 && j < n, [&] {
+        return path("graph") + ": node " + std::to_string(i) + " lists neighbour " + std::to_string(j) +
+               " outside [0, " + std::to_string(n) + ")";
+      });
       edges.emplace_back(i, j);
     }
   }
@@ -161,7 +166,7 @@ Dataset load_planetoid(const std::string& dir, const std::string& name) {
   ds.test.assign(test_ids.begin(), test_ids.end());
   std::sort(ds.test.begin(), ds.test.end());
   for (int32_t v : ds.test)
-    require(ds.labels[v] >= 0, path("ty") + ": test node " + std::to_string(v) + " has no label");
+    require(ds.labels[v] >= 0, [&] { return path("ty") + ": test node " + std::to_string(v) + " has no label"; });
   ds.validate();
   return ds;
 }
