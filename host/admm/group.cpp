@@ -55,6 +55,7 @@ Group<T>::Group(int id, int first, int end, const std::vector<int64_t>& dims, in
         case Slot::gp: L.gp = std::move(t); break;
         case Slot::gram: L.gram = std::move(t); L.use_gram = true; break;
         case Slot::c: L.c = std::move(t); L.deferred_w = true; break;
+        case Slot::wx0: L.wx0 = std::move(t); break;
         case Slot::track: L.track = std::move(t); break;
         case Slot::d: L.d = std::move(t); break;
         case Slot::y: L.y = std::move(t); break;

@@ -46,12 +46,13 @@ struct Layer {
   Tensor<T> gram;   // N x N: pᵀp (Gram path); fixed for layer 0
   bool use_gram = false;
   bool gram_fixed = false;  // layer 0: p = X never changes
-  // Deferred W (layer 0, AdmmParams::defer_first_w): the layer's weights are
-  // w_scale W + c Xᵀ; w_sq tracks their squared norm (exact whenever W is formed).
+  // Deferred W (layer 0, AdmmParams::defer_first_w): the layer's weights are w_scale W + c Xᵀ,
+  // W as last set from outside; w_sq tracks their squared norm (recomputed at each refresh).
   bool deferred_w = false;
   bool w_pending = false;  // c or w_scale differ from 0 and 1
   Tensor<T> c;             // n_out x N
-  double w_scale = 1, w_sq = 0;
+  Tensor<T> wx0;           // n_out x N: W X
+  double w_scale = 1, w_sq = 0, w0_sq = 0;
   // The same update since an anchor W_a, never folded by a refresh: W = track_scale W_a + track Xᵀ.
   // Lets the trainer score layer 1 without the d-column features (Solver::anchor_first_layer).
   bool tracking = false;

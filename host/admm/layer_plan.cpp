@@ -44,6 +44,7 @@ std::vector<TensorPlan> plan_layer(const std::vector<int64_t>& dims, int l, int6
     v.push_back({Slot::gram, n, n});
     if (l == 0 && opt.defer_first_w) {
       v.push_back({Slot::c, n_out, n});
+      v.push_back({Slot::wx0, n_out, n});
       v.push_back({Slot::track, n_out, n});
     }
   } else {

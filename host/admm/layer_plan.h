@@ -8,7 +8,7 @@
 
 namespace pdadmm {
 
-enum class Slot { W, b, z, p, q, u, wp, a, r, g, wg, gw, gp, gram, c, track, d, y, zeta, zeta_old, x };
+enum class Slot { W, b, z, p, q, u, wp, a, r, g, wg, gw, gp, gram, c, wx0, track, d, y, zeta, zeta_old, x };
 
 struct TensorPlan {
   Slot slot;

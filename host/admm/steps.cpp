@@ -188,19 +188,15 @@ DualStats dual_step(Ops<T>& ops, const Tensor<T>& p_next, const Tensor<T>& q, Te
   return ops.dual_update(static_cast<T>(prm.rho), p_next, q, u);
 }
 
-// W now holds the layer's weights: nothing pending, ||W||² measured.
-template <typename T>
-static void clear_pending(Ops<T>& ops, Layer<T>& L) {
-  ops.fill(L.c, T(0));
-  L.w_scale = 1;
-  L.w_sq = ops.sum_sq(L.W);
-  L.w_pending = false;
-}
-
 template <typename T>
 void reset_deferred_w(Ops<T>& ops, Layer<T>& L) {
   if (!L.deferred_w) return;
-  clear_pending(ops, L);
+  ops.fill(L.c, T(0));
+  L.w_scale = 1;
+  L.w0_sq = ops.sum_sq(L.W);
+  L.w_sq = L.w0_sq;
+  ops.gemm(false, false, T(1), L.W, *L.x, T(0), L.wx0);
+  L.w_pending = false;
   L.tracking = false;  // a W from outside is not the anchor's descendant
 }
 
@@ -212,11 +208,21 @@ void form_w(Ops<T>& ops, const Layer<T>& L, Tensor<T>& out) {
 
 template <typename T>
 void refresh_wp(Ops<T>& ops, Layer<T>& L) {
-  if (L.w_pending) {
-    ops.gemm(false, true, T(1), L.c, *L.x, T(L.w_scale), L.W);
-    clear_pending(ops, L);  // the same weights, so tracking goes on
+  if (!L.deferred_w) {
+    ops.gemm(false, false, T(1), L.W, *L.x, T(0), L.wp);
+    return;
   }
-  ops.gemm(false, false, T(1), L.W, *L.x, T(0), L.wp);
+  if (!L.w_pending) {
+    ops.copy(L.wx0, L.wp);
+    return;
+  }
+  // W X = s W₀X + C XᵀX and ||W||² = s²||W₀||² + 2s <W₀X, C> + <C XᵀX, C>: n x N products, so
+  // the iteration never forms the n x d matrix W.
+  ops.gemm(false, false, T(1), L.c, L.gram, T(0), L.gp);  // gp is free between iterations
+  const double s = L.w_scale;
+  L.w_sq = std::max(0.0, s * s * L.w0_sq + 2 * s * ops.dot(L.wx0, L.c) + ops.dot(L.gp, L.c));
+  ops.copy(L.gp, L.wp);
+  ops.axpby(T(s), L.wx0, T(1), L.wp);
 }
 
 template <typename T>

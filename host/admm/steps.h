@@ -21,9 +21,9 @@ template <typename T> void q_step(Ops<T>& ops, Layer<T>& layer, const AdmmParams
 // Step 6 (l < L-1): u_l += ρ (p_{l+1} - q_l) into `u` (the layer's own or a boundary copy).
 template <typename T>
 DualStats dual_step(Ops<T>& ops, const Tensor<T>& p_next, const Tensor<T>& q, Tensor<T>& u, const AdmmParams& prm);
-// Recomputes the cached W p exactly (forming a deferred W first).
+// Recomputes the cached W p exactly (a deferred W from its parts, and its ||W||²).
 template <typename T> void refresh_wp(Ops<T>& ops, Layer<T>& layer);
-// After W was set from outside: nothing pending, ||W||² measured (deferred layers only).
+// After W was set from outside: nothing pending, ||W||² and W X measured (deferred layers only).
 template <typename T> void reset_deferred_w(Ops<T>& ops, Layer<T>& layer);
 // The layer's current weights into `out` (W's shape), without changing the layer's state.
 template <typename T> void form_w(Ops<T>& ops, const Layer<T>& layer, Tensor<T>& out);
