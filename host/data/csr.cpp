@@ -90,7 +90,8 @@ void csr_spmm(const Csr& a, const double* x, int64_t k, double alpha, double bet
 Csr symmetrize_binary(int64_t n, const std::vector<std::pair<int64_t, int64_t>>& edges) {
   std::vector<Triplet> t;
   t.reserve(edges.size() * 2);
-  for (const auto& [i, j] : edges) {
+  for (const auto& edge : edges) {
+    const int64_t i = edge.first, j = edge.second;  // lambdas cannot capture structured bindings (C++17)
     require(i >= 0 && i < n && j >= 0 && j < n, [&] {
       return "edge (" + std::to_string(i) + ", " + std::to_string(j) + ") names a node outside [0, " +
              std::to_string(n) + ")";

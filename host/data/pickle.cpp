@@ -520,7 +520,9 @@ std::vector<std::vector<int64_t>> pickle_as_adjacency_lists(const PickleDoc& doc
   std::vector<std::vector<int64_t>> lists(n);
   std::vector<char> seen(n, 0);
   std::unordered_set<const PyObj*> used;  // one list object per node: sharing would amplify the size
-  for (const auto& [k, v] : d->dict) {
+  for (const auto& entry : d->dict) {
+    const auto& k = entry.first;  // not a structured binding: C++17 lambdas cannot capture those
+    const auto& v = entry.second;
     require(k->kind == PyObj::Kind::Int,
             [&] { return what + ": graph key is a " + kind_name(k->kind) + ", expected an int"; });
     require(k->num >= 0 && static_cast<uint64_t>(k->num) < n, [&] {
@@ -529,10 +531,12 @@ std::vector<std::vector<int64_t>> pickle_as_adjacency_lists(const PickleDoc& doc
     });
     require(!seen[k->num], [&] { return what + ": graph key " + std::to_string(k->num) + " appears twice"; });
     seen[k->num] = 1;
-    require(v->kind == PyObj::Kind::List, what + ": neighbours of node " + std::to_string(k->num) + " are a " +
-                                              kind_name(v->kind) + ", expected a list");
+    require(v->kind == PyObj::Kind::List, [&] {
+      return what + ": neighbours of node " + std::to_string(k->num) + " are a " + kind_name(v->kind) +
+             ", expected a list";
+    });
     require(used.insert(v).second,
-            what + ": neighbour list of node " + std::to_string(k->num) + " is shared with another node");
+            [&] { return what + ": neighbour list of node " + std::to_string(k->num) + " is shared with another node"; });
     auto& out = lists[k->num];
     out.reserve(v->items.size());
     for (const PyObj* j : v->items) {
