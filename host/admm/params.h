@@ -46,7 +46,7 @@ struct AdmmParams {
 
   // Layer 1 on the Gram path keeps its W update pending as W = s W_stored + C Xᵀ (X never
   // changes): an iteration then costs O(n N²) there instead of a d x n x N GEMM and two passes
-  // over the d x n matrix W. W is formed every refresh_every iterations and read as a view.
+  // over the d x n matrix W. Training never forms W (the refresh uses W₀X and XᵀX); reads form a view.
   bool defer_first_w = true;
 
   // pdADMM-G-Q

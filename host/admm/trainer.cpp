@@ -208,19 +208,18 @@ TrainSummary train(const Config& c, std::ostream& log) {
   std::vector<int32_t> train_labels;
   for (int32_t v : p.data.train) train_labels.push_back(p.data.labels[v]);
   Scores scores;
-  FirstLayerTracker tracker(eval, p.x);
-  bool tracked = false;  // the solver tracks layer 1 since the tracker's anchor
+  FirstLayerTracker tracker(eval, p.x);  // anchored whenever the solver tracks layer 1
   for (int it = 0; it < c.iterations; ++it) {
     if (it == stage_end && stage + 1 < stages.size()) {  // next stage: deepen the trained net
       // Layer 1 moves to the new solver as it is; so does the tracker's anchor (W_a of the new
       // solver = s W_a + D Xᵀ of the old one), sparing an evaluation with W itself.
       double s = 1;
       HostMatrix<float> d;
-      const bool carry = tracked && solver->first_layer_track(&s, &d);
+      const bool carry = solver->first_layer_track(&s, &d);
       solver = start_stage(c, p, ++stage, solver.get());
       stage_end += stages[stage].iterations;
-      tracked = carry && logs_ahead(c, it - 1, c.iterations - 1) && solver->anchor_first_layer();
-      if (tracked) tracker.anchor(tracker.first(s, d));
+      if (carry && logs_ahead(c, it - 1, c.iterations - 1) && solver->anchor_first_layer())
+        tracker.anchor(tracker.first(s, d));
       train_cost.clear();  // the ρ schedule restarts with the stage's ρ, as in the reference
       log << "stage " << stage + 1 << "/" << stages.size() << ": " << stages[stage].layers << " layers from iteration "
           << it + 1 << "\n";
@@ -240,7 +239,7 @@ TrainSummary train(const Config& c, std::ostream& log) {
       double s = 1;
       HostMatrix<float> d;
       const bool final_eval = it + 1 == c.iterations;
-      const bool use_track = log_now && !final_eval && tracked && solver->first_layer_track(&s, &d);
+      const bool use_track = log_now && !final_eval && solver->first_layer_track(&s, &d);
       // The loss and tracked scores skip W_1 (n x d): see training_loss and FirstLayerTracker.
       solver->weights(W, b, log_now && !use_track ? 0 : 1);
       if (schedule) train_cost.push_back(training_loss(*solver, W, b, train_labels));
@@ -252,10 +251,8 @@ TrainSummary train(const Config& c, std::ostream& log) {
         HostMatrix<float> first = eval.first_layer(W[0]);
         // Anchor when a later logged evaluation (not the final one) can use it.
         if (c.output.tracked_eval && !final_eval && logs_ahead(c, it, c.iterations - 1) &&
-            solver->anchor_first_layer()) {
+            solver->anchor_first_layer())
           tracker.anchor(first);
-          tracked = true;
-        }
         scores = eval.evaluate_first(std::move(first), W, b);
         sum.evals_exact++;
       }
