@@ -23,16 +23,38 @@ constexpr int64_t kParallelMin = 1 << 15;  // below this many elements OpenMP co
 constexpr int64_t kGemmRowBlocks = 2;      // row blocks of every large GEMM (gemm_split_rows)
 
 
-// Sums f(i0, i1) over fixed chunks of [0, n) in chunk order: the result does not depend on the
-// number of threads, so neither do step sizes (grouping invariance holds for any BLAS/OMP split).
+// Sums term(i) over fixed chunks of [0, n) in chunk order, each chunk over kLanes interleaved
+// partial sums added in lane order: where every addition happens depends on n only, never on the
+// number of threads, so neither do step sizes (grouping invariance holds for any BLAS/OMP split);
+// the independent lanes vectorise where one running sum is a latency chain.
 constexpr int64_t kChunk = 8192;
+constexpr int kLanes = 8;
 template <int K, typename F>
-std::array<double, K> chunked_sums(int64_t n, int threads, F f) {
+std::array<double, K> chunk_sum(int64_t i0, int64_t i1, F term) {
+  double lane[K][kLanes] = {};
+  int64_t i = i0;
+  for (; i + kLanes <= i1; i += kLanes)
+    for (int l = 0; l < kLanes; ++l) {
+      const std::array<double, K> t = term(i + l);
+      for (int k = 0; k < K; ++k) lane[k][l] += t[k];
+    }
+  std::array<double, K> s{};
+  for (int k = 0; k < K; ++k)
+    for (int l = 0; l < kLanes; ++l) s[k] += lane[k][l];
+  for (; i < i1; ++i) {
+    const std::array<double, K> t = term(i);
+    for (int k = 0; k < K; ++k) s[k] += t[k];
+  }
+  return s;
+}
+
+template <int K, typename F>
+std::array<double, K> chunked_sums(int64_t n, int threads, F term) {
   const int64_t chunks = (n + kChunk - 1) / kChunk;
-  if (chunks <= 1) return f(0, n);
+  if (chunks <= 1) return chunk_sum<K>(0, n, term);
   std::vector<std::array<double, K>> part(static_cast<size_t>(chunks));
 #pragma omp parallel for num_threads(threads) if (n > kParallelMin)
-  for (int64_t c = 0; c < chunks; ++c) part[c] = f(c * kChunk, std::min(n, (c + 1) * kChunk));
+  for (int64_t c = 0; c < chunks; ++c) part[c] = chunk_sum<K>(c * kChunk, std::min(n, (c + 1) * kChunk), term);
   std::array<double, K> s{};
   for (const auto& p : part)
     for (int k = 0; k < K; ++k) s[k] += p[k];
@@ -152,10 +174,8 @@ double CpuOps<T>::dot(const Tensor<T>& x, const Tensor<T>& y) {
   const T* xp = x.data();
   const T* yp = y.data();
   const int64_t n = x.size();
-  return chunked_sums<1>(n, threads_, [&](int64_t i0, int64_t i1) {
-    double s = 0;
-    for (int64_t i = i0; i < i1; ++i) s += static_cast<double>(xp[i]) * static_cast<double>(yp[i]);
-    return std::array<double, 1>{s};
+  return chunked_sums<1>(n, threads_, [&](int64_t i) {
+    return std::array<double, 1>{static_cast<double>(xp[i]) * static_cast<double>(yp[i])};
   })[0];
 }
 
@@ -185,13 +205,9 @@ double CpuOps<T>::residual(const Tensor<T>& a, const Tensor<T>& z, Tensor<T>& r)
   const int64_t n = a.size();
   const T *ap = a.data(), *zp = z.data();
   T* rp = r.data();
-  return chunked_sums<1>(n, threads_, [&](int64_t i0, int64_t i1) {
-    double s = 0;
-    for (int64_t i = i0; i < i1; ++i) {
-      rp[i] = ap[i] - zp[i];
-      s += static_cast<double>(rp[i]) * rp[i];
-    }
-    return std::array<double, 1>{s};
+  return chunked_sums<1>(n, threads_, [&](int64_t i) {
+    rp[i] = ap[i] - zp[i];
+    return std::array<double, 1>{static_cast<double>(rp[i]) * rp[i]};
   })[0];
 }
 
@@ -228,8 +244,14 @@ void CpuOps<T>::z_hidden(const Tensor<T>& a, const Tensor<T>& q, bool prox_in_co
   const int64_t n = z.size();
   const T *ap = a.data(), *qp = q.data();
   T* zp = z.data();
+  // One loop per mode, so the flag is a constant in each and the loop has no branch to stop it vectorising.
+  if (prox_in_compare) {
 #pragma omp parallel for num_threads(threads_) if (n > kParallelMin)
-  for (int64_t i = 0; i < n; ++i) zp[i] = z_hidden_element(ap[i], zp[i], qp[i], prox_in_compare);
+    for (int64_t i = 0; i < n; ++i) zp[i] = z_hidden_element(ap[i], zp[i], qp[i], true);
+  } else {
+#pragma omp parallel for num_threads(threads_) if (n > kParallelMin)
+    for (int64_t i = 0; i < n; ++i) zp[i] = z_hidden_element(ap[i], zp[i], qp[i], false);
+  }
 }
 
 template <typename T>
@@ -252,15 +274,10 @@ DualStats CpuOps<T>::dual_update(T rho, const Tensor<T>& p_next, const Tensor<T>
   const int64_t n = q.size();
   const T *pp = p_next.data(), *qp = q.data();
   T* up = u.data();
-  const auto s = chunked_sums<2>(n, threads_, [&](int64_t i0, int64_t i1) {
-    double r2 = 0, ur = 0;
-    for (int64_t i = i0; i < i1; ++i) {
-      const T r = pp[i] - qp[i];
-      up[i] += rho * r;
-      r2 += static_cast<double>(r) * r;
-      ur += static_cast<double>(up[i]) * r;
-    }
-    return std::array<double, 2>{r2, ur};
+  const auto s = chunked_sums<2>(n, threads_, [&](int64_t i) {
+    const T r = pp[i] - qp[i];
+    up[i] += rho * r;
+    return std::array<double, 2>{static_cast<double>(r) * r, static_cast<double>(up[i]) * r};
   });
   return {s[0], s[1]};
 }
@@ -270,13 +287,9 @@ double CpuOps<T>::relu_gap_sq(const Tensor<T>& q, const Tensor<T>& z) {
   check_same("relu_gap_sq", q, z);
   const int64_t n = q.size();
   const T *qp = q.data(), *zp = z.data();
-  return chunked_sums<1>(n, threads_, [&](int64_t i0, int64_t i1) {
-    double s = 0;
-    for (int64_t i = i0; i < i1; ++i) {
-      const double d = static_cast<double>(qp[i]) - relu(zp[i]);
-      s += d * d;
-    }
-    return std::array<double, 1>{s};
+  return chunked_sums<1>(n, threads_, [&](int64_t i) {
+    const double d = static_cast<double>(qp[i]) - relu(zp[i]);
+    return std::array<double, 1>{d * d};
   })[0];
 }
 

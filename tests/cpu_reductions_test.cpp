@@ -1,0 +1,93 @@
+// The CPU backend's reductions (dot, residual, dual_update, relu_gap_sq) against plain long-double
+// sums, at sizes around the chunk and lane edges, and bit-equal on any number of threads.
+#include <gtest/gtest.h>
+
+#include <random>
+#include <vector>
+
+#include "host/backend/cpu_ops.h"
+#include "kernels/admm_math.cuh"
+
+namespace pdadmm {
+namespace {
+
+Tensor<float> make(CpuOps<float>& ops, const std::vector<float>& v) {
+  Tensor<float> t = ops.alloc(1, static_cast<int64_t>(v.size()));
+  ops.upload(v.data(), t);
+  return t;
+}
+
+std::vector<float> normals(size_t n, uint64_t seed) {
+  std::mt19937_64 gen(seed);
+  std::normal_distribution<float> nd(0.f, 1.f);
+  std::vector<float> v(n);
+  for (float& x : v) x = nd(gen);
+  return v;
+}
+
+struct Sums {
+  double dot, res, r2, ur, gap;
+  std::vector<float> r, u;
+};
+
+Sums run(int threads, const std::vector<float>& x, const std::vector<float>& y) {
+  CpuOps<float> ops(threads);
+  const Tensor<float> a = make(ops, x), b = make(ops, y);
+  Tensor<float> r = make(ops, x), u = make(ops, y);
+  Sums s;
+  s.dot = ops.dot(a, b);
+  s.res = ops.residual(a, b, r);
+  const DualStats d = ops.dual_update(0.5f, a, b, u);
+  s.r2 = d.r2;
+  s.ur = d.u_dot_r;
+  s.gap = ops.relu_gap_sq(a, b);
+  s.r.resize(x.size());
+  s.u.resize(x.size());
+  ops.download(r, s.r.data());
+  ops.download(u, s.u.data());
+  return s;
+}
+
+class Reductions : public ::testing::TestWithParam<size_t> {};
+
+TEST_P(Reductions, EqualThePlainSumsOnAnyThreadCount) {
+  const size_t n = GetParam();
+  const std::vector<float> x = normals(n, 7 + n), y = normals(n, 11 + n);
+  long double dot = 0, res = 0, r2 = 0, ur = 0, gap = 0, scale = 0;
+  for (size_t i = 0; i < n; ++i) {
+    dot += static_cast<long double>(x[i]) * y[i];
+    const float r = x[i] - y[i], u = y[i] + 0.5f * r;
+    res += static_cast<long double>(r) * r;
+    r2 += static_cast<long double>(r) * r;
+    ur += static_cast<long double>(u) * r;
+    const long double g = static_cast<long double>(x[i]) - relu(y[i]);
+    gap += g * g;
+    scale += static_cast<long double>(x[i]) * x[i] + static_cast<long double>(y[i]) * y[i];
+  }
+  const Sums one = run(1, x, y);
+  const double tol = 1e-12 * static_cast<double>(scale) + 1e-300;
+  EXPECT_NEAR(one.dot, static_cast<double>(dot), tol);
+  EXPECT_NEAR(one.res, static_cast<double>(res), tol);
+  EXPECT_NEAR(one.r2, static_cast<double>(r2), tol);
+  EXPECT_NEAR(one.ur, static_cast<double>(ur), tol);
+  EXPECT_NEAR(one.gap, static_cast<double>(gap), tol);
+  for (size_t i = 0; i < n; ++i) {
+    ASSERT_EQ(one.r[i], x[i] - y[i]) << i;
+    ASSERT_EQ(one.u[i], y[i] + 0.5f * (x[i] - y[i])) << i;
+  }
+  for (int threads : {2, 3}) {
+    const Sums t = run(threads, x, y);
+    EXPECT_EQ(t.dot, one.dot) << threads;
+    EXPECT_EQ(t.res, one.res) << threads;
+    EXPECT_EQ(t.r2, one.r2) << threads;
+    EXPECT_EQ(t.ur, one.ur) << threads;
+    EXPECT_EQ(t.gap, one.gap) << threads;
+  }
+}
+
+// Empty, below one lane group, lane edges, chunk (8192) edges, and several chunks run in parallel.
+INSTANTIATE_TEST_SUITE_P(Sizes, Reductions,
+                         ::testing::Values(0, 1, 7, 8, 9, 8191, 8192, 8193, 3 * 8192 + 5, 100003));
+
+}  // namespace
+}  // namespace pdadmm
