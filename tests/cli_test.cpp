@@ -21,6 +21,26 @@ const std::string kTiny =
     " --set data.synthetic.nodes=400 --set data.synthetic.val=50 --set data.synthetic.test=100"
     " --set model.hidden=16 --set admm.iterations=6 --set output.log_every=2 --set output.progress=off";
 
+// Through a pipe (stdout block-buffered, progress on stderr): the warning, then the header, then
+// the progress lines in order, each with validation and test accuracy, ending at ETA 0.
+TEST(Cli, TrainPrintsWarningHeaderAndProgressInOrder) {
+  const std::string out = ::testing::TempDir() + "/cli_progress";
+  Result r = run("train --config " + std::string(PDADMM_SOURCE_DIR) + "/configs/synthetic.json --out " + out + kTiny +
+                 " --set output.progress=lines --set admm.nu=1 --set admm.rho=1");
+  ASSERT_EQ(r.code, 0) << r.out;
+  const size_t warn = r.out.find("warning: rho"), head = r.out.find("pdadmm: "), first = r.out.find("iter 1/6  val "),
+               last = r.out.find("iter 6/6  val "), fin = r.out.find("final: ");
+  ASSERT_NE(warn, std::string::npos) << r.out;
+  ASSERT_NE(last, std::string::npos) << r.out;
+  EXPECT_LT(warn, head) << r.out;
+  EXPECT_LT(head, first) << r.out;
+  EXPECT_LT(first, last) << r.out;
+  EXPECT_LT(last, fin) << r.out;
+  const std::string line = r.out.substr(last, r.out.find('\n', last) - last);
+  EXPECT_TRUE(std::regex_match(line, std::regex(R"(iter 6/6  val [0-9.]+  test [0-9.]+  residual \S+  [0-9.]+ s/it  ETA 0s)")))
+      << line;
+}
+
 TEST(Cli, TrainWritesMetricsWithTheDocumentedFields) {
   const std::string out = ::testing::TempDir() + "/cli_train";
   Result r = run("train --config " + std::string(PDADMM_SOURCE_DIR) + "/configs/synthetic.json --out " + out + kTiny +

@@ -197,10 +197,15 @@ TrainSummary train(const Config& c, std::ostream& log) {
       << p.data.features.cols << " features, " << p.data.num_classes << " classes; train/val/test "
       << p.data.train.size() << "/" << p.data.val.size() << "/" << p.data.test.size() << "), " << c.model.layers
       << " layers x " << c.model.hidden << ", input " << p.dims[0] << ", " << solver->num_groups() << " group(s), "
-      << c.iterations << " iterations, backend " << c.backend << "\n";
+      << c.iterations << " iterations, backend " << c.backend << std::endl;  // before progress on stderr
 
   JsonLines metrics(c.output.dir + "/metrics.jsonl");
-  Progress progress(c.iterations, c.output.progress);
+  // The ETA's unit: hidden-to-hidden layers x iterations (those n x n layers dominate an iteration;
+  // layer 1 costs O(n N²) deferred), so a 2-layer stage does not predict a 10-layer one.
+  const auto stage_work = [](const StageConfig& sc) { return std::max(1.0, sc.layers - 2.0); };
+  double total_work = 0, work_done = 0;
+  for (const StageConfig& sc : stages) total_work += stage_work(sc) * sc.iterations;
+  Progress progress(c.iterations, total_work, c.output.progress);
   TrainSummary sum;
   std::vector<double> iter_s, train_cost;
   const bool schedule = c.rho_schedule.type != "none";
@@ -222,7 +227,7 @@ TrainSummary train(const Config& c, std::ostream& log) {
         tracker.anchor(tracker.first(s, d));
       train_cost.clear();  // the ρ schedule restarts with the stage's ρ, as in the reference
       log << "stage " << stage + 1 << "/" << stages.size() << ": " << stages[stage].layers << " layers from iteration "
-          << it + 1 << "\n";
+          << it + 1 << std::endl;
     }
     const bool log_now = it == 0 || (it + 1) % c.output.log_every == 0 || it + 1 == c.iterations;
     IterationStats st = solver->iterate(log_now);
@@ -288,8 +293,8 @@ TrainSummary train(const Config& c, std::ostream& log) {
                      {"fista_its", st.counts.fista_its}});
     }
     if (schedule) apply_rho_schedule(c, train_cost, solver->params());
-    progress.update(it + 1, scores.test.acc, st.residual,
-                    std::accumulate(iter_s.begin(), iter_s.end(), 0.0) / static_cast<double>(iter_s.size()));
+    work_done += stage_work(stages[stage]);
+    progress.update(it + 1, work_done, scores.val.acc, scores.test.acc, st.residual);
   }
   progress.finish();
   solver->weights(W, b);

@@ -3,36 +3,52 @@
 
 #include <unistd.h>
 
+#include <algorithm>
+
 namespace pdadmm {
 
-Progress::Progress(long total, const std::string& mode, FILE* out) : total_(total), out_(out) {
-  off_ = mode == "off";
-  bar_ = mode == "bar" || (mode == "auto" && isatty(fileno(out)));
-  t0_ = last_ = std::chrono::steady_clock::now();
+namespace {
+constexpr double kBarRateWindow = 2.0;  // seconds between rate updates in bar mode
 }
 
-void Progress::update(long done, double test_acc, double residual, double sec_per_iter) {
+Progress::Progress(long total, double total_work, const std::string& mode, FILE* out)
+    : total_(total), out_(out), total_work_(total_work) {
+  off_ = mode == "off";
+  bar_ = mode == "bar" || (mode == "auto" && isatty(fileno(out)));
+  t0_ = last_ = mark_ = Clock::now();
+}
+
+void Progress::update(long done, double work_done, double val_acc, double test_acc, double residual) {
   if (off_ || total_ <= 0) return;
-  const auto now = std::chrono::steady_clock::now();
-  const double elapsed = std::chrono::duration<double>(now - t0_).count();
-  const double eta = done > 0 ? elapsed / done * (total_ - done) : 0;
+  const auto now = Clock::now();
+  const auto seconds = [](Clock::duration d) { return std::chrono::duration<double>(d).count(); };
   if (bar_) {
-    if (done != total_ && std::chrono::duration<double>(now - last_).count() < 0.1) return;
+    if (done != total_ && seconds(now - last_) < 0.1) return;
     last_ = now;
-    const int width = 24, filled = static_cast<int>(width * done / total_);
-    std::string bar(filled, '#');
-    bar.resize(width, '.');
-    std::fprintf(out_, "\r[%s] %ld/%ld  test acc %.4f  residual %.3e  %.4f s/it  ETA %.0fs   ", bar.c_str(), done,
-                 total_, test_acc, residual, sec_per_iter, eta);
-    std::fflush(out_);
   } else {
     const long step = total_ >= 20 ? total_ / 20 : 1;
     if (done != total_ && done / step == last_line_) return;
     last_line_ = done / step;
-    std::fprintf(out_, "iter %ld/%ld  test acc %.4f  residual %.3e  %.4f s/it  ETA %.0fs\n", done, total_, test_acc,
-                 residual, sec_per_iter, eta);
-    std::fflush(out_);
   }
+  if (done > mark_done_ && (!bar_ || rate_ == 0 || seconds(now - mark_) >= kBarRateWindow)) {
+    rate_ = seconds(now - mark_) / static_cast<double>(done - mark_done_);
+    if (work_done > mark_work_) work_rate_ = seconds(now - mark_) / (work_done - mark_work_);
+    mark_ = now;
+    mark_done_ = done;
+    mark_work_ = work_done;
+  }
+  const double eta = work_rate_ * std::max(0.0, total_work_ - work_done);
+  if (bar_) {
+    const int width = 24, filled = static_cast<int>(width * done / total_);
+    std::string bar(filled, '#');
+    bar.resize(width, '.');
+    std::fprintf(out_, "\r[%s] %ld/%ld  val %.4f  test %.4f  residual %.3e  %.4f s/it  ETA %.0fs   ", bar.c_str(),
+                 done, total_, val_acc, test_acc, residual, rate_, eta);
+  } else {
+    std::fprintf(out_, "iter %ld/%ld  val %.4f  test %.4f  residual %.3e  %.4f s/it  ETA %.0fs\n", done, total_,
+                 val_acc, test_acc, residual, rate_, eta);
+  }
+  std::fflush(out_);
 }
 
 void Progress::finish() {

@@ -8,17 +8,24 @@ namespace pdadmm {
 
 class Progress {
  public:
-  // mode: "auto" (bar on a terminal, lines otherwise), "bar", "lines", "off".
-  Progress(long total, const std::string& mode, FILE* out = stderr);
-  void update(long done, double test_acc, double residual, double sec_per_iter);
+  // mode: "auto" (bar on a terminal, lines otherwise), "bar", "lines", "off". total_work: the
+  // run's work in any unit (layers x iterations for greedy growth, whose later stages cost more
+  // per iteration); the ETA is the recent wall time per unit times the work left.
+  Progress(long total, double total_work, const std::string& mode, FILE* out = stderr);
+  // s/it is wall time (evaluation included) over the recent iterations, not the whole run.
+  void update(long done, double work_done, double val_acc, double test_acc, double residual);
   void finish();
 
  private:
+  using Clock = std::chrono::steady_clock;
   long total_;
   bool bar_ = false, off_ = false;
   FILE* out_;
-  std::chrono::steady_clock::time_point t0_, last_;
-  long last_line_ = -1;
+  Clock::time_point t0_, last_, mark_;
+  double total_work_;
+  long last_line_ = -1, mark_done_ = 0;
+  double mark_work_ = 0;
+  double rate_ = 0, work_rate_ = 0;  // seconds per iteration / per work unit since the previous mark
 };
 
 }  // namespace pdadmm
