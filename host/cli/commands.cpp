@@ -88,7 +88,7 @@ int cmd_train(const CommonArgs& a) {
 
 int cmd_info(const CommonArgs& a) {
   Config c = load(a);
-  for (const std::string& w : c.warnings) std::cerr << "warning: " << w << "\n";
+  for (const std::string& w : c.warnings) std::cout << "warning: " << w << "\n";
   Problem p = build_problem(c);
   const Dataset& d = p.data;
   std::cout << "data set      " << d.name << "\n"

@@ -15,7 +15,7 @@ Progress::Progress(long total, double total_work, const std::string& mode, FILE*
     : total_(total), out_(out), total_work_(total_work) {
   off_ = mode == "off";
   bar_ = mode == "bar" || (mode == "auto" && isatty(fileno(out)));
-  t0_ = last_ = mark_ = Clock::now();
+  last_ = mark_ = Clock::now();
 }
 
 void Progress::update(long done, double work_done, double val_acc, double test_acc, double residual) {

@@ -21,7 +21,7 @@ class Progress {
   long total_;
   bool bar_ = false, off_ = false;
   FILE* out_;
-  Clock::time_point t0_, last_, mark_;
+  Clock::time_point last_, mark_;
   double total_work_;
   long last_line_ = -1, mark_done_ = 0;
   double mark_work_ = 0;
