@@ -9,7 +9,7 @@ namespace pdadmm {
 class Progress {
  public:
   // mode: "auto" (bar on a terminal, lines otherwise), "bar", "lines", "off". total_work: the
-  // run's work in any unit (layers x iterations for greedy growth, whose later stages cost more
+  // run's work in any unit (the trainer weights greedy growth's stages, whose later ones cost more
   // per iteration); the ETA is the recent wall time per unit times the work left.
   Progress(long total, double total_work, const std::string& mode, FILE* out = stderr);
   // s/it is wall time (evaluation included) over the recent iterations, not the whole run.
