@@ -73,6 +73,7 @@ INSTANTIATE_TEST_SUITE_P(
                       BadCase{"threads=-1", "threads"}, BadCase{"backend=\"tpu\"", "backend"},
                       BadCase{"algorithm=\"sgd\"", "algorithm"}, BadCase{"seed=-1", "seed"},
                       BadCase{"data.name=\"mnist\"", "data.name"}, BadCase{"data.verify=1", "data.verify"},
+                      BadCase{"data.val_split_seed=-2", "data.val_split_seed"},
                       BadCase{"data.synthetic.nodes=5", "data.synthetic.nodes"},
                       BadCase{"data.synthetic.classes=1", "data.synthetic.classes"},
                       BadCase{"data.synthetic.homophily=1.5", "data.synthetic.homophily"},

@@ -479,6 +479,64 @@ TEST(DataSplit, ReferenceSplitOfRealData) {
   }
 }
 
+// A redrawn train/val split of CiteSeer: the standard test set untouched, the train class counts
+// and the val size kept, every drawn node labelled and outside test, deterministic per seed.
+TEST(DataSplit, RedrawTrainValKeepsTheTestSet) {
+  REQUIRE_DATA("planetoid/ind.citeseer.graph");
+  const Dataset ds = load_real_dataset("citeseer", data_root(), 0, false);
+  Dataset a = ds, b = ds, c = ds;
+  redraw_train_val(a, 3);
+  redraw_train_val(b, 3);
+  redraw_train_val(c, 4);
+  for (const Dataset* d : {&a, &c}) {
+    expect_split_invariants(*d, 20);
+    EXPECT_EQ(d->test, ds.test);
+    EXPECT_EQ(d->val.size(), ds.val.size());
+    for (const auto* ids : {&d->train, &d->val})
+      for (int32_t v : *ids) EXPECT_GE(d->labels[v], 0) << "unlabelled node " << v << " drawn";
+    EXPECT_NO_THROW(d->validate());
+  }
+  EXPECT_EQ(a.train, b.train);
+  EXPECT_EQ(a.val, b.val);
+  EXPECT_NE(a.train, c.train);
+  EXPECT_NE(a.val, c.val);
+  EXPECT_NE(a.train, ds.train);
+  // The draw reaches past the standard train/val ids (0..619): it samples the whole labelled pool.
+  EXPECT_GT(std::max(a.train.back(), a.val.back()), 1000);
+}
+
+TEST(DataSplit, RedrawTrainValNamesTheShortClass) {
+  Dataset ds;
+  ds.name = "tiny";
+  ds.num_classes = 2;
+  ds.labels = {0, 0, 0, 1, 1, 1, 0, 1, -1};
+  ds.train = {0, 3};
+  ds.val = {1, 4};
+  ds.test = {2, 5, 6};  // class 0 keeps nodes 0, 1 outside test: enough for 1 train + val
+  Dataset ok = ds;
+  redraw_train_val(ok, 1);
+  EXPECT_EQ(ok.train.size(), 2u);
+  EXPECT_EQ(ok.val.size(), 2u);
+  EXPECT_EQ(ok.test, ds.test);
+  ds.train = {0, 1, 3};  // 2 + 1 to train leaves 4 and 5 (8 has no label) for 3 validation nodes
+  ds.val = {4, 5, 8};
+  ds.test = {2, 6, 7};
+  try {
+    redraw_train_val(ds, 1);
+    FAIL() << "accepted";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("labelled nodes left for 3 validation nodes"), std::string::npos) << e.what();
+  }
+  ds.test = {1, 2, 6};  // class 0 has only node 0 outside test, 2 needed
+  try {
+    redraw_train_val(ds, 1);
+    FAIL() << "accepted";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("class 0 has 1 labelled nodes outside the test set, 2 needed"),
+              std::string::npos) << e.what();
+  }
+}
+
 // ---- dispatch --------------------------------------------------------------------------------
 
 TEST(DataLoadReal, UnknownNameListsValidNames) {

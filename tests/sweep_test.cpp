@@ -128,6 +128,39 @@ TEST(Accuracy, SplitSeedsRepeatEverySeedOnEachSplit) {
               1e-12);
 }
 
+// --val-splits on Cora (fixed Planetoid split): each run redraws train/val with its own seed,
+// its folder and record name the seed, and validation differs between the splits.
+TEST(Accuracy, ValSplitsRedrawTrainAndValidation) {
+  if (!have_python()) GTEST_SKIP() << "python3 is not installed";
+  const std::string root = pdadmm::test::data_root();
+  if (!pdadmm::test::exists(root + "/planetoid/ind.cora.graph"))
+    GTEST_SKIP() << "real data not found: " << root << "/planetoid (set PDADMM_DATA)";
+  const std::string src = PDADMM_SOURCE_DIR, out = ::testing::TempDir() + "/accuracy_val_splits";
+  const std::string cmd = "python3 " + src + "/tools/accuracy.py " + src + "/configs/cora.json --binary " +
+                          PDADMM_BINARY + " --out " + out + " --seeds 0 --val-splits 1,2 --set data.root=\"" + root +
+                          "\" --set model.layers=2 --set model.hidden=16 --set 'model.stages=[{\"layers\": 2, "
+                          "\"iterations\": 20}]'";
+  Result r = run(cmd);
+  ASSERT_EQ(r.code, 0) << r.out;
+  EXPECT_NE(r.out.find("(2 splits x 1 seed"), std::string::npos) << r.out;
+  std::ifstream f(out + "/accuracy.json");
+  ASSERT_TRUE(f.good());
+  const nlohmann::json j = nlohmann::json::parse(f);
+  ASSERT_EQ(j["runs"].size(), 2u);
+  EXPECT_EQ(j["val_split_seeds"], nlohmann::json::array({1, 2}));
+  for (const auto& run : j["runs"]) {
+    const int k = run["val_split_seed"];
+    std::ifstream cf(out + "/val_split_" + std::to_string(k) + "/seed_0/config.json");
+    ASSERT_TRUE(cf.good()) << k;
+    EXPECT_EQ(nlohmann::json::parse(cf)["data"]["val_split_seed"], k);
+  }
+  EXPECT_NE(j["runs"][0]["val_acc"], j["runs"][1]["val_acc"]);
+  Result both = run("python3 " + src + "/tools/accuracy.py " + src + "/configs/cora.json --binary " + PDADMM_BINARY +
+                    " --split-seeds 1 --val-splits 1");
+  EXPECT_NE(both.code, 0);
+  EXPECT_NE(both.out.find("give one of them"), std::string::npos) << both.out;
+}
+
 // --against pairs runs by seed: the changes it prints equal those computed from the two files.
 TEST(Accuracy, AgainstPairsTheRunsBySeed) {
   if (!have_python()) GTEST_SKIP() << "python3 is not installed";

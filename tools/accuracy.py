@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Runs one config over several seeds and reports test accuracy as mean +- std.
 
-Usage: tools/accuracy.py CONFIG [--seeds 0,100,200,300,400] [--split-seeds 0,1,2]
+Usage: tools/accuracy.py CONFIG [--seeds 0,100,200,300,400] [--split-seeds 0,1,2 | --val-splits 0,1,2]
                          [--set key=value ...] [--binary build/pdadmm]
                          [--out runs/accuracy/NAME] [--json FILE]
 Each seed trains with `pdadmm train --set seed=S` (weights; the data split stays that of
@@ -11,6 +11,9 @@ run took, and writes them as JSON (default OUT/accuracy.json). Standard library 
 --split-seeds (npz data sets only: Planetoid and synthetic splits are fixed) repeats every seed
 on each split (`--set data.split_seed=K`, into OUT/split_K/seed_S) and adds a mean per split;
 the overall mean +- std then runs over all splits and seeds.
+--val-splits does the same with train and validation redrawn outside the standard test set
+(`--set data.val_split_seed=K`, into OUT/val_split_K/seed_S; any data set): for choosing
+hyperparameters on several validation sets while the test nodes stay out of the choice.
 --against BASE.json (an earlier accuracy.json on the same seeds and splits) pairs the runs by
 split and seed and prints the mean change in validation and test accuracy, validation also in
 nodes with how many pairs got better, tied or worse: how the README's selection rule is applied.
@@ -56,11 +59,11 @@ def where(k, s):
     return "seed %d" % s if k is None else "split %d seed %d" % (k, s)
 
 
-def load_base(path, keys):
-    """The runs of an earlier accuracy.json by (split_seed, seed); one clear error if a key is missing."""
+def load_base(path, keys, key):
+    """The runs of an earlier accuracy.json by (split, seed); one clear error if a key is missing."""
     try:
         with open(path) as f:
-            base = {(r.get("split_seed"), r["seed"]): r for r in json.load(f)["runs"]}
+            base = {(r.get(key), r["seed"]): r for r in json.load(f)["runs"]}
     except OSError as e:
         sys.exit("error: --against %s: %s" % (path, e.strerror))
     except (ValueError, KeyError, TypeError, AttributeError) as e:
@@ -71,9 +74,9 @@ def load_base(path, keys):
     return base
 
 
-def paired_change(runs, base):
+def paired_change(runs, base, key):
     """Mean change against base, pair by pair; validation also in nodes (rounded per pair)."""
-    pairs = [(r, base[(r.get("split_seed"), r["seed"])]) for r in runs]
+    pairs = [(r, base[(r.get(key), r["seed"])]) for r in runs]
     dv = [r["val_acc"] - b["val_acc"] for r, b in pairs]
     nodes = [round(d * r["val_nodes"]) for d, (r, _) in zip(dv, pairs)]
     return {"val_change": sum(dv) / len(dv), "test_change": sum(r["test_acc"] - b["test_acc"] for r, b in pairs) / len(pairs),
@@ -104,6 +107,7 @@ def main():
     ap.add_argument("config")
     ap.add_argument("--seeds", default="0,100,200,300,400", help="comma-separated (reference: 0,100,...,400)")
     ap.add_argument("--split-seeds", help="comma-separated data.split_seed values (npz data sets)")
+    ap.add_argument("--val-splits", help="comma-separated data.val_split_seed values (train/val redrawn, test kept)")
     ap.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="passed to pdadmm train")
     ap.add_argument("--binary", default=os.path.join(root, "build", "pdadmm"))
     ap.add_argument("--out", help="output folder (default runs/accuracy/<config name>)")
@@ -115,29 +119,33 @@ def main():
         sys.exit("error: --binary: " + a.binary + " is not an executable (build first, e.g. tools/build.sh)")
     if not os.path.isfile(a.config):
         sys.exit("error: config " + a.config + " does not exist")
-    splits = [None]
+    splits, key, folder = [None], "split_seed", "split_%d"
+    if a.split_seeds is not None and a.val_splits is not None:
+        sys.exit("error: --split-seeds and --val-splits: give one of them")
     if a.split_seeds is not None:
         splits = int_list("--split-seeds", a.split_seeds)
         ds = data_name(a.config, a.set)
         if ds not in NPZ_SETS:
             sys.exit("error: --split-seeds: data set %r has a fixed split; data.split_seed applies to %s"
                      % (ds, ", ".join(NPZ_SETS)))
+    if a.val_splits is not None:
+        splits, key, folder = int_list("--val-splits", a.val_splits), "val_split_seed", "val_split_%d"
     name = os.path.splitext(os.path.basename(a.config))[0]
     out = a.out or os.path.join("runs", "accuracy", name)
     os.makedirs(out, exist_ok=True)
 
     keys = [(k, s) for k in splits for s in seeds]
-    base = None if a.against is None else load_base(a.against, keys)
+    base = None if a.against is None else load_base(a.against, keys, key)
     runs = []
     t0 = time.time()
     for k, s in keys:
-        d = os.path.join(out, "seed_%d" % s) if k is None else os.path.join(out, "split_%d" % k, "seed_%d" % s)
+        d = os.path.join(out, "seed_%d" % s) if k is None else os.path.join(out, folder % k, "seed_%d" % s)
         cmd = [a.binary, "train", "--config", a.config, "--out", d, "--set", "seed=%d" % s,
                "--set", "output.progress=\"off\"", "--set", "output.checkpoint=false"]
         for kv in a.set:
             cmd += ["--set", kv]
         if k is not None:
-            cmd += ["--set", "data.split_seed=%d" % k]
+            cmd += ["--set", "data.%s=%d" % (key, k)]
         t = time.time()
         p = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
         if p.returncode != 0:
@@ -148,7 +156,7 @@ def main():
         r = {"seed": s, "test_acc": sm["test"]["acc"], "val_acc": sm["val"]["acc"], "train_acc": sm["train"]["acc"],
              "val_nodes": sm["val"]["nodes"], "seconds": time.time() - t}
         if k is not None:
-            r["split_seed"] = k
+            r[key] = k
         runs.append(r)
         print(("" if k is None else "split %-4d " % k) + "seed %-4d test %.4f  val %.4f  train %.4f  %.1f s"
               % (s, r["test_acc"], r["val_acc"], r["train_acc"], r["seconds"]), flush=True)
@@ -156,8 +164,8 @@ def main():
     per_split = []
     if splits != [None]:
         for k in splits:
-            st = accuracy_stats([r for r in runs if r["split_seed"] == k])
-            per_split.append(dict(split_seed=k, **st))
+            st = accuracy_stats([r for r in runs if r[key] == k])
+            per_split.append(dict({key: k}, **st))
             print("split %-4d test %.4f +- %.4f  val %.4f +- %.4f"
                   % (k, st["test_mean"], st["test_std"], st["val_mean"], st["val_std"]))
     st = accuracy_stats(runs)
@@ -170,10 +178,10 @@ def main():
     res = dict({"config": a.config, "sets": a.set, "seeds": seeds, "runs": runs, "binary": version}, **st,
                seconds_total=total)
     if per_split:
-        res["split_seeds"] = splits
+        res[key + "s"] = splits
         res["per_split"] = per_split
     if base is not None:
-        ch = paired_change(runs, base)
+        ch = paired_change(runs, base, key)
         print("against %s: validation %+.4f (%+d nodes: %d better, %d tied, %d worse), test %+.4f"
               % (a.against, ch["val_change"], ch["val_nodes_change"], ch["better"], ch["tied"], ch["worse"],
                  ch["test_change"]))

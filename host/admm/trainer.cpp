@@ -40,6 +40,7 @@ Problem build_problem(const Config& c) {
                                c.data.raw_counts);
   }
   p.data.validate();
+  if (c.data.val_split_seed >= 0) redraw_train_val(p.data, static_cast<uint64_t>(c.data.val_split_seed));
   p.h = c.data.row_normalize ? row_normalized(p.data.features) : p.data.features;
   p.ahat = normalized_adjacency(p.data.adj);
   p.aug.hops = c.model.hops;

@@ -72,10 +72,17 @@ void print_device_totals(const std::map<int, std::pair<double, int>>& per_device
 
 std::string split_text(const Config& c) {
   const std::string& n = c.data.name;
-  if (n == "synthetic") return "random per class, from the config's seed";
-  if (is_planetoid(n)) return "standard Planetoid (first 20 per class, next 500, test.index)";
-  return "the reference's split_dataset, torch.manual_seed(" + std::to_string(c.data.split_seed) + ")" +
-         (c.data.raw_counts ? "; raw feature counts" : "; features x > 0 -> 1 as PyG");
+  std::string s;
+  if (n == "synthetic")
+    s = "random per class, from the config's seed";
+  else if (is_planetoid(n))
+    s = "standard Planetoid (first 20 per class, next 500, test.index)";
+  else
+    s = "the reference's split_dataset, torch.manual_seed(" + std::to_string(c.data.split_seed) + ")" +
+        (c.data.raw_counts ? "; raw feature counts" : "; features x > 0 -> 1 as PyG");
+  if (c.data.val_split_seed >= 0)
+    s += "; train and val redrawn outside test (val_split_seed " + std::to_string(c.data.val_split_seed) + ")";
+  return s;
 }
 
 }  // namespace

@@ -38,6 +38,7 @@ void read_data(JsonReader r, DataConfig& d) {
   r.boolean("verify", d.verify);
   r.boolean("row_normalize", d.row_normalize);
   r.integer("split_seed", d.split_seed, at_least(0), "must be >= 0");
+  r.integer("val_split_seed", d.val_split_seed, at_least(-1), "must be >= 0 (or -1: the standard split)");
   r.boolean("raw_counts", d.raw_counts);
   read_synthetic(r.child("synthetic"), d.synthetic);
   r.finish();

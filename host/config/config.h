@@ -29,6 +29,7 @@ struct DataConfig {
   bool verify = false;        // check SHA256SUMS before reading
   bool row_normalize = false; // scale each node's features to sum 1
   long long split_seed = 100; // torch.manual_seed of the npz sets' split (the reference's 100)
+  long long val_split_seed = -1;  // >= 0: train and val redrawn outside the test set (redraw_train_val)
   bool raw_counts = false;    // npz sets: keep counts (Coauthor CS) instead of PyG's x > 0 -> 1
   SyntheticConfig synthetic;
 };

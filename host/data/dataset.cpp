@@ -1,8 +1,10 @@
 // Consistency checks shared by every loader.
 #include "host/data/dataset.h"
 
+#include <algorithm>
 #include <cmath>
 
+#include "host/data/rng.h"
 #include "host/io/error.h"
 
 namespace pdadmm {
@@ -46,6 +48,38 @@ void Dataset::validate() const {
   check(train, "train", true);
   check(val, "val", false);
   check(test, "test", false);
+}
+
+void redraw_train_val(Dataset& d, uint64_t seed) {
+  const std::string what = "data set '" + d.name + "': redrawing train/val";
+  std::vector<int64_t> per_class(d.num_classes, 0);
+  for (int32_t v : d.train) ++per_class[d.labels[v]];
+  std::vector<char> in_test(d.labels.size(), 0);
+  for (int32_t v : d.test) in_test[v] = 1;
+  std::vector<std::vector<int32_t>> pool(d.num_classes);
+  for (int32_t v = 0; v < static_cast<int32_t>(d.labels.size()); ++v)
+    if (!in_test[v] && d.labels[v] >= 0) pool[d.labels[v]].push_back(v);
+  Rng rng(seed);
+  std::vector<int32_t> train, rest;
+  for (int k = 0; k < d.num_classes; ++k) {
+    require(static_cast<int64_t>(pool[k].size()) >= per_class[k], [&] {
+      return what + ": class " + std::to_string(k) + " has " + std::to_string(pool[k].size()) +
+             " labelled nodes outside the test set, " + std::to_string(per_class[k]) + " needed";
+    });
+    rng.shuffle(pool[k]);
+    train.insert(train.end(), pool[k].begin(), pool[k].begin() + per_class[k]);
+    rest.insert(rest.end(), pool[k].begin() + per_class[k], pool[k].end());
+  }
+  require(rest.size() >= d.val.size(), [&] {
+    return what + ": " + std::to_string(rest.size()) + " labelled nodes left for " + std::to_string(d.val.size()) +
+           " validation nodes";
+  });
+  rng.shuffle(rest);
+  rest.resize(d.val.size());
+  std::sort(train.begin(), train.end());
+  std::sort(rest.begin(), rest.end());
+  d.train = std::move(train);
+  d.val = std::move(rest);
 }
 
 }  // namespace pdadmm

@@ -33,4 +33,11 @@ struct Dataset {
   void validate() const;
 };
 
+// Redraws train and validation, keeping the test nodes: from the labelled nodes outside test, as
+// many training nodes per class as the current split has (shuffled per class), then as many
+// validation nodes as it has (shuffled), with a seeded Rng. For choosing hyperparameters on
+// several validation sets while the test nodes stay out of every choice. Throws Error when a class
+// has too few labelled nodes outside the test set.
+void redraw_train_val(Dataset& d, uint64_t seed);
+
 }  // namespace pdadmm
