@@ -66,6 +66,16 @@ INSTANTIATE_TEST_SUITE_P(
                       Row{"coauthor_cs", "npz/ms_academic_cs.npz", 18333, 81894, 6805, 15, 300, 1000}),
     [](const ::testing::TestParamInfo<Row>& i) { return std::string(i.param.name); });
 
+// data.val_split_seed: the same sizes, the split line says the train/val nodes were redrawn.
+TEST(DataInfo, RedrawnSplitKeepsTheSizesAndSaysSo) {
+  if (!exists(data_root() + "/planetoid/ind.cora.graph")) GTEST_SKIP() << "real data not found: " << data_root();
+  const Result res = pdadmm::test::run_command(std::string(PDADMM_BINARY) + " info --set data.name=cora --set data.root=\"" +
+                                               data_root() + "\" --set data.val_split_seed=5");
+  ASSERT_EQ(res.code, 0) << res.out;
+  EXPECT_NE(res.out.find("train/val/test 140 / 500 / 1000\n"), std::string::npos) << res.out;
+  EXPECT_NE(res.out.find("train and val redrawn outside test (val_split_seed 5)"), std::string::npos) << res.out;
+}
+
 TEST(DataInfo, PubMedWithoutAllxNamesTheFile) {
   if (!exists(data_root() + "/planetoid/ind.pubmed.graph"))
     GTEST_SKIP() << "real data not found: " << data_root() << "/planetoid";

@@ -196,7 +196,9 @@ TrainSummary train(const Config& c, std::ostream& log) {
   Evaluator eval(p.data, p.h, p.ahat, p.aug);
   log << "pdadmm: " << p.data.name << " (" << p.data.num_nodes() << " nodes, " << p.data.num_edges() << " edges, "
       << p.data.features.cols << " features, " << p.data.num_classes << " classes; train/val/test "
-      << p.data.train.size() << "/" << p.data.val.size() << "/" << p.data.test.size() << "), " << c.model.layers
+      << p.data.train.size() << "/" << p.data.val.size() << "/" << p.data.test.size()
+      << (c.data.val_split_seed >= 0 ? ", train/val redrawn, val_split_seed " + std::to_string(c.data.val_split_seed) : "")
+      << "), " << c.model.layers
       << " layers x " << c.model.hidden << ", input " << p.dims[0] << ", " << solver->num_groups() << " group(s), "
       << c.iterations << " iterations, backend " << c.backend << std::endl;  // before progress on stderr
 
