@@ -91,6 +91,35 @@ TEST(Sweep, BadSweepConfigIsOneClearLine) {
   EXPECT_NE(r.out.find("colour"), std::string::npos) << r.out;
 }
 
+// tools/accuracy.py on a real data set's config, shrunk to 2 layers x 16 trained for `iterations`.
+std::string small_accuracy_run(const std::string& config, const std::string& out, const std::string& flags,
+                               int iterations) {
+  const std::string src = PDADMM_SOURCE_DIR;
+  return "python3 " + src + "/tools/accuracy.py " + src + "/configs/" + config + ".json --binary " + PDADMM_BINARY +
+         " --out " + out + " " + flags + " --set data.root=\"" + pdadmm::test::data_root() +
+         "\" --set model.layers=2 --set model.hidden=16 --set 'model.stages=[{\"layers\": 2, \"iterations\": " +
+         std::to_string(iterations) + "}]'";
+}
+
+// OUT/accuracy.json of a run over splits; checks that each run's folder (OUT/<folder>K/seed_S)
+// holds the config it trained with: data.<key> = K and seed = S.
+nlohmann::json read_split_runs(const std::string& out, const std::string& key, const std::string& folder) {
+  std::ifstream f(out + "/accuracy.json");
+  EXPECT_TRUE(f.good()) << out << "/accuracy.json";
+  if (!f.good()) return nlohmann::json::object({{"runs", nlohmann::json::array()}});
+  const nlohmann::json j = nlohmann::json::parse(f);
+  for (const auto& run : j["runs"]) {
+    const int k = run[key], s = run["seed"];
+    std::ifstream cf(out + "/" + folder + std::to_string(k) + "/seed_" + std::to_string(s) + "/config.json");
+    EXPECT_TRUE(cf.good()) << k << " " << s;
+    if (!cf.good()) continue;
+    const nlohmann::json c = nlohmann::json::parse(cf);
+    EXPECT_EQ(c["data"][key], k);
+    EXPECT_EQ(c["seed"], s);
+  }
+  return j;
+}
+
 // Two splits x two seeds of Amazon Photo (2 layers x 16, 3 iterations): every run trained on its own
 // split and seed, and the means printed and saved follow from the runs.
 TEST(Accuracy, SplitSeedsRepeatEverySeedOnEachSplit) {
@@ -98,28 +127,14 @@ TEST(Accuracy, SplitSeedsRepeatEverySeedOnEachSplit) {
   const std::string root = pdadmm::test::data_root();
   if (!pdadmm::test::exists(root + "/npz/amazon_electronics_photo.npz"))
     GTEST_SKIP() << "real data not found: " << root << "/npz (set PDADMM_DATA)";
-  const std::string src = PDADMM_SOURCE_DIR, out = ::testing::TempDir() + "/accuracy_splits";
-  const std::string cmd = "python3 " + src + "/tools/accuracy.py " + src + "/configs/amazon_photo.json --binary " +
-                          PDADMM_BINARY + " --out " + out + " --seeds 0,1 --split-seeds 3,7 --set data.root=\"" + root +
-                          "\" --set model.layers=2 --set model.hidden=16 --set 'model.stages=[{\"layers\": 2, "
-                          "\"iterations\": 3}]'";
-  Result r = run(cmd);
+  const std::string out = ::testing::TempDir() + "/accuracy_splits";
+  Result r = run(small_accuracy_run("amazon_photo", out, "--seeds 0,1 --split-seeds 3,7", 3));
   ASSERT_EQ(r.code, 0) << r.out;
   EXPECT_NE(r.out.find("(2 splits x 2 seeds"), std::string::npos) << r.out;
-  std::ifstream f(out + "/accuracy.json");
-  ASSERT_TRUE(f.good());
-  const nlohmann::json j = nlohmann::json::parse(f);
+  const nlohmann::json j = read_split_runs(out, "split_seed", "split_");
   ASSERT_EQ(j["runs"].size(), 4u);
   double sum = 0;
-  for (const auto& run : j["runs"]) {
-    const int k = run["split_seed"], s = run["seed"];
-    std::ifstream cf(out + "/split_" + std::to_string(k) + "/seed_" + std::to_string(s) + "/config.json");
-    ASSERT_TRUE(cf.good()) << k << " " << s;
-    const nlohmann::json c = nlohmann::json::parse(cf);
-    EXPECT_EQ(c["data"]["split_seed"], k);
-    EXPECT_EQ(c["seed"], s);
-    sum += run["test_acc"].get<double>();
-  }
+  for (const auto& run : j["runs"]) sum += run["test_acc"].get<double>();
   EXPECT_NEAR(j["test_mean"].get<double>(), sum / 4, 1e-12);
   ASSERT_EQ(j["per_split"].size(), 2u);
   EXPECT_EQ(j["per_split"][0]["split_seed"], 3);
@@ -136,24 +151,12 @@ TEST(Accuracy, ValSplitsRedrawTrainAndValidation) {
   if (!pdadmm::test::exists(root + "/planetoid/ind.cora.graph"))
     GTEST_SKIP() << "real data not found: " << root << "/planetoid (set PDADMM_DATA)";
   const std::string src = PDADMM_SOURCE_DIR, out = ::testing::TempDir() + "/accuracy_val_splits";
-  const std::string cmd = "python3 " + src + "/tools/accuracy.py " + src + "/configs/cora.json --binary " +
-                          PDADMM_BINARY + " --out " + out + " --seeds 0 --val-splits 1,2 --set data.root=\"" + root +
-                          "\" --set model.layers=2 --set model.hidden=16 --set 'model.stages=[{\"layers\": 2, "
-                          "\"iterations\": 20}]'";
-  Result r = run(cmd);
+  Result r = run(small_accuracy_run("cora", out, "--seeds 0 --val-splits 1,2", 20));
   ASSERT_EQ(r.code, 0) << r.out;
   EXPECT_NE(r.out.find("(2 splits x 1 seed"), std::string::npos) << r.out;
-  std::ifstream f(out + "/accuracy.json");
-  ASSERT_TRUE(f.good());
-  const nlohmann::json j = nlohmann::json::parse(f);
+  const nlohmann::json j = read_split_runs(out, "val_split_seed", "val_split_");
   ASSERT_EQ(j["runs"].size(), 2u);
   EXPECT_EQ(j["val_split_seeds"], nlohmann::json::array({1, 2}));
-  for (const auto& run : j["runs"]) {
-    const int k = run["val_split_seed"];
-    std::ifstream cf(out + "/val_split_" + std::to_string(k) + "/seed_0/config.json");
-    ASSERT_TRUE(cf.good()) << k;
-    EXPECT_EQ(nlohmann::json::parse(cf)["data"]["val_split_seed"], k);
-  }
   EXPECT_NE(j["runs"][0]["val_acc"], j["runs"][1]["val_acc"]);
   Result both = run("python3 " + src + "/tools/accuracy.py " + src + "/configs/cora.json --binary " + PDADMM_BINARY +
                     " --split-seeds 1 --val-splits 1");
