@@ -3,7 +3,7 @@
 # non-interactive. Needs root (or sudo) only when something is missing.
 set -euo pipefail
 PKGS=(cmake g++ make pkg-config libopenblas-dev nlohmann-json3-dev libcli11-dev libgtest-dev
-      libzip-dev zlib1g-dev)
+      libzip-dev zlib1g-dev libopenmpi-dev openmpi-bin)
 missing=()
 for p in "${PKGS[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

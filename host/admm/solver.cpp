@@ -5,7 +5,9 @@
 #include <cstring>
 #include <numeric>
 #include <string>
+#include <type_traits>
 
+#include "host/admm/layer_plan.h"
 #include "host/admm/steps.h"
 #include "host/comm/inproc_transport.h"
 #include "host/io/error.h"
@@ -35,18 +37,30 @@ Solver<T>::Solver(const SolverSpec& spec, const AdmmParams& prm, const HostMatri
   const int G = static_cast<int>(partition_.size());
   if (!transport_) transport_ = std::make_unique<InProcTransport>(G);
   require(transport_->groups() == G, "transport has the wrong number of groups");
-  int first = 0;
+  first_layer_.assign(1, 0);
   for (int g = 0; g < G; ++g) {
     require(partition_[g] >= 1, "every group needs at least one layer");
-    groups_.push_back(std::make_unique<Group<T>>(g, first, first + partition_[g], spec.dims, spec.n_cols, make_ops(g),
-                                                 &transport_->endpoint(g), &prm_));
-    first += partition_[g];
+    first_layer_.push_back(first_layer_[g] + partition_[g]);
   }
+  // Under mpirun a process builds only its own group; the others stay null here.
+  for (int g = 0; g < G; ++g)
+    groups_.push_back(transport_->local(g) ? std::make_unique<Group<T>>(g, first_layer_[g], first_layer_[g + 1], spec.dims,
+                                                                        spec.n_cols, make_ops(g), &transport_->endpoint(g),
+                                                                        &prm_)
+                                           : nullptr);
   HostMatrix<T> act = x;
-  for (auto& g : groups_) g->init(act, W, b, y, spec.zl_init);
+  for (int g = 0; g < G; ++g) {
+    if (groups_[g]) groups_[g]->init(act, W, b, y, spec.zl_init);
+    if (g + 1 == G) break;
+    // The next group's input, relu(z) of this group's last layer, from the process that ran it.
+    if (!groups_[g]) act = HostMatrix<T>(spec.dims[first_layer_[g + 1]], spec.n_cols);
+    transport_->share(g, act.data.data(), act.data.size() * sizeof(T));
+  }
   Transport* tp = transport_.get();
   pool_ = std::make_unique<WorkerPool>(G, [tp] { tp->shutdown(); });
-  pool_->run([this](int g) { groups_[g]->ops().bind_thread(); });
+  pool_->run([this](int g) {
+    if (groups_[g]) groups_[g]->ops().bind_thread();
+  });
 }
 
 template <typename T>
@@ -60,7 +74,11 @@ IterationStats Solver<T>::iterate(bool want_terms) {
   st.groups.resize(groups_.size());
   const auto t0 = std::chrono::steady_clock::now();
   const long it = iter_;
-  pool_->run([&](int g) { st.groups[g] = groups_[g]->iterate(it, want_terms); });
+  pool_->run([&](int g) {
+    if (groups_[g]) st.groups[g] = groups_[g]->iterate(it, want_terms);
+  });
+  static_assert(std::is_trivially_copyable_v<GroupStats>, "GroupStats is shared as bytes");
+  for (size_t g = 0; g < st.groups.size(); ++g) transport_->share(static_cast<int>(g), &st.groups[g], sizeof(GroupStats));
   st.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   ++iter_;
   double fit = 0, gap = 0, w2 = 0, udr = 0;
@@ -85,111 +103,137 @@ IterationStats Solver<T>::iterate(bool want_terms) {
 }
 
 template <typename T>
-Group<T>& Solver<T>::owner(int layer) {
+int Solver<T>::group_of(int layer) const {
   require(layer >= 0 && layer < num_layers(), "no layer " + std::to_string(layer));
-  for (auto& g : groups_)
-    if (layer >= g->first() && layer < g->end()) return *g;
-  throw Error("no group owns layer " + std::to_string(layer));
+  int g = 0;
+  while (layer >= first_layer_[g + 1]) ++g;
+  return g;
+}
+
+template <typename T>
+HostMatrix<T> Solver<T>::host_shaped(int layer, const std::string& what) const {
+  Slot slot;
+  if (what == "W") slot = Slot::W;
+  else if (what == "b") slot = Slot::b;
+  else if (what == "z") slot = Slot::z;
+  else if (what == "p") slot = Slot::p;
+  else if (what == "q") slot = Slot::q;
+  else if (what == "u") slot = Slot::u;
+  else if (what == "a") slot = Slot::a;
+  else throw Error("unknown tensor '" + what + "' of layer " + std::to_string(layer));
+  for (const TensorPlan& tp : plan_layer(spec_.dims, layer, spec_.n_cols, plan_options(prm_)))
+    if (tp.slot == slot) return HostMatrix<T>(tp.rows, tp.cols);
+  return HostMatrix<T>();  // a tensor this layer does not keep (p of layer 1, q and u of the last)
 }
 
 template <typename T>
 HostMatrix<T> Solver<T>::download(int layer, const char* what) {
-  Group<T>& g = owner(layer);
-  Layer<T>& L = g.layer(layer);
-  const Tensor<T>* t = nullptr;
-  const std::string w(what);
-  if (w == "W") t = &L.W;
-  else if (w == "b") t = &L.b;
-  else if (w == "z") t = &L.z;
-  else if (w == "p") t = &L.p;
-  else if (w == "q") t = &L.q;
-  else if (w == "u") t = &L.u;
-  else if (w == "a") t = &L.a;
-  else throw Error("download: unknown tensor '" + w + "'");
-  HostMatrix<T> m(t->rows(), t->cols());
-  g.ops().bind_thread();
-  if (t == &L.W && L.w_pending) {  // a deferred W is formed in a scratch tensor: reading changes nothing
-    Tensor<T> formed = g.ops().alloc(t->rows(), t->cols());
-    form_w(g.ops(), L, formed);
-    g.ops().download(formed, m.data.data());
-  } else {
-    g.ops().download(*t, m.data.data());
+  const int gi = group_of(layer);
+  HostMatrix<T> m = host_shaped(layer, what);
+  if (Group<T>* g = groups_[gi].get()) {
+    Layer<T>& L = g->layer(layer);
+    const std::string w(what);
+    const Tensor<T>* t = w == "W" ? &L.W : w == "b" ? &L.b : w == "z" ? &L.z : w == "p" ? &L.p : w == "q" ? &L.q
+                         : w == "u" ? &L.u : &L.a;
+    g->ops().bind_thread();
+    if (t == &L.W && L.w_pending) {  // a deferred W is formed in a scratch tensor: reading changes nothing
+      Tensor<T> formed = g->ops().alloc(t->rows(), t->cols());
+      form_w(g->ops(), L, formed);
+      g->ops().download(formed, m.data.data());
+    } else {
+      g->ops().download(*t, m.data.data());
+    }
   }
+  transport_->share(gi, m.data.data(), m.data.size() * sizeof(T));
   return m;
 }
 
 template <typename T>
 void Solver<T>::upload(int layer, const char* what, const HostMatrix<T>& m) {
-  Group<T>& g = owner(layer);
-  Layer<T>& L = g.layer(layer);
+  const int gi = group_of(layer);
   const std::string w(what);
-  Tensor<T>* t = w == "W" ? &L.W : w == "b" ? &L.b : w == "z" ? &L.z : w == "p" ? &L.p : w == "q" ? &L.q
-                 : w == "u" ? &L.u : nullptr;
-  require(t != nullptr, "upload: unknown tensor '" + w + "'");
-  require(t->rows() == m.rows && t->cols() == m.cols && m.size() > 0,
+  require(w != "a", "upload: unknown tensor 'a'");
+  HostMatrix<T> v = host_shaped(layer, w);
+  require(v.rows == m.rows && v.cols == m.cols && m.size() > 0,
           "upload: " + w + " of layer " + std::to_string(layer) + " has the wrong shape");
-  const bool qp = prm_.quantize == Quantize::P || prm_.quantize == Quantize::Both;
-  const bool qq = prm_.quantize == Quantize::Q || prm_.quantize == Quantize::Both;
-  g.ops().bind_thread();
-  g.ops().upload(m.data.data(), *t);
-  if ((w == "p" && qp) || (w == "q" && qq)) g.ops().project(prm_.grid, *t);  // -Q keeps p (q) on Δ
-  if (w == "W") reset_deferred_w(g.ops(), L);  // the pending update belonged to the old W
-  if (w == "W" || w == "b" || w == "p") {
-    refresh_wp(g.ops(), L);
-    g.ops().add_bias(L.wp, L.b, L.a);
-  }
-  g.ops().sync();
   // The neighbour's copy must hold what the owner holds.
-  Tensor<T>* copy = nullptr;
-  Group<T>* n = nullptr;
-  if ((w == "q" || w == "u") && layer + 1 == g.end() && layer + 1 < num_layers()) {
-    n = &owner(layer + 1);
-    copy = w == "q" ? &n->q_in_copy() : &n->u_in_copy();
-  } else if (w == "p" && layer == g.first() && layer > 0) {
-    n = &owner(layer - 1);
-    copy = &n->p_next_copy();
+  int ni = -1;
+  if ((w == "q" || w == "u") && layer + 1 == first_layer_[gi + 1] && layer + 1 < num_layers()) ni = gi + 1;
+  else if (w == "p" && layer == first_layer_[gi] && layer > 0) ni = gi - 1;
+  if (Group<T>* g = groups_[gi].get()) {
+    Layer<T>& L = g->layer(layer);
+    Tensor<T>* t = w == "W" ? &L.W : w == "b" ? &L.b : w == "z" ? &L.z : w == "p" ? &L.p : w == "q" ? &L.q : &L.u;
+    const bool qp = prm_.quantize == Quantize::P || prm_.quantize == Quantize::Both;
+    const bool qq = prm_.quantize == Quantize::Q || prm_.quantize == Quantize::Both;
+    g->ops().bind_thread();
+    g->ops().upload(m.data.data(), *t);
+    if ((w == "p" && qp) || (w == "q" && qq)) g->ops().project(prm_.grid, *t);  // -Q keeps p (q) on Δ
+    if (w == "W") reset_deferred_w(g->ops(), L);  // the pending update belonged to the old W
+    if (w == "W" || w == "b" || w == "p") {
+      refresh_wp(g->ops(), L);
+      g->ops().add_bias(L.wp, L.b, L.a);
+    }
+    g->ops().sync();
+    if (ni >= 0) g->ops().download(*t, v.data.data());  // the projected value when quantized
   }
-  if (!copy) return;
-  HostMatrix<T> v(t->rows(), t->cols());
-  g.ops().download(*t, v.data.data());  // the projected value when quantized
+  if (ni < 0) return;
+  transport_->share(gi, v.data.data(), v.data.size() * sizeof(T));
+  Group<T>* n = groups_[ni].get();
+  if (!n) return;
+  Tensor<T>& copy = w == "q" ? n->q_in_copy() : w == "u" ? n->u_in_copy() : n->p_next_copy();
   n->ops().bind_thread();
-  n->ops().upload(v.data.data(), *copy);
+  n->ops().upload(v.data.data(), copy);
   n->ops().sync();
 }
 
 template <typename T>
 HostMatrix<T> Solver<T>::dual_copy(int layer) {
-  Group<T>& g = owner(layer + 1);
-  require(g.first() == layer + 1, "layer " + std::to_string(layer) + " is not the last layer of a group");
-  const Tensor<T>& t = g.u_in_copy();
-  HostMatrix<T> m(t.rows(), t.cols());
-  g.ops().bind_thread();
-  g.ops().download(t, m.data.data());
+  const int gi = group_of(layer + 1);
+  require(first_layer_[gi] == layer + 1, "layer " + std::to_string(layer) + " is not the last layer of a group");
+  HostMatrix<T> m(spec_.dims[layer + 1], spec_.n_cols);
+  if (Group<T>* g = groups_[gi].get()) {
+    g->ops().bind_thread();
+    g->ops().download(g->u_in_copy(), m.data.data());
+  }
+  transport_->share(gi, m.data.data(), m.data.size() * sizeof(T));
   return m;
 }
 
 template <typename T>
 bool Solver<T>::anchor_first_layer() {
-  Group<T>& g = owner(0);
-  Layer<T>& L = g.layer(0);
-  if (!L.deferred_w) return false;
-  g.ops().bind_thread();
-  g.ops().fill(L.track, T(0));
-  g.ops().sync();
-  L.track_scale = 1;
-  L.tracking = true;
-  return true;
+  int anchored = 0;
+  if (Group<T>* g = groups_[0].get()) {
+    Layer<T>& L = g->layer(0);
+    if (L.deferred_w) {
+      g->ops().bind_thread();
+      g->ops().fill(L.track, T(0));
+      g->ops().sync();
+      L.track_scale = 1;
+      L.tracking = true;
+      anchored = 1;
+    }
+  }
+  transport_->share(0, &anchored, sizeof anchored);
+  return anchored != 0;
 }
 
 template <typename T>
 bool Solver<T>::first_layer_track(double* scale, HostMatrix<T>* d) {
-  Group<T>& g = owner(0);
-  Layer<T>& L = g.layer(0);
-  if (!L.tracking) return false;
-  *scale = L.track_scale;
-  *d = HostMatrix<T>(L.track.rows(), L.track.cols());
-  g.ops().bind_thread();
-  g.ops().download(L.track, d->data.data());
+  struct {
+    double scale;
+    int tracking;
+  } head{1, 0};
+  Group<T>* g = groups_[0].get();
+  if (g) head = {g->layer(0).track_scale, g->layer(0).tracking ? 1 : 0};
+  transport_->share(0, &head, sizeof head);
+  if (!head.tracking) return false;
+  *scale = head.scale;
+  *d = HostMatrix<T>(spec_.dims[1], spec_.n_cols);
+  if (g) {
+    g->ops().bind_thread();
+    g->ops().download(g->layer(0).track, d->data.data());
+  }
+  transport_->share(0, d->data.data(), d->data.size() * sizeof(T));
   return true;
 }
 

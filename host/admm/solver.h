@@ -3,6 +3,7 @@
 #pragma once
 #include <functional>
 #include <memory>
+#include <string>
 #include <vector>
 
 #include "host/admm/group.h"
@@ -72,12 +73,15 @@ class Solver {
   void weights(std::vector<HostMatrix<T>>& W, std::vector<HostMatrix<T>>& b, int first = 0);
 
  private:
-  Group<T>& owner(int layer);
+  int group_of(int layer) const;
+  // A host matrix of the shape `what` has in `layer` (0 x 0 where the layer keeps none).
+  HostMatrix<T> host_shaped(int layer, const std::string& what) const;
   SolverSpec spec_;
   AdmmParams prm_;
   std::vector<int> partition_;
+  std::vector<int> first_layer_;  // group g runs layers [first_layer_[g], first_layer_[g+1])
   std::unique_ptr<Transport> transport_;
-  std::vector<std::unique_ptr<Group<T>>> groups_;
+  std::vector<std::unique_ptr<Group<T>>> groups_;  // null where another process runs the group
   std::unique_ptr<WorkerPool> pool_;
   long iter_ = 0;
 };

@@ -8,12 +8,14 @@
 #include <cstdlib>
 #include <iomanip>
 #include <numeric>
+#include <optional>
 #include <thread>
 
 #include "cuda/cuda_backend.h"
 #include "host/admm/growth.h"
 #include "host/backend/cpu_ops.h"
 #include "host/comm/inproc_transport.h"
+#include "host/comm/processes.h"
 #include "host/data/load_real.h"
 #include "host/data/rng.h"
 #include "host/data/synthetic.h"
@@ -70,7 +72,7 @@ void init_weights(const std::vector<int64_t>& dims, double stddev, uint64_t seed
 }
 
 int configure_threads(const Config& c, int groups) {
-  const int cores = c.threads > 0 ? c.threads : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  const int cores = c.threads > 0 ? c.threads : process_cores();
   // BLAS itself runs single-threaded; CpuOps splits each GEMM over the group's share of the
   // cores (deterministic for any thread count, see CpuOps::gemm).
   openblas_set_num_threads(1);
@@ -88,6 +90,9 @@ std::unique_ptr<Solver<float>> make_solver(const Config& c, const Problem& p, co
   const int G = c.partition.empty() ? c.groups : static_cast<int>(c.partition.size());
   auto ops = std::make_shared<std::vector<std::unique_ptr<Ops<float>>>>();
   std::unique_ptr<Transport> transport;
+  const bool processes = process_count() > 1;  // mpirun: this process runs group process_rank()
+  if (processes) require(c.backend == "cpu", "under mpirun the backend must be \"cpu\" (one process per GPU is not built "
+                                             "yet; one process drives every GPU of a node)");
   if (c.backend == "cuda") {
     if (cuda_device_count() == 0)
       throw Error("backend \"cuda\": no CUDA device is available (" + cuda_unavailable_reason() +
@@ -105,13 +110,15 @@ std::unique_ptr<Solver<float>> make_solver(const Config& c, const Problem& p, co
     }
     transport = make_cuda_transport_for_ops(group_ops);
   } else {
-    const int configured = configure_threads(c, G);
+    const int configured = configure_threads(c, processes ? 1 : G);
     const int per_group = hooks.cpu_threads_per_group > 0 ? hooks.cpu_threads_per_group : configured;
-    for (int g = 0; g < G; ++g) ops->push_back(std::make_unique<CpuOps<float>>(per_group));
-    transport = std::make_unique<InProcTransport>(G);
+    transport = processes ? make_process_transport(G) : std::make_unique<InProcTransport>(G);
+    for (int g = 0; g < G; ++g)
+      ops->push_back(transport->local(g) ? std::make_unique<CpuOps<float>>(per_group) : nullptr);
   }
   if (hooks.wrap_ops)
-    for (int g = 0; g < G; ++g) (*ops)[g] = hooks.wrap_ops(g, std::move((*ops)[g]));
+    for (int g = 0; g < G; ++g)
+      if ((*ops)[g]) (*ops)[g] = hooks.wrap_ops(g, std::move((*ops)[g]));
   if (hooks.wrap_transport) transport = hooks.wrap_transport(std::move(transport));
   return std::make_unique<Solver<float>>(spec, c.admm, p.x, p.y, W, b,
                                          [ops](int g) { return std::move((*ops)[g]); }, std::move(transport));
@@ -183,9 +190,19 @@ double median(std::vector<double> v) {
 TrainSummary train(const Config& c, std::ostream& log) {
   using Clock = std::chrono::steady_clock;
   const auto t_start = Clock::now();
+  // Under mpirun every process runs this loop (the same calls in the same order: the solver's
+  // downloads are collective); the first one writes the outputs.
+  const bool writes = process_rank() == 0;
+  const int all_groups = c.partition.empty() ? c.groups : static_cast<int>(c.partition.size());
+  if (process_count() > 1)
+    require(process_count() == all_groups, "mpirun started " + std::to_string(process_count()) + " processes for " +
+                                               std::to_string(all_groups) + " layer groups: one process per group (mpirun -np " +
+                                               std::to_string(all_groups) + ")");
   for (const std::string& w : c.warnings) log << "warning: " << w << "\n";
-  make_dirs(c.output.dir);
-  write_file_atomic(c.output.dir + "/config.json", c.effective.dump(2) + "\n");
+  if (writes) {
+    make_dirs(c.output.dir);
+    write_file_atomic(c.output.dir + "/config.json", c.effective.dump(2) + "\n");
+  }
 
   Problem p = build_problem(c);
   std::vector<HostMatrix<float>> W, b;
@@ -202,17 +219,18 @@ TrainSummary train(const Config& c, std::ostream& log) {
       << " layers x " << c.model.hidden << ", input " << p.dims[0] << ", " << solver->num_groups() << " group(s), "
       << c.iterations << " iterations, backend " << c.backend << std::endl;  // before progress on stderr
 
-  JsonLines metrics(c.output.dir + "/metrics.jsonl");
+  std::optional<JsonLines> metrics;
+  if (writes) metrics.emplace(c.output.dir + "/metrics.jsonl");
   // The ETA's unit: hidden-to-hidden layers x iterations (those n x n layers dominate an iteration;
   // layer 1 costs O(n N²) deferred), so a 2-layer stage does not predict a 10-layer one.
   const auto stage_work = [](const StageConfig& sc) { return std::max(1.0, sc.layers - 2.0); };
   double total_work = 0, work_done = 0;
   for (const StageConfig& sc : stages) total_work += stage_work(sc) * sc.iterations;
-  Progress progress(c.iterations, total_work, c.output.progress);
+  Progress progress(c.iterations, total_work, writes ? c.output.progress : "off");
   TrainSummary sum;
   std::vector<double> iter_s, train_cost;
   const bool schedule = c.rho_schedule.type != "none";
-  const int cores = c.threads > 0 ? c.threads : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  const int cores = c.threads > 0 ? c.threads : process_cores();
   std::vector<int32_t> train_labels;
   for (int32_t v : p.data.train) train_labels.push_back(p.data.labels[v]);
   Scores scores;
@@ -226,7 +244,7 @@ TrainSummary train(const Config& c, std::ostream& log) {
       const bool carry = solver->first_layer_track(&s, &d);
       solver = start_stage(c, p, ++stage, solver.get());
       stage_end += stages[stage].iterations;
-      if (carry && logs_ahead(c, it - 1, c.iterations - 1) && solver->anchor_first_layer())
+      if (carry && logs_ahead(c, it - 1, c.iterations - 1) && solver->anchor_first_layer() && writes)
         tracker.anchor(tracker.first(s, d));
       train_cost.clear();  // the ρ schedule restarts with the stage's ρ, as in the reference
       log << "stage " << stage + 1 << "/" << stages.size() << ": " << stages[stage].layers << " layers from iteration "
@@ -253,15 +271,16 @@ TrainSummary train(const Config& c, std::ostream& log) {
       if (schedule) train_cost.push_back(training_loss(*solver, W, b, train_labels));
       if (use_track) {
         b[0] = solver->download(0, "b");
-        scores = eval.evaluate_first(tracker.first(s, d), W, b);
+        if (writes) scores = eval.evaluate_first(tracker.first(s, d), W, b);
         sum.evals_tracked++;
       } else if (log_now) {
-        HostMatrix<float> first = eval.first_layer(W[0]);
+        // Only the process that reports scores (the solver's calls are collective, not these).
+        HostMatrix<float> first = writes ? eval.first_layer(W[0]) : HostMatrix<float>();
         // Anchor when a later logged evaluation (not the final one) can use it.
         if (c.output.tracked_eval && !final_eval && logs_ahead(c, it, c.iterations - 1) &&
-            solver->anchor_first_layer())
+            solver->anchor_first_layer() && writes)
           tracker.anchor(first);
-        scores = eval.evaluate_first(std::move(first), W, b);
+        if (writes) scores = eval.evaluate_first(std::move(first), W, b);
         sum.evals_exact++;
       }
       if (c.backend == "cpu") openblas_set_num_threads(1);
@@ -276,7 +295,7 @@ TrainSummary train(const Config& c, std::ostream& log) {
       sum.last_residual = st.residual;
       nlohmann::json groups = nlohmann::json::array();
       for (const GroupStats& g : st.groups) groups.push_back({{"compute_s", g.compute_s}, {"wait_s", g.wait_s}});
-      metrics.write({{"iter", it + 1},
+      if (metrics) metrics->write({{"iter", it + 1},
                      {"objective", st.objective},
                      {"lagrangian", st.lagrangian},
                      {"residual", st.residual},
@@ -301,12 +320,12 @@ TrainSummary train(const Config& c, std::ostream& log) {
   }
   progress.finish();
   solver->weights(W, b);
-  if (c.iterations == 0) scores = eval.evaluate(W, b);
+  if (c.iterations == 0 && writes) scores = eval.evaluate(W, b);
   sum.iterations = c.iterations;
   sum.scores = scores;
   sum.seconds_per_iter_mean = iter_s.empty() ? 0 : std::accumulate(iter_s.begin(), iter_s.end(), 0.0) / iter_s.size();
   sum.seconds_per_iter_median = median(iter_s);
-  if (c.output.checkpoint) {
+  if (c.output.checkpoint && writes) {
     Checkpoint ck;
     ck.meta = {{"config", c.effective}, {"iterations", c.iterations}, {"dims", p.dims}};
     ck.W = W;
@@ -314,7 +333,7 @@ TrainSummary train(const Config& c, std::ostream& log) {
     save_checkpoint(c.output.dir + "/model.bin", ck);
   }
   sum.seconds_total = std::chrono::duration<double>(Clock::now() - t_start).count();
-  write_file_atomic(c.output.dir + "/summary.json", sum.to_json().dump(2) + "\n");
+  if (writes) write_file_atomic(c.output.dir + "/summary.json", sum.to_json().dump(2) + "\n");
   log << std::fixed << std::setprecision(4) << "final: test acc " << sum.scores.test.acc << "  val acc "
       << sum.scores.val.acc << "  train acc " << sum.scores.train.acc << "\n"
       << std::setprecision(5) << "time: " << sum.seconds_per_iter_mean << " s/iteration (median "

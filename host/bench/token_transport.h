@@ -18,6 +18,8 @@ class TokenTransport final : public Transport {
   int groups() const override { return inner_->groups(); }
   Endpoint& endpoint(int group) override;
   void shutdown() override { inner_->shutdown(); }
+  bool local(int group) const override { return inner_->local(group); }
+  void share(int group, void* data, size_t bytes) override { inner_->share(group, data, bytes); }
 
  private:
   class Ep;

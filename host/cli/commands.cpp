@@ -10,6 +10,7 @@
 #include "host/admm/layer_plan.h"
 #include "host/admm/trainer.h"
 #include "host/bench/bench.h"
+#include "host/comm/processes.h"
 #include "host/data/load_real.h"
 #include "host/io/files.h"
 #include "host/io/checkpoint.h"
@@ -89,7 +90,8 @@ std::string split_text(const Config& c) {
 
 int cmd_train(const CommonArgs& a) {
   Config c = load(a);
-  train(c, std::cout);
+  std::ostream quiet(nullptr);  // under mpirun the first process speaks for the run
+  train(c, process_rank() == 0 ? std::cout : quiet);
   return 0;
 }
 

@@ -1,10 +1,14 @@
 // pdadmm command line: train, info, eval, bench. User errors print one line and exit 1.
 #include <CLI/CLI.hpp>
 
+#include <chrono>
 #include <iostream>
 #include <new>
+#include <string>
+#include <thread>
 
 #include "host/cli/commands.h"
+#include "host/comm/processes.h"
 #include "host/io/error.h"
 #include "host/io/version.h"
 
@@ -45,20 +49,36 @@ int main(int argc, char** argv) {
   } catch (const CLI::ParseError& e) {
     return app.exit(e);
   }
+  // Under mpirun the failing process ends the others. An error every process meets (a bad
+  // config) is printed once: process 0 aborts the rest before their delayed line.
+  const auto fail = [](const std::string& what, int code) {
+    std::string line = "error: " + what + "\n";
+    if (process_count() > 1) {
+      if (process_rank() > 0) std::this_thread::sleep_for(std::chrono::milliseconds(500));
+      line = "error (process " + std::to_string(process_rank()) + "): " + what + "\n";
+    }
+    std::cerr << line << std::flush;
+    processes_abort(code);
+    processes_finalize();
+    return code;
+  };
   try {
-    if (*train) return cmd_train(args);
+    processes_init(&argc, &argv);
+    if (process_count() > 1 && !*train) return fail("under mpirun only `pdadmm train` runs (one layer group per process)", 1);
+    if (*train) {
+      const int rc = cmd_train(args);
+      processes_finalize();
+      return rc;
+    }
     if (*info) return cmd_info(args);
     if (*eval) return cmd_eval(args, model);
     if (*bench) return cmd_bench(args, bench_args);
   } catch (const Error& e) {
-    std::cerr << "error: " << e.what() << "\n";
-    return 1;
+    return fail(e.what(), 1);
   } catch (const std::bad_alloc&) {
-    std::cerr << "error: out of memory (try fewer nodes, a smaller model or more groups)\n";
-    return 1;
+    return fail("out of memory (try fewer nodes, a smaller model or more groups)", 1);
   } catch (const std::exception& e) {
-    std::cerr << "error: internal: " << e.what() << "\n";
-    return 2;
+    return fail(std::string("internal: ") + e.what(), 2);
   }
   return 0;
 }

@@ -28,6 +28,11 @@ class Transport {
   virtual Endpoint& endpoint(int group) = 0;
   // Wakes every blocked recv with an error (used when one group fails).
   virtual void shutdown() = 0;
+  // Whether this process runs `group`: every group in-process, one per rank under mpirun.
+  virtual bool local(int group) const { return true; }
+  // Copies `bytes` at `data` from the process that runs `group` to every process. Every process
+  // calls it, in the same order (the solver's downloads between iterations); a no-op in-process.
+  virtual void share(int group, void* data, size_t bytes) {}
 };
 
 }  // namespace pdadmm

@@ -1,0 +1,25 @@
+// The processes of a run. Under mpirun, `pdadmm train` runs one layer group per process (rank g
+// runs group g) and moves boundary tensors with MPI; otherwise one process runs every group.
+#pragma once
+#include <memory>
+
+#include "host/comm/transport.h"
+
+namespace pdadmm {
+
+// Starts MPI when mpirun launched this process. Throws Error when it did but pdadmm was built
+// without MPI (the processes would each train the whole model).
+void processes_init(int* argc, char*** argv);
+void processes_finalize();
+bool built_with_mpi();
+int process_count();  // 1 without mpirun
+int process_rank();   // 0 without mpirun
+// Cores this process may use: the machine's, shared among the processes mpirun put on it.
+int process_cores();
+// Ends every process of the run after this one failed; does nothing with a single process.
+void processes_abort(int code);
+// The mpirun transport: group g on rank g; processes past the last group only take part in
+// Transport::share. Needs process_count() >= groups.
+std::unique_ptr<Transport> make_process_transport(int groups);
+
+}  // namespace pdadmm

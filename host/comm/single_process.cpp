@@ -1,0 +1,27 @@
+// processes.h for builds without MPI: one process runs every group.
+#include <string>
+
+#include "host/comm/processes.h"
+#include "host/comm/processes_env.h"
+#include "host/io/error.h"
+
+namespace pdadmm {
+
+void processes_init(int*, char***) {
+  const int n = launched_processes();
+  if (n > 1)
+    throw Error("mpirun started " + std::to_string(n) +
+                " processes, but this pdadmm was built without MPI: rebuild with -DPDADMM_MPI=ON (Open MPI), or run "
+                "one process (groups run as threads in it)");
+}
+void processes_finalize() {}
+bool built_with_mpi() { return false; }
+int process_count() { return 1; }
+int process_rank() { return 0; }
+int process_cores() { return cores_per_local_process(); }
+void processes_abort(int) {}
+std::unique_ptr<Transport> make_process_transport(int) {
+  throw Error("this pdadmm was built without MPI (rebuild with -DPDADMM_MPI=ON)");
+}
+
+}  // namespace pdadmm

@@ -1,0 +1,115 @@
+// `pdadmm train` under mpirun (one layer group per process, MPI transport) against the same run
+// with the groups as threads of one process: the same model to the bit and the same metrics.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <fstream>
+#include <sstream>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "tests/test_util.h"
+
+namespace {
+
+using pdadmm::test::run_command;
+
+#ifdef PDADMM_MPIEXEC
+// Root is allowed (CI runs as root); more processes than cores (2-core CI); no CMA single-copy,
+// which containers often forbid.
+const std::string kMpirun = "OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 " +
+                            std::string(PDADMM_MPIEXEC) +
+                            " --oversubscribe --mca btl_vader_single_copy_mechanism none";
+#endif
+
+std::string read_file(const std::string& path) {
+  std::ifstream f(path, std::ios::binary);
+  std::stringstream s;
+  s << f.rdbuf();
+  return s.str();
+}
+
+// Metrics lines without what depends on the clock.
+std::string timeless_metrics(const std::string& path) {
+  std::ifstream f(path);
+  std::string line, out;
+  while (std::getline(f, line)) {
+    nlohmann::json j = nlohmann::json::parse(line);
+    j.erase("seconds");
+    j.erase("groups");
+    out += j.dump() + "\n";
+  }
+  return out;
+}
+
+// Synthetic, 6 layers in 3 groups grown from 2 layers (that stage has 2 groups: process 2
+// waits), pdADMM-G-Q with 4-bit q codes and int8 p on the wire. One thread each way, so the
+// logged losses (BLAS on the evaluation) are summed alike too.
+// Writes it to a fresh TempDir()/name; returns that folder.
+std::string fresh_config_dir(const std::string& name) {
+  const std::string dir = ::testing::TempDir() + "/" + name;
+  run_command("rm -rf " + dir + " && mkdir -p " + dir);
+  const nlohmann::json c = {
+      {"seed", 3},
+      {"groups", 3},
+      {"threads", 1},
+      {"algorithm", "pdadmm-g-q"},
+      {"data", {{"name", "synthetic"}, {"synthetic", {{"nodes", 600}, {"val", 100}, {"test", 200}}}}},
+      {"model",
+       {{"layers", 6},
+        {"hidden", 48},
+        {"stages", {{{"layers", 2}, {"iterations", 8}}, {{"layers", 6}, {"iterations", 12}}}}}},
+      {"admm",
+       {{"nu", 0.1},
+        {"rho", 0.5},
+        {"mu", 1.0},
+        {"quantize", "q"},
+        {"grid", {{"min", 0}, {"max", 2}, {"levels", 16}}},
+        {"wire", {{"p", "int8"}, {"q", "codes"}}}}},
+      {"output", {{"log_every", 4}, {"progress", "off"}}}};
+  std::ofstream(dir + "/mpi.json") << c.dump(2);
+  return dir;
+}
+
+TEST(MpiTrain, OneProcessPerGroupMatchesThreadsBitForBit) {
+#ifndef PDADMM_MPIEXEC
+  GTEST_SKIP() << "built without MPI (apt-get install libopenmpi-dev openmpi-bin, then rebuild)";
+#else
+  const std::string dir = fresh_config_dir("mpi_train"), cfg = dir + "/mpi.json";
+  const std::string out = dir + "/run";  // the same folder both ways: the checkpoint records it
+  auto threads = run_command(std::string(PDADMM_BINARY) + " train -c " + cfg + " -o " + out);
+  ASSERT_EQ(threads.code, 0) << threads.out;
+  const std::string model = read_file(out + "/model.bin"), metrics = timeless_metrics(out + "/metrics.jsonl");
+  ASSERT_GT(model.size(), 1000u);
+  ASSERT_EQ(std::count(metrics.begin(), metrics.end(), '\n'), 6) << metrics;
+  run_command("rm -rf " + out);
+  auto mpi = run_command(kMpirun + " -np 3 " + PDADMM_BINARY + " train -c " + cfg + " -o " + out);
+  ASSERT_EQ(mpi.code, 0) << mpi.out;
+  EXPECT_EQ(read_file(out + "/model.bin"), model) << "the MPI run's weights differ from the threads' run";
+  EXPECT_EQ(timeless_metrics(out + "/metrics.jsonl"), metrics);
+  // One process speaks: one header, one result.
+  EXPECT_EQ(mpi.out.find("pdadmm: synthetic"), mpi.out.rfind("pdadmm: synthetic")) << mpi.out;
+  EXPECT_NE(mpi.out.find("2 group(s)"), std::string::npos) << mpi.out;  // the first stage's
+  EXPECT_NE(mpi.out.find("stage 2/2: 6 layers from iteration 9"), std::string::npos) << mpi.out;
+  EXPECT_NE(mpi.out.find("final: test acc"), std::string::npos) << mpi.out;
+#endif
+}
+
+TEST(MpiTrain, WrongProcessCountAndOtherCommandsAreOneError) {
+#ifndef PDADMM_MPIEXEC
+  GTEST_SKIP() << "built without MPI";
+#else
+  const std::string dir = fresh_config_dir("mpi_errors"), cfg = dir + "/mpi.json";
+  auto two = run_command(kMpirun + " -np 2 " + PDADMM_BINARY + " train -c " + cfg + " -o " + dir + "/run");
+  EXPECT_NE(two.code, 0) << two.out;
+  const std::string want = "error (process 0): mpirun started 2 processes for 3 layer groups: one process per group (mpirun -np 3)";
+  EXPECT_NE(two.out.find(want), std::string::npos) << two.out;
+  EXPECT_EQ(two.out.find("(process 1)"), std::string::npos) << "the same error printed twice:\n" << two.out;
+  auto info = run_command(kMpirun + " -np 2 " + PDADMM_BINARY + " info -c " + cfg);
+  EXPECT_NE(info.code, 0) << info.out;
+  EXPECT_NE(info.out.find("under mpirun only `pdadmm train` runs"), std::string::npos) << info.out;
+#endif
+}
+
+}  // namespace
