@@ -18,7 +18,8 @@ using pdadmm::test::run_command;
 #ifdef PDADMM_MPIEXEC
 // Root is allowed (CI runs as root); more processes than cores (2-core CI); no CMA single-copy,
 // which containers often forbid.
-const std::string kMpirun = "OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 " +
+// A hang (a process left waiting on a dead peer) fails the test after two minutes.
+const std::string kMpirun = "OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 timeout 120 " +
                             std::string(PDADMM_MPIEXEC) +
                             " --oversubscribe --mca btl_vader_single_copy_mechanism none";
 #endif
@@ -109,6 +110,24 @@ TEST(MpiTrain, WrongProcessCountAndOtherCommandsAreOneError) {
   auto info = run_command(kMpirun + " -np 2 " + PDADMM_BINARY + " info -c " + cfg);
   EXPECT_NE(info.code, 0) << info.out;
   EXPECT_NE(info.out.find("under mpirun only `pdadmm train` runs"), std::string::npos) << info.out;
+#endif
+}
+
+// Process 1 fails on its own (its config has an unknown key) while process 0 is already waiting
+// for it inside the solver: the run ends with process 1's line and a non-zero exit, no hang.
+TEST(MpiTrain, OneFailingProcessEndsTheRunWithItsError) {
+#ifndef PDADMM_MPIEXEC
+  GTEST_SKIP() << "built without MPI";
+#else
+  const std::string dir = fresh_config_dir("mpi_failure"), good = dir + "/good.json", bad = dir + "/bad.json";
+  std::ofstream(good) << R"({"groups": 2, "model": {"layers": 4, "hidden": 16}, "output": {"progress": "off"}})";
+  std::ofstream(bad) << R"({"groups": 2, "model": {"layers": 4, "hidden": 16}, "oops": 1})";
+  const std::string train = std::string(PDADMM_BINARY) + " train -o " + dir + "/run -c ";
+  auto r = run_command(kMpirun + " -np 1 " + train + good + " : -np 1 " + train + bad);
+  EXPECT_NE(r.code, 0) << r.out;
+  EXPECT_NE(r.code, 124) << "the run hung:\n" << r.out;
+  EXPECT_NE(r.out.find("error (process 1): config: unknown key \"oops\""), std::string::npos) << r.out;
+  EXPECT_EQ(r.out.find("final: test acc"), std::string::npos) << r.out;
 #endif
 }
 
