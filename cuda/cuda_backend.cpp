@@ -10,6 +10,7 @@
 #include "cuda/check.h"
 #include "cuda/cuda_ops.h"
 #include "cuda/device_transport.h"
+#include "cuda/staged_transport.h"
 #include "cuda/stream.h"
 #include "host/io/error.h"
 #if defined(PDADMM_HAVE_NCCL)
@@ -125,11 +126,24 @@ std::unique_ptr<Transport> make_cuda_transport_for_ops(const std::vector<Ops<flo
   return make_transport(devices, order);
 }
 
+std::unique_ptr<Transport> make_cuda_staged_transport(std::unique_ptr<Transport> host,
+                                                      const std::vector<Ops<float>*>& group_ops) {
+  std::vector<CudaOps<float>*> ops;
+  for (size_t g = 0; g < group_ops.size(); ++g) {
+    ops.push_back(group_ops[g] ? dynamic_cast<CudaOps<float>*>(group_ops[g]) : nullptr);
+    if (group_ops[g] && !ops.back())
+      throw Error("backend \"cuda\": group " + std::to_string(g) + " does not use the CUDA backend (" +
+                  group_ops[g]->name() + ")");
+  }
+  return std::make_unique<StagedTransport>(std::move(host), ops);
+}
+
 std::string cuda_transport_kind(const Transport& t) {
 #if defined(PDADMM_HAVE_NCCL)
   if (dynamic_cast<const NcclTransport*>(&t)) return "nccl";
 #endif
   if (dynamic_cast<const DeviceTransport*>(&t)) return "device";
+  if (dynamic_cast<const StagedTransport*>(&t)) return "staged";
   return "other";
 }
 

@@ -23,6 +23,9 @@ std::unique_ptr<Ops<double>> make_cuda_ops_double(int) {
 std::unique_ptr<Transport> make_cuda_transport_for_ops(const std::vector<Ops<float>*>&) {
   throw Error("backend \"cuda\": " + cuda_unavailable_reason());
 }
+std::unique_ptr<Transport> make_cuda_staged_transport(std::unique_ptr<Transport>, const std::vector<Ops<float>*>&) {
+  throw Error("backend \"cuda\": " + cuda_unavailable_reason());
+}
 std::string cuda_transport_kind(const Transport&) { return "none"; }
 
 }  // namespace pdadmm

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "cuda/cuda_backend.h"
+#include "host/comm/inproc_transport.h"
 #include "host/io/error.h"
 #include "host/quant/grid.h"
 #include "host/quant/wire.h"
@@ -64,7 +65,31 @@ std::vector<std::vector<int>> layouts() {
 
 // Messages go one way, then the other: group `from` sends (1000 from + i%1000 + 0.5 k) as
 // message k; the receiver checks every value. More messages than a mailbox or staging ring holds,
-// and a slow receiver, so the sender has to wait for slots.
+// and a slow receiver, so the sender has to wait for slots. Group g's side, on its thread.
+void exchange_closed_form(Ops<float>& ops, Endpoint& ep, int g) {
+  const int64_t n = 100003;
+  const int messages = 5;
+  auto value = [](int from, int64_t i, int k) { return 1000.0f * from + static_cast<float>(i % 1000) + 0.5f * k; };
+  ops.bind_thread();
+  Tensor<float> buf = ops.alloc(1, n);
+  std::vector<float> h(n);
+  for (int from : {0, 1}) {
+    for (int k = 0; k < messages; ++k) {
+      if (g == from) {
+        for (int64_t i = 0; i < n; ++i) h[i] = value(from, i, k);
+        ops.upload(h.data(), buf);
+        ep.send(1 - g, Tag::Q, buf.data(), buf.bytes());
+      } else {
+        std::this_thread::sleep_for(std::chrono::milliseconds(5));
+        ep.recv(from, Tag::Q, buf.data(), buf.bytes());
+        ops.download(buf, h.data());
+        for (int64_t i = 0; i < n; ++i) ASSERT_EQ(h[i], value(from, i, k)) << "message " << k << " i " << i;
+      }
+    }
+  }
+  ops.sync();
+}
+
 TEST_F(CudaTransportTest, ClosedFormMessagesArriveInOrder) {
   for (const auto& devices : layouts()) {
     SCOPED_TRACE("devices " + std::to_string(devices[0]) + "," + std::to_string(devices[1]));
@@ -72,31 +97,23 @@ TEST_F(CudaTransportTest, ClosedFormMessagesArriveInOrder) {
     if (devices[0] == devices[1]) {
       EXPECT_EQ(cuda_transport_kind(*transport), "device");
     }
-    const int64_t n = 100003;
-    const int messages = 5;
-    auto value = [](int from, int64_t i, int k) { return 1000.0f * from + static_cast<float>(i % 1000) + 0.5f * k; };
     run_groups(2, [&](int g) {
       auto ops = make_cuda_ops(devices[g]);
-      ops->bind_thread();
-      Endpoint& ep = transport->endpoint(g);
-      Tensor<float> buf = ops->alloc(1, n);
-      std::vector<float> h(n);
-      for (int from : {0, 1}) {
-        for (int k = 0; k < messages; ++k) {
-          if (g == from) {
-            for (int64_t i = 0; i < n; ++i) h[i] = value(from, i, k);
-            ops->upload(h.data(), buf);
-            ep.send(1 - g, Tag::Q, buf.data(), buf.bytes());
-          } else {
-            std::this_thread::sleep_for(std::chrono::milliseconds(5));
-            ep.recv(from, Tag::Q, buf.data(), buf.bytes());
-            ops->download(buf, h.data());
-            for (int64_t i = 0; i < n; ++i) ASSERT_EQ(h[i], value(from, i, k)) << "message " << k << " i " << i;
-          }
-        }
-      }
-      ops->sync();
+      exchange_closed_form(*ops, transport->endpoint(g), g);
     });
+  }
+}
+
+// Under mpirun a CUDA group's messages go through host memory to the MPI transport
+// (StagedTransport); here the host side is the in-process transport, with the same payloads.
+TEST_F(CudaTransportTest, StagedThroughHostMemoryArriveInOrder) {
+  for (const auto& devices : layouts()) {
+    SCOPED_TRACE("devices " + std::to_string(devices[0]) + "," + std::to_string(devices[1]));
+    std::vector<std::unique_ptr<Ops<float>>> ops;
+    for (int d : devices) ops.push_back(make_cuda_ops(d));
+    auto transport = make_cuda_staged_transport(std::make_unique<InProcTransport>(2), {ops[0].get(), ops[1].get()});
+    EXPECT_EQ(cuda_transport_kind(*transport), "staged");
+    run_groups(2, [&](int g) { exchange_closed_form(*ops[g], transport->endpoint(g), g); });
   }
 }
 

@@ -2,7 +2,8 @@
 # GPU check, for a machine WITH a GPU. Builds (Release, CUDA on) unless PDADMM_BUILD already holds
 # a built pdadmm (e.g. a build carried from a machine with the -dev packages, see README "CUDA"),
 # then runs the GPU test binaries (the CPU-vs-GPU training equivalence included), the kernel /
-# SGEMM / send-recv benchmark, and `pdadmm train` on the CPU and the GPU with the same configs.
+# SGEMM / send-recv benchmark, `pdadmm train` on the CPU and the GPU with the same configs, and
+# (where mpirun exists) two groups as two processes against one process on the CUDA backend.
 # Everything lands in one JSON report, $OUT/gpu_check.json (OUT defaults to .), plus the logs
 # beside it. Exits non-zero if anything fails.
 #   PDADMM_BUILD       build folder (default build-gpu)
@@ -100,9 +101,33 @@ for cfg in "${CONFIGS[@]}"; do
   unset per_iter
 done
 
+# ---- mpirun, one process per group on the CUDA backend (messages staged through host memory) ----
+# Two groups as two processes against the same groups as one process: the weights must agree bit
+# for bit (the same kernels on the same GPU). Skipped where mpirun or an MPI build is missing.
+mpi_json='"skipped: no mpirun on this machine"'
+if command -v mpirun >/dev/null; then
+  mpi_args=(train --config configs/synthetic_deep.json --set groups=2 --set 'backend="cuda"' --set admm.iterations=20
+            --set output.log_every=20 --set output.progress=off --out "$OUT_DIR/mpi_cuda")
+  if "$BUILD/pdadmm" "${mpi_args[@]}" >"$OUT_DIR/mpi_cuda_threads.log" 2>&1 &&
+      cp "$OUT_DIR/mpi_cuda/model.bin" "$OUT_DIR/mpi_cuda_threads.bin" &&
+      OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 timeout 300 mpirun --oversubscribe -np 2 \
+        "$BUILD/pdadmm" "${mpi_args[@]}" >"$OUT_DIR/mpi_cuda_processes.log" 2>&1; then
+    same=false
+    cmp -s "$OUT_DIR/mpi_cuda/model.bin" "$OUT_DIR/mpi_cuda_threads.bin" && same=true
+    [ "$same" = true ] || status=1
+    mpi_json="{\"bit_identical\": $same, \"processes_summary\": $(cat "$OUT_DIR/mpi_cuda/summary.json")}"
+    echo "gpu_check: mpirun -np 2 on the CUDA backend: weights bit-identical to one process: $same"
+  else
+    status=1
+    tail -n 5 "$OUT_DIR/mpi_cuda_threads.log" "$OUT_DIR/mpi_cuda_processes.log" >&2 || true
+    mpi_json='"failed: see mpi_cuda_*.log"'
+  fi
+fi
+
 {
   echo "{"
   echo "  \"tests\": {$tests_json},"
+  echo "  \"mpirun_cuda\": $mpi_json,"
   echo "  \"bench\": $(cat "$OUT_DIR/gpu_bench.json"),"
   echo "  \"training\": {$training_json},"
   echo "  \"ok\": $([ $status -eq 0 ] && echo true || echo false)"

@@ -91,13 +91,13 @@ std::unique_ptr<Solver<float>> make_solver(const Config& c, const Problem& p, co
   auto ops = std::make_shared<std::vector<std::unique_ptr<Ops<float>>>>();
   std::unique_ptr<Transport> transport;
   const bool processes = process_count() > 1;  // mpirun: this process runs group process_rank()
-  if (processes) require(c.backend == "cpu", "under mpirun the backend must be \"cpu\" (one process per GPU is not built "
-                                             "yet; one process drives every GPU of a node)");
   if (c.backend == "cuda") {
     if (cuda_device_count() == 0)
       throw Error("backend \"cuda\": no CUDA device is available (" + cuda_unavailable_reason() +
                   "); use \"backend\": \"cpu\"");
-    const std::vector<int> devices = cuda_group_devices(c.devices, G, cuda_device_count());
+    std::vector<int> devices = cuda_group_devices(c.devices, G, cuda_device_count());
+    // Under mpirun without a "devices" list, the processes of a machine take its GPUs in turn.
+    if (processes && c.devices.empty()) devices.assign(G, process_local_index() % cuda_device_count());
     // The Ops come first: the transport orders each group's messages with that group's compute
     // stream (not the device-wide legacy stream, which would serialise groups sharing a GPU).
     std::vector<Ops<float>*> group_ops;
@@ -105,10 +105,11 @@ std::unique_ptr<Solver<float>> make_solver(const Config& c, const Problem& p, co
       CudaOpsOptions opt;
       opt.tf32 = c.cuda.tf32;
       opt.group = g;
-      ops->push_back(make_cuda_ops(devices[g], opt));
+      ops->push_back(!processes || g == process_rank() ? make_cuda_ops(devices[g], opt) : nullptr);
       group_ops.push_back(ops->back().get());
     }
-    transport = make_cuda_transport_for_ops(group_ops);
+    transport = processes ? make_cuda_staged_transport(make_process_transport(G), group_ops)
+                          : make_cuda_transport_for_ops(group_ops);
   } else {
     const int configured = configure_threads(c, processes ? 1 : G);
     const int per_group = hooks.cpu_threads_per_group > 0 ? hooks.cpu_threads_per_group : configured;

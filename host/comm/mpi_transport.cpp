@@ -119,6 +119,7 @@ void processes_finalize() {
 bool built_with_mpi() { return true; }
 int process_count() { return g_size; }
 int process_rank() { return g_rank; }
+int process_local_index() { return local_process_index(); }
 int process_cores() { return cores_per_local_process(); }
 
 void processes_abort(int code) {

@@ -14,6 +14,8 @@ void processes_finalize();
 bool built_with_mpi();
 int process_count();  // 1 without mpirun
 int process_rank();   // 0 without mpirun
+// This process's index among the processes mpirun put on its machine (picks its GPU).
+int process_local_index();
 // Cores this process may use: the machine's, shared among the processes mpirun put on it.
 int process_cores();
 // Ends every process of the run after this one failed; does nothing with a single process.
