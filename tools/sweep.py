@@ -7,15 +7,18 @@ For every axis value three bench runs (README "Benchmarks"):
   model     groups=G, threads=T, --serialize        per-group compute with the groups run one at a
                                                     time; bench turns it into modeled s/iteration per link
 T = threads_per_group is one "device". Speedup = serial / parallel, measured and modeled.
+With --mpirun "mpirun -np {groups} [...]" the parallel (and variant) runs are G processes of T
+threads each, launched by that command on the machines it names: real process boundaries.
 With "variants" instead of "axis", each named variant runs once and the rows carry bytes_per_iter
 (pdADMM-G vs -Q codecs; tools/plot.py bytes reads them).
 
-  tools/sweep.py --config configs/sweeps/layers.json [--pdadmm build/pdadmm] [--out DIR]
+  tools/sweep.py --config configs/sweeps/layers.json [--pdadmm build/pdadmm] [--out DIR] [--mpirun CMD]
 Writes DIR/sweep.json and prints a table. Standard library only.
 """
 import argparse
 import json
 import os
+import shlex
 import subprocess
 import sys
 
@@ -86,7 +89,8 @@ def find_pdadmm(given):
     fail("no pdadmm binary found; build it (tools/build.sh) or pass --pdadmm PATH")
 
 
-def bench(spec, pdadmm, base, sets, out_json, serialize=False, quiet=False):
+def bench(spec, pdadmm, base, sets, out_json, serialize=False, quiet=False, launcher=None):
+    """launcher: a command template with {groups} (e.g. "mpirun -np {groups}") that starts the bench."""
     cmd = [pdadmm, "bench", "--config", base, "--json", out_json, "--no-peak",
            "--iterations", str(spec.get("iterations", 3)), "--warmup", str(spec.get("warmup", 1))]
     for k, v in sets.items():
@@ -97,8 +101,10 @@ def bench(spec, pdadmm, base, sets, out_json, serialize=False, quiet=False):
     if serialize:
         cmd.append("--serialize")
     if not quiet:
-        print("  " + " ".join(os.path.relpath(c, os.getcwd()) if c in (pdadmm, base) else c for c in cmd[1:]),
-              flush=True)
+        print("  " + (launcher.format(groups=sets["groups"]) + " pdadmm " if launcher else "") +
+              " ".join(os.path.relpath(c, os.getcwd()) if c in (pdadmm, base) else c for c in cmd[1:]), flush=True)
+    if launcher:
+        cmd = shlex.split(launcher.format(groups=sets["groups"])) + cmd
     try:
         r = subprocess.run(cmd, capture_output=True, text=True, timeout=spec.get("timeout_s", 3600))
     except subprocess.TimeoutExpired:
@@ -117,7 +123,7 @@ def groups_for(spec, i, value, layers):
     return layers if g == "layers" else min(int(g), layers)
 
 
-def axis_rows(spec, pdadmm, base, run_dir, quiet):
+def axis_rows(spec, pdadmm, base, run_dir, quiet, launcher=None):
     key, rows = spec["axis"]["key"], []
     tpg = spec.get("threads_per_group", 1)
     for i, value in enumerate(spec["axis"]["values"]):
@@ -133,9 +139,9 @@ def axis_rows(spec, pdadmm, base, run_dir, quiet):
         model = bench(spec, pdadmm, base, {**sets, "groups": G, "threads": tpg},
                       os.path.join(run_dir, tag + "_model.json"), serialize=True, quiet=quiet)
         parallel = None
-        if spec.get("measure_parallel", True):
-            parallel = bench(spec, pdadmm, base, {**sets, "groups": G, "threads": G * tpg},
-                             os.path.join(run_dir, tag + "_parallel.json"), quiet=quiet)
+        if spec.get("measure_parallel", True):  # G threads of one process, or G processes
+            parallel = bench(spec, pdadmm, base, {**sets, "groups": G, "threads": tpg if launcher else G * tpg},
+                             os.path.join(run_dir, tag + "_parallel.json"), quiet=quiet, launcher=launcher)
         # cpu: CPU time of the single-threaded serial run and of each serialised group's ops, which
         # leaves out the time other processes held the cores; min/median: wall time.
         stat = spec.get("stat", "cpu")
@@ -156,6 +162,7 @@ def axis_rows(spec, pdadmm, base, run_dir, quiet):
             # per-group measurement (> 1: the split added work or cache misses; < 1: noise).
             "busy_sum_over_serial": sum(busy) / s,
             "stat": stat, "serial_wall_s": par_serial, "parallel_s": par,
+            "parallel_processes": parallel.get("processes", 1) if parallel else None,
             "speedup_measured": par_serial / par if par else None,
             # speedup_same_run: Σ busy / modeled, both from the serialised run, so it does not
             # move with the load of other processes between the serial run and that one.
@@ -168,16 +175,17 @@ def axis_rows(spec, pdadmm, base, run_dir, quiet):
     return rows
 
 
-def variant_rows(spec, pdadmm, base, run_dir, quiet):
+def variant_rows(spec, pdadmm, base, run_dir, quiet, launcher=None):
     rows = []
     for i, v in enumerate(spec["variants"]):
         sets = {**spec.get("set", {}), **v.get("set", {})}
         layers = int(sets.get("model.layers", 2))
         G = groups_for(spec, i, None, layers)
-        sets.update({"groups": G, "threads": G * spec.get("threads_per_group", 1)})
+        tpg = spec.get("threads_per_group", 1)
+        sets.update({"groups": G, "threads": tpg if launcher else G * tpg})
         if not quiet:
             print(f"{v['name']}:", flush=True)
-        j = bench(spec, pdadmm, base, sets, os.path.join(run_dir, f"variant{i}.json"), quiet=quiet)
+        j = bench(spec, pdadmm, base, sets, os.path.join(run_dir, f"variant{i}.json"), quiet=quiet, launcher=launcher)
         rows.append({"name": v["name"], "bytes_per_iter": j["bytes_per_iter"], "boundary_bytes": j["boundary_bytes"],
                      "seconds_per_iter": j["seconds_per_iter"]["min"], "groups": G, "layers": j["layers"],
                      "hidden": j["hidden"], "n_cols": j["n_cols"], "algorithm": j["algorithm"],
@@ -216,7 +224,8 @@ def print_table(result):
     print("  ".join(h.rjust(w) for h, w in zip(head, widths)))
     for t in table:
         print("  ".join(c.rjust(w) for c, w in zip(t, widths)))
-    print(f"serial s: {rows[0]['stat']} time per iteration; par s: wall time (min) of G groups on this machine, "
+    where = "as G processes (" + result["mpirun"] + ")" if result.get("mpirun") else "on this machine"
+    print(f"serial s: {rows[0]['stat']} time per iteration; par s: wall time (min) of G groups {where}, "
           "speedup = serial wall / par; '<link> x' = serial s / modeled parallel; same-run = sum of per-group busy / "
           "modeled parallel")
 
@@ -227,7 +236,11 @@ def main():
     ap.add_argument("--pdadmm", help="pdadmm binary (default: build/pdadmm, then build-bench/pdadmm)")
     ap.add_argument("--out", help="output folder (default: runs/sweeps/<name>)")
     ap.add_argument("--quiet", action="store_true", help="print only the table")
+    ap.add_argument("--mpirun", metavar="CMD", help='launch the parallel runs as G processes, e.g. '
+                    '"mpirun -np {groups} --hostfile hosts" (pdadmm built with MPI)')
     a = ap.parse_args()
+    if a.mpirun is not None and "{groups}" not in a.mpirun:
+        fail("--mpirun needs {groups} where the process count goes, e.g. \"mpirun -np {groups}\"")
     spec = load_sweep(a.config)
     pdadmm = find_pdadmm(a.pdadmm)
     base = resolve(spec.get("base", "configs/synthetic.json"), a.config)
@@ -235,13 +248,13 @@ def main():
     out = a.out or os.path.join("runs", "sweeps", name)
     run_dir = os.path.join(out, "runs")
     os.makedirs(run_dir, exist_ok=True)
-    rows = (axis_rows if "axis" in spec else variant_rows)(spec, pdadmm, base, run_dir, a.quiet)
+    rows = (axis_rows if "axis" in spec else variant_rows)(spec, pdadmm, base, run_dir, a.quiet, a.mpirun)
     machine = None
     for f in sorted(os.listdir(run_dir)):
         with open(os.path.join(run_dir, f)) as fh:
             machine = json.load(fh).get("machine")
         break
-    result = {"sweep": name, "spec": spec, "machine": machine, "rows": rows}
+    result = {"sweep": name, "spec": spec, "machine": machine, "rows": rows, "mpirun": a.mpirun}
     if "axis" in spec:
         result["axis"] = spec["axis"]["key"]
     with open(os.path.join(out, "sweep.json"), "w") as f:

@@ -69,6 +69,9 @@ class Solver {
   bool anchor_first_layer();
   // s and D (n_1 x N) since the anchor; false when not tracking.
   bool first_layer_track(double* scale, HostMatrix<T>* d);
+  // Copies bytes from the process that runs `group` to every process (Transport::share; a no-op
+  // in one process). For callers that gather per-group numbers, e.g. the benchmark's counters.
+  void share(int group, void* data, size_t bytes) { transport_->share(group, data, bytes); }
   // Every layer's W and b; layers below `first` are left empty (0 x 0).
   void weights(std::vector<HostMatrix<T>>& W, std::vector<HostMatrix<T>>& b, int first = 0);
 

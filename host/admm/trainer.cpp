@@ -188,17 +188,21 @@ double median(std::vector<double> v) {
 
 }  // namespace
 
+void require_process_per_group(const Config& c) {
+  const int groups = c.partition.empty() ? c.groups : static_cast<int>(c.partition.size());
+  if (process_count() > 1)
+    require(process_count() == groups, "mpirun started " + std::to_string(process_count()) + " processes for " +
+                                           std::to_string(groups) + " layer groups: one process per group (mpirun -np " +
+                                           std::to_string(groups) + ")");
+}
+
 TrainSummary train(const Config& c, std::ostream& log) {
   using Clock = std::chrono::steady_clock;
   const auto t_start = Clock::now();
   // Under mpirun every process runs this loop (the same calls in the same order: the solver's
   // downloads are collective); the first one writes the outputs.
   const bool writes = process_rank() == 0;
-  const int all_groups = c.partition.empty() ? c.groups : static_cast<int>(c.partition.size());
-  if (process_count() > 1)
-    require(process_count() == all_groups, "mpirun started " + std::to_string(process_count()) + " processes for " +
-                                               std::to_string(all_groups) + " layer groups: one process per group (mpirun -np " +
-                                               std::to_string(all_groups) + ")");
+  require_process_per_group(c);
   for (const std::string& w : c.warnings) log << "warning: " << w << "\n";
   if (writes) {
     make_dirs(c.output.dir);

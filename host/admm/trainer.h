@@ -64,6 +64,8 @@ struct TrainSummary {
   nlohmann::json to_json() const;
 };
 
+// Under mpirun: one process per layer group of the config, else an Error naming -np.
+void require_process_per_group(const Config& c);
 // Runs the whole training; `log` gets the human-readable lines (warnings, summary).
 TrainSummary train(const Config& c, std::ostream& log);
 

@@ -15,6 +15,7 @@
 #include "host/bench/gemm_peak.h"
 #include "host/bench/machine_info.h"
 #include "host/bench/token_transport.h"
+#include "host/comm/processes.h"
 #include "host/data/rng.h"
 #include "host/io/error.h"
 #include "host/io/version.h"
@@ -45,8 +46,33 @@ double process_cpu_seconds() {
   return static_cast<double>(t.tv_sec) + 1e-9 * static_cast<double>(t.tv_nsec);
 }
 
-int total_cores(const Config& c) {
-  return c.threads > 0 ? c.threads : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+// Cores of this process (of its share of the machine under mpirun).
+int total_cores(const Config& c) { return c.threads > 0 ? c.threads : process_cores(); }
+
+// A group's counters of one iteration, as Transport::share moves them under mpirun.
+struct GroupSample {
+  double busy_s = 0, busy_cpu_s = 0, gemm_s = 0, gemm_flops = 0;
+};
+
+// GEMM calls per shape, from the process that ran the group (m, n, k, trans_a, trans_b, calls).
+void share_shapes(Solver<float>& solver, int g, std::map<GemmShape, long>& local, std::map<GemmShape, long>& all) {
+  std::vector<long> flat;
+  for (const auto& [s, n] : local)
+    flat.insert(flat.end(), {static_cast<long>(s.m), static_cast<long>(s.n), static_cast<long>(s.k), s.trans_a ? 1L : 0L,
+                             s.trans_b ? 1L : 0L, n});
+  long count = static_cast<long>(flat.size());
+  solver.share(g, &count, sizeof count);
+  flat.resize(static_cast<size_t>(count));
+  solver.share(g, flat.data(), flat.size() * sizeof(long));
+  for (size_t i = 0; i + 6 <= flat.size(); i += 6) {
+    GemmShape s;
+    s.m = flat[i];
+    s.n = flat[i + 1];
+    s.k = flat[i + 2];
+    s.trans_a = flat[i + 3] != 0;
+    s.trans_b = flat[i + 4] != 0;
+    all[s] += flat[i + 5];
+  }
 }
 
 struct BenchSolver {
@@ -78,11 +104,12 @@ BenchSolver make_bench_solver(const Config& c, const Problem& p, const std::vect
       return std::make_unique<TokenTransport>(std::move(t), ops);
     };
   if (!cuda) {
-    bs.threads_per_group = serialize ? total_cores(c) : configure_threads(c, G);
+    bs.threads_per_group = serialize ? total_cores(c) : configure_threads(c, process_count() > 1 ? 1 : G);
     hooks.cpu_threads_per_group = bs.threads_per_group;
   }
   bs.solver = make_solver(c, p, W, b, hooks);
-  for (CountingOps* o : *ops) o->set_token(token);
+  for (CountingOps* o : *ops)
+    if (o) o->set_token(token);  // null: a group of another process (mpirun)
   return bs;
 }
 
@@ -136,6 +163,9 @@ nlohmann::json run_bench(const Config& c, const BenchOptions& o, std::ostream& l
   require(o.warmup >= 0, "bench: --warmup must be >= 0 (got " + std::to_string(o.warmup) + ")");
   require(o.peak_seconds > 0, "bench: --peak-seconds must be > 0");
   const std::vector<Link> links = o.links.empty() ? link_presets() : o.links;
+  const bool processes = process_count() > 1;
+  require(!(processes && o.serialize), "bench: --serialize runs every group in one process; drop it under mpirun");
+  require_process_per_group(c);
   for (const std::string& w : c.warnings) log << "warning: " << w << "\n";
 
   Problem p = build_problem(c);
@@ -147,7 +177,8 @@ nlohmann::json run_bench(const Config& c, const BenchOptions& o, std::ostream& l
   const int G = solver.num_groups();
   log << "bench: " << c.model.layers << " layers x " << c.model.hidden << ", input " << p.dims[0] << ", N = "
       << p.x.cols << " training columns, " << G << " group(s), backend " << c.backend
-      << (o.serialize ? ", groups serialised" : "") << "\n";
+      << (o.serialize ? ", groups serialised" : "")
+      << (processes ? ", " + std::to_string(process_count()) + " processes (mpirun)" : "") << "\n";
 
   for (int i = 0; i < o.warmup; ++i) solver.iterate(false);
   std::vector<double> seconds, cpu_seconds;
@@ -155,21 +186,25 @@ nlohmann::json run_bench(const Config& c, const BenchOptions& o, std::ostream& l
   std::map<GemmShape, long> shapes;
   std::vector<size_t> boundary;
   StepCounts counts;
-  for (CountingOps* op : *bs.ops) op->counters() = OpCounters{};
+  for (CountingOps* op : *bs.ops)
+    if (op) op->counters() = OpCounters{};
   for (int it = 0; it < o.iterations; ++it) {
     const double cpu0 = process_cpu_seconds();
     IterationStats st = solver.iterate(false);  // no objective terms, no evaluation
     cpu_seconds.push_back(process_cpu_seconds() - cpu0);
     seconds.push_back(st.seconds);
     for (int g = 0; g < G; ++g) {
-      OpCounters& k = (*bs.ops)[g]->counters();
+      OpCounters none;
+      OpCounters& k = (*bs.ops)[g] ? (*bs.ops)[g]->counters() : none;
+      GroupSample gs{k.busy_s, k.busy_cpu_s, k.gemm_s, k.gemm_flops};
+      solver.share(g, &gs, sizeof gs);  // under mpirun, from the process that ran group g
       compute[g].push_back(st.groups[g].compute_s);
       wait[g].push_back(st.groups[g].wait_s);
-      busy[g].push_back(k.busy_s);
-      busy_cpu[g].push_back(k.busy_cpu_s);
-      gemm_s[g].push_back(k.gemm_s);
-      flops[g].push_back(k.gemm_flops);
-      for (const auto& [s, n] : k.shapes) shapes[s] += n;
+      busy[g].push_back(gs.busy_s);
+      busy_cpu[g].push_back(gs.busy_cpu_s);
+      gemm_s[g].push_back(gs.gemm_s);
+      flops[g].push_back(gs.gemm_flops);
+      share_shapes(solver, g, k.shapes, shapes);
       k = OpCounters{};
     }
     boundary = st.boundary_bytes;
@@ -219,7 +254,8 @@ nlohmann::json run_bench(const Config& c, const BenchOptions& o, std::ostream& l
   out["nodes"] = p.data.num_nodes();
   out["groups"] = G;
   out["partition"] = solver.partition();
-  out["threads"] = total_cores(c);
+  out["threads"] = total_cores(c);  // per process
+  out["processes"] = process_count();
   out["threads_per_group"] = bs.threads_per_group;
   out["serialize"] = o.serialize;
   out["iterations"] = o.iterations;
@@ -265,7 +301,7 @@ nlohmann::json run_bench(const Config& c, const BenchOptions& o, std::ostream& l
   if (have_busy && bs.threads_per_group == 1) out["modeled_cpu"] = model(model_compute_cpu);  // from busy_cpu_s
   out["machine"] = machine_info(c.backend);
   out["version"] = build_version();
-  if (o.peak && c.backend == "cpu") {
+  if (o.peak && c.backend == "cpu" && !processes) {
     bs.solver.reset();  // free the model's memory before the peak runs
     out["roofline"] = roofline(shapes, o.iterations, total_cores(c), achieved, o, log);
     if (total_cores(c) == 1) {  // one thread: CPU time is the cost without other processes' share of the core

@@ -174,7 +174,10 @@ int cmd_bench(const CommonArgs& a, const BenchArgs& b) {
   o.peak = !b.no_peak;
   o.peak_seconds = b.peak_seconds;
   for (const std::string& l : b.links) o.links.push_back(parse_link(l));
-  const nlohmann::json j = run_bench(c, o, std::cout);
+  std::ostream quiet(nullptr);  // under mpirun the first process speaks and writes
+  const bool first = process_rank() == 0;
+  const nlohmann::json j = run_bench(c, o, first ? std::cout : quiet);
+  if (!first) return 0;
   write_file_atomic(b.json, j.dump(2) + "\n");
   std::cout << "bench: wrote " << b.json << "\n";
   return 0;

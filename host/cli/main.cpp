@@ -64,15 +64,13 @@ int main(int argc, char** argv) {
   };
   try {
     processes_init(&argc, &argv);
-    if (process_count() > 1 && !*train) return fail("under mpirun only `pdadmm train` runs (one layer group per process)", 1);
-    if (*train) {
-      const int rc = cmd_train(args);
-      processes_finalize();
-      return rc;
-    }
+    if (process_count() > 1 && !*train && !*bench)
+      return fail("under mpirun only `pdadmm train` and `pdadmm bench` run (one layer group per process)", 1);
     if (*info) return cmd_info(args);
     if (*eval) return cmd_eval(args, model);
-    if (*bench) return cmd_bench(args, bench_args);
+    const int rc = *train ? cmd_train(args) : cmd_bench(args, bench_args);
+    processes_finalize();
+    return rc;
   } catch (const Error& e) {
     return fail(e.what(), 1);
   } catch (const std::bad_alloc&) {

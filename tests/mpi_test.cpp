@@ -1,5 +1,6 @@
-// `pdadmm train` under mpirun (one layer group per process, MPI transport) against the same run
-// with the groups as threads of one process: the same model to the bit and the same metrics.
+// pdadmm under mpirun (one layer group per process, MPI transport) against the same groups as
+// threads of one process: train gives the same model to the bit and the same metrics; bench
+// counts the same work; tools/sweep.py --mpirun measures its parallel runs as processes.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -17,11 +18,12 @@ using pdadmm::test::run_command;
 
 #ifdef PDADMM_MPIEXEC
 // Root is allowed (CI runs as root); more processes than cores (2-core CI); no CMA single-copy,
-// which containers often forbid.
-// A hang (a process left waiting on a dead peer) fails the test after two minutes.
-const std::string kMpirun = "OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 timeout 120 " +
-                            std::string(PDADMM_MPIEXEC) +
-                            " --oversubscribe --mca btl_vader_single_copy_mechanism none";
+// which containers often forbid. A hang (a process left waiting on a dead peer) fails the test
+// after two minutes.
+const std::string kAsRoot = "OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 ";
+const std::string kLauncher =
+    "timeout 120 " + std::string(PDADMM_MPIEXEC) + " --oversubscribe --mca btl_vader_single_copy_mechanism none";
+const std::string kMpirun = kAsRoot + kLauncher;
 #endif
 
 std::string read_file(const std::string& path) {
@@ -109,7 +111,7 @@ TEST(MpiTrain, WrongProcessCountAndOtherCommandsAreOneError) {
   EXPECT_EQ(two.out.find("(process 1)"), std::string::npos) << "the same error printed twice:\n" << two.out;
   auto info = run_command(kMpirun + " -np 2 " + PDADMM_BINARY + " info -c " + cfg);
   EXPECT_NE(info.code, 0) << info.out;
-  EXPECT_NE(info.out.find("under mpirun only `pdadmm train` runs"), std::string::npos) << info.out;
+  EXPECT_NE(info.out.find("under mpirun only `pdadmm train` and `pdadmm bench` run"), std::string::npos) << info.out;
 #endif
 }
 
@@ -128,6 +130,57 @@ TEST(MpiTrain, OneFailingProcessEndsTheRunWithItsError) {
   EXPECT_NE(r.code, 124) << "the run hung:\n" << r.out;
   EXPECT_NE(r.out.find("error (process 1): config: unknown key \"oops\""), std::string::npos) << r.out;
   EXPECT_EQ(r.out.find("final: test acc"), std::string::npos) << r.out;
+#endif
+}
+
+// The counters of groups in other processes reach process 0: the same FLOPs per group, GEMM
+// shapes and bytes as the one-process bench of the same model.
+TEST(MpiBench, CountsTheSameWorkAsOneProcess) {
+#ifndef PDADMM_MPIEXEC
+  GTEST_SKIP() << "built without MPI";
+#else
+  const std::string dir = fresh_config_dir("mpi_bench"), cfg = dir + "/mpi.json";
+  const std::string bench = std::string(PDADMM_BINARY) + " bench -c " + cfg + " -n 2 --no-peak --json ";
+  auto one = run_command(bench + dir + "/threads.json");
+  ASSERT_EQ(one.code, 0) << one.out;
+  auto mpi = run_command(kMpirun + " -np 3 " + bench + dir + "/processes.json");
+  ASSERT_EQ(mpi.code, 0) << mpi.out;
+  EXPECT_EQ(mpi.out.find("bench: wrote"), mpi.out.rfind("bench: wrote")) << "more than one process wrote:\n" << mpi.out;
+  const nlohmann::json a = pdadmm::test::read_json(dir + "/threads.json");
+  const nlohmann::json b = pdadmm::test::read_json(dir + "/processes.json");
+  ASSERT_FALSE(a.is_null() || b.is_null());
+  EXPECT_EQ(a["processes"], 1);
+  EXPECT_EQ(b["processes"], 3);
+  EXPECT_GT(a["gemm_flops_per_iter"].get<double>(), 0);
+  EXPECT_EQ(b["gemm_flops_per_iter"], a["gemm_flops_per_iter"]);
+  EXPECT_EQ(b["gemm_shapes"], a["gemm_shapes"]);
+  EXPECT_EQ(b["boundary_bytes"], a["boundary_bytes"]);
+  ASSERT_EQ(b["group_stats"].size(), 3u);
+  for (size_t g = 0; g < 3; ++g) {
+    EXPECT_EQ(b["group_stats"][g]["gemm_flops"], a["group_stats"][g]["gemm_flops"]) << "group " << g;
+    EXPECT_GT(b["group_stats"][g]["busy_s"].get<double>(), 0) << "group " << g;
+  }
+  auto serialized = run_command(kMpirun + " -np 3 " + bench + dir + "/x.json --serialize");
+  EXPECT_NE(serialized.code, 0);
+  EXPECT_NE(serialized.out.find("drop it under mpirun"), std::string::npos) << serialized.out;
+#endif
+}
+
+TEST(MpiBench, SweepMeasuresTheParallelRunsAsProcesses) {
+#ifndef PDADMM_MPIEXEC
+  GTEST_SKIP() << "built without MPI";
+#else
+  const std::string out = ::testing::TempDir() + "/mpi_sweep";
+  auto r = run_command(kAsRoot + "python3 " + std::string(PDADMM_SOURCE_DIR) + "/tools/sweep.py --quiet --pdadmm " +
+                       PDADMM_BINARY + " --config " + PDADMM_SOURCE_DIR + "/configs/sweeps/tiny.json --out " + out +
+                       " --mpirun \"" + kLauncher + " -np {groups}\"");
+  ASSERT_EQ(r.code, 0) << r.out;
+  const nlohmann::json s = pdadmm::test::read_json(out + "/sweep.json");
+  ASSERT_EQ(s["rows"].size(), 2u) << s.dump();
+  for (const auto& row : s["rows"]) {
+    EXPECT_EQ(row["parallel_processes"], row["groups"]) << row.dump();
+    EXPECT_GT(row["parallel_s"].get<double>(), 0) << row.dump();
+  }
 #endif
 }
 
