@@ -126,15 +126,21 @@ HostMatrix<T> Solver<T>::host_shaped(int layer, const std::string& what) const {
   return HostMatrix<T>();  // a tensor this layer does not keep (p of layer 1, q and u of the last)
 }
 
+namespace {
+// A layer's tensor by the name download/upload take (checked by host_shaped first).
+template <typename T>
+Tensor<T>& tensor_named(Layer<T>& L, const std::string& w) {
+  return w == "W" ? L.W : w == "b" ? L.b : w == "z" ? L.z : w == "p" ? L.p : w == "q" ? L.q : w == "u" ? L.u : L.a;
+}
+}  // namespace
+
 template <typename T>
 HostMatrix<T> Solver<T>::download(int layer, const char* what) {
   const int gi = group_of(layer);
   HostMatrix<T> m = host_shaped(layer, what);
   if (Group<T>* g = groups_[gi].get()) {
     Layer<T>& L = g->layer(layer);
-    const std::string w(what);
-    const Tensor<T>* t = w == "W" ? &L.W : w == "b" ? &L.b : w == "z" ? &L.z : w == "p" ? &L.p : w == "q" ? &L.q
-                         : w == "u" ? &L.u : &L.a;
+    const Tensor<T>* t = &tensor_named(L, what);
     g->ops().bind_thread();
     if (t == &L.W && L.w_pending) {  // a deferred W is formed in a scratch tensor: reading changes nothing
       Tensor<T> formed = g->ops().alloc(t->rows(), t->cols());
@@ -162,7 +168,7 @@ void Solver<T>::upload(int layer, const char* what, const HostMatrix<T>& m) {
   else if (w == "p" && layer == first_layer_[gi] && layer > 0) ni = gi - 1;
   if (Group<T>* g = groups_[gi].get()) {
     Layer<T>& L = g->layer(layer);
-    Tensor<T>* t = w == "W" ? &L.W : w == "b" ? &L.b : w == "z" ? &L.z : w == "p" ? &L.p : w == "q" ? &L.q : &L.u;
+    Tensor<T>* t = &tensor_named(L, w);
     const bool qp = prm_.quantize == Quantize::P || prm_.quantize == Quantize::Both;
     const bool qq = prm_.quantize == Quantize::Q || prm_.quantize == Quantize::Both;
     g->ops().bind_thread();
