@@ -84,6 +84,9 @@ TEST(Cli, InfoPrintsDataAndMemoryPerGroup) {
   ASSERT_EQ(r.code, 0) << r.out;
   EXPECT_NE(r.out.find("nodes         400"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("group 1"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("launch        2 groups as threads of one process, or one process each: mpirun -np 2"),
+            std::string::npos)
+      << r.out;
 }
 
 void expect_one_line_error(const Result& r, const std::string& needle) {

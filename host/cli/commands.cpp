@@ -143,6 +143,10 @@ int cmd_info(const CommonArgs& a) {
     std::cout << " (" << (n_dev ? std::to_string(n_dev) + " device(s) visible" : cuda_unavailable_reason()) << ")";
   }
   std::cout << "\n";
+  const int groups = static_cast<int>(part.size());
+  if (groups > 1)
+    std::cout << "launch        " << groups << " groups as threads of one process, or one process each: mpirun -np "
+              << groups << " pdadmm train …" << (built_with_mpi() ? "" : " (this build has no MPI)") << "\n";
   return 0;
 }
 
