@@ -104,13 +104,22 @@ done
 # ---- mpirun, one process per group on the CUDA backend (messages staged through host memory) ----
 # Two groups as two processes against the same groups as one process: the weights must agree bit
 # for bit (the same kernels on the same GPU). Skipped where mpirun or an MPI build is missing.
-mpi_json='"skipped: no mpirun on this machine"'
+mpi_json='"skipped: no mpirun on this machine (tools/carry_mpi.sh carries one)"'
+mpirun_cmd=""
 if command -v mpirun >/dev/null; then
+  mpirun_cmd=mpirun
+elif [ -x "$BUILD/mpi/usr/bin/orterun" ]; then  # unpacked by tools/carry_mpi.sh
+  mpi_prefix=$(cd "$BUILD/mpi/usr" && pwd)
+  export OPAL_PREFIX="$mpi_prefix" PATH="$mpi_prefix/bin:$PATH"
+  export LD_LIBRARY_PATH="$mpi_prefix/lib/x86_64-linux-gnu:$mpi_prefix/lib/x86_64-linux-gnu/openmpi/lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
+  mpirun_cmd=orterun
+fi
+if [ -n "$mpirun_cmd" ]; then
   mpi_args=(train --config configs/synthetic_deep.json --set groups=2 --set 'backend="cuda"' --set admm.iterations=20
             --set output.log_every=20 --set output.progress=off --out "$OUT_DIR/mpi_cuda")
   if "$BUILD/pdadmm" "${mpi_args[@]}" >"$OUT_DIR/mpi_cuda_threads.log" 2>&1 &&
       cp "$OUT_DIR/mpi_cuda/model.bin" "$OUT_DIR/mpi_cuda_threads.bin" &&
-      OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 timeout 300 mpirun --oversubscribe -np 2 \
+      OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 timeout 300 "$mpirun_cmd" --oversubscribe -np 2 \
         "$BUILD/pdadmm" "${mpi_args[@]}" >"$OUT_DIR/mpi_cuda_processes.log" 2>&1; then
     same=false
     cmp -s "$OUT_DIR/mpi_cuda/model.bin" "$OUT_DIR/mpi_cuda_threads.bin" && same=true
