@@ -11,6 +11,7 @@
 #include "cuda/cuda_ops.h"
 #include "cuda/device_transport.h"
 #include "cuda/staged_transport.h"
+#include "host/comm/split_transport.h"
 #include "cuda/stream.h"
 #include "host/io/error.h"
 #if defined(PDADMM_HAVE_NCCL)
@@ -126,16 +127,30 @@ std::unique_ptr<Transport> make_cuda_transport_for_ops(const std::vector<Ops<flo
   return make_transport(devices, order);
 }
 
-std::unique_ptr<Transport> make_cuda_staged_transport(std::unique_ptr<Transport> host,
-                                                      const std::vector<Ops<float>*>& group_ops) {
+std::unique_ptr<Transport> make_cuda_process_transport(std::unique_ptr<Transport> host,
+                                                       const std::vector<Ops<float>*>& group_ops, bool nccl) {
   std::vector<CudaOps<float>*> ops;
+  int me = -1;  // this process's group; none in a growth stage with fewer groups than processes
   for (size_t g = 0; g < group_ops.size(); ++g) {
     ops.push_back(group_ops[g] ? dynamic_cast<CudaOps<float>*>(group_ops[g]) : nullptr);
     if (group_ops[g] && !ops.back())
       throw Error("backend \"cuda\": group " + std::to_string(g) + " does not use the CUDA backend (" +
                   group_ops[g]->name() + ")");
+    if (host->local(static_cast<int>(g))) me = static_cast<int>(g);
   }
-  return std::make_unique<StagedTransport>(std::move(host), ops);
+  if (!nccl) return std::make_unique<StagedTransport>(std::move(host), ops);
+#if defined(PDADMM_HAVE_NCCL)
+  ncclUniqueId id{};
+  if (me == 0) NCCL_CHECK(ncclGetUniqueId(&id));
+  host->share(0, &id, sizeof id);  // process 0 runs group 0 in every stage
+  if (me < 0) return host;         // nothing to send: only shares reach this process
+  if (!ops[me]) throw Error("backend \"cuda\": group " + std::to_string(me) + " has no CUDA Ops");
+  auto messages = std::make_unique<NcclTransport>(host->groups(), me, ops[me]->device(), ops[me]->stream(), id);
+  return std::make_unique<SplitTransport>(std::move(messages), std::move(host));
+#else
+  (void)me;
+  throw Error("backend \"cuda\": this build has no NCCL; under mpirun set \"cuda\": {\"processes\": \"staged\"}");
+#endif
 }
 
 std::string cuda_transport_kind(const Transport& t) {
@@ -144,6 +159,7 @@ std::string cuda_transport_kind(const Transport& t) {
 #endif
   if (dynamic_cast<const DeviceTransport*>(&t)) return "device";
   if (dynamic_cast<const StagedTransport*>(&t)) return "staged";
+  if (dynamic_cast<const SplitTransport*>(&t)) return "nccl-processes";
   return "other";
 }
 

@@ -44,11 +44,13 @@ std::unique_ptr<Ops<double>> make_cuda_ops_double(int device);
 // group_ops[g] (which must come from make_cuda_ops) instead of the device's legacy default
 // stream: no implicit synchronisation with other groups sharing the GPU. Throws Error otherwise.
 std::unique_ptr<Transport> make_cuda_transport_for_ops(const std::vector<Ops<float>*>& group_ops);
-// Under mpirun: the messages of this process's CUDA group (group_ops[g] non-null where host
-// says g is local) staged through host memory and carried by `host` (the MPI transport).
-std::unique_ptr<Transport> make_cuda_staged_transport(std::unique_ptr<Transport> host,
-                                                      const std::vector<Ops<float>*>& group_ops);
-// "nccl", "device" or "staged" for a transport from the functions above (for logs and tests).
+// Under mpirun: the messages of this process's CUDA group (group_ops[g] non-null where `host`,
+// the MPI transport, says g is local). nccl: ncclSend/ncclRecv in a communicator of one rank per
+// group (process 0 makes the id, `host` broadcasts it; every process needs a GPU of its own);
+// else staged through pinned host memory and carried by `host`. Every process calls this.
+std::unique_ptr<Transport> make_cuda_process_transport(std::unique_ptr<Transport> host,
+                                                       const std::vector<Ops<float>*>& group_ops, bool nccl);
+// "nccl", "device", "staged" or "nccl-processes" for a transport from the functions above.
 std::string cuda_transport_kind(const Transport& transport);
 
 // The GPU of each of `groups` layer groups (config "devices"): the list in order when it names

@@ -23,7 +23,8 @@ std::unique_ptr<Ops<double>> make_cuda_ops_double(int) {
 std::unique_ptr<Transport> make_cuda_transport_for_ops(const std::vector<Ops<float>*>&) {
   throw Error("backend \"cuda\": " + cuda_unavailable_reason());
 }
-std::unique_ptr<Transport> make_cuda_staged_transport(std::unique_ptr<Transport>, const std::vector<Ops<float>*>&) {
+std::unique_ptr<Transport> make_cuda_process_transport(std::unique_ptr<Transport>, const std::vector<Ops<float>*>&,
+                                                       bool) {
   throw Error("backend \"cuda\": " + cuda_unavailable_reason());
 }
 std::string cuda_transport_kind(const Transport&) { return "none"; }

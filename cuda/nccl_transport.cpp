@@ -48,21 +48,40 @@ NcclTransport::NcclTransport(std::vector<int> devices, std::vector<cudaStream_t>
   const int g_count = static_cast<int>(devices.size());
   std::vector<ncclComm_t> comms(devices.size(), nullptr);
   NCCL_CHECK(ncclCommInitAll(comms.data(), g_count, devices.data()));  // rank g <-> devices[g]
-  for (int g = 0; g < g_count; ++g) {
-    auto st = std::make_unique<Group>();
-    st->device = devices[g];
-    st->order = order[g];
-    st->comm = comms[g];
-    groups_.push_back(std::move(st));
+  groups_.resize(devices.size());
+  for (int g = 0; g < g_count; ++g) adopt(g, devices[g], order[g], comms[g]);
+  for (int g = 0; g < g_count; ++g) open_streams(g);
+}
+
+NcclTransport::NcclTransport(int groups, int group, int device, cudaStream_t order, const ncclUniqueId& id) {
+  if (group < 0 || group >= groups)
+    throw Error("NcclTransport: group " + std::to_string(group) + " out of range (" + std::to_string(groups) + " groups)");
+  groups_.resize(static_cast<size_t>(groups));
+  ncclComm_t comm = nullptr;
+  {
+    DeviceScope scope(device);
+    NCCL_CHECK(ncclCommInitRank(&comm, groups, id, group));  // rank = group, as in one process
   }
-  for (int g = 0; g < g_count; ++g) {
-    Group& st = *groups_[g];
-    // Non-blocking: a pending ncclSend must never hold up work on the legacy default stream.
-    st.comm_stream = Stream(st.device, /*non_blocking=*/true);
-    st.mark = Event(st.device, false);
-    st.recv_done = Event(st.device, false);
-    endpoints_.push_back(std::make_unique<Ep>(this, g));
-  }
+  adopt(group, device, order, comm);
+  open_streams(group);
+}
+
+void NcclTransport::adopt(int g, int device, cudaStream_t order, ncclComm_t comm) {
+  auto st = std::make_unique<Group>();
+  st->device = device;
+  st->order = order;
+  st->comm = comm;
+  groups_[g] = std::move(st);
+}
+
+void NcclTransport::open_streams(int g) {
+  Group& st = *groups_[g];
+  // Non-blocking: a pending ncclSend must never hold up work on the legacy default stream.
+  st.comm_stream = Stream(st.device, /*non_blocking=*/true);
+  st.mark = Event(st.device, false);
+  st.recv_done = Event(st.device, false);
+  if (endpoints_.size() < groups_.size()) endpoints_.resize(groups_.size());
+  endpoints_[g] = std::make_unique<Ep>(this, g);
 }
 
 NcclTransport::~NcclTransport() {
@@ -72,6 +91,7 @@ NcclTransport::~NcclTransport() {
   std::vector<std::thread> closers;
   for (auto& gp : groups_) {
     Group* g = gp.get();
+    if (!g) continue;  // a group of another process
     try {
       closers.emplace_back([g] { close(*g); });
     } catch (...) {
@@ -110,12 +130,14 @@ void NcclTransport::close(Group& st) noexcept {
 Endpoint& NcclTransport::endpoint(int group) {
   if (group < 0 || group >= groups())
     throw Error("transport: group " + std::to_string(group) + " out of range (" + std::to_string(groups()) + " groups)");
+  if (!endpoints_[group]) throw Error("transport: group " + std::to_string(group) + " runs in another process");
   return *endpoints_[group];
 }
 
 void NcclTransport::shutdown() {
   if (down_.exchange(true)) return;
   for (auto& gp : groups_) {
+    if (!gp) continue;
     std::lock_guard<std::mutex> lock(gp->mu);
     if (!gp->comm || gp->aborted) continue;
     DeviceScopeNoThrow scope(gp->device);

@@ -1,5 +1,6 @@
 // NcclTransport: one process, G GPUs (one per group), a communicator per group from
-// ncclCommInitAll and ncclSend/ncclRecv on a per-group communication stream.
+// ncclCommInitAll and ncclSend/ncclRecv on a per-group communication stream; or, under mpirun,
+// this process's one group in a communicator from ncclCommInitRank (groups of other processes null).
 // Bytes on the wire: a message of `bytes` bytes is one ncclSend of count = bytes, ncclUint8 —
 // exactly the encoded payload, no header. NCCL cannot check lengths, so both sides must ask for
 // the same size (the schedule derives it from the shape and WireSpec on both sides); zero-byte
@@ -28,6 +29,9 @@ class NcclTransport final : public Transport {
   // devices[g]: the GPU of group g, all distinct. order[g]: the stream group g orders its
   // messages with (its compute stream, or cudaStreamLegacy = all blocking streams of the device).
   NcclTransport(std::vector<int> devices, std::vector<cudaStream_t> order);
+  // One group of an mpirun launch: this process runs `group` of `groups` on `device`, in a
+  // communicator of one rank per group made from `id` (process 0's ncclGetUniqueId, broadcast).
+  NcclTransport(int groups, int group, int device, cudaStream_t order, const ncclUniqueId& id);
   ~NcclTransport() override;
   int groups() const override { return static_cast<int>(groups_.size()); }
   Endpoint& endpoint(int group) override;
@@ -65,12 +69,14 @@ class NcclTransport final : public Transport {
   };
   class Ep;
 
+  void adopt(int g, int device, cudaStream_t order, ncclComm_t comm);
+  void open_streams(int g);
   void check_peer(int self, int peer) const;
   // Destroys st's communicator (aborts it if its stream still has work after 10 s).
   static void close(Group& st) noexcept;
   [[noreturn]] void throw_down(int group, const char* what) const;
 
-  std::vector<std::unique_ptr<Group>> groups_;
+  std::vector<std::unique_ptr<Group>> groups_;  // null: a group of another process
   std::vector<std::unique_ptr<Ep>> endpoints_;
   std::atomic<bool> down_{false};
 };

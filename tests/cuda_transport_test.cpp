@@ -111,7 +111,8 @@ TEST_F(CudaTransportTest, StagedThroughHostMemoryArriveInOrder) {
     SCOPED_TRACE("devices " + std::to_string(devices[0]) + "," + std::to_string(devices[1]));
     std::vector<std::unique_ptr<Ops<float>>> ops;
     for (int d : devices) ops.push_back(make_cuda_ops(d));
-    auto transport = make_cuda_staged_transport(std::make_unique<InProcTransport>(2), {ops[0].get(), ops[1].get()});
+    auto transport =
+        make_cuda_process_transport(std::make_unique<InProcTransport>(2), {ops[0].get(), ops[1].get()}, false);
     EXPECT_EQ(cuda_transport_kind(*transport), "staged");
     run_groups(2, [&](int g) { exchange_closed_form(*ops[g], transport->endpoint(g), g); });
   }

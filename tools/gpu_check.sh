@@ -115,8 +115,12 @@ elif [ -x "$BUILD/mpi/usr/bin/orterun" ]; then  # unpacked by tools/carry_mpi.sh
   mpirun_cmd=orterun
 fi
 if [ -n "$mpirun_cmd" ]; then
+  # Two processes on one GPU can only share it through host memory (NCCL wants a GPU per rank).
+  mpi_kind=staged
+  [ "$(nvidia-smi -L | grep -c '^GPU')" -ge 2 ] && mpi_kind=nccl
   mpi_args=(train --config configs/synthetic_deep.json --set groups=2 --set 'backend="cuda"' --set admm.iterations=20
-            --set output.log_every=20 --set output.progress=off --out "$OUT_DIR/mpi_cuda")
+            --set "cuda.processes=\"$mpi_kind\"" --set output.log_every=20 --set output.progress=off
+            --out "$OUT_DIR/mpi_cuda")
   if "$BUILD/pdadmm" "${mpi_args[@]}" >"$OUT_DIR/mpi_cuda_threads.log" 2>&1 &&
       cp "$OUT_DIR/mpi_cuda/model.bin" "$OUT_DIR/mpi_cuda_threads.bin" &&
       OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 timeout 300 "$mpirun_cmd" --oversubscribe -np 2 \
@@ -124,8 +128,8 @@ if [ -n "$mpirun_cmd" ]; then
     same=false
     cmp -s "$OUT_DIR/mpi_cuda/model.bin" "$OUT_DIR/mpi_cuda_threads.bin" && same=true
     [ "$same" = true ] || status=1
-    mpi_json="{\"bit_identical\": $same, \"processes_summary\": $(cat "$OUT_DIR/mpi_cuda/summary.json")}"
-    echo "gpu_check: mpirun -np 2 on the CUDA backend: weights bit-identical to one process: $same"
+    mpi_json="{\"transport\": \"$mpi_kind\", \"bit_identical\": $same, \"processes_summary\": $(cat "$OUT_DIR/mpi_cuda/summary.json")}"
+    echo "gpu_check: mpirun -np 2 on the CUDA backend ($mpi_kind): weights bit-identical to one process: $same"
   else
     status=1
     tail -n 5 "$OUT_DIR/mpi_cuda_threads.log" "$OUT_DIR/mpi_cuda_processes.log" >&2 || true

@@ -108,7 +108,7 @@ std::unique_ptr<Solver<float>> make_solver(const Config& c, const Problem& p, co
       ops->push_back(!processes || g == process_rank() ? make_cuda_ops(devices[g], opt) : nullptr);
       group_ops.push_back(ops->back().get());
     }
-    transport = processes ? make_cuda_staged_transport(make_process_transport(G), group_ops)
+    transport = processes ? make_cuda_process_transport(make_process_transport(G), group_ops, c.cuda.processes == "nccl")
                           : make_cuda_transport_for_ops(group_ops);
   } else {
     const int configured = configure_threads(c, processes ? 1 : G);

@@ -191,6 +191,7 @@ void read_admm(JsonReader r, Config& c) {
 
 void read_cuda(JsonReader r, CudaConfig& cu) {
   r.boolean("tf32", cu.tf32);
+  r.string("processes", cu.processes, {"nccl", "staged"});
   r.finish();
 }
 

@@ -64,6 +64,9 @@ struct RhoSchedule {
 
 struct CudaConfig {
   bool tf32 = false;  // SGEMM on TF32 tensor cores: faster, ~1e-3 relative error (off: full fp32)
+  // Under mpirun: p/q between processes by NCCL (each process on a GPU of its own) or staged
+  // through host memory and MPI (any placement, GPUs shared by processes included).
+  std::string processes = "nccl";
 };
 
 struct OutputConfig {
