@@ -58,15 +58,15 @@ class StagedTransport::Ep final : public Endpoint {
 };
 
 StagedTransport::StagedTransport(std::unique_ptr<Transport> host, const std::vector<CudaOps<float>*>& ops)
-    : host_(std::move(host)) {
-  require(static_cast<int>(ops.size()) == host_->groups(), "staged transport: one Ops entry per group expected");
-  for (int g = 0; g < host_->groups(); ++g) {
-    if (!host_->local(g)) {
+    : TransportDecorator(std::move(host)) {
+  require(static_cast<int>(ops.size()) == groups(), "staged transport: one Ops entry per group expected");
+  for (int g = 0; g < groups(); ++g) {
+    if (!local(g)) {
       eps_.push_back(nullptr);
       continue;
     }
     require(ops[g] != nullptr, "staged transport: group " + std::to_string(g) + " has no CUDA Ops");
-    eps_.push_back(std::make_unique<Ep>(host_->endpoint(g), *ops[g]));
+    eps_.push_back(std::make_unique<Ep>(inner().endpoint(g), *ops[g]));
   }
 }
 

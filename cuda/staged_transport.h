@@ -11,20 +11,15 @@
 
 namespace pdadmm {
 
-class StagedTransport final : public Transport {
+class StagedTransport final : public TransportDecorator {
  public:
   // ops[g]: the CudaOps of group g where the host transport says it is local, else null.
   StagedTransport(std::unique_ptr<Transport> host, const std::vector<CudaOps<float>*>& ops);
   ~StagedTransport() override;
-  int groups() const override { return host_->groups(); }
   Endpoint& endpoint(int group) override;
-  void shutdown() override { host_->shutdown(); }
-  bool local(int group) const override { return host_->local(group); }
-  void share(int group, void* data, size_t bytes) override { host_->share(group, data, bytes); }
 
  private:
   class Ep;
-  std::unique_ptr<Transport> host_;
   std::vector<std::unique_ptr<Ep>> eps_;  // null for groups of other processes
 };
 

@@ -49,13 +49,14 @@ double process_cpu_seconds() {
 // Cores of this process (of its share of the machine under mpirun).
 int total_cores(const Config& c) { return c.threads > 0 ? c.threads : process_cores(); }
 
-// A group's counters of one iteration, as Transport::share moves them under mpirun.
+// A group's counters of one iteration, shared as bytes under mpirun.
 struct GroupSample {
   double busy_s = 0, busy_cpu_s = 0, gemm_s = 0, gemm_flops = 0;
 };
 
 // GEMM calls per shape, from the process that ran the group (m, n, k, trans_a, trans_b, calls).
-void share_shapes(Solver<float>& solver, int g, std::map<GemmShape, long>& local, std::map<GemmShape, long>& all) {
+void share_shapes(Solver<float>& solver, int g, const std::map<GemmShape, long>& local,
+                  std::map<GemmShape, long>& all) {
   std::vector<long> flat;
   for (const auto& [s, n] : local)
     flat.insert(flat.end(), {static_cast<long>(s.m), static_cast<long>(s.n), static_cast<long>(s.k), s.trans_a ? 1L : 0L,
@@ -183,6 +184,9 @@ nlohmann::json run_bench(const Config& c, const BenchOptions& o, std::ostream& l
   for (int i = 0; i < o.warmup; ++i) solver.iterate(false);
   std::vector<double> seconds, cpu_seconds;
   std::vector<std::vector<double>> compute(G), wait(G), busy(G), busy_cpu(G), gemm_s(G), flops(G);
+  // This process's groups' counters per iteration and GEMM shapes; gathered after the timed loop.
+  std::vector<std::vector<GroupSample>> samples(G, std::vector<GroupSample>(static_cast<size_t>(o.iterations)));
+  std::vector<std::map<GemmShape, long>> local_shapes(G);
   std::map<GemmShape, long> shapes;
   std::vector<size_t> boundary;
   StepCounts counts;
@@ -194,21 +198,26 @@ nlohmann::json run_bench(const Config& c, const BenchOptions& o, std::ostream& l
     cpu_seconds.push_back(process_cpu_seconds() - cpu0);
     seconds.push_back(st.seconds);
     for (int g = 0; g < G; ++g) {
-      OpCounters none;
-      OpCounters& k = (*bs.ops)[g] ? (*bs.ops)[g]->counters() : none;
-      GroupSample gs{k.busy_s, k.busy_cpu_s, k.gemm_s, k.gemm_flops};
-      solver.share(g, &gs, sizeof gs);  // under mpirun, from the process that ran group g
       compute[g].push_back(st.groups[g].compute_s);
       wait[g].push_back(st.groups[g].wait_s);
-      busy[g].push_back(gs.busy_s);
-      busy_cpu[g].push_back(gs.busy_cpu_s);
-      gemm_s[g].push_back(gs.gemm_s);
-      flops[g].push_back(gs.gemm_flops);
-      share_shapes(solver, g, k.shapes, shapes);
+      if (!(*bs.ops)[g]) continue;  // a group of another process
+      OpCounters& k = (*bs.ops)[g]->counters();
+      samples[g][it] = {k.busy_s, k.busy_cpu_s, k.gemm_s, k.gemm_flops};
+      for (const auto& [s, n] : k.shapes) local_shapes[g][s] += n;
       k = OpCounters{};
     }
     boundary = st.boundary_bytes;
     counts.add(st.counts);
+  }
+  for (int g = 0; g < G; ++g) {  // under mpirun, from the process that ran group g
+    solver.share(g, samples[g].data(), samples[g].size() * sizeof(GroupSample));
+    share_shapes(solver, g, local_shapes[g], shapes);
+    for (const GroupSample& gs : samples[g]) {
+      busy[g].push_back(gs.busy_s);
+      busy_cpu[g].push_back(gs.busy_cpu_s);
+      gemm_s[g].push_back(gs.gemm_s);
+      flops[g].push_back(gs.gemm_flops);
+    }
   }
 
   const Stat sec = stat_of(seconds);

@@ -26,8 +26,8 @@ class TokenTransport::Ep final : public Endpoint {
 };
 
 TokenTransport::TokenTransport(std::unique_ptr<Transport> inner, const std::vector<CountingOps*>* ops)
-    : inner_(std::move(inner)) {
-  for (int g = 0; g < inner_->groups(); ++g) eps_.push_back(std::make_unique<Ep>(&inner_->endpoint(g), ops));
+    : TransportDecorator(std::move(inner)) {
+  for (int g = 0; g < groups(); ++g) eps_.push_back(std::make_unique<Ep>(&this->inner().endpoint(g), ops));
 }
 
 TokenTransport::~TokenTransport() = default;

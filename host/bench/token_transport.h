@@ -10,20 +10,15 @@
 
 namespace pdadmm {
 
-class TokenTransport final : public Transport {
+class TokenTransport final : public TransportDecorator {
  public:
   // ops: the groups' CountingOps, filled in by the time the first message moves.
   TokenTransport(std::unique_ptr<Transport> inner, const std::vector<CountingOps*>* ops);
   ~TokenTransport() override;
-  int groups() const override { return inner_->groups(); }
   Endpoint& endpoint(int group) override;
-  void shutdown() override { inner_->shutdown(); }
-  bool local(int group) const override { return inner_->local(group); }
-  void share(int group, void* data, size_t bytes) override { inner_->share(group, data, bytes); }
 
  private:
   class Ep;
-  std::unique_ptr<Transport> inner_;
   std::vector<std::unique_ptr<Ep>> eps_;
 };
 

@@ -78,5 +78,4 @@ int main(int argc, char** argv) {
   } catch (const std::exception& e) {
     return fail(std::string("internal: ") + e.what(), 2);
   }
-  return 0;
 }

@@ -119,8 +119,6 @@ void processes_finalize() {
 bool built_with_mpi() { return true; }
 int process_count() { return g_size; }
 int process_rank() { return g_rank; }
-int process_local_index() { return local_process_index(); }
-int process_cores() { return cores_per_local_process(); }
 
 void processes_abort(int code) {
   if (g_started && g_size > 1) MPI_Abort(MPI_COMM_WORLD, code);

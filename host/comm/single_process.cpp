@@ -18,8 +18,6 @@ void processes_finalize() {}
 bool built_with_mpi() { return false; }
 int process_count() { return 1; }
 int process_rank() { return 0; }
-int process_local_index() { return local_process_index(); }
-int process_cores() { return cores_per_local_process(); }
 void processes_abort(int) {}
 std::unique_ptr<Transport> make_process_transport(int) {
   throw Error("this pdadmm was built without MPI (rebuild with -DPDADMM_MPI=ON)");

@@ -8,22 +8,18 @@
 
 namespace pdadmm {
 
-class SplitTransport final : public Transport {
+class SplitTransport final : public TransportDecorator {
  public:
   SplitTransport(std::unique_ptr<Transport> messages, std::unique_ptr<Transport> host)
-      : messages_(std::move(messages)), host_(std::move(host)) {}
-  int groups() const override { return host_->groups(); }
+      : TransportDecorator(std::move(host)), messages_(std::move(messages)) {}
   Endpoint& endpoint(int group) override { return messages_->endpoint(group); }
   void shutdown() override {
     messages_->shutdown();
-    host_->shutdown();
+    TransportDecorator::shutdown();
   }
-  bool local(int group) const override { return host_->local(group); }
-  void share(int group, void* data, size_t bytes) override { host_->share(group, data, bytes); }
 
  private:
   std::unique_ptr<Transport> messages_;
-  std::unique_ptr<Transport> host_;
 };
 
 }  // namespace pdadmm

@@ -5,6 +5,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <utility>
 
 namespace pdadmm {
 
@@ -33,6 +34,23 @@ class Transport {
   // Copies `bytes` at `data` from the process that runs `group` to every process. Every process
   // calls it, in the same order (the solver's downloads between iterations); a no-op in-process.
   virtual void share(int group, void* data, size_t bytes) {}
+};
+
+// A transport around another: groups, shutdown, locality and shares are the inner one's;
+// subclasses change how messages move (endpoint).
+class TransportDecorator : public Transport {
+ public:
+  explicit TransportDecorator(std::unique_ptr<Transport> inner) : inner_(std::move(inner)) {}
+  int groups() const override { return inner_->groups(); }
+  void shutdown() override { inner_->shutdown(); }
+  bool local(int group) const override { return inner_->local(group); }
+  void share(int group, void* data, size_t bytes) override { inner_->share(group, data, bytes); }
+
+ protected:
+  Transport& inner() { return *inner_; }
+
+ private:
+  std::unique_ptr<Transport> inner_;
 };
 
 }  // namespace pdadmm
