@@ -1,5 +1,5 @@
 // Wire codec kernels (kernels/codec_kernels.cuh) over kernels/codec.cuh. Element-wise codecs use
-// one thread per element; int8 one thread per column (the scale is a column max); grid codes one
+// one thread per element; int8 a block per 32 columns (the scale is a column max); grid codes one
 // thread per chunk of 8 codes, which fills whole bytes, so no two threads share a byte.
 #include "cuda/check.h"
 #include "kernels/codec.cuh"
@@ -46,21 +46,39 @@ __global__ void decode_half_kernel(HalfFormat f, const uint16_t* __restrict__ in
   PDADMM_GRID_STRIDE(i, n) x[i] = static_cast<T>(from_half_bits(f, in[i]));
 }
 
-// Thread c owns column c: adjacent threads read adjacent addresses of each row (coalesced).
+// A block owns kInt8TileCols adjacent columns (a warp reads 32 adjacent addresses of a row: coalesced) and
+// its kInt8TileRows rows of threads split the rows, so a column's max is a shared-memory reduction instead
+// of one thread walking the whole column. A max does not depend on the order, so the bytes are the host's.
+constexpr int kInt8TileCols = 32, kInt8TileRows = 16;
+
 template <typename T>
 __global__ void encode_int8_kernel(T* __restrict__ x, int64_t rows, int64_t cols, float* __restrict__ scales,
                                    int8_t* __restrict__ codes) {
-  PDADMM_GRID_STRIDE(c, cols) {
+  __shared__ double part[kInt8TileRows][kInt8TileCols];
+  __shared__ float tile_scale[kInt8TileCols];
+  const int tx = static_cast<int>(threadIdx.x), ty = static_cast<int>(threadIdx.y);
+  for (int64_t tile = blockIdx.x; tile * kInt8TileCols < cols; tile += gridDim.x) {
+    const int64_t c = tile * kInt8TileCols + tx;
     double absmax = 0.0;
-    for (int64_t r = 0; r < rows; ++r) absmax = int8_absmax_step(absmax, x[r * cols + c]);
-    const float scale = int8_scale(absmax);
-    scales[c] = scale;
-    for (int64_t r = 0; r < rows; ++r) {
-      const int64_t i = r * cols + c;
-      const int8_t code = int8_encode(x[i], scale);
-      codes[i] = code;
-      x[i] = static_cast<T>(int8_decode(code, scale));
+    if (c < cols)
+      for (int64_t r = ty; r < rows; r += kInt8TileRows) absmax = int8_absmax_step(absmax, x[r * cols + c]);
+    part[ty][tx] = absmax;
+    __syncthreads();
+    if (ty == 0) {
+      for (int k = 1; k < kInt8TileRows; ++k) absmax = part[k][tx] > absmax ? part[k][tx] : absmax;
+      tile_scale[tx] = int8_scale(absmax);
+      if (c < cols) scales[c] = tile_scale[tx];
     }
+    __syncthreads();
+    const float scale = tile_scale[tx];
+    if (c < cols)
+      for (int64_t r = ty; r < rows; r += kInt8TileRows) {
+        const int64_t i = r * cols + c;
+        const int8_t code = int8_encode(x[i], scale);
+        codes[i] = code;
+        x[i] = static_cast<T>(int8_decode(code, scale));
+      }
+    __syncthreads();  // part and tile_scale are reused by the block's next tile
   }
 }
 
@@ -121,7 +139,9 @@ void decode_half(HalfFormat f, const uint8_t* in, int64_t n, T* x, cudaStream_t 
 template <typename T>
 void encode_int8(T* x, int64_t rows, int64_t cols, uint8_t* out, cudaStream_t stream) {
   if (cols <= 0) return;
-  encode_int8_kernel<<<elementwise_blocks(cols), kBlockThreads, 0, stream>>>(
+  const int64_t tiles = (cols + kInt8TileCols - 1) / kInt8TileCols;
+  encode_int8_kernel<<<static_cast<int>(tiles < kMaxGridBlocks ? tiles : kMaxGridBlocks),
+                       dim3(kInt8TileCols, kInt8TileRows), 0, stream>>>(
       x, rows, cols, reinterpret_cast<float*>(out), reinterpret_cast<int8_t*>(out + 4 * cols));
   CUDA_LAUNCH_CHECK(stream);
 }

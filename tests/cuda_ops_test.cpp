@@ -6,9 +6,11 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <limits>
 #include <memory>
 #include <random>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "cuda/cuda_backend.h"
@@ -313,6 +315,34 @@ TEST_F(CudaOpsTest, EncodeDecodeMatchHostAndRoundTrip) {
     EXPECT_EQ(std::memcmp(xr.data(), dr.data(), xr.size() * sizeof(float)), 0) << "decode(encode(x)) != rounded x";
     Tensor<uint8_t> small = gpu_->alloc_bytes(static_cast<int64_t>(need) - 1);
     EXPECT_THROW(gpu_->encode(spec, x.gpu, small), Error);
+  }
+}
+
+// int8 splits a column's rows over a 32 x 16 block: shapes below and above one tile, a zero column, NaN and
+// ±inf must still give the host's bytes and rounded values.
+TEST_F(CudaOpsTest, Int8MatchesTheHostOnEdgeShapesAndSpecialValues) {
+  const WireSpec spec{WireFormat::Int8, nullptr};
+  std::uniform_real_distribution<float> dist(-3.0f, 3.0f);
+  for (const auto& [rows, cols] : std::vector<std::pair<int64_t, int64_t>>{{1, 1}, {3, 5}, {17, 33}, {40, 70}}) {
+    SCOPED_TRACE(std::to_string(rows) + " x " + std::to_string(cols));
+    std::vector<float> h(static_cast<size_t>(rows * cols));
+    for (auto& v : h) v = dist(rng_);
+    if (cols > 2)
+      for (int64_t r = 0; r < rows; ++r) h[static_cast<size_t>(r * cols + 1)] = 0.0f;
+    h.front() = std::numeric_limits<float>::quiet_NaN();
+    h.back() = std::numeric_limits<float>::infinity();
+    if (rows > 1) h[static_cast<size_t>(cols)] = -std::numeric_limits<float>::infinity();
+    Pair x = from_host(rows, cols, h);
+    const size_t need = encoded_bytes(spec, rows, cols, sizeof(float));
+    Tensor<uint8_t> wc = cpu_.alloc_bytes(static_cast<int64_t>(need)), wg = gpu_->alloc_bytes(static_cast<int64_t>(need));
+    cpu_.encode(spec, x.cpu, wc);
+    gpu_->encode(spec, x.gpu, wg);
+    EXPECT_TRUE(bit_equal(x)) << "rounded x differs";
+#if defined(PDADMM_HAVE_CUDA)
+    std::vector<uint8_t> payload(need);
+    ASSERT_EQ(cudaMemcpy(payload.data(), wg.data(), need, cudaMemcpyDeviceToHost), cudaSuccess);
+    EXPECT_EQ(std::memcmp(payload.data(), wc.data(), need), 0) << "payload bytes differ";
+#endif
   }
 }
 

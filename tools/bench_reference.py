@@ -3,7 +3,7 @@
 
 Usage: tools/bench_reference.py [--dataset cora] [--algorithm pdadmm-g] [--layers 10] [--hidden 500]
                                 [--iterations 20] [--threads 2] [--binary build/pdadmm]
-                                [--json FILE] [--check-only]
+                                [--device cpu|cuda] [--json FILE] [--check-only]
 The authors' code (github:xianggebenben/pdADMM-G) is not vendored and cannot be fetched here, so
 its serial driver is transcribed step by step from shared/reference_algorithm.md section 1, the
 way it computes: autograd gradients for p and W, backtracking from t = 20 that re-evaluates the
@@ -16,8 +16,10 @@ the reference on random binary features, pdadmm on the real data set with admm.p
 ADMM-update time per iteration is compared (evaluation excluded on both sides, as the reference's
 t_train excludes it). --algorithm pdadmm-g-q projects q onto the reference's grid
 linspace(-1, 2, 1000) as its update_q_quantize does (a 1000 x (n N) distance matrix and argmin),
-against pdadmm with admm.quantize "q", admm.grid "reference". Needs PyTorch (pip install torch);
-nothing else of pdadmm does.
+against pdadmm with admm.quantize "q", admm.grid "reference". --device cuda runs the
+transcription on the GPU (as the authors ran theirs; the GPU is synchronised before each clock
+read) against pdadmm's "backend": "cuda". Needs PyTorch (pip install torch); nothing else of pdadmm
+does.
 """
 import argparse
 import json
@@ -169,7 +171,7 @@ def init_state(X, W, b):
         s["u"].append(torch.zeros_like(z))
         p = relu(z)
         s["p"].append(p)
-    s["z"].append(torch.zeros(W[-1].shape[0], X.shape[1], dtype=X.dtype))
+    s["z"].append(torch.zeros(W[-1].shape[0], X.shape[1], dtype=X.dtype, device=X.device))
     return s
 
 
@@ -211,7 +213,7 @@ def check_vectors(path):
     return worst
 
 
-def time_reference(N, d, C, layers, hidden, iterations, rho, mu, threads, quantized):
+def time_reference(N, d, C, layers, hidden, iterations, rho, mu, threads, quantized, device):
     torch.set_num_threads(threads)
     g = torch.Generator().manual_seed(0)
     # Binary features at Cora's density (1.3% ones): the GEMMs cost the same as on dense data, and
@@ -221,18 +223,22 @@ def time_reference(N, d, C, layers, hidden, iterations, rho, mu, threads, quanti
     dims = [d] + [hidden] * (layers - 1) + [C]
     W = [0.1 * torch.randn(dims[l + 1], dims[l], generator=g) for l in range(layers)]
     b = [0.1 * torch.randn(dims[l + 1], 1, generator=g) for l in range(layers)]
-    s = init_state(X, W, b)
-    delta = torch.linspace(-1, 2, 1000) if quantized else None
+    X, Y = X.to(device), Y.to(device)
+    s = init_state(X, [w.to(device) for w in W], [v.to(device) for v in b])
+    delta = torch.linspace(-1, 2, 1000, device=device) if quantized else None
+    sync = torch.cuda.synchronize if device == "cuda" else (lambda: None)
     secs, counts = [], []
     for _ in range(iterations):
+        sync()
         t = time.perf_counter()
         counts.append(iteration(s, X, Y, rho, mu, delta))
+        sync()
         secs.append(time.perf_counter() - t)
     return secs, counts
 
 
-def run_pdadmm(binary, dataset, algorithm, layers, hidden, iterations, rho, mu, threads, log_every):
-    cfg = {"data": {"name": dataset}, "threads": threads, "algorithm": algorithm,
+def run_pdadmm(binary, dataset, algorithm, layers, hidden, iterations, rho, mu, threads, device, log_every):
+    cfg = {"data": {"name": dataset}, "threads": threads, "algorithm": algorithm, "backend": device,
            "model": {"layers": layers, "hidden": hidden, "hops": 4, "hop_order": "descending"},
            "admm": {"iterations": iterations, "nu": rho, "rho": rho, "mu": mu, "preset": "reference"},
            "output": {"progress": "off", "checkpoint": False, "log_every": log_every}}
@@ -254,10 +260,10 @@ def run_pdadmm(binary, dataset, algorithm, layers, hidden, iterations, rho, mu, 
     return sm, rows
 
 
-def time_pdadmm(binary, dataset, algorithm, layers, hidden, iterations, rho, mu, threads):
+def time_pdadmm(binary, dataset, algorithm, layers, hidden, iterations, rho, mu, threads, device):
     """Seconds from a run that evaluates only at the end (as the transcription never evaluates);
     FISTA steps and backtracks from a second run that logs every iteration."""
-    args = (binary, dataset, algorithm, layers, hidden, iterations, rho, mu, threads)
+    args = (binary, dataset, algorithm, layers, hidden, iterations, rho, mu, threads, device)
     sm, _ = run_pdadmm(*args, log_every=iterations)
     _, rows = run_pdadmm(*args, log_every=1)
     sm["fista_its_mean"] = sum(r["fista_its"] for r in rows) / len(rows)
@@ -278,6 +284,8 @@ def main():
     ap.add_argument("--threads", type=int, default=os.cpu_count())
     ap.add_argument("--binary", default=os.path.join(root, "build", "pdadmm"))
     ap.add_argument("--vectors", default=os.path.join(root, "..", "shared", "reference_vectors", "pdadmm_reference.json"))
+    ap.add_argument("--device", default="cpu", choices=["cpu", "cuda"],
+                    help="where both run: the transcription's torch device and pdadmm's backend")
     ap.add_argument("--json", help="write the result here")
     ap.add_argument("--check-only", action="store_true", help="only check the transcription against the vectors")
     a = ap.parse_args()
@@ -289,25 +297,29 @@ def main():
     print("reference transcription matches %s (float64, worst relative error %.1e)" % (a.vectors, worst))
     if a.check_only:
         return
+    if a.device == "cuda" and not torch.cuda.is_available():
+        sys.exit("error: --device cuda: PyTorch sees no CUDA device")
     if not os.access(a.binary, os.X_OK):
         sys.exit("error: --binary: " + a.binary + " is not an executable (build first, e.g. tools/build.sh)")
     N, d, C = SHAPES[a.dataset]
-    sm = time_pdadmm(a.binary, a.dataset, a.algorithm, a.layers, a.hidden, a.iterations, a.rho, a.mu, a.threads)
+    sm = time_pdadmm(a.binary, a.dataset, a.algorithm, a.layers, a.hidden, a.iterations, a.rho, a.mu, a.threads,
+                     a.device)
     ref_secs, counts = time_reference(N, d, C, a.layers, a.hidden, a.iterations, a.rho, a.mu, a.threads,
-                                      a.algorithm == "pdadmm-g-q")
+                                      a.algorithm == "pdadmm-g-q", a.device)
     ref_med = statistics.median(ref_secs[1:] or ref_secs)
     our_med = sm["seconds_per_iter_median"]
     res = {"dataset": a.dataset, "algorithm": a.algorithm,
            "shape": {"N": N, "d": d, "classes": C, "layers": a.layers, "hidden": a.hidden},
            "iterations": a.iterations, "rho": a.rho, "mu": a.mu, "threads": a.threads,
-           "torch": torch.__version__, "cpu": platform.processor() or platform.machine(),
+           "torch": torch.__version__, "cpu": platform.processor() or platform.machine(), "device": a.device,
+           "gpu": torch.cuda.get_device_name(0) if a.device == "cuda" else None,
            "reference_s_per_iter_median": ref_med,
            "reference_fista_its_mean": sum(c["fista_its"] for c in counts) / len(counts),
            "reference_backtracks": sum(c["p_backtracks"] + c["W_backtracks"] for c in counts),
            "pdadmm_s_per_iter_median": our_med, "pdadmm_fista_its_mean": sm["fista_its_mean"],
            "pdadmm_backtracks": sm["backtracks"], "speedup": ref_med / our_med}
-    print("%s %s, %d layers x %d, N = %d, d = %d, %d threads, %d iterations:"
-          % (a.algorithm, a.dataset, a.layers, a.hidden, N, d, a.threads, a.iterations))
+    print("%s %s, %d layers x %d, N = %d, d = %d, %d threads, %d iterations, on %s:"
+          % (a.algorithm, a.dataset, a.layers, a.hidden, N, d, a.threads, a.iterations, res["gpu"] or "the CPU"))
     print("  reference (PyTorch %s transcription): %.4f s/iteration (median; FISTA steps %.1f per iteration)"
           % (torch.__version__, ref_med, res["reference_fista_its_mean"]))
     print("  pdadmm (admm.preset reference):        %.4f s/iteration (median; FISTA steps %.1f per iteration)"

@@ -10,6 +10,8 @@
 #   PDADMM_CPU_ITERS   iterations of the CPU runs (default 3: the CPU is the slow side)
 #   PDADMM_GPU_ITERS   iterations of the GPU runs (default 20)
 #   PDADMM_CONFIGS     configs to time (default configs/synthetic_deep.json configs/gpu_16x4096.json)
+#   PDADMM_STEP_TIMEOUT  seconds one step (a test binary, the benchmark, one run) may take (default 600):
+#                      a hung kernel or transport fails that step instead of the whole check
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BUILD=${PDADMM_BUILD:-build-gpu}
@@ -17,6 +19,7 @@ JOBS=${PDADMM_JOBS:-$(nproc)}
 OUT_DIR=${OUT:-.}
 CPU_ITERS=${PDADMM_CPU_ITERS:-3}
 GPU_ITERS=${PDADMM_GPU_ITERS:-20}
+STEP=${PDADMM_STEP_TIMEOUT:-600}
 read -r -a CONFIGS <<<"${PDADMM_CONFIGS:-configs/synthetic_deep.json configs/gpu_16x4096.json}"
 mkdir -p "$OUT_DIR"
 OUT_DIR=$(cd "$OUT_DIR" && pwd)
@@ -53,7 +56,7 @@ tests_json=""
 for t in "$BUILD"/cuda_*_test; do
   [ -x "$t" ] || continue
   name=$(basename "$t")
-  if "$t" --gtest_output="xml:$OUT_DIR/$name.xml" >"$OUT_DIR/$name.log" 2>&1; then result=passed; else result=failed; status=1; fi
+  if timeout "$STEP" "$t" --gtest_output="xml:$OUT_DIR/$name.xml" >"$OUT_DIR/$name.log" 2>&1; then result=passed; else result=failed; status=1; fi
   skipped=$(grep -c 'result="skipped"' "$OUT_DIR/$name.xml" 2>/dev/null || true)
   skipped=${skipped:-0}
   echo "gpu_check: $name $result ($skipped skipped)"
@@ -62,7 +65,7 @@ done
 
 # ---- kernels, SGEMM, send/recv between GPUs ----
 # shellcheck disable=SC2086  # PDADMM_BENCH_ARGS is a word list on purpose
-if ! "$BUILD/pdadmm_gpu_bench" --out "$OUT_DIR/gpu_bench.json" ${PDADMM_BENCH_ARGS:-} | tee "$OUT_DIR/gpu_bench.log"; then
+if ! timeout "$STEP" "$BUILD/pdadmm_gpu_bench" --out "$OUT_DIR/gpu_bench.json" ${PDADMM_BENCH_ARGS:-} | tee "$OUT_DIR/gpu_bench.log"; then
   status=1
   echo 'null' >"$OUT_DIR/gpu_bench.json"
 fi
@@ -79,7 +82,7 @@ for cfg in "${CONFIGS[@]}"; do
     iters=$CPU_ITERS
     [ "$backend" = cuda ] && iters=$GPU_ITERS
     run_dir="$OUT_DIR/train_${name}_$backend"
-    if "$BUILD/pdadmm" train --config "$cfg" --out "$run_dir" --set "backend=\"$backend\"" \
+    if timeout "$STEP" "$BUILD/pdadmm" train --config "$cfg" --out "$run_dir" --set "backend=\"$backend\"" \
         --set "admm.iterations=$iters" --set "output.log_every=$iters" --set output.progress=off \
         --set output.checkpoint=false >"$run_dir.log" 2>&1; then
       per_iter[$backend]=$(json_number "$run_dir/summary.json" seconds_per_iter_median)
@@ -121,9 +124,9 @@ if [ -n "$mpirun_cmd" ]; then
   mpi_args=(train --config configs/synthetic_deep.json --set groups=2 --set 'backend="cuda"' --set admm.iterations=20
             --set "cuda.processes=\"$mpi_kind\"" --set output.log_every=20 --set output.progress=off
             --out "$OUT_DIR/mpi_cuda")
-  if "$BUILD/pdadmm" "${mpi_args[@]}" >"$OUT_DIR/mpi_cuda_threads.log" 2>&1 &&
+  if timeout "$STEP" "$BUILD/pdadmm" "${mpi_args[@]}" >"$OUT_DIR/mpi_cuda_threads.log" 2>&1 &&
       cp "$OUT_DIR/mpi_cuda/model.bin" "$OUT_DIR/mpi_cuda_threads.bin" &&
-      OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 timeout 300 "$mpirun_cmd" --oversubscribe -np 2 \
+      OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 timeout "$STEP" "$mpirun_cmd" --oversubscribe -np 2 \
         "$BUILD/pdadmm" "${mpi_args[@]}" >"$OUT_DIR/mpi_cuda_processes.log" 2>&1; then
     same=false
     cmp -s "$OUT_DIR/mpi_cuda/model.bin" "$OUT_DIR/mpi_cuda_threads.bin" && same=true
