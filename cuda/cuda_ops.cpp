@@ -186,6 +186,12 @@ void CudaOps<T>::add_bias(const Tensor<T>& wp, const Tensor<T>& b, Tensor<T>& ou
 }
 
 template <typename T>
+void CudaOps<T>::relu(Tensor<T>& x) {
+  DeviceScope scope(device_);
+  kernels::relu(x.data(), x.size(), stream());
+}
+
+template <typename T>
 double CudaOps<T>::residual(const Tensor<T>& a, const Tensor<T>& z, Tensor<T>& r) {
   check_same("residual", a, z);
   check_same("residual", a, r);

@@ -34,6 +34,11 @@ __global__ void add_bias_kernel(const T* __restrict__ wp, const T* __restrict__ 
     out[i] = wp[i] + b[i / cols];
 }
 
+template <typename T>
+__global__ void relu_kernel(T* __restrict__ x, int64_t n) {
+  PDADMM_GRID_STRIDE(i, n) x[i] = x[i] > T(0) ? x[i] : T(0);
+}
+
 // One thread per row with a sequential sum in T: slower than a tree for very wide rows, but the
 // same rounding as CpuOps, so b matches the CPU bit for bit (rows are short: N training nodes).
 template <typename T>
@@ -79,6 +84,13 @@ void add_bias(const T* wp, const T* b, T* out, int64_t rows, int64_t cols, cudaS
 }
 
 template <typename T>
+void relu(T* x, int64_t n, cudaStream_t stream) {
+  if (n <= 0) return;
+  relu_kernel<<<elementwise_blocks(n), kBlockThreads, 0, stream>>>(x, n);
+  CUDA_LAUNCH_CHECK(stream);
+}
+
+template <typename T>
 void row_mean_diff(const T* z, const T* wp, T* b, int64_t rows, int64_t cols, cudaStream_t stream) {
   if (rows <= 0) return;
   row_mean_diff_kernel<<<elementwise_blocks(rows), kBlockThreads, 0, stream>>>(z, wp, b, rows, cols);
@@ -90,6 +102,7 @@ void row_mean_diff(const T* z, const T* wp, T* b, int64_t rows, int64_t cols, cu
   template void axpby<T>(T, const T*, T, T*, int64_t, cudaStream_t);               \
   template void scale<T>(T, T*, int64_t, cudaStream_t);                              \
   template void add_bias<T>(const T*, const T*, T*, int64_t, int64_t, cudaStream_t); \
+  template void relu<T>(T*, int64_t, cudaStream_t);                                  \
   template void row_mean_diff<T>(const T*, const T*, T*, int64_t, int64_t, cudaStream_t);
 PDADMM_INSTANTIATE(float)
 PDADMM_INSTANTIATE(double)

@@ -18,6 +18,9 @@ void scale(T beta, T* c, int64_t n, cudaStream_t stream);
 // out = wp + b 1ᵀ (b has one value per row).
 template <typename T>
 void add_bias(const T* wp, const T* b, T* out, int64_t rows, int64_t cols, cudaStream_t stream);
+// x = max(x, 0) in place.
+template <typename T>
+void relu(T* x, int64_t n, cudaStream_t stream);
 // b[r] = mean over c of (z - wp)[r, c], summed in T in column order exactly like CpuOps.
 template <typename T>
 void row_mean_diff(const T* z, const T* wp, T* b, int64_t rows, int64_t cols, cudaStream_t stream);

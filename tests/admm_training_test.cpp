@@ -83,6 +83,21 @@ TEST(Training, DualCopiesStayBitIdentical) {
   }
 }
 
+// The ρ schedule's loss on a GPU: the solver's own forward pass over the training columns (group
+// boundaries crossed through the host, a group holding only layer 1) against the host's forward
+// pass with the downloaded weights.
+TEST(Training, ForwardTrainIsTheHostForwardPass) {
+  Config c = synthetic_config({"model.layers=5", "model.hidden=24", "data.synthetic.nodes=800",
+                               "data.synthetic.val=100", "data.synthetic.test=200"});
+  c.partition = {1, 2, 2};
+  Problem p = build_problem(c);
+  std::vector<HostMatrix<float>> W0, b0;
+  init_weights(p.dims, c.model.init_std, 5, W0, b0);
+  auto solver = make_solver(c, p, W0, b0);
+  for (int i = 0; i < 5; ++i) solver->iterate(false);
+  EXPECT_LE(test::forward_train_error(*solver), 1e-5);  // NaN (shape mismatch) fails too
+}
+
 TEST(Training, CheckpointRoundTripIsBitExact) {
   Config c = synthetic_config({"admm.iterations=3"});
   c.output.checkpoint = true;

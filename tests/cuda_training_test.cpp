@@ -12,6 +12,7 @@
 #include "cuda/cuda_backend.h"
 #include "host/admm/trainer.h"
 #include "host/io/error.h"
+#include "tests/test_util.h"
 
 namespace pdadmm {
 namespace {
@@ -75,6 +76,20 @@ void expect_dual_copies_identical(const std::vector<int>& partition, const std::
     for (float v : own.data) norm += double(v) * v;
     EXPECT_GT(norm, 0) << "the dual must have moved for this check to mean anything";
   }
+}
+
+// The ρ schedule's loss on the GPU: the solver's forward pass on the groups' devices against the
+// host's forward pass with the downloaded weights (cuBLAS rounds differently: 1e-4 of the largest logit).
+TEST_F(CudaTraining, ForwardTrainIsTheHostForwardPass) {
+  Config c = small_config({"model.layers=5", "model.hidden=24", "backend=\"cuda\""});
+  c.partition = {1, 2, 2};
+  c.groups = 3;
+  Problem p = build_problem(c);
+  std::vector<HostMatrix<float>> W0, b0;
+  init_weights(p.dims, c.model.init_std, 5, W0, b0);
+  auto solver = make_solver(c, p, W0, b0);
+  for (int i = 0; i < 5; ++i) solver->iterate(false);
+  EXPECT_LE(test::forward_train_error(*solver), 1e-4);  // NaN (shape mismatch) fails too
 }
 
 TEST_F(CudaTraining, DualCopiesBitIdenticalAcrossTheDeviceTransport) {

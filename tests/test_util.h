@@ -4,15 +4,19 @@
 
 #include <sys/wait.h>
 
+#include <algorithm>
 #include <array>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
 #include <string>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
+#include "host/admm/evaluator.h"
+#include "host/admm/solver.h"
 #include "host/backend/host_matrix.h"
 
 namespace pdadmm::test {
@@ -27,6 +31,23 @@ inline std::string data_root() {
   const char* env = std::getenv("PDADMM_DATA");
   if (env && *env) return env;
   return std::string(PDADMM_SOURCE_DIR) + "/../shared/data";
+}
+
+// Solver::forward_train against the host's forward pass with the solver's downloaded weights: the
+// largest |difference| over the largest |logit| (NaN on a shape mismatch or all-zero logits).
+inline double forward_train_error(Solver<float>& solver) {
+  std::vector<HostMatrix<float>> W, b;
+  solver.weights(W, b, 1);
+  HostMatrix<float> act = solver.download(0, "a");
+  for (float& v : act.data) v = v > 0 ? v : 0;
+  const HostMatrix<float> want = forward_columns(W, b, act, 1), got = solver.forward_train();
+  if (got.rows != want.rows || got.cols != want.cols) return NAN;
+  double diff = 0, size = 0;
+  for (int64_t i = 0; i < want.size(); ++i) {
+    diff = std::max(diff, double(std::fabs(got.data[i] - want.data[i])));
+    size = std::max(size, double(std::fabs(want.data[i])));
+  }
+  return size > 0 ? diff / size : NAN;
 }
 
 inline bool exists(const std::string& path) { return std::ifstream(path, std::ios::binary).good(); }

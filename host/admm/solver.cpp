@@ -1,6 +1,7 @@
 // Builds the groups, runs the initial forward pass, and joins the groups' iterations.
 #include "host/admm/solver.h"
 
+#include <algorithm>
 #include <chrono>
 #include <cstring>
 #include <numeric>
@@ -152,6 +153,48 @@ HostMatrix<T> Solver<T>::download(int layer, const char* what) {
   }
   transport_->share(gi, m.data.data(), m.data.size() * sizeof(T));
   return m;
+}
+
+template <typename T>
+HostMatrix<T> Solver<T>::forward_train() {
+  const int64_t N = spec_.n_cols;
+  HostMatrix<T> act;  // the activation entering the next group
+  for (int gi = 0; gi < num_groups(); ++gi) {
+    const int hi = first_layer_[gi + 1];
+    HostMatrix<T> out(spec_.dims[hi], N);
+    if (Group<T>* g = groups_[gi].get()) {
+      Ops<T>& o = g->ops();
+      o.bind_thread();
+      Tensor<T> x;
+      if (gi == 0) {
+        const Tensor<T>& a = g->layer(0).a;
+        x = o.alloc(a.rows(), a.cols());
+        o.copy(a, x);
+      } else {
+        x = o.alloc(act.rows, act.cols);
+        o.upload(act.data.data(), x);
+      }
+      for (int l = std::max(first_layer_[gi], 1); l < hi; ++l) {
+        Layer<T>& L = g->layer(l);
+        o.relu(x);  // layers 2..L read relu of the layer below
+        const Tensor<T>* w = &L.W;
+        Tensor<T> formed;
+        if (L.w_pending) {
+          formed = o.alloc(L.W.rows(), L.W.cols());
+          form_w(o, L, formed);
+          w = &formed;
+        }
+        Tensor<T> wx = o.alloc(L.W.rows(), N), z = o.alloc(L.W.rows(), N);
+        o.gemm(false, false, T(1), *w, x, T(0), wx);
+        o.add_bias(wx, L.b, z);
+        x = std::move(z);
+      }
+      o.download(x, out.data.data());
+    }
+    transport_->share(gi, out.data.data(), out.data.size() * sizeof(T));
+    act = std::move(out);
+  }
+  return act;
 }
 
 template <typename T>

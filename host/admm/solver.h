@@ -72,6 +72,10 @@ class Solver {
   // Copies bytes from the process that runs `group` to every process (Transport::share; a no-op
   // in one process). For callers that gather per-group numbers, e.g. the benchmark's counters.
   void share(int group, void* data, size_t bytes) { transport_->share(group, data, bytes); }
+  // Logits (C x N) of a plain forward pass over the training columns: layer 1's cached W X + b,
+  // ReLU, then layers 2..L on their groups' own backends (the activation crosses group boundaries
+  // through the host). The ρ schedule's training loss without copying any W off a GPU.
+  HostMatrix<T> forward_train();
   // Every layer's W and b; layers below `first` are left empty (0 x 0).
   void weights(std::vector<HostMatrix<T>>& W, std::vector<HostMatrix<T>>& b, int first = 0);
 

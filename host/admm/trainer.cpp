@@ -266,14 +266,17 @@ TrainSummary train(const Config& c, std::ostream& log) {
     sum.bytes_ratio_fp32 = bytes > 0 ? static_cast<double>(sum.bytes_per_iter_fp32) / static_cast<double>(bytes) : 0.0;
     if (log_now || schedule) {
       const auto t_eval = Clock::now();
-      if (c.backend == "cpu") openblas_set_num_threads(cores);  // groups are idle now
+      openblas_set_num_threads(cores);  // groups are idle now (the host's part of a GPU run too)
       double s = 1;
       HostMatrix<float> d;
       const bool final_eval = it + 1 == c.iterations;
       const bool use_track = log_now && !final_eval && solver->first_layer_track(&s, &d);
       // The loss and tracked scores skip W_1 (n x d): see training_loss and FirstLayerTracker.
-      solver->weights(W, b, log_now && !use_track ? 0 : 1);
-      if (schedule) train_cost.push_back(training_loss(*solver, W, b, train_labels));
+      // On a GPU the loss is a forward pass there: no W crosses to the host between logs.
+      const bool host_loss = schedule && c.backend == "cpu";
+      if (log_now || host_loss) solver->weights(W, b, log_now && !use_track ? 0 : 1);
+      if (host_loss) train_cost.push_back(training_loss(*solver, W, b, train_labels));
+      if (schedule && !host_loss) train_cost.push_back(score_columns(solver->forward_train(), train_labels).loss);
       if (use_track) {
         b[0] = solver->download(0, "b");
         if (writes) scores = eval.evaluate_first(tracker.first(s, d), W, b);
@@ -288,7 +291,7 @@ TrainSummary train(const Config& c, std::ostream& log) {
         if (writes) scores = eval.evaluate_first(std::move(first), W, b);
         sum.evals_exact++;
       }
-      if (c.backend == "cpu") openblas_set_num_threads(1);
+      openblas_set_num_threads(1);
       sum.eval_seconds += std::chrono::duration<double>(Clock::now() - t_eval).count();
     }
     if (log_now) {

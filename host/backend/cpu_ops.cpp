@@ -185,6 +185,14 @@ double CpuOps<T>::sum_sq(const Tensor<T>& x) {
 }
 
 template <typename T>
+void CpuOps<T>::relu(Tensor<T>& x) {
+  const int64_t n = x.size();
+  T* v = x.data();
+#pragma omp parallel for num_threads(threads_) if (n > kParallelMin)
+  for (int64_t i = 0; i < n; ++i) v[i] = pdadmm::relu(v[i]);
+}
+
+template <typename T>
 void CpuOps<T>::add_bias(const Tensor<T>& wp, const Tensor<T>& b, Tensor<T>& out) {
   check_same("add_bias", wp, out);
   check_same("add_bias(b)", b.rows(), b.cols(), wp.rows(), 1);
@@ -288,7 +296,7 @@ double CpuOps<T>::relu_gap_sq(const Tensor<T>& q, const Tensor<T>& z) {
   const int64_t n = q.size();
   const T *qp = q.data(), *zp = z.data();
   return chunked_sums<1>(n, threads_, [&](int64_t i) {
-    const double d = static_cast<double>(qp[i]) - relu(zp[i]);
+    const double d = static_cast<double>(qp[i]) - pdadmm::relu(zp[i]);
     return std::array<double, 1>{d * d};
   })[0];
 }

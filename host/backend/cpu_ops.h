@@ -49,6 +49,7 @@ class CpuOps final : public Ops<T> {
   double sum_sq(const Tensor<T>& x) override;
 
   void add_bias(const Tensor<T>& wp, const Tensor<T>& b, Tensor<T>& out) override;
+  void relu(Tensor<T>& x) override;
   double residual(const Tensor<T>& a, const Tensor<T>& z, Tensor<T>& r) override;
   void row_mean_diff(const Tensor<T>& z, const Tensor<T>& wp, Tensor<T>& b) override;
   void p_grad(T nu, T rho, const Tensor<T>& p, const Tensor<T>& q, const Tensor<T>& u, Tensor<T>& g) override;

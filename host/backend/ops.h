@@ -50,6 +50,7 @@ class Ops {
 
   // ---- ADMM element-wise steps (math in kernels/admm_math.cuh) ----
   virtual void add_bias(const Tensor<T>& wp, const Tensor<T>& b, Tensor<T>& out) = 0;  // wp + b 1ᵀ
+  virtual void relu(Tensor<T>& x) = 0;  // x = max(x, 0) in place (forward passes)
   // r = a - z, returns ||r||².
   virtual double residual(const Tensor<T>& a, const Tensor<T>& z, Tensor<T>& r) = 0;
   // b = mean over columns of (z - wp).

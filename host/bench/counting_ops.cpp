@@ -90,6 +90,9 @@ double CountingOps::sum_sq(const Tensor<float>& x) {
 void CountingOps::add_bias(const Tensor<float>& wp, const Tensor<float>& b, Tensor<float>& out) {
   timed([&] { inner_->add_bias(wp, b, out); });
 }
+void CountingOps::relu(Tensor<float>& x) {
+  timed([&] { inner_->relu(x); });
+}
 double CountingOps::residual(const Tensor<float>& a, const Tensor<float>& z, Tensor<float>& r) {
   return timed([&] { return inner_->residual(a, z, r); });
 }

@@ -68,6 +68,7 @@ class CountingOps final : public Ops<float> {
   double sum_sq(const Tensor<float>& x) override;
 
   void add_bias(const Tensor<float>& wp, const Tensor<float>& b, Tensor<float>& out) override;
+  void relu(Tensor<float>& x) override;
   double residual(const Tensor<float>& a, const Tensor<float>& z, Tensor<float>& r) override;
   void row_mean_diff(const Tensor<float>& z, const Tensor<float>& wp, Tensor<float>& b) override;
   void p_grad(float nu, float rho, const Tensor<float>& p, const Tensor<float>& q, const Tensor<float>& u,
