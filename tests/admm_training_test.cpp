@@ -83,10 +83,10 @@ TEST(Training, DualCopiesStayBitIdentical) {
   }
 }
 
-// The ρ schedule's loss on a GPU: the solver's own forward pass over the training columns (group
+// The ρ schedule's loss and logged evaluations on a GPU: the solver's own forward passes (group
 // boundaries crossed through the host, a group holding only layer 1) against the host's forward
 // pass with the downloaded weights.
-TEST(Training, ForwardTrainIsTheHostForwardPass) {
+TEST(Training, ForwardPassesOnTheGroupsMatchTheHost) {
   Config c = synthetic_config({"model.layers=5", "model.hidden=24", "data.synthetic.nodes=800",
                                "data.synthetic.val=100", "data.synthetic.test=200"});
   c.partition = {1, 2, 2};
@@ -96,6 +96,10 @@ TEST(Training, ForwardTrainIsTheHostForwardPass) {
   auto solver = make_solver(c, p, W0, b0);
   for (int i = 0; i < 5; ++i) solver->iterate(false);
   EXPECT_LE(test::forward_train_error(*solver), 1e-5);  // NaN (shape mismatch) fails too
+  const Evaluator eval(p.data, p.h, p.ahat, p.aug);
+  const auto [loss, acc] = test::forward_from_error(*solver, eval);
+  EXPECT_LE(loss, 1e-5);
+  EXPECT_LE(acc, 0.002);
 }
 
 TEST(Training, CheckpointRoundTripIsBitExact) {

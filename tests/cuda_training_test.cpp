@@ -80,7 +80,7 @@ void expect_dual_copies_identical(const std::vector<int>& partition, const std::
 
 // The ρ schedule's loss on the GPU: the solver's forward pass on the groups' devices against the
 // host's forward pass with the downloaded weights (cuBLAS rounds differently: 1e-4 of the largest logit).
-TEST_F(CudaTraining, ForwardTrainIsTheHostForwardPass) {
+TEST_F(CudaTraining, ForwardPassesOnTheGroupsMatchTheHost) {
   Config c = small_config({"model.layers=5", "model.hidden=24", "backend=\"cuda\""});
   c.partition = {1, 2, 2};
   c.groups = 3;
@@ -90,6 +90,10 @@ TEST_F(CudaTraining, ForwardTrainIsTheHostForwardPass) {
   auto solver = make_solver(c, p, W0, b0);
   for (int i = 0; i < 5; ++i) solver->iterate(false);
   EXPECT_LE(test::forward_train_error(*solver), 1e-4);  // NaN (shape mismatch) fails too
+  const Evaluator eval(p.data, p.h, p.ahat, p.aug);
+  const auto [loss, acc] = test::forward_from_error(*solver, eval);
+  EXPECT_LE(loss, 1e-4);
+  EXPECT_LE(acc, 0.002);  // 1000 test nodes: 2 may flip
 }
 
 TEST_F(CudaTraining, DualCopiesBitIdenticalAcrossTheDeviceTransport) {

@@ -11,6 +11,7 @@
 #include <cstdlib>
 #include <fstream>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -48,6 +49,25 @@ inline double forward_train_error(Solver<float>& solver) {
     size = std::max(size, double(std::fabs(want.data[i])));
   }
   return size > 0 ? diff / size : NAN;
+}
+
+// A logged evaluation on the groups' backends (Evaluator::layer1_columns -> Solver::forward_from ->
+// Evaluator::score_logit_columns) against the host's evaluate_first with the downloaded weights:
+// the largest difference of the three splits' mean losses over the largest loss, and of their
+// accuracies (a node whose two largest logits nearly tie may flip).
+inline std::pair<double, double> forward_from_error(Solver<float>& solver, const Evaluator& eval) {
+  std::vector<HostMatrix<float>> W, b;
+  solver.weights(W, b);
+  const HostMatrix<float> first = eval.first_layer(W[0]);
+  const Scores host = eval.evaluate_first(first, W, b);
+  const Scores dev = eval.score_logit_columns(solver.forward_from(eval.layer1_columns(first, b[0]), eval.scored()));
+  double loss = 0, size = 0, acc = 0;
+  for (auto [h, d] : {std::pair{host.train, dev.train}, std::pair{host.val, dev.val}, std::pair{host.test, dev.test}}) {
+    loss = std::max(loss, std::fabs(h.loss - d.loss));
+    size = std::max(size, std::fabs(h.loss));
+    acc = std::max(acc, std::fabs(h.acc - d.acc));
+  }
+  return {size > 0 ? loss / size : NAN, acc};
 }
 
 inline bool exists(const std::string& path) { return std::ifstream(path, std::ios::binary).good(); }

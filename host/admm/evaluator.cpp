@@ -97,6 +97,27 @@ Scores Evaluator::evaluate_first(HostMatrix<float> act, const std::vector<HostMa
       act(i, c) = (relu0 && v < 0) ? 0 : v;
     }
   for (size_t l = 1; l < W.size(); ++l) act = dense_layer(act, W[l], b[l], l + 1 < W.size());
+  return split_scores(act);
+}
+
+HostMatrix<float> Evaluator::layer1_columns(const HostMatrix<float>& first, const HostMatrix<float>& b1) const {
+  require(first.rows == static_cast<int64_t>(rows_.size()) && first.cols == b1.rows,
+          "evaluate: layer 1's product has the wrong shape");
+  HostMatrix<float> t(first.cols, first.rows);
+  for (int64_t i = 0; i < first.rows; ++i)
+    for (int64_t c = 0; c < first.cols; ++c) t(c, i) = first(i, c) + b1.data[c];
+  return t;
+}
+
+Scores Evaluator::score_logit_columns(const HostMatrix<float>& logits) const {
+  require(logits.cols == static_cast<int64_t>(rows_.size()), "evaluate: logits have the wrong shape");
+  HostMatrix<float> t(logits.cols, logits.rows);
+  for (int64_t r = 0; r < logits.rows; ++r)
+    for (int64_t c = 0; c < logits.cols; ++c) t(c, r) = logits(r, c);
+  return split_scores(t);
+}
+
+Scores Evaluator::split_scores(const HostMatrix<float>& act) const {
   Scores s;
   size_t off = 0;
   for (auto [ids, out] : {std::pair{&d_.train, &s.train}, std::pair{&d_.val, &s.val}, std::pair{&d_.test, &s.test}}) {

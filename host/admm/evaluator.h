@@ -40,8 +40,15 @@ class Evaluator {
   // Scores from a given first_layer product; W[0] is not read (may be empty), b[0] is.
   Scores evaluate_first(HostMatrix<float> first, const std::vector<HostMatrix<float>>& W,
                         const std::vector<HostMatrix<float>>& b) const;
+  // For a forward pass elsewhere (Solver::forward_from, on the groups' devices): first (as
+  // first_layer gives it) plus b_1 as columns, n_1 x scored rows; and the scores of the logits it
+  // returns (C x scored rows).
+  HostMatrix<float> layer1_columns(const HostMatrix<float>& first, const HostMatrix<float>& b1) const;
+  Scores score_logit_columns(const HostMatrix<float>& logits) const;
+  int64_t scored() const { return static_cast<int64_t>(rows_.size()); }
 
  private:
+  Scores split_scores(const HostMatrix<float>& act) const;  // act: logits, one row per scored row
   const Dataset& d_;
   const Features& h_;
   const Csr& ahat_;

@@ -157,7 +157,18 @@ HostMatrix<T> Solver<T>::download(int layer, const char* what) {
 
 template <typename T>
 HostMatrix<T> Solver<T>::forward_train() {
-  const int64_t N = spec_.n_cols;
+  return forward(nullptr, spec_.n_cols);
+}
+
+template <typename T>
+HostMatrix<T> Solver<T>::forward_from(const HostMatrix<T>& a1, int64_t cols) {
+  if (groups_[0])
+    require(a1.rows == spec_.dims[1] && a1.cols == cols, "forward_from: layer 1's activation has the wrong shape");
+  return forward(&a1, cols);
+}
+
+template <typename T>
+HostMatrix<T> Solver<T>::forward(const HostMatrix<T>* a1, int64_t N) {
   HostMatrix<T> act;  // the activation entering the next group
   for (int gi = 0; gi < num_groups(); ++gi) {
     const int hi = first_layer_[gi + 1];
@@ -166,13 +177,14 @@ HostMatrix<T> Solver<T>::forward_train() {
       Ops<T>& o = g->ops();
       o.bind_thread();
       Tensor<T> x;
-      if (gi == 0) {
+      const HostMatrix<T>* in = gi == 0 ? a1 : &act;
+      if (in) {
+        x = o.alloc(in->rows, in->cols);
+        o.upload(in->data.data(), x);
+      } else {  // layer 1's own W X + b, already on the device
         const Tensor<T>& a = g->layer(0).a;
         x = o.alloc(a.rows(), a.cols());
         o.copy(a, x);
-      } else {
-        x = o.alloc(act.rows, act.cols);
-        o.upload(act.data.data(), x);
       }
       for (int l = std::max(first_layer_[gi], 1); l < hi; ++l) {
         Layer<T>& L = g->layer(l);

@@ -76,11 +76,15 @@ class Solver {
   // ReLU, then layers 2..L on their groups' own backends (the activation crosses group boundaries
   // through the host). The ρ schedule's training loss without copying any W off a GPU.
   HostMatrix<T> forward_train();
+  // The same pass over other columns: a1 = layer 1's W x + b (n_1 x cols, before the ReLU), read
+  // only by the process that runs group 0; cols must be given in every process.
+  HostMatrix<T> forward_from(const HostMatrix<T>& a1, int64_t cols);
   // Every layer's W and b; layers below `first` are left empty (0 x 0).
   void weights(std::vector<HostMatrix<T>>& W, std::vector<HostMatrix<T>>& b, int first = 0);
 
  private:
   int group_of(int layer) const;
+  HostMatrix<T> forward(const HostMatrix<T>* a1, int64_t cols);  // a1 null: layer 1's own a
   // A host matrix of the shape `what` has in `layer` (0 x 0 where the layer keeps none).
   HostMatrix<T> host_shaped(int layer, const std::string& what) const;
   SolverSpec spec_;

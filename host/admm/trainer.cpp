@@ -272,23 +272,42 @@ TrainSummary train(const Config& c, std::ostream& log) {
       const bool final_eval = it + 1 == c.iterations;
       const bool use_track = log_now && !final_eval && solver->first_layer_track(&s, &d);
       // The loss and tracked scores skip W_1 (n x d): see training_loss and FirstLayerTracker.
-      // On a GPU the loss is a forward pass there: no W crosses to the host between logs.
-      const bool host_loss = schedule && c.backend == "cpu";
-      if (log_now || host_loss) solver->weights(W, b, log_now && !use_track ? 0 : 1);
-      if (host_loss) train_cost.push_back(training_loss(*solver, W, b, train_labels));
-      if (schedule && !host_loss) train_cost.push_back(score_columns(solver->forward_train(), train_labels).loss);
-      if (use_track) {
+      // On a GPU the loss and the logged evaluations before the last run layers 2..L there
+      // (Solver::forward_*), so only layer 1 crosses to the host; the final scores are the host's,
+      // the same bits `pdadmm eval` gives for model.bin.
+      const bool on_device = c.backend != "cpu";
+      if (log_now && (!on_device || final_eval)) {
+        solver->weights(W, b, use_track ? 1 : 0);
+        if (use_track) b[0] = solver->download(0, "b");
+      } else if (log_now) {
+        W.resize(static_cast<size_t>(solver->num_layers()));
+        b.resize(W.size());
+        if (!use_track) W[0] = solver->download(0, "W");
         b[0] = solver->download(0, "b");
-        if (writes) scores = eval.evaluate_first(tracker.first(s, d), W, b);
+      } else if (schedule && !on_device) {
+        solver->weights(W, b, 1);
+      }
+      if (schedule)
+        train_cost.push_back(on_device ? score_columns(solver->forward_train(), train_labels).loss
+                                       : training_loss(*solver, W, b, train_labels));
+      // Scores from layer 1's product on the scored rows (collective on a GPU; only the process that
+      // reports scores computes them).
+      const auto score = [&](HostMatrix<float> first) {
+        if (!on_device || final_eval) return writes ? eval.evaluate_first(std::move(first), W, b) : Scores();
+        const HostMatrix<float> a1 = writes ? eval.layer1_columns(first, b[0]) : HostMatrix<float>();
+        const HostMatrix<float> logits = solver->forward_from(a1, eval.scored());
+        return writes ? eval.score_logit_columns(logits) : Scores();
+      };
+      if (use_track) {
+        scores = score(writes ? tracker.first(s, d) : HostMatrix<float>());
         sum.evals_tracked++;
       } else if (log_now) {
-        // Only the process that reports scores (the solver's calls are collective, not these).
         HostMatrix<float> first = writes ? eval.first_layer(W[0]) : HostMatrix<float>();
         // Anchor when a later logged evaluation (not the final one) can use it.
         if (c.output.tracked_eval && !final_eval && logs_ahead(c, it, c.iterations - 1) &&
             solver->anchor_first_layer() && writes)
           tracker.anchor(first);
-        if (writes) scores = eval.evaluate_first(std::move(first), W, b);
+        scores = score(std::move(first));
         sum.evals_exact++;
       }
       openblas_set_num_threads(1);
