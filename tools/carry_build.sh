@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# Packs a CUDA build for a GPU machine that has the driver and the CUDA runtime libraries but none of
+# this project's -dev packages (README "CUDA"): the binaries gpu_check.sh runs, the shared libraries
+# they use except glibc, the driver's and CUDA's own (the GPU machine's are used: gpu_check.sh finds
+# them), and with --mpi Open MPI's runtime (tools/carry_mpi.sh), into one xz archive.
+#   tools/carry_build.sh [BUILD] [--mpi] [--out FILE]   BUILD defaults to ${PDADMM_BUILD:-build};
+#                                                       FILE to .carry/build.tar.xz
+# On the GPU machine, in a copy of the repository with FILE in it:
+#   mkdir -p /tmp/pdadmm && tar xJf .carry/build.tar.xz -C /tmp/pdadmm
+#   PDADMM_BUILD=/tmp/pdadmm/build OUT=/tmp/gpu tools/gpu_check.sh
+set -euo pipefail
+cd "$(dirname "$0")/.."
+BUILD=${PDADMM_BUILD:-build}
+OUT_FILE=.carry/build.tar.xz
+MPI=false
+while [ $# -gt 0 ]; do
+  case $1 in
+    --mpi) MPI=true ;;
+    --out) OUT_FILE=$2; shift ;;
+    -*) echo "error: unknown option $1 (tools/carry_build.sh [BUILD] [--mpi] [--out FILE])" >&2; exit 2 ;;
+    *) BUILD=$1 ;;
+  esac
+  shift
+done
+if [ ! -x "$BUILD/pdadmm" ] || [ ! -x "$BUILD/pdadmm_gpu_bench" ]; then
+  echo "error: $BUILD has no pdadmm and pdadmm_gpu_bench (build with nvcc present first: tools/build.sh)" >&2
+  exit 1
+fi
+stage=$(mktemp -d)
+trap 'rm -rf "$stage"' EXIT
+mkdir -p "$stage/build/lib"
+bins=("$BUILD/pdadmm" "$BUILD/pdadmm_gpu_bench")
+for t in "$BUILD"/cuda_*_test; do [ -x "$t" ] && bins+=("$t"); done
+cp "${bins[@]}" "$stage/build/"
+for b in "${bins[@]}"; do ldd "$b"; done | awk '$3 ~ /^\// {print $3}' | sort -u |
+  grep -Ev '/(libc|libm|libdl|libpthread|librt|ld-linux[^/]*|libcuda|libnvidia[^/]*|libcudart|libcublas(Lt)?|libcusparse|libnvJitLink|libnccl)\.so' |
+  xargs -r cp -Lt "$stage/build/lib"
+if [ "$MPI" = true ]; then tools/carry_mpi.sh "$stage/build/mpi" >/dev/null; fi
+mkdir -p "$(dirname "$OUT_FILE")"
+tar cJf "$OUT_FILE" -C "$stage" build
+libs=$(find "$stage/build/lib" -type f | wc -l)
+echo "carry_build: $OUT_FILE ($(du -h "$OUT_FILE" | cut -f1)): ${#bins[@]} binaries, $libs libraries$([ "$MPI" = true ] && echo ", Open MPI")"
