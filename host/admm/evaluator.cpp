@@ -30,11 +30,15 @@ SplitScore score_rows(const HostMatrix<float>& logits, const std::vector<int32_t
   return s;
 }
 
+static HostMatrix<float> transposed(const HostMatrix<float>& m) {
+  HostMatrix<float> t(m.cols, m.rows);
+  for (int64_t r = 0; r < m.rows; ++r)
+    for (int64_t c = 0; c < m.cols; ++c) t(c, r) = m(r, c);
+  return t;
+}
+
 SplitScore score_columns(const HostMatrix<float>& logits, const std::vector<int32_t>& labels) {
-  HostMatrix<float> t(logits.cols, logits.rows);
-  for (int64_t r = 0; r < logits.rows; ++r)
-    for (int64_t c = 0; c < logits.cols; ++c) t(c, r) = logits(r, c);
-  return score_rows(t, labels);
+  return score_rows(transposed(logits), labels);
 }
 
 // act (m x n_in, rows = nodes) -> act W_lᵀ + b_l, ReLU unless last.
@@ -111,10 +115,7 @@ HostMatrix<float> Evaluator::layer1_columns(const HostMatrix<float>& first, cons
 
 Scores Evaluator::score_logit_columns(const HostMatrix<float>& logits) const {
   require(logits.cols == static_cast<int64_t>(rows_.size()), "evaluate: logits have the wrong shape");
-  HostMatrix<float> t(logits.cols, logits.rows);
-  for (int64_t r = 0; r < logits.rows; ++r)
-    for (int64_t c = 0; c < logits.cols; ++c) t(c, r) = logits(r, c);
-  return split_scores(t);
+  return split_scores(transposed(logits));
 }
 
 Scores Evaluator::split_scores(const HostMatrix<float>& act) const {
