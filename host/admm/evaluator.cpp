@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "host/admm/host_threads.h"
 #include "host/io/error.h"
 
 namespace pdadmm {
@@ -56,23 +57,44 @@ static HostMatrix<float> dense_layer(const HostMatrix<float>& act, const HostMat
   return out;
 }
 
+// Nodes are independent in a forward pass, so each block of them (rows or columns, a split of the
+// node count alone) goes through every layer on one thread with single-threaded GEMMs: no sync
+// between layers, and the same bits for any thread count.
+constexpr int64_t kMinBlock = 32;
+
+template <typename F>
+static void node_blocks(int64_t n, const F& f) {
+  const int parts = host_parts(n, kMinBlock);
+  const int64_t per = (n + parts - 1) / parts;
+  host_parallel(parts, [&](int t) {
+    const int64_t i0 = t * per, i1 = std::min(n, i0 + per);
+    if (i0 < i1) f(i0, i1);
+  });
+}
+
 HostMatrix<float> forward_columns(const std::vector<HostMatrix<float>>& W, const std::vector<HostMatrix<float>>& b,
                                   const HostMatrix<float>& x, size_t first) {
-  HostMatrix<float> act = x;
-  for (size_t l = first; l < W.size(); ++l) {
-    HostMatrix<float> z(W[l].rows, act.cols);
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, static_cast<int>(z.rows), static_cast<int>(z.cols),
-                static_cast<int>(W[l].cols), 1.0f, W[l].data.data(), static_cast<int>(W[l].cols), act.data.data(),
-                static_cast<int>(act.cols), 0.0f, z.data.data(), static_cast<int>(z.cols));
-    const bool relu_out = l + 1 < W.size();
-    for (int64_t r = 0; r < z.rows; ++r)
-      for (int64_t c = 0; c < z.cols; ++c) {
-        float v = z(r, c) + b[l].data[r];
-        z(r, c) = (relu_out && v < 0) ? 0 : v;
-      }
-    act = std::move(z);
-  }
-  return act;
+  if (first >= W.size()) return x;
+  HostMatrix<float> out(W.back().rows, x.cols);
+  node_blocks(x.cols, [&](int64_t j0, int64_t j1) {
+    HostMatrix<float> act(x.rows, j1 - j0);
+    for (int64_t r = 0; r < x.rows; ++r) std::copy(&x(r, j0), &x(r, j0) + act.cols, &act(r, 0));
+    for (size_t l = first; l < W.size(); ++l) {
+      HostMatrix<float> z(W[l].rows, act.cols);
+      cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, static_cast<int>(z.rows), static_cast<int>(z.cols),
+                  static_cast<int>(W[l].cols), 1.0f, W[l].data.data(), static_cast<int>(W[l].cols), act.data.data(),
+                  static_cast<int>(act.cols), 0.0f, z.data.data(), static_cast<int>(z.cols));
+      const bool relu_out = l + 1 < W.size();
+      for (int64_t r = 0; r < z.rows; ++r)
+        for (int64_t c = 0; c < z.cols; ++c) {
+          float v = z(r, c) + b[l].data[r];
+          z(r, c) = (relu_out && v < 0) ? 0 : v;
+        }
+      act = std::move(z);
+    }
+    for (int64_t r = 0; r < act.rows; ++r) std::copy(&act(r, 0), &act(r, 0) + act.cols, &out(r, j0));
+  });
+  return out;
 }
 
 Evaluator::Evaluator(const Dataset& d, const Features& h, const Csr& ahat, const AugmentSpec& spec)
@@ -95,13 +117,18 @@ Scores Evaluator::evaluate_first(HostMatrix<float> act, const std::vector<HostMa
   require(act.rows == static_cast<int64_t>(rows_.size()) && act.cols == b[0].rows,
           "evaluate: layer 1's product has the wrong shape");
   const bool relu0 = W.size() > 1;
-  for (int64_t i = 0; i < act.rows; ++i)
-    for (int64_t c = 0; c < act.cols; ++c) {
-      const float v = act(i, c) + b[0].data[c];
-      act(i, c) = (relu0 && v < 0) ? 0 : v;
-    }
-  for (size_t l = 1; l < W.size(); ++l) act = dense_layer(act, W[l], b[l], l + 1 < W.size());
-  return split_scores(act);
+  HostMatrix<float> logits(act.rows, b.back().rows);
+  node_blocks(act.rows, [&](int64_t r0, int64_t r1) {
+    HostMatrix<float> a(r1 - r0, act.cols);
+    for (int64_t i = 0; i < a.rows; ++i)
+      for (int64_t c = 0; c < a.cols; ++c) {
+        const float v = act(r0 + i, c) + b[0].data[c];
+        a(i, c) = (relu0 && v < 0) ? 0 : v;
+      }
+    for (size_t l = 1; l < W.size(); ++l) a = dense_layer(a, W[l], b[l], l + 1 < W.size());
+    std::copy(a.data.begin(), a.data.end(), &logits(r0, 0));
+  });
+  return split_scores(logits);
 }
 
 HostMatrix<float> Evaluator::layer1_columns(const HostMatrix<float>& first, const HostMatrix<float>& b1) const {
@@ -148,9 +175,11 @@ void FirstLayerTracker::anchor(HostMatrix<float> first) {
 HostMatrix<float> FirstLayerTracker::first(double scale, const HostMatrix<float>& d) const {
   require(anchored() && d.rows == anchor_.cols && d.cols == cross_.cols, "first-layer tracker: no anchor or wrong D");
   HostMatrix<float> out = anchor_;  // s W_a X_S + X_S Xᵀ Dᵀ, rows = nodes
-  cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, static_cast<int>(out.rows), static_cast<int>(out.cols),
-              static_cast<int>(d.cols), 1.0f, cross_.data.data(), static_cast<int>(cross_.cols), d.data.data(),
-              static_cast<int>(d.cols), static_cast<float>(scale), out.data.data(), static_cast<int>(out.cols));
+  node_blocks(out.rows, [&](int64_t r0, int64_t r1) {
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, static_cast<int>(r1 - r0), static_cast<int>(out.cols),
+                static_cast<int>(d.cols), 1.0f, &cross_(r0, 0), static_cast<int>(cross_.cols), d.data.data(),
+                static_cast<int>(d.cols), static_cast<float>(scale), &out(r0, 0), static_cast<int>(out.cols));
+  });
   return out;
 }
 

@@ -2,6 +2,7 @@
 #include "host/admm/trainer.h"
 
 #include <cblas.h>
+#include <omp.h>
 
 #include <algorithm>
 #include <chrono>
@@ -13,6 +14,7 @@
 
 #include "cuda/cuda_backend.h"
 #include "host/admm/growth.h"
+#include "host/admm/host_threads.h"
 #include "host/backend/cpu_ops.h"
 #include "host/comm/inproc_transport.h"
 #include "host/comm/processes.h"
@@ -235,7 +237,10 @@ TrainSummary train(const Config& c, std::ostream& log) {
   TrainSummary sum;
   std::vector<double> iter_s, train_cost;
   const bool schedule = c.rho_schedule.type != "none";
-  const int cores = c.threads > 0 ? c.threads : process_cores();
+  // The host's passes (evaluation, the schedule's loss) run on this many threads (host_parallel;
+  // OpenBLAS stays at one thread, see configure_threads).
+  set_host_threads(c.threads > 0 ? c.threads : process_cores());
+  omp_set_num_threads(host_threads());
   std::vector<int32_t> train_labels;
   for (int32_t v : p.data.train) train_labels.push_back(p.data.labels[v]);
   Scores scores;
@@ -266,7 +271,6 @@ TrainSummary train(const Config& c, std::ostream& log) {
     sum.bytes_ratio_fp32 = bytes > 0 ? static_cast<double>(sum.bytes_per_iter_fp32) / static_cast<double>(bytes) : 0.0;
     if (log_now || schedule) {
       const auto t_eval = Clock::now();
-      openblas_set_num_threads(cores);  // groups are idle now (the host's part of a GPU run too)
       double s = 1;
       HostMatrix<float> d;
       const bool final_eval = it + 1 == c.iterations;
@@ -310,7 +314,6 @@ TrainSummary train(const Config& c, std::ostream& log) {
         scores = score(std::move(first));
         sum.evals_exact++;
       }
-      openblas_set_num_threads(1);
       sum.eval_seconds += std::chrono::duration<double>(Clock::now() - t_eval).count();
     }
     if (log_now) {

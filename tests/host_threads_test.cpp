@@ -1,0 +1,145 @@
+// host_parallel (the host passes' threads) and the forward passes built on it: every part runs
+// once, in parallel, errors reach the caller, and the bits do not depend on the thread count.
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <chrono>
+#include <cmath>
+#include <cstring>
+#include <stdexcept>
+#include <thread>
+
+#include "host/admm/evaluator.h"
+#include "host/admm/host_threads.h"
+#include "host/admm/trainer.h"
+#include "host/data/rng.h"
+
+namespace pdadmm {
+namespace {
+
+// Restores the default thread count after each test.
+class HostThreads : public ::testing::Test {
+ protected:
+  void TearDown() override { set_host_threads(static_cast<int>(std::thread::hardware_concurrency())); }
+};
+
+bool same_bits(const HostMatrix<float>& a, const HostMatrix<float>& b) {
+  return a.rows == b.rows && a.cols == b.cols && std::memcmp(a.data.data(), b.data.data(), a.data.size() * 4) == 0;
+}
+
+TEST_F(HostThreads, PartsDependOnTheSizeAlone) {
+  EXPECT_EQ(host_parts(0, 32), 1);
+  EXPECT_EQ(host_parts(63, 32), 1);
+  EXPECT_EQ(host_parts(64, 32), 2);
+  EXPECT_EQ(host_parts(1000, 32), 31);
+  EXPECT_EQ(host_parts(1 << 20, 32), 64);
+  EXPECT_EQ(host_parts(5, 0), 5);
+}
+
+TEST_F(HostThreads, EveryPartRunsOnceWhateverTheThreadCount) {
+  for (int threads : {1, 2, 3, 8})
+    for (int parts : {1, 2, 5, 64}) {
+      set_host_threads(threads);
+      std::vector<std::atomic<int>> runs(static_cast<size_t>(parts));
+      host_parallel(parts, [&](int i) { runs[static_cast<size_t>(i)]++; });
+      for (int i = 0; i < parts; ++i) EXPECT_EQ(runs[static_cast<size_t>(i)], 1) << threads << " threads, part " << i;
+    }
+}
+
+TEST_F(HostThreads, PartsRunAtTheSameTime) {
+  set_host_threads(2);
+  std::atomic<bool> seen[2] = {false, false};
+  std::atomic<int> met{0};
+  host_parallel(2, [&](int i) {
+    seen[i] = true;
+    const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    while (!seen[1 - i] && std::chrono::steady_clock::now() < until) std::this_thread::yield();
+    if (seen[1 - i]) met++;
+  });
+  EXPECT_EQ(met, 2) << "each part must see the other running";
+}
+
+TEST_F(HostThreads, ErrorsReachTheCallerAndNestedCallsRunInline) {
+  set_host_threads(3);
+  EXPECT_THROW(host_parallel(6,
+                             [](int i) {
+                               if (i == 4) throw std::runtime_error("part 4");
+                             }),
+               std::runtime_error);
+  std::atomic<int> inner{0};
+  host_parallel(3, [&](int) { host_parallel(4, [&](int) { inner++; }); });
+  EXPECT_EQ(inner, 12);
+}
+
+// A 3-layer forward pass over 333 columns (11 parts) against a float64 loop, and the same bits
+// on 1, 2 and 5 threads.
+TEST_F(HostThreads, ForwardPassMatchesFloat64AndKeepsItsBitsForAnyThreadCount) {
+  const std::vector<int64_t> dims = {60, 50, 40, 7};
+  std::vector<HostMatrix<float>> W, b;
+  init_weights(dims, 0.2, 3, W, b);
+  HostMatrix<float> x(dims[0], 333);
+  Rng(9).normals(x.data.data(), x.size(), 1.0);
+  for (float& v : x.data) v = std::fabs(v);
+
+  std::vector<double> act(x.data.begin(), x.data.end());
+  int64_t cols = x.cols;
+  for (size_t l = 0; l < W.size(); ++l) {
+    std::vector<double> z(static_cast<size_t>(W[l].rows * cols));
+    for (int64_t r = 0; r < W[l].rows; ++r)
+      for (int64_t j = 0; j < cols; ++j) {
+        double v = b[l].data[static_cast<size_t>(r)];
+        for (int64_t k = 0; k < W[l].cols; ++k) v += double(W[l](r, k)) * act[static_cast<size_t>(k * cols + j)];
+        z[static_cast<size_t>(r * cols + j)] = (l + 1 < W.size() && v < 0) ? 0 : v;
+      }
+    act = std::move(z);
+  }
+  set_host_threads(1);
+  const HostMatrix<float> one = forward_columns(W, b, x);
+  ASSERT_EQ(one.rows, 7);
+  ASSERT_EQ(one.cols, 333);
+  double diff = 0, size = 0;
+  for (size_t i = 0; i < act.size(); ++i) {
+    diff = std::max(diff, std::fabs(one.data[i] - act[i]));
+    size = std::max(size, std::fabs(act[i]));
+  }
+  EXPECT_GT(size, 0.1);
+  EXPECT_LT(diff, 1e-5 * size);
+  for (int threads : {2, 5}) {
+    set_host_threads(threads);
+    EXPECT_TRUE(same_bits(forward_columns(W, b, x), one)) << threads << " threads";
+  }
+  // Starting at layer 2 from layer 1's output (ReLU applied) is the same pass.
+  HostMatrix<float> a1 = forward_columns({W[0]}, {b[0]}, x);
+  for (float& v : a1.data) v = v > 0 ? v : 0;
+  EXPECT_TRUE(same_bits(forward_columns(W, b, a1, 1), one));
+}
+
+// A whole evaluation (scored rows in blocks through every layer) and the tracked first layer give
+// the same scores on 1 and 3 threads.
+TEST_F(HostThreads, EvaluationKeepsItsBitsForAnyThreadCount) {
+  Config c = load_config(std::string(PDADMM_SOURCE_DIR) + "/configs/synthetic.json", {"model.layers=4"});
+  const Problem p = build_problem(c);
+  std::vector<HostMatrix<float>> W, b;
+  init_weights(p.dims, 0.1, 4, W, b);
+  const Evaluator eval(p.data, p.h, p.ahat, p.aug);
+  HostMatrix<float> d(W[0].rows, p.x.cols);
+  Rng(2).normals(d.data.data(), d.size(), 0.01);
+  auto run = [&](int threads) {
+    set_host_threads(threads);
+    FirstLayerTracker tracker(eval, p.x);
+    tracker.anchor(eval.first_layer(W[0]));
+    return std::pair{eval.evaluate(W, b), tracker.first(0.7, d)};
+  };
+  const auto [s1, t1] = run(1);
+  const auto [s3, t3] = run(3);
+  EXPECT_GT(s1.test.count, 0);
+  for (auto part : {&SplitScore::acc, &SplitScore::loss}) {
+    EXPECT_EQ(s1.train.*part, s3.train.*part);
+    EXPECT_EQ(s1.val.*part, s3.val.*part);
+    EXPECT_EQ(s1.test.*part, s3.test.*part);
+  }
+  EXPECT_TRUE(same_bits(t1, t3));
+}
+
+}  // namespace
+}  // namespace pdadmm
