@@ -47,8 +47,8 @@ std::string timeless_metrics(const std::string& path) {
 }
 
 // Synthetic, 6 layers in 3 groups grown from 2 layers (that stage has 2 groups: process 2
-// waits), pdADMM-G-Q with 4-bit q codes and int8 p on the wire. One thread each way, so the
-// logged losses (BLAS on the evaluation) are summed alike too.
+// waits), pdADMM-G-Q with 4-bit q codes and int8 p on the wire. No `threads`: one process runs
+// its evaluations on all cores, each MPI process on its share, and the scores must still agree.
 // Writes it to a fresh TempDir()/name; returns that folder.
 std::string fresh_config_dir(const std::string& name) {
   const std::string dir = ::testing::TempDir() + "/" + name;
@@ -56,7 +56,6 @@ std::string fresh_config_dir(const std::string& name) {
   const nlohmann::json c = {
       {"seed", 3},
       {"groups", 3},
-      {"threads", 1},
       {"algorithm", "pdadmm-g-q"},
       {"data", {{"name", "synthetic"}, {"synthetic", {{"nodes", 600}, {"val", 100}, {"test", 200}}}}},
       {"model",
