@@ -6,18 +6,12 @@
 #include "host/config/config.h"
 #include "host/config/json_reader.h"
 #include "host/io/error.h"
+#include "tests/test_util.h"
 
 namespace pdadmm {
 namespace {
 
-std::string error_of(const std::vector<std::string>& sets) {
-  try {
-    parse_config(nlohmann::json::object(), sets);
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "";
-}
+using test::config_error;
 
 struct BadCase {
   std::string set;
@@ -27,7 +21,7 @@ struct BadCase {
 class ConfigRejects : public ::testing::TestWithParam<BadCase> {};
 
 TEST_P(ConfigRejects, NamesTheKey) {
-  const std::string msg = error_of({GetParam().set});
+  const std::string msg = config_error({GetParam().set});
   ASSERT_FALSE(msg.empty()) << GetParam().set << " was accepted";
   EXPECT_NE(msg.find(GetParam().key), std::string::npos) << msg;
   EXPECT_EQ(msg.find('\n'), std::string::npos) << "one line: " << msg;
@@ -119,14 +113,14 @@ TEST(Config, OverridesIndexAStageOfTheList) {
 
 TEST(Config, OverrideIndicesAreChecked) {
   const std::string st = "model.stages=[{\"layers\":2,\"iterations\":5},{\"layers\":4,\"iterations\":5}]";
-  EXPECT_NE(error_of({st, "model.stages[2].mu=1"}).find("\"model.stages\" has 2 elements, no [2]"), std::string::npos)
-      << error_of({st, "model.stages[2].mu=1"});
-  EXPECT_NE(error_of({"model.hidden[0]=3"}).find("\"model.hidden\" is not a list"), std::string::npos);
+  EXPECT_NE(config_error({st, "model.stages[2].mu=1"}).find("\"model.stages\" has 2 elements, no [2]"), std::string::npos)
+      << config_error({st, "model.stages[2].mu=1"});
+  EXPECT_NE(config_error({"model.hidden[0]=3"}).find("\"model.hidden\" is not a list"), std::string::npos);
   for (const char* bad : {"model.stages[].mu=1", "model.stages[x].mu=1", "model.stages[1.mu=1", "model.stages[-1].mu=1"})
-    EXPECT_NE(error_of({st, bad}).find("expected a list index like [2] after \"model.stages\""), std::string::npos)
-        << bad << ": " << error_of({st, bad});
-  EXPECT_NE(error_of({st, "model.stages[1]x=1"}).find("expected '.' or '['"), std::string::npos);
-  EXPECT_NE(error_of({"[0]=1"}).find("empty key segment"), std::string::npos);
+    EXPECT_NE(config_error({st, bad}).find("expected a list index like [2] after \"model.stages\""), std::string::npos)
+        << bad << ": " << config_error({st, bad});
+  EXPECT_NE(config_error({st, "model.stages[1]x=1"}).find("expected '.' or '['"), std::string::npos);
+  EXPECT_NE(config_error({"[0]=1"}).find("empty key segment"), std::string::npos);
 }
 
 TEST(Config, DefaultNuAndRhoMeetTheConvergenceCondition) {

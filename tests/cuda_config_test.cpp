@@ -10,18 +10,12 @@
 #include "host/admm/trainer.h"
 #include "host/config/config.h"
 #include "host/io/error.h"
+#include "tests/test_util.h"
 
 namespace pdadmm {
 namespace {
 
-std::string error_of(const std::vector<std::string>& sets) {
-  try {
-    parse_config(nlohmann::json::object(), sets);
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "";
-}
+using test::config_error;
 
 TEST(CudaConfig, Tf32IsOffByDefaultAndEchoed) {
   const Config c = parse_config(nlohmann::json::object());
@@ -34,10 +28,10 @@ TEST(CudaConfig, Tf32IsOffByDefaultAndEchoed) {
 }
 
 TEST(CudaConfig, Tf32IsValidated) {
-  EXPECT_NE(error_of({"cuda.tf32=\"yes\""}).find("cuda.tf32"), std::string::npos);
-  EXPECT_NE(error_of({"cuda.tf32=1"}).find("cuda.tf32"), std::string::npos);
-  EXPECT_NE(error_of({"cuda.tensor_cores=true"}).find("cuda.tensor_cores"), std::string::npos);
-  EXPECT_NE(error_of({"cuda=3"}).find("cuda"), std::string::npos);
+  EXPECT_NE(config_error({"cuda.tf32=\"yes\""}).find("cuda.tf32"), std::string::npos);
+  EXPECT_NE(config_error({"cuda.tf32=1"}).find("cuda.tf32"), std::string::npos);
+  EXPECT_NE(config_error({"cuda.tensor_cores=true"}).find("cuda.tensor_cores"), std::string::npos);
+  EXPECT_NE(config_error({"cuda=3"}).find("cuda"), std::string::npos);
 }
 
 TEST(CudaConfig, Tf32WithTheCpuBackendWarns) {
@@ -49,7 +43,7 @@ TEST(CudaConfig, Tf32WithTheCpuBackendWarns) {
 TEST(CudaConfig, DevicesAtMostOnePerGroup) {
   EXPECT_NO_THROW(parse_config(nlohmann::json::object(), {"model.layers=4", "groups=2", "devices=[1, 0]"}));
   EXPECT_NO_THROW(parse_config(nlohmann::json::object(), {"model.layers=4", "groups=4", "devices=[0]"}));
-  const std::string e = error_of({"model.layers=4", "groups=2", "devices=[0, 1, 2]"});
+  const std::string e = config_error({"model.layers=4", "groups=2", "devices=[0, 1, 2]"});
   EXPECT_NE(e.find("devices"), std::string::npos) << e;
   EXPECT_NE(e.find("3 devices for 2 groups"), std::string::npos) << e;
 }

@@ -19,6 +19,7 @@
 #include "host/admm/evaluator.h"
 #include "host/admm/trainer.h"
 #include "host/backend/host_matrix.h"
+#include "host/io/error.h"
 
 namespace pdadmm::test {
 
@@ -68,6 +69,16 @@ inline void expect_forward_passes_match_the_host(const Config& c, double tol) {
     EXPECT_LE(std::fabs(h.loss - d.loss), tol * std::fabs(h.loss)) << "forward_from";
     EXPECT_LE(std::fabs(h.acc - d.acc), 0.002) << "forward_from";
   }
+}
+
+// The error parse_config gives for these --set overrides on an empty config ("" when none).
+inline std::string config_error(const std::vector<std::string>& sets) {
+  try {
+    parse_config(nlohmann::json::object(), sets);
+  } catch (const Error& e) {
+    return e.what();
+  }
+  return "";
 }
 
 inline bool exists(const std::string& path) { return std::ifstream(path, std::ios::binary).good(); }
