@@ -1,6 +1,8 @@
 // Builds the groups, runs the initial forward pass, and joins the groups' iterations.
 #include "host/admm/solver.h"
 
+#include <omp.h>
+
 #include <algorithm>
 #include <chrono>
 #include <cstring>
@@ -75,6 +77,11 @@ IterationStats Solver<T>::iterate(bool want_terms) {
   st.groups.resize(groups_.size());
   const auto t0 = std::chrono::steady_clock::now();
   const long it = iter_;
+  // libgomp lets a thread spin only ~100 turns at a barrier (then sleeps in the kernel) while it
+  // manages more threads than there are CPUs, counting idle pools too; the host passes' OpenMP
+  // loops on this thread leave such a pool. Releasing it lets the groups' teams spin between their
+  // parallel regions (Cora, 1 group on 2 cores: 91k -> 5k context switches, 1.5x faster iterations).
+  omp_pause_resource_all(omp_pause_soft);
   pool_->run([&](int g) {
     if (groups_[g]) st.groups[g] = groups_[g]->iterate(it, want_terms);
   });
