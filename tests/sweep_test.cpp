@@ -1,7 +1,8 @@
 // The Python tools end to end. tools/sweep.py on configs/sweeps/tiny.json (seconds): every point has
 // the serial, parallel and modeled times, speedups that follow from them, and the table is printed.
 // tools/plot.py --check on small files; tools/accuracy.py --split-seeds on a shortened Amazon Photo,
-// --against on synthetic runs; tools/bench_reference.py's transcription against the reference vectors.
+// --against on synthetic runs; tools/bench_ab.py on synthetic runs; tools/bench_reference.py's
+// transcription against the reference vectors.
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -210,6 +211,37 @@ TEST(Accuracy, SplitSeedsOnAFixedSplitIsOneClearLine) {
                  " --split-seeds 1,2 --out " + ::testing::TempDir() + "/accuracy_cora");
   EXPECT_EQ(r.code, 1) << r.out;
   EXPECT_EQ(r.out.rfind("error: --split-seeds: data set 'cora' has a fixed split", 0), 0u) << r.out;
+}
+
+// tools/bench_ab.py with the same binary both ways: two rounds each, the same (deterministic) test
+// accuracy in every run, medians and the ratio that follow from the runs; a failing run is one line.
+TEST(BenchAb, AlternatesTheBinariesAndSummarises) {
+  if (!have_python()) GTEST_SKIP() << "python3 is not installed";
+  const std::string src = PDADMM_SOURCE_DIR, json = ::testing::TempDir() + "/bench_ab.json";
+  const std::string tool = "python3 " + src + "/tools/bench_ab.py --a " + PDADMM_BINARY + " --b " + PDADMM_BINARY +
+                           " " + src + "/configs/synthetic.json --rounds 2 ";
+  Result r = run(tool + "--set admm.iterations=5 --json " + json);
+  ASSERT_EQ(r.code, 0) << r.out;
+  EXPECT_NE(r.out.find("A / B = "), std::string::npos) << r.out;
+  const nlohmann::json j = pdadmm::test::read_json(json);
+  EXPECT_EQ(j["versions"]["a"], j["versions"]["b"]);
+  const nlohmann::json& c = j["configs"][src + "/configs/synthetic.json"];
+  ASSERT_EQ(c["runs"]["a"].size(), 2u);
+  ASSERT_EQ(c["runs"]["b"].size(), 2u);
+  for (const char* k : {"a", "b"}) {
+    const nlohmann::json& runs = c["runs"][k];
+    EXPECT_EQ(runs[0]["test_acc"], c["runs"]["a"][0]["test_acc"]);
+    EXPECT_EQ(runs[1]["test_acc"], c["runs"]["a"][0]["test_acc"]);
+    const double median = (runs[0]["wall_s"].get<double>() + runs[1]["wall_s"].get<double>()) / 2;
+    EXPECT_NEAR(c["median_wall_s"][k].get<double>(), median, 1e-9);
+    EXPECT_GT(runs[0]["s_per_iter_mean"].get<double>(), 0);
+  }
+  EXPECT_NEAR(c["ratio_a_over_b"].get<double>(),
+              c["median_wall_s"]["a"].get<double>() / c["median_wall_s"]["b"].get<double>(), 1e-12);
+  Result bad = run(tool + "--set bogus.key=1");
+  EXPECT_EQ(bad.code, 1) << bad.out;
+  EXPECT_EQ(bad.out, std::string("error: ") + PDADMM_BINARY + " on " + src +
+                         "/configs/synthetic.json: error: config: unknown key \"bogus\"\n");
 }
 
 // With PyTorch: the transcription of the reference's iteration reproduces shared/reference_vectors

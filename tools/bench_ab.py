@@ -1,0 +1,102 @@
+#!/usr/bin/env python3
+"""Whole training runs of two pdadmm binaries, alternated, for a paired speed comparison.
+
+Usage: tools/bench_ab.py --a OLD_BINARY --b NEW_BINARY CONFIG [CONFIG ...]
+                         [--rounds 3] [--set key=value ...] [--json FILE]
+Each round runs every config with A, then with B (`pdadmm train --config CONFIG`, outputs in a
+temporary folder), so slow and fast spells of a shared machine hit both alike. Records per run the
+wall seconds, CPU seconds (user, system) of the child, and from summary.json the mean and median
+seconds per iteration (ADMM updates only), the evaluation seconds and the test accuracy; prints one
+line per run and, per config, the median wall seconds of A and B and their ratio A / B. Writes all
+of it as JSON (--json). A run that fails stops the comparison with its error. Standard library only.
+"""
+import argparse
+import json
+import os
+import platform
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+
+def version(binary):
+    try:
+        out = subprocess.run([binary, "--version"], capture_output=True, text=True)
+    except OSError as e:
+        sys.exit("error: binary %s: %s" % (binary, e.strerror))
+    if out.returncode != 0:
+        sys.exit("error: %s --version failed: %s" % (binary, (out.stderr or out.stdout).strip()))
+    return out.stdout.strip()
+
+
+def run(binary, config, sets, out_dir):
+    cmd = [binary, "train", "--config", config, "--set", "output.dir=%s" % json.dumps(out_dir)]
+    for s in sets:
+        cmd += ["--set", s]
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    t0 = time.monotonic()
+    proc = subprocess.run(cmd, capture_output=True, text=True)
+    wall = time.monotonic() - t0
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    if proc.returncode != 0:
+        tail = (proc.stderr or proc.stdout).strip().splitlines()[-1:] or ["(no output)"]
+        sys.exit("error: %s on %s: %s" % (binary, config, tail[0]))
+    with open(os.path.join(out_dir, "summary.json")) as f:
+        s = json.load(f)
+    return {
+        "wall_s": wall,
+        "user_s": after.ru_utime - before.ru_utime,
+        "sys_s": after.ru_stime - before.ru_stime,
+        "s_per_iter_mean": s["seconds_per_iter_mean"],
+        "s_per_iter_median": s["seconds_per_iter_median"],
+        "eval_s": s["eval_seconds"],
+        "test_acc": s["test_acc"],
+    }
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--a", required=True, help="the first (baseline) pdadmm binary")
+    ap.add_argument("--b", required=True, help="the second pdadmm binary")
+    ap.add_argument("configs", nargs="+")
+    ap.add_argument("--rounds", type=int, default=3)
+    ap.add_argument("--set", action="append", default=[], dest="sets")
+    ap.add_argument("--json")
+    args = ap.parse_args()
+    if args.rounds < 1:
+        sys.exit("error: --rounds must be at least 1")
+    for c in args.configs:
+        if not os.path.isfile(c):
+            sys.exit("error: config %s: no such file" % c)
+    binaries = {"a": args.a, "b": args.b}
+    result = {
+        "versions": {k: version(v) for k, v in binaries.items()},
+        "machine": {"cpus": os.cpu_count(), "platform": platform.platform(), "load": os.getloadavg()},
+        "sets": args.sets,
+        "configs": {},
+    }
+    with tempfile.TemporaryDirectory(prefix="pdadmm_ab_") as tmp:
+        for c in args.configs:
+            runs = {"a": [], "b": []}
+            for r in range(args.rounds):
+                for k in ("a", "b"):
+                    x = run(binaries[k], c, args.sets, os.path.join(tmp, "%s_%d" % (k, r)))
+                    runs[k].append(x)
+                    print("%s %s round %d: %.2f s wall (%.2f user, %.2f sys), %.4f s/iteration, "
+                          "evaluation %.2f s, test %.4f" % (k.upper(), c, r + 1, x["wall_s"], x["user_s"],
+                                                            x["sys_s"], x["s_per_iter_mean"], x["eval_s"],
+                                                            x["test_acc"]), flush=True)
+            med = {k: statistics.median(x["wall_s"] for x in v) for k, v in runs.items()}
+            result["configs"][c] = {"runs": runs, "median_wall_s": med, "ratio_a_over_b": med["a"] / med["b"]}
+            print("%s: median %.2f s (A) vs %.2f s (B), A / B = %.2fx" % (c, med["a"], med["b"], med["a"] / med["b"]))
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump(result, f, indent=1)
+            f.write("\n")
+
+
+if __name__ == "__main__":
+    main()
