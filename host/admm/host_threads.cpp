@@ -1,3 +1,4 @@
+// host_parallel: the host passes between iterations on a pool of sleeping threads (see the header).
 #include "host/admm/host_threads.h"
 
 #include <algorithm>
