@@ -65,7 +65,7 @@ INSTANTIATE_TEST_SUITE_P(
                       BadCase{"groups=0", "groups"}, BadCase{"groups=3", "groups"},
                       BadCase{"partition=[1,2]", "partition"}, BadCase{"partition=[2,0]", "partition"},
                       BadCase{"partition=\"x\"", "partition"}, BadCase{"devices=[-1]", "devices"},
-                      BadCase{"threads=-1", "threads"}, BadCase{"backend=\"tpu\"", "backend"},
+                      BadCase{"threads=-1", "threads"}, BadCase{"threads=100000", "threads"}, BadCase{"backend=\"tpu\"", "backend"},
                       BadCase{"algorithm=\"sgd\"", "algorithm"}, BadCase{"seed=-1", "seed"},
                       BadCase{"data.name=\"mnist\"", "data.name"}, BadCase{"data.verify=1", "data.verify"},
                       BadCase{"data.val_split_seed=-2", "data.val_split_seed"},

@@ -221,7 +221,9 @@ Config parse_config(const nlohmann::json& in, const std::vector<std::string>& ov
   r.integer("groups", c.groups, at_least(1), "must be >= 1");
   r.int_list("partition", c.partition);
   r.int_list("devices", c.devices);
-  r.integer("threads", c.threads, at_least(0), "must be >= 0");
+  // A typo like 100000 would start that many OpenMP threads per group and exhaust the process limit.
+  r.integer("threads", c.threads, [](long long v) { return v >= 0 && v <= 1024; },
+            "must be in [0, 1024] (0 = all cores)");
   r.string("algorithm", c.algorithm, {"pdadmm-g", "pdadmm-g-q"});
   read_data(r.child("data"), c.data);
   bool layers_given = false;
