@@ -43,7 +43,7 @@ INSTANTIATE_TEST_SUITE_P(
                       BadCase{"admm.wire.q=\"fp8\"", "admm.wire.q"}, BadCase{"admm.gram=\"x\"", "admm.gram"},
                       BadCase{"admm.foo=1", "admm.foo"}, BadCase{"admm=3", "admm"},
                       BadCase{"model.layers=1", "model.layers"}, BadCase{"model.layers=true", "model.layers"},
-                      BadCase{"model.hidden=0", "model.hidden"}, BadCase{"model.hops=-1", "model.hops"},
+                      BadCase{"model.hidden=0", "model.hidden"}, BadCase{"model.hops=-1", "model.hops"}, BadCase{"model.hops=100000", "model.hops"},
                       BadCase{"model.hop_order=\"x\"", "model.hop_order"}, BadCase{"cuda.processes=\"x\"", "cuda.processes"},
                       BadCase{"model.zl_init=\"x\"", "model.zl_init"},
                       BadCase{"model.init_std=-1", "model.init_std"},

@@ -52,7 +52,9 @@ const nlohmann::json* read_model(JsonReader r, ModelConfig& m, bool& layers_give
   layers_given = r.has("layers");
   r.integer("layers", m.layers, at_least(2), "must be >= 2");
   r.integer("hidden", m.hidden, at_least(1), "must be >= 1");
-  r.integer("hops", m.hops, at_least(0), "must be >= 0");
+  // The input is (hops + 1) x the features wide, so a typo like 100000 would churn for minutes
+  // before running out of memory; the paper uses 4 or 5.
+  r.integer("hops", m.hops, [](long long v) { return v >= 0 && v <= 64; }, "must be in [0, 64]");
   r.string("hop_order", m.hop_order, {"ascending", "descending"});
   r.number("init_std", m.init_std, non_negative, "must be >= 0");
   r.string("zl_init", m.zl_init, kZlInit);
