@@ -73,8 +73,10 @@ void init_weights(const std::vector<int64_t>& dims, double stddev, uint64_t seed
   }
 }
 
+int total_cores(const Config& c) { return c.threads > 0 ? c.threads : process_cores(); }
+
 int configure_threads(const Config& c, int groups) {
-  const int cores = c.threads > 0 ? c.threads : process_cores();
+  const int cores = total_cores(c);
   // BLAS itself runs single-threaded; CpuOps splits each GEMM over the group's share of the
   // cores (deterministic for any thread count, see CpuOps::gemm).
   openblas_set_num_threads(1);
@@ -239,7 +241,7 @@ TrainSummary train(const Config& c, std::ostream& log) {
   const bool schedule = c.rho_schedule.type != "none";
   // The host's passes (evaluation, the schedule's loss) run on this many threads (host_parallel;
   // OpenBLAS stays at one thread, see configure_threads).
-  set_host_threads(c.threads > 0 ? c.threads : process_cores());
+  set_host_threads(total_cores(c));
   omp_set_num_threads(host_threads());
   std::vector<int32_t> train_labels;
   for (int32_t v : p.data.train) train_labels.push_back(p.data.labels[v]);

@@ -43,6 +43,8 @@ struct SolverHooks {
 // Solver on the configured backend, threads and groups.
 std::unique_ptr<Solver<float>> make_solver(const Config& c, const Problem& p, const std::vector<HostMatrix<float>>& W,
                                            const std::vector<HostMatrix<float>>& b, const SolverHooks& hooks = {});
+// `threads`, or this process's cores (its share of the machine under mpirun) when 0.
+int total_cores(const Config& c);
 // Sets OpenBLAS threads; returns the threads each group should use for element-wise loops.
 int configure_threads(const Config& c, int groups);
 

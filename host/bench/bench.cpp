@@ -46,9 +46,6 @@ double process_cpu_seconds() {
   return static_cast<double>(t.tv_sec) + 1e-9 * static_cast<double>(t.tv_nsec);
 }
 
-// Cores of this process (of its share of the machine under mpirun).
-int total_cores(const Config& c) { return c.threads > 0 ? c.threads : process_cores(); }
-
 // A group's counters of one iteration, shared as bytes under mpirun.
 struct GroupSample {
   double busy_s = 0, busy_cpu_s = 0, gemm_s = 0, gemm_flops = 0;

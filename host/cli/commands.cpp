@@ -162,7 +162,7 @@ int cmd_eval(const CommonArgs& a, const std::string& model) {
             "checkpoint " + model + ": layer " + std::to_string(l) + " is " + std::to_string(ck.W[l].rows) + "x" +
                 std::to_string(ck.W[l].cols) + ", the config expects " + std::to_string(p.dims[l + 1]) + "x" +
                 std::to_string(p.dims[l]));
-  set_host_threads(c.threads > 0 ? c.threads : process_cores());  // the same bits for any count
+  set_host_threads(total_cores(c));  // the same bits for any count
   Evaluator eval(p.data, p.h, p.ahat, p.aug);
   Scores s = eval.evaluate(ck.W, ck.b);
   std::cout << std::fixed << std::setprecision(4) << "train acc " << s.train.acc << "  loss " << s.train.loss << "\n"
