@@ -1,11 +1,13 @@
 // host_parallel (the host passes' threads) and the forward passes built on it: every part runs
 // once, in parallel, errors reach the caller, and the bits do not depend on the thread count.
 #include <gtest/gtest.h>
+#include <omp.h>
 
 #include <atomic>
 #include <chrono>
 #include <cmath>
 #include <cstring>
+#include <functional>
 #include <stdexcept>
 #include <thread>
 
@@ -69,6 +71,61 @@ TEST_F(HostThreads, ErrorsReachTheCallerAndNestedCallsRunInline) {
   std::atomic<int> inner{0};
   host_parallel(3, [&](int) { host_parallel(4, [&](int) { inner++; }); });
   EXPECT_EQ(inner, 12);
+}
+
+// Whether host_parallel's parts ran inside an OpenMP parallel region (a group's team) and of how
+// many threads; -1 when they ran outside one (the sleeping pool or the caller).
+int team_size_seen(int parts) {
+  std::atomic<int> seen{0};
+  host_parallel(parts, [&](int) { seen = omp_in_parallel() ? omp_get_num_threads() : -1; });
+  return seen;
+}
+
+TEST_F(HostThreads, PassesRunInTheTeamSetUntilItsOwnerClearsIt) {
+  set_host_threads(2);
+  int owner = 0, other = 0;
+  std::atomic<int> runs_of_team{0};
+  set_host_team(&owner, 2, [&](const std::function<void()>& task) {
+    runs_of_team++;
+    std::thread(task).join();  // the task on another thread, as a group's worker runs it
+  });
+  std::vector<std::atomic<int>> runs(7);
+  host_parallel(7, [&](int i) { runs[static_cast<size_t>(i)]++; });
+  for (int i = 0; i < 7; ++i) EXPECT_EQ(runs[static_cast<size_t>(i)], 1) << "part " << i;
+  EXPECT_EQ(runs_of_team, 1);
+  EXPECT_EQ(team_size_seen(4), 2);
+  EXPECT_EQ(team_size_seen(1), -1) << "one part runs on the caller";
+  EXPECT_THROW(host_parallel(5,
+                             [](int i) {
+                               if (i == 3) throw std::runtime_error("part 3");
+                             }),
+               std::runtime_error);
+  set_host_threads(3);  // more threads wanted than the team has: the pool
+  EXPECT_EQ(team_size_seen(4), -1);
+  set_host_threads(2);
+  clear_host_team(&other);
+  EXPECT_EQ(team_size_seen(4), 2) << "only the owner clears its team";
+  clear_host_team(&owner);
+  EXPECT_EQ(team_size_seen(4), -1);
+}
+
+// A solver with one CPU group of several threads lends its team to the host passes while it lives;
+// with two groups (teams of one thread each) the passes stay on the pool.
+TEST_F(HostThreads, OneGroupSolverLendsItsTeam) {
+  set_host_threads(2);
+  for (int groups : {1, 2}) {
+    Config c = load_config(std::string(PDADMM_SOURCE_DIR) + "/configs/synthetic.json",
+                           {"model.layers=3", "threads=2", "groups=" + std::to_string(groups)});
+    const Problem p = build_problem(c);
+    std::vector<HostMatrix<float>> W, b;
+    init_weights(p.dims, 0.1, 1, W, b);
+    {
+      auto solver = make_solver(c, p, W, b);
+      solver->iterate(false);
+      EXPECT_EQ(team_size_seen(4), groups == 1 ? 2 : -1) << groups << " groups";
+    }
+    EXPECT_EQ(team_size_seen(4), -1) << "the team goes with its solver";
+  }
 }
 
 // A 3-layer forward pass over 333 columns (11 parts) against a float64 loop, and the same bits

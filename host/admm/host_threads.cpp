@@ -1,8 +1,11 @@
 // host_parallel: the host passes between iterations on a pool of sleeping threads (see the header).
 #include "host/admm/host_threads.h"
 
+#include <omp.h>
+
 #include <algorithm>
 #include <atomic>
+#include <exception>
 #include <memory>
 #include <mutex>
 #include <thread>
@@ -18,8 +21,41 @@ constexpr int64_t kMaxParts = 64;
 std::atomic<int> g_threads{0};  // 0: the machine's cores
 std::mutex g_mu;                // one call at a time uses the pool
 std::unique_ptr<WorkerPool> g_pool;
+struct Team {
+  const void* owner = nullptr;
+  int threads = 0;
+  std::function<void(const std::function<void()>&)> run;
+} g_team;  // guarded by g_mu
+
+// The parts in one parallel region of the team; OpenMP must not see an exception leave it.
+void on_team(int threads, int parts, const std::function<void(int)>& f) {
+  std::exception_ptr error;
+  std::mutex error_mu;
+  g_team.run([&] {
+#pragma omp parallel num_threads(threads)
+    for (int i = omp_get_thread_num(); i < parts; i += omp_get_num_threads()) {
+      try {
+        f(i);
+      } catch (...) {
+        std::lock_guard<std::mutex> l(error_mu);
+        if (!error) error = std::current_exception();
+      }
+    }
+  });
+  if (error) std::rethrow_exception(error);
+}
 
 }  // namespace
+
+void set_host_team(const void* owner, int threads, std::function<void(const std::function<void()>&)> run) {
+  std::lock_guard<std::mutex> lock(g_mu);
+  g_team = Team{owner, threads, std::move(run)};
+}
+
+void clear_host_team(const void* owner) {
+  std::lock_guard<std::mutex> lock(g_mu);
+  if (g_team.owner == owner) g_team = Team{};
+}
 
 void set_host_threads(int threads) { g_threads = std::max(threads, 1); }
 
@@ -40,6 +76,7 @@ void host_parallel(int parts, const std::function<void(int)>& f) {
     for (int i = 0; i < parts; ++i) f(i);
     return;
   }
+  if (g_team.run && g_team.threads >= threads) return on_team(threads, parts, f);
   if (!g_pool || g_pool->size() != host_threads()) {
     g_pool.reset();
     g_pool = std::make_unique<WorkerPool>(host_threads());

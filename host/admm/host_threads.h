@@ -18,7 +18,15 @@ int host_parts(int64_t n, int64_t min_part);
 
 // Runs f(part) for every part in [0, parts) and returns when all are done (rethrowing the first
 // exception). On the calling thread when there is one part or one thread, or while another call
-// is in flight.
+// is in flight; on the team set by set_host_team when it has host_threads() threads.
 void host_parallel(int parts, const std::function<void(int)>& f);
+
+// A layer group's OpenMP team for the host passes: run(task) calls task on the group's own thread,
+// whose team has `threads` threads. After an iteration that team spins for a while at its barrier
+// (libgomp's GOMP_SPINCOUNT); a pass on the sleeping pool would share the cores with it, a pass in
+// the team's own parallel region uses those threads (Cora, 1 group on 2 cores: see the README).
+// `owner` names the setter; clear_host_team(owner) undoes only its own setting.
+void set_host_team(const void* owner, int threads, std::function<void(const std::function<void()>&)> run);
+void clear_host_team(const void* owner);
 
 }  // namespace pdadmm

@@ -10,6 +10,7 @@
 #include <string>
 #include <type_traits>
 
+#include "host/admm/host_threads.h"
 #include "host/admm/layer_plan.h"
 #include "host/admm/steps.h"
 #include "host/comm/inproc_transport.h"
@@ -64,10 +65,21 @@ Solver<T>::Solver(const SolverSpec& spec, const AdmmParams& prm, const HostMatri
   pool_->run([this](int g) {
     if (groups_[g]) groups_[g]->ops().bind_thread();
   });
+  // With one group here, the host's passes between iterations run in its team (host_threads.h).
+  int local = 0, team = -1;
+  for (int g = 0; g < G; ++g)
+    if (groups_[g]) ++local, team = g;
+  if (local == 1 && groups_[team]->ops().team_threads() > 1)
+    set_host_team(this, groups_[team]->ops().team_threads(), [this, team](const std::function<void()>& task) {
+      pool_->run([&](int g) {
+        if (g == team) task();
+      });
+    });
 }
 
 template <typename T>
 Solver<T>::~Solver() {
+  clear_host_team(this);
   pool_.reset();  // join threads before groups and transport go
 }
 

@@ -34,6 +34,7 @@ class CpuOps final : public Ops<T> {
   // threads: OpenMP threads for element-wise loops in this group (BLAS threads are global).
   explicit CpuOps(int threads = 1) : threads_(threads < 1 ? 1 : threads) {}
   std::string name() const override { return "cpu"; }
+  int team_threads() const override { return threads_; }
 
   Tensor<T> alloc(int64_t rows, int64_t cols) override;
   Tensor<uint8_t> alloc_bytes(int64_t n) override;

@@ -37,6 +37,8 @@ class Ops {
   virtual void fill(Tensor<T>& x, T value) = 0;
   // Called once on the group's own thread before it uses this object (CUDA: sets the device).
   virtual void bind_thread() {}
+  // OpenMP threads of the group's team on its own thread (CPU); 0 for a device backend.
+  virtual int team_threads() const { return 0; }
   // Waits until queued work on this backend is done (no-op on the CPU).
   virtual void sync() {}
 

@@ -59,6 +59,7 @@ class CountingOps final : public Ops<float> {
   void copy(const Tensor<float>& src, Tensor<float>& dst) override;
   void fill(Tensor<float>& x, float value) override;
   void bind_thread() override { inner_->bind_thread(); }
+  int team_threads() const override { return inner_->team_threads(); }
   void sync() override;
 
   void gemm(bool trans_a, bool trans_b, float alpha, const Tensor<float>& a, const Tensor<float>& b, float beta,
