@@ -1,4 +1,4 @@
-// host_parallel: the host passes between iterations on a pool of sleeping threads (see the header).
+// host_parallel: the host passes between iterations on sleeping threads or a lent group team (header).
 #include "host/admm/host_threads.h"
 
 #include <omp.h>

@@ -1,7 +1,8 @@
 // Threads for the host's passes between iterations (evaluations, the ρ schedule's loss): parts
 // run on sleeping threads (a WorkerPool) with OpenBLAS single-threaded inside. Not OpenBLAS's or
 // OpenMP's own threads: those spin after each call (OpenBLAS's ~0.1 s, OpenMP's ~10 ms) and take
-// cores from the groups' next iteration (Cora in 10 groups on 2 cores: iterations ~20% slower).
+// cores from the groups' next iteration (Cora in 10 groups on 2 cores: iterations ~20% slower);
+// the one exception is a group's own team, lent by set_host_team below.
 #pragma once
 #include <cstdint>
 #include <functional>
