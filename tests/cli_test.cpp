@@ -103,6 +103,16 @@ TEST(Cli, BadInputGivesOneClearLine) {
   expect_one_line_error(run("eval --model " + std::string(PDADMM_SOURCE_DIR) + "/CMakeLists.txt"), "checkpoint");
 }
 
+// Command-line mistakes (CLI11's parse errors) follow the same one-line, exit-1 rule.
+TEST(Cli, CommandLineMistakesGiveOneClearLine) {
+  expect_one_line_error(run("train --bogus"), "--bogus");
+  expect_one_line_error(run("train --config /nonexistent/pdadmm.json"), "/nonexistent/pdadmm.json");
+  expect_one_line_error(run("eval"), "--model");
+  expect_one_line_error(run("bench --json x.json -n abc"), "abc");
+  expect_one_line_error(run("train --set"), "--set");
+  expect_one_line_error(run("bogus"), "bogus");
+}
+
 TEST(Cli, CudaBackendWithoutAGpuIsAClearError) {
   Result r = run("train" + kTiny + " --set backend=\"cuda\" --out " + ::testing::TempDir() + "/cli_cuda");
   if (r.code == 0) GTEST_SKIP() << "a GPU is visible here; the no-GPU error cannot be checked";

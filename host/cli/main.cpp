@@ -44,10 +44,18 @@ int main(int argc, char** argv) {
   bench->add_option("--link", bench_args.links, "link for the modeled time: nvlink, pcie4, pcie5, ib-hdr or NAME:GBPS:US "
                                                 "(repeatable; default all presets)");
   bench->add_option("--json", bench_args.json, "write the results here")->required();
+  const std::string first = argc > 1 ? argv[1] : "";
+  if (!first.empty() && first[0] != '-' && first != "train" && first != "info" && first != "eval" && first != "bench") {
+    std::cerr << "error: unknown command \"" << argv[1] << "\": expected train, info, eval or bench" << std::endl;
+    return 1;
+  }
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
-    return app.exit(e);
+    if (e.get_exit_code() == 0) return app.exit(e);  // --help, --version
+    // One line, as for every other user error: CLI11 would print two and exit with its own codes.
+    std::cerr << "error: " << e.what() << " (see pdadmm --help)" << std::endl;
+    return 1;
   }
   // Under mpirun the failing process ends the others. An error every process meets (a bad
   // config) is printed once: process 0 aborts the rest before their delayed line.
