@@ -2,6 +2,10 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <fstream>
+#include <string>
+#include <utility>
+#include <vector>
 
 #include "host/config/config.h"
 #include "host/config/json_reader.h"
@@ -76,7 +80,14 @@ INSTANTIATE_TEST_SUITE_P(
                       BadCase{"data.synthetic.test=100000", "data.synthetic"},
                       BadCase{"output.log_every=0", "output.log_every"},
                       BadCase{"output.progress=\"x\"", "output.progress"}, BadCase{"colour=1", "colour"},
-                      BadCase{"model", "--set"}));
+                      BadCase{"model", "--set"},
+                      // Past the limits of the types: named, never wrapped or truncated.
+                      BadCase{"admm.nu=1e999", "admm.nu"}, BadCase{"admm.grid=[0,1e400]", "admm.grid"},
+                      BadCase{"model.hidden=4294967296", "model.hidden: out of range"},
+                      BadCase{"seed=18446744073709551615", "seed: out of range"},
+                      BadCase{"partition=[4294967297,1]", "partition: 4294967297 is out of range"},
+                      BadCase{"devices=[4294967296]", "devices: 4294967296 is out of range"},
+                      BadCase{"model.stages=" + std::string(100, '[') + std::string(100, ']'), "nested deeper than 64"}));
 
 TEST(Config, DefaultsAreValidAndEchoed) {
   Config c = parse_config(nlohmann::json::object());
@@ -231,6 +242,34 @@ TEST(Config, MalformedFileNamesTheFile) {
     EXPECT_NE(std::string(e.what()).find(path), std::string::npos) << e.what();
   }
   EXPECT_THROW(load_config(::testing::TempDir() + "/does_not_exist.json"), Error);
+}
+
+// A config file past JSON's sane limits: one line naming the file and what is wrong.
+TEST(Config, FileLimitsNameTheFileAndTheProblem) {
+  const std::string path = ::testing::TempDir() + "/limits_config.json";
+  const std::string deep = "{\"_c\":" + [] {
+    std::string s;
+    for (int i = 0; i < 50000; ++i) s += "{\"a\":";
+    return s + "1" + std::string(50000, '}');
+  }() + "}";
+  for (const auto& [text, problem] : std::vector<std::pair<std::string, std::string>>{
+           {deep, "nested deeper than 64 levels"},  // once a stack overflow
+           {"{\"seed\": 1, \"seed\": 2}", "key \"seed\" appears twice"},
+           {"{\"admm\": {\"rho\": 1e400}}", "a number is out of range"},
+           {"null", "expected a JSON object"},
+           {"[1]", "expected a JSON object"},
+           {std::string("{}\0", 3), "NUL byte"}}) {
+    std::ofstream(path, std::ios::binary) << text;
+    try {
+      load_config(path, {"seed=1"});
+      ADD_FAILURE() << problem << ": accepted";
+    } catch (const Error& e) {
+      const std::string m = e.what();
+      EXPECT_NE(m.find(path), std::string::npos) << m;
+      EXPECT_NE(m.find(problem), std::string::npos) << m;
+      EXPECT_EQ(m.find('\n'), std::string::npos) << m;
+    }
+  }
 }
 
 // Every shipped config (configs/*.json, the sweep files aside) passes the strict validation, so a

@@ -290,18 +290,12 @@ Config parse_config(const nlohmann::json& in, const std::vector<std::string>& ov
 }
 
 Config load_config(const std::string& path, const std::vector<std::string>& overrides) {
-  std::ifstream f(path);
+  std::ifstream f(path, std::ios::binary);
   require(static_cast<bool>(f), "config: cannot open " + path);
-  nlohmann::json j = nlohmann::json::parse(f, nullptr, /*allow_exceptions=*/false, /*ignore_comments=*/true);
-  if (j.is_discarded()) {
-    // Parse again with exceptions for the position of the error.
-    std::ifstream g(path);
-    try {
-      j = nlohmann::json::parse(g, nullptr, true, true);
-    } catch (const nlohmann::json::parse_error& e) {
-      throw Error("config: " + path + " is not valid JSON: " + e.what());
-    }
-  }
+  std::ostringstream text;
+  text << f.rdbuf();
+  nlohmann::json j = parse_json(text.str(), "config: " + path, /*allow_comments=*/true);
+  require(j.is_object(), "config: " + path + ": expected a JSON object {...} at the top level, got " + j.type_name());
   return parse_config(j, overrides);
 }
 

@@ -18,6 +18,13 @@ const char* type_name(const nlohmann::json& v) {
   if (v.is_array()) return "a list";
   return "an object";
 }
+bool fits_int(long long x) { return x >= -2147483647LL && x <= 2147483647LL; }
+
+// "1e400", "-12": a number the user meant, whether or not it fits.
+bool looks_numeric(const std::string& t) {
+  return !t.empty() && t.find_first_not_of("0123456789+-.eE") == std::string::npos &&
+         t.find_first_of("0123456789") != std::string::npos;
+}
 }  // namespace
 
 JsonReader::JsonReader(const nlohmann::json* j, std::string path, nlohmann::json* effective)
@@ -63,6 +70,8 @@ void JsonReader::integer(const char* key, long long& out, std::function<bool(lon
       else
         throw Error("config: " + where(key) + ": expected an integer, got " +
                     (v->is_number() ? v->dump() : std::string(type_name(*v))));
+    } else if (v->is_number_unsigned() && v->get<unsigned long long>() > 9223372036854775807ULL) {
+      throw Error("config: " + where(key) + ": out of range, got " + v->dump());
     } else {
       out = v->get<long long>();
     }
@@ -73,8 +82,8 @@ void JsonReader::integer(const char* key, long long& out, std::function<bool(lon
 
 void JsonReader::integer(const char* key, int& out, std::function<bool(long long)> ok, const char* rule) {
   long long v = out;
-  integer(key, v, [&](long long x) { return x >= -2147483647LL && x <= 2147483647LL && (!ok || ok(x)); },
-          ok ? rule : "out of range");
+  integer(key, v, [](long long x) { return fits_int(x); }, "out of range (at most 2147483647)");
+  integer(key, v, std::move(ok), rule);
   out = static_cast<int>(v);
 }
 
@@ -109,6 +118,8 @@ void JsonReader::int_list(const char* key, std::vector<int>& out) {
     out.clear();
     for (const auto& e : *v) {
       if (!e.is_number_integer()) throw Error("config: " + where(key) + ": expected a list of integers");
+      if (e.is_number_unsigned() ? e.get<unsigned long long>() > 2147483647ULL : !fits_int(e.get<long long>()))
+        throw Error("config: " + where(key) + ": " + e.dump() + " is out of range (at most 2147483647)");
       out.push_back(e.get<int>());
     }
   }
@@ -130,13 +141,48 @@ void JsonReader::finish() {
       throw Error("config: unknown key \"" + where(it.key().c_str()) + "\"");
 }
 
+nlohmann::json parse_json(const std::string& text, const std::string& what, bool allow_comments) {
+  using Event = nlohmann::json::parse_event_t;
+  std::vector<std::set<std::string>> keys;  // of every object being parsed, innermost last
+  const nlohmann::json::parser_callback_t check = [&](int depth, Event event, nlohmann::json& parsed) {
+    if ((event == Event::object_start || event == Event::array_start) && depth >= kMaxJsonDepth)
+      throw Error(what + ": nested deeper than " + std::to_string(kMaxJsonDepth) + " levels");
+    if (event == Event::object_start) keys.emplace_back();
+    if (event == Event::object_end) keys.pop_back();
+    if (event == Event::key && !keys.back().insert(parsed.get<std::string>()).second)
+      throw Error(what + ": key \"" + parsed.get<std::string>() + "\" appears twice in one object");
+    return true;
+  };
+  // nlohmann's messages start with "[json.exception.parse_error.101] "; the rest is what matters.
+  const auto plain = [](const std::exception& e) {
+    const std::string m = e.what();
+    const size_t cut = m.rfind("] ", 40);
+    return m.rfind("[json.exception.", 0) == 0 && cut != std::string::npos ? m.substr(cut + 2) : m;
+  };
+  if (text.find('\0') != std::string::npos) throw Error(what + ": contains a NUL byte (not a text file?)");
+  try {
+    return nlohmann::json::parse(text, check, /*allow_exceptions=*/true, allow_comments);
+  } catch (const nlohmann::json::parse_error& e) {
+    throw Error(what + " is not valid JSON: " + plain(e));
+  } catch (const nlohmann::json::out_of_range& e) {  // 1e400
+    throw Error(what + ": a number is out of range: " + plain(e));
+  }
+}
+
 void apply_override(nlohmann::json& j, const std::string& assignment) {
   const size_t eq = assignment.find('=');
   if (eq == std::string::npos || eq == 0)
     throw Error("--set \"" + assignment + "\": expected key=value, e.g. --set model.layers=12");
   const std::string key = assignment.substr(0, eq), text = assignment.substr(eq + 1);
-  nlohmann::json value = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
-  if (value.is_discarded()) value = text;
+  // Not JSON (e.g. --set data.name=cora): the text itself, as a string; but a list, an object or
+  // a number that fails to parse is a mistake to report.
+  nlohmann::json value;
+  try {
+    value = parse_json(text, "--set \"" + assignment + "\"");
+  } catch (const Error&) {
+    if (text.find_first_of("[{") != std::string::npos || looks_numeric(text)) throw;
+    value = text;
+  }
   const auto fail = [&](const std::string& why) { throw Error("--set \"" + assignment + "\": " + why); };
   nlohmann::json* node = &j;
   std::string path;  // the key so far, for messages
