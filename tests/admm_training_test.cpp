@@ -2,7 +2,9 @@
 // bit-identical dual copies on both sides of every group boundary.
 #include <gtest/gtest.h>
 
+#include <limits>
 #include <sstream>
+#include <string>
 
 #include "host/admm/evaluator.h"
 #include "host/admm/layer_plan.h"
@@ -109,6 +111,33 @@ TEST(Training, CheckpointRoundTripIsBitExact) {
   std::string s = read_file(c.output.dir + "/model.bin");
   write_file_atomic(c.output.dir + "/cut.bin", s.substr(0, s.size() - 5));
   EXPECT_THROW(load_checkpoint(c.output.dir + "/cut.bin"), Error);
+
+  // Damage the load must name: a flipped weight byte (CRC32), a malformed shape, NaN weights,
+  // something that is not a regular file (/dev/zero was read until memory ran out).
+  const auto load_error = [](const std::string& path) {
+    try {
+      load_checkpoint(path);
+    } catch (const Error& e) {
+      return std::string(e.what());
+    }
+    return std::string("accepted");
+  };
+  std::string flipped = s;
+  flipped[flipped.size() - 100] ^= 0x10;
+  write_file_atomic(c.output.dir + "/flip.bin", flipped);
+  EXPECT_NE(load_error(c.output.dir + "/flip.bin").find("checksum mismatch"), std::string::npos);
+  std::string shape = s;  // "rows":256 -> "rows":"a": the same length, valid JSON, not a shape
+  const size_t digits = shape.find("\"rows\":") + 7, k = shape.find_first_not_of("0123456789", digits) - digits;
+  ASSERT_GE(k, 3u);
+  shape.replace(digits, k, "\"" + std::string(k - 2, 'a') + "\"");
+  write_file_atomic(c.output.dir + "/shape.bin", shape);
+  EXPECT_NE(load_error(c.output.dir + "/shape.bin").find("bad layer shape"), std::string::npos);
+  Checkpoint nan = ck;
+  nan.W[1].data[2] = std::numeric_limits<float>::quiet_NaN();
+  save_checkpoint(c.output.dir + "/nan.bin", nan);
+  EXPECT_NE(load_error(c.output.dir + "/nan.bin").find("layer 1 holds NaN"), std::string::npos);
+  EXPECT_NE(load_error(c.output.dir).find("not a regular file"), std::string::npos);
+  EXPECT_NE(load_error("/dev/zero").find("not a regular file"), std::string::npos);
 }
 
 

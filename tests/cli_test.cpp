@@ -3,6 +3,8 @@
 #include <gtest/gtest.h>
 
 #include <cstdio>
+#include <filesystem>
+#include <iterator>
 #include <fstream>
 #include <regex>
 #include <string>
@@ -20,6 +22,13 @@ Result run(const std::string& args) { return pdadmm::test::run_command(std::stri
 const std::string kTiny =
     " --set data.synthetic.nodes=400 --set data.synthetic.val=50 --set data.synthetic.test=100"
     " --set model.hidden=16 --set admm.iterations=6 --set output.log_every=2 --set output.progress=off";
+
+void expect_one_line_error(const Result& r, const std::string& needle) {
+  EXPECT_NE(r.code, 0) << r.out;
+  EXPECT_EQ(r.out.rfind("error: ", 0), 0u) << r.out;
+  EXPECT_NE(r.out.find(needle), std::string::npos) << r.out;
+  EXPECT_EQ(std::count(r.out.begin(), r.out.end(), '\n'), 1) << r.out;
+}
 
 // Through a pipe (stdout block-buffered, progress on stderr): the warning, then the header, then
 // the progress lines in order, each with validation and test accuracy, ending at ETA 0.
@@ -77,6 +86,10 @@ TEST(Cli, TrainWritesMetricsWithTheDocumentedFields) {
                  "/model.bin" + kTiny + " --set model.layers=3");
   EXPECT_EQ(e.code, 0) << e.out;
   EXPECT_NE(e.out.find("test  acc"), std::string::npos) << e.out;
+  // Other features or another split would score another problem: refused, naming the key.
+  expect_one_line_error(run("eval --config " + std::string(PDADMM_SOURCE_DIR) + "/configs/synthetic.json --model " +
+                            out + "/model.bin" + kTiny + " --set model.layers=3 --set model.hop_order=descending"),
+                        "was trained with model.hop_order = \"ascending\", the config has \"descending\"");
 }
 
 TEST(Cli, InfoPrintsDataAndMemoryPerGroup) {
@@ -89,18 +102,26 @@ TEST(Cli, InfoPrintsDataAndMemoryPerGroup) {
       << r.out;
 }
 
-void expect_one_line_error(const Result& r, const std::string& needle) {
-  EXPECT_NE(r.code, 0) << r.out;
-  EXPECT_EQ(r.out.rfind("error: ", 0), 0u) << r.out;
-  EXPECT_NE(r.out.find(needle), std::string::npos) << r.out;
-  EXPECT_EQ(std::count(r.out.begin(), r.out.end(), '\n'), 1) << r.out;
-}
 
 TEST(Cli, BadInputGivesOneClearLine) {
   expect_one_line_error(run("train --set admm.rho=-1 --set output.progress=off"), "admm.rho");
   expect_one_line_error(run("train --set model.layers=2 --set groups=3"), "groups");
   expect_one_line_error(run("train --set nonsense=1"), "nonsense");
   expect_one_line_error(run("eval --model " + std::string(PDADMM_SOURCE_DIR) + "/CMakeLists.txt"), "checkpoint");
+}
+
+// Iterates that overflow stop the run with an error; no NaN model replaces the one already there.
+TEST(Cli, DivergedTrainingIsAnErrorAndKeepsTheOldModel) {
+  const std::string out = ::testing::TempDir() + "/cli_diverged";
+  std::filesystem::create_directories(out);
+  std::ofstream(out + "/model.bin") << "an earlier model";
+  Result r = run("train --out " + out + kTiny + " --set model.init_std=1e30");
+  EXPECT_NE(r.code, 0) << r.out;
+  EXPECT_NE(r.out.find("error: training diverged at iteration 1: the residual is not finite"), std::string::npos)
+      << r.out;
+  std::ifstream f(out + "/model.bin");
+  std::string kept((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+  EXPECT_EQ(kept, "an earlier model");
 }
 
 // Command-line mistakes (CLI11's parse errors) follow the same one-line, exit-1 rule.

@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <cstdlib>
 #include <iomanip>
 #include <numeric>
@@ -264,6 +265,10 @@ TrainSummary train(const Config& c, std::ostream& log) {
     }
     const bool log_now = it == 0 || (it + 1) % c.output.log_every == 0 || it + 1 == c.iterations;
     IterationStats st = solver->iterate(log_now);
+    if (!std::isfinite(st.residual) || (st.has_terms && !std::isfinite(st.objective)))
+      throw Error("training diverged at iteration " + std::to_string(it + 1) + ": the " +
+                  (std::isfinite(st.residual) ? "objective" : "residual") +
+                  " is not finite (the iterates overflowed); model.bin and summary.json were not written");
     iter_s.push_back(st.seconds);
     size_t bytes = 0;
     for (size_t x : st.boundary_bytes) bytes += x;
@@ -352,6 +357,11 @@ TrainSummary train(const Config& c, std::ostream& log) {
   }
   progress.finish();
   solver->weights(W, b);
+  for (size_t l = 0; l < W.size(); ++l)
+    for (const HostMatrix<float>* m : {&W[l], &b[l]})
+      require(std::all_of(m->data.begin(), m->data.end(), [](float v) { return std::isfinite(v); }),
+              "training diverged: layer " + std::to_string(l) +
+                  " holds NaN or infinite weights at the end; model.bin and summary.json were not written");
   if (c.iterations == 0 && writes) scores = eval.evaluate(W, b);
   sum.iterations = c.iterations;
   sum.scores = scores;

@@ -151,9 +151,33 @@ int cmd_info(const CommonArgs& a) {
   return 0;
 }
 
+namespace {
+// The keys that decide eval's input (features, augmentation, split) must be the ones the model was
+// trained with, or the scores are silently of another problem. Keys the checkpoint's (older)
+// config lacks are not compared; data.root and data.verify only say where the files are.
+void require_trained_inputs(const nlohmann::json& meta, const nlohmann::json& now, const std::string& model) {
+  if (!meta.contains("config") || !meta["config"].is_object()) return;
+  const nlohmann::json& then = meta["config"];
+  std::vector<std::string> keys = {"/model/hops", "/model/hop_order"};
+  const nlohmann::json data = now.value("data", nlohmann::json::object());
+  for (const auto& [k, v] : data.items())
+    if (k != "root" && k != "verify") keys.push_back("/data/" + k);
+  if (data.value("name", "") == "synthetic") keys.push_back("/seed");  // the seed draws the synthetic graph
+  for (const std::string& k : keys) {
+    const nlohmann::json::json_pointer ptr(k);
+    if (!then.contains(ptr) || !now.contains(ptr) || then[ptr] == now[ptr]) continue;
+    std::string key = k.substr(1);
+    std::replace(key.begin(), key.end(), '/', '.');
+    throw Error("checkpoint " + model + " was trained with " + key + " = " + then[ptr].dump() + ", the config has " +
+                now[ptr].dump() + " (eval needs the features and split the model was trained on)");
+  }
+}
+}  // namespace
+
 int cmd_eval(const CommonArgs& a, const std::string& model) {
   Config c = load(a);
   Checkpoint ck = load_checkpoint(model);
+  require_trained_inputs(ck.meta, c.effective, model);
   Problem p = build_problem(c);
   require(ck.W.size() + 1 == p.dims.size(), "checkpoint " + model + " has " + std::to_string(ck.W.size()) +
                                                 " layers, the config describes " + std::to_string(p.dims.size() - 1));

@@ -1,5 +1,6 @@
 // Model checkpoints: the trained W and b of every layer plus the model description, in one
-// binary file written atomically. Layout: "PDADMM01", u64 header length, JSON header, then
+// binary file written atomically. Layout: "PDADMM01", u64 header length, JSON header (with the
+// CRC32 of what follows, checked on load when present), then
 // the float32 values of W_0, b_0, W_1, b_1, … in row-major order.
 #pragma once
 #include <string>
