@@ -3,6 +3,7 @@
 
 #include <cblas.h>
 #include <omp.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <chrono>
@@ -209,9 +210,9 @@ TrainSummary train(const Config& c, std::ostream& log) {
   const bool writes = process_rank() == 0;
   require_process_per_group(c);
   for (const std::string& w : c.warnings) log << "warning: " << w << "\n";
-  if (writes) {
+  if (writes) {  // before the data loads: an unwritable folder fails fast
     make_dirs(c.output.dir);
-    write_file_atomic(c.output.dir + "/config.json", c.effective.dump(2) + "\n");
+    require(::access(c.output.dir.c_str(), W_OK) == 0, "cannot write to the output folder " + c.output.dir);
   }
 
   Problem p = build_problem(c);
@@ -229,8 +230,12 @@ TrainSummary train(const Config& c, std::ostream& log) {
       << " layers x " << c.model.hidden << ", input " << p.dims[0] << ", " << solver->num_groups() << " group(s), "
       << c.iterations << " iterations, backend " << c.backend << std::endl;  // before progress on stderr
 
+  // Only now, with the data and the solver ready, does this run start replacing an earlier one's outputs.
   std::optional<JsonLines> metrics;
-  if (writes) metrics.emplace(c.output.dir + "/metrics.jsonl");
+  if (writes) {
+    write_file_atomic(c.output.dir + "/config.json", c.effective.dump(2) + "\n");
+    metrics.emplace(c.output.dir + "/metrics.jsonl");
+  }
   // The ETA's unit: hidden-to-hidden layers x iterations (those n x n layers dominate an iteration;
   // layer 1 costs O(n N²) deferred), so a 2-layer stage does not predict a 10-layer one.
   const auto stage_work = [](const StageConfig& sc) { return std::max(1.0, sc.layers - 2.0); };

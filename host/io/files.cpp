@@ -2,6 +2,7 @@
 #include "host/io/files.h"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -20,9 +21,12 @@ void make_dirs(const std::string& dir) {
 }
 
 void write_file_atomic(const std::string& path, const std::string& bytes) {
-  const std::string tmp = path + ".tmp";
-  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-  if (fd < 0) throw Error("cannot write " + tmp + ": " + std::strerror(errno));
+  // A fresh name (mkstemp: O_CREAT | O_EXCL) per write: never follows a planted symlink, and two
+  // runs writing the same file cannot rename each other's temporary away.
+  std::string tmp = path + ".tmp.XXXXXX";
+  int fd = ::mkstemp(tmp.data());
+  if (fd < 0) throw Error("cannot write " + path + ".tmp.*: " + std::strerror(errno));
+  ::fchmod(fd, 0644);  // mkstemp's 0600 would hide results from other users
   size_t done = 0;
   while (done < bytes.size()) {
     ssize_t n = ::write(fd, bytes.data() + done, bytes.size() - done);

@@ -10,7 +10,7 @@ namespace pdadmm {
 
 // Creates the directory and its parents; throws Error naming it on failure.
 void make_dirs(const std::string& dir);
-// Writes bytes to path.tmp, flushes to disk, renames over path. Throws Error naming the path.
+// Writes bytes to a fresh path.tmp.XXXXXX, flushes to disk, renames over path. Throws Error naming the path.
 void write_file_atomic(const std::string& path, const std::string& bytes);
 std::string read_file(const std::string& path);
 
