@@ -132,6 +132,7 @@ TEST(Cli, CommandLineMistakesGiveOneClearLine) {
   expect_one_line_error(run("bench --json x.json -n abc"), "abc");
   expect_one_line_error(run("train --set"), "--set");
   expect_one_line_error(run("bogus"), "bogus");
+  expect_one_line_error(run("bench --no-peak --json /nonexistent_pdadmm_dir/b.json"), "cannot write --json");
 }
 
 TEST(Cli, CudaBackendWithoutAGpuIsAClearError) {

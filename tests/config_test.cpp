@@ -78,6 +78,8 @@ INSTANTIATE_TEST_SUITE_P(
                       BadCase{"data.synthetic.homophily=1.5", "data.synthetic.homophily"},
                       BadCase{"data.synthetic.snr=-1", "data.synthetic.snr"},
                       BadCase{"data.synthetic.test=100000", "data.synthetic"},
+                      BadCase{"data.synthetic.avg_degree=1e308", "data.synthetic.avg_degree"},
+                      BadCase{"admm.fista.max_iter=2147483647", "admm.fista.max_iter"},
                       BadCase{"output.log_every=0", "output.log_every"},
                       BadCase{"output.progress=\"x\"", "output.progress"}, BadCase{"colour=1", "colour"},
                       BadCase{"model", "--set"},
@@ -228,6 +230,8 @@ TEST(Config, PartitionSetsGroups) {
 
 TEST(Config, UnderscoreKeysAreComments) {
   EXPECT_NO_THROW(parse_config(nlohmann::json{{"_comment", "x"}, {"model", {{"_note", 1}}}}));
+  EXPECT_NO_THROW(parse_config(nlohmann::json::object(),
+                               {"algorithm=pdadmm-g-q", "admm.grid={\"_why\": 1, \"min\": 0, \"max\": 2, \"levels\": 16}"}));
 }
 
 TEST(Config, MalformedFileNamesTheFile) {

@@ -479,6 +479,12 @@ TEST(DataMaliciousNpz, ValidStoredAndDeflatedArchivesLoad) {
   }
 }
 
+// A data path that is no regular file (a folder, a device that never ends) is named, not read.
+TEST(DataMaliciousPickle, NotARegularFile) {
+  EXPECT_ERROR_HAS(load_file_bytes("/dev/zero"), "/dev/zero: not a regular file");
+  EXPECT_ERROR_HAS(load_file_bytes(::testing::TempDir()), "not a regular file");
+}
+
 TEST(DataMaliciousNpz, NotAZipAndMissing) {
   const std::string path = temp_path("notzip.npz");
   std::ofstream(path, std::ios::binary) << "this is not a zip archive at all";

@@ -159,7 +159,7 @@ nlohmann::json roofline(const std::map<GemmShape, long>& calls, int iterations, 
 nlohmann::json run_bench(const Config& c, const BenchOptions& o, std::ostream& log) {
   require(o.iterations >= 1, "bench: --iterations must be >= 1 (got " + std::to_string(o.iterations) + ")");
   require(o.warmup >= 0, "bench: --warmup must be >= 0 (got " + std::to_string(o.warmup) + ")");
-  require(o.peak_seconds > 0, "bench: --peak-seconds must be > 0");
+  require(o.peak_seconds > 0 && o.peak_seconds <= 60, "bench: --peak-seconds must be in (0, 60]");
   const std::vector<Link> links = o.links.empty() ? link_presets() : o.links;
   const bool processes = process_count() > 1;
   require(!(processes && o.serialize), "bench: --serialize runs every group in one process; drop it under mpirun");

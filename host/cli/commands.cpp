@@ -1,7 +1,10 @@
 // train, info and eval.
 #include "host/cli/commands.h"
 
+#include <unistd.h>
+
 #include <algorithm>
+#include <filesystem>
 #include <iomanip>
 #include <iostream>
 #include <map>
@@ -197,6 +200,11 @@ int cmd_eval(const CommonArgs& a, const std::string& model) {
 
 int cmd_bench(const CommonArgs& a, const BenchArgs& b) {
   Config c = load(a);
+  // Before the benchmark runs, not after: a --json into a missing folder would lose its results.
+  const std::filesystem::path parent = std::filesystem::path(b.json).parent_path();
+  require(!b.json.empty() && !std::filesystem::is_directory(b.json) &&
+              ::access(parent.empty() ? "." : parent.c_str(), W_OK) == 0,
+          "bench: cannot write --json " + b.json + " (its folder is missing or read-only, or it is a folder)");
   BenchOptions o;
   o.iterations = b.iterations;
   o.warmup = b.warmup;

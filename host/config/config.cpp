@@ -28,6 +28,8 @@ void read_synthetic(JsonReader r, SyntheticConfig& s) {
   r.integer("val", s.val, at_least(1), "must be >= 1");
   r.integer("test", s.test, at_least(1), "must be >= 1");
   r.finish();
+  require(s.avg_degree <= s.nodes - 1, "config: data.synthetic.avg_degree: at most nodes - 1 = " +
+                                          std::to_string(s.nodes - 1) + ", got " + nlohmann::json(s.avg_degree).dump());
   require(static_cast<long long>(s.train_per_class) * s.classes + s.val + s.test <= s.nodes,
           "config: data.synthetic: train_per_class*classes + val + test exceeds nodes");
 }
@@ -148,7 +150,7 @@ void read_admm(JsonReader r, Config& c) {
   f.number("eta", a.fista_eta, positive, "must be > 0");
   f.number("tol", a.fista_tol, non_negative, "must be >= 0");
   f.boolean("tol_per_node", a.fista_tol_per_node);
-  f.integer("max_iter", a.fista_max_iter, at_least(1), "must be >= 1");
+  f.integer("max_iter", a.fista_max_iter, [](long long v) { return v >= 1 && v <= 10000; }, "must be in [1, 10000]");
   f.finish();
   JsonReader s = r.child("rho_schedule");
   s.string("type", c.rho_schedule.type, {"none", "reference"});

@@ -2,6 +2,7 @@
 // opcodes and globals that builds plain data (arrays, csr matrices, dicts of lists), never code.
 #include "host/data/pickle.h"
 
+#include <filesystem>
 #include <fstream>
 #include <algorithm>
 #include <iterator>
@@ -551,6 +552,9 @@ std::vector<std::vector<int64_t>> pickle_as_adjacency_lists(const PickleDoc& doc
 }
 
 std::string load_file_bytes(const std::string& path) {
+  std::error_code ec;  // a directory, or a device like /dev/zero that never ends
+  if (std::filesystem::exists(path, ec) && !std::filesystem::is_regular_file(path, ec))
+    throw Error(path + ": not a regular file");
   std::ifstream f(path, std::ios::binary);
   if (!f) throw Error(path + ": cannot open file (missing or unreadable)");
   std::ostringstream ss;

@@ -63,7 +63,7 @@ Grid parse_grid(const json& j, const std::string& key) {
 
   for (const auto& kv : j.items()) {
     const std::string& k = kv.key();
-    if (k != "min" && k != "max" && k != "step" && k != "levels" && k != "values")
+    if (k != "min" && k != "max" && k != "step" && k != "levels" && k != "values" && k.rfind('_', 0) != 0)
       throw Error(key + "." + k + ": unknown key (expected min, max, step, levels or values)");
   }
   if (j.contains("values")) {
