@@ -8,8 +8,11 @@
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -90,6 +93,47 @@ TEST(Sweep, BadSweepConfigIsOneClearLine) {
   EXPECT_EQ(r.code, 1) << r.out;
   EXPECT_EQ(r.out.rfind("error: ", 0), 0u) << r.out;
   EXPECT_NE(r.out.find("colour"), std::string::npos) << r.out;
+}
+
+// Mistakes the tools refuse before any run, each in one `error:` line: a value twice, an output
+// folder that is missing, a sweep axis the sweep sets itself, no variants, a baseline on another
+// kind of split, a bytes table with NaN.
+TEST(Tools, MistakesAreRefusedBeforeAnyRun) {
+  if (!have_python()) GTEST_SKIP() << "python3 is not installed";
+  const std::string src = PDADMM_SOURCE_DIR, tmp = ::testing::TempDir(), syn = src + "/configs/synthetic.json";
+  const std::string acc = "python3 " + src + "/tools/accuracy.py " + syn + " --binary " + PDADMM_BINARY;
+  const std::string base = tmp + "/tools_val_base.json", axis = tmp + "/tools_axis.json", none = tmp + "/tools_none.json";
+  std::ofstream(base) << R"({"runs": [{"seed": 0, "val_split_seed": 1, "val_acc": 0.5, "test_acc": 0.5, "val_nodes": 500}]})";
+  std::ofstream(axis) << R"({"axis": {"key": "groups", "values": [1, 2]}})";
+  std::ofstream(none) << R"({"variants": []})";
+  std::ofstream(tmp + "/tools_nan.json") << R"([{"name": "a", "bytes_per_iter": NaN}])";
+  for (const auto& [cmd, message] : std::vector<std::pair<std::string, std::string>>{
+           {acc + " --seeds 0,0", "--seeds: 0, 0 lists a value twice"},
+           {acc + " --seeds 0 --json /nonexistent_pdadmm/a.json", "--json /nonexistent_pdadmm/a.json: its folder"},
+           {acc + " --seeds 0 --out " + tmp + "/tools_acc --against " + base, "cannot be paired"},
+           {kSweep + " --config " + axis, "axis key 'groups' is set by the sweep"},
+           {kSweep + " --config " + none, "variants must be a non-empty list"},
+           {"python3 " + src + "/tools/plot.py bytes " + tmp + "/tools_nan.json --check", "finite \"bytes_per_iter\""},
+           {"python3 " + src + "/tools/bench_ab.py --a " + PDADMM_BINARY + " --b " + PDADMM_BINARY + " " + syn + " " + syn,
+            "lists a value twice"}}) {
+    Result r = run(cmd);
+    EXPECT_EQ(r.code, 1) << cmd << "\n" << r.out;
+    EXPECT_EQ(r.out.rfind("error: ", 0), 0u) << cmd << "\n" << r.out;
+    EXPECT_NE(r.out.find(message), std::string::npos) << cmd << "\n" << r.out;
+  }
+}
+
+// A "binary" that exits 0 and writes nothing: an earlier run's summary.json in the same folder must
+// not be reported as this run's result.
+TEST(Tools, AnEarlierResultNeverPassesForANewOne) {
+  if (!have_python()) GTEST_SKIP() << "python3 is not installed";
+  const std::string src = PDADMM_SOURCE_DIR, out = ::testing::TempDir() + "/tools_stale";
+  std::filesystem::create_directories(out + "/seed_0");
+  std::ofstream(out + "/seed_0/summary.json")
+      << R"({"test": {"acc": 0.9}, "val": {"acc": 0.9, "nodes": 500}, "train": {"acc": 1}})";
+  Result r = run("python3 " + src + "/tools/accuracy.py " + src + "/configs/synthetic.json --seeds 0 --binary /bin/true --out " + out);
+  EXPECT_EQ(r.code, 1) << r.out;
+  EXPECT_NE(r.out.find("exited 0 but wrote no"), std::string::npos) << r.out;
 }
 
 // tools/accuracy.py on a real data set's config, shrunk to 2 layers x 16 trained for `iterations`.

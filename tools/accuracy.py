@@ -26,6 +26,8 @@ import subprocess
 import sys
 import time
 
+from tool_common import no_duplicates, read_result, remove_stale, run_main, writable_file
+
 NPZ_SETS = ("amazon_computers", "amazon_photo", "coauthor_cs")
 
 
@@ -60,14 +62,24 @@ def where(k, s):
 
 
 def load_base(path, keys, key):
-    """The runs of an earlier accuracy.json by (split, seed); one clear error if a key is missing."""
+    """The runs of an earlier accuracy.json by (split, seed); one clear error if a key is missing,
+    or if its runs are on another kind of split (pairing them would compare different nodes)."""
     try:
         with open(path) as f:
-            base = {(r.get(key), r["seed"]): r for r in json.load(f)["runs"]}
+            runs = json.load(f)["runs"]
+        base = {(r.get(key), r["seed"]): r for r in runs}
+        numbers = all(isinstance(r[f], (int, float)) for r in runs for f in ("val_acc", "test_acc", "val_nodes"))
     except OSError as e:
         sys.exit("error: --against %s: %s" % (path, e.strerror))
     except (ValueError, KeyError, TypeError, AttributeError) as e:
         sys.exit("error: --against %s: not an accuracy.json (%r)" % (path, e))
+    kinds = {k for r in runs for k in ("split_seed", "val_split_seed") if k in r}
+    mine = set() if keys[0][0] is None else {key}
+    if kinds != mine:
+        sys.exit("error: --against %s: its runs are on %s, these on %s; they cannot be paired"
+                 % (path, " and ".join(sorted(kinds)) or "the config's split", " and ".join(sorted(mine)) or "the config's split"))
+    if not numbers or len(base) != len(runs):
+        sys.exit("error: --against %s: not an accuracy.json (non-numeric accuracies or a run twice)" % path)
     for k, s in keys:
         if (k, s) not in base:
             sys.exit("error: --against %s: it has no run for %s" % (path, where(k, s)))
@@ -115,6 +127,9 @@ def main():
     ap.add_argument("--against", metavar="BASE.json", help="an earlier accuracy.json: print the paired change")
     a = ap.parse_args()
     seeds = int_list("--seeds", a.seeds)
+    no_duplicates(seeds, "--seeds")
+    if a.json:
+        writable_file(a.json, "--json")
     if not os.access(a.binary, os.X_OK):
         sys.exit("error: --binary: " + a.binary + " is not an executable (build first, e.g. tools/build.sh)")
     if not os.path.isfile(a.config):
@@ -130,6 +145,7 @@ def main():
                      % (ds, ", ".join(NPZ_SETS)))
     if a.val_splits is not None:
         splits, key, folder = int_list("--val-splits", a.val_splits), "val_split_seed", "val_split_%d"
+    no_duplicates(splits, "--split-seeds" if a.split_seeds is not None else "--val-splits")
     name = os.path.splitext(os.path.basename(a.config))[0]
     out = a.out or os.path.join("runs", "accuracy", name)
     os.makedirs(out, exist_ok=True)
@@ -147,12 +163,12 @@ def main():
         if k is not None:
             cmd += ["--set", "data.%s=%d" % (key, k)]
         t = time.time()
+        remove_stale(os.path.join(d, "summary.json"))
         p = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
         if p.returncode != 0:
             sys.stdout.write(p.stdout)
             sys.exit("error: %s: pdadmm exited with %d" % (where(k, s), p.returncode))
-        with open(os.path.join(d, "summary.json")) as f:
-            sm = json.load(f)
+        sm = read_result(os.path.join(d, "summary.json"), "%s: %s" % (where(k, s), a.binary))
         r = {"seed": s, "test_acc": sm["test"]["acc"], "val_acc": sm["val"]["acc"], "train_acc": sm["train"]["acc"],
              "val_nodes": sm["val"]["nodes"], "seconds": time.time() - t}
         if k is not None:
@@ -193,4 +209,4 @@ def main():
 
 
 if __name__ == "__main__":
-    main()
+    run_main(main)

@@ -21,6 +21,8 @@ import sys
 import tempfile
 import time
 
+from tool_common import no_duplicates, read_result, remove_stale, run_main, writable_file
+
 
 def version(binary):
     try:
@@ -33,9 +35,11 @@ def version(binary):
 
 
 def run(binary, config, sets, out_dir):
-    cmd = [binary, "train", "--config", config, "--set", "output.dir=%s" % json.dumps(out_dir)]
+    cmd = [binary, "train", "--config", config]
     for s in sets:
         cmd += ["--set", s]
+    cmd += ["--set", "output.dir=%s" % json.dumps(out_dir)]  # last: where this script reads the summary
+    remove_stale(os.path.join(out_dir, "summary.json"))
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     t0 = time.monotonic()
     proc = subprocess.run(cmd, capture_output=True, text=True)
@@ -44,8 +48,7 @@ def run(binary, config, sets, out_dir):
     if proc.returncode != 0:
         tail = (proc.stderr or proc.stdout).strip().splitlines()[-1:] or ["(no output)"]
         sys.exit("error: %s on %s: %s" % (binary, config, tail[0]))
-    with open(os.path.join(out_dir, "summary.json")) as f:
-        s = json.load(f)
+    s = read_result(os.path.join(out_dir, "summary.json"), binary)
     return {
         "wall_s": wall,
         "user_s": after.ru_utime - before.ru_utime,
@@ -71,6 +74,9 @@ def main():
     for c in args.configs:
         if not os.path.isfile(c):
             sys.exit("error: config %s: no such file" % c)
+    no_duplicates(args.configs, "configs")
+    if args.json:
+        writable_file(args.json, "--json")
     binaries = {"a": args.a, "b": args.b}
     result = {
         "versions": {k: version(v) for k, v in binaries.items()},
@@ -99,4 +105,4 @@ def main():
 
 
 if __name__ == "__main__":
-    main()
+    run_main(main)

@@ -4,21 +4,29 @@
 # they use except glibc, the driver's and CUDA's own (the GPU machine's are used: gpu_check.sh finds
 # them), and with --mpi Open MPI's runtime (tools/carry_mpi.sh), into one xz archive.
 #   tools/carry_build.sh [BUILD] [--mpi] [--out FILE]   BUILD defaults to ${PDADMM_BUILD:-build};
-#                                                       FILE to .carry/build.tar.xz
+#                                                       FILE to .carry/build.tar.xz (relative
+#                                                       paths given are the caller's; the defaults
+#                                                       are the repository's)
 # On the GPU machine, in a copy of the repository with FILE in it:
 #   mkdir -p /tmp/pdadmm && tar xJf .carry/build.tar.xz -C /tmp/pdadmm
 #   PDADMM_BUILD=/tmp/pdadmm/build OUT=/tmp/gpu tools/gpu_check.sh
 set -euo pipefail
+CALLER=$PWD
+in_caller() { case $1 in /*) printf '%s\n' "$1" ;; *) printf '%s\n' "$CALLER/$1" ;; esac; }
 cd "$(dirname "$0")/.."
-BUILD=${PDADMM_BUILD:-build}
+BUILD=build
+[ -n "${PDADMM_BUILD:-}" ] && BUILD=$(in_caller "$PDADMM_BUILD")
 OUT_FILE=.carry/build.tar.xz
 MPI=false
+usage="tools/carry_build.sh [BUILD] [--mpi] [--out FILE]"
 while [ $# -gt 0 ]; do
   case $1 in
     --mpi) MPI=true ;;
-    --out) OUT_FILE=$2; shift ;;
-    -*) echo "error: unknown option $1 (tools/carry_build.sh [BUILD] [--mpi] [--out FILE])" >&2; exit 2 ;;
-    *) BUILD=$1 ;;
+    --out)
+      [ $# -ge 2 ] || { echo "error: --out needs a file name ($usage)" >&2; exit 2; }
+      OUT_FILE=$(in_caller "$2"); shift ;;
+    -*) echo "error: unknown option $1 ($usage)" >&2; exit 2 ;;
+    *) BUILD=$(in_caller "$1") ;;
   esac
   shift
 done

@@ -4,30 +4,34 @@
 # then runs the GPU test binaries (the CPU-vs-GPU training equivalence included), the kernel /
 # SGEMM / send-recv benchmark, `pdadmm train` on the CPU and the GPU with the same configs, and
 # (where mpirun exists) two groups as two processes against one process on the CUDA backend.
-# Everything lands in one JSON report, $OUT/gpu_check.json (OUT defaults to .), plus the logs
-# beside it. Exits non-zero if anything fails.
-#   PDADMM_BUILD       build folder (default build-gpu)
+# Everything lands in one JSON report, $OUT/gpu_check.json (OUT defaults to the current folder),
+# plus the logs beside it. Exits non-zero if anything fails. Relative OUT and PDADMM_BUILD are the
+# caller's; PDADMM_CONFIGS are the repository's.
+#   PDADMM_BUILD       build folder (default: the repository's build-gpu)
 #   PDADMM_CPU_ITERS   iterations of the CPU runs (default 3: the CPU is the slow side)
 #   PDADMM_GPU_ITERS   iterations of the GPU runs (default 20)
 #   PDADMM_CONFIGS     configs to time (default configs/synthetic_deep.json configs/gpu_16x4096.json)
 #   PDADMM_STEP_TIMEOUT  seconds one step (a test binary, the benchmark, one run) may take (default 600):
 #                      a hung kernel or transport fails that step instead of the whole check
 set -euo pipefail
+CALLER=$PWD
+in_caller() { case $1 in /*) printf '%s\n' "$1" ;; *) printf '%s\n' "$CALLER/$1" ;; esac; }
 cd "$(dirname "$0")/.."
-BUILD=${PDADMM_BUILD:-build-gpu}
+BUILD=build-gpu
+[ -n "${PDADMM_BUILD:-}" ] && BUILD=$(in_caller "$PDADMM_BUILD")
 JOBS=${PDADMM_JOBS:-$(nproc)}
-OUT_DIR=${OUT:-.}
+OUT_DIR=$(in_caller "${OUT:-.}")
 CPU_ITERS=${PDADMM_CPU_ITERS:-3}
 GPU_ITERS=${PDADMM_GPU_ITERS:-20}
 STEP=${PDADMM_STEP_TIMEOUT:-600}
 read -r -a CONFIGS <<<"${PDADMM_CONFIGS:-configs/synthetic_deep.json configs/gpu_16x4096.json}"
-mkdir -p "$OUT_DIR"
-OUT_DIR=$(cd "$OUT_DIR" && pwd)
 
 if ! command -v nvidia-smi >/dev/null || ! nvidia-smi -L; then
   echo "gpu_check: no GPU visible (nvidia-smi missing or failing); run tools/test.sh on machines without one" >&2
   exit 1
 fi
+mkdir -p "$OUT_DIR"
+OUT_DIR=$(cd "$OUT_DIR" && pwd)
 
 # A carried build brings its shared libraries in $BUILD/lib (README "CUDA").
 if [ -d "$BUILD/lib" ]; then
@@ -81,7 +85,9 @@ done
 
 # ---- kernels, SGEMM, send/recv between GPUs ----
 # shellcheck disable=SC2086  # PDADMM_BENCH_ARGS is a word list on purpose
-if ! timeout "$STEP" "$BUILD/pdadmm_gpu_bench" --out "$OUT_DIR/gpu_bench.json" ${PDADMM_BENCH_ARGS:-} | tee "$OUT_DIR/gpu_bench.log"; then
+rm -f "$OUT_DIR/gpu_bench.json"  # an earlier run's must not pass for this one's
+if ! timeout "$STEP" "$BUILD/pdadmm_gpu_bench" --out "$OUT_DIR/gpu_bench.json" ${PDADMM_BENCH_ARGS:-} | tee "$OUT_DIR/gpu_bench.log" ||
+    [ ! -s "$OUT_DIR/gpu_bench.json" ]; then
   status=1
   echo 'null' >"$OUT_DIR/gpu_bench.json"
 fi

@@ -17,14 +17,12 @@ import argparse
 import json
 import os
 import subprocess
+import math
 import sys
 
+from tool_common import fail, run_main, writable_file
+
 VENV = os.environ.get("PDADMM_PLOT_VENV", os.path.join(os.path.expanduser("~"), ".cache", "pdadmm", "plot-venv"))
-
-
-def fail(msg):
-    print("error: " + msg, file=sys.stderr)
-    sys.exit(1)
 
 
 def read_json(path):
@@ -40,9 +38,12 @@ def read_json(path):
 def load_speedup(path):
     j = read_json(path)
     rows = j.get("rows") if isinstance(j, dict) else None
-    if not rows or "serial_s" not in rows[0]:
-        fail(f"{path}: not a tools/sweep.py axis sweep (no rows with serial_s)")
+    need = ("value", "serial_s", "ideal_speedup", "speedup_measured", "modeled")
+    if not isinstance(rows, list) or not rows or not all(isinstance(r, dict) and all(k in r for k in need) for r in rows):
+        fail(f"{path}: not a tools/sweep.py axis sweep (rows need {', '.join(need)})")
     links = list(rows[0]["modeled"])
+    if not links or not all(isinstance(r["modeled"], dict) and set(links) <= set(r["modeled"]) for r in rows):
+        fail(f"{path}: rows have no common modeled links")
     given = [l if isinstance(l, str) else l["name"] for l in j.get("spec", {}).get("links", [])]
     links = [l for l in given if l in links] or links
     return j, rows, links
@@ -54,8 +55,10 @@ def load_bytes(path):
     if not isinstance(rows, list) or not rows:
         fail(f"{path}: expected a JSON list of rows (or an object with \"rows\")")
     for i, r in enumerate(rows):
-        if not isinstance(r, dict) or "name" not in r or not isinstance(r.get("bytes_per_iter"), (int, float)):
-            fail(f"{path}: row {i} needs \"name\" and a numeric \"bytes_per_iter\"")
+        b = r.get("bytes_per_iter") if isinstance(r, dict) else None
+        if "name" not in (r if isinstance(r, dict) else {}) or isinstance(b, bool) or not isinstance(b, (int, float)) \
+                or not math.isfinite(b) or b < 0:
+            fail(f"{path}: row {i} needs \"name\" and a finite \"bytes_per_iter\" >= 0")
     return rows
 
 
@@ -74,9 +77,12 @@ def load_metrics(path):
         fail(f"{path}: {e.strerror}")
     if not rows:
         fail(f"{path}: no metrics lines")
-    for k in ("iter", "objective", "residual", "test_acc"):
-        if k not in rows[0]:
-            fail(f"{path}: lines have no \"{k}\" (is this a pdadmm metrics.jsonl?)")
+    for n, r in enumerate(rows, 1):
+        for k in ("iter", "objective", "residual", "test_acc"):
+            if not isinstance(r, dict) or k not in r:
+                fail(f"{path}: line {n} has no \"{k}\" (is this a pdadmm metrics.jsonl?)")
+            if r[k] is not None and (isinstance(r[k], bool) or not isinstance(r[k], (int, float))):
+                fail(f"{path}: line {n}: \"{k}\" is not a number")
     return rows
 
 
@@ -202,8 +208,12 @@ def main():
     ap.add_argument("--check", action="store_true", help="validate and summarise the input, draw nothing")
     a = ap.parse_args()
     out = a.out or os.path.splitext(a.input)[0] + f"_{a.kind}.png"
+    if not a.check:
+        writable_file(out, "--out")
+        if not out.lower().endswith(".png"):
+            fail(f"--out {out}: the plots are PNG files; name it NAME.png")
     {"speedup": plot_speedup, "bytes": plot_bytes, "convergence": plot_convergence}[a.kind](a.input, out, a.check)
 
 
 if __name__ == "__main__":
-    main()
+    run_main(main)

@@ -15,7 +15,10 @@ import os
 import statistics
 import subprocess
 import sys
+import shutil
 import tempfile
+
+from tool_common import no_duplicates, read_result, remove_stale, run_main, writable_file
 
 Q = 'algorithm="pdadmm-g-q"'
 
@@ -58,11 +61,11 @@ def train(binary, config, sets, out_dir):
     cmd = [binary, "train", "--config", config, "--out", out_dir]
     for s in sets + ['output.progress="off"', "output.checkpoint=false"]:
         cmd += ["--set", s]
+    remove_stale(os.path.join(out_dir, "summary.json"))
     r = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     if r.returncode != 0:
         sys.exit("error: %s failed (exit %d):\n%s" % (" ".join(cmd), r.returncode, r.stdout[-2000:]))
-    with open(os.path.join(out_dir, "summary.json")) as f:
-        return json.load(f)
+    return read_result(os.path.join(out_dir, "summary.json"), binary)
 
 
 def main():
@@ -80,14 +83,29 @@ def main():
     ap.add_argument("--work", default="", help="folder for the runs' outputs (default: a temporary one)")
     ap.add_argument("--out", default="", help="write the rows as JSON here")
     a = ap.parse_args()
-    if not os.path.isfile(a.pdadmm):
+    if not os.path.isfile(a.pdadmm) or not os.access(a.pdadmm, os.X_OK):
         sys.exit("error: --pdadmm: no binary at '%s' (build first, or pass the path)" % a.pdadmm)
+    if not os.path.isfile(a.config):
+        sys.exit("error: --config: no file at '%s'" % a.config)
+    if a.out:
+        writable_file(a.out, "--out")
+    no_duplicates(a.seeds, "--seeds")
     try:
         json.loads(a.grid)
     except ValueError as e:
         sys.exit("error: --grid: not JSON (%s)" % e)
     groups = a.groups or config_layers(a.config, a.sets)
+    if groups < 2:
+        sys.exit("error: --groups %d: with one group nothing crosses the wire, so every row would move 0 bytes" % groups)
     work = a.work or tempfile.mkdtemp(prefix="quant_table_")
+    try:
+        table(a, groups, work)
+    finally:
+        if not a.work:
+            shutil.rmtree(work, ignore_errors=True)
+
+
+def table(a, groups, work):
 
     rows = []
     for i, (name, sets) in enumerate(rows_to_run(a.grid)):
@@ -119,4 +137,4 @@ def main():
 
 
 if __name__ == "__main__":
-    main()
+    run_main(main)

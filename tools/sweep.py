@@ -22,14 +22,11 @@ import shlex
 import subprocess
 import sys
 
+from tool_common import fail, read_result, remove_stale, run_main
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 KNOWN_KEYS = {"base", "set", "axis", "variants", "groups", "threads_per_group", "iterations", "warmup",
               "measure_parallel", "links", "timeout_s", "stat"}
-
-
-def fail(msg):
-    print("error: " + msg, file=sys.stderr)
-    sys.exit(1)
 
 
 def load_sweep(path):
@@ -47,12 +44,19 @@ def load_sweep(path):
         fail(f"sweep config {path}: unknown key '{unknown[0]}' (known: {', '.join(sorted(KNOWN_KEYS))})")
     if ("axis" in spec) == ("variants" in spec):
         fail(f"sweep config {path}: give exactly one of 'axis' and 'variants'")
+    if not isinstance(spec.get("set", {}), dict):
+        fail(f"sweep config {path}: set must be an object of pdadmm keys and values")
     if "axis" in spec:
         ax = spec["axis"]
         if not isinstance(ax, dict) or not isinstance(ax.get("key"), str) or not isinstance(ax.get("values"), list) \
                 or not ax["values"]:
             fail(f"sweep config {path}: axis must be {{\"key\": \"model.layers\", \"values\": [...]}}")
+        if ax["key"] in ("groups", "threads", "partition"):  # each run sets these itself
+            fail(f"sweep config {path}: axis key {ax['key']!r} is set by the sweep per run; "
+                 f"use the sweep's \"groups\" (a list, one per axis value) or \"threads_per_group\"")
     else:
+        if not isinstance(spec["variants"], list) or not spec["variants"]:
+            fail(f"sweep config {path}: variants must be a non-empty list")
         for v in spec["variants"]:
             if not isinstance(v, dict) or not isinstance(v.get("name"), str) or not isinstance(v.get("set", {}), dict):
                 fail(f"sweep config {path}: each variant needs a \"name\" and an optional \"set\" object")
@@ -105,15 +109,16 @@ def bench(spec, pdadmm, base, sets, out_json, serialize=False, quiet=False, laun
               " ".join(os.path.relpath(c, os.getcwd()) if c in (pdadmm, base) else c for c in cmd[1:]), flush=True)
     if launcher:
         cmd = shlex.split(launcher.format(groups=sets["groups"])) + cmd
+    remove_stale(out_json)
     try:
         r = subprocess.run(cmd, capture_output=True, text=True, timeout=spec.get("timeout_s", 3600))
     except subprocess.TimeoutExpired:
         fail(f"pdadmm bench took longer than {spec.get('timeout_s', 3600)} s: {' '.join(cmd)}")
     if r.returncode != 0:
-        msg = (r.stderr or r.stdout).strip().splitlines()
-        fail(f"pdadmm bench failed ({msg[-1] if msg else 'exit ' + str(r.returncode)}): {' '.join(cmd)}")
-    with open(out_json) as f:
-        return json.load(f)
+        # The last lines that say something: Open MPI frames its messages in lines of dashes.
+        msg = [l for l in (r.stderr or r.stdout).strip().splitlines() if l.strip("-= ")]
+        fail(f"pdadmm bench failed ({' '.join(msg[-3:]) if msg else 'exit ' + str(r.returncode)}): {' '.join(cmd)}")
+    return read_result(out_json, "pdadmm bench")
 
 
 def groups_for(spec, i, value, layers):
@@ -265,4 +270,4 @@ def main():
 
 
 if __name__ == "__main__":
-    main()
+    run_main(main)

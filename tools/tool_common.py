@@ -1,0 +1,55 @@
+"""What the tools/*.py scripts share: one `error:` line for a user's mistake instead of a traceback,
+result files that a run must write afresh, and output paths checked before any run starts."""
+import json
+import os
+import sys
+
+
+def fail(msg):
+    print("error: " + msg, file=sys.stderr)
+    sys.exit(1)
+
+
+def run_main(main):
+    """Runs main(). A missing file or malformed input (JSON, keys, types) met on the way ends in one
+    `error:` line and exit 1; PDADMM_TRACEBACK=1 shows the traceback instead."""
+    try:
+        main()
+    except KeyboardInterrupt:
+        sys.exit(130)
+    except (OSError, ValueError, KeyError, TypeError, AttributeError, IndexError) as e:
+        if os.environ.get("PDADMM_TRACEBACK"):
+            raise
+        if isinstance(e, OSError) and e.filename:
+            fail(f"{e.filename}: {e.strerror}")
+        if isinstance(e, KeyError):
+            fail(f"malformed input: missing key {e} (PDADMM_TRACEBACK=1 for where)")
+        fail(f"malformed input: {e} (PDADMM_TRACEBACK=1 for where)")
+
+
+def writable_file(path, flag):
+    """An output file's folder must exist and be writable now, not after hours of runs."""
+    folder = os.path.dirname(os.path.abspath(path))
+    if os.path.isdir(path) or not os.path.isdir(folder) or not os.access(folder, os.W_OK):
+        fail(f"{flag} {path}: its folder is missing or read-only, or it is a folder")
+
+
+def remove_stale(path):
+    """Before a run: an earlier run's result must not pass for this one's."""
+    try:
+        os.remove(path)
+    except FileNotFoundError:
+        pass
+
+
+def read_result(path, what):
+    """After a run that exited 0: the result it wrote (it must have written one)."""
+    if not os.path.isfile(path):
+        fail(f"{what} exited 0 but wrote no {path} (is it pdadmm?)")
+    with open(path) as f:
+        return json.load(f)
+
+
+def no_duplicates(values, flag):
+    if len(set(values)) != len(values):
+        fail(f"{flag}: {', '.join(str(v) for v in values)} lists a value twice; each must count once")
