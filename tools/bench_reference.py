@@ -31,10 +31,18 @@ import sys
 import tempfile
 import time
 
-try:
-    import torch
-except ImportError:
-    sys.exit("error: tools/bench_reference.py needs PyTorch (pip install torch)")
+from tool_common import read_result, run_main, writable_file
+
+torch = None  # imported in main(), after the arguments: --help works without PyTorch
+
+
+def import_torch():
+    global torch
+    try:
+        import torch as t
+    except ImportError:
+        sys.exit("error: tools/bench_reference.py needs PyTorch (pip install torch)")
+    torch = t
 
 # Training nodes, augmented dimension (5 x features, 4 hops) and classes of the real data sets.
 SHAPES = {"cora": (140, 7165, 7), "citeseer": (120, 18515, 6), "pubmed": (60, 2500, 3),
@@ -253,8 +261,7 @@ def run_pdadmm(binary, dataset, algorithm, layers, hidden, iterations, rho, mu, 
         if p.returncode != 0:
             errors = [line for line in p.stdout.splitlines() if line.startswith("error:")]
             sys.exit("error: pdadmm train: " + (errors[-1][len("error: "):] if errors else p.stdout.strip()))
-        with open(os.path.join(tmp, "run", "summary.json")) as f:
-            sm = json.load(f)
+        sm = read_result(os.path.join(tmp, "run", "summary.json"), binary)
         with open(os.path.join(tmp, "run", "metrics.jsonl")) as f:
             rows = [json.loads(line) for line in f]
     return sm, rows
@@ -289,6 +296,9 @@ def main():
     ap.add_argument("--json", help="write the result here")
     ap.add_argument("--check-only", action="store_true", help="only check the transcription against the vectors")
     a = ap.parse_args()
+    if a.json:
+        writable_file(a.json, "--json")
+    import_torch()
     if a.layers < 2 or a.hidden < 1 or a.iterations < 1 or a.threads < 1:
         sys.exit("error: --layers >= 2, --hidden, --iterations and --threads >= 1 are required")
     if not os.path.isfile(a.vectors):
@@ -332,4 +342,4 @@ def main():
 
 
 if __name__ == "__main__":
-    main()
+    run_main(main)
