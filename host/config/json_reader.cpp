@@ -180,7 +180,8 @@ void apply_override(nlohmann::json& j, const std::string& assignment) {
   try {
     value = parse_json(text, "--set \"" + assignment + "\"");
   } catch (const Error&) {
-    if (text.find_first_of("[{") != std::string::npos || looks_numeric(text)) throw;
+    const size_t first = text.find_first_not_of(" \t");
+    if ((first != std::string::npos && (text[first] == '[' || text[first] == '{')) || looks_numeric(text)) throw;
     value = text;
   }
   const auto fail = [&](const std::string& why) { throw Error("--set \"" + assignment + "\": " + why); };
