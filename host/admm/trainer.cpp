@@ -222,12 +222,15 @@ TrainSummary train(const Config& c, std::ostream& log) {
   int stage_end = stages[0].iterations;
   auto solver = start_stage(c, p, 0, nullptr);
   Evaluator eval(p.data, p.h, p.ahat, p.aug);
+  const int want_groups = c.partition.empty() ? c.groups : static_cast<int>(c.partition.size());
   log << "pdadmm: " << p.data.name << " (" << p.data.num_nodes() << " nodes, " << p.data.num_edges() << " edges, "
       << p.data.features.cols << " features, " << p.data.num_classes << " classes; train/val/test "
       << p.data.train.size() << "/" << p.data.val.size() << "/" << p.data.test.size()
       << (c.data.val_split_seed >= 0 ? ", train/val redrawn, val_split_seed " + std::to_string(c.data.val_split_seed) : "")
       << "), " << c.model.layers
-      << " layers x " << c.model.hidden << ", input " << p.dims[0] << ", " << solver->num_groups() << " group(s), "
+      << " layers x " << c.model.hidden << ", input " << p.dims[0] << ", " << want_groups << " group(s)"
+      << (solver->num_groups() != want_groups ? " (" + std::to_string(solver->num_groups()) + " in the first stage)" : "")
+      << ", "
       << c.iterations << " iterations, backend " << c.backend << std::endl;  // before progress on stderr
 
   // Only now, with the data and the solver ready, does this run start replacing an earlier one's outputs.
