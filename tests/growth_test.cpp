@@ -64,6 +64,22 @@ TEST(Growth, NewStageKeepsTrainedLayersAndInitialisesNewOnesAsTheReference) {
   EXPECT_GT(u2, 0.0);
 }
 
+// pdADMM-G-Q with p on Δ (the paper's default): a new layer's p is projected, and z = I p + 0 must
+// be that projected p, as in a fresh solver (z = W p + b).
+TEST(Growth, QuantizedPKeepsZEqualToWpPlusB) {
+  const Config c = small({kStages, "algorithm=pdadmm-g-q", "admm.quantize=p", "admm.grid={\"min\": 0, \"max\": 2, \"levels\": 5}"});
+  Problem p = build_problem(c);
+  Grown g = grow(c, p);
+  for (int l = 1; l <= 2; ++l) {
+    const HostMatrix<float> pl = g.next->download(l, "p"), z = g.next->download(l, "z");
+    for (float v : pl.data) ASSERT_EQ(v * 2, std::round(v * 2)) << "p of layer " << l << " on the grid";
+    EXPECT_EQ(z.data, pl.data) << "z = I p + 0 of layer " << l;
+    HostMatrix<float> relu_z = z;
+    for (float& v : relu_z.data) v = std::max(v, 0.0f);
+    EXPECT_EQ(g.next->download(l, "q").data, relu_z.data) << "q = relu(z) of layer " << l;
+  }
+}
+
 TEST(Growth, KeepingTheLastLayerPreservesTheFunction) {
   const Config c = small({kStages, "model.stage_last=\"keep\""});
   Problem p = build_problem(c);

@@ -103,6 +103,7 @@ std::unique_ptr<Solver<float>> start_stage(const Config& c, Problem& p, size_t s
   HostMatrix<float> act = prev->download(kept - 1, "q");
   for (int l = kept; l < L; ++l) {
     next->upload(l, "p", act);
+    act = next->download(l, "p");  // as stored: on Δ when -Q quantizes p, and z = I p must use that p
     if (l + 1 == L) break;
     next->upload(l, "z", act);
     for (float& v : act.data) v = std::max(v, 0.0f);

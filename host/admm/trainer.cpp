@@ -155,7 +155,7 @@ nlohmann::json TrainSummary::to_json() const {
 namespace {
 
 // The reference's adaptive ρ (§5.3): ×factor (capped) when the training loss failed to drop by
-// `threshold` twice in a row. With ν tied to ρ (no explicit nu) ν follows ρ, as in the reference.
+// `threshold` twice in a row. While ν equals ρ, ν follows ρ, as in the reference (ν = ρ there).
 void apply_rho_schedule(const Config& c, const std::vector<double>& cost, AdmmParams& prm) {
   const RhoSchedule& s = c.rho_schedule;
   if (s.type != "reference") return;
