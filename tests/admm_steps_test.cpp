@@ -121,6 +121,30 @@ INSTANTIATE_TEST_SUITE_P(Rules, StepRules,
                          ::testing::Combine(::testing::Values(StepRule::Backtrack, StepRule::Exact),
                                             ::testing::Values(1e-3, 1.0, 50.0)));
 
+// The reference's give-up: after max_backtracks doublings of t without passing the test, p stays
+// (§1.3: count > 10 -> cand = p). The reference vectors never reach it.
+TEST(Steps, PStepGivesUpAfterMaxBacktracks) {
+  for (int max_bt : {10, 20}) {
+    Fixture f;
+    AdmmParams prm;
+    prm.nu = prm.rho = 1e5;  // curvature / ||g||^2 >= rho = 1e5 > t0 2^10 = 20480
+    prm.max_backtracks = max_bt;
+    RandomLayer rl(f, 6, 5, 7);
+    const std::vector<double> before = f.get(rl.L.p);
+    p_step(f.ops, rl.L, prm);
+    const bool moved = f.get(rl.L.p) != before;
+    if (max_bt == 10) {
+      EXPECT_FALSE(moved);
+      EXPECT_EQ(rl.L.counts.p_giveups, 1);
+      EXPECT_EQ(rl.L.counts.p_backtracks, 11);
+    } else {
+      EXPECT_TRUE(moved);
+      EXPECT_EQ(rl.L.counts.p_giveups, 0);
+      EXPECT_GT(rl.L.counts.p_backtracks, 10);
+    }
+  }
+}
+
 TEST(Steps, ExactPStepIsTheLineMinimum) {
   // Along the gradient direction, no other step length does better.
   Fixture f;
@@ -168,6 +192,27 @@ TEST(Steps, ZClosedFormMatchesBruteForce) {
     for (double t = -8; t <= 8; t += 1e-3) best = std::min(best, h(t));
     EXPECT_LE(h(z), best + 1e-9) << "a=" << a << " z0=" << z0 << " q=" << q;
   }
+}
+
+// admm.z_branch through the backend: CpuOps::z_hidden follows the flag element by element, and on
+// these values the reference's quirk and the exact comparison choose differently somewhere (the
+// reference vectors' iterations never reach such a case).
+TEST(Steps, ZBranchFlagReachesTheBackend) {
+  Fixture f;
+  const int64_t n = 4096;
+  Tensor<double> a = f.rand(1, n, 2.0), q = f.rand(1, n, 2.0), zq = f.rand(1, n, 2.0), ze = f.ops.alloc(1, n);
+  f.ops.copy(zq, ze);
+  const std::vector<double> av = f.get(a), qv = f.get(q), z0 = f.get(zq);
+  f.ops.z_hidden(a, q, false, zq);
+  f.ops.z_hidden(a, q, true, ze);
+  const std::vector<double> quirk = f.get(zq), exact = f.get(ze);
+  int differ = 0;
+  for (int64_t i = 0; i < n; ++i) {
+    ASSERT_EQ(quirk[i], z_hidden_element(av[i], z0[i], qv[i], false)) << i;
+    ASSERT_EQ(exact[i], z_hidden_element(av[i], z0[i], qv[i], true)) << i;
+    differ += quirk[i] != exact[i];
+  }
+  EXPECT_GT(differ, 0) << "no value where the two comparisons choose differently";
 }
 
 TEST(Steps, QClosedFormHasZeroGradient) {

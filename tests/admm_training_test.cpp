@@ -5,6 +5,7 @@
 #include <limits>
 #include <sstream>
 #include <string>
+#include <utility>
 
 #include "host/admm/evaluator.h"
 #include "host/admm/layer_plan.h"
@@ -93,6 +94,27 @@ TEST(Training, ForwardPassesOnTheGroupsMatchTheHost) {
                                "data.synthetic.val=100", "data.synthetic.test=200"});
   c.partition = {1, 2, 2};
   test::expect_forward_passes_match_the_host(c, 1e-5);
+}
+
+// §5.3: from the fourth loss on (i > 2), ρ × 10 (capped) when the loss failed to drop by the
+// threshold twice in a row; ν follows only while it equals ρ; a real drop changes nothing.
+TEST(Training, RhoScheduleFollowsTheReferenceRule) {
+  const Config c = parse_config(nlohmann::json::object(), {"admm.rho_schedule.type=\"reference\"",
+                                                           "admm.rho_schedule.max=0.05"});
+  const auto after = [&](const std::vector<double>& cost, double nu, double rho) {
+    AdmmParams prm;
+    prm.nu = nu;
+    prm.rho = rho;
+    apply_rho_schedule(c, cost, prm);
+    return std::pair{prm.nu, prm.rho};
+  };
+  EXPECT_EQ(after({1.0, 1.0, 1.0}, 1e-3, 1e-3), std::pair(1e-3, 1e-3)) << "i = 2: too early";
+  EXPECT_EQ(after({}, 1e-3, 1e-3), std::pair(1e-3, 1e-3));
+  EXPECT_EQ(after({1.0, 0.9, 0.8, 0.7995, 0.7991}, 1e-3, 1e-3), std::pair(1e-2, 1e-2)) << "stalled twice, tied";
+  EXPECT_EQ(after({1.0, 0.9, 0.8, 0.7995, 0.7991}, 1e-4, 1e-3), std::pair(1e-4, 1e-2)) << "untied nu stays";
+  EXPECT_EQ(after({1.0, 0.9, 0.8, 0.7995, 0.7991}, 1e-2, 1e-2), std::pair(0.05, 0.05)) << "capped at max";
+  EXPECT_EQ(after({1.0, 0.9, 0.8, 0.7995, 0.7980}, 1e-3, 1e-3), std::pair(1e-3, 1e-3)) << "the last step dropped 0.0015";
+  EXPECT_EQ(after({1.0, 0.9, 0.8, 0.7985, 0.7984}, 1e-3, 1e-3), std::pair(1e-3, 1e-3)) << "the step before dropped 0.0015";
 }
 
 TEST(Training, CheckpointRoundTripIsBitExact) {

@@ -154,20 +154,6 @@ nlohmann::json TrainSummary::to_json() const {
 
 namespace {
 
-// The reference's adaptive ρ (§5.3): ×factor (capped) when the training loss failed to drop by
-// `threshold` twice in a row. While ν equals ρ, ν follows ρ, as in the reference (ν = ρ there).
-void apply_rho_schedule(const Config& c, const std::vector<double>& cost, AdmmParams& prm) {
-  const RhoSchedule& s = c.rho_schedule;
-  if (s.type != "reference") return;
-  const size_t i = cost.size() - 1;
-  if (i <= 2) return;
-  if (cost[i] > cost[i - 1] - s.threshold && cost[i - 1] > cost[i - 2] - s.threshold) {
-    const bool tied = prm.nu == prm.rho;
-    prm.rho = std::min(prm.rho * s.factor, s.max);
-    if (tied) prm.nu = prm.rho;
-  }
-}
-
 // Mean cross-entropy of the forward pass on the training nodes, the ρ schedule's signal. Layer 1's
 // W X + b is the solver's cached product (exact up to rounding; refreshed every refresh_every
 // iterations), so the d x N input is not multiplied again: on Coauthor CS (d = 34025) that GEMM
@@ -193,6 +179,20 @@ double median(std::vector<double> v) {
 }
 
 }  // namespace
+
+// The reference's adaptive ρ (§5.3): ×factor (capped) when the training loss failed to drop by
+// `threshold` twice in a row. While ν equals ρ, ν follows ρ, as in the reference (ν = ρ there).
+void apply_rho_schedule(const Config& c, const std::vector<double>& cost, AdmmParams& prm) {
+  const RhoSchedule& s = c.rho_schedule;
+  if (s.type != "reference") return;
+  if (cost.size() < 4) return;  // i > 2, i = the last index (the reference's)
+  const size_t i = cost.size() - 1;
+  if (cost[i] > cost[i - 1] - s.threshold && cost[i - 1] > cost[i - 2] - s.threshold) {
+    const bool tied = prm.nu == prm.rho;
+    prm.rho = std::min(prm.rho * s.factor, s.max);
+    if (tied) prm.nu = prm.rho;
+  }
+}
 
 void require_process_per_group(const Config& c) {
   const int groups = c.partition.empty() ? c.groups : static_cast<int>(c.partition.size());

@@ -68,6 +68,10 @@ struct TrainSummary {
 
 // Under mpirun: one process per layer group of the config, else an Error naming -np.
 void require_process_per_group(const Config& c);
+
+// The reference's adaptive ρ (§5.3) after the training losses `cost` so far (this stage's):
+// ρ × factor, capped at max, when the loss failed to drop by threshold twice in a row.
+void apply_rho_schedule(const Config& c, const std::vector<double>& cost, AdmmParams& prm);
 // Runs the whole training; `log` gets the human-readable lines (warnings, summary).
 TrainSummary train(const Config& c, std::ostream& log);
 
