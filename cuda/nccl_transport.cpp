@@ -29,15 +29,23 @@ class NcclTransport::Ep final : public Endpoint {
 namespace {
 
 // Waits for `e` on the host: spins briefly (messages usually land within microseconds of the
-// wait starting), then sleeps in short steps; returns false if `stop` became true first.
-bool wait_event(const Event& e, const std::atomic<bool>& stop) {
+// wait starting), then sleeps in short steps; returns false if `stop` became true first. While
+// sleeping it asks NCCL for asynchronous errors every ~5 ms: a peer in another process that died
+// or lost its connection sets no local flag, and the kernel would wait for ever.
+bool wait_event(const Event& e, const std::atomic<bool>& stop, ncclComm_t comm) {
   for (int i = 0;; ++i) {
     if (e.done()) return true;
     if (stop.load(std::memory_order_relaxed)) return false;
-    if (i < 1000)
+    if (i < 1000) {
       std::this_thread::yield();
-    else
-      std::this_thread::sleep_for(std::chrono::microseconds(50));
+      continue;
+    }
+    if (i % 100 == 0) {
+      ncclResult_t async = ncclSuccess;
+      if (ncclCommGetAsyncError(comm, &async) == ncclSuccess && async != ncclSuccess && async != ncclInProgress)
+        throw Error(std::string("NCCL: a peer's communication failed: ") + ncclGetErrorString(async));
+    }
+    std::this_thread::sleep_for(std::chrono::microseconds(50));
   }
 }
 
@@ -49,8 +57,13 @@ NcclTransport::NcclTransport(std::vector<int> devices, std::vector<cudaStream_t>
   std::vector<ncclComm_t> comms(devices.size(), nullptr);
   NCCL_CHECK(ncclCommInitAll(comms.data(), g_count, devices.data()));  // rank g <-> devices[g]
   groups_.resize(devices.size());
-  for (int g = 0; g < g_count; ++g) adopt(g, devices[g], order[g], comms[g]);
-  for (int g = 0; g < g_count; ++g) open_streams(g);
+  try {
+    for (int g = 0; g < g_count; ++g) adopt(g, devices[g], order[g], comms[g]);
+    for (int g = 0; g < g_count; ++g) open_streams(g);
+  } catch (...) {  // no destructor runs for a half-built object: the communicators go here
+    for (ncclComm_t c : comms) ncclCommAbort(c);  // abort: destroy may wait on its peers
+    throw;
+  }
 }
 
 NcclTransport::NcclTransport(int groups, int group, int device, cudaStream_t order, const ncclUniqueId& id) {
@@ -173,7 +186,7 @@ void NcclTransport::send(int from, int to, Tag tag, const void* data, size_t byt
   Staging& s = ring_ptr->slots[ring_ptr->next];
   ring_ptr->next ^= 1;
   if (s.buffer.size() < bytes) {
-    if (s.sent_recorded && !wait_event(s.sent, down_)) throw_down(from, "sending");
+    if (s.sent_recorded && !wait_event(s.sent, down_, st.comm)) throw_down(from, "sending");
     const std::string what = std::string("the NCCL staging buffer for ") + (tag == Tag::P ? "p" : "q") +
                              " from group " + std::to_string(from) + " to group " + std::to_string(to);
     s.buffer = DeviceBuffer<uint8_t>(st.device, bytes, what.c_str());
@@ -208,7 +221,7 @@ void NcclTransport::recv(int to, int from, Tag tag, void* data, size_t bytes) {
     st.recv_done.record(st.comm_stream.get());
   }
   st.recv_done.wait_on(st.order);
-  if (!wait_event(st.recv_done, down_)) throw_down(to, "receiving");
+  if (!wait_event(st.recv_done, down_, st.comm)) throw_down(to, "receiving");
 }
 
 }  // namespace pdadmm

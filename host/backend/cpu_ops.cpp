@@ -322,6 +322,7 @@ double CpuOps<T>::cross_entropy(CeMode mode, const Tensor<T>& z, const Tensor<T>
   const int64_t rows = z.rows(), cols = z.cols();
   const T *zp = z.data(), *yp = y.data();
   double total = 0;
+  if (rows == 0) return 0;  // no classes: nothing to read (as the CUDA backend)
   std::vector<T> sm(rows);
   for (int64_t c = 0; c < cols; ++c) {
     if (mode == CeMode::Reference) {
@@ -346,6 +347,7 @@ void CpuOps<T>::softmax_minus(CeMode mode, const Tensor<T>& z, const Tensor<T>& 
   check_same("softmax_minus", z, y);
   check_same("softmax_minus", z, g);
   const int64_t rows = z.rows(), cols = z.cols();
+  if (rows == 0) return;
   std::vector<T> sm(rows);
   for (int64_t c = 0; c < cols; ++c) {
     column_softmax(mode, z.data(), rows, cols, c, sm.data());
