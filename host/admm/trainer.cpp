@@ -4,6 +4,7 @@
 #include <cblas.h>
 #include <omp.h>
 #include <unistd.h>
+#include <zlib.h>
 
 #include <algorithm>
 #include <chrono>
@@ -200,6 +201,21 @@ void require_process_per_group(const Config& c) {
     require(process_count() == groups, "mpirun started " + std::to_string(process_count()) + " processes for " +
                                            std::to_string(groups) + " layer groups: one process per group (mpirun -np " +
                                            std::to_string(groups) + ")");
+  if (process_count() <= 1) return;
+  // Every process must train the same model (a host with an older config file hung the run or
+  // trained another model silently): process 0's checksum of the config against each one's own.
+  // Each may have its own data folder and threads; only process 0 writes the outputs.
+  nlohmann::json same = c.effective;
+  if (same.contains("data") && same["data"].is_object()) same["data"].erase("root");
+  same.erase("threads");
+  same.erase("output");
+  const std::string text = same.dump();
+  const uint32_t mine = static_cast<uint32_t>(crc32(0L, reinterpret_cast<const Bytef*>(text.data()),
+                                                    static_cast<uInt>(text.size())));
+  uint32_t first = mine;
+  processes_broadcast(&first, sizeof first);
+  require(first == mine, "this process's config differs from process 0's (every key but data.root, threads and "
+                         "output.* must be the same in every process: check each machine's config file and --set)");
 }
 
 TrainSummary train(const Config& c, std::ostream& log) {

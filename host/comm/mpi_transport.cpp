@@ -124,6 +124,12 @@ void processes_abort(int code) {
   if (g_started && g_size > 1) MPI_Abort(MPI_COMM_WORLD, code);
 }
 
+void processes_broadcast(void* data, size_t bytes) {
+  if (!g_started || g_size <= 1) return;
+  require(bytes <= size_t{1} << 30, "processes_broadcast: at most 1 GiB");
+  check(MPI_Bcast(data, static_cast<int>(bytes), MPI_BYTE, 0, MPI_COMM_WORLD), "broadcast");
+}
+
 std::unique_ptr<Transport> make_process_transport(int groups) {
   // Fewer groups than processes: a greedy-growth stage with fewer layers; the rest wait.
   require(g_size >= groups, "mpirun started " + std::to_string(g_size) + " processes for " + std::to_string(groups) +

@@ -1,6 +1,7 @@
 // The processes of a run. Under mpirun, `pdadmm train` runs one layer group per process (rank g
 // runs group g) and moves boundary tensors with MPI; otherwise one process runs every group.
 #pragma once
+#include <cstddef>
 #include <memory>
 
 #include "host/comm/transport.h"
@@ -20,6 +21,8 @@ int process_local_index();
 int process_cores();
 // Ends every process of the run after this one failed; does nothing with a single process.
 void processes_abort(int code);
+// Copies `bytes` from process 0 to every process (collective; a no-op with a single process).
+void processes_broadcast(void* data, size_t bytes);
 // The mpirun transport: group g on rank g; processes past the last group only take part in
 // Transport::share. Needs process_count() >= groups.
 std::unique_ptr<Transport> make_process_transport(int groups);

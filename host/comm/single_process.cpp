@@ -19,6 +19,7 @@ bool built_with_mpi() { return false; }
 int process_count() { return 1; }
 int process_rank() { return 0; }
 void processes_abort(int) {}
+void processes_broadcast(void*, size_t) {}
 std::unique_ptr<Transport> make_process_transport(int) {
   throw Error("this pdadmm was built without MPI (rebuild with -DPDADMM_MPI=ON)");
 }
