@@ -26,7 +26,7 @@ import subprocess
 import sys
 import time
 
-from tool_common import no_duplicates, read_result, remove_stale, run_main, writable_file
+from tool_common import no_duplicates, read_result, remove_stale, run_main, writable_file, write_json
 
 NPZ_SETS = ("amazon_computers", "amazon_photo", "coauthor_cs")
 
@@ -203,9 +203,7 @@ def main():
                  ch["test_change"]))
         res["against"] = dict({"base": a.against}, **ch)
     path = a.json or os.path.join(out, "accuracy.json")
-    with open(path, "w") as f:
-        json.dump(res, f, indent=2)
-        f.write("\n")
+    write_json(path, res)
 
 
 if __name__ == "__main__":

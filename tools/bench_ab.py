@@ -21,7 +21,7 @@ import sys
 import tempfile
 import time
 
-from tool_common import no_duplicates, read_result, remove_stale, run_main, writable_file
+from tool_common import no_duplicates, read_result, remove_stale, run_main, writable_file, write_json
 
 
 def version(binary):
@@ -99,9 +99,7 @@ def main():
             result["configs"][c] = {"runs": runs, "median_wall_s": med, "ratio_a_over_b": med["a"] / med["b"]}
             print("%s: median %.2f s (A) vs %.2f s (B), A / B = %.2fx" % (c, med["a"], med["b"], med["a"] / med["b"]))
     if args.json:
-        with open(args.json, "w") as f:
-            json.dump(result, f, indent=1)
-            f.write("\n")
+        write_json(args.json, result, indent=1)
 
 
 if __name__ == "__main__":

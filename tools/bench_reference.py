@@ -31,7 +31,7 @@ import sys
 import tempfile
 import time
 
-from tool_common import read_result, run_main, writable_file
+from tool_common import read_result, run_main, writable_file, write_json
 
 torch = None  # imported in main(), after the arguments: --help works without PyTorch
 
@@ -336,9 +336,7 @@ def main():
           % (our_med, sm["fista_its_mean"]))
     print("  speedup: %.2fx" % res["speedup"])
     if a.json:
-        with open(a.json, "w") as f:
-            json.dump(res, f, indent=2)
-            f.write("\n")
+        write_json(a.json, res)
 
 
 if __name__ == "__main__":

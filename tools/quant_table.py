@@ -18,7 +18,7 @@ import sys
 import shutil
 import tempfile
 
-from tool_common import no_duplicates, read_result, remove_stale, run_main, writable_file
+from tool_common import no_duplicates, read_result, remove_stale, run_main, writable_file, write_json
 
 Q = 'algorithm="pdadmm-g-q"'
 
@@ -131,9 +131,7 @@ def table(a, groups, work):
                                                           r["bytes_per_iter"], r["ratio"], r["seconds_per_iter"]))
     print("(vs fp32: test accuracy difference in points; ratio: fp32 pdADMM-G bytes / this run's bytes)")
     if a.out:
-        with open(a.out, "w") as f:
-            json.dump(rows, f, indent=2)
-            f.write("\n")
+        write_json(a.out, rows)
 
 
 if __name__ == "__main__":

@@ -22,7 +22,7 @@ import shlex
 import subprocess
 import sys
 
-from tool_common import fail, read_result, remove_stale, run_main
+from tool_common import fail, read_result, remove_stale, run_main, write_json
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 KNOWN_KEYS = {"base", "set", "axis", "variants", "groups", "threads_per_group", "iterations", "warmup",
@@ -262,9 +262,7 @@ def main():
     result = {"sweep": name, "spec": spec, "machine": machine, "rows": rows, "mpirun": a.mpirun}
     if "axis" in spec:
         result["axis"] = spec["axis"]["key"]
-    with open(os.path.join(out, "sweep.json"), "w") as f:
-        json.dump(result, f, indent=1)
-        f.write("\n")
+    write_json(os.path.join(out, "sweep.json"), result, indent=1)
     print_table(result)
     print(f"wrote {os.path.join(out, 'sweep.json')}")
 

@@ -50,6 +50,13 @@ def read_result(path, what):
         return json.load(f)
 
 
+def write_json(path, obj, indent=2):
+    """A result file, ending with a newline."""
+    with open(path, "w") as f:
+        json.dump(obj, f, indent=indent)
+        f.write("\n")
+
+
 def no_duplicates(values, flag):
     if len(set(values)) != len(values):
         fail(f"{flag}: {', '.join(str(v) for v in values)} lists a value twice; each must count once")

@@ -4,7 +4,6 @@
 #include <cblas.h>
 #include <omp.h>
 #include <unistd.h>
-#include <zlib.h>
 
 #include <algorithm>
 #include <chrono>
@@ -210,8 +209,7 @@ void require_process_per_group(const Config& c) {
   same.erase("threads");
   same.erase("output");
   const std::string text = same.dump();
-  const uint32_t mine = static_cast<uint32_t>(crc32(0L, reinterpret_cast<const Bytef*>(text.data()),
-                                                    static_cast<uInt>(text.size())));
+  const uint32_t mine = crc32_of(text.data(), text.size());
   uint32_t first = mine;
   processes_broadcast(&first, sizeof first);
   require(first == mine, "this process's config differs from process 0's (every key but data.root, threads and "

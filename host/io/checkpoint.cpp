@@ -1,11 +1,8 @@
 // Checkpoint encoding with strict size checks on load.
 #include "host/io/checkpoint.h"
 
-#include <zlib.h>
-
 #include <cmath>
 #include <cstring>
-#include <filesystem>
 
 #include "host/config/json_reader.h"
 #include "host/io/error.h"
@@ -16,16 +13,6 @@ namespace pdadmm {
 static const char kMagic[9] = "PDADMM01";
 
 namespace {
-uint32_t crc_of(const char* data, size_t n) {
-  uLong crc = crc32(0L, Z_NULL, 0);
-  for (size_t done = 0; done < n;) {  // crc32 takes a uInt length
-    const uInt step = static_cast<uInt>(std::min<size_t>(n - done, 1u << 30));
-    crc = crc32(crc, reinterpret_cast<const Bytef*>(data + done), step);
-    done += step;
-  }
-  return static_cast<uint32_t>(crc);
-}
-
 int64_t shape_field(const nlohmann::json& layer, const char* key, const std::string& what) {
   const auto it = layer.is_object() ? layer.find(key) : layer.end();
   require(it != layer.end() && it->is_number_integer() && it->get<int64_t>() > 0 && it->get<int64_t>() < (1LL << 31),
@@ -40,7 +27,7 @@ void save_checkpoint(const std::string& path, const Checkpoint& c) {
     payload.append(reinterpret_cast<const char*>(c.W[l].data.data()), c.W[l].data.size() * 4);
     payload.append(reinterpret_cast<const char*>(c.b[l].data.data()), c.b[l].data.size() * 4);
   }
-  nlohmann::json h = {{"meta", c.meta}, {"layers", nlohmann::json::array()}, {"crc32", crc_of(payload.data(), payload.size())}};
+  nlohmann::json h = {{"meta", c.meta}, {"layers", nlohmann::json::array()}, {"crc32", crc32_of(payload.data(), payload.size())}};
   for (size_t l = 0; l < c.W.size(); ++l) h["layers"].push_back({{"rows", c.W[l].rows}, {"cols", c.W[l].cols}});
   const std::string header = h.dump();
   std::string out(kMagic, 8);
@@ -53,9 +40,12 @@ void save_checkpoint(const std::string& path, const Checkpoint& c) {
 
 Checkpoint load_checkpoint(const std::string& path) {
   const std::string what = "checkpoint " + path;
-  std::error_code ec;
-  require(std::filesystem::is_regular_file(path, ec), what + ": not a regular file");
-  const std::string s = read_file(path);
+  std::string s;
+  try {
+    s = read_file(path);  // a folder or a device is refused there
+  } catch (const Error& e) {
+    throw Error("checkpoint: " + std::string(e.what()));
+  }
   require(s.size() >= 16 && std::memcmp(s.data(), kMagic, 8) == 0, what + ": not a pdadmm checkpoint");
   uint64_t n = 0;
   std::memcpy(&n, s.data() + 8, 8);
@@ -66,7 +56,7 @@ Checkpoint load_checkpoint(const std::string& path) {
   c.meta = h.value("meta", nlohmann::json::object());
   size_t off = 16 + n;
   if (h.contains("crc32"))  // files before 2026-12-04 have none
-    require(h["crc32"].is_number_unsigned() && h["crc32"].get<uint64_t>() == crc_of(s.data() + off, s.size() - off),
+    require(h["crc32"].is_number_unsigned() && h["crc32"].get<uint64_t>() == crc32_of(s.data() + off, s.size() - off),
             what + ": checksum mismatch, the weights are corrupted");
   for (const auto& layer : h["layers"]) {
     const int64_t rows = shape_field(layer, "rows", what), cols = shape_field(layer, "cols", what);

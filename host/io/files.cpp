@@ -4,7 +4,9 @@
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <zlib.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
@@ -50,11 +52,24 @@ void write_file_atomic(const std::string& path, const std::string& bytes) {
 }
 
 std::string read_file(const std::string& path) {
+  std::error_code ec;
+  if (std::filesystem::exists(path, ec) && !std::filesystem::is_regular_file(path, ec))
+    throw Error(path + ": not a regular file");
   std::ifstream f(path, std::ios::binary);
   if (!f) throw Error("cannot open " + path);
   std::ostringstream s;
   s << f.rdbuf();
   return s.str();
+}
+
+uint32_t crc32_of(const char* data, size_t n) {
+  uLong crc = crc32(0L, Z_NULL, 0);
+  for (size_t done = 0; done < n;) {  // crc32 takes a uInt length
+    const uInt step = static_cast<uInt>(std::min<size_t>(n - done, 1u << 30));
+    crc = crc32(crc, reinterpret_cast<const Bytef*>(data + done), step);
+    done += step;
+  }
+  return static_cast<uint32_t>(crc);
 }
 
 JsonLines::JsonLines(const std::string& path) : path_(path), out_(path, std::ios::trunc) {

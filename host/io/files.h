@@ -1,6 +1,8 @@
 // Output files: atomic writes (temp file + rename), so a crash never leaves a half-written
 // checkpoint or summary, and a JSON-lines writer that flushes every line.
 #pragma once
+#include <cstddef>
+#include <cstdint>
 #include <fstream>
 #include <string>
 
@@ -12,7 +14,10 @@ namespace pdadmm {
 void make_dirs(const std::string& dir);
 // Writes bytes to a fresh path.tmp.XXXXXX, flushes to disk, renames over path. Throws Error naming the path.
 void write_file_atomic(const std::string& path, const std::string& bytes);
+// The whole of a regular file (a folder or a device like /dev/zero is refused, not read).
 std::string read_file(const std::string& path);
+// CRC32 (zlib) of n bytes: checkpoints' weights, the config agreement of mpirun's processes.
+uint32_t crc32_of(const char* data, size_t n);
 
 class JsonLines {
  public:
