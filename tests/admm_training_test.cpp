@@ -117,6 +117,35 @@ TEST(Training, RhoScheduleFollowsTheReferenceRule) {
   EXPECT_EQ(after({1.0, 0.9, 0.8, 0.7985, 0.7984}, 1e-3, 1e-3), std::pair(1e-3, 1e-3)) << "the step before dropped 0.0015";
 }
 
+// §5.3's G-Q-10 rule: only for 20 < i < 50 (cap 0.01) and i > 50 (cap 1e-3, which lowers a ρ
+// raised before); the step before must have risen (no threshold), the last one dropped < 0.001.
+TEST(Training, RhoScheduleQ10FollowsTheReferenceWindows) {
+  const Config c = parse_config(nlohmann::json::object(), {"admm.rho_schedule.type=\"reference_q10\""});
+  // A loss whose last two steps drop by the given amounts (negative: rise), ending at index i.
+  const auto after = [&](size_t i, double drop_before, double drop_last, double rho) {
+    std::vector<double> cost(i + 1, 1.0);
+    cost[i - 1] = cost[i - 2] - drop_before;
+    cost[i] = cost[i - 1] - drop_last;
+    AdmmParams prm;
+    prm.nu = prm.rho = rho;
+    apply_rho_schedule(c, cost, prm);
+    EXPECT_EQ(prm.nu, prm.rho) << "nu follows a tied rho";
+    return prm.rho;
+  };
+  const double rise = -1e-4;
+  EXPECT_DOUBLE_EQ(after(20, rise, 0, 1e-4), 1e-4) << "i = 20: before the window";
+  EXPECT_DOUBLE_EQ(after(21, rise, 0, 1e-4), 1e-3);
+  EXPECT_DOUBLE_EQ(after(49, rise, 0, 1e-3), 1e-2);
+  EXPECT_DOUBLE_EQ(after(49, rise, 0, 1e-2), 1e-2) << "capped at 0.01";
+  EXPECT_DOUBLE_EQ(after(50, rise, 0, 1e-4), 1e-4) << "i = 50 is in neither window";
+  EXPECT_DOUBLE_EQ(after(51, rise, 0, 1e-4), 1e-3);
+  EXPECT_DOUBLE_EQ(after(51, rise, 0, 1e-2), 1e-3) << "after 50 the cap is 1e-3, below a raised rho";
+  EXPECT_DOUBLE_EQ(after(30, 0, 0, 1e-4), 1e-4) << "a flat step before is not a rise";
+  EXPECT_DOUBLE_EQ(after(30, 0.0005, 0, 1e-4), 1e-4) << "the step before dropped, even by less than 0.001";
+  EXPECT_DOUBLE_EQ(after(30, rise, 0.0005, 1e-4), 1e-3) << "the last step dropped less than the threshold";
+  EXPECT_DOUBLE_EQ(after(30, rise, 0.0015, 1e-4), 1e-4) << "the last step dropped more than the threshold";
+}
+
 TEST(Training, CheckpointRoundTripIsBitExact) {
   Config c = synthetic_config({"admm.iterations=3"});
   c.output.checkpoint = true;

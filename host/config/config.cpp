@@ -153,9 +153,13 @@ void read_admm(JsonReader r, Config& c) {
   f.integer("max_iter", a.fista_max_iter, [](long long v) { return v >= 1 && v <= 10000; }, "must be in [1, 10000]");
   f.finish();
   JsonReader s = r.child("rho_schedule");
-  s.string("type", c.rho_schedule.type, {"none", "reference"});
+  s.string("type", c.rho_schedule.type, {"none", "reference", "reference_q10"});
   s.number("factor", c.rho_schedule.factor, [](double v) { return v > 1; }, "must be > 1");
-  s.number("max", c.rho_schedule.max, positive, "must be > 0");
+  if (c.rho_schedule.type != "reference_q10")
+    s.number("max", c.rho_schedule.max, positive, "must be > 0");
+  else
+    require(!s.has("max"), "config: " + s.where("max") +
+                               ": not used by \"reference_q10\" (its caps are 0.01 up to iteration 50, then 1e-3)");
   s.number("threshold", c.rho_schedule.threshold, non_negative, "must be >= 0");
   s.finish();
   r.integer("refresh_every", a.refresh_every, at_least(0), "must be >= 0");
@@ -212,6 +216,11 @@ void read_output(JsonReader r, OutputConfig& o) {
 
 bool rho_meets_convergence_condition(double nu, double rho) {
   return rho > std::max(4 * nu, (std::sqrt(17.0) + 1) * nu / 2);
+}
+
+double rho_schedule_ceiling(const RhoSchedule& s, double rho) {
+  if (s.type == "none") return rho;
+  return std::max(rho, s.type == "reference_q10" ? 0.01 : s.max);
 }
 
 Config parse_config(const nlohmann::json& in, const std::vector<std::string>& overrides) {
@@ -279,7 +288,7 @@ Config parse_config(const nlohmann::json& in, const std::vector<std::string>& ov
   // stage restarting below it lets them dominate (Coauthor CS seed 0: test 0.062, 0.918 reset).
   for (size_t i = 1; c.model.stage_duals == "keep" && i < c.model.stages.size(); ++i) {
     const StageConfig& prev = c.model.stages[i - 1];
-    const double end = c.rho_schedule.type == "none" ? prev.rho : std::max(prev.rho, c.rho_schedule.max);
+    const double end = rho_schedule_ceiling(c.rho_schedule, prev.rho);
     if (c.model.stages[i].rho >= end) continue;
     std::ostringstream w;
     w << "model.stage_duals \"keep\": model.stages[" << i << "] starts at rho = " << c.model.stages[i].rho

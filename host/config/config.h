@@ -56,7 +56,9 @@ struct ModelConfig {
 };
 
 struct RhoSchedule {
-  std::string type = "none";  // "reference": ×factor when the training loss stalls (§5.3)
+  // "reference": ×factor when the training loss stalls (§5.3); "reference_q10": the G-Q-10
+  // driver's windows (caps 0.01, then 1e-3; `max` unused)
+  std::string type = "none";
   double factor = 10;
   double max = 1;
   double threshold = 1e-3;
@@ -102,5 +104,8 @@ Config load_config(const std::string& path, const std::vector<std::string>& over
 
 // ρ > max(4νS², (√17+1)ν/2) with S = 1 for ReLU: the convergence theorem's condition.
 bool rho_meets_convergence_condition(double nu, double rho);
+
+// The largest ρ the schedule can raise a stage starting at `rho` to.
+double rho_schedule_ceiling(const RhoSchedule& s, double rho);
 
 }  // namespace pdadmm
