@@ -111,6 +111,13 @@ TEST(MpiTrain, WrongProcessCountAndOtherCommandsAreOneError) {
   auto info = run_command(kMpirun + " -np 2 " + PDADMM_BINARY + " info -c " + cfg);
   EXPECT_NE(info.code, 0) << info.out;
   EXPECT_NE(info.out.find("under mpirun only `pdadmm train` and `pdadmm bench` run"), std::string::npos) << info.out;
+  // A bad command line (parsed before MPI starts) is also one line, not one per process.
+  for (const std::string& args : {std::string(" train --bogus"), std::string(" trian")}) {
+    auto bad = run_command(kMpirun + " -np 2 " + PDADMM_BINARY + args);
+    EXPECT_NE(bad.code, 0) << bad.out;
+    EXPECT_NE(bad.out.find("error (process 0): "), std::string::npos) << bad.out;
+    EXPECT_EQ(bad.out.find("(process 1)"), std::string::npos) << "the same error printed twice:\n" << bad.out;
+  }
 #endif
 }
 

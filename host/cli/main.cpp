@@ -9,6 +9,7 @@
 
 #include "host/cli/commands.h"
 #include "host/comm/processes.h"
+#include "host/comm/processes_env.h"
 #include "host/io/error.h"
 #include "host/io/version.h"
 
@@ -44,21 +45,8 @@ int main(int argc, char** argv) {
   bench->add_option("--link", bench_args.links, "link for the modeled time: nvlink, pcie4, pcie5, ib-hdr or NAME:GBPS:US "
                                                 "(repeatable; default all presets)");
   bench->add_option("--json", bench_args.json, "write the results here")->required();
-  const std::string first = argc > 1 ? argv[1] : "";
-  if (!first.empty() && first[0] != '-' && first != "train" && first != "info" && first != "eval" && first != "bench") {
-    std::cerr << "error: unknown command \"" << argv[1] << "\": expected train, info, eval or bench" << std::endl;
-    return 1;
-  }
-  try {
-    app.parse(argc, argv);
-  } catch (const CLI::ParseError& e) {
-    if (e.get_exit_code() == 0) return app.exit(e);  // --help, --version
-    // One line, as for every other user error: CLI11 would print two and exit with its own codes.
-    std::cerr << "error: " << e.what() << " (see pdadmm --help)" << std::endl;
-    return 1;
-  }
-  // Under mpirun the failing process ends the others. An error every process meets (a bad
-  // config) is printed once: process 0 aborts the rest before their delayed line.
+  // Under mpirun the failing process ends the others. An error every process meets (a bad config,
+  // a bad command line) is printed once: process 0 ends the rest before their delayed line.
   const auto fail = [](const std::string& what, int code) {
     std::string line = "error: " + what + "\n";
     if (process_count() > 1) {
@@ -70,6 +58,25 @@ int main(int argc, char** argv) {
     processes_finalize();
     return code;
   };
+  // A bad command line under mpirun: MPI starts anyway, so that process 0 ends the others before
+  // they print the same line (every process parses its own command line).
+  const auto usage_error = [&](const std::string& what) {
+    if (launched_processes() > 1) try {
+        processes_init(&argc, &argv);
+      } catch (const Error&) {  // built without MPI: each prints its line
+      }
+    return fail(what, 1);
+  };
+  const std::string first = argc > 1 ? argv[1] : "";
+  if (!first.empty() && first[0] != '-' && first != "train" && first != "info" && first != "eval" && first != "bench")
+    return usage_error("unknown command \"" + first + "\": expected train, info, eval or bench");
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    if (e.get_exit_code() == 0) return app.exit(e);  // --help, --version
+    // One line, as for every other user error: CLI11 would print two and exit with its own codes.
+    return usage_error(std::string(e.what()) + " (see pdadmm --help)");
+  }
   try {
     processes_init(&argc, &argv);
     if (process_count() > 1 && !*train && !*bench)
