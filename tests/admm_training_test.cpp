@@ -1,6 +1,7 @@
 // Whole runs on the synthetic default: convergence, accuracy, grouping invariance and
 // bit-identical dual copies on both sides of every group boundary.
 #include <gtest/gtest.h>
+#include <omp.h>
 
 #include <limits>
 #include <sstream>
@@ -144,6 +145,19 @@ TEST(Training, RhoScheduleQ10FollowsTheReferenceWindows) {
   EXPECT_DOUBLE_EQ(after(30, 0.0005, 0, 1e-4), 1e-4) << "the step before dropped, even by less than 0.001";
   EXPECT_DOUBLE_EQ(after(30, rise, 0.0005, 1e-4), 1e-3) << "the last step dropped less than the threshold";
   EXPECT_DOUBLE_EQ(after(30, rise, 0.0015, 1e-4), 1e-4) << "the last step dropped more than the threshold";
+}
+
+// `threads` bounds setup's OpenMP loops too (they used every core, whatever `threads` said).
+TEST(Training, SetupKeepsToTheConfiguredThreads) {
+  const int before = omp_get_max_threads();
+  Config c = synthetic_config();  // threads = 1
+  omp_set_num_threads(2);
+  build_problem(c);
+  EXPECT_EQ(omp_get_max_threads(), 1);
+  c.threads = 3;
+  build_problem(c);
+  EXPECT_EQ(omp_get_max_threads(), 3);
+  omp_set_num_threads(before);
 }
 
 TEST(Training, CheckpointRoundTripIsBitExact) {

@@ -37,7 +37,12 @@ std::string data_root(const Config& c) {
   return "data";
 }
 
+int total_cores(const Config& c) { return c.threads > 0 ? c.threads : process_cores(); }
+
 Problem build_problem(const Config& c) {
+  // Setup's parallel loops (augmentation, normalisation) keep to `threads` too: the OpenMP default
+  // is every core, which oversubscribed a machine shared by mpirun's processes or by sweeps.
+  omp_set_num_threads(total_cores(c));
   Problem p;
   if (c.data.name == "synthetic") {
     p.data = make_synthetic(c.data.synthetic, static_cast<uint64_t>(c.seed));
@@ -75,7 +80,6 @@ void init_weights(const std::vector<int64_t>& dims, double stddev, uint64_t seed
   }
 }
 
-int total_cores(const Config& c) { return c.threads > 0 ? c.threads : process_cores(); }
 
 int configure_threads(const Config& c, int groups) {
   const int cores = total_cores(c);
