@@ -4,6 +4,7 @@
 #include <omp.h>
 
 #include <limits>
+#include <random>
 #include <sstream>
 #include <string>
 #include <utility>
@@ -145,6 +146,42 @@ TEST(Training, RhoScheduleQ10FollowsTheReferenceWindows) {
   EXPECT_DOUBLE_EQ(after(30, 0.0005, 0, 1e-4), 1e-4) << "the step before dropped, even by less than 0.001";
   EXPECT_DOUBLE_EQ(after(30, rise, 0.0005, 1e-4), 1e-3) << "the last step dropped less than the threshold";
   EXPECT_DOUBLE_EQ(after(30, rise, 0.0015, 1e-4), 1e-4) << "the last step dropped more than the threshold";
+}
+
+// The trainer skips the loss once the schedule is settled: from then on no loss may change ρ or ν.
+TEST(Training, SettledRhoScheduleIgnoresEveryLoss) {
+  std::mt19937 gen(3);
+  std::uniform_real_distribution<double> u(0.0, 1.0);
+  for (const char* type : {"reference", "reference_q10"}) {
+    const Config c = parse_config(nlohmann::json::object(), {std::string("admm.rho_schedule.type=\"") + type + "\""});
+    int settled = 0, moved = 0;
+    for (size_t n = 0; n < 80; ++n)
+      for (double rho : {1e-4, 1e-3, 1e-2, 0.1, 1.0, 2.0})
+        for (int trial = 0; trial < 20; ++trial) {
+          AdmmParams prm;
+          prm.nu = prm.rho = rho;
+          const bool done = rho_schedule_settled(c, n, prm);
+          std::vector<double> cost(n + 1);  // the next loss has index n
+          for (double& x : cost) x = 1.0 + 0.002 * u(gen) - 0.001 * (trial % 3);
+          apply_rho_schedule(c, cost, prm);
+          if (done) {
+            ++settled;
+            EXPECT_EQ(prm.rho, rho) << type << " n " << n;
+          } else {
+            moved += prm.rho != rho;
+          }
+        }
+    EXPECT_GT(settled, 0) << type;
+    EXPECT_GT(moved, 0) << type << ": the losses never trigger the rule, the test proves nothing";
+  }
+  const Config none = parse_config(nlohmann::json::object(), {});
+  EXPECT_TRUE(rho_schedule_settled(none, 0, AdmmParams{}));
+  const Config ref = parse_config(nlohmann::json::object(), {"admm.rho_schedule.type=\"reference\""});
+  AdmmParams prm;
+  prm.rho = 2.0;  // above the cap 1: a stall lowers it to 1
+  EXPECT_FALSE(rho_schedule_settled(ref, 10, prm));
+  prm.rho = 1.0;
+  EXPECT_TRUE(rho_schedule_settled(ref, 10, prm));
 }
 
 // `threads` bounds setup's OpenMP loops too (they used every core, whatever `threads` said).

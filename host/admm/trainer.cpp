@@ -208,6 +208,15 @@ void apply_rho_schedule(const Config& c, const std::vector<double>& cost, AdmmPa
   }
 }
 
+// ρ at the cap stays there: min(ρ × factor, cap) = cap. Under "reference_q10" the cap is final
+// only after i = 50 (the next loss is index `losses`).
+bool rho_schedule_settled(const Config& c, size_t losses, const AdmmParams& prm) {
+  const RhoSchedule& s = c.rho_schedule;
+  if (s.type == "none") return true;
+  if (s.type == "reference_q10") return losses > 50 && prm.rho == 1e-3;
+  return prm.rho == s.max;
+}
+
 void require_process_per_group(const Config& c) {
   const int groups = c.partition.empty() ? c.groups : static_cast<int>(c.partition.size());
   if (process_count() > 1)
@@ -275,7 +284,6 @@ TrainSummary train(const Config& c, std::ostream& log) {
   Progress progress(c.iterations, total_work, writes ? c.output.progress : "off");
   TrainSummary sum;
   std::vector<double> iter_s, train_cost;
-  const bool schedule = c.rho_schedule.type != "none";
   // The host's passes (evaluation, the schedule's loss) run on this many threads (host_parallel;
   // OpenBLAS stays at one thread, see configure_threads).
   set_host_threads(total_cores(c));
@@ -312,7 +320,9 @@ TrainSummary train(const Config& c, std::ostream& log) {
     sum.bytes_per_iter = bytes;
     sum.bytes_per_iter_fp32 = fp32_baseline_bytes(p.dims, solver->partition(), p.x.cols);
     sum.bytes_ratio_fp32 = bytes > 0 ? static_cast<double>(sum.bytes_per_iter_fp32) / static_cast<double>(bytes) : 0.0;
-    if (log_now || schedule) {
+    // Every process takes the same branch: ρ is the same everywhere.
+    const bool schedule_loss = !rho_schedule_settled(c, train_cost.size(), solver->params());
+    if (log_now || schedule_loss) {
       const auto t_eval = Clock::now();
       double s = 1;
       HostMatrix<float> d;
@@ -331,10 +341,10 @@ TrainSummary train(const Config& c, std::ostream& log) {
         b.resize(W.size());
         if (!use_track) W[0] = solver->download(0, "W");
         b[0] = solver->download(0, "b");
-      } else if (schedule && !on_device) {
+      } else if (schedule_loss && !on_device) {
         solver->weights(W, b, 1);
       }
-      if (schedule)
+      if (schedule_loss)
         train_cost.push_back(on_device ? score_columns(solver->forward_train(), train_labels).loss
                                        : training_loss(*solver, W, b, train_labels));
       // Scores from layer 1's product on the scored rows (collective on a GPU; only the process that
@@ -387,7 +397,7 @@ TrainSummary train(const Config& c, std::ostream& log) {
                      {"backtracks", {{"p", st.counts.p_backtracks}, {"W", st.counts.w_backtracks}}},
                      {"fista_its", st.counts.fista_its}});
     }
-    if (schedule) apply_rho_schedule(c, train_cost, solver->params());
+    if (schedule_loss) apply_rho_schedule(c, train_cost, solver->params());
     work_done += stage_work(stages[stage]);
     progress.update(it + 1, work_done, scores.val.acc, scores.test.acc, st.residual);
   }
