@@ -107,7 +107,7 @@ TEST(Training, RhoScheduleFollowsTheReferenceRule) {
     AdmmParams prm;
     prm.nu = nu;
     prm.rho = rho;
-    apply_rho_schedule(c, cost, prm);
+    apply_rho_schedule(c.rho_schedule, cost, prm);
     return std::pair{prm.nu, prm.rho};
   };
   EXPECT_EQ(after({1.0, 1.0, 1.0}, 1e-3, 1e-3), std::pair(1e-3, 1e-3)) << "i = 2: too early";
@@ -130,7 +130,7 @@ TEST(Training, RhoScheduleQ10FollowsTheReferenceWindows) {
     cost[i] = cost[i - 1] - drop_last;
     AdmmParams prm;
     prm.nu = prm.rho = rho;
-    apply_rho_schedule(c, cost, prm);
+    apply_rho_schedule(c.rho_schedule, cost, prm);
     EXPECT_EQ(prm.nu, prm.rho) << "nu follows a tied rho";
     return prm.rho;
   };
@@ -160,10 +160,10 @@ TEST(Training, SettledRhoScheduleIgnoresEveryLoss) {
         for (int trial = 0; trial < 20; ++trial) {
           AdmmParams prm;
           prm.nu = prm.rho = rho;
-          const bool done = rho_schedule_settled(c, n, prm);
+          const bool done = rho_schedule_settled(c.rho_schedule, n, prm);
           std::vector<double> cost(n + 1);  // the next loss has index n
           for (double& x : cost) x = 1.0 + 0.002 * u(gen) - 0.001 * (trial % 3);
-          apply_rho_schedule(c, cost, prm);
+          apply_rho_schedule(c.rho_schedule, cost, prm);
           if (done) {
             ++settled;
             EXPECT_EQ(prm.rho, rho) << type << " n " << n;
@@ -175,13 +175,36 @@ TEST(Training, SettledRhoScheduleIgnoresEveryLoss) {
     EXPECT_GT(moved, 0) << type << ": the losses never trigger the rule, the test proves nothing";
   }
   const Config none = parse_config(nlohmann::json::object(), {});
-  EXPECT_TRUE(rho_schedule_settled(none, 0, AdmmParams{}));
+  EXPECT_TRUE(rho_schedule_settled(none.rho_schedule, 0, AdmmParams{}));
   const Config ref = parse_config(nlohmann::json::object(), {"admm.rho_schedule.type=\"reference\""});
   AdmmParams prm;
   prm.rho = 2.0;  // above the cap 1: a stall lowers it to 1
-  EXPECT_FALSE(rho_schedule_settled(ref, 10, prm));
+  EXPECT_FALSE(rho_schedule_settled(ref.rho_schedule, 10, prm));
   prm.rho = 1.0;
-  EXPECT_TRUE(rho_schedule_settled(ref, 10, prm));
+  EXPECT_TRUE(rho_schedule_settled(ref.rho_schedule, 10, prm));
+}
+
+// Each stage runs its own schedule: stage 1 turns admm's off, stage 2 raises ρ to its own cap.
+// (threshold 100: every loss "fails to drop by 100", so the rule fires from the fourth loss on.)
+TEST(Training, EachStageRunsItsOwnRhoSchedule) {
+  Config c = synthetic_config(
+      {"model.layers=3", "admm.iterations=14", "admm.rho_schedule={\"type\":\"reference\",\"threshold\":100}",
+       "model.stages=[{\"layers\":2,\"iterations\":7,\"nu\":0.1,\"rho\":0.5,\"rho_schedule\":{\"type\":\"none\"}},"
+       "{\"layers\":3,\"iterations\":7,\"nu\":0.001,\"rho\":0.003,\"rho_schedule\":{\"max\":0.3}}]"});
+  c.output.log_every = 1;
+  c.output.dir = ::testing::TempDir() + "/pdadmm_stage_schedule";
+  std::ostringstream log;
+  train(c, log);
+  std::vector<double> rho;
+  std::istringstream in(read_file(c.output.dir + "/metrics.jsonl"));
+  for (std::string l; std::getline(in, l);) rho.push_back(nlohmann::json::parse(l)["rho"].get<double>());
+  ASSERT_EQ(rho.size(), 14u);
+  for (int i = 0; i < 7; ++i) EXPECT_EQ(rho[i], 0.5) << "stage 1 has no schedule, iteration " << i + 1;
+  // Stage 2: losses 0..2 change nothing; loss 3 (iteration 11) x10, loss 4 capped at 0.3, then settled.
+  EXPECT_DOUBLE_EQ(rho[10], 0.003);
+  EXPECT_DOUBLE_EQ(rho[11], 0.03);
+  EXPECT_DOUBLE_EQ(rho[12], 0.3);
+  EXPECT_DOUBLE_EQ(rho[13], 0.3);
 }
 
 // `threads` bounds setup's OpenMP loops too (they used every core, whatever `threads` said).

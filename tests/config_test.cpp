@@ -182,6 +182,46 @@ TEST(Config, WarnsWhenKeptDualsMeetALowerRho) {
     EXPECT_EQ(w.find("stage_duals"), std::string::npos) << w;
 }
 
+// The reference's drivers use a different schedule per depth (G-Q-2 the serial rule, G-Q-5 its
+// 0.01 threshold, G-Q-10 the windows): a stage's rho_schedule overrides admm's key by key.
+TEST(Config, StagesOverrideTheRhoScheduleKeyByKey) {
+  const Config c = parse_config(
+      nlohmann::json::object(),
+      {"admm.rho_schedule={\"type\":\"reference\",\"max\":0.5}",
+       "model.stages=[{\"layers\":2,\"iterations\":2},{\"layers\":5,\"iterations\":2,"
+       "\"rho_schedule\":{\"threshold\":0.01}},{\"layers\":10,\"iterations\":2,\"rho_schedule\":{\"type\":\"reference_q10\"}}]"});
+  ASSERT_EQ(c.model.stages.size(), 3u);
+  EXPECT_EQ(c.model.stages[0].rho_schedule.type, "reference");
+  EXPECT_DOUBLE_EQ(c.model.stages[0].rho_schedule.threshold, 1e-3);
+  EXPECT_DOUBLE_EQ(c.model.stages[1].rho_schedule.threshold, 0.01);
+  EXPECT_DOUBLE_EQ(c.model.stages[1].rho_schedule.max, 0.5);  // admm's
+  EXPECT_EQ(c.model.stages[2].rho_schedule.type, "reference_q10");
+  // Every stage's schedule is in the effective config, so a saved config.json runs the same.
+  const Config again = parse_config(c.effective);
+  for (size_t i = 0; i < 3; ++i) {
+    EXPECT_EQ(again.model.stages[i].rho_schedule.type, c.model.stages[i].rho_schedule.type) << i;
+    EXPECT_EQ(again.model.stages[i].rho_schedule.threshold, c.model.stages[i].rho_schedule.threshold) << i;
+    EXPECT_EQ(again.model.stages[i].rho_schedule.max, c.model.stages[i].rho_schedule.max) << i;
+  }
+  const auto error_of = [](const std::string& stages) {
+    try {
+      parse_config(nlohmann::json::object(), {"model.stages=" + stages});
+    } catch (const Error& e) {
+      return std::string(e.what());
+    }
+    return std::string("no error");
+  };
+  EXPECT_NE(error_of("[{\"layers\":2,\"iterations\":2,\"rho_schedule\":{\"threshold\":-1}}]")
+                .find("model.stages[0].rho_schedule.threshold"),
+            std::string::npos);
+  EXPECT_NE(error_of("[{\"layers\":2,\"iterations\":2,\"rho_schedule\":{\"type\":\"reference_q10\",\"max\":1}}]")
+                .find("model.stages[0].rho_schedule.max: not used"),
+            std::string::npos);
+  EXPECT_NE(error_of("[{\"layers\":2,\"iterations\":2,\"rho_schedule\":{\"typo\":1}}]")
+                .find("model.stages[0].rho_schedule.typo"),
+            std::string::npos);
+}
+
 TEST(Config, ReferencePresetSetsParityFlagsAndKeysStillOverride) {
   Config c = parse_config(nlohmann::json::object(), {"admm.preset=\"reference\""});
   EXPECT_FALSE(c.admm.z_prox_in_compare);

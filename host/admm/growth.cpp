@@ -18,6 +18,7 @@ std::vector<StageConfig> run_stages(const Config& c) {
   s.mu = c.admm.mu;
   s.last = c.model.stage_last;
   s.zl_init = c.model.zl_init;
+  s.rho_schedule = c.rho_schedule;
   return {s};
 }
 
@@ -33,6 +34,7 @@ Config stage_config(const Config& c, size_t s) {
   cs.admm.mu = st.mu;
   cs.model.stage_last = st.last;
   cs.model.zl_init = st.zl_init;
+  cs.rho_schedule = st.rho_schedule;
   if (s + 1 < stages.size()) {
     cs.partition.clear();
     cs.groups = std::min(c.groups, st.layers);

@@ -189,8 +189,7 @@ double median(std::vector<double> v) {
 // "reference_q10" is the G-Q-10 driver's variant: the step before must have risen, and the
 // cap depends on i (0.01 for 20 < i < 50, 1e-3 for i > 50, none at or before 20 and at 50), so a ρ
 // raised to 0.01 falls back to 1e-3 after i = 50, as it does there.
-void apply_rho_schedule(const Config& c, const std::vector<double>& cost, AdmmParams& prm) {
-  const RhoSchedule& s = c.rho_schedule;
+void apply_rho_schedule(const RhoSchedule& s, const std::vector<double>& cost, AdmmParams& prm) {
   if (s.type == "none") return;
   if (cost.size() < 4) return;  // i > 2, i = the last index (the reference's)
   const size_t i = cost.size() - 1;
@@ -210,8 +209,7 @@ void apply_rho_schedule(const Config& c, const std::vector<double>& cost, AdmmPa
 
 // ρ at the cap stays there: min(ρ × factor, cap) = cap. Under "reference_q10" the cap is final
 // only after i = 50 (the next loss is index `losses`).
-bool rho_schedule_settled(const Config& c, size_t losses, const AdmmParams& prm) {
-  const RhoSchedule& s = c.rho_schedule;
+bool rho_schedule_settled(const RhoSchedule& s, size_t losses, const AdmmParams& prm) {
   if (s.type == "none") return true;
   if (s.type == "reference_q10") return losses > 50 && prm.rho == 1e-3;
   return prm.rho == s.max;
@@ -321,7 +319,7 @@ TrainSummary train(const Config& c, std::ostream& log) {
     sum.bytes_per_iter_fp32 = fp32_baseline_bytes(p.dims, solver->partition(), p.x.cols);
     sum.bytes_ratio_fp32 = bytes > 0 ? static_cast<double>(sum.bytes_per_iter_fp32) / static_cast<double>(bytes) : 0.0;
     // Every process takes the same branch: ρ is the same everywhere.
-    const bool schedule_loss = !rho_schedule_settled(c, train_cost.size(), solver->params());
+    const bool schedule_loss = !rho_schedule_settled(stages[stage].rho_schedule, train_cost.size(), solver->params());
     if (log_now || schedule_loss) {
       const auto t_eval = Clock::now();
       double s = 1;
@@ -397,7 +395,7 @@ TrainSummary train(const Config& c, std::ostream& log) {
                      {"backtracks", {{"p", st.counts.p_backtracks}, {"W", st.counts.w_backtracks}}},
                      {"fista_its", st.counts.fista_its}});
     }
-    if (schedule_loss) apply_rho_schedule(c, train_cost, solver->params());
+    if (schedule_loss) apply_rho_schedule(stages[stage].rho_schedule, train_cost, solver->params());
     work_done += stage_work(stages[stage]);
     progress.update(it + 1, work_done, scores.val.acc, scores.test.acc, st.residual);
   }

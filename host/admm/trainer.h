@@ -71,10 +71,10 @@ void require_process_per_group(const Config& c);
 
 // The reference's adaptive ρ (§5.3) after the training losses `cost` so far (this stage's):
 // ρ × factor, capped at max, when the loss failed to drop by threshold twice in a row.
-void apply_rho_schedule(const Config& c, const std::vector<double>& cost, AdmmParams& prm);
+void apply_rho_schedule(const RhoSchedule& s, const std::vector<double>& cost, AdmmParams& prm);
 // True when no later loss of this stage can change ρ or ν (ρ sits at its cap for good): the
 // trainer then skips the loss, a forward pass through every layer each iteration.
-bool rho_schedule_settled(const Config& c, size_t losses, const AdmmParams& prm);
+bool rho_schedule_settled(const RhoSchedule& s, size_t losses, const AdmmParams& prm);
 // Runs the whole training; `log` gets the human-readable lines (warnings, summary).
 TrainSummary train(const Config& c, std::ostream& log);
 

@@ -67,6 +67,19 @@ const nlohmann::json* read_model(JsonReader r, ModelConfig& m, bool& layers_give
   return stages;
 }
 
+// admm.rho_schedule, or a stage's: keys absent keep `out`'s values.
+void read_rho_schedule(JsonReader s, RhoSchedule& out) {
+  s.string("type", out.type, {"none", "reference", "reference_q10"});
+  s.number("factor", out.factor, [](double v) { return v > 1; }, "must be > 1");
+  if (out.type != "reference_q10")
+    s.number("max", out.max, positive, "must be > 0");
+  else
+    require(!s.has("max"), "config: " + s.where("max") +
+                               ": not used by \"reference_q10\" (its caps are 0.01 up to iteration 50, then 1e-3)");
+  s.number("threshold", out.threshold, non_negative, "must be >= 0");
+  s.finish();
+}
+
 // model.stages: [{"layers": 2, "iterations": 200}, {"layers": 5, "iterations": 10, "rho": 1e-4}, ...].
 // Layers strictly grow, the last stage is the model; the run's iterations are their sum (an
 // admm.iterations must equal it, so a run's saved config.json runs again as it is).
@@ -86,6 +99,7 @@ void read_stages(const nlohmann::json& s, bool layers_given, bool iterations_giv
     st.mu = c.admm.mu;
     st.last = c.model.stage_last;
     st.zl_init = c.model.zl_init;
+    st.rho_schedule = c.rho_schedule;
     require(i > 0 || !r.has("last"), "config: " + at + ".last: the first stage has no trained layers to build on");
     r.integer("layers", st.layers, at_least(2), "must be >= 2");
     r.integer("iterations", st.iterations, at_least(1), "must be >= 1");
@@ -94,6 +108,7 @@ void read_stages(const nlohmann::json& s, bool layers_given, bool iterations_giv
     r.number("mu", st.mu, non_negative, "must be >= 0");
     if (i > 0) r.string("last", st.last, kStageLast);
     r.string("zl_init", st.zl_init, kZlInit);
+    read_rho_schedule(r.child("rho_schedule"), st.rho_schedule);
     r.finish();
     if (i > 0)
       require(st.layers > c.model.stages.back().layers,
@@ -152,16 +167,7 @@ void read_admm(JsonReader r, Config& c) {
   f.boolean("tol_per_node", a.fista_tol_per_node);
   f.integer("max_iter", a.fista_max_iter, [](long long v) { return v >= 1 && v <= 10000; }, "must be in [1, 10000]");
   f.finish();
-  JsonReader s = r.child("rho_schedule");
-  s.string("type", c.rho_schedule.type, {"none", "reference", "reference_q10"});
-  s.number("factor", c.rho_schedule.factor, [](double v) { return v > 1; }, "must be > 1");
-  if (c.rho_schedule.type != "reference_q10")
-    s.number("max", c.rho_schedule.max, positive, "must be > 0");
-  else
-    require(!s.has("max"), "config: " + s.where("max") +
-                               ": not used by \"reference_q10\" (its caps are 0.01 up to iteration 50, then 1e-3)");
-  s.number("threshold", c.rho_schedule.threshold, non_negative, "must be >= 0");
-  s.finish();
+  read_rho_schedule(r.child("rho_schedule"), c.rho_schedule);
   r.integer("refresh_every", a.refresh_every, at_least(0), "must be >= 0");
   std::string gram = a.gram > 0 ? "on" : a.gram < 0 ? "off" : "auto";
   r.string("gram", gram, {"auto", "on", "off"});
@@ -288,7 +294,7 @@ Config parse_config(const nlohmann::json& in, const std::vector<std::string>& ov
   // stage restarting below it lets them dominate (Coauthor CS seed 0: test 0.062, 0.918 reset).
   for (size_t i = 1; c.model.stage_duals == "keep" && i < c.model.stages.size(); ++i) {
     const StageConfig& prev = c.model.stages[i - 1];
-    const double end = rho_schedule_ceiling(c.rho_schedule, prev.rho);
+    const double end = rho_schedule_ceiling(prev.rho_schedule, prev.rho);
     if (c.model.stages[i].rho >= end) continue;
     std::ostringstream w;
     w << "model.stage_duals \"keep\": model.stages[" << i << "] starts at rho = " << c.model.stages[i].rho

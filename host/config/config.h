@@ -36,11 +36,21 @@ struct DataConfig {
 
 // One stage of greedy layer-wise growth (reference_algorithm.md §5.2): `layers` layers trained
 // for `iterations`, starting from the previous stage's trained layers. ν, ρ, μ default to admm.*.
+struct RhoSchedule {
+  // "reference": ×factor when the training loss stalls (§5.3); "reference_q10": the G-Q-10
+  // driver's windows (caps 0.01, then 1e-3; `max` unused)
+  std::string type = "none";
+  double factor = 10;
+  double max = 1;
+  double threshold = 1e-3;
+};
+
 struct StageConfig {
   int layers = 2;
   int iterations = 1;
   double nu = 0, rho = 0, mu = 0;
   std::string last, zl_init;  // model.stage_last / model.zl_init for this stage (default: the model's)
+  RhoSchedule rho_schedule;   // admm.rho_schedule, keys overridden per stage (the reference's drivers differ)
 };
 
 struct ModelConfig {
@@ -55,14 +65,6 @@ struct ModelConfig {
   std::string stage_last = "fresh";  // "keep": the trained last layer stays on top (function-preserving); "eye": W = I(C, n), b = 0 (reference 10-layer)
 };
 
-struct RhoSchedule {
-  // "reference": ×factor when the training loss stalls (§5.3); "reference_q10": the G-Q-10
-  // driver's windows (caps 0.01, then 1e-3; `max` unused)
-  std::string type = "none";
-  double factor = 10;
-  double max = 1;
-  double threshold = 1e-3;
-};
 
 struct CudaConfig {
   bool tf32 = false;  // SGEMM on TF32 tensor cores: faster, ~1e-3 relative error (off: full fp32)
