@@ -97,6 +97,16 @@ TEST(Cli, InfoPrintsDataAndMemoryPerGroup) {
   ASSERT_EQ(r.code, 0) << r.out;
   EXPECT_NE(r.out.find("nodes         400"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("group 1"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("training      4 layers x "), std::string::npos) << r.out;
+  Result staged = run("info" + kTiny + " --set model.layers=4 --set 'model.stages=[{\"layers\":2,\"iterations\":4},"
+                      "{\"layers\":4,\"iterations\":2,\"rho\":0.5,\"rho_schedule\":{\"type\":\"reference\"}}]'");
+  ASSERT_EQ(staged.code, 0) << staged.out;
+  EXPECT_NE(staged.out.find("stage 1       2 layers x 4 iterations: "), std::string::npos) << staged.out;
+  EXPECT_NE(staged.out.find("rho schedule none\n"), std::string::npos) << staged.out;
+  EXPECT_NE(staged.out.find("stage 2       4 layers x 2 iterations: nu "), std::string::npos) << staged.out;
+  EXPECT_NE(staged.out.find("rho 0.5, mu "), std::string::npos) << staged.out;
+  EXPECT_NE(staged.out.find("rho schedule reference (x10 up to 1 when the loss drops < 0.001 twice)"), std::string::npos)
+      << staged.out;
   EXPECT_NE(r.out.find("launch        2 groups as threads of one process, or one process each: mpirun -np 2"),
             std::string::npos)
       << r.out;

@@ -8,8 +8,10 @@
 #include <iomanip>
 #include <iostream>
 #include <map>
+#include <sstream>
 
 #include "cuda/cuda_backend.h"
+#include "host/admm/growth.h"
 #include "host/admm/host_threads.h"
 #include "host/admm/layer_plan.h"
 #include "host/admm/trainer.h"
@@ -90,6 +92,30 @@ std::string split_text(const Config& c) {
   return s;
 }
 
+// "reference (x10 up to 1 when the loss drops < 0.001 twice)": what the ρ schedule does.
+std::string schedule_text(const RhoSchedule& s) {
+  std::ostringstream o;
+  o << s.type;
+  if (s.type == "reference")
+    o << " (x" << s.factor << " up to " << s.max << " when the loss drops < " << s.threshold << " twice)";
+  else if (s.type == "reference_q10")
+    o << " (x" << s.factor << " up to 0.01 for 20 < i < 50, 1e-3 after 50, when the loss rose then dropped < "
+      << s.threshold << ")";
+  return o.str();
+}
+
+// One line per stage: depth, iterations and the ADMM parameters it starts with.
+void print_stages(const Config& c) {
+  const std::vector<StageConfig> stages = run_stages(c);
+  for (size_t i = 0; i < stages.size(); ++i) {
+    const StageConfig& st = stages[i];
+    std::string head = stages.size() > 1 ? "stage " + std::to_string(i + 1) : std::string("training");
+    head.resize(std::max<size_t>(head.size() + 1, 14), ' ');
+    std::cout << head << st.layers << " layers x " << st.iterations << " iterations: nu " << st.nu << ", rho "
+              << st.rho << ", mu " << st.mu << "; rho schedule " << schedule_text(st.rho_schedule) << "\n";
+  }
+}
+
 }  // namespace
 
 int cmd_train(const CommonArgs& a) {
@@ -117,6 +143,7 @@ int cmd_info(const CommonArgs& a) {
             << "model         " << c.model.layers << " layers:";
   for (size_t l = 0; l + 1 < p.dims.size(); ++l) std::cout << " " << p.dims[l + 1] << "x" << p.dims[l];
   std::cout << "\n";
+  print_stages(c);
   const std::vector<int> part = c.partition.empty() ? even_partition(c.model.layers, c.groups) : c.partition;
   const LayerPlanOptions opt = plan_options(c.admm);
   int first = 0;
