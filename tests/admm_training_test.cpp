@@ -3,6 +3,8 @@
 #include <gtest/gtest.h>
 #include <omp.h>
 
+#include <cmath>
+#include <filesystem>
 #include <limits>
 #include <random>
 #include <sstream>
@@ -207,6 +209,30 @@ TEST(Training, EachStageRunsItsOwnRhoSchedule) {
   EXPECT_DOUBLE_EQ(rho[13], 0.3);
 }
 
+// Scores skip unlabelled nodes (label -1, CiteSeer's isolated test nodes) and report the mean
+// loss, which the ρ schedule compares against an absolute threshold.
+TEST(Training, ScoreRowsSkipsUnlabelledNodesAndAveragesTheLoss) {
+  HostMatrix<float> logits(3, 2);
+  logits(0, 0) = 2, logits(0, 1) = 1;  // label 0: right, loss log(1 + e^-1)
+  logits(1, 0) = 0, logits(1, 1) = 5;  // unlabelled
+  logits(2, 0) = 0, logits(2, 1) = 3;  // label 1: right, loss log(1 + e^-3)
+  const SplitScore s = score_rows(logits, {0, -1, 1});
+  EXPECT_EQ(s.count, 2);
+  EXPECT_DOUBLE_EQ(s.acc, 1.0);
+  EXPECT_NEAR(s.loss, (std::log1p(std::exp(-1.0)) + std::log1p(std::exp(-3.0))) / 2, 1e-6);
+  const SplitScore wrong = score_rows(logits, {1, -1, 0});
+  EXPECT_DOUBLE_EQ(wrong.acc, 0.0);
+  EXPECT_NEAR(wrong.loss, (std::log1p(std::exp(1.0)) + std::log1p(std::exp(3.0))) / 2, 1e-6);
+}
+
+// Extra layers go to the first groups (solver.h), which info's memory per group and the GPUs follow.
+TEST(Training, EvenPartitionGivesTheFirstGroupsTheExtraLayers) {
+  EXPECT_EQ(even_partition(5, 2), (std::vector<int>{3, 2}));
+  EXPECT_EQ(even_partition(10, 4), (std::vector<int>{3, 3, 2, 2}));
+  EXPECT_EQ(even_partition(4, 4), (std::vector<int>{1, 1, 1, 1}));
+  EXPECT_THROW(even_partition(3, 4), Error);
+}
+
 // `threads` bounds setup's OpenMP loops too (they used every core, whatever `threads` said).
 TEST(Training, SetupKeepsToTheConfiguredThreads) {
   const int before = omp_get_max_threads();
@@ -218,6 +244,41 @@ TEST(Training, SetupKeepsToTheConfiguredThreads) {
   build_problem(c);
   EXPECT_EQ(omp_get_max_threads(), 3);
   omp_set_num_threads(before);
+}
+
+// Files written before checkpoints had a CRC32 still get every size check: a short last layer,
+// trailing bytes and a zero-row shape are errors, not reads past the end or silent loads.
+TEST(Training, CheckpointWithoutChecksumStillChecksSizes) {
+  const std::string dir = ::testing::TempDir() + "/pdadmm_ckpt_nocrc";
+  std::filesystem::create_directories(dir);
+  // Two layers: W 2x3 + b 2 (8 floats), then W 1x2 + b 1 (3 floats).
+  const auto file = [](const nlohmann::json& layers, size_t floats) {
+    const std::string header = nlohmann::json{{"meta", nlohmann::json::object()}, {"layers", layers}}.dump();
+    std::string out("PDADMM01", 8);
+    const uint64_t n = header.size();
+    out.append(reinterpret_cast<const char*>(&n), 8);
+    out += header;
+    const std::vector<float> w(floats, 0.5f);
+    out.append(reinterpret_cast<const char*>(w.data()), floats * 4);
+    return out;
+  };
+  const nlohmann::json two = {{{"rows", 2}, {"cols", 3}}, {{"rows", 1}, {"cols", 2}}};
+  const auto load_error = [&](const std::string& bytes) {
+    write_file_atomic(dir + "/m.bin", bytes);
+    try {
+      load_checkpoint(dir + "/m.bin");
+    } catch (const Error& e) {
+      return std::string(e.what());
+    }
+    return std::string("loaded");
+  };
+  EXPECT_EQ(load_error(file(two, 11)), "loaded");
+  Checkpoint ok = load_checkpoint(dir + "/m.bin");
+  ASSERT_EQ(ok.W.size(), 2u);
+  EXPECT_EQ(ok.b[1].data, std::vector<float>{0.5f});
+  EXPECT_NE(load_error(file(two, 10)).find("truncated (layer 1)"), std::string::npos);
+  EXPECT_NE(load_error(file(two, 11) + "abcd").find("4 unexpected trailing bytes"), std::string::npos);
+  EXPECT_NE(load_error(file({{{"rows", 0}, {"cols", 3}}}, 0)).find("bad layer shape"), std::string::npos);
 }
 
 TEST(Training, CheckpointRoundTripIsBitExact) {

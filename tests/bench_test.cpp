@@ -175,6 +175,44 @@ TEST(CountingOps, SolverIterationCountsTheGemmsOfTheLayerSteps) {
   }
 }
 
+// What `info` prints as each group's memory (plan_group_elements: the layers' tensors and the
+// boundary copies) is what the solver allocates, counted at the Ops, for several groupings.
+TEST(CountingOps, InfoMemoryPlanIsWhatTheSolverAllocates) {
+  const std::vector<int64_t> dims = {40, 30, 12, 12, 3};
+  const int64_t N = 6;
+  HostMatrix<float> x(dims[0], N), y(dims.back(), N);
+  for (int64_t i = 0; i < x.size(); ++i) x.data[i] = static_cast<float>((i * 37) % 11) / 11.0f - 0.4f;
+  for (int64_t j = 0; j < N; ++j) y(j % dims.back(), j) = 1;
+  std::vector<HostMatrix<float>> W, b;
+  for (size_t l = 0; l + 1 < dims.size(); ++l) {
+    W.emplace_back(dims[l + 1], dims[l]);
+    b.emplace_back(dims[l + 1], 1);
+  }
+  for (const std::vector<int>& part : {std::vector<int>{4}, {2, 2}, {1, 2, 1}, {1, 1, 1, 1}})
+    for (bool defer : {true, false}) {
+      SolverSpec spec;
+      spec.dims = dims;
+      spec.n_cols = N;
+      spec.partition = part;
+      AdmmParams prm;
+      prm.defer_first_w = defer;
+      std::vector<CountingOps*> ops;
+      Solver<float> solver(spec, prm, x, y, W, b, [&](int) {
+        auto o = std::make_unique<CountingOps>(std::make_unique<CpuOps<float>>(1), false);
+        ops.push_back(o.get());
+        return o;
+      });
+      ASSERT_EQ(ops.size(), part.size());
+      int first = 0;
+      for (size_t g = 0; g < part.size(); ++g) {
+        EXPECT_EQ(ops[g]->counters().alloc_elements,
+                  plan_group_elements(dims, first, first + part[g], N, plan_options(prm)))
+            << "group " << g << " of " << part.size() << ", defer " << defer;
+        first += part[g];
+      }
+    }
+}
+
 Config tiny_config(const std::vector<std::string>& extra) {
   std::vector<std::string> sets = {"data.synthetic.nodes=300", "data.synthetic.val=50", "data.synthetic.test=50",
                                    "data.synthetic.features=20", "model.hidden=24", "model.layers=4", "groups=2"};

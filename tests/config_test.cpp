@@ -44,6 +44,7 @@ INSTANTIATE_TEST_SUITE_P(
                       BadCase{"admm.fista.tol=-1", "admm.fista.tol"},
                       BadCase{"admm.rho_schedule.type=\"x\"", "admm.rho_schedule.type"},
                       BadCase{"admm.rho_schedule.factor=1", "admm.rho_schedule.factor"},
+                      BadCase{"admm.rho_schedule.max=0", "admm.rho_schedule.max"},
                       BadCase{"admm.rho_schedule={\"type\":\"reference_q10\",\"max\":1}", "admm.rho_schedule.max"},
                       BadCase{"admm.wire.q=\"fp8\"", "admm.wire.q"}, BadCase{"admm.gram=\"x\"", "admm.gram"},
                       BadCase{"admm.foo=1", "admm.foo"}, BadCase{"admm=3", "admm"},

@@ -35,6 +35,15 @@ TEST(Files, AtomicWriteNeverFollowsAPlantedTemporary) {
   EXPECT_FALSE(fs::is_symlink(dir + "/model.bin"));
 }
 
+// mkstemp creates 0600 files; results and checkpoints are for others on the machine to read too,
+// so the writer sets 0644 whatever the umask.
+TEST(Files, AtomicWriteLeavesAReadableFile) {
+  const std::string dir = fresh_dir("files_mode"), path = dir + "/summary.json";
+  write_file_atomic(path, "{}");
+  EXPECT_EQ(fs::status(path).permissions() & fs::perms::all,
+            fs::perms::owner_read | fs::perms::owner_write | fs::perms::group_read | fs::perms::others_read);
+}
+
 TEST(Files, ConcurrentWritersOfOneFileAllSucceed) {
   const std::string dir = fresh_dir("files_concurrent"), path = dir + "/summary.json";
   std::vector<std::string> contents;

@@ -64,6 +64,37 @@ TEST(Growth, NewStageKeepsTrainedLayersAndInitialisesNewOnesAsTheReference) {
   EXPECT_GT(u2, 0.0);
 }
 
+// Growing from a stage of 3 layers keeps two hidden layers: the second one's p (its input, trained
+// apart from the q below it) must carry over too, not only z, q and u. Stages from 2 layers never
+// reach that line (the only kept layer's p is the input X).
+TEST(Growth, EveryKeptLayerCarriesItsTrainedState) {
+  const Config c = small({"model.stages=[{\"layers\":3,\"iterations\":15},{\"layers\":5,\"iterations\":5}]"});
+  Problem p = build_problem(c);
+  Grown g = grow(c, p);
+  ASSERT_EQ(g.next->num_layers(), 5);
+  for (int l = 0; l < 2; ++l)
+    for (const char* t : {"W", "b", "z", "q", "u"})
+      EXPECT_EQ(g.next->download(l, t).data, g.prev->download(l, t).data) << t << " of kept layer " << l;
+  const HostMatrix<float> p1 = g.prev->download(1, "p"), q0 = g.prev->download(0, "q");
+  EXPECT_NE(p1.data, q0.data) << "after 15 iterations p_1 and q_0 differ; otherwise this test proves nothing";
+  EXPECT_EQ(g.next->download(1, "p").data, p1.data) << "p of kept layer 1";
+}
+
+// Each stage's fresh last layer draws from its own seeded stream: with three stages the second
+// and the third start from different weights (the same stream twice would repeat them).
+TEST(Growth, FreshLastLayersDifferFromStageToStage) {
+  const Config c = small({"model.stages=[{\"layers\":2,\"iterations\":3},{\"layers\":3,\"iterations\":3},"
+                          "{\"layers\":4,\"iterations\":3}]"});
+  Problem p = build_problem(c);
+  auto s0 = start_stage(c, p, 0, nullptr);
+  auto s1 = start_stage(c, p, 1, s0.get());
+  auto s2 = start_stage(c, p, 2, s1.get());
+  const HostMatrix<float> w1 = s1->download(2, "W"), w2 = s2->download(3, "W");
+  ASSERT_EQ(w1.data.size(), w2.data.size());
+  EXPECT_NE(w1.data, w2.data);
+  EXPECT_NE(s0->download(1, "W").data, w1.data);
+}
+
 // pdADMM-G-Q with p on Δ (the paper's default): a new layer's p is projected, and z = I p + 0 must
 // be that projected p, as in a fresh solver (z = W p + b).
 TEST(Growth, QuantizedPKeepsZEqualToWpPlusB) {

@@ -32,6 +32,7 @@ struct OpCounters {
   // the time other processes held the core (the machine is shared).
   double busy_cpu_s = 0;
   std::map<GemmShape, long> shapes;   // calls per GEMM shape
+  int64_t alloc_elements = 0;         // floats allocated (what `info`'s memory plan must match)
 };
 
 // CPU time of the calling thread (CLOCK_THREAD_CPUTIME_ID).
@@ -52,7 +53,10 @@ class CountingOps final : public Ops<float> {
     if (held_.owns_lock()) held_.unlock();
   }
 
-  Tensor<float> alloc(int64_t rows, int64_t cols) override { return inner_->alloc(rows, cols); }
+  Tensor<float> alloc(int64_t rows, int64_t cols) override {
+    c_.alloc_elements += rows * cols;
+    return inner_->alloc(rows, cols);
+  }
   Tensor<uint8_t> alloc_bytes(int64_t n) override { return inner_->alloc_bytes(n); }
   void upload(const float* host, Tensor<float>& dst) override;
   void download(const Tensor<float>& src, float* host) override;
