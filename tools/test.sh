@@ -5,4 +5,10 @@ cd "$(dirname "$0")/.."
 tools/build.sh
 BUILD=${PDADMM_BUILD:-build}
 export PDADMM_DATA=${PDADMM_DATA:-$(cd .. && pwd)/shared/data}
+# Without ../shared the reference-vector and real-data tests skip; say so after the summary.
+SHARED=${PDADMM_SHARED:-$(cd .. && pwd)/shared}
+missing=()
+[ -d "$SHARED/reference_vectors" ] || missing+=("reference vectors ($SHARED/reference_vectors; set PDADMM_SHARED)")
+[ -d "$PDADMM_DATA" ] || missing+=("data sets ($PDADMM_DATA; set PDADMM_DATA)")
 ctest --test-dir "$BUILD" --output-on-failure -j "${PDADMM_TEST_JOBS:-2}" "$@"
+for m in ${missing[@]+"${missing[@]}"}; do echo "note: the tests that need the $m were skipped: not found"; done
