@@ -80,7 +80,6 @@ void init_weights(const std::vector<int64_t>& dims, double stddev, uint64_t seed
   }
 }
 
-
 int configure_threads(const Config& c, int groups) {
   const int cores = total_cores(c);
   // BLAS itself runs single-threaded; CpuOps splits each GEMM over the group's share of the
