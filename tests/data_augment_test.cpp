@@ -8,6 +8,8 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <string>
+#include <vector>
 
 #include "host/data/augment.h"
 #include "host/data/rng.h"
@@ -82,6 +84,17 @@ TEST(Augment, NormalizedAdjacencyIsSymmetricWithUnitRowSumsWhenRescaled) {
     EXPECT_NEAR(row, 1.0, 1e-6);
     EXPECT_GT(ad[i][i], 0);
   }
+}
+
+// add_remaining_self_loops: a node that already has a self-loop keeps it (weight 1) and gets no
+// second one. A = [[1, 1], [1, 0]] -> A + I' = [[1, 1], [1, 1]], degrees 2 and 2, every entry
+// 1 / sqrt(2 * 2) = 0.5 (adding a loop to node 0 as well would give (0,0) = 2/3).
+TEST(Augment, NormalizedAdjacencyAddsOnlyMissingSelfLoops) {
+  const Csr adj = csr_from_triplets(2, 2, {{0, 0, 1.0f}, {0, 1, 1.0f}, {1, 0, 1.0f}}, false);
+  const Csr a = normalized_adjacency(adj);
+  EXPECT_EQ(a.indptr, (std::vector<int64_t>{0, 2, 4}));
+  EXPECT_EQ(a.indices, (std::vector<int32_t>{0, 1, 0, 1}));
+  for (float v : a.values) EXPECT_FLOAT_EQ(v, 0.5f);
 }
 
 class AugmentBlocks : public ::testing::TestWithParam<std::tuple<bool, bool>> {};
@@ -175,6 +188,73 @@ TEST(Dataset, NonFiniteFeaturesAreNamed) {
   EXPECT_NE(message(sparse).find("features: value -inf at (3, " + std::to_string(col) + ") is not finite"),
             std::string::npos)
       << message(sparse);
+}
+
+// The message Dataset::validate throws, or "no error".
+std::string validate_message(const Dataset& d) {
+  try {
+    d.validate();
+  } catch (const Error& e) {
+    return e.what();
+  }
+  return "no error";
+}
+
+// Each split rule of Dataset::validate on its own: a loader that produced any of these would
+// train or score on wrong nodes without a word.
+TEST(Dataset, InconsistentSplitsAndLabelsAreNamed) {
+  const Dataset ok = small_graph(false);
+  ASSERT_EQ(validate_message(ok), "no error");
+  ASSERT_EQ(ok.num_classes, 2);
+  const int32_t t0 = ok.train[0], v0 = ok.val[0];
+  Dataset d = ok;
+  d.val[0] = t0;  // a node both trained on and validated on
+  EXPECT_NE(validate_message(d).find("node " + std::to_string(t0) + " is in two splits"), std::string::npos)
+      << validate_message(d);
+  d = ok;
+  d.val.back() = 40;  // the val split is range-checked like train and test
+  EXPECT_NE(validate_message(d).find("val node 40 out of range"), std::string::npos) << validate_message(d);
+  d = ok;
+  d.labels[v0] = 2;  // == num_classes: one past the last class
+  EXPECT_NE(validate_message(d).find("label 2 outside [0, 2)"), std::string::npos) << validate_message(d);
+  d = ok;
+  d.labels[t0] = -1;  // allowed elsewhere, but a train node needs a label
+  EXPECT_NE(validate_message(d).find("train node " + std::to_string(t0) + " has no label"), std::string::npos)
+      << validate_message(d);
+  d = ok;
+  d.labels[v0] = -1;  // val and test nodes may be unlabelled (CiteSeer's padded ids)
+  EXPECT_EQ(validate_message(d), "no error");
+}
+
+// Csr::validate bounds column indices by [0, cols): an index equal to cols is one past the end.
+TEST(Csr, ValidateRejectsColumnIndexEqualToCols) {
+  Csr m;
+  m.rows = 2;
+  m.cols = 3;
+  m.indptr = {0, 1, 2};
+  m.indices = {2, 0};
+  m.values = {1, 1};
+  EXPECT_NO_THROW(m.validate("m"));
+  m.indices = {3, 0};
+  try {
+    m.validate("m");
+    ADD_FAILURE() << "column index 3 of a 3-column matrix accepted";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("m: column index 3 outside [0, 3)"), std::string::npos) << e.what();
+  }
+}
+
+// Repeated (row, col) triplets: summed with sum_duplicates (normalized_adjacency relies on it),
+// else the first is kept; either way one stored entry.
+TEST(Csr, FromTripletsSumsOrKeepsFirstDuplicate) {
+  const std::vector<Triplet> t = {{1, 0, 5.0f}, {0, 1, 1.0f}, {0, 1, 2.0f}};
+  const Csr sum = csr_from_triplets(2, 2, t, true);
+  EXPECT_EQ(sum.indptr, (std::vector<int64_t>{0, 1, 2}));
+  EXPECT_EQ(sum.indices, (std::vector<int32_t>{1, 0}));
+  EXPECT_EQ(sum.values, (std::vector<float>{3.0f, 5.0f}));
+  const Csr first = csr_from_triplets(2, 2, t, false);
+  EXPECT_EQ(first.indices, (std::vector<int32_t>{1, 0}));
+  EXPECT_EQ(first.values, (std::vector<float>{1.0f, 5.0f}));
 }
 
 // Rng::normals draws what n calls of normal() would, bit for bit, across chunk edges and on any

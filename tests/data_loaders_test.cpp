@@ -492,6 +492,8 @@ TEST(DataSplit, RedrawTrainValKeepsTheTestSet) {
     expect_split_invariants(*d, 20);
     EXPECT_EQ(d->test, ds.test);
     EXPECT_EQ(d->val.size(), ds.val.size());
+    // Sorted like every loader's splits (the val ids come out of a shuffle).
+    EXPECT_TRUE(std::is_sorted(d->val.begin(), d->val.end()));
     for (const auto* ids : {&d->train, &d->val})
       for (int32_t v : *ids) EXPECT_GE(d->labels[v], 0) << "unlabelled node " << v << " drawn";
     EXPECT_NO_THROW(d->validate());

@@ -4,9 +4,11 @@
 #include <gtest/gtest.h>
 #include <zip.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdlib>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <functional>
 #include <string>
@@ -15,6 +17,7 @@
 
 #include "host/data/npz.h"
 #include "host/data/pickle.h"
+#include "host/data/planetoid.h"
 #include "host/io/error.h"
 #include "tests/test_util.h"
 
@@ -544,6 +547,39 @@ TEST(DataMaliciousNpz, BadCsrAndShapes) {
                    "adj CSR: CSR shape 1099511627776x1099511627776 too large");
 }
 
+// Entries that do not survive as stored: an explicit zero in adj_data is no edge (scipy's
+// eliminate_zeros), and only positive features become 1 (PyG's x[x > 0] = 1 leaves -2 as -2).
+TEST(DataMaliciousNpz, StoredZeroEdgeDroppedAndNegativeFeatureKept) {
+  const std::string path = temp_path("zeros.npz");
+  Bench b;
+  b.adj_data[10] = 0.0f;   // edge 10 -> 11 of the ring
+  b.attr_data[1] = -2.0f;  // node 1, feature 1
+  b.attr_data[3] = 7.0f;   // node 3, feature 0
+  write_zip(path, b.members(false));
+  const Dataset ds = load_gnn_benchmark(path, "zeros", 3);
+  EXPECT_EQ(ds.num_edges(), 2099);
+  EXPECT_EQ(ds.adj.indptr[11] - ds.adj.indptr[10], 1);  // node 10 keeps only its edge to 9
+  EXPECT_EQ(ds.adj.indices[ds.adj.indptr[10]], 9);
+  const Csr& f = ds.features.sparse;
+  ASSERT_EQ(f.nnz(), 2100);
+  EXPECT_EQ(f.values[0], 0.0f);   // stored 0 stays 0
+  EXPECT_EQ(f.values[1], -2.0f);  // negative: not binarised
+  EXPECT_EQ(f.values[2], 1.0f);
+  EXPECT_EQ(f.values[3], 1.0f);
+  const Dataset raw = load_gnn_benchmark(path, "zeros", 3, /*raw_counts=*/true);
+  EXPECT_EQ(raw.num_edges(), 2099);
+  EXPECT_EQ(raw.features.sparse.values[3], 7.0f);
+}
+
+// scipy sums duplicate (row, col) entries of a CSR matrix; keeping one of them would silently
+// change weights or feature counts.
+TEST(DataMaliciousNpz, ScipyCsrDuplicatesAreSummed) {
+  const Csr m = csr_from_scipy_arrays(2, 3, {0, 3, 4}, {2, 0, 2, 1}, {1.5, 4, 2.5, 6}, "dup");
+  EXPECT_EQ(m.indptr, (std::vector<int64_t>{0, 2, 3}));
+  EXPECT_EQ(m.indices, (std::vector<int32_t>{0, 2, 1}));
+  EXPECT_EQ(m.values, (std::vector<float>{4, 4, 6}));
+}
+
 TEST(DataMaliciousNpz, TruncatedAndFlippedArchives) {
   const std::string path = temp_path("small.npz");
   std::vector<std::tuple<std::string, std::string, bool>> members = {{"labels.npy", npy_i8({0, 1, 0}), true},
@@ -584,6 +620,79 @@ TEST(DataMaliciousNpz, RealArchiveTruncated) {
     std::ofstream(path, std::ios::binary | std::ios::trunc).write(bytes.data(), static_cast<std::streamsize>(n));
     EXPECT_THROW(load_gnn_benchmark(path, "photo", 0), Error) << "truncated to " << n;
   }
+}
+
+// ---- Planetoid: real Cora with one file replaced ---------------------------------------------
+
+// Copies the eight real Cora files into a fresh folder (name) and returns it, "" when absent.
+std::string cora_copy(const std::string& name) {
+  const std::string src = data_root() + "/planetoid";
+  const std::string dir = ::testing::TempDir() + "pdadmm_planetoid_" + name;
+  for (const std::string& part : planetoid_parts())
+    if (!exists(src + "/ind.cora." + part)) return "";
+  std::filesystem::create_directories(dir);
+  for (const std::string& part : planetoid_parts()) {
+    const std::string from = src + "/ind.cora." + part;
+    const std::string bytes = load_file_bytes(from);
+    std::ofstream(dir + "/ind.cora." + part, std::ios::binary | std::ios::trunc)
+        .write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+  }
+  return dir;
+}
+
+// The array as a pickle again (same dtype and shape), for pickle_as_array.
+std::string array_pickle(const NumpyArray& a) {
+  std::vector<int32_t> shape(a.shape.begin(), a.shape.end());
+  return P().ndarray(shape, a.descr.substr(1), a.descr.substr(0, 1), a.data).stop().s;
+}
+
+// Element k of an integer or float array set to 1.
+void set_one(NumpyArray& a, int64_t k) {
+  const int w = a.itemsize();
+  char* at = &a.data[static_cast<size_t>(k * w)];
+  if (a.descr == "<f4") {
+    const float one = 1;
+    std::memcpy(at, &one, 4);
+  } else if (a.descr == "<f8") {
+    const double one = 1;
+    std::memcpy(at, &one, 8);
+  } else {
+    std::memset(at, 0, static_cast<size_t>(w));
+    at[0] = 1;
+  }
+}
+
+// A label row with two classes set (multi-hot) has no single label: GCN's argmax would silently
+// take the first, so the loader refuses it and names the row.
+TEST(DataMaliciousPlanetoid, MultiHotLabelRowRejected) {
+  const std::string dir = cora_copy("multihot");
+  if (dir.empty()) GTEST_SKIP() << "real data not found: " << data_root() << "/planetoid/ind.cora.*";
+  ASSERT_NO_THROW(load_planetoid(dir, "cora"));
+  const std::string ally = dir + "/ind.cora.ally";
+  NumpyArray a = pickle_as_array(unpickle(load_file_bytes(ally), ally));
+  ASSERT_EQ(a.shape, (std::vector<int64_t>{1708, 7}));
+  const std::vector<double> v = a.to_double();
+  const std::vector<double> row5(v.begin() + 5 * 7, v.begin() + 6 * 7);
+  ASSERT_EQ(std::count(row5.begin(), row5.end(), 1.0), 1) << "row 5 of ind.cora.ally is not one-hot already";
+  const int64_t other = row5[0] == 1.0 ? 1 : 0;
+  set_one(a, 5 * 7 + other);
+  std::ofstream(ally, std::ios::binary | std::ios::trunc) << array_pickle(a);
+  EXPECT_ERROR_HAS(load_planetoid(dir, "cora"), ally + ": row 5 is not one-hot");
+}
+
+// An id twice in test.index would give one node two tx rows (and leave another without one).
+TEST(DataMaliciousPlanetoid, TestIndexIdListedTwiceRejected) {
+  const std::string dir = cora_copy("twice");
+  if (dir.empty()) GTEST_SKIP() << "real data not found: " << data_root() << "/planetoid/ind.cora.*";
+  const std::string index = dir + "/ind.cora.test.index";
+  std::vector<int64_t> ids = parse_test_index(load_file_bytes(index), index);
+  ASSERT_EQ(ids.size(), 1000u);
+  ASSERT_EQ(ids[0], 2692);
+  ids[1] = ids[0];  // 1000 ids still, all inside the test range
+  std::ofstream out(index, std::ios::binary | std::ios::trunc);
+  for (int64_t v : ids) out << v << "\n";
+  out.close();
+  EXPECT_ERROR_HAS(load_planetoid(dir, "cora"), index + ": id 2692 listed twice");
 }
 
 // ---- fuzzer regression cases (tools/fuzz.sh findings) ----------------------------------------
