@@ -46,7 +46,7 @@ TEST(Cli, TrainPrintsWarningHeaderAndProgressInOrder) {
   EXPECT_LT(first, last) << r.out;
   EXPECT_LT(last, fin) << r.out;
   const std::string line = r.out.substr(last, r.out.find('\n', last) - last);
-  EXPECT_TRUE(std::regex_match(line, std::regex(R"(iter 6/6  val [0-9.]+  test [0-9.]+  residual \S+  [0-9.]+ s/it  ETA 0s)")))
+  EXPECT_TRUE(std::regex_match(line, std::regex(R"(iter 6/6  val [0-9.]+  test [0-9.]+  residual \S+  rho \S+  [0-9.]+ s/it  ETA 0s)")))
       << line;
 }
 

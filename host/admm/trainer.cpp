@@ -396,7 +396,7 @@ TrainSummary train(const Config& c, std::ostream& log) {
     }
     if (schedule_loss) apply_rho_schedule(stages[stage].rho_schedule, train_cost, solver->params());
     work_done += stage_work(stages[stage]);
-    progress.update(it + 1, work_done, scores.val.acc, scores.test.acc, st.residual);
+    progress.update(it + 1, work_done, scores.val.acc, scores.test.acc, st.residual, solver->params().rho);
   }
   progress.finish();
   solver->weights(W, b);

@@ -18,7 +18,7 @@ Progress::Progress(long total, double total_work, const std::string& mode, FILE*
   last_ = mark_ = Clock::now();
 }
 
-void Progress::update(long done, double work_done, double val_acc, double test_acc, double residual) {
+void Progress::update(long done, double work_done, double val_acc, double test_acc, double residual, double rho) {
   if (off_ || total_ <= 0) return;
   const auto now = Clock::now();
   const auto seconds = [](Clock::duration d) { return std::chrono::duration<double>(d).count(); };
@@ -42,11 +42,11 @@ void Progress::update(long done, double work_done, double val_acc, double test_a
     const int width = 24, filled = static_cast<int>(width * done / total_);
     std::string bar(filled, '#');
     bar.resize(width, '.');
-    std::fprintf(out_, "\r[%s] %ld/%ld  val %.4f  test %.4f  residual %.3e  %.4f s/it  ETA %.0fs   ", bar.c_str(),
-                 done, total_, val_acc, test_acc, residual, rate_, eta);
+    std::fprintf(out_, "\r[%s] %ld/%ld  val %.4f  test %.4f  residual %.3e  rho %.1e  %.4f s/it  ETA %.0fs   ",
+                 bar.c_str(), done, total_, val_acc, test_acc, residual, rho, rate_, eta);
   } else {
-    std::fprintf(out_, "iter %ld/%ld  val %.4f  test %.4f  residual %.3e  %.4f s/it  ETA %.0fs\n", done, total_,
-                 val_acc, test_acc, residual, rate_, eta);
+    std::fprintf(out_, "iter %ld/%ld  val %.4f  test %.4f  residual %.3e  rho %.1e  %.4f s/it  ETA %.0fs\n", done,
+                 total_, val_acc, test_acc, residual, rho, rate_, eta);
   }
   std::fflush(out_);
 }

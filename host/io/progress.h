@@ -12,8 +12,9 @@ class Progress {
   // run's work in any unit (the trainer weights greedy growth's stages, whose later ones cost more
   // per iteration); the ETA is the recent wall time per unit times the work left.
   Progress(long total, double total_work, const std::string& mode, FILE* out = stderr);
-  // s/it is wall time (evaluation included) over the recent iterations, not the whole run.
-  void update(long done, double work_done, double val_acc, double test_acc, double residual);
+  // s/it is wall time (evaluation included) over the recent iterations, not the whole run; rho is
+  // the one the next iteration uses (the schedule may have just raised it).
+  void update(long done, double work_done, double val_acc, double test_acc, double residual, double rho);
   void finish();
 
  private:
