@@ -2,6 +2,7 @@
 // once, in parallel, errors reach the caller, and the bits do not depend on the thread count.
 #include <gtest/gtest.h>
 #include <omp.h>
+#include <sched.h>
 
 #include <atomic>
 #include <chrono>
@@ -14,6 +15,7 @@
 #include "host/admm/evaluator.h"
 #include "host/admm/host_threads.h"
 #include "host/admm/trainer.h"
+#include "host/comm/processes.h"
 #include "host/data/rng.h"
 
 namespace pdadmm {
@@ -27,6 +29,24 @@ class HostThreads : public ::testing::Test {
 
 bool same_bits(const HostMatrix<float>& a, const HostMatrix<float>& b) {
   return a.rows == b.rows && a.cols == b.cols && std::memcmp(a.data.data(), b.data.data(), a.data.size() * 4) == 0;
+}
+
+// threads = 0 means this process's cores: a process bound to one core (taskset, mpirun's default
+// binding) must not start a thread per core of the machine.
+TEST(ProcessCores, FollowTheAffinityMask) {
+  cpu_set_t before;
+  ASSERT_EQ(sched_getaffinity(0, sizeof(before), &before), 0);
+  int first = 0;
+  while (!CPU_ISSET(first, &before)) ++first;
+  cpu_set_t one;
+  CPU_ZERO(&one);
+  CPU_SET(first, &one);
+  ASSERT_EQ(sched_setaffinity(0, sizeof(one), &one), 0);
+  const int bound = process_cores();
+  ASSERT_EQ(sched_setaffinity(0, sizeof(before), &before), 0);
+  if (std::thread::hardware_concurrency() < 2) GTEST_SKIP() << "one core: nothing to bind";
+  EXPECT_EQ(bound, 1);
+  EXPECT_GE(process_cores(), 1);
 }
 
 TEST_F(HostThreads, PartsDependOnTheSizeAlone) {

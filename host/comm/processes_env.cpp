@@ -1,4 +1,6 @@
 // The parts of processes.h that only read mpirun's environment, the same with and without MPI.
+#include <sched.h>
+
 #include <algorithm>
 #include <thread>
 
@@ -10,8 +12,17 @@ namespace pdadmm {
 int process_local_index() { return std::max(0, env_int("OMPI_COMM_WORLD_LOCAL_RANK", env_int("MPI_LOCALRANKID", 0))); }
 
 int process_cores() {
+  const int machine = std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
+  // A process bound to fewer cores (taskset, a cpuset, mpirun's default --bind-to core) gets
+  // those; an unbound one shares the machine with the other processes mpirun put there.
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  if (sched_getaffinity(0, sizeof(set), &set) == 0) {
+    const int allowed = CPU_COUNT(&set);
+    if (allowed >= 1 && allowed < machine) return allowed;
+  }
   const int local = std::max(1, env_int("OMPI_COMM_WORLD_LOCAL_SIZE", env_int("MPI_LOCALNRANKS", 1)));
-  return std::max(1, static_cast<int>(std::thread::hardware_concurrency()) / local);
+  return std::max(1, machine / local);
 }
 
 }  // namespace pdadmm
