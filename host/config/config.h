@@ -38,7 +38,7 @@ struct DataConfig {
 // for `iterations`, starting from the previous stage's trained layers. ν, ρ, μ default to admm.*.
 struct RhoSchedule {
   // "reference": ×factor when the training loss stalls (§5.3); "reference_q10": the G-Q-10
-  // driver's windows (caps 0.01, then 1e-3; `max` unused)
+  // driver's windows (caps 0.01, then 1e-3; `max` is ignored)
   std::string type = "none";
   double factor = 10;
   double max = 1;
