@@ -155,8 +155,8 @@ TEST(Config, ConvergenceWarningNamesTheStagesThatFail) {
   // With stages, admm.nu/rho are only defaults: the warning is about the values the stages use.
   const std::string st = "model.stages=[{\"layers\":2,\"iterations\":5,\"nu\":1,\"rho\":5},"
                          "{\"layers\":4,\"iterations\":5,\"nu\":1e-5,\"rho\":1e-5}]";
-  const Config c =
-      parse_config(nlohmann::json::object(), {st, "admm.nu=1", "admm.rho=1", "model.stage_duals=\"reset\""});
+  const nlohmann::json admm = {{"admm", {{"nu", 1}, {"rho", 1}}}};
+  const Config c = parse_config(admm, {st, "model.stage_duals=\"reset\""});
   ASSERT_EQ(c.warnings.size(), 1u);
   EXPECT_EQ(c.warnings[0].find("model.stages[0]"), std::string::npos) << c.warnings[0];
   EXPECT_NE(c.warnings[0].find("rho <= max(4 nu, (sqrt(17)+1) nu / 2) in model.stages[1] (nu 1e-05, rho 1e-05):"),
@@ -164,7 +164,7 @@ TEST(Config, ConvergenceWarningNamesTheStagesThatFail) {
       << c.warnings[0];
   EXPECT_NE(c.warnings[0].find("convergence guarantee"), std::string::npos);
   const std::string ok = "model.stages=[{\"layers\":2,\"iterations\":5,\"nu\":1,\"rho\":5}]";
-  EXPECT_TRUE(parse_config(nlohmann::json::object(), {ok, "admm.nu=1", "admm.rho=1"}).warnings.empty());
+  EXPECT_TRUE(parse_config(admm, {ok}).warnings.empty());
 }
 
 TEST(Config, WarnsWhenKeptDualsMeetALowerRho) {
@@ -220,6 +220,28 @@ TEST(Config, StagesOverrideTheRhoScheduleKeyByKey) {
   EXPECT_NE(error_of("[{\"layers\":2,\"iterations\":2,\"rho_schedule\":{\"typo\":1}}]")
                 .find("model.stages[0].rho_schedule.typo"),
             std::string::npos);
+}
+
+// --set admm.rho on a staged config is only the stages' default: where a stage has its own, the
+// override would be lost without a word, so the stages that win are named.
+TEST(Config, OverridesShadowedByStagesAreNamed) {
+  const nlohmann::json staged = nlohmann::json::parse(R"({"model": {"stages": [
+      {"layers": 2, "iterations": 2, "rho": 1e-5},
+      {"layers": 4, "iterations": 2, "rho": 1e-3, "rho_schedule": {"threshold": 0.01}}]}})");
+  const auto warnings = [&](const std::string& set) {
+    std::string all;
+    for (const std::string& w : parse_config(staged, {set}).warnings) all += w + "\n";
+    return all;
+  };
+  EXPECT_NE(warnings("admm.rho=0.5").find("--set admm.rho is only the stages' default: model.stages[0], "
+                                           "model.stages[1] set their own rho, which wins there"),
+            std::string::npos)
+      << warnings("admm.rho=0.5");
+  EXPECT_NE(warnings("admm.rho_schedule.threshold=0.1").find("model.stages[1] sets its own rho_schedule.threshold"),
+            std::string::npos);
+  EXPECT_EQ(warnings("admm.mu=0.5").find("only the stages' default"), std::string::npos) << "no stage sets mu";
+  EXPECT_EQ(warnings("admm.rho_schedule.type=\"none\"").find("only the stages' default"), std::string::npos);
+  EXPECT_EQ(warnings("model.stages[0].rho=0.5").find("only the stages' default"), std::string::npos);
 }
 
 TEST(Config, ReferencePresetSetsParityFlagsAndKeysStillOverride) {

@@ -227,6 +227,39 @@ double rho_schedule_ceiling(const RhoSchedule& s, double rho) {
   return std::max(rho, s.type == "reference_q10" ? 0.01 : s.max);
 }
 
+// A --set of admm.nu / rho / mu / rho_schedule[.key] is only the stages' default: name the stages
+// whose own value wins (a saved config.json records every stage's), so the override is not lost silently.
+static void warn_shadowed_overrides(const nlohmann::json& j, const std::vector<std::string>& overrides, Config& c) {
+  if (!j.contains("model") || !j["model"].is_object() || !j["model"].contains("stages") ||
+      !j["model"]["stages"].is_array())
+    return;
+  const nlohmann::json& stages = j["model"]["stages"];
+  for (const std::string& o : overrides) {
+    const std::string key = o.substr(0, o.find('='));
+    std::string field, sub;
+    if (key == "admm.nu" || key == "admm.rho" || key == "admm.mu") {
+      field = key.substr(5);
+    } else if (key.rfind("admm.rho_schedule", 0) == 0) {
+      field = "rho_schedule";
+      if (key.size() > field.size() + 5) sub = key.substr(field.size() + 6);
+    } else {
+      continue;
+    }
+    std::string where;
+    for (size_t i = 0; i < stages.size(); ++i) {
+      const nlohmann::json& s = stages[i];
+      if (!s.is_object() || !s.contains(field)) continue;
+      if (!sub.empty() && !(s[field].is_object() && s[field].contains(sub))) continue;
+      where += (where.empty() ? "" : ", ") + std::string("model.stages[") + std::to_string(i) + "]";
+    }
+    const std::string name = field + (sub.empty() ? "" : "." + sub);
+    if (!where.empty())
+      c.warnings.push_back("--set " + key + " is only the stages' default: " + where +
+                           (where.find(',') == std::string::npos ? " sets its own " : " set their own ") + name +
+                           ", which wins there (set model.stages[i]." + name + " instead)");
+  }
+}
+
 Config parse_config(const nlohmann::json& in, const std::vector<std::string>& overrides) {
   nlohmann::json j = in.is_null() ? nlohmann::json::object() : in;
   for (const std::string& o : overrides) apply_override(j, o);
@@ -250,6 +283,7 @@ Config parse_config(const nlohmann::json& in, const std::vector<std::string>& ov
   read_cuda(r.child("cuda"), c.cuda);
   read_output(r.child("output"), c.output);
   r.finish();
+  warn_shadowed_overrides(j, overrides, c);
 
   const int L = c.model.layers;
   if (!c.partition.empty()) {
