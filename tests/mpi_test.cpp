@@ -66,6 +66,9 @@ std::string fresh_config_dir(const std::string& name) {
        {{"nu", 0.1},
         {"rho", 0.5},
         {"mu", 1.0},
+        // Every loss "stalls" by 100: ρ × 10 at the 4th loss of each stage, then settled at 5
+        // (the schedule's ρ broadcast and its skipped losses run under mpirun too).
+        {"rho_schedule", {{"type", "reference"}, {"threshold", 100}, {"max", 5}}},
         {"quantize", "q"},
         {"grid", {{"min", 0}, {"max", 2}, {"levels", 16}}},
         {"wire", {{"p", "int8"}, {"q", "codes"}}}}},

@@ -394,7 +394,19 @@ TrainSummary train(const Config& c, std::ostream& log) {
                      {"backtracks", {{"p", st.counts.p_backtracks}, {"W", st.counts.w_backtracks}}},
                      {"fista_its", st.counts.fista_its}});
     }
-    if (schedule_loss) apply_rho_schedule(stages[stage].rho_schedule, train_cost, solver->params());
+    if (schedule_loss) {
+      AdmmParams& prm = solver->params();
+      apply_rho_schedule(stages[stage].rho_schedule, train_cost, prm);
+      // Each process computed the loss itself; another host's BLAS or libm could round it
+      // differently and flip a comparison, and processes that disagree on ρ disagree on the
+      // collective calls above. Process 0's ρ and ν rule.
+      if (process_count() > 1) {
+        double rn[2] = {prm.rho, prm.nu};
+        processes_broadcast(rn, sizeof(rn));
+        prm.rho = rn[0];
+        prm.nu = rn[1];
+      }
+    }
     work_done += stage_work(stages[stage]);
     progress.update(it + 1, work_done, scores.val.acc, scores.test.acc, st.residual, solver->params().rho);
   }
