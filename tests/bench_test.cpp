@@ -176,7 +176,8 @@ TEST(CountingOps, SolverIterationCountsTheGemmsOfTheLayerSteps) {
 }
 
 // What `info` prints as each group's memory (plan_group_elements: the layers' tensors and the
-// boundary copies) is what the solver allocates, counted at the Ops, for several groupings.
+// boundary copies; plan_wire_buffer_bytes: the two wire buffers) is what the solver allocates,
+// counted at the Ops, for several groupings, both layer-1 modes and pdADMM-G-Q's encodings.
 TEST(CountingOps, InfoMemoryPlanIsWhatTheSolverAllocates) {
   const std::vector<int64_t> dims = {40, 30, 12, 12, 3};
   const int64_t N = 6;
@@ -188,14 +189,19 @@ TEST(CountingOps, InfoMemoryPlanIsWhatTheSolverAllocates) {
     W.emplace_back(dims[l + 1], dims[l]);
     b.emplace_back(dims[l + 1], 1);
   }
+  const std::vector<std::vector<std::string>> variants = {
+      {},
+      {"admm.defer_first_w=false"},
+      {"algorithm=\"pdadmm-g-q\"", "admm.quantize=\"q\"", "admm.wire.q=\"codes\"", "admm.wire.p=\"int8\""},
+      {"algorithm=\"pdadmm-g-q\"", "admm.quantize=\"p\"", "admm.wire.p=\"codes\"", "admm.wire.q=\"fp16\""}};
   for (const std::vector<int>& part : {std::vector<int>{4}, {2, 2}, {1, 2, 1}, {1, 1, 1, 1}})
-    for (bool defer : {true, false}) {
+    for (const std::vector<std::string>& sets : variants) {
+      const AdmmParams prm = parse_config(nlohmann::json::object(), sets).admm;
+      const bool defer = prm.defer_first_w;
       SolverSpec spec;
       spec.dims = dims;
       spec.n_cols = N;
       spec.partition = part;
-      AdmmParams prm;
-      prm.defer_first_w = defer;
       std::vector<CountingOps*> ops;
       Solver<float> solver(spec, prm, x, y, W, b, [&](int) {
         auto o = std::make_unique<CountingOps>(std::make_unique<CpuOps<float>>(1), false);
@@ -207,7 +213,18 @@ TEST(CountingOps, InfoMemoryPlanIsWhatTheSolverAllocates) {
       for (size_t g = 0; g < part.size(); ++g) {
         EXPECT_EQ(ops[g]->counters().alloc_elements,
                   plan_group_elements(dims, first, first + part[g], N, plan_options(prm)))
-            << "group " << g << " of " << part.size() << ", defer " << defer;
+            << "group " << g << " of " << part.size() << ", defer " << defer << ", " << sets.size() << " sets";
+        // Group sizes its two wire buffers with the same function; what this checks is that they are
+        // all it allocates, and (fp32) that size worked out by hand: the wider boundary, N fp32 columns.
+        const int64_t wire = ops[g]->counters().alloc_bytes;
+        EXPECT_EQ(wire, 2 * static_cast<int64_t>(plan_wire_buffer_bytes(dims, first, first + part[g], N, prm, 4)))
+            << "group " << g << " of " << part.size() << ", " << sets.size() << " sets";
+        if (prm.quantize == Quantize::None) {
+          int64_t widest = 0;
+          if (first > 0) widest = dims[first];
+          if (first + part[g] < 4) widest = std::max(widest, dims[first + part[g]]);
+          EXPECT_EQ(wire, 2 * widest * N * 4) << "group " << g << " of " << part.size();
+        }
         first += part[g];
       }
     }

@@ -72,13 +72,7 @@ Group<T>::Group(int id, int first, int end, const std::vector<int64_t>& dims, in
     u_in_copy_ = o.alloc(dims[first_], n_cols);
   }
   if (end_ < num_layers_) p_next_copy_ = o.alloc(dims[end_], n_cols);
-  size_t wire = 0;
-  if (first_ > 0)
-    wire = std::max({wire, encoded_bytes(prm->wire_p, dims[first_], n_cols, sizeof(T)),
-                     encoded_bytes(prm->wire_q, dims[first_], n_cols, sizeof(T))});
-  if (end_ < num_layers_)
-    wire = std::max({wire, encoded_bytes(prm->wire_p, dims[end_], n_cols, sizeof(T)),
-                     encoded_bytes(prm->wire_q, dims[end_], n_cols, sizeof(T))});
+  const size_t wire = plan_wire_buffer_bytes(dims, first_, end_, n_cols, *prm, sizeof(T));
   wire_out_ = o.alloc_bytes(static_cast<int64_t>(wire));
   wire_in_ = o.alloc_bytes(static_cast<int64_t>(wire));
   // Wire the neighbour pointers: inside the group to the neighbour layer, else to the copies.

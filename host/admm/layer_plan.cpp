@@ -1,6 +1,8 @@
 // Tensor shapes per layer; the single source of truth for allocation and memory estimates.
 #include "host/admm/layer_plan.h"
 
+#include <algorithm>
+
 namespace pdadmm {
 
 LayerPlanOptions plan_options(const AdmmParams& prm) {
@@ -74,6 +76,18 @@ double plan_iteration_flops(const std::vector<int64_t>& dims, int first, int end
     if (!deferred) f += 2 * out * in * n;  // W -= (ν r pᵀ + μ W)/t
   }
   return f;
+}
+
+size_t plan_wire_buffer_bytes(const std::vector<int64_t>& dims, int first, int end, int64_t n_cols,
+                              const AdmmParams& prm, size_t scalar_bytes) {
+  WireSpec wp = prm.wire_p, wq = prm.wire_q;
+  wp.grid = wq.grid = &prm.grid;  // a config's specs are not bound to a grid yet
+  const int num_layers = static_cast<int>(dims.size()) - 1;
+  size_t w = 0;
+  for (int l : {first, end})
+    if (l > 0 && l < num_layers)
+      w = std::max({w, encoded_bytes(wp, dims[l], n_cols, scalar_bytes), encoded_bytes(wq, dims[l], n_cols, scalar_bytes)});
+  return w;
 }
 
 int64_t plan_group_elements(const std::vector<int64_t>& dims, int first, int end, int64_t n,

@@ -1,6 +1,7 @@
 // The tensors a layer allocates, as a list: used both to allocate them (Group) and to report
 // memory per group before anything is allocated (`pdadmm info`).
 #pragma once
+#include <cstddef>
 #include <cstdint>
 #include <vector>
 
@@ -37,5 +38,10 @@ double plan_iteration_flops(const std::vector<int64_t>& dims, int first, int end
 // Elements (scalars) of all tensors of layers [first, end) plus boundary copies.
 int64_t plan_group_elements(const std::vector<int64_t>& dims, int first, int end, int64_t n_cols,
                             const LayerPlanOptions& opt);
+
+// Bytes of each of the two wire buffers (out, in) of group [first, end): the largest encoded p or q
+// at either of its boundaries (0 for a single group). Group allocates these; `info` counts them.
+size_t plan_wire_buffer_bytes(const std::vector<int64_t>& dims, int first, int end, int64_t n_cols,
+                              const AdmmParams& prm, size_t scalar_bytes);
 
 }  // namespace pdadmm

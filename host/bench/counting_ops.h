@@ -33,6 +33,7 @@ struct OpCounters {
   double busy_cpu_s = 0;
   std::map<GemmShape, long> shapes;   // calls per GEMM shape
   int64_t alloc_elements = 0;         // floats allocated (what `info`'s memory plan must match)
+  int64_t alloc_bytes = 0;            // byte tensors allocated (the wire buffers)
 };
 
 // CPU time of the calling thread (CLOCK_THREAD_CPUTIME_ID).
@@ -57,7 +58,10 @@ class CountingOps final : public Ops<float> {
     c_.alloc_elements += rows * cols;
     return inner_->alloc(rows, cols);
   }
-  Tensor<uint8_t> alloc_bytes(int64_t n) override { return inner_->alloc_bytes(n); }
+  Tensor<uint8_t> alloc_bytes(int64_t n) override {
+    c_.alloc_bytes += n;
+    return inner_->alloc_bytes(n);
+  }
   void upload(const float* host, Tensor<float>& dst) override;
   void download(const Tensor<float>& src, float* host) override;
   void copy(const Tensor<float>& src, Tensor<float>& dst) override;

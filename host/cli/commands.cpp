@@ -48,18 +48,6 @@ std::string human_bytes(double b) {
   return s.str();
 }
 
-// The two wire buffers (out, in) a group allocates, sized as Group does: the largest encoded p or
-// q at either of its boundaries.
-size_t group_wire_bytes(const Config& c, const std::vector<int64_t>& dims, int first, int end, int64_t n) {
-  WireSpec wp = c.admm.wire_p, wq = c.admm.wire_q;
-  wp.grid = wq.grid = &c.admm.grid;
-  const int layers = static_cast<int>(dims.size()) - 1;
-  size_t w = 0;
-  for (int l : {first, end})
-    if (l > 0 && l < layers) w = std::max({w, encoded_bytes(wp, dims[l], n, 4), encoded_bytes(wq, dims[l], n, 4)});
-  return 2 * w;
-}
-
 // Device memory the groups will allocate on each GPU, against what is free there now.
 void print_device_totals(const std::map<int, std::pair<double, int>>& per_device) {
   const std::vector<CudaDeviceInfo> visible = cuda_devices();
@@ -154,7 +142,7 @@ int cmd_info(const CommonArgs& a) {
   for (size_t g = 0; g < part.size(); ++g) {
     const int64_t elems = plan_group_elements(p.dims, first, first + part[g], p.x.cols, opt);
     const double bytes = static_cast<double>(elems) * 4 +
-                         static_cast<double>(group_wire_bytes(c, p.dims, first, first + part[g], p.x.cols));
+                         2.0 * static_cast<double>(plan_wire_buffer_bytes(p.dims, first, first + part[g], p.x.cols, c.admm, 4));
     std::cout << "group " << g << "       layers " << first << ".." << first + part[g] - 1 << ", "
               << human_bytes(bytes) << " of " << (cuda ? "device" : "host") << " memory";
     if (cuda) {
