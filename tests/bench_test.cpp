@@ -134,22 +134,33 @@ double hand_flops(const std::vector<int64_t>& dims, int64_t N, bool defer_first_
   return f;
 }
 
+// A 4-layer net small enough to count by hand: layer 0 takes the fixed-Gram path, layer 1 the
+// Gram path, layers 2 and 3 the direct one.
+struct SmallNet {
+  std::vector<int64_t> dims = {40, 30, 12, 12, 3};
+  int64_t N = 6;
+  HostMatrix<float> x, y;
+  std::vector<HostMatrix<float>> W, b;
+  SmallNet() : x(40, 6), y(3, 6) {
+    for (int64_t i = 0; i < x.size(); ++i) x.data[i] = static_cast<float>((i * 37) % 11) / 11.0f - 0.4f;
+    for (int64_t j = 0; j < N; ++j) y(j % dims.back(), j) = 1;
+    for (size_t l = 0; l + 1 < dims.size(); ++l) {
+      W.emplace_back(dims[l + 1], dims[l]);
+      b.emplace_back(dims[l + 1], 1);
+      for (int64_t i = 0; i < W.back().size(); ++i) W.back().data[i] = static_cast<float>((i * 13) % 7) / 20.0f - 0.15f;
+    }
+  }
+};
+
 TEST(CountingOps, SolverIterationCountsTheGemmsOfTheLayerSteps) {
-  // Layer 0 takes the fixed-Gram path, layer 1 the Gram path, layers 2 and 3 the direct one.
-  const std::vector<int64_t> dims = {40, 30, 12, 12, 3};
-  const int64_t N = 6;
+  const SmallNet net;
+  const std::vector<int64_t>& dims = net.dims;
+  const int64_t N = net.N;
+  const auto &x = net.x, &y = net.y;
+  const auto &W = net.W, &b = net.b;
   ASSERT_TRUE(layer_uses_gram(dims, 0, N));
   ASSERT_TRUE(layer_uses_gram(dims, 1, N));
   ASSERT_FALSE(layer_uses_gram(dims, 3, N));
-  HostMatrix<float> x(dims[0], N), y(dims.back(), N);
-  for (int64_t i = 0; i < x.size(); ++i) x.data[i] = static_cast<float>((i * 37) % 11) / 11.0f - 0.4f;
-  for (int64_t j = 0; j < N; ++j) y(j % dims.back(), j) = 1;
-  std::vector<HostMatrix<float>> W, b;
-  for (size_t l = 0; l + 1 < dims.size(); ++l) {
-    W.emplace_back(dims[l + 1], dims[l]);
-    b.emplace_back(dims[l + 1], 1);
-    for (int64_t i = 0; i < W.back().size(); ++i) W.back().data[i] = static_cast<float>((i * 13) % 7) / 20.0f - 0.15f;
-  }
   SolverSpec spec;
   spec.dims = dims;
   spec.n_cols = N;
@@ -179,16 +190,9 @@ TEST(CountingOps, SolverIterationCountsTheGemmsOfTheLayerSteps) {
 // boundary copies; plan_wire_buffer_bytes: the two wire buffers) is what the solver allocates,
 // counted at the Ops, for several groupings, both layer-1 modes and pdADMM-G-Q's encodings.
 TEST(CountingOps, InfoMemoryPlanIsWhatTheSolverAllocates) {
-  const std::vector<int64_t> dims = {40, 30, 12, 12, 3};
-  const int64_t N = 6;
-  HostMatrix<float> x(dims[0], N), y(dims.back(), N);
-  for (int64_t i = 0; i < x.size(); ++i) x.data[i] = static_cast<float>((i * 37) % 11) / 11.0f - 0.4f;
-  for (int64_t j = 0; j < N; ++j) y(j % dims.back(), j) = 1;
-  std::vector<HostMatrix<float>> W, b;
-  for (size_t l = 0; l + 1 < dims.size(); ++l) {
-    W.emplace_back(dims[l + 1], dims[l]);
-    b.emplace_back(dims[l + 1], 1);
-  }
+  const SmallNet net;
+  const std::vector<int64_t>& dims = net.dims;
+  const int64_t N = net.N;
   const std::vector<std::vector<std::string>> variants = {
       {},
       {"admm.defer_first_w=false"},
@@ -203,7 +207,7 @@ TEST(CountingOps, InfoMemoryPlanIsWhatTheSolverAllocates) {
       spec.n_cols = N;
       spec.partition = part;
       std::vector<CountingOps*> ops;
-      Solver<float> solver(spec, prm, x, y, W, b, [&](int) {
+      Solver<float> solver(spec, prm, net.x, net.y, net.W, net.b, [&](int) {
         auto o = std::make_unique<CountingOps>(std::make_unique<CpuOps<float>>(1), false);
         ops.push_back(o.get());
         return o;
