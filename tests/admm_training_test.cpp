@@ -161,7 +161,9 @@ TEST(Training, SettledRhoScheduleIgnoresEveryLoss) {
       for (double rho : {1e-4, 1e-3, 1e-2, 0.1, 1.0, 2.0})
         for (int trial = 0; trial < 20; ++trial) {
           AdmmParams prm;
-          prm.nu = prm.rho = rho;
+          prm.rho = rho;
+          prm.nu = trial % 2 ? rho : rho / 4;  // tied (ν follows ρ) or not
+          const double nu = prm.nu;
           const bool done = rho_schedule_settled(c.rho_schedule, n, prm);
           std::vector<double> cost(n + 1);  // the next loss has index n
           for (double& x : cost) x = 1.0 + 0.002 * u(gen) - 0.001 * (trial % 3);
@@ -169,6 +171,7 @@ TEST(Training, SettledRhoScheduleIgnoresEveryLoss) {
           if (done) {
             ++settled;
             EXPECT_EQ(prm.rho, rho) << type << " n " << n;
+            EXPECT_EQ(prm.nu, nu) << type << " n " << n;
           } else {
             moved += prm.rho != rho;
           }
