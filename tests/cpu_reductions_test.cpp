@@ -2,6 +2,7 @@
 // sums, at sizes around the chunk and lane edges, and bit-equal on any number of threads.
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <random>
 #include <vector>
 
@@ -88,6 +89,50 @@ TEST_P(Reductions, EqualThePlainSumsOnAnyThreadCount) {
 // Empty, below one lane group, lane edges, chunk (8192) edges, and several chunks run in parallel.
 INSTANTIATE_TEST_SUITE_P(Sizes, Reductions,
                          ::testing::Values(0, 1, 7, 8, 9, 8191, 8192, 8193, 3 * 8192 + 5, 100003));
+
+
+// A GEMM big enough to split into two row blocks (m n k >= 2^19) with an odd m: every row of C,
+// the last block's included, against a plain triple loop, for all four transposes.
+TEST(CpuGemm, SplitRowBlocksCoverEveryRow) {
+  const int64_t m = 3, n = 512, k = 512;
+  for (bool ta : {false, true})
+    for (bool tb : {false, true}) {
+      CpuOps<float> ops(2);
+      const std::vector<float> av = normals(m * k, 3), bv = normals(k * n, 5), cv = normals(m * n, 9);
+      Tensor<float> a = ops.alloc(ta ? k : m, ta ? m : k), b = ops.alloc(tb ? n : k, tb ? k : n), c = ops.alloc(m, n);
+      ops.upload(av.data(), a);
+      ops.upload(bv.data(), b);
+      ops.upload(cv.data(), c);
+      ops.gemm(ta, tb, 0.5f, a, b, 2.0f, c);
+      std::vector<float> out(m * n);
+      ops.download(c, out.data());
+      for (int64_t i = 0; i < m; ++i)
+        for (int64_t j = 0; j < n; ++j) {
+          double want = 2.0 * cv[i * n + j], scale = std::abs(want);
+          for (int64_t l = 0; l < k; ++l) {
+            const double x = ta ? av[l * m + i] : av[i * k + l], y = tb ? bv[j * k + l] : bv[l * n + j];
+            want += 0.5 * x * y;
+            scale += std::abs(0.5 * x * y);
+          }
+          ASSERT_NEAR(out[i * n + j], want, 1e-5 * scale) << "row " << i << " col " << j << " ta " << ta << " tb " << tb;
+        }
+    }
+}
+
+// The default cross-entropy (stable: log-sum-exp after the column max) at values known in closed
+// form, classes as rows: a huge logit must neither overflow nor lose its offset, wherever it sits.
+TEST(CpuCrossEntropy, StableModeAtKnownValues) {
+  CpuOps<float> ops(1);
+  const auto ce = [&](std::vector<float> z, std::vector<float> y) {
+    Tensor<float> tz = ops.alloc(2, 1), ty = ops.alloc(2, 1);
+    ops.upload(z.data(), tz);
+    ops.upload(y.data(), ty);
+    return ops.cross_entropy(CeMode::Stable, tz, ty);
+  };
+  EXPECT_NEAR(ce({1000, 0}, {0, 1}), 1000.0, 1e-3) << "the label's logit 1000 below the max";
+  EXPECT_NEAR(ce({0, 100}, {0, 1}), 0.0, 1e-6) << "the max in the last class";
+  EXPECT_NEAR(ce({2, 0}, {1, 0}), std::log1p(std::exp(-2.0)), 1e-6);
+}
 
 }  // namespace
 }  // namespace pdadmm
