@@ -159,6 +159,28 @@ TEST(QuantTraining, ProjectedPStaysExactlyOnANonDyadicGrid) {
   EXPECT_TRUE(moved) << "p never left its starting levels, so the check means nothing";
 }
 
+// admm.quantize "q": every hidden q stays on the grid after q steps, also where the next layer
+// reads it inside the same group (only a neighbour group's copy goes through the codec, so an
+// unprojected q would make the result depend on the grouping).
+TEST(QuantTraining, QuantizedQStaysOnTheGrid) {
+  Config c = synthetic_config(with(kSmall, {"groups=1", "algorithm=\"pdadmm-g-q\"", "admm.quantize=\"q\"",
+                                            "admm.grid={\"min\": -0.3, \"max\": 1.7, \"levels\": 37}"}));
+  Problem p = build_problem(c);
+  std::vector<HostMatrix<float>> W0, b0;
+  init_weights(p.dims, c.model.init_std, 5, W0, b0);
+  auto solver = make_solver(c, p, W0, b0);
+  std::vector<HostMatrix<float>> q0;
+  for (int l = 0; l < 3; ++l) q0.push_back(solver->download(l, "q"));
+  for (int i = 0; i < 10; ++i) solver->iterate(false);
+  bool moved = false;
+  for (int l = 0; l < 3; ++l) {
+    const HostMatrix<float> ql = solver->download(l, "q");
+    EXPECT_TRUE(on_grid(c.admm.grid, ql)) << "q of layer " << l;
+    moved = moved || !bit_equal(ql, q0[l]);
+  }
+  EXPECT_TRUE(moved) << "q never moved, so the check means nothing";
+}
+
 TrainSummary train_synthetic(const std::string& dir, const std::vector<std::string>& sets,
                              const std::string& config = "synthetic") {
   Config c = load_config(std::string(PDADMM_SOURCE_DIR) + "/configs/" + config + ".json", with({"groups=2"}, sets));
