@@ -90,6 +90,14 @@ TEST(Cli, TrainWritesMetricsWithTheDocumentedFields) {
   expect_one_line_error(run("eval --config " + std::string(PDADMM_SOURCE_DIR) + "/configs/synthetic.json --model " +
                             out + "/model.bin" + kTiny + " --set model.layers=3 --set model.hop_order=descending"),
                         "was trained with model.hop_order = \"ascending\", the config has \"descending\"");
+  const std::string eval = "eval --config " + std::string(PDADMM_SOURCE_DIR) + "/configs/synthetic.json --model " + out +
+                           "/model.bin" + kTiny;
+  // The seed draws the synthetic graph: another one is another problem.
+  expect_one_line_error(run(eval + " --set model.layers=3 --set seed=7"), "was trained with seed = 0, the config has 7");
+  // data.verify only says whether to check the files: not a reason to refuse.
+  EXPECT_EQ(run(eval + " --set model.layers=3 --set data.verify=true").code, 0);
+  // A model of another depth: one line, not an index past the config's layers.
+  expect_one_line_error(run(eval + " --set model.layers=2"), "has 3 layers, the config describes 2");
 }
 
 TEST(Cli, InfoPrintsDataAndMemoryPerGroup) {
