@@ -3,10 +3,14 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <chrono>
+#include <future>
+#include <memory>
 #include <thread>
 
 #include "host/admm/worker_pool.h"
 #include "host/comm/inproc_transport.h"
+#include "host/comm/split_transport.h"
 #include "host/io/error.h"
 
 namespace pdadmm {
@@ -55,6 +59,64 @@ TEST(InProcTransport, ShutdownWakesABlockedReceiver) {
   t.shutdown();
   r.join();
   EXPECT_TRUE(threw);
+}
+
+// A full mailbox (capacity 1) blocks the sender until the receiver takes a message: that bound is
+// what keeps a fast group from running ahead of its neighbour without limit.
+TEST(InProcTransport, SendBlocksAtCapacity) {
+  InProcTransport t(2, 1);
+  std::atomic<int> sent{0};
+  std::thread s([&] {
+    for (int i = 0; i < 2; ++i) {
+      t.endpoint(0).send(1, Tag::P, &i, sizeof i);
+      ++sent;
+    }
+  });
+  for (int spin = 0; spin < 2000 && sent.load() < 1; ++spin) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  EXPECT_EQ(sent.load(), 1) << "the second send did not wait for room";
+  int v = -1;
+  t.endpoint(1).recv(0, Tag::P, &v, sizeof v);
+  EXPECT_EQ(v, 0);
+  s.join();
+  EXPECT_EQ(sent.load(), 2);
+  t.endpoint(1).recv(0, Tag::P, &v, sizeof v);
+  EXPECT_EQ(v, 1);
+}
+
+// Messages already queued are delivered after shutdown; only a receive with nothing left fails.
+TEST(InProcTransport, QueuedMessagesSurviveShutdown) {
+  InProcTransport t(2);
+  const int x = 42;
+  t.endpoint(0).send(1, Tag::Q, &x, sizeof x);
+  t.shutdown();
+  int v = 0;
+  t.endpoint(1).recv(0, Tag::Q, &v, sizeof v);
+  EXPECT_EQ(v, 42);
+  EXPECT_THROW(t.endpoint(1).recv(0, Tag::Q, &v, sizeof v), Error);
+}
+
+// SplitTransport (NCCL messages + MPI host transport under mpirun) must shut down its message
+// transport too: a peer blocked in a receive is woken, not left hanging after a failure.
+TEST(SplitTransport, ShutdownWakesAReceiverOnTheMessageTransport) {
+  auto messages = std::make_unique<InProcTransport>(2);
+  InProcTransport* raw = messages.get();
+  SplitTransport t(std::move(messages), std::make_unique<InProcTransport>(2));
+  auto r = std::async(std::launch::async, [&] {
+    int v;
+    try {
+      t.endpoint(1).recv(0, Tag::Q, &v, sizeof v);
+    } catch (const Error&) {
+      return true;
+    }
+    return false;
+  });
+  std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  t.shutdown();
+  const bool woke = r.wait_for(std::chrono::seconds(5)) == std::future_status::ready;
+  EXPECT_TRUE(woke) << "the receiver was still blocked after shutdown";
+  if (!woke) raw->shutdown();  // let the thread finish either way
+  EXPECT_TRUE(r.get());
 }
 
 TEST(WorkerPool, RunsEveryWorkerAndRethrows) {
