@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <fstream>
 #include <sstream>
+#include <tuple>
 
 #include "host/admm/layer_plan.h"
 #include "host/admm/solver.h"
@@ -48,6 +49,8 @@ TEST(LinkModel, ComputeCanDominateAndOneGroupHasNoCommunication) {
   EXPECT_NEAR(t.comm_s[1], 8e-6, 1e-15);
   EXPECT_NEAR(t.seconds, 5.0 + 4e-6, 1e-12);
   EXPECT_EQ(t.critical_group, 0);
+  // A tie names the first of the tied groups.
+  EXPECT_EQ(modeled_parallel({1.0, 1.0}, {0}, Link{"x", 1, 0}).critical_group, 0);
   ModeledTime one = modeled_parallel({0.25}, {}, l);
   EXPECT_DOUBLE_EQ(one.seconds, 0.25);
   EXPECT_DOUBLE_EQ(one.comm_s[0], 0.0);
@@ -66,6 +69,13 @@ TEST(LinkModel, PresetsAndCustomLinksParse) {
     EXPECT_GT(l.bandwidth_GBps, 0);
   }
   EXPECT_GT(parse_link("nvlink").bandwidth_GBps, parse_link("pcie5").bandwidth_GBps);
+  // The presets behind the README's modeled speedups (GB/s, microseconds).
+  for (const auto& [name, gbps, us] : {std::tuple{"nvlink", 300.0, 3.0}, std::tuple{"pcie4", 25.0, 5.0},
+                                       std::tuple{"pcie5", 50.0, 5.0}, std::tuple{"ib-hdr", 23.0, 3.0}}) {
+    EXPECT_DOUBLE_EQ(parse_link(name).bandwidth_GBps, gbps) << name;
+    EXPECT_DOUBLE_EQ(parse_link(name).latency_us, us) << name;
+  }
+  EXPECT_DOUBLE_EQ(parse_link("shm:100:0").latency_us, 0.0) << "a link without latency is valid";
   Link c = parse_link("eth100:12.5:10");
   EXPECT_EQ(c.name, "eth100");
   EXPECT_DOUBLE_EQ(c.bandwidth_GBps, 12.5);
@@ -268,6 +278,32 @@ void expect_complete(const nlohmann::json& j, int groups, bool roofline) {
   EXPECT_EQ(j["bytes_per_iter"].get<int64_t>(), (groups - 1) * 2 * 24 * N * 4);
   EXPECT_TRUE(positive_finite(j["gflops"]));
   EXPECT_FALSE(j["gemm_shapes"].empty());
+  // The arithmetic behind the summary fields, recomputed from the fields it starts from.
+  std::vector<double> all = j["seconds_all"].get<std::vector<double>>();
+  ASSERT_EQ(all.size(), j["iterations"].get<size_t>());
+  std::sort(all.begin(), all.end());
+  const size_t n = all.size();
+  const double median = n % 2 ? all[n / 2] : 0.5 * (all[n / 2 - 1] + all[n / 2]);
+  EXPECT_DOUBLE_EQ(j["seconds_per_iter"]["median"].get<double>(), median);
+  EXPECT_NEAR(j["gflops"].get<double>(), flops / median / 1e9, 1e-9 * j["gflops"].get<double>()) << "GFLOP/s from the median";
+  double shape_flops = 0;
+  for (const auto& sh : j["gemm_shapes"]) {
+    const double one = 2.0 * sh["m"].get<double>() * sh["n"].get<double>() * sh["k"].get<double>();
+    EXPECT_DOUBLE_EQ(sh["calls_per_iter"].get<double>() * one, sh["flops_per_iter"].get<double>()) << sh;
+    shape_flops += sh["flops_per_iter"].get<double>();
+  }
+  EXPECT_NEAR(shape_flops, flops, 1e-9 * flops) << "the shapes add up to the iteration's GEMM FLOPs";
+  const bool serial = j["serialize"].get<bool>();
+  for (const auto& [which, key] : {std::pair{"modeled", serial ? "busy_s" : "compute_s"},
+                                   std::pair{"modeled_min", serial ? "busy_min_s" : "compute_min_s"}})
+    for (const auto& [link, m] : j[which].items()) {
+      double worst = 0;
+      for (size_t g = 0; g < j["group_stats"].size(); ++g)
+        worst = std::max(worst, j["group_stats"][g][key].get<double>() + m["comm_s"][g].get<double>());
+      EXPECT_DOUBLE_EQ(m["seconds_per_iter"].get<double>(), worst) << which << " " << link << " from " << key;
+    }
+  // CPU time summed over a group's threads is not its wall time: that model needs one thread each.
+  EXPECT_EQ(j.contains("modeled_cpu"), j["threads_per_group"].get<int>() == 1) << j["threads_per_group"];
   for (const char* link : {"nvlink", "pcie4", "pcie5", "ib-hdr"}) {
     ASSERT_TRUE(j["modeled"].contains(link)) << link;
     EXPECT_TRUE(positive_finite(j["modeled"][link]["seconds_per_iter"]));
@@ -309,6 +345,16 @@ TEST(Bench, SerialisedGroupsReportTheirOwnBusyTime) {
   // 1 MB/s: the 2 x 24 x N x 4 byte boundaries dominate, and the middle group pays for both.
   EXPECT_EQ(j["modeled"]["slow"]["critical_group"], 1);
   EXPECT_GT(j["modeled"]["slow"]["seconds_per_iter"].get<double>(), j["modeled"]["nvlink"]["seconds_per_iter"].get<double>());
+}
+
+TEST(Bench, TwoThreadsPerGroupHaveNoCpuTimeModel) {
+  BenchOptions o;
+  o.iterations = 3;
+  o.peak = false;
+  std::ostringstream log;
+  nlohmann::json j = run_bench(tiny_config({"groups=2", "threads=4"}), o, log);
+  ASSERT_EQ(j["threads_per_group"], 2);
+  expect_complete(j, 2, false);
 }
 
 TEST(Bench, BadOptionsAreErrors) {
