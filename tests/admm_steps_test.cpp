@@ -245,6 +245,32 @@ TEST(Steps, FistaDecreasesTheLastLayerObjective) {
   EXPECT_GT(rl.L.counts.fista_its, 0);
 }
 
+// fista.tol_per_node (the default) scales the stopping tolerance by the N columns: the same run
+// as tol x N without it, and not the same as the unscaled tol.
+TEST(Steps, FistaToleranceScalesWithTheColumns) {
+  const auto run = [](bool per_node, double tol) {
+    Fixture f;  // same seed each time: the same layer
+    AdmmParams prm;
+    prm.nu = 0.5;
+    prm.fista_tol_per_node = per_node;
+    prm.fista_tol = tol;
+    prm.fista_max_iter = 200;
+    RandomLayer rl(f, 4, 3, 8, /*last=*/true);
+    std::vector<double> y(3 * 8, 0.0);
+    for (int j = 0; j < 8; ++j) y[(j % 3) * 8 + j] = 1;
+    f.ops.upload(y.data(), rl.L.y);
+    z_step(f.ops, rl.L, prm);
+    std::vector<double> z(3 * 8);
+    f.ops.download(rl.L.z, z.data());
+    return std::pair{rl.L.counts.fista_its, z};
+  };
+  const double t = 1e-4;
+  const auto scaled = run(true, t), by_hand = run(false, t * 8), unscaled = run(false, t);
+  EXPECT_EQ(scaled.first, by_hand.first);
+  EXPECT_EQ(scaled.second, by_hand.second);
+  EXPECT_NE(unscaled.first, scaled.first) << "t too large or small to tell the two apart";
+}
+
 TEST(Steps, ProjectedPStepLandsOnTheGridAndDoesNotIncrease) {
   Fixture f;
   AdmmParams prm;
