@@ -139,46 +139,38 @@ TEST(QuantTraining, ProjectedPStepLandsExactlyOnFarLevels) {
   EXPECT_EQ(missed, 0);
 }
 
-// A step that is not a power of two: p + (proj(p - g/t) - p) is not always the level in float.
-TEST(QuantTraining, ProjectedPStaysExactlyOnANonDyadicGrid) {
-  Config c = synthetic_config(with(kSmall, {"groups=1", "algorithm=\"pdadmm-g-q\"", "admm.step=\"exact\"",
-                                            "admm.grid={\"min\": -0.3, \"max\": 1.7, \"levels\": 37}"}));
+// Iterates a 4-layer, one-group -Q net on a grid whose step is not a power of two and checks that
+// `what` of layers [first, first + 3) is on the grid afterwards, and that it moved at all.
+void expect_stays_on_grid(const std::vector<std::string>& sets, const char* what, int first, int iterations) {
+  Config c = synthetic_config(with(kSmall, with({"groups=1", "algorithm=\"pdadmm-g-q\"",
+                                                 "admm.grid={\"min\": -0.3, \"max\": 1.7, \"levels\": 37}"},
+                                                sets)));
   Problem p = build_problem(c);
   std::vector<HostMatrix<float>> W0, b0;
   init_weights(p.dims, c.model.init_std, 5, W0, b0);
   auto solver = make_solver(c, p, W0, b0);
-  std::vector<HostMatrix<float>> p0;
-  for (int l = 1; l < 4; ++l) p0.push_back(solver->download(l, "p"));
-  for (int i = 0; i < 30; ++i) solver->iterate(false);
+  std::vector<HostMatrix<float>> before;
+  for (int l = first; l < first + 3; ++l) before.push_back(solver->download(l, what));
+  for (int i = 0; i < iterations; ++i) solver->iterate(false);
   bool moved = false;
-  for (int l = 1; l < 4; ++l) {
-    const HostMatrix<float> pl = solver->download(l, "p");
-    EXPECT_TRUE(on_grid(c.admm.grid, pl)) << "p of layer " << l;
-    moved = moved || !bit_equal(pl, p0[l - 1]);
+  for (int l = first; l < first + 3; ++l) {
+    const HostMatrix<float> now = solver->download(l, what);
+    EXPECT_TRUE(on_grid(c.admm.grid, now)) << what << " of layer " << l;
+    moved = moved || !bit_equal(now, before[l - first]);
   }
-  EXPECT_TRUE(moved) << "p never left its starting levels, so the check means nothing";
+  EXPECT_TRUE(moved) << what << " never left its starting levels, so the check means nothing";
+}
+
+// A step that is not a power of two: p + (proj(p - g/t) - p) is not always the level in float.
+TEST(QuantTraining, ProjectedPStaysExactlyOnANonDyadicGrid) {
+  expect_stays_on_grid({"admm.step=\"exact\""}, "p", 1, 30);
 }
 
 // admm.quantize "q": every hidden q stays on the grid after q steps, also where the next layer
 // reads it inside the same group (only a neighbour group's copy goes through the codec, so an
 // unprojected q would make the result depend on the grouping).
 TEST(QuantTraining, QuantizedQStaysOnTheGrid) {
-  Config c = synthetic_config(with(kSmall, {"groups=1", "algorithm=\"pdadmm-g-q\"", "admm.quantize=\"q\"",
-                                            "admm.grid={\"min\": -0.3, \"max\": 1.7, \"levels\": 37}"}));
-  Problem p = build_problem(c);
-  std::vector<HostMatrix<float>> W0, b0;
-  init_weights(p.dims, c.model.init_std, 5, W0, b0);
-  auto solver = make_solver(c, p, W0, b0);
-  std::vector<HostMatrix<float>> q0;
-  for (int l = 0; l < 3; ++l) q0.push_back(solver->download(l, "q"));
-  for (int i = 0; i < 10; ++i) solver->iterate(false);
-  bool moved = false;
-  for (int l = 0; l < 3; ++l) {
-    const HostMatrix<float> ql = solver->download(l, "q");
-    EXPECT_TRUE(on_grid(c.admm.grid, ql)) << "q of layer " << l;
-    moved = moved || !bit_equal(ql, q0[l]);
-  }
-  EXPECT_TRUE(moved) << "q never moved, so the check means nothing";
+  expect_stays_on_grid({"admm.quantize=\"q\""}, "q", 0, 10);
 }
 
 TrainSummary train_synthetic(const std::string& dir, const std::vector<std::string>& sets,

@@ -195,8 +195,8 @@ void apply_rho_schedule(const RhoSchedule& s, const std::vector<double>& cost, A
   const bool q10 = s.type == "reference_q10";
   double cap = s.max;
   if (q10) {
-    if (i <= 20 || i == 50) return;
-    cap = i < 50 ? 0.01 : 1e-3;
+    if (i <= kQ10From || i == kQ10Switch) return;
+    cap = i < kQ10Switch ? kQ10EarlyCap : kQ10LateCap;
   }
   const double before = q10 ? 0.0 : s.threshold;
   if (cost[i] > cost[i - 1] - s.threshold && cost[i - 1] > cost[i - 2] - before) {
@@ -210,7 +210,7 @@ void apply_rho_schedule(const RhoSchedule& s, const std::vector<double>& cost, A
 // only after i = 50 (the next loss is index `losses`).
 bool rho_schedule_settled(const RhoSchedule& s, size_t losses, const AdmmParams& prm) {
   if (s.type == "none") return true;
-  if (s.type == "reference_q10") return losses > 50 && prm.rho == 1e-3;
+  if (s.type == "reference_q10") return losses > kQ10Switch && prm.rho == kQ10LateCap;
   return prm.rho == s.max;
 }
 

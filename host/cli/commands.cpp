@@ -87,8 +87,9 @@ std::string schedule_text(const RhoSchedule& s) {
   if (s.type == "reference")
     o << " (x" << s.factor << " up to " << s.max << " when the loss drops < " << s.threshold << " twice)";
   else if (s.type == "reference_q10")
-    o << " (x" << s.factor << " up to 0.01 for 20 < i < 50, 1e-3 for i > 50, i from 0 in the stage, when the loss "
-      << "rose then dropped < " << s.threshold << ")";
+    o << " (x" << s.factor << " up to " << kQ10EarlyCap << " for " << kQ10From << " < i < " << kQ10Switch << ", "
+      << kQ10LateCap << " for i > " << kQ10Switch << ", i from 0 in the stage, when the loss rose then dropped < "
+      << s.threshold << ")";
   return o.str();
 }
 

@@ -224,7 +224,7 @@ bool rho_meets_convergence_condition(double nu, double rho) {
 
 double rho_schedule_ceiling(const RhoSchedule& s, double rho) {
   if (s.type == "none") return rho;
-  return std::max(rho, s.type == "reference_q10" ? 0.01 : s.max);
+  return std::max(rho, s.type == "reference_q10" ? kQ10EarlyCap : s.max);
 }
 
 // A --set of admm.nu / rho / mu / rho_schedule[.key] is only the stages' default: name the stages

@@ -45,6 +45,11 @@ struct RhoSchedule {
   double threshold = 1e-3;
 };
 
+// reference_q10's windows (§5.3): loss index i in (kQ10From, kQ10Switch) is capped at kQ10EarlyCap,
+// i > kQ10Switch at kQ10LateCap; other i change nothing.
+constexpr int kQ10From = 20, kQ10Switch = 50;
+constexpr double kQ10EarlyCap = 0.01, kQ10LateCap = 1e-3;
+
 struct StageConfig {
   int layers = 2;
   int iterations = 1;
