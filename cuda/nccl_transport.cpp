@@ -60,6 +60,7 @@ NcclTransport::NcclTransport(std::vector<int> devices, std::vector<cudaStream_t>
   try {
     for (int g = 0; g < g_count; ++g) adopt(g, devices[g], order[g], comms[g]);
     for (int g = 0; g < g_count; ++g) open_streams(g);
+    connect();
   } catch (...) {  // no destructor runs for a half-built object: the communicators go here
     for (ncclComm_t c : comms) ncclCommAbort(c);  // abort: destroy may wait on its peers
     throw;
@@ -75,8 +76,14 @@ NcclTransport::NcclTransport(int groups, int group, int device, cudaStream_t ord
     DeviceScope scope(device);
     NCCL_CHECK(ncclCommInitRank(&comm, groups, id, group));  // rank = group, as in one process
   }
-  adopt(group, device, order, comm);
-  open_streams(group);
+  try {
+    adopt(group, device, order, comm);
+    open_streams(group);
+    connect();
+  } catch (...) {
+    ncclCommAbort(comm);
+    throw;
+  }
 }
 
 void NcclTransport::adopt(int g, int device, cudaStream_t order, ncclComm_t comm) {
@@ -95,6 +102,38 @@ void NcclTransport::open_streams(int g) {
   st.recv_done = Event(st.device, false);
   if (endpoints_.size() < groups_.size()) endpoints_.resize(groups_.size());
   endpoints_[g] = std::make_unique<Ep>(this, g);
+}
+
+// NCCL connects two ranks at their first send/recv, inside that call, which then blocks the host
+// until the peer takes part: a first recv from a peer that never sends would hang where
+// shutdown() cannot reach it (on the group's mutex), and the first iteration would pay for the
+// setup. So each group exchanges one byte with its neighbours g - 1 and g + 1 (the only peers
+// the schedule talks to) here, all in one NCCL group call.
+void NcclTransport::connect() {
+  std::vector<DeviceBuffer<uint8_t>> bytes(groups_.size());  // per local group: [0] sent, [1], [2] received
+  for (size_t g = 0; g < groups_.size(); ++g)
+    if (groups_[g]) {
+      bytes[g] = DeviceBuffer<uint8_t>(groups_[g]->device, 3, "the NCCL connection bytes");
+      CUDA_CHECK(cudaMemsetAsync(bytes[g].data(), 0, 3, groups_[g]->comm_stream.get()));
+    }
+  NCCL_CHECK(ncclGroupStart());
+  for (int g = 0; g < groups(); ++g) {
+    if (!groups_[g]) continue;  // a group of another process
+    Group& st = *groups_[g];
+    uint8_t* recv_at = bytes[g].data() + 1;
+    for (int peer : {g - 1, g + 1}) {
+      if (peer < 0 || peer >= groups()) continue;
+      NCCL_CHECK(ncclSend(bytes[g].data(), 1, ncclUint8, peer, st.comm, st.comm_stream.get()));
+      NCCL_CHECK(ncclRecv(recv_at++, 1, ncclUint8, peer, st.comm, st.comm_stream.get()));
+    }
+  }
+  NCCL_CHECK(ncclGroupEnd());
+  for (auto& gp : groups_) {
+    if (!gp) continue;
+    DeviceScope scope(gp->device);
+    gp->recv_done.record(gp->comm_stream.get());
+    if (!wait_event(gp->recv_done, down_, gp->comm)) throw Error("transport: shut down while connecting");
+  }
 }
 
 NcclTransport::~NcclTransport() {
