@@ -3,6 +3,9 @@
 #include <gtest/gtest.h>
 #include <omp.h>
 #include <sched.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <chrono>
@@ -15,6 +18,7 @@
 #include "host/admm/evaluator.h"
 #include "host/admm/host_threads.h"
 #include "host/admm/trainer.h"
+#include "host/comm/cpu_load.h"
 #include "host/comm/processes.h"
 #include "host/data/rng.h"
 
@@ -47,6 +51,54 @@ TEST(ProcessCores, FollowTheAffinityMask) {
   if (std::thread::hardware_concurrency() < 2) GTEST_SKIP() << "one core: nothing to bind";
   EXPECT_EQ(bound, 1);
   EXPECT_GE(process_cores(), 1);
+}
+
+// `threads: 0` leaves the cores other processes keep busy (cpu_load.h): /proc/stat's per-CPU
+// lines summed over the allowed CPUs, idle = idle + iowait, this process's own ticks subtracted.
+TEST(CpuLoad, ParsesTheAllowedCpusOfProcStat) {
+  const std::string text =
+      "cpu  900 0 300 5000 100 0 0 0 0 0\n"
+      "cpu0 100 5 50 1000 20 1 2 3 0 0\n"
+      "cpu1 200 0 100 2000 30 0 0 0 0 0\n"
+      "cpu12 7 0 0 3 0 0 0 0 0 0\n"
+      "intr 12345 1 2\n"
+      "ctxt 999\n";
+  const CpuTicks both = parse_proc_stat(text, {0, 1});
+  EXPECT_EQ(both.total, (100u + 5 + 50 + 1000 + 20 + 1 + 2 + 3) + (200u + 100 + 2000 + 30));
+  EXPECT_EQ(both.busy, (100u + 5 + 50 + 1 + 2 + 3) + (200u + 100));
+  const CpuTicks twelve = parse_proc_stat(text, {12});  // not cpu1 + "2"
+  EXPECT_EQ(twelve.total, 10u);
+  EXPECT_EQ(twelve.busy, 7u);
+  EXPECT_EQ(parse_proc_stat(text, {5}).total, 0u);
+}
+
+TEST(CpuLoad, CountsOnlyOtherProcessesBusyTicks) {
+  // Two cores over 100 ticks each: 150 busy ticks, 40 of them this process's: 1.1 cores elsewhere.
+  const CpuTicks a{1000, 5000}, b{1150, 5200};
+  EXPECT_DOUBLE_EQ(busy_elsewhere(a, b, 10, 50, 2), 1.1);
+  EXPECT_DOUBLE_EQ(busy_elsewhere(a, b, 0, 0, 2), 1.5);
+  EXPECT_DOUBLE_EQ(busy_elsewhere(a, b, 0, 200, 2), 0.0);  // never below 0
+  EXPECT_DOUBLE_EQ(busy_elsewhere(a, a, 0, 0, 2), 0.0);    // no time passed
+}
+
+TEST(CpuLoad, SeesAnotherProcessSpinning) {
+  const pid_t child = fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    const auto end = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+    volatile uint64_t x = 0;
+    while (std::chrono::steady_clock::now() < end) x = x + 1;
+    _exit(0);
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  const double busy = measure_busy_elsewhere(300);
+  kill(child, SIGKILL);
+  waitpid(child, nullptr, 0);
+  ASSERT_GE(busy, 0) << "/proc could not be read";
+  EXPECT_GE(busy, 0.3) << "a spinning child process was not counted";
+  const int free = free_process_cores();
+  EXPECT_GE(free, 1);
+  EXPECT_LE(free, process_cores());
 }
 
 TEST_F(HostThreads, PartsDependOnTheSizeAlone) {

@@ -37,7 +37,16 @@ std::string data_root(const Config& c) {
   return "data";
 }
 
-int total_cores(const Config& c) { return c.threads > 0 ? c.threads : process_cores(); }
+int total_cores(const Config& c) { return c.threads > 0 ? c.threads : free_process_cores(); }
+
+void log_auto_threads(const Config& c, std::ostream& log) {
+  double busy = -1;
+  if (c.threads > 0 || free_process_cores(&busy) == process_cores()) return;
+  log << "note: threads: " << free_process_cores() << " of " << process_cores() << " cores (other processes kept "
+      << std::fixed << std::setprecision(1) << busy << std::defaultfloat
+      << " busy when this run started; a team sharing a core with them waits for it at every step; `threads` sets "
+         "the count)\n";
+}
 
 Problem build_problem(const Config& c) {
   // Setup's parallel loops (augmentation, normalisation) keep to `threads` too: the OpenMP default
@@ -244,6 +253,7 @@ TrainSummary train(const Config& c, std::ostream& log) {
   const bool writes = process_rank() == 0;
   require_process_per_group(c);
   for (const std::string& w : c.warnings) log << "warning: " << w << "\n";
+  if (writes) log_auto_threads(c, log);
   if (writes) {  // before the data loads: an unwritable folder fails fast
     make_dirs(c.output.dir);
     require(::access(c.output.dir.c_str(), W_OK) == 0, "cannot write to the output folder " + c.output.dir);

@@ -43,8 +43,11 @@ struct SolverHooks {
 // Solver on the configured backend, threads and groups.
 std::unique_ptr<Solver<float>> make_solver(const Config& c, const Problem& p, const std::vector<HostMatrix<float>>& W,
                                            const std::vector<HostMatrix<float>>& b, const SolverHooks& hooks = {});
-// `threads`, or this process's cores (its share of the machine under mpirun) when 0.
+// `threads`, or when 0 this process's cores (its share of the machine under mpirun) less those other
+// processes keep busy (free_process_cores).
 int total_cores(const Config& c);
+// A note line when `threads: 0` left cores to other processes (total_cores < process_cores).
+void log_auto_threads(const Config& c, std::ostream& log);
 // Sets OpenBLAS threads; returns the threads each group should use for element-wise loops.
 int configure_threads(const Config& c, int groups);
 

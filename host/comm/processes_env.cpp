@@ -2,8 +2,11 @@
 #include <sched.h>
 
 #include <algorithm>
+#include <cmath>
+#include <mutex>
 #include <thread>
 
+#include "host/comm/cpu_load.h"
 #include "host/comm/processes.h"
 #include "host/comm/processes_env.h"
 
@@ -23,6 +26,23 @@ int process_cores() {
   }
   const int local = std::max(1, env_int("OMPI_COMM_WORLD_LOCAL_SIZE", env_int("MPI_LOCALNRANKS", 1)));
   return std::max(1, machine / local);
+}
+
+int free_process_cores(double* busy) {
+  static std::once_flag once;
+  static int free = 1;
+  static double measured = -1;
+  std::call_once(once, [] {
+    const int cores = process_cores();
+    free = cores;
+    // Under mpirun the processes share the machine by design (process_cores divides it), and they
+    // start together, so each would count the others' setup.
+    if (cores < 2 || launched_processes() > 1) return;
+    measured = measure_busy_elsewhere(100);
+    if (measured > 0) free = std::clamp(static_cast<int>(std::lround(cores - measured)), 1, cores);
+  });
+  if (busy) *busy = measured;
+  return free;
 }
 
 }  // namespace pdadmm
