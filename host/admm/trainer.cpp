@@ -253,7 +253,6 @@ TrainSummary train(const Config& c, std::ostream& log) {
   const bool writes = process_rank() == 0;
   require_process_per_group(c);
   for (const std::string& w : c.warnings) log << "warning: " << w << "\n";
-  if (writes) log_auto_threads(c, log);
   if (writes) {  // before the data loads: an unwritable folder fails fast
     make_dirs(c.output.dir);
     require(::access(c.output.dir.c_str(), W_OK) == 0, "cannot write to the output folder " + c.output.dir);
@@ -276,6 +275,7 @@ TrainSummary train(const Config& c, std::ostream& log) {
       << (solver->num_groups() != want_groups ? " (" + std::to_string(solver->num_groups()) + " in the first stage)" : "")
       << ", "
       << c.iterations << " iterations, backend " << c.backend << std::endl;  // before progress on stderr
+  if (writes) log_auto_threads(c, log);  // after setup, so that its errors stay the only line
 
   // Only now, with the data and the solver ready, does this run start replacing an earlier one's outputs.
   std::optional<JsonLines> metrics;

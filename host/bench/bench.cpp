@@ -165,7 +165,6 @@ nlohmann::json run_bench(const Config& c, const BenchOptions& o, std::ostream& l
   require(!(processes && o.serialize), "bench: --serialize runs every group in one process; drop it under mpirun");
   require_process_per_group(c);
   for (const std::string& w : c.warnings) log << "warning: " << w << "\n";
-  if (process_rank() == 0) log_auto_threads(c, log);
 
   Problem p = build_problem(c);
   std::vector<HostMatrix<float>> W, b;
@@ -178,6 +177,7 @@ nlohmann::json run_bench(const Config& c, const BenchOptions& o, std::ostream& l
       << p.x.cols << " training columns, " << G << " group(s), backend " << c.backend
       << (o.serialize ? ", groups serialised" : "")
       << (processes ? ", " + std::to_string(process_count()) + " processes (mpirun)" : "") << "\n";
+  if (process_rank() == 0) log_auto_threads(c, log);
 
   for (int i = 0; i < o.warmup; ++i) solver.iterate(false);
   std::vector<double> seconds, cpu_seconds;
