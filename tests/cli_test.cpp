@@ -94,6 +94,9 @@ TEST(Cli, TrainWritesMetricsWithTheDocumentedFields) {
                            "/model.bin" + kTiny;
   // The seed draws the synthetic graph: another one is another problem.
   expect_one_line_error(run(eval + " --set model.layers=3 --set seed=7"), "was trained with seed = 0, the config has 7");
+  // A difference inside data.synthetic names its key, not the whole object.
+  expect_one_line_error(run(eval + " --set model.layers=3 --set data.synthetic.nodes=500"),
+                        "was trained with data.synthetic.nodes = 400, the config has 500");
   // data.verify only says whether to check the files: not a reason to refuse.
   EXPECT_EQ(run(eval + " --set model.layers=3 --set data.verify=true").code, 0);
   // A model of another depth: one line, not an index past the config's layers.
@@ -165,6 +168,38 @@ TEST(Cli, HelpWorksEverywhere) {
     EXPECT_EQ(r.code, 0) << sub;
     EXPECT_NE(r.out.find("--"), std::string::npos) << sub;
   }
+}
+
+// A real data set's model is scored whatever the config says of keys that data set does not read
+// (data.synthetic.*, and split_seed / raw_counts, which only the npz sets read); a missing file
+// names the folder and where it came from.
+TEST(Cli, EvalComparesOnlyTheKeysTheDataSetReads) {
+  const std::string root = pdadmm::test::data_root();
+  if (!pdadmm::test::exists(root + "/planetoid/ind.cora.x")) GTEST_SKIP() << "real data not found: " << root;
+  const std::string out = ::testing::TempDir() + "/cli_cora_eval";
+  const std::string cfg = " --config " + std::string(PDADMM_SOURCE_DIR) + "/configs/cora.json --set data.root=\"" + root +
+                          "\" --set model.layers=2 --set model.hidden=16 --set 'model.stages=[{\"layers\": 2, "
+                          "\"iterations\": 1}]' --set output.progress=off";
+  const Result t = run("train" + cfg + " --out " + out);
+  ASSERT_EQ(t.code, 0) << t.out;
+  const std::string eval = "eval" + cfg + " --model " + out + "/model.bin";
+  const Result e = run(eval + " --set data.synthetic.nodes=5000 --set data.split_seed=3 --set data.raw_counts=true");
+  EXPECT_EQ(e.code, 0) << e.out;
+  expect_one_line_error(run(eval + " --set data.row_normalize=true"),
+                        "was trained with data.row_normalize = false, the config has true");
+  expect_one_line_error(run(eval + " --set data.root=\"" + out + "/nowhere\""),
+                        out + "/nowhere/planetoid/ind.cora.x: file not found (data folder " + out + "/nowhere, from data.root;");
+}
+
+// An empty PDADMM_DATA counts as unset (the default ./data), not as the file system's root.
+TEST(Cli, EmptyDataVariableMeansTheDefaultFolder) {
+  const std::string dir = ::testing::TempDir() + "/cli_no_data";
+  std::filesystem::create_directories(dir);
+  const Result r = pdadmm::test::run_command("cd " + dir + " && PDADMM_DATA= " + std::string(PDADMM_BINARY) +
+                                             " info --set data.name=\"cora\"");
+  expect_one_line_error(r, "data/planetoid/ind.cora.x: file not found (data folder data, from the default; set "
+                           "data.root or $PDADMM_DATA;");
+  EXPECT_EQ(r.out.find("/planetoid"), r.out.find("data/planetoid") + 4) << r.out;
 }
 
 }  // namespace

@@ -31,9 +31,31 @@
 
 namespace pdadmm {
 
+namespace {
+
+const char* data_env() {
+  const char* e = std::getenv("PDADMM_DATA");
+  return e && *e ? e : nullptr;  // empty: unset (not the file system's root)
+}
+
+// A missing file names where its folder came from, since the default (./data) is easy to miss.
+void require_data_files(const Config& c, const std::string& root) {
+  for (const std::string& f : real_dataset_files(c.data.name)) {
+    const std::string path = root + "/" + f;
+    if (::access(path.c_str(), R_OK) == 0) continue;
+    const std::string from = !c.data.root.empty() ? "data.root"
+                             : data_env()         ? "$PDADMM_DATA"
+                                                  : "the default; set data.root or $PDADMM_DATA";
+    throw Error(path + ": file not found (data folder " + root + ", from " + from +
+                "; tools/fetch_datasets.sh downloads the data sets)");
+  }
+}
+
+}  // namespace
+
 std::string data_root(const Config& c) {
   if (!c.data.root.empty()) return c.data.root;
-  if (const char* e = std::getenv("PDADMM_DATA")) return e;
+  if (const char* e = data_env()) return e;
   return "data";
 }
 
@@ -56,6 +78,7 @@ Problem build_problem(const Config& c) {
   if (c.data.name == "synthetic") {
     p.data = make_synthetic(c.data.synthetic, static_cast<uint64_t>(c.seed));
   } else {
+    require_data_files(c, data_root(c));
     p.data = load_real_dataset(c.data.name, data_root(c), static_cast<uint64_t>(c.data.split_seed), c.data.verify,
                                c.data.raw_counts);
   }

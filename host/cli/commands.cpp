@@ -179,9 +179,17 @@ void require_trained_inputs(const nlohmann::json& meta, const nlohmann::json& no
   const nlohmann::json& then = meta["config"];
   std::vector<std::string> keys = {"/model/hops", "/model/hop_order"};
   const nlohmann::json data = now.value("data", nlohmann::json::object());
-  for (const auto& [k, v] : data.items())
-    if (k != "root" && k != "verify") keys.push_back("/data/" + k);
-  if (data.value("name", "") == "synthetic") keys.push_back("/seed");  // the seed draws the synthetic graph
+  const std::string name = data.value("name", "");
+  const bool synthetic = name == "synthetic", npz = !synthetic && !is_planetoid(name);
+  // Leaf by leaf, so that a difference names its key; only the keys this data set reads.
+  const nlohmann::json leaves = data.flatten();  // named: items() would outlive a temporary
+  for (const auto& [k, v] : leaves.items()) {
+    if (k == "/root" || k == "/verify") continue;
+    if (k.rfind("/synthetic/", 0) == 0 && !synthetic) continue;
+    if ((k == "/split_seed" || k == "/raw_counts") && !npz) continue;
+    keys.push_back("/data" + k);
+  }
+  if (synthetic) keys.push_back("/seed");  // the seed draws the synthetic graph
   for (const std::string& k : keys) {
     const nlohmann::json::json_pointer ptr(k);
     if (!then.contains(ptr) || !now.contains(ptr) || then[ptr] == now[ptr]) continue;
