@@ -111,6 +111,9 @@ TEST(Tools, MistakesAreRefusedBeforeAnyRun) {
            {acc + " --seeds 0,0", "--seeds: 0, 0 lists a value twice"},
            {acc + " --seeds 0 --json /nonexistent_pdadmm/a.json", "--json /nonexistent_pdadmm/a.json: its folder"},
            {acc + " --seeds 0 --out " + tmp + "/tools_acc --against " + base, "cannot be paired"},
+           // pdADMM's own error, once, with the run it came from
+           {acc + " --seeds 0 --out " + tmp + "/tools_acc_bad --set admm.bogus=1",
+            "error: seed 0: config: unknown key \"admm.bogus\"\n"},
            {kSweep + " --config " + axis, "axis key 'groups' is set by the sweep"},
            {kSweep + " --config " + none, "variants must be a non-empty list"},
            {"python3 " + src + "/tools/plot.py bytes " + tmp + "/tools_nan.json --check", "finite \"bytes_per_iter\""},
@@ -120,6 +123,7 @@ TEST(Tools, MistakesAreRefusedBeforeAnyRun) {
     EXPECT_EQ(r.code, 1) << cmd << "\n" << r.out;
     EXPECT_EQ(r.out.rfind("error: ", 0), 0u) << cmd << "\n" << r.out;
     EXPECT_NE(r.out.find(message), std::string::npos) << cmd << "\n" << r.out;
+    EXPECT_EQ(std::count(r.out.begin(), r.out.end(), '\n'), 1) << cmd << "\n" << r.out;
   }
 }
 

@@ -166,7 +166,14 @@ def main():
         remove_stale(os.path.join(d, "summary.json"))
         p = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
         if p.returncode != 0:
-            sys.stdout.write(p.stdout)
+            # pdadmm's own error line, with the run it came from: one line, as pdadmm's are.
+            lines = p.stdout.rstrip("\n").split("\n")
+            last = lines[-1] if lines else ""
+            sys.stdout.write("".join(l + "\n" for l in lines[:-1] if l))
+            if last.startswith("error: "):
+                sys.exit("error: %s: %s" % (where(k, s), last[len("error: "):]))
+            if last:
+                sys.stdout.write(last + "\n")
             sys.exit("error: %s: pdadmm exited with %d" % (where(k, s), p.returncode))
         sm = read_result(os.path.join(d, "summary.json"), "%s: %s" % (where(k, s), a.binary))
         r = {"seed": s, "test_acc": sm["test"]["acc"], "val_acc": sm["val"]["acc"], "train_acc": sm["train"]["acc"],

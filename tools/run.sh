@@ -4,7 +4,7 @@
 # Extra arguments go to `pdadmm train`, e.g. tools/run.sh --set groups=2
 set -euo pipefail
 cd "$(dirname "$0")/.."
-tools/build.sh
+PDADMM_TARGET=pdadmm tools/build.sh  # the tests are tools/test.sh's to build
 BUILD=${PDADMM_BUILD:-build}
 DATA=${PDADMM_DATA:-$(cd .. && pwd)/shared/data}
 CONFIG=${PDADMM_CONFIG:-configs/synthetic.json}
