@@ -469,7 +469,8 @@ TrainSummary train(const Config& c, std::ostream& log) {
       << std::setprecision(5) << "time: " << sum.seconds_per_iter_mean << " s/iteration (median "
       << sum.seconds_per_iter_median << ", ADMM updates only; evaluation " << std::setprecision(2) << sum.eval_seconds
       << " s in all), " << sum.seconds_total << " s total\n"
-      << "bytes moved: " << sum.bytes_per_iter << " per iteration across " << solver->num_groups() - 1
+      << "bytes moved: " << sum.bytes_per_iter << " per iteration" << (stages.size() > 1 ? " of the last stage" : "")
+      << " across " << solver->num_groups() - 1
       << " boundaries, " << sum.bytes_total << " in all";
   if (sum.bytes_per_iter > 0)
     log << " (" << std::setprecision(2) << sum.bytes_ratio_fp32 << " x fewer than fp32 pdADMM-G, "
