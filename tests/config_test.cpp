@@ -88,6 +88,10 @@ INSTANTIATE_TEST_SUITE_P(
                       BadCase{"admm.nu=1e999", "admm.nu"}, BadCase{"admm.grid=[0,1e400]", "admm.grid"},
                       BadCase{"model.hidden=4294967296", "model.hidden: out of range"},
                       BadCase{"seed=18446744073709551615", "seed: out of range"},
+                      // Past 64 bits JSON gives a float: still out of range, not "expected an integer".
+                      BadCase{"seed=99999999999999999999", "config: seed: out of range, got 1e+20"},
+                      BadCase{"model.hidden=-99999999999999999999", "config: model.hidden: out of range"},
+                      BadCase{"partition=[99999999999999999999]", "partition: 1e+20 is out of range"},
                       BadCase{"partition=[4294967297,1]", "partition: 4294967297 is out of range"},
                       BadCase{"devices=[4294967296]", "devices: 4294967296 is out of range"},
                       BadCase{"model.stages=" + std::string(100, '[') + std::string(100, ']'), "nested deeper than 64"}));

@@ -67,6 +67,9 @@ void JsonReader::integer(const char* key, long long& out, std::function<bool(lon
       // 3.0 is an integer a user may well write; 3.5 is not.
       if (v->is_number_float() && std::floor(v->get<double>()) == v->get<double>() && std::fabs(v->get<double>()) < 9e15)
         out = static_cast<long long>(v->get<double>());
+      // An integer literal past 64 bits (99999999999999999999) reaches us as a float.
+      else if (v->is_number_float() && std::fabs(v->get<double>()) >= 9223372036854775808.0)
+        throw Error("config: " + where(key) + ": out of range, got " + v->dump());
       else
         throw Error("config: " + where(key) + ": expected an integer, got " +
                     (v->is_number() ? v->dump() : std::string(type_name(*v))));
@@ -117,6 +120,8 @@ void JsonReader::int_list(const char* key, std::vector<int>& out) {
     if (!v->is_array()) throw Error("config: " + where(key) + ": expected a list of integers, got " + type_name(*v));
     out.clear();
     for (const auto& e : *v) {
+      if (e.is_number_float() && std::fabs(e.get<double>()) >= 9223372036854775808.0)  // 64-bit overflow
+        throw Error("config: " + where(key) + ": " + e.dump() + " is out of range (at most 2147483647)");
       if (!e.is_number_integer()) throw Error("config: " + where(key) + ": expected a list of integers");
       if (e.is_number_unsigned() ? e.get<unsigned long long>() > 2147483647ULL : !fits_int(e.get<long long>()))
         throw Error("config: " + where(key) + ": " + e.dump() + " is out of range (at most 2147483647)");
