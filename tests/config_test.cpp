@@ -141,6 +141,20 @@ TEST(Config, OverrideIndicesAreChecked) {
   EXPECT_NE(config_error({"[0]=1"}).find("empty key segment"), std::string::npos);
 }
 
+// JSON has no NaN or Infinity, so --set admm.rho=NaN arrives as a string: say why it is refused.
+TEST(Config, NonFiniteNumbersAreNamedAsSuch) {
+  EXPECT_EQ(config_error({"admm.rho=NaN"}),
+            "config: admm.rho: expected a number, got \"NaN\" (NaN and Infinity are not allowed)");
+  for (const char* set : {"admm.nu=-Infinity", "admm.mu=inf", "admm.t0=+INF", "admm.fista.eta=nan"})
+    EXPECT_NE(config_error({set}).find("(NaN and Infinity are not allowed)"), std::string::npos)
+        << set << ": " << config_error({set});
+  EXPECT_EQ(config_error({"admm.iterations=Infinity"}),
+            "config: admm.iterations: expected an integer, got \"Infinity\" (NaN and Infinity are not allowed)");
+  // Other strings are just strings.
+  for (const char* set : {"admm.rho=nano", "admm.rho=infinite", "admm.rho=--nan"})
+    EXPECT_EQ(config_error({set}).find("NaN and Infinity"), std::string::npos) << set << ": " << config_error({set});
+}
+
 TEST(Config, DefaultNuAndRhoMeetTheConvergenceCondition) {
   Config c = parse_config(nlohmann::json::object());
   EXPECT_TRUE(rho_meets_convergence_condition(c.admm.nu, c.admm.rho));

@@ -2,6 +2,7 @@
 #include "host/config/json_reader.h"
 
 #include <algorithm>
+#include <cctype>
 #include <cmath>
 #include <string>
 
@@ -19,6 +20,14 @@ const char* type_name(const nlohmann::json& v) {
   return "an object";
 }
 bool fits_int(long long x) { return x >= -2147483647LL && x <= 2147483647LL; }
+
+// "NaN", "-inf", "+Infinity" (any case): what a --set of a non-finite number arrives as (a string,
+// JSON having no such numbers), so the error can say why rather than only "got a string".
+bool names_non_finite(std::string t) {
+  if (!t.empty() && (t[0] == '+' || t[0] == '-')) t.erase(0, 1);
+  std::transform(t.begin(), t.end(), t.begin(), [](unsigned char ch) { return static_cast<char>(std::tolower(ch)); });
+  return t == "nan" || t == "inf" || t == "infinity";
+}
 
 // "1e400", "-12": a number the user meant, whether or not it fits.
 bool looks_numeric(const std::string& t) {
@@ -53,6 +62,9 @@ const nlohmann::json* JsonReader::raw(const char* key) {
 
 void JsonReader::number(const char* key, double& out, std::function<bool(double)> ok, const char* rule) {
   if (const nlohmann::json* v = find(key)) {
+    if (v->is_string() && names_non_finite(v->get<std::string>()))
+      throw Error("config: " + where(key) + ": expected a number, got " + v->dump() +
+                  " (NaN and Infinity are not allowed)");
     if (!v->is_number()) throw Error("config: " + where(key) + ": expected a number, got " + type_name(*v));
     out = v->get<double>();
   }
@@ -63,6 +75,9 @@ void JsonReader::number(const char* key, double& out, std::function<bool(double)
 
 void JsonReader::integer(const char* key, long long& out, std::function<bool(long long)> ok, const char* rule) {
   if (const nlohmann::json* v = find(key)) {
+    if (v->is_string() && names_non_finite(v->get<std::string>()))
+      throw Error("config: " + where(key) + ": expected an integer, got " + v->dump() +
+                  " (NaN and Infinity are not allowed)");
     if (!v->is_number_integer()) {
       // 3.0 is an integer a user may well write; 3.5 is not.
       if (v->is_number_float() && std::floor(v->get<double>()) == v->get<double>() && std::fabs(v->get<double>()) < 9e15)
