@@ -133,7 +133,22 @@ TEST(Config, OverrideIndicesAreChecked) {
   const std::string st = "model.stages=[{\"layers\":2,\"iterations\":5},{\"layers\":4,\"iterations\":5}]";
   EXPECT_NE(config_error({st, "model.stages[2].mu=1"}).find("\"model.stages\" has 2 elements, no [2]"), std::string::npos)
       << config_error({st, "model.stages[2].mu=1"});
-  EXPECT_NE(config_error({"model.hidden[0]=3"}).find("\"model.hidden\" is not a list"), std::string::npos);
+  EXPECT_NE(config_error({"model.hidden=16", "model.hidden[0]=3"}).find("\"model.hidden\" is not a list"),
+            std::string::npos);
+  // A key the config does not have is not "not a list": it is not there at all.
+  EXPECT_NE(config_error({"model.hidden[0]=3"}).find("\"model.hidden\" is not set in this config, so it has no [0]"),
+            std::string::npos)
+      << config_error({"model.hidden[0]=3"});
+  const nlohmann::json synthetic = nlohmann::json::parse(R"({"model": {"layers": 2, "hidden": 256}})");
+  try {
+    parse_config(synthetic, {"model.stages[2].iterations=5"});
+    ADD_FAILURE() << "accepted";
+  } catch (const Error& e) {
+    EXPECT_EQ(std::string(e.what()),
+              "--set \"model.stages[2].iterations=5\": \"model.stages\" is not set in this config, so it has no [2] "
+              "(set the whole list, --set 'model.stages=[...]', or start from a config with stages, e.g. "
+              "configs/cora.json)");
+  }
   for (const char* bad : {"model.stages[].mu=1", "model.stages[x].mu=1", "model.stages[1.mu=1", "model.stages[-1].mu=1"})
     EXPECT_NE(config_error({st, bad}).find("expected a list index like [2] after \"model.stages\""), std::string::npos)
         << bad << ": " << config_error({st, bad});

@@ -223,6 +223,12 @@ void apply_override(nlohmann::json& j, const std::string& assignment) {
           digits.find_first_not_of("0123456789") != std::string::npos)
         fail("expected a list index like [2] after \"" + path + "\"");
       const size_t i = std::stoul(digits);
+      // Absent from the config (apply_override made it null on the way): nothing to index.
+      if (node->is_null())
+        fail("\"" + path + "\" is not set in this config, so it has no [" + std::to_string(i) + "]" +
+             (path == "model.stages" ? " (set the whole list, --set 'model.stages=[...]', or start from a config "
+                                       "with stages, e.g. configs/cora.json)"
+                                     : ""));
       if (!node->is_array()) fail("\"" + path + "\" is not a list");
       if (i >= node->size())
         fail("\"" + path + "\" has " + std::to_string(node->size()) + " elements, no [" + std::to_string(i) + "]");
