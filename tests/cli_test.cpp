@@ -154,6 +154,9 @@ TEST(Cli, CommandLineMistakesGiveOneClearLine) {
   expect_one_line_error(run("train --set"), "--set");
   expect_one_line_error(run("bogus"), "bogus");
   expect_one_line_error(run("bench --no-peak --json /nonexistent_pdadmm_dir/b.json"), "cannot write --json");
+  // An empty output folder (e.g. --out "$DIR" with DIR unset) is refused, not read as output.dir.
+  expect_one_line_error(run("train --out ''" + kTiny), "--out: must not be empty");
+  expect_one_line_error(run("train --set output.dir=" + kTiny), "config: output.dir: must not be empty");
 }
 
 TEST(Cli, CudaBackendWithoutAGpuIsAClearError) {

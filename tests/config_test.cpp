@@ -83,6 +83,7 @@ INSTANTIATE_TEST_SUITE_P(
                       BadCase{"admm.fista.max_iter=2147483647", "admm.fista.max_iter"},
                       BadCase{"output.log_every=0", "output.log_every"},
                       BadCase{"output.progress=\"x\"", "output.progress"}, BadCase{"colour=1", "colour"},
+                      BadCase{"output.dir=", "config: output.dir: must not be empty"},
                       BadCase{"model", "--set"},
                       // Past the limits of the types: named, never wrapped or truncated.
                       BadCase{"admm.nu=1e999", "admm.nu"}, BadCase{"admm.grid=[0,1e400]", "admm.grid"},

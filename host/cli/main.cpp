@@ -24,7 +24,11 @@ int main(int argc, char** argv) {
     sub->add_option("--config,-c", args.config, "JSON config file (defaults apply to missing keys)")
         ->check(CLI::ExistingFile);
     sub->add_option("--set", args.sets, "override a config key, e.g. --set model.layers=12 (repeatable)");
-    if (with_out) sub->add_option("--out,-o", args.out, "output folder (default: output.dir)");
+    // Empty would silently mean "not given" (output.dir), so a --out "$DIR" with DIR unset wrote to runs/latest.
+    if (with_out)
+      sub->add_option("--out,-o", args.out, "output folder (default: output.dir)")
+          ->check(CLI::Validator([](std::string& s) { return s.empty() ? std::string("must not be empty") : ""; },
+                                 "DIR"));
   };
   CLI::App* train = app.add_subcommand("train", "train a model; writes metrics.jsonl, summary.json, model.bin");
   add_common(train, true);

@@ -209,6 +209,7 @@ void read_cuda(JsonReader r, CudaConfig& cu) {
 
 void read_output(JsonReader r, OutputConfig& o) {
   r.string("dir", o.dir);
+  require(!o.dir.empty(), "config: output.dir: must not be empty (the folder train writes to)");
   r.integer("log_every", o.log_every, at_least(1), "must be >= 1");
   r.string("progress", o.progress, {"auto", "bar", "lines", "off"});
   r.boolean("checkpoint", o.checkpoint);
