@@ -171,6 +171,19 @@ TEST(Config, NonFiniteNumbersAreNamedAsSuch) {
     EXPECT_EQ(config_error({set}).find("NaN and Infinity"), std::string::npos) << set << ": " << config_error({set});
 }
 
+// The grid and wire keys are read by host/quant; their errors start with "config: " as all others.
+TEST(Config, GridAndWireErrorsAreConfigErrors) {
+  EXPECT_EQ(config_error({"admm.wire.p=fp8"}),
+            "config: admm.wire.p: unknown wire format 'fp8' (expected fp32, fp16, bf16, int8, codes or native)");
+  for (const auto& [set, start] : std::vector<std::pair<std::string, std::string>>{
+           {"admm.grid={\"min\":0,\"max\":1,\"levels\":1}", "config: admm.grid.levels: "},
+           {"admm.grid=[0,1,1]", "config: admm.grid[2]: "},
+           {"admm.grid=\"fine\"", "config: admm.grid: "}}) {
+    const std::string msg = config_error({"algorithm=pdadmm-g-q", set});
+    EXPECT_EQ(msg.rfind(start, 0), 0u) << set << ": " << msg;
+  }
+}
+
 TEST(Config, DefaultNuAndRhoMeetTheConvergenceCondition) {
   Config c = parse_config(nlohmann::json::object());
   EXPECT_TRUE(rho_meets_convergence_condition(c.admm.nu, c.admm.rho));

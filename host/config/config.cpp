@@ -46,6 +46,17 @@ void read_data(JsonReader r, DataConfig& d) {
   r.finish();
 }
 
+// parse_grid and parse_wire (host/quant) name the key but, serving other callers too, not the
+// config: their errors get the "config: " every other config error starts with.
+template <typename F>
+auto config_error_prefixed(F&& f) {
+  try {
+    return f();
+  } catch (const Error& e) {
+    throw Error("config: " + std::string(e.what()));
+  }
+}
+
 // Values of model.zl_init / model.stage_last, also allowed per stage.
 const std::vector<std::string> kZlInit{"zeros", "labels"}, kStageLast{"fresh", "keep", "eye"};
 
@@ -181,7 +192,7 @@ void read_admm(JsonReader r, Config& c) {
   const bool qp = a.quantize == Quantize::P || a.quantize == Quantize::Both;
   const bool qq = a.quantize == Quantize::Q || a.quantize == Quantize::Both;
   if (const nlohmann::json* g = r.raw("grid")) {
-    a.grid = parse_grid(*g, "admm.grid");
+    a.grid = config_error_prefixed([&] { return parse_grid(*g, "admm.grid"); });
   } else if (a.quantize != Quantize::None) {
     a.grid = paper_grid();
     c.effective["admm"]["grid"] = "paper";
@@ -191,8 +202,8 @@ void read_admm(JsonReader r, Config& c) {
   w.string("p", wp);
   w.string("q", wq);
   w.finish();
-  a.wire_p.format = parse_wire(wp, "admm.wire.p");
-  a.wire_q.format = parse_wire(wq, "admm.wire.q");
+  a.wire_p.format = config_error_prefixed([&] { return parse_wire(wp, "admm.wire.p"); });
+  a.wire_q.format = config_error_prefixed([&] { return parse_wire(wq, "admm.wire.q"); });
   require(a.wire_p.format != WireFormat::Codes || qp,
           "config: admm.wire.p: \"codes\" needs p on the grid (admm.quantize \"p\" or \"both\")");
   require(a.wire_q.format != WireFormat::Codes || qq,
