@@ -184,6 +184,24 @@ TEST(Config, GridAndWireErrorsAreConfigErrors) {
   }
 }
 
+// data.split_seed and data.raw_counts are npz-set keys: on a Planetoid set, a value the user set
+// is named as having no effect; the defaults (which a saved config.json records) are not.
+TEST(Config, NpzOnlyDataKeysWarnOnPlanetoid) {
+  for (const char* name : {"cora", "citeseer", "pubmed"}) {
+    const std::string set = std::string("data.name=") + name;
+    const Config c = parse_config(nlohmann::json::object(), {set, "data.split_seed=7", "data.raw_counts=true"});
+    ASSERT_EQ(c.warnings.size(), 2u) << name;
+    EXPECT_EQ(c.warnings[0], "data.split_seed has no effect with data.name \"" + std::string(name) +
+                                 "\" (Planetoid's split is fixed; data.val_split_seed redraws train and val)");
+    EXPECT_EQ(c.warnings[1].rfind("data.raw_counts has no effect with data.name \"" + std::string(name) + "\"", 0), 0u)
+        << c.warnings[1];
+    EXPECT_TRUE(parse_config(nlohmann::json::object(), {set, "data.split_seed=100", "data.raw_counts=false"})
+                    .warnings.empty());
+  }
+  EXPECT_TRUE(parse_config(nlohmann::json::object(), {"data.name=coauthor_cs", "data.split_seed=7", "data.raw_counts=true"})
+                  .warnings.empty());
+}
+
 TEST(Config, DefaultNuAndRhoMeetTheConvergenceCondition) {
   Config c = parse_config(nlohmann::json::object());
   EXPECT_TRUE(rho_meets_convergence_condition(c.admm.nu, c.admm.rho));

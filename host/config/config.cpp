@@ -6,6 +6,7 @@
 #include <sstream>
 
 #include "host/config/json_reader.h"
+#include "host/data/load_real.h"
 #include "host/quant/grid_config.h"
 #include "host/io/error.h"
 
@@ -315,6 +316,17 @@ Config parse_config(const nlohmann::json& in, const std::vector<std::string>& ov
   require(c.devices.size() <= static_cast<size_t>(c.groups),
           "config: devices: " + std::to_string(c.devices.size()) + " devices for " + std::to_string(c.groups) +
               " groups (at most one device per group)");
+  // npz-set keys: the Planetoid sets have a fixed split and are read as stored. Only values set
+  // away from the default are named (a saved config.json records every key).
+  if (is_planetoid(c.data.name)) {
+    const DataConfig npz_default;
+    if (c.data.split_seed != npz_default.split_seed)
+      c.warnings.push_back("data.split_seed has no effect with data.name \"" + c.data.name +
+                           "\" (Planetoid's split is fixed; data.val_split_seed redraws train and val)");
+    if (c.data.raw_counts != npz_default.raw_counts)
+      c.warnings.push_back("data.raw_counts has no effect with data.name \"" + c.data.name +
+                           "\" (only the npz data sets' features are binarized)");
+  }
   if (c.backend != "cuda" && c.cuda.tf32)
     c.warnings.push_back("cuda.tf32 has no effect with \"backend\": \"" + c.backend + "\"");
   if (c.algorithm == "pdadmm-g")
