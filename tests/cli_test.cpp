@@ -153,6 +153,13 @@ TEST(Cli, CommandLineMistakesGiveOneClearLine) {
   expect_one_line_error(run("bench --json x.json -n abc"), "abc");
   expect_one_line_error(run("train --set"), "--set");
   expect_one_line_error(run("bogus"), "bogus");
+  // The help to see is the subcommand's, and extra arguments are listed in the order given.
+  expect_one_line_error(run("train --bogus"), "(see pdadmm train --help)");
+  expect_one_line_error(run("info --set"), "(see pdadmm info --help)");
+  expect_one_line_error(run("bench --json"), "(see pdadmm bench --help)");
+  expect_one_line_error(run("eval --out /tmp/x"), "--model is required (see pdadmm eval --help)");
+  expect_one_line_error(run("eval --model " + std::string(PDADMM_SOURCE_DIR) + "/CMakeLists.txt --out /tmp/x a"),
+                        "error: The following arguments were not expected: --out /tmp/x a (see pdadmm eval --help)");
   expect_one_line_error(run("bench --no-peak --json /nonexistent_pdadmm_dir/b.json"), "cannot write --json");
   // An empty output folder (e.g. --out "$DIR" with DIR unset) is refused, not read as output.dir.
   expect_one_line_error(run("train --out ''" + kTiny), "--out: must not be empty");

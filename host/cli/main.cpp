@@ -6,6 +6,7 @@
 #include <new>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "host/cli/commands.h"
 #include "host/comm/processes.h"
@@ -79,7 +80,20 @@ int main(int argc, char** argv) {
   } catch (const CLI::ParseError& e) {
     if (e.get_exit_code() == 0) return app.exit(e);  // --help, --version
     // One line, as for every other user error: CLI11 would print two and exit with its own codes.
-    return usage_error(std::string(e.what()) + " (see pdadmm --help)");
+    std::string what = e.what();
+    // CLI11 2.1 lists the extra arguments last first ("b a --out" for --out a b): in the user's order.
+    if (dynamic_cast<const CLI::ExtrasError*>(&e)) {
+      const std::vector<std::string> extra = app.remaining(/*recurse=*/true);
+      std::string list;
+      for (const std::string& x : extra) list += (list.empty() ? "" : " ") + x;
+      if (!extra.empty())
+        what = std::string(extra.size() > 1 ? "The following arguments were not expected: "
+                                            : "The following argument was not expected: ") + list;
+    }
+    // The help of the subcommand the mistake is in: its options are the ones to look up.
+    std::string help = "pdadmm --help";
+    for (const CLI::App* sub : app.get_subcommands()) help = "pdadmm " + sub->get_name() + " --help";
+    return usage_error(what + " (see " + help + ")");
   }
   try {
     processes_init(&argc, &argv);
