@@ -146,7 +146,7 @@ TEST(Config, OverrideIndicesAreChecked) {
     ADD_FAILURE() << "accepted";
   } catch (const Error& e) {
     EXPECT_EQ(std::string(e.what()),
-              "--set \"model.stages[2].iterations=5\": \"model.stages\" is not set in this config, so it has no [2] "
+              "config: --set \"model.stages[2].iterations=5\": \"model.stages\" is not set in this config, so it has no [2] "
               "(set the whole list, --set 'model.stages=[...]', or start from a config with stages, e.g. "
               "configs/cora.json)");
   }
@@ -155,6 +155,9 @@ TEST(Config, OverrideIndicesAreChecked) {
         << bad << ": " << config_error({st, bad});
   EXPECT_NE(config_error({st, "model.stages[1]x=1"}).find("expected '.' or '['"), std::string::npos);
   EXPECT_NE(config_error({"[0]=1"}).find("empty key segment"), std::string::npos);
+  // A --set that cannot be applied is a config error like any other.
+  for (const char* bad : {"model", "model.hidden=[1,", "model.hidden[0]=3", "[0]=1"})
+    EXPECT_EQ(config_error({bad}).rfind(std::string("config: --set \"") + bad + "\"", 0), 0u) << config_error({bad});
 }
 
 // JSON has no NaN or Infinity, so --set admm.rho=NaN arrives as a string: say why it is refused.

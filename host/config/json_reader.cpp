@@ -192,19 +192,19 @@ nlohmann::json parse_json(const std::string& text, const std::string& what, bool
 void apply_override(nlohmann::json& j, const std::string& assignment) {
   const size_t eq = assignment.find('=');
   if (eq == std::string::npos || eq == 0)
-    throw Error("--set \"" + assignment + "\": expected key=value, e.g. --set model.layers=12");
+    throw Error("config: --set \"" + assignment + "\": expected key=value, e.g. --set model.layers=12");
   const std::string key = assignment.substr(0, eq), text = assignment.substr(eq + 1);
   // Not JSON (e.g. --set data.name=cora): the text itself, as a string; but a list, an object or
   // a number that fails to parse is a mistake to report.
   nlohmann::json value;
   try {
-    value = parse_json(text, "--set \"" + assignment + "\"");
+    value = parse_json(text, "config: --set \"" + assignment + "\"");
   } catch (const Error&) {
     const size_t first = text.find_first_not_of(" \t");
     if ((first != std::string::npos && (text[first] == '[' || text[first] == '{')) || looks_numeric(text)) throw;
     value = text;
   }
-  const auto fail = [&](const std::string& why) { throw Error("--set \"" + assignment + "\": " + why); };
+  const auto fail = [&](const std::string& why) { throw Error("config: --set \"" + assignment + "\": " + why); };
   nlohmann::json* node = &j;
   std::string path;  // the key so far, for messages
   size_t pos = 0;
