@@ -133,9 +133,11 @@ std::unique_ptr<Solver<float>> make_solver(const Config& c, const Problem& p, co
   std::unique_ptr<Transport> transport;
   const bool processes = process_count() > 1;  // mpirun: this process runs group process_rank()
   if (c.backend == "cuda") {
-    if (cuda_device_count() == 0)
-      throw Error("backend \"cuda\": no CUDA device is available (" + cuda_unavailable_reason() +
-                  "); use \"backend\": \"cpu\"");
+    if (cuda_device_count() == 0)  // the build, or the machine: the reason says which
+      throw Error("backend \"cuda\": " +
+                  (cuda_compiled() ? "no CUDA device is available: " + cuda_unavailable_reason()
+                                   : cuda_unavailable_reason()) +
+                  "; use \"backend\": \"cpu\"");
     std::vector<int> devices = cuda_group_devices(c.devices, G, cuda_device_count());
     // Under mpirun without a "devices" list, the processes of a machine take its GPUs in turn.
     if (processes && c.devices.empty()) devices.assign(G, process_local_index() % cuda_device_count());
