@@ -1,7 +1,10 @@
 // The pdadmm binary as a user runs it: train writes a metrics file whose lines parse and carry
 // the documented fields; bad input gives one error line and a non-zero exit.
 #include <gtest/gtest.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
+#include <csignal>
 #include <cstdio>
 #include <filesystem>
 #include <iterator>
@@ -210,6 +213,49 @@ TEST(Cli, EmptyDataVariableMeansTheDefaultFolder) {
   expect_one_line_error(r, "data/planetoid/ind.cora.x: file not found (data folder data, from the default; set "
                            "data.root or $PDADMM_DATA;");
   EXPECT_EQ(r.out.find("/planetoid"), r.out.find("data/planetoid") + 4) << r.out;
+}
+
+// Ctrl-C or SIGTERM mid-run: the iteration in progress finishes, and model.bin and summary.json
+// hold that iterate (marked "interrupted", scored as `eval` scores it); the exit status is the
+// shell's for a signal (128 + its number).
+TEST(Cli, ASignalStopsTheRunWithItsOutputsWritten) {
+  for (int sig : {SIGINT, SIGTERM}) {
+    const std::string out = ::testing::TempDir() + "/cli_signal_" + std::to_string(sig);
+    std::filesystem::remove_all(out);
+    const std::string cmd = std::string(PDADMM_BINARY) + " train" + kTiny +
+                            " --set admm.iterations=10000000 --set output.log_every=1000 --out " + out + " > " + out +
+                            ".log 2>&1";
+    const pid_t child = fork();
+    ASSERT_GE(child, 0);
+    if (child == 0) {
+      signal(SIGINT, SIG_DFL);  // as from a terminal (gtest's shell may have ignored it)
+      execl("/bin/sh", "sh", "-c", ("exec " + cmd).c_str(), static_cast<char*>(nullptr));
+      _exit(127);
+    }
+    // The first metrics line comes after the handler is in place.
+    for (int i = 0; i < 6000 && !std::filesystem::exists(out + "/metrics.jsonl"); ++i) usleep(10000);
+    usleep(300000);
+    kill(child, sig);
+    int status = 0;
+    ASSERT_EQ(waitpid(child, &status, 0), child);
+    std::ifstream logf(out + ".log");
+    const std::string log((std::istreambuf_iterator<char>(logf)), std::istreambuf_iterator<char>());
+    ASSERT_TRUE(WIFEXITED(status)) << log;
+    EXPECT_EQ(WEXITSTATUS(status), 128 + sig) << log;
+    EXPECT_NE(log.find(std::string("interrupted by ") + (sig == SIGINT ? "SIGINT" : "SIGTERM") + " after iteration "),
+              std::string::npos)
+        << log;
+    const nlohmann::json sum = pdadmm::test::read_json(out + "/summary.json");
+    EXPECT_TRUE(sum["interrupted"].get<bool>());
+    const int done = sum["iterations"];
+    EXPECT_GE(done, 1);
+    EXPECT_LT(done, 10000000);
+    const Result e = run("eval --model " + out + "/model.bin" + kTiny + " --set admm.iterations=10000000");
+    ASSERT_EQ(e.code, 0) << e.out;
+    char line[64];
+    std::snprintf(line, sizeof(line), "test  acc %.4f", sum["test_acc"].get<double>());
+    EXPECT_NE(e.out.find(line), std::string::npos) << e.out << " vs " << line;
+  }
 }
 
 }  // namespace

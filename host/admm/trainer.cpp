@@ -27,6 +27,7 @@
 #include "host/io/error.h"
 #include "host/io/files.h"
 #include "host/io/progress.h"
+#include "host/io/stop_signal.h"
 #include "host/io/version.h"
 
 namespace pdadmm {
@@ -172,6 +173,7 @@ nlohmann::json TrainSummary::to_json() const {
   auto split = [](const SplitScore& s) { return nlohmann::json{{"acc", s.acc}, {"loss", s.loss}, {"nodes", s.count}}; };
   return {{"version", build_version()},
           {"iterations", iterations},
+          {"interrupted", signal != 0},
           {"train", split(scores.train)},
           {"val", split(scores.val)},
           {"test", split(scores.test)},
@@ -324,6 +326,11 @@ TrainSummary train(const Config& c, std::ostream& log) {
   for (int32_t v : p.data.train) train_labels.push_back(p.data.labels[v]);
   Scores scores;
   FirstLayerTracker tracker(eval, p.x);  // anchored whenever the solver tracks layer 1
+  // Under mpirun the processes could stop at different iterations and wait on each other for
+  // ever: there a signal ends the run as before.
+  std::optional<StopOnSignal> stop;
+  if (process_count() == 1) stop.emplace();
+  int done = c.iterations;
   for (int it = 0; it < c.iterations; ++it) {
     if (it == stage_end && stage + 1 < stages.size()) {  // next stage: deepen the trained net
       // Layer 1 moves to the new solver as it is; so does the tracker's anchor (W_a of the new
@@ -444,22 +451,31 @@ TrainSummary train(const Config& c, std::ostream& log) {
     }
     work_done += stage_work(stages[stage]);
     progress.update(it + 1, work_done, scores.val.acc, scores.test.acc, st.residual, solver->params().rho);
+    if (stop && StopOnSignal::received() && it + 1 < c.iterations) {
+      done = it + 1;
+      break;
+    }
   }
   progress.finish();
+  stop.reset();  // from here a signal ends the process: the outputs are being written
   solver->weights(W, b);
   for (size_t l = 0; l < W.size(); ++l)
     for (const HostMatrix<float>* m : {&W[l], &b[l]})
       require(std::all_of(m->data.begin(), m->data.end(), [](float v) { return std::isfinite(v); }),
               "training diverged: layer " + std::to_string(l) +
                   " holds NaN or infinite weights at the end; model.bin and summary.json were not written");
-  if (c.iterations == 0 && writes) scores = eval.evaluate(W, b);
-  sum.iterations = c.iterations;
+  if ((c.iterations == 0 || done < c.iterations) && writes) scores = eval.evaluate(W, b);
+  sum.iterations = done;
+  sum.signal = done < c.iterations ? StopOnSignal::received() : 0;
+  if (sum.signal)
+    log << "interrupted by " << signal_name(sum.signal) << " after iteration " << done << " of " << c.iterations
+        << ": model.bin and summary.json hold that iterate" << std::endl;
   sum.scores = scores;
   sum.seconds_per_iter_mean = iter_s.empty() ? 0 : std::accumulate(iter_s.begin(), iter_s.end(), 0.0) / iter_s.size();
   sum.seconds_per_iter_median = median(iter_s);
   if (c.output.checkpoint && writes) {
     Checkpoint ck;
-    ck.meta = {{"config", c.effective}, {"iterations", c.iterations}, {"dims", p.dims}};
+    ck.meta = {{"config", c.effective}, {"iterations", done}, {"dims", p.dims}};
     ck.W = W;
     ck.b = b;
     save_checkpoint(c.output.dir + "/model.bin", ck);

@@ -52,7 +52,8 @@ void log_auto_threads(const Config& c, std::ostream& log);
 int configure_threads(const Config& c, int groups);
 
 struct TrainSummary {
-  int iterations = 0;
+  int iterations = 0;  // run: fewer than the config's when a signal stopped it
+  int signal = 0;      // SIGINT / SIGTERM that stopped the run early, else 0
   Scores scores;
   double seconds_total = 0;
   double seconds_per_iter_mean = 0, seconds_per_iter_median = 0;

@@ -110,8 +110,8 @@ void print_stages(const Config& c) {
 int cmd_train(const CommonArgs& a) {
   Config c = load(a);
   std::ostream quiet(nullptr);  // under mpirun the first process speaks for the run
-  train(c, process_rank() == 0 ? std::cout : quiet);
-  return 0;
+  const TrainSummary sum = train(c, process_rank() == 0 ? std::cout : quiet);
+  return sum.signal ? 128 + sum.signal : 0;  // as the shell reports a process the signal ended
 }
 
 int cmd_info(const CommonArgs& a) {

@@ -1,0 +1,47 @@
+#include "host/io/stop_signal.h"
+
+#include <signal.h>
+
+#include <string>
+
+namespace pdadmm {
+
+namespace {
+
+volatile sig_atomic_t g_received = 0;
+struct sigaction g_old_int, g_old_term;
+bool g_int_installed = false;
+
+void on_signal(int sig) { g_received = sig; }
+
+}  // namespace
+
+StopOnSignal::StopOnSignal() {
+  g_received = 0;
+  struct sigaction sa = {};
+  sa.sa_handler = on_signal;
+  sigemptyset(&sa.sa_mask);
+  sa.sa_flags = SA_RESETHAND;  // the second signal takes the default action: the process ends
+  sigaction(SIGTERM, &sa, &g_old_term);
+  struct sigaction cur = {};
+  sigaction(SIGINT, nullptr, &cur);
+  g_int_installed = cur.sa_handler != SIG_IGN;
+  if (g_int_installed) sigaction(SIGINT, &sa, &g_old_int);
+}
+
+StopOnSignal::~StopOnSignal() {
+  sigaction(SIGTERM, &g_old_term, nullptr);
+  if (g_int_installed) sigaction(SIGINT, &g_old_int, nullptr);
+}
+
+int StopOnSignal::received() { return g_received; }
+
+const char* signal_name(int sig) {
+  if (sig == SIGINT) return "SIGINT";
+  if (sig == SIGTERM) return "SIGTERM";
+  static thread_local std::string other;
+  other = "signal " + std::to_string(sig);
+  return other.c_str();
+}
+
+}  // namespace pdadmm

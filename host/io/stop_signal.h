@@ -1,0 +1,22 @@
+// Ctrl-C (SIGINT) or SIGTERM during training: the run finishes the iteration in progress and writes
+// its outputs for that iterate (model.bin, summary.json marked "interrupted"), instead of dying with
+// nothing written. A second signal ends the process at once, as without the handler.
+#pragma once
+
+namespace pdadmm {
+
+class StopOnSignal {
+ public:
+  // Installs the handlers; SIGINT only where it is not ignored (a background job of a
+  // non-interactive shell ignores it, and keeps doing so).
+  StopOnSignal();
+  ~StopOnSignal();  // restores the previous handlers
+  StopOnSignal(const StopOnSignal&) = delete;
+  StopOnSignal& operator=(const StopOnSignal&) = delete;
+  // The signal that asked the run to stop, 0 while none has.
+  static int received();
+};
+
+const char* signal_name(int sig);  // "SIGINT", "SIGTERM", else "signal N"
+
+}  // namespace pdadmm
