@@ -10,10 +10,14 @@
 #include <atomic>
 #include <chrono>
 #include <cmath>
+#include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <functional>
 #include <stdexcept>
+#include <string>
 #include <thread>
+#include <tuple>
 
 #include "host/admm/evaluator.h"
 #include "host/admm/host_threads.h"
@@ -99,6 +103,49 @@ TEST(CpuLoad, SeesAnotherProcessSpinning) {
   const int free = free_process_cores();
   EXPECT_GE(free, 1);
   EXPECT_LE(free, process_cores());
+}
+
+// free_process_cores in a fresh process (it measures once): run by FreeCoresAreNotMeasured..., which
+// sets PDADMM_TEST_FREE_CORES; prints what it found.
+TEST(CpuLoad, FreeCoresChild) {
+  if (!std::getenv("PDADMM_TEST_FREE_CORES")) GTEST_SKIP() << "run by CpuLoad.FreeCoresAreNotMeasured...";
+  double busy = 0;
+  const int free = free_process_cores(&busy);
+  std::printf("free_cores %d of %d busy %g\n", free, process_cores(), busy);
+}
+
+// Under mpirun (the processes share the machine by design and start together) and on one core,
+// free_process_cores measures nothing (busy -1) and gives all the process's cores.
+TEST(CpuLoad, FreeCoresAreNotMeasuredUnderMpirunOrOnOneCore) {
+  cpu_set_t allowed;
+  ASSERT_EQ(sched_getaffinity(0, sizeof(allowed), &allowed), 0);
+  int first = 0;
+  while (!CPU_ISSET(first, &allowed)) ++first;
+  const std::string child = "/proc/" + std::to_string(getpid()) + "/exe --gtest_filter=CpuLoad.FreeCoresChild 2>&1";
+  const auto found = [](const std::string& cmd) {
+    FILE* f = popen(cmd.c_str(), "r");
+    std::string out;
+    char buf[4096];
+    while (f && std::fgets(buf, sizeof(buf), f)) out += buf;
+    if (f) pclose(f);
+    int free = 0, cores = 0;
+    double busy = 0;
+    const size_t at = out.find("free_cores ");
+    if (at == std::string::npos || std::sscanf(out.c_str() + at, "free_cores %d of %d busy %lf", &free, &cores, &busy) != 3)
+      ADD_FAILURE() << cmd << "\n" << out;
+    return std::tuple{free, cores, busy};
+  };
+  const auto [one_free, one_cores, one_busy] = found("PDADMM_TEST_FREE_CORES=1 taskset -c " + std::to_string(first) + " " + child);
+  EXPECT_EQ(one_cores, 1);
+  EXPECT_EQ(one_free, 1);
+  EXPECT_EQ(one_busy, -1) << "measured on one core";
+  if (CPU_COUNT(&allowed) < 2) GTEST_SKIP() << "one core: no mpirun case to tell apart";
+  for (const char* launch : {"PMI_SIZE=2", "OMPI_COMM_WORLD_SIZE=2", "PMIX_SIZE=2"}) {
+    const auto [free, cores, busy] = found("PDADMM_TEST_FREE_CORES=1 " + std::string(launch) + " " + child);
+    EXPECT_GE(cores, 2) << launch;
+    EXPECT_EQ(free, cores) << launch;
+    EXPECT_EQ(busy, -1) << launch << ": measured under mpirun";
+  }
 }
 
 TEST_F(HostThreads, PartsDependOnTheSizeAlone) {
