@@ -140,6 +140,27 @@ TEST(Tools, AnEarlierResultNeverPassesForANewOne) {
   EXPECT_NE(r.out.find("exited 0 but wrote no"), std::string::npos) << r.out;
 }
 
+// A failing run's output passes through: lines before the last as they were (blank ones dropped);
+// a last "error: " line becomes accuracy.py's one error line, with the run it came from; any other
+// last line is kept, and the error then gives the exit status.
+TEST(Tools, AFailedRunsOutputPassesThroughWithItsRun) {
+  if (!have_python()) GTEST_SKIP() << "python3 is not installed";
+  const std::string src = PDADMM_SOURCE_DIR, dir = ::testing::TempDir();
+  const std::string erring = dir + "/tools_fake_error.sh", crashing = dir + "/tools_fake_crash.sh";
+  std::ofstream(erring) << "#!/bin/sh\nprintf 'warning: w\\n\\nerror: it broke\\n'\nexit 1\n";
+  std::ofstream(crashing) << "#!/bin/sh\nprintf 'warning: w\\nsomething else\\n'\nexit 3\n";
+  std::filesystem::permissions(erring, std::filesystem::perms::owner_all);
+  std::filesystem::permissions(crashing, std::filesystem::perms::owner_all);
+  const std::string acc = "python3 " + src + "/tools/accuracy.py " + src + "/configs/synthetic.json --seeds 5 --out " +
+                          dir + "/tools_fake --binary ";
+  Result r = run(acc + erring);
+  EXPECT_EQ(r.code, 1) << r.out;
+  EXPECT_EQ(r.out, "warning: w\nerror: seed 5: it broke\n");
+  r = run(acc + crashing);
+  EXPECT_EQ(r.code, 1) << r.out;
+  EXPECT_EQ(r.out, "warning: w\nsomething else\nerror: seed 5: pdadmm exited with 3\n");
+}
+
 // tools/accuracy.py on a real data set's config, shrunk to 2 layers x 16 trained for `iterations`.
 std::string small_accuracy_run(const std::string& config, const std::string& out, const std::string& flags,
                                int iterations) {
