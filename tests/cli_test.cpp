@@ -1,9 +1,11 @@
 // The pdadmm binary as a user runs it: train writes a metrics file whose lines parse and carry
 // the documented fields; bad input gives one error line and a non-zero exit.
 #include <gtest/gtest.h>
+#include <sched.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <csignal>
 #include <cstdio>
 #include <filesystem>
@@ -11,9 +13,13 @@
 #include <fstream>
 #include <regex>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
+#include "host/io/checkpoint.h"
+#include "host/io/stop_signal.h"
 #include "tests/test_util.h"
 
 namespace {
@@ -78,7 +84,12 @@ TEST(Cli, TrainWritesMetricsWithTheDocumentedFields) {
   EXPECT_EQ(j["bytes_sent"].get<long>(), 2L * 2 * 16 * 100 * 4);  // 2 boundaries x (p + q) x 16 rows x N = 100 x 4 bytes
   // summary.json says which build wrote it, as --version does.
   std::ifstream sum(out + "/summary.json");
-  const std::string version = nlohmann::json::parse(sum)["version"];
+  const nlohmann::json summary = nlohmann::json::parse(sum);
+  const std::string version = summary["version"];
+  // A run that went to the end is not marked interrupted, and counts every iteration.
+  EXPECT_FALSE(summary["interrupted"].get<bool>()) << summary.dump();
+  EXPECT_EQ(summary["iterations"], 6) << summary.dump();
+  EXPECT_EQ(pdadmm::load_checkpoint(out + "/model.bin").meta["iterations"], 6);
   const Result v = run("--version");
   EXPECT_EQ(v.out, "pdadmm " + version + "\n");
   EXPECT_TRUE(std::regex_match(version, std::regex(R"(0\.1 \(git ([0-9a-f]{12}(-dirty)?|unknown)\))"))) << version;
@@ -163,6 +174,9 @@ TEST(Cli, CommandLineMistakesGiveOneClearLine) {
   expect_one_line_error(run("eval --out /tmp/x"), "--model is required (see pdadmm eval --help)");
   expect_one_line_error(run("eval --model " + std::string(PDADMM_SOURCE_DIR) + "/CMakeLists.txt --out /tmp/x a"),
                         "error: The following arguments were not expected: --out /tmp/x a (see pdadmm eval --help)");
+  // One extra argument: "argument", singular, and the same order-independent text.
+  expect_one_line_error(run("eval --model " + std::string(PDADMM_SOURCE_DIR) + "/CMakeLists.txt a"),
+                        "error: The following argument was not expected: a (see pdadmm eval --help)\n");
   expect_one_line_error(run("bench --no-peak --json /nonexistent_pdadmm_dir/b.json"), "cannot write --json");
   // An empty output folder (e.g. --out "$DIR" with DIR unset) is refused, not read as output.dir.
   expect_one_line_error(run("train --out ''" + kTiny), "--out: must not be empty");
@@ -219,12 +233,14 @@ TEST(Cli, EmptyDataVariableMeansTheDefaultFolder) {
 // hold that iterate (marked "interrupted", scored as `eval` scores it); the exit status is the
 // shell's for a signal (128 + its number).
 TEST(Cli, ASignalStopsTheRunWithItsOutputsWritten) {
-  for (int sig : {SIGINT, SIGTERM}) {
+  // SIGINT: the stopped iteration is not a logged one, so its scores come from the final evaluation;
+  // SIGTERM: every iteration is logged, so metrics.jsonl's last line is the iteration it stopped after.
+  for (const auto& [sig, log_every] : {std::pair{SIGINT, 1000}, std::pair{SIGTERM, 1}}) {
     const std::string out = ::testing::TempDir() + "/cli_signal_" + std::to_string(sig);
     std::filesystem::remove_all(out);
     const std::string cmd = std::string(PDADMM_BINARY) + " train" + kTiny +
-                            " --set admm.iterations=10000000 --set output.log_every=1000 --out " + out + " > " + out +
-                            ".log 2>&1";
+                            " --set admm.iterations=10000000 --set output.log_every=" + std::to_string(log_every) +
+                            " --out " + out + " > " + out + ".log 2>&1";
     const pid_t child = fork();
     ASSERT_GE(child, 0);
     if (child == 0) {
@@ -250,12 +266,159 @@ TEST(Cli, ASignalStopsTheRunWithItsOutputsWritten) {
     const int done = sum["iterations"];
     EXPECT_GE(done, 1);
     EXPECT_LT(done, 10000000);
+    // The log line, summary.json and model.bin's meta all name the iteration the run stopped after.
+    EXPECT_NE(log.find("after iteration " + std::to_string(done) + " of 10000000: "), std::string::npos)
+        << done << "\n" << log;
+    EXPECT_EQ(pdadmm::load_checkpoint(out + "/model.bin").meta["iterations"], done);
+    if (log_every == 1) {
+      std::ifstream metrics(out + "/metrics.jsonl");
+      std::string line, last;
+      while (std::getline(metrics, line)) last = line;
+      ASSERT_FALSE(last.empty());
+      EXPECT_EQ(nlohmann::json::parse(last)["iter"], done) << last;
+    }
     const Result e = run("eval --model " + out + "/model.bin" + kTiny + " --set admm.iterations=10000000");
     ASSERT_EQ(e.code, 0) << e.out;
     char line[64];
     std::snprintf(line, sizeof(line), "test  acc %.4f", sum["test_acc"].get<double>());
     EXPECT_NE(e.out.find(line), std::string::npos) << e.out << " vs " << line;
   }
+}
+
+// Which data keys eval compares depends on the data set the config names, whatever the model
+// holds: an npz set reads split_seed and raw_counts (another value is another problem), a Planetoid
+// set reads neither, and only synthetic data reads data.synthetic and the seed. A checkpoint whose
+// meta says it was trained on such a set, and a data folder that does not exist: a key that is
+// compared refuses the model, one that is not lets eval go on to the data (file not found).
+TEST(Cli, EvalComparesTheDataKeysOfTheSetItReads) {
+  const std::string out = ::testing::TempDir() + "/cli_keys";
+  const Result t = run("train" + kTiny + " --set admm.iterations=1 --out " + out);
+  ASSERT_EQ(t.code, 0) << t.out;
+  pdadmm::Checkpoint ck = pdadmm::load_checkpoint(out + "/model.bin");
+  const auto model_of = [&](const std::string& name) {
+    ck.meta["config"]["data"]["name"] = name;
+    ck.meta["config"]["data"]["split_seed"] = 1;
+    ck.meta["config"]["data"]["raw_counts"] = false;
+    ck.meta["config"]["seed"] = 0;
+    const std::string path = out + "/" + name + ".bin";
+    pdadmm::save_checkpoint(path, ck);
+    return "eval --model " + path + " --set data.name=" + name + " --set data.root=" + out + "/nowhere" +
+           " --set output.progress=off";
+  };
+  const std::string npz = model_of("amazon_photo");
+  expect_one_line_error(run(npz + " --set data.split_seed=2"),
+                        "was trained with data.split_seed = 1, the config has 2");
+  expect_one_line_error(run(npz + " --set data.split_seed=1 --set data.raw_counts=true"),
+                        "was trained with data.raw_counts = false, the config has true");
+  for (const char* set : {" --set data.split_seed=1 --set data.synthetic.nodes=5000", " --set data.split_seed=1 --set seed=7"})
+    expect_one_line_error(run(npz + set), out + "/nowhere/npz/amazon_electronics_photo.npz: file not found");
+  const std::string cora = model_of("cora");
+  for (const char* set : {" --set data.split_seed=2 --set data.raw_counts=true", " --set seed=7",
+                          " --set data.synthetic.nodes=5000"})
+    expect_one_line_error(run(cora + set), out + "/nowhere/planetoid/ind.cora.x: file not found");
+}
+
+// A missing data file names $PDADMM_DATA when that is where its folder came from.
+TEST(Cli, MissingDataNamesPdadmmDataAsItsSource) {
+  const Result r = pdadmm::test::run_command("PDADMM_DATA=/nonexistent_pdadmm " + std::string(PDADMM_BINARY) +
+                                             " info --set data.name=\"cora\"");
+  expect_one_line_error(r, "/nonexistent_pdadmm/planetoid/ind.cora.x: file not found (data folder /nonexistent_pdadmm, "
+                           "from $PDADMM_DATA;");
+}
+
+// `threads: 0` beside processes that keep both of a run's cores busy: the run takes one and a note
+// line says so; an explicit `threads` gets no note. Four spinning children on the same two CPUs
+// keep them busy however noisy the machine is (the run sleeps through its 100 ms sample).
+TEST(Cli, AutoThreadsLeaveTheCoresOtherProcessesKeepBusy) {
+  cpu_set_t allowed;
+  ASSERT_EQ(sched_getaffinity(0, sizeof(allowed), &allowed), 0);
+  std::vector<int> cpus;
+  for (int i = 0; i < CPU_SETSIZE && cpus.size() < 2; ++i)
+    if (CPU_ISSET(i, &allowed)) cpus.push_back(i);
+  if (cpus.size() < 2) GTEST_SKIP() << "fewer than two cores";
+  cpu_set_t two;
+  CPU_ZERO(&two);
+  for (int c : cpus) CPU_SET(c, &two);
+  std::vector<pid_t> spinners;
+  for (int i = 0; i < 4; ++i) {
+    const pid_t child = fork();
+    ASSERT_GE(child, 0);
+    if (child == 0) {
+      sched_setaffinity(0, sizeof(two), &two);
+      const auto end = std::chrono::steady_clock::now() + std::chrono::seconds(120);  // never outlives a lost parent
+      volatile uint64_t x = 0;
+      while (std::chrono::steady_clock::now() < end) x = x + 1;
+      _exit(0);
+    }
+    spinners.push_back(child);
+  }
+  const std::string run_on_two = "taskset -c " + std::to_string(cpus[0]) + "," + std::to_string(cpus[1]) + " " +
+                                 std::string(PDADMM_BINARY) + " train" + kTiny + " --set admm.iterations=1 --out " +
+                                 ::testing::TempDir() + "/cli_auto_threads";
+  const Result automatic = pdadmm::test::run_command(run_on_two);
+  const Result fixed = pdadmm::test::run_command(run_on_two + " --set threads=2");
+  for (pid_t child : spinners) kill(child, SIGKILL);
+  for (pid_t child : spinners) waitpid(child, nullptr, 0);
+  ASSERT_EQ(automatic.code, 0) << automatic.out;
+  EXPECT_TRUE(std::regex_search(automatic.out, std::regex(R"(\nnote: threads: 1 of 2 cores \(other processes kept )"
+                                                          R"([12]\.[0-9] busy when this run started; )")))
+      << automatic.out;
+  // After the header line (its errors, before it, must stay the only line).
+  EXPECT_LT(automatic.out.find("pdadmm: "), automatic.out.find("note: threads")) << automatic.out;
+  ASSERT_EQ(fixed.code, 0) << fixed.out;
+  EXPECT_EQ(fixed.out.find("note: threads"), std::string::npos) << fixed.out;
+}
+
+// The handler (host/io/stop_signal.h) in this process: a signal is recorded rather than ending it,
+// and only once (SA_RESETHAND: the second takes the default action); an ignored SIGINT (a
+// background job) stays ignored; the previous handlers come back afterwards.
+void record_signal(int) {}
+
+TEST(StopOnSignal, RecordsTheFirstSignalAndRestoresTheHandlers) {
+  struct sigaction mine = {}, old_int = {}, old_term = {}, now = {};
+  mine.sa_handler = record_signal;
+  sigemptyset(&mine.sa_mask);
+  ASSERT_EQ(sigaction(SIGINT, &mine, &old_int), 0);
+  ASSERT_EQ(sigaction(SIGTERM, &mine, &old_term), 0);
+  {
+    pdadmm::StopOnSignal stop;
+    EXPECT_EQ(pdadmm::StopOnSignal::received(), 0);
+    raise(SIGTERM);
+    EXPECT_EQ(pdadmm::StopOnSignal::received(), SIGTERM);
+    sigaction(SIGTERM, nullptr, &now);
+    EXPECT_EQ(now.sa_handler, SIG_DFL) << "a second SIGTERM would not end the process";
+    sigaction(SIGINT, nullptr, &now);
+    EXPECT_NE(now.sa_handler, record_signal) << "SIGINT is not handled";
+    EXPECT_NE(now.sa_handler, SIG_DFL);
+  }
+  sigaction(SIGTERM, nullptr, &now);
+  EXPECT_EQ(now.sa_handler, record_signal);
+  sigaction(SIGINT, nullptr, &now);
+  EXPECT_EQ(now.sa_handler, record_signal);
+  {
+    pdadmm::StopOnSignal stop;
+    EXPECT_EQ(pdadmm::StopOnSignal::received(), 0) << "an earlier run's signal stops this one";
+    raise(SIGINT);
+    EXPECT_EQ(pdadmm::StopOnSignal::received(), SIGINT);
+    sigaction(SIGINT, nullptr, &now);
+    EXPECT_EQ(now.sa_handler, SIG_DFL) << "a second SIGINT would not end the process";
+  }
+  // Ignored SIGINT: left ignored, and not recorded.
+  signal(SIGINT, SIG_IGN);
+  {
+    pdadmm::StopOnSignal stop;
+    sigaction(SIGINT, nullptr, &now);
+    EXPECT_EQ(now.sa_handler, SIG_IGN);
+    raise(SIGINT);
+    EXPECT_EQ(pdadmm::StopOnSignal::received(), 0);
+  }
+  sigaction(SIGINT, nullptr, &now);
+  EXPECT_EQ(now.sa_handler, SIG_IGN);
+  sigaction(SIGINT, &old_int, nullptr);
+  sigaction(SIGTERM, &old_term, nullptr);
+  EXPECT_STREQ(pdadmm::signal_name(SIGINT), "SIGINT");
+  EXPECT_STREQ(pdadmm::signal_name(SIGTERM), "SIGTERM");
+  EXPECT_STREQ(pdadmm::signal_name(SIGHUP), "signal 1");
 }
 
 }  // namespace
