@@ -270,6 +270,18 @@ TEST(Cli, ASignalStopsTheRunWithItsOutputsWritten) {
     EXPECT_NE(log.find("after iteration " + std::to_string(done) + " of 10000000: "), std::string::npos)
         << done << "\n" << log;
     EXPECT_EQ(pdadmm::load_checkpoint(out + "/model.bin").meta["iterations"], done);
+    // Its scores are the exact evaluation of those weights (as `eval` gives), not the last logged
+    // (tracked, or older) ones: to the last bits of the losses, which move every iteration.
+    {
+      const pdadmm::Config cfg = pdadmm::parse_config(pdadmm::test::read_json(out + "/config.json"), {});
+      const pdadmm::Problem p = pdadmm::build_problem(cfg);
+      const pdadmm::Checkpoint ck = pdadmm::load_checkpoint(out + "/model.bin");
+      const pdadmm::Scores s = pdadmm::Evaluator(p.data, p.h, p.ahat, p.aug).evaluate(ck.W, ck.b);
+      for (const auto& [split, score] : {std::pair{"train", s.train}, std::pair{"val", s.val}, std::pair{"test", s.test}}) {
+        EXPECT_NEAR(sum[split]["loss"].get<double>(), score.loss, 1e-9 * score.loss) << split;
+        EXPECT_EQ(sum[split]["acc"].get<double>(), score.acc) << split;
+      }
+    }
     if (log_every == 1) {
       std::ifstream metrics(out + "/metrics.jsonl");
       std::string line, last;
