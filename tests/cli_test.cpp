@@ -232,32 +232,43 @@ TEST(Cli, EmptyDataVariableMeansTheDefaultFolder) {
 // Ctrl-C or SIGTERM mid-run: the iteration in progress finishes, and model.bin and summary.json
 // hold that iterate (marked "interrupted", scored as `eval` scores it); the exit status is the
 // shell's for a signal (128 + its number).
+// Starts `pdadmm train ARGS --out OUT` (SIGINT not ignored, as from a terminal), sends `sig` once
+// its first metrics line is out (the handler is in place by then), and returns its exit status
+// (-1 if a signal ended it) and its output.
+std::pair<int, std::string> train_until_signal(const std::string& args, const std::string& out, int sig) {
+  std::filesystem::remove_all(out);
+  const std::string cmd = std::string(PDADMM_BINARY) + " train" + args + " --out " + out + " > " + out + ".log 2>&1";
+  const pid_t child = fork();
+  if (child < 0) return {-2, "fork failed"};
+  if (child == 0) {
+    signal(SIGINT, SIG_DFL);  // gtest's shell may have ignored it
+    execl("/bin/sh", "sh", "-c", ("exec " + cmd).c_str(), static_cast<char*>(nullptr));
+    _exit(127);
+  }
+  int status = 0;
+  bool ended = false;  // e.g. a config error: nothing to signal
+  for (int i = 0; i < 6000 && !std::filesystem::exists(out + "/metrics.jsonl"); ++i) {
+    if ((ended = waitpid(child, &status, WNOHANG) == child)) break;
+    usleep(10000);
+  }
+  if (!ended) {
+    usleep(300000);
+    kill(child, sig);
+    waitpid(child, &status, 0);
+  }
+  std::ifstream logf(out + ".log");
+  const std::string log((std::istreambuf_iterator<char>(logf)), std::istreambuf_iterator<char>());
+  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, log};
+}
+
 TEST(Cli, ASignalStopsTheRunWithItsOutputsWritten) {
   // SIGINT: the stopped iteration is not a logged one, so its scores come from the final evaluation;
   // SIGTERM: every iteration is logged, so metrics.jsonl's last line is the iteration it stopped after.
   for (const auto& [sig, log_every] : {std::pair{SIGINT, 1000}, std::pair{SIGTERM, 1}}) {
     const std::string out = ::testing::TempDir() + "/cli_signal_" + std::to_string(sig);
-    std::filesystem::remove_all(out);
-    const std::string cmd = std::string(PDADMM_BINARY) + " train" + kTiny +
-                            " --set admm.iterations=10000000 --set output.log_every=" + std::to_string(log_every) +
-                            " --out " + out + " > " + out + ".log 2>&1";
-    const pid_t child = fork();
-    ASSERT_GE(child, 0);
-    if (child == 0) {
-      signal(SIGINT, SIG_DFL);  // as from a terminal (gtest's shell may have ignored it)
-      execl("/bin/sh", "sh", "-c", ("exec " + cmd).c_str(), static_cast<char*>(nullptr));
-      _exit(127);
-    }
-    // The first metrics line comes after the handler is in place.
-    for (int i = 0; i < 6000 && !std::filesystem::exists(out + "/metrics.jsonl"); ++i) usleep(10000);
-    usleep(300000);
-    kill(child, sig);
-    int status = 0;
-    ASSERT_EQ(waitpid(child, &status, 0), child);
-    std::ifstream logf(out + ".log");
-    const std::string log((std::istreambuf_iterator<char>(logf)), std::istreambuf_iterator<char>());
-    ASSERT_TRUE(WIFEXITED(status)) << log;
-    EXPECT_EQ(WEXITSTATUS(status), 128 + sig) << log;
+    const auto [code, log] = train_until_signal(
+        kTiny + " --set admm.iterations=10000000 --set output.log_every=" + std::to_string(log_every), out, sig);
+    EXPECT_EQ(code, 128 + sig) << log;
     EXPECT_NE(log.find(std::string("interrupted by ") + (sig == SIGINT ? "SIGINT" : "SIGTERM") + " after iteration "),
               std::string::npos)
         << log;
@@ -295,6 +306,29 @@ TEST(Cli, ASignalStopsTheRunWithItsOutputsWritten) {
     std::snprintf(line, sizeof(line), "test  acc %.4f", sum["test_acc"].get<double>());
     EXPECT_NE(e.out.find(line), std::string::npos) << e.out << " vs " << line;
   }
+}
+
+// Stopped during an earlier growth stage: model.bin holds that stage's (shallower) net, and eval
+// with the run's own config scores it at that depth, as summary.json did.
+TEST(Cli, ASignalInAnEarlierStageSavesThatStagesNet) {
+  const std::string out = ::testing::TempDir() + "/cli_signal_staged";
+  const auto [code, log] = train_until_signal(
+      kTiny + " --set model.layers=3 --set 'model.stages=[{\"layers\": 2, \"iterations\": 10000000}, "
+              "{\"layers\": 3, \"iterations\": 5}]' --set admm.iterations=10000005 --set output.log_every=1000",
+      out, SIGTERM);
+  EXPECT_EQ(code, 128 + SIGTERM) << log;
+  EXPECT_NE(log.find(" per iteration in stage 1 "), std::string::npos) << log;
+  EXPECT_EQ(pdadmm::load_checkpoint(out + "/model.bin").W.size(), 2u);
+  const nlohmann::json sum = pdadmm::test::read_json(out + "/summary.json");
+  const Result e = run("eval --config " + out + "/config.json --model " + out + "/model.bin");
+  ASSERT_EQ(e.code, 0) << e.out;
+  char line[64];
+  std::snprintf(line, sizeof(line), "test  acc %.4f", sum["test_acc"].get<double>());
+  EXPECT_NE(e.out.find(line), std::string::npos) << e.out << " vs " << line;
+  // A depth no stage has is still refused.
+  expect_one_line_error(run("eval --config " + out + "/config.json --model " + out +
+                            "/model.bin --set 'model.stages=[{\"layers\": 3, \"iterations\": 5}]' --set admm.iterations=5"),
+                        "has 2 layers, the config describes 3");
 }
 
 // Which data keys eval compares depends on the data set the config names, whatever the model

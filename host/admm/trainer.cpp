@@ -487,7 +487,7 @@ TrainSummary train(const Config& c, std::ostream& log) {
       << std::setprecision(5) << "time: " << sum.seconds_per_iter_mean << " s/iteration (median "
       << sum.seconds_per_iter_median << ", ADMM updates only; evaluation " << std::setprecision(2) << sum.eval_seconds
       << " s in all), " << sum.seconds_total << " s total\n"
-      << "bytes moved: " << sum.bytes_per_iter << " per iteration" << (stages.size() > 1 ? " of the last stage" : "")
+      << "bytes moved: " << sum.bytes_per_iter << " per iteration" << (stages.size() > 1 ? " in stage " + std::to_string(stage + 1) : "")
       << " across " << solver->num_groups() - 1
       << " boundaries, " << sum.bytes_total << " in all";
   if (sum.bytes_per_iter > 0)

@@ -205,6 +205,10 @@ int cmd_eval(const CommonArgs& a, const std::string& model) {
   Config c = load(a);
   Checkpoint ck = load_checkpoint(model);
   require_trained_inputs(ck.meta, c.effective, model);
+  // A run stopped during an earlier growth stage saved that stage's net: scored at its depth.
+  const int saved = static_cast<int>(ck.W.size());
+  if (std::any_of(c.model.stages.begin(), c.model.stages.end(), [&](const StageConfig& sc) { return sc.layers == saved; }))
+    c.model.layers = saved;
   Problem p = build_problem(c);
   require(ck.W.size() + 1 == p.dims.size(), "checkpoint " + model + " has " + std::to_string(ck.W.size()) +
                                                 " layers, the config describes " + std::to_string(p.dims.size() - 1));
