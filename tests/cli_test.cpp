@@ -467,4 +467,20 @@ TEST(StopOnSignal, RecordsTheFirstSignalAndRestoresTheHandlers) {
   EXPECT_STREQ(pdadmm::signal_name(SIGHUP), "signal 1");
 }
 
+// A CPU model larger than the memory left stops before allocating, in one line (Linux would let
+// the allocations through and its OOM killer end the run later, silently); info says so first.
+TEST(Cli, AModelLargerThanMemoryIsOneLine) {
+  const std::string big = kTiny + " --set model.hidden=2000000000";
+  expect_one_line_error(run("train" + big + " --out " + ::testing::TempDir() + "/cli_oom"),
+                        "out of host memory: the layer groups' tensors need ");
+  expect_one_line_error(run("bench --no-peak --json " + ::testing::TempDir() + "/cli_oom.json" + big),
+                        "out of host memory");
+  const Result i = run("info" + big);
+  EXPECT_EQ(i.code, 0) << i.out;
+  EXPECT_NE(i.out.find(" available (too little: train would stop)\n"), std::string::npos) << i.out;
+  const Result fits = run("info" + kTiny);
+  EXPECT_NE(fits.out.find("host          "), std::string::npos) << fits.out;
+  EXPECT_EQ(fits.out.find("too little"), std::string::npos) << fits.out;
+}
+
 }  // namespace

@@ -12,6 +12,7 @@
 
 #include "host/io/error.h"
 #include "host/io/files.h"
+#include "host/io/host_memory.h"
 
 namespace pdadmm {
 namespace {
@@ -75,4 +76,21 @@ TEST(Files, UnwritableFolderIsNamed) {
 }
 
 }  // namespace
+// The memory check before a CPU run allocates (host_memory.h): /proc/meminfo's MemAvailable in
+// kB, a cgroup's limit less its usage, "max" or v1's huge number meaning no limit.
+TEST(HostMemory, ReadsMemAvailableAndTheCgroupsRoom) {
+  EXPECT_EQ(parse_meminfo_available("MemTotal:       24000000 kB\nMemFree:  100 kB\nMemAvailable:   2048 kB\n"),
+            2048 * 1024);
+  EXPECT_EQ(parse_meminfo_available("MemTotal: 24000000 kB\nMemFree: 100 kB\n"), -1);
+  EXPECT_EQ(parse_meminfo_available("MemAvailable: lots\n"), -1);
+  EXPECT_EQ(parse_cgroup_room("1073741824\n", "73741824\n"), 1000000000);
+  EXPECT_EQ(parse_cgroup_room("100\n", "250\n"), 0);  // over its limit: no room, not negative
+  EXPECT_EQ(parse_cgroup_room("max\n", "12345\n"), -1);
+  EXPECT_EQ(parse_cgroup_room("9223372036854771712\n", "12345\n"), -1);
+  EXPECT_EQ(parse_cgroup_room("", ""), -1);
+  EXPECT_GT(available_host_bytes(), 0) << "this machine's /proc/meminfo";
+  EXPECT_EQ(human_bytes(512), "512 B");
+  EXPECT_EQ(human_bytes(1.5 * 1024 * 1024 * 1024), "1.5 GiB");
+}
+
 }  // namespace pdadmm

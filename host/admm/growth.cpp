@@ -63,6 +63,7 @@ HostMatrix<float> identity(int64_t rows, int64_t cols) {
 std::unique_ptr<Solver<float>> start_stage(const Config& c, Problem& p, size_t s, Solver<float>* prev) {
   const Config cs = stage_config(c, s);
   p.dims = stage_dims(p, cs);
+  require_host_memory(cs, p);
   std::vector<HostMatrix<float>> W, b;
   const uint64_t seed = static_cast<uint64_t>(c.seed);
   if (!prev) {

@@ -101,4 +101,11 @@ int64_t plan_group_elements(const std::vector<int64_t>& dims, int first, int end
   return total;
 }
 
+double plan_group_bytes(const std::vector<int64_t>& dims, int first, int end, int64_t n_cols, const AdmmParams& prm,
+                        size_t scalar_bytes) {
+  const double elems = static_cast<double>(plan_group_elements(dims, first, end, n_cols, plan_options(prm)));
+  return elems * static_cast<double>(scalar_bytes) +
+         2.0 * static_cast<double>(plan_wire_buffer_bytes(dims, first, end, n_cols, prm, scalar_bytes));
+}
+
 }  // namespace pdadmm

@@ -43,5 +43,9 @@ int64_t plan_group_elements(const std::vector<int64_t>& dims, int first, int end
 // at either of its boundaries (0 for a single group). Group allocates these; `info` counts them.
 size_t plan_wire_buffer_bytes(const std::vector<int64_t>& dims, int first, int end, int64_t n_cols,
                               const AdmmParams& prm, size_t scalar_bytes);
+// Bytes the group [first, end) allocates: its tensors and its two wire buffers (`info` prints it;
+// the CPU trainer checks it against the memory available before it allocates).
+double plan_group_bytes(const std::vector<int64_t>& dims, int first, int end, int64_t n_cols, const AdmmParams& prm,
+                        size_t scalar_bytes);
 
 }  // namespace pdadmm

@@ -17,6 +17,7 @@
 #include "cuda/cuda_backend.h"
 #include "host/admm/growth.h"
 #include "host/admm/host_threads.h"
+#include "host/admm/layer_plan.h"
 #include "host/backend/cpu_ops.h"
 #include "host/comm/inproc_transport.h"
 #include "host/comm/processes.h"
@@ -26,6 +27,7 @@
 #include "host/io/checkpoint.h"
 #include "host/io/error.h"
 #include "host/io/files.h"
+#include "host/io/host_memory.h"
 #include "host/io/progress.h"
 #include "host/io/stop_signal.h"
 #include "host/io/version.h"
@@ -119,6 +121,25 @@ int configure_threads(const Config& c, int groups) {
   // cores (deterministic for any thread count, see CpuOps::gemm).
   openblas_set_num_threads(1);
   return std::max(1, cores / groups);
+}
+
+void require_host_memory(const Config& c, const Problem& p) {
+  if (c.backend != "cpu") return;  // a GPU allocation that fails names itself
+  const int layers = static_cast<int>(p.dims.size()) - 1;
+  const std::vector<int> part = c.partition.empty() ? even_partition(layers, c.groups) : c.partition;
+  double need = 0;
+  int first = 0;
+  for (size_t g = 0; g < part.size(); ++g) {
+    if (process_count() == 1 || static_cast<int>(g) == process_rank())
+      need += plan_group_bytes(p.dims, first, first + part[g], p.x.cols, c.admm, sizeof(float));
+    first += part[g];
+  }
+  const int64_t room = available_host_bytes();
+  if (room >= 0 && need > static_cast<double>(room))
+    throw Error("out of host memory: the layer groups' tensors need " + human_bytes(need) + " and " +
+                human_bytes(static_cast<double>(room)) +
+                " is available (pdadmm info prints the plan per group); use fewer layers or hidden units, or "
+                "run the groups as processes on several machines (mpirun)");
 }
 
 std::unique_ptr<Solver<float>> make_solver(const Config& c, const Problem& p, const std::vector<HostMatrix<float>>& W,

@@ -48,6 +48,9 @@ std::unique_ptr<Solver<float>> make_solver(const Config& c, const Problem& p, co
 int total_cores(const Config& c);
 // A note line when `threads: 0` left cores to other processes (total_cores < process_cores).
 void log_auto_threads(const Config& c, std::ostream& log);
+// On the CPU backend: an Error (one line) when this process's groups of the model p.dims
+// describes need more memory than is available; before anything of theirs is allocated.
+void require_host_memory(const Config& c, const Problem& p);
 // Sets OpenBLAS threads; returns the threads each group should use for element-wise loops.
 int configure_threads(const Config& c, int groups);
 

@@ -167,6 +167,7 @@ nlohmann::json run_bench(const Config& c, const BenchOptions& o, std::ostream& l
   for (const std::string& w : c.warnings) log << "warning: " << w << "\n";
 
   Problem p = build_problem(c);
+  require_host_memory(c, p);
   std::vector<HostMatrix<float>> W, b;
   init_weights(p.dims, c.model.init_std, derive_seed(static_cast<uint64_t>(c.seed), 77), W, b);
   std::mutex token;

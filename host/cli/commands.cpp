@@ -19,6 +19,7 @@
 #include "host/comm/processes.h"
 #include "host/data/load_real.h"
 #include "host/io/files.h"
+#include "host/io/host_memory.h"
 #include "host/io/checkpoint.h"
 #include "host/io/error.h"
 #include "host/quant/wire.h"
@@ -34,18 +35,6 @@ Config load(const CommonArgs& a) {
     c.effective["output"]["dir"] = a.out;
   }
   return c;
-}
-
-std::string human_bytes(double b) {
-  const char* unit[] = {"B", "KiB", "MiB", "GiB", "TiB"};
-  int u = 0;
-  while (b >= 1024 && u < 4) {
-    b /= 1024;
-    ++u;
-  }
-  std::ostringstream s;
-  s << std::fixed << std::setprecision(u ? 1 : 0) << b << " " << unit[u];
-  return s.str();
 }
 
 // Device memory the groups will allocate on each GPU, against what is free there now.
@@ -141,9 +130,7 @@ int cmd_info(const CommonArgs& a) {
       cuda ? cuda_group_devices(c.devices, static_cast<int>(part.size()), cuda_device_count()) : std::vector<int>{};
   std::map<int, std::pair<double, int>> per_device;  // bytes and groups per GPU
   for (size_t g = 0; g < part.size(); ++g) {
-    const int64_t elems = plan_group_elements(p.dims, first, first + part[g], p.x.cols, opt);
-    const double bytes = static_cast<double>(elems) * 4 +
-                         2.0 * static_cast<double>(plan_wire_buffer_bytes(p.dims, first, first + part[g], p.x.cols, c.admm, 4));
+    const double bytes = plan_group_bytes(p.dims, first, first + part[g], p.x.cols, c.admm, 4);
     std::cout << "group " << g << "       layers " << first << ".." << first + part[g] - 1 << ", "
               << human_bytes(bytes) << " of " << (cuda ? "device" : "host") << " memory";
     if (cuda) {
@@ -155,6 +142,17 @@ int cmd_info(const CommonArgs& a) {
     first += part[g];
   }
   if (cuda) print_device_totals(per_device);
+  if (!cuda) {  // what train checks before it allocates (require_host_memory)
+    double need = 0;
+    for (size_t g = 0, f = 0; g < part.size(); f += part[g], ++g)
+      need += plan_group_bytes(p.dims, static_cast<int>(f), static_cast<int>(f) + part[g], p.x.cols, c.admm, 4);
+    const int64_t room = available_host_bytes();
+    std::cout << "host          " << human_bytes(need) << " for the groups";
+    if (room >= 0)
+      std::cout << ", " << human_bytes(static_cast<double>(room)) << " available"
+                << (need > static_cast<double>(room) ? " (too little: train would stop)" : "");
+    std::cout << "\n";
+  }
   const double flops = plan_iteration_flops(p.dims, 0, c.model.layers, p.x.cols, opt);
   std::cout << "work          " << std::setprecision(3) << flops / 1e9 << " GFLOP of GEMMs per iteration\n";
   std::cout << "backend       " << c.backend;

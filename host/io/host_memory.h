@@ -1,0 +1,22 @@
+// Host memory this process can still take, so that a model too large for the machine stops with
+// one line before allocating (Linux overcommits: the allocations would succeed, and the kernel's
+// OOM killer would end the run later with nothing said).
+#pragma once
+#include <cstdint>
+#include <string>
+
+namespace pdadmm {
+
+// MemAvailable of /proc/meminfo, lowered to the cgroup's limit less its usage where one is set
+// (cgroup v2 memory.max / memory.current, v1 memory.limit_in_bytes / usage_in_bytes); -1 when
+// neither can be read.
+int64_t available_host_bytes();
+
+// The parsers behind it, on the files' text.
+int64_t parse_meminfo_available(const std::string& meminfo);  // bytes, -1 without the line
+int64_t parse_cgroup_room(const std::string& limit, const std::string& usage);  // -1: no limit
+
+// "12.7 GiB"
+std::string human_bytes(double bytes);
+
+}  // namespace pdadmm
