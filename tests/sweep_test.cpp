@@ -117,6 +117,8 @@ TEST(Tools, MistakesAreRefusedBeforeAnyRun) {
            {kSweep + " --config " + axis, "axis key 'groups' is set by the sweep"},
            {kSweep + " --config " + none, "variants must be a non-empty list"},
            {"python3 " + src + "/tools/plot.py bytes " + tmp + "/tools_nan.json --check", "finite \"bytes_per_iter\""},
+           {"python3 " + src + "/tools/quant_table.py --pdadmm " + PDADMM_BINARY + " --config " + syn + " --rows nomatch",
+            "--rows: 'nomatch' matches no -Q row"},
            {"python3 " + src + "/tools/bench_ab.py --a " + PDADMM_BINARY + " --b " + PDADMM_BINARY + " " + syn + " " + syn,
             "lists a value twice"}}) {
     Result r = run(cmd);

@@ -122,7 +122,9 @@ def plot_speedup(path, out, check):
     xs = [r["value"] for r in rows]
     if check:
         for r in rows:
-            print(f"{axis}={r['value']}: ideal {r['ideal_speedup']}, measured {r['speedup_measured']}, "
+            measured = r["speedup_measured"]
+            measured = "none" if measured is None else f"{measured:.3g}"
+            print(f"{axis}={r['value']}: ideal {r['ideal_speedup']}, measured {measured}, "
                   + ", ".join(f"{l} {r['modeled'][l]['speedup']:.3g}" for l in links))
         return
     plt = pyplot()

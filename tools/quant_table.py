@@ -90,6 +90,10 @@ def main():
     if a.out:
         writable_file(a.out, "--out")
     no_duplicates(a.seeds, "--seeds")
+    names = [name for name, _ in rows_to_run("{}")]
+    for x in a.rows:
+        if not any(x in name for name in names[1:]):
+            sys.exit("error: --rows: '%s' matches no -Q row (rows: %s)" % (x, "; ".join(names[1:])))
     try:
         json.loads(a.grid)
     except ValueError as e:
