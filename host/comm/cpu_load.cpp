@@ -4,9 +4,10 @@
 
 #include <algorithm>
 #include <chrono>
-#include <fstream>
 #include <sstream>
 #include <thread>
+
+#include "host/io/files.h"
 
 namespace pdadmm {
 
@@ -43,16 +44,9 @@ double busy_elsewhere(const CpuTicks& before, const CpuTicks& after, uint64_t se
 
 namespace {
 
-std::string read_all(const char* path) {
-  std::ifstream f(path);
-  std::stringstream ss;
-  ss << f.rdbuf();
-  return ss.str();
-}
-
 // utime + stime of this process (all its threads), fields 14 and 15 of /proc/self/stat.
 bool self_ticks(uint64_t* out) {
-  const std::string s = read_all("/proc/self/stat");
+  const std::string s = read_system_file("/proc/self/stat");
   const size_t close = s.rfind(')');  // the command name may hold spaces
   if (close == std::string::npos) return false;
   std::istringstream in(s.substr(close + 1));
@@ -77,9 +71,9 @@ double measure_busy_elsewhere(int window_ms) {
     if (CPU_ISSET(i, &set)) cpus.push_back(i);
   uint64_t self0 = 0, self1 = 0;
   if (!self_ticks(&self0)) return -1;
-  const CpuTicks t0 = parse_proc_stat(read_all("/proc/stat"), cpus);
+  const CpuTicks t0 = parse_proc_stat(read_system_file("/proc/stat"), cpus);
   std::this_thread::sleep_for(std::chrono::milliseconds(window_ms));
-  const CpuTicks t1 = parse_proc_stat(read_all("/proc/stat"), cpus);
+  const CpuTicks t1 = parse_proc_stat(read_system_file("/proc/stat"), cpus);
   if (!self_ticks(&self1) || t0.total == 0) return -1;
   return busy_elsewhere(t0, t1, self0, self1, static_cast<int>(cpus.size()));
 }

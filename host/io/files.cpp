@@ -62,6 +62,13 @@ std::string read_file(const std::string& path) {
   return s.str();
 }
 
+std::string read_system_file(const std::string& path) {
+  std::ifstream f(path);
+  std::ostringstream s;
+  if (f) s << f.rdbuf();
+  return s.str();
+}
+
 uint32_t crc32_of(const char* data, size_t n) {
   uLong crc = crc32(0L, Z_NULL, 0);
   for (size_t done = 0; done < n;) {  // crc32 takes a uInt length

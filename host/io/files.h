@@ -16,6 +16,8 @@ void make_dirs(const std::string& dir);
 void write_file_atomic(const std::string& path, const std::string& bytes);
 // The whole of a regular file (a folder or a device like /dev/zero is refused, not read).
 std::string read_file(const std::string& path);
+// The whole of a small system file (/proc, /sys: they report size 0), "" when it cannot be read.
+std::string read_system_file(const std::string& path);
 // CRC32 (zlib) of n bytes: checkpoints' weights, the config agreement of mpirun's processes.
 uint32_t crc32_of(const char* data, size_t n);
 

@@ -1,22 +1,12 @@
 #include "host/io/host_memory.h"
 
 #include <algorithm>
-#include <fstream>
 #include <iomanip>
 #include <sstream>
 
+#include "host/io/files.h"
+
 namespace pdadmm {
-
-namespace {
-
-std::string read_small(const char* path) {
-  std::ifstream f(path);
-  std::stringstream ss;
-  ss << f.rdbuf();
-  return ss.str();
-}
-
-}  // namespace
 
 int64_t parse_meminfo_available(const std::string& meminfo) {
   std::istringstream in(meminfo);
@@ -41,11 +31,11 @@ int64_t parse_cgroup_room(const std::string& limit, const std::string& usage) {
 }
 
 int64_t available_host_bytes() {
-  int64_t room = parse_meminfo_available(read_small("/proc/meminfo"));
+  int64_t room = parse_meminfo_available(read_system_file("/proc/meminfo"));
   for (const auto& [limit, usage] : {std::pair{"/sys/fs/cgroup/memory.max", "/sys/fs/cgroup/memory.current"},
                                      std::pair{"/sys/fs/cgroup/memory/memory.limit_in_bytes",
                                                "/sys/fs/cgroup/memory/memory.usage_in_bytes"}}) {
-    const int64_t cg = parse_cgroup_room(read_small(limit), read_small(usage));
+    const int64_t cg = parse_cgroup_room(read_system_file(limit), read_system_file(usage));
     if (cg >= 0) room = room < 0 ? cg : std::min(room, cg);
   }
   return room;
