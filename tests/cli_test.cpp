@@ -331,6 +331,25 @@ TEST(Cli, ASignalInAnEarlierStageSavesThatStagesNet) {
                         "has 2 layers, the config describes 3");
 }
 
+// output.checkpoint_every: a run killed outright (no handler can run) leaves the model.bin of its
+// last multiple of the period, which eval scores; no summary.json.
+TEST(Cli, PeriodicCheckpointsSurviveAKill) {
+  const std::string out = ::testing::TempDir() + "/cli_kill";
+  const auto [code, log] = train_until_signal(
+      kTiny + " --set admm.iterations=10000000 --set output.log_every=1000 --set output.checkpoint_every=10", out,
+      SIGKILL);
+  EXPECT_EQ(code, -1) << log;
+  EXPECT_FALSE(std::filesystem::exists(out + "/summary.json"));
+  const pdadmm::Checkpoint ck = pdadmm::load_checkpoint(out + "/model.bin");
+  const int at = ck.meta["iterations"];
+  EXPECT_GE(at, 10);
+  EXPECT_EQ(at % 10, 0) << at;
+  const Result e = run("eval --config " + out + "/config.json --model " + out + "/model.bin");
+  EXPECT_EQ(e.code, 0) << e.out;
+  EXPECT_NE(e.out.find("test  acc "), std::string::npos) << e.out;
+  expect_one_line_error(run("train" + kTiny + " --set output.checkpoint_every=-1"), "output.checkpoint_every");
+}
+
 // Which data keys eval compares depends on the data set the config names, whatever the model
 // holds: an npz set reads split_seed and raw_counts (another value is another problem), a Planetoid
 // set reads neither, and only synthetic data reads data.synthetic and the seed. A checkpoint whose

@@ -293,6 +293,26 @@ void require_process_per_group(const Config& c) {
                          "output.* must be the same in every process: check each machine's config file and --set)");
 }
 
+namespace {
+
+bool all_finite(const std::vector<HostMatrix<float>>& ms) {
+  for (const HostMatrix<float>& m : ms)
+    if (!std::all_of(m.data.begin(), m.data.end(), [](float v) { return std::isfinite(v); })) return false;
+  return true;
+}
+
+// OUT/model.bin (atomically): the weights after `iterations` iterations and the config they ran.
+void save_model(const Config& c, const std::vector<int64_t>& dims, const std::vector<HostMatrix<float>>& W,
+                const std::vector<HostMatrix<float>>& b, int iterations) {
+  Checkpoint ck;
+  ck.meta = {{"config", c.effective}, {"iterations", iterations}, {"dims", dims}};
+  ck.W = W;
+  ck.b = b;
+  save_checkpoint(c.output.dir + "/model.bin", ck);
+}
+
+}  // namespace
+
 TrainSummary train(const Config& c, std::ostream& log) {
   using Clock = std::chrono::steady_clock;
   const auto t_start = Clock::now();
@@ -472,6 +492,14 @@ TrainSummary train(const Config& c, std::ostream& log) {
     }
     work_done += stage_work(stages[stage]);
     progress.update(it + 1, work_done, scores.val.acc, scores.test.acc, st.residual, solver->params().rho);
+    // A model.bin of the iterate so far, for runs that may not reach their end (a crash, the OOM
+    // killer, a job's time limit): every process downloads (collective), the first writes.
+    if (c.output.checkpoint && c.output.checkpoint_every > 0 && (it + 1) % c.output.checkpoint_every == 0 &&
+        it + 1 < c.iterations) {
+      std::vector<HostMatrix<float>> cw, cb;
+      solver->weights(cw, cb);
+      if (writes && all_finite(cw) && all_finite(cb)) save_model(c, p.dims, cw, cb, it + 1);
+    }
     if (stop && StopOnSignal::received() && it + 1 < c.iterations) {
       done = it + 1;
       break;
@@ -494,13 +522,7 @@ TrainSummary train(const Config& c, std::ostream& log) {
   sum.scores = scores;
   sum.seconds_per_iter_mean = iter_s.empty() ? 0 : std::accumulate(iter_s.begin(), iter_s.end(), 0.0) / iter_s.size();
   sum.seconds_per_iter_median = median(iter_s);
-  if (c.output.checkpoint && writes) {
-    Checkpoint ck;
-    ck.meta = {{"config", c.effective}, {"iterations", done}, {"dims", p.dims}};
-    ck.W = W;
-    ck.b = b;
-    save_checkpoint(c.output.dir + "/model.bin", ck);
-  }
+  if (c.output.checkpoint && writes) save_model(c, p.dims, W, b, done);
   sum.seconds_total = std::chrono::duration<double>(Clock::now() - t_start).count();
   if (writes) write_file_atomic(c.output.dir + "/summary.json", sum.to_json().dump(2) + "\n");
   log << std::fixed << std::setprecision(4) << "final: test acc " << sum.scores.test.acc << "  val acc "

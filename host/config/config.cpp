@@ -225,6 +225,7 @@ void read_output(JsonReader r, OutputConfig& o) {
   r.integer("log_every", o.log_every, at_least(1), "must be >= 1");
   r.string("progress", o.progress, {"auto", "bar", "lines", "off"});
   r.boolean("checkpoint", o.checkpoint);
+  r.integer("checkpoint_every", o.checkpoint_every, at_least(0), "must be >= 0");
   r.boolean("tracked_eval", o.tracked_eval);
   r.finish();
 }

@@ -83,6 +83,7 @@ struct OutputConfig {
   int log_every = 1;        // metrics line every this many iterations (and the last)
   std::string progress = "auto";  // "auto", "bar", "lines", "off"
   bool checkpoint = true;   // write model.bin at the end (atomically)
+  int checkpoint_every = 0; // also every this many iterations, over the last (0: only at the end)
   bool tracked_eval = true; // logged evaluations before the last take layer 1 from the tracked update
 };
 
