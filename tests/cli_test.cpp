@@ -350,6 +350,35 @@ TEST(Cli, PeriodicCheckpointsSurviveAKill) {
   expect_one_line_error(run("train" + kTiny + " --set output.checkpoint_every=-1"), "output.checkpoint_every");
 }
 
+// Weights that stay finite can still overflow float in the final forward pass (-Q's grid keeps
+// the iterates finite): NaN scores are an error, not accuracies; eval says the same of a model.
+TEST(Cli, NonFiniteFinalScoresAreAnError) {
+  const std::string out = ::testing::TempDir() + "/cli_nan_scores";
+  std::filesystem::remove_all(out);
+  for (const std::string& extra : {std::string(" --set admm.iterations=0"),
+                                   std::string(" --set algorithm=pdadmm-g-q --set admm.iterations=1")}) {
+    const Result r = run("train" + kTiny + " --set model.init_std=1e20" + extra + " --out " + out);
+    EXPECT_EQ(r.code, 1) << r.out;  // after the run's header, as any divergence: the error is the last line
+    EXPECT_NE(r.out.find("\nerror: training diverged: the final forward pass is not finite"), std::string::npos) << r.out;
+    EXPECT_EQ(r.out.find('\n', r.out.find("\nerror: ") + 1), r.out.size() - 1) << r.out;
+    EXPECT_FALSE(std::filesystem::exists(out + "/summary.json")) << extra;
+    EXPECT_FALSE(std::filesystem::exists(out + "/model.bin")) << extra;
+  }
+  // An fp16 wire saturates at 65504: the divergence says it may be the cause (fp32 trains this).
+  const std::string wide = kTiny + " --set model.init_std=100 --set model.layers=3 --set groups=3 --set admm.iterations=1";
+  EXPECT_EQ(run("train" + wide + " --out " + out).code, 0);
+  const Result h = run("train" + wide + " --set admm.wire.q=fp16 --out " + out);
+  EXPECT_NE(h.out.find("or an fp16 wire (admm.wire) met a value past its 65504"), std::string::npos) << h.out;
+  const Result t = run("train" + kTiny + " --set admm.iterations=1 --out " + out);
+  ASSERT_EQ(t.code, 0) << t.out;
+  pdadmm::Checkpoint ck = pdadmm::load_checkpoint(out + "/model.bin");
+  for (auto& w : ck.W)  // finite weights whose product overflows float: inf - inf logits
+    for (float& v : w.data) v *= 1e37f;
+  pdadmm::save_checkpoint(out + "/huge.bin", ck);
+  expect_one_line_error(run("eval --config " + out + "/config.json --model " + out + "/huge.bin"),
+                        "huge.bin: the forward pass is not finite");
+}
+
 // Which data keys eval compares depends on the data set the config names, whatever the model
 // holds: an npz set reads split_seed and raw_counts (another value is another problem), a Planetoid
 // set reads neither, and only synthetic data reads data.synthetic and the seed. A checkpoint whose

@@ -259,6 +259,14 @@ TEST(QuantGrid, ParseGridRejectsBadConfigs) {
   // Levels closer than float resolution could not survive a float tensor.
   expect_bad(json::parse(R"({"min": 1e6, "step": 1e-3, "levels": 10})"), "admm.grid: levels");
   expect_bad(json::parse(R"([1, 1.00000001])"), "too close to tell apart in float");
+  // Finite in double but not in float: a level would be ±inf on the tensors; named as such, not as
+  // a step of inf or levels "too close".
+  expect_bad(json::parse(R"([-1e39, 1e39])"), "admm.grid: level 0 (-1e+39) is outside float's range");
+  expect_bad(json::parse(R"([0, 1, 1e39])"), "admm.grid: level 2 (1e+39) is outside float's range");
+  expect_bad(json::parse(R"({"min": -1e308, "max": 1e308, "levels": 3})"), "admm.grid.min: outside float's range");
+  expect_bad(json::parse(R"({"min": 0, "max": 1e308, "levels": 3})"), "admm.grid.max: outside float's range");
+  expect_bad(json::parse(R"({"min": 0, "step": 1e300, "levels": 65536})"), "admm.grid: level 1 (1e+300) is outside");
+  EXPECT_NO_THROW(parse_grid(json::parse(R"([-3e38, 3e38])"), "admm.grid"));
 }
 
 TEST(QuantGrid, MakeGridErrorsNameWhat) {

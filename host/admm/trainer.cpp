@@ -389,10 +389,13 @@ TrainSummary train(const Config& c, std::ostream& log) {
     }
     const bool log_now = it == 0 || (it + 1) % c.output.log_every == 0 || it + 1 == c.iterations;
     IterationStats st = solver->iterate(log_now);
-    if (!std::isfinite(st.residual) || (st.has_terms && !std::isfinite(st.objective)))
+    if (!std::isfinite(st.residual) || (st.has_terms && !std::isfinite(st.objective))) {
+      const bool fp16 = c.admm.wire_p.format == WireFormat::Fp16 || c.admm.wire_q.format == WireFormat::Fp16;
       throw Error("training diverged at iteration " + std::to_string(it + 1) + ": the " +
-                  (std::isfinite(st.residual) ? "objective" : "residual") +
-                  " is not finite (the iterates overflowed); model.bin and summary.json were not written");
+                  (std::isfinite(st.residual) ? "objective" : "residual") + " is not finite (the iterates overflowed" +
+                  (fp16 ? ", or an fp16 wire (admm.wire) met a value past its 65504" : "") +
+                  "); model.bin and summary.json were not written");
+    }
     iter_s.push_back(st.seconds);
     size_t bytes = 0;
     for (size_t x : st.boundary_bytes) bytes += x;
@@ -514,6 +517,12 @@ TrainSummary train(const Config& c, std::ostream& log) {
               "training diverged: layer " + std::to_string(l) +
                   " holds NaN or infinite weights at the end; model.bin and summary.json were not written");
   if ((c.iterations == 0 || done < c.iterations) && writes) scores = eval.evaluate(W, b);
+  // Finite weights can still overflow float in the forward pass (e.g. init_std 1e20 with -Q, whose
+  // grid keeps the iterates finite): NaN logits give meaningless accuracies.
+  for (const SplitScore* sc : {&scores.train, &scores.val, &scores.test})
+    require(!writes || std::isfinite(sc->loss),
+            "training diverged: the final forward pass is not finite (the logits overflow float); model.bin and "
+            "summary.json were not written");
   sum.iterations = done;
   sum.signal = done < c.iterations ? StopOnSignal::received() : 0;
   if (sum.signal)

@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cmath>
 #include <filesystem>
 #include <iomanip>
 #include <iostream>
@@ -218,6 +219,8 @@ int cmd_eval(const CommonArgs& a, const std::string& model) {
   set_host_threads(total_cores(c));  // the same bits for any count
   Evaluator eval(p.data, p.h, p.ahat, p.aug);
   Scores s = eval.evaluate(ck.W, ck.b);
+  for (const SplitScore* sc : {&s.train, &s.val, &s.test})
+    require(std::isfinite(sc->loss), "checkpoint " + model + ": the forward pass is not finite (its logits overflow float)");
   std::cout << std::fixed << std::setprecision(4) << "train acc " << s.train.acc << "  loss " << s.train.loss << "\n"
             << "val   acc " << s.val.acc << "  loss " << s.val.loss << "\n"
             << "test  acc " << s.test.acc << "  loss " << s.test.loss << "\n";

@@ -2,6 +2,7 @@
 #include "host/quant/grid.h"
 
 #include <cmath>
+#include <limits>
 #include <cstdio>
 #include <cstdlib>
 #include <string>
@@ -24,6 +25,11 @@ std::string num(double v) {
 
 // Each level, rounded to float, must project back onto itself (see grid.h).
 void check_float_resolution(const Grid& g, const std::string& what) {
+  // Past float's range a level would round to ±inf (and still "project onto itself").
+  for (int k = 0; k < g.size(); ++k)
+    require(std::fabs(g.levels[k]) <= std::numeric_limits<float>::max(),
+            what + ": level " + std::to_string(k) + " (" + num(g.levels[k]) +
+                ") is outside float's range (magnitude at most 3.4e38)");
   const GridView v = g.view();
   for (int k = 0; k < g.size(); ++k) {
     const float f = static_cast<float>(g.levels[k]);

@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <cstdint>
 #include <vector>
 
@@ -84,6 +85,9 @@ Grid parse_grid(const json& j, const std::string& key) {
   if (has_max) {
     const double hi = get_number(j.at("max"), key + ".max");
     if (!(hi > lo)) throw Error(key + ".max: must be greater than " + key + ".min");
+    for (const auto& [k, v] : {std::pair{".min", lo}, std::pair{".max", hi}})
+      if (std::fabs(v) > std::numeric_limits<float>::max())  // else max − min may overflow: "step: inf"
+        throw Error(key + k + ": outside float's range (magnitude at most 3.4e38)");
     step = (hi - lo) / (m - 1);
   } else {
     step = get_number(j.at("step"), key + ".step");
