@@ -545,10 +545,13 @@ TrainSummary train(const Config& c, std::ostream& log) {
   if (sum.bytes_per_iter > 0)
     log << " (" << std::setprecision(2) << sum.bytes_ratio_fp32 << " x fewer than fp32 pdADMM-G, "
         << sum.bytes_per_iter_fp32 << " per iteration)";
-  log << "\n"
-      << std::scientific << std::setprecision(3) << "objective " << sum.first_objective << " -> " << sum.last_objective
-      << ", residual " << sum.first_residual << " -> " << sum.last_residual << std::defaultfloat << "\n"
-      << "outputs: " << c.output.dir << "/{metrics.jsonl,summary.json,config.json" << (c.output.checkpoint ? ",model.bin" : "")
+  log << "\n";
+  if (done > 0)
+    log << std::scientific << std::setprecision(3) << "objective " << sum.first_objective << " -> " << sum.last_objective
+        << ", residual " << sum.first_residual << " -> " << sum.last_residual << std::defaultfloat << "\n";
+  else
+    log << "objective, residual: none (no iterations run)\n";
+  log << "outputs: " << c.output.dir << "/{metrics.jsonl,summary.json,config.json" << (c.output.checkpoint ? ",model.bin" : "")
       << "}\n";
   return sum;
 }
