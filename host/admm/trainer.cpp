@@ -81,8 +81,9 @@ Problem build_problem(const Config& c) {
   if (c.data.name == "synthetic") {
     p.data = make_synthetic(c.data.synthetic, static_cast<uint64_t>(c.seed));
   } else {
-    require_data_files(c, data_root(c));
-    p.data = load_real_dataset(c.data.name, data_root(c), static_cast<uint64_t>(c.data.split_seed), c.data.verify,
+    const std::string root = data_root(c);
+    require_data_files(c, root);
+    p.data = load_real_dataset(c.data.name, root, static_cast<uint64_t>(c.data.split_seed), c.data.verify,
                                c.data.raw_counts);
   }
   p.data.validate();
@@ -295,10 +296,14 @@ void require_process_per_group(const Config& c) {
 
 namespace {
 
-bool all_finite(const std::vector<HostMatrix<float>>& ms) {
-  for (const HostMatrix<float>& m : ms)
-    if (!std::all_of(m.data.begin(), m.data.end(), [](float v) { return std::isfinite(v); })) return false;
-  return true;
+// The first layer whose W or b holds NaN or ±inf, -1 if none.
+int non_finite_layer(const std::vector<HostMatrix<float>>& W, const std::vector<HostMatrix<float>>& b) {
+  const auto finite = [](const HostMatrix<float>& m) {
+    return std::all_of(m.data.begin(), m.data.end(), [](float v) { return std::isfinite(v); });
+  };
+  for (size_t l = 0; l < W.size(); ++l)
+    if (!finite(W[l]) || !finite(b[l])) return static_cast<int>(l);
+  return -1;
 }
 
 // OUT/model.bin (atomically): the weights after `iterations` iterations and the config they ran.
@@ -501,7 +506,7 @@ TrainSummary train(const Config& c, std::ostream& log) {
         it + 1 < c.iterations) {
       std::vector<HostMatrix<float>> cw, cb;
       solver->weights(cw, cb);
-      if (writes && all_finite(cw) && all_finite(cb)) save_model(c, p.dims, cw, cb, it + 1);
+      if (writes && non_finite_layer(cw, cb) < 0) save_model(c, p.dims, cw, cb, it + 1);
     }
     if (stop && StopOnSignal::received() && it + 1 < c.iterations) {
       done = it + 1;
@@ -511,11 +516,9 @@ TrainSummary train(const Config& c, std::ostream& log) {
   progress.finish();
   stop.reset();  // from here a signal ends the process: the outputs are being written
   solver->weights(W, b);
-  for (size_t l = 0; l < W.size(); ++l)
-    for (const HostMatrix<float>* m : {&W[l], &b[l]})
-      require(std::all_of(m->data.begin(), m->data.end(), [](float v) { return std::isfinite(v); }),
-              "training diverged: layer " + std::to_string(l) +
-                  " holds NaN or infinite weights at the end; model.bin and summary.json were not written");
+  if (const int l = non_finite_layer(W, b); l >= 0)
+    throw Error("training diverged: layer " + std::to_string(l) +
+                " holds NaN or infinite weights at the end; model.bin and summary.json were not written");
   if ((c.iterations == 0 || done < c.iterations) && writes) scores = eval.evaluate(W, b);
   // Finite weights can still overflow float in the forward pass (e.g. init_std 1e20 with -Q, whose
   // grid keeps the iterates finite): NaN logits give meaningless accuracies.

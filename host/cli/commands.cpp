@@ -130,8 +130,10 @@ int cmd_info(const CommonArgs& a) {
   const std::vector<int> devices =
       cuda ? cuda_group_devices(c.devices, static_cast<int>(part.size()), cuda_device_count()) : std::vector<int>{};
   std::map<int, std::pair<double, int>> per_device;  // bytes and groups per GPU
+  double total = 0;
   for (size_t g = 0; g < part.size(); ++g) {
     const double bytes = plan_group_bytes(p.dims, first, first + part[g], p.x.cols, c.admm, 4);
+    total += bytes;
     std::cout << "group " << g << "       layers " << first << ".." << first + part[g] - 1 << ", "
               << human_bytes(bytes) << " of " << (cuda ? "device" : "host") << " memory";
     if (cuda) {
@@ -144,14 +146,11 @@ int cmd_info(const CommonArgs& a) {
   }
   if (cuda) print_device_totals(per_device);
   if (!cuda) {  // what train checks before it allocates (require_host_memory)
-    double need = 0;
-    for (size_t g = 0, f = 0; g < part.size(); f += part[g], ++g)
-      need += plan_group_bytes(p.dims, static_cast<int>(f), static_cast<int>(f) + part[g], p.x.cols, c.admm, 4);
     const int64_t room = available_host_bytes();
-    std::cout << "host          " << human_bytes(need) << " for the groups";
+    std::cout << "host          " << human_bytes(total) << " for the groups";
     if (room >= 0)
       std::cout << ", " << human_bytes(static_cast<double>(room)) << " available"
-                << (need > static_cast<double>(room) ? " (too little: train would stop)" : "");
+                << (total > static_cast<double>(room) ? " (too little: train would stop)" : "");
     std::cout << "\n";
   }
   const double flops = plan_iteration_flops(p.dims, 0, c.model.layers, p.x.cols, opt);

@@ -34,8 +34,6 @@ struct DataConfig {
   SyntheticConfig synthetic;
 };
 
-// One stage of greedy layer-wise growth (reference_algorithm.md §5.2): `layers` layers trained
-// for `iterations`, starting from the previous stage's trained layers. ν, ρ, μ default to admm.*.
 struct RhoSchedule {
   // "reference": ×factor when the training loss stalls (§5.3); "reference_q10": the G-Q-10
   // driver's windows (caps 0.01, then 1e-3; `max` is ignored)
@@ -50,6 +48,8 @@ struct RhoSchedule {
 constexpr int kQ10From = 20, kQ10Switch = 50;
 constexpr double kQ10EarlyCap = 0.01, kQ10LateCap = 1e-3;
 
+// One stage of greedy layer-wise growth (reference_algorithm.md §5.2): `layers` layers trained
+// for `iterations`, starting from the previous stage's trained layers. ν, ρ, μ default to admm.*.
 struct StageConfig {
   int layers = 2;
   int iterations = 1;
@@ -69,7 +69,6 @@ struct ModelConfig {
   std::string stage_duals = "keep";  // "reset": kept layers' duals restart at 0 (reference)
   std::string stage_last = "fresh";  // "keep": the trained last layer stays on top (function-preserving); "eye": W = I(C, n), b = 0 (reference 10-layer)
 };
-
 
 struct CudaConfig {
   bool tf32 = false;  // SGEMM on TF32 tensor cores: faster, ~1e-3 relative error (off: full fp32)

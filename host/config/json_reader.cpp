@@ -28,6 +28,13 @@ bool names_non_finite(std::string t) {
   std::transform(t.begin(), t.end(), t.begin(), [](unsigned char ch) { return static_cast<char>(std::tolower(ch)); });
   return t == "nan" || t == "inf" || t == "infinity";
 }
+void refuse_non_finite_name(const nlohmann::json& v, const std::string& at, const char* expected) {
+  if (v.is_string() && names_non_finite(v.get<std::string>()))
+    throw Error("config: " + at + ": expected " + expected + ", got " + v.dump() + " (NaN and Infinity are not allowed)");
+}
+
+// An integer literal past 64 bits (99999999999999999999) reaches the reader as a float.
+bool past_int64(const nlohmann::json& v) { return v.is_number_float() && std::fabs(v.get<double>()) >= 9223372036854775808.0; }
 
 // "1e400", "-12": a number the user meant, whether or not it fits.
 bool looks_numeric(const std::string& t) {
@@ -62,9 +69,7 @@ const nlohmann::json* JsonReader::raw(const char* key) {
 
 void JsonReader::number(const char* key, double& out, std::function<bool(double)> ok, const char* rule) {
   if (const nlohmann::json* v = find(key)) {
-    if (v->is_string() && names_non_finite(v->get<std::string>()))
-      throw Error("config: " + where(key) + ": expected a number, got " + v->dump() +
-                  " (NaN and Infinity are not allowed)");
+    refuse_non_finite_name(*v, where(key), "a number");
     if (!v->is_number()) throw Error("config: " + where(key) + ": expected a number, got " + type_name(*v));
     out = v->get<double>();
   }
@@ -75,15 +80,12 @@ void JsonReader::number(const char* key, double& out, std::function<bool(double)
 
 void JsonReader::integer(const char* key, long long& out, std::function<bool(long long)> ok, const char* rule) {
   if (const nlohmann::json* v = find(key)) {
-    if (v->is_string() && names_non_finite(v->get<std::string>()))
-      throw Error("config: " + where(key) + ": expected an integer, got " + v->dump() +
-                  " (NaN and Infinity are not allowed)");
+    refuse_non_finite_name(*v, where(key), "an integer");
     if (!v->is_number_integer()) {
       // 3.0 is an integer a user may well write; 3.5 is not.
       if (v->is_number_float() && std::floor(v->get<double>()) == v->get<double>() && std::fabs(v->get<double>()) < 9e15)
         out = static_cast<long long>(v->get<double>());
-      // An integer literal past 64 bits (99999999999999999999) reaches us as a float.
-      else if (v->is_number_float() && std::fabs(v->get<double>()) >= 9223372036854775808.0)
+      else if (past_int64(*v))
         throw Error("config: " + where(key) + ": out of range, got " + v->dump());
       else
         throw Error("config: " + where(key) + ": expected an integer, got " +
@@ -135,7 +137,7 @@ void JsonReader::int_list(const char* key, std::vector<int>& out) {
     if (!v->is_array()) throw Error("config: " + where(key) + ": expected a list of integers, got " + type_name(*v));
     out.clear();
     for (const auto& e : *v) {
-      if (e.is_number_float() && std::fabs(e.get<double>()) >= 9223372036854775808.0)  // 64-bit overflow
+      if (past_int64(e))
         throw Error("config: " + where(key) + ": " + e.dump() + " is out of range (at most 2147483647)");
       if (!e.is_number_integer()) throw Error("config: " + where(key) + ": expected a list of integers");
       if (e.is_number_unsigned() ? e.get<unsigned long long>() > 2147483647ULL : !fits_int(e.get<long long>()))
