@@ -112,23 +112,28 @@ Scores Evaluator::evaluate(const std::vector<HostMatrix<float>>& W, const std::v
   return evaluate_first(first_layer(W[0]), W, b);
 }
 
-Scores Evaluator::evaluate_first(HostMatrix<float> act, const std::vector<HostMatrix<float>>& W,
-                                 const std::vector<HostMatrix<float>>& b) const {
-  require(act.rows == static_cast<int64_t>(rows_.size()) && act.cols == b[0].rows,
-          "evaluate: layer 1's product has the wrong shape");
+HostMatrix<float> logits_from_first(const HostMatrix<float>& first, const std::vector<HostMatrix<float>>& W,
+                                    const std::vector<HostMatrix<float>>& b) {
+  require(first.cols == b[0].rows, "evaluate: layer 1's product has the wrong shape");
   const bool relu0 = W.size() > 1;
-  HostMatrix<float> logits(act.rows, b.back().rows);
-  node_blocks(act.rows, [&](int64_t r0, int64_t r1) {
-    HostMatrix<float> a(r1 - r0, act.cols);
+  HostMatrix<float> logits(first.rows, b.back().rows);
+  node_blocks(first.rows, [&](int64_t r0, int64_t r1) {
+    HostMatrix<float> a(r1 - r0, first.cols);
     for (int64_t i = 0; i < a.rows; ++i)
       for (int64_t c = 0; c < a.cols; ++c) {
-        const float v = act(r0 + i, c) + b[0].data[c];
+        const float v = first(r0 + i, c) + b[0].data[c];
         a(i, c) = (relu0 && v < 0) ? 0 : v;
       }
     for (size_t l = 1; l < W.size(); ++l) a = dense_layer(a, W[l], b[l], l + 1 < W.size());
     std::copy(a.data.begin(), a.data.end(), &logits(r0, 0));
   });
-  return split_scores(logits);
+  return logits;
+}
+
+Scores Evaluator::evaluate_first(const HostMatrix<float>& first, const std::vector<HostMatrix<float>>& W,
+                                 const std::vector<HostMatrix<float>>& b) const {
+  require(first.rows == static_cast<int64_t>(rows_.size()), "evaluate: layer 1's product has the wrong shape");
+  return score_logits(logits_from_first(first, W, b));
 }
 
 HostMatrix<float> Evaluator::layer1_columns(const HostMatrix<float>& first, const HostMatrix<float>& b1) const {
@@ -142,10 +147,11 @@ HostMatrix<float> Evaluator::layer1_columns(const HostMatrix<float>& first, cons
 
 Scores Evaluator::score_logit_columns(const HostMatrix<float>& logits) const {
   require(logits.cols == static_cast<int64_t>(rows_.size()), "evaluate: logits have the wrong shape");
-  return split_scores(transposed(logits));
+  return score_logits(transposed(logits));
 }
 
-Scores Evaluator::split_scores(const HostMatrix<float>& act) const {
+Scores Evaluator::score_logits(const HostMatrix<float>& act) const {
+  require(act.rows == static_cast<int64_t>(rows_.size()), "evaluate: logits have the wrong shape");
   Scores s;
   size_t off = 0;
   for (auto [ids, out] : {std::pair{&d_.train, &s.train}, std::pair{&d_.val, &s.val}, std::pair{&d_.test, &s.test}}) {

@@ -26,6 +26,11 @@ SplitScore score_rows(const HostMatrix<float>& logits, const std::vector<int32_t
 // The same for logits with classes as rows and nodes as columns (C x N).
 SplitScore score_columns(const HostMatrix<float>& logits, const std::vector<int32_t>& labels);
 
+// Logits (rows x C) from layer 1's product on some nodes (before the bias, rows x n_1, as
+// FirstLayerProduct::rows gives it): b_1, ReLU, then layers 2..L. W[0] is not read (may be empty).
+HostMatrix<float> logits_from_first(const HostMatrix<float>& first, const std::vector<HostMatrix<float>>& W,
+                                    const std::vector<HostMatrix<float>>& b);
+
 // Forward pass over columns of x (the input of layer `first`, n_first x N): returns C x N logits.
 HostMatrix<float> forward_columns(const std::vector<HostMatrix<float>>& W, const std::vector<HostMatrix<float>>& b,
                                   const HostMatrix<float>& x, size_t first = 0);
@@ -37,9 +42,16 @@ class Evaluator {
   Scores evaluate(const std::vector<HostMatrix<float>>& W, const std::vector<HostMatrix<float>>& b) const;
   // Layer 1's W x before the bias on the scored rows (train, val, test nodes in that order): rows x n.
   HostMatrix<float> first_layer(const HostMatrix<float>& w1) const;
+  // Layer 1's all-node part for w1 (which must outlive it): its rows(scored_nodes()) are first_layer(w1).
+  FirstLayerProduct first_layer_product(const HostMatrix<float>& w1) const { return {h_, ahat_, spec_, w1}; }
   // Scores from a given first_layer product; W[0] is not read (may be empty), b[0] is.
-  Scores evaluate_first(HostMatrix<float> first, const std::vector<HostMatrix<float>>& W,
+  Scores evaluate_first(const HostMatrix<float>& first, const std::vector<HostMatrix<float>>& W,
                         const std::vector<HostMatrix<float>>& b) const;
+  // Scores of the scored rows' logits (scored() x C), as logits_from_first gives them.
+  Scores score_logits(const HostMatrix<float>& logits) const;
+  const Dataset& data() const { return d_; }
+  // The scored rows' node ids: train, val, test in that order.
+  const std::vector<int32_t>& scored_nodes() const { return rows_; }
   // For a forward pass elsewhere (Solver::forward_from, on the groups' devices): first (as
   // first_layer gives it) plus b_1 as columns, n_1 x scored rows; and the scores of the logits it
   // returns (C x scored rows).
@@ -48,7 +60,6 @@ class Evaluator {
   int64_t scored() const { return static_cast<int64_t>(rows_.size()); }
 
  private:
-  Scores split_scores(const HostMatrix<float>& act) const;  // act: logits, one row per scored row
   const Dataset& d_;
   const Features& h_;
   const Csr& ahat_;

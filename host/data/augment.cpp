@@ -143,22 +143,21 @@ void features_times(const Features& h, const float* w, int64_t n, int64_t ld, in
   }
 }
 
-HostMatrix<float> first_layer_rows(const Features& h, const Csr& ahat, const AugmentSpec& spec,
-                                   const HostMatrix<float>& w1, const std::vector<int32_t>& rows) {
-  const int64_t n = w1.rows, F = h.cols, nodes = ahat.rows, k = static_cast<int64_t>(rows.size());
+FirstLayerProduct::FirstLayerProduct(const Features& h, const Csr& ahat, const AugmentSpec& spec,
+                                     const HostMatrix<float>& w1)
+    : h_(h), ahat_(ahat), w1_(w1), hops_(spec.hops) {
+  const int64_t n = w1.rows, F = h.cols, nodes = ahat.rows;
   require(w1.cols == spec.blocks() * F, "first layer: W has " + std::to_string(w1.cols) + " columns, expected " +
                                             std::to_string(spec.blocks() * F));
-  for (int32_t v : rows)
-    require(v >= 0 && v < nodes, [&] { return "first layer: node " + std::to_string(v) + " out of range"; });
   std::vector<int> block_of_power(spec.hops + 1);
   for (int b = 0; b < spec.blocks(); ++b) block_of_power[spec.power(b)] = b;
   auto block = [&](int pw) { return static_cast<int64_t>(block_of_power[pw]) * F; };
-  HostMatrix<float> out(k, n);
-  if (spec.hops == 0) {
-    features_times(h, w1.data.data(), n, w1.cols, block(0), out.data.data(), &rows);
-    return out;
-  }
-  // Powers hops .. 1 need every node (Â mixes them); the last step, power 0, only `rows`.
+  col0_ = block(0);
+  if (spec.hops == 0) return;
+  // Dense features' GEMMs: OpenBLAS's own threading rounds by where its splits fall, and `pdadmm
+  // eval` (OpenBLAS's default threads) must give the trainer's bits (one thread, configure_threads).
+  BlasSingleThread one;
+  // Powers hops .. 1 need every node (Â mixes them); the last step, power 0, is rows()'.
   HostMatrix<float> acc(nodes, n), tmp(nodes, n), hb(nodes, n);
   features_times(h, w1.data.data(), n, w1.cols, block(spec.hops), acc.data.data());
   for (int pw = spec.hops - 1; pw >= 1; --pw) {
@@ -167,10 +166,29 @@ HostMatrix<float> first_layer_rows(const Features& h, const Csr& ahat, const Aug
 #pragma omp parallel for
     for (int64_t i = 0; i < acc.size(); ++i) acc.data[i] = tmp.data[i] + hb.data[i];
   }
-  csr_spmm(ahat, acc.data.data(), n, 1.0f, 0.0f, out.data.data(), &rows);
-  features_times(h, w1.data.data(), n, w1.cols, block(0), hb.data.data(), &rows);
+  inner_ = std::move(acc);
+}
+
+HostMatrix<float> FirstLayerProduct::rows(const std::vector<int32_t>& nodes) const {
+  const int64_t n = w1_.rows, k = static_cast<int64_t>(nodes.size());
+  for (int32_t v : nodes)
+    require(v >= 0 && v < ahat_.rows, [&] { return "first layer: node " + std::to_string(v) + " out of range"; });
+  BlasSingleThread one;  // as in the constructor
+  HostMatrix<float> out(k, n);
+  if (hops_ == 0) {
+    features_times(h_, w1_.data.data(), n, w1_.cols, col0_, out.data.data(), &nodes);
+    return out;
+  }
+  HostMatrix<float> hb(k, n);
+  csr_spmm(ahat_, inner_.data.data(), n, 1.0f, 0.0f, out.data.data(), &nodes);
+  features_times(h_, w1_.data.data(), n, w1_.cols, col0_, hb.data.data(), &nodes);
   for (int64_t i = 0; i < out.size(); ++i) out.data[i] += hb.data[i];
   return out;
+}
+
+HostMatrix<float> first_layer_rows(const Features& h, const Csr& ahat, const AugmentSpec& spec,
+                                   const HostMatrix<float>& w1, const std::vector<int32_t>& rows) {
+  return FirstLayerProduct(h, ahat, spec, w1).rows(rows);
 }
 
 }  // namespace pdadmm

@@ -32,9 +32,26 @@ HostMatrix<float> augment_columns(const Features& h, const Csr& ahat, const Augm
 void features_times(const Features& h, const float* w, int64_t n, int64_t ld, int64_t col0, float* out,
                     const std::vector<int32_t>* rows = nullptr);
 
-// First layer pre-activation Σ_k Â^power(k) H B_kᵀ (no bias) of the nodes `rows`, in that order
-// (rows.size() x n), by Horner's rule over the powers: the powers above 0 for every node, the
-// last step for `rows` only.
+// First layer pre-activation Σ_k Â^power(k) H B_kᵀ (no bias), by Horner's rule over the powers:
+// the powers above 0 mix every node, so they are summed once for all nodes (nodes x n); rows()
+// takes the last step for the nodes asked (the scored ones; all of them chunk by chunk for
+// predictions). h, ahat and w1 must outlive it.
+class FirstLayerProduct {
+ public:
+  FirstLayerProduct(const Features& h, const Csr& ahat, const AugmentSpec& spec, const HostMatrix<float>& w1);
+  // The nodes `nodes`, in that order: nodes.size() x n.
+  HostMatrix<float> rows(const std::vector<int32_t>& nodes) const;
+
+ private:
+  const Features& h_;
+  const Csr& ahat_;
+  const HostMatrix<float>& w1_;
+  int hops_;
+  int64_t col0_ = 0;         // block of power 0 in w1
+  HostMatrix<float> inner_;  // Σ_{p ≥ 1} Â^(p−1) H B_pᵀ for every node (hops > 0)
+};
+
+// FirstLayerProduct's rows for `rows` alone (rows.size() x n).
 HostMatrix<float> first_layer_rows(const Features& h, const Csr& ahat, const AugmentSpec& spec,
                                    const HostMatrix<float>& w1, const std::vector<int32_t>& rows);
 
