@@ -66,6 +66,31 @@ TEST(Files, ConcurrentWritersOfOneFileAllSucceed) {
   EXPECT_EQ(std::distance(fs::directory_iterator(dir), fs::directory_iterator()), 1) << "temporaries left behind";
 }
 
+// Written in pieces (predictions.csv of a big graph): the old file stays whole until commit, and
+// an error midway (the writer destroyed uncommitted) leaves it and no temporary behind.
+TEST(Files, AtomicFileInPiecesReplacesOnlyOnCommit) {
+  const std::string dir = fresh_dir("files_pieces"), path = dir + "/predictions.csv";
+  write_file_atomic(path, "old");
+  {
+    AtomicFile f(path);
+    f.write("node,");
+    f.write("split\n");
+    EXPECT_EQ(read_file(path), "old");
+    f.commit();
+  }
+  EXPECT_EQ(read_file(path), "node,split\n");
+  EXPECT_EQ(fs::status(path).permissions() & fs::perms::all,
+            fs::perms::owner_read | fs::perms::owner_write | fs::perms::group_read | fs::perms::others_read);
+  try {
+    AtomicFile f(path);
+    f.write("half of a file");
+    throw Error("the computation failed");
+  } catch (const Error&) {
+  }
+  EXPECT_EQ(read_file(path), "node,split\n");
+  EXPECT_EQ(std::distance(fs::directory_iterator(dir), fs::directory_iterator()), 1) << "a temporary left behind";
+}
+
 TEST(Files, UnwritableFolderIsNamed) {
   try {
     write_file_atomic("/nonexistent_pdadmm_dir/model.bin", "x");

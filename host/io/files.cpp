@@ -22,33 +22,53 @@ void make_dirs(const std::string& dir) {
   if (ec) throw Error("cannot create directory " + dir + ": " + ec.message());
 }
 
-void write_file_atomic(const std::string& path, const std::string& bytes) {
+AtomicFile::AtomicFile(const std::string& path) : path_(path), tmp_(path + ".tmp.XXXXXX") {
   // A fresh name (mkstemp: O_CREAT | O_EXCL) per write: never follows a planted symlink, and two
   // runs writing the same file cannot rename each other's temporary away.
-  std::string tmp = path + ".tmp.XXXXXX";
-  int fd = ::mkstemp(tmp.data());
-  if (fd < 0) throw Error("cannot write " + path + ".tmp.*: " + std::strerror(errno));
-  ::fchmod(fd, 0644);  // mkstemp's 0600 would hide results from other users
+  fd_ = ::mkstemp(tmp_.data());
+  if (fd_ < 0) throw Error("cannot write " + path + ".tmp.*: " + std::strerror(errno));
+  ::fchmod(fd_, 0644);  // mkstemp's 0600 would hide results from other users
+}
+
+AtomicFile::~AtomicFile() {
+  if (fd_ < 0) return;
+  ::close(fd_);
+  ::unlink(tmp_.c_str());
+}
+
+void AtomicFile::write(const std::string& bytes) {
   size_t done = 0;
   while (done < bytes.size()) {
-    ssize_t n = ::write(fd, bytes.data() + done, bytes.size() - done);
+    ssize_t n = ::write(fd_, bytes.data() + done, bytes.size() - done);
     if (n < 0) {
       if (errno == EINTR) continue;
-      const std::string why = std::strerror(errno);
-      ::close(fd);
-      ::unlink(tmp.c_str());
-      throw Error("cannot write " + tmp + ": " + why);
+      throw Error("cannot write " + tmp_ + ": " + std::strerror(errno));
     }
     done += static_cast<size_t>(n);
   }
-  if (::fsync(fd) != 0 || ::close(fd) != 0) {
-    ::unlink(tmp.c_str());
-    throw Error("cannot flush " + tmp + ": " + std::strerror(errno));
+}
+
+void AtomicFile::commit() {
+  const int fd = fd_;
+  fd_ = -1;  // closed below whatever happens; the temporary is removed on failure
+  std::string why;
+  if (::fsync(fd) != 0) why = std::strerror(errno);
+  if (::close(fd) != 0 && why.empty()) why = std::strerror(errno);
+  if (!why.empty()) {
+    ::unlink(tmp_.c_str());
+    throw Error("cannot flush " + tmp_ + ": " + why);
   }
-  if (std::rename(tmp.c_str(), path.c_str()) != 0) {
-    ::unlink(tmp.c_str());
-    throw Error("cannot rename " + tmp + " to " + path + ": " + std::strerror(errno));
+  if (std::rename(tmp_.c_str(), path_.c_str()) != 0) {
+    why = std::strerror(errno);
+    ::unlink(tmp_.c_str());
+    throw Error("cannot rename " + tmp_ + " to " + path_ + ": " + why);
   }
+}
+
+void write_file_atomic(const std::string& path, const std::string& bytes) {
+  AtomicFile f(path);
+  f.write(bytes);
+  f.commit();
 }
 
 std::string read_file(const std::string& path) {

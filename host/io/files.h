@@ -14,6 +14,23 @@ namespace pdadmm {
 void make_dirs(const std::string& dir);
 // Writes bytes to a fresh path.tmp.XXXXXX, flushes to disk, renames over path. Throws Error naming the path.
 void write_file_atomic(const std::string& path, const std::string& bytes);
+
+// The same in pieces, for files too large to hold as one string (predictions.csv of a big graph):
+// readers see the old file or the whole new one. Destroyed before commit() (an error midway),
+// it removes its temporary.
+class AtomicFile {
+ public:
+  explicit AtomicFile(const std::string& path);
+  ~AtomicFile();
+  AtomicFile(const AtomicFile&) = delete;
+  AtomicFile& operator=(const AtomicFile&) = delete;
+  void write(const std::string& bytes);
+  void commit();  // flush to disk, rename over path
+
+ private:
+  std::string path_, tmp_;
+  int fd_ = -1;
+};
 // The whole of a regular file (a folder or a device like /dev/zero is refused, not read).
 std::string read_file(const std::string& path);
 // The whole of a small system file (/proc, /sys: they report size 0), "" when it cannot be read.
