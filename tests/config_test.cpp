@@ -84,6 +84,7 @@ INSTANTIATE_TEST_SUITE_P(
                       BadCase{"output.log_every=0", "output.log_every"},
                       BadCase{"output.progress=\"x\"", "output.progress"}, BadCase{"colour=1", "colour"},
                       BadCase{"output.dir=", "config: output.dir: must not be empty"},
+                      BadCase{"output.predictions=1", "config: output.predictions: expected true or false"},
                       BadCase{"model", "--set"},
                       // Past the limits of the types: named, never wrapped or truncated.
                       BadCase{"admm.nu=1e999", "admm.nu"}, BadCase{"admm.grid=[0,1e400]", "admm.grid"},

@@ -83,15 +83,20 @@ TEST(MpiTrain, OneProcessPerGroupMatchesThreadsBitForBit) {
 #else
   const std::string dir = fresh_config_dir("mpi_train"), cfg = dir + "/mpi.json";
   const std::string out = dir + "/run";  // the same folder both ways: the checkpoint records it
-  auto threads = run_command(std::string(PDADMM_BINARY) + " train -c " + cfg + " -o " + out);
+  // output.predictions: process 0 holds every layer's final weights (as for model.bin) and writes the file.
+  const std::string predict = " --set output.predictions=true";
+  auto threads = run_command(std::string(PDADMM_BINARY) + " train -c " + cfg + " -o " + out + predict);
   ASSERT_EQ(threads.code, 0) << threads.out;
   const std::string model = read_file(out + "/model.bin"), metrics = timeless_metrics(out + "/metrics.jsonl");
+  const std::string predictions = read_file(out + "/predictions.csv");
   ASSERT_GT(model.size(), 1000u);
+  ASSERT_EQ(std::count(predictions.begin(), predictions.end(), '\n'), 601) << "a header and 600 nodes";
   ASSERT_EQ(std::count(metrics.begin(), metrics.end(), '\n'), 6) << metrics;
   run_command("rm -rf " + out);
-  auto mpi = run_command(kMpirun + " -np 3 " + PDADMM_BINARY + " train -c " + cfg + " -o " + out);
+  auto mpi = run_command(kMpirun + " -np 3 " + PDADMM_BINARY + " train -c " + cfg + " -o " + out + predict);
   ASSERT_EQ(mpi.code, 0) << mpi.out;
   EXPECT_EQ(read_file(out + "/model.bin"), model) << "the MPI run's weights differ from the threads' run";
+  EXPECT_EQ(read_file(out + "/predictions.csv"), predictions);
   EXPECT_EQ(timeless_metrics(out + "/metrics.jsonl"), metrics);
   // One process speaks: one header, one result.
   EXPECT_EQ(mpi.out.find("pdadmm: synthetic"), mpi.out.rfind("pdadmm: synthetic")) << mpi.out;

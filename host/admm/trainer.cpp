@@ -18,6 +18,7 @@
 #include "host/admm/growth.h"
 #include "host/admm/host_threads.h"
 #include "host/admm/layer_plan.h"
+#include "host/admm/predictions.h"
 #include "host/backend/cpu_ops.h"
 #include "host/comm/inproc_transport.h"
 #include "host/comm/processes.h"
@@ -535,6 +536,9 @@ TrainSummary train(const Config& c, std::ostream& log) {
   sum.seconds_per_iter_mean = iter_s.empty() ? 0 : std::accumulate(iter_s.begin(), iter_s.end(), 0.0) / iter_s.size();
   sum.seconds_per_iter_median = median(iter_s);
   if (c.output.checkpoint && writes) save_model(c, p.dims, W, b, done);
+  // The final weights downloaded above (every process has them; the first writes), scored by the
+  // host as `pdadmm eval --predictions` does: the same file.
+  if (c.output.predictions && writes) Predictor(eval, W, b).save_csv(c.output.dir + "/predictions.csv");
   sum.seconds_total = std::chrono::duration<double>(Clock::now() - t_start).count();
   if (writes) write_file_atomic(c.output.dir + "/summary.json", sum.to_json().dump(2) + "\n");
   log << std::fixed << std::setprecision(4) << "final: test acc " << sum.scores.test.acc << "  val acc "
@@ -555,7 +559,7 @@ TrainSummary train(const Config& c, std::ostream& log) {
   else
     log << "objective, residual: none (no iterations run)\n";
   log << "outputs: " << c.output.dir << "/{metrics.jsonl,summary.json,config.json" << (c.output.checkpoint ? ",model.bin" : "")
-      << "}\n";
+      << (c.output.predictions ? ",predictions.csv" : "") << "}\n";
   return sum;
 }
 

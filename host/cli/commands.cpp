@@ -15,6 +15,7 @@
 #include "host/admm/growth.h"
 #include "host/admm/host_threads.h"
 #include "host/admm/layer_plan.h"
+#include "host/admm/predictions.h"
 #include "host/admm/trainer.h"
 #include "host/bench/bench.h"
 #include "host/comm/processes.h"
@@ -169,6 +170,15 @@ int cmd_info(const CommonArgs& a) {
 }
 
 namespace {
+// A file about to be written (atomically: a temporary beside it, renamed) after a long computation:
+// refused up front, naming the option, when its folder is missing or read-only or it is a folder.
+void require_writable_file(const std::string& path, const std::string& what) {
+  const std::filesystem::path parent = std::filesystem::path(path).parent_path();
+  require(!path.empty() && !std::filesystem::is_directory(path) &&
+              ::access(parent.empty() ? "." : parent.c_str(), W_OK) == 0,
+          what + " " + path + " (its folder is missing or read-only, or it is a folder)");
+}
+
 // The keys that decide eval's input (features, augmentation, split) must be the ones the model was
 // trained with, or the scores are silently of another problem. Keys the checkpoint's (older)
 // config lacks are not compared; data.root and data.verify only say where the files are.
@@ -199,7 +209,10 @@ void require_trained_inputs(const nlohmann::json& meta, const nlohmann::json& no
 }
 }  // namespace
 
-int cmd_eval(const CommonArgs& a, const std::string& model) {
+int cmd_eval(const CommonArgs& a, const std::string& model, const std::string& predictions) {
+  const bool to_stdout = predictions == "-";
+  // Before the data load and the forward pass, as bench's --json.
+  if (!predictions.empty() && !to_stdout) require_writable_file(predictions, "eval: cannot write --predictions");
   Config c = load(a);
   Checkpoint ck = load_checkpoint(model);
   require_trained_inputs(ck.meta, c.effective, model);
@@ -216,23 +229,32 @@ int cmd_eval(const CommonArgs& a, const std::string& model) {
                 std::to_string(ck.W[l].cols) + ", the config expects " + std::to_string(p.dims[l + 1]) + "x" +
                 std::to_string(p.dims[l]));
   set_host_threads(total_cores(c));  // the same bits for any count
-  Evaluator eval(p.data, p.h, p.ahat, p.aug);
-  Scores s = eval.evaluate(ck.W, ck.b);
+  const Evaluator eval(p.data, p.h, p.ahat, p.aug);
+  const Predictor pass(eval, ck.W, ck.b);  // the evaluator's scores, and every node's prediction
+  const Scores s = pass.scores();
   for (const SplitScore* sc : {&s.train, &s.val, &s.test})
     require(std::isfinite(sc->loss), "checkpoint " + model + ": the forward pass is not finite (its logits overflow float)");
-  std::cout << std::fixed << std::setprecision(4) << "train acc " << s.train.acc << "  loss " << s.train.loss << "\n"
-            << "val   acc " << s.val.acc << "  loss " << s.val.loss << "\n"
-            << "test  acc " << s.test.acc << "  loss " << s.test.loss << "\n";
+  // With the CSV on stdout the scores go to stderr, so that a pipe gets the CSV alone.
+  std::ostream& log = to_stdout ? std::cerr : std::cout;
+  log << std::fixed << std::setprecision(4) << "train acc " << s.train.acc << "  loss " << s.train.loss << "\n"
+      << "val   acc " << s.val.acc << "  loss " << s.val.loss << "\n"
+      << "test  acc " << s.test.acc << "  loss " << s.test.loss << std::endl;
+  if (to_stdout) {
+    pass.write_csv([](const std::string& text) { std::cout << text; });
+    std::cout.flush();
+    require(static_cast<bool>(std::cout), "eval: cannot write the predictions to stdout");
+  } else if (!predictions.empty()) {
+    pass.save_csv(predictions);
+    std::cout << "predictions: wrote " << predictions << " (" << p.data.num_nodes() << " nodes, " << p.data.num_classes
+              << " classes)\n";
+  }
   return 0;
 }
 
 int cmd_bench(const CommonArgs& a, const BenchArgs& b) {
   Config c = load(a);
   // Before the benchmark runs, not after: a --json into a missing folder would lose its results.
-  const std::filesystem::path parent = std::filesystem::path(b.json).parent_path();
-  require(!b.json.empty() && !std::filesystem::is_directory(b.json) &&
-              ::access(parent.empty() ? "." : parent.c_str(), W_OK) == 0,
-          "bench: cannot write --json " + b.json + " (its folder is missing or read-only, or it is a folder)");
+  require_writable_file(b.json, "bench: cannot write --json");
   BenchOptions o;
   o.iterations = b.iterations;
   o.warmup = b.warmup;

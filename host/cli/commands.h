@@ -13,7 +13,8 @@ struct CommonArgs {
 
 int cmd_train(const CommonArgs& a);
 int cmd_info(const CommonArgs& a);
-int cmd_eval(const CommonArgs& a, const std::string& model);
+// predictions: "" none, "-" stdout (the scores then go to stderr), else a CSV file written atomically.
+int cmd_eval(const CommonArgs& a, const std::string& model, const std::string& predictions);
 
 struct BenchArgs {
   int iterations = 5;

@@ -35,9 +35,15 @@ int main(int argc, char** argv) {
   add_common(train, true);
   CLI::App* info = app.add_subcommand("info", "data set statistics, model shape and memory per group");
   add_common(info, false);
-  CLI::App* eval = app.add_subcommand("eval", "score a saved model on train/val/test");
+  CLI::App* eval =
+      app.add_subcommand("eval", "score a saved model on train/val/test; --predictions: every node's as CSV");
   add_common(eval, false);
   eval->add_option("--model,-m", model, "model.bin written by train")->required()->check(CLI::ExistingFile);
+  std::string predictions;
+  eval->add_option("--predictions", predictions,
+                   "write every node's prediction to this CSV (node,split,label,predicted,prob_0,...); "
+                   "'-': to stdout, the scores then on stderr")
+      ->check(CLI::Validator([](std::string& s) { return s.empty() ? std::string("must not be empty") : ""; }, "FILE"));
   BenchArgs bench_args;
   CLI::App* bench = app.add_subcommand("bench", "time the iterations: s/iteration, GFLOP/s vs SGEMM peak, modeled speedup");
   add_common(bench, false);
@@ -100,7 +106,7 @@ int main(int argc, char** argv) {
     if (process_count() > 1 && !*train && !*bench)
       return fail("under mpirun only `pdadmm train` and `pdadmm bench` run (one layer group per process)", 1);
     if (*info) return cmd_info(args);
-    if (*eval) return cmd_eval(args, model);
+    if (*eval) return cmd_eval(args, model, predictions);
     const int rc = *train ? cmd_train(args) : cmd_bench(args, bench_args);
     processes_finalize();
     return rc;

@@ -227,6 +227,7 @@ void read_output(JsonReader r, OutputConfig& o) {
   r.boolean("checkpoint", o.checkpoint);
   r.integer("checkpoint_every", o.checkpoint_every, at_least(0), "must be >= 0");
   r.boolean("tracked_eval", o.tracked_eval);
+  r.boolean("predictions", o.predictions);
   r.finish();
 }
 

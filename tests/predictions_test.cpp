@@ -1,0 +1,295 @@
+// Every node's prediction (Predictor, `pdadmm eval --predictions`, output.predictions): the rows of
+// split nodes are the evaluator's bits, the chunking changes nothing, and the CSV read back has one
+// row per node whose test rows give the accuracy eval prints and summary.json holds.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "host/admm/predictions.h"
+#include "host/io/files.h"
+#include "tests/test_util.h"
+
+namespace pdadmm {
+namespace {
+
+struct Row {
+  int64_t node = -1;
+  std::string split;
+  int label = 0, predicted = 0;
+  std::vector<double> probs;
+};
+
+// The CSV as a reader takes it: header checked, every field parsed.
+std::vector<Row> parse_csv(const std::string& text, int classes) {
+  std::istringstream in(text);
+  std::string line;
+  std::getline(in, line);
+  std::string head = "node,split,label,predicted";
+  for (int c = 0; c < classes; ++c) head += ",prob_" + std::to_string(c);
+  EXPECT_EQ(line, head);
+  std::vector<Row> rows;
+  while (std::getline(in, line)) {
+    std::vector<std::string> f;
+    std::stringstream s(line);
+    for (std::string x; std::getline(s, x, ',');) f.push_back(x);
+    if (!line.empty() && line.back() == ',') f.push_back("");
+    EXPECT_EQ(f.size(), 4u + classes) << line;
+    if (f.size() != 4u + classes) break;
+    Row r;
+    r.node = std::stoll(f[0]);
+    r.split = f[1];
+    r.label = std::stoi(f[2]);
+    r.predicted = std::stoi(f[3]);
+    for (int c = 0; c < classes; ++c) r.probs.push_back(std::strtod(f[4 + c].c_str(), nullptr));
+    rows.push_back(r);
+  }
+  return rows;
+}
+
+// What any CSV must satisfy for data set d: a row per node in order, its split and label, a
+// predicted class whose probability is the largest, probabilities in [0, 1] summing to 1.
+void expect_well_formed(const std::vector<Row>& rows, const Dataset& d) {
+  ASSERT_EQ(static_cast<int64_t>(rows.size()), d.num_nodes());
+  std::vector<std::string> split(rows.size());
+  for (int32_t v : d.train) split[v] = "train";
+  for (int32_t v : d.val) split[v] = "val";
+  for (int32_t v : d.test) split[v] = "test";
+  for (size_t v = 0; v < rows.size(); ++v) {
+    const Row& r = rows[v];
+    ASSERT_EQ(r.node, static_cast<int64_t>(v));
+    EXPECT_EQ(r.split, split[v]) << "node " << v;
+    EXPECT_EQ(r.label, d.labels[v]) << "node " << v;
+    ASSERT_TRUE(r.predicted >= 0 && r.predicted < d.num_classes) << "node " << v;
+    double sum = 0;
+    for (double p : r.probs) {
+      EXPECT_TRUE(p >= 0 && p <= 1) << "node " << v << ": " << p;
+      EXPECT_LE(p, r.probs[r.predicted]) << "node " << v;
+      sum += p;
+    }
+    EXPECT_NEAR(sum, 1.0, 1e-5) << "node " << v;
+  }
+}
+
+std::string csv_of(const Predictor& pr, int64_t chunk = 0) {
+  std::string out;
+  pr.write_csv([&](const std::string& s) { out += s; }, chunk);
+  return out;
+}
+
+// Random weights of the config's model (init_std 0.5: probabilities far from uniform), against
+// the evaluator: its scores to the bit, its argmax and softmax for every split node, whatever the
+// chunk size; the nodes in no split match a direct pass over all nodes.
+void expect_evaluators_bits(const Config& c) {
+  const Problem p = build_problem(c);
+  std::vector<HostMatrix<float>> W, b;
+  init_weights(p.dims, 0.5, 11, W, b);
+  const Evaluator eval(p.data, p.h, p.ahat, p.aug);
+  const Predictor pr(eval, W, b);
+  const Scores want = eval.evaluate(W, b), got = pr.scores();
+  for (auto [g, w] : {std::pair{got.train, want.train}, std::pair{got.val, want.val}, std::pair{got.test, want.test}}) {
+    EXPECT_EQ(g.acc, w.acc);
+    EXPECT_EQ(g.loss, w.loss);
+    EXPECT_EQ(g.count, w.count);
+  }
+  const std::string csv = csv_of(pr);
+  const std::vector<Row> rows = parse_csv(csv, p.data.num_classes);
+  expect_well_formed(rows, p.data);
+  ASSERT_EQ(static_cast<int64_t>(rows.size()), p.data.num_nodes());
+  const HostMatrix<float> logits = logits_from_first(eval.first_layer(W[0]), W, b);
+  const std::vector<int32_t>& scored = eval.scored_nodes();
+  for (size_t i = 0; i < scored.size(); ++i) {
+    const float* z = &logits(static_cast<int64_t>(i), 0);
+    const int64_t arg = std::max_element(z, z + logits.cols) - z;
+    const Row& r = rows[scored[i]];
+    EXPECT_EQ(r.predicted, arg) << "node " << scored[i];
+    double sum = 0;
+    for (int64_t k = 0; k < logits.cols; ++k) sum += std::exp(double(z[k]) - z[arg]);
+    for (int64_t k = 0; k < logits.cols; ++k) {
+      const double want_p = std::exp(double(z[k]) - z[arg]) / sum;
+      EXPECT_LE(std::fabs(r.probs[k] - want_p), 5e-6 * want_p) << "node " << scored[i] << " class " << k;
+    }
+  }
+  // Other chunk sizes: the split nodes' rows are the same text; the others the same up to float
+  // rounding (OpenBLAS rounds by where a call's edges fall, and the chunk sets the calls).
+  for (int64_t chunk : {1, 7}) {
+    const std::vector<Row> other = parse_csv(csv_of(pr, chunk), p.data.num_classes);
+    ASSERT_EQ(other.size(), rows.size());
+    for (size_t v = 0; v < rows.size(); ++v)
+      for (int64_t k = 0; k < p.data.num_classes; ++k) {
+        if (rows[v].split.empty())
+          EXPECT_NEAR(other[v].probs[k], rows[v].probs[k], 1e-5) << "chunk " << chunk << ", node " << v;
+        else
+          EXPECT_EQ(other[v].probs[k], rows[v].probs[k]) << "chunk " << chunk << ", node " << v;
+      }
+  }
+  std::vector<int32_t> all(static_cast<size_t>(p.data.num_nodes()));
+  for (size_t v = 0; v < all.size(); ++v) all[v] = static_cast<int32_t>(v);
+  const HostMatrix<float> every = logits_from_first(eval.first_layer_product(W[0]).rows(all), W, b);
+  int64_t outside = 0;
+  for (size_t v = 0; v < all.size(); ++v) {
+    if (!rows[v].split.empty()) continue;
+    ++outside;
+    const float* z = &every(static_cast<int64_t>(v), 0);
+    const float top = *std::max_element(z, z + every.cols);
+    double sum = 0;
+    for (int64_t k = 0; k < every.cols; ++k) sum += std::exp(double(z[k]) - top);
+    for (int64_t k = 0; k < every.cols; ++k)
+      EXPECT_NEAR(rows[v].probs[k], std::exp(double(z[k]) - top) / sum, 1e-5) << "node " << v;
+  }
+  EXPECT_GT(outside, 0) << "the data set has no node outside the splits: the chunked pass went untested";
+}
+
+const std::vector<std::string> kTinySets = {"data.synthetic.nodes=400", "data.synthetic.val=50",
+                                            "data.synthetic.test=100", "model.hidden=16"};
+
+TEST(Predictions, SplitNodesAreTheEvaluatorsBits) {
+  for (const char* extra : {"model.layers=3", "model.hops=0", "model.hop_order=\"descending\""}) {
+    SCOPED_TRACE(extra);
+    std::vector<std::string> sets = kTinySets;
+    sets.push_back(extra);
+    expect_evaluators_bits(parse_config(nlohmann::json::object(), sets));
+  }
+}
+
+// Sparse features (the Planetoid bag of words) and unlabelled nodes outside the splits.
+TEST(Predictions, CoraSplitNodesAreTheEvaluatorsBits) {
+  const std::string root = test::data_root();
+  if (!test::exists(root + "/planetoid/ind.cora.x")) GTEST_SKIP() << "real data not found: " << root;
+  expect_evaluators_bits(parse_config(nlohmann::json::object(),
+                                      {"data.name=\"cora\"", "data.root=\"" + root + "\"", "model.hidden=16"}));
+}
+
+TEST(Predictions, NonFiniteLogitsAreAnError) {
+  const Problem p = build_problem(parse_config(nlohmann::json::object(), kTinySets));
+  std::vector<HostMatrix<float>> W, b;
+  init_weights(p.dims, 0.5, 11, W, b);
+  for (float& v : W.back().data) v *= 1e38f;  // the last layer overflows float
+  const Evaluator eval(p.data, p.h, p.ahat, p.aug);
+  const Predictor pr(eval, W, b);
+  try {
+    csv_of(pr);
+    FAIL() << "wrote non-finite logits";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("are not finite"), std::string::npos) << e.what();
+  }
+}
+
+// ---- the binary ----
+
+using test::CommandResult;
+CommandResult run(const std::string& args) { return test::run_command(std::string(PDADMM_BINARY) + " " + args); }
+
+std::string read_text(const std::string& path) { return test::exists(path) ? read_file(path) : std::string(); }
+
+void expect_one_line_error(const CommandResult& r, const std::string& needle) {
+  EXPECT_EQ(r.code, 1) << r.out;
+  EXPECT_EQ(r.out.rfind("error: ", 0), 0u) << r.out;
+  EXPECT_NE(r.out.find(needle), std::string::npos) << r.out;
+  EXPECT_EQ(std::count(r.out.begin(), r.out.end(), '\n'), 1) << r.out;
+}
+
+// The test rows' right answers in the CSV, against eval's printed accuracy and summary.json's.
+void expect_test_accuracy(const std::vector<Row>& rows, const std::string& eval_out, const nlohmann::json& summary) {
+  int64_t right = 0, test = 0;
+  for (const Row& r : rows)
+    if (r.split == "test" && r.label >= 0) {
+      ++test;
+      right += r.predicted == r.label;
+    }
+  ASSERT_EQ(test, summary["test"]["nodes"].get<int64_t>());
+  EXPECT_EQ(static_cast<double>(right) / test, summary["test"]["acc"].get<double>()) << right << " of " << test;
+  char printed[64];
+  std::snprintf(printed, sizeof printed, "test  acc %.4f", static_cast<double>(right) / test);
+  EXPECT_NE(eval_out.find(printed), std::string::npos) << printed << "\n" << eval_out;
+}
+
+const std::string kConfig = " --config " + std::string(PDADMM_SOURCE_DIR) + "/configs/synthetic.json";
+const std::string kTiny =
+    " --set data.synthetic.nodes=400 --set data.synthetic.val=50 --set data.synthetic.test=100"
+    " --set model.hidden=16 --set model.layers=3 --set admm.iterations=6 --set output.progress=off";
+
+TEST(PredictionsCli, EvalWritesEveryNodeAndTrainTheSameFile) {
+  const std::string out = ::testing::TempDir() + "/predictions_cli";
+  std::filesystem::remove_all(out);
+  const CommandResult t = run("train" + kConfig + kTiny + " --set output.predictions=true --out " + out);
+  ASSERT_EQ(t.code, 0) << t.out;
+  EXPECT_NE(t.out.find(",model.bin,predictions.csv}"), std::string::npos) << t.out;
+  const std::string eval = "eval" + kConfig + kTiny + " --model " + out + "/model.bin";
+  const CommandResult e = run(eval + " --predictions " + out + "/eval.csv");
+  ASSERT_EQ(e.code, 0) << e.out;
+  EXPECT_NE(e.out.find("predictions: wrote " + out + "/eval.csv (400 nodes, 5 classes)"), std::string::npos) << e.out;
+  const std::string csv = read_text(out + "/eval.csv");
+  EXPECT_EQ(read_text(out + "/predictions.csv"), csv) << "train's predictions.csv differs from eval's";
+
+  const Problem p = build_problem(parse_config(test::read_json(out + "/config.json")));
+  const std::vector<Row> rows = parse_csv(csv, p.data.num_classes);
+  expect_well_formed(rows, p.data);
+  int64_t in_split[3] = {0, 0, 0};
+  for (const Row& r : rows) {
+    in_split[0] += r.split == "train";
+    in_split[1] += r.split == "val";
+    in_split[2] += r.split == "test";
+  }
+  EXPECT_EQ(in_split[0], 100);
+  EXPECT_EQ(in_split[1], 50);
+  EXPECT_EQ(in_split[2], 100);
+  expect_test_accuracy(rows, e.out, test::read_json(out + "/summary.json"));
+
+  // "-": the CSV alone on stdout, the scores on stderr.
+  const CommandResult s =
+      test::run_command("(" + std::string(PDADMM_BINARY) + " " + eval + " --predictions - > " + out + "/stdout.csv)");
+  EXPECT_EQ(s.code, 0) << s.out;
+  EXPECT_EQ(read_text(out + "/stdout.csv"), csv);
+  EXPECT_NE(s.out.find("test  acc"), std::string::npos) << s.out;
+  EXPECT_EQ(s.out.find("node,"), std::string::npos) << s.out;
+}
+
+TEST(PredictionsCli, ErrorsAreOneLineAndWriteNothing) {
+  const std::string out = ::testing::TempDir() + "/predictions_errors";
+  std::filesystem::remove_all(out);
+  const CommandResult t = run("train" + kConfig + kTiny + " --out " + out);
+  ASSERT_EQ(t.code, 0) << t.out;
+  const std::string eval = "eval" + kConfig + kTiny + " --model " + out + "/model.bin";
+  expect_one_line_error(run(eval + " --predictions /nonexistent_pdadmm_dir/p.csv"),
+                        "error: eval: cannot write --predictions /nonexistent_pdadmm_dir/p.csv (its folder is missing");
+  expect_one_line_error(run(eval + " --predictions " + out), "cannot write --predictions " + out + " (");
+  expect_one_line_error(run(eval + " --predictions ''"), "--predictions: must not be empty");
+  // A model of another problem: the usual refusal, and no file (nor temporary) appears.
+  expect_one_line_error(run(eval + " --set model.hop_order=descending --predictions " + out + "/p.csv"),
+                        "was trained with model.hop_order = \"ascending\", the config has \"descending\"");
+  expect_one_line_error(run(eval + " --set model.layers=2 --predictions " + out + "/p.csv"),
+                        "has 3 layers, the config describes 2");
+  for (const auto& f : std::filesystem::directory_iterator(out))
+    EXPECT_EQ(f.path().filename().string().rfind("p.csv", 0), std::string::npos) << f.path();
+}
+
+// Cora: 2708 nodes, 1068 of them in no split; train's file, eval's and summary.json agree.
+TEST(PredictionsCli, CoraEveryNodeAndTheTestAccuracy) {
+  const std::string root = test::data_root();
+  if (!test::exists(root + "/planetoid/ind.cora.x")) GTEST_SKIP() << "real data not found: " << root;
+  const std::string out = ::testing::TempDir() + "/predictions_cora";
+  std::filesystem::remove_all(out);
+  const std::string cfg = " --config " + std::string(PDADMM_SOURCE_DIR) + "/configs/cora.json --set data.root=\"" +
+                          root + "\" --set model.layers=2 --set model.hidden=16 --set 'model.stages=[{\"layers\": 2, "
+                          "\"iterations\": 3}]' --set output.progress=off";
+  const CommandResult t = run("train" + cfg + " --set output.predictions=true --out " + out);
+  ASSERT_EQ(t.code, 0) << t.out;
+  const CommandResult e = run("eval" + cfg + " --model " + out + "/model.bin --predictions " + out + "/eval.csv");
+  ASSERT_EQ(e.code, 0) << e.out;
+  const std::string csv = read_text(out + "/eval.csv");
+  EXPECT_EQ(read_text(out + "/predictions.csv"), csv);
+  const Problem p = build_problem(parse_config(test::read_json(out + "/config.json")));
+  const std::vector<Row> rows = parse_csv(csv, 7);
+  expect_well_formed(rows, p.data);
+  EXPECT_EQ(std::count_if(rows.begin(), rows.end(), [](const Row& r) { return r.split.empty(); }), 1068);
+  expect_test_accuracy(rows, e.out, test::read_json(out + "/summary.json"));
+}
+
+}  // namespace
+}  // namespace pdadmm
