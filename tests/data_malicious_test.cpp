@@ -2,7 +2,6 @@
 // crash, hang or code execution). Includes truncation of real files at every byte and the fuzzer's
 // regression cases (tools/fuzz.sh).
 #include <gtest/gtest.h>
-#include <zip.h>
 
 #include <algorithm>
 #include <cmath>
@@ -19,6 +18,7 @@
 #include "host/data/pickle.h"
 #include "host/data/planetoid.h"
 #include "host/io/error.h"
+#include "tests/npz_writer.h"
 #include "tests/test_util.h"
 
 namespace pdadmm {
@@ -26,6 +26,13 @@ namespace {
 
 using test::data_root;
 using test::exists;
+using test::f32;
+using test::le32;
+using test::npy;
+using test::npy_f4;
+using test::npy_i4;
+using test::npy_i8;
+using test::write_zip;
 
 // Runs f, expects an Error, returns its message ("" and a test failure otherwise).
 std::string error_of(const std::function<void()>& f) {
@@ -101,18 +108,6 @@ struct P {
     return *this;
   }
 };
-
-std::string le32(const std::vector<int32_t>& v) {
-  std::string s;
-  for (int32_t x : v)
-    for (int k = 0; k < 4; ++k) s += static_cast<char>((static_cast<uint32_t>(x) >> (8 * k)) & 0xff);
-  return s;
-}
-std::string f32(const std::vector<float>& v) {
-  std::string s(v.size() * 4, '\0');
-  std::memcpy(&s[0], v.data(), s.size());
-  return s;
-}
 
 // csr_matrix with the given arrays: NEWOBJ + state dict + BUILD.
 std::string csr_pickle(int32_t rows, int32_t cols, const std::vector<int32_t>& indptr,
@@ -337,35 +332,6 @@ TEST(DataMaliciousPickle, CoraYEveryByteCorrupted) {
 
 // ---- npy / npz -------------------------------------------------------------------------------
 
-std::string npy(const std::string& header_dict, const std::string& data, int major = 1) {
-  std::string h = header_dict;
-  const size_t pre = major == 1 ? 10 : 12;
-  while ((pre + h.size() + 1) % 64 != 0) h += ' ';
-  h += '\n';
-  std::string s = std::string("\x93NUMPY", 6) + static_cast<char>(major) + '\0';
-  const size_t n = h.size();
-  s += static_cast<char>(n & 0xff);
-  s += static_cast<char>((n >> 8) & 0xff);
-  if (major != 1) {
-    s += static_cast<char>((n >> 16) & 0xff);
-    s += static_cast<char>((n >> 24) & 0xff);
-  }
-  return s + h + data;
-}
-
-std::string npy_i4(const std::vector<int32_t>& v) {
-  return npy("{'descr': '<i4', 'fortran_order': False, 'shape': (" + std::to_string(v.size()) + ",), }", le32(v));
-}
-std::string npy_f4(const std::vector<float>& v) {
-  return npy("{'descr': '<f4', 'fortran_order': False, 'shape': (" + std::to_string(v.size()) + ",), }", f32(v));
-}
-std::string npy_i8(const std::vector<int64_t>& v) {
-  std::string d;
-  for (int64_t x : v)
-    for (int k = 0; k < 8; ++k) d += static_cast<char>((static_cast<uint64_t>(x) >> (8 * k)) & 0xff);
-  return npy("{'descr': '<i8', 'fortran_order': False, 'shape': (" + std::to_string(v.size()) + ",), }", d);
-}
-
 TEST(DataMaliciousNpy, HeaderParsing) {
   const NumpyArray ok = parse_npy(npy("{'descr': '<f4', 'fortran_order': False, 'shape': (2, 1), }", f32({1, 2})), "a.npy");
   EXPECT_EQ(ok.shape, (std::vector<int64_t>{2, 1}));
@@ -420,21 +386,6 @@ TEST(DataMaliciousNpy, EveryPrefixOfAValidFileRejected) {
   EXPECT_NO_THROW(parse_npy(full, "ok.npy"));
   for (size_t n = 0; n < full.size(); ++n)
     EXPECT_THROW(parse_npy(full.substr(0, n), "cut.npy"), Error) << n;
-}
-
-// Writes a zip of (name, bytes, deflate?) members with libzip.
-void write_zip(const std::string& path, const std::vector<std::tuple<std::string, std::string, bool>>& members) {
-  int err = 0;
-  zip_t* za = zip_open(path.c_str(), ZIP_CREATE | ZIP_TRUNCATE, &err);
-  ASSERT_NE(za, nullptr) << "zip_open " << path << " failed: " << err;
-  for (const auto& [name, bytes, deflate] : members) {
-    zip_source_t* src = zip_source_buffer(za, bytes.data(), bytes.size(), 0);
-    ASSERT_NE(src, nullptr);
-    const zip_int64_t idx = zip_file_add(za, name.c_str(), src, ZIP_FL_OVERWRITE);
-    ASSERT_GE(idx, 0);
-    ASSERT_EQ(zip_set_file_compression(za, static_cast<zip_uint64_t>(idx), deflate ? ZIP_CM_DEFLATE : ZIP_CM_STORE, 0), 0);
-  }
-  ASSERT_EQ(zip_close(za), 0) << zip_strerror(za);
 }
 
 std::string temp_path(const std::string& name) { return ::testing::TempDir() + "pdadmm_npz_" + name; }
@@ -494,6 +445,7 @@ TEST(DataMaliciousNpz, NotAZipAndMissing) {
   EXPECT_ERROR_HAS(NpzArchive::open_file(path), path + ": not a readable .npz (zip) archive");
   EXPECT_ERROR_HAS(load_gnn_benchmark(path, "x", 0), path);
   EXPECT_ERROR_HAS(NpzArchive::open_file(temp_path("nowhere.npz")), "cannot open file");
+  EXPECT_ERROR_HAS(NpzArchive::open_file(::testing::TempDir()), "not a regular file");  // zip_open would read a folder
   std::ofstream(temp_path("empty.npz"), std::ios::binary).flush();
   EXPECT_THROW(NpzArchive::open_file(temp_path("empty.npz")), Error);
 }
@@ -545,6 +497,57 @@ TEST(DataMaliciousNpz, BadCsrAndShapes) {
     b.attr_shape = {int64_t{1} << 40, 3};
   }),
                    "adj CSR: CSR shape 1099511627776x1099511627776 too large");
+}
+
+// Bench's archive with its CSR features replaced by attr_matrix.npy (the bytes given), or by nothing.
+test::NpzMembers with_attr_matrix(const std::string& matrix) {
+  test::NpzMembers m;
+  for (auto& member : Bench().members(false))
+    if (std::get<0>(member).rfind("attr_", 0) != 0) m.push_back(member);
+  if (!matrix.empty()) m.emplace_back("attr_matrix.npy", matrix, true);
+  return m;
+}
+
+// A dense attr_matrix (gnn-benchmark's other feature layout) is checked as strictly as the CSR one:
+// dtype, dimensions, rows against the nodes, finite values in float32; its shape against its bytes
+// is parse_npy's (HeaderParsing). CSR features win when both are there, as in gnn-benchmark's loader.
+TEST(DataMaliciousNpz, BadDenseFeatures) {
+  const std::string path = temp_path("dense.npz");
+  const int n = Bench().n;
+  auto load_with = [&](const std::string& matrix) {
+    write_zip(path, with_attr_matrix(matrix));
+    return load_gnn_benchmark(path, "dense", 0);
+  };
+  const std::string shape = "(" + std::to_string(n) + ", 2)";
+  std::vector<float> x(static_cast<size_t>(n) * 2, 0.5f);
+  EXPECT_EQ(load_with(test::npy_shaped("<f4", shape, f32(x))).features.dense.size(), x.size());
+  EXPECT_ERROR_HAS(load_with(""), path + ": no node features: neither attr_data (CSR");
+  EXPECT_ERROR_HAS(load_with(test::npy_shaped("<i4", shape, std::string(x.size() * 4, '\0'))),
+                   path + ": attr_matrix: dtype <i4 is not supported (<f4 or <f8");
+  EXPECT_ERROR_HAS(load_with(npy_f4(x)),
+                   path + ": attr_matrix: must be two-dimensional (nodes x features), has shape (4200,)");
+  EXPECT_ERROR_HAS(load_with(test::npy_shaped("<f4", "(" + std::to_string(n) + ", 1, 2)", f32(x))),
+                   "must be two-dimensional (nodes x features), has shape (2100, 1, 2)");
+  EXPECT_ERROR_HAS(load_with(test::npy_shaped("<f4", "(" + std::to_string(n / 2) + ", 4)", f32(x))),
+                   path + ": attr_matrix has 1050 rows for 2100 nodes");
+  EXPECT_ERROR_HAS(load_with(test::npy_shaped("<f4", "(" + std::to_string(n) + ", 0)", "")), "0 feature columns");
+  // No bytes for a huge claim: the shape must match the data (no allocation from the header).
+  EXPECT_ERROR_HAS(load_with(test::npy_shaped("<f4", "(" + std::to_string(n) + ", 1000000000)", f32(x))),
+                   "attr_matrix.npy: shape and dtype need 8400000000000 data bytes but the file has 16800");
+  x[5] = std::nanf("");
+  EXPECT_ERROR_HAS(load_with(test::npy_shaped("<f4", shape, f32(x))),
+                   path + ": attr_matrix: value nan of node 2, feature 1 is not finite");
+  std::vector<double> big(x.size(), 1.0);
+  big[2] = 1e300;
+  EXPECT_ERROR_HAS(load_with(test::npy_shaped("<f8", shape, test::f64(big))),
+                   "attr_matrix: value 1e+300 of node 1, feature 0 is not finite in float32");
+  // Both layouts: the CSR features are read, the dense matrix is not looked at.
+  test::NpzMembers both = Bench().members(false);
+  both.emplace_back("attr_matrix.npy", "not even an array", false);
+  write_zip(path, both);
+  const Dataset ds = load_gnn_benchmark(path, "both", 0);
+  EXPECT_TRUE(ds.features.is_sparse);
+  EXPECT_EQ(ds.features.cols, 3);
 }
 
 // Entries that do not survive as stored: an explicit zero in adj_data is no edge (scipy's

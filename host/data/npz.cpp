@@ -7,8 +7,10 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <filesystem>
 #include <limits>
 #include <random>
+#include <sstream>
 #include <utility>
 
 #include "host/io/error.h"
@@ -82,26 +84,27 @@ std::vector<double> NumpyArray::to_double() const {
   if (item == 0) return {};
   const size_t n = data.size() / static_cast<size_t>(item);
   std::vector<double> out(n);
-  for (size_t i = 0; i < n; ++i) {
-    const uint64_t raw = load_le(data.data() + i * item, item);
-    if (descr == "<f4") {
-      const uint32_t r32 = static_cast<uint32_t>(raw);
-      float f;
-      std::memcpy(&f, &r32, sizeof f);
-      out[i] = f;
-    } else if (descr == "<f8") {
-      double d;
-      std::memcpy(&d, &raw, sizeof d);
-      out[i] = d;
-    } else if (descr == "<i4") {
-      out[i] = static_cast<int32_t>(static_cast<uint32_t>(raw));
-    } else if (descr == "<i8") {
-      out[i] = static_cast<double>(static_cast<int64_t>(raw));
-    } else {
-      out[i] = raw != 0;
-    }
-  }
+  for (size_t i = 0; i < n; ++i) out[i] = at(static_cast<int64_t>(i));
   return out;
+}
+
+double NumpyArray::at(int64_t i) const {
+  const int item = itemsize();
+  const uint64_t raw = load_le(data.data() + static_cast<size_t>(i) * item, item);
+  if (descr == "<f4") {
+    const uint32_t r32 = static_cast<uint32_t>(raw);
+    float f;
+    std::memcpy(&f, &r32, sizeof f);
+    return f;
+  }
+  if (descr == "<f8") {
+    double d;
+    std::memcpy(&d, &raw, sizeof d);
+    return d;
+  }
+  if (descr == "<i4") return static_cast<int32_t>(static_cast<uint32_t>(raw));
+  if (descr == "<i8") return static_cast<double>(static_cast<int64_t>(raw));
+  return raw != 0;
 }
 
 // ---- .npy header -----------------------------------------------------------------------------
@@ -299,6 +302,9 @@ std::string zip_error_text(int code) {
 }  // namespace
 
 NpzArchive NpzArchive::open_file(const std::string& path) {
+  std::error_code ec;  // a folder, or a FIFO that zip_open would wait on
+  if (std::filesystem::exists(path, ec) && !std::filesystem::is_regular_file(path, ec))
+    throw Error(path + ": not a regular file");
   NpzArchive a;
   a.what_ = path;
   a.impl_ = std::make_unique<Impl>();
@@ -404,6 +410,17 @@ NumpyArray NpzArchive::array(const std::string& key) const {
 
 // ---- CSR from scipy arrays -----------------------------------------------------------------
 
+namespace {
+
+// A stored value for an error message: 1e+300, not std::to_string's 301 digits.
+std::string value_text(double v) {
+  std::ostringstream o;
+  o << v;
+  return o.str();
+}
+
+}  // namespace
+
 Csr csr_from_scipy_arrays(int64_t rows, int64_t cols, const std::vector<int64_t>& indptr,
                           const std::vector<int64_t>& indices, const std::vector<double>& values,
                           const std::string& what) {
@@ -429,7 +446,7 @@ Csr csr_from_scipy_arrays(int64_t rows, int64_t cols, const std::vector<int64_t>
     });
   for (size_t e = 0; e < values.size(); ++e)  // as stored (float32 or float64) and as training reads it
     require(std::isfinite(static_cast<float>(values[e])), [&] {
-      return what + ": value " + std::to_string(values[e]) + " at entry " + std::to_string(e) + " is not finite" +
+      return what + ": value " + value_text(values[e]) + " at entry " + std::to_string(e) + " is not finite" +
              (std::isfinite(values[e]) ? " in float32" : "");
     });
   Csr m;
@@ -466,6 +483,69 @@ int64_t scalar_pair(const NumpyArray& a, int which, const std::string& what) {
   return a.to_int64(what)[static_cast<size_t>(which)];
 }
 
+// The CSR matrix stored as PREFIX_data, PREFIX_indices, PREFIX_indptr.
+Csr csr_member(const NpzArchive& z, const std::string& prefix, int64_t rows, int64_t cols) {
+  const std::string& file = z.what();
+  const NumpyArray indptr = z.array(prefix + "_indptr");
+  const NumpyArray indices = z.array(prefix + "_indices");
+  const NumpyArray data = z.array(prefix + "_data");
+  for (const NumpyArray* a : {&indptr, &indices, &data})
+    require(a->shape.size() == 1, file + ": " + prefix + "_* arrays must be one-dimensional");
+  return csr_from_scipy_arrays(rows, cols, indptr.to_int64(file + ": " + prefix + "_indptr"),
+                               indices.to_int64(file + ": " + prefix + "_indices"), data.to_double(),
+                               file + ": " + prefix + " CSR");
+}
+
+std::string shape_text(const std::vector<int64_t>& shape) {
+  std::string s = "(";
+  for (size_t i = 0; i < shape.size(); ++i) s += (i ? ", " : "") + std::to_string(shape[i]);
+  return s + (shape.size() == 1 ? ",)" : ")");
+}
+
+// attr_matrix: nodes x features, dense, float (gnn-benchmark's loader takes it when attr_data is absent).
+Features dense_features(const NpzArchive& z, int64_t n) {
+  const std::string what = z.what() + ": attr_matrix";
+  const NumpyArray a = z.array("attr_matrix");
+  require(a.descr == "<f4" || a.descr == "<f8",
+          what + ": dtype " + a.descr + " is not supported (<f4 or <f8: numpy's float32 or float64)");
+  require(a.shape.size() == 2, what + ": must be two-dimensional (nodes x features), has shape " + shape_text(a.shape));
+  require(a.shape[0] == n, what + " has " + std::to_string(a.shape[0]) + " rows for " + std::to_string(n) + " nodes");
+  require(a.shape[1] >= 1 && a.shape[1] <= std::numeric_limits<int32_t>::max(),
+          what + ": " + std::to_string(a.shape[1]) + " feature columns (1 to 2^31 - 1 supported)");
+  Features f;
+  f.rows = n;
+  f.cols = a.shape[1];
+  f.dense.resize(static_cast<size_t>(a.size()));  // parse_npy matched the shape to the member's bytes
+  for (int64_t i = 0; i < a.size(); ++i) {
+    const double v = a.at(i);
+    f.dense[i] = static_cast<float>(v);  // as training reads it: finite in float32 too
+    require(std::isfinite(f.dense[i]), [&] {
+      return what + ": value " + value_text(v) + " of node " + std::to_string(i / f.cols) + ", feature " +
+             std::to_string(i % f.cols) + " is not finite" + (std::isfinite(v) ? " in float32" : "");
+    });
+  }
+  return f;
+}
+
+Features read_features(const NpzArchive& z, int64_t n) {
+  const std::string& file = z.what();
+  if (!z.has("attr_data")) {
+    require(z.has("attr_matrix"), file + ": no node features: neither attr_data (CSR, with attr_indices, attr_indptr, "
+                                         "attr_shape) nor attr_matrix (dense)");
+    return dense_features(z, n);
+  }
+  const NumpyArray attr_shape = z.array("attr_shape");
+  const int64_t rows = scalar_pair(attr_shape, 0, file + ": attr_shape");
+  const int64_t cols = scalar_pair(attr_shape, 1, file + ": attr_shape");
+  require(rows == n, file + ": attr_shape has " + std::to_string(rows) + " rows for " + std::to_string(n) + " nodes");
+  Features f;
+  f.rows = n;
+  f.cols = cols;
+  f.is_sparse = true;
+  f.sparse = csr_member(z, "attr", n, cols);
+  return f;
+}
+
 }  // namespace
 
 // torch.manual_seed(seed); torch.randperm(n) on the CPU, as PyTorch computes it for n < 2^32 / 20
@@ -482,8 +562,11 @@ std::vector<int64_t> torch_randperm(int64_t n, uint64_t seed) {
   return r;
 }
 
-void draw_gnn_benchmark_split(Dataset& ds, uint64_t split_seed, int per_class, int num_test, int num_val) {
+void draw_gnn_benchmark_split(Dataset& ds, uint64_t split_seed, const SplitSizes& sizes) {
   const std::string what = ds.name + " split";
+  const int per_class = sizes.per_class, num_test = sizes.test, num_val = sizes.val;
+  // What to change, when the sizes come from the config.
+  const auto change = [&](const std::string& keys) { return sizes.keys.empty() ? "" : " (lower " + keys + ")"; };
   const int64_t n = static_cast<int64_t>(ds.labels.size());
   std::vector<std::vector<int32_t>> by_class(static_cast<size_t>(ds.num_classes));
   for (int64_t v = 0; v < n; ++v)
@@ -492,9 +575,10 @@ void draw_gnn_benchmark_split(Dataset& ds, uint64_t split_seed, int per_class, i
   ds.train.clear();
   for (int c = 0; c < ds.num_classes; ++c) {
     const auto& ids = by_class[c];
-    require(static_cast<int64_t>(ids.size()) >= per_class,
-            what + ": class " + std::to_string(c) + " has " + std::to_string(ids.size()) + " nodes, fewer than " +
-                std::to_string(per_class) + " train nodes per class");
+    require(static_cast<int64_t>(ids.size()) >= per_class, [&] {
+      return what + ": class " + std::to_string(c) + " has " + std::to_string(ids.size()) + " nodes, fewer than " +
+             std::to_string(per_class) + " train nodes per class" + change(sizes.keys + ".train_per_class");
+    });
     const std::vector<int64_t> perm = torch_randperm(static_cast<int64_t>(ids.size()), split_seed);
     for (int i = 0; i < per_class; ++i) {
       ds.train.push_back(ids[perm[i]]);
@@ -506,7 +590,7 @@ void draw_gnn_benchmark_split(Dataset& ds, uint64_t split_seed, int per_class, i
     if (!taken[v] && ds.labels[v] >= 0) rest.push_back(static_cast<int32_t>(v));
   require(static_cast<int64_t>(rest.size()) >= int64_t{num_test} + num_val,
           what + ": only " + std::to_string(rest.size()) + " labelled nodes left for " + std::to_string(num_test) +
-              " test + " + std::to_string(num_val) + " val");
+              " test + " + std::to_string(num_val) + " val" + change(sizes.keys + ".test or " + sizes.keys + ".val"));
   const std::vector<int64_t> perm = torch_randperm(static_cast<int64_t>(rest.size()), split_seed);
   ds.test.clear();
   ds.val.clear();
@@ -517,37 +601,22 @@ void draw_gnn_benchmark_split(Dataset& ds, uint64_t split_seed, int per_class, i
   std::sort(ds.test.begin(), ds.test.end());
 }
 
-Dataset load_gnn_benchmark(const std::string& file, const std::string& name, uint64_t split_seed, bool raw_counts) {
-  return gnn_benchmark_from_archive(NpzArchive::open_file(file), name, split_seed, raw_counts);
+Dataset load_gnn_benchmark(const std::string& file, const std::string& name, uint64_t split_seed, bool raw_counts,
+                           const SplitSizes& sizes) {
+  return gnn_benchmark_from_archive(NpzArchive::open_file(file), name, split_seed, raw_counts, sizes);
 }
 
-Dataset gnn_benchmark_from_archive(const NpzArchive& z, const std::string& name, uint64_t split_seed,
-                                   bool raw_counts) {
+Dataset gnn_benchmark_from_archive(const NpzArchive& z, const std::string& name, uint64_t split_seed, bool raw_counts,
+                                   const SplitSizes& sizes) {
   const std::string& file = z.what();
   Dataset ds;
   ds.name = name;
 
-  const int64_t n = scalar_pair(z.array("adj_shape"), 0, file + ": adj_shape");
-  require(scalar_pair(z.array("adj_shape"), 1, file + ": adj_shape") == n, file + ": adjacency is not square");
-  const NumpyArray attr_shape = z.array("attr_shape");
-  const int64_t feat_rows = scalar_pair(attr_shape, 0, file + ": attr_shape");
-  const int64_t feat_cols = scalar_pair(attr_shape, 1, file + ": attr_shape");
-  require(feat_rows == n, file + ": attr_shape has " + std::to_string(feat_rows) + " rows for " +
-                              std::to_string(n) + " nodes");
-
-  auto csr = [&](const std::string& prefix, int64_t rows, int64_t cols) {
-    const NumpyArray indptr = z.array(prefix + "_indptr");
-    const NumpyArray indices = z.array(prefix + "_indices");
-    const NumpyArray data = z.array(prefix + "_data");
-    for (const NumpyArray* a : {&indptr, &indices, &data})
-      require(a->shape.size() == 1, file + ": " + prefix + "_* arrays must be one-dimensional");
-    return csr_from_scipy_arrays(rows, cols, indptr.to_int64(file + ": " + prefix + "_indptr"),
-                                 indices.to_int64(file + ": " + prefix + "_indices"), data.to_double(),
-                                 file + ": " + prefix + " CSR");
-  };
-
+  const NumpyArray adj_shape = z.array("adj_shape");
+  const int64_t n = scalar_pair(adj_shape, 0, file + ": adj_shape");
+  require(scalar_pair(adj_shape, 1, file + ": adj_shape") == n, file + ": adjacency is not square");
   {
-    const Csr raw = csr(std::string("adj"), n, n);
+    const Csr raw = csr_member(z, "adj", n, n);  // checks n before anything is sized by it
     std::vector<std::pair<int64_t, int64_t>> edges;
     edges.reserve(static_cast<size_t>(raw.nnz()));
     for (int64_t r = 0; r < raw.rows; ++r)
@@ -556,17 +625,15 @@ Dataset gnn_benchmark_from_archive(const NpzArchive& z, const std::string& name,
     ds.adj = symmetrize_binary(n, edges);
   }
 
-  ds.features.rows = n;
-  ds.features.cols = feat_cols;
-  ds.features.is_sparse = true;
-  ds.features.sparse = csr(std::string("attr"), n, feat_cols);
-  if (!raw_counts)  // after duplicates are summed, as scipy's todense() then x[x > 0] = 1
-    for (float& v : ds.features.sparse.values)
+  ds.features = read_features(z, n);
+  if (!raw_counts) {  // after duplicates are summed, as scipy's todense() then x[x > 0] = 1
+    for (float& v : ds.features.is_sparse ? ds.features.sparse.values : ds.features.dense)
       if (v > 0) v = 1;
+  }
 
   const NumpyArray labels = z.array("labels");
   require(labels.shape.size() == 1 && labels.shape[0] == n,
-          file + ": labels must have shape (" + std::to_string(n) + ",)");
+          file + ": labels must have shape (" + std::to_string(n) + ",), has " + shape_text(labels.shape));
   const std::vector<int64_t> raw_labels = labels.to_int64(file + ": labels");
   int64_t max_label = -1;
   ds.labels.resize(static_cast<size_t>(n));
@@ -578,7 +645,7 @@ Dataset gnn_benchmark_from_archive(const NpzArchive& z, const std::string& name,
     max_label = std::max(max_label, y);
   }
   ds.num_classes = static_cast<int>(max_label + 1);
-  draw_gnn_benchmark_split(ds, split_seed);
+  draw_gnn_benchmark_split(ds, split_seed, sizes);
   ds.validate();
   return ds;
 }

@@ -1,5 +1,6 @@
 // numpy arrays on the host: strict .npy parsing, .npz (zip) archives through libzip, CSR from
-// scipy-style arrays, and the gnn-benchmark loader (Amazon Computers/Photo, Coauthor CS).
+// scipy-style arrays, and the gnn-benchmark loader (Amazon Computers/Photo, Coauthor CS, a user's
+// own file).
 #pragma once
 #include <cstdint>
 #include <memory>
@@ -23,6 +24,7 @@ struct NumpyArray {
   // Values converted; integer conversion of a float array throws Error naming `what`.
   std::vector<int64_t> to_int64(const std::string& what) const;
   std::vector<double> to_double() const;
+  double at(int64_t i) const;  // element i (C order) converted; i < size()
 };
 
 // Bytes per element for a supported descr, or 0 when the descr is not supported.
@@ -39,7 +41,8 @@ NumpyArray parse_npy(const std::string& bytes, const std::string& what);
 // A read-only .npz archive (stored or deflated members).
 class NpzArchive {
  public:
-  // Opens a file; throws Error naming the path when it is missing or not a zip archive.
+  // Opens a file; throws Error naming the path when it is missing, not a regular file or not a zip
+  // archive.
   static NpzArchive open_file(const std::string& path);
   // Opens an archive held in memory (the bytes must outlive the archive); `what` names it.
   static NpzArchive open_memory(const std::string& bytes, const std::string& what);
@@ -67,20 +70,31 @@ Csr csr_from_scipy_arrays(int64_t rows, int64_t cols, const std::vector<int64_t>
                           const std::vector<int64_t>& indices, const std::vector<double>& values,
                           const std::string& what);
 
-// Loads a gnn-benchmark .npz (adj_*, attr_*, labels) and draws the split as the reference's
-// split_dataset does with torch.manual_seed(split_seed) (the reference uses 100): per class, the
-// first 20 of a random permutation of its nodes train; then a random permutation of the other
-// nodes (ascending ids) gives 1000 test and then 1000 val nodes. Features: every stored value > 0
-// becomes 1, as PyG's read_npz (and so the reference) reads them, unless raw_counts.
+// Sizes of a gnn-benchmark split (the reference's: 20 per class, 1000 test, 1000 val). `keys`, when
+// set, is the config section they come from ("data.npz"): errors about a class or a set too small
+// for them name its keys, the ones to change.
+struct SplitSizes {
+  int per_class = 20;
+  int test = 1000;
+  int val = 1000;
+  std::string keys;
+};
+
+// Loads a gnn-benchmark .npz (adj_*, attr_* or attr_matrix, labels) and draws the split as the
+// reference's split_dataset does with torch.manual_seed(split_seed) (the reference uses 100): per
+// class, the first sizes.per_class of a random permutation of its nodes train; then a random
+// permutation of the other labelled nodes (ascending ids) gives sizes.test test and then sizes.val
+// val nodes. Features: CSR attr_data/attr_indices/attr_indptr/attr_shape, else a dense 2-D
+// attr_matrix (<f4 or <f8), as gnn-benchmark's load_npz_to_sparse_graph prefers them; every stored
+// value > 0 becomes 1, as PyG's read_npz (and so the reference) reads them, unless raw_counts.
 Dataset load_gnn_benchmark(const std::string& file, const std::string& name, uint64_t split_seed,
-                           bool raw_counts = false);
+                           bool raw_counts = false, const SplitSizes& sizes = {});
 // The same from an open archive (used by load_gnn_benchmark and the fuzz target).
 Dataset gnn_benchmark_from_archive(const NpzArchive& archive, const std::string& name, uint64_t split_seed,
-                                   bool raw_counts = false);
+                                   bool raw_counts = false, const SplitSizes& sizes = {});
 // torch.manual_seed(seed); torch.randperm(n) on the CPU, bit for bit (exposed for tests).
 std::vector<int64_t> torch_randperm(int64_t n, uint64_t seed);
 // The split on its own (exposed for tests): labels -1 are never picked.
-void draw_gnn_benchmark_split(Dataset& ds, uint64_t split_seed, int per_class = 20, int num_test = 1000,
-                              int num_val = 1000);
+void draw_gnn_benchmark_split(Dataset& ds, uint64_t split_seed, const SplitSizes& sizes = {});
 
 }  // namespace pdadmm

@@ -5,6 +5,7 @@
 #include <array>
 #include <cctype>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <map>
 #include <vector>
@@ -134,8 +135,10 @@ void verify_sha256sums(const std::string& root, const std::vector<std::string>& 
   }
   for (const std::string& rel : relpaths) {
     const std::string path = root + "/" + rel;
-    if (!std::ifstream(path, std::ios::binary))
-      throw Error(path + ": file not found (to be checked against " + list + ")");
+    std::error_code ec;  // a folder would open, then fail to read
+    if (!std::filesystem::is_regular_file(path, ec))
+      throw Error(path + (std::filesystem::exists(path, ec) ? ": not a regular file" : ": file not found") +
+                  " (to be checked against " + list + ")");
     auto it = expected.find(rel);
     if (it == expected.end()) throw Error(list + ": no checksum listed for " + rel);
     const std::string got = sha256_file(path);
