@@ -20,6 +20,7 @@
 
 #include "host/io/checkpoint.h"
 #include "host/io/stop_signal.h"
+#include "tests/npz_writer.h"
 #include "tests/test_util.h"
 
 namespace {
@@ -381,7 +382,8 @@ TEST(Cli, NonFiniteFinalScoresAreAnError) {
 
 // Which data keys eval compares depends on the data set the config names, whatever the model
 // holds: an npz set reads split_seed and raw_counts (another value is another problem), a Planetoid
-// set reads neither, and only synthetic data reads data.synthetic and the seed. A checkpoint whose
+// set reads neither, only synthetic data reads data.synthetic and the seed, and only "npz" reads
+// data.npz (UsersOwnNpzTrainsAndEvalChecksItsKeys). A checkpoint whose
 // meta says it was trained on such a set, and a data folder that does not exist: a key that is
 // compared refuses the model, one that is not lets eval go on to the data (file not found).
 TEST(Cli, EvalComparesTheDataKeysOfTheSetItReads) {
@@ -404,12 +406,81 @@ TEST(Cli, EvalComparesTheDataKeysOfTheSetItReads) {
                         "was trained with data.split_seed = 1, the config has 2");
   expect_one_line_error(run(npz + " --set data.split_seed=1 --set data.raw_counts=true"),
                         "was trained with data.raw_counts = false, the config has true");
-  for (const char* set : {" --set data.split_seed=1 --set data.synthetic.nodes=5000", " --set data.split_seed=1 --set seed=7"})
+  for (const char* set : {" --set data.split_seed=1 --set data.synthetic.nodes=5000",
+                          " --set data.split_seed=1 --set seed=7",
+                          " --set data.split_seed=1 --set data.npz.val=7 --set data.npz.file=x.npz"})
     expect_one_line_error(run(npz + set), out + "/nowhere/npz/amazon_electronics_photo.npz: file not found");
   const std::string cora = model_of("cora");
   for (const char* set : {" --set data.split_seed=2 --set data.raw_counts=true", " --set seed=7",
-                          " --set data.synthetic.nodes=5000"})
+                          " --set data.synthetic.nodes=5000", " --set data.npz.file=x.npz --set data.npz.test=9"})
     expect_one_line_error(run(cora + set), out + "/nowhere/planetoid/ind.cora.x: file not found");
+}
+
+// data.name "npz": a user's graph (three cliques, class-coded features, test::SmallGraph) in a
+// folder of its own, named relative to it. train reaches a stated accuracy floor and records the
+// keys in force (raw_counts true); info prints the file's numbers and the split; eval refuses
+// another data.npz.file or split size but not a data.synthetic key, which "npz" does not read.
+TEST(Cli, UsersOwnNpzTrainsAndEvalChecksItsKeys) {
+  const std::string dir = ::testing::TempDir() + "cli_own_npz";
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir);
+  const pdadmm::test::SmallGraph g;
+  pdadmm::test::write_zip(dir + "/graph.npz", g.members("f4", true));
+  const std::string in_dir = "cd " + dir + " && " + std::string(PDADMM_BINARY);
+  const std::string data = " --set data.name=npz --set data.npz.file=graph.npz --set data.npz.train_per_class=5"
+                           " --set data.npz.val=20 --set data.npz.test=60 --set output.progress=off";
+  const std::string edges = std::to_string(g.edges());
+
+  const Result t = pdadmm::test::run_command(in_dir + " train" + data +
+                                             " --set model.hidden=16 --set admm.iterations=20 --out run");
+  ASSERT_EQ(t.code, 0) << t.out;
+  EXPECT_NE(t.out.find("pdadmm: graph.npz (120 nodes, " + edges +
+                       " edges, 4 features, 3 classes; train/val/test 15/20/60)"),
+            std::string::npos)
+      << t.out;
+  const nlohmann::json sum = pdadmm::test::read_json(dir + "/run/summary.json");
+  ASSERT_TRUE(sum.is_object());
+  EXPECT_GE(sum["test"]["acc"].get<double>(), 0.95) << sum.dump();  // 1.0 when written
+  const nlohmann::json cfg = pdadmm::test::read_json(dir + "/run/config.json");
+  EXPECT_EQ(cfg["data"]["raw_counts"], true);
+  EXPECT_EQ(cfg["data"]["npz"]["file"], "graph.npz");
+
+  const Result i = pdadmm::test::run_command(in_dir + " info" + data);
+  ASSERT_EQ(i.code, 0) << i.out;
+  const std::vector<std::string> lines = {
+      "data set      graph.npz\n", "nodes         120\n", "edges         " + edges + " undirected\n",
+      "features      4 (dense, 480 stored values)\n", "classes       3\n", "train/val/test 15 / 20 / 60\n",
+      "split         split_dataset's procedure, 5 per class, then 60 test and 20 val, torch.manual_seed(100); "
+      "feature values as stored\n"};
+  for (const std::string& line : lines)
+    EXPECT_NE(i.out.find(line), std::string::npos) << "expected \"" << line << "\" in\n" << i.out;
+  const Result redrawn = pdadmm::test::run_command(in_dir + " info" + data + " --set data.val_split_seed=3");
+  EXPECT_NE(redrawn.out.find("train/val/test 15 / 20 / 60\n"), std::string::npos) << redrawn.out;
+  EXPECT_NE(redrawn.out.find("train and val redrawn outside test (val_split_seed 3)"), std::string::npos)
+      << redrawn.out;
+
+  const std::string eval = in_dir + " eval --config run/config.json --model run/model.bin";
+  const Result e = pdadmm::test::run_command(eval + " --set data.synthetic.nodes=5000");
+  EXPECT_EQ(e.code, 0) << e.out;
+  EXPECT_NE(e.out.find("test  acc "), std::string::npos) << e.out;
+  expect_one_line_error(pdadmm::test::run_command(eval + " --set data.npz.file=other.npz"),
+                        "run/model.bin was trained with data.npz.file = \"graph.npz\", the config has \"other.npz\"");
+  expect_one_line_error(pdadmm::test::run_command(eval + " --set data.npz.test=50"),
+                        "was trained with data.npz.test = 60, the config has 50");
+  expect_one_line_error(pdadmm::test::run_command(eval + " --set data.raw_counts=false"),
+                        "was trained with data.raw_counts = true, the config has false");
+
+  // Config and data errors: one line naming the key to set or change.
+  expect_one_line_error(pdadmm::test::run_command(in_dir + " info --set data.name=npz"),
+                        "config: data.npz.file: required with data.name \"npz\"");
+  expect_one_line_error(pdadmm::test::run_command(in_dir + " info --set data.name=npz --set data.npz.file=nope.npz"),
+                        "nope.npz: file not found (data.npz.file, relative to the current folder " +
+                            std::filesystem::canonical(dir).string() + ")");
+  expect_one_line_error(pdadmm::test::run_command(in_dir + " info" + data + " --set data.npz.train_per_class=40"),
+                        "graph.npz split: class 0 has " + std::to_string(g.labelled(0)) +
+                            " nodes, fewer than 40 train nodes per class (lower data.npz.train_per_class)");
+  expect_one_line_error(pdadmm::test::run_command(in_dir + " info" + data + " --set data.npz.val=500"),
+                        "labelled nodes left for 60 test + 500 val (lower data.npz.test or data.npz.val)");
 }
 
 // A missing data file names $PDADMM_DATA when that is where its folder came from.

@@ -80,6 +80,12 @@ INSTANTIATE_TEST_SUITE_P(
                       BadCase{"data.synthetic.snr=-1", "data.synthetic.snr"},
                       BadCase{"data.synthetic.test=100000", "data.synthetic"},
                       BadCase{"data.synthetic.avg_degree=1e308", "data.synthetic.avg_degree"},
+                      BadCase{"data.npz.train_per_class=0", "config: data.npz.train_per_class: must be >= 1"},
+                      BadCase{"data.npz.val=0", "config: data.npz.val: must be >= 1"},
+                      BadCase{"data.npz.test=-3", "config: data.npz.test: must be >= 1"},
+                      BadCase{"data.npz.test=1e10", "data.npz.test"}, BadCase{"data.npz.file=7", "data.npz.file"},
+                      BadCase{"data.npz.path=\"g.npz\"", "data.npz.path"},
+                      BadCase{"data.name=npz", "config: data.npz.file: required with data.name \"npz\""},
                       BadCase{"admm.fista.max_iter=2147483647", "admm.fista.max_iter"},
                       BadCase{"output.log_every=0", "output.log_every"},
                       BadCase{"output.progress=\"x\"", "output.progress"}, BadCase{"colour=1", "colour"},
@@ -204,6 +210,36 @@ TEST(Config, NpzOnlyDataKeysWarnOnPlanetoid) {
   }
   EXPECT_TRUE(parse_config(nlohmann::json::object(), {"data.name=coauthor_cs", "data.split_seed=7", "data.raw_counts=true"})
                   .warnings.empty());
+}
+
+// data.name "npz": the file is required (an empty one too); raw_counts defaults to true there
+// (a user's features are kept as stored), false elsewhere, and config.json records the value in
+// force. data.npz.* with another data set are read and checked, like data.synthetic.*, and ignored.
+TEST(Config, NpzNeedsItsFileAndKeepsFeatureValues) {
+  EXPECT_EQ(config_error({"data.name=npz", "data.npz.file="}),
+            "config: data.npz.file: required with data.name \"npz\" (the path of the .npz file to train on)");
+  const Config c = parse_config(nlohmann::json::object(), {"data.name=npz", "data.npz.file=my/graph.npz"});
+  EXPECT_EQ(c.data.npz.file, "my/graph.npz");
+  EXPECT_EQ(c.data.npz.train_per_class, 20);
+  EXPECT_EQ(c.data.npz.val, 500);
+  EXPECT_EQ(c.data.npz.test, 1000);
+  EXPECT_TRUE(c.data.raw_counts);
+  EXPECT_EQ(c.effective["data"]["raw_counts"], true);
+  EXPECT_EQ(c.effective["data"]["npz"],
+            nlohmann::json::parse(R"({"file": "my/graph.npz", "train_per_class": 20, "val": 500, "test": 1000})"));
+  EXPECT_TRUE(c.warnings.empty());
+  // The saved config reads back to the same values.
+  EXPECT_EQ(parse_config(c.effective).effective, c.effective);
+  const Config binary =
+      parse_config(nlohmann::json::object(), {"data.name=npz", "data.npz.file=g.npz", "data.raw_counts=false"});
+  EXPECT_FALSE(binary.data.raw_counts);
+  EXPECT_EQ(binary.effective["data"]["raw_counts"], false);
+  for (const char* name : {"amazon_photo", "cora", "synthetic"}) {
+    const Config other = parse_config(nlohmann::json::object(), {std::string("data.name=") + name, "data.npz.val=7"});
+    EXPECT_FALSE(other.data.raw_counts) << name;
+    EXPECT_TRUE(other.warnings.empty()) << name;
+    EXPECT_EQ(other.effective["data"]["npz"]["file"], "") << name;
+  }
 }
 
 TEST(Config, DefaultNuAndRhoMeetTheConvergenceCondition) {

@@ -12,6 +12,7 @@
 
 #include <algorithm>
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <numeric>
 #include <set>
@@ -24,6 +25,7 @@
 #include "host/data/planetoid.h"
 #include "host/data/sha256.h"
 #include "host/io/error.h"
+#include "tests/npz_writer.h"
 #include "tests/test_util.h"
 
 namespace pdadmm {
@@ -420,6 +422,141 @@ TEST(DataSplit, RealDataDeterministicPerSeed) {
   EXPECT_NE(a.train, c.train);
   EXPECT_NE(a.val, c.val);
   EXPECT_NE(a.test, c.test);
+}
+
+// ---- a user's own .npz (data.name "npz") --------------------------------------------------
+
+// The split procedure written out once more from its description, per class the first
+// per_class of torch_randperm of the class's labelled ids, then test and val from torch_randperm
+// of the labelled rest (ascending ids): so the loader's sizes cannot be swapped unnoticed.
+void expect_split_dataset_procedure(const Dataset& ds, uint64_t seed, int per_class, int num_test, int num_val) {
+  std::vector<int32_t> train, rest;
+  std::vector<char> taken(ds.labels.size(), 0);
+  for (int c = 0; c < ds.num_classes; ++c) {
+    std::vector<int32_t> ids;
+    for (int32_t v = 0; v < static_cast<int32_t>(ds.labels.size()); ++v)
+      if (ds.labels[v] == c) ids.push_back(v);
+    const std::vector<int64_t> perm = torch_randperm(static_cast<int64_t>(ids.size()), seed);
+    for (int i = 0; i < per_class; ++i) train.push_back(ids[perm[i]]), taken[ids[perm[i]]] = 1;
+  }
+  for (int32_t v = 0; v < static_cast<int32_t>(ds.labels.size()); ++v)
+    if (!taken[v] && ds.labels[v] >= 0) rest.push_back(v);
+  const std::vector<int64_t> perm = torch_randperm(static_cast<int64_t>(rest.size()), seed);
+  std::vector<int32_t> test, val;
+  for (int i = 0; i < num_test + num_val; ++i) (i < num_test ? test : val).push_back(rest[perm[i]]);
+  for (auto* ids : {&train, &test, &val}) std::sort(ids->begin(), ids->end());
+  EXPECT_EQ(ds.train, train);
+  EXPECT_EQ(ds.test, test);
+  EXPECT_EQ(ds.val, val);
+}
+
+// A small graph (three cliques, test::SmallGraph) as CSR features or a dense float32 / float64
+// attr_matrix, stored and deflated: the exact nodes, edges, feature values (kept as stored),
+// labels and split sizes, the same split from every layout, disjoint, train_per_class per class.
+TEST(DataCustomNpz, LoadsExactlyWhatTheFileHolds) {
+  const test::SmallGraph g;
+  const SplitSizes sizes{5, 30, 20, "data.npz"};
+  std::vector<int32_t> first_train;
+  for (const char* attr : {"sparse", "f4", "f8"}) {
+    for (bool deflate : {false, true}) {
+      SCOPED_TRACE(std::string(attr) + (deflate ? " deflated" : " stored"));
+      const std::string path = ::testing::TempDir() + "pdadmm_custom_" + attr + (deflate ? "_z" : "") + ".npz";
+      test::write_zip(path, g.members(attr, deflate));
+      const Dataset ds = load_npz_file(path, 100, false, /*raw_counts=*/true, sizes);
+      EXPECT_EQ(ds.name, std::filesystem::path(path).filename().string());
+      EXPECT_EQ(ds.num_nodes(), g.n());
+      EXPECT_EQ(ds.num_edges(), g.edges());
+      EXPECT_EQ(ds.num_classes, 3);
+      ASSERT_EQ(ds.features.cols, 4);
+      EXPECT_EQ(ds.features.is_sparse, std::string(attr) == "sparse");
+      const Features& f = ds.features;
+      auto value = [&](int v, int j) {
+        if (!f.is_sparse) return f.dense[v * 4 + j];
+        for (int64_t e = f.sparse.indptr[v]; e < f.sparse.indptr[v + 1]; ++e)
+          if (f.sparse.indices[e] == j) return f.sparse.values[e];
+        return 0.0f;
+      };
+      int64_t nonzero = 0;
+      for (int v = 0; v < g.n(); ++v) {
+        EXPECT_EQ(ds.labels[v], g.label(v)) << v;
+        for (int j = 0; j < 4; ++j) {
+          EXPECT_EQ(value(v, j), static_cast<float>(g.feature(v, j))) << "node " << v << ", feature " << j;
+          nonzero += g.feature(v, j) != 0;
+        }
+      }
+      EXPECT_EQ(f.stored(), f.is_sparse ? nonzero : g.n() * 4);
+      EXPECT_EQ(ds.adj.indptr[1] - ds.adj.indptr[0], g.per_class);  // node 0: its clique and node 1, no loop
+      EXPECT_EQ(ds.train.size(), 15u);
+      EXPECT_EQ(ds.test.size(), 30u);
+      EXPECT_EQ(ds.val.size(), 20u);
+      expect_split_invariants(ds, 5);
+      for (const auto* ids : {&ds.train, &ds.val, &ds.test})
+        for (int32_t v : *ids) EXPECT_GE(ds.labels[v], 0) << "unlabelled node " << v << " drawn";
+      expect_split_dataset_procedure(ds, 100, 5, 30, 20);
+      if (first_train.empty()) first_train = ds.train;
+      EXPECT_EQ(ds.train, first_train);
+    }
+  }
+  // Another split_seed, another split; without raw_counts, x > 0 -> 1 as for the named sets.
+  const std::string path = ::testing::TempDir() + "pdadmm_custom_f4.npz";
+  const Dataset other = load_npz_file(path, 7, false, true, sizes);
+  EXPECT_NE(other.train, first_train);
+  expect_split_dataset_procedure(other, 7, 5, 30, 20);
+  const Dataset binary = load_npz_file(path, 100, false, /*raw_counts=*/false, sizes);
+  EXPECT_EQ(binary.features.dense[3], 0.0f);   // node 0: 0.25 * 0
+  EXPECT_EQ(binary.features.dense[7], 1.0f);   // node 1: 0.25
+  EXPECT_EQ(binary.features.dense[4], 0.0f);   // node 1, class 0's column
+  EXPECT_EQ(binary.features.dense[5], 1.0f);   // node 1, its class: 1.5
+}
+
+// A class or a labelled remainder too small for the sizes names the key to change.
+TEST(DataCustomNpz, SplitErrorsNameTheConfigKeys) {
+  const test::SmallGraph g;
+  const std::string path = ::testing::TempDir() + "pdadmm_custom_small.npz";
+  test::write_zip(path, g.members("f4", false));
+  auto error_of = [&](const SplitSizes& sizes) {
+    try {
+      load_npz_file(path, 100, false, true, sizes);
+    } catch (const Error& e) {
+      return std::string(e.what());
+    }
+    return std::string("no error");
+  };
+  EXPECT_EQ(error_of({40, 1, 1, "data.npz"}), "pdadmm_custom_small.npz split: class 0 has " +
+                                                  std::to_string(g.labelled(0)) +
+                                                  " nodes, fewer than 40 train nodes per class (lower "
+                                                  "data.npz.train_per_class)");
+  const int left = g.labelled(0) + g.labelled(1) + g.labelled(2) - 15;
+  EXPECT_EQ(error_of({5, 1000, 20, "data.npz"}), "pdadmm_custom_small.npz split: only " + std::to_string(left) +
+                                                     " labelled nodes left for 1000 test + 20 val (lower "
+                                                     "data.npz.test or data.npz.val)");
+  // The named sets' sizes are fixed: no key to name.
+  EXPECT_EQ(error_of({5, 1000, 1000, ""}).find("(lower"), std::string::npos);
+}
+
+// data.verify for a user's file: SHA256SUMS in the file's own folder, which must list it.
+TEST(DataCustomNpz, VerifyChecksTheFilesOwnFolder) {
+  const std::string dir = ::testing::TempDir() + "pdadmm_custom_verify";
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir);
+  const std::string path = dir + "/graph.npz";
+  test::write_zip(path, test::SmallGraph().members("sparse", true));
+  const SplitSizes sizes{5, 30, 20, "data.npz"};
+  auto error_of = [&] {
+    try {
+      load_npz_file(path, 100, true, true, sizes);
+    } catch (const Error& e) {
+      return std::string(e.what());
+    }
+    return std::string("no error");
+  };
+  EXPECT_EQ(error_of(), dir + "/SHA256SUMS: cannot open checksum list (missing or unreadable)");
+  std::ofstream(dir + "/SHA256SUMS") << std::string(64, 'a') << "  other.npz\n";
+  EXPECT_EQ(error_of(), dir + "/SHA256SUMS: no checksum listed for graph.npz");
+  std::ofstream(dir + "/SHA256SUMS", std::ios::app) << std::string(64, 'b') << "  graph.npz\n";
+  EXPECT_EQ(error_of().rfind(path + ": SHA-256 mismatch", 0), 0u) << error_of();
+  std::ofstream(dir + "/SHA256SUMS") << sha256_file(path) << "  graph.npz\n";
+  EXPECT_EQ(error_of(), "no error");
 }
 
 // torch.manual_seed(seed); torch.randperm(n) printed by PyTorch 2.15 (CPU); PyTorch keeps this

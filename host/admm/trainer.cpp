@@ -9,6 +9,7 @@
 #include <chrono>
 #include <cmath>
 #include <cstdlib>
+#include <filesystem>
 #include <iomanip>
 #include <numeric>
 #include <optional>
@@ -55,6 +56,16 @@ void require_data_files(const Config& c, const std::string& root) {
   }
 }
 
+// data.npz.file is read from the current folder, which a relative path makes easy to miss.
+void require_npz_file(const std::string& file) {
+  std::error_code ec;
+  if (std::filesystem::exists(file, ec)) return;
+  const std::filesystem::path cwd = std::filesystem::current_path(ec);
+  const bool relative = std::filesystem::path(file).is_relative() && !ec;
+  throw Error(file + ": file not found (data.npz.file" +
+              (relative ? ", relative to the current folder " + cwd.string() : std::string()) + ")");
+}
+
 }  // namespace
 
 std::string data_root(const Config& c) {
@@ -81,6 +92,11 @@ Problem build_problem(const Config& c) {
   Problem p;
   if (c.data.name == "synthetic") {
     p.data = make_synthetic(c.data.synthetic, static_cast<uint64_t>(c.seed));
+  } else if (c.data.name == "npz") {
+    const NpzConfig& f = c.data.npz;
+    require_npz_file(f.file);
+    p.data = load_npz_file(f.file, static_cast<uint64_t>(c.data.split_seed), c.data.verify, c.data.raw_counts,
+                           {f.train_per_class, f.test, f.val, "data.npz"});
   } else {
     const std::string root = data_root(c);
     require_data_files(c, root);

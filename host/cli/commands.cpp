@@ -63,6 +63,11 @@ std::string split_text(const Config& c) {
     s = "random per class, from the config's seed";
   else if (is_planetoid(n))
     s = "standard Planetoid (first 20 per class, next 500, test.index)";
+  else if (n == "npz")
+    s = "split_dataset's procedure, " + std::to_string(c.data.npz.train_per_class) + " per class, then " +
+        std::to_string(c.data.npz.test) + " test and " + std::to_string(c.data.npz.val) + " val, torch.manual_seed(" +
+        std::to_string(c.data.split_seed) + ")" +
+        (c.data.raw_counts ? "; feature values as stored" : "; features x > 0 -> 1");
   else
     s = "the reference's split_dataset, torch.manual_seed(" + std::to_string(c.data.split_seed) + ")" +
         (c.data.raw_counts ? "; raw feature counts" : "; features x > 0 -> 1 as PyG");
@@ -194,6 +199,7 @@ void require_trained_inputs(const nlohmann::json& meta, const nlohmann::json& no
   for (const auto& [k, v] : leaves.items()) {
     if (k == "/root" || k == "/verify") continue;
     if (k.rfind("/synthetic/", 0) == 0 && !synthetic) continue;
+    if (k.rfind("/npz/", 0) == 0 && name != "npz") continue;
     if ((k == "/split_seed" || k == "/raw_counts") && !npz) continue;
     keys.push_back("/data" + k);
   }

@@ -35,15 +35,31 @@ void read_synthetic(JsonReader r, SyntheticConfig& s) {
           "config: data.synthetic: train_per_class*classes + val + test exceeds nodes");
 }
 
+// Read with any data.name, as data.synthetic is; the file is required only when it is read.
+void read_npz(JsonReader r, NpzConfig& n) {
+  r.string("file", n.file);
+  r.integer("train_per_class", n.train_per_class, at_least(1), "must be >= 1");
+  r.integer("val", n.val, at_least(1), "must be >= 1");  // an empty val or test split scores nothing
+  r.integer("test", n.test, at_least(1), "must be >= 1");
+  r.finish();
+}
+
 void read_data(JsonReader r, DataConfig& d) {
-  r.string("name", d.name, {"synthetic", "cora", "citeseer", "pubmed", "amazon_computers", "amazon_photo", "coauthor_cs"});
+  r.string("name", d.name,
+           {"synthetic", "cora", "citeseer", "pubmed", "amazon_computers", "amazon_photo", "coauthor_cs", "npz"});
   r.string("root", d.root);
   r.boolean("verify", d.verify);
   r.boolean("row_normalize", d.row_normalize);
   r.integer("split_seed", d.split_seed, at_least(0), "must be >= 0");
   r.integer("val_split_seed", d.val_split_seed, at_least(-1), "must be >= 0 (or -1: the standard split)");
+  // Binarising reproduces PyG on the named sets' word vectors; a user's own features may be
+  // real-valued, so "npz" keeps them as stored unless told otherwise (config.json records which).
+  d.raw_counts = d.name == "npz";
   r.boolean("raw_counts", d.raw_counts);
   read_synthetic(r.child("synthetic"), d.synthetic);
+  read_npz(r.child("npz"), d.npz);
+  require(d.name != "npz" || !d.npz.file.empty(),
+          "config: data.npz.file: required with data.name \"npz\" (the path of the .npz file to train on)");
   r.finish();
 }
 

@@ -23,6 +23,14 @@ struct SyntheticConfig {
   int test = 1000;
 };
 
+// data.name "npz": a user's own graph in the gnn-benchmark .npz layout, split as the npz sets are.
+struct NpzConfig {
+  std::string file;  // required; relative to the current folder
+  int train_per_class = 20;
+  int val = 500;     // Planetoid's sizes (the npz sets draw 1000 val)
+  int test = 1000;
+};
+
 struct DataConfig {
   std::string name = "synthetic";
   std::string root;           // real data: folder with planetoid/ and npz/ (else $PDADMM_DATA)
@@ -30,8 +38,9 @@ struct DataConfig {
   bool row_normalize = false; // scale each node's features to sum 1
   long long split_seed = 100; // torch.manual_seed of the npz sets' split (the reference's 100)
   long long val_split_seed = -1;  // >= 0: train and val redrawn outside the test set (redraw_train_val)
-  bool raw_counts = false;    // npz sets: keep counts (Coauthor CS) instead of PyG's x > 0 -> 1
+  bool raw_counts = false;    // npz sets: keep counts (Coauthor CS) instead of PyG's x > 0 -> 1; true for "npz"
   SyntheticConfig synthetic;
+  NpzConfig npz;
 };
 
 struct RhoSchedule {

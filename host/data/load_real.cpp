@@ -1,7 +1,8 @@
 // Maps data set names to their files under the data root and the loader that reads them.
 #include "host/data/load_real.h"
 
-#include "host/data/npz.h"
+#include <filesystem>
+
 #include "host/data/planetoid.h"
 #include "host/data/sha256.h"
 #include "host/io/error.h"
@@ -53,6 +54,14 @@ Dataset load_real_dataset(const std::string& name, const std::string& root, uint
   if (verify) verify_sha256sums(root, files);
   if (is_planetoid(name)) return load_planetoid(root + "/planetoid", name);
   return load_gnn_benchmark(root + "/" + files.front(), name, split_seed, raw_counts);
+}
+
+Dataset load_npz_file(const std::string& path, uint64_t split_seed, bool verify, bool raw_counts,
+                      const SplitSizes& sizes) {
+  const std::filesystem::path p(path);
+  const std::string name = p.filename().string();
+  if (verify) verify_sha256sums(p.has_parent_path() ? p.parent_path().string() : ".", {name});
+  return load_gnn_benchmark(path, name, split_seed, raw_counts, sizes);
 }
 
 }  // namespace pdadmm

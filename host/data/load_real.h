@@ -1,10 +1,12 @@
-// One entry point for the six real benchmark data sets (Planetoid pickles and gnn-benchmark npz).
+// One entry point for the six real benchmark data sets (Planetoid pickles and gnn-benchmark npz)
+// and for a user's own graph in the gnn-benchmark .npz layout.
 #pragma once
 #include <cstdint>
 #include <string>
 #include <vector>
 
 #include "host/data/dataset.h"
+#include "host/data/npz.h"
 
 namespace pdadmm {
 
@@ -24,5 +26,10 @@ std::vector<std::string> real_dataset_files(const std::string& name);
 // verify: check every file against root/SHA256SUMS first.
 Dataset load_real_dataset(const std::string& name, const std::string& root, uint64_t split_seed, bool verify,
                           bool raw_counts = false);
+
+// A user's own gnn-benchmark-style .npz (data.name "npz"), named by its file name and split as the
+// npz sets are, with `sizes`. verify: check it against SHA256SUMS in its own folder first.
+Dataset load_npz_file(const std::string& path, uint64_t split_seed, bool verify, bool raw_counts,
+                      const SplitSizes& sizes);
 
 }  // namespace pdadmm
