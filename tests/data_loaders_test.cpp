@@ -350,6 +350,25 @@ TEST(DataNpz, CoauthorCS) {
   check_npz({"coauthor_cs", 18333, 81894, 0, 300, 15, 6805, 1092079, 73015624662, 1092079.0, {13, 2, 13, 2, 0}});
 }
 
+// A named npz set read as a user's own file (data.name "npz" with its sizes and PyG's binarising)
+// is the same data set: same graph, features, labels and split, so the same training bits.
+TEST(DataNpz, NamedSetReadAsYourOwnFileIsTheSameDataSet) {
+  REQUIRE_DATA("npz/amazon_electronics_photo.npz");
+  const Dataset named = load_real_dataset("amazon_photo", data_root(), 100, false);
+  const Dataset own = load_npz_file(data_root() + "/npz/amazon_electronics_photo.npz", 100, false,
+                                    /*raw_counts=*/false, {20, 1000, 1000, "data.npz"});
+  EXPECT_EQ(own.name, "amazon_electronics_photo.npz");
+  EXPECT_EQ(own.adj.indptr, named.adj.indptr);
+  EXPECT_EQ(own.adj.indices, named.adj.indices);
+  EXPECT_EQ(own.features.sparse.indptr, named.features.sparse.indptr);
+  EXPECT_EQ(own.features.sparse.indices, named.features.sparse.indices);
+  EXPECT_EQ(own.features.sparse.values, named.features.sparse.values);
+  EXPECT_EQ(own.labels, named.labels);
+  EXPECT_EQ(own.train, named.train);
+  EXPECT_EQ(own.val, named.val);
+  EXPECT_EQ(own.test, named.test);
+}
+
 TEST(DataNpz, CoauthorCSRawCountsKeepsStoredValues) {
   REQUIRE_DATA("npz/ms_academic_cs.npz");
   const Dataset ds = load_real_dataset("coauthor_cs", data_root(), 100, false, /*raw_counts=*/true);
