@@ -35,6 +35,23 @@ struct IterationStats {
   std::vector<size_t> boundary_bytes;  // per boundary g|g+1: q forward + p backward
 };
 
+// What later iterations read, as stored (for resuming a run): every layer's iterates and caches
+// (the incremental W p, layer 1's W with its pending deferred update and tracking), the groups'
+// boundary copies (the decoded values under a lossy -Q wire), the iteration counter and the
+// ρ, ν, μ in force. Tensors are named "l<layer>.<what>" and "g<group>.<copy>".
+struct LayerScalars {
+  double w_scale = 1, w_sq = 0, w0_sq = 0, track_scale = 1;
+  int w_pending = 0, tracking = 0;
+};
+template <typename T>
+struct SolverState {
+  long iteration = 0;
+  double rho = 0, nu = 0, mu = 0;
+  std::vector<LayerScalars> layers;
+  std::vector<std::string> names;
+  std::vector<HostMatrix<T>> tensors;
+};
+
 template <typename T>
 class Solver {
  public:
@@ -79,6 +96,11 @@ class Solver {
   // The same pass over other columns: a1 = layer 1's W x + b (n_1 x cols, before the ReLU), read
   // only by the process that runs group 0; cols must be given in every process.
   HostMatrix<T> forward_from(const HostMatrix<T>& a1, int64_t cols);
+  // The state (collective under mpirun: every process gets all of it) and back: load_state sets
+  // the tensors as they were saved, recomputing nothing, so the next iterate() continues the saved
+  // run bit for bit; each process passes the whole state. Error when it does not fit the model.
+  SolverState<T> save_state();
+  void load_state(const SolverState<T>& s);
   // Every layer's W and b; layers below `first` are left empty (0 x 0).
   void weights(std::vector<HostMatrix<T>>& W, std::vector<HostMatrix<T>>& b, int first = 0);
 

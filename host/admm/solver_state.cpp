@@ -1,0 +1,167 @@
+// Solver::save_state / load_state: the tensors a later iteration reads, copied as they are stored.
+// Workspaces (r, g, wg, gw, gp, d) are written before they are read within a step; z_L's FISTA
+// iterates restart from z every iteration; a Gram matrix other than layer 1's fixed XᵀX is
+// recomputed by every W step: none of them is saved.
+#include <string>
+
+#include "host/admm/layer_plan.h"
+#include "host/admm/solver.h"
+#include "host/io/error.h"
+
+namespace pdadmm {
+
+namespace {
+
+enum class Copy { None, QIn, UIn, PNext };
+
+struct StateEntry {
+  std::string name;
+  int group = 0;
+  int layer = -1;  // -1: a boundary copy of `group`
+  Slot slot = Slot::W;
+  Copy copy = Copy::None;
+  int64_t rows = 0, cols = 0;
+};
+
+const char* slot_name(Slot s) {
+  switch (s) {
+    case Slot::W: return "W";
+    case Slot::b: return "b";
+    case Slot::z: return "z";
+    case Slot::p: return "p";
+    case Slot::q: return "q";
+    case Slot::u: return "u";
+    case Slot::wp: return "wp";
+    case Slot::a: return "a";
+    case Slot::c: return "c";
+    case Slot::wx0: return "wx0";
+    case Slot::track: return "track";
+    case Slot::gram: return "gram";
+    default: return nullptr;  // not state
+  }
+}
+
+// Every process lists the same entries from the model's shape, whichever groups it runs.
+std::vector<StateEntry> state_entries(const SolverSpec& spec, const AdmmParams& prm, const std::vector<int>& first_layer) {
+  std::vector<StateEntry> v;
+  const int G = static_cast<int>(first_layer.size()) - 1, L = first_layer[G];
+  const int64_t N = spec.n_cols;
+  for (int g = 0; g < G; ++g) {
+    const int first = first_layer[g], end = first_layer[g + 1];
+    for (int l = first; l < end; ++l)
+      for (const TensorPlan& tp : plan_layer(spec.dims, l, N, plan_options(prm))) {
+        const char* n = slot_name(tp.slot);
+        if (!n || (tp.slot == Slot::gram && l != 0)) continue;
+        v.push_back({"l" + std::to_string(l) + "." + n, g, l, tp.slot, Copy::None, tp.rows, tp.cols});
+      }
+    const std::string gn = "g" + std::to_string(g) + ".";
+    if (first > 0) {
+      v.push_back({gn + "q_in", g, -1, Slot::W, Copy::QIn, spec.dims[first], N});
+      v.push_back({gn + "u_in", g, -1, Slot::W, Copy::UIn, spec.dims[first], N});
+    }
+    if (end < L) v.push_back({gn + "p_next", g, -1, Slot::W, Copy::PNext, spec.dims[end], N});
+  }
+  return v;
+}
+
+template <typename T>
+Tensor<T>& entry_tensor(Group<T>& g, const StateEntry& e) {
+  if (e.copy == Copy::QIn) return g.q_in_copy();
+  if (e.copy == Copy::UIn) return g.u_in_copy();
+  if (e.copy == Copy::PNext) return g.p_next_copy();
+  Layer<T>& L = g.layer(e.layer);
+  switch (e.slot) {
+    case Slot::W: return L.W;
+    case Slot::b: return L.b;
+    case Slot::z: return L.z;
+    case Slot::p: return L.p;
+    case Slot::q: return L.q;
+    case Slot::u: return L.u;
+    case Slot::wp: return L.wp;
+    case Slot::a: return L.a;
+    case Slot::c: return L.c;
+    case Slot::wx0: return L.wx0;
+    case Slot::track: return L.track;
+    default: return L.gram;
+  }
+}
+
+}  // namespace
+
+template <typename T>
+SolverState<T> Solver<T>::save_state() {
+  SolverState<T> s;
+  s.iteration = iter_;
+  s.rho = prm_.rho;
+  s.nu = prm_.nu;
+  s.mu = prm_.mu;
+  for (const StateEntry& e : state_entries(spec_, prm_, first_layer_)) {
+    HostMatrix<T> m(e.rows, e.cols);
+    if (Group<T>* g = groups_[e.group].get()) {
+      g->ops().bind_thread();
+      const Tensor<T>& t = entry_tensor(*g, e);
+      require(t.rows() == e.rows && t.cols() == e.cols, "save_state: " + e.name + " has an unexpected shape");
+      g->ops().download(t, m.data.data());
+    }
+    transport_->share(e.group, m.data.data(), m.data.size() * sizeof(T));
+    s.names.push_back(e.name);
+    s.tensors.push_back(std::move(m));
+  }
+  for (int l = 0; l < num_layers(); ++l) {
+    const int gi = group_of(l);
+    LayerScalars sc;
+    if (Group<T>* g = groups_[gi].get()) {
+      const Layer<T>& L = g->layer(l);
+      sc = {L.w_scale, L.w_sq, L.w0_sq, L.track_scale, L.w_pending ? 1 : 0, L.tracking ? 1 : 0};
+    }
+    transport_->share(gi, &sc, sizeof sc);
+    s.layers.push_back(sc);
+  }
+  return s;
+}
+
+template <typename T>
+void Solver<T>::load_state(const SolverState<T>& s) {
+  const std::vector<StateEntry> entries = state_entries(spec_, prm_, first_layer_);
+  require(s.names.size() == entries.size() && s.tensors.size() == entries.size() &&
+              s.layers.size() == static_cast<size_t>(num_layers()),
+          "the state holds " + std::to_string(s.names.size()) + " tensors of " + std::to_string(s.layers.size()) +
+              " layers, the model has " + std::to_string(entries.size()) + " of " + std::to_string(num_layers()));
+  for (size_t i = 0; i < entries.size(); ++i) {
+    const StateEntry& e = entries[i];
+    require(s.names[i] == e.name && s.tensors[i].rows == e.rows && s.tensors[i].cols == e.cols,
+            "the state does not fit the model: tensor " + s.names[i] + " where " + e.name + " (" +
+                std::to_string(e.rows) + " x " + std::to_string(e.cols) + ") belongs");
+    if (Group<T>* g = groups_[e.group].get()) {
+      g->ops().bind_thread();
+      g->ops().upload(s.tensors[i].data.data(), entry_tensor(*g, e));
+    }
+  }
+  for (int l = 0; l < num_layers(); ++l)
+    if (Group<T>* g = groups_[group_of(l)].get()) {
+      Layer<T>& L = g->layer(l);
+      const LayerScalars& sc = s.layers[l];
+      L.w_scale = sc.w_scale;
+      L.w_sq = sc.w_sq;
+      L.w0_sq = sc.w0_sq;
+      L.track_scale = sc.track_scale;
+      L.w_pending = sc.w_pending != 0;
+      L.tracking = sc.tracking != 0;
+    }
+  for (auto& g : groups_)
+    if (g) {
+      g->ops().bind_thread();
+      g->ops().sync();
+    }
+  iter_ = s.iteration;
+  prm_.rho = s.rho;
+  prm_.nu = s.nu;
+  prm_.mu = s.mu;
+}
+
+template SolverState<float> Solver<float>::save_state();
+template SolverState<double> Solver<double>::save_state();
+template void Solver<float>::load_state(const SolverState<float>&);
+template void Solver<double>::load_state(const SolverState<double>&);
+
+}  // namespace pdadmm

@@ -1,0 +1,81 @@
+// State file encoding; loading checks the magic, the checksum and every size before it copies.
+#include "host/io/state_file.h"
+
+#include <cstring>
+
+#include "host/config/json_reader.h"
+#include "host/io/error.h"
+#include "host/io/files.h"
+
+namespace pdadmm {
+
+static const char kStateMagic[9] = "PDADMMS1";
+
+void save_state_file(const std::string& path, const StateFile& s) {
+  require(s.names.size() == s.tensors.size(), "state: one name per tensor expected");
+  size_t bytes = 0;
+  for (const HostMatrix<float>& t : s.tensors) bytes += t.data.size() * 4;
+  std::string payload;
+  payload.reserve(bytes);
+  nlohmann::json list = nlohmann::json::array();
+  for (size_t i = 0; i < s.tensors.size(); ++i) {
+    const HostMatrix<float>& t = s.tensors[i];
+    payload.append(reinterpret_cast<const char*>(t.data.data()), t.data.size() * 4);
+    list.push_back({{"name", s.names[i]}, {"rows", t.rows}, {"cols", t.cols}});
+  }
+  const nlohmann::json h = {{"meta", s.meta}, {"tensors", list}, {"crc32", crc32_of(payload.data(), payload.size())}};
+  const std::string header = h.dump();
+  std::string out(kStateMagic, 8);
+  const uint64_t n = header.size();
+  out.append(reinterpret_cast<const char*>(&n), 8);
+  out += header;
+  out += payload;
+  write_file_atomic(path, out);
+}
+
+StateFile load_state_file(const std::string& path) {
+  const std::string what = "state " + path;
+  std::string s;
+  try {
+    s = read_file(path);
+  } catch (const Error& e) {
+    throw Error("state: " + std::string(e.what()));
+  }
+  require(s.size() >= 16 && std::memcmp(s.data(), kStateMagic, 8) == 0, what + ": not a pdadmm state file");
+  uint64_t n = 0;
+  std::memcpy(&n, s.data() + 8, 8);
+  require(n <= s.size() - 16, what + ": truncated header");
+  const nlohmann::json h = parse_json(s.substr(16, n), what + ": header");
+  require(h.is_object() && h.contains("tensors") && h["tensors"].is_array() && h.contains("meta") &&
+              h["meta"].is_object() && h.contains("crc32") && h["crc32"].is_number_unsigned(),
+          what + ": corrupt header");
+  size_t off = 16 + n;
+  StateFile st;
+  st.meta = h["meta"];
+  std::vector<std::pair<int64_t, int64_t>> shapes;
+  size_t need = 0;  // checked against the file before anything is allocated
+  for (const auto& t : h["tensors"]) {
+    const auto dim = [&](const char* k) {
+      const auto it = t.is_object() ? t.find(k) : t.end();
+      require(it != t.end() && it->is_number_integer() && it->get<int64_t>() >= 0 && it->get<int64_t>() < (1LL << 31),
+              what + ": bad tensor shape in the header");
+      return it->get<int64_t>();
+    };
+    require(t.contains("name") && t["name"].is_string(), what + ": tensor without a name in the header");
+    st.names.push_back(t["name"].get<std::string>());
+    shapes.emplace_back(dim("rows"), dim("cols"));
+    need += static_cast<size_t>(shapes.back().first) * static_cast<size_t>(shapes.back().second) * 4;
+    require(need <= s.size() - off, what + ": truncated (tensor " + st.names.back() + ")");
+  }
+  require(need == s.size() - off, what + ": " + std::to_string(s.size() - off - need) + " unexpected trailing bytes");
+  require(h["crc32"].get<uint64_t>() == crc32_of(s.data() + off, need), what + ": checksum mismatch, the state is corrupted");
+  for (const auto& [rows, cols] : shapes) {
+    st.tensors.emplace_back(rows, cols);
+    HostMatrix<float>& t = st.tensors.back();
+    std::memcpy(t.data.data(), s.data() + off, t.data.size() * 4);
+    off += t.data.size() * 4;
+  }
+  return st;
+}
+
+}  // namespace pdadmm
