@@ -27,6 +27,8 @@ namespace {
 
 using Result = pdadmm::test::CommandResult;
 
+using pdadmm::test::train_until_signal;
+
 Result run(const std::string& args) { return pdadmm::test::run_command(std::string(PDADMM_BINARY) + " " + args); }
 
 const std::string kTiny =
@@ -233,35 +235,6 @@ TEST(Cli, EmptyDataVariableMeansTheDefaultFolder) {
 // Ctrl-C or SIGTERM mid-run: the iteration in progress finishes, and model.bin and summary.json
 // hold that iterate (marked "interrupted", scored as `eval` scores it); the exit status is the
 // shell's for a signal (128 + its number).
-// Starts `pdadmm train ARGS --out OUT` (SIGINT not ignored, as from a terminal), sends `sig` once
-// its first metrics line is out (the handler is in place by then), and returns its exit status
-// (-1 if a signal ended it) and its output.
-std::pair<int, std::string> train_until_signal(const std::string& args, const std::string& out, int sig) {
-  std::filesystem::remove_all(out);
-  const std::string cmd = std::string(PDADMM_BINARY) + " train" + args + " --out " + out + " > " + out + ".log 2>&1";
-  const pid_t child = fork();
-  if (child < 0) return {-2, "fork failed"};
-  if (child == 0) {
-    signal(SIGINT, SIG_DFL);  // gtest's shell may have ignored it
-    execl("/bin/sh", "sh", "-c", ("exec " + cmd).c_str(), static_cast<char*>(nullptr));
-    _exit(127);
-  }
-  int status = 0;
-  bool ended = false;  // e.g. a config error: nothing to signal
-  for (int i = 0; i < 6000 && !std::filesystem::exists(out + "/metrics.jsonl"); ++i) {
-    if ((ended = waitpid(child, &status, WNOHANG) == child)) break;
-    usleep(10000);
-  }
-  if (!ended) {
-    usleep(300000);
-    kill(child, sig);
-    waitpid(child, &status, 0);
-  }
-  std::ifstream logf(out + ".log");
-  const std::string log((std::istreambuf_iterator<char>(logf)), std::istreambuf_iterator<char>());
-  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, log};
-}
-
 TEST(Cli, ASignalStopsTheRunWithItsOutputsWritten) {
   // SIGINT: the stopped iteration is not a logged one, so its scores come from the final evaluation;
   // SIGTERM: every iteration is logged, so metrics.jsonl's last line is the iteration it stopped after.

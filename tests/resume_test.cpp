@@ -2,6 +2,9 @@
 // trainer's --resume ends with the bytes of the uninterrupted run (the CLI side is in cli_test).
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <iterator>
 #include <string>
@@ -10,6 +13,7 @@
 #include "host/admm/trainer.h"
 #include "host/io/error.h"
 #include "host/io/state_file.h"
+#include "tests/test_util.h"
 
 namespace pdadmm {
 namespace {
@@ -143,6 +147,120 @@ TEST(Resume, StateFileRoundTripsAndRefusesDamage) {
   refused(flipped, "checksum mismatch");
   refused(bytes.substr(0, 10), "not a pdadmm state file");
   refused("", "not a pdadmm state file");
+}
+
+
+// ---- the command line: a run stopped at k and resumed ends with the uninterrupted run's bytes ----
+
+using test::run_command;
+using test::train_until_signal;
+
+// 4 layers in 2 groups, slow enough (a few seconds) that a signal lands mid-run.
+const std::string kRun =
+    " --config " + std::string(PDADMM_SOURCE_DIR) +
+    "/configs/synthetic.json --set model.layers=4 --set groups=2 --set model.hidden=256 --set output.progress=off";
+
+std::string slurp(const std::string& path) {
+  std::ifstream f(path, std::ios::binary);
+  return std::string((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+}
+
+// model.bin's weights (after the header, which holds the config and its output folder).
+std::string model_payload(const std::string& dir) {
+  const std::string s = slurp(dir + "/model.bin");
+  uint64_t n = 0;
+  if (s.size() >= 16) std::memcpy(&n, s.data() + 8, 8);
+  return s.size() >= 16 + n ? s.substr(16 + n) : "";
+}
+
+std::string timeless_metrics(const std::string& dir) {
+  std::ifstream f(dir + "/metrics.jsonl");
+  std::string line, out;
+  while (std::getline(f, line)) {
+    nlohmann::json j = nlohmann::json::parse(line);
+    j.erase("seconds");
+    j.erase("groups");
+    out += j.dump() + "\n";
+  }
+  return out;
+}
+
+void expect_same_run(const std::string& straight, const std::string& resumed, int k) {
+  const std::string w = model_payload(straight);
+  EXPECT_GT(w.size(), 100000u);
+  EXPECT_TRUE(w == model_payload(resumed)) << "model.bin weights differ";
+  const nlohmann::json a = test::read_json(straight + "/summary.json"), b = test::read_json(resumed + "/summary.json");
+  for (const char* key : {"iterations", "train", "val", "test", "objective", "residual", "bytes_total", "evaluations"})
+    EXPECT_EQ(a[key], b[key]) << key;
+  EXPECT_EQ(b["resumed_from"], k);
+  EXPECT_FALSE(b["interrupted"].get<bool>());
+  EXPECT_EQ(timeless_metrics(straight), timeless_metrics(resumed));
+  EXPECT_FALSE(std::filesystem::exists(resumed + "/state.bin"));  // a finished run has nothing to resume
+}
+
+void expect_one_line_error(const test::CommandResult& r, const std::string& needle) {
+  EXPECT_EQ(r.code, 1) << r.out;
+  EXPECT_EQ(r.out.rfind("error: ", 0), 0u) << r.out;
+  EXPECT_NE(r.out.find(needle), std::string::npos) << r.out;
+  EXPECT_EQ(std::count(r.out.begin(), r.out.end(), '\n'), 1) << r.out;
+}
+
+int state_iteration(const std::string& dir) { return load_state_file(dir + "/state.bin").meta["iteration"]; }
+
+// SIGTERM (the run finishes the iteration and writes model.bin and state.bin), then --resume with
+// other threads: the same bytes, tracked evaluations in the metrics included. Damaged states and
+// other configs are refused with one line first.
+TEST(ResumeCli, ASignalStoppedRunResumesToTheSameBytes) {
+  const std::string args = kRun + " --set admm.iterations=2500 --set output.log_every=7";
+  const std::string straight = ::testing::TempDir() + "/resume_straight", stopped = ::testing::TempDir() + "/resume_stopped";
+  std::filesystem::remove_all(straight);
+  const auto s = run_command(std::string(PDADMM_BINARY) + " train" + args + " --out " + straight);
+  ASSERT_EQ(s.code, 0) << s.out;
+  const auto [code, log] = train_until_signal(args, stopped, SIGTERM, "metrics.jsonl", 1000000);
+  ASSERT_EQ(code, 128 + SIGTERM) << log;
+  const int k = state_iteration(stopped);
+  EXPECT_EQ(test::read_json(stopped + "/summary.json")["iterations"], k);
+  const std::string resume = std::string(PDADMM_BINARY) + " train --resume --out " + stopped + args;
+  expect_one_line_error(run_command(resume + " --set admm.rho=0.7"), "admm.rho");
+  expect_one_line_error(run_command(resume + " --set model.layers=3"), "model.layers");
+  const std::string state = slurp(stopped + "/state.bin");
+  for (const std::string& bad : {state.substr(0, state.size() / 2), state.substr(0, state.size() - 1) + "x"}) {
+    std::ofstream(stopped + "/state.bin", std::ios::binary | std::ios::trunc) << bad;
+    expect_one_line_error(run_command(resume), stopped + "/state.bin");
+  }
+  std::ofstream(stopped + "/state.bin", std::ios::binary | std::ios::trunc) << state;
+  const auto r = run_command(resume + " --set threads=1");
+  ASSERT_EQ(r.code, 0) << r.out;
+  expect_same_run(straight, stopped, k);
+  expect_one_line_error(run_command(resume), "state.bin not found");
+}
+
+// Killed outright (SIGKILL) inside stage 2 of a grown net under the reference ρ schedule: the
+// periodic state resumes; metrics lines logged after it are dropped and logged again.
+TEST(ResumeCli, AKilledRunResumesInsideAGrowthStage) {
+  const std::string args =
+      kRun + " --set 'model.stages=[{\"layers\": 2, \"iterations\": 300}, {\"layers\": 4, \"iterations\": 1700}]'" +
+      " --set admm.iterations=2000 --set admm.rho_schedule.type=reference --set admm.nu=0.01 --set admm.rho=0.01" +
+      " --set output.log_every=20 --set output.checkpoint_every=350";
+  const std::string straight = ::testing::TempDir() + "/resume_grown", killed = ::testing::TempDir() + "/resume_killed";
+  std::filesystem::remove_all(straight);
+  const auto s = run_command(std::string(PDADMM_BINARY) + " train" + args + " --out " + straight);
+  ASSERT_EQ(s.code, 0) << s.out;
+  const auto [code, log] = train_until_signal(args, killed, SIGKILL, "state.bin", 200000);
+  ASSERT_EQ(code, -1) << log;
+  const StateFile st = load_state_file(killed + "/state.bin");
+  const int k = st.meta["iteration"];
+  EXPECT_EQ(k % 350, 0);
+  EXPECT_EQ(st.meta["stage"], 1);  // the second stage
+  const auto r = run_command(std::string(PDADMM_BINARY) + " train --resume --out " + killed + args);
+  ASSERT_EQ(r.code, 0) << r.out;
+  expect_same_run(straight, killed, k);
+  // The schedule raised ρ in the run (so its loss history had to carry over).
+  std::ifstream m(straight + "/metrics.jsonl");
+  std::string line;
+  double rho_max = 0;
+  while (std::getline(m, line)) rho_max = std::max(rho_max, nlohmann::json::parse(line)["rho"].get<double>());
+  EXPECT_GT(rho_max, 0.01);
 }
 
 }  // namespace

@@ -3,13 +3,17 @@
 #include <gtest/gtest.h>
 
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <array>
 #include <cmath>
+#include <csignal>
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <string>
 #include <utility>
 #include <vector>
@@ -95,6 +99,37 @@ inline CommandResult run_command(const std::string& cmd) {
   while (size_t n = fread(buf.data(), 1, buf.size(), p)) out.append(buf.data(), n);
   const int st = pclose(p);
   return {WIFEXITED(st) ? WEXITSTATUS(st) : -1, out};
+}
+
+// Starts `pdadmm train ARGS --out OUT` (SIGINT not ignored, as from a terminal), sends `sig` once
+// OUT/`wait_for` exists (by default its first metrics line: the handler is in place by then) and
+// `delay_us` more have passed, and returns its exit status (-1 if a signal ended it) and its output.
+inline std::pair<int, std::string> train_until_signal(const std::string& args, const std::string& out, int sig,
+                                                      const std::string& wait_for = "metrics.jsonl",
+                                                      int delay_us = 300000) {
+  std::filesystem::remove_all(out);
+  const std::string cmd = std::string(PDADMM_BINARY) + " train" + args + " --out " + out + " > " + out + ".log 2>&1";
+  const pid_t child = fork();
+  if (child < 0) return {-2, "fork failed"};
+  if (child == 0) {
+    signal(SIGINT, SIG_DFL);  // gtest's shell may have ignored it
+    execl("/bin/sh", "sh", "-c", ("exec " + cmd).c_str(), static_cast<char*>(nullptr));
+    _exit(127);
+  }
+  int status = 0;
+  bool ended = false;  // e.g. a config error: nothing to signal
+  for (int i = 0; i < 6000 && !std::filesystem::exists(out + "/" + wait_for); ++i) {
+    if ((ended = waitpid(child, &status, WNOHANG) == child)) break;
+    usleep(10000);
+  }
+  if (!ended) {
+    usleep(delay_us);
+    kill(child, sig);
+    waitpid(child, &status, 0);
+  }
+  std::ifstream logf(out + ".log");
+  const std::string log((std::istreambuf_iterator<char>(logf)), std::istreambuf_iterator<char>());
+  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, log};
 }
 
 inline nlohmann::json read_json(const std::string& path) {

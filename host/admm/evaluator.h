@@ -78,6 +78,7 @@ class FirstLayerTracker {
   // first: Evaluator::first_layer of the weights the solver anchored on.
   void anchor(HostMatrix<float> first);
   bool anchored() const { return anchor_.size() > 0; }
+  const HostMatrix<float>& anchor_product() const { return anchor_; }  // W_a X_S, for a resume state
   HostMatrix<float> first(double scale, const HostMatrix<float>& d) const;
 
  private:

@@ -20,6 +20,7 @@
 #include "host/admm/host_threads.h"
 #include "host/admm/layer_plan.h"
 #include "host/admm/predictions.h"
+#include "host/admm/resume.h"
 #include "host/backend/cpu_ops.h"
 #include "host/comm/inproc_transport.h"
 #include "host/comm/processes.h"
@@ -210,24 +211,26 @@ std::unique_ptr<Solver<float>> make_solver(const Config& c, const Problem& p, co
 
 nlohmann::json TrainSummary::to_json() const {
   auto split = [](const SplitScore& s) { return nlohmann::json{{"acc", s.acc}, {"loss", s.loss}, {"nodes", s.count}}; };
-  return {{"version", build_version()},
-          {"iterations", iterations},
-          {"interrupted", signal != 0},
-          {"train", split(scores.train)},
-          {"val", split(scores.val)},
-          {"test", split(scores.test)},
-          {"test_acc", scores.test.acc},
-          {"seconds_total", seconds_total},
-          {"seconds_per_iter_mean", seconds_per_iter_mean},
-          {"seconds_per_iter_median", seconds_per_iter_median},
-          {"eval_seconds", eval_seconds},
-          {"evaluations", {{"exact", evals_exact}, {"tracked", evals_tracked}}},
-          {"bytes_per_iter", bytes_per_iter},
-          {"bytes_total", bytes_total},
-          {"bytes_per_iter_fp32", bytes_per_iter_fp32},
-          {"bytes_ratio_fp32", bytes_ratio_fp32},
-          {"objective", {{"first", first_objective}, {"last", last_objective}}},
-          {"residual", {{"first", first_residual}, {"last", last_residual}}}};
+  nlohmann::json j = {{"version", build_version()},
+                      {"iterations", iterations},
+                      {"interrupted", signal != 0},
+                      {"train", split(scores.train)},
+                      {"val", split(scores.val)},
+                      {"test", split(scores.test)},
+                      {"test_acc", scores.test.acc},
+                      {"seconds_total", seconds_total},
+                      {"seconds_per_iter_mean", seconds_per_iter_mean},
+                      {"seconds_per_iter_median", seconds_per_iter_median},
+                      {"eval_seconds", eval_seconds},
+                      {"evaluations", {{"exact", evals_exact}, {"tracked", evals_tracked}}},
+                      {"bytes_per_iter", bytes_per_iter},
+                      {"bytes_total", bytes_total},
+                      {"bytes_per_iter_fp32", bytes_per_iter_fp32},
+                      {"bytes_ratio_fp32", bytes_ratio_fp32},
+                      {"objective", {{"first", first_objective}, {"last", last_objective}}},
+                      {"residual", {{"first", first_residual}, {"last", last_residual}}}};
+  if (resumed_from > 0) j["resumed_from"] = resumed_from;  // train --resume: the whole run's numbers
+  return j;
 }
 
 namespace {
@@ -335,7 +338,7 @@ void save_model(const Config& c, const std::vector<int64_t>& dims, const std::ve
 
 }  // namespace
 
-TrainSummary train(const Config& c, std::ostream& log) {
+TrainSummary train(const Config& c, std::ostream& log, bool resume) {
   using Clock = std::chrono::steady_clock;
   const auto t_start = Clock::now();
   // Under mpirun every process runs this loop (the same calls in the same order: the solver's
@@ -348,12 +351,17 @@ TrainSummary train(const Config& c, std::ostream& log) {
     require(::access(c.output.dir.c_str(), W_OK) == 0, "cannot write to the output folder " + c.output.dir);
   }
 
+  std::optional<RunState> from;  // --resume: checked before the data loads
+  if (resume) from = load_run_state(c);
   Problem p = build_problem(c);
   std::vector<HostMatrix<float>> W, b;
   const std::vector<StageConfig> stages = run_stages(c);  // greedy growth, or one stage
-  size_t stage = 0;
-  int stage_end = stages[0].iterations;
-  auto solver = start_stage(c, p, 0, nullptr);
+  size_t stage = from ? static_cast<size_t>(from->stage) : 0;
+  require(stage < stages.size(), "--resume: the state's stage " + std::to_string(stage + 1) + " does not exist");
+  int stage_end = 0;
+  for (size_t s = 0; s <= stage; ++s) stage_end += stages[s].iterations;
+  auto solver = start_stage(c, p, stage, nullptr);  // a resumed later stage: its shape, then the state
+  if (from) solver->load_state(from->solver);
   Evaluator eval(p.data, p.h, p.ahat, p.aug);
   const int want_groups = c.partition.empty() ? c.groups : static_cast<int>(c.partition.size());
   log << "pdadmm: " << p.data.name << " (" << p.data.num_nodes() << " nodes, " << p.data.num_edges() << " edges, "
@@ -369,18 +377,33 @@ TrainSummary train(const Config& c, std::ostream& log) {
 
   // Only now, with the data and the solver ready, does this run start replacing an earlier one's outputs.
   std::optional<JsonLines> metrics;
+  const int start = from ? from->iteration : 0;
   if (writes) {
     write_file_atomic(c.output.dir + "/config.json", c.effective.dump(2) + "\n");
-    metrics.emplace(c.output.dir + "/metrics.jsonl");
+    if (from) trim_metrics(c.output.dir + "/metrics.jsonl", start);
+    else std::remove(state_path(c).c_str());  // an earlier run's state is not this run's
+    metrics.emplace(c.output.dir + "/metrics.jsonl", from.has_value());
   }
   // The ETA's unit: hidden-to-hidden layers x iterations (those n x n layers dominate an iteration;
   // layer 1 costs O(n N²) deferred), so a 2-layer stage does not predict a 10-layer one.
   const auto stage_work = [](const StageConfig& sc) { return std::max(1.0, sc.layers - 2.0); };
   double total_work = 0, work_done = 0;
   for (const StageConfig& sc : stages) total_work += stage_work(sc) * sc.iterations;
-  Progress progress(c.iterations, total_work, writes ? c.output.progress : "off");
+  for (int it = 0, s = 0, end = stages[0].iterations; it < start; ++it) {
+    if (it == end) end += stages[++s].iterations;
+    work_done += stage_work(stages[s]);
+  }
+  Progress progress(c.iterations, total_work, writes ? c.output.progress : "off", start, work_done);
   TrainSummary sum;
   std::vector<double> iter_s, train_cost;
+  double seconds_before = 0;  // of the run's earlier parts
+  if (from) {
+    sum = from->sum;
+    sum.resumed_from = start;
+    iter_s = from->iter_s;
+    train_cost = from->train_cost;
+    seconds_before = from->seconds;
+  }
   // The host's passes (evaluation, the schedule's loss) run on this many threads (host_parallel;
   // OpenBLAS stays at one thread, see configure_threads).
   set_host_threads(total_cores(c));
@@ -389,12 +412,28 @@ TrainSummary train(const Config& c, std::ostream& log) {
   for (int32_t v : p.data.train) train_labels.push_back(p.data.labels[v]);
   Scores scores;
   FirstLayerTracker tracker(eval, p.x);  // anchored whenever the solver tracks layer 1
+  if (from && from->anchor.size() > 0 && writes) tracker.anchor(std::move(from->anchor));
+  from.reset();  // the solver holds its state now
+  // OUT/state.bin after iteration `done` (collective: every process downloads, the first writes).
+  const auto save_state = [&](int done) {
+    RunState rs;
+    rs.solver = solver->save_state();
+    if (!writes) return;
+    rs.iteration = done;
+    rs.stage = static_cast<int>(stage);
+    rs.train_cost = train_cost;
+    rs.iter_s = iter_s;
+    rs.seconds = seconds_before + std::chrono::duration<double>(Clock::now() - t_start).count();
+    rs.sum = sum;
+    if (tracker.anchored()) rs.anchor = tracker.anchor_product();
+    save_run_state(c, rs);
+  };
   // Under mpirun the processes could stop at different iterations and wait on each other for
   // ever: there a signal ends the run as before.
   std::optional<StopOnSignal> stop;
   if (process_count() == 1) stop.emplace();
   int done = c.iterations;
-  for (int it = 0; it < c.iterations; ++it) {
+  for (int it = start; it < c.iterations; ++it) {
     if (it == stage_end && stage + 1 < stages.size()) {  // next stage: deepen the trained net
       // Layer 1 moves to the new solver as it is; so does the tracker's anchor (W_a of the new
       // solver = s W_a + D Xᵀ of the old one), sparing an evaluation with W itself.
@@ -519,11 +558,11 @@ TrainSummary train(const Config& c, std::ostream& log) {
     progress.update(it + 1, work_done, scores.val.acc, scores.test.acc, st.residual, solver->params().rho);
     // A model.bin of the iterate so far, for runs that may not reach their end (a crash, the OOM
     // killer, a job's time limit): every process downloads (collective), the first writes.
-    if (c.output.checkpoint && c.output.checkpoint_every > 0 && (it + 1) % c.output.checkpoint_every == 0 &&
-        it + 1 < c.iterations) {
+    if (c.output.checkpoint_every > 0 && (it + 1) % c.output.checkpoint_every == 0 && it + 1 < c.iterations) {
       std::vector<HostMatrix<float>> cw, cb;
-      solver->weights(cw, cb);
-      if (writes && non_finite_layer(cw, cb) < 0) save_model(c, p.dims, cw, cb, it + 1);
+      if (c.output.checkpoint) solver->weights(cw, cb);
+      if (c.output.checkpoint && writes && non_finite_layer(cw, cb) < 0) save_model(c, p.dims, cw, cb, it + 1);
+      if (c.output.state) save_state(it + 1);
     }
     if (stop && StopOnSignal::received() && it + 1 < c.iterations) {
       done = it + 1;
@@ -552,10 +591,12 @@ TrainSummary train(const Config& c, std::ostream& log) {
   sum.seconds_per_iter_mean = iter_s.empty() ? 0 : std::accumulate(iter_s.begin(), iter_s.end(), 0.0) / iter_s.size();
   sum.seconds_per_iter_median = median(iter_s);
   if (c.output.checkpoint && writes) save_model(c, p.dims, W, b, done);
+  if (done < c.iterations && c.output.state) save_state(done);  // for train --resume
+  if (done == c.iterations && writes) std::remove(state_path(c).c_str());  // finished: nothing to resume
   // The final weights downloaded above (every process has them; the first writes), scored by the
   // host as `pdadmm eval --predictions` does: the same file.
   if (c.output.predictions && writes) Predictor(eval, W, b).save_csv(c.output.dir + "/predictions.csv");
-  sum.seconds_total = std::chrono::duration<double>(Clock::now() - t_start).count();
+  sum.seconds_total = seconds_before + std::chrono::duration<double>(Clock::now() - t_start).count();
   if (writes) write_file_atomic(c.output.dir + "/summary.json", sum.to_json().dump(2) + "\n");
   log << std::fixed << std::setprecision(4) << "final: test acc " << sum.scores.test.acc << "  val acc "
       << sum.scores.val.acc << "  train acc " << sum.scores.train.acc << "\n"

@@ -56,6 +56,7 @@ int configure_threads(const Config& c, int groups);
 
 struct TrainSummary {
   int iterations = 0;  // run: fewer than the config's when a signal stopped it
+  int resumed_from = 0;  // train --resume: the iterations the state held
   int signal = 0;      // SIGINT / SIGTERM that stopped the run early, else 0
   Scores scores;
   double seconds_total = 0;
@@ -82,7 +83,8 @@ void apply_rho_schedule(const RhoSchedule& s, const std::vector<double>& cost, A
 // True when no later loss of this stage can change ρ or ν (ρ sits at its cap for good): the
 // trainer then skips the loss, a forward pass through every layer each iteration.
 bool rho_schedule_settled(const RhoSchedule& s, size_t losses, const AdmmParams& prm);
-// Runs the whole training; `log` gets the human-readable lines (warnings, summary).
-TrainSummary train(const Config& c, std::ostream& log);
+// Runs the whole training; `log` gets the human-readable lines (warnings, summary). resume: continue
+// the run in c.output.dir from its state.bin (host/admm/resume.h).
+TrainSummary train(const Config& c, std::ostream& log, bool resume = false);
 
 }  // namespace pdadmm

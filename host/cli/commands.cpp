@@ -103,10 +103,10 @@ void print_stages(const Config& c) {
 
 }  // namespace
 
-int cmd_train(const CommonArgs& a) {
+int cmd_train(const CommonArgs& a, bool resume) {
   Config c = load(a);
   std::ostream quiet(nullptr);  // under mpirun the first process speaks for the run
-  const TrainSummary sum = train(c, process_rank() == 0 ? std::cout : quiet);
+  const TrainSummary sum = train(c, process_rank() == 0 ? std::cout : quiet, resume);
   return sum.signal ? 128 + sum.signal : 0;  // as the shell reports a process the signal ended
 }
 

@@ -11,7 +11,8 @@ struct CommonArgs {
   std::string out;
 };
 
-int cmd_train(const CommonArgs& a);
+// resume: continue the run in the output folder from its state.bin.
+int cmd_train(const CommonArgs& a, bool resume);
 int cmd_info(const CommonArgs& a);
 // predictions: "" none, "-" stdout (the scores then go to stderr), else a CSV file written atomically.
 int cmd_eval(const CommonArgs& a, const std::string& model, const std::string& predictions);

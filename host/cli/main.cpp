@@ -33,6 +33,8 @@ int main(int argc, char** argv) {
   };
   CLI::App* train = app.add_subcommand("train", "train a model; writes metrics.jsonl, summary.json, model.bin");
   add_common(train, true);
+  bool resume = false;
+  train->add_flag("--resume", resume, "continue the run in the output folder from its state.bin (same config)");
   CLI::App* info = app.add_subcommand("info", "data set statistics, model shape and memory per group");
   add_common(info, false);
   CLI::App* eval =
@@ -107,7 +109,7 @@ int main(int argc, char** argv) {
       return fail("under mpirun only `pdadmm train` and `pdadmm bench` run (one layer group per process)", 1);
     if (*info) return cmd_info(args);
     if (*eval) return cmd_eval(args, model, predictions);
-    const int rc = *train ? cmd_train(args) : cmd_bench(args, bench_args);
+    const int rc = *train ? cmd_train(args, resume) : cmd_bench(args, bench_args);
     processes_finalize();
     return rc;
   } catch (const Error& e) {

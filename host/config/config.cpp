@@ -244,6 +244,7 @@ void read_output(JsonReader r, OutputConfig& o) {
   r.integer("checkpoint_every", o.checkpoint_every, at_least(0), "must be >= 0");
   r.boolean("tracked_eval", o.tracked_eval);
   r.boolean("predictions", o.predictions);
+  r.boolean("state", o.state);
   r.finish();
 }
 

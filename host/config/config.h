@@ -94,6 +94,7 @@ struct OutputConfig {
   int checkpoint_every = 0; // also every this many iterations, over the last (0: only at the end)
   bool tracked_eval = true; // logged evaluations before the last take layer 1 from the tracked update
   bool predictions = false; // write predictions.csv (every node's prediction) from the final model
+  bool state = true;        // write state.bin (for train --resume) with every model.bin of an unfinished run
 };
 
 struct Config {

@@ -99,7 +99,8 @@ uint32_t crc32_of(const char* data, size_t n) {
   return static_cast<uint32_t>(crc);
 }
 
-JsonLines::JsonLines(const std::string& path) : path_(path), out_(path, std::ios::trunc) {
+JsonLines::JsonLines(const std::string& path, bool append)
+    : path_(path), out_(path, append ? std::ios::app : std::ios::trunc) {
   if (!out_) throw Error("cannot write " + path);
 }
 

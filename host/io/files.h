@@ -40,7 +40,8 @@ uint32_t crc32_of(const char* data, size_t n);
 
 class JsonLines {
  public:
-  explicit JsonLines(const std::string& path);
+  // append: keep the file's lines (a resumed run), else start it empty.
+  explicit JsonLines(const std::string& path, bool append = false);
   void write(const nlohmann::json& line);
 
  private:

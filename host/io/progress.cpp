@@ -11,8 +11,8 @@ namespace {
 constexpr double kBarRateWindow = 2.0;  // seconds between rate updates in bar mode
 }
 
-Progress::Progress(long total, double total_work, const std::string& mode, FILE* out)
-    : total_(total), out_(out), total_work_(total_work) {
+Progress::Progress(long total, double total_work, const std::string& mode, long done, double work_done, FILE* out)
+    : total_(total), out_(out), total_work_(total_work), mark_done_(done), mark_work_(work_done) {
   off_ = mode == "off";
   bar_ = mode == "bar" || (mode == "auto" && isatty(fileno(out)));
   last_ = mark_ = Clock::now();

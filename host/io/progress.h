@@ -11,7 +11,9 @@ class Progress {
   // mode: "auto" (bar on a terminal, lines otherwise), "bar", "lines", "off". total_work: the
   // run's work in any unit (the trainer weights greedy growth's stages, whose later ones cost more
   // per iteration); the ETA is the recent wall time per unit times the work left.
-  Progress(long total, double total_work, const std::string& mode, FILE* out = stderr);
+  // done, work_done: where a resumed run starts (its rates count from there).
+  Progress(long total, double total_work, const std::string& mode, long done = 0, double work_done = 0,
+           FILE* out = stderr);
   // s/it is wall time (evaluation included) over the recent iterations, not the whole run; rho is
   // the one the next iteration uses (the schedule may have just raised it).
   void update(long done, double work_done, double val_acc, double test_acc, double residual, double rho);

@@ -1,0 +1,166 @@
+// state.bin: the header's meta holds the config, the loop's counters and the solver's scalars;
+// the tensors are the solver's (named as Solver::save_state names them) and the tracker's anchor.
+#include "host/admm/resume.h"
+
+#include <fstream>
+
+#include "host/io/error.h"
+#include "host/io/files.h"
+#include "host/io/state_file.h"
+#include "host/io/version.h"
+
+namespace pdadmm {
+
+namespace {
+
+const char kAnchor[] = "tracker.anchor";
+
+// Keys that change neither the iterates nor the outputs' numbers: where and how the run reports,
+// and how it uses the machine (CpuOps gives the same bits for any thread count).
+bool free_to_differ(const std::string& key) {
+  for (const char* k : {"output", "threads", "devices", "data.root", "data.verify"})
+    if (key == k) return true;
+  return false;
+}
+
+// The first key (dotted) whose value differs between two effective configs; "" when none.
+std::string first_difference(const nlohmann::json& a, const nlohmann::json& b, const std::string& at) {
+  if (!a.is_object() || !b.is_object()) return a == b ? "" : at;
+  for (const auto* side : {&a, &b})
+    for (auto it = side->begin(); it != side->end(); ++it) {
+      const std::string key = at.empty() ? it.key() : at + "." + it.key();
+      if (free_to_differ(key)) continue;
+      if (!a.contains(it.key()) || !b.contains(it.key())) return key;
+      const std::string d = first_difference(a[it.key()], b[it.key()], key);
+      if (!d.empty()) return d;
+    }
+  return "";
+}
+
+nlohmann::json value_at(const nlohmann::json& j, const std::string& dotted) {
+  nlohmann::json v = j;
+  size_t from = 0;
+  while (from <= dotted.size()) {
+    const size_t dot = dotted.find('.', from);
+    const std::string k = dotted.substr(from, dot == std::string::npos ? std::string::npos : dot - from);
+    if (!v.is_object() || !v.contains(k)) return "(not set)";
+    v = nlohmann::json(v[k]);
+    if (dot == std::string::npos) break;
+    from = dot + 1;
+  }
+  return v;
+}
+
+nlohmann::json summary_json(const TrainSummary& s) {
+  return {{"evals_exact", s.evals_exact},         {"evals_tracked", s.evals_tracked},
+          {"eval_seconds", s.eval_seconds},       {"bytes_per_iter", s.bytes_per_iter},
+          {"bytes_total", s.bytes_total},         {"bytes_per_iter_fp32", s.bytes_per_iter_fp32},
+          {"bytes_ratio_fp32", s.bytes_ratio_fp32}, {"first_objective", s.first_objective},
+          {"last_objective", s.last_objective},   {"first_residual", s.first_residual},
+          {"last_residual", s.last_residual}};
+}
+
+void summary_from(const nlohmann::json& j, TrainSummary& s) {
+  s.evals_exact = j.at("evals_exact");
+  s.evals_tracked = j.at("evals_tracked");
+  s.eval_seconds = j.at("eval_seconds");
+  s.bytes_per_iter = j.at("bytes_per_iter");
+  s.bytes_total = j.at("bytes_total");
+  s.bytes_per_iter_fp32 = j.at("bytes_per_iter_fp32");
+  s.bytes_ratio_fp32 = j.at("bytes_ratio_fp32");
+  s.first_objective = j.at("first_objective");
+  s.last_objective = j.at("last_objective");
+  s.first_residual = j.at("first_residual");
+  s.last_residual = j.at("last_residual");
+}
+
+}  // namespace
+
+std::string state_path(const Config& c) { return c.output.dir + "/state.bin"; }
+
+void save_run_state(const Config& c, const RunState& s) {
+  StateFile f;
+  nlohmann::json layers = nlohmann::json::array();
+  for (const LayerScalars& l : s.solver.layers)
+    layers.push_back({l.w_scale, l.w_sq, l.w0_sq, l.track_scale, l.w_pending, l.tracking});
+  f.meta = {{"version", build_version()},
+            {"config", c.effective},
+            {"iteration", s.iteration},
+            {"stage", s.stage},
+            {"train_cost", s.train_cost},
+            {"iter_s", s.iter_s},
+            {"seconds", s.seconds},
+            {"summary", summary_json(s.sum)},
+            {"solver",
+             {{"iteration", s.solver.iteration},
+              {"rho", s.solver.rho},
+              {"nu", s.solver.nu},
+              {"mu", s.solver.mu},
+              {"layers", layers}}}};
+  f.names = s.solver.names;
+  f.tensors = s.solver.tensors;
+  if (s.anchor.size() > 0) {
+    f.names.push_back(kAnchor);
+    f.tensors.push_back(s.anchor);
+  }
+  save_state_file(state_path(c), f);
+}
+
+RunState load_run_state(const Config& c) {
+  const std::string path = state_path(c);
+  require(std::ifstream(path).good(), "--resume: " + path +
+                                          " not found (a run writes it with model.bin when output.checkpoint_every "
+                                          "or a signal stops it early, and removes it when it finishes)");
+  StateFile f = load_state_file(path);
+  const nlohmann::json& m = f.meta;
+  RunState s;
+  try {
+    const std::string key = first_difference(c.effective, m.at("config"), "");
+    if (!key.empty())
+      throw Error("--resume: the config has " + key + " = " + value_at(c.effective, key).dump() + ", the run in " +
+                  path + " has " + value_at(m.at("config"), key).dump() +
+                  " (only output.*, threads, devices, data.root and data.verify may differ)");
+    s.iteration = m.at("iteration");
+    s.stage = m.at("stage");
+    s.train_cost = m.at("train_cost").get<std::vector<double>>();
+    s.iter_s = m.at("iter_s").get<std::vector<double>>();
+    s.seconds = m.at("seconds");
+    summary_from(m.at("summary"), s.sum);
+    const nlohmann::json& sv = m.at("solver");
+    s.solver.iteration = sv.at("iteration");
+    s.solver.rho = sv.at("rho");
+    s.solver.nu = sv.at("nu");
+    s.solver.mu = sv.at("mu");
+    for (const nlohmann::json& l : sv.at("layers"))
+      s.solver.layers.push_back({l.at(0), l.at(1), l.at(2), l.at(3), l.at(4), l.at(5)});
+  } catch (const nlohmann::json::exception& e) {
+    throw Error("state " + path + ": corrupt header (" + e.what() + ")");
+  }
+  require(s.iteration < c.iterations, "--resume: the run in " + path + " is at iteration " +
+                                          std::to_string(s.iteration) + " of " + std::to_string(c.iterations) +
+                                          ": nothing left to run");
+  for (size_t i = 0; i < f.names.size(); ++i) {
+    if (f.names[i] == kAnchor) {
+      s.anchor = std::move(f.tensors[i]);
+      continue;
+    }
+    s.solver.names.push_back(f.names[i]);
+    s.solver.tensors.push_back(std::move(f.tensors[i]));
+  }
+  return s;
+}
+
+void trim_metrics(const std::string& path, int k) {
+  std::ifstream in(path);
+  std::string line, kept;
+  while (std::getline(in, line)) {
+    nlohmann::json j = nlohmann::json::parse(line, nullptr, false);
+    if (j.is_object() && j.contains("iter") && j["iter"].is_number_integer() && j["iter"].get<int>() <= k)
+      kept += line + "\n";
+    else
+      break;  // the lines are in order: the rest came after the state (or were cut by a kill)
+  }
+  write_file_atomic(path, kept);
+}
+
+}  // namespace pdadmm

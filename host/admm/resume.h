@@ -1,0 +1,31 @@
+// Resuming a stopped run (train --resume): OUT/state.bin holds the solver's state and the training
+// loop's, written with every model.bin of an unfinished run (output.checkpoint_every, a signal
+// stop) when output.state is on. A resumed run ends with the bytes the uninterrupted run writes.
+#pragma once
+#include <string>
+#include <vector>
+
+#include "host/admm/trainer.h"
+
+namespace pdadmm {
+
+struct RunState {
+  int iteration = 0;  // iterations done
+  int stage = 0;      // the growth stage the solver is in
+  std::vector<double> train_cost;  // the ρ schedule's losses of this stage
+  std::vector<double> iter_s;      // seconds of each iteration so far
+  double seconds = 0;              // the run's wall time so far
+  TrainSummary sum;                // its running totals (bytes, evaluations, objective, residual)
+  HostMatrix<float> anchor;        // FirstLayerTracker's W_a X_S; 0 x 0 when not anchored
+  SolverState<float> solver;
+};
+
+std::string state_path(const Config& c);  // OUT/state.bin
+void save_run_state(const Config& c, const RunState& s);
+// OUT/state.bin for the run `c` describes: an Error (one line) when there is none, it is damaged,
+// a training-relevant key of the config differs from the state's (naming it), or it is at the end.
+RunState load_run_state(const Config& c);
+// Keeps the lines of iterations <= k (an earlier run may have logged past its last state), atomically.
+void trim_metrics(const std::string& path, int k);
+
+}  // namespace pdadmm
