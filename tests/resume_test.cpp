@@ -220,6 +220,10 @@ TEST(ResumeCli, ASignalStoppedRunResumesToTheSameBytes) {
   ASSERT_EQ(code, 128 + SIGTERM) << log;
   const int k = state_iteration(stopped);
   EXPECT_EQ(test::read_json(stopped + "/summary.json")["iterations"], k);
+  // The resumed run's progress line starts from the stopped iterate's scores, not from zeros.
+  const nlohmann::json shown = load_state_file(stopped + "/state.bin").meta["shown"];
+  EXPECT_EQ(shown[0], test::read_json(stopped + "/summary.json")["val"]["acc"]);
+  EXPECT_EQ(shown[1], test::read_json(stopped + "/summary.json")["test"]["acc"]);
   const std::string resume = std::string(PDADMM_BINARY) + " train --resume --out " + stopped + args;
   expect_one_line_error(run_command(resume + " --set admm.rho=0.7"), "admm.rho");
   expect_one_line_error(run_command(resume + " --set model.layers=3"), "model.layers");

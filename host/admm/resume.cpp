@@ -90,6 +90,7 @@ void save_run_state(const Config& c, const RunState& s) {
             {"train_cost", s.train_cost},
             {"iter_s", s.iter_s},
             {"seconds", s.seconds},
+            {"shown", {s.val_acc, s.test_acc}},
             {"summary", summary_json(s.sum)},
             {"solver",
              {{"iteration", s.solver.iteration},
@@ -125,6 +126,8 @@ RunState load_run_state(const Config& c) {
     s.train_cost = m.at("train_cost").get<std::vector<double>>();
     s.iter_s = m.at("iter_s").get<std::vector<double>>();
     s.seconds = m.at("seconds");
+    s.val_acc = m.at("shown").at(0);
+    s.test_acc = m.at("shown").at(1);
     summary_from(m.at("summary"), s.sum);
     const nlohmann::json& sv = m.at("solver");
     s.solver.iteration = sv.at("iteration");

@@ -17,6 +17,7 @@ struct RunState {
   double seconds = 0;              // the run's wall time so far
   TrainSummary sum;                // its running totals (bytes, evaluations, objective, residual)
   HostMatrix<float> anchor;        // FirstLayerTracker's W_a X_S; 0 x 0 when not anchored
+  double val_acc = 0, test_acc = 0;  // the last logged evaluation's, shown by the progress line
   SolverState<float> solver;
 };
 

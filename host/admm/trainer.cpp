@@ -413,6 +413,10 @@ TrainSummary train(const Config& c, std::ostream& log, bool resume) {
   Scores scores;
   FirstLayerTracker tracker(eval, p.x);  // anchored whenever the solver tracks layer 1
   if (from && from->anchor.size() > 0 && writes) tracker.anchor(std::move(from->anchor));
+  if (from) {  // the progress line shows these until the next logged evaluation
+    scores.val.acc = from->val_acc;
+    scores.test.acc = from->test_acc;
+  }
   from.reset();  // the solver holds its state now
   // OUT/state.bin after iteration `done` (collective: every process downloads, the first writes).
   const auto save_state = [&](int done) {
@@ -425,6 +429,8 @@ TrainSummary train(const Config& c, std::ostream& log, bool resume) {
     rs.iter_s = iter_s;
     rs.seconds = seconds_before + std::chrono::duration<double>(Clock::now() - t_start).count();
     rs.sum = sum;
+    rs.val_acc = scores.val.acc;
+    rs.test_acc = scores.test.acc;
     if (tracker.anchored()) rs.anchor = tracker.anchor_product();
     save_run_state(c, rs);
   };
