@@ -4,6 +4,8 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <csignal>
+#include <cstring>
 #include <fstream>
 #include <sstream>
 #include <string>
@@ -103,6 +105,50 @@ TEST(MpiTrain, OneProcessPerGroupMatchesThreadsBitForBit) {
   EXPECT_NE(mpi.out.find("3 group(s) (2 in the first stage)"), std::string::npos) << mpi.out;
   EXPECT_NE(mpi.out.find("stage 2/2: 6 layers from iteration 9"), std::string::npos) << mpi.out;
   EXPECT_NE(mpi.out.find("final: test acc"), std::string::npos) << mpi.out;
+#endif
+}
+
+// model.bin's weights (after the header, which holds the config and its output folder).
+std::string model_payload(const std::string& dir) {
+  const std::string s = read_file(dir + "/model.bin");
+  uint64_t n = 0;
+  if (s.size() >= 16) std::memcpy(&n, s.data() + 8, 8);
+  return s.size() >= 16 + n ? s.substr(16 + n) : "";
+}
+
+// train --resume under mpirun, from a state one process wrote (SIGTERM) and from one the
+// processes wrote (output.checkpoint_every, then the launch killed): both end with the bytes of
+// the uninterrupted single-process run.
+TEST(MpiTrain, ResumesAStateOfOneProcessOrOfProcesses) {
+#ifndef PDADMM_MPIEXEC
+  GTEST_SKIP() << "built without MPI";
+#else
+  const std::string args = " --config " + std::string(PDADMM_SOURCE_DIR) +
+                           "/configs/synthetic.json --set model.layers=4 --set groups=2 --set model.hidden=256"
+                           " --set output.progress=off --set admm.iterations=2500 --set output.log_every=7";
+  const std::string dir = ::testing::TempDir() + "/mpi_resume";
+  run_command("rm -rf " + dir + " && mkdir -p " + dir);
+  const auto s = run_command(std::string(PDADMM_BINARY) + " train" + args + " --out " + dir + "/straight");
+  ASSERT_EQ(s.code, 0) << s.out;
+  const std::string weights = model_payload(dir + "/straight"), metrics = timeless_metrics(dir + "/straight/metrics.jsonl");
+  ASSERT_GT(weights.size(), 100000u);
+  const std::string mpirun = "env OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 " + kLauncher + " -np 2 ";
+  const auto resume_matches = [&](const std::string& out) {
+    const auto r = run_command(kMpirun + " -np 2 " + PDADMM_BINARY + " train --resume" + args + " --out " + out);
+    ASSERT_EQ(r.code, 0) << r.out;
+    EXPECT_TRUE(model_payload(out) == weights) << out << ": model.bin weights differ";
+    EXPECT_EQ(timeless_metrics(out + "/metrics.jsonl"), metrics) << out;
+    EXPECT_GT(pdadmm::test::read_json(out + "/summary.json")["resumed_from"].get<int>(), 0) << out;
+  };
+  const auto one = pdadmm::test::train_until_signal(args, dir + "/one", SIGTERM, "metrics.jsonl", 1000000);
+  ASSERT_EQ(one.first, 128 + SIGTERM) << one.second;
+  resume_matches(dir + "/one");
+  const auto many = pdadmm::test::train_until_signal(args + " --set output.checkpoint_every=300", dir + "/many",
+                                                     SIGTERM, "state.bin", 200000, mpirun);
+  ASSERT_NE(many.first, 0) << "the launch ended before the signal: " << many.second;
+  const nlohmann::json st = pdadmm::test::read_json(dir + "/many/summary.json");
+  ASSERT_TRUE(st.is_null()) << "under mpirun a signal ends the run without a summary";
+  resume_matches(dir + "/many");
 #endif
 }
 

@@ -104,11 +104,13 @@ inline CommandResult run_command(const std::string& cmd) {
 // Starts `pdadmm train ARGS --out OUT` (SIGINT not ignored, as from a terminal), sends `sig` once
 // OUT/`wait_for` exists (by default its first metrics line: the handler is in place by then) and
 // `delay_us` more have passed, and returns its exit status (-1 if a signal ended it) and its output.
+// `launcher` (e.g. "env … mpirun -np 2 "; an exec-able program, which gets the signal) goes first.
 inline std::pair<int, std::string> train_until_signal(const std::string& args, const std::string& out, int sig,
                                                       const std::string& wait_for = "metrics.jsonl",
-                                                      int delay_us = 300000) {
+                                                      int delay_us = 300000, const std::string& launcher = "") {
   std::filesystem::remove_all(out);
-  const std::string cmd = std::string(PDADMM_BINARY) + " train" + args + " --out " + out + " > " + out + ".log 2>&1";
+  const std::string cmd =
+      launcher + std::string(PDADMM_BINARY) + " train" + args + " --out " + out + " > " + out + ".log 2>&1";
   const pid_t child = fork();
   if (child < 0) return {-2, "fork failed"};
   if (child == 0) {
