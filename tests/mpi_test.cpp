@@ -16,7 +16,9 @@
 
 namespace {
 
+using pdadmm::test::model_payload;
 using pdadmm::test::run_command;
+using pdadmm::test::timeless_metrics;
 
 #ifdef PDADMM_MPIEXEC
 // Root is allowed (CI runs as root); more processes than cores (2-core CI); no CMA single-copy,
@@ -33,19 +35,6 @@ std::string read_file(const std::string& path) {
   std::stringstream s;
   s << f.rdbuf();
   return s.str();
-}
-
-// Metrics lines without what depends on the clock.
-std::string timeless_metrics(const std::string& path) {
-  std::ifstream f(path);
-  std::string line, out;
-  while (std::getline(f, line)) {
-    nlohmann::json j = nlohmann::json::parse(line);
-    j.erase("seconds");
-    j.erase("groups");
-    out += j.dump() + "\n";
-  }
-  return out;
 }
 
 // Synthetic, 6 layers in 3 groups grown from 2 layers (that stage has 2 groups: process 2
@@ -106,14 +95,6 @@ TEST(MpiTrain, OneProcessPerGroupMatchesThreadsBitForBit) {
   EXPECT_NE(mpi.out.find("stage 2/2: 6 layers from iteration 9"), std::string::npos) << mpi.out;
   EXPECT_NE(mpi.out.find("final: test acc"), std::string::npos) << mpi.out;
 #endif
-}
-
-// model.bin's weights (after the header, which holds the config and its output folder).
-std::string model_payload(const std::string& dir) {
-  const std::string s = read_file(dir + "/model.bin");
-  uint64_t n = 0;
-  if (s.size() >= 16) std::memcpy(&n, s.data() + 8, 8);
-  return s.size() >= 16 + n ? s.substr(16 + n) : "";
 }
 
 // train --resume under mpirun, from a state one process wrote (SIGTERM) and from one the

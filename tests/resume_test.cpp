@@ -153,37 +153,15 @@ TEST(Resume, StateFileRoundTripsAndRefusesDamage) {
 // ---- the command line: a run stopped at k and resumed ends with the uninterrupted run's bytes ----
 
 using test::run_command;
+using test::model_payload;
+using test::slurp;
+using test::timeless_metrics;
 using test::train_until_signal;
 
 // 4 layers in 2 groups, slow enough (a few seconds) that a signal lands mid-run.
 const std::string kRun =
     " --config " + std::string(PDADMM_SOURCE_DIR) +
     "/configs/synthetic.json --set model.layers=4 --set groups=2 --set model.hidden=256 --set output.progress=off";
-
-std::string slurp(const std::string& path) {
-  std::ifstream f(path, std::ios::binary);
-  return std::string((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
-}
-
-// model.bin's weights (after the header, which holds the config and its output folder).
-std::string model_payload(const std::string& dir) {
-  const std::string s = slurp(dir + "/model.bin");
-  uint64_t n = 0;
-  if (s.size() >= 16) std::memcpy(&n, s.data() + 8, 8);
-  return s.size() >= 16 + n ? s.substr(16 + n) : "";
-}
-
-std::string timeless_metrics(const std::string& dir) {
-  std::ifstream f(dir + "/metrics.jsonl");
-  std::string line, out;
-  while (std::getline(f, line)) {
-    nlohmann::json j = nlohmann::json::parse(line);
-    j.erase("seconds");
-    j.erase("groups");
-    out += j.dump() + "\n";
-  }
-  return out;
-}
 
 void expect_same_run(const std::string& straight, const std::string& resumed, int k) {
   const std::string w = model_payload(straight);
@@ -194,7 +172,7 @@ void expect_same_run(const std::string& straight, const std::string& resumed, in
     EXPECT_EQ(a[key], b[key]) << key;
   EXPECT_EQ(b["resumed_from"], k);
   EXPECT_FALSE(b["interrupted"].get<bool>());
-  EXPECT_EQ(timeless_metrics(straight), timeless_metrics(resumed));
+  EXPECT_EQ(timeless_metrics(straight + "/metrics.jsonl"), timeless_metrics(resumed + "/metrics.jsonl"));
   EXPECT_FALSE(std::filesystem::exists(resumed + "/state.bin"));  // a finished run has nothing to resume
 }
 

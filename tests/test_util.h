@@ -11,6 +11,7 @@
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
@@ -138,6 +139,32 @@ inline nlohmann::json read_json(const std::string& path) {
   std::ifstream f(path);
   if (!f) return nullptr;
   return nlohmann::json::parse(f);
+}
+
+inline std::string slurp(const std::string& path) {
+  std::ifstream f(path, std::ios::binary);
+  return std::string((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+}
+
+// DIR/model.bin's weights (after the header, which holds the config and its output folder).
+inline std::string model_payload(const std::string& dir) {
+  const std::string s = slurp(dir + "/model.bin");
+  uint64_t n = 0;
+  if (s.size() >= 16) std::memcpy(&n, s.data() + 8, 8);
+  return s.size() >= 16 + n ? s.substr(16 + n) : "";
+}
+
+// A metrics.jsonl without what depends on the clock (seconds, the groups' times).
+inline std::string timeless_metrics(const std::string& path) {
+  std::ifstream f(path);
+  std::string line, out;
+  while (std::getline(f, line)) {
+    nlohmann::json j = nlohmann::json::parse(line);
+    j.erase("seconds");
+    j.erase("groups");
+    out += j.dump() + "\n";
+  }
+  return out;
 }
 
 // A JSON list of rows (or a flat list, read as a column) as a HostMatrix.

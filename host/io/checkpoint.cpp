@@ -4,9 +4,9 @@
 #include <cmath>
 #include <cstring>
 
-#include "host/config/json_reader.h"
 #include "host/io/error.h"
 #include "host/io/files.h"
+#include "host/io/framed_file.h"
 
 namespace pdadmm {
 
@@ -29,32 +29,18 @@ void save_checkpoint(const std::string& path, const Checkpoint& c) {
   }
   nlohmann::json h = {{"meta", c.meta}, {"layers", nlohmann::json::array()}, {"crc32", crc32_of(payload.data(), payload.size())}};
   for (size_t l = 0; l < c.W.size(); ++l) h["layers"].push_back({{"rows", c.W[l].rows}, {"cols", c.W[l].cols}});
-  const std::string header = h.dump();
-  std::string out(kMagic, 8);
-  uint64_t n = header.size();
-  out.append(reinterpret_cast<const char*>(&n), 8);
-  out += header;
-  out += payload;
-  write_file_atomic(path, out);
+  write_framed_file(path, kMagic, h, payload);
 }
 
 Checkpoint load_checkpoint(const std::string& path) {
   const std::string what = "checkpoint " + path;
-  std::string s;
-  try {
-    s = read_file(path);  // a folder or a device is refused there
-  } catch (const Error& e) {
-    throw Error("checkpoint: " + std::string(e.what()));
-  }
-  require(s.size() >= 16 && std::memcmp(s.data(), kMagic, 8) == 0, what + ": not a pdadmm checkpoint");
-  uint64_t n = 0;
-  std::memcpy(&n, s.data() + 8, 8);
-  require(n <= s.size() - 16, what + ": truncated header");
-  const nlohmann::json h = parse_json(s.substr(16, n), what + ": header");
+  const FramedFile f = read_framed_file(path, kMagic, "checkpoint", "checkpoint");
+  const std::string& s = f.bytes;
+  const nlohmann::json& h = f.header;
   require(h.is_object() && h.contains("layers") && h["layers"].is_array(), what + ": corrupt header");
   Checkpoint c;
   c.meta = h.value("meta", nlohmann::json::object());
-  size_t off = 16 + n;
+  size_t off = f.payload;
   if (h.contains("crc32"))  // files before 2026-12-04 have none
     require(h["crc32"].is_number_unsigned() && h["crc32"].get<uint64_t>() == crc32_of(s.data() + off, s.size() - off),
             what + ": checksum mismatch, the weights are corrupted");

@@ -3,9 +3,9 @@
 
 #include <cstring>
 
-#include "host/config/json_reader.h"
 #include "host/io/error.h"
 #include "host/io/files.h"
+#include "host/io/framed_file.h"
 
 namespace pdadmm {
 
@@ -24,32 +24,18 @@ void save_state_file(const std::string& path, const StateFile& s) {
     list.push_back({{"name", s.names[i]}, {"rows", t.rows}, {"cols", t.cols}});
   }
   const nlohmann::json h = {{"meta", s.meta}, {"tensors", list}, {"crc32", crc32_of(payload.data(), payload.size())}};
-  const std::string header = h.dump();
-  std::string out(kStateMagic, 8);
-  const uint64_t n = header.size();
-  out.append(reinterpret_cast<const char*>(&n), 8);
-  out += header;
-  out += payload;
-  write_file_atomic(path, out);
+  write_framed_file(path, kStateMagic, h, payload);
 }
 
 StateFile load_state_file(const std::string& path) {
   const std::string what = "state " + path;
-  std::string s;
-  try {
-    s = read_file(path);
-  } catch (const Error& e) {
-    throw Error("state: " + std::string(e.what()));
-  }
-  require(s.size() >= 16 && std::memcmp(s.data(), kStateMagic, 8) == 0, what + ": not a pdadmm state file");
-  uint64_t n = 0;
-  std::memcpy(&n, s.data() + 8, 8);
-  require(n <= s.size() - 16, what + ": truncated header");
-  const nlohmann::json h = parse_json(s.substr(16, n), what + ": header");
+  const FramedFile f = read_framed_file(path, kStateMagic, "state", "state file");
+  const std::string& s = f.bytes;
+  const nlohmann::json& h = f.header;
   require(h.is_object() && h.contains("tensors") && h["tensors"].is_array() && h.contains("meta") &&
               h["meta"].is_object() && h.contains("crc32") && h["crc32"].is_number_unsigned(),
           what + ": corrupt header");
-  size_t off = 16 + n;
+  size_t off = f.payload;
   StateFile st;
   st.meta = h["meta"];
   std::vector<std::pair<int64_t, int64_t>> shapes;

@@ -1,0 +1,44 @@
+// The frame of model.bin and state.bin; the callers check their headers and payloads.
+#include "host/io/framed_file.h"
+
+#include <cstdint>
+#include <cstring>
+
+#include "host/config/json_reader.h"
+#include "host/io/error.h"
+#include "host/io/files.h"
+
+namespace pdadmm {
+
+void write_framed_file(const std::string& path, const char* magic, const nlohmann::json& header,
+                       const std::string& payload) {
+  const std::string h = header.dump();
+  std::string out(magic, 8);
+  const uint64_t n = h.size();
+  out.append(reinterpret_cast<const char*>(&n), 8);
+  out.reserve(out.size() + h.size() + payload.size());
+  out += h;
+  out += payload;
+  write_file_atomic(path, out);
+}
+
+FramedFile read_framed_file(const std::string& path, const char* magic, const std::string& kind,
+                            const std::string& noun) {
+  const std::string what = kind + " " + path;
+  FramedFile f;
+  try {
+    f.bytes = read_file(path);  // a folder or a device is refused there
+  } catch (const Error& e) {
+    throw Error(kind + ": " + std::string(e.what()));
+  }
+  const std::string& s = f.bytes;
+  require(s.size() >= 16 && std::memcmp(s.data(), magic, 8) == 0, what + ": not a pdadmm " + noun);
+  uint64_t n = 0;
+  std::memcpy(&n, s.data() + 8, 8);
+  require(n <= s.size() - 16, what + ": truncated header");
+  f.header = parse_json(s.substr(16, n), what + ": header");
+  f.payload = 16 + n;
+  return f;
+}
+
+}  // namespace pdadmm
