@@ -36,7 +36,7 @@ fi
 pkg-config --exists libzip 2>/dev/null || apt_install libzip-dev pkg-config
 
 # ---- build ----
-SRCS=("$ROOT/host/data/pickle.cpp" "$ROOT/host/data/npz.cpp" "$ROOT/host/data/csr.cpp" "$ROOT/host/data/dataset.cpp")
+SRCS=("$ROOT/host/data/pickle.cpp" "$ROOT/host/data/npz.cpp" "$ROOT/host/data/gnn_benchmark.cpp" "$ROOT/host/data/csr.cpp" "$ROOT/host/data/dataset.cpp")
 FLAGS=(-std=c++17 -g -O1 -fno-omit-frame-pointer -fsanitize=fuzzer,address,undefined
        -fno-sanitize-recover=all -I"$ROOT")
 read -r -a ZIPFLAGS <<<"$(pkg-config --cflags --libs libzip)"

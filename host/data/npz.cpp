@@ -1,5 +1,5 @@
-// .npy / .npz reading (libzip), scipy-style CSR conversion and the gnn-benchmark loader with its
-// seeded per-class split.
+// .npy / .npz reading (libzip) and scipy-style CSR conversion (the gnn-benchmark loader that
+// uses them is gnn_benchmark.cpp).
 #include "host/data/npz.h"
 
 #include <zip.h>
@@ -9,7 +9,6 @@
 #include <cstring>
 #include <filesystem>
 #include <limits>
-#include <random>
 #include <sstream>
 #include <utility>
 
@@ -410,16 +409,11 @@ NumpyArray NpzArchive::array(const std::string& key) const {
 
 // ---- CSR from scipy arrays -----------------------------------------------------------------
 
-namespace {
-
-// A stored value for an error message: 1e+300, not std::to_string's 301 digits.
-std::string value_text(double v) {
+std::string stored_value_text(double v) {
   std::ostringstream o;
   o << v;
   return o.str();
 }
-
-}  // namespace
 
 Csr csr_from_scipy_arrays(int64_t rows, int64_t cols, const std::vector<int64_t>& indptr,
                           const std::vector<int64_t>& indices, const std::vector<double>& values,
@@ -446,7 +440,7 @@ Csr csr_from_scipy_arrays(int64_t rows, int64_t cols, const std::vector<int64_t>
     });
   for (size_t e = 0; e < values.size(); ++e)  // as stored (float32 or float64) and as training reads it
     require(std::isfinite(static_cast<float>(values[e])), [&] {
-      return what + ": value " + value_text(values[e]) + " at entry " + std::to_string(e) + " is not finite" +
+      return what + ": value " + stored_value_text(values[e]) + " at entry " + std::to_string(e) + " is not finite" +
              (std::isfinite(values[e]) ? " in float32" : "");
     });
   Csr m;
@@ -472,182 +466,6 @@ Csr csr_from_scipy_arrays(int64_t rows, int64_t cols, const std::vector<int64_t>
     m.indptr[r + 1] = static_cast<int64_t>(m.indices.size());
   }
   return m;
-}
-
-// ---- gnn-benchmark data sets ---------------------------------------------------------------
-
-namespace {
-
-int64_t scalar_pair(const NumpyArray& a, int which, const std::string& what) {
-  require(a.shape.size() == 1 && a.shape[0] == 2, what + ": must have shape (2,)");
-  return a.to_int64(what)[static_cast<size_t>(which)];
-}
-
-// The CSR matrix stored as PREFIX_data, PREFIX_indices, PREFIX_indptr.
-Csr csr_member(const NpzArchive& z, const std::string& prefix, int64_t rows, int64_t cols) {
-  const std::string& file = z.what();
-  const NumpyArray indptr = z.array(prefix + "_indptr");
-  const NumpyArray indices = z.array(prefix + "_indices");
-  const NumpyArray data = z.array(prefix + "_data");
-  for (const NumpyArray* a : {&indptr, &indices, &data})
-    require(a->shape.size() == 1, file + ": " + prefix + "_* arrays must be one-dimensional");
-  return csr_from_scipy_arrays(rows, cols, indptr.to_int64(file + ": " + prefix + "_indptr"),
-                               indices.to_int64(file + ": " + prefix + "_indices"), data.to_double(),
-                               file + ": " + prefix + " CSR");
-}
-
-std::string shape_text(const std::vector<int64_t>& shape) {
-  std::string s = "(";
-  for (size_t i = 0; i < shape.size(); ++i) s += (i ? ", " : "") + std::to_string(shape[i]);
-  return s + (shape.size() == 1 ? ",)" : ")");
-}
-
-// attr_matrix: nodes x features, dense, float (gnn-benchmark's loader takes it when attr_data is absent).
-Features dense_features(const NpzArchive& z, int64_t n) {
-  const std::string what = z.what() + ": attr_matrix";
-  const NumpyArray a = z.array("attr_matrix");
-  require(a.descr == "<f4" || a.descr == "<f8",
-          what + ": dtype " + a.descr + " is not supported (<f4 or <f8: numpy's float32 or float64)");
-  require(a.shape.size() == 2, what + ": must be two-dimensional (nodes x features), has shape " + shape_text(a.shape));
-  require(a.shape[0] == n, what + " has " + std::to_string(a.shape[0]) + " rows for " + std::to_string(n) + " nodes");
-  require(a.shape[1] >= 1 && a.shape[1] <= std::numeric_limits<int32_t>::max(),
-          what + ": " + std::to_string(a.shape[1]) + " feature columns (1 to 2^31 - 1 supported)");
-  Features f;
-  f.rows = n;
-  f.cols = a.shape[1];
-  f.dense.resize(static_cast<size_t>(a.size()));  // parse_npy matched the shape to the member's bytes
-  for (int64_t i = 0; i < a.size(); ++i) {
-    const double v = a.at(i);
-    f.dense[i] = static_cast<float>(v);  // as training reads it: finite in float32 too
-    require(std::isfinite(f.dense[i]), [&] {
-      return what + ": value " + value_text(v) + " of node " + std::to_string(i / f.cols) + ", feature " +
-             std::to_string(i % f.cols) + " is not finite" + (std::isfinite(v) ? " in float32" : "");
-    });
-  }
-  return f;
-}
-
-Features read_features(const NpzArchive& z, int64_t n) {
-  const std::string& file = z.what();
-  if (!z.has("attr_data")) {
-    require(z.has("attr_matrix"), file + ": no node features: neither attr_data (CSR, with attr_indices, attr_indptr, "
-                                         "attr_shape) nor attr_matrix (dense)");
-    return dense_features(z, n);
-  }
-  const NumpyArray attr_shape = z.array("attr_shape");
-  const int64_t rows = scalar_pair(attr_shape, 0, file + ": attr_shape");
-  const int64_t cols = scalar_pair(attr_shape, 1, file + ": attr_shape");
-  require(rows == n, file + ": attr_shape has " + std::to_string(rows) + " rows for " + std::to_string(n) + " nodes");
-  Features f;
-  f.rows = n;
-  f.cols = cols;
-  f.is_sparse = true;
-  f.sparse = csr_member(z, "attr", n, cols);
-  return f;
-}
-
-}  // namespace
-
-// torch.manual_seed(seed); torch.randperm(n) on the CPU, as PyTorch computes it for n < 2^32 / 20
-// (forward Fisher-Yates on mt19937's 32-bit outputs, z = random() % (n - i)): this reproduces the
-// reference's split_dataset exactly.
-std::vector<int64_t> torch_randperm(int64_t n, uint64_t seed) {
-  std::mt19937 gen(static_cast<std::mt19937::result_type>(seed));
-  std::vector<int64_t> r(static_cast<size_t>(n));
-  for (int64_t i = 0; i < n; ++i) r[i] = i;
-  for (int64_t i = 0; i + 1 < n; ++i) {
-    const int64_t z = static_cast<int64_t>(gen()) % (n - i);
-    std::swap(r[i], r[z + i]);
-  }
-  return r;
-}
-
-void draw_gnn_benchmark_split(Dataset& ds, uint64_t split_seed, const SplitSizes& sizes) {
-  const std::string what = ds.name + " split";
-  const int per_class = sizes.per_class, num_test = sizes.test, num_val = sizes.val;
-  // What to change, when the sizes come from the config.
-  const auto change = [&](const std::string& keys) { return sizes.keys.empty() ? "" : " (lower " + keys + ")"; };
-  const int64_t n = static_cast<int64_t>(ds.labels.size());
-  std::vector<std::vector<int32_t>> by_class(static_cast<size_t>(ds.num_classes));
-  for (int64_t v = 0; v < n; ++v)
-    if (ds.labels[v] >= 0) by_class[ds.labels[v]].push_back(static_cast<int32_t>(v));
-  std::vector<char> taken(static_cast<size_t>(n), 0);
-  ds.train.clear();
-  for (int c = 0; c < ds.num_classes; ++c) {
-    const auto& ids = by_class[c];
-    require(static_cast<int64_t>(ids.size()) >= per_class, [&] {
-      return what + ": class " + std::to_string(c) + " has " + std::to_string(ids.size()) + " nodes, fewer than " +
-             std::to_string(per_class) + " train nodes per class" + change(sizes.keys + ".train_per_class");
-    });
-    const std::vector<int64_t> perm = torch_randperm(static_cast<int64_t>(ids.size()), split_seed);
-    for (int i = 0; i < per_class; ++i) {
-      ds.train.push_back(ids[perm[i]]);
-      taken[ids[perm[i]]] = 1;
-    }
-  }
-  std::vector<int32_t> rest;
-  for (int64_t v = 0; v < n; ++v)
-    if (!taken[v] && ds.labels[v] >= 0) rest.push_back(static_cast<int32_t>(v));
-  require(static_cast<int64_t>(rest.size()) >= int64_t{num_test} + num_val,
-          what + ": only " + std::to_string(rest.size()) + " labelled nodes left for " + std::to_string(num_test) +
-              " test + " + std::to_string(num_val) + " val" + change(sizes.keys + ".test or " + sizes.keys + ".val"));
-  const std::vector<int64_t> perm = torch_randperm(static_cast<int64_t>(rest.size()), split_seed);
-  ds.test.clear();
-  ds.val.clear();
-  for (int i = 0; i < num_test; ++i) ds.test.push_back(rest[perm[i]]);
-  for (int i = num_test; i < num_test + num_val; ++i) ds.val.push_back(rest[perm[i]]);
-  std::sort(ds.train.begin(), ds.train.end());
-  std::sort(ds.val.begin(), ds.val.end());
-  std::sort(ds.test.begin(), ds.test.end());
-}
-
-Dataset load_gnn_benchmark(const std::string& file, const std::string& name, uint64_t split_seed, bool raw_counts,
-                           const SplitSizes& sizes) {
-  return gnn_benchmark_from_archive(NpzArchive::open_file(file), name, split_seed, raw_counts, sizes);
-}
-
-Dataset gnn_benchmark_from_archive(const NpzArchive& z, const std::string& name, uint64_t split_seed, bool raw_counts,
-                                   const SplitSizes& sizes) {
-  const std::string& file = z.what();
-  Dataset ds;
-  ds.name = name;
-
-  const NumpyArray adj_shape = z.array("adj_shape");
-  const int64_t n = scalar_pair(adj_shape, 0, file + ": adj_shape");
-  require(scalar_pair(adj_shape, 1, file + ": adj_shape") == n, file + ": adjacency is not square");
-  {
-    const Csr raw = csr_member(z, "adj", n, n);  // checks n before anything is sized by it
-    std::vector<std::pair<int64_t, int64_t>> edges;
-    edges.reserve(static_cast<size_t>(raw.nnz()));
-    for (int64_t r = 0; r < raw.rows; ++r)
-      for (int64_t e = raw.indptr[r]; e < raw.indptr[r + 1]; ++e)
-        if (raw.values[e] != 0.0f) edges.emplace_back(r, raw.indices[e]);
-    ds.adj = symmetrize_binary(n, edges);
-  }
-
-  ds.features = read_features(z, n);
-  if (!raw_counts) {  // after duplicates are summed, as scipy's todense() then x[x > 0] = 1
-    for (float& v : ds.features.is_sparse ? ds.features.sparse.values : ds.features.dense)
-      if (v > 0) v = 1;
-  }
-
-  const NumpyArray labels = z.array("labels");
-  require(labels.shape.size() == 1 && labels.shape[0] == n,
-          file + ": labels must have shape (" + std::to_string(n) + ",), has " + shape_text(labels.shape));
-  const std::vector<int64_t> raw_labels = labels.to_int64(file + ": labels");
-  int64_t max_label = -1;
-  ds.labels.resize(static_cast<size_t>(n));
-  for (int64_t v = 0; v < n; ++v) {
-    const int64_t y = raw_labels[v];
-    require(y >= -1 && y < (int64_t{1} << 20),
-            [&] { return file + ": label " + std::to_string(y) + " of node " + std::to_string(v) + " out of range"; });
-    ds.labels[v] = static_cast<int32_t>(y);
-    max_label = std::max(max_label, y);
-  }
-  ds.num_classes = static_cast<int>(max_label + 1);
-  draw_gnn_benchmark_split(ds, split_seed, sizes);
-  ds.validate();
-  return ds;
 }
 
 }  // namespace pdadmm

@@ -64,6 +64,9 @@ class NpzArchive {
   std::string what_;
 };
 
+// A stored value for an error message: 1e+300, not std::to_string's 301 digits.
+std::string stored_value_text(double v);
+
 // Builds a canonical Csr (indices sorted within each row, duplicates summed) from scipy-style
 // arrays, after checking indptr length / monotonicity and index ranges. Errors name `what`.
 Csr csr_from_scipy_arrays(int64_t rows, int64_t cols, const std::vector<int64_t>& indptr,
