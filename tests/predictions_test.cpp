@@ -2,6 +2,7 @@
 // split nodes are the evaluator's bits, the chunking changes nothing, and the CSV read back has one
 // row per node whose test rows give the accuracy eval prints and summary.json holds.
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 
 #include <algorithm>
 #include <cmath>
@@ -267,6 +268,33 @@ TEST(PredictionsCli, ErrorsAreOneLineAndWriteNothing) {
                         "has 3 layers, the config describes 2");
   for (const auto& f : std::filesystem::directory_iterator(out))
     EXPECT_EQ(f.path().filename().string().rfind("p.csv", 0), std::string::npos) << f.path();
+}
+
+// A path that is not a regular file (a FIFO here; /dev/stdout, /dev/null, a shell's >(…) alike) is
+// written to as it is: it was replaced by a regular file (the temporary renamed over it, leaving the
+// reader waiting), and eval said it wrote /dev/full.
+TEST(PredictionsCli, AFifoOrDeviceIsWrittenToNotReplaced) {
+  const std::string out = ::testing::TempDir() + "/predictions_fifo";
+  std::filesystem::remove_all(out);
+  const CommandResult t = run("train" + kConfig + kTiny + " --set output.predictions=true --out " + out);
+  ASSERT_EQ(t.code, 0) << t.out;
+  const std::string fifo = out + "/fifo.csv";
+  ASSERT_EQ(::mkfifo(fifo.c_str(), 0644), 0);
+  const std::string eval = "eval" + kConfig + kTiny + " --model " + out + "/model.bin";
+  const CommandResult e = test::run_command("(timeout 20 cat " + fifo + " > " + out + "/read.csv & " +
+                                            PDADMM_BINARY + " " + eval + " --predictions " + fifo + "; wait)");
+  EXPECT_EQ(e.code, 0) << e.out;
+  EXPECT_TRUE(std::filesystem::is_fifo(fifo)) << "the FIFO was replaced";
+  EXPECT_EQ(read_text(out + "/read.csv"), read_text(out + "/predictions.csv"));
+  // A device that refuses the bytes is an error, not "wrote" (tried only where the FIFO was kept:
+  // the old code renamed its temporary over the device).
+  if (std::filesystem::is_fifo(fifo) && std::filesystem::is_character_file("/dev/full")) {
+    const CommandResult f = run(eval + " --predictions /dev/full");
+    EXPECT_EQ(f.code, 1) << f.out;
+    EXPECT_NE(f.out.find("\nerror: eval: cannot write the predictions to /dev/full\n"), std::string::npos) << f.out;
+    EXPECT_EQ(f.out.find("wrote"), std::string::npos) << f.out;
+    EXPECT_TRUE(std::filesystem::is_character_file("/dev/full"));
+  }
 }
 
 // Cora: 2708 nodes, 1068 of them in no split; train's file, eval's and summary.json agree.

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cmath>
 #include <filesystem>
+#include <fstream>
 #include <iomanip>
 #include <iostream>
 #include <map>
@@ -177,7 +178,19 @@ int cmd_info(const CommonArgs& a) {
 namespace {
 // A file about to be written (atomically: a temporary beside it, renamed) after a long computation:
 // refused up front, naming the option, when its folder is missing or read-only or it is a folder.
+// A device, FIFO or socket (/dev/stdout, a shell's >(…)): written to as it is, not replaced.
+bool is_stream_target(const std::string& path) {
+  std::error_code ec;
+  const auto st = std::filesystem::status(path, ec);
+  return !ec && std::filesystem::exists(st) && !std::filesystem::is_regular_file(st) &&
+         !std::filesystem::is_directory(st);
+}
+
 void require_writable_file(const std::string& path, const std::string& what) {
+  if (is_stream_target(path)) {
+    require(::access(path.c_str(), W_OK) == 0, what + " " + path + " (not writable)");
+    return;
+  }
   const std::filesystem::path parent = std::filesystem::path(path).parent_path();
   require(!path.empty() && !std::filesystem::is_directory(path) &&
               ::access(parent.empty() ? "." : parent.c_str(), W_OK) == 0,
@@ -250,7 +263,14 @@ int cmd_eval(const CommonArgs& a, const std::string& model, const std::string& p
     std::cout.flush();
     require(static_cast<bool>(std::cout), "eval: cannot write the predictions to stdout");
   } else if (!predictions.empty()) {
-    pass.save_csv(predictions);
+    if (is_stream_target(predictions)) {
+      std::ofstream f(predictions, std::ios::binary);
+      pass.write_csv([&](const std::string& text) { f << text; });
+      f.flush();
+      require(f.good(), "eval: cannot write the predictions to " + predictions);
+    } else {
+      pass.save_csv(predictions);
+    }
     std::cout << "predictions: wrote " << predictions << " (" << p.data.num_nodes() << " nodes, " << p.data.num_classes
               << " classes)\n";
   }

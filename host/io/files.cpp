@@ -23,6 +23,11 @@ void make_dirs(const std::string& dir) {
 }
 
 AtomicFile::AtomicFile(const std::string& path) : path_(path), tmp_(path + ".tmp.XXXXXX") {
+  // A device, FIFO or socket at path (or a link to one, /dev/stdout) would be replaced by the
+  // rename: refused (as root, /dev/null or /dev/full became a regular file).
+  struct stat st;
+  if (::stat(path.c_str(), &st) == 0 && !S_ISREG(st.st_mode))
+    throw Error("cannot write " + path + ": not a regular file");
   // A fresh name (mkstemp: O_CREAT | O_EXCL) per write: never follows a planted symlink, and two
   // runs writing the same file cannot rename each other's temporary away.
   fd_ = ::mkstemp(tmp_.data());
