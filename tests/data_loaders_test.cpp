@@ -553,6 +553,22 @@ TEST(DataCustomNpz, SplitErrorsNameTheConfigKeys) {
   EXPECT_EQ(error_of({5, 1000, 1000, ""}).find("(lower"), std::string::npos);
 }
 
+// Classes numbered with a gap (labels 0 and 2, no 1): the error said "class 1 has 0 nodes, fewer
+// than 1 train nodes per class (lower data.npz.train_per_class)", a key that cannot go below 1.
+TEST(DataCustomNpz, AClassWithoutLabelledNodesIsAGapInTheNumbering) {
+  Dataset ds;
+  ds.name = "gaps.npz";
+  ds.labels = {0, 2, 0, 2, 0, 2, -1, 0, 2, 0, 2};
+  ds.num_classes = 3;
+  try {
+    draw_gnn_benchmark_split(ds, 100, {1, 1, 1, "data.npz"});
+    FAIL() << "a class without nodes was accepted";
+  } catch (const Error& e) {
+    EXPECT_EQ(std::string(e.what()), "gaps.npz split: class 1 has no labelled nodes (the labels go up to 2: "
+                                     "classes must be numbered 0..2 without gaps, -1 for unlabelled nodes)");
+  }
+}
+
 // data.verify for a user's file: SHA256SUMS in the file's own folder, which must list it.
 TEST(DataCustomNpz, VerifyChecksTheFilesOwnFolder) {
   const std::string dir = ::testing::TempDir() + "pdadmm_custom_verify";

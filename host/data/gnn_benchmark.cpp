@@ -111,6 +111,11 @@ void draw_gnn_benchmark_split(Dataset& ds, uint64_t split_seed, const SplitSizes
   ds.train.clear();
   for (int c = 0; c < ds.num_classes; ++c) {
     const auto& ids = by_class[c];
+    require(!ids.empty() || per_class == 0, [&] {  // no key fixes this one
+      const std::string top = std::to_string(ds.num_classes - 1);
+      return what + ": class " + std::to_string(c) + " has no labelled nodes (the labels go up to " + top +
+             ": classes must be numbered 0.." + top + " without gaps, -1 for unlabelled nodes)";
+    });
     require(static_cast<int64_t>(ids.size()) >= per_class, [&] {
       return what + ": class " + std::to_string(c) + " has " + std::to_string(ids.size()) + " nodes, fewer than " +
              std::to_string(per_class) + " train nodes per class" + change(sizes.keys + ".train_per_class");
