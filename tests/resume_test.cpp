@@ -145,6 +145,17 @@ TEST(Resume, StateFileRoundTripsAndRefusesDamage) {
   std::string flipped = bytes;
   flipped[flipped.size() - 2] ^= 1;
   refused(flipped, "checksum mismatch");
+  // A changed byte in the header's meta (here ρ 0.30000000000000004 -> 0.40000000000000004) or
+  // tensor list (a name) was read as it stood: the CRC covered the tensors' bytes only, and a
+  // changed ρ, iteration or loss resumed silently into another run.
+  for (const auto& [from, to] : {std::pair<std::string, std::string>{"0.30000000000000004", "0.40000000000000004"},
+                                 {"\"name\":\"a\"", "\"name\":\"c\""}}) {
+    std::string changed = bytes;
+    const size_t at = changed.find(from);
+    ASSERT_NE(at, std::string::npos) << from;
+    changed.replace(at, from.size(), to);
+    refused(changed, "header checksum mismatch");
+  }
   refused(bytes.substr(0, 10), "not a pdadmm state file");
   refused("", "not a pdadmm state file");
 }

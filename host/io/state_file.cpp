@@ -11,6 +11,13 @@ namespace pdadmm {
 
 static const char kStateMagic[9] = "PDADMMS1";
 
+// CRC32 of the header's meta and tensor list as dumped (a parsed header dumps to the same text):
+// a changed digit in the header (ρ, the iteration, a loss) would otherwise resume silently.
+static uint32_t header_crc(const nlohmann::json& h) {
+  const std::string text = nlohmann::json{{"meta", h["meta"]}, {"tensors", h["tensors"]}}.dump();
+  return crc32_of(text.data(), text.size());
+}
+
 void save_state_file(const std::string& path, const StateFile& s) {
   require(s.names.size() == s.tensors.size(), "state: one name per tensor expected");
   size_t bytes = 0;
@@ -23,7 +30,9 @@ void save_state_file(const std::string& path, const StateFile& s) {
     payload.append(reinterpret_cast<const char*>(t.data.data()), t.data.size() * 4);
     list.push_back({{"name", s.names[i]}, {"rows", t.rows}, {"cols", t.cols}});
   }
-  const nlohmann::json h = {{"meta", s.meta}, {"tensors", list}, {"crc32", crc32_of(payload.data(), payload.size())}};
+  nlohmann::json h = {{"meta", s.meta}, {"tensors", list}};
+  h["header_crc32"] = header_crc(h);
+  h["crc32"] = crc32_of(payload.data(), payload.size());
   write_framed_file(path, kStateMagic, h, payload);
 }
 
@@ -35,6 +44,10 @@ StateFile load_state_file(const std::string& path) {
   require(h.is_object() && h.contains("tensors") && h["tensors"].is_array() && h.contains("meta") &&
               h["meta"].is_object() && h.contains("crc32") && h["crc32"].is_number_unsigned(),
           what + ": corrupt header");
+  // States written before the header had its own checksum have none.
+  require(!h.contains("header_crc32") ||
+              (h["header_crc32"].is_number_unsigned() && h["header_crc32"].get<uint64_t>() == header_crc(h)),
+          what + ": header checksum mismatch, the state is corrupted");
   size_t off = f.payload;
   StateFile st;
   st.meta = h["meta"];
