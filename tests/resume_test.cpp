@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "host/admm/resume.h"
 #include "host/admm/trainer.h"
 #include "host/io/error.h"
 #include "host/io/state_file.h"
@@ -160,6 +161,38 @@ TEST(Resume, StateFileRoundTripsAndRefusesDamage) {
   refused("", "not a pdadmm state file");
 }
 
+
+// A state written before "shown" (the progress line's accuracies) was saved, by the first
+// --resume binary: it was refused as "corrupt header (key 'shown' not found)"; it holds every
+// number the run needs, so it resumes (the progress line shows 0 until the next evaluation).
+TEST(Resume, AStateWithoutTheShownAccuraciesLoads) {
+  Config c = small_config({});
+  c.output.dir = ::testing::TempDir() + "/resume_no_shown";
+  std::filesystem::create_directories(c.output.dir);
+  RunState rs;
+  rs.iteration = 3;
+  rs.val_acc = 0.5;
+  rs.train_cost = {1.25};
+  save_run_state(c, rs);
+  StateFile f = load_state_file(state_path(c));
+  ASSERT_TRUE(f.meta.contains("shown"));
+  EXPECT_EQ(load_run_state(c).val_acc, 0.5);
+  f.meta.erase("shown");
+  save_state_file(state_path(c), f);
+  const RunState back = load_run_state(c);
+  EXPECT_EQ(back.iteration, 3);
+  EXPECT_EQ(back.train_cost, rs.train_cost);
+  EXPECT_EQ(back.val_acc, 0.0);
+  // A key the run needs stays an error naming the file.
+  f.meta.erase("train_cost");
+  save_state_file(state_path(c), f);
+  try {
+    load_run_state(c);
+    FAIL() << "a state without train_cost loaded";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find(state_path(c) + ": corrupt header"), std::string::npos) << e.what();
+  }
+}
 
 // ---- the command line: a run stopped at k and resumed ends with the uninterrupted run's bytes ----
 

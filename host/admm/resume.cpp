@@ -126,8 +126,10 @@ RunState load_run_state(const Config& c) {
     s.train_cost = m.at("train_cost").get<std::vector<double>>();
     s.iter_s = m.at("iter_s").get<std::vector<double>>();
     s.seconds = m.at("seconds");
-    s.val_acc = m.at("shown").at(0);
-    s.test_acc = m.at("shown").at(1);
+    if (m.contains("shown")) {  // display only; the first --resume binary did not save it
+      s.val_acc = m["shown"].at(0);
+      s.test_acc = m["shown"].at(1);
+    }
     summary_from(m.at("summary"), s.sum);
     const nlohmann::json& sv = m.at("solver");
     s.solver.iteration = sv.at("iteration");
