@@ -1,6 +1,7 @@
 // Atomic output writes: a planted symlink is not followed, concurrent writers of one file do not
 // break each other, and no temporary is left behind.
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 
 #include <algorithm>
 #include <filesystem>
@@ -98,6 +99,22 @@ TEST(Files, UnwritableFolderIsNamed) {
   } catch (const Error& e) {
     EXPECT_NE(std::string(e.what()).find("/nonexistent_pdadmm_dir/model.bin"), std::string::npos) << e.what();
   }
+}
+
+// A FIFO or device at the path (eval --predictions /dev/stdout, bench --json /dev/null) was
+// replaced by the renamed temporary: as root, /dev/null became a regular file.
+TEST(Files, ANonRegularTargetIsRefusedNotReplaced) {
+  const std::string dir = fresh_dir("files_fifo");
+  const std::string fifo = dir + "/out.csv";
+  ASSERT_EQ(::mkfifo(fifo.c_str(), 0644), 0);
+  try {
+    write_file_atomic(fifo, "x");
+    FAIL() << "replaced a FIFO";
+  } catch (const Error& e) {
+    EXPECT_EQ(std::string(e.what()), "cannot write " + fifo + ": not a regular file");
+  }
+  EXPECT_TRUE(fs::is_fifo(fifo));
+  EXPECT_EQ(std::distance(fs::directory_iterator(dir), fs::directory_iterator()), 1) << "a temporary left behind";
 }
 
 }  // namespace

@@ -19,6 +19,11 @@
 namespace pdadmm {
 namespace {
 
+std::string slurp_text(const std::string& path) {
+  std::ifstream f(path, std::ios::binary);
+  return std::string(std::istreambuf_iterator<char>(f), std::istreambuf_iterator<char>());
+}
+
 Config small_config(const std::vector<std::string>& sets) {
   std::vector<std::string> all = {"model.layers=4", "model.hidden=32", "data.synthetic.nodes=600",
                                   "data.synthetic.val=100", "data.synthetic.test=200", "admm.refresh_every=4"};
@@ -71,10 +76,16 @@ void expect_resume_is_exact(const std::vector<std::string>& sets, const std::vec
     auto first = make_solver(c, p, W0, b0);
     run(*first, 0, k);
     const SolverState<float> st = first->save_state();
+    std::vector<HostMatrix<float>> Wk, bk, Wr, br;
+    first->weights(Wk, bk);
     first.reset();
     auto resumed = make_solver(c, p, W1, b1);
     resumed->load_state(st);
     EXPECT_EQ(resumed->iteration(), k);
+    // Read before any iteration, as a resume at a growth stage's end reads them for the next stage
+    // (a deferred layer 1 forms W only while its update is pending: the flag is state too).
+    resumed->weights(Wr, br);
+    for (size_t l = 0; l < Wk.size(); ++l) EXPECT_EQ(Wk[l].data, Wr[l].data) << "W of layer " << l << " at " << k;
     run(*resumed, k, 14);
     SCOPED_TRACE("stopped at " + std::to_string(k));
     expect_same_state(*straight, *resumed);
@@ -157,6 +168,11 @@ TEST(Resume, StateFileRoundTripsAndRefusesDamage) {
     changed.replace(at, from.size(), to);
     refused(changed, "header checksum mismatch");
   }
+  // A header length past the file's end: the header is cut, whatever the bytes after it parse to.
+  std::string long_header = bytes;
+  const uint64_t past_end = bytes.size();
+  std::memcpy(&long_header[8], &past_end, 8);
+  refused(long_header, "truncated header");
   refused(bytes.substr(0, 10), "not a pdadmm state file");
   refused("", "not a pdadmm state file");
 }
@@ -191,6 +207,40 @@ TEST(Resume, AStateWithoutTheShownAccuraciesLoads) {
     FAIL() << "a state without train_cost loaded";
   } catch (const Error& e) {
     EXPECT_NE(std::string(e.what()).find(state_path(c) + ": corrupt header"), std::string::npos) << e.what();
+  }
+}
+
+// A state at the run's last iteration has nothing to resume (a finished run removes its own; one
+// copied in, or from a run with more iterations, is refused with one line).
+TEST(Resume, AStateAtTheLastIterationIsRefused) {
+  Config c = small_config({"admm.iterations=8"});
+  c.output.dir = ::testing::TempDir() + "/resume_at_end";
+  std::filesystem::create_directories(c.output.dir);
+  RunState rs;
+  rs.iteration = 7;
+  save_run_state(c, rs);
+  EXPECT_EQ(load_run_state(c).iteration, 7);
+  rs.iteration = 8;
+  save_run_state(c, rs);
+  try {
+    load_run_state(c);
+    FAIL() << "a state at the last iteration loaded";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("is at iteration 8 of 8: nothing left to run"), std::string::npos) << e.what();
+  }
+}
+
+// metrics.jsonl keeps the lines of iterations <= k and stops at the first line after k or one a
+// kill cut short.
+TEST(Resume, TrimMetricsKeepsTheLinesUpToTheState) {
+  const std::string path = ::testing::TempDir() + "/resume_trim.jsonl";
+  const std::string lines = "{\"iter\":1}\n{\"iter\":5}\n{\"iter\":10}\n{\"iter\":15}\n{\"it";
+  for (const auto& [k, kept] : std::vector<std::pair<int, std::string>>{
+           {0, ""}, {1, "{\"iter\":1}\n"}, {9, "{\"iter\":1}\n{\"iter\":5}\n"},
+           {10, "{\"iter\":1}\n{\"iter\":5}\n{\"iter\":10}\n"}, {99, "{\"iter\":1}\n{\"iter\":5}\n{\"iter\":10}\n{\"iter\":15}\n"}}) {
+    std::ofstream(path, std::ios::trunc) << lines;
+    trim_metrics(path, k);
+    EXPECT_EQ(slurp_text(path), kept) << "k = " << k;
   }
 }
 
