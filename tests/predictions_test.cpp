@@ -261,6 +261,11 @@ TEST(PredictionsCli, ErrorsAreOneLineAndWriteNothing) {
                         "error: eval: cannot write --predictions /nonexistent_pdadmm_dir/p.csv (its folder is missing");
   expect_one_line_error(run(eval + " --predictions " + out), "cannot write --predictions " + out + " (");
   expect_one_line_error(run(eval + " --predictions ''"), "--predictions: must not be empty");
+  // The model itself (a slip of the tab key): it was replaced by the CSV, the trained weights lost.
+  const std::string model = read_text(out + "/model.bin");
+  expect_one_line_error(run(eval + " --predictions " + out + "/./model.bin"),
+                        "eval: --predictions " + out + "/./model.bin is the --model file; it would be overwritten");
+  EXPECT_EQ(read_text(out + "/model.bin"), model);
   // A model of another problem: the usual refusal, and no file (nor temporary) appears.
   expect_one_line_error(run(eval + " --set model.hop_order=descending --predictions " + out + "/p.csv"),
                         "was trained with model.hop_order = \"ascending\", the config has \"descending\"");

@@ -231,7 +231,14 @@ void require_trained_inputs(const nlohmann::json& meta, const nlohmann::json& no
 int cmd_eval(const CommonArgs& a, const std::string& model, const std::string& predictions) {
   const bool to_stdout = predictions == "-";
   // Before the data load and the forward pass, as bench's --json.
-  if (!predictions.empty() && !to_stdout) require_writable_file(predictions, "eval: cannot write --predictions");
+  if (!predictions.empty() && !to_stdout) {
+    require_writable_file(predictions, "eval: cannot write --predictions");
+    // The CSV would replace the model (or the config) it is computed from.
+    std::error_code ec;
+    for (const auto& [input, name] : {std::pair{model, "--model"}, std::pair{a.config, "--config"}})
+      require(input.empty() || !std::filesystem::equivalent(predictions, input, ec),
+              "eval: --predictions " + predictions + " is the " + name + " file; it would be overwritten");
+  }
   Config c = load(a);
   Checkpoint ck = load_checkpoint(model);
   require_trained_inputs(ck.meta, c.effective, model);
