@@ -237,7 +237,8 @@ TEST(Resume, TrimMetricsKeepsTheLinesUpToTheState) {
   const std::string lines = "{\"iter\":1}\n{\"iter\":5}\n{\"iter\":10}\n{\"iter\":15}\n{\"it";
   for (const auto& [k, kept] : std::vector<std::pair<int, std::string>>{
            {0, ""}, {1, "{\"iter\":1}\n"}, {9, "{\"iter\":1}\n{\"iter\":5}\n"},
-           {10, "{\"iter\":1}\n{\"iter\":5}\n{\"iter\":10}\n"}, {99, "{\"iter\":1}\n{\"iter\":5}\n{\"iter\":10}\n{\"iter\":15}\n"}}) {
+           {10, "{\"iter\":1}\n{\"iter\":5}\n{\"iter\":10}\n"},
+           {99, "{\"iter\":1}\n{\"iter\":5}\n{\"iter\":10}\n{\"iter\":15}\n"}}) {
     std::ofstream(path, std::ios::trunc) << lines;
     trim_metrics(path, k);
     EXPECT_EQ(slurp_text(path), kept) << "k = " << k;

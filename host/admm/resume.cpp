@@ -111,7 +111,8 @@ RunState load_run_state(const Config& c) {
   const std::string path = state_path(c);
   require(std::ifstream(path).good(), "--resume: " + path +
                                           " not found (a run writes it with model.bin when output.checkpoint_every "
-                                          "or a signal stops it early, and removes it when it finishes)");
+                                          "or a signal stops it early, unless output.state is false, and removes "
+                                          "it when it finishes)");
   StateFile f = load_state_file(path);
   const nlohmann::json& m = f.meta;
   RunState s;
