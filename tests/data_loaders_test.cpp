@@ -592,6 +592,10 @@ TEST(DataCustomNpz, VerifyChecksTheFilesOwnFolder) {
   EXPECT_EQ(error_of().rfind(path + ": SHA-256 mismatch", 0), 0u) << error_of();
   std::ofstream(dir + "/SHA256SUMS") << sha256_file(path) << "  graph.npz\n";
   EXPECT_EQ(error_of(), "no error");
+  // `sha256sum ./graph.npz > SHA256SUMS` lists "./graph.npz", which sha256sum -c accepts: it was
+  // "no checksum listed for graph.npz".
+  std::ofstream(dir + "/SHA256SUMS") << sha256_file(path) << "  ./graph.npz\n";
+  EXPECT_EQ(error_of(), "no error");
 }
 
 // torch.manual_seed(seed); torch.randperm(n) printed by PyTorch 2.15 (CPU); PyTorch keeps this

@@ -131,7 +131,9 @@ void verify_sha256sums(const std::string& root, const std::vector<std::string>& 
     if (!ok) throw Error(list + ": line " + std::to_string(lineno) + " is not '<sha256>  <path>'");
     std::string hex = line.substr(0, 64);
     for (char& c : hex) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    expected[line.substr(66)] = hex;
+    std::string listed = line.substr(66);
+    while (listed.rfind("./", 0) == 0) listed.erase(0, 2);  // `sha256sum ./file` writes these
+    expected[listed] = hex;
   }
   for (const std::string& rel : relpaths) {
     const std::string path = root + "/" + rel;
