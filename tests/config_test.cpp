@@ -242,6 +242,16 @@ TEST(Config, NpzNeedsItsFileAndKeepsFeatureValues) {
   }
 }
 
+// A file name that is not UTF-8 passed every check and the data loaded; then config.json's dump
+// failed with "error: internal: [json.exception.type_error.316] invalid UTF-8 byte" (exit 2).
+TEST(Config, AStringThatIsNotUtf8IsNamed) {
+  EXPECT_EQ(config_error({"data.name=npz", "data.npz.file=\xff.npz"}),
+            "config: data.npz.file: not valid UTF-8 (its bytes are kept in config.json and model.bin, which are JSON; "
+            "rename the file or folder)");
+  EXPECT_EQ(config_error({"output.dir=runs/\xc3"}).rfind("config: output.dir: not valid UTF-8", 0), 0u);
+  EXPECT_EQ(parse_config(nlohmann::json::object(), {"output.dir=runs/\xc3\xa9"}).output.dir, "runs/\xc3\xa9");
+}
+
 TEST(Config, DefaultNuAndRhoMeetTheConvergenceCondition) {
   Config c = parse_config(nlohmann::json::object());
   EXPECT_TRUE(rho_meets_convergence_condition(c.admm.nu, c.admm.rho));
