@@ -12,6 +12,7 @@
 #include "cuda/cuda_backend.h"
 #include "host/admm/trainer.h"
 #include "host/io/error.h"
+#include "tests/resume_util.h"
 #include "tests/test_util.h"
 
 namespace pdadmm {
@@ -52,6 +53,13 @@ TEST_F(CudaTraining, SameAccuracyAsTheCpu) {
     EXPECT_LE(std::fabs(sg.scores.val.acc - sc.scores.val.acc), 0.005);
     EXPECT_TRUE(std::isfinite(sg.last_objective));
   }
+}
+
+// Resume on the GPU: a solver loading another's state (downloaded from and uploaded to the
+// devices) continues bit for bit, in one group and in three (groups sharing the GPUs there are).
+TEST_F(CudaTraining, ResumeContinuesBitForBit) {
+  resume_check::expect_resume_is_exact({"backend=\"cuda\""}, {4});
+  resume_check::expect_resume_is_exact({"backend=\"cuda\""}, {1, 1, 2});
 }
 
 // 4 layers split by `partition`, group g on devices[g]: both copies of u at every boundary must
