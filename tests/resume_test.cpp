@@ -248,6 +248,38 @@ TEST(ResumeCli, ASignalStoppedRunResumesToTheSameBytes) {
   expect_one_line_error(run_command(resume), "state.bin not found");
 }
 
+// output.keep_state keeps a finished run's state; --resume with a longer run (admm.iterations, or
+// the last stage's iterations) then ends with the weights and scores of a run that long from the
+// start. Other stages' lengths still may not change.
+TEST(ResumeCli, AFinishedRunKeptItsStateAndRunsLonger) {
+  const std::string args = kRun + " --set output.log_every=50";
+  const std::string straight = ::testing::TempDir() + "/resume_long", kept = ::testing::TempDir() + "/resume_kept";
+  std::filesystem::remove_all(straight);
+  std::filesystem::remove_all(kept);
+  const std::string train = std::string(PDADMM_BINARY) + " train" + args;
+  ASSERT_EQ(run_command(train + " --set admm.iterations=300 --out " + straight).code, 0);
+  const auto r = run_command(train + " --set admm.iterations=180 --set output.keep_state=true --out " + kept);
+  ASSERT_EQ(r.code, 0) << r.out;
+  EXPECT_EQ(state_iteration(kept), 180);
+  expect_one_line_error(run_command(train + " --set admm.iterations=180 --resume --out " + kept), "nothing left to run");
+  const auto longer = run_command(train + " --set admm.iterations=300 --resume --out " + kept);
+  ASSERT_EQ(longer.code, 0) << longer.out;
+  EXPECT_TRUE(model_payload(straight) == model_payload(kept)) << "model.bin weights differ";
+  const nlohmann::json a = test::read_json(straight + "/summary.json"), b = test::read_json(kept + "/summary.json");
+  for (const char* key : {"iterations", "train", "val", "test", "objective", "residual"}) EXPECT_EQ(a[key], b[key]) << key;
+  EXPECT_EQ(b["resumed_from"], 180);
+  EXPECT_FALSE(std::filesystem::exists(kept + "/state.bin"));  // this run did not ask to keep it
+
+  const std::string staged = std::string(PDADMM_BINARY) + " train" + kRun +
+                             " --set 'model.stages=[{\"layers\": 2, \"iterations\": 40}, {\"layers\": 4, \"iterations\": 40}]'" +
+                             " --set admm.iterations=80 --out " + kept;
+  ASSERT_EQ(run_command(staged + " --set output.keep_state=true").code, 0);
+  expect_one_line_error(run_command(staged + " --set model.stages[0].iterations=50 --set admm.iterations=90 --resume"),
+                        "model.stages");
+  const auto grown = run_command(staged + " --set model.stages[1].iterations=50 --set admm.iterations=90 --resume");
+  EXPECT_EQ(grown.code, 0) << grown.out;
+}
+
 // Killed outright (SIGKILL) inside stage 2 of a grown net under the reference ρ schedule: the
 // periodic state resumes; metrics lines logged after it are dropped and logged again.
 TEST(ResumeCli, AKilledRunResumesInsideAGrowthStage) {

@@ -107,21 +107,32 @@ void save_run_state(const Config& c, const RunState& s) {
   save_state_file(state_path(c), f);
 }
 
+// The effective config without the run's length (admm.iterations and the last stage's
+// iterations), which a resume may change: the iterates up to any point do not depend on it.
+static nlohmann::json without_length(nlohmann::json j) {
+  if (j.contains("admm") && j["admm"].is_object()) j["admm"].erase("iterations");
+  if (j.contains("model") && j["model"].is_object() && j["model"].contains("stages") &&
+      j["model"]["stages"].is_array() && !j["model"]["stages"].empty() && j["model"]["stages"].back().is_object())
+    j["model"]["stages"].back().erase("iterations");
+  return j;
+}
+
 RunState load_run_state(const Config& c) {
   const std::string path = state_path(c);
   require(std::ifstream(path).good(), "--resume: " + path +
                                           " not found (a run writes it with model.bin when output.checkpoint_every "
                                           "or a signal stops it early, unless output.state is false, and removes "
-                                          "it when it finishes)");
+                                          "it when it finishes unless output.keep_state is true)");
   StateFile f = load_state_file(path);
   const nlohmann::json& m = f.meta;
   RunState s;
   try {
-    const std::string key = first_difference(c.effective, m.at("config"), "");
+    const std::string key = first_difference(without_length(c.effective), without_length(m.at("config")), "");
     if (!key.empty())
       throw Error("--resume: the config has " + key + " = " + value_at(c.effective, key).dump() + ", the run in " +
                   path + " has " + value_at(m.at("config"), key).dump() +
-                  " (only output.*, threads, devices, data.root and data.verify may differ)");
+                  " (only output.*, threads, devices, data.root, data.verify and the run's length, admm.iterations "
+                  "or the last stage's iterations, may differ)");
     s.iteration = m.at("iteration");
     s.stage = m.at("stage");
     s.train_cost = m.at("train_cost").get<std::vector<double>>();
@@ -144,7 +155,8 @@ RunState load_run_state(const Config& c) {
   }
   require(s.iteration < c.iterations, "--resume: the run in " + path + " is at iteration " +
                                           std::to_string(s.iteration) + " of " + std::to_string(c.iterations) +
-                                          ": nothing left to run");
+                                          ": nothing left to run (a longer run: raise admm.iterations, or the last "
+                                          "stage's iterations)");
   for (size_t i = 0; i < f.names.size(); ++i) {
     if (f.names[i] == kAnchor) {
       s.anchor = std::move(f.tensors[i]);

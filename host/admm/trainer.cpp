@@ -597,8 +597,10 @@ TrainSummary train(const Config& c, std::ostream& log, bool resume) {
   sum.seconds_per_iter_mean = iter_s.empty() ? 0 : std::accumulate(iter_s.begin(), iter_s.end(), 0.0) / iter_s.size();
   sum.seconds_per_iter_median = median(iter_s);
   if (c.output.checkpoint && writes) save_model(c, p.dims, W, b, done);
-  if (done < c.iterations && c.output.state) save_state(done);  // for train --resume
-  if (done == c.iterations && writes) std::remove(state_path(c).c_str());  // finished: nothing to resume
+  // For train --resume: a stopped run's state; a finished one's only when asked (a longer run).
+  const bool finished = done == c.iterations;
+  if (finished ? c.output.keep_state : c.output.state) save_state(done);
+  else if (finished && writes) std::remove(state_path(c).c_str());
   // The final weights downloaded above (every process has them; the first writes), scored by the
   // host as `pdadmm eval --predictions` does: the same file.
   if (c.output.predictions && writes) Predictor(eval, W, b).save_csv(c.output.dir + "/predictions.csv");

@@ -245,6 +245,7 @@ void read_output(JsonReader r, OutputConfig& o) {
   r.boolean("tracked_eval", o.tracked_eval);
   r.boolean("predictions", o.predictions);
   r.boolean("state", o.state);
+  r.boolean("keep_state", o.keep_state);
   r.finish();
 }
 

@@ -95,6 +95,7 @@ struct OutputConfig {
   bool tracked_eval = true; // logged evaluations before the last take layer 1 from the tracked update
   bool predictions = false; // write predictions.csv (every node's prediction) from the final model
   bool state = true;        // write state.bin (for train --resume) with every model.bin of an unfinished run
+  bool keep_state = false;  // keep state.bin when the run finishes (a later --resume with more iterations)
 };
 
 struct Config {
