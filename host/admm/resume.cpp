@@ -3,6 +3,7 @@
 #include "host/admm/resume.h"
 
 #include <fstream>
+#include <utility>
 
 #include "host/io/error.h"
 #include "host/io/files.h"
@@ -78,7 +79,7 @@ void summary_from(const nlohmann::json& j, TrainSummary& s) {
 
 std::string state_path(const Config& c) { return c.output.dir + "/state.bin"; }
 
-void save_run_state(const Config& c, const RunState& s) {
+void save_run_state(const Config& c, RunState s) {
   StateFile f;
   nlohmann::json layers = nlohmann::json::array();
   for (const LayerScalars& l : s.solver.layers)
@@ -98,11 +99,11 @@ void save_run_state(const Config& c, const RunState& s) {
               {"nu", s.solver.nu},
               {"mu", s.solver.mu},
               {"layers", layers}}}};
-  f.names = s.solver.names;
-  f.tensors = s.solver.tensors;
+  f.names = std::move(s.solver.names);
+  f.tensors = std::move(s.solver.tensors);
   if (s.anchor.size() > 0) {
     f.names.push_back(kAnchor);
-    f.tensors.push_back(s.anchor);
+    f.tensors.push_back(std::move(s.anchor));
   }
   save_state_file(state_path(c), f);
 }

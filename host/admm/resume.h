@@ -22,7 +22,7 @@ struct RunState {
 };
 
 std::string state_path(const Config& c);  // OUT/state.bin
-void save_run_state(const Config& c, const RunState& s);
+void save_run_state(const Config& c, RunState s);  // its tensors move into the file
 // OUT/state.bin for the run `c` describes: an Error (one line) when there is none, it is damaged,
 // a training-relevant key of the config differs from the state's (naming it), or it is at the end.
 RunState load_run_state(const Config& c);

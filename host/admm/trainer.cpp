@@ -432,7 +432,7 @@ TrainSummary train(const Config& c, std::ostream& log, bool resume) {
     rs.val_acc = scores.val.acc;
     rs.test_acc = scores.test.acc;
     if (tracker.anchored()) rs.anchor = tracker.anchor_product();
-    save_run_state(c, rs);
+    save_run_state(c, std::move(rs));
   };
   // Under mpirun the processes could stop at different iterations and wait on each other for
   // ever: there a signal ends the run as before.

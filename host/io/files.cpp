@@ -41,10 +41,10 @@ AtomicFile::~AtomicFile() {
   ::unlink(tmp_.c_str());
 }
 
-void AtomicFile::write(const std::string& bytes) {
+void AtomicFile::write(const char* data, size_t size) {
   size_t done = 0;
-  while (done < bytes.size()) {
-    ssize_t n = ::write(fd_, bytes.data() + done, bytes.size() - done);
+  while (done < size) {
+    ssize_t n = ::write(fd_, data + done, size - done);
     if (n < 0) {
       if (errno == EINTR) continue;
       throw Error("cannot write " + tmp_ + ": " + std::strerror(errno));

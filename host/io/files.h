@@ -24,7 +24,8 @@ class AtomicFile {
   ~AtomicFile();
   AtomicFile(const AtomicFile&) = delete;
   AtomicFile& operator=(const AtomicFile&) = delete;
-  void write(const std::string& bytes);
+  void write(const char* data, size_t n);
+  void write(const std::string& bytes) { write(bytes.data(), bytes.size()); }
   void commit();  // flush to disk, rename over path
 
  private:

@@ -13,13 +13,13 @@ namespace pdadmm {
 void write_framed_file(const std::string& path, const char* magic, const nlohmann::json& header,
                        const std::string& payload) {
   const std::string h = header.dump();
-  std::string out(magic, 8);
   const uint64_t n = h.size();
-  out.append(reinterpret_cast<const char*>(&n), 8);
-  out.reserve(out.size() + h.size() + payload.size());
-  out += h;
-  out += payload;
-  write_file_atomic(path, out);
+  AtomicFile f(path);  // in pieces: the payload (a state.bin of 100s of MB) is not copied again
+  f.write(magic, 8);
+  f.write(reinterpret_cast<const char*>(&n), 8);
+  f.write(h);
+  f.write(payload);
+  f.commit();
 }
 
 FramedFile read_framed_file(const std::string& path, const char* magic, const std::string& kind,
