@@ -118,6 +118,26 @@ TEST_P(AugmentBlocks, EachBlockIsAPowerOfAHatTimesH) {
     for (size_t j = 0; j < nodes.size(); ++j)
       for (int64_t f = 0; f < F; ++f) EXPECT_NEAR(x(blk * F + f, j), pk[nodes[j]][f], 1e-5) << "block " << blk;
   }
+  // More nodes than features: the features go through Â instead of the nodes' indicator; the same
+  // blocks, in any chunking of the columns (a budget of one column at a time), to the bit.
+  std::vector<int32_t> many;
+  for (int32_t v = 39; v >= 0; v -= 3) many.push_back(v);
+  many.push_back(5);  // a node twice
+  ASSERT_TRUE(augment_features_first(F, static_cast<int64_t>(many.size())));
+  ASSERT_FALSE(augment_features_first(F, static_cast<int64_t>(nodes.size())));
+  const HostMatrix<float> xm = augment_columns(d.features, a, spec, many);
+  for (int blk = 0; blk < 4; ++blk) {
+    const Dense& pk = powers[spec.power(blk)];
+    for (size_t j = 0; j < many.size(); ++j)
+      for (int64_t f = 0; f < F; ++f) EXPECT_NEAR(xm(blk * F + f, j), pk[many[j]][f], 1e-5) << "block " << blk;
+  }
+  EXPECT_EQ(augment_columns(d.features, a, spec, many, 1).data, xm.data);
+  const HostMatrix<float> x1 = augment_columns(d.features, a, spec, nodes, 1);
+  if (sparse) {
+    EXPECT_EQ(x1.data, x.data);
+  } else {  // chunks of a dense GEMM may round by where OpenBLAS's edges fall
+    for (int64_t i = 0; i < x.size(); ++i) EXPECT_NEAR(x1.data[i], x.data[i], 1e-6);
+  }
   // The evaluation form Σ Â^k H B_kᵀ equals X W1ᵀ for every node.
   HostMatrix<float> w1(3, 4 * F);
   for (int64_t i = 0; i < w1.size(); ++i) w1.data[i] = static_cast<float>(std::sin(0.7 * i));
@@ -312,7 +332,7 @@ TEST(Augment, ColumnsDoNotDependOnBlasThreads) {
 TEST(Augment, SparseColumnsAreTheSequentialSums) {
   SyntheticConfig s;
   s.nodes = 2000;
-  s.features = 40;
+  s.features = 120;  // more features than the 100 training nodes: the nodes' indicator is propagated
   s.avg_degree = 3;
   Dataset d = make_synthetic(s, 3);
   to_sparse(d);
@@ -339,13 +359,55 @@ TEST(Augment, SparseColumnsAreTheSequentialSums) {
   }
   ASSERT_GT(zero_rows, n) << "some rows of Â^j E must be zero for the skip to be exercised";
   const int before = omp_get_max_threads();
-  for (int threads : {1, 2, 3}) {
-    omp_set_num_threads(threads);
-    const HostMatrix<float> got = augment_columns(d.features, ahat, spec, d.train);
-    EXPECT_EQ(0, std::memcmp(got.data.data(), want.data.data(), want.data.size() * sizeof(float)))
-        << threads << " threads";
-  }
+  for (int threads : {1, 2, 3})
+    for (int64_t budget : {kAugmentBufferBytes, int64_t{8} * n * 7}) {  // all columns; chunks of 7
+      omp_set_num_threads(threads);
+      const HostMatrix<float> got = augment_columns(d.features, ahat, spec, d.train, budget);
+      EXPECT_EQ(0, std::memcmp(got.data.data(), want.data.data(), want.data.size() * sizeof(float)))
+          << threads << " threads, budget " << budget;
+    }
   omp_set_num_threads(before);
+}
+
+// A training set larger than the feature count (a full-supervised split): block j is the rows of
+// Â^j H at the nodes, the same bits as propagating H column by column, for any threads and chunks.
+TEST(Augment, LargeTrainingSetsPropagateTheFeatures) {
+  SyntheticConfig s;
+  s.nodes = 4000;
+  s.features = 30;
+  s.train_per_class = 400;
+  for (bool sparse : {false, true}) {
+    Dataset d = make_synthetic(s, 5);
+    if (sparse) to_sparse(d);
+    const Csr ahat = normalized_adjacency(d.adj);
+    AugmentSpec spec;
+    spec.hops = 3;
+    spec.descending = true;
+    const int64_t n = d.num_nodes(), k = static_cast<int64_t>(d.train.size()), F = d.features.cols;
+    ASSERT_TRUE(augment_features_first(F, k));
+    std::vector<float> p(static_cast<size_t>(n * F), 0.0f), next(p.size());
+    const Dense h = features_dense(d.features);
+    for (int64_t v = 0; v < n; ++v)
+      for (int64_t f = 0; f < F; ++f) p[v * F + f] = static_cast<float>(h[v][f]);
+    HostMatrix<float> want(4 * F, k);
+    for (int j = 0; j <= 3; ++j) {
+      if (j > 0) {
+        csr_spmm(ahat, p.data(), F, 1.0f, 0.0f, next.data());
+        p.swap(next);
+      }
+      const int b = 3 - j;  // descending: block b holds power 3 - b
+      for (int64_t i = 0; i < k; ++i)
+        for (int64_t f = 0; f < F; ++f) want(b * F + f, i) = p[static_cast<size_t>(d.train[i]) * F + f];
+    }
+    const int before = omp_get_max_threads();
+    for (int threads : {1, 2, 3})
+      for (int64_t budget : {kAugmentBufferBytes, int64_t{8} * n * 4}) {  // all features; chunks of 4
+        omp_set_num_threads(threads);
+        EXPECT_EQ(augment_columns(d.features, ahat, spec, d.train, budget).data, want.data)
+            << (sparse ? "sparse" : "dense") << ", " << threads << " threads, budget " << budget;
+      }
+    omp_set_num_threads(before);
+  }
 }
 
 }  // namespace

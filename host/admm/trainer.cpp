@@ -24,6 +24,7 @@
 #include "host/backend/cpu_ops.h"
 #include "host/comm/inproc_transport.h"
 #include "host/comm/processes.h"
+#include "host/data/augment.h"
 #include "host/data/load_real.h"
 #include "host/data/rng.h"
 #include "host/data/synthetic.h"
@@ -65,6 +66,21 @@ void require_npz_file(const std::string& file) {
   const bool relative = std::filesystem::path(file).is_relative() && !ec;
   throw Error(file + ": file not found (data.npz.file" +
               (relative ? ", relative to the current folder " + cwd.string() : std::string()) + ")");
+}
+
+// X (d x N) is formed on the host before any layer group's check (require_host_memory), so a
+// training set too large for it stops here, named, rather than under the kernel's OOM killer.
+void require_augment_memory(const Problem& p) {
+  const double n = static_cast<double>(p.data.num_nodes()), k = static_cast<double>(p.data.train.size());
+  const double d = static_cast<double>(p.aug.blocks()) * static_cast<double>(p.h.cols);
+  const double width = augment_features_first(p.h.cols, static_cast<int64_t>(k)) ? static_cast<double>(p.h.cols) : k;
+  const double need = 4 * d * k + std::min(static_cast<double>(kAugmentBufferBytes), 8 * n * width);
+  const int64_t room = available_host_bytes();
+  if (room >= 0 && need > static_cast<double>(room))
+    throw Error("out of host memory: the augmented training input (" + std::to_string(static_cast<int64_t>(d)) +
+                " features x " + std::to_string(static_cast<int64_t>(k)) + " training nodes) needs " +
+                human_bytes(need) + " and " + human_bytes(static_cast<double>(room)) +
+                " is available; lower model.hops or the number of training nodes");
 }
 
 }  // namespace
@@ -110,6 +126,7 @@ Problem build_problem(const Config& c) {
   p.ahat = normalized_adjacency(p.data.adj);
   p.aug.hops = c.model.hops;
   p.aug.descending = c.model.hop_order == "descending";
+  require_augment_memory(p);
   p.x = augment_columns(p.h, p.ahat, p.aug, p.data.train);
   const int64_t n = static_cast<int64_t>(p.data.train.size());
   p.y = HostMatrix<float>(p.data.num_classes, n);

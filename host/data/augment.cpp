@@ -54,36 +54,52 @@ Features row_normalized(const Features& h) {
   return o;
 }
 
-HostMatrix<float> augment_columns(const Features& h, const Csr& ahat, const AugmentSpec& spec,
-                                  const std::vector<int32_t>& nodes) {
-  const int64_t n = ahat.rows, F = h.cols, k = static_cast<int64_t>(nodes.size());
-  require(h.rows == n, "augment: features and graph disagree on the number of nodes");
-  // M_j = Â^j E (n x k), E the indicator of `nodes`; block j of X = Hᵀ M_j (Â symmetric).
-  std::vector<std::vector<float>> m(spec.hops + 1);
-  m[0].assign(static_cast<size_t>(n * k), 0.0f);
-  for (int64_t i = 0; i < k; ++i) m[0][static_cast<size_t>(nodes[i]) * k + i] = 1.0f;
-  for (int j = 1; j <= spec.hops; ++j) {
-    m[j].resize(static_cast<size_t>(n * k));
-    csr_spmm(ahat, m[j - 1].data(), k, 1.0f, 0.0f, m[j].data());
-  }
-  HostMatrix<float> x(static_cast<int64_t>(spec.blocks()) * F, k);
-  for (int b = 0; b < spec.blocks(); ++b) {
-    const float* mj = m[spec.power(b)].data();
-    float* out = x.data.data() + static_cast<size_t>(b) * F * k;
+namespace {
+
+// A pass over `width` columns holds two n x width buffers; a graph with many nodes and a large
+// training set is propagated in column chunks within `bytes` instead of all at once (each column
+// is computed on its own: the same bits).
+int64_t column_chunk(int64_t n, int64_t width, int64_t bytes) {
+  const int64_t fit = bytes / (2 * static_cast<int64_t>(sizeof(float)) * std::max<int64_t>(n, 1));
+  return std::max<int64_t>(1, std::min(width, fit));
+}
+
+// Block of X that holds power j of Â.
+std::vector<int> block_of_power(const AugmentSpec& spec) {
+  std::vector<int> b(spec.hops + 1);
+  for (int k = 0; k < spec.blocks(); ++k) b[spec.power(k)] = k;
+  return b;
+}
+
+// Nodes first: M_j = Â^j E (n x kc), E the indicator of nodes [c0, c0 + kc); block j of X = Hᵀ M_j
+// (Â symmetric). Cheaper than propagating the features when there are fewer nodes than features.
+void augment_node_chunk(const Features& h, const Csr& ahat, const AugmentSpec& spec, const std::vector<int32_t>& nodes,
+                        int64_t c0, int64_t kc, HostMatrix<float>& x) {
+  const int64_t n = ahat.rows, F = h.cols, k = x.cols;
+  const std::vector<int> block = block_of_power(spec);
+  std::vector<float> m(static_cast<size_t>(n * kc), 0.0f), next(m.size());
+  for (int64_t i = 0; i < kc; ++i) m[static_cast<size_t>(nodes[c0 + i]) * kc + i] = 1.0f;
+  std::vector<char> live(h.is_sparse ? static_cast<size_t>(n) : 0);
+  for (int j = 0; j <= spec.hops; ++j) {
+    if (j > 0) {
+      csr_spmm(ahat, m.data(), kc, 1.0f, 0.0f, next.data());
+      m.swap(next);
+    }
+    const float* mj = m.data();
+    float* out = x.data.data() + static_cast<int64_t>(block[j]) * F * k + c0;
     if (h.is_sparse) {
-      // Rows of M_j outside j hops of `nodes` are zero and add nothing (features are finite), so
+      // Rows of M_j outside j hops of the nodes are zero and add nothing (features are finite), so
       // they are skipped; each thread sums its own columns in the same order: the same bits.
-      std::vector<char> live(static_cast<size_t>(n));
 #pragma omp parallel for
       for (int64_t v = 0; v < n; ++v)
-        live[v] = std::any_of(mj + v * k, mj + (v + 1) * k, [](float m_v) { return m_v != 0.0f; });
+        live[v] = std::any_of(mj + v * kc, mj + (v + 1) * kc, [](float m_v) { return m_v != 0.0f; });
 #pragma omp parallel
       {
         const int64_t t = omp_get_thread_num(), T = omp_get_num_threads();
-        const int64_t i0 = k * t / T, i1 = k * (t + 1) / T;
+        const int64_t i0 = kc * t / T, i1 = kc * (t + 1) / T;
         for (int64_t v = 0; v < n; ++v) {
           if (!live[v]) continue;
-          const float* src = mj + v * k;
+          const float* src = mj + v * kc;
           for (int64_t e = h.sparse.indptr[v]; e < h.sparse.indptr[v + 1]; ++e) {
             const float val = h.sparse.values[e];
             float* row = out + static_cast<int64_t>(h.sparse.indices[e]) * k;
@@ -95,8 +111,60 @@ HostMatrix<float> augment_columns(const Features& h, const Csr& ahat, const Augm
       // The training input must not depend on the thread setting (bit-identical runs for any
       // grouping), and OpenBLAS's own threading changes the k order: split rows instead.
       BlasSingleThread one;
-      gemm_split_rows(true, false, F, k, n, 1.0f, h.dense.data(), F, mj, k, 0.0f, out, k, omp_get_max_threads());
+      gemm_split_rows(true, false, F, kc, n, 1.0f, h.dense.data(), F, mj, kc, 0.0f, out, k, omp_get_max_threads());
     }
+  }
+}
+
+// Features first: P_j = Â^j H[:, f0 .. f0 + fc) (n x fc, dense), then block j's rows f0.. are P_j's
+// rows at the nodes. Cheaper when there are more nodes than features (a large training set).
+void augment_feature_chunk(const Features& h, const Csr& ahat, const AugmentSpec& spec,
+                           const std::vector<int32_t>& nodes, int64_t f0, int64_t fc, HostMatrix<float>& x) {
+  const int64_t n = ahat.rows, F = h.cols, k = x.cols;
+  const std::vector<int> block = block_of_power(spec);
+  std::vector<float> p(static_cast<size_t>(n * fc), 0.0f), next(spec.hops > 0 ? p.size() : 0);
+#pragma omp parallel for schedule(dynamic, 256)
+  for (int64_t v = 0; v < n; ++v) {
+    float* row = p.data() + v * fc;
+    if (h.is_sparse) {
+      for (int64_t e = h.sparse.indptr[v]; e < h.sparse.indptr[v + 1]; ++e) {
+        const int64_t f = h.sparse.indices[e];
+        if (f >= f0 && f < f0 + fc) row[f - f0] = h.sparse.values[e];
+      }
+    } else {
+      std::copy_n(h.dense.data() + v * F + f0, fc, row);
+    }
+  }
+  for (int j = 0; j <= spec.hops; ++j) {
+    if (j > 0) {
+      csr_spmm(ahat, p.data(), fc, 1.0f, 0.0f, next.data());
+      p.swap(next);
+    }
+    float* out = x.data.data() + (static_cast<int64_t>(block[j]) * F + f0) * k;
+#pragma omp parallel for schedule(static)
+    for (int64_t c = 0; c < fc; ++c)
+      for (int64_t i = 0; i < k; ++i) out[c * k + i] = p[static_cast<size_t>(nodes[i]) * fc + c];
+  }
+}
+
+}  // namespace
+
+bool augment_features_first(int64_t features, int64_t nodes) { return features < nodes; }
+
+HostMatrix<float> augment_columns(const Features& h, const Csr& ahat, const AugmentSpec& spec,
+                                  const std::vector<int32_t>& nodes, int64_t buffer_bytes) {
+  const int64_t n = ahat.rows, F = h.cols, k = static_cast<int64_t>(nodes.size());
+  require(h.rows == n, "augment: features and graph disagree on the number of nodes");
+  for (int32_t v : nodes)
+    require(v >= 0 && v < n, [&] { return "augment: node " + std::to_string(v) + " out of range"; });
+  HostMatrix<float> x(static_cast<int64_t>(spec.blocks()) * F, k);
+  // Propagate the narrower side through Â: the nodes' indicator (k columns) or the features (F).
+  if (augment_features_first(F, k)) {
+    const int64_t chunk = column_chunk(n, F, buffer_bytes);
+    for (int64_t f0 = 0; f0 < F; f0 += chunk) augment_feature_chunk(h, ahat, spec, nodes, f0, std::min(chunk, F - f0), x);
+  } else {
+    const int64_t chunk = column_chunk(n, k, buffer_bytes);
+    for (int64_t c0 = 0; c0 < k; c0 += chunk) augment_node_chunk(h, ahat, spec, nodes, c0, std::min(chunk, k - c0), x);
   }
   return x;
 }
@@ -149,9 +217,8 @@ FirstLayerProduct::FirstLayerProduct(const Features& h, const Csr& ahat, const A
   const int64_t n = w1.rows, F = h.cols, nodes = ahat.rows;
   require(w1.cols == spec.blocks() * F, "first layer: W has " + std::to_string(w1.cols) + " columns, expected " +
                                             std::to_string(spec.blocks() * F));
-  std::vector<int> block_of_power(spec.hops + 1);
-  for (int b = 0; b < spec.blocks(); ++b) block_of_power[spec.power(b)] = b;
-  auto block = [&](int pw) { return static_cast<int64_t>(block_of_power[pw]) * F; };
+  const std::vector<int> blocks = block_of_power(spec);
+  auto block = [&](int pw) { return static_cast<int64_t>(blocks[pw]) * F; };
   col0_ = block(0);
   if (spec.hops == 0) return;
   // Dense features' GEMMs: OpenBLAS's own threading rounds by where its splits fall, and `pdadmm

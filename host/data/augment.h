@@ -24,8 +24,14 @@ struct AugmentSpec {
 };
 
 // X restricted to `nodes`, as the ADMM input p_1: rows = blocks·F features, columns = nodes.
+// Â propagates the narrower side: the nodes' indicator when there are no more nodes than features
+// F (Hᵀ Â^j E), else the features (rows of Â^j H), in column chunks whose two n-row buffers fit in
+// buffer_bytes (beside X itself), so a large graph's large training set needs no n x N matrix.
+constexpr int64_t kAugmentBufferBytes = int64_t{512} << 20;
 HostMatrix<float> augment_columns(const Features& h, const Csr& ahat, const AugmentSpec& spec,
-                                  const std::vector<int32_t>& nodes);
+                                  const std::vector<int32_t>& nodes, int64_t buffer_bytes = kAugmentBufferBytes);
+// Whether augment_columns propagates the features (true) or the nodes' indicator.
+bool augment_features_first(int64_t features, int64_t nodes);
 
 // H·Wᵀ-like product: out (n_nodes x n) = H (n_nodes x F) · Bᵀ, B = columns [col0, col0+F) of
 // w (n x ld); with `rows`, only those rows of H, in that order (rows.size() x n).
