@@ -4,6 +4,7 @@
 #include <cblas.h>
 #include <unistd.h>
 
+#include <cstdlib>
 #include <fstream>
 #include <thread>
 
@@ -34,6 +35,8 @@ nlohmann::json machine_info(const std::string& backend) {
                        {{"config", openblas_get_config()},
                         {"core", openblas_get_corename()},
                         {"threads", openblas_get_num_threads()}}}};
+  // The core OpenBLAS loaded before pdadmm replaced it (host/backend/blas_kernels.h).
+  if (const char* fallback = std::getenv("PDADMM_BLAS_FALLBACK")) j["openblas"]["replaced"] = fallback;
   // Other processes share the cores: the 1/5/15-minute load says how quiet the machine was.
   std::ifstream load("/proc/loadavg");
   double l1 = 0, l5 = 0, l15 = 0;

@@ -18,6 +18,7 @@
 #include "host/admm/layer_plan.h"
 #include "host/admm/predictions.h"
 #include "host/admm/trainer.h"
+#include "host/backend/blas_kernels.h"
 #include "host/bench/bench.h"
 #include "host/comm/processes.h"
 #include "host/data/load_real.h"
@@ -162,6 +163,7 @@ int cmd_info(const CommonArgs& a) {
   }
   const double flops = plan_iteration_flops(p.dims, 0, c.model.layers, p.x.cols, opt);
   std::cout << "work          " << std::setprecision(3) << flops / 1e9 << " GFLOP of GEMMs per iteration\n";
+  std::cout << "blas          " << blas_kernels_text() << "\n";
   std::cout << "backend       " << c.backend;
   if (c.backend == "cuda") {
     const int n_dev = cuda_device_count();

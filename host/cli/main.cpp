@@ -8,6 +8,7 @@
 #include <thread>
 #include <vector>
 
+#include "host/backend/blas_kernels.h"
 #include "host/cli/commands.h"
 #include "host/comm/processes.h"
 #include "host/comm/processes_env.h"
@@ -16,6 +17,7 @@
 
 int main(int argc, char** argv) {
   using namespace pdadmm;
+  use_best_blas_kernels(argv);
   CLI::App app{"pdadmm: layer-parallel ADMM (pdADMM-G, pdADMM-G-Q) for deep graph-augmented MLPs"};
   app.require_subcommand(1);
   app.set_version_flag("--version", "pdadmm " + build_version());

@@ -1,0 +1,57 @@
+#include "host/backend/blas_kernels.h"
+
+#include <cblas.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <array>
+#include <cstdlib>
+#include <cstring>
+
+namespace pdadmm {
+
+std::string best_blas_core() {
+  __builtin_cpu_init();
+  const bool avx512 = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+                      __builtin_cpu_supports("avx512dq") && __builtin_cpu_supports("avx512vl") &&
+                      __builtin_cpu_supports("avx512cd");
+  if (avx512 && __builtin_cpu_supports("avx512bf16")) return "Cooperlake";
+  if (avx512) return "SkylakeX";
+  if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) return "Haswell";
+  if (__builtin_cpu_supports("avx")) return "Sandybridge";
+  return "";
+}
+
+bool blas_core_is_fallback(const std::string& loaded, const std::string& best) {
+  // OpenBLAS's pre-AVX cores: what an unknown model gets (Prescott), or an old one really is.
+  static const std::array<const char*, 15> kOld = {"Prescott", "Core2",     "Penryn",     "Dunnington", "Nehalem",
+                                                   "Atom",     "Nano",      "Barcelona",  "Opteron",    "Opteron_SSE3",
+                                                   "Bobcat",   "Katmai",    "Coppermine", "Northwood",  "Banias"};
+  const bool old = std::any_of(kOld.begin(), kOld.end(), [&](const char* c) { return loaded == c; });
+  return old && !best.empty();
+}
+
+void use_best_blas_kernels(char** argv) {
+  if (std::getenv("OPENBLAS_CORETYPE")) return;  // the user's choice, or this exec's
+  const std::string best = best_blas_core();
+  const std::string loaded = openblas_get_corename();
+  if (!blas_core_is_fallback(loaded, best)) return;
+  if (::setenv("OPENBLAS_CORETYPE", best.c_str(), 1) != 0) return;
+  ::setenv("PDADMM_BLAS_FALLBACK", loaded.c_str(), 1);  // for blas_kernels_text()
+  ::execv("/proc/self/exe", argv);
+  ::unsetenv("OPENBLAS_CORETYPE");  // exec failed (no /proc): run on as loaded
+  ::unsetenv("PDADMM_BLAS_FALLBACK");
+}
+
+std::string blas_kernels_text() {
+  std::string t = std::string("OpenBLAS ") + openblas_get_corename() + " kernels";
+  const char* set = std::getenv("OPENBLAS_CORETYPE");
+  const char* fallback = std::getenv("PDADMM_BLAS_FALLBACK");
+  if (set && fallback && std::strcmp(set, openblas_get_corename()) == 0)
+    t += std::string(" (OpenBLAS loaded its ") + fallback + " fallback for this CPU; OPENBLAS_CORETYPE overrides)";
+  else if (set)
+    t += " (OPENBLAS_CORETYPE)";
+  return t;
+}
+
+}  // namespace pdadmm
