@@ -31,8 +31,25 @@ bool blas_core_is_fallback(const std::string& loaded, const std::string& best) {
   return old && !best.empty();
 }
 
+namespace {
+
+// Started through the dynamic loader (ld-linux.so PROGRAM …), /proc/self/exe is the loader and
+// exec'ing it with this argv would run argv[1]: no second start then.
+bool started_by_loader() {
+  char exe[4096];
+  const ssize_t n = ::readlink("/proc/self/exe", exe, sizeof exe - 1);
+  if (n <= 0) return true;
+  exe[n] = '\0';
+  const char* base = std::strrchr(exe, '/');
+  base = base ? base + 1 : exe;
+  return std::strncmp(base, "ld-", 3) == 0 || std::strncmp(base, "ld.so", 5) == 0;
+}
+
+}  // namespace
+
 void use_best_blas_kernels(char** argv) {
   if (std::getenv("OPENBLAS_CORETYPE")) return;  // the user's choice, or this exec's
+  if (started_by_loader()) return;
   const std::string best = best_blas_core();
   const std::string loaded = openblas_get_corename();
   if (!blas_core_is_fallback(loaded, best)) return;
