@@ -368,6 +368,7 @@ TEST(Bench, BadOptionsAreErrors) {
 }
 
 using Result = pdadmm::test::CommandResult;
+using test::expect_one_line_error;
 
 Result run(const std::string& args) { return pdadmm::test::run_command(std::string(PDADMM_BINARY) + " " + args); }
 
@@ -389,12 +390,6 @@ TEST(BenchCli, WritesTheJson) {
   EXPECT_TRUE(j["modeled"].contains("eth"));
 }
 
-void expect_one_line_error(const Result& r, const std::string& needle) {
-  EXPECT_EQ(r.code, 1) << r.out;
-  EXPECT_EQ(r.out.rfind("error: ", 0), 0u) << r.out;
-  EXPECT_NE(r.out.find(needle), std::string::npos) << r.out;
-  EXPECT_EQ(std::count(r.out.begin(), r.out.end(), '\n'), 1) << r.out;
-}
 
 TEST(BenchCli, BadInputGivesOneClearLine) {
   const std::string out = " --json " + ::testing::TempDir() + "/bench_bad.json";

@@ -35,12 +35,7 @@ const std::string kTiny =
     " --set data.synthetic.nodes=400 --set data.synthetic.val=50 --set data.synthetic.test=100"
     " --set model.hidden=16 --set admm.iterations=6 --set output.log_every=2 --set output.progress=off";
 
-void expect_one_line_error(const Result& r, const std::string& needle) {
-  EXPECT_NE(r.code, 0) << r.out;
-  EXPECT_EQ(r.out.rfind("error: ", 0), 0u) << r.out;
-  EXPECT_NE(r.out.find(needle), std::string::npos) << r.out;
-  EXPECT_EQ(std::count(r.out.begin(), r.out.end(), '\n'), 1) << r.out;
-}
+using pdadmm::test::expect_one_line_error;
 
 // Through a pipe (stdout block-buffered, progress on stderr): the warning, then the header, then
 // the progress lines in order, each with validation and test accuracy, ending at ETA 0.

@@ -184,16 +184,11 @@ TEST(Predictions, NonFiniteLogitsAreAnError) {
 // ---- the binary ----
 
 using test::CommandResult;
+using test::expect_one_line_error;
 CommandResult run(const std::string& args) { return test::run_command(std::string(PDADMM_BINARY) + " " + args); }
 
 std::string read_text(const std::string& path) { return test::exists(path) ? read_file(path) : std::string(); }
 
-void expect_one_line_error(const CommandResult& r, const std::string& needle) {
-  EXPECT_EQ(r.code, 1) << r.out;
-  EXPECT_EQ(r.out.rfind("error: ", 0), 0u) << r.out;
-  EXPECT_NE(r.out.find(needle), std::string::npos) << r.out;
-  EXPECT_EQ(std::count(r.out.begin(), r.out.end(), '\n'), 1) << r.out;
-}
 
 // The test rows' right answers in the CSV, against eval's printed accuracy and summary.json's.
 void expect_test_accuracy(const std::vector<Row>& rows, const std::string& eval_out, const nlohmann::json& summary) {

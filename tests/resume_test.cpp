@@ -188,6 +188,7 @@ using test::model_payload;
 using test::slurp;
 using test::timeless_metrics;
 using test::train_until_signal;
+using test::expect_one_line_error;
 
 // 4 layers in 2 groups, slow enough (a few seconds) that a signal lands mid-run.
 const std::string kRun =
@@ -207,12 +208,6 @@ void expect_same_run(const std::string& straight, const std::string& resumed, in
   EXPECT_FALSE(std::filesystem::exists(resumed + "/state.bin"));  // a finished run has nothing to resume
 }
 
-void expect_one_line_error(const test::CommandResult& r, const std::string& needle) {
-  EXPECT_EQ(r.code, 1) << r.out;
-  EXPECT_EQ(r.out.rfind("error: ", 0), 0u) << r.out;
-  EXPECT_NE(r.out.find(needle), std::string::npos) << r.out;
-  EXPECT_EQ(std::count(r.out.begin(), r.out.end(), '\n'), 1) << r.out;
-}
 
 int state_iteration(const std::string& dir) { return load_state_file(dir + "/state.bin").meta["iteration"]; }
 

@@ -102,6 +102,14 @@ inline CommandResult run_command(const std::string& cmd) {
   return {WIFEXITED(st) ? WEXITSTATUS(st) : -1, out};
 }
 
+// A refused command: exit 1 and one line, "error: …" containing `needle`.
+inline void expect_one_line_error(const CommandResult& r, const std::string& needle) {
+  EXPECT_EQ(r.code, 1) << r.out;
+  EXPECT_EQ(r.out.rfind("error: ", 0), 0u) << r.out;
+  EXPECT_NE(r.out.find(needle), std::string::npos) << r.out;
+  EXPECT_EQ(std::count(r.out.begin(), r.out.end(), '\n'), 1) << r.out;
+}
+
 // Starts `pdadmm train ARGS --out OUT` (SIGINT not ignored, as from a terminal), sends `sig` once
 // OUT/`wait_for` exists (by default its first metrics line: the handler is in place by then) and
 // `delay_us` more have passed, and returns its exit status (-1 if a signal ended it) and its output.
