@@ -81,8 +81,18 @@ INSTANTIATE_TEST_SUITE_P(
                       BadCase{"data.synthetic.test=100000", "data.synthetic"},
                       BadCase{"data.synthetic.avg_degree=1e308", "data.synthetic.avg_degree"},
                       BadCase{"data.npz.train_per_class=0", "config: data.npz.train_per_class: must be >= 1"},
-                      BadCase{"data.npz.val=0", "config: data.npz.val: must be >= 1"},
-                      BadCase{"data.npz.test=-3", "config: data.npz.test: must be >= 1"},
+                      BadCase{"data.npz.val=0", "config: data.npz.val: must be a count >= 1 (an integer) or a "
+                                                "fraction in (0, 1) of the labelled nodes, got 0"},
+                      BadCase{"data.npz.test=-3", "config: data.npz.test: must be a count >= 1"},
+                      BadCase{"data.npz.test=2.5", "config: data.npz.test: must be a count >= 1 (an integer) or a "
+                                                   "fraction in (0, 1) of the labelled nodes, got 2.5"},
+                      BadCase{"data.npz.train=-0.5", "config: data.npz.train: must be 0 (train_per_class per class), "
+                                                     "a count >= 1 (an integer) or a fraction in (0, 1) of the "
+                                                     "labelled nodes, got -0.5"},
+                      BadCase{"data.npz.train=1.5", "config: data.npz.train: must be 0"},
+                      BadCase{"data.npz.train=NaN", "config: data.npz.train: expected a number, got \"NaN\""},
+                      BadCase{"data.npz.train=\"half\"", "config: data.npz.train: expected a number"},
+                      BadCase{"data.npz.train=3e9", "config: data.npz.train: must be 0"},
                       BadCase{"data.npz.test=1e10", "data.npz.test"}, BadCase{"data.npz.file=7", "data.npz.file"},
                       BadCase{"data.npz.path=\"g.npz\"", "data.npz.path"},
                       BadCase{"data.name=npz", "config: data.npz.file: required with data.name \"npz\""},
@@ -226,7 +236,9 @@ TEST(Config, NpzNeedsItsFileAndKeepsFeatureValues) {
   EXPECT_TRUE(c.data.raw_counts);
   EXPECT_EQ(c.effective["data"]["raw_counts"], true);
   EXPECT_EQ(c.effective["data"]["npz"],
-            nlohmann::json::parse(R"({"file": "my/graph.npz", "train_per_class": 20, "val": 500, "test": 1000})"));
+            nlohmann::json::parse(
+                R"({"file": "my/graph.npz", "train": 0, "train_per_class": 20, "val": 500, "test": 1000})"));
+  EXPECT_EQ(c.data.npz.train, 0);
   EXPECT_TRUE(c.warnings.empty());
   // The saved config reads back to the same values.
   EXPECT_EQ(parse_config(c.effective).effective, c.effective);
@@ -240,6 +252,66 @@ TEST(Config, NpzNeedsItsFileAndKeepsFeatureValues) {
     EXPECT_TRUE(other.warnings.empty()) << name;
     EXPECT_EQ(other.effective["data"]["npz"]["file"], "") << name;
   }
+}
+
+// data.npz.train, val, test: counts (recorded as integers, 3.0 too) or fractions; a class-blind
+// split records no train_per_class, so config.json reads back; train_per_class beside train > 0 is
+// refused, as are fractions adding up to more than the labelled nodes.
+TEST(Config, NpzSplitSizesAreCountsOrFractions) {
+  const std::vector<std::string> npz = {"data.name=npz", "data.npz.file=g.npz"};
+  auto with = [&](std::vector<std::string> sets) {
+    sets.insert(sets.begin(), npz.begin(), npz.end());
+    return sets;
+  };
+  const Config f = parse_config(nlohmann::json::object(), with({"data.npz.train=0.6", "data.npz.val=0.2",
+                                                                "data.npz.test=0.2"}));
+  EXPECT_EQ(f.data.npz.train, 0.6);
+  EXPECT_EQ(f.data.npz.val, 0.2);
+  EXPECT_EQ(f.data.npz.test, 0.2);
+  EXPECT_EQ(f.effective["data"]["npz"],
+            nlohmann::json::parse(R"({"file": "g.npz", "train": 0.6, "val": 0.2, "test": 0.2})"));
+  EXPECT_EQ(parse_config(f.effective).effective, f.effective);  // config.json as a config
+  EXPECT_EQ(parse_config(f.effective).data.npz.train, 0.6);
+
+  const Config n = parse_config(nlohmann::json::object(), with({"data.npz.train=3000", "data.npz.val=250.0",
+                                                                "data.npz.test=0.5"}));
+  EXPECT_TRUE(n.effective["data"]["npz"]["train"].is_number_integer());
+  EXPECT_EQ(n.effective["data"]["npz"]["train"], 3000);
+  EXPECT_TRUE(n.effective["data"]["npz"]["val"].is_number_integer());
+  EXPECT_EQ(n.effective["data"]["npz"]["val"].dump(), "250");
+  EXPECT_EQ(n.effective["data"]["npz"]["test"], 0.5);
+  EXPECT_FALSE(n.effective["data"]["npz"].contains("train_per_class"));
+  EXPECT_EQ(parse_config(n.effective).effective, n.effective);
+
+  EXPECT_EQ(config_error(with({"data.npz.train=0.6", "data.npz.train_per_class=5"})),
+            "config: data.npz.train_per_class: not used with data.npz.train = 0.6 (training nodes drawn regardless "
+            "of class); remove one of the two");
+  EXPECT_EQ(config_error(with({"data.npz.train=100", "data.npz.train_per_class=20"})).rfind(
+                "config: data.npz.train_per_class: not used with data.npz.train = 100", 0),
+            0u);
+  EXPECT_EQ(config_error(with({"data.npz.train=0", "data.npz.train_per_class=5"})), "");
+  EXPECT_EQ(config_error(with({"data.npz.train=0.6", "data.npz.val=0.3", "data.npz.test=0.2"})),
+            "config: data.npz: fractions train 0.6 + val 0.3 + test 0.2 of the labelled nodes add up to more than 1 "
+            "(lower data.npz.train, data.npz.val or data.npz.test)");
+  EXPECT_EQ(config_error(with({"data.npz.val=0.5", "data.npz.test=0.6"})).rfind(
+                "config: data.npz: fractions val 0.5 + test 0.6 of", 0),
+            0u);
+  // Adding up to 1 exactly, in floating point a hair over: accepted.
+  EXPECT_EQ(config_error(with({"data.npz.train=0.33", "data.npz.val=0.56", "data.npz.test=0.11"})), "");
+}
+
+// A config saved before data.npz.train existed split per class: comparisons read it as train 0.
+TEST(Config, ASavedConfigWithoutNpzTrainWasPerClass) {
+  const Config c = parse_config(nlohmann::json::object(), {"data.name=npz", "data.npz.file=g.npz"});
+  nlohmann::json old = c.effective;
+  old["data"]["npz"].erase("train");
+  EXPECT_EQ(with_keys_added_since(old), c.effective);
+  EXPECT_EQ(with_keys_added_since(c.effective), c.effective);
+  nlohmann::json random = c.effective;
+  random["data"]["npz"]["train"] = 0.6;
+  EXPECT_EQ(with_keys_added_since(random), random);
+  EXPECT_EQ(with_keys_added_since(nlohmann::json::object()), nlohmann::json::object());
+  EXPECT_EQ(with_keys_added_since(nlohmann::json::parse(R"({"data": 3})")), nlohmann::json::parse(R"({"data": 3})"));
 }
 
 // A file name that is not UTF-8 passed every check and the data loaded; then config.json's dump

@@ -555,17 +555,20 @@ TEST(DataCustomNpz, SplitErrorsNameTheConfigKeys) {
 
 // Classes numbered with a gap (labels 0 and 2, no 1): the error said "class 1 has 0 nodes, fewer
 // than 1 train nodes per class (lower data.npz.train_per_class)", a key that cannot go below 1.
+// A gap is a labelling mistake whichever way the training nodes are drawn (data.npz.train).
 TEST(DataCustomNpz, AClassWithoutLabelledNodesIsAGapInTheNumbering) {
   Dataset ds;
   ds.name = "gaps.npz";
   ds.labels = {0, 2, 0, 2, 0, 2, -1, 0, 2, 0, 2};
   ds.num_classes = 3;
-  try {
-    draw_gnn_benchmark_split(ds, 100, {1, 1, 1, "data.npz"});
-    FAIL() << "a class without nodes was accepted";
-  } catch (const Error& e) {
-    EXPECT_EQ(std::string(e.what()), "gaps.npz split: class 1 has no labelled nodes (the labels go up to 2: "
-                                     "classes must be numbered 0..2 without gaps, -1 for unlabelled nodes)");
+  for (const SplitSizes& sizes : {SplitSizes{1, 1, 1, "data.npz"}, SplitSizes{20, 1, 1, "data.npz", 2}}) {
+    try {
+      draw_gnn_benchmark_split(ds, 100, sizes);
+      ADD_FAILURE() << "a class without nodes was accepted, train " << sizes.train;
+    } catch (const Error& e) {
+      EXPECT_EQ(std::string(e.what()), "gaps.npz split: class 1 has no labelled nodes (the labels go up to 2: "
+                                       "classes must be numbered 0..2 without gaps, -1 for unlabelled nodes)");
+    }
   }
 }
 

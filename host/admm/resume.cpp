@@ -128,10 +128,11 @@ RunState load_run_state(const Config& c) {
   const nlohmann::json& m = f.meta;
   RunState s;
   try {
-    const std::string key = first_difference(without_length(c.effective), without_length(m.at("config")), "");
+    const nlohmann::json then = with_keys_added_since(m.at("config"));
+    const std::string key = first_difference(without_length(c.effective), without_length(then), "");
     if (!key.empty())
       throw Error("--resume: the config has " + key + " = " + value_at(c.effective, key).dump() + ", the run in " +
-                  path + " has " + value_at(m.at("config"), key).dump() +
+                  path + " has " + value_at(then, key).dump() +
                   " (only output.*, threads, devices, data.root, data.verify and the run's length, admm.iterations "
                   "or the last stage's iterations, may differ)");
     s.iteration = m.at("iteration");

@@ -113,7 +113,7 @@ Problem build_problem(const Config& c) {
     const NpzConfig& f = c.data.npz;
     require_npz_file(f.file);
     p.data = load_npz_file(f.file, static_cast<uint64_t>(c.data.split_seed), c.data.verify, c.data.raw_counts,
-                           {f.train_per_class, f.test, f.val, "data.npz"});
+                           {f.train_per_class, f.test, f.val, "data.npz", f.train});
   } else {
     const std::string root = data_root(c);
     require_data_files(c, root);

@@ -58,21 +58,33 @@ void print_device_totals(const std::map<int, std::pair<double, int>>& per_device
   }
 }
 
-std::string split_text(const Config& c) {
+// "2676 test (0.2)": a set's size as drawn, with the fraction of the labelled nodes it came from.
+std::string drawn(size_t count, double size, const char* set) {
+  return std::to_string(count) + " " + set + (size < 1 ? " (" + stored_value_text(size) + ")" : "");
+}
+
+std::string split_text(const Config& c, const Dataset& d) {
   const std::string& n = c.data.name;
+  const NpzConfig& f = c.data.npz;
+  const std::string labelled =
+      std::to_string(std::count_if(d.labels.begin(), d.labels.end(), [](int32_t y) { return y >= 0; }));
+  const std::string seed = ", torch.manual_seed(" + std::to_string(c.data.split_seed) + ")";
+  const std::string own = seed + (c.data.raw_counts ? "; feature values as stored" : "; features x > 0 -> 1");
   std::string s;
   if (n == "synthetic")
     s = "random per class, from the config's seed";
   else if (is_planetoid(n))
     s = "standard Planetoid (first 20 per class, next 500, test.index)";
+  else if (n == "npz" && f.train > 0)
+    s = "random regardless of class, the first " + drawn(d.train.size(), f.train, "train") + ", then " +
+        drawn(d.test.size(), f.test, "test") + ", then " + drawn(d.val.size(), f.val, "val") +
+        " of a torch.randperm of the " + labelled + " labelled nodes" + own;
   else if (n == "npz")
-    s = "split_dataset's procedure, " + std::to_string(c.data.npz.train_per_class) + " per class, then " +
-        std::to_string(c.data.npz.test) + " test and " + std::to_string(c.data.npz.val) + " val, torch.manual_seed(" +
-        std::to_string(c.data.split_seed) + ")" +
-        (c.data.raw_counts ? "; feature values as stored" : "; features x > 0 -> 1");
+    s = "split_dataset's procedure, " + std::to_string(f.train_per_class) + " per class, then " +
+        drawn(d.test.size(), f.test, "test") + " and " + drawn(d.val.size(), f.val, "val") +
+        (f.test < 1 || f.val < 1 ? ", fractions of the " + labelled + " labelled nodes" : "") + own;
   else
-    s = "the reference's split_dataset, torch.manual_seed(" + std::to_string(c.data.split_seed) + ")" +
-        (c.data.raw_counts ? "; raw feature counts" : "; features x > 0 -> 1 as PyG");
+    s = "the reference's split_dataset" + seed + (c.data.raw_counts ? "; raw feature counts" : "; features x > 0 -> 1 as PyG");
   if (c.data.val_split_seed >= 0)
     s += "; train and val redrawn outside test (val_split_seed " + std::to_string(c.data.val_split_seed) + ")";
   return s;
@@ -124,7 +136,7 @@ int cmd_info(const CommonArgs& a) {
             << d.features.stored() << " stored values)\n"
             << "classes       " << d.num_classes << "\n"
             << "train/val/test " << d.train.size() << " / " << d.val.size() << " / " << d.test.size() << "\n"
-            << "split         " << split_text(c) << "\n"
+            << "split         " << split_text(c, d) << "\n"
             << "augmentation  " << p.aug.blocks() << " blocks (hops " << p.aug.hops << ", "
             << (p.aug.descending ? "descending" : "ascending") << "), input dimension " << p.dims[0] << "\n"
             << "model         " << c.model.layers << " layers:";
@@ -204,7 +216,7 @@ void require_writable_file(const std::string& path, const std::string& what) {
 // config lacks are not compared; data.root and data.verify only say where the files are.
 void require_trained_inputs(const nlohmann::json& meta, const nlohmann::json& now, const std::string& model) {
   if (!meta.contains("config") || !meta["config"].is_object()) return;
-  const nlohmann::json& then = meta["config"];
+  const nlohmann::json then = with_keys_added_since(meta["config"]);
   std::vector<std::string> keys = {"/model/hops", "/model/hop_order"};
   const nlohmann::json data = now.value("data", nlohmann::json::object());
   const std::string name = data.value("name", "");

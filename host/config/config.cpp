@@ -4,6 +4,7 @@
 #include <cmath>
 #include <fstream>
 #include <sstream>
+#include <utility>
 
 #include "host/config/json_reader.h"
 #include "host/data/load_real.h"
@@ -38,10 +39,32 @@ void read_synthetic(JsonReader r, SyntheticConfig& s) {
 // Read with any data.name, as data.synthetic is; the file is required only when it is read.
 void read_npz(JsonReader r, NpzConfig& n) {
   r.string("file", n.file);
-  r.integer("train_per_class", n.train_per_class, at_least(1), "must be >= 1");
-  r.integer("val", n.val, at_least(1), "must be >= 1");  // an empty val or test split scores nothing
-  r.integer("test", n.test, at_least(1), "must be >= 1");
+  r.count_or_fraction("train", n.train, true,
+                      "must be 0 (train_per_class per class), a count >= 1 (an integer) or a fraction in (0, 1) "
+                      "of the labelled nodes");
+  // Either split, never half of each: a per-class size beside a class-blind one would be ignored.
+  if (n.train > 0)
+    require(!r.has("train_per_class"), "config: data.npz.train_per_class: not used with data.npz.train = " +
+                                           nlohmann::json(n.train).dump() +
+                                           " (training nodes drawn regardless of class); remove one of the two");
+  else
+    r.integer("train_per_class", n.train_per_class, at_least(1), "must be >= 1");
+  // An empty val or test split scores nothing.
+  const char* rule = "must be a count >= 1 (an integer) or a fraction in (0, 1) of the labelled nodes";
+  r.count_or_fraction("val", n.val, false, rule);
+  r.count_or_fraction("test", n.test, false, rule);
   r.finish();
+  // Counts are checked against the file's labelled nodes when it is read; fractions can be now.
+  double sum = 0;
+  std::string terms;
+  const std::pair<const char*, double> sizes[] = {{"train", n.train}, {"val", n.val}, {"test", n.test}};
+  for (const auto& [key, v] : sizes) {
+    if (v <= 0 || v >= 1) continue;
+    sum += v;
+    terms += (terms.empty() ? "" : " + ") + std::string(key) + " " + nlohmann::json(v).dump();
+  }
+  require(sum <= 1 + 1e-9, "config: data.npz: fractions " + terms + " of the labelled nodes add up to more than 1 "
+                           "(lower data.npz.train, data.npz.val or data.npz.test)");
 }
 
 void read_data(JsonReader r, DataConfig& d) {
@@ -408,6 +431,14 @@ Config load_config(const std::string& path, const std::vector<std::string>& over
   nlohmann::json j = parse_json(text.str(), "config: " + path, /*allow_comments=*/true);
   require(j.is_object(), "config: " + path + ": expected a JSON object {...} at the top level, got " + j.type_name());
   return parse_config(j, overrides);
+}
+
+nlohmann::json with_keys_added_since(nlohmann::json saved) {
+  // data.npz.train (0: per class, the only split before it).
+  if (saved.is_object() && saved.contains("data") && saved["data"].is_object() && saved["data"].contains("npz") &&
+      saved["data"]["npz"].is_object() && !saved["data"]["npz"].contains("train"))
+    saved["data"]["npz"]["train"] = 0;
+  return saved;
 }
 
 }  // namespace pdadmm

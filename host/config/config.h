@@ -23,12 +23,15 @@ struct SyntheticConfig {
   int test = 1000;
 };
 
-// data.name "npz": a user's own graph in the gnn-benchmark .npz layout, split as the npz sets are.
+// data.name "npz": a user's own graph in the gnn-benchmark .npz layout, split as the npz sets are
+// (train 0) or, train > 0, drawn regardless of class. A size >= 1 is a count (an integer), one in
+// (0, 1) a fraction of the labelled nodes.
 struct NpzConfig {
   std::string file;  // required; relative to the current folder
-  int train_per_class = 20;
-  int val = 500;     // Planetoid's sizes (the npz sets draw 1000 val)
-  int test = 1000;
+  double train = 0;  // 0: train_per_class per class
+  int train_per_class = 20;  // not read (nor recorded) when train > 0
+  double val = 500;  // Planetoid's sizes (the npz sets draw 1000 val)
+  double test = 1000;
 };
 
 struct DataConfig {
@@ -120,6 +123,10 @@ struct Config {
 // Parses and validates; overrides are "a.b=c" assignments applied first. Throws Error.
 Config parse_config(const nlohmann::json& j, const std::vector<std::string>& overrides = {});
 Config load_config(const std::string& path, const std::vector<std::string>& overrides = {});
+
+// A config saved by an older binary (model.bin, state.bin) with the keys added since then set to
+// the value that binary used, so that comparing it with a config of today compares like with like.
+nlohmann::json with_keys_added_since(nlohmann::json saved);
 
 // ρ > max(4νS², (√17+1)ν/2) with S = 1 for ReLU: the convergence theorem's condition.
 bool rho_meets_convergence_condition(double nu, double rho);

@@ -107,6 +107,14 @@ void JsonReader::integer(const char* key, int& out, std::function<bool(long long
   out = static_cast<int>(v);
 }
 
+void JsonReader::count_or_fraction(const char* key, double& out, bool zero_ok, const char* rule) {
+  number(key, out);
+  const bool whole = out >= 1 && out <= 2147483647.0 && std::floor(out) == out;
+  if (!(whole || (out > 0 && out < 1) || (zero_ok && out == 0)))
+    throw Error("config: " + where(key) + ": " + rule + ", got " + nlohmann::json(out).dump());
+  if (whole || out == 0) (*eff_)[key] = static_cast<long long>(out);
+}
+
 void JsonReader::boolean(const char* key, bool& out) {
   if (const nlohmann::json* v = find(key)) {
     if (!v->is_boolean()) throw Error("config: " + where(key) + ": expected true or false, got " + type_name(*v));

@@ -19,6 +19,9 @@ class JsonReader {
   void number(const char* key, double& out, std::function<bool(double)> ok = {}, const char* rule = "");
   void integer(const char* key, int& out, std::function<bool(long long)> ok = {}, const char* rule = "");
   void integer(const char* key, long long& out, std::function<bool(long long)> ok = {}, const char* rule = "");
+  // A count (an integer from 1 to 2^31 - 1) or a fraction in (0, 1); 0 too when zero_ok. Recorded
+  // as an integer when it is one.
+  void count_or_fraction(const char* key, double& out, bool zero_ok, const char* rule);
   void boolean(const char* key, bool& out);
   void string(const char* key, std::string& out, const std::vector<std::string>& allowed = {});
   void int_list(const char* key, std::vector<int>& out);

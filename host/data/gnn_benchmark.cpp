@@ -5,6 +5,7 @@
 #include <limits>
 #include <random>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "host/data/npz.h"
@@ -98,27 +99,27 @@ std::vector<int64_t> torch_randperm(int64_t n, uint64_t seed) {
   return r;
 }
 
-void draw_gnn_benchmark_split(Dataset& ds, uint64_t split_seed, const SplitSizes& sizes) {
-  const std::string what = ds.name + " split";
-  const int per_class = sizes.per_class, num_test = sizes.test, num_val = sizes.val;
-  // What to change, when the sizes come from the config.
-  const auto change = [&](const std::string& keys) { return sizes.keys.empty() ? "" : " (lower " + keys + ")"; };
-  const int64_t n = static_cast<int64_t>(ds.labels.size());
-  std::vector<std::vector<int32_t>> by_class(static_cast<size_t>(ds.num_classes));
-  for (int64_t v = 0; v < n; ++v)
-    if (ds.labels[v] >= 0) by_class[ds.labels[v]].push_back(static_cast<int32_t>(v));
-  std::vector<char> taken(static_cast<size_t>(n), 0);
-  ds.train.clear();
+namespace {
+
+// The nodes of a split size: a count as given, a fraction of the labelled nodes rounded down (as
+// Python's int(size * labelled), the same double product).
+int64_t split_count(double size, int64_t labelled) {
+  return static_cast<int64_t>(size < 1 ? std::floor(size * static_cast<double>(labelled)) : size);
+}
+
+// split_dataset's training nodes: per class the first per_class of a permutation of its nodes.
+// Returns the labelled nodes left (ascending), which test and val are drawn from.
+std::vector<int32_t> draw_per_class(Dataset& ds, const std::vector<std::vector<int32_t>>& by_class,
+                                    const std::vector<int32_t>& labelled, uint64_t split_seed,
+                                    const SplitSizes& sizes, const std::string& what) {
+  const int per_class = sizes.per_class;
+  std::vector<char> taken(ds.labels.size(), 0);
   for (int c = 0; c < ds.num_classes; ++c) {
     const auto& ids = by_class[c];
-    require(!ids.empty() || per_class == 0, [&] {  // no key fixes this one
-      const std::string top = std::to_string(ds.num_classes - 1);
-      return what + ": class " + std::to_string(c) + " has no labelled nodes (the labels go up to " + top +
-             ": classes must be numbered 0.." + top + " without gaps, -1 for unlabelled nodes)";
-    });
     require(static_cast<int64_t>(ids.size()) >= per_class, [&] {
       return what + ": class " + std::to_string(c) + " has " + std::to_string(ids.size()) + " nodes, fewer than " +
-             std::to_string(per_class) + " train nodes per class" + change(sizes.keys + ".train_per_class");
+             std::to_string(per_class) + " train nodes per class" +
+             (sizes.keys.empty() ? "" : " (lower " + sizes.keys + ".train_per_class)");
     });
     const std::vector<int64_t> perm = torch_randperm(static_cast<int64_t>(ids.size()), split_seed);
     for (int i = 0; i < per_class; ++i) {
@@ -127,16 +128,68 @@ void draw_gnn_benchmark_split(Dataset& ds, uint64_t split_seed, const SplitSizes
     }
   }
   std::vector<int32_t> rest;
+  for (int32_t v : labelled)
+    if (!taken[v]) rest.push_back(v);
+  return rest;
+}
+
+}  // namespace
+
+void draw_gnn_benchmark_split(Dataset& ds, uint64_t split_seed, const SplitSizes& sizes) {
+  const std::string what = ds.name + " split";
+  const bool per_class = sizes.train <= 0;
+  const std::string& keys = sizes.keys;
+  // What to change, when the sizes come from the config.
+  const auto change = [&](const std::string& how, const std::string& which) {
+    return keys.empty() ? "" : " (" + how + " " + which + ")";
+  };
+  const int64_t n = static_cast<int64_t>(ds.labels.size());
+  std::vector<std::vector<int32_t>> by_class(static_cast<size_t>(ds.num_classes));
+  std::vector<int32_t> labelled;  // ascending ids
   for (int64_t v = 0; v < n; ++v)
-    if (!taken[v] && ds.labels[v] >= 0) rest.push_back(static_cast<int32_t>(v));
-  require(static_cast<int64_t>(rest.size()) >= int64_t{num_test} + num_val,
-          what + ": only " + std::to_string(rest.size()) + " labelled nodes left for " + std::to_string(num_test) +
-              " test + " + std::to_string(num_val) + " val" + change(sizes.keys + ".test or " + sizes.keys + ".val"));
-  const std::vector<int64_t> perm = torch_randperm(static_cast<int64_t>(rest.size()), split_seed);
+    if (ds.labels[v] >= 0) {
+      by_class[ds.labels[v]].push_back(static_cast<int32_t>(v));
+      labelled.push_back(static_cast<int32_t>(v));
+    }
+  for (int c = 0; c < ds.num_classes; ++c)
+    require(!by_class[c].empty() || (per_class && sizes.per_class == 0), [&] {  // no key fixes this one
+      const std::string top = std::to_string(ds.num_classes - 1);
+      return what + ": class " + std::to_string(c) + " has no labelled nodes (the labels go up to " + top +
+             ": classes must be numbered 0.." + top + " without gaps, -1 for unlabelled nodes)";
+    });
+  const int64_t num_labelled = static_cast<int64_t>(labelled.size());
+  const auto count = [&](double size, const char* set) {
+    const int64_t k = split_count(size, num_labelled);
+    require(k >= 1, [&] {
+      return what + ": " + (keys.empty() ? "" : keys + ".") + set + " = " + stored_value_text(size) + " of " +
+             std::to_string(num_labelled) + " labelled nodes is no node" + change("raise", keys + "." + set);
+    });
+    return k;
+  };
+  const int64_t num_test = count(sizes.test, "test"), num_val = count(sizes.val, "val");
+  ds.train.clear();
   ds.test.clear();
   ds.val.clear();
-  for (int i = 0; i < num_test; ++i) ds.test.push_back(rest[perm[i]]);
-  for (int i = num_test; i < num_test + num_val; ++i) ds.val.push_back(rest[perm[i]]);
+  // One permutation of `pool` gives the training nodes (when not per class), then test, then val.
+  const std::vector<int32_t> pool =
+      per_class ? draw_per_class(ds, by_class, labelled, split_seed, sizes, what) : labelled;
+  int64_t num_train = 0;
+  if (per_class) {
+    require(static_cast<int64_t>(pool.size()) >= num_test + num_val,
+            what + ": only " + std::to_string(pool.size()) + " labelled nodes left for " + std::to_string(num_test) +
+                " test + " + std::to_string(num_val) + " val" + change("lower", keys + ".test or " + keys + ".val"));
+  } else {
+    num_train = count(sizes.train, "train");
+    require(num_train + num_test + num_val <= num_labelled,
+            what + ": only " + std::to_string(num_labelled) + " labelled nodes for " + std::to_string(num_train) +
+                " train + " + std::to_string(num_test) + " test + " + std::to_string(num_val) + " val" +
+                change("lower", keys + ".train, " + keys + ".test or " + keys + ".val"));
+  }
+  const std::vector<int64_t> perm = torch_randperm(static_cast<int64_t>(pool.size()), split_seed);
+  int64_t next = 0;
+  const std::pair<std::vector<int32_t>*, int64_t> sets[] = {{&ds.train, num_train}, {&ds.test, num_test}, {&ds.val, num_val}};
+  for (const auto& [set, k] : sets)
+    for (int64_t i = 0; i < k; ++i) set->push_back(pool[perm[next++]]);
   std::sort(ds.train.begin(), ds.train.end());
   std::sort(ds.val.begin(), ds.val.end());
   std::sort(ds.test.begin(), ds.test.end());

@@ -73,23 +73,27 @@ Csr csr_from_scipy_arrays(int64_t rows, int64_t cols, const std::vector<int64_t>
                           const std::vector<int64_t>& indices, const std::vector<double>& values,
                           const std::string& what);
 
-// Sizes of a gnn-benchmark split (the reference's: 20 per class, 1000 test, 1000 val). `keys`, when
-// set, is the config section they come from ("data.npz"): errors about a class or a set too small
-// for them name its keys, the ones to change.
+// Sizes of a gnn-benchmark split (the reference's: 20 per class, 1000 test, 1000 val). A size in
+// (0, 1) is a fraction of the labelled nodes: floor(size * labelled) of them, as Python's
+// int(size * labelled). `keys`, when set, is the config section they come from ("data.npz"):
+// errors about a class or a set too small for them name its keys, the ones to change.
 struct SplitSizes {
   int per_class = 20;
-  int test = 1000;
-  int val = 1000;
+  double test = 1000;
+  double val = 1000;
   std::string keys;
+  double train = 0;  // > 0: this many training nodes regardless of class (per_class unused)
 };
 
 // Loads a gnn-benchmark .npz (adj_*, attr_* or attr_matrix, labels) and draws the split as the
 // reference's split_dataset does with torch.manual_seed(split_seed) (the reference uses 100): per
 // class, the first sizes.per_class of a random permutation of its nodes train; then a random
 // permutation of the other labelled nodes (ascending ids) gives sizes.test test and then sizes.val
-// val nodes. Features: CSR attr_data/attr_indices/attr_indptr/attr_shape, else a dense 2-D
-// attr_matrix (<f4 or <f8), as gnn-benchmark's load_npz_to_sparse_graph prefers them; every stored
-// value > 0 becomes 1, as PyG's read_npz (and so the reference) reads them, unless raw_counts.
+// val nodes. With sizes.train > 0 instead, one random permutation of all labelled nodes (ascending
+// ids) gives sizes.train train, then sizes.test test, then sizes.val val nodes. Features: CSR
+// attr_data/attr_indices/attr_indptr/attr_shape, else a dense 2-D attr_matrix (<f4 or <f8), as
+// gnn-benchmark's load_npz_to_sparse_graph prefers them; every stored value > 0 becomes 1, as
+// PyG's read_npz (and so the reference) reads them, unless raw_counts.
 Dataset load_gnn_benchmark(const std::string& file, const std::string& name, uint64_t split_seed,
                            bool raw_counts = false, const SplitSizes& sizes = {});
 // The same from an open archive (used by load_gnn_benchmark and the fuzz target).
