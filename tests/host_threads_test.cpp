@@ -105,6 +105,33 @@ TEST(CpuLoad, SeesAnotherProcessSpinning) {
   EXPECT_LE(free, process_cores());
 }
 
+// The trainer measures again at each stage: remeasure sees what runs now, and free_process_cores
+// gives its result from then on.
+TEST(CpuLoad, RemeasureSeesWhatRunsNowAndIsKept) {
+  free_process_cores();  // the first measurement, whenever it was
+  const pid_t child = fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    const auto end = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+    volatile uint64_t x = 0;
+    while (std::chrono::steady_clock::now() < end) x = x + 1;
+    _exit(0);
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  double busy = -2;
+  const int free = remeasure_free_process_cores(&busy);
+  kill(child, SIGKILL);
+  waitpid(child, nullptr, 0);
+  if (process_cores() < 2) GTEST_SKIP() << "one core: nothing is measured";
+  ASSERT_GE(busy, 0) << "/proc could not be read";
+  EXPECT_GE(busy, 0.3) << "the spinning child started after the first measurement was not counted";
+  double kept = -2;
+  EXPECT_EQ(free_process_cores(&kept), free);
+  EXPECT_EQ(kept, busy);
+  EXPECT_GE(free, 1);
+  EXPECT_LE(free, process_cores());
+}
+
 // free_process_cores in a fresh process (it measures once): run by FreeCoresAreNotMeasured..., which
 // sets PDADMM_TEST_FREE_CORES; prints what it found.
 TEST(CpuLoad, FreeCoresChild) {

@@ -93,6 +93,26 @@ std::string data_root(const Config& c) {
 
 int total_cores(const Config& c) { return c.threads > 0 ? c.threads : free_process_cores(); }
 
+namespace {
+
+// threads 0: the cores left free are measured again when a stage starts (a neighbour may have
+// finished or started since); the counts change no bits, only how long the stage takes.
+void update_auto_threads(const Config& c, size_t stage, bool writes, std::ostream& log) {
+  if (c.threads > 0 || c.backend != "cpu" || process_count() > 1) return;
+  const int before = free_process_cores();
+  double busy = -1;
+  const int now = remeasure_free_process_cores(&busy);
+  if (now == before) return;
+  set_host_threads(now);
+  omp_set_num_threads(now);
+  if (writes)
+    log << "note: threads: " << now << " of " << process_cores() << " cores from stage " << stage + 1
+        << " (other processes kept " << std::fixed << std::setprecision(1) << std::max(busy, 0.0)
+        << std::defaultfloat << " busy as it started)" << std::endl;
+}
+
+}  // namespace
+
 void log_auto_threads(const Config& c, std::ostream& log) {
   double busy = -1;
   if (c.threads > 0 || free_process_cores(&busy) == process_cores()) return;
@@ -463,6 +483,7 @@ TrainSummary train(const Config& c, std::ostream& log, bool resume) {
       double s = 1;
       HostMatrix<float> d;
       const bool carry = solver->first_layer_track(&s, &d);
+      update_auto_threads(c, stage + 1, writes, log);
       solver = start_stage(c, p, ++stage, solver.get());
       stage_end += stages[stage].iterations;
       if (carry && logs_ahead(c, it - 1, c.iterations - 1) && solver->anchor_first_layer() && writes)

@@ -28,21 +28,37 @@ int process_cores() {
   return std::max(1, machine / local);
 }
 
+namespace {
+
+std::mutex g_free_mu;
+int g_free = -1;          // -1: not measured yet
+double g_measured = -1;   // cores' worth other processes kept busy, -1 when not measured
+
+void measure_free_cores() {
+  const int cores = process_cores();
+  g_free = cores;
+  g_measured = -1;
+  // Under mpirun the processes share the machine by design (process_cores divides it), and they
+  // start together, so each would count the others' setup.
+  if (cores < 2 || launched_processes() > 1) return;
+  g_measured = measure_busy_elsewhere(100);
+  if (g_measured > 0) g_free = std::clamp(static_cast<int>(std::lround(cores - g_measured)), 1, cores);
+}
+
+}  // namespace
+
 int free_process_cores(double* busy) {
-  static std::once_flag once;
-  static int free = 1;
-  static double measured = -1;
-  std::call_once(once, [] {
-    const int cores = process_cores();
-    free = cores;
-    // Under mpirun the processes share the machine by design (process_cores divides it), and they
-    // start together, so each would count the others' setup.
-    if (cores < 2 || launched_processes() > 1) return;
-    measured = measure_busy_elsewhere(100);
-    if (measured > 0) free = std::clamp(static_cast<int>(std::lround(cores - measured)), 1, cores);
-  });
-  if (busy) *busy = measured;
-  return free;
+  std::lock_guard<std::mutex> lock(g_free_mu);
+  if (g_free < 0) measure_free_cores();
+  if (busy) *busy = g_measured;
+  return g_free;
+}
+
+int remeasure_free_process_cores(double* busy) {
+  std::lock_guard<std::mutex> lock(g_free_mu);
+  measure_free_cores();
+  if (busy) *busy = g_measured;
+  return g_free;
 }
 
 }  // namespace pdadmm
