@@ -85,9 +85,9 @@ TEST(CpuLoad, CountsOnlyOtherProcessesBusyTicks) {
   EXPECT_DOUBLE_EQ(busy_elsewhere(a, a, 0, 0, 2), 0.0);    // no time passed
 }
 
-TEST(CpuLoad, SeesAnotherProcessSpinning) {
+// A child process spinning on a core for 5 s (killed by the caller), running by the time it returns.
+pid_t spinning_child() {
   const pid_t child = fork();
-  ASSERT_GE(child, 0);
   if (child == 0) {
     const auto end = std::chrono::steady_clock::now() + std::chrono::seconds(5);
     volatile uint64_t x = 0;
@@ -95,6 +95,12 @@ TEST(CpuLoad, SeesAnotherProcessSpinning) {
     _exit(0);
   }
   std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  return child;
+}
+
+TEST(CpuLoad, SeesAnotherProcessSpinning) {
+  const pid_t child = spinning_child();
+  ASSERT_GE(child, 0);
   const double busy = measure_busy_elsewhere(300);
   kill(child, SIGKILL);
   waitpid(child, nullptr, 0);
@@ -109,15 +115,8 @@ TEST(CpuLoad, SeesAnotherProcessSpinning) {
 // gives its result from then on.
 TEST(CpuLoad, RemeasureSeesWhatRunsNowAndIsKept) {
   free_process_cores();  // the first measurement, whenever it was
-  const pid_t child = fork();
+  const pid_t child = spinning_child();
   ASSERT_GE(child, 0);
-  if (child == 0) {
-    const auto end = std::chrono::steady_clock::now() + std::chrono::seconds(5);
-    volatile uint64_t x = 0;
-    while (std::chrono::steady_clock::now() < end) x = x + 1;
-    _exit(0);
-  }
-  std::this_thread::sleep_for(std::chrono::milliseconds(50));
   double busy = -2;
   const int free = remeasure_free_process_cores(&busy);
   kill(child, SIGKILL);
