@@ -7,6 +7,7 @@
 #include <sstream>
 
 #include "host/admm/growth.h"
+#include "host/admm/layer_plan.h"
 #include "host/io/error.h"
 
 namespace pdadmm {
@@ -31,6 +32,24 @@ Grown grow(const Config& c, Problem& p) {
   for (int i = 0; i < 15; ++i) g.prev->iterate(false);
   g.next = start_stage(c, p, 1, g.prev.get());
   return g;
+}
+
+// pdadmm info's peak: a stage is built while the one it grows from holds its tensors, so the most
+// at once is the largest sum of two consecutive stages' plans (each the solver's own allocation,
+// DataInfo's memory-plan test); nothing without stages.
+TEST(Growth, PeakIsTheLargestPairOfConsecutiveStages) {
+  const Config c = small({"model.stages=[{\"layers\":2,\"iterations\":1},{\"layers\":3,\"iterations\":1},"
+                          "{\"layers\":6,\"iterations\":1}]", "model.layers=6"});
+  Problem p = build_problem(c);
+  const int64_t d = p.x.rows, C = p.y.rows, N = p.x.cols;
+  const auto plan = [&](std::vector<int64_t> dims) {
+    return plan_group_bytes(dims, 0, static_cast<int>(dims.size()) - 1, N, c.admm, sizeof(float));
+  };
+  const double two = plan({d, 32, C}), three = plan({d, 32, 32, C}), six = plan({d, 32, 32, 32, 32, 32, C});
+  EXPECT_EQ(growth_peak_bytes(c, p), three + six);
+  EXPECT_GT(three + six, two + three);
+  Problem q = build_problem(small({}));
+  EXPECT_EQ(growth_peak_bytes(small({}), q), 0.0);
 }
 
 TEST(Growth, NewStageKeepsTrainedLayersAndInitialisesNewOnesAsTheReference) {

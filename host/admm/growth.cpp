@@ -60,10 +60,23 @@ HostMatrix<float> identity(int64_t rows, int64_t cols) {
 
 }  // namespace
 
+double growth_peak_bytes(const Config& c, const Problem& p) {
+  const size_t stages = run_stages(c).size();
+  double peak = 0, before = 0;
+  for (size_t s = 0; s < stages; ++s) {
+    const Config cs = stage_config(c, s);
+    const double now = planned_host_bytes(cs, stage_dims(p, cs), p.x.cols);
+    if (s > 0) peak = std::max(peak, before + now);
+    before = now;
+  }
+  return peak;
+}
+
 std::unique_ptr<Solver<float>> start_stage(const Config& c, Problem& p, size_t s, Solver<float>* prev) {
   const Config cs = stage_config(c, s);
+  const double held = prev ? planned_host_bytes(stage_config(c, s - 1), p.dims, p.x.cols) : 0;
   p.dims = stage_dims(p, cs);
-  require_host_memory(cs, p);
+  require_host_memory(cs, p, held);
   std::vector<HostMatrix<float>> W, b;
   const uint64_t seed = static_cast<uint64_t>(c.seed);
   if (!prev) {

@@ -14,6 +14,9 @@ std::vector<StageConfig> run_stages(const Config& c);
 // The configuration stage s runs with: its layers and ν/ρ/μ; groups capped at its layers
 // (an explicit partition applies to the last stage only).
 Config stage_config(const Config& c, size_t s);
+// The most host memory the groups plan at once: a stage is built while the one it grows from still
+// holds its tensors (0 without stages).
+double growth_peak_bytes(const Config& c, const Problem& p);
 
 // Solver for stage s. Stage 0 (or prev == null): seeded N(0, init_std²) weights. Later stages
 // keep every hidden layer of `prev` (W, b, z, p, q; u unless model.stage_duals is "reset"),

@@ -179,22 +179,30 @@ int configure_threads(const Config& c, int groups) {
   return std::max(1, cores / groups);
 }
 
-void require_host_memory(const Config& c, const Problem& p) {
-  if (c.backend != "cpu") return;  // a GPU allocation that fails names itself
-  const int layers = static_cast<int>(p.dims.size()) - 1;
+double planned_host_bytes(const Config& c, const std::vector<int64_t>& dims, int64_t n_cols) {
+  const int layers = static_cast<int>(dims.size()) - 1;
   const std::vector<int> part = c.partition.empty() ? even_partition(layers, c.groups) : c.partition;
   double need = 0;
   int first = 0;
   for (size_t g = 0; g < part.size(); ++g) {
     if (process_count() == 1 || static_cast<int>(g) == process_rank())
-      need += plan_group_bytes(p.dims, first, first + part[g], p.x.cols, c.admm, sizeof(float));
+      need += plan_group_bytes(dims, first, first + part[g], n_cols, c.admm, sizeof(float));
     first += part[g];
   }
+  return need;
+}
+
+void require_host_memory(const Config& c, const Problem& p, double held) {
+  if (c.backend != "cpu") return;  // a GPU allocation that fails names itself
+  const double need = planned_host_bytes(c, p.dims, p.x.cols);
   const int64_t room = available_host_bytes();
+  // `held` is in use already (the stage this one grows from), so it is not in `room` either.
   if (room >= 0 && need > static_cast<double>(room))
     throw Error("out of host memory: the layer groups' tensors need " + human_bytes(need) + " and " +
-                human_bytes(static_cast<double>(room)) +
-                " is available (pdadmm info prints the plan per group); use fewer layers or hidden units, or "
+                human_bytes(static_cast<double>(room)) + " is available" +
+                (held > 0 ? " beside the " + human_bytes(held) + " the previous stage holds until this one is built"
+                          : std::string()) +
+                " (pdadmm info prints the plan per group); use fewer layers or hidden units, or "
                 "run the groups as processes on several machines (mpirun)");
 }
 

@@ -50,7 +50,9 @@ int total_cores(const Config& c);
 void log_auto_threads(const Config& c, std::ostream& log);
 // On the CPU backend: an Error (one line) when this process's groups of the model p.dims
 // describes need more memory than is available; before anything of theirs is allocated.
-void require_host_memory(const Config& c, const Problem& p);
+void require_host_memory(const Config& c, const Problem& p, double held = 0);
+// The host bytes the groups of this process plan for a model of `dims` (pdadmm info's per-group sum).
+double planned_host_bytes(const Config& c, const std::vector<int64_t>& dims, int64_t n_cols);
 // Sets OpenBLAS threads; returns the threads each group should use for element-wise loops.
 int configure_threads(const Config& c, int groups);
 

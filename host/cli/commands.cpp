@@ -168,9 +168,12 @@ int cmd_info(const CommonArgs& a) {
   if (!cuda) {  // what train checks before it allocates (require_host_memory)
     const int64_t room = available_host_bytes();
     std::cout << "host          " << human_bytes(total) << " for the groups";
+    // A stage is built while the one it grows from still holds its tensors.
+    const double peak = growth_peak_bytes(c, p);
+    if (peak > total) std::cout << " (" << human_bytes(peak) << " while a stage is built from the last)";
     if (room >= 0)
       std::cout << ", " << human_bytes(static_cast<double>(room)) << " available"
-                << (total > static_cast<double>(room) ? " (too little: train would stop)" : "");
+                << (std::max(total, peak) > static_cast<double>(room) ? " (too little: train would stop)" : "");
     std::cout << "\n";
   }
   const double flops = plan_iteration_flops(p.dims, 0, c.model.layers, p.x.cols, opt);
