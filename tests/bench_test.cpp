@@ -309,6 +309,11 @@ void expect_complete(const nlohmann::json& j, int groups, bool roofline) {
     EXPECT_TRUE(positive_finite(j["modeled"][link]["seconds_per_iter"]));
     EXPECT_GE(j["modeled"][link]["seconds_per_iter"].get<double>(), max_compute);
   }
+  EXPECT_TRUE(positive_finite(j["setup_seconds"]));
+  // The model's tensors are allocated and written (zeroed at least): resident, so the peak covers them.
+  const Config c = parse_config(j["config"]);
+  EXPECT_GE(j["peak_rss_bytes"].get<double>(), planned_host_bytes(c, j["dims"].get<std::vector<int64_t>>(),
+                                                                   j["training_columns"].get<int64_t>()));
   EXPECT_FALSE(j["machine"]["cpu_model"].get<std::string>().empty());
   EXPECT_GE(j["machine"]["cores"].get<int>(), 1);
   EXPECT_TRUE(j["machine"]["openblas"].contains("config"));

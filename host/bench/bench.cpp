@@ -2,12 +2,14 @@
 #include "host/bench/bench.h"
 
 #include <algorithm>
+#include <chrono>
 #include <cmath>
 #include <iomanip>
 #include <mutex>
 #include <numeric>
 #include <thread>
 
+#include <sys/resource.h>
 #include <time.h>
 
 #include "host/admm/trainer.h"
@@ -166,7 +168,9 @@ nlohmann::json run_bench(const Config& c, const BenchOptions& o, std::ostream& l
   require_process_per_group(c);
   for (const std::string& w : c.warnings) log << "warning: " << w << "\n";
 
+  const auto t_setup = std::chrono::steady_clock::now();
   Problem p = build_problem(c);
+  const double setup_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t_setup).count();
   require_host_memory(c, p);
   std::vector<HostMatrix<float>> W, b;
   init_weights(p.dims, c.model.init_std, derive_seed(static_cast<uint64_t>(c.seed), 77), W, b);
@@ -309,6 +313,12 @@ nlohmann::json run_bench(const Config& c, const BenchOptions& o, std::ostream& l
   if (have_busy && bs.threads_per_group == 1) out["modeled_cpu"] = model(model_compute_cpu);  // from busy_cpu_s
   out["machine"] = machine_info(c.backend);
   out["version"] = build_version();
+  // Data, split and augmentation (X) as train builds them; the process's peak resident memory so
+  // far, the model's tensors included (the roofline's own buffers come after).
+  out["setup_seconds"] = setup_seconds;
+  out["training_columns"] = p.x.cols;
+  struct rusage ru {};
+  if (getrusage(RUSAGE_SELF, &ru) == 0) out["peak_rss_bytes"] = static_cast<double>(ru.ru_maxrss) * 1024;
   if (o.peak && c.backend == "cpu" && !processes) {
     bs.solver.reset();  // free the model's memory before the peak runs
     out["roofline"] = roofline(shapes, o.iterations, total_cores(c), achieved, o, log);
