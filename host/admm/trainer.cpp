@@ -68,32 +68,24 @@ void require_npz_file(const std::string& file) {
               (relative ? ", relative to the current folder " + cwd.string() : std::string()) + ")");
 }
 
+// One line when `need` bytes are more than the host has left (Linux would grant them and its OOM
+// killer end the run later, silently). `what_needs`: "the … need(s)".
+void require_room(double need, const std::string& what_needs, const std::string& advice) {
+  const int64_t room = available_host_bytes();
+  if (room >= 0 && need > static_cast<double>(room))
+    throw Error("out of host memory: " + what_needs + " " + human_bytes(need) + " and " +
+                human_bytes(static_cast<double>(room)) + " is available" + advice);
+}
+
 // X (d x N) is formed on the host before any layer group's check (require_host_memory), so a
 // training set too large for it stops here, named, rather than under the kernel's OOM killer.
 void require_augment_memory(const Problem& p) {
-  const double n = static_cast<double>(p.data.num_nodes()), k = static_cast<double>(p.data.train.size());
-  const double d = static_cast<double>(p.aug.blocks()) * static_cast<double>(p.h.cols);
-  const double width = augment_features_first(p.h.cols, static_cast<int64_t>(k)) ? static_cast<double>(p.h.cols) : k;
-  const double need = 4 * d * k + std::min(static_cast<double>(kAugmentBufferBytes), 8 * n * width);
-  const int64_t room = available_host_bytes();
-  if (room >= 0 && need > static_cast<double>(room))
-    throw Error("out of host memory: the augmented training input (" + std::to_string(static_cast<int64_t>(d)) +
-                " features x " + std::to_string(static_cast<int64_t>(k)) + " training nodes) needs " +
-                human_bytes(need) + " and " + human_bytes(static_cast<double>(room)) +
-                " is available; lower model.hops or the number of training nodes");
+  const int64_t k = static_cast<int64_t>(p.data.train.size());
+  require_room(augment_columns_bytes(p.data.num_nodes(), p.h.cols, p.aug, k),
+               "the augmented training input (" + std::to_string(p.aug.blocks() * p.h.cols) + " features x " +
+                   std::to_string(k) + " training nodes) needs",
+               "; lower model.hops or the number of training nodes");
 }
-
-}  // namespace
-
-std::string data_root(const Config& c) {
-  if (!c.data.root.empty()) return c.data.root;
-  if (const char* e = data_env()) return e;
-  return "data";
-}
-
-int total_cores(const Config& c) { return c.threads > 0 ? c.threads : free_process_cores(); }
-
-namespace {
 
 // threads 0: the cores left free are measured again when a stage starts (a neighbour may have
 // finished or started since); the counts change no bits, only how long the stage takes.
@@ -112,6 +104,14 @@ void update_auto_threads(const Config& c, size_t stage, bool writes, std::ostrea
 }
 
 }  // namespace
+
+std::string data_root(const Config& c) {
+  if (!c.data.root.empty()) return c.data.root;
+  if (const char* e = data_env()) return e;
+  return "data";
+}
+
+int total_cores(const Config& c) { return c.threads > 0 ? c.threads : free_process_cores(); }
 
 void log_auto_threads(const Config& c, std::ostream& log) {
   double busy = -1;
@@ -194,16 +194,12 @@ double planned_host_bytes(const Config& c, const std::vector<int64_t>& dims, int
 
 void require_host_memory(const Config& c, const Problem& p, double held) {
   if (c.backend != "cpu") return;  // a GPU allocation that fails names itself
-  const double need = planned_host_bytes(c, p.dims, p.x.cols);
-  const int64_t room = available_host_bytes();
-  // `held` is in use already (the stage this one grows from), so it is not in `room` either.
-  if (room >= 0 && need > static_cast<double>(room))
-    throw Error("out of host memory: the layer groups' tensors need " + human_bytes(need) + " and " +
-                human_bytes(static_cast<double>(room)) + " is available" +
-                (held > 0 ? " beside the " + human_bytes(held) + " the previous stage holds until this one is built"
-                          : std::string()) +
-                " (pdadmm info prints the plan per group); use fewer layers or hidden units, or "
-                "run the groups as processes on several machines (mpirun)");
+  // `held` is in use already (the stage this one grows from), so it is not in the room left either.
+  require_room(planned_host_bytes(c, p.dims, p.x.cols), "the layer groups' tensors need",
+               (held > 0 ? " beside the " + human_bytes(held) + " the previous stage holds until this one is built"
+                         : std::string()) +
+                   " (pdadmm info prints the plan per group); use fewer layers or hidden units, or run the groups "
+                   "as processes on several machines (mpirun)");
 }
 
 std::unique_ptr<Solver<float>> make_solver(const Config& c, const Problem& p, const std::vector<HostMatrix<float>>& W,

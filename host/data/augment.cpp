@@ -151,6 +151,13 @@ void augment_feature_chunk(const Features& h, const Csr& ahat, const AugmentSpec
 
 bool augment_features_first(int64_t features, int64_t nodes) { return features < nodes; }
 
+double augment_columns_bytes(int64_t n, int64_t features, const AugmentSpec& spec, int64_t k, int64_t buffer_bytes) {
+  const int64_t width = augment_features_first(features, k) ? features : k;
+  const double buffers = 2.0 * sizeof(float) * static_cast<double>(n) * static_cast<double>(column_chunk(n, width, buffer_bytes));
+  return static_cast<double>(sizeof(float)) * spec.blocks() * static_cast<double>(features) * static_cast<double>(k) +
+         (width > 0 ? buffers : 0);
+}
+
 HostMatrix<float> augment_columns(const Features& h, const Csr& ahat, const AugmentSpec& spec,
                                   const std::vector<int32_t>& nodes, int64_t buffer_bytes) {
   const int64_t n = ahat.rows, F = h.cols, k = static_cast<int64_t>(nodes.size());

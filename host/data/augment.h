@@ -32,6 +32,9 @@ HostMatrix<float> augment_columns(const Features& h, const Csr& ahat, const Augm
                                   const std::vector<int32_t>& nodes, int64_t buffer_bytes = kAugmentBufferBytes);
 // Whether augment_columns propagates the features (true) or the nodes' indicator.
 bool augment_features_first(int64_t features, int64_t nodes);
+// The bytes augment_columns allocates for a graph of n nodes and k columns: X and its two buffers.
+double augment_columns_bytes(int64_t n, int64_t features, const AugmentSpec& spec, int64_t k,
+                             int64_t buffer_bytes = kAugmentBufferBytes);
 
 // H·Wᵀ-like product: out (n_nodes x n) = H (n_nodes x F) · Bᵀ, B = columns [col0, col0+F) of
 // w (n x ld); with `rows`, only those rows of H, in that order (rows.size() x n).
