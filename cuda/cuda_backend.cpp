@@ -1,6 +1,7 @@
-// The CUDA backend's plain-C++ entry points (cuda/cuda_backend.h): device discovery that never
-// throws, and the factories for CudaOps and the CUDA transports with one-line user errors.
-#include "cuda/cuda_backend.h"
+// The CUDA backend's entry points, exported by libpdadmm_cuda.so as one table (cuda/cuda_api.h):
+// device discovery that never throws, and the factories for CudaOps and the CUDA transports with
+// one-line user errors.
+#include "cuda/cuda_api.h"
 
 #include <cuda_runtime_api.h>
 
@@ -14,11 +15,15 @@
 #include "host/comm/split_transport.h"
 #include "cuda/stream.h"
 #include "host/io/error.h"
+#include "pdadmm_version.h"
 #if defined(PDADMM_HAVE_NCCL)
 #include "cuda/nccl_transport.h"
 #endif
 
 namespace pdadmm {
+namespace cuda_module {
+
+std::string unavailable_reason();
 
 namespace {
 
@@ -41,7 +46,7 @@ DeviceCount query_device_count() {
 
 void require_device(int device) {
   const DeviceCount d = query_device_count();
-  if (d.count == 0) throw Error("backend \"cuda\": no CUDA device is visible (" + cuda_unavailable_reason() + ")");
+  if (d.count == 0) throw Error("backend \"cuda\": no CUDA device is visible (" + unavailable_reason() + ")");
   if (device < 0 || device >= d.count)
     throw Error("backend \"cuda\": device " + std::to_string(device) + " does not exist (" +
                 std::to_string(d.count) + " visible: 0.." + std::to_string(d.count - 1) + ")");
@@ -49,20 +54,18 @@ void require_device(int device) {
 
 }  // namespace
 
-bool cuda_compiled() { return true; }
+int device_count() { return query_device_count().count; }
 
-int cuda_device_count() { return query_device_count().count; }
-
-std::string cuda_unavailable_reason() {
+std::string unavailable_reason() {
   const DeviceCount d = query_device_count();
   if (d.error != cudaSuccess) return "cudaGetDeviceCount failed: " + gpu_error_string(d.error);
   if (d.count == 0) return "the CUDA driver reports no device";
   return "";
 }
 
-std::vector<CudaDeviceInfo> cuda_devices() {
+std::vector<CudaDeviceInfo> devices() {
   std::vector<CudaDeviceInfo> out;
-  const int n = cuda_device_count();
+  const int n = device_count();
   for (int i = 0; i < n; ++i) {
     cudaDeviceProp prop{};
     CUDA_CHECK(cudaGetDeviceProperties(&prop, i));
@@ -81,21 +84,19 @@ std::vector<CudaDeviceInfo> cuda_devices() {
   return out;
 }
 
-std::unique_ptr<Ops<float>> make_cuda_ops(int device) { return make_cuda_ops(device, CudaOpsOptions{}); }
-
-std::unique_ptr<Ops<float>> make_cuda_ops(int device, const CudaOpsOptions& options) {
+std::unique_ptr<Ops<float>> make_ops(int device, const CudaOpsOptions& options) {
   require_device(device);
   return std::make_unique<CudaOps<float>>(device, options.tf32, options.group);
 }
 
-std::unique_ptr<Ops<double>> make_cuda_ops_double(int device) {
+std::unique_ptr<Ops<double>> make_ops_double(int device) {
   require_device(device);
   return std::make_unique<CudaOps<double>>(device, false);
 }
 
 namespace {
 
-std::unique_ptr<Transport> make_transport(const std::vector<int>& devices, const std::vector<cudaStream_t>& order) {
+std::unique_ptr<Transport> transport_for(const std::vector<int>& devices, const std::vector<cudaStream_t>& order) {
   if (devices.empty()) throw Error("backend \"cuda\": a transport needs at least one group");
   for (int d : devices) require_device(d);
   const bool distinct = std::set<int>(devices.begin(), devices.end()).size() == devices.size();
@@ -109,11 +110,11 @@ std::unique_ptr<Transport> make_transport(const std::vector<int>& devices, const
 
 }  // namespace
 
-std::unique_ptr<Transport> make_cuda_transport(const std::vector<int>& devices) {
-  return make_transport(devices, std::vector<cudaStream_t>(devices.size(), cudaStreamLegacy));
+std::unique_ptr<Transport> make_transport(const std::vector<int>& devices) {
+  return transport_for(devices, std::vector<cudaStream_t>(devices.size(), cudaStreamLegacy));
 }
 
-std::unique_ptr<Transport> make_cuda_transport_for_ops(const std::vector<Ops<float>*>& group_ops) {
+std::unique_ptr<Transport> make_transport_for_ops(const std::vector<Ops<float>*>& group_ops) {
   std::vector<int> devices;
   std::vector<cudaStream_t> order;
   for (size_t g = 0; g < group_ops.size(); ++g) {
@@ -124,11 +125,11 @@ std::unique_ptr<Transport> make_cuda_transport_for_ops(const std::vector<Ops<flo
     devices.push_back(ops->device());
     order.push_back(ops->stream());
   }
-  return make_transport(devices, order);
+  return transport_for(devices, order);
 }
 
-std::unique_ptr<Transport> make_cuda_process_transport(std::unique_ptr<Transport> host,
-                                                       const std::vector<Ops<float>*>& group_ops, bool nccl) {
+std::unique_ptr<Transport> make_process_transport(std::unique_ptr<Transport> host,
+                                                  const std::vector<Ops<float>*>& group_ops, bool nccl) {
   std::vector<CudaOps<float>*> ops;
   int me = -1;  // this process's group; none in a growth stage with fewer groups than processes
   for (size_t g = 0; g < group_ops.size(); ++g) {
@@ -153,7 +154,7 @@ std::unique_ptr<Transport> make_cuda_process_transport(std::unique_ptr<Transport
 #endif
 }
 
-std::string cuda_transport_kind(const Transport& t) {
+std::string transport_kind(const Transport& t) {
 #if defined(PDADMM_HAVE_NCCL)
   if (dynamic_cast<const NcclTransport*>(&t)) return "nccl";
 #endif
@@ -163,4 +164,14 @@ std::string cuda_transport_kind(const Transport& t) {
   return "other";
 }
 
+}  // namespace cuda_module
 }  // namespace pdadmm
+
+extern "C" const pdadmm::CudaApi* pdadmm_cuda_api() {
+  namespace m = pdadmm::cuda_module;
+  static const pdadmm::CudaApi api{pdadmm::kCudaApiVersion, sizeof(pdadmm::CudaApi), PDADMM_GIT_COMMIT,
+                                   m::device_count, m::unavailable_reason, m::devices,
+                                   m::make_ops, m::make_ops_double, m::make_transport,
+                                   m::make_transport_for_ops, m::make_process_transport, m::transport_kind};
+  return &api;
+}

@@ -23,7 +23,7 @@ TEST(CarryBuild, PacksTheBinariesAndTheirLibrariesButNotCudas) {
   EXPECT_NE(made.out.find("carry_build: " + out), std::string::npos) << made.out;
   const test::CommandResult list = test::run_command("tar tJf " + out);
   ASSERT_EQ(list.code, 0) << list.out;
-  for (const char* want : {"build/pdadmm\n", "build/pdadmm_gpu_bench\n", "build/cuda_ops_test\n", "build/lib/libopenblas"})
+  for (const char* want : {"build/pdadmm\n", "build/libpdadmm_cuda.so\n", "build/pdadmm_gpu_bench\n", "build/cuda_ops_test\n", "build/lib/libopenblas"})
     EXPECT_NE(list.out.find(want), std::string::npos) << want << " missing from\n" << list.out;
   // The GPU machine's own: glibc, the driver, the CUDA runtime and its libraries.
   for (const char* not_want : {"libc.so", "libcuda.so", "libcudart", "libcublas", "libnccl", "mpi/usr/bin"})

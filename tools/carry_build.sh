@@ -30,14 +30,15 @@ while [ $# -gt 0 ]; do
   esac
   shift
 done
-if [ ! -x "$BUILD/pdadmm" ] || [ ! -x "$BUILD/pdadmm_gpu_bench" ]; then
-  echo "error: $BUILD has no pdadmm and pdadmm_gpu_bench (build with nvcc present first: tools/build.sh)" >&2
+if [ ! -x "$BUILD/pdadmm" ] || [ ! -x "$BUILD/pdadmm_gpu_bench" ] || [ ! -f "$BUILD/libpdadmm_cuda.so" ]; then
+  echo "error: $BUILD has no pdadmm, libpdadmm_cuda.so and pdadmm_gpu_bench (build with nvcc present first: tools/build.sh)" >&2
   exit 1
 fi
 stage=$(mktemp -d)
 trap 'rm -rf "$stage"' EXIT
 mkdir -p "$stage/build/lib"
-bins=("$BUILD/pdadmm" "$BUILD/pdadmm_gpu_bench")
+# libpdadmm_cuda.so: the CUDA backend pdadmm opens beside itself (cuda/cuda_api.h).
+bins=("$BUILD/pdadmm" "$BUILD/libpdadmm_cuda.so" "$BUILD/pdadmm_gpu_bench")
 for t in "$BUILD"/cuda_*_test; do [ -x "$t" ] && bins+=("$t"); done
 cp "${bins[@]}" "$stage/build/"
 for b in "${bins[@]}"; do ldd "$b"; done | awk '$3 ~ /^\// {print $3}' | sort -u |
@@ -47,4 +48,4 @@ if [ "$MPI" = true ]; then tools/carry_mpi.sh "$stage/build/mpi" >/dev/null; fi
 mkdir -p "$(dirname "$OUT_FILE")"
 tar cJf "$OUT_FILE" -C "$stage" build
 libs=$(find "$stage/build/lib" -type f | wc -l)
-echo "carry_build: $OUT_FILE ($(du -h "$OUT_FILE" | cut -f1)): ${#bins[@]} binaries, $libs libraries$([ "$MPI" = true ] && echo ", Open MPI")"
+echo "carry_build: $OUT_FILE ($(du -h "$OUT_FILE" | cut -f1)): ${#bins[@]} binaries and modules, $libs libraries$([ "$MPI" = true ] && echo ", Open MPI")"

@@ -43,7 +43,8 @@ if [ -x "$BUILD/pdadmm" ] && [ -x "$BUILD/pdadmm_gpu_bench" ]; then
   echo "gpu_check: using the prebuilt $BUILD (no configure, no build)"
   # tools/carry_build.sh leaves the CUDA libraries out: take this machine's own (its toolkit, or the
   # NVIDIA wheels beside PyTorch), found by name.
-  for lib in $(for b in "$BUILD"/pdadmm "$BUILD"/pdadmm_gpu_bench "$BUILD"/cuda_*_test; do ldd "$b" 2>/dev/null; done |
+  for lib in $(for b in "$BUILD"/pdadmm "$BUILD"/libpdadmm_cuda.so "$BUILD"/pdadmm_gpu_bench "$BUILD"/cuda_*_test; do
+                 ldd "$b" 2>/dev/null; done |
                awk '/not found/ {print $1}' | sort -u); do
     found=$(find /usr/local/cuda/ /usr/local /opt /usr/lib /usr/lib64 -name "$lib" 2>/dev/null | head -n 1)
     if [ -n "$found" ]; then
@@ -52,7 +53,7 @@ if [ -x "$BUILD/pdadmm" ] && [ -x "$BUILD/pdadmm_gpu_bench" ]; then
       export LD_LIBRARY_PATH="$found_dir${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
     fi
   done
-  missing=$(ldd "$BUILD/pdadmm" | awk '/not found/ {print $1}' | tr '\n' ' ')
+  missing=$(ldd "$BUILD/pdadmm" "$BUILD/libpdadmm_cuda.so" | awk '/not found/ {print $1}' | sort -u | tr '\n' ' ')
   if [ -n "$missing" ]; then
     echo "gpu_check: $BUILD/pdadmm needs libraries this machine lacks: $missing(copy them into $BUILD/lib)" >&2
     exit 1
