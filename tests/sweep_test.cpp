@@ -129,6 +129,21 @@ TEST(Tools, MistakesAreRefusedBeforeAnyRun) {
   }
 }
 
+// A command-line mistake is refused as pdadmm refuses one: one `error:` line and exit 1 (argparse's
+// own is the usage, a `prog: error:` line and exit 2; fetch_datasets.sh handed an option to mkdir).
+TEST(Tools, CommandLineMistakesAreOneErrorLine) {
+  if (!have_python()) GTEST_SKIP() << "python3 is not installed";
+  const std::string src = PDADMM_SOURCE_DIR;
+  for (const char* tool : {"sweep", "accuracy", "quant_table", "bench_ab", "plot", "bench_reference"})
+    pdadmm::test::expect_one_line_error(run("python3 " + src + "/tools/" + tool + ".py --bogus"), std::string(tool) + ".py --help");
+  pdadmm::test::expect_one_line_error(run("python3 " + src + "/tools/bench_ab.py --a x --b y --rounds z c.json"),
+                              "--rounds: invalid int value");
+  const std::string fetch = "bash " + src + "/tools/fetch_datasets.sh ";
+  pdadmm::test::expect_one_line_error(run(fetch + "--bogus"), "unknown option --bogus");
+  pdadmm::test::expect_one_line_error(run(fetch + ::testing::TempDir() + "/a " + ::testing::TempDir() + "/b"),
+                              "one folder at most");
+}
+
 // A "binary" that exits 0 and writes nothing: an earlier run's summary.json in the same folder must
 // not be reported as this run's result.
 TEST(Tools, AnEarlierResultNeverPassesForANewOne) {

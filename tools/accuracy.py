@@ -18,7 +18,6 @@ hyperparameters on several validation sets while the test nodes stay out of the 
 split and seed and prints the mean change in validation and test accuracy, validation also in
 nodes with how many pairs got better, tied or worse: how the README's selection rule is applied.
 """
-import argparse
 import json
 import math
 import os
@@ -26,7 +25,7 @@ import subprocess
 import sys
 import time
 
-from tool_common import no_duplicates, read_result, remove_stale, run_main, writable_file, write_json
+from tool_common import ArgumentParser, no_duplicates, read_result, remove_stale, run_main, writable_file, write_json
 
 NPZ_SETS = ("amazon_computers", "amazon_photo", "coauthor_cs", "npz")  # the sets data.split_seed splits
 
@@ -115,7 +114,7 @@ def data_name(config, sets):
 
 def main():
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap = ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("config")
     ap.add_argument("--seeds", default="0,100,200,300,400", help="comma-separated (reference: 0,100,...,400)")
     ap.add_argument("--split-seeds", help="comma-separated data.split_seed values (npz data sets)")

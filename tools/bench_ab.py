@@ -10,7 +10,6 @@ seconds per iteration (ADMM updates only), the evaluation seconds and the test a
 line per run and, per config, the median wall seconds of A and B and their ratio A / B. Writes all
 of it as JSON (--json). A run that fails stops the comparison with its error. Standard library only.
 """
-import argparse
 import json
 import os
 import platform
@@ -21,7 +20,7 @@ import sys
 import tempfile
 import time
 
-from tool_common import no_duplicates, read_result, remove_stale, run_main, writable_file, write_json
+from tool_common import ArgumentParser, no_duplicates, read_result, remove_stale, run_main, writable_file, write_json
 
 
 def version(binary):
@@ -61,7 +60,7 @@ def run(binary, config, sets, out_dir):
 
 
 def main():
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap = ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--a", required=True, help="the first (baseline) pdadmm binary")
     ap.add_argument("--b", required=True, help="the second pdadmm binary")
     ap.add_argument("configs", nargs="+")

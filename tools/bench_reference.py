@@ -21,7 +21,6 @@ transcription on the GPU (as the authors ran theirs; the GPU is synchronised bef
 read) against pdadmm's "backend": "cuda". Needs PyTorch (pip install torch); nothing else of pdadmm
 does.
 """
-import argparse
 import json
 import os
 import platform
@@ -31,7 +30,7 @@ import sys
 import tempfile
 import time
 
-from tool_common import read_result, run_main, writable_file, write_json
+from tool_common import ArgumentParser, read_result, run_main, writable_file, write_json
 
 torch = None  # imported in main(), after the arguments: --help works without PyTorch
 
@@ -280,7 +279,7 @@ def time_pdadmm(binary, dataset, algorithm, layers, hidden, iterations, rho, mu,
 
 def main():
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap = ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--dataset", default="cora", choices=sorted(SHAPES))
     ap.add_argument("--algorithm", default="pdadmm-g", choices=["pdadmm-g", "pdadmm-g-q"])
     ap.add_argument("--layers", type=int, default=10)

@@ -23,9 +23,9 @@ while [ $# -gt 0 ]; do
   case $1 in
     --mpi) MPI=true ;;
     --out)
-      [ $# -ge 2 ] || { echo "error: --out needs a file name ($usage)" >&2; exit 2; }
+      [ $# -ge 2 ] || { echo "error: --out needs a file name ($usage)" >&2; exit 1; }
       OUT_FILE=$(in_caller "$2"); shift ;;
-    -*) echo "error: unknown option $1 ($usage)" >&2; exit 2 ;;
+    -*) echo "error: unknown option $1 ($usage)" >&2; exit 1 ;;
     *) BUILD=$(in_caller "$1") ;;
   esac
   shift

@@ -7,7 +7,6 @@
 # pinned to the commits the checksums were taken from. Cite their papers when you use the data.
 set -euo pipefail
 
-dir="${1:-${PDADMM_DATA:-data}}"
 planetoid_url="https://raw.githubusercontent.com/kimiyoung/planetoid/af6abf468a772cc055bec88c52e4d6f51b7c37e3/data"
 npz_url="https://raw.githubusercontent.com/shchur/gnn-benchmark/1e72912a0810cdf27ae54fd589a3b43358a2b161/data/npz"
 # ind.pubmed.allx is not in shared/data, so it has no SHA256 there; its git blob id in
@@ -46,6 +45,13 @@ SUMS
 }
 
 die() { echo "error: $*" >&2; exit 1; }
+usage="tools/fetch_datasets.sh [DIR]"
+case "${1:-}" in
+  -h|--help) echo "usage: $usage (default DIR: \$PDADMM_DATA, else ./data)"; exit 0 ;;
+  -*) die "unknown option $1 ($usage)" ;;  # else mkdir takes it for an option of its own
+esac
+[ $# -le 1 ] || die "one folder at most, got $# arguments ($usage)"
+dir="${1:-${PDADMM_DATA:-data}}"
 for tool in sha256sum sha1sum; do command -v "$tool" >/dev/null || die "$tool is missing (coreutils)"; done
 
 download() {  # url dest: into dest.part, renamed only when complete

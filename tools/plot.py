@@ -20,7 +20,7 @@ import subprocess
 import math
 import sys
 
-from tool_common import fail, run_main, writable_file
+from tool_common import ArgumentParser, fail, run_main, writable_file
 
 VENV = os.environ.get("PDADMM_PLOT_VENV", os.path.join(os.path.expanduser("~"), ".cache", "pdadmm", "plot-venv"))
 
@@ -203,7 +203,7 @@ def plot_convergence(path, out, check):
 
 
 def main():
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("kind", choices=["speedup", "bytes", "convergence"])
     ap.add_argument("input")
     ap.add_argument("--out", help="PNG to write (default: INPUT with the kind and .png)")

@@ -18,7 +18,7 @@ import sys
 import shutil
 import tempfile
 
-from tool_common import no_duplicates, read_result, remove_stale, run_main, writable_file, write_json
+from tool_common import ArgumentParser, no_duplicates, read_result, remove_stale, run_main, writable_file, write_json
 
 Q = 'algorithm="pdadmm-g-q"'
 
@@ -69,7 +69,7 @@ def train(binary, config, sets, out_dir):
 
 
 def main():
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--pdadmm", default="build/pdadmm", help="the pdadmm binary (default build/pdadmm)")
     ap.add_argument("--config", default="configs/synthetic.json")
     ap.add_argument("--grid", default='{"min": 0, "max": 2, "levels": 16}',

@@ -22,7 +22,7 @@ import shlex
 import subprocess
 import sys
 
-from tool_common import fail, read_result, remove_stale, run_main, write_json
+from tool_common import ArgumentParser, fail, read_result, remove_stale, run_main, write_json
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 KNOWN_KEYS = {"base", "set", "axis", "variants", "groups", "threads_per_group", "iterations", "warmup",
@@ -236,7 +236,7 @@ def print_table(result):
 
 
 def main():
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--config", required=True, help="sweep JSON (configs/sweeps/*.json)")
     ap.add_argument("--pdadmm", help="pdadmm binary (default: build/pdadmm, then build-bench/pdadmm)")
     ap.add_argument("--out", help="output folder (default: runs/sweeps/<name>)")

@@ -1,5 +1,6 @@
 """What the tools/*.py scripts share: one `error:` line for a user's mistake instead of a traceback,
 result files that a run must write afresh, and output paths checked before any run starts."""
+import argparse
 import json
 import os
 import sys
@@ -8,6 +9,14 @@ import sys
 def fail(msg):
     print("error: " + msg, file=sys.stderr)
     sys.exit(1)
+
+
+class ArgumentParser(argparse.ArgumentParser):
+    """argparse whose command-line mistakes are one `error:` line and exit 1, as pdadmm's (argparse's
+    own: the usage, then `prog: error: …`, and exit 2)."""
+
+    def error(self, message):
+        fail(f"{message} (see {self.prog} --help)")
 
 
 def run_main(main):
