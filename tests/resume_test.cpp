@@ -256,9 +256,14 @@ TEST(ResumeCli, AFinishedRunKeptItsStateAndRunsLonger) {
   const auto r = run_command(train + " --set admm.iterations=180 --set output.keep_state=true --out " + kept);
   ASSERT_EQ(r.code, 0) << r.out;
   EXPECT_EQ(state_iteration(kept), 180);
+  // The closing line lists every file the run left, the kept state too.
+  EXPECT_NE(r.out.find("outputs: " + kept + "/{metrics.jsonl,summary.json,config.json,model.bin,state.bin}"),
+            std::string::npos) << r.out;
   expect_one_line_error(run_command(train + " --set admm.iterations=180 --resume --out " + kept), "nothing left to run");
   const auto longer = run_command(train + " --set admm.iterations=300 --resume --out " + kept);
   ASSERT_EQ(longer.code, 0) << longer.out;
+  EXPECT_NE(longer.out.find("outputs: " + kept + "/{metrics.jsonl,summary.json,config.json,model.bin}"),
+            std::string::npos) << longer.out;
   EXPECT_TRUE(model_payload(straight) == model_payload(kept)) << "model.bin weights differ";
   const nlohmann::json a = test::read_json(straight + "/summary.json"), b = test::read_json(kept + "/summary.json");
   for (const char* key : {"iterations", "train", "val", "test", "objective", "residual"}) EXPECT_EQ(a[key], b[key]) << key;

@@ -641,7 +641,8 @@ TrainSummary train(const Config& c, std::ostream& log, bool resume) {
   if (c.output.checkpoint && writes) save_model(c, p.dims, W, b, done);
   // For train --resume: a stopped run's state; a finished one's only when asked (a longer run).
   const bool finished = done == c.iterations;
-  if (finished ? c.output.keep_state : c.output.state) save_state(done);
+  const bool keeps_state = finished ? c.output.keep_state : c.output.state;
+  if (keeps_state) save_state(done);
   else if (finished && writes) std::remove(state_path(c).c_str());
   // The final weights downloaded above (every process has them; the first writes), scored by the
   // host as `pdadmm eval --predictions` does: the same file.
@@ -666,7 +667,7 @@ TrainSummary train(const Config& c, std::ostream& log, bool resume) {
   else
     log << "objective, residual: none (no iterations run)\n";
   log << "outputs: " << c.output.dir << "/{metrics.jsonl,summary.json,config.json" << (c.output.checkpoint ? ",model.bin" : "")
-      << (c.output.predictions ? ",predictions.csv" : "") << "}\n";
+      << (c.output.predictions ? ",predictions.csv" : "") << (keeps_state ? ",state.bin" : "") << "}\n";
   return sum;
 }
 
