@@ -239,8 +239,13 @@ void require_trained_inputs(const nlohmann::json& meta, const nlohmann::json& no
     if (!then.contains(ptr) || !now.contains(ptr) || then[ptr] == now[ptr]) continue;
     std::string key = k.substr(1);
     std::replace(key.begin(), key.end(), '/', '.');
+    // The path is compared as written (the training run's folder is not recorded): say so, as the
+    // same file named from another folder is refused too.
+    const std::string why = key == "data.npz.file"
+                                ? "compared as written: name the file as the training run did, from the folder it ran in"
+                                : "eval needs the features and split the model was trained on";
     throw Error("checkpoint " + model + " was trained with " + key + " = " + then[ptr].dump() + ", the config has " +
-                now[ptr].dump() + " (eval needs the features and split the model was trained on)");
+                now[ptr].dump() + " (" + why + ")");
   }
 }
 }  // namespace
