@@ -559,7 +559,7 @@ TEST(StopOnSignal, RecordsTheFirstSignalAndRestoresTheHandlers) {
 TEST(Cli, AModelLargerThanMemoryIsOneLine) {
   const std::string big = kTiny + " --set model.hidden=2000000000";
   expect_one_line_error(run("train" + big + " --out " + ::testing::TempDir() + "/cli_oom"),
-                        "out of host memory: the layer groups' tensors need ");
+                        "out of host memory: the layer groups' tensors, the host's copy of the weights and an evaluation's buffers need ");
   expect_one_line_error(run("bench --no-peak --json " + ::testing::TempDir() + "/cli_oom.json" + big),
                         "out of host memory");
   const Result i = run("info" + big);

@@ -9,6 +9,7 @@
 #include "host/admm/growth.h"
 #include "host/admm/layer_plan.h"
 #include "host/io/error.h"
+#include "host/io/host_memory.h"
 
 namespace pdadmm {
 namespace {
@@ -242,6 +243,52 @@ TEST(Growth, UploadChecksNameAndShape) {
   EXPECT_THROW(s->upload(0, "x", HostMatrix<float>(1, 1)), Error);
   EXPECT_THROW(s->upload(0, "z", HostMatrix<float>(1, 1)), Error);
   EXPECT_THROW(start_stage(c, p, 1, s.get()), Error);  // no stage 1
+}
+
+}  // namespace
+}  // namespace pdadmm
+
+namespace pdadmm {
+namespace {
+
+// Beside the groups' tensors a CPU run holds a copy of the weights and, in an evaluation, layer 1
+// on every node (three nodes x hidden matrices) and on the scored rows (two scored x hidden): on a
+// graph with many more nodes than training columns those dominate. A model whose groups fit but
+// whose evaluation does not is refused before it allocates (it was killed by the OOM killer).
+TEST(MemoryPlan, CountsTheHostsWeightsAndEvaluationBuffers) {
+  const auto config = [](int64_t hidden, const char* gram) {
+    return small({"data.synthetic.nodes=20000", "data.synthetic.train_per_class=2", "model.layers=2",
+                  "model.hidden=" + std::to_string(hidden), std::string("admm.gram=\"") + gram + "\""});
+  };
+  Problem p = build_problem(config(32, "off"));
+  const double nodes = 20000, scored = double(p.data.train.size() + p.data.val.size() + p.data.test.size());
+  const double d = double(p.x.rows), C = double(p.y.rows), N = double(p.x.cols);
+  const double weights = 32 * (d + 1) + C * 33;
+  EXPECT_EQ(host_side_bytes(config(32, "off"), p), 4 * (weights + 3 * nodes * 32 + 2 * scored * 32));
+  // Layer 1 on the Gram path defers its W, and the logged evaluations track it: X_Sᵀ X and the anchor too.
+  EXPECT_EQ(host_side_bytes(config(32, "on"), p), 4 * (weights + 3 * nodes * 32 + 2 * scored * 32 + scored * (N + 32)));
+
+  const int64_t room = available_host_bytes();
+  if (room < 0) GTEST_SKIP() << "no memory figure on this machine";
+  // The hidden size at which the groups alone take half the room left (two layers: linear in it);
+  // the evaluation's buffers, on 20 000 nodes, take more than the other half.
+  const auto groups = [&](int64_t hidden) {
+    return planned_host_bytes(config(hidden, "off"), {int64_t(d), hidden, int64_t(C)}, p.x.cols);
+  };
+  const int64_t hidden = static_cast<int64_t>(0.5 * double(room) / (groups(2) - groups(1)));
+  const Config big = config(hidden, "off");
+  p.dims = {int64_t(d), hidden, int64_t(C)};
+  ASSERT_LT(groups(hidden), double(room));
+  ASSERT_GT(groups(hidden) + host_side_bytes(big, p), double(room));
+  try {
+    require_host_memory(big, p);
+    FAIL() << "a model whose evaluation does not fit was let through";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("out of host memory: the layer groups' tensors, the host's copy of the "
+                                         "weights and an evaluation's buffers need"),
+              std::string::npos)
+        << e.what();
+  }
 }
 
 }  // namespace

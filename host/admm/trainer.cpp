@@ -142,7 +142,13 @@ Problem build_problem(const Config& c) {
   }
   p.data.validate();
   if (c.data.val_split_seed >= 0) redraw_train_val(p.data, static_cast<uint64_t>(c.data.val_split_seed));
-  p.h = c.data.row_normalize ? row_normalized(p.data.features) : p.data.features;
+  // The values live once, in p.h (a dense 100 000 x 1000 matrix is 400 MB); the data set keeps
+  // the features' shape.
+  p.h = std::move(p.data.features);
+  if (c.data.row_normalize) p.h = row_normalized(p.h);
+  p.data.features.rows = p.h.rows;
+  p.data.features.cols = p.h.cols;
+  p.data.features.is_sparse = p.h.is_sparse;
   p.ahat = normalized_adjacency(p.data.adj);
   p.aug.hops = c.model.hops;
   p.aug.descending = c.model.hop_order == "descending";
@@ -192,10 +198,27 @@ double planned_host_bytes(const Config& c, const std::vector<int64_t>& dims, int
   return need;
 }
 
+double host_side_bytes(const Config& c, const Problem& p) {
+  double weights = 0;
+  for (size_t l = 0; l + 1 < p.dims.size(); ++l) weights += double(p.dims[l + 1]) * double(p.dims[l] + 1);
+  const double nodes = double(p.data.num_nodes()), n1 = double(p.dims[1]), n = double(p.x.cols);
+  const double scored = double(p.data.train.size() + p.data.val.size() + p.data.test.size());
+  // Layer 1 on every node (FirstLayerProduct: three nodes x n_1 matrices when Â mixes them), then
+  // on the scored rows (two scored x n_1), as an evaluation or the predictions compute it.
+  // Only the process that reports scores evaluates.
+  double eval = process_rank() > 0 ? 0 : (p.aug.hops > 0 ? 3 * nodes * n1 : nodes * n1) + 2 * scored * n1;
+  // The tracked evaluations' X_Sᵀ X and anchor (FirstLayerTracker), where layer 1 defers its W.
+  const LayerPlanOptions opt = plan_options(c.admm);
+  if (process_rank() == 0 && c.output.tracked_eval && opt.defer_first_w && (opt.gram > 0 || (opt.gram == 0 && layer_uses_gram(p.dims, 0, p.x.cols))))
+    eval += scored * (n + n1);
+  return sizeof(float) * (weights + eval);
+}
+
 void require_host_memory(const Config& c, const Problem& p, double held) {
   if (c.backend != "cpu") return;  // a GPU allocation that fails names itself
   // `held` is in use already (the stage this one grows from), so it is not in the room left either.
-  require_room(planned_host_bytes(c, p.dims, p.x.cols), "the layer groups' tensors need",
+  require_room(planned_host_bytes(c, p.dims, p.x.cols) + host_side_bytes(c, p),
+               "the layer groups' tensors, the host's copy of the weights and an evaluation's buffers need",
                (held > 0 ? " beside the " + human_bytes(held) + " the previous stage holds until this one is built"
                          : std::string()) +
                    " (pdadmm info prints the plan per group); use fewer layers or hidden units, or run the groups "

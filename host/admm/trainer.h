@@ -18,7 +18,7 @@ namespace pdadmm {
 // The data side of a run, ready for the solver.
 struct Problem {
   Dataset data;
-  Features h;        // features as trained on (row-normalised when configured)
+  Features h;        // features as trained on (row-normalised when configured); data.features keeps only their shape
   Csr ahat;          // D^-1/2 (A+I) D^-1/2
   AugmentSpec aug;
   HostMatrix<float> x;  // d x N augmented training columns (p_1)
@@ -53,6 +53,10 @@ void log_auto_threads(const Config& c, std::ostream& log);
 void require_host_memory(const Config& c, const Problem& p, double held = 0);
 // The host bytes the groups of this process plan for a model of `dims` (pdadmm info's per-group sum).
 double planned_host_bytes(const Config& c, const std::vector<int64_t>& dims, int64_t n_cols);
+// Host memory a CPU run uses beside the groups' tensors: the host's copy of the weights (a stage's
+// start, every evaluation's download) and an evaluation's buffers (layer 1 on all nodes, the
+// tracked evaluations' products). Data and X are held before any check, so not counted.
+double host_side_bytes(const Config& c, const Problem& p);
 // Sets OpenBLAS threads; returns the threads each group should use for element-wise loops.
 int configure_threads(const Config& c, int groups);
 

@@ -133,7 +133,7 @@ int cmd_info(const CommonArgs& a) {
             << "nodes         " << d.num_nodes() << "\n"
             << "edges         " << d.num_edges() << " undirected\n"
             << "features      " << d.features.cols << (d.features.is_sparse ? " (sparse, " : " (dense, ")
-            << d.features.stored() << " stored values)\n"
+            << p.h.stored() << " stored values)\n"
             << "classes       " << d.num_classes << "\n"
             << "train/val/test " << d.train.size() << " / " << d.val.size() << " / " << d.test.size() << "\n"
             << "split         " << split_text(c, d) << "\n"
@@ -171,9 +171,11 @@ int cmd_info(const CommonArgs& a) {
     // A stage is built while the one it grows from still holds its tensors.
     const double peak = growth_peak_bytes(c, p);
     if (peak > total) std::cout << " (" << human_bytes(peak) << " while a stage is built from the last)";
+    const double side = host_side_bytes(c, p);
+    std::cout << " + " << human_bytes(side) << " for the host's weights and evaluations";
     if (room >= 0)
       std::cout << ", " << human_bytes(static_cast<double>(room)) << " available"
-                << (std::max(total, peak) > static_cast<double>(room) ? " (too little: train would stop)" : "");
+                << (std::max(total, peak) + side > static_cast<double>(room) ? " (too little: train would stop)" : "");
     std::cout << "\n";
   }
   const double flops = plan_iteration_flops(p.dims, 0, c.model.layers, p.x.cols, opt);
