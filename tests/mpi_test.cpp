@@ -175,7 +175,8 @@ TEST(MpiTrain, OneFailingProcessEndsTheRunWithItsError) {
 }
 
 // Every process must run the same config: one with more iterations hung the run, one with another
-// seed or rho trained a different model with exit 0. Threads and the output folder may differ.
+// seed or rho trained a different model with exit 0, one with another output.log_every (when the
+// processes download collectively) hung it too. Threads, the output folder and progress may differ.
 TEST(MpiTrain, ProcessesWithDifferentConfigsAreRefused) {
 #ifndef PDADMM_MPIEXEC
   GTEST_SKIP() << "built without MPI";
@@ -184,14 +185,15 @@ TEST(MpiTrain, ProcessesWithDifferentConfigsAreRefused) {
   std::ofstream(cfg) << R"({"groups": 2, "model": {"layers": 4, "hidden": 16}, "admm": {"iterations": 3},
                             "data": {"synthetic": {"nodes": 400, "val": 50, "test": 100}}, "output": {"progress": "off"}})";
   const std::string train = std::string(PDADMM_BINARY) + " train -o " + dir + "/run -c " + cfg;
-  for (const char* other : {" --set admm.iterations=5", " --set seed=7"}) {
+  for (const char* other : {" --set admm.iterations=5", " --set seed=7", " --set output.log_every=3"}) {
     auto r = run_command(kMpirun + " -np 1 " + train + " : -np 1 " + train + other);
     EXPECT_NE(r.code, 0) << other << "\n" << r.out;
     EXPECT_NE(r.code, 124) << "the run hung:\n" << r.out;
     EXPECT_NE(r.out.find("error (process 1): this process's config differs from process 0's"), std::string::npos)
         << r.out;
   }
-  auto ok = run_command(kMpirun + " -np 1 " + train + " : -np 1 " + train + " --set threads=1");
+  auto ok =
+      run_command(kMpirun + " -np 1 " + train + " : -np 1 " + train + " --set threads=1 --set output.progress=lines");
   EXPECT_EQ(ok.code, 0) << ok.out;
 #endif
 }

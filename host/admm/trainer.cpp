@@ -365,17 +365,23 @@ void require_process_per_group(const Config& c) {
   if (process_count() <= 1) return;
   // Every process must train the same model (a host with an older config file hung the run or
   // trained another model silently): process 0's checksum of the config against each one's own.
-  // Each may have its own data folder and threads; only process 0 writes the outputs.
+  // Each may have its own data folder and threads; only process 0 writes the outputs and shows
+  // progress. The other output keys decide when the processes download collectively (log_every,
+  // checkpoint*, state, keep_state, tracked_eval): a process with another log_every hung the run.
   nlohmann::json same = c.effective;
   if (same.contains("data") && same["data"].is_object()) same["data"].erase("root");
+  if (same.contains("output") && same["output"].is_object()) {
+    same["output"].erase("dir");
+    same["output"].erase("progress");
+  }
   same.erase("threads");
-  same.erase("output");
   const std::string text = same.dump();
   const uint32_t mine = crc32_of(text.data(), text.size());
   uint32_t first = mine;
   processes_broadcast(&first, sizeof first);
-  require(first == mine, "this process's config differs from process 0's (every key but data.root, threads and "
-                         "output.* must be the same in every process: check each machine's config file and --set)");
+  require(first == mine, "this process's config differs from process 0's (every key but data.root, threads, "
+                         "output.dir and output.progress must be the same in every process: check each machine's "
+                         "config file and --set)");
 }
 
 namespace {
