@@ -198,6 +198,35 @@ TEST(MpiTrain, ProcessesWithDifferentConfigsAreRefused) {
 #endif
 }
 
+// Every process must start where process 0 does: one resuming a state.bin while process 0 started
+// afresh (or the reverse, or another state.bin) hung the run or ended it with an MPI error.
+TEST(MpiTrain, ProcessesResumingDifferentStatesAreRefused) {
+#ifndef PDADMM_MPIEXEC
+  GTEST_SKIP() << "built without MPI";
+#else
+  const std::string dir = fresh_config_dir("mpi_resume_differ"), cfg = dir + "/c.json";
+  std::ofstream(cfg) << R"({"groups": 2, "model": {"layers": 4, "hidden": 16}, "admm": {"iterations": 6},
+                            "data": {"synthetic": {"nodes": 400, "val": 50, "test": 100}}, "output": {"progress": "off"}})";
+  const std::string train = std::string(PDADMM_BINARY) + " train -c " + cfg + " -o " + dir;
+  auto first = run_command(train + "/kept --set admm.iterations=3 --set output.keep_state=true");
+  ASSERT_EQ(first.code, 0) << first.out;
+  const std::string resumes = train + "/kept --resume", fresh = train + "/fresh";
+  auto r = run_command(kMpirun + " -np 1 " + resumes + " : -np 1 " + fresh);
+  EXPECT_NE(r.code, 0) << r.out;
+  EXPECT_NE(r.code, 124) << "the run hung:\n" << r.out;
+  EXPECT_NE(r.out.find("error (process 1): this process starts afresh, process 0 resumes at iteration 3"),
+            std::string::npos) << r.out;
+  r = run_command(kMpirun + " -np 1 " + fresh + " : -np 1 " + resumes);
+  EXPECT_NE(r.code, 0) << r.out;
+  EXPECT_NE(r.code, 124) << "the run hung:\n" << r.out;
+  EXPECT_NE(r.out.find("error (process 1): this process resumes at iteration 3 of " + dir +
+                       "/kept/state.bin, process 0 starts afresh"),
+            std::string::npos) << r.out;
+  auto ok = run_command(kMpirun + " -np 2 " + resumes);
+  EXPECT_EQ(ok.code, 0) << ok.out;
+#endif
+}
+
 // The counters of groups in other processes reach process 0: the same FLOPs per group, GEMM
 // shapes and bytes as the one-process bench of the same model.
 TEST(MpiBench, CountsTheSameWorkAsOneProcess) {

@@ -386,6 +386,24 @@ void require_process_per_group(const Config& c) {
 
 namespace {
 
+// Every process starts at process 0's iteration: one that resumed another state.bin (or none)
+// waited for ever on the others or stopped at an MPI error. -1: a fresh start.
+void require_same_start(const Config& c, int mine) {
+  if (process_count() <= 1) return;
+  int first = mine;
+  processes_broadcast(&first, sizeof first);
+  const auto start = [](int it) {
+    return it < 0 ? std::string("starts afresh") : "resumes at iteration " + std::to_string(it);
+  };
+  require(first == mine, "this process " + start(mine) + (mine < 0 ? "" : " of " + state_path(c)) + ", process 0 " +
+                             start(first) + " (every process must resume the same state.bin, or none: --resume "
+                                            "in each, with the output folder shared)");
+}
+
+}  // namespace
+
+namespace {
+
 // The first layer whose W or b holds NaN or ±inf, -1 if none.
 int non_finite_layer(const std::vector<HostMatrix<float>>& W, const std::vector<HostMatrix<float>>& b) {
   const auto finite = [](const HostMatrix<float>& m) {
@@ -423,6 +441,7 @@ TrainSummary train(const Config& c, std::ostream& log, bool resume) {
 
   std::optional<RunState> from;  // --resume: checked before the data loads
   if (resume) from = load_run_state(c);
+  require_same_start(c, from ? from->iteration : -1);
   Problem p = build_problem(c);
   std::vector<HostMatrix<float>> W, b;
   const std::vector<StageConfig> stages = run_stages(c);  // greedy growth, or one stage
