@@ -319,6 +319,25 @@ TEST(Cli, PeriodicCheckpointsSurviveAKill) {
   expect_one_line_error(run("train" + kTiny + " --set output.checkpoint_every=-1"), "output.checkpoint_every");
 }
 
+// One run per output folder: a second run into the folder of a running one is refused before it
+// writes anything (both reported success, the folder holding the other's outputs or a mix), and a
+// run killed outright leaves no lock behind.
+TEST(Cli, ASecondRunIntoABusyFolderIsRefused) {
+  const std::string out = ::testing::TempDir() + "/cli_busy";
+  Result second{0, ""};
+  const auto [code, log] =
+      train_until_signal(kTiny + " --set admm.iterations=10000000 --set output.log_every=1000", out, SIGTERM,
+                         "metrics.jsonl", 0, "", [&] { second = run("train" + kTiny + " --set seed=5 --out " + out); });
+  EXPECT_EQ(code, 128 + SIGTERM) << log;
+  expect_one_line_error(second, "output folder " + out + " is in use by another pdadmm train");
+  EXPECT_EQ(pdadmm::test::read_json(out + "/config.json")["seed"], 0) << "the refused run wrote its config";
+  EXPECT_TRUE(pdadmm::test::read_json(out + "/summary.json")["interrupted"].get<bool>()) << "not the first run's";
+  const auto killed = train_until_signal(kTiny + " --set admm.iterations=10000000", out, SIGKILL);
+  EXPECT_EQ(killed.first, -1) << killed.second;
+  const Result after = run("train" + kTiny + " --out " + out);
+  EXPECT_EQ(after.code, 0) << after.out;
+}
+
 // Weights that stay finite can still overflow float in the final forward pass (-Q's grid keeps
 // the iterates finite): NaN scores are an error, not accuracies; eval says the same of a model.
 TEST(Cli, NonFiniteFinalScoresAreAnError) {

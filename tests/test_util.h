@@ -13,6 +13,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
+#include <functional>
 #include <fstream>
 #include <iterator>
 #include <string>
@@ -114,9 +115,11 @@ inline void expect_one_line_error(const CommandResult& r, const std::string& nee
 // OUT/`wait_for` exists (by default its first metrics line: the handler is in place by then) and
 // `delay_us` more have passed, and returns its exit status (-1 if a signal ended it) and its output.
 // `launcher` (e.g. "env … mpirun -np 2 "; an exec-able program, which gets the signal) goes first.
+// `meanwhile` runs once OUT/`wait_for` exists, while the run goes on.
 inline std::pair<int, std::string> train_until_signal(const std::string& args, const std::string& out, int sig,
                                                       const std::string& wait_for = "metrics.jsonl",
-                                                      int delay_us = 300000, const std::string& launcher = "") {
+                                                      int delay_us = 300000, const std::string& launcher = "",
+                                                      const std::function<void()>& meanwhile = {}) {
   std::filesystem::remove_all(out);
   const std::string cmd =
       launcher + std::string(PDADMM_BINARY) + " train" + args + " --out " + out + " > " + out + ".log 2>&1";
@@ -134,6 +137,7 @@ inline std::pair<int, std::string> train_until_signal(const std::string& args, c
     usleep(10000);
   }
   if (!ended) {
+    if (meanwhile) meanwhile();
     usleep(delay_us);
     kill(child, sig);
     waitpid(child, &status, 0);

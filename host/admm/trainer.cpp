@@ -434,9 +434,13 @@ TrainSummary train(const Config& c, std::ostream& log, bool resume) {
   const bool writes = process_rank() == 0;
   require_process_per_group(c);
   for (const std::string& w : c.warnings) log << "warning: " << w << "\n";
-  if (writes) {  // before the data loads: an unwritable folder fails fast
+  // Held to the end: two runs in one folder each reported success while the outputs (and a
+  // resume's state.bin) were the other's or a mix.
+  std::optional<FolderLock> lock;
+  if (writes) {  // before the data loads: an unwritable or busy folder fails fast
     make_dirs(c.output.dir);
     require(::access(c.output.dir.c_str(), W_OK) == 0, "cannot write to the output folder " + c.output.dir);
+    lock.emplace(c.output.dir);
   }
 
   std::optional<RunState> from;  // --resume: checked before the data loads

@@ -2,6 +2,7 @@
 #include "host/io/files.h"
 
 #include <fcntl.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <zlib.h>
@@ -74,6 +75,24 @@ void write_file_atomic(const std::string& path, const std::string& bytes) {
   AtomicFile f(path);
   f.write(bytes);
   f.commit();
+}
+
+FolderLock::FolderLock(const std::string& dir) {
+  const int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) return;
+  if (::flock(fd, LOCK_EX | LOCK_NB) == 0) {
+    fd_ = fd;
+    return;
+  }
+  const int err = errno;
+  ::close(fd);
+  if (err == EWOULDBLOCK)
+    throw Error("output folder " + dir + " is in use by another pdadmm train (one run per folder: wait for it to end, "
+                "or use another --out)");
+}
+
+FolderLock::~FolderLock() {
+  if (fd_ >= 0) ::close(fd_);
 }
 
 std::string read_file(const std::string& path) {

@@ -32,6 +32,22 @@ class AtomicFile {
   std::string path_, tmp_;
   int fd_ = -1;
 };
+// One training run per output folder: an exclusive flock on the folder, which the kernel drops
+// when the process ends however it ends (nothing stale to clean up after a kill). Throws Error
+// when another process holds it. Where the file system has no such locks (some NFS mounts) the
+// run goes on without one: held() is false.
+class FolderLock {
+ public:
+  explicit FolderLock(const std::string& dir);
+  ~FolderLock();
+  FolderLock(const FolderLock&) = delete;
+  FolderLock& operator=(const FolderLock&) = delete;
+  bool held() const { return fd_ >= 0; }
+
+ private:
+  int fd_ = -1;
+};
+
 // The whole of a regular file (a folder or a device like /dev/zero is refused, not read).
 std::string read_file(const std::string& path);
 // The whole of a small system file (/proc, /sys: they report size 0), "" when it cannot be read.
