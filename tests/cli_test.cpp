@@ -321,7 +321,7 @@ TEST(Cli, PeriodicCheckpointsSurviveAKill) {
 
 // One run per output folder: a second run into the folder of a running one is refused before it
 // writes anything (both reported success, the folder holding the other's outputs or a mix), and a
-// run killed outright leaves no lock behind.
+// run killed outright leaves no lock behind (its temporaries the next run removes).
 TEST(Cli, ASecondRunIntoABusyFolderIsRefused) {
   const std::string out = ::testing::TempDir() + "/cli_busy";
   Result second{0, ""};
@@ -334,8 +334,14 @@ TEST(Cli, ASecondRunIntoABusyFolderIsRefused) {
   EXPECT_TRUE(pdadmm::test::read_json(out + "/summary.json")["interrupted"].get<bool>()) << "not the first run's";
   const auto killed = train_until_signal(kTiny + " --set admm.iterations=10000000", out, SIGKILL);
   EXPECT_EQ(killed.first, -1) << killed.second;
+  // What a run killed while writing left goes with the next run in the folder (and says so).
+  std::ofstream(out + "/state.bin.tmp.Ab12Cd") << "half of a state";
   const Result after = run("train" + kTiny + " --out " + out);
   EXPECT_EQ(after.code, 0) << after.out;
+  EXPECT_NE(after.out.find("note: removed " + out + "/state.bin.tmp.Ab12Cd, left by a run killed while writing it"),
+            std::string::npos)
+      << after.out;
+  EXPECT_FALSE(std::filesystem::exists(out + "/state.bin.tmp.Ab12Cd"));
 }
 
 // Weights that stay finite can still overflow float in the final forward pass (-Q's grid keeps

@@ -117,6 +117,39 @@ TEST(Files, ANonRegularTargetIsRefusedNotReplaced) {
   EXPECT_EQ(std::distance(fs::directory_iterator(dir), fs::directory_iterator()), 1) << "a temporary left behind";
 }
 
+// A second lock on a locked folder (another run) is refused; the first one's end frees it.
+TEST(Files, AFolderLockIsExclusiveUntilReleased) {
+  const std::string dir = fresh_dir("files_lock");
+  {
+    FolderLock first(dir);
+    ASSERT_TRUE(first.held());
+    try {
+      FolderLock second(dir);
+      FAIL() << "two locks on one folder";
+    } catch (const Error& e) {
+      EXPECT_EQ(std::string(e.what()), "output folder " + dir +
+                                           " is in use by another pdadmm train (one run per folder: wait for it to "
+                                           "end, or use another --out)");
+    }
+  }
+  EXPECT_TRUE(FolderLock(dir).held());
+}
+
+// Only AtomicFile's temporaries of the named files go: NAME.tmp. and six characters.
+TEST(Files, StaleTemporariesOfTheNamedFilesAreRemoved) {
+  const std::string dir = fresh_dir("files_stale");
+  const std::vector<std::string> gone = {"model.bin.tmp.AbC123", "state.bin.tmp.x1Y2z3"};
+  const std::vector<std::string> kept = {"model.bin", "model.bin.tmp.AbC1234", "model.bin.tmp.AbC12",
+                                         "notes.txt.tmp.AbC123", "model.bin.tmp.AbC-12"};
+  for (const std::string& f : gone) std::ofstream(dir + "/" + f) << "half";
+  for (const std::string& f : kept) std::ofstream(dir + "/" + f) << "keep";
+  fs::create_directory(dir + "/summary.json.tmp.abcdef");  // not a file this writer made
+  EXPECT_EQ(remove_stale_temporaries(dir, {"model.bin", "state.bin", "summary.json"}), gone);
+  for (const std::string& f : gone) EXPECT_FALSE(fs::exists(dir + "/" + f)) << f;
+  for (const std::string& f : kept) EXPECT_TRUE(fs::exists(dir + "/" + f)) << f;
+  EXPECT_TRUE(fs::is_directory(dir + "/summary.json.tmp.abcdef"));
+}
+
 }  // namespace
 // The memory check before a CPU run allocates (host_memory.h): /proc/meminfo's MemAvailable in
 // kB, a cgroup's limit less its usage, "max" or v1's huge number meaning no limit.

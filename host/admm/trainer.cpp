@@ -441,6 +441,12 @@ TrainSummary train(const Config& c, std::ostream& log, bool resume) {
     make_dirs(c.output.dir);
     require(::access(c.output.dir.c_str(), W_OK) == 0, "cannot write to the output folder " + c.output.dir);
     lock.emplace(c.output.dir);
+    // A run killed while writing left a temporary (as large as state.bin, one per kill); with the
+    // folder locked, none of them is another run's file in progress.
+    if (lock->held())
+      for (const std::string& f : remove_stale_temporaries(c.output.dir, {"config.json", "metrics.jsonl", "model.bin",
+                                                                          "state.bin", "summary.json", "predictions.csv"}))
+        log << "note: removed " << c.output.dir << "/" << f << ", left by a run killed while writing it\n";
   }
 
   std::optional<RunState> from;  // --resume: checked before the data loads

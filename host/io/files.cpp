@@ -8,6 +8,7 @@
 #include <zlib.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
@@ -93,6 +94,26 @@ FolderLock::FolderLock(const std::string& dir) {
 
 FolderLock::~FolderLock() {
   if (fd_ >= 0) ::close(fd_);
+}
+
+std::vector<std::string> remove_stale_temporaries(const std::string& dir, const std::vector<std::string>& names) {
+  std::vector<std::string> removed;
+  std::error_code ec;
+  for (const auto& entry : std::filesystem::directory_iterator(dir, ec)) {
+    const std::string f = entry.path().filename().string();
+    for (const std::string& n : names) {
+      // mkstemp's six characters after NAME.tmp. (see AtomicFile), nothing else of that prefix.
+      const std::string prefix = n + ".tmp.";
+      if (f.size() != prefix.size() + 6 || f.compare(0, prefix.size(), prefix) != 0 ||
+          !std::all_of(f.begin() + static_cast<std::ptrdiff_t>(prefix.size()), f.end(),
+                       [](char ch) { return std::isalnum(static_cast<unsigned char>(ch)); }))
+        continue;
+      std::error_code rm;
+      if (entry.is_regular_file(rm) && std::filesystem::remove(entry.path(), rm)) removed.push_back(f);
+    }
+  }
+  std::sort(removed.begin(), removed.end());
+  return removed;
 }
 
 std::string read_file(const std::string& path) {

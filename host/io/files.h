@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <fstream>
 #include <string>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -47,6 +48,9 @@ class FolderLock {
  private:
   int fd_ = -1;
 };
+// Removes the temporaries (NAME.tmp.XXXXXX) of `names` in `dir` that a process killed while writing
+// left behind; returns their file names. Only under a held FolderLock: no other run is writing them.
+std::vector<std::string> remove_stale_temporaries(const std::string& dir, const std::vector<std::string>& names);
 
 // The whole of a regular file (a folder or a device like /dev/zero is refused, not read).
 std::string read_file(const std::string& path);
