@@ -68,6 +68,16 @@ std::string fresh_config_dir(const std::string& name) {
   return dir;
 }
 
+// A small 2-group model of `iterations` as c.json in a fresh TempDir()/name; returns that folder.
+std::string two_group_config_dir(const std::string& name, int iterations) {
+  const std::string dir = fresh_config_dir(name);
+  std::ofstream(dir + "/c.json") << R"({"groups": 2, "model": {"layers": 4, "hidden": 16}, "admm": {"iterations": )" +
+                                        std::to_string(iterations) +
+                                        R"(}, "data": {"synthetic": {"nodes": 400, "val": 50, "test": 100}},
+                                            "output": {"progress": "off"}})";
+  return dir;
+}
+
 TEST(MpiTrain, OneProcessPerGroupMatchesThreadsBitForBit) {
 #ifndef PDADMM_MPIEXEC
   GTEST_SKIP() << "built without MPI (apt-get install libopenmpi-dev openmpi-bin, then rebuild)";
@@ -181,9 +191,7 @@ TEST(MpiTrain, ProcessesWithDifferentConfigsAreRefused) {
 #ifndef PDADMM_MPIEXEC
   GTEST_SKIP() << "built without MPI";
 #else
-  const std::string dir = fresh_config_dir("mpi_differ"), cfg = dir + "/c.json";
-  std::ofstream(cfg) << R"({"groups": 2, "model": {"layers": 4, "hidden": 16}, "admm": {"iterations": 3},
-                            "data": {"synthetic": {"nodes": 400, "val": 50, "test": 100}}, "output": {"progress": "off"}})";
+  const std::string dir = two_group_config_dir("mpi_differ", 3), cfg = dir + "/c.json";
   const std::string train = std::string(PDADMM_BINARY) + " train -o " + dir + "/run -c " + cfg;
   for (const char* other : {" --set admm.iterations=5", " --set seed=7", " --set output.log_every=3"}) {
     auto r = run_command(kMpirun + " -np 1 " + train + " : -np 1 " + train + other);
@@ -204,9 +212,7 @@ TEST(MpiTrain, ProcessesResumingDifferentStatesAreRefused) {
 #ifndef PDADMM_MPIEXEC
   GTEST_SKIP() << "built without MPI";
 #else
-  const std::string dir = fresh_config_dir("mpi_resume_differ"), cfg = dir + "/c.json";
-  std::ofstream(cfg) << R"({"groups": 2, "model": {"layers": 4, "hidden": 16}, "admm": {"iterations": 6},
-                            "data": {"synthetic": {"nodes": 400, "val": 50, "test": 100}}, "output": {"progress": "off"}})";
+  const std::string dir = two_group_config_dir("mpi_resume_differ", 6), cfg = dir + "/c.json";
   const std::string train = std::string(PDADMM_BINARY) + " train -c " + cfg + " -o " + dir;
   auto first = run_command(train + "/kept --set admm.iterations=3 --set output.keep_state=true");
   ASSERT_EQ(first.code, 0) << first.out;
