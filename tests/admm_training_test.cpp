@@ -509,3 +509,39 @@ TEST(Training, TrackedEvaluationKeepsTheFinalScores) {
 
 }  // namespace
 }  // namespace pdadmm
+
+namespace pdadmm {
+namespace {
+
+// The reference's backtracking keeps the old W when t0·2^max_backtracks stays below the curvature
+// (W froze on Amazon Computers with 8251 training nodes): each give-up is counted (metrics.jsonl,
+// summary.json) and the first of a stage is a note naming the fix; the exact step never gives up.
+TEST(Training, BacktrackingGiveUpsAreCountedAndNamed) {
+  Config c = synthetic_config({"admm.t0=1e-9", "admm.max_backtracks=0", "admm.iterations=4", "model.layers=3"});
+  c.output.dir = ::testing::TempDir() + "/pdadmm_giveups";
+  c.output.log_every = 2;
+  std::ostringstream log;
+  const TrainSummary s = train(c, log);
+  EXPECT_EQ(s.w_giveups, 3 * 4) << log.str();  // every layer, every iteration
+  EXPECT_EQ(s.to_json()["giveups"]["W"], 3 * 4);
+  const std::string text = log.str();
+  const std::string note = "note: iteration 1: the backtracking W step of 3 layer(s)";
+  EXPECT_NE(text.find(note), std::string::npos) << text;
+  EXPECT_EQ(text.find(note, text.find(note) + 1), std::string::npos) << "one note a stage:\n" << text;
+  EXPECT_NE(text.find("\"admm.step\": \"exact\""), std::string::npos) << text;
+  std::ifstream metrics(c.output.dir + "/metrics.jsonl");
+  std::string line;
+  ASSERT_TRUE(std::getline(metrics, line));
+  EXPECT_EQ(nlohmann::json::parse(line)["giveups"]["W"], 3);
+
+  Config exact = synthetic_config({"admm.t0=1e-9", "admm.max_backtracks=0", "admm.iterations=4", "model.layers=3",
+                                   "admm.step=\"exact\""});
+  exact.output.dir = ::testing::TempDir() + "/pdadmm_giveups_exact";
+  std::ostringstream quiet;
+  const TrainSummary e = train(exact, quiet);
+  EXPECT_EQ(e.w_giveups + e.p_giveups, 0);
+  EXPECT_EQ(quiet.str().find("gave up"), std::string::npos) << quiet.str();
+}
+
+}  // namespace
+}  // namespace pdadmm

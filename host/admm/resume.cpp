@@ -58,7 +58,8 @@ nlohmann::json summary_json(const TrainSummary& s) {
           {"bytes_total", s.bytes_total},         {"bytes_per_iter_fp32", s.bytes_per_iter_fp32},
           {"bytes_ratio_fp32", s.bytes_ratio_fp32}, {"first_objective", s.first_objective},
           {"last_objective", s.last_objective},   {"first_residual", s.first_residual},
-          {"last_residual", s.last_residual}};
+          {"last_residual", s.last_residual},     {"w_giveups", s.w_giveups},
+          {"p_giveups", s.p_giveups}};
 }
 
 void summary_from(const nlohmann::json& j, TrainSummary& s) {
@@ -73,6 +74,8 @@ void summary_from(const nlohmann::json& j, TrainSummary& s) {
   s.last_objective = j.at("last_objective");
   s.first_residual = j.at("first_residual");
   s.last_residual = j.at("last_residual");
+  s.w_giveups = j.value("w_giveups", int64_t{0});  // a state.bin from before the count: none counted
+  s.p_giveups = j.value("p_giveups", int64_t{0});
 }
 
 }  // namespace

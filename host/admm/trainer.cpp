@@ -13,6 +13,7 @@
 #include <iomanip>
 #include <numeric>
 #include <optional>
+#include <sstream>
 #include <thread>
 
 #include "cuda/cuda_backend.h"
@@ -292,7 +293,8 @@ nlohmann::json TrainSummary::to_json() const {
                       {"bytes_per_iter_fp32", bytes_per_iter_fp32},
                       {"bytes_ratio_fp32", bytes_ratio_fp32},
                       {"objective", {{"first", first_objective}, {"last", last_objective}}},
-                      {"residual", {{"first", first_residual}, {"last", last_residual}}}};
+                      {"residual", {{"first", first_residual}, {"last", last_residual}}},
+                      {"giveups", {{"W", w_giveups}, {"p", p_giveups}}}};
   if (resumed_from > 0) j["resumed_from"] = resumed_from;  // train --resume: the whole run's numbers
   return j;
 }
@@ -315,6 +317,23 @@ bool logs_ahead(const Config& c, int it, int end) {
   for (int i = it + 1; i < end; ++i)
     if ((i + 1) % c.output.log_every == 0) return true;
   return false;
+}
+
+// The reference's backtracking gives up after max_backtracks doublings of t0 and keeps the old
+// value: with many training columns the curvature outgrows t0·2^max_backtracks and W freezes
+// (Amazon Computers with 8251 training nodes: every W step of a 2-layer model from iteration 75,
+// train accuracy stuck at 0.77; 0.85 with the exact step).
+std::string giveup_text(const AdmmParams& prm, const StepCounts& n, int it) {
+  std::ostringstream o;
+  o << "iteration " << it << ": the backtracking";
+  if (n.w_giveups > 0) o << " W step of " << n.w_giveups << " layer(s)";
+  if (n.w_giveups > 0 && n.p_giveups > 0) o << " and";
+  if (n.p_giveups > 0) o << " p step of " << n.p_giveups << " layer(s)";
+  o << " gave up (admm.t0 = " << prm.t0 << " doubled admm.max_backtracks = " << prm.max_backtracks
+    << " times stayed below the curvature) and kept the old values, as the reference does; if the training "
+       "accuracy stalls, \"admm.step\": \"exact\" or a larger admm.max_backtracks lets them move (metrics.jsonl "
+       "and summary.json count the give-ups)";
+  return o.str();
 }
 
 double median(std::vector<double> v) {
@@ -533,6 +552,7 @@ TrainSummary train(const Config& c, std::ostream& log, bool resume) {
     if (tracker.anchored()) rs.anchor = tracker.anchor_product();
     save_run_state(c, std::move(rs));
   };
+  int giveup_stage = -1;  // the stage whose give-ups were reported
   // Under mpirun the processes could stop at different iterations and wait on each other for
   // ever: there a signal ends the run as before.
   std::optional<StopOnSignal> stop;
@@ -564,6 +584,12 @@ TrainSummary train(const Config& c, std::ostream& log, bool resume) {
                   "); model.bin and summary.json were not written");
     }
     iter_s.push_back(st.seconds);
+    sum.w_giveups += st.counts.w_giveups;
+    sum.p_giveups += st.counts.p_giveups;
+    if ((st.counts.w_giveups > 0 || st.counts.p_giveups > 0) && giveup_stage != static_cast<int>(stage) && writes) {
+      giveup_stage = static_cast<int>(stage);  // once a stage: it tends to repeat every iteration
+      log << "note: " << giveup_text(c.admm, st.counts, it + 1) << std::endl;
+    }
     size_t bytes = 0;
     for (size_t x : st.boundary_bytes) bytes += x;
     sum.bytes_total += bytes;
@@ -645,6 +671,7 @@ TrainSummary train(const Config& c, std::ostream& log, bool resume) {
                      {"rho", solver->params().rho},
                      {"nu", solver->params().nu},
                      {"backtracks", {{"p", st.counts.p_backtracks}, {"W", st.counts.w_backtracks}}},
+                     {"giveups", {{"p", st.counts.p_giveups}, {"W", st.counts.w_giveups}}},
                      {"fista_its", st.counts.fista_its}});
     }
     if (schedule_loss) {

@@ -77,6 +77,8 @@ struct TrainSummary {
   double bytes_ratio_fp32 = 0;
   double first_objective = 0, last_objective = 0;
   double first_residual = 0, last_residual = 0;
+  // Backtracking steps that ran out of doublings and kept the old W or p (layers x iterations).
+  int64_t w_giveups = 0, p_giveups = 0;
   nlohmann::json to_json() const;
 };
 
