@@ -362,6 +362,18 @@ TEST(Bench, TwoThreadsPerGroupHaveNoCpuTimeModel) {
   expect_complete(j, 2, false);
 }
 
+// A step that gave up did no update: the JSON says how many per iteration (here every layer's W).
+TEST(Bench, CountsTheStepsThatGaveUp) {
+  BenchOptions o;
+  o.iterations = 2;
+  o.peak = false;
+  std::ostringstream log;
+  const nlohmann::json moved = run_bench(tiny_config({}), o, log);
+  EXPECT_EQ(moved["giveups_per_iter"]["W"].get<double>(), 0.0) << moved["giveups_per_iter"];
+  const nlohmann::json stuck = run_bench(tiny_config({"admm.t0=1e-9", "admm.max_backtracks=0"}), o, log);
+  EXPECT_EQ(stuck["giveups_per_iter"]["W"].get<double>(), stuck["dims"].size() - 1.0) << stuck["giveups_per_iter"];
+}
+
 TEST(Bench, BadOptionsAreErrors) {
   BenchOptions o;
   o.iterations = 0;

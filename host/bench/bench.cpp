@@ -284,6 +284,9 @@ nlohmann::json run_bench(const Config& c, const BenchOptions& o, std::ostream& l
   out["gflops"] = achieved;
   out["backtracks_per_iter"] = {{"p", counts.p_backtracks / static_cast<double>(o.iterations)},
                                 {"W", counts.w_backtracks / static_cast<double>(o.iterations)}};
+  // A step that gave up did less work than one that moved: say how many, beside the timings.
+  out["giveups_per_iter"] = {{"p", counts.p_giveups / static_cast<double>(o.iterations)},
+                             {"W", counts.w_giveups / static_cast<double>(o.iterations)}};
   out["fista_its_per_iter"] = counts.fista_its / static_cast<double>(o.iterations);
   nlohmann::json shape_list = nlohmann::json::array();
   for (const auto& [s, n] : shapes) {
