@@ -595,4 +595,19 @@ TEST(Cli, AModelLargerThanMemoryIsOneLine) {
   EXPECT_EQ(fits.out.find("too little"), std::string::npos) << fits.out;
 }
 
+// An output folder reused by a run that writes no model.bin (or predictions.csv) keeps the earlier
+// run's beside this run's summary.json: the run says so rather than let it pass for its own.
+TEST(Cli, AnEarlierRunsModelLeftInTheFolderIsNamed) {
+  const std::string out = " --out " + ::testing::TempDir() + "/cli_earlier_model";
+  ASSERT_EQ(run("train" + kTiny + out).code, 0);
+  const Result off = run("train" + kTiny + " --set output.checkpoint=false" + out);
+  EXPECT_EQ(off.code, 0) << off.out;
+  EXPECT_NE(off.out.find("/cli_earlier_model/model.bin is an earlier run's (output.checkpoint is false: this run "
+                         "writes none)"),
+            std::string::npos)
+      << off.out;
+  const Result on = run("train" + kTiny + out);
+  EXPECT_EQ(on.out.find("earlier run's"), std::string::npos) << on.out;
+}
+
 }  // namespace

@@ -15,6 +15,7 @@
 #include <optional>
 #include <sstream>
 #include <thread>
+#include <tuple>
 
 #include "cuda/cuda_backend.h"
 #include "host/admm/growth.h"
@@ -500,6 +501,12 @@ TrainSummary train(const Config& c, std::ostream& log, bool resume) {
     write_file_atomic(c.output.dir + "/config.json", c.effective.dump(2) + "\n");
     if (from) trim_metrics(c.output.dir + "/metrics.jsonl", start);
     else std::remove(state_path(c).c_str());  // an earlier run's state is not this run's
+    // Files this run will not replace stay an earlier run's, beside this run's summary.json.
+    for (const auto& [name, key, off] : {std::tuple{"model.bin", "output.checkpoint", !c.output.checkpoint},
+                                         std::tuple{"predictions.csv", "output.predictions", !c.output.predictions}})
+      if (off && !from && std::filesystem::exists(c.output.dir + "/" + name))
+        log << "note: " << c.output.dir << "/" << name << " is an earlier run's (" << key
+            << " is false: this run writes none)\n";
     metrics.emplace(c.output.dir + "/metrics.jsonl", from.has_value());
   }
   // The ETA's unit: hidden-to-hidden layers x iterations (those n x n layers dominate an iteration;
