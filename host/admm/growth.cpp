@@ -60,33 +60,75 @@ HostMatrix<float> identity(int64_t rows, int64_t cols) {
 
 }  // namespace
 
+double stage_carry_bytes(const Config& c, const Problem& p, size_t s) {
+  if (s == 0) return 0;
+  const Config before = stage_config(c, s - 1), cs = stage_config(c, s);
+  const std::vector<int64_t> dims = stage_dims(p, before);
+  double n = 0;
+  for (size_t l = 0; l + 1 < dims.size(); ++l) n += double(dims[l + 1]) * double(dims[l] + 1);  // W, b
+  const double kept = double(dims.size()) - 2, h = double(c.model.hidden), cols = double(p.x.cols);
+  const double per_layer = (c.model.stage_duals == "keep" ? 3 : 2) * h * cols;  // z, q (u)
+  n += kept * per_layer + (kept - 1) * h * cols;                                // p of layers 1..kept-1
+  if (cs.model.stage_last == "keep") n += double(p.y.rows) * cols;
+  return n * sizeof(float);
+}
+
 double growth_peak_bytes(const Config& c, const Problem& p) {
-  const size_t stages = run_stages(c).size();
-  double peak = 0, before = 0;
-  for (size_t s = 0; s < stages; ++s) {
+  double peak = 0;
+  for (size_t s = 1; s < run_stages(c).size(); ++s) {
     const Config cs = stage_config(c, s);
-    const double now = planned_host_bytes(cs, stage_dims(p, cs), p.x.cols);
-    if (s > 0) peak = std::max(peak, before + now);
-    before = now;
+    peak = std::max(peak, stage_carry_bytes(c, p, s) + planned_host_bytes(cs, stage_dims(p, cs), p.x.cols));
   }
   return peak;
 }
 
-std::unique_ptr<Solver<float>> start_stage(const Config& c, Problem& p, size_t s, Solver<float>* prev) {
+StageCarry take_stage(const Config& c, size_t s, Solver<float>& prev) {
   const Config cs = stage_config(c, s);
-  const double held = prev ? planned_host_bytes(stage_config(c, s - 1), p.dims, p.x.cols) : 0;
+  StageCarry k;
+  k.kept = prev.num_layers() - 1;
+  require(k.kept >= 1 && k.kept < cs.model.layers - 1, "growth: stage " + std::to_string(s) + " must add layers");
+  prev.weights(k.W, k.b);
+  if (cs.model.stage_last == "keep") k.z_last = prev.download(k.kept, "z");
+  const bool keep_duals = c.model.stage_duals == "keep";
+  k.z.resize(k.kept);
+  k.q.resize(k.kept);
+  k.p.resize(k.kept);
+  k.u.resize(k.kept);
+  for (int l = 0; l < k.kept; ++l) {
+    k.z[l] = prev.download(l, "z");
+    k.q[l] = prev.download(l, "q");
+    if (l > 0) k.p[l] = prev.download(l, "p");
+    if (keep_duals) k.u[l] = prev.download(l, "u");
+  }
+  return k;
+}
+
+double StageCarry::bytes() const {
+  double n = static_cast<double>(z_last.size());
+  for (const auto* v : {&W, &b, &z, &q, &p, &u})
+    for (const HostMatrix<float>& m : *v) n += static_cast<double>(m.size());
+  return n * sizeof(float);
+}
+
+std::unique_ptr<Solver<float>> start_stage(const Config& c, Problem& p, size_t s, Solver<float>* prev) {
+  if (!prev) return start_stage(c, p, s, StageCarry{});
+  return start_stage(c, p, s, take_stage(c, s, *prev));
+}
+
+std::unique_ptr<Solver<float>> start_stage(const Config& c, Problem& p, size_t s, StageCarry carry) {
+  const Config cs = stage_config(c, s);
+  const bool first = carry.kept == 0;
   p.dims = stage_dims(p, cs);
-  require_host_memory(cs, p, held);
-  std::vector<HostMatrix<float>> W, b;
+  require_host_memory(cs, p, carry.bytes());
   const uint64_t seed = static_cast<uint64_t>(c.seed);
-  if (!prev) {
+  if (first) {
+    std::vector<HostMatrix<float>> W, b;
     init_weights(p.dims, c.model.init_std, derive_seed(seed, 77), W, b);
     return make_solver(cs, p, W, b);
   }
-  const int kept = prev->num_layers() - 1;  // hidden layers carried over
+  const int kept = carry.kept;  // hidden layers carried over
   const int L = cs.model.layers;
-  require(kept >= 1 && kept < L - 1, "growth: stage " + std::to_string(s) + " must add layers");
-  prev->weights(W, b);
+  std::vector<HostMatrix<float>> W = std::move(carry.W), b = std::move(carry.b);
   const bool keep_last = cs.model.stage_last == "keep";
   std::vector<HostMatrix<float>> Wl, bl;  // fresh last layer from its own seeded stream
   init_weights({cs.model.hidden, p.y.rows}, c.model.init_std, derive_seed(seed, 5000 + s), Wl, bl);
@@ -107,16 +149,16 @@ std::unique_ptr<Solver<float>> start_stage(const Config& c, Problem& p, size_t s
   W.push_back(std::move(Wl[0]));
   b.push_back(std::move(bl[0]));
   auto next = make_solver(cs, p, W, b);
-  if (keep_last) next->upload(L - 1, "z", prev->download(kept, "z"));
+  if (keep_last) next->upload(L - 1, "z", carry.z_last);
 
-  const bool keep_duals = c.model.stage_duals == "keep";
   for (int l = 0; l < kept; ++l) {
-    for (const char* t : {"z", "q"}) next->upload(l, t, prev->download(l, t));
-    if (l > 0) next->upload(l, "p", prev->download(l, "p"));
-    if (keep_duals) next->upload(l, "u", prev->download(l, "u"));
+    next->upload(l, "z", carry.z[l]);
+    next->upload(l, "q", carry.q[l]);
+    if (l > 0) next->upload(l, "p", carry.p[l]);
+    if (carry.u[l].size() > 0) next->upload(l, "u", carry.u[l]);
   }
   // New layers continue from the trained q of the last kept layer: p = q, z = I p + 0, q = relu(z).
-  HostMatrix<float> act = prev->download(kept - 1, "q");
+  HostMatrix<float> act = std::move(carry.q[kept - 1]);
   for (int l = kept; l < L; ++l) {
     next->upload(l, "p", act);
     act = next->download(l, "p");  // as stored: on Δ when -Q quantizes p, and z = I p must use that p

@@ -14,8 +14,20 @@ std::vector<StageConfig> run_stages(const Config& c);
 // The configuration stage s runs with: its layers and ν/ρ/μ; groups capped at its layers
 // (an explicit partition applies to the last stage only).
 Config stage_config(const Config& c, size_t s);
-// The most host memory the groups plan at once: a stage is built while the one it grows from still
-// holds its tensors (0 without stages).
+// What stage s keeps of the stage before, downloaded to the host so that the old solver can go
+// before the new one is made: every W and b, and the kept hidden layers' z, q, p (u when
+// model.stage_duals is "keep"; the last z when model.stage_last is "keep").
+struct StageCarry {
+  int kept = 0;  // hidden layers carried over; 0: stage 0, nothing carried
+  std::vector<HostMatrix<float>> W, b, z, q, p, u;  // z, q, p, u per kept layer (p[0], u[l] may be empty)
+  HostMatrix<float> z_last;
+  double bytes() const;
+};
+StageCarry take_stage(const Config& c, size_t s, Solver<float>& prev);
+// The bytes take_stage(c, s, ·) returns, planned from the shapes (0 for stage 0).
+double stage_carry_bytes(const Config& c, const Problem& p, size_t s);
+// The most host memory the groups plan at once while a stage is built: the carry from the stage
+// before beside the new stage's tensors (0 without stages).
 double growth_peak_bytes(const Config& c, const Problem& p);
 
 // Solver for stage s. Stage 0 (or prev == null): seeded N(0, init_std²) weights. Later stages
@@ -26,6 +38,8 @@ double growth_peak_bytes(const Config& c, const Problem& p);
 // function as the trained one, since relu(I a + 0) = a for a = relu(·) >= 0; "eye" W_L = I(C, n),
 // b_L = 0 (the reference's 10-layer stage: the first C hidden units become the scores).
 // Sets p.dims to the stage's shape.
+std::unique_ptr<Solver<float>> start_stage(const Config& c, Problem& p, size_t s, StageCarry carry);
+// The same from a live solver (prev stays; null: stage 0).
 std::unique_ptr<Solver<float>> start_stage(const Config& c, Problem& p, size_t s, Solver<float>* prev);
 
 }  // namespace pdadmm

@@ -218,10 +218,10 @@ double host_side_bytes(const Config& c, const Problem& p) {
 
 void require_host_memory(const Config& c, const Problem& p, double held) {
   if (c.backend != "cpu") return;  // a GPU allocation that fails names itself
-  // `held` is in use already (the stage this one grows from), so it is not in the room left either.
+  // `held` is in use already (what this stage keeps of the one before), so it is not in the room left either.
   require_room(planned_host_bytes(c, p.dims, p.x.cols) + host_side_bytes(c, p),
                "the layer groups' tensors, the host's copy of the weights and an evaluation's buffers need",
-               (held > 0 ? " beside the " + human_bytes(held) + " the previous stage holds until this one is built"
+               (held > 0 ? " beside the " + human_bytes(held) + " this stage keeps of the previous one"
                          : std::string()) +
                    " (pdadmm info prints the plan per group); use fewer layers or hidden units, or run the groups "
                    "as processes on several machines (mpirun)");
@@ -573,7 +573,9 @@ TrainSummary train(const Config& c, std::ostream& log, bool resume) {
       HostMatrix<float> d;
       const bool carry = solver->first_layer_track(&s, &d);
       update_auto_threads(c, stage + 1, writes, log);
-      solver = start_stage(c, p, ++stage, solver.get());
+      StageCarry kept = take_stage(c, stage + 1, *solver);
+      solver.reset();  // its tensors go before the next stage's come: the peak is the carry, not two solvers
+      solver = start_stage(c, p, ++stage, std::move(kept));
       stage_end += stages[stage].iterations;
       if (carry && logs_ahead(c, it - 1, c.iterations - 1) && solver->anchor_first_layer() && writes)
         tracker.anchor(tracker.first(s, d));

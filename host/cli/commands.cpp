@@ -168,7 +168,7 @@ int cmd_info(const CommonArgs& a) {
   if (!cuda) {  // what train checks before it allocates (require_host_memory)
     const int64_t room = available_host_bytes();
     std::cout << "host          " << human_bytes(total) << " for the groups";
-    // A stage is built while the one it grows from still holds its tensors.
+    // A stage is built beside the host copy of what it keeps of the one before (StageCarry).
     const double peak = growth_peak_bytes(c, p);
     if (peak > total) std::cout << " (" << human_bytes(peak) << " while a stage is built from the last)";
     const double side = host_side_bytes(c, p);
