@@ -10,6 +10,7 @@
 #include <tuple>
 
 #include "host/admm/layer_plan.h"
+#include "host/admm/trainer.h"
 #include "host/admm/solver.h"
 #include "host/backend/cpu_ops.h"
 #include "host/bench/bench.h"
@@ -382,6 +383,32 @@ TEST(Bench, BadOptionsAreErrors) {
   o.iterations = 1;
   o.warmup = -1;
   EXPECT_THROW(run_bench(tiny_config({}), o, log), Error);
+}
+
+// `pdadmm train`'s times: summary.json's mean and median follow from the per-iteration seconds
+// (metrics.jsonl, every iteration logged); an even count's median is the mean of the middle two.
+TEST(TrainTimes, SummaryStatsFollowFromTheIterations) {
+  for (int iterations : {4, 3}) {
+    Config c = tiny_config({"admm.iterations=" + std::to_string(iterations)});
+    c.output.log_every = 1;
+    c.output.progress = "off";
+    c.output.checkpoint = false;
+    c.output.dir = ::testing::TempDir() + "/train_times_" + std::to_string(iterations);
+    std::ostringstream log;
+    train(c, log);
+    std::vector<double> s;
+    std::istringstream in(test::slurp(c.output.dir + "/metrics.jsonl"));
+    for (std::string l; std::getline(in, l);) s.push_back(nlohmann::json::parse(l)["seconds"].get<double>());
+    ASSERT_EQ(s.size(), static_cast<size_t>(iterations));
+    const nlohmann::json sum = test::read_json(c.output.dir + "/summary.json");
+    double mean = 0;
+    for (double x : s) mean += x / iterations;
+    std::sort(s.begin(), s.end());
+    const double median = iterations % 2 ? s[iterations / 2] : 0.5 * (s[iterations / 2 - 1] + s[iterations / 2]);
+    EXPECT_DOUBLE_EQ(sum["seconds_per_iter_median"].get<double>(), median) << iterations << " iterations";
+    EXPECT_NEAR(sum["seconds_per_iter_mean"].get<double>(), mean, 1e-12 * mean) << iterations << " iterations";
+    EXPECT_GT(sum["eval_seconds"].get<double>(), 0.0);
+  }
 }
 
 using Result = pdadmm::test::CommandResult;

@@ -35,6 +35,7 @@
 #include "host/io/files.h"
 #include "host/io/host_memory.h"
 #include "host/io/progress.h"
+#include "host/io/stats.h"
 #include "host/io/stop_signal.h"
 #include "host/io/version.h"
 
@@ -335,12 +336,6 @@ std::string giveup_text(const AdmmParams& prm, const StepCounts& n, int it) {
        "accuracy stalls, \"admm.step\": \"exact\" or a larger admm.max_backtracks lets them move (metrics.jsonl "
        "and summary.json count the give-ups)";
   return o.str();
-}
-
-double median(std::vector<double> v) {
-  if (v.empty()) return 0;
-  std::nth_element(v.begin(), v.begin() + v.size() / 2, v.end());
-  return v[v.size() / 2];
 }
 
 }  // namespace

@@ -20,6 +20,7 @@
 #include "host/comm/processes.h"
 #include "host/data/rng.h"
 #include "host/io/error.h"
+#include "host/io/stats.h"
 #include "host/io/version.h"
 
 namespace pdadmm {
@@ -35,7 +36,7 @@ Stat stat_of(std::vector<double> v) {
   if (v.empty()) return s;
   std::sort(v.begin(), v.end());
   const size_t n = v.size();
-  s.median = n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
+  s.median = median(v);
   s.min = v.front();
   s.max = v.back();
   s.mean = std::accumulate(v.begin(), v.end(), 0.0) / static_cast<double>(n);

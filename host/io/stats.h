@@ -1,0 +1,16 @@
+// Summary statistics of timings, shared by `pdadmm train` (summary.json) and `pdadmm bench`.
+#pragma once
+#include <algorithm>
+#include <vector>
+
+namespace pdadmm {
+
+// The middle value; for an even count the mean of the two middle ones (0 for none).
+inline double median(std::vector<double> v) {
+  if (v.empty()) return 0;
+  std::sort(v.begin(), v.end());
+  const size_t n = v.size();
+  return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
+}
+
+}  // namespace pdadmm
