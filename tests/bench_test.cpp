@@ -411,6 +411,21 @@ TEST(TrainTimes, SummaryStatsFollowFromTheIterations) {
   }
 }
 
+// A run of no iterations still evaluates the model once: eval_seconds counts that evaluation.
+TEST(TrainTimes, TheEvaluationOfARunWithoutIterationsIsTimed) {
+  Config c = tiny_config({"admm.iterations=0"});
+  c.output.progress = "off";
+  c.output.checkpoint = false;
+  c.output.dir = ::testing::TempDir() + "/train_times_0";
+  std::ostringstream log;
+  train(c, log);
+  const nlohmann::json sum = test::read_json(c.output.dir + "/summary.json");
+  EXPECT_EQ(sum["iterations"], 0);
+  EXPECT_GT(sum["test"]["nodes"].get<int>(), 0);
+  EXPECT_GT(sum["eval_seconds"].get<double>(), 0.0) << "the final evaluation ran but was not timed";
+  EXPECT_LE(sum["eval_seconds"].get<double>(), sum["seconds_total"].get<double>());
+}
+
 using Result = pdadmm::test::CommandResult;
 using test::expect_one_line_error;
 

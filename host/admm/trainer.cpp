@@ -712,7 +712,13 @@ TrainSummary train(const Config& c, std::ostream& log, bool resume) {
   if (const int l = non_finite_layer(W, b); l >= 0)
     throw Error("training diverged: layer " + std::to_string(l) +
                 " holds NaN or infinite weights at the end; model.bin and summary.json were not written");
-  if ((c.iterations == 0 || done < c.iterations) && writes) scores = eval.evaluate(W, b);
+  // No logged final iteration (none run, or stopped early): its time is evaluation time as well.
+  // (Not counted in `evaluations`: a resumed run's count must equal the uninterrupted run's.)
+  if ((c.iterations == 0 || done < c.iterations) && writes) {
+    const auto t_eval = Clock::now();
+    scores = eval.evaluate(W, b);
+    sum.eval_seconds += std::chrono::duration<double>(Clock::now() - t_eval).count();
+  }
   // Finite weights can still overflow float in the forward pass (e.g. init_std 1e20 with -Q, whose
   // grid keeps the iterates finite): NaN logits give meaningless accuracies.
   for (const SplitScore* sc : {&scores.train, &scores.val, &scores.test})
