@@ -31,6 +31,9 @@ const std::string kSweep = "python3 " + std::string(PDADMM_SOURCE_DIR) + "/tools
 TEST(Sweep, TinyGridRunsEndToEnd) {
   if (!have_python()) GTEST_SKIP() << "python3 is not installed";
   const std::string out = ::testing::TempDir() + "/sweep_tiny";
+  // An earlier sweep's run file, first in name order: the sweep's machine is still its own run's.
+  std::filesystem::create_directories(out + "/runs");
+  std::ofstream(out + "/runs/a_stale.json") << R"({"machine": {"cpu_model": "stale"}})";
   Result r = run(kSweep + " --quiet --config " + PDADMM_SOURCE_DIR + "/configs/sweeps/tiny.json --out " + out);
   ASSERT_EQ(r.code, 0) << r.out;
   EXPECT_NE(r.out.find("speedup"), std::string::npos) << r.out;
@@ -40,6 +43,7 @@ TEST(Sweep, TinyGridRunsEndToEnd) {
   const nlohmann::json j = nlohmann::json::parse(f);
   EXPECT_EQ(j["axis"], "model.layers");
   EXPECT_FALSE(j["machine"]["cpu_model"].get<std::string>().empty());
+  EXPECT_NE(j["machine"]["cpu_model"], "stale");
   ASSERT_EQ(j["rows"].size(), 2u);
   int layers = 2;
   for (const auto& row : j["rows"]) {
@@ -65,6 +69,28 @@ TEST(Sweep, TinyGridRunsEndToEnd) {
   Result p = run("python3 " + std::string(PDADMM_SOURCE_DIR) + "/tools/plot.py speedup --check " + out + "/sweep.json");
   ASSERT_EQ(p.code, 0) << p.out;
   EXPECT_NE(p.out.find("model.layers=3: ideal 3"), std::string::npos) << p.out;
+}
+
+// A sweep whose "set" leaves model.layers to the base config: "groups": "layers" means the base
+// config's layers (3 here), not pdadmm's default 2.
+TEST(Sweep, GroupsFollowTheBaseConfigsLayers) {
+  if (!have_python()) GTEST_SKIP() << "python3 is not installed";
+  const std::string dir = ::testing::TempDir() + "/sweep_base_layers";
+  std::filesystem::create_directories(dir);
+  std::ofstream(dir + "/base.json") << R"({"model": {"layers": 3, "hidden": 8}})";
+  std::ofstream(dir + "/sweep.json") << R"({"base": "base.json", "set": {"data.synthetic.nodes": 300,
+    "data.synthetic.val": 50, "data.synthetic.test": 50, "data.synthetic.features": 20, "output.progress": "off"},
+    "axis": {"key": "model.hidden", "values": [8]}, "groups": "layers", "iterations": 1, "warmup": 0,
+    "measure_parallel": false})";
+  Result r = run(kSweep + " --quiet --config " + dir + "/sweep.json --out " + dir + "/out");
+  ASSERT_EQ(r.code, 0) << r.out;
+  const nlohmann::json j = pdadmm::test::read_json(dir + "/out/sweep.json");
+  ASSERT_EQ(j["rows"].size(), 1u);
+  EXPECT_EQ(j["rows"][0]["layers"], 3);
+  EXPECT_EQ(j["rows"][0]["groups"], 3);
+  EXPECT_EQ(j["rows"][0]["ideal_speedup"], 3);
+  const nlohmann::json model = pdadmm::test::read_json(dir + "/out/runs/hidden8_model.json");
+  EXPECT_EQ(model["groups"], 3) << "the serialised run split the 3 layers in 3 groups";
 }
 
 TEST(Plot, ChecksBytesTablesAndMetricsFiles) {

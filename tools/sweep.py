@@ -121,6 +121,23 @@ def bench(spec, pdadmm, base, sets, out_json, serialize=False, quiet=False, laun
     return read_result(out_json, "pdadmm bench")
 
 
+def layers_of(base, sets):
+    """model.layers of a run: the sweep's set, else the base config's (its last stage's), else pdadmm's
+    default 2. Decides the groups ("groups": "layers", or a count capped at the layers)."""
+    if "model.layers" in sets:
+        return int(sets["model.layers"])
+    with open(base) as f:
+        model = json.load(f).get("model", {})
+    if "layers" in model:
+        return int(model["layers"])
+    return int(model["stages"][-1]["layers"]) if model.get("stages") else 2
+
+
+def same_layers(result, layers, what):
+    if result["layers"] != layers:
+        fail(f"{what}: pdadmm bench ran {result['layers']} layers, the sweep planned its groups for {layers}")
+
+
 def groups_for(spec, i, value, layers):
     g = spec.get("groups", "layers")
     if isinstance(g, list):
@@ -129,18 +146,20 @@ def groups_for(spec, i, value, layers):
 
 
 def axis_rows(spec, pdadmm, base, run_dir, quiet, launcher=None):
-    key, rows = spec["axis"]["key"], []
+    """The rows, and the machine of the sweep's first run."""
+    key, rows, machine = spec["axis"]["key"], [], None
     tpg = spec.get("threads_per_group", 1)
     for i, value in enumerate(spec["axis"]["values"]):
         sets = dict(spec.get("set", {}))
         sets[key] = value
-        layers = int(sets.get("model.layers", 2))
+        layers = layers_of(base, sets)
         G = groups_for(spec, i, value, layers)
         tag = f"{key.split('.')[-1]}{value}"
         if not quiet:
             print(f"{key} = {value}: {layers} layers, {G} groups, {tpg} thread(s) per group", flush=True)
         serial = bench(spec, pdadmm, base, {**sets, "groups": 1, "threads": tpg},
                        os.path.join(run_dir, tag + "_serial.json"), quiet=quiet)
+        same_layers(serial, layers, f"{key} = {value}")
         model = bench(spec, pdadmm, base, {**sets, "groups": G, "threads": tpg},
                       os.path.join(run_dir, tag + "_model.json"), serialize=True, quiet=quiet)
         parallel = None
@@ -177,26 +196,29 @@ def axis_rows(spec, pdadmm, base, run_dir, quiet, launcher=None):
                         for name, m in modeled.items()},
         }
         rows.append(row)
-    return rows
+        machine = machine or serial.get("machine")
+    return rows, machine
 
 
 def variant_rows(spec, pdadmm, base, run_dir, quiet, launcher=None):
-    rows = []
+    rows, machine = [], None
     for i, v in enumerate(spec["variants"]):
         sets = {**spec.get("set", {}), **v.get("set", {})}
-        layers = int(sets.get("model.layers", 2))
+        layers = layers_of(base, sets)
         G = groups_for(spec, i, None, layers)
         tpg = spec.get("threads_per_group", 1)
         sets.update({"groups": G, "threads": tpg if launcher else G * tpg})
         if not quiet:
             print(f"{v['name']}:", flush=True)
         j = bench(spec, pdadmm, base, sets, os.path.join(run_dir, f"variant{i}.json"), quiet=quiet, launcher=launcher)
+        same_layers(j, layers, f"variant {v['name']}")
         rows.append({"name": v["name"], "bytes_per_iter": j["bytes_per_iter"], "boundary_bytes": j["boundary_bytes"],
                      "seconds_per_iter": j["seconds_per_iter"]["min"], "groups": G, "layers": j["layers"],
                      "hidden": j["hidden"], "n_cols": j["n_cols"], "algorithm": j["algorithm"],
                      "wire": j["config"]["admm"].get("wire"), "modeled": {
                          name: m["seconds_per_iter"] for name, m in j["modeled"].items()}})
-    return rows
+        machine = machine or j.get("machine")
+    return rows, machine
 
 
 def fmt(x, digits=3):
@@ -253,12 +275,9 @@ def main():
     out = a.out or os.path.join("runs", "sweeps", name)
     run_dir = os.path.join(out, "runs")
     os.makedirs(run_dir, exist_ok=True)
-    rows = (axis_rows if "axis" in spec else variant_rows)(spec, pdadmm, base, run_dir, a.quiet, a.mpirun)
-    machine = None
-    for f in sorted(os.listdir(run_dir)):
-        with open(os.path.join(run_dir, f)) as fh:
-            machine = json.load(fh).get("machine")
-        break
+    # The machine is this sweep's first run's, not that of whichever file sorts first in run_dir
+    # (an earlier sweep's, perhaps on another machine, stays there).
+    rows, machine = (axis_rows if "axis" in spec else variant_rows)(spec, pdadmm, base, run_dir, a.quiet, a.mpirun)
     result = {"sweep": name, "spec": spec, "machine": machine, "rows": rows, "mpirun": a.mpirun}
     if "axis" in spec:
         result["axis"] = spec["axis"]["key"]
