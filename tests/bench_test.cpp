@@ -454,6 +454,9 @@ TEST(BenchCli, BadInputGivesOneClearLine) {
   const std::string out = " --json " + ::testing::TempDir() + "/bench_bad.json";
   expect_one_line_error(run("bench" + kTiny + " --link warp9" + out), "warp9");
   expect_one_line_error(run("bench" + kTiny + " -n 0" + out), "--iterations");
+  // Modeled times are keyed by link name: a second "slow" would overwrite the first's.
+  expect_one_line_error(run("bench" + kTiny + " --link slow:0.001:100 --link slow:1000:0" + out), "slow is given twice");
+  expect_one_line_error(run("bench" + kTiny + " --link nvlink --link nvlink:1:1" + out), "nvlink is given twice");
   expect_one_line_error(run("bench" + kTiny + " --set model.hidden=0" + out), "model.hidden");
 }
 

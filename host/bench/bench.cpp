@@ -164,6 +164,10 @@ nlohmann::json run_bench(const Config& c, const BenchOptions& o, std::ostream& l
   require(o.warmup >= 0, "bench: --warmup must be >= 0 (got " + std::to_string(o.warmup) + ")");
   require(o.peak_seconds > 0 && o.peak_seconds <= 60, "bench: --peak-seconds must be in (0, 60]");
   const std::vector<Link> links = o.links.empty() ? link_presets() : o.links;
+  // The JSON keys the modeled times by link name: a second link of a name would replace the first.
+  for (size_t i = 0; i < links.size(); ++i)
+    for (size_t k = 0; k < i; ++k)
+      require(links[i].name != links[k].name, "bench: --link " + links[i].name + " is given twice; name each link once");
   const bool processes = process_count() > 1;
   require(!(processes && o.serialize), "bench: --serialize runs every group in one process; drop it under mpirun");
   require_process_per_group(c);
