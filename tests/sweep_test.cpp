@@ -356,6 +356,39 @@ TEST(BenchAb, AlternatesTheBinariesAndSummarises) {
                          "/configs/synthetic.json: error: config: unknown key \"bogus\"\n");
 }
 
+// With threads: 0 a run beside a busy neighbour uses fewer threads (a `note: threads:` line): runs of
+// a config that chose differently are flagged, since A / B then compares thread counts too. Fakes:
+// A reports one thread of two, B none; both write a summary.json.
+TEST(BenchAb, FlagsRunsThatChoseDifferentThreadCounts) {
+  if (!have_python()) GTEST_SKIP() << "python3 is not installed";
+  const std::string src = PDADMM_SOURCE_DIR, dir = ::testing::TempDir() + "/bench_ab_threads";
+  std::filesystem::create_directories(dir);
+  for (const auto& [name, note] : {std::pair{"a.sh", "note: threads: 1 of 2 cores (other processes kept 2.0 busy)"},
+                                   std::pair{"b.sh", "time: 1 s/iteration"}}) {
+    std::ofstream(dir + "/" + name)
+        << "#!/bin/sh\n[ \"$1\" = --version ] && { echo fake; exit 0; }\n"
+           "for a; do last=$a; done\nout=$(echo \"$last\" | sed 's/^output.dir=\"\\(.*\\)\"$/\\1/')\n"
+           "mkdir -p \"$out\"\necho '" << note << "'\n"
+           "echo '{\"seconds_per_iter_mean\": 1, \"seconds_per_iter_median\": 1, \"eval_seconds\": 0, "
+           "\"test_acc\": 0.5}' > \"$out/summary.json\"\n";
+    std::filesystem::permissions(dir + "/" + name, std::filesystem::perms::owner_all);
+  }
+  const std::string cfg = src + "/configs/synthetic.json", json = dir + "/ab.json";
+  Result r = run("python3 " + src + "/tools/bench_ab.py --a " + dir + "/a.sh --b " + dir + "/b.sh " + cfg +
+                 " --rounds 1 --json " + json);
+  ASSERT_EQ(r.code, 0) << r.out;
+  EXPECT_NE(r.out.find("warning: " + cfg + ": the runs chose different thread counts"), std::string::npos) << r.out;
+  const nlohmann::json c = pdadmm::test::read_json(json)["configs"][cfg];
+  EXPECT_FALSE(c["same_threads"].get<bool>());
+  EXPECT_EQ(c["runs"]["a"][0]["threads"], nlohmann::json::array({"1 of 2 cores"}));
+  EXPECT_EQ(c["runs"]["b"][0]["threads"], nlohmann::json::array());
+  // The same binary both ways: nothing to flag.
+  r = run("python3 " + src + "/tools/bench_ab.py --a " + dir + "/b.sh --b " + dir + "/b.sh " + cfg + " --rounds 1 --json " + json);
+  ASSERT_EQ(r.code, 0) << r.out;
+  EXPECT_EQ(r.out.find("warning"), std::string::npos) << r.out;
+  EXPECT_TRUE(pdadmm::test::read_json(json)["configs"][cfg]["same_threads"].get<bool>());
+}
+
 // With PyTorch: the transcription of the reference's iteration reproduces shared/reference_vectors
 // (the script checks every W, b, z, p, q, u and count). Without: one clear error line.
 TEST(BenchReference, TranscriptionMatchesTheVectorsOrNamesPyTorch) {

@@ -7,12 +7,16 @@ Each round runs every config with A, then with B (`pdadmm train --config CONFIG`
 temporary folder), so slow and fast spells of a shared machine hit both alike. Records per run the
 wall seconds, CPU seconds (user, system) of the child, and from summary.json the mean and median
 seconds per iteration (ADMM updates only), the evaluation seconds and the test accuracy; prints one
-line per run and, per config, the median wall seconds of A and B and their ratio A / B. Writes all
+line per run and, per config, the median wall seconds of A and B and their ratio A / B. With
+`threads: 0` (the default) a run leaves out the cores other processes kept busy when it started: each
+run's `note: threads:` counts are recorded (`threads`), and a config whose runs differ in them is flagged
+(`same_threads`, a warning), since its ratio then compares thread counts as well as builds. Writes all
 of it as JSON (--json). A run that fails stops the comparison with its error. Standard library only.
 """
 import json
 import os
 import platform
+import re
 import resource
 import statistics
 import subprocess
@@ -56,6 +60,9 @@ def run(binary, config, sets, out_dir):
         "s_per_iter_median": s["seconds_per_iter_median"],
         "eval_s": s["eval_seconds"],
         "test_acc": s["test_acc"],
+        # How many threads the run chose, when it chose fewer than all (threads: 0, a busy machine).
+        "threads": re.findall(r"^note: threads: (\d+ of \d+ cores(?: from stage \d+)?)", proc.stdout + proc.stderr,
+                              re.M),
     }
 
 
@@ -95,7 +102,12 @@ def main():
                                                             x["sys_s"], x["s_per_iter_mean"], x["eval_s"],
                                                             x["test_acc"]), flush=True)
             med = {k: statistics.median(x["wall_s"] for x in v) for k, v in runs.items()}
-            result["configs"][c] = {"runs": runs, "median_wall_s": med, "ratio_a_over_b": med["a"] / med["b"]}
+            same = len({tuple(x["threads"]) for v in runs.values() for x in v}) == 1
+            result["configs"][c] = {"runs": runs, "median_wall_s": med, "ratio_a_over_b": med["a"] / med["b"],
+                                    "same_threads": same}
+            if not same:
+                print("warning: %s: the runs chose different thread counts (their `note: threads:` lines differ; "
+                      "--set threads=N fixes the count)" % c, flush=True)
             print("%s: median %.2f s (A) vs %.2f s (B), A / B = %.2fx" % (c, med["a"], med["b"], med["a"] / med["b"]))
     if args.json:
         write_json(args.json, result, indent=1)
