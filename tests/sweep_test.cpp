@@ -93,6 +93,26 @@ TEST(Sweep, GroupsFollowTheBaseConfigsLayers) {
   EXPECT_EQ(model["groups"], 3) << "the serialised run split the 3 layers in 3 groups";
 }
 
+// --mpirun may start the parallel runs on other machines: a row whose parallel run's first process
+// reports another host than the serial run's keeps that machine and says so (a fake launcher runs
+// the bench here and renames the host in its JSON).
+TEST(Sweep, ParallelRunsOnAnotherMachineAreFlagged) {
+  if (!have_python()) GTEST_SKIP() << "python3 is not installed";
+  const std::string dir = ::testing::TempDir() + "/sweep_other_host", fake = dir + "/launch.sh";
+  std::filesystem::create_directories(dir);
+  std::ofstream(fake) << "#!/bin/sh\nshift\n\"$@\" || exit $?\nfor a; do [ \"$prev\" = --json ] && out=$a; prev=$a; done\n"
+                         "python3 -c 'import json, sys; p = sys.argv[1]; j = json.load(open(p)); "
+                         "j[\"machine\"][\"hostname\"] = \"elsewhere\"; json.dump(j, open(p, \"w\"))' \"$out\"\n";
+  Result r = run(kSweep + " --quiet --config " + PDADMM_SOURCE_DIR + "/configs/sweeps/tiny.json --out " + dir +
+                 "/out --mpirun 'sh " + fake + " {groups}'");
+  ASSERT_EQ(r.code, 0) << r.out;
+  EXPECT_NE(r.out.find("warning: model.layers = 2: the parallel run's first process ran on elsewhere"), std::string::npos)
+      << r.out;
+  const nlohmann::json j = pdadmm::test::read_json(dir + "/out/sweep.json");
+  EXPECT_NE(j["machine"]["hostname"], "elsewhere");
+  for (const auto& row : j["rows"]) EXPECT_EQ(row["parallel_machine"]["hostname"], "elsewhere") << row;
+}
+
 TEST(Plot, ChecksBytesTablesAndMetricsFiles) {
   if (!have_python()) GTEST_SKIP() << "python3 is not installed";
   const std::string dir = ::testing::TempDir(), plot = "python3 " + std::string(PDADMM_SOURCE_DIR) + "/tools/plot.py ";

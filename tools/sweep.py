@@ -138,6 +138,11 @@ def same_layers(result, layers, what):
         fail(f"{what}: pdadmm bench ran {result['layers']} layers, the sweep planned its groups for {layers}")
 
 
+def host(result):
+    m = result.get("machine") or {}
+    return m.get("hostname"), m.get("cpu_model")
+
+
 def groups_for(spec, i, value, layers):
     g = spec.get("groups", "layers")
     if isinstance(g, list):
@@ -195,6 +200,10 @@ def axis_rows(spec, pdadmm, base, run_dir, quiet, launcher=None):
                                "comm_max_s": max(m["comm_s"])}
                         for name, m in modeled.items()},
         }
+        if parallel and host(parallel) != host(serial):  # --mpirun onto other machines
+            row["parallel_machine"] = parallel.get("machine")
+            print(f"warning: {key} = {value}: the parallel run's first process ran on {host(parallel)[0]}, the serial "
+                  f"run on {host(serial)[0]}: speedup_measured compares two machines", flush=True)
         rows.append(row)
         machine = machine or serial.get("machine")
     return rows, machine
