@@ -10,5 +10,13 @@ SHARED=${PDADMM_SHARED:-$(cd .. && pwd)/shared}
 missing=()
 [ -d "$SHARED/reference_vectors" ] || missing+=("reference vectors ($SHARED/reference_vectors; set PDADMM_SHARED)")
 [ -d "$PDADMM_DATA" ] || missing+=("data sets ($PDADMM_DATA; set PDADMM_DATA)")
+# The tests' output folders (GoogleTest's TempDir) in a folder of this run's own: two suites on one
+# machine (two checkouts, CI beside a developer) would otherwise meet in /tmp, where train's
+# folder lock refuses the second run into a folder.
+if [ -z "${TEST_TMPDIR:-}" ]; then
+  TEST_TMPDIR=$(mktemp -d "${TMPDIR:-/tmp}/pdadmm-tests.XXXXXX")
+  trap 'rm -rf "$TEST_TMPDIR"' EXIT
+fi
+export TEST_TMPDIR
 ctest --test-dir "$BUILD" --output-on-failure -j "${PDADMM_TEST_JOBS:-2}" "$@"
 for m in ${missing[@]+"${missing[@]}"}; do echo "note: the tests that need the $m were skipped: not found"; done
