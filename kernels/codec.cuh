@@ -92,9 +92,13 @@ PDADMM_HD float bf16_bits_to_float(uint16_t h) { return bits_to_float(static_cas
 // With 17-bit scales the product (7 x 17 bits) is exact in float, so |x - value| <= scale / 2 holds exactly
 // for finite float x (and max |x| still codes to ±127). Non-finite policy: NaN -> code 0;
 // ±inf -> ±127 (neither enters the scale). A zero (or all-NaN) column gets scale 0, codes 0.
-// Columns beyond 127 * 2.6e36 (double tensors only) saturate.
+// Columns beyond float's range (double tensors only) saturate.
 
 constexpr int kInt8Max = 127;
+// The largest 17-bit float s with 127 * s <= FLT_MAX (66052 * 2^105 ≈ 2.6794e36): a column up to
+// FLT_MAX then misses ±127 * s by under 1e-4 * s, inside the half-scale bound (a rounder cap
+// such as 2.6e36 left floats above 3.30e38 off by up to 4 scales).
+constexpr double kInt8MaxScale = 0x1.0204p+121;
 
 // Running max of |x| over finite values (start from 0).
 template <typename T>
@@ -106,7 +110,7 @@ PDADMM_HD double int8_absmax_step(double running, T x) {
 PDADMM_HD float int8_scale(double absmax) {
   if (!(absmax > 0.0)) return 0.0f;
   double s = absmax / kInt8Max;
-  if (s > 2.6e36) s = 2.6e36;  // keeps 127 * scale and the round-up below finite
+  if (s > kInt8MaxScale) s = kInt8MaxScale;  // keeps 127 * scale finite; already 17 bits, so the round-up keeps it
   uint32_t u = float_to_bits(static_cast<float>(s));
   if (static_cast<double>(bits_to_float(u)) < s) ++u;  // next float up (also lifts 0 to the smallest subnormal)
   u = (u + 0x7fu) & ~0x7fu;  // 24 -> 17 significant bits, rounding up (a carry gives 2^k: still exact)

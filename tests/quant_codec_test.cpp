@@ -281,6 +281,26 @@ TEST(QuantCodec, Int8NonFinitePolicy) {
   for (size_t i = 0; i < t.size(); ++i) EXPECT_LE(std::fabs(t[i] - t0[i]), s / 2) << i;
 }
 
+TEST(QuantCodec, Int8ColumnsNearFloatMaxKeepTheErrorBound) {
+  // Columns whose max |x| / 127 is at or near the scale cap: the cap must still let max |x| code
+  // to ±127 within half a scale, and 127 * scale must stay finite.
+  const float big = std::numeric_limits<float>::max();
+  std::vector<float> x{big, -3.35e38f, 3.31e38f, 1.0f, -big, 0.0f};
+  const int64_t rows = 2, cols = 3;
+  const std::vector<float> orig = x;
+  const WireSpec spec{WireFormat::Int8, nullptr};
+  std::vector<uint8_t> buf(encoded_bytes(spec, rows, cols, 4));
+  encode_host(spec, x.data(), rows, cols, buf.data());
+  const Int8Payload p = split_int8(buf, rows, cols);
+  for (int64_t c = 0; c < cols; ++c) {
+    EXPECT_TRUE(std::isfinite(127.0f * p.scale[c])) << "column " << c;
+    for (int64_t r = 0; r < rows; ++r) {
+      const int64_t i = r * cols + c;
+      EXPECT_LE(std::fabs(static_cast<double>(orig[i]) - x[i]), p.scale[c] * 0.5) << "row " << r << " column " << c;
+    }
+  }
+}
+
 // ---- packed codes ----
 
 TEST(QuantCodec, CodesPackUnpackEveryWidth) {
