@@ -221,6 +221,9 @@ TEST(QuantGrid, ParseGridRejectsBadConfigs) {
   expect_bad(json::parse(R"({"min": -1, "max": 2, "levels": 1})"), "admm.grid.levels: must be in [2, 65536], got 1");
   expect_bad(json::parse(R"({"min": -1, "max": 2, "levels": 65537})"), "admm.grid.levels: must be in [2, 65536]");
   expect_bad(json::parse(R"({"min": -1, "max": 2, "levels": -5})"), "admm.grid.levels: must be in [2, 65536], got -5");
+  // Past 2^40 (the clamp that keeps the count an integer) the message still quotes what was written.
+  expect_bad(json::parse(R"({"min": -1, "max": 2, "levels": 18446744073709551615})"),
+             "admm.grid.levels: must be in [2, 65536], got 18446744073709551615");
   expect_bad(json::parse(R"({"min": -1, "max": 2, "levels": 10.5})"), "admm.grid.levels: expected an integer");
   expect_bad(json::parse(R"({"min": -1, "max": 2, "levels": "10"})"), "admm.grid.levels: expected an integer");
   expect_bad(json::parse(R"({"min": "a", "max": 2, "levels": 10})"), "admm.grid.min: expected a number");

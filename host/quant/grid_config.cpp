@@ -37,8 +37,9 @@ int get_levels(const json& v, const std::string& at) {
   // Unsigned values above int64 range read as a huge positive; negative ones stay negative.
   const long long m = v.is_number_unsigned() ? static_cast<long long>(std::min<uint64_t>(v.get<uint64_t>(), 1ull << 40))
                                              : v.get<long long>();
+  // The message quotes the value as written, not the clamped m.
   if (m < 2 || m > kMaxGridLevels)
-    throw Error(at + ": must be in [2, " + std::to_string(kMaxGridLevels) + "], got " + std::to_string(m));
+    throw Error(at + ": must be in [2, " + std::to_string(kMaxGridLevels) + "], got " + v.dump());
   return static_cast<int>(m);
 }
 
