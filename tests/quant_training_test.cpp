@@ -261,6 +261,12 @@ TEST(QuantTraining, BadConfigsNameTheKey) {
   expect_rejected({"admm.quantize=\"p\""}, "admm.quantize");            // -Q key without -Q
   expect_rejected({q, "admm.wire.q=\"codes\""}, "admm.wire.q");        // q is not on Δ by default
   expect_rejected({"admm.wire.p=\"codes\""}, "admm.wire.p");           // nothing is on Δ
+  // A tensor on Δ through a rounding codec would leave Δ (int8 turns level 1 of the paper grid
+  // into 6 * 0.1575 = 0.945 on both sides).
+  expect_rejected({q, "admm.wire.p=\"int8\""}, "admm.wire.p: \"int8\" would round p off the grid");
+  expect_rejected({q, "admm.quantize=\"both\"", "admm.wire.p=\"fp16\""}, "admm.wire.p: \"fp16\"");
+  expect_rejected({q, "admm.quantize=\"q\"", "admm.wire.q=\"bf16\""}, "admm.wire.q: \"bf16\" would round q");
+  EXPECT_NO_THROW(parse_config(nlohmann::json::object(), {q, "admm.wire.p=\"fp32\"", "admm.wire.q=\"int8\""}));
   // The largest grid is fine and gives 16-bit codes.
   Config c = parse_config(nlohmann::json::object(), {q, "admm.grid={\"min\": 0, \"max\": 1, \"levels\": 65536}"});
   EXPECT_EQ(c.admm.grid.bits(), 16);

@@ -34,12 +34,13 @@ TEST(Resume, WithoutDeferredFirstLayerOrGram) {
   expect_resume_is_exact({"admm.defer_first_w=false", "admm.gram=on"}, {2, 2});
   expect_resume_is_exact({"admm.gram=off"}, {3, 1});
 }
-// -Q: q on the grid sent as codes, p as int8 (lossy: the copies hold decoded values); and both.
+// -Q: q on the grid sent as codes, p as int8 (lossy: the copies hold decoded values); and the mirror
+// image, p on the grid as codes with q as int8 (a tensor on the grid may not travel lossily).
 TEST(Resume, QuantizedWithALossyWireContinuesBitForBit) {
   expect_resume_is_exact({"algorithm=pdadmm-g-q", "admm.quantize=q", "admm.grid.min=0", "admm.grid.max=2",
                           "admm.grid.levels=16", "admm.wire.p=int8", "admm.wire.q=codes"},
                          {1, 2, 1});
-  expect_resume_is_exact({"algorithm=pdadmm-g-q", "admm.quantize=both", "admm.grid.min=0", "admm.grid.max=2",
+  expect_resume_is_exact({"algorithm=pdadmm-g-q", "admm.quantize=p", "admm.grid.min=0", "admm.grid.max=2",
                           "admm.grid.levels=16", "admm.wire.p=codes", "admm.wire.q=int8"},
                          {1, 1, 1, 1});
 }

@@ -248,6 +248,15 @@ void read_admm(JsonReader r, Config& c) {
           "config: admm.wire.p: \"codes\" needs p on the grid (admm.quantize \"p\" or \"both\")");
   require(a.wire_q.format != WireFormat::Codes || qq,
           "config: admm.wire.q: \"codes\" needs q on the grid (admm.quantize \"q\" or \"both\")");
+  // The converse: a tensor -Q keeps on Δ sent through a rounding codec leaves Δ on both sides
+  // (the sender keeps the rounded value), so the W step and the duals would see p (q) off the grid.
+  const auto rounds = [](WireFormat codec) {
+    return codec == WireFormat::Fp16 || codec == WireFormat::Bf16 || codec == WireFormat::Int8;
+  };
+  require(!(qp && rounds(a.wire_p.format)), "config: admm.wire.p: \"" + wp + "\" would round p off the grid (admm.quantize \"" +
+                                               quant + "\"); send it as \"codes\"");
+  require(!(qq && rounds(a.wire_q.format)), "config: admm.wire.q: \"" + wq + "\" would round q off the grid (admm.quantize \"" +
+                                               quant + "\"); send it as \"codes\"");
   a.wire_p.grid = a.wire_q.grid = nullptr;  // bound to the solver's own copy of the grid
   r.finish();
 }
