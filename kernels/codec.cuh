@@ -113,7 +113,16 @@ PDADMM_HD float int8_scale(double absmax) {
   if (s > kInt8MaxScale) s = kInt8MaxScale;  // keeps 127 * scale finite; already 17 bits, so the round-up keeps it
   uint32_t u = float_to_bits(static_cast<float>(s));
   if (static_cast<double>(bits_to_float(u)) < s) ++u;  // next float up (also lifts 0 to the smallest subnormal)
-  u = (u + 0x7fu) & ~0x7fu;  // 24 -> 17 significant bits, rounding up (a carry gives 2^k: still exact)
+  // Round up to 17 significant bits (a carry gives 2^k: still exact). A normal float drops 7 of its
+  // 24; a subnormal has fewer, so it drops only those past its own 17th (dropping 7 there left
+  // columns under ~6e-39 with a coarse scale whose max coded to less than 127).
+  uint32_t drop = 7;
+  if (u < 0x800000u) {
+    drop = 0;
+    for (uint32_t t = u >> 17; t != 0; t >>= 1) ++drop;
+  }
+  const uint32_t mask = (1u << drop) - 1u;
+  u = (u + mask) & ~mask;
   return bits_to_float(u);
 }
 

@@ -301,6 +301,21 @@ TEST(QuantCodec, Int8ColumnsNearFloatMaxKeepTheErrorBound) {
   }
 }
 
+TEST(QuantCodec, Int8TinyColumnsStillCodeTheirMaxTo127) {
+  // max |x| / 127 is a subnormal scale here; rounded up to 17 significant bits of its own it stays
+  // within 1/254 of it, so the max codes to ±127 like any other column's.
+  for (float m : {1e-40f, -4e-39f, 1.1e-38f}) {
+    std::vector<float> x{m, m / 3, 0.0f};
+    const std::vector<float> orig = x;
+    const WireSpec spec{WireFormat::Int8, nullptr};
+    std::vector<uint8_t> buf(encoded_bytes(spec, 3, 1, 4));
+    encode_host(spec, x.data(), 3, 1, buf.data());
+    const Int8Payload p = split_int8(buf, 3, 1);
+    EXPECT_EQ(std::abs(p.code[0]), 127) << m;
+    for (int i = 0; i < 3; ++i) EXPECT_LE(std::fabs(static_cast<double>(orig[i]) - x[i]), p.scale[0] * 0.5) << m;
+  }
+}
+
 // ---- packed codes ----
 
 TEST(QuantCodec, CodesPackUnpackEveryWidth) {
