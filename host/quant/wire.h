@@ -23,7 +23,8 @@ enum class WireFormat {
            // encode projects onto Δ first, so it is lossless for values already on Δ
 };
 // Multi-byte values are in the machine's byte order (little-endian on every supported target).
-// Doubles go through float for fp16 / bf16 / int8 (the in-place rounding still matches decode).
+// Doubles go through float for fp16 / bf16; int8 scales and codes the double itself (values past
+// float's range saturate) and decodes to floats. Either way the in-place rounding matches decode.
 
 const char* wire_name(WireFormat f);
 // Parses "fp32", "fp16", "bf16", "int8", "codes", "native"; throws Error naming `key` otherwise.
