@@ -50,8 +50,10 @@ TEST(BackendModule, AModuleThatCannotOpenIsOneErrorLine) {
   if (!cuda_compiled()) GTEST_SKIP() << "a build without the CUDA backend";
   const std::string train = " train --set 'backend=\"cuda\"' --set admm.iterations=1 --set output.progress=off --out " +
                             ::testing::TempDir() + "/pdadmm_module_missing";
-  const test::CommandResult missing = test::run_command("PDADMM_CUDA_MODULE=/nonexistent/libpdadmm_cuda.so " + cli() + train);
-  test::expect_one_line_error(missing, "the CUDA backend could not be loaded (/nonexistent/libpdadmm_cuda.so: cannot open");
+  const std::string nowhere = "PDADMM_CUDA_MODULE=/nonexistent/libpdadmm_cuda.so ";
+  const test::CommandResult missing = test::run_command(nowhere + cli() + train);
+  test::expect_one_line_error(missing,
+                              "the CUDA backend could not be loaded (/nonexistent/libpdadmm_cuda.so: cannot open");
   // A shared library that is not the backend: zlib, which this test links.
   Dl_info zlib{};
   ASSERT_NE(dladdr(reinterpret_cast<void*>(&crc32), &zlib), 0);
@@ -59,8 +61,7 @@ TEST(BackendModule, AModuleThatCannotOpenIsOneErrorLine) {
       test::run_command("PDADMM_CUDA_MODULE=" + std::string(zlib.dli_fname) + " " + cli() + train);
   test::expect_one_line_error(other, "is not pdadmm's CUDA backend (it has no pdadmm_cuda_api)");
   // info reports it instead of failing.
-  const test::CommandResult info = test::run_command("PDADMM_CUDA_MODULE=/nonexistent/libpdadmm_cuda.so " + cli() +
-                                                     " info --set 'backend=\"cuda\"'");
+  const test::CommandResult info = test::run_command(nowhere + cli() + " info --set 'backend=\"cuda\"'");
   EXPECT_EQ(info.code, 0) << info.out;
   EXPECT_NE(info.out.find("backend       cuda (the CUDA backend could not be loaded"), std::string::npos) << info.out;
 }

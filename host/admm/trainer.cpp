@@ -212,14 +212,14 @@ double host_side_bytes(const Config& c, const Problem& p) {
   double eval = process_rank() > 0 ? 0 : (p.aug.hops > 0 ? 3 * nodes * n1 : nodes * n1) + 2 * scored * n1;
   // The tracked evaluations' X_Sᵀ X and anchor (FirstLayerTracker), where layer 1 defers its W.
   const LayerPlanOptions opt = plan_options(c.admm);
-  if (process_rank() == 0 && c.output.tracked_eval && opt.defer_first_w && (opt.gram > 0 || (opt.gram == 0 && layer_uses_gram(p.dims, 0, p.x.cols))))
-    eval += scored * (n + n1);
+  const bool gram = opt.gram > 0 || (opt.gram == 0 && layer_uses_gram(p.dims, 0, p.x.cols));
+  if (process_rank() == 0 && c.output.tracked_eval && opt.defer_first_w && gram) eval += scored * (n + n1);
   return sizeof(float) * (weights + eval);
 }
 
 void require_host_memory(const Config& c, const Problem& p, double held) {
   if (c.backend != "cpu") return;  // a GPU allocation that fails names itself
-  // `held` is in use already (what this stage keeps of the one before), so it is not in the room left either.
+  // `held` is in use already (what this stage keeps of the one before), so not in the room left either.
   require_room(planned_host_bytes(c, p.dims, p.x.cols) + host_side_bytes(c, p),
                "the layer groups' tensors, the host's copy of the weights and an evaluation's buffers need",
                (held > 0 ? " beside the " + human_bytes(held) + " this stage keeps of the previous one"
