@@ -584,7 +584,8 @@ TrainSummary train(const Config& c, std::ostream& log, bool resume) {
       const bool fp16 = c.admm.wire_p.format == WireFormat::Fp16 || c.admm.wire_q.format == WireFormat::Fp16;
       throw Error("training diverged at iteration " + std::to_string(it + 1) + ": the " +
                   (std::isfinite(st.residual) ? "objective" : "residual") + " is not finite (the iterates overflowed" +
-                  (fp16 ? ", or an fp16 wire (admm.wire) met a value past its 65504" : "") +
+                  (fp16 ? ", or an fp16 wire (admm.wire) met a value of 65520 or more, which fp16 rounds to infinity"
+                        : "") +
                   "); model.bin and summary.json were not written");
     }
     iter_s.push_back(st.seconds);
