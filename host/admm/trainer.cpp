@@ -415,10 +415,6 @@ void require_same_start(const Config& c, int mine) {
                                             "in each, with the output folder shared)");
 }
 
-}  // namespace
-
-namespace {
-
 // The first layer whose W or b holds NaN or ±inf, -1 if none.
 int non_finite_layer(const std::vector<HostMatrix<float>>& W, const std::vector<HostMatrix<float>>& b) {
   const auto finite = [](const HostMatrix<float>& m) {
