@@ -26,6 +26,7 @@
 #include "host/admm/trainer.h"
 #include "host/backend/host_matrix.h"
 #include "host/io/error.h"
+#include "host/io/files.h"
 
 namespace pdadmm::test {
 
@@ -141,6 +142,16 @@ inline std::pair<int, std::string> train_until_signal(const std::string& args, c
     usleep(delay_us);
     kill(child, sig);
     waitpid(child, &status, 0);
+  }
+  // A launcher (mpirun) can return before its processes are gone: the next run into `out` (a
+  // --resume) would find their folder lock still held.
+  for (int i = 0; i < 3000; ++i) {
+    try {
+      FolderLock free_now(out);
+      break;
+    } catch (const Error&) {
+      usleep(10000);
+    }
   }
   std::ifstream logf(out + ".log");
   const std::string log((std::istreambuf_iterator<char>(logf)), std::istreambuf_iterator<char>());
