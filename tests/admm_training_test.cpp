@@ -528,7 +528,7 @@ TEST(Training, BacktrackingGiveUpsAreCountedAndNamed) {
   const std::string note = "note: iteration 1: the backtracking W step of 3 layer(s)";
   EXPECT_NE(text.find(note), std::string::npos) << text;
   EXPECT_EQ(text.find(note, text.find(note) + 1), std::string::npos) << "one note a stage:\n" << text;
-  EXPECT_NE(text.find("\"admm.step\": \"exact\""), std::string::npos) << text;
+  EXPECT_NE(text.find("admm.step = \"exact\""), std::string::npos) << text;
   std::ifstream metrics(c.output.dir + "/metrics.jsonl");
   std::string line;
   ASSERT_TRUE(std::getline(metrics, line));
@@ -541,6 +541,19 @@ TEST(Training, BacktrackingGiveUpsAreCountedAndNamed) {
   const TrainSummary e = train(exact, quiet);
   EXPECT_EQ(e.w_giveups + e.p_giveups, 0);
   EXPECT_EQ(quiet.str().find("gave up"), std::string::npos) << quiet.str();
+
+  // A stage's own step: the exact 2-layer stage gives up nowhere, the backtracking 3-layer one
+  // everywhere, and its note names the stage's key.
+  Config staged = synthetic_config({"admm.t0=1e-9", "admm.max_backtracks=0", "model.layers=3", "admm.iterations=4",
+                                    "model.stages=[{\"layers\":2,\"iterations\":2,\"step\":\"exact\"},"
+                                    "{\"layers\":3,\"iterations\":2}]"});
+  EXPECT_EQ(staged.model.stages[0].step, StepRule::Exact);
+  EXPECT_EQ(staged.model.stages[1].step, StepRule::Backtrack);  // admm.step's
+  staged.output.dir = ::testing::TempDir() + "/pdadmm_giveups_staged";
+  std::ostringstream slog;
+  const TrainSummary g = train(staged, slog);
+  EXPECT_EQ(g.w_giveups, 3 * 2) << slog.str();
+  EXPECT_NE(slog.str().find("model.stages[1].step = \"exact\""), std::string::npos) << slog.str();
 }
 
 }  // namespace

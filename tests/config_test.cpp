@@ -427,6 +427,11 @@ TEST(Config, OverridesShadowedByStagesAreNamed) {
   EXPECT_NE(warnings("admm.rho_schedule.threshold=0.1").find("model.stages[1] sets its own rho_schedule.threshold"),
             std::string::npos);
   EXPECT_EQ(warnings("admm.mu=0.5").find("only the stages' default"), std::string::npos) << "no stage sets mu";
+  EXPECT_EQ(warnings("admm.step=\"exact\"").find("only the stages' default"), std::string::npos);
+  nlohmann::json stepped = staged;
+  stepped["model"]["stages"][0]["step"] = "backtrack";
+  EXPECT_NE(parse_config(stepped, {"admm.step=\"exact\""}).warnings.at(0).find("model.stages[0] sets its own step"),
+            std::string::npos);
   EXPECT_EQ(warnings("admm.rho_schedule.type=\"none\"").find("only the stages' default"), std::string::npos);
   EXPECT_EQ(warnings("model.stages[0].rho=0.5").find("only the stages' default"), std::string::npos);
 }

@@ -16,6 +16,7 @@ std::vector<StageConfig> run_stages(const Config& c) {
   s.nu = c.admm.nu;
   s.rho = c.admm.rho;
   s.mu = c.admm.mu;
+  s.step = c.admm.step;
   s.last = c.model.stage_last;
   s.zl_init = c.model.zl_init;
   s.rho_schedule = c.rho_schedule;
@@ -32,6 +33,7 @@ Config stage_config(const Config& c, size_t s) {
   cs.admm.nu = st.nu;
   cs.admm.rho = st.rho;
   cs.admm.mu = st.mu;
+  cs.admm.step = st.step;
   cs.model.stage_last = st.last;
   cs.model.zl_init = st.zl_init;
   cs.rho_schedule = st.rho_schedule;

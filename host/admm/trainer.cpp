@@ -325,7 +325,8 @@ bool logs_ahead(const Config& c, int it, int end) {
 // value: with many training columns the curvature outgrows t0·2^max_backtracks and W freezes
 // (Amazon Computers with 8251 training nodes: every W step of a 2-layer model from iteration 75,
 // train accuracy stuck at 0.77; 0.85 with the exact step).
-std::string giveup_text(const AdmmParams& prm, const StepCounts& n, int it) {
+// `step_key` is where the step is set: admm.step, or the stage's own key in a staged run.
+std::string giveup_text(const AdmmParams& prm, const StepCounts& n, int it, const std::string& step_key) {
   std::ostringstream o;
   o << "iteration " << it << ": the backtracking";
   if (n.w_giveups > 0) o << " W step of " << n.w_giveups << " layer(s)";
@@ -333,7 +334,7 @@ std::string giveup_text(const AdmmParams& prm, const StepCounts& n, int it) {
   if (n.p_giveups > 0) o << " p step of " << n.p_giveups << " layer(s)";
   o << " gave up (admm.t0 = " << prm.t0 << " doubled admm.max_backtracks = " << prm.max_backtracks
     << " times stayed below the curvature) and kept the old values, as the reference does; if the training "
-       "accuracy stalls, \"admm.step\": \"exact\" or a larger admm.max_backtracks lets them move (metrics.jsonl "
+       "accuracy stalls, " << step_key << " = \"exact\" or a larger admm.max_backtracks lets them move (metrics.jsonl "
        "and summary.json count the give-ups)";
   return o.str();
 }
@@ -589,7 +590,8 @@ TrainSummary train(const Config& c, std::ostream& log, bool resume) {
     sum.p_giveups += st.counts.p_giveups;
     if ((st.counts.w_giveups > 0 || st.counts.p_giveups > 0) && giveup_stage != static_cast<int>(stage) && writes) {
       giveup_stage = static_cast<int>(stage);  // once a stage: it tends to repeat every iteration
-      log << "note: " << giveup_text(c.admm, st.counts, it + 1) << std::endl;
+      const std::string key = c.model.stages.empty() ? "admm.step" : "model.stages[" + std::to_string(stage) + "].step";
+      log << "note: " << giveup_text(c.admm, st.counts, it + 1, key) << std::endl;
     }
     size_t bytes = 0;
     for (size_t x : st.boundary_bytes) bytes += x;

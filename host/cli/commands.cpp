@@ -111,7 +111,7 @@ void print_stages(const Config& c) {
     std::string head = stages.size() > 1 ? "stage " + std::to_string(i + 1) : std::string("training");
     head.resize(std::max<size_t>(head.size() + 1, 14), ' ');
     std::cout << head << st.layers << " layers x " << st.iterations << " iterations: nu " << st.nu << ", rho "
-              << st.rho << ", mu " << st.mu << "; rho schedule " << schedule_text(st.rho_schedule) << "\n";
+              << st.rho << ", mu " << st.mu << (st.step == StepRule::Exact ? ", exact steps" : "") << "; rho schedule " << schedule_text(st.rho_schedule) << "\n";
   }
 }
 

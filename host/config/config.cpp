@@ -97,6 +97,13 @@ auto config_error_prefixed(F&& f) {
   }
 }
 
+// admm.step, or a stage's.
+void read_step(JsonReader& r, StepRule& out) {
+  std::string step = out == StepRule::Exact ? "exact" : "backtrack";
+  r.string("step", step, {"backtrack", "exact"});
+  out = step == "exact" ? StepRule::Exact : StepRule::Backtrack;
+}
+
 // Values of model.zl_init / model.stage_last, also allowed per stage.
 const std::vector<std::string> kZlInit{"zeros", "labels"}, kStageLast{"fresh", "keep", "eye"};
 
@@ -146,6 +153,7 @@ void read_stages(const nlohmann::json& s, bool layers_given, bool iterations_giv
     st.nu = c.admm.nu;
     st.rho = c.admm.rho;
     st.mu = c.admm.mu;
+    st.step = c.admm.step;
     st.last = c.model.stage_last;
     st.zl_init = c.model.zl_init;
     st.rho_schedule = c.rho_schedule;
@@ -155,6 +163,7 @@ void read_stages(const nlohmann::json& s, bool layers_given, bool iterations_giv
     r.number("nu", st.nu, positive, "must be > 0");
     r.number("rho", st.rho, positive, "must be > 0");
     r.number("mu", st.mu, non_negative, "must be >= 0");
+    read_step(r, st.step);
     if (i > 0) r.string("last", st.last, kStageLast);
     r.string("zl_init", st.zl_init, kZlInit);
     read_rho_schedule(r.child("rho_schedule"), st.rho_schedule);
@@ -199,9 +208,7 @@ void read_admm(JsonReader r, Config& c) {
   r.number("rho", a.rho, positive, "must be > 0");
   r.number("nu", a.nu, positive, "must be > 0");
   r.number("mu", a.mu, non_negative, "must be >= 0");
-  std::string step = a.step == StepRule::Exact ? "exact" : "backtrack";
-  r.string("step", step, {"backtrack", "exact"});
-  a.step = step == "exact" ? StepRule::Exact : StepRule::Backtrack;
+  read_step(r, a.step);
   r.number("t0", a.t0, positive, "must be > 0");
   r.integer("max_backtracks", a.max_backtracks, at_least(0), "must be >= 0");
   std::string zb = a.z_prox_in_compare ? "exact" : "reference";
@@ -292,7 +299,7 @@ double rho_schedule_ceiling(const RhoSchedule& s, double rho) {
   return std::max(rho, s.type == "reference_q10" ? kQ10EarlyCap : s.max);
 }
 
-// A --set of admm.nu / rho / mu / rho_schedule[.key] is only the stages' default: name the stages
+// A --set of admm.nu / rho / mu / step / rho_schedule[.key] is only the stages' default: name the stages
 // whose own value wins (a saved config.json records every stage's), so the override is not lost silently.
 static void warn_shadowed_overrides(const nlohmann::json& j, const std::vector<std::string>& overrides, Config& c) {
   if (!j.contains("model") || !j["model"].is_object() || !j["model"].contains("stages") ||
@@ -302,7 +309,7 @@ static void warn_shadowed_overrides(const nlohmann::json& j, const std::vector<s
   for (const std::string& o : overrides) {
     const std::string key = o.substr(0, o.find('='));
     std::string field, sub;
-    if (key == "admm.nu" || key == "admm.rho" || key == "admm.mu") {
+    if (key == "admm.nu" || key == "admm.rho" || key == "admm.mu" || key == "admm.step") {
       field = key.substr(5);
     } else if (key.rfind("admm.rho_schedule", 0) == 0) {
       field = "rho_schedule";

@@ -66,6 +66,7 @@ struct StageConfig {
   int layers = 2;
   int iterations = 1;
   double nu = 0, rho = 0, mu = 0;
+  StepRule step = StepRule::Backtrack;  // admm.step unless the stage names its own
   std::string last, zl_init;  // model.stage_last / model.zl_init for this stage (default: the model's)
   RhoSchedule rho_schedule;   // admm.rho_schedule, keys overridden per stage (the reference's drivers differ)
 };
