@@ -73,8 +73,9 @@ TEST(Cli, TrainWritesMetricsWithTheDocumentedFields) {
   EXPECT_EQ(lines, 4);  // iterations 1, 2, 4, 6
   nlohmann::json j = nlohmann::json::parse(last);
   for (const char* k : {"iter", "objective", "lagrangian", "residual", "train_acc", "val_acc", "test_acc", "seconds",
-                        "bytes_sent", "groups"})
+                        "terms_seconds", "bytes_sent", "groups"})
     EXPECT_TRUE(j.contains(k)) << k;
+  EXPECT_GT(j["terms_seconds"].get<double>(), 0) << "a logged iteration computes the terms";
   EXPECT_EQ(j["iter"], 6);
   ASSERT_EQ(j["groups"].size(), 3u);
   EXPECT_TRUE(j["groups"][0].contains("compute_s"));

@@ -177,13 +177,14 @@ inline std::string model_payload(const std::string& dir) {
   return s.size() >= 16 + n ? s.substr(16 + n) : "";
 }
 
-// A metrics.jsonl without what depends on the clock (seconds, the groups' times).
+// A metrics.jsonl without what depends on the clock (seconds, terms_seconds, the groups' times).
 inline std::string timeless_metrics(const std::string& path) {
   std::ifstream f(path);
   std::string line, out;
   while (std::getline(f, line)) {
     nlohmann::json j = nlohmann::json::parse(line);
     j.erase("seconds");
+    j.erase("terms_seconds");
     j.erase("groups");
     out += j.dump() + "\n";
   }

@@ -178,7 +178,7 @@ void Group<T>::exchange_q_recv_and_dual(GroupStats& st) {
 }
 
 template <typename T>
-GroupStats Group<T>::iterate(long iter, bool want_terms) {
+GroupStats Group<T>::iterate(long iter) {
   GroupStats st;
   const auto t0 = Clock::now();
   Ops<T>& o = *ops_;
@@ -207,19 +207,22 @@ GroupStats Group<T>::iterate(long iter, bool want_terms) {
     st.u_dot_r += d.u_dot_r;
   }
   exchange_q_recv_and_dual(st);
-  if (want_terms) {
-    for (Layer<T>& L : layers_) {
-      LayerTerms t = layer_terms(o, L, prm);
-      st.fit += t.fit;
-      st.gap += t.gap;
-      st.w2 += t.w2;
-      st.ce += t.ce;
-    }
-  }
   o.sync();
   for (Layer<T>& L : layers_) st.counts.add(L.counts);
   st.compute_s = seconds_since(t0) - st.wait_s;
   return st;
+}
+
+template <typename T>
+void Group<T>::add_terms(GroupStats& st) {
+  for (Layer<T>& L : layers_) {
+    LayerTerms t = layer_terms(*ops_, L, *prm_);
+    st.fit += t.fit;
+    st.gap += t.gap;
+    st.w2 += t.w2;
+    st.ce += t.ce;
+  }
+  ops_->sync();
 }
 
 template class Group<float>;

@@ -50,7 +50,9 @@ class Group {
   // relu(z) of the previous group's last layer otherwise) and becomes the output activation.
   void init(HostMatrix<T>& act, const std::vector<HostMatrix<T>>& W, const std::vector<HostMatrix<T>>& b,
             const HostMatrix<T>& y, ZlInit zl);
-  GroupStats iterate(long iter, bool want_terms);
+  GroupStats iterate(long iter);
+  // The objective's pieces at the current iterate (fit, gap, w2, ce), added to `st`.
+  void add_terms(GroupStats& st);
 
  private:
   void exchange_p_send(GroupStats& st);

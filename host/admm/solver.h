@@ -23,7 +23,8 @@ struct SolverSpec {
 std::vector<int> even_partition(int layers, int groups);
 
 struct IterationStats {
-  double seconds = 0;
+  double seconds = 0;        // the updates (and the groups' stats exchange), not the terms
+  double terms_seconds = 0;  // the objective terms' pass, when asked for
   std::vector<GroupStats> groups;
   StepCounts counts;
   bool has_terms = false;

@@ -667,6 +667,7 @@ TrainSummary train(const Config& c, std::ostream& log, bool resume) {
                      {"test_acc", scores.test.acc},
                      {"train_loss", scores.train.loss},
                      {"seconds", st.seconds},
+                     {"terms_seconds", st.terms_seconds},
                      {"bytes_sent", bytes},
                      {"boundary_bytes", st.boundary_bytes},
                      {"bytes_ratio_fp32", sum.bytes_ratio_fp32},
