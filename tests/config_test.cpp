@@ -204,6 +204,16 @@ TEST(Config, GridAndWireErrorsAreConfigErrors) {
   }
 }
 
+// A grid nothing is quantized onto changes nothing: say so rather than let a plain G run look like a -Q one.
+TEST(Config, GridWithoutQuantizationWarns) {
+  const Config g = parse_config(nlohmann::json::object(), {"admm.grid=\"reference\""});
+  ASSERT_EQ(g.warnings.size(), 1u);
+  EXPECT_EQ(g.warnings[0].rfind("admm.grid is unused: nothing is quantized", 0), 0u) << g.warnings[0];
+  EXPECT_TRUE(parse_config(nlohmann::json::object(), {"algorithm=pdadmm-g-q", "admm.grid=\"reference\""}).warnings.empty());
+  EXPECT_TRUE(parse_config(nlohmann::json::object(), {"algorithm=pdadmm-g-q", "admm.quantize=\"q\"", "admm.grid=[0,1]"})
+                  .warnings.empty());
+}
+
 // data.split_seed and data.raw_counts are npz-set keys: on a Planetoid set, a value the user set
 // is named as having no effect; the defaults (which a saved config.json records) are not.
 TEST(Config, NpzOnlyDataKeysWarnOnPlanetoid) {

@@ -240,6 +240,10 @@ void read_admm(JsonReader r, Config& c) {
   const bool qq = a.quantize == Quantize::Q || a.quantize == Quantize::Both;
   if (const nlohmann::json* g = r.raw("grid")) {
     a.grid = config_error_prefixed([&] { return parse_grid(*g, "admm.grid"); });
+    // Kept a warning, not an error: a -Q config run with --set algorithm=pdadmm-g is a fair comparison.
+    if (a.quantize == Quantize::None)
+      c.warnings.push_back("admm.grid is unused: nothing is quantized with \"algorithm\": \"" + c.algorithm +
+                           "\" (\"pdadmm-g-q\" puts p or q on it)");
   } else if (a.quantize != Quantize::None) {
     a.grid = paper_grid();
     c.effective["admm"]["grid"] = "paper";
