@@ -292,6 +292,9 @@ TEST(Config, NpzSplitSizesAreCountsOrFractions) {
   EXPECT_EQ(n.effective["data"]["npz"]["test"], 0.5);
   EXPECT_FALSE(n.effective["data"]["npz"].contains("train_per_class"));
   EXPECT_EQ(parse_config(n.effective).effective, n.effective);
+  EXPECT_EQ(config_error(with({"data.npz.val=1.0"})),
+            "config: data.npz.val: 1.0 is ambiguous: write 1 for one node (a fraction must be below 1)");
+  EXPECT_EQ(parse_config(nlohmann::json::object(), with({"data.npz.val=1"})).data.npz.val, 1);
 
   EXPECT_EQ(config_error(with({"data.npz.train=0.6", "data.npz.train_per_class=5"})),
             "config: data.npz.train_per_class: not used with data.npz.train = 0.6 (training nodes drawn regardless "

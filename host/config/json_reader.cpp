@@ -109,6 +109,9 @@ void JsonReader::integer(const char* key, int& out, std::function<bool(long long
 
 void JsonReader::count_or_fraction(const char* key, double& out, bool zero_ok, const char* rule) {
   number(key, out);
+  // 1.0 could mean one node or every node; make the user say which.
+  if (const nlohmann::json* v = find(key); v && v->is_number_float() && out == 1)
+    throw Error("config: " + where(key) + ": 1.0 is ambiguous: write 1 for one node (a fraction must be below 1)");
   const bool whole = out >= 1 && out <= 2147483647.0 && std::floor(out) == out;
   if (!(whole || (out > 0 && out < 1) || (zero_ok && out == 0)))
     throw Error("config: " + where(key) + ": " + rule + ", got " + nlohmann::json(out).dump());
