@@ -426,6 +426,31 @@ TEST(TrainTimes, TheEvaluationOfARunWithoutIterationsIsTimed) {
   EXPECT_LE(sum["eval_seconds"].get<double>(), sum["seconds_total"].get<double>());
 }
 
+// Building a later growth stage is outside every iteration's time: summary.json's stage_seconds
+// holds it (zero without stages), and the whole run's time covers it.
+TEST(TrainTimes, StageChangesAreTimedApart) {
+  for (const bool staged : {false, true}) {
+    Config c = tiny_config(staged ? std::vector<std::string>{"model.layers=4", "admm.iterations=4",
+                                                             "model.stages=[{\"layers\":2,\"iterations\":2},"
+                                                             "{\"layers\":4,\"iterations\":2}]"}
+                                  : std::vector<std::string>{"admm.iterations=4"});
+    c.output.progress = "off";
+    c.output.checkpoint = false;
+    c.output.dir = ::testing::TempDir() + "/train_times_stages_" + std::to_string(staged);
+    std::ostringstream log;
+    train(c, log);
+    const nlohmann::json sum = test::read_json(c.output.dir + "/summary.json");
+    if (!staged) {
+      EXPECT_EQ(sum["stage_seconds"].get<double>(), 0.0);
+      EXPECT_EQ(log.str().find("stage changes"), std::string::npos) << log.str();
+      continue;
+    }
+    EXPECT_GT(sum["stage_seconds"].get<double>(), 0.0);
+    EXPECT_LT(sum["stage_seconds"].get<double>(), sum["seconds_total"].get<double>());
+    EXPECT_NE(log.str().find(", stage changes "), std::string::npos) << log.str();
+  }
+}
+
 using Result = pdadmm::test::CommandResult;
 using test::expect_one_line_error;
 

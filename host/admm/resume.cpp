@@ -59,7 +59,7 @@ nlohmann::json summary_json(const TrainSummary& s) {
           {"bytes_ratio_fp32", s.bytes_ratio_fp32}, {"first_objective", s.first_objective},
           {"last_objective", s.last_objective},   {"first_residual", s.first_residual},
           {"last_residual", s.last_residual},     {"w_giveups", s.w_giveups},
-          {"p_giveups", s.p_giveups}};
+          {"p_giveups", s.p_giveups},         {"stage_seconds", s.stage_seconds}};
 }
 
 void summary_from(const nlohmann::json& j, TrainSummary& s) {
@@ -76,6 +76,7 @@ void summary_from(const nlohmann::json& j, TrainSummary& s) {
   s.last_residual = j.at("last_residual");
   s.w_giveups = j.value("w_giveups", int64_t{0});  // a state.bin from before the count: none counted
   s.p_giveups = j.value("p_giveups", int64_t{0});
+  s.stage_seconds = j.value("stage_seconds", 0.0);  // a state.bin from before the count: not timed
 }
 
 }  // namespace

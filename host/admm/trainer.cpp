@@ -289,6 +289,7 @@ nlohmann::json TrainSummary::to_json() const {
                       {"seconds_per_iter_mean", seconds_per_iter_mean},
                       {"seconds_per_iter_median", seconds_per_iter_median},
                       {"eval_seconds", eval_seconds},
+                      {"stage_seconds", stage_seconds},
                       {"evaluations", {{"exact", evals_exact}, {"tracked", evals_tracked}}},
                       {"bytes_per_iter", bytes_per_iter},
                       {"bytes_total", bytes_total},
@@ -561,6 +562,7 @@ TrainSummary train(const Config& c, std::ostream& log, bool resume) {
     if (it == stage_end && stage + 1 < stages.size()) {  // next stage: deepen the trained net
       // Layer 1 moves to the new solver as it is; so does the tracker's anchor (W_a of the new
       // solver = s W_a + D Xᵀ of the old one), sparing an evaluation with W itself.
+      const auto t_stage = Clock::now();
       double s = 1;
       HostMatrix<float> d;
       const bool carry = solver->first_layer_track(&s, &d);
@@ -571,6 +573,7 @@ TrainSummary train(const Config& c, std::ostream& log, bool resume) {
       stage_end += stages[stage].iterations;
       if (carry && logs_ahead(c, it - 1, c.iterations - 1) && solver->anchor_first_layer() && writes)
         tracker.anchor(tracker.first(s, d));
+      sum.stage_seconds += std::chrono::duration<double>(Clock::now() - t_stage).count();
       train_cost.clear();  // the ρ schedule restarts with the stage's ρ, as in the reference
       log << "stage " << stage + 1 << "/" << stages.size() << ": " << stages[stage].layers << " layers from iteration "
           << it + 1 << std::endl;
@@ -748,7 +751,9 @@ TrainSummary train(const Config& c, std::ostream& log, bool resume) {
       << sum.scores.val.acc << "  train acc " << sum.scores.train.acc << "\n"
       << std::setprecision(5) << "time: " << sum.seconds_per_iter_mean << " s/iteration (median "
       << sum.seconds_per_iter_median << ", ADMM updates only; evaluation " << std::setprecision(2) << sum.eval_seconds
-      << " s in all), " << sum.seconds_total << " s total\n"
+      << " s";
+  if (stages.size() > 1) log << ", stage changes " << sum.stage_seconds << " s";
+  log << " in all), " << sum.seconds_total << " s total\n"
       << "bytes moved: " << sum.bytes_per_iter << " per iteration" << (stages.size() > 1 ? " in stage " + std::to_string(stage + 1) : "")
       << " across " << solver->num_groups() - 1
       << " boundaries, " << sum.bytes_total << " in all";

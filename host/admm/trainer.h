@@ -68,6 +68,7 @@ struct TrainSummary {
   double seconds_total = 0;
   double seconds_per_iter_mean = 0, seconds_per_iter_median = 0;
   double eval_seconds = 0;
+  double stage_seconds = 0;  // building the later growth stages (hand-over, new solver)
   int evals_exact = 0, evals_tracked = 0;  // logged evaluations by how layer 1 was computed
   size_t bytes_per_iter = 0;
   size_t bytes_total = 0;
