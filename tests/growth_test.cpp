@@ -279,6 +279,12 @@ TEST(MemoryPlan, CountsTheHostsWeightsAndEvaluationBuffers) {
   EXPECT_EQ(host_side_bytes(config(32, "off"), p), 4 * (weights + 3 * nodes * 32 + 2 * scored * 32));
   // Layer 1 on the Gram path defers its W, and the logged evaluations track it: X_Sᵀ X and the anchor too.
   EXPECT_EQ(host_side_bytes(config(32, "on"), p), 4 * (weights + 3 * nodes * 32 + 2 * scored * 32 + scored * (N + 32)));
+  // What info prints as held before the check: graph and Â (CSR), features, labels and splits, X and Y.
+  const double nnz = double(p.data.adj.nnz()), hat = double(p.ahat.nnz());
+  const double features = p.h.is_sparse ? 8.0 * double(p.h.sparse.nnz()) + 8.0 * double(p.h.rows + 1)
+                                        : 4.0 * double(p.h.rows * p.h.cols);
+  EXPECT_EQ(problem_bytes(p), 8 * nnz + 8 * (nodes + 1) + 8 * hat + 8 * (nodes + 1) + features + 4 * nodes +
+                                  4 * scored + 4 * d * N + 4 * C * N);
 
   const int64_t room = available_host_bytes();
   if (room < 0) GTEST_SKIP() << "no memory figure on this machine";

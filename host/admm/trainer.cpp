@@ -217,6 +217,21 @@ double host_side_bytes(const Config& c, const Problem& p) {
   return sizeof(float) * (weights + eval);
 }
 
+namespace {
+template <typename V>
+double bytes_of(const V& v) {
+  return static_cast<double>(v.size() * sizeof(typename V::value_type));
+}
+double bytes_of(const Csr& m) { return bytes_of(m.indptr) + bytes_of(m.indices) + bytes_of(m.values); }
+double bytes_of(const Features& f) { return bytes_of(f.dense) + bytes_of(f.sparse); }
+}  // namespace
+
+double problem_bytes(const Problem& p) {
+  const Dataset& d = p.data;
+  return bytes_of(d.adj) + bytes_of(d.features) + bytes_of(d.labels) + bytes_of(d.train) + bytes_of(d.val) +
+         bytes_of(d.test) + bytes_of(p.h) + bytes_of(p.ahat) + bytes_of(p.x.data) + bytes_of(p.y.data);
+}
+
 void require_host_memory(const Config& c, const Problem& p, double held) {
   if (c.backend != "cpu") return;  // a GPU allocation that fails names itself
   // `held` is in use already (what this stage keeps of the one before), so not in the room left either.

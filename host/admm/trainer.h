@@ -57,6 +57,8 @@ double planned_host_bytes(const Config& c, const std::vector<int64_t>& dims, int
 // start, every evaluation's download) and an evaluation's buffers (layer 1 on all nodes, the
 // tracked evaluations' products). Data and X are held before any check, so not counted.
 double host_side_bytes(const Config& c, const Problem& p);
+// Host memory the problem holds from before any check: the graph, features, labels, Â, X and Y.
+double problem_bytes(const Problem& p);
 // Sets OpenBLAS threads; returns the threads each group should use for element-wise loops.
 int configure_threads(const Config& c, int groups);
 

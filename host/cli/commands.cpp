@@ -172,7 +172,8 @@ int cmd_info(const CommonArgs& a) {
     const double peak = growth_peak_bytes(c, p);
     if (peak > total) std::cout << " (" << human_bytes(peak) << " while a stage is built from the last)";
     const double side = host_side_bytes(c, p);
-    std::cout << " + " << human_bytes(side) << " for the host's weights and evaluations";
+    std::cout << " + " << human_bytes(side) << " for the host's weights and evaluations (beside "
+              << human_bytes(problem_bytes(p)) << " held for the graph, features, Â and X)";
     if (room >= 0)
       std::cout << ", " << human_bytes(static_cast<double>(room)) << " available"
                 << (std::max(total, peak) + side > static_cast<double>(room) ? " (too little: train would stop)" : "");
