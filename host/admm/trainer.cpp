@@ -8,32 +8,26 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
-#include <cstdlib>
+#include <cstdio>
 #include <filesystem>
 #include <iomanip>
 #include <numeric>
 #include <optional>
 #include <sstream>
-#include <thread>
 #include <tuple>
 
 #include "cuda/cuda_backend.h"
 #include "host/admm/growth.h"
 #include "host/admm/host_threads.h"
-#include "host/admm/layer_plan.h"
 #include "host/admm/predictions.h"
 #include "host/admm/resume.h"
 #include "host/backend/cpu_ops.h"
 #include "host/comm/inproc_transport.h"
 #include "host/comm/processes.h"
-#include "host/data/augment.h"
-#include "host/data/load_real.h"
 #include "host/data/rng.h"
-#include "host/data/synthetic.h"
 #include "host/io/checkpoint.h"
 #include "host/io/error.h"
 #include "host/io/files.h"
-#include "host/io/host_memory.h"
 #include "host/io/progress.h"
 #include "host/io/stats.h"
 #include "host/io/stop_signal.h"
@@ -42,53 +36,6 @@
 namespace pdadmm {
 
 namespace {
-
-const char* data_env() {
-  const char* e = std::getenv("PDADMM_DATA");
-  return e && *e ? e : nullptr;  // empty: unset (not the file system's root)
-}
-
-// A missing file names where its folder came from, since the default (./data) is easy to miss.
-void require_data_files(const Config& c, const std::string& root) {
-  for (const std::string& f : real_dataset_files(c.data.name)) {
-    const std::string path = root + "/" + f;
-    if (::access(path.c_str(), R_OK) == 0) continue;
-    const std::string from = !c.data.root.empty() ? "data.root"
-                             : data_env()         ? "$PDADMM_DATA"
-                                                  : "the default; set data.root or $PDADMM_DATA";
-    throw Error(path + ": file not found (data folder " + root + ", from " + from +
-                "; tools/fetch_datasets.sh downloads the data sets)");
-  }
-}
-
-// data.npz.file is read from the current folder, which a relative path makes easy to miss.
-void require_npz_file(const std::string& file) {
-  std::error_code ec;
-  if (std::filesystem::exists(file, ec)) return;
-  const std::filesystem::path cwd = std::filesystem::current_path(ec);
-  const bool relative = std::filesystem::path(file).is_relative() && !ec;
-  throw Error(file + ": file not found (data.npz.file" +
-              (relative ? ", relative to the current folder " + cwd.string() : std::string()) + ")");
-}
-
-// One line when `need` bytes are more than the host has left (Linux would grant them and its OOM
-// killer end the run later, silently). `what_needs`: "the … need(s)".
-void require_room(double need, const std::string& what_needs, const std::string& advice) {
-  const int64_t room = available_host_bytes();
-  if (room >= 0 && need > static_cast<double>(room))
-    throw Error("out of host memory: " + what_needs + " " + human_bytes(need) + " and " +
-                human_bytes(static_cast<double>(room)) + " is available" + advice);
-}
-
-// X (d x N) is formed on the host before any layer group's check (require_host_memory), so a
-// training set too large for it stops here, named, rather than under the kernel's OOM killer.
-void require_augment_memory(const Problem& p) {
-  const int64_t k = static_cast<int64_t>(p.data.train.size());
-  require_room(augment_columns_bytes(p.data.num_nodes(), p.h.cols, p.aug, k),
-               "the augmented training input (" + std::to_string(p.aug.blocks() * p.h.cols) + " features x " +
-                   std::to_string(k) + " training nodes) needs",
-               "; lower model.hops or the number of training nodes");
-}
 
 // threads 0: the cores left free are measured again when a stage starts (a neighbour may have
 // finished or started since); the counts change no bits, only how long the stage takes.
@@ -108,12 +55,6 @@ void update_auto_threads(const Config& c, size_t stage, bool writes, std::ostrea
 
 }  // namespace
 
-std::string data_root(const Config& c) {
-  if (!c.data.root.empty()) return c.data.root;
-  if (const char* e = data_env()) return e;
-  return "data";
-}
-
 int total_cores(const Config& c) { return c.threads > 0 ? c.threads : free_process_cores(); }
 
 void log_auto_threads(const Config& c, std::ostream& log) {
@@ -123,47 +64,6 @@ void log_auto_threads(const Config& c, std::ostream& log) {
       << std::fixed << std::setprecision(1) << busy << std::defaultfloat
       << " busy when this run started; a team sharing a core with them waits for it at every step; `threads` sets "
          "the count)\n";
-}
-
-Problem build_problem(const Config& c) {
-  // Setup's parallel loops (augmentation, normalisation) keep to `threads` too: the OpenMP default
-  // is every core, which oversubscribed a machine shared by mpirun's processes or by sweeps.
-  omp_set_num_threads(total_cores(c));
-  Problem p;
-  if (c.data.name == "synthetic") {
-    p.data = make_synthetic(c.data.synthetic, static_cast<uint64_t>(c.seed));
-  } else if (c.data.name == "npz") {
-    const NpzConfig& f = c.data.npz;
-    require_npz_file(f.file);
-    p.data = load_npz_file(f.file, static_cast<uint64_t>(c.data.split_seed), c.data.verify, c.data.raw_counts,
-                           {f.train_per_class, f.test, f.val, "data.npz", f.train});
-  } else {
-    const std::string root = data_root(c);
-    require_data_files(c, root);
-    p.data = load_real_dataset(c.data.name, root, static_cast<uint64_t>(c.data.split_seed), c.data.verify,
-                               c.data.raw_counts);
-  }
-  p.data.validate();
-  if (c.data.val_split_seed >= 0) redraw_train_val(p.data, static_cast<uint64_t>(c.data.val_split_seed));
-  // The values live once, in p.h (a dense 100 000 x 1000 matrix is 400 MB); the data set keeps
-  // the features' shape.
-  p.h = std::move(p.data.features);
-  if (c.data.row_normalize) p.h = row_normalized(p.h);
-  p.data.features.rows = p.h.rows;
-  p.data.features.cols = p.h.cols;
-  p.data.features.is_sparse = p.h.is_sparse;
-  p.ahat = normalized_adjacency(p.data.adj);
-  p.aug.hops = c.model.hops;
-  p.aug.descending = c.model.hop_order == "descending";
-  require_augment_memory(p);
-  p.x = augment_columns(p.h, p.ahat, p.aug, p.data.train);
-  const int64_t n = static_cast<int64_t>(p.data.train.size());
-  p.y = HostMatrix<float>(p.data.num_classes, n);
-  for (int64_t j = 0; j < n; ++j) p.y(p.data.labels[p.data.train[j]], j) = 1.0f;
-  p.dims.push_back(p.x.rows);
-  for (int l = 0; l + 1 < c.model.layers; ++l) p.dims.push_back(c.model.hidden);
-  p.dims.push_back(p.data.num_classes);
-  return p;
 }
 
 void init_weights(const std::vector<int64_t>& dims, double stddev, uint64_t seed, std::vector<HostMatrix<float>>& W,
@@ -186,61 +86,6 @@ int configure_threads(const Config& c, int groups) {
   // cores (deterministic for any thread count, see CpuOps::gemm).
   openblas_set_num_threads(1);
   return std::max(1, cores / groups);
-}
-
-double planned_host_bytes(const Config& c, const std::vector<int64_t>& dims, int64_t n_cols) {
-  const int layers = static_cast<int>(dims.size()) - 1;
-  const std::vector<int> part = c.partition.empty() ? even_partition(layers, c.groups) : c.partition;
-  double need = 0;
-  int first = 0;
-  for (size_t g = 0; g < part.size(); ++g) {
-    if (process_count() == 1 || static_cast<int>(g) == process_rank())
-      need += plan_group_bytes(dims, first, first + part[g], n_cols, c.admm, sizeof(float));
-    first += part[g];
-  }
-  return need;
-}
-
-double host_side_bytes(const Config& c, const Problem& p) {
-  double weights = 0;
-  for (size_t l = 0; l + 1 < p.dims.size(); ++l) weights += double(p.dims[l + 1]) * double(p.dims[l] + 1);
-  const double nodes = double(p.data.num_nodes()), n1 = double(p.dims[1]), n = double(p.x.cols);
-  const double scored = double(p.data.train.size() + p.data.val.size() + p.data.test.size());
-  // Layer 1 on every node (FirstLayerProduct: three nodes x n_1 matrices when Â mixes them), then
-  // on the scored rows (two scored x n_1), as an evaluation or the predictions compute it.
-  // Only the process that reports scores evaluates.
-  double eval = process_rank() > 0 ? 0 : (p.aug.hops > 0 ? 3 * nodes * n1 : nodes * n1) + 2 * scored * n1;
-  // The tracked evaluations' X_Sᵀ X and anchor (FirstLayerTracker), where layer 1 defers its W.
-  const LayerPlanOptions opt = plan_options(c.admm);
-  const bool gram = opt.gram > 0 || (opt.gram == 0 && layer_uses_gram(p.dims, 0, p.x.cols));
-  if (process_rank() == 0 && c.output.tracked_eval && opt.defer_first_w && gram) eval += scored * (n + n1);
-  return sizeof(float) * (weights + eval);
-}
-
-namespace {
-template <typename V>
-double bytes_of(const V& v) {
-  return static_cast<double>(v.size() * sizeof(typename V::value_type));
-}
-double bytes_of(const Csr& m) { return bytes_of(m.indptr) + bytes_of(m.indices) + bytes_of(m.values); }
-double bytes_of(const Features& f) { return bytes_of(f.dense) + bytes_of(f.sparse); }
-}  // namespace
-
-double problem_bytes(const Problem& p) {
-  const Dataset& d = p.data;
-  return bytes_of(d.adj) + bytes_of(d.features) + bytes_of(d.labels) + bytes_of(d.train) + bytes_of(d.val) +
-         bytes_of(d.test) + bytes_of(p.h) + bytes_of(p.ahat) + bytes_of(p.x.data) + bytes_of(p.y.data);
-}
-
-void require_host_memory(const Config& c, const Problem& p, double held) {
-  if (c.backend != "cpu") return;  // a GPU allocation that fails names itself
-  // `held` is in use already (what this stage keeps of the one before), so not in the room left either.
-  require_room(planned_host_bytes(c, p.dims, p.x.cols) + host_side_bytes(c, p),
-               "the layer groups' tensors, the host's copy of the weights and an evaluation's buffers need",
-               (held > 0 ? " beside the " + human_bytes(held) + " this stage keeps of the previous one"
-                         : std::string()) +
-                   " (pdadmm info prints the plan per group); use fewer layers or hidden units, or run the groups "
-                   "as processes on several machines (mpirun)");
 }
 
 std::unique_ptr<Solver<float>> make_solver(const Config& c, const Problem& p, const std::vector<HostMatrix<float>>& W,
@@ -356,37 +201,6 @@ std::string giveup_text(const AdmmParams& prm, const StepCounts& n, int it, cons
 }
 
 }  // namespace
-
-// The reference's adaptive ρ (§5.3): ×factor (capped) when the training loss failed to drop by
-// `threshold` twice in a row. While ν equals ρ, ν follows ρ, as in the reference (ν = ρ there).
-// "reference_q10" is the G-Q-10 driver's variant: the step before must have risen, and the
-// cap depends on i (0.01 for 20 < i < 50, 1e-3 for i > 50, none at or before 20 and at 50), so a ρ
-// raised to 0.01 falls back to 1e-3 after i = 50, as it does there.
-void apply_rho_schedule(const RhoSchedule& s, const std::vector<double>& cost, AdmmParams& prm) {
-  if (s.type == "none") return;
-  if (cost.size() < 4) return;  // i > 2, i = the last index (the reference's)
-  const size_t i = cost.size() - 1;
-  const bool q10 = s.type == "reference_q10";
-  double cap = s.max;
-  if (q10) {
-    if (i <= kQ10From || i == kQ10Switch) return;
-    cap = i < kQ10Switch ? kQ10EarlyCap : kQ10LateCap;
-  }
-  const double before = q10 ? 0.0 : s.threshold;
-  if (cost[i] > cost[i - 1] - s.threshold && cost[i - 1] > cost[i - 2] - before) {
-    const bool tied = prm.nu == prm.rho;
-    prm.rho = std::min(prm.rho * s.factor, cap);
-    if (tied) prm.nu = prm.rho;
-  }
-}
-
-// ρ at the cap stays there: min(ρ × factor, cap) = cap. Under "reference_q10" the cap is final
-// only after i = 50 (the next loss is index `losses`).
-bool rho_schedule_settled(const RhoSchedule& s, size_t losses, const AdmmParams& prm) {
-  if (s.type == "none") return true;
-  if (s.type == "reference_q10") return losses > kQ10Switch && prm.rho == kQ10LateCap;
-  return prm.rho == s.max;
-}
 
 void require_process_per_group(const Config& c) {
   const int groups = c.partition.empty() ? c.groups : static_cast<int>(c.partition.size());

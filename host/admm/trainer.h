@@ -10,25 +10,13 @@
 #include <nlohmann/json.hpp>
 
 #include "host/admm/evaluator.h"
+#include "host/admm/problem.h"
+#include "host/admm/rho_schedule.h"
 #include "host/admm/solver.h"
 #include "host/config/config.h"
 
 namespace pdadmm {
 
-// The data side of a run, ready for the solver.
-struct Problem {
-  Dataset data;
-  Features h;        // features as trained on (row-normalised when configured); data.features keeps only their shape
-  Csr ahat;          // D^-1/2 (A+I) D^-1/2
-  AugmentSpec aug;
-  HostMatrix<float> x;  // d x N augmented training columns (p_1)
-  HostMatrix<float> y;  // C x N one-hot training labels
-  std::vector<int64_t> dims;  // {d, hidden…, C}
-};
-
-Problem build_problem(const Config& c);
-// Data folder: data.root, else $PDADMM_DATA, else "data".
-std::string data_root(const Config& c);
 // W, b ~ N(0, init_std²), one seeded stream per layer (independent of the grouping).
 void init_weights(const std::vector<int64_t>& dims, double stddev, uint64_t seed, std::vector<HostMatrix<float>>& W,
                   std::vector<HostMatrix<float>>& b);
@@ -48,17 +36,6 @@ std::unique_ptr<Solver<float>> make_solver(const Config& c, const Problem& p, co
 int total_cores(const Config& c);
 // A note line when `threads: 0` left cores to other processes (total_cores < process_cores).
 void log_auto_threads(const Config& c, std::ostream& log);
-// On the CPU backend: an Error (one line) when this process's groups of the model p.dims
-// describes need more memory than is available; before anything of theirs is allocated.
-void require_host_memory(const Config& c, const Problem& p, double held = 0);
-// The host bytes the groups of this process plan for a model of `dims` (pdadmm info's per-group sum).
-double planned_host_bytes(const Config& c, const std::vector<int64_t>& dims, int64_t n_cols);
-// Host memory a CPU run uses beside the groups' tensors: the host's copy of the weights (a stage's
-// start, every evaluation's download) and an evaluation's buffers (layer 1 on all nodes, the
-// tracked evaluations' products). Data and X are held before any check, so not counted.
-double host_side_bytes(const Config& c, const Problem& p);
-// Host memory the problem holds from before any check: the graph, features, labels, Â, X and Y.
-double problem_bytes(const Problem& p);
 // Sets OpenBLAS threads; returns the threads each group should use for element-wise loops.
 int configure_threads(const Config& c, int groups);
 
@@ -88,12 +65,6 @@ struct TrainSummary {
 // Under mpirun: one process per layer group of the config, else an Error naming -np.
 void require_process_per_group(const Config& c);
 
-// The reference's adaptive ρ (§5.3) after the training losses `cost` so far (this stage's):
-// ρ × factor, capped at max, when the loss failed to drop by threshold twice in a row.
-void apply_rho_schedule(const RhoSchedule& s, const std::vector<double>& cost, AdmmParams& prm);
-// True when no later loss of this stage can change ρ or ν (ρ sits at its cap for good): the
-// trainer then skips the loss, a forward pass through every layer each iteration.
-bool rho_schedule_settled(const RhoSchedule& s, size_t losses, const AdmmParams& prm);
 // Runs the whole training; `log` gets the human-readable lines (warnings, summary). resume: continue
 // the run in c.output.dir from its state.bin (host/admm/resume.h).
 TrainSummary train(const Config& c, std::ostream& log, bool resume = false);

@@ -1,0 +1,42 @@
+// The data side of a run (Problem): the data set loaded, normalised and augmented into the
+// solver's input, and the host-memory checks that stop a run too large for this machine early.
+#pragma once
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "host/backend/host_matrix.h"
+#include "host/config/config.h"
+#include "host/data/augment.h"
+#include "host/data/csr.h"
+#include "host/data/dataset.h"
+
+namespace pdadmm {
+
+// The data side of a run, ready for the solver.
+struct Problem {
+  Dataset data;
+  Features h;        // features as trained on (row-normalised when configured); data.features keeps only their shape
+  Csr ahat;          // D^-1/2 (A+I) D^-1/2
+  AugmentSpec aug;
+  HostMatrix<float> x;  // d x N augmented training columns (p_1)
+  HostMatrix<float> y;  // C x N one-hot training labels
+  std::vector<int64_t> dims;  // {d, hidden…, C}
+};
+
+Problem build_problem(const Config& c);
+// Data folder: data.root, else $PDADMM_DATA, else "data".
+std::string data_root(const Config& c);
+// On the CPU backend: an Error (one line) when this process's groups of the model p.dims
+// describes need more memory than is available; before anything of theirs is allocated.
+void require_host_memory(const Config& c, const Problem& p, double held = 0);
+// The host bytes the groups of this process plan for a model of `dims` (pdadmm info's per-group sum).
+double planned_host_bytes(const Config& c, const std::vector<int64_t>& dims, int64_t n_cols);
+// Host memory a CPU run uses beside the groups' tensors: the host's copy of the weights (a stage's
+// start, every evaluation's download) and an evaluation's buffers (layer 1 on all nodes, the
+// tracked evaluations' products). Data and X are held before any check, so not counted.
+double host_side_bytes(const Config& c, const Problem& p);
+// Host memory the problem holds from before any check: the graph, features, labels, Â, X and Y.
+double problem_bytes(const Problem& p);
+
+}  // namespace pdadmm
