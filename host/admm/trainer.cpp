@@ -266,44 +266,24 @@ void save_model(const Config& c, const std::vector<int64_t>& dims, const std::ve
   save_checkpoint(c.output.dir + "/model.bin", ck);
 }
 
-}  // namespace
+using Clock = std::chrono::steady_clock;
 
-TrainSummary train(const Config& c, std::ostream& log, bool resume) {
-  using Clock = std::chrono::steady_clock;
-  const auto t_start = Clock::now();
-  // Under mpirun every process runs this loop (the same calls in the same order: the solver's
-  // downloads are collective); the first one writes the outputs.
-  const bool writes = process_rank() == 0;
-  require_process_per_group(c);
-  for (const std::string& w : c.warnings) log << "warning: " << w << "\n";
-  // Held to the end: two runs in one folder each reported success while the outputs (and a
-  // resume's state.bin) were the other's or a mix.
-  std::optional<FolderLock> lock;
-  if (writes) {  // before the data loads: an unwritable or busy folder fails fast
-    make_dirs(c.output.dir);
-    require(::access(c.output.dir.c_str(), W_OK) == 0, "cannot write to the output folder " + c.output.dir);
-    lock.emplace(c.output.dir);
-    // A run killed while writing left a temporary (as large as state.bin, one per kill); with the
-    // folder locked, none of them is another run's file in progress.
-    if (lock->held())
-      for (const std::string& f : remove_stale_temporaries(c.output.dir, {"config.json", "metrics.jsonl", "model.bin",
-                                                                          "state.bin", "summary.json", "predictions.csv"}))
-        log << "note: removed " << c.output.dir << "/" << f << ", left by a run killed while writing it\n";
-  }
+// Held by train() to the end: two runs in one folder each reported success while the outputs (and
+// a resume's state.bin) were the other's or a mix.
+void lock_output_folder(const Config& c, std::optional<FolderLock>& lock, std::ostream& log) {
+  make_dirs(c.output.dir);
+  require(::access(c.output.dir.c_str(), W_OK) == 0, "cannot write to the output folder " + c.output.dir);
+  lock.emplace(c.output.dir);
+  // A run killed while writing left a temporary (as large as state.bin, one per kill); with the
+  // folder locked, none of them is another run's file in progress.
+  if (lock->held())
+    for (const std::string& f : remove_stale_temporaries(c.output.dir, {"config.json", "metrics.jsonl", "model.bin",
+                                                                        "state.bin", "summary.json", "predictions.csv"}))
+      log << "note: removed " << c.output.dir << "/" << f << ", left by a run killed while writing it\n";
+}
 
-  std::optional<RunState> from;  // --resume: checked before the data loads
-  if (resume) from = load_run_state(c);
-  require_same_start(c, from ? from->iteration : -1);
-  Problem p = build_problem(c);
-  std::vector<HostMatrix<float>> W, b;
-  const std::vector<StageConfig> stages = run_stages(c);  // greedy growth, or one stage
-  size_t stage = from ? static_cast<size_t>(from->stage) : 0;
-  require(stage < stages.size(), "--resume: the state's stage " + std::to_string(stage + 1) + " does not exist");
-  int stage_end = 0;
-  for (size_t s = 0; s <= stage; ++s) stage_end += stages[s].iterations;
-  auto solver = start_stage(c, p, stage, nullptr);  // a resumed later stage: its shape, then the state
-  if (from) solver->load_state(from->solver);
-  Evaluator eval(p.data, p.h, p.ahat, p.aug);
+// What the run trains, in one line, so a log says what its numbers are of.
+void log_run(const Config& c, const Problem& p, int first_groups, std::ostream& log) {
   const int want_groups = c.partition.empty() ? c.groups : static_cast<int>(c.partition.size());
   log << "pdadmm: " << p.data.name << " (" << p.data.num_nodes() << " nodes, " << p.data.num_edges() << " edges, "
       << p.data.features.cols << " features, " << p.data.num_classes << " classes; train/val/test "
@@ -311,112 +291,108 @@ TrainSummary train(const Config& c, std::ostream& log, bool resume) {
       << (c.data.val_split_seed >= 0 ? ", train/val redrawn, val_split_seed " + std::to_string(c.data.val_split_seed) : "")
       << "), " << c.model.layers
       << " layers x " << c.model.hidden << ", input " << p.dims[0] << ", " << want_groups << " group(s)"
-      << (solver->num_groups() != want_groups ? " (" + std::to_string(solver->num_groups()) + " in the first stage)" : "")
+      << (first_groups != want_groups ? " (" + std::to_string(first_groups) + " in the first stage)" : "")
       << ", "
       << c.iterations << " iterations, backend " << c.backend << std::endl;  // before progress on stderr
-  if (writes) log_auto_threads(c, log);  // after setup, so that its errors stay the only line
+}
 
-  // Only now, with the data and the solver ready, does this run start replacing an earlier one's outputs.
-  std::optional<JsonLines> metrics;
-  const int start = from ? from->iteration : 0;
-  if (writes) {
-    write_file_atomic(c.output.dir + "/config.json", c.effective.dump(2) + "\n");
-    if (from) trim_metrics(c.output.dir + "/metrics.jsonl", start);
-    else std::remove(state_path(c).c_str());  // an earlier run's state is not this run's
-    // Files this run will not replace stay an earlier run's, beside this run's summary.json.
-    for (const auto& [name, key, off] : {std::tuple{"model.bin", "output.checkpoint", !c.output.checkpoint},
-                                         std::tuple{"predictions.csv", "output.predictions", !c.output.predictions}})
-      if (off && !from && std::filesystem::exists(c.output.dir + "/" + name))
-        log << "note: " << c.output.dir << "/" << name << " is an earlier run's (" << key
-            << " is false: this run writes none)\n";
-    metrics.emplace(c.output.dir + "/metrics.jsonl", from.has_value());
+// Only with the data and the solver ready does this run start replacing an earlier one's outputs.
+void open_outputs(const Config& c, bool resumed, int start, std::optional<JsonLines>& metrics, std::ostream& log) {
+  write_file_atomic(c.output.dir + "/config.json", c.effective.dump(2) + "\n");
+  if (resumed) trim_metrics(c.output.dir + "/metrics.jsonl", start);
+  else std::remove(state_path(c).c_str());  // an earlier run's state is not this run's
+  // Files this run will not replace stay an earlier run's, beside this run's summary.json.
+  for (const auto& [name, key, off] : {std::tuple{"model.bin", "output.checkpoint", !c.output.checkpoint},
+                                       std::tuple{"predictions.csv", "output.predictions", !c.output.predictions}})
+    if (off && !resumed && std::filesystem::exists(c.output.dir + "/" + name))
+      log << "note: " << c.output.dir << "/" << name << " is an earlier run's (" << key
+          << " is false: this run writes none)\n";
+  metrics.emplace(c.output.dir + "/metrics.jsonl", resumed);
+}
+
+// The ETA's unit: hidden-to-hidden layers x iterations (those n x n layers dominate an iteration;
+// layer 1 costs O(n N²) deferred), so a 2-layer stage does not predict a 10-layer one.
+double stage_work(const StageConfig& sc) { return std::max(1.0, sc.layers - 2.0); }
+
+// Stops at the first non-finite iteration, before the overflowed iterates reach any output.
+void require_finite(const Config& c, const IterationStats& st, int it) {
+  if (std::isfinite(st.residual) && (!st.has_terms || std::isfinite(st.objective))) return;
+  const bool fp16 = c.admm.wire_p.format == WireFormat::Fp16 || c.admm.wire_q.format == WireFormat::Fp16;
+  throw Error("training diverged at iteration " + std::to_string(it + 1) + ": the " +
+              (std::isfinite(st.residual) ? "objective" : "residual") + " is not finite (the iterates overflowed" +
+              (fp16 ? ", or an fp16 wire (admm.wire) met a value of 65520 or more, which fp16 rounds to infinity"
+                    : "") +
+              "); model.bin and summary.json were not written");
+}
+
+// What the iterations share and change, so that each part of an iteration can be a function of its
+// own. Under mpirun every process holds one and makes the same calls in the same order (the
+// solver's downloads are collective); the first one writes the outputs.
+struct Loop {
+  Loop(const Config& cfg, std::ostream& out, bool first_process, Clock::time_point started, Problem& problem,
+       const std::vector<StageConfig>& all_stages, const Evaluator& evaluator, std::unique_ptr<Solver<float>> s,
+       size_t at)
+      : c(cfg), log(out), writes(first_process), t_start(started), p(problem), stages(all_stages), eval(evaluator),
+        solver(std::move(s)), stage(at), tracker(evaluator, problem.x) {
+    for (size_t i = 0; i <= stage; ++i) stage_end += stages[i].iterations;
+    for (int32_t v : p.data.train) train_labels.push_back(p.data.labels[v]);
   }
-  // The ETA's unit: hidden-to-hidden layers x iterations (those n x n layers dominate an iteration;
-  // layer 1 costs O(n N²) deferred), so a 2-layer stage does not predict a 10-layer one.
-  const auto stage_work = [](const StageConfig& sc) { return std::max(1.0, sc.layers - 2.0); };
-  double total_work = 0, work_done = 0;
-  for (const StageConfig& sc : stages) total_work += stage_work(sc) * sc.iterations;
-  for (int it = 0, s = 0, end = stages[0].iterations; it < start; ++it) {
-    if (it == end) end += stages[++s].iterations;
-    work_done += stage_work(stages[s]);
-  }
-  Progress progress(c.iterations, total_work, writes ? c.output.progress : "off", start, work_done);
+
+  const Config& c;
+  std::ostream& log;
+  const bool writes;
+  const Clock::time_point t_start;
+  Problem& p;
+  const std::vector<StageConfig>& stages;
+  const Evaluator& eval;
+  std::unique_ptr<Solver<float>> solver;
+  size_t stage;
+  int stage_end = 0;          // the iteration the next stage starts at
+  FirstLayerTracker tracker;  // anchored whenever the solver tracks layer 1
+  std::vector<int32_t> train_labels;
+  std::vector<HostMatrix<float>> W, b;  // the host's copy of the weights, as the last download left it
   TrainSummary sum;
   std::vector<double> iter_s, train_cost;
   double seconds_before = 0;  // of the run's earlier parts
-  if (from) {
-    sum = from->sum;
-    sum.resumed_from = start;
-    iter_s = from->iter_s;
-    train_cost = from->train_cost;
-    seconds_before = from->seconds;
-  }
-  // The host's passes (evaluation, the schedule's loss) run on this many threads (host_parallel;
-  // OpenBLAS stays at one thread, see configure_threads).
-  set_host_threads(total_cores(c));
-  omp_set_num_threads(host_threads());
-  std::vector<int32_t> train_labels;
-  for (int32_t v : p.data.train) train_labels.push_back(p.data.labels[v]);
   Scores scores;
-  FirstLayerTracker tracker(eval, p.x);  // anchored whenever the solver tracks layer 1
-  if (from && from->anchor.size() > 0 && writes) tracker.anchor(std::move(from->anchor));
-  if (from) {  // the progress line shows these until the next logged evaluation
-    scores.val.acc = from->val_acc;
-    scores.test.acc = from->test_acc;
-  }
-  from.reset();  // the solver holds its state now
-  // OUT/state.bin after iteration `done` (collective: every process downloads, the first writes).
-  const auto save_state = [&](int done) {
-    RunState rs;
-    rs.solver = solver->save_state();
-    if (!writes) return;
-    rs.iteration = done;
-    rs.stage = static_cast<int>(stage);
-    rs.train_cost = train_cost;
-    rs.iter_s = iter_s;
-    rs.seconds = seconds_before + std::chrono::duration<double>(Clock::now() - t_start).count();
-    rs.sum = sum;
-    rs.val_acc = scores.val.acc;
-    rs.test_acc = scores.test.acc;
-    if (tracker.anchored()) rs.anchor = tracker.anchor_product();
-    save_run_state(c, std::move(rs));
-  };
   int giveup_stage = -1;  // the stage whose give-ups were reported
-  // Under mpirun the processes could stop at different iterations and wait on each other for
-  // ever: there a signal ends the run as before.
-  std::optional<StopOnSignal> stop;
-  if (process_count() == 1) stop.emplace();
-  int done = c.iterations;
-  for (int it = start; it < c.iterations; ++it) {
-    if (it == stage_end && stage + 1 < stages.size()) {  // next stage: deepen the trained net
-      // Layer 1 moves to the new solver as it is; so does the tracker's anchor (W_a of the new
-      // solver = s W_a + D Xᵀ of the old one), sparing an evaluation with W itself.
-      const auto t_stage = Clock::now();
-      double s = 1;
-      HostMatrix<float> d;
-      const bool carry = solver->first_layer_track(&s, &d);
-      update_auto_threads(c, stage + 1, writes, log);
-      StageCarry kept = take_stage(c, stage + 1, *solver);
-      solver.reset();  // its tensors go before the next stage's come: the peak is the carry, not two solvers
-      solver = start_stage(c, p, ++stage, std::move(kept));
-      stage_end += stages[stage].iterations;
-      if (carry && logs_ahead(c, it - 1, c.iterations - 1) && solver->anchor_first_layer() && writes)
-        tracker.anchor(tracker.first(s, d));
-      sum.stage_seconds += std::chrono::duration<double>(Clock::now() - t_stage).count();
-      train_cost.clear();  // the ρ schedule restarts with the stage's ρ, as in the reference
-      log << "stage " << stage + 1 << "/" << stages.size() << ": " << stages[stage].layers << " layers from iteration "
-          << it + 1 << std::endl;
-    }
-    const bool log_now = it == 0 || (it + 1) % c.output.log_every == 0 || it + 1 == c.iterations;
-    IterationStats st = solver->iterate(log_now);
-    if (!std::isfinite(st.residual) || (st.has_terms && !std::isfinite(st.objective))) {
-      const bool fp16 = c.admm.wire_p.format == WireFormat::Fp16 || c.admm.wire_q.format == WireFormat::Fp16;
-      throw Error("training diverged at iteration " + std::to_string(it + 1) + ": the " +
-                  (std::isfinite(st.residual) ? "objective" : "residual") + " is not finite (the iterates overflowed" +
-                  (fp16 ? ", or an fp16 wire (admm.wire) met a value of 65520 or more, which fp16 rounds to infinity"
-                        : "") +
-                  "); model.bin and summary.json were not written");
-    }
+
+  // train --resume: the totals so far, the tracker's anchor, and the scores the progress line shows
+  // until the next logged evaluation.
+  void resume(RunState& from) {
+    sum = from.sum;
+    sum.resumed_from = from.iteration;
+    iter_s = from.iter_s;
+    train_cost = from.train_cost;
+    seconds_before = from.seconds;
+    if (from.anchor.size() > 0 && writes) tracker.anchor(std::move(from.anchor));
+    scores.val.acc = from.val_acc;
+    scores.test.acc = from.test_acc;
+  }
+
+  // Greedy growth: the next stage deepens the trained net, starting at iteration `it`.
+  void next_stage(int it) {
+    // Layer 1 moves to the new solver as it is; so does the tracker's anchor (W_a of the new
+    // solver = s W_a + D Xᵀ of the old one), sparing an evaluation with W itself.
+    const auto t_stage = Clock::now();
+    double s = 1;
+    HostMatrix<float> d;
+    const bool carry = solver->first_layer_track(&s, &d);
+    update_auto_threads(c, stage + 1, writes, log);
+    StageCarry kept = take_stage(c, stage + 1, *solver);
+    solver.reset();  // its tensors go before the next stage's come: the peak is the carry, not two solvers
+    solver = start_stage(c, p, ++stage, std::move(kept));
+    stage_end += stages[stage].iterations;
+    if (carry && logs_ahead(c, it - 1, c.iterations - 1) && solver->anchor_first_layer() && writes)
+      tracker.anchor(tracker.first(s, d));
+    sum.stage_seconds += std::chrono::duration<double>(Clock::now() - t_stage).count();
+    train_cost.clear();  // the ρ schedule restarts with the stage's ρ, as in the reference
+    log << "stage " << stage + 1 << "/" << stages.size() << ": " << stages[stage].layers << " layers from iteration "
+        << it + 1 << std::endl;
+  }
+
+  // Adds iteration `it`'s time, give-ups and bytes to the totals; returns the bytes it sent.
+  size_t count(const IterationStats& st, int it) {
     iter_s.push_back(st.seconds);
     sum.w_giveups += st.counts.w_giveups;
     sum.p_giveups += st.counts.p_giveups;
@@ -431,108 +407,269 @@ TrainSummary train(const Config& c, std::ostream& log, bool resume) {
     sum.bytes_per_iter = bytes;
     sum.bytes_per_iter_fp32 = fp32_baseline_bytes(p.dims, solver->partition(), p.x.cols);
     sum.bytes_ratio_fp32 = bytes > 0 ? static_cast<double>(sum.bytes_per_iter_fp32) / static_cast<double>(bytes) : 0.0;
-    // Every process takes the same branch: ρ is the same everywhere.
-    const bool schedule_loss = !rho_schedule_settled(stages[stage].rho_schedule, train_cost.size(), solver->params());
-    if (log_now || schedule_loss) {
+    return bytes;
+  }
+
+  // The ρ schedule's training loss and, when iteration `it` logs, the scores: one download of the
+  // weights serves both.
+  void evaluate(int it, bool log_now, bool schedule_loss) {
+    const auto t_eval = Clock::now();
+    double s = 1;
+    HostMatrix<float> d;
+    const bool final_eval = it + 1 == c.iterations;
+    const bool use_track = log_now && !final_eval && solver->first_layer_track(&s, &d);
+    // The loss and tracked scores skip W_1 (n x d): see training_loss and FirstLayerTracker.
+    // On a GPU the loss and the logged evaluations before the last run layers 2..L there
+    // (Solver::forward_*), so only layer 1 crosses to the host; the final scores are the host's,
+    // the same bits `pdadmm eval` gives for model.bin.
+    const bool on_device = c.backend != "cpu";
+    if (log_now && (!on_device || final_eval)) {
+      solver->weights(W, b, use_track ? 1 : 0);
+      if (use_track) b[0] = solver->download(0, "b");
+    } else if (log_now) {
+      W.resize(static_cast<size_t>(solver->num_layers()));
+      b.resize(W.size());
+      if (!use_track) W[0] = solver->download(0, "W");
+      b[0] = solver->download(0, "b");
+    } else if (schedule_loss && !on_device) {
+      solver->weights(W, b, 1);
+    }
+    if (schedule_loss)
+      train_cost.push_back(on_device ? score_columns(solver->forward_train(), train_labels).loss
+                                     : training_loss(*solver, W, b, train_labels));
+    // Scores from layer 1's product on the scored rows (collective on a GPU; only the process that
+    // reports scores computes them).
+    const auto score = [&](HostMatrix<float> first) {
+      if (!on_device || final_eval) return writes ? eval.evaluate_first(std::move(first), W, b) : Scores();
+      const HostMatrix<float> a1 = writes ? eval.layer1_columns(first, b[0]) : HostMatrix<float>();
+      const HostMatrix<float> logits = solver->forward_from(a1, eval.scored());
+      return writes ? eval.score_logit_columns(logits) : Scores();
+    };
+    if (use_track) {
+      scores = score(writes ? tracker.first(s, d) : HostMatrix<float>());
+      sum.evals_tracked++;
+    } else if (log_now) {
+      HostMatrix<float> first = writes ? eval.first_layer(W[0]) : HostMatrix<float>();
+      // Anchor when a later logged evaluation (not the final one) can use it.
+      if (c.output.tracked_eval && !final_eval && logs_ahead(c, it, c.iterations - 1) &&
+          solver->anchor_first_layer() && writes)
+        tracker.anchor(first);
+      scores = score(std::move(first));
+      sum.evals_exact++;
+    }
+    sum.eval_seconds += std::chrono::duration<double>(Clock::now() - t_eval).count();
+  }
+
+  // A logged iteration's line in metrics.jsonl, and its objective and residual in the summary.
+  void log_iteration(const IterationStats& st, int it, size_t bytes, std::optional<JsonLines>& metrics) {
+    if (it == 0) {
+      sum.first_objective = st.objective;
+      sum.first_residual = st.residual;
+    }
+    sum.last_objective = st.objective;
+    sum.last_residual = st.residual;
+    nlohmann::json groups = nlohmann::json::array();
+    for (const GroupStats& g : st.groups) groups.push_back({{"compute_s", g.compute_s}, {"wait_s", g.wait_s}});
+    if (metrics) metrics->write({{"iter", it + 1},
+                   {"objective", st.objective},
+                   {"lagrangian", st.lagrangian},
+                   {"residual", st.residual},
+                   {"cross_entropy", st.ce},
+                   {"train_acc", scores.train.acc},
+                   {"val_acc", scores.val.acc},
+                   {"test_acc", scores.test.acc},
+                   {"train_loss", scores.train.loss},
+                   {"seconds", st.seconds},
+                   {"terms_seconds", st.terms_seconds},
+                   {"bytes_sent", bytes},
+                   {"boundary_bytes", st.boundary_bytes},
+                   {"bytes_ratio_fp32", sum.bytes_ratio_fp32},
+                   {"groups", groups},
+                   {"rho", solver->params().rho},
+                   {"nu", solver->params().nu},
+                   {"backtracks", {{"p", st.counts.p_backtracks}, {"W", st.counts.w_backtracks}}},
+                   {"giveups", {{"p", st.counts.p_giveups}, {"W", st.counts.w_giveups}}},
+                   {"fista_its", st.counts.fista_its}});
+  }
+
+  // ρ and ν after this stage's losses so far, the same in every process.
+  void update_rho() {
+    AdmmParams& prm = solver->params();
+    apply_rho_schedule(stages[stage].rho_schedule, train_cost, prm);
+    // Each process computed the loss itself; another host's BLAS or libm could round it
+    // differently and flip a comparison, and processes that disagree on ρ disagree on the
+    // collective calls above. Process 0's ρ and ν rule.
+    if (process_count() > 1) {
+      double rn[2] = {prm.rho, prm.nu};
+      processes_broadcast(rn, sizeof(rn));
+      prm.rho = rn[0];
+      prm.nu = rn[1];
+    }
+  }
+
+  // A model.bin (and state.bin) of the iterate so far, for runs that may not reach their end (a
+  // crash, the OOM killer, a job's time limit): every process downloads (collective), the first writes.
+  void checkpoint(int done) {
+    std::vector<HostMatrix<float>> cw, cb;
+    if (c.output.checkpoint) solver->weights(cw, cb);
+    if (c.output.checkpoint && writes && non_finite_layer(cw, cb) < 0) save_model(c, p.dims, cw, cb, done);
+    if (c.output.state) save_state(done);
+  }
+
+  // OUT/state.bin after iteration `done` (collective: every process downloads, the first writes).
+  void save_state(int done) {
+    RunState rs;
+    rs.solver = solver->save_state();
+    if (!writes) return;
+    rs.iteration = done;
+    rs.stage = static_cast<int>(stage);
+    rs.train_cost = train_cost;
+    rs.iter_s = iter_s;
+    rs.seconds = seconds_before + std::chrono::duration<double>(Clock::now() - t_start).count();
+    rs.sum = sum;
+    rs.val_acc = scores.val.acc;
+    rs.test_acc = scores.test.acc;
+    if (tracker.anchored()) rs.anchor = tracker.anchor_product();
+    save_run_state(c, std::move(rs));
+  }
+
+  // The final weights and their scores; a diverged run stops here, before it writes any output.
+  void final_scores(int done) {
+    solver->weights(W, b);
+    if (const int l = non_finite_layer(W, b); l >= 0)
+      throw Error("training diverged: layer " + std::to_string(l) +
+                  " holds NaN or infinite weights at the end; model.bin and summary.json were not written");
+    // No logged final iteration (none run, or stopped early): its time is evaluation time as well.
+    // (Not counted in `evaluations`: a resumed run's count must equal the uninterrupted run's.)
+    if ((c.iterations == 0 || done < c.iterations) && writes) {
       const auto t_eval = Clock::now();
-      double s = 1;
-      HostMatrix<float> d;
-      const bool final_eval = it + 1 == c.iterations;
-      const bool use_track = log_now && !final_eval && solver->first_layer_track(&s, &d);
-      // The loss and tracked scores skip W_1 (n x d): see training_loss and FirstLayerTracker.
-      // On a GPU the loss and the logged evaluations before the last run layers 2..L there
-      // (Solver::forward_*), so only layer 1 crosses to the host; the final scores are the host's,
-      // the same bits `pdadmm eval` gives for model.bin.
-      const bool on_device = c.backend != "cpu";
-      if (log_now && (!on_device || final_eval)) {
-        solver->weights(W, b, use_track ? 1 : 0);
-        if (use_track) b[0] = solver->download(0, "b");
-      } else if (log_now) {
-        W.resize(static_cast<size_t>(solver->num_layers()));
-        b.resize(W.size());
-        if (!use_track) W[0] = solver->download(0, "W");
-        b[0] = solver->download(0, "b");
-      } else if (schedule_loss && !on_device) {
-        solver->weights(W, b, 1);
-      }
-      if (schedule_loss)
-        train_cost.push_back(on_device ? score_columns(solver->forward_train(), train_labels).loss
-                                       : training_loss(*solver, W, b, train_labels));
-      // Scores from layer 1's product on the scored rows (collective on a GPU; only the process that
-      // reports scores computes them).
-      const auto score = [&](HostMatrix<float> first) {
-        if (!on_device || final_eval) return writes ? eval.evaluate_first(std::move(first), W, b) : Scores();
-        const HostMatrix<float> a1 = writes ? eval.layer1_columns(first, b[0]) : HostMatrix<float>();
-        const HostMatrix<float> logits = solver->forward_from(a1, eval.scored());
-        return writes ? eval.score_logit_columns(logits) : Scores();
-      };
-      if (use_track) {
-        scores = score(writes ? tracker.first(s, d) : HostMatrix<float>());
-        sum.evals_tracked++;
-      } else if (log_now) {
-        HostMatrix<float> first = writes ? eval.first_layer(W[0]) : HostMatrix<float>();
-        // Anchor when a later logged evaluation (not the final one) can use it.
-        if (c.output.tracked_eval && !final_eval && logs_ahead(c, it, c.iterations - 1) &&
-            solver->anchor_first_layer() && writes)
-          tracker.anchor(first);
-        scores = score(std::move(first));
-        sum.evals_exact++;
-      }
+      scores = eval.evaluate(W, b);
       sum.eval_seconds += std::chrono::duration<double>(Clock::now() - t_eval).count();
     }
-    if (log_now) {
-      if (it == 0) {
-        sum.first_objective = st.objective;
-        sum.first_residual = st.residual;
-      }
-      sum.last_objective = st.objective;
-      sum.last_residual = st.residual;
-      nlohmann::json groups = nlohmann::json::array();
-      for (const GroupStats& g : st.groups) groups.push_back({{"compute_s", g.compute_s}, {"wait_s", g.wait_s}});
-      if (metrics) metrics->write({{"iter", it + 1},
-                     {"objective", st.objective},
-                     {"lagrangian", st.lagrangian},
-                     {"residual", st.residual},
-                     {"cross_entropy", st.ce},
-                     {"train_acc", scores.train.acc},
-                     {"val_acc", scores.val.acc},
-                     {"test_acc", scores.test.acc},
-                     {"train_loss", scores.train.loss},
-                     {"seconds", st.seconds},
-                     {"terms_seconds", st.terms_seconds},
-                     {"bytes_sent", bytes},
-                     {"boundary_bytes", st.boundary_bytes},
-                     {"bytes_ratio_fp32", sum.bytes_ratio_fp32},
-                     {"groups", groups},
-                     {"rho", solver->params().rho},
-                     {"nu", solver->params().nu},
-                     {"backtracks", {{"p", st.counts.p_backtracks}, {"W", st.counts.w_backtracks}}},
-                     {"giveups", {{"p", st.counts.p_giveups}, {"W", st.counts.w_giveups}}},
-                     {"fista_its", st.counts.fista_its}});
-    }
-    if (schedule_loss) {
-      AdmmParams& prm = solver->params();
-      apply_rho_schedule(stages[stage].rho_schedule, train_cost, prm);
-      // Each process computed the loss itself; another host's BLAS or libm could round it
-      // differently and flip a comparison, and processes that disagree on ρ disagree on the
-      // collective calls above. Process 0's ρ and ν rule.
-      if (process_count() > 1) {
-        double rn[2] = {prm.rho, prm.nu};
-        processes_broadcast(rn, sizeof(rn));
-        prm.rho = rn[0];
-        prm.nu = rn[1];
-      }
-    }
-    work_done += stage_work(stages[stage]);
-    progress.update(it + 1, work_done, scores.val.acc, scores.test.acc, st.residual, solver->params().rho);
-    // A model.bin of the iterate so far, for runs that may not reach their end (a crash, the OOM
-    // killer, a job's time limit): every process downloads (collective), the first writes.
-    if (c.output.checkpoint_every > 0 && (it + 1) % c.output.checkpoint_every == 0 && it + 1 < c.iterations) {
-      std::vector<HostMatrix<float>> cw, cb;
-      if (c.output.checkpoint) solver->weights(cw, cb);
-      if (c.output.checkpoint && writes && non_finite_layer(cw, cb) < 0) save_model(c, p.dims, cw, cb, it + 1);
-      if (c.output.state) save_state(it + 1);
-    }
+    // Finite weights can still overflow float in the forward pass (e.g. init_std 1e20 with -Q, whose
+    // grid keeps the iterates finite): NaN logits give meaningless accuracies.
+    for (const SplitScore* sc : {&scores.train, &scores.val, &scores.test})
+      require(!writes || std::isfinite(sc->loss),
+              "training diverged: the final forward pass is not finite (the logits overflow float); model.bin and "
+              "summary.json were not written");
+  }
+
+  // The run's outputs after `done` iterations: model.bin, state.bin, predictions.csv, summary.json.
+  // Returns whether state.bin is kept.
+  bool write_outputs(int done) {
+    sum.iterations = done;
+    sum.signal = done < c.iterations ? StopOnSignal::received() : 0;
+    if (sum.signal)
+      log << "interrupted by " << signal_name(sum.signal) << " after iteration " << done << " of " << c.iterations
+          << ": model.bin and summary.json hold that iterate" << std::endl;
+    sum.scores = scores;
+    sum.seconds_per_iter_mean = iter_s.empty() ? 0 : std::accumulate(iter_s.begin(), iter_s.end(), 0.0) / iter_s.size();
+    sum.seconds_per_iter_median = median(iter_s);
+    if (c.output.checkpoint && writes) save_model(c, p.dims, W, b, done);
+    // For train --resume: a stopped run's state; a finished one's only when asked (a longer run).
+    const bool finished = done == c.iterations;
+    const bool keeps_state = finished ? c.output.keep_state : c.output.state;
+    if (keeps_state) save_state(done);
+    else if (finished && writes) std::remove(state_path(c).c_str());
+    // The final weights downloaded above (every process has them; the first writes), scored by the
+    // host as `pdadmm eval --predictions` does: the same file.
+    if (c.output.predictions && writes) Predictor(eval, W, b).save_csv(c.output.dir + "/predictions.csv");
+    sum.seconds_total = seconds_before + std::chrono::duration<double>(Clock::now() - t_start).count();
+    if (writes) write_file_atomic(c.output.dir + "/summary.json", sum.to_json().dump(2) + "\n");
+    return keeps_state;
+  }
+
+  // The summary a person reads at the end: scores, time, bytes moved, and where the outputs are.
+  void log_final(int done, bool keeps_state) {
+    log << std::fixed << std::setprecision(4) << "final: test acc " << sum.scores.test.acc << "  val acc "
+        << sum.scores.val.acc << "  train acc " << sum.scores.train.acc << "\n"
+        << std::setprecision(5) << "time: " << sum.seconds_per_iter_mean << " s/iteration (median "
+        << sum.seconds_per_iter_median << ", ADMM updates only; evaluation " << std::setprecision(2) << sum.eval_seconds
+        << " s";
+    if (stages.size() > 1) log << ", stage changes " << sum.stage_seconds << " s";
+    log << " in all), " << sum.seconds_total << " s total\n"
+        << "bytes moved: " << sum.bytes_per_iter << " per iteration"
+        << (stages.size() > 1 ? " in stage " + std::to_string(stage + 1) : "") << " across " << solver->num_groups() - 1
+        << " boundaries, " << sum.bytes_total << " in all";
+    if (sum.bytes_per_iter > 0)
+      log << " (" << std::setprecision(2) << sum.bytes_ratio_fp32 << " x fewer than fp32 pdADMM-G, "
+          << sum.bytes_per_iter_fp32 << " per iteration)";
+    log << "\n";
+    if (done > 0)
+      log << std::scientific << std::setprecision(3) << "objective " << sum.first_objective << " -> "
+          << sum.last_objective << ", residual " << sum.first_residual << " -> " << sum.last_residual
+          << std::defaultfloat << "\n";
+    else
+      log << "objective, residual: none (no iterations run)\n";
+    log << "outputs: " << c.output.dir << "/{metrics.jsonl,summary.json,config.json"
+        << (c.output.checkpoint ? ",model.bin" : "") << (c.output.predictions ? ",predictions.csv" : "")
+        << (keeps_state ? ",state.bin" : "") << "}\n";
+  }
+};
+
+}  // namespace
+
+TrainSummary train(const Config& c, std::ostream& log, bool resume) {
+  const auto t_start = Clock::now();
+  // Under mpirun every process runs this loop (the same calls in the same order: the solver's
+  // downloads are collective); the first one writes the outputs.
+  const bool writes = process_rank() == 0;
+  require_process_per_group(c);
+  for (const std::string& w : c.warnings) log << "warning: " << w << "\n";
+  std::optional<FolderLock> lock;
+  if (writes) lock_output_folder(c, lock, log);  // before the data loads: an unwritable or busy folder fails fast
+
+  std::optional<RunState> from;  // --resume: checked before the data loads
+  if (resume) from = load_run_state(c);
+  require_same_start(c, from ? from->iteration : -1);
+  Problem p = build_problem(c);
+  const std::vector<StageConfig> stages = run_stages(c);  // greedy growth, or one stage
+  const size_t stage = from ? static_cast<size_t>(from->stage) : 0;
+  require(stage < stages.size(), "--resume: the state's stage " + std::to_string(stage + 1) + " does not exist");
+  auto solver = start_stage(c, p, stage, nullptr);  // a resumed later stage: its shape, then the state
+  if (from) solver->load_state(from->solver);
+  Evaluator eval(p.data, p.h, p.ahat, p.aug);
+  log_run(c, p, solver->num_groups(), log);
+  if (writes) log_auto_threads(c, log);  // after setup, so that its errors stay the only line
+
+  std::optional<JsonLines> metrics;
+  const int start = from ? from->iteration : 0;
+  if (writes) open_outputs(c, from.has_value(), start, metrics, log);
+  double total_work = 0, work_done = 0;
+  for (const StageConfig& sc : stages) total_work += stage_work(sc) * sc.iterations;
+  for (int it = 0, s = 0, end = stages[0].iterations; it < start; ++it) {
+    if (it == end) end += stages[++s].iterations;
+    work_done += stage_work(stages[s]);
+  }
+  Progress progress(c.iterations, total_work, writes ? c.output.progress : "off", start, work_done);
+  // The host's passes (evaluation, the schedule's loss) run on this many threads (host_parallel;
+  // OpenBLAS stays at one thread, see configure_threads).
+  set_host_threads(total_cores(c));
+  omp_set_num_threads(host_threads());
+  Loop run(c, log, writes, t_start, p, stages, eval, std::move(solver), stage);
+  if (from) run.resume(*from);
+  from.reset();  // the solver holds its state now
+  // Under mpirun the processes could stop at different iterations and wait on each other for
+  // ever: there a signal ends the run as before.
+  std::optional<StopOnSignal> stop;
+  if (process_count() == 1) stop.emplace();
+  int done = c.iterations;
+  for (int it = start; it < c.iterations; ++it) {
+    if (it == run.stage_end && run.stage + 1 < stages.size()) run.next_stage(it);
+    const bool log_now = it == 0 || (it + 1) % c.output.log_every == 0 || it + 1 == c.iterations;
+    IterationStats st = run.solver->iterate(log_now);
+    require_finite(c, st, it);
+    const size_t bytes = run.count(st, it);
+    // Every process takes the same branch: ρ is the same everywhere.
+    const bool schedule_loss =
+        !rho_schedule_settled(stages[run.stage].rho_schedule, run.train_cost.size(), run.solver->params());
+    if (log_now || schedule_loss) run.evaluate(it, log_now, schedule_loss);
+    if (log_now) run.log_iteration(st, it, bytes, metrics);
+    if (schedule_loss) run.update_rho();
+    work_done += stage_work(stages[run.stage]);
+    progress.update(it + 1, work_done, run.scores.val.acc, run.scores.test.acc, st.residual, run.solver->params().rho);
+    if (c.output.checkpoint_every > 0 && (it + 1) % c.output.checkpoint_every == 0 && it + 1 < c.iterations)
+      run.checkpoint(it + 1);
     if (stop && StopOnSignal::received() && it + 1 < c.iterations) {
       done = it + 1;
       break;
@@ -540,64 +677,10 @@ TrainSummary train(const Config& c, std::ostream& log, bool resume) {
   }
   progress.finish();
   stop.reset();  // from here a signal ends the process: the outputs are being written
-  solver->weights(W, b);
-  if (const int l = non_finite_layer(W, b); l >= 0)
-    throw Error("training diverged: layer " + std::to_string(l) +
-                " holds NaN or infinite weights at the end; model.bin and summary.json were not written");
-  // No logged final iteration (none run, or stopped early): its time is evaluation time as well.
-  // (Not counted in `evaluations`: a resumed run's count must equal the uninterrupted run's.)
-  if ((c.iterations == 0 || done < c.iterations) && writes) {
-    const auto t_eval = Clock::now();
-    scores = eval.evaluate(W, b);
-    sum.eval_seconds += std::chrono::duration<double>(Clock::now() - t_eval).count();
-  }
-  // Finite weights can still overflow float in the forward pass (e.g. init_std 1e20 with -Q, whose
-  // grid keeps the iterates finite): NaN logits give meaningless accuracies.
-  for (const SplitScore* sc : {&scores.train, &scores.val, &scores.test})
-    require(!writes || std::isfinite(sc->loss),
-            "training diverged: the final forward pass is not finite (the logits overflow float); model.bin and "
-            "summary.json were not written");
-  sum.iterations = done;
-  sum.signal = done < c.iterations ? StopOnSignal::received() : 0;
-  if (sum.signal)
-    log << "interrupted by " << signal_name(sum.signal) << " after iteration " << done << " of " << c.iterations
-        << ": model.bin and summary.json hold that iterate" << std::endl;
-  sum.scores = scores;
-  sum.seconds_per_iter_mean = iter_s.empty() ? 0 : std::accumulate(iter_s.begin(), iter_s.end(), 0.0) / iter_s.size();
-  sum.seconds_per_iter_median = median(iter_s);
-  if (c.output.checkpoint && writes) save_model(c, p.dims, W, b, done);
-  // For train --resume: a stopped run's state; a finished one's only when asked (a longer run).
-  const bool finished = done == c.iterations;
-  const bool keeps_state = finished ? c.output.keep_state : c.output.state;
-  if (keeps_state) save_state(done);
-  else if (finished && writes) std::remove(state_path(c).c_str());
-  // The final weights downloaded above (every process has them; the first writes), scored by the
-  // host as `pdadmm eval --predictions` does: the same file.
-  if (c.output.predictions && writes) Predictor(eval, W, b).save_csv(c.output.dir + "/predictions.csv");
-  sum.seconds_total = seconds_before + std::chrono::duration<double>(Clock::now() - t_start).count();
-  if (writes) write_file_atomic(c.output.dir + "/summary.json", sum.to_json().dump(2) + "\n");
-  log << std::fixed << std::setprecision(4) << "final: test acc " << sum.scores.test.acc << "  val acc "
-      << sum.scores.val.acc << "  train acc " << sum.scores.train.acc << "\n"
-      << std::setprecision(5) << "time: " << sum.seconds_per_iter_mean << " s/iteration (median "
-      << sum.seconds_per_iter_median << ", ADMM updates only; evaluation " << std::setprecision(2) << sum.eval_seconds
-      << " s";
-  if (stages.size() > 1) log << ", stage changes " << sum.stage_seconds << " s";
-  log << " in all), " << sum.seconds_total << " s total\n"
-      << "bytes moved: " << sum.bytes_per_iter << " per iteration" << (stages.size() > 1 ? " in stage " + std::to_string(stage + 1) : "")
-      << " across " << solver->num_groups() - 1
-      << " boundaries, " << sum.bytes_total << " in all";
-  if (sum.bytes_per_iter > 0)
-    log << " (" << std::setprecision(2) << sum.bytes_ratio_fp32 << " x fewer than fp32 pdADMM-G, "
-        << sum.bytes_per_iter_fp32 << " per iteration)";
-  log << "\n";
-  if (done > 0)
-    log << std::scientific << std::setprecision(3) << "objective " << sum.first_objective << " -> " << sum.last_objective
-        << ", residual " << sum.first_residual << " -> " << sum.last_residual << std::defaultfloat << "\n";
-  else
-    log << "objective, residual: none (no iterations run)\n";
-  log << "outputs: " << c.output.dir << "/{metrics.jsonl,summary.json,config.json" << (c.output.checkpoint ? ",model.bin" : "")
-      << (c.output.predictions ? ",predictions.csv" : "") << (keeps_state ? ",state.bin" : "") << "}\n";
-  return sum;
+  run.final_scores(done);
+  const bool keeps_state = run.write_outputs(done);
+  run.log_final(done, keeps_state);
+  return run.sum;
 }
 
 }  // namespace pdadmm
