@@ -91,8 +91,12 @@ TEST_P(StepRules, PStepDecreasesItsObjectiveAndKeepsWpCache) {
   for (int trial = 0; trial < 5; ++trial) {
     RandomLayer rl(f, 6, 5, 7);
     const double before = rl.phi(prm);
+    const std::vector<double> p0 = f.get(rl.L.p);
     p_step(f.ops, rl.L, prm);
     EXPECT_LE(rl.phi(prm), before + 1e-12);
+    // A random p is not stationary: a step that leaves p where it was must not pass.
+    EXPECT_NE(f.get(rl.L.p), p0) << "p did not move";
+    EXPECT_LT(rl.phi(prm), before) << "a non-stationary p should lower phi";
     // The incrementally updated W p equals a fresh product.
     Tensor<double> fresh = f.ops.alloc(5, 7);
     f.ops.gemm(false, false, 1, rl.L.W, rl.L.p, 0, fresh);
@@ -154,9 +158,13 @@ TEST(Steps, ExactPStepIsTheLineMinimum) {
   prm.rho = 1.9;
   RandomLayer rl(f, 4, 3, 5);
   std::vector<double> p0 = f.get(rl.L.p);
+  const double start = rl.phi(prm);
   p_step(f.ops, rl.L, prm);
   const double best = rl.phi(prm);
   std::vector<double> p1 = f.get(rl.L.p);
+  // Without a move every scaled point below is p0 itself and the comparison holds trivially.
+  ASSERT_NE(p1, p0) << "the exact step did not move p";
+  EXPECT_LT(best, start);
   for (double scale : {0.5, 0.9, 1.1, 2.0}) {
     std::vector<double> p(p0.size());
     for (size_t i = 0; i < p.size(); ++i) p[i] = p0[i] + scale * (p1[i] - p0[i]);
@@ -281,8 +289,11 @@ TEST(Steps, ProjectedPStepLandsOnTheGridAndDoesNotIncrease) {
   project_host(prm.grid, rl.L.p.data(), rl.L.p.size());
   refresh_wp(f.ops, rl.L);
   const double before = rl.phi(prm);
+  const std::vector<double> p0 = f.get(rl.L.p);
   p_step(f.ops, rl.L, prm);
   EXPECT_LE(rl.phi(prm), before + 1e-12);
+  // p started on the grid: only a step that moved it to other levels shows the projection works.
+  EXPECT_NE(f.get(rl.L.p), p0) << "p stayed on its starting levels";
   for (double v : f.get(rl.L.p)) EXPECT_DOUBLE_EQ(std::round((v + 1) / 0.25) * 0.25 - 1, v);
 }
 
