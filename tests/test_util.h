@@ -112,6 +112,26 @@ inline void expect_one_line_error(const CommandResult& r, const std::string& nee
   EXPECT_EQ(std::count(r.out.begin(), r.out.end(), '\n'), 1) << r.out;
 }
 
+// `pdadmm eval`'s three score lines (4 decimals) against the summary.json `sum` of the run that
+// saved the model: the model scores as that run reported it, every split's accuracy and loss.
+inline void expect_eval_prints_the_summary(const CommandResult& e, const nlohmann::json& sum) {
+  ASSERT_TRUE(sum.is_object()) << "no summary.json";
+  for (const char* split : {"train", "val", "test"}) {
+    char line[128];
+    std::snprintf(line, sizeof(line), "%-5s acc %.4f  loss %.4f\n", split, sum[split]["acc"].get<double>(),
+                  sum[split]["loss"].get<double>());
+    EXPECT_NE(e.out.find(line), std::string::npos) << "expected \"" << line << "\" in\n" << e.out;
+  }
+}
+
+// Scores in summary.json's shape, for expect_eval_prints_the_summary.
+inline nlohmann::json scores_json(const Scores& s) {
+  nlohmann::json j;
+  for (const auto& [split, sc] : {std::pair{"train", s.train}, std::pair{"val", s.val}, std::pair{"test", s.test}})
+    j[split] = {{"acc", sc.acc}, {"loss", sc.loss}};
+  return j;
+}
+
 // Starts `pdadmm train ARGS --out OUT` (SIGINT not ignored, as from a terminal), sends `sig` once
 // OUT/`wait_for` exists (by default its first metrics line: the handler is in place by then) and
 // `delay_us` more have passed, and returns its exit status (-1 if a signal ended it) and its output.
