@@ -68,6 +68,7 @@ TEST(Training, GroupingDoesNotChangeASingleBit) {
   for (size_t l = 0; l < W1.size(); ++l) {
     EXPECT_EQ(W1[l].data, W2[l].data) << "layer " << l;
     EXPECT_EQ(W1[l].data, W4[l].data) << "layer " << l;
+    EXPECT_EQ(b1[l].data, b2[l].data) << "layer " << l;
     EXPECT_EQ(b1[l].data, b4[l].data) << "layer " << l;
   }
 }
