@@ -53,7 +53,18 @@ TEST(Resume, AStateOfAnotherModelIsRefused) {
   c.partition = {2, 2};
   const SolverState<float> st = make_solver(c, p, W0, b0)->save_state();
   c.partition = {1, 3};
-  EXPECT_THROW(make_solver(c, p, W0, b0)->load_state(st), Error);
+  auto other = make_solver(c, p, W0, b0);  // a valid model: only its load may fail
+  try {
+    other->load_state(st);
+    FAIL() << "the state of groups 2 + 2 loaded into groups 1 + 3";
+  } catch (const Error& e) {
+    EXPECT_EQ(std::string(e.what()).rfind("the state ", 0), 0u) << e.what();
+  }
+  // The state still loads into the model it came from.
+  c.partition = {2, 2};
+  auto same = make_solver(c, p, W0, b0);
+  same->load_state(st);
+  EXPECT_EQ(same->iteration(), st.iteration);
 }
 
 // The file: what is saved loads back; a truncated or altered file is one Error naming it.
