@@ -12,6 +12,7 @@
 #include "host/comm/inproc_transport.h"
 #include "host/comm/split_transport.h"
 #include "host/io/error.h"
+#include "tests/test_util.h"
 
 namespace pdadmm {
 namespace {
@@ -40,8 +41,9 @@ TEST(InProcTransport, SizeMismatchIsAnError) {
   double x = 1;
   t.endpoint(0).send(1, Tag::P, &x, sizeof x);
   float y;
-  EXPECT_THROW(t.endpoint(1).recv(0, Tag::P, &y, sizeof y), Error);
-  EXPECT_THROW(t.endpoint(1).send(1, Tag::P, &x, sizeof x), Error);  // to itself
+  EXPECT_EQ(test::error_of([&] { t.endpoint(1).recv(0, Tag::P, &y, sizeof y); }),
+            "transport: group 1 expected 4 bytes from group 0, got 8");
+  EXPECT_EQ(test::error_of([&] { t.endpoint(1).send(1, Tag::P, &x, sizeof x); }), "transport: bad peer 1");  // to itself
 }
 
 TEST(InProcTransport, ShutdownWakesABlockedReceiver) {

@@ -112,6 +112,17 @@ inline void expect_one_line_error(const CommandResult& r, const std::string& nee
   EXPECT_EQ(std::count(r.out.begin(), r.out.end(), '\n'), 1) << r.out;
 }
 
+// The message of the Error `f` throws, "(no error)" when it returns.
+template <typename F>
+std::string error_of(F&& f) {
+  try {
+    f();
+  } catch (const Error& e) {
+    return e.what();
+  }
+  return "(no error)";
+}
+
 // `pdadmm eval`'s three score lines (4 decimals) against the summary.json `sum` of the run that
 // saved the model: the model scores as that run reported it, every split's accuracy and loss.
 inline void expect_eval_prints_the_summary(const CommandResult& e, const nlohmann::json& sum) {
