@@ -166,7 +166,15 @@ TEST(Tools, MistakesAreRefusedBeforeAnyRun) {
            {"python3 " + src + "/tools/quant_table.py --pdadmm " + PDADMM_BINARY + " --config " + syn + " --rows nomatch",
             "--rows: 'nomatch' matches no -Q row"},
            {"python3 " + src + "/tools/bench_ab.py --a " + PDADMM_BINARY + " --b " + PDADMM_BINARY + " " + syn + " " + syn,
-            "lists a value twice"}}) {
+            "lists a value twice"},
+           // 0 groups was taken for "not given" (one per layer); a folder passed os.access(X_OK)
+           {"python3 " + src + "/tools/quant_table.py --pdadmm " + PDADMM_BINARY + " --config " + syn + " --groups 0",
+            "--groups 0: with one group"},
+           {"python3 " + src + "/tools/quant_table.py --pdadmm " + PDADMM_BINARY + " --config " + base,
+            "--config " + base + ": not a pdadmm config"},
+           {kSweep.substr(0, kSweep.find("--pdadmm")) + "--pdadmm " + tmp + " --config " + src + "/configs/sweeps/tiny.json",
+            "--pdadmm: " + tmp + " is not an executable"},
+           {acc + " --seeds 0 --binary " + tmp, "--binary: " + tmp + " is not an executable"}}) {
     Result r = run(cmd);
     EXPECT_EQ(r.code, 1) << cmd << "\n" << r.out;
     EXPECT_EQ(r.out.rfind("error: ", 0), 0u) << cmd << "\n" << r.out;
@@ -222,6 +230,12 @@ TEST(Tools, AFailedRunsOutputPassesThroughWithItsRun) {
   r = run(acc + crashing);
   EXPECT_EQ(r.code, 1) << r.out;
   EXPECT_EQ(r.out, "warning: w\nsomething else\nerror: seed 5: pdadmm exited with 3\n");
+  // quant_table.py the same way (it printed "error: CMD failed (exit 1):" and then the run's output)
+  const std::string work = dir + "/tools_fake_q";
+  r = run("python3 " + src + "/tools/quant_table.py --config " + src + "/configs/synthetic.json --work " + work +
+          " --pdadmm " + erring);
+  EXPECT_EQ(r.code, 1) << r.out;
+  EXPECT_EQ(r.out, "warning: w\nerror: run " + work + "/row00_seed0: it broke\n");
 }
 
 // tools/accuracy.py on a real data set's config, shrunk to 2 layers x 16 trained for `iterations`.

@@ -25,7 +25,8 @@ import subprocess
 import sys
 import time
 
-from tool_common import ArgumentParser, no_duplicates, read_result, remove_stale, run_main, writable_file, write_json
+from tool_common import (ArgumentParser, no_duplicates, read_result, remove_stale, require_binary, run_failed, run_main,
+                         writable_file, write_json)
 
 NPZ_SETS = ("amazon_computers", "amazon_photo", "coauthor_cs", "npz")  # the sets data.split_seed splits
 
@@ -129,8 +130,7 @@ def main():
     no_duplicates(seeds, "--seeds")
     if a.json:
         writable_file(a.json, "--json")
-    if not os.access(a.binary, os.X_OK):
-        sys.exit("error: --binary: " + a.binary + " is not an executable (build first, e.g. tools/build.sh)")
+    require_binary(a.binary, "--binary")
     if not os.path.isfile(a.config):
         sys.exit("error: config " + a.config + " does not exist")
     splits, key, folder = [None], "split_seed", "split_%d"
@@ -164,16 +164,8 @@ def main():
         t = time.time()
         remove_stale(os.path.join(d, "summary.json"))
         p = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-        if p.returncode != 0:
-            # pdadmm's own error line, with the run it came from: one line, as pdadmm's are.
-            lines = p.stdout.rstrip("\n").split("\n")
-            last = lines[-1] if lines else ""
-            sys.stdout.write("".join(l + "\n" for l in lines[:-1] if l))
-            if last.startswith("error: "):
-                sys.exit("error: %s: %s" % (where(k, s), last[len("error: "):]))
-            if last:
-                sys.stdout.write(last + "\n")
-            sys.exit("error: %s: pdadmm exited with %d" % (where(k, s), p.returncode))
+        if p.returncode != 0:  # pdadmm's own error line, with the run it came from
+            run_failed(where(k, s), p.stdout, p.returncode)
         sm = read_result(os.path.join(d, "summary.json"), "%s: %s" % (where(k, s), a.binary))
         r = {"seed": s, "test_acc": sm["test"]["acc"], "val_acc": sm["val"]["acc"], "train_acc": sm["train"]["acc"],
              "val_nodes": sm["val"]["nodes"], "seconds": time.time() - t}

@@ -30,7 +30,7 @@ import sys
 import tempfile
 import time
 
-from tool_common import ArgumentParser, read_result, run_main, writable_file, write_json
+from tool_common import ArgumentParser, read_result, require_binary, run_main, writable_file, write_json
 
 torch = None  # imported in main(), after the arguments: --help works without PyTorch
 
@@ -308,8 +308,7 @@ def main():
         return
     if a.device == "cuda" and not torch.cuda.is_available():
         sys.exit("error: --device cuda: PyTorch sees no CUDA device")
-    if not os.access(a.binary, os.X_OK):
-        sys.exit("error: --binary: " + a.binary + " is not an executable (build first, e.g. tools/build.sh)")
+    require_binary(a.binary, "--binary")
     N, d, C = SHAPES[a.dataset]
     sm = time_pdadmm(a.binary, a.dataset, a.algorithm, a.layers, a.hidden, a.iterations, a.rho, a.mu, a.threads,
                      a.device)

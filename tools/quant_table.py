@@ -18,7 +18,8 @@ import sys
 import shutil
 import tempfile
 
-from tool_common import ArgumentParser, no_duplicates, read_result, remove_stale, run_main, writable_file, write_json
+from tool_common import (ArgumentParser, fail, no_duplicates, read_result, remove_stale, require_binary, run_failed, run_main,
+                         writable_file, write_json)
 
 Q = 'algorithm="pdadmm-g-q"'
 
@@ -50,11 +51,14 @@ def config_layers(path, sets):
             layers = int(val)
     if layers is not None:
         return layers
-    with open(path) as f:
-        model = json.load(f).get("model", {})
-    if model.get("stages"):
-        return int(model["stages"][-1]["layers"])
-    return int(model.get("layers", 2))
+    try:
+        with open(path) as f:
+            model = json.load(f).get("model", {})
+        if model.get("stages"):
+            return int(model["stages"][-1]["layers"])
+        return int(model.get("layers", 2))
+    except (ValueError, AttributeError, KeyError, TypeError, IndexError) as e:
+        fail("--config %s: not a pdadmm config (%s)" % (path, e))
 
 
 def train(binary, config, sets, out_dir):
@@ -63,8 +67,8 @@ def train(binary, config, sets, out_dir):
         cmd += ["--set", s]
     remove_stale(os.path.join(out_dir, "summary.json"))
     r = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    if r.returncode != 0:
-        sys.exit("error: %s failed (exit %d):\n%s" % (" ".join(cmd), r.returncode, r.stdout[-2000:]))
+    if r.returncode != 0:  # pdadmm's own error line, with the run it came from
+        run_failed("run %s" % out_dir, r.stdout, r.returncode)
     return read_result(os.path.join(out_dir, "summary.json"), binary)
 
 
@@ -74,7 +78,7 @@ def main():
     ap.add_argument("--config", default="configs/synthetic.json")
     ap.add_argument("--grid", default='{"min": 0, "max": 2, "levels": 16}',
                     help="admm.grid of the -Q runs, as JSON (default 16 uniform levels on [0, 2])")
-    ap.add_argument("--groups", type=int, default=0, help="layer groups (default: one per layer)")
+    ap.add_argument("--groups", type=int, help="layer groups (default: one per layer)")
     ap.add_argument("--seeds", type=int, nargs="+", default=[0],
                     help="seeds to train each row with; accuracy and time are their mean")
     ap.add_argument("--set", dest="sets", action="append", default=[], help="extra key=value for every run")
@@ -83,8 +87,7 @@ def main():
     ap.add_argument("--work", default="", help="folder for the runs' outputs (default: a temporary one)")
     ap.add_argument("--out", default="", help="write the rows as JSON here")
     a = ap.parse_args()
-    if not os.path.isfile(a.pdadmm) or not os.access(a.pdadmm, os.X_OK):
-        sys.exit("error: --pdadmm: no binary at '%s' (build first, or pass the path)" % a.pdadmm)
+    require_binary(a.pdadmm, "--pdadmm")
     if not os.path.isfile(a.config):
         sys.exit("error: --config: no file at '%s'" % a.config)
     if a.out:
@@ -98,7 +101,7 @@ def main():
         json.loads(a.grid)
     except ValueError as e:
         sys.exit("error: --grid: not JSON (%s)" % e)
-    groups = a.groups or config_layers(a.config, a.sets)
+    groups = config_layers(a.config, a.sets) if a.groups is None else a.groups
     if groups < 2:
         sys.exit("error: --groups %d: with one group nothing crosses the wire, so every row would move 0 bytes" % groups)
     work = a.work or tempfile.mkdtemp(prefix="quant_table_")

@@ -22,7 +22,7 @@ import shlex
 import subprocess
 import sys
 
-from tool_common import ArgumentParser, fail, read_result, remove_stale, run_main, write_json
+from tool_common import ArgumentParser, fail, read_result, remove_stale, require_binary, run_main, write_json
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 KNOWN_KEYS = {"base", "set", "axis", "variants", "groups", "threads_per_group", "iterations", "warmup",
@@ -86,6 +86,7 @@ def resolve(path, sweep_path):
 
 def find_pdadmm(given):
     if given:
+        require_binary(given, "--pdadmm")
         return given
     for cand in ("build/pdadmm", "build-bench/pdadmm"):
         if os.access(os.path.join(ROOT, cand), os.X_OK):

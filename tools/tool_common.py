@@ -43,6 +43,25 @@ def writable_file(path, flag):
         fail(f"{flag} {path}: its folder is missing or read-only, or it is a folder")
 
 
+def require_binary(path, flag):
+    """The pdadmm binary must be an executable file before any run starts (a folder passes os.access X_OK)."""
+    if not os.path.isfile(path) or not os.access(path, os.X_OK):
+        fail(f"{flag}: {path} is not an executable (build first, e.g. tools/build.sh, or pass the path)")
+
+
+def run_failed(what, output, code):
+    """A run that exited non-zero: its output passes through, lines before the last as they were (blank
+    ones dropped); a last `error: ` line becomes this tool's one error line, with `what` it came from."""
+    lines = output.rstrip("\n").split("\n")
+    last = lines[-1] if lines else ""
+    sys.stdout.write("".join(l + "\n" for l in lines[:-1] if l))
+    if last.startswith("error: "):
+        fail(f"{what}: {last[len('error: '):]}")
+    if last:
+        sys.stdout.write(last + "\n")
+    fail(f"{what}: pdadmm exited with {code}")
+
+
 def remove_stale(path):
     """Before a run: an earlier run's result must not pass for this one's."""
     try:
