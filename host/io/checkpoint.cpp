@@ -11,6 +11,9 @@
 namespace pdadmm {
 
 static const char kMagic[9] = "PDADMM01";
+// What header_crc32 covers: the rest of the header. A changed byte in the meta (the config eval
+// compares) or in the payload's CRC loaded silently before.
+static const std::initializer_list<const char*> kCheckedKeys = {"crc32", "layers", "meta"};
 
 namespace {
 int64_t shape_field(const nlohmann::json& layer, const char* key, const std::string& what) {
@@ -29,6 +32,7 @@ void save_checkpoint(const std::string& path, const Checkpoint& c) {
   }
   nlohmann::json h = {{"meta", c.meta}, {"layers", nlohmann::json::array()}, {"crc32", crc32_of(payload.data(), payload.size())}};
   for (size_t l = 0; l < c.W.size(); ++l) h["layers"].push_back({{"rows", c.W[l].rows}, {"cols", c.W[l].cols}});
+  h["header_crc32"] = header_keys_crc(h, kCheckedKeys);
   write_framed_file(path, kMagic, h, payload);
 }
 
@@ -38,6 +42,11 @@ Checkpoint load_checkpoint(const std::string& path) {
   const std::string& s = f.bytes;
   const nlohmann::json& h = f.header;
   require(h.is_object() && h.contains("layers") && h["layers"].is_array(), what + ": corrupt header");
+  require_known_header_keys(h, {"crc32", "header_crc32", "layers", "meta"}, what);
+  // Files before 2026-12-05 have no header_crc32.
+  require(!h.contains("header_crc32") ||
+              (h["header_crc32"].is_number_unsigned() && h["header_crc32"].get<uint64_t>() == header_keys_crc(h, kCheckedKeys)),
+          what + ": header checksum mismatch, the checkpoint is corrupted");
   Checkpoint c;
   c.meta = h.value("meta", nlohmann::json::object());
   size_t off = f.payload;

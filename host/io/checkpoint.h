@@ -1,6 +1,7 @@
 // Model checkpoints: the trained W and b of every layer plus the model description, in one
 // binary file written atomically. Layout: "PDADMM01", u64 header length, JSON header (with the
-// CRC32 of what follows, checked on load when present), then
+// CRC32 of what follows and header_crc32, that of the rest of the header, each checked on load
+// when present: files of older binaries lack them; an unknown key is damage), then
 // the float32 values of W_0, b_0, W_1, b_1, … in row-major order.
 #pragma once
 #include <string>

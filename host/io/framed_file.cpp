@@ -3,6 +3,7 @@
 
 #include <cstdint>
 #include <cstring>
+#include <string_view>
 
 #include "host/config/json_reader.h"
 #include "host/io/error.h"
@@ -39,6 +40,23 @@ FramedFile read_framed_file(const std::string& path, const char* magic, const st
   f.header = parse_json(s.substr(16, n), what + ": header");
   f.payload = 16 + n;
   return f;
+}
+
+uint32_t header_keys_crc(const nlohmann::json& header, std::initializer_list<const char*> keys) {
+  nlohmann::json part = nlohmann::json::object();
+  for (const char* k : keys)
+    if (header.contains(k)) part[k] = header[k];
+  const std::string text = part.dump();
+  return crc32_of(text.data(), text.size());
+}
+
+void require_known_header_keys(const nlohmann::json& header, std::initializer_list<const char*> known,
+                               const std::string& what) {
+  for (auto it = header.begin(); it != header.end(); ++it) {
+    bool ok = false;
+    for (const char* k : known) ok = ok || it.key() == std::string_view(k);
+    require(ok, what + ": corrupt header (unknown key " + nlohmann::json(it.key()).dump() + ")");
+  }
 }
 
 }  // namespace pdadmm

@@ -1,6 +1,8 @@
 // The binary files pdadmm writes for itself (model.bin, state.bin) share one frame: 8 magic
 // bytes, the JSON header's length (u64), the header, then the raw payload. Written atomically.
 #pragma once
+#include <cstdint>
+#include <initializer_list>
 #include <string>
 
 #include <nlohmann/json.hpp>
@@ -20,5 +22,14 @@ struct FramedFile {
 // "checkpoint x.bin: not a pdadmm checkpoint" with noun "checkpoint".
 FramedFile read_framed_file(const std::string& path, const char* magic, const std::string& kind,
                             const std::string& noun);
+
+// CRC32 of the header's `keys` (those present) as dumped: a parsed header dumps to the same text.
+uint32_t header_keys_crc(const nlohmann::json& header, std::initializer_list<const char*> keys);
+
+// Refuses a header key outside `known` ("WHAT: corrupt header (unknown key …)"): a changed byte in a
+// key's name would otherwise pass for an older file without that key (a "crc32" so changed loaded
+// the file with no checksum checked).
+void require_known_header_keys(const nlohmann::json& header, std::initializer_list<const char*> known,
+                               const std::string& what);
 
 }  // namespace pdadmm

@@ -13,10 +13,7 @@ static const char kStateMagic[9] = "PDADMMS1";
 
 // CRC32 of the header's meta and tensor list as dumped (a parsed header dumps to the same text):
 // a changed digit in the header (ρ, the iteration, a loss) would otherwise resume silently.
-static uint32_t header_crc(const nlohmann::json& h) {
-  const std::string text = nlohmann::json{{"meta", h["meta"]}, {"tensors", h["tensors"]}}.dump();
-  return crc32_of(text.data(), text.size());
-}
+static uint32_t header_crc(const nlohmann::json& h) { return header_keys_crc(h, {"meta", "tensors"}); }
 
 void save_state_file(const std::string& path, const StateFile& s) {
   require(s.names.size() == s.tensors.size(), "state: one name per tensor expected");
@@ -44,6 +41,7 @@ StateFile load_state_file(const std::string& path) {
   require(h.is_object() && h.contains("tensors") && h["tensors"].is_array() && h.contains("meta") &&
               h["meta"].is_object() && h.contains("crc32") && h["crc32"].is_number_unsigned(),
           what + ": corrupt header");
+  require_known_header_keys(h, {"crc32", "header_crc32", "meta", "tensors"}, what);
   // States written before the header had its own checksum have none.
   require(!h.contains("header_crc32") ||
               (h["header_crc32"].is_number_unsigned() && h["header_crc32"].get<uint64_t>() == header_crc(h)),
