@@ -1,6 +1,7 @@
 // Resuming: a solver that loads another's saved state continues its run bit for bit, and the
 // trainer's --resume ends with the bytes of the uninterrupted run (the CLI side is in cli_test).
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 
 #include <algorithm>
 #include <cstring>
@@ -257,6 +258,19 @@ TEST(ResumeCli, ASignalStoppedRunResumesToTheSameBytes) {
   ASSERT_EQ(r.code, 0) << r.out;
   expect_same_run(straight, stopped, k);
   expect_one_line_error(run_command(resume), "state.bin not found");
+}
+
+// --resume with nothing to resume: a missing output folder is not created (it was, and left empty),
+// and a FIFO named state.bin is refused, not opened (the open waited for a writer for ever).
+TEST(ResumeCli, NothingToResumeLeavesNothingBehind) {
+  const std::string dir = ::testing::TempDir() + "/resume_nothing";
+  std::filesystem::remove_all(dir);
+  const std::string resume = std::string(PDADMM_BINARY) + " train --resume" + kRun + " --set admm.iterations=5 --out ";
+  expect_one_line_error(run_command(resume + dir + "/sub"), dir + "/sub/state.bin not found");
+  EXPECT_FALSE(std::filesystem::exists(dir));
+  std::filesystem::create_directories(dir);
+  ASSERT_EQ(::mkfifo((dir + "/state.bin").c_str(), 0644), 0);
+  expect_one_line_error(run_command("timeout 20 " + resume + dir), "state: " + dir + "/state.bin: not a regular file");
 }
 
 // output.keep_state keeps a finished run's state; --resume with a longer run (admm.iterations, or

@@ -2,6 +2,7 @@
 // the tensors are the solver's (named as Solver::save_state names them) and the tracker's anchor.
 #include "host/admm/resume.h"
 
+#include <filesystem>
 #include <fstream>
 #include <utility>
 
@@ -122,12 +123,18 @@ static nlohmann::json without_length(nlohmann::json j) {
   return j;
 }
 
+void require_run_state(const Config& c) {
+  const std::string path = state_path(c);
+  std::error_code ec;  // an unreadable file exists: load_state_file says why it cannot be read
+  require(std::filesystem::exists(path, ec), "--resume: " + path +
+                                                 " not found (a run writes it with model.bin when output.checkpoint_every "
+                                                 "or a signal stops it early, unless output.state is false, and removes "
+                                                 "it when it finishes unless output.keep_state is true)");
+}
+
 RunState load_run_state(const Config& c) {
   const std::string path = state_path(c);
-  require(std::ifstream(path).good(), "--resume: " + path +
-                                          " not found (a run writes it with model.bin when output.checkpoint_every "
-                                          "or a signal stops it early, unless output.state is false, and removes "
-                                          "it when it finishes unless output.keep_state is true)");
+  require_run_state(c);
   StateFile f = load_state_file(path);
   const nlohmann::json& m = f.meta;
   RunState s;

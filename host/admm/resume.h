@@ -26,6 +26,9 @@ void save_run_state(const Config& c, RunState s);  // its tensors move into the 
 // OUT/state.bin for the run `c` describes: an Error (one line) when there is none, it is damaged,
 // a training-relevant key of the config differs from the state's (naming it), or it is at the end.
 RunState load_run_state(const Config& c);
+// The "not found" error of load_run_state, before train creates the output folder: a --resume into
+// a folder that does not exist left it behind, empty. Opens nothing (a FIFO there blocked).
+void require_run_state(const Config& c);
 // Keeps the lines of iterations <= k (an earlier run may have logged past its last state), atomically.
 void trim_metrics(const std::string& path, int k);
 

@@ -617,6 +617,7 @@ TrainSummary train(const Config& c, std::ostream& log, bool resume) {
   require_process_per_group(c);
   for (const std::string& w : c.warnings) log << "warning: " << w << "\n";
   std::optional<FolderLock> lock;
+  if (resume) require_run_state(c);
   if (writes) lock_output_folder(c, lock, log);  // before the data loads: an unwritable or busy folder fails fast
 
   std::optional<RunState> from;  // --resume: checked before the data loads
