@@ -4,6 +4,8 @@
 #include <sys/stat.h>
 
 #include <algorithm>
+#include <cerrno>
+#include <cstring>
 #include <filesystem>
 #include <iterator>
 #include <fstream>
@@ -98,6 +100,19 @@ TEST(Files, UnwritableFolderIsNamed) {
     FAIL() << "wrote into a missing folder";
   } catch (const Error& e) {
     EXPECT_NE(std::string(e.what()).find("/nonexistent_pdadmm_dir/model.bin"), std::string::npos) << e.what();
+  }
+}
+
+// A file that cannot be opened says why (eval --model, --resume's state.bin): an unreadable one was
+// "cannot open PATH" alone. (Permissions do not stop root; a path through a file does.)
+TEST(Files, AnUnreadableFileSaysWhy) {
+  const std::string file = ::testing::TempDir() + "/files_plain";
+  write_file_atomic(file, "x");
+  try {
+    read_file(file + "/model.bin");
+    FAIL() << "read a file inside a file";
+  } catch (const Error& e) {
+    EXPECT_EQ(std::string(e.what()), "cannot open " + file + "/model.bin: " + std::strerror(ENOTDIR));
   }
 }
 

@@ -120,8 +120,9 @@ std::string read_file(const std::string& path) {
   std::error_code ec;
   if (std::filesystem::exists(path, ec) && !std::filesystem::is_regular_file(path, ec))
     throw Error(path + ": not a regular file");
+  errno = 0;
   std::ifstream f(path, std::ios::binary);
-  if (!f) throw Error("cannot open " + path);
+  if (!f) throw Error("cannot open " + path + (errno ? std::string(": ") + std::strerror(errno) : ""));
   std::ostringstream s;
   s << f.rdbuf();
   return s.str();
