@@ -405,6 +405,9 @@ TEST(Cli, EvalComparesTheDataKeysOfTheSetItReads) {
                           " --set data.split_seed=1 --set seed=7",
                           " --set data.split_seed=1 --set data.npz.val=7 --set data.npz.file=x.npz"})
     expect_one_line_error(run(npz + set), out + "/nowhere/npz/amazon_electronics_photo.npz: file not found");
+  // A model of another data set is named as such, not by the first other key the configs differ in.
+  expect_one_line_error(run("eval --model " + out + "/model.bin --set data.name=cora --set model.hops=1"),
+                        "was trained with data.name = \"synthetic\", the config has \"cora\"");
   const std::string cora = model_of("cora");
   for (const char* set : {" --set data.split_seed=2 --set data.raw_counts=true", " --set seed=7",
                           " --set data.synthetic.nodes=5000", " --set data.npz.file=x.npz --set data.npz.test=9"})

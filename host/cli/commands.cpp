@@ -223,20 +223,22 @@ void require_writable_file(const std::string& path, const std::string& what) {
 void require_trained_inputs(const nlohmann::json& meta, const nlohmann::json& now, const std::string& model) {
   if (!meta.contains("config") || !meta["config"].is_object()) return;
   const nlohmann::json then = with_keys_added_since(meta["config"]);
-  std::vector<std::string> keys = {"/model/hops", "/model/hop_order"};
+  // data.name first: a model of another data set is named as such, not by its first other key.
+  std::vector<std::string> keys = {"/data/name"};
   const nlohmann::json data = now.value("data", nlohmann::json::object());
   const std::string name = data.value("name", "");
   const bool synthetic = name == "synthetic", npz = !synthetic && !is_planetoid(name);
   // Leaf by leaf, so that a difference names its key; only the keys this data set reads.
   const nlohmann::json leaves = data.flatten();  // named: items() would outlive a temporary
   for (const auto& [k, v] : leaves.items()) {
-    if (k == "/root" || k == "/verify") continue;
+    if (k == "/name" || k == "/root" || k == "/verify") continue;
     if (k.rfind("/synthetic/", 0) == 0 && !synthetic) continue;
     if (k.rfind("/npz/", 0) == 0 && name != "npz") continue;
     if ((k == "/split_seed" || k == "/raw_counts") && !npz) continue;
     keys.push_back("/data" + k);
   }
   if (synthetic) keys.push_back("/seed");  // the seed draws the synthetic graph
+  keys.insert(keys.end(), {"/model/hops", "/model/hop_order"});
   for (const std::string& k : keys) {
     const nlohmann::json::json_pointer ptr(k);
     if (!then.contains(ptr) || !now.contains(ptr) || then[ptr] == now[ptr]) continue;
