@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <tuple>
@@ -474,6 +475,19 @@ TEST(BenchCli, WritesTheJson) {
   EXPECT_TRUE(j["modeled"].contains("eth"));
 }
 
+// A device is written to as eval's --predictions is: --json /dev/stdout passed the check before the
+// run and was refused after it ("not a regular file"), the results lost.
+TEST(BenchCli, ADeviceIsWrittenTo) {
+  const Result r = run("bench" + kTiny + " -n 1 --warmup 0 --no-peak --link nvlink --json /dev/stdout");
+  ASSERT_EQ(r.code, 0) << r.out;
+  EXPECT_NE(r.out.find("\"iterations\": 1"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("bench: wrote /dev/stdout"), std::string::npos) << r.out;
+  if (!std::filesystem::is_character_file("/dev/full")) return;
+  const Result f = run("bench" + kTiny + " -n 1 --warmup 0 --no-peak --link nvlink --json /dev/full");
+  EXPECT_EQ(f.code, 1) << f.out;
+  EXPECT_NE(f.out.find("\nerror: bench: cannot write --json /dev/full\n"), std::string::npos) << f.out;
+  EXPECT_TRUE(std::filesystem::is_character_file("/dev/full"));
+}
 
 TEST(BenchCli, BadInputGivesOneClearLine) {
   const std::string out = " --json " + ::testing::TempDir() + "/bench_bad.json";

@@ -206,6 +206,17 @@ bool is_stream_target(const std::string& path) {
          !std::filesystem::is_directory(st);
 }
 
+// Writes what `fill` puts into a stream to such a target as it is; false when path is a file.
+template <typename Fill>
+bool write_stream_target(const std::string& path, Fill&& fill, const std::string& what) {
+  if (!is_stream_target(path)) return false;
+  std::ofstream f(path, std::ios::binary);
+  fill(f);
+  f.flush();
+  require(f.good(), what + " " + path);
+  return true;
+}
+
 void require_writable_file(const std::string& path, const std::string& what) {
   if (is_stream_target(path)) {
     require(::access(path.c_str(), W_OK) == 0, what + " " + path + " (not writable)");
@@ -297,14 +308,9 @@ int cmd_eval(const CommonArgs& a, const std::string& model, const std::string& p
     std::cout.flush();
     require(static_cast<bool>(std::cout), "eval: cannot write the predictions to stdout");
   } else if (!predictions.empty()) {
-    if (is_stream_target(predictions)) {
-      std::ofstream f(predictions, std::ios::binary);
-      pass.write_csv([&](const std::string& text) { f << text; });
-      f.flush();
-      require(f.good(), "eval: cannot write the predictions to " + predictions);
-    } else {
+    const auto csv = [&](std::ostream& f) { pass.write_csv([&](const std::string& text) { f << text; }); };
+    if (!write_stream_target(predictions, csv, "eval: cannot write the predictions to"))
       pass.save_csv(predictions);
-    }
     std::cout << "predictions: wrote " << predictions << " (" << p.data.num_nodes() << " nodes, " << p.data.num_classes
               << " classes)\n";
   }
@@ -326,7 +332,10 @@ int cmd_bench(const CommonArgs& a, const BenchArgs& b) {
   const bool first = process_rank() == 0;
   const nlohmann::json j = run_bench(c, o, first ? std::cout : quiet);
   if (!first) return 0;
-  write_file_atomic(b.json, j.dump(2) + "\n");
+  // A device or FIFO (/dev/stdout) as eval's --predictions: written to, not refused after the run.
+  const std::string text = j.dump(2) + "\n";
+  if (!write_stream_target(b.json, [&](std::ostream& f) { f << text; }, "bench: cannot write --json"))
+    write_file_atomic(b.json, text);
   std::cout << "bench: wrote " << b.json << "\n";
   return 0;
 }
