@@ -170,8 +170,8 @@ TEST(Tools, MistakesAreRefusedBeforeAnyRun) {
            // 0 groups was taken for "not given" (one per layer); a folder passed os.access(X_OK)
            {"python3 " + src + "/tools/quant_table.py --pdadmm " + PDADMM_BINARY + " --config " + syn + " --groups 0",
             "--groups 0: with one group"},
-           {"python3 " + src + "/tools/quant_table.py --pdadmm " + PDADMM_BINARY + " --config " + base,
-            "--config " + base + ": not a pdadmm config"},
+           {"python3 " + src + "/tools/quant_table.py --pdadmm " + PDADMM_BINARY + " --config " + tmp + "/tools_nan.json",
+            "--config " + tmp + "/tools_nan.json: not a pdadmm config"},
            {kSweep.substr(0, kSweep.find("--pdadmm")) + "--pdadmm " + tmp + " --config " + src + "/configs/sweeps/tiny.json",
             "--pdadmm: " + tmp + " is not an executable"},
            {acc + " --seeds 0 --binary " + tmp, "--binary: " + tmp + " is not an executable"}}) {
