@@ -158,6 +158,16 @@ TEST(Cli, DivergedTrainingIsAnErrorAndKeepsTheOldModel) {
   EXPECT_EQ(kept, "an earlier model");
 }
 
+// An output the run would replace that is not a file (a folder named model.bin) is refused before
+// the data loads: the run trained, then failed writing it, its iterations lost.
+TEST(Cli, AnOutputThatIsNotAFileIsRefusedFirst) {
+  const std::string out = ::testing::TempDir() + "/cli_output_folder";
+  std::filesystem::remove_all(out);
+  std::filesystem::create_directories(out + "/model.bin");
+  expect_one_line_error(run("train --out " + out + kTiny), "cannot write " + out + "/model.bin: not a regular file");
+  EXPECT_FALSE(std::filesystem::exists(out + "/config.json"));
+}
+
 // Command-line mistakes (CLI11's parse errors) follow the same one-line, exit-1 rule.
 TEST(Cli, CommandLineMistakesGiveOneClearLine) {
   expect_one_line_error(run("train --bogus"), "--bogus");

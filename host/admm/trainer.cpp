@@ -276,10 +276,19 @@ void lock_output_folder(const Config& c, std::optional<FolderLock>& lock, std::o
   lock.emplace(c.output.dir);
   // A run killed while writing left a temporary (as large as state.bin, one per kill); with the
   // folder locked, none of them is another run's file in progress.
+  const std::vector<std::string> outputs = {"config.json", "metrics.jsonl", "model.bin",
+                                            "state.bin",   "summary.json",  "predictions.csv"};
   if (lock->held())
-    for (const std::string& f : remove_stale_temporaries(c.output.dir, {"config.json", "metrics.jsonl", "model.bin",
-                                                                        "state.bin", "summary.json", "predictions.csv"}))
+    for (const std::string& f : remove_stale_temporaries(c.output.dir, outputs))
       log << "note: removed " << c.output.dir << "/" << f << ", left by a run killed while writing it\n";
+  // What the run replaces must be a file (AtomicFile refuses anything else): a folder named
+  // model.bin failed the run at its end, its iterations lost.
+  for (const std::string& f : outputs) {
+    std::error_code ec;
+    const auto st = std::filesystem::status(c.output.dir + "/" + f, ec);
+    require(!std::filesystem::exists(st) || std::filesystem::is_regular_file(st),
+            "cannot write " + c.output.dir + "/" + f + ": not a regular file");
+  }
 }
 
 // What the run trains, in one line, so a log says what its numbers are of.
