@@ -270,7 +270,7 @@ TEST(ResumeCli, NothingToResumeLeavesNothingBehind) {
   EXPECT_FALSE(std::filesystem::exists(dir));
   std::filesystem::create_directories(dir);
   ASSERT_EQ(::mkfifo((dir + "/state.bin").c_str(), 0644), 0);
-  expect_one_line_error(run_command("timeout 20 " + resume + dir), "state: " + dir + "/state.bin: not a regular file");
+  expect_one_line_error(run_command("timeout 20 " + resume + dir), dir + "/state.bin: not a regular file");
 }
 
 // output.keep_state keeps a finished run's state; --resume with a longer run (admm.iterations, or
