@@ -530,7 +530,8 @@ TEST(Config, FileLimitsNameTheFileAndTheProblem) {
            {"{\"admm\": {\"rho\": 1e400}}", "a number is out of range"},
            {"null", "expected a JSON object"},
            {"[1]", "expected a JSON object"},
-           {std::string("{}\0", 3), "NUL byte"}}) {
+           {std::string("{}\0", 3), "NUL byte"},
+           {"{\"seed\": \xff\xfe\n}", ": \\xff'"}}) {  // the bytes quoted, as text
     std::ofstream(path, std::ios::binary) << text;
     try {
       load_config(path, {"seed=1"});
@@ -540,6 +541,7 @@ TEST(Config, FileLimitsNameTheFileAndTheProblem) {
       EXPECT_NE(m.find(path), std::string::npos) << m;
       EXPECT_NE(m.find(problem), std::string::npos) << m;
       EXPECT_EQ(m.find('\n'), std::string::npos) << m;
+      EXPECT_TRUE(std::all_of(m.begin(), m.end(), [](unsigned char ch) { return ch >= 0x20 && ch < 0x7f; })) << m;
     }
   }
 }

@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cctype>
 #include <cmath>
+#include <cstdio>
 #include <string>
 
 #include "host/io/error.h"
@@ -187,10 +188,23 @@ nlohmann::json parse_json(const std::string& text, const std::string& what, bool
     return true;
   };
   // nlohmann's messages start with "[json.exception.parse_error.101] "; the rest is what matters.
+  // Its "last read: '…'" quotes the input's bytes: control and non-ASCII ones are written \xNN, so
+  // the error line stays one line of valid text whatever the file held.
   const auto plain = [](const std::exception& e) {
     const std::string m = e.what();
     const size_t cut = m.rfind("] ", 40);
-    return m.rfind("[json.exception.", 0) == 0 && cut != std::string::npos ? m.substr(cut + 2) : m;
+    const std::string raw = m.rfind("[json.exception.", 0) == 0 && cut != std::string::npos ? m.substr(cut + 2) : m;
+    std::string out;
+    for (const unsigned char ch : raw) {
+      if (ch >= 0x20 && ch < 0x7f) {
+        out += static_cast<char>(ch);
+      } else {
+        char hex[8];
+        std::snprintf(hex, sizeof hex, "\\x%02x", ch);
+        out += hex;
+      }
+    }
+    return out;
   };
   if (text.find('\0') != std::string::npos) throw Error(what + ": contains a NUL byte (not a text file?)");
   try {
