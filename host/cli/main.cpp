@@ -61,11 +61,13 @@ int main(int argc, char** argv) {
                                                 "(repeatable; default all presets)");
   bench->add_option("--json", bench_args.json, "write the results here")->required();
   // Under mpirun the failing process ends the others. An error every process meets (a bad config,
-  // a bad command line) is printed once: process 0 ends the rest before their delayed line.
+  // a bad command line) is printed once: process 0 ends the rest before their delayed line. The
+  // delay is long because on a loaded machine mpirun took more than 0.5 s to end them (CI printed
+  // the line twice); a process that fails alone pays it once, at its end.
   const auto fail = [](const std::string& what, int code) {
     std::string line = "error: " + what + "\n";
     if (process_count() > 1) {
-      if (process_rank() > 0) std::this_thread::sleep_for(std::chrono::milliseconds(500));
+      if (process_rank() > 0) std::this_thread::sleep_for(std::chrono::seconds(3));
       line = "error (process " + std::to_string(process_rank()) + "): " + what + "\n";
     }
     std::cerr << line << std::flush;
