@@ -131,6 +131,15 @@ TEST(Resume, StateFileRoundTripsAndRefusesDamage) {
 }
 
 
+// A state as a run writes it after `iteration` iterations (one time per iteration, ρ and ν > 0).
+RunState state_at(int iteration) {
+  RunState rs;
+  rs.iteration = iteration;
+  rs.iter_s.assign(static_cast<size_t>(iteration), 0.01);
+  rs.solver.rho = rs.solver.nu = 1e-3;
+  return rs;
+}
+
 // A state written before "shown" (the progress line's accuracies) was saved, by the first
 // --resume binary: it was refused as "corrupt header (key 'shown' not found)"; it holds every
 // number the run needs, so it resumes (the progress line shows 0 until the next evaluation).
@@ -138,8 +147,7 @@ TEST(Resume, AStateWithoutTheShownAccuraciesLoads) {
   Config c = small_config({});
   c.output.dir = ::testing::TempDir() + "/resume_no_shown";
   std::filesystem::create_directories(c.output.dir);
-  RunState rs;
-  rs.iteration = 3;
+  RunState rs = state_at(3);
   rs.val_acc = 0.5;
   rs.train_cost = {1.25};
   save_run_state(c, rs);
@@ -169,11 +177,10 @@ TEST(Resume, AStateAtTheLastIterationIsRefused) {
   Config c = small_config({"admm.iterations=8"});
   c.output.dir = ::testing::TempDir() + "/resume_at_end";
   std::filesystem::create_directories(c.output.dir);
-  RunState rs;
-  rs.iteration = 7;
+  RunState rs = state_at(7);
   save_run_state(c, rs);
   EXPECT_EQ(load_run_state(c).iteration, 7);
-  rs.iteration = 8;
+  rs = state_at(8);
   save_run_state(c, rs);
   try {
     load_run_state(c);
@@ -181,6 +188,34 @@ TEST(Resume, AStateAtTheLastIterationIsRefused) {
   } catch (const Error& e) {
     EXPECT_NE(std::string(e.what()).find("is at iteration 8 of 8: nothing left to run"), std::string::npos) << e.what();
   }
+}
+
+// The checksums catch damage; a header edited by hand and re-summed with values no run writes is
+// refused too, naming what is wrong (an iteration of -5 and a ρ of -1 resumed before).
+TEST(Resume, ImpossibleValuesInAStateAreRefused) {
+  Config c = small_config({"admm.iterations=8"});
+  c.output.dir = ::testing::TempDir() + "/resume_impossible";
+  std::filesystem::create_directories(c.output.dir);
+  const auto error = [&](RunState rs) {
+    save_run_state(c, std::move(rs));
+    try {
+      load_run_state(c);
+    } catch (const Error& e) {
+      return std::string(e.what());
+    }
+    return std::string("(loaded)");
+  };
+  const std::string at = "state " + state_path(c) + ": corrupt header (";
+  EXPECT_EQ(error(state_at(4)), "(loaded)");
+  RunState negative = state_at(0);
+  negative.iteration = -5;
+  EXPECT_EQ(error(negative), at + "iteration -5 with 0 iteration times)");
+  RunState short_times = state_at(4);
+  short_times.iter_s.pop_back();
+  EXPECT_EQ(error(short_times), at + "iteration 4 with 3 iteration times)");
+  RunState rho = state_at(4);
+  rho.solver.rho = -1;
+  EXPECT_EQ(error(rho), at + "rho, nu or mu is not a positive finite number)");
 }
 
 // metrics.jsonl keeps the lines of iterations <= k and stops at the first line after k or one a

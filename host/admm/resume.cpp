@@ -2,6 +2,7 @@
 // the tensors are the solver's (named as Solver::save_state names them) and the tracker's anchor.
 #include "host/admm/resume.h"
 
+#include <cmath>
 #include <filesystem>
 #include <fstream>
 #include <utility>
@@ -166,6 +167,15 @@ RunState load_run_state(const Config& c) {
   } catch (const nlohmann::json::exception& e) {
     throw Error("state " + path + ": corrupt header (" + e.what() + ")");
   }
+  // The checksums catch damage, not a header edited by hand and re-summed: values no run writes.
+  const auto sane = [&](bool ok, const std::string& what) {
+    require(ok, "state " + path + ": corrupt header (" + what + ")");
+  };
+  sane(s.iteration >= 0 && s.iter_s.size() == static_cast<size_t>(s.iteration),
+       "iteration " + std::to_string(s.iteration) + " with " + std::to_string(s.iter_s.size()) + " iteration times");
+  sane(std::isfinite(s.solver.rho) && s.solver.rho > 0 && std::isfinite(s.solver.nu) && s.solver.nu > 0 &&
+           std::isfinite(s.solver.mu) && s.solver.mu >= 0,
+       "rho, nu or mu is not a positive finite number");
   require(s.iteration < c.iterations, "--resume: the run in " + path + " is at iteration " +
                                           std::to_string(s.iteration) + " of " + std::to_string(c.iterations) +
                                           ": nothing left to run (a longer run: raise admm.iterations, or the last "
