@@ -228,9 +228,15 @@ TEST(Resume, TrimMetricsKeepsTheLinesUpToTheState) {
            {10, "{\"iter\":1}\n{\"iter\":5}\n{\"iter\":10}\n"},
            {99, "{\"iter\":1}\n{\"iter\":5}\n{\"iter\":10}\n{\"iter\":15}\n"}}) {
     std::ofstream(path, std::ios::trunc) << lines;
-    trim_metrics(path, k);
+    EXPECT_EQ(trim_metrics(path, k), 0) << "a torn last line is what a kill leaves";
     EXPECT_EQ(slurp_text(path), kept) << "k = " << k;
   }
+  // A damaged line before the state: the lines from it up to the state are dropped and counted.
+  std::ofstream(path, std::ios::trunc) << "{\"iter\":1}\n{\"i#er\":5}\n{\"iter\":10}\n{\"iter\":15}\n{\"iter\":20}\n";
+  EXPECT_EQ(trim_metrics(path, 15), 3);
+  EXPECT_EQ(slurp_text(path), "{\"iter\":1}\n");
+  std::ofstream(path, std::ios::trunc) << "{\"iter\":1}\n{\"i#er\":5}\n{\"iter\":10}\n";
+  EXPECT_EQ(trim_metrics(path, 5), 0) << "only lines after the state follow the damaged one";
 }
 
 // ---- the command line: a run stopped at k and resumed ends with the uninterrupted run's bytes ----

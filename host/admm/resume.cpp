@@ -191,17 +191,25 @@ RunState load_run_state(const Config& c) {
   return s;
 }
 
-void trim_metrics(const std::string& path, int k) {
+int trim_metrics(const std::string& path, int k) {
   std::ifstream in(path);
   std::string line, kept;
-  while (std::getline(in, line)) {
+  int damaged = 0;  // lines from a damaged one on, up to the last of iterations <= k
+  bool broken = false;
+  for (int after = 0; std::getline(in, line);) {
     nlohmann::json j = nlohmann::json::parse(line, nullptr, false);
-    if (j.is_object() && j.contains("iter") && j["iter"].is_number_integer() && j["iter"].get<int>() <= k)
+    const bool valid = j.is_object() && j.contains("iter") && j["iter"].is_number_integer();
+    if (!broken && valid && j["iter"].get<int>() <= k) {
       kept += line + "\n";
-    else
-      break;  // the lines are in order: the rest came after the state (or were cut by a kill)
+      continue;
+    }
+    if (valid && j["iter"].get<int>() > k) break;  // in order: the rest came after the state
+    broken = true;  // a damaged line: count it and what follows while it is still before the state
+    ++after;
+    if (valid) damaged = after;
   }
   write_file_atomic(path, kept);
+  return damaged;
 }
 
 }  // namespace pdadmm

@@ -30,6 +30,8 @@ RunState load_run_state(const Config& c);
 // a folder that does not exist left it behind, empty. Opens nothing (a FIFO there blocked).
 void require_run_state(const Config& c);
 // Keeps the lines of iterations <= k (an earlier run may have logged past its last state), atomically.
-void trim_metrics(const std::string& path, int k);
+// Returns how many lines it dropped before k because one of them was damaged (not a torn last
+// line, which a kill leaves), so that the run can say its log has a gap.
+int trim_metrics(const std::string& path, int k);
 
 }  // namespace pdadmm

@@ -308,8 +308,12 @@ void log_run(const Config& c, const Problem& p, int first_groups, std::ostream& 
 // Only with the data and the solver ready does this run start replacing an earlier one's outputs.
 void open_outputs(const Config& c, bool resumed, int start, std::optional<JsonLines>& metrics, std::ostream& log) {
   write_file_atomic(c.output.dir + "/config.json", c.effective.dump(2) + "\n");
-  if (resumed) trim_metrics(c.output.dir + "/metrics.jsonl", start);
-  else std::remove(state_path(c).c_str());  // an earlier run's state is not this run's
+  if (!resumed) {
+    std::remove(state_path(c).c_str());  // an earlier run's state is not this run's
+  } else if (const int lost = trim_metrics(c.output.dir + "/metrics.jsonl", start)) {
+    log << "note: " << c.output.dir << "/metrics.jsonl had a damaged line before iteration " << start
+        << ": it and the " << lost - 1 << " line(s) after it up to the state are dropped, so the log has a gap\n";
+  }
   // Files this run will not replace stay an earlier run's, beside this run's summary.json.
   for (const auto& [name, key, off] : {std::tuple{"model.bin", "output.checkpoint", !c.output.checkpoint},
                                        std::tuple{"predictions.csv", "output.predictions", !c.output.predictions}})
