@@ -9,12 +9,12 @@
 #include "host/admm/layer_plan.h"
 #include "host/admm/steps.h"
 #include "host/io/error.h"
+#include "host/io/stats.h"
 
 namespace pdadmm {
 
 namespace {
 using Clock = std::chrono::steady_clock;
-double seconds_since(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }
 
 // Sending through this wire leaves a float/double tensor unchanged only for these formats.
 bool wire_is_lossless(const WireSpec& w, size_t scalar_bytes) {

@@ -15,6 +15,7 @@
 #include "host/admm/steps.h"
 #include "host/comm/inproc_transport.h"
 #include "host/io/error.h"
+#include "host/io/stats.h"
 
 namespace pdadmm {
 
@@ -104,11 +105,11 @@ IterationStats Solver<T>::iterate(bool want_terms) {
     pool_->run([&](int g) {
       if (groups_[g]) groups_[g]->add_terms(st.groups[g]);
     });
-    st.terms_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t_terms).count();
+    st.terms_seconds = seconds_since(t_terms);
   }
   static_assert(std::is_trivially_copyable_v<GroupStats>, "GroupStats is shared as bytes");
   for (size_t g = 0; g < st.groups.size(); ++g) transport_->share(static_cast<int>(g), &st.groups[g], sizeof(GroupStats));
-  st.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count() - st.terms_seconds;
+  st.seconds = seconds_since(t0) - st.terms_seconds;
   ++iter_;
   double fit = 0, gap = 0, w2 = 0, udr = 0;
   for (size_t g = 0; g < st.groups.size(); ++g) {

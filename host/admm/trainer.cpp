@@ -398,7 +398,7 @@ struct Loop {
     stage_end += stages[stage].iterations;
     if (carry && logs_ahead(c, it - 1, c.iterations - 1) && solver->anchor_first_layer() && writes)
       tracker.anchor(tracker.first(s, d));
-    sum.stage_seconds += std::chrono::duration<double>(Clock::now() - t_stage).count();
+    sum.stage_seconds += seconds_since(t_stage);
     train_cost.clear();  // the ρ schedule restarts with the stage's ρ, as in the reference
     log << "stage " << stage + 1 << "/" << stages.size() << ": " << stages[stage].layers << " layers from iteration "
         << it + 1 << std::endl;
@@ -470,7 +470,7 @@ struct Loop {
       scores = score(std::move(first));
       sum.evals_exact++;
     }
-    sum.eval_seconds += std::chrono::duration<double>(Clock::now() - t_eval).count();
+    sum.eval_seconds += seconds_since(t_eval);
   }
 
   // A logged iteration's line in metrics.jsonl, and its objective and residual in the summary.
@@ -538,7 +538,7 @@ struct Loop {
     rs.stage = static_cast<int>(stage);
     rs.train_cost = train_cost;
     rs.iter_s = iter_s;
-    rs.seconds = seconds_before + std::chrono::duration<double>(Clock::now() - t_start).count();
+    rs.seconds = seconds_before + seconds_since(t_start);
     rs.sum = sum;
     rs.val_acc = scores.val.acc;
     rs.test_acc = scores.test.acc;
@@ -557,7 +557,7 @@ struct Loop {
     if ((c.iterations == 0 || done < c.iterations) && writes) {
       const auto t_eval = Clock::now();
       scores = eval.evaluate(W, b);
-      sum.eval_seconds += std::chrono::duration<double>(Clock::now() - t_eval).count();
+      sum.eval_seconds += seconds_since(t_eval);
     }
     // Finite weights can still overflow float in the forward pass (e.g. init_std 1e20 with -Q, whose
     // grid keeps the iterates finite): NaN logits give meaningless accuracies.
@@ -587,7 +587,7 @@ struct Loop {
     // The final weights downloaded above (every process has them; the first writes), scored by the
     // host as `pdadmm eval --predictions` does: the same file.
     if (c.output.predictions && writes) Predictor(eval, W, b).save_csv(c.output.dir + "/predictions.csv");
-    sum.seconds_total = seconds_before + std::chrono::duration<double>(Clock::now() - t_start).count();
+    sum.seconds_total = seconds_before + seconds_since(t_start);
     if (writes) write_file_atomic(c.output.dir + "/summary.json", sum.to_json().dump(2) + "\n");
     return keeps_state;
   }

@@ -31,15 +31,13 @@ struct Stat {
   double median = 0, min = 0, max = 0, mean = 0;
 };
 
-Stat stat_of(std::vector<double> v) {
+Stat stat_of(const std::vector<double>& v) {
   Stat s;
   if (v.empty()) return s;
-  std::sort(v.begin(), v.end());
-  const size_t n = v.size();
   s.median = median(v);
-  s.min = v.front();
-  s.max = v.back();
-  s.mean = std::accumulate(v.begin(), v.end(), 0.0) / static_cast<double>(n);
+  s.min = *std::min_element(v.begin(), v.end());
+  s.max = *std::max_element(v.begin(), v.end());
+  s.mean = std::accumulate(v.begin(), v.end(), 0.0) / static_cast<double>(v.size());
   return s;
 }
 
@@ -175,7 +173,7 @@ nlohmann::json run_bench(const Config& c, const BenchOptions& o, std::ostream& l
 
   const auto t_setup = std::chrono::steady_clock::now();
   Problem p = build_problem(c);
-  const double setup_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t_setup).count();
+  const double setup_seconds = seconds_since(t_setup);
   require_host_memory(c, p);
   std::vector<HostMatrix<float>> W, b;
   init_weights(p.dims, c.model.init_std, derive_seed(static_cast<uint64_t>(c.seed), 77), W, b);
