@@ -525,11 +525,13 @@ TEST(Cli, AutoThreadsLeaveTheCoresOtherProcessesKeepBusy) {
     }
     spinners.push_back(child);
   }
-  const std::string run_on_two = "taskset -c " + std::to_string(cpus[0]) + "," + std::to_string(cpus[1]) + " " +
-                                 std::string(PDADMM_BINARY) + " train" + kTiny + " --set admm.iterations=1 --out " +
-                                 ::testing::TempDir() + "/cli_auto_threads";
+  const std::string on_two = "taskset -c " + std::to_string(cpus[0]) + "," + std::to_string(cpus[1]) + " " +
+                             std::string(PDADMM_BINARY) + " train" + kTiny + " --set admm.iterations=1 --out " +
+                             ::testing::TempDir() + "/cli_auto_threads";
+  const std::string run_on_two = "env -u OMP_NUM_THREADS " + on_two;  // it would stand for `threads`
   const Result automatic = pdadmm::test::run_command(run_on_two);
   const Result fixed = pdadmm::test::run_command(run_on_two + " --set threads=2");
+  const Result from_env = pdadmm::test::run_command("env OMP_NUM_THREADS=2 " + on_two);
   for (pid_t child : spinners) kill(child, SIGKILL);
   for (pid_t child : spinners) waitpid(child, nullptr, 0);
   ASSERT_EQ(automatic.code, 0) << automatic.out;
@@ -540,6 +542,29 @@ TEST(Cli, AutoThreadsLeaveTheCoresOtherProcessesKeepBusy) {
   EXPECT_LT(automatic.out.find("pdadmm: "), automatic.out.find("note: threads")) << automatic.out;
   ASSERT_EQ(fixed.code, 0) << fixed.out;
   EXPECT_EQ(fixed.out.find("note: threads"), std::string::npos) << fixed.out;
+  // OMP_NUM_THREADS stands for `threads` (libgomp's own reading would change nothing).
+  ASSERT_EQ(from_env.code, 0) << from_env.out;
+  EXPECT_EQ(from_env.out.find("note: threads"), std::string::npos) << from_env.out;
+}
+
+// The count OMP_NUM_THREADS gives is the run's (bench JSON reports it); a config's `threads` wins;
+// a value libgomp could not read is an error naming it.
+TEST(Cli, OmpNumThreadsStandsForThreads) {
+  const std::string json = ::testing::TempDir() + "/cli_omp_threads.json";
+  const std::string bench = std::string(PDADMM_BINARY) + " bench" + kTiny + " -n 1 --warmup 0 --no-peak --json " + json;
+  const Result three = pdadmm::test::run_command("OMP_NUM_THREADS=3,1 " + bench);
+  ASSERT_EQ(three.code, 0) << three.out;
+  EXPECT_EQ(pdadmm::test::read_json(json)["threads"], 3);
+  const Result config_wins = pdadmm::test::run_command("OMP_NUM_THREADS=3 " + bench + " --set threads=1");
+  ASSERT_EQ(config_wins.code, 0) << config_wins.out;
+  EXPECT_EQ(pdadmm::test::read_json(json)["threads"], 1);
+  for (const char* bad : {"abc", "0", "2x", "5000"}) {
+    const Result r = pdadmm::test::run_command(std::string("OMP_NUM_THREADS=") + bad + " " + bench);
+    EXPECT_NE(r.code, 0) << bad;
+    EXPECT_NE(r.out.find(std::string("error: OMP_NUM_THREADS=\"") + bad + "\" is not a thread count"),
+              std::string::npos)
+        << r.out;
+  }
 }
 
 // The handler (host/io/stop_signal.h) in this process: a signal is recorded rather than ending it,

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <iomanip>
@@ -32,8 +33,25 @@ namespace pdadmm {
 
 namespace {
 
+// OMP_NUM_THREADS, as job scripts set it (`mpirun -x OMP_NUM_THREADS=4`), stands for `threads` when
+// the config leaves it 0: the trainer sizes its teams itself, so libgomp's reading alone changed
+// nothing. Like libgomp, the first of a comma list (the outer level's count).
+int env_omp_threads() {
+  const char* v = std::getenv("OMP_NUM_THREADS");
+  if (!v || !*v) return 0;
+  const std::string s(v);
+  const std::string first = s.substr(0, s.find(','));
+  char* end = nullptr;
+  const long n = std::strtol(first.c_str(), &end, 10);
+  require(!first.empty() && end == first.c_str() + first.size() && n >= 1 && n <= 1024,
+          "OMP_NUM_THREADS=\"" + s + "\" is not a thread count from 1 to 1024 (unset it, or set `threads`)");
+  return static_cast<int>(n);
+}
+
 Config load(const CommonArgs& a) {
   Config c = a.config.empty() ? parse_config(nlohmann::json::object(), a.sets) : load_config(a.config, a.sets);
+  const int omp = env_omp_threads();
+  if (c.threads == 0) c.threads = omp;  // config.json keeps the 0 the config asked for
   if (!a.out.empty()) {
     c.output.dir = a.out;
     c.effective["output"]["dir"] = a.out;
