@@ -224,7 +224,13 @@ TEST(Cli, EvalComparesOnlyTheKeysTheDataSetReads) {
   expect_one_line_error(run(eval + " --set data.row_normalize=true"),
                         "was trained with data.row_normalize = false, the config has true");
   expect_one_line_error(run(eval + " --set data.root=\"" + out + "/nowhere\""),
-                        out + "/nowhere/planetoid/ind.cora.x: file not found (data folder " + out + "/nowhere, from data.root;");
+                        out + "/nowhere/planetoid/ind.cora.x: file not found (data folder " + out +
+                            "/nowhere, from data.root or --data;");
+  // --data stands for data.root and wins over the config's (as --out over output.dir).
+  EXPECT_EQ(run(eval + " --set data.root=\"" + out + "/nowhere\" --data " + root).code, 0);
+  expect_one_line_error(run(eval + " --data " + out + "/nowhere"),
+                        out + "/nowhere/planetoid/ind.cora.x: file not found (data folder " + out + "/nowhere");
+  expect_one_line_error(run(eval + " --data ''"), "--data: must not be empty");
 }
 
 // An empty PDADMM_DATA counts as unset (the default ./data), not as the file system's root.
@@ -234,7 +240,7 @@ TEST(Cli, EmptyDataVariableMeansTheDefaultFolder) {
   const Result r = pdadmm::test::run_command("cd " + dir + " && PDADMM_DATA= " + std::string(PDADMM_BINARY) +
                                              " info --set data.name=\"cora\"");
   expect_one_line_error(r, "data/planetoid/ind.cora.x: file not found (data folder data, from the default; set "
-                           "data.root or $PDADMM_DATA;");
+                           "--data, data.root or $PDADMM_DATA;");
   EXPECT_EQ(r.out.find("/planetoid"), r.out.find("data/planetoid") + 4) << r.out;
 }
 

@@ -30,9 +30,9 @@ void require_data_files(const Config& c, const std::string& root) {
   for (const std::string& f : real_dataset_files(c.data.name)) {
     const std::string path = root + "/" + f;
     if (::access(path.c_str(), R_OK) == 0) continue;
-    const std::string from = !c.data.root.empty() ? "data.root"
+    const std::string from = !c.data.root.empty() ? "data.root or --data"
                              : data_env()         ? "$PDADMM_DATA"
-                                                  : "the default; set data.root or $PDADMM_DATA";
+                                                  : "the default; set --data, data.root or $PDADMM_DATA";
     throw Error(path + ": file not found (data folder " + root + ", from " + from +
                 "; tools/fetch_datasets.sh downloads the data sets)");
   }

@@ -56,6 +56,10 @@ Config load(const CommonArgs& a) {
     c.output.dir = a.out;
     c.effective["output"]["dir"] = a.out;
   }
+  if (!a.data.empty()) {
+    c.data.root = a.data;
+    c.effective["data"]["root"] = a.data;
+  }
   return c;
 }
 

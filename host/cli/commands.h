@@ -9,6 +9,7 @@ struct CommonArgs {
   std::string config;
   std::vector<std::string> sets;
   std::string out;
+  std::string data;  // --data: data.root
 };
 
 // resume: continue the run in the output folder from its state.bin.

@@ -23,15 +23,18 @@ int main(int argc, char** argv) {
   app.set_version_flag("--version", "pdadmm " + build_version());
   CommonArgs args;
   std::string model;
+  // Empty would silently mean "not given": a --out "$DIR" with DIR unset wrote to runs/latest.
+  const auto non_empty = [](const char* what) {
+    return CLI::Validator([](std::string& s) { return s.empty() ? std::string("must not be empty") : ""; }, what);
+  };
   auto add_common = [&](CLI::App* sub, bool with_out) {
     sub->add_option("--config,-c", args.config, "JSON config file (defaults apply to missing keys)")
         ->check(CLI::ExistingFile);
     sub->add_option("--set", args.sets, "override a config key, e.g. --set model.layers=12 (repeatable)");
-    // Empty would silently mean "not given" (output.dir), so a --out "$DIR" with DIR unset wrote to runs/latest.
+    sub->add_option("--data", args.data, "folder with planetoid/ and npz/ (data.root; default $PDADMM_DATA, else ./data)")
+        ->check(non_empty("DIR"));
     if (with_out)
-      sub->add_option("--out,-o", args.out, "output folder (default: output.dir)")
-          ->check(CLI::Validator([](std::string& s) { return s.empty() ? std::string("must not be empty") : ""; },
-                                 "DIR"));
+      sub->add_option("--out,-o", args.out, "output folder (default: output.dir)")->check(non_empty("DIR"));
   };
   CLI::App* train = app.add_subcommand("train", "train a model; writes metrics.jsonl, summary.json, model.bin");
   add_common(train, true);
@@ -47,7 +50,7 @@ int main(int argc, char** argv) {
   eval->add_option("--predictions", predictions,
                    "write every node's prediction to this CSV (node,split,label,predicted,prob_0,...); "
                    "'-': to stdout, the scores then on stderr")
-      ->check(CLI::Validator([](std::string& s) { return s.empty() ? std::string("must not be empty") : ""; }, "FILE"));
+      ->check(non_empty("FILE"));
   BenchArgs bench_args;
   CLI::App* bench = app.add_subcommand("bench", "time the iterations: s/iteration, GFLOP/s vs SGEMM peak, modeled speedup");
   add_common(bench, false);
