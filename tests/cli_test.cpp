@@ -564,6 +564,15 @@ TEST(Cli, OmpNumThreadsStandsForThreads) {
   const Result config_wins = pdadmm::test::run_command("OMP_NUM_THREADS=3 " + bench + " --set threads=1");
   ASSERT_EQ(config_wins.code, 0) << config_wins.out;
   EXPECT_EQ(pdadmm::test::read_json(json)["threads"], 1);
+  // info says how many and why.
+  const std::string info = std::string(PDADMM_BINARY) + " info" + kTiny;
+  const Result info_env = pdadmm::test::run_command("OMP_NUM_THREADS=3 " + info);
+  ASSERT_EQ(info_env.code, 0) << info_env.out;
+  EXPECT_NE(info_env.out.find("\nthreads       3 (OMP_NUM_THREADS), 3 per group\n"), std::string::npos) << info_env.out;
+  const Result info_set = pdadmm::test::run_command("OMP_NUM_THREADS=3 " + info + " --set threads=1 --set groups=2");
+  EXPECT_NE(info_set.out.find("\nthreads       1 (`threads`), 1 per group (more groups than threads: they take turns)\n"),
+            std::string::npos)
+      << info_set.out;
   for (const char* bad : {"abc", "0", "2x", "5000"}) {
     const Result r = pdadmm::test::run_command(std::string("OMP_NUM_THREADS=") + bad + " " + bench);
     EXPECT_NE(r.code, 0) << bad;

@@ -211,6 +211,15 @@ int cmd_info(const CommonArgs& a) {
   }
   std::cout << "\n";
   const int groups = static_cast<int>(part.size());
+  if (!cuda) {
+    const int cores = total_cores(c);
+    const std::string free = "of " + std::to_string(process_cores()) + " cores, those other processes left free";
+    const std::string from = std::getenv("OMP_NUM_THREADS") && c.threads == env_omp_threads() ? "OMP_NUM_THREADS"
+                             : c.threads > 0                                                  ? "`threads`"
+                                                                                               : free;
+    std::cout << "threads       " << cores << " (" << from << "), " << std::max(1, cores / groups) << " per group"
+              << (groups > cores ? " (more groups than threads: they take turns)" : "") << "\n";
+  }
   if (groups > 1)
     std::cout << "launch        " << groups << " groups as threads of one process, or one process each: mpirun -np "
               << groups << " pdadmm train …" << (built_with_mpi() ? "" : " (this build has no MPI)") << "\n";
