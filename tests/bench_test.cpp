@@ -482,6 +482,19 @@ TEST(BenchCli, ADeviceIsWrittenTo) {
   ASSERT_EQ(r.code, 0) << r.out;
   EXPECT_NE(r.out.find("\"iterations\": 1"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("bench: wrote /dev/stdout"), std::string::npos) << r.out;
+  // stdout redirected to a file: /dev/stdout leads to that regular file. The JSON goes through
+  // stdout between the lines printed before and after it (the rename replaced /dev/stdout itself,
+  // as root, with a regular file: every later process's /dev/stdout was that file).
+  const std::string file = ::testing::TempDir() + "/bench_redirected.txt";
+  const Result redirected = run("bench" + kTiny + " -n 1 --warmup 0 --no-peak --link nvlink --json /dev/stdout > " + file);
+  ASSERT_EQ(redirected.code, 0) << redirected.out;
+  EXPECT_TRUE(std::filesystem::is_symlink("/dev/stdout"));
+  const std::string text = pdadmm::test::slurp(file);
+  const size_t json = text.find("{\n"), end = text.find("\n}\n"), wrote = text.find("bench: wrote /dev/stdout\n");
+  ASSERT_NE(json, std::string::npos) << text;
+  EXPECT_LT(text.find("bench: 4 layers"), json) << text;
+  EXPECT_EQ(nlohmann::json::parse(text.substr(json, end + 2 - json))["iterations"], 1);
+  EXPECT_EQ(wrote, end + 3) << text;
   if (!std::filesystem::is_character_file("/dev/full")) return;
   const Result f = run("bench" + kTiny + " -n 1 --warmup 0 --no-peak --link nvlink --json /dev/full");
   EXPECT_EQ(f.code, 1) << f.out;

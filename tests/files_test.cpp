@@ -1,7 +1,9 @@
 // Atomic output writes: a planted symlink is not followed, concurrent writers of one file do not
 // break each other, and no temporary is left behind.
 #include <gtest/gtest.h>
+#include <fcntl.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
@@ -16,6 +18,7 @@
 #include "host/io/error.h"
 #include "host/io/files.h"
 #include "host/io/host_memory.h"
+#include "tests/test_util.h"
 
 namespace pdadmm {
 namespace {
@@ -37,6 +40,39 @@ TEST(Files, AtomicWriteNeverFollowsAPlantedTemporary) {
   EXPECT_EQ(read_file(dir + "/victim"), "precious");
   EXPECT_EQ(read_file(dir + "/model.bin"), "weights");
   EXPECT_FALSE(fs::is_symlink(dir + "/model.bin"));
+}
+
+// A symlink the user made at the output path stays one: what it leads to is written, existing or
+// not yet (the rename replaced the link with a file, leaving the target stale).
+TEST(Files, AtomicWriteKeepsTheUsersSymlink) {
+  const std::string dir = fresh_dir("files_user_link");
+  fs::create_directories(dir + "/store");
+  fs::create_symlink("store/summary.json", dir + "/summary.json");  // relative, dangling
+  for (const char* text : {"first", "second"}) {
+    write_file_atomic(dir + "/summary.json", text);
+    EXPECT_TRUE(fs::is_symlink(dir + "/summary.json"));
+    EXPECT_EQ(read_file(dir + "/store/summary.json"), text);
+  }
+  EXPECT_EQ(std::distance(fs::directory_iterator(dir + "/store"), fs::directory_iterator()), 1);
+}
+
+// Under /dev and /proc nothing is replaced, even where a link there leads to a regular file (as
+// root, the rename made /dev/stdout a regular file for every process on the machine).
+TEST(Files, AtomicWriteRefusesSystemPaths) {
+  EXPECT_TRUE(is_system_path("/dev/stdout"));
+  EXPECT_TRUE(is_system_path("/proc/self/fd/1"));
+  EXPECT_TRUE(is_system_path("/tmp/../dev/fd/3"));
+  EXPECT_FALSE(is_system_path("/tmp/dev/x"));
+  EXPECT_FALSE(is_system_path("devices.json"));
+  const std::string dir = fresh_dir("files_system_path"), file = dir + "/redirected";
+  std::ofstream(file) << "printed";
+  const int fd = ::open(file.c_str(), O_WRONLY);
+  ASSERT_GE(fd, 0);
+  const std::string via_proc = "/proc/self/fd/" + std::to_string(fd);
+  EXPECT_EQ(pdadmm::test::error_of([&] { write_file_atomic(via_proc, "json"); }),
+            "cannot write " + via_proc + ": not a regular file");
+  ::close(fd);
+  EXPECT_EQ(read_file(file), "printed");
 }
 
 // mkstemp creates 0600 files; results and checkpoints are for others on the machine to read too,

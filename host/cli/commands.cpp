@@ -1,6 +1,7 @@
 // train, info and eval.
 #include "host/cli/commands.h"
 
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -230,7 +231,21 @@ namespace {
 // A file about to be written (atomically: a temporary beside it, renamed) after a long computation:
 // refused up front, naming the option, when its folder is missing or read-only or it is a folder.
 // A device, FIFO or socket (/dev/stdout, a shell's >(…)): written to as it is, not replaced.
+// This process's stdout or stderr when path is the file either writes to (/dev/stdout, or the file
+// `> out.txt` redirects it to): written through that stream, since a second open would truncate what
+// was printed (or a rename replace it) and later lines overwrite what it wrote.
+std::ostream* own_stream(const std::string& path) {
+  struct stat target, fd;
+  if (::stat(path.c_str(), &target) != 0) return nullptr;
+  if (::fstat(1, &fd) == 0 && fd.st_dev == target.st_dev && fd.st_ino == target.st_ino) return &std::cout;
+  if (::fstat(2, &fd) == 0 && fd.st_dev == target.st_dev && fd.st_ino == target.st_ino) return &std::cerr;
+  return nullptr;
+}
+
+// A path under /dev or /proc (/dev/fd/3) names a stream even where it leads to a regular file: the
+// rename would replace /dev's link (as root: /dev/stdout became a regular file for every process).
 bool is_stream_target(const std::string& path) {
+  if (own_stream(path) || is_system_path(path)) return true;
   std::error_code ec;
   const auto st = std::filesystem::status(path, ec);
   return !ec && std::filesystem::exists(st) && !std::filesystem::is_regular_file(st) &&
@@ -241,7 +256,14 @@ bool is_stream_target(const std::string& path) {
 template <typename Fill>
 bool write_stream_target(const std::string& path, Fill&& fill, const std::string& what) {
   if (!is_stream_target(path)) return false;
-  std::ofstream f(path, std::ios::binary);
+  if (std::ostream* own = own_stream(path)) {
+    std::cout.flush();
+    fill(*own);
+    own->flush();
+    require(own->good(), what + " " + path);
+    return true;
+  }
+  std::ofstream f(path, std::ios::binary | std::ios::app);  // app: a file behind /dev/fd/N keeps what it has
   fill(f);
   f.flush();
   require(f.good(), what + " " + path);

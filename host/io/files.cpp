@@ -24,11 +24,33 @@ void make_dirs(const std::string& dir) {
   if (ec) throw Error("cannot create directory " + dir + ": " + ec.message());
 }
 
-AtomicFile::AtomicFile(const std::string& path) : path_(path), tmp_(path + ".tmp.XXXXXX") {
+bool is_system_path(const std::string& path) {
+  std::error_code ec;
+  const std::string p = std::filesystem::absolute(path, ec).lexically_normal().string();
+  return !ec && (p.rfind("/dev/", 0) == 0 || p.rfind("/proc/", 0) == 0);
+}
+
+namespace {
+
+// The file a symlink leads to (existing or not yet), so that the rename replaces it and not the link.
+std::string link_target(const std::string& path) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  if (!fs::is_symlink(path, ec)) return path;
+  const fs::path to = fs::read_symlink(path, ec);
+  if (ec) return path;
+  const fs::path target = fs::weakly_canonical(to.is_absolute() ? to : fs::path(path).parent_path() / to, ec);
+  return ec ? path : target.string();
+}
+
+}  // namespace
+
+AtomicFile::AtomicFile(const std::string& path) : path_(link_target(path)), tmp_(path_ + ".tmp.XXXXXX") {
   // A device, FIFO or socket at path (or a link to one, /dev/stdout) would be replaced by the
-  // rename: refused (as root, /dev/null or /dev/full became a regular file).
+  // rename: refused (as root, /dev/null or /dev/full became a regular file), and so is anything
+  // under /dev or /proc (/dev/stdout leads to the file a shell redirected stdout to).
   struct stat st;
-  if (::stat(path.c_str(), &st) == 0 && !S_ISREG(st.st_mode))
+  if ((::stat(path.c_str(), &st) == 0 && !S_ISREG(st.st_mode)) || is_system_path(path))
     throw Error("cannot write " + path + ": not a regular file");
   // A fresh name (mkstemp: O_CREAT | O_EXCL) per write: never follows a planted symlink, and two
   // runs writing the same file cannot rename each other's temporary away.

@@ -14,7 +14,10 @@ namespace pdadmm {
 // Creates the directory and its parents; throws Error naming it on failure.
 void make_dirs(const std::string& dir);
 // Writes bytes to a fresh path.tmp.XXXXXX, flushes to disk, renames over path. Throws Error naming the path.
+// A symlink at path stays one: its target is what is written.
 void write_file_atomic(const std::string& path, const std::string& bytes);
+// A path under /dev or /proc (as written, before any link is followed): never a file to replace.
+bool is_system_path(const std::string& path);
 
 // The same in pieces, for files too large to hold as one string (predictions.csv of a big graph):
 // readers see the old file or the whole new one. Destroyed before commit() (an error midway),
