@@ -35,7 +35,10 @@ bool choose_t(const AdmmParams& prm, double curv, double g2, double* t, int* bac
 bool quantize_p(const AdmmParams& prm) { return prm.quantize == Quantize::P || prm.quantize == Quantize::Both; }
 bool quantize_q(const AdmmParams& prm) { return prm.quantize == Quantize::Q || prm.quantize == Quantize::Both; }
 
-// Projected step: cand = proj_Δ(p - g/t), accepted when ½ dᵀHd <= t/2 ||d||², d = cand - p.
+// Projected step: cand = proj_Δ(p - g/t), d = cand - p. Backtrack accepts when ½ dᵀHd <= t/2 ||d||²
+// (the paper's majorisation, eq. (3)). Exact starts at the line minimum's t and accepts when φ does
+// not rise, <g, d> + ½ dᵀHd <= 0: projecting the line minimum can overshoot along stiff directions
+// (φ rose in about a quarter of the steps of a converging p), so it backs off like Backtrack.
 template <typename T>
 void projected_p_step(Ops<T>& ops, Layer<T>& L, const AdmmParams& prm) {
   double t = prm.t0;
@@ -54,7 +57,8 @@ void projected_p_step(Ops<T>& ops, Layer<T>& L, const AdmmParams& prm) {
     if (d2 == 0) return;  // the grid absorbed the step
     ops.gemm(false, false, T(1), L.W, L.d, T(0), L.wg);
     const double dhd = prm.nu * ops.sum_sq(L.wg) + prm.rho * d2;
-    if (prm.step == StepRule::Exact || dhd <= t * d2) {
+    const bool accept = prm.step == StepRule::Exact ? ops.dot(L.g, L.d) + 0.5 * dhd <= 0 : dhd <= t * d2;
+    if (accept) {
       ops.axpby(T(1), L.d, T(1), L.p);
       ops.project(prm.grid, L.p);  // p + (cand - p) can miss the level by an ulp; codes need p on Δ
       ops.axpby(T(1), L.wg, T(1), L.wp);
