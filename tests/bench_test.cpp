@@ -502,6 +502,27 @@ TEST(BenchCli, ADeviceIsWrittenTo) {
   EXPECT_TRUE(std::filesystem::is_character_file("/dev/full"));
 }
 
+// --json naming bench's own stdout: the JSON alone there (the text lines on stderr), so a pipe or a
+// redirect gets JSON that parses; the text lines came before and after it. A link of this test's own
+// to /proc/self/fd/1 stands for /dev/stdout with stdout a file, and stays a link.
+TEST(BenchCli, JsonOnStdoutIsTheJsonAlone) {
+  const std::string dir = ::testing::TempDir() + "/bench_stdout";
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir);
+  const std::string link = dir + "/stdout";
+  std::filesystem::create_symlink("/proc/self/fd/1", link);
+  const std::string bench = std::string(PDADMM_BINARY) + " bench" + kTiny + " -n 1 --warmup 0 --no-peak --json ";
+  for (const auto& [json, to] : {std::pair{std::string("/dev/stdout"), " | cat > "}, std::pair{link, " > "}}) {
+    const Result r =
+        pdadmm::test::run_command("(" + bench + json + " 2> " + dir + "/err.txt" + to + dir + "/out.json)");
+    const std::string err = test::slurp(dir + "/err.txt");
+    ASSERT_EQ(r.code, 0) << r.out << err;
+    EXPECT_TRUE(std::filesystem::is_symlink(link)) << "the link was replaced";
+    EXPECT_EQ(nlohmann::json::parse(test::slurp(dir + "/out.json"))["iterations"], 1) << json;
+    EXPECT_NE(err.find("bench: wrote " + json), std::string::npos) << err;
+  }
+}
+
 TEST(BenchCli, BadInputGivesOneClearLine) {
   const std::string out = " --json " + ::testing::TempDir() + "/bench_bad.json";
   expect_one_line_error(run("bench" + kTiny + " --link warp9" + out), "warp9");

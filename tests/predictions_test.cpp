@@ -244,6 +244,16 @@ TEST(PredictionsCli, EvalWritesEveryNodeAndTrainTheSameFile) {
   EXPECT_EQ(read_text(out + "/stdout.csv"), csv);
   EXPECT_NE(s.out.find("test  acc"), std::string::npos) << s.out;
   EXPECT_EQ(s.out.find("node,"), std::string::npos) << s.out;
+  // A name of eval's stdout (/dev/stdout, here a link of the test's own) with stdout a file: as "-",
+  // the CSV alone there; it came between the score lines.
+  const std::string link = out + "/stdout_link";
+  std::filesystem::create_symlink("/proc/self/fd/1", link);
+  const CommandResult l =
+      test::run_command("(" + std::string(PDADMM_BINARY) + " " + eval + " --predictions " + link + " > " + out + "/link.csv)");
+  EXPECT_EQ(l.code, 0) << l.out;
+  EXPECT_TRUE(std::filesystem::is_symlink(link)) << "the link was replaced";
+  EXPECT_EQ(read_text(out + "/link.csv"), csv);
+  EXPECT_NE(l.out.find("test  acc"), std::string::npos) << l.out;
 }
 
 TEST(PredictionsCli, ErrorsAreOneLineAndWriteNothing) {

@@ -320,7 +320,7 @@ void require_trained_inputs(const nlohmann::json& meta, const nlohmann::json& no
 }  // namespace
 
 int cmd_eval(const CommonArgs& a, const std::string& model, const std::string& predictions) {
-  const bool to_stdout = predictions == "-";
+  const bool to_stdout = predictions == "-" || own_stream(predictions) == &std::cout;  // /dev/stdout too
   // Before the data load and the forward pass, as bench's --json.
   if (!predictions.empty() && !to_stdout) {
     require_writable_file(predictions, "eval: cannot write --predictions");
@@ -372,6 +372,8 @@ int cmd_eval(const CommonArgs& a, const std::string& model, const std::string& p
 
 int cmd_bench(const CommonArgs& a, const BenchArgs& b) {
   Config c = load(a);
+  // --json /dev/stdout: the JSON alone on stdout, the text lines on stderr, as eval's --predictions -.
+  std::ostream& log = own_stream(b.json) == &std::cout ? std::cerr : std::cout;
   // Before the benchmark runs, not after: a --json into a missing folder would lose its results.
   require_writable_file(b.json, "bench: cannot write --json");
   BenchOptions o;
@@ -383,13 +385,13 @@ int cmd_bench(const CommonArgs& a, const BenchArgs& b) {
   for (const std::string& l : b.links) o.links.push_back(parse_link(l));
   std::ostream quiet(nullptr);  // under mpirun the first process speaks and writes
   const bool first = process_rank() == 0;
-  const nlohmann::json j = run_bench(c, o, first ? std::cout : quiet);
+  const nlohmann::json j = run_bench(c, o, first ? log : quiet);
   if (!first) return 0;
   // A device or FIFO (/dev/stdout) as eval's --predictions: written to, not refused after the run.
   const std::string text = j.dump(2) + "\n";
   if (!write_stream_target(b.json, [&](std::ostream& f) { f << text; }, "bench: cannot write --json"))
     write_file_atomic(b.json, text);
-  std::cout << "bench: wrote " << b.json << "\n";
+  log << "bench: wrote " << b.json << "\n";
   return 0;
 }
 
