@@ -114,6 +114,14 @@ TEST(Cli, TrainWritesMetricsWithTheDocumentedFields) {
   EXPECT_EQ(run(eval + " --set model.layers=3 --set data.verify=true").code, 0);
   // A model of another depth: one line, not an index past the config's layers.
   expect_one_line_error(run(eval + " --set model.layers=2"), "has 3 layers, the config describes 2");
+  // Each refusal names the config the run wrote beside model.bin, the usual fix; given, it is not named.
+  const std::string hint = "try --config " + out + "/config.json, the config its run wrote)\n";
+  expect_one_line_error(run(eval + " --set model.layers=2"), "config describes 2 (" + hint);
+  expect_one_line_error(run(eval + " --set model.layers=3 --set seed=7"), "trained on; " + hint);
+  expect_one_line_error(run("eval --model " + out + "/model.bin"), "trained on; " + hint);
+  const Result own = run("eval --config " + out + "/config.json --model " + out + "/model.bin --set model.layers=2");
+  EXPECT_EQ(own.out.find("try --config"), std::string::npos) << own.out;
+  EXPECT_EQ(run("eval --config " + out + "/config.json --model " + out + "/model.bin").code, 0);
 }
 
 TEST(Cli, InfoPrintsDataAndMemoryPerGroup) {

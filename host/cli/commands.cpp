@@ -281,10 +281,21 @@ void require_writable_file(const std::string& path, const std::string& what) {
           what + " " + path + " (its folder is missing or read-only, or it is a folder)");
 }
 
+// The usual fix for a model scored with another config: the one its run wrote beside it, named in
+// eval's refusals ("" when there is none, or it is the config given).
+std::string run_config_hint(const std::string& model, const std::string& config) {
+  const std::string beside = (std::filesystem::path(model).parent_path() / "config.json").string();
+  std::error_code ec;
+  if (!std::filesystem::is_regular_file(beside, ec) || (!config.empty() && std::filesystem::equivalent(beside, config, ec)))
+    return "";
+  return "try --config " + beside + ", the config its run wrote";
+}
+
 // The keys that decide eval's input (features, augmentation, split) must be the ones the model was
 // trained with, or the scores are silently of another problem. Keys the checkpoint's (older)
 // config lacks are not compared; data.root and data.verify only say where the files are.
-void require_trained_inputs(const nlohmann::json& meta, const nlohmann::json& now, const std::string& model) {
+void require_trained_inputs(const nlohmann::json& meta, const nlohmann::json& now, const std::string& model,
+                            const std::string& hint) {
   if (!meta.contains("config") || !meta["config"].is_object()) return;
   const nlohmann::json then = with_keys_added_since(meta["config"]);
   // data.name first: a model of another data set is named as such, not by its first other key.
@@ -314,7 +325,7 @@ void require_trained_inputs(const nlohmann::json& meta, const nlohmann::json& no
                                 ? "compared as written: name the file as the training run did, from the folder it ran in"
                                 : "eval needs the features and split the model was trained on";
     throw Error("checkpoint " + model + " was trained with " + key + " = " + then[ptr].dump() + ", the config has " +
-                now[ptr].dump() + " (" + why + ")");
+                now[ptr].dump() + " (" + why + (hint.empty() ? "" : "; " + hint) + ")");
   }
 }
 }  // namespace
@@ -332,19 +343,21 @@ int cmd_eval(const CommonArgs& a, const std::string& model, const std::string& p
   }
   Config c = load(a);
   Checkpoint ck = load_checkpoint(model);
-  require_trained_inputs(ck.meta, c.effective, model);
+  const std::string hint = run_config_hint(model, a.config);
+  require_trained_inputs(ck.meta, c.effective, model, hint);
+  const std::string fix = hint.empty() ? "" : " (" + hint + ")";
   // A run stopped during an earlier growth stage saved that stage's net: scored at its depth.
   const int saved = static_cast<int>(ck.W.size());
   if (std::any_of(c.model.stages.begin(), c.model.stages.end(), [&](const StageConfig& sc) { return sc.layers == saved; }))
     c.model.layers = saved;
   Problem p = build_problem(c);
   require(ck.W.size() + 1 == p.dims.size(), "checkpoint " + model + " has " + std::to_string(ck.W.size()) +
-                                                " layers, the config describes " + std::to_string(p.dims.size() - 1));
+                                                " layers, the config describes " + std::to_string(p.dims.size() - 1) + fix);
   for (size_t l = 0; l < ck.W.size(); ++l)
     require(ck.W[l].rows == p.dims[l + 1] && ck.W[l].cols == p.dims[l],
             "checkpoint " + model + ": layer " + std::to_string(l) + " is " + std::to_string(ck.W[l].rows) + "x" +
                 std::to_string(ck.W[l].cols) + ", the config expects " + std::to_string(p.dims[l + 1]) + "x" +
-                std::to_string(p.dims[l]));
+                std::to_string(p.dims[l]) + fix);
   set_host_threads(total_cores(c));  // the same bits for any count
   const Evaluator eval(p.data, p.h, p.ahat, p.aug);
   const Predictor pass(eval, ck.W, ck.b);  // the evaluator's scores, and every node's prediction
