@@ -274,6 +274,8 @@ TEST(Cli, ASignalStopsTheRunWithItsOutputsWritten) {
     // The log line, summary.json and model.bin's meta all name the iteration the run stopped after.
     EXPECT_NE(log.find("after iteration " + std::to_string(done) + " of 10000000: "), std::string::npos)
         << done << "\n" << log;
+    // How to go on, as state.bin was written with model.bin.
+    EXPECT_NE(log.find("hold that iterate; the same command with --resume continues it\n"), std::string::npos) << log;
     EXPECT_EQ(pdadmm::load_checkpoint(out + "/model.bin").meta["iterations"], done);
     // Its scores are the exact evaluation of those weights (as `eval` gives), not the last logged
     // (tracked, or older) ones: to the last bits of the losses, which move every iteration.

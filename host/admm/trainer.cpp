@@ -574,7 +574,8 @@ struct Loop {
     sum.signal = done < c.iterations ? StopOnSignal::received() : 0;
     if (sum.signal)
       log << "interrupted by " << signal_name(sum.signal) << " after iteration " << done << " of " << c.iterations
-          << ": model.bin and summary.json hold that iterate" << std::endl;
+          << ": model.bin and summary.json hold that iterate"
+          << (c.output.state ? "; the same command with --resume continues it" : "") << std::endl;
     sum.scores = scores;
     sum.seconds_per_iter_mean = iter_s.empty() ? 0 : std::accumulate(iter_s.begin(), iter_s.end(), 0.0) / iter_s.size();
     sum.seconds_per_iter_median = median(iter_s);
