@@ -207,11 +207,19 @@ TEST(Cli, CudaBackendWithoutAGpuIsAClearError) {
 }
 
 TEST(Cli, HelpWorksEverywhere) {
-  for (const char* sub : {"", "train ", "info ", "eval "}) {
+  for (const char* sub : {"", "train ", "info ", "eval ", "bench "}) {
     Result r = run(std::string(sub) + "--help");
     EXPECT_EQ(r.code, 0) << sub;
     EXPECT_NE(r.out.find("--"), std::string::npos) << sub;
+    EXPECT_NE(r.out.find("$PDADMM_DATA"), std::string::npos) << sub << r.out;  // where the data sets are read
   }
+  // Outputs read as outputs: CLI11's TEXT:DIR and TEXT:FILE say "must exist", as --config's does.
+  const Result train = run("train --help"), eval = run("eval --help"), bench = run("bench --help");
+  EXPECT_NE(train.out.find("-o,--out DIR "), std::string::npos) << train.out;
+  EXPECT_NE(eval.out.find("--predictions FILE "), std::string::npos) << eval.out;
+  EXPECT_NE(eval.out.find("-m,--model TEXT:FILE"), std::string::npos) << eval.out;
+  EXPECT_NE(bench.out.find("for the roofline (default 0.3)"), std::string::npos) << bench.out;
+  EXPECT_NE(train.out.find("read as JSON, else as a string"), std::string::npos) << train.out;
 }
 
 // A real data set's model is scored whatever the config says of keys that data set does not read

@@ -21,20 +21,29 @@ int main(int argc, char** argv) {
   CLI::App app{"pdadmm: layer-parallel ADMM (pdADMM-G, pdADMM-G-Q) for deep graph-augmented MLPs"};
   app.require_subcommand(1);
   app.set_version_flag("--version", "pdadmm " + build_version());
+  app.footer("Data sets are read from --data (data.root), else $PDADMM_DATA, else ./data. Every config key, its\n"
+             "default and examples: README.md (Configuration). User errors are one line starting with error:, exit code 1.");
   CommonArgs args;
   std::string model;
   // Empty would silently mean "not given": a --out "$DIR" with DIR unset wrote to runs/latest.
-  const auto non_empty = [](const char* what) {
-    return CLI::Validator([](std::string& s) { return s.empty() ? std::string("must not be empty") : ""; }, what);
+  // No description: the options show DIR or FILE, not CLI11's TEXT:DIR, which reads as "must exist"
+  // (as --config's TEXT:FILE does).
+  const auto non_empty = [] {
+    return CLI::Validator([](std::string& s) { return s.empty() ? std::string("must not be empty") : ""; }, "");
   };
   auto add_common = [&](CLI::App* sub, bool with_out) {
     sub->add_option("--config,-c", args.config, "JSON config file (defaults apply to missing keys)")
         ->check(CLI::ExistingFile);
-    sub->add_option("--set", args.sets, "override a config key, e.g. --set model.layers=12 (repeatable)");
+    sub->add_option("--set", args.sets,
+                    "override a config key, e.g. --set model.layers=12, --set 'model.stages[2].iterations=300' "
+                    "(the value read as JSON, else as a string; repeatable)");
     sub->add_option("--data", args.data, "folder with planetoid/ and npz/ (data.root; default $PDADMM_DATA, else ./data)")
-        ->check(non_empty("DIR"));
+        ->check(non_empty())
+        ->type_name("DIR");
     if (with_out)
-      sub->add_option("--out,-o", args.out, "output folder (default: output.dir)")->check(non_empty("DIR"));
+      sub->add_option("--out,-o", args.out, "output folder, made if missing (default: output.dir)")
+          ->check(non_empty())
+          ->type_name("DIR");
   };
   CLI::App* train = app.add_subcommand("train", "train a model; writes metrics.jsonl, summary.json, model.bin");
   add_common(train, true);
@@ -50,7 +59,8 @@ int main(int argc, char** argv) {
   eval->add_option("--predictions", predictions,
                    "write every node's prediction to this CSV (node,split,label,predicted,prob_0,...); "
                    "'-': to stdout, the scores then on stderr")
-      ->check(non_empty("FILE"));
+      ->check(non_empty())
+      ->type_name("FILE");
   BenchArgs bench_args;
   CLI::App* bench = app.add_subcommand("bench", "time the iterations: s/iteration, GFLOP/s vs SGEMM peak, modeled speedup");
   add_common(bench, false);
@@ -59,7 +69,7 @@ int main(int argc, char** argv) {
   bench->add_flag("--serialize", bench_args.serialize,
                   "groups run their ops one at a time with all threads (per-group compute as on separate devices)");
   bench->add_flag("--no-peak", bench_args.no_peak, "skip the SGEMM roofline measurement");
-  bench->add_option("--peak-seconds", bench_args.peak_seconds, "time per GEMM shape and path for the roofline");
+  bench->add_option("--peak-seconds", bench_args.peak_seconds, "time per GEMM shape and path for the roofline (default 0.3)");
   bench->add_option("--link", bench_args.links, "link for the modeled time: nvlink, pcie4, pcie5, ib-hdr or NAME:GBPS:US "
                                                 "(repeatable; default all presets)");
   bench->add_option("--json", bench_args.json, "write the results here")->required();
