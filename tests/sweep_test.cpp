@@ -198,6 +198,22 @@ TEST(Tools, CommandLineMistakesAreOneErrorLine) {
                               "one folder at most");
 }
 
+// Every option's --help line says what it is and, where it has one, its default: the README's
+// commands leave most of them out.
+TEST(Tools, HelpDescribesEveryOption) {
+  if (!have_python()) GTEST_SKIP() << "python3 is not installed";
+  const std::string src = PDADMM_SOURCE_DIR;
+  for (const auto& [tool, text] : std::vector<std::pair<std::string, std::string>>{
+           {"bench_ab", "(default 3)"}, {"bench_ab", "passed to every pdadmm train"}, {"bench_ab", "the medians"},
+           {"accuracy", "the pdadmm binary (default build/pdadmm)"}, {"accuracy", "the pdadmm config to train"},
+           {"quant_table", "(default configs/synthetic.json)"}, {"bench_reference", "(default 10)"},
+           {"bench_reference", "weight decay (default 0.01)"}, {"bench_reference", "(default: all cores)"}}) {
+    const Result r = run("python3 " + src + "/tools/" + tool + ".py --help");
+    EXPECT_EQ(r.code, 0) << tool << r.out;
+    EXPECT_NE(r.out.find(text), std::string::npos) << tool << ": " << text << "\n" << r.out;
+  }
+}
+
 // A "binary" that exits 0 and writes nothing: an earlier run's summary.json in the same folder must
 // not be reported as this run's result.
 TEST(Tools, AnEarlierResultNeverPassesForANewOne) {

@@ -70,10 +70,11 @@ def main():
     ap = ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--a", required=True, help="the first (baseline) pdadmm binary")
     ap.add_argument("--b", required=True, help="the second pdadmm binary")
-    ap.add_argument("configs", nargs="+")
-    ap.add_argument("--rounds", type=int, default=3)
-    ap.add_argument("--set", action="append", default=[], dest="sets")
-    ap.add_argument("--json")
+    ap.add_argument("configs", nargs="+", help="pdadmm configs, each trained by both binaries")
+    ap.add_argument("--rounds", type=int, default=3, help="A then B this many times per config (default 3)")
+    ap.add_argument("--set", action="append", default=[], dest="sets", metavar="KEY=VALUE",
+                    help="passed to every pdadmm train (repeatable)")
+    ap.add_argument("--json", help="write the runs and the medians here")
     args = ap.parse_args()
     if args.rounds < 1:
         sys.exit("error: --rounds must be at least 1")
