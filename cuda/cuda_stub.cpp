@@ -1,4 +1,4 @@
-// Built without nvcc: the CUDA entry points exist and explain why they cannot run.
+// Built without nvcc (none found, or PDADMM_CUDA=OFF): the CUDA entry points exist and explain why they cannot run.
 #include "cuda/cuda_backend.h"
 #include "host/io/error.h"
 
@@ -6,7 +6,13 @@ namespace pdadmm {
 
 bool cuda_compiled() { return false; }
 int cuda_device_count() { return 0; }
-std::string cuda_unavailable_reason() { return "this build has no CUDA backend (nvcc was not found at configure time)"; }
+std::string cuda_unavailable_reason() {
+#if defined(PDADMM_CUDA_OFF)
+  return "this build has no CUDA backend (configured with -DPDADMM_CUDA=OFF)";
+#else
+  return "this build has no CUDA backend (nvcc was not found at configure time)";
+#endif
+}
 std::vector<CudaDeviceInfo> cuda_devices() { return {}; }
 std::unique_ptr<Ops<float>> make_cuda_ops(int) {
   throw Error("backend \"cuda\": " + cuda_unavailable_reason());

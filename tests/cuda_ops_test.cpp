@@ -25,6 +25,17 @@
 namespace pdadmm {
 namespace {
 
+// A build without the backend says why: a reason naming nvcc sent users who had turned it off
+// (PDADMM_CUDA=OFF) to install a compiler that would change nothing.
+TEST(CudaBackend, ABuildWithoutTheBackendSaysWhy) {
+  if (cuda_compiled()) GTEST_SKIP() << "the CUDA backend is built";
+#if defined(PDADMM_CUDA_OFF)
+  EXPECT_EQ(cuda_unavailable_reason(), "this build has no CUDA backend (configured with -DPDADMM_CUDA=OFF)");
+#else
+  EXPECT_EQ(cuda_unavailable_reason(), "this build has no CUDA backend (nvcc was not found at configure time)");
+#endif
+}
+
 TEST(CudaBackend, MakeOpsWithoutDeviceThrowsClearError) {
   if (cuda_device_count() > 0) GTEST_SKIP() << "a CUDA device is visible";
   EXPECT_FALSE(cuda_unavailable_reason().empty());
