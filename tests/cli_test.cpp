@@ -63,6 +63,9 @@ TEST(Cli, TrainWritesMetricsWithTheDocumentedFields) {
                  " --set model.layers=3 --set groups=3");
   ASSERT_EQ(r.code, 0) << r.out;
   EXPECT_NE(r.out.find("final: test acc"), std::string::npos) << r.out;
+  // fp32 on the wire: the bytes, without a "1.00 x fewer than fp32" ratio.
+  EXPECT_NE(r.out.find(" per iteration across 2 boundaries, "), std::string::npos) << r.out;
+  EXPECT_EQ(r.out.find("x fewer than fp32"), std::string::npos) << r.out;
   std::ifstream f(out + "/metrics.jsonl");
   std::string line, last;
   int lines = 0;
