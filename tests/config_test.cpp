@@ -502,6 +502,19 @@ TEST(Config, UnderscoreKeysAreComments) {
                                {"algorithm=pdadmm-g-q", "admm.grid={\"_why\": 1, \"min\": 0, \"max\": 2, \"levels\": 16}"}));
 }
 
+// A typo (one or two edits, a swap of neighbours one, at most a third of the key) names the key it meant; anything further
+// from every key is only unknown.
+TEST(Config, AMisspelledKeyNamesTheOneItMeant) {
+  EXPECT_EQ(config_error({"model.layer=3"}), "config: unknown key \"model.layer\" (did you mean \"model.layers\"?)");
+  EXPECT_EQ(config_error({"model.Hops=3"}), "config: unknown key \"model.Hops\" (did you mean \"model.hops\"?)");
+  EXPECT_EQ(config_error({"admm.rho_shedule.type=\"reference\""}),
+            "config: unknown key \"admm.rho_shedule\" (did you mean \"admm.rho_schedule\"?)");
+  EXPECT_EQ(config_error({"thread=2"}), "config: unknown key \"thread\" (did you mean \"threads\"?)");
+  EXPECT_EQ(config_error({"modle.layers=3"}), "config: unknown key \"modle\" (did you mean \"model\"?)");
+  EXPECT_EQ(config_error({"admm.foo=1"}), "config: unknown key \"admm.foo\"");
+  EXPECT_EQ(config_error({"admm.mm=1"}), "config: unknown key \"admm.mm\"");  // 2 letters: too short to guess
+}
+
 TEST(Config, MalformedFileNamesTheFile) {
   const std::string path = ::testing::TempDir() + "/bad_config.json";
   FILE* f = std::fopen(path.c_str(), "w");

@@ -6,6 +6,7 @@
 #include <cmath>
 #include <cstdio>
 #include <string>
+#include <vector>
 
 #include "host/io/error.h"
 
@@ -41,6 +42,19 @@ bool past_int64(const nlohmann::json& v) { return v.is_number_float() && std::fa
 bool looks_numeric(const std::string& t) {
   return !t.empty() && t.find_first_not_of("0123456789+-.eE") == std::string::npos &&
          t.find_first_of("0123456789") != std::string::npos;
+}
+// Edits (insert, delete, replace, swap two neighbours: modle) from a to b, for naming the key a
+// typo meant.
+size_t edit_distance(const std::string& a, const std::string& b) {
+  std::vector<std::vector<size_t>> d(a.size() + 1, std::vector<size_t>(b.size() + 1));
+  for (size_t i = 0; i <= a.size(); ++i) d[i][0] = i;
+  for (size_t j = 0; j <= b.size(); ++j) d[0][j] = j;
+  for (size_t i = 1; i <= a.size(); ++i)
+    for (size_t j = 1; j <= b.size(); ++j) {
+      d[i][j] = std::min({d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + (a[i - 1] != b[j - 1])});
+      if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1]) d[i][j] = std::min(d[i][j], d[i - 2][j - 2] + 1);
+    }
+  return d[a.size()][b.size()];
 }
 }  // namespace
 
@@ -170,9 +184,21 @@ JsonReader JsonReader::child(const char* key) {
 
 void JsonReader::finish() {
   if (!j_) return;
-  for (auto it = j_->begin(); it != j_->end(); ++it)
-    if (!seen_.count(it.key()) && it.key().rfind('_', 0) != 0)  // "_comment" style keys are notes
-      throw Error("config: unknown key \"" + where(it.key().c_str()) + "\"");
+  for (auto it = j_->begin(); it != j_->end(); ++it) {
+    if (seen_.count(it.key()) || it.key().rfind('_', 0) == 0) continue;  // "_comment" style keys are notes
+    // A key one or two edits from a known one (model.layer, Hops) names it; a third of the key at most.
+    std::string near;
+    size_t best = 3;
+    for (const std::string& k : seen_) {
+      const size_t d = edit_distance(it.key(), k);
+      if (d < best && d * 3 <= it.key().size()) {
+        best = d;
+        near = k;
+      }
+    }
+    throw Error("config: unknown key \"" + where(it.key().c_str()) + "\"" +
+                (near.empty() ? "" : " (did you mean \"" + where(near.c_str()) + "\"?)"));
+  }
 }
 
 nlohmann::json parse_json(const std::string& text, const std::string& what, bool allow_comments) {
