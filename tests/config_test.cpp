@@ -171,6 +171,12 @@ TEST(Config, OverrideIndicesAreChecked) {
     EXPECT_NE(config_error({st, bad}).find("expected a list index like [2] after \"model.stages\""), std::string::npos)
         << bad << ": " << config_error({st, bad});
   EXPECT_NE(config_error({st, "model.stages[1]x=1"}).find("expected '.' or '['"), std::string::npos);
+  // An index written as a key names the list form.
+  EXPECT_EQ(config_error({st, "model.stages.1.mu=1"}),
+            "config: --set \"model.stages.1.mu=1\": \"model.stages\" is not an object but a list: an element is "
+            "model.stages[i], e.g. model.stages[0]");
+  EXPECT_EQ(config_error({"model.hidden=16", "model.hidden.x=1"}),
+            "config: --set \"model.hidden.x=1\": \"model.hidden\" is not an object");
   EXPECT_NE(config_error({"[0]=1"}).find("empty key segment"), std::string::npos);
   // A --set that cannot be applied is a config error like any other.
   for (const char* bad : {"model", "model.hidden=[1,", "model.hidden[0]=3", "[0]=1"})

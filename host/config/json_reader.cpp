@@ -266,7 +266,10 @@ void apply_override(nlohmann::json& j, const std::string& assignment) {
     const size_t end = std::min(key.find_first_of(".[", pos), key.size());
     const std::string name = key.substr(pos, end - pos);
     if (name.empty()) fail("empty key segment");
-    if (!node->is_object()) fail("\"" + path + "\" is not an object");
+    // model.stages.2.mu: the dotted form of an index.
+    if (!node->is_object())
+      fail("\"" + path + "\" is not an object" +
+           (node->is_array() ? std::string(" but a list: an element is " + path + "[i], e.g. " + path + "[0]") : ""));
     path += (path.empty() ? "" : ".") + name;
     node = &(*node)[name];
     for (pos = end; pos < key.size() && key[pos] == '[';) {
