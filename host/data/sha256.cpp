@@ -117,7 +117,9 @@ std::string sha256_file(const std::string& path) {
 void verify_sha256sums(const std::string& root, const std::vector<std::string>& relpaths) {
   const std::string list = root + "/SHA256SUMS";
   std::ifstream in(list);
-  if (!in) throw Error(list + ": cannot open checksum list (missing or unreadable)");
+  // Named with the key that asked for it: a user's file has no SHA256SUMS until one is written.
+  if (!in)
+    throw Error(list + ": cannot open checksum list (missing or unreadable; data.verify checks the files against it)");
   std::map<std::string, std::string> expected;
   std::string line;
   int lineno = 0;
