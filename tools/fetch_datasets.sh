@@ -3,7 +3,7 @@
 # pdadmm reads it (planetoid/, npz/, SHA256SUMS) and verifies every file.
 #   tools/fetch_datasets.sh [DIR]      (default: $PDADMM_DATA, else ./data)
 # Idempotent: files already present and correct are kept. Needs curl or wget, sha256sum, sha1sum.
-# Origins (shared/data/README.md): kimiyoung/planetoid (MIT) and shchur/gnn-benchmark (MIT),
+# Origins (../shared/data/README.md): kimiyoung/planetoid (MIT) and shchur/gnn-benchmark (MIT),
 # pinned to the commits the checksums were taken from. Cite their papers when you use the data.
 set -euo pipefail
 
