@@ -23,6 +23,7 @@
 #include "host/backend/blas_kernels.h"
 #include "host/bench/bench.h"
 #include "host/comm/processes.h"
+#include "host/comm/processes_env.h"
 #include "host/data/load_real.h"
 #include "host/io/files.h"
 #include "host/io/host_memory.h"
@@ -34,19 +35,15 @@ namespace pdadmm {
 
 namespace {
 
-// OMP_NUM_THREADS, as job scripts set it (`mpirun -x OMP_NUM_THREADS=4`), stands for `threads` when
-// the config leaves it 0: the trainer sizes its teams itself, so libgomp's reading alone changed
-// nothing. Like libgomp, the first of a comma list (the outer level's count).
+// OMP_NUM_THREADS, as job scripts set it, stands for `threads` when the config leaves it 0: the
+// trainer sizes its teams itself, so libgomp's reading alone changed nothing.
 int env_omp_threads() {
-  const char* v = std::getenv("OMP_NUM_THREADS");
-  if (!v || !*v) return 0;
-  const std::string s(v);
-  const std::string first = s.substr(0, s.find(','));
-  char* end = nullptr;
-  const long n = std::strtol(first.c_str(), &end, 10);
-  require(!first.empty() && end == first.c_str() + first.size() && n >= 1 && n <= 1024,
-          "OMP_NUM_THREADS=\"" + s + "\" is not a thread count from 1 to 1024 (unset it, or set `threads`)");
-  return static_cast<int>(n);
+  const int n = omp_num_threads_env();
+  require(n >= 0, [] {
+    return "OMP_NUM_THREADS=\"" + std::string(std::getenv("OMP_NUM_THREADS")) +
+           "\" is not a thread count from 1 to 1024 (unset it, or set `threads`)";
+  });
+  return n;
 }
 
 Config load(const CommonArgs& a) {
