@@ -201,6 +201,40 @@ TEST(CountingOps, SolverIterationCountsTheGemmsOfTheLayerSteps) {
 // What `info` prints as each group's memory (plan_group_elements: the layers' tensors and the
 // boundary copies; plan_wire_buffer_bytes: the two wire buffers) is what the solver allocates,
 // counted at the Ops, for several groupings, both layer-1 modes and pdADMM-G-Q's encodings.
+// A p sent backward through a lossy wire (fp16, bf16, int8) is rounded in place, so its group
+// refreshes W p of its first layer (Group::exchange_p_send): one more GEMM per boundary every
+// iteration, which the FLOPs `info` prints must hold too.
+TEST(CountingOps, ALossyPWireAddsTheRefreshOfWpThatInfoCounts) {
+  const SmallNet net;
+  const std::vector<int64_t>& dims = net.dims;
+  const int64_t N = net.N;
+  SolverSpec spec;
+  spec.dims = dims;
+  spec.n_cols = N;
+  spec.groups = 2;
+  AdmmParams prm;
+  prm.wire_p.format = WireFormat::Int8;
+  std::vector<CountingOps*> ops;
+  Solver<float> solver(spec, prm, net.x, net.y, net.W, net.b, [&](int) {
+    auto o = std::make_unique<CountingOps>(std::make_unique<CpuOps<float>>(1), false);
+    ops.push_back(o.get());
+    return o;
+  });
+  ASSERT_EQ(solver.partition(), (std::vector<int>{2, 2}));
+  const double refresh = 2.0 * static_cast<double>(dims[3] * dims[2] * N);  // W p of layer 2, group 1's first
+  for (int it = 0; it < 3; ++it) {
+    for (CountingOps* o : ops) o->counters() = OpCounters{};
+    IterationStats st = solver.iterate(false);
+    double f = 0;
+    for (CountingOps* o : ops) f += o->counters().gemm_flops;
+    ASSERT_EQ(st.counts.w_giveups + st.counts.p_giveups, 0);
+    EXPECT_DOUBLE_EQ(f, hand_flops(dims, N, true) + refresh) << "iteration " << it;
+    EXPECT_DOUBLE_EQ(f, plan_iteration_flops(dims, 0, 4, N, plan_options(prm)) +
+                            plan_boundary_flops(dims, solver.partition(), N, prm, sizeof(float)))
+        << "what `info` prints";
+  }
+}
+
 TEST(CountingOps, InfoMemoryPlanIsWhatTheSolverAllocates) {
   const SmallNet net;
   const std::vector<int64_t>& dims = net.dims;

@@ -15,12 +15,6 @@ namespace pdadmm {
 
 namespace {
 using Clock = std::chrono::steady_clock;
-
-// Sending through this wire leaves a float/double tensor unchanged only for these formats.
-bool wire_is_lossless(const WireSpec& w, size_t scalar_bytes) {
-  return w.format == WireFormat::Native || w.format == WireFormat::Codes ||
-         (w.format == WireFormat::Fp32 && scalar_bytes == 4);
-}
 }  // namespace
 
 template <typename T>

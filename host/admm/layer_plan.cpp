@@ -78,6 +78,18 @@ double plan_iteration_flops(const std::vector<int64_t>& dims, int first, int end
   return f;
 }
 
+double plan_boundary_flops(const std::vector<int64_t>& dims, const std::vector<int>& partition, int64_t n_cols,
+                           const AdmmParams& prm, size_t scalar_bytes) {
+  if (wire_is_lossless(prm.wire_p, scalar_bytes)) return 0;
+  double f = 0;
+  int first = 0;
+  for (size_t g = 0; g + 1 < partition.size(); ++g) {
+    first += partition[g];  // the first layer of group g + 1 (never layer 0: no deferred W)
+    f += 2.0 * static_cast<double>(dims[first + 1]) * static_cast<double>(dims[first]) * static_cast<double>(n_cols);
+  }
+  return f;
+}
+
 size_t plan_wire_buffer_bytes(const std::vector<int64_t>& dims, int first, int end, int64_t n_cols,
                               const AdmmParams& prm, size_t scalar_bytes) {
   WireSpec wp = prm.wire_p, wq = prm.wire_q;

@@ -31,10 +31,15 @@ bool layer_uses_gram(const std::vector<int64_t>& dims, int l, int64_t n_cols);
 std::vector<TensorPlan> plan_layer(const std::vector<int64_t>& dims, int l, int64_t n_cols,
                                    const LayerPlanOptions& opt);
 // GEMM FLOPs of one unquantized iteration of layers [first, end) as steps.cpp runs them (no W p
-// refresh; -Q's projected p steps add a W d product per trial). `info` prints it; the benchmark's
-// counting Ops measures the same.
+// refresh; -Q's projected p steps add a W d product per trial; a step that gives up does less).
+// `info` prints it with plan_boundary_flops added; the benchmark's counting Ops measures the same.
 double plan_iteration_flops(const std::vector<int64_t>& dims, int first, int end, int64_t n_cols,
                             const LayerPlanOptions& opt);
+// GEMM FLOPs the group boundaries add per iteration: a p sent backward through a lossy wire
+// (wire_is_lossless) is rounded in place, and its group refreshes W p of its first layer
+// (Group::exchange_p_send). partition: layers per group.
+double plan_boundary_flops(const std::vector<int64_t>& dims, const std::vector<int>& partition, int64_t n_cols,
+                           const AdmmParams& prm, size_t scalar_bytes);
 // Elements (scalars) of all tensors of layers [first, end) plus boundary copies.
 int64_t plan_group_elements(const std::vector<int64_t>& dims, int first, int end, int64_t n_cols,
                             const LayerPlanOptions& opt);

@@ -199,7 +199,8 @@ int cmd_info(const CommonArgs& a) {
                 << (std::max(total, peak) + side > static_cast<double>(room) ? " (too little: train would stop)" : "");
     std::cout << "\n";
   }
-  const double flops = plan_iteration_flops(p.dims, 0, c.model.layers, p.x.cols, opt);
+  const double flops = plan_iteration_flops(p.dims, 0, c.model.layers, p.x.cols, opt) +
+                      plan_boundary_flops(p.dims, part, p.x.cols, c.admm, 4);
   std::cout << "work          " << std::setprecision(3) << flops / 1e9 << " GFLOP of GEMMs per iteration\n";
   std::cout << "blas          " << blas_kernels_text() << "\n";
   std::cout << "backend       " << c.backend;

@@ -151,6 +151,11 @@ void decode_impl(const WireSpec& spec, const uint8_t* in, int64_t rows, int64_t 
 
 }  // namespace
 
+bool wire_is_lossless(const WireSpec& w, size_t scalar_bytes) {
+  return w.format == WireFormat::Native || w.format == WireFormat::Codes ||
+         (w.format == WireFormat::Fp32 && scalar_bytes == 4);
+}
+
 size_t encoded_bytes(const WireSpec& spec, int64_t rows, int64_t cols, size_t scalar_bytes) {
   check_shape(rows, cols);
   const int64_t n = rows * cols;

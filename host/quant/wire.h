@@ -35,6 +35,10 @@ struct WireSpec {
   const Grid* grid = nullptr;  // required for Codes
 };
 
+// Whether sending through this wire leaves a tensor of scalar_bytes-sized values unchanged (Native,
+// Codes, and Fp32 for floats); the others round the sender's copy in place.
+bool wire_is_lossless(const WireSpec& w, size_t scalar_bytes);
+
 // Bytes of the encoded payload of a rows x cols tensor (without transport headers); exact.
 size_t encoded_bytes(const WireSpec& spec, int64_t rows, int64_t cols, size_t scalar_bytes);
 
