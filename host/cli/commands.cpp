@@ -226,9 +226,6 @@ int cmd_info(const CommonArgs& a) {
 }
 
 namespace {
-// A file about to be written (atomically: a temporary beside it, renamed) after a long computation:
-// refused up front, naming the option, when its folder is missing or read-only or it is a folder.
-// A device, FIFO or socket (/dev/stdout, a shell's >(…)): written to as it is, not replaced.
 // This process's stdout or stderr when path is the file either writes to (/dev/stdout, or the file
 // `> out.txt` redirects it to): written through that stream, since a second open would truncate what
 // was printed (or a rename replace it) and later lines overwrite what it wrote.
@@ -240,8 +237,11 @@ std::ostream* own_stream(const std::string& path) {
   return nullptr;
 }
 
-// A path under /dev or /proc (/dev/fd/3) names a stream even where it leads to a regular file: the
-// rename would replace /dev's link (as root: /dev/stdout became a regular file for every process).
+// A file about to be written (atomically: a temporary beside it, renamed) after a long computation:
+// refused up front, naming the option, when its folder is missing or read-only or it is a folder.
+// A device, FIFO or socket (/dev/stdout, a shell's >(…)): written to as it is, not replaced; so is
+// a path under /dev or /proc (/dev/fd/3) even where it leads to a regular file: the rename would
+// replace /dev's link (as root: /dev/stdout became a regular file for every process).
 bool is_stream_target(const std::string& path) {
   if (own_stream(path) || is_system_path(path)) return true;
   std::error_code ec;
