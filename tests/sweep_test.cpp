@@ -10,6 +10,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <string>
 #include <utility>
 #include <vector>
@@ -129,6 +130,23 @@ TEST(Plot, ChecksBytesTablesAndMetricsFiles) {
   r = run(plot + "bytes --check " + dir + "/bad_table.json");
   EXPECT_EQ(r.code, 1) << r.out;
   EXPECT_NE(r.out.find("bytes_per_iter"), std::string::npos) << r.out;
+}
+
+// A result file is renamed over the earlier one when complete: a write that fails half-way (here an
+// object JSON cannot hold) leaves the earlier file as it was and no temporary beside it.
+TEST(Tools, AResultFileIsNeverHalfWritten) {
+  if (!have_python()) GTEST_SKIP() << "python3 is not installed";
+  const std::string dir = ::testing::TempDir() + "/tools_atomic";
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir);
+  std::ofstream(dir + "/r.json") << "{\"earlier\": 1}\n";
+  Result r = run("python3 -c 'import sys; sys.path.insert(0, \"" + std::string(PDADMM_SOURCE_DIR) +
+                 "/tools\"); import tool_common; tool_common.write_json(\"" + dir + "/r.json\", {\"a\": 1, \"b\": object()})'");
+  EXPECT_NE(r.code, 0) << r.out;
+  std::ifstream f(dir + "/r.json");
+  const std::string text((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+  EXPECT_EQ(text, "{\"earlier\": 1}\n");
+  EXPECT_EQ(std::distance(std::filesystem::directory_iterator(dir), std::filesystem::directory_iterator()), 1);
 }
 
 TEST(Sweep, BadSweepConfigIsOneClearLine) {

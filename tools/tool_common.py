@@ -75,14 +75,28 @@ def read_result(path, what):
     if not os.path.isfile(path):
         fail(f"{what} exited 0 but wrote no {path} (is it pdadmm?)")
     with open(path) as f:
-        return json.load(f)
+        try:
+            return json.load(f)
+        except json.JSONDecodeError as e:  # else "malformed input: Expecting value …", no file named
+            fail(f"{what} exited 0 but its {path} is not valid JSON ({e})")
 
 
 def write_json(path, obj, indent=2):
-    """A result file, ending with a newline."""
-    with open(path, "w") as f:
-        json.dump(obj, f, indent=indent)
-        f.write("\n")
+    """A result file, ending with a newline. Written beside it and renamed over it when complete, so
+    that a crash, a full disk or Ctrl-C while writing leaves the earlier file or none, never half
+    of one."""
+    tmp = f"{path}.{os.getpid()}.tmp"
+    try:
+        with open(tmp, "w") as f:
+            json.dump(obj, f, indent=indent)
+            f.write("\n")
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.remove(tmp)
+        except OSError:
+            pass
+        raise
 
 
 def no_duplicates(values, flag):
