@@ -130,6 +130,12 @@ TEST(Plot, ChecksBytesTablesAndMetricsFiles) {
   r = run(plot + "bytes --check " + dir + "/bad_table.json");
   EXPECT_EQ(r.code, 1) << r.out;
   EXPECT_NE(r.out.find("bytes_per_iter"), std::string::npos) << r.out;
+  // null (NaN written as JSON) passes the check of the lines: "none", not a format error.
+  std::ofstream(dir + "/metrics_null.jsonl") << R"({"iter": 1, "objective": 5.0, "residual": 2.0, "test_acc": 0.5})" "\n"
+                                             << R"({"iter": 2, "objective": null, "residual": null, "test_acc": 0.75})" "\n";
+  r = run(plot + "convergence --check " + dir + "/metrics_null.jsonl");
+  ASSERT_EQ(r.code, 0) << r.out;
+  EXPECT_NE(r.out.find("objective 5 -> none, residual 2 -> none"), std::string::npos) << r.out;
 }
 
 // A result file is renamed over the earlier one when complete: a write that fails half-way (here an

@@ -183,16 +183,19 @@ def plot_convergence(path, out, check):
     rows = load_metrics(path)
     it = [r["iter"] for r in rows]
     if check:
-        print(f"{len(rows)} lines, iterations {it[0]}..{it[-1]}, objective {rows[0]['objective']:.4g} -> "
-              f"{rows[-1]['objective']:.4g}, residual {rows[0]['residual']:.3g} -> {rows[-1]['residual']:.3g}, "
-              f"test acc {rows[-1]['test_acc']:.4f}")
+        # null (JSON's NaN) passes load_metrics: printed as "none", drawn as a gap.
+        def f(x, spec):
+            return "none" if x is None else format(x, spec)
+        print(f"{len(rows)} lines, iterations {it[0]}..{it[-1]}, objective {f(rows[0]['objective'], '.4g')} -> "
+              f"{f(rows[-1]['objective'], '.4g')}, residual {f(rows[0]['residual'], '.3g')} -> "
+              f"{f(rows[-1]['residual'], '.3g')}, test acc {f(rows[-1]['test_acc'], '.4f')}")
         return
     plt = pyplot()
     fig, axs = plt.subplots(1, 3, figsize=(10, 3.2), dpi=100)
     for ax, key, log in zip(axs, ("objective", "residual", "test_acc"), (True, True, False)):
-        ys = [r[key] for r in rows]
+        ys = [math.nan if r[key] is None else r[key] for r in rows]
         ax.plot(it, ys, "-")
-        if log and all(y > 0 for y in ys):
+        if log and all(y > 0 for y in ys if not math.isnan(y)):
             ax.set_yscale("log")
         ax.set_xlabel("iteration")
         ax.set_title(key.replace("_", " "), fontsize=10)
