@@ -177,6 +177,11 @@ TEST(Tools, MistakesAreRefusedBeforeAnyRun) {
   std::ofstream(axis) << R"({"axis": {"key": "groups", "values": [1, 2]}})";
   std::ofstream(none) << R"({"variants": []})";
   std::ofstream(tmp + "/tools_nan.json") << R"([{"name": "a", "bytes_per_iter": NaN}])";
+  // groups entries and axis values checked before the first point's runs, not when theirs come up
+  const std::string groups = tmp + "/tools_groups.json", twice = tmp + "/tools_twice.json";
+  const std::string tiny = src + "/configs/sweeps/tiny.json";
+  std::ofstream(groups) << R"({"base": ")" << src << R"(/configs/synthetic.json", "axis": {"key": "model.layers", "values": [2, 3]}, "groups": [2, 0]})";
+  std::ofstream(twice) << R"({"base": ")" << src << R"(/configs/synthetic.json", "axis": {"key": "model.layers", "values": [2, 2]}})";
   for (const auto& [cmd, message] : std::vector<std::pair<std::string, std::string>>{
            {acc + " --seeds 0,0", "--seeds: 0, 0 lists a value twice"},
            {acc + " --seeds 0 --json /nonexistent_pdadmm/a.json", "--json /nonexistent_pdadmm/a.json: its folder"},
@@ -186,6 +191,9 @@ TEST(Tools, MistakesAreRefusedBeforeAnyRun) {
             "error: seed 0: config: unknown key \"admm.bogus\"\n"},
            {kSweep + " --config " + axis, "axis key 'groups' is set by the sweep"},
            {kSweep + " --config " + none, "variants must be a non-empty list"},
+           {kSweep + " --config " + groups, "each entry of groups must be \"layers\" or an integer >= 1"},
+           {kSweep + " --config " + twice, "axis values: 2, 2 lists a value twice"},
+           {kSweep + " --config " + tiny + " --mpirun 'mpirun -np {groups} -H {hosts}'", "{groups} is the only placeholder"},
            {"python3 " + src + "/tools/plot.py bytes " + tmp + "/tools_nan.json --check", "finite \"bytes_per_iter\""},
            {"python3 " + src + "/tools/quant_table.py --pdadmm " + PDADMM_BINARY + " --config " + syn + " --rows nomatch",
             "--rows: 'nomatch' matches no -Q row"},

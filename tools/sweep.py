@@ -22,7 +22,8 @@ import shlex
 import subprocess
 import sys
 
-from tool_common import ArgumentParser, fail, read_result, remove_stale, require_binary, run_main, write_json
+from tool_common import (ArgumentParser, fail, no_duplicates, read_result, remove_stale, require_binary, run_main,
+                         write_json)
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 KNOWN_KEYS = {"base", "set", "axis", "variants", "groups", "threads_per_group", "iterations", "warmup",
@@ -54,17 +55,25 @@ def load_sweep(path):
         if ax["key"] in ("groups", "threads", "partition"):  # each run sets these itself
             fail(f"sweep config {path}: axis key {ax['key']!r} is set by the sweep per run; "
                  f"use the sweep's \"groups\" (a list, one per axis value) or \"threads_per_group\"")
+        # A value twice: its second runs overwrite the first's files under runs/, two rows of one point.
+        no_duplicates([json.dumps(v, sort_keys=True) for v in ax["values"]], f"sweep config {path}: axis values")
     else:
         if not isinstance(spec["variants"], list) or not spec["variants"]:
             fail(f"sweep config {path}: variants must be a non-empty list")
         for v in spec["variants"]:
             if not isinstance(v, dict) or not isinstance(v.get("name"), str) or not isinstance(v.get("set", {}), dict):
                 fail(f"sweep config {path}: each variant needs a \"name\" and an optional \"set\" object")
+    def one_groups(g):
+        return g == "layers" or (isinstance(g, int) and not isinstance(g, bool) and g >= 1)
+
     g = spec.get("groups", "layers")
-    if not (g == "layers" or (isinstance(g, int) and g >= 1) or isinstance(g, list)):
+    if not (one_groups(g) or isinstance(g, list)):
         fail(f"sweep config {path}: groups must be \"layers\", an integer >= 1, or a list (one per axis value)")
     if isinstance(g, list) and ("axis" not in spec or len(g) != len(spec["axis"]["values"])):
         fail(f"sweep config {path}: a list of groups needs one entry per axis value")
+    # Each entry now, not when its axis value comes up after the earlier values' runs.
+    if isinstance(g, list) and not all(one_groups(x) for x in g):
+        fail(f"sweep config {path}: each entry of groups must be \"layers\" or an integer >= 1")
     if spec.get("stat", "cpu") not in ("cpu", "min", "median"):
         fail(f"sweep config {path}: stat must be \"cpu\", \"min\" or \"median\"")
     if spec.get("stat", "cpu") == "cpu" and spec.get("threads_per_group", 1) != 1:
@@ -279,6 +288,15 @@ def main():
     a = ap.parse_args()
     if a.mpirun is not None and "{groups}" not in a.mpirun:
         fail("--mpirun needs {groups} where the process count goes, e.g. \"mpirun -np {groups}\"")
+    if a.mpirun is not None:  # another {name} or a lone brace: now, not at the first parallel run
+        try:
+            cmd = a.mpirun.format(groups=1)
+        except (KeyError, IndexError, ValueError) as e:
+            fail(f"--mpirun {a.mpirun}: {{groups}} is the only placeholder, a brace is written {{{{ or }}}} ({e!r})")
+        try:
+            shlex.split(cmd)
+        except ValueError as e:
+            fail(f"--mpirun {a.mpirun}: {e}")
     spec = load_sweep(a.config)
     pdadmm = find_pdadmm(a.pdadmm)
     base = resolve(spec.get("base", "configs/synthetic.json"), a.config)
