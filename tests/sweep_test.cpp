@@ -284,6 +284,15 @@ TEST(Tools, AFailedRunsOutputPassesThroughWithItsRun) {
           " --pdadmm " + erring);
   EXPECT_EQ(r.code, 1) << r.out;
   EXPECT_EQ(r.out, "warning: w\nerror: run " + work + "/row00_seed0: it broke\n");
+  // bench_ab.py the same way (it printed "error: BINARY on CONFIG: error: it broke", the warning lost)
+  const std::string versioned = dir + "/tools_fake_versioned.sh";
+  std::ofstream(versioned) << "#!/bin/sh\n[ \"$1\" = --version ] && { echo fake; exit 0; }\n"
+                              "printf 'warning: w\\n' >&2\nprintf 'error: it broke\\n' >&2\nexit 1\n";
+  std::filesystem::permissions(versioned, std::filesystem::perms::owner_all);
+  r = run("python3 " + src + "/tools/bench_ab.py --rounds 1 --a " + versioned + " --b " + versioned + " " + src +
+          "/configs/synthetic.json");
+  EXPECT_EQ(r.code, 1) << r.out;
+  EXPECT_EQ(r.out, "warning: w\nerror: " + versioned + " on " + src + "/configs/synthetic.json: it broke\n");
 }
 
 // tools/accuracy.py on a real data set's config, shrunk to 2 layers x 16 trained for `iterations`.
@@ -435,7 +444,7 @@ TEST(BenchAb, AlternatesTheBinariesAndSummarises) {
   Result bad = run(tool + "--set bogus.key=1");
   EXPECT_EQ(bad.code, 1) << bad.out;
   EXPECT_EQ(bad.out, std::string("error: ") + PDADMM_BINARY + " on " + src +
-                         "/configs/synthetic.json: error: config: unknown key \"bogus\"\n");
+                         "/configs/synthetic.json: config: unknown key \"bogus\"\n");  // its error line, once
 }
 
 // With threads: 0 a run beside a busy neighbour uses fewer threads (a `note: threads:` line): runs of

@@ -24,7 +24,8 @@ import sys
 import tempfile
 import time
 
-from tool_common import ArgumentParser, no_duplicates, read_result, remove_stale, run_main, writable_file, write_json
+from tool_common import (ArgumentParser, no_duplicates, read_result, remove_stale, require_binary, run_failed, run_main,
+                         writable_file, write_json)
 
 
 def version(binary):
@@ -48,9 +49,8 @@ def run(binary, config, sets, out_dir):
     proc = subprocess.run(cmd, capture_output=True, text=True)
     wall = time.monotonic() - t0
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    if proc.returncode != 0:
-        tail = (proc.stderr or proc.stdout).strip().splitlines()[-1:] or ["(no output)"]
-        sys.exit("error: %s on %s: %s" % (binary, config, tail[0]))
+    if proc.returncode != 0:  # pdadmm's own error line, once, with the run it came from
+        run_failed("%s on %s" % (binary, config), proc.stdout + proc.stderr, proc.returncode)
     s = read_result(os.path.join(out_dir, "summary.json"), binary)
     return {
         "wall_s": wall,
@@ -84,6 +84,8 @@ def main():
     no_duplicates(args.configs, "configs")
     if args.json:
         writable_file(args.json, "--json")
+    require_binary(args.a, "--a")
+    require_binary(args.b, "--b")
     binaries = {"a": args.a, "b": args.b}
     result = {
         "versions": {k: version(v) for k, v in binaries.items()},
