@@ -155,6 +155,18 @@ TEST(Tools, AResultFileIsNeverHalfWritten) {
   EXPECT_EQ(std::distance(std::filesystem::directory_iterator(dir), std::filesystem::directory_iterator()), 1);
 }
 
+// `tools/sweep.py … | head`: the reader gone is one line that says so, not "malformed input: [Errno 32]
+// Broken pipe" (and no "Exception ignored" at exit).
+TEST(Tools, AClosedPipeIsNotMalformedInput) {
+  if (!have_python()) GTEST_SKIP() << "python3 is not installed";
+  const std::string dir = ::testing::TempDir(), script = dir + "/tools_pipe.sh";
+  std::ofstream(script) << "#!/bin/bash\n" << kSweep << " --config " << PDADMM_SOURCE_DIR << "/configs/sweeps/tiny.json --out "
+                        << dir << "/tools_pipe 2>" << dir << "/tools_pipe.err | true\ns=${PIPESTATUS[0]}\ncat " << dir
+                        << "/tools_pipe.err\nexit $s\n";
+  std::filesystem::permissions(script, std::filesystem::perms::owner_all);
+  pdadmm::test::expect_one_line_error(run(script), "stdout was closed before the end");
+}
+
 TEST(Sweep, BadSweepConfigIsOneClearLine) {
   if (!have_python()) GTEST_SKIP() << "python3 is not installed";
   const std::string bad = ::testing::TempDir() + "/bad_sweep.json";

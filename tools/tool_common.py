@@ -26,6 +26,9 @@ def run_main(main):
         main()
     except KeyboardInterrupt:
         sys.exit(130)
+    except BrokenPipeError:  # `| head`: not "malformed input"; stdout to /dev/null so that exit's flush is quiet
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        fail("stdout was closed before the end (a pipe's reader exited)")
     except (OSError, ValueError, KeyError, TypeError, AttributeError, IndexError) as e:
         if os.environ.get("PDADMM_TRACEBACK"):
             raise
