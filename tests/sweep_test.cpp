@@ -155,6 +155,27 @@ TEST(Tools, AResultFileIsNeverHalfWritten) {
   EXPECT_EQ(std::distance(std::filesystem::directory_iterator(dir), std::filesystem::directory_iterator()), 1);
 }
 
+// A stream is written as it is: /dev/stdout with stdout redirected to a file (a rename there
+// replaced /dev/stdout's link, as root for every later process); a symlink keeps its link.
+TEST(Tools, AResultFileKeepsStreamsAndSymlinks) {
+  if (!have_python()) GTEST_SKIP() << "python3 is not installed";
+  const std::string dir = ::testing::TempDir() + "/tools_streams";
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir + "/store");
+  std::filesystem::create_symlink("store/r.json", dir + "/r.json");
+  const std::string py = "python3 -c 'import sys; sys.path.insert(0, \"" + std::string(PDADMM_SOURCE_DIR) +
+                         "/tools\"); import tool_common; print(\"before\", flush=True); tool_common.write_json(sys.argv[1], "
+                         "{\"a\": 1}); print(\"after\")' ";
+  Result r = run(py + "/dev/stdout > " + dir + "/out.txt");
+  ASSERT_EQ(r.code, 0) << r.out;
+  EXPECT_TRUE(std::filesystem::is_symlink("/dev/stdout"));
+  EXPECT_EQ(pdadmm::test::slurp(dir + "/out.txt"), "before\n{\n  \"a\": 1\n}\nafter\n");
+  r = run(py + dir + "/r.json");
+  ASSERT_EQ(r.code, 0) << r.out;
+  EXPECT_TRUE(std::filesystem::is_symlink(dir + "/r.json"));
+  EXPECT_EQ(pdadmm::test::slurp(dir + "/store/r.json"), "{\n  \"a\": 1\n}\n");
+}
+
 // `tools/sweep.py … | head`: the reader gone is one line that says so, not "malformed input: [Errno 32]
 // Broken pipe" (and no "Exception ignored" at exit).
 TEST(Tools, AClosedPipeIsNotMalformedInput) {

@@ -87,13 +87,28 @@ def read_result(path, what):
 def write_json(path, obj, indent=2):
     """A result file, ending with a newline. Written beside it and renamed over it when complete, so
     that a crash, a full disk or Ctrl-C while writing leaves the earlier file or none, never half
-    of one."""
-    tmp = f"{path}.{os.getpid()}.tmp"
+    of one; a symlink stays one (its target is replaced). A stream is written as it is: stdout's own
+    file through stdout, a device, FIFO or anything under /dev or /proc in place (a rename there
+    would replace /dev/stdout's link, as root for every process)."""
+    text = json.dumps(obj, indent=indent) + "\n"
+    try:
+        st, out = os.stat(path), os.fstat(sys.stdout.fileno())
+    except (OSError, ValueError):
+        st = out = None
+    if st and (st.st_dev, st.st_ino) == (out.st_dev, out.st_ino):
+        sys.stdout.write(text)
+        sys.stdout.flush()
+        return
+    if os.path.abspath(path).startswith(("/dev/", "/proc/")) or (st and not os.path.isfile(path)):
+        with open(path, "a") as f:
+            f.write(text)
+        return
+    real = os.path.realpath(path)
+    tmp = f"{real}.{os.getpid()}.tmp"
     try:
         with open(tmp, "w") as f:
-            json.dump(obj, f, indent=indent)
-            f.write("\n")
-        os.replace(tmp, path)
+            f.write(text)
+        os.replace(tmp, real)
     except BaseException:
         try:
             os.remove(tmp)
