@@ -29,18 +29,24 @@ class NcclTransport::Ep final : public Endpoint {
 namespace {
 
 // Waits for `e` on the host: spins briefly (messages usually land within microseconds of the
-// wait starting), then sleeps in short steps; returns false if `stop` became true first. While
-// sleeping it asks NCCL for asynchronous errors every ~5 ms: a peer in another process that died
-// or lost its connection sets no local flag, and the kernel would wait for ever.
-bool wait_event(const Event& e, const std::atomic<bool>& stop, ncclComm_t comm) {
+// wait starting), then sleeps in short steps; returns false once `stop` is true, even if `e`
+// completed: shutdown() sets `stop` before it aborts the communicators, and an abort ends the
+// pending NCCL kernels, so a completed event after a shutdown does not mean the data landed.
+// While sleeping it asks NCCL for asynchronous errors every ~5 ms: a peer in another process that
+// died or lost its connection sets no local flag, and the kernel would wait for ever. The query
+// holds st.mu: shutdown() aborts (and frees) the communicator under that lock.
+bool wait_event(const Event& e, const std::atomic<bool>& stop, std::mutex& mu, const ncclComm_t& comm,
+                const bool& aborted) {
   for (int i = 0;; ++i) {
-    if (e.done()) return true;
+    if (e.done()) return !stop.load();
     if (stop.load(std::memory_order_relaxed)) return false;
     if (i < 1000) {
       std::this_thread::yield();
       continue;
     }
     if (i % 100 == 0) {
+      std::lock_guard<std::mutex> lock(mu);
+      if (aborted || !comm) return false;
       ncclResult_t async = ncclSuccess;
       if (ncclCommGetAsyncError(comm, &async) == ncclSuccess && async != ncclSuccess && async != ncclInProgress)
         throw Error(std::string("NCCL: a peer's communication failed: ") + ncclGetErrorString(async));
@@ -114,6 +120,7 @@ void NcclTransport::connect() {
   for (size_t g = 0; g < groups_.size(); ++g)
     if (groups_[g]) {
       bytes[g] = DeviceBuffer<uint8_t>(groups_[g]->device, 3, "the NCCL connection bytes");
+      DeviceScope scope(groups_[g]->device);  // a memset goes to a stream of the current device
       CUDA_CHECK(cudaMemsetAsync(bytes[g].data(), 0, 3, groups_[g]->comm_stream.get()));
     }
   NCCL_CHECK(ncclGroupStart());
@@ -132,7 +139,8 @@ void NcclTransport::connect() {
     if (!gp) continue;
     DeviceScope scope(gp->device);
     gp->recv_done.record(gp->comm_stream.get());
-    if (!wait_event(gp->recv_done, down_, gp->comm)) throw Error("transport: shut down while connecting");
+    if (!wait_event(gp->recv_done, down_, gp->mu, gp->comm, gp->aborted))
+      throw Error("transport: shut down while connecting");
   }
 }
 
@@ -225,7 +233,7 @@ void NcclTransport::send(int from, int to, Tag tag, const void* data, size_t byt
   Staging& s = ring_ptr->slots[ring_ptr->next];
   ring_ptr->next ^= 1;
   if (s.buffer.size() < bytes) {
-    if (s.sent_recorded && !wait_event(s.sent, down_, st.comm)) throw_down(from, "sending");
+    if (s.sent_recorded && !wait_event(s.sent, down_, st.mu, st.comm, st.aborted)) throw_down(from, "sending");
     const std::string what = std::string("the NCCL staging buffer for ") + (tag == Tag::P ? "p" : "q") +
                              " from group " + std::to_string(from) + " to group " + std::to_string(to);
     s.buffer = DeviceBuffer<uint8_t>(st.device, bytes, what.c_str());
@@ -260,7 +268,7 @@ void NcclTransport::recv(int to, int from, Tag tag, void* data, size_t bytes) {
     st.recv_done.record(st.comm_stream.get());
   }
   st.recv_done.wait_on(st.order);
-  if (!wait_event(st.recv_done, down_, st.comm)) throw_down(to, "receiving");
+  if (!wait_event(st.recv_done, down_, st.mu, st.comm, st.aborted)) throw_down(to, "receiving");
 }
 
 }  // namespace pdadmm
