@@ -340,6 +340,15 @@ TEST_F(CudaOpsTest, Int8MatchesTheHostOnEdgeShapesAndSpecialValues) {
     for (auto& v : h) v = dist(rng_);
     if (cols > 2)
       for (int64_t r = 0; r < rows; ++r) h[static_cast<size_t>(r * cols + 1)] = 0.0f;
+    // int8_scale's two edge paths, where the device's double -> float conversion and rint decide
+    // the bytes: a column of subnormals (a subnormal scale) and one reaching FLT_MAX (the capped scale).
+    if (cols > 4) {
+      for (int64_t r = 0; r < rows; ++r) {
+        h[static_cast<size_t>(r * cols + 3)] *= 1e-40f;
+        h[static_cast<size_t>(r * cols + 4)] *= 1e38f;
+      }
+      h[4] = std::numeric_limits<float>::max();
+    }
     h.front() = std::numeric_limits<float>::quiet_NaN();
     h.back() = std::numeric_limits<float>::infinity();
     if (rows > 1) h[static_cast<size_t>(cols)] = -std::numeric_limits<float>::infinity();
