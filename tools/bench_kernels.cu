@@ -135,7 +135,8 @@ int run(int argc, char** argv) {
   report("copy (reference)", 2 * fb, time_ms(ops, iters, [&] { ops.copy(a, x); }));
   report("z_hidden", 4 * fb, time_ms(ops, iters, [&] { ops.z_hidden(a, q, true, z); }));
   report("q_update", 4 * fb, time_ms(ops, iters, [&] { ops.q_update(1.0f, 1.0f, p, u, z, q); }));
-  report("p_grad", 4 * fb, time_ms(ops, iters, [&] { ops.p_grad(1.0f, 1.0f, p, q, u, x); }));
+  report("p_grad", 5 * fb,  // reads g, p, q, u; writes g
+         time_ms(ops, iters, [&] { ops.p_grad(1.0f, 1.0f, p, q, u, x); }));
   // dual_update returns its sums to the host: the time includes that round trip.
   report("dual_update", 4 * fb, time_ms(ops, iters, [&] { ops.dual_update(0.01f, p, q, u); }));
   report("residual", 3 * fb, time_ms(ops, iters, [&] { ops.residual(a, z, x); }));
