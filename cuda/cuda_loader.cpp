@@ -48,9 +48,14 @@ Module open_module() {
     return m;
   }
   const CudaApi* api = entry();
-  if (api->version != kCudaApiVersion || api->size != sizeof(CudaApi) || build_commit() != api->commit) {
-    m.error = path + " is from another build (commit " + api->commit + "; this pdadmm is " + build_commit() +
-              "): build both again (tools/build.sh)";
+  // The version leads every layout; the rest is read only where it is this build's.
+  const bool same_layout = api->version == kCudaApiVersion && api->size == sizeof(CudaApi);
+  if (!same_layout || build_commit() != api->commit) {
+    const std::string theirs =
+        same_layout ? "commit " + std::string(api->commit) : "interface version " + std::to_string(api->version);
+    const std::string ours =
+        same_layout ? build_commit() : "version " + std::to_string(kCudaApiVersion);
+    m.error = path + " is from another build (" + theirs + "; this pdadmm is " + ours + "): build both again (tools/build.sh)";
     return m;
   }
   m.api = api;

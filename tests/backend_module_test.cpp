@@ -60,6 +60,14 @@ TEST(BackendModule, AModuleThatCannotOpenIsOneErrorLine) {
   const test::CommandResult other =
       test::run_command("PDADMM_CUDA_MODULE=" + std::string(zlib.dli_fname) + " " + cli() + train);
   test::expect_one_line_error(other, "is not pdadmm's CUDA backend (it has no pdadmm_cuda_api)");
+  // A module of another build: another commit, or another interface version whose table past
+  // the version is not this build's to read (its commit is null here).
+  const std::string fake = "PDADMM_CUDA_MODULE=" + std::string(PDADMM_FAKE_MODULE) + " ";
+  test::expect_one_line_error(test::run_command(fake + cli() + train),
+                              "is from another build (commit 0123456789ab; this pdadmm is ");
+  test::expect_one_line_error(
+      test::run_command("PDADMM_FAKE_LAYOUT=1 " + fake + cli() + train),
+      "is from another build (interface version 99; this pdadmm is version 1): build both again (tools/build.sh)");
   // info reports it instead of failing.
   const test::CommandResult info = test::run_command(nowhere + cli() + " info --set 'backend=\"cuda\"'");
   EXPECT_EQ(info.code, 0) << info.out;
