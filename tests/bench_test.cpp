@@ -517,8 +517,9 @@ TEST(BenchCli, ADeviceIsWrittenTo) {
   EXPECT_NE(r.out.find("\"iterations\": 1"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("bench: wrote /dev/stdout"), std::string::npos) << r.out;
   // stdout redirected to a file: /dev/stdout leads to that regular file. The JSON goes through
-  // stdout between the lines printed before and after it (the rename replaced /dev/stdout itself,
-  // as root, with a regular file: every later process's /dev/stdout was that file).
+  // stdout, after the text lines before it and before the last (on stderr, here the same file); the
+  // rename replaced /dev/stdout itself, as root, with a regular file: every later process's
+  // /dev/stdout was that file.
   const std::string file = ::testing::TempDir() + "/bench_redirected.txt";
   const Result redirected = run("bench" + kTiny + " -n 1 --warmup 0 --no-peak --link nvlink --json /dev/stdout > " + file);
   ASSERT_EQ(redirected.code, 0) << redirected.out;
