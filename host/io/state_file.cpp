@@ -69,7 +69,9 @@ StateFile load_state_file(const std::string& path) {
   for (const auto& [rows, cols] : shapes) {
     st.tensors.emplace_back(rows, cols);
     HostMatrix<float>& t = st.tensors.back();
-    std::memcpy(t.data.data(), s.data() + off, t.data.size() * 4);
+    // A 0-row or 0-column tensor has no buffer (data() may be null): memcpy's arguments must
+    // not be null even for 0 bytes.
+    if (!t.data.empty()) std::memcpy(t.data.data(), s.data() + off, t.data.size() * 4);
     off += t.data.size() * 4;
   }
   return st;
