@@ -20,12 +20,12 @@ inline std::string le32(const std::vector<int32_t>& v) {
 }
 inline std::string f32(const std::vector<float>& v) {
   std::string s(v.size() * 4, '\0');
-  std::memcpy(&s[0], v.data(), s.size());
+  if (!v.empty()) std::memcpy(&s[0], v.data(), s.size());  // an empty vector's data() may be null
   return s;
 }
 inline std::string f64(const std::vector<double>& v) {
   std::string s(v.size() * 8, '\0');
-  std::memcpy(&s[0], v.data(), s.size());
+  if (!v.empty()) std::memcpy(&s[0], v.data(), s.size());  // an empty vector's data() may be null
   return s;
 }
 

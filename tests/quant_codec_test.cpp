@@ -433,12 +433,14 @@ void check_round_trip_bit_exact() {
       ASSERT_EQ(buf[nbytes], 0x5a) << "wrote past encoded_bytes";
       std::vector<T> y(rows * cols, T(-123));
       decode_host(spec, buf.data(), rows, cols, y.data());
-      ASSERT_EQ(std::memcmp(x.data(), y.data(), sizeof(T) * x.size()), 0) << "sender and receiver differ";
+      // No memcmp for the 3x0 case: an empty vector's data() may be null, which memcmp must not get.
+      ASSERT_TRUE(x.empty() || std::memcmp(x.data(), y.data(), sizeof(T) * x.size()) == 0)
+          << "sender and receiver differ";
       // Encoding the rounded values again changes nothing (payload and x).
       std::vector<uint8_t> buf2(nbytes + 1, 0x5a);
       std::vector<T> x2 = x;
       encode_host(spec, x2.data(), rows, cols, buf2.data());
-      ASSERT_EQ(std::memcmp(x2.data(), x.data(), sizeof(T) * x.size()), 0);
+      ASSERT_TRUE(x.empty() || std::memcmp(x2.data(), x.data(), sizeof(T) * x.size()) == 0);
       ASSERT_EQ(buf2, buf);  // int8 too: the rounded column max is 127 * scale exactly
     }
   }
