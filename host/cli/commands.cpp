@@ -212,10 +212,9 @@ int cmd_info(const CommonArgs& a) {
   const int groups = static_cast<int>(part.size());
   if (!cuda) {
     const int cores = total_cores(c);
+    const int omp = omp_num_threads_env();  // load() refused a bad one
     const std::string free = "of " + std::to_string(process_cores()) + " cores, those other processes left free";
-    const std::string from = std::getenv("OMP_NUM_THREADS") && c.threads == env_omp_threads() ? "OMP_NUM_THREADS"
-                             : c.threads > 0                                                  ? "`threads`"
-                                                                                               : free;
+    const std::string from = omp > 0 && c.threads == omp ? "OMP_NUM_THREADS" : c.threads > 0 ? "`threads`" : free;
     std::cout << "threads       " << cores << " (" << from << "), " << std::max(1, cores / groups) << " per group"
               << (groups > cores ? " (more groups than threads: they take turns)" : "") << "\n";
   }
