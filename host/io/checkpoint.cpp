@@ -62,7 +62,8 @@ Checkpoint load_checkpoint(const std::string& path) {
     std::memcpy(b.data.data(), s.data() + off + w.data.size() * 4, b.data.size() * 4);
     for (const HostMatrix<float>* m : {&w, &b})
       for (float v : m->data)
-        require(std::isfinite(v), what + ": layer " + std::to_string(c.W.size()) + " holds NaN or infinite weights");
+        require(std::isfinite(v),  // a lazy message: a string per weight took seconds on Coauthor CS
+                [&] { return what + ": layer " + std::to_string(c.W.size()) + " holds NaN or infinite weights"; });
     off += bytes;
     c.W.push_back(std::move(w));
     c.b.push_back(std::move(b));
