@@ -12,6 +12,7 @@
 #include <functional>
 #include <string>
 #include <tuple>
+#include <utility>
 #include <vector>
 
 #include "host/data/npz.h"
@@ -696,6 +697,90 @@ TEST(DataMaliciousPlanetoid, TestIndexIdListedTwiceRejected) {
   for (int64_t v : ids) out << v << "\n";
   out.close();
   EXPECT_ERROR_HAS(load_planetoid(dir, "cora"), index + ": id 2692 listed twice");
+}
+
+// planetoid_from_bytes with the eight parts in planetoid_parts() order, as fuzz_planetoid gives them.
+std::string planetoid_error(const std::vector<std::string>& parts) {
+  std::vector<std::string> all = parts;
+  all.resize(planetoid_parts().size());
+  return error_of([&] { planetoid_from_bytes(all, "d", "s"); });
+}
+
+// GCN's load_data on a hand-made set (no real data needed): node test.index[j] takes tx/ty row j,
+// an id inside min..max of test.index without a row (CiteSeer's quirk) gets no features and no
+// label and stays out of test, an all-zero label row is "no label", the graph is symmetrised with
+// self-loops dropped and duplicates merged; train = 0..len(y)-1, val = the next 500.
+TEST(DataPlanetoidHandMade, AssemblyFollowsGcnLoadData) {
+  const int32_t nall = 503, n = 507;  // allx rows 0..502, test range 503..506
+  std::vector<int32_t> ptr = {0}, idx, flat;
+  std::vector<float> val;
+  for (int32_t r = 0; r < nall; ++r) {
+    idx.push_back(r % 4);
+    val.push_back(1);
+    ptr.push_back(static_cast<int32_t>(idx.size()));
+    for (int c = 0; c < 2; ++c) flat.push_back(r != 502 && r % 2 == c);  // row 502: no label
+  }
+  const std::string allx = csr_pickle(nall, 4, ptr, idx, val);
+  const std::string ally = P().ndarray({nall, 2}, "i4", "<", le32(flat)).stop().s;
+  const std::string x = csr_pickle(2, 4, {0, 1, 2}, {0, 1}, {1, 1});
+  const std::string y = P().ndarray({2, 2}, "i4", "<", le32({1, 0, 0, 1})).stop().s;
+  const std::string tx = csr_pickle(3, 4, {0, 2, 3, 4}, {3, 0, 1, 2}, {5, 2, 7, 9});
+  const std::string ty = P().ndarray({3, 2}, "i4", "<", le32({0, 1, 1, 0, 0, 1})).stop().s;
+  P g;  // defaultdict(list): 0: [1, 1, 0], 2: [3] (3 does not list 2), every other node []
+  g.global("collections", "defaultdict").global("__builtin__", "list").op('\x85').op('R').mark();
+  for (int32_t i = 0; i < n; ++i) {
+    g.i(i).op(']');
+    if (i == 0) g.mark().i(1).i(1).i(0).op('e');
+    if (i == 2) g.i(3).op('a');
+  }
+  g.op('u').stop();
+  const Dataset ds = planetoid_from_bytes({x, y, tx, ty, allx, ally, g.s, "506\n503\n505\n"}, "d", "s");
+  EXPECT_EQ(ds.num_nodes(), n);
+  EXPECT_EQ(ds.num_classes, 2);
+  // Edges 0-1 and 2-3 only.
+  EXPECT_EQ(std::vector<int64_t>(ds.adj.indptr.begin(), ds.adj.indptr.begin() + 5), (std::vector<int64_t>{0, 1, 2, 3, 4}));
+  EXPECT_EQ(ds.adj.indices, (std::vector<int32_t>{1, 0, 3, 2}));
+  EXPECT_EQ(ds.num_edges(), 2);
+  const Csr& f = ds.features.sparse;
+  auto row = [&](int64_t v) {
+    std::vector<std::pair<int32_t, float>> out;
+    for (int64_t e = f.indptr[v]; e < f.indptr[v + 1]; ++e) out.emplace_back(f.indices[e], f.values[e]);
+    return out;
+  };
+  using R = std::vector<std::pair<int32_t, float>>;
+  EXPECT_EQ(row(10), (R{{2, 1.0f}}));
+  EXPECT_EQ(row(506), (R{{0, 2.0f}, {3, 5.0f}}));  // tx row 0, columns sorted
+  EXPECT_EQ(row(503), (R{{1, 7.0f}}));              // tx row 1
+  EXPECT_EQ(row(504), R{});                          // isolated id in the test range
+  EXPECT_EQ(row(505), (R{{2, 9.0f}}));              // tx row 2
+  EXPECT_EQ(std::vector<int32_t>(ds.labels.begin() + 500, ds.labels.end()),
+            (std::vector<int32_t>{0, 1, -1, 0, -1, 1, 1}));
+  EXPECT_EQ(ds.train, (std::vector<int32_t>{0, 1}));
+  ASSERT_EQ(ds.val.size(), 500u);
+  EXPECT_EQ(ds.val.front(), 2);
+  EXPECT_EQ(ds.val.back(), 501);
+  EXPECT_EQ(ds.test, (std::vector<int32_t>{503, 505, 506}));
+  // A test id whose ty row is all zero has no label to test on.
+  const std::string ty0 = P().ndarray({3, 2}, "i4", "<", le32({0, 1, 0, 0, 0, 1})).stop().s;
+  EXPECT_ERROR_HAS(planetoid_from_bytes({x, y, tx, ty0, allx, ally, g.s, "506\n503\n505\n"}, "d", "s"),
+                   "d/ind.s.ty: test node 503 has no label");
+}
+
+// A (rows, 0) label array holds no bytes whatever rows says: the class count is checked before a
+// per-row vector is sized (a (2^31 - 1, 0) y allocated 8 GiB before).
+TEST(DataMaliciousPlanetoid, LabelsWithNoClassesRejectedBeforeSizing) {
+  const std::string x = csr_pickle(1, 3, {0, 1}, {2}, {1});
+  for (int32_t rows : {1, 2147483647}) {
+    const std::string y = P().ndarray({rows, 0}, "i4", "<", "").stop().s;
+    const std::string msg = planetoid_error({x, y});
+    EXPECT_NE(msg.find("d/ind.s.y: 0 classes (2 to 2^31 - 1 supported)"), std::string::npos) << msg;
+  }
+  const std::string y1 = P().ndarray({1, 1}, "i4", "<", le32({1})).stop().s;
+  EXPECT_NE(planetoid_error({x, y1}).find("d/ind.s.y: 1 classes"), std::string::npos);
+}
+
+TEST(DataMaliciousPlanetoid, WrongNumberOfPartsRejected) {
+  EXPECT_ERROR_HAS(planetoid_from_bytes({"", ""}, "d", "s"), "2 files given, expected 8");
 }
 
 // ---- fuzzer regression cases (tools/fuzz.sh findings) ----------------------------------------

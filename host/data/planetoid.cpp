@@ -28,7 +28,9 @@ OneHot one_hot_labels(const NumpyArray& a, const std::string& what) {
   OneHot out;
   out.rows = a.shape[0];
   out.cols = a.shape[1];
-  require(out.cols <= std::numeric_limits<int32_t>::max(), what + ": too many classes");
+  // Checked before the per-row vector: a (huge, 0) array holds no bytes at all.
+  require(out.cols >= 2 && out.cols <= std::numeric_limits<int32_t>::max(),
+          what + ": " + std::to_string(out.cols) + " classes (2 to 2^31 - 1 supported)");
   const std::vector<double> v = a.to_double();
   out.label.assign(static_cast<size_t>(out.rows), -1);
   for (int64_t r = 0; r < out.rows; ++r) {
@@ -71,9 +73,23 @@ std::vector<int64_t> parse_test_index(const std::string& text, const std::string
 
 Dataset load_planetoid(const std::string& dir, const std::string& name) {
   auto path = [&](const std::string& part) { return dir + "/ind." + name + "." + part; };
-  for (const std::string& part : planetoid_parts())
+  const std::vector<std::string> parts = planetoid_parts();
+  for (const std::string& part : parts)
     require(file_exists(path(part)), path(part) + ": file not found (needed for the Planetoid data set '" + name + "')");
-  auto load = [&](const std::string& part) { return unpickle(load_file_bytes(path(part)), path(part)); };
+  std::vector<std::string> bytes;
+  for (const std::string& part : parts) bytes.push_back(load_file_bytes(path(part)));
+  return planetoid_from_bytes(bytes, dir, name);
+}
+
+Dataset planetoid_from_bytes(const std::vector<std::string>& bytes, const std::string& dir, const std::string& name) {
+  auto path = [&](const std::string& part) { return dir + "/ind." + name + "." + part; };
+  const std::vector<std::string> parts = planetoid_parts();
+  require(bytes.size() == parts.size(), "Planetoid data set '" + name + "': " + std::to_string(bytes.size()) +
+                                            " files given, expected " + std::to_string(parts.size()));
+  auto raw = [&](const std::string& part) -> const std::string& {
+    return bytes[static_cast<size_t>(std::find(parts.begin(), parts.end(), part) - parts.begin())];
+  };
+  auto load = [&](const std::string& part) { return unpickle(raw(part), path(part)); };
 
   const Csr x = pickle_as_csr(load("x"));
   const OneHot y = one_hot_labels(pickle_as_array(load("y")), path("y"));
@@ -82,7 +98,7 @@ Dataset load_planetoid(const std::string& dir, const std::string& name) {
   const Csr allx = pickle_as_csr(load("allx"));
   const OneHot ally = one_hot_labels(pickle_as_array(load("ally")), path("ally"));
   const std::vector<std::vector<int64_t>> graph = pickle_as_adjacency_lists(load("graph"));
-  const std::vector<int64_t> test_ids = parse_test_index(load_file_bytes(path("test.index")), path("test.index"));
+  const std::vector<int64_t> test_ids = parse_test_index(raw("test.index"), path("test.index"));
 
   // Shapes must agree across the files.
   const std::string what = dir + "/ind." + name + ".*";
@@ -94,7 +110,6 @@ Dataset load_planetoid(const std::string& dir, const std::string& name) {
   require(allx.rows == ally.rows,
           path("allx") + ": " + std::to_string(allx.rows) + " rows but ally has " + std::to_string(ally.rows));
   require(y.cols == ty.cols && y.cols == ally.cols, what + ": y, ty and ally have different class counts");
-  require(y.cols >= 2 && y.cols <= std::numeric_limits<int>::max(), path("y") + ": fewer than 2 classes");
   require(static_cast<int64_t>(test_ids.size()) == tx.rows,
           path("test.index") + ": " + std::to_string(test_ids.size()) + " ids but tx has " + std::to_string(tx.rows) +
               " rows");

@@ -18,6 +18,10 @@ std::vector<std::string> planetoid_parts();  // x y tx ty allx ally graph test.i
 // naming its path.
 Dataset load_planetoid(const std::string& dir, const std::string& name);
 
+// The same from the eight files' bytes, in planetoid_parts() order (load_planetoid reads them; the
+// fuzz target passes its input). Errors name dir/ind.<name>.<part>.
+Dataset planetoid_from_bytes(const std::vector<std::string>& bytes, const std::string& dir, const std::string& name);
+
 // Parses a test.index file (one decimal id per line). Errors name `what`.
 std::vector<int64_t> parse_test_index(const std::string& text, const std::string& what);
 
