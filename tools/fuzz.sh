@@ -1,9 +1,12 @@
 #!/usr/bin/env bash
 # Fuzzes the data readers: builds the libFuzzer targets in tools/fuzz/ with clang
-# (-fsanitize=fuzzer,address,undefined) straight from the project sources, seeds each corpus from
-# the real data files, runs each target FUZZ_SECONDS (default 60) and prints executions and
-# findings. Exits 1 when a target found a crash, hang, leak or sanitizer report.
-#   env: FUZZ_SECONDS, PDADMM_DATA (data root, default ../shared/data), FUZZ_OUT (default build-fuzz)
+# (-fsanitize=fuzzer,address,undefined) straight from the project sources (fuzz_pickle: the
+# unpickler; fuzz_npy: .npy, and .npz through libzip up to a split Dataset; fuzz_planetoid: a whole
+# Planetoid load), seeds each corpus from the real data files and tools/fuzz/seeds.py's synthetic
+# sets, runs each target FUZZ_SECONDS (default 60) and prints executions, coverage and findings.
+# Exits 1 when a target found a crash, hang, leak or sanitizer report.
+#   env: FUZZ_SECONDS, PDADMM_DATA (data root, default ../shared/data), FUZZ_OUT (default build-fuzz),
+#        FUZZ_TARGETS (default "pickle npy planetoid")
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 DATA=${PDADMM_DATA:-$ROOT/../shared/data}
@@ -36,53 +39,30 @@ fi
 pkg-config --exists libzip 2>/dev/null || apt_install libzip-dev pkg-config
 
 # ---- build ----
-SRCS=("$ROOT/host/data/pickle.cpp" "$ROOT/host/data/npz.cpp" "$ROOT/host/data/gnn_benchmark.cpp" "$ROOT/host/data/csr.cpp" "$ROOT/host/data/dataset.cpp")
+SRCS=("$ROOT/host/data/pickle.cpp" "$ROOT/host/data/npz.cpp" "$ROOT/host/data/gnn_benchmark.cpp" "$ROOT/host/data/csr.cpp"
+      "$ROOT/host/data/dataset.cpp" "$ROOT/host/data/planetoid.cpp")
+read -r -a KINDS <<<"${FUZZ_TARGETS:-pickle npy planetoid}"  # target fuzz_KIND, KIND.dict, corpus/KIND
 FLAGS=(-std=c++17 -g -O1 -fno-omit-frame-pointer -fsanitize=fuzzer,address,undefined
        -fno-sanitize-recover=all -I"$ROOT")
 read -r -a ZIPFLAGS <<<"$(pkg-config --cflags --libs libzip)"
-for t in fuzz_pickle fuzz_npy; do
+for kind in "${KINDS[@]}"; do
+  t=fuzz_$kind
   echo "fuzz.sh: building $t" >&2
   clang++ "${FLAGS[@]}" "$ROOT/tools/fuzz/$t.cpp" "${SRCS[@]}" "${ZIPFLAGS[@]}" -o "$OUT/$t"
 done
 
-# ---- seed corpora from the real files ----
+# ---- seed corpora: the real files where small, plus synthetic inputs that load completely ----
 SEEDS="$OUT/seeds"
 rm -rf "$SEEDS"
-mkdir -p "$SEEDS/pickle" "$SEEDS/npy" "$OUT/corpus/pickle" "$OUT/corpus/npy" "$OUT/artifacts"
-if [ -d "$DATA/planetoid" ]; then
-  for f in "$DATA"/planetoid/ind.*; do
-    case "$f" in *test.index) continue ;; esac
-    [ "$(stat -c %s "$f")" -le 65536 ] && cp "$f" "$SEEDS/pickle/"
-  done
-else
-  echo "fuzz.sh: no Planetoid files under $DATA; pickle corpus starts empty" >&2
-fi
-if [ -d "$DATA/npz" ] && command -v python3 >/dev/null; then
-  # Small members as .npy seeds, plus a small stored+deflated .npz built from them.
-  python3 - "$DATA/npz" "$SEEDS/npy" <<'EOF'
-import os, sys, zipfile
-src, dst = sys.argv[1], sys.argv[2]
-small = {}
-for name in sorted(os.listdir(src)):
-    with zipfile.ZipFile(os.path.join(src, name)) as z:
-        for info in z.infolist():
-            if info.file_size <= 65536:
-                data = z.read(info)
-                small[info.filename] = data
-                with open(os.path.join(dst, name + "." + info.filename), "wb") as f:
-                    f.write(data)
-with zipfile.ZipFile(os.path.join(dst, "small.npz"), "w") as z:
-    for i, (k, v) in enumerate(sorted(small.items())[:4]):
-        z.writestr(k, v, compress_type=zipfile.ZIP_DEFLATED if i % 2 else zipfile.ZIP_STORED)
-EOF
-else
-  echo "fuzz.sh: no npz files under $DATA (or no python3); npy corpus starts empty" >&2
-fi
+mkdir -p "$OUT/artifacts"
+for kind in "${KINDS[@]}"; do mkdir -p "$SEEDS/$kind" "$OUT/corpus/$kind"; done
+command -v python3 >/dev/null || { echo "fuzz.sh: python3 is needed for the seed corpora" >&2; exit 2; }
+python3 "$ROOT/tools/fuzz/seeds.py" "$DATA" "$SEEDS"
 
 # ---- run ----
 status=0
-for t in fuzz_pickle fuzz_npy; do
-  kind=${t#fuzz_}
+for kind in "${KINDS[@]}"; do
+  t=fuzz_$kind
   log="$OUT/$t.log"
   echo "fuzz.sh: running $t for ${SECS}s" >&2
   set +e
@@ -93,7 +73,8 @@ for t in fuzz_pickle fuzz_npy; do
   set -e
   execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)
   findings=$(grep -cE '^==[0-9]+==ERROR|runtime error:|deadly signal|ERROR: libFuzzer' "$log" || true)
-  echo "$t: executions=${execs:-?} corpus=$(ls "$OUT/corpus/$kind" | wc -l) exit=$rc findings=$findings"
+  last=$(grep -E '^#[0-9]+.*cov: ' "$log" | tail -1 | grep -oE 'cov: [0-9]+ ft: [0-9]+' || true)
+  echo "$t: executions=${execs:-?} ${last:-cov: ?} corpus=$(ls "$OUT/corpus/$kind" | wc -l) exit=$rc findings=$findings"
   if [ "$rc" -ne 0 ] || [ "$findings" -ne 0 ]; then
     status=1
     grep -E 'ERROR|runtime error|SUMMARY|Test unit written' "$log" | head -20 || true

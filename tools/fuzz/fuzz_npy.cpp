@@ -1,6 +1,7 @@
 // libFuzzer target: .npy parsing and, for inputs starting with "PK", .npz archives read from memory
-// through libzip up to a full gnn-benchmark Dataset (tools/fuzz.sh). Anything but pdadmm::Error
-// escaping, or any sanitizer report, is a finding.
+// through libzip (stored and deflated members) up to a full gnn-benchmark Dataset: CSR assembly,
+// symmetrising, split and validation (tools/fuzz.sh). Anything but pdadmm::Error escaping, or any
+// sanitizer report, is a finding.
 #include <cstddef>
 #include <cstdint>
 #include <string>
@@ -19,7 +20,14 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         } catch (const pdadmm::Error&) {
         }
       }
-      pdadmm::gnn_benchmark_from_archive(z, "fuzz", 1);
+      // Split sizes small graphs can meet, so the split and Dataset::validate run too: per class,
+      // fractions, or a fixed train count (chosen by the input size), with and without raw counts.
+      pdadmm::SplitSizes sizes;
+      sizes.per_class = 1;
+      sizes.test = sizes.val = 2;
+      if (size % 3 == 1) sizes.test = sizes.val = 0.25;
+      if (size % 3 == 2) sizes.train = 3;
+      pdadmm::gnn_benchmark_from_archive(z, "fuzz", 1, size % 2 == 0, sizes);
     } else {
       const pdadmm::NumpyArray a = pdadmm::parse_npy(bytes, "fuzz.npy");
       if (a.is_integer()) a.to_int64("fuzz");
