@@ -351,6 +351,27 @@ TEST(ResumeCli, AFinishedRunKeptItsStateAndRunsLonger) {
   EXPECT_EQ(grown.code, 0) << grown.out;
 }
 
+// A run that fails while it writes its last files (killed, a full disk; here summary.json's folder
+// is gone) keeps its state.bin: it was removed before summary.json was written, and such a run left
+// a final model.bin with nothing to resume.
+TEST(ResumeCli, ARunThatFailsWritingItsLastFilesCanStillResume) {
+  const std::string args = kRun + " --set admm.iterations=60 --set output.log_every=10 --set output.checkpoint_every=25";
+  const std::string straight = ::testing::TempDir() + "/resume_end_straight", dir = ::testing::TempDir() + "/resume_end";
+  std::filesystem::remove_all(straight);
+  std::filesystem::remove_all(dir);
+  ASSERT_EQ(run_command(std::string(PDADMM_BINARY) + " train" + args + " --out " + straight).code, 0);
+  std::filesystem::create_directories(dir);
+  std::filesystem::create_symlink(dir + "/gone/summary.json", dir + "/summary.json");
+  const auto r = run_command(std::string(PDADMM_BINARY) + " train" + args + " --out " + dir);
+  EXPECT_EQ(r.code, 1) << r.out;
+  EXPECT_NE(r.out.find("error: cannot write " + dir + "/summary.json"), std::string::npos) << r.out;
+  ASSERT_EQ(state_iteration(dir), 50);
+  std::filesystem::remove(dir + "/summary.json");
+  const auto resumed = run_command(std::string(PDADMM_BINARY) + " train --resume" + args + " --out " + dir);
+  ASSERT_EQ(resumed.code, 0) << resumed.out;
+  expect_same_run(straight, dir, 50);
+}
+
 // Killed outright (SIGKILL) inside stage 2 of a grown net under the reference ρ schedule: the
 // periodic state resumes; metrics lines logged after it are dropped and logged again.
 TEST(ResumeCli, AKilledRunResumesInsideAGrowthStage) {

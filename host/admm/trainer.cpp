@@ -584,12 +584,14 @@ struct Loop {
     const bool finished = done == c.iterations;
     const bool keeps_state = finished ? c.output.keep_state : c.output.state;
     if (keeps_state) save_state(done);
-    else if (finished && writes) std::remove(state_path(c).c_str());
     // The final weights downloaded above (every process has them; the first writes), scored by the
     // host as `pdadmm eval --predictions` does: the same file.
     if (c.output.predictions && writes) Predictor(eval, W, b).save_csv(c.output.dir + "/predictions.csv");
     sum.seconds_total = seconds_before + seconds_since(t_start);
     if (writes) write_file_atomic(c.output.dir + "/summary.json", sum.to_json().dump(2) + "\n");
+    // Last: a run killed while it wrote the files above still has its state.bin to --resume (it was
+    // removed first, and a kill before summary.json left a final model.bin with nothing to resume).
+    if (!keeps_state && finished && writes) std::remove(state_path(c).c_str());
     return keeps_state;
   }
 
