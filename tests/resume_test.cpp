@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -298,7 +299,29 @@ TEST(ResumeCli, ASignalStoppedRunResumesToTheSameBytes) {
   const auto r = run_command(resume + " --set threads=1");
   ASSERT_EQ(r.code, 0) << r.out;
   expect_same_run(straight, stopped, k);
-  expect_one_line_error(run_command(resume), "state.bin not found");
+  // A finished run removed its state: --resume says the run finished (it said "state.bin not found").
+  expect_one_line_error(run_command(resume), "--resume: the run in " + stopped + " finished (summary.json: 2500 iterations)");
+}
+
+// A fresh run into a folder with a state that could resume says it drops it (it did so silently),
+// and a later --resume names the fresh run as finished; a fresh run killed before its end leaves
+// the older summary.json, which is not taken for its own.
+TEST(ResumeCli, AFreshRunSaysItDropsAState) {
+  const std::string dir = ::testing::TempDir() + "/resume_fresh";
+  std::filesystem::remove_all(dir);
+  const std::string train = std::string(PDADMM_BINARY) + " train" + kRun + " --set admm.iterations=30 --out " + dir;
+  ASSERT_EQ(run_command(train + " --set output.keep_state=true").code, 0);
+  const auto fresh = run_command(train);
+  ASSERT_EQ(fresh.code, 0) << fresh.out;
+  EXPECT_NE(fresh.out.find("note: removed " + dir + "/state.bin, an earlier run's state at iteration 30 (this run "
+                           "starts afresh; train --resume would have continued from it)"),
+            std::string::npos) << fresh.out;
+  EXPECT_FALSE(std::filesystem::exists(dir + "/state.bin"));
+  expect_one_line_error(run_command(train + " --resume"), "the run in " + dir + " finished (summary.json: 30 iterations)");
+  // What a run killed during setup leaves: its config.json, newer than the summary.
+  std::filesystem::last_write_time(dir + "/summary.json",
+                                   std::filesystem::last_write_time(dir + "/config.json") - std::chrono::seconds(5));
+  expect_one_line_error(run_command(train + " --resume"), dir + "/state.bin not found");
 }
 
 // --resume with nothing to resume: a missing output folder is not created (it was, and left empty),

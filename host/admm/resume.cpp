@@ -3,6 +3,7 @@
 #include "host/admm/resume.h"
 
 #include <cmath>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <utility>
@@ -127,10 +128,39 @@ static nlohmann::json without_length(nlohmann::json j) {
 void require_run_state(const Config& c) {
   const std::string path = state_path(c);
   std::error_code ec;  // an unreadable file exists: load_state_file says why it cannot be read
-  require(std::filesystem::exists(path, ec), "--resume: " + path +
-                                                 " not found (a run writes it with model.bin when output.checkpoint_every "
-                                                 "or a signal stops it early, unless output.state is false, and removes "
-                                                 "it when it finishes unless output.keep_state is true)");
+  if (std::filesystem::exists(path, ec)) return;
+  // A finished run removed it: say so, rather than leave the user to guess why it is missing. The
+  // summary must be the last run's (written after its config.json; a later run killed early left it).
+  namespace fs = std::filesystem;
+  const std::string summary = c.output.dir + "/summary.json", config = c.output.dir + "/config.json";
+  const bool last = fs::is_regular_file(summary, ec) && fs::is_regular_file(config, ec) &&  // a FIFO would block
+                    fs::last_write_time(summary, ec) >= fs::last_write_time(config, ec) && !ec;
+  const nlohmann::json sum = last ? nlohmann::json::parse(read_system_file(summary), nullptr, false) : nlohmann::json();
+  if (sum.is_object() && sum.value("interrupted", true) == false && sum.contains("iterations") &&
+      sum["iterations"].is_number_integer())
+    throw Error("--resume: the run in " + c.output.dir + " finished (summary.json: " +
+                std::to_string(sum["iterations"].get<int64_t>()) +
+                " iterations) and removed its state.bin: nothing to resume (output.keep_state: true keeps it, so that "
+                "--resume can run longer)");
+  throw Error("--resume: " + path +
+              " not found (a run writes it with model.bin when output.checkpoint_every or a signal stops it early, "
+              "unless output.state is false, and removes it when it finishes unless output.keep_state is true)");
+}
+
+int unfinished_state_iteration(const Config& c) {
+  std::error_code ec;
+  if (!std::filesystem::is_regular_file(state_path(c), ec)) return -1;
+  std::ifstream f(state_path(c), std::ios::binary);
+  char head[16];
+  uint64_t n = 0;
+  if (!f.read(head, 16) || std::memcmp(head, "PDADMMS1", 8) != 0) return -1;
+  std::memcpy(&n, head + 8, 8);
+  if (n > (64u << 20)) return -1;  // the header alone: the tensors may be 100s of MB
+  std::string h(n, '\0');
+  if (!f.read(h.data(), static_cast<std::streamsize>(n))) return -1;
+  const nlohmann::json j = nlohmann::json::parse(h, nullptr, false);
+  const nlohmann::json::json_pointer it("/meta/iteration");
+  return j.is_object() && j.contains(it) && j[it].is_number_integer() ? j[it].get<int>() : -1;
 }
 
 RunState load_run_state(const Config& c) {

@@ -29,6 +29,8 @@ RunState load_run_state(const Config& c);
 // The "not found" error of load_run_state, before train creates the output folder: a --resume into
 // a folder that does not exist left it behind, empty. Opens nothing (a FIFO there blocked).
 void require_run_state(const Config& c);
+// The iteration of OUT/state.bin (its header alone), -1 when there is none or it cannot be read.
+int unfinished_state_iteration(const Config& c);
 // Keeps the lines of iterations <= k (an earlier run may have logged past its last state), atomically.
 // Returns how many lines it dropped before k because one of them was damaged (not a torn last
 // line, which a kill leaves), so that the run can say its log has a gap.

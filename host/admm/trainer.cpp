@@ -309,7 +309,11 @@ void log_run(const Config& c, const Problem& p, int first_groups, std::ostream& 
 void open_outputs(const Config& c, bool resumed, int start, std::optional<JsonLines>& metrics, std::ostream& log) {
   write_file_atomic(c.output.dir + "/config.json", c.effective.dump(2) + "\n");
   if (!resumed) {
-    std::remove(state_path(c).c_str());  // an earlier run's state is not this run's
+    // An earlier run's state is not this run's; one that could have resumed is not dropped silently.
+    if (const int k = unfinished_state_iteration(c); k >= 0)
+      log << "note: removed " << state_path(c) << ", an earlier run's state at iteration " << k
+          << " (this run starts afresh; train --resume would have continued from it)\n";
+    std::remove(state_path(c).c_str());
   } else if (const int lost = trim_metrics(c.output.dir + "/metrics.jsonl", start)) {
     log << "note: " << c.output.dir << "/metrics.jsonl had a damaged line before iteration " << start
         << ": it and the " << lost - 1 << " line(s) after it up to the state are dropped, so the log has a gap\n";
