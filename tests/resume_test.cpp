@@ -300,7 +300,8 @@ TEST(ResumeCli, ASignalStoppedRunResumesToTheSameBytes) {
   ASSERT_EQ(r.code, 0) << r.out;
   expect_same_run(straight, stopped, k);
   // A finished run removed its state: --resume says the run finished (it said "state.bin not found").
-  expect_one_line_error(run_command(resume), "--resume: the run in " + stopped + " finished (summary.json: 2500 iterations)");
+  expect_one_line_error(run_command(resume),
+                        "--resume: the run in " + stopped + " finished (summary.json: 2500 iterations)");
 }
 
 // A fresh run into a folder with a state that could resume says it drops it (it did so silently),
@@ -317,7 +318,8 @@ TEST(ResumeCli, AFreshRunSaysItDropsAState) {
                            "starts afresh; train --resume would have continued from it)"),
             std::string::npos) << fresh.out;
   EXPECT_FALSE(std::filesystem::exists(dir + "/state.bin"));
-  expect_one_line_error(run_command(train + " --resume"), "the run in " + dir + " finished (summary.json: 30 iterations)");
+  expect_one_line_error(run_command(train + " --resume"),
+                        "the run in " + dir + " finished (summary.json: 30 iterations)");
   // What a run killed during setup leaves: its config.json, newer than the summary.
   std::filesystem::last_write_time(dir + "/summary.json",
                                    std::filesystem::last_write_time(dir + "/config.json") - std::chrono::seconds(5));
@@ -390,9 +392,20 @@ TEST(ResumeCli, ARunThatFailsWritingItsLastFilesCanStillResume) {
   EXPECT_NE(r.out.find("error: cannot write " + dir + "/summary.json"), std::string::npos) << r.out;
   ASSERT_EQ(state_iteration(dir), 50);
   std::filesystem::remove(dir + "/summary.json");
-  const auto resumed = run_command(std::string(PDADMM_BINARY) + " train --resume" + args + " --out " + dir);
+  const std::string resume = std::string(PDADMM_BINARY) + " train --resume" + args + " --out " + dir;
+  const auto resumed = run_command(resume);
   ASSERT_EQ(resumed.code, 0) << resumed.out;
   expect_same_run(straight, dir, 50);
+  // Without metrics.jsonl the resumed log starts after the state, and the run says so (it said nothing).
+  std::filesystem::remove(dir + "/metrics.jsonl");
+  const std::string kept = " train --set output.keep_state=true" + args + " --set admm.iterations=50 --out " + dir;
+  ASSERT_EQ(run_command(std::string(PDADMM_BINARY) + kept).code, 0);
+  std::filesystem::remove(dir + "/metrics.jsonl");
+  const auto gap = run_command(resume);
+  ASSERT_EQ(gap.code, 0) << gap.out;
+  EXPECT_NE(gap.out.find("note: " + dir + "/metrics.jsonl is missing: the log starts after iteration 50"),
+            std::string::npos) << gap.out;
+  EXPECT_EQ(test::read_json(dir + "/summary.json")["iterations"], 60);
 }
 
 // Killed outright (SIGKILL) inside stage 2 of a grown net under the reference ρ schedule: the

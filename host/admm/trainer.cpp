@@ -314,6 +314,8 @@ void open_outputs(const Config& c, bool resumed, int start, std::optional<JsonLi
       log << "note: removed " << state_path(c) << ", an earlier run's state at iteration " << k
           << " (this run starts afresh; train --resume would have continued from it)\n";
     std::remove(state_path(c).c_str());
+  } else if (std::error_code ec; !std::filesystem::exists(c.output.dir + "/metrics.jsonl", ec)) {
+    log << "note: " << c.output.dir << "/metrics.jsonl is missing: the log starts after iteration " << start << "\n";
   } else if (const int lost = trim_metrics(c.output.dir + "/metrics.jsonl", start)) {
     log << "note: " << c.output.dir << "/metrics.jsonl had a damaged line before iteration " << start
         << ": it and the " << lost - 1 << " line(s) after it up to the state are dropped, so the log has a gap\n";
