@@ -370,8 +370,10 @@ TEST(ResumeCli, AFinishedRunKeptItsStateAndRunsLonger) {
                              " --set 'model.stages=[{\"layers\": 2, \"iterations\": 40}, {\"layers\": 4, \"iterations\": 40}]'" +
                              " --set admm.iterations=80 --out " + kept;
   ASSERT_EQ(run_command(staged + " --set output.keep_state=true").code, 0);
+  // The key within the list, not the whole list (both lists were printed in full).
   expect_one_line_error(run_command(staged + " --set model.stages[0].iterations=50 --set admm.iterations=90 --resume"),
-                        "model.stages");
+                        "--resume: the config has model.stages[0].iterations = 50, the run in " + kept +
+                            "/state.bin has 40 (");
   const auto grown = run_command(staged + " --set model.stages[1].iterations=50 --set admm.iterations=90 --resume");
   EXPECT_EQ(grown.code, 0) << grown.out;
 }

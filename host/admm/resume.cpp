@@ -29,6 +29,12 @@ bool free_to_differ(const std::string& key) {
 
 // The first key (dotted) whose value differs between two effective configs; "" when none.
 std::string first_difference(const nlohmann::json& a, const nlohmann::json& b, const std::string& at) {
+  // Lists of one length element by element: "model.stages[0].iterations", not the whole list.
+  if (a.is_array() && b.is_array() && a.size() == b.size()) {
+    for (size_t i = 0; i < a.size(); ++i)
+      if (std::string d = first_difference(a[i], b[i], at + "[" + std::to_string(i) + "]"); !d.empty()) return d;
+    return "";
+  }
   if (!a.is_object() || !b.is_object()) return a == b ? "" : at;
   for (const auto* side : {&a, &b})
     for (auto it = side->begin(); it != side->end(); ++it) {
@@ -41,14 +47,25 @@ std::string first_difference(const nlohmann::json& a, const nlohmann::json& b, c
   return "";
 }
 
+// The value at a key first_difference names ("a.b[2].c"); "(not set)" where there is none.
 nlohmann::json value_at(const nlohmann::json& j, const std::string& dotted) {
   nlohmann::json v = j;
   size_t from = 0;
   while (from <= dotted.size()) {
     const size_t dot = dotted.find('.', from);
-    const std::string k = dotted.substr(from, dot == std::string::npos ? std::string::npos : dot - from);
+    std::string k = dotted.substr(from, dot == std::string::npos ? std::string::npos : dot - from);
+    const size_t bracket = k.find('[');
+    const std::string index = bracket == std::string::npos ? "" : k.substr(bracket);
+    k = k.substr(0, bracket);
     if (!v.is_object() || !v.contains(k)) return "(not set)";
     v = nlohmann::json(v[k]);
+    for (size_t at = 0; at < index.size();) {  // "[2][0]"
+      const size_t close = index.find(']', at);
+      const size_t i = std::stoul(index.substr(at + 1, close - at - 1));
+      if (!v.is_array() || i >= v.size()) return "(not set)";
+      v = nlohmann::json(v[i]);
+      at = close + 1;
+    }
     if (dot == std::string::npos) break;
     from = dot + 1;
   }
