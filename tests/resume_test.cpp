@@ -129,6 +129,12 @@ TEST(Resume, StateFileRoundTripsAndRefusesDamage) {
   refused(long_header, "truncated header");
   refused(bytes.substr(0, 10), "not a pdadmm state file");
   refused("", "not a pdadmm state file");
+  // The meta alone, for the note of a fresh run that removes a state: null for no state file.
+  std::ofstream(path, std::ios::binary | std::ios::trunc) << bytes;
+  EXPECT_EQ(peek_state_meta(path), s.meta);
+  std::ofstream(path, std::ios::binary | std::ios::trunc) << bytes.substr(0, 20);
+  EXPECT_TRUE(peek_state_meta(path).is_null());
+  EXPECT_TRUE(peek_state_meta(::testing::TempDir()).is_null());  // a folder
 }
 
 
@@ -314,8 +320,8 @@ TEST(ResumeCli, AFreshRunSaysItDropsAState) {
   ASSERT_EQ(run_command(train + " --set output.keep_state=true").code, 0);
   const auto fresh = run_command(train);
   ASSERT_EQ(fresh.code, 0) << fresh.out;
-  EXPECT_NE(fresh.out.find("note: removed " + dir + "/state.bin, an earlier run's state at iteration 30 (this run "
-                           "starts afresh; train --resume would have continued from it)"),
+  EXPECT_NE(fresh.out.find("note: removed " + dir + "/state.bin, which an earlier run left at iteration 30 for train "
+                           "--resume (this run starts afresh)"),
             std::string::npos) << fresh.out;
   EXPECT_FALSE(std::filesystem::exists(dir + "/state.bin"));
   expect_one_line_error(run_command(train + " --resume"),

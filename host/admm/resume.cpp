@@ -3,7 +3,6 @@
 #include "host/admm/resume.h"
 
 #include <cmath>
-#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <utility>
@@ -165,19 +164,10 @@ void require_run_state(const Config& c) {
 }
 
 int unfinished_state_iteration(const Config& c) {
-  std::error_code ec;
-  if (!std::filesystem::is_regular_file(state_path(c), ec)) return -1;
-  std::ifstream f(state_path(c), std::ios::binary);
-  char head[16];
-  uint64_t n = 0;
-  if (!f.read(head, 16) || std::memcmp(head, "PDADMMS1", 8) != 0) return -1;
-  std::memcpy(&n, head + 8, 8);
-  if (n > (64u << 20)) return -1;  // the header alone: the tensors may be 100s of MB
-  std::string h(n, '\0');
-  if (!f.read(h.data(), static_cast<std::streamsize>(n))) return -1;
-  const nlohmann::json j = nlohmann::json::parse(h, nullptr, false);
-  const nlohmann::json::json_pointer it("/meta/iteration");
-  return j.is_object() && j.contains(it) && j[it].is_number_integer() ? j[it].get<int>() : -1;
+  const nlohmann::json meta = peek_state_meta(state_path(c));
+  return meta.is_object() && meta.contains("iteration") && meta["iteration"].is_number_integer()
+             ? meta["iteration"].get<int>()
+             : -1;
 }
 
 RunState load_run_state(const Config& c) {

@@ -311,8 +311,8 @@ void open_outputs(const Config& c, bool resumed, int start, std::optional<JsonLi
   if (!resumed) {
     // An earlier run's state is not this run's; one that could have resumed is not dropped silently.
     if (const int k = unfinished_state_iteration(c); k >= 0)
-      log << "note: removed " << state_path(c) << ", an earlier run's state at iteration " << k
-          << " (this run starts afresh; train --resume would have continued from it)\n";
+      log << "note: removed " << state_path(c) << ", which an earlier run left at iteration " << k
+          << " for train --resume (this run starts afresh)\n";
     std::remove(state_path(c).c_str());
   } else if (std::error_code ec; !std::filesystem::exists(c.output.dir + "/metrics.jsonl", ec)) {
     log << "note: " << c.output.dir << "/metrics.jsonl is missing: the log starts after iteration " << start << "\n";

@@ -20,5 +20,8 @@ struct StateFile {
 void save_state_file(const std::string& path, const StateFile& s);
 // Throws Error naming the file when it is missing, truncated, corrupted or not a state file.
 StateFile load_state_file(const std::string& path);
+// The header's meta alone, read without the tensors (100s of MB); null when path is no regular
+// file or not a state file. Unchecked: for a note, not to resume from.
+nlohmann::json peek_state_meta(const std::string& path);
 
 }  // namespace pdadmm
