@@ -13,6 +13,7 @@
 #include <fstream>
 #include <regex>
 #include <string>
+#include <thread>
 #include <utility>
 #include <vector>
 
@@ -655,6 +656,18 @@ TEST(StopOnSignal, RecordsTheFirstSignalAndRestoresTheHandlers) {
   EXPECT_STREQ(pdadmm::signal_name(SIGINT), "SIGINT");
   EXPECT_STREQ(pdadmm::signal_name(SIGTERM), "SIGTERM");
   EXPECT_STREQ(pdadmm::signal_name(SIGHUP), "signal 1");
+}
+
+// A signal handled on another thread (a group's worker) while the main thread polls: no data
+// race (the flag was a volatile sig_atomic_t; a PDADMM_SANITIZE=thread build reported it here).
+TEST(StopOnSignal, SeesASignalHandledOnAnotherThread) {
+  pdadmm::StopOnSignal stop;
+  std::thread worker([] { raise(SIGTERM); });  // raise: to the calling thread
+  const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  while (pdadmm::StopOnSignal::received() == 0 && std::chrono::steady_clock::now() < until) {
+  }
+  worker.join();
+  EXPECT_EQ(pdadmm::StopOnSignal::received(), SIGTERM);
 }
 
 // A CPU model larger than the memory left stops before allocating, in one line (Linux would let

@@ -2,13 +2,17 @@
 
 #include <signal.h>
 
+#include <atomic>
 #include <string>
 
 namespace pdadmm {
 
 namespace {
 
-volatile sig_atomic_t g_received = 0;
+// The handler may run on any thread (the groups' workers do not block signals) while the main
+// thread polls: a volatile sig_atomic_t would race then (TSan), a lock-free atomic does not.
+std::atomic<int> g_received{0};
+static_assert(std::atomic<int>::is_always_lock_free, "async-signal-safe only when lock-free");
 struct sigaction g_old_int, g_old_term;
 bool g_int_installed = false;
 
