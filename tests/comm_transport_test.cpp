@@ -135,5 +135,34 @@ TEST(WorkerPool, RunsEveryWorkerAndRethrows) {
   EXPECT_EQ(calls, 204);
 }
 
+// A group failing while its neighbours wait on it, one in a receive from it and one in a send to
+// its full mailbox: on_error shuts the transport down, both wake, and run() rethrows the failing
+// group's own error, not a neighbour's "shut down".
+TEST(WorkerPool, AFailingGroupWakesItsWaitingNeighboursAndItsErrorIsRethrown) {
+  InProcTransport t(3, 1);
+  WorkerPool pool(3, [&] { t.shutdown(); });
+  std::atomic<int> woke{0};
+  try {
+    pool.run([&](int g) {
+      int v = 0;
+      if (g == 0) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));  // the others block first
+        throw Error("group 0 failed");
+      }
+      try {
+        if (g == 1) t.endpoint(1).recv(0, Tag::Q, &v, sizeof v);
+        while (g == 2) t.endpoint(2).send(0, Tag::P, &v, sizeof v);  // the second send blocks (capacity 1)
+      } catch (const Error&) {
+        woke++;
+        throw;
+      }
+    });
+    ADD_FAILURE() << "run() did not rethrow";
+  } catch (const Error& e) {
+    EXPECT_STREQ(e.what(), "group 0 failed");
+  }
+  EXPECT_EQ(woke, 2);
+}
+
 }  // namespace
 }  // namespace pdadmm
