@@ -4,10 +4,17 @@
 namespace pdadmm {
 
 WorkerPool::WorkerPool(int workers, std::function<void()> on_error) : on_error_(std::move(on_error)) {
-  for (int i = 0; i < workers; ++i) threads_.emplace_back([this, i] { loop(i); });
+  try {
+    for (int i = 0; i < workers; ++i) threads_.emplace_back([this, i] { loop(i); });
+  } catch (...) {  // no thread left for the system: join those started (a joinable one terminates)
+    stop_and_join();
+    throw;
+  }
 }
 
-WorkerPool::~WorkerPool() {
+WorkerPool::~WorkerPool() { stop_and_join(); }
+
+void WorkerPool::stop_and_join() {
   {
     std::lock_guard<std::mutex> lock(mu_);
     stop_ = true;

@@ -22,6 +22,7 @@ class WorkerPool {
 
  private:
   void loop(int id);
+  void stop_and_join();
   std::vector<std::thread> threads_;
   std::function<void()> on_error_;
   std::mutex mu_;
