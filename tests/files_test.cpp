@@ -2,11 +2,13 @@
 // break each other, and no temporary is left behind.
 #include <gtest/gtest.h>
 #include <fcntl.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
+#include <csignal>
 #include <cstring>
 #include <filesystem>
 #include <iterator>
@@ -128,6 +130,101 @@ TEST(Files, AtomicFileInPiecesReplacesOnlyOnCommit) {
   }
   EXPECT_EQ(read_file(path), "node,split\n");
   EXPECT_EQ(std::distance(fs::directory_iterator(dir), fs::directory_iterator()), 1) << "a temporary left behind";
+}
+
+// A full disk without a tiny file system (no mount as a user, nor in CI): RLIMIT_FSIZE fails a
+// write past `bytes` with EFBIG (SIGXFSZ ignored, as pdadmm's main does), a short write first
+// where one straddles the limit. Restored at the end of the scope.
+struct FileSizeLimit {
+  explicit FileSizeLimit(rlim_t bytes) {
+    old_handler = std::signal(SIGXFSZ, SIG_IGN);
+    ::getrlimit(RLIMIT_FSIZE, &old);
+    rlimit r = old;
+    r.rlim_cur = bytes;
+    ok = ::setrlimit(RLIMIT_FSIZE, &r) == 0;
+  }
+  ~FileSizeLimit() {
+    ::setrlimit(RLIMIT_FSIZE, &old);
+    std::signal(SIGXFSZ, old_handler);
+  }
+  rlimit old{};
+  void (*old_handler)(int) = nullptr;
+  bool ok = false;
+};
+
+size_t entries(const std::string& dir) {
+  return static_cast<size_t>(std::distance(fs::directory_iterator(dir), fs::directory_iterator()));
+}
+
+// A write that fails midway (a full disk; here past a file size limit, after a short write) names
+// the file the caller gave, not its removed temporary, keeps the earlier file whole and leaves no
+// temporary: in one piece (summary.json) and in pieces (model.bin, state.bin, predictions.csv).
+TEST(Files, AFailedWriteKeepsTheEarlierFileAndNoTemporary) {
+  const std::string dir = fresh_dir("files_full"), path = dir + "/model.bin";
+  write_file_atomic(path, "earlier");
+  const std::string big(10000, 'w');
+  {
+    FileSizeLimit limit(4096);
+    if (!limit.ok) GTEST_SKIP() << "cannot set RLIMIT_FSIZE here";
+    EXPECT_EQ(test::error_of([&] { write_file_atomic(path, big); }),
+              "cannot write " + path + ": " + std::strerror(EFBIG));
+    EXPECT_EQ(test::error_of([&] {
+                AtomicFile f(path);
+                f.write(big.substr(0, 3000));  // whole
+                f.write(big.substr(0, 3000));  // short (1096 bytes), then EFBIG
+                f.commit();
+              }),
+              "cannot write " + path + ": " + std::strerror(EFBIG));
+  }
+  EXPECT_EQ(read_file(path), "earlier");
+  EXPECT_EQ(entries(dir), 1u) << "a temporary left behind";
+}
+
+// metrics.jsonl on a full disk: the error names the file and why (it was "(disk full?)"), and the
+// part of the line written is cut, so the file holds whole lines only and the next ones append
+// after them.
+TEST(Files, AFailedJsonLineNamesTheFileAndLeavesWholeLines) {
+  const std::string dir = fresh_dir("files_lines"), path = dir + "/metrics.jsonl";
+  const nlohmann::json line = {{"iter", 1}, {"text", std::string(100, 'x')}};
+  const size_t each = line.dump().size() + 1;
+  {
+    JsonLines m(path);
+    FileSizeLimit limit(3 * each + each / 2);
+    if (!limit.ok) GTEST_SKIP() << "cannot set RLIMIT_FSIZE here";
+    for (int i = 0; i < 3; ++i) m.write(line);
+    EXPECT_EQ(test::error_of([&] { m.write(line); }), "cannot write " + path + ": " + std::strerror(EFBIG));
+  }
+  EXPECT_EQ(fs::file_size(path), 3 * each);
+  JsonLines(path, true).write(line);  // a resumed run appends after the whole lines
+  std::ifstream in(path);
+  int n = 0;
+  for (std::string l; std::getline(in, l); ++n) EXPECT_EQ(nlohmann::json::parse(l), line);
+  EXPECT_EQ(n, 4);
+  EXPECT_EQ(test::error_of([&] { JsonLines(dir + "/missing/metrics.jsonl"); }),
+            "cannot write " + dir + "/missing/metrics.jsonl: " + std::strerror(ENOENT));
+}
+
+// An output folder that is a file: said so (create_directories said "File exists" or "Not a directory").
+TEST(Files, AnOutputFolderThatIsAFileIsNamed) {
+  const std::string file = fresh_dir("files_out_file") + "/out";
+  std::ofstream(file) << "x";
+  EXPECT_EQ(test::error_of([&] { make_dirs(file); }), "cannot create directory " + file + ": a file of that name exists");
+  EXPECT_EQ(test::error_of([&] { make_dirs(file + "/sub"); }),
+            "cannot create directory " + file + "/sub: " + std::strerror(ENOTDIR));
+}
+
+// A name that fits, but not with the temporary's suffix: said so (the bare ENAMETOOLONG read as a
+// mistake in the name given).
+TEST(Files, ANameTooLongForItsTemporarySaysSo) {
+  const std::string dir = fresh_dir("files_long");
+  const long most = ::pathconf(dir.c_str(), _PC_NAME_MAX);
+  if (most <= 11 || most > 4000) GTEST_SKIP() << "no usable NAME_MAX here";
+  const std::string path = dir + "/" + std::string(static_cast<size_t>(most) - 5, 'n');
+  EXPECT_EQ(test::error_of([&] { write_file_atomic(path, "x"); }),
+            "cannot write " + path + ": " + std::strerror(ENAMETOOLONG) +
+                " (it is written to NAME.tmp.XXXXXX first: a name of at most " + std::to_string(most - 11) +
+                " characters fits)");
+  EXPECT_EQ(entries(dir), 0u);
 }
 
 TEST(Files, UnwritableFolderIsNamed) {

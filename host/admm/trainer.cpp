@@ -6,9 +6,11 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <cstring>
 #include <filesystem>
 #include <iomanip>
 #include <numeric>
@@ -272,7 +274,8 @@ using Clock = std::chrono::steady_clock;
 // a resume's state.bin) were the other's or a mix.
 void lock_output_folder(const Config& c, std::optional<FolderLock>& lock, std::ostream& log) {
   make_dirs(c.output.dir);
-  require(::access(c.output.dir.c_str(), W_OK) == 0, "cannot write to the output folder " + c.output.dir);
+  if (::access(c.output.dir.c_str(), W_OK) != 0)  // as root, only a read-only mount says no: say that
+    throw Error("cannot write to the output folder " + c.output.dir + ": " + std::strerror(errno));
   lock.emplace(c.output.dir);
   // A run killed while writing left a temporary (as large as state.bin, one per kill); with the
   // folder locked, none of them is another run's file in progress.

@@ -20,6 +20,9 @@ namespace pdadmm {
 
 void make_dirs(const std::string& dir) {
   std::error_code ec;
+  // A file of that name: create_directories' "File exists" or "Not a directory" read as a mystery.
+  if (std::filesystem::exists(dir, ec) && !std::filesystem::is_directory(dir, ec))
+    throw Error("cannot create directory " + dir + ": a file of that name exists");
   std::filesystem::create_directories(dir, ec);
   if (ec) throw Error("cannot create directory " + dir + ": " + ec.message());
 }
@@ -45,7 +48,8 @@ std::string link_target(const std::string& path) {
 
 }  // namespace
 
-AtomicFile::AtomicFile(const std::string& path) : path_(link_target(path)), tmp_(path_ + ".tmp.XXXXXX") {
+AtomicFile::AtomicFile(const std::string& path)
+    : shown_(path), path_(link_target(path)), tmp_(path_ + ".tmp.XXXXXX") {
   // A device, FIFO or socket at path (or a link to one, /dev/stdout) would be replaced by the
   // rename: refused (as root, /dev/null or /dev/full became a regular file), and so is anything
   // under /dev or /proc (/dev/stdout leads to the file a shell redirected stdout to).
@@ -55,7 +59,18 @@ AtomicFile::AtomicFile(const std::string& path) : path_(link_target(path)), tmp_
   // A fresh name (mkstemp: O_CREAT | O_EXCL) per write: never follows a planted symlink, and two
   // runs writing the same file cannot rename each other's temporary away.
   fd_ = ::mkstemp(tmp_.data());
-  if (fd_ < 0) throw Error("cannot write " + path + ".tmp.*: " + std::strerror(errno));
+  if (fd_ < 0) {
+    const int err = errno;
+    // A name that fits, but not with the temporary's 11 more characters.
+    const std::filesystem::path p(path_);
+    const std::string dir = p.has_parent_path() ? p.parent_path().string() : ".";
+    const long most = ::pathconf(dir.c_str(), _PC_NAME_MAX);
+    const bool longer = err == ENAMETOOLONG && static_cast<long>(p.filename().string().size()) <= most;
+    throw Error("cannot write " + path + ": " + std::strerror(err) +
+                (longer ? " (it is written to NAME.tmp.XXXXXX first: a name of at most " + std::to_string(most - 11) +
+                              " characters fits)"
+                        : ""));
+  }
   ::fchmod(fd_, 0644);  // mkstemp's 0600 would hide results from other users
 }
 
@@ -71,7 +86,8 @@ void AtomicFile::write(const char* data, size_t size) {
     ssize_t n = ::write(fd_, data + done, size - done);
     if (n < 0) {
       if (errno == EINTR) continue;
-      throw Error("cannot write " + tmp_ + ": " + std::strerror(errno));
+      // The file the user named, not the temporary (removed with this object): the earlier file is intact.
+      throw Error("cannot write " + shown_ + ": " + std::strerror(errno));
     }
     done += static_cast<size_t>(n);
   }
@@ -83,14 +99,15 @@ void AtomicFile::commit() {
   std::string why;
   if (::fsync(fd) != 0) why = std::strerror(errno);
   if (::close(fd) != 0 && why.empty()) why = std::strerror(errno);
+  // A full disk or quota can show only here (NFS, delayed allocation): never renamed into place.
   if (!why.empty()) {
     ::unlink(tmp_.c_str());
-    throw Error("cannot flush " + tmp_ + ": " + why);
+    throw Error("cannot write " + shown_ + ": " + why);
   }
   if (std::rename(tmp_.c_str(), path_.c_str()) != 0) {
     why = std::strerror(errno);
     ::unlink(tmp_.c_str());
-    throw Error("cannot rename " + tmp_ + " to " + path_ + ": " + why);
+    throw Error("cannot write " + shown_ + " (renaming its temporary into place): " + why);
   }
 }
 
@@ -167,15 +184,29 @@ uint32_t crc32_of(const char* data, size_t n) {
   return static_cast<uint32_t>(crc);
 }
 
-JsonLines::JsonLines(const std::string& path, bool append)
-    : path_(path), out_(path, append ? std::ios::app : std::ios::trunc) {
-  if (!out_) throw Error("cannot write " + path);
+JsonLines::JsonLines(const std::string& path, bool append) : path_(path) {
+  fd_ = ::open(path.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC | O_APPEND | (append ? 0 : O_TRUNC), 0644);
+  if (fd_ < 0) throw Error("cannot write " + path + ": " + std::strerror(errno));
+}
+
+JsonLines::~JsonLines() {
+  if (fd_ >= 0) ::close(fd_);
 }
 
 void JsonLines::write(const nlohmann::json& line) {
-  out_ << line.dump() << '\n';
-  out_.flush();
-  if (!out_) throw Error("cannot write " + path_ + " (disk full?)");
+  const std::string s = line.dump() + '\n';
+  const off_t before = ::lseek(fd_, 0, SEEK_END);
+  for (size_t done = 0; done < s.size();) {
+    const ssize_t n = ::write(fd_, s.data() + done, s.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      const int err = errno;
+      // A full disk midway through a line: cut the part written, so the file ends with whole lines.
+      if (before >= 0 && ::ftruncate(fd_, before) != 0) errno = err;  // best effort
+      throw Error("cannot write " + path_ + ": " + std::strerror(err));
+    }
+    done += static_cast<size_t>(n);
+  }
 }
 
 }  // namespace pdadmm

@@ -33,7 +33,7 @@ class AtomicFile {
   void commit();  // flush to disk, rename over path
 
  private:
-  std::string path_, tmp_;
+  std::string shown_, path_, tmp_;  // as given (for messages), the file replaced, the temporary
   int fd_ = -1;
 };
 // One training run per output folder: an exclusive flock on the folder, which the kernel drops
@@ -66,11 +66,16 @@ class JsonLines {
  public:
   // append: keep the file's lines (a resumed run), else start it empty.
   explicit JsonLines(const std::string& path, bool append = false);
+  ~JsonLines();
+  JsonLines(const JsonLines&) = delete;
+  JsonLines& operator=(const JsonLines&) = delete;
+  // One line, written through at once (no buffer to lose). A failed write (a full disk) throws Error
+  // naming the file and why, and cuts what it wrote of the line: the file keeps whole lines.
   void write(const nlohmann::json& line);
 
  private:
   std::string path_;
-  std::ofstream out_;
+  int fd_ = -1;
 };
 
 }  // namespace pdadmm
