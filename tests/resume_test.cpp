@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <chrono>
 #include <cstring>
 #include <filesystem>
@@ -414,6 +415,48 @@ TEST(ResumeCli, ARunThatFailsWritingItsLastFilesCanStillResume) {
   EXPECT_NE(gap.out.find("note: " + dir + "/metrics.jsonl is missing: the log starts after iteration 50"),
             std::string::npos) << gap.out;
   EXPECT_EQ(test::read_json(dir + "/summary.json")["iterations"], 60);
+}
+
+// An output that cannot grow mid-run (a full disk; here a file size limit, `ulimit -f`, which
+// killed the run with SIGXFSZ, no error line and a torn model.bin.tmp.* left): a periodic
+// checkpoint fails with one error line naming model.bin, the earlier model.bin and state.bin stay
+// as they were, no temporary is left, and --resume once there is room ends as a straight run.
+TEST(ResumeCli, AnOutputThatCannotGrowMidRunKeepsTheLastCheckpoint) {
+  const std::string args = kRun + " --set output.log_every=5 --set output.checkpoint_every=10";
+  const std::string straight = ::testing::TempDir() + "/resume_full_straight", dir = ::testing::TempDir() + "/resume_full";
+  std::filesystem::remove_all(straight);
+  std::filesystem::remove_all(dir);
+  const std::string train = std::string(PDADMM_BINARY) + " train" + args;
+  ASSERT_EQ(run_command(train + " --set admm.iterations=40 --out " + straight).code, 0);
+  ASSERT_EQ(run_command(train + " --set admm.iterations=20 --set output.keep_state=true --out " + dir).code, 0);
+  const std::string model = slurp(dir + "/model.bin"), state = slurp(dir + "/state.bin");
+  // 400 blocks (of 1024 bytes in bash, 512 in dash): room for config.json and metrics.jsonl, not model.bin.
+  ASSERT_GT(model.size(), 410000u);
+  const std::string resume = train + " --set admm.iterations=40 --resume --out " + dir;
+  const auto r = run_command("ulimit -f 400 && exec " + resume);
+  EXPECT_EQ(r.code, 1) << r.out;
+  EXPECT_NE(r.out.find("\nerror: cannot write " + dir + "/model.bin: " + std::strerror(EFBIG) + "\n"), std::string::npos)
+      << r.out;
+  EXPECT_EQ(test::error_lines(r.out), 1) << "one error line: " << r.out;
+  EXPECT_TRUE(slurp(dir + "/model.bin") == model) << "the earlier model.bin changed";
+  EXPECT_TRUE(slurp(dir + "/state.bin") == state) << "the earlier state.bin changed";
+  for (const auto& f : std::filesystem::directory_iterator(dir))
+    EXPECT_EQ(f.path().filename().string().find(".tmp."), std::string::npos) << f.path();
+  const auto resumed = run_command(resume);
+  ASSERT_EQ(resumed.code, 0) << resumed.out;
+  EXPECT_TRUE(model_payload(straight) == model_payload(dir)) << "model.bin weights differ";
+  const nlohmann::json a = test::read_json(straight + "/summary.json"), b = test::read_json(dir + "/summary.json");
+  for (const char* key : {"iterations", "train", "val", "test", "objective", "residual"}) EXPECT_EQ(a[key], b[key]) << key;
+  EXPECT_EQ(b["resumed_from"], 20);
+  // The failed run's lines past the state are dropped and logged again, once (the line at 20 is the
+  // shorter run's final one, scored exactly: see Running longer).
+  const auto iters = [](const std::string& path) {
+    std::vector<int> its;
+    std::ifstream in(path);
+    for (std::string l; std::getline(in, l);) its.push_back(nlohmann::json::parse(l)["iter"]);
+    return its;
+  };
+  EXPECT_EQ(iters(straight + "/metrics.jsonl"), iters(dir + "/metrics.jsonl"));
 }
 
 // Killed outright (SIGKILL) inside stage 2 of a grown net under the reference ρ schedule: the

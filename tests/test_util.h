@@ -112,6 +112,17 @@ inline void expect_one_line_error(const CommandResult& r, const std::string& nee
   EXPECT_EQ(std::count(r.out.begin(), r.out.end(), '\n'), 1) << r.out;
 }
 
+// How many lines of a command's output start with "error" (a failing run's log before its line).
+inline int error_lines(const std::string& out) {
+  int n = 0;
+  for (size_t at = 0; at < out.size();) {
+    n += out.compare(at, 5, "error") == 0;
+    const size_t end = out.find('\n', at);
+    at = end == std::string::npos ? out.size() : end + 1;
+  }
+  return n;
+}
+
 // The message of the Error `f` throws, "(no error)" when it returns.
 template <typename F>
 std::string error_of(F&& f) {

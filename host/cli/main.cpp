@@ -2,6 +2,7 @@
 #include <CLI/CLI.hpp>
 
 #include <chrono>
+#include <csignal>
 #include <iostream>
 #include <new>
 #include <string>
@@ -17,6 +18,10 @@
 
 int main(int argc, char** argv) {
   using namespace pdadmm;
+  // A file size limit (ulimit -f, a batch queue's) reached by an output killed the run with
+  // SIGXFSZ: no error line and a torn temporary left. Ignored, the write fails with EFBIG, which
+  // the writers report ("cannot write OUT/model.bin: File too large") as a full disk.
+  std::signal(SIGXFSZ, SIG_IGN);
   use_best_blas_kernels(argv);
   CLI::App app{"pdadmm: layer-parallel ADMM (pdADMM-G, pdADMM-G-Q) for deep graph-augmented MLPs"};
   app.require_subcommand(1);
