@@ -199,6 +199,17 @@ TEST(Cli, CommandLineMistakesGiveOneClearLine) {
   expect_one_line_error(run("eval --model " + std::string(PDADMM_SOURCE_DIR) + "/CMakeLists.txt a"),
                         "error: The following argument was not expected: a (see pdadmm eval --help)\n");
   expect_one_line_error(run("bench --no-peak --json /nonexistent_pdadmm_dir/b.json"), "cannot write --json");
+  // Refused before the benchmark runs, not after it (its results lost): a folder that is a file (root's
+  // access() passed it), and a name too long (an "internal:" filesystem_error line, exit 2), or too
+  // long with the temporary's .tmp.XXXXXX.
+  const std::string plain = std::string(PDADMM_SOURCE_DIR) + "/CMakeLists.txt";
+  expect_one_line_error(run("bench --no-peak --json " + plain + "/b.json" + kTiny),
+                        "bench: cannot write --json " + plain + "/b.json (its folder " + plain + " is a file)");
+  const std::string too_long = ::testing::TempDir() + "/" + std::string(300, 'b') + ".json";
+  expect_one_line_error(run("bench --no-peak --json " + too_long + kTiny), "(File name too long)");
+  const std::string long_tmp = ::testing::TempDir() + "/" + std::string(240, 'b') + ".json";
+  expect_one_line_error(run("bench --no-peak --json " + long_tmp + kTiny),
+                        "characters: it is written to NAME.tmp.XXXXXX first)");
   // An empty output folder (e.g. --out "$DIR" with DIR unset) is refused, not read as output.dir.
   expect_one_line_error(run("train --out ''" + kTiny), "--out: must not be empty");
   expect_one_line_error(run("train --set output.dir=" + kTiny), "config: output.dir: must not be empty");

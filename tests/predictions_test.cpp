@@ -5,8 +5,10 @@
 #include <sys/stat.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <cmath>
 #include <cstdio>
+#include <cstring>
 #include <filesystem>
 #include <sstream>
 #include <string>
@@ -266,6 +268,25 @@ TEST(PredictionsCli, ErrorsAreOneLineAndWriteNothing) {
                         "error: eval: cannot write --predictions /nonexistent_pdadmm_dir/p.csv (its folder is missing");
   expect_one_line_error(run(eval + " --predictions " + out), "cannot write --predictions " + out + " (");
   expect_one_line_error(run(eval + " --predictions ''"), "--predictions: must not be empty");
+  // A folder that is a file, and a name too long: refused before the forward pass (a filesystem_error
+  // was an "internal:" line with exit 2).
+  expect_one_line_error(run(eval + " --predictions " + out + "/config.json/p.csv"),
+                        "(its folder " + out + "/config.json is a file)");
+  expect_one_line_error(run(eval + " --predictions " + out + "/" + std::string(300, 'p') + ".csv"),
+                        "(File name too long)");
+  // No room for the file (a full disk; here a file size limit, whose SIGXFSZ killed eval with no
+  // error line and a torn temporary left): one line naming it, the earlier file kept, no temporary.
+  write_file_atomic(out + "/p.csv", "earlier");
+  const CommandResult full =
+      test::run_command("ulimit -f 1 && exec " + std::string(PDADMM_BINARY) + " " + eval + " --predictions " + out + "/p.csv");
+  EXPECT_EQ(full.code, 1) << full.out;
+  EXPECT_NE(full.out.find("\nerror: cannot write " + out + "/p.csv: " + std::strerror(EFBIG) + "\n"), std::string::npos)
+      << full.out;
+  EXPECT_EQ(test::error_lines(full.out), 1) << full.out;
+  EXPECT_EQ(read_text(out + "/p.csv"), "earlier");
+  for (const auto& f : std::filesystem::directory_iterator(out))
+    EXPECT_EQ(f.path().filename().string().find(".tmp."), std::string::npos) << f.path();
+  std::filesystem::remove(out + "/p.csv");
   // The model itself (a slip of the tab key): it was replaced by the CSV, the trained weights lost.
   const std::string model = read_text(out + "/model.bin");
   expect_one_line_error(run(eval + " --predictions " + out + "/./model.bin"),

@@ -5,8 +5,10 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <cmath>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <iomanip>
@@ -272,10 +274,27 @@ void require_writable_file(const std::string& path, const std::string& what) {
     require(::access(path.c_str(), W_OK) == 0, what + " " + path + " (not writable)");
     return;
   }
-  const std::filesystem::path parent = std::filesystem::path(path).parent_path();
-  require(!path.empty() && !std::filesystem::is_directory(path) &&
-              ::access(parent.empty() ? "." : parent.c_str(), W_OK) == 0,
-          what + " " + path + " (its folder is missing or read-only, or it is a folder)");
+  // The non-throwing forms: a name too long threw filesystem_error, an "internal:" line with exit 2.
+  namespace fs = std::filesystem;
+  std::error_code ec, pec;
+  const fs::path parent = fs::path(path).parent_path();
+  const std::string folder = parent.empty() ? "." : parent.string();
+  const fs::file_status st = fs::status(path, ec), pst = fs::status(folder, pec);
+  const auto missing = [](const std::error_code& e) { return !e || e == std::errc::no_such_file_or_directory; };
+  std::string why;
+  if (path.empty() || fs::is_directory(st))
+    why = "it is a folder";
+  else if (!missing(ec) && ec != std::errc::not_a_directory)  // a name too long, a loop of links
+    why = ec.message();
+  else if (!fs::is_directory(pst))  // missing, or a file (root's access() passed a file as a folder)
+    why = fs::exists(pst) ? "its folder " + folder + " is a file" : "its folder is missing";
+  else if (::access(folder.c_str(), W_OK) != 0)  // as root only a read-only mount says no
+    why = "its folder is read-only: " + std::string(std::strerror(errno));
+  // Written to NAME.tmp.XXXXXX first (AtomicFile): a name that fits alone failed after the run.
+  else if (const long most = ::pathconf(folder.c_str(), _PC_NAME_MAX);
+           most > 0 && static_cast<long>(fs::path(path).filename().string().size()) + 11 > most)
+    why = "a name of at most " + std::to_string(most - 11) + " characters: it is written to NAME.tmp.XXXXXX first";
+  require(why.empty(), what + " " + path + " (" + why + ")");
 }
 
 // The usual fix for a model scored with another config: the one its run wrote beside it, named in
