@@ -155,6 +155,25 @@ TEST(Tools, AResultFileIsNeverHalfWritten) {
   EXPECT_EQ(std::distance(std::filesystem::directory_iterator(dir), std::filesystem::directory_iterator()), 1);
 }
 
+// A full disk (here a file size limit, ulimit -f, reached while the buffered text is flushed: the
+// write "succeeded" and the flush fails) is one line naming the file, with exit 1: it was "malformed
+// input: [Errno 28] No space left on device", no file named. The earlier file stays, no temporary.
+TEST(Tools, AResultFileOnAFullDiskIsOneLineNamingIt) {
+  if (!have_python()) GTEST_SKIP() << "python3 is not installed";
+  const std::string dir = ::testing::TempDir() + "/tools_full";
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir);
+  std::ofstream(dir + "/r.json") << "{\"earlier\": 1}\n";
+  const Result r = run("ulimit -f 1 && exec python3 -c 'import sys; sys.path.insert(0, \"" +
+                       std::string(PDADMM_SOURCE_DIR) + "/tools\"); import tool_common; tool_common.run_main(lambda: "
+                       "tool_common.write_json(\"" + dir + "/r.json\", {\"a\": \"x\" * 5000}))'");
+  pdadmm::test::expect_one_line_error(r, "error: cannot write " + dir + "/r.json: File too large\n");
+  std::ifstream f(dir + "/r.json");
+  const std::string text((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+  EXPECT_EQ(text, "{\"earlier\": 1}\n");
+  EXPECT_EQ(std::distance(std::filesystem::directory_iterator(dir), std::filesystem::directory_iterator()), 1);
+}
+
 // A stream is written as it is: /dev/stdout with stdout redirected to a file (a rename there
 // replaced /dev/stdout's link, as root for every later process); a symlink keeps its link.
 TEST(Tools, AResultFileKeepsStreamsAndSymlinks) {

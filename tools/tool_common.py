@@ -87,7 +87,8 @@ def read_result(path, what):
 def write_json(path, obj, indent=2):
     """A result file, ending with a newline. Written beside it and renamed over it when complete, so
     that a crash, a full disk or Ctrl-C while writing leaves the earlier file or none, never half
-    of one; a symlink stays one (its target is replaced). A stream is written as it is: stdout's own
+    of one (a write, flush, fsync or rename that fails is one `error: cannot write PATH: why` line,
+    exit 1); a symlink stays one (its target is replaced). A stream is written as it is: stdout's own
     file through stdout, a device, FIFO or anything under /dev or /proc in place (a rename there
     would replace /dev/stdout's link, as root for every process)."""
     text = json.dumps(obj, indent=indent) + "\n"
@@ -95,25 +96,35 @@ def write_json(path, obj, indent=2):
         st, out = os.stat(path), os.fstat(sys.stdout.fileno())
     except (OSError, ValueError):
         st = out = None
-    if st and (st.st_dev, st.st_ino) == (out.st_dev, out.st_ino):
-        sys.stdout.write(text)
-        sys.stdout.flush()
-        return
-    if os.path.abspath(path).startswith(("/dev/", "/proc/")) or (st and not os.path.isfile(path)):
-        with open(path, "a") as f:
-            f.write(text)
-        return
+    try:
+        if st and (st.st_dev, st.st_ino) == (out.st_dev, out.st_ino):
+            sys.stdout.write(text)
+            sys.stdout.flush()
+            return
+        if os.path.abspath(path).startswith(("/dev/", "/proc/")) or (st and not os.path.isfile(path)):
+            with open(path, "a") as f:
+                f.write(text)
+            return
+    except BrokenPipeError:
+        raise  # run_main's own line for a closed pipe
+    except OSError as e:
+        fail(f"cannot write {path}: {e.strerror or e}")
     real = os.path.realpath(path)
     tmp = f"{real}.{os.getpid()}.tmp"
     try:
         with open(tmp, "w") as f:
             f.write(text)
+            f.flush()
+            os.fsync(f.fileno())  # a full disk or quota can show only here (NFS): never renamed into place
         os.replace(tmp, real)
-    except BaseException:
+    except BaseException as e:
         try:
             os.remove(tmp)
         except OSError:
             pass
+        # A full disk's OSError names no file (it comes from write or close): was "malformed input".
+        if isinstance(e, OSError):
+            fail(f"cannot write {path}: {e.strerror or e}")
         raise
 
 
