@@ -1,4 +1,4 @@
-// Stage plans and the hand-over of trained layers from one stage's solver to the next.
+// The hand-over of trained layers from one stage's solver to the next.
 #include "host/admm/growth.h"
 
 #include <algorithm>
@@ -8,50 +8,7 @@
 
 namespace pdadmm {
 
-std::vector<StageConfig> run_stages(const Config& c) {
-  if (!c.model.stages.empty()) return c.model.stages;
-  StageConfig s;
-  s.layers = c.model.layers;
-  s.iterations = c.iterations;
-  s.nu = c.admm.nu;
-  s.rho = c.admm.rho;
-  s.mu = c.admm.mu;
-  s.step = c.admm.step;
-  s.last = c.model.stage_last;
-  s.zl_init = c.model.zl_init;
-  s.rho_schedule = c.rho_schedule;
-  return {s};
-}
-
-Config stage_config(const Config& c, size_t s) {
-  const std::vector<StageConfig> stages = run_stages(c);
-  require(s < stages.size(), "stage " + std::to_string(s) + " does not exist");
-  Config cs = c;
-  const StageConfig& st = stages[s];
-  cs.model.layers = st.layers;
-  cs.iterations = st.iterations;
-  cs.admm.nu = st.nu;
-  cs.admm.rho = st.rho;
-  cs.admm.mu = st.mu;
-  cs.admm.step = st.step;
-  cs.model.stage_last = st.last;
-  cs.model.zl_init = st.zl_init;
-  cs.rho_schedule = st.rho_schedule;
-  if (s + 1 < stages.size()) {
-    cs.partition.clear();
-    cs.groups = std::min(c.groups, st.layers);
-  }
-  return cs;
-}
-
 namespace {
-
-std::vector<int64_t> stage_dims(const Problem& p, const Config& cs) {
-  std::vector<int64_t> d{p.x.rows};
-  for (int l = 0; l + 1 < cs.model.layers; ++l) d.push_back(cs.model.hidden);
-  d.push_back(p.y.rows);
-  return d;
-}
 
 // rows x cols with ones on the diagonal (the reference's torch.eye(rows, cols)).
 HostMatrix<float> identity(int64_t rows, int64_t cols) {
@@ -61,28 +18,6 @@ HostMatrix<float> identity(int64_t rows, int64_t cols) {
 }
 
 }  // namespace
-
-double stage_carry_bytes(const Config& c, const Problem& p, size_t s) {
-  if (s == 0) return 0;
-  const Config before = stage_config(c, s - 1), cs = stage_config(c, s);
-  const std::vector<int64_t> dims = stage_dims(p, before);
-  double n = 0;
-  for (size_t l = 0; l + 1 < dims.size(); ++l) n += double(dims[l + 1]) * double(dims[l] + 1);  // W, b
-  const double kept = double(dims.size()) - 2, h = double(c.model.hidden), cols = double(p.x.cols);
-  const double per_layer = (c.model.stage_duals == "keep" ? 3 : 2) * h * cols;  // z, q (u)
-  n += kept * per_layer + (kept - 1) * h * cols;                                // p of layers 1..kept-1
-  if (cs.model.stage_last == "keep") n += double(p.y.rows) * cols;
-  return n * sizeof(float);
-}
-
-double growth_peak_bytes(const Config& c, const Problem& p) {
-  double peak = 0;
-  for (size_t s = 1; s < run_stages(c).size(); ++s) {
-    const Config cs = stage_config(c, s);
-    peak = std::max(peak, stage_carry_bytes(c, p, s) + planned_host_bytes(cs, stage_dims(p, cs), p.x.cols));
-  }
-  return peak;
-}
 
 StageCarry take_stage(const Config& c, size_t s, Solver<float>& prev) {
   const Config cs = stage_config(c, s);
@@ -120,7 +55,7 @@ std::unique_ptr<Solver<float>> start_stage(const Config& c, Problem& p, size_t s
 std::unique_ptr<Solver<float>> start_stage(const Config& c, Problem& p, size_t s, StageCarry carry) {
   const Config cs = stage_config(c, s);
   const bool first = carry.kept == 0;
-  p.dims = stage_dims(p, cs);
+  p.dims = stage_dims(p.x.rows, p.y.rows, cs);
   require_host_memory(cs, p, carry.bytes());
   const uint64_t seed = static_cast<uint64_t>(c.seed);
   if (first) {

@@ -4,16 +4,11 @@
 #include <memory>
 #include <vector>
 
+#include "host/admm/plan.h"
 #include "host/admm/trainer.h"
 
 namespace pdadmm {
 
-// The stages a run trains: model.stages, or one stage of model.layers for admm.iterations.
-std::vector<StageConfig> run_stages(const Config& c);
-
-// The configuration stage s runs with: its layers and ν/ρ/μ; groups capped at its layers
-// (an explicit partition applies to the last stage only).
-Config stage_config(const Config& c, size_t s);
 // What stage s keeps of the stage before, downloaded to the host so that the old solver can go
 // before the new one is made: every W and b, and the kept hidden layers' z, q, p (u when
 // model.stage_duals is "keep"; the last z when model.stage_last is "keep").
@@ -24,11 +19,6 @@ struct StageCarry {
   double bytes() const;
 };
 StageCarry take_stage(const Config& c, size_t s, Solver<float>& prev);
-// The bytes take_stage(c, s, ·) returns, planned from the shapes (0 for stage 0).
-double stage_carry_bytes(const Config& c, const Problem& p, size_t s);
-// The most host memory the groups plan at once while a stage is built: the carry from the stage
-// before beside the new stage's tensors (0 without stages).
-double growth_peak_bytes(const Config& c, const Problem& p);
 
 // Solver for stage s. Stage 0 (or prev == null): seeded N(0, init_std²) weights. Later stages
 // keep every hidden layer of `prev` (W, b, z, p, q; u unless model.stage_duals is "reset"),

@@ -2,8 +2,18 @@
 #include "host/admm/layer_plan.h"
 
 #include <algorithm>
+#include <string>
+
+#include "host/io/error.h"
 
 namespace pdadmm {
+
+std::vector<int> even_partition(int layers, int groups) {
+  require(groups >= 1 && groups <= layers, "groups must be in [1, layers]");
+  std::vector<int> p(groups, layers / groups);
+  for (int g = 0; g < layers % groups; ++g) p[g]++;
+  return p;
+}
 
 LayerPlanOptions plan_options(const AdmmParams& prm) {
   LayerPlanOptions o;

@@ -24,6 +24,9 @@ struct LayerPlanOptions {
 };
 LayerPlanOptions plan_options(const AdmmParams& prm);
 
+// Splits L layers into G contiguous groups, sizes differing by at most one (earlier groups larger).
+std::vector<int> even_partition(int layers, int groups);
+
 // Whether the W step of layer l uses the N x N Gram matrix pᵀp instead of forming G (cheaper
 // when there are fewer training columns N than neurons; for l = 0, pᵀp is computed once).
 bool layer_uses_gram(const std::vector<int64_t>& dims, int l, int64_t n_cols);

@@ -124,35 +124,6 @@ Problem build_problem(const Config& c) {
   return p;
 }
 
-double planned_host_bytes(const Config& c, const std::vector<int64_t>& dims, int64_t n_cols) {
-  const int layers = static_cast<int>(dims.size()) - 1;
-  const std::vector<int> part = c.partition.empty() ? even_partition(layers, c.groups) : c.partition;
-  double need = 0;
-  int first = 0;
-  for (size_t g = 0; g < part.size(); ++g) {
-    if (process_count() == 1 || static_cast<int>(g) == process_rank())
-      need += plan_group_bytes(dims, first, first + part[g], n_cols, c.admm, sizeof(float));
-    first += part[g];
-  }
-  return need;
-}
-
-double host_side_bytes(const Config& c, const Problem& p) {
-  double weights = 0;
-  for (size_t l = 0; l + 1 < p.dims.size(); ++l) weights += double(p.dims[l + 1]) * double(p.dims[l] + 1);
-  const double nodes = double(p.data.num_nodes()), n1 = double(p.dims[1]), n = double(p.x.cols);
-  const double scored = double(p.data.train.size() + p.data.val.size() + p.data.test.size());
-  // Layer 1 on every node (FirstLayerProduct: three nodes x n_1 matrices when Â mixes them), then
-  // on the scored rows (two scored x n_1), as an evaluation or the predictions compute it.
-  // Only the process that reports scores evaluates.
-  double eval = process_rank() > 0 ? 0 : (p.aug.hops > 0 ? 3 * nodes * n1 : nodes * n1) + 2 * scored * n1;
-  // The tracked evaluations' X_Sᵀ X and anchor (FirstLayerTracker), where layer 1 defers its W.
-  const LayerPlanOptions opt = plan_options(c.admm);
-  const bool gram = opt.gram > 0 || (opt.gram == 0 && layer_uses_gram(p.dims, 0, p.x.cols));
-  if (process_rank() == 0 && c.output.tracked_eval && opt.defer_first_w && gram) eval += scored * (n + n1);
-  return sizeof(float) * (weights + eval);
-}
-
 double problem_bytes(const Problem& p) {
   const Dataset& d = p.data;
   return bytes_of(d.adj) + bytes_of(d.features) + bytes_of(d.labels) + bytes_of(d.train) + bytes_of(d.val) +

@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "host/admm/plan.h"
 #include "host/backend/host_matrix.h"
 #include "host/config/config.h"
 #include "host/data/augment.h"
@@ -30,12 +31,6 @@ std::string data_root(const Config& c);
 // On the CPU backend: an Error (one line) when this process's groups of the model p.dims
 // describes need more memory than is available; before anything of theirs is allocated.
 void require_host_memory(const Config& c, const Problem& p, double held = 0);
-// The host bytes the groups of this process plan for a model of `dims` (pdadmm info's per-group sum).
-double planned_host_bytes(const Config& c, const std::vector<int64_t>& dims, int64_t n_cols);
-// Host memory a CPU run uses beside the groups' tensors: the host's copy of the weights (a stage's
-// start, every evaluation's download) and an evaluation's buffers (layer 1 on all nodes, the
-// tracked evaluations' products). Data and X are held before any check, so not counted.
-double host_side_bytes(const Config& c, const Problem& p);
 // Host memory the problem holds from before any check: the graph, features, labels, Â, X and Y.
 double problem_bytes(const Problem& p);
 

@@ -19,13 +19,6 @@
 
 namespace pdadmm {
 
-std::vector<int> even_partition(int layers, int groups) {
-  require(groups >= 1 && groups <= layers, "groups must be in [1, layers]");
-  std::vector<int> p(groups, layers / groups);
-  for (int g = 0; g < layers % groups; ++g) p[g]++;
-  return p;
-}
-
 template <typename T>
 Solver<T>::Solver(const SolverSpec& spec, const AdmmParams& prm, const HostMatrix<T>& x, const HostMatrix<T>& y,
                   const std::vector<HostMatrix<T>>& W, const std::vector<HostMatrix<T>>& b,

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "host/admm/group.h"
+#include "host/admm/layer_plan.h"
 #include "host/admm/worker_pool.h"
 
 namespace pdadmm {
@@ -18,9 +19,6 @@ struct SolverSpec {
   int groups = 1;
   ZlInit zl_init = ZlInit::Zeros;
 };
-
-// Splits L layers into G contiguous groups, sizes differing by at most one (earlier groups larger).
-std::vector<int> even_partition(int layers, int groups);
 
 struct IterationStats {
   double seconds = 0;        // the updates (and the groups' stats exchange), not the terms

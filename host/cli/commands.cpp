@@ -165,17 +165,15 @@ int cmd_info(const CommonArgs& a) {
   for (size_t l = 0; l + 1 < p.dims.size(); ++l) std::cout << " " << p.dims[l + 1] << "x" << p.dims[l];
   std::cout << "\n";
   print_stages(c);
-  const std::vector<int> part = c.partition.empty() ? even_partition(c.model.layers, c.groups) : c.partition;
-  const LayerPlanOptions opt = plan_options(c.admm);
+  const RunPlan plan = plan_run(c, shape_of(p));
+  const std::vector<int>& part = plan.partition;
   int first = 0;
   const bool cuda = c.backend == "cuda";
   const std::vector<int> devices =
       cuda ? cuda_group_devices(c.devices, static_cast<int>(part.size()), cuda_device_count()) : std::vector<int>{};
   std::map<int, std::pair<double, int>> per_device;  // bytes and groups per GPU
-  double total = 0;
   for (size_t g = 0; g < part.size(); ++g) {
-    const double bytes = plan_group_bytes(p.dims, first, first + part[g], p.x.cols, c.admm, 4);
-    total += bytes;
+    const double bytes = plan.group_bytes[g];
     std::cout << "group " << g << "       layers " << first << ".." << first + part[g] - 1 << ", "
               << human_bytes(bytes) << " of " << (cuda ? "device" : "host") << " memory";
     if (cuda) {
@@ -189,11 +187,10 @@ int cmd_info(const CommonArgs& a) {
   if (cuda) print_device_totals(per_device);
   if (!cuda) {  // what train checks before it allocates (require_host_memory)
     const int64_t room = available_host_bytes();
+    const double total = plan.total, peak = plan.growth_peak, side = plan.host_side;
     std::cout << "host          " << human_bytes(total) << " for the groups";
     // A stage is built beside the host copy of what it keeps of the one before (StageCarry).
-    const double peak = growth_peak_bytes(c, p);
     if (peak > total) std::cout << " (" << human_bytes(peak) << " while a stage is built from the last)";
-    const double side = host_side_bytes(c, p);
     std::cout << " + " << human_bytes(side) << " for the host's weights and evaluations (beside "
               << human_bytes(problem_bytes(p)) << " held for the graph, features, Â and X)";
     if (room >= 0)
@@ -201,8 +198,7 @@ int cmd_info(const CommonArgs& a) {
                 << (std::max(total, peak) + side > static_cast<double>(room) ? " (too little: train would stop)" : "");
     std::cout << "\n";
   }
-  const double flops = plan_iteration_flops(p.dims, 0, c.model.layers, p.x.cols, opt) +
-                      plan_boundary_flops(p.dims, part, p.x.cols, c.admm, 4);
+  const double flops = plan.flops;
   std::cout << "work          " << std::setprecision(3) << flops / 1e9 << " GFLOP of GEMMs per iteration\n";
   std::cout << "blas          " << blas_kernels_text() << "\n";
   std::cout << "backend       " << c.backend;

@@ -448,7 +448,11 @@ Config load_config(const std::string& path, const std::vector<std::string>& over
   require(static_cast<bool>(f), "config: cannot open " + path);
   std::ostringstream text;
   text << f.rdbuf();
-  nlohmann::json j = parse_json(text.str(), "config: " + path, /*allow_comments=*/true);
+  return parse_config_text(text.str(), path, overrides);
+}
+
+Config parse_config_text(const std::string& text, const std::string& path, const std::vector<std::string>& overrides) {
+  nlohmann::json j = parse_json(text, "config: " + path, /*allow_comments=*/true);
   require(j.is_object(), "config: " + path + ": expected a JSON object {...} at the top level, got " + j.type_name());
   return parse_config(j, overrides);
 }

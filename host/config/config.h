@@ -124,6 +124,9 @@ struct Config {
 // Parses and validates; overrides are "a.b=c" assignments applied first. Throws Error.
 Config parse_config(const nlohmann::json& j, const std::vector<std::string>& overrides = {});
 Config load_config(const std::string& path, const std::vector<std::string>& overrides = {});
+// A config file's text as load_config reads it (comments allowed); `path` names it in errors.
+Config parse_config_text(const std::string& text, const std::string& path,
+                         const std::vector<std::string>& overrides = {});
 
 // A config saved by an older binary (model.bin, state.bin) with the keys added since then set to
 // the value that binary used, so that comparing it with a config of today compares like with like.

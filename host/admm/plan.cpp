@@ -1,0 +1,138 @@
+// Stage plans and host-memory plans from shapes (moved from growth.cpp and problem.cpp so that
+// they link without the solver: tools/fuzz/fuzz_config.cpp plans from a config alone).
+#include "host/admm/plan.h"
+
+#include <algorithm>
+
+#include "host/admm/layer_plan.h"
+#include "host/admm/problem.h"
+#include "host/comm/processes.h"
+#include "host/io/error.h"
+
+namespace pdadmm {
+
+ProblemShape shape_of(const Problem& p) {
+  ProblemShape s;
+  s.dims = p.dims;
+  s.n_cols = p.x.cols;
+  s.nodes = p.data.num_nodes();
+  s.scored = static_cast<int64_t>(p.data.train.size() + p.data.val.size() + p.data.test.size());
+  s.hops = p.aug.hops;
+  return s;
+}
+
+std::vector<StageConfig> run_stages(const Config& c) {
+  if (!c.model.stages.empty()) return c.model.stages;
+  StageConfig s;
+  s.layers = c.model.layers;
+  s.iterations = c.iterations;
+  s.nu = c.admm.nu;
+  s.rho = c.admm.rho;
+  s.mu = c.admm.mu;
+  s.step = c.admm.step;
+  s.last = c.model.stage_last;
+  s.zl_init = c.model.zl_init;
+  s.rho_schedule = c.rho_schedule;
+  return {s};
+}
+
+Config stage_config(const Config& c, size_t s) {
+  const std::vector<StageConfig> stages = run_stages(c);
+  require(s < stages.size(), "stage " + std::to_string(s) + " does not exist");
+  Config cs = c;
+  const StageConfig& st = stages[s];
+  cs.model.layers = st.layers;
+  cs.iterations = st.iterations;
+  cs.admm.nu = st.nu;
+  cs.admm.rho = st.rho;
+  cs.admm.mu = st.mu;
+  cs.admm.step = st.step;
+  cs.model.stage_last = st.last;
+  cs.model.zl_init = st.zl_init;
+  cs.rho_schedule = st.rho_schedule;
+  if (s + 1 < stages.size()) {
+    cs.partition.clear();
+    cs.groups = std::min(c.groups, st.layers);
+  }
+  return cs;
+}
+
+std::vector<int64_t> stage_dims(int64_t d, int64_t classes, const Config& cs) {
+  std::vector<int64_t> dims{d};
+  for (int l = 0; l + 1 < cs.model.layers; ++l) dims.push_back(cs.model.hidden);
+  dims.push_back(classes);
+  return dims;
+}
+
+double planned_host_bytes(const Config& c, const std::vector<int64_t>& dims, int64_t n_cols) {
+  const int layers = static_cast<int>(dims.size()) - 1;
+  const std::vector<int> part = c.partition.empty() ? even_partition(layers, c.groups) : c.partition;
+  double need = 0;
+  int first = 0;
+  for (size_t g = 0; g < part.size(); ++g) {
+    if (process_count() == 1 || static_cast<int>(g) == process_rank())
+      need += plan_group_bytes(dims, first, first + part[g], n_cols, c.admm, sizeof(float));
+    first += part[g];
+  }
+  return need;
+}
+
+double host_side_bytes(const Config& c, const ProblemShape& p) {
+  double weights = 0;
+  for (size_t l = 0; l + 1 < p.dims.size(); ++l) weights += double(p.dims[l + 1]) * double(p.dims[l] + 1);
+  const double nodes = double(p.nodes), n1 = double(p.dims[1]), n = double(p.n_cols);
+  const double scored = double(p.scored);
+  // Layer 1 on every node (FirstLayerProduct: three nodes x n_1 matrices when Â mixes them), then
+  // on the scored rows (two scored x n_1), as an evaluation or the predictions compute it.
+  // Only the process that reports scores evaluates.
+  double eval = process_rank() > 0 ? 0 : (p.hops > 0 ? 3 * nodes * n1 : nodes * n1) + 2 * scored * n1;
+  // The tracked evaluations' X_Sᵀ X and anchor (FirstLayerTracker), where layer 1 defers its W.
+  const LayerPlanOptions opt = plan_options(c.admm);
+  const bool gram = opt.gram > 0 || (opt.gram == 0 && layer_uses_gram(p.dims, 0, p.n_cols));
+  if (process_rank() == 0 && c.output.tracked_eval && opt.defer_first_w && gram) eval += scored * (n + n1);
+  return sizeof(float) * (weights + eval);
+}
+double host_side_bytes(const Config& c, const Problem& p) { return host_side_bytes(c, shape_of(p)); }
+
+double stage_carry_bytes(const Config& c, const ProblemShape& p, size_t s) {
+  if (s == 0) return 0;
+  const Config before = stage_config(c, s - 1), cs = stage_config(c, s);
+  const std::vector<int64_t> dims = stage_dims(p.dims.front(), p.dims.back(), before);
+  double n = 0;
+  for (size_t l = 0; l + 1 < dims.size(); ++l) n += double(dims[l + 1]) * double(dims[l] + 1);  // W, b
+  const double kept = double(dims.size()) - 2, h = double(c.model.hidden), cols = double(p.n_cols);
+  const double per_layer = (c.model.stage_duals == "keep" ? 3 : 2) * h * cols;  // z, q (u)
+  n += kept * per_layer + (kept - 1) * h * cols;                                // p of layers 1..kept-1
+  if (cs.model.stage_last == "keep") n += double(p.dims.back()) * cols;
+  return n * sizeof(float);
+}
+double stage_carry_bytes(const Config& c, const Problem& p, size_t s) { return stage_carry_bytes(c, shape_of(p), s); }
+
+double growth_peak_bytes(const Config& c, const ProblemShape& p) {
+  double peak = 0;
+  for (size_t s = 1; s < run_stages(c).size(); ++s) {
+    const Config cs = stage_config(c, s);
+    peak = std::max(peak, stage_carry_bytes(c, p, s) +
+                              planned_host_bytes(cs, stage_dims(p.dims.front(), p.dims.back(), cs), p.n_cols));
+  }
+  return peak;
+}
+double growth_peak_bytes(const Config& c, const Problem& p) { return growth_peak_bytes(c, shape_of(p)); }
+
+RunPlan plan_run(const Config& c, const ProblemShape& s, size_t scalar_bytes) {
+  RunPlan r;
+  r.partition = c.partition.empty() ? even_partition(c.model.layers, c.groups) : c.partition;
+  int first = 0;
+  for (const int layers : r.partition) {
+    r.group_bytes.push_back(plan_group_bytes(s.dims, first, first + layers, s.n_cols, c.admm, scalar_bytes));
+    r.total += r.group_bytes.back();
+    first += layers;
+  }
+  r.growth_peak = growth_peak_bytes(c, s);
+  r.host_side = host_side_bytes(c, s);
+  r.flops = plan_iteration_flops(s.dims, 0, c.model.layers, s.n_cols, plan_options(c.admm)) +
+            plan_boundary_flops(s.dims, r.partition, s.n_cols, c.admm, scalar_bytes);
+  return r;
+}
+
+}  // namespace pdadmm
