@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
-# Fuzzes the data readers: builds the libFuzzer targets in tools/fuzz/ with clang
+# Fuzzes the data readers and the config path: builds the libFuzzer targets in tools/fuzz/ with clang
 # (-fsanitize=fuzzer,address,undefined) straight from the project sources (fuzz_pickle: the
 # unpickler; fuzz_npy: .npy, and .npz through libzip up to a split Dataset; fuzz_planetoid: a whole
-# Planetoid load), seeds each corpus from the real data files and tools/fuzz/seeds.py's synthetic
-# sets, runs each target FUZZ_SECONDS (default 60) and prints executions, coverage and findings.
+# Planetoid load; fuzz_config: a config with --set overrides through validation and info's plan),
+# seeds each corpus from the real data files, tools/fuzz/seeds.py's synthetic sets and configs/,
+# runs each target FUZZ_SECONDS (default 60) and prints executions, coverage and findings.
 # Exits 1 when a target found a crash, hang, leak or sanitizer report.
 #   env: FUZZ_SECONDS, PDADMM_DATA (data root, default ../shared/data), FUZZ_OUT (default build-fuzz),
-#        FUZZ_TARGETS (default "pickle npy planetoid")
+#        FUZZ_TARGETS (default "pickle npy planetoid config")
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 DATA=${PDADMM_DATA:-$ROOT/../shared/data}
@@ -41,14 +42,21 @@ pkg-config --exists libzip 2>/dev/null || apt_install libzip-dev pkg-config
 # ---- build ----
 SRCS=("$ROOT/host/data/pickle.cpp" "$ROOT/host/data/npz.cpp" "$ROOT/host/data/gnn_benchmark.cpp" "$ROOT/host/data/csr.cpp"
       "$ROOT/host/data/dataset.cpp" "$ROOT/host/data/planetoid.cpp")
-read -r -a KINDS <<<"${FUZZ_TARGETS:-pickle npy planetoid}"  # target fuzz_KIND, KIND.dict, corpus/KIND
+# fuzz_config also links the config reader and the shape-only planning (no solver, no BLAS).
+CONFIG_SRCS=(config/config.cpp config/json_reader.cpp quant/grid_config.cpp quant/grid.cpp quant/wire.cpp
+             data/load_real.cpp data/sha256.cpp admm/plan.cpp admm/layer_plan.cpp comm/single_process.cpp
+             comm/processes_env.cpp comm/cpu_load.cpp io/host_memory.cpp io/files.cpp)
+read -r -a KINDS <<<"${FUZZ_TARGETS:-pickle npy planetoid config}"  # target fuzz_KIND, KIND.dict, corpus/KIND
 FLAGS=(-std=c++17 -g -O1 -fno-omit-frame-pointer -fsanitize=fuzzer,address,undefined
        -fno-sanitize-recover=all -I"$ROOT")
 read -r -a ZIPFLAGS <<<"$(pkg-config --cflags --libs libzip)"
 for kind in "${KINDS[@]}"; do
   t=fuzz_$kind
   echo "fuzz.sh: building $t" >&2
-  clang++ "${FLAGS[@]}" "$ROOT/tools/fuzz/$t.cpp" "${SRCS[@]}" "${ZIPFLAGS[@]}" -o "$OUT/$t"
+  extra=()
+  if [ "$kind" = config ]; then for f in "${CONFIG_SRCS[@]}"; do extra+=("$ROOT/host/$f"); done; fi
+  clang++ "${FLAGS[@]}" "$ROOT/tools/fuzz/$t.cpp" "${SRCS[@]}" ${extra[@]+"${extra[@]}"} "${ZIPFLAGS[@]}" -lz -pthread \
+    -o "$OUT/$t"
 done
 
 # ---- seed corpora: the real files where small, plus synthetic inputs that load completely ----

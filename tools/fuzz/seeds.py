@@ -1,8 +1,10 @@
 #!/usr/bin/env python3
-"""Seed corpora for tools/fuzz.sh (standard library only): DATA OUT writes OUT/pickle, OUT/npy and
-OUT/planetoid. Real files are used where small enough (<= 64 KiB, libFuzzer's -max_len); small
+"""Seed corpora for tools/fuzz.sh (standard library only): DATA OUT writes OUT/pickle, OUT/npy,
+OUT/planetoid and OUT/config (configs/*.json, and each sweep of configs/sweeps as fuzz_config's input:
+its base config followed by "--set" lines). Real files are used where small enough (<= 64 KiB, libFuzzer's -max_len); small
 synthetic inputs that load completely (a full .npz with stored and deflated members, a dense
 attr_matrix one, whole Planetoid sets joined by SEP) let the fuzzer start past every check."""
+import json
 import os
 import struct
 import sys
@@ -131,9 +133,40 @@ def planetoid(classes, d, train, test_ids, n, tfidf):
                      b"".join(b"%d\n" % v for v in test_ids)])
 
 
+# ---- configs (fuzz_config: a config's text, then "\n--set key=value" lines) ----
+def config_seeds(out):
+    configs = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "configs")
+    for name in sorted(os.listdir(configs)):
+        if name.endswith(".json"):
+            with open(os.path.join(configs, name), "rb") as f, open(os.path.join(out, name), "wb") as g:
+                g.write(f.read())
+    sweeps = os.path.join(configs, "sweeps")
+    for name in sorted(os.listdir(sweeps)):
+        with open(os.path.join(sweeps, name)) as f:
+            spec = json.load(f)
+        with open(os.path.join(sweeps, spec["base"])) as f:
+            base = f.read().rstrip("\n")
+        sets = dict(spec.get("set", {}))
+        runs = [{spec["axis"]["key"]: v} for v in spec["axis"]["values"]] if "axis" in spec else \
+            [v.get("set", {}) for v in spec.get("variants", [])]
+        for i, run in enumerate(runs or [{}]):
+            lines = ["--set %s=%s" % (k, json.dumps(v) if not isinstance(v, str) else v)
+                     for k, v in {**sets, **run}.items()]
+            with open(os.path.join(out, "sweep_%s.%d" % (name, i)), "w") as f:
+                f.write("\n".join([base] + lines))
+    # Sizes at their limits (what the first runs' findings were made of), for the mutations to start from.
+    limits = ["model.layers=3\n--set model.hidden=2147483647", "partition=[2147483647,2147483647,4]",
+              "model.layers=10000\n--set groups=10000", "data.synthetic.nodes=2147483647\n--set data.synthetic.features="
+              "2147483647\n--set model.hops=64\n--set data.synthetic.train_per_class=400000000",
+              "algorithm=pdadmm-g-q\n--set groups=2\n--set model.hidden=2147483647\n--set admm.grid.levels=65536"]
+    for i, sets in enumerate(limits):
+        with open(os.path.join(out, "limits.%d" % i), "w") as f:
+            f.write("{}\n--set " + sets)
+
+
 def main():
     src, out = sys.argv[1], sys.argv[2]
-    dirs = {k: os.path.join(out, k) for k in ("pickle", "npy", "planetoid")}
+    dirs = {k: os.path.join(out, k) for k in ("pickle", "npy", "planetoid", "config")}
     for d in dirs.values():
         os.makedirs(d, exist_ok=True)
     pdir, ndir = os.path.join(src, "planetoid"), os.path.join(src, "npz")
@@ -177,6 +210,7 @@ def main():
             if len(part) < 4096:
                 with open(os.path.join(dirs["pickle"], "%s.%d" % (name, k)), "wb") as f:
                     f.write(part)
+    config_seeds(dirs["config"])
 
 
 if __name__ == "__main__":
