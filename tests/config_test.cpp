@@ -578,5 +578,23 @@ TEST(Config, EveryShippedConfigLoads) {
   EXPECT_GE(n, 16);
 }
 
+// tools/fuzz/fuzz_config.cpp's findings: sizes past what the plans can hold are refused naming the
+// key and its limit, before anything is sized from them.
+TEST(Config, SizesPastThePlansLimitsAreRefused) {
+  // 32-bit node ids: 2^31 nodes used to pass and their splits' int32 indices wrap.
+  std::string m = config_error({"data.synthetic.nodes=2147483648"});
+  EXPECT_NE(m.find("data.synthetic.nodes: must be in [10, 2147483647]"), std::string::npos) << m;
+  EXPECT_NO_THROW(parse_config(nlohmann::json::object(), {"data.synthetic.nodes=2147483647"}));
+  // model.layers=2000000000 sized a dims vector of 16 GB in info's plan before any check.
+  m = config_error({"model.layers=2000000000"});
+  EXPECT_NE(m.find("model.layers: must be in [2, 10000]"), std::string::npos) << m;
+  m = config_error({"model.stages=[{\"layers\": 2, \"iterations\": 1}, {\"layers\": 10001, \"iterations\": 1}]"});
+  EXPECT_NE(m.find("model.stages[1].layers: must be in [2, 10000]"), std::string::npos) << m;
+  EXPECT_NO_THROW(parse_config(nlohmann::json::object(), {"model.layers=10000"}));
+  // The partition's sum overflowed int (signed overflow, UB) and could come out equal to model.layers.
+  m = config_error({"partition=[2147483647, 2147483647, 4]"});
+  EXPECT_NE(m.find("partition: sizes add up to 4294967298, model.layers is 2"), std::string::npos) << m;
+}
+
 }  // namespace
 }  // namespace pdadmm

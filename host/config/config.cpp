@@ -18,9 +18,14 @@ namespace {
 auto positive = [](double v) { return v > 0; };
 auto non_negative = [](double v) { return v >= 0; };
 auto at_least = [](long long lo) { return [lo](long long v) { return v >= lo; }; };
+// Every layer has its entry in the plans (dims, groups): a typo like 2000000000 would allocate
+// gigabytes before any check.
+auto layers_in_range = [](long long v) { return v >= 2 && v <= kMaxLayers; };
+const std::string layers_rule = "must be in [2, " + std::to_string(kMaxLayers) + "]";
 
 void read_synthetic(JsonReader r, SyntheticConfig& s) {
-  r.integer("nodes", s.nodes, at_least(10), "must be >= 10");
+  // Node ids are 32-bit (the splits' int32 indices).
+  r.integer("nodes", s.nodes, [](long long v) { return v >= 10 && v <= 2147483647; }, "must be in [10, 2147483647]");
   r.integer("classes", s.classes, at_least(2), "must be >= 2");
   r.number("avg_degree", s.avg_degree, non_negative, "must be >= 0");
   r.number("homophily", s.homophily, [](double v) { return v >= 0 && v <= 1; }, "must be in [0, 1]");
@@ -110,7 +115,7 @@ const std::vector<std::string> kZlInit{"zeros", "labels"}, kStageLast{"fresh", "
 // Returns model.stages as written (null when absent); read_stages checks it once admm.* is known.
 const nlohmann::json* read_model(JsonReader r, ModelConfig& m, bool& layers_given) {
   layers_given = r.has("layers");
-  r.integer("layers", m.layers, at_least(2), "must be >= 2");
+  r.integer("layers", m.layers, layers_in_range, layers_rule.c_str());
   r.integer("hidden", m.hidden, at_least(1), "must be >= 1");
   // The input is (hops + 1) x the features wide, so a typo like 100000 would churn for minutes
   // before running out of memory; the paper uses 4 or 5.
@@ -158,7 +163,7 @@ void read_stages(const nlohmann::json& s, bool layers_given, bool iterations_giv
     st.zl_init = c.model.zl_init;
     st.rho_schedule = c.rho_schedule;
     require(i > 0 || !r.has("last"), "config: " + at + ".last: the first stage has no trained layers to build on");
-    r.integer("layers", st.layers, at_least(2), "must be >= 2");
+    r.integer("layers", st.layers, layers_in_range, layers_rule.c_str());
     r.integer("iterations", st.iterations, at_least(1), "must be >= 1");
     r.number("nu", st.nu, positive, "must be > 0");
     r.number("rho", st.rho, positive, "must be > 0");
@@ -380,7 +385,7 @@ Config parse_config(const nlohmann::json& in, const std::vector<std::string>& ov
 
   const int L = c.model.layers;
   if (!c.partition.empty()) {
-    int sum = 0;
+    long long sum = 0;  // [2147483647, 2147483647, ...] overflowed int
     for (int p : c.partition) {
       require(p >= 1, "config: partition: every group needs at least 1 layer");
       sum += p;

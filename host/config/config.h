@@ -71,6 +71,9 @@ struct StageConfig {
   RhoSchedule rho_schedule;   // admm.rho_schedule, keys overridden per stage (the reference's drivers differ)
 };
 
+// model.layers and a stage's layers are at most this.
+constexpr int kMaxLayers = 10000;
+
 struct ModelConfig {
   int layers = 2;
   int hidden = 256;
