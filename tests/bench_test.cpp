@@ -261,7 +261,7 @@ TEST(CountingOps, InfoMemoryPlanIsWhatTheSolverAllocates) {
       ASSERT_EQ(ops.size(), part.size());
       int first = 0;
       for (size_t g = 0; g < part.size(); ++g) {
-        EXPECT_EQ(ops[g]->counters().alloc_elements,
+        EXPECT_EQ(static_cast<double>(ops[g]->counters().alloc_elements),
                   plan_group_elements(dims, first, first + part[g], N, plan_options(prm)))
             << "group " << g << " of " << part.size() << ", defer " << defer << ", " << sets.size() << " sets";
         // Group sizes its two wire buffers with the same function; what this checks is that they are

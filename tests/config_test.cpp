@@ -1,12 +1,15 @@
 // Every validation rule rejects its bad value with an error naming the key.
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <filesystem>
 #include <fstream>
 #include <string>
 #include <utility>
 #include <vector>
 
+#include "host/admm/layer_plan.h"
+#include "host/admm/plan.h"
 #include "host/config/config.h"
 #include "host/config/json_reader.h"
 #include "host/io/error.h"
@@ -594,6 +597,33 @@ TEST(Config, SizesPastThePlansLimitsAreRefused) {
   // The partition's sum overflowed int (signed overflow, UB) and could come out equal to model.layers.
   m = config_error({"partition=[2147483647, 2147483647, 4]"});
   EXPECT_NE(m.find("partition: sizes add up to 4294967298, model.layers is 2"), std::string::npos) << m;
+}
+
+// info's plan of the largest sizes a config allows: finite byte counts and FLOPs, no overflow of
+// int64 products (layer_uses_gram, plan_group_elements summed hidden x hidden and N x N tensors
+// in int64; a UBSan build failed here), or one Error.
+TEST(Config, TheLargestModelPlansWithoutOverflow) {
+  const Config c = parse_config(nlohmann::json::object(), {"model.layers=3", "model.hidden=2147483647",
+                                                           "admm.gram=\"on\""});
+  ProblemShape s;
+  s.n_cols = 2147483647;
+  s.nodes = 2147483647;
+  s.scored = s.nodes;
+  s.hops = 64;
+  s.dims = stage_dims(int64_t(2147483647) * 65, 2147483647, c);
+  const double h = 2147483647.0, n = h;
+  EXPECT_TRUE(layer_uses_gram(s.dims, 1, 1)) << "N = 1: the Gram matrix is the smaller";
+  EXPECT_FALSE(layer_uses_gram(s.dims, 1, s.n_cols));
+  const RunPlan p = plan_run(c, s);
+  ASSERT_EQ(p.group_bytes.size(), 1u);
+  EXPECT_GT(p.total, 4 * (h * h + 3 * n * n));  // W of layer 1 and the three layers' N x N Gram matrices
+  EXPECT_TRUE(std::isfinite(p.total) && std::isfinite(p.host_side) && std::isfinite(p.flops));
+  EXPECT_GT(p.flops, 0);
+  // Two groups send p and q of 2^31 x 2^31 across their boundary: too large to encode, said in one line.
+  const Config two = parse_config(nlohmann::json::object(), {"model.layers=3", "model.hidden=2147483647", "groups=2"});
+  s.dims = stage_dims(int64_t(2147483647) * 65, 2147483647, two);
+  const std::string e = test::error_of([&] { plan_run(two, s); });
+  EXPECT_NE(e.find("too large to send (more than 2^59 values)"), std::string::npos) << e;
 }
 
 }  // namespace

@@ -23,10 +23,13 @@ LayerPlanOptions plan_options(const AdmmParams& prm) {
   return o;
 }
 
-bool layer_uses_gram(const std::vector<int64_t>& dims, int l, int64_t n) {
-  const int64_t n_in = dims[l], n_out = dims[l + 1];
+bool layer_uses_gram(const std::vector<int64_t>& dims, int l, int64_t n_cols) {
+  // In double: a plan of any config's sizes must not overflow (exact below 2^53, so the choice
+  // for any size that fits in memory is the integers' one).
+  const double n_in = static_cast<double>(dims[l]), n_out = static_cast<double>(dims[l + 1]);
+  const double n = static_cast<double>(n_cols);
   // Direct: 4 n_out n_in N flops. Gram: 2 n_out n_in N + 2 n_out N² (+ 2 n_in N² unless fixed).
-  const int64_t gram_extra = (l == 0 ? 0 : n_in * n) + n_out * n;
+  const double gram_extra = (l == 0 ? 0 : n_in * n) + n_out * n;
   return gram_extra < n_out * n_in;
 }
 
@@ -112,20 +115,21 @@ size_t plan_wire_buffer_bytes(const std::vector<int64_t>& dims, int first, int e
   return w;
 }
 
-int64_t plan_group_elements(const std::vector<int64_t>& dims, int first, int end, int64_t n,
-                            const LayerPlanOptions& opt) {
-  int64_t total = 0;
+double plan_group_elements(const std::vector<int64_t>& dims, int first, int end, int64_t n_cols,
+                           const LayerPlanOptions& opt) {
+  double total = 0;  // a model too large for any machine must still plan (and be refused), not overflow
   for (int l = first; l < end; ++l)
-    for (const TensorPlan& t : plan_layer(dims, l, n, opt)) total += t.rows * t.cols;
+    for (const TensorPlan& t : plan_layer(dims, l, n_cols, opt)) total += double(t.rows) * double(t.cols);
   const int num_layers = static_cast<int>(dims.size()) - 1;
-  if (first > 0) total += 2 * dims[first] * n;
-  if (end < num_layers) total += dims[end] * n;
+  const double n = static_cast<double>(n_cols);
+  if (first > 0) total += 2 * double(dims[first]) * n;
+  if (end < num_layers) total += double(dims[end]) * n;
   return total;
 }
 
 double plan_group_bytes(const std::vector<int64_t>& dims, int first, int end, int64_t n_cols, const AdmmParams& prm,
                         size_t scalar_bytes) {
-  const double elems = static_cast<double>(plan_group_elements(dims, first, end, n_cols, plan_options(prm)));
+  const double elems = plan_group_elements(dims, first, end, n_cols, plan_options(prm));
   return elems * static_cast<double>(scalar_bytes) +
          2.0 * static_cast<double>(plan_wire_buffer_bytes(dims, first, end, n_cols, prm, scalar_bytes));
 }

@@ -43,9 +43,10 @@ double plan_iteration_flops(const std::vector<int64_t>& dims, int first, int end
 // (Group::exchange_p_send). partition: layers per group.
 double plan_boundary_flops(const std::vector<int64_t>& dims, const std::vector<int>& partition, int64_t n_cols,
                            const AdmmParams& prm, size_t scalar_bytes);
-// Elements (scalars) of all tensors of layers [first, end) plus boundary copies.
-int64_t plan_group_elements(const std::vector<int64_t>& dims, int first, int end, int64_t n_cols,
-                            const LayerPlanOptions& opt);
+// Elements (scalars) of all tensors of layers [first, end) plus boundary copies (a double: any
+// config's sizes plan without overflow).
+double plan_group_elements(const std::vector<int64_t>& dims, int first, int end, int64_t n_cols,
+                           const LayerPlanOptions& opt);
 
 // Bytes of each of the two wire buffers (out, in) of group [first, end): the largest encoded p or q
 // at either of its boundaries (0 for a single group). Group allocates these; `info` counts them.
