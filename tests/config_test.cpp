@@ -626,5 +626,16 @@ TEST(Config, TheLargestModelPlansWithoutOverflow) {
   EXPECT_NE(e.find("too large to send (more than 2^59 values)"), std::string::npos) << e;
 }
 
+// info and train generate the synthetic set before any other check: one too large for the host
+// (8e14 bytes of features) stops in one line naming the keys, not in std::bad_alloc or the OOM killer.
+TEST(Config, ASyntheticSetLargerThanMemoryIsOneLine) {
+  const test::CommandResult r = test::run_command(std::string(PDADMM_BINARY) +
+                                                  " info --set data.synthetic.nodes=2000000000 --set "
+                                                  "data.synthetic.features=100000");
+  test::expect_one_line_error(r, "out of host memory: the synthetic data set (data.synthetic.nodes 2000000000 x "
+                                 "features 100000, avg_degree 10) needs ");
+  EXPECT_NE(r.out.find("lower data.synthetic.nodes, features or avg_degree"), std::string::npos) << r.out;
+}
+
 }  // namespace
 }  // namespace pdadmm

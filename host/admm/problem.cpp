@@ -12,6 +12,7 @@
 #include "host/admm/trainer.h"
 #include "host/comm/processes.h"
 #include "host/data/load_real.h"
+#include "host/data/npz.h"
 #include "host/data/synthetic.h"
 #include "host/io/error.h"
 #include "host/io/host_memory.h"
@@ -57,6 +58,17 @@ void require_room(double need, const std::string& what_needs, const std::string&
                 human_bytes(static_cast<double>(room)) + " is available" + advice);
 }
 
+// The synthetic set is generated before any other check: its dense nodes x features floats, and
+// avg_degree x nodes / 2 edges as a list (16 bytes each), both directions as triplets (2 x 24) and
+// in the CSR (2 x 8), beside 12 bytes a node of labels and row pointers.
+void require_synthetic_memory(const SyntheticConfig& s) {
+  const double n = static_cast<double>(s.nodes), m = s.avg_degree * n / 2;
+  require_room(4 * n * s.features + 80 * m + 12 * n,
+               "the synthetic data set (data.synthetic.nodes " + std::to_string(s.nodes) + " x features " +
+                   std::to_string(s.features) + ", avg_degree " + stored_value_text(s.avg_degree) + ") needs",
+               "; lower data.synthetic.nodes, features or avg_degree");
+}
+
 // X (d x N) is formed on the host before any layer group's check (require_host_memory), so a
 // training set too large for it stops here, named, rather than under the kernel's OOM killer.
 void require_augment_memory(const Problem& p) {
@@ -89,6 +101,7 @@ Problem build_problem(const Config& c) {
   omp_set_num_threads(total_cores(c));
   Problem p;
   if (c.data.name == "synthetic") {
+    require_synthetic_memory(c.data.synthetic);
     p.data = make_synthetic(c.data.synthetic, static_cast<uint64_t>(c.seed));
   } else if (c.data.name == "npz") {
     const NpzConfig& f = c.data.npz;
