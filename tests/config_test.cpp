@@ -594,6 +594,11 @@ TEST(Config, SizesPastThePlansLimitsAreRefused) {
   m = config_error({"model.stages=[{\"layers\": 2, \"iterations\": 1}, {\"layers\": 10001, \"iterations\": 1}]"});
   EXPECT_NE(m.find("model.stages[1].layers: must be in [2, 10000]"), std::string::npos) << m;
   EXPECT_NO_THROW(parse_config(nlohmann::json::object(), {"model.layers=10000"}));
+  // The stages' iterations add up in an int: their limit is named (it was only "too many").
+  m = config_error({"model.layers=3", "model.stages=[{\"layers\": 2, \"iterations\": 600000000}, "
+                    "{\"layers\": 3, \"iterations\": 400000001}]"});
+  EXPECT_NE(m.find("model.stages[1].iterations: too many iterations in all (at most 1000000000 over the stages, "
+                   "600000000 before this one)"), std::string::npos) << m;
   // The partition's sum overflowed int (signed overflow, UB) and could come out equal to model.layers.
   m = config_error({"partition=[2147483647, 2147483647, 4]"});
   EXPECT_NE(m.find("partition: sizes add up to 4294967298, model.layers is 2"), std::string::npos) << m;

@@ -177,7 +177,8 @@ void read_stages(const nlohmann::json& s, bool layers_given, bool iterations_giv
       require(st.layers > c.model.stages.back().layers,
               "config: " + at + ".layers: must be greater than the previous stage's " +
                   std::to_string(c.model.stages.back().layers));
-    require(total <= 1000000000 - st.iterations, "config: " + at + ".iterations: too many iterations in all");
+    require(total <= 1000000000 - st.iterations, "config: " + at + ".iterations: too many iterations in all (at most "
+                                                 "1000000000 over the stages, " + std::to_string(total) + " before this one)");
     total += st.iterations;
     c.model.stages.push_back(st);
     eff.push_back(e);
