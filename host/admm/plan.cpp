@@ -23,16 +23,9 @@ ProblemShape shape_of(const Problem& p) {
 
 std::vector<StageConfig> run_stages(const Config& c) {
   if (!c.model.stages.empty()) return c.model.stages;
-  StageConfig s;
+  StageConfig s = stage_defaults(c);
   s.layers = c.model.layers;
   s.iterations = c.iterations;
-  s.nu = c.admm.nu;
-  s.rho = c.admm.rho;
-  s.mu = c.admm.mu;
-  s.step = c.admm.step;
-  s.last = c.model.stage_last;
-  s.zl_init = c.model.zl_init;
-  s.rho_schedule = c.rho_schedule;
   return {s};
 }
 

@@ -154,14 +154,7 @@ void read_stages(const nlohmann::json& s, bool layers_given, bool iterations_giv
     nlohmann::json e = nlohmann::json::object();
     JsonReader r(&s[i], at, &e);
     require(r.has("layers") && r.has("iterations"), "config: " + at + ": needs \"layers\" and \"iterations\"");
-    StageConfig st;
-    st.nu = c.admm.nu;
-    st.rho = c.admm.rho;
-    st.mu = c.admm.mu;
-    st.step = c.admm.step;
-    st.last = c.model.stage_last;
-    st.zl_init = c.model.zl_init;
-    st.rho_schedule = c.rho_schedule;
+    StageConfig st = stage_defaults(c);
     require(i > 0 || !r.has("last"), "config: " + at + ".last: the first stage has no trained layers to build on");
     r.integer("layers", st.layers, layers_in_range, layers_rule.c_str());
     r.integer("iterations", st.iterations, at_least(1), "must be >= 1");
@@ -299,6 +292,18 @@ void read_output(JsonReader r, OutputConfig& o) {
 }
 
 }  // namespace
+
+StageConfig stage_defaults(const Config& c) {
+  StageConfig st;
+  st.nu = c.admm.nu;
+  st.rho = c.admm.rho;
+  st.mu = c.admm.mu;
+  st.step = c.admm.step;
+  st.last = c.model.stage_last;
+  st.zl_init = c.model.zl_init;
+  st.rho_schedule = c.rho_schedule;
+  return st;
+}
 
 bool rho_meets_convergence_condition(double nu, double rho) {
   return rho > std::max(4 * nu, (std::sqrt(17.0) + 1) * nu / 2);

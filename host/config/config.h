@@ -135,6 +135,10 @@ Config parse_config_text(const std::string& text, const std::string& path,
 // the value that binary used, so that comparing it with a config of today compares like with like.
 nlohmann::json with_keys_added_since(nlohmann::json saved);
 
+// A stage with the values model.stages' keys default to: admm.nu, rho, mu, step, rho_schedule,
+// model.stage_last and zl_init (its layers and iterations left to the caller).
+StageConfig stage_defaults(const Config& c);
+
 // ρ > max(4νS², (√17+1)ν/2) with S = 1 for ReLU: the convergence theorem's condition.
 bool rho_meets_convergence_condition(double nu, double rho);
 
