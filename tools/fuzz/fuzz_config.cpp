@@ -11,6 +11,7 @@
 // must parse again. Anything but pdadmm::Error escaping, or any sanitizer report, is a finding.
 #include <cstddef>
 #include <cstdint>
+#include <cstdio>
 #include <cstdlib>
 #include <string>
 #include <vector>
