@@ -138,21 +138,35 @@ TEST(Plot, ChecksBytesTablesAndMetricsFiles) {
   EXPECT_NE(r.out.find("objective 5 -> none, residual 2 -> none"), std::string::npos) << r.out;
 }
 
+// `python3 -c` running code after `import tool_common` from this checkout's tools/.
+std::string with_tool_common(const std::string& code) {
+  return "python3 -c 'import sys; sys.path.insert(0, \"" + std::string(PDADMM_SOURCE_DIR) +
+         "/tools\"); import tool_common; " + code + "'";
+}
+
+// A fresh folder holding an earlier result file r.json; expect_earlier_result_alone checks that it
+// is unchanged and nothing (no temporary) lies beside it.
+std::string folder_with_earlier_result(const std::string& name) {
+  const std::string dir = ::testing::TempDir() + "/" + name;
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir);
+  std::ofstream(dir + "/r.json") << "{\"earlier\": 1}\n";
+  return dir;
+}
+
+void expect_earlier_result_alone(const std::string& dir) {
+  EXPECT_EQ(pdadmm::test::slurp(dir + "/r.json"), "{\"earlier\": 1}\n");
+  EXPECT_EQ(std::distance(std::filesystem::directory_iterator(dir), std::filesystem::directory_iterator()), 1);
+}
+
 // A result file is renamed over the earlier one when complete: a write that fails half-way (here an
 // object JSON cannot hold) leaves the earlier file as it was and no temporary beside it.
 TEST(Tools, AResultFileIsNeverHalfWritten) {
   if (!have_python()) GTEST_SKIP() << "python3 is not installed";
-  const std::string dir = ::testing::TempDir() + "/tools_atomic";
-  std::filesystem::remove_all(dir);
-  std::filesystem::create_directories(dir);
-  std::ofstream(dir + "/r.json") << "{\"earlier\": 1}\n";
-  Result r = run("python3 -c 'import sys; sys.path.insert(0, \"" + std::string(PDADMM_SOURCE_DIR) +
-                 "/tools\"); import tool_common; tool_common.write_json(\"" + dir + "/r.json\", {\"a\": 1, \"b\": object()})'");
+  const std::string dir = folder_with_earlier_result("tools_atomic");
+  Result r = run(with_tool_common("tool_common.write_json(\"" + dir + "/r.json\", {\"a\": 1, \"b\": object()})"));
   EXPECT_NE(r.code, 0) << r.out;
-  std::ifstream f(dir + "/r.json");
-  const std::string text((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
-  EXPECT_EQ(text, "{\"earlier\": 1}\n");
-  EXPECT_EQ(std::distance(std::filesystem::directory_iterator(dir), std::filesystem::directory_iterator()), 1);
+  expect_earlier_result_alone(dir);
 }
 
 // A full disk (here a file size limit, ulimit -f, reached while the buffered text is flushed: the
@@ -160,18 +174,12 @@ TEST(Tools, AResultFileIsNeverHalfWritten) {
 // input: [Errno 28] No space left on device", no file named. The earlier file stays, no temporary.
 TEST(Tools, AResultFileOnAFullDiskIsOneLineNamingIt) {
   if (!have_python()) GTEST_SKIP() << "python3 is not installed";
-  const std::string dir = ::testing::TempDir() + "/tools_full";
-  std::filesystem::remove_all(dir);
-  std::filesystem::create_directories(dir);
-  std::ofstream(dir + "/r.json") << "{\"earlier\": 1}\n";
-  const Result r = run("ulimit -f 1 && exec python3 -c 'import sys; sys.path.insert(0, \"" +
-                       std::string(PDADMM_SOURCE_DIR) + "/tools\"); import tool_common; tool_common.run_main(lambda: "
-                       "tool_common.write_json(\"" + dir + "/r.json\", {\"a\": \"x\" * 5000}))'");
+  const std::string dir = folder_with_earlier_result("tools_full");
+  const Result r = run("ulimit -f 1 && exec " +
+                       with_tool_common("tool_common.run_main(lambda: tool_common.write_json(\"" + dir +
+                                        "/r.json\", {\"a\": \"x\" * 5000}))"));
   pdadmm::test::expect_one_line_error(r, "error: cannot write " + dir + "/r.json: File too large\n");
-  std::ifstream f(dir + "/r.json");
-  const std::string text((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
-  EXPECT_EQ(text, "{\"earlier\": 1}\n");
-  EXPECT_EQ(std::distance(std::filesystem::directory_iterator(dir), std::filesystem::directory_iterator()), 1);
+  expect_earlier_result_alone(dir);
 }
 
 // A stream is written as it is: /dev/stdout with stdout redirected to a file (a rename there
@@ -182,9 +190,9 @@ TEST(Tools, AResultFileKeepsStreamsAndSymlinks) {
   std::filesystem::remove_all(dir);
   std::filesystem::create_directories(dir + "/store");
   std::filesystem::create_symlink("store/r.json", dir + "/r.json");
-  const std::string py = "python3 -c 'import sys; sys.path.insert(0, \"" + std::string(PDADMM_SOURCE_DIR) +
-                         "/tools\"); import tool_common; print(\"before\", flush=True); tool_common.write_json(sys.argv[1], "
-                         "{\"a\": 1}); print(\"after\")' ";
+  const std::string py =
+      with_tool_common("print(\"before\", flush=True); tool_common.write_json(sys.argv[1], {\"a\": 1}); print(\"after\")") +
+      " ";
   Result r = run(py + "/dev/stdout > " + dir + "/out.txt");
   ASSERT_EQ(r.code, 0) << r.out;
   EXPECT_TRUE(std::filesystem::is_symlink("/dev/stdout"));
