@@ -287,9 +287,9 @@ void require_writable_file(const std::string& path, const std::string& what) {
   else if (::access(folder.c_str(), W_OK) != 0)  // as root only a read-only mount says no
     why = "its folder is read-only: " + std::string(std::strerror(errno));
   // Written to NAME.tmp.XXXXXX first (AtomicFile): a name that fits alone failed after the run.
-  else if (const long most = ::pathconf(folder.c_str(), _PC_NAME_MAX);
-           most > 0 && static_cast<long>(fs::path(path).filename().string().size()) + 11 > most)
-    why = "a name of at most " + std::to_string(most - 11) + " characters: it is written to NAME.tmp.XXXXXX first";
+  else if (const long most = atomic_name_max(folder);
+           most >= 0 && static_cast<long>(fs::path(path).filename().string().size()) > most)
+    why = "a name of at most " + std::to_string(most) + " characters: it is written to NAME.tmp.XXXXXX first";
   require(why.empty(), what + " " + path + " (" + why + ")");
 }
 

@@ -46,10 +46,17 @@ std::string link_target(const std::string& path) {
   return ec ? path : target.string();
 }
 
+constexpr char kTempSuffix[] = ".tmp.XXXXXX";  // mkstemp's pattern
+
 }  // namespace
 
+long atomic_name_max(const std::string& folder) {
+  const long most = ::pathconf(folder.c_str(), _PC_NAME_MAX);
+  return most > 0 ? most - static_cast<long>(sizeof kTempSuffix - 1) : -1;
+}
+
 AtomicFile::AtomicFile(const std::string& path)
-    : shown_(path), path_(link_target(path)), tmp_(path_ + ".tmp.XXXXXX") {
+    : shown_(path), path_(link_target(path)), tmp_(path_ + kTempSuffix) {
   // A device, FIFO or socket at path (or a link to one, /dev/stdout) would be replaced by the
   // rename: refused (as root, /dev/null or /dev/full became a regular file), and so is anything
   // under /dev or /proc (/dev/stdout leads to the file a shell redirected stdout to).
@@ -61,13 +68,14 @@ AtomicFile::AtomicFile(const std::string& path)
   fd_ = ::mkstemp(tmp_.data());
   if (fd_ < 0) {
     const int err = errno;
-    // A name that fits, but not with the temporary's 11 more characters.
+    // A name that fits, but not with the temporary's suffix.
     const std::filesystem::path p(path_);
-    const std::string dir = p.has_parent_path() ? p.parent_path().string() : ".";
-    const long most = ::pathconf(dir.c_str(), _PC_NAME_MAX);
-    const bool longer = err == ENAMETOOLONG && static_cast<long>(p.filename().string().size()) <= most;
+    const long most = atomic_name_max(p.has_parent_path() ? p.parent_path().string() : ".");
+    const long name = static_cast<long>(p.filename().string().size());
+    const bool longer = err == ENAMETOOLONG && most >= 0 && name > most &&
+                        name <= most + static_cast<long>(sizeof kTempSuffix - 1);  // the name alone fits
     throw Error("cannot write " + path + ": " + std::strerror(err) +
-                (longer ? " (it is written to NAME.tmp.XXXXXX first: a name of at most " + std::to_string(most - 11) +
+                (longer ? " (it is written to NAME.tmp.XXXXXX first: a name of at most " + std::to_string(most) +
                               " characters fits)"
                         : ""));
   }

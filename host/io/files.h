@@ -19,6 +19,10 @@ void write_file_atomic(const std::string& path, const std::string& bytes);
 // A path under /dev or /proc (as written, before any link is followed): never a file to replace.
 bool is_system_path(const std::string& path);
 
+// The longest file name an atomic write can give in `folder`: its temporary, NAME.tmp.XXXXXX, takes
+// 11 characters more than the name. -1 when the folder's limit is unknown.
+long atomic_name_max(const std::string& folder);
+
 // The same in pieces, for files too large to hold as one string (predictions.csv of a big graph):
 // readers see the old file or the whole new one. Destroyed before commit() (an error midway),
 // it removes its temporary.
