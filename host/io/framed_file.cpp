@@ -3,6 +3,8 @@
 
 #include <cstdint>
 #include <cstring>
+#include <filesystem>
+#include <fstream>
 #include <string_view>
 
 #include "host/config/json_reader.h"
@@ -40,6 +42,20 @@ FramedFile read_framed_file(const std::string& path, const char* magic, const st
   f.header = parse_json(s.substr(16, n), what + ": header");
   f.payload = 16 + n;
   return f;
+}
+
+nlohmann::json peek_framed_header(const std::string& path, const char* magic) {
+  std::error_code ec;
+  if (!std::filesystem::is_regular_file(path, ec)) return nullptr;
+  std::ifstream f(path, std::ios::binary);
+  char head[16];
+  uint64_t n = 0;
+  if (!f.read(head, 16) || std::memcmp(head, magic, 8) != 0) return nullptr;
+  std::memcpy(&n, head + 8, 8);
+  if (n > (64u << 20)) return nullptr;
+  std::string h(n, '\0');
+  if (!f.read(h.data(), static_cast<std::streamsize>(n))) return nullptr;
+  return nlohmann::json::parse(h, nullptr, false);  // discarded (not an object) when damaged
 }
 
 uint32_t header_keys_crc(const nlohmann::json& header, std::initializer_list<const char*> keys) {

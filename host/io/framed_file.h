@@ -23,6 +23,10 @@ struct FramedFile {
 FramedFile read_framed_file(const std::string& path, const char* magic, const std::string& kind,
                             const std::string& noun);
 
+// The header alone, without reading the payload (100s of MB); null when path is no regular file
+// (a FIFO would block), has another magic or a damaged frame. Unchecked: for notes, not to load.
+nlohmann::json peek_framed_header(const std::string& path, const char* magic);
+
 // CRC32 of the header's `keys` (those present) as dumped: a parsed header dumps to the same text.
 uint32_t header_keys_crc(const nlohmann::json& header, std::initializer_list<const char*> keys);
 

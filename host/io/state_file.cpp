@@ -2,8 +2,6 @@
 #include "host/io/state_file.h"
 
 #include <cstring>
-#include <filesystem>
-#include <fstream>
 
 #include "host/io/error.h"
 #include "host/io/files.h"
@@ -80,17 +78,7 @@ StateFile load_state_file(const std::string& path) {
 }
 
 nlohmann::json peek_state_meta(const std::string& path) {
-  std::error_code ec;
-  if (!std::filesystem::is_regular_file(path, ec)) return nullptr;  // a FIFO would block
-  std::ifstream f(path, std::ios::binary);
-  char head[16];
-  uint64_t n = 0;
-  if (!f.read(head, 16) || std::memcmp(head, kStateMagic, 8) != 0) return nullptr;
-  std::memcpy(&n, head + 8, 8);
-  if (n > (64u << 20)) return nullptr;
-  std::string h(n, '\0');
-  if (!f.read(h.data(), static_cast<std::streamsize>(n))) return nullptr;
-  const nlohmann::json j = nlohmann::json::parse(h, nullptr, false);
+  const nlohmann::json j = peek_framed_header(path, kStateMagic);
   return j.is_object() && j.contains("meta") && j["meta"].is_object() ? j["meta"] : nlohmann::json();
 }
 
