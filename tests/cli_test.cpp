@@ -623,11 +623,12 @@ TEST(Cli, OmpNumThreadsStandsForThreads) {
 void record_signal(int) {}
 
 TEST(StopOnSignal, RecordsTheFirstSignalAndRestoresTheHandlers) {
-  struct sigaction mine = {}, old_int = {}, old_term = {}, now = {};
+  struct sigaction mine = {}, old_int = {}, old_term = {}, old_usr1 = {}, now = {};
   mine.sa_handler = record_signal;
   sigemptyset(&mine.sa_mask);
   ASSERT_EQ(sigaction(SIGINT, &mine, &old_int), 0);
   ASSERT_EQ(sigaction(SIGTERM, &mine, &old_term), 0);
+  ASSERT_EQ(sigaction(SIGUSR1, &mine, &old_usr1), 0);
   {
     pdadmm::StopOnSignal stop;
     EXPECT_EQ(pdadmm::StopOnSignal::received(), 0);
@@ -639,17 +640,18 @@ TEST(StopOnSignal, RecordsTheFirstSignalAndRestoresTheHandlers) {
     EXPECT_NE(now.sa_handler, record_signal) << "SIGINT is not handled";
     EXPECT_NE(now.sa_handler, SIG_DFL);
   }
-  sigaction(SIGTERM, nullptr, &now);
-  EXPECT_EQ(now.sa_handler, record_signal);
-  sigaction(SIGINT, nullptr, &now);
-  EXPECT_EQ(now.sa_handler, record_signal);
-  {
+  for (int sig : {SIGTERM, SIGINT, SIGUSR1}) {
+    sigaction(sig, nullptr, &now);
+    EXPECT_EQ(now.sa_handler, record_signal) << pdadmm::signal_name(sig);
+  }
+  // SIGINT from a terminal; SIGUSR1, which mpirun forwards to every process (it kills them on SIGINT).
+  for (int sig : {SIGINT, SIGUSR1}) {
     pdadmm::StopOnSignal stop;
     EXPECT_EQ(pdadmm::StopOnSignal::received(), 0) << "an earlier run's signal stops this one";
-    raise(SIGINT);
-    EXPECT_EQ(pdadmm::StopOnSignal::received(), SIGINT);
-    sigaction(SIGINT, nullptr, &now);
-    EXPECT_EQ(now.sa_handler, SIG_DFL) << "a second SIGINT would not end the process";
+    raise(sig);
+    EXPECT_EQ(pdadmm::StopOnSignal::received(), sig);
+    sigaction(sig, nullptr, &now);
+    EXPECT_EQ(now.sa_handler, SIG_DFL) << "a second " << pdadmm::signal_name(sig) << " would not end the process";
   }
   // Ignored SIGINT: left ignored, and not recorded.
   signal(SIGINT, SIG_IGN);
@@ -664,8 +666,10 @@ TEST(StopOnSignal, RecordsTheFirstSignalAndRestoresTheHandlers) {
   EXPECT_EQ(now.sa_handler, SIG_IGN);
   sigaction(SIGINT, &old_int, nullptr);
   sigaction(SIGTERM, &old_term, nullptr);
+  sigaction(SIGUSR1, &old_usr1, nullptr);
   EXPECT_STREQ(pdadmm::signal_name(SIGINT), "SIGINT");
   EXPECT_STREQ(pdadmm::signal_name(SIGTERM), "SIGTERM");
+  EXPECT_STREQ(pdadmm::signal_name(SIGUSR1), "SIGUSR1");
   EXPECT_STREQ(pdadmm::signal_name(SIGHUP), "signal 1");
 }
 

@@ -6,12 +6,14 @@
 #include <algorithm>
 #include <csignal>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <string>
 
 #include <nlohmann/json.hpp>
 
+#include "host/io/stop_signal.h"
 #include "tests/test_util.h"
 
 namespace {
@@ -78,6 +80,22 @@ std::string fresh_config_dir(const std::string& name) {
   return dir;
 }
 
+// The pid of the running process whose argv[0] is `argv0` and whose command line holds `marker`
+// (an output folder); with `rank` >= 0, the one mpirun started as that rank. 0 if none.
+pid_t find_process(const std::string& argv0, const std::string& marker, int rank = -1) {
+  for (const auto& e : std::filesystem::directory_iterator("/proc")) {
+    const std::string pid = e.path().filename();
+    if (pid.find_first_not_of("0123456789") != std::string::npos) continue;
+    const std::string cmd = read_file(e.path() / "cmdline");
+    if (cmd.compare(0, argv0.size() + 1, argv0 + '\0') != 0 || cmd.find(marker) == std::string::npos) continue;
+    if (rank >= 0 && read_file(e.path() / "environ").find('\0' + std::string("OMPI_COMM_WORLD_RANK=") +
+                                                       std::to_string(rank) + '\0') == std::string::npos)
+      continue;
+    return static_cast<pid_t>(std::stol(pid));
+  }
+  return 0;
+}
+
 // A small 2-group model of `iterations` as c.json in a fresh TempDir()/name; returns that folder.
 std::string two_group_config_dir(const std::string& name, int iterations) {
   const std::string dir = fresh_config_dir(name);
@@ -117,9 +135,11 @@ TEST(MpiTrain, OneProcessPerGroupMatchesThreadsBitForBit) {
 #endif
 }
 
-// train --resume under mpirun, from a state one process wrote (SIGTERM) and from one the
-// processes wrote (output.checkpoint_every, then the launch killed): both end with the bytes of
-// the uninterrupted single-process run.
+// train --resume under mpirun, from a state one process wrote (SIGTERM), from one the processes
+// wrote (output.checkpoint_every, then the launch killed) and from ones the processes wrote when a
+// signal stopped them (SIGUSR1 to mpirun, which forwards it to each; SIGTERM to one process, which
+// the others learn of after the iteration): all end with the bytes of the uninterrupted
+// single-process run.
 TEST(MpiTrain, ResumesAStateOfOneProcessOrOfProcesses) {
 #ifndef PDADMM_MPIEXEC
   GTEST_SKIP() << "built without MPI";
@@ -144,12 +164,33 @@ TEST(MpiTrain, ResumesAStateOfOneProcessOrOfProcesses) {
   const auto one = pdadmm::test::train_until_signal(args, dir + "/one", SIGTERM, "metrics.jsonl", 1000000);
   ASSERT_EQ(one.first, 128 + SIGTERM) << one.second;
   resume_matches(dir + "/one");
-  const auto many = pdadmm::test::train_until_signal(args + " --set output.checkpoint_every=300", dir + "/many",
-                                                     SIGTERM, "state.bin", 200000, mpirun);
+  // No time between mpirun's SIGTERM and its SIGKILL (1 s by default): killed, not stopped.
+  const auto many =
+      pdadmm::test::train_until_signal(args + " --set output.checkpoint_every=300", dir + "/many", SIGTERM,
+                                       "state.bin", 200000, mpirun + "--mca odls_base_sigkill_timeout 0 ");
   ASSERT_NE(many.first, 0) << "the launch ended before the signal: " << many.second;
   const nlohmann::json st = pdadmm::test::read_json(dir + "/many/summary.json");
-  ASSERT_TRUE(st.is_null()) << "under mpirun a signal ends the run without a summary";
+  ASSERT_TRUE(st.is_null()) << "the processes were killed, yet wrote a summary";
   resume_matches(dir + "/many");
+  // Stopped: each process finishes the same iteration, model.bin and summary.json hold it.
+  for (const auto& [name, sig] : {std::pair{"usr1", SIGUSR1}, std::pair{"term1", SIGTERM}}) {
+    const std::string out = dir + "/" + name;
+    const auto stopped = pdadmm::test::train_until_signal(args, out, 0, "metrics.jsonl", 0, mpirun, [&] {
+      usleep(300000);
+      const pid_t to = sig == SIGUSR1 ? find_process(PDADMM_MPIEXEC, out) : find_process(PDADMM_BINARY, out, 1);
+      ASSERT_GT(to, 0) << "no " << (sig == SIGUSR1 ? "mpirun" : "process 1") << " for " << out;
+      kill(to, sig);
+    });
+    ASSERT_EQ(stopped.first, 128 + sig) << stopped.second;
+    const nlohmann::json sum = pdadmm::test::read_json(out + "/summary.json");
+    ASSERT_TRUE(sum.is_object()) << stopped.second;
+    EXPECT_TRUE(sum["interrupted"].get<bool>());
+    EXPECT_NE(stopped.second.find("interrupted by " + std::string(pdadmm::signal_name(sig)) + " after iteration " +
+                                  std::to_string(sum["iterations"].get<int>()) + " of 2500"),
+              std::string::npos)
+        << stopped.second;
+    resume_matches(out);
+  }
 #endif
 }
 

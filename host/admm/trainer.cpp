@@ -578,9 +578,9 @@ struct Loop {
 
   // The run's outputs after `done` iterations: model.bin, state.bin, predictions.csv, summary.json.
   // Returns whether state.bin is kept.
-  bool write_outputs(int done) {
+  bool write_outputs(int done, int stopped_by) {
     sum.iterations = done;
-    sum.signal = done < c.iterations ? StopOnSignal::received() : 0;
+    sum.signal = done < c.iterations ? stopped_by : 0;
     if (sum.signal)
       log << "interrupted by " << signal_name(sum.signal) << " after iteration " << done << " of " << c.iterations
           << ": model.bin and summary.json hold that iterate"
@@ -676,11 +676,8 @@ TrainSummary train(const Config& c, std::ostream& log, bool resume) {
   Loop run(c, log, writes, t_start, p, stages, eval, std::move(solver), stage);
   if (from) run.resume(*from);
   from.reset();  // the solver holds its state now
-  // Under mpirun the processes could stop at different iterations and wait on each other for
-  // ever: there a signal ends the run as before.
-  std::optional<StopOnSignal> stop;
-  if (process_count() == 1) stop.emplace();
-  int done = c.iterations;
+  std::optional<StopOnSignal> stop(std::in_place);
+  int done = c.iterations, stopped_by = 0;
   for (int it = start; it < c.iterations; ++it) {
     if (it == run.stage_end && run.stage + 1 < stages.size()) run.next_stage(it);
     const bool log_now = it == 0 || (it + 1) % c.output.log_every == 0 || it + 1 == c.iterations;
@@ -697,7 +694,10 @@ TrainSummary train(const Config& c, std::ostream& log, bool resume) {
     progress.update(it + 1, work_done, run.scores.val.acc, run.scores.test.acc, st.residual, run.solver->params().rho);
     if (c.output.checkpoint_every > 0 && (it + 1) % c.output.checkpoint_every == 0 && it + 1 < c.iterations)
       run.checkpoint(it + 1);
-    if (stop && StopOnSignal::received() && it + 1 < c.iterations) {
+    // Under mpirun a signal may reach one process (kill), or all of them at different
+    // iterations: they agree after each one, or would wait on each other for ever.
+    stopped_by = processes_max(StopOnSignal::received());
+    if (stopped_by && it + 1 < c.iterations) {
       done = it + 1;
       break;
     }
@@ -705,7 +705,7 @@ TrainSummary train(const Config& c, std::ostream& log, bool resume) {
   progress.finish();
   stop.reset();  // from here a signal ends the process: the outputs are being written
   run.final_scores(done);
-  const bool keeps_state = run.write_outputs(done);
+  const bool keeps_state = run.write_outputs(done, stopped_by);
   run.log_final(done, keeps_state);
   return run.sum;
 }

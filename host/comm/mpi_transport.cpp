@@ -130,6 +130,13 @@ void processes_broadcast(void* data, size_t bytes) {
   check(MPI_Bcast(data, static_cast<int>(bytes), MPI_BYTE, 0, MPI_COMM_WORLD), "broadcast");
 }
 
+int processes_max(int value) {
+  if (!g_started || g_size <= 1) return value;
+  int all = value;
+  check(MPI_Allreduce(&value, &all, 1, MPI_INT, MPI_MAX, MPI_COMM_WORLD), "reduce");
+  return all;
+}
+
 std::unique_ptr<Transport> make_process_transport(int groups) {
   // Fewer groups than processes: a greedy-growth stage with fewer layers; the rest wait.
   require(g_size >= groups, "mpirun started " + std::to_string(g_size) + " processes for " + std::to_string(groups) +

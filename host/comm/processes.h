@@ -29,6 +29,8 @@ int remeasure_free_process_cores(double* busy = nullptr);
 void processes_abort(int code);
 // Copies `bytes` from process 0 to every process (collective; a no-op with a single process).
 void processes_broadcast(void* data, size_t bytes);
+// The largest of every process's `value` (collective; `value` itself with a single process).
+int processes_max(int value);
 // The mpirun transport: group g on rank g; processes past the last group only take part in
 // Transport::share. Needs process_count() >= groups.
 std::unique_ptr<Transport> make_process_transport(int groups);

@@ -13,7 +13,7 @@ namespace {
 // thread polls: a volatile sig_atomic_t would race then (TSan), a lock-free atomic does not.
 std::atomic<int> g_received{0};
 static_assert(std::atomic<int>::is_always_lock_free, "async-signal-safe only when lock-free");
-struct sigaction g_old_int, g_old_term;
+struct sigaction g_old_int, g_old_term, g_old_usr1;
 bool g_int_installed = false;
 
 void on_signal(int sig) { g_received = sig; }
@@ -27,6 +27,7 @@ StopOnSignal::StopOnSignal() {
   sigemptyset(&sa.sa_mask);
   sa.sa_flags = SA_RESETHAND;  // the second signal takes the default action: the process ends
   sigaction(SIGTERM, &sa, &g_old_term);
+  sigaction(SIGUSR1, &sa, &g_old_usr1);  // mpirun forwards it to every process, and kills none
   struct sigaction cur = {};
   sigaction(SIGINT, nullptr, &cur);
   g_int_installed = cur.sa_handler != SIG_IGN;
@@ -35,6 +36,7 @@ StopOnSignal::StopOnSignal() {
 
 StopOnSignal::~StopOnSignal() {
   sigaction(SIGTERM, &g_old_term, nullptr);
+  sigaction(SIGUSR1, &g_old_usr1, nullptr);
   if (g_int_installed) sigaction(SIGINT, &g_old_int, nullptr);
 }
 
@@ -43,6 +45,7 @@ int StopOnSignal::received() { return g_received; }
 const char* signal_name(int sig) {
   if (sig == SIGINT) return "SIGINT";
   if (sig == SIGTERM) return "SIGTERM";
+  if (sig == SIGUSR1) return "SIGUSR1";
   static thread_local std::string other;
   other = "signal " + std::to_string(sig);
   return other.c_str();

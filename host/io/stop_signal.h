@@ -1,6 +1,8 @@
-// Ctrl-C (SIGINT) or SIGTERM during training: the run finishes the iteration in progress and writes
-// its outputs for that iterate (model.bin, summary.json marked "interrupted"), instead of dying with
-// nothing written. A second signal ends the process at once, as without the handler.
+// Ctrl-C (SIGINT), SIGTERM or SIGUSR1 during training: the run finishes the iteration in progress and
+// writes its outputs for that iterate (model.bin, summary.json marked "interrupted"), instead of dying
+// with nothing written. A second signal ends the process at once, as without the handler. SIGUSR1 is
+// for mpirun, which forwards it to every process (SIGTERM and SIGINT it turns into SIGTERM, then
+// SIGKILL one second later).
 #pragma once
 
 namespace pdadmm {
@@ -17,6 +19,6 @@ class StopOnSignal {
   static int received();
 };
 
-const char* signal_name(int sig);  // "SIGINT", "SIGTERM", else "signal N"
+const char* signal_name(int sig);  // "SIGINT", "SIGTERM", "SIGUSR1", else "signal N"
 
 }  // namespace pdadmm
