@@ -71,7 +71,7 @@ TEST(LinkModel, PresetsAndCustomLinksParse) {
     EXPECT_GT(l.bandwidth_GBps, 0);
   }
   EXPECT_GT(parse_link("nvlink").bandwidth_GBps, parse_link("pcie5").bandwidth_GBps);
-  // The presets behind the README's modeled speedups (GB/s, microseconds).
+  // The presets behind the modeled speedups in docs/benchmarks.md (GB/s, microseconds).
   for (const auto& [name, gbps, us] : {std::tuple{"nvlink", 300.0, 3.0}, std::tuple{"pcie4", 25.0, 5.0},
                                        std::tuple{"pcie5", 50.0, 5.0}, std::tuple{"ib-hdr", 23.0, 3.0}}) {
     EXPECT_DOUBLE_EQ(parse_link(name).bandwidth_GBps, gbps) << name;

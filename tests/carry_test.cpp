@@ -1,4 +1,4 @@
-// tools/carry_build.sh: the archive a GPU machine without the -dev packages gets (README "CUDA").
+// tools/carry_build.sh: the archive a GPU machine without the -dev packages gets (docs/cuda.md).
 #include <gtest/gtest.h>
 
 #include <string>

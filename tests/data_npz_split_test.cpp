@@ -43,7 +43,7 @@ std::vector<int32_t> sorted(std::vector<int32_t> v) {
   return v;
 }
 
-// The procedure as the README states it, written out again: torch.randperm of the labelled nodes
+// The procedure as docs/data.md states it, written out again: torch.randperm of the labelled nodes
 // in ascending id order, the first `train` train, the next `test` test, the next `val` val.
 void expect_class_blind_procedure(const Dataset& ds, uint64_t seed, int train, int test, int val) {
   std::vector<int32_t> labelled;

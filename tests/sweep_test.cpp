@@ -290,8 +290,8 @@ TEST(Tools, CommandLineMistakesAreOneErrorLine) {
                               "one folder at most");
 }
 
-// Every option's --help line says what it is and, where it has one, its default: the README's
-// commands leave most of them out.
+// Every option's --help line says what it is and, where it has one, its default: the commands
+// in docs/benchmarks.md leave most of them out.
 TEST(Tools, HelpDescribesEveryOption) {
   if (!have_python()) GTEST_SKIP() << "python3 is not installed";
   const std::string src = PDADMM_SOURCE_DIR;

@@ -16,7 +16,7 @@ the overall mean +- std then runs over all splits and seeds.
 hyperparameters on several validation sets while the test nodes stay out of the choice.
 --against BASE.json (an earlier accuracy.json on the same seeds and splits) pairs the runs by
 split and seed and prints the mean change in validation and test accuracy, validation also in
-nodes with how many pairs got better, tied or worse: how the README's selection rule is applied.
+nodes with how many pairs got better, tied or worse: how the selection rule in docs/data.md is applied.
 """
 import json
 import math

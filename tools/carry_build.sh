@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Packs a CUDA build for a GPU machine that has the driver and the CUDA runtime libraries but none of
-# this project's -dev packages (README "CUDA"): the binaries gpu_check.sh runs, the shared libraries
+# this project's -dev packages (docs/cuda.md): the binaries gpu_check.sh runs, the shared libraries
 # they use except glibc, the driver's and CUDA's own (the GPU machine's are used: gpu_check.sh finds
 # them), and with --mpi Open MPI's runtime (tools/carry_mpi.sh), into one xz archive.
 #   tools/carry_build.sh [BUILD] [--mpi] [--out FILE]   BUILD defaults to ${PDADMM_BUILD:-build};

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Unpacks Open MPI's runtime (Debian packages, no root needed to unpack) into DEST so that a build
-# carried to a machine without Open MPI (the GPU machine: README "CUDA") can run under mpirun.
+# carried to a machine without Open MPI (the GPU machine: docs/cuda.md) can run under mpirun.
 # tools/gpu_check.sh finds it in $PDADMM_BUILD/mpi and sets OPAL_PREFIX, PATH and LD_LIBRARY_PATH.
 #   tools/carry_mpi.sh [DEST]     DEST defaults to ${PDADMM_BUILD:-build-gpu}/mpi
 # Needs apt-get (Debian's package index, `apt-get update` done) on this machine.

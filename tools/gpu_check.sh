@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # GPU check, for a machine WITH a GPU. Builds (Release, CUDA on) unless PDADMM_BUILD already holds
-# a built pdadmm (e.g. a build carried from a machine with the -dev packages, see README "CUDA"),
+# a built pdadmm (e.g. a build carried from a machine with the -dev packages, see docs/cuda.md),
 # then runs the GPU test binaries (the CPU-vs-GPU training equivalence included), the kernel /
 # SGEMM / send-recv benchmark, `pdadmm train` on the CPU and the GPU with the same configs, and
 # (where mpirun exists) two groups as two processes against one process on the CUDA backend.
@@ -33,7 +33,7 @@ fi
 mkdir -p "$OUT_DIR"
 OUT_DIR=$(cd "$OUT_DIR" && pwd)
 
-# A carried build brings its shared libraries in $BUILD/lib (README "CUDA").
+# A carried build brings its shared libraries in $BUILD/lib (docs/cuda.md).
 if [ -d "$BUILD/lib" ]; then
   lib_dir=$(cd "$BUILD/lib" && pwd)
   export LD_LIBRARY_PATH="$lib_dir${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
@@ -63,7 +63,7 @@ else
   # shellcheck disable=SC2086  # PDADMM_CMAKE_ARGS is a word list on purpose
   if ! cmake -S . -B "$BUILD" -DCMAKE_BUILD_TYPE=Release -DPDADMM_CUDA=ON ${PDADMM_CMAKE_ARGS:-} >"$OUT_DIR/gpu_configure.log" 2>&1; then
     tail -n 30 "$OUT_DIR/gpu_configure.log" >&2
-    echo "gpu_check: configure failed (missing packages? see tools/install_deps.sh, or carry a build: README \"CUDA\")" >&2
+    echo "gpu_check: configure failed (missing packages? see tools/install_deps.sh, or carry a build: docs/cuda.md)" >&2
     exit 1
   fi
   cmake --build "$BUILD" -j "$JOBS"

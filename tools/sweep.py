@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Speedup sweeps over `pdadmm bench`: layers or width (an "axis"), or named variants.
 
-For every axis value three bench runs (README "Benchmarks"):
+For every axis value three bench runs (docs/benchmarks.md):
   serial    groups=1, threads=T                     measured s/iteration (the baseline)
   parallel  groups=G, threads=G*T                   measured on this machine (G threads share its cores)
   model     groups=G, threads=T, --serialize        per-group compute with the groups run one at a

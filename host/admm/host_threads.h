@@ -25,7 +25,7 @@ void host_parallel(int parts, const std::function<void(int)>& f);
 // A layer group's OpenMP team for the host passes: run(task) calls task on the group's own thread,
 // whose team has `threads` threads. After an iteration that team spins for a while at its barrier
 // (libgomp's GOMP_SPINCOUNT); a pass on the sleeping pool would share the cores with it, a pass in
-// the team's own parallel region uses those threads (Cora, 1 group on 2 cores: see the README).
+// the team's own parallel region uses those threads (Cora, 1 group on 2 cores: docs/parallelism.md).
 // `owner` names the setter; clear_host_team(owner) undoes only its own setting. Between iterations
 // only: run() hands the task to the solver's worker pool, which must be idle.
 void set_host_team(const void* owner, int threads, std::function<void(const std::function<void()>&)> run);

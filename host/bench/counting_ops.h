@@ -3,7 +3,7 @@
 // Optionally the groups share a token: a group takes it at its first op and keeps it until it
 // communicates or syncs (release_token), so the groups compute one at a time, each uninterrupted
 // between messages as on a device of its own, and each op's time is that group's alone
-// (per-group compute without the contention of G threads on a few cores; README "Benchmarks").
+// (per-group compute without the contention of G threads on a few cores; docs/benchmarks.md).
 #pragma once
 #include <map>
 #include <memory>

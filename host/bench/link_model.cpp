@@ -9,7 +9,7 @@
 namespace pdadmm {
 
 const std::vector<Link>& link_presets() {
-  // Achievable one-direction bandwidths, not marketing peaks (README "Benchmarks" says why).
+  // Achievable one-direction bandwidths, not marketing peaks (docs/benchmarks.md says why).
   static const std::vector<Link> presets = {
       {"nvlink", 300, 3},   // NVLink 3/4 between two GPUs of one node (A100: 300, H100: 450 GB/s per direction)
       {"pcie4", 25, 5},     // PCIe 4.0 x16: 32 GB/s raw, ~25 measured

@@ -1,6 +1,6 @@
 // Link model for the modeled parallel time of `pdadmm bench` and tools/sweep.py: how long G
 // devices would take per iteration, each running its group's measured compute, with the
-// boundary tensors crossing a link of given bandwidth and latency (README "Benchmarks").
+// boundary tensors crossing a link of given bandwidth and latency (docs/benchmarks.md).
 #pragma once
 #include <string>
 #include <vector>
@@ -13,7 +13,7 @@ struct Link {
   double latency_us = 0;      // per message
 };
 
-// nvlink, pcie4, pcie5, ib-hdr (values and sources in the README).
+// nvlink, pcie4, pcie5, ib-hdr (values and sources in docs/benchmarks.md).
 const std::vector<Link>& link_presets();
 // A preset name, or "NAME:BANDWIDTH_GBPS:LATENCY_US" (e.g. "eth100:12.5:10"). Throws Error.
 Link parse_link(const std::string& spec);
