@@ -558,6 +558,22 @@ TEST(BenchCli, JsonOnStdoutIsTheJsonAlone) {
   }
 }
 
+// --json - is stdout, as eval's --predictions -: it used to write a file named "-" in the current
+// folder and print the text lines on stdout.
+TEST(BenchCli, JsonDashIsStdout) {
+  const std::string dir = ::testing::TempDir() + "/bench_dash";
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir);
+  const Result r = pdadmm::test::run_command("cd " + dir + " && " + std::string(PDADMM_BINARY) + " bench" + kTiny +
+                                             " -n 1 --warmup 0 --no-peak --json - 2> err.txt | cat > out.json");
+  const std::string err = test::slurp(dir + "/err.txt");
+  ASSERT_EQ(r.code, 0) << r.out << err;
+  EXPECT_EQ(nlohmann::json::parse(test::slurp(dir + "/out.json"))["iterations"], 1);
+  EXPECT_NE(err.find("bench: 4 layers"), std::string::npos) << err;
+  EXPECT_NE(err.find("bench: wrote the JSON to stdout"), std::string::npos) << err;
+  EXPECT_FALSE(std::filesystem::exists(dir + "/-"));
+}
+
 TEST(BenchCli, BadInputGivesOneClearLine) {
   const std::string out = " --json " + ::testing::TempDir() + "/bench_bad.json";
   expect_one_line_error(run("bench" + kTiny + " --link warp9" + out), "warp9");

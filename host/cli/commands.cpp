@@ -397,10 +397,12 @@ int cmd_eval(const CommonArgs& a, const std::string& model, const std::string& p
 
 int cmd_bench(const CommonArgs& a, const BenchArgs& b) {
   Config c = load(a);
-  // --json /dev/stdout: the JSON alone on stdout, the text lines on stderr, as eval's --predictions -.
-  std::ostream& log = own_stream(b.json) == &std::cout ? std::cerr : std::cout;
+  // --json - (or /dev/stdout): the JSON alone on stdout, the text lines on stderr, as eval's
+  // --predictions -. A "-" used to be written as a file named "-" in the current folder.
+  const bool dash = b.json == "-";
+  std::ostream& log = dash || own_stream(b.json) == &std::cout ? std::cerr : std::cout;
   // Before the benchmark runs, not after: a --json into a missing folder would lose its results.
-  require_writable_file(b.json, "bench: cannot write --json");
+  if (!dash) require_writable_file(b.json, "bench: cannot write --json");
   BenchOptions o;
   o.iterations = b.iterations;
   o.warmup = b.warmup;
@@ -414,6 +416,13 @@ int cmd_bench(const CommonArgs& a, const BenchArgs& b) {
   if (!first) return 0;
   // A device or FIFO (/dev/stdout) as eval's --predictions: written to, not refused after the run.
   const std::string text = j.dump(2) + "\n";
+  if (dash) {
+    std::cout << text;
+    std::cout.flush();
+    require(static_cast<bool>(std::cout), "bench: cannot write --json to stdout");
+    log << "bench: wrote the JSON to stdout\n";
+    return 0;
+  }
   if (!write_stream_target(b.json, [&](std::ostream& f) { f << text; }, "bench: cannot write --json"))
     write_file_atomic(b.json, text);
   log << "bench: wrote " << b.json << "\n";
