@@ -299,7 +299,9 @@ TEST(Tools, HelpDescribesEveryOption) {
            {"bench_ab", "(default 3)"}, {"bench_ab", "passed to every pdadmm train"}, {"bench_ab", "the medians"},
            {"accuracy", "the pdadmm binary (default build/pdadmm)"}, {"accuracy", "the pdadmm config to train"},
            {"quant_table", "(default configs/synthetic.json)"}, {"bench_reference", "(default 10)"},
-           {"bench_reference", "weight decay (default 0.01)"}, {"bench_reference", "(default: all cores)"}}) {
+           {"bench_reference", "weight decay (default 0.01)"}, {"bench_reference", "(default: all cores)"},
+           // The binary is --binary in every tool (sweep and quant_table also take their older --pdadmm).
+           {"sweep", "--binary PDADMM"}, {"quant_table", "--binary PDADMM"}}) {
     const Result r = run("python3 " + src + "/tools/" + tool + ".py --help");
     EXPECT_EQ(r.code, 0) << tool << r.out;
     EXPECT_NE(r.out.find(text), std::string::npos) << tool << ": " << text << "\n" << r.out;

@@ -74,7 +74,8 @@ def train(binary, config, sets, out_dir):
 
 def main():
     ap = ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--pdadmm", default="build/pdadmm", help="the pdadmm binary (default build/pdadmm)")
+    ap.add_argument("--pdadmm", "--binary", dest="pdadmm", default="build/pdadmm",
+                    help="the pdadmm binary (default build/pdadmm; --binary as in accuracy.py)")
     ap.add_argument("--config", default="configs/synthetic.json", help="the pdadmm config (default configs/synthetic.json)")
     ap.add_argument("--grid", default='{"min": 0, "max": 2, "levels": 16}',
                     help="admm.grid of the -Q runs, as JSON (default 16 uniform levels on [0, 2])")

@@ -280,7 +280,8 @@ def print_table(result):
 def main():
     ap = ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--config", required=True, help="sweep JSON (configs/sweeps/*.json)")
-    ap.add_argument("--pdadmm", help="pdadmm binary (default: build/pdadmm, then build-bench/pdadmm)")
+    ap.add_argument("--pdadmm", "--binary", dest="pdadmm",
+                    help="pdadmm binary (default: build/pdadmm, then build-bench/pdadmm; --binary as in accuracy.py)")
     ap.add_argument("--out", help="output folder (default: runs/sweeps/<name>)")
     ap.add_argument("--quiet", action="store_true", help="print only the table")
     ap.add_argument("--mpirun", metavar="CMD", help='launch the parallel runs as G processes, e.g. '
