@@ -190,8 +190,11 @@ GroupStats Group<T>::iterate(long iter) {
     z_step(o, L, prm);
   }
   exchange_p_recv(st);
+  // The boundary layer's q goes out as grid codes next, and the encoder projects it in place onto
+  // the same levels (kernels/codec.cuh): a projection here too would be a second identical pass.
+  const bool codes_project_q = end_ < num_layers_ && prm.wire_q.format == WireFormat::Codes;
   for (Layer<T>& L : layers_)
-    if (!L.last) q_step(o, L, prm);
+    if (!L.last) q_step(o, L, prm, !(codes_project_q && &L == &layers_.back()));
   exchange_q_send(st);
   for (Layer<T>& L : layers_) {
     if (L.last) continue;

@@ -182,9 +182,9 @@ void z_step(Ops<T>& ops, Layer<T>& L, const AdmmParams& prm) {
 }
 
 template <typename T>
-void q_step(Ops<T>& ops, Layer<T>& L, const AdmmParams& prm) {
+void q_step(Ops<T>& ops, Layer<T>& L, const AdmmParams& prm, bool project) {
   ops.q_update(static_cast<T>(prm.nu), static_cast<T>(prm.rho), *L.p_next, L.u, L.z, L.q);
-  if (quantize_q(prm)) ops.project(prm.grid, L.q);
+  if (project && quantize_q(prm)) ops.project(prm.grid, L.q);
 }
 
 template <typename T>
@@ -248,7 +248,7 @@ LayerTerms layer_terms(Ops<T>& ops, Layer<T>& L, const AdmmParams& prm) {
   template void w_step<T>(Ops<T>&, Layer<T>&, const AdmmParams&);                                          \
   template void b_step<T>(Ops<T>&, Layer<T>&);                                                             \
   template void z_step<T>(Ops<T>&, Layer<T>&, const AdmmParams&);                                          \
-  template void q_step<T>(Ops<T>&, Layer<T>&, const AdmmParams&);                                          \
+  template void q_step<T>(Ops<T>&, Layer<T>&, const AdmmParams&, bool);                                    \
   template DualStats dual_step<T>(Ops<T>&, const Tensor<T>&, const Tensor<T>&, Tensor<T>&, const AdmmParams&); \
   template void refresh_wp<T>(Ops<T>&, Layer<T>&);                                                         \
   template void reset_deferred_w<T>(Ops<T>&, Layer<T>&);                                                   \

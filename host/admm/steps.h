@@ -16,8 +16,9 @@ template <typename T> void w_step(Ops<T>& ops, Layer<T>& layer, const AdmmParams
 template <typename T> void b_step(Ops<T>& ops, Layer<T>& layer);
 // Step 4: z_l by the two-branch closed form (hidden) or FISTA on cross-entropy (last layer).
 template <typename T> void z_step(Ops<T>& ops, Layer<T>& layer, const AdmmParams& prm);
-// Step 5 (l < L-1): q_l closed form (projected onto Δ when q is quantized).
-template <typename T> void q_step(Ops<T>& ops, Layer<T>& layer, const AdmmParams& prm);
+// Step 5 (l < L-1): q_l closed form (projected onto Δ when q is quantized and `project`; a caller
+// that encodes q as grid codes next passes false: the encoder projects it in place the same way).
+template <typename T> void q_step(Ops<T>& ops, Layer<T>& layer, const AdmmParams& prm, bool project = true);
 // Step 6 (l < L-1): u_l += ρ (p_{l+1} - q_l) into `u` (the layer's own or a boundary copy).
 template <typename T>
 DualStats dual_step(Ops<T>& ops, const Tensor<T>& p_next, const Tensor<T>& q, Tensor<T>& u, const AdmmParams& prm);
