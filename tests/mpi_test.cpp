@@ -179,6 +179,11 @@ TEST(MpiTrain, ResumesAStateOfOneProcessOrOfProcesses) {
       usleep(300000);
       const pid_t to = sig == SIGUSR1 ? find_process(PDADMM_MPIEXEC, out) : find_process(PDADMM_BINARY, out, 1);
       ASSERT_GT(to, 0) << "no " << (sig == SIGUSR1 ? "mpirun" : "process 1") << " for " << out;
+      if (sig == SIGUSR1) {  // the run's first lines say where to send it
+        const std::string log = read_file(out + ".log"), say = "kill -USR1 " + std::to_string(to) + " (";
+        EXPECT_NE(log.find("note: to stop after an iteration with the outputs written: " + say), std::string::npos)
+            << log;
+      }
       kill(to, sig);
     });
     ASSERT_EQ(stopped.first, 128 + sig) << stopped.second;

@@ -658,6 +658,13 @@ TrainSummary train(const Config& c, std::ostream& log, bool resume) {
   Evaluator eval(p.data, p.h, p.ahat, p.aug);
   log_run(c, p, solver->num_groups(), log);
   if (writes) log_auto_threads(c, log);  // after setup, so that its errors stay the only line
+  // mpirun turns Ctrl-C into SIGTERM then SIGKILL a second later; SIGUSR1 it forwards as it is.
+  if (writes && process_count() > 1) {
+    const int mpirun = launcher_pid();
+    log << "note: to stop after an iteration with the outputs written: kill -USR1 "
+        << (mpirun ? std::to_string(mpirun) : std::string("<mpirun's pid>"))
+        << " (Ctrl-C leaves the processes one second)" << std::endl;  // seen now, through a pipe too
+  }
 
   std::optional<JsonLines> metrics;
   const int start = from ? from->iteration : 0;

@@ -17,6 +17,9 @@ int process_count();  // 1 without mpirun
 int process_rank();   // 0 without mpirun
 // This process's index among the processes mpirun put on its machine (picks its GPU).
 int process_local_index();
+// The pid of the mpirun (mpiexec, orterun, prterun) that started this process on its machine, the
+// one to send SIGUSR1 to stop the run; 0 when the parent is something else (a remote daemon).
+int launcher_pid();
 // Cores this process may use: the machine's, shared among the processes mpirun put on it.
 int process_cores();
 // process_cores() less the cores other processes kept busy on them over 100 ms at the first call

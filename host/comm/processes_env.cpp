@@ -1,9 +1,12 @@
 // The parts of processes.h that only read mpirun's environment, the same with and without MPI.
 #include <sched.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cmath>
+#include <fstream>
 #include <mutex>
+#include <string>
 #include <thread>
 
 #include "host/comm/cpu_load.h"
@@ -11,6 +14,15 @@
 #include "host/comm/processes_env.h"
 
 namespace pdadmm {
+
+int launcher_pid() {
+  const pid_t parent = getppid();
+  std::string name;
+  std::getline(std::ifstream("/proc/" + std::to_string(parent) + "/comm"), name);
+  for (const char* launcher : {"mpirun", "mpiexec", "orterun", "prterun"})
+    if (name == launcher) return static_cast<int>(parent);
+  return 0;
+}
 
 int process_local_index() { return std::max(0, env_int("OMPI_COMM_WORLD_LOCAL_RANK", env_int("MPI_LOCALRANKID", 0))); }
 
