@@ -12,6 +12,7 @@
 #include "cuda/cuda_backend.h"
 #include "host/admm/trainer.h"
 #include "host/io/error.h"
+#include "host/quant/grid.h"
 #include "tests/resume_util.h"
 #include "tests/test_util.h"
 
@@ -63,10 +64,16 @@ TEST_F(CudaTraining, ResumeContinuesBitForBit) {
 }
 
 // 4 layers split by `partition`, group g on devices[g]: both copies of u at every boundary must
-// agree bit for bit after many iterations, whatever the wire format of q.
+// agree bit for bit after many iterations, whatever the wire format of q. With q as grid codes
+// (-Q) the boundary q is rounded onto the grid only by the encoder (q_step leaves it to it): every
+// q must still be on the grid.
 void expect_dual_copies_identical(const std::vector<int>& partition, const std::vector<int>& devices,
                                   const std::string& wire_q) {
-  Config c = small_config({"model.layers=4", "model.hidden=32", "backend=\"cuda\"", "admm.wire.q=\"" + wire_q + "\""});
+  std::vector<std::string> sets = {"model.layers=4", "model.hidden=32", "backend=\"cuda\"", "admm.wire.q=\"" + wire_q + "\""};
+  if (wire_q == "codes")
+    sets.insert(sets.end(), {"algorithm=\"pdadmm-g-q\"", "admm.quantize=\"q\"",
+                             "admm.grid={\"min\": 0, \"max\": 2, \"levels\": 64}"});
+  Config c = small_config(sets);
   c.partition = partition;
   c.groups = static_cast<int>(partition.size());
   c.devices = devices;
@@ -80,6 +87,12 @@ void expect_dual_copies_identical(const std::vector<int>& partition, const std::
     last += partition[g];  // the last layer of group g: its u is copied in group g + 1
     const HostMatrix<float> own = solver->download(last, "u"), copy = solver->dual_copy(last);
     EXPECT_EQ(own.data, copy.data) << "boundary after layer " << last;
+    if (wire_q == "codes") {
+      const HostMatrix<float> q = solver->download(last, "q");
+      HostMatrix<float> projected = q;
+      project_host(c.admm.grid, projected.data.data(), projected.size());
+      EXPECT_EQ(projected.data, q.data) << "q of layer " << last << " is off the grid";
+    }
     double norm = 0;
     for (float v : own.data) norm += double(v) * v;
     EXPECT_GT(norm, 0) << "the dual must have moved for this check to mean anything";
@@ -96,7 +109,7 @@ TEST_F(CudaTraining, ForwardPassesOnTheGroupsMatchTheHost) {
 }
 
 TEST_F(CudaTraining, DualCopiesBitIdenticalAcrossTheDeviceTransport) {
-  for (const char* wire : {"fp32", "bf16", "int8"}) {
+  for (const char* wire : {"fp32", "bf16", "int8", "codes"}) {
     SCOPED_TRACE(wire);
     expect_dual_copies_identical({1, 1, 2}, {0, 0, 0}, wire);
   }
