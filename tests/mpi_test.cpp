@@ -8,7 +8,6 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
-#include <sstream>
 #include <string>
 
 #include <nlohmann/json.hpp>
@@ -20,6 +19,7 @@ namespace {
 
 using pdadmm::test::model_payload;
 using pdadmm::test::run_command;
+using pdadmm::test::slurp;
 using pdadmm::test::timeless_metrics;
 
 #ifdef PDADMM_MPIEXEC
@@ -41,13 +41,6 @@ const std::string kLauncher =
     kHung + std::string(PDADMM_MPIEXEC) + " --oversubscribe --mca btl_vader_single_copy_mechanism none";
 const std::string kMpirun = kAsRoot + kLauncher;
 #endif
-
-std::string read_file(const std::string& path) {
-  std::ifstream f(path, std::ios::binary);
-  std::stringstream s;
-  s << f.rdbuf();
-  return s.str();
-}
 
 // Synthetic, 6 layers in 3 groups grown from 2 layers (that stage has 2 groups: process 2
 // waits), pdADMM-G-Q with 4-bit q codes and int8 p on the wire. No `threads`: one process runs
@@ -86,9 +79,9 @@ pid_t find_process(const std::string& argv0, const std::string& marker, int rank
   for (const auto& e : std::filesystem::directory_iterator("/proc")) {
     const std::string pid = e.path().filename();
     if (pid.find_first_not_of("0123456789") != std::string::npos) continue;
-    const std::string cmd = read_file(e.path() / "cmdline");
+    const std::string cmd = slurp(e.path() / "cmdline");
     if (cmd.compare(0, argv0.size() + 1, argv0 + '\0') != 0 || cmd.find(marker) == std::string::npos) continue;
-    if (rank >= 0 && read_file(e.path() / "environ").find('\0' + std::string("OMPI_COMM_WORLD_RANK=") +
+    if (rank >= 0 && slurp(e.path() / "environ").find('\0' + std::string("OMPI_COMM_WORLD_RANK=") +
                                                        std::to_string(rank) + '\0') == std::string::npos)
       continue;
     return static_cast<pid_t>(std::stol(pid));
@@ -116,16 +109,16 @@ TEST(MpiTrain, OneProcessPerGroupMatchesThreadsBitForBit) {
   const std::string predict = " --set output.predictions=true";
   auto threads = run_command(std::string(PDADMM_BINARY) + " train -c " + cfg + " -o " + out + predict);
   ASSERT_EQ(threads.code, 0) << threads.out;
-  const std::string model = read_file(out + "/model.bin"), metrics = timeless_metrics(out + "/metrics.jsonl");
-  const std::string predictions = read_file(out + "/predictions.csv");
+  const std::string model = slurp(out + "/model.bin"), metrics = timeless_metrics(out + "/metrics.jsonl");
+  const std::string predictions = slurp(out + "/predictions.csv");
   ASSERT_GT(model.size(), 1000u);
   ASSERT_EQ(std::count(predictions.begin(), predictions.end(), '\n'), 601) << "a header and 600 nodes";
   ASSERT_EQ(std::count(metrics.begin(), metrics.end(), '\n'), 6) << metrics;
   run_command("rm -rf " + out);
   auto mpi = run_command(kMpirun + " -np 3 " + PDADMM_BINARY + " train -c " + cfg + " -o " + out + predict);
   ASSERT_EQ(mpi.code, 0) << mpi.out;
-  EXPECT_EQ(read_file(out + "/model.bin"), model) << "the MPI run's weights differ from the threads' run";
-  EXPECT_EQ(read_file(out + "/predictions.csv"), predictions);
+  EXPECT_EQ(slurp(out + "/model.bin"), model) << "the MPI run's weights differ from the threads' run";
+  EXPECT_EQ(slurp(out + "/predictions.csv"), predictions);
   EXPECT_EQ(timeless_metrics(out + "/metrics.jsonl"), metrics);
   // One process speaks: one header, one result.
   EXPECT_EQ(mpi.out.find("pdadmm: synthetic"), mpi.out.rfind("pdadmm: synthetic")) << mpi.out;
@@ -180,7 +173,7 @@ TEST(MpiTrain, ResumesAStateOfOneProcessOrOfProcesses) {
       const pid_t to = sig == SIGUSR1 ? find_process(PDADMM_MPIEXEC, out) : find_process(PDADMM_BINARY, out, 1);
       ASSERT_GT(to, 0) << "no " << (sig == SIGUSR1 ? "mpirun" : "process 1") << " for " << out;
       if (sig == SIGUSR1) {  // the run's first lines say where to send it
-        const std::string log = read_file(out + ".log"), say = "kill -USR1 " + std::to_string(to) + " (";
+        const std::string log = slurp(out + ".log"), say = "kill -USR1 " + std::to_string(to) + " (";
         EXPECT_NE(log.find("note: to stop after an iteration with the outputs written: " + say), std::string::npos)
             << log;
       }
