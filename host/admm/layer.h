@@ -8,12 +8,14 @@ namespace pdadmm {
 struct StepCounts {
   int p_backtracks = 0, p_giveups = 0;
   int w_backtracks = 0, w_giveups = 0;
+  int w_formed = 0;  // Gram-path W steps that formed G (steps.cpp: ‖G‖² lost to cancellation)
   int fista_its = 0;
   void add(const StepCounts& o) {
     p_backtracks += o.p_backtracks;
     p_giveups += o.p_giveups;
     w_backtracks += o.w_backtracks;
     w_giveups += o.w_giveups;
+    w_formed += o.w_formed;
     fista_its += o.fista_its;
   }
 };
