@@ -336,6 +336,29 @@ TEST(Config, ASavedConfigWithoutNpzTrainWasPerClass) {
   EXPECT_EQ(with_keys_added_since(nlohmann::json::parse(R"({"data": 3})")), nlohmann::json::parse(R"({"data": 3})"));
 }
 
+// A config saved before data.files existed: comparisons read it with data.files at its defaults.
+TEST(Config, ASavedConfigWithoutFilesHasTheirDefaults) {
+  const Config c = parse_config(nlohmann::json::object(), {"data.name=npz", "data.npz.file=g.npz"});
+  nlohmann::json old = c.effective;
+  old["data"].erase("files");
+  EXPECT_EQ(with_keys_added_since(old), c.effective);
+  // Its split keys are data.npz's, read by the same rules.
+  EXPECT_EQ(config_error({"data.files.train=0.6", "data.files.train_per_class=5"}),
+            "config: data.files.train_per_class: not used with data.files.train = 0.6 (training nodes drawn "
+            "regardless of class); remove one of the two");
+  EXPECT_EQ(config_error({"data.files.val=0.5", "data.files.test=0.6"}),
+            "config: data.files: fractions val 0.5 + test 0.6 of the labelled nodes add up to more than 1 (lower "
+            "data.files.train, data.files.val or data.files.test)");
+  EXPECT_EQ(config_error({"data.name=files", "data.files.edges=e", "data.files.features=f"}),
+            "config: data.files.labels: required with data.name \"files\" (see docs/data.md)");
+  EXPECT_EQ(config_error({"data.files.edge=e"}),
+            "config: unknown key \"data.files.edge\" (did you mean \"data.files.edges\"?)");
+  EXPECT_EQ(parse_config(nlohmann::json::object(), {"data.name=files", "data.files.edges=e", "data.files.features=f",
+                                                    "data.files.labels=l"})
+                .data.raw_counts,
+            true);
+}
+
 // A file name that is not UTF-8 passed every check and the data loaded; then config.json's dump
 // failed with "error: internal: [json.exception.type_error.316] invalid UTF-8 byte" (exit 2).
 TEST(Config, AStringThatIsNotUtf8IsNamed) {

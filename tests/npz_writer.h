@@ -4,10 +4,14 @@
 #include <gtest/gtest.h>
 #include <zip.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <cstring>
+#include <fstream>
+#include <sstream>
 #include <string>
 #include <tuple>
+#include <utility>
 #include <vector>
 
 namespace pdadmm::test {
@@ -103,16 +107,33 @@ struct SmallGraph {
     return k;
   }
 
+  // The stored edges (u, v), by u: the self-loop, the pair both ways, the cliques.
+  std::vector<std::pair<int, int>> stored_edges() const {
+    std::vector<std::pair<int, int>> e;
+    for (int u = 0; u < n(); ++u) {
+      if (u == 0) e.emplace_back(0, 0);  // self-loop
+      if (u == 0 || u == 1) e.emplace_back(u, 1 - u);  // 0 - 1 across classes, both ways
+      for (int v = u + 1; v < n(); ++v)
+        if (v % classes == u % classes) e.emplace_back(u, v);
+    }
+    return e;
+  }
+  std::vector<double> dense_features() const {
+    std::vector<double> x;
+    for (int v = 0; v < n(); ++v)
+      for (int j = 0; j <= classes; ++j) x.push_back(feature(v, j));
+    return x;
+  }
+  std::string feature_shape() const { return "(" + std::to_string(n()) + ", " + std::to_string(classes + 1) + ")"; }
+
   // attr: "sparse" (attr_* CSR, <f4), "f4" or "f8" (a dense attr_matrix).
   NpzMembers members(const std::string& attr, bool deflate) const {
-    std::vector<int32_t> indptr{0}, indices;
-    for (int u = 0; u < n(); ++u) {
-      if (u == 0) indices.push_back(0);  // self-loop
-      if (u == 0 || u == 1) indices.push_back(u == 0 ? 1 : 0);  // 0 - 1 across classes, both ways
-      for (int v = u + 1; v < n(); ++v)
-        if (v % classes == u % classes) indices.push_back(v);
-      indptr.push_back(static_cast<int32_t>(indices.size()));
+    std::vector<int32_t> indptr(static_cast<size_t>(n()) + 1, 0), indices;
+    for (const auto& [u, v] : stored_edges()) {
+      indices.push_back(v);
+      indptr[u + 1] = static_cast<int32_t>(indices.size());
     }
+    for (int u = 1; u <= n(); ++u) indptr[u] = std::max(indptr[u], indptr[u - 1]);
     NpzMembers m = {{"adj_data.npy", npy_f4(std::vector<float>(indices.size(), 1.0f)), deflate},
                     {"adj_indices.npy", npy_i4(indices), deflate},
                     {"adj_indptr.npy", npy_i4(indptr), deflate},
@@ -137,16 +158,41 @@ struct SmallGraph {
       m.emplace_back("attr_indptr.npy", npy_i4(fptr), deflate);
       m.emplace_back("attr_shape.npy", npy_i8({n(), d}), deflate);
     } else {
-      std::vector<double> x;
-      for (int v = 0; v < n(); ++v)
-        for (int j = 0; j < d; ++j) x.push_back(feature(v, j));
-      const std::string shape = "(" + std::to_string(n()) + ", " + std::to_string(d) + ")";
-      m.emplace_back("attr_matrix.npy",
-                     attr == "f8" ? npy_shaped("<f8", shape, f64(x))
-                                  : npy_shaped("<f4", shape, f32(std::vector<float>(x.begin(), x.end()))),
-                     deflate);
+      m.emplace_back("attr_matrix.npy", dense_npy(attr), deflate);
     }
     return m;
+  }
+  // The features as a dense .npy: "f4" or "f8".
+  std::string dense_npy(const std::string& attr) const {
+    const std::vector<double> x = dense_features();
+    return attr == "f8" ? npy_shaped("<f8", feature_shape(), f64(x))
+                        : npy_shaped("<f4", feature_shape(), f32(std::vector<float>(x.begin(), x.end())));
+  }
+
+  // The same graph as data.name "files" reads it, in `dir`: edges.txt (with comments, a blank line,
+  // commas and tabs), features.npy ("f4", "f8") or features.csv ("csv"), labels.txt.
+  void write_files(const std::string& dir, const std::string& attr) const {
+    std::string edges = "# a user's edge list\n\n";
+    for (const auto& [u, v] : stored_edges())
+      edges += std::to_string(u) + (u % 3 == 0 ? " " : u % 3 == 1 ? ",\t" : ",") + std::to_string(v) + "\n";
+    std::string labels = "# class per node\n";
+    for (int v = 0; v < n(); ++v) labels += std::to_string(label(v)) + "\n";
+    std::string features;
+    if (attr == "csv") {
+      const std::vector<double> x = dense_features();
+      for (size_t i = 0; i < x.size(); ++i) {
+        std::ostringstream o;
+        o.precision(17);
+        o << x[i];
+        features += o.str() + ((i + 1) % static_cast<size_t>(classes + 1) == 0 ? "\n" : ",");
+      }
+    } else {
+      features = dense_npy(attr);
+    }
+    for (const auto& [name, text] : {std::pair<std::string, const std::string*>{"edges.txt", &edges},
+                                     {attr == "csv" ? "features.csv" : "features.npy", &features},
+                                     {"labels.txt", &labels}})
+      std::ofstream(dir + "/" + name, std::ios::binary) << *text;
   }
 };
 

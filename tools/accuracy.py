@@ -28,7 +28,7 @@ import time
 from tool_common import (ArgumentParser, no_duplicates, read_result, remove_stale, require_binary, run_failed, run_main,
                          writable_file, write_json)
 
-NPZ_SETS = ("amazon_computers", "amazon_photo", "coauthor_cs", "npz")  # the sets data.split_seed splits
+NPZ_SETS = ("amazon_computers", "amazon_photo", "coauthor_cs", "npz", "files")  # the sets data.split_seed splits
 
 
 def mean_std(xs):

@@ -13,6 +13,7 @@
 #include "host/comm/processes.h"
 #include "host/data/load_real.h"
 #include "host/data/npz.h"
+#include "host/data/own_files.h"
 #include "host/data/synthetic.h"
 #include "host/io/error.h"
 #include "host/io/host_memory.h"
@@ -39,14 +40,19 @@ void require_data_files(const Config& c, const std::string& root) {
   }
 }
 
-// data.npz.file is read from the current folder, which a relative path makes easy to miss.
-void require_npz_file(const std::string& file) {
+// A user's own files are read from the current folder, which a relative path makes easy to miss.
+void require_own_file(const std::string& file, const std::string& key) {
   std::error_code ec;
   if (std::filesystem::exists(file, ec)) return;
   const std::filesystem::path cwd = std::filesystem::current_path(ec);
   const bool relative = std::filesystem::path(file).is_relative() && !ec;
-  throw Error(file + ": file not found (data.npz.file" +
+  throw Error(file + ": file not found (" + key +
               (relative ? ", relative to the current folder " + cwd.string() : std::string()) + ")");
+}
+
+// data.npz's or data.files' split keys as the loader takes them.
+SplitSizes own_split(const OwnSplitConfig& s, const std::string& keys) {
+  return {s.train_per_class, s.test, s.val, keys, s.train};
 }
 
 // One line when `need` bytes are more than the host has left (Linux would grant them and its OOM
@@ -105,9 +111,16 @@ Problem build_problem(const Config& c) {
     p.data = make_synthetic(c.data.synthetic, static_cast<uint64_t>(c.seed));
   } else if (c.data.name == "npz") {
     const NpzConfig& f = c.data.npz;
-    require_npz_file(f.file);
+    require_own_file(f.file, "data.npz.file");
     p.data = load_npz_file(f.file, static_cast<uint64_t>(c.data.split_seed), c.data.verify, c.data.raw_counts,
-                           {f.train_per_class, f.test, f.val, "data.npz", f.train});
+                           own_split(f, "data.npz"));
+  } else if (c.data.name == "files") {
+    const FilesConfig& f = c.data.files;
+    require_own_file(f.edges, "data.files.edges");
+    require_own_file(f.features, "data.files.features");
+    require_own_file(f.labels, "data.files.labels");
+    p.data = load_own_files({f.edges, f.features, f.labels}, static_cast<uint64_t>(c.data.split_seed), c.data.verify,
+                            c.data.raw_counts, own_split(f, "data.files"));
   } else {
     const std::string root = data_root(c);
     require_data_files(c, root);

@@ -87,24 +87,25 @@ std::string drawn(size_t count, double size, const char* set) {
 
 std::string split_text(const Config& c, const Dataset& d) {
   const std::string& n = c.data.name;
-  const NpzConfig& f = c.data.npz;
+  const bool own = n == "npz" || n == "files";  // a user's graph, split by data.<name>'s keys
+  const OwnSplitConfig& f = n == "files" ? static_cast<const OwnSplitConfig&>(c.data.files) : c.data.npz;
   const std::string labelled =
       std::to_string(std::count_if(d.labels.begin(), d.labels.end(), [](int32_t y) { return y >= 0; }));
   const std::string seed = ", torch.manual_seed(" + std::to_string(c.data.split_seed) + ")";
-  const std::string own = seed + (c.data.raw_counts ? "; feature values as stored" : "; features x > 0 -> 1");
+  const std::string values = seed + (c.data.raw_counts ? "; feature values as stored" : "; features x > 0 -> 1");
   std::string s;
   if (n == "synthetic")
     s = "random per class, from the config's seed";
   else if (is_planetoid(n))
     s = "standard Planetoid (first 20 per class, next 500, test.index)";
-  else if (n == "npz" && f.train > 0)
+  else if (own && f.train > 0)
     s = "random regardless of class, the first " + drawn(d.train.size(), f.train, "train") + ", then " +
         drawn(d.test.size(), f.test, "test") + ", then " + drawn(d.val.size(), f.val, "val") +
-        " of a torch.randperm of the " + labelled + " labelled nodes" + own;
-  else if (n == "npz")
+        " of a torch.randperm of the " + labelled + " labelled nodes" + values;
+  else if (own)
     s = "split_dataset's procedure, " + std::to_string(f.train_per_class) + " per class, then " +
         drawn(d.test.size(), f.test, "test") + " and " + drawn(d.val.size(), f.val, "val") +
-        (f.test < 1 || f.val < 1 ? ", fractions of the " + labelled + " labelled nodes" : "") + own;
+        (f.test < 1 || f.val < 1 ? ", fractions of the " + labelled + " labelled nodes" : "") + values;
   else
     s = "the reference's split_dataset" + seed + (c.data.raw_counts ? "; raw feature counts" : "; features x > 0 -> 1 as PyG");
   if (c.data.val_split_seed >= 0)
@@ -321,6 +322,7 @@ void require_trained_inputs(const nlohmann::json& meta, const nlohmann::json& no
     if (k == "/name" || k == "/root" || k == "/verify") continue;
     if (k.rfind("/synthetic/", 0) == 0 && !synthetic) continue;
     if (k.rfind("/npz/", 0) == 0 && name != "npz") continue;
+    if (k.rfind("/files/", 0) == 0 && name != "files") continue;
     if ((k == "/split_seed" || k == "/raw_counts") && !npz) continue;
     keys.push_back("/data" + k);
   }
@@ -333,7 +335,9 @@ void require_trained_inputs(const nlohmann::json& meta, const nlohmann::json& no
     std::replace(key.begin(), key.end(), '/', '.');
     // The path is compared as written (the training run's folder is not recorded): say so, as the
     // same file named from another folder is refused too.
-    const std::string why = key == "data.npz.file"
+    const bool path = key == "data.npz.file" || key == "data.files.edges" || key == "data.files.features" ||
+                      key == "data.files.labels";
+    const std::string why = path
                                 ? "compared as written: name the file as the training run did, from the folder it ran in"
                                 : "eval needs the features and split the model was trained on";
     throw Error("checkpoint " + model + " was trained with " + key + " = " + then[ptr].dump() + ", the config has " +

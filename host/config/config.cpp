@@ -41,15 +41,14 @@ void read_synthetic(JsonReader r, SyntheticConfig& s) {
           "config: data.synthetic: train_per_class*classes + val + test exceeds nodes");
 }
 
-// Read with any data.name, as data.synthetic is; the file is required only when it is read.
-void read_npz(JsonReader r, NpzConfig& n) {
-  r.string("file", n.file);
+// data.npz's or data.files' split keys; `at` is the section ("data.npz").
+void read_own_split(JsonReader& r, OwnSplitConfig& n, const std::string& at) {
   r.count_or_fraction("train", n.train, true,
                       "must be 0 (train_per_class per class), a count >= 1 (an integer) or a fraction in (0, 1) "
                       "of the labelled nodes");
   // Either split, never half of each: a per-class size beside a class-blind one would be ignored.
   if (n.train > 0)
-    require(!r.has("train_per_class"), "config: data.npz.train_per_class: not used with data.npz.train = " +
+    require(!r.has("train_per_class"), "config: " + at + ".train_per_class: not used with " + at + ".train = " +
                                            nlohmann::json(n.train).dump() +
                                            " (training nodes drawn regardless of class); remove one of the two");
   else
@@ -58,7 +57,6 @@ void read_npz(JsonReader r, NpzConfig& n) {
   const char* rule = "must be a count >= 1 (an integer) or a fraction in (0, 1) of the labelled nodes";
   r.count_or_fraction("val", n.val, false, rule);
   r.count_or_fraction("test", n.test, false, rule);
-  r.finish();
   // Counts are checked against the file's labelled nodes when it is read; fractions can be now.
   double sum = 0;
   std::string terms;
@@ -68,26 +66,49 @@ void read_npz(JsonReader r, NpzConfig& n) {
     sum += v;
     terms += (terms.empty() ? "" : " + ") + std::string(key) + " " + nlohmann::json(v).dump();
   }
-  require(sum <= 1 + 1e-9, "config: data.npz: fractions " + terms + " of the labelled nodes add up to more than 1 "
-                           "(lower data.npz.train, data.npz.val or data.npz.test)");
+  require(sum <= 1 + 1e-9, "config: " + at + ": fractions " + terms + " of the labelled nodes add up to more than 1 "
+                           "(lower " + at + ".train, " + at + ".val or " + at + ".test)");
+}
+
+// data.npz and data.files are read with any data.name, as data.synthetic is; their files are
+// required only when they are read.
+void read_npz(JsonReader r, NpzConfig& n) {
+  r.string("file", n.file);
+  read_own_split(r, n, "data.npz");
+  r.finish();
+}
+
+void read_files(JsonReader r, FilesConfig& f) {
+  r.string("edges", f.edges);
+  r.string("features", f.features);
+  r.string("labels", f.labels);
+  read_own_split(r, f, "data.files");
+  r.finish();
 }
 
 void read_data(JsonReader r, DataConfig& d) {
   r.string("name", d.name,
-           {"synthetic", "cora", "citeseer", "pubmed", "amazon_computers", "amazon_photo", "coauthor_cs", "npz"});
+           {"synthetic", "cora", "citeseer", "pubmed", "amazon_computers", "amazon_photo", "coauthor_cs", "npz",
+            "files"});
   r.string("root", d.root);
   r.boolean("verify", d.verify);
   r.boolean("row_normalize", d.row_normalize);
   r.integer("split_seed", d.split_seed, at_least(0), "must be >= 0");
   r.integer("val_split_seed", d.val_split_seed, at_least(-1), "must be >= 0 (or -1: the standard split)");
   // Binarising reproduces PyG on the named sets' word vectors; a user's own features may be
-  // real-valued, so "npz" keeps them as stored unless told otherwise (config.json records which).
-  d.raw_counts = d.name == "npz";
+  // real-valued, so "npz" and "files" keep them as stored unless told otherwise (config.json records which).
+  d.raw_counts = d.name == "npz" || d.name == "files";
   r.boolean("raw_counts", d.raw_counts);
   read_synthetic(r.child("synthetic"), d.synthetic);
   read_npz(r.child("npz"), d.npz);
+  read_files(r.child("files"), d.files);
   require(d.name != "npz" || !d.npz.file.empty(),
           "config: data.npz.file: required with data.name \"npz\" (the path of the .npz file to train on)");
+  const std::pair<const char*, const std::string*> files[] = {
+      {"edges", &d.files.edges}, {"features", &d.files.features}, {"labels", &d.files.labels}};
+  for (const auto& [key, path] : files)
+    require(d.name != "files" || !path->empty(), "config: data.files." + std::string(key) +
+                                                     ": required with data.name \"files\" (see docs/data.md)");
   r.finish();
 }
 
@@ -473,6 +494,9 @@ nlohmann::json with_keys_added_since(nlohmann::json saved) {
   if (saved.is_object() && saved.contains("data") && saved["data"].is_object() && saved["data"].contains("npz") &&
       saved["data"]["npz"].is_object() && !saved["data"]["npz"].contains("train"))
     saved["data"]["npz"]["train"] = 0;
+  // data.files, every key at its default.
+  if (saved.is_object() && saved.contains("data") && saved["data"].is_object() && !saved["data"].contains("files"))
+    saved["data"]["files"] = parse_config(nlohmann::json::object()).effective["data"]["files"];
   return saved;
 }
 

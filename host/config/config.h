@@ -23,15 +23,25 @@ struct SyntheticConfig {
   int test = 1000;
 };
 
-// data.name "npz": a user's own graph in the gnn-benchmark .npz layout, split as the npz sets are
-// (train 0) or, train > 0, drawn regardless of class. A size >= 1 is a count (an integer), one in
-// (0, 1) a fraction of the labelled nodes.
-struct NpzConfig {
-  std::string file;  // required; relative to the current folder
+// The split of a user's own graph (data.npz, data.files), drawn as the npz sets' (train 0) or,
+// train > 0, regardless of class. A size >= 1 is a count (an integer), one in (0, 1) a fraction of
+// the labelled nodes.
+struct OwnSplitConfig {
   double train = 0;  // 0: train_per_class per class
   int train_per_class = 20;  // not read (nor recorded) when train > 0
   double val = 500;  // Planetoid's sizes (the npz sets draw 1000 val)
   double test = 1000;
+};
+
+// data.name "npz": a user's own graph in the gnn-benchmark .npz layout.
+struct NpzConfig : OwnSplitConfig {
+  std::string file;  // required; relative to the current folder
+};
+
+// data.name "files": a user's own graph as an edge list, a features file and a labels file
+// (host/data/own_files.h has their formats); paths relative to the current folder.
+struct FilesConfig : OwnSplitConfig {
+  std::string edges, features, labels;  // all required
 };
 
 struct DataConfig {
@@ -41,9 +51,10 @@ struct DataConfig {
   bool row_normalize = false; // scale each node's features to sum 1
   long long split_seed = 100; // torch.manual_seed of the npz sets' split (the reference's 100)
   long long val_split_seed = -1;  // >= 0: train and val redrawn outside the test set (redraw_train_val)
-  bool raw_counts = false;    // npz sets: keep counts (Coauthor CS) instead of PyG's x > 0 -> 1; true for "npz"
+  bool raw_counts = false;    // npz sets: keep counts (Coauthor CS) instead of PyG's x > 0 -> 1; true for "npz", "files"
   SyntheticConfig synthetic;
   NpzConfig npz;
+  FilesConfig files;
 };
 
 struct RhoSchedule {

@@ -39,13 +39,13 @@ std::string shape_text(const std::vector<int64_t>& shape) {
   return s + (shape.size() == 1 ? ",)" : ")");
 }
 
-// attr_matrix: nodes x features, dense, float (gnn-benchmark's loader takes it when attr_data is absent).
-Features dense_features(const NpzArchive& z, int64_t n) {
-  const std::string what = z.what() + ": attr_matrix";
-  const NumpyArray a = z.array("attr_matrix");
+}  // namespace
+
+Features dense_features(const NumpyArray& a, int64_t n, const std::string& what) {
   require(a.descr == "<f4" || a.descr == "<f8",
           what + ": dtype " + a.descr + " is not supported (<f4 or <f8: numpy's float32 or float64)");
   require(a.shape.size() == 2, what + ": must be two-dimensional (nodes x features), has shape " + shape_text(a.shape));
+  if (n < 0) n = a.shape[0];
   require(a.shape[0] == n, what + " has " + std::to_string(a.shape[0]) + " rows for " + std::to_string(n) + " nodes");
   require(a.shape[1] >= 1 && a.shape[1] <= std::numeric_limits<int32_t>::max(),
           what + ": " + std::to_string(a.shape[1]) + " feature columns (1 to 2^31 - 1 supported)");
@@ -64,12 +64,14 @@ Features dense_features(const NpzArchive& z, int64_t n) {
   return f;
 }
 
+namespace {
+
 Features read_features(const NpzArchive& z, int64_t n) {
   const std::string& file = z.what();
   if (!z.has("attr_data")) {
     require(z.has("attr_matrix"), file + ": no node features: neither attr_data (CSR, with attr_indices, attr_indptr, "
                                          "attr_shape) nor attr_matrix (dense)");
-    return dense_features(z, n);
+    return dense_features(z.array("attr_matrix"), n, z.what() + ": attr_matrix");
   }
   const NumpyArray attr_shape = z.array("attr_shape");
   const int64_t rows = scalar_pair(attr_shape, 0, file + ": attr_shape");
@@ -220,28 +222,31 @@ Dataset gnn_benchmark_from_archive(const NpzArchive& z, const std::string& name,
   }
 
   ds.features = read_features(z, n);
+  const NumpyArray labels = z.array("labels");
+  require(labels.shape.size() == 1 && labels.shape[0] == n,
+          file + ": labels must have shape (" + std::to_string(n) + ",), has " + shape_text(labels.shape));
+  finish_gnn_benchmark(ds, labels.to_int64(file + ": labels"), file, raw_counts, split_seed, sizes);
+  return ds;
+}
+
+void finish_gnn_benchmark(Dataset& ds, const std::vector<int64_t>& labels, const std::string& what, bool raw_counts,
+                          uint64_t split_seed, const SplitSizes& sizes) {
   if (!raw_counts) {  // after duplicates are summed, as scipy's todense() then x[x > 0] = 1
     for (float& v : ds.features.is_sparse ? ds.features.sparse.values : ds.features.dense)
       if (v > 0) v = 1;
   }
-
-  const NumpyArray labels = z.array("labels");
-  require(labels.shape.size() == 1 && labels.shape[0] == n,
-          file + ": labels must have shape (" + std::to_string(n) + ",), has " + shape_text(labels.shape));
-  const std::vector<int64_t> raw_labels = labels.to_int64(file + ": labels");
   int64_t max_label = -1;
-  ds.labels.resize(static_cast<size_t>(n));
-  for (int64_t v = 0; v < n; ++v) {
-    const int64_t y = raw_labels[v];
-    require(y >= -1 && y < (int64_t{1} << 20),
-            [&] { return file + ": label " + std::to_string(y) + " of node " + std::to_string(v) + " out of range"; });
+  ds.labels.resize(labels.size());
+  for (size_t v = 0; v < labels.size(); ++v) {
+    const int64_t y = labels[v];
+    require(label_in_range(y),
+            [&] { return what + ": label " + std::to_string(y) + " of node " + std::to_string(v) + " out of range"; });
     ds.labels[v] = static_cast<int32_t>(y);
     max_label = std::max(max_label, y);
   }
   ds.num_classes = static_cast<int>(max_label + 1);
   draw_gnn_benchmark_split(ds, split_seed, sizes);
   ds.validate();
-  return ds;
 }
 
 }  // namespace pdadmm

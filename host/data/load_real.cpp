@@ -58,10 +58,8 @@ Dataset load_real_dataset(const std::string& name, const std::string& root, uint
 
 Dataset load_npz_file(const std::string& path, uint64_t split_seed, bool verify, bool raw_counts,
                       const SplitSizes& sizes) {
-  const std::filesystem::path p(path);
-  const std::string name = p.filename().string();
-  if (verify) verify_sha256sums(p.has_parent_path() ? p.parent_path().string() : ".", {name});
-  return load_gnn_benchmark(path, name, split_seed, raw_counts, sizes);
+  if (verify) verify_sha256sum_beside(path);
+  return load_gnn_benchmark(path, std::filesystem::path(path).filename().string(), split_seed, raw_counts, sizes);
 }
 
 }  // namespace pdadmm

@@ -99,6 +99,16 @@ Dataset load_gnn_benchmark(const std::string& file, const std::string& name, uin
 // The same from an open archive (used by load_gnn_benchmark and the fuzz target).
 Dataset gnn_benchmark_from_archive(const NpzArchive& archive, const std::string& name, uint64_t split_seed,
                                    bool raw_counts = false, const SplitSizes& sizes = {});
+// A dense nodes x features attr_matrix (or a user's features .npy, n < 0: as many nodes as rows):
+// <f4 or <f8, every value finite in float32. Errors name `what`.
+Features dense_features(const NumpyArray& a, int64_t n, const std::string& what);
+// Class ids a loader accepts: -1 (unlabelled) up to 2^20 - 1.
+inline bool label_in_range(int64_t y) { return y >= -1 && y < (int64_t{1} << 20); }
+// A gnn-benchmark load after the graph and features are read (ds.adj, ds.features; shared with a
+// user's own files): features x > 0 -> 1 unless raw_counts, one label per node checked (errors
+// name `what`), the split drawn, the whole validated.
+void finish_gnn_benchmark(Dataset& ds, const std::vector<int64_t>& labels, const std::string& what, bool raw_counts,
+                          uint64_t split_seed, const SplitSizes& sizes);
 // torch.manual_seed(seed); torch.randperm(n) on the CPU, bit for bit (exposed for tests).
 std::vector<int64_t> torch_randperm(int64_t n, uint64_t seed);
 // The split on its own (exposed for tests): labels -1 are never picked.

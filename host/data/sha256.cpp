@@ -152,4 +152,9 @@ void verify_sha256sums(const std::string& root, const std::vector<std::string>& 
   }
 }
 
+void verify_sha256sum_beside(const std::string& path) {
+  const std::filesystem::path p(path);
+  verify_sha256sums(p.has_parent_path() ? p.parent_path().string() : ".", {p.filename().string()});
+}
+
 }  // namespace pdadmm

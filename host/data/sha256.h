@@ -16,5 +16,7 @@ std::string sha256_file(const std::string& path);
 // for every relpath. Throws Error naming the file on a mismatch, a missing file, a relpath with
 // no entry, or a missing / malformed SHA256SUMS.
 void verify_sha256sums(const std::string& root, const std::vector<std::string>& relpaths);
+// The same for one file of a user's own (data.npz, data.files), against SHA256SUMS in its folder.
+void verify_sha256sum_beside(const std::string& path);
 
 }  // namespace pdadmm

@@ -1,0 +1,178 @@
+// data.name "files": strict text parsing (std::from_chars, whole fields only), the .npy parser for
+// binary features and labels, then the npz path's CSR building, label checks and split.
+#include "host/data/own_files.h"
+
+#include <charconv>
+#include <cmath>
+#include <filesystem>
+#include <limits>
+#include <string_view>
+
+#include "host/data/sha256.h"
+#include "host/io/error.h"
+#include "host/io/files.h"
+
+namespace pdadmm {
+
+namespace {
+
+bool is_npy(const std::string& bytes) { return bytes.compare(0, 6, "\x93NUMPY", 6) == 0; }
+
+bool is_separator(char c) { return c == ' ' || c == '\t' || c == '\r' || c == ','; }
+
+// "file:line: msg"
+std::string at_line(const std::string& file, int64_t line, const std::string& msg) {
+  return file + ":" + std::to_string(line) + ": " + msg;
+}
+
+// A field quoted for an error, cut short: a binary file's "line" may be long.
+std::string quoted(std::string_view f) {
+  std::string s(f.substr(0, 40));
+  for (char& c : s)
+    if (static_cast<unsigned char>(c) < 0x20 || static_cast<unsigned char>(c) >= 0x7f) c = '?';
+  return "\"" + s + (f.size() > 40 ? "...\"" : "\"");
+}
+
+// Calls f(line number, fields) for every line that is not blank or a comment. A line longer than
+// max_line is refused: a text record is short, and a long one means a binary or wrong file.
+template <typename F>
+void for_each_record(const std::string& text, const std::string& file, size_t max_line, F&& f) {
+  std::vector<std::string_view> fields;
+  int64_t line = 0;
+  for (size_t pos = 0; pos < text.size();) {
+    ++line;
+    size_t end = text.find('\n', pos);
+    if (end == std::string::npos) end = text.size();
+    const std::string_view l(text.data() + pos, end - pos);
+    pos = end + 1;
+    require(l.size() <= max_line, [&] {
+      return at_line(file, line, "line of " + std::to_string(l.size()) + " bytes, longer than " +
+                                     std::to_string(max_line) + " (not a text file?)");
+    });
+    fields.clear();
+    for (size_t i = 0; i < l.size();) {
+      while (i < l.size() && is_separator(l[i])) ++i;
+      size_t j = i;
+      while (j < l.size() && !is_separator(l[j])) ++j;
+      if (j > i) fields.push_back(l.substr(i, j - i));
+      i = j;
+    }
+    if (fields.empty() || fields[0][0] == '#') continue;
+    f(line, fields);
+  }
+}
+
+// A whole field as a T, or the error naming it.
+template <typename T>
+T number(std::string_view field, const std::string& file, int64_t line, const char* what) {
+  T v{};
+  const auto [end, ec] = std::from_chars(field.data(), field.data() + field.size(), v);
+  require(ec == std::errc() && end == field.data() + field.size(),
+          [&] { return at_line(file, line, quoted(field) + " is not " + what); });
+  return v;
+}
+
+void require_fields(size_t got, size_t want, const std::string& file, int64_t line, const std::string& record) {
+  require(got == want, [&] {
+    return at_line(file, line, std::to_string(got) + " fields, expected " + std::to_string(want) + " (" + record + ")");
+  });
+}
+
+// Node ids are 32-bit (the splits' int32 indices).
+void require_nodes(int64_t n, const std::string& file) {
+  require(n >= 1 && n <= std::numeric_limits<int32_t>::max(),
+          file + ": " + std::to_string(n) + " nodes (rows), 1 to 2^31 - 1 supported");
+}
+
+Features csv_features(const std::string& text, const std::string& file) {
+  Features f;
+  for_each_record(text, file, size_t{1} << 30, [&](int64_t line, const std::vector<std::string_view>& fields) {
+    if (f.rows == 0) f.cols = static_cast<int64_t>(fields.size());
+    require(static_cast<int64_t>(fields.size()) == f.cols, [&] {
+      return at_line(file, line, std::to_string(fields.size()) + " values, the first row has " + std::to_string(f.cols));
+    });
+    for (const std::string_view field : fields) {
+      const double v = number<double>(field, file, line, "a number");
+      const float x = static_cast<float>(v);  // as training reads it: finite in float32 too
+      require(std::isfinite(x), [&] {
+        return at_line(file, line, "value " + quoted(field) + " is not finite" + (std::isfinite(v) ? " in float32" : ""));
+      });
+      f.dense.push_back(x);
+    }
+    ++f.rows;
+  });
+  require(f.rows > 0, file + ": no feature rows (empty file)");
+  return f;
+}
+
+}  // namespace
+
+std::vector<std::pair<int64_t, int64_t>> parse_edge_list(const std::string& text, int64_t n, const std::string& file) {
+  require(!is_npy(text), file + ": a .npy file, not a text edge list (\"u v\" a line)");
+  std::vector<std::pair<int64_t, int64_t>> edges;
+  for_each_record(text, file, 4096, [&](int64_t line, const std::vector<std::string_view>& fields) {
+    require_fields(fields.size(), 2, file, line, "an edge is \"u v\"");
+    int64_t ends[2];
+    for (int k = 0; k < 2; ++k) {
+      ends[k] = number<int64_t>(fields[k], file, line, "a node id (an integer)");
+      require(ends[k] >= 0 && ends[k] < n, [&] {
+        return at_line(file, line, "node id " + std::to_string(ends[k]) + " outside [0, " + std::to_string(n) +
+                                       ") (the features have " + std::to_string(n) + " rows)");
+      });
+    }
+    edges.emplace_back(ends[0], ends[1]);
+  });
+  require(!edges.empty(), file + ": no edges (empty file)");
+  return edges;
+}
+
+Features parse_features(const std::string& bytes, const std::string& file) {
+  Features f = is_npy(bytes) ? dense_features(parse_npy(bytes, file), -1, file) : csv_features(bytes, file);
+  require_nodes(f.rows, file);
+  return f;
+}
+
+std::vector<int64_t> parse_labels(const std::string& bytes, const std::string& file) {
+  if (is_npy(bytes)) {
+    const NumpyArray a = parse_npy(bytes, file);
+    require(a.shape.size() == 1, file + ": labels must be one-dimensional (one per node)");
+    return a.to_int64(file);
+  }
+  std::vector<int64_t> labels;
+  for_each_record(bytes, file, 4096, [&](int64_t line, const std::vector<std::string_view>& fields) {
+    require_fields(fields.size(), 1, file, line, "one class id a line");
+    const int64_t y = number<int64_t>(fields[0], file, line, "a class id (an integer)");
+    require(label_in_range(y), [&] {
+      return at_line(file, line, "class id " + std::to_string(y) + " out of range (-1 for unlabelled, 0 to 2^20 - 1)");
+    });
+    labels.push_back(y);
+  });
+  require(!labels.empty(), file + ": no labels (empty file)");
+  return labels;
+}
+
+Dataset own_files_dataset(const OwnFiles& paths, const std::string& edges, const std::string& features,
+                          const std::string& labels, uint64_t split_seed, bool raw_counts, const SplitSizes& sizes) {
+  Dataset ds;
+  namespace fs = std::filesystem;
+  ds.name = fs::path(paths.edges).filename().string() + " + " + fs::path(paths.features).filename().string() + " + " +
+            fs::path(paths.labels).filename().string();
+  ds.features = parse_features(features, paths.features);
+  const int64_t n = ds.features.rows;
+  const std::vector<int64_t> y = parse_labels(labels, paths.labels);
+  require(static_cast<int64_t>(y.size()) == n, paths.labels + ": " + std::to_string(y.size()) + " labels for " +
+                                                   std::to_string(n) + " nodes (the rows of " + paths.features + ")");
+  ds.adj = symmetrize_binary(n, parse_edge_list(edges, n, paths.edges));
+  finish_gnn_benchmark(ds, y, paths.labels, raw_counts, split_seed, sizes);
+  return ds;
+}
+
+Dataset load_own_files(const OwnFiles& paths, uint64_t split_seed, bool verify, bool raw_counts,
+                       const SplitSizes& sizes) {
+  if (verify)
+    for (const std::string* p : {&paths.edges, &paths.features, &paths.labels}) verify_sha256sum_beside(*p);
+  return own_files_dataset(paths, read_file(paths.edges), read_file(paths.features), read_file(paths.labels),
+                           split_seed, raw_counts, sizes);
+}
+
+}  // namespace pdadmm

@@ -1,0 +1,36 @@
+// A user's own graph from plain files (data.name "files"): a text edge list, the features (.npy or
+// CSV) and the labels (text or .npy). Errors are one line naming the file and, in text, the line.
+#pragma once
+#include <cstdint>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "host/data/dataset.h"
+#include "host/data/npz.h"
+
+namespace pdadmm {
+
+// Text files: one record a line; blank lines and lines whose first non-blank character is '#' are
+// skipped; fields are separated by spaces, tabs or commas. `file` names the file in errors.
+
+// Edges "u v", node ids in [0, n).
+std::vector<std::pair<int64_t, int64_t>> parse_edge_list(const std::string& text, int64_t n, const std::string& file);
+// A .npy (n x d, <f4 or <f8, C order) or a CSV text file (one row of d numbers per node).
+Features parse_features(const std::string& bytes, const std::string& file);
+// One class id per node (-1: unlabelled): a .npy of integers or a text file of one per line.
+std::vector<int64_t> parse_labels(const std::string& bytes, const std::string& file);
+
+struct OwnFiles {
+  std::string edges, features, labels;  // paths
+};
+
+// The three files' bytes made a Dataset as an npz of the same graph is (its CSR building, label
+// checks and split): n = the features' rows. The name joins the files' names.
+Dataset own_files_dataset(const OwnFiles& paths, const std::string& edges, const std::string& features,
+                          const std::string& labels, uint64_t split_seed, bool raw_counts, const SplitSizes& sizes);
+// Reads the files; verify: check each against SHA256SUMS in its own folder first.
+Dataset load_own_files(const OwnFiles& paths, uint64_t split_seed, bool verify, bool raw_counts,
+                       const SplitSizes& sizes);
+
+}  // namespace pdadmm

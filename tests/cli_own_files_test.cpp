@@ -1,0 +1,97 @@
+// data.name "files" through the binary: a user's graph (test::SmallGraph) as edges.txt,
+// features.npy and labels.txt trains to the model its npz trains to; info prints its numbers;
+// eval and --resume refuse other files; a malformed file is one error line naming file and line.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "tests/npz_writer.h"
+#include "tests/test_util.h"
+
+namespace pdadmm {
+namespace {
+
+using test::expect_one_line_error;
+using test::run_command;
+
+const std::string kSplit = " --set data.files.train_per_class=5 --set data.files.val=20 --set data.files.test=60";
+const std::string kFiles = " --set data.name=files --set data.files.edges=edges.txt --set "
+                           "data.files.features=features.npy --set data.files.labels=labels.txt" +
+                           kSplit + " --set output.progress=off";
+const std::string kNpz = " --set data.name=npz --set data.npz.file=graph.npz --set data.npz.train_per_class=5 "
+                         "--set data.npz.val=20 --set data.npz.test=60 --set output.progress=off";
+const std::string kModel = " --set model.hidden=16 --set admm.iterations=20";
+
+TEST(CliOwnFiles, TrainsAsItsNpzAndEvalAndResumeRefuseOtherFiles) {
+  const std::string dir = ::testing::TempDir() + "cli_own_files";
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir);
+  const test::SmallGraph g;
+  g.write_files(dir, "f4");
+  test::write_zip(dir + "/graph.npz", g.members("f4", true));
+  const std::string in_dir = "cd " + dir + " && " + PDADMM_BINARY;
+  const std::string edges = std::to_string(g.edges());
+
+  const test::CommandResult t = run_command(in_dir + " train" + kFiles + kModel + " --set output.keep_state=true --out run");
+  ASSERT_EQ(t.code, 0) << t.out;
+  EXPECT_NE(t.out.find("pdadmm: edges.txt + features.npy + labels.txt (120 nodes, " + edges +
+                       " edges, 4 features, 3 classes; train/val/test 15/20/60)"),
+            std::string::npos)
+      << t.out;
+  const nlohmann::json sum = test::read_json(dir + "/run/summary.json");
+  ASSERT_TRUE(sum.is_object());
+  EXPECT_GE(sum["test"]["acc"].get<double>(), 0.95) << sum.dump();
+  const test::CommandResult n = run_command(in_dir + " train" + kNpz + kModel + " --out run_npz");
+  ASSERT_EQ(n.code, 0) << n.out;
+  EXPECT_EQ(test::model_payload(dir + "/run"), test::model_payload(dir + "/run_npz"));  // the weights, bit for bit
+  EXPECT_EQ(test::read_json(dir + "/run/config.json")["data"]["raw_counts"], true);
+
+  const test::CommandResult i = run_command(in_dir + " info" + kFiles);
+  ASSERT_EQ(i.code, 0) << i.out;
+  for (const std::string& line : std::vector<std::string>{
+           "data set      edges.txt + features.npy + labels.txt\n", "nodes         120\n",
+        "edges         " + edges + " undirected\n", "features      4 (dense, 480 stored values)\n",
+        "classes       3\n", "train/val/test 15 / 20 / 60\n",
+        "split         split_dataset's procedure, 5 per class, then 60 test and 20 val, torch.manual_seed(100); "
+        "feature values as stored\n"})
+    EXPECT_NE(i.out.find(line), std::string::npos) << "expected \"" << line << "\" in\n" << i.out;
+
+  // Another file or split: refused by eval and --resume; a key of data.npz, not read, is not compared.
+  std::filesystem::copy_file(dir + "/features.npy", dir + "/other.npy");
+  const std::string eval = in_dir + " eval --config run/config.json --model run/model.bin";
+  const test::CommandResult e = run_command(eval + " --set data.npz.file=x.npz");
+  EXPECT_EQ(e.code, 0) << e.out;
+  test::expect_eval_prints_the_summary(e, sum);
+  expect_one_line_error(run_command(eval + " --set data.files.features=other.npy"),
+                        "run/model.bin was trained with data.files.features = \"features.npy\", the config has "
+                        "\"other.npy\" (compared as written");
+  expect_one_line_error(run_command(eval + " --set data.files.test=50"),
+                        "was trained with data.files.test = 60, the config has 50");
+  expect_one_line_error(run_command(in_dir + " train --resume" + kFiles + kModel +
+                                    " --set data.files.features=other.npy --out run"),
+                        "--resume: the config has data.files.features = \"other.npy\", the run in run/state.bin has "
+                        "\"features.npy\"");
+
+  // Config and file errors: one line naming the key, or the file and line.
+  expect_one_line_error(run_command(in_dir + " info --set data.name=files --set data.files.edges=edges.txt"),
+                        "config: data.files.features: required with data.name \"files\"");
+  expect_one_line_error(run_command(in_dir + " info" + kFiles + " --set data.files.labels=nope.txt"),
+                        "nope.txt: file not found (data.files.labels, relative to the current folder " +
+                            std::filesystem::canonical(dir).string() + ")");
+  std::ofstream(dir + "/bad.txt") << "0 1\n# fine\n1 2 3\n";
+  expect_one_line_error(run_command(in_dir + " info" + kFiles + " --set data.files.edges=bad.txt"),
+                        "error: bad.txt:3: 3 fields, expected 2 (an edge is \"u v\")");
+  expect_one_line_error(run_command(in_dir + " info" + kFiles + " --set data.files.labels=edges.txt"),
+                        "error: edges.txt:3: 2 fields, expected 1 (one class id a line)");
+  expect_one_line_error(run_command(in_dir + " info" + kFiles + " --set data.files.features=edges.txt"),
+                        "error: labels.txt: 120 labels for " + std::to_string(g.stored_edges().size()) +
+                            " nodes (the rows of edges.txt)");
+}
+
+}  // namespace
+}  // namespace pdadmm

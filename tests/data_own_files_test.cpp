@@ -1,0 +1,180 @@
+// data.name "files": a user's graph as an edge list, features and labels gives the Dataset the
+// same graph gives as an npz (test::SmallGraph, written both ways), bit for bit; every malformed
+// file is one Error naming the file and, in text, the line; any truncation is read or refused.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <string>
+#include <vector>
+
+#include "host/data/load_real.h"
+#include "host/data/own_files.h"
+#include "host/data/sha256.h"
+#include "host/io/error.h"
+#include "tests/npz_writer.h"
+#include "tests/test_util.h"
+
+namespace pdadmm {
+namespace {
+
+const test::SmallGraph kGraph;
+
+// A folder with the graph as an npz (attr "f4", "f8") and as files (features "f4", "f8", "csv").
+std::string folder(const std::string& attr) {
+  const std::string dir = ::testing::TempDir() + "own_files_" + attr;
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir);
+  kGraph.write_files(dir, attr);
+  test::write_zip(dir + "/graph.npz", kGraph.members(attr == "csv" ? "f4" : attr, false));
+  return dir;
+}
+
+OwnFiles paths(const std::string& dir, const std::string& features = "features.npy") {
+  return {dir + "/edges.txt", dir + "/" + features, dir + "/labels.txt"};
+}
+
+void expect_same(const Dataset& a, const Dataset& b) {
+  EXPECT_EQ(a.adj.rows, b.adj.rows);
+  EXPECT_EQ(a.adj.indptr, b.adj.indptr);
+  EXPECT_EQ(a.adj.indices, b.adj.indices);
+  EXPECT_EQ(a.adj.values, b.adj.values);
+  EXPECT_EQ(a.features.rows, b.features.rows);
+  EXPECT_EQ(a.features.cols, b.features.cols);
+  EXPECT_EQ(a.features.is_sparse, b.features.is_sparse);
+  EXPECT_EQ(a.features.dense, b.features.dense);  // float ==: bit for bit for finite values
+  EXPECT_EQ(a.labels, b.labels);
+  EXPECT_EQ(a.num_classes, b.num_classes);
+  EXPECT_EQ(a.train, b.train);
+  EXPECT_EQ(a.val, b.val);
+  EXPECT_EQ(a.test, b.test);
+}
+
+TEST(OwnFiles, TheSameGraphAsFilesAndAsAnNpzIsTheSameDataset) {
+  const SplitSizes per_class{5, 60, 20, "data.files"}, blind{20, 0.2, 0.2, "data.files", 0.6};
+  for (const std::string attr : {"f4", "f8", "csv"}) {
+    SCOPED_TRACE(attr);
+    const std::string dir = folder(attr);
+    const OwnFiles p = paths(dir, attr == "csv" ? "features.csv" : "features.npy");
+    for (const bool raw : {true, false})
+      for (const SplitSizes& s : {per_class, blind})
+        for (const uint64_t seed : {100, 7}) {
+          const Dataset files = load_own_files(p, seed, false, raw, s);
+          expect_same(files, load_npz_file(dir + "/graph.npz", seed, false, raw, s));
+          EXPECT_EQ(files.name, "edges.txt + " + std::filesystem::path(p.features).filename().string() + " + labels.txt");
+        }
+    const Dataset ds = load_own_files(p, 100, false, true, per_class);
+    EXPECT_EQ(ds.num_edges(), kGraph.edges());  // the loop dropped, the doubled pair merged
+    EXPECT_EQ(ds.features.dense[3], 0.0f);      // node 0's last column: 0.25 * (0 % 4)
+    EXPECT_EQ(ds.features.dense[7], 0.25f);     // node 1's
+  }
+}
+
+// Labels as a .npy of integers read as the text file.
+TEST(OwnFiles, LabelsAsNpyReadAsText) {
+  std::vector<int64_t> y;
+  for (int v = 0; v < kGraph.n(); ++v) y.push_back(kGraph.label(v));
+  const std::string text = test::slurp(folder("f4") + "/labels.txt");
+  EXPECT_EQ(parse_labels(test::npy_i8(y), "labels.npy"), y);
+  EXPECT_EQ(parse_labels(text, "labels.txt"), y);
+}
+
+// data.verify: each file against SHA256SUMS in its own folder, which must list all three.
+TEST(OwnFiles, VerifyChecksEachFileAgainstItsFolder) {
+  const std::string dir = folder("f4");
+  const SplitSizes sizes{5, 60, 20, "data.files"};
+  std::string sums;
+  for (const std::string name : {"edges.txt", "features.npy"}) sums += sha256_file(dir + "/" + name) + "  " + name + "\n";
+  std::ofstream(dir + "/SHA256SUMS") << sums;
+  EXPECT_NE(test::error_of([&] { load_own_files(paths(dir), 100, true, true, sizes); }).find("labels.txt"),
+            std::string::npos);
+  std::ofstream(dir + "/SHA256SUMS") << sums << sha256_file(dir + "/labels.txt") << "  labels.txt\n";
+  EXPECT_EQ(test::error_of([&] { load_own_files(paths(dir), 100, true, true, sizes); }), "(no error)");
+  std::ofstream(dir + "/labels.txt", std::ios::app) << "# changed\n";
+  EXPECT_NE(test::error_of([&] { load_own_files(paths(dir), 100, true, true, sizes); }).find("labels.txt"),
+            std::string::npos);
+}
+
+struct Bad {
+  const char* file;  // "edges", "features" (CSV), "labels"
+  std::string text;
+  const char* error;  // the whole message
+};
+
+std::string error_with(const Bad& b) {
+  std::string edges = "0 1\n1 2\n", features = "1,0\n0,1\n1,1\n0,0\n1,0\n", labels = "0\n1\n0\n1\n0\n";
+  (std::string(b.file) == "edges" ? edges : std::string(b.file) == "features" ? features : labels) = b.text;
+  return test::error_of([&] {
+    own_files_dataset({"e.txt", "f.csv", "l.txt"}, edges, features, labels, 100, true, {1, 1, 1, "data.files"});
+  });
+}
+
+TEST(OwnFiles, EveryMalformedFileIsOneErrorNamingTheFileAndLine) {
+  const std::string long_line(5000, '1');
+  const Bad cases[] = {
+      {"edges", "0 1\n1 x\n", "e.txt:2: \"x\" is not a node id (an integer)"},
+      {"edges", "# c\n0 1.5\n", "e.txt:2: \"1.5\" is not a node id (an integer)"},
+      {"edges", "0 1\n\n2 5\n", "e.txt:3: node id 5 outside [0, 5) (the features have 5 rows)"},
+      {"edges", "0 -1\n", "e.txt:1: node id -1 outside [0, 5) (the features have 5 rows)"},
+      {"edges", "0 99999999999999999999\n", "e.txt:1: \"99999999999999999999\" is not a node id (an integer)"},
+      {"edges", "0 1 1\n", "e.txt:1: 3 fields, expected 2 (an edge is \"u v\")"},
+      {"edges", "0\n", "e.txt:1: 1 fields, expected 2 (an edge is \"u v\")"},
+      {"edges", "", "e.txt: no edges (empty file)"},
+      {"edges", "# only\n\n", "e.txt: no edges (empty file)"},
+      {"edges", "0 1\n" + long_line + "\n", "e.txt:2: line of 5000 bytes, longer than 4096 (not a text file?)"},
+      {"edges", std::string("0 \0\n", 4), "e.txt:1: \"?\" is not a node id (an integer)"},
+      {"features", "1,0\n0\n1,1\n", "f.csv:2: 1 values, the first row has 2"},
+      {"features", "1,0\n0,a\n1,1\n", "f.csv:2: \"a\" is not a number"},
+      {"features", "1,0\n0,nan\n1,1\n", "f.csv:2: value \"nan\" is not finite"},
+      {"features", "1,0\n0,1e39\n1,1\n", "f.csv:2: value \"1e39\" is not finite in float32"},
+      {"features", "1,0\n0,inf\n1,1\n", "f.csv:2: value \"inf\" is not finite"},
+      {"features", "\n#\n", "f.csv: no feature rows (empty file)"},
+      {"features", "1,0\n0,1\n", "l.txt: 5 labels for 2 nodes (the rows of f.csv)"},
+      {"labels", "0\n1\n", "l.txt: 2 labels for 5 nodes (the rows of f.csv)"},
+      {"labels", "0\n1\n0\n1\n0\n1\n", "l.txt: 6 labels for 5 nodes (the rows of f.csv)"},
+      {"labels", "0\nb\n0\n", "l.txt:2: \"b\" is not a class id (an integer)"},
+      {"labels", "0\n1 1\n0\n", "l.txt:2: 2 fields, expected 1 (one class id a line)"},
+      {"labels", "0\n-2\n0\n", "l.txt:2: class id -2 out of range (-1 for unlabelled, 0 to 2^20 - 1)"},
+      {"labels", "0\n2\n0\n2\n0\n", "e.txt + f.csv + l.txt split: class 1 has no labelled nodes (the labels go up to 2: "
+                              "classes must be numbered 0..2 without gaps, -1 for unlabelled nodes)"},
+      {"labels", "", "l.txt: no labels (empty file)"},
+  };
+  for (const Bad& b : cases) EXPECT_EQ(error_with(b), b.error) << b.file << ": " << b.text;
+  // A .npy is refused by its own parser, naming the file.
+  const std::string not_floats = test::npy_shaped("<i4", "(3, 1)", test::le32({1, 2, 3}));
+  EXPECT_EQ(test::error_of([&] { parse_features(not_floats, "f.npy"); }),
+            "f.npy: dtype <i4 is not supported (<f4 or <f8: numpy's float32 or float64)");
+  EXPECT_EQ(test::error_of([&] { parse_labels(test::npy_f4({1.5f}), "l.npy"); }).rfind("l.npy", 0), 0u);
+  EXPECT_EQ(test::error_of([&] { parse_edge_list(test::npy_i4({0, 1}), 2, "e.npy"); }),
+            "e.npy: a .npy file, not a text edge list (\"u v\" a line)");
+  EXPECT_EQ(test::error_of([&] { parse_features(test::npy_f4({1.5f}), "f.npy"); }),
+            "f.npy: must be two-dimensional (nodes x features), has shape (1,)");
+}
+
+// Cut at every byte, each file is read (a shorter file that still makes a graph) or refused with
+// an Error; nothing else escapes.
+TEST(OwnFiles, EveryTruncationIsReadOrRefused) {
+  const std::string dir = folder("csv");
+  const std::string edges = test::slurp(dir + "/edges.txt"), features = test::slurp(dir + "/features.csv"),
+                    labels = test::slurp(dir + "/labels.txt");
+  const SplitSizes sizes{1, 1, 1, "data.files"};
+  int read = 0, refused = 0;
+  for (int which = 0; which < 3; ++which) {
+    const std::string& whole = which == 0 ? edges : which == 1 ? features : labels;
+    for (size_t cut = 0; cut <= whole.size(); ++cut) {
+      std::string part[3] = {edges, features, labels};
+      part[which] = whole.substr(0, cut);
+      try {
+        own_files_dataset({"e.txt", "f.csv", "l.txt"}, part[0], part[1], part[2], 100, true, sizes);
+        ++read;
+      } catch (const Error&) {
+        ++refused;
+      }
+    }
+  }
+  EXPECT_GT(read, 1000);
+  EXPECT_GT(refused, 100);
+}
+
+}  // namespace
+}  // namespace pdadmm
