@@ -2,12 +2,13 @@
 # Fuzzes the data readers and the config path: builds the libFuzzer targets in tools/fuzz/ with clang
 # (-fsanitize=fuzzer,address,undefined) straight from the project sources (fuzz_pickle: the
 # unpickler; fuzz_npy: .npy, and .npz through libzip up to a split Dataset; fuzz_planetoid: a whole
-# Planetoid load; fuzz_config: a config with --set overrides through validation and info's plan),
+# Planetoid load; fuzz_config: a config with --set overrides through validation and info's plan;
+# fuzz_files: a user's edge list, features and labels up to a split Dataset),
 # seeds each corpus from the real data files, tools/fuzz/seeds.py's synthetic sets and configs/,
 # runs each target FUZZ_SECONDS (default 60) and prints executions, coverage and findings.
 # Exits 1 when a target found a crash, hang, leak or sanitizer report.
 #   env: FUZZ_SECONDS, PDADMM_DATA (data root, default ../shared/data), FUZZ_OUT (default build-fuzz),
-#        FUZZ_TARGETS (default "pickle npy planetoid config")
+#        FUZZ_TARGETS (default "pickle npy planetoid config files")
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 DATA=${PDADMM_DATA:-$ROOT/../shared/data}
@@ -46,7 +47,9 @@ SRCS=("$ROOT/host/data/pickle.cpp" "$ROOT/host/data/npz.cpp" "$ROOT/host/data/gn
 CONFIG_SRCS=(config/config.cpp config/json_reader.cpp quant/grid_config.cpp quant/grid.cpp quant/wire.cpp
              data/load_real.cpp data/sha256.cpp admm/plan.cpp admm/layer_plan.cpp comm/single_process.cpp
              comm/processes_env.cpp comm/cpu_load.cpp io/host_memory.cpp io/files.cpp)
-read -r -a KINDS <<<"${FUZZ_TARGETS:-pickle npy planetoid config}"  # target fuzz_KIND, KIND.dict, corpus/KIND
+# fuzz_files also links the text parsers and what they share with the config path.
+FILES_SRCS=(data/own_files.cpp data/sha256.cpp io/files.cpp)
+read -r -a KINDS <<<"${FUZZ_TARGETS:-pickle npy planetoid config files}"  # target fuzz_KIND, KIND.dict, corpus/KIND
 FLAGS=(-std=c++17 -g -O1 -fno-omit-frame-pointer -fsanitize=fuzzer,address,undefined
        -fno-sanitize-recover=all -I"$ROOT")
 read -r -a ZIPFLAGS <<<"$(pkg-config --cflags --libs libzip)"
@@ -55,6 +58,7 @@ for kind in "${KINDS[@]}"; do
   echo "fuzz.sh: building $t" >&2
   extra=()
   if [ "$kind" = config ]; then for f in "${CONFIG_SRCS[@]}"; do extra+=("$ROOT/host/$f"); done; fi
+  if [ "$kind" = files ]; then for f in "${FILES_SRCS[@]}"; do extra+=("$ROOT/host/$f"); done; fi
   clang++ "${FLAGS[@]}" "$ROOT/tools/fuzz/$t.cpp" "${SRCS[@]}" ${extra[@]+"${extra[@]}"} "${ZIPFLAGS[@]}" -lz -pthread \
     -o "$OUT/$t"
 done

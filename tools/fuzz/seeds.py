@@ -3,7 +3,8 @@
 OUT/planetoid and OUT/config (configs/*.json, and each sweep of configs/sweeps as fuzz_config's input:
 its base config followed by "--set" lines). Real files are used where small enough (<= 64 KiB, libFuzzer's -max_len); small
 synthetic inputs that load completely (a full .npz with stored and deflated members, a dense
-attr_matrix one, whole Planetoid sets joined by SEP) let the fuzzer start past every check."""
+attr_matrix one, whole Planetoid sets joined by SEP, a user's edge list, features and labels joined by
+"@@@\n" in OUT/files) let the fuzzer start past every check."""
 import json
 import os
 import struct
@@ -164,9 +165,25 @@ def config_seeds(out):
             f.write("{}\n--set " + sets)
 
 
+# ---- a user's own files: edge list @@@ features (CSV or .npy) @@@ labels ----
+def files_seeds(out):
+    n, classes = 30, 3
+    edges = "# edges\n" + "".join("%d %d\n" % (u, v) for u in range(n) for v in range(u + 1, n)
+                                   if u % classes == v % classes)
+    csv = "".join(",".join("1.5" if j == v % classes else "0" for j in range(classes)) + "\n" for v in range(n))
+    dense = npy("<f4", [n, classes], f4([1.5 if j == v % classes else 0.0 for v in range(n) for j in range(classes)]))
+    labels = "".join("%d\n" % (-1 if v % 7 == 6 else v % classes) for v in range(n))
+    seeds = {"csv": (edges + "@@@\n" + csv + "@@@\n" + labels).encode(),
+             "npy": edges.encode() + b"@@@\n" + dense + b"@@@\n" + labels.encode(),
+             "commas": (edges.replace(" ", ",") + "@@@\n" + csv + "@@@\n" + labels).replace("\n", "\r\n").encode()}
+    for name, data in seeds.items():
+        with open(os.path.join(out, name), "wb") as f:
+            f.write(data)
+
+
 def main():
     src, out = sys.argv[1], sys.argv[2]
-    dirs = {k: os.path.join(out, k) for k in ("pickle", "npy", "planetoid", "config")}
+    dirs = {k: os.path.join(out, k) for k in ("pickle", "npy", "planetoid", "config", "files")}
     for d in dirs.values():
         os.makedirs(d, exist_ok=True)
     pdir, ndir = os.path.join(src, "planetoid"), os.path.join(src, "npz")
@@ -211,6 +228,7 @@ def main():
                 with open(os.path.join(dirs["pickle"], "%s.%d" % (name, k)), "wb") as f:
                     f.write(part)
     config_seeds(dirs["config"])
+    files_seeds(dirs["files"])
 
 
 if __name__ == "__main__":
