@@ -96,6 +96,34 @@ TEST(Growth, NewStageKeepsTrainedLayersAndInitialisesNewOnesAsTheReference) {
   EXPECT_GT(u2, 0.0);
 }
 
+// X is the same in every stage, so layer 1's XᵀX goes over with the carry instead of being
+// computed again: the grown solver holds the same bits and runs as one that computed it.
+TEST(Growth, CarriedGramRunsAsAComputedOne) {
+  const Config c = small({kStages, "admm.gram=\"on\""});
+  Problem p = build_problem(c);
+  auto s0 = start_stage(c, p, 0, nullptr);
+  for (int i = 0; i < 15; ++i) s0->iterate(false);
+  StageCarry carried = take_stage(c, 1, *s0), computed = take_stage(c, 1, *s0);
+  ASSERT_EQ(carried.x_gram.rows, p.x.cols) << "the stage before keeps XᵀX";
+  ASSERT_EQ(carried.x_gram.data, s0->download(0, "gram").data);
+  computed.x_gram = HostMatrix<float>();
+  auto a = start_stage(c, p, 1, std::move(carried));
+  auto b = start_stage(c, p, 1, std::move(computed));
+  EXPECT_EQ(a->download(0, "gram").data, b->download(0, "gram").data);
+  for (int i = 0; i < 5; ++i) {
+    a->iterate(false);
+    b->iterate(false);
+  }
+  for (int l = 0; l < a->num_layers(); ++l)
+    for (const char* t : {"W", "b", "z"}) EXPECT_EQ(a->download(l, t).data, b->download(l, t).data) << t << l;
+  // The product is the solver's own: it can be read, not set; only layer 1 keeps a fixed one.
+  EXPECT_THROW(a->upload(0, "gram", a->download(0, "gram")), Error);
+  EXPECT_THROW(a->download(1, "gram"), Error);
+  const Config off = small({kStages, "admm.gram=\"off\""});
+  Problem q = build_problem(off);
+  EXPECT_EQ(take_stage(off, 1, *start_stage(off, q, 0, nullptr)).x_gram.size(), 0);
+}
+
 // Growing from a stage of 3 layers keeps two hidden layers: the second one's p (its input, trained
 // apart from the q below it) must carry over too, not only z, q and u. Stages from 2 layers never
 // reach that line (the only kept layer's p is the input X).

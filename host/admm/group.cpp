@@ -82,29 +82,36 @@ Group<T>::Group(int id, int first, int end, const std::vector<int64_t>& dims, in
 }
 
 template <typename T>
-void Group<T>::init(HostMatrix<T>& act, const std::vector<HostMatrix<T>>& W, const std::vector<HostMatrix<T>>& b,
-                    const HostMatrix<T>& y, ZlInit zl) {
+void Group<T>::init(const HostMatrix<T>& in, HostMatrix<T>& out, const std::vector<HostMatrix<T>>& W,
+                    const std::vector<HostMatrix<T>>& b, const HostMatrix<T>& y, ZlInit zl,
+                    const HostMatrix<T>& x_gram) {
   Ops<T>& o = *ops_;
   o.bind_thread();
   const bool qp = prm_->quantize == Quantize::P || prm_->quantize == Quantize::Both;
   const bool qq = prm_->quantize == Quantize::Q || prm_->quantize == Quantize::Both;
   // -Q starts from the projected values so that every p (q) is on Δ from the first message on;
   // both sides of a boundary project the same values, so their copies agree.
+  const HostMatrix<T>* act = &in;  // the input of the next layer
   if (first_ > 0) {
-    o.upload(act.data.data(), q_in_copy_);  // q_{first-1} = relu(z_{first-1})
+    o.upload(act->data.data(), q_in_copy_);  // q_{first-1} = relu(z_{first-1})
     if (qq) o.project(prm_->grid, q_in_copy_);
   }
   for (Layer<T>& L : layers_) {
     const int l = L.index;
     require(W[l].rows == L.n_out && W[l].cols == L.n_in && b[l].rows == L.n_out && b[l].cols == 1,
             "initial weights of layer " + std::to_string(l) + " have the wrong shape");
-    require(act.rows == L.n_in && act.cols == n_cols_, "activation into layer " + std::to_string(l) + " has the wrong shape");
+    require(act->rows == L.n_in && act->cols == n_cols_,
+            "activation into layer " + std::to_string(l) + " has the wrong shape");
     o.upload(W[l].data.data(), L.W);
     o.upload(b[l].data.data(), L.b);
-    o.upload(act.data.data(), const_cast<Tensor<T>&>(*L.x));
+    o.upload(act->data.data(), const_cast<Tensor<T>&>(*L.x));
     reset_deferred_w(o, L);
     if (l > 0 && qp) o.project(prm_->grid, L.p);
-    if (L.use_gram && L.gram_fixed) o.gemm(true, false, T(1), *L.x, *L.x, T(0), L.gram);
+    if (L.use_gram && L.gram_fixed && x_gram.size() == 0) o.gemm(true, false, T(1), *L.x, *L.x, T(0), L.gram);
+    if (L.use_gram && L.gram_fixed && x_gram.size() > 0) {  // an earlier stage's product: the same bits
+      require(x_gram.rows == n_cols_ && x_gram.cols == n_cols_, "layer 1's given XᵀX has the wrong shape");
+      o.upload(x_gram.data.data(), L.gram);
+    }
     refresh_wp(o, L);
     o.add_bias(L.wp, L.b, L.a);
     HostMatrix<T> z(L.n_out, n_cols_);
@@ -120,11 +127,12 @@ void Group<T>::init(HostMatrix<T>& act, const std::vector<HostMatrix<T>>& W, con
       for (T& v : z.data) v = v > T(0) ? v : T(0);
       o.upload(z.data.data(), L.q);
       if (qq) o.project(prm_->grid, L.q);
-      act = std::move(z);  // p_{l+1} = q_l
+      out = std::move(z);  // p_{l+1} = q_l
+      act = &out;
     }
   }
   if (end_ < num_layers_) {
-    o.upload(act.data.data(), p_next_copy_);
+    o.upload(act->data.data(), p_next_copy_);
     if (qp) o.project(prm_->grid, p_next_copy_);
   }
 }

@@ -46,10 +46,11 @@ class Group {
   Tensor<T>& u_in_copy() { return u_in_copy_; }
   Tensor<T>& p_next_copy() { return p_next_copy_; }
 
-  // Main thread, groups in order. `act` is this group's input activation (X for group 0,
-  // relu(z) of the previous group's last layer otherwise) and becomes the output activation.
-  void init(HostMatrix<T>& act, const std::vector<HostMatrix<T>>& W, const std::vector<HostMatrix<T>>& b,
-            const HostMatrix<T>& y, ZlInit zl);
+  // Main thread, groups in order. `in` is this group's input activation (X for group 0, relu(z)
+  // of the previous group's last layer otherwise; may be `out`), `out` gets its output activation.
+  // x_gram: layer 1's XᵀX when known (Solver's constructor), else computed here.
+  void init(const HostMatrix<T>& in, HostMatrix<T>& out, const std::vector<HostMatrix<T>>& W,
+            const std::vector<HostMatrix<T>>& b, const HostMatrix<T>& y, ZlInit zl, const HostMatrix<T>& x_gram);
   GroupStats iterate(long iter);
   // The objective's pieces at the current iterate (fit, gap, w2, ce), added to `st`.
   void add_terms(GroupStats& st);

@@ -25,6 +25,7 @@ StageCarry take_stage(const Config& c, size_t s, Solver<float>& prev) {
   k.kept = prev.num_layers() - 1;
   require(k.kept >= 1 && k.kept < cs.model.layers - 1, "growth: stage " + std::to_string(s) + " must add layers");
   prev.weights(k.W, k.b);
+  k.x_gram = prev.download(0, "gram");
   if (cs.model.stage_last == "keep") k.z_last = prev.download(k.kept, "z");
   const bool keep_duals = c.model.stage_duals == "keep";
   k.z.resize(k.kept);
@@ -41,7 +42,7 @@ StageCarry take_stage(const Config& c, size_t s, Solver<float>& prev) {
 }
 
 double StageCarry::bytes() const {
-  double n = static_cast<double>(z_last.size());
+  double n = static_cast<double>(z_last.size() + x_gram.size());
   for (const auto* v : {&W, &b, &z, &q, &p, &u})
     for (const HostMatrix<float>& m : *v) n += static_cast<double>(m.size());
   return n * sizeof(float);
@@ -85,7 +86,7 @@ std::unique_ptr<Solver<float>> start_stage(const Config& c, Problem& p, size_t s
   }
   W.push_back(std::move(Wl[0]));
   b.push_back(std::move(bl[0]));
-  auto next = make_solver(cs, p, W, b);
+  auto next = make_solver(cs, p, W, b, {}, carry.x_gram);
   if (keep_last) next->upload(L - 1, "z", carry.z_last);
 
   for (int l = 0; l < kept; ++l) {

@@ -11,11 +11,13 @@ namespace pdadmm {
 
 // What stage s keeps of the stage before, downloaded to the host so that the old solver can go
 // before the new one is made: every W and b, and the kept hidden layers' z, q, p (u when
-// model.stage_duals is "keep"; the last z when model.stage_last is "keep").
+// model.stage_duals is "keep"; the last z when model.stage_last is "keep"); and layer 1's XᵀX
+// when the stage before kept one, since X is the same in every stage.
 struct StageCarry {
   int kept = 0;  // hidden layers carried over; 0: stage 0, nothing carried
   std::vector<HostMatrix<float>> W, b, z, q, p, u;  // z, q, p, u per kept layer (p[0], u[l] may be empty)
   HostMatrix<float> z_last;
+  HostMatrix<float> x_gram;  // empty when the stage before kept none
   double bytes() const;
 };
 StageCarry take_stage(const Config& c, size_t s, Solver<float>& prev);

@@ -22,7 +22,7 @@ namespace pdadmm {
 template <typename T>
 Solver<T>::Solver(const SolverSpec& spec, const AdmmParams& prm, const HostMatrix<T>& x, const HostMatrix<T>& y,
                   const std::vector<HostMatrix<T>>& W, const std::vector<HostMatrix<T>>& b,
-                  const OpsFactory& make_ops, std::unique_ptr<Transport> transport)
+                  const OpsFactory& make_ops, std::unique_ptr<Transport> transport, const HostMatrix<T>& x_gram)
     : spec_(spec), prm_(prm), transport_(std::move(transport)) {
   prm_.wire_p.grid = prm_.wire_q.grid = &prm_.grid;  // codecs read the solver's own grid
   const int L = num_layers();
@@ -46,9 +46,9 @@ Solver<T>::Solver(const SolverSpec& spec, const AdmmParams& prm, const HostMatri
                                                                         spec.n_cols, make_ops(g), &transport_->endpoint(g),
                                                                         &prm_)
                                            : nullptr);
-  HostMatrix<T> act = x;
+  HostMatrix<T> act;  // the activation entering group g + 1 (group 0 reads x itself: no copy of it)
   for (int g = 0; g < G; ++g) {
-    if (groups_[g]) groups_[g]->init(act, W, b, y, spec.zl_init);
+    if (groups_[g]) groups_[g]->init(g == 0 ? x : act, act, W, b, y, spec.zl_init, x_gram);
     if (g + 1 == G) break;
     // The next group's input, relu(z) of this group's last layer, from the process that ran it.
     if (!groups_[g]) act = HostMatrix<T>(spec.dims[first_layer_[g + 1]], spec.n_cols);
@@ -143,6 +143,7 @@ HostMatrix<T> Solver<T>::host_shaped(int layer, const std::string& what) const {
   else if (what == "q") slot = Slot::q;
   else if (what == "u") slot = Slot::u;
   else if (what == "a") slot = Slot::a;
+  else if (what == "gram" && layer == 0) slot = Slot::gram;
   else throw Error("unknown tensor '" + what + "' of layer " + std::to_string(layer));
   for (const TensorPlan& tp : plan_layer(spec_.dims, layer, spec_.n_cols, plan_options(prm_)))
     if (tp.slot == slot) return HostMatrix<T>(tp.rows, tp.cols);
@@ -153,7 +154,8 @@ namespace {
 // A layer's tensor by the name download/upload take (checked by host_shaped first).
 template <typename T>
 Tensor<T>& tensor_named(Layer<T>& L, const std::string& w) {
-  return w == "W" ? L.W : w == "b" ? L.b : w == "z" ? L.z : w == "p" ? L.p : w == "q" ? L.q : w == "u" ? L.u : L.a;
+  return w == "W" ? L.W : w == "b" ? L.b : w == "z" ? L.z : w == "p" ? L.p : w == "q" ? L.q : w == "u" ? L.u
+       : w == "gram" ? L.gram : L.a;
 }
 }  // namespace
 
@@ -235,7 +237,7 @@ template <typename T>
 void Solver<T>::upload(int layer, const char* what, const HostMatrix<T>& m) {
   const int gi = group_of(layer);
   const std::string w(what);
-  require(w != "a", "upload: unknown tensor 'a'");
+  require(w != "a" && w != "gram", "upload: unknown tensor '" + w + "'");  // caches, set by the solver itself
   HostMatrix<T> v = host_shaped(layer, w);
   require(v.rows == m.rows && v.cols == m.cols && m.size() > 0,
           "upload: " + w + " of layer " + std::to_string(layer) + " has the wrong shape");

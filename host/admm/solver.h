@@ -56,10 +56,11 @@ class Solver {
  public:
   using OpsFactory = std::function<std::unique_ptr<Ops<T>>(int group)>;
   // x: d x N input (p_1), y: C x N one-hot labels, W/b: initial weights per layer.
-  // transport may be null: an in-process transport is made.
+  // transport may be null: an in-process transport is made. x_gram: XᵀX as download(0, "gram")
+  // gave it for this x (a grown stage's), used instead of computing it again; empty: computed.
   Solver(const SolverSpec& spec, const AdmmParams& prm, const HostMatrix<T>& x, const HostMatrix<T>& y,
          const std::vector<HostMatrix<T>>& W, const std::vector<HostMatrix<T>>& b, const OpsFactory& make_ops,
-         std::unique_ptr<Transport> transport = nullptr);
+         std::unique_ptr<Transport> transport = nullptr, const HostMatrix<T>& x_gram = HostMatrix<T>());
   ~Solver();
 
   IterationStats iterate(bool want_terms);
@@ -71,7 +72,8 @@ class Solver {
   AdmmParams& params() { return prm_; }
 
   // Copies a layer's state to the host (W, b, z, p, q, u by name; "a" = the cached W p + b the
-  // last z update read). For checkpoints, tests and the ρ schedule's training loss.
+  // last z update read; "gram" = layer 1's fixed XᵀX, 0 x 0 where its W steps keep none). For
+  // checkpoints, tests, the ρ schedule's training loss and the next stage of layer-wise growth.
   HostMatrix<T> download(int layer, const char* what);
   // Sets a layer's W, b, z, p, q or u (shape must match), keeping the W p cache and the
   // neighbour group's boundary copies in step. Between iterations only (layer-wise growth).
