@@ -374,6 +374,7 @@ struct Loop {
   FirstLayerTracker tracker;  // anchored whenever the solver tracks layer 1
   std::vector<int32_t> train_labels;
   std::vector<HostMatrix<float>> W, b;  // the host's copy of the weights, as the last download left it
+  int weights_after = -1;  // the iteration after which W, b were downloaded whole (-1: not whole)
   TrainSummary sum;
   std::vector<double> iter_s, train_cost;
   double seconds_before = 0;  // of the run's earlier parts
@@ -446,9 +447,11 @@ struct Loop {
     // (Solver::forward_*), so only layer 1 crosses to the host; the final scores are the host's,
     // the same bits `pdadmm eval` gives for model.bin.
     const bool on_device = c.backend != "cpu";
+    weights_after = -1;
     if (log_now && (!on_device || final_eval)) {
       solver->weights(W, b, use_track ? 1 : 0);
       if (use_track) b[0] = solver->download(0, "b");
+      if (!use_track) weights_after = it;
     } else if (log_now) {
       W.resize(static_cast<size_t>(solver->num_layers()));
       b.resize(W.size());
@@ -558,7 +561,8 @@ struct Loop {
 
   // The final weights and their scores; a diverged run stops here, before it writes any output.
   void final_scores(int done) {
-    solver->weights(W, b);
+    // The last iteration's evaluation downloaded them already (W_1 formed: an n x d x N product).
+    if (done == 0 || weights_after != done - 1) solver->weights(W, b);
     if (const int l = non_finite_layer(W, b); l >= 0)
       throw Error("training diverged: layer " + std::to_string(l) +
                   " holds NaN or infinite weights at the end; model.bin and summary.json were not written");
