@@ -500,9 +500,20 @@ TEST(BenchAb, AlternatesTheBinariesAndSummarises) {
     const double median = (runs[0]["wall_s"].get<double>() + runs[1]["wall_s"].get<double>()) / 2;
     EXPECT_NEAR(c["median_wall_s"][k].get<double>(), median, 1e-9);
     EXPECT_GT(runs[0]["s_per_iter_mean"].get<double>(), 0);
+    EXPECT_EQ(runs[0]["stage_s"].get<double>(), 0.0) << "one stage: no stage changes";
   }
+  EXPECT_FALSE(c.contains("stage_ratio_a_over_b")) << "no stage changes to compare";
   EXPECT_NEAR(c["ratio_a_over_b"].get<double>(),
               c["median_wall_s"]["a"].get<double>() / c["median_wall_s"]["b"].get<double>(), 1e-12);
+  // Greedy growth: the stage changes' seconds and their ratio as well.
+  Result grown = run(tool + "--set admm.iterations=4 --set model.layers=3 --set 'model.stages=[{\"layers\":2,"
+                            "\"iterations\":2},{\"layers\":3,\"iterations\":2}]' --json " + json);
+  ASSERT_EQ(grown.code, 0) << grown.out;
+  EXPECT_NE(grown.out.find("stage changes median"), std::string::npos) << grown.out;
+  const nlohmann::json g = pdadmm::test::read_json(json)["configs"][src + "/configs/synthetic.json"];
+  EXPECT_GT(g["runs"]["a"][0]["stage_s"].get<double>(), 0);
+  EXPECT_NEAR(g["stage_ratio_a_over_b"].get<double>(),
+              g["median_stage_s"]["a"].get<double>() / g["median_stage_s"]["b"].get<double>(), 1e-12);
   Result bad = run(tool + "--set bogus.key=1");
   EXPECT_EQ(bad.code, 1) << bad.out;
   EXPECT_EQ(bad.out, std::string("error: ") + PDADMM_BINARY + " on " + src +

@@ -6,8 +6,9 @@ Usage: tools/bench_ab.py --a OLD_BINARY --b NEW_BINARY CONFIG [CONFIG ...]
 Each round runs every config with A, then with B (`pdadmm train --config CONFIG`, outputs in a
 temporary folder), so slow and fast spells of a shared machine hit both alike. Records per run the
 wall seconds, CPU seconds (user, system) of the child, and from summary.json the mean and median
-seconds per iteration (ADMM updates only), the evaluation seconds and the test accuracy; prints one
-line per run and, per config, the median wall seconds of A and B and their ratio A / B. With
+seconds per iteration (ADMM updates only), the evaluation seconds, the stage changes' seconds (greedy
+growth) and the test accuracy; prints one line per run and, per config, the median wall seconds of A
+and B and their ratio A / B (and the stage changes' when a run has stages). With
 `threads: 0` (the default) a run leaves out the cores other processes kept busy when it started: each
 run's `note: threads:` counts are recorded (`threads`), and a config whose runs differ in them is flagged
 (`same_threads`, a warning), since its ratio then compares thread counts as well as builds. Writes all
@@ -59,6 +60,7 @@ def run(binary, config, sets, out_dir):
         "s_per_iter_mean": s["seconds_per_iter_mean"],
         "s_per_iter_median": s["seconds_per_iter_median"],
         "eval_s": s["eval_seconds"],
+        "stage_s": s.get("stage_seconds", 0.0),
         "test_acc": s["test_acc"],
         # How many threads the run chose, when it chose fewer than all (threads: 0, a busy machine).
         "threads": re.findall(r"^note: threads: (\d+ of \d+ cores(?: from stage \d+)?)", proc.stdout + proc.stderr,
@@ -101,9 +103,9 @@ def main():
                     x = run(binaries[k], c, args.sets, os.path.join(tmp, "%s_%d" % (k, r)))
                     runs[k].append(x)
                     print("%s %s round %d: %.2f s wall (%.2f user, %.2f sys), %.4f s/iteration, "
-                          "evaluation %.2f s, test %.4f" % (k.upper(), c, r + 1, x["wall_s"], x["user_s"],
-                                                            x["sys_s"], x["s_per_iter_mean"], x["eval_s"],
-                                                            x["test_acc"]), flush=True)
+                          "evaluation %.2f s, stage changes %.2f s, test %.4f" %
+                          (k.upper(), c, r + 1, x["wall_s"], x["user_s"], x["sys_s"], x["s_per_iter_mean"],
+                           x["eval_s"], x["stage_s"], x["test_acc"]), flush=True)
             med = {k: statistics.median(x["wall_s"] for x in v) for k, v in runs.items()}
             same = len({tuple(x["threads"]) for v in runs.values() for x in v}) == 1
             result["configs"][c] = {"runs": runs, "median_wall_s": med, "ratio_a_over_b": med["a"] / med["b"],
@@ -112,6 +114,11 @@ def main():
                 print("warning: %s: the runs chose different thread counts (their `note: threads:` lines differ; "
                       "--set threads=N fixes the count)" % c, flush=True)
             print("%s: median %.2f s (A) vs %.2f s (B), A / B = %.2fx" % (c, med["a"], med["b"], med["a"] / med["b"]))
+            stage = {k: statistics.median(x["stage_s"] for x in v) for k, v in runs.items()}
+            if stage["b"] > 0:
+                result["configs"][c].update(median_stage_s=stage, stage_ratio_a_over_b=stage["a"] / stage["b"])
+                print("%s: stage changes median %.2f s (A) vs %.2f s (B), A / B = %.2fx" %
+                      (c, stage["a"], stage["b"], stage["a"] / stage["b"]))
     if args.json:
         write_json(args.json, result, indent=1)
 
