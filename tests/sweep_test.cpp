@@ -488,6 +488,11 @@ TEST(BenchAb, AlternatesTheBinariesAndSummarises) {
   Result r = run(tool + "--set admm.iterations=5 --json " + json);
   ASSERT_EQ(r.code, 0) << r.out;
   EXPECT_NE(r.out.find("A / B = "), std::string::npos) << r.out;
+  // A goes first in round 1, B in round 2: running second is slower on a small machine.
+  const std::string cfg = src + "/configs/synthetic.json round ";
+  EXPECT_LT(r.out.find("A " + cfg + "1:"), r.out.find("B " + cfg + "1:")) << r.out;
+  EXPECT_LT(r.out.find("B " + cfg + "2:"), r.out.find("A " + cfg + "2:")) << r.out;
+  EXPECT_NE(r.out.find("A " + cfg + "2:"), std::string::npos) << r.out;
   const nlohmann::json j = pdadmm::test::read_json(json);
   EXPECT_EQ(j["versions"]["a"], j["versions"]["b"]);
   const nlohmann::json& c = j["configs"][src + "/configs/synthetic.json"];

@@ -3,8 +3,10 @@
 
 Usage: tools/bench_ab.py --a OLD_BINARY --b NEW_BINARY CONFIG [CONFIG ...]
                          [--rounds 3] [--set key=value ...] [--json FILE]
-Each round runs every config with A, then with B (`pdadmm train --config CONFIG`, outputs in a
-temporary folder), so slow and fast spells of a shared machine hit both alike. Records per run the
+Each round runs every config with A and with B (`pdadmm train --config CONFIG`, outputs in a
+temporary folder), A first in odd rounds and B first in even ones, so slow and fast spells of a
+shared machine hit both alike, and so does running second (measured on a 2-core machine: the second
+run of a pair about 2-4 % slower, whichever binary it was). Records per run the
 wall seconds, CPU seconds (user, system) of the child, and from summary.json the mean and median
 seconds per iteration (ADMM updates only), the evaluation seconds, the stage changes' seconds (greedy
 growth) and the test accuracy; prints one line per run and, per config, the median wall seconds of A
@@ -73,7 +75,7 @@ def main():
     ap.add_argument("--a", required=True, help="the first (baseline) pdadmm binary")
     ap.add_argument("--b", required=True, help="the second pdadmm binary")
     ap.add_argument("configs", nargs="+", help="pdadmm configs, each trained by both binaries")
-    ap.add_argument("--rounds", type=int, default=3, help="A then B this many times per config (default 3)")
+    ap.add_argument("--rounds", type=int, default=3, help="rounds per config, A and B first in turn (default 3)")
     ap.add_argument("--set", action="append", default=[], dest="sets", metavar="KEY=VALUE",
                     help="passed to every pdadmm train (repeatable)")
     ap.add_argument("--json", help="write the runs and the medians here")
@@ -99,7 +101,7 @@ def main():
         for c in args.configs:
             runs = {"a": [], "b": []}
             for r in range(args.rounds):
-                for k in ("a", "b"):
+                for k in ("a", "b") if r % 2 == 0 else ("b", "a"):
                     x = run(binaries[k], c, args.sets, os.path.join(tmp, "%s_%d" % (k, r)))
                     runs[k].append(x)
                     print("%s %s round %d: %.2f s wall (%.2f user, %.2f sys), %.4f s/iteration, "
