@@ -20,9 +20,11 @@ namespace {
 
 const test::SmallGraph kGraph;
 
-// A folder with the graph as an npz (attr "f4", "f8") and as files (features "f4", "f8", "csv").
+// A folder with the graph as an npz (attr "f4", "f8") and as files (features "f4", "f8", "csv"),
+// one per test: ctest runs the tests as parallel processes sharing TempDir().
 std::string folder(const std::string& attr) {
-  const std::string dir = ::testing::TempDir() + "own_files_" + attr;
+  const std::string dir = ::testing::TempDir() + "own_files_" +
+                          ::testing::UnitTest::GetInstance()->current_test_info()->name() + "_" + attr;
   std::filesystem::remove_all(dir);
   std::filesystem::create_directories(dir);
   kGraph.write_files(dir, attr);
