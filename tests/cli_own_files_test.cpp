@@ -1,6 +1,7 @@
 // data.name "files" through the binary: a user's graph (test::SmallGraph) as edges.txt,
-// features.npy and labels.txt trains to the model its npz trains to; info prints its numbers;
-// eval and --resume refuse other files; a malformed file is one error line naming file and line.
+// features.npy (or save_npz's features.npz) and labels.txt trains to the model its npz trains to;
+// info prints its numbers; eval and --resume refuse other files; a malformed file is one error
+// line naming file and line.
 #include <gtest/gtest.h>
 
 #include <filesystem>
@@ -50,6 +51,18 @@ TEST(CliOwnFiles, TrainsAsItsNpzAndEvalAndResumeRefuseOtherFiles) {
   ASSERT_EQ(n.code, 0) << n.out;
   EXPECT_EQ(test::model_payload(dir + "/run"), test::model_payload(dir + "/run_npz"));  // the weights, bit for bit
   EXPECT_EQ(test::read_json(dir + "/run/config.json")["data"]["raw_counts"], true);
+
+  // Sparse features as scipy.sparse.save_npz writes them train as the npz's attr_* CSR does.
+  test::write_zip(dir + "/features.npz", g.save_npz());
+  test::write_zip(dir + "/graph_sparse.npz", g.members("sparse", true));
+  const std::string sparse = kFiles + " --set data.files.features=features.npz";
+  const test::CommandResult s = run_command(in_dir + " train" + sparse + kModel + " --out run_sparse");
+  ASSERT_EQ(s.code, 0) << s.out;
+  const test::CommandResult ns =
+      run_command(in_dir + " train" + kNpz + kModel + " --set data.npz.file=graph_sparse.npz --out run_npz_sparse");
+  ASSERT_EQ(ns.code, 0) << ns.out;
+  EXPECT_EQ(test::model_payload(dir + "/run_sparse"), test::model_payload(dir + "/run_npz_sparse"));
+  EXPECT_NE(run_command(in_dir + " info" + sparse).out.find("features      4 (sparse, "), std::string::npos);
 
   const test::CommandResult i = run_command(in_dir + " info" + kFiles);
   ASSERT_EQ(i.code, 0) << i.out;

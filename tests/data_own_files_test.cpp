@@ -1,11 +1,16 @@
 // data.name "files": a user's graph as an edge list, features and labels gives the Dataset the
-// same graph gives as an npz (test::SmallGraph, written both ways), bit for bit; every malformed
-// file is one Error naming the file and, in text, the line; any truncation is read or refused.
+// same graph gives as an npz (test::SmallGraph, written both ways; sparse features as
+// scipy.sparse.save_npz writes them), bit for bit; every malformed file is one Error naming the
+// file and, in text, the line (in save_npz's, the array); any truncation is read or refused.
 #include <gtest/gtest.h>
 
+#include <cmath>
+#include <cstddef>
 #include <filesystem>
 #include <fstream>
 #include <string>
+#include <tuple>
+#include <utility>
 #include <vector>
 
 #include "host/data/load_real.h"
@@ -20,8 +25,9 @@ namespace {
 
 const test::SmallGraph kGraph;
 
-// A folder with the graph as an npz (attr "f4", "f8") and as files (features "f4", "f8", "csv"),
-// one per test: ctest runs the tests as parallel processes sharing TempDir().
+// A folder with the graph as an npz (attr "f4", "f8", "sparse") and as files (features "f4", "f8",
+// "csv", "sparse": scipy.sparse.save_npz's features.npz), one per test: ctest runs the tests as
+// parallel processes sharing TempDir().
 std::string folder(const std::string& attr) {
   const std::string dir = ::testing::TempDir() + "own_files_" +
                           ::testing::UnitTest::GetInstance()->current_test_info()->name() + "_" + attr;
@@ -36,6 +42,10 @@ OwnFiles paths(const std::string& dir, const std::string& features = "features.n
   return {dir + "/edges.txt", dir + "/" + features, dir + "/labels.txt"};
 }
 
+std::string features_file(const std::string& attr) {
+  return attr == "csv" ? "features.csv" : attr == "sparse" ? "features.npz" : "features.npy";
+}
+
 void expect_same(const Dataset& a, const Dataset& b) {
   EXPECT_EQ(a.adj.rows, b.adj.rows);
   EXPECT_EQ(a.adj.indptr, b.adj.indptr);
@@ -45,6 +55,9 @@ void expect_same(const Dataset& a, const Dataset& b) {
   EXPECT_EQ(a.features.cols, b.features.cols);
   EXPECT_EQ(a.features.is_sparse, b.features.is_sparse);
   EXPECT_EQ(a.features.dense, b.features.dense);  // float ==: bit for bit for finite values
+  EXPECT_EQ(a.features.sparse.indptr, b.features.sparse.indptr);
+  EXPECT_EQ(a.features.sparse.indices, b.features.sparse.indices);
+  EXPECT_EQ(a.features.sparse.values, b.features.sparse.values);
   EXPECT_EQ(a.labels, b.labels);
   EXPECT_EQ(a.num_classes, b.num_classes);
   EXPECT_EQ(a.train, b.train);
@@ -54,10 +67,10 @@ void expect_same(const Dataset& a, const Dataset& b) {
 
 TEST(OwnFiles, TheSameGraphAsFilesAndAsAnNpzIsTheSameDataset) {
   const SplitSizes per_class{5, 60, 20, "data.files"}, blind{20, 0.2, 0.2, "data.files", 0.6};
-  for (const std::string attr : {"f4", "f8", "csv"}) {
+  for (const std::string attr : {"f4", "f8", "csv", "sparse"}) {
     SCOPED_TRACE(attr);
     const std::string dir = folder(attr);
-    const OwnFiles p = paths(dir, attr == "csv" ? "features.csv" : "features.npy");
+    const OwnFiles p = paths(dir, features_file(attr));
     for (const bool raw : {true, false})
       for (const SplitSizes& s : {per_class, blind})
         for (const uint64_t seed : {100, 7}) {
@@ -67,9 +80,88 @@ TEST(OwnFiles, TheSameGraphAsFilesAndAsAnNpzIsTheSameDataset) {
         }
     const Dataset ds = load_own_files(p, 100, false, true, per_class);
     EXPECT_EQ(ds.num_edges(), kGraph.edges());  // the loop dropped, the doubled pair merged
-    EXPECT_EQ(ds.features.dense[3], 0.0f);      // node 0's last column: 0.25 * (0 % 4)
-    EXPECT_EQ(ds.features.dense[7], 0.25f);     // node 1's
+    EXPECT_EQ(ds.features.is_sparse, attr == "sparse");
+    if (ds.features.is_sparse) {  // node 0: 1.5 at its class only; node 1: 1.5, then 0.25 last
+      EXPECT_EQ(ds.features.sparse.indptr[1], 1);
+      EXPECT_EQ(ds.features.sparse.values[2], 0.25f);
+    } else {
+      EXPECT_EQ(ds.features.dense[3], 0.0f);  // node 0's last column: 0.25 * (0 % 4)
+      EXPECT_EQ(ds.features.dense[7], 0.25f);  // node 1's
+    }
   }
+}
+
+// save_npz's file is told by its zip magic, whatever its name; members may be stored or deflated,
+// and other members (_is_array, which save_npz adds for a sparse array) are not read.
+TEST(OwnFiles, SaveNpzFeaturesAreToldByTheirMagicAndReadAsAttrCsr) {
+  const std::string dir = folder("sparse");
+  test::NpzMembers m = kGraph.save_npz();
+  for (auto& member : m) std::get<2>(member) = false;
+  m.emplace_back("_is_array.npy", test::npy_shaped("|b1", "()", std::string(1, '\1')), false);
+  test::write_zip(dir + "/x.bin", m);
+  const SplitSizes sizes{5, 60, 20, "data.files"};
+  expect_same(load_own_files(paths(dir, "x.bin"), 100, false, false, sizes),
+              load_npz_file(dir + "/graph.npz", 100, false, false, sizes));
+}
+
+// A save_npz file refused: one Error naming the file and the array at fault.
+TEST(OwnFiles, EveryMalformedSaveNpzIsOneErrorNamingTheFileAndArray) {
+  const std::string path = ::testing::TempDir() + "own_files_bad.npz";
+  // A 3 x 2 matrix [[1, 0], [0, 2], [3, 4]] with one member replaced (or, bytes empty, removed).
+  const auto error_with = [&](const std::string& name, const std::string& bytes) {
+    test::NpzMembers m = test::save_npz_members(3, 2, {0, 1, 2, 4}, {0, 1, 0, 1}, {1, 2, 3, 4});
+    for (size_t i = 0; i < m.size(); ++i)
+      if (std::get<0>(m[i]) == name) {
+        if (bytes.empty())
+          m.erase(m.begin() + static_cast<std::ptrdiff_t>(i));
+        else
+          std::get<1>(m[i]) = bytes;
+        break;
+      }
+    test::write_zip(path, m);
+    const std::string file = test::slurp(path);
+    return test::error_of([&] { parse_features(file, "f.npz"); });
+  };
+  const std::string csr_text = test::npy_shaped("|S3", "()", "csr");
+  const std::pair<std::pair<const char*, std::string>, const char*> cases[] = {
+      {{"", ""}, "(no error)"},
+      {{"format.npy", test::npy_shaped("|S3", "()", "csc")},
+       "f.npz: format \"csc\" is not supported (save the matrix as CSR: X.tocsr())"},
+      {{"format.npy", test::npy_shaped("|S5", "()", std::string("coo\0\0", 5))},
+       "f.npz: format \"coo\" is not supported (save the matrix as CSR: X.tocsr())"},
+      {{"format.npy", test::npy_shaped("<U3", "()", std::string(12, 'c'))},
+       "f.npz: format: dtype '<U3' is not a byte string ('|S1' to '|S99')"},
+      {{"format.npy", test::npy_shaped("|S3", "(1,)", "csr")}, "f.npz: format: must be a 0-d array (one byte string)"},
+      {{"format.npy", test::npy_shaped("|S4", "()", "csr")},
+       "f.npz: format: dtype '|S4' needs 4 data bytes but the file has 3"},
+      {{"indices.npy", ""},
+       "f.npz: a zip but not a scipy.sparse.save_npz file: no indices (write it with "
+       "scipy.sparse.save_npz(\"features.npz\", X.tocsr()))"},
+      {{"format.npy", ""},
+       "f.npz: a zip but not a scipy.sparse.save_npz file: no format (write it with "
+       "scipy.sparse.save_npz(\"features.npz\", X.tocsr()))"},
+      {{"shape.npy", test::npy_i8({3, 2, 1})}, "f.npz: shape: must have shape (2,)"},
+      {{"shape.npy", test::npy_i8({4, 2})}, "f.npz: CSR: indptr has 4 entries, expected rows+1 = 5"},
+      {{"indptr.npy", test::npy_i4({0, 2, 1, 4})}, "f.npz: CSR: indptr decreases at row 1"},
+      {{"indptr.npy", test::npy_i4({0, 1, 2})}, "f.npz: CSR: indptr has 3 entries, expected rows+1 = 4"},
+      {{"indptr.npy", test::npy_i4({0, 1, 2, 3})}, "f.npz: CSR: indptr[-1] = 3 but there are 4 column indices"},
+      {{"indices.npy", test::npy_i4({0, 1, 2, 1})}, "f.npz: CSR: column index 2 at entry 2 outside [0, 2)"},
+      {{"indices.npy", test::npy_f4({0, 1, 0, 1})}, "f.npz: indices: expected an integer array, found dtype <f4"},
+      {{"indices.npy", test::npy_shaped("<i4", "(2, 2)", test::le32({0, 1, 0, 1}))},
+       "f.npz: data, indices and indptr arrays must be one-dimensional"},
+      {{"data.npy", test::npy_f4({1, 2, NAN, 4})}, "f.npz: CSR: value nan at entry 2 is not finite"},
+      {{"data.npy", test::npy_f4({1, 2, 3})}, "f.npz: CSR: CSR indices (4) and data (3) differ in length"},
+  };
+  for (const auto& [change, error] : cases) EXPECT_EQ(error_with(change.first, change.second), error) << change.first;
+  // A gnn-benchmark .npz is not save_npz's file; a zip cut short is refused.
+  test::write_zip(path, kGraph.members("sparse", true));
+  EXPECT_EQ(test::error_of([&] { parse_features(test::slurp(path), "g.npz"); }),
+            "g.npz: a zip but not a scipy.sparse.save_npz file: no format, shape, data, indices, indptr (write it with "
+            "scipy.sparse.save_npz(\"features.npz\", X.tocsr()))");
+  test::write_zip(path, kGraph.save_npz());
+  const std::string whole = test::slurp(path);
+  for (size_t cut = 0; cut < whole.size(); ++cut)
+    EXPECT_NE(test::error_of([&] { parse_features(whole.substr(0, cut), "f.npz"); }), "(no error)") << cut;
 }
 
 // Labels as a .npy of integers read as the text file.

@@ -1,5 +1,5 @@
-// Writes .npy arrays and .npz (zip) archives for the tests, and a small labelled graph in the
-// gnn-benchmark layout that a user's own file (data.name "npz") has.
+// Writes .npy arrays and .npz (zip) archives for the tests (scipy.sparse.save_npz's among them), and a
+// small labelled graph in the gnn-benchmark layout that a user's own file (data.name "npz") has.
 #pragma once
 #include <gtest/gtest.h>
 #include <zip.h>
@@ -69,6 +69,18 @@ inline std::string npy_i8(const std::vector<int64_t>& v) {
 
 using NpzMembers = std::vector<std::tuple<std::string, std::string, bool>>;  // name, bytes, deflate?
 
+// scipy.sparse.save_npz's members for a CSR matrix, as numpy.savez_compressed writes them (all
+// deflated): format a 0-d '|S3' array (the 3 raw bytes after the header), shape <i8.
+inline NpzMembers save_npz_members(int64_t rows, int64_t cols, const std::vector<int32_t>& indptr,
+                                   const std::vector<int32_t>& indices, const std::vector<float>& data,
+                                   const std::string& format = "csr") {
+  return {{"indices.npy", npy_i4(indices), true},
+          {"indptr.npy", npy_i4(indptr), true},
+          {"format.npy", npy_shaped("|S" + std::to_string(format.size()), "()", format), true},
+          {"shape.npy", npy_i8({rows, cols}), true},
+          {"data.npy", npy_f4(data), true}};
+}
+
 // Writes a zip of (name, bytes, deflate?) members with libzip.
 inline void write_zip(const std::string& path, const NpzMembers& members) {
   int err = 0;
@@ -124,6 +136,25 @@ struct SmallGraph {
       for (int j = 0; j <= classes; ++j) x.push_back(feature(v, j));
     return x;
   }
+  // The features as CSR (indptr, indices, float32 values), the zeros left out.
+  std::tuple<std::vector<int32_t>, std::vector<int32_t>, std::vector<float>> sparse_features() const {
+    std::vector<int32_t> fptr{0}, fidx;
+    std::vector<float> fval;
+    for (int v = 0; v < n(); ++v) {
+      for (int j = 0; j <= classes; ++j)
+        if (feature(v, j) != 0) {
+          fidx.push_back(j);
+          fval.push_back(static_cast<float>(feature(v, j)));
+        }
+      fptr.push_back(static_cast<int32_t>(fidx.size()));
+    }
+    return {fptr, fidx, fval};
+  }
+  // The features as scipy.sparse.save_npz(path, csr_matrix(X)) writes them.
+  NpzMembers save_npz() const {
+    const auto [fptr, fidx, fval] = sparse_features();
+    return save_npz_members(n(), classes + 1, fptr, fidx, fval);
+  }
   std::string feature_shape() const { return "(" + std::to_string(n()) + ", " + std::to_string(classes + 1) + ")"; }
 
   // attr: "sparse" (attr_* CSR, <f4), "f4" or "f8" (a dense attr_matrix).
@@ -143,16 +174,7 @@ struct SmallGraph {
     m.emplace_back("labels.npy", npy_i8(labels), deflate);
     const int d = classes + 1;
     if (attr == "sparse") {
-      std::vector<int32_t> fptr{0}, fidx;
-      std::vector<float> fval;
-      for (int v = 0; v < n(); ++v) {
-        for (int j = 0; j < d; ++j)
-          if (feature(v, j) != 0) {
-            fidx.push_back(j);
-            fval.push_back(static_cast<float>(feature(v, j)));
-          }
-        fptr.push_back(static_cast<int32_t>(fidx.size()));
-      }
+      const auto [fptr, fidx, fval] = sparse_features();
       m.emplace_back("attr_data.npy", npy_f4(fval), deflate);
       m.emplace_back("attr_indices.npy", npy_i4(fidx), deflate);
       m.emplace_back("attr_indptr.npy", npy_i4(fptr), deflate);
@@ -170,7 +192,8 @@ struct SmallGraph {
   }
 
   // The same graph as data.name "files" reads it, in `dir`: edges.txt (with comments, a blank line,
-  // commas and tabs), features.npy ("f4", "f8") or features.csv ("csv"), labels.txt.
+  // commas and tabs), features.npy ("f4", "f8"), features.csv ("csv") or scipy.sparse.save_npz's
+  // features.npz ("sparse"), labels.txt.
   void write_files(const std::string& dir, const std::string& attr) const {
     std::string edges = "# a user's edge list\n\n";
     for (const auto& [u, v] : stored_edges())
@@ -186,13 +209,15 @@ struct SmallGraph {
         o << x[i];
         features += o.str() + ((i + 1) % static_cast<size_t>(classes + 1) == 0 ? "\n" : ",");
       }
-    } else {
+    } else if (attr != "sparse") {
       features = dense_npy(attr);
     }
-    for (const auto& [name, text] : {std::pair<std::string, const std::string*>{"edges.txt", &edges},
-                                     {attr == "csv" ? "features.csv" : "features.npy", &features},
-                                     {"labels.txt", &labels}})
-      std::ofstream(dir + "/" + name, std::ios::binary) << *text;
+    std::ofstream(dir + "/edges.txt", std::ios::binary) << edges;
+    std::ofstream(dir + "/labels.txt", std::ios::binary) << labels;
+    if (attr == "sparse")
+      write_zip(dir + "/features.npz", save_npz());
+    else
+      std::ofstream(dir + (attr == "csv" ? "/features.csv" : "/features.npy"), std::ios::binary) << features;
   }
 };
 

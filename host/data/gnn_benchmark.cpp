@@ -20,17 +20,19 @@ int64_t scalar_pair(const NumpyArray& a, int which, const std::string& what) {
   return a.to_int64(what)[static_cast<size_t>(which)];
 }
 
-// The CSR matrix stored as PREFIX_data, PREFIX_indices, PREFIX_indptr.
+// The CSR matrix stored as PREFIXdata, PREFIXindices, PREFIXindptr ("adj_", "attr_", or "").
 Csr csr_member(const NpzArchive& z, const std::string& prefix, int64_t rows, int64_t cols) {
   const std::string& file = z.what();
-  const NumpyArray indptr = z.array(prefix + "_indptr");
-  const NumpyArray indices = z.array(prefix + "_indices");
-  const NumpyArray data = z.array(prefix + "_data");
+  const NumpyArray indptr = z.array(prefix + "indptr");
+  const NumpyArray indices = z.array(prefix + "indices");
+  const NumpyArray data = z.array(prefix + "data");
   for (const NumpyArray* a : {&indptr, &indices, &data})
-    require(a->shape.size() == 1, file + ": " + prefix + "_* arrays must be one-dimensional");
-  return csr_from_scipy_arrays(rows, cols, indptr.to_int64(file + ": " + prefix + "_indptr"),
-                               indices.to_int64(file + ": " + prefix + "_indices"), data.to_double(),
-                               file + ": " + prefix + " CSR");
+    require(a->shape.size() == 1, file + ": " + (prefix.empty() ? "data, indices and indptr" : prefix + "*") +
+                                      " arrays must be one-dimensional");
+  const std::string csr = prefix.empty() ? "CSR" : prefix.substr(0, prefix.size() - 1) + " CSR";
+  return csr_from_scipy_arrays(rows, cols, indptr.to_int64(file + ": " + prefix + "indptr"),
+                               indices.to_int64(file + ": " + prefix + "indices"), data.to_double(),
+                               file + ": " + csr);
 }
 
 std::string shape_text(const std::vector<int64_t>& shape) {
@@ -64,25 +66,31 @@ Features dense_features(const NumpyArray& a, int64_t n, const std::string& what)
   return f;
 }
 
-namespace {
-
-Features read_features(const NpzArchive& z, int64_t n) {
+Features sparse_features(const NpzArchive& z, const std::string& prefix, int64_t n) {
   const std::string& file = z.what();
-  if (!z.has("attr_data")) {
-    require(z.has("attr_matrix"), file + ": no node features: neither attr_data (CSR, with attr_indices, attr_indptr, "
-                                         "attr_shape) nor attr_matrix (dense)");
-    return dense_features(z.array("attr_matrix"), n, z.what() + ": attr_matrix");
-  }
-  const NumpyArray attr_shape = z.array("attr_shape");
-  const int64_t rows = scalar_pair(attr_shape, 0, file + ": attr_shape");
-  const int64_t cols = scalar_pair(attr_shape, 1, file + ": attr_shape");
-  require(rows == n, file + ": attr_shape has " + std::to_string(rows) + " rows for " + std::to_string(n) + " nodes");
+  const std::string key = prefix + "shape";
+  const NumpyArray shape = z.array(key);
+  const int64_t rows = scalar_pair(shape, 0, file + ": " + key);
+  const int64_t cols = scalar_pair(shape, 1, file + ": " + key);
+  if (n < 0) n = rows;
+  require(rows == n, file + ": " + key + " has " + std::to_string(rows) + " rows for " + std::to_string(n) + " nodes");
   Features f;
   f.rows = n;
   f.cols = cols;
   f.is_sparse = true;
-  f.sparse = csr_member(z, "attr", n, cols);
+  f.sparse = csr_member(z, prefix, n, cols);  // checks n and cols before anything is sized by them
   return f;
+}
+
+namespace {
+
+Features read_features(const NpzArchive& z, int64_t n) {
+  if (!z.has("attr_data")) {
+    require(z.has("attr_matrix"), z.what() + ": no node features: neither attr_data (CSR, with attr_indices, "
+                                             "attr_indptr, attr_shape) nor attr_matrix (dense)");
+    return dense_features(z.array("attr_matrix"), n, z.what() + ": attr_matrix");
+  }
+  return sparse_features(z, "attr_", n);
 }
 
 }  // namespace
@@ -212,7 +220,7 @@ Dataset gnn_benchmark_from_archive(const NpzArchive& z, const std::string& name,
   const int64_t n = scalar_pair(adj_shape, 0, file + ": adj_shape");
   require(scalar_pair(adj_shape, 1, file + ": adj_shape") == n, file + ": adjacency is not square");
   {
-    const Csr raw = csr_member(z, "adj", n, n);  // checks n before anything is sized by it
+    const Csr raw = csr_member(z, "adj_", n, n);  // checks n before anything is sized by it
     std::vector<std::pair<int64_t, int64_t>> edges;
     edges.reserve(static_cast<size_t>(raw.nnz()));
     for (int64_t r = 0; r < raw.rows; ++r)

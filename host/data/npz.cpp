@@ -239,7 +239,11 @@ class NpyHeaderParser {
 
 }  // namespace
 
-NumpyArray parse_npy(const std::string& bytes, const std::string& what) {
+namespace {
+
+// The header of a .npy: fills a.descr and a.shape (C order, not big-endian) and returns where the
+// data starts.
+size_t parse_npy_header(const std::string& bytes, const std::string& what, NumpyArray& a) {
   static const char kMagic[] = "\x93NUMPY";
   require(bytes.size() >= 10 && bytes.compare(0, 6, kMagic, 6) == 0, what + ": not a .npy file (bad magic)");
   const int major = static_cast<unsigned char>(bytes[6]);
@@ -259,20 +263,44 @@ NumpyArray parse_npy(const std::string& bytes, const std::string& what) {
   require(!header.empty() && header.back() == '\n', what + ": .npy header does not end with a newline");
   header.pop_back();
 
-  NumpyArray a;
   bool fortran = false;
   NpyHeaderParser(header, what).parse(a.descr, fortran, a.shape);
   require(!fortran, what + ": Fortran-order arrays are not supported");
   if (!a.descr.empty() && a.descr[0] == '>')
     throw Error(what + ": big-endian dtype '" + a.descr + "' is not supported");
+  return start + header_len;
+}
+
+}  // namespace
+
+NumpyArray parse_npy(const std::string& bytes, const std::string& what) {
+  NumpyArray a;
+  const size_t start = parse_npy_header(bytes, what, a);
   const int item = numpy_itemsize(a.descr);
   require(item > 0, what + ": dtype '" + a.descr + "' is not supported (<f4 <i4 <i8 <f8 |b1)");
   const int64_t need = numpy_checked_bytes(a.shape, item, what);
-  const size_t have = bytes.size() - start - header_len;
+  const size_t have = bytes.size() - start;
   require(static_cast<uint64_t>(need) == have, what + ": shape and dtype need " + std::to_string(need) +
                                                    " data bytes but the file has " + std::to_string(have));
-  a.data = bytes.substr(start + header_len);
+  a.data = bytes.substr(start);
   return a;
+}
+
+std::string parse_npy_bytes(const std::string& bytes, const std::string& what) {
+  NumpyArray a;
+  const size_t start = parse_npy_header(bytes, what, a);
+  int k = 0;
+  if (a.descr.size() >= 3 && a.descr.size() <= 4 && a.descr.compare(0, 2, "|S") == 0)
+    for (size_t i = 2; i < a.descr.size() && a.descr[i] >= '0' && a.descr[i] <= '9'; ++i) k = k * 10 + (a.descr[i] - '0');
+  require(k >= 1 && a.descr == "|S" + std::to_string(k),
+          what + ": dtype '" + a.descr + "' is not a byte string ('|S1' to '|S99')");
+  require(a.shape.empty(), what + ": must be a 0-d array (one byte string)");
+  require(bytes.size() - start == static_cast<size_t>(k), what + ": dtype '" + a.descr + "' needs " + std::to_string(k) +
+                                                              " data bytes but the file has " +
+                                                              std::to_string(bytes.size() - start));
+  std::string s = bytes.substr(start);
+  while (!s.empty() && s.back() == '\0') s.pop_back();  // numpy's padding of shorter strings
+  return s;
 }
 
 // ---- .npz archive --------------------------------------------------------------------------

@@ -37,6 +37,9 @@ int64_t numpy_checked_bytes(const std::vector<int64_t>& shape, int itemsize, con
 // version, a malformed header dict, an unsupported dtype, fortran order, or a shape that does not
 // match the number of data bytes.
 NumpyArray parse_npy(const std::string& bytes, const std::string& what);
+// A 0-d byte-string .npy ('|S1' to '|S99'), as numpy saves np.array(b"csr") (scipy.sparse.save_npz's
+// format): its bytes less numpy's trailing NUL padding. Errors name `what`.
+std::string parse_npy_bytes(const std::string& bytes, const std::string& what);
 
 // A read-only .npz archive (stored or deflated members).
 class NpzArchive {
@@ -99,6 +102,10 @@ Dataset load_gnn_benchmark(const std::string& file, const std::string& name, uin
 // The same from an open archive (used by load_gnn_benchmark and the fuzz target).
 Dataset gnn_benchmark_from_archive(const NpzArchive& archive, const std::string& name, uint64_t split_seed,
                                    bool raw_counts = false, const SplitSizes& sizes = {});
+// CSR features from PREFIXdata, PREFIXindices, PREFIXindptr and PREFIXshape ("attr_" in a
+// gnn-benchmark .npz, "" in scipy.sparse.save_npz's file), checked by csr_from_scipy_arrays; n < 0:
+// as many nodes as rows. Errors name the archive and the array.
+Features sparse_features(const NpzArchive& z, const std::string& prefix, int64_t n);
 // A dense nodes x features attr_matrix (or a user's features .npy, n < 0: as many nodes as rows):
 // <f4 or <f8, every value finite in float32. Errors name `what`.
 Features dense_features(const NumpyArray& a, int64_t n, const std::string& what);

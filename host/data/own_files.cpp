@@ -1,5 +1,6 @@
 // data.name "files": strict text parsing (std::from_chars, whole fields only), the .npy parser for
-// binary features and labels, then the npz path's CSR building, label checks and split.
+// binary features and labels, the npz path's CSR reading for sparse features, then its CSR
+// building, label checks and split.
 #include "host/data/own_files.h"
 
 #include <charconv>
@@ -17,6 +18,7 @@ namespace pdadmm {
 namespace {
 
 bool is_npy(const std::string& bytes) { return bytes.compare(0, 6, "\x93NUMPY", 6) == 0; }
+bool is_zip(const std::string& bytes) { return bytes.compare(0, 2, "PK", 2) == 0; }
 
 bool is_separator(char c) { return c == ' ' || c == '\t' || c == '\r' || c == ','; }
 
@@ -105,6 +107,23 @@ Features csv_features(const std::string& text, const std::string& file) {
   return f;
 }
 
+// scipy.sparse.save_npz's file: format (b"csr"), shape, data, indices, indptr, read as a
+// gnn-benchmark .npz's attr_* are; other members (_is_array, for sparse arrays) are not needed.
+Features save_npz_features(const std::string& bytes, const std::string& file) {
+  const NpzArchive z = NpzArchive::open_memory(bytes, file);
+  std::string missing;
+  for (const char* key : {"format", "shape", "data", "indices", "indptr"})
+    if (!z.has(key)) missing += (missing.empty() ? "" : ", ") + std::string(key);
+  require(missing.empty(), [&] {
+    return file + ": a zip but not a scipy.sparse.save_npz file: no " + missing +
+           " (write it with scipy.sparse.save_npz(\"features.npz\", X.tocsr()))";
+  });
+  const std::string format = parse_npy_bytes(z.read_member("format"), file + ": format");
+  require(format == "csr", file + ": format " + quoted(std::string_view(format)) +
+                               " is not supported (save the matrix as CSR: X.tocsr())");
+  return sparse_features(z, "", -1);
+}
+
 }  // namespace
 
 std::vector<std::pair<int64_t, int64_t>> parse_edge_list(const std::string& text, int64_t n, const std::string& file) {
@@ -127,7 +146,9 @@ std::vector<std::pair<int64_t, int64_t>> parse_edge_list(const std::string& text
 }
 
 Features parse_features(const std::string& bytes, const std::string& file) {
-  Features f = is_npy(bytes) ? dense_features(parse_npy(bytes, file), -1, file) : csv_features(bytes, file);
+  Features f = is_npy(bytes)   ? dense_features(parse_npy(bytes, file), -1, file)
+               : is_zip(bytes) ? save_npz_features(bytes, file)
+                               : csv_features(bytes, file);
   require_nodes(f.rows, file);
   return f;
 }

@@ -1,5 +1,6 @@
-// A user's own graph from plain files (data.name "files"): a text edge list, the features (.npy or
-// CSV) and the labels (text or .npy). Errors are one line naming the file and, in text, the line.
+// A user's own graph from plain files (data.name "files"): a text edge list, the features (.npy,
+// CSV or scipy.sparse.save_npz's .npz) and the labels (text or .npy). Errors are one line naming
+// the file and, in text, the line.
 #pragma once
 #include <cstdint>
 #include <string>
@@ -16,7 +17,8 @@ namespace pdadmm {
 
 // Edges "u v", node ids in [0, n).
 std::vector<std::pair<int64_t, int64_t>> parse_edge_list(const std::string& text, int64_t n, const std::string& file);
-// A .npy (n x d, <f4 or <f8, C order) or a CSV text file (one row of d numbers per node).
+// A .npy (n x d, <f4 or <f8, C order), a CSV text file (one row of d numbers per node) or, told by
+// its zip magic "PK", scipy.sparse.save_npz's CSR .npz (sparse features).
 Features parse_features(const std::string& bytes, const std::string& file);
 // One class id per node (-1: unlabelled): a .npy of integers or a text file of one per line.
 std::vector<int64_t> parse_labels(const std::string& bytes, const std::string& file);

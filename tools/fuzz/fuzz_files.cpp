@@ -1,7 +1,7 @@
 // libFuzzer target: a user's own files (data.name "files") read from memory up to a split Dataset
-// (tools/fuzz.sh). The input is the edge list, then the features (CSV or .npy), then the labels,
-// separated by "@@@\n"; a part left out is a small valid one. Anything but pdadmm::Error escaping,
-// or any sanitizer report, is a finding.
+// (tools/fuzz.sh). The input is the edge list, then the features (CSV, .npy or save_npz's .npz),
+// then the labels, separated by "@@@\n"; a part left out is a small valid one. Anything but
+// pdadmm::Error escaping, or any sanitizer report, is a finding.
 #include <cstddef>
 #include <cstdint>
 #include <string>

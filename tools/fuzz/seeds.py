@@ -5,6 +5,7 @@ its base config followed by "--set" lines). Real files are used where small enou
 synthetic inputs that load completely (a full .npz with stored and deflated members, a dense
 attr_matrix one, whole Planetoid sets joined by SEP, a user's edge list, features and labels joined by
 "@@@\n" in OUT/files) let the fuzzer start past every check."""
+import io
 import json
 import os
 import struct
@@ -165,7 +166,7 @@ def config_seeds(out):
             f.write("{}\n--set " + sets)
 
 
-# ---- a user's own files: edge list @@@ features (CSV or .npy) @@@ labels ----
+# ---- a user's own files: edge list @@@ features (CSV, .npy or save_npz's .npz) @@@ labels ----
 def files_seeds(out):
     n, classes = 30, 3
     edges = "# edges\n" + "".join("%d %d\n" % (u, v) for u in range(n) for v in range(u + 1, n)
@@ -173,8 +174,16 @@ def files_seeds(out):
     csv = "".join(",".join("1.5" if j == v % classes else "0" for j in range(classes)) + "\n" for v in range(n))
     dense = npy("<f4", [n, classes], f4([1.5 if j == v % classes else 0.0 for v in range(n) for j in range(classes)]))
     labels = "".join("%d\n" % (-1 if v % 7 == 6 else v % classes) for v in range(n))
+    # Sparse features as scipy.sparse.save_npz writes them (format a 0-d '|S3'); stored members.
+    p, ix, dv = csr_rows([[(v % classes, 1.5)] for v in range(n)])
+    buf = io.BytesIO()
+    write_npz(buf, {"indices": npy("<i4", [len(ix)], i4(ix)), "indptr": npy("<i4", [n + 1], i4(p)),
+                    "format": npy("|S3", [], b"csr"), "shape": npy("<i8", [2], i8([n, classes])),
+                    "data": npy("<f4", [len(dv)], f4(dv))}, 0)
+    assert b"@@@\n" not in buf.getvalue()
     seeds = {"csv": (edges + "@@@\n" + csv + "@@@\n" + labels).encode(),
              "npy": edges.encode() + b"@@@\n" + dense + b"@@@\n" + labels.encode(),
+             "save_npz": edges.encode() + b"@@@\n" + buf.getvalue() + b"@@@\n" + labels.encode(),
              "commas": (edges.replace(" ", ",") + "@@@\n" + csv + "@@@\n" + labels).replace("\n", "\r\n").encode()}
     for name, data in seeds.items():
         with open(os.path.join(out, name), "wb") as f:
