@@ -358,15 +358,7 @@ TEST(DataNpz, NamedSetReadAsYourOwnFileIsTheSameDataSet) {
   const Dataset own = load_npz_file(data_root() + "/npz/amazon_electronics_photo.npz", 100, false,
                                     /*raw_counts=*/false, {20, 1000, 1000, "data.npz"});
   EXPECT_EQ(own.name, "amazon_electronics_photo.npz");
-  EXPECT_EQ(own.adj.indptr, named.adj.indptr);
-  EXPECT_EQ(own.adj.indices, named.adj.indices);
-  EXPECT_EQ(own.features.sparse.indptr, named.features.sparse.indptr);
-  EXPECT_EQ(own.features.sparse.indices, named.features.sparse.indices);
-  EXPECT_EQ(own.features.sparse.values, named.features.sparse.values);
-  EXPECT_EQ(own.labels, named.labels);
-  EXPECT_EQ(own.train, named.train);
-  EXPECT_EQ(own.val, named.val);
-  EXPECT_EQ(own.test, named.test);
+  test::expect_same_dataset(own, named);
 }
 
 TEST(DataNpz, CoauthorCSRawCountsKeepsStoredValues) {

@@ -46,25 +46,6 @@ std::string features_file(const std::string& attr) {
   return attr == "csv" ? "features.csv" : attr == "sparse" ? "features.npz" : "features.npy";
 }
 
-void expect_same(const Dataset& a, const Dataset& b) {
-  EXPECT_EQ(a.adj.rows, b.adj.rows);
-  EXPECT_EQ(a.adj.indptr, b.adj.indptr);
-  EXPECT_EQ(a.adj.indices, b.adj.indices);
-  EXPECT_EQ(a.adj.values, b.adj.values);
-  EXPECT_EQ(a.features.rows, b.features.rows);
-  EXPECT_EQ(a.features.cols, b.features.cols);
-  EXPECT_EQ(a.features.is_sparse, b.features.is_sparse);
-  EXPECT_EQ(a.features.dense, b.features.dense);  // float ==: bit for bit for finite values
-  EXPECT_EQ(a.features.sparse.indptr, b.features.sparse.indptr);
-  EXPECT_EQ(a.features.sparse.indices, b.features.sparse.indices);
-  EXPECT_EQ(a.features.sparse.values, b.features.sparse.values);
-  EXPECT_EQ(a.labels, b.labels);
-  EXPECT_EQ(a.num_classes, b.num_classes);
-  EXPECT_EQ(a.train, b.train);
-  EXPECT_EQ(a.val, b.val);
-  EXPECT_EQ(a.test, b.test);
-}
-
 TEST(OwnFiles, TheSameGraphAsFilesAndAsAnNpzIsTheSameDataset) {
   const SplitSizes per_class{5, 60, 20, "data.files"}, blind{20, 0.2, 0.2, "data.files", 0.6};
   for (const std::string attr : {"f4", "f8", "csv", "sparse"}) {
@@ -75,7 +56,7 @@ TEST(OwnFiles, TheSameGraphAsFilesAndAsAnNpzIsTheSameDataset) {
       for (const SplitSizes& s : {per_class, blind})
         for (const uint64_t seed : {100, 7}) {
           const Dataset files = load_own_files(p, seed, false, raw, s);
-          expect_same(files, load_npz_file(dir + "/graph.npz", seed, false, raw, s));
+          test::expect_same_dataset(files, load_npz_file(dir + "/graph.npz", seed, false, raw, s));
           EXPECT_EQ(files.name, "edges.txt + " + std::filesystem::path(p.features).filename().string() + " + labels.txt");
         }
     const Dataset ds = load_own_files(p, 100, false, true, per_class);
@@ -100,7 +81,7 @@ TEST(OwnFiles, SaveNpzFeaturesAreToldByTheirMagicAndReadAsAttrCsr) {
   m.emplace_back("_is_array.npy", test::npy_shaped("|b1", "()", std::string(1, '\1')), false);
   test::write_zip(dir + "/x.bin", m);
   const SplitSizes sizes{5, 60, 20, "data.files"};
-  expect_same(load_own_files(paths(dir, "x.bin"), 100, false, false, sizes),
+  test::expect_same_dataset(load_own_files(paths(dir, "x.bin"), 100, false, false, sizes),
               load_npz_file(dir + "/graph.npz", 100, false, false, sizes));
 }
 

@@ -25,6 +25,7 @@
 #include "host/admm/evaluator.h"
 #include "host/admm/trainer.h"
 #include "host/backend/host_matrix.h"
+#include "host/data/dataset.h"
 #include "host/io/error.h"
 #include "host/io/files.h"
 
@@ -76,6 +77,26 @@ inline void expect_forward_passes_match_the_host(const Config& c, double tol) {
     EXPECT_LE(std::fabs(h.loss - d.loss), tol * std::fabs(h.loss)) << "forward_from";
     EXPECT_LE(std::fabs(h.acc - d.acc), 0.002) << "forward_from";
   }
+}
+
+// Two loads of one data set agree bit for bit: graph, features (dense or CSR), labels, split.
+inline void expect_same_dataset(const Dataset& a, const Dataset& b) {
+  EXPECT_EQ(a.adj.rows, b.adj.rows);
+  EXPECT_EQ(a.adj.indptr, b.adj.indptr);
+  EXPECT_EQ(a.adj.indices, b.adj.indices);
+  EXPECT_EQ(a.adj.values, b.adj.values);
+  EXPECT_EQ(a.features.rows, b.features.rows);
+  EXPECT_EQ(a.features.cols, b.features.cols);
+  EXPECT_EQ(a.features.is_sparse, b.features.is_sparse);
+  EXPECT_EQ(a.features.dense, b.features.dense);  // float ==: bit for bit for finite values
+  EXPECT_EQ(a.features.sparse.indptr, b.features.sparse.indptr);
+  EXPECT_EQ(a.features.sparse.indices, b.features.sparse.indices);
+  EXPECT_EQ(a.features.sparse.values, b.features.sparse.values);
+  EXPECT_EQ(a.labels, b.labels);
+  EXPECT_EQ(a.num_classes, b.num_classes);
+  EXPECT_EQ(a.train, b.train);
+  EXPECT_EQ(a.val, b.val);
+  EXPECT_EQ(a.test, b.test);
 }
 
 // The error parse_config gives for these --set overrides on an empty config ("" when none).
