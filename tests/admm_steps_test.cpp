@@ -340,7 +340,7 @@ struct NearStationary {
   AdmmParams prm;
   std::vector<double> p, z, b, w_star;
   Layer<float> L;
-  NearStationary(uint64_t seed, double delta, bool deferred, bool pending = false) {
+  NearStationary(uint64_t seed, double delta, bool deferred, double c_scale = 0) {
     std::mt19937_64 gen(seed);
     std::normal_distribution<double> nd(0, 1);
     prm.nu = 1.0;
@@ -379,13 +379,14 @@ struct NearStationary {
         for (int64_t j = 0; j < n; ++j) w_star[o * n_in + i] += m[o * n + j] * p[i * n + j];
     std::vector<double> w = w_star;
     for (double& e : w) e += delta * nd(gen) * std::fabs(e);
-    // A pending deferred update: the layer holds W = s W₀ + C pᵀ with s = 0.5 and a random C whose
-    // C pᵀ is about W's size. (Ten times larger, W₀ and C pᵀ cancel, and the float error of the
-    // representation's ‖W‖² and W p goes past the detection: the step overshoots in 6-8 of 20.)
+    // A pending deferred update: the layer holds W = s W₀ + C pᵀ with s = 0.5 and a random C, C pᵀ
+    // about W's size (c_scale 0.1) or ten times it (1: s W₀ and C pᵀ then cancel, and the float
+    // error of the representation's ‖W‖² and W p counts in the detection too).
+    const bool pending = c_scale > 0;
     std::vector<double> c(static_cast<size_t>(n_out * n));
     if (pending) {
       c = draw(n_out * n);
-      for (double& e : c) e = static_cast<float>(e * 0.1);
+      for (double& e : c) e = static_cast<float>(e * c_scale);
       for (int64_t o = 0; o < n_out; ++o)
         for (int64_t i = 0; i < n_in; ++i) {
           double cp = 0;
@@ -446,13 +447,14 @@ struct NearStationary {
 // Near a stationary W the step must still lower ψ. Before the Gram path formed G there, a noisy
 // ‖G‖² made it overshoot or skip the step: 4-5 of 20 cases here at δ = 1e-4, 18-19 at 1e-5.
 TEST(Steps, FloatWStepNearAStationaryWDoesNotOvershoot) {
-  for (int kind = 0; kind < 3; ++kind) {  // a hidden layer, deferred layer 1, the same with an update pending
+  // A hidden layer, deferred layer 1, the same with an update pending, and with one whose parts cancel.
+  for (int kind = 0; kind < 4; ++kind) {
     const bool deferred = kind > 0;
     for (StepRule rule : {StepRule::Exact, StepRule::Backtrack}) {
       for (double delta : {1e-3, 1e-4, 1e-5}) {
         int rose = 0, formed = 0;
         for (uint64_t trial = 0; trial < 20; ++trial) {
-          NearStationary s(trial + 1, delta, deferred, kind == 2);
+          NearStationary s(trial + 1, delta, deferred, kind == 2 ? 0.1 : kind == 3 ? 1.0 : 0.0);
           s.prm.step = rule;
           s.prm.t0 = s.prm.mu;  // the backtracking rule's smallest t: the Hessian's smallest eigenvalue
           const double before = s.excess();
@@ -461,7 +463,8 @@ TEST(Steps, FloatWStepNearAStationaryWDoesNotOvershoot) {
           rose += !(s.excess() < before);
           formed += s.L.counts.w_formed;
         }
-        const std::string what = std::string(kind == 0 ? "hidden" : kind == 1 ? "deferred" : "pending") + ", " +
+        const std::string what =
+            std::string(kind == 0 ? "hidden" : kind == 1 ? "deferred" : kind == 2 ? "pending" : "cancelling") + ", " +
                                  (rule == StepRule::Exact ? "exact" : "backtrack") + ", delta " + std::to_string(delta);
         EXPECT_EQ(rose, 0) << what;
         if (delta < 1e-4) {

@@ -130,8 +130,12 @@ void w_step(Ops<T>& ops, Layer<T>& L, const AdmmParams& prm) {
     ops.axpby(T(mu), L.wp, T(1), L.gp);
     // The three terms cancel near a stationary W (‖G‖² ≪ each), and their rounding, up to a few ε
     // times each, can swamp ‖G‖²: t is then off by any factor and the step overshoots or stalls.
-    // Below 64 ε of their sum, form G as the direct path does (no shipped config comes within 10x).
-    const double scale = nu * rkr + 2 * nu * mu * std::fabs(rwp) + mu * mu * w2;
+    // Below 64 ε of their sum, form G as the direct path does (no shipped config comes within 20x).
+    // A pending deferred W = s W₀ + C Xᵀ far smaller than s W₀ is itself a cancelling sum: its
+    // ‖W‖² and W p carry that rounding too, so the terms from them count as that much larger.
+    const double amp =
+        L.deferred_w && L.w_pending && w2 > 0 ? std::max(1.0, L.w_scale * L.w_scale * L.w0_sq / w2) : 1.0;
+    const double scale = nu * rkr + (2 * nu * mu * std::fabs(rwp) + mu * mu * w2) * amp;
     if (G2 <= 64 * std::numeric_limits<T>::epsilon() * scale) {
       G2 = form_gradient_w(ops, L, nu, mu);
       L.counts.w_formed++;
