@@ -107,10 +107,13 @@ void Group<T>::init(const HostMatrix<T>& in, HostMatrix<T>& out, const std::vect
     o.upload(act->data.data(), const_cast<Tensor<T>&>(*L.x));
     reset_deferred_w(o, L);
     if (l > 0 && qp) o.project(prm_->grid, L.p);
-    if (L.use_gram && L.gram_fixed && x_gram.size() == 0) o.gemm(true, false, T(1), *L.x, *L.x, T(0), L.gram);
-    if (L.use_gram && L.gram_fixed && x_gram.size() > 0) {  // an earlier stage's product: the same bits
-      require(x_gram.rows == n_cols_ && x_gram.cols == n_cols_, "layer 1's given XᵀX has the wrong shape");
-      o.upload(x_gram.data.data(), L.gram);
+    if (L.use_gram && L.gram_fixed) {
+      if (x_gram.size() == 0) {
+        o.gemm(true, false, T(1), *L.x, *L.x, T(0), L.gram);
+      } else {  // an earlier stage's product: the same bits
+        require(x_gram.rows == n_cols_ && x_gram.cols == n_cols_, "layer 1's given XᵀX has the wrong shape");
+        o.upload(x_gram.data.data(), L.gram);
+      }
     }
     refresh_wp(o, L);
     o.add_bias(L.wp, L.b, L.a);
