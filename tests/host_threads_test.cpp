@@ -131,6 +131,24 @@ TEST(CpuLoad, RemeasureSeesWhatRunsNowAndIsKept) {
   EXPECT_LE(free, process_cores());
 }
 
+// The trainer's stage changes pass a minimum age: a measurement younger than that is kept, even
+// while another process now spins, and one old enough is taken again.
+TEST(CpuLoad, RemeasureKeepsAMeasurementYoungerThanTheMinimumAge) {
+  if (process_cores() < 2) GTEST_SKIP() << "one core: nothing is measured";
+  double first = -2;
+  remeasure_free_process_cores(&first);
+  ASSERT_GE(first, 0) << "/proc could not be read";
+  const pid_t child = spinning_child();
+  ASSERT_GE(child, 0);
+  double kept = -2, again = -2;
+  remeasure_free_process_cores(&kept, 3600);
+  remeasure_free_process_cores(&again, 0.05);  // the first is older than 50 ms by now
+  kill(child, SIGKILL);
+  waitpid(child, nullptr, 0);
+  EXPECT_EQ(kept, first) << "a measurement under an hour old was taken again";
+  EXPECT_GE(again, 0.3) << "a measurement older than the minimum age was kept";
+}
+
 // free_process_cores in a fresh process (it measures once): run by FreeCoresAreNotMeasured..., which
 // sets PDADMM_TEST_FREE_CORES; prints what it found.
 TEST(CpuLoad, FreeCoresChild) {

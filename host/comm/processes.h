@@ -25,9 +25,9 @@ int process_cores();
 // process_cores() less the cores other processes kept busy on them over 100 ms at the first call
 // (at least 1; not measured under mpirun or with one core). `busy`: what was measured, -1 if not.
 int free_process_cores(double* busy = nullptr);
-// Measures again (the trainer does at each stage: a neighbour may have finished or started); what
-// free_process_cores gives from then on.
-int remeasure_free_process_cores(double* busy = nullptr);
+// Measures again when the last measurement is at least `min_age_s` old (the trainer does at each
+// stage: a neighbour may have finished or started); what free_process_cores gives from then on.
+int remeasure_free_process_cores(double* busy = nullptr, double min_age_s = 0);
 // Ends every process of the run after this one failed; does nothing with a single process.
 void processes_abort(int code);
 // Copies `bytes` from process 0 to every process (collective; a no-op with a single process).

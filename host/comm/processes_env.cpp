@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cmath>
 #include <fstream>
 #include <mutex>
@@ -45,8 +46,10 @@ namespace {
 std::mutex g_free_mu;
 int g_free = -1;          // -1: not measured yet
 double g_measured = -1;   // cores' worth other processes kept busy, -1 when not measured
+std::chrono::steady_clock::time_point g_measured_at;
 
 void measure_free_cores() {
+  g_measured_at = std::chrono::steady_clock::now();
   const int cores = process_cores();
   g_free = cores;
   g_measured = -1;
@@ -66,9 +69,10 @@ int free_process_cores(double* busy) {
   return g_free;
 }
 
-int remeasure_free_process_cores(double* busy) {
+int remeasure_free_process_cores(double* busy, double min_age_s) {
   std::lock_guard<std::mutex> lock(g_free_mu);
-  measure_free_cores();
+  const std::chrono::duration<double> age = std::chrono::steady_clock::now() - g_measured_at;
+  if (g_free < 0 || age.count() >= min_age_s) measure_free_cores();
   if (busy) *busy = g_measured;
   return g_free;
 }
