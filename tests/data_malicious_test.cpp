@@ -232,9 +232,9 @@ TEST(DataMaliciousPickle, BadArraysAndMatrices) {
   EXPECT_ERROR_HAS(unpickle(P().ndarray({3}, "i4", "<", le32({1, 2})).stop().s, "short.pkl"),
                    "ndarray data has 8 bytes, shape and dtype need 12");
   EXPECT_ERROR_HAS(pickle_as_csr(unpickle(csr_pickle(2, 3, {0, 2, 3}, {2, 5, 1}, {1, 2, 3}), "oob.pkl")),
-                   "oob.pkl: column index 5 at entry 1 outside [0, 3)");
+                   "oob.pkl: indices[1] = 5 outside [0, 3) (the columns of shape 2x3)");
   EXPECT_ERROR_HAS(pickle_as_csr(unpickle(csr_pickle(2, 3, {0, 2, 3}, {2, -1, 1}, {1, 2, 3}), "neg.pkl")),
-                   "column index -1");
+                   "] = -1 outside [0, 3)");
   EXPECT_ERROR_HAS(pickle_as_csr(unpickle(csr_pickle(3, 3, {0, 2, 3}, {2, 0, 1}, {1, 2, 3}), "ptr.pkl")),
                    "indptr has 3 entries, expected rows+1 = 4");
   EXPECT_ERROR_HAS(pickle_as_csr(unpickle(csr_pickle(2, 3, {0, 3, 2}, {2, 0, 1}, {1, 2, 3}), "dec.pkl")),
@@ -242,12 +242,12 @@ TEST(DataMaliciousPickle, BadArraysAndMatrices) {
   EXPECT_ERROR_HAS(pickle_as_csr(unpickle(csr_pickle(2, 3, {0, 2, 4}, {2, 0, 1}, {1, 2, 3}), "end.pkl")),
                    "indptr[-1] = 4");
   EXPECT_ERROR_HAS(pickle_as_csr(unpickle(csr_pickle(2, 3, {0, 2, 3}, {2, 0, 1}, {1, 2}), "len.pkl")),
-                   "differ in length");
+                   "len.pkl: indices has 3 entries, data 2");
   EXPECT_ERROR_HAS(pickle_as_csr(unpickle(csr_pickle(2, 3, {0, 2, 3}, {2, 0, 1}, {1, 2, 3}, "csc"), "fmt.pkl")),
                    "format is not 'csr'");
   EXPECT_ERROR_HAS(pickle_as_csr(unpickle(csr_pickle(-2, 3, {0}, {}, {}), "negshape.pkl")), "_shape out of range");
   EXPECT_ERROR_HAS(pickle_as_csr(unpickle(csr_pickle(2, 3, {0, 2, 3}, {2, 0, 1}, {1, std::nanf(""), 3}), "nan.pkl")),
-                   "nan.pkl: value nan at entry 1 is not finite");
+                   "nan.pkl: data[1] = nan is not finite");
   // Graph: non-int keys, keys outside 0..N-1, duplicated keys.
   P g;
   g.global("collections", "defaultdict").global("__builtin__", "list").op('\x85').op('R').mark();
@@ -472,13 +472,13 @@ TEST(DataMaliciousNpz, BadCsrAndShapes) {
     load_gnn_benchmark(path, "bad", 0);
   };
   EXPECT_ERROR_HAS(load_with([](Bench& b) { b.adj_indices[7] = b.n; }),
-                   path + ": adj CSR: column index 2100 at entry 7 outside [0, 2100)");
-  EXPECT_ERROR_HAS(load_with([](Bench& b) { b.adj_indices[7] = -5; }), "column index -5");
-  EXPECT_ERROR_HAS(load_with([](Bench& b) { b.attr_indices[3] = 3; }), "attr CSR: column index 3");
-  EXPECT_ERROR_HAS(load_with([](Bench& b) { b.adj_indptr.pop_back(); }), "indptr has 2100 entries, expected rows+1 = 2101");
-  EXPECT_ERROR_HAS(load_with([](Bench& b) { b.adj_indptr[5] = 100; }), "indptr decreases");
-  EXPECT_ERROR_HAS(load_with([](Bench& b) { b.adj_indptr[0] = 1; }), "indptr[0] is 1");
-  EXPECT_ERROR_HAS(load_with([](Bench& b) { b.adj_data.pop_back(); }), "differ in length");
+                   path + ": adj_indices[7] = 2100 outside [0, 2100) (the columns of adj_shape 2100x2100)");
+  EXPECT_ERROR_HAS(load_with([](Bench& b) { b.adj_indices[7] = -5; }), "adj_indices[7] = -5 outside");
+  EXPECT_ERROR_HAS(load_with([](Bench& b) { b.attr_indices[3] = 3; }), "attr_indices[3] = 3 outside [0, 3)");
+  EXPECT_ERROR_HAS(load_with([](Bench& b) { b.adj_indptr.pop_back(); }), "adj_indptr has 2100 entries, expected rows+1 = 2101");
+  EXPECT_ERROR_HAS(load_with([](Bench& b) { b.adj_indptr[5] = 100; }), "adj_indptr decreases at row 5 (100 to 6)");
+  EXPECT_ERROR_HAS(load_with([](Bench& b) { b.adj_indptr[0] = 1; }), "adj_indptr[0] is 1");
+  EXPECT_ERROR_HAS(load_with([](Bench& b) { b.adj_data.pop_back(); }), "adj_indices has 2100 entries, adj_data 2099");
   EXPECT_ERROR_HAS(load_with([](Bench& b) { b.adj_shape = {b.n, b.n + 1}; }), "adjacency is not square");
   EXPECT_ERROR_HAS(load_with([](Bench& b) { b.adj_shape = {b.n}; }), "adj_shape: must have shape (2,)");
   EXPECT_ERROR_HAS(load_with([](Bench& b) { b.attr_shape = {b.n - 1, 3}; }), "attr_shape has 2099 rows for 2100 nodes");
@@ -490,14 +490,14 @@ TEST(DataMaliciousNpz, BadCsrAndShapes) {
                    "class 3 has 1 nodes, fewer than 20");
   // A NaN or infinite value, in the features or in the (otherwise binarised) adjacency.
   EXPECT_ERROR_HAS(load_with([](Bench& b) { b.attr_data[3] = std::nanf(""); }),
-                   path + ": attr CSR: value nan at entry 3 is not finite");
-  EXPECT_ERROR_HAS(load_with([](Bench& b) { b.attr_data[4] = -HUGE_VALF; }), "attr CSR: value -inf at entry 4 is not finite");
-  EXPECT_ERROR_HAS(load_with([](Bench& b) { b.adj_data[5] = HUGE_VALF; }), "adj CSR: value inf at entry 5 is not finite");
+                   path + ": attr_data[3] = nan is not finite");
+  EXPECT_ERROR_HAS(load_with([](Bench& b) { b.attr_data[4] = -HUGE_VALF; }), "attr_data[4] = -inf is not finite");
+  EXPECT_ERROR_HAS(load_with([](Bench& b) { b.adj_data[5] = HUGE_VALF; }), "adj_data[5] = inf is not finite");
   EXPECT_ERROR_HAS(load_with([](Bench& b) { 
     b.adj_shape = {int64_t{1} << 40, int64_t{1} << 40};
     b.attr_shape = {int64_t{1} << 40, 3};
   }),
-                   "adj CSR: CSR shape 1099511627776x1099511627776 too large");
+                   ": adj_shape 1099511627776x1099511627776 too large");
 }
 
 // Bench's archive with its CSR features replaced by attr_matrix.npy (the bytes given), or by nothing.

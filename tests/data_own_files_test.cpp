@@ -122,16 +122,16 @@ TEST(OwnFiles, EveryMalformedSaveNpzIsOneErrorNamingTheFileAndArray) {
        "f.npz: a zip but not a scipy.sparse.save_npz file: no format (write it with "
        "scipy.sparse.save_npz(\"features.npz\", X.tocsr()))"},
       {{"shape.npy", test::npy_i8({3, 2, 1})}, "f.npz: shape: must have shape (2,)"},
-      {{"shape.npy", test::npy_i8({4, 2})}, "f.npz: CSR: indptr has 4 entries, expected rows+1 = 5"},
-      {{"indptr.npy", test::npy_i4({0, 2, 1, 4})}, "f.npz: CSR: indptr decreases at row 1"},
-      {{"indptr.npy", test::npy_i4({0, 1, 2})}, "f.npz: CSR: indptr has 3 entries, expected rows+1 = 4"},
-      {{"indptr.npy", test::npy_i4({0, 1, 2, 3})}, "f.npz: CSR: indptr[-1] = 3 but there are 4 column indices"},
-      {{"indices.npy", test::npy_i4({0, 1, 2, 1})}, "f.npz: CSR: column index 2 at entry 2 outside [0, 2)"},
+      {{"shape.npy", test::npy_i8({4, 2})}, "f.npz: indptr has 4 entries, expected rows+1 = 5"},
+      {{"indptr.npy", test::npy_i4({0, 2, 1, 4})}, "f.npz: indptr decreases at row 1 (2 to 1)"},
+      {{"indptr.npy", test::npy_i4({0, 1, 2})}, "f.npz: indptr has 3 entries, expected rows+1 = 4"},
+      {{"indptr.npy", test::npy_i4({0, 1, 2, 3})}, "f.npz: indptr[-1] = 3 but indices has 4 entries"},
+      {{"indices.npy", test::npy_i4({0, 1, 2, 1})}, "f.npz: indices[2] = 2 outside [0, 2) (the columns of shape 3x2)"},
       {{"indices.npy", test::npy_f4({0, 1, 0, 1})}, "f.npz: indices: expected an integer array, found dtype <f4"},
       {{"indices.npy", test::npy_shaped("<i4", "(2, 2)", test::le32({0, 1, 0, 1}))},
        "f.npz: data, indices and indptr arrays must be one-dimensional"},
-      {{"data.npy", test::npy_f4({1, 2, NAN, 4})}, "f.npz: CSR: value nan at entry 2 is not finite"},
-      {{"data.npy", test::npy_f4({1, 2, 3})}, "f.npz: CSR: CSR indices (4) and data (3) differ in length"},
+      {{"data.npy", test::npy_f4({1, 2, NAN, 4})}, "f.npz: data[2] = nan is not finite"},
+      {{"data.npy", test::npy_f4({1, 2, 3})}, "f.npz: indices has 4 entries, data 3"},
   };
   for (const auto& [change, error] : cases) EXPECT_EQ(error_with(change.first, change.second), error) << change.first;
   // A gnn-benchmark .npz is not save_npz's file; a zip cut short is refused.

@@ -29,10 +29,8 @@ Csr csr_member(const NpzArchive& z, const std::string& prefix, int64_t rows, int
   for (const NumpyArray* a : {&indptr, &indices, &data})
     require(a->shape.size() == 1, file + ": " + (prefix.empty() ? "data, indices and indptr" : prefix + "*") +
                                       " arrays must be one-dimensional");
-  const std::string csr = prefix.empty() ? "CSR" : prefix.substr(0, prefix.size() - 1) + " CSR";
   return csr_from_scipy_arrays(rows, cols, indptr.to_int64(file + ": " + prefix + "indptr"),
-                               indices.to_int64(file + ": " + prefix + "indices"), data.to_double(),
-                               file + ": " + csr);
+                               indices.to_int64(file + ": " + prefix + "indices"), data.to_double(), file, prefix);
 }
 
 std::string shape_text(const std::vector<int64_t>& shape) {

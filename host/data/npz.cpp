@@ -445,30 +445,33 @@ std::string stored_value_text(double v) {
 
 Csr csr_from_scipy_arrays(int64_t rows, int64_t cols, const std::vector<int64_t>& indptr,
                           const std::vector<int64_t>& indices, const std::vector<double>& values,
-                          const std::string& what) {
-  require(rows >= 0 && cols >= 0, what + ": negative CSR shape");
+                          const std::string& what, const std::string& prefix) {
+  const std::string at = what + ": ", ptr = prefix + "indptr", idx = prefix + "indices", dat = prefix + "data";
+  const std::string shape = prefix + "shape " + std::to_string(rows) + "x" + std::to_string(cols);
+  require(rows >= 0 && cols >= 0, at + shape + " is negative");
   require(rows < std::numeric_limits<int32_t>::max() && cols <= std::numeric_limits<int32_t>::max(),
-          what + ": CSR shape " + std::to_string(rows) + "x" + std::to_string(cols) + " too large");
+          at + shape + " too large");
   require(static_cast<int64_t>(indptr.size()) == rows + 1,
-          what + ": indptr has " + std::to_string(indptr.size()) + " entries, expected rows+1 = " +
-              std::to_string(rows + 1));
-  require(indices.size() == values.size(), what + ": CSR indices (" + std::to_string(indices.size()) +
-                                               ") and data (" + std::to_string(values.size()) +
-                                               ") differ in length");
-  require(indptr[0] == 0, what + ": indptr[0] is " + std::to_string(indptr[0]) + ", must be 0");
+          at + ptr + " has " + std::to_string(indptr.size()) + " entries, expected rows+1 = " + std::to_string(rows + 1));
+  require(indices.size() == values.size(), at + idx + " has " + std::to_string(indices.size()) + " entries, " + dat + " " +
+                                               std::to_string(values.size()));
+  require(indptr[0] == 0, at + ptr + "[0] is " + std::to_string(indptr[0]) + ", must be 0");
   for (int64_t r = 0; r < rows; ++r)
-    require(indptr[r] <= indptr[r + 1], [&] { return what + ": indptr decreases at row " + std::to_string(r); });
+    require(indptr[r] <= indptr[r + 1], [&] {
+      return at + ptr + " decreases at row " + std::to_string(r) + " (" + std::to_string(indptr[r]) + " to " +
+             std::to_string(indptr[r + 1]) + ")";
+    });
   require(indptr[rows] == static_cast<int64_t>(indices.size()),
-          what + ": indptr[-1] = " + std::to_string(indptr[rows]) + " but there are " +
-              std::to_string(indices.size()) + " column indices");
+          at + ptr + "[-1] = " + std::to_string(indptr[rows]) + " but " + idx + " has " +
+              std::to_string(indices.size()) + " entries");
   for (size_t e = 0; e < indices.size(); ++e)
     require(indices[e] >= 0 && indices[e] < cols, [&] {
-      return what + ": column index " + std::to_string(indices[e]) + " at entry " + std::to_string(e) +
-             " outside [0, " + std::to_string(cols) + ")";
+      return at + idx + "[" + std::to_string(e) + "] = " + std::to_string(indices[e]) + " outside [0, " +
+             std::to_string(cols) + ") (the columns of " + shape + ")";
     });
   for (size_t e = 0; e < values.size(); ++e)  // as stored (float32 or float64) and as training reads it
     require(std::isfinite(static_cast<float>(values[e])), [&] {
-      return what + ": value " + stored_value_text(values[e]) + " at entry " + std::to_string(e) + " is not finite" +
+      return at + dat + "[" + std::to_string(e) + "] = " + stored_value_text(values[e]) + " is not finite" +
              (std::isfinite(values[e]) ? " in float32" : "");
     });
   Csr m;

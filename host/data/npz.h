@@ -71,10 +71,11 @@ class NpzArchive {
 std::string stored_value_text(double v);
 
 // Builds a canonical Csr (indices sorted within each row, duplicates summed) from scipy-style
-// arrays, after checking indptr length / monotonicity and index ranges. Errors name `what`.
+// arrays, after checking indptr length / monotonicity and index ranges. Errors name `what` (the
+// file) and the arrays as stored: PREFIXindptr, PREFIXindices, PREFIXdata, PREFIXshape.
 Csr csr_from_scipy_arrays(int64_t rows, int64_t cols, const std::vector<int64_t>& indptr,
                           const std::vector<int64_t>& indices, const std::vector<double>& values,
-                          const std::string& what);
+                          const std::string& what, const std::string& prefix = "");
 
 // Sizes of a gnn-benchmark split (the reference's: 20 per class, 1000 test, 1000 val). A size in
 // (0, 1) is a fraction of the labelled nodes: floor(size * labelled) of them, as Python's
