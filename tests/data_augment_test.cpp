@@ -15,6 +15,7 @@
 #include "host/data/rng.h"
 #include "host/data/synthetic.h"
 #include "host/io/error.h"
+#include "tests/test_util.h"
 
 namespace pdadmm {
 namespace {
@@ -275,6 +276,32 @@ TEST(Csr, FromTripletsSumsOrKeepsFirstDuplicate) {
   const Csr first = csr_from_triplets(2, 2, t, false);
   EXPECT_EQ(first.indices, (std::vector<int32_t>{1, 0}));
   EXPECT_EQ(first.values, (std::vector<float>{1.0f, 5.0f}));
+}
+
+// symmetrize_binary counts edges into rows; the same CSR as the triplets of both directions,
+// sorted, their duplicates dropped: repeated edges, both directions, self-loops, isolated nodes.
+TEST(Csr, SymmetrizeBinaryIsTheTripletsOfBothDirections) {
+  for (const int64_t n : {1, 2, 7, 300}) {
+    Rng rng(derive_seed(11, static_cast<uint64_t>(n)));
+    std::vector<std::pair<int64_t, int64_t>> edges;
+    std::vector<Triplet> both;
+    for (int e = 0; e < 4 * n; ++e) {
+      const int64_t i = static_cast<int64_t>(rng.uniform() * n) % n, j = static_cast<int64_t>(rng.uniform() * 9) % n;
+      edges.emplace_back(i, j);
+      if (e % 5 == 0) edges.emplace_back(j, i);
+    }
+    for (const auto& [i, j] : edges)
+      if (i != j) both.insert(both.end(), {{i, j, 1.0f}, {j, i, 1.0f}});
+    const Csr got = symmetrize_binary(n, edges), want = csr_from_triplets(n, n, both, false);
+    EXPECT_EQ(got.rows, n);
+    EXPECT_EQ(got.cols, n);
+    EXPECT_EQ(got.indptr, want.indptr) << n;
+    EXPECT_EQ(got.indices, want.indices) << n;
+    EXPECT_EQ(got.values, want.values) << n;
+    got.validate("symmetrized");
+  }
+  EXPECT_EQ(test::error_of([] { symmetrize_binary(3, {{0, 1}, {2, 3}}); }),
+            "edge (2, 3) names a node outside [0, 3)");
 }
 
 // Rng::normals draws what n calls of normal() would, bit for bit, across chunk edges and on any

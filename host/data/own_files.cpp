@@ -172,28 +172,36 @@ std::vector<int64_t> parse_labels(const std::string& bytes, const std::string& f
   return labels;
 }
 
-Dataset own_files_dataset(const OwnFiles& paths, const std::string& edges, const std::string& features,
-                          const std::string& labels, uint64_t split_seed, bool raw_counts, const SplitSizes& sizes) {
+Dataset own_files_dataset(const OwnFiles& paths, const ReadFile& read, uint64_t split_seed, bool raw_counts,
+                          const SplitSizes& sizes) {
   Dataset ds;
   namespace fs = std::filesystem;
   ds.name = fs::path(paths.edges).filename().string() + " + " + fs::path(paths.features).filename().string() + " + " +
             fs::path(paths.labels).filename().string();
-  ds.features = parse_features(features, paths.features);
+  ds.features = parse_features(read(paths.features), paths.features);
   const int64_t n = ds.features.rows;
-  const std::vector<int64_t> y = parse_labels(labels, paths.labels);
+  const std::vector<int64_t> y = parse_labels(read(paths.labels), paths.labels);
   require(static_cast<int64_t>(y.size()) == n, paths.labels + ": " + std::to_string(y.size()) + " labels for " +
                                                    std::to_string(n) + " nodes (the rows of " + paths.features + ")");
-  ds.adj = symmetrize_binary(n, parse_edge_list(edges, n, paths.edges));
+  ds.adj = symmetrize_binary(n, parse_edge_list(read(paths.edges), n, paths.edges));
   finish_gnn_benchmark(ds, y, paths.labels, raw_counts, split_seed, sizes);
   return ds;
+}
+
+Dataset own_files_dataset(const OwnFiles& paths, const std::string& edges, const std::string& features,
+                          const std::string& labels, uint64_t split_seed, bool raw_counts, const SplitSizes& sizes) {
+  // Told apart by which member of `paths` is asked for, so that equal paths still work.
+  const ReadFile bytes = [&](const std::string& path) {
+    return &path == &paths.edges ? edges : &path == &paths.features ? features : labels;
+  };
+  return own_files_dataset(paths, bytes, split_seed, raw_counts, sizes);
 }
 
 Dataset load_own_files(const OwnFiles& paths, uint64_t split_seed, bool verify, bool raw_counts,
                        const SplitSizes& sizes) {
   if (verify)
     for (const std::string* p : {&paths.edges, &paths.features, &paths.labels}) verify_sha256sum_beside(*p);
-  return own_files_dataset(paths, read_file(paths.edges), read_file(paths.features), read_file(paths.labels),
-                           split_seed, raw_counts, sizes);
+  return own_files_dataset(paths, read_file, split_seed, raw_counts, sizes);
 }
 
 }  // namespace pdadmm

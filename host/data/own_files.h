@@ -3,6 +3,7 @@
 // the file and, in text, the line.
 #pragma once
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -27,8 +28,14 @@ struct OwnFiles {
   std::string edges, features, labels;  // paths
 };
 
-// The three files' bytes made a Dataset as an npz of the same graph is (its CSR building, label
-// checks and split): n = the features' rows. The name joins the files' names.
+// The three files made a Dataset as an npz of the same graph is (its CSR building, label checks
+// and split): n = the features' rows. The name joins the files' names. read(path) gives a file's
+// bytes: each is read when it is parsed and dropped after, so only one file's bytes are held at a
+// time beside what is parsed (a large edge list's text is as large as its edges).
+using ReadFile = std::function<std::string(const std::string& path)>;
+Dataset own_files_dataset(const OwnFiles& paths, const ReadFile& read, uint64_t split_seed, bool raw_counts,
+                          const SplitSizes& sizes);
+// The same from the files' bytes in memory (the tests and the fuzz target).
 Dataset own_files_dataset(const OwnFiles& paths, const std::string& edges, const std::string& features,
                           const std::string& labels, uint64_t split_seed, bool raw_counts, const SplitSizes& sizes);
 // Reads the files; verify: check each against SHA256SUMS in its own folder first.
