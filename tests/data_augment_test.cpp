@@ -98,6 +98,35 @@ TEST(Augment, NormalizedAdjacencyAddsOnlyMissingSelfLoops) {
   for (float v : a.values) EXPECT_FLOAT_EQ(v, 0.5f);
 }
 
+// Rows sorted without duplicates (every loader's CSR) take a row-by-row path, any other CSR
+// triplets; the same Â bits either way: a random graph with some self-loops of other weights,
+// and the same graph with each row's entries reversed.
+TEST(Augment, NormalizedAdjacencyOfSortedRowsIsTheTripletPaths) {
+  Rng rng(5);
+  std::vector<Triplet> t;
+  for (int e = 0; e < 600; ++e) {
+    const int64_t i = static_cast<int64_t>(rng.uniform() * 50), j = static_cast<int64_t>(rng.uniform() * 50);
+    t.push_back({i, j, i == j ? 0.25f + static_cast<float>(i) : 1.0f});
+  }
+  t.push_back({49, 49, 3.0f});  // the last row's loop: the end of the stored values
+  const Csr sorted = csr_from_triplets(60, 60, t, false);  // rows 50 to 59 empty
+  Csr reversed = sorted;
+  for (int64_t r = 0; r < reversed.rows; ++r) {
+    std::reverse(reversed.indices.begin() + reversed.indptr[r], reversed.indices.begin() + reversed.indptr[r + 1]);
+    std::reverse(reversed.values.begin() + reversed.indptr[r], reversed.values.begin() + reversed.indptr[r + 1]);
+  }
+  const Csr a = normalized_adjacency(sorted), b = normalized_adjacency(reversed);
+  EXPECT_EQ(a.indptr, b.indptr);
+  EXPECT_EQ(a.indices, b.indices);
+  EXPECT_EQ(a.values, b.values);
+  int64_t loops = 0;
+  for (int64_t r = 0; r < sorted.rows; ++r)
+    for (int64_t e = sorted.indptr[r]; e < sorted.indptr[r + 1]; ++e) loops += sorted.indices[e] == r;
+  EXPECT_GT(loops, 1);
+  EXPECT_EQ(a.nnz(), sorted.nnz() + sorted.rows - loops) << "one loop a row, added only where missing";
+  a.validate("Â");
+}
+
 class AugmentBlocks : public ::testing::TestWithParam<std::tuple<bool, bool>> {};
 
 TEST_P(AugmentBlocks, EachBlockIsAPowerOfAHatTimesH) {

@@ -12,7 +12,40 @@
 
 namespace pdadmm {
 
-Csr normalized_adjacency(const Csr& adj) {
+namespace {
+
+bool rows_strictly_increasing(const Csr& m) {
+  for (int64_t r = 0; r < m.rows; ++r)
+    for (int64_t e = m.indptr[r] + 1; e < m.indptr[r + 1]; ++e)
+      if (m.indices[e - 1] >= m.indices[e]) return false;
+  return true;
+}
+
+// A + I where A lacks a self-loop: the loaders' CSR (rows sorted, no duplicates) row by row, each
+// missing (r, r) put in its place; any other through triplets, duplicates summed. The same CSR
+// either way; the first holds no 24-byte triplets (and no sort buffer) per stored entry.
+Csr with_remaining_self_loops(const Csr& adj) {
+  if (rows_strictly_increasing(adj)) {
+    Csr a;
+    a.rows = adj.rows;
+    a.cols = adj.cols;
+    a.indptr.assign(static_cast<size_t>(adj.rows) + 1, 0);
+    a.indices.reserve(adj.nnz() + adj.rows);
+    a.values.reserve(adj.nnz() + adj.rows);
+    auto keep = [&](int32_t c, float v) {
+      a.indices.push_back(c);
+      a.values.push_back(v);
+    };
+    for (int64_t r = 0; r < adj.rows; ++r) {
+      int64_t e = adj.indptr[r];
+      const int64_t end = adj.indptr[r + 1];
+      for (; e < end && adj.indices[e] < r; ++e) keep(adj.indices[e], adj.values[e]);
+      if (e == end || adj.indices[e] != r) keep(static_cast<int32_t>(r), 1.0f);  // add_remaining_self_loops
+      for (; e < end; ++e) keep(adj.indices[e], adj.values[e]);
+      a.indptr[r + 1] = static_cast<int64_t>(a.indices.size());
+    }
+    return a;
+  }
   std::vector<Triplet> t;
   t.reserve(adj.nnz() + adj.rows);
   for (int64_t r = 0; r < adj.rows; ++r) {
@@ -21,9 +54,15 @@ Csr normalized_adjacency(const Csr& adj) {
       self |= adj.indices[e] == r;
       t.push_back({r, adj.indices[e], adj.values[e]});
     }
-    if (!self) t.push_back({r, r, 1.0f});  // add_remaining_self_loops
+    if (!self) t.push_back({r, r, 1.0f});
   }
-  Csr a = csr_from_triplets(adj.rows, adj.cols, std::move(t), true);
+  return csr_from_triplets(adj.rows, adj.cols, std::move(t), true);
+}
+
+}  // namespace
+
+Csr normalized_adjacency(const Csr& adj) {
+  Csr a = with_remaining_self_loops(adj);
   std::vector<double> deg(a.rows, 0.0);
   for (int64_t r = 0; r < a.rows; ++r)
     for (int64_t e = a.indptr[r]; e < a.indptr[r + 1]; ++e) deg[r] += a.values[e];
