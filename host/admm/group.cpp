@@ -84,7 +84,7 @@ Group<T>::Group(int id, int first, int end, const std::vector<int64_t>& dims, in
 template <typename T>
 void Group<T>::init(const HostMatrix<T>& in, HostMatrix<T>& out, const std::vector<HostMatrix<T>>& W,
                     const std::vector<HostMatrix<T>>& b, const HostMatrix<T>& y, ZlInit zl,
-                    const HostMatrix<T>& x_gram) {
+                    const SolverStart<T>& start) {
   Ops<T>& o = *ops_;
   o.bind_thread();
   const bool qp = prm_->quantize == Quantize::P || prm_->quantize == Quantize::Both;
@@ -105,9 +105,17 @@ void Group<T>::init(const HostMatrix<T>& in, HostMatrix<T>& out, const std::vect
     o.upload(W[l].data.data(), L.W);
     o.upload(b[l].data.data(), L.b);
     o.upload(act->data.data(), const_cast<Tensor<T>&>(*L.x));
+    if (l == 0 && start.w1_c.size() > 0) {  // the stage before's W = s W₀ + C Xᵀ, formed where it stays
+      require(start.w1_c.rows == L.n_out && start.w1_c.cols == n_cols_, "layer 1's given update has the wrong shape");
+      Tensor<T> scratch = L.deferred_w ? Tensor<T>() : o.alloc(L.n_out, n_cols_);
+      Tensor<T>& c = L.deferred_w ? L.c : scratch;  // reset_deferred_w clears L.c next
+      o.upload(start.w1_c.data.data(), c);
+      apply_deferred_update(o, c, *L.x, start.w1_scale, L.W);
+    }
     reset_deferred_w(o, L);
     if (l > 0 && qp) o.project(prm_->grid, L.p);
     if (L.use_gram && L.gram_fixed) {
+      const HostMatrix<T>& x_gram = start.x_gram;
       if (x_gram.size() == 0) {
         o.gemm(true, false, T(1), *L.x, *L.x, T(0), L.gram);
       } else {  // an earlier stage's product: the same bits

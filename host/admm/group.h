@@ -27,6 +27,17 @@ struct GroupStats {
 
 enum class ZlInit { Zeros, Labels };  // z_L at start: 0, or ±1 from the one-hot labels
 
+// What a new solver takes over beside W and b (layer-wise growth: from the stage before), so that
+// nothing it held is computed or copied again.
+template <typename T>
+struct SolverStart {
+  HostMatrix<T> x_gram;  // layer 1's XᵀX as download(0, "gram") gave it for this x; empty: computed
+  // Layer 1's pending deferred update (Solver::first_layer_w): its W is w1_scale W[0] + w1_c Xᵀ,
+  // formed in place as download(0, "W") forms it; empty: W[0] as given.
+  HostMatrix<T> w1_c;
+  double w1_scale = 1;
+};
+
 template <typename T>
 class Group {
  public:
@@ -48,9 +59,9 @@ class Group {
 
   // Main thread, groups in order. `in` is this group's input activation (X for group 0, relu(z)
   // of the previous group's last layer otherwise; may be `out`), `out` gets its output activation.
-  // x_gram: layer 1's XᵀX when known (Solver's constructor), else computed here.
+  // start: what the solver takes over (Solver's constructor).
   void init(const HostMatrix<T>& in, HostMatrix<T>& out, const std::vector<HostMatrix<T>>& W,
-            const std::vector<HostMatrix<T>>& b, const HostMatrix<T>& y, ZlInit zl, const HostMatrix<T>& x_gram);
+            const std::vector<HostMatrix<T>>& b, const HostMatrix<T>& y, ZlInit zl, const SolverStart<T>& start);
   GroupStats iterate(long iter);
   // The objective's pieces at the current iterate (fit, gap, w2, ce), added to `st`.
   void add_terms(GroupStats& st);

@@ -24,7 +24,13 @@ StageCarry take_stage(const Config& c, size_t s, Solver<float>& prev) {
   StageCarry k;
   k.kept = prev.num_layers() - 1;
   require(k.kept >= 1 && k.kept < cs.model.layers - 1, "growth: stage " + std::to_string(s) + " must add layers");
-  prev.weights(k.W, k.b);
+  prev.weights(k.W, k.b, 1);
+  Solver<float>::FirstLayerW w1 = prev.first_layer_w();
+  k.W[0] = std::move(w1.w0);
+  k.b[0] = prev.download(0, "b");
+  k.w1_c = std::move(w1.c);
+  k.w1_scale = w1.scale;
+  k.w1_pending = w1.pending;
   k.x_gram = prev.download(0, "gram");
   if (cs.model.stage_last == "keep") k.z_last = prev.download(k.kept, "z");
   const bool keep_duals = c.model.stage_duals == "keep";
@@ -42,7 +48,7 @@ StageCarry take_stage(const Config& c, size_t s, Solver<float>& prev) {
 }
 
 double StageCarry::bytes() const {
-  double n = static_cast<double>(z_last.size() + x_gram.size());
+  double n = static_cast<double>(z_last.size() + x_gram.size() + w1_c.size());
   for (const auto* v : {&W, &b, &z, &q, &p, &u})
     for (const HostMatrix<float>& m : *v) n += static_cast<double>(m.size());
   return n * sizeof(float);
@@ -86,7 +92,13 @@ std::unique_ptr<Solver<float>> start_stage(const Config& c, Problem& p, size_t s
   }
   W.push_back(std::move(Wl[0]));
   b.push_back(std::move(bl[0]));
-  auto next = make_solver(cs, p, W, b, {}, carry.x_gram);
+  SolverStart<float> start;
+  start.x_gram = std::move(carry.x_gram);
+  if (carry.w1_pending) {
+    start.w1_c = std::move(carry.w1_c);
+    start.w1_scale = carry.w1_scale;
+  }
+  auto next = make_solver(cs, p, W, b, {}, start);
   if (keep_last) next->upload(L - 1, "z", carry.z_last);
 
   for (int l = 0; l < kept; ++l) {

@@ -98,7 +98,7 @@ double stage_carry_bytes(const Config& c, const ProblemShape& p, size_t s) {
   n += kept * per_layer + (kept - 1) * h * cols;                                // p of layers 1..kept-1
   if (cs.model.stage_last == "keep") n += double(p.dims.back()) * cols;
   for (const TensorPlan& t : plan_layer(dims, 0, p.n_cols, plan_options(before.admm)))
-    if (t.slot == Slot::gram) n += cols * cols;  // layer 1's XᵀX
+    if (t.slot == Slot::gram || t.slot == Slot::c) n += double(t.rows) * double(t.cols);  // layer 1's XᵀX, C
   return n * sizeof(float);
 }
 double stage_carry_bytes(const Config& c, const Problem& p, size_t s) { return stage_carry_bytes(c, shape_of(p), s); }

@@ -22,7 +22,7 @@ namespace pdadmm {
 template <typename T>
 Solver<T>::Solver(const SolverSpec& spec, const AdmmParams& prm, const HostMatrix<T>& x, const HostMatrix<T>& y,
                   const std::vector<HostMatrix<T>>& W, const std::vector<HostMatrix<T>>& b,
-                  const OpsFactory& make_ops, std::unique_ptr<Transport> transport, const HostMatrix<T>& x_gram)
+                  const OpsFactory& make_ops, std::unique_ptr<Transport> transport, const SolverStart<T>& start)
     : spec_(spec), prm_(prm), transport_(std::move(transport)) {
   prm_.wire_p.grid = prm_.wire_q.grid = &prm_.grid;  // codecs read the solver's own grid
   const int L = num_layers();
@@ -48,7 +48,7 @@ Solver<T>::Solver(const SolverSpec& spec, const AdmmParams& prm, const HostMatri
                                            : nullptr);
   HostMatrix<T> act;  // the activation entering group g + 1 (group 0 reads x itself: no copy of it)
   for (int g = 0; g < G; ++g) {
-    if (groups_[g]) groups_[g]->init(g == 0 ? x : act, act, W, b, y, spec.zl_init, x_gram);
+    if (groups_[g]) groups_[g]->init(g == 0 ? x : act, act, W, b, y, spec.zl_init, start);
     if (g + 1 == G) break;
     // The next group's input, relu(z) of this group's last layer, from the process that ran it.
     if (!groups_[g]) act = HostMatrix<T>(spec.dims[first_layer_[g + 1]], spec.n_cols);
@@ -330,6 +330,30 @@ void Solver<T>::weights(std::vector<HostMatrix<T>>& W, std::vector<HostMatrix<T>
     W[l] = download(l, "W");
     b[l] = download(l, "b");
   }
+}
+
+template <typename T>
+typename Solver<T>::FirstLayerW Solver<T>::first_layer_w() {
+  FirstLayerW f;
+  struct {
+    double scale;
+    int pending, deferred;
+  } head{1, 0, 0};
+  Group<T>* g = groups_[0].get();
+  if (g) head = {g->layer(0).w_scale, g->layer(0).w_pending ? 1 : 0, g->layer(0).deferred_w ? 1 : 0};
+  transport_->share(0, &head, sizeof head);
+  f.scale = head.scale;
+  f.pending = head.pending != 0;
+  f.w0 = host_shaped(0, "W");
+  if (head.deferred) f.c = HostMatrix<T>(spec_.dims[1], spec_.n_cols);
+  if (g) {
+    g->ops().bind_thread();
+    g->ops().download(g->layer(0).W, f.w0.data.data());
+    if (head.deferred) g->ops().download(g->layer(0).c, f.c.data.data());
+  }
+  transport_->share(0, f.w0.data.data(), f.w0.data.size() * sizeof(T));
+  transport_->share(0, f.c.data.data(), f.c.data.size() * sizeof(T));
+  return f;
 }
 
 template class Solver<float>;

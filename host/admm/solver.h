@@ -56,11 +56,11 @@ class Solver {
  public:
   using OpsFactory = std::function<std::unique_ptr<Ops<T>>(int group)>;
   // x: d x N input (p_1), y: C x N one-hot labels, W/b: initial weights per layer.
-  // transport may be null: an in-process transport is made. x_gram: XᵀX as download(0, "gram")
-  // gave it for this x (a grown stage's), used instead of computing it again; empty: computed.
+  // transport may be null: an in-process transport is made. start: what a grown stage takes over
+  // from the one before (SolverStart), used instead of computing it again.
   Solver(const SolverSpec& spec, const AdmmParams& prm, const HostMatrix<T>& x, const HostMatrix<T>& y,
          const std::vector<HostMatrix<T>>& W, const std::vector<HostMatrix<T>>& b, const OpsFactory& make_ops,
-         std::unique_ptr<Transport> transport = nullptr, const HostMatrix<T>& x_gram = HostMatrix<T>());
+         std::unique_ptr<Transport> transport = nullptr, const SolverStart<T>& start = SolverStart<T>());
   ~Solver();
 
   IterationStats iterate(bool want_terms);
@@ -104,6 +104,14 @@ class Solver {
   void load_state(const SolverState<T>& s);
   // Every layer's W and b; layers below `first` are left empty (0 x 0).
   void weights(std::vector<HostMatrix<T>>& W, std::vector<HostMatrix<T>>& b, int first = 0);
+  // Layer 1's W as the layer keeps it, unformed: download(0, "W") = scale w0 + c Xᵀ when pending,
+  // else w0; c (n_1 x N, zero when nothing is pending) is empty where the layer does not defer W.
+  struct FirstLayerW {
+    HostMatrix<T> w0, c;
+    double scale = 1;
+    bool pending = false;
+  };
+  FirstLayerW first_layer_w();
 
  private:
   int group_of(int layer) const;

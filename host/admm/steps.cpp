@@ -226,9 +226,14 @@ void reset_deferred_w(Ops<T>& ops, Layer<T>& L) {
 }
 
 template <typename T>
+void apply_deferred_update(Ops<T>& ops, const Tensor<T>& c, const Tensor<T>& x, double scale, Tensor<T>& w) {
+  ops.gemm(false, true, T(1), c, x, T(scale), w);
+}
+
+template <typename T>
 void form_w(Ops<T>& ops, const Layer<T>& L, Tensor<T>& out) {
   ops.copy(L.W, out);
-  if (L.w_pending) ops.gemm(false, true, T(1), L.c, *L.x, T(L.w_scale), out);
+  if (L.w_pending) apply_deferred_update(ops, L.c, *L.x, L.w_scale, out);
 }
 
 template <typename T>
@@ -274,6 +279,7 @@ LayerTerms layer_terms(Ops<T>& ops, Layer<T>& L, const AdmmParams& prm) {
   template void refresh_wp<T>(Ops<T>&, Layer<T>&);                                                         \
   template void reset_deferred_w<T>(Ops<T>&, Layer<T>&);                                                   \
   template void form_w<T>(Ops<T>&, const Layer<T>&, Tensor<T>&);                                           \
+  template void apply_deferred_update<T>(Ops<T>&, const Tensor<T>&, const Tensor<T>&, double, Tensor<T>&); \
   template LayerTerms layer_terms<T>(Ops<T>&, Layer<T>&, const AdmmParams&);
 PDADMM_INSTANTIATE(float)
 PDADMM_INSTANTIATE(double)

@@ -28,6 +28,10 @@ template <typename T> void refresh_wp(Ops<T>& ops, Layer<T>& layer);
 template <typename T> void reset_deferred_w(Ops<T>& ops, Layer<T>& layer);
 // The layer's current weights into `out` (W's shape), without changing the layer's state.
 template <typename T> void form_w(Ops<T>& ops, const Layer<T>& layer, Tensor<T>& out);
+// w = scale w + c xᵀ: a deferred W's pending update applied to its stored W (form_w's product; a
+// grown stage's layer 1 applies the stage before's in place, Group::init).
+template <typename T>
+void apply_deferred_update(Ops<T>& ops, const Tensor<T>& c, const Tensor<T>& x, double scale, Tensor<T>& w);
 
 // Per-layer terms of the objective after an iteration.
 struct LayerTerms {

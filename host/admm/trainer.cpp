@@ -96,7 +96,7 @@ int configure_threads(const Config& c, int groups) {
 
 std::unique_ptr<Solver<float>> make_solver(const Config& c, const Problem& p, const std::vector<HostMatrix<float>>& W,
                                            const std::vector<HostMatrix<float>>& b, const SolverHooks& hooks,
-                                           const HostMatrix<float>& x_gram) {
+                                           const SolverStart<float>& start) {
   SolverSpec spec;
   spec.dims = p.dims;
   spec.n_cols = p.x.cols;
@@ -140,7 +140,7 @@ std::unique_ptr<Solver<float>> make_solver(const Config& c, const Problem& p, co
       if ((*ops)[g]) (*ops)[g] = hooks.wrap_ops(g, std::move((*ops)[g]));
   if (hooks.wrap_transport) transport = hooks.wrap_transport(std::move(transport));
   return std::make_unique<Solver<float>>(spec, c.admm, p.x, p.y, W, b,
-                                         [ops](int g) { return std::move((*ops)[g]); }, std::move(transport), x_gram);
+                                         [ops](int g) { return std::move((*ops)[g]); }, std::move(transport), start);
 }
 
 nlohmann::json TrainSummary::to_json() const {

@@ -28,10 +28,10 @@ struct SolverHooks {
   int cpu_threads_per_group = 0;  // CPU backend: element-wise threads per group; 0 = configure_threads
 };
 
-// Solver on the configured backend, threads and groups (x_gram: as Solver's constructor takes it).
+// Solver on the configured backend, threads and groups (start: as Solver's constructor takes it).
 std::unique_ptr<Solver<float>> make_solver(const Config& c, const Problem& p, const std::vector<HostMatrix<float>>& W,
                                            const std::vector<HostMatrix<float>>& b, const SolverHooks& hooks = {},
-                                           const HostMatrix<float>& x_gram = HostMatrix<float>());
+                                           const SolverStart<float>& start = SolverStart<float>());
 // `threads`, or when 0 this process's cores (its share of the machine under mpirun) less those other
 // processes keep busy (free_process_cores).
 int total_cores(const Config& c);
