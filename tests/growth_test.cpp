@@ -163,6 +163,48 @@ TEST(Growth, CarriedFirstLayerPartsRunAsTheFormedW) {
   expect_same_state(*a, *b);
 }
 
+// A grown solver skips the initial forward pass of layers 2..L (SolverStart::inputs_given: every
+// p is set after, computing W p once): it holds what a solver built with the forward pass holds
+// once the same iterates are uploaded into it, bit for bit, and iterates the same, over group
+// boundaries, kept duals and last layer, and -Q's grid. A solver left without a p refuses to run.
+TEST(Growth, GrownSolverHoldsWhatAFedOneHolds) {
+  for (const std::vector<std::string>& sets :
+       {std::vector<std::string>{kStages}, {kStages, "partition=[1,2,1]"},
+        {kStages, "model.stage_duals=\"keep\"", "model.stage_last=\"keep\"", "partition=[2,2]"},
+        {kStages, "algorithm=pdadmm-g-q", "admm.quantize=\"both\"", "admm.grid={\"min\": 0, \"max\": 2, \"levels\": 5}"}}) {
+    const Config c = small(sets);
+    Problem p = build_problem(c);
+    Grown g = grow(c, p);
+    std::vector<HostMatrix<float>> W, b;
+    g.next->weights(W, b);
+    auto fed = make_solver(stage_config(c, 1), p, W, b);
+    for (int l = 0; l < fed->num_layers(); ++l)
+      for (const char* t : {"z", "q", "p", "u"}) {
+        const HostMatrix<float> m = g.next->download(l, t);
+        if (m.size() > 0) fed->upload(l, t, m);
+      }
+    SCOPED_TRACE(sets.back());
+    expect_same_state(*g.next, *fed);
+    for (int i = 0; i < 3; ++i) {
+      g.next->iterate(false);
+      fed->iterate(false);
+    }
+    expect_same_state(*g.next, *fed);
+  }
+  const Config c = small({kStages});
+  Problem p = build_problem(c);
+  std::vector<HostMatrix<float>> W, b;
+  init_weights({p.x.rows, 32, 32, 5}, 0.1, 1, W, b);
+  p.dims = {p.x.rows, 32, 32, 5};
+  SolverStart<float> start;
+  start.inputs_given = true;
+  auto s = make_solver(stage_config(c, 1), p, W, b, {}, start);
+  s->upload(1, "p", s->download(1, "p"));
+  EXPECT_THROW(s->iterate(false), Error) << "layer 3's p was never set";
+  s->upload(2, "p", s->download(2, "p"));
+  s->iterate(false);
+}
+
 // Growing from a stage of 3 layers keeps two hidden layers: the second one's p (its input, trained
 // apart from the q below it) must carry over too, not only z, q and u. Stages from 2 layers never
 // reach that line (the only kept layer's p is the input X).

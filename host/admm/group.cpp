@@ -92,7 +92,8 @@ void Group<T>::init(const HostMatrix<T>& in, HostMatrix<T>& out, const std::vect
   // -Q starts from the projected values so that every p (q) is on Δ from the first message on;
   // both sides of a boundary project the same values, so their copies agree.
   const HostMatrix<T>* act = &in;  // the input of the next layer
-  if (first_ > 0) {
+  const bool forward = !start.inputs_given;  // else only layer 1 (its input X is fixed) is fed
+  if (first_ > 0 && forward) {
     o.upload(act->data.data(), q_in_copy_);  // q_{first-1} = relu(z_{first-1})
     if (qq) o.project(prm_->grid, q_in_copy_);
   }
@@ -100,11 +101,12 @@ void Group<T>::init(const HostMatrix<T>& in, HostMatrix<T>& out, const std::vect
     const int l = L.index;
     require(W[l].rows == L.n_out && W[l].cols == L.n_in && b[l].rows == L.n_out && b[l].cols == 1,
             "initial weights of layer " + std::to_string(l) + " have the wrong shape");
-    require(act->rows == L.n_in && act->cols == n_cols_,
+    const bool fed = forward || l == 0;
+    require(!fed || (act->rows == L.n_in && act->cols == n_cols_),
             "activation into layer " + std::to_string(l) + " has the wrong shape");
     o.upload(W[l].data.data(), L.W);
     o.upload(b[l].data.data(), L.b);
-    o.upload(act->data.data(), const_cast<Tensor<T>&>(*L.x));
+    if (fed) o.upload(act->data.data(), const_cast<Tensor<T>&>(*L.x));
     if (l == 0 && start.w1_c.size() > 0) {  // the stage before's W = s W₀ + C Xᵀ, formed where it stays
       require(start.w1_c.rows == L.n_out && start.w1_c.cols == n_cols_, "layer 1's given update has the wrong shape");
       Tensor<T> scratch = L.deferred_w ? Tensor<T>() : o.alloc(L.n_out, n_cols_);
@@ -113,7 +115,7 @@ void Group<T>::init(const HostMatrix<T>& in, HostMatrix<T>& out, const std::vect
       apply_deferred_update(o, c, *L.x, start.w1_scale, L.W);
     }
     reset_deferred_w(o, L);
-    if (l > 0 && qp) o.project(prm_->grid, L.p);
+    if (l > 0 && qp && fed) o.project(prm_->grid, L.p);
     if (L.use_gram && L.gram_fixed) {
       const HostMatrix<T>& x_gram = start.x_gram;
       if (x_gram.size() == 0) {
@@ -123,8 +125,10 @@ void Group<T>::init(const HostMatrix<T>& in, HostMatrix<T>& out, const std::vect
         o.upload(x_gram.data.data(), L.gram);
       }
     }
-    refresh_wp(o, L);
-    o.add_bias(L.wp, L.b, L.a);
+    if (fed) {
+      refresh_wp(o, L);
+      o.add_bias(L.wp, L.b, L.a);
+    }
     HostMatrix<T> z(L.n_out, n_cols_);
     if (L.last) {
       require(y.rows == L.n_out && y.cols == n_cols_, "labels have the wrong shape for the last layer");
@@ -132,7 +136,7 @@ void Group<T>::init(const HostMatrix<T>& in, HostMatrix<T>& out, const std::vect
       if (zl == ZlInit::Labels)
         for (int64_t i = 0; i < z.size(); ++i) z.data[i] = y.data[i] > T(0) ? T(1) : T(-1);
       o.upload(z.data.data(), L.z);
-    } else {
+    } else if (fed) {
       o.copy(L.a, L.z);
       o.download(L.z, z.data.data());
       for (T& v : z.data) v = v > T(0) ? v : T(0);
@@ -142,7 +146,7 @@ void Group<T>::init(const HostMatrix<T>& in, HostMatrix<T>& out, const std::vect
       act = &out;
     }
   }
-  if (end_ < num_layers_) {
+  if (end_ < num_layers_ && forward) {
     o.upload(act->data.data(), p_next_copy_);
     if (qp) o.project(prm_->grid, p_next_copy_);
   }

@@ -36,6 +36,9 @@ struct SolverStart {
   // formed in place as download(0, "W") forms it; empty: W[0] as given.
   HostMatrix<T> w1_c;
   double w1_scale = 1;
+  // Layers 2..L skip the initial forward pass (its W p, z, q): the caller uploads every one's p
+  // (Solver::upload computes W p from it, once) and z, q as it likes before the first iteration.
+  bool inputs_given = false;
 };
 
 template <typename T>

@@ -92,7 +92,8 @@ std::unique_ptr<Solver<float>> start_stage(const Config& c, Problem& p, size_t s
   }
   W.push_back(std::move(Wl[0]));
   b.push_back(std::move(bl[0]));
-  SolverStart<float> start;
+  SolverStart<float> start;  // every layer's p is set below: no forward pass to overwrite
+  start.inputs_given = true;
   start.x_gram = std::move(carry.x_gram);
   if (carry.w1_pending) {
     start.w1_c = std::move(carry.w1_c);

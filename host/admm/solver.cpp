@@ -50,10 +50,12 @@ Solver<T>::Solver(const SolverSpec& spec, const AdmmParams& prm, const HostMatri
   for (int g = 0; g < G; ++g) {
     if (groups_[g]) groups_[g]->init(g == 0 ? x : act, act, W, b, y, spec.zl_init, start);
     if (g + 1 == G) break;
+    if (start.inputs_given) continue;  // no activation enters a later group
     // The next group's input, relu(z) of this group's last layer, from the process that ran it.
     if (!groups_[g]) act = HostMatrix<T>(spec.dims[first_layer_[g + 1]], spec.n_cols);
     transport_->share(g, act.data.data(), act.data.size() * sizeof(T));
   }
+  if (start.inputs_given) unset_p_.assign(static_cast<size_t>(L), 1);
   Transport* tp = transport_.get();
   pool_ = std::make_unique<WorkerPool>(G, [tp] { tp->shutdown(); });
   pool_->run([this](int g) {
@@ -79,6 +81,7 @@ Solver<T>::~Solver() {
 
 template <typename T>
 IterationStats Solver<T>::iterate(bool want_terms) {
+  require_inputs();
   IterationStats st;
   st.groups.resize(groups_.size());
   const auto t0 = std::chrono::steady_clock::now();
@@ -123,6 +126,12 @@ IterationStats Solver<T>::iterate(bool want_terms) {
     st.lagrangian = st.objective + udr + 0.5 * prm_.rho * st.r2;
   }
   return st;
+}
+
+template <typename T>
+void Solver<T>::require_inputs() const {
+  for (size_t l = 1; l < unset_p_.size(); ++l)
+    require(!unset_p_[l], "layer " + std::to_string(l + 1) + "'s input p was never set (SolverStart::inputs_given)");
 }
 
 template <typename T>
@@ -193,6 +202,7 @@ HostMatrix<T> Solver<T>::forward_from(const HostMatrix<T>& a1, int64_t cols) {
 
 template <typename T>
 HostMatrix<T> Solver<T>::forward(const HostMatrix<T>* a1, int64_t N) {
+  require_inputs();
   HostMatrix<T> act;  // the activation entering the next group
   for (int gi = 0; gi < num_groups(); ++gi) {
     const int hi = first_layer_[gi + 1];
@@ -261,6 +271,7 @@ void Solver<T>::upload(int layer, const char* what, const HostMatrix<T>& m) {
     g->ops().sync();
     if (ni >= 0) g->ops().download(*t, v.data.data());  // the projected value when quantized
   }
+  if (w == "p" && !unset_p_.empty()) unset_p_[layer] = 0;
   if (ni < 0) return;
   transport_->share(gi, v.data.data(), v.data.size() * sizeof(T));
   Group<T>* n = groups_[ni].get();

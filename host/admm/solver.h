@@ -115,6 +115,7 @@ class Solver {
 
  private:
   int group_of(int layer) const;
+  void require_inputs() const;  // every p that SolverStart::inputs_given left to the caller is set
   HostMatrix<T> forward(const HostMatrix<T>* a1, int64_t cols);  // a1 null: layer 1's own a
   // A host matrix of the shape `what` has in `layer` (0 x 0 where the layer keeps none).
   HostMatrix<T> host_shaped(int layer, const std::string& what) const;
@@ -126,6 +127,7 @@ class Solver {
   std::vector<std::unique_ptr<Group<T>>> groups_;  // null where another process runs the group
   std::unique_ptr<WorkerPool> pool_;
   long iter_ = 0;
+  std::vector<char> unset_p_;  // per layer: p not yet uploaded (SolverStart::inputs_given; else empty)
 };
 
 extern template class Solver<float>;

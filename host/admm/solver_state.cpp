@@ -90,6 +90,7 @@ Tensor<T>& entry_tensor(Group<T>& g, const StateEntry& e) {
 
 template <typename T>
 SolverState<T> Solver<T>::save_state() {
+  require_inputs();
   SolverState<T> s;
   s.iteration = iter_;
   s.rho = prm_.rho;
@@ -153,6 +154,7 @@ void Solver<T>::load_state(const SolverState<T>& s) {
       g->ops().bind_thread();
       g->ops().sync();
     }
+  unset_p_.clear();  // every p is set now
   iter_ = s.iteration;
   prm_.rho = s.rho;
   prm_.nu = s.nu;
