@@ -96,14 +96,32 @@ TEST(Growth, NewStageKeepsTrainedLayersAndInitialisesNewOnesAsTheReference) {
   EXPECT_GT(u2, 0.0);
 }
 
+// Stage 0 after 15 iterations with layer 1 on the Gram path (its XᵀX fixed, its W deferred), and
+// two carries of it to stage 1: two ways of building the grown solver to compare.
+struct TwoCarries {
+  Config c = small({kStages, "admm.gram=\"on\""});
+  Problem p;
+  std::unique_ptr<Solver<float>> s0;
+  StageCarry a, b;
+};
+std::unique_ptr<TwoCarries> two_carries() {
+  auto t = std::make_unique<TwoCarries>();
+  t->p = build_problem(t->c);
+  t->s0 = start_stage(t->c, t->p, 0, nullptr);
+  for (int i = 0; i < 15; ++i) t->s0->iterate(false);
+  t->a = take_stage(t->c, 1, *t->s0);
+  t->b = take_stage(t->c, 1, *t->s0);
+  return t;
+}
+
 // X is the same in every stage, so layer 1's XᵀX goes over with the carry instead of being
 // computed again: the grown solver holds the same bits and runs as one that computed it.
 TEST(Growth, CarriedGramRunsAsAComputedOne) {
-  const Config c = small({kStages, "admm.gram=\"on\""});
-  Problem p = build_problem(c);
-  auto s0 = start_stage(c, p, 0, nullptr);
-  for (int i = 0; i < 15; ++i) s0->iterate(false);
-  StageCarry carried = take_stage(c, 1, *s0), computed = take_stage(c, 1, *s0);
+  const auto two = two_carries();
+  const Config& c = two->c;
+  Problem& p = two->p;
+  Solver<float>* s0 = two->s0.get();
+  StageCarry &carried = two->a, &computed = two->b;
   ASSERT_EQ(carried.x_gram.rows, p.x.cols) << "the stage before keeps XᵀX";
   ASSERT_EQ(carried.x_gram.data, s0->download(0, "gram").data);
   computed.x_gram = HostMatrix<float>();
@@ -141,19 +159,17 @@ void expect_same_state(Solver<float>& a, Solver<float>& b) {
 // Layer 1's deferred W (W = s W₀ + C Xᵀ) goes over as its parts and is formed where the next
 // solver keeps it: the same state, bit for bit, as a carry of the formed W, then the same iterates.
 TEST(Growth, CarriedFirstLayerPartsRunAsTheFormedW) {
-  const Config c = small({kStages, "admm.gram=\"on\""});
-  Problem p = build_problem(c);
-  auto s0 = start_stage(c, p, 0, nullptr);
-  for (int i = 0; i < 15; ++i) s0->iterate(false);
-  StageCarry parts = take_stage(c, 1, *s0), formed = take_stage(c, 1, *s0);
+  const auto two = two_carries();
+  Solver<float>* s0 = two->s0.get();
+  StageCarry &parts = two->a, &formed = two->b;
   ASSERT_TRUE(parts.w1_pending) << "15 iterations leave an update pending; otherwise this test proves nothing";
   ASSERT_EQ(parts.w1_c.rows, 32);
   ASSERT_NE(parts.W[0].data, s0->download(0, "W").data) << "W₀ is not yet the layer's W";
   formed.W[0] = s0->download(0, "W");
   formed.w1_c = HostMatrix<float>();
   formed.w1_pending = false;
-  auto a = start_stage(c, p, 1, std::move(parts));
-  auto b = start_stage(c, p, 1, std::move(formed));
+  auto a = start_stage(two->c, two->p, 1, std::move(parts));
+  auto b = start_stage(two->c, two->p, 1, std::move(formed));
   EXPECT_EQ(a->download(0, "W").data, s0->download(0, "W").data);
   expect_same_state(*a, *b);
   for (int i = 0; i < 5; ++i) {
