@@ -1,8 +1,10 @@
 // The CPU backend's reductions (dot, residual, dual_update, relu_gap_sq) against plain long-double
-// sums, at sizes around the chunk and lane edges, and bit-equal on any number of threads.
+// sums, at sizes around the chunk and lane edges, and bit-equal on any number of threads; its fused
+// passes bit-equal to the steps they fuse (Ops' defaults).
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstring>
 #include <random>
 #include <vector>
 
@@ -90,6 +92,90 @@ TEST_P(Reductions, EqualThePlainSumsOnAnyThreadCount) {
 INSTANTIATE_TEST_SUITE_P(Sizes, Reductions,
                          ::testing::Values(0, 1, 7, 8, 9, 8191, 8192, 8193, 3 * 8192 + 5, 100003));
 
+
+// Each fused pass of CpuOps against Ops' default (the unfused steps, the way every other backend
+// runs them): the same bits in every tensor and sum, on 1-3 threads, at shapes whose chunks (8192
+// elements) end inside a row, with 8 rows or not, parallel (> 2^15 elements) or not.
+template <typename T>
+class FusedPasses : public ::testing::Test {};
+using Reals = ::testing::Types<float, double>;
+TYPED_TEST_SUITE(FusedPasses, Reals);
+
+template <typename T>
+Tensor<T> filled(CpuOps<T>& ops, int64_t rows, int64_t cols, uint64_t seed) {
+  const std::vector<float> v = normals(static_cast<size_t>(rows * cols), seed);
+  std::vector<T> w(v.begin(), v.end());
+  Tensor<T> t = ops.alloc(rows, cols);
+  if (!w.empty()) ops.upload(w.data(), t);
+  return t;
+}
+
+template <typename T>
+void expect_same_bits(const Tensor<T>& a, const Tensor<T>& b, const char* what) {
+  ASSERT_EQ(a.size(), b.size()) << what;
+  EXPECT_TRUE(a.size() == 0 || std::memcmp(a.data(), b.data(), a.bytes()) == 0) << what;
+}
+
+TYPED_TEST(FusedPasses, GiveTheBitsOfTheStepsTheyFuse) {
+  using T = TypeParam;
+  for (const auto& [rows, cols] : std::vector<std::pair<int64_t, int64_t>>{{1, 1}, {3, 7}, {37, 300}, {150, 301}, {9, 4000}}) {
+    for (int threads : {1, 2, 3}) {
+      SCOPED_TRACE("rows " + std::to_string(rows) + " cols " + std::to_string(cols) + " threads " + std::to_string(threads));
+      CpuOps<T> ops(threads);
+      Ops<T>& base = ops;
+      const Tensor<T> wp = filled(ops, rows, cols, 1), z = filled(ops, rows, cols, 2), q = filled(ops, rows, cols, 3),
+                      p = filled(ops, rows, cols, 4), b = filled(ops, rows, 1, 5);
+      const T nu = T(0.3), rho = T(0.7);
+      {  // bias_residual: r and ||r||²; the default also leaves wp + b in a
+        Tensor<T> a = ops.alloc(rows, cols), r1 = ops.alloc(rows, cols), r2 = ops.alloc(rows, cols);
+        const double s1 = ops.bias_residual(wp, b, z, a, r1), s2 = base.Ops<T>::bias_residual(wp, b, z, a, r2);
+        EXPECT_EQ(s1, s2);
+        expect_same_bits(r1, r2, "bias_residual r");
+      }
+      for (bool prox : {true, false}) {  // bias_z_hidden: a and z
+        Tensor<T> a1 = ops.alloc(rows, cols), a2 = ops.alloc(rows, cols), z1 = filled(ops, rows, cols, 2),
+                  z2 = filled(ops, rows, cols, 2);
+        ops.bias_z_hidden(wp, b, q, prox, a1, z1);
+        base.Ops<T>::bias_z_hidden(wp, b, q, prox, a2, z2);
+        expect_same_bits(a1, a2, "bias_z_hidden a");
+        expect_same_bits(z1, z2, "bias_z_hidden z");
+      }
+      {  // dot2
+        const std::array<double, 2> d1 = ops.dot2(wp, z, q), d2 = base.Ops<T>::dot2(wp, z, q);
+        EXPECT_EQ(d1[0], d2[0]);
+        EXPECT_EQ(d1[1], d2[1]);
+      }
+      {  // axpby_sum_sq
+        Tensor<T> y1 = filled(ops, rows, cols, 6), y2 = filled(ops, rows, cols, 6);
+        EXPECT_EQ(ops.axpby_sum_sq(T(0.25), wp, T(1), y1), base.Ops<T>::axpby_sum_sq(T(0.25), wp, T(1), y2));
+        expect_same_bits(y1, y2, "axpby_sum_sq y");
+      }
+      {  // p_grad_sum_sq
+        Tensor<T> g1 = filled(ops, rows, cols, 7), g2 = filled(ops, rows, cols, 7);
+        EXPECT_EQ(ops.p_grad_sum_sq(nu, rho, p, q, z, g1), base.Ops<T>::p_grad_sum_sq(nu, rho, p, q, z, g2));
+        expect_same_bits(g1, g2, "p_grad_sum_sq g");
+      }
+      {  // q_dual_update: q, u and both sums
+        Tensor<T> q1 = filled(ops, rows, cols, 8), q2 = filled(ops, rows, cols, 8), u1 = filled(ops, rows, cols, 9),
+                  u2 = filled(ops, rows, cols, 9);
+        const DualStats d1 = ops.q_dual_update(nu, rho, p, z, q1, u1), d2 = base.Ops<T>::q_dual_update(nu, rho, p, z, q2, u2);
+        EXPECT_EQ(d1.r2, d2.r2);
+        EXPECT_EQ(d1.u_dot_r, d2.u_dot_r);
+        expect_same_bits(q1, q2, "q_dual_update q");
+        expect_same_bits(u1, u2, "q_dual_update u");
+      }
+      {  // row_mean_diff (8 rows side by side) against each row's sum in column order
+        Tensor<T> m = ops.alloc(rows, 1);
+        ops.row_mean_diff(z, wp, m);
+        for (int64_t r = 0; r < rows; ++r) {
+          T s = 0;
+          for (int64_t c = 0; c < cols; ++c) s += z.data()[r * cols + c] - wp.data()[r * cols + c];
+          ASSERT_EQ(m.data()[r], s / static_cast<T>(cols)) << "row " << r;
+        }
+      }
+    }
+  }
+}
 
 // A GEMM big enough to split into two row blocks (m n k >= 2^19) with an odd m: every row of C,
 // the last block's included, against a plain triple loop, for all four transposes.

@@ -48,17 +48,39 @@ std::array<double, K> chunk_sum(int64_t i0, int64_t i1, F term) {
   return s;
 }
 
-template <int K, typename F>
-std::array<double, K> chunked_sums(int64_t n, int threads, F term) {
+// fill(i0, i1) runs on each chunk before its sums (while the chunk is in cache): for a pass that
+// writes its elements in a loop of its own shape (by rows) and sums them in the fixed order.
+template <int K, typename Fill, typename F>
+std::array<double, K> chunked_sums(int64_t n, int threads, Fill fill, F term) {
+  const auto one = [&](int64_t i0, int64_t i1) {
+    fill(i0, i1);
+    return chunk_sum<K>(i0, i1, term);
+  };
   const int64_t chunks = (n + kChunk - 1) / kChunk;
-  if (chunks <= 1) return chunk_sum<K>(0, n, term);
+  if (chunks <= 1) return one(0, n);
   std::vector<std::array<double, K>> part(static_cast<size_t>(chunks));
 #pragma omp parallel for num_threads(threads) if (n > kParallelMin)
-  for (int64_t c = 0; c < chunks; ++c) part[c] = chunk_sum<K>(c * kChunk, std::min(n, (c + 1) * kChunk), term);
+  for (int64_t c = 0; c < chunks; ++c) part[c] = one(c * kChunk, std::min(n, (c + 1) * kChunk));
   std::array<double, K> s{};
   for (const auto& p : part)
     for (int k = 0; k < K; ++k) s[k] += p[k];
   return s;
+}
+
+template <int K, typename F>
+std::array<double, K> chunked_sums(int64_t n, int threads, F term) {
+  return chunked_sums<K>(n, threads, [](int64_t, int64_t) {}, term);
+}
+
+// f(row, i, e) over [i0, i1) of a row-major matrix with `cols` columns, cut at the rows' ends.
+template <typename F>
+void by_rows(int64_t i0, int64_t i1, int64_t cols, F f) {
+  if (i0 >= i1) return;
+  for (int64_t row = i0 / cols, i = i0; i < i1; ++row) {
+    const int64_t e = std::min(i1, (row + 1) * cols);
+    f(row, i, e);
+    i = e;
+  }
 }
 
 template <typename T>
@@ -224,12 +246,24 @@ void CpuOps<T>::row_mean_diff(const Tensor<T>& z, const Tensor<T>& wp, Tensor<T>
   check_same("row_mean_diff", z, wp);
   check_same("row_mean_diff(b)", b.rows(), b.cols(), z.rows(), 1);
   const int64_t rows = z.rows(), cols = z.cols();
-  for (int64_t r = 0; r < rows; ++r) {
-    const T* zr = z.data() + r * cols;
-    const T* wr = wp.data() + r * cols;
-    T s = 0;
-    for (int64_t c = 0; c < cols; ++c) s += zr[c] - wr[c];
-    b.data()[r] = s / static_cast<T>(cols);
+  // Each row's sum runs over its columns in order (a float chain, one add per element); kRows rows
+  // side by side keep that many chains in flight instead of waiting on one.
+  constexpr int64_t kRows = 8;
+  const int64_t blocks = (rows + kRows - 1) / kRows;
+#pragma omp parallel for num_threads(threads_) if (rows * cols > kParallelMin)
+  for (int64_t blk = 0; blk < blocks; ++blk) {
+    const int64_t r0 = blk * kRows, nr = std::min(kRows, rows - r0);
+    const T* zr = z.data() + r0 * cols;
+    const T* wr = wp.data() + r0 * cols;
+    T s[kRows] = {};
+    if (nr == kRows) {
+      for (int64_t c = 0; c < cols; ++c)
+        for (int64_t j = 0; j < kRows; ++j) s[j] += zr[j * cols + c] - wr[j * cols + c];
+    } else {
+      for (int64_t j = 0; j < nr; ++j)
+        for (int64_t c = 0; c < cols; ++c) s[j] += zr[j * cols + c] - wr[j * cols + c];
+    }
+    for (int64_t j = 0; j < nr; ++j) b.data()[r0 + j] = s[j] / static_cast<T>(cols);
   }
 }
 
@@ -299,6 +333,106 @@ double CpuOps<T>::relu_gap_sq(const Tensor<T>& q, const Tensor<T>& z) {
     const double d = static_cast<double>(qp[i]) - pdadmm::relu(zp[i]);
     return std::array<double, 1>{d * d};
   })[0];
+}
+
+template <typename T>
+double CpuOps<T>::bias_residual(const Tensor<T>& wp, const Tensor<T>& b, const Tensor<T>& z, Tensor<T>&, Tensor<T>& r) {
+  check_same("bias_residual", wp, z);
+  check_same("bias_residual", wp, r);
+  check_same("bias_residual(b)", b.rows(), b.cols(), wp.rows(), 1);
+  const int64_t cols = wp.cols();
+  const T *wpp = wp.data(), *bp = b.data(), *zp = z.data();
+  T* rp = r.data();
+  return chunked_sums<1>(
+      wp.size(), threads_,
+      [&](int64_t i0, int64_t i1) {
+        by_rows(i0, i1, cols, [&](int64_t row, int64_t i, int64_t e) {
+          const T bias = bp[row];
+          for (; i < e; ++i) rp[i] = (wpp[i] + bias) - zp[i];  // add_bias's a, then residual's a - z
+        });
+      },
+      [&](int64_t i) { return std::array<double, 1>{static_cast<double>(rp[i]) * rp[i]}; })[0];
+}
+
+template <typename T>
+void CpuOps<T>::bias_z_hidden(const Tensor<T>& wp, const Tensor<T>& b, const Tensor<T>& q, bool prox_in_compare,
+                              Tensor<T>& a, Tensor<T>& z) {
+  check_same("bias_z_hidden", wp, a);
+  check_same("bias_z_hidden", wp, z);
+  check_same("bias_z_hidden", q, z);
+  check_same("bias_z_hidden(b)", b.rows(), b.cols(), wp.rows(), 1);
+  const int64_t rows = wp.rows(), cols = wp.cols();
+  const T *wpp = wp.data(), *bp = b.data(), *qp = q.data();
+  T *ap = a.data(), *zp = z.data();
+  // One loop per mode, as in z_hidden.
+  if (prox_in_compare) {
+#pragma omp parallel for num_threads(threads_) if (rows * cols > kParallelMin)
+    for (int64_t r = 0; r < rows; ++r)
+      for (int64_t i = r * cols; i < (r + 1) * cols; ++i) {
+        ap[i] = wpp[i] + bp[r];
+        zp[i] = z_hidden_element(ap[i], zp[i], qp[i], true);
+      }
+  } else {
+#pragma omp parallel for num_threads(threads_) if (rows * cols > kParallelMin)
+    for (int64_t r = 0; r < rows; ++r)
+      for (int64_t i = r * cols; i < (r + 1) * cols; ++i) {
+        ap[i] = wpp[i] + bp[r];
+        zp[i] = z_hidden_element(ap[i], zp[i], qp[i], false);
+      }
+  }
+}
+
+template <typename T>
+std::array<double, 2> CpuOps<T>::dot2(const Tensor<T>& x, const Tensor<T>& y, const Tensor<T>& w) {
+  check_same("dot2", x, y);
+  check_same("dot2", w, y);
+  const T *xp = x.data(), *yp = y.data(), *wpp = w.data();
+  return chunked_sums<2>(y.size(), threads_, [&](int64_t i) {
+    return std::array<double, 2>{static_cast<double>(xp[i]) * static_cast<double>(yp[i]),
+                                 static_cast<double>(yp[i]) * static_cast<double>(wpp[i])};
+  });
+}
+
+template <typename T>
+double CpuOps<T>::axpby_sum_sq(T alpha, const Tensor<T>& x, T beta, Tensor<T>& y) {
+  check_same("axpby_sum_sq", x, y);
+  const T* xp = x.data();
+  T* yp = y.data();
+  return chunked_sums<1>(y.size(), threads_, [&](int64_t i) {
+    yp[i] = alpha * xp[i] + beta * yp[i];
+    return std::array<double, 1>{static_cast<double>(yp[i]) * static_cast<double>(yp[i])};
+  })[0];
+}
+
+template <typename T>
+double CpuOps<T>::p_grad_sum_sq(T nu, T rho, const Tensor<T>& p, const Tensor<T>& q, const Tensor<T>& u,
+                                Tensor<T>& g) {
+  check_same("p_grad_sum_sq", p, g);
+  check_same("p_grad_sum_sq", q, g);
+  check_same("p_grad_sum_sq", u, g);
+  const T *pp = p.data(), *qp = q.data(), *up = u.data();
+  T* gp = g.data();
+  return chunked_sums<1>(g.size(), threads_, [&](int64_t i) {
+    gp[i] = p_grad_element(gp[i], pp[i], qp[i], up[i], nu, rho);
+    return std::array<double, 1>{static_cast<double>(gp[i]) * static_cast<double>(gp[i])};
+  })[0];
+}
+
+template <typename T>
+DualStats CpuOps<T>::q_dual_update(T nu, T rho, const Tensor<T>& p_next, const Tensor<T>& z, Tensor<T>& q,
+                                   Tensor<T>& u) {
+  check_same("q_dual_update", p_next, q);
+  check_same("q_dual_update", u, q);
+  check_same("q_dual_update", z, q);
+  const T *pp = p_next.data(), *zp = z.data();
+  T *qp = q.data(), *up = u.data();
+  const auto s = chunked_sums<2>(q.size(), threads_, [&](int64_t i) {
+    qp[i] = q_element(pp[i], up[i], zp[i], nu, rho);  // q_update with the old u, then dual_update's terms
+    const T r = pp[i] - qp[i];
+    up[i] += rho * r;
+    return std::array<double, 2>{static_cast<double>(r) * r, static_cast<double>(up[i]) * r};
+  });
+  return {s[0], s[1]};
 }
 
 // Softmax over each column of the C x N matrix z (classes are rows). Both modes subtract the

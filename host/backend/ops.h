@@ -3,6 +3,7 @@
 // implement it. T is float in training and double in the reference-parity tests.
 // Reductions return double on the host (the step-size logic needs them there).
 #pragma once
+#include <array>
 #include <cstdint>
 #include <string>
 
@@ -68,6 +69,43 @@ class Ops {
   virtual DualStats dual_update(T rho, const Tensor<T>& p_next, const Tensor<T>& q, Tensor<T>& u) = 0;
   // ||q - relu(z)||².
   virtual double relu_gap_sq(const Tensor<T>& q, const Tensor<T>& z) = 0;
+
+  // ---- fused passes: what two or three of the steps above compute, in one pass over memory ----
+  // The defaults run those steps; a backend that fuses them must give the same bits (the same
+  // per-element math, each sum added in the same order as dot/sum_sq/residual/dual_update add it).
+  // r = (wp + b 1ᵀ) - z, returns ||r||². `a` is scratch: a backend may leave wp + b 1ᵀ there or
+  // not touch it.
+  virtual double bias_residual(const Tensor<T>& wp, const Tensor<T>& b, const Tensor<T>& z, Tensor<T>& a,
+                               Tensor<T>& r) {
+    add_bias(wp, b, a);
+    return residual(a, z, r);
+  }
+  // a = wp + b 1ᵀ, then z_hidden(a, q).
+  virtual void bias_z_hidden(const Tensor<T>& wp, const Tensor<T>& b, const Tensor<T>& q, bool prox_in_compare,
+                             Tensor<T>& a, Tensor<T>& z) {
+    add_bias(wp, b, a);
+    z_hidden(a, q, prox_in_compare, z);
+  }
+  // {<x, y>, <y, w>}.
+  virtual std::array<double, 2> dot2(const Tensor<T>& x, const Tensor<T>& y, const Tensor<T>& w) {
+    return {dot(x, y), dot(y, w)};
+  }
+  // axpby, then returns ||y||² of the new y.
+  virtual double axpby_sum_sq(T alpha, const Tensor<T>& x, T beta, Tensor<T>& y) {
+    axpby(alpha, x, beta, y);
+    return sum_sq(y);
+  }
+  // p_grad, then returns ||g||² of the new g.
+  virtual double p_grad_sum_sq(T nu, T rho, const Tensor<T>& p, const Tensor<T>& q, const Tensor<T>& u, Tensor<T>& g) {
+    p_grad(nu, rho, p, q, u, g);
+    return sum_sq(g);
+  }
+  // q_update, then dual_update with the new q (an unquantized q that crosses no wire).
+  virtual DualStats q_dual_update(T nu, T rho, const Tensor<T>& p_next, const Tensor<T>& z, Tensor<T>& q,
+                                  Tensor<T>& u) {
+    q_update(nu, rho, p_next, u, z, q);
+    return dual_update(rho, p_next, q, u);
+  }
 
   // ---- last layer (columns are samples, rows are classes; y is one-hot) ----
   virtual double cross_entropy(CeMode mode, const Tensor<T>& z, const Tensor<T>& y) = 0;

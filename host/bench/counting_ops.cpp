@@ -117,6 +117,29 @@ double CountingOps::relu_gap_sq(const Tensor<float>& q, const Tensor<float>& z) 
   return timed([&] { return inner_->relu_gap_sq(q, z); });
 }
 
+double CountingOps::bias_residual(const Tensor<float>& wp, const Tensor<float>& b, const Tensor<float>& z,
+                                  Tensor<float>& a, Tensor<float>& r) {
+  return timed([&] { return inner_->bias_residual(wp, b, z, a, r); });
+}
+void CountingOps::bias_z_hidden(const Tensor<float>& wp, const Tensor<float>& b, const Tensor<float>& q,
+                                bool prox_in_compare, Tensor<float>& a, Tensor<float>& z) {
+  timed([&] { inner_->bias_z_hidden(wp, b, q, prox_in_compare, a, z); });
+}
+std::array<double, 2> CountingOps::dot2(const Tensor<float>& x, const Tensor<float>& y, const Tensor<float>& w) {
+  return timed([&] { return inner_->dot2(x, y, w); });
+}
+double CountingOps::axpby_sum_sq(float alpha, const Tensor<float>& x, float beta, Tensor<float>& y) {
+  return timed([&] { return inner_->axpby_sum_sq(alpha, x, beta, y); });
+}
+double CountingOps::p_grad_sum_sq(float nu, float rho, const Tensor<float>& p, const Tensor<float>& q,
+                                  const Tensor<float>& u, Tensor<float>& g) {
+  return timed([&] { return inner_->p_grad_sum_sq(nu, rho, p, q, u, g); });
+}
+DualStats CountingOps::q_dual_update(float nu, float rho, const Tensor<float>& p_next, const Tensor<float>& z,
+                                     Tensor<float>& q, Tensor<float>& u) {
+  return timed([&] { return inner_->q_dual_update(nu, rho, p_next, z, q, u); });
+}
+
 double CountingOps::cross_entropy(CeMode mode, const Tensor<float>& z, const Tensor<float>& y) {
   return timed([&] { return inner_->cross_entropy(mode, z, y); });
 }

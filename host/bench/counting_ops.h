@@ -88,6 +88,17 @@ class CountingOps final : public Ops<float> {
   DualStats dual_update(float rho, const Tensor<float>& p_next, const Tensor<float>& q, Tensor<float>& u) override;
   double relu_gap_sq(const Tensor<float>& q, const Tensor<float>& z) override;
 
+  double bias_residual(const Tensor<float>& wp, const Tensor<float>& b, const Tensor<float>& z, Tensor<float>& a,
+                       Tensor<float>& r) override;
+  void bias_z_hidden(const Tensor<float>& wp, const Tensor<float>& b, const Tensor<float>& q, bool prox_in_compare,
+                     Tensor<float>& a, Tensor<float>& z) override;
+  std::array<double, 2> dot2(const Tensor<float>& x, const Tensor<float>& y, const Tensor<float>& w) override;
+  double axpby_sum_sq(float alpha, const Tensor<float>& x, float beta, Tensor<float>& y) override;
+  double p_grad_sum_sq(float nu, float rho, const Tensor<float>& p, const Tensor<float>& q, const Tensor<float>& u,
+                       Tensor<float>& g) override;
+  DualStats q_dual_update(float nu, float rho, const Tensor<float>& p_next, const Tensor<float>& z, Tensor<float>& q,
+                          Tensor<float>& u) override;
+
   double cross_entropy(CeMode mode, const Tensor<float>& z, const Tensor<float>& y) override;
   void softmax_minus(CeMode mode, const Tensor<float>& z, const Tensor<float>& y, Tensor<float>& g) override;
   void fista_step(float nu, float eta, float gamma, const Tensor<float>& a, const Tensor<float>& grad,
