@@ -216,16 +216,24 @@ GroupStats Group<T>::iterate(long iter) {
   // The boundary layer's q goes out as grid codes next, and the encoder projects it in place onto
   // the same levels (kernels/codec.cuh): a projection here too would be a second identical pass.
   const bool codes_project_q = end_ < num_layers_ && prm.wire_q.format == WireFormat::Codes;
-  for (Layer<T>& L : layers_)
-    if (!L.last) q_step(o, L, prm, !(codes_project_q && &L == &layers_.back()));
-  exchange_q_send(st);
-  for (Layer<T>& L : layers_) {
-    if (L.last) continue;
-    DualStats d = dual_step(o, *L.p_next, L.q, L.u, prm);
+  // A q that is not projected and stays in the group takes its dual update in the same pass; the
+  // boundary layer's q is sent in between. Either way the stats add up in layer order.
+  const auto fused = [&](const Layer<T>& L) {
+    return !quantizes_q(prm) && !(end_ < num_layers_ && &L == &layers_.back());
+  };
+  const auto add = [&st](const DualStats& d) {
     st.r2 += d.r2;
     st.r_norm += std::sqrt(d.r2);
     st.u_dot_r += d.u_dot_r;
+  };
+  for (Layer<T>& L : layers_) {
+    if (L.last) continue;
+    if (fused(L)) add(q_dual_step(o, L, prm));
+    else q_step(o, L, prm, !(codes_project_q && &L == &layers_.back()));
   }
+  exchange_q_send(st);
+  for (Layer<T>& L : layers_)
+    if (!L.last && !fused(L)) add(dual_step(o, *L.p_next, L.q, L.u, prm));
   exchange_q_recv_and_dual(st);
   o.sync();
   for (Layer<T>& L : layers_) st.counts.add(L.counts);

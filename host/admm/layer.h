@@ -31,7 +31,7 @@ struct Layer {
   Tensor<T> p;             // p_l for l >= 1 (layer 0 reads the fixed input X)
   Tensor<T> q, u;          // q_l, u_l for l < L-1
   Tensor<T> wp;            // cache of W p (kept current through every update)
-  Tensor<T> a;             // W p + b, input of the z update
+  Tensor<T> a;             // W p + b, input of the z update (as of the last z update or upload)
 
   // Neighbours' tensors this layer reads: its own group's layers or the group's boundary copies.
   const Tensor<T>* x = nullptr;       // p_l as read by W/b/z (p for l >= 1, X for l = 0)

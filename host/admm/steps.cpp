@@ -5,10 +5,13 @@
 #include "host/admm/steps.h"
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <limits>
 
 namespace pdadmm {
+
+bool quantizes_q(const AdmmParams& prm) { return prm.quantize == Quantize::Q || prm.quantize == Quantize::Both; }
 
 namespace {
 
@@ -34,7 +37,6 @@ bool choose_t(const AdmmParams& prm, double curv, double g2, double* t, int* bac
 }
 
 bool quantize_p(const AdmmParams& prm) { return prm.quantize == Quantize::P || prm.quantize == Quantize::Both; }
-bool quantize_q(const AdmmParams& prm) { return prm.quantize == Quantize::Q || prm.quantize == Quantize::Both; }
 
 // Projected step: cand = proj_Δ(p - g/t), d = cand - p. Backtrack accepts when ½ dᵀHd <= t/2 ||d||²
 // (the paper's majorisation, eq. (3)). Exact starts at the line minimum's t and accepts when φ does
@@ -91,16 +93,15 @@ double form_gradient_w(Ops<T>& ops, Layer<T>& L, double nu, double mu) {
 template <typename T>
 void p_step(Ops<T>& ops, Layer<T>& L, const AdmmParams& prm) {
   const T nu = static_cast<T>(prm.nu), rho = static_cast<T>(prm.rho);
-  ops.add_bias(L.wp, L.b, L.a);
-  ops.residual(L.a, L.z, L.r);                         // r = W p + b - z
+  ops.bias_residual(L.wp, L.b, L.z, L.a, L.r);         // r = W p + b - z
   ops.gemm(true, false, T(1), L.W, L.r, T(0), L.g);    // Wᵀ r
-  ops.p_grad(nu, rho, L.p, *L.q_in, *L.u_in, L.g);     // g = ν Wᵀr + u + ρ (p - q)
   if (quantize_p(prm)) {
+    ops.p_grad(nu, rho, L.p, *L.q_in, *L.u_in, L.g);   // g = ν Wᵀr + u + ρ (p - q)
     projected_p_step(ops, L, prm);
     return;
   }
+  const double g2 = ops.p_grad_sum_sq(nu, rho, L.p, *L.q_in, *L.u_in, L.g);  // g as above, and ||g||²
   ops.gemm(false, false, T(1), L.W, L.g, T(0), L.wg);  // W g
-  const double g2 = ops.sum_sq(L.g);
   if (g2 == 0) return;
   const double curv = prm.nu * ops.sum_sq(L.wg) + prm.rho * g2;  // gᵀ H g
   double t = 0;
@@ -116,18 +117,18 @@ template <typename T>
 void w_step(Ops<T>& ops, Layer<T>& L, const AdmmParams& prm) {
   const double nu = prm.nu, mu = prm.mu;
   const Tensor<T>& x = *L.x;
-  ops.add_bias(L.wp, L.b, L.a);
-  ops.residual(L.a, L.z, L.r);  // r = W p + b - z, so G = ν r pᵀ + μ W
-  double G2 = 0, Gp2 = 0, rwp = 0, w2 = 0;
+  ops.bias_residual(L.wp, L.b, L.z, L.a, L.r);  // r = W p + b - z, so G = ν r pᵀ + μ W
+  double G2 = 0, Gp2 = -1, rwp = 0, w2 = 0;      // Gp2 < 0: not yet summed
   if (L.use_gram) {
     // G p = ν r (pᵀp) + μ W p and ||G||² from N x N products: never form G when N is small.
     if (!L.gram_fixed) ops.gemm(true, false, T(1), x, x, T(0), L.gram);
     ops.gemm(false, false, T(nu), L.r, L.gram, T(0), L.gp);
-    const double rkr = ops.dot(L.gp, L.r);  // ν <r K, r> = ||r pᵀ||² ν
-    rwp = ops.dot(L.r, L.wp);                // <r, W p> = <r pᵀ, W>
+    const std::array<double, 2> d = ops.dot2(L.gp, L.r, L.wp);
+    const double rkr = d[0];  // ν <r K, r> = ||r pᵀ||² ν
+    rwp = d[1];               // <r, W p> = <r pᵀ, W>
     w2 = L.deferred_w ? L.w_sq : ops.sum_sq(L.W);
     G2 = nu * rkr + 2 * nu * mu * rwp + mu * mu * w2;
-    ops.axpby(T(mu), L.wp, T(1), L.gp);
+    Gp2 = ops.axpby_sum_sq(T(mu), L.wp, T(1), L.gp);
     // The three terms cancel near a stationary W (‖G‖² ≪ each), and their rounding, up to a few ε
     // times each, can swamp ‖G‖²: t is then off by any factor and the step overshoots or stalls.
     // Below 64 ε of their sum, form G as the direct path does (no shipped config comes within 20x).
@@ -138,13 +139,14 @@ void w_step(Ops<T>& ops, Layer<T>& L, const AdmmParams& prm) {
     const double scale = nu * rkr + (2 * nu * mu * std::fabs(rwp) + mu * mu * w2) * amp;
     if (G2 <= 64 * std::numeric_limits<T>::epsilon() * scale) {
       G2 = form_gradient_w(ops, L, nu, mu);
+      Gp2 = -1;  // gp was formed again
       L.counts.w_formed++;
     }
   } else {
     G2 = form_gradient_w(ops, L, nu, mu);
   }
   if (G2 == 0) return;
-  Gp2 = ops.sum_sq(L.gp);
+  if (Gp2 < 0) Gp2 = ops.sum_sq(L.gp);
   double t = 0;
   if (!choose_t(prm, nu * Gp2 + mu * G2, G2, &t, &L.counts.w_backtracks)) {
     L.counts.w_giveups++;
@@ -194,18 +196,23 @@ static void fista_last(Ops<T>& ops, Layer<T>& L, const AdmmParams& prm) {
 
 template <typename T>
 void z_step(Ops<T>& ops, Layer<T>& L, const AdmmParams& prm) {
-  ops.add_bias(L.wp, L.b, L.a);
   if (L.last) {
+    ops.add_bias(L.wp, L.b, L.a);
     fista_last(ops, L, prm);
   } else {
-    ops.z_hidden(L.a, L.q, prm.z_prox_in_compare, L.z);
+    ops.bias_z_hidden(L.wp, L.b, L.q, prm.z_prox_in_compare, L.a, L.z);  // a = W p + b, then z
   }
 }
 
 template <typename T>
 void q_step(Ops<T>& ops, Layer<T>& L, const AdmmParams& prm, bool project) {
   ops.q_update(static_cast<T>(prm.nu), static_cast<T>(prm.rho), *L.p_next, L.u, L.z, L.q);
-  if (project && quantize_q(prm)) ops.project(prm.grid, L.q);
+  if (project && quantizes_q(prm)) ops.project(prm.grid, L.q);
+}
+
+template <typename T>
+DualStats q_dual_step(Ops<T>& ops, Layer<T>& L, const AdmmParams& prm) {
+  return ops.q_dual_update(static_cast<T>(prm.nu), static_cast<T>(prm.rho), *L.p_next, L.z, L.q, L.u);
 }
 
 template <typename T>
@@ -258,8 +265,7 @@ void refresh_wp(Ops<T>& ops, Layer<T>& L) {
 template <typename T>
 LayerTerms layer_terms(Ops<T>& ops, Layer<T>& L, const AdmmParams& prm) {
   LayerTerms t;
-  ops.add_bias(L.wp, L.b, L.a);
-  t.fit = ops.residual(L.a, L.z, L.r);
+  t.fit = ops.bias_residual(L.wp, L.b, L.z, L.a, L.r);
   t.w2 = L.deferred_w ? L.w_sq : ops.sum_sq(L.W);
   if (L.last) {
     t.ce = ops.cross_entropy(prm.ce, L.z, L.y);
@@ -275,6 +281,7 @@ LayerTerms layer_terms(Ops<T>& ops, Layer<T>& L, const AdmmParams& prm) {
   template void b_step<T>(Ops<T>&, Layer<T>&);                                                             \
   template void z_step<T>(Ops<T>&, Layer<T>&, const AdmmParams&);                                          \
   template void q_step<T>(Ops<T>&, Layer<T>&, const AdmmParams&, bool);                                    \
+  template DualStats q_dual_step<T>(Ops<T>&, Layer<T>&, const AdmmParams&);                                \
   template DualStats dual_step<T>(Ops<T>&, const Tensor<T>&, const Tensor<T>&, Tensor<T>&, const AdmmParams&); \
   template void refresh_wp<T>(Ops<T>&, Layer<T>&);                                                         \
   template void reset_deferred_w<T>(Ops<T>&, Layer<T>&);                                                   \
