@@ -17,6 +17,7 @@ struct GridView {
   bool uniform = false;  // levels[i] == lo + i * step
   double lo = 0.0;
   double step = 0.0;
+  double inv_step = 0.0;  // 1 / step, for the guess (a multiply where a divide was on every element's path)
 };
 
 // Nearest level of a sorted list (binary search); ties to the lower level; NaN -> 0.
@@ -34,15 +35,15 @@ PDADMM_HD int32_t list_grid_index(T x, const double* levels, int32_t m) {
 }
 
 // Uniform grid, O(1): the formula gives the bracket, the table confirms it, so the result is
-// exactly list_grid_index's (rounding in (v - lo) / step can be one off near a level or midpoint).
+// exactly list_grid_index's (rounding in (v - lo) * inv_step can be one off near a level or midpoint).
 template <typename T>
-PDADMM_HD int32_t uniform_grid_index(T x, double lo, double step, const double* levels, int32_t m) {
+PDADMM_HD int32_t uniform_grid_index(T x, double lo, double inv_step, const double* levels, int32_t m) {
   const double v = static_cast<double>(x);
   if (!(v > levels[0])) return 0;  // also catches NaN
   if (v >= levels[m - 1]) return m - 1;
   // t > -1 here, so truncation is floor wherever the clamp does not decide (floor is a libm call
   // on baseline x86-64); the loops below fix any guess, so the result never depends on it.
-  const double t = (v - lo) / step;
+  const double t = (v - lo) * inv_step;
   int32_t k = t <= 0.0 ? 0 : (t >= static_cast<double>(m - 2) ? m - 2 : static_cast<int32_t>(t));
   while (k > 0 && !(levels[k] < v)) --k;  // invariant: levels[k] < v <= levels[k + 1]
   while (k < m - 2 && !(v <= levels[k + 1])) ++k;
@@ -64,7 +65,7 @@ PDADMM_HD int32_t uniform_grid_index(T x, double lo, double step, int32_t m) {
 
 template <typename T>
 PDADMM_HD int32_t grid_index(const GridView& g, T x) {
-  return g.uniform ? uniform_grid_index(x, g.lo, g.step, g.levels, g.m) : list_grid_index(x, g.levels, g.m);
+  return g.uniform ? uniform_grid_index(x, g.lo, g.inv_step, g.levels, g.m) : list_grid_index(x, g.levels, g.m);
 }
 
 // x rounded to its nearest level, in x's own type.

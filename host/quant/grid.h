@@ -18,7 +18,7 @@ struct Grid {
   int bits() const;  // ceil(log2(size())), at least 1: the width of one packed code
   bool empty() const { return levels.empty(); }
   // Kernel-side description with the host level table; a CUDA backend swaps in its device copy.
-  GridView view() const { return GridView{levels.data(), size(), uniform, lo, step}; }
+  GridView view() const { return GridView{levels.data(), size(), uniform, lo, step, uniform ? 1.0 / step : 0.0}; }
 };
 
 constexpr int kMaxGridLevels = 65536;  // codes are at most 16 bits
