@@ -86,8 +86,7 @@ TEST(QuantTraining, DualCopiesBitIdenticalForEveryCodec) {
     for (int i = 0; i < 40; ++i) st = solver->iterate(false);
     ASSERT_EQ(st.boundary_bytes.size(), 3u);
     for (size_t bb : st.boundary_bytes) EXPECT_EQ(bb, cc.bytes_per_boundary);
-    const bool qp = c.admm.quantize == Quantize::P || c.admm.quantize == Quantize::Both;
-    const bool qq = c.admm.quantize == Quantize::Q || c.admm.quantize == Quantize::Both;
+    const bool qp = quantizes_p(c.admm.quantize), qq = quantizes_q(c.admm.quantize);
     for (int l = 0; l < 3; ++l) {
       HostMatrix<float> own = solver->download(l, "u"), copy = solver->dual_copy(l);
       EXPECT_TRUE(bit_equal(own, copy)) << "boundary after layer " << l;

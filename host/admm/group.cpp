@@ -87,8 +87,7 @@ void Group<T>::init(const HostMatrix<T>& in, HostMatrix<T>& out, const std::vect
                     const SolverStart<T>& start) {
   Ops<T>& o = *ops_;
   o.bind_thread();
-  const bool qp = prm_->quantize == Quantize::P || prm_->quantize == Quantize::Both;
-  const bool qq = prm_->quantize == Quantize::Q || prm_->quantize == Quantize::Both;
+  const bool qp = quantizes_p(prm_->quantize), qq = quantizes_q(prm_->quantize);
   // -Q starts from the projected values so that every p (q) is on Δ from the first message on;
   // both sides of a boundary project the same values, so their copies agree.
   const HostMatrix<T>* act = &in;  // the input of the next layer
@@ -219,7 +218,7 @@ GroupStats Group<T>::iterate(long iter) {
   // A q that is not projected and stays in the group takes its dual update in the same pass; the
   // boundary layer's q is sent in between. Either way the stats add up in layer order.
   const auto fused = [&](const Layer<T>& L) {
-    return !quantizes_q(prm) && !(end_ < num_layers_ && &L == &layers_.back());
+    return !quantizes_q(prm.quantize) && !(end_ < num_layers_ && &L == &layers_.back());
   };
   const auto add = [&st](const DualStats& d) {
     st.r2 += d.r2;

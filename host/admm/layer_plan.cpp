@@ -17,7 +17,7 @@ std::vector<int> even_partition(int layers, int groups) {
 
 LayerPlanOptions plan_options(const AdmmParams& prm) {
   LayerPlanOptions o;
-  o.quantize_p = prm.quantize == Quantize::P || prm.quantize == Quantize::Both;
+  o.quantize_p = quantizes_p(prm.quantize);
   o.gram = prm.gram;
   o.defer_first_w = prm.defer_first_w;
   return o;

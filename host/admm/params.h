@@ -14,6 +14,9 @@ enum class StepRule {
 };
 
 enum class Quantize { None, P, Q, Both };
+// Whether p (q) is projected onto the grid Δ.
+inline bool quantizes_p(Quantize q) { return q == Quantize::P || q == Quantize::Both; }
+inline bool quantizes_q(Quantize q) { return q == Quantize::Q || q == Quantize::Both; }
 
 struct AdmmParams {
   // Defaults satisfy the convergence condition ρ > 4ν; the reference ties ν = ρ (set both).

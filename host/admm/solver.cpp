@@ -258,8 +258,7 @@ void Solver<T>::upload(int layer, const char* what, const HostMatrix<T>& m) {
   if (Group<T>* g = groups_[gi].get()) {
     Layer<T>& L = g->layer(layer);
     Tensor<T>* t = &tensor_named(L, w);
-    const bool qp = prm_.quantize == Quantize::P || prm_.quantize == Quantize::Both;
-    const bool qq = prm_.quantize == Quantize::Q || prm_.quantize == Quantize::Both;
+    const bool qp = quantizes_p(prm_.quantize), qq = quantizes_q(prm_.quantize);
     g->ops().bind_thread();
     g->ops().upload(m.data.data(), *t);
     if ((w == "p" && qp) || (w == "q" && qq)) g->ops().project(prm_.grid, *t);  // -Q keeps p (q) on Δ

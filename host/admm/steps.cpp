@@ -11,8 +11,6 @@
 
 namespace pdadmm {
 
-bool quantizes_q(const AdmmParams& prm) { return prm.quantize == Quantize::Q || prm.quantize == Quantize::Both; }
-
 namespace {
 
 // Chooses t for a step -g/t on a quadratic with gᵀHg = curv and ||g||² = g2.
@@ -35,8 +33,6 @@ bool choose_t(const AdmmParams& prm, double curv, double g2, double* t, int* bac
   *t = tt;
   return true;
 }
-
-bool quantize_p(const AdmmParams& prm) { return prm.quantize == Quantize::P || prm.quantize == Quantize::Both; }
 
 // Projected step: cand = proj_Δ(p - g/t), d = cand - p. Backtrack accepts when ½ dᵀHd <= t/2 ||d||²
 // (the paper's majorisation, eq. (3)). Exact starts at the line minimum's t and accepts when φ does
@@ -95,7 +91,7 @@ void p_step(Ops<T>& ops, Layer<T>& L, const AdmmParams& prm) {
   const T nu = static_cast<T>(prm.nu), rho = static_cast<T>(prm.rho);
   ops.bias_residual(L.wp, L.b, L.z, L.a, L.r);         // r = W p + b - z
   ops.gemm(true, false, T(1), L.W, L.r, T(0), L.g);    // Wᵀ r
-  if (quantize_p(prm)) {
+  if (quantizes_p(prm.quantize)) {
     ops.p_grad(nu, rho, L.p, *L.q_in, *L.u_in, L.g);   // g = ν Wᵀr + u + ρ (p - q)
     projected_p_step(ops, L, prm);
     return;
@@ -207,7 +203,7 @@ void z_step(Ops<T>& ops, Layer<T>& L, const AdmmParams& prm) {
 template <typename T>
 void q_step(Ops<T>& ops, Layer<T>& L, const AdmmParams& prm, bool project) {
   ops.q_update(static_cast<T>(prm.nu), static_cast<T>(prm.rho), *L.p_next, L.u, L.z, L.q);
-  if (project && quantizes_q(prm)) ops.project(prm.grid, L.q);
+  if (project && quantizes_q(prm.quantize)) ops.project(prm.grid, L.q);
 }
 
 template <typename T>

@@ -24,8 +24,6 @@ template <typename T>
 DualStats dual_step(Ops<T>& ops, const Tensor<T>& p_next, const Tensor<T>& q, Tensor<T>& u, const AdmmParams& prm);
 // Steps 5 and 6 of a layer in one pass: for a q that is not quantized and crosses no wire.
 template <typename T> DualStats q_dual_step(Ops<T>& ops, Layer<T>& layer, const AdmmParams& prm);
-// Whether q is projected onto Δ (pdADMM-G-Q on q).
-bool quantizes_q(const AdmmParams& prm);
 // Recomputes the cached W p exactly (a deferred W from its parts, and its ||W||²).
 template <typename T> void refresh_wp(Ops<T>& ops, Layer<T>& layer);
 // After W was set from outside: nothing pending, ||W||² and W X measured (deferred layers only).

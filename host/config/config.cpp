@@ -256,8 +256,7 @@ void read_admm(JsonReader r, Config& c) {
   r.string("quantize", quant, {"none", "p", "q", "both"});
   a.quantize = quant == "p" ? Quantize::P : quant == "q" ? Quantize::Q : quant == "both" ? Quantize::Both : Quantize::None;
   if (q_mode) require(a.quantize != Quantize::None, "config: admm.quantize: \"none\" with \"algorithm\": \"pdadmm-g-q\"");
-  const bool qp = a.quantize == Quantize::P || a.quantize == Quantize::Both;
-  const bool qq = a.quantize == Quantize::Q || a.quantize == Quantize::Both;
+  const bool qp = quantizes_p(a.quantize), qq = quantizes_q(a.quantize);
   if (const nlohmann::json* g = r.raw("grid")) {
     a.grid = config_error_prefixed([&] { return parse_grid(*g, "admm.grid"); });
     // Kept a warning, not an error: a -Q config run with --set algorithm=pdadmm-g is a fair comparison.
