@@ -121,6 +121,11 @@ int main(int argc, char** argv) {
         what = std::string(extra.size() > 1 ? "The following arguments were not expected: "
                                             : "The following argument was not expected: ") + list;
     }
+    // No command at all (`pdadmm --config c.json`): CLI11's "A subcommand is required" named neither
+    // the commands nor what was given instead.
+    if (app.get_subcommands().empty() && dynamic_cast<const CLI::RequiredError*>(&e))
+      what = "a command is required first: train, info, eval or bench" +
+             (first.empty() ? std::string() : " (got \"" + first + "\")");
     // The help of the subcommand the mistake is in: its options are the ones to look up.
     std::string help = "pdadmm --help";
     for (const CLI::App* sub : app.get_subcommands()) help = "pdadmm " + sub->get_name() + " --help";
