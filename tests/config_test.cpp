@@ -104,6 +104,12 @@ INSTANTIATE_TEST_SUITE_P(
                       BadCase{"output.progress=\"x\"", "output.progress"}, BadCase{"colour=1", "colour"},
                       BadCase{"output.dir=", "config: output.dir: must not be empty"},
                       BadCase{"output.predictions=1", "config: output.predictions: expected true or false"},
+                      // The wrong value is shown as the --set read it, not only its type.
+                      BadCase{"admm.rho=0,5", "config: admm.rho: expected a number, got \"0,5\""},
+                      BadCase{"output.checkpoint=True", "config: output.checkpoint: expected true or false, got \"True\""},
+                      BadCase{"model.layers=", "config: model.layers: expected an integer, got \"\""},
+                      BadCase{"data.name=3", "config: data.name: expected a string, got 3"},
+                      BadCase{"model.hidden=" + std::string(80, 'x'), "got \"" + std::string(57, 'x') + "...\""},
                       BadCase{"model", "--set"},
                       // Past the limits of the types: named, never wrapped or truncated.
                       BadCase{"admm.nu=1e999", "admm.nu"}, BadCase{"admm.grid=[0,1e400]", "admm.grid"},
