@@ -213,6 +213,10 @@ TEST(OwnFiles, EveryMalformedFileIsOneErrorNamingTheFileAndLine) {
       {"labels", "0\n2\n0\n2\n0\n", "e.txt + f.csv + l.txt split: class 1 has no labelled nodes (the labels go up to 2: "
                               "classes must be numbered 0..2 without gaps, -1 for unlabelled nodes)"},
       {"labels", "", "l.txt: no labels (empty file)"},
+      // A zip (an .npz given as the wrong file) is named as one, not read as a text line.
+      {"edges", std::string("PK\3\4\24\0\0\0", 8), "e.txt: a zip (.npz) file, not a text edge list (\"u v\" a line)"},
+      {"labels", std::string("PK\3\4\24\0\0\0", 8),
+       "l.txt: a zip (.npz) file, not labels (a text file, one class id a line, or a .npy of integers)"},
   };
   for (const Bad& b : cases) EXPECT_EQ(error_with(b), b.error) << b.file << ": " << b.text;
   // A .npy is refused by its own parser, naming the file.
@@ -224,6 +228,24 @@ TEST(OwnFiles, EveryMalformedFileIsOneErrorNamingTheFileAndLine) {
             "e.npy: a .npy file, not a text edge list (\"u v\" a line)");
   EXPECT_EQ(test::error_of([&] { parse_features(test::npy_f4({1.5f}), "f.npy"); }),
             "f.npy: must be two-dimensional (nodes x features), has shape (1,)");
+}
+
+// Text saved by Windows tools: a UTF-8 byte-order mark and CRLF line ends read as the plain text.
+// The mark made the first field unreadable ("\"???0\" is not a node id").
+TEST(OwnFiles, AByteOrderMarkAndCrlfReadAsPlainText) {
+  const std::string edges = "0 1\n1 2\n3 4\n", features = "1,0\n0,1\n1,1\n0,0\n1,0\n", labels = "0\n1\n0\n1\n0\n";
+  const auto windows = [](std::string t) {
+    std::string out = "\xef\xbb\xbf";
+    for (char c : t) out += c == '\n' ? std::string("\r\n") : std::string(1, c);
+    return out;
+  };
+  const SplitSizes sizes{1, 1, 1, "data.files"};
+  const OwnFiles names{"e.txt", "f.csv", "l.txt"};
+  const Dataset plain = own_files_dataset(names, edges, features, labels, 100, true, sizes);
+  test::expect_same_dataset(
+      own_files_dataset(names, windows(edges), windows(features), windows(labels), 100, true, sizes), plain);
+  // Only at the start: inside a file it is still a field that is not a number.
+  EXPECT_EQ(error_with({"edges", "0 1\n\xef\xbb\xbf" "1 2\n", ""}), "e.txt:2: \"???1\" is not a node id (an integer)");
 }
 
 // Cut at every byte, each file is read (a shorter file that still makes a graph) or refused with

@@ -41,7 +41,10 @@ template <typename F>
 void for_each_record(const std::string& text, const std::string& file, size_t max_line, F&& f) {
   std::vector<std::string_view> fields;
   int64_t line = 0;
-  for (size_t pos = 0; pos < text.size();) {
+  // A UTF-8 byte-order mark (Notepad, Excel's "CSV UTF-8") is no field: it made the first number
+  // unreadable ("\"???0\" is not a node id"). The config reader skips it too.
+  const size_t bom = text.compare(0, 3, "\xef\xbb\xbf") == 0 ? 3 : 0;
+  for (size_t pos = bom; pos < text.size();) {
     ++line;
     size_t end = text.find('\n', pos);
     if (end == std::string::npos) end = text.size();
@@ -128,6 +131,8 @@ Features save_npz_features(const std::string& bytes, const std::string& file) {
 
 std::vector<std::pair<int64_t, int64_t>> parse_edge_list(const std::string& text, int64_t n, const std::string& file) {
   require(!is_npy(text), file + ": a .npy file, not a text edge list (\"u v\" a line)");
+  // A zip read as text failed on its first "line" with "8 fields, expected 2".
+  require(!is_zip(text), file + ": a zip (.npz) file, not a text edge list (\"u v\" a line)");
   std::vector<std::pair<int64_t, int64_t>> edges;
   for_each_record(text, file, 4096, [&](int64_t line, const std::vector<std::string_view>& fields) {
     require_fields(fields.size(), 2, file, line, "an edge is \"u v\"");
@@ -159,6 +164,8 @@ std::vector<int64_t> parse_labels(const std::string& bytes, const std::string& f
     require(a.shape.size() == 1, file + ": labels must be one-dimensional (one per node)");
     return a.to_int64(file);
   }
+  require(!is_zip(bytes),
+          file + ": a zip (.npz) file, not labels (a text file, one class id a line, or a .npy of integers)");
   std::vector<int64_t> labels;
   for_each_record(bytes, file, 4096, [&](int64_t line, const std::vector<std::string_view>& fields) {
     require_fields(fields.size(), 1, file, line, "one class id a line");
