@@ -11,6 +11,7 @@
 #include <fstream>
 #include <iterator>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "host/admm/resume.h"
@@ -66,6 +67,14 @@ TEST(Resume, AStateOfAnotherModelIsRefused) {
   // The state still loads into the model it came from.
   c.partition = {2, 2};
   auto same = make_solver(c, p, W0, b0);
+  // A tensor of another shape names both shapes (it said "tensor l0.W where l0.W (32 x 500) belongs").
+  SolverState<float> swapped = st;
+  const HostMatrix<float>& t0 = st.tensors[0];
+  swapped.tensors[0] = HostMatrix<float>(t0.cols, t0.rows);
+  const std::string r = std::to_string(t0.rows), k = std::to_string(t0.cols);
+  EXPECT_EQ(test::error_of([&] { same->load_state(swapped); }),
+            "the state does not fit the model: its tensor " + st.names[0] + " (" + k + " x " + r + ") where " +
+                st.names[0] + " (" + r + " x " + k + ") belongs");
   same->load_state(st);
   EXPECT_EQ(same->iteration(), st.iteration);
 }
@@ -224,6 +233,18 @@ TEST(Resume, ImpossibleValuesInAStateAreRefused) {
   RunState rho = state_at(4);
   rho.solver.rho = -1;
   EXPECT_EQ(error(rho), at + "rho, nu or mu is not a positive finite number)");
+  // A stage the run does not have failed only after the data loaded ("stage 0 does not exist" for -1).
+  for (const int stage : {1, -1}) {
+    RunState st = state_at(4);
+    st.stage = stage;
+    EXPECT_EQ(error(st), at + "growth stage " + std::to_string(stage + 1) + " of a run of 1, counted from 1)");
+  }
+  // An iteration past int was read as 0 ("iteration 0 with 4 iteration times").
+  save_run_state(c, state_at(4));
+  StateFile f = load_state_file(state_path(c));
+  f.meta["iteration"] = int64_t{1} << 62;
+  save_state_file(state_path(c), f);
+  EXPECT_EQ(test::error_of([&] { load_run_state(c); }), at + "iteration 4611686018427387904 with 4 iteration times)");
 }
 
 // metrics.jsonl keeps the lines of iterations <= k and stops at the first line after k or one a
@@ -302,6 +323,15 @@ TEST(ResumeCli, ASignalStoppedRunResumesToTheSameBytes) {
     std::ofstream(stopped + "/state.bin", std::ios::binary | std::ios::trunc) << bad;
     expect_one_line_error(run_command(resume), stopped + "/state.bin");
   }
+  // Re-summed with a tensor of another shape (a state of another model or pdadmm version): the
+  // line names the file, as the checks before the data loads do.
+  std::ofstream(stopped + "/state.bin", std::ios::binary | std::ios::trunc) << state;
+  StateFile other = load_state_file(stopped + "/state.bin");
+  std::swap(other.tensors[0].rows, other.tensors[0].cols);
+  save_state_file(stopped + "/state.bin", other);
+  expect_one_line_error(run_command(resume),
+                        "state " + stopped + "/state.bin: the state does not fit the model: its tensor " +
+                            other.names[0]);
   std::ofstream(stopped + "/state.bin", std::ios::binary | std::ios::trunc) << state;
   const auto r = run_command(resume + " --set threads=1");
   ASSERT_EQ(r.code, 0) << r.out;

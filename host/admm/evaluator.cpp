@@ -174,7 +174,8 @@ void FirstLayerTracker::anchor(HostMatrix<float> first) {
       for (int64_t f = 0; f < x_.rows; ++f) xt(j, f) = x_(f, j);
     cross_ = eval_.first_layer(xt);
   }
-  require(first.rows == cross_.rows, "first-layer tracker: anchor has the wrong shape");
+  require(first.rows == cross_.rows, "first-layer tracker: the anchor has " + std::to_string(first.rows) +
+                                         " rows, one per scored node expected (" + std::to_string(cross_.rows) + ")");
   anchor_ = std::move(first);
 }
 

@@ -7,6 +7,7 @@
 #include <fstream>
 #include <utility>
 
+#include "host/admm/plan.h"
 #include "host/io/error.h"
 #include "host/io/files.h"
 #include "host/io/state_file.h"
@@ -176,6 +177,7 @@ RunState load_run_state(const Config& c) {
   StateFile f = load_state_file(path);
   const nlohmann::json& m = f.meta;
   RunState s;
+  int64_t iteration = 0, stage = 0;  // read whole: an int took 2^62 as 0, and -1 as a stage
   try {
     const nlohmann::json then = with_keys_added_since(m.at("config"));
     const std::string key = first_difference(without_length(c.effective), without_length(then), "");
@@ -184,8 +186,8 @@ RunState load_run_state(const Config& c) {
                   path + " has " + value_at(then, key).dump() +
                   " (only output.*, threads, devices, data.root, data.verify and the run's length, admm.iterations "
                   "or the last stage's iterations, may differ)");
-    s.iteration = m.at("iteration");
-    s.stage = m.at("stage");
+    iteration = m.at("iteration").get<int64_t>();
+    stage = m.at("stage").get<int64_t>();
     s.train_cost = m.at("train_cost").get<std::vector<double>>();
     s.iter_s = m.at("iter_s").get<std::vector<double>>();
     s.seconds = m.at("seconds");
@@ -208,8 +210,14 @@ RunState load_run_state(const Config& c) {
   const auto sane = [&](bool ok, const std::string& what) {
     require(ok, "state " + path + ": corrupt header (" + what + ")");
   };
-  sane(s.iteration >= 0 && s.iter_s.size() == static_cast<size_t>(s.iteration),
-       "iteration " + std::to_string(s.iteration) + " with " + std::to_string(s.iter_s.size()) + " iteration times");
+  sane(iteration >= 0 && s.iter_s.size() == static_cast<uint64_t>(iteration),
+       "iteration " + std::to_string(iteration) + " with " + std::to_string(s.iter_s.size()) + " iteration times");
+  s.iteration = static_cast<int>(iteration);  // iter_s holds that many: it fits
+  // A stage past the config's (or negative) failed after the data loaded, as "stage 0 does not exist".
+  const size_t stages = run_stages(c).size();
+  sane(stage >= 0 && static_cast<uint64_t>(stage) < stages,
+       "growth stage " + std::to_string(stage + 1) + " of a run of " + std::to_string(stages) + ", counted from 1");
+  s.stage = static_cast<int>(stage);
   sane(std::isfinite(s.solver.rho) && s.solver.rho > 0 && std::isfinite(s.solver.nu) && s.solver.nu > 0 &&
            std::isfinite(s.solver.mu) && s.solver.mu >= 0,
        "rho, nu or mu is not a positive finite number");

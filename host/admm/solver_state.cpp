@@ -127,12 +127,17 @@ void Solver<T>::load_state(const SolverState<T>& s) {
   require(s.names.size() == entries.size() && s.tensors.size() == entries.size() &&
               s.layers.size() == static_cast<size_t>(num_layers()),
           "the state holds " + std::to_string(s.names.size()) + " tensors of " + std::to_string(s.layers.size()) +
-              " layers, the model has " + std::to_string(entries.size()) + " of " + std::to_string(num_layers()));
+              " layers, the model has " + std::to_string(entries.size()) + " of " + std::to_string(num_layers()) +
+              " (a state of another model, or of another pdadmm version)");
   for (size_t i = 0; i < entries.size(); ++i) {
     const StateEntry& e = entries[i];
     require(s.names[i] == e.name && s.tensors[i].rows == e.rows && s.tensors[i].cols == e.cols,
-            "the state does not fit the model: tensor " + s.names[i] + " where " + e.name + " (" +
-                std::to_string(e.rows) + " x " + std::to_string(e.cols) + ") belongs");
+            // Both shapes: "tensor l0.W where l0.W belongs" did not say what was wrong with it.
+            [&] {
+              return "the state does not fit the model: its tensor " + s.names[i] + " (" +
+                     std::to_string(s.tensors[i].rows) + " x " + std::to_string(s.tensors[i].cols) + ") where " +
+                     e.name + " (" + std::to_string(e.rows) + " x " + std::to_string(e.cols) + ") belongs";
+            });
     if (Group<T>* g = groups_[e.group].get()) {
       g->ops().bind_thread();
       g->ops().upload(s.tensors[i].data.data(), entry_tensor(*g, e));

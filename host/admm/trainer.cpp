@@ -393,7 +393,18 @@ struct Loop {
     iter_s = from.iter_s;
     train_cost = from.train_cost;
     seconds_before = from.seconds;
-    if (from.anchor.size() > 0 && writes) tracker.anchor(std::move(from.anchor));
+    if (from.anchor.size() > 0 && writes) {
+      // Scored nodes x layer 1's outputs; a wrong one failed later as "no anchor or wrong D".
+      require(from.anchor.cols == p.dims[1], [&] {
+        return "state " + state_path(c) + ": the state does not fit the model: its tensor tracker.anchor has " +
+               std::to_string(from.anchor.cols) + " columns, layer 1 has " + std::to_string(p.dims[1]) + " outputs";
+      });
+      try {
+        tracker.anchor(std::move(from.anchor));
+      } catch (const Error& e) {
+        throw Error("state " + state_path(c) + ": " + e.what());
+      }
+    }
     scores.val.acc = from.val_acc;
     scores.test.acc = from.test_acc;
   }
@@ -663,7 +674,13 @@ TrainSummary train(const Config& c, std::ostream& log, bool resume) {
   const size_t stage = from ? static_cast<size_t>(from->stage) : 0;
   require(stage < stages.size(), "--resume: the state's stage " + std::to_string(stage + 1) + " does not exist");
   auto solver = start_stage(c, p, stage, nullptr);  // a resumed later stage: its shape, then the state
-  if (from) solver->load_state(from->solver);
+  if (from) {
+    try {
+      solver->load_state(from->solver);
+    } catch (const Error& e) {  // the file at fault, as load_run_state's own errors name it
+      throw Error("state " + state_path(c) + ": " + e.what());
+    }
+  }
   Evaluator eval(p.data, p.h, p.ahat, p.aug);
   log_run(c, p, solver->num_groups(), log);
   if (writes) log_auto_threads(c, log);  // after setup, so that its errors stay the only line
