@@ -229,6 +229,16 @@ TEST(Config, GridWithoutQuantizationWarns) {
                   .warnings.empty());
 }
 
+// Keys only the CUDA backend reads are named on the CPU (devices was ignored silently).
+TEST(Config, CudaOnlyKeysWarnOnTheCpu) {
+  const Config c = parse_config(nlohmann::json::object(), {"devices=[0]", "cuda.tf32=true"});
+  ASSERT_EQ(c.warnings.size(), 2u);
+  EXPECT_EQ(c.warnings[0], "cuda.tf32 has no effect with \"backend\": \"cpu\"");
+  EXPECT_EQ(c.warnings[1], "devices has no effect with \"backend\": \"cpu\" (it picks a GPU per group)");
+  EXPECT_TRUE(
+      parse_config(nlohmann::json::object(), {"backend=cuda", "devices=[0]", "cuda.tf32=true"}).warnings.empty());
+}
+
 // data.split_seed and data.raw_counts are npz-set keys: on a Planetoid set, a value the user set
 // is named as having no effect; the defaults (which a saved config.json records) are not.
 TEST(Config, NpzOnlyDataKeysWarnOnPlanetoid) {

@@ -440,6 +440,9 @@ Config parse_config(const nlohmann::json& in, const std::vector<std::string>& ov
   }
   if (c.backend != "cuda" && c.cuda.tf32)
     c.warnings.push_back("cuda.tf32 has no effect with \"backend\": \"" + c.backend + "\"");
+  // As tf32: a list of GPUs meant for a CUDA run was ignored without a word on the CPU.
+  if (c.backend != "cuda" && !c.devices.empty())
+    c.warnings.push_back("devices has no effect with \"backend\": \"" + c.backend + "\" (it picks a GPU per group)");
   if (c.algorithm == "pdadmm-g")
     require(c.admm.quantize == Quantize::None, "config: admm.quantize: needs \"algorithm\": \"pdadmm-g-q\"");
   // Checked where nu and rho are used: per stage when there are stages (admm.* is then only
