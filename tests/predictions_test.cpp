@@ -322,7 +322,9 @@ TEST(PredictionsCli, AFifoOrDeviceIsWrittenToNotReplaced) {
   if (std::filesystem::is_fifo(fifo) && std::filesystem::is_character_file("/dev/full")) {
     const CommandResult f = run(eval + " --predictions /dev/full");
     EXPECT_EQ(f.code, 1) << f.out;
-    EXPECT_NE(f.out.find("\nerror: eval: cannot write the predictions to /dev/full\n"), std::string::npos) << f.out;
+    EXPECT_NE(f.out.find("\nerror: eval: cannot write the predictions to /dev/full: No space left on device\n"),
+              std::string::npos)
+        << f.out;
     EXPECT_EQ(f.out.find("wrote"), std::string::npos) << f.out;
     EXPECT_TRUE(std::filesystem::is_character_file("/dev/full"));
   }

@@ -252,17 +252,22 @@ bool is_stream_target(const std::string& path) {
 template <typename Fill>
 bool write_stream_target(const std::string& path, Fill&& fill, const std::string& what) {
   if (!is_stream_target(path)) return false;
+  // The system's reason, as the atomic writes give it: "cannot write … /dev/full" said no more. A
+  // failed stream makes no more calls but the flush's retry, so errno is still the write's.
+  const auto failed = [&] { return what + " " + path + (errno ? std::string(": ") + std::strerror(errno) : ""); };
   if (std::ostream* own = own_stream(path)) {
     std::cout.flush();
+    errno = 0;
     fill(*own);
     own->flush();
-    require(own->good(), what + " " + path);
+    require(own->good(), failed);
     return true;
   }
   std::ofstream f(path, std::ios::binary | std::ios::app);  // app: a file behind /dev/fd/N keeps what it has
+  errno = 0;
   fill(f);
   f.flush();
-  require(f.good(), what + " " + path);
+  require(f.good(), failed);
   return true;
 }
 
