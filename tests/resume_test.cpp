@@ -137,6 +137,13 @@ TEST(Resume, StateFileRoundTripsAndRefusesDamage) {
   const uint64_t past_end = bytes.size();
   std::memcpy(&long_header[8], &past_end, 8);
   refused(long_header, "truncated header");
+  // One reaching into the tensors (a flipped bit in its length): named as damage, not as "contains a
+  // NUL byte (not a text file?)", the JSON reader's words for a config that is not text.
+  uint64_t into_payload = 0;
+  std::memcpy(&into_payload, &bytes[8], 8);
+  into_payload += 8;
+  std::memcpy(&long_header[8], &into_payload, 8);
+  refused(long_header, "corrupt header (binary bytes in its text: its length field or text is damaged)");
   refused(bytes.substr(0, 10), "not a pdadmm state file");
   refused("", "not a pdadmm state file");
   // The meta alone, for the note of a fresh run that removes a state: null for no state file.

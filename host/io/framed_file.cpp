@@ -39,6 +39,10 @@ FramedFile read_framed_file(const std::string& path, const char* magic, const st
   uint64_t n = 0;
   std::memcpy(&n, s.data() + 8, 8);
   require(n <= s.size() - 16, what + ": truncated header");
+  // A damaged length field takes the weights' bytes into the header: the JSON reader's "contains a
+  // NUL byte (not a text file?)" pointed at the wrong file, not at the damage.
+  require(std::memchr(s.data() + 16, '\0', n) == nullptr,
+          what + ": corrupt header (binary bytes in its text: its length field or text is damaged)");
   f.header = parse_json(s.substr(16, n), what + ": header");
   f.payload = 16 + n;
   return f;
