@@ -418,6 +418,13 @@ TEST(Bench, BadOptionsAreErrors) {
   o.iterations = 1;
   o.warmup = -1;
   EXPECT_EQ(test::error_of([&] { run_bench(tiny_config({}), o, log); }), "bench: --warmup must be >= 0 (got -1)");
+  // More iterations than their timings have room for (2^31 - 1 x 64 groups: 7 TiB): named as the
+  // option, before setup, not as "out of memory (try fewer nodes, a smaller model ...)" after it.
+  o.warmup = 0;
+  o.iterations = 2147483647;
+  const std::string e = test::error_of([&] { run_bench(tiny_config({"model.layers=64", "groups=64"}), o, log); });
+  EXPECT_EQ(e.rfind("bench: --iterations 2147483647: the timings of 64 group(s) per iteration need ", 0), 0u) << e;
+  EXPECT_NE(e.find(" is available (time fewer iterations)"), std::string::npos) << e;
 }
 
 // `pdadmm train`'s times: summary.json's mean and median follow from the per-iteration seconds

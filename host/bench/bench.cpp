@@ -20,6 +20,7 @@
 #include "host/comm/processes.h"
 #include "host/data/rng.h"
 #include "host/io/error.h"
+#include "host/io/host_memory.h"
 #include "host/io/stats.h"
 #include "host/io/version.h"
 
@@ -161,6 +162,19 @@ nlohmann::json run_bench(const Config& c, const BenchOptions& o, std::ostream& l
   require(o.iterations >= 1, "bench: --iterations must be >= 1 (got " + std::to_string(o.iterations) + ")");
   require(o.warmup >= 0, "bench: --warmup must be >= 0 (got " + std::to_string(o.warmup) + ")");
   require(o.peak_seconds > 0 && o.peak_seconds <= 60, "bench: --peak-seconds must be in (0, 60]");
+  {
+    // The timings kept per group and iteration (samples, then compute, wait, busy, CPU, GEMM time
+    // and flops): -n 2000000000 failed after setup as "out of memory (try fewer nodes, a smaller
+    // model or more groups)", none of which was the cause.
+    const double need = static_cast<double>(o.iterations) *
+                        (static_cast<double>(c.groups) * (sizeof(GroupSample) + 6 * sizeof(double)) + 2 * sizeof(double));
+    const int64_t room = available_host_bytes();
+    require(room < 0 || need <= static_cast<double>(room), [&] {
+      return "bench: --iterations " + std::to_string(o.iterations) + ": the timings of " + std::to_string(c.groups) +
+             " group(s) per iteration need " + human_bytes(need) + " and " + human_bytes(static_cast<double>(room)) +
+             " is available (time fewer iterations)";
+    });
+  }
   const std::vector<Link> links = o.links.empty() ? link_presets() : o.links;
   // The JSON keys the modeled times by link name: a second link of a name would replace the first.
   for (size_t i = 0; i < links.size(); ++i)
