@@ -605,6 +605,11 @@ TEST(Config, FileLimitsNameTheFileAndTheProblem) {
       EXPECT_TRUE(std::all_of(m.begin(), m.end(), [](unsigned char ch) { return ch >= 0x20 && ch < 0x7f; })) << m;
     }
   }
+  // A device that never ends: it was read until memory ran out (/dev/zero) or forever (/dev/urandom).
+  if (std::filesystem::is_character_file("/dev/zero")) {
+    EXPECT_EQ(test::error_of([] { load_config("/dev/zero", {}); }),
+              "config: /dev/zero: larger than 64 MiB (not a config file?)");
+  }
 }
 
 // Every shipped config (configs/*.json, the sweep files aside) passes the strict validation, so a

@@ -480,9 +480,16 @@ Config parse_config(const nlohmann::json& in, const std::vector<std::string>& ov
 Config load_config(const std::string& path, const std::vector<std::string>& overrides) {
   std::ifstream f(path, std::ios::binary);
   require(static_cast<bool>(f), "config: cannot open " + path);
-  std::ostringstream text;
-  text << f.rdbuf();
-  return parse_config_text(text.str(), path, overrides);
+  // Read with a bound: a device (--config /dev/zero) grew the text until memory ran out, and
+  // /dev/urandom never ended. A pipe (--config <(jq … c.json)) is still read as it comes.
+  constexpr size_t kMaxBytes = size_t{64} << 20;
+  std::string text;
+  char buf[1 << 16];
+  while (f.read(buf, sizeof buf) || f.gcount() > 0) {
+    text.append(buf, static_cast<size_t>(f.gcount()));
+    require(text.size() <= kMaxBytes, "config: " + path + ": larger than 64 MiB (not a config file?)");
+  }
+  return parse_config_text(text, path, overrides);
 }
 
 Config parse_config_text(const std::string& text, const std::string& path, const std::vector<std::string>& overrides) {
