@@ -211,6 +211,14 @@ TEST(Files, AnOutputFolderThatIsAFileIsNamed) {
   EXPECT_EQ(test::error_of([&] { make_dirs(file); }), "cannot create directory " + file + ": a file of that name exists");
   EXPECT_EQ(test::error_of([&] { make_dirs(file + "/sub"); }),
             "cannot create directory " + file + "/sub: " + std::strerror(ENOTDIR));
+  // A symlink to nothing, as the folder or on the way to it: it said "File exists".
+  const std::string link = fresh_dir("files_out_link") + "/out", target = link + "_gone/deeper";
+  std::filesystem::create_symlink(target, link);
+  for (const std::string& dir : {link, link + "/sub"}) {
+    EXPECT_EQ(test::error_of([&] { make_dirs(dir); }),
+              "cannot create directory " + dir + ": " + std::filesystem::path(link).lexically_normal().string() +
+                  " is a symlink to " + target + ", which does not exist");
+  }
 }
 
 // A name that fits, but not with the temporary's suffix: said so (the bare ENAMETOOLONG read as a

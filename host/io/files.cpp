@@ -24,6 +24,18 @@ void make_dirs(const std::string& dir) {
   if (std::filesystem::exists(dir, ec) && !std::filesystem::is_directory(dir, ec))
     throw Error("cannot create directory " + dir + ": a file of that name exists");
   std::filesystem::create_directories(dir, ec);
+  if (ec == std::errc::file_exists) {
+    // A link to nothing on the way ("File exists" read as a mystery too): name it and its target.
+    namespace fs = std::filesystem;
+    fs::path at;
+    for (const fs::path& part : fs::path(dir)) {
+      at /= part;
+      std::error_code e1, e2;
+      if (fs::is_symlink(fs::symlink_status(at, e1)) && fs::status(at, e2).type() == fs::file_type::not_found)
+        throw Error("cannot create directory " + dir + ": " + at.string() + " is a symlink to " +
+                    fs::read_symlink(at, e1).string() + ", which does not exist");
+    }
+  }
   if (ec) throw Error("cannot create directory " + dir + ": " + ec.message());
 }
 
