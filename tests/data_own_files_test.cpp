@@ -213,6 +213,16 @@ TEST(OwnFiles, EveryMalformedFileIsOneErrorNamingTheFileAndLine) {
       {"labels", "0\n2\n0\n2\n0\n", "e.txt + f.csv + l.txt split: class 1 has no labelled nodes (the labels go up to 2: "
                               "classes must be numbered 0..2 without gaps, -1 for unlabelled nodes)"},
       {"labels", "", "l.txt: no labels (empty file)"},
+      // An empty field between commas is a missing value: "0,,1" read as "0 1", and a column left
+      // empty in every row shifted the ones after it.
+      {"features", "1,0\n0,,1\n1,1\n", "f.csv:2: field 2 is empty (two commas in a row, or one at either end of "
+                                       "the line: a missing value?)"},
+      {"features", "1,0,\n0,1,\n", "f.csv:1: field 3 is empty (two commas in a row, or one at either end of the "
+                                  "line: a missing value?)"},
+      {"edges", "0 1\n,1 2\n", "e.txt:2: field 1 is empty (two commas in a row, or one at either end of the line: "
+                              "a missing value?)"},
+      {"labels", "0\n1\n , \n", "l.txt:3: field 1 is empty (two commas in a row, or one at either end of the line: "
+                                 "a missing value?)"},
       // A zip (an .npz given as the wrong file) is named as one, not read as a text line.
       {"edges", std::string("PK\3\4\24\0\0\0", 8), "e.txt: a zip (.npz) file, not a text edge list (\"u v\" a line)"},
       {"labels", std::string("PK\3\4\24\0\0\0", 8),
@@ -244,6 +254,9 @@ TEST(OwnFiles, AByteOrderMarkAndCrlfReadAsPlainText) {
   const Dataset plain = own_files_dataset(names, edges, features, labels, 100, true, sizes);
   test::expect_same_dataset(
       own_files_dataset(names, windows(edges), windows(features), windows(labels), 100, true, sizes), plain);
+  // Spaces or tabs around a comma are no empty field.
+  test::expect_same_dataset(
+      own_files_dataset(names, "0 , 1\n1\t,2\n3,\t4\n", " 1 , 0\n0,1\n1,1\n0,0\n1,0\n", labels, 100, true, sizes), plain);
   // Only at the start: inside a file it is still a field that is not a number.
   EXPECT_EQ(error_with({"edges", "0 1\n\xef\xbb\xbf" "1 2\n", ""}), "e.txt:2: \"???1\" is not a node id (an integer)");
 }

@@ -55,14 +55,32 @@ void for_each_record(const std::string& text, const std::string& file, size_t ma
                                      std::to_string(max_line) + " (not a text file?)");
     });
     fields.clear();
+    // Runs of spaces and tabs are one separator, but a comma ends a field: an empty one (",," or a
+    // comma at either end of the line) is a missing value. Merged with its neighbours, "1,,3" read
+    // as "1 3", so a column left empty in every row shifted the columns after it without a word.
+    bool field_since_comma = false, any_comma = false;
+    size_t empty_field = 0;  // the first empty one's number, from 1; 0: none
     for (size_t i = 0; i < l.size();) {
-      while (i < l.size() && is_separator(l[i])) ++i;
       size_t j = i;
       while (j < l.size() && !is_separator(l[j])) ++j;
-      if (j > i) fields.push_back(l.substr(i, j - i));
-      i = j;
+      if (j > i) {
+        fields.push_back(l.substr(i, j - i));
+        field_since_comma = true;
+      }
+      if (j < l.size() && l[j] == ',') {
+        if (!field_since_comma && empty_field == 0) empty_field = fields.size() + 1;
+        field_since_comma = false;
+        any_comma = true;
+      }
+      i = j + 1;
     }
-    if (fields.empty() || fields[0][0] == '#') continue;
+    if ((fields.empty() && !any_comma) || (!fields.empty() && fields[0][0] == '#')) continue;
+    if (any_comma && !field_since_comma && empty_field == 0) empty_field = fields.size() + 1;  // "1,2,"
+    require(empty_field == 0, [&] {
+      return at_line(file, line,
+                     "field " + std::to_string(empty_field) +
+                         " is empty (two commas in a row, or one at either end of the line: a missing value?)");
+    });
     f(line, fields);
   }
 }
