@@ -338,12 +338,16 @@ void require_trained_inputs(const nlohmann::json& meta, const nlohmann::json& no
     if (!then.contains(ptr) || !now.contains(ptr) || then[ptr] == now[ptr]) continue;
     std::string key = k.substr(1);
     std::replace(key.begin(), key.end(), '/', '.');
-    // The path is compared as written (the training run's folder is not recorded): say so, as the
-    // same file named from another folder is refused too.
     const bool path = key == "data.npz.file" || key == "data.files.edges" || key == "data.files.features" ||
                       key == "data.files.labels";
+    // One file named two ways (an absolute path and a relative one, from here) is the same input.
+    // The training run's folder is not recorded, so a relative path of its is read from here.
+    std::error_code ec;
+    if (path && then[ptr].is_string() && now[ptr].is_string() &&
+        std::filesystem::equivalent(then[ptr].get<std::string>(), now[ptr].get<std::string>(), ec))
+      continue;
     const std::string why = path
-                                ? "compared as written: name the file as the training run did, from the folder it ran in"
+                                ? "not the same file from this folder: name the file as the training run did, from the folder it ran in"
                                 : "eval needs the features and split the model was trained on";
     throw Error("checkpoint " + model + " was trained with " + key + " = " + then[ptr].dump() + ", the config has " +
                 now[ptr].dump() + " (" + why + (hint.empty() ? "" : "; " + hint) + ")");
