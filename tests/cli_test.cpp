@@ -265,6 +265,9 @@ TEST(Cli, EvalComparesOnlyTheKeysTheDataSetReads) {
   expect_one_line_error(run(eval + " --data " + out + "/nowhere"),
                         out + "/nowhere/planetoid/ind.cora.x: file not found (data folder " + out + "/nowhere");
   expect_one_line_error(run(eval + " --data ''"), "--data: must not be empty");
+  // A file given as the folder is named as such, not as a file missing below it.
+  expect_one_line_error(run(eval + " --data " + out + "/model.bin"),
+                        "error: data folder " + out + "/model.bin (from data.root or --data) is not a folder");
 }
 
 // An empty PDADMM_DATA counts as unset (the default ./data), not as the file system's root.

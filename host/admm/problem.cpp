@@ -29,12 +29,20 @@ const char* data_env() {
 
 // A missing file names where its folder came from, since the default (./data) is easy to miss.
 void require_data_files(const Config& c, const std::string& root) {
-  for (const std::string& f : real_dataset_files(c.data.name)) {
+  const std::vector<std::string> files = real_dataset_files(c.data.name);
+  if (files.empty()) return;  // synthetic, or the user's own files: no data folder
+  const std::string from = !c.data.root.empty() ? "data.root or --data"
+                           : data_env()         ? "$PDADMM_DATA"
+                                                : "the default; set --data, data.root or $PDADMM_DATA";
+  // A root that is a file (--data README.md) read as "README.md/planetoid/...: file not found".
+  std::error_code ec;
+  const auto root_type = std::filesystem::status(root, ec).type();
+  if (root_type != std::filesystem::file_type::not_found && root_type != std::filesystem::file_type::directory &&
+      root_type != std::filesystem::file_type::none)
+    throw Error("data folder " + root + " (from " + from + ") is not a folder");
+  for (const std::string& f : files) {
     const std::string path = root + "/" + f;
     if (::access(path.c_str(), R_OK) == 0) continue;
-    const std::string from = !c.data.root.empty() ? "data.root or --data"
-                             : data_env()         ? "$PDADMM_DATA"
-                                                  : "the default; set --data, data.root or $PDADMM_DATA";
     throw Error(path + ": file not found (data folder " + root + ", from " + from +
                 "; tools/fetch_datasets.sh downloads the data sets)");
   }
