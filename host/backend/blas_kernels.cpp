@@ -68,7 +68,8 @@ std::string blas_kernels_text() {
   const char* set = std::getenv("OPENBLAS_CORETYPE");
   const char* fallback = std::getenv("PDADMM_BLAS_FALLBACK");
   if (set && fallback && std::strcmp(set, openblas_get_corename()) == 0)
-    t += std::string(" (OpenBLAS loaded its ") + fallback + " fallback for this CPU; OPENBLAS_CORETYPE overrides)";
+    t += std::string(" (pdadmm's choice: OpenBLAS's own detection gives its ") + fallback +
+         " fallback on this CPU; a set OPENBLAS_CORETYPE is kept)";
   else if (set)
     t += " (OPENBLAS_CORETYPE)";
   return t;
