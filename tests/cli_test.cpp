@@ -183,7 +183,15 @@ TEST(Cli, AnOutputThatIsNotAFileIsRefusedFirst) {
 // Command-line mistakes (CLI11's parse errors) follow the same one-line, exit-1 rule.
 TEST(Cli, CommandLineMistakesGiveOneClearLine) {
   expect_one_line_error(run("train --bogus"), "--bogus");
-  expect_one_line_error(run("train --config /nonexistent/pdadmm.json"), "/nonexistent/pdadmm.json");
+  expect_one_line_error(run("train --config /nonexistent/pdadmm.json"),
+                        "--config: /nonexistent/pdadmm.json: No such file or directory");
+  // A folder, or a symlink loop, is named as what it is (CLI11's check said "does not exist").
+  const std::string loop = ::testing::TempDir() + "/cli_config_loop";
+  std::filesystem::remove(loop);
+  std::filesystem::create_symlink(loop, loop);
+  expect_one_line_error(run("info --config " + loop), "--config: " + loop + ": Too many levels of symbolic links");
+  expect_one_line_error(run("info --config " + ::testing::TempDir()), ": a folder, not a file");
+  expect_one_line_error(run("eval --model " + ::testing::TempDir()), "--model: " + ::testing::TempDir() + ": a folder");
   expect_one_line_error(run("eval"), "--model");
   expect_one_line_error(run("bench --json x.json -n abc"), "abc");
   expect_one_line_error(run("train --set"), "--set");

@@ -1,8 +1,12 @@
 // pdadmm command line: train, info, eval, bench. User errors print one line and exit 1.
 #include <CLI/CLI.hpp>
 
+#include <sys/stat.h>
+
+#include <cerrno>
 #include <chrono>
 #include <csignal>
+#include <cstring>
 #include <iostream>
 #include <new>
 #include <string>
@@ -31,14 +35,24 @@ int main(int argc, char** argv) {
   CommonArgs args;
   std::string model;
   // Empty would silently mean "not given": a --out "$DIR" with DIR unset wrote to runs/latest.
-  // No description: the options show DIR or FILE, not CLI11's TEXT:DIR, which reads as "must exist"
-  // (as --config's TEXT:FILE does).
+  // No description: the options show DIR or FILE, not CLI11's TEXT:DIR, which reads as "must exist".
   const auto non_empty = [] {
     return CLI::Validator([](std::string& s) { return s.empty() ? std::string("must not be empty") : ""; }, "");
   };
+  // CLI::ExistingFile called a symlink loop or an unreadable folder on the path "does not exist":
+  // the system's reason names what is wrong.
+  const auto existing_file = [] {
+    return CLI::Validator(
+        [](std::string& s) {
+          struct stat st {};
+          if (::stat(s.c_str(), &st) != 0) return s + ": " + std::strerror(errno);
+          return S_ISDIR(st.st_mode) ? s + ": a folder, not a file" : std::string();
+        },
+        "FILE");  // shown TEXT:FILE, as CLI::ExistingFile: an input that must exist
+  };
   auto add_common = [&](CLI::App* sub, bool with_out) {
     sub->add_option("--config,-c", args.config, "JSON config file (defaults apply to missing keys)")
-        ->check(CLI::ExistingFile);
+        ->check(existing_file());
     sub->add_option("--set", args.sets,
                     "override a config key, e.g. --set model.layers=12, --set 'model.stages[2].iterations=300' "
                     "(the value read as JSON, else as a string; repeatable)");
@@ -59,7 +73,9 @@ int main(int argc, char** argv) {
   CLI::App* eval =
       app.add_subcommand("eval", "score a saved model on train/val/test; --predictions: every node's as CSV");
   add_common(eval, false);
-  eval->add_option("--model,-m", model, "model.bin written by train")->required()->check(CLI::ExistingFile);
+  eval->add_option("--model,-m", model, "model.bin written by train")
+      ->required()
+      ->check(existing_file());
   std::string predictions;
   eval->add_option("--predictions", predictions,
                    "write every node's prediction to this CSV (node,split,label,predicted,prob_0,...); "
