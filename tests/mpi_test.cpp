@@ -166,8 +166,9 @@ TEST(MpiTrain, ResumesAStateOfOneProcessOrOfProcesses) {
   ASSERT_TRUE(st.is_null()) << "the processes were killed, yet wrote a summary";
   resume_matches(dir + "/many");
   // Stopped: each process finishes the same iteration, model.bin and summary.json hold it.
-  for (const auto& [name, sig] : {std::pair{"usr1", SIGUSR1}, std::pair{"term1", SIGTERM}}) {
+  for (const auto& [name, which] : {std::pair{"usr1", SIGUSR1}, std::pair{"term1", SIGTERM}}) {
     const std::string out = dir + "/" + name;
+    const int sig = which;  // a lambda cannot capture a structured binding before C++20 (clang refuses)
     const auto stopped = pdadmm::test::train_until_signal(args, out, 0, "metrics.jsonl", 0, mpirun, [&] {
       usleep(300000);
       const pid_t to = sig == SIGUSR1 ? find_process(PDADMM_MPIEXEC, out) : find_process(PDADMM_BINARY, out, 1);
