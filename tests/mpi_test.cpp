@@ -26,12 +26,7 @@ using pdadmm::test::timeless_metrics;
 // Root is allowed (CI runs as root); more processes than cores (2-core CI); no CMA single-copy,
 // which containers often forbid. A hang (a process left waiting on a dead peer) fails the test
 // after two minutes (ten under ThreadSanitizer, whose 2500-iteration launches take two on 2 cores).
-#if defined(__has_feature)
-#if __has_feature(thread_sanitizer)
-#define PDADMM_TEST_TSAN 1
-#endif
-#endif
-#ifdef PDADMM_TEST_TSAN
+#ifdef PDADMM_TEST_TSAN  // test_util.h
 const std::string kHung = "timeout 600 ";
 #else
 const std::string kHung = "timeout 120 ";
