@@ -66,12 +66,12 @@ TEST(CliNpzSplit, TrainsOnASixtyTwentyTwentySplitAndEvalRefusesAnother) {
                         "run/model.bin was trained with data.npz.train = 0.6, the config has 0.5");
   expect_one_line_error(run_command(eval + kNpz + " --set data.npz.val=0.2 --set data.npz.test=0.2"),
                         "run/model.bin was trained with data.npz.train = 0.6, the config has 0");
-  // The file is compared as its path was written, which the error says: from the parent folder the
-  // same graph.npz is another path.
+  // The training run's relative path is read from the current folder, which the error says: from
+  // the parent folder the run's graph.npz is another (missing) file.
   expect_one_line_error(run_command("cd " + dir + "/.. && " + PDADMM_BINARY + " eval --model cli_npz_split/run/model.bin" +
                                     " --config cli_npz_split/run/config.json --set data.npz.file=cli_npz_split/graph.npz"),
-                        "data.npz.file = \"graph.npz\", the config has \"cli_npz_split/graph.npz\" (compared as "
-                        "written: name the file as the training run did, from the folder it ran in)");
+                        "data.npz.file = \"graph.npz\", the config has \"cli_npz_split/graph.npz\" (not the same "
+                        "file from this folder: name the file as the training run did, from the folder it ran in)");
 
   // Errors: one line naming the key.
   expect_one_line_error(run_command(in_dir + " info" + kFractions + " --set data.npz.train_per_class=5"),
