@@ -43,11 +43,12 @@ TEST(BlasKernels, InfoNamesTheKernelsAndKeepsTheUsersChoice) {
   EXPECT_NE(own.out.find("blas          OpenBLAS "), std::string::npos) << own.out;
   // Where pdadmm replaced a fallback, the line says it chose, and what OpenBLAS would have run.
   // (This test binary started itself again the same way, and kept the fallback's name.)
-  if (const char* fallback = std::getenv("PDADMM_BLAS_FALLBACK"))
+  if (const char* fallback = std::getenv("PDADMM_BLAS_FALLBACK")) {
     EXPECT_NE(own.out.find("OpenBLAS " + best + " kernels (pdadmm's choice: OpenBLAS's own detection gives its " +
                            fallback + " fallback on this CPU"),
               std::string::npos)
         << own.out;
+  }
   const test::CommandResult chosen = test::run_command("env -u PDADMM_BLAS_FALLBACK OPENBLAS_CORETYPE=Prescott " + bin + " info");
   ASSERT_EQ(chosen.code, 0) << chosen.out;
   EXPECT_NE(chosen.out.find("blas          OpenBLAS Prescott kernels (OPENBLAS_CORETYPE)"), std::string::npos)
