@@ -159,6 +159,14 @@ void expect_earlier_result_alone(const std::string& dir) {
   EXPECT_EQ(std::distance(std::filesystem::directory_iterator(dir), std::filesystem::directory_iterator()), 1);
 }
 
+// Ctrl-C is one line saying so and exit 130, as a shell reports SIGINT (it was a silent 130).
+TEST(Tools, CtrlCIsOneLine) {
+  if (!have_python()) GTEST_SKIP() << "python3 is not installed";
+  Result r = run(with_tool_common("\ndef m(): raise KeyboardInterrupt\ntool_common.run_main(m)"));
+  EXPECT_EQ(r.code, 130) << r.out;
+  EXPECT_EQ(r.out, "error: interrupted (Ctrl-C)\n");
+}
+
 // A result file is renamed over the earlier one when complete: a write that fails half-way (here an
 // object JSON cannot hold) leaves the earlier file as it was and no temporary beside it.
 TEST(Tools, AResultFileIsNeverHalfWritten) {

@@ -24,7 +24,8 @@ def run_main(main):
     `error:` line and exit 1; PDADMM_TRACEBACK=1 shows the traceback instead."""
     try:
         main()
-    except KeyboardInterrupt:
+    except KeyboardInterrupt:  # Ctrl-C: one line saying so, not a silent 130 that looks like a crash
+        print("error: interrupted (Ctrl-C)", file=sys.stderr)
         sys.exit(130)
     except BrokenPipeError:  # `| head`: not "malformed input"; stdout to /dev/null so that exit's flush is quiet
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
