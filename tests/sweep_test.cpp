@@ -250,6 +250,10 @@ TEST(Tools, MistakesAreRefusedBeforeAnyRun) {
   const std::string tiny = src + "/configs/sweeps/tiny.json";
   std::ofstream(groups) << R"({"base": ")" << src << R"(/configs/synthetic.json", "axis": {"key": "model.layers", "values": [2, 3]}, "groups": [2, 0]})";
   std::ofstream(twice) << R"({"base": ")" << src << R"(/configs/synthetic.json", "axis": {"key": "model.layers", "values": [2, 2]}})";
+  // a path under a regular file (root writes anywhere else), a base that is not a path
+  const std::string regular = tmp + "/tools_regular_file", int_base = tmp + "/tools_int_base.json";
+  std::ofstream(regular) << "x\n";
+  std::ofstream(int_base) << R"({"base": 5, "axis": {"key": "model.layers", "values": [2]}})";
   for (const auto& [cmd, message] : std::vector<std::pair<std::string, std::string>>{
            {acc + " --seeds 0,0", "--seeds: 0, 0 lists a value twice"},
            {acc + " --seeds 0 --json /nonexistent_pdadmm/a.json", "--json /nonexistent_pdadmm/a.json: its folder"},
@@ -274,7 +278,17 @@ TEST(Tools, MistakesAreRefusedBeforeAnyRun) {
             "--config " + tmp + "/tools_nan.json: not a pdadmm config"},
            {kSweep.substr(0, kSweep.find("--pdadmm")) + "--pdadmm " + tmp + " --config " + src + "/configs/sweeps/tiny.json",
             "--pdadmm: " + tmp + " is not an executable"},
-           {acc + " --seeds 0 --binary " + tmp, "--binary: " + tmp + " is not an executable"}}) {
+           {acc + " --seeds 0 --binary " + tmp, "--binary: " + tmp + " is not an executable"},
+           // a folder for a config was "does not exist"; an output folder under a file was "PATH: Not a directory", no option named
+           {"python3 " + src + "/tools/accuracy.py " + tmp + " --binary " + PDADMM_BINARY + " --seeds 0",
+            "config " + tmp + ": is a folder, not a file"},
+           {"python3 " + src + "/tools/bench_ab.py --a " + PDADMM_BINARY + " --b " + PDADMM_BINARY + " " + tmp,
+            "config " + tmp + ": is a folder, not a file"},
+           {acc + " --seeds 0 --out " + regular + "/x", "--out " + regular + "/x: cannot create the folder"},
+           {kSweep + " --config " + tiny + " --out " + regular + "/x", "--out " + regular + "/x: cannot create the folder"},
+           {"python3 " + src + "/tools/quant_table.py --pdadmm " + PDADMM_BINARY + " --config " + syn + " --work " +
+            regular + "/w", "--work " + regular + "/w: cannot create the folder"},
+           {kSweep + " --config " + int_base, "base must be a config file's path"}}) {
     Result r = run(cmd);
     EXPECT_EQ(r.code, 1) << cmd << "\n" << r.out;
     EXPECT_EQ(r.out.rfind("error: ", 0), 0u) << cmd << "\n" << r.out;

@@ -25,8 +25,8 @@ import subprocess
 import sys
 import time
 
-from tool_common import (ArgumentParser, no_duplicates, read_result, remove_stale, require_binary, run_failed, run_main,
-                         writable_file, write_json)
+from tool_common import (ArgumentParser, fail, input_file, no_duplicates, output_folder, read_result, remove_stale,
+                         require_binary, run_failed, run_main, writable_file, write_json)
 
 NPZ_SETS = ("amazon_computers", "amazon_photo", "coauthor_cs", "npz", "files")  # the sets data.split_seed splits
 
@@ -131,8 +131,7 @@ def main():
     if a.json:
         writable_file(a.json, "--json")
     require_binary(a.binary, "--binary")
-    if not os.path.isfile(a.config):
-        sys.exit("error: config " + a.config + " does not exist")
+    input_file(a.config, "config")
     splits, key, folder = [None], "split_seed", "split_%d"
     if a.split_seeds is not None and a.val_splits is not None:
         sys.exit("error: --split-seeds and --val-splits: give one of them")
@@ -147,7 +146,7 @@ def main():
     no_duplicates(splits, "--split-seeds" if a.split_seeds is not None else "--val-splits")
     name = os.path.splitext(os.path.basename(a.config))[0]
     out = a.out or os.path.join("runs", "accuracy", name)
-    os.makedirs(out, exist_ok=True)
+    output_folder(out, "--out")
 
     keys = [(k, s) for k in splits for s in seeds]
     base = None if a.against is None else load_base(a.against, keys, key)

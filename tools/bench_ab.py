@@ -27,8 +27,8 @@ import sys
 import tempfile
 import time
 
-from tool_common import (ArgumentParser, no_duplicates, read_result, remove_stale, require_binary, run_failed, run_main,
-                         writable_file, write_json)
+from tool_common import (ArgumentParser, input_file, no_duplicates, read_result, remove_stale, require_binary,
+                         run_failed, run_main, writable_file, write_json)
 
 
 def version(binary):
@@ -83,8 +83,7 @@ def main():
     if args.rounds < 1:
         sys.exit("error: --rounds must be at least 1")
     for c in args.configs:
-        if not os.path.isfile(c):
-            sys.exit("error: config %s: no such file" % c)
+        input_file(c, "config")
     no_duplicates(args.configs, "configs")
     if args.json:
         writable_file(args.json, "--json")

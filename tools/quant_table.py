@@ -18,8 +18,8 @@ import sys
 import shutil
 import tempfile
 
-from tool_common import (ArgumentParser, fail, no_duplicates, read_result, remove_stale, require_binary, run_failed, run_main,
-                         writable_file, write_json)
+from tool_common import (ArgumentParser, fail, input_file, no_duplicates, output_folder, read_result, remove_stale,
+                         require_binary, run_failed, run_main, writable_file, write_json)
 
 Q = 'algorithm="pdadmm-g-q"'
 
@@ -89,8 +89,7 @@ def main():
     ap.add_argument("--out", default="", help="write the rows as JSON here")
     a = ap.parse_args()
     require_binary(a.pdadmm, "--pdadmm")
-    if not os.path.isfile(a.config):
-        sys.exit("error: --config: no file at '%s'" % a.config)
+    input_file(a.config, "--config")
     if a.out:
         writable_file(a.out, "--out")
     no_duplicates(a.seeds, "--seeds")
@@ -105,6 +104,8 @@ def main():
     groups = config_layers(a.config, a.sets) if a.groups is None else a.groups
     if groups < 2:
         sys.exit("error: --groups %d: with one group nothing crosses the wire, so every row would move 0 bytes" % groups)
+    if a.work:
+        output_folder(a.work, "--work")
     work = a.work or tempfile.mkdtemp(prefix="quant_table_")
     try:
         table(a, groups, work)

@@ -22,8 +22,8 @@ import shlex
 import subprocess
 import sys
 
-from tool_common import (ArgumentParser, fail, no_duplicates, read_result, remove_stale, require_binary, run_main,
-                         write_json)
+from tool_common import (ArgumentParser, fail, no_duplicates, output_folder, read_result, remove_stale, require_binary,
+                         run_main, write_json)
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 KNOWN_KEYS = {"base", "set", "axis", "variants", "groups", "threads_per_group", "iterations", "warmup",
@@ -45,6 +45,8 @@ def load_sweep(path):
         fail(f"sweep config {path}: unknown key '{unknown[0]}' (known: {', '.join(sorted(KNOWN_KEYS))})")
     if ("axis" in spec) == ("variants" in spec):
         fail(f"sweep config {path}: give exactly one of 'axis' and 'variants'")
+    if not isinstance(spec.get("base", ""), str) or spec.get("base") == "":  # was "expected str, ... not int"
+        fail(f"sweep config {path}: base must be a config file's path (a string)")
     if not isinstance(spec.get("set", {}), dict):
         fail(f"sweep config {path}: set must be an object of pdadmm keys and values")
     if "axis" in spec:
@@ -304,6 +306,7 @@ def main():
     name = os.path.splitext(os.path.basename(a.config))[0]
     out = a.out or os.path.join("runs", "sweeps", name)
     run_dir = os.path.join(out, "runs")
+    output_folder(out, "--out")
     os.makedirs(run_dir, exist_ok=True)
     # The machine is this sweep's first run's, not that of whichever file sorts first in run_dir
     # (an earlier sweep's, perhaps on another machine, stays there).

@@ -47,6 +47,27 @@ def writable_file(path, flag):
         fail(f"{flag} {path}: its folder is missing or read-only, or it is a folder")
 
 
+def input_file(path, what):
+    """An input file must be a readable file: a folder is named as one, not as "does not exist"."""
+    if os.path.isdir(path):
+        fail(f"{what} {path}: is a folder, not a file")
+    if not os.path.isfile(path):
+        fail(f"{what} {path}: no such file")
+    if not os.access(path, os.R_OK):
+        fail(f"{what} {path}: cannot be read")
+
+
+def output_folder(path, flag):
+    """An output folder, created now, before the first run; a path under a regular file is one
+    `error:` line naming the option (OSError's own names only the path)."""
+    try:
+        os.makedirs(path, exist_ok=True)
+    except OSError as e:
+        fail(f"{flag} {path}: cannot create the folder ({e.strerror or e})")
+    if not os.access(path, os.W_OK):
+        fail(f"{flag} {path}: the folder is read-only")
+
+
 def require_binary(path, flag):
     """The pdadmm binary must be an executable file before any run starts (a folder passes os.access X_OK)."""
     if not os.path.isfile(path) or not os.access(path, os.X_OK):
