@@ -279,11 +279,15 @@ TEST(Tools, MistakesAreRefusedBeforeAnyRun) {
            {kSweep.substr(0, kSweep.find("--pdadmm")) + "--pdadmm " + tmp + " --config " + src + "/configs/sweeps/tiny.json",
             "--pdadmm: " + tmp + " is not an executable"},
            {acc + " --seeds 0 --binary " + tmp, "--binary: " + tmp + " is not an executable"},
-           // a folder for a config was "does not exist"; an output folder under a file was "PATH: Not a directory", no option named
+           // a folder for a config was "does not exist"; a negative seed failed after the earlier seeds' runs;
+           // an output folder under a file was "PATH: Not a directory", no option named
            {"python3 " + src + "/tools/accuracy.py " + tmp + " --binary " + PDADMM_BINARY + " --seeds 0",
             "config " + tmp + ": is a folder, not a file"},
            {"python3 " + src + "/tools/bench_ab.py --a " + PDADMM_BINARY + " --b " + PDADMM_BINARY + " " + tmp,
             "config " + tmp + ": is a folder, not a file"},
+           {acc + " --seeds 0,-1 --out " + tmp + "/tools_acc_neg", "--seeds: -1: a seed is an integer >= 0"},
+           {"python3 " + src + "/tools/quant_table.py --pdadmm " + PDADMM_BINARY + " --config " + syn + " --seeds 0 -1",
+            "--seeds: -1: a seed is an integer >= 0"},
            {acc + " --seeds 0 --out " + regular + "/x", "--out " + regular + "/x: cannot create the folder"},
            {kSweep + " --config " + tiny + " --out " + regular + "/x", "--out " + regular + "/x: cannot create the folder"},
            {"python3 " + src + "/tools/quant_table.py --pdadmm " + PDADMM_BINARY + " --config " + syn + " --work " +

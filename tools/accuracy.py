@@ -127,6 +127,8 @@ def main():
     ap.add_argument("--against", metavar="BASE.json", help="an earlier accuracy.json: print the paired change")
     a = ap.parse_args()
     seeds = int_list("--seeds", a.seeds)
+    if min(seeds) < 0:  # pdadmm refuses it, but only at its turn, after the earlier seeds' runs
+        fail("--seeds: %d: a seed is an integer >= 0" % min(seeds))
     no_duplicates(seeds, "--seeds")
     if a.json:
         writable_file(a.json, "--json")

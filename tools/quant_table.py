@@ -93,6 +93,8 @@ def main():
     if a.out:
         writable_file(a.out, "--out")
     no_duplicates(a.seeds, "--seeds")
+    if min(a.seeds) < 0:  # pdadmm refuses it, but only at its turn, after the earlier rows' runs
+        fail("--seeds: %d: a seed is an integer >= 0" % min(a.seeds))
     names = [name for name, _ in rows_to_run("{}")]
     for x in a.rows:
         if not any(x in name for name in names[1:]):
