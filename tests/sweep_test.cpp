@@ -254,6 +254,12 @@ TEST(Tools, MistakesAreRefusedBeforeAnyRun) {
   const std::string regular = tmp + "/tools_regular_file", int_base = tmp + "/tools_int_base.json";
   std::ofstream(regular) << "x\n";
   std::ofstream(int_base) << R"({"base": 5, "axis": {"key": "model.layers", "values": [2]}})";
+  // model.layers, warmup and a bool for an integer: checked before the first point's runs
+  const std::string list_layers = tmp + "/tools_list_layers.json", bad_warmup = tmp + "/tools_bad_warmup.json";
+  std::ofstream(list_layers) << R"({"base": ")" << src << R"(/configs/synthetic.json", "axis": {"key": "model.layers", "values": [2, [2]]}})";
+  std::ofstream(bad_warmup) << R"({"base": ")" << src << R"(/configs/synthetic.json", "axis": {"key": "model.layers", "values": [2]}, "warmup": "x"})";
+  const std::string bool_tpg = tmp + "/tools_bool_tpg.json";
+  std::ofstream(bool_tpg) << R"({"base": ")" << src << R"(/configs/synthetic.json", "axis": {"key": "model.layers", "values": [2]}, "threads_per_group": true})";
   for (const auto& [cmd, message] : std::vector<std::pair<std::string, std::string>>{
            {acc + " --seeds 0,0", "--seeds: 0, 0 lists a value twice"},
            {acc + " --seeds 0 --json /nonexistent_pdadmm/a.json", "--json /nonexistent_pdadmm/a.json: its folder"},
@@ -292,7 +298,10 @@ TEST(Tools, MistakesAreRefusedBeforeAnyRun) {
            {kSweep + " --config " + tiny + " --out " + regular + "/x", "--out " + regular + "/x: cannot create the folder"},
            {"python3 " + src + "/tools/quant_table.py --pdadmm " + PDADMM_BINARY + " --config " + syn + " --work " +
             regular + "/w", "--work " + regular + "/w: cannot create the folder"},
-           {kSweep + " --config " + int_base, "base must be a config file's path"}}) {
+           {kSweep + " --config " + int_base, "base must be a config file's path"},
+           {kSweep + " --config " + list_layers, "model.layers [2]: must be an integer >= 1"},
+           {kSweep + " --config " + bad_warmup, "warmup must be an integer >= 0"},
+           {kSweep + " --config " + bool_tpg, "threads_per_group must be an integer >= 1"}}) {
     Result r = run(cmd);
     EXPECT_EQ(r.code, 1) << cmd << "\n" << r.out;
     EXPECT_EQ(r.out.rfind("error: ", 0), 0u) << cmd << "\n" << r.out;

@@ -80,9 +80,20 @@ def load_sweep(path):
         fail(f"sweep config {path}: stat must be \"cpu\", \"min\" or \"median\"")
     if spec.get("stat", "cpu") == "cpu" and spec.get("threads_per_group", 1) != 1:
         fail(f"sweep config {path}: \"stat\": \"cpu\" needs threads_per_group 1 (use \"min\")")
-    for key in ("threads_per_group", "iterations"):
-        if not isinstance(spec.get(key, 1), int) or spec.get(key, 1) < 1:
-            fail(f"sweep config {path}: {key} must be an integer >= 1")
+    # true is an int to isinstance; warmup went to pdadmm unchecked (its error only at the first run)
+    for key, least in (("threads_per_group", 1), ("iterations", 1), ("warmup", 0)):
+        v = spec.get(key, least)
+        if not isinstance(v, int) or isinstance(v, bool) or v < least:
+            fail(f"sweep config {path}: {key} must be an integer >= {least}")
+    # model.layers decides each point's groups (layers_of's int()): a list or "x" was "malformed input:
+    # invalid literal for int()", and only at its point, after the earlier points' runs.
+    layers = [spec.get("set", {}).get("model.layers")]
+    if "axis" in spec and spec["axis"]["key"] == "model.layers":
+        layers += spec["axis"]["values"]
+    layers += [v.get("set", {}).get("model.layers") for v in spec.get("variants", [])]
+    for v in layers:
+        if v is not None and not (isinstance(v, int) and not isinstance(v, bool) and v >= 1):
+            fail(f"sweep config {path}: model.layers {json.dumps(v)}: must be an integer >= 1")
     return spec
 
 
