@@ -298,6 +298,9 @@ TEST(Tools, MistakesAreRefusedBeforeAnyRun) {
            {kSweep + " --config " + tiny + " --out " + regular + "/x", "--out " + regular + "/x: cannot create the folder"},
            {"python3 " + src + "/tools/quant_table.py --pdadmm " + PDADMM_BINARY + " --config " + syn + " --work " +
             regular + "/w", "--work " + regular + "/w: cannot create the folder"},
+           // a grid pdadmm refuses: named before the fp32 row trains, not at the first -Q row
+           {"python3 " + src + "/tools/quant_table.py --pdadmm " + PDADMM_BINARY + " --config " + syn + " --grid '[1]'",
+            "error: the -Q rows' settings: config: admm.grid: needs between 2 and 65536 values, got 1\n"},
            {kSweep + " --config " + int_base, "base must be a config file's path"},
            {kSweep + " --config " + list_layers, "model.layers [2]: must be an integer >= 1"},
            {kSweep + " --config " + bad_warmup, "warmup must be an integer >= 0"},

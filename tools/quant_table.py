@@ -72,6 +72,17 @@ def train(binary, config, sets, out_dir):
     return read_result(os.path.join(out_dir, "summary.json"), binary)
 
 
+def check_rows(binary, config, sets):
+    """`pdadmm info` with a -Q row's settings: a --grid or --set pdadmm refuses is named before the
+    fp32 row trains (it failed at the first -Q row, after the fp32 runs)."""
+    cmd = [binary, "info", "--config", config]
+    for s in sets:
+        cmd += ["--set", s]
+    r = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    if r.returncode != 0:
+        run_failed("the -Q rows' settings", r.stdout, r.returncode)
+
+
 def main():
     ap = ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--pdadmm", "--binary", dest="pdadmm", default="build/pdadmm",
@@ -106,6 +117,7 @@ def main():
     groups = config_layers(a.config, a.sets) if a.groups is None else a.groups
     if groups < 2:
         sys.exit("error: --groups %d: with one group nothing crosses the wire, so every row would move 0 bytes" % groups)
+    check_rows(a.pdadmm, a.config, a.sets + ["groups=%d" % groups] + rows_to_run(a.grid)[3][1])
     if a.work:
         output_folder(a.work, "--work")
     work = a.work or tempfile.mkdtemp(prefix="quant_table_")
