@@ -258,6 +258,8 @@ TEST(Tools, MistakesAreRefusedBeforeAnyRun) {
   const std::string list_layers = tmp + "/tools_list_layers.json", bad_warmup = tmp + "/tools_bad_warmup.json";
   std::ofstream(list_layers) << R"({"base": ")" << src << R"(/configs/synthetic.json", "axis": {"key": "model.layers", "values": [2, [2]]}})";
   std::ofstream(bad_warmup) << R"({"base": ")" << src << R"(/configs/synthetic.json", "axis": {"key": "model.layers", "values": [2]}, "warmup": "x"})";
+  const std::string no_val = tmp + "/tools_no_val.json";
+  std::ofstream(no_val) << R"({"runs": [{"seed": 0, "test_acc": 0.5, "val_nodes": 500}]})";
   const std::string bool_tpg = tmp + "/tools_bool_tpg.json";
   std::ofstream(bool_tpg) << R"({"base": ")" << src << R"(/configs/synthetic.json", "axis": {"key": "model.layers", "values": [2]}, "threads_per_group": true})";
   for (const auto& [cmd, message] : std::vector<std::pair<std::string, std::string>>{
@@ -298,6 +300,9 @@ TEST(Tools, MistakesAreRefusedBeforeAnyRun) {
            {kSweep + " --config " + tiny + " --out " + regular + "/x", "--out " + regular + "/x: cannot create the folder"},
            {"python3 " + src + "/tools/quant_table.py --pdadmm " + PDADMM_BINARY + " --config " + syn + " --work " +
             regular + "/w", "--work " + regular + "/w: cannot create the folder"},
+           // a baseline that is not an accuracy.json: the key missing, not Python's KeyError('val_acc')
+           {acc + " --seeds 0 --out " + tmp + "/tools_acc_nokey --against " + no_val,
+            "--against " + no_val + ": not an accuracy.json (no \"val_acc\" in a run)"},
            // a grid pdadmm refuses: named before the fp32 row trains, not at the first -Q row
            {"python3 " + src + "/tools/quant_table.py --pdadmm " + PDADMM_BINARY + " --config " + syn + " --grid '[1]'",
             "error: the -Q rows' settings: config: admm.grid: needs between 2 and 65536 values, got 1\n"},

@@ -71,8 +71,13 @@ def load_base(path, keys, key):
         numbers = all(isinstance(r[f], (int, float)) for r in runs for f in ("val_acc", "test_acc", "val_nodes"))
     except OSError as e:
         sys.exit("error: --against %s: %s" % (path, e.strerror))
-    except (ValueError, KeyError, TypeError, AttributeError) as e:
-        sys.exit("error: --against %s: not an accuracy.json (%r)" % (path, e))
+    except ValueError as e:
+        sys.exit("error: --against %s: not JSON (%s)" % (path, e))
+    except KeyError as e:  # said as the key missing, not as Python's KeyError('val_acc')
+        sys.exit("error: --against %s: not an accuracy.json (no \"%s\" %s)"
+                 % (path, e.args[0], "at the top" if e.args[0] == "runs" else "in a run"))
+    except (TypeError, AttributeError):
+        sys.exit("error: --against %s: not an accuracy.json (\"runs\" must be a list of objects)" % path)
     kinds = {k for r in runs for k in ("split_seed", "val_split_seed") if k in r}
     mine = set() if keys[0][0] is None else {key}
     if kinds != mine:
