@@ -383,12 +383,19 @@ TEST(Tools, AFailedRunsOutputPassesThroughWithItsRun) {
   r = run(acc + crashing);
   EXPECT_EQ(r.code, 1) << r.out;
   EXPECT_EQ(r.out, "warning: w\nsomething else\nerror: seed 5: pdadmm exited with 3\n");
-  // quant_table.py the same way (it printed "error: CMD failed (exit 1):" and then the run's output)
-  const std::string work = dir + "/tools_fake_q";
-  r = run("python3 " + src + "/tools/quant_table.py --config " + src + "/configs/synthetic.json --work " + work +
-          " --pdadmm " + erring);
+  // quant_table.py the same way (it printed "error: CMD failed (exit 1):" and then the run's output);
+  // its check of the -Q rows' settings (pdadmm info) first passes its error line through the same way
+  const std::string work = dir + "/tools_fake_q", train_erring = dir + "/tools_fake_train_error.sh";
+  std::ofstream(train_erring) << "#!/bin/sh\n[ \"$1\" = info ] && exit 0\nprintf 'warning: w\\n\\nerror: it broke\\n'\nexit 1\n";
+  std::filesystem::permissions(train_erring, std::filesystem::perms::owner_all);
+  const std::string qt = "python3 " + src + "/tools/quant_table.py --config " + src + "/configs/synthetic.json --work " +
+                         work + " --pdadmm ";
+  r = run(qt + train_erring);
   EXPECT_EQ(r.code, 1) << r.out;
   EXPECT_EQ(r.out, "warning: w\nerror: run " + work + "/row00_seed0: it broke\n");
+  r = run(qt + erring);
+  EXPECT_EQ(r.code, 1) << r.out;
+  EXPECT_EQ(r.out, "warning: w\nerror: the -Q rows' settings: it broke\n");
   // bench_ab.py the same way (it printed "error: BINARY on CONFIG: error: it broke", the warning lost)
   const std::string versioned = dir + "/tools_fake_versioned.sh";
   std::ofstream(versioned) << "#!/bin/sh\n[ \"$1\" = --version ] && { echo fake; exit 0; }\n"
