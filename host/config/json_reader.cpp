@@ -12,16 +12,16 @@
 
 namespace pdadmm {
 
-namespace {
-// A wrong value as the user wrote it (a scalar: --set admm.rho=0,5 arrives as "0,5") or its type.
-std::string describe(const nlohmann::json& v) {
+std::string describe_value(const nlohmann::json& v) {
   if (v.is_array()) return "a list";
   if (v.is_object()) return "an object";
-  if (!v.is_string()) return v.dump();
+  if (!v.is_string()) return v.dump();  // --set admm.rho=0,5 arrives as the string "0,5"
   const std::string s = v.get<std::string>();
   const nlohmann::json shown = s.size() > 60 ? s.substr(0, 57) + "..." : s;
   return shown.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
+
+namespace {
 bool fits_int(long long x) { return x >= -2147483647LL && x <= 2147483647LL; }
 
 // "NaN", "-inf", "+Infinity" (any case): what a --set of a non-finite number arrives as (a string,
@@ -63,7 +63,7 @@ JsonReader::JsonReader(const nlohmann::json* j, std::string path, nlohmann::json
     : j_(j), path_(std::move(path)), eff_(effective) {
   if (j_ && !j_->is_object())
     throw Error("config: " + (path_.empty() ? std::string("top level") : path_) + ": expected an object, got " +
-                describe(*j_));
+                describe_value(*j_));
 }
 
 std::string JsonReader::where(const char* key) const { return path_.empty() ? key : path_ + "." + key; }
@@ -86,7 +86,7 @@ const nlohmann::json* JsonReader::raw(const char* key) {
 void JsonReader::number(const char* key, double& out, std::function<bool(double)> ok, const char* rule) {
   if (const nlohmann::json* v = find(key)) {
     refuse_non_finite_name(*v, where(key), "a number");
-    if (!v->is_number()) throw Error("config: " + where(key) + ": expected a number, got " + describe(*v));
+    if (!v->is_number()) throw Error("config: " + where(key) + ": expected a number, got " + describe_value(*v));
     out = v->get<double>();
   }
   if (!std::isfinite(out)) throw Error("config: " + where(key) + ": must be finite");
@@ -105,7 +105,7 @@ void JsonReader::integer(const char* key, long long& out, std::function<bool(lon
         throw Error("config: " + where(key) + ": out of range, got " + v->dump());
       else
         throw Error("config: " + where(key) + ": expected an integer, got " +
-                    describe(*v));
+                    describe_value(*v));
     } else if (v->is_number_unsigned() && v->get<unsigned long long>() > 9223372036854775807ULL) {
       throw Error("config: " + where(key) + ": out of range, got " + v->dump());
     } else {
@@ -136,7 +136,7 @@ void JsonReader::count_or_fraction(const char* key, double& out, bool zero_ok, c
 
 void JsonReader::boolean(const char* key, bool& out) {
   if (const nlohmann::json* v = find(key)) {
-    if (!v->is_boolean()) throw Error("config: " + where(key) + ": expected true or false, got " + describe(*v));
+    if (!v->is_boolean()) throw Error("config: " + where(key) + ": expected true or false, got " + describe_value(*v));
     out = v->get<bool>();
   }
   (*eff_)[key] = out;
@@ -144,7 +144,7 @@ void JsonReader::boolean(const char* key, bool& out) {
 
 void JsonReader::string(const char* key, std::string& out, const std::vector<std::string>& allowed) {
   if (const nlohmann::json* v = find(key)) {
-    if (!v->is_string()) throw Error("config: " + where(key) + ": expected a string, got " + describe(*v));
+    if (!v->is_string()) throw Error("config: " + where(key) + ": expected a string, got " + describe_value(*v));
     out = v->get<std::string>();
   }
   if (!allowed.empty()) {
@@ -161,7 +161,7 @@ void JsonReader::string(const char* key, std::string& out, const std::vector<std
 
 void JsonReader::int_list(const char* key, std::vector<int>& out) {
   if (const nlohmann::json* v = find(key)) {
-    if (!v->is_array()) throw Error("config: " + where(key) + ": expected a list of integers, got " + describe(*v));
+    if (!v->is_array()) throw Error("config: " + where(key) + ": expected a list of integers, got " + describe_value(*v));
     out.clear();
     for (const auto& e : *v) {
       if (past_int64(e))
@@ -177,7 +177,7 @@ void JsonReader::int_list(const char* key, std::vector<int>& out) {
 
 JsonReader JsonReader::child(const char* key) {
   const nlohmann::json* v = find(key);
-  if (v && !v->is_object()) throw Error("config: " + where(key) + ": expected an object, got " + describe(*v));
+  if (v && !v->is_object()) throw Error("config: " + where(key) + ": expected an object, got " + describe_value(*v));
   nlohmann::json& e = (*eff_)[key];
   if (!e.is_object()) e = nlohmann::json::object();
   return JsonReader(v, where(key), &e);

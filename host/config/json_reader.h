@@ -11,6 +11,10 @@
 
 namespace pdadmm {
 
+// A wrong value in an error message: a scalar as the user wrote it (a --set string, cut at 60
+// characters, bad UTF-8 replaced), a list or an object by its type.
+std::string describe_value(const nlohmann::json& v);
+
 class JsonReader {
  public:
   // `effective` receives every key read, with the value in force.

@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <vector>
 
+#include "host/config/json_reader.h"
 #include "host/io/error.h"
 
 namespace pdadmm {
@@ -19,21 +20,16 @@ const char* kForms =
     "{\"min\", \"max\", \"levels\"}, {\"min\", \"step\", \"levels\"}, {\"values\": [...]}, an array of levels, "
     "\"paper\" or \"reference\"";
 
-// A wrong value as the user wrote it (scalars) or its JSON type (arrays, objects).
-std::string describe(const json& v) {
-  if (v.is_array() || v.is_object()) return std::string("an ") + v.type_name();
-  return v.dump();
-}
 
 double get_number(const json& v, const std::string& at) {
-  if (!v.is_number()) throw Error(at + ": expected a number, got " + describe(v));
+  if (!v.is_number()) throw Error(at + ": expected a number, got " + describe_value(v));
   const double d = v.get<double>();
   if (!std::isfinite(d)) throw Error(at + ": must be finite");
   return d;
 }
 
 int get_levels(const json& v, const std::string& at) {
-  if (!v.is_number_integer()) throw Error(at + ": expected an integer, got " + describe(v));
+  if (!v.is_number_integer()) throw Error(at + ": expected an integer, got " + describe_value(v));
   // Unsigned values above int64 range read as a huge positive; negative ones stay negative.
   const long long m = v.is_number_unsigned() ? static_cast<long long>(std::min<uint64_t>(v.get<uint64_t>(), 1ull << 40))
                                              : v.get<long long>();
@@ -44,7 +40,7 @@ int get_levels(const json& v, const std::string& at) {
 }
 
 Grid parse_values(const json& a, const std::string& at) {
-  if (!a.is_array()) throw Error(at + ": expected an array of numbers, got " + describe(a));
+  if (!a.is_array()) throw Error(at + ": expected an array of numbers, got " + describe_value(a));
   std::vector<double> v;
   v.reserve(a.size());
   for (size_t i = 0; i < a.size(); ++i) v.push_back(get_number(a[i], at + "[" + std::to_string(i) + "]"));
@@ -61,7 +57,7 @@ Grid parse_grid(const json& j, const std::string& key) {
     throw Error(key + ": unknown grid preset '" + s + "' (expected \"paper\" or \"reference\")");
   }
   if (j.is_array()) return parse_values(j, key);
-  if (!j.is_object()) throw Error(key + ": expected " + kForms + ", got " + describe(j));
+  if (!j.is_object()) throw Error(key + ": expected " + kForms + ", got " + describe_value(j));
 
   for (const auto& kv : j.items()) {
     const std::string& k = kv.key();
