@@ -1,0 +1,97 @@
+// Output targets: files checked up front, streams written as they are.
+#include "host/cli/output_target.h"
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+
+#include "host/io/error.h"
+#include "host/io/files.h"
+
+namespace pdadmm {
+
+// This process's stdout or stderr when path is the file either writes to (/dev/stdout, or the file
+// `> out.txt` redirects it to): written through that stream, since a second open would truncate what
+// was printed (or a rename replace it) and later lines overwrite what it wrote.
+std::ostream* own_stream(const std::string& path) {
+  struct stat target, fd;
+  if (::stat(path.c_str(), &target) != 0) return nullptr;
+  if (::fstat(1, &fd) == 0 && fd.st_dev == target.st_dev && fd.st_ino == target.st_ino) return &std::cout;
+  if (::fstat(2, &fd) == 0 && fd.st_dev == target.st_dev && fd.st_ino == target.st_ino) return &std::cerr;
+  return nullptr;
+}
+
+namespace {
+
+// A file about to be written (atomically: a temporary beside it, renamed) after a long computation:
+// refused up front, naming the option, when its folder is missing or read-only or it is a folder.
+// A device, FIFO or socket (/dev/stdout, a shell's >(…)): written to as it is, not replaced; so is
+// a path under /dev or /proc (/dev/fd/3) even where it leads to a regular file: the rename would
+// replace /dev's link (as root: /dev/stdout became a regular file for every process).
+bool is_stream_target(const std::string& path) {
+  if (own_stream(path) || is_system_path(path)) return true;
+  std::error_code ec;
+  const auto st = std::filesystem::status(path, ec);
+  return !ec && std::filesystem::exists(st) && !std::filesystem::is_regular_file(st) &&
+         !std::filesystem::is_directory(st);
+}
+
+}  // namespace
+
+// Writes what `fill` puts into a stream to such a target as it is; false when path is a file.
+bool write_stream_target(const std::string& path, const std::function<void(std::ostream&)>& fill,
+                         const std::string& what) {
+  if (!is_stream_target(path)) return false;
+  // The system's reason, as the atomic writes give it: "cannot write … /dev/full" said no more. A
+  // failed stream makes no more calls but the flush's retry, so errno is still the write's.
+  const auto failed = [&] { return what + " " + path + (errno ? std::string(": ") + std::strerror(errno) : ""); };
+  if (std::ostream* own = own_stream(path)) {
+    std::cout.flush();
+    errno = 0;
+    fill(*own);
+    own->flush();
+    require(own->good(), failed);
+    return true;
+  }
+  std::ofstream f(path, std::ios::binary | std::ios::app);  // app: a file behind /dev/fd/N keeps what it has
+  errno = 0;
+  fill(f);
+  f.flush();
+  require(f.good(), failed);
+  return true;
+}
+
+void require_writable_file(const std::string& path, const std::string& what) {
+  if (is_stream_target(path)) {
+    require(::access(path.c_str(), W_OK) == 0, what + " " + path + " (not writable)");
+    return;
+  }
+  // The non-throwing forms: a name too long threw filesystem_error, an "internal:" line with exit 2.
+  namespace fs = std::filesystem;
+  std::error_code ec, pec;
+  const fs::path parent = fs::path(path).parent_path();
+  const std::string folder = parent.empty() ? "." : parent.string();
+  const fs::file_status st = fs::status(path, ec), pst = fs::status(folder, pec);
+  const auto missing = [](const std::error_code& e) { return !e || e == std::errc::no_such_file_or_directory; };
+  std::string why;
+  if (path.empty() || fs::is_directory(st))
+    why = "it is a folder";
+  else if (!missing(ec) && ec != std::errc::not_a_directory)  // a name too long, a loop of links
+    why = ec.message();
+  else if (!fs::is_directory(pst))  // missing, or a file (root's access() passed a file as a folder)
+    why = fs::exists(pst) ? "its folder " + folder + " is a file" : "its folder is missing";
+  else if (::access(folder.c_str(), W_OK) != 0)  // as root only a read-only mount says no
+    why = "its folder is read-only: " + std::string(std::strerror(errno));
+  // Written to NAME.tmp.XXXXXX first (AtomicFile): a name that fits alone failed after the run.
+  else if (const long most = atomic_name_max(folder);
+           most >= 0 && static_cast<long>(fs::path(path).filename().string().size()) > most)
+    why = "a name of at most " + std::to_string(most) + " characters: it is written to NAME.tmp.XXXXXX first";
+  require(why.empty(), what + " " + path + " (" + why + ")");
+}
+
+}  // namespace pdadmm

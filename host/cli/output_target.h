@@ -1,0 +1,21 @@
+// Where a command's output file goes: checked before the long computation that fills it, and
+// written through a stream when it is one (/dev/stdout, a pipe) rather than replaced atomically.
+#pragma once
+#include <functional>
+#include <ostream>
+#include <string>
+
+namespace pdadmm {
+
+// This process's stdout or stderr when path is the file either writes to (/dev/stdout, or the file
+// `> out.txt` redirects it to), else null.
+std::ostream* own_stream(const std::string& path);
+// A file about to be written after a long computation: refused up front (Error "WHAT PATH (why)")
+// when its folder is missing or read-only, it is a folder, or its temporary's name is too long.
+void require_writable_file(const std::string& path, const std::string& what);
+// Writes what `fill` puts into a stream to a device, FIFO, socket or /dev path as it is; false
+// (nothing written) when path is a file, which the caller writes atomically.
+bool write_stream_target(const std::string& path, const std::function<void(std::ostream&)>& fill,
+                         const std::string& what);
+
+}  // namespace pdadmm
