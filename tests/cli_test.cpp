@@ -197,8 +197,8 @@ TEST(Cli, CommandLineMistakesGiveOneClearLine) {
   expect_one_line_error(run("train --set"), "--set");
   expect_one_line_error(run("bogus"), "bogus");
   // No command: the commands are named, and what came instead of one.
-  expect_one_line_error(run(""), "error: a command is required first: train, info, eval or bench (see pdadmm --help)");
-  expect_one_line_error(run("--config x.json"), "train, info, eval or bench (got \"--config\")");
+  expect_one_line_error(run(""), "error: a command is required first: train, info, eval, bench or export (see pdadmm --help)");
+  expect_one_line_error(run("--config x.json"), "train, info, eval, bench or export (got \"--config\")");
   // The help to see is the subcommand's, and extra arguments are listed in the order given.
   expect_one_line_error(run("train --bogus"), "(see pdadmm train --help)");
   expect_one_line_error(run("info --set"), "(see pdadmm info --help)");

@@ -1,4 +1,4 @@
-// pdadmm command line: train, info, eval, bench. User errors print one line and exit 1.
+// pdadmm command line: train, info, eval, bench, export. User errors print one line and exit 1.
 #include <CLI/CLI.hpp>
 
 #include <sys/stat.h>
@@ -82,6 +82,15 @@ int main(int argc, char** argv) {
                    "'-': to stdout, the scores then on stderr")
       ->check(non_empty())
       ->type_name("FILE");
+  CLI::App* export_model =
+      app.add_subcommand("export", "write a saved model's weights as a NumPy .npz (W1.., b1.., dims, config)");
+  std::string npz;
+  export_model->add_option("--model,-m", model, "model.bin written by train")->required()->check(existing_file());
+  export_model
+      ->add_option("--npz", npz, "the .npz archive to write (np.load reads it); '-': to stdout, the text lines then on stderr")
+      ->required()
+      ->check(non_empty())
+      ->type_name("FILE");
   BenchArgs bench_args;
   CLI::App* bench = app.add_subcommand("bench", "time the iterations: s/iteration, GFLOP/s vs SGEMM peak, modeled speedup");
   add_common(bench, false);
@@ -120,8 +129,9 @@ int main(int argc, char** argv) {
     return fail(what, 1);
   };
   const std::string first = argc > 1 ? argv[1] : "";
-  if (!first.empty() && first[0] != '-' && first != "train" && first != "info" && first != "eval" && first != "bench")
-    return usage_error("unknown command \"" + first + "\": expected train, info, eval or bench");
+  if (!first.empty() && first[0] != '-' && first != "train" && first != "info" && first != "eval" && first != "bench" &&
+      first != "export")
+    return usage_error("unknown command \"" + first + "\": expected train, info, eval, bench or export");
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -140,7 +150,7 @@ int main(int argc, char** argv) {
     // No command at all (`pdadmm --config c.json`): CLI11's "A subcommand is required" named neither
     // the commands nor what was given instead.
     if (app.get_subcommands().empty() && dynamic_cast<const CLI::RequiredError*>(&e))
-      what = "a command is required first: train, info, eval or bench" +
+      what = "a command is required first: train, info, eval, bench or export" +
              (first.empty() ? std::string() : " (got \"" + first + "\")");
     // The help of the subcommand the mistake is in: its options are the ones to look up.
     std::string help = "pdadmm --help";
@@ -153,6 +163,7 @@ int main(int argc, char** argv) {
       return fail("under mpirun only `pdadmm train` and `pdadmm bench` run (one layer group per process)", 1);
     if (*info) return cmd_info(args);
     if (*eval) return cmd_eval(args, model, predictions);
+    if (*export_model) return cmd_export(model, npz);
     const int rc = *train ? cmd_train(args, resume) : cmd_bench(args, bench_args);
     processes_finalize();
     return rc;

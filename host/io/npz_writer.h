@@ -1,0 +1,23 @@
+// .npy arrays and .npz archives as numpy.savez writes them (C order, format 1.0, stored zip
+// members), for `pdadmm export`: what np.load reads without allow_pickle.
+#pragma once
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace pdadmm {
+
+// A whole .npy file: header dict padded to 64 bytes, then `bytes` raw (little-endian values of
+// descr, e.g. "<f4", C order; their count must match shape).
+std::string npy_file(const std::string& descr, const std::vector<int64_t>& shape, const void* data, size_t bytes);
+// A 0-d unicode string ('<U', UTF-32LE) holding ASCII text: np.load gives str(a) back.
+std::string npy_ascii_string(const std::string& text);
+
+struct NpzMember {
+  std::string key;    // np.load's key: the member is KEY.npy
+  std::string bytes;  // a whole .npy file
+};
+// The archive's bytes (stored members, a fixed timestamp: one model exports to the same bytes).
+std::string npz_archive(const std::vector<NpzMember>& members);
+
+}  // namespace pdadmm
