@@ -63,10 +63,11 @@ NcclTransport::NcclTransport(std::vector<int> devices, std::vector<cudaStream_t>
   std::vector<ncclComm_t> comms(devices.size(), nullptr);
   NCCL_CHECK(ncclCommInitAll(comms.data(), g_count, devices.data()));  // rank g <-> devices[g]
   groups_.resize(devices.size());
+  std::vector<DeviceBuffer<uint8_t>> hello;  // connect()'s bytes: freed after the catch's aborts (see connect)
   try {
     for (int g = 0; g < g_count; ++g) adopt(g, devices[g], order[g], comms[g]);
     for (int g = 0; g < g_count; ++g) open_streams(g);
-    connect();
+    connect(hello);
   } catch (...) {  // no destructor runs for a half-built object: the communicators go here
     for (ncclComm_t c : comms) ncclCommAbort(c);  // abort: destroy may wait on its peers
     throw;
@@ -82,10 +83,11 @@ NcclTransport::NcclTransport(int groups, int group, int device, cudaStream_t ord
     DeviceScope scope(device);
     NCCL_CHECK(ncclCommInitRank(&comm, groups, id, group));  // rank = group, as in one process
   }
+  std::vector<DeviceBuffer<uint8_t>> hello;  // connect()'s bytes: freed after the catch's abort (see connect)
   try {
     adopt(group, device, order, comm);
     open_streams(group);
-    connect();
+    connect(hello);
   } catch (...) {
     ncclCommAbort(comm);
     throw;
@@ -114,9 +116,12 @@ void NcclTransport::open_streams(int g) {
 // until the peer takes part: a first recv from a peer that never sends would hang where
 // shutdown() cannot reach it (on the group's mutex), and the first iteration would pay for the
 // setup. So each group exchanges one byte with its neighbours g - 1 and g + 1 (the only peers
-// the schedule talks to) here, all in one NCCL group call.
-void NcclTransport::connect() {
-  std::vector<DeviceBuffer<uint8_t>> bytes(groups_.size());  // per local group: [0] sent, [1], [2] received
+// the schedule talks to) here, all in one NCCL group call. `bytes` belongs to the constructor and
+// outlives its catch: if a wait here throws (a peer's asynchronous error), the NCCL kernels still
+// wait on that peer until the communicators are aborted, and freeing their buffers first would
+// hang in cudaFree, which waits for the device.
+void NcclTransport::connect(std::vector<DeviceBuffer<uint8_t>>& bytes) {
+  bytes.resize(groups_.size());  // per local group: [0] sent, [1], [2] received
   for (size_t g = 0; g < groups_.size(); ++g)
     if (groups_[g]) {
       bytes[g] = DeviceBuffer<uint8_t>(groups_[g]->device, 3, "the NCCL connection bytes");

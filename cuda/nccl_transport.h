@@ -71,8 +71,9 @@ class NcclTransport final : public Transport {
 
   void adopt(int g, int device, cudaStream_t order, ncclComm_t comm);
   void open_streams(int g);
-  // Connects every local group to its neighbours now, not at the first message (see the .cpp).
-  void connect();
+  // Connects every local group to its neighbours now, not at the first message (see the .cpp);
+  // `bytes` holds the bytes exchanged and must outlive any abort of the communicators.
+  void connect(std::vector<DeviceBuffer<uint8_t>>& bytes);
   void check_peer(int self, int peer) const;
   // Destroys st's communicator (aborts it if its stream still has work after 10 s).
   static void close(Group& st) noexcept;
