@@ -37,7 +37,7 @@ namespace {
 // holds st.mu: shutdown() aborts (and frees) the communicator under that lock.
 bool wait_event(const Event& e, const std::atomic<bool>& stop, std::mutex& mu, const ncclComm_t& comm,
                 const bool& aborted) {
-  for (int i = 0;; ++i) {
+  for (int64_t i = 0;; ++i) {  // 64-bit: a wait of days must not overflow the count
     if (e.done()) return !stop.load();
     if (stop.load(std::memory_order_relaxed)) return false;
     if (i < 1000) {
