@@ -14,6 +14,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "host/admm/problem.h"
+#include "host/config/config.h"
 #include "host/data/npz.h"
 #include "host/data/rng.h"
 #include "host/io/checkpoint.h"
@@ -207,6 +209,101 @@ TEST(Export, TrainedModelExports) {
   expect_bits(z.array("b3"), ck.b[2], {ck.b[2].rows}, "b3");
   EXPECT_EQ(z.array("iterations").to_int64("iterations"), std::vector<int64_t>{3});
   EXPECT_NE(r.out.find("H = the features as stored"), std::string::npos) << r.out;
+}
+
+// --inputs: each split's augmented input against Â^k H formed densely in double here (not by
+// augment_columns), node ids and labels against the data set, and the exported arrays' own
+// forward pass scores the test split as training's summary.json says.
+TEST(Export, InputsReproduceTheRunsTestAccuracy) {
+  const std::string dir = fresh_dir("inputs");
+  const std::string sets = " --set data.synthetic.nodes=400 --set data.synthetic.val=50 --set data.synthetic.test=100"
+                           " --set model.hidden=16 --set model.layers=3 --set model.hops=2"
+                           " --set model.hop_order=descending --set admm.iterations=20 --set output.progress=off";
+  const CommandResult t = run("train --config " + std::string(PDADMM_SOURCE_DIR) + "/configs/synthetic.json --out " + dir + sets);
+  ASSERT_EQ(t.code, 0) << t.out;
+  const CommandResult r = run("export -m " + dir + "/model.bin --npz " + dir + "/in.npz --inputs");
+  ASSERT_EQ(r.code, 0) << r.out;
+  EXPECT_NE(r.out.find("X_/nodes_/y_ train, val, test"), std::string::npos) << r.out;
+
+  const pdadmm::Config c = pdadmm::load_config(dir + "/config.json");
+  const pdadmm::Problem p = pdadmm::build_problem(c);
+  const int64_t n = p.data.num_nodes(), F = p.h.cols;
+  ASSERT_FALSE(p.h.is_sparse);
+  // Â = D^-1/2 (A + I) D^-1/2 densely, and the blocks [Â²H, ÂH, H].
+  std::vector<double> deg(n, 1.0), ahat(n * n, 0.0);
+  for (int64_t i = 0; i < n; ++i) deg[i] += static_cast<double>(p.data.adj.indptr[i + 1] - p.data.adj.indptr[i]);
+  for (int64_t i = 0; i < n; ++i) {
+    ahat[i * n + i] = 1.0 / deg[i];
+    for (int64_t e = p.data.adj.indptr[i]; e < p.data.adj.indptr[i + 1]; ++e)
+      ahat[i * n + p.data.adj.indices[e]] = 1.0 / std::sqrt(deg[i] * deg[p.data.adj.indices[e]]);
+  }
+  std::vector<std::vector<double>> powers{std::vector<double>(p.h.dense.begin(), p.h.dense.end())};
+  for (int k = 1; k <= 2; ++k) {
+    std::vector<double> next(n * F, 0.0);
+    for (int64_t i = 0; i < n; ++i)
+      for (int64_t j = 0; j < n; ++j)
+        if (const double a = ahat[i * n + j]; a != 0)
+          for (int64_t f = 0; f < F; ++f) next[i * F + f] += a * powers.back()[j * F + f];
+    powers.push_back(std::move(next));
+  }
+  const pdadmm::NpzArchive z = pdadmm::NpzArchive::open_file(dir + "/in.npz");
+  const Checkpoint ck = pdadmm::load_checkpoint(dir + "/model.bin");
+  const std::pair<std::string, const std::vector<int32_t>*> splits[] = {
+      {"train", &p.data.train}, {"val", &p.data.val}, {"test", &p.data.test}};
+  for (const auto& [name, nodes] : splits) {
+    const pdadmm::NumpyArray x = z.array("X_" + name);
+    const int64_t k = static_cast<int64_t>(nodes->size());
+    ASSERT_EQ(x.shape, (std::vector<int64_t>{k, 3 * F})) << name;
+    EXPECT_EQ(z.array("nodes_" + name).to_int64(name), std::vector<int64_t>(nodes->begin(), nodes->end())) << name;
+    std::vector<int64_t> labels;
+    for (int32_t v : *nodes) labels.push_back(p.data.labels[v]);
+    EXPECT_EQ(z.array("y_" + name).to_int64(name), labels) << name;
+    double worst = 0;
+    for (int64_t j = 0; j < k; ++j)
+      for (int b = 0; b < 3; ++b)  // descending: block b holds Â^(2-b) H
+        for (int64_t f = 0; f < F; ++f)
+          worst = std::max(worst, std::fabs(x.at(j * 3 * F + b * F + f) - powers[2 - b][(*nodes)[j] * F + f]));
+    EXPECT_LT(worst, 1e-5) << name;
+  }
+  // The test split's accuracy from the archive alone, in double: summary.json's, within one node
+  // (a near tie between two logits may round either way against the run's float BLAS).
+  const pdadmm::NumpyArray x = z.array("X_test");
+  const std::vector<int64_t> y = z.array("y_test").to_int64("y_test");
+  int right = 0;
+  for (size_t j = 0; j < y.size(); ++j) {
+    std::vector<double> a(static_cast<size_t>(x.shape[1]));
+    for (size_t f = 0; f < a.size(); ++f) a[f] = x.at(static_cast<int64_t>(j * a.size() + f));
+    for (int l = 1; l <= 3; ++l) {
+      const pdadmm::NumpyArray w = z.array("W" + std::to_string(l)), b = z.array("b" + std::to_string(l));
+      std::vector<double> out(static_cast<size_t>(w.shape[0]));
+      for (int64_t o = 0; o < w.shape[0]; ++o) {
+        double v = b.at(o);
+        for (int64_t i = 0; i < w.shape[1]; ++i) v += w.at(o * w.shape[1] + i) * a[i];
+        out[o] = l < 3 ? std::max(v, 0.0) : v;
+      }
+      a = std::move(out);
+    }
+    right += std::max_element(a.begin(), a.end()) - a.begin() == y[j];
+  }
+  const double acc = nlohmann::json::parse(pdadmm::read_file(dir + "/summary.json"))["test_acc"].get<double>();
+  EXPECT_NEAR(right / static_cast<double>(y.size()), acc, 1.0 / y.size() + 1e-12);
+  EXPECT_EQ(ck.W[0].cols, 3 * F);
+}
+
+TEST(Export, InputsMistakes) {
+  const std::string dir = fresh_dir("inputs_mistakes");
+  pdadmm::save_checkpoint(dir + "/old.bin", [] {
+    Checkpoint c = sample_checkpoint(sample_config());
+    c.meta.erase("config");
+    return c;
+  }());
+  expect_one_line_error(run("export -m " + dir + "/old.bin --npz " + dir + "/x.npz --inputs"),
+                        "holds no training config (an older binary's); --inputs needs it");
+  // The training config's data set, from a --data folder without it: the missing file is named.
+  pdadmm::save_checkpoint(dir + "/cora.bin", sample_checkpoint({{"data", {{"name", "cora"}}}}));
+  expect_one_line_error(run("export -m " + dir + "/cora.bin --npz " + dir + "/x.npz --inputs --data " + dir),
+                        "ind.cora.x");
+  EXPECT_FALSE(pdadmm::test::exists(dir + "/x.npz"));
 }
 
 }  // namespace

@@ -4,6 +4,7 @@
 #include <omp.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <filesystem>
 
@@ -61,15 +62,6 @@ void require_own_file(const std::string& file, const std::string& key) {
 // data.npz's or data.files' split keys as the loader takes them.
 SplitSizes own_split(const OwnSplitConfig& s, const std::string& keys) {
   return {s.train_per_class, s.test, s.val, keys, s.train};
-}
-
-// One line when `need` bytes are more than the host has left (Linux would grant them and its OOM
-// killer end the run later, silently). `what_needs`: "the … need(s)".
-void require_room(double need, const std::string& what_needs, const std::string& advice) {
-  const int64_t room = available_host_bytes();
-  if (room >= 0 && need > static_cast<double>(room))
-    throw Error("out of host memory: " + what_needs + " " + human_bytes(need) + " and " +
-                human_bytes(static_cast<double>(room)) + " is available" + advice);
 }
 
 // The synthetic set is generated before any other check: its dense nodes x features floats, and
@@ -156,6 +148,21 @@ Problem build_problem(const Config& c) {
   for (int l = 0; l + 1 < c.model.layers; ++l) p.dims.push_back(c.model.hidden);
   p.dims.push_back(p.data.num_classes);
   return p;
+}
+
+HostMatrix<float> augmented_rows(const Problem& p, const std::vector<int32_t>& nodes, const std::string& what) {
+  const int64_t k = static_cast<int64_t>(nodes.size()), d = p.aug.blocks() * p.h.cols;
+  require_room(augment_columns_bytes(p.data.num_nodes(), p.h.cols, p.aug, k) + 4.0 * static_cast<double>(k * d),
+               "the augmented input of the " + std::to_string(k) + " " + what + " nodes (" + std::to_string(d) +
+                   " features each, and its transpose) needs",
+               "");
+  const HostMatrix<float> x = augment_columns(p.h, p.ahat, p.aug, nodes);
+  HostMatrix<float> rows(k, d);
+  constexpr int64_t kTile = 64;  // a tile of each side stays in cache
+  for (int64_t r0 = 0; r0 < d; r0 += kTile)
+    for (int64_t j = 0; j < k; ++j)
+      for (int64_t r = r0; r < std::min(d, r0 + kTile); ++r) rows(j, r) = x(r, j);
+  return rows;
 }
 
 double problem_bytes(const Problem& p) {

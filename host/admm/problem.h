@@ -31,6 +31,9 @@ std::string data_root(const Config& c);
 // On the CPU backend: an Error (one line) when this process's groups of the model p.dims
 // describes need more memory than is available; before anything of theirs is allocated.
 void require_host_memory(const Config& c, const Problem& p, double held = 0);
+// The augmented input of `nodes`, a row each (nodes.size() x d, numpy's layout: pdadmm export),
+// after a room check naming them as "the `what` nodes".
+HostMatrix<float> augmented_rows(const Problem& p, const std::vector<int32_t>& nodes, const std::string& what);
 // Host memory the problem holds from before any check: the graph, features, labels, Â, X and Y.
 double problem_bytes(const Problem& p);
 

@@ -17,8 +17,13 @@ int cmd_train(const CommonArgs& a, bool resume);
 int cmd_info(const CommonArgs& a);
 // predictions: "" none, "-" stdout (the scores then go to stderr), else a CSV file written atomically.
 int cmd_eval(const CommonArgs& a, const std::string& model, const std::string& predictions);
+struct ExportArgs {
+  std::string model, npz;
+  bool inputs = false;  // also each split's augmented input, node ids and labels
+  std::string data;     // --data: data.root for --inputs
+};
 // model.bin's W and b (and dims, iterations, the training config) as a NumPy .npz archive.
-int cmd_export(const std::string& model, const std::string& npz);
+int cmd_export(const ExportArgs& a);
 
 struct BenchArgs {
   int iterations = 5;

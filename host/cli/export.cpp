@@ -4,8 +4,10 @@
 #include <filesystem>
 #include <iostream>
 
+#include "host/admm/problem.h"
 #include "host/cli/commands.h"
 #include "host/cli/output_target.h"
+#include "host/config/config.h"
 #include "host/data/load_real.h"
 #include "host/io/checkpoint.h"
 #include "host/io/error.h"
@@ -47,20 +49,45 @@ std::string input_text(const nlohmann::json& config, int64_t d) {
          " each; H = " + h + ", Â = D^-1/2 (A+I) D^-1/2";
 }
 
+// X_SPLIT (nodes x d), nodes_SPLIT and y_SPLIT (int64) of each split, from the data set the
+// model's training config names, formed as training formed its X.
+void add_inputs(const Checkpoint& ck, const std::string& model, const std::string& data, std::vector<NpzMember>& members) {
+  require(ck.meta.contains("config") && ck.meta["config"].is_object(),
+          "checkpoint " + model + " holds no training config (an older binary's); --inputs needs it");
+  Config c = parse_config(with_keys_added_since(ck.meta["config"]));
+  if (!data.empty()) c.data.root = data;
+  const Problem p = build_problem(c);
+  require(p.x.rows == ck.W[0].cols, "export --inputs: the data gives " + std::to_string(p.x.rows) +
+                                        " augmented features a node, W1 of " + model + " takes " +
+                                        std::to_string(ck.W[0].cols));
+  const std::pair<const char*, const std::vector<int32_t>*> splits[] = {
+      {"train", &p.data.train}, {"val", &p.data.val}, {"test", &p.data.test}};
+  for (const auto& [name, nodes] : splits) {
+    const HostMatrix<float> x = augmented_rows(p, *nodes, name);
+    members.push_back({std::string("X_") + name, npy_file("<f4", {x.rows, x.cols}, x.data.data(), x.data.size() * 4)});
+    std::vector<int64_t> ids(nodes->begin(), nodes->end()), y;
+    for (int32_t v : *nodes) y.push_back(p.data.labels[v]);
+    const std::vector<int64_t> shape{static_cast<int64_t>(ids.size())};
+    members.push_back({std::string("nodes_") + name, npy_file("<i8", shape, ids.data(), ids.size() * 8)});
+    members.push_back({std::string("y_") + name, npy_file("<i8", shape, y.data(), y.size() * 8)});
+  }
+}
+
 }  // namespace
 
-int cmd_export(const std::string& model, const std::string& npz) {
+int cmd_export(const ExportArgs& a) {
+  const std::string& npz = a.npz;
   const bool dash = npz == "-", to_stdout = dash || own_stream(npz) == &std::cout;
   require(!to_stdout || !::isatty(1), "export: --npz " + npz + " is a terminal; redirect it to a file (> model.npz)");
   if (!to_stdout) {
     require_writable_file(npz, "export: cannot write --npz");
     std::error_code ec;
-    require(!std::filesystem::equivalent(npz, model, ec),
+    require(!std::filesystem::equivalent(npz, a.model, ec),
             "export: --npz " + npz + " is the --model file; it would be overwritten");
   }
-  const Checkpoint ck = load_checkpoint(model);
+  const Checkpoint ck = load_checkpoint(a.model);
   const size_t L = ck.W.size();
-  require(L > 0, "checkpoint " + model + " holds no layers");
+  require(L > 0, "checkpoint " + a.model + " holds no layers");
   std::vector<NpzMember> members;
   std::vector<int64_t> dims{ck.W[0].cols};
   for (size_t l = 0; l < L; ++l) {
@@ -75,19 +102,28 @@ int cmd_export(const std::string& model, const std::string& npz) {
   const nlohmann::json config = ck.meta.value("config", nlohmann::json::object());
   // ensure_ascii: any other character as a JSON \u escape, so the text is ASCII and reads back the same.
   members.push_back({"config", npy_ascii_string(config.dump(-1, ' ', true, nlohmann::json::error_handler_t::replace))});
-  const std::string bytes = npz_archive(members);
+  if (a.inputs) add_inputs(ck, a.model, a.data, members);
+  double held = 0;
+  for (const NpzMember& m : members) held += static_cast<double>(m.bytes.size());
+  require_room(held, "the archive, built in memory beside its " + human_bytes(held) + " of arrays, needs", "");
 
   std::ostream& log = to_stdout ? std::cerr : std::cout;
-  const auto fill = [&](std::ostream& f) { f.write(bytes.data(), static_cast<std::streamsize>(bytes.size())); };
+  size_t bytes = 0;
+  const auto fill = [&](std::ostream& f) {
+    bytes = write_npz(members, [&](const char* d, size_t n) { f.write(d, static_cast<std::streamsize>(n)); });
+  };
   if (dash) {
     fill(std::cout);
     std::cout.flush();
     require(static_cast<bool>(std::cout), "export: cannot write --npz to stdout");
   } else if (!write_stream_target(npz, fill, "export: cannot write --npz")) {
-    write_file_atomic(npz, bytes);
+    AtomicFile f(npz);
+    bytes = write_npz(members, [&](const char* d, size_t n) { f.write(d, n); });
+    f.commit();
   }
   log << "export: wrote " << (dash ? "stdout" : npz) << " (W1..W" << L << " float32 out x in, b1..b" << L
-      << ", dims, iterations, config; " << human_bytes(static_cast<double>(bytes.size())) << ")\n";
+      << ", dims, iterations, config" << (a.inputs ? ", X_/nodes_/y_ train, val, test" : "") << "; "
+      << human_bytes(static_cast<double>(bytes)) << ")\n";
   const std::string input = input_text(config, dims[0]);
   if (!input.empty()) log << input << "\n";
   return 0;

@@ -84,13 +84,24 @@ int main(int argc, char** argv) {
       ->type_name("FILE");
   CLI::App* export_model =
       app.add_subcommand("export", "write a saved model's weights as a NumPy .npz (W1.., b1.., dims, config)");
-  std::string npz;
-  export_model->add_option("--model,-m", model, "model.bin written by train")->required()->check(existing_file());
+  ExportArgs export_args;
+  export_model->add_option("--model,-m", export_args.model, "model.bin written by train")
+      ->required()
+      ->check(existing_file());
   export_model
-      ->add_option("--npz", npz, "the .npz archive to write (np.load reads it); '-': to stdout, the text lines then on stderr")
+      ->add_option("--npz", export_args.npz,
+                   "the .npz archive to write (np.load reads it); '-': to stdout, the text lines then on stderr")
       ->required()
       ->check(non_empty())
       ->type_name("FILE");
+  export_model->add_flag("--inputs", export_args.inputs,
+                         "also X_train/val/test (nodes x augmented features), nodes_* and y_*, from the model's "
+                         "training config and data set");
+  export_model
+      ->add_option("--data", export_args.data, "with --inputs: folder with planetoid/ and npz/ (default: the training config's data.root, else "
+                   "$PDADMM_DATA, else ./data)")
+      ->check(non_empty())
+      ->type_name("DIR");
   BenchArgs bench_args;
   CLI::App* bench = app.add_subcommand("bench", "time the iterations: s/iteration, GFLOP/s vs SGEMM peak, modeled speedup");
   add_common(bench, false);
@@ -163,7 +174,7 @@ int main(int argc, char** argv) {
       return fail("under mpirun only `pdadmm train` and `pdadmm bench` run (one layer group per process)", 1);
     if (*info) return cmd_info(args);
     if (*eval) return cmd_eval(args, model, predictions);
-    if (*export_model) return cmd_export(model, npz);
+    if (*export_model) return cmd_export(export_args);
     const int rc = *train ? cmd_train(args, resume) : cmd_bench(args, bench_args);
     processes_finalize();
     return rc;

@@ -4,6 +4,7 @@
 #include <iomanip>
 #include <sstream>
 
+#include "host/io/error.h"
 #include "host/io/files.h"
 
 namespace pdadmm {
@@ -39,6 +40,13 @@ int64_t available_host_bytes() {
     if (cg >= 0) room = room < 0 ? cg : std::min(room, cg);
   }
   return room;
+}
+
+void require_room(double need, const std::string& what_needs, const std::string& advice) {
+  const int64_t room = available_host_bytes();
+  if (room >= 0 && need > static_cast<double>(room))
+    throw Error("out of host memory: " + what_needs + " " + human_bytes(need) + " and " +
+                human_bytes(static_cast<double>(room)) + " is available" + advice);
 }
 
 std::string human_bytes(double b) {

@@ -16,6 +16,11 @@ int64_t available_host_bytes();
 int64_t parse_meminfo_available(const std::string& meminfo);  // bytes, -1 without the line
 int64_t parse_cgroup_room(const std::string& limit, const std::string& usage);  // -1: no limit
 
+// One line ("out of host memory: WHAT_NEEDS 1.2 GiB and 0.9 GiB is available ADVICE") when `need`
+// bytes are more than the host has left: Linux would grant them and its OOM killer end the
+// process later, silently. `what_needs`: "the … need(s)".
+void require_room(double need, const std::string& what_needs, const std::string& advice);
+
 // "12.7 GiB"
 std::string human_bytes(double bytes);
 

@@ -4,6 +4,7 @@
 #include <zip.h>
 
 #include <memory>
+#include <vector>
 
 #include "host/io/error.h"
 
@@ -46,7 +47,7 @@ std::string zip_error_message(zip_error_t* e) {
 }
 }  // namespace
 
-std::string npz_archive(const std::vector<NpzMember>& members) {
+size_t write_npz(const std::vector<NpzMember>& members, const std::function<void(const char*, size_t)>& sink) {
   zip_error_t e;
   zip_error_init(&e);
   zip_source_t* buf = zip_source_buffer_create(nullptr, 0, 0, &e);
@@ -79,11 +80,17 @@ std::string npz_archive(const std::vector<NpzMember>& members) {
   zip_stat_init(&st);
   require(zip_source_open(buf) == 0 && zip_source_stat(buf, &st) == 0 && (st.valid & ZIP_STAT_SIZE),
           "npz: cannot read the archive back from memory");
-  std::string out(st.size, '\0');
-  const zip_int64_t n = zip_source_read(buf, out.data(), st.size);
+  std::vector<char> piece(size_t{8} << 20);
+  zip_uint64_t done = 0;
+  while (done < st.size) {
+    const zip_int64_t n = zip_source_read(buf, piece.data(), piece.size());
+    if (n <= 0) break;
+    sink(piece.data(), static_cast<size_t>(n));
+    done += static_cast<zip_uint64_t>(n);
+  }
   zip_source_close(buf);
-  require(n == static_cast<zip_int64_t>(st.size), "npz: short read of the archive from memory");
-  return out;
+  require(done == st.size, "npz: short read of the archive from memory");
+  return static_cast<size_t>(done);
 }
 
 }  // namespace pdadmm

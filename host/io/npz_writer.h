@@ -2,6 +2,7 @@
 // members), for `pdadmm export`: what np.load reads without allow_pickle.
 #pragma once
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -17,7 +18,8 @@ struct NpzMember {
   std::string key;    // np.load's key: the member is KEY.npy
   std::string bytes;  // a whole .npy file
 };
-// The archive's bytes (stored members, a fixed timestamp: one model exports to the same bytes).
-std::string npz_archive(const std::vector<NpzMember>& members);
+// The archive (stored members, a fixed timestamp: one model exports to the same bytes), handed to
+// `sink` in pieces; returns its size. Built in memory: the members and the archive, once each.
+size_t write_npz(const std::vector<NpzMember>& members, const std::function<void(const char*, size_t)>& sink);
 
 }  // namespace pdadmm
