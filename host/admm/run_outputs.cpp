@@ -1,0 +1,264 @@
+// The run's outputs: the folder, config.json, metrics.jsonl, model.bin, state.bin, predictions.csv,
+// summary.json, and the lines that open and close the log.
+#include "host/admm/run_outputs.h"
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cmath>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <iomanip>
+#include <numeric>
+#include <string>
+#include <tuple>
+
+#include "host/admm/predictions.h"
+#include "host/admm/resume.h"
+#include "host/admm/train_loop.h"
+#include "host/io/checkpoint.h"
+#include "host/io/error.h"
+#include "host/io/stats.h"
+#include "host/io/stop_signal.h"
+#include "host/io/version.h"
+
+namespace pdadmm {
+
+namespace {
+
+// The first layer whose W or b holds NaN or ±inf, -1 if none.
+int non_finite_layer(const std::vector<HostMatrix<float>>& W, const std::vector<HostMatrix<float>>& b) {
+  const auto finite = [](const HostMatrix<float>& m) {
+    return std::all_of(m.data.begin(), m.data.end(), [](float v) { return std::isfinite(v); });
+  };
+  for (size_t l = 0; l < W.size(); ++l)
+    if (!finite(W[l]) || !finite(b[l])) return static_cast<int>(l);
+  return -1;
+}
+
+}  // namespace
+
+void save_model(const Config& c, const std::vector<int64_t>& dims, const std::vector<HostMatrix<float>>& W,
+                const std::vector<HostMatrix<float>>& b, int iterations) {
+  Checkpoint ck;
+  ck.meta = {{"config", c.effective}, {"iterations", iterations}, {"dims", dims}};
+  ck.W = W;
+  ck.b = b;
+  save_checkpoint(c.output.dir + "/model.bin", ck);
+}
+
+void lock_output_folder(const Config& c, std::optional<FolderLock>& lock, std::ostream& log) {
+  make_dirs(c.output.dir);
+  if (::access(c.output.dir.c_str(), W_OK) != 0)  // as root, only a read-only mount says no: say that
+    throw Error("cannot write to the output folder " + c.output.dir + ": " + std::strerror(errno));
+  lock.emplace(c.output.dir);
+  // A run killed while writing left a temporary (as large as state.bin, one per kill); with the
+  // folder locked, none of them is another run's file in progress.
+  const std::vector<std::string> outputs = {"config.json", "metrics.jsonl", "model.bin",
+                                            "state.bin",   "summary.json",  "predictions.csv"};
+  if (lock->held())
+    for (const std::string& f : remove_stale_temporaries(c.output.dir, outputs))
+      log << "note: removed " << c.output.dir << "/" << f << ", left by a run killed while writing it\n";
+  // What the run replaces must be a file (AtomicFile refuses anything else): a folder named
+  // model.bin failed the run at its end, its iterations lost.
+  for (const std::string& f : outputs) {
+    std::error_code ec;
+    const auto st = std::filesystem::status(c.output.dir + "/" + f, ec);
+    require(!std::filesystem::exists(st) || std::filesystem::is_regular_file(st),
+            "cannot write " + c.output.dir + "/" + f + ": not a regular file");
+  }
+}
+
+void log_run(const Config& c, const Problem& p, int first_groups, std::ostream& log) {
+  const int want_groups = c.partition.empty() ? c.groups : static_cast<int>(c.partition.size());
+  log << "pdadmm: " << p.data.name << " (" << p.data.num_nodes() << " nodes, " << p.data.num_edges() << " edges, "
+      << p.data.features.cols << " features, " << p.data.num_classes << " classes; train/val/test "
+      << p.data.train.size() << "/" << p.data.val.size() << "/" << p.data.test.size()
+      << (c.data.val_split_seed >= 0 ? ", train/val redrawn, val_split_seed " + std::to_string(c.data.val_split_seed) : "")
+      << "), " << c.model.layers
+      << " layers x " << c.model.hidden << ", input " << p.dims[0] << ", " << want_groups << " group(s)"
+      << (first_groups != want_groups ? " (" + std::to_string(first_groups) + " in the first stage)" : "")
+      << ", "
+      << c.iterations << " iterations, backend " << c.backend << std::endl;  // before progress on stderr
+}
+
+void open_outputs(const Config& c, bool resumed, int start, std::optional<JsonLines>& metrics, std::ostream& log) {
+  write_file_atomic(c.output.dir + "/config.json", c.effective.dump(2) + "\n");
+  if (!resumed) {
+    // An earlier run's state is not this run's; one that could have resumed is not dropped silently.
+    if (const int k = unfinished_state_iteration(c); k >= 0)
+      log << "note: removed " << state_path(c) << ", which an earlier run left at iteration " << k
+          << " for train --resume (this run starts afresh)\n";
+    std::remove(state_path(c).c_str());
+  } else if (std::error_code ec; !std::filesystem::exists(c.output.dir + "/metrics.jsonl", ec)) {
+    log << "note: " << c.output.dir << "/metrics.jsonl is missing: the log starts after iteration " << start << "\n";
+  } else if (const int lost = trim_metrics(c.output.dir + "/metrics.jsonl", start)) {
+    log << "note: " << c.output.dir << "/metrics.jsonl had a damaged line before iteration " << start
+        << ": it and the " << lost - 1 << " line(s) after it up to the state are dropped, so the log has a gap\n";
+  }
+  // Files this run will not replace stay an earlier run's, beside this run's summary.json.
+  for (const auto& [name, key, off] : {std::tuple{"model.bin", "output.checkpoint", !c.output.checkpoint},
+                                       std::tuple{"predictions.csv", "output.predictions", !c.output.predictions}})
+    if (off && !resumed && std::filesystem::exists(c.output.dir + "/" + name))
+      log << "note: " << c.output.dir << "/" << name << " is an earlier run's (" << key
+          << " is false: this run writes none)\n";
+  metrics.emplace(c.output.dir + "/metrics.jsonl", resumed);
+}
+
+nlohmann::json TrainSummary::to_json() const {
+  auto split = [](const SplitScore& s) { return nlohmann::json{{"acc", s.acc}, {"loss", s.loss}, {"nodes", s.count}}; };
+  nlohmann::json j = {{"version", build_version()},
+                      {"iterations", iterations},
+                      {"interrupted", signal != 0},
+                      {"train", split(scores.train)},
+                      {"val", split(scores.val)},
+                      {"test", split(scores.test)},
+                      {"test_acc", scores.test.acc},
+                      {"seconds_total", seconds_total},
+                      {"seconds_per_iter_mean", seconds_per_iter_mean},
+                      {"seconds_per_iter_median", seconds_per_iter_median},
+                      {"eval_seconds", eval_seconds},
+                      {"stage_seconds", stage_seconds},
+                      {"evaluations", {{"exact", evals_exact}, {"tracked", evals_tracked}}},
+                      {"bytes_per_iter", bytes_per_iter},
+                      {"bytes_total", bytes_total},
+                      {"bytes_per_iter_fp32", bytes_per_iter_fp32},
+                      {"bytes_ratio_fp32", bytes_ratio_fp32},
+                      {"objective", {{"first", first_objective}, {"last", last_objective}}},
+                      {"residual", {{"first", first_residual}, {"last", last_residual}}},
+                      {"giveups", {{"W", w_giveups}, {"p", p_giveups}}}};
+  if (resumed_from > 0) j["resumed_from"] = resumed_from;  // train --resume: the whole run's numbers
+  return j;
+}
+
+void TrainLoop::log_iteration(const IterationStats& st, int it, size_t bytes, std::optional<JsonLines>& metrics) {
+  if (it == 0) {
+    sum.first_objective = st.objective;
+    sum.first_residual = st.residual;
+  }
+  sum.last_objective = st.objective;
+  sum.last_residual = st.residual;
+  nlohmann::json groups = nlohmann::json::array();
+  for (const GroupStats& g : st.groups) groups.push_back({{"compute_s", g.compute_s}, {"wait_s", g.wait_s}});
+  if (metrics) metrics->write({{"iter", it + 1},
+                 {"objective", st.objective},
+                 {"lagrangian", st.lagrangian},
+                 {"residual", st.residual},
+                 {"cross_entropy", st.ce},
+                 {"train_acc", scores.train.acc},
+                 {"val_acc", scores.val.acc},
+                 {"test_acc", scores.test.acc},
+                 {"train_loss", scores.train.loss},
+                 {"seconds", st.seconds},
+                 {"terms_seconds", st.terms_seconds},
+                 {"bytes_sent", bytes},
+                 {"boundary_bytes", st.boundary_bytes},
+                 {"bytes_ratio_fp32", sum.bytes_ratio_fp32},
+                 {"groups", groups},
+                 {"rho", solver->params().rho},
+                 {"nu", solver->params().nu},
+                 {"backtracks", {{"p", st.counts.p_backtracks}, {"W", st.counts.w_backtracks}}},
+                 {"giveups", {{"p", st.counts.p_giveups}, {"W", st.counts.w_giveups}}},
+                 {"fista_its", st.counts.fista_its}});
+}
+
+void TrainLoop::checkpoint(int done) {
+  std::vector<HostMatrix<float>> cw, cb;
+  if (c.output.checkpoint) solver->weights(cw, cb);
+  if (c.output.checkpoint && writes && non_finite_layer(cw, cb) < 0) save_model(c, p.dims, cw, cb, done);
+  if (c.output.state) save_state(done);
+}
+
+void TrainLoop::save_state(int done) {
+  RunState rs;
+  rs.solver = solver->save_state();
+  if (!writes) return;
+  rs.iteration = done;
+  rs.stage = static_cast<int>(stage);
+  rs.train_cost = train_cost;
+  rs.iter_s = iter_s;
+  rs.seconds = seconds_before + seconds_since(t_start);
+  rs.sum = sum;
+  rs.val_acc = scores.val.acc;
+  rs.test_acc = scores.test.acc;
+  if (tracker.anchored()) rs.anchor = tracker.anchor_product();
+  save_run_state(c, std::move(rs));
+}
+
+void TrainLoop::final_scores(int done) {
+  // The last iteration's evaluation downloaded them already (W_1 formed: an n x d x N product).
+  if (done == 0 || weights_after != done - 1) solver->weights(W, b);
+  if (const int l = non_finite_layer(W, b); l >= 0)
+    throw Error("training diverged: layer " + std::to_string(l) +
+                " holds NaN or infinite weights at the end; model.bin and summary.json were not written");
+  // No logged final iteration (none run, or stopped early): its time is evaluation time as well.
+  // (Not counted in `evaluations`: a resumed run's count must equal the uninterrupted run's.)
+  if ((c.iterations == 0 || done < c.iterations) && writes) {
+    const auto t_eval = Clock::now();
+    scores = eval.evaluate(W, b);
+    sum.eval_seconds += seconds_since(t_eval);
+  }
+  // Finite weights can still overflow float in the forward pass (e.g. init_std 1e20 with -Q, whose
+  // grid keeps the iterates finite): NaN logits give meaningless accuracies.
+  for (const SplitScore* sc : {&scores.train, &scores.val, &scores.test})
+    require(!writes || std::isfinite(sc->loss),
+            "training diverged: the final forward pass is not finite (the logits overflow float); model.bin and "
+            "summary.json were not written");
+}
+
+bool TrainLoop::write_outputs(int done, int stopped_by) {
+  sum.iterations = done;
+  sum.signal = done < c.iterations ? stopped_by : 0;
+  if (sum.signal)
+    log << "interrupted by " << signal_name(sum.signal) << " after iteration " << done << " of " << c.iterations
+        << ": model.bin and summary.json hold that iterate"
+        << (c.output.state ? "; the same command with --resume continues it" : "") << std::endl;
+  sum.scores = scores;
+  sum.seconds_per_iter_mean = iter_s.empty() ? 0 : std::accumulate(iter_s.begin(), iter_s.end(), 0.0) / iter_s.size();
+  sum.seconds_per_iter_median = median(iter_s);
+  if (c.output.checkpoint && writes) save_model(c, p.dims, W, b, done);
+  // For train --resume: a stopped run's state; a finished one's only when asked (a longer run).
+  const bool finished = done == c.iterations;
+  const bool keeps_state = finished ? c.output.keep_state : c.output.state;
+  if (keeps_state) save_state(done);
+  // The final weights downloaded above (every process has them; the first writes), scored by the
+  // host as `pdadmm eval --predictions` does: the same file.
+  if (c.output.predictions && writes) Predictor(eval, W, b).save_csv(c.output.dir + "/predictions.csv");
+  sum.seconds_total = seconds_before + seconds_since(t_start);
+  if (writes) write_file_atomic(c.output.dir + "/summary.json", sum.to_json().dump(2) + "\n");
+  // Last: a run killed while it wrote the files above still has its state.bin to --resume (it was
+  // removed first, and a kill before summary.json left a final model.bin with nothing to resume).
+  if (!keeps_state && finished && writes) std::remove(state_path(c).c_str());
+  return keeps_state;
+}
+
+void TrainLoop::log_final(int done, bool keeps_state) {
+  log << std::fixed << std::setprecision(4) << "final: test acc " << sum.scores.test.acc << "  val acc "
+      << sum.scores.val.acc << "  train acc " << sum.scores.train.acc << "\n"
+      << std::setprecision(5) << "time: " << sum.seconds_per_iter_mean << " s/iteration (median "
+      << sum.seconds_per_iter_median << ", ADMM updates only; evaluation " << std::setprecision(2) << sum.eval_seconds
+      << " s";
+  if (stages.size() > 1) log << ", stage changes " << sum.stage_seconds << " s";
+  log << " in all), " << sum.seconds_total << " s total\n"
+      << "bytes moved: " << sum.bytes_per_iter << " per iteration"
+      << (stages.size() > 1 ? " in stage " + std::to_string(stage + 1) : "") << " across " << solver->num_groups() - 1
+      << (solver->num_groups() == 2 ? " boundary, " : " boundaries, ") << sum.bytes_total << " in all";
+  // The ratio only where a codec changed the bytes: "1.00 x fewer" for an fp32 run read as a saving.
+  if (sum.bytes_per_iter > 0 && sum.bytes_per_iter != sum.bytes_per_iter_fp32)
+    log << " (" << std::setprecision(2) << sum.bytes_ratio_fp32 << " x fewer than fp32 pdADMM-G, "
+        << sum.bytes_per_iter_fp32 << " per iteration)";
+  log << "\n";
+  if (done > 0)
+    log << std::scientific << std::setprecision(3) << "objective " << sum.first_objective << " -> "
+        << sum.last_objective << ", residual " << sum.first_residual << " -> " << sum.last_residual
+        << std::defaultfloat << "\n";
+  else
+    log << "objective, residual: none (no iterations run)\n";
+  log << "outputs: " << c.output.dir << "/{metrics.jsonl,summary.json,config.json"
+      << (c.output.checkpoint ? ",model.bin" : "") << (c.output.predictions ? ",predictions.csv" : "")
+      << (keeps_state ? ",state.bin" : "") << "}\n";
+}
+
+}  // namespace pdadmm

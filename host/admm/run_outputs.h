@@ -1,0 +1,29 @@
+// What a training run writes to its output folder (train() in trainer.cpp): the folder locked,
+// config.json and metrics.jsonl opened, model.bin, and the line that says what the run trains.
+// run_outputs.cpp also holds TrainSummary::to_json and the TrainLoop parts that write: a logged
+// iteration's metrics line, the checkpoints and the run's end (train_loop.h).
+#pragma once
+#include <cstdint>
+#include <optional>
+#include <ostream>
+#include <vector>
+
+#include "host/admm/problem.h"
+#include "host/backend/host_matrix.h"
+#include "host/config/config.h"
+#include "host/io/files.h"
+
+namespace pdadmm {
+
+// OUT/model.bin (atomically): the weights after `iterations` iterations and the config they ran.
+void save_model(const Config& c, const std::vector<int64_t>& dims, const std::vector<HostMatrix<float>>& W,
+                const std::vector<HostMatrix<float>>& b, int iterations);
+// Held by train() to the end: two runs in one folder each reported success while the outputs (and
+// a resume's state.bin) were the other's or a mix.
+void lock_output_folder(const Config& c, std::optional<FolderLock>& lock, std::ostream& log);
+// What the run trains, in one line, so a log says what its numbers are of.
+void log_run(const Config& c, const Problem& p, int first_groups, std::ostream& log);
+// Only with the data and the solver ready does this run start replacing an earlier one's outputs.
+void open_outputs(const Config& c, bool resumed, int start, std::optional<JsonLines>& metrics, std::ostream& log);
+
+}  // namespace pdadmm
