@@ -277,6 +277,18 @@ def time_pdadmm(binary, dataset, algorithm, layers, hidden, iterations, rho, mu,
     return sm
 
 
+def cpu_model():
+    """/proc/cpuinfo's model name ("AMD EPYC ...": the BLAS on each side depends on it), else the platform's."""
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
 def main():
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     ap = ArgumentParser(description=__doc__.splitlines()[0])
@@ -320,7 +332,7 @@ def main():
     res = {"dataset": a.dataset, "algorithm": a.algorithm,
            "shape": {"N": N, "d": d, "classes": C, "layers": a.layers, "hidden": a.hidden},
            "iterations": a.iterations, "rho": a.rho, "mu": a.mu, "threads": a.threads,
-           "torch": torch.__version__, "cpu": platform.processor() or platform.machine(), "device": a.device,
+           "torch": torch.__version__, "pdadmm": sm.get("version"), "cpu": cpu_model(), "device": a.device,
            "gpu": torch.cuda.get_device_name(0) if a.device == "cuda" else None,
            "reference_s_per_iter_median": ref_med,
            "reference_fista_its_mean": sum(c["fista_its"] for c in counts) / len(counts),
