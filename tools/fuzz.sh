@@ -3,12 +3,13 @@
 # (-fsanitize=fuzzer,address,undefined) straight from the project sources (fuzz_pickle: the
 # unpickler; fuzz_npy: .npy, and .npz through libzip up to a split Dataset; fuzz_planetoid: a whole
 # Planetoid load; fuzz_config: a config with --set overrides through validation and info's plan;
-# fuzz_files: a user's edge list, features and labels up to a split Dataset),
+# fuzz_files: a user's edge list, features and labels up to a split Dataset; fuzz_model: model.bin
+# and state.bin as eval, export and --resume load them, a loaded model exported to .npz),
 # seeds each corpus from the real data files, tools/fuzz/seeds.py's synthetic sets and configs/,
 # runs each target FUZZ_SECONDS (default 60) and prints executions, coverage and findings.
 # Exits 1 when a target found a crash, hang, leak or sanitizer report.
 #   env: FUZZ_SECONDS, PDADMM_DATA (data root, default ../shared/data), FUZZ_OUT (default build-fuzz),
-#        FUZZ_TARGETS (default "pickle npy planetoid config files")
+#        FUZZ_TARGETS (default "pickle npy planetoid config files model")
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 DATA=${PDADMM_DATA:-$ROOT/../shared/data}
@@ -49,7 +50,9 @@ CONFIG_SRCS=(config/config.cpp config/json_reader.cpp quant/grid_config.cpp quan
              comm/processes_env.cpp comm/cpu_load.cpp io/host_memory.cpp io/files.cpp)
 # fuzz_files also links the text parsers and what they share with the config path.
 FILES_SRCS=(data/own_files.cpp data/sha256.cpp io/files.cpp)
-read -r -a KINDS <<<"${FUZZ_TARGETS:-pickle npy planetoid config files}"  # target fuzz_KIND, KIND.dict, corpus/KIND
+# fuzz_model: the framed files' readers and the .npz writer.
+MODEL_SRCS=(io/checkpoint.cpp io/state_file.cpp io/framed_file.cpp io/files.cpp io/npz_writer.cpp config/json_reader.cpp)
+read -r -a KINDS <<<"${FUZZ_TARGETS:-pickle npy planetoid config files model}"  # target fuzz_KIND, KIND.dict, corpus/KIND
 FLAGS=(-std=c++17 -g -O1 -fno-omit-frame-pointer -fsanitize=fuzzer,address,undefined
        -fno-sanitize-recover=all -I"$ROOT")
 read -r -a ZIPFLAGS <<<"$(pkg-config --cflags --libs libzip)"
@@ -59,6 +62,7 @@ for kind in "${KINDS[@]}"; do
   extra=()
   if [ "$kind" = config ]; then for f in "${CONFIG_SRCS[@]}"; do extra+=("$ROOT/host/$f"); done; fi
   if [ "$kind" = files ]; then for f in "${FILES_SRCS[@]}"; do extra+=("$ROOT/host/$f"); done; fi
+  if [ "$kind" = model ]; then for f in "${MODEL_SRCS[@]}"; do extra+=("$ROOT/host/$f"); done; fi
   clang++ "${FLAGS[@]}" "$ROOT/tools/fuzz/$t.cpp" "${SRCS[@]}" ${extra[@]+"${extra[@]}"} "${ZIPFLAGS[@]}" -lz -pthread \
     -o "$OUT/$t"
 done

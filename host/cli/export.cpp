@@ -41,7 +41,7 @@ std::string input_text(const nlohmann::json& config, int64_t d) {
   }
   // As build_problem forms H: npz and own files' values binarised unless data.raw_counts, then
   // data.row_normalize.
-  const std::string name = data.value("name", "");
+  const std::string name = data.value("name", "synthetic");
   std::string h = name == "synthetic" || is_planetoid(name) || data.value("raw_counts", false) ? "the features as stored"
                                                                                               : "features > 0 as 1";
   if (data.value("row_normalize", false)) h += ", each row scaled to sum 1";

@@ -11,6 +11,7 @@ import os
 import struct
 import sys
 import zipfile
+import zlib
 
 SEP = b"\xffPART\xff"  # tools/fuzz/fuzz_planetoid.cpp's separator
 MAX = 65536
@@ -190,9 +191,38 @@ def files_seeds(out):
             f.write(data)
 
 
+def framed(magic, header, payload):
+    text = json.dumps(header, separators=(",", ":"), sort_keys=True).encode()
+    return magic + struct.pack("<Q", len(text)) + text + payload
+
+
+def checked(header, keys):
+    part = {k: header[k] for k in keys if k in header}
+    return zlib.crc32(json.dumps(part, separators=(",", ":"), sort_keys=True).encode())
+
+
+def model_seeds(out):
+    """Whole model.bin and state.bin files that load (checksums right), as train writes them."""
+    shapes = [(3, 4), (2, 3)]
+    payload = b"".join(f4([0.5 * (i - 3) for i in range(r * c)]) + f4([0.25] * r) for r, c in shapes)
+    h = {"meta": {"config": {"model": {"hops": 1}}, "iterations": 3, "dims": [4, 3, 2]},
+         "layers": [{"rows": r, "cols": c} for r, c in shapes], "crc32": zlib.crc32(payload)}
+    h["header_crc32"] = checked(h, ["crc32", "layers", "meta"])
+    tensors = [("W0", 3, 4), ("u1", 2, 3), ("empty", 0, 5)]
+    spay = b"".join(f4([float(i) for i in range(r * c)]) for _, r, c in tensors)
+    sh = {"meta": {"iteration": 2, "stage": 0}, "tensors": [{"name": n, "rows": r, "cols": c} for n, r, c in tensors]}
+    sh["header_crc32"] = checked(sh, ["meta", "tensors"])
+    sh["crc32"] = zlib.crc32(spay)
+    seeds = {"model.bin": framed(b"PDADMM01", h, payload), "state.bin": framed(b"PDADMMS1", sh, spay)}
+    seeds["model_odd.bin"] = seeds["model.bin"] + b" "  # odd size: the harness recomputes the checksums
+    for name, data in seeds.items():
+        with open(os.path.join(out, name), "wb") as f:
+            f.write(data)
+
+
 def main():
     src, out = sys.argv[1], sys.argv[2]
-    dirs = {k: os.path.join(out, k) for k in ("pickle", "npy", "planetoid", "config", "files")}
+    dirs = {k: os.path.join(out, k) for k in ("pickle", "npy", "planetoid", "config", "files", "model")}
     for d in dirs.values():
         os.makedirs(d, exist_ok=True)
     pdir, ndir = os.path.join(src, "planetoid"), os.path.join(src, "npz")
@@ -238,6 +268,7 @@ def main():
                     f.write(part)
     config_seeds(dirs["config"])
     files_seeds(dirs["files"])
+    model_seeds(dirs["model"])
 
 
 if __name__ == "__main__":
