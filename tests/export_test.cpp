@@ -192,6 +192,18 @@ TEST(Export, MistakesAreOneLineAndWriteNothing) {
   expect_one_line_error(run("exprot -m " + model), "expected train, info, eval, bench or export");
 }
 
+// A config whose keys have other types (a file of an older or foreign writer): the weights export,
+// the input line is left out rather than an internal error.
+TEST(Export, OddConfigTypesLeaveOutTheInputLine) {
+  const std::string dir = fresh_dir("odd_config");
+  pdadmm::save_checkpoint(dir + "/model.bin",
+                          sample_checkpoint({{"model", {{"hops", 6}, {"hop_order", 5}}}, {"data", {{"name", 7}}}}));
+  const CommandResult r = run("export -m " + dir + "/model.bin --npz " + dir + "/model.npz");
+  ASSERT_EQ(r.code, 0) << r.out;
+  EXPECT_EQ(r.out.find("input:"), std::string::npos) << r.out;
+  EXPECT_TRUE(pdadmm::NpzArchive::open_file(dir + "/model.npz").has("W3"));
+}
+
 // A trained model end to end: train writes model.bin, export's W1 is its W1.
 TEST(Export, TrainedModelExports) {
   const std::string dir = fresh_dir("trained");

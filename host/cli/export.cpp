@@ -27,7 +27,7 @@ std::string npy_matrix(const HostMatrix<float>& m, bool vector) {
 
 // What the first layer reads, from the training config (absent in files of old binaries): the
 // augmented features in the order of W1's columns.
-std::string input_text(const nlohmann::json& config, int64_t d) {
+std::string input_text(const nlohmann::json& config, int64_t d) try {
   const nlohmann::json model = config.value("model", nlohmann::json::object());
   const nlohmann::json data = config.value("data", nlohmann::json::object());
   if (!model.contains("hops") || !model["hops"].is_number_integer()) return "";
@@ -47,6 +47,8 @@ std::string input_text(const nlohmann::json& config, int64_t d) {
   if (data.value("row_normalize", false)) h += ", each row scaled to sum 1";
   return "input:  " + std::to_string(d) + " columns of W1 = [" + blocks + "], " + std::to_string(d / (hops + 1)) +
          " each; H = " + h + ", Â = D^-1/2 (A+I) D^-1/2";
+} catch (const nlohmann::json::exception&) {  // a key of another type (a hand-edited config): no line
+  return "";
 }
 
 // X_SPLIT (nodes x d), nodes_SPLIT and y_SPLIT (int64) of each split, from the data set the
