@@ -323,7 +323,7 @@ TEST(Tools, MistakesAreRefusedBeforeAnyRun) {
 TEST(Tools, CommandLineMistakesAreOneErrorLine) {
   if (!have_python()) GTEST_SKIP() << "python3 is not installed";
   const std::string src = PDADMM_SOURCE_DIR;
-  for (const char* tool : {"sweep", "accuracy", "quant_table", "bench_ab", "plot", "bench_reference"})
+  for (const char* tool : {"sweep", "accuracy", "quant_table", "bench_ab", "plot", "bench_reference", "check_export"})
     pdadmm::test::expect_one_line_error(run("python3 " + src + "/tools/" + tool + ".py --bogus"), std::string(tool) + ".py --help");
   pdadmm::test::expect_one_line_error(run("python3 " + src + "/tools/bench_ab.py --a x --b y --rounds z c.json"),
                               "--rounds: invalid int value");
@@ -623,6 +623,30 @@ TEST(BenchReference, TranscriptionMatchesTheVectorsOrNamesPyTorch) {
   }
   ASSERT_EQ(r.code, 0) << r.out;
   EXPECT_EQ(r.out.rfind("reference transcription matches", 0), 0u) << r.out;
+}
+
+// check_export.py scores an `export --inputs` archive with numpy and agrees with the run's
+// summary.json; without numpy, one line says what it needs. Its input checks come first.
+TEST(Tools, CheckExportAgreesWithTheRunOrNamesNumpy) {
+  if (!have_python()) GTEST_SKIP() << "python3 is not installed";
+  const std::string src = PDADMM_SOURCE_DIR, dir = ::testing::TempDir() + "/check_export";
+  std::filesystem::remove_all(dir);
+  const Result t = run(std::string(PDADMM_BINARY) + " train --config " + src + "/configs/synthetic.json --out " + dir +
+                       " --set data.synthetic.nodes=400 --set data.synthetic.val=50 --set data.synthetic.test=100"
+                       " --set model.hidden=16 --set model.layers=3 --set admm.iterations=10 --set output.progress=off");
+  ASSERT_EQ(t.code, 0) << t.out;
+  ASSERT_EQ(run(std::string(PDADMM_BINARY) + " export -m " + dir + "/model.bin --npz " + dir + "/in.npz --inputs").code, 0);
+  const std::string tool = "python3 " + src + "/tools/check_export.py ";
+  pdadmm::test::expect_one_line_error(run(tool + dir + "/summary.json"), "not a .npz archive");
+  pdadmm::test::expect_one_line_error(run(tool + dir + "/in.npz --summary " + dir + "/none.json"), "none.json");
+  const Result r = run(tool + dir + "/in.npz --summary " + dir + "/summary.json");
+  if (run("python3 -c 'import numpy'").code != 0) {
+    EXPECT_EQ(r.code, 1) << r.out;
+    EXPECT_EQ(r.out, "error: tools/check_export.py needs numpy (pip install numpy)\n");
+    return;
+  }
+  EXPECT_EQ(r.code, 0) << r.out;
+  EXPECT_NE(r.out.find("agrees with " + dir + "/summary.json"), std::string::npos) << r.out;
 }
 
 }  // namespace
