@@ -61,8 +61,9 @@ size_t write_npz(const std::vector<NpzMember>& members, const std::function<void
     zip_discard(za);
     throw Error(msg);
   };
-  // 1980-01-02 (DOS time starts in 1980, read in local time): the same bytes on every export.
-  constexpr time_t kFixedTime = 315619200;
+  // 1980-01-01 00:00 as the DOS date and time themselves: a time_t would be converted in the local
+  // time zone, so the bytes of one model's export differed between zones.
+  constexpr zip_uint16_t kDosTime = 0, kDosDate = (1 << 5) | 1;  // (year - 1980) << 9 | month << 5 | day
   for (const NpzMember& m : members) {
     zip_source_t* s = zip_source_buffer(za, m.bytes.data(), m.bytes.size(), 0);
     if (!s) fail(m.key);
@@ -72,7 +73,7 @@ size_t write_npz(const std::vector<NpzMember>& members, const std::function<void
       fail(m.key);
     }
     if (zip_set_file_compression(za, static_cast<zip_uint64_t>(i), ZIP_CM_STORE, 0) != 0 ||
-        zip_file_set_mtime(za, static_cast<zip_uint64_t>(i), kFixedTime, 0) != 0)
+        zip_file_set_dostime(za, static_cast<zip_uint64_t>(i), kDosTime, kDosDate, 0) != 0)
       fail(m.key);
   }
   if (zip_close(za) != 0) fail("closing");

@@ -18,7 +18,8 @@ struct NpzMember {
   std::string key;    // np.load's key: the member is KEY.npy
   std::string bytes;  // a whole .npy file
 };
-// The archive (stored members, a fixed timestamp: one model exports to the same bytes), handed to
+// The archive (stored members, a fixed DOS timestamp: one model exports to the same bytes in any
+// time zone), handed to
 // `sink` in pieces; returns its size. Built in memory: the members and the archive, once each.
 size_t write_npz(const std::vector<NpzMember>& members, const std::function<void(const char*, size_t)>& sink);
 
