@@ -36,17 +36,25 @@ PDADMM_HD int32_t list_grid_index(T x, const double* levels, int32_t m) {
 
 // Uniform grid, O(1): the formula gives the bracket, the table confirms it, so the result is
 // exactly list_grid_index's (rounding in (v - lo) * inv_step can be one off near a level or midpoint).
+// No early exit for values at or below the grid: on ReLU outputs about half the values are, and
+// that data-dependent branch mispredicted half the time; the clamps (compare-selects) and the
+// final choice give them index 0 too (1.5x on the -Q wire's codes, the same indices).
 template <typename T>
 PDADMM_HD int32_t uniform_grid_index(T x, double lo, double inv_step, const double* levels, int32_t m) {
-  const double v = static_cast<double>(x);
-  if (!(v > levels[0])) return 0;  // also catches NaN
-  if (v >= levels[m - 1]) return m - 1;
-  // t > -1 here, so truncation is floor wherever the clamp does not decide (floor is a libm call
-  // on baseline x86-64); the loops below fix any guess, so the result never depends on it.
+  const double xv = static_cast<double>(x);
+  const double v = xv == xv ? xv : -HUGE_VAL;  // NaN: index 0, as below the grid
+  // Clamped to [0, m - 2] by select, then truncated: truncation is floor wherever the clamp does
+  // not decide (floor is a libm call on baseline x86-64); the check below fixes any guess.
   const double t = (v - lo) * inv_step;
-  int32_t k = t <= 0.0 ? 0 : (t >= static_cast<double>(m - 2) ? m - 2 : static_cast<int32_t>(t));
-  while (k > 0 && !(levels[k] < v)) --k;  // invariant: levels[k] < v <= levels[k + 1]
-  while (k < m - 2 && !(v <= levels[k + 1])) ++k;
+  const double top = static_cast<double>(m - 2);
+  const double t0 = t < 0.0 ? 0.0 : t;
+  int32_t k = static_cast<int32_t>(top < t0 ? top : t0);
+  // Invariant: levels[k] < v <= levels[k + 1], the ends open. Checked without short-circuits (a
+  // branch on k == 0 mispredicts as the early exit did); walked only when the guess is off.
+  if (!((k == 0) | (levels[k] < v)) | !((k == m - 2) | (v <= levels[k + 1]))) {
+    while (k > 0 && !(levels[k] < v)) --k;
+    while (k < m - 2 && !(v <= levels[k + 1])) ++k;
+  }
   // Arithmetic, not ?:, so the data-dependent choice compiles to a flag move, not a branch that
   // mispredicts about half the time (3x on random data).
   return k + static_cast<int32_t>(!(v - levels[k] <= levels[k + 1] - v));
