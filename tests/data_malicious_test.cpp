@@ -291,6 +291,43 @@ TEST(DataMaliciousPickle, ReuseCannotAmplifyMemory) {
                    "more than 32 dimensions");
 }
 
+// The three calls the reader models, with arguments of another shape than numpy and cPickle write:
+// each is named with its byte and opcode (REDUCE), not read as something else.
+TEST(DataMaliciousPickle, ModelledCallsWithOtherArgumentsNamed) {
+  // _reconstruct(ndarray, (0,)) without its 'b': REDUCE at byte 2 + 36 + 15 + 7 + 1 = 61.
+  const std::string two = P().global("numpy.core.multiarray", "_reconstruct").global("numpy", "ndarray").mark().i(0).tuple()
+                              .op('\x86').op('R').stop().s;
+  EXPECT_EQ(error_of([&] { unpickle(two, "r.pkl"); }),
+            "r.pkl: byte 61: opcode REDUCE (0x52): _reconstruct expects (numpy.ndarray, shape, str)");
+  // numpy.dtype('i4', 0) without its third argument: REDUCE at byte 2 + 13 + 1 + 4 + 5 + 1 = 26.
+  const std::string dt = P().global("numpy", "dtype").mark().str("i4").i(0).tuple().op('R').stop().s;
+  EXPECT_EQ(error_of([&] { unpickle(dt, "t.pkl"); }), "t.pkl: byte 26: opcode REDUCE (0x52): numpy.dtype expects (str, int, int)");
+  // defaultdict(numpy.ndarray): only list is a default factory here. REDUCE at 2 + 25 + 15 + 1 = 43.
+  const std::string dd = P().global("collections", "defaultdict").global("numpy", "ndarray").op('\x85').op('R').stop().s;
+  EXPECT_EQ(error_of([&] { unpickle(dd, "d.pkl"); }),
+            "d.pkl: byte 43: opcode REDUCE (0x52): collections.defaultdict expects (list,)");
+  // The accepted forms of the same calls still load (defaultdict() with no factory too).
+  EXPECT_NO_THROW(unpickle(P().global("collections", "defaultdict").op(')').op('R').stop().s, "ok.pkl"));
+  EXPECT_NO_THROW(unpickle(P().global("numpy", "dtype").mark().str("i4").i(0).i(1).tuple().op('R').stop().s, "ok.pkl"));
+}
+
+// A graph whose node maps to something other than a list of ints ({0: None}, {0: [None]}) is
+// named by node, not read as an empty or a zero neighbour.
+TEST(DataMaliciousPickle, AdjacencyListsOfOtherTypesNamed) {
+  const std::string none = P().op('}').mark().raw(std::string("K\x00", 2)).op('N').op('u').stop().s;
+  EXPECT_EQ(error_of([&] { pickle_as_adjacency_lists(unpickle(none, "g.pkl")); }),
+            "g.pkl: neighbours of node 0 are a None, expected a list");
+  const std::string inner = P().op('}').mark().raw(std::string("K\x00", 2)).op(']').op('N').op('a').op('u').stop().s;
+  EXPECT_EQ(error_of([&] { pickle_as_adjacency_lists(unpickle(inner, "g.pkl")); }),
+            "g.pkl: neighbour of node 0 is a None, expected an int");
+  const std::string text = P().op('}').mark().raw(std::string("K\x00", 2)).op(']').str("1").op('a').op('u').stop().s;
+  EXPECT_EQ(error_of([&] { pickle_as_adjacency_lists(unpickle(text, "g.pkl")); }),
+            "g.pkl: neighbour of node 0 is a str, expected an int");
+  // The same dict with an int neighbour loads.
+  const std::string ok = P().op('}').mark().raw(std::string("K\x00", 2)).op(']').raw(std::string("K\x00", 2)).op('a').op('u').stop().s;
+  EXPECT_EQ(pickle_as_adjacency_lists(unpickle(ok, "g.pkl")), (std::vector<std::vector<int64_t>>{{0}}));
+}
+
 // ---- pickle: real files truncated / corrupted ------------------------------------------------
 
 void expect_every_prefix_rejected(const std::string& rel, size_t stride) {
@@ -380,6 +417,42 @@ TEST(DataMaliciousNpy, HeaderParsing) {
   EXPECT_ERROR_HAS(parse_npy(npy("{'descr': '<f4', 'fortran_order': Nope, 'shape': (0,)}", ""), "b.npy"), "True or False");
   // Float data where integers are needed.
   EXPECT_ERROR_HAS(parse_npy(npy_f4({1.5f}), "fl.npy").to_int64("fl.npy labels"), "fl.npy labels: expected an integer array");
+}
+
+// Header syntax errors name the character where the parser stopped (positions within the dict text).
+TEST(DataMaliciousNpy, HeaderSyntaxErrorsNamed) {
+  const std::string tail = "'fortran_order': False, 'shape': (1,), }";
+  auto header_error = [](const std::string& dict) { return error_of([&] { parse_npy(npy(dict, f32({1})), "h.npy"); }); };
+  // No comma after a value: "{'descr': '<f4' " is 16 characters.
+  EXPECT_EQ(header_error("{'descr': '<f4' " + tail), "h.npy: malformed .npy header at character 16: expected ',' or '}'");
+  // A backslash (an escape) inside a string: the reader takes none; character 13 is read, 14 is next.
+  EXPECT_EQ(header_error("{'descr': '<f\\4', " + tail), "h.npy: malformed .npy header at character 14: unsupported character in string");
+  EXPECT_EQ(header_error("{'descr': '<f\x01', " + tail), "h.npy: malformed .npy header at character 14: unsupported character in string");
+  // A key of 65 characters: the 65th (character 66) is one too many.
+  EXPECT_EQ(header_error("{'" + std::string(65, 'k') + "': '<f4', " + tail),
+            "h.npy: malformed .npy header at character 67: string too long");
+  EXPECT_NE(header_error("{'" + std::string(64, 'k') + "': '<f4', " + tail).find("unexpected key"), std::string::npos);
+  // Dimensions without a comma: "(2 3)" stops at the 3 (character 53).
+  EXPECT_EQ(header_error("{'descr': '<f4', 'fortran_order': False, 'shape': (2 3), }"),
+            "h.npy: malformed .npy header at character 53: expected ',' or ')' in shape");
+}
+
+// Every element type becomes the double it holds, bit for bit where a double can hold it:
+// negative and 2^62-sized int64 values, int32 extremes, and any non-zero bool byte as 1.
+TEST(DataMaliciousNpy, ElementsDecodeToExactDoubles) {
+  const int64_t big = int64_t{1} << 62;
+  EXPECT_EQ(parse_npy(npy_i8({-3, big, -big, 0}), "i8.npy").to_double(), (std::vector<double>{-3.0, 0x1p62, -0x1p62, 0.0}));
+  EXPECT_EQ(parse_npy(npy_i4({-7, 2147483647, -2147483647 - 1}), "i4.npy").to_double(),
+            (std::vector<double>{-7.0, 2147483647.0, -2147483648.0}));
+  EXPECT_EQ(parse_npy(npy("{'descr': '|b1', 'fortran_order': False, 'shape': (3,), }", std::string("\x00\x01\x07", 3)),
+                      "b1.npy")
+                .to_double(),
+            (std::vector<double>{0.0, 1.0, 1.0}));
+  std::string f8(16, '\0');
+  const double pair[2] = {-0.1, 1e300};
+  std::memcpy(f8.data(), pair, 16);
+  EXPECT_EQ(parse_npy(npy("{'descr': '<f8', 'fortran_order': False, 'shape': (2,), }", f8), "f8.npy").to_double(),
+            (std::vector<double>{-0.1, 1e300}));
 }
 
 TEST(DataMaliciousNpy, EveryPrefixOfAValidFileRejected) {
@@ -706,11 +779,10 @@ std::string planetoid_error(const std::vector<std::string>& parts) {
   return error_of([&] { planetoid_from_bytes(all, "d", "s"); });
 }
 
-// GCN's load_data on a hand-made set (no real data needed): node test.index[j] takes tx/ty row j,
-// an id inside min..max of test.index without a row (CiteSeer's quirk) gets no features and no
-// label and stays out of test, an all-zero label row is "no label", the graph is symmetrised with
-// self-loops dropped and duplicates merged; train = 0..len(y)-1, val = the next 500.
-TEST(DataPlanetoidHandMade, AssemblyFollowsGcnLoadData) {
+// The hand-made set of AssemblyFollowsGcnLoadData, in planetoid_parts() order (x, y, tx, ty, allx,
+// ally, graph, test.index): 507 nodes, allx rows 0..502, test range 503..506, graph 0: [1, 1, 0],
+// 2: graph_2 ([3] by default: 3 does not list 2), every other node [].
+std::vector<std::string> hand_made_planetoid(const std::vector<int32_t>& graph_2 = {3}) {
   const int32_t nall = 503, n = 507;  // allx rows 0..502, test range 503..506
   std::vector<int32_t> ptr = {0}, idx, flat;
   std::vector<float> val;
@@ -726,16 +798,30 @@ TEST(DataPlanetoidHandMade, AssemblyFollowsGcnLoadData) {
   const std::string y = P().ndarray({2, 2}, "i4", "<", le32({1, 0, 0, 1})).stop().s;
   const std::string tx = csr_pickle(3, 4, {0, 2, 3, 4}, {3, 0, 1, 2}, {5, 2, 7, 9});
   const std::string ty = P().ndarray({3, 2}, "i4", "<", le32({0, 1, 1, 0, 0, 1})).stop().s;
-  P g;  // defaultdict(list): 0: [1, 1, 0], 2: [3] (3 does not list 2), every other node []
+  P g;  // defaultdict(list): 0: [1, 1, 0], 2: graph_2, every other node []
   g.global("collections", "defaultdict").global("__builtin__", "list").op('\x85').op('R').mark();
   for (int32_t i = 0; i < n; ++i) {
     g.i(i).op(']');
     if (i == 0) g.mark().i(1).i(1).i(0).op('e');
-    if (i == 2) g.i(3).op('a');
+    if (i == 2) {
+      g.mark();
+      for (int32_t j : graph_2) g.i(j);
+      g.op('e');
+    }
   }
   g.op('u').stop();
-  const Dataset ds = planetoid_from_bytes({x, y, tx, ty, allx, ally, g.s, "506\n503\n505\n"}, "d", "s");
-  EXPECT_EQ(ds.num_nodes(), n);
+  return {x, y, tx, ty, allx, ally, g.s, "506\n503\n505\n"};
+}
+
+// GCN's load_data on a hand-made set (no real data needed): node test.index[j] takes tx/ty row j,
+// an id inside min..max of test.index without a row (CiteSeer's quirk) gets no features and no
+// label and stays out of test, an all-zero label row is "no label", the graph is symmetrised with
+// self-loops dropped and duplicates merged; train = 0..len(y)-1, val = the next 500.
+TEST(DataPlanetoidHandMade, AssemblyFollowsGcnLoadData) {
+  const std::vector<std::string> parts = hand_made_planetoid();
+  const std::string &x = parts[0], &y = parts[1], &tx = parts[2], &allx = parts[4], &ally = parts[5], &graph = parts[6];
+  const Dataset ds = planetoid_from_bytes(parts, "d", "s");
+  EXPECT_EQ(ds.num_nodes(), 507);
   EXPECT_EQ(ds.num_classes, 2);
   // Edges 0-1 and 2-3 only.
   EXPECT_EQ(std::vector<int64_t>(ds.adj.indptr.begin(), ds.adj.indptr.begin() + 5), (std::vector<int64_t>{0, 1, 2, 3, 4}));
@@ -762,8 +848,26 @@ TEST(DataPlanetoidHandMade, AssemblyFollowsGcnLoadData) {
   EXPECT_EQ(ds.test, (std::vector<int32_t>{503, 505, 506}));
   // A test id whose ty row is all zero has no label to test on.
   const std::string ty0 = P().ndarray({3, 2}, "i4", "<", le32({0, 1, 0, 0, 0, 1})).stop().s;
-  EXPECT_ERROR_HAS(planetoid_from_bytes({x, y, tx, ty0, allx, ally, g.s, "506\n503\n505\n"}, "d", "s"),
+  EXPECT_ERROR_HAS(planetoid_from_bytes({x, y, tx, ty0, allx, ally, graph, "506\n503\n505\n"}, "d", "s"),
                    "d/ind.s.ty: test node 503 has no label");
+}
+
+// An id of test.index outside the test range (below allx's rows, or past the graph's nodes) and a
+// neighbour outside the graph are named with the file, not read out of bounds.
+TEST(DataMaliciousPlanetoid, IdsOutsideTheGraphNamed) {
+  std::vector<std::string> parts = hand_made_planetoid();
+  ASSERT_NO_THROW(planetoid_from_bytes(parts, "d", "s"));
+  for (const std::string index : {"506\n502\n505\n", "506\n507\n505\n"}) {
+    parts[7] = index;
+    const std::string id = index.substr(4, 3);
+    EXPECT_EQ(error_of([&] { planetoid_from_bytes(parts, "d", "s"); }),
+              "d/ind.s.test.index: id " + id + " outside the test range [503, 507)");
+  }
+  for (int32_t j : {507, -1}) {
+    parts = hand_made_planetoid({3, j});
+    EXPECT_EQ(error_of([&] { planetoid_from_bytes(parts, "d", "s"); }),
+              "d/ind.s.graph: node 2 lists neighbour " + std::to_string(j) + " outside [0, 507)");
+  }
 }
 
 // A (rows, 0) label array holds no bytes whatever rows says: the class count is checked before a
