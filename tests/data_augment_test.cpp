@@ -218,6 +218,45 @@ TEST(Augment, RowNormalizationSumsToOne) {
   }
 }
 
+// Dense features (the npz loaders' attr_matrix) are row-normalised as sparse ones are: each row
+// divided by its sum, in double, then rounded to float; a row summing to 0 (all zero, or +1 and
+// -1) stays as it was; the dense and the CSR form of one matrix give the same floats.
+TEST(Augment, DenseRowNormalizationMatchesTheSparseOne) {
+  const std::vector<float> rows = {1, 2, 1, 0,  //
+                                   0, 0, 0, 0,  //
+                                   -1, 3, 2, 0,  //
+                                   1, -1, 0, 0,  //
+                                   0, 0, 0, 3};
+  Features dense;
+  dense.rows = 5;
+  dense.cols = 4;
+  dense.dense = rows;
+  const Features nd = row_normalized(dense);
+  ASSERT_FALSE(nd.is_sparse);
+  const std::vector<float> want = {0.25f, 0.5f, 0.25f, 0,  //
+                                   0, 0, 0, 0,  //
+                                   -0.25f, 0.75f, 0.5f, 0,  //
+                                   1, -1, 0, 0,  //
+                                   0, 0, 0, 1};
+  EXPECT_EQ(nd.dense, want);
+  // A sum that is not a power of two: 1/3 and 2/3 rounded once from double.
+  Features thirds;
+  thirds.rows = 1;
+  thirds.cols = 2;
+  thirds.dense = {1, 2};
+  EXPECT_EQ(row_normalized(thirds).dense, (std::vector<float>{static_cast<float>(1.0 / 3), static_cast<float>(2.0 / 3)}));
+  std::vector<Triplet> t;
+  for (int64_t r = 0; r < 5; ++r)
+    for (int64_t c = 0; c < 4; ++c)
+      if (rows[r * 4 + c] != 0) t.push_back({r, c, rows[r * 4 + c]});
+  Features sparse;
+  sparse.rows = 5;
+  sparse.cols = 4;
+  sparse.is_sparse = true;
+  sparse.sparse = csr_from_triplets(5, 4, t, false);
+  EXPECT_EQ(features_dense(row_normalized(sparse)), features_dense(nd));
+}
+
 // Every loader ends in Dataset::validate: a NaN or infinite feature is named, dense or sparse.
 TEST(Dataset, NonFiniteFeaturesAreNamed) {
   auto message = [](const Dataset& d) {
@@ -305,6 +344,15 @@ TEST(Csr, FromTripletsSumsOrKeepsFirstDuplicate) {
   const Csr first = csr_from_triplets(2, 2, t, false);
   EXPECT_EQ(first.indices, (std::vector<int32_t>{1, 0}));
   EXPECT_EQ(first.values, (std::vector<float>{1.0f, 5.0f}));
+}
+
+// A triplet outside the shape (a loader's bad row or column) is named, not written past indptr.
+TEST(Csr, FromTripletsNamesAnEntryOutsideTheShape) {
+  for (const Triplet& bad : {Triplet{2, 0, 1.0f}, Triplet{0, 3, 1.0f}, Triplet{-1, 0, 1.0f}}) {
+    const std::vector<Triplet> t = {{0, 0, 1.0f}, bad};
+    EXPECT_EQ(test::error_of([&] { csr_from_triplets(2, 3, t, false); }),
+              "sparse entry (" + std::to_string(bad.row) + ", " + std::to_string(bad.col) + ") outside shape 2x3");
+  }
 }
 
 // symmetrize_binary counts edges into rows; the same CSR as the triplets of both directions,
