@@ -289,6 +289,25 @@ TEST(Config, NpzNeedsItsFileAndKeepsFeatureValues) {
   }
 }
 
+// An integer key written as a float with no fraction (3.0: what a JSON writer that keeps every
+// number as a double gives) is that integer, and config.json records it as one; 2.5 is refused,
+// and so is a whole float from 9e15 up, where a double no longer holds every integer.
+TEST(Config, WholeFloatsAreIntegers) {
+  const Config c = parse_config(nlohmann::json::parse(R"({"admm": {"iterations": 30.0}, "model": {"layers": 3.0, "hidden": 1e2}})"));
+  EXPECT_EQ(c.iterations, 30);
+  EXPECT_EQ(c.model.layers, 3);
+  EXPECT_EQ(c.model.hidden, 100);
+  EXPECT_TRUE(c.effective["admm"]["iterations"].is_number_integer()) << c.effective["admm"]["iterations"];
+  EXPECT_EQ(c.effective["model"]["hidden"], nlohmann::json(100));
+  EXPECT_EQ(parse_config(c.effective).effective, c.effective);  // config.json as a config
+  EXPECT_EQ(test::error_of([] { parse_config(nlohmann::json::parse(R"({"admm": {"iterations": 2.5}})")); }),
+            "config: admm.iterations: expected an integer, got 2.5");
+  EXPECT_EQ(test::error_of([] { parse_config(nlohmann::json::parse(R"({"admm": {"iterations": 1e16}})")); }),
+            "config: admm.iterations: expected an integer, got 1e+16");
+  EXPECT_EQ(test::error_of([] { parse_config(nlohmann::json::parse(R"({"admm": {"iterations": -3.0}})")); }),
+            "config: admm.iterations: must be >= 0, got -3");
+}
+
 // data.npz.train, val, test: counts (recorded as integers, 3.0 too) or fractions; a class-blind
 // split records no train_per_class, so config.json reads back; train_per_class beside train > 0 is
 // refused, as are fractions adding up to more than the labelled nodes.
