@@ -454,6 +454,52 @@ TEST(ResumeCli, ARunThatFailsWritingItsLastFilesCanStillResume) {
   EXPECT_EQ(test::read_json(dir + "/summary.json")["iterations"], 60);
 }
 
+// A metrics.jsonl line damaged before the state (a disk error, a hand edit): --resume drops it and
+// the lines after it up to the state (their order cannot be trusted), keeps the lines before it
+// byte for byte, says how many it dropped in one note, and logs on after the state.
+TEST(ResumeCli, ADamagedMetricsLineBeforeTheStateIsDroppedAndNamed) {
+  const std::string args = kRun + " --set output.log_every=10";
+  const std::string dir = ::testing::TempDir() + "/resume_damaged_log";
+  std::filesystem::remove_all(dir);
+  const std::string train = std::string(PDADMM_BINARY) + " train" + args + " --out " + dir;
+  ASSERT_EQ(run_command(train + " --set admm.iterations=50 --set output.keep_state=true").code, 0);
+  ASSERT_EQ(state_iteration(dir), 50);
+  const std::string path = dir + "/metrics.jsonl";
+  std::ifstream in(path);
+  std::vector<std::string> lines;
+  for (std::string line; std::getline(in, line);) lines.push_back(line);
+  in.close();
+  // The line of iteration 20 damaged; `before` the bytes kept, `dropped` the lines after it up to 50.
+  std::string damaged, before;
+  int dropped = 0;
+  for (const std::string& line : lines) {
+    const int it = nlohmann::json::parse(line)["iter"].get<int>();
+    if (it < 20) before += line + "\n";
+    if (it == 20) {
+      damaged += "#" + line.substr(1) + "\n";
+    } else {
+      damaged += line + "\n";
+      dropped += it > 20 && it <= 50;
+    }
+  }
+  ASSERT_GE(dropped, 3) << "expected lines of iterations 30, 40 and 50 in\n" << slurp(path);
+  std::ofstream(path, std::ios::binary | std::ios::trunc) << damaged;
+  const auto r = run_command(std::string(PDADMM_BINARY) + " train --resume" + args + " --set admm.iterations=60 --out " + dir);
+  ASSERT_EQ(r.code, 0) << r.out;
+  EXPECT_NE(r.out.find("note: " + path + " had a damaged line before iteration 50: it and the " +
+                       std::to_string(dropped) + " line(s) after it up to the state are dropped, so the log has a gap\n"),
+            std::string::npos)
+      << r.out;
+  const std::string after = slurp(path);
+  EXPECT_EQ(after.substr(0, before.size()), before);
+  std::ifstream resumed(path);
+  std::vector<int> its;
+  for (std::string line; std::getline(resumed, line);) its.push_back(nlohmann::json::parse(line)["iter"].get<int>());
+  ASSERT_FALSE(its.empty());
+  for (int it : its) EXPECT_TRUE(it < 20 || it > 50) << "iteration " << it << " in\n" << after;
+  EXPECT_EQ(its.back(), 60);
+}
+
 // An output that cannot grow mid-run (a full disk; here a file size limit, `ulimit -f`, which
 // killed the run with SIGXFSZ, no error line and a torn model.bin.tmp.* left): a periodic
 // checkpoint fails with one error line naming model.bin, the earlier model.bin and state.bin stay
