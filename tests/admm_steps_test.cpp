@@ -151,6 +151,43 @@ TEST(Steps, PStepGivesUpAfterMaxBacktracks) {
   }
 }
 
+// The same give-up on the quantised path (p ∈ Δ, pdADMM-G-Q): after max_backtracks rejected steps
+// p and its W p cache stay as they were, bit for bit; with room for more it moves to grid levels
+// and φ does not rise.
+TEST(Steps, ProjectedPStepGivesUpAfterMaxBacktracks) {
+  for (int max_bt : {10, 20}) {
+    Fixture f;
+    AdmmParams prm;
+    prm.nu = prm.rho = 1e5;  // as above: no t up to t0 2^10 passes the majorisation test
+    prm.max_backtracks = max_bt;
+    prm.quantize = Quantize::P;
+    prm.grid = make_uniform_grid(-1, 0.25, 9);
+    RandomLayer rl(f, 6, 5, 7);
+    project_host(prm.grid, rl.L.p.data(), rl.L.p.size());
+    refresh_wp(f.ops, rl.L);
+    const std::vector<double> p0 = f.get(rl.L.p), wp0 = f.get(rl.L.wp);
+    const double before = rl.phi(prm);
+    p_step(f.ops, rl.L, prm);
+    if (max_bt == 10) {
+      EXPECT_EQ(f.get(rl.L.p), p0);
+      EXPECT_EQ(f.get(rl.L.wp), wp0);
+      EXPECT_EQ(rl.L.counts.p_giveups, 1);
+      EXPECT_EQ(rl.L.counts.p_backtracks, 11);
+    } else {
+      EXPECT_NE(f.get(rl.L.p), p0);
+      EXPECT_EQ(rl.L.counts.p_giveups, 0);
+      EXPECT_GT(rl.L.counts.p_backtracks, 10);
+      EXPECT_LE(rl.phi(prm), before);
+      for (double v : f.get(rl.L.p)) EXPECT_DOUBLE_EQ(std::round((v + 1) / 0.25) * 0.25 - 1, v);
+      // The cache follows p: W p formed afresh.
+      Tensor<double> wp = f.ops.alloc(rl.L.n_out, rl.L.z.cols());
+      f.ops.gemm(false, false, 1, rl.L.W, rl.L.p, 0, wp);
+      const std::vector<double> want = f.get(wp), got = f.get(rl.L.wp);
+      for (size_t i = 0; i < want.size(); ++i) EXPECT_NEAR(got[i], want[i], 1e-12 * (1 + std::fabs(want[i])));
+    }
+  }
+}
+
 TEST(Steps, ExactPStepIsTheLineMinimum) {
   // Along the gradient direction, no other step length does better.
   Fixture f;
