@@ -9,10 +9,13 @@
 #include <algorithm>
 #include <cerrno>
 #include <csignal>
+#include <cstdio>
 #include <cstring>
 #include <filesystem>
+#include <functional>
 #include <iterator>
 #include <fstream>
+#include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
@@ -20,6 +23,7 @@
 #include "host/io/error.h"
 #include "host/io/files.h"
 #include "host/io/host_memory.h"
+#include "host/io/progress.h"
 #include "tests/test_util.h"
 
 namespace pdadmm {
@@ -304,6 +308,76 @@ TEST(Files, StaleTemporariesOfTheNamedFilesAreRemoved) {
   for (const std::string& f : gone) EXPECT_FALSE(fs::exists(dir + "/" + f)) << f;
   for (const std::string& f : kept) EXPECT_TRUE(fs::exists(dir + "/" + f)) << f;
   EXPECT_TRUE(fs::is_directory(dir + "/summary.json.tmp.abcdef"));
+}
+
+// What Progress wrote to a temporary file.
+std::string progress_text(const std::function<void(FILE*)>& f) {
+  FILE* out = std::tmpfile();
+  if (!out) return "(no temporary file)";
+  f(out);
+  std::rewind(out);
+  std::string s;
+  for (int c; (c = std::fgetc(out)) != EOF;) s += static_cast<char>(c);
+  std::fclose(out);
+  return s;
+}
+
+// A terminal's bar ("bar", or "auto" on a tty): one line rewritten with \r, filled in 24ths, the
+// scores at fixed precision, the last iteration always drawn and finish() ending the line.
+TEST(Progress, BarRewritesOneLine) {
+  const std::string s = progress_text([](FILE* out) {
+    Progress p(40, 40.0, "bar", 0, 0, out);
+    usleep(120000);  // an update within 0.1 s of the last drawing (or the start) is not drawn
+    p.update(10, 10.0, 0.5, 0.25, 1e-3, 1e-4);
+    p.update(40, 40.0, 0.75, 0.5, 2e-3, 1e-3);
+    p.finish();
+  });
+  ASSERT_EQ(std::count(s.begin(), s.end(), '\r'), 2) << s;
+  ASSERT_EQ(std::count(s.begin(), s.end(), '\n'), 1) << s;
+  const std::string first = "\r[######..................] 10/40  val 0.5000  test 0.2500  residual 1.000e-03  rho 1.0e-04  ";
+  EXPECT_EQ(s.substr(0, first.size()), first) << s;
+  const std::string end = "\r[########################] 40/40  val 0.7500  test 0.5000  residual 2.000e-03  rho 1.0e-03  ";
+  EXPECT_EQ(s.substr(s.rfind('\r'), end.size()), end) << s;
+  // No work left: ETA 0 s; the line ends in spaces that cover a longer earlier one, then the newline.
+  EXPECT_EQ(s.substr(s.size() - 11), " ETA 0s   \n") << s;
+  EXPECT_NE(s.find(" s/it  ETA "), std::string::npos) << s;
+}
+
+// Plain lines (a log, a pipe; "auto" off a terminal): about 20 a run, one per 1/20th of the
+// iterations (and the first), no \r; "off" writes nothing, and neither writes at finish().
+TEST(Progress, LinesModeWritesAboutTwentyLines) {
+  const std::string s = progress_text([](FILE* out) {
+    Progress p(40, 40.0, "lines", 0, 0, out);
+    for (long d = 1; d <= 40; ++d) p.update(d, static_cast<double>(d), 0.5, 0.25, 1e-3, 1e-4);
+    p.finish();
+  });
+  std::vector<long> shown;
+  std::istringstream in(s);
+  for (std::string line; std::getline(in, line);) {
+    long d = 0, total = 0;
+    ASSERT_EQ(std::sscanf(line.c_str(), "iter %ld/%ld  val 0.5000  test 0.2500  residual 1.000e-03  rho 1.0e-04  ", &d, &total), 2)
+        << line;
+    EXPECT_EQ(total, 40);
+    shown.push_back(d);
+  }
+  std::vector<long> want = {1};
+  for (long d = 2; d <= 40; d += 2) want.push_back(d);
+  EXPECT_EQ(shown, want) << s;
+  EXPECT_EQ(s.find('\r'), std::string::npos);
+  // "auto" on a file (not a terminal) is lines too.
+  const std::string a = progress_text([](FILE* out) {
+    Progress p(40, 40.0, "auto", 0, 0, out);
+    for (long d = 1; d <= 40; ++d) p.update(d, static_cast<double>(d), 0.5, 0.25, 1e-3, 1e-4);
+  });
+  EXPECT_EQ(std::count(a.begin(), a.end(), '\n'), 21) << a;
+  EXPECT_EQ(a.rfind("iter 1/40  val 0.5000", 0), 0u) << a;
+  EXPECT_EQ(a.find('\r'), std::string::npos);
+  EXPECT_EQ(progress_text([](FILE* out) {
+              Progress p(40, 40.0, "off", 0, 0, out);
+              for (long d = 1; d <= 40; ++d) p.update(d, static_cast<double>(d), 0.5, 0.25, 1e-3, 1e-4);
+              p.finish();
+            }),
+            "");
 }
 
 }  // namespace
