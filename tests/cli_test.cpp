@@ -148,6 +148,18 @@ TEST(Cli, InfoPrintsDataAndMemoryPerGroup) {
       << r.out;
 }
 
+// The G-Q-10 driver's capped ρ schedule as `info` shows it, with the windows and caps of
+// reference_algorithm.md §5.3 (×10 up to 0.01 for 20 < i < 50, up to 1e-3 for i > 50).
+TEST(Cli, InfoShowsTheQ10RhoScheduleWindows) {
+  const Result r = run("info" + kTiny + " --set model.layers=2 --set 'model.stages=[{\"layers\":2,\"iterations\":6,"
+                       "\"rho_schedule\":{\"type\":\"reference_q10\"}}]'");
+  ASSERT_EQ(r.code, 0) << r.out;
+  EXPECT_NE(r.out.find("; rho schedule reference_q10 (x10 up to 0.01 for 20 < i < 50, 0.001 for i > 50, i from 0 in the "
+                       "stage, when the loss rose then dropped < 0.001)\n"),
+            std::string::npos)
+      << r.out;
+}
+
 
 TEST(Cli, BadInputGivesOneClearLine) {
   expect_one_line_error(run("train --set admm.rho=-1 --set output.progress=off"), "admm.rho");
