@@ -58,8 +58,9 @@ Csr csr_from_triplets(int64_t rows, int64_t cols, std::vector<Triplet> t, bool s
   return m;
 }
 
-template <typename T>
-static void spmm_impl(const Csr& a, const T* x, int64_t k, T alpha, T beta, T* y, const std::vector<int32_t>* rows) {
+void csr_spmm(const Csr& a, const float* x, int64_t k, float alpha, float beta, float* y,
+              const std::vector<int32_t>* rows) {
+  using T = float;
   const int64_t count = rows ? static_cast<int64_t>(rows->size()) : a.rows;
 #pragma omp parallel for schedule(dynamic, 64)
   for (int64_t i = 0; i < count; ++i) {
@@ -78,14 +79,6 @@ static void spmm_impl(const Csr& a, const T* x, int64_t k, T alpha, T beta, T* y
   }
 }
 
-void csr_spmm(const Csr& a, const float* x, int64_t k, float alpha, float beta, float* y,
-              const std::vector<int32_t>* rows) {
-  spmm_impl(a, x, k, alpha, beta, y, rows);
-}
-void csr_spmm(const Csr& a, const double* x, int64_t k, double alpha, double beta, double* y,
-              const std::vector<int32_t>* rows) {
-  spmm_impl(a, x, k, alpha, beta, y, rows);
-}
 
 Csr symmetrize_binary(int64_t n, const std::vector<std::pair<int64_t, int64_t>>& edges) {
   // Counted into rows, then each row sorted and its duplicates dropped: 4 bytes a stored entry

@@ -33,8 +33,6 @@ Csr csr_from_triplets(int64_t rows, int64_t cols, std::vector<Triplet> t, bool s
 // only those rows of A, in that order (y is rows.size() x k), each computed as in the full product.
 void csr_spmm(const Csr& a, const float* x, int64_t k, float alpha, float beta, float* y,
               const std::vector<int32_t>* rows = nullptr);
-void csr_spmm(const Csr& a, const double* x, int64_t k, double alpha, double beta, double* y,
-              const std::vector<int32_t>* rows = nullptr);
 
 // Symmetric adjacency: for every (i, j) also (j, i); self-loops dropped, duplicates merged,
 // values set to 1.
