@@ -10,6 +10,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iterator>
+#include <limits>
 #include <string>
 #include <utility>
 #include <vector>
@@ -252,6 +253,18 @@ TEST(Resume, ImpossibleValuesInAStateAreRefused) {
   f.meta["iteration"] = int64_t{1} << 62;
   save_state_file(state_path(c), f);
   EXPECT_EQ(test::error_of([&] { load_run_state(c); }), at + "iteration 4611686018427387904 with 4 iteration times)");
+  // A NaN or an infinity in a tensor, re-summed: no run saves one (it stops as diverged), and it
+  // failed iterations later as "training diverged"; refused at load, naming the tensor.
+  for (const float bad : {std::numeric_limits<float>::quiet_NaN(), -std::numeric_limits<float>::infinity()}) {
+    RunState t = state_at(4);
+    t.solver.names = {"W1", "u2"};
+    t.solver.tensors = {HostMatrix<float>(2, 3), HostMatrix<float>(3, 1)};
+    EXPECT_EQ(error(t), "(loaded)");
+    t.solver.tensors[1].data[2] = bad;
+    EXPECT_EQ(error(t), "state " + state_path(c) +
+                            ": tensor u2 holds NaN or infinite values (no run saves them: the file was altered); "
+                            "remove it to start over");
+  }
 }
 
 // metrics.jsonl keeps the lines of iterations <= k and stops at the first line after k or one a

@@ -2,6 +2,7 @@
 // the tensors are the solver's (named as Solver::save_state names them) and the tracker's anchor.
 #include "host/admm/resume.h"
 
+#include <algorithm>
 #include <cmath>
 #include <filesystem>
 #include <fstream>
@@ -226,6 +227,13 @@ RunState load_run_state(const Config& c) {
                                           ": nothing left to run (a longer run: raise admm.iterations, or the last "
                                           "stage's iterations)");
   for (size_t i = 0; i < f.names.size(); ++i) {
+    // No run saves a non-finite value (it stops as diverged first): a state holding one was damaged
+    // and re-summed; refused here, not as "training diverged" iterations later.
+    const std::vector<float>& v = f.tensors[i].data;
+    require(std::all_of(v.begin(), v.end(), [](float x) { return std::isfinite(x); }), [&] {
+      return "state " + path + ": tensor " + f.names[i] + " holds NaN or infinite values (no run saves them: the file "
+             "was altered); remove it to start over";
+    });
     if (f.names[i] == kAnchor) {
       s.anchor = std::move(f.tensors[i]);
       continue;
