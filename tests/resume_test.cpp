@@ -253,8 +253,8 @@ TEST(Resume, ImpossibleValuesInAStateAreRefused) {
   f.meta["iteration"] = int64_t{1} << 62;
   save_state_file(state_path(c), f);
   EXPECT_EQ(test::error_of([&] { load_run_state(c); }), at + "iteration 4611686018427387904 with 4 iteration times)");
-  // A NaN or an infinity in a tensor, re-summed: no run saves one (it stops as diverged), and it
-  // failed iterations later as "training diverged"; refused at load, naming the tensor.
+  // A NaN or an infinity in a tensor, re-summed: it failed iterations later as "training
+  // diverged"; refused at load, naming the tensor.
   for (const float bad : {std::numeric_limits<float>::quiet_NaN(), -std::numeric_limits<float>::infinity()}) {
     RunState t = state_at(4);
     t.solver.names = {"W1", "u2"};
@@ -262,8 +262,8 @@ TEST(Resume, ImpossibleValuesInAStateAreRefused) {
     EXPECT_EQ(error(t), "(loaded)");
     t.solver.tensors[1].data[2] = bad;
     EXPECT_EQ(error(t), "state " + state_path(c) +
-                            ": tensor u2 holds NaN or infinite values (no run saves them: the file was altered); "
-                            "remove it to start over");
+                            ": tensor u2 holds NaN or infinite values (a diverged or altered state); remove it to "
+                            "start over");
   }
 }
 

@@ -227,12 +227,13 @@ RunState load_run_state(const Config& c) {
                                           ": nothing left to run (a longer run: raise admm.iterations, or the last "
                                           "stage's iterations)");
   for (size_t i = 0; i < f.names.size(); ++i) {
-    // No run saves a non-finite value (it stops as diverged first): a state holding one was damaged
-    // and re-summed; refused here, not as "training diverged" iterations later.
+    // A run stops as diverged when its residual is not finite, so a state holding a non-finite value
+    // was altered (and re-summed) or saved as a run diverged: refused here, naming the tensor, not
+    // as "training diverged" iterations later.
     const std::vector<float>& v = f.tensors[i].data;
     require(std::all_of(v.begin(), v.end(), [](float x) { return std::isfinite(x); }), [&] {
-      return "state " + path + ": tensor " + f.names[i] + " holds NaN or infinite values (no run saves them: the file "
-             "was altered); remove it to start over";
+      return "state " + path + ": tensor " + f.names[i] +
+             " holds NaN or infinite values (a diverged or altered state); remove it to start over";
     });
     if (f.names[i] == kAnchor) {
       s.anchor = std::move(f.tensors[i]);
