@@ -31,13 +31,6 @@ SplitScore score_rows(const HostMatrix<float>& logits, const std::vector<int32_t
   return s;
 }
 
-static HostMatrix<float> transposed(const HostMatrix<float>& m) {
-  HostMatrix<float> t(m.cols, m.rows);
-  for (int64_t r = 0; r < m.rows; ++r)
-    for (int64_t c = 0; c < m.cols; ++c) t(c, r) = m(r, c);
-  return t;
-}
-
 SplitScore score_columns(const HostMatrix<float>& logits, const std::vector<int32_t>& labels) {
   return score_rows(transposed(logits), labels);
 }

@@ -4,7 +4,6 @@
 #include <omp.h>
 #include <unistd.h>
 
-#include <algorithm>
 #include <cstdlib>
 #include <filesystem>
 
@@ -156,13 +155,7 @@ HostMatrix<float> augmented_rows(const Problem& p, const std::vector<int32_t>& n
                "the augmented input of the " + std::to_string(k) + " " + what + " nodes (" + std::to_string(d) +
                    " features each, and its transpose) needs",
                "");
-  const HostMatrix<float> x = augment_columns(p.h, p.ahat, p.aug, nodes);
-  HostMatrix<float> rows(k, d);
-  constexpr int64_t kTile = 64;  // a tile of each side stays in cache
-  for (int64_t r0 = 0; r0 < d; r0 += kTile)
-    for (int64_t j = 0; j < k; ++j)
-      for (int64_t r = r0; r < std::min(d, r0 + kTile); ++r) rows(j, r) = x(r, j);
-  return rows;
+  return transposed(augment_columns(p.h, p.ahat, p.aug, nodes));
 }
 
 double problem_bytes(const Problem& p) {

@@ -25,6 +25,10 @@ std::string npy_matrix(const HostMatrix<float>& m, bool vector) {
   return npy_file("<f4", shape, m.data.data(), m.data.size() * sizeof(float));
 }
 
+std::string npy_int64(const std::vector<int64_t>& v) {
+  return npy_file("<i8", {static_cast<int64_t>(v.size())}, v.data(), v.size() * sizeof(int64_t));
+}
+
 // What the first layer reads, from the training config (absent in files of old binaries): the
 // augmented features in the order of W1's columns.
 std::string input_text(const nlohmann::json& config, int64_t d) try {
@@ -65,13 +69,14 @@ void add_inputs(const Checkpoint& ck, const std::string& model, const std::strin
   const std::pair<const char*, const std::vector<int32_t>*> splits[] = {
       {"train", &p.data.train}, {"val", &p.data.val}, {"test", &p.data.test}};
   for (const auto& [name, nodes] : splits) {
-    const HostMatrix<float> x = augmented_rows(p, *nodes, name);
-    members.push_back({std::string("X_") + name, npy_file("<f4", {x.rows, x.cols}, x.data.data(), x.data.size() * 4)});
+    // The training nodes' X is the one build_problem formed for the solver; the others are formed here.
+    const bool train = nodes == &p.data.train;
+    members.push_back(
+        {std::string("X_") + name, npy_matrix(train ? transposed(p.x) : augmented_rows(p, *nodes, name), false)});
     std::vector<int64_t> ids(nodes->begin(), nodes->end()), y;
     for (int32_t v : *nodes) y.push_back(p.data.labels[v]);
-    const std::vector<int64_t> shape{static_cast<int64_t>(ids.size())};
-    members.push_back({std::string("nodes_") + name, npy_file("<i8", shape, ids.data(), ids.size() * 8)});
-    members.push_back({std::string("y_") + name, npy_file("<i8", shape, y.data(), y.size() * 8)});
+    members.push_back({std::string("nodes_") + name, npy_int64(ids)});
+    members.push_back({std::string("y_") + name, npy_int64(y)});
   }
 }
 
@@ -98,7 +103,7 @@ int cmd_export(const ExportArgs& a) {
     members.push_back({"b" + n, npy_matrix(ck.b[l], true)});
     dims.push_back(ck.W[l].rows);
   }
-  members.push_back({"dims", npy_file("<i8", {static_cast<int64_t>(dims.size())}, dims.data(), dims.size() * 8)});
+  members.push_back({"dims", npy_int64(dims)});
   const int64_t iterations = ck.meta.value("iterations", int64_t{-1});
   members.push_back({"iterations", npy_file("<i8", {}, &iterations, 8)});
   const nlohmann::json config = ck.meta.value("config", nlohmann::json::object());
