@@ -73,9 +73,10 @@ int main(int argc, char** argv) {
   CLI::App* eval =
       app.add_subcommand("eval", "score a saved model on train/val/test; --predictions: every node's as CSV");
   add_common(eval, false);
-  eval->add_option("--model,-m", model, "model.bin written by train")
-      ->required()
-      ->check(existing_file());
+  const auto add_model = [&](CLI::App* sub, std::string& target) {
+    sub->add_option("--model,-m", target, "model.bin written by train")->required()->check(existing_file());
+  };
+  add_model(eval, model);
   std::string predictions;
   eval->add_option("--predictions", predictions,
                    "write every node's prediction to this CSV (node,split,label,predicted,prob_0,...); "
@@ -85,9 +86,7 @@ int main(int argc, char** argv) {
   CLI::App* export_model =
       app.add_subcommand("export", "write a saved model's weights as a NumPy .npz (W1.., b1.., dims, config)");
   ExportArgs export_args;
-  export_model->add_option("--model,-m", export_args.model, "model.bin written by train")
-      ->required()
-      ->check(existing_file());
+  add_model(export_model, export_args.model);
   export_model
       ->add_option("--npz", export_args.npz,
                    "the .npz archive to write (np.load reads it); '-': to stdout, the text lines then on stderr")
@@ -98,7 +97,8 @@ int main(int argc, char** argv) {
                          "also X_train/val/test (nodes x augmented features), nodes_* and y_*, from the model's "
                          "training config and data set");
   export_model
-      ->add_option("--data", export_args.data, "with --inputs: folder with planetoid/ and npz/ (default: the training config's data.root, else "
+      ->add_option("--data", export_args.data,
+                   "with --inputs: folder with planetoid/ and npz/ (default: the training config's data.root, else "
                    "$PDADMM_DATA, else ./data)")
       ->check(non_empty())
       ->type_name("DIR");
@@ -140,9 +140,9 @@ int main(int argc, char** argv) {
     return fail(what, 1);
   };
   const std::string first = argc > 1 ? argv[1] : "";
-  if (!first.empty() && first[0] != '-' && first != "train" && first != "info" && first != "eval" && first != "bench" &&
-      first != "export")
-    return usage_error("unknown command \"" + first + "\": expected train, info, eval, bench or export");
+  const std::string commands = "train, info, eval, bench or export";
+  if (!first.empty() && first[0] != '-' && app.get_subcommands([&](CLI::App* sub) { return sub->get_name() == first; }).empty())
+    return usage_error("unknown command \"" + first + "\": expected " + commands);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -161,7 +161,7 @@ int main(int argc, char** argv) {
     // No command at all (`pdadmm --config c.json`): CLI11's "A subcommand is required" named neither
     // the commands nor what was given instead.
     if (app.get_subcommands().empty() && dynamic_cast<const CLI::RequiredError*>(&e))
-      what = "a command is required first: train, info, eval, bench or export" +
+      what = "a command is required first: " + commands +
              (first.empty() ? std::string() : " (got \"" + first + "\")");
     // The help of the subcommand the mistake is in: its options are the ones to look up.
     std::string help = "pdadmm --help";
