@@ -30,18 +30,11 @@ import sys
 import tempfile
 import time
 
-from tool_common import ArgumentParser, read_result, require_binary, run_main, writable_file, write_json
+from tool_common import (ArgumentParser, import_or_fail, read_result, require_binary, run_main, writable_file,
+                         write_json)
 
 torch = None  # imported in main(), after the arguments: --help works without PyTorch
 
-
-def import_torch():
-    global torch
-    try:
-        import torch as t
-    except ImportError:
-        sys.exit("error: tools/bench_reference.py needs PyTorch (pip install torch)")
-    torch = t
 
 # Training nodes, augmented dimension (5 x features, 4 hops) and classes of the real data sets.
 SHAPES = {"cora": (140, 7165, 7), "citeseer": (120, 18515, 6), "pubmed": (60, 2500, 3),
@@ -310,7 +303,8 @@ def main():
     a = ap.parse_args()
     if a.json:
         writable_file(a.json, "--json")
-    import_torch()
+    global torch
+    torch = import_or_fail("torch", "PyTorch", "bench_reference.py")
     if a.layers < 2 or a.hidden < 1 or a.iterations < 1 or a.threads < 1:
         sys.exit("error: --layers >= 2, --hidden, --iterations and --threads >= 1 are required")
     if not os.path.isfile(a.vectors):

@@ -12,15 +12,7 @@ import json
 import sys
 import zipfile
 
-from tool_common import ArgumentParser, fail, input_file, run_main
-
-
-def import_numpy():
-    try:
-        import numpy
-    except ImportError:
-        sys.exit("error: tools/check_export.py needs numpy (pip install numpy)")
-    return numpy
+from tool_common import ArgumentParser, fail, import_or_fail, input_file, run_main
 
 
 def scores(np, z):
@@ -55,7 +47,7 @@ def main():
         input_file(a.summary, "--summary")
         with open(a.summary) as f:
             summary = json.load(f)
-    np = import_numpy()
+    np = import_or_fail("numpy", "numpy", "check_export.py")
     with np.load(a.npz, allow_pickle=False) as z:
         got = scores(np, z)
     worst = 0

@@ -1,6 +1,7 @@
 """What the tools/*.py scripts share: one `error:` line for a user's mistake instead of a traceback,
 result files that a run must write afresh, and output paths checked before any run starts."""
 import argparse
+import importlib
 import json
 import os
 import sys
@@ -9,6 +10,15 @@ import sys
 def fail(msg):
     print("error: " + msg, file=sys.stderr)
     sys.exit(1)
+
+
+def import_or_fail(module, label, tool):
+    """A module only some tools need (after their arguments, so that --help works without it), or one
+    error line saying what `tools/TOOL` needs."""
+    try:
+        return importlib.import_module(module)
+    except ImportError:
+        sys.exit(f"error: tools/{tool} needs {label} (pip install {module})")
 
 
 class ArgumentParser(argparse.ArgumentParser):
