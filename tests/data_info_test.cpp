@@ -110,6 +110,14 @@ TEST(DataInfo, PubMedStandInGivesTheTableNumbersAndTrainsTheConfigs) {
                                                 "\" --out " + dir);
   ASSERT_EQ(made.code, 0) << made.out;
   EXPECT_NE(made.out.find("STAND-IN (18717 x 500"), std::string::npos) << made.out;
+  // A folder with a real allx (or any real PubMed file) is never written over.
+  const std::string real = dir + "/real", real_allx = real + "/planetoid/ind.pubmed.allx";
+  std::filesystem::create_directories(real + "/planetoid");
+  std::ofstream(real_allx) << "real";
+  pdadmm::test::expect_one_line_error(
+      pdadmm::test::run_command("python3 " + src + "/tools/pubmed_standin.py --data \"" + data_root() + "\" --out " + real),
+      real_allx + " exists and is not this tool's");
+  EXPECT_EQ(std::filesystem::file_size(real_allx), 4u);
   expect_table_numbers(kPubMed, pdadmm::test::run_command(std::string(PDADMM_BINARY) +
                                                           " info --set data.name=pubmed --set data.root=" + dir));
   for (const char* config : {"pubmed", "pubmed_q"}) {

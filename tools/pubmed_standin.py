@@ -115,6 +115,12 @@ def main():
         data.extend(d[p[k]:p[k + 1]])
         indptr.append(len(indices))
     out = os.path.join(a.out, "planetoid")
+    # Only this tool's own links and stand-in are replaced: a data folder's real files never are.
+    ours = os.path.isfile(os.path.join(a.out, "STANDIN.md"))
+    for part in PARTS + ["allx"]:
+        f = os.path.join(out, "ind.pubmed." + part)
+        if os.path.lexists(f) and not os.path.islink(f) and not (part == "allx" and ours):
+            fail(f"--out {a.out}: {f} exists and is not this tool's (a real data folder?): choose another --out")
     output_folder(out, "--out")
     for part in PARTS:
         link = os.path.join(out, "ind.pubmed." + part)
