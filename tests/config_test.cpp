@@ -343,9 +343,10 @@ TEST(Config, NpzSplitSizesAreCountsOrFractions) {
   EXPECT_EQ(config_error(with({"data.npz.train=0.6", "data.npz.train_per_class=5"})),
             "config: data.npz.train_per_class: not used with data.npz.train = 0.6 (training nodes drawn regardless "
             "of class); remove one of the two");
-  EXPECT_EQ(config_error(with({"data.npz.train=100", "data.npz.train_per_class=20"})).rfind(
-                "config: data.npz.train_per_class: not used with data.npz.train = 100", 0),
-            0u);
+  // A count is named as written, never "100.0" (which would read as the ambiguous 1.0 does).
+  EXPECT_EQ(config_error(with({"data.npz.train=100", "data.npz.train_per_class=20"})),
+            "config: data.npz.train_per_class: not used with data.npz.train = 100 (training nodes drawn regardless "
+            "of class); remove one of the two");
   EXPECT_EQ(config_error(with({"data.npz.train=0", "data.npz.train_per_class=5"})), "");
   EXPECT_EQ(config_error(with({"data.npz.train=0.6", "data.npz.val=0.3", "data.npz.test=0.2"})),
             "config: data.npz: fractions train 0.6 + val 0.3 + test 0.2 of the labelled nodes add up to more than 1 "

@@ -47,10 +47,12 @@ void read_own_split(JsonReader& r, OwnSplitConfig& n, const std::string& at) {
                       "must be 0 (train_per_class per class), a count >= 1 (an integer) or a fraction in (0, 1) "
                       "of the labelled nodes");
   // Either split, never half of each: a per-class size beside a class-blind one would be ignored.
+  // A count as the user wrote it (100, not 100.0: 1.0 is refused as ambiguous); n.train >= 1 is whole here.
   if (n.train > 0)
-    require(!r.has("train_per_class"), "config: " + at + ".train_per_class: not used with " + at + ".train = " +
-                                           nlohmann::json(n.train).dump() +
-                                           " (training nodes drawn regardless of class); remove one of the two");
+    require(!r.has("train_per_class"),
+            "config: " + at + ".train_per_class: not used with " + at + ".train = " +
+                (n.train >= 1 ? nlohmann::json(static_cast<long long>(n.train)) : nlohmann::json(n.train)).dump() +
+                " (training nodes drawn regardless of class); remove one of the two");
   else
     r.integer("train_per_class", n.train_per_class, at_least(1), "must be >= 1");
   // An empty val or test split scores nothing.
