@@ -564,6 +564,19 @@ TEST(Cli, MissingDataNamesPdadmmDataAsItsSource) {
                            "from $PDADMM_DATA;");
 }
 
+// A run that fails before writing anything leaves no empty output folder (it made runs/x/y for
+// nothing); a folder that was there stays.
+TEST(Cli, AFailedRunLeavesNoFolderItMade) {
+  const std::string base = ::testing::TempDir() + "/cli_failed_out";
+  std::filesystem::remove_all(base);
+  std::filesystem::create_directories(base);
+  const std::string train = std::string(PDADMM_BINARY) + " train --set data.name=cora --data /nonexistent_pdadmm --out ";
+  expect_one_line_error(pdadmm::test::run_command(train + base + "/runs/x/"), "ind.cora.x: file not found");
+  EXPECT_FALSE(std::filesystem::exists(base + "/runs"));
+  expect_one_line_error(pdadmm::test::run_command(train + base), "ind.cora.x: file not found");
+  EXPECT_TRUE(std::filesystem::is_directory(base));
+}
+
 // `threads: 0` beside processes that keep both of a run's cores busy: the run takes one and a note
 // line says so; an explicit `threads` gets no note. Four spinning children on the same two CPUs
 // keep them busy however noisy the machine is (the run sleeps through its 100 ms sample).

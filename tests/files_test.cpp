@@ -295,6 +295,35 @@ TEST(Files, AFolderLockIsExclusiveUntilReleased) {
   EXPECT_TRUE(FolderLock(dir).held());
 }
 
+// make_dirs names the topmost folder it made; a lock told so removes them while empty (a run that
+// failed before writing), never a folder that held something or was there before.
+TEST(Files, AFolderMadeForARunThatWroteNothingIsRemoved) {
+  namespace fs = std::filesystem;
+  const std::string base = fresh_dir("files_made"), top = fs::path(base + "/a").lexically_normal().string();
+  EXPECT_EQ(make_dirs(base), "");
+  EXPECT_EQ(make_dirs(base + "/a/b/c/"), top);
+  EXPECT_EQ(make_dirs(base + "/a/b/c"), "");
+  fs::remove_all(base + "/a");
+  for (const std::string& dir : {base + "/a/b/c", base + "/a/./b/c/"}) {
+    const std::string made = make_dirs(dir);
+    ASSERT_EQ(made, top) << dir;
+    { FolderLock(dir).remove_if_empty(dir, made); }
+    EXPECT_FALSE(fs::exists(base + "/a")) << dir;
+    EXPECT_TRUE(fs::is_directory(base)) << dir;
+  }
+  // Something in a parent: the empty folders below it go, it stays.
+  const std::string made = make_dirs(base + "/a/b/c");
+  std::ofstream(base + "/a/keep") << "x";
+  { FolderLock(base + "/a/b/c").remove_if_empty(base + "/a/b/c", made); }
+  EXPECT_FALSE(fs::exists(base + "/a/b"));
+  EXPECT_TRUE(fs::exists(base + "/a/keep"));
+  // A file in the folder itself (an output written): nothing goes.
+  make_dirs(base + "/a/b");
+  std::ofstream(base + "/a/b/model.bin") << "x";
+  { FolderLock(base + "/a/b").remove_if_empty(base + "/a/b", made); }
+  EXPECT_TRUE(fs::exists(base + "/a/b/model.bin"));
+}
+
 // Only AtomicFile's temporaries of the named files go: NAME.tmp. and six characters.
 TEST(Files, StaleTemporariesOfTheNamedFilesAreRemoved) {
   const std::string dir = fresh_dir("files_stale");

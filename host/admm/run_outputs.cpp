@@ -50,10 +50,11 @@ void save_model(const Config& c, const std::vector<int64_t>& dims, const std::ve
 }
 
 void lock_output_folder(const Config& c, std::optional<FolderLock>& lock, std::ostream& log) {
-  make_dirs(c.output.dir);
+  const std::string created = make_dirs(c.output.dir);
   if (::access(c.output.dir.c_str(), W_OK) != 0)  // as root, only a read-only mount says no: say that
     throw Error("cannot write to the output folder " + c.output.dir + ": " + std::strerror(errno));
   lock.emplace(c.output.dir);
+  lock->remove_if_empty(c.output.dir, created);  // a run that fails before writing leaves no empty folder
   // A run killed while writing left a temporary (as large as state.bin, one per kill); with the
   // folder locked, none of them is another run's file in progress.
   const std::vector<std::string> outputs = {"config.json", "metrics.jsonl", "model.bin",

@@ -18,7 +18,23 @@
 
 namespace pdadmm {
 
-void make_dirs(const std::string& dir) {
+namespace {
+
+// dir without "." parts and a trailing '/', so that parent_path() climbs one folder at a time.
+std::filesystem::path normal_dir(const std::string& dir) {
+  std::filesystem::path p = std::filesystem::path(dir).lexically_normal();
+  return p.has_filename() || !p.has_parent_path() ? p : p.parent_path();
+}
+
+}  // namespace
+
+std::string make_dirs(const std::string& dir) {
+  namespace fs = std::filesystem;
+  std::string created;
+  std::error_code st;
+  for (fs::path at = normal_dir(dir); at.has_filename() && !fs::exists(fs::symlink_status(at, st));
+       at = at.parent_path())
+    created = at.string();
   std::error_code ec;
   // A file of that name: create_directories' "File exists" or "Not a directory" read as a mystery.
   if (std::filesystem::exists(dir, ec) && !std::filesystem::is_directory(dir, ec))
@@ -37,6 +53,7 @@ void make_dirs(const std::string& dir) {
     }
   }
   if (ec) throw Error("cannot create directory " + dir + ": " + ec.message());
+  return created;
 }
 
 bool is_system_path(const std::string& path) {
@@ -153,6 +170,16 @@ FolderLock::FolderLock(const std::string& dir) {
 
 FolderLock::~FolderLock() {
   if (fd_ >= 0) ::close(fd_);
+  if (created_.empty()) return;
+  namespace fs = std::filesystem;
+  std::error_code ec;  // remove() refuses a folder that is not empty: it stops there
+  for (fs::path at = normal_dir(dir_); at.has_filename() && fs::remove(at, ec); at = at.parent_path())
+    if (at == fs::path(created_)) break;
+}
+
+void FolderLock::remove_if_empty(const std::string& dir, const std::string& created) {
+  dir_ = dir;
+  created_ = created;
 }
 
 std::vector<std::string> remove_stale_temporaries(const std::string& dir, const std::vector<std::string>& names) {

@@ -11,8 +11,9 @@
 
 namespace pdadmm {
 
-// Creates the directory and its parents; throws Error naming it on failure.
-void make_dirs(const std::string& dir);
+// Creates the directory and its parents; throws Error naming it on failure. Returns the topmost
+// folder it created ("" when dir existed), for FolderLock::remove_if_empty.
+std::string make_dirs(const std::string& dir);
 // Writes bytes to a fresh path.tmp.XXXXXX, flushes to disk, renames over path. Throws Error naming the path.
 // A symlink at path stays one: its target is what is written.
 void write_file_atomic(const std::string& path, const std::string& bytes);
@@ -51,9 +52,13 @@ class FolderLock {
   FolderLock(const FolderLock&) = delete;
   FolderLock& operator=(const FolderLock&) = delete;
   bool held() const { return fd_ >= 0; }
+  // When the lock is released: remove dir, and its parents up to `created` (what make_dirs made),
+  // while they are empty, so a run that failed before writing anything leaves no empty folder.
+  void remove_if_empty(const std::string& dir, const std::string& created);
 
  private:
   int fd_ = -1;
+  std::string dir_, created_;
 };
 // Removes the temporaries (NAME.tmp.XXXXXX) of `names` in `dir` that a process killed while writing
 // left behind; returns their file names. Only under a held FolderLock: no other run is writing them.
