@@ -449,6 +449,102 @@ void check_round_trip_bit_exact() {
 TEST(QuantCodec, EncodeRoundsXToExactlyWhatDecodeGivesFloat) { check_round_trip_bit_exact<float>(); }
 TEST(QuantCodec, EncodeRoundsXToExactlyWhatDecodeGivesDouble) { check_round_trip_bit_exact<double>(); }
 
+// ---- encode_host's float fast paths against kernels/'s per-element math (the GPU's) ----
+
+// Values that probe every select of the fast paths: ReLU zeros, ±0, NaN, ±inf, FLT_MAX, subnormals,
+// the grid's levels and midpoints and the floats next to them, values past both ends, and a
+// column whose int8 quotients are exact ties (scale 0.25, x = (k + 1/2) / 4).
+std::vector<float> probing_values(int64_t rows, int64_t cols, double lo, double step, int m, uint64_t seed) {
+  std::mt19937_64 rng(seed);
+  std::normal_distribution<double> normal(0.0, 1.0);
+  std::uniform_int_distribution<int> level(0, m - 1), pick(0, 15);
+  std::vector<float> x(static_cast<size_t>(rows * cols));
+  for (int64_t r = 0; r < rows; ++r)
+    for (int64_t c = 0; c < cols; ++c) {
+      float& v = x[static_cast<size_t>(r * cols + c)];
+      if (c == 1) {  // the ties column: its max 31.75 gives scale 0.25 exactly
+        v = r == 0 ? 31.75f : static_cast<float>((level(rng) % 127 + 0.5) * 0.25 * (r % 2 ? 1 : -1));
+        continue;
+      }
+      const double mid = lo + (level(rng) + 0.5) * step;
+      switch (pick(rng)) {
+        case 0: v = 0.0f; break;
+        case 1: v = -0.0f; break;
+        case 2: v = kNan; break;
+        case 3: v = r % 2 ? kInf : -kInf; break;
+        case 4: v = r % 2 ? std::numeric_limits<float>::max() : std::numeric_limits<float>::denorm_min(); break;
+        case 5: v = static_cast<float>(lo + level(rng) * step); break;
+        case 6: v = static_cast<float>(mid); break;
+        case 7: v = std::nextafter(static_cast<float>(mid), kInf); break;
+        case 8: v = std::nextafter(static_cast<float>(mid), -kInf); break;
+        case 9: v = static_cast<float>(lo - std::fabs(normal(rng)) * step * 3); break;
+        case 10: v = static_cast<float>(lo + (m - 1 + std::fabs(normal(rng)) * 3) * step); break;
+        default: v = static_cast<float>(std::max(0.0, normal(rng)) * step * m / 3 + lo); break;
+      }
+    }
+  return x;
+}
+
+// What encode_host wrote before its fast paths: kernels/codec.cuh's functions, element by element.
+std::vector<uint8_t> scalar_encode(const WireSpec& spec, std::vector<float>& x, int64_t rows, int64_t cols) {
+  std::vector<uint8_t> out(encoded_bytes(spec, rows, cols, sizeof(float)));
+  if (spec.format == WireFormat::Int8) {
+    std::vector<float> scale(static_cast<size_t>(cols));
+    for (int64_t c = 0; c < cols; ++c) {
+      double absmax = 0.0;
+      for (int64_t r = 0; r < rows; ++r) absmax = int8_absmax_step(absmax, x[static_cast<size_t>(r * cols + c)]);
+      scale[static_cast<size_t>(c)] = int8_scale(absmax);
+      std::memcpy(out.data() + 4 * c, &scale[static_cast<size_t>(c)], 4);
+    }
+    for (int64_t i = 0; i < rows * cols; ++i) {
+      const int8_t k = int8_encode(x[static_cast<size_t>(i)], scale[static_cast<size_t>(i % cols)]);
+      out[static_cast<size_t>(4 * cols + i)] = static_cast<uint8_t>(k);
+      x[static_cast<size_t>(i)] = int8_decode(k, scale[static_cast<size_t>(i % cols)]);
+    }
+    return out;
+  }
+  const GridView v = spec.grid->view();
+  const int bits = spec.grid->bits();
+  const int64_t n = rows * cols;
+  for (int64_t i = 0, chunk = 0; i < n; i += kCodesPerChunk, ++chunk)
+    encode_codes_chunk(v, bits, x.data() + i, static_cast<int>(std::min<int64_t>(kCodesPerChunk, n - i)),
+                       out.data() + chunk * bits);
+  return out;
+}
+
+TEST(QuantCodec, FloatFastPathsGiveTheScalarBits) {
+  struct G {
+    double lo, step;
+    int m;
+  };
+  // 8-bit [0, 8] (the npz -Q configs), 6-bit [0, 2] (Cora-Q), the paper's integers, a step with no
+  // exact binary form and a negative start, 1 and 16 bits, 9 bits (Computers-Q).
+  const std::vector<G> grids{{0, 8.0 / 255, 256}, {0, 2.0 / 63, 64}, {-1, 1, 22}, {-1, 3.0 / 999, 1000},
+                             {0.5, 0.25, 2},      {-3, 6.0 / 65535, 65536},      {0, 8.0 / 511, 512}};
+  const bool avx2 = host_codecs_avx2(true);
+  for (bool allow : {true, false}) {
+    if (allow && !avx2) continue;  // no AVX2 here: the baseline build is the one in use
+    host_codecs_avx2(allow);
+    for (size_t gi = 0; gi <= grids.size(); ++gi) {
+      const bool int8 = gi == grids.size();
+      const G g = int8 ? G{0, 0.01, 100} : grids[gi];
+      const Grid grid = make_uniform_grid(g.lo, g.step, g.m);
+      const WireSpec spec = int8 ? WireSpec{WireFormat::Int8, nullptr} : WireSpec{WireFormat::Codes, &grid};
+      for (auto [rows, cols] : {std::pair<int64_t, int64_t>{37, 29}, {300, 17}, {1, 3}, {9, 256}}) {
+        SCOPED_TRACE(std::string(allow ? "avx2 " : "baseline ") + (int8 ? "int8 " : "codes ") + std::to_string(g.m) +
+                     " levels " + std::to_string(rows) + "x" + std::to_string(cols));
+        std::vector<float> fast = probing_values(rows, cols, g.lo, g.step, g.m, gi * 7919 + rows * cols);
+        std::vector<float> slow = fast;
+        std::vector<uint8_t> out(encoded_bytes(spec, rows, cols, sizeof(float)), 0xa5);
+        encode_host(spec, fast.data(), rows, cols, out.data());
+        EXPECT_EQ(out, scalar_encode(spec, slow, rows, cols));
+        EXPECT_EQ(std::memcmp(fast.data(), slow.data(), fast.size() * sizeof(float)), 0) << "rounded x differs";
+      }
+    }
+  }
+  host_codecs_avx2(true);
+}
+
 TEST(QuantCodec, EncodedBytesAreExact) {
   const Grid g = reference_grid();  // 10 bits
   const int64_t r = 5, c = 7;
