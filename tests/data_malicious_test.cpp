@@ -680,12 +680,35 @@ TEST(DataMaliciousNpz, TruncatedAndFlippedArchives) {
   std::string flipped = bytes;
   flipped[data_at] = static_cast<char>(flipped[data_at] ^ 1);
   EXPECT_ERROR_HAS(NpzArchive::open_memory(flipped, "flip.npz").array("adj_shape"), "CRC error");
-  // Flipping any byte must never crash; flips inside member data must be caught (CRC or header).
+  // Flipping any byte must never crash; a flip inside a member's data (the stored one's and the
+  // deflated one's, found through the central directory) must be refused: by the CRC, inflate, the
+  // sizes or the .npy header. Only the bytes around them (times, names) may change unnoticed.
+  std::vector<bool> in_data(bytes.size(), false);
+  const auto byte = [&](size_t at) { return size_t{static_cast<unsigned char>(bytes[at])}; };
+  const auto u16 = [&](size_t at) { return byte(at) | byte(at + 1) << 8; };
+  const auto u32 = [&](size_t at) { return u16(at) | u16(at + 2) << 16; };
+  size_t members_seen = 0;
+  for (size_t cd = bytes.find("PK\x01\x02"); cd != std::string::npos; cd = bytes.find("PK\x01\x02", cd + 4)) {
+    const size_t comp = u32(cd + 20), local = u32(cd + 42);
+    ASSERT_EQ(bytes.compare(local, 4, "PK\x03\x04"), 0) << "no local header at " << local;
+    const size_t data = local + 30 + u16(local + 26) + u16(local + 28);
+    ASSERT_LE(data + comp, bytes.size());
+    ASSERT_GT(comp, 0u);
+    for (size_t k = data; k < data + comp; ++k) in_data[k] = true;
+    ++members_seen;
+  }
+  ASSERT_EQ(members_seen, members.size());
+  size_t data_flips = 0;
   for (size_t k = 0; k < bytes.size(); ++k) {
     std::string c = bytes;
     c[k] = static_cast<char>(c[k] ^ 0x5a);
-    read_all(c);
+    const bool accepted = read_all(c);
+    if (in_data[k]) {
+      EXPECT_FALSE(accepted) << "a flip of byte " << k << ", inside a member's data, was accepted";
+      ++data_flips;
+    }
   }
+  EXPECT_GT(data_flips, 128u) << "both members' data: two npy headers and their arrays";
 }
 
 TEST(DataMaliciousNpz, RealArchiveTruncated) {
