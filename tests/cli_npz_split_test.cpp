@@ -103,7 +103,9 @@ TEST(CliNpzSplit, ModelAndStateFromBeforeNpzTrainArePerClass) {
   save_state_file(dir + "/run/state.bin", st);
 
   const std::string eval = in_dir + " eval --model run/model.bin";
-  EXPECT_EQ(run_command(eval + per_class).code, 0);
+  const test::CommandResult e = run_command(eval + per_class);
+  EXPECT_EQ(e.code, 0) << e.out;
+  test::expect_eval_prints_the_summary(e, test::read_json(dir + "/run/summary.json"));
   const std::string class_blind = kNpz + " --set data.npz.train=0.6 --set data.npz.val=20 --set data.npz.test=60";
   expect_one_line_error(run_command(eval + class_blind),
                         "run/model.bin was trained with data.npz.train = 0, the config has 0.6");
@@ -113,6 +115,9 @@ TEST(CliNpzSplit, ModelAndStateFromBeforeNpzTrainArePerClass) {
   const test::CommandResult r =
       run_command(in_dir + " train --resume" + per_class + " --set admm.iterations=3 --out run");
   EXPECT_EQ(r.code, 0) << r.out;
+  const nlohmann::json resumed = test::read_json(dir + "/run/summary.json");
+  EXPECT_EQ(resumed["resumed_from"], 2) << resumed.dump();
+  EXPECT_EQ(resumed["iterations"], 3) << resumed.dump();
 }
 
 // X (blocks·F x N) too large for the memory: one line before anything is allocated for it, not the

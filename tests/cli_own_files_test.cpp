@@ -86,6 +86,7 @@ TEST(CliOwnFiles, TrainsAsItsNpzAndEvalAndResumeRefuseOtherFiles) {
   // The same file named another way (absolute here, relative in training) is the model's input.
   const test::CommandResult abs = run_command(eval + " --set data.files.features=" + std::filesystem::absolute(dir + "/features.npy").string());
   EXPECT_EQ(abs.code, 0) << abs.out;
+  test::expect_eval_prints_the_summary(abs, sum);
   expect_one_line_error(run_command(eval + " --set data.files.test=50"),
                         "was trained with data.files.test = 60, the config has 50");
   expect_one_line_error(run_command(in_dir + " train --resume" + kFiles + kModel +

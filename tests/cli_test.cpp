@@ -115,7 +115,9 @@ TEST(Cli, TrainWritesMetricsWithTheDocumentedFields) {
   expect_one_line_error(run(eval + " --set model.layers=3 --set data.synthetic.nodes=500"),
                         "was trained with data.synthetic.nodes = 400, the config has 500");
   // data.verify only says whether to check the files: not a reason to refuse.
-  EXPECT_EQ(run(eval + " --set model.layers=3 --set data.verify=true").code, 0);
+  const Result verified = run(eval + " --set model.layers=3 --set data.verify=true");
+  EXPECT_EQ(verified.code, 0) << verified.out;
+  pdadmm::test::expect_eval_prints_the_summary(verified, summary);
   // A model of another depth: one line, not an index past the config's layers.
   expect_one_line_error(run(eval + " --set model.layers=2"), "has 3 layers, the config describes 2");
   // Each refusal names the config the run wrote beside model.bin, the usual fix; given, it is not named.
@@ -125,7 +127,9 @@ TEST(Cli, TrainWritesMetricsWithTheDocumentedFields) {
   expect_one_line_error(run("eval --model " + out + "/model.bin"), "trained on; " + hint);
   const Result own = run("eval --config " + out + "/config.json --model " + out + "/model.bin --set model.layers=2");
   EXPECT_EQ(own.out.find("try --config"), std::string::npos) << own.out;
-  EXPECT_EQ(run("eval --config " + out + "/config.json --model " + out + "/model.bin").code, 0);
+  const Result own_config = run("eval --config " + out + "/config.json --model " + out + "/model.bin");
+  EXPECT_EQ(own_config.code, 0) << own_config.out;
+  pdadmm::test::expect_eval_prints_the_summary(own_config, summary);
 }
 
 TEST(Cli, InfoPrintsDataAndMemoryPerGroup) {
@@ -275,13 +279,18 @@ TEST(Cli, EvalComparesOnlyTheKeysTheDataSetReads) {
   const std::string eval = "eval" + cfg + " --model " + out + "/model.bin";
   const Result e = run(eval + " --set data.synthetic.nodes=5000 --set data.split_seed=3 --set data.raw_counts=true");
   EXPECT_EQ(e.code, 0) << e.out;
+  // Keys Cora does not read change nothing it scores: the run's own numbers.
+  const nlohmann::json sum = pdadmm::test::read_json(out + "/summary.json");
+  pdadmm::test::expect_eval_prints_the_summary(e, sum);
   expect_one_line_error(run(eval + " --set data.row_normalize=true"),
                         "was trained with data.row_normalize = false, the config has true");
   expect_one_line_error(run(eval + " --set data.root=\"" + out + "/nowhere\""),
                         out + "/nowhere/planetoid/ind.cora.x: file not found (data folder " + out +
                             "/nowhere, from data.root or --data;");
   // --data stands for data.root and wins over the config's (as --out over output.dir).
-  EXPECT_EQ(run(eval + " --set data.root=\"" + out + "/nowhere\" --data " + root).code, 0);
+  const Result data_wins = run(eval + " --set data.root=\"" + out + "/nowhere\" --data " + root);
+  EXPECT_EQ(data_wins.code, 0) << data_wins.out;
+  pdadmm::test::expect_eval_prints_the_summary(data_wins, sum);
   expect_one_line_error(run(eval + " --data " + out + "/nowhere"),
                         out + "/nowhere/planetoid/ind.cora.x: file not found (data folder " + out + "/nowhere");
   expect_one_line_error(run(eval + " --data ''"), "--data: must not be empty");
