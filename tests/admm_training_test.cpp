@@ -62,11 +62,19 @@ void run_groups(const std::vector<int>& partition, std::vector<HostMatrix<float>
 }
 
 TEST(Training, GroupingDoesNotChangeASingleBit) {
-  std::vector<HostMatrix<float>> W1, b1, W2, b2, W4, b4;
+  std::vector<HostMatrix<float>> W0, b0, W1, b1, W2, b2, W4, b4;
+  run_groups({4}, W0, b0, 0);  // the initial weights
   run_groups({4}, W1, b1, 30, /*threads=*/2);  // one group splitting its GEMMs over 2 threads
   run_groups({3, 1}, W2, b2, 30);
   run_groups({1, 1, 1, 1}, W4, b4, 30);
+  ASSERT_EQ(W1.size(), 4u);
+  ASSERT_EQ(W2.size(), 4u);
+  ASSERT_EQ(W4.size(), 4u);
+  ASSERT_EQ(W0.size(), 4u);
   for (size_t l = 0; l < W1.size(); ++l) {
+    // Equal runs that never moved the weights would prove nothing.
+    EXPECT_NE(W1[l].data, W0[l].data) << "W of layer " << l << " did not move in 30 iterations";
+    EXPECT_NE(b1[l].data, b0[l].data) << "b of layer " << l << " did not move in 30 iterations";
     EXPECT_EQ(W1[l].data, W2[l].data) << "layer " << l;
     EXPECT_EQ(W1[l].data, W4[l].data) << "layer " << l;
     EXPECT_EQ(b1[l].data, b2[l].data) << "layer " << l;
