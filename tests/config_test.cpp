@@ -562,6 +562,7 @@ TEST(Config, StagesSetLayersAndIterations) {
 TEST(Config, PartitionSetsGroups) {
   Config c = parse_config(nlohmann::json::object(), {"model.layers=5", "partition=[2,3]"});
   EXPECT_EQ(c.groups, 2);
+  EXPECT_EQ(c.partition, (std::vector<int>{2, 3}));  // in its order: the first group holds 2 layers
 }
 
 TEST(Config, UnderscoreKeysAreComments) {

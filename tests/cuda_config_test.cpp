@@ -41,8 +41,11 @@ TEST(CudaConfig, Tf32WithTheCpuBackendWarns) {
 }
 
 TEST(CudaConfig, DevicesAtMostOnePerGroup) {
-  EXPECT_NO_THROW(parse_config(nlohmann::json::object(), {"model.layers=4", "groups=2", "devices=[1, 0]"}));
-  EXPECT_NO_THROW(parse_config(nlohmann::json::object(), {"model.layers=4", "groups=4", "devices=[0]"}));
+  // Accepted lists are kept as given, in their order (group 0 on device 1 here).
+  EXPECT_EQ(parse_config(nlohmann::json::object(), {"model.layers=4", "groups=2", "devices=[1, 0]"}).devices,
+            (std::vector<int>{1, 0}));
+  EXPECT_EQ(parse_config(nlohmann::json::object(), {"model.layers=4", "groups=4", "devices=[0]"}).devices,
+            (std::vector<int>{0}));
   const std::string e = config_error({"model.layers=4", "groups=2", "devices=[0, 1, 2]"});
   EXPECT_NE(e.find("devices"), std::string::npos) << e;
   EXPECT_NE(e.find("3 devices for 2 groups"), std::string::npos) << e;
