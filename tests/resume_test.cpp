@@ -431,8 +431,21 @@ TEST(ResumeCli, AFinishedRunKeptItsStateAndRunsLonger) {
   expect_one_line_error(run_command(staged + " --set model.stages[0].iterations=50 --set admm.iterations=90 --resume"),
                         "--resume: the config has model.stages[0].iterations = 50, the run in " + kept +
                             "/state.bin has 40 (");
-  const auto grown = run_command(staged + " --set model.stages[1].iterations=50 --set admm.iterations=90 --resume");
+  const std::string longer_last = " --set model.stages[1].iterations=50 --set admm.iterations=90";
+  const auto grown = run_command(staged + longer_last + " --resume");
   EXPECT_EQ(grown.code, 0) << grown.out;
+  // The weights and scores of the 40 + 50 iterations run from the start.
+  const std::string staged_straight = straight + "_staged";
+  std::filesystem::remove_all(staged_straight);
+  ASSERT_EQ(run_command(std::string(PDADMM_BINARY) + " train" + kRun +
+                        " --set 'model.stages=[{\"layers\": 2, \"iterations\": 40}, {\"layers\": 4, \"iterations\": 50}]'"
+                        " --set admm.iterations=90 --out " + staged_straight)
+                .code,
+            0);
+  EXPECT_TRUE(model_payload(staged_straight) == model_payload(kept)) << "model.bin weights differ";
+  const nlohmann::json s = test::read_json(staged_straight + "/summary.json"), g = test::read_json(kept + "/summary.json");
+  for (const char* key : {"iterations", "train", "val", "test", "objective", "residual"}) EXPECT_EQ(s[key], g[key]) << key;
+  EXPECT_EQ(g["resumed_from"], 80);
 }
 
 // A run that fails while it writes its last files (killed, a full disk; here summary.json's folder
