@@ -248,6 +248,10 @@ TEST(MpiTrain, ProcessesWithDifferentConfigsAreRefused) {
   auto ok =
       run_command(kMpirun + " -np 1 " + train + " : -np 1 " + train + " --set threads=1 --set output.progress=lines");
   EXPECT_EQ(ok.code, 0) << ok.out;
+  // Accepted: the model of that config, as one process runs its two groups.
+  const auto one = run_command(std::string(PDADMM_BINARY) + " train -o " + dir + "/one -c " + cfg);
+  ASSERT_EQ(one.code, 0) << one.out;
+  EXPECT_TRUE(model_payload(dir + "/run") == model_payload(dir + "/one")) << "model.bin weights differ";
 #endif
 }
 
@@ -275,6 +279,13 @@ TEST(MpiTrain, ProcessesResumingDifferentStatesAreRefused) {
             std::string::npos) << r.out;
   auto ok = run_command(kMpirun + " -np 2 " + resumes);
   EXPECT_EQ(ok.code, 0) << ok.out;
+  // Resumed at 3, it ends with the weights of the 6 iterations run straight.
+  const nlohmann::json sum = pdadmm::test::read_json(dir + "/kept/summary.json");
+  EXPECT_EQ(sum["resumed_from"], 3) << sum.dump();
+  EXPECT_EQ(sum["iterations"], 6) << sum.dump();
+  const auto straight = run_command(train + "/straight");
+  ASSERT_EQ(straight.code, 0) << straight.out;
+  EXPECT_TRUE(model_payload(dir + "/kept") == model_payload(dir + "/straight")) << "model.bin weights differ";
 #endif
 }
 
