@@ -721,19 +721,24 @@ TEST(DataLoadReal, UnknownNameListsValidNames) {
     const std::string m = e.what();
     EXPECT_NE(m.find("reddit"), std::string::npos) << m;
     for (const std::string& n : real_dataset_names()) EXPECT_NE(m.find(n), std::string::npos) << m;
+    // The six sets by name (the loop above passes over an empty list).
+    EXPECT_EQ(m, "unknown data set 'reddit' (valid: cora, citeseer, pubmed, amazon_computers, amazon_photo, coauthor_cs)");
   }
 }
 
 TEST(DataLoadReal, MissingRootNamesFile) {
   const std::string root = ::testing::TempDir() + "pdadmm_no_data_root";
-  for (const char* name : {"cora", "coauthor_cs"}) {
+  for (const auto& [name, first] :
+       {std::pair{"cora", "/planetoid/ind.cora.x"}, std::pair{"coauthor_cs", "/npz/ms_academic_cs.npz"}}) {
     try {
       load_real_dataset(name, root, 0, false);
       FAIL() << "no error for " << name;
     } catch (const Error& e) {
-      EXPECT_NE(std::string(e.what()).find(root + "/"), std::string::npos) << e.what();
+      EXPECT_EQ(std::string(e.what()).rfind(root + first + ": ", 0), 0u) << e.what();
     }
-    EXPECT_THROW(load_real_dataset(name, root, 0, true), Error);  // SHA256SUMS missing
+    // SHA256SUMS missing, named before any data file is read.
+    EXPECT_EQ(test::error_of([&] { load_real_dataset(name, root, 0, true); }).rfind(root + "/SHA256SUMS: ", 0), 0u)
+        << test::error_of([&] { load_real_dataset(name, root, 0, true); });
   }
 }
 
