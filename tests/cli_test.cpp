@@ -347,12 +347,25 @@ TEST(Cli, ASignalStopsTheRunWithItsOutputsWritten) {
         EXPECT_EQ(sum[split]["acc"].get<double>(), score.acc) << split;
       }
     }
+    // summary.json's last objective and residual are the stopped iterate's: SIGTERM's last logged
+    // line; for SIGINT (not a logged iteration) those a run of exactly that many iterations ends with.
     if (log_every == 1) {
       std::ifstream metrics(out + "/metrics.jsonl");
       std::string line, last;
       while (std::getline(metrics, line)) last = line;
       ASSERT_FALSE(last.empty());
-      EXPECT_EQ(nlohmann::json::parse(last)["iter"], done) << last;
+      const nlohmann::json m = nlohmann::json::parse(last);
+      EXPECT_EQ(m["iter"], done) << last;
+      EXPECT_EQ(m["objective"], sum["objective"]["last"]) << last;
+      EXPECT_EQ(m["residual"], sum["residual"]["last"]) << last;
+    } else {
+      const std::string straight = out + "_straight";
+      const Result r = run("train" + kTiny + " --set admm.iterations=" + std::to_string(done) +
+                           " --set output.log_every=1000 --out " + straight);
+      ASSERT_EQ(r.code, 0) << r.out;
+      const nlohmann::json s2 = pdadmm::test::read_json(straight + "/summary.json");
+      EXPECT_EQ(s2["objective"]["last"], sum["objective"]["last"]);
+      EXPECT_EQ(s2["residual"]["last"], sum["residual"]["last"]);
     }
     const Result e = run("eval --model " + out + "/model.bin" + kTiny + " --set admm.iterations=10000000");
     ASSERT_EQ(e.code, 0) << e.out;

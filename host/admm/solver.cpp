@@ -120,12 +120,37 @@ IterationStats Solver<T>::iterate(bool want_terms) {
     udr += s.u_dot_r;
     if (g + 1 < st.groups.size()) st.boundary_bytes.push_back(s.bytes_q_sent + st.groups[g + 1].bytes_p_sent);
   }
-  if (want_terms) {
-    st.has_terms = true;
-    st.objective = st.ce + 0.5 * prm_.nu * (fit + gap) + 0.5 * prm_.mu * w2;
-    st.lagrangian = st.objective + udr + 0.5 * prm_.rho * st.r2;
-  }
+  if (want_terms) set_objective(st, fit, gap, w2, udr);
   return st;
+}
+
+template <typename T>
+void Solver<T>::set_objective(IterationStats& st, double fit, double gap, double w2, double udr) const {
+  st.has_terms = true;
+  st.objective = st.ce + 0.5 * prm_.nu * (fit + gap) + 0.5 * prm_.mu * w2;
+  st.lagrangian = st.objective + udr + 0.5 * prm_.rho * st.r2;
+}
+
+template <typename T>
+void Solver<T>::add_terms(IterationStats& st) {
+  if (st.has_terms) return;
+  const auto t0 = std::chrono::steady_clock::now();
+  std::vector<GroupStats> terms(groups_.size());
+  pool_->run([&](int g) {
+    if (groups_[g]) groups_[g]->add_terms(terms[g]);
+  });
+  for (size_t g = 0; g < terms.size(); ++g) transport_->share(static_cast<int>(g), &terms[g], sizeof(GroupStats));
+  double fit = 0, gap = 0, w2 = 0, udr = 0;
+  st.ce = 0;
+  for (size_t g = 0; g < terms.size(); ++g) {
+    fit += terms[g].fit;
+    gap += terms[g].gap;
+    w2 += terms[g].w2;
+    st.ce += terms[g].ce;
+    udr += st.groups[g].u_dot_r;
+  }
+  st.terms_seconds = seconds_since(t0);
+  set_objective(st, fit, gap, w2, udr);
 }
 
 template <typename T>

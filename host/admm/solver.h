@@ -64,6 +64,9 @@ class Solver {
   ~Solver();
 
   IterationStats iterate(bool want_terms);
+  // The objective terms of the current iterate into st, the last iterate(false)'s stats (collective):
+  // for a run stopped after an iteration that was not a logged one.
+  void add_terms(IterationStats& st);
   long iteration() const { return iter_; }
   int num_layers() const { return static_cast<int>(spec_.dims.size()) - 1; }
   int num_groups() const { return static_cast<int>(groups_.size()); }
@@ -114,6 +117,8 @@ class Solver {
   FirstLayerW first_layer_w();
 
  private:
+  // F and the Lagrangian from the groups' summed pieces (st.ce and st.r2 summed already).
+  void set_objective(IterationStats& st, double fit, double gap, double w2, double udr) const;
   int group_of(int layer) const;
   void require_inputs() const;  // every p that SolverStart::inputs_given left to the caller is set
   HostMatrix<T> forward(const HostMatrix<T>* a1, int64_t cols);  // a1 null: layer 1's own a

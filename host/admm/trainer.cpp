@@ -227,10 +227,13 @@ TrainSummary train(const Config& c, std::ostream& log, bool resume) {
   from.reset();  // the solver holds its state now
   std::optional<StopOnSignal> stop(std::in_place);
   int done = c.iterations, stopped_by = 0;
+  IterationStats st;  // the last iteration's, and whether it was logged
+  bool logged = true;
   for (int it = start; it < c.iterations; ++it) {
     if (it == run.stage_end && run.stage + 1 < stages.size()) run.next_stage(it);
     const bool log_now = it == 0 || (it + 1) % c.output.log_every == 0 || it + 1 == c.iterations;
-    IterationStats st = run.solver->iterate(log_now);
+    logged = log_now;
+    st = run.solver->iterate(log_now);
     require_finite(c, st, it);
     const size_t bytes = run.count(st, it);
     // Every process takes the same branch: ρ is the same everywhere.
@@ -254,6 +257,14 @@ TrainSummary train(const Config& c, std::ostream& log, bool resume) {
   progress.finish();
   stop.reset();  // from here a signal ends the process: the outputs are being written
   run.final_scores(done);
+  // A run stopped after an iteration that was not logged: summary.json's last objective and
+  // residual are still that iterate's, the one model.bin holds (metrics.jsonl keeps to log_every,
+  // so a resumed run's file is an uninterrupted run's).
+  if (!logged) {
+    run.solver->add_terms(st);
+    run.sum.last_objective = st.objective;
+    run.sum.last_residual = st.residual;
+  }
   const bool keeps_state = run.write_outputs(done, stopped_by);
   run.log_final(done, keeps_state);
   return run.sum;
