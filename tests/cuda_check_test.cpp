@@ -3,6 +3,7 @@
 // every allocation fails, which is exactly the error path under test.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <functional>
 #include <string>
 
@@ -44,10 +45,24 @@ TEST(CudaCheck, LibraryStatusesThrowWithTheirNames) {
 }
 
 TEST(CudaCheck, SuccessPassesAndNothrowVariantOnlyWarns) {
+  testing::internal::CaptureStderr();
   EXPECT_NO_THROW(CUDA_CHECK(cudaSuccess));
   EXPECT_NO_THROW(CUBLAS_CHECK(CUBLAS_STATUS_SUCCESS));
+  EXPECT_NO_THROW(CUDA_CHECK_NOTHROW(cudaSuccess));
+  EXPECT_EQ(testing::internal::GetCapturedStderr(), "") << "success said something";
+  // The warning is the thrown message's, on stderr, one line each.
+  testing::internal::CaptureStderr();
   EXPECT_NO_THROW(CUDA_CHECK_NOTHROW(cudaErrorInvalidValue));
   EXPECT_NO_THROW(CUBLAS_CHECK_NOTHROW(CUBLAS_STATUS_INTERNAL_ERROR));
+  const std::string err = testing::internal::GetCapturedStderr();
+  const size_t cuda = err.find("pdadmm: warning: CUDA error on device "), cublas = err.find("pdadmm: warning: cuBLAS error");
+  EXPECT_EQ(cuda, 0u) << err;
+  EXPECT_NE(err.find("cuda_check_test.cpp:"), std::string::npos) << err;
+  EXPECT_NE(err.find(": cudaErrorInvalidValue failed: cudaErrorInvalidValue (invalid argument)\n"), std::string::npos)
+      << err;
+  EXPECT_NE(cublas, std::string::npos) << err;
+  EXPECT_NE(err.find("CUBLAS_STATUS_INTERNAL_ERROR"), std::string::npos) << err;
+  EXPECT_EQ(std::count(err.begin(), err.end(), '\n'), 2) << err;
 }
 
 TEST(CudaCheck, AllocationFailureNamesDeviceAndBytes) {
