@@ -211,7 +211,10 @@ TEST(Cli, CommandLineMistakesGiveOneClearLine) {
   expect_one_line_error(run("eval"), "--model");
   expect_one_line_error(run("bench --json x.json -n abc"), "abc");
   expect_one_line_error(run("train --set"), "--set");
-  expect_one_line_error(run("bogus"), "bogus");
+  expect_one_line_error(run("bogus"), "error: unknown command \"bogus\": expected train, info, eval, bench or export");
+  // A typo of a command names it.
+  expect_one_line_error(run("trian -c x.json"), "unknown command \"trian\": did you mean \"train\"? expected ");
+  expect_one_line_error(run("expotr"), "unknown command \"expotr\": did you mean \"export\"?");
   // No command: the commands are named, and what came instead of one.
   expect_one_line_error(run(""), "error: a command is required first: train, info, eval, bench or export (see pdadmm --help)");
   expect_one_line_error(run("--config x.json"), "train, info, eval, bench or export (got \"--config\")");

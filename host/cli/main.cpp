@@ -17,6 +17,7 @@
 #include "host/cli/commands.h"
 #include "host/comm/processes.h"
 #include "host/comm/processes_env.h"
+#include "host/config/json_reader.h"
 #include "host/io/error.h"
 #include "host/io/version.h"
 
@@ -141,8 +142,13 @@ int main(int argc, char** argv) {
   };
   const std::string first = argc > 1 ? argv[1] : "";
   const std::string commands = "train, info, eval, bench or export";
-  if (!first.empty() && first[0] != '-' && app.get_subcommands([&](CLI::App* sub) { return sub->get_name() == first; }).empty())
-    return usage_error("unknown command \"" + first + "\": expected " + commands);
+  if (!first.empty() && first[0] != '-' && app.get_subcommands([&](CLI::App* sub) { return sub->get_name() == first; }).empty()) {
+    std::vector<std::string> names;
+    for (const CLI::App* sub : app.get_subcommands([](CLI::App*) { return true; })) names.push_back(sub->get_name());
+    const std::string near = nearest_name(first, names);
+    return usage_error("unknown command \"" + first + "\": " + (near.empty() ? "" : "did you mean \"" + near + "\"? ") +
+                       "expected " + commands);
+  }
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -44,6 +44,7 @@ bool looks_numeric(const std::string& t) {
   return !t.empty() && t.find_first_not_of("0123456789+-.eE") == std::string::npos &&
          t.find_first_of("0123456789") != std::string::npos;
 }
+
 // Edits (insert, delete, replace, swap two neighbours: modle) from a to b, for naming the key a
 // typo meant.
 size_t edit_distance(const std::string& a, const std::string& b) {
@@ -57,7 +58,22 @@ size_t edit_distance(const std::string& a, const std::string& b) {
     }
   return d[a.size()][b.size()];
 }
+
 }  // namespace
+
+std::string nearest_name(const std::string& name, const std::vector<std::string>& known) {
+  // One or two edits from a known name (model.layer, Hops, trian), a third of the name at most.
+  std::string near;
+  size_t best = 3;
+  for (const std::string& k : known) {
+    const size_t d = edit_distance(name, k);
+    if (d < best && d * 3 <= name.size()) {
+      best = d;
+      near = k;
+    }
+  }
+  return near;
+}
 
 JsonReader::JsonReader(const nlohmann::json* j, std::string path, nlohmann::json* effective)
     : j_(j), path_(std::move(path)), eff_(effective) {
@@ -187,16 +203,7 @@ void JsonReader::finish() {
   if (!j_) return;
   for (auto it = j_->begin(); it != j_->end(); ++it) {
     if (seen_.count(it.key()) || it.key().rfind('_', 0) == 0) continue;  // "_comment" style keys are notes
-    // A key one or two edits from a known one (model.layer, Hops) names it; a third of the key at most.
-    std::string near;
-    size_t best = 3;
-    for (const std::string& k : seen_) {
-      const size_t d = edit_distance(it.key(), k);
-      if (d < best && d * 3 <= it.key().size()) {
-        best = d;
-        near = k;
-      }
-    }
+    const std::string near = nearest_name(it.key(), std::vector<std::string>(seen_.begin(), seen_.end()));
     throw Error("config: unknown key \"" + where(it.key().c_str()) + "\"" +
                 (near.empty() ? "" : " (did you mean \"" + where(near.c_str()) + "\"?)"));
   }

@@ -14,6 +14,9 @@ namespace pdadmm {
 // A wrong value in an error message: a scalar as the user wrote it (a --set string, cut at 60
 // characters, bad UTF-8 replaced), a list or an object by its type.
 std::string describe_value(const nlohmann::json& v);
+// The known name a typo meant (one or two edits: insert, delete, replace, swap neighbours; at most a
+// third of the name), "" when none is that near.
+std::string nearest_name(const std::string& name, const std::vector<std::string>& known);
 
 class JsonReader {
  public:
