@@ -215,6 +215,12 @@ TEST(Cli, CommandLineMistakesGiveOneClearLine) {
   // A typo of a command names it.
   expect_one_line_error(run("trian -c x.json"), "unknown command \"trian\": did you mean \"train\"? expected ");
   expect_one_line_error(run("expotr"), "unknown command \"expotr\": did you mean \"export\"?");
+  // ... and of an option of the command, also when it hides a required one.
+  expect_one_line_error(run("train --confg x.json"),
+                        "not expected: --confg x.json (--confg: did you mean --config?) (see pdadmm train --help)");
+  expect_one_line_error(run("info --dat=x"), "(--dat: did you mean --data?) (see pdadmm info --help)");
+  expect_one_line_error(run("eval --modle m.bin"), "--model is required (--modle: did you mean --model?)");
+  expect_one_line_error(run("train --bogus"), "not expected: --bogus (see pdadmm train --help)");
   // No command: the commands are named, and what came instead of one.
   expect_one_line_error(run(""), "error: a command is required first: train, info, eval, bench or export (see pdadmm --help)");
   expect_one_line_error(run("--config x.json"), "train, info, eval, bench or export (got \"--config\")");

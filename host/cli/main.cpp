@@ -169,9 +169,21 @@ int main(int argc, char** argv) {
     if (app.get_subcommands().empty() && dynamic_cast<const CLI::RequiredError*>(&e))
       what = "a command is required first: " + commands +
              (first.empty() ? std::string() : " (got \"" + first + "\")");
-    // The help of the subcommand the mistake is in: its options are the ones to look up.
+    // The help of the subcommand the mistake is in: its options are the ones to look up, and the
+    // one a misspelt option is near (--confg: --config; also behind "--model is required").
     std::string help = "pdadmm --help";
-    for (const CLI::App* sub : app.get_subcommands()) help = "pdadmm " + sub->get_name() + " --help";
+    for (const CLI::App* sub : app.get_subcommands()) {
+      help = "pdadmm " + sub->get_name() + " --help";
+      std::vector<std::string> names;
+      for (const CLI::Option* o : sub->get_options())
+        for (const std::string& n : o->get_lnames()) names.push_back(n);
+      for (const std::string& x : app.remaining(/*recurse=*/true))
+        if (x.rfind("--", 0) == 0) {
+          const std::string near = nearest_name(x.substr(2, x.find('=') - 2), names);
+          if (!near.empty()) what += " (" + x.substr(0, x.find('=')) + ": did you mean --" + near + "?)";
+          break;
+        }
+    }
     return usage_error(what + " (see " + help + ")");
   }
   try {
