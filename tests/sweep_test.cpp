@@ -323,8 +323,15 @@ TEST(Tools, MistakesAreRefusedBeforeAnyRun) {
 TEST(Tools, CommandLineMistakesAreOneErrorLine) {
   if (!have_python()) GTEST_SKIP() << "python3 is not installed";
   const std::string src = PDADMM_SOURCE_DIR;
-  for (const char* tool : {"sweep", "accuracy", "quant_table", "bench_ab", "plot", "bench_reference", "check_export"})
+  for (const char* tool :
+       {"sweep", "accuracy", "quant_table", "bench_ab", "plot", "bench_reference", "check_export", "pubmed_standin"})
     pdadmm::test::expect_one_line_error(run("python3 " + src + "/tools/" + tool + ".py --bogus"), std::string(tool) + ".py --help");
+  // A misspelt option names the one it is near, as pdadmm's CLI does (argparse alone reports the
+  // required option it hides, or "unrecognized").
+  pdadmm::test::expect_one_line_error(run("python3 " + src + "/tools/sweep.py --confg x.json"),
+                                      "required: --config (--confg: did you mean --config?) (see sweep.py --help)");
+  pdadmm::test::expect_one_line_error(run("python3 " + src + "/tools/accuracy.py c.json --sedes=0"),
+                                      "unrecognized arguments: --sedes=0 (--sedes: did you mean --seeds?)");
   pdadmm::test::expect_one_line_error(run("python3 " + src + "/tools/bench_ab.py --a x --b y --rounds z c.json"),
                               "--rounds: invalid int value");
   const std::string fetch = "bash " + src + "/tools/fetch_datasets.sh ";

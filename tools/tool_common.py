@@ -1,6 +1,7 @@
 """What the tools/*.py scripts share: one `error:` line for a user's mistake instead of a traceback,
 result files that a run must write afresh, and output paths checked before any run starts."""
 import argparse
+import difflib
 import importlib
 import json
 import os
@@ -26,6 +27,16 @@ class ArgumentParser(argparse.ArgumentParser):
     own: the usage, then `prog: error: …`, and exit 2)."""
 
     def error(self, message):
+        # A misspelt option names the one it is near (--confg: --config), as pdadmm's own CLI does;
+        # argparse would report only what is missing or unrecognised.
+        known = [o for a in self._actions for o in a.option_strings if o.startswith("--")]
+        for arg in sys.argv[1:]:
+            name = arg.split("=", 1)[0]
+            if name.startswith("--") and name not in known and not any(k.startswith(name) for k in known):
+                near = difflib.get_close_matches(name, known, n=1, cutoff=0.75)
+                if near:
+                    message += f" ({name}: did you mean {near[0]}?)"
+                break
         fail(f"{message} (see {self.prog} --help)")
 
 
