@@ -394,6 +394,13 @@ TEST(QuantCodec, CodesProjectFirstAndSendNanToTheLowestLevel) {
   std::vector<double> y(8);
   decode_host(spec, bad.data(), 2, 4, y.data());
   for (double v : y) EXPECT_EQ(v, 20.0);
+  // The same for 8-bit codes (their own decode loop): 200 levels, bytes 199..255 give the top one.
+  const Grid g8 = make_uniform_grid(0, 0.5, 200);
+  const WireSpec spec8{WireFormat::Codes, &g8};
+  std::vector<uint8_t> bytes8{0, 1, 198, 199, 200, 255};
+  std::vector<float> y8(bytes8.size());
+  decode_host(spec8, bytes8.data(), 2, 3, y8.data());
+  EXPECT_EQ(y8, (std::vector<float>{0.0f, 0.5f, 99.0f, 99.5f, 99.5f, 99.5f}));
 }
 
 // ---- every format: encode rounds x to exactly what decode gives ----

