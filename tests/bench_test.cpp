@@ -18,6 +18,7 @@
 #include "host/bench/counting_ops.h"
 #include "host/bench/link_model.h"
 #include "host/io/error.h"
+#include "host/quant/wire.h"
 #include "tests/test_util.h"
 
 namespace pdadmm {
@@ -353,6 +354,7 @@ void expect_complete(const nlohmann::json& j, int groups, bool roofline) {
   EXPECT_FALSE(j["machine"]["cpu_model"].get<std::string>().empty());
   EXPECT_GE(j["machine"]["cores"].get<int>(), 1);
   EXPECT_TRUE(j["machine"]["openblas"].contains("config"));
+  EXPECT_EQ(j["machine"]["host_codecs"], host_codecs_build());
   if (roofline) {
     const auto& r = j["roofline"];
     EXPECT_TRUE(positive_finite(r["peak_gflops"]));

@@ -9,6 +9,7 @@
 #include <thread>
 
 #include "cuda/cuda_backend.h"
+#include "host/quant/wire.h"
 
 namespace pdadmm {
 
@@ -37,6 +38,7 @@ nlohmann::json machine_info(const std::string& backend) {
                         {"threads", openblas_get_num_threads()}}}};
   // The core OpenBLAS loaded before pdadmm replaced it (host/backend/blas_kernels.h).
   if (const char* fallback = std::getenv("PDADMM_BLAS_FALLBACK")) j["openblas"]["replaced"] = fallback;
+  j["host_codecs"] = host_codecs_build();  // the -Q wire's CPU encoders: AVX2 or baseline build
   // Other processes share the cores: the 1/5/15-minute load says how quiet the machine was.
   std::ifstream load("/proc/loadavg");
   double l1 = 0, l5 = 0, l15 = 0;

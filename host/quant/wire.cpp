@@ -322,6 +322,13 @@ size_t fp32_baseline_bytes(const std::vector<int64_t>& dims, const std::vector<i
   return total;
 }
 
+const char* host_codecs_build() {
+#ifdef PDADMM_HOST_AVX2
+  if (host_avx2_allowed && cpu_has_avx2()) return "avx2";
+#endif
+  return "baseline";
+}
+
 bool host_codecs_avx2(bool allow) {
   const bool before = host_avx2_allowed;
   host_avx2_allowed = allow;

@@ -58,5 +58,7 @@ void decode_host(const WireSpec& spec, const uint8_t* in, int64_t rows, int64_t 
 // on a uniform grid) on a CPU that has AVX2, to compare both with the scalar math of kernels/.
 // Returns whether AVX2 was in use before the call. Not thread-safe; nothing else calls it.
 bool host_codecs_avx2(bool allow);
+// Which build of those paths runs here: "avx2" or "baseline" (bench's machine record).
+const char* host_codecs_build();
 
 }  // namespace pdadmm
