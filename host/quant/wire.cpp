@@ -69,16 +69,17 @@ V get(const uint8_t* in, int64_t i) {
 #define PDADMM_ALWAYS_INLINE inline
 #endif
 
-// int8 of a float tensor: the bits of int8_absmax_step, int8_encode and int8_decode (kernels/
-// codec.cuh, which the GPU runs), with selects for their early returns so that both loops
-// vectorize (scalar: 3.5 ns an element, 10 % of a Coauthor CS -Q run with encode_codes).
-// rint of |q| <= 127 as (q + 1.5 * 2^52) - 1.5 * 2^52: ties to even, exactly, in the default
-// rounding mode, and no libm call. tests/quant_codec_test.cpp compares it with the scalar functions.
-PDADMM_ALWAYS_INLINE void int8_encode_float(float* x, int64_t rows, int64_t cols, uint8_t* out) {
+// int8: the bits of int8_absmax_step, int8_encode and int8_decode (kernels/codec.cuh, which the
+// GPU runs), with selects for their early returns so that both loops vectorize (scalar: 3.5 ns an
+// element, 10 % of a Coauthor CS -Q run with encode_codes). rint of |q| <= 127 as
+// (q + 1.5 * 2^52) - 1.5 * 2^52: ties to even, exactly, in the default rounding mode, and no libm
+// call. tests/quant_codec_test.cpp compares it with the scalar functions.
+template <typename T>
+PDADMM_ALWAYS_INLINE void int8_encode_rows(T* x, int64_t rows, int64_t cols, uint8_t* out) {
   std::vector<double> absmax(static_cast<size_t>(cols), 0.0);
   double* am = absmax.data();
   for (int64_t r = 0; r < rows; ++r) {
-    const float* xr = x + r * cols;
+    const T* xr = x + r * cols;
     for (int64_t c = 0; c < cols; ++c) {
       const double a = std::fabs(static_cast<double>(xr[c]));
       const double finite = a <= 1.7976931348623157e308 ? a : 0.0;  // infinity and NaN: skipped
@@ -94,7 +95,7 @@ PDADMM_ALWAYS_INLINE void int8_encode_float(float* x, int64_t rows, int64_t cols
   int8_t* codes = reinterpret_cast<int8_t*>(out + 4 * cols);
   constexpr double kRound = 6755399441055744.0, kMax = kInt8Max;
   for (int64_t r = 0; r < rows; ++r) {
-    float* xr = x + r * cols;
+    T* xr = x + r * cols;
     int8_t* cr = codes + r * cols;
     for (int64_t c = 0; c < cols; ++c) {
       const float s = sc[c];
@@ -103,7 +104,7 @@ PDADMM_ALWAYS_INLINE void int8_encode_float(float* x, int64_t rows, int64_t cols
       q = q > kMax ? kMax : (q < -kMax ? -kMax : q);
       const int8_t k = static_cast<int8_t>(static_cast<int32_t>((q + kRound) - kRound));
       cr[c] = k;
-      xr[c] = static_cast<float>(k) * s;
+      xr[c] = static_cast<T>(static_cast<float>(k) * s);
     }
   }
 }
@@ -153,35 +154,27 @@ PDADMM_ALWAYS_INLINE bool uniform_codes_float(const GridView& g, int bits, float
   return true;
 }
 
+bool host_avx2_allowed = true;  // host_codecs_avx2(false): the baseline path on an AVX2 CPU (tests)
+
 #ifdef PDADMM_HOST_AVX2
 __attribute__((target("avx2"))) void int8_encode_float_avx2(float* x, int64_t rows, int64_t cols, uint8_t* out) {
-  int8_encode_float(x, rows, cols, out);
+  int8_encode_rows(x, rows, cols, out);
 }
 __attribute__((target("avx2"))) bool uniform_codes_float_avx2(const GridView& g, int bits, float* x, int64_t n,
                                                                uint8_t* out) {
   return uniform_codes_float(g, bits, x, n, out);
 }
-bool cpu_has_avx2() {
+bool use_avx2() {
   static const bool has = __builtin_cpu_supports("avx2");
-  return has;
+  return host_avx2_allowed && has;
 }
-#endif
-
-bool host_avx2_allowed = true;  // host_codecs_avx2(false): the baseline path on an AVX2 CPU (tests)
-
-void int8_encode_float_best(float* x, int64_t rows, int64_t cols, uint8_t* out) {
-#ifdef PDADMM_HOST_AVX2
-  if (host_avx2_allowed && cpu_has_avx2()) return int8_encode_float_avx2(x, rows, cols, out);
-#endif
-  int8_encode_float(x, rows, cols, out);
-}
-
-bool uniform_codes_float_best(const GridView& g, int bits, float* x, int64_t n, uint8_t* out) {
-#ifdef PDADMM_HOST_AVX2
-  if (host_avx2_allowed && cpu_has_avx2()) return uniform_codes_float_avx2(g, bits, x, n, out);
-#endif
+#else
+void int8_encode_float_avx2(float* x, int64_t rows, int64_t cols, uint8_t* out) { int8_encode_rows(x, rows, cols, out); }
+bool uniform_codes_float_avx2(const GridView& g, int bits, float* x, int64_t n, uint8_t* out) {
   return uniform_codes_float(g, bits, x, n, out);
 }
+bool use_avx2() { return false; }
+#endif
 
 template <typename T>
 size_t encode_impl(const WireSpec& spec, T* x, int64_t rows, int64_t cols, uint8_t* out) {
@@ -212,34 +205,20 @@ size_t encode_impl(const WireSpec& spec, T* x, int64_t rows, int64_t cols, uint8
         put(out, i, h);
       }
       break;
-    case WireFormat::Int8: {
-      if constexpr (std::is_same_v<T, float>) {
-        int8_encode_float_best(x, rows, cols, out);
-        break;
-      }
-      std::vector<double> absmax(cols, 0.0);
-      for (int64_t r = 0; r < rows; ++r)
-        for (int64_t c = 0; c < cols; ++c) absmax[c] = int8_absmax_step(absmax[c], x[r * cols + c]);
-      std::vector<float> scale(cols);
-      for (int64_t c = 0; c < cols; ++c) {
-        scale[c] = int8_scale(absmax[c]);
-        put(out, c, scale[c]);
-      }
-      int8_t* codes = reinterpret_cast<int8_t*>(out + 4 * cols);
-      for (int64_t r = 0; r < rows; ++r)
-        for (int64_t c = 0; c < cols; ++c) {
-          const int64_t i = r * cols + c;
-          codes[i] = int8_encode(x[i], scale[c]);
-          x[i] = static_cast<T>(int8_decode(codes[i], scale[c]));
+    case WireFormat::Int8:
+      if constexpr (std::is_same_v<T, float>)
+        if (use_avx2()) {
+          int8_encode_float_avx2(x, rows, cols, out);
+          break;
         }
+      int8_encode_rows(x, rows, cols, out);
       break;
-    }
     case WireFormat::Codes: {
       const Grid& g = grid_of(spec);
       const GridView v = g.view();
       const int bits = g.bits();
       if constexpr (std::is_same_v<T, float>)
-        if (uniform_codes_float_best(v, bits, x, n, out)) break;
+        if (use_avx2() ? uniform_codes_float_avx2(v, bits, x, n, out) : uniform_codes_float(v, bits, x, n, out)) break;
       for (int64_t i = 0, chunk = 0; i < n; i += kCodesPerChunk, ++chunk) {
         const int count = static_cast<int>(n - i < kCodesPerChunk ? n - i : kCodesPerChunk);
         encode_codes_chunk(v, bits, x + i, count, out + chunk * bits);
@@ -322,22 +301,12 @@ size_t fp32_baseline_bytes(const std::vector<int64_t>& dims, const std::vector<i
   return total;
 }
 
-const char* host_codecs_build() {
-#ifdef PDADMM_HOST_AVX2
-  if (host_avx2_allowed && cpu_has_avx2()) return "avx2";
-#endif
-  return "baseline";
-}
+const char* host_codecs_build() { return use_avx2() ? "avx2" : "baseline"; }
 
 bool host_codecs_avx2(bool allow) {
-  const bool before = host_avx2_allowed;
+  const bool before = use_avx2();
   host_avx2_allowed = allow;
-#ifdef PDADMM_HOST_AVX2
-  return before && cpu_has_avx2();
-#else
-  (void)before;
-  return false;
-#endif
+  return before;
 }
 
 size_t encode_host(const WireSpec& s, float* x, int64_t r, int64_t c, uint8_t* o) { return encode_impl(s, x, r, c, o); }
