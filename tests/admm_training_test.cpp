@@ -100,6 +100,35 @@ TEST(Training, DualCopiesStayBitIdentical) {
   }
 }
 
+// weights() and download(.., m) write into the caller's matrices when their shapes fit (the ρ
+// schedule calls weights() every iteration): the values must be the solver's, whatever m held.
+TEST(Training, DownloadIntoAMatrixGivesTheFreshCopy) {
+  Config c = synthetic_config({"model.layers=3", "model.hidden=16", "data.synthetic.nodes=300",
+                               "data.synthetic.val=50", "data.synthetic.test=50"});
+  Problem p = build_problem(c);
+  std::vector<HostMatrix<float>> W0, b0;
+  init_weights(p.dims, c.model.init_std, 5, W0, b0);
+  auto solver = make_solver(c, p, W0, b0);
+  std::vector<HostMatrix<float>> W, b;
+  solver->weights(W, b);
+  for (HostMatrix<float>& m : W) std::fill(m.data.begin(), m.data.end(), 7.0f);  // stale values in place
+  W.push_back(HostMatrix<float>(2, 2));  // a stale extra layer
+  for (int i = 0; i < 5; ++i) solver->iterate(false);
+  solver->weights(W, b, 1);
+  ASSERT_EQ(W.size(), 3u);
+  EXPECT_EQ(W[0].size(), 0) << "layers below `first` are left empty";
+  for (int l = 1; l < 3; ++l) {
+    EXPECT_EQ(W[l].data, solver->download(l, "W").data) << "layer " << l;
+    EXPECT_EQ(b[l].data, solver->download(l, "b").data) << "layer " << l;
+  }
+  HostMatrix<float> z(1, 3, 7.0f);  // the wrong shape: replaced
+  solver->download(1, "z", z);
+  const HostMatrix<float> fresh = solver->download(1, "z");
+  EXPECT_EQ(z.rows, fresh.rows);
+  EXPECT_EQ(z.cols, fresh.cols);
+  EXPECT_EQ(z.data, fresh.data);
+}
+
 // The ρ schedule's loss and logged evaluations on a GPU: the solver's own forward passes (group
 // boundaries crossed through the host, a group holding only layer 1) against the host's forward
 // pass with the downloaded weights.

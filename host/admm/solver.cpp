@@ -168,7 +168,7 @@ int Solver<T>::group_of(int layer) const {
 }
 
 template <typename T>
-HostMatrix<T> Solver<T>::host_shaped(int layer, const std::string& what) const {
+std::pair<int64_t, int64_t> Solver<T>::tensor_shape(int layer, const std::string& what) const {
   Slot slot;
   if (what == "W") slot = Slot::W;
   else if (what == "b") slot = Slot::b;
@@ -180,8 +180,14 @@ HostMatrix<T> Solver<T>::host_shaped(int layer, const std::string& what) const {
   else if (what == "gram" && layer == 0) slot = Slot::gram;
   else throw Error("unknown tensor '" + what + "' of layer " + std::to_string(layer));
   for (const TensorPlan& tp : plan_layer(spec_.dims, layer, spec_.n_cols, plan_options(prm_)))
-    if (tp.slot == slot) return HostMatrix<T>(tp.rows, tp.cols);
-  return HostMatrix<T>();  // a tensor this layer does not keep (p of layer 1, q and u of the last)
+    if (tp.slot == slot) return {tp.rows, tp.cols};
+  return {0, 0};  // a tensor this layer does not keep (p of layer 1, q and u of the last)
+}
+
+template <typename T>
+HostMatrix<T> Solver<T>::host_shaped(int layer, const std::string& what) const {
+  const auto [rows, cols] = tensor_shape(layer, what);
+  return HostMatrix<T>(rows, cols);
 }
 
 namespace {
@@ -195,8 +201,16 @@ Tensor<T>& tensor_named(Layer<T>& L, const std::string& w) {
 
 template <typename T>
 HostMatrix<T> Solver<T>::download(int layer, const char* what) {
+  HostMatrix<T> m;
+  download(layer, what, m);
+  return m;
+}
+
+template <typename T>
+void Solver<T>::download(int layer, const char* what, HostMatrix<T>& m) {
   const int gi = group_of(layer);
-  HostMatrix<T> m = host_shaped(layer, what);
+  const auto [rows, cols] = tensor_shape(layer, what);
+  if (m.rows != rows || m.cols != cols || static_cast<int64_t>(m.data.size()) != rows * cols) m = HostMatrix<T>(rows, cols);
   if (Group<T>* g = groups_[gi].get()) {
     Layer<T>& L = g->layer(layer);
     const Tensor<T>* t = &tensor_named(L, what);
@@ -210,7 +224,6 @@ HostMatrix<T> Solver<T>::download(int layer, const char* what) {
     }
   }
   transport_->share(gi, m.data.data(), m.data.size() * sizeof(T));
-  return m;
 }
 
 template <typename T>
@@ -359,11 +372,18 @@ bool Solver<T>::first_layer_track(double* scale, HostMatrix<T>* d) {
 
 template <typename T>
 void Solver<T>::weights(std::vector<HostMatrix<T>>& W, std::vector<HostMatrix<T>>& b, int first) {
-  W.assign(static_cast<size_t>(num_layers()), HostMatrix<T>());
-  b.assign(static_cast<size_t>(num_layers()), HostMatrix<T>());
-  for (int l = first; l < num_layers(); ++l) {
-    W[l] = download(l, "W");
-    b[l] = download(l, "b");
+  // The ρ schedule calls this every iteration: matrices of the right shape are written in place
+  // (fresh ones cost the allocator's page faults; 9 MB on a 10 x 500 model).
+  W.resize(static_cast<size_t>(num_layers()));
+  b.resize(W.size());
+  for (int l = 0; l < num_layers(); ++l) {
+    if (l < first) {
+      W[l] = HostMatrix<T>();
+      b[l] = HostMatrix<T>();
+      continue;
+    }
+    download(l, "W", W[l]);
+    download(l, "b", b[l]);
   }
 }
 

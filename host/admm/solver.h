@@ -4,6 +4,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "host/admm/group.h"
@@ -78,6 +79,8 @@ class Solver {
   // last z update read; "gram" = layer 1's fixed XᵀX, 0 x 0 where its W steps keep none). For
   // checkpoints, tests, the ρ schedule's training loss and the next stage of layer-wise growth.
   HostMatrix<T> download(int layer, const char* what);
+  // The same into m, reusing its memory when it has the tensor's shape (else m is replaced).
+  void download(int layer, const char* what, HostMatrix<T>& m);
   // Sets a layer's W, b, z, p, q or u (shape must match), keeping the W p cache and the
   // neighbour group's boundary copies in step. Between iterations only (layer-wise growth).
   void upload(int layer, const char* what, const HostMatrix<T>& m);
@@ -122,7 +125,9 @@ class Solver {
   int group_of(int layer) const;
   void require_inputs() const;  // every p that SolverStart::inputs_given left to the caller is set
   HostMatrix<T> forward(const HostMatrix<T>* a1, int64_t cols);  // a1 null: layer 1's own a
-  // A host matrix of the shape `what` has in `layer` (0 x 0 where the layer keeps none).
+  // The shape (rows, cols) `what` has in `layer` (0 x 0 where the layer keeps none), and a host
+  // matrix of it.
+  std::pair<int64_t, int64_t> tensor_shape(int layer, const std::string& what) const;
   HostMatrix<T> host_shaped(int layer, const std::string& what) const;
   SolverSpec spec_;
   AdmmParams prm_;
