@@ -39,7 +39,8 @@ void* device_alloc(int device, size_t bytes, const char* what) {
       avail = ", " + std::to_string(free_b >> 20) + " of " + std::to_string(total_b >> 20) + " MiB free";
     (void)cudaGetLastError();
   }
-  if (switch_device) CUDA_CHECK_NOTHROW(cudaSetDevice(previous));
+  // Not back to a device without a context: that would create one (see device_context_active).
+  if (switch_device && device_context_active(previous)) CUDA_CHECK_NOTHROW(cudaSetDevice(previous));
   if (e != cudaSuccess)
     throw Error("CUDA: cannot allocate " + describe_bytes(bytes) + " on device " + std::to_string(device) + " for " +
                 what + avail + ": " + gpu_error_string(e));

@@ -1,11 +1,44 @@
 // Stream, Event and DeviceScope (cuda/stream.h).
 #include "cuda/stream.h"
 
+#include <cuda.h>  // CUresult, CUdevice only: the driver function is looked up at run time
+
 #include <utility>
 
 #include "cuda/check.h"
 
 namespace pdadmm {
+
+namespace {
+
+using PrimaryCtxGetState = CUresult (*)(CUdevice, unsigned int*, int*);
+
+PrimaryCtxGetState primary_ctx_get_state() noexcept {
+  static const PrimaryCtxGetState fn = []() noexcept -> PrimaryCtxGetState {
+    void* p = nullptr;
+    cudaDriverEntryPointQueryResult found = cudaDriverEntryPointSymbolNotFound;
+    if (cudaGetDriverEntryPointByVersion("cuDevicePrimaryCtxGetState", &p, 12000, cudaEnableDefault, &found) !=
+            cudaSuccess ||
+        found != cudaDriverEntryPointSuccess) {
+      (void)cudaGetLastError();
+      return nullptr;
+    }
+    return reinterpret_cast<PrimaryCtxGetState>(p);
+  }();
+  return fn;
+}
+
+}  // namespace
+
+bool device_context_active(int device) noexcept {
+  const PrimaryCtxGetState fn = primary_ctx_get_state();
+  if (!fn) return true;  // unknown: restore as CUDA 11 code would
+  unsigned int flags = 0;
+  int active = 0;
+  // A runtime device ordinal is the driver's CUdevice (both count the visible devices).
+  if (fn(static_cast<CUdevice>(device), &flags, &active) != CUDA_SUCCESS) return true;
+  return active != 0;
+}
 
 DeviceScope::DeviceScope(int device) {
   CUDA_CHECK(cudaGetDevice(&previous_));
@@ -16,7 +49,7 @@ DeviceScope::DeviceScope(int device) {
 }
 
 DeviceScope::~DeviceScope() {
-  if (changed_) CUDA_CHECK_NOTHROW(cudaSetDevice(previous_));
+  if (changed_ && device_context_active(previous_)) CUDA_CHECK_NOTHROW(cudaSetDevice(previous_));
 }
 
 DeviceScopeNoThrow::DeviceScopeNoThrow(int device) noexcept {
@@ -31,7 +64,7 @@ DeviceScopeNoThrow::DeviceScopeNoThrow(int device) noexcept {
 }
 
 DeviceScopeNoThrow::~DeviceScopeNoThrow() {
-  if (changed_) CUDA_CHECK_NOTHROW(cudaSetDevice(previous_));
+  if (changed_ && device_context_active(previous_)) CUDA_CHECK_NOTHROW(cudaSetDevice(previous_));
 }
 
 Stream::Stream(int device, bool non_blocking) : device_(device) {

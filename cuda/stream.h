@@ -4,7 +4,16 @@
 
 namespace pdadmm {
 
-// Makes `device` current for the scope and restores the previous device after it. Only calls
+// Whether `device`'s primary context is active in this process (the driver's
+// cuDevicePrimaryCtxGetState, reached through the runtime without linking libcuda). True when the
+// driver cannot say. Since CUDA 12, cudaSetDevice creates the primary context of the device it
+// selects, so the scopes below restore the previous device only where it has a context: a thread
+// that never chose a device reports device 0, and "restoring" it would make a context on GPU 0
+// (about 0.5 GiB) in every process whose groups run on other GPUs (mpirun: one per GPU).
+bool device_context_active(int device) noexcept;
+
+// Makes `device` current for the scope and restores the previous device after it (unless that
+// device has no context: then `device` stays current, see device_context_active). Only calls
 // cudaSetDevice when the device actually changes (cheap enough to use in every Ops call).
 class DeviceScope {
  public:

@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cstdlib>
 #include <functional>
 #include <string>
 
@@ -13,6 +14,7 @@
 #if defined(PDADMM_HAVE_CUDA)
 #include "cuda/check.h"
 #include "cuda/device_memory.h"
+#include "cuda/stream.h"
 
 namespace pdadmm {
 namespace {
@@ -79,6 +81,35 @@ TEST(CudaCheck, EmptyBuffersNeedNoDevice) {
   EXPECT_EQ(b.data(), nullptr);
   DeviceBuffer<float> moved = std::move(b);
   EXPECT_EQ(moved.size(), 0u);
+}
+
+// Since CUDA 12, cudaSetDevice creates the context of the device it selects, so a scope that
+// "restored" device 0 on a thread that never chose one made a context (~0.5 GiB) on GPU 0 in every
+// process whose groups run elsewhere (mpirun: one process per GPU). In a fresh process (the death
+// test re-executes the binary), as an mpirun rank starts: allocations, streams and events on the
+// last GPU must leave GPU 0 without a context. With one GPU only the context query is checked
+// (none before the first allocation, one after): it must work for the scopes to rely on it.
+TEST(CudaDeviceScope, LeavesNoContextOnAGpuTheProcessNeverUsed) {
+  const int n = cuda_device_count();
+  if (n == 0) GTEST_SKIP() << "no CUDA device visible: " << cuda_unavailable_reason();
+  GTEST_FLAG_SET(death_test_style, "threadsafe");
+  const int d = n - 1;
+  EXPECT_EXIT(
+      {
+        int code = 0;
+        if (device_context_active(d)) code |= 1;  // a fresh process has none (or the query fails)
+        {
+          DeviceBuffer<float> b(d, 16, "the probe buffer");
+          Stream s(d, false);
+          Event e(d, false);
+          e.record(s.get());
+          s.sync();
+        }
+        if (!device_context_active(d)) code |= 2;
+        if (d != 0 && device_context_active(0)) code |= 4;
+        std::exit(code);
+      },
+      ::testing::ExitedWithCode(0), "");
 }
 
 }  // namespace
