@@ -227,6 +227,25 @@ TEST_F(CudaOpsTest, BiasResidualRowMean) {
   EXPECT_THROW(gpu_->add_bias(wp.gpu, wp.gpu, out.gpu), Error);
 }
 
+// Ops::relu (the forward passes of Solver::forward_train / forward_from on the groups' devices):
+// the host's bits, NaN and -0 included (both give +0).
+TEST_F(CudaOpsTest, ReluMatchesTheHostBitForBit) {
+  std::uniform_real_distribution<float> dist(-1.0f, 1.0f);
+  std::vector<float> h(static_cast<size_t>(kRows * kCols));
+  for (auto& v : h) v = dist(rng_);
+  h[0] = std::numeric_limits<float>::quiet_NaN();
+  h[1] = -0.0f;
+  h[2] = -std::numeric_limits<float>::infinity();
+  h[3] = std::numeric_limits<float>::infinity();
+  Pair x = from_host(kRows, kCols, h);
+  cpu_.relu(x.cpu);
+  gpu_->relu(x.gpu);
+  EXPECT_TRUE(bit_equal(x));
+  const auto g = host_of(x.gpu, *gpu_);
+  EXPECT_EQ(std::count_if(g.begin(), g.end(), [](float v) { return v > 0; }),
+            std::count_if(h.begin(), h.end(), [](float v) { return v > 0; }));
+}
+
 TEST_F(CudaOpsTest, AdmmElementSteps) {
   Pair p = random(kRows, kCols), q = random(kRows, kCols), u = random(kRows, kCols), g = random(kRows, kCols);
   cpu_.p_grad(1.3f, 2.1f, p.cpu, q.cpu, u.cpu, g.cpu);
