@@ -15,6 +15,9 @@ using PrimaryCtxGetState = CUresult (*)(CUdevice, unsigned int*, int*);
 
 PrimaryCtxGetState primary_ctx_get_state() noexcept {
   static const PrimaryCtxGetState fn = []() noexcept -> PrimaryCtxGetState {
+#if CUDART_VERSION < 12050
+    return nullptr;  // no cudaGetDriverEntryPointByVersion before CUDA 12.5: unknown, the old restore
+#else
     void* p = nullptr;
     cudaDriverEntryPointQueryResult found = cudaDriverEntryPointSymbolNotFound;
     if (cudaGetDriverEntryPointByVersion("cuDevicePrimaryCtxGetState", &p, 12000, cudaEnableDefault, &found) !=
@@ -24,6 +27,7 @@ PrimaryCtxGetState primary_ctx_get_state() noexcept {
       return nullptr;
     }
     return reinterpret_cast<PrimaryCtxGetState>(p);
+#endif
   }();
   return fn;
 }

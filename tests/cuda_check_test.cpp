@@ -92,6 +92,9 @@ TEST(CudaCheck, EmptyBuffersNeedNoDevice) {
 TEST(CudaDeviceScope, LeavesNoContextOnAGpuTheProcessNeverUsed) {
   const int n = cuda_device_count();
   if (n == 0) GTEST_SKIP() << "no CUDA device visible: " << cuda_unavailable_reason();
+#if CUDART_VERSION < 12050
+  GTEST_SKIP() << "built with CUDA " << CUDART_VERSION << ": the context query needs 12.5 (the scopes restore as before)";
+#endif
   GTEST_FLAG_SET(death_test_style, "threadsafe");
   const int d = n - 1;
   EXPECT_EXIT(
