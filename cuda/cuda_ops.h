@@ -1,6 +1,7 @@
 // CudaOps<T>: the Ops interface on one GPU with its own compute stream, cuBLAS/cuSPARSE handles
 // and reduction scratch. Every call is queued on stream(); calls that return a value to the host
-// (reductions, download, encode sizes) synchronise that stream. Not thread-safe: one per group.
+// (reductions, download) synchronise that stream; encode sizes are the host's arithmetic and do
+// not. Not thread-safe: one per group.
 #pragma once
 #include <cuda_runtime_api.h>
 

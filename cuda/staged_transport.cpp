@@ -15,7 +15,7 @@ class StagedTransport::Ep final : public Endpoint {
  public:
   Ep(Endpoint& inner, const CudaOps<float>& ops) : inner_(inner), device_(ops.device()), stream_(ops.stream()) {}
   ~Ep() override {
-    if (host_) cudaFreeHost(host_);
+    if (host_) CUDA_CHECK_NOTHROW(cudaFreeHost(host_));
   }
   int group() const override { return inner_.group(); }
   void send(int peer, Tag tag, const void* data, size_t bytes) override {

@@ -1,7 +1,8 @@
 // Launchers for the reductions of Ops (dot, residual, dual update, ReLU gap). Pass 1 writes one
 // double per block and field into partials[field * blocks + block] (blocks = reduce_blocks(n));
 // sum_partials then adds each field in a fixed order. Element terms are formed in T and
-// accumulated in double, exactly as CpuOps does.
+// accumulated in double as CpuOps does, each term with the same shared function; the order of
+// the additions differs from the CPU's chunks, so sums agree to rounding, not bit for bit.
 #pragma once
 #include <cuda_runtime_api.h>
 #include <stdint.h>
