@@ -22,6 +22,17 @@ void Progress::update(long done, double work_done, double val_acc, double test_a
   if (off_ || total_ <= 0) return;
   const auto now = Clock::now();
   const auto seconds = [](Clock::duration d) { return std::chrono::duration<double>(d).count(); };
+  // The first iteration carries one-time costs (an exact evaluation, memory's first touches): its
+  // s/it is shown, but the rates behind the ETA start after it (Cora: 0.06 s against 0.01 s, an
+  // ETA of 112 s for a 6 s run).
+  const bool first = !warm_ && done > mark_done_;
+  if (first) {
+    warm_ = true;
+    rate_ = seconds(now - mark_) / static_cast<double>(done - mark_done_);
+    mark_ = now;
+    mark_done_ = done;
+    mark_work_ = work_done;
+  }
   if (bar_) {
     if (done != total_ && seconds(now - last_) < 0.1) return;
     last_ = now;
@@ -30,22 +41,24 @@ void Progress::update(long done, double work_done, double val_acc, double test_a
     if (done != total_ && done / step == last_line_) return;
     last_line_ = done / step;
   }
-  if (done > mark_done_ && (!bar_ || rate_ == 0 || seconds(now - mark_) >= kBarRateWindow)) {
+  if (done > mark_done_ && (!bar_ || work_rate_ == 0 || seconds(now - mark_) >= kBarRateWindow)) {
     rate_ = seconds(now - mark_) / static_cast<double>(done - mark_done_);
     if (work_done > mark_work_) work_rate_ = seconds(now - mark_) / (work_done - mark_work_);
     mark_ = now;
     mark_done_ = done;
     mark_work_ = work_done;
   }
-  const double eta = work_rate_ * std::max(0.0, total_work_ - work_done);
+  char eta[32] = "-";  // no rate after the first iteration yet
+  if (done >= total_ || work_rate_ > 0)
+    std::snprintf(eta, sizeof(eta), "%.0fs", work_rate_ * std::max(0.0, total_work_ - work_done));
   if (bar_) {
     const int width = 24, filled = static_cast<int>(width * done / total_);
     std::string bar(filled, '#');
     bar.resize(width, '.');
-    std::fprintf(out_, "\r[%s] %ld/%ld  val %.4f  test %.4f  residual %.3e  rho %.1e  %.4f s/it  ETA %.0fs   ",
+    std::fprintf(out_, "\r[%s] %ld/%ld  val %.4f  test %.4f  residual %.3e  rho %.1e  %.4f s/it  ETA %s   ",
                  bar.c_str(), done, total_, val_acc, test_acc, residual, rho, rate_, eta);
   } else {
-    std::fprintf(out_, "iter %ld/%ld  val %.4f  test %.4f  residual %.3e  rho %.1e  %.4f s/it  ETA %.0fs\n", done,
+    std::fprintf(out_, "iter %ld/%ld  val %.4f  test %.4f  residual %.3e  rho %.1e  %.4f s/it  ETA %s\n", done,
                  total_, val_acc, test_acc, residual, rho, rate_, eta);
   }
   std::fflush(out_);

@@ -10,7 +10,8 @@ class Progress {
  public:
   // mode: "auto" (bar on a terminal, lines otherwise), "bar", "lines", "off". total_work: the
   // run's work in any unit (the trainer weights greedy growth's stages, whose later ones cost more
-  // per iteration); the ETA is the recent wall time per unit times the work left.
+  // per iteration); the ETA is the recent wall time per unit times the work left ("-" until an
+  // iteration after the first has finished: the first carries one-time costs).
   // done, work_done: where a resumed run starts (its rates count from there).
   Progress(long total, double total_work, const std::string& mode, long done = 0, double work_done = 0,
            FILE* out = stderr);
@@ -26,6 +27,7 @@ class Progress {
   FILE* out_;
   Clock::time_point last_, mark_;
   double total_work_;
+  bool warm_ = false;  // the first iteration since the start (or resume) is behind the marks
   long last_line_ = -1, mark_done_ = 0;
   double mark_work_ = 0;
   double rate_ = 0, work_rate_ = 0;  // seconds per iteration / per work unit since the previous mark
