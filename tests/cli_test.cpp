@@ -786,4 +786,22 @@ TEST(Cli, AnEarlierRunsModelLeftInTheFolderIsNamed) {
   EXPECT_EQ(on.out.find("earlier run's"), std::string::npos) << on.out;
 }
 
+// Started with stdout and stderr closed (`>&- 2>&-`): the files the run opened took their
+// numbers, and the progress lines were written into metrics.jsonl between its JSON lines.
+TEST(Cli, ClosedStandardStreamsWriteNothingIntoTheOutputs) {
+  const std::string out = ::testing::TempDir() + "/cli_closed_fds";
+  std::filesystem::remove_all(out);
+  const Result r = pdadmm::test::run_command("(" + std::string(PDADMM_BINARY) + " train --out " + out + kTiny +
+                                             " --set output.progress=lines >&- 2>&-)");
+  ASSERT_EQ(r.code, 0) << r.out;
+  std::ifstream f(out + "/metrics.jsonl");
+  std::string line;
+  int lines = 0;
+  while (std::getline(f, line)) {
+    EXPECT_TRUE(nlohmann::json::accept(line)) << line;
+    ++lines;
+  }
+  EXPECT_EQ(lines, 4);  // iterations 1, 2, 4, 6
+}
+
 }  // namespace

@@ -1,6 +1,7 @@
 // pdadmm command line: train, info, eval, bench, export. User errors print one line and exit 1.
 #include <CLI/CLI.hpp>
 
+#include <fcntl.h>
 #include <sys/stat.h>
 
 #include <cerrno>
@@ -23,6 +24,11 @@
 
 int main(int argc, char** argv) {
   using namespace pdadmm;
+  // A closed stdin, stdout or stderr (`2>&-`, a launcher that closes them): the files the run
+  // opened next took their numbers, and progress lines and messages were written into
+  // metrics.jsonl. /dev/null holds the numbers instead (lowest free number first: each its own).
+  for (int fd = 0; fd <= 2; ++fd)
+    if (::fcntl(fd, F_GETFD) < 0 && errno == EBADF) ::open("/dev/null", fd == 0 ? O_RDONLY : O_WRONLY);
   // A file size limit (ulimit -f, a batch queue's) reached by an output killed the run with
   // SIGXFSZ: no error line and a torn temporary left. Ignored, the write fails with EFBIG, which
   // the writers report ("cannot write OUT/model.bin: File too large") as a full disk.
