@@ -804,4 +804,32 @@ TEST(Cli, ClosedStandardStreamsWriteNothingIntoTheOutputs) {
   EXPECT_EQ(lines, 4);  // iterations 1, 2, 4, 6
 }
 
+// stdout on a pipe whose reader is gone (`pdadmm train | head -1` once head has left): SIGPIPE
+// ended the run at its next line, with no model written and no error line.
+TEST(Cli, AClosedPipeOnStdoutDoesNotEndTheRun) {
+  const std::string out = ::testing::TempDir() + "/cli_closed_pipe";
+  std::filesystem::remove_all(out);
+  int fds[2];
+  ASSERT_EQ(pipe(fds), 0);
+  close(fds[0]);
+  const pid_t child = fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    dup2(fds[1], 1);
+    const std::string cmd = "exec " + std::string(PDADMM_BINARY) + " train --out " + out + kTiny + " 2>" + out + ".err";
+    execl("/bin/sh", "sh", "-c", cmd.c_str(), static_cast<char*>(nullptr));
+    _exit(127);
+  }
+  close(fds[1]);
+  int status = 0;
+  waitpid(child, &status, 0);
+  ASSERT_TRUE(WIFEXITED(status)) << "ended by signal " << WTERMSIG(status);
+  expect_one_line_error({WEXITSTATUS(status), pdadmm::test::slurp(out + ".err")}, "cannot write to stdout");
+  EXPECT_TRUE(std::filesystem::exists(out + "/model.bin"));
+  EXPECT_TRUE(std::filesystem::exists(out + "/summary.json"));
+  // What info prints is all it writes: a full disk there was exit 0.
+  expect_one_line_error(pdadmm::test::run_command("(" + std::string(PDADMM_BINARY) + " info" + kTiny + " >/dev/full)"),
+                        "error: cannot write to stdout (a closed pipe or a full disk)");
+}
+
 }  // namespace

@@ -33,6 +33,9 @@ int main(int argc, char** argv) {
   // SIGXFSZ: no error line and a torn temporary left. Ignored, the write fails with EFBIG, which
   // the writers report ("cannot write OUT/model.bin: File too large") as a full disk.
   std::signal(SIGXFSZ, SIG_IGN);
+  // `pdadmm train | head -1`: the first line printed after head left killed the run, its model
+  // not written. Ignored, the write fails instead, and the end of main says so.
+  std::signal(SIGPIPE, SIG_IGN);
   use_best_blas_kernels(argv);
   CLI::App app{"pdadmm: layer-parallel ADMM (pdADMM-G, pdADMM-G-Q) for deep graph-augmented MLPs"};
   app.require_subcommand(1);
@@ -196,11 +199,18 @@ int main(int argc, char** argv) {
     processes_init(&argc, &argv);
     if (process_count() > 1 && !*train && !*bench)
       return fail("under mpirun only `pdadmm train` and `pdadmm bench` run (one layer group per process)", 1);
-    if (*info) return cmd_info(args);
-    if (*eval) return cmd_eval(args, model, predictions);
-    if (*export_model) return cmd_export(export_args);
-    const int rc = *train ? cmd_train(args, resume) : cmd_bench(args, bench_args);
-    processes_finalize();
+    int rc = 0;
+    if (*info)
+      rc = cmd_info(args);
+    else if (*eval)
+      rc = cmd_eval(args, model, predictions);
+    else if (*export_model)
+      rc = cmd_export(export_args);
+    else
+      rc = *train ? cmd_train(args, resume) : cmd_bench(args, bench_args);
+    // A closed pipe or a full disk on stdout (info > /dev/full exited 0 with nothing written).
+    require(rc != 0 || std::cout.flush(), "cannot write to stdout (a closed pipe or a full disk): what was printed is incomplete");
+    if (*train || *bench) processes_finalize();
     return rc;
   } catch (const Error& e) {
     return fail(e.what(), 1);
