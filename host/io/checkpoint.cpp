@@ -49,14 +49,26 @@ Checkpoint load_checkpoint(const std::string& path) {
           what + ": header checksum mismatch, the checkpoint is corrupted");
   Checkpoint c;
   c.meta = h.value("meta", nlohmann::json::object());
+  const auto layer_bytes = [&](const nlohmann::json& layer) {
+    return static_cast<size_t>(shape_field(layer, "rows", what)) *
+           static_cast<size_t>(shape_field(layer, "cols", what) + 1) * 4;
+  };
+  // The sizes before the checksum: a cut or padded copy was reported as corrupted weights.
+  size_t end = f.payload;
+  for (size_t l = 0; l < h["layers"].size(); ++l) {
+    const size_t bytes = layer_bytes(h["layers"][l]);
+    require(bytes <= s.size() - end,
+            what + ": truncated (layer " + std::to_string(l) + "): the file ends before its weights");
+    end += bytes;
+  }
+  require(end == s.size(), what + ": " + std::to_string(s.size() - end) + " unexpected trailing bytes");
   size_t off = f.payload;
   if (h.contains("crc32"))  // files before 2026-12-04 have none
     require(h["crc32"].is_number_unsigned() && h["crc32"].get<uint64_t>() == crc32_of(s.data() + off, s.size() - off),
             what + ": checksum mismatch, the weights are corrupted");
   for (const auto& layer : h["layers"]) {
     const int64_t rows = shape_field(layer, "rows", what), cols = shape_field(layer, "cols", what);
-    const size_t bytes = static_cast<size_t>(rows) * static_cast<size_t>(cols + 1) * 4;
-    require(bytes <= s.size() - off, what + ": truncated (layer " + std::to_string(c.W.size()) + ")");
+    const size_t bytes = layer_bytes(layer);
     HostMatrix<float> w(rows, cols), b(rows, 1);
     std::memcpy(w.data.data(), s.data() + off, w.data.size() * 4);
     std::memcpy(b.data.data(), s.data() + off + w.data.size() * 4, b.data.size() * 4);
@@ -68,7 +80,6 @@ Checkpoint load_checkpoint(const std::string& path) {
     c.W.push_back(std::move(w));
     c.b.push_back(std::move(b));
   }
-  require(off == s.size(), what + ": " + std::to_string(s.size() - off) + " unexpected trailing bytes");
   return c;
 }
 
