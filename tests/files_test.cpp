@@ -227,6 +227,18 @@ TEST(Files, AnOutputFolderThatIsAFileIsNamed) {
   }
 }
 
+// A relative output folder under a current folder that was removed: said so (it was "No such file
+// or directory", which named neither).
+TEST(Files, ARemovedCurrentFolderIsNamed) {
+  const std::filesystem::path back = std::filesystem::current_path();
+  const std::string gone = fresh_dir("files_cwd_gone");
+  ASSERT_EQ(chdir(gone.c_str()), 0);
+  std::filesystem::remove(gone);
+  const std::string e = test::error_of([&] { make_dirs("runs/x"); });
+  std::filesystem::current_path(back);
+  EXPECT_EQ(e, "cannot create directory runs/x: the current folder it is relative to was removed");
+}
+
 // A name that fits, but not with the temporary's suffix: said so (the bare ENAMETOOLONG read as a
 // mistake in the name given).
 TEST(Files, ANameTooLongForItsTemporarySaysSo) {

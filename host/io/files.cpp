@@ -52,6 +52,10 @@ std::string make_dirs(const std::string& dir) {
                     fs::read_symlink(at, e1).string() + ", which does not exist");
     }
   }
+  // A relative folder from a shell left in a removed folder: "No such file or directory" named neither.
+  std::error_code cwd;
+  if (ec == std::errc::no_such_file_or_directory && fs::path(dir).is_relative() && fs::current_path(cwd).empty())
+    throw Error("cannot create directory " + dir + ": the current folder it is relative to was removed");
   if (ec) throw Error("cannot create directory " + dir + ": " + ec.message());
   return created;
 }
