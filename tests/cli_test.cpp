@@ -832,4 +832,15 @@ TEST(Cli, AClosedPipeOnStdoutDoesNotEndTheRun) {
                         "error: cannot write to stdout (a closed pipe or a full disk)");
 }
 
+// bench --json naming its own --config replaced the config with the results (eval's --predictions
+// is refused so already).
+TEST(Cli, ABenchJsonThatIsTheConfigIsRefused) {
+  const std::string dir = ::testing::TempDir() + "/cli_bench_config", cfg = dir + "/c.json";
+  std::filesystem::create_directories(dir);
+  std::ofstream(cfg) << R"({"model": {"hidden": 16}})";
+  expect_one_line_error(run("bench --no-peak -c " + cfg + " --json " + dir + "/./c.json" + kTiny),
+                        "bench: --json " + dir + "/./c.json is the --config file; it would be overwritten");
+  EXPECT_EQ(pdadmm::test::slurp(cfg), R"({"model": {"hidden": 16}})");
+}
+
 }  // namespace

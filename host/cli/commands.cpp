@@ -337,6 +337,9 @@ int cmd_bench(const CommonArgs& a, const BenchArgs& b) {
   std::ostream& log = dash || own_stream(b.json) == &std::cout ? std::cerr : std::cout;
   // Before the benchmark runs, not after: a --json into a missing folder would lose its results.
   if (!dash) require_writable_file(b.json, "bench: cannot write --json");
+  std::error_code ec;  // as eval's --predictions: the results replaced the config they came from
+  require(dash || a.config.empty() || !std::filesystem::equivalent(b.json, a.config, ec),
+          "bench: --json " + b.json + " is the --config file; it would be overwritten");
   BenchOptions o;
   o.iterations = b.iterations;
   o.warmup = b.warmup;
