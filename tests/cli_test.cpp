@@ -693,12 +693,13 @@ TEST(Cli, OmpNumThreadsStandsForThreads) {
 void record_signal(int) {}
 
 TEST(StopOnSignal, RecordsTheFirstSignalAndRestoresTheHandlers) {
-  struct sigaction mine = {}, old_int = {}, old_term = {}, old_usr1 = {}, now = {};
+  struct sigaction mine = {}, old_int = {}, old_term = {}, old_usr1 = {}, old_hup = {}, now = {};
   mine.sa_handler = record_signal;
   sigemptyset(&mine.sa_mask);
   ASSERT_EQ(sigaction(SIGINT, &mine, &old_int), 0);
   ASSERT_EQ(sigaction(SIGTERM, &mine, &old_term), 0);
   ASSERT_EQ(sigaction(SIGUSR1, &mine, &old_usr1), 0);
+  ASSERT_EQ(sigaction(SIGHUP, &mine, &old_hup), 0);
   {
     pdadmm::StopOnSignal stop;
     EXPECT_EQ(pdadmm::StopOnSignal::received(), 0);
@@ -710,12 +711,13 @@ TEST(StopOnSignal, RecordsTheFirstSignalAndRestoresTheHandlers) {
     EXPECT_NE(now.sa_handler, record_signal) << "SIGINT is not handled";
     EXPECT_NE(now.sa_handler, SIG_DFL);
   }
-  for (int sig : {SIGTERM, SIGINT, SIGUSR1}) {
+  for (int sig : {SIGTERM, SIGINT, SIGUSR1, SIGHUP}) {
     sigaction(sig, nullptr, &now);
     EXPECT_EQ(now.sa_handler, record_signal) << pdadmm::signal_name(sig);
   }
-  // SIGINT from a terminal; SIGUSR1, which mpirun forwards to every process (it kills them on SIGINT).
-  for (int sig : {SIGINT, SIGUSR1}) {
+  // SIGINT from a terminal; SIGUSR1, which mpirun forwards to every process (it kills them on SIGINT);
+  // SIGHUP from a terminal or ssh session that closed (it ended the run with nothing written).
+  for (int sig : {SIGINT, SIGUSR1, SIGHUP}) {
     pdadmm::StopOnSignal stop;
     EXPECT_EQ(pdadmm::StopOnSignal::received(), 0) << "an earlier run's signal stops this one";
     raise(sig);
@@ -734,13 +736,24 @@ TEST(StopOnSignal, RecordsTheFirstSignalAndRestoresTheHandlers) {
   }
   sigaction(SIGINT, nullptr, &now);
   EXPECT_EQ(now.sa_handler, SIG_IGN);
+  // Ignored SIGHUP (nohup): left ignored, the run goes on.
+  signal(SIGHUP, SIG_IGN);
+  {
+    pdadmm::StopOnSignal stop;
+    raise(SIGHUP);
+    EXPECT_EQ(pdadmm::StopOnSignal::received(), 0);
+  }
+  sigaction(SIGHUP, nullptr, &now);
+  EXPECT_EQ(now.sa_handler, SIG_IGN);
   sigaction(SIGINT, &old_int, nullptr);
   sigaction(SIGTERM, &old_term, nullptr);
   sigaction(SIGUSR1, &old_usr1, nullptr);
+  sigaction(SIGHUP, &old_hup, nullptr);
   EXPECT_STREQ(pdadmm::signal_name(SIGINT), "SIGINT");
   EXPECT_STREQ(pdadmm::signal_name(SIGTERM), "SIGTERM");
   EXPECT_STREQ(pdadmm::signal_name(SIGUSR1), "SIGUSR1");
-  EXPECT_STREQ(pdadmm::signal_name(SIGHUP), "signal 1");
+  EXPECT_STREQ(pdadmm::signal_name(SIGHUP), "SIGHUP");
+  EXPECT_STREQ(pdadmm::signal_name(SIGUSR2), "signal 12");
 }
 
 // A signal handled on another thread (a group's worker) while the main thread polls: no data

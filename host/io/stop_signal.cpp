@@ -13,8 +13,8 @@ namespace {
 // thread polls: a volatile sig_atomic_t would race then (TSan), a lock-free atomic does not.
 std::atomic<int> g_received{0};
 static_assert(std::atomic<int>::is_always_lock_free, "async-signal-safe only when lock-free");
-struct sigaction g_old_int, g_old_term, g_old_usr1;
-bool g_int_installed = false;
+struct sigaction g_old_int, g_old_term, g_old_usr1, g_old_hup;
+bool g_int_installed = false, g_hup_installed = false;
 
 void on_signal(int sig) { g_received = sig; }
 
@@ -28,16 +28,21 @@ StopOnSignal::StopOnSignal() {
   sa.sa_flags = SA_RESETHAND;  // the second signal takes the default action: the process ends
   sigaction(SIGTERM, &sa, &g_old_term);
   sigaction(SIGUSR1, &sa, &g_old_usr1);  // mpirun forwards it to every process, and kills none
-  struct sigaction cur = {};
-  sigaction(SIGINT, nullptr, &cur);
-  g_int_installed = cur.sa_handler != SIG_IGN;
-  if (g_int_installed) sigaction(SIGINT, &sa, &g_old_int);
+  const auto unless_ignored = [&](int sig, struct sigaction* old) {
+    struct sigaction cur = {};
+    sigaction(sig, nullptr, &cur);
+    return cur.sa_handler != SIG_IGN && sigaction(sig, &sa, old) == 0;
+  };
+  g_int_installed = unless_ignored(SIGINT, &g_old_int);
+  // A closed terminal or dropped ssh session ended the run with nothing written (nohup ignores it).
+  g_hup_installed = unless_ignored(SIGHUP, &g_old_hup);
 }
 
 StopOnSignal::~StopOnSignal() {
   sigaction(SIGTERM, &g_old_term, nullptr);
   sigaction(SIGUSR1, &g_old_usr1, nullptr);
   if (g_int_installed) sigaction(SIGINT, &g_old_int, nullptr);
+  if (g_hup_installed) sigaction(SIGHUP, &g_old_hup, nullptr);
 }
 
 int StopOnSignal::received() { return g_received; }
@@ -46,6 +51,7 @@ const char* signal_name(int sig) {
   if (sig == SIGINT) return "SIGINT";
   if (sig == SIGTERM) return "SIGTERM";
   if (sig == SIGUSR1) return "SIGUSR1";
+  if (sig == SIGHUP) return "SIGHUP";
   static thread_local std::string other;
   other = "signal " + std::to_string(sig);
   return other.c_str();

@@ -1,4 +1,4 @@
-// Ctrl-C (SIGINT), SIGTERM or SIGUSR1 during training: the run finishes the iteration in progress and
+// Ctrl-C (SIGINT), SIGTERM, SIGUSR1 or SIGHUP (a closed terminal) during training: the run finishes the iteration in progress and
 // writes its outputs for that iterate (model.bin, summary.json marked "interrupted"), instead of dying
 // with nothing written. A second signal ends the process at once, as without the handler. SIGUSR1 is
 // for mpirun, which forwards it to every process (SIGTERM and SIGINT it turns into SIGTERM, then
@@ -9,8 +9,8 @@ namespace pdadmm {
 
 class StopOnSignal {
  public:
-  // Installs the handlers; SIGINT only where it is not ignored (a background job of a
-  // non-interactive shell ignores it, and keeps doing so).
+  // Installs the handlers; SIGINT and SIGHUP only where they are not ignored (a background job of
+  // a non-interactive shell ignores SIGINT, nohup SIGHUP, and they keep doing so).
   StopOnSignal();
   ~StopOnSignal();  // restores the previous handlers
   StopOnSignal(const StopOnSignal&) = delete;
@@ -19,6 +19,6 @@ class StopOnSignal {
   static int received();
 };
 
-const char* signal_name(int sig);  // "SIGINT", "SIGTERM", "SIGUSR1", else "signal N"
+const char* signal_name(int sig);  // "SIGINT", "SIGTERM", "SIGUSR1", "SIGHUP", else "signal N"
 
 }  // namespace pdadmm
