@@ -856,4 +856,16 @@ TEST(Cli, ABenchJsonThatIsTheConfigIsRefused) {
   EXPECT_EQ(pdadmm::test::slurp(cfg), R"({"model": {"hidden": 16}})");
 }
 
+// --out and --data go into config.json (and bench's JSON) as the config's strings do: a name that
+// is not UTF-8 ended the run after training with "internal: [json.exception.type_error.316] ...".
+TEST(Cli, AnOutOrDataPathThatIsNotUtf8IsNamed) {
+  const std::string out = ::testing::TempDir() + "/cli_not_utf8_\xff";
+  expect_one_line_error(run("train --out '" + out + "'" + kTiny),
+                        "error: --out: not valid UTF-8 (its bytes are kept in config.json and model.bin");
+  EXPECT_FALSE(std::filesystem::exists(out));
+  expect_one_line_error(run("bench --no-peak --json " + ::testing::TempDir() + "/cli_not_utf8.json --data '" + out +
+                            "'" + kTiny),
+                        "error: --data: not valid UTF-8");
+}
+
 }  // namespace

@@ -21,6 +21,7 @@
 #include "host/cli/output_target.h"
 #include "host/comm/processes.h"
 #include "host/comm/processes_env.h"
+#include "host/config/config.h"
 #include "host/data/load_real.h"
 #include "host/io/files.h"
 #include "host/io/host_memory.h"
@@ -47,6 +48,9 @@ Config load(const CommonArgs& a) {
   Config c = a.config.empty() ? parse_config(nlohmann::json::object(), a.sets) : load_config(a.config, a.sets);
   const int omp = env_omp_threads();
   if (c.threads == 0) c.threads = omp;  // config.json keeps the 0 the config asked for
+  // Written into config.json as the config's own strings are (a non-UTF-8 name was "internal:").
+  for (const auto& [value, option] : {std::pair{a.out, "--out"}, std::pair{a.data, "--data"}})
+    require_utf8_text(value, option);
   if (!a.out.empty()) {
     c.output.dir = a.out;
     c.effective["output"]["dir"] = a.out;

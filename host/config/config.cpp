@@ -371,18 +371,22 @@ static void warn_shadowed_overrides(const nlohmann::json& j, const std::vector<s
 
 // Every string of the effective config dumps (config.json, model.bin and state.bin hold it): one
 // that is not UTF-8 (a file name in another encoding) is named here, not after the data loads.
+void require_utf8_text(const std::string& text, const std::string& what) {
+  try {
+    (void)nlohmann::json(text).dump();
+  } catch (const nlohmann::json::type_error&) {
+    throw Error(what + ": not valid UTF-8 (its bytes are kept in config.json and model.bin, which are JSON; rename "
+                       "the file or folder)");
+  }
+}
+
 static void require_utf8(const nlohmann::json& j, const std::string& at) {
   if (j.is_object()) {
     for (auto it = j.begin(); it != j.end(); ++it) require_utf8(*it, at.empty() ? it.key() : at + "." + it.key());
   } else if (j.is_array()) {
     for (size_t i = 0; i < j.size(); ++i) require_utf8(j[i], at + "[" + std::to_string(i) + "]");
   } else if (j.is_string()) {
-    try {
-      (void)j.dump();
-    } catch (const nlohmann::json::type_error&) {
-      throw Error("config: " + at + ": not valid UTF-8 (its bytes are kept in config.json and model.bin, which are "
-                  "JSON; rename the file or folder)");
-    }
+    require_utf8_text(j.get<std::string>(), "config: " + at);
   }
 }
 

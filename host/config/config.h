@@ -142,6 +142,10 @@ Config load_config(const std::string& path, const std::vector<std::string>& over
 Config parse_config_text(const std::string& text, const std::string& path,
                          const std::vector<std::string>& overrides = {});
 
+// A string kept in config.json and model.bin (JSON: UTF-8 only), e.g. a path from --out: Error
+// "WHAT: not valid UTF-8 (...)" when it is not.
+void require_utf8_text(const std::string& text, const std::string& what);
+
 // A config saved by an older binary (model.bin, state.bin) with the keys added since then set to
 // the value that binary used, so that comparing it with a config of today compares like with like.
 nlohmann::json with_keys_added_since(nlohmann::json saved);
