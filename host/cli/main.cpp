@@ -209,7 +209,8 @@ int main(int argc, char** argv) {
     else
       rc = *train ? cmd_train(args, resume) : cmd_bench(args, bench_args);
     // A closed pipe or a full disk on stdout (info > /dev/full exited 0 with nothing written).
-    require(rc != 0 || std::cout.flush(), "cannot write to stdout (a closed pipe or a full disk): what was printed is incomplete");
+    require(rc != 0 || std::cout.flush(),
+            "cannot write to stdout (a closed pipe or a full disk): what was printed is incomplete");
     if (*train || *bench) processes_finalize();
     return rc;
   } catch (const Error& e) {

@@ -1,8 +1,8 @@
-// Ctrl-C (SIGINT), SIGTERM, SIGUSR1 or SIGHUP (a closed terminal) during training: the run finishes the iteration in progress and
-// writes its outputs for that iterate (model.bin, summary.json marked "interrupted"), instead of dying
-// with nothing written. A second signal ends the process at once, as without the handler. SIGUSR1 is
-// for mpirun, which forwards it to every process (SIGTERM and SIGINT it turns into SIGTERM, then
-// SIGKILL one second later).
+// Ctrl-C (SIGINT), SIGTERM, SIGUSR1 or SIGHUP (a closed terminal) during training: the run finishes
+// the iteration in progress and writes its outputs for that iterate (model.bin, summary.json marked
+// "interrupted"), instead of dying with nothing written. A second signal ends the process at once,
+// as without the handler. SIGUSR1 is for mpirun, which forwards it to every process (SIGTERM and
+// SIGINT it turns into SIGTERM, then SIGKILL one second later).
 #pragma once
 
 namespace pdadmm {
