@@ -817,6 +817,32 @@ TEST(Cli, ClosedStandardStreamsWriteNothingIntoTheOutputs) {
   EXPECT_EQ(lines, 4);  // iterations 1, 2, 4, 6
 }
 
+// Under ulimit -v (a batch queue's h_vmem) a run ends or says why in one line; OpenBLAS, refused
+// its 128 MiB buffer, retried for ever and the run hung with nothing said (250 to 500 MiB here).
+// The limit sweeps 200 MiB to 1.2 GiB so that whatever the loader maps, some limits fall short and
+// some do not (near the edge a run may stop at its allocation check: thread arenas vary).
+TEST(Cli, AnAddressSpaceLimitEndsTheRunOrNamesItself) {
+  int refused = 0, ran = 0;
+  for (int mib = 200; mib <= 1200; mib += 50) {
+    const std::string out = ::testing::TempDir() + "/cli_ulimit_v" + std::to_string(mib);
+    const Result r = pdadmm::test::run_command(
+        "timeout -s KILL 30 sh -c 'ulimit -v " + std::to_string(mib * 1024) + " && exec " +
+        std::string(PDADMM_BINARY) + " train --config " + std::string(PDADMM_SOURCE_DIR) +
+        "/configs/synthetic.json --out " + out + kTiny + " --set threads=2'");
+    ASSERT_NE(r.code, 128 + 9) << "ulimit -v of " << mib << " MiB: killed after 30 s (hung)\n" << r.out;
+    if (r.code == 0) {
+      ++ran;
+      continue;
+    }
+    ++refused;
+    EXPECT_EQ(r.code, 1) << mib << " MiB\n" << r.out;
+    EXPECT_EQ(pdadmm::test::error_lines(r.out), 1) << mib << " MiB\n" << r.out;
+    EXPECT_NE(r.out.find("ulimit -v"), std::string::npos) << mib << " MiB\n" << r.out;
+  }
+  EXPECT_GT(refused, 0) << "no limit was small enough to test the refusal";
+  EXPECT_GT(ran, 0) << "no limit was large enough for the run";
+}
+
 // stdout on a pipe whose reader is gone (`pdadmm train | head -1` once head has left): SIGPIPE
 // ended the run at its next line, with no model written and no error line.
 TEST(Cli, AClosedPipeOnStdoutDoesNotEndTheRun) {

@@ -459,4 +459,49 @@ TEST(HostMemory, ReadsMemAvailableAndTheCgroupsRoom) {
   EXPECT_EQ(human_bytes(1.5 * 1024 * 1024 * 1024), "1.5 GiB");
 }
 
+// ulimit -v (a batch queue's h_vmem): OpenBLAS maps 128 MiB for each thread in a BLAS call and,
+// refused, retried for ever (a run hung with nothing said). In a child given 500 MiB of address
+// space beyond what it maps: two threads' reserve (3 x 200 MiB with the driving thread) is one
+// error line, one thread's (400 MiB) fits and is then left out of the room, and an allocation
+// check names the limit.
+TEST(HostMemory, AnAddressSpaceLimitIsCheckedBeforeBlasAndAllocations) {
+  struct rlimit r {};
+  ASSERT_EQ(getrlimit(RLIMIT_AS, &r), 0);
+  if (r.rlim_cur != RLIM_INFINITY) GTEST_SKIP() << "this test runs under an address-space limit already";
+  EXPECT_EQ(address_space_room(), -1);
+  constexpr double kMiB = 1024.0 * 1024.0;
+  EXPECT_EXIT(
+      {
+        std::ifstream statm("/proc/self/statm");
+        long long pages = 0;
+        statm >> pages;
+        struct rlimit lim {};
+        getrlimit(RLIMIT_AS, &lim);
+        lim.rlim_cur = static_cast<rlim_t>(pages * sysconf(_SC_PAGESIZE) + 500 * kMiB);
+        setrlimit(RLIMIT_AS, &lim);
+        int code = 0;
+        try {
+          reserve_blas_address_space(2);
+          code |= 1;
+        } catch (const Error& e) {
+          if (std::string(e.what()).rfind("out of address space: ulimit -v leaves ", 0) != 0) code |= 2;
+        }
+        try {
+          reserve_blas_address_space(1);
+        } catch (const Error&) {
+          code |= 4;
+        }
+        const double room = static_cast<double>(address_space_room());
+        if (room < 70 * kMiB || room > 100 * kMiB) code |= 8;  // 500 - 400 MiB, less what was mapped since
+        try {
+          require_room(150 * kMiB, "the test needs", "");
+          code |= 16;
+        } catch (const Error& e) {
+          if (std::string(e.what()).find(" is left under ulimit -v") == std::string::npos) code |= 32;
+        }
+        std::exit(code);
+      },
+      ::testing::ExitedWithCode(0), "");
+}
+
 }  // namespace pdadmm

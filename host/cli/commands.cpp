@@ -59,6 +59,8 @@ Config load(const CommonArgs& a) {
     c.data.root = a.data;
     c.effective["data"]["root"] = a.data;
   }
+  // Before the data's first GEMM: under too small a ulimit -v OpenBLAS would wait for ever.
+  reserve_blas_address_space(total_cores(c));
   return c;
 }
 

@@ -8,9 +8,22 @@
 namespace pdadmm {
 
 // MemAvailable of /proc/meminfo, lowered to the cgroup's limit less its usage where one is set
-// (cgroup v2 memory.max / memory.current, v1 memory.limit_in_bytes / usage_in_bytes); -1 when
-// neither can be read.
-int64_t available_host_bytes();
+// (cgroup v2 memory.max / memory.current, v1 memory.limit_in_bytes / usage_in_bytes) and to the
+// address space left under ulimit -v less the BLAS reserve (address_space_room); -1 when none can
+// be read. *by_limit: whether ulimit -v is what binds.
+int64_t available_host_bytes(bool* by_limit = nullptr);
+
+// RLIMIT_AS (ulimit -v, a batch queue's h_vmem) less the address space this process maps now
+// (VmSize of /proc/self/statm), or less the BLAS reserve's end while that is higher; -1 without a
+// limit.
+int64_t address_space_room();
+
+// OpenBLAS (0.3.21) maps a 128 MiB buffer for each thread inside a BLAS call at once and, when
+// the address-space limit refuses it, retries for ever: a run under a small ulimit -v hung with
+// nothing said. Sets aside that much (and a stack) for `threads` threads, which
+// address_space_room leaves out, and stops with one line, before any BLAS call, when the limit
+// leaves less.
+void reserve_blas_address_space(int threads);
 
 // The parsers behind it, on the files' text.
 int64_t parse_meminfo_available(const std::string& meminfo);  // bytes, -1 without the line
