@@ -822,6 +822,7 @@ TEST(Cli, ClosedStandardStreamsWriteNothingIntoTheOutputs) {
 // The limit sweeps 200 MiB to 1.2 GiB so that whatever the loader maps, some limits fall short and
 // some do not (near the edge a run may stop at its allocation check: thread arenas vary).
 TEST(Cli, AnAddressSpaceLimitEndsTheRunOrNamesItself) {
+  if (pdadmm::test::kShadowMemory) GTEST_SKIP() << "a sanitizer's shadow memory cannot live under ulimit -v";
   int refused = 0, ran = 0;
   for (int mib = 200; mib <= 1200; mib += 50) {
     const std::string out = ::testing::TempDir() + "/cli_ulimit_v" + std::to_string(mib);

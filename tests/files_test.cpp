@@ -465,6 +465,7 @@ TEST(HostMemory, ReadsMemAvailableAndTheCgroupsRoom) {
 // error line, one thread's (400 MiB) fits and is then left out of the room, and an allocation
 // check names the limit.
 TEST(HostMemory, AnAddressSpaceLimitIsCheckedBeforeBlasAndAllocations) {
+  if (pdadmm::test::kShadowMemory) GTEST_SKIP() << "a sanitizer's shadow memory cannot live under ulimit -v";
   struct rlimit r {};
   ASSERT_EQ(getrlimit(RLIMIT_AS, &r), 0);
   if (r.rlim_cur != RLIM_INFINITY) GTEST_SKIP() << "this test runs under an address-space limit already";

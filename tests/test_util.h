@@ -29,11 +29,17 @@
 #include "host/io/error.h"
 #include "host/io/files.h"
 
-// A ThreadSanitizer build (clang; see README, Tests).
+// A ThreadSanitizer build (clang; see README, Tests), and any sanitizer that maps shadow memory.
 #if defined(__has_feature)
 #if __has_feature(thread_sanitizer)
 #define PDADMM_TEST_TSAN 1
 #endif
+#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer) || __has_feature(memory_sanitizer)
+#define PDADMM_TEST_SHADOW 1
+#endif
+#endif
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+#define PDADMM_TEST_SHADOW 1
 #endif
 
 namespace pdadmm::test {
@@ -48,6 +54,13 @@ constexpr bool kThreadSanitizer = false;
 // LLVM's libomp dies of SIGBUS inside TSan's runtime while libomp starts (an 8-line OpenMP program
 // does too; the limit is not ours to lift), so the tests that run pdadmm under one skip that run there.
 inline bool file_limit_runs_crash() { return kThreadSanitizer; }
+
+// ASan's and TSan's shadow memory takes terabytes of address space: nothing runs under ulimit -v.
+#ifdef PDADMM_TEST_SHADOW
+constexpr bool kShadowMemory = true;
+#else
+constexpr bool kShadowMemory = false;
+#endif
 
 inline std::string shared_dir() {
   if (const char* e = std::getenv("PDADMM_SHARED")) return e;
