@@ -872,6 +872,24 @@ TEST(Cli, AClosedPipeOnStdoutDoesNotEndTheRun) {
                         "error: cannot write to stdout (a closed pipe or a full disk)");
 }
 
+// A config kept in its output folder as config.json: the run replaced it with its full config
+// (every key, comments gone). A person's file is refused and kept; one a run wrote may be re-run.
+TEST(Cli, AHandWrittenConfigInTheOutputFolderIsKept) {
+  const std::string dir = ::testing::TempDir() + "/cli_config_in_out", cfg = dir + "/config.json";
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir);
+  const std::string mine = "{\"_comment\": \"mine\", \"model\": {\"hidden\": 16}}\n";
+  std::ofstream(cfg) << mine;
+  expect_one_line_error(run("train -c " + cfg + " --out " + dir + kTiny),
+                        "--config " + cfg + " is the config.json this run writes in " + dir);
+  EXPECT_EQ(pdadmm::test::slurp(cfg), mine);
+  // A run's own config.json, trained again in its folder: allowed, the file is the run's again.
+  const std::string run_dir = dir + "/run";
+  ASSERT_EQ(run("train -c " + cfg + " --out " + run_dir + kTiny).code, 0);
+  const Result again = run("train -c " + run_dir + "/config.json --out " + run_dir + kTiny);
+  EXPECT_EQ(again.code, 0) << again.out;
+}
+
 // bench --json naming its own --config replaced the config with the results (eval's --predictions
 // is refused so already).
 TEST(Cli, ABenchJsonThatIsTheConfigIsRefused) {

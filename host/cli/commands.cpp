@@ -143,6 +143,16 @@ void print_stages(const Config& c) {
 
 int cmd_train(const CommonArgs& a, bool resume) {
   Config c = load(a);
+  // A config kept in the output folder as config.json: the run replaces that file with its full
+  // config (every key, no comments). One a run wrote (its own layout) may go; a person's may not.
+  std::error_code ec;
+  if (!a.config.empty() && std::filesystem::equivalent(a.config, c.output.dir + "/config.json", ec)) {
+    const std::string text = read_file(a.config);
+    require(text == nlohmann::json::parse(text).dump(2) + "\n",
+            "--config " + a.config + " is the config.json this run writes in " + c.output.dir +
+                " (its full config: every key, no comments), and its text would be lost; copy it out of the "
+                "folder or choose another --out");
+  }
   std::ostream quiet(nullptr);  // under mpirun the first process speaks for the run
   const TrainSummary sum = train(c, process_rank() == 0 ? std::cout : quiet, resume);
   return sum.signal ? 128 + sum.signal : 0;  // as the shell reports a process the signal ended
