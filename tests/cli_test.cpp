@@ -676,7 +676,7 @@ TEST(Cli, OmpNumThreadsStandsForThreads) {
   EXPECT_NE(info_set.out.find("\nthreads       1 (`threads`), 1 per group (more groups than threads: they take turns)\n"),
             std::string::npos)
       << info_set.out;
-  for (const char* bad : {"abc", "0", "2x", "5000"}) {
+  for (const char* bad : {"abc", "0", "2x", "5000", "2,abc", "2,"}) {
     const Result r = pdadmm::test::run_command(std::string("OMP_NUM_THREADS=") + bad + " " + bench);
     EXPECT_NE(r.code, 0) << bad;
     // libgomp's own warning once: the run does not start itself again for OpenBLAS's kernels.

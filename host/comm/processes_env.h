@@ -16,10 +16,19 @@ inline int env_int(const char* name, int fallback) {
 inline int omp_num_threads_env() {
   const char* v = std::getenv("OMP_NUM_THREADS");
   if (!v || !*v) return 0;
-  const std::string first = std::string(v).substr(0, std::string(v).find(','));
-  char* end = nullptr;
-  const long n = std::strtol(first.c_str(), &end, 10);
-  return !first.empty() && end == first.c_str() + first.size() && n >= 1 && n <= 1024 ? static_cast<int>(n) : -1;
+  // The first level's count; every level must be one (libgomp drops a list with a bad one: "2,abc").
+  int first = 0;
+  std::string rest(v);
+  for (size_t at = 0; at <= rest.size();) {
+    const size_t comma = std::min(rest.find(',', at), rest.size());
+    const std::string part = rest.substr(at, comma - at);
+    char* end = nullptr;
+    const long n = std::strtol(part.c_str(), &end, 10);
+    if (part.empty() || end != part.c_str() + part.size() || n < 1 || n > 1024) return -1;
+    if (at == 0) first = static_cast<int>(n);
+    at = comma + 1;
+  }
+  return first;
 }
 
 inline int launched_processes() {
