@@ -67,9 +67,9 @@ void reserve_blas_address_space(int threads) {
   const double need = (std::max(threads, 1) + 1) * kBlasThreadBytes;
   if (room >= 0 && need > static_cast<double>(room))
     throw Error("out of address space: ulimit -v leaves " + human_bytes(static_cast<double>(room)) + " and " +
-                std::to_string(std::max(threads, 1)) + " thread(s) need " + human_bytes(need) +
-                " (OpenBLAS maps 128 MiB for each in a BLAS call, and below that waits for ever); raise ulimit -v "
-                "or lower `threads`");
+                std::to_string(std::max(threads, 1)) + " thread(s) and the one driving them need " + human_bytes(need) +
+                " (200 MiB each: OpenBLAS maps 128 MiB for a thread in a BLAS call and, refused, waits for ever; "
+                "a stack and a malloc arena); raise ulimit -v or lower `threads`");
   g_reserve_from = mapped_bytes();
   g_reserve = need;
 }
