@@ -111,11 +111,6 @@ std::unique_ptr<Solver<float>> make_solver(const Config& c, const Problem& p, co
 }
 
 void require_process_per_group(const Config& c) {
-  const int groups = c.partition.empty() ? c.groups : static_cast<int>(c.partition.size());
-  if (process_count() > 1)
-    require(process_count() == groups, "mpirun started " + std::to_string(process_count()) + " processes for " +
-                                           std::to_string(groups) + " layer groups: one process per group (mpirun -np " +
-                                           std::to_string(groups) + ")");
   if (process_count() <= 1) return;
   // Every process must train the same model (a host with an older config file hung the run or
   // trained another model silently): process 0's checksum of the config against each one's own.
@@ -136,6 +131,11 @@ void require_process_per_group(const Config& c) {
   require(first == mine, "this process's config differs from process 0's (every key but data.root, threads, "
                          "output.dir and output.progress must be the same in every process: check each machine's "
                          "config file and --set)");
+  // After the configs agree: a process whose own --set changed groups is told that, not to change -np.
+  const int groups = c.partition.empty() ? c.groups : static_cast<int>(c.partition.size());
+  require(process_count() == groups, "mpirun started " + std::to_string(process_count()) + " processes for " +
+                                         std::to_string(groups) + " layer groups: one process per group (mpirun -np " +
+                                         std::to_string(groups) + ")");
 }
 
 namespace {
