@@ -257,6 +257,50 @@ TEST(MpiTrain, ProcessesWithDifferentConfigsAreRefused) {
 #endif
 }
 
+// Every process reads the data set itself and must read the same one: a process whose files had
+// other labels trained another model with exit 0; one whose labels had another class count (so
+// other shapes) ended the run with "MPI transport: group 0 expected 3840 bytes from group 1, got
+// 5120". Own files, each process in its own folder (-wdir), so that the configs are the same.
+TEST(MpiTrain, ProcessesWithDifferentDataAreRefused) {
+#ifndef PDADMM_MPIEXEC
+  GTEST_SKIP() << "built without MPI";
+#else
+  const std::string dir = fresh_config_dir("mpi_data_differ");
+  const auto write_graph = [&](const std::string& name, int label_shift, int classes) {
+    run_command("mkdir -p " + dir + "/" + name);
+    std::ofstream edges(dir + "/" + name + "/edges.txt"), x(dir + "/" + name + "/features.csv"),
+        y(dir + "/" + name + "/labels.txt");
+    for (int i = 0; i < 300; ++i) {
+      edges << i << " " << (i * 7 + 1) % 300 << "\n" << i << " " << (i + 3) % 300 << "\n";
+      for (int j = 0; j < 8; ++j) x << (j ? "," : "") << (j == i % 3) + 0.1 * ((i * 5 + j) % 7);
+      x << "\n";
+      y << (i + label_shift) % classes << "\n";
+    }
+  };
+  write_graph("a", 0, 3);
+  write_graph("labels", 1, 3);
+  write_graph("classes", 0, 4);
+  std::ofstream(dir + "/c.json") << R"({"groups": 2, "model": {"layers": 4, "hidden": 16, "hops": 2},
+      "admm": {"iterations": 3}, "output": {"progress": "off"}, "data": {"name": "files", "files":
+      {"edges": "edges.txt", "features": "features.csv", "labels": "labels.txt", "val": 60, "test": 120}}})";
+  const std::string train = " " + std::string(PDADMM_BINARY) + " train -c " + dir + "/c.json -o " + dir + "/run";
+  const auto in = [&](const std::string& name) { return " -np 1 -wdir " + dir + "/" + name + train; };
+  const auto same = run_command(kMpirun + in("a") + " :" + in("a"));
+  EXPECT_EQ(same.code, 0) << same.out;
+  for (const std::string other : {"labels", "classes"}) {
+    const auto r = run_command(kMpirun + in("a") + " :" + in(other));
+    EXPECT_NE(r.code, 0) << other << "\n" << r.out;
+    EXPECT_NE(r.code, 124) << "the run hung:\n" << r.out;
+    EXPECT_NE(r.out.find(std::string("error (process 1): this process's data set differs from process 0's (the ") +
+                         (other == "labels" ? "values" : "shapes") +
+                         " of its training inputs or labels, read from data.files's paths"),
+              std::string::npos)
+        << other << "\n" << r.out;
+    EXPECT_EQ(pdadmm::test::error_lines(r.out), 1) << r.out;
+  }
+#endif
+}
+
 // Every process must start where process 0 does: one resuming a state.bin while process 0 started
 // afresh (or the reverse, or another state.bin) hung the run or ended it with an MPI error.
 TEST(MpiTrain, ProcessesResumingDifferentStatesAreRefused) {

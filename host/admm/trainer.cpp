@@ -138,6 +138,27 @@ void require_process_per_group(const Config& c) {
                                          std::to_string(groups) + ")");
 }
 
+void require_same_data(const Config& c, const Problem& p) {
+  if (process_count() <= 1) return;
+  // Each process reads the data set itself: one with another version of the files (an older
+  // copy on a host, another --data) stopped at an MPI error (message truncated) when the shapes
+  // differed, or trained another model with exit 0 when only the labels did.
+  const auto crc = [](const auto& v) {
+    return crc32_of(reinterpret_cast<const char*>(v.data()), v.size() * sizeof v[0]);
+  };
+  const uint32_t mine[3] = {crc(p.dims), crc(p.x.data), crc(p.y.data)};
+  uint32_t first[3] = {mine[0], mine[1], mine[2]};
+  processes_broadcast(first, sizeof first);
+  const std::string from = c.data.name == "synthetic" ? std::string("generated from the config")
+                           : c.data.name == "npz" || c.data.name == "files"
+                               ? "read from data." + c.data.name + "'s paths, relative to each process's folder"
+                               : "read from " + data_root(c) + " (data.root, --data or $PDADMM_DATA)";
+  require(std::equal(mine, mine + 3, first),
+          "this process's data set differs from process 0's (the " +
+              std::string(mine[0] != first[0] ? "shapes" : "values") + " of its training inputs or labels, " + from +
+              "): every process must read the same files");
+}
+
 namespace {
 
 // Every process starts at process 0's iteration: one that resumed another state.bin (or none)
@@ -186,6 +207,7 @@ TrainSummary train(const Config& c, std::ostream& log, bool resume) {
   if (resume) from = load_run_state(c);
   require_same_start(c, from ? from->iteration : -1);
   Problem p = build_problem(c);
+  require_same_data(c, p);
   const std::vector<StageConfig> stages = run_stages(c);  // greedy growth, or one stage
   const size_t stage = from ? static_cast<size_t>(from->stage) : 0;
   require(stage < stages.size(), "--resume: the state's stage " + std::to_string(stage + 1) + " does not exist");

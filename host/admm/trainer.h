@@ -65,6 +65,8 @@ struct TrainSummary {
 
 // Under mpirun: one process per layer group of the config, else an Error naming -np.
 void require_process_per_group(const Config& c);
+// Under mpirun: this process formed the training inputs and labels process 0 did, else an Error.
+void require_same_data(const Config& c, const Problem& p);
 
 // Runs the whole training; `log` gets the human-readable lines (warnings, summary). resume: continue
 // the run in c.output.dir from its state.bin (host/admm/resume.h).

@@ -188,6 +188,7 @@ nlohmann::json run_bench(const Config& c, const BenchOptions& o, std::ostream& l
   const auto t_setup = std::chrono::steady_clock::now();
   Problem p = build_problem(c);
   const double setup_seconds = seconds_since(t_setup);
+  require_same_data(c, p);
   require_host_memory(c, p);
   std::vector<HostMatrix<float>> W, b;
   init_weights(p.dims, c.model.init_std, derive_seed(static_cast<uint64_t>(c.seed), 77), W, b);
