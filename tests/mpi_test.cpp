@@ -301,6 +301,28 @@ TEST(MpiTrain, ProcessesWithDifferentDataAreRefused) {
 #endif
 }
 
+// A process without the memory for its group: under mpirun the advice was to "run the groups as
+// processes on several machines (mpirun)"; it names more groups (processes) instead.
+TEST(MpiTrain, AProcessOutOfMemoryIsToldToUseMoreGroups) {
+#ifndef PDADMM_MPIEXEC
+  GTEST_SKIP() << "built without MPI";
+#else
+  if (pdadmm::test::kShadowMemory) GTEST_SKIP() << "a sanitizer's shadow memory cannot live under ulimit -v";
+  const std::string dir = fresh_config_dir("mpi_memory");
+  // Process 1's layer 2 holds a 16384 x 16384 W (1 GiB); ulimit -v leaves it about 350 MiB.
+  const std::string train = std::string(PDADMM_BINARY) + " train -o " + dir + "/run -c " + PDADMM_SOURCE_DIR +
+                            "/configs/synthetic.json --set model.layers=3 --set groups=2 --set threads=1"
+                            " --set model.hidden=16384 --set output.progress=off";
+  const auto r = run_command(kMpirun + " -np 1 " + train + " : -np 1 sh -c 'ulimit -v 1000000 && exec " + train + "'");
+  EXPECT_NE(r.code, 0) << r.out;
+  EXPECT_NE(r.code, 124) << "the run hung:\n" << r.out;
+  EXPECT_NE(r.out.find("error (process 1): out of host memory: "), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("or more groups (mpirun -np: fewer layers per process)"), std::string::npos) << r.out;
+  EXPECT_EQ(r.out.find("several machines"), std::string::npos) << r.out;
+  EXPECT_EQ(pdadmm::test::error_lines(r.out), 1) << r.out;
+#endif
+}
+
 // Every process must start where process 0 does: one resuming a state.bin while process 0 started
 // afresh (or the reverse, or another state.bin) hung the run or ended it with an MPI error.
 TEST(MpiTrain, ProcessesResumingDifferentStatesAreRefused) {

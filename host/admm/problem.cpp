@@ -171,8 +171,9 @@ void require_host_memory(const Config& c, const Problem& p, double held) {
                "the layer groups' tensors, the host's copy of the weights and an evaluation's buffers need",
                (held > 0 ? " beside the " + human_bytes(held) + " this stage keeps of the previous one"
                          : std::string()) +
-                   " (pdadmm info prints the plan per group); use fewer layers or hidden units, or run the groups "
-                   "as processes on several machines (mpirun)");
+                   " (pdadmm info prints the plan per group); use fewer layers or hidden units, or " +
+                   (process_count() > 1 ? "more groups (mpirun -np: fewer layers per process)"
+                                        : "run the groups as processes on several machines (mpirun)"));
 }
 
 }  // namespace pdadmm
