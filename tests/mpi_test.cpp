@@ -323,6 +323,37 @@ TEST(MpiTrain, AProcessOutOfMemoryIsToldToUseMoreGroups) {
 #endif
 }
 
+// Every process must run the same build: one host with an older pdadmm (other collectives) made
+// the run wait for ever, or end at "MPI: broadcast: MPI_ERR_TRUNCATE: message truncated". A copy of
+// the binary with another commit in its version stands for that build.
+TEST(MpiTrain, ProcessesOfAnotherBuildAreRefused) {
+#ifndef PDADMM_MPIEXEC
+  GTEST_SKIP() << "built without MPI";
+#else
+  const std::string version = run_command(std::string(PDADMM_BINARY) + " --version").out;
+  const size_t at = version.find("(git ");
+  ASSERT_NE(at, std::string::npos) << version;
+  const std::string commit = version.substr(at + 5, version.find_first_of("-)", at) - at - 5);
+  if (commit == "unknown") GTEST_SKIP() << "built outside git: no commit to compare";
+  const std::string dir = two_group_config_dir("mpi_build_differ", 3), other = dir + "/pdadmm_other";
+  std::string binary = slurp(PDADMM_BINARY);
+  ASSERT_GT(binary.size(), 1000u);
+  for (size_t i = binary.find(commit); i != std::string::npos; i = binary.find(commit, i))
+    binary.replace(i, commit.size(), std::string(commit.size(), '0'));
+  std::ofstream(other, std::ios::binary) << binary;
+  std::filesystem::permissions(other, std::filesystem::perms::owner_all);
+  ASSERT_NE(run_command(other + " --version").out.find("(git " + std::string(commit.size(), '0')), std::string::npos);
+  const std::string args = " train -c " + dir + "/c.json -o " + dir + "/run";
+  const auto r = run_command(kMpirun + " -np 1 " + PDADMM_BINARY + args + " : -np 1 " + other + args);
+  EXPECT_NE(r.code, 0) << r.out;
+  EXPECT_NE(r.code, 124) << "the run hung:\n" << r.out;
+  EXPECT_NE(r.out.find("error (process 1): this process runs pdadmm 0.1 (git " + std::string(commit.size(), '0')),
+            std::string::npos)
+      << r.out;
+  EXPECT_EQ(pdadmm::test::error_lines(r.out), 1) << r.out;
+#endif
+}
+
 // Every process must start where process 0 does: one resuming a state.bin while process 0 started
 // afresh (or the reverse, or another state.bin) hung the run or ended it with an MPI error.
 TEST(MpiTrain, ProcessesResumingDifferentStatesAreRefused) {

@@ -13,6 +13,8 @@
 #include "host/comm/processes.h"
 #include "host/comm/processes_env.h"
 #include "host/io/error.h"
+#include "host/io/files.h"
+#include "host/io/version.h"
 
 namespace pdadmm {
 
@@ -109,6 +111,16 @@ void processes_init(int* argc, char*** argv) {
   MPI_Comm_size(MPI_COMM_WORLD, &g_size);
   MPI_Comm_rank(MPI_COMM_WORLD, &g_rank);
   require(provided >= MPI_THREAD_SERIALIZED, "MPI: the library does not offer MPI_THREAD_SERIALIZED");
+  // Every process must run the same pdadmm: a host with another build, whose collectives differ,
+  // made the run wait for ever or end at an MPI error (message truncated). Compared by commit,
+  // local changes aside; a build outside git ("unknown", 0) is not compared.
+  const std::string commit = build_commit().substr(0, build_commit().find("-dirty"));
+  const uint32_t mine = commit == "unknown" ? 0 : crc32_of(commit.data(), commit.size());
+  uint32_t first = mine;
+  check(MPI_Bcast(&first, sizeof first, MPI_BYTE, 0, MPI_COMM_WORLD), "broadcast");
+  require(first == mine || first == 0 || mine == 0,
+          "this process runs pdadmm " + build_version() + ", process 0 another build: every process must run "
+          "pdadmm built from the same commit (rebuild it, or copy process 0's, on each machine)");
 }
 
 void processes_finalize() {
