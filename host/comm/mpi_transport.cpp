@@ -114,8 +114,11 @@ void processes_init(int* argc, char*** argv) {
   // Every process must run the same pdadmm: a host with another build, whose collectives differ,
   // made the run wait for ever or end at an MPI error (message truncated). Compared by commit,
   // local changes aside; a build outside git ("unknown", 0) is not compared.
-  const std::string commit = build_commit().substr(0, build_commit().find("-dirty"));
-  const uint32_t mine = commit == "unknown" ? 0 : crc32_of(commit.data(), commit.size());
+  // (build_version: its commit is read from the string literal, which a test can patch in a copy.)
+  std::string version = build_version();
+  if (const size_t dirty = version.find("-dirty"); dirty != std::string::npos) version.erase(dirty, 6);
+  const uint32_t mine =
+      version.find("(git unknown)") != std::string::npos ? 0 : crc32_of(version.data(), version.size());
   uint32_t first = mine;
   check(MPI_Bcast(&first, sizeof first, MPI_BYTE, 0, MPI_COMM_WORLD), "broadcast");
   require(first == mine || first == 0 || mine == 0,
