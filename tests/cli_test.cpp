@@ -221,6 +221,8 @@ TEST(Cli, CommandLineMistakesGiveOneClearLine) {
   expect_one_line_error(run("info --dat=x"), "(--dat: did you mean --data?) (see pdadmm info --help)");
   expect_one_line_error(run("eval --modle m.bin"), "--model is required (--modle: did you mean --model?)");
   expect_one_line_error(run("train --bogus"), "not expected: --bogus (see pdadmm train --help)");
+  // An option given twice is said so (CLI11: "At Most 1 required but received 2").
+  expect_one_line_error(run("train --out a --out b"), "error: --out: given 2 times; give it once (see pdadmm train --help)");
   // No command: the commands are named, and what came instead of one.
   expect_one_line_error(run(""), "error: a command is required first: train, info, eval, bench or export (see pdadmm --help)");
   expect_one_line_error(run("--config x.json"), "train, info, eval, bench or export (got \"--config\")");
@@ -869,6 +871,9 @@ TEST(Cli, AClosedPipeOnStdoutDoesNotEndTheRun) {
   EXPECT_TRUE(std::filesystem::exists(out + "/summary.json"));
   // What info prints is all it writes: a full disk there was exit 0.
   expect_one_line_error(pdadmm::test::run_command("(" + std::string(PDADMM_BINARY) + " info" + kTiny + " >/dev/full)"),
+                        "error: cannot write to stdout (a closed pipe or a full disk)");
+  // Nor was --help's text: exit 0.
+  expect_one_line_error(pdadmm::test::run_command("(" + std::string(PDADMM_BINARY) + " train --help >/dev/full)"),
                         "error: cannot write to stdout (a closed pipe or a full disk)");
 }
 

@@ -161,7 +161,11 @@ int main(int argc, char** argv) {
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
-    if (e.get_exit_code() == 0) return app.exit(e);  // --help, --version
+    if (e.get_exit_code() == 0) {  // --help, --version
+      app.exit(e);
+      if (std::cout.flush()) return 0;
+      return fail("cannot write to stdout (a closed pipe or a full disk): what was printed is incomplete", 1);
+    }
     // One line, as for every other user error: CLI11 would print two and exit with its own codes.
     std::string what = e.what();
     // CLI11 2.1 lists the extra arguments last first ("b a --out" for --out a b): in the user's order.
@@ -173,6 +177,10 @@ int main(int argc, char** argv) {
         what = std::string(extra.size() > 1 ? "The following arguments were not expected: "
                                             : "The following argument was not expected: ") + list;
     }
+    // An option given twice: CLI11 says "--out: At Most 1 required but received 2".
+    const std::string at_most = "At Most 1 required but received ";
+    if (const std::size_t at = what.find(at_most); at != std::string::npos)
+      what = what.substr(0, at) + "given " + what.substr(at + at_most.size()) + " times; give it once";
     // No command at all (`pdadmm --config c.json`): CLI11's "A subcommand is required" named neither
     // the commands nor what was given instead.
     if (app.get_subcommands().empty() && dynamic_cast<const CLI::RequiredError*>(&e))
