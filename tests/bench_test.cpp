@@ -468,6 +468,9 @@ TEST(TrainTimes, TheEvaluationOfARunWithoutIterationsIsTimed) {
   EXPECT_GT(sum["test"]["nodes"].get<int>(), 0);
   EXPECT_GT(sum["eval_seconds"].get<double>(), 0.0) << "the final evaluation ran but was not timed";
   EXPECT_LE(sum["eval_seconds"].get<double>(), sum["seconds_total"].get<double>());
+  // The time line gives no s/iteration figure for a run of none.
+  EXPECT_NE(log.str().find("\ntime: no iterations (evaluation "), std::string::npos) << log.str();
+  EXPECT_EQ(log.str().find("s/iteration"), std::string::npos) << log.str();
 }
 
 // Building a later growth stage is outside every iteration's time: summary.json's stage_seconds

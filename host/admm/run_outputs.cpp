@@ -237,10 +237,13 @@ bool TrainLoop::write_outputs(int done, int stopped_by) {
 
 void TrainLoop::log_final(int done, bool keeps_state) {
   log << std::fixed << std::setprecision(4) << "final: test acc " << sum.scores.test.acc << "  val acc "
-      << sum.scores.val.acc << "  train acc " << sum.scores.train.acc << "\n"
-      << std::setprecision(5) << "time: " << sum.seconds_per_iter_mean << " s/iteration (median "
-      << sum.seconds_per_iter_median << ", ADMM updates only; evaluation " << std::setprecision(2) << sum.eval_seconds
-      << " s";
+      << sum.scores.val.acc << "  train acc " << sum.scores.train.acc << "\n";
+  if (done > 0)  // "0.00000 s/iteration" for a run of none read as a measurement
+    log << std::setprecision(5) << "time: " << sum.seconds_per_iter_mean << " s/iteration (median "
+        << sum.seconds_per_iter_median << ", ADMM updates only; evaluation " << std::setprecision(2)
+        << sum.eval_seconds << " s";
+  else
+    log << std::setprecision(2) << "time: no iterations (evaluation " << sum.eval_seconds << " s";
   if (stages.size() > 1) log << ", stage changes " << sum.stage_seconds << " s";
   log << " in all), " << sum.seconds_total << " s total\n"
       << "bytes moved: " << sum.bytes_per_iter << " per iteration"
