@@ -55,6 +55,15 @@ INSTANTIATE_TEST_SUITE_P(
                       BadCase{"model.hop_order=\"x\"", "model.hop_order"}, BadCase{"cuda.processes=\"x\"", "cuda.processes"},
                       BadCase{"model.zl_init=\"x\"", "model.zl_init"},
                       BadCase{"model.init_std=-1", "model.init_std"},
+                      // The solver computes in float: 0, denormals and inf broke these (see SolverConstantsFitFloat).
+                      BadCase{"model.init_std=0", "config: model.init_std: must be in [1.2e-38, 3.4e38] (0 starts"},
+                      BadCase{"model.init_std=1e39", "model.init_std"},
+                      BadCase{"admm.rho=1e-300", "config: admm.rho: must be in [1.2e-38, 3.4e38] (float's range"},
+                      BadCase{"admm.nu=1e39", "admm.nu"}, BadCase{"admm.mu=1e-40", "config: admm.mu: must be 0 or in"},
+                      BadCase{"admm.fista.eta=1e300", "admm.fista.eta"}, BadCase{"admm.fista.eta=1e-300", "admm.fista.eta"},
+                      BadCase{"admm.rho_schedule.max=1e300", "admm.rho_schedule.max"},
+                      BadCase{"model.stages=[{\"layers\":2,\"iterations\":5,\"nu\":1e-300}]", "model.stages[0].nu"},
+                      BadCase{"model.stages=[{\"layers\":2,\"iterations\":5,\"mu\":1e39}]", "model.stages[0].mu"},
                       BadCase{"model.stages=[]", "model.stages"}, BadCase{"model.stages=3", "model.stages"},
                       BadCase{"model.stages=[3]", "model.stages[0]"},
                       BadCase{"model.stages=[{\"layers\":2}]", "model.stages[0]"},
@@ -433,6 +442,34 @@ TEST(Config, ConvergenceWarningNamesTheStagesThatFail) {
   EXPECT_NE(c.warnings[0].find("convergence guarantee"), std::string::npos);
   const std::string ok = "model.stages=[{\"layers\":2,\"iterations\":5,\"nu\":1,\"rho\":5}]";
   EXPECT_TRUE(parse_config(admm, {ok}).warnings.empty());
+}
+
+// Float's edges themselves are accepted, and mu = 0 (no weight decay).
+TEST(Config, SolverConstantsFitFloat) {
+  const Config c = parse_config(nlohmann::json::object(), {"admm.rho=3.4e38", "admm.nu=1.2e-38", "admm.mu=0",
+                                                           "admm.fista.eta=1.2e-38", "model.init_std=3.4e38"});
+  EXPECT_DOUBLE_EQ(c.admm.rho, 3.4e38);
+  EXPECT_EQ(c.admm.mu, 0);
+}
+
+// "reference" lowers a rho above its max to max at the first stall (min(rho x factor, max)): said.
+TEST(Config, WarnsWhenRhoStartsAboveTheScheduleCap) {
+  const auto warning = [](const std::vector<std::string>& sets) {
+    for (const std::string& w : parse_config(nlohmann::json::object(), sets).warnings)
+      if (w.find("above rho_schedule.max") != std::string::npos) return w;
+    return std::string();
+  };
+  const std::string ref = "admm.rho_schedule.type=\"reference\"";
+  EXPECT_EQ(warning({ref, "admm.rho_schedule.max=1e-3"}),
+            "rho starts above rho_schedule.max in admm (rho 0.5, rho_schedule.max 0.001): the \"reference\" schedule "
+            "takes min(rho x factor, max), as the reference does, so its first stall lowers rho to max (raise max to "
+            "keep rho)");
+  EXPECT_EQ(warning({ref, "admm.rho=1", "admm.nu=0.1"}), "") << "rho = max stays";
+  EXPECT_EQ(warning({"admm.rho_schedule.max=1e-3"}), "") << "no schedule";
+  EXPECT_EQ(warning({"admm.rho_schedule={\"type\":\"reference_q10\",\"max\":1e-3}"}), "") << "q10 ignores max";
+  const std::string w = warning({ref, "model.stages=[{\"layers\":2,\"iterations\":2,\"rho\":2,\"nu\":0.1},"
+                                      "{\"layers\":3,\"iterations\":2},{\"layers\":4,\"iterations\":2,\"rho\":3}]"});
+  EXPECT_NE(w.find("in model.stages[0] (rho 2, rho_schedule.max 1), model.stages[2] (rho 3, "), std::string::npos) << w;
 }
 
 TEST(Config, WarnsWhenKeptDualsMeetALowerRho) {

@@ -1,6 +1,7 @@
 // Config parsing: one function per section, each key read once with its rule.
 #include "host/config/config.h"
 
+#include <cfloat>
 #include <cmath>
 #include <fstream>
 #include <sstream>
@@ -18,6 +19,13 @@ namespace {
 auto positive = [](double v) { return v > 0; };
 auto non_negative = [](double v) { return v >= 0; };
 auto at_least = [](long long lo) { return [lo](long long v) { return v >= lo; }; };
+// The solver computes in float: a constant outside float's normal range became 0, a denormal or
+// inf there, and the run stopped as "diverged" at iteration 1 (rho 1e-300, fista.eta 1e300) or
+// never trained (nu 1e-300).
+auto in_float = [](double v) { return v >= FLT_MIN && v <= FLT_MAX; };
+auto zero_or_in_float = [](double v) { return v == 0 || in_float(v); };
+const char* const float_rule = "must be in [1.2e-38, 3.4e38] (float's range: the solver computes in float)";
+const char* const float_or_zero_rule = "must be 0 or in [1.2e-38, 3.4e38] (float's range: the solver computes in float)";
 // Every layer has its entry in the plans (dims, groups): a typo like 2000000000 would allocate
 // gigabytes before any check.
 auto layers_in_range = [](long long v) { return v >= 2 && v <= kMaxLayers; };
@@ -144,7 +152,9 @@ const nlohmann::json* read_model(JsonReader r, ModelConfig& m, bool& layers_give
   // before running out of memory; the paper uses 4 or 5.
   r.integer("hops", m.hops, [](long long v) { return v >= 0 && v <= 64; }, "must be in [0, 64]");
   r.string("hop_order", m.hop_order, {"ascending", "descending"});
-  r.number("init_std", m.init_std, non_negative, "must be >= 0");
+  // 0 started every W and b at 0, a fixed point of the updates: the run never trained.
+  r.number("init_std", m.init_std, in_float,
+           "must be in [1.2e-38, 3.4e38] (0 starts every weight at 0, where the iterates stay; above: float's range)");
   r.string("zl_init", m.zl_init, kZlInit);
   const nlohmann::json* stages = r.raw("stages");
   r.string("stage_duals", m.stage_duals, {"keep", "reset"});
@@ -159,7 +169,7 @@ void read_rho_schedule(JsonReader s, RhoSchedule& out) {
   s.number("factor", out.factor, [](double v) { return v > 1; }, "must be > 1");
   // reference_q10 has its own caps and ignores max (a saved config.json records max for every
   // type, so refusing it would refuse --set ...type=reference_q10 on any saved run).
-  s.number("max", out.max, positive, "must be > 0");
+  s.number("max", out.max, in_float, float_rule);
   s.number("threshold", out.threshold, non_negative, "must be >= 0");
   s.finish();
 }
@@ -181,9 +191,9 @@ void read_stages(const nlohmann::json& s, bool layers_given, bool iterations_giv
     require(i > 0 || !r.has("last"), "config: " + at + ".last: the first stage has no trained layers to build on");
     r.integer("layers", st.layers, layers_in_range, layers_rule.c_str());
     r.integer("iterations", st.iterations, at_least(1), "must be >= 1");
-    r.number("nu", st.nu, positive, "must be > 0");
-    r.number("rho", st.rho, positive, "must be > 0");
-    r.number("mu", st.mu, non_negative, "must be >= 0");
+    r.number("nu", st.nu, in_float, float_rule);
+    r.number("rho", st.rho, in_float, float_rule);
+    r.number("mu", st.mu, zero_or_in_float, float_or_zero_rule);
     read_step(r, st.step);
     if (i > 0) r.string("last", st.last, kStageLast);
     r.string("zl_init", st.zl_init, kZlInit);
@@ -227,9 +237,9 @@ void read_admm(JsonReader r, Config& c) {
     a.fista_tol_per_node = false;
   }
   r.integer("iterations", c.iterations, at_least(0), "must be >= 0");
-  r.number("rho", a.rho, positive, "must be > 0");
-  r.number("nu", a.nu, positive, "must be > 0");
-  r.number("mu", a.mu, non_negative, "must be >= 0");
+  r.number("rho", a.rho, in_float, float_rule);
+  r.number("nu", a.nu, in_float, float_rule);
+  r.number("mu", a.mu, zero_or_in_float, float_or_zero_rule);
   read_step(r, a.step);
   r.number("t0", a.t0, positive, "must be > 0");
   r.integer("max_backtracks", a.max_backtracks, at_least(0), "must be >= 0");
@@ -240,7 +250,7 @@ void read_admm(JsonReader r, Config& c) {
   r.string("cross_entropy", ce, {"stable", "reference"});
   a.ce = ce == "stable" ? CeMode::Stable : CeMode::Reference;
   JsonReader f = r.child("fista");
-  f.number("eta", a.fista_eta, positive, "must be > 0");
+  f.number("eta", a.fista_eta, in_float, float_rule);
   f.number("tol", a.fista_tol, non_negative, "must be >= 0");
   f.boolean("tol_per_node", a.fista_tol_per_node);
   f.integer("max_iter", a.fista_max_iter, [](long long v) { return v >= 1 && v <= 10000; }, "must be in [1, 10000]");
@@ -466,6 +476,20 @@ Config parse_config(const nlohmann::json& in, const std::vector<std::string>& ov
   if (bad.tellp() > 0)
     c.warnings.push_back(bad.str() + ": the convergence guarantee of pdADMM-G does not hold (the reference's "
                                      "accuracy runs use rho = nu)");
+  // "reference" takes min(rho x factor, max) as the reference does: a rho above max is lowered to
+  // max at the first stall (0.5 to 0.001), where the rule reads as one that only raises rho.
+  std::ostringstream above;
+  const auto check_cap = [&](const RhoSchedule& s, double rho, const std::string& at) {
+    if (s.type != "reference" || rho <= s.max) return;
+    above << (above.tellp() > 0 ? ", " : "") << at << " (rho " << rho << ", rho_schedule.max " << s.max << ")";
+  };
+  if (c.model.stages.empty()) check_cap(c.rho_schedule, c.admm.rho, "admm");
+  for (size_t i = 0; i < c.model.stages.size(); ++i)
+    check_cap(c.model.stages[i].rho_schedule, c.model.stages[i].rho, "model.stages[" + std::to_string(i) + "]");
+  if (above.tellp() > 0)
+    c.warnings.push_back("rho starts above rho_schedule.max in " + above.str() +
+                         ": the \"reference\" schedule takes min(rho x factor, max), as the reference does, so its "
+                         "first stall lowers rho to max (raise max to keep rho)");
   // Kept duals were built under the rho the previous stage ended at (raised by the schedule); a
   // stage restarting below it lets them dominate (Coauthor CS seed 0: test 0.062, 0.918 reset).
   for (size_t i = 1; c.model.stage_duals == "keep" && i < c.model.stages.size(); ++i) {
