@@ -386,6 +386,15 @@ TEST(Progress, BarRewritesOneLine) {
   EXPECT_NE(s.find(" s/it  ETA "), std::string::npos) << s;
 }
 
+// A run with nothing drawn (admm.iterations 0) leaves no blank line.
+TEST(Progress, BarWithNothingDrawnWritesNothing) {
+  EXPECT_EQ(progress_text([](FILE* out) {
+              Progress p(0, 0.0, "bar", 0, 0, out);
+              p.finish();
+            }),
+            "");
+}
+
 // The first iteration carries one-time costs: its line has no ETA ("-"), and the ETA that follows
 // comes from the iterations after it, not from it (a 0.3 s first iteration and nineteen taking
 // 0.12 s in all: ETA ~0.1 s, where the first's rate gave 0.3 x 20 = 6 s for the bar's next 2 s).

@@ -57,6 +57,7 @@ void Progress::update(long done, double work_done, double val_acc, double test_a
     bar.resize(width, '.');
     std::fprintf(out_, "\r[%s] %ld/%ld  val %.4f  test %.4f  residual %.3e  rho %.1e  %.4f s/it  ETA %s   ",
                  bar.c_str(), done, total_, val_acc, test_acc, residual, rho, rate_, eta);
+    drawn_ = true;
   } else {
     std::fprintf(out_, "iter %ld/%ld  val %.4f  test %.4f  residual %.3e  rho %.1e  %.4f s/it  ETA %s\n", done,
                  total_, val_acc, test_acc, residual, rho, rate_, eta);
@@ -65,7 +66,8 @@ void Progress::update(long done, double work_done, double val_acc, double test_a
 }
 
 void Progress::finish() {
-  if (bar_ && !off_) std::fprintf(out_, "\n");
+  // Only a line drawn needs ending: a run of 0 iterations left a blank line.
+  if (drawn_) std::fprintf(out_, "\n");
 }
 
 }  // namespace pdadmm

@@ -23,7 +23,7 @@ class Progress {
  private:
   using Clock = std::chrono::steady_clock;
   long total_;
-  bool bar_ = false, off_ = false;
+  bool bar_ = false, off_ = false, drawn_ = false;  // drawn_: a bar line is open for finish() to end
   FILE* out_;
   Clock::time_point last_, mark_;
   double total_work_;
