@@ -182,10 +182,27 @@ TrainSummary train_synthetic(const std::string& dir, const std::vector<std::stri
   std::ostringstream log;
   TrainSummary s = train(c, log);
   // The ratio where a codec changed the bytes (an fp32 run's "1.00 x fewer" read as a saving).
-  EXPECT_EQ(log.str().find("fewer than fp32 pdADMM-G") != std::string::npos, s.bytes_per_iter != s.bytes_per_iter_fp32)
+  EXPECT_EQ(log.str().find(" than fp32 pdADMM-G") != std::string::npos, s.bytes_per_iter != s.bytes_per_iter_fp32)
       << log.str();
   EXPECT_NE(log.str().find(" across 1 boundary, "), std::string::npos) << log.str();
   return s;
+}
+
+// int8 sends a float scale per node beside the codes: with 1 hidden unit that is 5 bytes a value
+// against fp32's 4, and the log says "x more", not "0.80 x fewer".
+TEST(QuantTraining, AWireLargerThanFp32IsCalledMore) {
+  Config c = load_config(std::string(PDADMM_SOURCE_DIR) + "/configs/synthetic.json",
+                         {"groups=2", "model.hidden=1", "admm.iterations=2", "admm.wire.p=\"int8\"",
+                          "admm.wire.q=\"int8\""});
+  c.output.progress = "off";
+  c.output.checkpoint = false;
+  c.threads = 1;
+  c.output.dir = ::testing::TempDir() + "/pdadmm_q_int8_hidden1";
+  std::ostringstream log;
+  const TrainSummary s = train(c, log);
+  EXPECT_EQ(s.bytes_per_iter, 2u * (4 + 1) * 100);  // q and p: a scale and a code for each of N = 100 nodes
+  EXPECT_DOUBLE_EQ(s.bytes_ratio_fp32, 0.8);
+  EXPECT_NE(log.str().find("(1.25 x more than fp32 pdADMM-G, 800 per iteration)"), std::string::npos) << log.str();
 }
 
 // The synthetic default (2 layers x 256, N = 100) in 2 groups: one boundary of 256 x 100.
