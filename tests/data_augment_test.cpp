@@ -395,6 +395,21 @@ TEST(Rng, NormalsAreTheSequentialDraws) {
   }
 }
 
+// snr so large that the class means leave float's range: the key is named, not "feature 0 is not finite".
+TEST(Synthetic, AnSnrPastFloatIsNamed) {
+  SyntheticConfig s;
+  s.nodes = 100;
+  s.train_per_class = 2;
+  s.val = 10;
+  s.test = 10;
+  s.snr = 1e300;
+  EXPECT_EQ(test::error_of([&] { make_synthetic(s, 1); }).rfind("config: data.synthetic.snr: 1e+300 puts the class means", 0),
+            0u)
+      << test::error_of([&] { make_synthetic(s, 1); });
+  s.snr = 1e30;  // large, still float
+  EXPECT_EQ(make_synthetic(s, 1).num_nodes(), 100);
+}
+
 TEST(Synthetic, DeterministicForASeedAndHomophilous) {
   SyntheticConfig s;
   Dataset a = make_synthetic(s, 11), b = make_synthetic(s, 11), c = make_synthetic(s, 12);

@@ -2,6 +2,7 @@
 #include "host/data/synthetic.h"
 
 #include <cmath>
+#include <sstream>
 
 #include "host/data/rng.h"
 #include "host/io/error.h"
@@ -43,6 +44,15 @@ Dataset make_synthetic(const SyntheticConfig& cfg, uint64_t seed) {
   std::vector<double> mean(static_cast<size_t>(c) * F);
   const double s = cfg.snr * std::sqrt(2.0 / F);
   for (double& x : mean) x = s * frng.normal();
+  // The features are float: means past its range made them inf, refused as "feature 0 of node 0 is
+  // not finite" without the key that did it.
+  for (double x : mean)
+    require(std::isfinite(static_cast<float>(x)), [&] {
+      std::ostringstream o;
+      o << "config: data.synthetic.snr: " << cfg.snr << " puts the class means past float's range (3.4e38), "
+        << "where the features are stored; lower it";
+      return o.str();
+    });
   d.features.rows = n;
   d.features.cols = F;
   d.features.dense.resize(static_cast<size_t>(n) * F);
