@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <limits>
 #include <random>
 #include <string>
 
@@ -316,6 +317,28 @@ TEST(Steps, FistaToleranceScalesWithTheColumns) {
   EXPECT_EQ(scaled.first, by_hand.first);
   EXPECT_EQ(scaled.second, by_hand.second);
   EXPECT_NE(unscaled.first, scaled.first) << "t too large or small to tell the two apart";
+}
+
+// A NaN iterate (a diverging run) decides no backtracking test: the step returns at once instead
+// of doubling a NaN t max_backtracks times, a GEMM each; the run's divergence check then stops it.
+TEST(Steps, ProjectedPStepStopsAtNonFiniteIterates) {
+  for (StepRule rule : {StepRule::Exact, StepRule::Backtrack}) {
+    Fixture f;
+    AdmmParams prm;
+    prm.nu = prm.rho = 1.0;
+    prm.step = rule;
+    prm.max_backtracks = 1000000;
+    prm.quantize = Quantize::P;
+    prm.grid = make_uniform_grid(-1, 0.25, 9);
+    RandomLayer rl(f, 6, 5, 7);
+    project_host(prm.grid, rl.L.p.data(), rl.L.p.size());
+    rl.L.W.data()[3] = std::numeric_limits<double>::infinity();
+    rl.u_in.data()[2] = std::numeric_limits<double>::quiet_NaN();
+    refresh_wp(f.ops, rl.L);
+    p_step(f.ops, rl.L, prm);
+    EXPECT_EQ(rl.L.counts.p_backtracks, 0) << (rule == StepRule::Exact ? "exact" : "backtrack");
+    EXPECT_EQ(rl.L.counts.p_giveups, 0);
+  }
 }
 
 TEST(Steps, ProjectedPStepLandsOnTheGridAndDoesNotIncrease) {

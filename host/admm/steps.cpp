@@ -56,7 +56,11 @@ void projected_p_step(Ops<T>& ops, Layer<T>& L, const AdmmParams& prm) {
     if (d2 == 0) return;  // the grid absorbed the step
     ops.gemm(false, false, T(1), L.W, L.d, T(0), L.wg);
     const double dhd = prm.nu * ops.sum_sq(L.wg) + prm.rho * d2;
-    const bool accept = prm.step == StepRule::Exact ? ops.dot(L.g, L.d) + 0.5 * dhd <= 0 : dhd <= t * d2;
+    const double gd = prm.step == StepRule::Exact ? ops.dot(L.g, L.d) : 0.0;
+    // Non-finite iterates decide no test: the exact rule's NaN t doubled up to max_backtracks
+    // times, a GEMM each (2^31: hours, before the iteration's divergence was reported).
+    if (!std::isfinite(dhd) || !std::isfinite(gd)) return;
+    const bool accept = prm.step == StepRule::Exact ? gd + 0.5 * dhd <= 0 : dhd <= t * d2;
     if (accept) {
       ops.axpby(T(1), L.d, T(1), L.p);
       ops.project(prm.grid, L.p);  // p + (cand - p) can miss the level by an ulp; codes need p on Δ
