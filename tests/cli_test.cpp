@@ -186,6 +186,22 @@ TEST(Cli, DivergedTrainingIsAnErrorAndKeepsTheOldModel) {
   EXPECT_EQ(kept, "an earlier model");
 }
 
+// Duals past float with the residual and objective finite (-Q keeps p and q on the grid; u = ρ r
+// with ρ 3e38): a divergence too, not exit 0 with "lagrangian": null in metrics.jsonl.
+TEST(Cli, OverflowedDualsAreADivergence) {
+  const std::string out = ::testing::TempDir() + "/cli_duals_overflow";
+  std::filesystem::remove_all(out);
+  const Result r = run("train --out " + out + kTiny +
+                       " --set model.layers=3 --set algorithm=pdadmm-g-q --set admm.quantize=both --set admm.rho=3e38"
+                       " --set admm.iterations=1");
+  EXPECT_EQ(r.code, 1) << r.out;
+  EXPECT_NE(r.out.find("error: training diverged at iteration 1: the augmented Lagrangian (with the duals u) is not "
+                       "finite"),
+            std::string::npos)
+      << r.out;
+  EXPECT_FALSE(std::filesystem::exists(out + "/model.bin"));
+}
+
 // An output the run would replace that is not a file (a folder named model.bin) is refused before
 // the data loads: the run trained, then failed writing it, its iterations lost.
 TEST(Cli, AnOutputThatIsNotAFileIsRefusedFirst) {
