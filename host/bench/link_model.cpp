@@ -33,8 +33,9 @@ Link parse_link(const std::string& spec) {
   const std::string bw = spec.substr(a + 1, b - a - 1), lat = spec.substr(b + 1);
   char* end = nullptr;
   l.bandwidth_GBps = std::strtod(bw.c_str(), &end);
-  require(!bw.empty() && *end == '\0' && std::isfinite(l.bandwidth_GBps) && l.bandwidth_GBps > 0,
-          "link \"" + spec + "\": bandwidth \"" + bw + "\" must be a number > 0 (GB/s)");
+  // Below 1 byte/s (1e-320) bytes / bandwidth was inf: "seconds_per_iter": null in the JSON.
+  require(!bw.empty() && *end == '\0' && std::isfinite(l.bandwidth_GBps) && l.bandwidth_GBps >= 1e-9,
+          "link \"" + spec + "\": bandwidth \"" + bw + "\" must be a number >= 1e-9 (GB/s: 1 byte/s)");
   l.latency_us = std::strtod(lat.c_str(), &end);
   require(!lat.empty() && *end == '\0' && std::isfinite(l.latency_us) && l.latency_us >= 0,
           "link \"" + spec + "\": latency \"" + lat + "\" must be a number >= 0 (microseconds)");
