@@ -448,6 +448,20 @@ TEST(ResumeCli, AFinishedRunKeptItsStateAndRunsLonger) {
   EXPECT_EQ(g["resumed_from"], 80);
 }
 
+// --resume may change output.*: with tracked_eval false the resumed iterations evaluate exactly,
+// though the state was saved while layer 1 was tracked (they went on tracking).
+TEST(ResumeCli, ResumedWithoutTrackedEvaluationsEvaluatesExactly) {
+  const std::string dir = ::testing::TempDir() + "/resume_untracked";
+  std::filesystem::remove_all(dir);
+  const std::string train = std::string(PDADMM_BINARY) + " train" + kRun + " --set output.log_every=1 --out " + dir;
+  ASSERT_EQ(run_command(train + " --set admm.iterations=4 --set output.keep_state=true").code, 0);
+  const nlohmann::json first = test::read_json(dir + "/summary.json")["evaluations"];
+  EXPECT_EQ(first, (nlohmann::json{{"exact", 2}, {"tracked", 2}})) << "the first and the last exact";
+  const auto r = run_command(train + " --set admm.iterations=8 --set output.tracked_eval=false --resume");
+  ASSERT_EQ(r.code, 0) << r.out;
+  EXPECT_EQ(test::read_json(dir + "/summary.json")["evaluations"], (nlohmann::json{{"exact", 6}, {"tracked", 2}}));
+}
+
 // A run that fails while it writes its last files (killed, a full disk; here summary.json's folder
 // is gone) keeps its state.bin: it was removed before summary.json was written, and such a run left
 // a final model.bin with nothing to resume.

@@ -120,7 +120,8 @@ void TrainLoop::next_stage(int it) {
   solver.reset();  // its tensors go before the next stage's come: the peak is the carry, not two solvers
   solver = start_stage(c, p, ++stage, std::move(kept));
   stage_end += stages[stage].iterations;
-  if (carry && logs_ahead(c, it - 1, c.iterations - 1) && solver->anchor_first_layer() && writes)
+  if (carry && c.output.tracked_eval && logs_ahead(c, it - 1, c.iterations - 1) && solver->anchor_first_layer() &&
+      writes)
     tracker.anchor(tracker.first(s, d));
   sum.stage_seconds += seconds_since(t_stage);
   train_cost.clear();  // the ρ schedule restarts with the stage's ρ, as in the reference
@@ -151,7 +152,9 @@ void TrainLoop::evaluate(int it, bool log_now, bool schedule_loss) {
   double s = 1;
   HostMatrix<float> d;
   const bool final_eval = it + 1 == c.iterations;
-  const bool use_track = log_now && !final_eval && solver->first_layer_track(&s, &d);
+  // tracked_eval gates the use too: a state saved while tracking resumes tracking (output.* may
+  // change on --resume), and --set output.tracked_eval=false was ignored.
+  const bool use_track = log_now && !final_eval && c.output.tracked_eval && solver->first_layer_track(&s, &d);
   // The loss and tracked scores skip W_1 (n x d): see training_loss and FirstLayerTracker.
   // On a GPU the loss and the logged evaluations before the last run layers 2..L there
   // (Solver::forward_*), so only layer 1 crosses to the host; the final scores are the host's,
