@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <string>
@@ -742,6 +743,118 @@ TEST(Config, ASyntheticSetLargerThanMemoryIsOneLine) {
   test::expect_one_line_error(r, "out of host memory: the synthetic data set (data.synthetic.nodes 2000000000 x "
                                  "features 100000, avg_degree 10) needs ");
   EXPECT_NE(r.out.find("lower data.synthetic.nodes, features or avg_degree"), std::string::npos) << r.out;
+}
+
+// README's Configuration table against the parser: every key the effective config holds has a
+// row, and each row's plain default (a number, a string, a boolean) is the parser's. A new key
+// or a changed default that the README misses fails here.
+struct ReadmeRow {
+  std::vector<std::string> keys;  // "a.b", or "a.b.*" for every key below a.b
+  std::string defaults;           // the default cell, parenthesised remarks removed
+};
+
+std::vector<std::string> code_spans(const std::string& cell) {
+  std::vector<std::string> out;
+  for (size_t a = cell.find('`'); a != std::string::npos; a = cell.find('`', a)) {
+    const size_t b = cell.find('`', a + 1);
+    if (b == std::string::npos) break;
+    out.push_back(cell.substr(a + 1, b - a - 1));
+    a = b + 1;
+  }
+  return out;
+}
+
+std::vector<std::string> split(const std::string& s, const std::string& sep) {
+  std::vector<std::string> out;
+  size_t a = 0;
+  for (size_t b; (b = s.find(sep, a)) != std::string::npos; a = b + sep.size()) out.push_back(s.substr(a, b - a));
+  out.push_back(s.substr(a));
+  return out;
+}
+
+std::vector<ReadmeRow> readme_config_rows() {
+  std::ifstream in(std::string(PDADMM_SOURCE_DIR) + "/README.md");
+  std::vector<ReadmeRow> rows;
+  bool inside = false;
+  for (std::string line; std::getline(in, line);) {
+    if (line.rfind("## ", 0) == 0) inside = line == "## Configuration";
+    if (!inside || line.rfind("| `", 0) != 0) continue;
+    const std::vector<std::string> cells = split(line.substr(2), " |");  // "| a | b | |": a, b, ""
+    if (cells.size() < 2) continue;
+    ReadmeRow row;
+    for (const std::string& span : code_spans(cells[0])) {  // "a.{x,y}" -> a.x, a.y
+      const size_t open = span.find('{');
+      if (open == std::string::npos) {
+        row.keys.push_back(span);
+        continue;
+      }
+      for (const std::string& leaf : split(span.substr(open + 1, span.find('}') - open - 1), ","))
+        row.keys.push_back(span.substr(0, open) + leaf);
+    }
+    std::string d = cells[1].substr(cells[1].find_first_not_of(' '));
+    for (size_t a; (a = d.find(" (")) != std::string::npos;) d.erase(a, d.find(')', a) + 1 - a);
+    row.defaults = d;
+    rows.push_back(row);
+  }
+  return rows;
+}
+
+void leaf_keys(const nlohmann::json& j, const std::string& at, std::vector<std::string>& out) {
+  if (!j.is_object()) {
+    out.push_back(at);
+    return;
+  }
+  for (const auto& [k, v] : j.items()) leaf_keys(v, at.empty() ? k : at + "." + k, out);
+}
+
+TEST(ConfigDocs, TheReadmeTableHasEveryKeyAndItsDefault) {
+  const std::vector<ReadmeRow> rows = readme_config_rows();
+  ASSERT_GT(rows.size(), 40u) << "README.md's Configuration table was not found";
+  const nlohmann::json eff = parse_config(nlohmann::json::object()).effective;
+  std::vector<std::string> keys;
+  leaf_keys(eff, "", keys);
+  for (const std::string& key : keys) {
+    bool documented = false;
+    for (const ReadmeRow& row : rows)
+      for (const std::string& k : row.keys)
+        documented |= k == key || (k.size() > 2 && k.compare(k.size() - 2, 2, ".*") == 0 &&
+                                   key.rfind(k.substr(0, k.size() - 1), 0) == 0);
+    EXPECT_TRUE(documented) << "config key " << key << " has no row in README.md's Configuration table";
+  }
+  int checked = 0;
+  for (const ReadmeRow& row : rows) {
+    if (row.defaults.find(" with ") != std::string::npos) continue;  // a default that depends on another key
+    std::vector<std::string> values = split(row.defaults, ", ");
+    if (values.size() == 1) values.resize(row.keys.size(), values[0]);
+    ASSERT_EQ(values.size(), row.keys.size()) << "README row " << row.keys[0] << ": one default per key";
+    for (size_t i = 0; i < values.size(); ++i) {
+      std::string v = values[i];
+      if (!v.empty() && v.front() == '`') v = v.substr(1, v.find('`', 1) - 1);
+      const std::string& key = row.keys[i];
+      if (v == "–" || v == "see below" || key.find('*') != std::string::npos) continue;
+      const nlohmann::json* got = &eff;
+      for (const std::string& part : split(key, ".")) {
+        ASSERT_TRUE(got->is_object() && got->contains(part)) << "README row " << key << " is not a config key";
+        got = &(*got)[part];
+      }
+      nlohmann::json want;
+      if (v == "true" || v == "false")
+        want = v == "true";
+      else if (v.size() >= 2 && v.front() == '"')
+        want = v.substr(1, v.size() - 2);
+      else if (char* end = nullptr; !v.empty() && (std::strtod(v.c_str(), &end), *end == '\0'))
+        want = std::strtod(v.c_str(), nullptr);
+      else
+        want = v;  // a bare word: a string default such as runs/latest
+      if (want.is_number())
+        EXPECT_TRUE(got->is_number() && got->get<double>() == want.get<double>())
+            << key << ": README says " << v << ", the parser " << got->dump();
+      else
+        EXPECT_EQ(*got, want) << key << ": README says " << v << ", the parser " << got->dump();
+      ++checked;
+    }
+  }
+  EXPECT_GT(checked, 40) << "defaults compared";
 }
 
 }  // namespace
