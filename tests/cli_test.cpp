@@ -93,6 +93,15 @@ TEST(Cli, TrainWritesMetricsWithTheDocumentedFields) {
   EXPECT_FALSE(summary["interrupted"].get<bool>()) << summary.dump();
   EXPECT_EQ(summary["iterations"], 6) << summary.dump();
   EXPECT_EQ(pdadmm::load_checkpoint(out + "/model.bin").meta["iterations"], 6);
+  // Every key the two files hold is named in docs/outputs.md (nested ones by their own name).
+  const std::string doc = pdadmm::test::slurp(std::string(PDADMM_SOURCE_DIR) + "/docs/outputs.md");
+  for (const nlohmann::json* file : {static_cast<const nlohmann::json*>(&j), &summary})
+    for (const auto& [key, value] : file->items()) {
+      EXPECT_NE(doc.find("`" + key + "`"), std::string::npos) << key << " is not in docs/outputs.md";
+      if (!value.is_object()) continue;
+      for (const auto& [inner, v] : value.items())
+        EXPECT_NE(doc.find("`" + inner + "`"), std::string::npos) << key << "." << inner << " is not in docs/outputs.md";
+    }
   const Result v = run("--version");
   EXPECT_EQ(v.out, "pdadmm " + version + "\n");
   EXPECT_TRUE(std::regex_match(version, std::regex(R"(0\.1 \(git ([0-9a-f]{12}(-dirty)?|unknown)\))"))) << version;
