@@ -365,6 +365,23 @@ void expect_complete(const nlohmann::json& j, int groups, bool roofline) {
   }
 }
 
+// Every key is named in docs/benchmarks.md, at any depth; below `config` (README's table) and
+// the link names the user chose there is nothing to look up.
+void expect_documented(const nlohmann::json& j, const std::string& doc, const std::string& at = "") {
+  if (j.is_array()) {
+    for (const nlohmann::json& e : j) expect_documented(e, doc, at + "[]");
+    return;
+  }
+  if (!j.is_object()) return;
+  const bool links = at == "modeled" || at == "modeled_min" || at == "modeled_cpu";
+  for (const auto& [key, value] : j.items()) {
+    if (!links) {
+      EXPECT_NE(doc.find("`" + key + "`"), std::string::npos) << at << "." << key << " is not in docs/benchmarks.md";
+    }
+    if (key != "config") expect_documented(value, doc, at.empty() ? key : at + "." + key);
+  }
+}
+
 TEST(Bench, JsonHasEveryFieldWithPositiveFiniteValues) {
   BenchOptions o;
   o.iterations = 2;
@@ -372,6 +389,7 @@ TEST(Bench, JsonHasEveryFieldWithPositiveFiniteValues) {
   std::ostringstream log;
   nlohmann::json j = run_bench(tiny_config({}), o, log);
   expect_complete(j, 2, true);
+  expect_documented(j, test::slurp(std::string(PDADMM_SOURCE_DIR) + "/docs/benchmarks.md"));
   EXPECT_NE(log.str().find("s/iteration"), std::string::npos) << log.str();
 }
 
