@@ -29,6 +29,30 @@ bool have_python() { return std::system("python3 -c 'import json' > /dev/null 2>
 
 const std::string kSweep = "python3 " + std::string(PDADMM_SOURCE_DIR) + "/tools/sweep.py --pdadmm " + PDADMM_BINARY;
 
+// docs/benchmarks.md names a sweep file's keys (sweep.py's KNOWN_KEYS) and every key of sweep.json
+// and its rows; per-link entries by their inner keys (the link names are the user's).
+void expect_sweep_documented(const nlohmann::json& j) {
+  const std::string doc = pdadmm::test::slurp(std::string(PDADMM_SOURCE_DIR) + "/docs/benchmarks.md");
+  const auto named = [&](const std::string& key) { return doc.find("`" + key + "`") != std::string::npos; };
+  const std::string py = pdadmm::test::slurp(std::string(PDADMM_SOURCE_DIR) + "/tools/sweep.py");
+  const size_t a = py.find("KNOWN_KEYS = {"), b = py.find('}', a);
+  ASSERT_NE(a, std::string::npos) << "tools/sweep.py has no KNOWN_KEYS";
+  int known = 0;
+  for (size_t q = py.find('"', a); q < b; q = py.find('"', py.find('"', q + 1) + 1), ++known) {
+    const std::string key = py.substr(q + 1, py.find('"', q + 1) - q - 1);
+    EXPECT_TRUE(named(key)) << "sweep file key " << key << " is not in docs/benchmarks.md";
+  }
+  EXPECT_GT(known, 8);
+  for (const auto& [key, v] : j.items()) EXPECT_TRUE(named(key)) << "sweep.json key " << key;
+  for (const auto& row : j["rows"])
+    for (const auto& [key, v] : row.items()) {
+      EXPECT_TRUE(named(key)) << "sweep.json row key " << key;
+      if (key != "modeled") continue;
+      for (const auto& [link, m] : v.items())
+        for (const auto& [inner, x] : m.items()) EXPECT_TRUE(named(inner)) << "row modeled." << link << "." << inner;
+    }
+}
+
 TEST(Sweep, TinyGridRunsEndToEnd) {
   if (!have_python()) GTEST_SKIP() << "python3 is not installed";
   const std::string out = ::testing::TempDir() + "/sweep_tiny";
@@ -43,6 +67,7 @@ TEST(Sweep, TinyGridRunsEndToEnd) {
   ASSERT_TRUE(f.good());
   const nlohmann::json j = nlohmann::json::parse(f);
   EXPECT_EQ(j["axis"], "model.layers");
+  expect_sweep_documented(j);
   EXPECT_FALSE(j["machine"]["cpu_model"].get<std::string>().empty());
   EXPECT_NE(j["machine"]["cpu_model"], "stale");
   ASSERT_EQ(j["rows"].size(), 2u);
