@@ -730,6 +730,7 @@ TEST(DataLoadReal, MissingRootNamesFile) {
   const std::string root = ::testing::TempDir() + "pdadmm_no_data_root";
   for (const auto& [name, first] :
        {std::pair{"cora", "/planetoid/ind.cora.x"}, std::pair{"coauthor_cs", "/npz/ms_academic_cs.npz"}}) {
+    const char* dataset = name;  // C++17 lambdas cannot capture a structured binding (clang refuses)
     try {
       load_real_dataset(name, root, 0, false);
       FAIL() << "no error for " << name;
@@ -737,8 +738,8 @@ TEST(DataLoadReal, MissingRootNamesFile) {
       EXPECT_EQ(std::string(e.what()).rfind(root + first + ": ", 0), 0u) << e.what();
     }
     // SHA256SUMS missing, named before any data file is read.
-    EXPECT_EQ(test::error_of([&] { load_real_dataset(name, root, 0, true); }).rfind(root + "/SHA256SUMS: ", 0), 0u)
-        << test::error_of([&] { load_real_dataset(name, root, 0, true); });
+    EXPECT_EQ(test::error_of([&] { load_real_dataset(dataset, root, 0, true); }).rfind(root + "/SHA256SUMS: ", 0), 0u)
+        << test::error_of([&] { load_real_dataset(dataset, root, 0, true); });
   }
 }
 
