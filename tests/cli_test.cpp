@@ -298,6 +298,18 @@ TEST(Cli, HelpWorksEverywhere) {
   EXPECT_NE(eval.out.find("-m,--model TEXT:FILE"), std::string::npos) << eval.out;
   EXPECT_NE(bench.out.find("for the roofline (default 0.3)"), std::string::npos) << bench.out;
   EXPECT_NE(train.out.find("read as JSON, else as a string"), std::string::npos) << train.out;
+  // Every option --help lists is described in README.md or docs/.
+  std::string docs = pdadmm::test::slurp(std::string(PDADMM_SOURCE_DIR) + "/README.md");
+  for (const auto& page : std::filesystem::directory_iterator(std::string(PDADMM_SOURCE_DIR) + "/docs"))
+    if (page.path().extension() == ".md") docs += pdadmm::test::slurp(page.path().string());
+  const std::regex option("--[a-z][a-z-]+");
+  for (const char* sub : {"", "train ", "info ", "eval ", "bench ", "export "}) {
+    const std::string help = run(std::string(sub) + "--help").out;
+    int n = 0;
+    for (auto it = std::sregex_iterator(help.begin(), help.end(), option); it != std::sregex_iterator(); ++it, ++n)
+      EXPECT_NE(docs.find(it->str()), std::string::npos) << "pdadmm " << sub << it->str() << " is in no doc";
+    EXPECT_GT(n, 1) << sub;
+  }
 }
 
 // A real data set's model is scored whatever the config says of keys that data set does not read
