@@ -825,7 +825,7 @@ TEST(ConfigDocs, TheReadmeTableHasEveryKeyAndItsDefault) {
   for (const ReadmeRow& row : rows) {
     if (row.defaults.find(" with ") != std::string::npos) continue;  // a default that depends on another key
     std::vector<std::string> values = split(row.defaults, ", ");
-    if (values.size() == 1) values.resize(row.keys.size(), values[0]);
+    if (values.size() == 1) values = std::vector<std::string>(row.keys.size(), values[0]);  // one for all
     ASSERT_EQ(values.size(), row.keys.size()) << "README row " << row.keys[0] << ": one default per key";
     for (size_t i = 0; i < values.size(); ++i) {
       std::string v = values[i];
