@@ -1,6 +1,6 @@
 // The CPU backend's reductions (dot, residual, dual_update, relu_gap_sq) against plain long-double
 // sums, at sizes around the chunk and lane edges, and bit-equal on any number of threads; its fused
-// passes bit-equal to the steps they fuse (Ops' defaults).
+// passes bit-equal to the steps they fuse (Ops' defaults); its AVX2 loops bit-equal to the baseline's.
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -9,6 +9,9 @@
 #include <vector>
 
 #include "host/backend/cpu_ops.h"
+#include "host/data/augment.h"
+#include "host/data/csr.h"
+#include "host/data/dataset.h"
 #include "kernels/admm_math.cuh"
 
 namespace pdadmm {
@@ -175,6 +178,103 @@ TYPED_TEST(FusedPasses, GiveTheBitsOfTheStepsTheyFuse) {
       }
     }
   }
+}
+
+// The AVX2 build of the element-wise loops (use_host_ops_avx2) against the baseline SSE2 build
+// on the same inputs: the same bits in every tensor and sum (no FMA, the same order), for CpuOps'
+// element-wise passes and the sparse products (csr_spmm, features_times).
+template <typename T>
+std::vector<double> ops_outputs(int threads, int64_t rows, int64_t cols) {
+  CpuOps<T> ops(threads);
+  std::vector<double> out;
+  const auto keep = [&](const Tensor<T>& t) {
+    for (int64_t i = 0; i < t.size(); ++i) out.push_back(static_cast<double>(t.data()[i]));
+  };
+  const Tensor<T> wp = filled(ops, rows, cols, 1), z = filled(ops, rows, cols, 2), q = filled(ops, rows, cols, 3),
+                  p = filled(ops, rows, cols, 4), b = filled(ops, rows, 1, 5);
+  const T nu = T(0.3), rho = T(0.7);
+  Tensor<T> a = ops.alloc(rows, cols), r = ops.alloc(rows, cols), y = filled(ops, rows, cols, 6),
+            g = filled(ops, rows, cols, 7), qq = filled(ops, rows, cols, 8), u = filled(ops, rows, cols, 9);
+  out.push_back(ops.bias_residual(wp, b, z, a, r));
+  keep(r);
+  for (bool prox : {true, false}) {
+    Tensor<T> zz = filled(ops, rows, cols, 2);
+    ops.bias_z_hidden(wp, b, q, prox, a, zz);
+    keep(a);
+    keep(zz);
+  }
+  const std::array<double, 2> d2 = ops.dot2(wp, z, q);
+  out.insert(out.end(), d2.begin(), d2.end());
+  out.push_back(ops.axpby_sum_sq(T(0.25), wp, T(1.5), y));
+  ops.axpby(T(0.75), z, T(-0.5), y);
+  keep(y);
+  out.push_back(ops.p_grad_sum_sq(nu, rho, p, q, z, g));
+  keep(g);
+  const DualStats d = ops.q_dual_update(nu, rho, p, z, qq, u);
+  out.push_back(d.r2);
+  out.push_back(d.u_dot_r);
+  keep(qq);
+  keep(u);
+  out.push_back(ops.dot(wp, z));
+  out.push_back(ops.residual(wp, z, r));
+  keep(r);
+  return out;
+}
+
+TYPED_TEST(FusedPasses, Avx2BuildGivesTheBaselineBits) {
+  using T = TypeParam;
+  if (!use_host_ops_avx2()) GTEST_SKIP() << "no AVX2 here: only the baseline build runs";
+  for (const auto& [rows, cols] : std::vector<std::pair<int64_t, int64_t>>{{1, 1}, {3, 7}, {37, 300}, {150, 301}, {9, 4000}}) {
+    for (int threads : {1, 2}) {
+      SCOPED_TRACE("rows " + std::to_string(rows) + " cols " + std::to_string(cols) + " threads " + std::to_string(threads));
+      const std::vector<double> fast = ops_outputs<T>(threads, rows, cols);
+      host_ops_avx2(false);
+      const std::vector<double> base = ops_outputs<T>(threads, rows, cols);
+      host_ops_avx2(true);
+      ASSERT_EQ(fast.size(), base.size());
+      EXPECT_EQ(std::memcmp(fast.data(), base.data(), fast.size() * sizeof(double)), 0);
+    }
+  }
+}
+
+TEST(SparseProducts, Avx2BuildGivesTheBaselineBits) {
+  if (!use_host_ops_avx2()) GTEST_SKIP() << "no AVX2 here: only the baseline build runs";
+  std::mt19937_64 gen(3);
+  Features h;
+  h.is_sparse = true;
+  h.rows = 300;
+  h.cols = 57;
+  h.sparse.rows = h.rows;
+  h.sparse.cols = h.cols;
+  h.sparse.indptr.push_back(0);
+  for (int64_t v = 0; v < h.rows; ++v) {
+    for (int32_t f = 0; f < h.cols; ++f)
+      if (gen() % 5 == 0) {
+        h.sparse.indices.push_back(f);
+        h.sparse.values.push_back(std::normal_distribution<float>(0.f, 1.f)(gen));
+      }
+    h.sparse.indptr.push_back(static_cast<int64_t>(h.sparse.indices.size()));
+  }
+  const int64_t n = 37, ld = 2 * h.cols + 3;  // W's rows; a block of columns inside wider rows
+  const std::vector<float> w = normals(static_cast<size_t>(n * ld), 4), x = normals(static_cast<size_t>(h.cols * n), 6);
+  const std::vector<int32_t> some = {5, 0, 299, 17, 17};
+  const auto run = [&] {
+    std::vector<float> out(static_cast<size_t>(h.rows * n), 1.f), part(some.size() * n), sp(static_cast<size_t>(h.rows * n), 2.f);
+    features_times(h, w.data(), n, ld, h.cols + 1, out.data());
+    features_times(h, w.data(), n, ld, 2, part.data(), &some);
+    out.insert(out.end(), part.begin(), part.end());
+    for (const auto& [alpha, beta] : std::vector<std::pair<float, float>>{{1.f, 0.f}, {0.5f, 1.f}, {-1.5f, 0.25f}}) {
+      csr_spmm(h.sparse, x.data(), n, alpha, beta, sp.data());
+      out.insert(out.end(), sp.begin(), sp.end());
+    }
+    return out;
+  };
+  const std::vector<float> fast = run();
+  host_ops_avx2(false);
+  const std::vector<float> base = run();
+  host_ops_avx2(true);
+  ASSERT_EQ(fast.size(), base.size());
+  EXPECT_EQ(std::memcmp(fast.data(), base.data(), fast.size() * sizeof(float)), 0);
 }
 
 // A GEMM big enough to split into two row blocks (m n k >= 2^19) with an odd m: every row of C,

@@ -2,6 +2,7 @@
 #include "host/backend/cpu_ops.h"
 
 #include <cblas.h>
+#include <omp.h>
 
 #include <algorithm>
 #include <array>
@@ -22,6 +23,24 @@ namespace {
 constexpr int64_t kParallelMin = 1 << 15;  // below this many elements OpenMP costs more than it saves
 constexpr int64_t kGemmRowBlocks = 2;      // row blocks of every large GEMM (gemm_split_rows)
 
+// The element-wise loops below are compiled twice, as wire.cpp's codecs: for baseline x86-64
+// (SSE2) and, where the CPU has it, AVX2 without FMA: the same IEEE operations in the same order
+// (the sums' lanes are fixed by kLanes, not by the vector width), so the same bits, twice the lanes.
+// A loop gets the AVX2 build by running inside range_avx2 / fill_chunk_sum_avx2 as an
+// always-inline lambda (PDADMM_LAMBDA_INLINE) or template.
+#if defined(__x86_64__) && (defined(__clang__) || defined(__GNUC__))
+#define PDADMM_OPS_AVX2 1
+#define PDADMM_OPS_INLINE inline __attribute__((always_inline))
+#define PDADMM_LAMBDA_INLINE __attribute__((always_inline))
+template <typename F>
+__attribute__((target("avx2"))) void range_avx2(int64_t i0, int64_t i1, F& f) {
+  f(i0, i1);
+}
+#else
+#define PDADMM_OPS_INLINE inline
+#define PDADMM_LAMBDA_INLINE
+#endif
+
 
 // Sums term(i) over fixed chunks of [0, n) in chunk order, each chunk over kLanes interleaved
 // partial sums added in lane order: where every addition happens depends on n only, never on the
@@ -30,7 +49,7 @@ constexpr int64_t kGemmRowBlocks = 2;      // row blocks of every large GEMM (ge
 constexpr int64_t kChunk = 8192;
 constexpr int kLanes = 8;
 template <int K, typename F>
-std::array<double, K> chunk_sum(int64_t i0, int64_t i1, F term) {
+PDADMM_OPS_INLINE std::array<double, K> chunk_sum(int64_t i0, int64_t i1, F& term) {
   double lane[K][kLanes] = {};
   int64_t i = i0;
   for (; i + kLanes <= i1; i += kLanes)
@@ -48,13 +67,48 @@ std::array<double, K> chunk_sum(int64_t i0, int64_t i1, F term) {
   return s;
 }
 
+template <int K, typename Fill, typename F>
+PDADMM_OPS_INLINE std::array<double, K> fill_chunk_sum(int64_t i0, int64_t i1, Fill& fill, F& term) {
+  fill(i0, i1);
+  return chunk_sum<K>(i0, i1, term);
+}
+#ifdef PDADMM_OPS_AVX2
+template <int K, typename Fill, typename F>
+__attribute__((target("avx2"))) std::array<double, K> fill_chunk_sum_avx2(int64_t i0, int64_t i1, Fill& fill,
+                                                                           F& term) {
+  return fill_chunk_sum<K>(i0, i1, fill, term);
+}
+#endif
+
+// f(i0, i1) on one range, its loops built for AVX2 where the CPU has it (see PDADMM_OPS_AVX2).
+template <typename F>
+void on_range(int64_t i0, int64_t i1, F& f) {
+#ifdef PDADMM_OPS_AVX2
+  if (use_host_ops_avx2()) return range_avx2(i0, i1, f);
+#endif
+  f(i0, i1);
+}
+
+// f(i0, i1) over [0, n) split evenly among `team` threads (element-wise work: any split, same bits).
+template <typename F>
+void parallel_ranges(int64_t n, int team, F f) {
+#pragma omp parallel num_threads(team) if (team > 1)
+  {
+    const int t = omp_get_thread_num(), nt = omp_get_num_threads();
+    const int64_t per = (n + nt - 1) / nt, i0 = std::min(n, t * per), i1 = std::min(n, i0 + per);
+    if (i0 < i1) on_range(i0, i1, f);
+  }
+}
+
 // fill(i0, i1) runs on each chunk before its sums (while the chunk is in cache): for a pass that
 // writes its elements in a loop of its own shape (by rows) and sums them in the fixed order.
 template <int K, typename Fill, typename F>
 std::array<double, K> chunked_sums(int64_t n, int threads, Fill fill, F term) {
   const auto one = [&](int64_t i0, int64_t i1) {
-    fill(i0, i1);
-    return chunk_sum<K>(i0, i1, term);
+#ifdef PDADMM_OPS_AVX2
+    if (use_host_ops_avx2()) return fill_chunk_sum_avx2<K>(i0, i1, fill, term);
+#endif
+    return fill_chunk_sum<K>(i0, i1, fill, term);
   };
   const int64_t chunks = (n + kChunk - 1) / kChunk;
   if (chunks <= 1) return one(0, n);
@@ -74,7 +128,7 @@ std::array<double, K> chunked_sums(int64_t n, int threads, F term) {
 
 // f(row, i, e) over [i0, i1) of a row-major matrix with `cols` columns, cut at the rows' ends.
 template <typename F>
-void by_rows(int64_t i0, int64_t i1, int64_t cols, F f) {
+PDADMM_OPS_INLINE void by_rows(int64_t i0, int64_t i1, int64_t cols, F f) {
   if (i0 >= i1) return;
   for (int64_t row = i0 / cols, i = i0; i < i1; ++row) {
     const int64_t e = std::min(i1, (row + 1) * cols);
@@ -82,6 +136,8 @@ void by_rows(int64_t i0, int64_t i1, int64_t cols, F f) {
     i = e;
   }
 }
+
+bool host_ops_avx2_allowed = true;
 
 template <typename T>
 T* host_alloc(int64_t n) {
@@ -133,6 +189,21 @@ template void gemm_split_rows<float>(bool, bool, int64_t, int64_t, int64_t, floa
                                      int64_t, float, float*, int64_t, int);
 template void gemm_split_rows<double>(bool, bool, int64_t, int64_t, int64_t, double, const double*, int64_t,
                                       const double*, int64_t, double, double*, int64_t, int);
+
+bool use_host_ops_avx2() {
+#ifdef PDADMM_OPS_AVX2
+  static const bool has = __builtin_cpu_supports("avx2");
+  return host_ops_avx2_allowed && has;
+#else
+  return false;
+#endif
+}
+
+bool host_ops_avx2(bool allow) {
+  const bool before = use_host_ops_avx2();
+  host_ops_avx2_allowed = allow;
+  return before;
+}
 
 BlasSingleThread::BlasSingleThread() : before_(openblas_get_num_threads()) { openblas_set_num_threads(1); }
 BlasSingleThread::~BlasSingleThread() { openblas_set_num_threads(before_); }
@@ -186,8 +257,9 @@ void CpuOps<T>::axpby(T alpha, const Tensor<T>& x, T beta, Tensor<T>& y) {
   const T* xp = x.data();
   T* yp = y.data();
   const int64_t n = x.size();
-#pragma omp parallel for num_threads(threads_) if (n > kParallelMin)
-  for (int64_t i = 0; i < n; ++i) yp[i] = alpha * xp[i] + beta * yp[i];
+  parallel_ranges(n, n > kParallelMin ? threads_ : 1, [&](int64_t i0, int64_t i1) PDADMM_LAMBDA_INLINE {
+    for (int64_t i = i0; i < i1; ++i) yp[i] = alpha * xp[i] + beta * yp[i];
+  });
 }
 
 template <typename T>
@@ -196,7 +268,7 @@ double CpuOps<T>::dot(const Tensor<T>& x, const Tensor<T>& y) {
   const T* xp = x.data();
   const T* yp = y.data();
   const int64_t n = x.size();
-  return chunked_sums<1>(n, threads_, [&](int64_t i) {
+  return chunked_sums<1>(n, threads_, [&](int64_t i) PDADMM_LAMBDA_INLINE {
     return std::array<double, 1>{static_cast<double>(xp[i]) * static_cast<double>(yp[i])};
   })[0];
 }
@@ -235,7 +307,7 @@ double CpuOps<T>::residual(const Tensor<T>& a, const Tensor<T>& z, Tensor<T>& r)
   const int64_t n = a.size();
   const T *ap = a.data(), *zp = z.data();
   T* rp = r.data();
-  return chunked_sums<1>(n, threads_, [&](int64_t i) {
+  return chunked_sums<1>(n, threads_, [&](int64_t i) PDADMM_LAMBDA_INLINE {
     rp[i] = ap[i] - zp[i];
     return std::array<double, 1>{static_cast<double>(rp[i]) * rp[i]};
   })[0];
@@ -316,7 +388,7 @@ DualStats CpuOps<T>::dual_update(T rho, const Tensor<T>& p_next, const Tensor<T>
   const int64_t n = q.size();
   const T *pp = p_next.data(), *qp = q.data();
   T* up = u.data();
-  const auto s = chunked_sums<2>(n, threads_, [&](int64_t i) {
+  const auto s = chunked_sums<2>(n, threads_, [&](int64_t i) PDADMM_LAMBDA_INLINE {
     const T r = pp[i] - qp[i];
     up[i] += rho * r;
     return std::array<double, 2>{static_cast<double>(r) * r, static_cast<double>(up[i]) * r};
@@ -329,7 +401,7 @@ double CpuOps<T>::relu_gap_sq(const Tensor<T>& q, const Tensor<T>& z) {
   check_same("relu_gap_sq", q, z);
   const int64_t n = q.size();
   const T *qp = q.data(), *zp = z.data();
-  return chunked_sums<1>(n, threads_, [&](int64_t i) {
+  return chunked_sums<1>(n, threads_, [&](int64_t i) PDADMM_LAMBDA_INLINE {
     const double d = static_cast<double>(qp[i]) - pdadmm::relu(zp[i]);
     return std::array<double, 1>{d * d};
   })[0];
@@ -345,13 +417,13 @@ double CpuOps<T>::bias_residual(const Tensor<T>& wp, const Tensor<T>& b, const T
   T* rp = r.data();
   return chunked_sums<1>(
       wp.size(), threads_,
-      [&](int64_t i0, int64_t i1) {
-        by_rows(i0, i1, cols, [&](int64_t row, int64_t i, int64_t e) {
+      [&](int64_t i0, int64_t i1) PDADMM_LAMBDA_INLINE {
+        by_rows(i0, i1, cols, [&](int64_t row, int64_t i, int64_t e) PDADMM_LAMBDA_INLINE {
           const T bias = bp[row];
           for (; i < e; ++i) rp[i] = (wpp[i] + bias) - zp[i];  // add_bias's a, then residual's a - z
         });
       },
-      [&](int64_t i) { return std::array<double, 1>{static_cast<double>(rp[i]) * rp[i]}; })[0];
+      [&](int64_t i) PDADMM_LAMBDA_INLINE { return std::array<double, 1>{static_cast<double>(rp[i]) * rp[i]}; })[0];
 }
 
 template <typename T>
@@ -365,21 +437,23 @@ void CpuOps<T>::bias_z_hidden(const Tensor<T>& wp, const Tensor<T>& b, const Ten
   const T *wpp = wp.data(), *bp = b.data(), *qp = q.data();
   T *ap = a.data(), *zp = z.data();
   // One loop per mode, as in z_hidden.
-  if (prox_in_compare) {
-#pragma omp parallel for num_threads(threads_) if (rows * cols > kParallelMin)
-    for (int64_t r = 0; r < rows; ++r)
-      for (int64_t i = r * cols; i < (r + 1) * cols; ++i) {
-        ap[i] = wpp[i] + bp[r];
-        zp[i] = z_hidden_element(ap[i], zp[i], qp[i], true);
-      }
-  } else {
-#pragma omp parallel for num_threads(threads_) if (rows * cols > kParallelMin)
-    for (int64_t r = 0; r < rows; ++r)
-      for (int64_t i = r * cols; i < (r + 1) * cols; ++i) {
-        ap[i] = wpp[i] + bp[r];
-        zp[i] = z_hidden_element(ap[i], zp[i], qp[i], false);
-      }
-  }
+  const int team = rows * cols > kParallelMin ? threads_ : 1;
+  const auto rows_of = [&](int64_t r0, int64_t r1) PDADMM_LAMBDA_INLINE {
+    if (prox_in_compare) {
+      for (int64_t r = r0; r < r1; ++r)
+        for (int64_t i = r * cols; i < (r + 1) * cols; ++i) {
+          ap[i] = wpp[i] + bp[r];
+          zp[i] = z_hidden_element(ap[i], zp[i], qp[i], true);
+        }
+    } else {
+      for (int64_t r = r0; r < r1; ++r)
+        for (int64_t i = r * cols; i < (r + 1) * cols; ++i) {
+          ap[i] = wpp[i] + bp[r];
+          zp[i] = z_hidden_element(ap[i], zp[i], qp[i], false);
+        }
+    }
+  };
+  parallel_ranges(rows, team, rows_of);
 }
 
 template <typename T>
@@ -387,7 +461,7 @@ std::array<double, 2> CpuOps<T>::dot2(const Tensor<T>& x, const Tensor<T>& y, co
   check_same("dot2", x, y);
   check_same("dot2", w, y);
   const T *xp = x.data(), *yp = y.data(), *wpp = w.data();
-  return chunked_sums<2>(y.size(), threads_, [&](int64_t i) {
+  return chunked_sums<2>(y.size(), threads_, [&](int64_t i) PDADMM_LAMBDA_INLINE {
     return std::array<double, 2>{static_cast<double>(xp[i]) * static_cast<double>(yp[i]),
                                  static_cast<double>(yp[i]) * static_cast<double>(wpp[i])};
   });
@@ -398,7 +472,7 @@ double CpuOps<T>::axpby_sum_sq(T alpha, const Tensor<T>& x, T beta, Tensor<T>& y
   check_same("axpby_sum_sq", x, y);
   const T* xp = x.data();
   T* yp = y.data();
-  return chunked_sums<1>(y.size(), threads_, [&](int64_t i) {
+  return chunked_sums<1>(y.size(), threads_, [&](int64_t i) PDADMM_LAMBDA_INLINE {
     yp[i] = alpha * xp[i] + beta * yp[i];
     return std::array<double, 1>{static_cast<double>(yp[i]) * static_cast<double>(yp[i])};
   })[0];
@@ -412,7 +486,7 @@ double CpuOps<T>::p_grad_sum_sq(T nu, T rho, const Tensor<T>& p, const Tensor<T>
   check_same("p_grad_sum_sq", u, g);
   const T *pp = p.data(), *qp = q.data(), *up = u.data();
   T* gp = g.data();
-  return chunked_sums<1>(g.size(), threads_, [&](int64_t i) {
+  return chunked_sums<1>(g.size(), threads_, [&](int64_t i) PDADMM_LAMBDA_INLINE {
     gp[i] = p_grad_element(gp[i], pp[i], qp[i], up[i], nu, rho);
     return std::array<double, 1>{static_cast<double>(gp[i]) * static_cast<double>(gp[i])};
   })[0];
@@ -426,7 +500,7 @@ DualStats CpuOps<T>::q_dual_update(T nu, T rho, const Tensor<T>& p_next, const T
   check_same("q_dual_update", z, q);
   const T *pp = p_next.data(), *zp = z.data();
   T *qp = q.data(), *up = u.data();
-  const auto s = chunked_sums<2>(q.size(), threads_, [&](int64_t i) {
+  const auto s = chunked_sums<2>(q.size(), threads_, [&](int64_t i) PDADMM_LAMBDA_INLINE {
     qp[i] = q_element(pp[i], up[i], zp[i], nu, rho);  // q_update with the old u, then dual_update's terms
     const T r = pp[i] - qp[i];
     up[i] += rho * r;

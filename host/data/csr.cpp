@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "host/backend/cpu_ops.h"
 #include "host/io/error.h"
 
 namespace pdadmm {
@@ -58,24 +59,54 @@ Csr csr_from_triplets(int64_t rows, int64_t cols, std::vector<Triplet> t, bool s
   return m;
 }
 
+namespace {
+
+// One row of csr_spmm. Compiled twice, as CpuOps' element-wise loops (use_host_ops_avx2): SSE2
+// and AVX2 without FMA (the same IEEE operations in the same order, so the same bits).
+#if defined(__x86_64__) && (defined(__clang__) || defined(__GNUC__))
+#define PDADMM_SPMM_AVX2 1
+inline __attribute__((always_inline))
+#else
+inline
+#endif
+void spmm_row(const Csr& a, int64_t r, const float* x, int64_t k, float alpha, float beta, float* yr) {
+  using T = float;
+  if (beta == T(0)) {
+    std::fill(yr, yr + k, T(0));
+  } else if (beta != T(1)) {
+    for (int64_t j = 0; j < k; ++j) yr[j] *= beta;
+  }
+  for (int64_t e = a.indptr[r]; e < a.indptr[r + 1]; ++e) {
+    const T v = alpha * static_cast<T>(a.values[e]);
+    const T* xr = x + static_cast<int64_t>(a.indices[e]) * k;
+    for (int64_t j = 0; j < k; ++j) yr[j] += v * xr[j];
+  }
+}
+
+#ifdef PDADMM_SPMM_AVX2
+__attribute__((target("avx2"))) void spmm_row_avx2(const Csr& a, int64_t r, const float* x, int64_t k, float alpha,
+                                                   float beta, float* yr) {
+  spmm_row(a, r, x, k, alpha, beta, yr);
+}
+#else
+void spmm_row_avx2(const Csr& a, int64_t r, const float* x, int64_t k, float alpha, float beta, float* yr) {
+  spmm_row(a, r, x, k, alpha, beta, yr);
+}
+#endif
+
+}  // namespace
+
 void csr_spmm(const Csr& a, const float* x, int64_t k, float alpha, float beta, float* y,
               const std::vector<int32_t>* rows) {
-  using T = float;
   const int64_t count = rows ? static_cast<int64_t>(rows->size()) : a.rows;
+  const bool avx2 = use_host_ops_avx2();
 #pragma omp parallel for schedule(dynamic, 64)
   for (int64_t i = 0; i < count; ++i) {
     const int64_t r = rows ? (*rows)[i] : i;
-    T* yr = y + i * k;
-    if (beta == T(0)) {
-      std::fill(yr, yr + k, T(0));
-    } else if (beta != T(1)) {
-      for (int64_t j = 0; j < k; ++j) yr[j] *= beta;
-    }
-    for (int64_t e = a.indptr[r]; e < a.indptr[r + 1]; ++e) {
-      const T v = alpha * static_cast<T>(a.values[e]);
-      const T* xr = x + static_cast<int64_t>(a.indices[e]) * k;
-      for (int64_t j = 0; j < k; ++j) yr[j] += v * xr[j];
-    }
+    if (avx2)
+      spmm_row_avx2(a, r, x, k, alpha, beta, y + i * k);
+    else
+      spmm_row(a, r, x, k, alpha, beta, y + i * k);
   }
 }
 
