@@ -8,6 +8,7 @@
 #include <random>
 #include <vector>
 
+#include "host/backend/avx2_clone.h"
 #include "host/backend/cpu_ops.h"
 #include "host/data/augment.h"
 #include "host/data/csr.h"

@@ -12,6 +12,7 @@
 #include <new>
 #include <string>
 
+#include "host/backend/avx2_clone.h"
 #include "host/backend/shape_check.h"
 #include "host/io/error.h"
 #include "kernels/admm_math.cuh"
@@ -23,24 +24,13 @@ namespace {
 constexpr int64_t kParallelMin = 1 << 15;  // below this many elements OpenMP costs more than it saves
 constexpr int64_t kGemmRowBlocks = 2;      // row blocks of every large GEMM (gemm_split_rows)
 
-// The element-wise loops below are compiled twice, as wire.cpp's codecs: for baseline x86-64
-// (SSE2) and, where the CPU has it, AVX2 without FMA: the same IEEE operations in the same order
-// (the sums' lanes are fixed by kLanes, not by the vector width), so the same bits, twice the lanes.
-// A loop gets the AVX2 build by running inside range_avx2 / fill_chunk_sum_avx2 as an
-// always-inline lambda (PDADMM_LAMBDA_INLINE) or template.
-#if defined(__x86_64__) && (defined(__clang__) || defined(__GNUC__))
-#define PDADMM_OPS_AVX2 1
-#define PDADMM_OPS_INLINE inline __attribute__((always_inline))
-#define PDADMM_LAMBDA_INLINE __attribute__((always_inline))
+// The element-wise loops below have AVX2 twins (host/backend/avx2_clone.h; the sums' lanes are
+// fixed by kLanes, not by the vector width): a loop gets the AVX2 build by running inside
+// range_avx2 / fill_chunk_sum_avx2 as an always-inline lambda (PDADMM_LAMBDA_INLINE) or template.
 template <typename F>
-__attribute__((target("avx2"))) void range_avx2(int64_t i0, int64_t i1, F& f) {
+PDADMM_TARGET_AVX2 void range_avx2(int64_t i0, int64_t i1, F& f) {
   f(i0, i1);
 }
-#else
-#define PDADMM_OPS_INLINE inline
-#define PDADMM_LAMBDA_INLINE
-#endif
-
 
 // Sums term(i) over fixed chunks of [0, n) in chunk order, each chunk over kLanes interleaved
 // partial sums added in lane order: where every addition happens depends on n only, never on the
@@ -49,7 +39,7 @@ __attribute__((target("avx2"))) void range_avx2(int64_t i0, int64_t i1, F& f) {
 constexpr int64_t kChunk = 8192;
 constexpr int kLanes = 8;
 template <int K, typename F>
-PDADMM_OPS_INLINE std::array<double, K> chunk_sum(int64_t i0, int64_t i1, F& term) {
+PDADMM_ALWAYS_INLINE std::array<double, K> chunk_sum(int64_t i0, int64_t i1, F& term) {
   double lane[K][kLanes] = {};
   int64_t i = i0;
   for (; i + kLanes <= i1; i += kLanes)
@@ -68,24 +58,19 @@ PDADMM_OPS_INLINE std::array<double, K> chunk_sum(int64_t i0, int64_t i1, F& ter
 }
 
 template <int K, typename Fill, typename F>
-PDADMM_OPS_INLINE std::array<double, K> fill_chunk_sum(int64_t i0, int64_t i1, Fill& fill, F& term) {
+PDADMM_ALWAYS_INLINE std::array<double, K> fill_chunk_sum(int64_t i0, int64_t i1, Fill& fill, F& term) {
   fill(i0, i1);
   return chunk_sum<K>(i0, i1, term);
 }
-#ifdef PDADMM_OPS_AVX2
 template <int K, typename Fill, typename F>
-__attribute__((target("avx2"))) std::array<double, K> fill_chunk_sum_avx2(int64_t i0, int64_t i1, Fill& fill,
-                                                                           F& term) {
+PDADMM_TARGET_AVX2 std::array<double, K> fill_chunk_sum_avx2(int64_t i0, int64_t i1, Fill& fill, F& term) {
   return fill_chunk_sum<K>(i0, i1, fill, term);
 }
-#endif
 
-// f(i0, i1) on one range, its loops built for AVX2 where the CPU has it (see PDADMM_OPS_AVX2).
+// f(i0, i1) on one range, its loops built for AVX2 where the CPU has it.
 template <typename F>
 void on_range(int64_t i0, int64_t i1, F& f) {
-#ifdef PDADMM_OPS_AVX2
   if (use_host_ops_avx2()) return range_avx2(i0, i1, f);
-#endif
   f(i0, i1);
 }
 
@@ -105,9 +90,7 @@ void parallel_ranges(int64_t n, int team, F f) {
 template <int K, typename Fill, typename F>
 std::array<double, K> chunked_sums(int64_t n, int threads, Fill fill, F term) {
   const auto one = [&](int64_t i0, int64_t i1) {
-#ifdef PDADMM_OPS_AVX2
     if (use_host_ops_avx2()) return fill_chunk_sum_avx2<K>(i0, i1, fill, term);
-#endif
     return fill_chunk_sum<K>(i0, i1, fill, term);
   };
   const int64_t chunks = (n + kChunk - 1) / kChunk;
@@ -128,7 +111,7 @@ std::array<double, K> chunked_sums(int64_t n, int threads, F term) {
 
 // f(row, i, e) over [i0, i1) of a row-major matrix with `cols` columns, cut at the rows' ends.
 template <typename F>
-PDADMM_OPS_INLINE void by_rows(int64_t i0, int64_t i1, int64_t cols, F f) {
+PDADMM_ALWAYS_INLINE void by_rows(int64_t i0, int64_t i1, int64_t cols, F f) {
   if (i0 >= i1) return;
   for (int64_t row = i0 / cols, i = i0; i < i1; ++row) {
     const int64_t e = std::min(i1, (row + 1) * cols);
@@ -190,14 +173,7 @@ template void gemm_split_rows<float>(bool, bool, int64_t, int64_t, int64_t, floa
 template void gemm_split_rows<double>(bool, bool, int64_t, int64_t, int64_t, double, const double*, int64_t,
                                       const double*, int64_t, double, double*, int64_t, int);
 
-bool use_host_ops_avx2() {
-#ifdef PDADMM_OPS_AVX2
-  static const bool has = __builtin_cpu_supports("avx2");
-  return host_ops_avx2_allowed && has;
-#else
-  return false;
-#endif
-}
+bool use_host_ops_avx2() { return host_ops_avx2_allowed && cpu_has_avx2(); }
 
 bool host_ops_avx2(bool allow) {
   const bool before = use_host_ops_avx2();

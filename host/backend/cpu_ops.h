@@ -16,13 +16,6 @@ template <typename T>
 void gemm_split_rows(bool ta, bool tb, int64_t m, int64_t n, int64_t k, T alpha, const T* a, int64_t lda, const T* b,
                      int64_t ldb, T beta, T* c, int64_t ldc, int threads);
 
-// Whether the element-wise loops (CpuOps, features_times) run their AVX2 build (without FMA: the
-// same bits as the baseline SSE2 build): on a CPU with AVX2 unless host_ops_avx2(false) forbade it.
-bool use_host_ops_avx2();
-// For tests: allow (default) or forbid that build, to compare both. Returns whether it was in use.
-// Not thread-safe; nothing else calls it.
-bool host_ops_avx2(bool allow);
-
 // Sets OpenBLAS to one thread for its lifetime (for code that runs before configure_threads).
 class BlasSingleThread {
  public:

@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "host/backend/avx2_clone.h"
 #include "host/backend/cpu_ops.h"
 #include "host/io/error.h"
 
@@ -218,15 +219,8 @@ HostMatrix<float> augment_columns(const Features& h, const Csr& ahat, const Augm
 namespace {
 
 // One output row of a sparse features' product: o = sum of val_e * wt[f_e] in e order, a multiply
-// then an add per element. Compiled twice, as CpuOps' element-wise loops (use_host_ops_avx2): SSE2
-// and AVX2 without FMA (the same IEEE operations in the same order, so the same bits).
-#if defined(__x86_64__) && (defined(__clang__) || defined(__GNUC__))
-#define PDADMM_ROW_AVX2 1
-inline __attribute__((always_inline))
-#else
-inline
-#endif
-void sparse_row_times(const Csr& m, int64_t v, const float* wt, int64_t n, float* o) {
+// then an add per element; with an AVX2 twin (host/backend/avx2_clone.h: the same bits).
+PDADMM_ALWAYS_INLINE void sparse_row_times(const Csr& m, int64_t v, const float* wt, int64_t n, float* o) {
   for (int64_t i = 0; i < n; ++i) o[i] = 0;
   for (int64_t e = m.indptr[v]; e < m.indptr[v + 1]; ++e) {
     const float val = m.values[e];
@@ -235,16 +229,9 @@ void sparse_row_times(const Csr& m, int64_t v, const float* wt, int64_t n, float
   }
 }
 
-#ifdef PDADMM_ROW_AVX2
-__attribute__((target("avx2"))) void sparse_row_times_avx2(const Csr& m, int64_t v, const float* wt, int64_t n,
-                                                           float* o) {
+PDADMM_TARGET_AVX2 void sparse_row_times_avx2(const Csr& m, int64_t v, const float* wt, int64_t n, float* o) {
   sparse_row_times(m, v, wt, n, o);
 }
-#else
-void sparse_row_times_avx2(const Csr& m, int64_t v, const float* wt, int64_t n, float* o) {
-  sparse_row_times(m, v, wt, n, o);
-}
-#endif
 
 }  // namespace
 

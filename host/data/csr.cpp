@@ -4,7 +4,7 @@
 #include <algorithm>
 #include <cmath>
 
-#include "host/backend/cpu_ops.h"
+#include "host/backend/avx2_clone.h"
 #include "host/io/error.h"
 
 namespace pdadmm {
@@ -61,15 +61,9 @@ Csr csr_from_triplets(int64_t rows, int64_t cols, std::vector<Triplet> t, bool s
 
 namespace {
 
-// One row of csr_spmm. Compiled twice, as CpuOps' element-wise loops (use_host_ops_avx2): SSE2
-// and AVX2 without FMA (the same IEEE operations in the same order, so the same bits).
-#if defined(__x86_64__) && (defined(__clang__) || defined(__GNUC__))
-#define PDADMM_SPMM_AVX2 1
-inline __attribute__((always_inline))
-#else
-inline
-#endif
-void spmm_row(const Csr& a, int64_t r, const float* x, int64_t k, float alpha, float beta, float* yr) {
+// One row of csr_spmm, with an AVX2 twin (host/backend/avx2_clone.h: the same bits).
+PDADMM_ALWAYS_INLINE void spmm_row(const Csr& a, int64_t r, const float* x, int64_t k, float alpha, float beta,
+                                   float* yr) {
   using T = float;
   if (beta == T(0)) {
     std::fill(yr, yr + k, T(0));
@@ -83,16 +77,10 @@ void spmm_row(const Csr& a, int64_t r, const float* x, int64_t k, float alpha, f
   }
 }
 
-#ifdef PDADMM_SPMM_AVX2
-__attribute__((target("avx2"))) void spmm_row_avx2(const Csr& a, int64_t r, const float* x, int64_t k, float alpha,
-                                                   float beta, float* yr) {
+PDADMM_TARGET_AVX2 void spmm_row_avx2(const Csr& a, int64_t r, const float* x, int64_t k, float alpha, float beta,
+                                      float* yr) {
   spmm_row(a, r, x, k, alpha, beta, yr);
 }
-#else
-void spmm_row_avx2(const Csr& a, int64_t r, const float* x, int64_t k, float alpha, float beta, float* yr) {
-  spmm_row(a, r, x, k, alpha, beta, yr);
-}
-#endif
 
 }  // namespace
 

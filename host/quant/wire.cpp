@@ -6,6 +6,7 @@
 #include <type_traits>
 #include <vector>
 
+#include "host/backend/avx2_clone.h"
 #include "host/io/error.h"
 #include "kernels/codec.cuh"
 
@@ -59,15 +60,8 @@ V get(const uint8_t* in, int64_t i) {
   return v;
 }
 
-// The float fast paths below are compiled twice: for baseline x86-64 (SSE2: two doubles a vector)
-// and, where the CPU has it, AVX2 (four; 2.5x on both paths). AVX2 without FMA: the same IEEE
-// operations in the same order, so the same bits on either (tested), and on the GPU's kernels.
-#if defined(__x86_64__) && (defined(__clang__) || defined(__GNUC__))
-#define PDADMM_HOST_AVX2 1
-#define PDADMM_ALWAYS_INLINE inline __attribute__((always_inline))
-#else
-#define PDADMM_ALWAYS_INLINE inline
-#endif
+// The float fast paths below have AVX2 twins (host/backend/avx2_clone.h; four doubles a vector
+// against SSE2's two: 2.5x on both paths), the same bits on either (tested), and on the GPU's kernels.
 
 // int8: the bits of int8_absmax_step, int8_encode and int8_decode (kernels/codec.cuh, which the
 // GPU runs), with selects for their early returns so that both loops vectorize (scalar: 3.5 ns an
@@ -156,25 +150,13 @@ PDADMM_ALWAYS_INLINE bool uniform_codes_float(const GridView& g, int bits, float
 
 bool host_avx2_allowed = true;  // host_codecs_avx2(false): the baseline path on an AVX2 CPU (tests)
 
-#ifdef PDADMM_HOST_AVX2
-__attribute__((target("avx2"))) void int8_encode_float_avx2(float* x, int64_t rows, int64_t cols, uint8_t* out) {
+PDADMM_TARGET_AVX2 void int8_encode_float_avx2(float* x, int64_t rows, int64_t cols, uint8_t* out) {
   int8_encode_rows(x, rows, cols, out);
 }
-__attribute__((target("avx2"))) bool uniform_codes_float_avx2(const GridView& g, int bits, float* x, int64_t n,
-                                                               uint8_t* out) {
+PDADMM_TARGET_AVX2 bool uniform_codes_float_avx2(const GridView& g, int bits, float* x, int64_t n, uint8_t* out) {
   return uniform_codes_float(g, bits, x, n, out);
 }
-bool use_avx2() {
-  static const bool has = __builtin_cpu_supports("avx2");
-  return host_avx2_allowed && has;
-}
-#else
-void int8_encode_float_avx2(float* x, int64_t rows, int64_t cols, uint8_t* out) { int8_encode_rows(x, rows, cols, out); }
-bool uniform_codes_float_avx2(const GridView& g, int bits, float* x, int64_t n, uint8_t* out) {
-  return uniform_codes_float(g, bits, x, n, out);
-}
-bool use_avx2() { return false; }
-#endif
+bool use_avx2() { return host_avx2_allowed && cpu_has_avx2(); }
 
 template <typename T>
 size_t encode_impl(const WireSpec& spec, T* x, int64_t rows, int64_t cols, uint8_t* out) {
