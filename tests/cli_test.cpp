@@ -204,9 +204,21 @@ TEST(Cli, OverflowedDualsAreADivergence) {
                        " --set model.layers=3 --set algorithm=pdadmm-g-q --set admm.quantize=both --set admm.rho=3e38"
                        " --set admm.iterations=1");
   EXPECT_EQ(r.code, 1) << r.out;
-  EXPECT_NE(r.out.find("error: training diverged at iteration 1: the augmented Lagrangian (with the duals u) is not "
-                       "finite"),
-            std::string::npos)
+  EXPECT_NE(r.out.find("error: training diverged at iteration 1: the duals u are not finite"), std::string::npos)
+      << r.out;
+  EXPECT_FALSE(std::filesystem::exists(out + "/model.bin"));
+}
+
+// Duals that overflow on an iteration that does not log are caught on it, by name: every
+// iteration's dual update sums <u, r>. Before, the residual caught them an iteration later.
+TEST(Cli, DualsOverflowingOnAnUnloggedIterationStopThatIteration) {
+  const std::string out = ::testing::TempDir() + "/cli_duals_unlogged";
+  std::filesystem::remove_all(out);
+  const Result r = run("train --out " + out + kTiny +
+                       " --set model.layers=3 --set algorithm=pdadmm-g-q --set admm.quantize=q --set admm.rho=1e38"
+                       " --set output.log_every=10");
+  EXPECT_EQ(r.code, 1) << r.out;
+  EXPECT_NE(r.out.find("error: training diverged at iteration 2: the duals u are not finite"), std::string::npos)
       << r.out;
   EXPECT_FALSE(std::filesystem::exists(out + "/model.bin"));
 }

@@ -120,15 +120,16 @@ IterationStats Solver<T>::iterate(bool want_terms) {
     udr += s.u_dot_r;
     if (g + 1 < st.groups.size()) st.boundary_bytes.push_back(s.bytes_q_sent + st.groups[g + 1].bytes_p_sent);
   }
-  if (want_terms) set_objective(st, fit, gap, w2, udr);
+  st.u_dot_r = udr;
+  if (want_terms) set_objective(st, fit, gap, w2);
   return st;
 }
 
 template <typename T>
-void Solver<T>::set_objective(IterationStats& st, double fit, double gap, double w2, double udr) const {
+void Solver<T>::set_objective(IterationStats& st, double fit, double gap, double w2) const {
   st.has_terms = true;
   st.objective = st.ce + 0.5 * prm_.nu * (fit + gap) + 0.5 * prm_.mu * w2;
-  st.lagrangian = st.objective + udr + 0.5 * prm_.rho * st.r2;
+  st.lagrangian = st.objective + st.u_dot_r + 0.5 * prm_.rho * st.r2;
 }
 
 template <typename T>
@@ -140,17 +141,16 @@ void Solver<T>::add_terms(IterationStats& st) {
     if (groups_[g]) groups_[g]->add_terms(terms[g]);
   });
   for (size_t g = 0; g < terms.size(); ++g) transport_->share(static_cast<int>(g), &terms[g], sizeof(GroupStats));
-  double fit = 0, gap = 0, w2 = 0, udr = 0;
+  double fit = 0, gap = 0, w2 = 0;
   st.ce = 0;
   for (size_t g = 0; g < terms.size(); ++g) {
     fit += terms[g].fit;
     gap += terms[g].gap;
     w2 += terms[g].w2;
     st.ce += terms[g].ce;
-    udr += st.groups[g].u_dot_r;
   }
   st.terms_seconds = seconds_since(t0);
-  set_objective(st, fit, gap, w2, udr);
+  set_objective(st, fit, gap, w2);
 }
 
 template <typename T>

@@ -32,6 +32,7 @@ struct IterationStats {
   double ce = 0;
   double r2 = 0;          // Σ_l ||r_l||²
   double residual = 0;    // Σ_l ||r_l||
+  double u_dot_r = 0;     // Σ_l <u_l, r_l>, every iteration: overflowed duals show here first
   std::vector<size_t> boundary_bytes;  // per boundary g|g+1: q forward + p backward
 };
 
@@ -121,7 +122,7 @@ class Solver {
 
  private:
   // F and the Lagrangian from the groups' summed pieces (st.ce and st.r2 summed already).
-  void set_objective(IterationStats& st, double fit, double gap, double w2, double udr) const;
+  void set_objective(IterationStats& st, double fit, double gap, double w2) const;
   int group_of(int layer) const;
   void require_inputs() const;  // every p that SolverStart::inputs_given left to the caller is set
   HostMatrix<T> forward(const HostMatrix<T>* a1, int64_t cols);  // a1 null: layer 1's own a

@@ -183,17 +183,20 @@ void require_same_start(const Config& c, int mine) {
 double stage_work(const StageConfig& sc) { return std::max(1.0, sc.layers - 2.0); }
 
 // Stops at the first non-finite iteration, before the overflowed iterates reach any output.
-// The Lagrangian holds the duals, which the objective leaves out: u = ρ r past float (ρ 3e38) ended a
-// run with exit 0 and "lagrangian": null in metrics.jsonl.
+// Σ <u, r>, which every iteration's dual update sums, covers the duals, which the residual and the
+// objective leave out: u = ρ r past float (ρ 3e38) ended a run with exit 0 and "lagrangian": null in
+// metrics.jsonl, and duals that overflowed on an iteration that did not log stopped only at the next.
 void require_finite(const Config& c, const IterationStats& st, int it) {
-  if (std::isfinite(st.residual) && (!st.has_terms || (std::isfinite(st.objective) && std::isfinite(st.lagrangian))))
+  if (std::isfinite(st.residual) && std::isfinite(st.u_dot_r) &&
+      (!st.has_terms || (std::isfinite(st.objective) && std::isfinite(st.lagrangian))))
     return;
   const bool fp16 = c.admm.wire_p.format == WireFormat::Fp16 || c.admm.wire_q.format == WireFormat::Fp16;
-  const char* what = !std::isfinite(st.residual)    ? "residual"
-                     : !std::isfinite(st.objective) ? "objective"
-                                                    : "augmented Lagrangian (with the duals u)";
-  throw Error("training diverged at iteration " + std::to_string(it + 1) + ": the " + what +
-              " is not finite (the iterates overflowed" +
+  const char* what = !std::isfinite(st.residual)    ? "the residual is"
+                     : !std::isfinite(st.u_dot_r)   ? "the duals u are"
+                     : !std::isfinite(st.objective) ? "the objective is"
+                                                    : "the augmented Lagrangian is";
+  throw Error("training diverged at iteration " + std::to_string(it + 1) + ": " + what +
+              " not finite (the iterates overflowed" +
               (fp16 ? ", or an fp16 wire (admm.wire) met a value of 65520 or more, which fp16 rounds to infinity"
                     : "") +
               "); model.bin and summary.json were not written");
