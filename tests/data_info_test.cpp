@@ -20,6 +20,7 @@ namespace {
 
 using pdadmm::test::data_root;
 using pdadmm::test::exists;
+using pdadmm::test::have_python3;
 using Result = pdadmm::test::CommandResult;
 
 Result info(const std::string& name) {
@@ -100,7 +101,7 @@ TEST(DataInfo, PubMedWithoutAllxNamesTheFile) {
 // their real features (tx), so a test accuracy well above the largest class's share (about 0.4)
 // says the test.index rows reached their nodes. Not an accuracy measurement.
 TEST(DataInfo, PubMedStandInGivesTheTableNumbersAndTrainsTheConfigs) {
-  if (std::system("python3 -c 'import json' > /dev/null 2>&1") != 0) GTEST_SKIP() << "python3 is not installed";
+  if (!have_python3()) GTEST_SKIP() << "python3 is not installed";
   if (!exists(data_root() + "/planetoid/ind.pubmed.graph"))
     GTEST_SKIP() << "real data not found: " << data_root() << "/planetoid";
   if (exists(data_root() + "/planetoid/ind.pubmed.allx")) GTEST_SKIP() << "ind.pubmed.allx is present (tested above)";

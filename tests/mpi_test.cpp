@@ -436,6 +436,7 @@ TEST(MpiBench, SweepMeasuresTheParallelRunsAsProcesses) {
 #ifndef PDADMM_MPIEXEC
   GTEST_SKIP() << "built without MPI";
 #else
+  if (!pdadmm::test::have_python3()) GTEST_SKIP() << "python3 is not installed";
   const std::string out = ::testing::TempDir() + "/mpi_sweep";
   auto r = run_command(kAsRoot + "python3 " + std::string(PDADMM_SOURCE_DIR) + "/tools/sweep.py --quiet --pdadmm " +
                        PDADMM_BINARY + " --config " + PDADMM_SOURCE_DIR + "/configs/sweeps/tiny.json --out " + out +

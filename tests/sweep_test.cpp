@@ -22,10 +22,9 @@
 namespace {
 
 using Result = pdadmm::test::CommandResult;
+using pdadmm::test::have_python3;
 
 Result run(const std::string& cmd) { return pdadmm::test::run_command(cmd); }
-
-bool have_python() { return std::system("python3 -c 'import json' > /dev/null 2>&1") == 0; }
 
 const std::string kSweep = "python3 " + std::string(PDADMM_SOURCE_DIR) + "/tools/sweep.py --pdadmm " + PDADMM_BINARY;
 
@@ -54,7 +53,7 @@ void expect_sweep_documented(const nlohmann::json& j) {
 }
 
 TEST(Sweep, TinyGridRunsEndToEnd) {
-  if (!have_python()) GTEST_SKIP() << "python3 is not installed";
+  if (!have_python3()) GTEST_SKIP() << "python3 is not installed";
   const std::string out = ::testing::TempDir() + "/sweep_tiny";
   // An earlier sweep's run file, first in name order: the sweep's machine is still its own run's.
   std::filesystem::create_directories(out + "/runs");
@@ -100,7 +99,7 @@ TEST(Sweep, TinyGridRunsEndToEnd) {
 // A sweep whose "set" leaves model.layers to the base config: "groups": "layers" means the base
 // config's layers (3 here), not pdadmm's default 2.
 TEST(Sweep, GroupsFollowTheBaseConfigsLayers) {
-  if (!have_python()) GTEST_SKIP() << "python3 is not installed";
+  if (!have_python3()) GTEST_SKIP() << "python3 is not installed";
   const std::string dir = ::testing::TempDir() + "/sweep_base_layers";
   std::filesystem::create_directories(dir);
   std::ofstream(dir + "/base.json") << R"({"model": {"layers": 3, "hidden": 8}})";
@@ -123,7 +122,7 @@ TEST(Sweep, GroupsFollowTheBaseConfigsLayers) {
 // reports another host than the serial run's keeps that machine and says so (a fake launcher runs
 // the bench here and renames the host in its JSON).
 TEST(Sweep, ParallelRunsOnAnotherMachineAreFlagged) {
-  if (!have_python()) GTEST_SKIP() << "python3 is not installed";
+  if (!have_python3()) GTEST_SKIP() << "python3 is not installed";
   const std::string dir = ::testing::TempDir() + "/sweep_other_host", fake = dir + "/launch.sh";
   std::filesystem::create_directories(dir);
   std::ofstream(fake) << "#!/bin/sh\nshift\n\"$@\" || exit $?\nfor a; do [ \"$prev\" = --json ] && out=$a; prev=$a; done\n"
@@ -140,7 +139,7 @@ TEST(Sweep, ParallelRunsOnAnotherMachineAreFlagged) {
 }
 
 TEST(Plot, ChecksBytesTablesAndMetricsFiles) {
-  if (!have_python()) GTEST_SKIP() << "python3 is not installed";
+  if (!have_python3()) GTEST_SKIP() << "python3 is not installed";
   const std::string dir = ::testing::TempDir(), plot = "python3 " + std::string(PDADMM_SOURCE_DIR) + "/tools/plot.py ";
   std::ofstream(dir + "/table.json") << R"([{"name": "fp32", "bytes_per_iter": 800}, {"name": "codes", "bytes_per_iter": 100}])";
   Result r = run(plot + "bytes --check " + dir + "/table.json");
@@ -186,7 +185,7 @@ void expect_earlier_result_alone(const std::string& dir) {
 
 // Ctrl-C is one line saying so and exit 130, as a shell reports SIGINT (it was a silent 130).
 TEST(Tools, CtrlCIsOneLine) {
-  if (!have_python()) GTEST_SKIP() << "python3 is not installed";
+  if (!have_python3()) GTEST_SKIP() << "python3 is not installed";
   Result r = run(with_tool_common("\ndef m(): raise KeyboardInterrupt\ntool_common.run_main(m)"));
   EXPECT_EQ(r.code, 130) << r.out;
   EXPECT_EQ(r.out, "error: interrupted (Ctrl-C)\n");
@@ -195,7 +194,7 @@ TEST(Tools, CtrlCIsOneLine) {
 // A result file is renamed over the earlier one when complete: a write that fails half-way (here an
 // object JSON cannot hold) leaves the earlier file as it was and no temporary beside it.
 TEST(Tools, AResultFileIsNeverHalfWritten) {
-  if (!have_python()) GTEST_SKIP() << "python3 is not installed";
+  if (!have_python3()) GTEST_SKIP() << "python3 is not installed";
   const std::string dir = folder_with_earlier_result("tools_atomic");
   Result r = run(with_tool_common("tool_common.write_json(\"" + dir + "/r.json\", {\"a\": 1, \"b\": object()})"));
   EXPECT_NE(r.code, 0) << r.out;
@@ -206,7 +205,7 @@ TEST(Tools, AResultFileIsNeverHalfWritten) {
 // write "succeeded" and the flush fails) is one line naming the file, with exit 1: it was "malformed
 // input: [Errno 28] No space left on device", no file named. The earlier file stays, no temporary.
 TEST(Tools, AResultFileOnAFullDiskIsOneLineNamingIt) {
-  if (!have_python()) GTEST_SKIP() << "python3 is not installed";
+  if (!have_python3()) GTEST_SKIP() << "python3 is not installed";
   const std::string dir = folder_with_earlier_result("tools_full");
   const Result r = run("ulimit -f 1 && exec " +
                        with_tool_common("tool_common.run_main(lambda: tool_common.write_json(\"" + dir +
@@ -218,7 +217,7 @@ TEST(Tools, AResultFileOnAFullDiskIsOneLineNamingIt) {
 // A stream is written as it is: /dev/stdout with stdout redirected to a file (a rename there
 // replaced /dev/stdout's link, as root for every later process); a symlink keeps its link.
 TEST(Tools, AResultFileKeepsStreamsAndSymlinks) {
-  if (!have_python()) GTEST_SKIP() << "python3 is not installed";
+  if (!have_python3()) GTEST_SKIP() << "python3 is not installed";
   const std::string dir = ::testing::TempDir() + "/tools_streams";
   std::filesystem::remove_all(dir);
   std::filesystem::create_directories(dir + "/store");
@@ -239,7 +238,7 @@ TEST(Tools, AResultFileKeepsStreamsAndSymlinks) {
 // `tools/sweep.py … | head`: the reader gone is one line that says so, not "malformed input: [Errno 32]
 // Broken pipe" (and no "Exception ignored" at exit).
 TEST(Tools, AClosedPipeIsNotMalformedInput) {
-  if (!have_python()) GTEST_SKIP() << "python3 is not installed";
+  if (!have_python3()) GTEST_SKIP() << "python3 is not installed";
   const std::string dir = ::testing::TempDir(), script = dir + "/tools_pipe.sh";
   std::ofstream(script) << "#!/bin/bash\n" << kSweep << " --config " << PDADMM_SOURCE_DIR << "/configs/sweeps/tiny.json --out "
                         << dir << "/tools_pipe 2>" << dir << "/tools_pipe.err | true\ns=${PIPESTATUS[0]}\ncat " << dir
@@ -249,7 +248,7 @@ TEST(Tools, AClosedPipeIsNotMalformedInput) {
 }
 
 TEST(Sweep, BadSweepConfigIsOneClearLine) {
-  if (!have_python()) GTEST_SKIP() << "python3 is not installed";
+  if (!have_python3()) GTEST_SKIP() << "python3 is not installed";
   const std::string bad = ::testing::TempDir() + "/bad_sweep.json";
   std::ofstream(bad) << R"({"axis": {"key": "model.layers", "values": [2]}, "colour": 1})";
   Result r = run(kSweep + " --config " + bad + " --out " + ::testing::TempDir() + "/bad_sweep");
@@ -262,7 +261,7 @@ TEST(Sweep, BadSweepConfigIsOneClearLine) {
 // folder that is missing, a sweep axis the sweep sets itself, no variants, a baseline on another
 // kind of split, a bytes table with NaN.
 TEST(Tools, MistakesAreRefusedBeforeAnyRun) {
-  if (!have_python()) GTEST_SKIP() << "python3 is not installed";
+  if (!have_python3()) GTEST_SKIP() << "python3 is not installed";
   const std::string src = PDADMM_SOURCE_DIR, tmp = ::testing::TempDir(), syn = src + "/configs/synthetic.json";
   const std::string acc = "python3 " + src + "/tools/accuracy.py " + syn + " --binary " + PDADMM_BINARY;
   const std::string base = tmp + "/tools_val_base.json", axis = tmp + "/tools_axis.json", none = tmp + "/tools_none.json";
@@ -346,7 +345,7 @@ TEST(Tools, MistakesAreRefusedBeforeAnyRun) {
 // A command-line mistake is refused as pdadmm refuses one: one `error:` line and exit 1 (argparse's
 // own is the usage, a `prog: error:` line and exit 2; fetch_datasets.sh handed an option to mkdir).
 TEST(Tools, CommandLineMistakesAreOneErrorLine) {
-  if (!have_python()) GTEST_SKIP() << "python3 is not installed";
+  if (!have_python3()) GTEST_SKIP() << "python3 is not installed";
   const std::string src = PDADMM_SOURCE_DIR;
   for (const char* tool :
        {"sweep", "accuracy", "quant_table", "bench_ab", "plot", "bench_reference", "check_export", "pubmed_standin"})
@@ -368,7 +367,7 @@ TEST(Tools, CommandLineMistakesAreOneErrorLine) {
 // Every option's --help line says what it is and, where it has one, its default: the commands
 // in docs/benchmarks.md leave most of them out.
 TEST(Tools, HelpDescribesEveryOption) {
-  if (!have_python()) GTEST_SKIP() << "python3 is not installed";
+  if (!have_python3()) GTEST_SKIP() << "python3 is not installed";
   const std::string src = PDADMM_SOURCE_DIR;
   for (const auto& [tool, text] : std::vector<std::pair<std::string, std::string>>{
            {"bench_ab", "(default 3)"}, {"bench_ab", "passed to every pdadmm train"}, {"bench_ab", "the medians"},
@@ -386,7 +385,7 @@ TEST(Tools, HelpDescribesEveryOption) {
 // A "binary" that exits 0 and writes nothing: an earlier run's summary.json in the same folder must
 // not be reported as this run's result.
 TEST(Tools, AnEarlierResultNeverPassesForANewOne) {
-  if (!have_python()) GTEST_SKIP() << "python3 is not installed";
+  if (!have_python3()) GTEST_SKIP() << "python3 is not installed";
   const std::string src = PDADMM_SOURCE_DIR, out = ::testing::TempDir() + "/tools_stale";
   std::filesystem::create_directories(out + "/seed_0");
   std::ofstream(out + "/seed_0/summary.json")
@@ -400,7 +399,7 @@ TEST(Tools, AnEarlierResultNeverPassesForANewOne) {
 // a last "error: " line becomes accuracy.py's one error line, with the run it came from; any other
 // last line is kept, and the error then gives the exit status.
 TEST(Tools, AFailedRunsOutputPassesThroughWithItsRun) {
-  if (!have_python()) GTEST_SKIP() << "python3 is not installed";
+  if (!have_python3()) GTEST_SKIP() << "python3 is not installed";
   const std::string src = PDADMM_SOURCE_DIR, dir = ::testing::TempDir();
   const std::string erring = dir + "/tools_fake_error.sh", crashing = dir + "/tools_fake_crash.sh";
   std::ofstream(erring) << "#!/bin/sh\nprintf 'warning: w\\n\\nerror: it broke\\n'\nexit 1\n";
@@ -471,7 +470,7 @@ nlohmann::json read_split_runs(const std::string& out, const std::string& key, c
 // Two splits x two seeds of Amazon Photo (2 layers x 16, 3 iterations): every run trained on its own
 // split and seed, and the means printed and saved follow from the runs.
 TEST(Accuracy, SplitSeedsRepeatEverySeedOnEachSplit) {
-  if (!have_python()) GTEST_SKIP() << "python3 is not installed";
+  if (!have_python3()) GTEST_SKIP() << "python3 is not installed";
   const std::string root = pdadmm::test::data_root();
   if (!pdadmm::test::exists(root + "/npz/amazon_electronics_photo.npz"))
     GTEST_SKIP() << "real data not found: " << root << "/npz (set PDADMM_DATA)";
@@ -494,7 +493,7 @@ TEST(Accuracy, SplitSeedsRepeatEverySeedOnEachSplit) {
 // --val-splits on Cora (fixed Planetoid split): each run redraws train/val with its own seed,
 // its folder and record name the seed, and validation differs between the splits.
 TEST(Accuracy, ValSplitsRedrawTrainAndValidation) {
-  if (!have_python()) GTEST_SKIP() << "python3 is not installed";
+  if (!have_python3()) GTEST_SKIP() << "python3 is not installed";
   const std::string root = pdadmm::test::data_root();
   if (!pdadmm::test::exists(root + "/planetoid/ind.cora.graph"))
     GTEST_SKIP() << "real data not found: " << root << "/planetoid (set PDADMM_DATA)";
@@ -514,7 +513,7 @@ TEST(Accuracy, ValSplitsRedrawTrainAndValidation) {
 
 // --against pairs runs by seed: the changes it prints equal those computed from the two files.
 TEST(Accuracy, AgainstPairsTheRunsBySeed) {
-  if (!have_python()) GTEST_SKIP() << "python3 is not installed";
+  if (!have_python3()) GTEST_SKIP() << "python3 is not installed";
   const std::string src = PDADMM_SOURCE_DIR, dir = ::testing::TempDir() + "/accuracy_against";
   const std::string tool = "python3 " + src + "/tools/accuracy.py " + src + "/configs/synthetic.json --binary " +
                            PDADMM_BINARY + " --seeds 0,1 ";
@@ -552,7 +551,7 @@ TEST(Accuracy, AgainstPairsTheRunsBySeed) {
 }
 
 TEST(Accuracy, SplitSeedsOnAFixedSplitIsOneClearLine) {
-  if (!have_python()) GTEST_SKIP() << "python3 is not installed";
+  if (!have_python3()) GTEST_SKIP() << "python3 is not installed";
   const std::string src = PDADMM_SOURCE_DIR;
   Result r = run("python3 " + src + "/tools/accuracy.py " + src + "/configs/cora.json --binary " + PDADMM_BINARY +
                  " --split-seeds 1,2 --out " + ::testing::TempDir() + "/accuracy_cora");
@@ -563,7 +562,7 @@ TEST(Accuracy, SplitSeedsOnAFixedSplitIsOneClearLine) {
 // tools/bench_ab.py with the same binary both ways: two rounds each, the same (deterministic) test
 // accuracy in every run, medians and the ratio that follow from the runs; a failing run is one line.
 TEST(BenchAb, AlternatesTheBinariesAndSummarises) {
-  if (!have_python()) GTEST_SKIP() << "python3 is not installed";
+  if (!have_python3()) GTEST_SKIP() << "python3 is not installed";
   const std::string src = PDADMM_SOURCE_DIR, json = ::testing::TempDir() + "/bench_ab.json";
   const std::string tool = "python3 " + src + "/tools/bench_ab.py --a " + PDADMM_BINARY + " --b " + PDADMM_BINARY +
                            " " + src + "/configs/synthetic.json --rounds 2 ";
@@ -611,7 +610,7 @@ TEST(BenchAb, AlternatesTheBinariesAndSummarises) {
 // a config that chose differently are flagged, since A / B then compares thread counts too. Fakes:
 // A reports one thread of two, B none; both write a summary.json.
 TEST(BenchAb, FlagsRunsThatChoseDifferentThreadCounts) {
-  if (!have_python()) GTEST_SKIP() << "python3 is not installed";
+  if (!have_python3()) GTEST_SKIP() << "python3 is not installed";
   const std::string src = PDADMM_SOURCE_DIR, dir = ::testing::TempDir() + "/bench_ab_threads";
   std::filesystem::create_directories(dir);
   for (const auto& [name, note] : {std::pair{"a.sh", "note: threads: 1 of 2 cores (other processes kept 2.0 busy)"},
@@ -643,7 +642,7 @@ TEST(BenchAb, FlagsRunsThatChoseDifferentThreadCounts) {
 // With PyTorch: the transcription of the reference's iteration reproduces shared/reference_vectors
 // (the script checks every W, b, z, p, q, u and count). Without: one clear error line.
 TEST(BenchReference, TranscriptionMatchesTheVectorsOrNamesPyTorch) {
-  if (!have_python()) GTEST_SKIP() << "python3 is not installed";
+  if (!have_python3()) GTEST_SKIP() << "python3 is not installed";
   const std::string vectors = pdadmm::test::shared_dir() + "/reference_vectors/pdadmm_reference.json";
   if (!pdadmm::test::exists(vectors)) GTEST_SKIP() << "not found: " << vectors;
   Result r = run("python3 " + std::string(PDADMM_SOURCE_DIR) + "/tools/bench_reference.py --check-only --vectors " +
@@ -660,7 +659,7 @@ TEST(BenchReference, TranscriptionMatchesTheVectorsOrNamesPyTorch) {
 // check_export.py scores an `export --inputs` archive with numpy and agrees with the run's
 // summary.json; without numpy, one line says what it needs. Its input checks come first.
 TEST(Tools, CheckExportAgreesWithTheRunOrNamesNumpy) {
-  if (!have_python()) GTEST_SKIP() << "python3 is not installed";
+  if (!have_python3()) GTEST_SKIP() << "python3 is not installed";
   const std::string src = PDADMM_SOURCE_DIR, dir = ::testing::TempDir() + "/check_export";
   std::filesystem::remove_all(dir);
   const Result t = run(std::string(PDADMM_BINARY) + " train --config " + src + "/configs/synthetic.json --out " + dir +

@@ -142,6 +142,10 @@ inline std::string config_error(const std::vector<std::string>& sets) {
 
 inline bool exists(const std::string& path) { return std::ifstream(path, std::ios::binary).good(); }
 
+// The tools in tools/*.py need python3 (its standard library only): tools/install_deps.sh installs it;
+// on a machine set up by hand without it, the tests that run them skip.
+inline bool have_python3() { return std::system("python3 -c 'import json' > /dev/null 2>&1") == 0; }
+
 struct CommandResult {
   int code;
   std::string out;  // stdout and stderr together

@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
 # Installs the Debian packages pdadmm builds against, only those missing. Idempotent,
 # non-interactive. Needs root (or sudo) only when something is missing.
+# Beside the libraries: git names the build's commit (`pdadmm --version`; mpirun refuses processes
+# of another commit) and python3 runs tools/*.py (sweep, plot, accuracy, bench_ab) and their tests;
+# a fresh Debian has neither (tools/fresh_machine.sh).
 set -euo pipefail
-PKGS=(cmake g++ make pkg-config libopenblas-dev nlohmann-json3-dev libcli11-dev libgtest-dev
+PKGS=(cmake g++ make pkg-config git python3 libopenblas-dev nlohmann-json3-dev libcli11-dev libgtest-dev
       libzip-dev zlib1g-dev libopenmpi-dev openmpi-bin)
 missing=()
 for p in "${PKGS[@]}"; do
