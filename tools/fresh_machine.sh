@@ -1,0 +1,68 @@
+#!/usr/bin/env bash
+# Runs CI (`bash .ci/run`, CI=true) on a fresh Debian: a minimal debootstrap system in a chroot,
+# with none of our packages, no python3, no git and no CUDA, so tools/install_deps.sh and the
+# CPU-only build are tested the way a new user meets them. Needs root and a Debian mirror.
+#   sudo tools/fresh_machine.sh DIR     DIR: an empty or missing folder (several GiB), kept
+#                                      afterwards (the system, the clone's build, ci.log);
+#                                      remove it with `rm -rf --one-file-system DIR`
+# This checkout's HEAD is cloned into DIR/root/work/main (committed work only); ../shared, when
+# present, is mounted read-only at DIR/root/work/shared. PDADMM_FRESH_SUITE (bookworm) and
+# PDADMM_FRESH_MIRROR (http://deb.debian.org/debian) pick the release and the mirror.
+set -euo pipefail
+usage="sudo tools/fresh_machine.sh DIR"
+[ $# -eq 1 ] || { echo "error: give one folder ($usage)" >&2; exit 1; }
+[ "$(id -u)" -eq 0 ] || { echo "error: debootstrap and chroot need root ($usage)" >&2; exit 1; }
+case $1 in /*) DIR=$1 ;; *) DIR=$PWD/$1 ;; esac
+cd "$(dirname "$0")/.."
+REPO=$PWD
+SHARED=$(cd .. && pwd)/shared
+SUITE=${PDADMM_FRESH_SUITE:-bookworm}
+MIRROR=${PDADMM_FRESH_MIRROR:-http://deb.debian.org/debian}
+if [ -e "$DIR" ] && [ -n "$(ls -A "$DIR")" ]; then
+  echo "error: $DIR is not empty: give a new folder (a used one holds a system that is no longer fresh)" >&2
+  exit 1
+fi
+if ! command -v debootstrap >/dev/null; then
+  echo "pdadmm: installing debootstrap" >&2
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq debootstrap >/dev/null
+fi
+ROOT=$DIR/root
+mkdir -p "$ROOT"
+echo "pdadmm: debootstrap $SUITE into $ROOT" >&2
+debootstrap --variant=minbase "$SUITE" "$ROOT" "$MIRROR" > "$DIR/debootstrap.log" 2>&1 ||
+  { echo "error: debootstrap failed (last lines of $DIR/debootstrap.log follow)" >&2; tail -5 "$DIR/debootstrap.log" >&2; exit 1; }
+mkdir -p "$ROOT/work/main" "$ROOT/work/shared"
+git clone -q "$REPO" "$ROOT/work/main"
+cp /etc/resolv.conf "$ROOT/etc/resolv.conf"
+
+# Mounted in this order, unmounted in reverse on any exit: /dev and ../shared are the host's own,
+# so nothing may remove DIR while they are mounted (hence the --one-file-system above).
+mounted=()
+unmount_all() {
+  local i
+  for ((i = ${#mounted[@]} - 1; i >= 0; i--)); do umount "${mounted[i]}" || umount -l "${mounted[i]}" || true; done
+}
+trap unmount_all EXIT
+mount_at() {  # mount_at TARGET mount-arguments...
+  local target=$1
+  shift
+  mount "$@" "$target"
+  mounted+=("$target")
+}
+mount_at "$ROOT/proc" -t proc proc
+mount_at "$ROOT/sys" -t sysfs sys
+mount_at "$ROOT/dev" --bind /dev
+mount_at "$ROOT/dev/pts" --bind /dev/pts
+if [ -d "$SHARED" ]; then
+  mount_at "$ROOT/work/shared" --bind "$SHARED"
+  mount -o remount,ro,bind "$ROOT/work/shared"
+fi
+
+echo "pdadmm: CI in the chroot (log: $DIR/ci.log)" >&2
+start=$(date +%s)
+rc=0
+chroot "$ROOT" env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin HOME=/root CI=true \
+  bash -c 'cd /work/main && bash .ci/run' > "$DIR/ci.log" 2>&1 || rc=$?
+tail -15 "$DIR/ci.log"
+echo "pdadmm: fresh $SUITE machine: .ci/run exited $rc after $(($(date +%s) - start)) s (whole log: $DIR/ci.log)" >&2
+exit $rc
