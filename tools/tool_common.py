@@ -9,6 +9,10 @@ import sys
 
 
 def fail(msg):
+    try:  # what went to stdout first comes first in a pipe too (2>&1 | tee: stdout is block-buffered there)
+        sys.stdout.flush()
+    except (OSError, ValueError):
+        pass
     print("error: " + msg, file=sys.stderr)
     sys.exit(1)
 
@@ -43,6 +47,9 @@ class ArgumentParser(argparse.ArgumentParser):
 def run_main(main):
     """Runs main(). A missing file or malformed input (JSON, keys, types) met on the way ends in one
     `error:` line and exit 1; PDADMM_TRACEBACK=1 shows the traceback instead."""
+    # Lines reach a pipe in the order written, stdout's and stderr's (progress, warnings) alike, as on
+    # a terminal: block-buffered stdout put a failed run's passed-through lines after the error line.
+    sys.stdout.reconfigure(line_buffering=True)
     try:
         main()
     except KeyboardInterrupt:  # Ctrl-C: one line saying so, not a silent 130 that looks like a crash

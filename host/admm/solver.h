@@ -121,7 +121,7 @@ class Solver {
   FirstLayerW first_layer_w();
 
  private:
-  // F and the Lagrangian from the groups' summed pieces (st.ce and st.r2 summed already).
+  // F and the Lagrangian from the groups' summed pieces (st.ce, st.r2 and st.u_dot_r summed already).
   void set_objective(IterationStats& st, double fit, double gap, double w2) const;
   int group_of(int layer) const;
   void require_inputs() const;  // every p that SolverStart::inputs_given left to the caller is set
