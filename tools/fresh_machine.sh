@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Runs CI (`bash .ci/run`, CI=true) on a fresh Debian: a minimal debootstrap system in a chroot,
-# with none of our packages, no python3, no git and no CUDA, so tools/install_deps.sh and the
-# CPU-only build are tested the way a new user meets them. Needs root and a Debian mirror.
+# Runs CI (`bash .ci/run`, CI=true), then the quick start's `tools/run.sh`, on a fresh Debian: a
+# minimal debootstrap system in a chroot, with none of our packages, no python3, no git and no CUDA,
+# so tools/install_deps.sh and the CPU-only build are tested the way a new user meets them, in a
+# bare environment (env -i). Needs root and a Debian mirror.
 #   sudo tools/fresh_machine.sh DIR     DIR: an empty or missing folder (several GiB), kept
 #                                      afterwards (the system, the clone's build, ci.log);
 #                                      remove it with `rm -rf --one-file-system DIR`
@@ -58,11 +59,13 @@ if [ -d "$SHARED" ]; then
   mount -o remount,ro,bind "$ROOT/work/shared"
 fi
 
-echo "pdadmm: CI in the chroot (log: $DIR/ci.log)" >&2
+echo "pdadmm: CI, then tools/run.sh, in the chroot (log: $DIR/ci.log)" >&2
 start=$(date +%s)
 rc=0
 chroot "$ROOT" env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin HOME=/root CI=true \
-  bash -c 'cd /work/main && bash .ci/run' > "$DIR/ci.log" 2>&1 || rc=$?
+  bash -c 'cd /work/main && bash .ci/run && echo "pdadmm: the quick start, tools/run.sh" &&
+           tools/run.sh --set output.progress=off' > "$DIR/ci.log" 2>&1 || rc=$?
 tail -15 "$DIR/ci.log"
-echo "pdadmm: fresh $SUITE machine: .ci/run exited $rc after $(($(date +%s) - start)) s (whole log: $DIR/ci.log)" >&2
+echo "pdadmm: fresh $SUITE machine: .ci/run and tools/run.sh exited $rc after $(($(date +%s) - start)) s" \
+  "(whole log: $DIR/ci.log)" >&2
 exit $rc
