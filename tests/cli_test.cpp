@@ -895,6 +895,24 @@ TEST(Cli, AnAddressSpaceLimitEndsTheRunOrNamesItself) {
   EXPECT_GT(ran, 0) << "no limit was large enough for the run";
 }
 
+// OpenBLAS 0.3.29 (Debian 13) maps a 128 MiB buffer per thread as it loads and, refused, retries for
+// ever: `pdadmm --version` under ulimit -v 300 MiB hung before main. A check that runs before the
+// libraries' constructors (.preinit_array) names the limit, counting the threads OpenBLAS will start.
+TEST(Cli, AnAddressSpaceTooSmallForOpenBlasIsNamedBeforeItLoads) {
+  if (pdadmm::test::kShadowMemory) GTEST_SKIP() << "a sanitizer's shadow memory cannot live under ulimit -v";
+  const Result r = pdadmm::test::run_command("timeout -s KILL 30 sh -c 'ulimit -v 150000 && OPENBLAS_NUM_THREADS=1 exec " +
+                                             std::string(PDADMM_BINARY) + " --version'");
+  ASSERT_NE(r.code, 128 + 9) << "killed after 30 s (hung)\n" << r.out;
+  EXPECT_EQ(r.code, 1) << r.out;
+  EXPECT_EQ(pdadmm::test::error_lines(r.out), 1) << r.out;
+  EXPECT_NE(r.out.find("error: out of address space: ulimit -v leaves "), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("for each of its 1 thread(s)"), std::string::npos) << r.out;
+  // With the room, the same command runs.
+  const Result ok = pdadmm::test::run_command("sh -c 'ulimit -v 2000000 && exec " + std::string(PDADMM_BINARY) +
+                                              " --version'");
+  EXPECT_EQ(ok.code, 0) << ok.out;
+}
+
 // stdout on a pipe whose reader is gone (`pdadmm train | head -1` once head has left): SIGPIPE
 // ended the run at its next line, with no model written and no error line.
 TEST(Cli, AClosedPipeOnStdoutDoesNotEndTheRun) {

@@ -1,0 +1,78 @@
+// Before any library initialises: OpenBLAS 0.3.29 (Debian 13) maps a 128 MiB buffer for each of
+// its threads as it loads, and under a ulimit -v (a batch queue's h_vmem) too small for them it
+// retries for ever: `pdadmm --version` hung at 300 MiB on 2 cores, before main could say anything.
+// .preinit_array runs in the executable before the shared libraries' constructors (ELF), so this
+// check names the limit first. C calls only: libstdc++ is not initialised yet.
+#include <sched.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+
+namespace {
+
+constexpr double kMiB = 1024.0 * 1024.0;
+// One OpenBLAS buffer (BUFFER_SIZE on x86-64) and the stack of the thread that uses it.
+constexpr double kPerBlasThread = (128.0 + 8.0) * kMiB;
+
+// From the environment the loader passes (libc's environ may not be set up yet).
+long positive_env(char** envp, const char* name) {
+  const size_t len = std::strlen(name);
+  const char* v = nullptr;
+  for (char** e = envp; e && *e && !v; ++e)
+    if (std::strncmp(*e, name, len) == 0 && (*e)[len] == '=') v = *e + len + 1;
+  if (!v) return 0;
+  char* end = nullptr;
+  const long n = std::strtol(v, &end, 10);
+  return end != v && n > 0 ? n : 0;
+}
+
+// The threads OpenBLAS starts with: OPENBLAS_NUM_THREADS, GOTO_NUM_THREADS or OMP_NUM_THREADS,
+// at most the cores this process may use (its own rule, blas_get_cpu_number).
+long blas_threads(char** envp) {
+  cpu_set_t set;
+  long cores = sched_getaffinity(0, sizeof set, &set) == 0 ? CPU_COUNT(&set) : sysconf(_SC_NPROCESSORS_ONLN);
+  if (cores < 1) cores = 1;
+  long n = positive_env(envp, "OPENBLAS_NUM_THREADS");
+  if (n == 0) n = positive_env(envp, "GOTO_NUM_THREADS");
+  if (n == 0) n = positive_env(envp, "OMP_NUM_THREADS");
+  return n > 0 && n < cores ? n : cores;
+}
+
+double mapped_now() {
+  FILE* f = std::fopen("/proc/self/statm", "r");
+  if (!f) return -1;
+  long long pages = -1;
+  const int got = std::fscanf(f, "%lld", &pages);
+  std::fclose(f);
+  return got == 1 && pages >= 0 ? static_cast<double>(pages) * static_cast<double>(sysconf(_SC_PAGESIZE)) : -1;
+}
+
+void check_address_space_for_blas(int, char**, char** envp) {
+  struct rlimit r {};
+  if (getrlimit(RLIMIT_AS, &r) != 0 || r.rlim_cur == RLIM_INFINITY) return;
+  const double mapped = mapped_now();
+  if (mapped < 0) return;
+  const double room = static_cast<double>(r.rlim_cur) - mapped;
+  const long threads = blas_threads(envp);
+  const double need = static_cast<double>(threads) * kPerBlasThread;
+  if (room >= need) return;
+  char line[512];
+  const int n = std::snprintf(line, sizeof line,
+                              "error: out of address space: ulimit -v leaves %.1f MiB and OpenBLAS may map %.1f MiB "
+                              "as it loads (a 128 MiB buffer and a stack for each of its %ld thread(s)), and, "
+                              "refused, waits for ever; raise ulimit -v or set OPENBLAS_NUM_THREADS lower\n",
+                              room > 0 ? room / kMiB : 0.0, need / kMiB, threads);
+  if (n > 0) {
+    const ssize_t written = write(STDERR_FILENO, line, static_cast<size_t>(n) < sizeof line ? n : sizeof line - 1);
+    (void)written;
+  }
+  _exit(1);
+}
+
+}  // namespace
+
+__attribute__((section(".preinit_array"), used)) void (*const pdadmm_preinit_blas_check)(int, char**, char**) =
+    check_address_space_for_blas;
