@@ -9,7 +9,9 @@
 # runs each target FUZZ_SECONDS (default 60) and prints executions, coverage and findings.
 # Exits 1 when a target found a crash, hang, leak or sanitizer report.
 #   env: FUZZ_SECONDS, PDADMM_DATA (data root, default ../shared/data), FUZZ_OUT (default build-fuzz),
-#        FUZZ_TARGETS (default "pickle npy planetoid config files model")
+#        FUZZ_TARGETS (default "pickle npy planetoid config files model"),
+#        FUZZ_LINK_CHECK=1: only compile and link the targets (-O0, no ASan/UBSan, nothing installed;
+#        exit 77 where clang++, its libFuzzer runtime or libzip is missing): FuzzTargets.LinkWithClang
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 DATA=${PDADMM_DATA:-$ROOT/../shared/data}
@@ -33,6 +35,12 @@ fuzzer_works() {
     >"$OUT/probe.cpp"
   clang++ -fsanitize=fuzzer,address,undefined "$OUT/probe.cpp" -o "$OUT/probe" >/dev/null 2>&1
 }
+LINK_CHECK=${FUZZ_LINK_CHECK:-0}
+if [ "$LINK_CHECK" = 1 ]; then  # a test: install nothing, skip (77) where a tool is missing
+  command -v clang++ >/dev/null || { echo "fuzz.sh: no clang++: link check skipped" >&2; exit 77; }
+  fuzzer_works || { echo "fuzz.sh: clang++ cannot link -fsanitize=fuzzer: link check skipped" >&2; exit 77; }
+  pkg-config --exists libzip 2>/dev/null || { echo "fuzz.sh: no libzip: link check skipped" >&2; exit 77; }
+fi
 command -v clang++ >/dev/null || apt_install clang
 if ! fuzzer_works; then
   ver=$(clang++ --version | sed -n 's/.*clang version \([0-9]*\).*/\1/p' | head -1)
@@ -55,6 +63,7 @@ MODEL_SRCS=(io/checkpoint.cpp io/state_file.cpp io/framed_file.cpp io/files.cpp 
 read -r -a KINDS <<<"${FUZZ_TARGETS:-pickle npy planetoid config files model}"  # target fuzz_KIND, KIND.dict, corpus/KIND
 FLAGS=(-std=c++17 -g -O1 -fno-omit-frame-pointer -fsanitize=fuzzer,address,undefined
        -fno-sanitize-recover=all -I"$ROOT")
+[ "$LINK_CHECK" = 1 ] && FLAGS=(-std=c++17 -O0 -fsanitize=fuzzer -I"$ROOT")  # what links, quickly
 read -r -a ZIPFLAGS <<<"$(pkg-config --cflags --libs libzip)"
 for kind in "${KINDS[@]}"; do
   t=fuzz_$kind
@@ -66,6 +75,10 @@ for kind in "${KINDS[@]}"; do
   clang++ "${FLAGS[@]}" "$ROOT/tools/fuzz/$t.cpp" "${SRCS[@]}" ${extra[@]+"${extra[@]}"} "${ZIPFLAGS[@]}" -lz -pthread \
     -o "$OUT/$t"
 done
+if [ "$LINK_CHECK" = 1 ]; then
+  echo "fuzz.sh: ${KINDS[*]}: every target links"
+  exit 0
+fi
 
 # ---- seed corpora: the real files where small, plus synthetic inputs that load completely ----
 SEEDS="$OUT/seeds"

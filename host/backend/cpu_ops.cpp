@@ -120,8 +120,6 @@ PDADMM_ALWAYS_INLINE void by_rows(int64_t i0, int64_t i1, int64_t cols, F f) {
   }
 }
 
-bool host_ops_avx2_allowed = true;
-
 template <typename T>
 T* host_alloc(int64_t n) {
   if (n == 0) return nullptr;
@@ -172,14 +170,6 @@ template void gemm_split_rows<float>(bool, bool, int64_t, int64_t, int64_t, floa
                                      int64_t, float, float*, int64_t, int);
 template void gemm_split_rows<double>(bool, bool, int64_t, int64_t, int64_t, double, const double*, int64_t,
                                       const double*, int64_t, double, double*, int64_t, int);
-
-bool use_host_ops_avx2() { return host_ops_avx2_allowed && cpu_has_avx2(); }
-
-bool host_ops_avx2(bool allow) {
-  const bool before = use_host_ops_avx2();
-  host_ops_avx2_allowed = allow;
-  return before;
-}
 
 BlasSingleThread::BlasSingleThread() : before_(openblas_get_num_threads()) { openblas_set_num_threads(1); }
 BlasSingleThread::~BlasSingleThread() { openblas_set_num_threads(before_); }
