@@ -5,6 +5,8 @@
 
 #include <algorithm>
 #include <csignal>
+#include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -183,13 +185,20 @@ TEST(MpiTrain, ResumesAStateOfOneProcessOrOfProcesses) {
     const int sig = which;  // a lambda cannot capture a structured binding before C++20 (clang refuses)
     const auto stopped = pdadmm::test::train_until_signal(args, out, 0, "metrics.jsonl", 0, mpirun, [&] {
       usleep(300000);
-      const pid_t to = sig == SIGUSR1 ? find_process(PDADMM_MPIEXEC, out) : find_process(PDADMM_BINARY, out, 1);
-      ASSERT_GT(to, 0) << "no " << (sig == SIGUSR1 ? "mpirun" : "process 1") << " for " << out;
-      if (sig == SIGUSR1) {  // the run's first lines say where to send it
-        const std::string log = slurp(out + ".log"), say = "kill -USR1 " + std::to_string(to) + " (";
-        EXPECT_NE(log.find("note: to stop after an iteration with the outputs written: " + say), std::string::npos)
-            << log;
+      pid_t to = find_process(PDADMM_BINARY, out, 1);
+      if (sig == SIGUSR1) {  // to the pid the run's first lines name: the launcher, process 0's parent
+        const std::string log = slurp(out + ".log"), say = "note: to stop after an iteration with the outputs written: kill -USR1 ";
+        const size_t at = log.find(say);
+        ASSERT_NE(at, std::string::npos) << log;
+        to = static_cast<pid_t>(std::atol(log.c_str() + at + say.size()));
+        const std::string stat = slurp("/proc/" + std::to_string(find_process(PDADMM_BINARY, out, 0)) + "/stat");
+        const size_t paren = stat.rfind(')');
+        ASSERT_NE(paren, std::string::npos) << "no process 0 for " << out;
+        int parent = 0;
+        ASSERT_EQ(std::sscanf(stat.c_str() + paren + 1, " %*c %d", &parent), 1) << stat;
+        EXPECT_EQ(to, parent) << log;
       }
+      ASSERT_GT(to, 0) << "no " << (sig == SIGUSR1 ? "launcher" : "process 1") << " for " << out;
       kill(to, sig);
     });
     ASSERT_EQ(stopped.first, 128 + sig) << stopped.second;

@@ -14,8 +14,10 @@
 namespace {
 
 constexpr double kMiB = 1024.0 * 1024.0;
-// One OpenBLAS buffer (BUFFER_SIZE on x86-64) and the stack of the thread that uses it.
-constexpr double kPerBlasThread = (128.0 + 8.0) * kMiB;
+// One OpenBLAS buffer (BUFFER_SIZE on x86-64) and the stack of the thread that uses it, and once
+// more a buffer's size while it maps one (it over-maps to align, then trims): 350 MiB on 2 cores
+// passed a check without that, and OpenBLAS then failed to start its thread.
+constexpr double kPerBlasThread = (128.0 + 8.0) * kMiB, kAligning = 128.0 * kMiB;
 
 // From the environment the loader passes (libc's environ may not be set up yet).
 long positive_env(char** envp, const char* name) {
@@ -57,13 +59,14 @@ void check_address_space_for_blas(int, char**, char** envp) {
   if (mapped < 0) return;
   const double room = static_cast<double>(r.rlim_cur) - mapped;
   const long threads = blas_threads(envp);
-  const double need = static_cast<double>(threads) * kPerBlasThread;
+  const double need = static_cast<double>(threads) * kPerBlasThread + kAligning;
   if (room >= need) return;
   char line[512];
   const int n = std::snprintf(line, sizeof line,
                               "error: out of address space: ulimit -v leaves %.1f MiB and OpenBLAS may map %.1f MiB "
-                              "as it loads (a 128 MiB buffer and a stack for each of its %ld thread(s)), and, "
-                              "refused, waits for ever; raise ulimit -v or set OPENBLAS_NUM_THREADS lower\n",
+                              "as it loads (a 128 MiB buffer and a stack for each of its %ld thread(s), one more "
+                              "buffer while aligning), and, refused, waits for ever; raise ulimit -v or set "
+                              "OPENBLAS_NUM_THREADS lower\n",
                               room > 0 ? room / kMiB : 0.0, need / kMiB, threads);
   if (n > 0) {
     const ssize_t written = write(STDERR_FILENO, line, static_cast<size_t>(n) < sizeof line ? n : sizeof line - 1);

@@ -136,6 +136,9 @@ int main(int argc, char** argv) {
       line = "error (process " + std::to_string(process_rank()) + "): " + what + "\n";
     }
     std::cerr << line << std::flush;
+    // Open MPI 5's launcher forwards a process's stderr after the fact, and an abort at once lost
+    // the line (Debian 13: the run ended with MPI_ABORT's banner alone, now and then).
+    if (process_count() > 1) std::this_thread::sleep_for(std::chrono::seconds(1));
     processes_abort(code);
     processes_finalize();
     return code;
