@@ -239,7 +239,8 @@ TrainSummary train(const Config& c, std::ostream& log, bool resume) {
     const int mpirun = launcher_pid();
     log << "note: to stop after an iteration with the outputs written: kill -USR1 "
         << (mpirun ? std::to_string(mpirun) : std::string("<mpirun's pid>"))
-        << " (Ctrl-C leaves the processes one second)" << std::endl;  // seen now, through a pipe too
+        << " (Ctrl-C leaves the processes one second with Open MPI 4, none with 5)"
+        << std::endl;  // seen now, through a pipe too
   }
 
   std::optional<JsonLines> metrics;
