@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "host/backend/avx2_clone.h"
 #include "host/io/error.h"
 #include "host/quant/grid.h"
 #include "host/quant/wire.h"
@@ -528,10 +529,10 @@ TEST(QuantCodec, FloatFastPathsGiveTheScalarBits) {
   // exact binary form and a negative start, 1 and 16 bits, 9 bits (Computers-Q).
   const std::vector<G> grids{{0, 8.0 / 255, 256}, {0, 2.0 / 63, 64}, {-1, 1, 22}, {-1, 3.0 / 999, 1000},
                              {0.5, 0.25, 2},      {-3, 6.0 / 65535, 65536},      {0, 8.0 / 511, 512}};
-  const bool avx2 = host_codecs_avx2(true);
+  const bool avx2 = host_ops_avx2(true);
   for (bool allow : {true, false}) {
     if (allow && !avx2) continue;  // no AVX2 here: the baseline build is the one in use
-    host_codecs_avx2(allow);
+    host_ops_avx2(allow);
     for (size_t gi = 0; gi <= grids.size(); ++gi) {
       const bool int8 = gi == grids.size();
       const G g = int8 ? G{0, 0.01, 100} : grids[gi];
@@ -549,7 +550,7 @@ TEST(QuantCodec, FloatFastPathsGiveTheScalarBits) {
       }
     }
   }
-  host_codecs_avx2(true);
+  host_ops_avx2(true);
 }
 
 TEST(QuantCodec, EncodedBytesAreExact) {

@@ -148,15 +148,12 @@ PDADMM_ALWAYS_INLINE bool uniform_codes_float(const GridView& g, int bits, float
   return true;
 }
 
-bool host_avx2_allowed = true;  // host_codecs_avx2(false): the baseline path on an AVX2 CPU (tests)
-
 PDADMM_TARGET_AVX2 void int8_encode_float_avx2(float* x, int64_t rows, int64_t cols, uint8_t* out) {
   int8_encode_rows(x, rows, cols, out);
 }
 PDADMM_TARGET_AVX2 bool uniform_codes_float_avx2(const GridView& g, int bits, float* x, int64_t n, uint8_t* out) {
   return uniform_codes_float(g, bits, x, n, out);
 }
-bool use_avx2() { return host_avx2_allowed && cpu_has_avx2(); }
 
 template <typename T>
 size_t encode_impl(const WireSpec& spec, T* x, int64_t rows, int64_t cols, uint8_t* out) {
@@ -189,7 +186,7 @@ size_t encode_impl(const WireSpec& spec, T* x, int64_t rows, int64_t cols, uint8
       break;
     case WireFormat::Int8:
       if constexpr (std::is_same_v<T, float>)
-        if (use_avx2()) {
+        if (use_host_ops_avx2()) {
           int8_encode_float_avx2(x, rows, cols, out);
           break;
         }
@@ -200,7 +197,7 @@ size_t encode_impl(const WireSpec& spec, T* x, int64_t rows, int64_t cols, uint8
       const GridView v = g.view();
       const int bits = g.bits();
       if constexpr (std::is_same_v<T, float>)
-        if (use_avx2() ? uniform_codes_float_avx2(v, bits, x, n, out) : uniform_codes_float(v, bits, x, n, out)) break;
+        if (use_host_ops_avx2() ? uniform_codes_float_avx2(v, bits, x, n, out) : uniform_codes_float(v, bits, x, n, out)) break;
       for (int64_t i = 0, chunk = 0; i < n; i += kCodesPerChunk, ++chunk) {
         const int count = static_cast<int>(n - i < kCodesPerChunk ? n - i : kCodesPerChunk);
         encode_codes_chunk(v, bits, x + i, count, out + chunk * bits);
@@ -283,13 +280,7 @@ size_t fp32_baseline_bytes(const std::vector<int64_t>& dims, const std::vector<i
   return total;
 }
 
-const char* host_codecs_build() { return use_avx2() ? "avx2" : "baseline"; }
-
-bool host_codecs_avx2(bool allow) {
-  const bool before = use_avx2();
-  host_avx2_allowed = allow;
-  return before;
-}
+const char* host_codecs_build() { return use_host_ops_avx2() ? "avx2" : "baseline"; }
 
 size_t encode_host(const WireSpec& s, float* x, int64_t r, int64_t c, uint8_t* o) { return encode_impl(s, x, r, c, o); }
 size_t encode_host(const WireSpec& s, double* x, int64_t r, int64_t c, uint8_t* o) { return encode_impl(s, x, r, c, o); }

@@ -54,10 +54,8 @@ size_t encode_host(const WireSpec& spec, double* x, int64_t rows, int64_t cols, 
 void decode_host(const WireSpec& spec, const uint8_t* in, int64_t rows, int64_t cols, float* x);
 void decode_host(const WireSpec& spec, const uint8_t* in, int64_t rows, int64_t cols, double* x);
 
-// For tests: allow (default) or forbid the AVX2 build of encode_host's float paths (int8, codes
-// on a uniform grid) on a CPU that has AVX2, to compare both with the scalar math of kernels/.
-// Returns whether AVX2 was in use before the call. Not thread-safe; nothing else calls it.
-bool host_codecs_avx2(bool allow);
+// encode_host's float paths (int8, codes on a uniform grid) have AVX2 twins, switched with the
+// other host loops' (host_ops_avx2 in host/backend/avx2_clone.h).
 // Which build of those paths runs here: "avx2" or "baseline" (bench's machine record).
 const char* host_codecs_build();
 
