@@ -8,7 +8,6 @@
 #include <cstdlib>
 #include <cstring>
 
-#include "host/comm/processes_env.h"
 
 namespace pdadmm {
 
@@ -52,7 +51,6 @@ bool started_by_loader() {
 void use_best_blas_kernels(char** argv) {
   if (std::getenv("OPENBLAS_CORETYPE")) return;  // the user's choice, or this exec's
   if (started_by_loader()) return;
-  if (omp_num_threads_env() < 0) return;  // an error soon: libgomp's warning about it once, not twice
   const std::string best = best_blas_core();
   const std::string loaded = openblas_get_corename();
   if (!blas_core_is_fallback(loaded, best)) return;

@@ -46,8 +46,7 @@ int env_omp_threads() {
 
 Config load(const CommonArgs& a) {
   Config c = a.config.empty() ? parse_config(nlohmann::json::object(), a.sets) : load_config(a.config, a.sets);
-  const int omp = env_omp_threads();
-  if (c.threads == 0) c.threads = omp;  // config.json keeps the 0 the config asked for
+  if (c.threads == 0) c.threads = env_omp_threads();  // config.json keeps the 0 the config asked for
   // Written into config.json as the config's own strings are (a non-UTF-8 name was "internal:").
   for (const auto& [value, option] : {std::pair{a.out, "--out"}, std::pair{a.data, "--data"}})
     require_utf8_text(value, option);
@@ -222,7 +221,7 @@ int cmd_info(const CommonArgs& a) {
   const int groups = static_cast<int>(part.size());
   if (!cuda) {
     const int cores = total_cores(c);
-    const int omp = omp_num_threads_env();  // load() refused a bad one
+    const int omp = omp_num_threads_env();  // -1 (bad) only where `threads` stood in for it
     const std::string free = "of " + std::to_string(process_cores()) + " cores, those other processes left free";
     const std::string from = omp > 0 && c.threads == omp ? "OMP_NUM_THREADS" : c.threads > 0 ? "`threads`" : free;
     std::cout << "threads       " << cores << " (" << from << "), " << std::max(1, cores / groups) << " per group"

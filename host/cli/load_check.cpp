@@ -3,6 +3,8 @@
 // retries for ever: `pdadmm --version` hung at 300 MiB on 2 cores, before main could say anything.
 // .preinit_array runs in the executable before the shared libraries' constructors (ELF), so this
 // check names the limit first. C calls only: libstdc++ is not initialised yet.
+// The same hook keeps a malformed OMP_NUM_THREADS from libgomp, which prints its own warning as
+// it loads: pdadmm's one error line names it (or `threads` stands in for it).
 #include <sched.h>
 #include <sys/resource.h>
 #include <unistd.h>
@@ -10,6 +12,8 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+
+#include "host/comm/processes_env.h"
 
 namespace {
 
@@ -52,7 +56,7 @@ double mapped_now() {
   return got == 1 && pages >= 0 ? static_cast<double>(pages) * static_cast<double>(sysconf(_SC_PAGESIZE)) : -1;
 }
 
-void check_address_space_for_blas(int, char**, char** envp) {
+void check_address_space_for_blas(char** envp) {
   struct rlimit r {};
   if (getrlimit(RLIMIT_AS, &r) != 0 || r.rlim_cur == RLIM_INFINITY) return;
   const double mapped = mapped_now();
@@ -75,7 +79,31 @@ void check_address_space_for_blas(int, char**, char** envp) {
   _exit(1);
 }
 
+// OMP_NUM_THREADS=abc renamed while the libraries load, and its entry, to name it back.
+char* hidden_omp_entry = nullptr;
+
+void hide_bad_omp_num_threads(char** envp) {
+  static const char kName[] = "OMP_NUM_THREADS=";
+  for (char** e = envp; e && *e; ++e)
+    if (std::strncmp(*e, kName, sizeof kName - 1) == 0 && (*e)[sizeof kName - 1] != '\0' &&
+        pdadmm::parse_omp_num_threads(*e + sizeof kName - 1) < 0) {
+      hidden_omp_entry = *e;
+      hidden_omp_entry[0] = '_';  // "_MP_NUM_THREADS=abc": libgomp takes its default
+    }
+}
+
+void before_libraries(int, char**, char** envp) {
+  check_address_space_for_blas(envp);
+  hide_bad_omp_num_threads(envp);
+}
+
+// The executable's constructors run after those of the libraries it loads (ELF): by main,
+// the environment is the one the process was given.
+__attribute__((constructor)) void after_libraries() {
+  if (hidden_omp_entry) hidden_omp_entry[0] = 'O';
+}
+
 }  // namespace
 
 __attribute__((section(".preinit_array"), used)) void (*const pdadmm_preinit_blas_check)(int, char**, char**) =
-    check_address_space_for_blas;
+    before_libraries;

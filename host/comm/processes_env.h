@@ -2,7 +2,6 @@
 #pragma once
 #include <algorithm>
 #include <cstdlib>
-#include <string>
 
 namespace pdadmm {
 
@@ -11,24 +10,25 @@ inline int env_int(const char* name, int fallback) {
   return v && *v ? std::atoi(v) : fallback;
 }
 
-// OMP_NUM_THREADS (`mpirun -x OMP_NUM_THREADS=4`): 0 when unset or empty, -1 when it is not a
-// count from 1 to 1024. Like libgomp, the first of a comma list (the outer level's count).
+// An OMP_NUM_THREADS value: its first count, -1 when it is not a count from 1 to 1024. Like
+// libgomp, a comma list gives the outer level's count, and every level must be one (libgomp drops
+// a list with a bad one: "2,abc"). C calls only: load_check.cpp runs it before libraries load.
+inline int parse_omp_num_threads(const char* v) {
+  int first = 0;
+  for (const char* at = v;; ++at) {
+    char* end = nullptr;
+    const long n = std::strtol(at, &end, 10);
+    if (end == at || n < 1 || n > 1024 || (*end != ',' && *end != '\0')) return -1;
+    if (at == v) first = static_cast<int>(n);
+    if (*end == '\0') return first;
+    at = end;
+  }
+}
+
+// OMP_NUM_THREADS (`mpirun -x OMP_NUM_THREADS=4`): 0 when unset or empty, else as above.
 inline int omp_num_threads_env() {
   const char* v = std::getenv("OMP_NUM_THREADS");
-  if (!v || !*v) return 0;
-  // The first level's count; every level must be one (libgomp drops a list with a bad one: "2,abc").
-  int first = 0;
-  std::string rest(v);
-  for (size_t at = 0; at <= rest.size();) {
-    const size_t comma = std::min(rest.find(',', at), rest.size());
-    const std::string part = rest.substr(at, comma - at);
-    char* end = nullptr;
-    const long n = std::strtol(part.c_str(), &end, 10);
-    if (part.empty() || end != part.c_str() + part.size() || n < 1 || n > 1024) return -1;
-    if (at == 0) first = static_cast<int>(n);
-    at = comma + 1;
-  }
-  return first;
+  return v && *v ? parse_omp_num_threads(v) : 0;
 }
 
 inline int launched_processes() {
