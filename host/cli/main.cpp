@@ -74,7 +74,7 @@ int main(int argc, char** argv) {
           ->check(non_empty())
           ->type_name("DIR");
   };
-  CLI::App* train = app.add_subcommand("train", "train a model; writes metrics.jsonl, summary.json, model.bin");
+  CLI::App* train = app.add_subcommand("train", "train a model; writes metrics.jsonl, summary.json, config.json, model.bin");
   add_common(train, true);
   bool resume = false;
   train->add_flag("--resume", resume, "continue the run in the output folder from its state.bin (same config)");
@@ -94,7 +94,7 @@ int main(int argc, char** argv) {
       ->check(non_empty())
       ->type_name("FILE");
   CLI::App* export_model =
-      app.add_subcommand("export", "write a saved model's weights as a NumPy .npz (W1.., b1.., dims, config)");
+      app.add_subcommand("export", "write a saved model's weights as a NumPy .npz (W1.., b1.., dims, iterations, config)");
   ExportArgs export_args;
   add_model(export_model, export_args.model);
   export_model
