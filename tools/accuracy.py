@@ -120,7 +120,9 @@ def data_name(config, sets):
 
 def main():
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-    ap = ArgumentParser(description=__doc__.splitlines()[0])
+    ap = ArgumentParser(description=__doc__.splitlines()[0],
+                        epilog="The real data sets are read from $PDADMM_DATA (else ./data); there is no --data: "
+                        "--set data.root=DIR names another folder.")
     ap.add_argument("config", help="the pdadmm config to train")
     ap.add_argument("--seeds", default="0,100,200,300,400", help="comma-separated (reference: 0,100,...,400)")
     ap.add_argument("--split-seeds", help="comma-separated data.split_seed values (npz data sets)")
