@@ -273,6 +273,14 @@ TEST(Cli, CommandLineMistakesGiveOneClearLine) {
   // One extra argument: "argument", singular, and the same order-independent text.
   expect_one_line_error(run("eval --model " + std::string(PDADMM_SOURCE_DIR) + "/CMakeLists.txt a"),
                         "error: The following argument was not expected: a (see pdadmm eval --help)\n");
+  // A config given as tools/accuracy.py takes it (positional), or after --set's values, says how
+  // pdadmm takes one.
+  expect_one_line_error(run("train configs/cora.json"),
+                        "not expected: configs/cora.json (a config file is given as --config configs/cora.json) "
+                        "(see pdadmm train --help)");
+  expect_one_line_error(run("info --set model.layers=3 configs/cora.json"),
+                        "config: --set \"configs/cora.json\": expected key=value, e.g. --set model.layers=12 (a config "
+                        "file is given as --config configs/cora.json)");
   expect_one_line_error(run("bench --no-peak --json /nonexistent_pdadmm_dir/b.json"), "cannot write --json");
   // Refused before the benchmark runs, not after it (its results lost): a folder that is a file (root's
   // access() passed it), and a name too long (an "internal:" filesystem_error line, exit 2), or too

@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <csignal>
@@ -179,6 +180,17 @@ int main(int argc, char** argv) {
       if (!extra.empty())
         what = std::string(extra.size() > 1 ? "The following arguments were not expected: "
                                             : "The following argument was not expected: ") + list;
+      // `pdadmm train configs/cora.json`, as tools/accuracy.py takes a config: say how pdadmm takes one
+      // (not after a misspelt option, `--confg x.json`, whose value it is: that one is named below).
+      const bool options =
+          std::any_of(extra.begin(), extra.end(), [](const std::string& x) { return x.rfind("-", 0) == 0; });
+      for (const CLI::App* sub : app.get_subcommands())
+        for (const std::string& x : extra)
+          if (!options && sub->get_option_no_throw("--config") && x.size() > 5 &&
+              x.compare(x.size() - 5, 5, ".json") == 0) {
+            what += " (a config file is given as --config " + x + ")";
+            break;
+          }
     }
     // An option given twice: CLI11 says "--out: At Most 1 required but received 2".
     const std::string at_most = "At Most 1 required but received ";

@@ -252,8 +252,13 @@ nlohmann::json parse_json(const std::string& text, const std::string& what, bool
 
 void apply_override(nlohmann::json& j, const std::string& assignment) {
   const size_t eq = assignment.find('=');
-  if (eq == std::string::npos || eq == 0)
-    throw Error("config: --set \"" + assignment + "\": expected key=value, e.g. --set model.layers=12");
+  if (eq == std::string::npos || eq == 0) {
+    // `--set a=1 configs/cora.json`: --set takes every value up to the next option, the file too.
+    const bool json_file = eq == std::string::npos && assignment.size() > 5 &&
+                           assignment.compare(assignment.size() - 5, 5, ".json") == 0;
+    throw Error("config: --set \"" + assignment + "\": expected key=value, e.g. --set model.layers=12" +
+                (json_file ? " (a config file is given as --config " + assignment + ")" : ""));
+  }
   const std::string key = assignment.substr(0, eq), text = assignment.substr(eq + 1);
   // Not JSON (e.g. --set data.name=cora): the text itself, as a string; but a list, an object or
   // a number that fails to parse is a mistake to report.
