@@ -269,7 +269,8 @@ TEST(Config, NpzOnlyDataKeysWarnOnPlanetoid) {
 
 // data.name "npz": the file is required (an empty one too); raw_counts defaults to true there
 // (a user's features are kept as stored), false elsewhere, and config.json records the value in
-// force. data.npz.* with another data set are read and checked, like data.synthetic.*, and ignored.
+// force. data.npz.* with another data set are read and checked, like data.synthetic.*, and ignored;
+// a file named there draws a warning.
 TEST(Config, NpzNeedsItsFileAndKeepsFeatureValues) {
   EXPECT_EQ(config_error({"data.name=npz", "data.npz.file="}),
             "config: data.npz.file: required with data.name \"npz\" (the path of the .npz file to train on)");
@@ -297,6 +298,18 @@ TEST(Config, NpzNeedsItsFileAndKeepsFeatureValues) {
     EXPECT_TRUE(other.warnings.empty()) << name;
     EXPECT_EQ(other.effective["data"]["npz"]["file"], "") << name;
   }
+  // A file given while data.name names another set (data.name forgotten) is named.
+  const Config forgot = parse_config(nlohmann::json::object(), {"data.npz.file=g.npz"});
+  ASSERT_EQ(forgot.warnings.size(), 1u);
+  EXPECT_EQ(forgot.warnings[0],
+            "data.npz.file has no effect with data.name \"synthetic\" (set data.name \"npz\" to train on it)");
+  const Config files = parse_config(nlohmann::json::object(), {"data.name=cora", "data.files.labels=y.txt"});
+  ASSERT_EQ(files.warnings.size(), 1u);
+  EXPECT_EQ(files.warnings[0],
+            "data.files has no effect with data.name \"cora\" (set data.name \"files\" to train on it)");
+  EXPECT_TRUE(parse_config(nlohmann::json::object(), {"data.name=files", "data.files.edges=e", "data.files.features=f",
+                                                      "data.files.labels=y"})
+                  .warnings.empty());
 }
 
 // An integer key written as a float with no fraction (3.0: what a JSON writer that keeps every
@@ -620,6 +633,17 @@ TEST(Config, AMisspelledKeyNamesTheOneItMeant) {
   EXPECT_EQ(config_error({"modle.layers=3"}), "config: unknown key \"modle\" (did you mean \"model\"?)");
   EXPECT_EQ(config_error({"admm.foo=1"}), "config: unknown key \"admm.foo\"");
   EXPECT_EQ(config_error({"admm.mm=1"}), "config: unknown key \"admm.mm\"");  // 2 letters: too short to guess
+}
+
+// The same for a value from a fixed list (a data set's name, the backend).
+TEST(Config, AMisspelledChoiceNamesTheOneItMeant) {
+  EXPECT_EQ(config_error({"backend=cpy"}), "config: backend: \"cpy\" is not one of \"cpu\", \"cuda\" (did you mean \"cpu\"?)");
+  const std::string corra = config_error({"data.name=corra"});
+  EXPECT_EQ(corra.rfind("config: data.name: \"corra\" is not one of", 0), 0u) << corra;
+  EXPECT_NE(corra.find("\"coauthor_cs\", \"npz\", \"files\" (did you mean \"cora\"?)"), std::string::npos) << corra;
+  EXPECT_EQ(config_error({"backend=rocm"}), "config: backend: \"rocm\" is not one of \"cpu\", \"cuda\"");  // no guess
+  // One letter from "cpu", but meant the GPU.
+  EXPECT_EQ(config_error({"backend=gpu"}), "config: backend: \"gpu\" is not one of \"cpu\", \"cuda\" (the GPU backend is \"cuda\")");
 }
 
 TEST(Config, MalformedFileNamesTheFile) {

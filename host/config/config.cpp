@@ -407,6 +407,9 @@ Config parse_config(const nlohmann::json& in, const std::vector<std::string>& ov
   c.effective = nlohmann::json::object();
   JsonReader r(&j, "", &c.effective);
   r.integer("seed", c.seed, at_least(0), "must be >= 0");
+  // "gpu" is one letter from "cpu": name the GPU's backend rather than guess the CPU's.
+  require(!j.contains("backend") || j["backend"] != "gpu",
+          "config: backend: \"gpu\" is not one of \"cpu\", \"cuda\" (the GPU backend is \"cuda\")");
   r.string("backend", c.backend, {"cpu", "cuda"});
   r.integer("groups", c.groups, at_least(1), "must be >= 1");
   r.int_list("partition", c.partition);
@@ -454,6 +457,15 @@ Config parse_config(const nlohmann::json& in, const std::vector<std::string>& ov
       c.warnings.push_back("data.raw_counts has no effect with data.name \"" + c.data.name +
                            "\" (only the npz data sets' features are binarized)");
   }
+  // A path set for a user's own graph while data.name names another (data.name forgotten: the run
+  // would train on that one, synthetic by default, without a word).
+  if (c.data.name != "npz" && !c.data.npz.file.empty())
+    c.warnings.push_back("data.npz.file has no effect with data.name \"" + c.data.name +
+                         "\" (set data.name \"npz\" to train on it)");
+  if (c.data.name != "files" &&
+      !(c.data.files.edges.empty() && c.data.files.features.empty() && c.data.files.labels.empty()))
+    c.warnings.push_back("data.files has no effect with data.name \"" + c.data.name +
+                         "\" (set data.name \"files\" to train on it)");
   if (c.backend != "cuda" && c.cuda.tf32)
     c.warnings.push_back("cuda.tf32 has no effect with \"backend\": \"" + c.backend + "\"");
   // As tf32: a list of GPUs meant for a CUDA run was ignored without a word on the CPU.

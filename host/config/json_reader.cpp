@@ -170,7 +170,11 @@ void JsonReader::string(const char* key, std::string& out, const std::vector<std
       found |= (a == out);
       list += (list.empty() ? "" : ", ") + ("\"" + a + "\"");
     }
-    if (!found) throw Error("config: " + where(key) + ": \"" + out + "\" is not one of " + list);
+    if (!found) {
+      const std::string near = nearest_name(out, allowed);  // "corra"
+      throw Error("config: " + where(key) + ": \"" + out + "\" is not one of " + list +
+                  (near.empty() ? "" : " (did you mean \"" + near + "\"?)"));
+    }
   }
   (*eff_)[key] = out;
 }
