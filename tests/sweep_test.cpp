@@ -364,6 +364,19 @@ TEST(Tools, CommandLineMistakesAreOneErrorLine) {
                               "one folder at most");
 }
 
+// accuracy.py --data goes to pdadmm train as its --data (pdadmm's hint for a missing folder names it).
+TEST(Tools, AccuracyPassesTheDataFolderOn) {
+  if (!have_python3()) GTEST_SKIP() << "python3 is not installed";
+  const std::string src = PDADMM_SOURCE_DIR, none = ::testing::TempDir() + "/accuracy_no_data";
+  const auto r = run("python3 " + src + "/tools/accuracy.py " + src + "/configs/cora.json --seeds 0 --binary " +
+                     PDADMM_BINARY + " --out " + ::testing::TempDir() + "/accuracy_data_out --data " + none);
+  EXPECT_EQ(r.code, 1) << r.out;
+  EXPECT_NE(r.out.find("error: seed 0: " + none + "/planetoid/ind.cora.x: file not found (data folder " + none +
+                       ", from data.root or --data;"),
+            std::string::npos)
+      << r.out;
+}
+
 // Every option's --help line says what it is and, where it has one, its default: the commands
 // in docs/benchmarks.md leave most of them out.
 TEST(Tools, HelpDescribesEveryOption) {

@@ -2,7 +2,7 @@
 """Runs one config over several seeds and reports test accuracy as mean +- std.
 
 Usage: tools/accuracy.py CONFIG [--seeds 0,100,200,300,400] [--split-seeds 0,1,2 | --val-splits 0,1,2]
-                         [--set key=value ...] [--binary build/pdadmm]
+                         [--set key=value ...] [--data DIR] [--binary build/pdadmm]
                          [--out runs/accuracy/NAME] [--json FILE]
 Each seed trains with `pdadmm train --set seed=S` (weights; the data split stays that of
 data.split_seed) into OUT/seed_S. Prints one line per seed, then mean +- std (population std,
@@ -121,13 +121,14 @@ def data_name(config, sets):
 def main():
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     ap = ArgumentParser(description=__doc__.splitlines()[0],
-                        epilog="The real data sets are read from $PDADMM_DATA (else ./data); there is no --data: "
-                        "--set data.root=DIR names another folder.")
+                        epilog="The real data sets are read from --data, else $PDADMM_DATA, else ./data "
+                        "(as pdadmm train reads them).")
     ap.add_argument("config", help="the pdadmm config to train")
     ap.add_argument("--seeds", default="0,100,200,300,400", help="comma-separated (reference: 0,100,...,400)")
     ap.add_argument("--split-seeds", help="comma-separated data.split_seed values (npz data sets)")
     ap.add_argument("--val-splits", help="comma-separated data.val_split_seed values (train/val redrawn, test kept)")
     ap.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="passed to pdadmm train")
+    ap.add_argument("--data", metavar="DIR", help="the data folder, passed to pdadmm train (default $PDADMM_DATA)")
     ap.add_argument("--binary", default=os.path.join(root, "build", "pdadmm"), help="the pdadmm binary (default build/pdadmm)")
     ap.add_argument("--out", help="output folder (default runs/accuracy/<config name>)")
     ap.add_argument("--json", help="result file (default OUT/accuracy.json)")
@@ -167,6 +168,8 @@ def main():
                "--set", "output.progress=\"off\"", "--set", "output.checkpoint=false"]
         for kv in a.set:
             cmd += ["--set", kv]
+        if a.data is not None:
+            cmd += ["--data", a.data]
         if k is not None:
             cmd += ["--set", "data.%s=%d" % (key, k)]
         t = time.time()
