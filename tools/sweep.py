@@ -221,7 +221,7 @@ def axis_rows(spec, pdadmm, base, run_dir, quiet, launcher=None):
             "modeled": {name: {"seconds": m["seconds_per_iter"], "speedup": s / m["seconds_per_iter"],
                                "speedup_same_run": sum(busy) / m["seconds_per_iter"],
                                "comm_max_s": max(m["comm_s"])}
-                        for name, m in modeled.items()},
+                        for name, m in ((n, modeled[n]) for n in model.get("links", sorted(modeled)))},
         }
         if parallel and host(parallel) != host(serial):  # --mpirun onto other machines
             row["parallel_machine"] = parallel.get("machine")

@@ -329,6 +329,8 @@ nlohmann::json run_bench(const Config& c, const BenchOptions& o, std::ostream& l
     return m;
   };
   const nlohmann::json modeled = model(model_compute);
+  out["links"] = nlohmann::json::array();  // their order (the objects below sort by name)
+  for (const Link& l : links) out["links"].push_back(l.name);
   out["modeled"] = modeled;           // from per-group medians
   out["modeled_min"] = model(model_compute_min);  // from per-group minima
   if (have_busy && bs.threads_per_group == 1) out["modeled_cpu"] = model(model_compute_cpu);  // from busy_cpu_s
