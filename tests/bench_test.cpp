@@ -342,6 +342,10 @@ void expect_complete(const nlohmann::json& j, int groups, bool roofline) {
     }
   // CPU time summed over a group's threads is not its wall time: that model needs one thread each.
   EXPECT_EQ(j.contains("modeled_cpu"), j["threads_per_group"].get<int>() == 1) << j["threads_per_group"];
+  // The presets in their order, here first (the objects sort by name; sweep.py's columns follow this).
+  ASSERT_GE(j["links"].size(), 4u);
+  EXPECT_EQ(std::vector<std::string>(j["links"].begin(), j["links"].begin() + 4),
+            (std::vector<std::string>{"nvlink", "pcie4", "pcie5", "ib-hdr"}));
   for (const char* link : {"nvlink", "pcie4", "pcie5", "ib-hdr"}) {
     ASSERT_TRUE(j["modeled"].contains(link)) << link;
     EXPECT_TRUE(positive_finite(j["modeled"][link]["seconds_per_iter"]));
@@ -406,6 +410,7 @@ TEST(Bench, SerialisedGroupsReportTheirOwnBusyTime) {
   EXPECT_FALSE(j.contains("roofline"));
   // 1 MB/s: the 2 x 24 x N x 4 byte boundaries dominate, and the middle group pays for both.
   EXPECT_EQ(j["modeled"]["slow"]["critical_group"], 1);
+  EXPECT_EQ(j["links"].back(), "slow");
   EXPECT_GT(j["modeled"]["slow"]["seconds_per_iter"].get<double>(), j["modeled"]["nvlink"]["seconds_per_iter"].get<double>());
 }
 
