@@ -9,6 +9,8 @@
 # This checkout's HEAD is cloned into DIR/root/work/main (committed work only); ../shared, when
 # present, is mounted read-only at DIR/root/work/shared. PDADMM_FRESH_SUITE (bookworm) and
 # PDADMM_FRESH_MIRROR (http://deb.debian.org/debian) pick the release and the mirror.
+# PDADMM_FRESH_USER=NAME: then, with the packages root installed, tools/test.sh once more as a
+# new user NAME who is not root, in a clone of their own (/home/NAME/main; its ../shared is ours).
 set -euo pipefail
 usage="sudo tools/fresh_machine.sh DIR"
 [ $# -eq 1 ] || { echo "error: give one folder ($usage)" >&2; exit 1; }
@@ -68,4 +70,16 @@ chroot "$ROOT" env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sb
 tail -15 "$DIR/ci.log"
 echo "pdadmm: fresh $SUITE machine: .ci/run and tools/run.sh exited $rc after $(($(date +%s) - start)) s" \
   "(whole log: $DIR/ci.log)" >&2
+user=${PDADMM_FRESH_USER:-}
+if [ "$rc" -eq 0 ] && [ -n "$user" ]; then
+  echo "pdadmm: tools/test.sh as $user, who is not root (log: $DIR/user.log)" >&2
+  start=$(date +%s)
+  chroot "$ROOT" useradd -m "$user"
+  chroot "$ROOT" bash -c "git clone -q /work/main /home/$user/main && ln -s /work/shared /home/$user/shared &&
+                          chown -R $user: /home/$user/main"
+  chroot "$ROOT" runuser -u "$user" -- env -i PATH=/usr/local/bin:/usr/bin:/bin HOME="/home/$user" \
+    bash -c 'cd ~/main && bash tools/test.sh' > "$DIR/user.log" 2>&1 || rc=$?
+  tail -5 "$DIR/user.log"
+  echo "pdadmm: fresh $SUITE machine: tools/test.sh as $user exited $rc after $(($(date +%s) - start)) s" >&2
+fi
 exit $rc
