@@ -8,7 +8,6 @@
 #include <cstdlib>
 #include <cstring>
 
-
 namespace pdadmm {
 
 std::string best_blas_core() {

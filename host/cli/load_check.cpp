@@ -79,7 +79,7 @@ void check_address_space_for_blas(char** envp) {
   _exit(1);
 }
 
-// OMP_NUM_THREADS=abc renamed while the libraries load, and its entry, to name it back.
+// The entry of a malformed OMP_NUM_THREADS (abc), renamed while the libraries load.
 char* hidden_omp_entry = nullptr;
 
 void hide_bad_omp_num_threads(char** envp) {

@@ -184,13 +184,15 @@ int main(int argc, char** argv) {
       // (not after a misspelt option, `--confg x.json`, whose value it is: that one is named below).
       const bool options =
           std::any_of(extra.begin(), extra.end(), [](const std::string& x) { return x.rfind("-", 0) == 0; });
-      for (const CLI::App* sub : app.get_subcommands())
-        for (const std::string& x : extra)
-          if (!options && sub->get_option_no_throw("--config") && x.size() > 5 &&
-              x.compare(x.size() - 5, 5, ".json") == 0) {
-            what += " (a config file is given as --config " + x + ")";
-            break;
-          }
+      const auto json = std::find_if(extra.begin(), extra.end(), [](const std::string& x) {
+        return x.size() > 5 && x.compare(x.size() - 5, 5, ".json") == 0;
+      });
+      const auto subs = app.get_subcommands();
+      const bool takes_config = std::any_of(subs.begin(), subs.end(), [](const CLI::App* sub) {
+        return sub->get_option_no_throw("--config") != nullptr;
+      });
+      if (!options && takes_config && json != extra.end())
+        what += " (a config file is given as --config " + *json + ")";
     }
     // An option given twice: CLI11 says "--out: At Most 1 required but received 2".
     const std::string at_most = "At Most 1 required but received ";
