@@ -623,7 +623,7 @@ TEST(Config, UnderscoreKeysAreComments) {
 }
 
 // A typo (one or two edits, a swap of neighbours one, at most a third of the key) names the key it meant; anything further
-// from every key is only unknown.
+// from every key is only unknown, unless a section has a key of that name.
 TEST(Config, AMisspelledKeyNamesTheOneItMeant) {
   EXPECT_EQ(config_error({"model.layer=3"}), "config: unknown key \"model.layer\" (did you mean \"model.layers\"?)");
   EXPECT_EQ(config_error({"model.Hops=3"}), "config: unknown key \"model.Hops\" (did you mean \"model.hops\"?)");
@@ -633,6 +633,16 @@ TEST(Config, AMisspelledKeyNamesTheOneItMeant) {
   EXPECT_EQ(config_error({"modle.layers=3"}), "config: unknown key \"modle\" (did you mean \"model\"?)");
   EXPECT_EQ(config_error({"admm.foo=1"}), "config: unknown key \"admm.foo\"");
   EXPECT_EQ(config_error({"admm.mm=1"}), "config: unknown key \"admm.mm\"");  // 2 letters: too short to guess
+  // A section's key given outside it names where it lives (every place, when several).
+  EXPECT_EQ(config_error({"iterations=5"}), "config: unknown key \"iterations\" (did you mean \"admm.iterations\"?)");
+  EXPECT_EQ(config_error({"hidden=8"}), "config: unknown key \"hidden\" (did you mean \"model.hidden\"?)");
+  EXPECT_EQ(config_error({"type=\"none\""}),
+            "config: unknown key \"type\" (did you mean \"admm.rho_schedule.type\"?)");
+  EXPECT_EQ(config_error({"train=5"}),
+            "config: unknown key \"train\" (did you mean \"data.files.train\" or \"data.npz.train\"?)");
+  EXPECT_EQ(config_error({"val=5"}), "config: unknown key \"val\" (did you mean \"data.files.val\", "
+                                     "\"data.npz.val\" or \"data.synthetic.val\"?)");
+  EXPECT_EQ(config_error({"model.rho=1"}), "config: unknown key \"model.rho\"");  // within a section: its own keys only
 }
 
 // The same for a value from a fixed list (a data set's name, the backend).

@@ -203,13 +203,34 @@ JsonReader JsonReader::child(const char* key) {
   return JsonReader(v, where(key), &e);
 }
 
+namespace {
+
+// Where below `tree` (objects only) a key named `name` is known: "admm.iterations" for a top-level
+// "iterations". The effective tree holds every key read so far, all of them at the top level.
+void paths_named(const nlohmann::json& tree, const std::string& name, const std::string& at,
+                 std::vector<std::string>& out) {
+  for (auto it = tree.begin(); it != tree.end(); ++it) {
+    const std::string path = at.empty() ? it.key() : at + "." + it.key();
+    if (!at.empty() && it.key() == name) out.push_back(path);
+    if (it->is_object()) paths_named(*it, name, path, out);
+  }
+}
+
+}  // namespace
+
 void JsonReader::finish() {
   if (!j_) return;
   for (auto it = j_->begin(); it != j_->end(); ++it) {
     if (seen_.count(it.key()) || it.key().rfind('_', 0) == 0) continue;  // "_comment" style keys are notes
-    const std::string near = nearest_name(it.key(), std::vector<std::string>(seen_.begin(), seen_.end()));
-    throw Error("config: unknown key \"" + where(it.key().c_str()) + "\"" +
-                (near.empty() ? "" : " (did you mean \"" + where(near.c_str()) + "\"?)"));
+    std::vector<std::string> near = {nearest_name(it.key(), std::vector<std::string>(seen_.begin(), seen_.end()))};
+    if (near[0].empty() && eff_ && eff_->is_object()) {
+      near.clear();
+      paths_named(*eff_, it.key(), "", near);  // `--set iterations=5`: a key of a section, given outside it
+    }
+    std::string hint;
+    for (size_t i = 0; i < near.size() && !near[i].empty(); ++i)
+      hint += (i == 0 ? " (did you mean \"" : i + 1 == near.size() ? "\" or \"" : "\", \"") + where(near[i].c_str());
+    throw Error("config: unknown key \"" + where(it.key().c_str()) + "\"" + (hint.empty() ? "" : hint + "\"?)"));
   }
 }
 
