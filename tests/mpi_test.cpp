@@ -3,6 +3,8 @@
 // counts the same work; tools/sweep.py --mpirun measures its parallel runs as processes.
 #include <gtest/gtest.h>
 
+#include <unistd.h>
+
 #include <algorithm>
 #include <csignal>
 #include <cstdio>
@@ -42,8 +44,11 @@ const std::string kMpirun = kAsRoot + kLauncher;
 // in a script: MPMD's `mpirun … : …` crashes in Open MPI 5.0.7 as Debian 13 ships it, `true : true`
 // too (open-mpi/ompi#13303).
 std::string two_processes(const std::string& first, const std::string& second) {
+  // ctest runs each test in a process of its own, all in one TempDir(), two at a time: the pid
+  // keeps one test from running another's script (a count alone restarts at 0 in each).
   static int made = 0;
-  const std::string script = ::testing::TempDir() + "/by_rank_" + std::to_string(made++) + ".sh";
+  const std::string script =
+      ::testing::TempDir() + "/by_rank_" + std::to_string(getpid()) + "_" + std::to_string(made++) + ".sh";
   std::ofstream(script) << "#!/bin/sh\nif [ \"$OMPI_COMM_WORLD_RANK\" = 0 ]; then\n  exec " << first
                         << "\nelse\n  exec " << second << "\nfi\n";
   std::filesystem::permissions(script, std::filesystem::perms::owner_all);
