@@ -121,8 +121,8 @@ def data_name(config, sets):
 def main():
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     ap = ArgumentParser(description=__doc__.splitlines()[0],
-                        epilog="The real data sets are read from --data, else $PDADMM_DATA, else ./data "
-                        "(as pdadmm train reads them).")
+                        epilog="The real data sets are read from --data, else the config's data.root, else "
+                        "$PDADMM_DATA, else ./data (pdadmm train's order).")
     ap.add_argument("config", help="the pdadmm config to train")
     ap.add_argument("--seeds", default="0,100,200,300,400", help="comma-separated (reference: 0,100,...,400)")
     ap.add_argument("--split-seeds", help="comma-separated data.split_seed values (npz data sets)")
