@@ -208,14 +208,25 @@ TEST(Augment, RowNormalizationSumsToOne) {
   Dataset d = small_graph(true);
   for (auto& v : d.features.sparse.values) v = std::fabs(v);
   Features n = row_normalized(d.features);
-  Dense nd = features_dense(n);
-  for (const auto& row : nd) {
-    double s = 0;
-    for (double v : row) s += v;
-    if (s != 0) {
-      EXPECT_NEAR(s, 1.0, 1e-5);
+  ASSERT_TRUE(n.is_sparse);
+  // The rows to check are chosen by the input's sums, not the output's: a normalisation that
+  // zeroed rows would otherwise pass. Each value is the input's divided by its row sum.
+  const Dense in = features_dense(d.features), nd = features_dense(n);
+  ASSERT_EQ(nd.size(), in.size());
+  int64_t rows = 0;
+  for (size_t r = 0; r < nd.size(); ++r) {
+    double s0 = 0, s = 0;
+    for (double v : in[r]) s0 += v;
+    for (double v : nd[r]) s += v;
+    if (s0 == 0) {
+      EXPECT_EQ(nd[r], in[r]) << "row " << r << " sums to 0: kept as it was";
+      continue;
     }
+    ++rows;
+    EXPECT_NEAR(s, 1.0, 1e-5) << "row " << r;
+    for (size_t c = 0; c < in[r].size(); ++c) EXPECT_NEAR(nd[r][c], in[r][c] / s0, 1e-6) << "row " << r << " col " << c;
   }
+  EXPECT_GT(rows, 30) << "the rows summing to something are the ones this test checks";
 }
 
 // Dense features (the npz loaders' attr_matrix) are row-normalised as sparse ones are: each row
