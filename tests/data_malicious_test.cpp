@@ -1,6 +1,6 @@
 // Hostile and corrupt inputs for the data loaders: every one must end in pdadmm::Error (never a
-// crash, hang or code execution). Includes truncation of real files at every byte and the fuzzer's
-// regression cases (tools/fuzz.sh).
+// crash, hang or code execution). Includes truncation of real files at every byte. tools/fuzz.sh has
+// found nothing yet; a finding goes here as its own test asserting the Error it must give.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -908,14 +908,6 @@ TEST(DataMaliciousPlanetoid, LabelsWithNoClassesRejectedBeforeSizing) {
 
 TEST(DataMaliciousPlanetoid, WrongNumberOfPartsRejected) {
   EXPECT_ERROR_HAS(planetoid_from_bytes({"", ""}, "d", "s"), "2 files given, expected 8");
-}
-
-// ---- fuzzer regression cases (tools/fuzz.sh findings) ----------------------------------------
-
-TEST(DataMaliciousFuzzRegressions, Pickle) {
-  const std::vector<std::string> cases = {
-  };
-  for (const std::string& c : cases) all_interpreters(c);
 }
 
 }  // namespace
