@@ -267,12 +267,18 @@ inline std::string slurp(const std::string& path) {
   return std::string((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
 }
 
-// DIR/model.bin's weights (after the header, which holds the config and its output folder).
+// DIR/model.bin's weights (after the header, which holds the config and its output folder). A
+// missing file, or one with no weights after its header, is a failure of the calling test: as ""
+// it compared equal to another run's missing model.bin, and "the same weights" passed.
 inline std::string model_payload(const std::string& dir) {
   const std::string s = slurp(dir + "/model.bin");
   uint64_t n = 0;
   if (s.size() >= 16) std::memcpy(&n, s.data() + 8, 8);
-  return s.size() >= 16 + n ? s.substr(16 + n) : "";
+  if (s.size() < 16 || n >= s.size() - 16) {
+    ADD_FAILURE() << dir << "/model.bin is missing or holds no weights (" << s.size() << " bytes)";
+    return "";
+  }
+  return s.substr(16 + n);
 }
 
 // A metrics.jsonl without what depends on the clock (seconds, terms_seconds, the groups' times).
