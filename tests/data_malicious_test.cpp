@@ -1,6 +1,7 @@
 // Hostile and corrupt inputs for the data loaders: every one must end in pdadmm::Error (never a
-// crash, hang or code execution). Includes truncation of real files at every byte. tools/fuzz.sh has
-// found nothing yet; a finding goes here as its own test asserting the Error it must give.
+// crash, hang or code execution). Includes truncation of real files at every byte. tools/fuzz.sh's data
+// targets have found nothing yet (config_test has fuzz_config's); a finding goes here as its own test
+// asserting the Error it must give.
 #include <gtest/gtest.h>
 
 #include <algorithm>
