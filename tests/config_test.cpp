@@ -643,6 +643,10 @@ TEST(Config, AMisspelledKeyNamesTheOneItMeant) {
   EXPECT_EQ(config_error({"val=5"}), "config: unknown key \"val\" (did you mean \"data.files.val\", "
                                      "\"data.npz.val\" or \"data.synthetic.val\"?)");
   EXPECT_EQ(config_error({"model.rho=1"}), "config: unknown key \"model.rho\"");  // within a section: its own keys only
+  // A key one level too deep: --set made its parent an object, named as not having that key.
+  EXPECT_EQ(config_error({"admm.rho.max=1"}), "config: admm.rho: expected a number, got an object (admm.rho.max is not a key)");
+  EXPECT_EQ(config_error({"model.hidden.x=1"}),
+            "config: model.hidden: expected an integer, got an object (model.hidden.x is not a key)");
 }
 
 // The same for a value from a fixed list (a data set's name, the backend).
