@@ -28,9 +28,9 @@ inline bool cpu_has_avx2() {
 }
 
 // Whether the element-wise loops (CpuOps, csr_spmm, features_times, the -Q codecs' float paths)
-// run their AVX2 build: on a CPU with AVX2 unless host_ops_avx2(false) forbade it. Inline, with the switch, as cpu_has_avx2:
-// tools/fuzz.sh links csr.cpp without the CPU backend (cpu_ops.cpp, OpenBLAS), and defined there
-// they left its targets with an undefined reference (FuzzTargets.LinkWithClang).
+// run their AVX2 build: on a CPU with AVX2 unless host_ops_avx2(false) forbade it. Inline, switch
+// included, as cpu_has_avx2 is: tools/fuzz.sh links csr.cpp without the CPU backend (cpu_ops.cpp,
+// OpenBLAS), and defined there they left its targets an undefined reference (FuzzTargets.LinkWithClang).
 inline bool host_ops_avx2_allowed = true;
 inline bool use_host_ops_avx2() { return host_ops_avx2_allowed && cpu_has_avx2(); }
 // For tests: allow (default) or forbid that build, to compare both. Returns whether it was in use.

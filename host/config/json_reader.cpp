@@ -31,11 +31,12 @@ bool names_non_finite(std::string t) {
   std::transform(t.begin(), t.end(), t.begin(), [](unsigned char ch) { return static_cast<char>(std::tolower(ch)); });
   return t == "nan" || t == "inf" || t == "infinity";
 }
-// A wrong value at `at` as the error names it: an object where a scalar belongs is most likely a
-// key one level too deep (--set admm.rho.max=1), so its first key is named as not one.
-std::string got_value(const std::string& at, const nlohmann::json& v) {
-  if (!v.is_object() || v.empty()) return describe_value(v);
-  return describe_value(v) + " (" + at + "." + v.begin().key() + " is not a key)";
+// A value of the wrong type at `at`. An object where a scalar belongs is most likely a key one
+// level too deep (--set admm.rho.max=1), so its first key is named as not one.
+Error type_error(const std::string& at, const char* expected, const nlohmann::json& v) {
+  std::string got = describe_value(v);
+  if (v.is_object() && !v.empty()) got += " (" + at + "." + v.begin().key() + " is not a key)";
+  return Error("config: " + at + ": expected " + expected + ", got " + got);
 }
 void refuse_non_finite_name(const nlohmann::json& v, const std::string& at, const char* expected) {
   if (v.is_string() && names_non_finite(v.get<std::string>()))
@@ -108,7 +109,7 @@ const nlohmann::json* JsonReader::raw(const char* key) {
 void JsonReader::number(const char* key, double& out, std::function<bool(double)> ok, const char* rule) {
   if (const nlohmann::json* v = find(key)) {
     refuse_non_finite_name(*v, where(key), "a number");
-    if (!v->is_number()) throw Error("config: " + where(key) + ": expected a number, got " + got_value(where(key), *v));
+    if (!v->is_number()) throw type_error(where(key), "a number", *v);
     out = v->get<double>();
   }
   if (!std::isfinite(out)) throw Error("config: " + where(key) + ": must be finite");
@@ -126,7 +127,7 @@ void JsonReader::integer(const char* key, long long& out, std::function<bool(lon
       else if (past_int64(*v))
         throw Error("config: " + where(key) + ": out of range, got " + v->dump());
       else
-        throw Error("config: " + where(key) + ": expected an integer, got " + got_value(where(key), *v));
+        throw type_error(where(key), "an integer", *v);
     } else if (v->is_number_unsigned() && v->get<unsigned long long>() > 9223372036854775807ULL) {
       throw Error("config: " + where(key) + ": out of range, got " + v->dump());
     } else {
@@ -157,7 +158,7 @@ void JsonReader::count_or_fraction(const char* key, double& out, bool zero_ok, c
 
 void JsonReader::boolean(const char* key, bool& out) {
   if (const nlohmann::json* v = find(key)) {
-    if (!v->is_boolean()) throw Error("config: " + where(key) + ": expected true or false, got " + got_value(where(key), *v));
+    if (!v->is_boolean()) throw type_error(where(key), "true or false", *v);
     out = v->get<bool>();
   }
   (*eff_)[key] = out;
@@ -165,7 +166,7 @@ void JsonReader::boolean(const char* key, bool& out) {
 
 void JsonReader::string(const char* key, std::string& out, const std::vector<std::string>& allowed) {
   if (const nlohmann::json* v = find(key)) {
-    if (!v->is_string()) throw Error("config: " + where(key) + ": expected a string, got " + got_value(where(key), *v));
+    if (!v->is_string()) throw type_error(where(key), "a string", *v);
     out = v->get<std::string>();
   }
   if (!allowed.empty()) {
@@ -186,7 +187,7 @@ void JsonReader::string(const char* key, std::string& out, const std::vector<std
 
 void JsonReader::int_list(const char* key, std::vector<int>& out) {
   if (const nlohmann::json* v = find(key)) {
-    if (!v->is_array()) throw Error("config: " + where(key) + ": expected a list of integers, got " + got_value(where(key), *v));
+    if (!v->is_array()) throw type_error(where(key), "a list of integers", *v);
     out.clear();
     for (const auto& e : *v) {
       if (past_int64(e))
@@ -202,7 +203,7 @@ void JsonReader::int_list(const char* key, std::vector<int>& out) {
 
 JsonReader JsonReader::child(const char* key) {
   const nlohmann::json* v = find(key);
-  if (v && !v->is_object()) throw Error("config: " + where(key) + ": expected an object, got " + describe_value(*v));
+  if (v && !v->is_object()) throw type_error(where(key), "an object", *v);
   nlohmann::json& e = (*eff_)[key];
   if (!e.is_object()) e = nlohmann::json::object();
   return JsonReader(v, where(key), &e);
