@@ -118,7 +118,11 @@ INSTANTIATE_TEST_SUITE_P(
                       BadCase{"admm.rho=0,5", "config: admm.rho: expected a number, got \"0,5\""},
                       BadCase{"output.checkpoint=True", "config: output.checkpoint: expected true or false, got \"True\""},
                       BadCase{"model.layers=", "config: model.layers: expected an integer, got \"\""},
-                      BadCase{"data.name=3", "config: data.name: expected a string, got 3"},
+                      BadCase{"data.name=3", "config: data.name: expected one of \"synthetic\", \"cora\", "},
+                      // A choice given as a boolean names the choices.
+                      BadCase{"output.progress=false", "config: output.progress: expected one of \"auto\", \"bar\", "
+                                                       "\"lines\", \"off\", got false"},
+                      BadCase{"output.dir=false", "config: output.dir: expected a string, got false"},
                       BadCase{"model.hidden=" + std::string(80, 'x'), "got \"" + std::string(57, 'x') + "...\""},
                       BadCase{"model", "--set"},
                       // Past the limits of the types: named, never wrapped or truncated.

@@ -165,17 +165,15 @@ void JsonReader::boolean(const char* key, bool& out) {
 }
 
 void JsonReader::string(const char* key, std::string& out, const std::vector<std::string>& allowed) {
+  std::string list;
+  for (const std::string& a : allowed) list += (list.empty() ? "" : ", ") + ("\"" + a + "\"");
   if (const nlohmann::json* v = find(key)) {
-    if (!v->is_string()) throw type_error(where(key), "a string", *v);
+    // A choice given as false or 0 (progress: false) names the choices, not just "a string".
+    if (!v->is_string()) throw type_error(where(key), list.empty() ? "a string" : ("one of " + list).c_str(), *v);
     out = v->get<std::string>();
   }
   if (!allowed.empty()) {
-    bool found = false;
-    std::string list;
-    for (const std::string& a : allowed) {
-      found |= (a == out);
-      list += (list.empty() ? "" : ", ") + ("\"" + a + "\"");
-    }
+    const bool found = std::find(allowed.begin(), allowed.end(), out) != allowed.end();
     if (!found) {
       const std::string near = nearest_name(out, allowed);  // "corra"
       throw Error("config: " + where(key) + ": \"" + out + "\" is not one of " + list +
