@@ -2,6 +2,8 @@
 // and the worker pool's error propagation.
 #include <gtest/gtest.h>
 
+#include <stdlib.h>
+
 #include <atomic>
 #include <chrono>
 #include <future>
@@ -10,6 +12,7 @@
 
 #include "host/admm/worker_pool.h"
 #include "host/comm/inproc_transport.h"
+#include "host/comm/processes_env.h"
 #include "host/comm/split_transport.h"
 #include "host/io/error.h"
 #include "tests/test_util.h"
@@ -162,6 +165,27 @@ TEST(WorkerPool, AFailingGroupWakesItsWaitingNeighboursAndItsErrorIsRethrown) {
     EXPECT_STREQ(e.what(), "group 0 failed");
   }
   EXPECT_EQ(woke, 2);
+}
+
+
+// mpirun's counts (OMPI_COMM_WORLD_SIZE, …) are read with env_int: a value that is no int gives the
+// fallback ("3000000000" was atoi's undefined result, a wrapped negative with glibc).
+TEST(ProcessesEnv, EnvIntFallsBackOnNonInts) {
+  const char* name = "PDADMM_TEST_ENV_INT";
+  const auto read = [&](const char* v) {
+    ::setenv(name, v, 1);
+    const int n = env_int(name, 7);
+    ::unsetenv(name);
+    return n;
+  };
+  EXPECT_EQ(read("4"), 4);
+  EXPECT_EQ(read("-2"), -2);
+  EXPECT_EQ(read(""), 7);
+  EXPECT_EQ(read("abc"), 7);
+  EXPECT_EQ(read("4x"), 7);
+  EXPECT_EQ(read("3000000000"), 7);
+  EXPECT_EQ(read("99999999999999999999"), 7);
+  EXPECT_EQ(env_int(name, 7), 7);  // unset
 }
 
 }  // namespace

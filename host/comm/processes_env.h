@@ -1,13 +1,21 @@
 // What mpirun tells a process through its environment (Open MPI, PMIx, MPICH's PMI).
 #pragma once
 #include <algorithm>
+#include <cerrno>
+#include <climits>
 #include <cstdlib>
 
 namespace pdadmm {
 
+// fallback also when the value is no int: atoi's result for "3000000000" is undefined (glibc's
+// wrapped negative), for "abc" 0.
 inline int env_int(const char* name, int fallback) {
   const char* v = std::getenv(name);
-  return v && *v ? std::atoi(v) : fallback;
+  if (!v || !*v) return fallback;
+  char* end = nullptr;
+  errno = 0;
+  const long n = std::strtol(v, &end, 10);
+  return errno == 0 && *end == '\0' && n >= INT_MIN && n <= INT_MAX ? static_cast<int>(n) : fallback;
 }
 
 // An OMP_NUM_THREADS value: its first count, -1 when it is not a count from 1 to 1024. Like
