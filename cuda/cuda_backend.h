@@ -62,6 +62,7 @@ inline std::vector<int> cuda_group_devices(const std::vector<int>& configured, i
   if (pool.empty())
     for (int d = 0; d < (visible > 0 ? visible : 1); ++d) pool.push_back(d);
   std::vector<int> out;
+  if (groups > 0) out.reserve(groups);
   const int n = static_cast<int>(pool.size());
   for (int g = 0; g < groups; ++g)
     out.push_back(n >= groups ? pool[g] : pool[static_cast<int>(static_cast<long long>(g) * n / groups)]);

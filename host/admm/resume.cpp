@@ -39,10 +39,10 @@ std::string first_difference(const nlohmann::json& a, const nlohmann::json& b, c
   if (!a.is_object() || !b.is_object()) return a == b ? "" : at;
   for (const auto* side : {&a, &b})
     for (auto it = side->begin(); it != side->end(); ++it) {
-      const std::string key = at.empty() ? it.key() : at + "." + it.key();
+      std::string key = at.empty() ? it.key() : at + "." + it.key();
       if (free_to_differ(key)) continue;
       if (!a.contains(it.key()) || !b.contains(it.key())) return key;
-      const std::string d = first_difference(a[it.key()], b[it.key()], key);
+      std::string d = first_difference(a[it.key()], b[it.key()], key);
       if (!d.empty()) return d;
     }
   return "";

@@ -178,8 +178,8 @@ void TrainLoop::evaluate(int it, bool log_now, bool schedule_loss) {
                                    : training_loss(*solver, W, b, train_labels));
   // Scores from layer 1's product on the scored rows (collective on a GPU; only the process that
   // reports scores computes them).
-  const auto score = [&](HostMatrix<float> first) {
-    if (!on_device || final_eval) return writes ? eval.evaluate_first(std::move(first), W, b) : Scores();
+  const auto score = [&](const HostMatrix<float>& first) {
+    if (!on_device || final_eval) return writes ? eval.evaluate_first(first, W, b) : Scores();
     const HostMatrix<float> a1 = writes ? eval.layer1_columns(first, b[0]) : HostMatrix<float>();
     const HostMatrix<float> logits = solver->forward_from(a1, eval.scored());
     return writes ? eval.score_logit_columns(logits) : Scores();
@@ -193,7 +193,7 @@ void TrainLoop::evaluate(int it, bool log_now, bool schedule_loss) {
     if (c.output.tracked_eval && !final_eval && logs_ahead(c, it, c.iterations - 1) &&
         solver->anchor_first_layer() && writes)
       tracker.anchor(first);
-    scores = score(std::move(first));
+    scores = score(first);
     sum.evals_exact++;
   }
   sum.eval_seconds += seconds_since(t_eval);

@@ -183,7 +183,7 @@ int main(int argc, char** argv) {
       // `pdadmm train configs/cora.json`, as tools/accuracy.py takes a config: say how pdadmm takes one
       // (not after a misspelt option, `--confg x.json`, whose value it is: that one is named below).
       const bool options =
-          std::any_of(extra.begin(), extra.end(), [](const std::string& x) { return x.rfind("-", 0) == 0; });
+          std::any_of(extra.begin(), extra.end(), [](const std::string& x) { return x.rfind('-', 0) == 0; });
       const auto json = std::find_if(extra.begin(), extra.end(), [](const std::string& x) {
         return x.size() > 5 && x.compare(x.size() - 5, 5, ".json") == 0;
       });
@@ -197,7 +197,7 @@ int main(int argc, char** argv) {
     // An option given twice: CLI11 says "--out: At Most 1 required but received 2".
     const std::string at_most = "At Most 1 required but received ";
     if (const std::size_t at = what.find(at_most); at != std::string::npos)
-      what = what.substr(0, at) + "given " + what.substr(at + at_most.size()) + " times; give it once";
+      what.replace(at, at_most.size(), "given ") += " times; give it once";
     // No command at all (`pdadmm --config c.json`): CLI11's "A subcommand is required" named neither
     // the commands nor what was given instead.
     if (app.get_subcommands().empty() && dynamic_cast<const CLI::RequiredError*>(&e))

@@ -106,7 +106,7 @@ const nlohmann::json* JsonReader::raw(const char* key) {
   return v;
 }
 
-void JsonReader::number(const char* key, double& out, std::function<bool(double)> ok, const char* rule) {
+void JsonReader::number(const char* key, double& out, const std::function<bool(double)>& ok, const char* rule) {
   if (const nlohmann::json* v = find(key)) {
     refuse_non_finite_name(*v, where(key), "a number");
     if (!v->is_number()) throw type_error(where(key), "a number", *v);
@@ -117,7 +117,7 @@ void JsonReader::number(const char* key, double& out, std::function<bool(double)
   (*eff_)[key] = out;
 }
 
-void JsonReader::integer(const char* key, long long& out, std::function<bool(long long)> ok, const char* rule) {
+void JsonReader::integer(const char* key, long long& out, const std::function<bool(long long)>& ok, const char* rule) {
   if (const nlohmann::json* v = find(key)) {
     refuse_non_finite_name(*v, where(key), "an integer");
     if (!v->is_number_integer()) {
@@ -138,10 +138,10 @@ void JsonReader::integer(const char* key, long long& out, std::function<bool(lon
   (*eff_)[key] = out;
 }
 
-void JsonReader::integer(const char* key, int& out, std::function<bool(long long)> ok, const char* rule) {
+void JsonReader::integer(const char* key, int& out, const std::function<bool(long long)>& ok, const char* rule) {
   long long v = out;
   integer(key, v, [](long long x) { return fits_int(x); }, "out of range (at most 2147483647)");
-  integer(key, v, std::move(ok), rule);
+  integer(key, v, ok, rule);
   out = static_cast<int>(v);
 }
 

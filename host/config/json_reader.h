@@ -23,9 +23,9 @@ class JsonReader {
   // `effective` receives every key read, with the value in force.
   JsonReader(const nlohmann::json* j, std::string path, nlohmann::json* effective);
 
-  void number(const char* key, double& out, std::function<bool(double)> ok = {}, const char* rule = "");
-  void integer(const char* key, int& out, std::function<bool(long long)> ok = {}, const char* rule = "");
-  void integer(const char* key, long long& out, std::function<bool(long long)> ok = {}, const char* rule = "");
+  void number(const char* key, double& out, const std::function<bool(double)>& ok = {}, const char* rule = "");
+  void integer(const char* key, int& out, const std::function<bool(long long)>& ok = {}, const char* rule = "");
+  void integer(const char* key, long long& out, const std::function<bool(long long)>& ok = {}, const char* rule = "");
   // A count (an integer from 1 to 2^31 - 1) or a fraction in (0, 1); 0 too when zero_ok. Recorded
   // as an integer when it is one.
   void count_or_fraction(const char* key, double& out, bool zero_ok, const char* rule);

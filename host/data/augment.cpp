@@ -132,7 +132,7 @@ void augment_node_chunk(const Features& h, const Csr& ahat, const AugmentSpec& s
       // they are skipped; each thread sums its own columns in the same order: the same bits.
 #pragma omp parallel for
       for (int64_t v = 0; v < n; ++v)
-        live[v] = std::any_of(mj + v * kc, mj + (v + 1) * kc, [](float m_v) { return m_v != 0.0f; });
+        live[v] = static_cast<char>(std::any_of(mj + v * kc, mj + (v + 1) * kc, [](float m_v) { return m_v != 0.0f; }));
 #pragma omp parallel
       {
         const int64_t t = omp_get_thread_num(), T = omp_get_num_threads();

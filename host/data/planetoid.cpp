@@ -77,6 +77,7 @@ Dataset load_planetoid(const std::string& dir, const std::string& name) {
   for (const std::string& part : parts)
     require(file_exists(path(part)), path(part) + ": file not found (needed for the Planetoid data set '" + name + "')");
   std::vector<std::string> bytes;
+  bytes.reserve(parts.size());
   for (const std::string& part : parts) bytes.push_back(load_file_bytes(path(part)));
   return planetoid_from_bytes(bytes, dir, name);
 }
