@@ -20,6 +20,7 @@ SplitScore score_rows(const HostMatrix<float>& logits, const std::vector<int32_t
     const int64_t arg = std::max_element(z, z + logits.cols) - z;
     double m = z[arg], sum = 0;
     for (int64_t c = 0; c < logits.cols; ++c) sum += std::exp(z[c] - m);
+    // cppcheck-suppress invalidFunctionArg ; sum >= 1: the max's own term is exp(0)
     s.loss += m + std::log(sum) - z[labels[r]];
     right += (arg == labels[r]);
     s.count++;

@@ -57,6 +57,7 @@ nlohmann::json value_at(const nlohmann::json& j, const std::string& dotted) {
     std::string k = dotted.substr(from, dot == std::string::npos ? std::string::npos : dot - from);
     const size_t bracket = k.find('[');
     const std::string index = bracket == std::string::npos ? "" : k.substr(bracket);
+    // cppcheck-suppress uselessCallsSubstr ; bracket may be npos, where resize() would throw
     k = k.substr(0, bracket);
     if (!v.is_object() || !v.contains(k)) return "(not set)";
     v = nlohmann::json(v[k]);

@@ -38,6 +38,7 @@ namespace {
 int env_omp_threads() {
   const int n = omp_num_threads_env();
   require(n >= 0, [] {
+    // NOLINTNEXTLINE(clang-analyzer-cplusplus.StringChecker): n < 0 only where the variable is set
     return "OMP_NUM_THREADS=\"" + std::string(std::getenv("OMP_NUM_THREADS")) +
            "\" is not a thread count from 1 to 1024 (unset it, or set `threads`)";
   });

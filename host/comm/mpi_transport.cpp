@@ -67,6 +67,7 @@ class MpiTransport final : public Transport {
     }
     int group() const override { return g_; }
     void send(int peer, Tag tag, const void* data, size_t bytes) override {
+      // cppcheck-suppress constStatement ; a braced key, which cppcheck reads as a statement
       Pending& o = out_[{peer, static_cast<int>(tag)}];
       if (o.req != MPI_REQUEST_NULL) check(MPI_Wait(&o.req, MPI_STATUS_IGNORE), "send");
       o.buf.resize(bytes);

@@ -63,6 +63,7 @@ uint64_t load_le(const char* p, int n) {
 std::vector<int64_t> NumpyArray::to_int64(const std::string& what) const {
   require(is_integer(), what + ": expected an integer array, found dtype " + descr);
   const int item = itemsize();
+  // NOLINTNEXTLINE(clang-analyzer-core.DivideZero): an integer dtype (required above) has an itemsize
   const size_t n = data.size() / static_cast<size_t>(item);
   std::vector<int64_t> out(n);
   for (size_t i = 0; i < n; ++i) {

@@ -63,6 +63,7 @@ class Sha256 {
   void block(const unsigned char* p) {
     uint32_t w[64];
     for (int i = 0; i < 16; ++i)
+      // NOLINTNEXTLINE(bugprone-implicit-widening-of-multiplication-result): i < 16
       w[i] = uint32_t{p[4 * i]} << 24 | uint32_t{p[4 * i + 1]} << 16 | uint32_t{p[4 * i + 2]} << 8 | p[4 * i + 3];
     for (int i = 16; i < 64; ++i) {
       const uint32_t s0 = rotr(w[i - 15], 7) ^ rotr(w[i - 15], 18) ^ (w[i - 15] >> 3);
