@@ -13,6 +13,8 @@
 #include <utility>
 #include <vector>
 
+#include "host/admm/problem.h"
+#include "host/config/config.h"
 #include "host/data/load_real.h"
 #include "host/data/own_files.h"
 #include "host/data/sha256.h"
@@ -83,6 +85,22 @@ TEST(OwnFiles, SaveNpzFeaturesAreToldByTheirMagicAndReadAsAttrCsr) {
   const SplitSizes sizes{5, 60, 20, "data.files"};
   test::expect_same_dataset(load_own_files(paths(dir, "x.bin"), 100, false, false, sizes),
               load_npz_file(dir + "/graph.npz", 100, false, false, sizes));
+}
+
+// BLAS takes int dimensions: features x (hops + 1) past 2147483647 (40 million sparse columns,
+// 65 blocks) is named before anything that wide is formed, not wrapped.
+TEST(OwnFiles, AnInputWiderThanBlasTakesIsNamed) {
+  const std::string dir = folder("sparse");
+  const auto [fptr, fidx, fval] = kGraph.sparse_features();
+  test::write_zip(dir + "/wide.npz", test::save_npz_members(kGraph.n(), 40000000, fptr, fidx, fval));
+  nlohmann::json j = {{"data", {{"name", "files"}, {"files", {{"edges", dir + "/edges.txt"},
+                                                               {"features", dir + "/wide.npz"},
+                                                               {"labels", dir + "/labels.txt"},
+                                                               {"val", 20}, {"test", 20}}}}},
+                      {"model", {{"hops", 64}}}};
+  EXPECT_EQ(test::error_of([&] { build_problem(parse_config(j)); }),
+            "the augmented input would be 2600000000 features wide (model.hops + 1 = 65 blocks of 40000000), "
+            "past BLAS's 2147483647; lower model.hops or the feature count");
 }
 
 // A save_npz file refused: one Error naming the file and the array at fault.

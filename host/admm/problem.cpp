@@ -4,6 +4,7 @@
 #include <omp.h>
 #include <unistd.h>
 
+#include <climits>
 #include <cstdlib>
 #include <filesystem>
 
@@ -138,6 +139,13 @@ Problem build_problem(const Config& c) {
   p.ahat = normalized_adjacency(p.data.adj);
   p.aug.hops = c.model.hops;
   p.aug.descending = c.model.hop_order == "descending";
+  // BLAS takes int dimensions: a wider input would wrap, not fail.
+  const int64_t width = p.aug.blocks() * p.h.cols;
+  require(width <= INT_MAX, [&] {
+    return "the augmented input would be " + std::to_string(width) + " features wide (model.hops + 1 = " +
+           std::to_string(p.aug.blocks()) + " blocks of " + std::to_string(p.h.cols) +
+           "), past BLAS's 2147483647; lower model.hops or the feature count";
+  });
   require_augment_memory(p);
   p.x = augment_columns(p.h, p.ahat, p.aug, p.data.train);
   const int64_t n = static_cast<int64_t>(p.data.train.size());
