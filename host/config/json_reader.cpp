@@ -33,7 +33,7 @@ bool names_non_finite(std::string t) {
 }
 // A value of the wrong type at `at`. An object where a scalar belongs is most likely a key one
 // level too deep (--set admm.rho.max=1), so its first key is named as not one.
-Error type_error(const std::string& at, const char* expected, const nlohmann::json& v) {
+Error type_error(const std::string& at, const std::string& expected, const nlohmann::json& v) {
   std::string got = describe_value(v);
   if (v.is_object() && !v.empty()) got += " (" + at + "." + v.begin().key() + " is not a key)";
   return Error("config: " + at + ": expected " + expected + ", got " + got);
@@ -169,7 +169,7 @@ void JsonReader::string(const char* key, std::string& out, const std::vector<std
   for (const std::string& a : allowed) list += (list.empty() ? "" : ", ") + ("\"" + a + "\"");
   if (const nlohmann::json* v = find(key)) {
     // A choice given as false or 0 (progress: false) names the choices, not just "a string".
-    if (!v->is_string()) throw type_error(where(key), list.empty() ? "a string" : ("one of " + list).c_str(), *v);
+    if (!v->is_string()) throw type_error(where(key), list.empty() ? "a string" : "one of " + list, *v);
     out = v->get<std::string>();
   }
   if (!allowed.empty()) {
