@@ -12,6 +12,7 @@
 #include "kernels/admm_kernels.cuh"
 #include "kernels/codec_kernels.cuh"
 #include "kernels/dense_kernels.cuh"
+#include "kernels/fused_kernels.cuh"
 #include "kernels/launch.cuh"
 #include "kernels/project_kernels.cuh"
 #include "kernels/reduce_kernels.cuh"
@@ -259,6 +260,86 @@ double CudaOps<T>::relu_gap_sq(const Tensor<T>& q, const Tensor<T>& z) {
   const int blocks = kernels::reduce_blocks(n);
   kernels::relu_gap_sq(q.data(), z.data(), n, partials_.data(), blocks, stream());
   return finish_sums(blocks, 1).r2;
+}
+
+// ---- fused passes: the same checks as CpuOps' (cpu_ops.cpp) ----
+template <typename T>
+double CudaOps<T>::bias_residual(const Tensor<T>& wp, const Tensor<T>& b, const Tensor<T>& z, Tensor<T>&,
+                                 Tensor<T>& r) {
+  check_same("bias_residual", wp, z);
+  check_same("bias_residual", wp, r);
+  check_same("bias_residual(b)", b.rows(), b.cols(), wp.rows(), 1);
+  const int64_t n = wp.size();
+  if (n == 0) return 0;
+  DeviceScope scope(device_);
+  const int blocks = kernels::reduce_blocks(n);
+  kernels::bias_residual(wp.data(), b.data(), z.data(), r.data(), wp.rows(), wp.cols(), partials_.data(), blocks,
+                         stream());
+  return finish_sums(blocks, 1).r2;
+}
+
+template <typename T>
+void CudaOps<T>::bias_z_hidden(const Tensor<T>& wp, const Tensor<T>& b, const Tensor<T>& q, bool prox_in_compare,
+                               Tensor<T>& a, Tensor<T>& z) {
+  check_same("bias_z_hidden", wp, a);
+  check_same("bias_z_hidden", wp, z);
+  check_same("bias_z_hidden", q, z);
+  check_same("bias_z_hidden(b)", b.rows(), b.cols(), wp.rows(), 1);
+  DeviceScope scope(device_);
+  kernels::bias_z_hidden(wp.data(), b.data(), q.data(), prox_in_compare, a.data(), z.data(), wp.rows(), wp.cols(),
+                         stream());
+}
+
+template <typename T>
+std::array<double, 2> CudaOps<T>::dot2(const Tensor<T>& x, const Tensor<T>& y, const Tensor<T>& w) {
+  check_same("dot2", x, y);
+  check_same("dot2", w, y);
+  const int64_t n = y.size();
+  if (n == 0) return {0.0, 0.0};
+  DeviceScope scope(device_);
+  const int blocks = kernels::reduce_blocks(n);
+  kernels::dot2(x.data(), y.data(), w.data(), n, partials_.data(), blocks, stream());
+  const DualStats s = finish_sums(blocks, 2);
+  return {s.r2, s.u_dot_r};
+}
+
+template <typename T>
+double CudaOps<T>::axpby_sum_sq(T alpha, const Tensor<T>& x, T beta, Tensor<T>& y) {
+  check_same("axpby_sum_sq", x, y);
+  const int64_t n = y.size();
+  if (n == 0) return 0;
+  DeviceScope scope(device_);
+  const int blocks = kernels::reduce_blocks(n);
+  kernels::axpby_sum_sq(alpha, x.data(), beta, y.data(), n, partials_.data(), blocks, stream());
+  return finish_sums(blocks, 1).r2;
+}
+
+template <typename T>
+double CudaOps<T>::p_grad_sum_sq(T nu, T rho, const Tensor<T>& p, const Tensor<T>& q, const Tensor<T>& u,
+                                 Tensor<T>& g) {
+  check_same("p_grad_sum_sq", p, g);
+  check_same("p_grad_sum_sq", q, g);
+  check_same("p_grad_sum_sq", u, g);
+  const int64_t n = g.size();
+  if (n == 0) return 0;
+  DeviceScope scope(device_);
+  const int blocks = kernels::reduce_blocks(n);
+  kernels::p_grad_sum_sq(nu, rho, p.data(), q.data(), u.data(), g.data(), n, partials_.data(), blocks, stream());
+  return finish_sums(blocks, 1).r2;
+}
+
+template <typename T>
+DualStats CudaOps<T>::q_dual_update(T nu, T rho, const Tensor<T>& p_next, const Tensor<T>& z, Tensor<T>& q,
+                                    Tensor<T>& u) {
+  check_same("q_dual_update", p_next, q);
+  check_same("q_dual_update", u, q);
+  check_same("q_dual_update", z, q);
+  const int64_t n = q.size();
+  if (n == 0) return {};
+  DeviceScope scope(device_);
+  const int blocks = kernels::reduce_blocks(n);
+  kernels::q_dual_update(nu, rho, p_next.data(), z.data(), q.data(), u.data(), n, partials_.data(), blocks, stream());
+  return finish_sums(blocks, 2);
 }
 
 template <typename T>

@@ -5,6 +5,7 @@
 #pragma once
 #include <cuda_runtime_api.h>
 
+#include <array>
 #include <vector>
 
 #include "cuda/device_memory.h"
@@ -56,6 +57,18 @@ class CudaOps final : public Ops<T> {
                 Tensor<T>& q) override;
   DualStats dual_update(T rho, const Tensor<T>& p_next, const Tensor<T>& q, Tensor<T>& u) override;
   double relu_gap_sq(const Tensor<T>& q, const Tensor<T>& z) override;
+
+  // Fused passes (kernels/fused_kernels.cuh): the steps' bits in one kernel each.
+  double bias_residual(const Tensor<T>& wp, const Tensor<T>& b, const Tensor<T>& z, Tensor<T>& a,
+                       Tensor<T>& r) override;
+  void bias_z_hidden(const Tensor<T>& wp, const Tensor<T>& b, const Tensor<T>& q, bool prox_in_compare, Tensor<T>& a,
+                     Tensor<T>& z) override;
+  std::array<double, 2> dot2(const Tensor<T>& x, const Tensor<T>& y, const Tensor<T>& w) override;
+  double axpby_sum_sq(T alpha, const Tensor<T>& x, T beta, Tensor<T>& y) override;
+  double p_grad_sum_sq(T nu, T rho, const Tensor<T>& p, const Tensor<T>& q, const Tensor<T>& u,
+                       Tensor<T>& g) override;
+  DualStats q_dual_update(T nu, T rho, const Tensor<T>& p_next, const Tensor<T>& z, Tensor<T>& q,
+                          Tensor<T>& u) override;
 
   double cross_entropy(CeMode mode, const Tensor<T>& z, const Tensor<T>& y) override;
   void softmax_minus(CeMode mode, const Tensor<T>& z, const Tensor<T>& y, Tensor<T>& g) override;

@@ -97,8 +97,8 @@ INSTANTIATE_TEST_SUITE_P(Sizes, Reductions,
                          ::testing::Values(0, 1, 7, 8, 9, 8191, 8192, 8193, 3 * 8192 + 5, 100003));
 
 
-// Each fused pass of CpuOps against Ops' default (the unfused steps, the way every other backend
-// runs them): the same bits in every tensor and sum, on 1-3 threads, at shapes whose chunks (8192
+// Each fused pass of CpuOps against Ops' default (the unfused steps; CudaFusedPasses checks
+// CudaOps' the same way): the same bits in every tensor and sum, on 1-3 threads, at shapes whose chunks (8192
 // elements) end inside a row, with 8 rows or not, parallel (> 2^15 elements) or not.
 template <typename T>
 class FusedPasses : public ::testing::Test {};

@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <cstring>
 #include <limits>
@@ -415,6 +416,110 @@ TEST_F(CudaOpsTest, DoublePrecisionOps) {
   const DualStats sg = gd->dual_update(0.5, cg, qg, ug);
   EXPECT_NEAR(sg.r2, sc.r2, 1e-9 * std::max(1.0, sc.r2));
   EXPECT_NEAR(sg.u_dot_r, sc.u_dot_r, 1e-9 * std::max(1.0, std::fabs(sc.u_dot_r)));
+}
+
+// CudaOps' fused passes (kernels/fused_kernels.cu) against Ops' defaults run on CudaOps (the
+// unfused steps' kernels): the same bits in every tensor and sum, in float and double, at shapes
+// with one block, with several, and past kMaxReduceBlocks * 256 elements (the reductions'
+// grid-stride loops go round more than once), rows of one element and rows longer than a block.
+template <typename T>
+std::unique_ptr<Ops<T>> cuda_ops_of();
+template <>
+std::unique_ptr<Ops<float>> cuda_ops_of<float>() { return make_cuda_ops(0); }
+template <>
+std::unique_ptr<Ops<double>> cuda_ops_of<double>() { return make_cuda_ops_double(0); }
+
+template <typename T>
+class CudaFusedPasses : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (cuda_device_count() == 0) GTEST_SKIP() << "no CUDA device visible: " << cuda_unavailable_reason();
+    ops_ = cuda_ops_of<T>();
+    ops_->bind_thread();
+  }
+  Tensor<T> filled(int64_t rows, int64_t cols, uint32_t seed) {
+    std::mt19937 rng(seed);
+    std::normal_distribution<double> dist(0.0, 1.0);
+    std::vector<T> h(static_cast<size_t>(rows * cols));
+    for (auto& v : h) v = static_cast<T>(dist(rng));
+    Tensor<T> t = ops_->alloc(rows, cols);
+    ops_->upload(h.data(), t);
+    return t;
+  }
+  void expect_same_bits(const Tensor<T>& a, const Tensor<T>& b, const char* what) {
+    std::vector<T> ha(static_cast<size_t>(a.size())), hb(static_cast<size_t>(b.size()));
+    ops_->download(a, ha.data());
+    ops_->download(b, hb.data());
+    ASSERT_EQ(ha.size(), hb.size()) << what;
+    EXPECT_TRUE(ha.empty() || std::memcmp(ha.data(), hb.data(), ha.size() * sizeof(T)) == 0) << what;
+  }
+  std::unique_ptr<Ops<T>> ops_;
+};
+using CudaReals = ::testing::Types<float, double>;
+TYPED_TEST_SUITE(CudaFusedPasses, CudaReals);
+
+TYPED_TEST(CudaFusedPasses, GiveTheBitsOfTheStepsTheyFuse) {
+  using T = TypeParam;
+  Ops<T>& ops = *this->ops_;
+  for (const auto& [rows, cols] :
+       std::vector<std::pair<int64_t, int64_t>>{{1, 1}, {3, 7}, {37, 300}, {kRows, kCols}, {600000, 1}, {2, 300001}}) {
+    SCOPED_TRACE("rows " + std::to_string(rows) + " cols " + std::to_string(cols));
+    const Tensor<T> wp = this->filled(rows, cols, 1), z = this->filled(rows, cols, 2), q = this->filled(rows, cols, 3),
+                    p = this->filled(rows, cols, 4), b = this->filled(rows, 1, 5);
+    const T nu = T(0.3), rho = T(0.7);
+    {  // bias_residual: r and ||r||²
+      Tensor<T> a = ops.alloc(rows, cols), r1 = ops.alloc(rows, cols), r2 = ops.alloc(rows, cols);
+      const double s1 = ops.bias_residual(wp, b, z, a, r1), s2 = ops.Ops<T>::bias_residual(wp, b, z, a, r2);
+      EXPECT_EQ(s1, s2);
+      EXPECT_GT(s1, 0.0);
+      this->expect_same_bits(r1, r2, "bias_residual r");
+    }
+    for (bool prox : {true, false}) {  // bias_z_hidden: a and z
+      Tensor<T> a1 = ops.alloc(rows, cols), a2 = ops.alloc(rows, cols), z1 = this->filled(rows, cols, 2),
+                z2 = this->filled(rows, cols, 2);
+      ops.bias_z_hidden(wp, b, q, prox, a1, z1);
+      ops.Ops<T>::bias_z_hidden(wp, b, q, prox, a2, z2);
+      this->expect_same_bits(a1, a2, "bias_z_hidden a");
+      this->expect_same_bits(z1, z2, "bias_z_hidden z");
+    }
+    {  // dot2
+      const std::array<double, 2> d1 = ops.dot2(wp, z, q), d2 = ops.Ops<T>::dot2(wp, z, q);
+      EXPECT_EQ(d1[0], d2[0]);
+      EXPECT_EQ(d1[1], d2[1]);
+      EXPECT_NE(d1[0], d1[1]);
+    }
+    {  // axpby_sum_sq
+      Tensor<T> y1 = this->filled(rows, cols, 6), y2 = this->filled(rows, cols, 6);
+      EXPECT_EQ(ops.axpby_sum_sq(T(0.25), wp, T(1), y1), ops.Ops<T>::axpby_sum_sq(T(0.25), wp, T(1), y2));
+      this->expect_same_bits(y1, y2, "axpby_sum_sq y");
+    }
+    {  // p_grad_sum_sq
+      Tensor<T> g1 = this->filled(rows, cols, 7), g2 = this->filled(rows, cols, 7);
+      EXPECT_EQ(ops.p_grad_sum_sq(nu, rho, p, q, z, g1), ops.Ops<T>::p_grad_sum_sq(nu, rho, p, q, z, g2));
+      this->expect_same_bits(g1, g2, "p_grad_sum_sq g");
+    }
+    {  // q_dual_update: q, u and both sums
+      Tensor<T> q1 = this->filled(rows, cols, 8), q2 = this->filled(rows, cols, 8), u1 = this->filled(rows, cols, 9),
+                u2 = this->filled(rows, cols, 9);
+      const DualStats d1 = ops.q_dual_update(nu, rho, p, z, q1, u1),
+                      d2 = ops.Ops<T>::q_dual_update(nu, rho, p, z, q2, u2);
+      EXPECT_EQ(d1.r2, d2.r2);
+      EXPECT_EQ(d1.u_dot_r, d2.u_dot_r);
+      this->expect_same_bits(q1, q2, "q_dual_update q");
+      this->expect_same_bits(u1, u2, "q_dual_update u");
+    }
+  }
+  // The shape checks of the steps they replace.
+  Tensor<T> x = this->filled(3, 7, 1), y = this->filled(7, 3, 2), bb = this->filled(3, 1, 3);
+  EXPECT_THROW(ops.dot2(x, y, x), Error);
+  EXPECT_THROW(ops.axpby_sum_sq(T(1), x, T(1), y), Error);
+  EXPECT_THROW(ops.bias_residual(x, y, x, x, x), Error);
+  EXPECT_THROW(ops.q_dual_update(T(1), T(1), x, x, y, x), Error);
+  // Empty tensors: zero sums and no launch.
+  Tensor<T> e = ops.alloc(0, 0), eb = ops.alloc(0, 1);
+  EXPECT_EQ(ops.bias_residual(e, eb, e, e, e), 0.0);
+  EXPECT_EQ(ops.dot2(e, e, e)[1], 0.0);
+  EXPECT_EQ(ops.q_dual_update(T(1), T(1), e, e, e, e).r2, 0.0);
 }
 
 }  // namespace

@@ -1,5 +1,5 @@
 // pdadmm_gpu_bench: achieved memory bandwidth of the ADMM element-wise kernels and the wire
-// codecs, and SGEMM TFLOPS for 4096x4096xN, on GPU 0 through CudaOps; with two or more GPUs also
+// codecs, the fused passes against the steps they replace, and SGEMM TFLOPS for 4096x4096xN, on GPU 0 through CudaOps; with two or more GPUs also
 // the send/recv bandwidth of the transport between GPU 0 and GPU 1 (NCCL when built). Writes a
 // JSON report to --out, else $OUT/gpu_check.json, else ./gpu_check.json. Used by tools/gpu_check.sh.
 #include <chrono>
@@ -38,6 +38,45 @@ std::string fmt(const char* f, double v) {
   char buf[64];
   std::snprintf(buf, sizeof buf, f, v);
   return buf;
+}
+
+// Microseconds per call of each fused pass and of the steps it replaces (Ops' defaults), at a
+// launch-bound shape (Cora's 500 hidden x 140 training nodes) and a bandwidth-bound one. One JSON
+// object per pass and shape.
+std::vector<std::string> fused_vs_steps(CudaOps<float>& ops, int64_t rows, int64_t cols, int iters) {
+  Tensor<float> wp = ops.alloc(rows, cols), z = ops.alloc(rows, cols), q = ops.alloc(rows, cols),
+                p = ops.alloc(rows, cols), u = ops.alloc(rows, cols), a = ops.alloc(rows, cols),
+                r = ops.alloc(rows, cols), b = ops.alloc(rows, 1);
+  for (Tensor<float>* t : {&wp, &z, &q, &p, &u, &b}) ops.fill(*t, 0.5f);
+  Ops<float>& steps = ops;
+  struct Pass {
+    const char* name;
+    std::function<void()> fused, unfused;
+  };
+  const std::vector<Pass> passes = {
+      {"bias_residual", [&] { ops.bias_residual(wp, b, z, a, r); },
+       [&] { steps.Ops<float>::bias_residual(wp, b, z, a, r); }},
+      {"bias_z_hidden", [&] { ops.bias_z_hidden(wp, b, q, true, a, z); },
+       [&] { steps.Ops<float>::bias_z_hidden(wp, b, q, true, a, z); }},
+      {"dot2", [&] { ops.dot2(wp, z, q); }, [&] { steps.Ops<float>::dot2(wp, z, q); }},
+      {"axpby_sum_sq", [&] { ops.axpby_sum_sq(0.0f, wp, 1.0f, r); },
+       [&] { steps.Ops<float>::axpby_sum_sq(0.0f, wp, 1.0f, r); }},
+      {"p_grad_sum_sq", [&] { ops.p_grad_sum_sq(0.0f, 0.0f, p, q, u, r); },
+       [&] { steps.Ops<float>::p_grad_sum_sq(0.0f, 0.0f, p, q, u, r); }},
+      {"q_dual_update", [&] { ops.q_dual_update(1.0f, 1.0f, p, z, q, u); },
+       [&] { steps.Ops<float>::q_dual_update(1.0f, 1.0f, p, z, q, u); }},
+  };
+  std::vector<std::string> out;
+  std::printf("fused passes against their steps (%lld x %lld, fp32; host waits for sums included):\n",
+              static_cast<long long>(rows), static_cast<long long>(cols));
+  for (const Pass& pass : passes) {
+    const double f = 1e3 * time_ms(ops, iters, pass.fused), s = 1e3 * time_ms(ops, iters, pass.unfused);
+    std::printf("  %-16s %9.2f us  steps %9.2f us  %5.2fx\n", pass.name, f, s, s / f);
+    out.push_back(std::string("{\"name\": \"") + pass.name + "\", \"rows\": " + std::to_string(rows) +
+                  ", \"cols\": " + std::to_string(cols) + ", \"fused_us\": " + fmt("%.2f", f) +
+                  ", \"steps_us\": " + fmt("%.2f", s) + "}");
+  }
+  return out;
 }
 
 // Group 0 on GPU 0 sends `messages` messages of `bytes` to group 1 on GPU 1 through the same
@@ -160,6 +199,9 @@ int run(int argc, char** argv) {
   for (Tensor<float>* t : {&a, &q, &z, &u, &p, &x}) *t = Tensor<float>();  // free before the GEMMs
   wire = Tensor<uint8_t>();
 
+  std::vector<std::string> fused = fused_vs_steps(ops, 500, 140, 200);
+  for (const std::string& j : fused_vs_steps(ops, 4096, quick ? 2048 : 16384, iters)) fused.push_back(j);
+
   std::vector<std::string> gemms;
   std::printf("SGEMM C(4096 x N) = W(4096 x 4096) P(4096 x N):\n");
   const int64_t m = 4096, k = 4096;
@@ -197,6 +239,9 @@ int run(int argc, char** argv) {
   std::fprintf(f, "  \"elementwise\": [\n");
   for (size_t i = 0; i < kernels.size(); ++i)
     std::fprintf(f, "    %s%s\n", kernels[i].c_str(), i + 1 < kernels.size() ? "," : "");
+  std::fprintf(f, "  ],\n  \"fused\": [\n");
+  for (size_t i = 0; i < fused.size(); ++i)
+    std::fprintf(f, "    %s%s\n", fused[i].c_str(), i + 1 < fused.size() ? "," : "");
   std::fprintf(f, "  ],\n  \"sgemm\": [\n");
   for (size_t i = 0; i < gemms.size(); ++i)
     std::fprintf(f, "    %s%s\n", gemms[i].c_str(), i + 1 < gemms.size() ? "," : "");
