@@ -26,6 +26,21 @@ __device__ __forceinline__ double block_sum(double v) {
   return v;
 }
 
+// The block's partial sum of one field, or of two side by side (field f of block b at
+// partials[f * gridDim.x + b], as sum_partials reads them), written by thread 0.
+__device__ __forceinline__ void store_partial(double s, double* partials) {
+  s = block_sum(s);
+  if (threadIdx.x == 0) partials[blockIdx.x] = s;
+}
+__device__ __forceinline__ void store_partials(double s0, double s1, double* partials) {
+  s0 = block_sum(s0);
+  s1 = block_sum(s1);
+  if (threadIdx.x == 0) {
+    partials[blockIdx.x] = s0;
+    partials[gridDim.x + blockIdx.x] = s1;
+  }
+}
+
 }  // namespace kernels
 }  // namespace pdadmm
 #endif

@@ -12,20 +12,6 @@ namespace kernels {
 
 namespace {
 
-// One partial per block for one field, or two (fields side by side, as finish_sums reads them).
-__device__ __forceinline__ void store_partial(double s, double* partials) {
-  s = block_sum(s);
-  if (threadIdx.x == 0) partials[blockIdx.x] = s;
-}
-__device__ __forceinline__ void store_partials(double s0, double s1, double* partials) {
-  s0 = block_sum(s0);
-  s1 = block_sum(s1);
-  if (threadIdx.x == 0) {
-    partials[blockIdx.x] = s0;
-    partials[gridDim.x + blockIdx.x] = s1;
-  }
-}
-
 template <typename T>
 __global__ void bias_residual_kernel(const T* __restrict__ wp, const T* __restrict__ b, const T* __restrict__ z,
                                      T* __restrict__ r, int64_t rows, int64_t cols, double* partials) {

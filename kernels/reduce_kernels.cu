@@ -15,8 +15,7 @@ template <typename T>
 __global__ void dot_kernel(const T* __restrict__ x, const T* __restrict__ y, int64_t n, double* partials) {
   double s = 0;
   PDADMM_GRID_STRIDE(i, n) s += static_cast<double>(x[i]) * static_cast<double>(y[i]);
-  s = block_sum(s);
-  if (threadIdx.x == 0) partials[blockIdx.x] = s;
+  store_partial(s, partials);
 }
 
 template <typename T>
@@ -28,8 +27,7 @@ __global__ void residual_kernel(const T* __restrict__ a, const T* __restrict__ z
     r[i] = d;
     s += static_cast<double>(d) * d;
   }
-  s = block_sum(s);
-  if (threadIdx.x == 0) partials[blockIdx.x] = s;
+  store_partial(s, partials);
 }
 
 template <typename T>
@@ -43,12 +41,7 @@ __global__ void dual_update_kernel(T rho, const T* __restrict__ p_next, const T*
     r2 += static_cast<double>(r) * r;
     ur += static_cast<double>(un) * r;
   }
-  r2 = block_sum(r2);
-  ur = block_sum(ur);
-  if (threadIdx.x == 0) {
-    partials[blockIdx.x] = r2;
-    partials[gridDim.x + blockIdx.x] = ur;
-  }
+  store_partials(r2, ur, partials);
 }
 
 template <typename T>
@@ -58,8 +51,7 @@ __global__ void relu_gap_sq_kernel(const T* __restrict__ q, const T* __restrict_
     const double d = static_cast<double>(q[i]) - relu(z[i]);
     s += d * d;
   }
-  s = block_sum(s);
-  if (threadIdx.x == 0) partials[blockIdx.x] = s;
+  store_partial(s, partials);
 }
 
 // One block per field; each thread sums a strided slice in order, then block_sum.
@@ -67,8 +59,7 @@ __global__ void sum_partials_kernel(const double* __restrict__ partials, int blo
   const double* p = partials + static_cast<int64_t>(blockIdx.x) * blocks;
   double s = 0;
   for (int i = threadIdx.x; i < blocks; i += blockDim.x) s += p[i];
-  s = block_sum(s);
-  if (threadIdx.x == 0) out[blockIdx.x] = s;
+  store_partial(s, out);
 }
 
 

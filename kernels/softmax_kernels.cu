@@ -56,8 +56,7 @@ __global__ void cross_entropy_kernel(bool reference, const T* __restrict__ z, co
       }
     }
   }
-  total = block_sum(total);
-  if (threadIdx.x == 0) partials[blockIdx.x] = total;
+  store_partial(total, partials);
 }
 
 template <typename T>
