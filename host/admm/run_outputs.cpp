@@ -20,6 +20,7 @@
 #include "host/admm/train_loop.h"
 #include "host/io/checkpoint.h"
 #include "host/io/error.h"
+#include "host/io/host_memory.h"
 #include "host/io/stats.h"
 #include "host/io/stop_signal.h"
 #include "host/io/version.h"
@@ -47,6 +48,26 @@ void save_model(const Config& c, const std::vector<int64_t>& dims, const std::ve
   ck.W = W;
   ck.b = b;
   save_checkpoint(c.output.dir + "/model.bin", ck);
+}
+
+uint64_t model_file_bytes(const Config& c, const std::vector<int64_t>& dims) {
+  uint64_t bytes = c.effective.dump().size();
+  for (size_t l = 0; l + 1 < dims.size(); ++l)
+    bytes += static_cast<uint64_t>(dims[l + 1]) * static_cast<uint64_t>(dims[l] + 1) * sizeof(float);
+  return bytes;
+}
+
+void require_model_room(const Config& c, const std::vector<int64_t>& dims) {
+  if (!c.output.checkpoint) return;
+  std::error_code ec;
+  const std::filesystem::space_info room = std::filesystem::space(c.output.dir, ec);
+  if (ec || room.capacity == 0 || room.capacity == static_cast<std::uintmax_t>(-1)) return;
+  const uint64_t need = model_file_bytes(c, dims);
+  require(room.available >= need, "not enough room for model.bin in " + c.output.dir + ": it will take " +
+                                      human_bytes(static_cast<double>(need)) + " and " +
+                                      human_bytes(static_cast<double>(room.available)) +
+                                      " is free there (choose another --out, free some space, or set "
+                                      "output.checkpoint to false)");
 }
 
 void lock_output_folder(const Config& c, std::optional<FolderLock>& lock, std::ostream& log) {

@@ -18,6 +18,13 @@ namespace pdadmm {
 // OUT/model.bin (atomically): the weights after `iterations` iterations and the config they ran.
 void save_model(const Config& c, const std::vector<int64_t>& dims, const std::vector<HostMatrix<float>>& W,
                 const std::vector<HostMatrix<float>>& b, int iterations);
+// model.bin's size for these layer widths (input first): the weights and biases in float, and at
+// least the config its header records.
+uint64_t model_file_bytes(const Config& c, const std::vector<int64_t>& dims);
+// With output.checkpoint, an Error (one line) when the output folder's file system has less room
+// than model.bin will take: the run would train to its end and lose every iteration writing it.
+// A file system that reports no room figure is not checked.
+void require_model_room(const Config& c, const std::vector<int64_t>& dims);
 // Held by train() to the end: two runs in one folder each reported success while the outputs (and
 // a resume's state.bin) were the other's or a mix.
 void lock_output_folder(const Config& c, std::optional<FolderLock>& lock, std::ostream& log);

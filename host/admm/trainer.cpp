@@ -14,6 +14,7 @@
 #include "cuda/cuda_backend.h"
 #include "host/admm/growth.h"
 #include "host/admm/host_threads.h"
+#include "host/admm/plan.h"
 #include "host/admm/resume.h"
 #include "host/admm/run_outputs.h"
 #include "host/admm/train_loop.h"
@@ -231,6 +232,9 @@ TrainSummary train(const Config& c, std::ostream& log, bool resume) {
       throw Error("state " + state_path(c) + ": " + e.what());
     }
   }
+  // Before the iterations it would lose; after the memory check, the more basic error. The last
+  // stage's net is the largest model.bin the run writes.
+  if (writes) require_model_room(c, stage_dims(p.x.rows, p.y.rows, stage_config(c, stages.size() - 1)));
   Evaluator eval(p.data, p.h, p.ahat, p.aug);
   log_run(c, p, solver->num_groups(), log);
   if (writes) log_auto_threads(c, log);  // after setup, so that its errors stay the only line
