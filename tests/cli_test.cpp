@@ -848,6 +848,22 @@ TEST(Cli, AModelLargerThanMemoryIsOneLine) {
   EXPECT_EQ(fits.out.find("too little"), std::string::npos) << fits.out;
 }
 
+// info's outputs line: model.bin's size (the bytes train then writes, but for the header's layer
+// list and framing), the room in --out's nearest existing folder, and never a folder made.
+TEST(Cli, InfoSaysWhetherModelBinFitsTheOutputFolder) {
+  const std::string out = ::testing::TempDir() + "/cli_info_room/not/made";
+  std::filesystem::remove_all(::testing::TempDir() + "/cli_info_room");
+  const Result i = run("info" + kTiny + " --out " + out);
+  ASSERT_EQ(i.code, 0) << i.out;
+  EXPECT_NE(i.out.find("outputs       " + out + ": model.bin "), std::string::npos) << i.out;
+  EXPECT_NE(i.out.find(" free there\n"), std::string::npos) << i.out;
+  EXPECT_FALSE(std::filesystem::exists(::testing::TempDir() + "/cli_info_room"));
+  const Result big = run("info" + kTiny + " --set model.hidden=2000000000 --out " + out);
+  EXPECT_NE(big.out.find(" free there (too little: train would stop)\n"), std::string::npos) << big.out;
+  const Result off = run("info" + kTiny + " --set output.checkpoint=false --out " + out);
+  EXPECT_EQ(off.out.find("outputs  "), std::string::npos) << off.out;
+}
+
 // An output folder reused by a run that writes no model.bin (or predictions.csv) keeps the earlier
 // run's beside this run's summary.json: the run says so rather than let it pass for its own.
 TEST(Cli, AnEarlierRunsModelLeftInTheFolderIsNamed) {

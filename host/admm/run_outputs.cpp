@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <climits>
 #include <cmath>
 #include <cstdio>
 #include <cstring>
@@ -57,17 +58,23 @@ uint64_t model_file_bytes(const Config& c, const std::vector<int64_t>& dims) {
   return bytes;
 }
 
+int64_t output_room(const Config& c) {
+  std::filesystem::path dir = std::filesystem::absolute(c.output.dir);
+  std::error_code ec;
+  while (!std::filesystem::exists(dir, ec) && dir.has_relative_path()) dir = dir.parent_path();
+  const std::filesystem::space_info room = std::filesystem::space(dir, ec);
+  if (ec || room.capacity == 0 || room.capacity == static_cast<std::uintmax_t>(-1)) return -1;
+  return static_cast<int64_t>(std::min<std::uintmax_t>(room.available, INT64_MAX));
+}
+
 void require_model_room(const Config& c, const std::vector<int64_t>& dims) {
   if (!c.output.checkpoint) return;
-  std::error_code ec;
-  const std::filesystem::space_info room = std::filesystem::space(c.output.dir, ec);
-  if (ec || room.capacity == 0 || room.capacity == static_cast<std::uintmax_t>(-1)) return;
+  const int64_t room = output_room(c);
   const uint64_t need = model_file_bytes(c, dims);
-  require(room.available >= need, "not enough room for model.bin in " + c.output.dir + ": it will take " +
-                                      human_bytes(static_cast<double>(need)) + " and " +
-                                      human_bytes(static_cast<double>(room.available)) +
-                                      " is free there (choose another --out, free some space, or set "
-                                      "output.checkpoint to false)");
+  require(room < 0 || static_cast<uint64_t>(room) >= need,
+          "not enough room for model.bin in " + c.output.dir + ": it will take " +
+              human_bytes(static_cast<double>(need)) + " and " + human_bytes(static_cast<double>(room)) +
+              " is free there (choose another --out, free some space, or set output.checkpoint to false)");
 }
 
 void lock_output_folder(const Config& c, std::optional<FolderLock>& lock, std::ostream& log) {

@@ -21,6 +21,9 @@ void save_model(const Config& c, const std::vector<int64_t>& dims, const std::ve
 // model.bin's size for these layer widths (input first): the weights and biases in float, and at
 // least the config its header records.
 uint64_t model_file_bytes(const Config& c, const std::vector<int64_t>& dims);
+// The bytes free to this process on the file system of the output folder (or of its nearest
+// existing parent), -1 when it reports no capacity.
+int64_t output_room(const Config& c);
 // With output.checkpoint, an Error (one line) when the output folder's file system has less room
 // than model.bin will take: the run would train to its end and lose every iteration writing it.
 // A file system that reports no room figure is not checked.

@@ -15,6 +15,7 @@
 #include "host/admm/host_threads.h"
 #include "host/admm/layer_plan.h"
 #include "host/admm/predictions.h"
+#include "host/admm/run_outputs.h"
 #include "host/admm/trainer.h"
 #include "host/backend/blas_kernels.h"
 #include "host/bench/bench.h"
@@ -208,6 +209,15 @@ int cmd_info(const CommonArgs& a) {
     if (room >= 0)
       std::cout << ", " << human_bytes(static_cast<double>(room)) << " available"
                 << (std::max(total, peak) + side > static_cast<double>(room) ? " (too little: train would stop)" : "");
+    std::cout << "\n";
+  }
+  if (c.output.checkpoint) {  // what train checks before its first iteration (require_model_room)
+    const uint64_t need = model_file_bytes(c, p.dims);
+    const int64_t room = output_room(c);
+    std::cout << "outputs       " << c.output.dir << ": model.bin " << human_bytes(static_cast<double>(need));
+    if (room >= 0)
+      std::cout << ", " << human_bytes(static_cast<double>(room)) << " free there"
+                << (static_cast<uint64_t>(room) < need ? " (too little: train would stop)" : "");
     std::cout << "\n";
   }
   const double flops = plan.flops;

@@ -61,7 +61,7 @@ int main(int argc, char** argv) {
         },
         "FILE");  // shown TEXT:FILE, as CLI::ExistingFile: an input that must exist
   };
-  auto add_common = [&](CLI::App* sub, bool with_out) {
+  auto add_common = [&](CLI::App* sub, const char* out_help) {  // out_help: nullptr for no --out
     sub->add_option("--config,-c", args.config, "JSON config file (defaults apply to missing keys)")
         ->check(existing_file());
     sub->add_option("--set", args.sets,
@@ -70,20 +70,21 @@ int main(int argc, char** argv) {
     sub->add_option("--data", args.data, "folder with planetoid/ and npz/ (data.root; default $PDADMM_DATA, else ./data)")
         ->check(non_empty())
         ->type_name("DIR");
-    if (with_out)
-      sub->add_option("--out,-o", args.out, "output folder, made if missing (default: output.dir)")
+    if (out_help)
+      sub->add_option("--out,-o", args.out, out_help)
           ->check(non_empty())
           ->type_name("DIR");
   };
   CLI::App* train = app.add_subcommand("train", "train a model; writes metrics.jsonl, summary.json, config.json, model.bin");
-  add_common(train, true);
+  add_common(train, "output folder, made if missing (default: output.dir)");
   bool resume = false;
   train->add_flag("--resume", resume, "continue the run in the output folder from its state.bin (same config)");
-  CLI::App* info = app.add_subcommand("info", "data set statistics, model shape and memory per group");
-  add_common(info, false);
+  CLI::App* info =
+      app.add_subcommand("info", "data set statistics, model shape, memory per group and room for model.bin");
+  add_common(info, "the output folder train would write to, for its room (default: output.dir; nothing is made)");
   CLI::App* eval =
       app.add_subcommand("eval", "score a saved model on train/val/test; --predictions: every node's as CSV");
-  add_common(eval, false);
+  add_common(eval, nullptr);
   const auto add_model = [&](CLI::App* sub, std::string& target) {
     sub->add_option("--model,-m", target, "model.bin written by train")->required()->check(existing_file());
   };
@@ -115,7 +116,7 @@ int main(int argc, char** argv) {
       ->type_name("DIR");
   BenchArgs bench_args;
   CLI::App* bench = app.add_subcommand("bench", "time the iterations: s/iteration, GFLOP/s vs SGEMM peak, modeled speedup");
-  add_common(bench, false);
+  add_common(bench, nullptr);
   bench->add_option("--iterations,-n", bench_args.iterations, "timed iterations (default 5)");
   bench->add_option("--warmup", bench_args.warmup, "untimed iterations first (default 1)");
   bench->add_flag("--serialize", bench_args.serialize,
