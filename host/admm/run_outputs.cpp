@@ -59,8 +59,9 @@ uint64_t model_file_bytes(const Config& c, const std::vector<int64_t>& dims) {
 }
 
 int64_t output_room(const Config& c) {
-  std::filesystem::path dir = std::filesystem::absolute(c.output.dir);
   std::error_code ec;
+  std::filesystem::path dir = std::filesystem::absolute(c.output.dir, ec);
+  if (ec) return -1;
   while (!std::filesystem::exists(dir, ec) && dir.has_relative_path()) dir = dir.parent_path();
   const std::filesystem::space_info room = std::filesystem::space(dir, ec);
   if (ec || room.capacity == 0 || room.capacity == static_cast<std::uintmax_t>(-1)) return -1;
