@@ -10,6 +10,7 @@
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
+#include <fstream>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -246,6 +247,17 @@ TEST(PredictionsCli, EvalWritesEveryNodeAndTrainTheSameFile) {
   EXPECT_EQ(read_text(out + "/stdout.csv"), csv);
   EXPECT_NE(s.out.find("test  acc"), std::string::npos) << s.out;
   EXPECT_EQ(s.out.find("node,"), std::string::npos) << s.out;
+  // A reader that leaves early (`| head`, here `| true`): eval ends quietly with a SIGPIPE death's
+  // status, as `yes | head` does; an error line used to follow the README's example.
+  const std::string script = out + "/pipe.sh";
+  std::ofstream(script) << "#!/bin/bash\n" << PDADMM_BINARY << " " << eval << " --predictions - 2>" << out
+                        << "/pipe.err | true\nexit ${PIPESTATUS[0]}\n";
+  std::filesystem::permissions(script, std::filesystem::perms::owner_all);
+  const CommandResult gone = test::run_command(script);
+  EXPECT_EQ(gone.code, 141) << gone.out;
+  const std::string err = read_text(out + "/pipe.err");
+  EXPECT_NE(err.find("test  acc"), std::string::npos) << err;
+  EXPECT_EQ(err.find("error"), std::string::npos) << err;
   // A name of eval's stdout (/dev/stdout, here a link of the test's own) with stdout a file: as "-",
   // the CSV alone there; it came between the score lines.
   const std::string link = out + "/stdout_link";

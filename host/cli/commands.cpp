@@ -2,7 +2,9 @@
 #include "host/cli/commands.h"
 
 #include <algorithm>
+#include <cerrno>
 #include <cmath>
+#include <csignal>
 #include <cstdlib>
 #include <filesystem>
 #include <iomanip>
@@ -161,8 +163,8 @@ int cmd_train(const CommonArgs& a, bool resume) {
 
 int cmd_info(const CommonArgs& a) {
   Config c = load(a);
+  Problem p = build_problem(c);  // its errors first, alone
   for (const std::string& w : c.warnings) std::cout << "warning: " << w << "\n";
-  Problem p = build_problem(c);
   const Dataset& d = p.data;
   std::cout << "data set      " << d.name << "\n"
             << "nodes         " << d.num_nodes() << "\n"
@@ -342,8 +344,14 @@ int cmd_eval(const CommonArgs& a, const std::string& model, const std::string& p
       << "val   acc " << s.val.acc << "  loss " << s.val.loss << "\n"
       << "test  acc " << s.test.acc << "  loss " << s.test.loss << std::endl;
   if (to_stdout) {
-    pass.write_csv([](const std::string& text) { std::cout << text; });
+    errno = 0;
+    pass.write_csv([](const std::string& text) {
+      if (std::cout) std::cout << text;
+    });
     std::cout.flush();
+    // `--predictions - | head`: the reader left on purpose. Quiet, with the status a SIGPIPE death
+    // would give, as `yes | head` ends (an error line followed head's output in the README's example).
+    if (!std::cout && errno == EPIPE) return 128 + SIGPIPE;
     require(static_cast<bool>(std::cout), "eval: cannot write the predictions to stdout");
   } else if (!predictions.empty()) {
     const auto csv = [&](std::ostream& f) { pass.write_csv([&](const std::string& text) { f << text; }); };
