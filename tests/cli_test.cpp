@@ -848,6 +848,19 @@ TEST(Cli, AModelLargerThanMemoryIsOneLine) {
   EXPECT_EQ(fits.out.find("too little"), std::string::npos) << fits.out;
 }
 
+// A config that draws a warning (rho = nu, as every shipped real-data config) and then fails its
+// setup: the error is the only line (the warning came first, for train, info and bench alike).
+TEST(Cli, AWarningDoesNotPrecedeASetupError) {
+  const std::string bad = kTiny + " --set admm.nu=1 --set admm.rho=1 --set data.name=cora --data /nonexistent_pdadmm";
+  expect_one_line_error(run("train" + bad + " --out " + ::testing::TempDir() + "/cli_warn_err"), "file not found");
+  expect_one_line_error(run("info" + bad), "file not found");
+  expect_one_line_error(run("bench --no-peak --json " + ::testing::TempDir() + "/cli_warn_err.json" + bad),
+                        "file not found");
+  const Result ok = run("info" + kTiny + " --set admm.nu=1 --set admm.rho=1");
+  EXPECT_EQ(ok.code, 0) << ok.out;
+  EXPECT_NE(ok.out.find("warning: rho = 1 <= max(4 nu"), std::string::npos) << ok.out;
+}
+
 // info's outputs line: model.bin's size (the bytes train then writes, but for the header's layer
 // list and framing), the room in --out's nearest existing folder, and never a folder made.
 TEST(Cli, InfoSaysWhetherModelBinFitsTheOutputFolder) {

@@ -211,7 +211,6 @@ TrainSummary train(const Config& c, std::ostream& log, bool resume) {
   // downloads are collective); the first one writes the outputs.
   const bool writes = process_rank() == 0;
   require_process_per_group(c);
-  for (const std::string& w : c.warnings) log << "warning: " << w << "\n";
   std::optional<FolderLock> lock;
   if (resume) require_run_state(c);
   if (writes) lock_output_folder(c, lock, log);  // before the data loads: an unwritable or busy folder fails fast
@@ -236,6 +235,8 @@ TrainSummary train(const Config& c, std::ostream& log, bool resume) {
   // stage's net is the largest model.bin the run writes.
   if (writes) require_model_room(c, stage_dims(p.x.rows, p.y.rows, stage_config(c, stages.size() - 1)));
   Evaluator eval(p.data, p.h, p.ahat, p.aug);
+  // After everything that can fail before the first iteration, so that an error is the only line.
+  for (const std::string& w : c.warnings) log << "warning: " << w << "\n";
   log_run(c, p, solver->num_groups(), log);
   if (writes) log_auto_threads(c, log);  // after setup, so that its errors stay the only line
   // mpirun turns Ctrl-C into SIGTERM then SIGKILL a second later; SIGUSR1 it forwards as it is.

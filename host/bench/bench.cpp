@@ -204,7 +204,6 @@ nlohmann::json run_bench(const Config& c, const BenchOptions& o, std::ostream& l
   const bool processes = process_count() > 1;
   require(!(processes && o.serialize), "bench: --serialize runs every group in one process; drop it under mpirun");
   require_process_per_group(c);
-  for (const std::string& w : c.warnings) log << "warning: " << w << "\n";
 
   const auto t_setup = std::chrono::steady_clock::now();
   Problem p = build_problem(c);
@@ -217,6 +216,7 @@ nlohmann::json run_bench(const Config& c, const BenchOptions& o, std::ostream& l
   BenchSolver bs = make_bench_solver(c, p, W, b, o.serialize ? &token : nullptr);
   Solver<float>& solver = *bs.solver;
   const int G = solver.num_groups();
+  for (const std::string& w : c.warnings) log << "warning: " << w << "\n";  // after the setup's errors
   log << "bench: " << c.model.layers << " layers x " << c.model.hidden << ", input " << p.dims[0] << ", N = "
       << p.x.cols << " training columns, " << G << " group(s), backend " << c.backend
       << (o.serialize ? ", groups serialised" : "")
