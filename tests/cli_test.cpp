@@ -889,7 +889,8 @@ TEST(Cli, AnEarlierRunsModelLeftInTheFolderIsNamed) {
             std::string::npos)
       << off.out;
   const Result on = run("train" + kTiny + out);
-  EXPECT_EQ(on.out.find("earlier run's"), std::string::npos) << on.out;
+  EXPECT_EQ(on.out.find("model.bin is an earlier run's"), std::string::npos) << on.out;
+  EXPECT_NE(on.out.find("note: replacing the outputs of an earlier run in "), std::string::npos) << on.out;
 }
 
 // Started with stdout and stderr closed (`>&- 2>&-`): the files the run opened took their

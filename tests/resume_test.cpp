@@ -355,6 +355,10 @@ TEST(ResumeCli, ASignalStoppedRunResumesToTheSameBytes) {
   std::ofstream(stopped + "/state.bin", std::ios::binary | std::ios::trunc) << state;
   const auto r = run_command(resume + " --set threads=1");
   ASSERT_EQ(r.code, 0) << r.out;
+  // It says so (it printed a fresh run's lines only).
+  EXPECT_NE(r.out.find("resuming " + stopped + " from its state.bin at iteration " + std::to_string(k) + " of 2500\n"),
+            std::string::npos)
+      << r.out;
   expect_same_run(straight, stopped, k);
   // A finished run removed its state: --resume says the run finished (it said "state.bin not found").
   expect_one_line_error(run_command(resume),
@@ -371,6 +375,9 @@ TEST(ResumeCli, AFreshRunSaysItDropsAState) {
   ASSERT_EQ(run_command(train + " --set output.keep_state=true").code, 0);
   const auto fresh = run_command(train);
   ASSERT_EQ(fresh.code, 0) << fresh.out;
+  EXPECT_NE(fresh.out.find("note: replacing the outputs of an earlier run in " + dir + "\n"),
+            std::string::npos)
+      << fresh.out;
   EXPECT_NE(fresh.out.find("note: removed " + dir + "/state.bin, which an earlier run left at iteration 30 for train "
                            "--resume (this run starts afresh)"),
             std::string::npos) << fresh.out;

@@ -116,13 +116,21 @@ void log_run(const Config& c, const Problem& p, int first_groups, std::ostream& 
 
 void open_outputs(const Config& c, bool resumed, int start, std::optional<JsonLines>& metrics, std::ostream& log) {
   write_file_atomic(c.output.dir + "/config.json", c.effective.dump(2) + "\n");
+  std::error_code ec;
+  if (resumed) {
+    log << "resuming " << c.output.dir << " from its state.bin at iteration " << start << " of " << c.iterations
+        << "\n";
+  } else if (std::filesystem::exists(c.output.dir + "/summary.json", ec) ||
+             std::filesystem::exists(c.output.dir + "/metrics.jsonl", ec)) {
+    log << "note: replacing the outputs of an earlier run in " << c.output.dir << "\n";
+  }
   if (!resumed) {
     // An earlier run's state is not this run's; one that could have resumed is not dropped silently.
     if (const int k = unfinished_state_iteration(c); k >= 0)
       log << "note: removed " << state_path(c) << ", which an earlier run left at iteration " << k
           << " for train --resume (this run starts afresh)\n";
     std::remove(state_path(c).c_str());
-  } else if (std::error_code ec; !std::filesystem::exists(c.output.dir + "/metrics.jsonl", ec)) {
+  } else if (!std::filesystem::exists(c.output.dir + "/metrics.jsonl", ec)) {
     log << "note: " << c.output.dir << "/metrics.jsonl is missing: the log starts after iteration " << start << "\n";
   } else if (const int lost = trim_metrics(c.output.dir + "/metrics.jsonl", start)) {
     log << "note: " << c.output.dir << "/metrics.jsonl had a damaged line before iteration " << start
