@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <fstream>
 #include <string>
 #include <vector>
 
@@ -64,8 +65,10 @@ TEST(CliNpzSplit, TrainsOnASixtyTwentyTwentySplitAndEvalRefusesAnother) {
   test::expect_eval_prints_the_summary(e, sum);
   expect_one_line_error(run_command(eval + " --config run/config.json --set data.npz.train=0.5"),
                         "run/model.bin was trained with data.npz.train = 0.6, the config has 0.5");
-  expect_one_line_error(run_command(eval + kNpz + " --set data.npz.val=0.2 --set data.npz.test=0.2"),
-                        "run/model.bin was trained with data.npz.train = 0.6, the config has 0");
+  // Without --config, the config model.bin records, --set on it: its split, or another refused.
+  test::expect_eval_prints_the_summary(run_command(eval), sum);
+  expect_one_line_error(run_command(eval + kNpz + " --set data.npz.val=0.3 --set data.npz.test=0.1"),
+                        "run/model.bin was trained with data.npz.test = 0.2, the config has 0.1");
   // The training run's relative path is read from the current folder, which the error says: from
   // the parent folder the run's graph.npz is another (missing) file.
   expect_one_line_error(run_command("cd " + dir + "/.. && " + PDADMM_BINARY + " eval --model cli_npz_split/run/model.bin" +
@@ -108,6 +111,10 @@ TEST(CliNpzSplit, ModelAndStateFromBeforeNpzTrainArePerClass) {
   test::expect_eval_prints_the_summary(e, test::read_json(dir + "/run/summary.json"));
   const std::string class_blind = kNpz + " --set data.npz.train=0.6 --set data.npz.val=20 --set data.npz.test=60";
   expect_one_line_error(run_command(eval + class_blind),
+                        "not used with data.npz.train = 0.6 (training nodes drawn regardless of class); remove one of "
+                        "the two (in the config run/model.bin was trained with, with --set on it; --config gives another)");
+  std::ofstream(dir + "/defaults.json") << "{}";
+  expect_one_line_error(run_command(eval + " --config defaults.json" + class_blind),
                         "run/model.bin was trained with data.npz.train = 0, the config has 0.6");
   expect_one_line_error(run_command(in_dir + " train --resume" + class_blind + " --set model.hidden=8 --set "
                                     "admm.iterations=4 --out run"),

@@ -48,8 +48,9 @@ int env_omp_threads() {
   return n;
 }
 
-Config load(const CommonArgs& a) {
-  Config c = a.config.empty() ? parse_config(nlohmann::json::object(), a.sets) : load_config(a.config, a.sets);
+// `base`: the config to start from without --config (eval: the model's own), else the defaults.
+Config load(const CommonArgs& a, const nlohmann::json& base = nlohmann::json::object()) {
+  Config c = a.config.empty() ? parse_config(base, a.sets) : load_config(a.config, a.sets);
   if (c.threads == 0) c.threads = env_omp_threads();  // config.json keeps the 0 the config asked for
   // Written into config.json as the config's own strings are (a non-UTF-8 name was "internal:").
   for (const auto& [value, option] : {std::pair{a.out, "--out"}, std::pair{a.data, "--data"}})
@@ -315,8 +316,17 @@ int cmd_eval(const CommonArgs& a, const std::string& model, const std::string& p
       require(input.empty() || !std::filesystem::equivalent(predictions, input, ec),
               "eval: --predictions " + predictions + " is the " + name + " file; it would be overwritten");
   }
-  Config c = load(a);
   Checkpoint ck = load_checkpoint(model);
+  // Without --config, the config the model was trained with (model.bin records it).
+  const bool own = a.config.empty() && ck.meta.contains("config") && ck.meta["config"].is_object();
+  Config c;
+  try {
+    c = own ? load(a, ck.meta["config"]) : load(a);
+  } catch (const Error& e) {
+    if (!own) throw;
+    throw Error(std::string(e.what()) + " (in the config " + model + " was trained with" +
+                (a.sets.empty() ? "" : ", with --set on it") + "; --config gives another)");
+  }
   const std::string hint = run_config_hint(model, a.config);
   require_trained_inputs(ck.meta, c.effective, model, hint);
   const std::string fix = hint.empty() ? "" : " (" + hint + ")";

@@ -85,6 +85,8 @@ int main(int argc, char** argv) {
   CLI::App* eval =
       app.add_subcommand("eval", "score a saved model on train/val/test; --predictions: every node's as CSV");
   add_common(eval, nullptr);
+  eval->get_option("--config")->description(
+      "JSON config file (default: the config the model was trained with, which model.bin records)");
   const auto add_model = [&](CLI::App* sub, std::string& target) {
     sub->add_option("--model,-m", target, "model.bin written by train")->required()->check(existing_file());
   };
