@@ -257,10 +257,10 @@ TEST(Cli, CommandLineMistakesGiveOneClearLine) {
   expect_one_line_error(run("expotr"), "unknown command \"expotr\": did you mean \"export\"?");
   // ... and of an option of the command, also when it hides a required one.
   expect_one_line_error(run("train --confg x.json"),
-                        "not expected: --confg x.json (--confg: did you mean --config?) (see pdadmm train --help)");
+                        "unexpected arguments: --confg x.json (--confg: did you mean --config?) (see pdadmm train --help)");
   expect_one_line_error(run("info --dat=x"), "(--dat: did you mean --data?) (see pdadmm info --help)");
   expect_one_line_error(run("eval --modle m.bin"), "--model is required (--modle: did you mean --model?)");
-  expect_one_line_error(run("train --bogus"), "not expected: --bogus (see pdadmm train --help)");
+  expect_one_line_error(run("train --bogus"), "unexpected argument: --bogus (see pdadmm train --help)");
   // An option given twice is said so (CLI11: "At Most 1 required but received 2").
   expect_one_line_error(run("train --out a --out b"), "error: --out: given 2 times; give it once (see pdadmm train --help)");
   // No command: the commands are named, and what came instead of one.
@@ -272,14 +272,14 @@ TEST(Cli, CommandLineMistakesGiveOneClearLine) {
   expect_one_line_error(run("bench --json"), "(see pdadmm bench --help)");
   expect_one_line_error(run("eval --out /tmp/x"), "--model is required (see pdadmm eval --help)");
   expect_one_line_error(run("eval --model " + std::string(PDADMM_SOURCE_DIR) + "/CMakeLists.txt --out /tmp/x a"),
-                        "error: The following arguments were not expected: --out /tmp/x a (see pdadmm eval --help)");
+                        "error: unexpected arguments: --out /tmp/x a (see pdadmm eval --help)");
   // One extra argument: "argument", singular, and the same order-independent text.
   expect_one_line_error(run("eval --model " + std::string(PDADMM_SOURCE_DIR) + "/CMakeLists.txt a"),
-                        "error: The following argument was not expected: a (see pdadmm eval --help)\n");
+                        "error: unexpected argument: a (see pdadmm eval --help)\n");
   // A config given as tools/accuracy.py takes it (positional), or after --set's values, says how
   // pdadmm takes one.
   expect_one_line_error(run("train configs/cora.json"),
-                        "not expected: configs/cora.json (a config file is given as --config configs/cora.json) "
+                        "unexpected argument: configs/cora.json (a config file is given as --config configs/cora.json) "
                         "(see pdadmm train --help)");
   expect_one_line_error(run("info --set model.layers=3 configs/cora.json"),
                         "config: --set \"configs/cora.json\": expected key=value, e.g. --set model.layers=12 (a config "
@@ -862,6 +862,14 @@ TEST(Cli, AWarningDoesNotPrecedeASetupError) {
   const Result ok = run("info" + kTiny + " --set admm.nu=1 --set admm.rho=1");
   EXPECT_EQ(ok.code, 0) << ok.out;
   EXPECT_NE(ok.out.find("warning: rho = 1 <= max(4 nu"), std::string::npos) << ok.out;
+}
+
+// info's model line names a run of one shape once, with its count (1000 layers printed 998 shapes).
+TEST(Cli, InfoCountsRunsOfOneLayerShape) {
+  const Result deep = run("info" + kTiny + " --set model.layers=1000");
+  EXPECT_NE(deep.out.find("model         1000 layers: 16x500 16x16 (998 layers) 5x16\n"), std::string::npos) << deep.out;
+  const Result four = run("info" + kTiny + " --set model.layers=4");
+  EXPECT_NE(four.out.find("model         4 layers: 16x500 16x16 16x16 5x16\n"), std::string::npos) << four.out;
 }
 
 // info's outputs line: model.bin's size (the bytes train then writes, but for the header's layer

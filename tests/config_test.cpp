@@ -678,6 +678,22 @@ TEST(Config, MalformedFileNamesTheFile) {
   EXPECT_THROW(load_config(::testing::TempDir() + "/does_not_exist.json"), Error);
 }
 
+// A mistake in the file names the file, with or without --set values; one in a --set value does
+// not (with both given, "config: unknown key" did not say where to look).
+TEST(Config, AFilesOwnMistakeNamesTheFile) {
+  const std::string path = ::testing::TempDir() + "/key_config.json";
+  std::ofstream(path) << R"({"model": {"layer": 3}})";
+  const std::string named = "config: " + path + ": unknown key \"model.layer\" (did you mean \"model.layers\"?)";
+  EXPECT_EQ(test::error_of([&] { load_config(path); }), named);
+  EXPECT_EQ(test::error_of([&] { load_config(path, {"seed=1"}); }), named);
+  std::ofstream(path) << R"({"model": {"layers": 3}})";
+  EXPECT_EQ(test::error_of([&] { load_config(path, {"model.hiden=8"}); }),
+            "config: unknown key \"model.hiden\" (did you mean \"model.hidden\"?)");
+  // A file value the --set values make invalid is the --set's doing: not named.
+  EXPECT_EQ(test::error_of([&] { load_config(path, {"groups=4"}); }),
+            "config: groups: 4 groups for 3 layers (groups must be <= model.layers)");
+}
+
 // A config file past JSON's sane limits: one line naming the file and what is wrong.
 TEST(Config, FileLimitsNameTheFileAndTheProblem) {
   const std::string path = ::testing::TempDir() + "/limits_config.json";

@@ -255,7 +255,7 @@ TEST(MpiTrain, OneFailingProcessEndsTheRunWithItsError) {
   auto r = run_command(two_processes(train + good, train + bad));
   EXPECT_NE(r.code, 0) << r.out;
   EXPECT_NE(r.code, 124) << "the run hung:\n" << r.out;
-  EXPECT_NE(r.out.find("error (process 1): config: unknown key \"oops\""), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("error (process 1): config: " + bad + ": unknown key \"oops\""), std::string::npos) << r.out;
   EXPECT_EQ(r.out.find("final: test acc"), std::string::npos) << r.out;
 #endif
 }

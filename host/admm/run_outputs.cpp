@@ -111,7 +111,8 @@ void log_run(const Config& c, const Problem& p, int first_groups, std::ostream& 
       << " layers x " << c.model.hidden << ", input " << p.dims[0] << ", " << want_groups << " group(s)"
       << (first_groups != want_groups ? " (" + std::to_string(first_groups) + " in the first stage)" : "")
       << ", "
-      << c.iterations << " iterations, backend " << c.backend << std::endl;  // before progress on stderr
+      << c.iterations << (c.iterations == 1 ? " iteration" : " iterations") << ", backend " << c.backend
+      << std::endl;  // before progress on stderr
 }
 
 void open_outputs(const Config& c, bool resumed, int start, std::optional<JsonLines>& metrics, std::ostream& log) {
@@ -273,7 +274,10 @@ bool TrainLoop::write_outputs(int done, int stopped_by) {
 }
 
 void TrainLoop::log_final(int done, bool keeps_state) {
-  log << std::fixed << std::setprecision(4) << "final: test acc " << sum.scores.test.acc << "  val acc "
+  // A run stopped by a signal reports the iterate it stopped at, not a "final" one.
+  const std::string label =
+      done < c.iterations ? "stopped at " + std::to_string(done) + "/" + std::to_string(c.iterations) : "final";
+  log << std::fixed << std::setprecision(4) << label << ": test acc " << sum.scores.test.acc << "  val acc "
       << sum.scores.val.acc << "  train acc " << sum.scores.train.acc << "\n";
   if (done > 0)  // "0.00000 s/iteration" for a run of none read as a measurement
     log << std::setprecision(5) << "time: " << sum.seconds_per_iter_mean << " s/iteration (median "

@@ -178,7 +178,14 @@ int cmd_info(const CommonArgs& a) {
             << "augmentation  " << p.aug.blocks() << " blocks (hops " << p.aug.hops << ", "
             << (p.aug.descending ? "descending" : "ascending") << "), input dimension " << p.dims[0] << "\n"
             << "model         " << c.model.layers << " layers:";
-  for (size_t l = 0; l + 1 < p.dims.size(); ++l) std::cout << " " << p.dims[l + 1] << "x" << p.dims[l];
+  // Runs of one shape once, with their count: 1000 layers of 256 printed 998 "256x256".
+  for (size_t l = 0; l + 1 < p.dims.size();) {
+    size_t run = 1;
+    while (l + run + 1 < p.dims.size() && p.dims[l + run + 1] == p.dims[l + 1] && p.dims[l + run] == p.dims[l]) ++run;
+    std::cout << " " << p.dims[l + 1] << "x" << p.dims[l] << (run > 2 ? " (" + std::to_string(run) + " layers)" : "");
+    if (run == 2) std::cout << " " << p.dims[l + 1] << "x" << p.dims[l];
+    l += run;
+  }
   std::cout << "\n";
   print_stages(c);
   const RunPlan plan = plan_run(c, shape_of(p));

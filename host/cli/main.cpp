@@ -181,8 +181,8 @@ int main(int argc, char** argv) {
       std::string list;
       for (const std::string& x : extra) list += (list.empty() ? "" : " ") + x;
       if (!extra.empty())
-        what = std::string(extra.size() > 1 ? "The following arguments were not expected: "
-                                            : "The following argument was not expected: ") + list;
+        what = std::string(extra.size() > 1 ? "unexpected arguments: "
+                                            : "unexpected argument: ") + list;
       // `pdadmm train configs/cora.json`, as tools/accuracy.py takes a config: say how pdadmm takes one
       // (not after a misspelt option, `--confg x.json`, whose value it is: that one is named below).
       const bool options =

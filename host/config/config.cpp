@@ -537,7 +537,24 @@ Config load_config(const std::string& path, const std::vector<std::string>& over
 Config parse_config_text(const std::string& text, const std::string& path, const std::vector<std::string>& overrides) {
   nlohmann::json j = parse_json(text, "config: " + path, /*allow_comments=*/true);
   require(j.is_object(), "config: " + path + ": expected a JSON object {...} at the top level, got " + j.type_name());
-  return parse_config(j, overrides);
+  try {
+    return parse_config(j, overrides);
+  } catch (const Error& e) {
+    // A mistake in the file itself (it fails without the --set values too) names the file: with
+    // --config and --set both given, "config: unknown key" did not say which one was at fault.
+    const std::string what = e.what(), head = "config: ";
+    if (what.rfind(head, 0) != 0 || what.rfind(head + path + ":", 0) == 0) throw;
+    if (!overrides.empty()) {
+      bool file_fails = false;
+      try {
+        parse_config(j, {});
+      } catch (const Error& alone) {
+        file_fails = alone.what() == what;
+      }
+      if (!file_fails) throw;  // the --set values are at fault (or the file fails otherwise without them)
+    }
+    throw Error(head + path + ": " + what.substr(head.size()));
+  }
 }
 
 nlohmann::json with_keys_added_since(nlohmann::json saved) {
