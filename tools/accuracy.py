@@ -21,6 +21,7 @@ nodes with how many pairs got better, tied or worse: how the selection rule in d
 import json
 import math
 import os
+import re
 import subprocess
 import sys
 import time
@@ -45,6 +46,24 @@ def accuracy_stats(runs):
 
 def plural(n, word):
     return "%d %s%s" % (n, word, "" if n == 1 else "s")
+
+
+def join_lists(argv, flags):
+    """`--seeds 0 100 200` (quant_table.py's form) as `--seeds 0,100,200`: the integers after a list
+    flag join its value; the first other word (the config) ends the list."""
+    out, i = [], 0
+    while i < len(argv):
+        out.append(argv[i])
+        if argv[i] in flags and i + 1 < len(argv):
+            words = [argv[i + 1]]
+            i += 2
+            while i < len(argv) and re.fullmatch(r"[0-9]+(,[0-9]+)*,?", argv[i]):
+                words.append(argv[i])
+                i += 1
+            out.append(",".join(w.strip(",") for w in words))
+            continue
+        i += 1
+    return out
 
 
 def int_list(flag, text):
@@ -124,16 +143,19 @@ def main():
                         epilog="The real data sets are read from --data, else the config's data.root, else "
                         "$PDADMM_DATA, else ./data (pdadmm train's order).")
     ap.add_argument("config", help="the pdadmm config to train")
-    ap.add_argument("--seeds", default="0,100,200,300,400", help="comma-separated (reference: 0,100,...,400)")
-    ap.add_argument("--split-seeds", help="comma-separated data.split_seed values (npz data sets)")
-    ap.add_argument("--val-splits", help="comma-separated data.val_split_seed values (train/val redrawn, test kept)")
+    ap.add_argument("--seeds", default="0,100,200,300,400",
+                    help="comma- or space-separated (reference: 0,100,...,400)")
+    ap.add_argument("--split-seeds", help="data.split_seed values, comma- or space-separated (npz data sets)")
+    ap.add_argument("--val-splits",
+                    help="data.val_split_seed values, comma- or space-separated (train/val redrawn, test kept)")
     ap.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="passed to pdadmm train")
     ap.add_argument("--data", metavar="DIR", help="the data folder, passed to pdadmm train (default $PDADMM_DATA)")
-    ap.add_argument("--binary", default=os.path.join(root, "build", "pdadmm"), help="the pdadmm binary (default build/pdadmm)")
+    ap.add_argument("--binary", "--pdadmm", dest="binary", default=os.path.join(root, "build", "pdadmm"),
+                    help="the pdadmm binary (default build/pdadmm)")  # --pdadmm: sweep.py's name
     ap.add_argument("--out", help="output folder (default runs/accuracy/<config name>)")
     ap.add_argument("--json", help="result file (default OUT/accuracy.json)")
     ap.add_argument("--against", metavar="BASE.json", help="an earlier accuracy.json: print the paired change")
-    a = ap.parse_args()
+    a = ap.parse_args(join_lists(sys.argv[1:], ("--seeds", "--split-seeds", "--val-splits")))
     seeds = int_list("--seeds", a.seeds)
     if min(seeds) < 0:  # pdadmm refuses it, but only at its turn, after the earlier seeds' runs
         fail("--seeds: %d: a seed is an integer >= 0" % min(seeds))

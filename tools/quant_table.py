@@ -91,14 +91,21 @@ def main():
     ap.add_argument("--grid", default='{"min": 0, "max": 2, "levels": 16}',
                     help="admm.grid of the -Q runs, as JSON (default 16 uniform levels on [0, 2])")
     ap.add_argument("--groups", type=int, help="layer groups (default: one per layer)")
-    ap.add_argument("--seeds", type=int, nargs="+", default=[0],
-                    help="seeds to train each row with; accuracy and time are their mean")
+    ap.add_argument("--seeds", nargs="+", default=["0"],
+                    help="seeds to train each row with, space- or comma-separated (accuracy.py's form); accuracy and "
+                    "time are their mean")
     ap.add_argument("--set", dest="sets", action="append", default=[], help="extra key=value for every run")
     ap.add_argument("--rows", nargs="+", default=[],
                     help="only the rows whose name contains one of these (the fp32 row always runs)")
     ap.add_argument("--work", default="", help="folder for the runs' outputs (default: a temporary one)")
     ap.add_argument("--out", default="", help="write the rows as JSON here")
     a = ap.parse_args()
+    try:
+        a.seeds = [int(x) for t in a.seeds for x in t.split(",") if x.strip()]
+    except ValueError:
+        fail("--seeds: expected integers, got %r" % " ".join(a.seeds))
+    if not a.seeds:
+        fail("--seeds: no seed given")
     require_binary(a.pdadmm, "--pdadmm")
     input_file(a.config, "--config")
     if a.out:
