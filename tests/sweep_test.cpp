@@ -377,6 +377,18 @@ TEST(Tools, AccuracyPassesTheDataFolderOn) {
       << r.out;
 }
 
+// accuracy.py's lists as quant_table.py writes them (`--seeds 0 100`) join into one value; the
+// config after them ends the list (`--seeds 0 1` was "unrecognized arguments: 1").
+TEST(Tools, AccuracyTakesSpaceSeparatedLists) {
+  if (!have_python3()) GTEST_SKIP() << "python3 is not installed";
+  const std::string py = "python3 -c \"import sys; sys.path.insert(0, '" + std::string(PDADMM_SOURCE_DIR) +
+                         "/tools'); import accuracy; f = ('--seeds', '--val-splits'); "
+                         "print(accuracy.join_lists(['--seeds', '0', '100,200', 'c.json', '--val-splits', '1', '2'], f))\"";
+  const Result r = run(py);
+  EXPECT_EQ(r.code, 0) << r.out;
+  EXPECT_EQ(r.out, "['--seeds', '0,100,200', 'c.json', '--val-splits', '1,2']\n");
+}
+
 // Every option's --help line says what it is and, where it has one, its default: the commands
 // in docs/benchmarks.md leave most of them out.
 TEST(Tools, HelpDescribesEveryOption) {
