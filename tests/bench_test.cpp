@@ -545,6 +545,15 @@ TEST(BenchCli, WritesTheJson) {
   EXPECT_TRUE(j["modeled"].contains("eth"));
 }
 
+// Without --json: the text lines alone, exit 0 ("--json is required" refused a quick look).
+TEST(BenchCli, WithoutJsonPrintsTheTextLines) {
+  Result r = run("bench" + kTiny + " -n 2 --warmup 0 --no-peak");
+  ASSERT_EQ(r.code, 0) << r.out;
+  EXPECT_NE(r.out.find(" s/iteration (median of 2;"), std::string::npos) << r.out;
+  EXPECT_EQ(r.out.find("bench: wrote"), std::string::npos) << r.out;
+  EXPECT_EQ(r.out.find('{'), std::string::npos) << r.out;
+}
+
 // One thread's iterations: the process's CPU time is that thread's, so not above the wall time
 // (other processes can only lower CPU time against wall time). OpenBLAS's server threads spin for
 // ~0.1 s after the library loads; a bench this short used to count that spin (CPU up to 2x the

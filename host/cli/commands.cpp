@@ -384,12 +384,12 @@ int cmd_bench(const CommonArgs& a, const BenchArgs& b) {
   Config c = load(a);
   // --json - (or /dev/stdout): the JSON alone on stdout, the text lines on stderr, as eval's
   // --predictions -. A "-" used to be written as a file named "-" in the current folder.
-  const bool dash = b.json == "-";
-  std::ostream& log = dash || own_stream(b.json) == &std::cout ? std::cerr : std::cout;
+  const bool dash = b.json == "-", none = b.json.empty();  // none: the text lines only
+  std::ostream& log = dash || (!none && own_stream(b.json) == &std::cout) ? std::cerr : std::cout;
   // Before the benchmark runs, not after: a --json into a missing folder would lose its results.
-  if (!dash) require_writable_file(b.json, "bench: cannot write --json");
+  if (!dash && !none) require_writable_file(b.json, "bench: cannot write --json");
   std::error_code ec;  // as eval's --predictions: the results replaced the config they came from
-  require(dash || a.config.empty() || !std::filesystem::equivalent(b.json, a.config, ec),
+  require(dash || none || a.config.empty() || !std::filesystem::equivalent(b.json, a.config, ec),
           "bench: --json " + b.json + " is the --config file; it would be overwritten");
   BenchOptions o;
   o.iterations = b.iterations;
@@ -401,7 +401,7 @@ int cmd_bench(const CommonArgs& a, const BenchArgs& b) {
   std::ostream quiet(nullptr);  // under mpirun the first process speaks and writes
   const bool first = process_rank() == 0;
   const nlohmann::json j = run_bench(c, o, first ? log : quiet);
-  if (!first) return 0;
+  if (!first || none) return 0;
   // A device or FIFO (/dev/stdout) as eval's --predictions: written to, not refused after the run.
   const std::string text = j.dump(2) + "\n";
   if (dash) {

@@ -127,8 +127,10 @@ int main(int argc, char** argv) {
   bench->add_option("--peak-seconds", bench_args.peak_seconds, "time per GEMM shape and path for the roofline (default 0.3)");
   bench->add_option("--link", bench_args.links, "link for the modeled time: nvlink, pcie4, pcie5, ib-hdr or NAME:GBPS:US "
                                                 "(repeatable; default all presets)");
-  bench->add_option("--json", bench_args.json, "write the results here; '-': to stdout, the text lines then on stderr")
-      ->required();
+  bench->add_option("--json", bench_args.json,
+                    "write the results as JSON here (without it, only the text lines); '-': to stdout, the text lines "
+                    "then on stderr")
+      ->check(non_empty());
   // Under mpirun the failing process ends the others. An error every process meets (a bad config,
   // a bad command line) is printed once: process 0 ends the rest before their delayed line. The
   // delay is long because on a loaded machine mpirun took more than 0.5 s to end them (CI printed
