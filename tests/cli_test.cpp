@@ -864,6 +864,16 @@ TEST(Cli, AWarningDoesNotPrecedeASetupError) {
   EXPECT_NE(ok.out.find("warning: rho = 1 <= max(4 nu"), std::string::npos) << ok.out;
 }
 
+// A staged run's time line gives each stage's median: one median over stages of 2 and 10 layers
+// was the most numerous stage's.
+TEST(Cli, AStagedRunsTimeLineHasAMedianPerStage) {
+  const Result r = run("train" + kTiny + " --out " + ::testing::TempDir() + "/cli_stage_times --set model.layers=3 " +
+                       "--set 'model.stages=[{\"layers\":2,\"iterations\":3},{\"layers\":3,\"iterations\":3}]'");
+  ASSERT_EQ(r.code, 0) << r.out;
+  const std::regex line(R"(time: \S+ s/iteration \(median per stage of 2, 3 layers: [0-9.e-]+, [0-9.e-]+; ADMM updates only;)");
+  EXPECT_TRUE(std::regex_search(r.out, line)) << r.out;
+}
+
 // info's model line names a run of one shape once, with its count (1000 layers printed 998 shapes).
 TEST(Cli, InfoCountsRunsOfOneLayerShape) {
   const Result deep = run("info" + kTiny + " --set model.layers=1000");

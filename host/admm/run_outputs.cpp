@@ -13,6 +13,7 @@
 #include <filesystem>
 #include <iomanip>
 #include <numeric>
+#include <sstream>
 #include <string>
 #include <tuple>
 
@@ -279,12 +280,25 @@ void TrainLoop::log_final(int done, bool keeps_state) {
       done < c.iterations ? "stopped at " + std::to_string(done) + "/" + std::to_string(c.iterations) : "final";
   log << std::fixed << std::setprecision(4) << label << ": test acc " << sum.scores.test.acc << "  val acc "
       << sum.scores.val.acc << "  train acc " << sum.scores.train.acc << "\n";
-  if (done > 0)  // "0.00000 s/iteration" for a run of none read as a measurement
-    log << std::setprecision(5) << "time: " << sum.seconds_per_iter_mean << " s/iteration (median "
-        << sum.seconds_per_iter_median << ", ADMM updates only; evaluation " << std::setprecision(2)
-        << sum.eval_seconds << " s";
-  else
+  if (done > 0) {  // "0.00000 s/iteration" for a run of none read as a measurement
+    log << std::setprecision(5) << "time: " << sum.seconds_per_iter_mean << " s/iteration (median ";
+    if (stages.size() > 1) {  // one median over stages of 2 and 10 layers was the 2-layer one's
+      std::string per, layers;
+      for (size_t s = 0, from = 0; s < stages.size() && from < iter_s.size(); from += stages[s].iterations, ++s) {
+        const size_t to = std::min(iter_s.size(), from + static_cast<size_t>(stages[s].iterations));
+        std::ostringstream m;
+        m << std::setprecision(3) << median(std::vector<double>(iter_s.begin() + from, iter_s.begin() + to));
+        per += (per.empty() ? "" : ", ") + m.str();
+        layers += (layers.empty() ? "" : ", ") + std::to_string(stages[s].layers);
+      }
+      log << "per stage of " << layers << " layers: " << per << ";";
+    } else {
+      log << sum.seconds_per_iter_median << ",";
+    }
+    log << " ADMM updates only; evaluation " << std::setprecision(2) << sum.eval_seconds << " s";
+  } else {
     log << std::setprecision(2) << "time: no iterations (evaluation " << sum.eval_seconds << " s";
+  }
   if (stages.size() > 1) log << ", stage changes " << sum.stage_seconds << " s";
   log << " in all), " << sum.seconds_total << " s total\n"
       << "bytes moved: " << sum.bytes_per_iter << " per iteration"
