@@ -8,6 +8,7 @@
 #include <cerrno>
 #include <climits>
 #include <cmath>
+#include <cstddef>
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
@@ -287,7 +288,9 @@ void TrainLoop::log_final(int done, bool keeps_state) {
       for (size_t s = 0, from = 0; s < stages.size() && from < iter_s.size(); from += stages[s].iterations, ++s) {
         const size_t to = std::min(iter_s.size(), from + static_cast<size_t>(stages[s].iterations));
         std::ostringstream m;
-        m << std::setprecision(3) << median(std::vector<double>(iter_s.begin() + from, iter_s.begin() + to));
+        m << std::setprecision(3)
+          << median(std::vector<double>(iter_s.begin() + static_cast<std::ptrdiff_t>(from),
+                                        iter_s.begin() + static_cast<std::ptrdiff_t>(to)));
         per += (per.empty() ? "" : ", ") + m.str();
         layers += (layers.empty() ? "" : ", ") + std::to_string(stages[s].layers);
       }
