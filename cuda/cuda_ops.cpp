@@ -163,14 +163,22 @@ DualStats CudaOps<T>::finish_sums(int blocks, int fields) {
 }
 
 template <typename T>
+template <typename Launch>
+DualStats CudaOps<T>::reduce(int64_t n, int fields, const Launch& launch) {
+  if (n == 0) return {};
+  DeviceScope scope(device_);
+  const int blocks = kernels::reduce_blocks(n);
+  launch(blocks);
+  return finish_sums(blocks, fields);
+}
+
+template <typename T>
 double CudaOps<T>::dot(const Tensor<T>& x, const Tensor<T>& y) {
   check_same("dot", x, y);
   const int64_t n = x.size();
-  if (n == 0) return 0;
-  DeviceScope scope(device_);
-  const int blocks = kernels::reduce_blocks(n);
-  kernels::dot(x.data(), y.data(), n, partials_.data(), blocks, stream());
-  return finish_sums(blocks, 1).r2;
+  return reduce(n, 1, [&](int blocks) {
+    kernels::dot(x.data(), y.data(), n, partials_.data(), blocks, stream());
+  }).r2;
 }
 
 template <typename T>
@@ -197,11 +205,9 @@ double CudaOps<T>::residual(const Tensor<T>& a, const Tensor<T>& z, Tensor<T>& r
   check_same("residual", a, z);
   check_same("residual", a, r);
   const int64_t n = a.size();
-  if (n == 0) return 0;
-  DeviceScope scope(device_);
-  const int blocks = kernels::reduce_blocks(n);
-  kernels::residual(a.data(), z.data(), r.data(), n, partials_.data(), blocks, stream());
-  return finish_sums(blocks, 1).r2;
+  return reduce(n, 1, [&](int blocks) {
+    kernels::residual(a.data(), z.data(), r.data(), n, partials_.data(), blocks, stream());
+  }).r2;
 }
 
 template <typename T>
@@ -244,22 +250,18 @@ DualStats CudaOps<T>::dual_update(T rho, const Tensor<T>& p_next, const Tensor<T
   check_same("dual_update", p_next, q);
   check_same("dual_update", u, q);
   const int64_t n = q.size();
-  if (n == 0) return {};
-  DeviceScope scope(device_);
-  const int blocks = kernels::reduce_blocks(n);
-  kernels::dual_update(rho, p_next.data(), q.data(), u.data(), n, partials_.data(), blocks, stream());
-  return finish_sums(blocks, 2);
+  return reduce(n, 2, [&](int blocks) {
+    kernels::dual_update(rho, p_next.data(), q.data(), u.data(), n, partials_.data(), blocks, stream());
+  });
 }
 
 template <typename T>
 double CudaOps<T>::relu_gap_sq(const Tensor<T>& q, const Tensor<T>& z) {
   check_same("relu_gap_sq", q, z);
   const int64_t n = q.size();
-  if (n == 0) return 0;
-  DeviceScope scope(device_);
-  const int blocks = kernels::reduce_blocks(n);
-  kernels::relu_gap_sq(q.data(), z.data(), n, partials_.data(), blocks, stream());
-  return finish_sums(blocks, 1).r2;
+  return reduce(n, 1, [&](int blocks) {
+    kernels::relu_gap_sq(q.data(), z.data(), n, partials_.data(), blocks, stream());
+  }).r2;
 }
 
 // ---- fused passes: the same checks as CpuOps' (cpu_ops.cpp) ----
@@ -270,12 +272,10 @@ double CudaOps<T>::bias_residual(const Tensor<T>& wp, const Tensor<T>& b, const 
   check_same("bias_residual", wp, r);
   check_same("bias_residual(b)", b.rows(), b.cols(), wp.rows(), 1);
   const int64_t n = wp.size();
-  if (n == 0) return 0;
-  DeviceScope scope(device_);
-  const int blocks = kernels::reduce_blocks(n);
-  kernels::bias_residual(wp.data(), b.data(), z.data(), r.data(), wp.rows(), wp.cols(), partials_.data(), blocks,
-                         stream());
-  return finish_sums(blocks, 1).r2;
+  return reduce(n, 1, [&](int blocks) {
+    kernels::bias_residual(wp.data(), b.data(), z.data(), r.data(), wp.rows(), wp.cols(), partials_.data(), blocks,
+                           stream());
+  }).r2;
 }
 
 template <typename T>
@@ -295,11 +295,9 @@ std::array<double, 2> CudaOps<T>::dot2(const Tensor<T>& x, const Tensor<T>& y, c
   check_same("dot2", x, y);
   check_same("dot2", w, y);
   const int64_t n = y.size();
-  if (n == 0) return {0.0, 0.0};
-  DeviceScope scope(device_);
-  const int blocks = kernels::reduce_blocks(n);
-  kernels::dot2(x.data(), y.data(), w.data(), n, partials_.data(), blocks, stream());
-  const DualStats s = finish_sums(blocks, 2);
+  const DualStats s = reduce(n, 2, [&](int blocks) {
+    kernels::dot2(x.data(), y.data(), w.data(), n, partials_.data(), blocks, stream());
+  });
   return {s.r2, s.u_dot_r};
 }
 
@@ -307,11 +305,9 @@ template <typename T>
 double CudaOps<T>::axpby_sum_sq(T alpha, const Tensor<T>& x, T beta, Tensor<T>& y) {
   check_same("axpby_sum_sq", x, y);
   const int64_t n = y.size();
-  if (n == 0) return 0;
-  DeviceScope scope(device_);
-  const int blocks = kernels::reduce_blocks(n);
-  kernels::axpby_sum_sq(alpha, x.data(), beta, y.data(), n, partials_.data(), blocks, stream());
-  return finish_sums(blocks, 1).r2;
+  return reduce(n, 1, [&](int blocks) {
+    kernels::axpby_sum_sq(alpha, x.data(), beta, y.data(), n, partials_.data(), blocks, stream());
+  }).r2;
 }
 
 template <typename T>
@@ -321,11 +317,9 @@ double CudaOps<T>::p_grad_sum_sq(T nu, T rho, const Tensor<T>& p, const Tensor<T
   check_same("p_grad_sum_sq", q, g);
   check_same("p_grad_sum_sq", u, g);
   const int64_t n = g.size();
-  if (n == 0) return 0;
-  DeviceScope scope(device_);
-  const int blocks = kernels::reduce_blocks(n);
-  kernels::p_grad_sum_sq(nu, rho, p.data(), q.data(), u.data(), g.data(), n, partials_.data(), blocks, stream());
-  return finish_sums(blocks, 1).r2;
+  return reduce(n, 1, [&](int blocks) {
+    kernels::p_grad_sum_sq(nu, rho, p.data(), q.data(), u.data(), g.data(), n, partials_.data(), blocks, stream());
+  }).r2;
 }
 
 template <typename T>
@@ -335,11 +329,9 @@ DualStats CudaOps<T>::q_dual_update(T nu, T rho, const Tensor<T>& p_next, const 
   check_same("q_dual_update", u, q);
   check_same("q_dual_update", z, q);
   const int64_t n = q.size();
-  if (n == 0) return {};
-  DeviceScope scope(device_);
-  const int blocks = kernels::reduce_blocks(n);
-  kernels::q_dual_update(nu, rho, p_next.data(), z.data(), q.data(), u.data(), n, partials_.data(), blocks, stream());
-  return finish_sums(blocks, 2);
+  return reduce(n, 2, [&](int blocks) {
+    kernels::q_dual_update(nu, rho, p_next.data(), z.data(), q.data(), u.data(), n, partials_.data(), blocks, stream());
+  });
 }
 
 template <typename T>

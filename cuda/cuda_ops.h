@@ -83,6 +83,10 @@ class CudaOps final : public Ops<T> {
   // Adds the per-block partials of `fields` sums (written by a reduction kernel with `blocks`
   // blocks), copies the totals to the host and waits for them.
   DualStats finish_sums(int blocks, int fields);
+  // A reduction over n elements: zero sums for n == 0 (nothing launched), else launch(blocks) with
+  // blocks = reduce_blocks(n) on this device, then finish_sums(blocks, fields).
+  template <typename Launch>
+  DualStats reduce(int64_t n, int fields, const Launch& launch);
   // What an allocation is for, in error messages: `thing`, plus the group when known.
   std::string alloc_what(const std::string& thing) const;
   // The grid's level table on the device; uploaded again only when the levels change.
