@@ -26,8 +26,8 @@ import subprocess
 import sys
 import time
 
-from tool_common import (ArgumentParser, fail, input_file, no_duplicates, output_folder, read_result, remove_stale,
-                         require_binary, run_failed, run_main, writable_file, write_json)
+from tool_common import (ArgumentParser, fail, input_file, int_list, no_duplicates, output_folder, read_result,
+                         remove_stale, require_binary, run_failed, run_main, writable_file, write_json)
 
 NPZ_SETS = ("amazon_computers", "amazon_photo", "coauthor_cs", "npz", "files")  # the sets data.split_seed splits
 
@@ -64,16 +64,6 @@ def join_lists(argv, flags):
             continue
         i += 1
     return out
-
-
-def int_list(flag, text):
-    try:
-        xs = [int(s) for s in text.split(",") if s.strip()]
-    except ValueError:
-        sys.exit("error: %s: expected comma-separated integers, got %r" % (flag, text))
-    if not xs:
-        sys.exit("error: %s: no seed given" % flag)
-    return xs
 
 
 def where(k, s):

@@ -18,8 +18,8 @@ import sys
 import shutil
 import tempfile
 
-from tool_common import (ArgumentParser, fail, input_file, no_duplicates, output_folder, read_result, remove_stale,
-                         require_binary, run_failed, run_main, writable_file, write_json)
+from tool_common import (ArgumentParser, fail, input_file, int_list, no_duplicates, output_folder, read_result,
+                         remove_stale, require_binary, run_failed, run_main, writable_file, write_json)
 
 Q = 'algorithm="pdadmm-g-q"'
 
@@ -100,12 +100,7 @@ def main():
     ap.add_argument("--work", default="", help="folder for the runs' outputs (default: a temporary one)")
     ap.add_argument("--out", default="", help="write the rows as JSON here")
     a = ap.parse_args()
-    try:
-        a.seeds = [int(x) for t in a.seeds for x in t.split(",") if x.strip()]
-    except ValueError:
-        fail("--seeds: expected integers, got %r" % " ".join(a.seeds))
-    if not a.seeds:
-        fail("--seeds: no seed given")
+    a.seeds = int_list("--seeds", a.seeds)
     require_binary(a.pdadmm, "--pdadmm")
     input_file(a.config, "--config")
     if a.out:

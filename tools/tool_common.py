@@ -178,6 +178,19 @@ def write_json(path, obj, indent=2):
         raise
 
 
+def int_list(flag, text):
+    """Integers from "0,100,200", or from a list of such words (argparse's nargs)."""
+    if isinstance(text, list):
+        text = ",".join(text)
+    try:
+        xs = [int(s) for s in text.split(",") if s.strip()]
+    except ValueError:
+        sys.exit("error: %s: expected comma-separated integers, got %r" % (flag, text))
+    if not xs:
+        sys.exit("error: %s: no seed given" % flag)
+    return xs
+
+
 def no_duplicates(values, flag):
     if len(set(values)) != len(values):
         fail(f"{flag}: {', '.join(str(v) for v in values)} lists a value twice; each must count once")

@@ -4,7 +4,6 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
-#include <cstdlib>
 #include <iomanip>
 #include <mutex>
 #include <numeric>
@@ -19,6 +18,7 @@
 #include "host/bench/machine_info.h"
 #include "host/bench/token_transport.h"
 #include "host/comm/processes.h"
+#include "host/comm/processes_env.h"
 #include "host/data/rng.h"
 #include "host/io/error.h"
 #include "host/io/host_memory.h"
@@ -37,13 +37,8 @@ namespace {
 const std::chrono::steady_clock::time_point g_loaded = std::chrono::steady_clock::now();
 
 void wait_for_blas_threads_to_sleep() {
-  long n = 28;
-  if (const char* e = std::getenv("OPENBLAS_THREAD_TIMEOUT")) {
-    char* end = nullptr;
-    const long v = std::strtol(e, &end, 10);
-    if (end != e && *end == '\0') n = std::clamp(v, 4L, 30L);  // OpenBLAS's own bounds
-  }
-  const auto spin = std::chrono::duration<double>(std::ldexp(1.0, static_cast<int>(n)) / 1e9);
+  const int n = std::clamp(env_int("OPENBLAS_THREAD_TIMEOUT", 28), 4, 30);  // OpenBLAS's own bounds
+  const auto spin = std::chrono::duration<double>(std::ldexp(1.0, n) / 1e9);
   const auto left = g_loaded + std::chrono::duration_cast<std::chrono::steady_clock::duration>(spin) -
                     std::chrono::steady_clock::now();
   if (left.count() > 0) std::this_thread::sleep_for(left);
