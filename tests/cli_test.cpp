@@ -884,7 +884,7 @@ TEST(Cli, InfoCountsRunsOfOneLayerShape) {
 
 // info's outputs line: model.bin's size (the bytes train then writes, but for the header's layer
 // list and framing), the room in --out's nearest existing folder, and never a folder made.
-TEST(Cli, InfoSaysWhetherModelBinFitsTheOutputFolder) {
+TEST(Cli, InfoSaysWhetherTheOutputsFitTheOutputFolder) {
   const std::string out = ::testing::TempDir() + "/cli_info_room/not/made";
   std::filesystem::remove_all(::testing::TempDir() + "/cli_info_room");
   const Result i = run("info" + kTiny + " --out " + out);
@@ -896,6 +896,12 @@ TEST(Cli, InfoSaysWhetherModelBinFitsTheOutputFolder) {
   EXPECT_NE(big.out.find(" free there (too little: train would stop)\n"), std::string::npos) << big.out;
   const Result off = run("info" + kTiny + " --set output.checkpoint=false --out " + out);
   EXPECT_EQ(off.out.find("outputs  "), std::string::npos) << off.out;
+  // Checkpoints during the run write state.bin too, and rewrite both.
+  const Result every = run("info" + kTiny + " --set output.checkpoint_every=1 --out " + out);
+  EXPECT_NE(every.out.find(": model.bin "), std::string::npos) << every.out;
+  EXPECT_NE(every.out.find(", state.bin "), std::string::npos) << every.out;
+  EXPECT_NE(every.out.find(" (every iteration), "), std::string::npos) << every.out;
+  EXPECT_NE(every.out.find(" at once with a new copy beside the old, "), std::string::npos) << every.out;
 }
 
 // An output folder reused by a run that writes no model.bin (or predictions.csv) keeps the earlier

@@ -1,13 +1,17 @@
-// host/admm/run_outputs: the room check for model.bin, against the size of a file train() writes
-// and the free space std::filesystem reports for the test's own folder.
+// host/admm/run_outputs: the room check for model.bin and state.bin, against the sizes of files
+// train() writes and the free space std::filesystem reports for the test's own folder.
 #include <gtest/gtest.h>
 
 #include <cstdint>
 #include <filesystem>
+#include <fstream>
+#include <utility>
 #include <sstream>
 #include <string>
 #include <vector>
 
+#include "host/admm/plan.h"
+#include "host/admm/problem.h"
 #include "host/admm/run_outputs.h"
 #include "host/admm/trainer.h"
 #include "host/config/config.h"
@@ -42,28 +46,106 @@ TEST(RunOutputs, ModelFileBytesIsTheSizeTrainWrites) {
   std::filesystem::remove_all(dir);
 }
 
-TEST(RunOutputs, AModelLargerThanTheFreeSpaceIsOneErrorLine) {
+// The estimate bounds the file from above by at most its header's allowance: a tensor missed or
+// counted twice (the tracked evaluations' anchor, a group's boundary copies) is off by more.
+TEST(RunOutputs, StateFileBytesBoundsTheStateTrainWrites) {
+  const std::string dir = ::testing::TempDir() + "/pdadmm_state_room_size";
+  const std::vector<std::vector<std::string>> variants = {
+      {},
+      {"groups=2"},
+      {"output.log_every=1", "admm.iterations=4"},  // the tracked evaluations' anchor
+      {"output.log_every=1", "admm.iterations=4", "output.tracked_eval=false"},
+      {"model.stages=[{\"layers\":2,\"iterations\":1},{\"layers\":3,\"iterations\":1}]", "groups=2"},
+  };
+  for (const std::vector<std::string>& sets : variants) {
+    std::filesystem::remove_all(dir);
+    Config c = tiny_config(dir);
+    std::vector<std::string> all = {"model.layers=3",         "model.hidden=24",   "data.synthetic.nodes=300",
+                                    "data.synthetic.val=50",  "data.synthetic.test=100", "admm.iterations=2",
+                                    "output.keep_state=true"};
+    all.insert(all.end(), sets.begin(), sets.end());
+    c = parse_config(nlohmann::json::object(), all);
+    c.output.progress = "off";
+    c.output.dir = dir;
+    c.threads = 1;
+    std::ostringstream log;
+    train(c, log);
+    const uint64_t written = std::filesystem::file_size(dir + "/state.bin");
+    const uint64_t estimate = state_file_bytes(c, shape_of(build_problem(c)));
+    EXPECT_GE(estimate, written) << ::testing::PrintToString(sets);
+    EXPECT_LT(estimate - written, 16384u) << ::testing::PrintToString(sets) << " estimate " << estimate << ", file "
+                                          << written;
+  }
+  std::filesystem::remove_all(dir);
+}
+
+// The room at the worst moment: new files whole, a replaced file's growth, and one new copy beside
+// its old one where checkpoints rewrite the files or a file replaces an earlier run's.
+TEST(RunOutputs, OutputRoomCountsTheCopiesBesideTheOld) {
+  const std::string dir = ::testing::TempDir() + "/pdadmm_room_need";
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir);
+  Config c = tiny_config(dir);
+  c.iterations = 100;
+  EXPECT_EQ(output_room_need(c, 1000, 3000).need, 1000u);  // model.bin once, no state.bin
+  c.output.keep_state = true;
+  EXPECT_EQ(output_room_need(c, 1000, 3000).need, 4000u);  // both once
+  c.output.keep_state = false;
+  c.output.checkpoint_every = 10;
+  OutputRoom r = output_room_need(c, 1000, 3000);
+  EXPECT_EQ(r.need, 7000u);  // both, then state.bin's next copy beside it
+  EXPECT_EQ(r.every, 10);
+  c.output.state = false;
+  EXPECT_EQ(output_room_need(c, 1000, 3000).need, 2000u);
+  c.output.state = true;
+  c.output.checkpoint_every = 100;  // not before the end: model.bin once, no state.bin
+  EXPECT_EQ(output_room_need(c, 1000, 3000).need, 1000u);
+  // An earlier run's files: replaced, so their bytes come back; the new copy still needs room.
+  c.output.checkpoint_every = 10;
+  for (const auto& [name, bytes] : {std::pair<const char*, uint64_t>{"model.bin", 1000}, {"state.bin", 2500}}) {
+    std::ofstream(dir + "/" + name).close();
+    std::filesystem::resize_file(dir + "/" + name, bytes);
+  }
+  EXPECT_EQ(output_room_need(c, 1000, 3000).need, 500u + 3000u);
+  c.output.checkpoint_every = 0;
+  EXPECT_EQ(output_room_need(c, 1000, 3000).need, 1000u);  // model.bin's new copy beside the old
+  std::filesystem::remove_all(dir);
+}
+
+TEST(RunOutputs, OutputsLargerThanTheFreeSpaceAreOneErrorLine) {
   const std::string dir = ::testing::TempDir() + "/pdadmm_model_room_check";
   std::filesystem::create_directories(dir);
   Config c = tiny_config(dir);
   const std::filesystem::space_info room = std::filesystem::space(dir);
   if (room.capacity == 0) GTEST_SKIP() << "this file system reports no capacity";
-  // One layer of 10^6 rows, wide enough that its floats alone pass what is free.
-  const int64_t cols = static_cast<int64_t>(room.available / 4000000) + 10;
-  const std::vector<int64_t> big = {cols, 1000000};
-  ASSERT_GT(model_file_bytes(c, big), room.available);
-  try {
-    require_model_room(c, big);
-    FAIL() << "no error for a model of " << model_file_bytes(c, big) << " bytes";
-  } catch (const Error& e) {
-    const std::string msg = e.what();
-    EXPECT_EQ(msg.rfind("not enough room for model.bin in " + dir + ": it will take ", 0), 0u) << msg;
-    EXPECT_NE(msg.find("is free there"), std::string::npos) << msg;
-    EXPECT_EQ(msg.find('\n'), std::string::npos) << msg;
-  }
-  EXPECT_NO_THROW(require_model_room(c, {100, 10, 3}));
-  c.output.checkpoint = false;  // no model.bin: nothing to check
-  EXPECT_NO_THROW(require_model_room(c, big));
+  const uint64_t big = room.available + 1000000;
+  const auto message = [&](const OutputRoom& r) {
+    try {
+      require_output_room(c, r);
+    } catch (const Error& e) {
+      return std::string(e.what());
+    }
+    return std::string("no error");
+  };
+  std::string msg = message(output_room_need(c, big, 10));
+  EXPECT_EQ(msg.rfind("not enough room for the outputs in " + dir + ": model.bin ", 0), 0u) << msg;
+  EXPECT_NE(msg.find("is free there (choose another --out, free some space, or set output.checkpoint to false)"),
+            std::string::npos)
+      << msg;
+  EXPECT_EQ(msg.find('\n'), std::string::npos) << msg;
+  EXPECT_EQ(msg.find("state.bin"), std::string::npos) << msg;  // not written without a signal
+  // Checkpoints write state.bin during the run: its size and the fix name the checkpoints.
+  c.iterations = 4;
+  c.output.checkpoint_every = 2;
+  msg = message(output_room_need(c, 10, big));
+  EXPECT_NE(msg.find("model.bin 10 B, state.bin "), std::string::npos) << msg;
+  EXPECT_NE(msg.find(" (every 2 iterations), "), std::string::npos) << msg;
+  EXPECT_NE(msg.find(" at once with a new copy beside the old, and "), std::string::npos) << msg;
+  EXPECT_NE(msg.find("set output.checkpoint_every to 0)"), std::string::npos) << msg;
+  EXPECT_NO_THROW(require_output_room(c, output_room_need(c, 1000, 1000)));
+  c.output.checkpoint = false;
+  c.output.state = false;  // nothing written before a signal: nothing to check
+  EXPECT_NO_THROW(require_output_room(c, output_room_need(c, big, big)));
   std::filesystem::remove_all(dir);
 }
 

@@ -54,7 +54,7 @@ SRCS=("$ROOT/host/data/pickle.cpp" "$ROOT/host/data/npz.cpp" "$ROOT/host/data/gn
       "$ROOT/host/data/dataset.cpp" "$ROOT/host/data/planetoid.cpp")
 # fuzz_config also links the config reader and the shape-only planning (no solver, no BLAS).
 CONFIG_SRCS=(config/config.cpp config/json_reader.cpp quant/grid_config.cpp quant/grid.cpp quant/wire.cpp
-             data/load_real.cpp data/sha256.cpp admm/plan.cpp admm/layer_plan.cpp comm/single_process.cpp
+             data/load_real.cpp data/sha256.cpp admm/plan.cpp admm/layer_plan.cpp admm/state_plan.cpp comm/single_process.cpp
              comm/processes_env.cpp comm/cpu_load.cpp io/host_memory.cpp io/files.cpp)
 # fuzz_files also links the text parsers and what they share with the config path.
 FILES_SRCS=(data/own_files.cpp data/sha256.cpp io/files.cpp)

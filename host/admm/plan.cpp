@@ -6,6 +6,7 @@
 
 #include "host/admm/layer_plan.h"
 #include "host/admm/problem.h"
+#include "host/admm/state_plan.h"
 #include "host/comm/processes.h"
 #include "host/io/error.h"
 
@@ -70,6 +71,17 @@ double planned_host_bytes(const Config& c, const std::vector<int64_t>& dims, int
   return need;
 }
 
+namespace {
+
+// Whether logged evaluations track layer 1 (FirstLayerTracker): where it defers its W.
+bool tracks_first_layer(const Config& c, const ProblemShape& p) {
+  const LayerPlanOptions opt = plan_options(c.admm);
+  const bool gram = opt.gram > 0 || (opt.gram == 0 && layer_uses_gram(p.dims, 0, p.n_cols));
+  return c.output.tracked_eval && opt.defer_first_w && gram;
+}
+
+}  // namespace
+
 double host_side_bytes(const Config& c, const ProblemShape& p) {
   double weights = 0;
   for (size_t l = 0; l + 1 < p.dims.size(); ++l) weights += double(p.dims[l + 1]) * double(p.dims[l] + 1);
@@ -79,10 +91,8 @@ double host_side_bytes(const Config& c, const ProblemShape& p) {
   // on the scored rows (two scored x n_1), as an evaluation or the predictions compute it.
   // Only the process that reports scores evaluates.
   double eval = process_rank() > 0 ? 0 : (p.hops > 0 ? 3 * nodes * n1 : nodes * n1) + 2 * scored * n1;
-  // The tracked evaluations' X_Sᵀ X and anchor (FirstLayerTracker), where layer 1 defers its W.
-  const LayerPlanOptions opt = plan_options(c.admm);
-  const bool gram = opt.gram > 0 || (opt.gram == 0 && layer_uses_gram(p.dims, 0, p.n_cols));
-  if (process_rank() == 0 && c.output.tracked_eval && opt.defer_first_w && gram) eval += scored * (n + n1);
+  // The tracked evaluations' X_Sᵀ X and anchor (FirstLayerTracker).
+  if (process_rank() == 0 && tracks_first_layer(c, p)) eval += scored * (n + n1);
   return sizeof(float) * (weights + eval);
 }
 double host_side_bytes(const Config& c, const Problem& p) { return host_side_bytes(c, shape_of(p)); }
@@ -113,6 +123,31 @@ double growth_peak_bytes(const Config& c, const ProblemShape& p) {
   return peak;
 }
 double growth_peak_bytes(const Config& c, const Problem& p) { return growth_peak_bytes(c, shape_of(p)); }
+
+uint64_t state_file_bytes(const Config& c, const ProblemShape& p) {
+  uint64_t most = 0;
+  for (size_t s = 0; s < run_stages(c).size(); ++s) {
+    const Config cs = stage_config(c, s);
+    const std::vector<int64_t> dims = stage_dims(p.dims.front(), p.dims.back(), cs);
+    const int layers = static_cast<int>(dims.size()) - 1;
+    std::vector<int> first_layer{0};
+    for (const int n : cs.partition.empty() ? even_partition(layers, cs.groups) : cs.partition)
+      first_layer.push_back(first_layer.back() + n);
+    uint64_t bytes = 0, tensors = 0;
+    for (const StateEntry& e : state_entries(dims, p.n_cols, cs.admm, first_layer)) {
+      bytes += static_cast<uint64_t>(e.rows) * static_cast<uint64_t>(e.cols) * sizeof(float);
+      ++tensors;
+    }
+    most = std::max(most, bytes + 64 * tensors);
+  }
+  // The tracked evaluations' anchor (scored x n_1), saved once a logged evaluation before the last
+  // had another ahead of it; the config, two numbers per iteration as JSON text, and the rest of
+  // the header (counters, the summary: a few KiB).
+  const bool anchored = c.output.log_every > 0 && (c.iterations - 1) / c.output.log_every >= 2;
+  if (anchored && tracks_first_layer(c, p))
+    most += static_cast<uint64_t>(p.scored) * static_cast<uint64_t>(c.model.hidden) * sizeof(float);
+  return most + c.effective.dump().size() + 64 * static_cast<uint64_t>(std::max(c.iterations, 0)) + 8192;
+}
 
 RunPlan plan_run(const Config& c, const ProblemShape& s, size_t scalar_bytes) {
   RunPlan r;

@@ -45,6 +45,11 @@ double stage_carry_bytes(const Config& c, const Problem& p, size_t s);
 double growth_peak_bytes(const Config& c, const ProblemShape& p);
 double growth_peak_bytes(const Config& c, const Problem& p);
 
+// state.bin's size at most (the largest stage's): the solver's tensors (state_entries), the tracked
+// evaluations' anchor, the header's names, config and per-iteration lists. train checks the output
+// folder's room for it before the first iteration when the run writes it without a signal.
+uint64_t state_file_bytes(const Config& c, const ProblemShape& s);
+
 // What `pdadmm info` prints of a run's plan: layers per group, the bytes each group allocates
 // (scalar_bytes per element), their sum, the peak while a stage is built from the last (0 without
 // stages), the host side (host_side_bytes) and the GEMM FLOPs of one iteration.

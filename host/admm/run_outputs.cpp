@@ -18,6 +18,7 @@
 #include <string>
 #include <tuple>
 
+#include "host/admm/plan.h"
 #include "host/admm/predictions.h"
 #include "host/admm/resume.h"
 #include "host/admm/train_loop.h"
@@ -70,14 +71,47 @@ int64_t output_room(const Config& c) {
   return static_cast<int64_t>(std::min<std::uintmax_t>(room.available, INT64_MAX));
 }
 
-void require_model_room(const Config& c, const std::vector<int64_t>& dims) {
-  if (!c.output.checkpoint) return;
+OutputRoom output_room_need(const Config& c, uint64_t model_bytes, uint64_t state_bytes) {
+  OutputRoom r;
+  const bool midrun = c.output.checkpoint_every > 0 && c.output.checkpoint_every < c.iterations;
+  if (midrun) r.every = c.output.checkpoint_every;
+  if (c.output.checkpoint) r.model = model_bytes;
+  if (c.output.keep_state || (midrun && c.output.state)) r.state = state_bytes;
+  uint64_t grow = 0, beside = 0;
+  for (const auto& [name, bytes] : {std::pair<const char*, uint64_t>{"model.bin", r.model}, {"state.bin", r.state}}) {
+    if (bytes == 0) continue;
+    std::error_code ec;
+    const std::uintmax_t old = std::filesystem::file_size(c.output.dir + "/" + name, ec);
+    const bool replaces = !ec;
+    grow += replaces ? (bytes > old ? bytes - old : 0) : bytes;
+    if (replaces || midrun) beside = std::max(beside, bytes);
+  }
+  r.need = grow + beside;
+  return r;
+}
+
+OutputRoom output_room_need(const Config& c, const Problem& p) {
+  const Config last = stage_config(c, run_stages(c).size() - 1);
+  return output_room_need(c, model_file_bytes(c, stage_dims(p.x.rows, p.y.rows, last)), state_file_bytes(c, shape_of(p)));
+}
+
+std::string output_room_text(const OutputRoom& r) {
+  const auto mib = [](uint64_t n) { return human_bytes(static_cast<double>(n)); };
+  std::string t = r.model > 0 ? "model.bin " + mib(r.model) : "";
+  if (r.state > 0) t += (t.empty() ? "" : ", ") + std::string("state.bin ") + mib(r.state);
+  if (r.every > 0) t += r.every == 1 ? " (every iteration)" : " (every " + std::to_string(r.every) + " iterations)";
+  if (r.need > r.model + r.state) t += ", " + mib(r.need) + " at once with a new copy beside the old";
+  return t;
+}
+
+void require_output_room(const Config& c, const OutputRoom& r) {
   const int64_t room = output_room(c);
-  const uint64_t need = model_file_bytes(c, dims);
-  require(room < 0 || static_cast<uint64_t>(room) >= need,
-          "not enough room for model.bin in " + c.output.dir + ": it will take " +
-              human_bytes(static_cast<double>(need)) + " and " + human_bytes(static_cast<double>(room)) +
-              " is free there (choose another --out, free some space, or set output.checkpoint to false)");
+  if (room < 0 || static_cast<uint64_t>(room) >= r.need) return;
+  const std::string fix = r.every > 0 ? "output.checkpoint_every to 0" : r.state > 0 ? "output.keep_state to false"
+                                                                         : "output.checkpoint to false";
+  throw Error("not enough room for the outputs in " + c.output.dir + ": " + output_room_text(r) + ", and " +
+              human_bytes(static_cast<double>(room)) + " is free there (choose another --out, free some space, or set " +
+              fix + ")");
 }
 
 void lock_output_folder(const Config& c, std::optional<FolderLock>& lock, std::ostream& log) {

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <optional>
 #include <ostream>
+#include <string>
 #include <vector>
 
 #include "host/admm/problem.h"
@@ -24,10 +25,23 @@ uint64_t model_file_bytes(const Config& c, const std::vector<int64_t>& dims);
 // The bytes free to this process on the file system of the output folder (or of its nearest
 // existing parent), -1 when it reports no capacity.
 int64_t output_room(const Config& c);
-// With output.checkpoint, an Error (one line) when the output folder's file system has less room
-// than model.bin will take: the run would train to its end and lose every iteration writing it.
-// A file system that reports no room figure is not checked.
-void require_model_room(const Config& c, const std::vector<int64_t>& dims);
+// The large files a run writes to its output folder and the room they take at the worst moment:
+// model.bin (0: output.checkpoint off) and state.bin (0: written only if a signal stops the run),
+// each beyond the file of that name it replaces, plus a new copy beside its old one (the atomic
+// write) where a file is rewritten or replaces one.
+struct OutputRoom {
+  uint64_t model = 0, state = 0, need = 0;
+  int every = 0;  // output.checkpoint_every, where checkpoints rewrite them during the run
+};
+OutputRoom output_room_need(const Config& c, uint64_t model_bytes, uint64_t state_bytes);
+// The same for this run's problem: the last stage's model.bin, the largest stage's state.bin.
+OutputRoom output_room_need(const Config& c, const Problem& p);
+// "model.bin 21.3 MiB, state.bin 36.6 MiB (every 50 iterations), 95.2 MiB at once …": info and the error say it.
+std::string output_room_text(const OutputRoom& r);
+// An Error (one line) when the output folder's file system has less room than `r.need`: the run
+// would train until a checkpoint or its end and lose what it trained. A file system that reports
+// no room figure is not checked.
+void require_output_room(const Config& c, const OutputRoom& r);
 // Held by train() to the end: two runs in one folder each reported success while the outputs (and
 // a resume's state.bin) were the other's or a mix.
 void lock_output_folder(const Config& c, std::optional<FolderLock>& lock, std::ostream& log);

@@ -1,74 +1,20 @@
-// Solver::save_state / load_state: the tensors a later iteration reads, copied as they are stored.
-// Workspaces (r, g, wg, gw, gp, d) are written before they are read within a step; z_L's FISTA
-// iterates restart from z every iteration; a Gram matrix other than layer 1's fixed XᵀX is
-// recomputed by every W step: none of them is saved.
+// Solver::save_state / load_state: the tensors a later iteration reads (state_entries), copied as
+// they are stored.
 #include <string>
 
-#include "host/admm/layer_plan.h"
 #include "host/admm/solver.h"
+#include "host/admm/state_plan.h"
 #include "host/io/error.h"
 
 namespace pdadmm {
 
 namespace {
 
-enum class Copy { None, QIn, UIn, PNext };
-
-struct StateEntry {
-  std::string name;
-  int group = 0;
-  int layer = -1;  // -1: a boundary copy of `group`
-  Slot slot = Slot::W;
-  Copy copy = Copy::None;
-  int64_t rows = 0, cols = 0;
-};
-
-const char* slot_name(Slot s) {
-  switch (s) {
-    case Slot::W: return "W";
-    case Slot::b: return "b";
-    case Slot::z: return "z";
-    case Slot::p: return "p";
-    case Slot::q: return "q";
-    case Slot::u: return "u";
-    case Slot::wp: return "wp";
-    case Slot::a: return "a";
-    case Slot::c: return "c";
-    case Slot::wx0: return "wx0";
-    case Slot::track: return "track";
-    case Slot::gram: return "gram";
-    default: return nullptr;  // not state
-  }
-}
-
-// Every process lists the same entries from the model's shape, whichever groups it runs.
-std::vector<StateEntry> state_entries(const SolverSpec& spec, const AdmmParams& prm, const std::vector<int>& first_layer) {
-  std::vector<StateEntry> v;
-  const int G = static_cast<int>(first_layer.size()) - 1, L = first_layer[G];
-  const int64_t N = spec.n_cols;
-  for (int g = 0; g < G; ++g) {
-    const int first = first_layer[g], end = first_layer[g + 1];
-    for (int l = first; l < end; ++l)
-      for (const TensorPlan& tp : plan_layer(spec.dims, l, N, plan_options(prm))) {
-        const char* n = slot_name(tp.slot);
-        if (!n || (tp.slot == Slot::gram && l != 0)) continue;
-        v.push_back({"l" + std::to_string(l) + "." + n, g, l, tp.slot, Copy::None, tp.rows, tp.cols});
-      }
-    const std::string gn = "g" + std::to_string(g) + ".";
-    if (first > 0) {
-      v.push_back({gn + "q_in", g, -1, Slot::W, Copy::QIn, spec.dims[first], N});
-      v.push_back({gn + "u_in", g, -1, Slot::W, Copy::UIn, spec.dims[first], N});
-    }
-    if (end < L) v.push_back({gn + "p_next", g, -1, Slot::W, Copy::PNext, spec.dims[end], N});
-  }
-  return v;
-}
-
 template <typename T>
 Tensor<T>& entry_tensor(Group<T>& g, const StateEntry& e) {
-  if (e.copy == Copy::QIn) return g.q_in_copy();
-  if (e.copy == Copy::UIn) return g.u_in_copy();
-  if (e.copy == Copy::PNext) return g.p_next_copy();
+  if (e.copy == StateCopy::QIn) return g.q_in_copy();
+  if (e.copy == StateCopy::UIn) return g.u_in_copy();
+  if (e.copy == StateCopy::PNext) return g.p_next_copy();
   Layer<T>& L = g.layer(e.layer);
   switch (e.slot) {
     case Slot::W: return L.W;
@@ -96,7 +42,7 @@ SolverState<T> Solver<T>::save_state() {
   s.rho = prm_.rho;
   s.nu = prm_.nu;
   s.mu = prm_.mu;
-  for (const StateEntry& e : state_entries(spec_, prm_, first_layer_)) {
+  for (const StateEntry& e : state_entries(spec_.dims, spec_.n_cols, prm_, first_layer_)) {
     HostMatrix<T> m(e.rows, e.cols);
     if (Group<T>* g = groups_[e.group].get()) {
       g->ops().bind_thread();
@@ -123,7 +69,7 @@ SolverState<T> Solver<T>::save_state() {
 
 template <typename T>
 void Solver<T>::load_state(const SolverState<T>& s) {
-  const std::vector<StateEntry> entries = state_entries(spec_, prm_, first_layer_);
+  const std::vector<StateEntry> entries = state_entries(spec_.dims, spec_.n_cols, prm_, first_layer_);
   require(s.names.size() == entries.size() && s.tensors.size() == entries.size() &&
               s.layers.size() == static_cast<size_t>(num_layers()),
           "the state holds " + std::to_string(s.names.size()) + " tensors of " + std::to_string(s.layers.size()) +

@@ -231,9 +231,8 @@ TrainSummary train(const Config& c, std::ostream& log, bool resume) {
       throw Error("state " + state_path(c) + ": " + e.what());
     }
   }
-  // Before the iterations it would lose; after the memory check, the more basic error. The last
-  // stage's net is the largest model.bin the run writes.
-  if (writes) require_model_room(c, stage_dims(p.x.rows, p.y.rows, stage_config(c, stages.size() - 1)));
+  // Before the iterations it would lose; after the memory check, the more basic error.
+  if (writes) require_output_room(c, output_room_need(c, p));
   Evaluator eval(p.data, p.h, p.ahat, p.aug);
   // After everything that can fail before the first iteration, so that an error is the only line.
   for (const std::string& w : c.warnings) log << "warning: " << w << "\n";

@@ -221,13 +221,13 @@ int cmd_info(const CommonArgs& a) {
                 << (std::max(total, peak) + side > static_cast<double>(room) ? " (too little: train would stop)" : "");
     std::cout << "\n";
   }
-  if (c.output.checkpoint) {  // what train checks before its first iteration (require_model_room)
-    const uint64_t need = model_file_bytes(c, p.dims);
+  // What train checks before its first iteration (require_output_room).
+  if (const OutputRoom out = output_room_need(c, p); out.need > 0) {
     const int64_t room = output_room(c);
-    std::cout << "outputs       " << c.output.dir << ": model.bin " << human_bytes(static_cast<double>(need));
+    std::cout << "outputs       " << c.output.dir << ": " << output_room_text(out);
     if (room >= 0)
       std::cout << ", " << human_bytes(static_cast<double>(room)) << " free there"
-                << (static_cast<uint64_t>(room) < need ? " (too little: train would stop)" : "");
+                << (static_cast<uint64_t>(room) < out.need ? " (too little: train would stop)" : "");
     std::cout << "\n";
   }
   const double flops = plan.flops;
