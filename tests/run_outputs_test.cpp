@@ -2,6 +2,7 @@
 // train() writes and the free space std::filesystem reports for the test's own folder.
 #include <gtest/gtest.h>
 
+#include <csignal>
 #include <cstdint>
 #include <filesystem>
 #include <fstream>
@@ -19,6 +20,8 @@
 
 namespace pdadmm {
 namespace {
+
+volatile sig_atomic_t g_test_signals = 0;
 
 Config tiny_config(const std::string& dir) {
   Config c = parse_config(nlohmann::json::object(),
@@ -146,6 +149,50 @@ TEST(RunOutputs, OutputsLargerThanTheFreeSpaceAreOneErrorLine) {
   c.output.checkpoint = false;
   c.output.state = false;  // nothing written before a signal: nothing to check
   EXPECT_NO_THROW(require_output_room(c, output_room_need(c, big, big)));
+  std::filesystem::remove_all(dir);
+}
+
+// A log that raises SIGTERM once it is told the final scores: after the last iteration, as a
+// Ctrl-C during a long final evaluation would come.
+class SignalOnFinal : public std::stringbuf {
+ protected:
+  int sync() override {
+    if (!raised_ && str().find("final: ") != std::string::npos) {
+      raised_ = true;
+      raise(SIGTERM);
+    }
+    return 0;
+  }
+
+ private:
+  bool raised_ = false;
+};
+
+void note_signal(int) { ++g_test_signals; }
+
+// The handler stays until the outputs are written: a signal after the last iteration ended the
+// process with none of them (and an earlier run's summary.json left in the folder).
+TEST(RunOutputs, ASignalAfterTheLastIterationLetsTheRunFinish) {
+  const std::string dir = ::testing::TempDir() + "/pdadmm_late_signal";
+  std::filesystem::remove_all(dir);
+  struct sigaction mine = {}, old = {};
+  mine.sa_handler = note_signal;
+  sigemptyset(&mine.sa_mask);
+  ASSERT_EQ(sigaction(SIGTERM, &mine, &old), 0);  // a signal pdadmm's handler misses lands here
+  g_test_signals = 0;
+  SignalOnFinal buf;
+  std::ostream log(&buf);
+  log << std::unitbuf;
+  const TrainSummary sum = train(tiny_config(dir), log);
+  sigaction(SIGTERM, &old, nullptr);
+  EXPECT_EQ(g_test_signals, 0) << "pdadmm's handler was not installed after the last iteration";
+  EXPECT_EQ(sum.signal, 0) << "a run that finished reports no interruption";
+  EXPECT_NE(buf.str().find("note: SIGTERM arrived in or after the last iteration: the run finished and its outputs are "
+                           "written\n"),
+            std::string::npos)
+      << buf.str();
+  EXPECT_TRUE(std::filesystem::exists(dir + "/summary.json"));
+  EXPECT_TRUE(std::filesystem::exists(dir + "/model.bin"));
   std::filesystem::remove_all(dir);
 }
 

@@ -264,7 +264,9 @@ TrainSummary train(const Config& c, std::ostream& log, bool resume) {
   TrainLoop run(c, log, writes, t_start, p, stages, eval, std::move(solver), stage);
   if (from) run.resume(*from);
   from.reset();  // the solver holds its state now
-  std::optional<StopOnSignal> stop(std::in_place);
+  // Held until the outputs are written: a signal after the last iteration (a Ctrl-C during a long
+  // final evaluation) ended the process with none of them, an earlier run's summary.json left.
+  std::optional<StopOnSignal> stop(std::in_place, writes);
   int done = c.iterations, stopped_by = 0;
   IterationStats st;  // the last iteration's, and whether it was logged
   bool logged = true;
@@ -294,7 +296,6 @@ TrainSummary train(const Config& c, std::ostream& log, bool resume) {
     }
   }
   progress.finish();
-  stop.reset();  // from here a signal ends the process: the outputs are being written
   run.final_scores(done);
   // A run stopped after an iteration that was not logged: summary.json's last objective and
   // residual are still that iterate's, the one model.bin holds (metrics.jsonl keeps to log_every,
@@ -306,6 +307,10 @@ TrainSummary train(const Config& c, std::ostream& log, bool resume) {
   }
   const bool keeps_state = run.write_outputs(done, stopped_by);
   run.log_final(done, keeps_state);
+  if (const int late = StopOnSignal::received(); late && done == c.iterations && writes)
+    log << "note: " << signal_name(late) << " arrived in or after the last iteration: the run finished and its outputs are "
+        << "written" << std::endl;
+  stop.reset();
   return run.sum;
 }
 

@@ -1,6 +1,7 @@
 #include "host/io/stop_signal.h"
 
 #include <signal.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <string>
@@ -15,13 +16,23 @@ std::atomic<int> g_received{0};
 static_assert(std::atomic<int>::is_always_lock_free, "async-signal-safe only when lock-free");
 struct sigaction g_old_int, g_old_term, g_old_usr1, g_old_hup;
 bool g_int_installed = false, g_hup_installed = false;
+std::atomic<bool> g_announce{false};
 
-void on_signal(int sig) { g_received = sig; }
+void on_signal(int sig) {
+  g_received = sig;
+  if (g_announce) {  // write(2) is async-signal-safe; the leading newline ends a progress line
+    static const char m[] = "\npdadmm: stopping: the iteration in progress finishes and the outputs are written "
+                            "(a second signal ends the process at once, without them)\n";
+    const ssize_t n = ::write(STDERR_FILENO, m, sizeof m - 1);
+    (void)n;
+  }
+}
 
 }  // namespace
 
-StopOnSignal::StopOnSignal() {
+StopOnSignal::StopOnSignal(bool announce) {
   g_received = 0;
+  g_announce = announce;
   struct sigaction sa = {};
   sa.sa_handler = on_signal;
   sigemptyset(&sa.sa_mask);

@@ -1,5 +1,5 @@
 // Ctrl-C (SIGINT), SIGTERM, SIGUSR1 or SIGHUP (a closed terminal) during training: the run finishes
-// the iteration in progress and writes its outputs for that iterate (model.bin, summary.json marked
+// the iteration in progress (or, after the last, its final evaluation) and writes its outputs for that iterate (model.bin, summary.json marked
 // "interrupted"), instead of dying with nothing written. A second signal ends the process at once,
 // as without the handler. SIGUSR1 is for mpirun, which forwards it to every process (SIGTERM and
 // SIGINT Open MPI 4.1 turns into SIGTERM, then SIGKILL one second later; 5.0.7 kills at once).
@@ -11,7 +11,9 @@ class StopOnSignal {
  public:
   // Installs the handlers; SIGINT and SIGHUP only where they are not ignored (a background job of
   // a non-interactive shell ignores SIGINT, nohup SIGHUP, and they keep doing so).
-  StopOnSignal();
+  // `announce`: the first signal says on stderr what happens now (the process that reports; a
+  // long iteration or final evaluation gave no sign that Ctrl-C was heard).
+  explicit StopOnSignal(bool announce = false);
   ~StopOnSignal();  // restores the previous handlers
   StopOnSignal(const StopOnSignal&) = delete;
   StopOnSignal& operator=(const StopOnSignal&) = delete;
