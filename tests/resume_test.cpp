@@ -404,8 +404,8 @@ TEST(ResumeCli, NothingToResumeLeavesNothingBehind) {
 }
 
 // output.keep_state keeps a finished run's state; --resume with a longer run (admm.iterations, or
-// the last stage's iterations) then ends with the weights and scores of a run that long from the
-// start. Other stages' lengths still may not change.
+// the last stage's iterations), with its config or the one state.bin records, then ends with the
+// weights and scores of a run that long from the start. Other stages' lengths still may not change.
 TEST(ResumeCli, AFinishedRunKeptItsStateAndRunsLonger) {
   const std::string args = kRun + " --set output.log_every=50";
   const std::string straight = ::testing::TempDir() + "/resume_long", kept = ::testing::TempDir() + "/resume_kept";
@@ -420,7 +420,10 @@ TEST(ResumeCli, AFinishedRunKeptItsStateAndRunsLonger) {
   EXPECT_NE(r.out.find("outputs: " + kept + "/{metrics.jsonl,summary.json,config.json,model.bin,state.bin}"),
             std::string::npos) << r.out;
   expect_one_line_error(run_command(train + " --set admm.iterations=180 --resume --out " + kept), "nothing left to run");
-  const auto longer = run_command(train + " --set admm.iterations=300 --resume --out " + kept);
+  // Without --config: the config state.bin records (the defaults were refused as another run's),
+  // output.keep_state = true included.
+  const auto longer = run_command(std::string(PDADMM_BINARY) +
+                                  " train --resume --set admm.iterations=300 --set output.keep_state=false --out " + kept);
   ASSERT_EQ(longer.code, 0) << longer.out;
   EXPECT_NE(longer.out.find("outputs: " + kept + "/{metrics.jsonl,summary.json,config.json,model.bin}"),
             std::string::npos) << longer.out;

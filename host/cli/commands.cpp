@@ -30,6 +30,7 @@
 #include "host/io/host_memory.h"
 #include "host/io/checkpoint.h"
 #include "host/io/error.h"
+#include "host/io/state_file.h"
 #include "host/quant/wire.h"
 
 namespace pdadmm {
@@ -147,6 +148,20 @@ void print_stages(const Config& c) {
 
 int cmd_train(const CommonArgs& a, bool resume) {
   Config c = load(a);
+  // --resume without --config: the config state.bin records, so that the command after a stop is
+  // `train --out OUT --resume` (the defaults were refused as another run's config).
+  if (resume && a.config.empty()) {
+    const std::string state = c.output.dir + "/state.bin";
+    const nlohmann::json meta = peek_state_meta(state);
+    if (meta.is_object() && meta.contains("config") && meta["config"].is_object()) {
+      try {
+        c = load(a, meta["config"]);
+      } catch (const Error& e) {
+        throw Error(std::string(e.what()) + " (in the config " + state + " records" +
+                    (a.sets.empty() ? "" : ", with --set on it") + "; --config gives another)");
+      }
+    }
+  }
   // A config kept in the output folder as config.json: the run replaces that file with its full
   // config (every key, no comments). One a run wrote (its own layout) may go; a person's may not.
   std::error_code ec;
