@@ -335,6 +335,11 @@ TEST(ResumeCli, ASignalStoppedRunResumesToTheSameBytes) {
   const nlohmann::json shown = load_state_file(stopped + "/state.bin").meta["shown"];
   EXPECT_EQ(shown[0], test::read_json(stopped + "/summary.json")["val"]["acc"]);
   EXPECT_EQ(shown[1], test::read_json(stopped + "/summary.json")["test"]["acc"]);
+  // The same command without --resume would drop the state: refused, the state kept.
+  const std::string again = std::string(PDADMM_BINARY) + " train --out " + stopped + args;
+  expect_one_line_error(run_command(again), stopped + "/state.bin holds this config's run, stopped at iteration " +
+                                                std::to_string(k) + " of 2500: --resume continues it");
+  EXPECT_EQ(state_iteration(stopped), k);
   const std::string resume = std::string(PDADMM_BINARY) + " train --resume --out " + stopped + args;
   expect_one_line_error(run_command(resume + " --set admm.rho=0.7"), "admm.rho");
   expect_one_line_error(run_command(resume + " --set model.layers=3"), "model.layers");

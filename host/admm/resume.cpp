@@ -166,6 +166,25 @@ void require_run_state(const Config& c) {
               "unless output.state is false, and removes it when it finishes unless output.keep_state is true)");
 }
 
+void refuse_forgotten_resume(const Config& c) {
+  const nlohmann::json meta = peek_state_meta(state_path(c));
+  if (!meta.is_object() || !meta.contains("iteration") || !meta["iteration"].is_number_integer() ||
+      !meta.contains("config") || !meta["config"].is_object())
+    return;
+  const int64_t k = meta["iteration"].get<int64_t>();
+  nlohmann::json then, total;
+  try {
+    then = with_keys_added_since(meta["config"]);
+    total = value_at(then, "admm.iterations");
+  } catch (const std::exception&) {
+    return;
+  }
+  if (!total.is_number_integer() || k >= total.get<int64_t>()) return;
+  if (!first_difference(without_length(c.effective), without_length(then), "").empty()) return;
+  throw Error(state_path(c) + " holds this config's run, stopped at iteration " + std::to_string(k) + " of " +
+              total.dump() + ": --resume continues it (to start afresh, remove that file or choose another --out)");
+}
+
 int unfinished_state_iteration(const Config& c) {
   const nlohmann::json meta = peek_state_meta(state_path(c));
   return meta.is_object() && meta.contains("iteration") && meta["iteration"].is_number_integer()
