@@ -463,6 +463,20 @@ TEST(ResumeCli, AFinishedRunKeptItsStateAndRunsLonger) {
   EXPECT_EQ(g["resumed_from"], 80);
 }
 
+// A resume that writes no model.bin (output.checkpoint false) says the one in the folder is the
+// stopped run's: summary.json and model.bin disagreed with no note.
+TEST(ResumeCli, AResumeWithoutCheckpointSaysModelBinIsTheEarlierRuns) {
+  const std::string dir = ::testing::TempDir() + "/resume_no_checkpoint";
+  std::filesystem::remove_all(dir);
+  const std::string train = std::string(PDADMM_BINARY) + " train" + kRun + " --out " + dir;
+  ASSERT_EQ(run_command(train + " --set admm.iterations=4 --set output.keep_state=true").code, 0);
+  const auto r = run_command(train + " --set admm.iterations=6 --set output.checkpoint=false --resume");
+  ASSERT_EQ(r.code, 0) << r.out;
+  EXPECT_NE(r.out.find("note: " + dir + "/model.bin is an earlier run's (output.checkpoint is false: this run writes none)"),
+            std::string::npos)
+      << r.out;
+}
+
 // --resume may change output.*: with tracked_eval false the resumed iterations evaluate exactly,
 // though the state was saved while layer 1 was tracked (they went on tracking).
 TEST(ResumeCli, ResumedWithoutTrackedEvaluationsEvaluatesExactly) {

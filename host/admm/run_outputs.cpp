@@ -176,7 +176,7 @@ void open_outputs(const Config& c, bool resumed, int start, std::optional<JsonLi
   // Files this run will not replace stay an earlier run's, beside this run's summary.json.
   for (const auto& [name, key, off] : {std::tuple{"model.bin", "output.checkpoint", !c.output.checkpoint},
                                        std::tuple{"predictions.csv", "output.predictions", !c.output.predictions}})
-    if (off && !resumed && std::filesystem::exists(c.output.dir + "/" + name))
+    if (off && std::filesystem::exists(c.output.dir + "/" + name))  // a resumed run's: the stopped one's
       log << "note: " << c.output.dir << "/" << name << " is an earlier run's (" << key
           << " is false: this run writes none)\n";
   metrics.emplace(c.output.dir + "/metrics.jsonl", resumed);
@@ -288,7 +288,7 @@ bool TrainLoop::write_outputs(int done, int stopped_by) {
   sum.signal = done < c.iterations ? stopped_by : 0;
   if (sum.signal)
     log << "interrupted by " << signal_name(sum.signal) << " after iteration " << done << " of " << c.iterations
-        << ": model.bin and summary.json hold that iterate"
+        << (c.output.checkpoint ? ": model.bin and summary.json hold that iterate" : ": summary.json holds that iterate")
         << (c.output.state ? "; the same command with --resume continues it" : "") << std::endl;
   sum.scores = scores;
   sum.seconds_per_iter_mean = iter_s.empty() ? 0 : std::accumulate(iter_s.begin(), iter_s.end(), 0.0) / iter_s.size();
