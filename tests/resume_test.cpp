@@ -470,6 +470,9 @@ TEST(ResumeCli, AResumeWithoutCheckpointSaysModelBinIsTheEarlierRuns) {
   std::filesystem::remove_all(dir);
   const std::string train = std::string(PDADMM_BINARY) + " train" + kRun + " --out " + dir;
   ASSERT_EQ(run_command(train + " --set admm.iterations=4 --set output.keep_state=true").code, 0);
+  // The key the user changed, not one under `admm` it implies (admm.grid, which sorts first).
+  expect_one_line_error(run_command(train + " --set admm.iterations=6 --set algorithm=pdadmm-g-q --resume"),
+                        "--resume: the config has algorithm = \"pdadmm-g-q\"");
   const auto r = run_command(train + " --set admm.iterations=6 --set output.checkpoint=false --resume");
   ASSERT_EQ(r.code, 0) << r.out;
   EXPECT_NE(r.out.find("note: " + dir + "/model.bin is an earlier run's (output.checkpoint is false: this run writes none)"),

@@ -37,14 +37,18 @@ std::string first_difference(const nlohmann::json& a, const nlohmann::json& b, c
     return "";
   }
   if (!a.is_object() || !b.is_object()) return a == b ? "" : at;
-  for (const auto* side : {&a, &b})
-    for (auto it = side->begin(); it != side->end(); ++it) {
-      std::string key = at.empty() ? it.key() : at + "." + it.key();
-      if (free_to_differ(key)) continue;
-      if (!a.contains(it.key()) || !b.contains(it.key())) return key;
-      std::string d = first_difference(a[it.key()], b[it.key()], key);
-      if (!d.empty()) return d;
-    }
+  // Plain values before sections: `algorithm` changed adds keys under `admm`, which sorts first,
+  // and the line named admm.grid instead of the key the user changed.
+  for (const bool sections : {false, true})
+    for (const auto* side : {&a, &b})
+      for (auto it = side->begin(); it != side->end(); ++it) {
+        if (it.value().is_object() != sections) continue;
+        std::string key = at.empty() ? it.key() : at + "." + it.key();
+        if (free_to_differ(key)) continue;
+        if (!a.contains(it.key()) || !b.contains(it.key())) return key;
+        std::string d = first_difference(a[it.key()], b[it.key()], key);
+        if (!d.empty()) return d;
+      }
   return "";
 }
 
