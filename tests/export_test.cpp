@@ -136,6 +136,20 @@ TEST(Export, WeightsDimsAndConfigReadBackBitForBit) {
             0);
   EXPECT_EQ(pdadmm::read_file(dir + "/model.npz"), pdadmm::read_file(dir + "/piped.npz"));
   EXPECT_NE(pdadmm::read_file(dir + "/piped.log").find("export: wrote stdout"), std::string::npos);
+  // A reader that leaves early (`| head -c 10`, here `| true`): quiet, with a SIGPIPE death's status,
+  // as eval --predictions - ends (it said "error: export: cannot write --npz to stdout", no reason).
+  const std::string script = dir + "/pipe.sh";
+  pdadmm::write_file_atomic(script, "#!/bin/bash\n" + std::string(PDADMM_BINARY) + " export -m " + dir +
+                                        "/model.bin --npz - 2> " + dir + "/pipe.err | true\nexit ${PIPESTATUS[0]}\n");
+  std::filesystem::permissions(script, std::filesystem::perms::owner_all);
+  EXPECT_EQ(pdadmm::test::run_command(script).code, 141);
+  EXPECT_EQ(pdadmm::read_file(dir + "/pipe.err").find("error"), std::string::npos) << pdadmm::read_file(dir + "/pipe.err");
+  // A full disk is an error with its reason.
+  const auto full = pdadmm::test::run_command("(" + std::string(PDADMM_BINARY) + " export -m " + dir +
+                                              "/model.bin --npz - 2> " + dir + "/full.err > /dev/full)");
+  EXPECT_EQ(full.code, 1);
+  const std::string err = pdadmm::read_file(dir + "/full.err");
+  EXPECT_NE(err.find("error: export: cannot write --npz to stdout: No space left on device"), std::string::npos) << err;
 }
 
 // Python's zipfile (not libzip, which wrote and read it above) checks the CRCs, and its own .npy

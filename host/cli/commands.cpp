@@ -2,9 +2,7 @@
 #include "host/cli/commands.h"
 
 #include <algorithm>
-#include <cerrno>
 #include <cmath>
-#include <csignal>
 #include <cstdlib>
 #include <filesystem>
 #include <iomanip>
@@ -376,15 +374,15 @@ int cmd_eval(const CommonArgs& a, const std::string& model, const std::string& p
       << "val   acc " << s.val.acc << "  loss " << s.val.loss << "\n"
       << "test  acc " << s.test.acc << "  loss " << s.test.loss << std::endl;
   if (to_stdout) {
-    errno = 0;
-    pass.write_csv([](const std::string& text) {
-      if (std::cout) std::cout << text;
-    });
-    std::cout.flush();
-    // `--predictions - | head`: the reader left on purpose. Quiet, with the status a SIGPIPE death
-    // would give, as `yes | head` ends (an error line followed head's output in the README's example).
-    if (!std::cout && errno == EPIPE) return 128 + SIGPIPE;
-    require(static_cast<bool>(std::cout), "eval: cannot write the predictions to stdout");
+    // `--predictions - | head`: an error line followed head's output in the README's example.
+    const int status = write_stdout(
+        [&](std::ostream& out) {
+          pass.write_csv([&](const std::string& text) {
+            if (out) out << text;
+          });
+        },
+        "eval: cannot write the predictions to stdout");
+    if (status != 0) return status;
   } else if (!predictions.empty()) {
     const auto csv = [&](std::ostream& f) { pass.write_csv([&](const std::string& text) { f << text; }); };
     if (!write_stream_target(predictions, csv, "eval: cannot write the predictions to"))

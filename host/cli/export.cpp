@@ -120,9 +120,7 @@ int cmd_export(const ExportArgs& a) {
     bytes = write_npz(members, [&](const char* d, size_t n) { f.write(d, static_cast<std::streamsize>(n)); });
   };
   if (dash) {
-    fill(std::cout);
-    std::cout.flush();
-    require(static_cast<bool>(std::cout), "export: cannot write --npz to stdout");
+    if (const int status = write_stdout(fill, "export: cannot write --npz to stdout"); status != 0) return status;
   } else if (!write_stream_target(npz, fill, "export: cannot write --npz")) {
     AtomicFile f(npz);
     bytes = write_npz(members, [&](const char* d, size_t n) { f.write(d, n); });

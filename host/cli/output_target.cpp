@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <csignal>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -92,6 +93,15 @@ void require_writable_file(const std::string& path, const std::string& what) {
            most >= 0 && static_cast<long>(fs::path(path).filename().string().size()) > most)
     why = "a name of at most " + std::to_string(most) + " characters: it is written to NAME.tmp.XXXXXX first";
   require(why.empty(), what + " " + path + " (" + why + ")");
+}
+
+int write_stdout(const std::function<void(std::ostream&)>& fill, const std::string& what) {
+  errno = 0;
+  fill(std::cout);
+  std::cout.flush();
+  if (std::cout) return 0;
+  if (errno == EPIPE) return 128 + SIGPIPE;
+  throw Error(what + (errno ? std::string(": ") + std::strerror(errno) : std::string()));
 }
 
 }  // namespace pdadmm

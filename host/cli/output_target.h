@@ -18,4 +18,9 @@ void require_writable_file(const std::string& path, const std::string& what);
 bool write_stream_target(const std::string& path, const std::function<void(std::ostream&)>& fill,
                          const std::string& what);
 
+// Writes what `fill` puts into std::cout and flushes it. 0 when it all went; 128 + SIGPIPE when the
+// reader left (`| head`: on purpose; quiet, the status a SIGPIPE death gives, as `yes | head` ends);
+// else an Error "WHAT: REASON" (a full disk).
+int write_stdout(const std::function<void(std::ostream&)>& fill, const std::string& what);
+
 }  // namespace pdadmm
