@@ -904,6 +904,24 @@ TEST(Cli, InfoSaysWhetherTheOutputsFitTheOutputFolder) {
   EXPECT_NE(every.out.find(" at once with a new copy beside the old, "), std::string::npos) << every.out;
 }
 
+// -m takes a run's folder for its model.bin; the state.bin beside it is named as what it is (it
+// was "not a pdadmm checkpoint").
+TEST(Cli, EvalTakesARunsFolderAndNamesAStateBin) {
+  const std::string out = ::testing::TempDir() + "/cli_eval_folder";
+  std::filesystem::remove_all(out);
+  ASSERT_EQ(run("train" + kTiny + " --set output.keep_state=true --out " + out).code, 0);
+  const Result file = run("eval -m " + out + "/model.bin");
+  ASSERT_EQ(file.code, 0) << file.out;
+  const Result folder = run("eval -m " + out + "/");
+  ASSERT_EQ(folder.code, 0) << folder.out;
+  EXPECT_EQ(folder.out, file.out);
+  expect_one_line_error(run("eval -m " + out + "/state.bin"),
+                        "checkpoint " + out + "/state.bin: a state.bin, which train --resume continues; the model is "
+                        "the model.bin beside it");
+  std::filesystem::remove(out + "/model.bin");
+  expect_one_line_error(run("eval -m " + out), "--model: " + out + ": a folder without a model.bin");
+}
+
 // An output folder reused by a run that writes no model.bin (or predictions.csv) keeps the earlier
 // run's beside this run's summary.json: the run says so rather than let it pass for its own.
 TEST(Cli, AnEarlierRunsModelLeftInTheFolderIsNamed) {

@@ -61,6 +61,20 @@ int main(int argc, char** argv) {
         },
         "FILE");  // shown TEXT:FILE, as CLI::ExistingFile: an input that must exist
   };
+  // --model: a run's output folder stands for its model.bin (`eval -m runs/cora`).
+  const auto model_file = [existing_file] {
+    return CLI::Validator(
+        [existing_file](std::string& s) {
+          struct stat st {};
+          if (::stat(s.c_str(), &st) == 0 && S_ISDIR(st.st_mode)) {
+            const std::string in = s + (s.back() == '/' ? "" : "/") + "model.bin";
+            if (::stat(in.c_str(), &st) != 0) return s + ": a folder without a model.bin";
+            s = in;
+          }
+          return existing_file()(s);
+        },
+        "FILE");
+  };
   auto add_common = [&](CLI::App* sub, const char* out_help) {  // out_help: nullptr for no --out
     sub->add_option("--config,-c", args.config, "JSON config file (defaults apply to missing keys)")
         ->check(existing_file());
@@ -88,7 +102,9 @@ int main(int argc, char** argv) {
   eval->get_option("--config")->description(
       "JSON config file (default: the config the model was trained with, which model.bin records)");
   const auto add_model = [&](CLI::App* sub, std::string& target) {
-    sub->add_option("--model,-m", target, "model.bin written by train")->required()->check(existing_file());
+    sub->add_option("--model,-m", target, "model.bin written by train, or the run's folder")
+        ->required()
+        ->transform(model_file());
   };
   add_model(eval, model);
   std::string predictions;

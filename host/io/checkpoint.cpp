@@ -7,6 +7,7 @@
 #include "host/io/error.h"
 #include "host/io/files.h"
 #include "host/io/framed_file.h"
+#include "host/io/state_file.h"
 
 namespace pdadmm {
 
@@ -38,7 +39,14 @@ void save_checkpoint(const std::string& path, const Checkpoint& c) {
 
 Checkpoint load_checkpoint(const std::string& path) {
   const std::string what = "checkpoint " + path;
-  const FramedFile f = read_framed_file(path, kMagic, "checkpoint", "checkpoint");
+  FramedFile f;
+  try {
+    f = read_framed_file(path, kMagic, "checkpoint", "checkpoint");
+  } catch (const Error&) {  // the file beside model.bin, given for it
+    require(peek_state_meta(path).is_null(),
+            what + ": a state.bin, which train --resume continues; the model is the model.bin beside it");
+    throw;
+  }
   const std::string& s = f.bytes;
   const nlohmann::json& h = f.header;
   require(h.is_object() && h.contains("layers") && h["layers"].is_array(), what + ": corrupt header");
