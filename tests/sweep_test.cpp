@@ -364,6 +364,31 @@ TEST(Tools, CommandLineMistakesAreOneErrorLine) {
                               "one folder at most");
 }
 
+// Every shell script has -h/--help and refuses an option it does not know before doing anything:
+// fresh_machine.sh took --help for DIR, carry_mpi.sh for DEST, the others ignored it and started
+// (lint.sh and fuzz.sh exit 2 there: their 1 means findings). test.sh and run.sh pass other options
+// on to ctest and pdadmm train, so only their --help is theirs.
+TEST(Tools, ShellScriptsHaveHelpAndRefuseUnknownOptions) {
+  const std::string src = PDADMM_SOURCE_DIR;
+  for (const char* script : {"build", "carry_build", "carry_mpi", "fetch_datasets", "fresh_machine", "fuzz", "gpu_check",
+                             "install_deps", "lint", "run", "test"}) {
+    for (const char* help : {" --help", " -h"}) {
+      const Result h = run("bash " + src + "/tools/" + script + ".sh" + help);
+      EXPECT_EQ(h.code, 0) << script << help << "\n" << h.out;
+      EXPECT_EQ(h.out.rfind("usage: ", 0), 0u) << script << help << "\n" << h.out;
+      EXPECT_NE(h.out.find(std::string("tools/") + script + ".sh"), std::string::npos) << script << "\n" << h.out;
+    }
+    if (std::string(script) == "run" || std::string(script) == "test") continue;
+    const Result r = run("bash " + src + "/tools/" + script + ".sh --bogus");
+    const bool findings_are_1 = std::string(script) == "lint" || std::string(script) == "fuzz";
+    EXPECT_EQ(r.code, findings_are_1 ? 2 : 1) << script << "\n" << r.out;
+    EXPECT_EQ(r.out.rfind("error: unknown option --bogus (", 0), 0u) << script << "\n" << r.out;
+    EXPECT_EQ(std::count(r.out.begin(), r.out.end(), '\n'), 1) << script << "\n" << r.out;
+  }
+  // A stray argument where none is taken: `tools/build.sh build-cpu` built into build.
+  pdadmm::test::expect_one_line_error(run("bash " + src + "/tools/build.sh build-cpu"), "unexpected argument build-cpu");
+}
+
 // accuracy.py --data goes to pdadmm train as its --data (pdadmm's hint for a missing folder names it).
 TEST(Tools, AccuracyPassesTheDataFolderOn) {
   if (!have_python3()) GTEST_SKIP() << "python3 is not installed";

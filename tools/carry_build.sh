@@ -21,6 +21,10 @@ MPI=false
 usage="tools/carry_build.sh [BUILD] [--mpi] [--out FILE]"
 while [ $# -gt 0 ]; do
   case $1 in
+    -h|--help)
+      echo "usage: $usage"
+      sed -n '2,/^set -euo pipefail/{/^set /d;s/^# \{0,1\}//;p}' "$0"
+      exit 0 ;;
     --mpi) MPI=true ;;
     --out)
       [ $# -ge 2 ] || { echo "error: --out needs a file name ($usage)" >&2; exit 1; }

@@ -5,6 +5,15 @@
 #   tools/carry_mpi.sh [DEST]     DEST defaults to ${PDADMM_BUILD:-build-gpu}/mpi
 # Needs apt-get (Debian's package index, `apt-get update` done) on this machine.
 set -euo pipefail
+usage="tools/carry_mpi.sh [DEST]"
+case "${1:-}" in
+  -h|--help)
+    echo "usage: $usage"
+    sed -n '2,/^set -euo pipefail/{/^set /d;s/^# \{0,1\}//;p}' "$0"
+    exit 0 ;;
+  -*) echo "error: unknown option $1 ($usage)" >&2; exit 1 ;;  # else it would be DEST: mkdir -p --help
+esac
+[ $# -le 1 ] || { echo "error: one folder at most, got $# arguments ($usage)" >&2; exit 1; }
 cd "$(dirname "$0")/.."
 DEST=${1:-${PDADMM_BUILD:-build-gpu}/mpi}
 # openmpi-bin/libopenmpi3 and their libraries that a GPU image may lack (glibc, libstdc++ and zlib it has).

@@ -13,6 +13,14 @@
 # new user NAME who is not root, in a clone of their own (/home/NAME/main; its ../shared is ours).
 set -euo pipefail
 usage="sudo tools/fresh_machine.sh DIR"
+case "${1:-}" in
+  -h|--help)
+    # The header comment above is the help; checked before root and DIR, so --help is never a folder.
+    echo "usage: $usage"
+    sed -n '2,/^set -euo pipefail/{/^set /d;s/^# \{0,1\}//;p}' "$0"
+    exit 0 ;;
+  -*) echo "error: unknown option $1 ($usage)" >&2; exit 1 ;;  # else it would be DIR: ./--help
+esac
 [ $# -eq 1 ] || { echo "error: give one folder ($usage)" >&2; exit 1; }
 [ "$(id -u)" -eq 0 ] || { echo "error: debootstrap and chroot need root ($usage)" >&2; exit 1; }
 case $1 in /*) DIR=$1 ;; *) DIR=$PWD/$1 ;; esac

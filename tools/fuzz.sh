@@ -13,6 +13,25 @@
 #        FUZZ_LINK_CHECK=1: only compile and link the targets (-O0, no ASan/UBSan, nothing installed;
 #        exit 77 where clang++, its libFuzzer runtime or libzip is missing): FuzzTargets.LinkWithClang
 set -euo pipefail
+# Exit 2 for a refusal, as for a missing tool below: 1 means a finding.
+usage="tools/fuzz.sh takes no arguments; see --help for its settings"
+case "${1:-}" in
+  -h|--help)
+    cat <<'EOF'
+usage: tools/fuzz.sh
+Builds the libFuzzer targets in tools/fuzz/ with clang (installing clang, libclang-rt-*-dev and
+libzip-dev where missing), seeds their corpora and runs each; exit 1 when a target found a crash,
+hang, leak or sanitizer report, 2 when it cannot run.
+  FUZZ_SECONDS     seconds per target (default 60)
+  FUZZ_TARGETS     targets to run (default "pickle npy planetoid config files model")
+  FUZZ_OUT         build and corpus folder (default: the repository's build-fuzz)
+  PDADMM_DATA      data root for the seeds (default ../shared/data)
+  FUZZ_LINK_CHECK  1: only compile and link the targets (exit 77 where a tool is missing)
+EOF
+    exit 0 ;;
+  -*) echo "error: unknown option $1 ($usage)" >&2; exit 2 ;;
+esac
+[ $# -eq 0 ] || { echo "error: unexpected argument $1 ($usage)" >&2; exit 2; }
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 DATA=${PDADMM_DATA:-$ROOT/../shared/data}
 SECS=${FUZZ_SECONDS:-60}

@@ -14,6 +14,16 @@
 #   PDADMM_STEP_TIMEOUT  seconds one step (a test binary, the benchmark, one run) may take (default 600):
 #                      a hung kernel or transport fails that step instead of the whole check
 set -euo pipefail
+usage="tools/gpu_check.sh takes no arguments; see --help for its settings"
+case "${1:-}" in
+  -h|--help)
+    # The header comment above is the help: from its second line to the one before `set`.
+    echo "usage: [OUT=DIR] [PDADMM_BUILD=DIR] tools/gpu_check.sh"
+    sed -n '2,/^set -euo pipefail/{/^set /d;s/^# \{0,1\}//;p}' "$0"
+    exit 0 ;;
+  -*) echo "error: unknown option $1 ($usage)" >&2; exit 1 ;;
+esac
+[ $# -eq 0 ] || { echo "error: unexpected argument $1 ($usage)" >&2; exit 1; }
 CALLER=$PWD
 in_caller() { case $1 in /*) printf '%s\n' "$1" ;; *) printf '%s\n' "$CALLER/$1" ;; esac; }
 cd "$(dirname "$0")/.."

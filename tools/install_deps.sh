@@ -5,6 +5,15 @@
 # of another commit) and python3 runs tools/*.py (sweep, plot, accuracy, bench_ab) and their tests;
 # a fresh Debian has neither (tools/fresh_machine.sh).
 set -euo pipefail
+usage="tools/install_deps.sh takes no arguments"
+case "${1:-}" in
+  -h|--help)
+    echo "usage: tools/install_deps.sh"
+    echo "Installs the Debian packages pdadmm builds against that are missing (apt-get; root or sudo then)."
+    exit 0 ;;
+  -*) echo "error: unknown option $1 ($usage)" >&2; exit 1 ;;
+esac
+[ $# -eq 0 ] || { echo "error: unexpected argument $1 ($usage)" >&2; exit 1; }
 PKGS=(cmake g++ make pkg-config git python3 libopenblas-dev nlohmann-json3-dev libcli11-dev libgtest-dev
       libzip-dev zlib1g-dev libopenmpi-dev openmpi-bin)
 missing=()

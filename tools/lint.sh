@@ -5,6 +5,23 @@
 # Not part of CI: the findings depend on the tools' versions (written against clang-tidy 14,
 # cppcheck 2.10). A false positive gets a NOLINTNEXTLINE(check) or cppcheck-suppress with the reason.
 set -euo pipefail
+# Exit 2 for a refusal, as for a missing tool below: 1 means findings.
+usage="tools/lint.sh takes no arguments; see --help for its settings"
+case "${1:-}" in
+  -h|--help)
+    cat <<'EOF'
+usage: tools/lint.sh
+clang-tidy (.clang-tidy's checks) over host/ and cuda/'s host C++, then cppcheck; exit 1 on any
+finding, 2 when it cannot run. Needs clang-tidy, cppcheck and a CPU build's compile_commands.json:
+  PDADMM_BUILD=build-cpu PDADMM_CMAKE_ARGS=-DPDADMM_CUDA=OFF tools/build.sh
+  PDADMM_BUILD  build folder with compile_commands.json (default: build-cpu)
+  PDADMM_JOBS   parallel jobs (default: nproc)
+  CUDA_HOME     CUDA toolkit, for cuda/*.cpp's headers (default: /usr/local/cuda)
+EOF
+    exit 0 ;;
+  -*) echo "error: unknown option $1 ($usage)" >&2; exit 2 ;;
+esac
+[ $# -eq 0 ] || { echo "error: unexpected argument $1 ($usage)" >&2; exit 2; }
 cd "$(dirname "$0")/.."
 BUILD=${PDADMM_BUILD:-build-cpu}
 JOBS=${PDADMM_JOBS:-$(nproc)}

@@ -5,6 +5,20 @@
 # pdadmm runs in the caller's folder: relative paths given (arguments, PDADMM_CONFIG, PDADMM_DATA,
 # PDADMM_BUILD) are the caller's, as are the config's relative output.dir and data files.
 set -euo pipefail
+# Only a first -h/--help is this script's: anything else is pdadmm train's, as before.
+case "${1:-}" in
+  -h|--help)
+    cat <<'EOF'
+usage: tools/run.sh [PDADMM_TRAIN_ARGUMENTS...]   e.g. --set groups=2
+Installs what is missing, builds pdadmm (tools/build.sh) and trains on the default config: Cora
+when the real data is present, else the embedded synthetic data set. Relative paths are the caller's.
+  PDADMM_BUILD   build folder (default: build)
+  PDADMM_DATA    data sets (default: ../shared/data)
+  PDADMM_CONFIG  config to train (default: configs/cora.json with the data, else configs/synthetic.json)
+pdadmm train's own options: BUILD/pdadmm train --help (after a build).
+EOF
+    exit 0 ;;
+esac
 CALLER=$PWD
 in_caller() { case $1 in /*) printf '%s\n' "$1" ;; *) printf '%s\n' "$CALLER/$1" ;; esac; }
 cd "$(dirname "$0")/.."

@@ -1,6 +1,21 @@
 #!/usr/bin/env bash
 # Installs what is missing, builds, and runs every test (ctest). GPU tests skip without a GPU.
 set -euo pipefail
+# Other arguments are ctest's (-L cpu, -R NAME): passed on as they are.
+case "${1:-}" in
+  -h|--help)
+    cat <<'EOF'
+usage: tools/test.sh [CTEST_ARGUMENTS...]   e.g. -L cpu, -L gpu, -L mpi, -R Sweep (see ctest --help)
+Installs what is missing and builds (tools/build.sh, whose PDADMM_* settings apply), then runs the
+tests with ctest --output-on-failure. GPU tests skip without a GPU.
+  PDADMM_BUILD       build folder (default: build)
+  PDADMM_DATA        data sets (default: ../shared/data)
+  PDADMM_SHARED      folder holding reference_vectors/ (default: ../shared)
+  PDADMM_TEST_JOBS   tests run at once (default 2)
+  TEST_TMPDIR        the tests' output folder (default: a new one under $TMPDIR or /tmp, removed after)
+EOF
+    exit 0 ;;
+esac
 cd "$(dirname "$0")/.."
 tools/build.sh
 BUILD=${PDADMM_BUILD:-build}
