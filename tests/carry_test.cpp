@@ -1,6 +1,7 @@
 // tools/carry_build.sh: the archive a GPU machine without the -dev packages gets (docs/cuda.md).
 #include <gtest/gtest.h>
 
+#include <filesystem>
 #include <string>
 
 #include "tests/test_util.h"
@@ -36,6 +37,15 @@ TEST(CarryBuild, RefusesAFolderWithoutABuild) {
                                      " has no pdadmm, libpdadmm_cuda.so and pdadmm_gpu_bench (build with nvcc "
                                      "present first: tools/build.sh)");
   test::expect_one_line_error(test::run_command(kCarry + " --bogus"), "unknown option --bogus");
+}
+
+// A CPU build (build-cpu) has pdadmm: only the CUDA files are named as missing (all three were).
+TEST(CarryBuild, NamesOnlyWhatTheBuildLacks) {
+  const std::string dir = ::testing::TempDir() + "/carry_cpu_build";
+  std::filesystem::create_directories(dir);
+  std::filesystem::copy_file("/bin/true", dir + "/pdadmm", std::filesystem::copy_options::overwrite_existing);
+  test::expect_one_line_error(test::run_command(kCarry + " " + dir + " --out /dev/null"),
+                              "error: " + dir + " has no libpdadmm_cuda.so and pdadmm_gpu_bench (build with nvcc");
 }
 
 }  // namespace

@@ -34,8 +34,16 @@ while [ $# -gt 0 ]; do
   esac
   shift
 done
-if [ ! -x "$BUILD/pdadmm" ] || [ ! -x "$BUILD/pdadmm_gpu_bench" ] || [ ! -f "$BUILD/libpdadmm_cuda.so" ]; then
-  echo "error: $BUILD has no pdadmm, libpdadmm_cuda.so and pdadmm_gpu_bench (build with nvcc present first: tools/build.sh)" >&2
+# Names only what is missing: a CPU build has pdadmm but neither CUDA file.
+missing=()
+[ -x "$BUILD/pdadmm" ] || missing+=(pdadmm)
+[ -f "$BUILD/libpdadmm_cuda.so" ] || missing+=(libpdadmm_cuda.so)
+[ -x "$BUILD/pdadmm_gpu_bench" ] || missing+=(pdadmm_gpu_bench)
+if [ ${#missing[@]} -gt 0 ]; then
+  names=${missing[0]}
+  [ ${#missing[@]} -eq 3 ] && names="${missing[0]}, ${missing[1]}"
+  [ ${#missing[@]} -ge 2 ] && names="$names and ${missing[-1]}"
+  echo "error: $BUILD has no $names (build with nvcc present first: tools/build.sh)" >&2
   exit 1
 fi
 stage=$(mktemp -d)
