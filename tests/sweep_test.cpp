@@ -191,6 +191,28 @@ TEST(Tools, CtrlCIsOneLine) {
   EXPECT_EQ(r.out, "error: interrupted (Ctrl-C)\n");
 }
 
+// SIGTERM (kill, a batch system's limit) is one line and exit 143, as Ctrl-C's, and the child the tool
+// was waiting for gets SIGTERM too and is waited for (it was a silent 143 with pdadmm left running).
+TEST(Tools, SigtermStopsTheChildAndIsOneLine) {
+  if (!have_python3()) GTEST_SKIP() << "python3 is not installed";
+  const std::string dir = ::testing::TempDir(), pid = dir + "/tools_term.pid", script = dir + "/tools_term.sh";
+  std::remove(pid.c_str());
+  // The child writes its pid once it runs; the tool is then waiting for it.
+  std::ofstream(dir + "/tools_term.py")
+      << "import sys; sys.path.insert(0, \"" << PDADMM_SOURCE_DIR << "/tools\"); import tool_common\n"
+      << "tool_common.run_main(lambda: tool_common.run_child([\"sh\", \"-c\", \"echo $$ > " << pid
+      << ".tmp && mv " << pid << ".tmp " << pid << " && exec sleep 60\"]))\n";
+  std::ofstream(script) << "#!/bin/bash\npython3 " << dir << "/tools_term.py & p=$!\n"
+                        << "for i in $(seq 200); do [ -s " << pid << " ] && break; sleep 0.05; done\n"
+                        << "kill -TERM $p; wait $p; s=$?\n"
+                        << "kill -0 $(cat " << pid << ") 2>/dev/null && echo 'the child is still running'\n"
+                        << "exit $s\n";
+  std::filesystem::permissions(script, std::filesystem::perms::owner_all);
+  const Result r = run(script);
+  EXPECT_EQ(r.code, 143) << r.out;
+  EXPECT_EQ(r.out, "error: terminated (SIGTERM)\n");
+}
+
 // A result file is renamed over the earlier one when complete: a write that fails half-way (here an
 // object JSON cannot hold) leaves the earlier file as it was and no temporary beside it.
 TEST(Tools, AResultFileIsNeverHalfWritten) {

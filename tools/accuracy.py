@@ -27,7 +27,7 @@ import sys
 import time
 
 from tool_common import (ArgumentParser, fail, input_file, int_list, no_duplicates, output_folder, read_result,
-                         remove_stale, require_binary, run_failed, run_main, writable_file, write_json)
+                         remove_stale, require_binary, run_child, run_failed, run_main, writable_file, write_json)
 
 NPZ_SETS = ("amazon_computers", "amazon_photo", "coauthor_cs", "npz", "files")  # the sets data.split_seed splits
 
@@ -186,7 +186,7 @@ def main():
             cmd += ["--set", "data.%s=%d" % (key, k)]
         t = time.time()
         remove_stale(os.path.join(d, "summary.json"))
-        p = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        p = run_child(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
         if p.returncode != 0:  # pdadmm's own error line, with the run it came from
             run_failed(where(k, s), p.stdout, p.returncode)
         sm = read_result(os.path.join(d, "summary.json"), "%s: %s" % (where(k, s), a.binary))

@@ -28,7 +28,7 @@ import tempfile
 import time
 
 from tool_common import (ArgumentParser, input_file, no_duplicates, read_result, remove_stale, require_binary,
-                         run_failed, run_main, writable_file, write_json)
+                         run_child, run_failed, run_main, writable_file, write_json)
 
 
 def version(binary):
@@ -49,7 +49,7 @@ def run(binary, config, sets, out_dir):
     remove_stale(os.path.join(out_dir, "summary.json"))
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     t0 = time.monotonic()
-    proc = subprocess.run(cmd, capture_output=True, text=True)
+    proc = run_child(cmd, capture_output=True, text=True)
     wall = time.monotonic() - t0
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     if proc.returncode != 0:  # pdadmm's own error line, once, with the run it came from

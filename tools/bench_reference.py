@@ -30,8 +30,8 @@ import sys
 import tempfile
 import time
 
-from tool_common import (ArgumentParser, import_or_fail, read_result, require_binary, run_main, writable_file,
-                         write_json)
+from tool_common import (ArgumentParser, import_or_fail, read_result, require_binary, run_child, run_main,
+                         writable_file, write_json)
 
 torch = None  # imported in main(), after the arguments: --help works without PyTorch
 
@@ -248,8 +248,8 @@ def run_pdadmm(binary, dataset, algorithm, layers, hidden, iterations, rho, mu, 
         path = os.path.join(tmp, "config.json")
         with open(path, "w") as f:
             json.dump(cfg, f)
-        p = subprocess.run([binary, "train", "--config", path, "--out", os.path.join(tmp, "run")],
-                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        p = run_child([binary, "train", "--config", path, "--out", os.path.join(tmp, "run")],
+                      stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
         if p.returncode != 0:
             errors = [line for line in p.stdout.splitlines() if line.startswith("error:")]
             sys.exit("error: pdadmm train: " + (errors[-1][len("error: "):] if errors else p.stdout.strip()))

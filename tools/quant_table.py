@@ -19,7 +19,7 @@ import shutil
 import tempfile
 
 from tool_common import (ArgumentParser, fail, input_file, int_list, no_duplicates, output_folder, read_result,
-                         remove_stale, require_binary, run_failed, run_main, writable_file, write_json)
+                         remove_stale, require_binary, run_child, run_failed, run_main, writable_file, write_json)
 
 Q = 'algorithm="pdadmm-g-q"'
 
@@ -66,7 +66,7 @@ def train(binary, config, sets, out_dir):
     for s in sets + ['output.progress="off"', "output.checkpoint=false"]:
         cmd += ["--set", s]
     remove_stale(os.path.join(out_dir, "summary.json"))
-    r = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    r = run_child(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     if r.returncode != 0:  # pdadmm's own error line, with the run it came from
         run_failed("run %s" % out_dir, r.stdout, r.returncode)
     return read_result(os.path.join(out_dir, "summary.json"), binary)
@@ -78,7 +78,7 @@ def check_rows(binary, config, sets):
     cmd = [binary, "info", "--config", config]
     for s in sets:
         cmd += ["--set", s]
-    r = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    r = run_child(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     if r.returncode != 0:
         run_failed("the -Q rows' settings", r.stdout, r.returncode)
 

@@ -23,7 +23,7 @@ import subprocess
 import sys
 
 from tool_common import (ArgumentParser, fail, no_duplicates, output_folder, read_result, remove_stale, require_binary,
-                         run_main, write_json)
+                         run_child, run_main, write_json)
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 KNOWN_KEYS = {"base", "set", "axis", "variants", "groups", "threads_per_group", "iterations", "warmup",
@@ -134,7 +134,7 @@ def bench(spec, pdadmm, base, sets, out_json, serialize=False, quiet=False, laun
         cmd = shlex.split(launcher.format(groups=sets["groups"])) + cmd
     remove_stale(out_json)
     try:
-        r = subprocess.run(cmd, capture_output=True, text=True, timeout=spec.get("timeout_s", 3600))
+        r = run_child(cmd, capture_output=True, text=True, timeout=spec.get("timeout_s", 3600))
     except subprocess.TimeoutExpired:
         fail(f"pdadmm bench took longer than {spec.get('timeout_s', 3600)} s: {' '.join(cmd)}")
     if r.returncode != 0:

@@ -5,6 +5,8 @@ import difflib
 import importlib
 import json
 import os
+import signal
+import subprocess
 import sys
 
 
@@ -44,14 +46,52 @@ class ArgumentParser(argparse.ArgumentParser):
         fail(f"{message} (see {self.prog} --help)")
 
 
+class Terminated(KeyboardInterrupt):
+    """SIGTERM (kill, a batch system's time limit), raised where this tool is, as Ctrl-C would be."""
+
+
+def _on_sigterm(signum, frame):
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)  # a second one must not cut run_child's clean-up short
+    raise Terminated()
+
+
+def run_child(cmd, timeout=None, **kwargs):
+    """subprocess.run(cmd, …) whose child never outlives this tool: on Ctrl-C or SIGTERM here it gets
+    SIGTERM (pdadmm stops at its next iteration; mpirun passes it to its processes) and is waited for,
+    killed after 10 s (subprocess.run's own would SIGKILL it: mpirun's processes left running)."""
+    if kwargs.pop("capture_output", False):
+        kwargs.update(stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    with subprocess.Popen(cmd, **kwargs) as p:
+        try:
+            out, err = p.communicate(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            p.kill()
+            p.communicate()
+            raise
+        except BaseException:
+            p.terminate()
+            try:
+                p.communicate(timeout=10)  # draining its pipes, which a wait alone would leave full
+            except subprocess.TimeoutExpired:
+                p.kill()
+                p.communicate()
+            raise
+    return subprocess.CompletedProcess(p.args, p.returncode, out, err)
+
+
 def run_main(main):
     """Runs main(). A missing file or malformed input (JSON, keys, types) met on the way ends in one
-    `error:` line and exit 1; PDADMM_TRACEBACK=1 shows the traceback instead."""
+    `error:` line and exit 1; PDADMM_TRACEBACK=1 shows the traceback instead. SIGTERM is handled as
+    Ctrl-C: one `error:` line, exit 143 (it was a silent 143 with pdadmm left running)."""
     # Lines reach a pipe in the order written, stdout's and stderr's (progress, warnings) alike, as on
     # a terminal: block-buffered stdout put a failed run's passed-through lines after the error line.
     sys.stdout.reconfigure(line_buffering=True)
+    signal.signal(signal.SIGTERM, _on_sigterm)
     try:
         main()
+    except Terminated:
+        print("error: terminated (SIGTERM)", file=sys.stderr)
+        sys.exit(143)
     except KeyboardInterrupt:  # Ctrl-C: one line saying so, not a silent 130 that looks like a crash
         print("error: interrupted (Ctrl-C)", file=sys.stderr)
         sys.exit(130)
