@@ -269,6 +269,46 @@ TEST(Tools, AClosedPipeIsNotMalformedInput) {
   pdadmm::test::expect_one_line_error(run(script), "stdout was closed before the end");
 }
 
+// Open MPI's refusal to run as root (here a stand-in launcher printing it) says which variables to
+// set: its last 3 lines began mid-sentence, OMPI_ALLOW_RUN_AS_ROOT=1 cut off. Another framed mpirun
+// message is quoted as its first paragraph and its last, whole.
+const char kOmpiRoot[] = R"(--------------------------------------------------------------------------
+mpirun has detected an attempt to run as root.
+
+Running as root is *strongly* discouraged as any mistake (e.g., in
+defining TMPDIR) or bug can result in catastrophic damage to the OS
+file system, leaving your system in an unusable state.
+
+We strongly suggest that you run mpirun as a non-root user.
+
+You can override this protection by adding the --allow-run-as-root option
+to the cmd line or by setting two environment variables in the following way:
+the variable OMPI_ALLOW_RUN_AS_ROOT=1 to indicate the desire to override this
+protection, and OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 to confirm the choice and
+add one more layer of certainty that you want to do so.
+We reiterate our advice against doing so - please proceed at your own risk.
+--------------------------------------------------------------------------
+)";
+
+TEST(Sweep, MpirunsRefusalsAreQuotedWhole) {
+  if (!have_python3()) GTEST_SKIP() << "python3 is not installed";
+  const std::string dir = ::testing::TempDir(), msg = dir + "/sweep_ompi_root.txt";
+  std::ofstream(msg) << kOmpiRoot;
+  const Result r = run(kSweep + " --config " + PDADMM_SOURCE_DIR + "/configs/sweeps/tiny.json --quiet --out " + dir +
+                       "/sweep_root --mpirun \"sh -c 'cat " + msg + " >&2; exit 1' {groups}\"");
+  pdadmm::test::expect_one_line_error(
+      r, "error: mpirun refuses to run as root: set OMPI_ALLOW_RUN_AS_ROOT=1 and OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1");
+  const std::string slots =
+      "-----\\nThere are not enough slots available in the system to satisfy the 3\\nslots that were requested:\\n\\n"
+      "  pdadmm\\n\\nEither request fewer slots.\\n\\nAlternatively, you can use the --oversubscribe option to\\n"
+      "ignore the number of available slots.\\n-----\\n";
+  const Result w = run("python3 -c \"import sys; sys.path.insert(0, '" + std::string(PDADMM_SOURCE_DIR) +
+                       "/tools'); import sweep; print(sweep.last_words('" + slots + "'))\"");
+  EXPECT_EQ(w.code, 0) << w.out;
+  EXPECT_EQ(w.out, "There are not enough slots available in the system to satisfy the 3 slots that were requested: … "
+                   "Alternatively, you can use the --oversubscribe option to ignore the number of available slots.\n");
+}
+
 TEST(Sweep, BadSweepConfigIsOneClearLine) {
   if (!have_python3()) GTEST_SKIP() << "python3 is not installed";
   const std::string bad = ::testing::TempDir() + "/bad_sweep.json";

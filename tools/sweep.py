@@ -116,6 +116,32 @@ def find_pdadmm(given):
     fail("no pdadmm binary found; build it (tools/build.sh) or pass --pdadmm PATH")
 
 
+def last_words(text):
+    """What a failed run said last, for one error line. mpirun frames its messages in lines of dashes
+    (or of equals signs): of the last one, its first paragraph (what went wrong) and its last (what to
+    do), each whole (its last 3 lines alone began mid-sentence), after a process's own last `error:`
+    line above it. Else the last 3 lines that say something."""
+    lines = [l.strip() for l in text.strip().splitlines()]
+    frame = [bool(l) and not l.strip("-=") for l in lines]
+    said = [i for i, l in enumerate(lines) if l.strip("-= ")]
+    if not said:
+        return ""
+    last = top = said[-1]
+    while top > 0 and not frame[top - 1]:
+        top -= 1
+    if top == 0 or not any(frame[last + 1:]):
+        return " ".join(lines[i] for i in said[-3:])
+    paragraphs, cur = [], []
+    for l in lines[top:last + 1] + [""]:
+        if l:
+            cur.append(l)
+        elif cur:
+            paragraphs.append(" ".join(cur))
+            cur = []
+    errors = [l for l in lines[:top] if l.startswith("error: ")]
+    return " … ".join(errors[-1:] + paragraphs[:1] + paragraphs[1:][-1:])
+
+
 def bench(spec, pdadmm, base, sets, out_json, serialize=False, quiet=False, launcher=None):
     """launcher: a command template with {groups} (e.g. "mpirun -np {groups}") that starts the bench."""
     cmd = [pdadmm, "bench", "--config", base, "--json", out_json, "--no-peak",
@@ -138,9 +164,11 @@ def bench(spec, pdadmm, base, sets, out_json, serialize=False, quiet=False, laun
     except subprocess.TimeoutExpired:
         fail(f"pdadmm bench took longer than {spec.get('timeout_s', 3600)} s: {' '.join(cmd)}")
     if r.returncode != 0:
-        # The last lines that say something: Open MPI frames its messages in lines of dashes.
-        msg = [l for l in (r.stderr or r.stdout).strip().splitlines() if l.strip("-= ")]
-        fail(f"pdadmm bench failed ({' '.join(msg[-3:]) if msg else 'exit ' + str(r.returncode)}): {' '.join(cmd)}")
+        said = r.stderr or r.stdout
+        if "OMPI_ALLOW_RUN_AS_ROOT" in said:  # Open MPI's refusal, a page long: what to do, plainly
+            fail("mpirun refuses to run as root: set OMPI_ALLOW_RUN_AS_ROOT=1 and OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1, "
+                 f"add --allow-run-as-root to --mpirun, or run as another user: {' '.join(cmd)}")
+        fail(f"pdadmm bench failed ({last_words(said) or 'exit ' + str(r.returncode)}): {' '.join(cmd)}")
     return read_result(out_json, "pdadmm bench")
 
 
