@@ -331,6 +331,7 @@ TEST(Tools, MistakesAreRefusedBeforeAnyRun) {
   std::ofstream(axis) << R"({"axis": {"key": "groups", "values": [1, 2]}})";
   std::ofstream(none) << R"({"variants": []})";
   std::ofstream(tmp + "/tools_nan.json") << R"([{"name": "a", "bytes_per_iter": NaN}])";
+  std::ofstream(tmp + "/tools_empty.npz", std::ios::binary) << std::string("PK\x05\x06", 4) << std::string(18, '\0');
   // groups entries and axis values checked before the first point's runs, not when theirs come up
   const std::string groups = tmp + "/tools_groups.json", twice = tmp + "/tools_twice.json";
   const std::string tiny = src + "/configs/sweeps/tiny.json";
@@ -386,6 +387,9 @@ TEST(Tools, MistakesAreRefusedBeforeAnyRun) {
            {kSweep + " --config " + tiny + " --out " + regular + "/x", "--out " + regular + "/x: cannot create the folder"},
            {"python3 " + src + "/tools/quant_table.py --pdadmm " + PDADMM_BINARY + " --config " + syn + " --work " +
             regular + "/w", "--work " + regular + "/w: cannot create the folder"},
+           // a --summary that is no summary.json (a config): the file named, not "missing key 'train'"
+           {"python3 " + src + "/tools/check_export.py " + tmp + "/tools_empty.npz --summary " + syn,
+            "--summary " + syn + ": not a run's summary.json (no train.acc)"},
            // a baseline that is not an accuracy.json: the key missing, not Python's KeyError('val_acc')
            {acc + " --seeds 0 --out " + tmp + "/tools_acc_nokey --against " + no_val,
             "--against " + no_val + ": not an accuracy.json (no \"val_acc\" in a run)"},
@@ -791,7 +795,8 @@ TEST(Tools, CheckExportAgreesWithTheRunOrNamesNumpy) {
   const Result r = run(tool + dir + "/in.npz --summary " + dir + "/summary.json");
   if (run("python3 -c 'import numpy'").code != 0) {
     EXPECT_EQ(r.code, 1) << r.out;
-    EXPECT_EQ(r.out, "error: tools/check_export.py needs numpy (pip install numpy)\n");
+    EXPECT_EQ(r.out, "error: tools/check_export.py needs numpy (pip install numpy, or apt-get install python3-numpy "
+                     "for Debian's python3)\n");
     return;
   }
   EXPECT_EQ(r.code, 0) << r.out;

@@ -6,7 +6,8 @@
 The forward pass in float64 (W_l a + b_l, ReLU but after the last layer) on each split's X; prints
 the accuracy of train, val and test. With --summary, exits 1 when a split differs from the run's
 figure by more than one node (a near tie of two logits may round either way against the run's
-float32 BLAS). Needs numpy (pip install numpy); pdadmm itself does not.
+float32 BLAS). Needs numpy (pip install numpy, or apt-get install python3-numpy); pdadmm itself
+does not.
 """
 import json
 import sys
@@ -46,8 +47,16 @@ def main():
     if a.summary:
         input_file(a.summary, "--summary")
         with open(a.summary) as f:
-            summary = json.load(f)
-    np = import_or_fail("numpy", "numpy", "check_export.py")
+            try:
+                summary = json.load(f)
+            except json.JSONDecodeError as e:
+                fail(f"--summary {a.summary}: not valid JSON ({e})")
+        # Else "malformed input: missing key 'train'", no file named (a config given, say).
+        for split in ("train", "val", "test"):
+            if not isinstance(summary, dict) or not isinstance(summary.get(split), dict) or \
+                    not isinstance(summary[split].get("acc"), (int, float)):
+                fail(f"--summary {a.summary}: not a run's summary.json (no {split}.acc)")
+    np = import_or_fail("numpy", "numpy", "check_export.py", debian="python3-numpy")
     with np.load(a.npz, allow_pickle=False) as z:
         got = scores(np, z)
     worst = 0

@@ -19,13 +19,15 @@ def fail(msg):
     sys.exit(1)
 
 
-def import_or_fail(module, label, tool):
+def import_or_fail(module, label, tool, debian=None):
     """A module only some tools need (after their arguments, so that --help works without it), or one
-    error line saying what `tools/TOOL` needs."""
+    error line saying what `tools/TOOL` needs; `debian` names its Debian package, since Debian's own
+    python3 refuses pip install (externally managed)."""
     try:
         return importlib.import_module(module)
     except ImportError:
-        sys.exit(f"error: tools/{tool} needs {label} (pip install {module})")
+        how = f"pip install {module}" + (f", or apt-get install {debian} for Debian's python3" if debian else "")
+        sys.exit(f"error: tools/{tool} needs {label} ({how})")
 
 
 class ArgumentParser(argparse.ArgumentParser):
