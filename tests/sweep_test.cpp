@@ -414,7 +414,8 @@ TEST(Tools, CommandLineMistakesAreOneErrorLine) {
   if (!have_python3()) GTEST_SKIP() << "python3 is not installed";
   const std::string src = PDADMM_SOURCE_DIR;
   for (const char* tool :
-       {"sweep", "accuracy", "quant_table", "bench_ab", "plot", "bench_reference", "check_export", "pubmed_standin"})
+       {"sweep", "accuracy", "quant_table", "bench_ab", "plot", "bench_reference", "check_export", "pubmed_standin",
+        "check_links"})
     pdadmm::test::expect_one_line_error(run("python3 " + src + "/tools/" + tool + ".py --bogus"), std::string(tool) + ".py --help");
   // A misspelt option names the one it is near, as pdadmm's CLI does (argparse alone reports the
   // required option it hides, or "unrecognized").

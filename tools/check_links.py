@@ -7,10 +7,13 @@ hyphens, -1, -2 … for repeats). Links to http(s) and mailto are not followed.
 
 Prints one line per broken link (FILE: missing file|anchor TARGET) and exits 1 if there is any.
 Standard library only; ctest runs it (Docs.RelativeLinksResolve)."""
+import argparse
 import glob
 import os
 import re
 import sys
+
+from tool_common import ArgumentParser
 
 FENCE = re.compile(r"^```.*?^```", re.S | re.M)
 CODE_SPAN = re.compile(r"`[^`\n]*`")
@@ -63,7 +66,12 @@ def check(root):
 
 
 def main():
-    root = sys.argv[1] if len(sys.argv) > 1 else os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    # argparse: --help was taken for ROOT ("error: --help holds no README.md").
+    ap = ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("root", metavar="ROOT", nargs="?",
+                    default=os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
+                    help="the repository to check (default: the one holding this script)")
+    root = ap.parse_args().root
     if not os.path.isfile(os.path.join(root, "README.md")):
         print(f"error: {root} holds no README.md", file=sys.stderr)
         return 1
