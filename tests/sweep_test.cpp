@@ -366,9 +366,14 @@ TEST(Tools, MistakesAreRefusedBeforeAnyRun) {
             "--rows: 'nomatch' matches no -Q row"},
            {"python3 " + src + "/tools/bench_ab.py --a " + PDADMM_BINARY + " --b " + PDADMM_BINARY + " " + syn + " " + syn,
             "lists a value twice"},
-           // 0 groups was taken for "not given" (one per layer); a folder passed os.access(X_OK)
+           // 0 groups was taken for "not given" (one per layer), then called "one group"; a folder
+           // passed os.access(X_OK)
            {"python3 " + src + "/tools/quant_table.py --pdadmm " + PDADMM_BINARY + " --config " + syn + " --groups 0",
-            "--groups 0: with one group"},
+            "--groups 0: the layer groups the model is split into are 1 or more"},
+           {"python3 " + src + "/tools/quant_table.py --pdadmm " + PDADMM_BINARY + " --config " + syn + " --groups -3",
+            "--groups -3: the layer groups the model is split into are 1 or more"},
+           {"python3 " + src + "/tools/quant_table.py --pdadmm " + PDADMM_BINARY + " --config " + syn + " --groups 1",
+            "--groups 1: with one group nothing crosses the wire"},
            {"python3 " + src + "/tools/quant_table.py --pdadmm " + PDADMM_BINARY + " --config " + tmp + "/tools_nan.json",
             "--config " + tmp + "/tools_nan.json: not a pdadmm config"},
            {kSweep.substr(0, kSweep.find("--pdadmm")) + "--pdadmm " + tmp + " --config " + src + "/configs/sweeps/tiny.json",

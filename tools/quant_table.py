@@ -90,7 +90,7 @@ def main():
     ap.add_argument("--config", default="configs/synthetic.json", help="the pdadmm config (default configs/synthetic.json)")
     ap.add_argument("--grid", default='{"min": 0, "max": 2, "levels": 16}',
                     help="admm.grid of the -Q runs, as JSON (default 16 uniform levels on [0, 2])")
-    ap.add_argument("--groups", type=int, help="layer groups (default: one per layer)")
+    ap.add_argument("--groups", type=int, help="layer groups, 2 up to model.layers (default: one per layer)")
     ap.add_argument("--seeds", nargs="+", default=["0"],
                     help="seeds to train each row with, space- or comma-separated (accuracy.py's form); accuracy and "
                     "time are their mean")
@@ -117,6 +117,9 @@ def main():
     except ValueError as e:
         sys.exit("error: --grid: not JSON (%s)" % e)
     groups = config_layers(a.config, a.sets) if a.groups is None else a.groups
+    if groups < 1:  # it was "with one group …" for 0 and -3 too
+        sys.exit("error: --groups %d: the layer groups the model is split into are 1 or more (default: one per "
+                 "layer)" % groups)
     if groups < 2:
         sys.exit("error: --groups %d: with one group nothing crosses the wire, so every row would move 0 bytes" % groups)
     check_rows(a.pdadmm, a.config, a.sets + ["groups=%d" % groups] + rows_to_run(a.grid)[3][1])
