@@ -493,7 +493,9 @@ TEST(Tools, HelpDescribesEveryOption) {
   const std::string src = PDADMM_SOURCE_DIR;
   for (const auto& [tool, text] : std::vector<std::pair<std::string, std::string>>{
            {"bench_ab", "(default 3)"}, {"bench_ab", "passed to every pdadmm train"}, {"bench_ab", "the medians"},
-           {"accuracy", "the pdadmm binary (default build/pdadmm)"}, {"accuracy", "the pdadmm config to train"},
+           {"accuracy", "the pdadmm binary (default $PDADMM_BUILD/pdadmm"}, {"accuracy", "else build/pdadmm)"},
+           {"accuracy", "the pdadmm config to train"}, {"quant_table", "(default $PDADMM_BUILD/pdadmm"},
+           {"sweep", "(default: $PDADMM_BUILD/pdadmm"}, {"bench_reference", "(default $PDADMM_BUILD/pdadmm"},
            {"quant_table", "(default configs/synthetic.json)"}, {"bench_reference", "(default 10)"},
            {"bench_reference", "weight decay (default 0.01)"}, {"bench_reference", "(default: all cores)"},
            // The binary is --binary in every tool (sweep and quant_table also take their older --pdadmm).
@@ -502,6 +504,28 @@ TEST(Tools, HelpDescribesEveryOption) {
     EXPECT_EQ(r.code, 0) << tool << r.out;
     EXPECT_NE(r.out.find(text), std::string::npos) << tool << ": " << text << "\n" << r.out;
   }
+}
+
+// The default binary is the one tools/build.sh built: $PDADMM_BUILD/pdadmm (relative to the repository,
+// as build.sh reads it) when PDADMM_BUILD is set; the tools looked in build/ only.
+TEST(Tools, TheDefaultBinaryFollowsPdadmmBuild) {
+  if (!have_python3()) GTEST_SKIP() << "python3 is not installed";
+  const std::string src = PDADMM_SOURCE_DIR, none = ::testing::TempDir() + "/tools_no_build";
+  const std::string syn = src + "/configs/synthetic.json";
+  pdadmm::test::expect_one_line_error(
+      run("PDADMM_BUILD=" + none + " python3 " + src + "/tools/accuracy.py " + syn + " --seeds 0"),
+      "--binary: " + none + "/pdadmm is not an executable");
+  pdadmm::test::expect_one_line_error(
+      run("PDADMM_BUILD=build-tools-none python3 " + src + "/tools/quant_table.py --config " + syn),
+      "--pdadmm: " + src + "/build-tools-none/pdadmm is not an executable");
+  pdadmm::test::expect_one_line_error(
+      run("PDADMM_BUILD=" + none + " python3 " + src + "/tools/sweep.py --config " + src + "/configs/sweeps/tiny.json"),
+      "no pdadmm binary found (" + none + "/pdadmm)");
+  const std::string build = std::string(PDADMM_BINARY).substr(0, std::string(PDADMM_BINARY).find_last_of('/'));
+  const Result r = run("PDADMM_BUILD=" + build + " python3 " + src + "/tools/accuracy.py " + syn + " --seeds 0 --out " +
+                       ::testing::TempDir() + "/tools_pdadmm_build");
+  EXPECT_EQ(r.code, 0) << r.out;
+  EXPECT_NE(r.out.find("seed 0 "), std::string::npos) << r.out;
 }
 
 // A "binary" that exits 0 and writes nothing: an earlier run's summary.json in the same folder must

@@ -26,8 +26,9 @@ import subprocess
 import sys
 import time
 
-from tool_common import (ArgumentParser, fail, input_file, int_list, no_duplicates, output_folder, read_result,
-                         remove_stale, require_binary, run_child, run_failed, run_main, writable_file, write_json)
+from tool_common import (BINARY_DEFAULT, ArgumentParser, default_binary, fail, input_file, int_list, no_duplicates,
+                         output_folder, read_result, remove_stale, require_binary, run_child, run_failed, run_main,
+                         writable_file, write_json)
 
 NPZ_SETS = ("amazon_computers", "amazon_photo", "coauthor_cs", "npz", "files")  # the sets data.split_seed splits
 
@@ -128,7 +129,6 @@ def data_name(config, sets):
 
 
 def main():
-    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     ap = ArgumentParser(description=__doc__.splitlines()[0],
                         epilog="The real data sets are read from --data, else the config's data.root, else "
                         "$PDADMM_DATA, else ./data (pdadmm train's order).")
@@ -140,8 +140,8 @@ def main():
                     help="data.val_split_seed values, comma- or space-separated (train/val redrawn, test kept)")
     ap.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="passed to pdadmm train")
     ap.add_argument("--data", metavar="DIR", help="the data folder, passed to pdadmm train (default $PDADMM_DATA)")
-    ap.add_argument("--binary", "--pdadmm", dest="binary", default=os.path.join(root, "build", "pdadmm"),
-                    help="the pdadmm binary (default build/pdadmm)")  # --pdadmm: sweep.py's name
+    ap.add_argument("--binary", "--pdadmm", dest="binary", default=default_binary(),
+                    help=f"the pdadmm binary (default {BINARY_DEFAULT})")  # --pdadmm: sweep.py's name
     ap.add_argument("--out", help="output folder (default runs/accuracy/<config name>)")
     ap.add_argument("--json", help="result file (default OUT/accuracy.json)")
     ap.add_argument("--against", metavar="BASE.json", help="an earlier accuracy.json: print the paired change")

@@ -30,8 +30,8 @@ import sys
 import tempfile
 import time
 
-from tool_common import (ArgumentParser, import_or_fail, read_result, require_binary, run_child, run_main,
-                         writable_file, write_json)
+from tool_common import (BINARY_DEFAULT, ArgumentParser, default_binary, import_or_fail, read_result, require_binary,
+                         run_child, run_main, writable_file, write_json)
 
 torch = None  # imported in main(), after the arguments: --help works without PyTorch
 
@@ -293,7 +293,7 @@ def main():
     ap.add_argument("--rho", type=float, default=1e-4, help="rho = nu (the paper's Table VI value for Cora)")
     ap.add_argument("--mu", type=float, default=0.01, help="weight decay (default 0.01)")
     ap.add_argument("--threads", type=int, default=os.cpu_count(), help="for both sides (default: all cores)")
-    ap.add_argument("--binary", default=os.path.join(root, "build", "pdadmm"), help="the pdadmm binary (default build/pdadmm)")
+    ap.add_argument("--binary", default=default_binary(), help=f"the pdadmm binary (default {BINARY_DEFAULT})")
     ap.add_argument("--vectors", default=os.path.join(root, "..", "shared", "reference_vectors", "pdadmm_reference.json"),
                     help="the reference vectors the transcription must match (default ../shared/reference_vectors)")
     ap.add_argument("--device", default="cpu", choices=["cpu", "cuda"],

@@ -18,8 +18,9 @@ import sys
 import shutil
 import tempfile
 
-from tool_common import (ArgumentParser, fail, input_file, int_list, no_duplicates, output_folder, read_result,
-                         remove_stale, require_binary, run_child, run_failed, run_main, writable_file, write_json)
+from tool_common import (BINARY_DEFAULT, ArgumentParser, default_binary, fail, input_file, int_list, no_duplicates,
+                         output_folder, read_result, remove_stale, require_binary, run_child, run_failed, run_main,
+                         writable_file, write_json)
 
 Q = 'algorithm="pdadmm-g-q"'
 
@@ -85,8 +86,8 @@ def check_rows(binary, config, sets):
 
 def main():
     ap = ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--pdadmm", "--binary", dest="pdadmm", default="build/pdadmm",
-                    help="the pdadmm binary (default build/pdadmm; --binary as in accuracy.py)")
+    ap.add_argument("--pdadmm", "--binary", dest="pdadmm", default=default_binary(),
+                    help=f"the pdadmm binary (default {BINARY_DEFAULT}; --binary as in accuracy.py)")
     ap.add_argument("--config", default="configs/synthetic.json", help="the pdadmm config (default configs/synthetic.json)")
     ap.add_argument("--grid", default='{"min": 0, "max": 2, "levels": 16}',
                     help="admm.grid of the -Q runs, as JSON (default 16 uniform levels on [0, 2])")

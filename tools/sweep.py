@@ -22,8 +22,8 @@ import shlex
 import subprocess
 import sys
 
-from tool_common import (ArgumentParser, fail, no_duplicates, output_folder, read_result, remove_stale, require_binary,
-                         run_child, run_main, write_json)
+from tool_common import (BINARY_DEFAULT, ArgumentParser, default_binary, fail, no_duplicates, output_folder,
+                         read_result, remove_stale, require_binary, run_child, run_main, write_json)
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 KNOWN_KEYS = {"base", "set", "axis", "variants", "groups", "threads_per_group", "iterations", "warmup",
@@ -110,10 +110,13 @@ def find_pdadmm(given):
     if given:
         require_binary(given, "--pdadmm")
         return given
-    for cand in ("build/pdadmm", "build-bench/pdadmm"):
-        if os.access(os.path.join(ROOT, cand), os.X_OK):
-            return os.path.join(ROOT, cand)
-    fail("no pdadmm binary found; build it (tools/build.sh) or pass --pdadmm PATH")
+    # PDADMM_BUILD names the build wanted: no other one stands in for it.
+    cands = [default_binary()] if os.environ.get("PDADMM_BUILD") else \
+        [os.path.join(ROOT, "build", "pdadmm"), os.path.join(ROOT, "build-bench", "pdadmm")]
+    for cand in cands:
+        if os.access(cand, os.X_OK):
+            return cand
+    fail(f"no pdadmm binary found ({', '.join(cands)}); build it (tools/build.sh) or pass --pdadmm PATH")
 
 
 def last_words(text):
@@ -335,7 +338,8 @@ def main():
     ap = ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--config", required=True, help="sweep JSON (configs/sweeps/*.json)")
     ap.add_argument("--pdadmm", "--binary", dest="pdadmm",
-                    help="pdadmm binary (default: build/pdadmm, then build-bench/pdadmm; --binary as in accuracy.py)")
+                    help=f"pdadmm binary (default: {BINARY_DEFAULT}, then build-bench/pdadmm; --binary as in "
+                    "accuracy.py)")
     ap.add_argument("--out", help="output folder (default: runs/sweeps/<name>)")
     ap.add_argument("--quiet", action="store_true", help="print only the table")
     ap.add_argument("--mpirun", metavar="CMD", help='launch the parallel runs as G processes, e.g. '

@@ -10,6 +10,17 @@ import subprocess
 import sys
 
 
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+# The --help text of default_binary(), for every tool that shows it.
+BINARY_DEFAULT = "$PDADMM_BUILD/pdadmm when PDADMM_BUILD is set, else build/pdadmm"
+
+
+def default_binary():
+    """The pdadmm that tools/build.sh built: in $PDADMM_BUILD (relative to the repository, as build.sh
+    reads it), else in build/; the tools ignored PDADMM_BUILD (a build-cpu of README's lint section)."""
+    return os.path.join(ROOT, os.environ.get("PDADMM_BUILD") or "build", "pdadmm")
+
+
 def fail(msg):
     try:  # what went to stdout first comes first in a pipe too (2>&1 | tee: stdout is block-buffered there)
         sys.stdout.flush()
