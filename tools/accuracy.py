@@ -185,7 +185,9 @@ def main():
         if k is not None:
             cmd += ["--set", "data.%s=%d" % (key, k)]
         t = time.time()
-        remove_stale(os.path.join(d, "summary.json"))
+        # Each run starts afresh: an earlier one's state.bin (a stopped run) would be refused as a forgotten --resume.
+        for stale in ("summary.json", "state.bin"):
+            remove_stale(os.path.join(d, stale))
         p = run_child(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
         if p.returncode != 0:  # pdadmm's own error line, with the run it came from
             run_failed(where(k, s), p.stdout, p.returncode)

@@ -46,7 +46,9 @@ def run(binary, config, sets, out_dir):
     for s in sets:
         cmd += ["--set", s]
     cmd += ["--set", "output.dir=%s" % json.dumps(out_dir)]  # last: where this script reads the summary
-    remove_stale(os.path.join(out_dir, "summary.json"))
+    # Each run starts afresh: an earlier one's state.bin (a stopped run) would be refused as a forgotten --resume.
+    for stale in ("summary.json", "state.bin"):
+        remove_stale(os.path.join(out_dir, stale))
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     t0 = time.monotonic()
     proc = run_child(cmd, capture_output=True, text=True)

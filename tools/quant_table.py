@@ -66,7 +66,9 @@ def train(binary, config, sets, out_dir):
     cmd = [binary, "train", "--config", config, "--out", out_dir]
     for s in sets + ['output.progress="off"', "output.checkpoint=false"]:
         cmd += ["--set", s]
-    remove_stale(os.path.join(out_dir, "summary.json"))
+    # Each run starts afresh: an earlier one's state.bin (a stopped run) would be refused as a forgotten --resume.
+    for stale in ("summary.json", "state.bin"):
+        remove_stale(os.path.join(out_dir, stale))
     r = run_child(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     if r.returncode != 0:  # pdadmm's own error line, with the run it came from
         run_failed("run %s" % out_dir, r.stdout, r.returncode)
