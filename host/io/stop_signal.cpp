@@ -19,10 +19,13 @@ bool g_int_installed = false, g_hup_installed = false;
 std::atomic<bool> g_announce{false};
 
 void on_signal(int sig) {
-  g_received = sig;
-  if (g_announce) {  // write(2) is async-signal-safe; the leading newline ends a progress line
+  // The first one is the stop's; another kind (a tool's SIGTERM after the terminal's SIGINT) only
+  // finds it stopping. The same kind again takes the default action (SA_RESETHAND).
+  int none = 0;
+  if (g_received.compare_exchange_strong(none, sig) && g_announce) {
+    // write(2) is async-signal-safe; the leading newline ends a progress line.
     static const char m[] = "\npdadmm: stopping: the iteration in progress finishes and the outputs are written "
-                            "(a second signal ends the process at once, without them)\n";
+                            "(the same signal again ends the process at once, without them)\n";
     const ssize_t n = ::write(STDERR_FILENO, m, sizeof m - 1);
     (void)n;
   }
