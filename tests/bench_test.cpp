@@ -314,6 +314,9 @@ void expect_complete(const nlohmann::json& j, int groups, bool roofline) {
   ASSERT_EQ(j["boundary_bytes"].size(), static_cast<size_t>(groups - 1));
   for (const auto& b : j["boundary_bytes"]) EXPECT_EQ(b.get<int64_t>(), 2 * 24 * N * 4);  // p + q, fp32
   EXPECT_EQ(j["bytes_per_iter"].get<int64_t>(), (groups - 1) * 2 * 24 * N * 4);
+  // fp32 on the wire: the yardstick is the bytes themselves.
+  EXPECT_EQ(j["bytes_per_iter_fp32"], j["bytes_per_iter"]);
+  EXPECT_DOUBLE_EQ(j["bytes_ratio_fp32"].get<double>(), groups > 1 ? 1.0 : 0.0);
   EXPECT_TRUE(positive_finite(j["gflops"]));
   EXPECT_FALSE(j["gemm_shapes"].empty());
   // The arithmetic behind the summary fields, recomputed from the fields it starts from.

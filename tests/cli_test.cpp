@@ -58,6 +58,23 @@ TEST(Cli, TrainPrintsWarningHeaderAndProgressInOrder) {
       << line;
 }
 
+// -Q: train and bench say the bytes against fp32 pdADMM-G's the same way (bench said neither, and
+// "1 boundaries"); 204800 = q forward + p backward, 256 x 100 floats each.
+TEST(Cli, TrainAndBenchCompareTheBytesWithFp32) {
+  const std::string cfg = " --config " + std::string(PDADMM_SOURCE_DIR) + "/configs/synthetic_q.json";
+  const std::string ratio = " (5.28 x fewer than fp32 pdADMM-G, 204800 per iteration)";
+  const Result b = run("bench" + cfg + " -n 1 --warmup 0 --no-peak");
+  ASSERT_EQ(b.code, 0) << b.out;
+  EXPECT_NE(b.out.find("bench: 38800 bytes per iteration across 1 boundary" + ratio + "; modeled"), std::string::npos)
+      << b.out;
+  const Result t = run("train" + cfg + " --set admm.iterations=2 --set output.progress=off --out " +
+                       ::testing::TempDir() + "/cli_q_bytes");
+  ASSERT_EQ(t.code, 0) << t.out;
+  EXPECT_NE(t.out.find("bytes moved: 38800 per iteration across 1 boundary, 77600 in all" + ratio + "\n"),
+            std::string::npos)
+      << t.out;
+}
+
 TEST(Cli, TrainWritesMetricsWithTheDocumentedFields) {
   const std::string out = ::testing::TempDir() + "/cli_train";
   Result r = run("train --config " + std::string(PDADMM_SOURCE_DIR) + "/configs/synthetic.json --out " + out + kTiny +

@@ -28,6 +28,7 @@
 #include "host/io/stats.h"
 #include "host/io/stop_signal.h"
 #include "host/io/version.h"
+#include "host/quant/wire.h"
 
 namespace pdadmm {
 
@@ -340,15 +341,8 @@ void TrainLoop::log_final(int done, bool keeps_state) {
   log << " in all), " << sum.seconds_total << " s total\n"
       << "bytes moved: " << sum.bytes_per_iter << " per iteration"
       << (stages.size() > 1 ? " in stage " + std::to_string(stage + 1) : "") << " across " << solver->num_groups() - 1
-      << (solver->num_groups() == 2 ? " boundary, " : " boundaries, ") << sum.bytes_total << " in all";
-  // The ratio only where a codec changed the bytes: "1.00 x fewer" for an fp32 run read as a saving.
-  // int8's scale per node can outweigh its codes (hidden 1: 5 bytes a value): "0.80 x fewer" read as one too.
-  if (sum.bytes_per_iter > 0 && sum.bytes_per_iter != sum.bytes_per_iter_fp32) {
-    const bool fewer = sum.bytes_per_iter < sum.bytes_per_iter_fp32;
-    log << " (" << std::setprecision(2) << (fewer ? sum.bytes_ratio_fp32 : 1 / sum.bytes_ratio_fp32)
-        << (fewer ? " x fewer" : " x more") << " than fp32 pdADMM-G, " << sum.bytes_per_iter_fp32 << " per iteration)";
-  }
-  log << "\n";
+      << (solver->num_groups() == 2 ? " boundary, " : " boundaries, ") << sum.bytes_total << " in all"
+      << fp32_comparison_text(sum.bytes_per_iter, sum.bytes_per_iter_fp32) << "\n";
   if (done > 0)
     log << std::scientific << std::setprecision(3) << "objective " << sum.first_objective << " -> "
         << sum.last_objective << ", residual " << sum.first_residual << " -> " << sum.last_residual

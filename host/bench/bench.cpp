@@ -21,6 +21,7 @@
 #include "host/comm/processes_env.h"
 #include "host/data/rng.h"
 #include "host/io/error.h"
+#include "host/quant/wire.h"
 #include "host/io/host_memory.h"
 #include "host/io/stats.h"
 #include "host/io/version.h"
@@ -147,21 +148,36 @@ nlohmann::json roofline(const std::map<GemmShape, long>& calls, int iterations, 
     total += by_flops.back().second;
   }
   std::sort(by_flops.begin(), by_flops.end(), [](const auto& a, const auto& b) { return a.second > b.second; });
-  nlohmann::json shapes = nlohmann::json::array();
-  double covered = 0, peak_time = 0;
+  std::vector<std::pair<GemmShape, double>> measured;  // the shapes timed, with their flops per iteration
+  std::vector<GemmPeak> peaks;
+  double covered = 0;
   for (const auto& [s, f] : by_flops) {
-    if (static_cast<int>(shapes.size()) >= o.peak_max_shapes || covered >= 0.95 * total) break;
+    if (static_cast<int>(measured.size()) >= o.peak_max_shapes || covered >= 0.95 * total) break;
     log << "bench: SGEMM peak for " << s.m << "x" << s.n << "x" << s.k << " (" << (s.trans_a ? "T" : "N")
         << (s.trans_b ? "T" : "N") << ") on " << threads << " thread(s)...\n";
-    const GemmPeak pk = measure_sgemm_peak(s, threads, o.peak_seconds);
-    nlohmann::json j = shape_json(s);
-    j["flops_per_iter"] = f;
-    j["split_gflops"] = pk.split_gflops;
-    j["openblas_gflops"] = pk.blas_gflops;
-    j["peak_gflops"] = pk.best();
-    shapes.push_back(j);
+    measured.emplace_back(s, f);
+    peaks.push_back(measure_sgemm_peak(s, threads, o.peak_seconds));
     covered += f;
-    peak_time += f / (pk.best() * 1e9);
+  }
+  // A shape timed while another process held a core measures a fraction of its peak (one core's of
+  // two: 1.44 "of peak" once): one far below the best shape's is timed again, the faster kept.
+  double best = 0;
+  for (const GemmPeak& pk : peaks) best = std::max(best, pk.best());
+  for (size_t i = 0; i < peaks.size(); ++i)
+    if (peaks[i].best() < 0.75 * best) {
+      const GemmPeak again = measure_sgemm_peak(measured[i].first, threads, o.peak_seconds);
+      if (again.best() > peaks[i].best()) peaks[i] = again;
+    }
+  nlohmann::json shapes = nlohmann::json::array();
+  double peak_time = 0;
+  for (size_t i = 0; i < peaks.size(); ++i) {
+    nlohmann::json j = shape_json(measured[i].first);
+    j["flops_per_iter"] = measured[i].second;
+    j["split_gflops"] = peaks[i].split_gflops;
+    j["openblas_gflops"] = peaks[i].blas_gflops;
+    j["peak_gflops"] = peaks[i].best();
+    shapes.push_back(j);
+    peak_time += measured[i].second / (peaks[i].best() * 1e9);
   }
   const double peak = peak_time > 0 ? covered / peak_time / 1e9 : 0;
   return {{"threads", threads},
@@ -315,6 +331,10 @@ nlohmann::json run_bench(const Config& c, const BenchOptions& o, std::ostream& l
   out["group_stats"] = groups;
   out["boundary_bytes"] = boundary;
   out["bytes_per_iter"] = bytes;
+  // As summary.json's: what fp32 pdADMM-G would move, and its ratio to this run's bytes.
+  const size_t fp32_bytes = fp32_baseline_bytes(p.dims, solver.partition(), p.x.cols);
+  out["bytes_per_iter_fp32"] = fp32_bytes;
+  out["bytes_ratio_fp32"] = bytes > 0 ? static_cast<double>(fp32_bytes) / static_cast<double>(bytes) : 0.0;
   out["gemm_flops_per_iter"] = flops_total;
   out["gflops"] = achieved;
   out["backtracks_per_iter"] = {{"p", counts.p_backtracks / static_cast<double>(o.iterations)},
@@ -375,7 +395,13 @@ nlohmann::json run_bench(const Config& c, const BenchOptions& o, std::ostream& l
   if (out.contains("roofline"))
     log << " = " << out["roofline"]["fraction_of_peak"].get<double>() << " of SGEMM peak "
         << out["roofline"]["peak_gflops"].get<double>() << " GFLOP/s";
-  log << "\nbench: " << bytes << " bytes per iteration across " << G - 1 << " boundaries; modeled s/iteration:";
+  // Above 1 the peak, not the run, is wrong: measured while other processes held cores.
+  if (out.contains("roofline") && out["roofline"]["fraction_of_peak"].get<double>() > 1.0)
+    log << "\nwarning: the iterations ran their GEMMs faster than the measured SGEMM peak: other processes held "
+           "cores while the peak was measured (the shapes' peak_gflops in --json), so the fraction is meaningless; "
+           "rerun on a quieter machine";
+  log << "\nbench: " << bytes << " bytes per iteration across " << G - 1 << (G == 2 ? " boundary" : " boundaries")
+      << fp32_comparison_text(bytes, fp32_bytes) << "; modeled s/iteration:";
   for (const Link& l : links) log << " " << l.name << " " << modeled[l.name]["seconds_per_iter"].get<double>();
   log << "\n";
   return out;

@@ -2,6 +2,7 @@
 #include "host/quant/wire.h"
 
 #include <cmath>
+#include <cstdio>
 #include <cstring>
 #include <type_traits>
 #include <vector>
@@ -278,6 +279,17 @@ size_t fp32_baseline_bytes(const std::vector<int64_t>& dims, const std::vector<i
     total += 2 * encoded_bytes(WireSpec{WireFormat::Fp32, nullptr}, dims[boundary], n_cols, 4);
   }
   return total;
+}
+
+std::string fp32_comparison_text(size_t bytes, size_t fp32_bytes) {
+  if (bytes == 0 || bytes == fp32_bytes) return "";
+  const bool fewer = bytes < fp32_bytes;
+  const double r = fewer ? static_cast<double>(fp32_bytes) / static_cast<double>(bytes)
+                         : static_cast<double>(bytes) / static_cast<double>(fp32_bytes);
+  char x[32];
+  std::snprintf(x, sizeof x, "%.2f", r);
+  return std::string(" (") + x + (fewer ? " x fewer" : " x more") + " than fp32 pdADMM-G, " +
+         std::to_string(fp32_bytes) + " per iteration)";
 }
 
 const char* host_codecs_build() { return use_host_ops_avx2() ? "avx2" : "baseline"; }
