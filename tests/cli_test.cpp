@@ -58,8 +58,8 @@ TEST(Cli, TrainPrintsWarningHeaderAndProgressInOrder) {
       << line;
 }
 
-// -Q: train and bench say the bytes against fp32 pdADMM-G's the same way (bench said neither, and
-// "1 boundaries"); 204800 = q forward + p backward, 256 x 100 floats each.
+// -Q: info, train and bench say the bytes against fp32 pdADMM-G's the same way (bench said neither,
+// and "1 boundaries"; info nothing of -Q); 204800 = q forward + p backward, 256 x 100 floats each.
 TEST(Cli, TrainAndBenchCompareTheBytesWithFp32) {
   const std::string cfg = " --config " + std::string(PDADMM_SOURCE_DIR) + "/configs/synthetic_q.json";
   const std::string ratio = " (5.28 x fewer than fp32 pdADMM-G, 204800 per iteration)";
@@ -67,6 +67,16 @@ TEST(Cli, TrainAndBenchCompareTheBytesWithFp32) {
   ASSERT_EQ(b.code, 0) << b.out;
   EXPECT_NE(b.out.find("bench: 38800 bytes per iteration across 1 boundary" + ratio + "; modeled"), std::string::npos)
       << b.out;
+  // info plans the same bytes before the run, and says what -Q does.
+  const Result i = run("info" + cfg);
+  ASSERT_EQ(i.code, 0) << i.out;
+  EXPECT_NE(i.out.find("algorithm     pdadmm-g-q: q projected on a grid of 16 levels in [0, 2] (4-bit codes)\n"),
+            std::string::npos)
+      << i.out;
+  EXPECT_NE(i.out.find("wire          q forward codes, p backward int8: 38800 bytes per iteration across 1 boundary" +
+                       ratio + "\n"),
+            std::string::npos)
+      << i.out;
   const Result t = run("train" + cfg + " --set admm.iterations=2 --set output.progress=off --out " +
                        ::testing::TempDir() + "/cli_q_bytes");
   ASSERT_EQ(t.code, 0) << t.out;

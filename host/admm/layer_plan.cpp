@@ -115,6 +115,18 @@ size_t plan_wire_buffer_bytes(const std::vector<int64_t>& dims, int first, int e
   return w;
 }
 
+size_t plan_boundary_bytes(const std::vector<int64_t>& dims, const std::vector<int>& partition, int64_t n_cols,
+                           const AdmmParams& prm, size_t scalar_bytes) {
+  WireSpec wp = prm.wire_p, wq = prm.wire_q;
+  wp.grid = wq.grid = &prm.grid;
+  size_t bytes = 0, at = 0;
+  for (size_t g = 0; g + 1 < partition.size(); ++g) {
+    at += static_cast<size_t>(partition[g]);
+    bytes += encoded_bytes(wq, dims[at], n_cols, scalar_bytes) + encoded_bytes(wp, dims[at], n_cols, scalar_bytes);
+  }
+  return bytes;
+}
+
 double plan_group_elements(const std::vector<int64_t>& dims, int first, int end, int64_t n_cols,
                            const LayerPlanOptions& opt) {
   double total = 0;  // a model too large for any machine must still plan (and be refused), not overflow

@@ -52,6 +52,10 @@ double plan_group_elements(const std::vector<int64_t>& dims, int first, int end,
 // at either of its boundaries (0 for a single group). Group allocates these; `info` counts them.
 size_t plan_wire_buffer_bytes(const std::vector<int64_t>& dims, int first, int end, int64_t n_cols,
                               const AdmmParams& prm, size_t scalar_bytes);
+// Bytes handed to the transport per iteration (q forward and p backward at every boundary, as
+// encoded): what train's and bench's bytes lines then measure. partition: layers per group.
+size_t plan_boundary_bytes(const std::vector<int64_t>& dims, const std::vector<int>& partition, int64_t n_cols,
+                           const AdmmParams& prm, size_t scalar_bytes);
 // Bytes the group [first, end) allocates: its tensors and its two wire buffers (`info` prints it;
 // the CPU trainer checks it against the memory available before it allocates).
 double plan_group_bytes(const std::vector<int64_t>& dims, int first, int end, int64_t n_cols, const AdmmParams& prm,

@@ -142,6 +142,27 @@ void print_stages(const Config& c) {
   }
 }
 
+// pdADMM-G-Q's projection and what crosses the group boundaries per iteration, as train's and
+// bench's bytes lines will measure it (info said nothing of -Q).
+void print_wire(const Config& c, const Problem& p, const std::vector<int>& part) {
+  const AdmmParams& a = c.admm;
+  std::cout << "algorithm     " << c.algorithm;
+  if (a.quantize != Quantize::None)
+    std::cout << ": " << (a.quantize == Quantize::Both ? "p and q" : a.quantize == Quantize::P ? "p" : "q")
+              << " projected on a grid of " << a.grid.size() << " levels in [" << a.grid.levels.front() << ", "
+              << a.grid.levels.back() << "] (" << a.grid.bits() << "-bit codes)";
+  std::cout << "\nwire          q forward " << wire_name(a.wire_q.format) << ", p backward " << wire_name(a.wire_p.format);
+  const size_t boundaries = part.size() - 1;
+  if (boundaries == 0) {
+    std::cout << ": nothing crosses (1 group)\n";
+    return;
+  }
+  const size_t bytes = plan_boundary_bytes(p.dims, part, p.x.cols, a, sizeof(float));
+  std::cout << ": " << bytes << " bytes per iteration across " << boundaries << (boundaries == 1 ? " boundary" : " boundaries")
+            << (c.model.stages.empty() ? "" : " in the last stage")
+            << fp32_comparison_text(bytes, fp32_baseline_bytes(p.dims, part, p.x.cols)) << "\n";
+}
+
 }  // namespace
 
 int cmd_train(const CommonArgs& a, bool resume) {
@@ -203,6 +224,7 @@ int cmd_info(const CommonArgs& a) {
   print_stages(c);
   const RunPlan plan = plan_run(c, shape_of(p));
   const std::vector<int>& part = plan.partition;
+  print_wire(c, p, part);
   int first = 0;
   const bool cuda = c.backend == "cuda";
   const std::vector<int> devices =
