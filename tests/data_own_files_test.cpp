@@ -231,6 +231,13 @@ TEST(OwnFiles, EveryMalformedFileIsOneErrorNamingTheFileAndLine) {
       {"labels", "0\n2\n0\n2\n0\n", "e.txt + f.csv + l.txt split: class 1 has no labelled nodes (the labels go up to 2: "
                               "classes must be numbered 0..2 without gaps, -1 for unlabelled nodes)"},
       {"labels", "", "l.txt: no labels (empty file)"},
+      // Row k is node k: a blank line between rows is a missing one (it shifted the nodes after it,
+      // and the count error blamed the other file); before the first row or after the last it is not.
+      {"labels", "0\n1\n\n0\n1\n0\n1\n", "l.txt:3: a blank line between rows, in a file of one row per node: a "
+                                         "missing row? (-1 labels an unlabelled node; lines starting with # are comments)"},
+      {"features", "1,0\n0,1\n\n# x\n1,1\n0,0\n1,0\n", "f.csv:3: a blank line between rows, in a file of one row "
+                                                      "per node: a missing row? (-1 labels an unlabelled node; lines "
+                                                      "starting with # are comments)"},
       // An empty field between commas is a missing value: "0,,1" read as "0 1", and a column left
       // empty in every row shifted the ones after it.
       {"features", "1,0\n0,,1\n1,1\n", "f.csv:2: field 2 is empty (two commas in a row, or one at either end of "
@@ -277,6 +284,11 @@ TEST(OwnFiles, AByteOrderMarkAndCrlfReadAsPlainText) {
       own_files_dataset(names, "0 , 1\n1\t,2\n3,\t4\n", " 1 , 0\n0,1\n1,1\n0,0\n1,0\n", labels, 100, true, sizes), plain);
   // Only at the start: inside a file it is still a field that is not a number.
   EXPECT_EQ(error_with({"edges", "0 1\n\xef\xbb\xbf" "1 2\n", ""}), "e.txt:2: \"???1\" is not a node id (an integer)");
+  // Blank and comment lines before the first row or after the last move no node; comments between
+  // rows neither, and blank lines between edges (no row per node there) are skipped.
+  test::expect_same_dataset(own_files_dataset(names, "\n0 1\n\n1 2\n3 4\n", "# f\n\n1,0\n0,1\n# x\n1,1\n0,0\n1,0\n\n\n",
+                                              "\n0\n1\n0\n1\n0\n\n", 100, true, sizes),
+                            plain);
 }
 
 // Cut at every byte, each file is read (a shorter file that still makes a graph) or refused with

@@ -37,10 +37,12 @@ std::string quoted(std::string_view f) {
 
 // Calls f(line number, fields) for every line that is not blank or a comment. A line longer than
 // max_line is refused: a text record is short, and a long one means a binary or wrong file.
+// `per_node`: row k is node k (features, labels), so a blank line between rows is refused: a
+// missing row shifted every node after it by one, and the count error after blamed the other file.
 template <typename F>
-void for_each_record(const std::string& text, const std::string& file, size_t max_line, F&& f) {
+void for_each_record(const std::string& text, const std::string& file, size_t max_line, bool per_node, F&& f) {
   std::vector<std::string_view> fields;
-  int64_t line = 0;
+  int64_t line = 0, blank = 0, records = 0;  // blank: the first blank line since the last record
   // A UTF-8 byte-order mark (Notepad, Excel's "CSV UTF-8") is no field: it made the first number
   // unreadable ("\"???0\" is not a node id"). The config reader skips it too.
   const size_t bom = text.compare(0, 3, "\xef\xbb\xbf") == 0 ? 3 : 0;
@@ -74,7 +76,17 @@ void for_each_record(const std::string& text, const std::string& file, size_t ma
       }
       i = j + 1;
     }
-    if ((fields.empty() && !any_comma) || (!fields.empty() && fields[0][0] == '#')) continue;
+    if (fields.empty() && !any_comma) {
+      if (blank == 0) blank = line;
+      continue;
+    }
+    if (!fields.empty() && fields[0][0] == '#') continue;
+    require(!per_node || blank == 0 || records == 0, [&] {
+      return at_line(file, blank, "a blank line between rows, in a file of one row per node: a missing row? (-1 labels "
+                                  "an unlabelled node; lines starting with # are comments)");
+    });
+    blank = 0;
+    ++records;
     if (any_comma && !field_since_comma && empty_field == 0) empty_field = fields.size() + 1;  // "1,2,"
     require(empty_field == 0, [&] {
       return at_line(file, line,
@@ -109,7 +121,7 @@ void require_nodes(int64_t n, const std::string& file) {
 
 Features csv_features(const std::string& text, const std::string& file) {
   Features f;
-  for_each_record(text, file, size_t{1} << 30, [&](int64_t line, const std::vector<std::string_view>& fields) {
+  for_each_record(text, file, size_t{1} << 30, true, [&](int64_t line, const std::vector<std::string_view>& fields) {
     if (f.rows == 0) f.cols = static_cast<int64_t>(fields.size());
     require(static_cast<int64_t>(fields.size()) == f.cols, [&] {
       return at_line(file, line, std::to_string(fields.size()) + " values, the first row has " + std::to_string(f.cols));
@@ -152,7 +164,7 @@ std::vector<std::pair<int64_t, int64_t>> parse_edge_list(const std::string& text
   // A zip read as text failed on its first "line" with "8 fields, expected 2".
   require(!is_zip(text), file + ": a zip (.npz) file, not a text edge list (\"u v\" a line)");
   std::vector<std::pair<int64_t, int64_t>> edges;
-  for_each_record(text, file, 4096, [&](int64_t line, const std::vector<std::string_view>& fields) {
+  for_each_record(text, file, 4096, false, [&](int64_t line, const std::vector<std::string_view>& fields) {
     require_fields(fields.size(), 2, file, line, "an edge is \"u v\"");
     int64_t ends[2];
     for (int k = 0; k < 2; ++k) {
@@ -185,7 +197,7 @@ std::vector<int64_t> parse_labels(const std::string& bytes, const std::string& f
   require(!is_zip(bytes),
           file + ": a zip (.npz) file, not labels (a text file, one class id a line, or a .npy of integers)");
   std::vector<int64_t> labels;
-  for_each_record(bytes, file, 4096, [&](int64_t line, const std::vector<std::string_view>& fields) {
+  for_each_record(bytes, file, 4096, true, [&](int64_t line, const std::vector<std::string_view>& fields) {
     require_fields(fields.size(), 1, file, line, "one class id a line");
     const int64_t y = number<int64_t>(fields[0], file, line, "a class id (an integer)");
     require(label_in_range(y), [&] {
