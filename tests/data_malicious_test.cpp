@@ -597,8 +597,8 @@ TEST(DataMaliciousNpz, BadDenseFeatures) {
   std::vector<float> x(static_cast<size_t>(n) * 2, 0.5f);
   EXPECT_EQ(load_with(test::npy_shaped("<f4", shape, f32(x))).features.dense.size(), x.size());
   EXPECT_ERROR_HAS(load_with(""), path + ": no node features: neither attr_data (CSR");
-  EXPECT_ERROR_HAS(load_with(test::npy_shaped("<i4", shape, std::string(x.size() * 4, '\0'))),
-                   path + ": attr_matrix: dtype <i4 is not supported (<f4 or <f8");
+  EXPECT_EQ(load_with(test::npy_shaped("<i4", shape, std::string(x.size() * 4, '\0'))).features.dense,
+            std::vector<float>(x.size(), 0.0f));  // integer counts: read as their values
   EXPECT_ERROR_HAS(load_with(npy_f4(x)),
                    path + ": attr_matrix: must be two-dimensional (nodes x features), has shape (4200,)");
   EXPECT_ERROR_HAS(load_with(test::npy_shaped("<f4", "(" + std::to_string(n) + ", 1, 2)", f32(x))),

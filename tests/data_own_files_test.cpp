@@ -255,9 +255,13 @@ TEST(OwnFiles, EveryMalformedFileIsOneErrorNamingTheFileAndLine) {
   };
   for (const Bad& b : cases) EXPECT_EQ(error_with(b), b.error) << b.file << ": " << b.text;
   // A .npy is refused by its own parser, naming the file.
-  const std::string not_floats = test::npy_shaped("<i4", "(3, 1)", test::le32({1, 2, 3}));
-  EXPECT_EQ(test::error_of([&] { parse_features(not_floats, "f.npy"); }),
-            "f.npy: dtype <i4 is not supported (<f4 or <f8: numpy's float32 or float64)");
+  // Integer features (counts) are read as their values (they were refused, after the parser's list
+  // of dtypes had offered them).
+  const Features ints = parse_features(test::npy_shaped("<i4", "(3, 1)", test::le32({1, 2, 3})), "f.npy");
+  EXPECT_EQ(ints.dense, (std::vector<float>{1, 2, 3}));
+  EXPECT_EQ(test::error_of([&] { parse_features(test::npy_shaped("<f2", "(1, 1)", std::string(2, '\0')), "f.npy"); }),
+            "f.npy: dtype '<f2' is not supported (<f4, <f8, <i4, <i8 or |b1: features any of them, labels and indices "
+            "the integers)");
   EXPECT_EQ(test::error_of([&] { parse_labels(test::npy_f4({1.5f}), "l.npy"); }).rfind("l.npy", 0), 0u);
   EXPECT_EQ(test::error_of([&] { parse_edge_list(test::npy_i4({0, 1}), 2, "e.npy"); }),
             "e.npy: a .npy file, not a text edge list (\"u v\" a line)");

@@ -42,8 +42,8 @@ std::string shape_text(const std::vector<int64_t>& shape) {
 }  // namespace
 
 Features dense_features(const NumpyArray& a, int64_t n, const std::string& what) {
-  require(a.descr == "<f4" || a.descr == "<f8",
-          what + ": dtype " + a.descr + " is not supported (<f4 or <f8: numpy's float32 or float64)");
+  // Any dtype parse_npy reads: counts saved as integers (or a 0/1 matrix as bool) are features too;
+  // the integers were refused, after parse_npy's own list had offered them.
   require(a.shape.size() == 2, what + ": must be two-dimensional (nodes x features), has shape " + shape_text(a.shape));
   if (n < 0) n = a.shape[0];
   require(a.shape[0] == n, what + " has " + std::to_string(a.shape[0]) + " rows for " + std::to_string(n) + " nodes");

@@ -278,7 +278,9 @@ NumpyArray parse_npy(const std::string& bytes, const std::string& what) {
   NumpyArray a;
   const size_t start = parse_npy_header(bytes, what, a);
   const int item = numpy_itemsize(a.descr);
-  require(item > 0, what + ": dtype '" + a.descr + "' is not supported (<f4 <i4 <i8 <f8 |b1)");
+  require(item > 0, what + ": dtype '" + a.descr +
+                       "' is not supported (<f4, <f8, <i4, <i8 or |b1: features any of them, labels and indices the "
+                       "integers)");
   const int64_t need = numpy_checked_bytes(a.shape, item, what);
   const size_t have = bytes.size() - start;
   require(static_cast<uint64_t>(need) == have, what + ": shape and dtype need " + std::to_string(need) +
