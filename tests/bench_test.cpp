@@ -317,6 +317,7 @@ void expect_complete(const nlohmann::json& j, int groups, bool roofline) {
   // fp32 on the wire: the yardstick is the bytes themselves.
   EXPECT_EQ(j["bytes_per_iter_fp32"], j["bytes_per_iter"]);
   EXPECT_DOUBLE_EQ(j["bytes_ratio_fp32"].get<double>(), groups > 1 ? 1.0 : 0.0);
+  EXPECT_EQ(j["model_compute"], j["serialize"].get<bool>() ? "busy_s" : "compute_s");
   EXPECT_TRUE(positive_finite(j["gflops"]));
   EXPECT_FALSE(j["gemm_shapes"].empty());
   // The arithmetic behind the summary fields, recomputed from the fields it starts from.
