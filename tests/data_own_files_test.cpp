@@ -209,7 +209,13 @@ TEST(OwnFiles, EveryMalformedFileIsOneErrorNamingTheFileAndLine) {
       {"edges", "# c\n0 1.5\n", "e.txt:2: \"1.5\" is not a node id (an integer)"},
       {"edges", "0 1\n\n2 5\n", "e.txt:3: node id 5 outside [0, 5) (the features have 5 rows)"},
       {"edges", "0 -1\n", "e.txt:1: node id -1 outside [0, 5) (the features have 5 rows)"},
-      {"edges", "0 99999999999999999999\n", "e.txt:1: \"99999999999999999999\" is not a node id (an integer)"},
+      {"edges", "0 99999999999999999999\n", "e.txt:1: \"99999999999999999999\" is out of range for a node id (an integer)"},
+      // A header line (text tools write one) is named as a likely one; a word later in the file is not.
+      {"edges", "src dst\n0 1\n", "e.txt:1: \"src\" is not a node id (an integer) (a header line? lines starting with # "
+                                  "are skipped)"},
+      {"labels", "label\n0\n1\n0\n1\n0\n", "l.txt:1: \"label\" is not a class id (an integer) (a header line? lines "
+                                            "starting with # are skipped)"},
+      {"features", "inf,0\n0,1\n1,1\n0,0\n1,0\n", "f.csv:1: value \"inf\" is not finite"},
       {"edges", "0 1 1\n", "e.txt:1: 3 fields, expected 2 (an edge is \"u v\")"},
       {"edges", "0\n", "e.txt:1: 1 fields, expected 2 (an edge is \"u v\")"},
       {"edges", "", "e.txt: no edges (empty file)"},

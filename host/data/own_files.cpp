@@ -3,6 +3,8 @@
 // building, label checks and split.
 #include "host/data/own_files.h"
 
+#include <algorithm>
+#include <cctype>
 #include <charconv>
 #include <cmath>
 #include <filesystem>
@@ -93,7 +95,21 @@ void for_each_record(const std::string& text, const std::string& file, size_t ma
                      "field " + std::to_string(empty_field) +
                          " is empty (two commas in a row, or one at either end of the line: a missing value?)");
     });
-    f(line, fields);
+    if (records > 1) {
+      f(line, fields);
+      continue;
+    }
+    try {
+      f(line, fields);
+    } catch (const Error& e) {  // "src dst" on the first line: a header, which text tools write
+      double v = 0;
+      const bool word = std::any_of(fields.begin(), fields.end(), [&](std::string_view x) {
+        return std::isalpha(static_cast<unsigned char>(x[0])) &&
+               std::from_chars(x.data(), x.data() + x.size(), v).ec != std::errc();
+      });
+      if (!word) throw;
+      throw Error(std::string(e.what()) + " (a header line? lines starting with # are skipped)");
+    }
   }
 }
 
@@ -102,6 +118,9 @@ template <typename T>
 T number(std::string_view field, const std::string& file, int64_t line, const char* what) {
   T v{};
   const auto [end, ec] = std::from_chars(field.data(), field.data() + field.size(), v);
+  // A number past T's range is a number still ("99999999999999999999 is not a node id (an integer)").
+  require(ec != std::errc::result_out_of_range || end != field.data() + field.size(),
+          [&] { return at_line(file, line, quoted(field) + " is out of range for " + what); });
   require(ec == std::errc() && end == field.data() + field.size(),
           [&] { return at_line(file, line, quoted(field) + " is not " + what); });
   return v;
