@@ -215,7 +215,10 @@ def axis_rows(spec, pdadmm, base, run_dir, quiet, launcher=None):
         G = groups_for(spec, i, value, layers)
         tag = f"{key.split('.')[-1]}{value}"
         if not quiet:
-            print(f"{key} = {value}: {layers} layers, {G} groups, {tpg} thread(s) per group", flush=True)
+            asked = spec.get("groups", "layers")
+            asked = asked[i] if isinstance(asked, list) else asked
+            capped = f" (groups {asked} capped at the layers)" if asked != "layers" and int(asked) > layers else ""
+            print(f"{key} = {value}: {layers} layers, {G} groups{capped}, {tpg} thread(s) per group", flush=True)
         serial = bench(spec, pdadmm, base, {**sets, "groups": 1, "threads": tpg},
                        os.path.join(run_dir, tag + "_serial.json"), quiet=quiet)
         same_layers(serial, layers, f"{key} = {value}")
