@@ -949,6 +949,17 @@ TEST(Cli, EvalTakesARunsFolderAndNamesAStateBin) {
   expect_one_line_error(run("eval -m " + out), "--model: " + out + ": a folder without a model.bin");
 }
 
+// A folder given for a data file names the key (it was "FOLDER: not a regular file"); bench's
+// --peak-seconds beside --no-peak, a time for a skipped measurement, is refused.
+TEST(Cli, AFolderForADataFileAndAnUnusedPeakTimeAreNamed) {
+  const std::string dir = ::testing::TempDir() + "/cli_folder_data";
+  std::filesystem::create_directories(dir);
+  expect_one_line_error(run("info --set data.name=files --set data.files.edges=" + dir + " --set data.files.features=" +
+                            dir + "/f.csv --set data.files.labels=" + dir + "/l.txt"),
+                        dir + ": a folder, not a file (data.files.");
+  expect_one_line_error(run("bench" + kTiny + " --no-peak --peak-seconds 1"), "--no-peak excludes --peak-seconds");
+}
+
 // An output folder reused by a run that writes no model.bin (or predictions.csv) keeps the earlier
 // run's beside this run's summary.json: the run says so rather than let it pass for its own.
 TEST(Cli, AnEarlierRunsModelLeftInTheFolderIsNamed) {

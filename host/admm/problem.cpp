@@ -52,6 +52,8 @@ void require_data_files(const Config& c, const std::string& root) {
 // A user's own files are read from the current folder, which a relative path makes easy to miss.
 void require_own_file(const std::string& file, const std::string& key) {
   std::error_code ec;
+  // A folder (a path one level short) was "FOLDER: not a regular file", without the key.
+  if (std::filesystem::is_directory(file, ec)) throw Error(file + ": a folder, not a file (" + key + ")");
   if (std::filesystem::exists(file, ec)) return;
   const std::filesystem::path cwd = std::filesystem::current_path(ec);
   const bool relative = std::filesystem::path(file).is_relative() && !ec;

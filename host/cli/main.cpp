@@ -139,8 +139,10 @@ int main(int argc, char** argv) {
   bench->add_option("--warmup", bench_args.warmup, "untimed iterations first (default 1)");
   bench->add_flag("--serialize", bench_args.serialize,
                   "groups run their ops one at a time with all threads (per-group compute as on separate devices)");
-  bench->add_flag("--no-peak", bench_args.no_peak, "skip the SGEMM roofline measurement");
-  bench->add_option("--peak-seconds", bench_args.peak_seconds, "time per GEMM shape and path for the roofline (default 0.3)");
+  CLI::Option* no_peak = bench->add_flag("--no-peak", bench_args.no_peak, "skip the SGEMM roofline measurement");
+  // Both given: the time for a measurement that is skipped was silently unused.
+  bench->add_option("--peak-seconds", bench_args.peak_seconds, "time per GEMM shape and path for the roofline (default 0.3)")
+      ->excludes(no_peak);
   bench->add_option("--link", bench_args.links, "link for the modeled time: nvlink, pcie4, pcie5, ib-hdr or NAME:GBPS:US "
                                                 "(repeatable; default all presets)");
   bench->add_option("--json", bench_args.json,
