@@ -30,6 +30,22 @@ std::vector<StageConfig> run_stages(const Config& c) {
   return {s};
 }
 
+namespace {
+
+// The layers per group a config gives a model of `layers`: its partition, else an even split.
+std::vector<int> config_partition(const Config& c, int layers) {
+  return c.partition.empty() ? even_partition(layers, c.groups) : c.partition;
+}
+
+// Whether logged evaluations track layer 1 (FirstLayerTracker): where it defers its W.
+bool tracks_first_layer(const Config& c, const ProblemShape& p) {
+  const LayerPlanOptions opt = plan_options(c.admm);
+  const bool gram = opt.gram > 0 || (opt.gram == 0 && layer_uses_gram(p.dims, 0, p.n_cols));
+  return c.output.tracked_eval && opt.defer_first_w && gram;
+}
+
+}  // namespace
+
 Config stage_config(const Config& c, size_t s) {
   const std::vector<StageConfig> stages = run_stages(c);
   require(s < stages.size(), "stage " + std::to_string(s) + " does not exist");
@@ -60,7 +76,7 @@ std::vector<int64_t> stage_dims(int64_t d, int64_t classes, const Config& cs) {
 
 double planned_host_bytes(const Config& c, const std::vector<int64_t>& dims, int64_t n_cols) {
   const int layers = static_cast<int>(dims.size()) - 1;
-  const std::vector<int> part = c.partition.empty() ? even_partition(layers, c.groups) : c.partition;
+  const std::vector<int> part = config_partition(c, layers);
   double need = 0;
   int first = 0;
   for (size_t g = 0; g < part.size(); ++g) {
@@ -70,17 +86,6 @@ double planned_host_bytes(const Config& c, const std::vector<int64_t>& dims, int
   }
   return need;
 }
-
-namespace {
-
-// Whether logged evaluations track layer 1 (FirstLayerTracker): where it defers its W.
-bool tracks_first_layer(const Config& c, const ProblemShape& p) {
-  const LayerPlanOptions opt = plan_options(c.admm);
-  const bool gram = opt.gram > 0 || (opt.gram == 0 && layer_uses_gram(p.dims, 0, p.n_cols));
-  return c.output.tracked_eval && opt.defer_first_w && gram;
-}
-
-}  // namespace
 
 double host_side_bytes(const Config& c, const ProblemShape& p) {
   double weights = 0;
@@ -131,7 +136,7 @@ uint64_t state_file_bytes(const Config& c, const ProblemShape& p) {
     const std::vector<int64_t> dims = stage_dims(p.dims.front(), p.dims.back(), cs);
     const int layers = static_cast<int>(dims.size()) - 1;
     std::vector<int> first_layer{0};
-    for (const int n : cs.partition.empty() ? even_partition(layers, cs.groups) : cs.partition)
+    for (const int n : config_partition(cs, layers))
       first_layer.push_back(first_layer.back() + n);
     uint64_t bytes = 0, tensors = 0;
     for (const StateEntry& e : state_entries(dims, p.n_cols, cs.admm, first_layer)) {
@@ -151,7 +156,7 @@ uint64_t state_file_bytes(const Config& c, const ProblemShape& p) {
 
 RunPlan plan_run(const Config& c, const ProblemShape& s, size_t scalar_bytes) {
   RunPlan r;
-  r.partition = c.partition.empty() ? even_partition(c.model.layers, c.groups) : c.partition;
+  r.partition = config_partition(c, c.model.layers);
   int first = 0;
   for (const int layers : r.partition) {
     r.group_bytes.push_back(plan_group_bytes(s.dims, first, first + layers, s.n_cols, c.admm, scalar_bytes));

@@ -212,8 +212,10 @@ TrainSummary train(const Config& c, std::ostream& log, bool resume) {
   const bool writes = process_rank() == 0;
   require_process_per_group(c);
   std::optional<FolderLock> lock;
-  if (resume) require_run_state(c);
-  if (!resume) refuse_forgotten_resume(c);
+  if (resume)
+    require_run_state(c);
+  else
+    refuse_forgotten_resume(c);
   if (writes) lock_output_folder(c, lock, log);  // before the data loads: an unwritable or busy folder fails fast
 
   std::optional<RunState> from;  // --resume: checked before the data loads
