@@ -220,6 +220,8 @@ TEST(OwnFiles, EveryMalformedFileIsOneErrorNamingTheFileAndLine) {
       {"edges", "0\n", "e.txt:1: 1 fields, expected 2 (an edge is \"u v\")"},
       {"edges", "", "e.txt: no edges (empty file)"},
       {"edges", "# only\n\n", "e.txt: no edges (empty file)"},
+      {"edges", "0 0\n3 3\n", "e.txt: no edges between two nodes: its 2 lines are all self-loops (u u), which are "
+                              "dropped (the augmentation adds each node's own)"},
       {"edges", "0 1\n" + long_line + "\n", "e.txt:2: line of 5000 bytes, longer than 4096 (not a text file?)"},
       {"edges", std::string("0 \0\n", 4), "e.txt:1: \"?\" is not a node id (an integer)"},
       {"features", "1,0\n0\n1,1\n", "f.csv:2: 1 values, the first row has 2"},

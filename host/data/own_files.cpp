@@ -196,6 +196,13 @@ std::vector<std::pair<int64_t, int64_t>> parse_edge_list(const std::string& text
     edges.emplace_back(ends[0], ends[1]);
   });
   require(!edges.empty(), file + ": no edges (empty file)");
+  // Self-loops are dropped (the augmentation adds every node's own): a file of only those was a
+  // graph of no edges, trained without a word.
+  const bool all_loops = std::all_of(edges.begin(), edges.end(), [](const auto& e) { return e.first == e.second; });
+  require(!all_loops, [&] {
+    return file + ": no edges between two nodes: its " + std::to_string(edges.size()) +
+           " lines are all self-loops (u u), which are dropped (the augmentation adds each node's own)";
+  });
   return edges;
 }
 
