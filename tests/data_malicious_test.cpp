@@ -385,8 +385,18 @@ TEST(DataMaliciousNpy, HeaderParsing) {
   EXPECT_ERROR_HAS(parse_npy(std::string("\x93NUMPY\x01\x00\xff\x7f{", 11), "len.npy"), "truncated .npy header");
   EXPECT_ERROR_HAS(parse_npy(std::string("\x93NUMPY\x02\x00\xff\xff\xff\x7f", 12), "len2.npy"), "too large");
   EXPECT_ERROR_HAS(parse_npy(std::string("\x93NUMPY\x01\x00\x02\x00{}", 12), "nl.npy"), "does not end with a newline");
-  EXPECT_ERROR_HAS(parse_npy(npy("{'descr': '<f4', 'fortran_order': True, 'shape': (1,), }", f32({1})), "f.npy"),
-                   "Fortran-order");
+  // Fortran order (np.save of an F-contiguous array, as pandas' to_numpy() often gives) is read
+  // into C order: [[1, 2, 3], [4, 5, 6]] is stored column by column.
+  const NumpyArray f = parse_npy(npy("{'descr': '<f4', 'fortran_order': True, 'shape': (2, 3), }", f32({1, 4, 2, 5, 3, 6})), "f.npy");
+  EXPECT_EQ(f.shape, (std::vector<int64_t>{2, 3}));
+  EXPECT_EQ(f.to_double(), (std::vector<double>{1, 2, 3, 4, 5, 6}));
+  EXPECT_EQ(parse_npy(npy("{'descr': '<f4', 'fortran_order': True, 'shape': (1, 3), }", f32({1, 2, 3})), "r.npy").to_double(),
+            (std::vector<double>{1, 2, 3}));
+  EXPECT_EQ(parse_npy(npy("{'descr': '<i8', 'fortran_order': True, 'shape': (2,), }", std::string("\x07\0\0\0\0\0\0\0\x09\0\0\0\0\0\0\0", 16)), "v.npy")
+                .to_int64("v"),
+            (std::vector<int64_t>{7, 9}));
+  EXPECT_ERROR_HAS(parse_npy(npy("{'descr': '<f4', 'fortran_order': True, 'shape': (2, 1, 2), }", f32({1, 2, 3, 4})), "f3.npy"),
+                   "f3.npy: a Fortran-order array of 3 dimensions is not supported (save np.ascontiguousarray(x))");
   EXPECT_ERROR_HAS(parse_npy(npy("{'descr': '>f4', 'fortran_order': False, 'shape': (1,), }", f32({1})), "be.npy"),
                    "big-endian");
   EXPECT_ERROR_HAS(parse_npy(npy("{'descr': '|O', 'fortran_order': False, 'shape': (1,), }", "x"), "o.npy"),

@@ -244,7 +244,7 @@ namespace {
 
 // The header of a .npy: fills a.descr and a.shape (C order, not big-endian) and returns where the
 // data starts.
-size_t parse_npy_header(const std::string& bytes, const std::string& what, NumpyArray& a) {
+size_t parse_npy_header(const std::string& bytes, const std::string& what, NumpyArray& a, bool& fortran) {
   static const char kMagic[] = "\x93NUMPY";
   require(bytes.size() >= 10 && bytes.compare(0, 6, kMagic, 6) == 0, what + ": not a .npy file (bad magic)");
   const int major = static_cast<unsigned char>(bytes[6]);
@@ -264,19 +264,30 @@ size_t parse_npy_header(const std::string& bytes, const std::string& what, Numpy
   require(!header.empty() && header.back() == '\n', what + ": .npy header does not end with a newline");
   header.pop_back();
 
-  bool fortran = false;
   NpyHeaderParser(header, what).parse(a.descr, fortran, a.shape);
-  require(!fortran, what + ": Fortran-order arrays are not supported");
   if (!a.descr.empty() && a.descr[0] == '>')
-    throw Error(what + ": big-endian dtype '" + a.descr + "' is not supported");
+    throw Error(what + ": big-endian dtype '" + a.descr + "' is not supported (save it as little-endian: "
+                       "np.save(file, x.astype(x.dtype.newbyteorder('<')))");
   return start + header_len;
+}
+
+// A Fortran-order 2-D array's bytes in C order: np.save writes F order for what is F-contiguous,
+// as pandas' DataFrame.to_numpy() often is.
+std::string fortran_to_c(const std::string& data, int64_t rows, int64_t cols, int item) {
+  std::string c(data.size(), '\0');
+  for (int64_t j = 0; j < cols; ++j)
+    for (int64_t i = 0; i < rows; ++i)
+      std::memcpy(&c[static_cast<size_t>((i * cols + j) * item)], &data[static_cast<size_t>((j * rows + i) * item)],
+                  static_cast<size_t>(item));
+  return c;
 }
 
 }  // namespace
 
 NumpyArray parse_npy(const std::string& bytes, const std::string& what) {
   NumpyArray a;
-  const size_t start = parse_npy_header(bytes, what, a);
+  bool fortran = false;
+  const size_t start = parse_npy_header(bytes, what, a, fortran);
   const int item = numpy_itemsize(a.descr);
   require(item > 0, what + ": dtype '" + a.descr +
                        "' is not supported (<f4, <f8, <i4, <i8 or |b1: features any of them, labels and indices the "
@@ -286,12 +297,19 @@ NumpyArray parse_npy(const std::string& bytes, const std::string& what) {
   require(static_cast<uint64_t>(need) == have, what + ": shape and dtype need " + std::to_string(need) +
                                                    " data bytes but the file has " + std::to_string(have));
   a.data = bytes.substr(start);
+  // One or no dimension of more than one element: F order is C order.
+  if (fortran && std::count_if(a.shape.begin(), a.shape.end(), [](int64_t d) { return d > 1; }) > 1) {
+    require(a.shape.size() == 2, what + ": a Fortran-order array of " + std::to_string(a.shape.size()) +
+                                     " dimensions is not supported (save np.ascontiguousarray(x))");
+    a.data = fortran_to_c(a.data, a.shape[0], a.shape[1], item);
+  }
   return a;
 }
 
 std::string parse_npy_bytes(const std::string& bytes, const std::string& what) {
   NumpyArray a;
-  const size_t start = parse_npy_header(bytes, what, a);
+  bool fortran = false;  // a 0-d array's order is no matter
+  const size_t start = parse_npy_header(bytes, what, a, fortran);
   int k = 0;
   if (a.descr.size() >= 3 && a.descr.size() <= 4 && a.descr.compare(0, 2, "|S") == 0)
     for (size_t i = 2; i < a.descr.size() && a.descr[i] >= '0' && a.descr[i] <= '9'; ++i) k = k * 10 + (a.descr[i] - '0');
