@@ -535,6 +535,16 @@ TEST(DataMaliciousNpz, NotAZipAndMissing) {
   EXPECT_THROW(NpzArchive::open_file(temp_path("empty.npz")), Error);
 }
 
+// scipy.sparse.save_npz's file (the features a user's own graph takes) given as data.npz.file is
+// named as what it is, not as a missing adj_shape.
+TEST(DataMaliciousNpz, SaveNpzMatrixIsNoGraph) {
+  const std::string path = temp_path("features_sp.npz");
+  write_zip(path, test::save_npz_members(2, 3, {0, 1, 2}, {0, 2}, {1.0f, 2.0f}));
+  EXPECT_ERROR_HAS(load_gnn_benchmark(path, "x", 0),
+                   path + ": a scipy.sparse.save_npz matrix, not a graph (data.npz.file is a gnn-benchmark .npz with "
+                          "adj_* arrays; a save_npz file is data.files.features, beside data.files.edges and labels)");
+}
+
 TEST(DataMaliciousNpz, CorruptMembers) {
   const std::string path = temp_path("members.npz");
   write_zip(path, {{"badmagic.npy", "NOTNUMPY" + std::string(100, ' '), false},

@@ -155,8 +155,8 @@ TEST(OwnFiles, EveryMalformedSaveNpzIsOneErrorNamingTheFileAndArray) {
   // A gnn-benchmark .npz is not save_npz's file; a zip cut short is refused.
   test::write_zip(path, kGraph.members("sparse", true));
   EXPECT_EQ(test::error_of([&] { parse_features(test::slurp(path), "g.npz"); }),
-            "g.npz: a zip but not a scipy.sparse.save_npz file: no format, shape, data, indices, indptr (write it with "
-            "scipy.sparse.save_npz(\"features.npz\", X.tocsr()))");
+            "g.npz: a gnn-benchmark graph .npz, not features (train on it whole with data.name \"npz\" and "
+            "data.npz.file)");
   test::write_zip(path, kGraph.save_npz());
   const std::string whole = test::slurp(path);
   for (size_t cut = 0; cut < whole.size(); ++cut)

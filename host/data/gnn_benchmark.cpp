@@ -214,6 +214,11 @@ Dataset gnn_benchmark_from_archive(const NpzArchive& z, const std::string& name,
   Dataset ds;
   ds.name = name;
 
+  // scipy.sparse.save_npz's file (a features matrix, say) has no adj_*: say what it is.
+  require(z.has("adj_shape") || !(z.has("format") && z.has("indptr")), [&] {
+    return file + ": a scipy.sparse.save_npz matrix, not a graph (data.npz.file is a gnn-benchmark .npz with adj_* "
+                  "arrays; a save_npz file is data.files.features, beside data.files.edges and labels)";
+  });
   const NumpyArray adj_shape = z.array("adj_shape");
   const int64_t n = scalar_pair(adj_shape, 0, file + ": adj_shape");
   require(scalar_pair(adj_shape, 1, file + ": adj_shape") == n, file + ": adjacency is not square");

@@ -163,6 +163,8 @@ Features csv_features(const std::string& text, const std::string& file) {
 // gnn-benchmark .npz's attr_* are; other members (_is_array, for sparse arrays) are not needed.
 Features save_npz_features(const std::string& bytes, const std::string& file) {
   const NpzArchive z = NpzArchive::open_memory(bytes, file);
+  require(!z.has("adj_shape"), file + ": a gnn-benchmark graph .npz, not features (train on it whole with "
+                                      "data.name \"npz\" and data.npz.file)");
   std::string missing;
   for (const char* key : {"format", "shape", "data", "indices", "indptr"})
     if (!z.has(key)) missing += (missing.empty() ? "" : ", ") + std::string(key);
