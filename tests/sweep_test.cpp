@@ -506,8 +506,8 @@ TEST(Tools, HelpDescribesEveryOption) {
   }
 }
 
-// The default binary is the one tools/build.sh built: $PDADMM_BUILD/pdadmm (relative to the repository,
-// as build.sh reads it) when PDADMM_BUILD is set; the tools looked in build/ only.
+// The default binary is the one tools/build.sh built: $PDADMM_BUILD/pdadmm (a relative one the
+// caller's, as in the shell tools) when PDADMM_BUILD is set; the tools looked in build/ only.
 TEST(Tools, TheDefaultBinaryFollowsPdadmmBuild) {
   if (!have_python3()) GTEST_SKIP() << "python3 is not installed";
   const std::string src = PDADMM_SOURCE_DIR, none = ::testing::TempDir() + "/tools_no_build";
@@ -516,8 +516,8 @@ TEST(Tools, TheDefaultBinaryFollowsPdadmmBuild) {
       run("PDADMM_BUILD=" + none + " python3 " + src + "/tools/accuracy.py " + syn + " --seeds 0"),
       "--binary: " + none + "/pdadmm is not an executable");
   pdadmm::test::expect_one_line_error(
-      run("PDADMM_BUILD=build-tools-none python3 " + src + "/tools/quant_table.py --config " + syn),
-      "--pdadmm: " + src + "/build-tools-none/pdadmm is not an executable");
+      run("cd " + src + "/tools && PDADMM_BUILD=build-tools-none python3 quant_table.py --config " + syn),
+      "--pdadmm: " + src + "/tools/build-tools-none/pdadmm is not an executable");
   pdadmm::test::expect_one_line_error(
       run("PDADMM_BUILD=" + none + " python3 " + src + "/tools/sweep.py --config " + src + "/configs/sweeps/tiny.json"),
       "no pdadmm binary found (" + none + "/pdadmm)");

@@ -9,7 +9,7 @@ case "${1:-}" in
     cat <<'EOF'
 usage: tools/build.sh
 Installs the missing Debian packages (tools/install_deps.sh) and builds pdadmm (Release); idempotent.
-  PDADMM_BUILD       build folder (default: build)
+  PDADMM_BUILD       build folder (default: the repository's build; a relative one is the caller's)
   PDADMM_CMAKE_ARGS  extra cmake arguments, e.g. -DPDADMM_CUDA=OFF
   PDADMM_TARGET      build only this target (tools/run.sh: pdadmm)
   PDADMM_JOBS        parallel build jobs (default: nproc)
@@ -20,6 +20,8 @@ EOF
 esac
 # An argument was ignored: `tools/build.sh build-cpu` built into build.
 [ $# -eq 0 ] || { echo "error: unexpected argument $1 ($usage)" >&2; exit 1; }
+# A relative PDADMM_BUILD is the caller's, as in every tools/ script.
+case ${PDADMM_BUILD:-} in ''|/*) ;; *) PDADMM_BUILD=$PWD/$PDADMM_BUILD ;; esac
 cd "$(dirname "$0")/.."
 tools/install_deps.sh
 BUILD=${PDADMM_BUILD:-build}

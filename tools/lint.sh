@@ -14,7 +14,8 @@ usage: tools/lint.sh
 clang-tidy (.clang-tidy's checks) over host/ and cuda/'s host C++, then cppcheck; exit 1 on any
 finding, 2 when it cannot run. Needs clang-tidy, cppcheck and a CPU build's compile_commands.json:
   PDADMM_BUILD=build-cpu PDADMM_CMAKE_ARGS=-DPDADMM_CUDA=OFF tools/build.sh
-  PDADMM_BUILD  build folder with compile_commands.json (default: build-cpu)
+  PDADMM_BUILD  build folder with compile_commands.json (default: the repository's build-cpu; a
+                relative one is the caller's)
   PDADMM_JOBS   parallel jobs (default: nproc)
   CUDA_HOME     CUDA toolkit, for cuda/*.cpp's headers (default: /usr/local/cuda)
 EOF
@@ -22,6 +23,7 @@ EOF
   -*) echo "error: unknown option $1 ($usage)" >&2; exit 2 ;;
 esac
 [ $# -eq 0 ] || { echo "error: unexpected argument $1 ($usage)" >&2; exit 2; }
+case ${PDADMM_BUILD:-} in ''|/*) ;; *) PDADMM_BUILD=$PWD/$PDADMM_BUILD ;; esac  # the caller's
 cd "$(dirname "$0")/.."
 BUILD=${PDADMM_BUILD:-build-cpu}
 JOBS=${PDADMM_JOBS:-$(nproc)}

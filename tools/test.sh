@@ -8,14 +8,20 @@ case "${1:-}" in
 usage: tools/test.sh [CTEST_ARGUMENTS...]   e.g. -L cpu, -L gpu, -L mpi, -R Sweep (see ctest --help)
 Installs what is missing and builds (tools/build.sh, whose PDADMM_* settings apply), then runs the
 tests with ctest --output-on-failure. GPU tests skip without a GPU.
-  PDADMM_BUILD       build folder (default: build)
-  PDADMM_DATA        data sets (default: ../shared/data)
-  PDADMM_SHARED      folder holding reference_vectors/ (default: ../shared)
+  PDADMM_BUILD       build folder (default: the repository's build)
+  PDADMM_DATA        data sets (default: shared/data beside the repository)
+  PDADMM_SHARED      folder holding reference_vectors/ (default: shared beside the repository)
+Relative paths in these settings are the caller's.
   PDADMM_TEST_JOBS   tests run at once (default 2)
   TEST_TMPDIR        the tests' output folder (default: a new one under $TMPDIR or /tmp, removed after)
 EOF
     exit 0 ;;
 esac
+# Relative paths are the caller's: ctest runs each test in the build folder, where a relative
+# PDADMM_DATA (../shared/data from the repository) skipped every real-data test without a word.
+for v in PDADMM_BUILD PDADMM_DATA PDADMM_SHARED TEST_TMPDIR; do
+  case ${!v:-} in ''|/*) ;; *) export "$v=$PWD/${!v}" ;; esac
+done
 cd "$(dirname "$0")/.."
 tools/build.sh
 BUILD=${PDADMM_BUILD:-build}

@@ -16,9 +16,10 @@ BINARY_DEFAULT = "$PDADMM_BUILD/pdadmm when PDADMM_BUILD is set, else build/pdad
 
 
 def default_binary():
-    """The pdadmm that tools/build.sh built: in $PDADMM_BUILD (relative to the repository, as build.sh
-    reads it), else in build/; the tools ignored PDADMM_BUILD (a build-cpu of README's lint section)."""
-    return os.path.join(ROOT, os.environ.get("PDADMM_BUILD") or "build", "pdadmm")
+    """The pdadmm that tools/build.sh built: in $PDADMM_BUILD (a relative one is the caller's, as in
+    the shell tools), else in the repository's build/."""
+    build = os.environ.get("PDADMM_BUILD")
+    return os.path.join(os.path.join(os.getcwd(), build) if build else os.path.join(ROOT, "build"), "pdadmm")
 
 
 def fail(msg):
