@@ -2,6 +2,8 @@
 // train() writes and the free space std::filesystem reports for the test's own folder.
 #include <gtest/gtest.h>
 
+#include <sys/resource.h>
+
 #include <csignal>
 #include <cstdint>
 #include <filesystem>
@@ -193,6 +195,65 @@ TEST(RunOutputs, ASignalAfterTheLastIterationLetsTheRunFinish) {
       << buf.str();
   EXPECT_TRUE(std::filesystem::exists(dir + "/summary.json"));
   EXPECT_TRUE(std::filesystem::exists(dir + "/model.bin"));
+  std::filesystem::remove_all(dir);
+}
+
+// Raises SIGTERM when the second stage starts: a stop in the middle of the run.
+class SignalOnStage2 : public std::stringbuf {
+ protected:
+  int sync() override {
+    if (!raised_ && str().find("stage 2/2") != std::string::npos) {
+      raised_ = true;
+      raise(SIGTERM);
+    }
+    return 0;
+  }
+
+ private:
+  bool raised_ = false;
+};
+
+// A signal's state.bin is not in the room check before the first iteration: where it does not fit
+// (here a file size limit between model.bin's and state.bin's), model.bin and summary.json are
+// written first and the error says so; it said "summary.json holds that iterate" before writing it.
+TEST(RunOutputs, AStateTheDiskCannotHoldLosesOnlyTheResume) {
+  const std::string dir = ::testing::TempDir() + "/pdadmm_state_no_room";
+  std::filesystem::remove_all(dir);
+  Config c = parse_config(nlohmann::json::object(),
+                          {"model.stages=[{\"layers\":2,\"iterations\":2},{\"layers\":3,\"iterations\":4}]",
+                           "model.hidden=24", "data.synthetic.nodes=300", "data.synthetic.val=50", "data.synthetic.test=100"});
+  c.output.progress = "off";
+  c.output.dir = dir;
+  c.threads = 1;
+  const Problem problem = build_problem(c);
+  const uint64_t model = model_file_bytes(c, problem.dims), state = state_file_bytes(c, shape_of(problem));
+  ASSERT_GT(state, 2 * model + 65536) << "the limit must fall between the two files";
+  struct rlimit old_limit = {};
+  ASSERT_EQ(getrlimit(RLIMIT_FSIZE, &old_limit), 0);
+  struct rlimit limit = old_limit;
+  limit.rlim_cur = static_cast<rlim_t>(model + (state - model) / 2);
+  void (*old_xfsz)(int) = signal(SIGXFSZ, SIG_IGN);  // write() then fails with EFBIG
+  ASSERT_EQ(setrlimit(RLIMIT_FSIZE, &limit), 0);
+  SignalOnStage2 buf;
+  std::ostream log(&buf);
+  log << std::unitbuf;
+  std::string error = "(no error)";
+  try {
+    train(c, log);
+  } catch (const Error& e) {
+    error = e.what();
+  }
+  setrlimit(RLIMIT_FSIZE, &old_limit);
+  signal(SIGXFSZ, old_xfsz);
+  const std::string head = "cannot write " + dir + "/state.bin: File too large (model.bin and summary.json hold "
+                           "iteration ", tail = ", but --resume cannot continue it)";
+  EXPECT_EQ(error.rfind(head, 0), 0u) << error;
+  EXPECT_EQ(error.size() - error.rfind(tail), tail.size()) << error;
+  EXPECT_TRUE(std::filesystem::exists(dir + "/model.bin"));
+  EXPECT_TRUE(std::filesystem::exists(dir + "/summary.json"));
+  EXPECT_FALSE(std::filesystem::exists(dir + "/state.bin"));
+  EXPECT_EQ(buf.str().find("interrupted by"), std::string::npos) << "claimed before the files were written:\n"
+                                                                   << buf.str();
   std::filesystem::remove_all(dir);
 }
 

@@ -287,26 +287,36 @@ void TrainLoop::final_scores(int done) {
 bool TrainLoop::write_outputs(int done, int stopped_by) {
   sum.iterations = done;
   sum.signal = done < c.iterations ? stopped_by : 0;
-  if (sum.signal)
-    log << "interrupted by " << signal_name(sum.signal) << " after iteration " << done << " of " << c.iterations
-        << (c.output.checkpoint ? ": model.bin and summary.json hold that iterate" : ": summary.json holds that iterate")
-        << (c.output.state ? "; the same command with --resume continues it" : "") << std::endl;
   sum.scores = scores;
   sum.seconds_per_iter_mean = iter_s.empty() ? 0 : std::accumulate(iter_s.begin(), iter_s.end(), 0.0) / iter_s.size();
   sum.seconds_per_iter_median = median(iter_s);
   if (c.output.checkpoint && writes) save_model(c, p.dims, W, b, done);
-  // For train --resume: a stopped run's state; a finished one's only when asked (a longer run).
-  const bool finished = done == c.iterations;
-  const bool keeps_state = finished ? c.output.keep_state : c.output.state;
-  if (keeps_state) save_state(done);
   // The final weights downloaded above (every process has them; the first writes), scored by the
   // host as `pdadmm eval --predictions` does: the same file.
   if (c.output.predictions && writes) Predictor(eval, W, b).save_csv(c.output.dir + "/predictions.csv");
   sum.seconds_total = seconds_before + seconds_since(t_start);
   if (writes) write_file_atomic(c.output.dir + "/summary.json", sum.to_json().dump(2) + "\n");
+  const std::string held = c.output.checkpoint ? "model.bin and summary.json hold" : "summary.json holds";
+  // For train --resume: a stopped run's state; a finished one's only when asked (a longer run).
+  // After the files above: a state.bin the disk has no room for (a signal's, which the room check
+  // before the first iteration does not count) loses no more than the resume.
+  const bool finished = done == c.iterations;
+  const bool keeps_state = finished ? c.output.keep_state : c.output.state;
+  if (keeps_state) {
+    try {
+      save_state(done);
+    } catch (const Error& e) {
+      throw Error(std::string(e.what()) + " (" + held + " iteration " + std::to_string(done) + ", but --resume " +
+                  (finished ? "cannot extend the run" : "cannot continue it") + ")");
+    }
+  }
   // Last: a run killed while it wrote the files above still has its state.bin to --resume (it was
   // removed first, and a kill before summary.json left a final model.bin with nothing to resume).
   if (!keeps_state && finished && writes) std::remove(state_path(c).c_str());
+  if (sum.signal)
+    log << "interrupted by " << signal_name(sum.signal) << " after iteration " << done << " of " << c.iterations
+        << ": " << held << " that iterate" << (c.output.state ? "; the same command with --resume continues it" : "")
+        << std::endl;
   return keeps_state;
 }
 
