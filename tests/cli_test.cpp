@@ -950,7 +950,8 @@ TEST(Cli, EvalTakesARunsFolderAndNamesAStateBin) {
 }
 
 // A folder given for a data file names the key (it was "FOLDER: not a regular file"); bench's
-// --peak-seconds beside --no-peak, a time for a skipped measurement, is refused.
+// --peak-seconds beside --no-peak, a time for a skipped measurement, is refused, as is export's
+// --data without --inputs (no data is read: it was silently unused).
 TEST(Cli, AFolderForADataFileAndAnUnusedPeakTimeAreNamed) {
   const std::string dir = ::testing::TempDir() + "/cli_folder_data";
   std::filesystem::create_directories(dir);
@@ -958,6 +959,9 @@ TEST(Cli, AFolderForADataFileAndAnUnusedPeakTimeAreNamed) {
                             dir + "/f.csv --set data.files.labels=" + dir + "/l.txt"),
                         dir + ": a folder, not a file (data.files.");
   expect_one_line_error(run("bench" + kTiny + " --no-peak --peak-seconds 1"), "--no-peak excludes --peak-seconds");
+  std::ofstream(dir + "/model.bin") << "not read";
+  expect_one_line_error(run("export -m " + dir + "/model.bin --npz " + dir + "/x.npz --data " + dir),
+                        "--data requires --inputs");
 }
 
 // An output folder reused by a run that writes no model.bin (or predictions.csv) keeps the earlier

@@ -123,14 +123,17 @@ int main(int argc, char** argv) {
       ->required()
       ->check(non_empty())
       ->type_name("FILE");
-  export_model->add_flag("--inputs", export_args.inputs,
-                         "also X_train/val/test (nodes x augmented features), nodes_* and y_*, from the model's "
-                         "training config and data set");
+  CLI::Option* inputs = export_model->add_flag(
+      "--inputs", export_args.inputs,
+      "also X_train/val/test (nodes x augmented features), nodes_* and y_*, from the model's training config and data "
+      "set");
+  // Without --inputs no data is read: a --data was silently unused.
   export_model
       ->add_option("--data", export_args.data,
                    "with --inputs: folder with planetoid/ and npz/ (default: the training config's data.root, else "
                    "$PDADMM_DATA, else ./data)")
       ->check(non_empty())
+      ->needs(inputs)
       ->type_name("DIR");
   BenchArgs bench_args;
   CLI::App* bench = app.add_subcommand("bench", "time the iterations: s/iteration, GFLOP/s vs SGEMM peak, modeled speedup");
