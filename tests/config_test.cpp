@@ -191,7 +191,8 @@ TEST(Config, OverrideIndicesAreChecked) {
               "configs/cora.json)");
   }
   for (const char* bad : {"model.stages[].mu=1", "model.stages[x].mu=1", "model.stages[1.mu=1", "model.stages[-1].mu=1"})
-    EXPECT_NE(config_error({st, bad}).find("expected a list index like [2] after \"model.stages\""), std::string::npos)
+    EXPECT_NE(config_error({st, bad}).find("expected a list index like [2] or [*] after \"model.stages\""),
+              std::string::npos)
         << bad << ": " << config_error({st, bad});
   EXPECT_NE(config_error({st, "model.stages[1]x=1"}).find("expected '.' or '['"), std::string::npos);
   // An index written as a key names the list form.
@@ -204,6 +205,29 @@ TEST(Config, OverrideIndicesAreChecked) {
   // A --set that cannot be applied is a config error like any other.
   for (const char* bad : {"model", "model.hidden=[1,", "model.hidden[0]=3", "[0]=1"})
     EXPECT_EQ(config_error({bad}).rfind(std::string("config: --set \"") + bad + "\"", 0), 0u) << config_error({bad});
+}
+
+// [*] sets a key in every element: a staged run shortened by one --set (admm.iterations is the
+// stages' sum, so it alone cannot shorten one).
+TEST(Config, OverrideStarSetsEveryElement) {
+  const std::string st = "model.stages=[{\"layers\":2,\"iterations\":5},{\"layers\":4,\"iterations\":7,\"mu\":3}]";
+  const Config c = parse_config(nlohmann::json::object(), {st, "model.stages[*].iterations=2", "model.stages[*].mu=0.5"});
+  ASSERT_EQ(c.model.stages.size(), 2u);
+  EXPECT_EQ(c.model.stages[0].iterations, 2);
+  EXPECT_EQ(c.model.stages[1].iterations, 2);
+  EXPECT_EQ(c.model.stages[0].mu, 0.5);
+  EXPECT_EQ(c.model.stages[1].mu, 0.5);
+  EXPECT_EQ(c.iterations, 4);
+  EXPECT_EQ(c.model.stages[1].layers, 4);  // the rest of each element kept
+  EXPECT_EQ(config_error({st, "model.stages[*]=1"}),
+            "config: --set \"model.stages[*]=1\": [*] sets a key in every element of \"model.stages\": name one, "
+            "e.g. model.stages[*].iterations");
+  EXPECT_NE(config_error({st, "model.stages[*]x=1"}).find("expected '.' after \"model.stages[*]\""), std::string::npos);
+  EXPECT_NE(config_error({"model.hidden[*].x=3"}).find("\"model.hidden\" is not set in this config, so it has no [*]"),
+            std::string::npos);
+  // An error inside an element names the element.
+  EXPECT_NE(config_error({st, "model.stages[*].iterations=0"}).find("model.stages[0].iterations"), std::string::npos)
+      << config_error({st, "model.stages[*].iterations=0"});
 }
 
 // JSON has no NaN or Infinity, so --set admm.rho=NaN arrives as a string: say why it is refused.

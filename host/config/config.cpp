@@ -215,7 +215,7 @@ void read_stages(const nlohmann::json& s, bool layers_given, bool iterations_giv
                                         " layers, model.layers is " + std::to_string(c.model.layers));
   require(!iterations_given || c.iterations == total,
           "config: admm.iterations: " + std::to_string(c.iterations) + " is not the stages' sum " +
-              std::to_string(total) + " (set each stage's, e.g. --set model.stages[0].iterations=5)");
+              std::to_string(total) + " (set the stages' instead: --set 'model.stages[*].iterations=5' sets every stage's)");
   c.model.layers = last;
   c.iterations = total;
   c.effective["model"]["layers"] = last;

@@ -5,6 +5,7 @@
 #include <cctype>
 #include <cmath>
 #include <cstdio>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -300,48 +301,64 @@ void apply_override(nlohmann::json& j, const std::string& assignment) {
     value = text;
   }
   const auto fail = [&](const std::string& why) { throw Error("config: --set \"" + assignment + "\": " + why); };
-  nlohmann::json* node = &j;
-  std::string path;  // the key so far, for messages
-  size_t pos = 0;
-  for (;;) {
-    // A segment is a name with optional list indices: "stages[2]".
-    const size_t end = std::min(key.find_first_of(".[", pos), key.size());
-    const std::string name = key.substr(pos, end - pos);
-    if (name.empty()) fail("empty key segment");
-    // model.stages.2.mu: the dotted form of an index.
-    if (!node->is_object())
-      fail("\"" + path + "\" is not an object" +
-           (node->is_array() ? std::string(" but a list: an element is " + path + "[i], e.g. " + path + "[0]") : ""));
-    path += (path.empty() ? "" : ".") + name;
-    node = &(*node)[name];
-    for (pos = end; pos < key.size() && key[pos] == '[';) {
-      const size_t close = std::min(key.find(']', pos), key.size());
-      const std::string digits = key.substr(pos + 1, close - pos - 1);
-      if (close == key.size() || digits.empty() || digits.size() > 9 ||
-          digits.find_first_not_of("0123456789") != std::string::npos)
-        fail("expected a list index like [2] after \"" + path + "\"");
-      const size_t i = std::stoul(digits);
-      // Absent from the config (apply_override made it null on the way): nothing to index.
-      if (node->is_null())
-        fail("\"" + path + "\" is not set in this config, so it has no [" + std::to_string(i) + "]" +
-             (path == "model.stages" ? " (set the whole list, --set 'model.stages=[...]', or start from a config "
-                                       "with stages, e.g. configs/cora.json)"
-                                     : ""));
-      if (!node->is_array()) fail("\"" + path + "\" is not a list");
-      if (i >= node->size())
-        fail("\"" + path + "\" has " + std::to_string(node->size()) + " elements, no [" + std::to_string(i) + "]");
-      path += "[" + std::to_string(i) + "]";
-      node = &(*node)[i];
-      pos = close + 1;
+  // Walks `key` from `pos` below `node` (at `path`, for messages) and sets the value there; [*]
+  // sets it in every element of the list (model.stages[*].iterations: a staged run shortened by one
+  // --set).
+  std::function<void(nlohmann::json*, std::string, size_t)> assign = [&](nlohmann::json* node, std::string path,
+                                                                         size_t pos) {
+    for (;;) {
+      // A segment is a name with optional list indices: "stages[2]".
+      const size_t end = std::min(key.find_first_of(".[", pos), key.size());
+      const std::string name = key.substr(pos, end - pos);
+      if (name.empty()) fail("empty key segment");
+      // model.stages.2.mu: the dotted form of an index.
+      if (!node->is_object())
+        fail("\"" + path + "\" is not an object" +
+             (node->is_array() ? std::string(" but a list: an element is " + path + "[i], e.g. " + path + "[0]") : ""));
+      path += (path.empty() ? "" : ".") + name;
+      node = &(*node)[name];
+      for (pos = end; pos < key.size() && key[pos] == '[';) {
+        const size_t close = std::min(key.find(']', pos), key.size());
+        const std::string digits = key.substr(pos + 1, close - pos - 1);
+        const bool every = digits == "*";
+        if (close == key.size() || (!every && (digits.empty() || digits.size() > 9 ||
+                                               digits.find_first_not_of("0123456789") != std::string::npos)))
+          fail("expected a list index like [2] or [*] after \"" + path + "\"");
+        // Absent from the config (apply_override made it null on the way): nothing to index.
+        if (node->is_null())
+          fail("\"" + path + "\" is not set in this config, so it has no [" + digits + "]" +
+               (path == "model.stages" ? " (set the whole list, --set 'model.stages=[...]', or start from a config "
+                                         "with stages, e.g. configs/cora.json)"
+                                       : ""));
+        if (!node->is_array()) fail("\"" + path + "\" is not a list");
+        if (every) {
+          if (close + 1 == key.size()) fail("[*] sets a key in every element of \"" + path + "\": name one, e.g. " +
+                                            path + "[*].iterations");
+          if (key[close + 1] != '.') fail("expected '.' after \"" + key.substr(0, close + 1) + "\"");
+          for (size_t i = 0; i < node->size(); ++i) {
+            nlohmann::json* element = &(*node)[i];
+            if (element->is_null()) *element = nlohmann::json::object();
+            assign(element, path + "[" + std::to_string(i) + "]", close + 2);
+          }
+          return;
+        }
+        const size_t i = std::stoul(digits);
+        if (i >= node->size())
+          fail("\"" + path + "\" has " + std::to_string(node->size()) + " elements, no [" + std::to_string(i) + "]");
+        path += "[" + std::to_string(i) + "]";
+        node = &(*node)[i];
+        pos = close + 1;
+      }
+      if (pos == key.size()) {
+        *node = value;
+        return;
+      }
+      if (key[pos] != '.') fail("expected '.' or '[' after \"" + key.substr(0, pos) + "\"");
+      if (node->is_null()) *node = nlohmann::json::object();
+      ++pos;
     }
-    if (pos == key.size()) {
-      *node = value;
-      return;
-    }
-    if (key[pos] != '.') fail("expected '.' or '[' after \"" + key.substr(0, pos) + "\"");
-    if (node->is_null()) *node = nlohmann::json::object();
-    ++pos;
-  }
+  };
+  assign(&j, "", 0);
 }
 
 }  // namespace pdadmm
