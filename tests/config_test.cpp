@@ -222,6 +222,7 @@ TEST(Config, OverrideStarSetsEveryElement) {
   EXPECT_EQ(config_error({st, "model.stages[*]=1"}),
             "config: --set \"model.stages[*]=1\": [*] sets a key in every element of \"model.stages\": name one, "
             "e.g. model.stages[*].iterations");
+  EXPECT_EQ(config_error({"a=[[{\"b\":1}]]", "a[*][*].b=2"}), "config: --set \"a[*][*].b=2\": one [*] per key");
   EXPECT_NE(config_error({st, "model.stages[*]x=1"}).find("expected '.' after \"model.stages[*]\""), std::string::npos);
   EXPECT_NE(config_error({"model.hidden[*].x=3"}).find("\"model.hidden\" is not set in this config, so it has no [*]"),
             std::string::npos);

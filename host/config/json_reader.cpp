@@ -301,6 +301,9 @@ void apply_override(nlohmann::json& j, const std::string& assignment) {
     value = text;
   }
   const auto fail = [&](const std::string& why) { throw Error("config: --set \"" + assignment + "\": " + why); };
+  // One: lists of lists under several [*] multiply the assignments (a fuzzed config could take hours).
+  if (const size_t star = key.find("[*]"); star != std::string::npos && key.find("[*]", star + 1) != std::string::npos)
+    fail("one [*] per key");
   // Walks `key` from `pos` below `node` (at `path`, for messages) and sets the value there; [*]
   // sets it in every element of the list (model.stages[*].iterations: a staged run shortened by one
   // --set).
