@@ -471,8 +471,8 @@ TEST(HostMemory, ReadsMemAvailableAndTheCgroupsRoom) {
 // ulimit -v (a batch queue's h_vmem): OpenBLAS maps 128 MiB for each thread in a BLAS call and,
 // refused, retried for ever (a run hung with nothing said). In a child given 500 MiB of address
 // space beyond what it maps: two threads' reserve (3 x 200 MiB with the driving thread) is one
-// error line, one thread's (400 MiB) fits and is then left out of the room, and an allocation
-// check names the limit.
+// error line, as is one thread's beside two layer groups, one thread's (400 MiB) fits and is then
+// left out of the room, and an allocation check names the limit.
 TEST(HostMemory, AnAddressSpaceLimitIsCheckedBeforeBlasAndAllocations) {
   if (pdadmm::test::kShadowMemory) GTEST_SKIP() << "a sanitizer's shadow memory cannot live under ulimit -v";
   struct rlimit r {};
@@ -495,6 +495,16 @@ TEST(HostMemory, AnAddressSpaceLimitIsCheckedBeforeBlasAndAllocations) {
           code |= 1;
         } catch (const Error& e) {
           if (std::string(e.what()).rfind("out of address space: ulimit -v leaves ", 0) != 0) code |= 2;
+        }
+        // One thread but two layer groups: each group's worker calls BLAS, so 3 x 200 MiB again,
+        // and the line names the groups (300 groups under ulimit -v hung in OpenBLAS's retries).
+        try {
+          reserve_blas_address_space(1, 2);
+          code |= 64;
+        } catch (const Error& e) {
+          if (std::string(e.what()).find("2 layer groups") == std::string::npos ||
+              std::string(e.what()).find("lower `groups`") == std::string::npos)
+            code |= 128;
         }
         try {
           reserve_blas_address_space(1);

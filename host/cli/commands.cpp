@@ -191,6 +191,10 @@ int cmd_train(const CommonArgs& a, bool resume) {
                 " (its full config: every key, no comments), and its text would be lost; copy it out of the "
                 "folder or choose another --out");
   }
+  // Each layer group runs on a thread of its own (CPU backend, one process) that calls BLAS:
+  // more groups than threads need more of ulimit -v than load() set aside for the threads.
+  if (c.backend == "cpu" && process_count() == 1)
+    reserve_blas_address_space(total_cores(c), c.partition.empty() ? c.groups : static_cast<int>(c.partition.size()));
   std::ostream quiet(nullptr);  // under mpirun the first process speaks for the run
   const TrainSummary sum = train(c, process_rank() == 0 ? std::cout : quiet, resume);
   return sum.signal ? 128 + sum.signal : 0;  // as the shell reports a process the signal ended

@@ -60,16 +60,21 @@ int64_t address_space_room() {
   return static_cast<int64_t>(std::max(0.0, static_cast<double>(r.rlim_cur) - used));
 }
 
-void reserve_blas_address_space(int threads) {
+void reserve_blas_address_space(int threads, int groups) {
   g_reserve = 0;
   const int64_t room = address_space_room();
-  // The run's threads and the one that drives them (main, or a group's worker).
-  const double need = (std::max(threads, 1) + 1) * kBlasThreadBytes;
+  // The run's threads and the one that drives them (main, or a group's worker); with more layer
+  // groups than threads, every group's worker is a BLAS caller of its own.
+  const bool by_groups = groups > std::max(threads, 1);
+  const int callers = by_groups ? groups : std::max(threads, 1);
+  const double need = (callers + 1) * kBlasThreadBytes;
   if (room >= 0 && need > static_cast<double>(room))
     throw Error("out of address space: ulimit -v leaves " + human_bytes(static_cast<double>(room)) + " and " +
-                std::to_string(std::max(threads, 1)) + " thread(s) and the one driving them need " + human_bytes(need) +
+                (by_groups ? std::to_string(groups) + " layer groups (a thread each, calling BLAS)"
+                           : std::to_string(callers) + " thread(s)") +
+                " and the one driving them need " + human_bytes(need) +
                 " (200 MiB each: OpenBLAS maps 128 MiB for a thread in a BLAS call and, refused, waits for ever; "
-                "a stack and a malloc arena); raise ulimit -v or lower `threads`");
+                "a stack and a malloc arena); raise ulimit -v or lower " + (by_groups ? "`groups`" : "`threads`"));
   g_reserve_from = mapped_bytes();
   g_reserve = need;
 }

@@ -22,8 +22,10 @@ int64_t address_space_room();
 // the address-space limit refuses it, retries for ever: a run under a small ulimit -v hung with
 // nothing said. Sets aside that much (and a stack) for `threads` threads, which
 // address_space_room leaves out, and stops with one line, before any BLAS call, when the limit
-// leaves less.
-void reserve_blas_address_space(int threads);
+// leaves less. `groups`: layer groups that run on threads of their own (the CPU backend in one
+// process), each calling BLAS itself: with more groups than threads they are the callers at once
+// (300 groups under ulimit -v 4 GB hung in OpenBLAS's retry loop, the threads' reserve allowed).
+void reserve_blas_address_space(int threads, int groups = 1);
 
 // The parsers behind it, on the files' text.
 int64_t parse_meminfo_available(const std::string& meminfo);  // bytes, -1 without the line
