@@ -3,9 +3,12 @@
 #include <gtest/gtest.h>
 
 #include <stdlib.h>
+#include <sys/resource.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <chrono>
+#include <fstream>
 #include <future>
 #include <memory>
 #include <thread>
@@ -136,6 +139,37 @@ TEST(WorkerPool, RunsEveryWorkerAndRethrows) {
   EXPECT_EQ(errors_seen, 1);
   pool.run([&](int) { calls++; });  // usable after an error
   EXPECT_EQ(calls, 204);
+}
+
+// A pool whose threads the system refuses (here: stacks past ulimit -v) stops with one Error that
+// says so, not the std::system_error that ended 10000 groups as "error: internal: Resource
+// temporarily unavailable"; the threads it did start are joined.
+TEST(WorkerPool, ThreadsTheSystemRefusesAreOneError) {
+  if (pdadmm::test::kShadowMemory) GTEST_SKIP() << "a sanitizer's shadow memory cannot live under ulimit -v";
+  struct rlimit r {};
+  ASSERT_EQ(getrlimit(RLIMIT_AS, &r), 0);
+  if (r.rlim_cur != RLIM_INFINITY) GTEST_SKIP() << "this test runs under an address-space limit already";
+  EXPECT_EXIT(
+      {
+        std::ifstream statm("/proc/self/statm");
+        long long pages = 0;
+        statm >> pages;
+        struct rlimit lim {};
+        getrlimit(RLIMIT_AS, &lim);
+        lim.rlim_cur = static_cast<rlim_t>(pages * sysconf(_SC_PAGESIZE) + (64LL << 20));  // 8 stacks of 8 MiB
+        setrlimit(RLIMIT_AS, &lim);
+        int code = 0;
+        try {
+          WorkerPool pool(256);
+          code |= 1;
+        } catch (const Error& e) {
+          if (std::string(e.what()).rfind("could not start thread ", 0) != 0) code |= 2;
+        } catch (...) {
+          code |= 4;
+        }
+        std::exit(code);
+      },
+      ::testing::ExitedWithCode(0), "");
 }
 
 // A group failing while its neighbours wait on it, one in a receive from it and one in a send to

@@ -1,12 +1,26 @@
 // Generation-counted fork/join over persistent threads.
 #include "host/admm/worker_pool.h"
 
+#include <string>
+#include <system_error>
+
+#include "host/io/error.h"
+
 namespace pdadmm {
 
 WorkerPool::WorkerPool(int workers, std::function<void()> on_error) : on_error_(std::move(on_error)) {
   try {
     for (int i = 0; i < workers; ++i) threads_.emplace_back([this, i] { loop(i); });
-  } catch (...) {  // no thread left for the system: join those started (a joinable one terminates)
+  } catch (const std::system_error& e) {
+    // No thread left for the system: join those started (a joinable one terminates), then say so in
+    // one line (10000 groups under ulimit -v printed "error: internal: Resource temporarily unavailable").
+    const size_t started = threads_.size();
+    stop_and_join();
+    throw Error("could not start thread " + std::to_string(started + 1) + " of " + std::to_string(workers) +
+                " (one per layer group, or per worker): " + e.what() +
+                "; the system's limit on threads or address space (ulimit -u, ulimit -v, a container's pids limit) "
+                "is reached: lower `groups` or `threads`");
+  } catch (...) {
     stop_and_join();
     throw;
   }
