@@ -268,6 +268,36 @@ TEST(Augment, DenseRowNormalizationMatchesTheSparseOne) {
   EXPECT_EQ(features_dense(row_normalized(sparse)), features_dense(nd));
 }
 
+// Values of both signs that cancel to a sum near 0: divided by it they overflowed float, an
+// infinite feature that no loader check saw (reported as "training diverged", or as the logits of
+// that node). Refused in one line naming the node and the feature, dense and sparse alike.
+TEST(Augment, RowNormalizationPastFloatIsNamed) {
+  const std::vector<float> rows = {1, 2, 3,  //
+                                   1e10f, -1e10f, 1e-30f};
+  Features dense;
+  dense.rows = 2;
+  dense.cols = 3;
+  dense.dense = rows;
+  std::vector<Triplet> t;
+  for (int64_t r = 0; r < 2; ++r)
+    for (int64_t c = 0; c < 3; ++c) t.push_back({r, c, rows[r * 3 + c]});
+  Features sparse;
+  sparse.rows = 2;
+  sparse.cols = 3;
+  sparse.is_sparse = true;
+  sparse.sparse = csr_from_triplets(2, 3, t, false);
+  for (const Features* f : {&dense, &sparse}) {
+    try {
+      row_normalized(*f);
+      ADD_FAILURE() << "no error (sparse " << f->is_sparse << ")";
+    } catch (const Error& e) {
+      const std::string m = e.what();
+      EXPECT_EQ(m.rfind("data.row_normalize: the features of node 1 sum to ", 0), 0u) << m;
+      EXPECT_NE(m.find("feature 0 ("), std::string::npos) << m;
+    }
+  }
+}
+
 // Every loader ends in Dataset::validate: a NaN or infinite feature is named, dense or sparse.
 TEST(Dataset, NonFiniteFeaturesAreNamed) {
   auto message = [](const Dataset& d) {

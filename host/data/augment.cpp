@@ -6,6 +6,9 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
+#include <sstream>
+#include <string>
 
 #include "host/backend/avx2_clone.h"
 #include "host/backend/cpu_ops.h"
@@ -73,6 +76,29 @@ Csr normalized_adjacency(const Csr& adj) {
   return a;
 }
 
+namespace {
+
+std::string number_text(double v) {
+  std::ostringstream o;
+  o << v;
+  return o.str();
+}
+
+// v / s as a float. Values of both signs can cancel to a sum near 0 ({1e10, -1e10, 1e-30}), and
+// dividing by it overflowed float: an infinite feature that the loaders' finiteness check never saw,
+// reported later as "training diverged" or as non-finite logits of that node. Refused here, named.
+float scaled_feature(float v, double s, int64_t node, int64_t feature) {
+  const double q = v / s;
+  require(std::fabs(q) <= static_cast<double>(std::numeric_limits<float>::max()), [&] {
+    return "data.row_normalize: the features of node " + std::to_string(node) + " sum to " + number_text(s) +
+           ", and feature " + std::to_string(feature) + " (" + number_text(v) + ") divided by it is " + number_text(q) +
+           ", past float's range (values of both signs that cancel); leave data.row_normalize off or rescale that row";
+  });
+  return static_cast<float>(q);
+}
+
+}  // namespace
+
 Features row_normalized(const Features& h) {
   Features o = h;
   if (o.is_sparse) {
@@ -81,14 +107,14 @@ Features row_normalized(const Features& h) {
       for (int64_t e = o.sparse.indptr[r]; e < o.sparse.indptr[r + 1]; ++e) s += o.sparse.values[e];
       if (s != 0)
         for (int64_t e = o.sparse.indptr[r]; e < o.sparse.indptr[r + 1]; ++e)
-          o.sparse.values[e] = static_cast<float>(o.sparse.values[e] / s);
+          o.sparse.values[e] = scaled_feature(o.sparse.values[e], s, r, o.sparse.indices[e]);
     }
   } else {
     for (int64_t r = 0; r < o.rows; ++r) {
       double s = 0;
       for (int64_t c = 0; c < o.cols; ++c) s += o.dense[r * o.cols + c];
       if (s != 0)
-        for (int64_t c = 0; c < o.cols; ++c) o.dense[r * o.cols + c] = static_cast<float>(o.dense[r * o.cols + c] / s);
+        for (int64_t c = 0; c < o.cols; ++c) o.dense[r * o.cols + c] = scaled_feature(o.dense[r * o.cols + c], s, r, c);
     }
   }
   return o;
