@@ -430,6 +430,9 @@ int cmd_bench(const CommonArgs& a, const BenchArgs& b) {
   std::error_code ec;  // as eval's --predictions: the results replaced the config they came from
   require(dash || none || a.config.empty() || !std::filesystem::equivalent(b.json, a.config, ec),
           "bench: --json " + b.json + " is the --config file; it would be overwritten");
+  // As train's: each layer group's thread calls BLAS (but one at a time with --serialize).
+  if (c.backend == "cpu" && process_count() == 1 && !b.serialize)
+    reserve_blas_address_space(total_cores(c), c.partition.empty() ? c.groups : static_cast<int>(c.partition.size()));
   BenchOptions o;
   o.iterations = b.iterations;
   o.warmup = b.warmup;
