@@ -93,6 +93,24 @@ TEST(CliOwnFiles, TrainsAsItsNpzAndEvalAndResumeRefuseOtherFiles) {
                                     " --set data.files.features=other.npy --out run"),
                         "--resume: the config has data.files.features = \"other.npy\", the run in run/state.bin has "
                         "\"features.npy\"");
+  // The same paths with other contents (one label changed): eval, export --inputs and --resume
+  // read another data set than the model's, and scored or trained on it with exit 0.
+  const std::string labels = test::slurp(dir + "/labels.txt");
+  std::string changed = labels;
+  const size_t last = changed.find_last_of("012");  // the last node's class (0, 1 or 2)
+  ASSERT_NE(last, std::string::npos);
+  changed[last] = changed[last] == '0' ? '1' : '0';
+  std::ofstream(dir + "/labels.txt", std::ios::trunc) << changed;
+  const std::string differs = "the data set read now is not the one its run trained on (its graph, features or "
+                              "labels changed since, at the same paths: CRC32 ";
+  expect_one_line_error(run_command(eval), "checkpoint run/model.bin: " + differs);
+  expect_one_line_error(run_command(in_dir + " export -m run --inputs --npz x.npz"), "checkpoint run/model.bin: " + differs);
+  expect_one_line_error(run_command(in_dir + " train --resume" + kFiles + kModel + " --set admm.iterations=22 --out run"),
+                        "--resume: run/state.bin: " + differs);
+  std::ofstream(dir + "/labels.txt", std::ios::trunc) << labels;
+  const test::CommandResult back = run_command(eval);
+  EXPECT_EQ(back.code, 0) << back.out;
+  test::expect_eval_prints_the_summary(back, sum);
 
   // Config and file errors: one line naming the key, or the file and line.
   expect_one_line_error(run_command(in_dir + " info --set data.name=files --set data.files.edges=edges.txt"),

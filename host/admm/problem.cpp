@@ -5,8 +5,10 @@
 #include <unistd.h>
 
 #include <climits>
+#include <cstdio>
 #include <cstdlib>
 #include <filesystem>
+#include <string>
 
 #include "host/admm/layer_plan.h"
 #include "host/admm/solver.h"
@@ -17,6 +19,7 @@
 #include "host/data/own_files.h"
 #include "host/data/synthetic.h"
 #include "host/io/error.h"
+#include "host/io/files.h"
 #include "host/io/host_memory.h"
 
 namespace pdadmm {
@@ -95,12 +98,50 @@ double bytes_of(const V& v) {
 double bytes_of(const Csr& m) { return bytes_of(m.indptr) + bytes_of(m.indices) + bytes_of(m.values); }
 double bytes_of(const Features& f) { return bytes_of(f.dense) + bytes_of(f.sparse); }
 
+// The graph, features and labels as read, in one CRC32 (of each array's, in order).
+uint32_t dataset_crc(const Dataset& d) {
+  std::vector<uint32_t> parts;
+  const auto add = [&](const auto& v) {
+    parts.push_back(crc32_of(reinterpret_cast<const char*>(v.data()), v.size() * sizeof v[0]));
+  };
+  const Features& f = d.features;
+  const int64_t shape[3] = {f.rows, f.cols, f.is_sparse ? 1 : 0};
+  parts.push_back(crc32_of(reinterpret_cast<const char*>(shape), sizeof shape));
+  add(d.adj.indptr);
+  add(d.adj.indices);
+  if (f.is_sparse) {
+    add(f.sparse.indptr);
+    add(f.sparse.indices);
+    add(f.sparse.values);
+  } else {
+    add(f.dense);
+  }
+  add(d.labels);
+  const uint32_t crc = crc32_of(reinterpret_cast<const char*>(parts.data()), parts.size() * sizeof parts[0]);
+  return crc == 0 ? 1 : crc;  // 0 is "not recorded"
+}
+
+std::string hex32(uint32_t v) {
+  char s[9];
+  std::snprintf(s, sizeof s, "%08x", v);
+  return s;
+}
+
 }  // namespace
 
 std::string data_root(const Config& c) {
   if (!c.data.root.empty()) return c.data.root;
   if (const char* e = data_env()) return e;
   return "data";
+}
+
+void require_recorded_data(const nlohmann::json& recorded, const Problem& p, const std::string& file) {
+  if (!recorded.is_number_unsigned() || p.data_crc == 0) return;
+  const uint32_t then = recorded.get<uint32_t>();
+  require(then == p.data_crc, [&] {
+    return file + ": the data set read now is not the one its run trained on (its graph, features or labels "
+                  "changed since, at the same paths: CRC32 " + hex32(p.data_crc) + ", the run's " + hex32(then) + ")";
+  });
 }
 
 Problem build_problem(const Config& c) {
@@ -130,6 +171,7 @@ Problem build_problem(const Config& c) {
                                c.data.raw_counts);
   }
   p.data.validate();
+  if (c.data.name != "synthetic") p.data_crc = dataset_crc(p.data);
   if (c.data.val_split_seed >= 0) redraw_train_val(p.data, static_cast<uint64_t>(c.data.val_split_seed));
   // The values live once, in p.h (a dense 100 000 x 1000 matrix is 400 MB); the data set keeps
   // the features' shape.

@@ -23,9 +23,16 @@ struct Problem {
   HostMatrix<float> x;  // d x N augmented training columns (p_1)
   HostMatrix<float> y;  // C x N one-hot training labels
   std::vector<int64_t> dims;  // {d, hidden…, C}
+  // CRC32 of the data set as read (graph, features, labels; 0 for the synthetic one, which the
+  // config alone draws): model.bin and state.bin record it, so that eval, export --inputs and
+  // --resume notice files changed under the same paths.
+  uint32_t data_crc = 0;
 };
 
 Problem build_problem(const Config& c);
+// An Error (one line) when `recorded` (a "data_crc" that `file`, written by the run that trained
+// on the data, holds: a number, or absent in a file from before it) is not p's data set's.
+void require_recorded_data(const nlohmann::json& recorded, const Problem& p, const std::string& file);
 // Data folder: data.root, else $PDADMM_DATA, else "data".
 std::string data_root(const Config& c);
 // On the CPU backend: an Error (one line) when this process's groups of the model p.dims

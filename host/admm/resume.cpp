@@ -129,6 +129,7 @@ void save_run_state(const Config& c, RunState s) {
               {"nu", s.solver.nu},
               {"mu", s.solver.mu},
               {"layers", layers}}}};
+  if (s.data_crc.is_number_unsigned() && s.data_crc.get<uint32_t>() != 0) f.meta["data_crc"] = s.data_crc;
   f.names = std::move(s.solver.names);
   f.tensors = std::move(s.solver.tensors);
   if (s.anchor.size() > 0) {
@@ -221,6 +222,7 @@ RunState load_run_state(const Config& c) {
       s.test_acc = m["shown"].at(1);
     }
     summary_from(m.at("summary"), s.sum);
+    if (m.contains("data_crc")) s.data_crc = m["data_crc"];
     const nlohmann::json& sv = m.at("solver");
     s.solver.iteration = sv.at("iteration");
     s.solver.rho = sv.at("rho");

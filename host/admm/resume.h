@@ -18,6 +18,7 @@ struct RunState {
   TrainSummary sum;                // its running totals (bytes, evaluations, objective, residual)
   HostMatrix<float> anchor;        // FirstLayerTracker's W_a X_S; 0 x 0 when not anchored
   double val_acc = 0, test_acc = 0;  // the last logged evaluation's, shown by the progress line
+  nlohmann::json data_crc;           // Problem::data_crc of the run (absent in a state from before it)
   SolverState<float> solver;
 };
 

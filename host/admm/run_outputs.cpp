@@ -47,9 +47,10 @@ int non_finite_layer(const std::vector<HostMatrix<float>>& W, const std::vector<
 }  // namespace
 
 void save_model(const Config& c, const std::vector<int64_t>& dims, const std::vector<HostMatrix<float>>& W,
-                const std::vector<HostMatrix<float>>& b, int iterations) {
+                const std::vector<HostMatrix<float>>& b, int iterations, uint32_t data_crc) {
   Checkpoint ck;
   ck.meta = {{"config", c.effective}, {"iterations", iterations}, {"dims", dims}};
+  if (data_crc != 0) ck.meta["data_crc"] = data_crc;
   ck.W = W;
   ck.b = b;
   save_checkpoint(c.output.dir + "/model.bin", ck);
@@ -243,7 +244,7 @@ void TrainLoop::log_iteration(const IterationStats& st, int it, size_t bytes, st
 void TrainLoop::checkpoint(int done) {
   std::vector<HostMatrix<float>> cw, cb;
   if (c.output.checkpoint) solver->weights(cw, cb);
-  if (c.output.checkpoint && writes && non_finite_layer(cw, cb) < 0) save_model(c, p.dims, cw, cb, done);
+  if (c.output.checkpoint && writes && non_finite_layer(cw, cb) < 0) save_model(c, p.dims, cw, cb, done, p.data_crc);
   if (c.output.state) save_state(done);
 }
 
@@ -259,6 +260,7 @@ void TrainLoop::save_state(int done) {
   rs.sum = sum;
   rs.val_acc = scores.val.acc;
   rs.test_acc = scores.test.acc;
+  rs.data_crc = p.data_crc;
   if (tracker.anchored()) rs.anchor = tracker.anchor_product();
   save_run_state(c, std::move(rs));
 }
@@ -290,7 +292,7 @@ bool TrainLoop::write_outputs(int done, int stopped_by) {
   sum.scores = scores;
   sum.seconds_per_iter_mean = iter_s.empty() ? 0 : std::accumulate(iter_s.begin(), iter_s.end(), 0.0) / iter_s.size();
   sum.seconds_per_iter_median = median(iter_s);
-  if (c.output.checkpoint && writes) save_model(c, p.dims, W, b, done);
+  if (c.output.checkpoint && writes) save_model(c, p.dims, W, b, done, p.data_crc);
   // The final weights downloaded above (every process has them; the first writes), scored by the
   // host as `pdadmm eval --predictions` does: the same file.
   if (c.output.predictions && writes) Predictor(eval, W, b).save_csv(c.output.dir + "/predictions.csv");

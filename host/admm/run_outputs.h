@@ -16,9 +16,10 @@
 
 namespace pdadmm {
 
-// OUT/model.bin (atomically): the weights after `iterations` iterations and the config they ran.
+// OUT/model.bin (atomically): the weights after `iterations` iterations, the config they ran and
+// the data set's CRC (Problem::data_crc; 0: not recorded).
 void save_model(const Config& c, const std::vector<int64_t>& dims, const std::vector<HostMatrix<float>>& W,
-                const std::vector<HostMatrix<float>>& b, int iterations);
+                const std::vector<HostMatrix<float>>& b, int iterations, uint32_t data_crc);
 // model.bin's size for these layer widths (input first): the weights and biases in float, and at
 // least the config its header records.
 uint64_t model_file_bytes(const Config& c, const std::vector<int64_t>& dims);

@@ -381,6 +381,7 @@ int cmd_eval(const CommonArgs& a, const std::string& model, const std::string& p
   if (std::any_of(c.model.stages.begin(), c.model.stages.end(), [&](const StageConfig& sc) { return sc.layers == saved; }))
     c.model.layers = saved;
   Problem p = build_problem(c);
+  require_recorded_data(ck.meta.value("data_crc", nlohmann::json()), p, "checkpoint " + model);
   require(ck.W.size() + 1 == p.dims.size(), "checkpoint " + model + " has " + std::to_string(ck.W.size()) +
                                                 " layers, the config describes " + std::to_string(p.dims.size() - 1) + fix);
   for (size_t l = 0; l < ck.W.size(); ++l)

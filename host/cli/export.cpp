@@ -63,6 +63,7 @@ void add_inputs(const Checkpoint& ck, const std::string& model, const std::strin
   Config c = parse_config(with_keys_added_since(ck.meta["config"]));
   if (!data.empty()) c.data.root = data;
   const Problem p = build_problem(c);
+  require_recorded_data(ck.meta.value("data_crc", nlohmann::json()), p, "checkpoint " + model);
   require(p.x.rows == ck.W[0].cols, "export --inputs: the data gives " + std::to_string(p.x.rows) +
                                         " augmented features a node, W1 of " + model + " takes " +
                                         std::to_string(ck.W[0].cols));
