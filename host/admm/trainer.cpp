@@ -222,8 +222,8 @@ TrainSummary train(const Config& c, std::ostream& log, bool resume) {
   if (resume) from = load_run_state(c);
   require_same_start(c, from ? from->iteration : -1);
   Problem p = build_problem(c);
+  require_same_data(c, p);  // first: a process that read other files is told so
   if (from) require_recorded_data(from->data_crc, p, "--resume: " + state_path(c));
-  require_same_data(c, p);
   const std::vector<StageConfig> stages = run_stages(c);  // greedy growth, or one stage
   const size_t stage = from ? static_cast<size_t>(from->stage) : 0;
   require(stage < stages.size(), "--resume: the state's stage " + std::to_string(stage + 1) + " does not exist");
