@@ -220,6 +220,11 @@ TEST(Cli, DivergedTrainingIsAnErrorAndKeepsTheOldModel) {
   EXPECT_NE(r.code, 0) << r.out;
   EXPECT_NE(r.out.find("error: training diverged at iteration 1: the residual is not finite"), std::string::npos)
       << r.out;
+  // The likely cause is named, in the error and in a warning before the run.
+  EXPECT_NE(r.out.find("warning: model.init_std 1e+30 with model.hidden"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("the iterates overflowed); model.init_std 1e+30 grows the first forward pass by"),
+            std::string::npos)
+      << r.out;
   std::ifstream f(out + "/model.bin");
   std::string kept((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
   EXPECT_EQ(kept, "an earlier model");

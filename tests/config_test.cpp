@@ -207,6 +207,26 @@ TEST(Config, OverrideIndicesAreChecked) {
     EXPECT_EQ(config_error({bad}).rfind(std::string("config: --set \"") + bad + "\"", 0), 0u) << config_error({bad});
 }
 
+// A first stage whose random weights grow a forward pass past 1e10 is warned of (64 x 1000 at the
+// default init_std diverged at iteration 1 with no word of why); the benchmark shapes are not.
+TEST(Config, InitGrowthPastFloatsReachIsWarned) {
+  const Config deep = parse_config(nlohmann::json::object(), {"model.layers=64", "model.hidden=1000"});
+  ASSERT_EQ(deep.warnings.size(), 1u);
+  EXPECT_EQ(deep.warnings[0],
+            "model.init_std 0.1 with model.hidden 1000 scales the forward pass by about 2.2 a layer (init_std x "
+            "sqrt(hidden / 2)), 1e+22 over the first stage's 64 layers, where the iterates start: they may overflow "
+            "float; init_std <= sqrt(2 / hidden) = 0.045 keeps it near 1");
+  EXPECT_TRUE(parse_config(nlohmann::json::object(), {"model.layers=64", "model.hidden=1000", "model.init_std=0.04"})
+                  .warnings.empty());
+  EXPECT_TRUE(parse_config(nlohmann::json::object(), {"model.layers=16", "model.hidden=4096"}).warnings.empty());
+  EXPECT_TRUE(parse_config(nlohmann::json::object(), {"model.layers=10", "model.hidden=500"}).warnings.empty());
+  // Growth stages start small: the first stage's layers count.
+  EXPECT_TRUE(parse_config(nlohmann::json::object(),
+                           {"model.hidden=1000", "model.stages=[{\"layers\":2,\"iterations\":1},{\"layers\":64,"
+                            "\"iterations\":1}]"})
+                  .warnings.empty());
+}
+
 // [*] sets a key in every element: a staged run shortened by one --set (admm.iterations is the
 // stages' sum, so it alone cannot shorten one).
 TEST(Config, OverrideStarSetsEveryElement) {

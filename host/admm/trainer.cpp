@@ -9,6 +9,7 @@
 #include <cmath>
 #include <iomanip>
 #include <optional>
+#include <sstream>
 #include <string>
 
 #include "cuda/cuda_backend.h"
@@ -187,7 +188,22 @@ double stage_work(const StageConfig& sc) { return std::max(1.0, sc.layers - 2.0)
 // Σ <u, r>, which every iteration's dual update sums, covers the duals, which the residual and the
 // objective leave out: u = ρ r past float (ρ 3e38) ended a run with exit 0 and "lagrangian": null in
 // metrics.jsonl, and duals that overflowed on an iteration that did not log stopped only at the next.
-void require_finite(const Config& c, const IterationStats& st, int it) {
+// What a divergence can come from beside the hyperparameters, for its error line: inputs of a
+// large scale (features 1e15, say nanosecond timestamps, diverged at iteration 2; 1e10 trained)
+// and the warned init growth (a warning far above by then). Empty when neither applies.
+std::string divergence_causes(const Config& c, const Problem& p) {
+  float top = 0;
+  for (float v : p.x.data) top = std::max(top, std::fabs(v));
+  std::ostringstream o;
+  o << std::setprecision(2);
+  if (top > 1e6f) o << "; the inputs reach |x| = " << top << ": rescale the features, or data.row_normalize";
+  if (init_growth(c) > kInitGrowthWarned)
+    o << "; model.init_std " << c.model.init_std << " grows the first forward pass by " << init_growth(c)
+      << ": lower it (see the warning at the start)";
+  return o.str();
+}
+
+void require_finite(const Config& c, const IterationStats& st, int it, const Problem& p) {
   if (std::isfinite(st.residual) && std::isfinite(st.u_dot_r) &&
       (!st.has_terms || (std::isfinite(st.objective) && std::isfinite(st.lagrangian))))
     return;
@@ -200,7 +216,7 @@ void require_finite(const Config& c, const IterationStats& st, int it) {
               " not finite (the iterates overflowed" +
               (fp16 ? ", or an fp16 wire (admm.wire) met a value of 65520 or more, which fp16 rounds to infinity"
                     : "") +
-              "); model.bin and summary.json were not written");
+              ")" + divergence_causes(c, p) + "; model.bin and summary.json were not written");
 }
 
 }  // namespace
@@ -279,7 +295,7 @@ TrainSummary train(const Config& c, std::ostream& log, bool resume) {
     const bool log_now = it == 0 || (it + 1) % c.output.log_every == 0 || it + 1 == c.iterations;
     logged = log_now;
     st = run.solver->iterate(log_now);
-    require_finite(c, st, it);
+    require_finite(c, st, it, p);
     const size_t bytes = run.count(st, it);
     // Every process takes the same branch: ρ is the same everywhere.
     const bool schedule_loss =

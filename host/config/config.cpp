@@ -3,6 +3,7 @@
 
 #include <cfloat>
 #include <cmath>
+#include <iomanip>
 #include <fstream>
 #include <sstream>
 #include <utility>
@@ -341,6 +342,11 @@ bool rho_meets_convergence_condition(double nu, double rho) {
   return rho > std::max(4 * nu, (std::sqrt(17.0) + 1) * nu / 2);
 }
 
+double init_growth(const Config& c) {
+  const int first = c.model.stages.empty() ? c.model.layers : c.model.stages[0].layers;
+  return std::pow(c.model.init_std * std::sqrt(c.model.hidden / 2.0), first - 1);
+}
+
 double rho_schedule_ceiling(const RhoSchedule& s, double rho) {
   if (s.type == "none") return rho;
   return std::max(rho, s.type == "reference_q10" ? kQ10EarlyCap : s.max);
@@ -502,6 +508,20 @@ Config parse_config(const nlohmann::json& in, const std::vector<std::string>& ov
     c.warnings.push_back("rho starts above rho_schedule.max in " + above.str() +
                          ": the \"reference\" schedule takes min(rho x factor, max), as the reference does, so its "
                          "first stall lowers rho to max (raise max to keep rho)");
+  // The first stage's random weights scale a forward pass by about init_std x sqrt(hidden / 2) a
+  // layer (relu halves the variance), and the iterates start from that pass: 64 x 1000 at 0.1 (2.2
+  // a layer, 1e22 in all) diverged at iteration 1, 64 x 500 (3e12) at 3, said only as an overflow.
+  // 16 x 4096 (2e9, configs/gpu_16x4096.json) and 32 x 500 (2e6) train.
+  if (const double growth = init_growth(c); growth > kInitGrowthWarned) {
+    const int first = c.model.stages.empty() ? c.model.layers : c.model.stages[0].layers;
+    std::ostringstream w;
+    w << std::setprecision(2) << "model.init_std " << c.model.init_std << " with model.hidden " << c.model.hidden
+      << " scales the forward pass by about " << c.model.init_std * std::sqrt(c.model.hidden / 2.0)
+      << " a layer (init_std x sqrt(hidden / 2)), " << growth << " over the first stage's " << first
+      << " layers, where the iterates start: they may overflow float; init_std <= sqrt(2 / hidden) = "
+      << std::sqrt(2.0 / c.model.hidden) << " keeps it near 1";
+    c.warnings.push_back(w.str());
+  }
   // Kept duals were built under the rho the previous stage ended at (raised by the schedule); a
   // stage restarting below it lets them dominate (Coauthor CS seed 0: test 0.062, 0.918 reset).
   for (size_t i = 1; c.model.stage_duals == "keep" && i < c.model.stages.size(); ++i) {

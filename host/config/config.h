@@ -160,4 +160,10 @@ bool rho_meets_convergence_condition(double nu, double rho);
 // The largest ρ the schedule can raise a stage starting at `rho` to.
 double rho_schedule_ceiling(const RhoSchedule& s, double rho);
 
+// How much the first stage's random weights scale a forward pass: about init_std·√(hidden/2) a
+// layer (ReLU halves the variance), to the power of its layers after the first. Past
+// kInitGrowthWarned the config warns (the iterates start from that pass and may overflow float).
+double init_growth(const Config& c);
+constexpr double kInitGrowthWarned = 1e10;
+
 }  // namespace pdadmm
