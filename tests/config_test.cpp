@@ -61,6 +61,7 @@ INSTANTIATE_TEST_SUITE_P(
                       BadCase{"model.init_std=1e39", "model.init_std"},
                       BadCase{"admm.rho=1e-300", "config: admm.rho: must be in [1.2e-38, 3.4e38] (float's range"},
                       BadCase{"admm.nu=1e39", "admm.nu"}, BadCase{"admm.mu=1e-40", "config: admm.mu: must be 0 or in"},
+                      BadCase{"admm.t0=1e39", "config: admm.t0: must be in [1.2e-38, 3.4e38]"},
                       BadCase{"admm.fista.eta=1e300", "admm.fista.eta"}, BadCase{"admm.fista.eta=1e-300", "admm.fista.eta"},
                       BadCase{"admm.rho_schedule.max=1e300", "admm.rho_schedule.max"},
                       BadCase{"model.stages=[{\"layers\":2,\"iterations\":5,\"nu\":1e-300}]", "model.stages[0].nu"},

@@ -242,7 +242,7 @@ void read_admm(JsonReader r, Config& c) {
   r.number("nu", a.nu, in_float, float_rule);
   r.number("mu", a.mu, zero_or_in_float, float_or_zero_rule);
   read_step(r, a.step);
-  r.number("t0", a.t0, positive, "must be > 0");
+  r.number("t0", a.t0, in_float, float_rule);  // as the other constants: its step 1/t is formed in float
   r.integer("max_backtracks", a.max_backtracks, at_least(0), "must be >= 0");
   std::string zb = a.z_prox_in_compare ? "exact" : "reference";
   r.string("z_branch", zb, {"exact", "reference"});
