@@ -128,5 +128,39 @@ TEST(CliOwnFiles, TrainsAsItsNpzAndEvalAndResumeRefuseOtherFiles) {
                             " nodes (the rows of edges.txt)");
 }
 
+// Training nodes drawn as a count, regardless of class, can miss a class (here the one node of
+// class 2): the model cannot learn it, and info and train said nothing of it.
+TEST(CliOwnFiles, AClassWithoutATrainingNodeIsWarned) {
+  const std::string dir = ::testing::TempDir() + "cli_own_files_class";
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir);
+  std::ofstream e(dir + "/e.txt"), f(dir + "/f.csv"), l(dir + "/l.txt");
+  for (int i = 0; i < 30; ++i) {
+    e << i << " " << (i + 1) % 30 << "\n";
+    f << i % 3 << "," << (i * 7) % 5 << ",1\n";
+    l << (i < 29 ? i % 2 : 2) << "\n";
+  }
+  e.close();
+  f.close();
+  l.close();
+  const std::string data = " --set data.name=files --set data.files.edges=e.txt --set data.files.features=f.csv "
+                           "--set data.files.labels=l.txt --set data.files.val=5 --set data.files.test=5";
+  const std::string in_dir = "cd " + dir + " && " + PDADMM_BINARY;
+  const std::string warning = "warning: class 2 of 3 has no training node (data.files.train draws the training nodes "
+                              "regardless of class): the model cannot learn it; data.files.train_per_class draws "
+                              "some of every class\n";
+  const test::CommandResult i = run_command(in_dir + " info" + data + " --set data.files.train=4 --set data.split_seed=1");
+  EXPECT_EQ(i.code, 0) << i.out;
+  EXPECT_NE(i.out.find(warning), std::string::npos) << i.out;
+  const test::CommandResult t = run_command(in_dir + " train" + data + " --set data.files.train=4 --set data.split_seed=1"
+                                            " --set admm.iterations=2 --set output.progress=off --out run");
+  EXPECT_EQ(t.code, 0) << t.out;
+  EXPECT_NE(t.out.find(warning), std::string::npos) << t.out;
+  // One of each class: no warning.
+  const test::CommandResult pc = run_command(in_dir + " info" + data + " --set data.files.train_per_class=1");
+  EXPECT_EQ(pc.code, 0) << pc.out;
+  EXPECT_EQ(pc.out.find("warning"), std::string::npos) << pc.out;
+}
+
 }  // namespace
 }  // namespace pdadmm

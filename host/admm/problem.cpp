@@ -4,6 +4,7 @@
 #include <omp.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <climits>
 #include <cstdio>
 #include <cstdlib>
@@ -133,6 +134,22 @@ std::string data_root(const Config& c) {
   if (!c.data.root.empty()) return c.data.root;
   if (const char* e = data_env()) return e;
   return "data";
+}
+
+std::vector<std::string> data_warnings(const Config& c, const Problem& p) {
+  const Dataset& d = p.data;
+  std::vector<char> seen(static_cast<size_t>(std::max(d.num_classes, 0)), 0);
+  for (int32_t v : d.train) seen[static_cast<size_t>(d.labels[v])] = 1;
+  std::string missing;
+  int count = 0;
+  for (size_t k = 0; k < seen.size(); ++k)
+    if (!seen[k]) missing += (count++ ? ", " : "") + std::to_string(k);
+  if (count == 0) return {};
+  const std::string key = c.data.name == "npz" ? "data.npz" : c.data.name == "files" ? "data.files" : "data";
+  return {"class" + std::string(count > 1 ? "es " : " ") + missing + " of " + std::to_string(d.num_classes) +
+          (count > 1 ? " have" : " has") + " no training node (" + key +
+          ".train draws the training nodes regardless of class): the model cannot learn " +
+          (count > 1 ? "them" : "it") + "; " + key + ".train_per_class draws some of every class"};
 }
 
 void require_recorded_data(const nlohmann::json& recorded, const Problem& p, const std::string& file) {

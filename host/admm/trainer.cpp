@@ -256,6 +256,7 @@ TrainSummary train(const Config& c, std::ostream& log, bool resume) {
   Evaluator eval(p.data, p.h, p.ahat, p.aug);
   // After everything that can fail before the first iteration, so that an error is the only line.
   for (const std::string& w : c.warnings) log << "warning: " << w << "\n";
+  for (const std::string& w : data_warnings(c, p)) log << "warning: " << w << "\n";
   log_run(c, p, solver->num_groups(), log);
   if (writes) log_auto_threads(c, log);  // after setup, so that its errors stay the only line
   // mpirun turns Ctrl-C into SIGTERM then SIGKILL a second later; SIGUSR1 it forwards as it is.

@@ -204,6 +204,7 @@ int cmd_info(const CommonArgs& a) {
   Config c = load(a);
   Problem p = build_problem(c);  // its errors first, alone
   for (const std::string& w : c.warnings) std::cout << "warning: " << w << "\n";
+  for (const std::string& w : data_warnings(c, p)) std::cout << "warning: " << w << "\n";
   const Dataset& d = p.data;
   std::cout << "data set      " << d.name << "\n"
             << "nodes         " << d.num_nodes() << "\n"
