@@ -535,6 +535,17 @@ TEST(DataMaliciousNpz, NotAZipAndMissing) {
   EXPECT_THROW(NpzArchive::open_file(temp_path("empty.npz")), Error);
 }
 
+// A graph whose stored entries are all zeros or self-loops has no edges: refused, as an edge list
+// of only self-loops is.
+TEST(DataMaliciousNpz, AGraphOfNoEdgesIsRefused) {
+  const std::string path = temp_path("no_edges.npz");
+  Bench b;
+  for (float& v : b.adj_data) v = 0.0f;
+  write_zip(path, b.members(false));
+  EXPECT_ERROR_HAS(load_gnn_benchmark(path, "x", 0),
+                   path + ": no edges between two nodes (the adj_* entries are all zeros or self-loops)");
+}
+
 // scipy.sparse.save_npz's file (the features a user's own graph takes) given as data.npz.file is
 // named as what it is, not as a missing adj_shape.
 TEST(DataMaliciousNpz, SaveNpzMatrixIsNoGraph) {

@@ -230,6 +230,8 @@ Dataset gnn_benchmark_from_archive(const NpzArchive& z, const std::string& name,
       for (int64_t e = raw.indptr[r]; e < raw.indptr[r + 1]; ++e)
         if (raw.values[e] != 0.0f) edges.emplace_back(r, raw.indices[e]);
     ds.adj = symmetrize_binary(n, edges);
+    // As an edge list of only self-loops is (own_files): a graph of no edges, trained without a word.
+    require(ds.adj.nnz() > 0, file + ": no edges between two nodes (the adj_* entries are all zeros or self-loops)");
   }
 
   ds.features = read_features(z, n);
