@@ -48,9 +48,12 @@ void for_each_record(const std::string& text, const std::string& file, size_t ma
   // A UTF-8 byte-order mark (Notepad, Excel's "CSV UTF-8") is no field: it made the first number
   // unreadable ("\"???0\" is not a node id"). The config reader skips it too.
   const size_t bom = text.compare(0, 3, "\xef\xbb\xbf") == 0 ? 3 : 0;
+  // Lines ended by CR alone (classic Mac OS, some spreadsheet exports) read as one line: "40
+  // labels for 1 nodes". CR ends a line where no LF does anywhere.
+  const char eol = text.find('\n') == std::string::npos && text.find('\r') != std::string::npos ? '\r' : '\n';
   for (size_t pos = bom; pos < text.size();) {
     ++line;
-    size_t end = text.find('\n', pos);
+    size_t end = text.find(eol, pos);
     if (end == std::string::npos) end = text.size();
     const std::string_view l(text.data() + pos, end - pos);
     pos = end + 1;
