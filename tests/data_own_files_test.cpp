@@ -219,6 +219,11 @@ TEST(OwnFiles, EveryMalformedFileIsOneErrorNamingTheFileAndLine) {
       {"features", "inf,0\n0,1\n1,1\n0,0\n1,0\n", "f.csv:1: value \"inf\" is not finite"},
       {"edges", "0 1 1\n", "e.txt:1: 3 fields, expected 2 (an edge is \"u v\")"},
       {"edges", "0\n", "e.txt:1: 1 fields, expected 2 (an edge is \"u v\")"},
+      // A decimal-comma locale's CSV separates fields by ';': named.
+      {"edges", "0;1\n", "e.txt:1: 1 fields, expected 2 (an edge is \"u v\") (fields are separated by spaces, tabs or "
+                        "commas, not ';')"},
+      {"features", "1;0\n0;1\n1;1\n0;0\n1;0\n", "f.csv:1: \"1;0\" is not a number (fields are separated by spaces, "
+                                                 "tabs or commas, not ';')"},
       {"edges", "", "e.txt: no edges (empty file)"},
       {"edges", "# only\n\n", "e.txt: no edges (empty file)"},
       {"edges", "0 0\n3 3\n", "e.txt: no edges between two nodes: its 2 lines are all self-loops (u u), which are "

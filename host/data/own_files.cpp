@@ -29,6 +29,12 @@ std::string at_line(const std::string& file, int64_t line, const std::string& ms
   return file + ":" + std::to_string(line) + ": " + msg;
 }
 
+// Semicolons separate fields in CSV that a decimal-comma locale's spreadsheet writes: named, since
+// "0;1" read as one field that is no number.
+std::string semicolon_hint(std::string_view text) {
+  return text.find(';') == std::string_view::npos ? "" : " (fields are separated by spaces, tabs or commas, not ';')";
+}
+
 // A field quoted for an error, cut short: a binary file's "line" may be long.
 std::string quoted(std::string_view f) {
   std::string s(f.substr(0, 40));
@@ -125,13 +131,18 @@ T number(std::string_view field, const std::string& file, int64_t line, const ch
   require(ec != std::errc::result_out_of_range || end != field.data() + field.size(),
           [&] { return at_line(file, line, quoted(field) + " is out of range for " + what); });
   require(ec == std::errc() && end == field.data() + field.size(),
-          [&] { return at_line(file, line, quoted(field) + " is not " + what); });
+          [&] { return at_line(file, line, quoted(field) + " is not " + what + semicolon_hint(field)); });
   return v;
 }
 
-void require_fields(size_t got, size_t want, const std::string& file, int64_t line, const std::string& record) {
-  require(got == want, [&] {
-    return at_line(file, line, std::to_string(got) + " fields, expected " + std::to_string(want) + " (" + record + ")");
+void require_fields(const std::vector<std::string_view>& fields, size_t want, const std::string& file, int64_t line,
+                    const std::string& record) {
+  require(fields.size() == want, [&] {
+    std::string hint;
+    for (std::string_view f : fields)
+      if (hint.empty()) hint = semicolon_hint(f);
+    return at_line(file, line,
+                   std::to_string(fields.size()) + " fields, expected " + std::to_string(want) + " (" + record + ")" + hint);
   });
 }
 
@@ -189,7 +200,7 @@ std::vector<std::pair<int64_t, int64_t>> parse_edge_list(const std::string& text
   require(!is_zip(text), file + ": a zip (.npz) file, not a text edge list (\"u v\" a line)");
   std::vector<std::pair<int64_t, int64_t>> edges;
   for_each_record(text, file, 4096, false, [&](int64_t line, const std::vector<std::string_view>& fields) {
-    require_fields(fields.size(), 2, file, line, "an edge is \"u v\"");
+    require_fields(fields, 2, file, line, "an edge is \"u v\"");
     int64_t ends[2];
     for (int k = 0; k < 2; ++k) {
       ends[k] = number<int64_t>(fields[k], file, line, "a node id (an integer)");
@@ -229,7 +240,7 @@ std::vector<int64_t> parse_labels(const std::string& bytes, const std::string& f
           file + ": a zip (.npz) file, not labels (a text file, one class id a line, or a .npy of integers)");
   std::vector<int64_t> labels;
   for_each_record(bytes, file, 4096, true, [&](int64_t line, const std::vector<std::string_view>& fields) {
-    require_fields(fields.size(), 1, file, line, "one class id a line");
+    require_fields(fields, 1, file, line, "one class id a line");
     const int64_t y = number<int64_t>(fields[0], file, line, "a class id (an integer)");
     require(label_in_range(y), [&] {
       return at_line(file, line, "class id " + std::to_string(y) + " out of range (-1 for unlabelled, 0 to 2^20 - 1)");
