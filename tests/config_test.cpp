@@ -92,7 +92,9 @@ INSTANTIATE_TEST_SUITE_P(
                       BadCase{"data.synthetic.classes=1", "data.synthetic.classes"},
                       BadCase{"data.synthetic.homophily=1.5", "data.synthetic.homophily"},
                       BadCase{"data.synthetic.snr=-1", "data.synthetic.snr"},
-                      BadCase{"data.synthetic.test=100000", "data.synthetic"},
+                      BadCase{"data.synthetic.test=100000", "config: data.synthetic: train_per_class x classes + val + "
+                                                            "test = 20 x 5 + 500 + 100000 = 100600 nodes, more than "
+                                                            "nodes = "},
                       BadCase{"data.synthetic.avg_degree=1e308", "data.synthetic.avg_degree"},
                       BadCase{"data.npz.train_per_class=0", "config: data.npz.train_per_class: must be >= 1"},
                       BadCase{"data.npz.val=0", "config: data.npz.val: must be a count >= 1 (an integer) or a "

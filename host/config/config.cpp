@@ -46,8 +46,12 @@ void read_synthetic(JsonReader r, SyntheticConfig& s) {
   r.finish();
   require(s.avg_degree <= s.nodes - 1, "config: data.synthetic.avg_degree: at most nodes - 1 = " +
                                           std::to_string(s.nodes - 1) + ", got " + nlohmann::json(s.avg_degree).dump());
-  require(static_cast<long long>(s.train_per_class) * s.classes + s.val + s.test <= s.nodes,
-          "config: data.synthetic: train_per_class*classes + val + test exceeds nodes");
+  const long long split = static_cast<long long>(s.train_per_class) * s.classes + s.val + s.test;
+  require(split <= s.nodes, [&] {
+    return "config: data.synthetic: train_per_class x classes + val + test = " + std::to_string(s.train_per_class) +
+           " x " + std::to_string(s.classes) + " + " + std::to_string(s.val) + " + " + std::to_string(s.test) + " = " +
+           std::to_string(split) + " nodes, more than nodes = " + std::to_string(s.nodes);
+  });
 }
 
 // data.npz's or data.files' split keys; `at` is the section ("data.npz").
