@@ -154,12 +154,15 @@ TEST(RunOutputs, OutputsLargerThanTheFreeSpaceAreOneErrorLine) {
   std::filesystem::remove_all(dir);
 }
 
-// A log that raises SIGTERM once it is told the final scores: after the last iteration, as a
-// Ctrl-C during a long final evaluation would come.
-class SignalOnFinal : public std::stringbuf {
+// A log that raises SIGTERM once it has been told `text`: "final: " (the final scores, after the
+// last iteration, as a Ctrl-C during a long final evaluation would come) or "stage 2/2" (mid-run).
+class SignalOn : public std::stringbuf {
+ public:
+  explicit SignalOn(std::string text) : text_(std::move(text)) {}
+
  protected:
   int sync() override {
-    if (!raised_ && str().find("final: ") != std::string::npos) {
+    if (!raised_ && str().find(text_) != std::string::npos) {
       raised_ = true;
       raise(SIGTERM);
     }
@@ -167,6 +170,7 @@ class SignalOnFinal : public std::stringbuf {
   }
 
  private:
+  std::string text_;
   bool raised_ = false;
 };
 
@@ -182,7 +186,7 @@ TEST(RunOutputs, ASignalAfterTheLastIterationLetsTheRunFinish) {
   sigemptyset(&mine.sa_mask);
   ASSERT_EQ(sigaction(SIGTERM, &mine, &old), 0);  // a signal pdadmm's handler misses lands here
   g_test_signals = 0;
-  SignalOnFinal buf;
+  SignalOn buf("final: ");
   std::ostream log(&buf);
   log << std::unitbuf;
   const TrainSummary sum = train(tiny_config(dir), log);
@@ -197,21 +201,6 @@ TEST(RunOutputs, ASignalAfterTheLastIterationLetsTheRunFinish) {
   EXPECT_TRUE(std::filesystem::exists(dir + "/model.bin"));
   std::filesystem::remove_all(dir);
 }
-
-// Raises SIGTERM when the second stage starts: a stop in the middle of the run.
-class SignalOnStage2 : public std::stringbuf {
- protected:
-  int sync() override {
-    if (!raised_ && str().find("stage 2/2") != std::string::npos) {
-      raised_ = true;
-      raise(SIGTERM);
-    }
-    return 0;
-  }
-
- private:
-  bool raised_ = false;
-};
 
 // A signal's state.bin is not in the room check before the first iteration: where it does not fit
 // (here a file size limit between model.bin's and state.bin's), model.bin and summary.json are
@@ -234,7 +223,7 @@ TEST(RunOutputs, AStateTheDiskCannotHoldLosesOnlyTheResume) {
   limit.rlim_cur = static_cast<rlim_t>(model + (state - model) / 2);
   void (*old_xfsz)(int) = signal(SIGXFSZ, SIG_IGN);  // write() then fails with EFBIG
   ASSERT_EQ(setrlimit(RLIMIT_FSIZE, &limit), 0);
-  SignalOnStage2 buf;
+  SignalOn buf("stage 2/2");  // the second stage starts: a stop in the middle of the run
   std::ostream log(&buf);
   log << std::unitbuf;
   std::string error = "(no error)";
