@@ -4,11 +4,9 @@
 
 #include <stdlib.h>
 #include <sys/resource.h>
-#include <unistd.h>
 
 #include <atomic>
 #include <chrono>
-#include <fstream>
 #include <future>
 #include <memory>
 #include <thread>
@@ -151,13 +149,7 @@ TEST(WorkerPool, ThreadsTheSystemRefusesAreOneError) {
   if (r.rlim_cur != RLIM_INFINITY) GTEST_SKIP() << "this test runs under an address-space limit already";
   EXPECT_EXIT(
       {
-        std::ifstream statm("/proc/self/statm");
-        long long pages = 0;
-        statm >> pages;
-        struct rlimit lim {};
-        getrlimit(RLIMIT_AS, &lim);
-        lim.rlim_cur = static_cast<rlim_t>(pages * sysconf(_SC_PAGESIZE) + (64LL << 20));  // 8 stacks of 8 MiB
-        setrlimit(RLIMIT_AS, &lim);
+        pdadmm::test::limit_address_space_to_mapped_plus(64.0 * 1024 * 1024);  // 8 stacks of 8 MiB
         int code = 0;
         try {
           WorkerPool pool(256);

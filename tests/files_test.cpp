@@ -482,13 +482,7 @@ TEST(HostMemory, AnAddressSpaceLimitIsCheckedBeforeBlasAndAllocations) {
   constexpr double kMiB = 1024.0 * 1024.0;
   EXPECT_EXIT(
       {
-        std::ifstream statm("/proc/self/statm");
-        long long pages = 0;
-        statm >> pages;
-        struct rlimit lim {};
-        getrlimit(RLIMIT_AS, &lim);
-        lim.rlim_cur = static_cast<rlim_t>(pages * sysconf(_SC_PAGESIZE) + 500 * kMiB);
-        setrlimit(RLIMIT_AS, &lim);
+        pdadmm::test::limit_address_space_to_mapped_plus(500 * kMiB);
         int code = 0;
         try {
           reserve_blas_address_space(2);

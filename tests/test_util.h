@@ -2,6 +2,7 @@
 #pragma once
 #include <gtest/gtest.h>
 
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -61,6 +62,17 @@ constexpr bool kShadowMemory = true;
 #else
 constexpr bool kShadowMemory = false;
 #endif
+
+// In a death test's child: ulimit -v at what the process maps now plus `extra` bytes.
+inline void limit_address_space_to_mapped_plus(double extra) {
+  std::ifstream statm("/proc/self/statm");
+  long long pages = 0;
+  statm >> pages;
+  struct rlimit lim {};
+  getrlimit(RLIMIT_AS, &lim);
+  lim.rlim_cur = static_cast<rlim_t>(static_cast<double>(pages) * static_cast<double>(sysconf(_SC_PAGESIZE)) + extra);
+  setrlimit(RLIMIT_AS, &lim);
+}
 
 inline std::string shared_dir() {
   if (const char* e = std::getenv("PDADMM_SHARED")) return e;
