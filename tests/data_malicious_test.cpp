@@ -379,6 +379,19 @@ TEST(DataMaliciousNpy, HeaderParsing) {
                 .to_int64("b"),
             (std::vector<int64_t>{1, 0, 1}));
   EXPECT_EQ(parse_npy(npy("{'descr': '<f8', 'fortran_order': False, 'shape': (), }", std::string(8, '\0')), "s.npy").size(), 1);
+  // Narrow and unsigned integers (pandas' category codes are int8, -1 for a missing value): signed
+  // ones sign-extended, unsigned ones as they are.
+  const std::string b2("\xff\xfe\x07\x00", 4);
+  EXPECT_EQ(parse_npy(npy("{'descr': '|i1', 'fortran_order': False, 'shape': (4,), }", b2), "i1.npy").to_int64("i1"),
+            (std::vector<int64_t>{-1, -2, 7, 0}));
+  EXPECT_EQ(parse_npy(npy("{'descr': '|u1', 'fortran_order': False, 'shape': (4,), }", b2), "u1.npy").to_int64("u1"),
+            (std::vector<int64_t>{255, 254, 7, 0}));
+  EXPECT_EQ(parse_npy(npy("{'descr': '<i2', 'fortran_order': False, 'shape': (2,), }", b2), "i2.npy").to_int64("i2"),
+            (std::vector<int64_t>{-257, 7}));
+  EXPECT_EQ(parse_npy(npy("{'descr': '<u2', 'fortran_order': False, 'shape': (2,), }", b2), "u2.npy").to_double(),
+            (std::vector<double>{65279, 7}));
+  EXPECT_EQ(parse_npy(npy("{'descr': '<u4', 'fortran_order': False, 'shape': (1,), }", b2), "u4.npy").to_double(),
+            (std::vector<double>{524031}));
 
   EXPECT_ERROR_HAS(parse_npy("PK\x03\x04garbage", "m.npy"), "m.npy: not a .npy file (bad magic)");
   EXPECT_ERROR_HAS(parse_npy(std::string("\x93NUMPY\x03\x00\x00\x00\x00\x00", 12), "v.npy"), "version 3.0 is not supported");

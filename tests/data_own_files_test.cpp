@@ -274,8 +274,8 @@ TEST(OwnFiles, EveryMalformedFileIsOneErrorNamingTheFileAndLine) {
   const Features ints = parse_features(test::npy_shaped("<i4", "(3, 1)", test::le32({1, 2, 3})), "f.npy");
   EXPECT_EQ(ints.dense, (std::vector<float>{1, 2, 3}));
   EXPECT_EQ(test::error_of([&] { parse_features(test::npy_shaped("<f2", "(1, 1)", std::string(2, '\0')), "f.npy"); }),
-            "f.npy: dtype '<f2' is not supported (<f4, <f8, <i4, <i8 or |b1: features any of them, labels and indices "
-            "the integers)");
+            "f.npy: dtype '<f2' is not supported (float32/64, int8/16/32/64, uint8/16/32/64 or bool: features any of "
+            "them, labels and indices the integers or bool)");
   EXPECT_EQ(test::error_of([&] { parse_labels(test::npy_f4({1.5f}), "l.npy"); }).rfind("l.npy", 0), 0u);
   EXPECT_EQ(test::error_of([&] { parse_edge_list(test::npy_i4({0, 1}), 2, "e.npy"); }),
             "e.npy: a .npy file, not a text edge list (\"u v\" a line)");

@@ -18,12 +18,28 @@ namespace pdadmm {
 
 // ---- NumpyArray ----------------------------------------------------------------------------
 
-int numpy_itemsize(const std::string& descr) {
-  if (descr == "<f4" || descr == "<i4") return 4;
-  if (descr == "<f8" || descr == "<i8") return 8;
-  if (descr == "|b1") return 1;
-  return 0;
+namespace {
+
+// A supported dtype: its bytes and kind ('f' float, 'i' signed, 'u' unsigned, 'b' bool); {0, 0}
+// otherwise. Narrow integers too: pandas' category codes are int8 (-1 for a missing value), and
+// counts are often saved as uint8 or uint16.
+struct Dtype {
+  int size;
+  char kind;
+};
+Dtype dtype_of(const std::string& descr) {
+  static const std::pair<const char*, Dtype> known[] = {
+      {"<f4", {4, 'f'}}, {"<f8", {8, 'f'}}, {"|i1", {1, 'i'}}, {"<i2", {2, 'i'}}, {"<i4", {4, 'i'}},
+      {"<i8", {8, 'i'}}, {"|u1", {1, 'u'}}, {"<u2", {2, 'u'}}, {"<u4", {4, 'u'}}, {"<u8", {8, 'u'}},
+      {"|b1", {1, 'b'}}};
+  for (const auto& [name, d] : known)
+    if (descr == name) return d;
+  return {0, 0};
 }
+
+}  // namespace
+
+int numpy_itemsize(const std::string& descr) { return dtype_of(descr).size; }
 
 int64_t numpy_checked_bytes(const std::vector<int64_t>& shape, int itemsize, const std::string& what) {
   require(itemsize > 0, what + ": unsupported dtype");
@@ -48,7 +64,10 @@ int64_t NumpyArray::size() const {
 
 int NumpyArray::itemsize() const { return numpy_itemsize(descr); }
 
-bool NumpyArray::is_integer() const { return descr == "<i4" || descr == "<i8" || descr == "|b1"; }
+bool NumpyArray::is_integer() const {
+  const char k = dtype_of(descr).kind;
+  return k == 'i' || k == 'u' || k == 'b';
+}
 
 namespace {
 
@@ -56,6 +75,15 @@ uint64_t load_le(const char* p, int n) {
   uint64_t v = 0;
   for (int i = 0; i < n; ++i) v |= static_cast<uint64_t>(static_cast<unsigned char>(p[i])) << (8 * i);
   return v;
+}
+
+// An integer element's value: sign-extended for 'i', 0/1 for 'b'; a uint64 past int64 wraps
+// negative, which every caller's range check refuses.
+int64_t integer_value(uint64_t raw, Dtype d) {
+  if (d.kind == 'b') return raw != 0;
+  if (d.kind == 'u' || d.size == 8) return static_cast<int64_t>(raw);
+  const int shift = 64 - 8 * d.size;
+  return static_cast<int64_t>(raw << shift) >> shift;
 }
 
 }  // namespace
@@ -66,16 +94,8 @@ std::vector<int64_t> NumpyArray::to_int64(const std::string& what) const {
   // NOLINTNEXTLINE(clang-analyzer-core.DivideZero): an integer dtype (required above) has an itemsize
   const size_t n = data.size() / static_cast<size_t>(item);
   std::vector<int64_t> out(n);
-  for (size_t i = 0; i < n; ++i) {
-    const uint64_t raw = load_le(data.data() + i * item, item);
-    if (descr == "<i4") {
-      out[i] = static_cast<int32_t>(static_cast<uint32_t>(raw));
-    } else if (descr == "<i8") {
-      out[i] = static_cast<int64_t>(raw);
-    } else {
-      out[i] = raw != 0;
-    }
-  }
+  const Dtype d = dtype_of(descr);
+  for (size_t i = 0; i < n; ++i) out[i] = integer_value(load_le(data.data() + i * item, item), d);
   return out;
 }
 
@@ -102,9 +122,9 @@ double NumpyArray::at(int64_t i) const {
     std::memcpy(&d, &raw, sizeof d);
     return d;
   }
-  if (descr == "<i4") return static_cast<int32_t>(static_cast<uint32_t>(raw));
-  if (descr == "<i8") return static_cast<double>(static_cast<int64_t>(raw));
-  return raw != 0;
+  const Dtype d = dtype_of(descr);
+  if (d.kind == 'u') return static_cast<double>(raw);
+  return static_cast<double>(integer_value(raw, d));
 }
 
 // ---- .npy header -----------------------------------------------------------------------------
@@ -290,8 +310,8 @@ NumpyArray parse_npy(const std::string& bytes, const std::string& what) {
   const size_t start = parse_npy_header(bytes, what, a, fortran);
   const int item = numpy_itemsize(a.descr);
   require(item > 0, what + ": dtype '" + a.descr +
-                       "' is not supported (<f4, <f8, <i4, <i8 or |b1: features any of them, labels and indices the "
-                       "integers)");
+                       "' is not supported (float32/64, int8/16/32/64, uint8/16/32/64 or bool: features any of "
+                       "them, labels and indices the integers or bool)");
   const int64_t need = numpy_checked_bytes(a.shape, item, what);
   const size_t have = bytes.size() - start;
   require(static_cast<uint64_t>(need) == have, what + ": shape and dtype need " + std::to_string(need) +
