@@ -254,6 +254,31 @@ TEST(Config, OverrideStarSetsEveryElement) {
       << config_error({st, "model.stages[*].iterations=0"});
 }
 
+// A saved config (config.json, model.bin's, state.bin's) records admm.iterations and model.layers,
+// the stages' sum and last layers: a --set of the stages' made them stale and the config was
+// refused as inconsistent, though the error's own advice was that --set. They follow the stages
+// now, unless a --set gives them too.
+TEST(Config, ASavedConfigsTotalsFollowTheStagesSet) {
+  const Config saved = parse_config(nlohmann::json::object(),
+                                    {"model.stages=[{\"layers\":2,\"iterations\":5},{\"layers\":4,\"iterations\":7}]"});
+  ASSERT_EQ(saved.effective["admm"]["iterations"], 12);
+  ASSERT_EQ(saved.effective["model"]["layers"], 4);
+  const Config shorter = parse_config(saved.effective, {"model.stages[*].iterations=2"});
+  EXPECT_EQ(shorter.iterations, 4);
+  const Config deeper = parse_config(saved.effective, {"model.stages[1].layers=6"});
+  EXPECT_EQ(deeper.model.layers, 6);
+  // Given with them, the totals are still checked; another key's --set leaves them as recorded.
+  EXPECT_NE(config_error({"model.stages=[{\"layers\":2,\"iterations\":5}]", "model.stages[0].iterations=2",
+                          "admm.iterations=9"})
+                .find("admm.iterations: 9 is not the stages' sum 2"),
+            std::string::npos);
+  nlohmann::json inconsistent = saved.effective;
+  inconsistent["admm"]["iterations"] = 99;
+  EXPECT_NE(test::error_of([&] { parse_config(inconsistent, {"model.stages[0].mu=1"}); })
+                .find("admm.iterations: 99 is not the stages' sum 12"),
+            std::string::npos);
+}
+
 // JSON has no NaN or Infinity, so --set admm.rho=NaN arrives as a string: say why it is refused.
 TEST(Config, NonFiniteNumbersAreNamedAsSuch) {
   EXPECT_EQ(config_error({"admm.rho=NaN"}),
@@ -611,6 +636,8 @@ TEST(Config, OverridesShadowedByStagesAreNamed) {
   EXPECT_NE(warnings("admm.rho_schedule.threshold=0.1").find("model.stages[1] sets its own rho_schedule.threshold"),
             std::string::npos);
   EXPECT_EQ(warnings("admm.mu=0.5").find("only the stages' default"), std::string::npos) << "no stage sets mu";
+  // Every stage given the same value too (model.stages[*].rho): nothing is lost, nothing said.
+  EXPECT_TRUE(parse_config(staged, {"admm.rho=0.5", "model.stages[*].rho=0.5"}).warnings.empty());
   EXPECT_EQ(warnings("admm.step=\"exact\"").find("only the stages' default"), std::string::npos);
   nlohmann::json stepped = staged;
   stepped["model"]["stages"][0]["step"] = "backtrack";

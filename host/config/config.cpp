@@ -1,6 +1,7 @@
 // Config parsing: one function per section, each key read once with its rule.
 #include "host/config/config.h"
 
+#include <algorithm>
 #include <cfloat>
 #include <cmath>
 #include <iomanip>
@@ -374,18 +375,21 @@ static void warn_shadowed_overrides(const nlohmann::json& j, const std::vector<s
     } else {
       continue;
     }
+    const nlohmann::json::json_pointer at("/" + field + (sub.empty() ? "" : "/" + sub));
+    const nlohmann::json& given = j["admm"][at];
     std::string where;
     for (size_t i = 0; i < stages.size(); ++i) {
       const nlohmann::json& s = stages[i];
-      if (!s.is_object() || !s.contains(field)) continue;
-      if (!sub.empty() && !(s[field].is_object() && s[field].contains(sub))) continue;
+      if (!s.is_object() || !s.contains(at)) continue;
+      if (s[at] == given) continue;  // the same value (model.stages[*] set it too): nothing is shadowed
       where += (where.empty() ? "" : ", ") + std::string("model.stages[") + std::to_string(i) + "]";
     }
     const std::string name = field + (sub.empty() ? "" : "." + sub);
     if (!where.empty())
       c.warnings.push_back("--set " + key + " is only the stages' default: " + where +
                            (where.find(',') == std::string::npos ? " sets its own " : " set their own ") + name +
-                           ", which wins there (set model.stages[i]." + name + " instead)");
+                           ", which wins there (set model.stages[i]." + name + ", or model.stages[*]." + name +
+                           " for every stage, instead)");
   }
 }
 
@@ -410,9 +414,32 @@ static void require_utf8(const nlohmann::json& j, const std::string& at) {
   }
 }
 
+// admm.iterations and model.layers are the stages' sum and last layers, which every saved config
+// (config.json, model.bin's, state.bin's) records: a --set of the stages' iterations or layers
+// (model.stages[*].iterations=5) made the recorded value stale and the config was refused as
+// inconsistent. Unless a --set gives it too, such a value is dropped here and follows the stages.
+static void forget_stale_totals(nlohmann::json& j, const std::vector<std::string>& overrides) {
+  // A --set of `prefix` itself (the whole list), or of a key under it ending in `field`.
+  const auto set = [&](const std::string& prefix, const std::string& field) {
+    return std::any_of(overrides.begin(), overrides.end(), [&](const std::string& o) {
+      const std::string key = o.substr(0, o.find('='));
+      if (key == prefix) return true;
+      return key.rfind(prefix, 0) == 0 && key.size() >= field.size() &&
+             key.compare(key.size() - field.size(), std::string::npos, field) == 0;
+    });
+  };
+  const bool has_stages = j.contains("model") && j["model"].is_object() && j["model"].contains("stages");
+  if (!has_stages) return;
+  if (set("model.stages", ".iterations") && !set("admm.iterations", "") && j.contains("admm") &&
+      j["admm"].is_object())
+    j["admm"].erase("iterations");
+  if (set("model.stages", ".layers") && !set("model.layers", "")) j["model"].erase("layers");
+}
+
 Config parse_config(const nlohmann::json& in, const std::vector<std::string>& overrides) {
   nlohmann::json j = in.is_null() ? nlohmann::json::object() : in;
   for (const std::string& o : overrides) apply_override(j, o);
+  forget_stale_totals(j, overrides);
   Config c;
   c.effective = nlohmann::json::object();
   JsonReader r(&j, "", &c.effective);
