@@ -446,8 +446,11 @@ TEST(ResumeCli, AFinishedRunKeptItsStateAndRunsLonger) {
   expect_one_line_error(run_command(staged + " --set model.stages[0].iterations=50 --set admm.iterations=90 --resume"),
                         "--resume: the config has model.stages[0].iterations = 50, the run in " + kept +
                             "/state.bin has 40 (");
-  const std::string longer_last = " --set model.stages[1].iterations=50 --set admm.iterations=90";
-  const auto grown = run_command(staged + longer_last + " --resume");
+  // Without --config, and with the last stage's iterations alone: the config state.bin records
+  // takes the indexed --set (the defaults, which have no stages, refused it), and its recorded
+  // admm.iterations follows the stages.
+  const auto grown = run_command(std::string(PDADMM_BINARY) + " train --resume --set model.stages[1].iterations=50 --out " +
+                                 kept + " --set output.progress=off");
   EXPECT_EQ(grown.code, 0) << grown.out;
   // The weights and scores of the 40 + 50 iterations run from the start.
   const std::string staged_straight = straight + "_staged";

@@ -166,20 +166,28 @@ void print_wire(const Config& c, const Problem& p, const std::vector<int>& part)
 }  // namespace
 
 int cmd_train(const CommonArgs& a, bool resume) {
-  Config c = load(a);
   // --resume without --config: the config state.bin records, so that the command after a stop is
-  // `train --out OUT --resume` (the defaults were refused as another run's config).
+  // `train --out OUT --resume` (the defaults were refused as another run's config). The folder
+  // first, from --out or a --set of output.dir alone: a --set only the run's config can take
+  // (model.stages[2].iterations, to run longer) failed on the defaults.
+  nlohmann::json recorded;
+  std::string state;
   if (resume && a.config.empty()) {
-    const std::string state = c.output.dir + "/state.bin";
+    CommonArgs where = a;
+    where.sets.clear();
+    for (const std::string& s : a.sets)
+      if (s.rfind("output.dir=", 0) == 0) where.sets.push_back(s);
+    state = load(where).output.dir + "/state.bin";
     const nlohmann::json meta = peek_state_meta(state);
-    if (meta.is_object() && meta.contains("config") && meta["config"].is_object()) {
-      try {
-        c = load(a, meta["config"]);
-      } catch (const Error& e) {
-        throw Error(std::string(e.what()) + " (in the config " + state + " records" +
-                    (a.sets.empty() ? "" : ", with --set on it") + "; --config gives another)");
-      }
-    }
+    if (meta.is_object() && meta.contains("config") && meta["config"].is_object()) recorded = meta["config"];
+  }
+  Config c;
+  try {
+    c = recorded.is_object() ? load(a, recorded) : load(a);
+  } catch (const Error& e) {
+    if (!recorded.is_object()) throw;
+    throw Error(std::string(e.what()) + " (in the config " + state + " records" +
+                (a.sets.empty() ? "" : ", with --set on it") + "; --config gives another)");
   }
   // A config kept in the output folder as config.json: the run replaces that file with its full
   // config (every key, no comments). One a run wrote (its own layout) may go; a person's may not.
