@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <utility>
 #include <sstream>
 #include <string>
@@ -158,12 +159,14 @@ TEST(RunOutputs, OutputsLargerThanTheFreeSpaceAreOneErrorLine) {
 // last iteration, as a Ctrl-C during a long final evaluation would come) or "stage 2/2" (mid-run).
 class SignalOn : public std::stringbuf {
  public:
-  explicit SignalOn(std::string text) : text_(std::move(text)) {}
+  explicit SignalOn(std::string text, std::function<void()> before = {})
+      : text_(std::move(text)), before_(std::move(before)) {}
 
  protected:
   int sync() override {
     if (!raised_ && str().find(text_) != std::string::npos) {
       raised_ = true;
+      if (before_) before_();
       raise(SIGTERM);
     }
     return 0;
@@ -171,6 +174,7 @@ class SignalOn : public std::stringbuf {
 
  private:
   std::string text_;
+  std::function<void()> before_;  // run just before the signal
   bool raised_ = false;
 };
 
@@ -205,44 +209,53 @@ TEST(RunOutputs, ASignalAfterTheLastIterationLetsTheRunFinish) {
 // A signal's state.bin is not in the room check before the first iteration: where it does not fit
 // (here a file size limit between model.bin's and state.bin's), model.bin and summary.json are
 // written first and the error says so; it said "summary.json holds that iterate" before writing it.
+// Where a checkpoint wrote a state.bin before the limit (set as stage 2 starts), --resume takes
+// that one, and the error says so rather than "cannot continue".
 TEST(RunOutputs, AStateTheDiskCannotHoldLosesOnlyTheResume) {
   const std::string dir = ::testing::TempDir() + "/pdadmm_state_no_room";
-  std::filesystem::remove_all(dir);
-  Config c = parse_config(nlohmann::json::object(),
-                          {"model.stages=[{\"layers\":2,\"iterations\":2},{\"layers\":3,\"iterations\":4}]",
-                           "model.hidden=24", "data.synthetic.nodes=300", "data.synthetic.val=50", "data.synthetic.test=100"});
-  c.output.progress = "off";
-  c.output.dir = dir;
-  c.threads = 1;
-  const Problem problem = build_problem(c);
-  const uint64_t model = model_file_bytes(c, problem.dims), state = state_file_bytes(c, shape_of(problem));
-  ASSERT_GT(state, 2 * model + 65536) << "the limit must fall between the two files";
-  struct rlimit old_limit = {};
-  ASSERT_EQ(getrlimit(RLIMIT_FSIZE, &old_limit), 0);
-  struct rlimit limit = old_limit;
-  limit.rlim_cur = static_cast<rlim_t>(model + (state - model) / 2);
-  void (*old_xfsz)(int) = signal(SIGXFSZ, SIG_IGN);  // write() then fails with EFBIG
-  ASSERT_EQ(setrlimit(RLIMIT_FSIZE, &limit), 0);
-  SignalOn buf("stage 2/2");  // the second stage starts: a stop in the middle of the run
-  std::ostream log(&buf);
-  log << std::unitbuf;
-  std::string error = "(no error)";
-  try {
-    train(c, log);
-  } catch (const Error& e) {
-    error = e.what();
+  for (const bool checkpoint : {false, true}) {
+    std::filesystem::remove_all(dir);
+    Config c = parse_config(nlohmann::json::object(),
+                            {"model.stages=[{\"layers\":2,\"iterations\":2},{\"layers\":3,\"iterations\":4}]",
+                             "model.hidden=24", "data.synthetic.nodes=300", "data.synthetic.val=50",
+                             "data.synthetic.test=100", checkpoint ? "output.checkpoint_every=2" : "output.checkpoint_every=0"});
+    c.output.progress = "off";
+    c.output.dir = dir;
+    c.threads = 1;
+    const Problem problem = build_problem(c);
+    const uint64_t model = model_file_bytes(c, problem.dims), state = state_file_bytes(c, shape_of(problem));
+    ASSERT_GT(state, 2 * model + 65536) << "the limit must fall between the two files";
+    struct rlimit old_limit = {};
+    ASSERT_EQ(getrlimit(RLIMIT_FSIZE, &old_limit), 0);
+    struct rlimit limit = old_limit;
+    limit.rlim_cur = static_cast<rlim_t>(model + (state - model) / 2);
+    void (*old_xfsz)(int) = signal(SIGXFSZ, SIG_IGN);  // write() then fails with EFBIG
+    const auto set_limit = [&] { ASSERT_EQ(setrlimit(RLIMIT_FSIZE, &limit), 0); };
+    if (!checkpoint) set_limit();
+    // The second stage starts: a stop in the middle of the run, after the checkpoint at 2.
+    SignalOn buf("stage 2/2", checkpoint ? std::function<void()>(set_limit) : std::function<void()>());
+    std::ostream log(&buf);
+    log << std::unitbuf;
+    std::string error = "(no error)";
+    try {
+      train(c, log);
+    } catch (const Error& e) {
+      error = e.what();
+    }
+    setrlimit(RLIMIT_FSIZE, &old_limit);
+    signal(SIGXFSZ, old_xfsz);
+    const std::string head = "cannot write " + dir + "/state.bin: File too large (model.bin and summary.json hold "
+                             "iteration ",
+                      tail = checkpoint ? "; --resume goes on from the state.bin of iteration 2, the last checkpoint)"
+                                        : ", but --resume cannot continue it)";
+    EXPECT_EQ(error.rfind(head, 0), 0u) << error;
+    EXPECT_EQ(error.size() - error.rfind(tail), tail.size()) << error;
+    EXPECT_TRUE(std::filesystem::exists(dir + "/model.bin"));
+    EXPECT_TRUE(std::filesystem::exists(dir + "/summary.json"));
+    EXPECT_EQ(std::filesystem::exists(dir + "/state.bin"), checkpoint);
+    EXPECT_EQ(buf.str().find("interrupted by"), std::string::npos) << "claimed before the files were written:\n"
+                                                                     << buf.str();
   }
-  setrlimit(RLIMIT_FSIZE, &old_limit);
-  signal(SIGXFSZ, old_xfsz);
-  const std::string head = "cannot write " + dir + "/state.bin: File too large (model.bin and summary.json hold "
-                           "iteration ", tail = ", but --resume cannot continue it)";
-  EXPECT_EQ(error.rfind(head, 0), 0u) << error;
-  EXPECT_EQ(error.size() - error.rfind(tail), tail.size()) << error;
-  EXPECT_TRUE(std::filesystem::exists(dir + "/model.bin"));
-  EXPECT_TRUE(std::filesystem::exists(dir + "/summary.json"));
-  EXPECT_FALSE(std::filesystem::exists(dir + "/state.bin"));
-  EXPECT_EQ(buf.str().find("interrupted by"), std::string::npos) << "claimed before the files were written:\n"
-                                                                   << buf.str();
   std::filesystem::remove_all(dir);
 }
 

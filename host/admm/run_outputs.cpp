@@ -308,8 +308,13 @@ bool TrainLoop::write_outputs(int done, int stopped_by) {
     try {
       save_state(done);
     } catch (const Error& e) {
-      throw Error(std::string(e.what()) + " (" + held + " iteration " + std::to_string(done) + ", but --resume " +
-                  (finished ? "cannot extend the run" : "cannot continue it") + ")");
+      // The write is atomic: an earlier checkpoint's state.bin, if any, is whole and --resume takes it.
+      const int older = unfinished_state_iteration(c);
+      throw Error(std::string(e.what()) + " (" + held + " iteration " + std::to_string(done) +
+                  (older >= 0 ? "; --resume goes on from the state.bin of iteration " + std::to_string(older) +
+                                    ", the last checkpoint"
+                              : ", but --resume " + std::string(finished ? "cannot extend the run" : "cannot continue it")) +
+                  ")");
     }
   }
   // Last: a run killed while it wrote the files above still has its state.bin to --resume (it was
