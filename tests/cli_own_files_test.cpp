@@ -102,7 +102,7 @@ TEST(CliOwnFiles, TrainsAsItsNpzAndEvalAndResumeRefuseOtherFiles) {
   changed[last] = changed[last] == '0' ? '1' : '0';
   std::ofstream(dir + "/labels.txt", std::ios::trunc) << changed;
   const std::string differs = "the data set read now is not the one its run trained on (its graph, features or "
-                              "labels changed since, at the same paths: CRC32 ";
+                              "labels differ: files changed since, or another copy; CRC32 ";
   expect_one_line_error(run_command(eval), "checkpoint run/model.bin: " + differs);
   expect_one_line_error(run_command(in_dir + " export -m run --inputs --npz x.npz"), "checkpoint run/model.bin: " + differs);
   expect_one_line_error(run_command(in_dir + " train --resume" + kFiles + kModel + " --set admm.iterations=22 --out run"),

@@ -157,7 +157,8 @@ void require_recorded_data(const nlohmann::json& recorded, const Problem& p, con
   const uint32_t then = recorded.get<uint32_t>();
   require(then == p.data_crc, [&] {
     return file + ": the data set read now is not the one its run trained on (its graph, features or labels "
-                  "changed since, at the same paths: CRC32 " + hex32(p.data_crc) + ", the run's " + hex32(then) + ")";
+                  "differ: files changed since, or another copy; CRC32 " + hex32(p.data_crc) + ", the run's " +
+           hex32(then) + ")";
   });
 }
 
