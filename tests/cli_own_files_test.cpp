@@ -129,7 +129,8 @@ TEST(CliOwnFiles, TrainsAsItsNpzAndEvalAndResumeRefuseOtherFiles) {
 }
 
 // Training nodes drawn as a count, regardless of class, can miss a class (here the one node of
-// class 2): the model cannot learn it, and info and train said nothing of it.
+// class 2): the model cannot learn it, and info and train said nothing of it. Nor of a features
+// CSV whose first column is pandas' row index.
 TEST(CliOwnFiles, AClassWithoutATrainingNodeIsWarned) {
   const std::string dir = ::testing::TempDir() + "cli_own_files_class";
   std::filesystem::remove_all(dir);
@@ -160,6 +161,17 @@ TEST(CliOwnFiles, AClassWithoutATrainingNodeIsWarned) {
   const test::CommandResult pc = run_command(in_dir + " info" + data + " --set data.files.train_per_class=1");
   EXPECT_EQ(pc.code, 0) << pc.out;
   EXPECT_EQ(pc.out.find("warning"), std::string::npos) << pc.out;
+  // pandas' to_csv without index=False writes the row number first: read as a feature, named.
+  std::ofstream fi(dir + "/fi.csv");
+  for (int k = 0; k < 30; ++k) fi << k << "," << k % 3 << "," << (k * 7) % 5 << ",1\n";
+  fi.close();
+  const test::CommandResult ix =
+      run_command(in_dir + " info" + data + " --set data.files.train_per_class=1 --set data.files.features=fi.csv");
+  EXPECT_EQ(ix.code, 0) << ix.out;
+  EXPECT_NE(ix.out.find("warning: the first feature column is the row number 0, 1, …, 29: an index column? (pandas' "
+                        "to_csv and reset_index write one; save with index=False)\n"),
+            std::string::npos)
+      << ix.out;
 }
 
 }  // namespace

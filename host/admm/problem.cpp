@@ -137,19 +137,31 @@ std::string data_root(const Config& c) {
 }
 
 std::vector<std::string> data_warnings(const Config& c, const Problem& p) {
+  std::vector<std::string> out;
   const Dataset& d = p.data;
+  // A first column 0, 1, …, n − 1 is a row index: pandas' to_csv writes one unless index=False,
+  // and it was read, silently, as a feature (row normalisation would hide it, so not then).
+  const Features& h = p.h;
+  if (!h.is_sparse && !c.data.row_normalize && h.rows >= 3 && h.cols >= 2) {
+    bool index = true;
+    for (int64_t r = 0; r < h.rows && index; ++r) index = h.dense[static_cast<size_t>(r * h.cols)] == static_cast<float>(r);
+    if (index)
+      out.push_back("the first feature column is the row number 0, 1, …, " + std::to_string(h.rows - 1) +
+                    ": an index column? (pandas' to_csv and reset_index write one; save with index=False)");
+  }
   std::vector<char> seen(static_cast<size_t>(std::max(d.num_classes, 0)), 0);
   for (int32_t v : d.train) seen[static_cast<size_t>(d.labels[v])] = 1;
   std::string missing;
   int count = 0;
   for (size_t k = 0; k < seen.size(); ++k)
     if (!seen[k]) missing += (count++ ? ", " : "") + std::to_string(k);
-  if (count == 0) return {};
+  if (count == 0) return out;
   const std::string key = c.data.name == "npz" ? "data.npz" : c.data.name == "files" ? "data.files" : "data";
-  return {"class" + std::string(count > 1 ? "es " : " ") + missing + " of " + std::to_string(d.num_classes) +
-          (count > 1 ? " have" : " has") + " no training node (" + key +
-          ".train draws the training nodes regardless of class): the model cannot learn " +
-          (count > 1 ? "them" : "it") + "; " + key + ".train_per_class draws some of every class"};
+  out.push_back("class" + std::string(count > 1 ? "es " : " ") + missing + " of " + std::to_string(d.num_classes) +
+                (count > 1 ? " have" : " has") + " no training node (" + key +
+                ".train draws the training nodes regardless of class): the model cannot learn " +
+                (count > 1 ? "them" : "it") + "; " + key + ".train_per_class draws some of every class");
+  return out;
 }
 
 void require_recorded_data(const nlohmann::json& recorded, const Problem& p, const std::string& file) {

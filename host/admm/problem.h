@@ -31,7 +31,8 @@ struct Problem {
 
 Problem build_problem(const Config& c);
 // Warnings of the data set as split, for train and info to print: classes without a training
-// node (a split whose training nodes are a count or fraction draws them regardless of class).
+// node (a split whose training nodes are a count or fraction draws them regardless of class), and
+// a first feature column that is the row number (an index column written by pandas).
 std::vector<std::string> data_warnings(const Config& c, const Problem& p);
 // An Error (one line) when `recorded` (a "data_crc" that `file`, written by the run that trained
 // on the data, holds: a number, or absent in a file from before it) is not p's data set's.
