@@ -140,7 +140,7 @@ void lock_output_folder(const Config& c, std::optional<FolderLock>& lock, std::o
 }
 
 void log_run(const Config& c, const Problem& p, int first_groups, std::ostream& log) {
-  const int want_groups = c.partition.empty() ? c.groups : static_cast<int>(c.partition.size());
+  const int want_groups = group_count(c);
   log << "pdadmm: " << p.data.name << " (" << p.data.num_nodes() << " nodes, " << p.data.num_edges() << " edges, "
       << p.data.features.cols << " features, " << p.data.num_classes << " classes; train/val/test "
       << p.data.train.size() << "/" << p.data.val.size() << "/" << p.data.test.size()

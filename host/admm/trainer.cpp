@@ -72,7 +72,7 @@ std::unique_ptr<Solver<float>> make_solver(const Config& c, const Problem& p, co
   spec.groups = c.groups;
   spec.partition = c.partition;
   spec.zl_init = c.model.zl_init == "labels" ? ZlInit::Labels : ZlInit::Zeros;
-  const int G = c.partition.empty() ? c.groups : static_cast<int>(c.partition.size());
+  const int G = group_count(c);
   auto ops = std::make_shared<std::vector<std::unique_ptr<Ops<float>>>>();
   std::unique_ptr<Transport> transport;
   const bool processes = process_count() > 1;  // mpirun: this process runs group process_rank()
@@ -134,7 +134,7 @@ void require_process_per_group(const Config& c) {
                          "output.dir and output.progress must be the same in every process: check each machine's "
                          "config file and --set)");
   // After the configs agree: a process whose own --set changed groups is told that, not to change -np.
-  const int groups = c.partition.empty() ? c.groups : static_cast<int>(c.partition.size());
+  const int groups = group_count(c);
   require(process_count() == groups, "mpirun started " + std::to_string(process_count()) + " processes for " +
                                          std::to_string(groups) + " layer groups: one process per group (mpirun -np " +
                                          std::to_string(groups) + ")");
@@ -184,10 +184,6 @@ void require_same_start(const Config& c, int mine) {
 // layer 1 costs O(n N²) deferred), so a 2-layer stage does not predict a 10-layer one.
 double stage_work(const StageConfig& sc) { return std::max(1.0, sc.layers - 2.0); }
 
-// Stops at the first non-finite iteration, before the overflowed iterates reach any output.
-// Σ <u, r>, which every iteration's dual update sums, covers the duals, which the residual and the
-// objective leave out: u = ρ r past float (ρ 3e38) ended a run with exit 0 and "lagrangian": null in
-// metrics.jsonl, and duals that overflowed on an iteration that did not log stopped only at the next.
 // What a divergence can come from beside the hyperparameters, for its error line: inputs of a
 // large scale (features 1e15, say nanosecond timestamps, diverged at iteration 2; 1e10 trained)
 // and the warned init growth (a warning far above by then). Empty when neither applies.
@@ -203,6 +199,10 @@ std::string divergence_causes(const Config& c, const Problem& p) {
   return o.str();
 }
 
+// Stops at the first non-finite iteration, before the overflowed iterates reach any output.
+// Σ <u, r>, which every iteration's dual update sums, covers the duals, which the residual and the
+// objective leave out: u = ρ r past float (ρ 3e38) ended a run with exit 0 and "lagrangian": null in
+// metrics.jsonl, and duals that overflowed on an iteration that did not log stopped only at the next.
 void require_finite(const Config& c, const IterationStats& st, int it, const Problem& p) {
   if (std::isfinite(st.residual) && std::isfinite(st.u_dot_r) &&
       (!st.has_terms || (std::isfinite(st.objective) && std::isfinite(st.lagrangian))))

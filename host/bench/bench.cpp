@@ -103,7 +103,7 @@ struct BenchSolver {
 // the transport gives the token up before every message.
 BenchSolver make_bench_solver(const Config& c, const Problem& p, const std::vector<HostMatrix<float>>& W,
                               const std::vector<HostMatrix<float>>& b, std::mutex* token) {
-  const int G = c.partition.empty() ? c.groups : static_cast<int>(c.partition.size());
+  const int G = group_count(c);
   const bool serialize = token != nullptr;
   const bool cuda = c.backend == "cuda";
   BenchSolver bs;

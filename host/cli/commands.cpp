@@ -67,6 +67,12 @@ Config load(const CommonArgs& a, const nlohmann::json& base = nlohmann::json::ob
   return c;
 }
 
+// Each layer group runs on a thread of its own (CPU backend, one process) that calls BLAS: more
+// groups than threads need more of ulimit -v than load() set aside for the threads.
+void reserve_for_group_threads(const Config& c) {
+  if (c.backend == "cpu" && process_count() == 1) reserve_blas_address_space(total_cores(c), group_count(c));
+}
+
 // Device memory the groups will allocate on each GPU, against what is free there now.
 void print_device_totals(const std::map<int, std::pair<double, int>>& per_device) {
   const std::vector<CudaDeviceInfo> visible = cuda_devices();
@@ -199,10 +205,7 @@ int cmd_train(const CommonArgs& a, bool resume) {
                 " (its full config: every key, no comments), and its text would be lost; copy it out of the "
                 "folder or choose another --out");
   }
-  // Each layer group runs on a thread of its own (CPU backend, one process) that calls BLAS:
-  // more groups than threads need more of ulimit -v than load() set aside for the threads.
-  if (c.backend == "cpu" && process_count() == 1)
-    reserve_blas_address_space(total_cores(c), c.partition.empty() ? c.groups : static_cast<int>(c.partition.size()));
+  reserve_for_group_threads(c);
   std::ostream quiet(nullptr);  // under mpirun the first process speaks for the run
   const TrainSummary sum = train(c, process_rank() == 0 ? std::cout : quiet, resume);
   return sum.signal ? 128 + sum.signal : 0;  // as the shell reports a process the signal ended
@@ -440,9 +443,7 @@ int cmd_bench(const CommonArgs& a, const BenchArgs& b) {
   std::error_code ec;  // as eval's --predictions: the results replaced the config they came from
   require(dash || none || a.config.empty() || !std::filesystem::equivalent(b.json, a.config, ec),
           "bench: --json " + b.json + " is the --config file; it would be overwritten");
-  // As train's: each layer group's thread calls BLAS (but one at a time with --serialize).
-  if (c.backend == "cpu" && process_count() == 1 && !b.serialize)
-    reserve_blas_address_space(total_cores(c), c.partition.empty() ? c.groups : static_cast<int>(c.partition.size()));
+  if (!b.serialize) reserve_for_group_threads(c);  // --serialize: the groups call BLAS one at a time
   BenchOptions o;
   o.iterations = b.iterations;
   o.warmup = b.warmup;

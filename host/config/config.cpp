@@ -347,6 +347,8 @@ bool rho_meets_convergence_condition(double nu, double rho) {
   return rho > std::max(4 * nu, (std::sqrt(17.0) + 1) * nu / 2);
 }
 
+int group_count(const Config& c) { return c.partition.empty() ? c.groups : static_cast<int>(c.partition.size()); }
+
 double init_growth(const Config& c) {
   const int first = c.model.stages.empty() ? c.model.layers : c.model.stages[0].layers;
   return std::pow(c.model.init_std * std::sqrt(c.model.hidden / 2.0), first - 1);

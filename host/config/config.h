@@ -157,6 +157,9 @@ StageConfig stage_defaults(const Config& c);
 // ρ > max(4νS², (√17+1)ν/2) with S = 1 for ReLU: the convergence theorem's condition.
 bool rho_meets_convergence_condition(double nu, double rho);
 
+// The layer groups the config asks for: the length of `partition`, else `groups`.
+int group_count(const Config& c);
+
 // The largest ρ the schedule can raise a stage starting at `rho` to.
 double rho_schedule_ceiling(const RhoSchedule& s, double rho);
 
