@@ -303,6 +303,12 @@ TEST(OwnFiles, AByteOrderMarkAndCrlfReadAsPlainText) {
     return t;
   };
   test::expect_same_dataset(own_files_dataset(names, mac(edges), mac(features), mac(labels), 100, true, sizes), plain);
+  // A leading '+' (some tools write one) is the number; two signs are not.
+  test::expect_same_dataset(own_files_dataset(names, "+0 +1\n1 2\n3 +4\n", "+1,0\n0,+1\n1,1\n0,0\n1,+0e0\n",
+                                              "+0\n+1\n0\n1\n0\n", 100, true, sizes),
+                            plain);
+  EXPECT_EQ(error_with({"edges", "0 ++1\n", ""}), "e.txt:1: \"++1\" is not a node id (an integer)");
+  EXPECT_EQ(error_with({"edges", "0 +-1\n", ""}), "e.txt:1: \"+-1\" is not a node id (an integer)");
   // Spaces or tabs around a comma are no empty field.
   test::expect_same_dataset(
       own_files_dataset(names, "0 , 1\n1\t,2\n3,\t4\n", " 1 , 0\n0,1\n1,1\n0,0\n1,0\n", labels, 100, true, sizes), plain);

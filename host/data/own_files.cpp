@@ -126,11 +126,14 @@ void for_each_record(const std::string& text, const std::string& file, size_t ma
 template <typename T>
 T number(std::string_view field, const std::string& file, int64_t line, const char* what) {
   T v{};
-  const auto [end, ec] = std::from_chars(field.data(), field.data() + field.size(), v);
+  // from_chars reads no '+' sign, which some tools write ("+1", "+0.5e-3"): not before a sign.
+  const std::string_view digits =
+      field.size() > 1 && field[0] == '+' && field[1] != '-' && field[1] != '+' ? field.substr(1) : field;
+  const auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), v);
   // A number past T's range is a number still ("99999999999999999999 is not a node id (an integer)").
-  require(ec != std::errc::result_out_of_range || end != field.data() + field.size(),
+  require(ec != std::errc::result_out_of_range || end != digits.data() + digits.size(),
           [&] { return at_line(file, line, quoted(field) + " is out of range for " + what); });
-  require(ec == std::errc() && end == field.data() + field.size(),
+  require(ec == std::errc() && end == digits.data() + digits.size(),
           [&] { return at_line(file, line, quoted(field) + " is not " + what + semicolon_hint(field)); });
   return v;
 }
