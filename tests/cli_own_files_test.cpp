@@ -104,6 +104,12 @@ TEST(CliOwnFiles, TrainsAsItsNpzAndEvalAndResumeRefuseOtherFiles) {
   const std::string differs = "the data set read now is not the one its run trained on (its graph, features or "
                               "labels differ: files changed since, or another copy; CRC32 ";
   expect_one_line_error(run_command(eval), "checkpoint run/model.bin: " + differs);
+  // info prints the CRC of the data it reads (the error's first), the model.bin's is the one before.
+  const std::string crc_now = run_command(in_dir + " info" + kFiles).out, crc_line = "data crc      ";
+  const size_t at = crc_now.find(crc_line);
+  ASSERT_NE(at, std::string::npos) << crc_now;
+  EXPECT_NE(run_command(eval).out.find("CRC32 " + crc_now.substr(at + crc_line.size(), 8) + ", the run's "),
+            std::string::npos);
   expect_one_line_error(run_command(in_dir + " export -m run --inputs --npz x.npz"), "checkpoint run/model.bin: " + differs);
   expect_one_line_error(run_command(in_dir + " train --resume" + kFiles + kModel + " --set admm.iterations=22 --out run"),
                         "--resume: run/state.bin: " + differs);

@@ -122,12 +122,6 @@ uint32_t dataset_crc(const Dataset& d) {
   return crc == 0 ? 1 : crc;  // 0 is "not recorded"
 }
 
-std::string hex32(uint32_t v) {
-  char s[9];
-  std::snprintf(s, sizeof s, "%08x", v);
-  return s;
-}
-
 }  // namespace
 
 std::string data_root(const Config& c) {
@@ -162,6 +156,12 @@ std::vector<std::string> data_warnings(const Config& c, const Problem& p) {
                 ".train draws the training nodes regardless of class): the model cannot learn " +
                 (count > 1 ? "them" : "it") + "; " + key + ".train_per_class draws some of every class");
   return out;
+}
+
+std::string hex32(uint32_t v) {
+  char s[9];
+  std::snprintf(s, sizeof s, "%08x", v);
+  return s;
 }
 
 void require_recorded_data(const nlohmann::json& recorded, const Problem& p, const std::string& file) {

@@ -34,6 +34,8 @@ Problem build_problem(const Config& c);
 // node (a split whose training nodes are a count or fraction draws them regardless of class), and
 // a first feature column that is the row number (an index column written by pandas).
 std::vector<std::string> data_warnings(const Config& c, const Problem& p);
+// v as 8 hex digits (how data_crc is shown).
+std::string hex32(uint32_t v);
 // An Error (one line) when `recorded` (a "data_crc" that `file`, written by the run that trained
 // on the data, holds: a number, or absent in a file from before it) is not p's data set's.
 void require_recorded_data(const nlohmann::json& recorded, const Problem& p, const std::string& file);

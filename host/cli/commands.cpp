@@ -225,6 +225,9 @@ int cmd_info(const CommonArgs& a) {
             << "classes       " << d.num_classes << "\n"
             << "train/val/test " << d.train.size() << " / " << d.val.size() << " / " << d.test.size() << "\n"
             << "split         " << split_text(c, d) << "\n"
+            << (p.data_crc ? "data crc      " + hex32(p.data_crc) + " (graph, features and labels as read; model.bin and "
+                                                                    "state.bin record it)\n"
+                           : "")
             << "augmentation  " << p.aug.blocks() << " blocks (hops " << p.aug.hops << ", "
             << (p.aug.descending ? "descending" : "ascending") << "), input dimension " << p.dims[0] << "\n"
             << "model         " << c.model.layers << " layers:";
