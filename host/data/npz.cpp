@@ -86,45 +86,48 @@ int64_t integer_value(uint64_t raw, Dtype d) {
   return static_cast<int64_t>(raw << shift) >> shift;
 }
 
-}  // namespace
-
-std::vector<int64_t> NumpyArray::to_int64(const std::string& what) const {
-  require(is_integer(), what + ": expected an integer array, found dtype " + descr);
-  const int item = itemsize();
-  // NOLINTNEXTLINE(clang-analyzer-core.DivideZero): an integer dtype (required above) has an itemsize
-  const size_t n = data.size() / static_cast<size_t>(item);
-  std::vector<int64_t> out(n);
-  const Dtype d = dtype_of(descr);
-  for (size_t i = 0; i < n; ++i) out[i] = integer_value(load_le(data.data() + i * item, item), d);
-  return out;
-}
-
-std::vector<double> NumpyArray::to_double() const {
-  const int item = itemsize();
-  if (item == 0) return {};
-  const size_t n = data.size() / static_cast<size_t>(item);
-  std::vector<double> out(n);
-  for (size_t i = 0; i < n; ++i) out[i] = at(static_cast<int64_t>(i));
-  return out;
-}
-
-double NumpyArray::at(int64_t i) const {
-  const int item = itemsize();
-  const uint64_t raw = load_le(data.data() + static_cast<size_t>(i) * item, item);
-  if (descr == "<f4") {
+// The element at p, of the resolved dtype d, as a double.
+double element_value(const char* p, Dtype d) {
+  const uint64_t raw = load_le(p, d.size);
+  if (d.kind == 'f' && d.size == 4) {
     const uint32_t r32 = static_cast<uint32_t>(raw);
     float f;
     std::memcpy(&f, &r32, sizeof f);
     return f;
   }
-  if (descr == "<f8") {
-    double d;
-    std::memcpy(&d, &raw, sizeof d);
-    return d;
+  if (d.kind == 'f') {
+    double v;
+    std::memcpy(&v, &raw, sizeof v);
+    return v;
   }
-  const Dtype d = dtype_of(descr);
   if (d.kind == 'u') return static_cast<double>(raw);
   return static_cast<double>(integer_value(raw, d));
+}
+
+}  // namespace
+
+std::vector<int64_t> NumpyArray::to_int64(const std::string& what) const {
+  require(is_integer(), what + ": expected an integer array, found dtype " + descr);
+  const Dtype d = dtype_of(descr);
+  // NOLINTNEXTLINE(clang-analyzer-core.DivideZero): an integer dtype (required above) has a size
+  const size_t n = data.size() / static_cast<size_t>(d.size);
+  std::vector<int64_t> out(n);
+  for (size_t i = 0; i < n; ++i) out[i] = integer_value(load_le(data.data() + i * d.size, d.size), d);
+  return out;
+}
+
+std::vector<double> NumpyArray::to_double() const {
+  const Dtype d = dtype_of(descr);  // once, not per element
+  if (d.size == 0) return {};
+  const size_t n = data.size() / static_cast<size_t>(d.size);
+  std::vector<double> out(n);
+  for (size_t i = 0; i < n; ++i) out[i] = element_value(data.data() + i * d.size, d);
+  return out;
+}
+
+double NumpyArray::at(int64_t i) const {
+  const Dtype d = dtype_of(descr);
+  return element_value(data.data() + static_cast<size_t>(i) * d.size, d);
 }
 
 // ---- .npy header -----------------------------------------------------------------------------
