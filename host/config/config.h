@@ -114,6 +114,9 @@ struct OutputConfig {
   bool predictions = false; // write predictions.csv (every node's prediction) from the final model
   bool state = true;        // write state.bin (for train --resume) with every model.bin of an unfinished run
   bool keep_state = false;  // keep state.bin when the run finishes (a later --resume with more iterations)
+  // Warn when ρ is below the convergence theorem's bound. The benchmark configs turn it off: they
+  // are the reference's recipe (ρ = ν) on purpose, and a warning on every run of them is noise.
+  bool convergence_warning = true;
 };
 
 struct Config {
