@@ -539,6 +539,18 @@ TEST(Config, ConvergenceWarningNamesTheStagesThatFail) {
                   .warnings.empty());
 }
 
+// FISTA's step past the reference's 4 warns (Cora: test 0.77 at 100, 0.59 at 1000, silently);
+// the default 2 and the reference preset's 4 do not.
+TEST(Config, FistaStepPastTheReferencesWarns) {
+  const Config c = parse_config(nlohmann::json::object(), {"admm.fista.eta=100"});
+  ASSERT_EQ(c.warnings.size(), 1u);
+  EXPECT_EQ(c.warnings[0], "admm.fista.eta = 100 is past 4 (the reference's; 1/L of the cross-entropy's gradient is "
+                           "2): the last layer's FISTA steps can overshoot and leave it undertrained");
+  EXPECT_TRUE(parse_config(nlohmann::json::object(), {"admm.preset=\"reference\""}).warnings.empty());
+  EXPECT_TRUE(parse_config(nlohmann::json::object(), {"admm.fista.eta=4"}).warnings.empty());
+  EXPECT_TRUE(parse_config(nlohmann::json::object()).warnings.empty());
+}
+
 // Float's edges themselves are accepted, and mu = 0 (no weight decay).
 TEST(Config, SolverConstantsFitFloat) {
   const Config c = parse_config(nlohmann::json::object(), {"admm.rho=3.4e38", "admm.nu=1.2e-38", "admm.mu=0",
