@@ -800,7 +800,10 @@ TEST(Config, FileLimitsNameTheFileAndTheProblem) {
            {"null", "expected a JSON object"},
            {"[1]", "expected a JSON object"},
            {std::string("{}\0", 3), "NUL byte"},
-           {"{\"seed\": \xff\xfe\n}", ": \\xff'"}}) {  // the bytes quoted, as text
+           {"{\"seed\": \xff\xfe\n}", ": \\xff'"},  // the bytes quoted, as text
+           // A trailing comma is named as such (nlohmann names only the bracket).
+           {"{\"admm\": {\"rho\": 1,\n  }}", "(a comma before the closing '}': JSON allows none after the last item)"},
+           {"{\"partition\": [1, 1, ]}", "(a comma before the closing ']'"}}) {
     std::ofstream(path, std::ios::binary) << text;
     try {
       load_config(path, {"seed=1"});

@@ -239,6 +239,16 @@ void JsonReader::finish() {
   }
 }
 
+// The commonest slip in a config edited by hand: `{"a": 1,}`. nlohmann names only the '}'.
+// `byte` is the 1-based position just past the character it stopped at.
+static std::string trailing_comma_hint(const std::string& text, size_t byte) {
+  if (byte == 0 || byte > text.size() || (text[byte - 1] != '}' && text[byte - 1] != ']')) return "";
+  size_t i = byte - 1;
+  while (i > 0 && std::isspace(static_cast<unsigned char>(text[i - 1]))) --i;
+  if (i == 0 || text[i - 1] != ',') return "";
+  return std::string(" (a comma before the closing '") + text[byte - 1] + "': JSON allows none after the last item)";
+}
+
 nlohmann::json parse_json(const std::string& text, const std::string& what, bool allow_comments) {
   using Event = nlohmann::json::parse_event_t;
   std::vector<std::set<std::string>> keys;  // of every object being parsed, innermost last
@@ -274,7 +284,7 @@ nlohmann::json parse_json(const std::string& text, const std::string& what, bool
   try {
     return nlohmann::json::parse(text, check, /*allow_exceptions=*/true, allow_comments);
   } catch (const nlohmann::json::parse_error& e) {
-    throw Error(what + " is not valid JSON: " + plain(e));
+    throw Error(what + " is not valid JSON: " + plain(e) + trailing_comma_hint(text, e.byte));
   } catch (const nlohmann::json::out_of_range& e) {  // 1e400
     throw Error(what + ": a number is out of range: " + plain(e));
   }
