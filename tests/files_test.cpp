@@ -338,6 +338,62 @@ TEST(Files, AFolderMadeForARunThatWroteNothingIsRemoved) {
   EXPECT_TRUE(fs::exists(base + "/a/b/model.bin"));
 }
 
+// A signal that ends the process before the lock's release (Ctrl-C while the data loads, or
+// mpirun's SIGTERM to process 0 when another process failed) still removes the empty folders it
+// made, never one with a file in it; the process ends by that signal all the same.
+TEST(Files, AFolderMadeForARunIsRemovedWhenASignalEndsIt) {
+  namespace fs = std::filesystem;
+  const std::string base = fresh_dir("files_made_signal");
+  for (const int sig : {SIGTERM, SIGINT, SIGHUP}) {
+    const std::string sub = base + "/a" + std::to_string(sig);
+    EXPECT_EXIT(
+        {
+          const std::string made = make_dirs(sub + "/b/c");
+          FolderLock lock(sub + "/b/c");
+          lock.remove_if_empty(sub + "/b/c", made);
+          std::raise(sig);
+          std::_Exit(0);
+        },
+        ::testing::KilledBySignal(sig), "")
+        << sub;
+    EXPECT_FALSE(fs::exists(sub)) << sub;
+    EXPECT_TRUE(fs::is_directory(base));
+  }
+  // An output written: the folder stays.
+  EXPECT_EXIT(
+      {
+        const std::string made = make_dirs(base + "/w/b");
+        FolderLock lock(base + "/w/b");
+        lock.remove_if_empty(base + "/w/b", made);
+        std::ofstream(base + "/w/b/config.json") << "{}";
+        std::raise(SIGTERM);
+        std::_Exit(0);
+      },
+      ::testing::KilledBySignal(SIGTERM), "");
+  EXPECT_TRUE(fs::exists(base + "/w/b/config.json"));
+  // A signal ignored stays ignored (nohup, a background job): the run goes on, its folder kept.
+  EXPECT_EXIT(
+      {
+        std::signal(SIGTERM, SIG_IGN);
+        const std::string made = make_dirs(base + "/i/b");
+        FolderLock lock(base + "/i/b");
+        lock.remove_if_empty(base + "/i/b", made);
+        std::raise(SIGTERM);
+        std::_Exit(fs::exists(base + "/i/b") ? 3 : 4);
+      },
+      ::testing::ExitedWithCode(3), "");
+  // Released: the handler before the lock is back.
+  EXPECT_EXIT(
+      {
+        std::signal(SIGTERM, [](int) { std::_Exit(5); });
+        const std::string made = make_dirs(base + "/r/b");
+        { FolderLock(base + "/r/b").remove_if_empty(base + "/r/b", made); }
+        std::raise(SIGTERM);
+        std::_Exit(6);
+      },
+      ::testing::ExitedWithCode(5), "");
+}
+
 // Only AtomicFile's temporaries of the named files go: NAME.tmp. and six characters.
 TEST(Files, StaleTemporariesOfTheNamedFilesAreRemoved) {
   const std::string dir = fresh_dir("files_stale");

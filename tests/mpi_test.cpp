@@ -243,7 +243,8 @@ TEST(MpiTrain, WrongProcessCountAndOtherCommandsAreOneError) {
 }
 
 // Process 1 fails on its own (its config has an unknown key) while process 0 is already waiting
-// for it inside the solver: the run ends with process 1's line and a non-zero exit, no hang.
+// for it inside the solver: the run ends with process 1's line and a non-zero exit, no hang, and
+// the output folder process 0 made before the data loaded is gone (left empty by mpirun's SIGTERM).
 TEST(MpiTrain, OneFailingProcessEndsTheRunWithItsError) {
 #ifndef PDADMM_MPIEXEC
   GTEST_SKIP() << "built without MPI";
@@ -257,6 +258,7 @@ TEST(MpiTrain, OneFailingProcessEndsTheRunWithItsError) {
   EXPECT_NE(r.code, 124) << "the run hung:\n" << r.out;
   EXPECT_NE(r.out.find("error (process 1): config: " + bad + ": unknown key \"oops\""), std::string::npos) << r.out;
   EXPECT_EQ(r.out.find("final: test acc"), std::string::npos) << r.out;
+  EXPECT_FALSE(std::filesystem::exists(dir + "/run")) << "an empty output folder was left\n" << r.out;
 #endif
 }
 
@@ -330,6 +332,18 @@ TEST(MpiTrain, ProcessesWithDifferentDataAreRefused) {
         << other << "\n" << r.out;
     EXPECT_EQ(pdadmm::test::error_lines(r.out), 1) << r.out;
   }
+  // No files at all in process 1 (a host without the data set): its error, and no empty output
+  // folder left by process 0, which made it before the data loaded.
+  run_command("mkdir -p " + dir + "/none");
+  const auto fresh_in = [&](const std::string& name) {
+    return "sh -c 'cd " + dir + "/" + name + " && exec " + PDADMM_BINARY + " train -c " + dir + "/c.json -o " + dir +
+           "/fresh/run'";
+  };
+  const auto none = run_command(two_processes(fresh_in("a"), fresh_in("none")));
+  EXPECT_NE(none.code, 0) << none.out;
+  EXPECT_NE(none.code, 124) << "the run hung:\n" << none.out;
+  EXPECT_NE(none.out.find("error (process 1): edges.txt: file not found"), std::string::npos) << none.out;
+  EXPECT_FALSE(std::filesystem::exists(dir + "/fresh")) << "an empty output folder was left\n" << none.out;
 #ifdef __x86_64__
   // Not X's bits: a host on other OpenBLAS kernels generates a synthetic data set's X to other
   // bits, and trains with the others (only process 0 trains on X).

@@ -2,6 +2,7 @@
 #include "host/io/files.h"
 
 #include <fcntl.h>
+#include <signal.h>
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -24,6 +25,19 @@ namespace {
 std::filesystem::path normal_dir(const std::string& dir) {
   std::filesystem::path p = std::filesystem::path(dir).lexically_normal();
   return p.has_filename() || !p.has_parent_path() ? p : p.parent_path();
+}
+
+// The folders a FolderLock removes on a fatal signal (remove_if_empty), deepest first: filled
+// before its handlers go in and cleared after they are out, so the handler only reads them.
+std::vector<std::string> g_made_folders;
+constexpr int kEndSignals[] = {SIGINT, SIGTERM, SIGHUP};
+struct sigaction g_old_end[3];
+bool g_end_installed[3] = {};
+
+void remove_made_folders(int sig) {
+  for (const std::string& d : g_made_folders)  // rmdir is async-signal-safe and takes only an empty folder
+    if (::rmdir(d.c_str()) != 0) break;
+  ::raise(sig);  // SA_RESETHAND: the default action ends the process, as without the handler
 }
 
 }  // namespace
@@ -173,6 +187,7 @@ FolderLock::FolderLock(const std::string& dir) {
 }
 
 FolderLock::~FolderLock() {
+  restore_signals();
   if (fd_ >= 0) ::close(fd_);
   if (created_.empty()) return;
   namespace fs = std::filesystem;
@@ -184,6 +199,30 @@ FolderLock::~FolderLock() {
 void FolderLock::remove_if_empty(const std::string& dir, const std::string& created) {
   dir_ = dir;
   created_ = created;
+  if (created.empty() || signals_ || !g_made_folders.empty()) return;  // one lock's folders at a time
+  namespace fs = std::filesystem;
+  for (fs::path at = normal_dir(dir); at.has_filename(); at = at.parent_path()) {
+    g_made_folders.push_back(at.string());
+    if (at == fs::path(created)) break;
+  }
+  struct sigaction sa = {};
+  sa.sa_handler = remove_made_folders;
+  sigemptyset(&sa.sa_mask);
+  sa.sa_flags = SA_RESETHAND | SA_NODEFER;
+  for (int i = 0; i < 3; ++i) {  // an ignored signal stays ignored (a background job's SIGINT, nohup's SIGHUP)
+    struct sigaction cur = {};
+    g_end_installed[i] = sigaction(kEndSignals[i], nullptr, &cur) == 0 && cur.sa_handler != SIG_IGN &&
+                         sigaction(kEndSignals[i], &sa, &g_old_end[i]) == 0;
+  }
+  signals_ = true;
+}
+
+void FolderLock::restore_signals() {
+  if (!signals_) return;
+  for (int i = 0; i < 3; ++i)
+    if (g_end_installed[i]) sigaction(kEndSignals[i], &g_old_end[i], nullptr);
+  g_made_folders.clear();
+  signals_ = false;
 }
 
 std::vector<std::string> remove_stale_temporaries(const std::string& dir, const std::vector<std::string>& names) {
