@@ -262,6 +262,32 @@ TEST(MpiTrain, OneFailingProcessEndsTheRunWithItsError) {
 #endif
 }
 
+// Process 1 killed mid-run: mpirun sends process 0 SIGTERM, then SIGKILL, and process 0's
+// iteration cannot end without its peer, so its line must not promise outputs (it said "the outputs
+// are written", and none were).
+TEST(MpiTrain, AProcessKilledMidRunLeavesNoPromiseOfOutputs) {
+#ifndef PDADMM_MPIEXEC
+  GTEST_SKIP() << "built without MPI";
+#else
+  const std::string dir = two_group_config_dir("mpi_killed", 1000000), out = dir + "/run";
+  const std::string mpirun = "env OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 " + kLauncher + " -np 2 ";
+  const auto r = pdadmm::test::train_until_signal(" -c " + dir + "/c.json", out, 0, "metrics.jsonl", 0, mpirun, [&] {
+    usleep(200000);
+    const pid_t p = find_process(PDADMM_BINARY, out, 1);
+    ASSERT_GT(p, 0) << "no process 1 for " << out;
+    kill(p, SIGKILL);
+  });
+  EXPECT_NE(r.first, 0) << r.second;
+  EXPECT_NE(r.first, 124) << "the run hung:\n" << r.second;
+  EXPECT_FALSE(std::filesystem::exists(out + "/summary.json")) << r.second;
+  EXPECT_NE(r.second.find("pdadmm: stopping: the iteration in progress finishes and the outputs are written, unless "
+                          "mpirun kills the processes first"),
+            std::string::npos)
+      << r.second;
+  EXPECT_EQ(r.second.find("outputs are written (the same signal"), std::string::npos) << r.second;
+#endif
+}
+
 // Every process must run the same config: one with more iterations hung the run, one with another
 // seed or rho trained a different model with exit 0, one with another output.log_every (when the
 // processes download collectively) hung it too. Threads, the output folder and progress may differ.

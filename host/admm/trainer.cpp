@@ -287,7 +287,7 @@ TrainSummary train(const Config& c, std::ostream& log, bool resume) {
   from.reset();  // the solver holds its state now
   // Held until the outputs are written: a signal after the last iteration (a Ctrl-C during a long
   // final evaluation) ended the process with none of them, an earlier run's summary.json left.
-  std::optional<StopOnSignal> stop(std::in_place, writes);
+  std::optional<StopOnSignal> stop(std::in_place, writes, process_count() > 1);
   int done = c.iterations, stopped_by = 0;
   IterationStats st;  // the last iteration's, and whether it was logged
   bool logged = true;

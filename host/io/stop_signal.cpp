@@ -16,7 +16,7 @@ std::atomic<int> g_received{0};
 static_assert(std::atomic<int>::is_always_lock_free, "async-signal-safe only when lock-free");
 struct sigaction g_old_int, g_old_term, g_old_usr1, g_old_hup;
 bool g_int_installed = false, g_hup_installed = false;
-std::atomic<bool> g_announce{false};
+std::atomic<bool> g_announce{false}, g_under_mpirun{false};
 
 void on_signal(int sig) {
   // The first one is the stop's; another kind (a tool's SIGTERM after the terminal's SIGINT) only
@@ -26,16 +26,23 @@ void on_signal(int sig) {
     // write(2) is async-signal-safe; the leading newline ends a progress line.
     static const char m[] = "\npdadmm: stopping: the iteration in progress finishes and the outputs are written "
                             "(the same signal again ends the process at once, without them)\n";
-    const ssize_t n = ::write(STDERR_FILENO, m, sizeof m - 1);
+    // mpirun forwards SIGUSR1 and kills no one; its SIGTERM (Ctrl-C, or another process that failed
+    // or died, whose iteration then never ends) comes before its SIGKILL.
+    static const char mpi[] = "\npdadmm: stopping: the iteration in progress finishes and the outputs are written, "
+                              "unless mpirun kills the processes first (Open MPI 4 a second after Ctrl-C or a failed "
+                              "process, 5 at once; kill -USR1 to mpirun stops them with the outputs)\n";
+    const bool hedge = g_under_mpirun && sig != SIGUSR1;
+    const ssize_t n = hedge ? ::write(STDERR_FILENO, mpi, sizeof mpi - 1) : ::write(STDERR_FILENO, m, sizeof m - 1);
     (void)n;
   }
 }
 
 }  // namespace
 
-StopOnSignal::StopOnSignal(bool announce) {
+StopOnSignal::StopOnSignal(bool announce, bool under_mpirun) {
   g_received = 0;
   g_announce = announce;
+  g_under_mpirun = under_mpirun;
   struct sigaction sa = {};
   sa.sa_handler = on_signal;
   sigemptyset(&sa.sa_mask);

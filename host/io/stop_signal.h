@@ -12,8 +12,10 @@ class StopOnSignal {
   // Installs the handlers; SIGINT and SIGHUP only where they are not ignored (a background job of
   // a non-interactive shell ignores SIGINT, nohup SIGHUP, and they keep doing so).
   // `announce`: the first signal says on stderr what happens now (the process that reports; a
-  // long iteration or final evaluation gave no sign that Ctrl-C was heard).
-  explicit StopOnSignal(bool announce = false);
+  // long iteration or final evaluation gave no sign that Ctrl-C was heard). `under_mpirun`: a
+  // SIGTERM there is mostly mpirun's, which kills the processes soon after (a second with Open MPI
+  // 4, with no stop possible when another process failed), so the line does not promise outputs.
+  explicit StopOnSignal(bool announce = false, bool under_mpirun = false);
   ~StopOnSignal();  // restores the previous handlers
   StopOnSignal(const StopOnSignal&) = delete;
   StopOnSignal& operator=(const StopOnSignal&) = delete;
