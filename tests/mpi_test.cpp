@@ -503,6 +503,31 @@ TEST(MpiBench, CountsTheSameWorkAsOneProcess) {
 #endif
 }
 
+// Only process 0 writes --json, so only its folder must hold the file: process 1 on a machine (here
+// in a folder) without it stopped the run with "error (process 1): bench: cannot write --json".
+TEST(MpiBench, OnlyProcessZeroNeedsTheJsonsFolder) {
+#ifndef PDADMM_MPIEXEC
+  GTEST_SKIP() << "built without MPI";
+#else
+  const std::string dir = two_group_config_dir("mpi_bench_json", 3);
+  run_command("mkdir -p " + dir + "/head/res " + dir + "/other");
+  const auto in = [&](const std::string& folder) {
+    return "sh -c 'cd " + dir + "/" + folder + " && exec " + PDADMM_BINARY + " bench -c " + dir +
+           "/c.json -n 1 --no-peak --json res/b.json'";
+  };
+  const auto r = run_command(two_processes(in("head"), in("other")));
+  ASSERT_EQ(r.code, 0) << r.out;
+  EXPECT_EQ(pdadmm::test::read_json(dir + "/head/res/b.json")["processes"], 2) << r.out;
+  EXPECT_FALSE(std::filesystem::exists(dir + "/other/res"));
+  // Process 0's folder is still checked before the iterations run.
+  const auto bad = run_command(two_processes(in("other"), in("head")));
+  EXPECT_NE(bad.code, 0) << bad.out;
+  EXPECT_NE(bad.out.find("error (process 0): bench: cannot write --json res/b.json (its folder is missing)"),
+            std::string::npos)
+      << bad.out;
+#endif
+}
+
 TEST(MpiBench, SweepMeasuresTheParallelRunsAsProcesses) {
 #ifndef PDADMM_MPIEXEC
   GTEST_SKIP() << "built without MPI";

@@ -442,9 +442,12 @@ int cmd_bench(const CommonArgs& a, const BenchArgs& b) {
   const bool dash = b.json == "-", none = b.json.empty();  // none: the text lines only
   std::ostream& log = dash || (!none && own_stream(b.json) == &std::cout) ? std::cerr : std::cout;
   // Before the benchmark runs, not after: a --json into a missing folder would lose its results.
-  if (!dash && !none) require_writable_file(b.json, "bench: cannot write --json");
+  // Only the process that writes it: under mpirun on several machines (or folders) the others'
+  // missing folder stopped the run ("error (process 1): bench: cannot write --json").
+  const bool first = process_rank() == 0;
+  if (first && !dash && !none) require_writable_file(b.json, "bench: cannot write --json");
   std::error_code ec;  // as eval's --predictions: the results replaced the config they came from
-  require(dash || none || a.config.empty() || !std::filesystem::equivalent(b.json, a.config, ec),
+  require(!first || dash || none || a.config.empty() || !std::filesystem::equivalent(b.json, a.config, ec),
           "bench: --json " + b.json + " is the --config file; it would be overwritten");
   if (!b.serialize) reserve_for_group_threads(c);  // --serialize: the groups call BLAS one at a time
   BenchOptions o;
@@ -455,7 +458,6 @@ int cmd_bench(const CommonArgs& a, const BenchArgs& b) {
   o.peak_seconds = b.peak_seconds;
   for (const std::string& l : b.links) o.links.push_back(parse_link(l));
   std::ostream quiet(nullptr);  // under mpirun the first process speaks and writes
-  const bool first = process_rank() == 0;
   const nlohmann::json j = run_bench(c, o, first ? log : quiet);
   if (!first || none) return 0;
   // A device or FIFO (/dev/stdout) as eval's --predictions: written to, not refused after the run.
