@@ -544,6 +544,11 @@ TEST(MpiBench, SweepMeasuresTheParallelRunsAsProcesses) {
     EXPECT_EQ(row["parallel_processes"], row["groups"]) << row.dump();
     EXPECT_GT(row["parallel_s"].get<double>(), 0) << row.dump();
   }
+  // The plot's measured line is the processes', not "measured here (2 cores)" of the JSON's machine.
+  const auto p = run_command("python3 " + std::string(PDADMM_SOURCE_DIR) + "/tools/plot.py speedup --check " + out +
+                             "/sweep.json");
+  ASSERT_EQ(p.code, 0) << p.out;
+  EXPECT_NE(p.out.find("measured line: measured, G processes (mpirun)"), std::string::npos) << p.out;
 #endif
 }
 

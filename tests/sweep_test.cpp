@@ -94,6 +94,7 @@ TEST(Sweep, TinyGridRunsEndToEnd) {
   Result p = run("python3 " + std::string(PDADMM_SOURCE_DIR) + "/tools/plot.py speedup --check " + out + "/sweep.json");
   ASSERT_EQ(p.code, 0) << p.out;
   EXPECT_NE(p.out.find("model.layers=3: ideal 3"), std::string::npos) << p.out;
+  EXPECT_NE(p.out.find("measured line: measured here ("), std::string::npos) << p.out;
 }
 
 // A sweep whose "set" leaves model.layers to the base config: "groups": "layers" means the base
@@ -116,6 +117,10 @@ TEST(Sweep, GroupsFollowTheBaseConfigsLayers) {
   EXPECT_EQ(j["rows"][0]["ideal_speedup"], 3);
   const nlohmann::json model = pdadmm::test::read_json(dir + "/out/runs/hidden8_model.json");
   EXPECT_EQ(model["groups"], 3) << "the serialised run split the 3 layers in 3 groups";
+  // Nothing measured: the plot has no measured line.
+  Result p = run("python3 " + std::string(PDADMM_SOURCE_DIR) + "/tools/plot.py speedup --check " + dir + "/out/sweep.json");
+  ASSERT_EQ(p.code, 0) << p.out;
+  EXPECT_NE(p.out.find("measured line: none\n"), std::string::npos) << p.out;
 }
 
 // --mpirun may start the parallel runs on other machines: a row whose parallel run's first process

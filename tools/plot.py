@@ -120,12 +120,18 @@ def plot_speedup(path, out, check):
     j, rows, links = load_speedup(path)
     axis = j.get("axis", rows[0].get("axis", "value"))
     xs = [r["value"] for r in rows]
+    # A --mpirun sweep's parallel runs are G processes on the machines its command names, not
+    # threads on the cores of the machine the JSON describes.
+    measured_label = ("measured, G processes (mpirun)" if j.get("mpirun")
+                      else f"measured here ({j.get('machine', {}).get('cores', '?')} cores)")
     if check:
         for r in rows:
             measured = r["speedup_measured"]
             measured = "none" if measured is None else f"{measured:.3g}"
             print(f"{axis}={r['value']}: ideal {r['ideal_speedup']}, measured {measured}, "
                   + ", ".join(f"{l} {r['modeled'][l]['speedup']:.3g}" for l in links))
+        measured_any = any(r.get("speedup_measured") is not None for r in rows)
+        print(f"measured line: {measured_label if measured_any else 'none'}")
         return
     plt = pyplot()
     fig, ax = plt.subplots(figsize=(6.4, 4.2), dpi=100)
@@ -137,8 +143,7 @@ def plot_speedup(path, out, check):
                 label=f"modeled, {links[0]}, serial = sum of busy")
     meas = [(x, r["speedup_measured"]) for x, r in zip(xs, rows) if r.get("speedup_measured") is not None]
     if meas:
-        ax.plot([m[0] for m in meas], [m[1] for m in meas], "r*-", ms=10,
-                label=f"measured here ({j.get('machine', {}).get('cores', '?')} cores)")
+        ax.plot([m[0] for m in meas], [m[1] for m in meas], "r*-", ms=10, label=measured_label)
     ax.set_xscale("log", base=2)
     ax.set_xticks(xs)
     ax.set_xticklabels([str(x) for x in xs])
