@@ -565,6 +565,23 @@ TEST(Tools, AFailedRunsOutputPassesThroughWithItsRun) {
   r = run(acc + crashing);
   EXPECT_EQ(r.code, 1) << r.out;
   EXPECT_EQ(r.out, "warning: w\nsomething else\nerror: seed 5: pdadmm exited with 3\n");
+  // Killed (the out-of-memory killer's SIGKILL): named, not "exited with -9"; sweep.py took the last
+  // line for the reason ("pdadmm bench failed (something else)").
+  const std::string killed = dir + "/tools_fake_killed.sh";
+  std::ofstream(killed) << "#!/bin/sh\n[ \"$1\" = --version ] && { echo fake; exit 0; }\n"
+                           "printf 'warning: w\\nsomething else\\n'\nkill -9 $$\n";
+  std::filesystem::permissions(killed, std::filesystem::perms::owner_all);
+  r = run(acc + killed);
+  EXPECT_EQ(r.code, 1) << r.out;
+  EXPECT_EQ(r.out, "warning: w\nsomething else\nerror: seed 5: pdadmm was killed by SIGKILL\n");
+  r = run("python3 " + src + "/tools/sweep.py --quiet --config " + src + "/configs/sweeps/tiny.json --out " + dir +
+          "/tools_fake_sweep --pdadmm " + killed);
+  EXPECT_EQ(r.code, 1) << r.out;
+  EXPECT_EQ(r.out.rfind("error: pdadmm bench failed (was killed by SIGKILL; its last output: warning: w something else): " +
+                            killed + " bench ",
+                        0),
+            0u)
+      << r.out;
   // quant_table.py the same way (it printed "error: CMD failed (exit 1):" and then the run's output);
   // its check of the -Q rows' settings (pdadmm info) first passes its error line through the same way
   const std::string work = dir + "/tools_fake_q", train_erring = dir + "/tools_fake_train_error.sh";

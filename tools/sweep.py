@@ -22,8 +22,8 @@ import shlex
 import subprocess
 import sys
 
-from tool_common import (BINARY_DEFAULT, ArgumentParser, default_binary, fail, no_duplicates, output_folder,
-                         read_result, remove_stale, require_binary, run_child, run_main, write_json)
+from tool_common import (BINARY_DEFAULT, ArgumentParser, default_binary, exit_status, fail, no_duplicates,
+                         output_folder, read_result, remove_stale, require_binary, run_child, run_main, write_json)
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 KNOWN_KEYS = {"base", "set", "axis", "variants", "groups", "threads_per_group", "iterations", "warmup",
@@ -171,7 +171,10 @@ def bench(spec, pdadmm, base, sets, out_json, serialize=False, quiet=False, laun
         if "OMPI_ALLOW_RUN_AS_ROOT" in said:  # Open MPI's refusal, a page long: what to do, plainly
             fail("mpirun refuses to run as root: set OMPI_ALLOW_RUN_AS_ROOT=1 and OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1, "
                  f"add --allow-run-as-root to --mpirun, or run as another user: {' '.join(cmd)}")
-        fail(f"pdadmm bench failed ({last_words(said) or 'exit ' + str(r.returncode)}): {' '.join(cmd)}")
+        why = last_words(said)
+        if r.returncode < 0 or not why:  # killed by a signal: its last output is not the reason
+            why = exit_status(r.returncode) + (f"; its last output: {why}" if why else "")
+        fail(f"pdadmm bench failed ({why}): {' '.join(cmd)}")
     return read_result(out_json, "pdadmm bench")
 
 

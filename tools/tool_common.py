@@ -156,6 +156,17 @@ def require_binary(path, flag):
         fail(f"{flag}: {path} is not an executable (build first, e.g. tools/build.sh, or pass the path)")
 
 
+def exit_status(code):
+    """A child's returncode in words: "exited with 3", or "was killed by SIGKILL" for Python's negative
+    code of a signal (the out-of-memory killer's read "exited with -9")."""
+    if code >= 0:
+        return f"exited with {code}"
+    try:
+        return f"was killed by {signal.Signals(-code).name}"
+    except ValueError:
+        return f"was killed by signal {-code}"
+
+
 def run_failed(what, output, code):
     """A run that exited non-zero: its output passes through, lines before the last as they were (blank
     ones dropped); a last `error: ` line becomes this tool's one error line, with `what` it came from."""
@@ -166,7 +177,7 @@ def run_failed(what, output, code):
         fail(f"{what}: {last[len('error: '):]}")
     if last:
         sys.stdout.write(last + "\n")
-    fail(f"{what}: pdadmm exited with {code}")
+    fail(f"{what}: pdadmm {exit_status(code)}")
 
 
 def remove_stale(path):
