@@ -18,6 +18,7 @@ Writes DIR/sweep.json and prints a table. Standard library only.
 import argparse
 import json
 import os
+import re
 import shlex
 import subprocess
 import sys
@@ -123,7 +124,8 @@ def last_words(text):
     """What a failed run said last, for one error line. mpirun frames its messages in lines of dashes
     (or of equals signs): of the last one, its first paragraph (what went wrong) and its last (what to
     do), each whole (its last 3 lines alone began mid-sentence), after a process's own last `error:`
-    line above it. Else the last 3 lines that say something."""
+    line above it (under mpirun `error (process N):`, of the process that failed). Else the last 3
+    lines that say something."""
     lines = [l.strip() for l in text.strip().splitlines()]
     frame = [bool(l) and not l.strip("-=") for l in lines]
     said = [i for i, l in enumerate(lines) if l.strip("-= ")]
@@ -141,7 +143,7 @@ def last_words(text):
         elif cur:
             paragraphs.append(" ".join(cur))
             cur = []
-    errors = [l for l in lines[:top] if l.startswith("error: ")]
+    errors = [l for l in lines[:top] if re.match(r"error( \(process \d+\))?: ", l)]
     return " … ".join(errors[-1:] + paragraphs[:1] + paragraphs[1:][-1:])
 
 
