@@ -344,7 +344,7 @@ TEST(Files, AFolderMadeForARunThatWroteNothingIsRemoved) {
 TEST(Files, AFolderMadeForARunIsRemovedWhenASignalEndsIt) {
   namespace fs = std::filesystem;
   const std::string base = fresh_dir("files_made_signal");
-  for (const int sig : {SIGTERM, SIGINT, SIGHUP}) {
+  for (const int sig : {SIGTERM, SIGINT, SIGHUP, SIGUSR1}) {
     const std::string sub = base + "/a" + std::to_string(sig);
     EXPECT_EXIT(
         {

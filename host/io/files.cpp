@@ -30,9 +30,10 @@ std::filesystem::path normal_dir(const std::string& dir) {
 // The folders a FolderLock removes on a fatal signal (remove_if_empty), deepest first: filled
 // before its handlers go in and cleared after they are out, so the handler only reads them.
 std::vector<std::string> g_made_folders;
-constexpr int kEndSignals[] = {SIGINT, SIGTERM, SIGHUP};
-struct sigaction g_old_end[3];
-bool g_end_installed[3] = {};
+constexpr int kEndSignals[] = {SIGINT, SIGTERM, SIGHUP, SIGUSR1};  // StopOnSignal's, from the first iteration
+constexpr int kEndCount = sizeof kEndSignals / sizeof kEndSignals[0];
+struct sigaction g_old_end[kEndCount];
+bool g_end_installed[kEndCount] = {};
 
 void remove_made_folders(int sig) {
   for (const std::string& d : g_made_folders)  // rmdir is async-signal-safe and takes only an empty folder
@@ -209,7 +210,7 @@ void FolderLock::remove_if_empty(const std::string& dir, const std::string& crea
   sa.sa_handler = remove_made_folders;
   sigemptyset(&sa.sa_mask);
   sa.sa_flags = SA_RESETHAND | SA_NODEFER;
-  for (int i = 0; i < 3; ++i) {  // an ignored signal stays ignored (a background job's SIGINT, nohup's SIGHUP)
+  for (int i = 0; i < kEndCount; ++i) {  // an ignored signal stays ignored (a background job's SIGINT, nohup's SIGHUP)
     struct sigaction cur = {};
     g_end_installed[i] = sigaction(kEndSignals[i], nullptr, &cur) == 0 && cur.sa_handler != SIG_IGN &&
                          sigaction(kEndSignals[i], &sa, &g_old_end[i]) == 0;
@@ -219,7 +220,7 @@ void FolderLock::remove_if_empty(const std::string& dir, const std::string& crea
 
 void FolderLock::restore_signals() {
   if (!signals_) return;
-  for (int i = 0; i < 3; ++i)
+  for (int i = 0; i < kEndCount; ++i)
     if (g_end_installed[i]) sigaction(kEndSignals[i], &g_old_end[i], nullptr);
   g_made_folders.clear();
   signals_ = false;

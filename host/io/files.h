@@ -54,9 +54,9 @@ class FolderLock {
   bool held() const { return fd_ >= 0; }
   // When the lock is released: remove dir, and its parents up to `created` (what make_dirs made),
   // while they are empty, so a run that failed before writing anything leaves no empty folder.
-  // Also when SIGINT, SIGTERM or SIGHUP ends the process first (handlers of its own until the
-  // release, where not ignored): Ctrl-C while the data loads, or mpirun's SIGTERM to process 0 when
-  // another process failed, left the folder empty.
+  // Also when SIGINT, SIGTERM, SIGHUP or SIGUSR1 ends the process first (handlers of its own until
+  // the release, where not ignored): Ctrl-C while the data loads, or mpirun's SIGTERM to process 0
+  // when another process failed, left the folder empty.
   void remove_if_empty(const std::string& dir, const std::string& created);
 
  private:
