@@ -760,6 +760,12 @@ TEST(BenchAb, AlternatesTheBinariesAndSummarises) {
   const std::string printed = version.out.substr(0, version.out.find_last_not_of("\n") + 1);
   EXPECT_EQ(j["versions"]["a"], printed);
   EXPECT_EQ(j["versions"]["b"], printed);
+  // The CPU the times were measured on, as pdadmm bench's machine.cpu_model names it.
+  const std::string bench_json = ::testing::TempDir() + "/bench_ab_machine.json";
+  const Result bench = run(std::string(PDADMM_BINARY) + " bench -c " + src +
+                           "/configs/synthetic.json --set model.hidden=8 -n 1 --no-peak --json " + bench_json);
+  ASSERT_EQ(bench.code, 0) << bench.out;
+  EXPECT_EQ(j["machine"]["cpu_model"], pdadmm::test::read_json(bench_json)["machine"]["cpu_model"]) << j["machine"];
   const nlohmann::json& c = j["configs"][src + "/configs/synthetic.json"];
   ASSERT_EQ(c["runs"]["a"].size(), 2u);
   ASSERT_EQ(c["runs"]["b"].size(), 2u);

@@ -27,8 +27,8 @@ import sys
 import tempfile
 import time
 
-from tool_common import (ArgumentParser, input_file, no_duplicates, read_result, remove_stale, require_binary,
-                         run_child, run_failed, run_main, writable_file, write_json)
+from tool_common import (ArgumentParser, cpu_model, input_file, no_duplicates, read_result, remove_stale,
+                         require_binary, run_child, run_failed, run_main, writable_file, write_json)
 
 
 def version(binary):
@@ -94,7 +94,9 @@ def main():
     binaries = {"a": args.a, "b": args.b}
     result = {
         "versions": {k: version(v) for k, v in binaries.items()},
-        "machine": {"cpus": os.cpu_count(), "platform": platform.platform(), "load": os.getloadavg()},
+        # Which CPU: the docs' comparisons came from Xeons and EPYCs whose timings differ by 2x.
+        "machine": {"cpu_model": cpu_model(), "cpus": os.cpu_count(), "platform": platform.platform(),
+                    "load": os.getloadavg()},
         "sets": args.sets,
         "configs": {},
     }

@@ -23,15 +23,14 @@ does.
 """
 import json
 import os
-import platform
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
 
-from tool_common import (BINARY_DEFAULT, ArgumentParser, default_binary, import_or_fail, read_result, require_binary,
-                         run_child, run_main, writable_file, write_json)
+from tool_common import (BINARY_DEFAULT, ArgumentParser, cpu_model, default_binary, import_or_fail, read_result,
+                         require_binary, run_child, run_main, writable_file, write_json)
 
 torch = None  # imported in main(), after the arguments: --help works without PyTorch
 
@@ -268,18 +267,6 @@ def time_pdadmm(binary, dataset, algorithm, layers, hidden, iterations, rho, mu,
     sm["fista_its_mean"] = sum(r["fista_its"] for r in rows) / len(rows)
     sm["backtracks"] = sum(r["backtracks"]["p"] + r["backtracks"]["W"] for r in rows)
     return sm
-
-
-def cpu_model():
-    """/proc/cpuinfo's model name ("AMD EPYC ...": the BLAS on each side depends on it), else the platform's."""
-    try:
-        with open("/proc/cpuinfo") as f:
-            for line in f:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
 
 
 def main():

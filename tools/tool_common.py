@@ -5,6 +5,7 @@ import difflib
 import importlib
 import json
 import os
+import platform
 import signal
 import subprocess
 import sys
@@ -154,6 +155,18 @@ def require_binary(path, flag):
     """The pdadmm binary must be an executable file before any run starts (a folder passes os.access X_OK)."""
     if not os.path.isfile(path) or not os.access(path, os.X_OK):
         fail(f"{flag}: {path} is not an executable (build first, e.g. tools/build.sh, or pass the path)")
+
+
+def cpu_model():
+    """/proc/cpuinfo's model name ("AMD EPYC ...": timings and BLAS kernels depend on it), else the platform's."""
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
 
 
 def exit_status(code):
