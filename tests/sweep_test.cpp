@@ -332,6 +332,15 @@ TEST(Sweep, BadSweepConfigIsOneClearLine) {
   EXPECT_EQ(r.code, 1) << r.out;
   EXPECT_EQ(r.out.rfind("error: ", 0), 0u) << r.out;
   EXPECT_NE(r.out.find("colour"), std::string::npos) << r.out;
+  // --mpirun where no parallel run is measured: refused, not named in sweep.json as if it had run.
+  const std::string quiet = ::testing::TempDir() + "/no_parallel_sweep.json";
+  std::ofstream(quiet) << R"({"axis": {"key": "model.layers", "values": [2]}, "measure_parallel": false})";
+  std::filesystem::remove_all(::testing::TempDir() + "/no_parallel_sweep");
+  pdadmm::test::expect_one_line_error(run(kSweep + " --config " + quiet + " --out " + ::testing::TempDir() +
+                                          "/no_parallel_sweep --mpirun \"mpirun -np {groups}\""),
+                                      "error: --mpirun: " + quiet +
+                                          " has \"measure_parallel\": false, so no run would be launched with it");
+  EXPECT_FALSE(std::filesystem::exists(::testing::TempDir() + "/no_parallel_sweep"));
 }
 
 // Mistakes the tools refuse before any run, each in one `error:` line: a value twice, an output

@@ -365,6 +365,10 @@ def main():
         except ValueError as e:
             fail(f"--mpirun {a.mpirun}: {e}")
     spec = load_sweep(a.config)
+    # No run to launch with it: sweep.json and the table named the command all the same.
+    if a.mpirun is not None and "axis" in spec and not spec.get("measure_parallel", True):
+        fail(f"--mpirun: {a.config} has \"measure_parallel\": false, so no run would be launched with it; "
+             "drop one of them")
     pdadmm = find_pdadmm(a.pdadmm)
     base = resolve(spec.get("base", "configs/synthetic.json"), a.config)
     name = os.path.splitext(os.path.basename(a.config))[0]
