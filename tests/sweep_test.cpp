@@ -341,6 +341,13 @@ TEST(Sweep, BadSweepConfigIsOneClearLine) {
                                       "error: --mpirun: " + quiet +
                                           " has \"measure_parallel\": false, so no run would be launched with it");
   EXPECT_FALSE(std::filesystem::exists(::testing::TempDir() + "/no_parallel_sweep"));
+  // A point pdadmm refuses (1 layer) fails the first run: its line, and no empty --out left behind.
+  const std::string one = ::testing::TempDir() + "/one_layer_sweep.json", out = ::testing::TempDir() + "/one_layer";
+  std::ofstream(one) << R"({"axis": {"key": "model.layers", "values": [1]}, "iterations": 1})";
+  std::filesystem::remove_all(out);
+  pdadmm::test::expect_one_line_error(run(kSweep + " --quiet --config " + one + " --out " + out + "/sweep"),
+                                      "error: pdadmm bench failed (error: config: model.layers: must be in [2, ");
+  EXPECT_FALSE(std::filesystem::exists(out)) << "the folders made for a sweep that wrote nothing";
 }
 
 // Mistakes the tools refuse before any run, each in one `error:` line: a value twice, an output

@@ -1,6 +1,7 @@
 """What the tools/*.py scripts share: one `error:` line for a user's mistake instead of a traceback,
 result files that a run must write afresh, and output paths checked before any run starts."""
 import argparse
+import atexit
 import difflib
 import importlib
 import json
@@ -140,13 +141,36 @@ def input_file(path, what):
         fail(f"{what} {path}: cannot be read")
 
 
+_made_folders = []  # what output_folder created: removed at exit while empty
+
+
+def _remove_made_folders():
+    # A tool that failed before its first result (a bad config met at the first run, Ctrl-C) left
+    # the folders it made, empty; rmdir takes only an empty one, so results and other files stay.
+    for top in _made_folders:
+        for folder, _, _ in os.walk(top, topdown=False):
+            try:
+                os.rmdir(folder)
+            except OSError:
+                pass
+
+
 def output_folder(path, flag):
     """An output folder, created now, before the first run; a path under a regular file is one
-    `error:` line naming the option (OSError's own names only the path)."""
+    `error:` line naming the option (OSError's own names only the path). The folders it makes go
+    again at exit while they hold no file, as pdadmm train's do."""
+    top = None
+    at = os.path.abspath(path)
+    while not os.path.lexists(at) and os.path.dirname(at) != at:
+        top, at = at, os.path.dirname(at)
     try:
         os.makedirs(path, exist_ok=True)
     except OSError as e:
         fail(f"{flag} {path}: cannot create the folder ({e.strerror or e})")
+    if top:
+        if not _made_folders:
+            atexit.register(_remove_made_folders)
+        _made_folders.append(top)
     if not os.access(path, os.W_OK):
         fail(f"{flag} {path}: the folder is read-only")
 
