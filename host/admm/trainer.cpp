@@ -33,12 +33,20 @@ namespace pdadmm {
 int total_cores(const Config& c) { return c.threads > 0 ? c.threads : free_process_cores(); }
 
 void log_auto_threads(const Config& c, std::ostream& log) {
+  if (c.threads == 1) return;  // no team to wait (and no 100 ms measurement for nothing)
   double busy = -1;
-  if (c.threads > 0 || free_process_cores(&busy) == process_cores()) return;
-  log << "note: threads: " << free_process_cores() << " of " << process_cores() << " cores (other processes kept "
-      << std::fixed << std::setprecision(1) << busy << std::defaultfloat
-      << " busy when this run started; a team sharing a core with them waits for it at every step; `threads` sets "
-         "the count)\n";
+  const int free = free_process_cores(&busy);
+  if (free == process_cores() || (c.threads > 0 && c.threads <= free)) return;
+  log << std::fixed << std::setprecision(1);
+  if (c.threads == 0)
+    log << "note: threads: " << free << " of " << process_cores() << " cores (other processes kept " << busy
+        << " busy when this run started; a team sharing a core with them waits for it at every step; `threads` sets "
+           "the count)\n";
+  else  // asked for: kept, but a run many times slower than one on the free cores deserves a word
+    log << "note: threads " << c.threads << " on " << process_cores() << " cores, of which other processes kept "
+        << busy << " busy when this run started: a team sharing a core with them waits for it at every step (often "
+        << "many times slower; threads 0 takes the " << free << " free)\n";
+  log << std::defaultfloat;
 }
 
 void init_weights(const std::vector<int64_t>& dims, double stddev, uint64_t seed, std::vector<HostMatrix<float>>& W,
