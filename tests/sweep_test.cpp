@@ -419,10 +419,14 @@ TEST(Tools, MistakesAreRefusedBeforeAnyRun) {
            {acc + " --seeds 0,-1 --out " + tmp + "/tools_acc_neg", "--seeds: -1: a seed is an integer >= 0"},
            {"python3 " + src + "/tools/quant_table.py --pdadmm " + PDADMM_BINARY + " --config " + syn + " --seeds 0 -1",
             "--seeds: -1: a seed is an integer >= 0"},
-           {acc + " --seeds 0 --out " + regular + "/x", "--out " + regular + "/x: cannot create the folder"},
-           {kSweep + " --config " + tiny + " --out " + regular + "/x", "--out " + regular + "/x: cannot create the folder"},
+           {acc + " --seeds 0 --out " + regular + "/x",
+            "--out " + regular + "/x: is under " + regular + ", which is a file, not a folder"},
+           {kSweep + " --config " + tiny + " --out " + regular + "/x",
+            "--out " + regular + "/x: is under " + regular + ", which is a file, not a folder"},
            {"python3 " + src + "/tools/quant_table.py --pdadmm " + PDADMM_BINARY + " --config " + syn + " --work " +
-            regular + "/w", "--work " + regular + "/w: cannot create the folder"},
+            regular + "/w", "--work " + regular + "/w: is under " + regular + ", which is a file, not a folder"},
+           // the file itself: it said "cannot create the folder (File exists)"
+           {kSweep + " --config " + tiny + " --out " + regular, "--out " + regular + ": is a file, not a folder"},
            // a --summary that is no summary.json (a config): the file named, not "missing key 'train'"
            {"python3 " + src + "/tools/check_export.py " + tmp + "/tools_empty.npz --summary " + syn,
             "--summary " + syn + ": not a run's summary.json (no train.acc)"},

@@ -163,6 +163,12 @@ def output_folder(path, flag):
     at = os.path.abspath(path)
     while not os.path.lexists(at) and os.path.dirname(at) != at:
         top, at = at, os.path.dirname(at)
+    part = path  # the nearest part that exists, as the user wrote it
+    while part and not os.path.lexists(part) and os.path.dirname(part) != part:
+        part = os.path.dirname(part)
+    if part and os.path.lexists(part) and not os.path.isdir(part):  # makedirs said "File exists", "Not a directory"
+        where = "is" if part == path else f"is under {part}, which is"
+        fail(f"{flag} {path}: {where} a file, not a folder")
     try:
         os.makedirs(path, exist_ok=True)
     except OSError as e:
