@@ -59,7 +59,11 @@ void check_problem(const char* name, int groups, int gram) {
   if (all.is_null()) {
     GTEST_SKIP() << "shared/reference_vectors not found under " << test::shared_dir();
   }
+  ASSERT_TRUE(all.contains(name)) << name;
   const nlohmann::json& pr = all[name];
+  // An empty list would check nothing: the loop below must compare every iteration the file holds.
+  ASSERT_TRUE(pr["iterations"].is_array());
+  ASSERT_FALSE(pr["iterations"].empty()) << name << ": no iterations to compare";
   const M x = to_matrix<double>(pr["X"]), y = to_matrix<double>(pr["Y"]);
   std::vector<M> W, b;
   for (size_t l = 0; l < pr["W0"].size(); ++l) {
@@ -119,6 +123,13 @@ TEST(ReferenceVectors, ZUpdateCases) {
     GTEST_SKIP() << "shared/reference_vectors not found";
   }
   const nlohmann::json& c = all["z_update_cases"];
+  ASSERT_FALSE(c["a"].empty()) << "no cases to compare";
+  for (const char* k : {"z0", "q", "z_reference_quirk", "z_fixed"}) ASSERT_EQ(c[k].size(), c["a"].size()) << k;
+  // The cases must include some where the quirk and the exact comparison choose differently, or
+  // a z step that ignored the flag would pass both columns.
+  ASSERT_FALSE(c["differ_at"].empty());
+  for (size_t i : c["differ_at"].get<std::vector<size_t>>())
+    ASSERT_NE(c["z_reference_quirk"][i].get<double>(), c["z_fixed"][i].get<double>()) << "case " << i;
   for (size_t i = 0; i < c["a"].size(); ++i) {
     const double a = c["a"][i], z0 = c["z0"][i], q = c["q"][i];
     EXPECT_NEAR(z_hidden_element(a, z0, q, false), c["z_reference_quirk"][i].get<double>(), 1e-12) << "case " << i;
@@ -133,6 +144,7 @@ TEST(ReferenceVectors, FistaCase) {
   }
   const nlohmann::json& c = all["fista_case"];
   const M a = to_matrix<double>(c["a"]), y = to_matrix<double>(c["Y"]), z0 = to_matrix<double>(c["z0"]);
+  ASSERT_FALSE(c["results"].empty()) << "no results to compare";
   for (auto it = c["results"].begin(); it != c["results"].end(); ++it) {
     const double rho = std::stod(it.key());
     SCOPED_TRACE("rho " + it.key());
