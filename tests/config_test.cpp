@@ -718,9 +718,21 @@ TEST(Config, PartitionSetsGroups) {
 }
 
 TEST(Config, UnderscoreKeysAreComments) {
-  EXPECT_NO_THROW(parse_config(nlohmann::json{{"_comment", "x"}, {"model", {{"_note", 1}}}}));
-  EXPECT_NO_THROW(parse_config(nlohmann::json::object(),
-                               {"algorithm=pdadmm-g-q", "admm.grid={\"_why\": 1, \"min\": 0, \"max\": 2, \"levels\": 16}"}));
+  // Skipped, and only they: the keys beside them are read.
+  const Config c = parse_config(nlohmann::json{{"_comment", "x"}, {"model", {{"_note", 1}, {"hidden", 48}}}});
+  EXPECT_EQ(c.model.hidden, 48);
+  const Config g = parse_config(nlohmann::json::object(), {"algorithm=pdadmm-g-q",
+                                                           "admm.grid={\"_why\": 1, \"min\": 0, \"max\": 2, \"levels\": 16}"});
+  ASSERT_EQ(g.admm.grid.size(), 16);
+  EXPECT_EQ(g.admm.grid.levels.front(), 0.0);
+  EXPECT_DOUBLE_EQ(g.admm.grid.levels.back(), 2.0);
+  // A note does not end the check for unknown keys after it (in key order).
+  EXPECT_EQ(test::error_of([] { parse_config(nlohmann::json{{"_comment", "x"}, {"modle", {{"hidden", 48}}}}); })
+                .rfind("config: unknown key \"modle\"", 0),
+            0u);
+  EXPECT_EQ(test::error_of([] { parse_config(nlohmann::json{{"model", {{"_note", 1}, {"hiddn", 48}}}}); })
+                .rfind("config: unknown key \"model.hiddn\"", 0),
+            0u);
 }
 
 // A typo (one or two edits, a swap of neighbours one, at most a third of the key) names the key it meant; anything further
@@ -852,13 +864,13 @@ TEST(Config, SizesPastThePlansLimitsAreRefused) {
   // 32-bit node ids: 2^31 nodes used to pass and their splits' int32 indices wrap.
   std::string m = config_error({"data.synthetic.nodes=2147483648"});
   EXPECT_NE(m.find("data.synthetic.nodes: must be in [10, 2147483647]"), std::string::npos) << m;
-  EXPECT_NO_THROW(parse_config(nlohmann::json::object(), {"data.synthetic.nodes=2147483647"}));
+  EXPECT_EQ(parse_config(nlohmann::json::object(), {"data.synthetic.nodes=2147483647"}).data.synthetic.nodes, 2147483647);
   // model.layers=2000000000 sized a dims vector of 16 GB in info's plan before any check.
   m = config_error({"model.layers=2000000000"});
   EXPECT_NE(m.find("model.layers: must be in [2, 10000]"), std::string::npos) << m;
   m = config_error({"model.stages=[{\"layers\": 2, \"iterations\": 1}, {\"layers\": 10001, \"iterations\": 1}]"});
   EXPECT_NE(m.find("model.stages[1].layers: must be in [2, 10000]"), std::string::npos) << m;
-  EXPECT_NO_THROW(parse_config(nlohmann::json::object(), {"model.layers=10000"}));
+  EXPECT_EQ(parse_config(nlohmann::json::object(), {"model.layers=10000"}).model.layers, 10000);
   // The stages' iterations add up in an int: their limit is named (it was only "too many").
   m = config_error({"model.layers=3", "model.stages=[{\"layers\": 2, \"iterations\": 600000000}, "
                     "{\"layers\": 3, \"iterations\": 400000001}]"});
