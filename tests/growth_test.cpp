@@ -10,6 +10,7 @@
 #include "host/admm/layer_plan.h"
 #include "host/io/error.h"
 #include "host/io/host_memory.h"
+#include "tests/test_util.h"
 
 namespace pdadmm {
 namespace {
@@ -135,8 +136,8 @@ TEST(Growth, CarriedGramRunsAsAComputedOne) {
   for (int l = 0; l < a->num_layers(); ++l)
     for (const char* t : {"W", "b", "z"}) EXPECT_EQ(a->download(l, t).data, b->download(l, t).data) << t << l;
   // The product is the solver's own: it can be read, not set; only layer 1 keeps a fixed one.
-  EXPECT_THROW(a->upload(0, "gram", a->download(0, "gram")), Error);
-  EXPECT_THROW(a->download(1, "gram"), Error);
+  EXPECT_EQ(test::error_of([&] { a->upload(0, "gram", a->download(0, "gram")); }), "upload: unknown tensor 'gram'");
+  EXPECT_EQ(test::error_of([&] { a->download(1, "gram"); }), "unknown tensor 'gram' of layer 1");
   const Config off = small({kStages, "admm.gram=\"off\""});
   Problem q = build_problem(off);
   EXPECT_EQ(take_stage(off, 1, *start_stage(off, q, 0, nullptr)).x_gram.size(), 0);
@@ -377,9 +378,23 @@ TEST(Growth, UploadChecksNameAndShape) {
   const Config c = small({});
   Problem p = build_problem(c);
   auto s = start_stage(c, p, 0, nullptr);
-  EXPECT_THROW(s->upload(0, "x", HostMatrix<float>(1, 1)), Error);
-  EXPECT_THROW(s->upload(0, "z", HostMatrix<float>(1, 1)), Error);
-  EXPECT_THROW(start_stage(c, p, 1, s.get()), Error);  // no stage 1
+  // Each refusal for its own reason (any Error passed for all three).
+  using test::error_of;
+  EXPECT_EQ(error_of([&] { s->upload(0, "x", HostMatrix<float>(1, 1)); }), "unknown tensor 'x' of layer 0");
+  HostMatrix<float> z = s->download(0, "z");
+  ASSERT_GT(z.rows, 1);
+  ASSERT_GT(z.cols, 1);
+  // Rows and columns both count: one of them right is not enough.
+  for (const std::pair<int64_t, int64_t>& shape : std::vector<std::pair<int64_t, int64_t>>{
+           {1, 1}, {z.rows, z.cols - 1}, {z.rows + 1, z.cols}, {z.cols, z.rows}, {0, z.cols}})
+    EXPECT_EQ(error_of([&] { s->upload(0, "z", HostMatrix<float>(shape.first, shape.second)); }),
+              "upload: z of layer 0 has the wrong shape")
+        << shape.first << " x " << shape.second;
+  EXPECT_EQ(error_of([&] { start_stage(c, p, 1, s.get()); }), "stage 1 does not exist");
+  // The right shape is taken as given.
+  for (size_t i = 0; i < z.data.size(); ++i) z.data[i] = static_cast<float>(i % 7) - 3;
+  s->upload(0, "z", z);
+  EXPECT_EQ(s->download(0, "z").data, z.data);
 }
 
 }  // namespace
