@@ -2,6 +2,7 @@
 // minimises, and closed forms match brute force / finite differences.
 #include <gtest/gtest.h>
 
+#include <array>
 #include <cmath>
 #include <limits>
 #include <random>
@@ -261,6 +262,31 @@ TEST(Steps, ZBranchFlagReachesTheBackend) {
     differ += quirk[i] != exact[i];
   }
   EXPECT_GT(differ, 0) << "no value where the two comparisons choose differently";
+}
+
+// A tie goes to the z <= 0 branch (reference_algorithm.md §1: z = c2 where v1 > v2, else c1).
+// The reference's comparison (no (c - z0)² term) ties exactly on these values, c1 = 0 and c2 > 0
+// (a = -2, z0 = 2, q = 3: c2 = 1, v1 = v2 = 13); the brute-force test above cannot tell the
+// branches apart there, both reach the same value.
+TEST(Steps, ZTieGoesToTheNonPositiveBranch) {
+  const std::vector<std::array<double, 4>> ties = {{-2, 2, 3, 1}, {-1.5, 1.5, 2.25, 0.75}, {-1.75, 2.5, 3, 1.25}};
+  Fixture f;
+  Tensor<double> a = f.ops.alloc(1, 3), q = f.ops.alloc(1, 3), z = f.ops.alloc(1, 3);
+  for (size_t i = 0; i < ties.size(); ++i) {
+    const auto [av, z0, qv, c2] = ties[i];
+    // The tie itself, worked out here: c1 = min((a + z0) / 2, 0) = 0.
+    ASSERT_EQ((av + z0 + qv) / 3, c2);
+    ASSERT_GE(av + z0, 0);
+    ASSERT_EQ(av * av + qv * qv, (c2 - av) * (c2 - av) + (qv - c2) * (qv - c2)) << "case " << i;
+    EXPECT_EQ(z_hidden_element(av, z0, qv, false), 0.0) << "case " << i;
+    EXPECT_EQ(z_hidden_element(static_cast<float>(av), static_cast<float>(z0), static_cast<float>(qv), false), 0.0f)
+        << "case " << i;
+    a.data()[i] = av;
+    q.data()[i] = qv;
+    z.data()[i] = z0;
+  }
+  f.ops.z_hidden(a, q, false, z);
+  EXPECT_EQ(f.get(z), std::vector<double>(3, 0.0)) << "CpuOps::z_hidden";
 }
 
 TEST(Steps, QClosedFormHasZeroGradient) {
