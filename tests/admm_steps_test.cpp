@@ -190,6 +190,41 @@ TEST(Steps, ProjectedPStepGivesUpAfterMaxBacktracks) {
   }
 }
 
+// The reference's test fails while φ(cand) > the bound: at equality t0 is taken. A layer where
+// gᵀHg = t0 ||g||² exactly: W = 2I, r = 0, u = 0, so g = ρ (p - q) and gᵀHg = (4ν + ρ) ||g||²
+// = 20 ||g||² for ν = 1, ρ = 16 (dyadic values: every sum exact). Just past it, one doubling.
+TEST(Steps, PStepTakesT0WhereTheBoundHoldsWithEquality) {
+  for (double rho : {16.0, 16.5}) {
+    Fixture f;
+    AdmmParams prm;
+    prm.step = StepRule::Backtrack;
+    prm.nu = 1;
+    prm.rho = rho;
+    ASSERT_EQ(prm.t0, 20.0);
+    RandomLayer rl(f, 4, 4, 3);
+    std::vector<double> w(16, 0.0), zero4(4, 0.0), p(12), q(12), zero12(12, 0.0);
+    for (int i = 0; i < 4; ++i) w[i * 5] = 2;
+    for (int i = 0; i < 12; ++i) {
+      p[i] = 0.25 * (i % 5) - 0.5;
+      q[i] = p[i] + 0.125 * (i % 3 - 1);
+    }
+    f.ops.upload(w.data(), rl.L.W);
+    f.ops.upload(zero4.data(), rl.L.b);
+    f.ops.upload(p.data(), rl.L.p);
+    f.ops.upload(q.data(), rl.q_in);
+    f.ops.upload(zero12.data(), rl.u_in);
+    refresh_wp(f.ops, rl.L);
+    f.ops.copy(rl.L.wp, rl.L.z);  // r = W p + b - z = 0
+    p_step(f.ops, rl.L, prm);
+    const int doublings = rho == 16.0 ? 0 : 1;
+    EXPECT_EQ(rl.L.counts.p_backtracks, doublings) << "rho " << rho;
+    // p - g/t with g = ρ (p - q) and t = 20 · 2^doublings.
+    const std::vector<double> got = f.get(rl.L.p);
+    for (int i = 0; i < 12; ++i)
+      EXPECT_NEAR(got[i], p[i] - rho * (p[i] - q[i]) / (20.0 * (1 << doublings)), 1e-15) << "rho " << rho << " " << i;
+  }
+}
+
 TEST(Steps, ExactPStepIsTheLineMinimum) {
   // Along the gradient direction, no other step length does better.
   Fixture f;
