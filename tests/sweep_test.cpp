@@ -471,6 +471,25 @@ TEST(Tools, CommandLineMistakesAreOneErrorLine) {
                               "one folder at most");
 }
 
+// tools/check_links.py (ctest's Docs.RelativeLinksResolve) finds what it is for: a missing file and
+// missing anchors, against GitHub's slugs (code marks and punctuation dropped, -1 for a repeat);
+// web links and links in code are not followed. That test passes on a checker that checks nothing.
+TEST(Tools, CheckLinksFindsBrokenLinks) {
+  if (!have_python3()) GTEST_SKIP() << "python3 is not installed";
+  const std::string dir = ::testing::TempDir() + "/check_links";
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir + "/docs");
+  std::ofstream(dir + "/README.md") << "# Top\n\n## A `code` heading!\n\n## Top\n\n"
+                                       "[ok](docs/a.md#second-part) [self](#a-code-heading) [repeat](#top-1) "
+                                       "[web](https://example.invalid/none)\n"
+                                       "[gone](docs/none.md) [bad](docs/a.md#nowhere) `[in code](docs/none2.md)`\n";
+  std::ofstream(dir + "/docs/a.md") << "# First\n\n## Second part\n\n[back](../README.md#top) [missing](#third)\n";
+  const Result r = run("python3 " + std::string(PDADMM_SOURCE_DIR) + "/tools/check_links.py " + dir);
+  EXPECT_EQ(r.code, 1) << r.out;
+  EXPECT_EQ(r.out, "README.md: missing file docs/none.md\nREADME.md: missing anchor docs/a.md#nowhere\n"
+                   "docs/a.md: missing anchor #third\n3 broken link(s) in 2 files\n");
+}
+
 // Every shell script has -h/--help and refuses an option it does not know before doing anything:
 // fresh_machine.sh took --help for DIR, carry_mpi.sh for DEST, the others ignored it and started
 // (lint.sh and fuzz.sh exit 2 there: their 1 means findings). test.sh and run.sh pass other options
