@@ -225,6 +225,36 @@ TEST(Steps, PStepTakesT0WhereTheBoundHoldsWithEquality) {
   }
 }
 
+// The same on p ∈ Δ: with W = 2I every d has dᵀHd = 20 ||d||² exactly, so the projected step's
+// test dᵀHd <= t ||d||² holds with equality at t0 and accepts cand = proj(p - g/t0).
+TEST(Steps, ProjectedPStepTakesT0WhereTheBoundHoldsWithEquality) {
+  Fixture f;
+  AdmmParams prm;
+  prm.step = StepRule::Backtrack;
+  prm.nu = 1;
+  prm.rho = 16;
+  prm.quantize = Quantize::P;
+  prm.grid = make_uniform_grid(-2, 0.125, 33);
+  RandomLayer rl(f, 4, 4, 3);
+  std::vector<double> w(16, 0.0), zero4(4, 0.0), p(12), q(12), zero12(12, 0.0), want(12);
+  for (int i = 0; i < 4; ++i) w[i * 5] = 2;
+  for (int i = 0; i < 12; ++i) {
+    p[i] = 0.25 * (i % 5) - 0.5;
+    q[i] = p[i] + 0.5 * (i % 3 - 1);
+    want[i] = p[i] + 0.375 * (i % 3 - 1);  // p - g/20 = p + 0.4 (i % 3 - 1): the level 0.375 away
+  }
+  f.ops.upload(w.data(), rl.L.W);
+  f.ops.upload(zero4.data(), rl.L.b);
+  f.ops.upload(p.data(), rl.L.p);
+  f.ops.upload(q.data(), rl.q_in);
+  f.ops.upload(zero12.data(), rl.u_in);
+  refresh_wp(f.ops, rl.L);
+  f.ops.copy(rl.L.wp, rl.L.z);
+  p_step(f.ops, rl.L, prm);
+  EXPECT_EQ(rl.L.counts.p_backtracks, 0);
+  EXPECT_EQ(f.get(rl.L.p), want);
+}
+
 TEST(Steps, ExactPStepIsTheLineMinimum) {
   // Along the gradient direction, no other step length does better.
   Fixture f;
