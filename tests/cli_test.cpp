@@ -204,11 +204,15 @@ TEST(Cli, InfoShowsTheQ10RhoScheduleWindows) {
 }
 
 
+// Each line names what is wrong and why (the key or file alone was any error about it).
 TEST(Cli, BadInputGivesOneClearLine) {
-  expect_one_line_error(run("train --set admm.rho=-1 --set output.progress=off"), "admm.rho");
-  expect_one_line_error(run("train --set model.layers=2 --set groups=3"), "groups");
-  expect_one_line_error(run("train --set nonsense=1"), "nonsense");
-  expect_one_line_error(run("eval --model " + std::string(PDADMM_SOURCE_DIR) + "/CMakeLists.txt"), "checkpoint");
+  expect_one_line_error(run("train --set admm.rho=-1 --set output.progress=off"),
+                        "error: config: admm.rho: must be in [1.2e-38, 3.4e38] (float's range");
+  expect_one_line_error(run("train --set model.layers=2 --set groups=3"),
+                        "error: config: groups: 3 groups for 2 layers (groups must be <= model.layers)");
+  expect_one_line_error(run("train --set nonsense=1"), "error: config: unknown key \"nonsense\"");
+  const std::string cmake = std::string(PDADMM_SOURCE_DIR) + "/CMakeLists.txt";
+  expect_one_line_error(run("eval --model " + cmake), "error: checkpoint " + cmake + ": not a pdadmm checkpoint");
 }
 
 // Iterates that overflow stop the run with an error; no NaN model replaces the one already there.
@@ -270,7 +274,7 @@ TEST(Cli, AnOutputThatIsNotAFileIsRefusedFirst) {
 
 // Command-line mistakes (CLI11's parse errors) follow the same one-line, exit-1 rule.
 TEST(Cli, CommandLineMistakesGiveOneClearLine) {
-  expect_one_line_error(run("train --bogus"), "--bogus");
+  expect_one_line_error(run("train --bogus"), "error: unexpected argument: --bogus (see pdadmm train --help)");
   expect_one_line_error(run("train --config /nonexistent/pdadmm.json"),
                         "--config: /nonexistent/pdadmm.json: No such file or directory");
   // A folder, or a symlink loop, is named as what it is (CLI11's check said "does not exist").
@@ -280,8 +284,8 @@ TEST(Cli, CommandLineMistakesGiveOneClearLine) {
   expect_one_line_error(run("info --config " + loop), "--config: " + loop + ": Too many levels of symbolic links");
   expect_one_line_error(run("info --config " + ::testing::TempDir()), ": a folder, not a file");
   expect_one_line_error(run("eval --model " + ::testing::TempDir()), "--model: " + ::testing::TempDir() + ": a folder");
-  expect_one_line_error(run("eval"), "--model");
-  expect_one_line_error(run("bench --json x.json -n abc"), "abc");
+  expect_one_line_error(run("eval"), "error: --model is required (see pdadmm eval --help)");
+  expect_one_line_error(run("bench --json x.json -n abc"), "--iterations = abc (see pdadmm bench --help)");
   expect_one_line_error(run("train --set"), "--set");
   expect_one_line_error(run("bogus"), "error: unknown command \"bogus\": expected train, info, eval, bench or export");
   // A typo of a command names it.
