@@ -640,12 +640,15 @@ TEST(BenchCli, JsonDashIsStdout) {
 
 TEST(BenchCli, BadInputGivesOneClearLine) {
   const std::string out = " --json " + ::testing::TempDir() + "/bench_bad.json";
-  expect_one_line_error(run("bench" + kTiny + " --link warp9" + out), "warp9");
-  expect_one_line_error(run("bench" + kTiny + " -n 0" + out), "--iterations");
+  // The reason, not only the value or key typed (any message about it held that).
+  expect_one_line_error(run("bench" + kTiny + " --link warp9" + out),
+                        "error: link \"warp9\": not a preset (nvlink, pcie4, pcie5, ib-hdr) nor "
+                        "NAME:BANDWIDTH_GBPS:LATENCY_US");
+  expect_one_line_error(run("bench" + kTiny + " -n 0" + out), "error: bench: --iterations must be >= 1 (got 0)");
   // Modeled times are keyed by link name: a second "slow" would overwrite the first's.
   expect_one_line_error(run("bench" + kTiny + " --link slow:0.001:100 --link slow:1000:0" + out), "slow is given twice");
   expect_one_line_error(run("bench" + kTiny + " --link nvlink --link nvlink:1:1" + out), "nvlink is given twice");
-  expect_one_line_error(run("bench" + kTiny + " --set model.hidden=0" + out), "model.hidden");
+  expect_one_line_error(run("bench" + kTiny + " --set model.hidden=0" + out), "error: config: model.hidden: must be >= 1, got 0");
 }
 
 }  // namespace
