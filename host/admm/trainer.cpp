@@ -262,6 +262,11 @@ TrainSummary train(const Config& c, std::ostream& log, bool resume) {
   // Before the iterations it would lose; after the memory check, the more basic error.
   if (writes) require_output_room(c, output_room_need(c, p));
   Evaluator eval(p.data, p.h, p.ahat, p.aug);
+  // Every process set up before process 0 speaks or writes: the checks above are broadcasts from
+  // process 0, which return at once, so with another process failing (its missing data) it went on
+  // to write config.json and wait in the first iteration, and mpirun's kill left those behind. Here
+  // it waits, still in setup, where that kill removes the empty folder.
+  processes_max(0);
   // After everything that can fail before the first iteration, so that an error is the only line.
   for (const std::string& w : c.warnings) log << "warning: " << w << "\n";
   for (const std::string& w : data_warnings(c, p)) log << "warning: " << w << "\n";
