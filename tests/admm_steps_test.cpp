@@ -190,6 +190,20 @@ TEST(Steps, ProjectedPStepGivesUpAfterMaxBacktracks) {
   }
 }
 
+// A 4 x 4 layer of 3 columns with W = 2I, b = 0, u = 0 and z = W p (r = 0): the p step's
+// curvature is then exact in dyadic arithmetic, for the equality tests below.
+void load_on_the_bound(Fixture& f, RandomLayer& rl, const std::vector<double>& p, const std::vector<double>& q) {
+  std::vector<double> w(16, 0.0), zero4(4, 0.0), zero12(12, 0.0);
+  for (int i = 0; i < 4; ++i) w[i * 5] = 2;
+  f.ops.upload(w.data(), rl.L.W);
+  f.ops.upload(zero4.data(), rl.L.b);
+  f.ops.upload(p.data(), rl.L.p);
+  f.ops.upload(q.data(), rl.q_in);
+  f.ops.upload(zero12.data(), rl.u_in);
+  refresh_wp(f.ops, rl.L);
+  f.ops.copy(rl.L.wp, rl.L.z);
+}
+
 // The reference's test fails while φ(cand) > the bound: at equality t0 is taken. A layer where
 // gᵀHg = t0 ||g||² exactly: W = 2I, r = 0, u = 0, so g = ρ (p - q) and gᵀHg = (4ν + ρ) ||g||²
 // = 20 ||g||² for ν = 1, ρ = 16 (dyadic values: every sum exact). Just past it, one doubling.
@@ -202,19 +216,12 @@ TEST(Steps, PStepTakesT0WhereTheBoundHoldsWithEquality) {
     prm.rho = rho;
     ASSERT_EQ(prm.t0, 20.0);
     RandomLayer rl(f, 4, 4, 3);
-    std::vector<double> w(16, 0.0), zero4(4, 0.0), p(12), q(12), zero12(12, 0.0);
-    for (int i = 0; i < 4; ++i) w[i * 5] = 2;
+    std::vector<double> p(12), q(12);
     for (int i = 0; i < 12; ++i) {
       p[i] = 0.25 * (i % 5) - 0.5;
       q[i] = p[i] + 0.125 * (i % 3 - 1);
     }
-    f.ops.upload(w.data(), rl.L.W);
-    f.ops.upload(zero4.data(), rl.L.b);
-    f.ops.upload(p.data(), rl.L.p);
-    f.ops.upload(q.data(), rl.q_in);
-    f.ops.upload(zero12.data(), rl.u_in);
-    refresh_wp(f.ops, rl.L);
-    f.ops.copy(rl.L.wp, rl.L.z);  // r = W p + b - z = 0
+    load_on_the_bound(f, rl, p, q);
     p_step(f.ops, rl.L, prm);
     const int doublings = rho == 16.0 ? 0 : 1;
     EXPECT_EQ(rl.L.counts.p_backtracks, doublings) << "rho " << rho;
@@ -236,20 +243,13 @@ TEST(Steps, ProjectedPStepTakesT0WhereTheBoundHoldsWithEquality) {
   prm.quantize = Quantize::P;
   prm.grid = make_uniform_grid(-2, 0.125, 33);
   RandomLayer rl(f, 4, 4, 3);
-  std::vector<double> w(16, 0.0), zero4(4, 0.0), p(12), q(12), zero12(12, 0.0), want(12);
-  for (int i = 0; i < 4; ++i) w[i * 5] = 2;
+  std::vector<double> p(12), q(12), want(12);
   for (int i = 0; i < 12; ++i) {
     p[i] = 0.25 * (i % 5) - 0.5;
     q[i] = p[i] + 0.5 * (i % 3 - 1);
     want[i] = p[i] + 0.375 * (i % 3 - 1);  // p - g/20 = p + 0.4 (i % 3 - 1): the level 0.375 away
   }
-  f.ops.upload(w.data(), rl.L.W);
-  f.ops.upload(zero4.data(), rl.L.b);
-  f.ops.upload(p.data(), rl.L.p);
-  f.ops.upload(q.data(), rl.q_in);
-  f.ops.upload(zero12.data(), rl.u_in);
-  refresh_wp(f.ops, rl.L);
-  f.ops.copy(rl.L.wp, rl.L.z);
+  load_on_the_bound(f, rl, p, q);
   p_step(f.ops, rl.L, prm);
   EXPECT_EQ(rl.L.counts.p_backtracks, 0);
   EXPECT_EQ(f.get(rl.L.p), want);
