@@ -307,8 +307,11 @@ TEST(Sweep, MpirunsRefusalsAreQuotedWhole) {
       "-----\\nThere are not enough slots available in the system to satisfy the 3\\nslots that were requested:\\n\\n"
       "  pdadmm\\n\\nEither request fewer slots.\\n\\nAlternatively, you can use the --oversubscribe option to\\n"
       "ignore the number of available slots.\\n-----\\n";
-  const Result w = run("python3 -c \"import sys; sys.path.insert(0, '" + std::string(PDADMM_SOURCE_DIR) +
-                       "/tools'); import sweep; print(sweep.last_words('" + slots + "'))\"");
+  const auto last_words = [&](const std::string& text) {  // sweep.py's reason for a failed run's output
+    return run("python3 -c \"import sys; sys.path.insert(0, '" + std::string(PDADMM_SOURCE_DIR) +
+               "/tools'); import sweep; print(sweep.last_words('" + text + "'))\"");
+  };
+  const Result w = last_words(slots);
   EXPECT_EQ(w.code, 0) << w.out;
   EXPECT_EQ(w.out, "There are not enough slots available in the system to satisfy the 3 slots that were requested: … "
                    "Alternatively, you can use the --oversubscribe option to ignore the number of available slots.\n");
@@ -317,8 +320,7 @@ TEST(Sweep, MpirunsRefusalsAreQuotedWhole) {
   const std::string aborted =
       "error (process 1): it broke\\n-----\\nMPI_ABORT was invoked on rank 1 in communicator MPI_COMM_WORLD\\n"
       "with errorcode 1.\\n\\nNOTE: invoking MPI_ABORT causes Open MPI to kill all MPI processes.\\n-----\\n";
-  const Result a = run("python3 -c \"import sys; sys.path.insert(0, '" + std::string(PDADMM_SOURCE_DIR) +
-                       "/tools'); import sweep; print(sweep.last_words('" + aborted + "'))\"");
+  const Result a = last_words(aborted);
   EXPECT_EQ(a.code, 0) << a.out;
   EXPECT_EQ(a.out, "error (process 1): it broke … MPI_ABORT was invoked on rank 1 in communicator MPI_COMM_WORLD with "
                    "errorcode 1. … NOTE: invoking MPI_ABORT causes Open MPI to kill all MPI processes.\n");
