@@ -206,6 +206,39 @@ TEST(RunOutputs, ASignalAfterTheLastIterationLetsTheRunFinish) {
   std::filesystem::remove_all(dir);
 }
 
+// A signal as the run starts replacing an earlier run's outputs (config.json written, its
+// metrics.jsonl and state.bin not yet touched) stops the run after an iteration with all of them
+// written: the handler went in only after them, so the signal ended the process there and left
+// the old summary.json and model.bin beside the new config.json and an emptied metrics.jsonl.
+TEST(RunOutputs, ASignalAsAnEarlierRunsOutputsAreReplacedStopsAfterAnIteration) {
+  const std::string dir = ::testing::TempDir() + "/pdadmm_signal_replacing";
+  std::filesystem::remove_all(dir);
+  const Config c = tiny_config(dir);
+  std::ostringstream first;
+  train(c, first);  // the earlier run
+  ASSERT_TRUE(std::filesystem::exists(dir + "/summary.json"));
+  struct sigaction mine = {}, old = {};
+  mine.sa_handler = note_signal;
+  sigemptyset(&mine.sa_mask);
+  ASSERT_EQ(sigaction(SIGTERM, &mine, &old), 0);  // a signal pdadmm's handler misses lands here
+  g_test_signals = 0;
+  SignalOn buf("note: replacing the outputs of an earlier run");
+  std::ostream log(&buf);
+  log << std::unitbuf;
+  const TrainSummary sum = train(c, log);
+  sigaction(SIGTERM, &old, nullptr);
+  EXPECT_EQ(g_test_signals, 0) << "pdadmm's handler was not installed while the earlier outputs were replaced";
+  EXPECT_EQ(sum.signal, SIGTERM) << buf.str();
+  EXPECT_EQ(sum.iterations, 1) << buf.str();
+  std::ifstream summary(dir + "/summary.json");
+  const nlohmann::json j = nlohmann::json::parse(summary);
+  EXPECT_EQ(j["iterations"], 1);
+  EXPECT_EQ(j["interrupted"], true);
+  EXPECT_TRUE(std::filesystem::exists(dir + "/state.bin"));
+  EXPECT_GT(std::filesystem::file_size(dir + "/metrics.jsonl"), 0u);
+  std::filesystem::remove_all(dir);
+}
+
 // A signal's state.bin is not in the room check before the first iteration: where it does not fit
 // (here a file size limit between model.bin's and state.bin's), model.bin and summary.json are
 // written first and the error says so; it said "summary.json holds that iterate" before writing it.

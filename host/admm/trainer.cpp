@@ -281,6 +281,13 @@ TrainSummary train(const Config& c, std::ostream& log, bool resume) {
         << std::endl;  // seen now, through a pipe too
   }
 
+  // From here a signal stops the run after an iteration, outputs written: open_outputs replaces an
+  // earlier run's config.json, truncates its metrics.jsonl and removes its state.bin, and a signal
+  // that ended the process there (the handler went in after it) left that folder half replaced, the
+  // old summary.json and model.bin beside an empty metrics.jsonl. Held until the outputs are
+  // written: a signal after the last iteration (a Ctrl-C during a long final evaluation) ended the
+  // process with none of them, an earlier run's summary.json left.
+  std::optional<StopOnSignal> stop(std::in_place, writes, process_count() > 1);
   std::optional<JsonLines> metrics;
   const int start = from ? from->iteration : 0;
   if (writes) open_outputs(c, from.has_value(), start, metrics, log);
@@ -298,9 +305,6 @@ TrainSummary train(const Config& c, std::ostream& log, bool resume) {
   TrainLoop run(c, log, writes, t_start, p, stages, eval, std::move(solver), stage);
   if (from) run.resume(*from);
   from.reset();  // the solver holds its state now
-  // Held until the outputs are written: a signal after the last iteration (a Ctrl-C during a long
-  // final evaluation) ended the process with none of them, an earlier run's summary.json left.
-  std::optional<StopOnSignal> stop(std::in_place, writes, process_count() > 1);
   int done = c.iterations, stopped_by = 0;
   IterationStats st;  // the last iteration's, and whether it was logged
   bool logged = true;
