@@ -220,8 +220,11 @@ void FolderLock::remove_if_empty(const std::string& dir, const std::string& crea
 
 void FolderLock::restore_signals() {
   if (!signals_) return;
-  for (int i = 0; i < kEndCount; ++i)
-    if (g_end_installed[i]) sigaction(kEndSignals[i], &g_old_end[i], nullptr);
+  for (int i = 0; i < kEndCount; ++i) {  // only where the handler is still ours (StopOnSignal leaves
+    struct sigaction cur = {};             // SIGUSR1 ignored under mpirun, past the run's end)
+    if (g_end_installed[i] && sigaction(kEndSignals[i], nullptr, &cur) == 0 && cur.sa_handler == remove_made_folders)
+      sigaction(kEndSignals[i], &g_old_end[i], nullptr);
+  }
   g_made_folders.clear();
   signals_ = false;
 }

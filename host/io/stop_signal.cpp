@@ -61,7 +61,13 @@ StopOnSignal::StopOnSignal(bool announce, bool under_mpirun) {
 
 StopOnSignal::~StopOnSignal() {
   sigaction(SIGTERM, &g_old_term, nullptr);
-  sigaction(SIGUSR1, &g_old_usr1, nullptr);
+  // Under mpirun SIGUSR1 stays ignored: mpirun forwards it to every process, and one that had left
+  // the run first (those that write nothing) died of it, mpirun exiting 138 for a finished run and
+  // killing process 0 a second later, its writes perhaps unfinished. There is nothing left to stop.
+  struct sigaction ignore = {};
+  ignore.sa_handler = SIG_IGN;
+  sigemptyset(&ignore.sa_mask);
+  sigaction(SIGUSR1, g_under_mpirun ? &ignore : &g_old_usr1, nullptr);
   if (g_int_installed) sigaction(SIGINT, &g_old_int, nullptr);
   if (g_hup_installed) sigaction(SIGHUP, &g_old_hup, nullptr);
 }

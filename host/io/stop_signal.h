@@ -16,7 +16,7 @@ class StopOnSignal {
   // SIGTERM there is mostly mpirun's, which kills the processes soon after (a second with Open MPI
   // 4, with no stop possible when another process failed), so the line does not promise outputs.
   explicit StopOnSignal(bool announce = false, bool under_mpirun = false);
-  ~StopOnSignal();  // restores the previous handlers
+  ~StopOnSignal();  // restores the previous handlers (under mpirun SIGUSR1 stays ignored)
   StopOnSignal(const StopOnSignal&) = delete;
   StopOnSignal& operator=(const StopOnSignal&) = delete;
   // The signal that asked the run to stop, 0 while none has.
