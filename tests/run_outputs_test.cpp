@@ -180,27 +180,36 @@ class SignalOn : public std::stringbuf {
 
 void note_signal(int) { ++g_test_signals; }
 
+// Trains `c` with SIGTERM raised as `line` is logged; the log's text goes to `text`. A SIGTERM
+// pdadmm's handler misses lands in note_signal (g_test_signals) rather than ending the test.
+TrainSummary train_signalled_at(const Config& c, const std::string& line, std::string& text) {
+  struct sigaction mine = {}, old = {};
+  mine.sa_handler = note_signal;
+  sigemptyset(&mine.sa_mask);
+  EXPECT_EQ(sigaction(SIGTERM, &mine, &old), 0);
+  g_test_signals = 0;
+  SignalOn buf(line);
+  std::ostream log(&buf);
+  log << std::unitbuf;
+  const TrainSummary sum = train(c, log);
+  sigaction(SIGTERM, &old, nullptr);
+  text = buf.str();
+  return sum;
+}
+
 // The handler stays until the outputs are written: a signal after the last iteration ended the
 // process with none of them (and an earlier run's summary.json left in the folder).
 TEST(RunOutputs, ASignalAfterTheLastIterationLetsTheRunFinish) {
   const std::string dir = ::testing::TempDir() + "/pdadmm_late_signal";
   std::filesystem::remove_all(dir);
-  struct sigaction mine = {}, old = {};
-  mine.sa_handler = note_signal;
-  sigemptyset(&mine.sa_mask);
-  ASSERT_EQ(sigaction(SIGTERM, &mine, &old), 0);  // a signal pdadmm's handler misses lands here
-  g_test_signals = 0;
-  SignalOn buf("final: ");
-  std::ostream log(&buf);
-  log << std::unitbuf;
-  const TrainSummary sum = train(tiny_config(dir), log);
-  sigaction(SIGTERM, &old, nullptr);
+  std::string text;
+  const TrainSummary sum = train_signalled_at(tiny_config(dir), "final: ", text);
   EXPECT_EQ(g_test_signals, 0) << "pdadmm's handler was not installed after the last iteration";
   EXPECT_EQ(sum.signal, 0) << "a run that finished reports no interruption";
-  EXPECT_NE(buf.str().find("note: SIGTERM arrived in or after the last iteration: the run finished and its outputs are "
-                           "written\n"),
+  EXPECT_NE(text.find("note: SIGTERM arrived in or after the last iteration: the run finished and its outputs are "
+                      "written\n"),
             std::string::npos)
-      << buf.str();
+      << text;
   EXPECT_TRUE(std::filesystem::exists(dir + "/summary.json"));
   EXPECT_TRUE(std::filesystem::exists(dir + "/model.bin"));
   std::filesystem::remove_all(dir);
@@ -217,19 +226,11 @@ TEST(RunOutputs, ASignalAsAnEarlierRunsOutputsAreReplacedStopsAfterAnIteration) 
   std::ostringstream first;
   train(c, first);  // the earlier run
   ASSERT_TRUE(std::filesystem::exists(dir + "/summary.json"));
-  struct sigaction mine = {}, old = {};
-  mine.sa_handler = note_signal;
-  sigemptyset(&mine.sa_mask);
-  ASSERT_EQ(sigaction(SIGTERM, &mine, &old), 0);  // a signal pdadmm's handler misses lands here
-  g_test_signals = 0;
-  SignalOn buf("note: replacing the outputs of an earlier run");
-  std::ostream log(&buf);
-  log << std::unitbuf;
-  const TrainSummary sum = train(c, log);
-  sigaction(SIGTERM, &old, nullptr);
+  std::string text;
+  const TrainSummary sum = train_signalled_at(c, "note: replacing the outputs of an earlier run", text);
   EXPECT_EQ(g_test_signals, 0) << "pdadmm's handler was not installed while the earlier outputs were replaced";
-  EXPECT_EQ(sum.signal, SIGTERM) << buf.str();
-  EXPECT_EQ(sum.iterations, 1) << buf.str();
+  EXPECT_EQ(sum.signal, SIGTERM) << text;
+  EXPECT_EQ(sum.iterations, 1) << text;
   std::ifstream summary(dir + "/summary.json");
   const nlohmann::json j = nlohmann::json::parse(summary);
   EXPECT_EQ(j["iterations"], 1);
