@@ -895,6 +895,19 @@ TEST(Cli, AModelLargerThanMemoryIsOneLine) {
   EXPECT_EQ(fits.out.find("too little"), std::string::npos) << fits.out;
 }
 
+// A staged run whose first stage fits and whose last does not stops before the first stage's
+// iterations, naming the stage: it stopped at the stage change, the earlier stages' hours lost.
+TEST(Cli, AStageLargerThanMemoryStopsBeforeTheFirst) {
+  const std::string out = ::testing::TempDir() + "/cli_oom_stage";
+  const Result r = run("train" + kTiny +
+                       " --set model.hidden=200000 --set 'model.stages=[{\"layers\": 2, \"iterations\": 3}, "
+                       "{\"layers\": 10, \"iterations\": 3}]' --out " + out);
+  expect_one_line_error(r, "out of host memory: stage 2 of 2 (10 layers, from iteration 4) will need for its layer "
+                           "groups' tensors, what it keeps of stage 1, the host's copy of the weights and an "
+                           "evaluation's buffers ");
+  EXPECT_FALSE(std::filesystem::exists(out)) << "the run's folder is left behind";
+}
+
 // A config that draws a warning (rho = nu, as every shipped real-data config) and then fails its
 // setup: the error is the only line (the warning came first, for train, info and bench alike).
 TEST(Cli, AWarningDoesNotPrecedeASetupError) {

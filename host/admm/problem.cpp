@@ -10,6 +10,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <string>
+#include <tuple>
 
 #include "host/admm/layer_plan.h"
 #include "host/admm/solver.h"
@@ -246,6 +247,16 @@ double problem_bytes(const Problem& p) {
          bytes_of(d.test) + bytes_of(p.h) + bytes_of(p.ahat) + bytes_of(p.x.data) + bytes_of(p.y.data);
 }
 
+namespace {
+
+std::string memory_advice() {
+  return std::string(" (pdadmm info prints the plan per group); use fewer layers or hidden units, or ") +
+         (process_count() > 1 ? "more groups (mpirun -np: fewer layers per process)"
+                              : "run the groups as processes on several machines (mpirun)");
+}
+
+}  // namespace
+
 void require_host_memory(const Config& c, const Problem& p, double held) {
   if (c.backend != "cpu") return;  // a GPU allocation that fails names itself
   // `held` is in use already (what this stage keeps of the one before), so not in the room left either.
@@ -253,9 +264,38 @@ void require_host_memory(const Config& c, const Problem& p, double held) {
                "the layer groups' tensors, the host's copy of the weights and an evaluation's buffers need",
                (held > 0 ? " beside the " + human_bytes(held) + " this stage keeps of the previous one"
                          : std::string()) +
-                   " (pdadmm info prints the plan per group); use fewer layers or hidden units, or " +
-                   (process_count() > 1 ? "more groups (mpirun -np: fewer layers per process)"
-                                        : "run the groups as processes on several machines (mpirun)"));
+                   memory_advice());
+}
+
+void require_stages_memory(const Config& c, const Problem& p, size_t from) {
+  if (c.backend != "cpu") return;
+  const std::vector<StageConfig> stages = run_stages(c);
+  // The largest stage names itself: a user who shrinks the model for it shrinks it for the rest.
+  double most = 0;
+  size_t at = from;
+  int starts = 0, at_iteration = 0;
+  for (size_t s = 0; s < stages.size(); ++s) {
+    if (s >= from) {
+      const Config cs = stage_config(c, s);
+      ProblemShape sh = shape_of(p);
+      sh.dims = stage_dims(p.x.rows, p.y.rows, cs);
+      // What start_stage will check then, plus the carry: not allocated yet, so in the room now.
+      // The first stage of this run carries nothing (a resumed stage loads into a fresh solver).
+      const double need = planned_host_bytes(cs, sh.dims, sh.n_cols) + host_side_bytes(cs, sh) +
+                          (s > from ? stage_carry_bytes(c, sh, s) : 0);
+      if (need > most) std::tie(most, at, at_iteration) = std::make_tuple(need, s, starts + 1);
+    }
+    starts += stages[s].iterations;
+  }
+  const std::string what =
+      stages.size() == 1
+          ? "the layer groups' tensors, the host's copy of the weights and an evaluation's buffers need"
+          : "stage " + std::to_string(at + 1) + " of " + std::to_string(stages.size()) + " (" +
+                std::to_string(stages[at].layers) + " layers, from iteration " + std::to_string(at_iteration) +
+                ") will need for its layer groups' tensors, " +
+                (at > from ? "what it keeps of stage " + std::to_string(at) + ", " : std::string()) +
+                "the host's copy of the weights and an evaluation's buffers";
+  require_room(most, what, memory_advice());
 }
 
 }  // namespace pdadmm

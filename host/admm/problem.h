@@ -44,6 +44,9 @@ std::string data_root(const Config& c);
 // On the CPU backend: an Error (one line) when this process's groups of the model p.dims
 // describes need more memory than is available; before anything of theirs is allocated.
 void require_host_memory(const Config& c, const Problem& p, double held = 0);
+// The same for every stage from `from` on (with what each keeps of the one before), at the start
+// of a run: a later stage that cannot fit stops the run before the earlier stages' iterations.
+void require_stages_memory(const Config& c, const Problem& p, size_t from);
 // The augmented input of `nodes`, a row each (nodes.size() x d, numpy's layout: pdadmm export),
 // after a room check naming them as "the `what` nodes".
 HostMatrix<float> augmented_rows(const Problem& p, const std::vector<int32_t>& nodes, const std::string& what);

@@ -251,6 +251,10 @@ TrainSummary train(const Config& c, std::ostream& log, bool resume) {
   const std::vector<StageConfig> stages = run_stages(c);  // greedy growth, or one stage
   const size_t stage = from ? static_cast<size_t>(from->stage) : 0;
   require(stage < stages.size(), "--resume: the state's stage " + std::to_string(stage + 1) + " does not exist");
+  // What the later stages and the outputs will need, before this stage's tensors: a run that
+  // cannot finish stops now, not after the earlier stages' iterations (pdadmm info prints both).
+  require_stages_memory(c, p, stage);
+  if (writes) require_output_room(c, output_room_need(c, p));
   auto solver = start_stage(c, p, stage, nullptr);  // a resumed later stage: its shape, then the state
   if (from) {
     try {
@@ -259,8 +263,6 @@ TrainSummary train(const Config& c, std::ostream& log, bool resume) {
       throw Error("state " + state_path(c) + ": " + e.what());
     }
   }
-  // Before the iterations it would lose; after the memory check, the more basic error.
-  if (writes) require_output_room(c, output_room_need(c, p));
   Evaluator eval(p.data, p.h, p.ahat, p.aug);
   // Every process set up before process 0 speaks or writes: the checks above are broadcasts from
   // process 0, which return at once, so with another process failing (its missing data) it went on
