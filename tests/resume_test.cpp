@@ -2,6 +2,7 @@
 // trainer's --resume ends with the bytes of the uninterrupted run (the CLI side is in cli_test).
 #include <gtest/gtest.h>
 #include <sys/stat.h>
+#include <zlib.h>
 
 #include <algorithm>
 #include <cerrno>
@@ -155,6 +156,77 @@ TEST(Resume, StateFileRoundTripsAndRefusesDamage) {
   EXPECT_TRUE(peek_state_meta(::testing::TempDir()).is_null());  // a folder
 }
 
+// The writer a run uses: a tensor at a time, its header's room reserved and filled at the end. The
+// payload's CRC is zlib's over the tensors' bytes one after another (computed here in one piece),
+// the header parses with its padding, and a tensor of a shape not announced, or one missing at
+// commit, is an Error that leaves the file that was there as it was.
+TEST(Resume, StateFileWriterWritesATensorAtATime) {
+  const std::string path = ::testing::TempDir() + "/resume_writer.bin";
+  std::filesystem::remove(path);
+  const HostMatrix<float> a(2, 3, 1.5f), b(4, 1, -2.0f);
+  {
+    StateFileWriter w(path, {{"iteration", 7}}, {"a", "b"}, {{2, 3}, {4, 1}});
+    w.add(a);
+    w.add(b);
+    w.commit();
+  }
+  const std::string bytes = slurp_text(path);
+  std::string payload(byte_view(a));
+  payload += byte_view(b);
+  ASSERT_EQ(bytes.substr(bytes.size() - payload.size()), payload);
+  uint64_t n = 0;
+  std::memcpy(&n, &bytes[8], 8);
+  ASSERT_EQ(16 + n + payload.size(), bytes.size());
+  const nlohmann::json h = nlohmann::json::parse(bytes.substr(16, n));
+  EXPECT_EQ(h["crc32"].get<uint32_t>(), static_cast<uint32_t>(crc32(0, reinterpret_cast<const Bytef*>(payload.data()),
+                                                                      static_cast<uInt>(payload.size()))));
+  const StateFile r = load_state_file(path);
+  EXPECT_EQ(r.meta["iteration"], 7);
+  EXPECT_EQ(r.names, (std::vector<std::string>{"a", "b"}));
+  EXPECT_EQ(r.tensors[0].data, a.data);
+  EXPECT_EQ(r.tensors[1].data, b.data);
+  {
+    StateFileWriter w(path, {{"iteration", 8}}, {"a", "b"}, {{2, 3}, {4, 1}});
+    w.add(a);
+    EXPECT_EQ(test::error_of([&] { w.add(HostMatrix<float>(1, 4)); }), "state: tensor 1 is not of the shape announced");
+    EXPECT_EQ(test::error_of([&] { w.commit(); }), "state: 1 tensor(s) not written");
+  }
+  EXPECT_EQ(slurp_text(path), bytes);
+  for (const auto& e : std::filesystem::directory_iterator(::testing::TempDir()))
+    EXPECT_EQ(e.path().filename().string().find("resume_writer.bin.tmp"), std::string::npos) << e.path();
+}
+
+// A run's state.bin, streamed from the solver a tensor at a time, holds what save_state collects.
+TEST(Resume, StreamedRunStateHoldsTheSolversState) {
+  Config c = small_config({});
+  c.output.dir = ::testing::TempDir() + "/resume_streamed";
+  std::filesystem::create_directories(c.output.dir);
+  Problem p = build_problem(c);
+  std::vector<HostMatrix<float>> W0, b0;
+  init_weights(p.dims, c.model.init_std, 5, W0, b0);
+  c.partition = {1, 2, 1};
+  auto s = make_solver(c, p, W0, b0);
+  s->iterate(false);
+  s->iterate(false);
+  RunState rs;
+  rs.iteration = 2;
+  rs.iter_s = {0.5, 0.25};
+  rs.anchor = HostMatrix<float>(3, 2, 0.25f);
+  save_run_state(c, rs, *s, true);
+  const SolverState<float> want = s->save_state();
+  const StateFile f = load_state_file(state_path(c));
+  ASSERT_EQ(f.names.size(), want.names.size() + 1);
+  for (size_t i = 0; i < want.names.size(); ++i) {
+    EXPECT_EQ(f.names[i], want.names[i]);
+    EXPECT_EQ(f.tensors[i].rows, want.tensors[i].rows);
+    EXPECT_EQ(f.tensors[i].data, want.tensors[i].data) << want.names[i];
+  }
+  EXPECT_EQ(f.tensors.back().data, rs.anchor.data);
+  const RunState back = load_run_state(c);
+  EXPECT_EQ(back.solver.iteration, want.iteration);
+  EXPECT_EQ(back.solver.layers.size(), want.layers.size());
+  EXPECT_EQ(back.anchor.data, rs.anchor.data);
+}
 
 // A state as a run writes it after `iteration` iterations (one time per iteration, ρ and ν > 0).
 RunState state_at(int iteration) {

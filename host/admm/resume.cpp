@@ -5,7 +5,9 @@
 #include <algorithm>
 #include <cmath>
 #include <filesystem>
+#include <exception>
 #include <fstream>
+#include <optional>
 #include <utility>
 
 #include "host/admm/plan.h"
@@ -109,12 +111,13 @@ void summary_from(const nlohmann::json& j, TrainSummary& s) {
 
 std::string state_path(const Config& c) { return c.output.dir + "/state.bin"; }
 
-void save_run_state(const Config& c, RunState s) {
-  StateFile f;
+namespace {
+
+nlohmann::json state_meta(const Config& c, const RunState& s) {
   nlohmann::json layers = nlohmann::json::array();
   for (const LayerScalars& l : s.solver.layers)
     layers.push_back({l.w_scale, l.w_sq, l.w0_sq, l.track_scale, l.w_pending, l.tracking});
-  f.meta = {{"version", build_version()},
+  nlohmann::json meta = {{"version", build_version()},
             {"config", c.effective},
             {"iteration", s.iteration},
             {"stage", s.stage},
@@ -129,7 +132,15 @@ void save_run_state(const Config& c, RunState s) {
               {"nu", s.solver.nu},
               {"mu", s.solver.mu},
               {"layers", layers}}}};
-  if (s.data_crc.is_number_unsigned() && s.data_crc.get<uint32_t>() != 0) f.meta["data_crc"] = s.data_crc;
+  if (s.data_crc.is_number_unsigned() && s.data_crc.get<uint32_t>() != 0) meta["data_crc"] = s.data_crc;
+  return meta;
+}
+
+}  // namespace
+
+void save_run_state(const Config& c, RunState s) {
+  StateFile f;
+  f.meta = state_meta(c, s);
   f.names = std::move(s.solver.names);
   f.tensors = std::move(s.solver.tensors);
   if (s.anchor.size() > 0) {
@@ -137,6 +148,37 @@ void save_run_state(const Config& c, RunState s) {
     f.tensors.push_back(std::move(s.anchor));
   }
   save_state_file(state_path(c), f);
+}
+
+void save_run_state(const Config& c, RunState s, Solver<float>& solver, bool writes) {
+  s.solver = solver.state_scalars();
+  std::optional<StateFileWriter> w;
+  std::exception_ptr failed;  // kept until every tensor is shared: the other processes wait on those
+  try {
+    if (writes) {
+      std::vector<std::string> names = s.solver.names;
+      std::vector<std::pair<int64_t, int64_t>> shapes = solver.state_shapes();
+      if (s.anchor.size() > 0) {
+        names.push_back(kAnchor);
+        shapes.emplace_back(s.anchor.rows, s.anchor.cols);
+      }
+      w.emplace(state_path(c), state_meta(c, s), names, shapes);
+    }
+  } catch (...) {
+    failed = std::current_exception();
+  }
+  solver.state_tensors([&](const HostMatrix<float>& t) {
+    if (!w || failed) return;
+    try {
+      w->add(t);
+    } catch (...) {
+      failed = std::current_exception();
+    }
+  });
+  if (failed) std::rethrow_exception(failed);
+  if (!w) return;
+  if (s.anchor.size() > 0) w->add(s.anchor);
+  w->commit();
 }
 
 // The effective config without the run's length (admm.iterations and the last stage's

@@ -24,6 +24,10 @@ struct RunState {
 
 std::string state_path(const Config& c);  // OUT/state.bin
 void save_run_state(const Config& c, RunState s);  // its tensors move into the file
+// The same with s.solver taken from `solver` a tensor at a time (Solver::state_tensors), written
+// by the process that `writes`: no process holds more of the state than one tensor. Collective:
+// every process calls it.
+void save_run_state(const Config& c, RunState s, Solver<float>& solver, bool writes);
 // OUT/state.bin for the run `c` describes: an Error (one line) when there is none, it is damaged,
 // a training-relevant key of the config differs from the state's (naming it), or it is at the end.
 RunState load_run_state(const Config& c);

@@ -48,12 +48,9 @@ int non_finite_layer(const std::vector<HostMatrix<float>>& W, const std::vector<
 
 void save_model(const Config& c, const std::vector<int64_t>& dims, const std::vector<HostMatrix<float>>& W,
                 const std::vector<HostMatrix<float>>& b, int iterations, uint32_t data_crc) {
-  Checkpoint ck;
-  ck.meta = {{"config", c.effective}, {"iterations", iterations}, {"dims", dims}};
-  if (data_crc != 0) ck.meta["data_crc"] = data_crc;
-  ck.W = W;
-  ck.b = b;
-  save_checkpoint(c.output.dir + "/model.bin", ck);
+  nlohmann::json meta = {{"config", c.effective}, {"iterations", iterations}, {"dims", dims}};
+  if (data_crc != 0) meta["data_crc"] = data_crc;
+  save_checkpoint(c.output.dir + "/model.bin", meta, W, b);
 }
 
 uint64_t model_file_bytes(const Config& c, const std::vector<int64_t>& dims) {
@@ -250,8 +247,6 @@ void TrainLoop::checkpoint(int done) {
 
 void TrainLoop::save_state(int done) {
   RunState rs;
-  rs.solver = solver->save_state();
-  if (!writes) return;
   rs.iteration = done;
   rs.stage = static_cast<int>(stage);
   rs.train_cost = train_cost;
@@ -261,8 +256,8 @@ void TrainLoop::save_state(int done) {
   rs.val_acc = scores.val.acc;
   rs.test_acc = scores.test.acc;
   rs.data_crc = p.data_crc;
-  if (tracker.anchored()) rs.anchor = tracker.anchor_product();
-  save_run_state(c, std::move(rs));
+  if (writes && tracker.anchored()) rs.anchor = tracker.anchor_product();
+  save_run_state(c, std::move(rs), *solver, writes);
 }
 
 void TrainLoop::final_scores(int done) {

@@ -109,6 +109,12 @@ class Solver {
   // run bit for bit; each process passes the whole state. Error when it does not fit the model.
   SolverState<T> save_state();
   void load_state(const SolverState<T>& s);
+  // save_state in two collective parts, so that a writer holds one tensor at a time: the
+  // scalars (names included, tensors left empty), then each tensor in turn passed to `each`
+  // (in every process), in the order and shapes of the scalars' names and state_shapes().
+  SolverState<T> state_scalars();
+  std::vector<std::pair<int64_t, int64_t>> state_shapes() const;
+  void state_tensors(const std::function<void(const HostMatrix<T>&)>& each);
   // Every layer's W and b; layers below `first` are left empty (0 x 0).
   void weights(std::vector<HostMatrix<T>>& W, std::vector<HostMatrix<T>>& b, int first = 0);
   // Layer 1's W as the layer keeps it, unformed: download(0, "W") = scale w0 + c Xᵀ when pending,

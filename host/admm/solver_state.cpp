@@ -36,24 +36,20 @@ Tensor<T>& entry_tensor(Group<T>& g, const StateEntry& e) {
 
 template <typename T>
 SolverState<T> Solver<T>::save_state() {
+  SolverState<T> s = state_scalars();
+  state_tensors([&](const HostMatrix<T>& m) { s.tensors.push_back(m); });
+  return s;
+}
+
+template <typename T>
+SolverState<T> Solver<T>::state_scalars() {
   require_inputs();
   SolverState<T> s;
   s.iteration = iter_;
   s.rho = prm_.rho;
   s.nu = prm_.nu;
   s.mu = prm_.mu;
-  for (const StateEntry& e : state_entries(spec_.dims, spec_.n_cols, prm_, first_layer_)) {
-    HostMatrix<T> m(e.rows, e.cols);
-    if (Group<T>* g = groups_[e.group].get()) {
-      g->ops().bind_thread();
-      const Tensor<T>& t = entry_tensor(*g, e);
-      require(t.rows() == e.rows && t.cols() == e.cols, "save_state: " + e.name + " has an unexpected shape");
-      g->ops().download(t, m.data.data());
-    }
-    transport_->share(e.group, m.data.data(), m.data.size() * sizeof(T));
-    s.names.push_back(e.name);
-    s.tensors.push_back(std::move(m));
-  }
+  for (const StateEntry& e : state_entries(spec_.dims, spec_.n_cols, prm_, first_layer_)) s.names.push_back(e.name);
   for (int l = 0; l < num_layers(); ++l) {
     const int gi = group_of(l);
     LayerScalars sc;
@@ -65,6 +61,30 @@ SolverState<T> Solver<T>::save_state() {
     s.layers.push_back(sc);
   }
   return s;
+}
+
+template <typename T>
+std::vector<std::pair<int64_t, int64_t>> Solver<T>::state_shapes() const {
+  std::vector<std::pair<int64_t, int64_t>> shapes;
+  for (const StateEntry& e : state_entries(spec_.dims, spec_.n_cols, prm_, first_layer_))
+    shapes.emplace_back(e.rows, e.cols);
+  return shapes;
+}
+
+template <typename T>
+void Solver<T>::state_tensors(const std::function<void(const HostMatrix<T>&)>& each) {
+  require_inputs();
+  for (const StateEntry& e : state_entries(spec_.dims, spec_.n_cols, prm_, first_layer_)) {
+    HostMatrix<T> m(e.rows, e.cols);
+    if (Group<T>* g = groups_[e.group].get()) {
+      g->ops().bind_thread();
+      const Tensor<T>& t = entry_tensor(*g, e);
+      require(t.rows() == e.rows && t.cols() == e.cols, "save_state: " + e.name + " has an unexpected shape");
+      g->ops().download(t, m.data.data());
+    }
+    transport_->share(e.group, m.data.data(), m.data.size() * sizeof(T));
+    each(m);
+  }
 }
 
 template <typename T>
@@ -114,6 +134,12 @@ void Solver<T>::load_state(const SolverState<T>& s) {
 
 template SolverState<float> Solver<float>::save_state();
 template SolverState<double> Solver<double>::save_state();
+template SolverState<float> Solver<float>::state_scalars();
+template SolverState<double> Solver<double>::state_scalars();
+template std::vector<std::pair<int64_t, int64_t>> Solver<float>::state_shapes() const;
+template std::vector<std::pair<int64_t, int64_t>> Solver<double>::state_shapes() const;
+template void Solver<float>::state_tensors(const std::function<void(const HostMatrix<float>&)>&);
+template void Solver<double>::state_tensors(const std::function<void(const HostMatrix<double>&)>&);
 template void Solver<float>::load_state(const SolverState<float>&);
 template void Solver<double>::load_state(const SolverState<double>&);
 

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
+#include <string_view>
 #include <vector>
 
 namespace pdadmm {
@@ -19,6 +20,12 @@ struct HostMatrix {
   const T& operator()(int64_t r, int64_t c) const { return data[static_cast<size_t>(r * cols + c)]; }
   int64_t size() const { return rows * cols; }
 };
+
+// The elements' bytes where they are (files written in pieces: framed_file.h).
+template <typename T>
+std::string_view byte_view(const HostMatrix<T>& m) {
+  return {reinterpret_cast<const char*>(m.data.data()), m.data.size() * sizeof(T)};
+}
 
 // mᵀ, in tiles of 64 rows so that both sides stay in cache (X of Coauthor CS is 34025 rows).
 template <typename T>

@@ -25,14 +25,18 @@ int64_t shape_field(const nlohmann::json& layer, const char* key, const std::str
 }
 }  // namespace
 
-void save_checkpoint(const std::string& path, const Checkpoint& c) {
-  std::string payload;
-  for (size_t l = 0; l < c.W.size(); ++l) {
-    payload.append(reinterpret_cast<const char*>(c.W[l].data.data()), c.W[l].data.size() * 4);
-    payload.append(reinterpret_cast<const char*>(c.b[l].data.data()), c.b[l].data.size() * 4);
+void save_checkpoint(const std::string& path, const Checkpoint& c) { save_checkpoint(path, c.meta, c.W, c.b); }
+
+void save_checkpoint(const std::string& path, const nlohmann::json& meta, const std::vector<HostMatrix<float>>& W,
+                     const std::vector<HostMatrix<float>>& b) {
+  require(W.size() == b.size(), "checkpoint: one bias per layer expected");
+  std::vector<std::string_view> payload;
+  for (size_t l = 0; l < W.size(); ++l) {
+    payload.push_back(byte_view(W[l]));
+    payload.push_back(byte_view(b[l]));
   }
-  nlohmann::json h = {{"meta", c.meta}, {"layers", nlohmann::json::array()}, {"crc32", crc32_of(payload.data(), payload.size())}};
-  for (size_t l = 0; l < c.W.size(); ++l) h["layers"].push_back({{"rows", c.W[l].rows}, {"cols", c.W[l].cols}});
+  nlohmann::json h = {{"meta", meta}, {"layers", nlohmann::json::array()}, {"crc32", crc32_of(payload)}};
+  for (size_t l = 0; l < W.size(); ++l) h["layers"].push_back({{"rows", W[l].rows}, {"cols", W[l].cols}});
   h["header_crc32"] = header_keys_crc(h, kCheckedKeys);
   write_framed_file(path, kMagic, h, payload);
 }

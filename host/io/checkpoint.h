@@ -19,6 +19,9 @@ struct Checkpoint {
 };
 
 void save_checkpoint(const std::string& path, const Checkpoint& c);
+// The same from the weights where they are (no copy: train's model.bin).
+void save_checkpoint(const std::string& path, const nlohmann::json& meta, const std::vector<HostMatrix<float>>& W,
+                     const std::vector<HostMatrix<float>>& b);
 // Throws Error naming the file when it is missing, truncated or not a checkpoint.
 Checkpoint load_checkpoint(const std::string& path);
 

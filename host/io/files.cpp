@@ -149,6 +149,18 @@ void AtomicFile::write(const char* data, size_t size) {
   }
 }
 
+void AtomicFile::write_at(uint64_t offset, const char* data, size_t size) {
+  size_t done = 0;
+  while (done < size) {
+    const ssize_t n = ::pwrite(fd_, data + done, size - done, static_cast<off_t>(offset + done));
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      throw Error("cannot write " + shown_ + ": " + std::strerror(errno));
+    }
+    done += static_cast<size_t>(n);
+  }
+}
+
 void AtomicFile::commit() {
   const int fd = fd_;
   fd_ = -1;  // closed below whatever happens; the temporary is removed on failure
@@ -268,15 +280,23 @@ std::string read_system_file(const std::string& path) {
   return s.str();
 }
 
-uint32_t crc32_of(const char* data, size_t n) {
-  uLong crc = crc32(0L, Z_NULL, 0);
-  for (size_t done = 0; done < n;) {  // crc32 takes a uInt length
-    const uInt step = static_cast<uInt>(std::min<size_t>(n - done, 1u << 30));
-    crc = crc32(crc, reinterpret_cast<const Bytef*>(data + done), step);
+uint32_t crc32_update(uint32_t crc, std::string_view bytes) {
+  uLong c = crc;
+  for (size_t done = 0; done < bytes.size();) {  // crc32 takes a uInt length
+    const uInt step = static_cast<uInt>(std::min<size_t>(bytes.size() - done, 1u << 30));
+    c = crc32(c, reinterpret_cast<const Bytef*>(bytes.data() + done), step);
     done += step;
   }
-  return static_cast<uint32_t>(crc);
+  return static_cast<uint32_t>(c);
 }
+
+uint32_t crc32_of(const std::vector<std::string_view>& pieces) {
+  uint32_t crc = 0;
+  for (const std::string_view piece : pieces) crc = crc32_update(crc, piece);
+  return crc;
+}
+
+uint32_t crc32_of(const char* data, size_t n) { return crc32_of({std::string_view(data, n)}); }
 
 JsonLines::JsonLines(const std::string& path, bool append) : path_(path) {
   fd_ = ::open(path.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC | O_APPEND | (append ? 0 : O_TRUNC), 0644);

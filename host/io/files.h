@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <fstream>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -35,6 +36,8 @@ class AtomicFile {
   AtomicFile& operator=(const AtomicFile&) = delete;
   void write(const char* data, size_t n);
   void write(const std::string& bytes) { write(bytes.data(), bytes.size()); }
+  // Over bytes written before, at `offset` (a header whose room was reserved).
+  void write_at(uint64_t offset, const char* data, size_t n);
   void commit();  // flush to disk, rename over path
 
  private:
@@ -75,6 +78,10 @@ std::string read_file(const std::string& path);
 std::string read_system_file(const std::string& path);
 // CRC32 (zlib) of n bytes: checkpoints' weights, the config agreement of mpirun's processes.
 uint32_t crc32_of(const char* data, size_t n);
+// The same over the pieces' bytes one after another (a file's payload written in pieces).
+uint32_t crc32_of(const std::vector<std::string_view>& pieces);
+// The CRC32 of the bytes before (0 for none) followed by `bytes`.
+uint32_t crc32_update(uint32_t crc, std::string_view bytes);
 
 class JsonLines {
  public:

@@ -14,14 +14,14 @@
 namespace pdadmm {
 
 void write_framed_file(const std::string& path, const char* magic, const nlohmann::json& header,
-                       const std::string& payload) {
+                       const std::vector<std::string_view>& payload) {
   const std::string h = header.dump();
   const uint64_t n = h.size();
-  AtomicFile f(path);  // in pieces: the payload (a state.bin of 100s of MB) is not copied again
+  AtomicFile f(path);
   f.write(magic, 8);
   f.write(reinterpret_cast<const char*>(&n), 8);
   f.write(h);
-  f.write(payload);
+  for (const std::string_view piece : payload) f.write(piece.data(), piece.size());
   f.commit();
 }
 

@@ -4,13 +4,17 @@
 #include <cstdint>
 #include <initializer_list>
 #include <string>
+#include <string_view>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
 namespace pdadmm {
 
+// The payload goes in pieces (each tensor's bytes where they are): a model.bin or state.bin of
+// GiBs is not copied into one string first, which doubled the host memory a save took.
 void write_framed_file(const std::string& path, const char* magic, const nlohmann::json& header,
-                       const std::string& payload);
+                       const std::vector<std::string_view>& payload);
 
 struct FramedFile {
   nlohmann::json header;

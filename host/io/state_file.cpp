@@ -17,20 +17,48 @@ static uint32_t header_crc(const nlohmann::json& h) { return header_keys_crc(h, 
 
 void save_state_file(const std::string& path, const StateFile& s) {
   require(s.names.size() == s.tensors.size(), "state: one name per tensor expected");
-  size_t bytes = 0;
-  for (const HostMatrix<float>& t : s.tensors) bytes += t.data.size() * 4;
-  std::string payload;
-  payload.reserve(bytes);
+  std::vector<std::pair<int64_t, int64_t>> shapes;
+  for (const HostMatrix<float>& t : s.tensors) shapes.emplace_back(t.rows, t.cols);
+  StateFileWriter w(path, s.meta, s.names, shapes);
+  for (const HostMatrix<float>& t : s.tensors) w.add(t);
+  w.commit();
+}
+
+StateFileWriter::StateFileWriter(const std::string& path, nlohmann::json meta, const std::vector<std::string>& names,
+                                 const std::vector<std::pair<int64_t, int64_t>>& shapes)
+    : file_(path), shapes_(shapes) {
+  require(names.size() == shapes.size(), "state: one name per tensor expected");
   nlohmann::json list = nlohmann::json::array();
-  for (size_t i = 0; i < s.tensors.size(); ++i) {
-    const HostMatrix<float>& t = s.tensors[i];
-    payload.append(reinterpret_cast<const char*>(t.data.data()), t.data.size() * 4);
-    list.push_back({{"name", s.names[i]}, {"rows", t.rows}, {"cols", t.cols}});
-  }
-  nlohmann::json h = {{"meta", s.meta}, {"tensors", list}};
-  h["header_crc32"] = header_crc(h);
-  h["crc32"] = crc32_of(payload.data(), payload.size());
-  write_framed_file(path, kStateMagic, h, payload);
+  for (size_t i = 0; i < names.size(); ++i)
+    list.push_back({{"name", names[i]}, {"rows", shapes[i].first}, {"cols", shapes[i].second}});
+  header_ = {{"meta", std::move(meta)}, {"tensors", std::move(list)}};
+  header_["header_crc32"] = header_crc(header_);
+  header_["crc32"] = 0xffffffffu;  // the widest CRC: the room the real one fits in
+  const std::string h = header_.dump();
+  room_ = h.size();
+  const uint64_t n = room_;
+  file_.write(kStateMagic, 8);
+  file_.write(reinterpret_cast<const char*>(&n), 8);
+  file_.write(h);
+}
+
+void StateFileWriter::add(const HostMatrix<float>& t) {
+  require(next_ < shapes_.size() && shapes_[next_] == std::make_pair(t.rows, t.cols) &&
+              t.data.size() == static_cast<size_t>(t.rows * t.cols),
+          "state: tensor " + std::to_string(next_) + " is not of the shape announced");
+  const std::string_view bytes = byte_view(t);
+  crc_ = crc32_update(crc_, bytes);
+  file_.write(bytes.data(), bytes.size());
+  ++next_;
+}
+
+void StateFileWriter::commit() {
+  require(next_ == shapes_.size(), "state: " + std::to_string(shapes_.size() - next_) + " tensor(s) not written");
+  header_["crc32"] = crc_;
+  std::string h = header_.dump();
+  h.resize(room_, ' ');
+  file_.write_at(16, h.data(), h.size());
+  file_.commit();
 }
 
 StateFile load_state_file(const std::string& path) {

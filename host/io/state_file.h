@@ -2,12 +2,15 @@
 // is (magic, u64 header length, header with the CRC32 of the payload, raw row-major values), written
 // atomically. The trainer fills `meta`; the solver's tensors travel as they are stored.
 #pragma once
+#include <cstdint>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <nlohmann/json.hpp>
 
 #include "host/backend/host_matrix.h"
+#include "host/io/files.h"
 
 namespace pdadmm {
 
@@ -18,6 +21,25 @@ struct StateFile {
 };
 
 void save_state_file(const std::string& path, const StateFile& s);
+
+// Writes a state file a tensor at a time, so that no more than the tensor at hand is held (a
+// state of every group's tensors, collected first, doubled a run's memory at a save; under mpirun
+// every process held all of it). The names and shapes come first; the header's room is reserved
+// and filled at commit() with the payload's CRC, padded with spaces (JSON's whitespace).
+class StateFileWriter {
+ public:
+  StateFileWriter(const std::string& path, nlohmann::json meta, const std::vector<std::string>& names,
+                  const std::vector<std::pair<int64_t, int64_t>>& shapes);
+  void add(const HostMatrix<float>& t);  // the next tensor, of the next announced shape
+  void commit();                         // after the last tensor
+
+ private:
+  AtomicFile file_;
+  nlohmann::json header_;
+  std::vector<std::pair<int64_t, int64_t>> shapes_;
+  size_t next_ = 0, room_ = 0;
+  uint32_t crc_ = 0;
+};
 // Throws Error naming the file when it is missing, truncated, corrupted or not a state file.
 StateFile load_state_file(const std::string& path);
 // The header's meta alone, read without the tensors (100s of MB); null when path is no regular
