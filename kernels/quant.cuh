@@ -47,7 +47,7 @@ PDADMM_HD int32_t uniform_grid_index(T x, double lo, double inv_step, const doub
   // not decide (floor is a libm call on baseline x86-64); the check below fixes any guess.
   const double t = (v - lo) * inv_step;
   const double top = static_cast<double>(m - 2);
-  const double t0 = t < 0.0 ? 0.0 : t;
+  const double t0 = t > 0.0 ? t : 0.0;  // NaN (0 x an infinite inv_step: a subnormal step) too
   int32_t k = static_cast<int32_t>(top < t0 ? top : t0);
   // Invariant: levels[k] < v <= levels[k + 1], the ends open. Checked without short-circuits (a
   // branch on k == 0 mispredicts as the early exit did); walked only when the guess is off.

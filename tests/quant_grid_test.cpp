@@ -262,6 +262,10 @@ TEST(QuantGrid, ParseGridRejectsBadConfigs) {
   // Levels closer than float resolution could not survive a float tensor.
   expect_bad(json::parse(R"({"min": 1e6, "step": 1e-3, "levels": 10})"), "admm.grid: levels");
   expect_bad(json::parse(R"([1, 1.00000001])"), "too close to tell apart in float");
+  // A subnormal step: 1 / step is infinite, and (0 - min) x inf is NaN, which the index's clamp
+  // let through to an int cast (undefined; INT_MIN on x86-64, a read 16 GiB before the levels).
+  expect_bad(json::parse(R"({"min": 0, "step": 1e-310, "levels": 2})"),
+             "admm.grid: levels 0 and 1 (0, 1e-310) are too close to tell apart in float");
   // Finite in double but not in float: a level would be ±inf on the tensors; named as such, not as
   // a step of inf or levels "too close".
   expect_bad(json::parse(R"([-1e39, 1e39])"), "admm.grid: level 0 (-1e+39) is outside float's range");
