@@ -48,6 +48,10 @@ Module open_module() {
     return m;
   }
   const CudaApi* api = entry();
+  if (!api) {
+    m.error = path + " is not pdadmm's CUDA backend (its pdadmm_cuda_api returned no table)";
+    return m;
+  }
   // The version leads every layout; the rest is read only where it is this build's.
   const bool same_layout = api->version == kCudaApiVersion && api->size == sizeof(CudaApi);
   if (!same_layout || build_commit() != api->commit) {

@@ -68,6 +68,9 @@ TEST(BackendModule, AModuleThatCannotOpenIsOneErrorLine) {
   test::expect_one_line_error(
       test::run_command("PDADMM_FAKE_LAYOUT=1 " + fake + cli() + train),
       "is from another build (interface version 99; this pdadmm is version 1): build both again (tools/build.sh)");
+  // A table that is not there (a null read as a table crashed).
+  test::expect_one_line_error(test::run_command("PDADMM_FAKE_NULL=1 " + fake + cli() + train),
+                              "is not pdadmm's CUDA backend (its pdadmm_cuda_api returned no table)");
   // info reports it instead of failing.
   const test::CommandResult info = test::run_command(nowhere + cli() + " info --set 'backend=\"cuda\"'");
   EXPECT_EQ(info.code, 0) << info.out;
