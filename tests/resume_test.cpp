@@ -185,6 +185,20 @@ TEST(Resume, StateFileWriterWritesATensorAtATime) {
   EXPECT_EQ(r.names, (std::vector<std::string>{"a", "b"}));
   EXPECT_EQ(r.tensors[0].data, a.data);
   EXPECT_EQ(r.tensors[1].data, b.data);
+  // Read back a tensor at a time, in any order; the checksum's error before the reader's own.
+  StateFileReader reader(path);
+  HostMatrix<float> t;
+  reader.read(1, t);
+  EXPECT_EQ(t.data, b.data);
+  reader.read(0, t);
+  EXPECT_EQ(t.data, a.data);
+  std::string damaged = bytes;
+  damaged.back() ^= 1;
+  std::ofstream(path, std::ios::binary | std::ios::trunc) << damaged;
+  StateFileReader bad(path);
+  EXPECT_EQ(test::error_of([&] { bad.check([](size_t, const HostMatrix<float>&) { throw Error("each"); }); }),
+            "state " + path + ": checksum mismatch, the state is corrupted");
+  std::ofstream(path, std::ios::binary | std::ios::trunc) << bytes;
   {
     StateFileWriter w(path, {{"iteration", 8}}, {"a", "b"}, {{2, 3}, {4, 1}});
     w.add(a);
@@ -226,6 +240,12 @@ TEST(Resume, StreamedRunStateHoldsTheSolversState) {
   EXPECT_EQ(back.solver.iteration, want.iteration);
   EXPECT_EQ(back.solver.layers.size(), want.layers.size());
   EXPECT_EQ(back.anchor.data, rs.anchor.data);
+  EXPECT_TRUE(back.solver.tensors.empty());  // left in the file, read into the solver one at a time
+  auto fresh = make_solver(c, p, W0, b0);
+  load_solver_state(c, back, *fresh);
+  const SolverState<float> got = fresh->save_state();
+  EXPECT_EQ(got.iteration, want.iteration);
+  for (size_t i = 0; i < want.names.size(); ++i) EXPECT_EQ(got.tensors[i].data, want.tensors[i].data) << want.names[i];
 }
 
 // A state as a run writes it after `iteration` iterations (one time per iteration, ρ and ν > 0).

@@ -242,8 +242,8 @@ int unfinished_state_iteration(const Config& c) {
 RunState load_run_state(const Config& c) {
   const std::string path = state_path(c);
   require_run_state(c);
-  StateFile f = load_state_file(path);
-  const nlohmann::json& m = f.meta;
+  auto f = std::make_shared<StateFileReader>(path);
+  const nlohmann::json& m = f->meta();
   RunState s;
   int64_t iteration = 0, stage = 0;  // read whole: an int took 2^62 as 0, and -1 as a stage
   try {
@@ -294,23 +294,42 @@ RunState load_run_state(const Config& c) {
                                           std::to_string(s.iteration) + " of " + std::to_string(c.iterations) +
                                           ": nothing left to run (a longer run: raise admm.iterations, or the last "
                                           "stage's iterations)");
-  for (size_t i = 0; i < f.names.size(); ++i) {
+  const std::vector<std::string>& names = f->names();
+  f->check([&](size_t i, const HostMatrix<float>& t) {
     // A run stops as diverged when its residual is not finite, so a state holding a non-finite value
     // was altered (and re-summed) or saved as a run diverged: refused here, naming the tensor, not
     // as "training diverged" iterations later.
-    const std::vector<float>& v = f.tensors[i].data;
-    require(std::all_of(v.begin(), v.end(), [](float x) { return std::isfinite(x); }), [&] {
-      return "state " + path + ": tensor " + f.names[i] +
+    require(std::all_of(t.data.begin(), t.data.end(), [](float x) { return std::isfinite(x); }), [&] {
+      return "state " + path + ": tensor " + names[i] +
              " holds NaN or infinite values (a diverged or altered state); remove it to start over";
     });
-    if (f.names[i] == kAnchor) {
-      s.anchor = std::move(f.tensors[i]);
-      continue;
+    if (names[i] == kAnchor) {
+      s.anchor = t;
+      return;
     }
-    s.solver.names.push_back(f.names[i]);
-    s.solver.tensors.push_back(std::move(f.tensors[i]));
-  }
+    s.solver.names.push_back(names[i]);
+    s.solver_in_file.push_back(i);
+    s.solver_shapes.push_back(f->shapes()[i]);
+  });
+  s.file = std::move(f);
   return s;
+}
+
+void load_solver_state(const Config& c, const RunState& s, Solver<float>& solver) {
+  try {
+    if (!s.file) {
+      solver.load_state(s.solver);
+      return;
+    }
+    HostMatrix<float> t;
+    solver.load_state(s.solver, s.solver_shapes, [&](size_t i) {
+      s.file->read(s.solver_in_file[i], t);
+      return t.data.data();
+    });
+  } catch (const Error& e) {  // the file at fault, as load_run_state's own errors name it
+    const std::string what = e.what(), path = state_path(c);
+    throw Error(what.rfind("state " + path, 0) == 0 ? what : "state " + path + ": " + what);
+  }
 }
 
 int trim_metrics(const std::string& path, int k) {

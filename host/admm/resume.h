@@ -2,10 +2,13 @@
 // loop's, written with every model.bin of an unfinished run (output.checkpoint_every, a signal
 // stop) when output.state is on. A resumed run ends with the bytes the uninterrupted run writes.
 #pragma once
+#include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "host/admm/trainer.h"
+#include "host/io/state_file.h"
 
 namespace pdadmm {
 
@@ -19,7 +22,12 @@ struct RunState {
   HostMatrix<float> anchor;        // FirstLayerTracker's W_a X_S; 0 x 0 when not anchored
   double val_acc = 0, test_acc = 0;  // the last logged evaluation's, shown by the progress line
   nlohmann::json data_crc;           // Problem::data_crc of the run (absent in a state from before it)
-  SolverState<float> solver;
+  SolverState<float> solver;  // load_run_state leaves its tensors in the file (below)
+  // Where load_run_state found the solver's tensors: the file (checked) and their index and shape
+  // in it; load_solver_state reads them from there one at a time.
+  std::shared_ptr<StateFileReader> file;
+  std::vector<size_t> solver_in_file;
+  std::vector<std::pair<int64_t, int64_t>> solver_shapes;
 };
 
 std::string state_path(const Config& c);  // OUT/state.bin
@@ -30,7 +38,12 @@ void save_run_state(const Config& c, RunState s);  // its tensors move into the 
 void save_run_state(const Config& c, RunState s, Solver<float>& solver, bool writes);
 // OUT/state.bin for the run `c` describes: an Error (one line) when there is none, it is damaged,
 // a training-relevant key of the config differs from the state's (naming it), or it is at the end.
+// Reads the state through once (its CRC and values checked, a tensor at a time) and keeps only the
+// anchor and the scalars: the solver's tensors are read again by load_solver_state.
 RunState load_run_state(const Config& c);
+// Sets the solver's state from s (its tensors, or the file's a tensor at a time: a resume holds no
+// more of the state than one tensor beside the solver); errors name the state file.
+void load_solver_state(const Config& c, const RunState& s, Solver<float>& solver);
 // The "not found" error of load_run_state, before train creates the output folder: a --resume into
 // a folder that does not exist left it behind, empty. Opens nothing (a FIFO there blocked).
 void require_run_state(const Config& c);

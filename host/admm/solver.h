@@ -115,6 +115,10 @@ class Solver {
   SolverState<T> state_scalars();
   std::vector<std::pair<int64_t, int64_t>> state_shapes() const;
   void state_tensors(const std::function<void(const HostMatrix<T>&)>& each);
+  // load_state with the tensors read one at a time: s's scalars and names, the tensors' shapes, and
+  // tensor(i) the values of the i-th (valid until the next call), asked for this process's groups only.
+  void load_state(const SolverState<T>& s, const std::vector<std::pair<int64_t, int64_t>>& shapes,
+                  const std::function<const T*(size_t)>& tensor);
   // Every layer's W and b; layers below `first` are left empty (0 x 0).
   void weights(std::vector<HostMatrix<T>>& W, std::vector<HostMatrix<T>>& b, int first = 0);
   // Layer 1's W as the layer keeps it, unformed: download(0, "W") = scale w0 + c Xᵀ when pending,

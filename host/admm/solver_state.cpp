@@ -89,26 +89,36 @@ void Solver<T>::state_tensors(const std::function<void(const HostMatrix<T>&)>& e
 
 template <typename T>
 void Solver<T>::load_state(const SolverState<T>& s) {
+  std::vector<std::pair<int64_t, int64_t>> shapes;
+  for (const HostMatrix<T>& t : s.tensors) shapes.emplace_back(t.rows, t.cols);
+  load_state(s, shapes, [&](size_t i) { return s.tensors[i].data.data(); });
+}
+
+template <typename T>
+void Solver<T>::load_state(const SolverState<T>& s, const std::vector<std::pair<int64_t, int64_t>>& shapes,
+                           const std::function<const T*(size_t)>& tensor) {
   const std::vector<StateEntry> entries = state_entries(spec_.dims, spec_.n_cols, prm_, first_layer_);
-  require(s.names.size() == entries.size() && s.tensors.size() == entries.size() &&
+  require(s.names.size() == entries.size() && shapes.size() == entries.size() &&
               s.layers.size() == static_cast<size_t>(num_layers()),
           "the state holds " + std::to_string(s.names.size()) + " tensors of " + std::to_string(s.layers.size()) +
               " layers, the model has " + std::to_string(entries.size()) + " of " + std::to_string(num_layers()) +
               " (a state of another model, or of another pdadmm version)");
-  for (size_t i = 0; i < entries.size(); ++i) {
+  for (size_t i = 0; i < entries.size(); ++i) {  // all before any is read
     const StateEntry& e = entries[i];
-    require(s.names[i] == e.name && s.tensors[i].rows == e.rows && s.tensors[i].cols == e.cols,
+    require(s.names[i] == e.name && shapes[i].first == e.rows && shapes[i].second == e.cols,
             // Both shapes: "tensor l0.W where l0.W belongs" did not say what was wrong with it.
             [&] {
               return "the state does not fit the model: its tensor " + s.names[i] + " (" +
-                     std::to_string(s.tensors[i].rows) + " x " + std::to_string(s.tensors[i].cols) + ") where " +
+                     std::to_string(shapes[i].first) + " x " + std::to_string(shapes[i].second) + ") where " +
                      e.name + " (" + std::to_string(e.rows) + " x " + std::to_string(e.cols) + ") belongs";
             });
-    if (Group<T>* g = groups_[e.group].get()) {
-      g->ops().bind_thread();
-      g->ops().upload(s.tensors[i].data.data(), entry_tensor(*g, e));
-    }
   }
+  for (size_t i = 0; i < entries.size(); ++i)
+    if (Group<T>* g = groups_[entries[i].group].get()) {
+      const T* values = tensor(i);
+      g->ops().bind_thread();
+      g->ops().upload(values, entry_tensor(*g, entries[i]));
+    }
   for (int l = 0; l < num_layers(); ++l)
     if (Group<T>* g = groups_[group_of(l)].get()) {
       Layer<T>& L = g->layer(l);
@@ -142,5 +152,9 @@ template void Solver<float>::state_tensors(const std::function<void(const HostMa
 template void Solver<double>::state_tensors(const std::function<void(const HostMatrix<double>&)>&);
 template void Solver<float>::load_state(const SolverState<float>&);
 template void Solver<double>::load_state(const SolverState<double>&);
+template void Solver<float>::load_state(const SolverState<float>&, const std::vector<std::pair<int64_t, int64_t>>&,
+                                        const std::function<const float*(size_t)>&);
+template void Solver<double>::load_state(const SolverState<double>&, const std::vector<std::pair<int64_t, int64_t>>&,
+                                         const std::function<const double*(size_t)>&);
 
 }  // namespace pdadmm

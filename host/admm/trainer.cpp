@@ -256,13 +256,7 @@ TrainSummary train(const Config& c, std::ostream& log, bool resume) {
   require_stages_memory(c, p, stage);
   if (writes) require_output_room(c, output_room_need(c, p));
   auto solver = start_stage(c, p, stage, nullptr);  // a resumed later stage: its shape, then the state
-  if (from) {
-    try {
-      solver->load_state(from->solver);
-    } catch (const Error& e) {  // the file at fault, as load_run_state's own errors name it
-      throw Error("state " + state_path(c) + ": " + e.what());
-    }
-  }
+  if (from) load_solver_state(c, *from, *solver);
   Evaluator eval(p.data, p.h, p.ahat, p.aug);
   // Every process set up before process 0 speaks or writes: the checks above are broadcasts from
   // process 0, which return at once, so with another process failing (its missing data) it went on

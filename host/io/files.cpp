@@ -261,13 +261,18 @@ std::vector<std::string> remove_stale_temporaries(const std::string& dir, const 
   return removed;
 }
 
-std::string read_file(const std::string& path) {
+std::ifstream open_input(const std::string& path) {
   std::error_code ec;
   if (std::filesystem::exists(path, ec) && !std::filesystem::is_regular_file(path, ec))
     throw Error(path + ": not a regular file");
   errno = 0;
   std::ifstream f(path, std::ios::binary);
   if (!f) throw Error("cannot open " + path + (errno ? std::string(": ") + std::strerror(errno) : ""));
+  return f;
+}
+
+std::string read_file(const std::string& path) {
+  std::ifstream f = open_input(path);
   std::ostringstream s;
   s << f.rdbuf();
   return s.str();

@@ -74,6 +74,8 @@ std::vector<std::string> remove_stale_temporaries(const std::string& dir, const 
 
 // The whole of a regular file (a folder or a device like /dev/zero is refused, not read).
 std::string read_file(const std::string& path);
+// A regular file opened for reading (binary), with read_file's errors.
+std::ifstream open_input(const std::string& path);
 // The whole of a small system file (/proc, /sys: they report size 0), "" when it cannot be read.
 std::string read_system_file(const std::string& path);
 // CRC32 (zlib) of n bytes: checkpoints' weights, the config agreement of mpirun's processes.

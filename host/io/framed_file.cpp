@@ -25,9 +25,32 @@ void write_framed_file(const std::string& path, const char* magic, const nlohman
   f.commit();
 }
 
+namespace {
+
+// The frame's checks; at(offset, n) gives n bytes of the file that are there (size bytes in all).
+template <typename At>
+FramedHeader frame_header(uint64_t size, const At& at, const char* magic, const std::string& what,
+                          const std::string& noun) {
+  require(size >= 16 && std::memcmp(at(0, 8).data(), magic, 8) == 0, what + ": not a pdadmm " + noun);
+  uint64_t n = 0;
+  std::memcpy(&n, at(8, 8).data(), 8);
+  require(n <= size - 16, what + ": truncated header");
+  const std::string text = at(16, n);
+  // A damaged length field takes the weights' bytes into the header: the JSON reader's "contains a
+  // NUL byte (not a text file?)" pointed at the wrong file, not at the damage.
+  require(std::memchr(text.data(), '\0', n) == nullptr,
+          what + ": corrupt header (binary bytes in its text: its length field or text is damaged)");
+  FramedHeader f;
+  f.header = parse_json(text, what + ": header");
+  f.payload = 16 + n;
+  f.size = size;
+  return f;
+}
+
+}  // namespace
+
 FramedFile read_framed_file(const std::string& path, const char* magic, const std::string& kind,
                             const std::string& noun) {
-  const std::string what = kind + " " + path;
   FramedFile f;
   try {
     f.bytes = read_file(path);  // a folder or a device is refused there
@@ -35,17 +58,26 @@ FramedFile read_framed_file(const std::string& path, const char* magic, const st
     throw Error(kind + ": " + std::string(e.what()));
   }
   const std::string& s = f.bytes;
-  require(s.size() >= 16 && std::memcmp(s.data(), magic, 8) == 0, what + ": not a pdadmm " + noun);
-  uint64_t n = 0;
-  std::memcpy(&n, s.data() + 8, 8);
-  require(n <= s.size() - 16, what + ": truncated header");
-  // A damaged length field takes the weights' bytes into the header: the JSON reader's "contains a
-  // NUL byte (not a text file?)" pointed at the wrong file, not at the damage.
-  require(std::memchr(s.data() + 16, '\0', n) == nullptr,
-          what + ": corrupt header (binary bytes in its text: its length field or text is damaged)");
-  f.header = parse_json(s.substr(16, n), what + ": header");
-  f.payload = 16 + n;
+  const auto at = [&](uint64_t off, uint64_t n) { return s.substr(off, n); };
+  FramedHeader h = frame_header(s.size(), at, magic, kind + " " + path, noun);
+  f.header = std::move(h.header);
+  f.payload = h.payload;
   return f;
+}
+
+FramedHeader read_framed_header(std::ifstream& in, const std::string& path, const char* magic,
+                                const std::string& kind, const std::string& noun) {
+  const std::string what = kind + " " + path;
+  in.seekg(0, std::ios::end);
+  const std::streamoff end = in.tellg();
+  require(in && end >= 0, what + ": cannot read its size");
+  const auto at = [&](uint64_t off, uint64_t n) {
+    std::string b(n, '\0');
+    in.seekg(static_cast<std::streamoff>(off));
+    require(static_cast<bool>(in.read(b.data(), static_cast<std::streamsize>(n))), what + ": cannot read it");
+    return b;
+  };
+  return frame_header(static_cast<uint64_t>(end), at, magic, what, noun);
 }
 
 nlohmann::json peek_framed_header(const std::string& path, const char* magic) {

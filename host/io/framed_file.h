@@ -3,6 +3,7 @@
 #pragma once
 #include <cstdint>
 #include <initializer_list>
+#include <iosfwd>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -26,6 +27,16 @@ struct FramedFile {
 // "checkpoint x.bin: not a pdadmm checkpoint" with noun "checkpoint".
 FramedFile read_framed_file(const std::string& path, const char* magic, const std::string& kind,
                             const std::string& noun);
+
+// The same checks and errors from the file's first bytes alone, `in` open on it (open_input):
+// the header, the payload's offset and the file's size, for a caller that reads the payload in
+// pieces (state.bin, a tensor at a time).
+struct FramedHeader {
+  nlohmann::json header;
+  uint64_t payload = 0, size = 0;
+};
+FramedHeader read_framed_header(std::ifstream& in, const std::string& path, const char* magic,
+                                const std::string& kind, const std::string& noun);
 
 // The header alone, without reading the payload (100s of MB); null when path is no regular file
 // (a FIFO would block), has another magic or a damaged frame. Unchecked: for notes, not to load.

@@ -2,6 +2,7 @@
 #include "host/io/state_file.h"
 
 #include <cstring>
+#include <exception>
 
 #include "host/io/error.h"
 #include "host/io/files.h"
@@ -62,47 +63,79 @@ void StateFileWriter::commit() {
 }
 
 StateFile load_state_file(const std::string& path) {
-  const std::string what = "state " + path;
-  const FramedFile f = read_framed_file(path, kStateMagic, "state", "state file");
-  const std::string& s = f.bytes;
+  StateFileReader r(path);
+  StateFile st;
+  st.meta = r.meta();
+  st.names = r.names();
+  r.check([&](size_t, const HostMatrix<float>& t) { st.tensors.push_back(t); });
+  return st;
+}
+
+StateFileReader::StateFileReader(const std::string& path) : what_("state " + path) {
+  try {
+    in_ = open_input(path);  // a folder or a device is refused there
+  } catch (const Error& e) {
+    throw Error("state: " + std::string(e.what()));
+  }
+  const FramedHeader f = read_framed_header(in_, path, kStateMagic, "state", "state file");
   const nlohmann::json& h = f.header;
   require(h.is_object() && h.contains("tensors") && h["tensors"].is_array() && h.contains("meta") &&
               h["meta"].is_object() && h.contains("crc32") && h["crc32"].is_number_unsigned(),
-          what + ": corrupt header");
-  require_known_header_keys(h, {"crc32", "header_crc32", "meta", "tensors"}, what);
+          what_ + ": corrupt header");
+  require_known_header_keys(h, {"crc32", "header_crc32", "meta", "tensors"}, what_);
   // States written before the header had its own checksum have none.
   require(!h.contains("header_crc32") ||
               (h["header_crc32"].is_number_unsigned() && h["header_crc32"].get<uint64_t>() == header_crc(h)),
-          what + ": header checksum mismatch, the state is corrupted");
-  size_t off = f.payload;
-  StateFile st;
-  st.meta = h["meta"];
-  std::vector<std::pair<int64_t, int64_t>> shapes;
-  size_t need = 0;  // checked against the file before anything is allocated
+          what_ + ": header checksum mismatch, the state is corrupted");
+  crc_ = h["crc32"].get<uint64_t>();
+  meta_ = h["meta"];
+  const uint64_t room = f.size - f.payload;
+  uint64_t need = 0;  // checked against the file before anything is allocated
   for (const auto& t : h["tensors"]) {
     const auto dim = [&](const char* k) {
       const auto it = t.is_object() ? t.find(k) : t.end();
       require(it != t.end() && it->is_number_integer() && it->get<int64_t>() >= 0 && it->get<int64_t>() < (1LL << 31),
-              what + ": bad tensor shape in the header");
+              what_ + ": bad tensor shape in the header");
       return it->get<int64_t>();
     };
-    require(t.contains("name") && t["name"].is_string(), what + ": tensor without a name in the header");
-    st.names.push_back(t["name"].get<std::string>());
-    shapes.emplace_back(dim("rows"), dim("cols"));
-    need += static_cast<size_t>(shapes.back().first) * static_cast<size_t>(shapes.back().second) * 4;
-    require(need <= s.size() - off, what + ": truncated (tensor " + st.names.back() + ")");
+    require(t.contains("name") && t["name"].is_string(), what_ + ": tensor without a name in the header");
+    names_.push_back(t["name"].get<std::string>());
+    shapes_.emplace_back(dim("rows"), dim("cols"));
+    offsets_.push_back(f.payload + need);
+    need += static_cast<uint64_t>(shapes_.back().first) * static_cast<uint64_t>(shapes_.back().second) * 4;
+    require(need <= room, what_ + ": truncated (tensor " + names_.back() + ")");
   }
-  require(need == s.size() - off, what + ": " + std::to_string(s.size() - off - need) + " unexpected trailing bytes");
-  require(h["crc32"].get<uint64_t>() == crc32_of(s.data() + off, need), what + ": checksum mismatch, the state is corrupted");
-  for (const auto& [rows, cols] : shapes) {
-    st.tensors.emplace_back(rows, cols);
-    HostMatrix<float>& t = st.tensors.back();
-    // A 0-row or 0-column tensor has no buffer (data() may be null): memcpy's arguments must
-    // not be null even for 0 bytes.
-    if (!t.data.empty()) std::memcpy(t.data.data(), s.data() + off, t.data.size() * 4);
-    off += t.data.size() * 4;
+  require(need == room, what_ + ": " + std::to_string(room - need) + " unexpected trailing bytes");
+}
+
+void StateFileReader::read(size_t i, HostMatrix<float>& into) {
+  require(i < shapes_.size(), what_ + ": no tensor " + std::to_string(i));
+  into = HostMatrix<float>(shapes_[i].first, shapes_[i].second);
+  in_.clear();
+  in_.seekg(static_cast<std::streamoff>(offsets_[i]));
+  // A 0-row or 0-column tensor has no buffer (data() may be null): nothing to read.
+  if (!into.data.empty())
+    require(static_cast<bool>(in_.read(reinterpret_cast<char*>(into.data.data()),
+                                       static_cast<std::streamsize>(into.data.size() * 4))),
+            what_ + ": truncated (tensor " + names_[i] + "; changed while it was read?)");
+}
+
+void StateFileReader::check(const std::function<void(size_t, const HostMatrix<float>&)>& each) {
+  uint32_t crc = 0;
+  std::exception_ptr failed;  // the checksum's error first: damage, not what it made of a value
+  HostMatrix<float> t;
+  for (size_t i = 0; i < shapes_.size(); ++i) {
+    read(i, t);
+    crc = crc32_update(crc, byte_view(t));
+    if (failed) continue;
+    try {
+      each(i, t);
+    } catch (...) {
+      failed = std::current_exception();
+    }
   }
-  return st;
+  require(crc == crc_, what_ + ": checksum mismatch, the state is corrupted");
+  if (failed) std::rethrow_exception(failed);
 }
 
 nlohmann::json peek_state_meta(const std::string& path) {

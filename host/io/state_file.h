@@ -3,6 +3,8 @@
 // atomically. The trainer fills `meta`; the solver's tensors travel as they are stored.
 #pragma once
 #include <cstdint>
+#include <fstream>
+#include <functional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -42,6 +44,29 @@ class StateFileWriter {
 };
 // Throws Error naming the file when it is missing, truncated, corrupted or not a state file.
 StateFile load_state_file(const std::string& path);
+
+// A state file read a tensor at a time (load_state_file's checks and errors): the constructor
+// checks the frame, the header and the sizes against the file's without reading the payload;
+// check() reads it through once, handing each tensor to `each` (one held at a time), and then
+// compares its CRC, whose mismatch goes before any error of `each`; read() reads one again.
+class StateFileReader {
+ public:
+  explicit StateFileReader(const std::string& path);
+  const nlohmann::json& meta() const { return meta_; }
+  const std::vector<std::string>& names() const { return names_; }
+  const std::vector<std::pair<int64_t, int64_t>>& shapes() const { return shapes_; }
+  void check(const std::function<void(size_t, const HostMatrix<float>&)>& each);
+  void read(size_t i, HostMatrix<float>& into);
+
+ private:
+  std::string what_;
+  std::ifstream in_;
+  nlohmann::json meta_;
+  uint64_t crc_ = 0;  // as the header has it (a damaged one may not fit 32 bits)
+  std::vector<std::string> names_;
+  std::vector<std::pair<int64_t, int64_t>> shapes_;
+  std::vector<uint64_t> offsets_;
+};
 // The header's meta alone, read without the tensors (100s of MB); null when path is no regular
 // file or not a state file. Unchecked: for a note, not to resume from.
 nlohmann::json peek_state_meta(const std::string& path);
