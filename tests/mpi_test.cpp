@@ -391,10 +391,13 @@ TEST(MpiTrain, AProcessOutOfMemoryIsToldToUseMoreGroups) {
 #else
   if (pdadmm::test::kShadowMemory) GTEST_SKIP() << "a sanitizer's shadow memory cannot live under ulimit -v";
   const std::string dir = fresh_config_dir("mpi_memory");
-  // Process 1's layer 2 holds a 16384 x 16384 W (1 GiB); ulimit -v leaves it about 350 MiB.
+  // Process 1's layers 2..3 hold 0.9 GiB (1024 x 15000 iterates; weights of 10 MiB, which every
+  // process holds: where those alone do not fit, the advice says more processes do not help, as
+  // Cli.AStageLargerThanMemoryStopsBeforeTheFirst checks); ulimit -v leaves it about 350 MiB.
   const std::string train = std::string(PDADMM_BINARY) + " train -o " + dir + "/run -c " + PDADMM_SOURCE_DIR +
-                            "/configs/synthetic.json --set model.layers=3 --set groups=2 --set threads=1"
-                            " --set model.hidden=16384 --set output.progress=off";
+                            "/configs/synthetic.json --set model.layers=4 --set groups=2 --set threads=1"
+                            " --set model.hidden=1024 --set data.synthetic.nodes=20000"
+                            " --set data.synthetic.train_per_class=3000 --set output.progress=off";
   const auto r = run_command(two_processes(train, "sh -c 'ulimit -v 1000000 && exec " + train + "'"));
   EXPECT_NE(r.code, 0) << r.out;
   EXPECT_NE(r.code, 124) << "the run hung:\n" << r.out;

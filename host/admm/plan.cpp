@@ -87,9 +87,14 @@ double planned_host_bytes(const Config& c, const std::vector<int64_t>& dims, int
   return need;
 }
 
+double host_weight_bytes(const std::vector<int64_t>& dims) {
+  double n = 0;
+  for (size_t l = 0; l + 1 < dims.size(); ++l) n += double(dims[l + 1]) * double(dims[l] + 1);
+  return sizeof(float) * n;
+}
+
 double host_side_bytes(const Config& c, const ProblemShape& p) {
-  double weights = 0;
-  for (size_t l = 0; l + 1 < p.dims.size(); ++l) weights += double(p.dims[l + 1]) * double(p.dims[l] + 1);
+  const double weights = host_weight_bytes(p.dims) / sizeof(float);
   const double nodes = double(p.nodes), n1 = double(p.dims[1]), n = double(p.n_cols);
   const double scored = double(p.scored);
   // Layer 1 on every node (FirstLayerProduct: three nodes x n_1 matrices when Â mixes them), then

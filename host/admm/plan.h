@@ -36,6 +36,8 @@ double planned_host_bytes(const Config& c, const std::vector<int64_t>& dims, int
 // start, every evaluation's download) and an evaluation's buffers (layer 1 on all nodes, the
 // tracked evaluations' products). Data and X are held before any check, so not counted.
 double host_side_bytes(const Config& c, const ProblemShape& s);
+// Of which the weights: every W and b of a model of `dims` (every process holds them).
+double host_weight_bytes(const std::vector<int64_t>& dims);
 double host_side_bytes(const Config& c, const Problem& p);
 // The bytes take_stage(c, s, ·) returns, planned from the shapes (0 for stage 0).
 double stage_carry_bytes(const Config& c, const ProblemShape& p, size_t s);

@@ -249,7 +249,14 @@ double problem_bytes(const Problem& p) {
 
 namespace {
 
-std::string memory_advice() {
+// `dims` the model's: every process holds a host copy of all its weights (a stage's start, the
+// evaluations), so where those alone exceed the room, more processes do not help.
+std::string memory_advice(const std::vector<int64_t>& dims) {
+  const double weights = host_weight_bytes(dims);
+  const int64_t room = available_host_bytes();
+  if (room >= 0 && weights > static_cast<double>(room))
+    return " (pdadmm info prints the plan per group); use fewer layers or hidden units: the host's copy of all "
+           "the weights alone is " + human_bytes(weights) + ", which every process holds, so more processes do not help";
   return std::string(" (pdadmm info prints the plan per group); use fewer layers or hidden units, or ") +
          (process_count() > 1 ? "more groups (mpirun -np: fewer layers per process)"
                               : "run the groups as processes on several machines (mpirun)");
@@ -264,7 +271,7 @@ void require_host_memory(const Config& c, const Problem& p, double held) {
                "the layer groups' tensors, the host's copy of the weights and an evaluation's buffers need",
                (held > 0 ? " beside the " + human_bytes(held) + " this stage keeps of the previous one"
                          : std::string()) +
-                   memory_advice());
+                   memory_advice(p.dims));
 }
 
 void require_stages_memory(const Config& c, const Problem& p, size_t from) {
@@ -295,7 +302,7 @@ void require_stages_memory(const Config& c, const Problem& p, size_t from) {
                 ") will need for its layer groups' tensors, " +
                 (at > from ? "what it keeps of stage " + std::to_string(at) + ", " : std::string()) +
                 "the host's copy of the weights and an evaluation's buffers";
-  require_room(most, what, memory_advice());
+  require_room(most, what, memory_advice(stage_dims(p.x.rows, p.y.rows, stage_config(c, at))));
 }
 
 }  // namespace pdadmm
