@@ -129,6 +129,14 @@ void NcclTransport::connect(std::vector<DeviceBuffer<uint8_t>>& bytes) {
       CUDA_CHECK(cudaMemsetAsync(bytes[g].data(), 0, 3, groups_[g]->comm_stream.get()));
     }
   NCCL_CHECK(ncclGroupStart());
+  // A send or recv that fails inside the group call leaves it open, and the constructor's aborts
+  // would be batched into it: it is ended on the way out whatever happens.
+  struct GroupEnd {
+    bool open = true;
+    ~GroupEnd() {
+      if (open) ncclGroupEnd();
+    }
+  } group_end;
   for (int g = 0; g < groups(); ++g) {
     if (!groups_[g]) continue;  // a group of another process
     Group& st = *groups_[g];
@@ -139,6 +147,7 @@ void NcclTransport::connect(std::vector<DeviceBuffer<uint8_t>>& bytes) {
       NCCL_CHECK(ncclRecv(recv_at++, 1, ncclUint8, peer, st.comm, st.comm_stream.get()));
     }
   }
+  group_end.open = false;
   NCCL_CHECK(ncclGroupEnd());
   for (auto& gp : groups_) {
     if (!gp) continue;
