@@ -298,6 +298,8 @@ TEST(Resume, AStateAtTheLastIterationIsRefused) {
   save_run_state(c, rs);
   EXPECT_EQ(load_run_state(c).iteration, 7);
   rs = state_at(8);
+  rs.solver.names = {"t"};
+  rs.solver.tensors = {HostMatrix<float>(2, 2, 1.0f)};
   save_run_state(c, rs);
   try {
     load_run_state(c);
@@ -305,6 +307,13 @@ TEST(Resume, AStateAtTheLastIterationIsRefused) {
   } catch (const Error& e) {
     EXPECT_NE(std::string(e.what()).find("is at iteration 8 of 8: nothing left to run"), std::string::npos) << e.what();
   }
+  // Damage is named first, before what its header says (a corrupted state at the end read "nothing
+  // left to run", and only the longer run then said "checksum mismatch").
+  std::string bytes = slurp_text(state_path(c));
+  bytes.back() ^= 1;
+  std::ofstream(state_path(c), std::ios::binary | std::ios::trunc) << bytes;
+  EXPECT_EQ(test::error_of([&] { load_run_state(c); }),
+            "state " + state_path(c) + ": checksum mismatch, the state is corrupted");
 }
 
 // The checksums catch damage; a header edited by hand and re-summed with values no run writes is

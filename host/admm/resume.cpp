@@ -245,6 +245,26 @@ RunState load_run_state(const Config& c) {
   auto f = std::make_shared<StateFileReader>(path);
   const nlohmann::json& m = f->meta();
   RunState s;
+  // The payload first, as when the whole file was read: damage is named as a checksum mismatch
+  // before anything its header says (another config, nothing left to run); a value's error after.
+  const std::vector<std::string>& names = f->names();
+  std::exception_ptr bad_value;
+  f->check([&](size_t i, const HostMatrix<float>& t) {
+    // A run stops as diverged when its residual is not finite, so a state holding a non-finite value
+    // was altered (and re-summed) or saved as a run diverged: refused below, naming the tensor, not
+    // as "training diverged" iterations later.
+    if (!bad_value && !std::all_of(t.data.begin(), t.data.end(), [](float x) { return std::isfinite(x); }))
+      bad_value = std::make_exception_ptr(Error("state " + path + ": tensor " + names[i] +
+                                                " holds NaN or infinite values (a diverged or altered state); "
+                                                "remove it to start over"));
+    if (names[i] == kAnchor) {
+      s.anchor = t;
+      return;
+    }
+    s.solver.names.push_back(names[i]);
+    s.solver_in_file.push_back(i);
+    s.solver_shapes.push_back(f->shapes()[i]);
+  });
   int64_t iteration = 0, stage = 0;  // read whole: an int took 2^62 as 0, and -1 as a stage
   try {
     const nlohmann::json then = with_keys_added_since(m.at("config"));
@@ -294,23 +314,7 @@ RunState load_run_state(const Config& c) {
                                           std::to_string(s.iteration) + " of " + std::to_string(c.iterations) +
                                           ": nothing left to run (a longer run: raise admm.iterations, or the last "
                                           "stage's iterations)");
-  const std::vector<std::string>& names = f->names();
-  f->check([&](size_t i, const HostMatrix<float>& t) {
-    // A run stops as diverged when its residual is not finite, so a state holding a non-finite value
-    // was altered (and re-summed) or saved as a run diverged: refused here, naming the tensor, not
-    // as "training diverged" iterations later.
-    require(std::all_of(t.data.begin(), t.data.end(), [](float x) { return std::isfinite(x); }), [&] {
-      return "state " + path + ": tensor " + names[i] +
-             " holds NaN or infinite values (a diverged or altered state); remove it to start over";
-    });
-    if (names[i] == kAnchor) {
-      s.anchor = t;
-      return;
-    }
-    s.solver.names.push_back(names[i]);
-    s.solver_in_file.push_back(i);
-    s.solver_shapes.push_back(f->shapes()[i]);
-  });
+  if (bad_value) std::rethrow_exception(bad_value);
   s.file = std::move(f);
   return s;
 }

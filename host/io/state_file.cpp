@@ -110,7 +110,11 @@ StateFileReader::StateFileReader(const std::string& path) : what_("state " + pat
 
 void StateFileReader::read(size_t i, HostMatrix<float>& into) {
   require(i < shapes_.size(), what_ + ": no tensor " + std::to_string(i));
-  into = HostMatrix<float>(shapes_[i].first, shapes_[i].second);
+  const auto [rows, cols] = shapes_[i];
+  if (into.rows != rows || into.cols != cols) {
+    into = HostMatrix<float>();  // the old buffer goes before the new one comes: one tensor held
+    into = HostMatrix<float>(rows, cols);
+  }
   in_.clear();
   in_.seekg(static_cast<std::streamoff>(offsets_[i]));
   // A 0-row or 0-column tensor has no buffer (data() may be null): nothing to read.
