@@ -163,10 +163,28 @@ TEST(CliOwnFiles, AClassWithoutATrainingNodeIsWarned) {
                                             " --set admm.iterations=2 --set output.progress=off --out run");
   EXPECT_EQ(t.code, 0) << t.out;
   EXPECT_NE(t.out.find(warning), std::string::npos) << t.out;
-  // One of each class: no warning.
+  // One of each class: no such warning (class 2's lone node is named as a possible typo, below).
   const test::CommandResult pc = run_command(in_dir + " info" + data + " --set data.files.train_per_class=1");
   EXPECT_EQ(pc.code, 0) << pc.out;
-  EXPECT_EQ(pc.out.find("warning"), std::string::npos) << pc.out;
+  EXPECT_EQ(pc.out.find("no training node"), std::string::npos) << pc.out;
+  EXPECT_NE(pc.out.find("warning: class 2 has 1 labelled node (node 29) where another has 15"), std::string::npos)
+      << pc.out;
+  // A mistyped class id makes a class of one node (the model gets an output for it): named.
+  std::ofstream lt(dir + "/lt.txt");
+  for (int k = 0; k < 30; ++k) lt << (k == 7 ? 2 : k % 2) << "\n";
+  lt.close();
+  const test::CommandResult typo = run_command(in_dir + " info" + data +
+                                               " --set data.files.train=0.5 --set data.files.val=0.2 --set data.files.test=0.2"
+                                               " --set data.files.labels=lt.txt");
+  EXPECT_EQ(typo.code, 0) << typo.out;
+  EXPECT_NE(typo.out.find("warning: class 2 has 1 labelled node (node 7) where another has 15: a mistyped class id? "
+                          "(the model has an output for every id up to 2; -1 marks an unlabelled node)\n"),
+            std::string::npos)
+      << typo.out;
+  const test::CommandResult typo_pc =
+      run_command(in_dir + " info" + data + " --set data.files.train_per_class=2 --set data.files.labels=lt.txt");
+  test::expect_one_line_error(typo_pc, "lt.txt split: class 2 has 1 labelled node (node 7), fewer than 2 train nodes "
+                                       "per class (lower data.files.train_per_class, or check that node's label)");
   // pandas' to_csv without index=False writes the row number first: read as a feature, named.
   std::ofstream fi(dir + "/fi.csv");
   for (int k = 0; k < 30; ++k) fi << k << "," << k % 3 << "," << (k * 7) % 5 << ",1\n";

@@ -680,7 +680,7 @@ TEST(Cli, UsersOwnNpzTrainsAndEvalChecksItsKeys) {
                             std::filesystem::canonical(dir).string() + ")");
   expect_one_line_error(pdadmm::test::run_command(in_dir + " info" + data + " --set data.npz.train_per_class=40"),
                         "graph.npz split: class 0 has " + std::to_string(g.labelled(0)) +
-                            " nodes, fewer than 40 train nodes per class (lower data.npz.train_per_class)");
+                            " labelled nodes, fewer than 40 train nodes per class (lower data.npz.train_per_class)");
   expect_one_line_error(pdadmm::test::run_command(in_dir + " info" + data + " --set data.npz.val=500"),
                         "labelled nodes left for 60 test + 500 val (lower data.npz.test or data.npz.val)");
 }

@@ -375,11 +375,24 @@ TEST(Config, NpzNeedsItsFileAndKeepsFeatureValues) {
     EXPECT_TRUE(other.warnings.empty()) << name;
     EXPECT_EQ(other.effective["data"]["npz"]["file"], "") << name;
   }
-  // A file given while data.name names another set (data.name forgotten) is named.
-  const Config forgot = parse_config(nlohmann::json::object(), {"data.npz.file=g.npz"});
+  // A file given while data.name names another set is named; with no data.name at all (forgotten:
+  // the default trained on the synthetic data, exit 0) it is an error.
+  const Config forgot = parse_config(nlohmann::json::object(), {"data.name=synthetic", "data.npz.file=g.npz"});
   ASSERT_EQ(forgot.warnings.size(), 1u);
   EXPECT_EQ(forgot.warnings[0],
             "data.npz.file has no effect with data.name \"synthetic\" (set data.name \"npz\" to train on it)");
+  EXPECT_EQ(test::error_of([] { parse_config(nlohmann::json::object(), {"data.npz.file=g.npz"}); }),
+            "config: data.npz.file is set but data.name is not (it would train on the synthetic data): set data.name "
+            "\"npz\"");
+  EXPECT_EQ(test::error_of([] { parse_config(nlohmann::json::object(), {"data.files.edges=e.txt"}); }),
+            "config: data.files is set but data.name is not (it would train on the synthetic data): set data.name "
+            "\"files\"");
+  // A misspelt section is an unknown key, not a required one missing.
+  EXPECT_EQ(test::error_of([] {
+              parse_config(nlohmann::json::object(), {"data.name=files", "data.file.edges=e", "data.file.features=f",
+                                                      "data.file.labels=y"});
+            }),
+            "config: unknown key \"data.file\" (did you mean \"data.files\"?)");
   const Config files = parse_config(nlohmann::json::object(), {"data.name=cora", "data.files.labels=y.txt"});
   ASSERT_EQ(files.warnings.size(), 1u);
   EXPECT_EQ(files.warnings[0],

@@ -535,7 +535,7 @@ TEST(DataCustomNpz, SplitErrorsNameTheConfigKeys) {
   };
   EXPECT_EQ(error_of({40, 1, 1, "data.npz"}), "pdadmm_custom_small.npz split: class 0 has " +
                                                   std::to_string(g.labelled(0)) +
-                                                  " nodes, fewer than 40 train nodes per class (lower "
+                                                  " labelled nodes, fewer than 40 train nodes per class (lower "
                                                   "data.npz.train_per_class)");
   const int left = g.labelled(0) + g.labelled(1) + g.labelled(2) - 15;
   EXPECT_EQ(error_of({5, 1000, 20, "data.npz"}), "pdadmm_custom_small.npz split: only " + std::to_string(left) +

@@ -605,7 +605,7 @@ TEST(DataMaliciousNpz, BadCsrAndShapes) {
   EXPECT_ERROR_HAS(load_with([](Bench& b) { b.labels[0] = int64_t{1} << 40; }), "out of range");
   EXPECT_ERROR_HAS(load_with([](Bench& b) { b.labels.assign(b.n, 0); }), "fewer than 2 classes");
   EXPECT_ERROR_HAS(load_with([](Bench& b) { for (int v = 0; v < 30; ++v) b.labels[v] = 2; b.labels[40] = 3; }),
-                   "class 3 has 1 nodes, fewer than 20");
+                   "class 3 has 1 labelled node (node 40), fewer than 20");
   // A NaN or infinite value, in the features or in the (otherwise binarised) adjacency.
   EXPECT_ERROR_HAS(load_with([](Bench& b) { b.attr_data[3] = std::nanf(""); }),
                    path + ": attr_data[3] = nan is not finite");

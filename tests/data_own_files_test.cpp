@@ -240,6 +240,11 @@ TEST(OwnFiles, EveryMalformedFileIsOneErrorNamingTheFileAndLine) {
       {"labels", "0\n1\n", "l.txt: 2 labels for 5 nodes (the rows of f.csv)"},
       {"labels", "0\n1\n0\n1\n0\n1\n", "l.txt: 6 labels for 5 nodes (the rows of f.csv)"},
       {"labels", "0\nb\n0\n", "l.txt:2: \"b\" is not a class id (an integer)"},
+      // numpy's savetxt writes floats by default; a NaN is a missing label.
+      {"edges", "0.000000000000000000e+00 1.000000000000000000e+00\n", "e.txt:1: \"0.000000000000000000e+00\" is not "
+                "a node id (an integer) (written as a float: numpy's savetxt writes floats unless given fmt=\"%d\")"},
+      {"labels", "0\nnan\n0\n", "l.txt:2: \"nan\" is not a class id (an integer) (-1 labels an unlabelled node)"},
+      {"labels", "-1\n-1\n-1\n-1\n-1\n", "e.txt + f.csv + l.txt split: no labelled node (every label is -1, unlabelled)"},
       {"labels", "0\n1 1\n0\n", "l.txt:2: 2 fields, expected 1 (one class id a line)"},
       {"labels", "0\n-2\n0\n", "l.txt:2: class id -2 out of range (-1 for unlabelled, 0 to 2^20 - 1)"},
       {"labels", "0\n2\n0\n2\n0\n", "e.txt + f.csv + l.txt split: class 1 has no labelled nodes (the labels go up to 2: "

@@ -144,6 +144,24 @@ std::vector<std::string> data_warnings(const Config& c, const Problem& p) {
       out.push_back("the first feature column is the row number 0, 1, …, " + std::to_string(h.rows - 1) +
                     ": an index column? (pandas' to_csv and reset_index write one; save with index=False)");
   }
+  // A user's own labels: a class of one or two nodes beside classes 10 times larger is more often
+  // a mistyped class id (a new class the model then has an output for) than a class.
+  if (c.data.name == "npz" || c.data.name == "files") {
+    std::vector<size_t> count(static_cast<size_t>(std::max(d.num_classes, 0)));
+    for (int32_t y : d.labels)
+      if (y >= 0) ++count[static_cast<size_t>(y)];
+    const size_t largest = count.empty() ? 0 : *std::max_element(count.begin(), count.end());
+    for (size_t k = 0; k < count.size(); ++k) {
+      if (count[k] == 0 || count[k] > 2 || 10 * count[k] > largest) continue;
+      std::string nodes;
+      for (size_t v = 0; v < d.labels.size(); ++v)
+        if (d.labels[v] == static_cast<int32_t>(k)) nodes += (nodes.empty() ? "" : ", ") + std::to_string(v);
+      out.push_back("class " + std::to_string(k) + " has " + std::to_string(count[k]) + " labelled node" +
+                    (count[k] == 1 ? " (node " : "s (nodes ") + nodes + ") where another has " + std::to_string(largest) +
+                    ": a mistyped class id? (the model has an output for every id up to " +
+                    std::to_string(d.num_classes - 1) + "; -1 marks an unlabelled node)");
+    }
+  }
   std::vector<char> seen(static_cast<size_t>(std::max(d.num_classes, 0)), 0);
   for (int32_t v : d.train) seen[static_cast<size_t>(d.labels[v])] = 1;
   std::string missing;

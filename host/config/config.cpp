@@ -103,6 +103,7 @@ void read_files(JsonReader r, FilesConfig& f) {
 }
 
 void read_data(JsonReader r, DataConfig& d) {
+  const bool named = r.has("name");
   r.string("name", d.name,
            {"synthetic", "cora", "citeseer", "pubmed", "amazon_computers", "amazon_photo", "coauthor_cs", "npz",
             "files"});
@@ -118,6 +119,14 @@ void read_data(JsonReader r, DataConfig& d) {
   read_synthetic(r.child("synthetic"), d.synthetic);
   read_npz(r.child("npz"), d.npz);
   read_files(r.child("files"), d.files);
+  r.finish();  // a misspelt section ("file") is named as unknown, not as a required key missing
+  // Paths to a user's own graph without data.name: the default would train on generated data,
+  // exit 0 (with data.name given as another set, a warning says so: see load_config).
+  const bool own_files = !(d.files.edges.empty() && d.files.features.empty() && d.files.labels.empty());
+  require(named || (!own_files && d.npz.file.empty()),
+          std::string("config: data.") + (own_files ? "files" : "npz.file") +
+              " is set but data.name is not (it would train on the synthetic data): set data.name \"" +
+              (own_files ? "files" : "npz") + "\"");
   require(d.name != "npz" || !d.npz.file.empty(),
           "config: data.npz.file: required with data.name \"npz\" (the path of the .npz file to train on)");
   const std::pair<const char*, const std::string*> files[] = {
@@ -125,7 +134,6 @@ void read_data(JsonReader r, DataConfig& d) {
   for (const auto& [key, path] : files)
     require(d.name != "files" || !path->empty(), "config: data.files." + std::string(key) +
                                                      ": required with data.name \"files\" (see docs/data.md)");
-  r.finish();
 }
 
 // parse_grid and parse_wire (host/quant) name the key but, serving other callers too, not the

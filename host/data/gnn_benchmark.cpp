@@ -125,9 +125,14 @@ std::vector<int32_t> draw_per_class(Dataset& ds, const std::vector<std::vector<i
   for (int c = 0; c < ds.num_classes; ++c) {
     const auto& ids = by_class[c];
     require(static_cast<int64_t>(ids.size()) >= per_class, [&] {
-      return what + ": class " + std::to_string(c) + " has " + std::to_string(ids.size()) + " nodes, fewer than " +
+      // A class of one or two nodes is more often a mistyped label than a small class: named.
+      std::string nodes;
+      for (size_t i = 0; i < ids.size() && ids.size() <= 2; ++i) nodes += (i ? ", " : " (node ") + std::to_string(ids[i]);
+      return what + ": class " + std::to_string(c) + " has " + std::to_string(ids.size()) + " labelled node" +
+             (ids.size() == 1 ? "" : "s") + (nodes.empty() ? "" : nodes + ")") + ", fewer than " +
              std::to_string(per_class) + " train nodes per class" +
-             (sizes.keys.empty() ? "" : " (lower " + sizes.keys + ".train_per_class)");
+             (sizes.keys.empty() ? "" : " (lower " + sizes.keys + ".train_per_class" +
+                                            (nodes.empty() ? "" : ", or check that node's label") + ")");
     });
     const std::vector<int64_t> perm = torch_randperm(static_cast<int64_t>(ids.size()), split_seed);
     for (int i = 0; i < per_class; ++i) {
@@ -166,6 +171,7 @@ void draw_gnn_benchmark_split(Dataset& ds, uint64_t split_seed, const SplitSizes
              ": classes must be numbered 0.." + top + " without gaps, -1 for unlabelled nodes)";
     });
   const int64_t num_labelled = static_cast<int64_t>(labelled.size());
+  require(num_labelled > 0, what + ": no labelled node (every label is -1, unlabelled)");
   const auto count = [&](double size, const char* set) {
     const int64_t k = split_count(size, num_labelled);
     require(k >= 1, [&] {
@@ -253,7 +259,10 @@ void finish_gnn_benchmark(Dataset& ds, const std::vector<int64_t>& labels, const
   for (size_t v = 0; v < labels.size(); ++v) {
     const int64_t y = labels[v];
     require(label_in_range(y),
-            [&] { return what + ": label " + std::to_string(y) + " of node " + std::to_string(v) + " out of range"; });
+            [&] {
+              return what + ": label " + std::to_string(y) + " of node " + std::to_string(v) +
+                     " out of range (-1 for unlabelled, 0 to 2^20 - 1)";
+            });
     ds.labels[v] = static_cast<int32_t>(y);
     max_label = std::max(max_label, y);
   }

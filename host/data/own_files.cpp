@@ -10,6 +10,7 @@
 #include <filesystem>
 #include <limits>
 #include <string_view>
+#include <type_traits>
 
 #include "host/data/sha256.h"
 #include "host/io/error.h"
@@ -33,6 +34,19 @@ std::string at_line(const std::string& file, int64_t line, const std::string& ms
 // "0;1" read as one field that is no number.
 std::string semicolon_hint(std::string_view text) {
   return text.find(';') == std::string_view::npos ? "" : " (fields are separated by spaces, tabs or commas, not ';')";
+}
+
+// An integer field written as a float ("0.000000000000000000e+00", numpy's savetxt default) or
+// as NaN (a missing label): what the writer did, for the error.
+std::string float_hint(std::string_view field, const char* what) {
+  double v = 0;
+  const auto [end, ec] = std::from_chars(field.data(), field.data() + field.size(), v);
+  if (ec != std::errc() || end != field.data() + field.size()) return "";
+  if (std::isnan(v) && std::string_view(what).find("class id") != std::string_view::npos)
+    return " (-1 labels an unlabelled node)";
+  if (std::isfinite(v) && v == std::floor(v))
+    return " (written as a float: numpy's savetxt writes floats unless given fmt=\"%d\")";
+  return "";
 }
 
 // A field quoted for an error, cut short: a binary file's "line" may be long.
@@ -133,8 +147,10 @@ T number(std::string_view field, const std::string& file, int64_t line, const ch
   // A number past T's range is a number still ("99999999999999999999 is not a node id (an integer)").
   require(ec != std::errc::result_out_of_range || end != digits.data() + digits.size(),
           [&] { return at_line(file, line, quoted(field) + " is out of range for " + what); });
-  require(ec == std::errc() && end == digits.data() + digits.size(),
-          [&] { return at_line(file, line, quoted(field) + " is not " + what + semicolon_hint(field)); });
+  require(ec == std::errc() && end == digits.data() + digits.size(), [&] {
+    const std::string hint = std::is_integral_v<T> ? float_hint(field, what) : "";
+    return at_line(file, line, quoted(field) + " is not " + what + (hint.empty() ? semicolon_hint(field) : hint));
+  });
   return v;
 }
 
