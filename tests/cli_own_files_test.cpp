@@ -124,6 +124,11 @@ TEST(CliOwnFiles, TrainsAsItsNpzAndEvalAndResumeRefuseOtherFiles) {
   expect_one_line_error(run_command(in_dir + " info" + kFiles + " --set data.files.labels=nope.txt"),
                         "nope.txt: file not found (data.files.labels, relative to the current folder " +
                             std::filesystem::canonical(dir).string() + ")");
+  // --data is the named sets' folder: a user who gave it for their files is told so.
+  expect_one_line_error(run_command(in_dir + " info --data /tmp" + kFiles + " --set data.files.labels=nope.txt"),
+                        "nope.txt: file not found (data.files.labels, relative to the current folder " +
+                            std::filesystem::canonical(dir).string() +
+                            "; --data and data.root are the named data sets' folder, not this one's)");
   std::ofstream(dir + "/bad.txt") << "0 1\n# fine\n1 2 3\n";
   expect_one_line_error(run_command(in_dir + " info" + kFiles + " --set data.files.edges=bad.txt"),
                         "error: bad.txt:3: 3 fields, expected 2 (an edge is \"u v\")");

@@ -153,6 +153,18 @@ TEST(OwnFiles, EveryMalformedSaveNpzIsOneErrorNamingTheFileAndArray) {
       {{"data.npy", test::npy_f4({1, 2, 3})}, "f.npz: indices has 4 entries, data 3"},
   };
   for (const auto& [change, error] : cases) EXPECT_EQ(error_with(change.first, change.second), error) << change.first;
+  // A COO matrix as save_npz writes it (row and col, no indices or indptr) is named by its format;
+  // it was "a zip but not a scipy.sparse.save_npz file: no indices, indptr".
+  test::NpzMembers coo;
+  for (auto& member : test::save_npz_members(3, 2, {0, 1, 2, 4}, {0, 1, 0, 1}, {1, 2, 3, 4}))
+    if (std::get<0>(member) != "indices.npy" && std::get<0>(member) != "indptr.npy") coo.push_back(member);
+  for (auto& member : coo)
+    if (std::get<0>(member) == "format.npy") std::get<1>(member) = test::npy_shaped("|S3", "()", "coo");
+  coo.emplace_back("row.npy", test::npy_i4({0, 1, 2, 2}), false);
+  coo.emplace_back("col.npy", test::npy_i4({0, 1, 0, 1}), false);
+  test::write_zip(path, coo);
+  EXPECT_EQ(test::error_of([&] { parse_features(test::slurp(path), "f.npz"); }),
+            "f.npz: format \"coo\" is not supported (save the matrix as CSR: X.tocsr())");
   // A gnn-benchmark .npz is not save_npz's file; a zip cut short is refused.
   test::write_zip(path, kGraph.members("sparse", true));
   EXPECT_EQ(test::error_of([&] { parse_features(test::slurp(path), "g.npz"); }),

@@ -54,8 +54,9 @@ void require_data_files(const Config& c, const std::string& root) {
   }
 }
 
-// A user's own files are read from the current folder, which a relative path makes easy to miss.
-void require_own_file(const std::string& file, const std::string& key) {
+// A user's own files are read from the current folder, which a relative path makes easy to miss,
+// and a --data given for them (data.root: the named sets' folder) more so.
+void require_own_file(const std::string& file, const std::string& key, const std::string& root) {
   std::error_code ec;
   // A folder (a path one level short) was "FOLDER: not a regular file", without the key.
   if (std::filesystem::is_directory(file, ec)) throw Error(file + ": a folder, not a file (" + key + ")");
@@ -63,7 +64,10 @@ void require_own_file(const std::string& file, const std::string& key) {
   const std::filesystem::path cwd = std::filesystem::current_path(ec);
   const bool relative = std::filesystem::path(file).is_relative() && !ec;
   throw Error(file + ": file not found (" + key +
-              (relative ? ", relative to the current folder " + cwd.string() : std::string()) + ")");
+              (relative ? ", relative to the current folder " + cwd.string() : std::string()) +
+              (relative && !root.empty() ? "; --data and data.root are the named data sets' folder, not this one's"
+                                         : "") +
+              ")");
 }
 
 // data.npz's or data.files' split keys as the loader takes them.
@@ -203,14 +207,14 @@ Problem build_problem(const Config& c) {
     p.data = make_synthetic(c.data.synthetic, static_cast<uint64_t>(c.seed));
   } else if (c.data.name == "npz") {
     const NpzConfig& f = c.data.npz;
-    require_own_file(f.file, "data.npz.file");
+    require_own_file(f.file, "data.npz.file", c.data.root);
     p.data = load_npz_file(f.file, static_cast<uint64_t>(c.data.split_seed), c.data.verify, c.data.raw_counts,
                            own_split(f, "data.npz"));
   } else if (c.data.name == "files") {
     const FilesConfig& f = c.data.files;
-    require_own_file(f.edges, "data.files.edges");
-    require_own_file(f.features, "data.files.features");
-    require_own_file(f.labels, "data.files.labels");
+    require_own_file(f.edges, "data.files.edges", c.data.root);
+    require_own_file(f.features, "data.files.features", c.data.root);
+    require_own_file(f.labels, "data.files.labels", c.data.root);
     p.data = load_own_files({f.edges, f.features, f.labels}, static_cast<uint64_t>(c.data.split_seed), c.data.verify,
                             c.data.raw_counts, own_split(f, "data.files"));
   } else {

@@ -198,6 +198,12 @@ Features save_npz_features(const std::string& bytes, const std::string& file) {
   const NpzArchive z = NpzArchive::open_memory(bytes, file);
   require(!z.has("adj_shape"), file + ": a gnn-benchmark graph .npz, not features (train on it whole with "
                                       "data.name \"npz\" and data.npz.file)");
+  // The format first: a COO or CSC matrix lacks indices or indptr, but is a save_npz file.
+  if (z.has("format")) {
+    const std::string format = parse_npy_bytes(z.read_member("format"), file + ": format");
+    require(format == "csr", file + ": format " + quoted(std::string_view(format)) +
+                                 " is not supported (save the matrix as CSR: X.tocsr())");
+  }
   std::string missing;
   for (const char* key : {"format", "shape", "data", "indices", "indptr"})
     if (!z.has(key)) missing += (missing.empty() ? "" : ", ") + std::string(key);
@@ -205,9 +211,6 @@ Features save_npz_features(const std::string& bytes, const std::string& file) {
     return file + ": a zip but not a scipy.sparse.save_npz file: no " + missing +
            " (write it with scipy.sparse.save_npz(\"features.npz\", X.tocsr()))";
   });
-  const std::string format = parse_npy_bytes(z.read_member("format"), file + ": format");
-  require(format == "csr", file + ": format " + quoted(std::string_view(format)) +
-                               " is not supported (save the matrix as CSR: X.tocsr())");
   return sparse_features(z, "", -1);
 }
 
