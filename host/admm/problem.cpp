@@ -271,6 +271,9 @@ double problem_bytes(const Problem& p) {
 
 namespace {
 
+// What a memory check counts beside the groups' tensors (host_side_bytes).
+const char kHostSide[] = "the host's copy of the weights and an evaluation's buffers";
+
 // `dims` the model's: every process holds a host copy of all its weights (a stage's start, the
 // evaluations), so where those alone exceed the room, more processes do not help.
 std::string memory_advice(const std::vector<int64_t>& dims) {
@@ -290,7 +293,7 @@ void require_host_memory(const Config& c, const Problem& p, double held) {
   if (c.backend != "cpu") return;  // a GPU allocation that fails names itself
   // `held` is in use already (what this stage keeps of the one before), so not in the room left either.
   require_room(planned_host_bytes(c, p.dims, p.x.cols) + host_side_bytes(c, p),
-               "the layer groups' tensors, the host's copy of the weights and an evaluation's buffers need",
+               std::string("the layer groups' tensors, ") + kHostSide + " need",
                (held > 0 ? " beside the " + human_bytes(held) + " this stage keeps of the previous one"
                          : std::string()) +
                    memory_advice(p.dims));
@@ -318,12 +321,12 @@ void require_stages_memory(const Config& c, const Problem& p, size_t from) {
   }
   const std::string what =
       stages.size() == 1
-          ? "the layer groups' tensors, the host's copy of the weights and an evaluation's buffers need"
+          ? std::string("the layer groups' tensors, ") + kHostSide + " need"
           : "stage " + std::to_string(at + 1) + " of " + std::to_string(stages.size()) + " (" +
                 std::to_string(stages[at].layers) + " layers, from iteration " + std::to_string(at_iteration) +
                 ") will need for its layer groups' tensors, " +
                 (at > from ? "what it keeps of stage " + std::to_string(at) + ", " : std::string()) +
-                "the host's copy of the weights and an evaluation's buffers";
+                kHostSide;
   require_room(most, what, memory_advice(stage_dims(p.x.rows, p.y.rows, stage_config(c, at))));
 }
 
