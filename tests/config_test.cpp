@@ -387,6 +387,10 @@ TEST(Config, NpzNeedsItsFileAndKeepsFeatureValues) {
   EXPECT_EQ(test::error_of([] { parse_config(nlohmann::json::object(), {"data.files.edges=e.txt"}); }),
             "config: data.files is set but data.name is not (it would train on the synthetic data): set data.name "
             "\"files\"");
+  // A size is quoted as written ("got 0.0" for a 0 read the user as having typed a float).
+  EXPECT_EQ(test::error_of([] { parse_config(nlohmann::json::object(), {"data.npz.test=-3"}); }),
+            "config: data.npz.test: must be a count >= 1 (an integer) or a fraction in (0, 1) of the labelled nodes, "
+            "got -3");
   // A misspelt section is an unknown key, not a required one missing.
   EXPECT_EQ(test::error_of([] {
               parse_config(nlohmann::json::object(), {"data.name=files", "data.file.edges=e", "data.file.features=f",

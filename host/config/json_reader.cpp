@@ -148,12 +148,13 @@ void JsonReader::integer(const char* key, int& out, const std::function<bool(lon
 
 void JsonReader::count_or_fraction(const char* key, double& out, bool zero_ok, const char* rule) {
   number(key, out);
+  const nlohmann::json* v = find(key);
   // 1.0 could mean one node or every node; make the user say which.
-  if (const nlohmann::json* v = find(key); v && v->is_number_float() && out == 1)
+  if (v && v->is_number_float() && out == 1)
     throw Error("config: " + where(key) + ": 1.0 is ambiguous: write 1 for one node (a fraction must be below 1)");
   const bool whole = out >= 1 && out <= 2147483647.0 && std::floor(out) == out;
-  if (!(whole || (out > 0 && out < 1) || (zero_ok && out == 0)))
-    throw Error("config: " + where(key) + ": " + rule + ", got " + nlohmann::json(out).dump());
+  if (!(whole || (out > 0 && out < 1) || (zero_ok && out == 0)))  // as written: 0, not the double's 0.0
+    throw Error("config: " + where(key) + ": " + rule + ", got " + (v ? *v : nlohmann::json(out)).dump());
   if (whole || out == 0) (*eff_)[key] = static_cast<long long>(out);
 }
 
