@@ -94,7 +94,6 @@ double host_weight_bytes(const std::vector<int64_t>& dims) {
 }
 
 double host_side_bytes(const Config& c, const ProblemShape& p) {
-  const double weights = host_weight_bytes(p.dims) / sizeof(float);
   const double nodes = double(p.nodes), n1 = double(p.dims[1]), n = double(p.n_cols);
   const double scored = double(p.scored);
   // Layer 1 on every node (FirstLayerProduct: three nodes x n_1 matrices when Â mixes them), then
@@ -103,7 +102,7 @@ double host_side_bytes(const Config& c, const ProblemShape& p) {
   double eval = process_rank() > 0 ? 0 : (p.hops > 0 ? 3 * nodes * n1 : nodes * n1) + 2 * scored * n1;
   // The tracked evaluations' X_Sᵀ X and anchor (FirstLayerTracker).
   if (process_rank() == 0 && tracks_first_layer(c, p)) eval += scored * (n + n1);
-  return sizeof(float) * (weights + eval);
+  return host_weight_bytes(p.dims) + sizeof(float) * eval;
 }
 double host_side_bytes(const Config& c, const Problem& p) { return host_side_bytes(c, shape_of(p)); }
 

@@ -276,10 +276,9 @@ const char kHostSide[] = "the host's copy of the weights and an evaluation's buf
 
 // `dims` the model's: every process holds a host copy of all its weights (a stage's start, the
 // evaluations), so where those alone exceed the room, more processes do not help.
-std::string memory_advice(const std::vector<int64_t>& dims) {
+std::string memory_advice(const std::vector<int64_t>& dims, int64_t room) {
   const double weights = host_weight_bytes(dims);
-  const int64_t room = available_host_bytes();
-  if (room >= 0 && weights > static_cast<double>(room))
+  if (weights > static_cast<double>(room))
     return " (pdadmm info prints the plan per group); use fewer layers or hidden units: the host's copy of all "
            "the weights alone is " + human_bytes(weights) + ", which every process holds, so more processes do not help";
   return std::string(" (pdadmm info prints the plan per group); use fewer layers or hidden units, or ") +
@@ -294,9 +293,11 @@ void require_host_memory(const Config& c, const Problem& p, double held) {
   // `held` is in use already (what this stage keeps of the one before), so not in the room left either.
   require_room(planned_host_bytes(c, p.dims, p.x.cols) + host_side_bytes(c, p),
                std::string("the layer groups' tensors, ") + kHostSide + " need",
-               (held > 0 ? " beside the " + human_bytes(held) + " this stage keeps of the previous one"
-                         : std::string()) +
-                   memory_advice(p.dims));
+               [&](int64_t room) {
+                 return (held > 0 ? " beside the " + human_bytes(held) + " this stage keeps of the previous one"
+                                  : std::string()) +
+                        memory_advice(p.dims, room);
+               });
 }
 
 void require_stages_memory(const Config& c, const Problem& p, size_t from) {
@@ -327,7 +328,9 @@ void require_stages_memory(const Config& c, const Problem& p, size_t from) {
                 ") will need for its layer groups' tensors, " +
                 (at > from ? "what it keeps of stage " + std::to_string(at) + ", " : std::string()) +
                 kHostSide;
-  require_room(most, what, memory_advice(stage_dims(p.x.rows, p.y.rows, stage_config(c, at))));
+  require_room(most, what, [&](int64_t room) {
+    return memory_advice(stage_dims(p.x.rows, p.y.rows, stage_config(c, at)), room);
+  });
 }
 
 }  // namespace pdadmm

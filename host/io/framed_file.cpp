@@ -15,14 +15,24 @@ namespace pdadmm {
 
 void write_framed_file(const std::string& path, const char* magic, const nlohmann::json& header,
                        const std::vector<std::string_view>& payload) {
-  const std::string h = header.dump();
-  const uint64_t n = h.size();
-  AtomicFile f(path);
-  f.write(magic, 8);
-  f.write(reinterpret_cast<const char*>(&n), 8);
-  f.write(h);
-  for (const std::string_view piece : payload) f.write(piece.data(), piece.size());
-  f.commit();
+  std::string h = header.dump();
+  FramedFileWriter f(path, magic, h.size());
+  for (const std::string_view piece : payload) f.write(piece);
+  f.commit(std::move(h));
+}
+
+FramedFileWriter::FramedFileWriter(const std::string& path, const char* magic, size_t room) : file_(path), room_(room) {
+  const uint64_t n = room;
+  file_.write(magic, 8);
+  file_.write(reinterpret_cast<const char*>(&n), 8);
+  file_.write(std::string(room, ' '));
+}
+
+void FramedFileWriter::commit(std::string header_text) {
+  require(header_text.size() <= room_, "internal: a framed file's header outgrew its room");
+  header_text.resize(room_, ' ');
+  file_.write_at(16, header_text.data(), header_text.size());
+  file_.commit();
 }
 
 namespace {

@@ -10,12 +10,27 @@
 
 #include <nlohmann/json.hpp>
 
+#include "host/io/files.h"
+
 namespace pdadmm {
 
 // The payload goes in pieces (each tensor's bytes where they are): a model.bin or state.bin of
 // GiBs is not copied into one string first, which doubled the host memory a save took.
 void write_framed_file(const std::string& path, const char* magic, const nlohmann::json& header,
                        const std::vector<std::string_view>& payload);
+
+// The same frame with the payload streamed before the header is known (its CRC): `room` bytes of
+// header text are reserved, and commit() fills them, padded with spaces (JSON's whitespace).
+class FramedFileWriter {
+ public:
+  FramedFileWriter(const std::string& path, const char* magic, size_t room);
+  void write(std::string_view bytes) { file_.write(bytes.data(), bytes.size()); }
+  void commit(std::string header_text);  // at most `room` bytes
+
+ private:
+  AtomicFile file_;
+  size_t room_;
+};
 
 struct FramedFile {
   nlohmann::json header;

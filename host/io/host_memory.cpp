@@ -94,12 +94,16 @@ int64_t available_host_bytes(bool* by_limit) {
 }
 
 void require_room(double need, const std::string& what_needs, const std::string& advice) {
+  require_room(need, what_needs, [&](int64_t) { return advice; });
+}
+
+void require_room(double need, const std::string& what_needs, const std::function<std::string(int64_t room)>& advice) {
   bool by_limit = false;
   const int64_t room = available_host_bytes(&by_limit);
   if (room >= 0 && need > static_cast<double>(room))
     throw Error("out of host memory: " + what_needs + " " + human_bytes(need) + " and " +
                 human_bytes(static_cast<double>(room)) + (by_limit ? " is left under ulimit -v" : " is available") +
-                advice);
+                advice(room));
 }
 
 std::string human_bytes(double b) {

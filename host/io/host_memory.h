@@ -3,6 +3,7 @@
 // OOM killer would end the run later with nothing said).
 #pragma once
 #include <cstdint>
+#include <functional>
 #include <string>
 
 namespace pdadmm {
@@ -35,6 +36,8 @@ int64_t parse_cgroup_room(const std::string& limit, const std::string& usage);  
 // bytes are more than the host has left: Linux would grant them and its OOM killer end the
 // process later, silently. `what_needs`: "the … need(s)".
 void require_room(double need, const std::string& what_needs, const std::string& advice);
+// The same with advice that depends on the room, made only when the check fails.
+void require_room(double need, const std::string& what_needs, const std::function<std::string(int64_t room)>& advice);
 
 // "12.7 GiB"
 std::string human_bytes(double bytes);

@@ -27,7 +27,7 @@ void save_state_file(const std::string& path, const StateFile& s) {
 
 StateFileWriter::StateFileWriter(const std::string& path, nlohmann::json meta, const std::vector<std::string>& names,
                                  const std::vector<std::pair<int64_t, int64_t>>& shapes)
-    : file_(path), shapes_(shapes) {
+    : shapes_(shapes) {
   require(names.size() == shapes.size(), "state: one name per tensor expected");
   nlohmann::json list = nlohmann::json::array();
   for (size_t i = 0; i < names.size(); ++i)
@@ -35,12 +35,7 @@ StateFileWriter::StateFileWriter(const std::string& path, nlohmann::json meta, c
   header_ = {{"meta", std::move(meta)}, {"tensors", std::move(list)}};
   header_["header_crc32"] = header_crc(header_);
   header_["crc32"] = 0xffffffffu;  // the widest CRC: the room the real one fits in
-  const std::string h = header_.dump();
-  room_ = h.size();
-  const uint64_t n = room_;
-  file_.write(kStateMagic, 8);
-  file_.write(reinterpret_cast<const char*>(&n), 8);
-  file_.write(h);
+  file_ = std::make_unique<FramedFileWriter>(path, kStateMagic, header_.dump().size());
 }
 
 void StateFileWriter::add(const HostMatrix<float>& t) {
@@ -49,17 +44,14 @@ void StateFileWriter::add(const HostMatrix<float>& t) {
           "state: tensor " + std::to_string(next_) + " is not of the shape announced");
   const std::string_view bytes = byte_view(t);
   crc_ = crc32_update(crc_, bytes);
-  file_.write(bytes.data(), bytes.size());
+  file_->write(bytes);
   ++next_;
 }
 
 void StateFileWriter::commit() {
   require(next_ == shapes_.size(), "state: " + std::to_string(shapes_.size() - next_) + " tensor(s) not written");
   header_["crc32"] = crc_;
-  std::string h = header_.dump();
-  h.resize(room_, ' ');
-  file_.write_at(16, h.data(), h.size());
-  file_.commit();
+  file_->commit(header_.dump());
 }
 
 StateFile load_state_file(const std::string& path) {

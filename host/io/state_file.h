@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <fstream>
 #include <functional>
+#include <memory>
 #include <string>
 #include <utility>
 #include <vector>
@@ -12,7 +13,7 @@
 #include <nlohmann/json.hpp>
 
 #include "host/backend/host_matrix.h"
-#include "host/io/files.h"
+#include "host/io/framed_file.h"
 
 namespace pdadmm {
 
@@ -36,10 +37,10 @@ class StateFileWriter {
   void commit();                         // after the last tensor
 
  private:
-  AtomicFile file_;
   nlohmann::json header_;
+  std::unique_ptr<FramedFileWriter> file_;  // made once the header's room is known
   std::vector<std::pair<int64_t, int64_t>> shapes_;
-  size_t next_ = 0, room_ = 0;
+  size_t next_ = 0;
   uint32_t crc_ = 0;
 };
 // Throws Error naming the file when it is missing, truncated, corrupted or not a state file.
