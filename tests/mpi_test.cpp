@@ -56,9 +56,10 @@ std::string two_processes(const std::string& first, const std::string& second) {
 }
 #endif
 
-// Synthetic, 6 layers in 3 groups grown from 2 layers (that stage has 2 groups: process 2
-// waits), pdADMM-G-Q with 4-bit q codes and int8 p on the wire. No `threads`: one process runs
-// its evaluations on all cores, each MPI process on its share, and the scores must still agree.
+// Synthetic, 6 layers in 3 groups grown from 2 layers (that stage has 2 groups: process 2 waits;
+// the kept last layer's z goes from process 1 to process 2 at the stage change), pdADMM-G-Q with
+// 4-bit q codes and int8 p on the wire. No `threads`: one process runs its evaluations on all
+// cores, each MPI process on its share, and the scores must still agree.
 // Writes it to a fresh TempDir()/name; returns that folder.
 std::string fresh_config_dir(const std::string& name) {
   const std::string dir = ::testing::TempDir() + "/" + name;
@@ -71,6 +72,7 @@ std::string fresh_config_dir(const std::string& name) {
       {"model",
        {{"layers", 6},
         {"hidden", 48},
+        {"stage_last", "keep"},
         {"stages", {{{"layers", 2}, {"iterations", 8}}, {{"layers", 6}, {"iterations", 12}}}}}},
       {"admm",
        {{"nu", 0.1},

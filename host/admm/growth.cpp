@@ -31,18 +31,20 @@ StageCarry take_stage(const Config& c, size_t s, Solver<float>& prev) {
   k.w1_c = std::move(w1.c);
   k.w1_scale = w1.scale;
   k.w1_pending = w1.pending;
-  k.x_gram = prev.download(0, "gram");
-  if (cs.model.stage_last == "keep") k.z_last = prev.download(k.kept, "z");
+  // The rest goes only to the process that runs the layer in stage s (group 0 runs layer 1 in both).
+  const std::vector<int> owner = layer_groups(cs);
+  prev.download_to(0, "gram", 0, k.x_gram);
+  if (cs.model.stage_last == "keep") prev.download_to(k.kept, "z", owner.back(), k.z_last);
   const bool keep_duals = c.model.stage_duals == "keep";
   k.z.resize(k.kept);
   k.q.resize(k.kept);
   k.p.resize(k.kept);
   k.u.resize(k.kept);
   for (int l = 0; l < k.kept; ++l) {
-    k.z[l] = prev.download(l, "z");
-    k.q[l] = prev.download(l, "q");
-    if (l > 0) k.p[l] = prev.download(l, "p");
-    if (keep_duals) k.u[l] = prev.download(l, "u");
+    prev.download_to(l, "z", owner[l], k.z[l]);
+    prev.download_to(l, "q", owner[l], k.q[l]);
+    if (l > 0) prev.download_to(l, "p", owner[l], k.p[l]);
+    if (keep_duals) prev.download_to(l, "u", owner[l], k.u[l]);
   }
   return k;
 }
@@ -102,14 +104,18 @@ std::unique_ptr<Solver<float>> start_stage(const Config& c, Problem& p, size_t s
   auto next = make_solver(cs, p, W, b, {}, start);
   if (keep_last) next->upload(L - 1, "z", carry.z_last);
 
+  // Every process makes each call (an upload keeps the neighbour's copies); the owner's m counts.
+  const bool keep_duals = c.model.stage_duals == "keep";
   for (int l = 0; l < kept; ++l) {
     next->upload(l, "z", carry.z[l]);
     next->upload(l, "q", carry.q[l]);
     if (l > 0) next->upload(l, "p", carry.p[l]);
-    if (carry.u[l].size() > 0) next->upload(l, "u", carry.u[l]);
+    if (keep_duals) next->upload(l, "u", carry.u[l]);
+    carry.z[l] = carry.q[l] = carry.p[l] = carry.u[l] = HostMatrix<float>();  // uploaded: the memory can go
   }
   // New layers continue from the trained q of the last kept layer: p = q, z = I p + 0, q = relu(z).
-  HostMatrix<float> act = std::move(carry.q[kept - 1]);
+  // (q as stored: the carried bits, on Δ already where -Q quantizes q.)
+  HostMatrix<float> act = next->download(kept - 1, "q");
   for (int l = kept; l < L; ++l) {
     next->upload(l, "p", act);
     act = next->download(l, "p");  // as stored: on Δ when -Q quantizes p, and z = I p must use that p

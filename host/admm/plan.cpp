@@ -67,6 +67,13 @@ Config stage_config(const Config& c, size_t s) {
   return cs;
 }
 
+std::vector<int> layer_groups(const Config& cs) {
+  std::vector<int> owner;
+  const std::vector<int> part = config_partition(cs, cs.model.layers);
+  for (size_t g = 0; g < part.size(); ++g) owner.insert(owner.end(), static_cast<size_t>(part[g]), static_cast<int>(g));
+  return owner;
+}
+
 std::vector<int64_t> stage_dims(int64_t d, int64_t classes, const Config& cs) {
   std::vector<int64_t> dims{d};
   for (int l = 0; l + 1 < cs.model.layers; ++l) dims.push_back(cs.model.hidden);
@@ -111,13 +118,18 @@ double stage_carry_bytes(const Config& c, const ProblemShape& p, size_t s) {
   const Config before = stage_config(c, s - 1), cs = stage_config(c, s);
   const std::vector<int64_t> dims = stage_dims(p.dims.front(), p.dims.back(), before);
   double n = 0;
-  for (size_t l = 0; l + 1 < dims.size(); ++l) n += double(dims[l + 1]) * double(dims[l] + 1);  // W, b
-  const double kept = double(dims.size()) - 2, h = double(c.model.hidden), cols = double(p.n_cols);
-  const double per_layer = (c.model.stage_duals == "keep" ? 3 : 2) * h * cols;  // z, q (u)
-  n += kept * per_layer + (kept - 1) * h * cols;                                // p of layers 1..kept-1
-  if (cs.model.stage_last == "keep") n += double(p.dims.back()) * cols;
-  for (const TensorPlan& t : plan_layer(dims, 0, p.n_cols, plan_options(before.admm)))
-    if (t.slot == Slot::gram || t.slot == Slot::c) n += double(t.rows) * double(t.cols);  // layer 1's XᵀX, C
+  for (size_t l = 0; l + 1 < dims.size(); ++l) n += double(dims[l + 1]) * double(dims[l] + 1);  // W, b (everywhere)
+  // The rest only where the new stage runs the layer.
+  const std::vector<int> owner = layer_groups(cs);
+  auto here = [&](int layer) { return process_count() == 1 || owner[static_cast<size_t>(layer)] == process_rank(); };
+  const int kept = static_cast<int>(dims.size()) - 2;
+  const double h = double(c.model.hidden), cols = double(p.n_cols);
+  for (int l = 0; l < kept; ++l)
+    if (here(l)) n += (c.model.stage_duals == "keep" ? 3 : 2) * h * cols + (l > 0 ? h * cols : 0);  // z, q (u), p
+  if (cs.model.stage_last == "keep" && here(cs.model.layers - 1)) n += double(p.dims.back()) * cols;
+  if (here(0))
+    for (const TensorPlan& t : plan_layer(dims, 0, p.n_cols, plan_options(before.admm)))
+      if (t.slot == Slot::gram || t.slot == Slot::c) n += double(t.rows) * double(t.cols);  // layer 1's XᵀX, C
   return n * sizeof(float);
 }
 double stage_carry_bytes(const Config& c, const Problem& p, size_t s) { return stage_carry_bytes(c, shape_of(p), s); }

@@ -29,6 +29,8 @@ std::vector<StageConfig> run_stages(const Config& c);
 Config stage_config(const Config& c, size_t s);
 // {d, hidden…, C} of stage config cs.
 std::vector<int64_t> stage_dims(int64_t d, int64_t classes, const Config& cs);
+// The group that runs each of stage config cs's layers (under mpirun, group g is process g).
+std::vector<int> layer_groups(const Config& cs);
 
 // The host bytes the groups of this process plan for a model of `dims` (pdadmm info's per-group sum).
 double planned_host_bytes(const Config& c, const std::vector<int64_t>& dims, int64_t n_cols);
@@ -39,7 +41,7 @@ double host_side_bytes(const Config& c, const ProblemShape& s);
 // Of which the weights: every W and b of a model of `dims` (every process holds them).
 double host_weight_bytes(const std::vector<int64_t>& dims);
 double host_side_bytes(const Config& c, const Problem& p);
-// The bytes take_stage(c, s, ·) returns, planned from the shapes (0 for stage 0).
+// The bytes take_stage(c, s, ·) returns to this process, planned from the shapes (0 for stage 0).
 double stage_carry_bytes(const Config& c, const ProblemShape& p, size_t s);
 double stage_carry_bytes(const Config& c, const Problem& p, size_t s);
 // The most host memory the groups plan at once while a stage is built: the carry from the stage

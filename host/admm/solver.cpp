@@ -208,6 +208,23 @@ HostMatrix<T> Solver<T>::download(int layer, const char* what) {
 
 template <typename T>
 void Solver<T>::download(int layer, const char* what, HostMatrix<T>& m) {
+  fill(layer, what, m);
+  transport_->share(group_of(layer), m.data.data(), m.data.size() * sizeof(T));
+}
+
+template <typename T>
+void Solver<T>::download_to(int layer, const char* what, int to, HostMatrix<T>& m) {
+  const int gi = group_of(layer);
+  if (!transport_->local(gi) && !transport_->local(to)) {
+    m = HostMatrix<T>();
+    return;
+  }
+  fill(layer, what, m);
+  transport_->give(gi, to, m.data.data(), m.data.size() * sizeof(T));
+}
+
+template <typename T>
+void Solver<T>::fill(int layer, const char* what, HostMatrix<T>& m) {
   const int gi = group_of(layer);
   const auto [rows, cols] = tensor_shape(layer, what);
   if (m.rows != rows || m.cols != cols || static_cast<int64_t>(m.data.size()) != rows * cols) m = HostMatrix<T>(rows, cols);
@@ -223,7 +240,6 @@ void Solver<T>::download(int layer, const char* what, HostMatrix<T>& m) {
       g->ops().download(*t, m.data.data());
     }
   }
-  transport_->share(gi, m.data.data(), m.data.size() * sizeof(T));
 }
 
 template <typename T>
@@ -287,7 +303,7 @@ void Solver<T>::upload(int layer, const char* what, const HostMatrix<T>& m) {
   const std::string w(what);
   require(w != "a" && w != "gram", "upload: unknown tensor '" + w + "'");  // caches, set by the solver itself
   HostMatrix<T> v = host_shaped(layer, w);
-  require(v.rows == m.rows && v.cols == m.cols && m.size() > 0,
+  require(!groups_[gi] || (v.rows == m.rows && v.cols == m.cols && m.size() > 0),
           "upload: " + w + " of layer " + std::to_string(layer) + " has the wrong shape");
   // The neighbour's copy must hold what the owner holds.
   int ni = -1;
@@ -400,14 +416,13 @@ typename Solver<T>::FirstLayerW Solver<T>::first_layer_w() {
   f.scale = head.scale;
   f.pending = head.pending != 0;
   f.w0 = host_shaped(0, "W");
-  if (head.deferred) f.c = HostMatrix<T>(spec_.dims[1], spec_.n_cols);
+  if (head.deferred && g) f.c = HostMatrix<T>(spec_.dims[1], spec_.n_cols);
   if (g) {
     g->ops().bind_thread();
     g->ops().download(g->layer(0).W, f.w0.data.data());
     if (head.deferred) g->ops().download(g->layer(0).c, f.c.data.data());
   }
   transport_->share(0, f.w0.data.data(), f.w0.data.size() * sizeof(T));
-  transport_->share(0, f.c.data.data(), f.c.data.size() * sizeof(T));
   return f;
 }
 

@@ -82,8 +82,13 @@ class Solver {
   HostMatrix<T> download(int layer, const char* what);
   // The same into m, reusing its memory when it has the tensor's shape (else m is replaced).
   void download(int layer, const char* what, HostMatrix<T>& m);
+  // The same, but only into the process that runs group `to` (Transport::give; `to` may be past
+  // this solver's groups): m is left 0 x 0 in every other process. For what the next stage needs
+  // only where it runs the layer, which under mpirun no other process has to hold.
+  void download_to(int layer, const char* what, int to, HostMatrix<T>& m);
   // Sets a layer's W, b, z, p, q or u (shape must match), keeping the W p cache and the
   // neighbour group's boundary copies in step. Between iterations only (layer-wise growth).
+  // Only the process that runs the layer reads m (the others may pass an empty one).
   void upload(int layer, const char* what, const HostMatrix<T>& m);
   // The copy of u_l kept by the group that owns layer l+1, when l is a group boundary.
   HostMatrix<T> dual_copy(int layer);
@@ -122,7 +127,8 @@ class Solver {
   // Every layer's W and b; layers below `first` are left empty (0 x 0).
   void weights(std::vector<HostMatrix<T>>& W, std::vector<HostMatrix<T>>& b, int first = 0);
   // Layer 1's W as the layer keeps it, unformed: download(0, "W") = scale w0 + c Xᵀ when pending,
-  // else w0; c (n_1 x N, zero when nothing is pending) is empty where the layer does not defer W.
+  // else w0; c (n_1 x N, zero when nothing is pending) is empty where the layer does not defer W,
+  // and in every process but the one that runs group 0 (which runs layer 1 in every stage).
   struct FirstLayerW {
     HostMatrix<T> w0, c;
     double scale = 1;
@@ -140,6 +146,8 @@ class Solver {
   // matrix of it.
   std::pair<int64_t, int64_t> tensor_shape(int layer, const std::string& what) const;
   HostMatrix<T> host_shaped(int layer, const std::string& what) const;
+  // download's part in the process that runs the layer: m shaped and filled (elsewhere only shaped).
+  void fill(int layer, const char* what, HostMatrix<T>& m);
   SolverSpec spec_;
   AdmmParams prm_;
   std::vector<int> partition_;

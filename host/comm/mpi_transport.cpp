@@ -3,6 +3,7 @@
 // Transport::share is a broadcast from the rank that runs the group.
 #include <mpi.h>
 
+#include <algorithm>
 #include <climits>
 #include <cstring>
 #include <map>
@@ -38,6 +39,20 @@ int message_bytes(size_t bytes) {
   return static_cast<int>(bytes);
 }
 
+// MPI counts are int: a large buffer moves in 1 GiB pieces.
+template <typename F>
+void in_pieces(void* data, size_t bytes, F each) {
+  char* p = static_cast<char*>(data);
+  for (size_t done = 0; done < bytes;) {
+    const int n = static_cast<int>(std::min<size_t>(bytes - done, size_t{1} << 30));
+    each(p + done, n);
+    done += static_cast<size_t>(n);
+  }
+}
+
+// Transport::give's messages, apart from the boundary messages' Tag values.
+constexpr int kGiveTag = 16;
+
 class MpiTransport final : public Transport {
  public:
   explicit MpiTransport(int groups) : groups_(groups), ep_(g_rank) {}
@@ -49,12 +64,17 @@ class MpiTransport final : public Transport {
   void shutdown() override {}  // a failing process ends the whole run (processes_abort)
   bool local(int group) const override { return group == g_rank; }
   void share(int group, void* data, size_t bytes) override {
-    char* p = static_cast<char*>(data);
-    for (size_t done = 0; done < bytes;) {  // MPI counts are int: broadcast in 1 GiB pieces
-      const int n = static_cast<int>(std::min<size_t>(bytes - done, size_t{1} << 30));
-      check(MPI_Bcast(p + done, n, MPI_BYTE, group, MPI_COMM_WORLD), "broadcast");
-      done += static_cast<size_t>(n);
-    }
+    in_pieces(data, bytes, [group](char* p, int n) {
+      check(MPI_Bcast(p, n, MPI_BYTE, group, MPI_COMM_WORLD), "broadcast");
+    });
+  }
+  void give(int from, int to, void* data, size_t bytes) override {
+    if (from == to || (g_rank != from && g_rank != to)) return;
+    // Blocking: each pair meets at the same call, and calls come in the same order everywhere.
+    in_pieces(data, bytes, [from, to](char* p, int n) {
+      if (g_rank == from) check(MPI_Send(p, n, MPI_BYTE, to, kGiveTag, MPI_COMM_WORLD), "send");
+      else check(MPI_Recv(p, n, MPI_BYTE, from, kGiveTag, MPI_COMM_WORLD, MPI_STATUS_IGNORE), "receive");
+    });
   }
 
  private:

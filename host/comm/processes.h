@@ -35,7 +35,7 @@ void processes_broadcast(void* data, size_t bytes);
 // The largest of every process's `value` (collective; `value` itself with a single process).
 int processes_max(int value);
 // The mpirun transport: group g on rank g; processes past the last group only take part in
-// Transport::share. Needs process_count() >= groups.
+// Transport::share and give. Needs process_count() >= groups.
 std::unique_ptr<Transport> make_process_transport(int groups);
 
 }  // namespace pdadmm

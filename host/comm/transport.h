@@ -34,9 +34,13 @@ class Transport {
   // Copies `bytes` at `data` from the process that runs `group` to every process. Every process
   // calls it, in the same order (the solver's downloads between iterations); a no-op in-process.
   virtual void share(int group, void* data, size_t bytes) {}
+  // Copies `bytes` at `data` from the process that runs group `from` to the one that runs `to`;
+  // the others, and a process that runs both, do nothing. Every process calls it, in the same
+  // order, as share (a tensor handed to its owner in the next stage, which no other process needs).
+  virtual void give(int from, int to, void* data, size_t bytes) {}
 };
 
-// A transport around another: groups, shutdown, locality and shares are the inner one's;
+// A transport around another: groups, shutdown, locality, shares and gives are the inner one's;
 // subclasses change how messages move (endpoint).
 class TransportDecorator : public Transport {
  public:
@@ -45,6 +49,7 @@ class TransportDecorator : public Transport {
   void shutdown() override { inner_->shutdown(); }
   bool local(int group) const override { return inner_->local(group); }
   void share(int group, void* data, size_t bytes) override { inner_->share(group, data, bytes); }
+  void give(int from, int to, void* data, size_t bytes) override { inner_->give(from, to, data, bytes); }
 
  protected:
   Transport& inner() { return *inner_; }
