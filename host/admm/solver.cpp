@@ -221,6 +221,7 @@ void Solver<T>::download_to(int layer, const char* what, int to, HostMatrix<T>& 
   }
   fill(layer, what, m);
   transport_->give(gi, to, m.data.data(), m.data.size() * sizeof(T));
+  if (!transport_->local(to)) m = HostMatrix<T>();  // the sender's copy is not needed there
 }
 
 template <typename T>
