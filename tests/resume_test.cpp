@@ -248,6 +248,41 @@ TEST(Resume, StreamedRunStateHoldsTheSolversState) {
   for (size_t i = 0; i < want.names.size(); ++i) EXPECT_EQ(got.tensors[i].data, want.tensors[i].data) << want.names[i];
 }
 
+// A checkpoint of a diverged iterate (a W step that overflowed on an iteration the residual had
+// not seen yet) is an error naming the tensor and leaves the last state.bin: --resume refuses a
+// state holding NaN, so replacing it lost the last good one.
+TEST(Resume, ADivergedStateDoesNotReplaceTheLastOne) {
+  Config c = small_config({});
+  c.output.dir = ::testing::TempDir() + "/resume_diverged";
+  std::filesystem::remove_all(c.output.dir);
+  std::filesystem::create_directories(c.output.dir);
+  Problem p = build_problem(c);
+  std::vector<HostMatrix<float>> W0, b0;
+  init_weights(p.dims, c.model.init_std, 5, W0, b0);
+  auto s = make_solver(c, p, W0, b0);
+  s->iterate(false);
+  RunState rs;
+  rs.iteration = 1;
+  rs.iter_s = {0.5};
+  save_run_state(c, rs, *s, true);
+  const std::string good = test::slurp(state_path(c));
+  HostMatrix<float> w = s->download(2, "W");
+  w.data[3] = std::numeric_limits<float>::infinity();
+  s->upload(2, "W", w);
+  rs.iteration = 2;
+  rs.iter_s = {0.5, 0.5};
+  try {
+    save_run_state(c, rs, *s, true);
+    ADD_FAILURE() << "a state holding infinity was saved";
+  } catch (const Error& e) {
+    EXPECT_EQ(std::string(e.what()), "training diverged: layer 3's W (state tensor l2.W) holds NaN or infinite values; " +
+                                         state_path(c) + " was not written (the last one, if any, stays)");
+  }
+  EXPECT_EQ(test::slurp(state_path(c)), good);
+  for (const auto& e : std::filesystem::directory_iterator(c.output.dir))
+    EXPECT_EQ(e.path().filename().string().find(".tmp"), std::string::npos) << e.path();
+}
+
 // A state as a run writes it after `iteration` iterations (one time per iteration, ρ and ν > 0).
 RunState state_at(int iteration) {
   RunState rs;

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdlib>
 #include <filesystem>
 #include <exception>
 #include <fstream>
@@ -150,6 +151,16 @@ void save_run_state(const Config& c, RunState s) {
   save_state_file(state_path(c), f);
 }
 
+// A state tensor's name for a user: "l9.W" is layer 10's W (layers count from 1 in messages), "g1.q_in"
+// group 1's q_in (a boundary copy).
+static std::string tensor_label(const std::string& name) {
+  const size_t dot = name.find('.');
+  if (dot == std::string::npos || dot < 2 || (name[0] != 'l' && name[0] != 'g')) return name;
+  const int i = std::atoi(name.c_str() + 1);
+  return (name[0] == 'l' ? "layer " + std::to_string(i + 1) : "group " + std::to_string(i)) + "'s " +
+         name.substr(dot + 1) + " (state tensor " + name + ")";
+}
+
 void save_run_state(const Config& c, RunState s, Solver<float>& solver, bool writes) {
   s.solver = solver.state_scalars();
   std::optional<StateFileWriter> w;
@@ -167,7 +178,14 @@ void save_run_state(const Config& c, RunState s, Solver<float>& solver, bool wri
   } catch (...) {
     failed = std::current_exception();
   }
+  size_t i = 0;
   solver.state_tensors([&](const HostMatrix<float>& t) {
+    // Every process sees every tensor, so all stop alike; the last state.bin stays (it is replaced
+    // at commit only), where a diverged one would be refused by --resume.
+    const std::string& name = s.solver.names[i++];
+    if (!failed && !std::all_of(t.data.begin(), t.data.end(), [](float v) { return std::isfinite(v); }))
+      failed = std::make_exception_ptr(Error("training diverged: " + tensor_label(name) + " holds NaN or infinite values; " +
+                                             state_path(c) + " was not written (the last one, if any, stays)"));
     if (!w || failed) return;
     try {
       w->add(t);

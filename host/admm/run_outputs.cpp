@@ -239,9 +239,11 @@ void TrainLoop::log_iteration(const IterationStats& st, int it, size_t bytes, st
 }
 
 void TrainLoop::checkpoint(int done) {
-  std::vector<HostMatrix<float>> cw, cb;
-  if (c.output.checkpoint) solver->weights(cw, cb);
-  if (c.output.checkpoint && writes && non_finite_layer(cw, cb) < 0) save_model(c, p.dims, cw, cb, done, p.data_crc);
+  if (c.output.checkpoint) {
+    solver->weights(W, b);  // into the loop's own copy (the memory check counts one), as final_scores reads it
+    weights_after = done - 1;
+    if (writes && non_finite_layer(W, b) < 0) save_model(c, p.dims, W, b, done, p.data_crc);
+  }
   if (c.output.state) save_state(done);
 }
 
@@ -264,7 +266,7 @@ void TrainLoop::final_scores(int done) {
   // The last iteration's evaluation downloaded them already (W_1 formed: an n x d x N product).
   if (done == 0 || weights_after != done - 1) solver->weights(W, b);
   if (const int l = non_finite_layer(W, b); l >= 0)
-    throw Error("training diverged: layer " + std::to_string(l) +
+    throw Error("training diverged: layer " + std::to_string(l + 1) +
                 " holds NaN or infinite weights at the end; model.bin and summary.json were not written");
   // No logged final iteration (none run, or stopped early): its time is evaluation time as well.
   // (Not counted in `evaluations`: a resumed run's count must equal the uninterrupted run's.)

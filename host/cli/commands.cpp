@@ -401,7 +401,7 @@ int cmd_eval(const CommonArgs& a, const std::string& model, const std::string& p
                                                 " layers, the config describes " + std::to_string(p.dims.size() - 1) + fix);
   for (size_t l = 0; l < ck.W.size(); ++l)
     require(ck.W[l].rows == p.dims[l + 1] && ck.W[l].cols == p.dims[l],
-            "checkpoint " + model + ": layer " + std::to_string(l) + " is " + std::to_string(ck.W[l].rows) + "x" +
+            "checkpoint " + model + ": layer " + std::to_string(l + 1) + " is " + std::to_string(ck.W[l].rows) + "x" +
                 std::to_string(ck.W[l].cols) + ", the config expects " + std::to_string(p.dims[l + 1]) + "x" +
                 std::to_string(p.dims[l]) + fix);
   set_host_threads(total_cores(c));  // the same bits for any count

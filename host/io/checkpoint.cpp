@@ -87,7 +87,7 @@ Checkpoint load_checkpoint(const std::string& path) {
     for (const HostMatrix<float>* m : {&w, &b})
       for (float v : m->data)
         require(std::isfinite(v),  // a lazy message: a string per weight took seconds on Coauthor CS
-                [&] { return what + ": layer " + std::to_string(c.W.size()) + " holds NaN or infinite weights"; });
+                [&] { return what + ": layer " + std::to_string(c.W.size() + 1) + " holds NaN or infinite weights"; });
     off += bytes;
     c.W.push_back(std::move(w));
     c.b.push_back(std::move(b));
