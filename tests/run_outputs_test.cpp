@@ -60,6 +60,7 @@ TEST(RunOutputs, StateFileBytesBoundsTheStateTrainWrites) {
       {},
       {"groups=2"},
       {"output.log_every=1", "admm.iterations=4"},  // the tracked evaluations' anchor
+      {"output.log_every=3", "admm.iterations=4"},  // anchored at iteration 0 for iteration 2's evaluation
       {"output.log_every=1", "admm.iterations=4", "output.tracked_eval=false"},
       {"model.stages=[{\"layers\":2,\"iterations\":1},{\"layers\":3,\"iterations\":1}]", "groups=2"},
   };

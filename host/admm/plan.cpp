@@ -162,9 +162,10 @@ uint64_t state_file_bytes(const Config& c, const ProblemShape& p) {
     most = std::max(most, bytes + 64 * tensors);
   }
   // The tracked evaluations' anchor (scored x n_1), saved once a logged evaluation before the last
-  // had another ahead of it; the config, two numbers per iteration as JSON text, and the rest of
-  // the header (counters, the summary: a few KiB).
-  const bool anchored = c.output.log_every > 0 && (c.iterations - 1) / c.output.log_every >= 2;
+  // had another ahead of it (iteration 0 always logs; the next logged one, i with log_every
+  // dividing i + 1 >= 2, comes before the last); the config, two numbers per iteration as JSON
+  // text, and the rest of the header (counters, the summary: a few KiB).
+  const bool anchored = c.output.log_every > 0 && std::max(c.output.log_every, 2) <= c.iterations - 1;
   if (anchored && tracks_first_layer(c, p))
     most += static_cast<uint64_t>(p.scored) * static_cast<uint64_t>(c.model.hidden) * sizeof(float);
   return most + c.effective.dump().size() + 64 * static_cast<uint64_t>(std::max(c.iterations, 0)) + 8192;
