@@ -562,6 +562,16 @@ TEST(Cli, NonFiniteFinalScoresAreAnError) {
     EXPECT_FALSE(std::filesystem::exists(out + "/summary.json")) << extra;
     EXPECT_FALSE(std::filesystem::exists(out + "/model.bin")) << extra;
   }
+  // The same logits under the ρ schedule: its training loss stops the run at that iteration (NaN
+  // compares false, so the schedule stopped raising ρ unseen, and state.bin stored the loss as null).
+  const Result sch = run("train" + kTiny + " --set model.init_std=1e20 --set algorithm=pdadmm-g-q" +
+                         " --set admm.rho_schedule.type=reference --out " + out);
+  EXPECT_EQ(sch.code, 1) << sch.out;
+  EXPECT_NE(sch.out.find("\nerror: training diverged at iteration 1: the training loss (the ρ schedule's forward pass) "
+                         "is not finite (the logits overflow float); model.bin and summary.json were not written\n"),
+            std::string::npos)
+      << sch.out;
+  EXPECT_FALSE(std::filesystem::exists(out + "/model.bin"));
   // An fp16 wire turns 65520 and more into infinity: the divergence says it may be the cause (fp32 trains this).
   const std::string wide = kTiny + " --set model.init_std=100 --set model.layers=3 --set groups=3 --set admm.iterations=1";
   EXPECT_EQ(run("train" + wide + " --out " + out).code, 0);

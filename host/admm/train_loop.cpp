@@ -4,6 +4,7 @@
 #include <omp.h>
 
 #include <algorithm>
+#include <cmath>
 #include <iomanip>
 #include <sstream>
 #include <string>
@@ -173,9 +174,16 @@ void TrainLoop::evaluate(int it, bool log_now, bool schedule_loss) {
   } else if (schedule_loss && !on_device) {
     solver->weights(W, b, 1);
   }
-  if (schedule_loss)
-    train_cost.push_back(on_device ? score_columns(solver->forward_train(), train_labels).loss
-                                   : training_loss(*solver, W, b, train_labels));
+  if (schedule_loss) {
+    const double loss = on_device ? score_columns(solver->forward_train(), train_labels).loss
+                                  : training_loss(*solver, W, b, train_labels);
+    // NaN compares false: the schedule would stop raising ρ unseen, and state.bin store it as null.
+    if (!std::isfinite(loss))
+      throw Error("training diverged at iteration " + std::to_string(it + 1) +
+                  ": the training loss (the ρ schedule's forward pass) is not finite (the logits overflow float); "
+                  "model.bin and summary.json were not written");
+    train_cost.push_back(loss);
+  }
   // Scores from layer 1's product on the scored rows (collective on a GPU; only the process that
   // reports scores computes them).
   const auto score = [&](const HostMatrix<float>& first) {
