@@ -196,6 +196,10 @@ TEST(Export, MistakesAreOneLineAndWriteNothing) {
   const std::string before = pdadmm::read_file(model);
   expect_one_line_error(run("export -m " + model + " --npz " + model), "is the --model file; it would be overwritten");
   EXPECT_EQ(pdadmm::read_file(model), before);
+  pdadmm::write_file_atomic(dir + "/state.bin", std::string("PDADMMS1") + std::string(24, '\0'));
+  expect_one_line_error(run("export -m " + model + " --npz " + dir + "/state.bin"),
+                        "export: --npz " + dir + "/state.bin is a run's state (--resume reads it); it would be overwritten");
+  EXPECT_EQ(pdadmm::read_file(dir + "/state.bin").size(), 32u);
   expect_one_line_error(run("export -m " + model + " --npz " + dir + "/missing/model.npz"), "its folder is missing");
   expect_one_line_error(run("export -m " + model + " --npz " + dir), "(it is a folder)");
   expect_one_line_error(run("export -m " + model), "--npz is required");

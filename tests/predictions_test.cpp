@@ -307,6 +307,21 @@ TEST(PredictionsCli, ErrorsAreOneLineAndWriteNothing) {
   expect_one_line_error(run(eval + " --predictions " + out + "/./model.bin"),
                         "eval: --predictions " + out + "/./model.bin is the --model file; it would be overwritten");
   EXPECT_EQ(read_text(out + "/model.bin"), model);
+  // A run's other files: a stopped run's state.bin (by its first bytes, under any name; replaced,
+  // the run could not resume), another checkpoint, the run's own config.json beside --model.
+  write_file_atomic(out + "/state.bin", std::string("PDADMMS1") + std::string(24, '\0'));
+  write_file_atomic(out + "/old.bin", model);
+  for (const auto& [name, is] : std::vector<std::pair<std::string, std::string>>{
+           {"state.bin", "a run's state (--resume reads it)"},
+           {"old.bin", "a pdadmm checkpoint"},
+           {"config.json", "the config.json of the run beside --model"}}) {
+    const std::string before = read_text(out + "/" + name);
+    expect_one_line_error(run(eval + " --predictions " + out + "/" + name),
+                          "eval: --predictions " + out + "/" + name + " is " + is + "; it would be overwritten");
+    EXPECT_EQ(read_text(out + "/" + name), before) << name;
+  }
+  std::filesystem::remove(out + "/state.bin");
+  std::filesystem::remove(out + "/old.bin");
   // A model of another problem: the usual refusal, and no file (nor temporary) appears.
   expect_one_line_error(run(eval + " --set model.hop_order=descending --predictions " + out + "/p.csv"),
                         "was trained with model.hop_order = \"ascending\", the config has \"descending\"");

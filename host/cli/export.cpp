@@ -92,6 +92,7 @@ int cmd_export(const ExportArgs& a) {
     std::error_code ec;
     require(!std::filesystem::equivalent(npz, a.model, ec),
             "export: --npz " + npz + " is the --model file; it would be overwritten");
+    require_not_run_file(npz, a.model, "export: --npz");
   }
   const Checkpoint ck = load_checkpoint(a.model);
   const size_t L = ck.W.size();

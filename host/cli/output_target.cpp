@@ -44,6 +44,23 @@ bool is_stream_target(const std::string& path) {
 
 }  // namespace
 
+void require_not_run_file(const std::string& path, const std::string& model, const std::string& what) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  if (!fs::is_regular_file(path, ec)) return;  // a new file, or a stream written as it is
+  char magic[8] = {};
+  std::ifstream(path, std::ios::binary).read(magic, sizeof magic);
+  const std::string head(magic, sizeof magic);
+  const std::string name = fs::path(path).filename().string();
+  std::string is;
+  if (head == "PDADMM01") is = "a pdadmm checkpoint";
+  else if (head == "PDADMMS1") is = "a run's state (--resume reads it)";
+  else if (!model.empty() && (name == "config.json" || name == "summary.json" || name == "metrics.jsonl") &&
+           fs::equivalent(fs::absolute(path, ec).parent_path(), fs::absolute(model, ec).parent_path(), ec))
+    is = "the " + name + " of the run beside --model";
+  require(is.empty(), what + " " + path + " is " + is + "; it would be overwritten");
+}
+
 // Writes what `fill` puts into a stream to such a target as it is; false when path is a file.
 bool write_stream_target(const std::string& path, const std::function<void(std::ostream&)>& fill,
                          const std::string& what) {
