@@ -5,6 +5,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <array>
 #include <chrono>
 #include <csignal>
 #include <cstdio>
@@ -218,8 +219,9 @@ TEST(Cli, BadInputGivesOneClearLine) {
 // Iterates that overflow stop the run with an error; no NaN model replaces the one already there.
 TEST(Cli, DivergedTrainingIsAnErrorAndKeepsTheOldModel) {
   const std::string out = ::testing::TempDir() + "/cli_diverged";
-  std::filesystem::create_directories(out);
-  std::ofstream(out + "/model.bin") << "an earlier model";
+  std::filesystem::remove_all(out);
+  ASSERT_EQ(run("train --out " + out + kTiny + " --set admm.iterations=1").code, 0);
+  const std::string earlier = pdadmm::test::slurp(out + "/model.bin");
   Result r = run("train --out " + out + kTiny + " --set model.init_std=1e30");
   EXPECT_NE(r.code, 0) << r.out;
   EXPECT_NE(r.out.find("error: training diverged at iteration 1: the residual is not finite"), std::string::npos)
@@ -229,9 +231,36 @@ TEST(Cli, DivergedTrainingIsAnErrorAndKeepsTheOldModel) {
   EXPECT_NE(r.out.find("the iterates overflowed); model.init_std 1e+30 grows the first forward pass by"),
             std::string::npos)
       << r.out;
-  std::ifstream f(out + "/model.bin");
-  std::string kept((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
-  EXPECT_EQ(kept, "an earlier model");
+  EXPECT_EQ(pdadmm::test::slurp(out + "/model.bin"), earlier);
+}
+
+// A file in --out that no run wrote (a user's own config.json or notes) is refused before the data
+// loads, not replaced with "note: replacing the outputs of an earlier run".
+TEST(Cli, FilesNoRunWroteInTheOutputFolderAreKept) {
+  const std::string out = ::testing::TempDir() + "/cli_foreign";
+  for (const auto& [name, text, why] : std::vector<std::array<std::string, 3>>{
+           {"config.json", "{\"my\": \"own settings\"}\n", "it is not the config a run records"},
+           {"summary.json", "my notes\n", "it is not a run's summary"},
+           {"metrics.jsonl", "loss 3\n", "it is not a run's metrics"},
+           {"model.bin", "weights\n", "it is not a pdadmm checkpoint"},
+           {"state.bin", "", "it is not a pdadmm state file"},
+           {"predictions.csv", "id,class\n", "it is not eval's predictions"}}) {
+    std::filesystem::remove_all(out);
+    std::filesystem::create_directories(out);
+    std::ofstream(out + "/" + name) << text;
+    const Result r = run("train --out " + out + kTiny);
+    expect_one_line_error(r, "error: --out " + out + " holds a " + name + " no pdadmm run wrote (" + why +
+                                 "); a run replaces it: move it away or choose another --out");
+    EXPECT_EQ(pdadmm::test::slurp(out + "/" + name), text) << name;
+    EXPECT_FALSE(std::filesystem::exists(out + "/metrics.jsonl") && name != "metrics.jsonl") << name;
+  }
+  // A run's own files are replaced (an empty metrics.jsonl: a run killed before its first line).
+  std::filesystem::remove_all(out);
+  ASSERT_EQ(run("train --out " + out + kTiny + " --set output.predictions=true").code, 0);
+  std::ofstream(out + "/metrics.jsonl", std::ios::trunc).flush();
+  const Result again = run("train --out " + out + kTiny + " --set output.predictions=true");
+  EXPECT_EQ(again.code, 0) << again.out;
+  EXPECT_NE(again.out.find("note: replacing the outputs of an earlier run in " + out), std::string::npos) << again.out;
 }
 
 // Duals past float with the residual and objective finite (-Q keeps p and q on the grid; u = ρ r

@@ -12,11 +12,13 @@
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
+#include <fstream>
 #include <iomanip>
 #include <numeric>
 #include <sstream>
 #include <string>
 #include <tuple>
+#include <vector>
 
 #include "host/admm/plan.h"
 #include "host/admm/predictions.h"
@@ -24,6 +26,7 @@
 #include "host/admm/train_loop.h"
 #include "host/io/checkpoint.h"
 #include "host/io/error.h"
+#include "host/io/files.h"
 #include "host/io/host_memory.h"
 #include "host/io/stats.h"
 #include "host/io/stop_signal.h"
@@ -113,6 +116,34 @@ void require_output_room(const Config& c, const OutputRoom& r) {
               fix + ")");
 }
 
+namespace {
+
+// Why `name`, an existing file in the output folder, is not one a pdadmm run wrote (empty if it
+// is, by its first bytes or its JSON keys): a run replaces its outputs, not a user's own files.
+std::string foreign_output(const std::string& path, const std::string& name) {
+  std::ifstream in(path, std::ios::binary);
+  std::string head(64 * 1024, '\0');
+  in.read(head.data(), static_cast<std::streamsize>(head.size()));
+  head.resize(static_cast<size_t>(in.gcount()));
+  if (name == "model.bin") return head.rfind("PDADMM01", 0) == 0 ? "" : "it is not a pdadmm checkpoint";
+  if (name == "state.bin") return head.rfind("PDADMMS1", 0) == 0 ? "" : "it is not a pdadmm state file";
+  if (name == "predictions.csv")
+    return head.empty() || head.rfind("node,split,label,predicted", 0) == 0 ? "" : "it is not eval's predictions";
+  if (name == "metrics.jsonl") {  // a run killed before its first line left it empty
+    const nlohmann::json j = nlohmann::json::parse(head.substr(0, head.find('\n')), nullptr, false);
+    return head.empty() || (j.is_object() && j.contains("iter")) ? "" : "it is not a run's metrics";
+  }
+  const nlohmann::json j = nlohmann::json::parse(read_system_file(path), nullptr, false);
+  // Keys every run writes and a hand-written file seldom has all of.
+  const std::vector<const char*> keys = name == "summary.json" ? std::vector<const char*>{"iterations", "test_acc"}
+                                        : std::vector<const char*>{"admm", "algorithm", "backend", "data", "model",
+                                                                   "output", "partition", "seed"};
+  const bool ours = j.is_object() && std::all_of(keys.begin(), keys.end(), [&](const char* k) { return j.contains(k); });
+  return ours ? "" : name == "summary.json" ? "it is not a run's summary" : "it is not the config a run records";
+}
+
+}  // namespace
+
 void lock_output_folder(const Config& c, std::optional<FolderLock>& lock, std::ostream& log) {
   const std::string created = make_dirs(c.output.dir);
   if (::access(c.output.dir.c_str(), W_OK) != 0)  // as root, only a read-only mount says no: say that
@@ -133,6 +164,12 @@ void lock_output_folder(const Config& c, std::optional<FolderLock>& lock, std::o
     const auto st = std::filesystem::status(c.output.dir + "/" + f, ec);
     require(!std::filesystem::exists(st) || std::filesystem::is_regular_file(st),
             "cannot write " + c.output.dir + "/" + f + ": not a regular file");
+    if (!std::filesystem::exists(st)) continue;
+    const std::string why = foreign_output(c.output.dir + "/" + f, f);
+    require(why.empty(), [&] {
+      return "--out " + c.output.dir + " holds a " + f + " no pdadmm run wrote (" + why +
+             "); a run replaces it: move it away or choose another --out";
+    });
   }
 }
 
