@@ -352,6 +352,71 @@ TEST(Sweep, BadSweepConfigIsOneClearLine) {
   EXPECT_FALSE(std::filesystem::exists(out)) << "the folders made for a sweep that wrote nothing";
 }
 
+// A sweep file's keys that its runs would have lost or misread, and an --mpirun launcher that is
+// not there, refused in one exact line before any run: a fake pdadmm notes each run it is asked
+// for, and none may be. "set" keys each run sets itself (they lost to its own groups and threads
+// without a word) or the axis key, a key twice in one object at any depth (the last one won), an
+// empty "links" (it meant every preset), a timeout_s of 0 or less or not a number, two variants of
+// one name, a launcher found missing only at the first parallel run, after the serial runs.
+TEST(Sweep, SweepFileMistakesAreRefusedBeforeAnyRun) {
+  if (!have_python3()) GTEST_SKIP() << "python3 is not installed";
+  const std::string src = PDADMM_SOURCE_DIR, dir = ::testing::TempDir() + "/sweep_refused";
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir);
+  const std::string fake = dir + "/pdadmm", ran = dir + "/ran.txt", out = dir + "/out";
+  std::ofstream(fake) << "#!/bin/sh\necho \"$@\" >> " << ran << "\nexit 1\n";
+  std::filesystem::permissions(fake, std::filesystem::perms::owner_all);
+  const std::string sweep = "python3 " + src + "/tools/sweep.py --pdadmm " + fake + " --out " + out + " --config ";
+  const std::string axis = R"({"base": ")" + src +
+                           R"(/configs/synthetic.json", "axis": {"key": "model.layers", "values": [2]}, "iterations": 1)";
+  const std::string variants = R"({"base": ")" + src + R"(/configs/synthetic.json", "iterations": 1, "variants": )";
+  const std::string per_run = "is set by the sweep per run; use the sweep's \"groups\"";
+  struct Case {
+    std::string name, json, args, message;  // message: after "error: sweep config FILE: " (args: "error: ")
+  };
+  for (const Case& c : std::vector<Case>{
+           {"set_groups", axis + R"(, "set": {"model.hidden": 16, "groups": 1, "threads": 2}})", "",
+            "set key 'groups' " + per_run + " (a list, one per axis value) or \"threads_per_group\""},
+           {"set_threads", axis + R"(, "set": {"threads": 2}})", "",
+            "set key 'threads' " + per_run + " (a list, one per axis value) or \"threads_per_group\""},
+           {"set_axis_key", axis + R"(, "set": {"model.layers": 3}})", "",
+            "set key 'model.layers' is the axis key, which each run sets to its axis value; drop it from \"set\""},
+           {"variant_groups", variants + R"([{"name": "fp32"}, {"name": "g2", "set": {"groups": 2}}]})", "",
+            "set key 'groups' of variant 'g2' " + per_run + " or \"threads_per_group\""},
+           {"key_twice", axis + R"(, "warmup": 0, "warmup": 1})", "", "key \"warmup\" appears twice in one object"},
+           {"key_twice_deep", axis + R"(, "set": {"model.hidden": 16, "model.hidden": 8}})", "",
+            "key \"model.hidden\" appears twice in one object"},
+           {"links_empty", axis + R"(, "links": []})", "",
+            "links must be a non-empty list of link names and {\"name\", \"bandwidth_GBps\", \"latency_us\"} objects "
+            "(leave it out for every preset)"},
+           {"timeout_zero", axis + R"(, "timeout_s": 0})", "", "timeout_s must be a number of seconds > 0"},
+           {"timeout_negative", axis + R"(, "timeout_s": -1.5})", "", "timeout_s must be a number of seconds > 0"},
+           {"timeout_string", axis + R"(, "timeout_s": "600"})", "", "timeout_s must be a number of seconds > 0"},
+           {"variant_names",
+            variants + R"([{"name": "fp32"}, {"name": "int8", "set": {"admm.wire.q": "int8"}}, {"name": "fp32"}]})",
+            "", "variant names: fp32, int8, fp32 lists a value twice; each must count once"},
+           {"no_launcher", axis + "}", " --mpirun 'pdadmm_no_such_launcher -np {groups}'",
+            "--mpirun pdadmm_no_such_launcher -np {groups}: the launcher 'pdadmm_no_such_launcher' is not on PATH "
+            "(install it, e.g. Open MPI's mpirun, or give its full path)"},
+           {"launcher_path", axis + "}", " --mpirun '/nonexistent_pdadmm/mpirun -np {groups}'",
+            "--mpirun /nonexistent_pdadmm/mpirun -np {groups}: the launcher '/nonexistent_pdadmm/mpirun' is not an "
+            "executable file"}}) {
+    const std::string file = dir + "/" + c.name + ".json";
+    std::ofstream(file) << c.json;
+    const Result r = run(sweep + file + c.args);
+    EXPECT_EQ(r.code, 1) << c.name << "\n" << r.out;
+    EXPECT_EQ(r.out, "error: " + (c.args.empty() ? "sweep config " + file + ": " : "") + c.message + "\n") << c.name;
+    EXPECT_FALSE(std::filesystem::exists(ran)) << c.name << ": a run started";
+    EXPECT_FALSE(std::filesystem::exists(out)) << c.name << ": --out was left behind";
+    std::filesystem::remove(ran);
+  }
+  // The fake does note a run: a sweep file without those mistakes starts one (its failure is the fake's).
+  const Result r = run(sweep + dir + "/no_launcher.json --quiet");
+  EXPECT_EQ(r.code, 1) << r.out;
+  EXPECT_NE(r.out.find("error: pdadmm bench failed (exited with 1)"), std::string::npos) << r.out;
+  EXPECT_TRUE(std::filesystem::exists(ran)) << r.out;
+}
+
 // Mistakes the tools refuse before any run, each in one `error:` line: a value twice, an output
 // folder that is missing, a sweep axis the sweep sets itself, no variants, a baseline on another
 // kind of split, a bytes table with NaN.

@@ -17,9 +17,11 @@ Writes DIR/sweep.json and prints a table. Standard library only.
 """
 import argparse
 import json
+import math
 import os
 import re
 import shlex
+import shutil
 import subprocess
 import sys
 
@@ -29,16 +31,36 @@ from tool_common import (BINARY_DEFAULT, ArgumentParser, default_binary, exit_st
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 KNOWN_KEYS = {"base", "set", "axis", "variants", "groups", "threads_per_group", "iterations", "warmup",
               "measure_parallel", "links", "timeout_s", "stat"}
+# What each run sets itself ("partition" would override its groups): in "set" or as the axis key,
+# the sweep's own value silently replaced the user's.
+SET_PER_RUN = ("groups", "threads", "partition")
+
+
+class KeyTwice(Exception):
+    pass
+
+
+def no_key_twice(pairs):
+    """json's object_pairs_hook: a key twice in one object is refused, as pdadmm's configs refuse it
+    (plain json.load kept the last one without a word)."""
+    obj = {}
+    for k, v in pairs:
+        if k in obj:
+            raise KeyTwice(k)
+        obj[k] = v
+    return obj
 
 
 def load_sweep(path):
     try:
         with open(path) as f:
-            spec = json.load(f)
+            spec = json.load(f, object_pairs_hook=no_key_twice)
     except OSError as e:
         fail(f"sweep config {path}: {e.strerror}")
     except json.JSONDecodeError as e:
         fail(f"sweep config {path} is not valid JSON: {e}")
+    except KeyTwice as e:
+        fail(f"sweep config {path}: key {json.dumps(e.args[0], ensure_ascii=False)} appears twice in one object")
     if not isinstance(spec, dict):
         fail(f"sweep config {path}: expected a JSON object")
     unknown = sorted(k for k in spec if k not in KNOWN_KEYS and not k.startswith("_"))
@@ -55,7 +77,7 @@ def load_sweep(path):
         if not isinstance(ax, dict) or not isinstance(ax.get("key"), str) or not isinstance(ax.get("values"), list) \
                 or not ax["values"]:
             fail(f"sweep config {path}: axis must be {{\"key\": \"model.layers\", \"values\": [...]}}")
-        if ax["key"] in ("groups", "threads", "partition"):  # each run sets these itself
+        if ax["key"] in SET_PER_RUN:  # each run sets these itself
             fail(f"sweep config {path}: axis key {ax['key']!r} is set by the sweep per run; "
                  f"use the sweep's \"groups\" (a list, one per axis value) or \"threads_per_group\"")
         # A value twice: its second runs overwrite the first's files under runs/, two rows of one point.
@@ -66,6 +88,20 @@ def load_sweep(path):
         for v in spec["variants"]:
             if not isinstance(v, dict) or not isinstance(v.get("name"), str) or not isinstance(v.get("set", {}), dict):
                 fail(f"sweep config {path}: each variant needs a \"name\" and an optional \"set\" object")
+        # Two rows of one name: plot.py's bars and the table could not tell them apart.
+        no_duplicates([v["name"] for v in spec["variants"]], f"sweep config {path}: variant names")
+    # The sweep's "set" and each variant's: a key each run sets itself, or the axis key (each run's
+    # axis value), was lost to the sweep's own value without a word.
+    hint = "use the sweep's \"groups\"" + (" (a list, one per axis value)" if "axis" in spec else "") + \
+        " or \"threads_per_group\""
+    for of, sets in [("", spec.get("set", {}))] + \
+            [(f" of variant {v['name']!r}", v.get("set", {})) for v in spec.get("variants", [])]:
+        for k in sets:
+            if k in SET_PER_RUN:
+                fail(f"sweep config {path}: set key {k!r}{of} is set by the sweep per run; {hint}")
+            if "axis" in spec and k == spec["axis"]["key"]:
+                fail(f"sweep config {path}: set key {k!r} is the axis key, which each run sets to its axis "
+                     "value; drop it from \"set\"")
     def one_groups(g):
         return g == "layers" or (isinstance(g, int) and not isinstance(g, bool) and g >= 1)
 
@@ -86,6 +122,17 @@ def load_sweep(path):
         v = spec.get(key, least)
         if not isinstance(v, int) or isinstance(v, bool) or v < least:
             fail(f"sweep config {path}: {key} must be an integer >= {least}")
+    # [] meant every preset, as if "links" were left out; a string was taken letter by letter.
+    links = spec.get("links")
+    if "links" in spec and (not isinstance(links, list) or not links or not all(
+            isinstance(l, str) or (isinstance(l, dict) and {"name", "bandwidth_GBps", "latency_us"} <= set(l))
+            for l in links)):
+        fail(f"sweep config {path}: links must be a non-empty list of link names and "
+             "{\"name\", \"bandwidth_GBps\", \"latency_us\"} objects (leave it out for every preset)")
+    # 0 or less timed out every run at once; a string failed only at the first run.
+    t = spec.get("timeout_s", 3600)
+    if isinstance(t, bool) or not isinstance(t, (int, float)) or not 0 < t < math.inf:
+        fail(f"sweep config {path}: timeout_s must be a number of seconds > 0")
     # model.layers decides each point's groups (layers_of's int()): a list or "x" was "malformed input:
     # invalid literal for int()", and only at its point, after the earlier points' runs.
     layers = [spec.get("set", {}).get("model.layers")]
@@ -369,6 +416,13 @@ def main():
     if a.mpirun is not None and "axis" in spec and not spec.get("measure_parallel", True):
         fail(f"--mpirun: {a.config} has \"measure_parallel\": false, so no run would be launched with it; "
              "drop one of them")
+    # A launcher that is not there: now, not at the first parallel run after the serial runs' minutes.
+    if a.mpirun is not None:
+        launcher = shlex.split(a.mpirun.format(groups=1))[0]
+        if not shutil.which(launcher):
+            where = "is not an executable file" if os.sep in launcher else \
+                "is not on PATH (install it, e.g. Open MPI's mpirun, or give its full path)"
+            fail(f"--mpirun {a.mpirun}: the launcher {launcher!r} {where}")
     pdadmm = find_pdadmm(a.pdadmm)
     base = resolve(spec.get("base", "configs/synthetic.json"), a.config)
     name = os.path.splitext(os.path.basename(a.config))[0]
