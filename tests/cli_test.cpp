@@ -170,6 +170,15 @@ TEST(Cli, TrainWritesMetricsWithTheDocumentedFields) {
   const Result own_config = run("eval --config " + out + "/config.json --model " + out + "/model.bin");
   EXPECT_EQ(own_config.code, 0) << own_config.out;
   pdadmm::test::expect_eval_prints_the_summary(own_config, summary);
+  // A later run into the folder that wrote no model.bin (killed; here output.checkpoint false) left
+  // its config.json beside the earlier model: the refusal says so, and what to do.
+  std::filesystem::last_write_time(out + "/model.bin",
+                                   std::filesystem::last_write_time(out + "/model.bin") - std::chrono::seconds(5));
+  ASSERT_EQ(run("train --out " + out + kTiny + " --set model.layers=2 --set output.checkpoint=false").code, 0);
+  expect_one_line_error(run("eval --config " + out + "/config.json --model " + out + "/model.bin"),
+                        "has 3 layers, the config describes 2 (" + out + "/config.json is newer than the model: a "
+                        "later run wrote it and no model.bin (killed, or output.checkpoint false); without --config "
+                        "eval uses the config the model records)\n");
 }
 
 TEST(Cli, InfoPrintsDataAndMemoryPerGroup) {

@@ -311,12 +311,20 @@ int cmd_info(const CommonArgs& a) {
 namespace {
 
 // The usual fix for a model scored with another config: the one its run wrote beside it, named in
-// eval's refusals ("" when there is none, or it is the config given).
+// eval's refusals ("" when there is none); when it is the config given, why it may not be the
+// model's (a later run's), else "".
 std::string run_config_hint(const std::string& model, const std::string& config) {
   const std::string beside = (std::filesystem::path(model).parent_path() / "config.json").string();
   std::error_code ec;
-  if (!std::filesystem::is_regular_file(beside, ec) || (!config.empty() && std::filesystem::equivalent(beside, config, ec)))
-    return "";
+  if (!std::filesystem::is_regular_file(beside, ec)) return "";
+  if (!config.empty() && std::filesystem::equivalent(beside, config, ec)) {
+    // A run writes config.json as it starts and model.bin as it ends: a later config.json is a later
+    // run's that wrote no model.bin (killed, or output.checkpoint false).
+    const auto model_time = std::filesystem::last_write_time(model, ec);
+    if (ec || std::filesystem::last_write_time(beside, ec) <= model_time || ec) return "";
+    return beside + " is newer than the model: a later run wrote it and no model.bin (killed, or "
+           "output.checkpoint false); without --config eval uses the config the model records";
+  }
   return "try --config " + beside + ", the config its run wrote";
 }
 
