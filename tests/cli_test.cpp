@@ -1105,6 +1105,19 @@ TEST(Cli, AnAddressSpaceLimitEndsTheRunOrNamesItself) {
   EXPECT_GT(ran, 0) << "no limit was large enough for the run";
 }
 
+// Memory no process count takes off process 0 (the evaluations' buffers over 200 000 nodes; the
+// weights are 36 MB) is named as such, not answered with "run the groups as processes (mpirun)".
+TEST(Cli, MemoryThatMoreProcessesDoNotSplitIsNamed) {
+  if (pdadmm::test::kShadowMemory) GTEST_SKIP() << "a sanitizer's shadow memory cannot live under ulimit -v";
+  const Result r = pdadmm::test::run_command(
+      "timeout -s KILL 60 sh -c 'ulimit -v 2000000 && OPENBLAS_NUM_THREADS=1 exec " + std::string(PDADMM_BINARY) +
+      " train --set data.synthetic.nodes=200000 --set model.hidden=1500 --set model.layers=4 --set output.progress=off"
+      " --out " + ::testing::TempDir() + "/cli_oom_side'");
+  expect_one_line_error(r, "use fewer layers, hidden units or nodes: with one layer per process this one would still "
+                           "need 3.4 GiB (its largest layer 17.2 MiB, the weights' host copy and the evaluations' "
+                           "buffers, 3.4 GiB), so more processes do not help\n");
+}
+
 // OpenBLAS 0.3.29 (Debian 13) maps a 128 MiB buffer per thread as it loads and, refused, retries for
 // ever: `pdadmm --version` under ulimit -v 300 MiB hung before main. A check that runs before the
 // libraries' constructors (.preinit_array) names the limit, counting the threads OpenBLAS will start.

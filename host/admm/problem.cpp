@@ -276,11 +276,23 @@ const char kHostSide[] = "the host's copy of the weights and an evaluation's buf
 
 // `dims` the model's: every process holds a host copy of all its weights (a stage's start, the
 // evaluations), so where those alone exceed the room, more processes do not help.
-std::string memory_advice(const std::vector<int64_t>& dims, int64_t room) {
+std::string memory_advice(const Config& c, const ProblemShape& sh, int64_t room) {
+  const std::vector<int64_t>& dims = sh.dims;
   const double weights = host_weight_bytes(dims);
   if (weights > static_cast<double>(room))
     return " (pdadmm info prints the plan per group); use fewer layers or hidden units: the host's copy of all "
            "the weights alone is " + human_bytes(weights) + ", which every process holds, so more processes do not help";
+  // The least any process count leaves this process: its host side and one layer, the largest.
+  double layer = 0;
+  for (int l = 0; l + 1 < static_cast<int>(dims.size()); ++l)
+    layer = std::max(layer, plan_group_bytes(dims, l, l + 1, sh.n_cols, c.admm, sizeof(float)));
+  const double side = host_side_bytes(c, sh);
+  if (side + layer > static_cast<double>(room))
+    return " (pdadmm info prints the plan per group); use fewer layers, hidden units or nodes: with one layer per "
+           "process this one would still need " + human_bytes(side + layer) + " (its largest layer " +
+           human_bytes(layer) + ", the weights' host copy and " +
+           (process_rank() == 0 ? "the evaluations' buffers, " : "") + human_bytes(side) +
+           "), so more processes do not help";
   return std::string(" (pdadmm info prints the plan per group); use fewer layers or hidden units, or ") +
          (process_count() > 1 ? "more groups (mpirun -np: fewer layers per process)"
                               : "run the groups as processes on several machines (mpirun)");
@@ -296,7 +308,7 @@ void require_host_memory(const Config& c, const Problem& p, double held) {
                [&](int64_t room) {
                  return (held > 0 ? " beside the " + human_bytes(held) + " this stage keeps of the previous one"
                                   : std::string()) +
-                        memory_advice(p.dims, room);
+                        memory_advice(c, shape_of(p), room);
                });
 }
 
@@ -329,7 +341,10 @@ void require_stages_memory(const Config& c, const Problem& p, size_t from) {
                 (at > from ? "what it keeps of stage " + std::to_string(at) + ", " : std::string()) +
                 kHostSide;
   require_room(most, what, [&](int64_t room) {
-    return memory_advice(stage_dims(p.x.rows, p.y.rows, stage_config(c, at)), room);
+    const Config cs = stage_config(c, at);
+    ProblemShape sh = shape_of(p);
+    sh.dims = stage_dims(p.x.rows, p.y.rows, cs);
+    return memory_advice(cs, sh, room);
   });
 }
 
