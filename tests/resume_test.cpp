@@ -347,8 +347,15 @@ TEST(Resume, AStateAtTheLastIterationIsRefused) {
   std::string bytes = slurp_text(state_path(c));
   bytes.back() ^= 1;
   std::ofstream(state_path(c), std::ios::binary | std::ios::trunc) << bytes;
+  // It says what to do: the same command without --resume refuses to start over it.
   EXPECT_EQ(test::error_of([&] { load_run_state(c); }),
-            "state " + state_path(c) + ": checksum mismatch, the state is corrupted");
+            "state " + state_path(c) + ": checksum mismatch, the state is corrupted; it cannot be resumed: remove it "
+            "(or choose another --out) to start afresh");
+  bytes.resize(bytes.size() / 2);
+  std::ofstream(state_path(c), std::ios::binary | std::ios::trunc) << bytes;
+  EXPECT_NE(test::error_of([&] { load_run_state(c); })
+                .find("; it cannot be resumed: remove it (or choose another --out) to start afresh"),
+            std::string::npos);
 }
 
 // The checksums catch damage; a header edited by hand and re-summed with values no run writes is

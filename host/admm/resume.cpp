@@ -260,29 +260,42 @@ int unfinished_state_iteration(const Config& c) {
 RunState load_run_state(const Config& c) {
   const std::string path = state_path(c);
   require_run_state(c);
-  auto f = std::make_shared<StateFileReader>(path);
+  // A damaged file says what to do: the same command without --resume refuses to start over it.
+  const auto damaged = [](const Error& e) {
+    return Error(std::string(e.what()) + "; it cannot be resumed: remove it (or choose another --out) to start afresh");
+  };
+  std::shared_ptr<StateFileReader> f;
+  try {
+    f = std::make_shared<StateFileReader>(path);
+  } catch (const Error& e) {
+    throw damaged(e);
+  }
   const nlohmann::json& m = f->meta();
   RunState s;
   // The payload first, as when the whole file was read: damage is named as a checksum mismatch
   // before anything its header says (another config, nothing left to run); a value's error after.
   const std::vector<std::string>& names = f->names();
   std::exception_ptr bad_value;
-  f->check([&](size_t i, const HostMatrix<float>& t) {
-    // A run stops as diverged when its residual is not finite, so a state holding a non-finite value
-    // was altered (and re-summed) or saved as a run diverged: refused below, naming the tensor, not
-    // as "training diverged" iterations later.
-    if (!bad_value && !std::all_of(t.data.begin(), t.data.end(), [](float x) { return std::isfinite(x); }))
-      bad_value = std::make_exception_ptr(Error("state " + path + ": tensor " + names[i] +
-                                                " holds NaN or infinite values (a diverged or altered state); "
-                                                "remove it to start over"));
-    if (names[i] == kAnchor) {
-      s.anchor = t;
-      return;
-    }
-    s.solver.names.push_back(names[i]);
-    s.solver_in_file.push_back(i);
-    s.solver_shapes.push_back(f->shapes()[i]);
-  });
+  try {
+    f->check([&](size_t i, const HostMatrix<float>& t) {
+      // A run stops as diverged when its residual is not finite, so a state holding a non-finite value
+      // was altered (and re-summed) or saved as a run diverged: refused below, naming the tensor, not
+      // as "training diverged" iterations later.
+      if (!bad_value && !std::all_of(t.data.begin(), t.data.end(), [](float x) { return std::isfinite(x); }))
+        bad_value = std::make_exception_ptr(Error("state " + path + ": tensor " + names[i] +
+                                                  " holds NaN or infinite values (a diverged or altered state); "
+                                                  "remove it to start over"));
+      if (names[i] == kAnchor) {
+        s.anchor = t;
+        return;
+      }
+      s.solver.names.push_back(names[i]);
+      s.solver_in_file.push_back(i);
+      s.solver_shapes.push_back(f->shapes()[i]);
+    });
+  } catch (const Error& e) {
+    throw damaged(e);
+  }
   int64_t iteration = 0, stage = 0;  // read whole: an int took 2^62 as 0, and -1 as a stage
   try {
     const nlohmann::json then = with_keys_added_since(m.at("config"));
