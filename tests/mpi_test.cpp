@@ -393,12 +393,13 @@ TEST(MpiTrain, AProcessOutOfMemoryIsToldToUseMoreGroups) {
 #else
   if (pdadmm::test::kShadowMemory) GTEST_SKIP() << "a sanitizer's shadow memory cannot live under ulimit -v";
   const std::string dir = fresh_config_dir("mpi_memory");
-  // Process 1's layers 2..3 hold 0.9 GiB (1024 x 15000 iterates; weights of 10 MiB, which every
-  // process holds: where those alone do not fit, the advice says more processes do not help, as
-  // Cli.AStageLargerThanMemoryStopsBeforeTheFirst checks); ulimit -v leaves it about 350 MiB.
+  // Process 1's layers 4..7 hold 0.9 GiB (256 x 15000 iterates, 0.2 GiB a layer; weights of 2 MiB,
+  // which every process holds: where those alone, or one layer beside them, do not fit, the advice
+  // says more processes do not help, as Cli.AStageLargerThanMemoryStopsBeforeTheFirst and
+  // Cli.MemoryThatMoreProcessesDoNotSplitIsNamed check); ulimit -v leaves it about 350 MiB.
   const std::string train = std::string(PDADMM_BINARY) + " train -o " + dir + "/run -c " + PDADMM_SOURCE_DIR +
-                            "/configs/synthetic.json --set model.layers=4 --set groups=2 --set threads=1"
-                            " --set model.hidden=1024 --set data.synthetic.nodes=20000"
+                            "/configs/synthetic.json --set model.layers=8 --set groups=2 --set threads=1"
+                            " --set model.hidden=256 --set data.synthetic.nodes=20000"
                             " --set data.synthetic.train_per_class=3000 --set output.progress=off";
   const auto r = run_command(two_processes(train, "sh -c 'ulimit -v 1000000 && exec " + train + "'"));
   EXPECT_NE(r.code, 0) << r.out;
@@ -407,6 +408,27 @@ TEST(MpiTrain, AProcessOutOfMemoryIsToldToUseMoreGroups) {
   EXPECT_NE(r.out.find("or more groups (mpirun -np: fewer layers per process)"), std::string::npos) << r.out;
   EXPECT_EQ(r.out.find("several machines"), std::string::npos) << r.out;
   EXPECT_EQ(pdadmm::test::error_lines(r.out), 1) << r.out;
+#endif
+}
+
+// A boundary message past MPI's int count (2 GiB) is refused before any tensor is allocated, by
+// every process alike: it failed at the first iteration's send, on the sending process alone.
+TEST(MpiTrain, ABoundaryMessageOverTwoGiBIsRefusedAtTheStart) {
+#ifndef PDADMM_MPIEXEC
+  GTEST_SKIP() << "built without MPI";
+#else
+  const std::string dir = fresh_config_dir("mpi_big_message");
+  const auto r = run_command(kMpirun + " -np 2 " + PDADMM_BINARY + " train -o " + dir + "/run -c " + PDADMM_SOURCE_DIR +
+                             "/configs/synthetic.json --set model.layers=4 --set groups=2 --set threads=1"
+                             " --set model.hidden=33000 --set data.synthetic.nodes=20000"
+                             " --set data.synthetic.train_per_class=3300 --set output.progress=off");
+  EXPECT_NE(r.code, 0) << r.out;
+  EXPECT_NE(r.out.find("error (process 0): a boundary message between processes 0 and 1 is 2178000000 bytes (33000 x "
+                       "16500 values), over MPI's 2 GiB per message; use fewer training nodes, a narrower layer or a "
+                       "smaller admm.wire format\n"),
+            std::string::npos)
+      << r.out;
+  EXPECT_FALSE(std::filesystem::exists(dir + "/run/config.json"));
 #endif
 }
 

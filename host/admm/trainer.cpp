@@ -6,6 +6,7 @@
 #include <omp.h>
 
 #include <algorithm>
+#include <climits>
 #include <cmath>
 #include <iomanip>
 #include <optional>
@@ -27,6 +28,7 @@
 #include "host/io/files.h"
 #include "host/io/progress.h"
 #include "host/io/stop_signal.h"
+#include "host/quant/wire.h"
 
 namespace pdadmm {
 
@@ -118,6 +120,32 @@ std::unique_ptr<Solver<float>> make_solver(const Config& c, const Problem& p, co
   if (hooks.wrap_transport) transport = hooks.wrap_transport(std::move(transport));
   return std::make_unique<Solver<float>>(spec, c.admm, p.x, p.y, W, b,
                                          [ops](int g) { return std::move((*ops)[g]); }, std::move(transport), start);
+}
+
+// Under mpirun a boundary message moves in one MPI call, whose count is an int (NCCL's is not): one
+// past 2 GiB failed at the first iteration's send, after the setup, on the sending process alone.
+void require_message_sizes(const Config& c, const Problem& p) {
+  if (process_count() <= 1 || (c.backend == "cuda" && c.cuda.processes == "nccl")) return;
+  AdmmParams prm = c.admm;
+  prm.wire_p.grid = prm.wire_q.grid = &prm.grid;
+  const std::vector<StageConfig> stages = run_stages(c);
+  for (size_t s = 0; s < stages.size(); ++s) {
+    const Config cs = stage_config(c, s);
+    const std::vector<int64_t> dims = stage_dims(p.x.rows, p.y.rows, cs);
+    const std::vector<int> owner = layer_groups(cs);
+    for (size_t l = 1; l < owner.size(); ++l) {
+      if (owner[l] == owner[l - 1]) continue;  // q_{l-1} forward and p_l backward: n_l x N each
+      const size_t most = std::max(encoded_bytes(prm.wire_p, dims[l], p.x.cols, sizeof(float)),
+                                   encoded_bytes(prm.wire_q, dims[l], p.x.cols, sizeof(float)));
+      require(most <= static_cast<size_t>(INT_MAX), [&] {
+        return "a boundary message between processes " + std::to_string(owner[l - 1]) + " and " +
+               std::to_string(owner[l]) + (stages.size() > 1 ? " in stage " + std::to_string(s + 1) : "") + " is " +
+               std::to_string(most) + " bytes (" + std::to_string(dims[l]) + " x " + std::to_string(p.x.cols) +
+               " values), over MPI's 2 GiB per message; use fewer training nodes, a narrower layer or a smaller "
+               "admm.wire format";
+      });
+    }
+  }
 }
 
 void require_process_per_group(const Config& c) {
@@ -253,6 +281,7 @@ TrainSummary train(const Config& c, std::ostream& log, bool resume) {
   require(stage < stages.size(), "--resume: the state's stage " + std::to_string(stage + 1) + " does not exist");
   // What the later stages and the outputs will need, before this stage's tensors: a run that
   // cannot finish stops now, not after the earlier stages' iterations (pdadmm info prints both).
+  require_message_sizes(c, p);
   require_stages_memory(c, p, stage);
   if (writes) require_output_room(c, output_room_need(c, p));
   auto solver = start_stage(c, p, stage, nullptr);  // a resumed later stage: its shape, then the state
