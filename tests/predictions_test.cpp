@@ -331,6 +331,27 @@ TEST(PredictionsCli, ErrorsAreOneLineAndWriteNothing) {
     EXPECT_EQ(f.path().filename().string().rfind("p.csv", 0), std::string::npos) << f.path();
 }
 
+// train's predictions.csv that cannot be written (a full disk; here ulimit -f) is the run's error
+// once summary.json and state.bin are written: it came before them and lost the run its state.
+TEST(PredictionsCli, ATrainRunsPredictionsFailingKeepsItsState) {
+  if (test::file_limit_runs_crash()) GTEST_SKIP() << "a ThreadSanitizer binary cannot start under ulimit -f";
+  const std::string out = ::testing::TempDir() + "/predictions_full";
+  std::filesystem::remove_all(out);
+  // 400 blocks: room for the state (145 KB), not for 20 000 nodes' predictions.
+  const CommandResult r = test::run_command(
+      "ulimit -f 400 && exec " + std::string(PDADMM_BINARY) +
+      " train --set data.synthetic.nodes=20000 --set model.hidden=8 --set admm.iterations=3"
+      " --set output.keep_state=true --set output.predictions=true --set output.progress=off --out " + out);
+  EXPECT_EQ(r.code, 1) << r.out;
+  EXPECT_NE(r.out.find("\nerror: cannot write " + out + "/predictions.csv: " + std::strerror(EFBIG) + "\n"),
+            std::string::npos)
+      << r.out;
+  EXPECT_EQ(test::error_lines(r.out), 1) << r.out;
+  for (const char* f : {"model.bin", "summary.json", "state.bin"})
+    EXPECT_TRUE(std::filesystem::exists(out + "/" + f)) << f << "\n" << r.out;
+  EXPECT_FALSE(std::filesystem::exists(out + "/predictions.csv"));
+}
+
 // A path that is not a regular file (a FIFO here; /dev/stdout, /dev/null, a shell's >(…) alike) is
 // written to as it is: it was replaced by a regular file (the temporary renamed over it, leaving the
 // reader waiting), and eval said it wrote /dev/full.

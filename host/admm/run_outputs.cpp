@@ -11,6 +11,7 @@
 #include <cstddef>
 #include <cstdio>
 #include <cstring>
+#include <exception>
 #include <filesystem>
 #include <fstream>
 #include <iomanip>
@@ -328,8 +329,16 @@ bool TrainLoop::write_outputs(int done, int stopped_by) {
   sum.seconds_per_iter_median = median(iter_s);
   if (c.output.checkpoint && writes) save_model(c, p.dims, W, b, done, p.data_crc);
   // The final weights downloaded above (every process has them; the first writes), scored by the
-  // host as `pdadmm eval --predictions` does: the same file.
-  if (c.output.predictions && writes) Predictor(eval, W, b).save_csv(c.output.dir + "/predictions.csv");
+  // host as `pdadmm eval --predictions` does: the same file. Its failure (a full disk) is the run's
+  // error once the summary and the state are written: it lost a stopped run its state.bin.
+  std::exception_ptr predictions_failed;
+  if (c.output.predictions && writes) {
+    try {
+      Predictor(eval, W, b).save_csv(c.output.dir + "/predictions.csv");
+    } catch (const Error&) {
+      predictions_failed = std::current_exception();
+    }
+  }
   sum.seconds_total = seconds_before + seconds_since(t_start);
   if (writes) write_file_atomic(c.output.dir + "/summary.json", sum.to_json().dump(2) + "\n");
   const std::string held = c.output.checkpoint ? "model.bin and summary.json hold" : "summary.json holds";
@@ -358,6 +367,7 @@ bool TrainLoop::write_outputs(int done, int stopped_by) {
     log << "interrupted by " << signal_name(sum.signal) << " after iteration " << done << " of " << c.iterations
         << ": " << held << " that iterate" << (c.output.state ? "; the same command with --resume continues it" : "")
         << std::endl;
+  if (predictions_failed) std::rethrow_exception(predictions_failed);
   return keeps_state;
 }
 
