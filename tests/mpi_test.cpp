@@ -485,6 +485,13 @@ TEST(MpiTrain, ProcessesResumingDifferentStatesAreRefused) {
   EXPECT_NE(r.out.find("error (process 1): this process resumes at iteration 3 of " + dir +
                        "/kept/state.bin, process 0 starts afresh"),
             std::string::npos) << r.out;
+  // A process whose output folder is another (not shared) is told that, not "state.bin not found (a
+  // run writes it …)" as if no run had stopped.
+  r = run_command(two_processes(resumes, train + "/elsewhere --resume"));
+  EXPECT_NE(r.code, 0) << r.out;
+  EXPECT_NE(r.out.find("error (process 1): --resume: " + dir + "/elsewhere/state.bin is not there: process 0 writes "
+                       "the state, and every process reads it, so under mpirun the output folder must be shared"),
+            std::string::npos) << r.out;
   auto ok = run_command(kMpirun + " -np 2 " + resumes);
   EXPECT_EQ(ok.code, 0) << ok.out;
   // Resumed at 3, it ends with the weights of the 6 iterations run straight.

@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <climits>
 #include <cmath>
+#include <filesystem>
 #include <iomanip>
 #include <optional>
 #include <sstream>
@@ -264,6 +265,11 @@ TrainSummary train(const Config& c, std::ostream& log, bool resume) {
   const bool writes = process_rank() == 0;
   require_process_per_group(c);
   std::optional<FolderLock> lock;
+  std::error_code ec;
+  // Only process 0 writes state.bin: another process without one reads a folder that is not process 0's.
+  if (resume && !writes && !std::filesystem::exists(state_path(c), ec))
+    throw Error("--resume: " + state_path(c) + " is not there: process 0 writes the state, and every process reads "
+                "it, so under mpirun the output folder must be shared (the same path on a shared file system)");
   if (resume)
     require_run_state(c);
   else
