@@ -75,9 +75,17 @@ std::vector<CudaDeviceInfo> devices() {
     info.total_bytes = prop.totalGlobalMem;
     info.cc_major = prop.major;
     info.cc_minor = prop.minor;
-    DeviceScope scope(i);
+    // A GPU this process cannot use (exclusive-process mode, taken by another process) is listed
+    // with no free memory and why, not an error for `info` and the benchmark's machine lines.
     size_t free_b = 0, total_b = 0;
-    CUDA_CHECK(cudaMemGetInfo(&free_b, &total_b));
+    try {
+      DeviceScope scope(i);
+      CUDA_CHECK(cudaMemGetInfo(&free_b, &total_b));
+    } catch (const Error& e) {
+      (void)cudaGetLastError();
+      free_b = 0;
+      info.name += std::string(" (unavailable: ") + e.what() + ")";
+    }
     info.free_bytes = free_b;
     out.push_back(info);
   }

@@ -25,6 +25,8 @@ bool cuda_compiled();
 int cuda_device_count();
 // Why cuda_device_count() is 0, for the one-line error a user sees.
 std::string cuda_unavailable_reason();
+// Every visible GPU; one this process cannot use (another process holds it in exclusive-process
+// mode) with 0 bytes free and " (unavailable: why)" after its name.
 std::vector<CudaDeviceInfo> cuda_devices();
 
 // Ops on one device; throws Error when the device does not exist or CUDA is unavailable.
