@@ -40,17 +40,6 @@ void update_auto_threads(const Config& c, size_t stage, bool writes, std::ostrea
         << std::defaultfloat << " busy as it started)" << std::endl;
 }
 
-// Mean cross-entropy of the forward pass on the training nodes, the ρ schedule's signal. Layer 1's
-// W X + b is the solver's cached product (exact up to rounding; refreshed every refresh_every
-// iterations), so the d x N input is not multiplied again: on Coauthor CS (d = 34025) that GEMM
-// cost more than an ADMM iteration.
-double training_loss(Solver<float>& solver, const std::vector<HostMatrix<float>>& W,
-                     const std::vector<HostMatrix<float>>& b, const std::vector<int32_t>& labels) {
-  HostMatrix<float> act = solver.download(0, "a");
-  for (float& v : act.data) v = v > 0 ? v : 0;
-  return score_columns(forward_columns(W, b, act, 1), labels).loss;
-}
-
 // Whether an iteration in (it, end) logs.
 bool logs_ahead(const Config& c, int it, int end) {
   for (int i = it + 1; i < end; ++i)
@@ -156,10 +145,12 @@ void TrainLoop::evaluate(int it, bool log_now, bool schedule_loss) {
   // tracked_eval gates the use too: a state saved while tracking resumes tracking (output.* may
   // change on --resume), and --set output.tracked_eval=false was ignored.
   const bool use_track = log_now && !final_eval && c.output.tracked_eval && solver->first_layer_track(&s, &d);
-  // The loss and tracked scores skip W_1 (n x d): see training_loss and FirstLayerTracker.
-  // On a GPU the loss and the logged evaluations before the last run layers 2..L there
-  // (Solver::forward_*), so only layer 1 crosses to the host; the final scores are the host's,
-  // the same bits `pdadmm eval` gives for model.bin.
+  // The loss and tracked scores skip W_1 (n x d): the loss starts from layer 1's cached W X + b
+  // (Solver::forward_train; on Coauthor CS, d = 34025, that GEMM cost more than an ADMM
+  // iteration), the tracked scores from FirstLayerTracker. The loss runs layers 2..L on the groups'
+  // own backends, with no copy of any W (on the CPU it downloaded every W each iteration: Cora's
+  // evaluation time 1.47 -> 1.23 s); so do a GPU's logged evaluations before the last, so that only
+  // layer 1 crosses to the host; the final scores are the host's, the same bits `pdadmm eval` gives.
   const bool on_device = c.backend != "cpu";
   weights_after = -1;
   if (log_now && (!on_device || final_eval)) {
@@ -171,12 +162,9 @@ void TrainLoop::evaluate(int it, bool log_now, bool schedule_loss) {
     b.resize(W.size());
     if (!use_track) W[0] = solver->download(0, "W");
     b[0] = solver->download(0, "b");
-  } else if (schedule_loss && !on_device) {
-    solver->weights(W, b, 1);
   }
   if (schedule_loss) {
-    const double loss = on_device ? score_columns(solver->forward_train(), train_labels).loss
-                                  : training_loss(*solver, W, b, train_labels);
+    const double loss = score_columns(solver->forward_train(), train_labels).loss;
     // NaN compares false: the schedule would stop raising ρ unseen, and state.bin store it as null.
     if (!std::isfinite(loss))
       throw Error("training diverged at iteration " + std::to_string(it + 1) +
