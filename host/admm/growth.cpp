@@ -46,6 +46,7 @@ StageCarry take_stage(const Config& c, size_t s, Solver<float>& prev) {
     if (l > 0) prev.download_to(l, "p", owner[l], k.p[l]);
     if (keep_duals) prev.download_to(l, "u", owner[l], k.u[l]);
   }
+  k.act_bytes = 2.0 * static_cast<double>(cs.model.hidden) * static_cast<double>(prev.n_cols()) * sizeof(float);
   return k;
 }
 
@@ -53,7 +54,7 @@ double StageCarry::bytes() const {
   double n = static_cast<double>(z_last.size() + x_gram.size() + w1_c.size());
   for (const auto* v : {&W, &b, &z, &q, &p, &u})
     for (const HostMatrix<float>& m : *v) n += static_cast<double>(m.size());
-  return n * sizeof(float);
+  return n * sizeof(float) + act_bytes;
 }
 
 std::unique_ptr<Solver<float>> start_stage(const Config& c, Problem& p, size_t s, Solver<float>* prev) {
@@ -111,7 +112,8 @@ std::unique_ptr<Solver<float>> start_stage(const Config& c, Problem& p, size_t s
     next->upload(l, "q", carry.q[l]);
     if (l > 0) next->upload(l, "p", carry.p[l]);
     if (keep_duals) next->upload(l, "u", carry.u[l]);
-    carry.z[l] = carry.q[l] = carry.p[l] = carry.u[l] = HostMatrix<float>();  // uploaded: the memory can go
+    for (HostMatrix<float>* m : {&carry.z[l], &carry.q[l], &carry.p[l], &carry.u[l]})
+      *m = HostMatrix<float>();  // uploaded: the memory can go (a chained = copied the empty ones' capacity)
   }
   // New layers continue from the trained q of the last kept layer: p = q, z = I p + 0, q = relu(z).
   // (q as stored: the carried bits, on Δ already where -Q quantizes q.)

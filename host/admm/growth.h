@@ -25,6 +25,9 @@ struct StageCarry {
   HostMatrix<float> w1_c;    // empty when layer 1 did not defer its W
   double w1_scale = 1;
   bool w1_pending = false;   // W_1 = w1_scale W[0] + w1_c Xᵀ; else W[0]
+  // The activation start_stage builds the new layers from (p = q of the layer below, as stored),
+  // hidden x N, two copies at once in every process: not held yet, but counted with the carry.
+  double act_bytes = 0;
   double bytes() const;
 };
 StageCarry take_stage(const Config& c, size_t s, Solver<float>& prev);

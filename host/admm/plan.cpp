@@ -130,6 +130,7 @@ double stage_carry_bytes(const Config& c, const ProblemShape& p, size_t s) {
   if (here(0))
     for (const TensorPlan& t : plan_layer(dims, 0, p.n_cols, plan_options(before.admm)))
       if (t.slot == Slot::gram || t.slot == Slot::c) n += double(t.rows) * double(t.cols);  // layer 1's XᵀX, C
+  n += 2 * h * cols;  // the new layers' activation (StageCarry::act_bytes), in every process
   return n * sizeof(float);
 }
 double stage_carry_bytes(const Config& c, const Problem& p, size_t s) { return stage_carry_bytes(c, shape_of(p), s); }

@@ -72,6 +72,7 @@ class Solver {
   long iteration() const { return iter_; }
   int num_layers() const { return static_cast<int>(spec_.dims.size()) - 1; }
   int num_groups() const { return static_cast<int>(groups_.size()); }
+  int64_t n_cols() const { return spec_.n_cols; }
   const std::vector<int>& partition() const { return partition_; }
   // Changing params between iterations is allowed (e.g. the ρ schedule); groups are idle then.
   AdmmParams& params() { return prm_; }
