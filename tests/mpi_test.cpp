@@ -56,9 +56,10 @@ std::string two_processes(const std::string& first, const std::string& second) {
 }
 #endif
 
-// Synthetic, 6 layers in 3 groups grown from 2 layers (that stage has 2 groups: process 2 waits;
-// the kept last layer's z goes from process 1 to process 2 at the stage change), pdADMM-G-Q with
-// 4-bit q codes and int8 p on the wire. No `threads`: one process runs its evaluations on all
+// Synthetic, 6 layers in 3 groups grown 2 -> 3 -> 6 layers (the first stage has 2 groups: process 2
+// waits), keeping the duals and the last layer: at 2 -> 3 the last layer's z goes from process 1
+// to process 2, at 3 -> 6 layer 2's z, q, p, u from process 1 to process 0 (Transport::give).
+// pdADMM-G-Q with 4-bit q codes and int8 p on the wire. No `threads`: one process runs its evaluations on all
 // cores, each MPI process on its share, and the scores must still agree.
 // Writes it to a fresh TempDir()/name; returns that folder.
 std::string fresh_config_dir(const std::string& name) {
@@ -73,7 +74,9 @@ std::string fresh_config_dir(const std::string& name) {
        {{"layers", 6},
         {"hidden", 48},
         {"stage_last", "keep"},
-        {"stages", {{{"layers", 2}, {"iterations", 8}}, {{"layers", 6}, {"iterations", 12}}}}}},
+        {"stage_duals", "keep"},
+        {"stages",
+         {{{"layers", 2}, {"iterations", 8}}, {{"layers", 3}, {"iterations", 4}}, {{"layers", 6}, {"iterations", 8}}}}}},
       {"admm",
        {{"nu", 0.1},
         {"rho", 0.5},
@@ -139,7 +142,8 @@ TEST(MpiTrain, OneProcessPerGroupMatchesThreadsBitForBit) {
   // One process speaks: one header, one result.
   EXPECT_EQ(mpi.out.find("pdadmm: synthetic"), mpi.out.rfind("pdadmm: synthetic")) << mpi.out;
   EXPECT_NE(mpi.out.find("3 group(s) (2 in the first stage)"), std::string::npos) << mpi.out;
-  EXPECT_NE(mpi.out.find("stage 2/2: 6 layers from iteration 9"), std::string::npos) << mpi.out;
+  EXPECT_NE(mpi.out.find("stage 2/3: 3 layers from iteration 9"), std::string::npos) << mpi.out;
+  EXPECT_NE(mpi.out.find("stage 3/3: 6 layers from iteration 13"), std::string::npos) << mpi.out;
   EXPECT_NE(mpi.out.find("final: test acc"), std::string::npos) << mpi.out;
 #endif
 }
