@@ -1114,8 +1114,8 @@ TEST(Cli, MemoryThatMoreProcessesDoNotSplitIsNamed) {
       " train --set data.synthetic.nodes=200000 --set model.hidden=1500 --set model.layers=4 --set output.progress=off"
       " --out " + ::testing::TempDir() + "/cli_oom_side'");
   expect_one_line_error(r, "use fewer layers, hidden units or nodes: with one layer per process this one would still "
-                           "need 3.4 GiB (its largest layer 17.2 MiB, the weights' host copy and the evaluations' "
-                           "buffers, 3.4 GiB), so more processes do not help\n");
+                           "need 3.4 GiB (layer 1, which process 0 runs, 10.5 MiB, and 3.4 GiB for the weights' "
+                           "host copy and the evaluations' buffers), so more processes do not help\n");
 }
 
 // OpenBLAS 0.3.29 (Debian 13) maps a 128 MiB buffer per thread as it loads and, refused, retries for

@@ -397,13 +397,14 @@ TEST(MpiTrain, AProcessOutOfMemoryIsToldToUseMoreGroups) {
 #else
   if (pdadmm::test::kShadowMemory) GTEST_SKIP() << "a sanitizer's shadow memory cannot live under ulimit -v";
   const std::string dir = fresh_config_dir("mpi_memory");
-  // Process 1's layers 4..7 hold 0.9 GiB (256 x 15000 iterates, 0.2 GiB a layer; weights of 2 MiB,
-  // which every process holds: where those alone, or one layer beside them, do not fit, the advice
-  // says more processes do not help, as Cli.AStageLargerThanMemoryStopsBeforeTheFirst and
-  // Cli.MemoryThatMoreProcessesDoNotSplitIsNamed check); ulimit -v leaves it about 350 MiB.
+  // Process 1's layers 7..12 hold 0.65 GiB (128 x 15000 iterates, 0.11 GiB a layer; weights of
+  // 1 MiB, which every process holds: where those alone, or one layer beside them, do not fit, the
+  // advice says more processes do not help, as Cli.AStageLargerThanMemoryStopsBeforeTheFirst and
+  // Cli.MemoryThatMoreProcessesDoNotSplitIsNamed check); ulimit -v leaves it about 350 MiB, with
+  // room either way for a launcher that maps more.
   const std::string train = std::string(PDADMM_BINARY) + " train -o " + dir + "/run -c " + PDADMM_SOURCE_DIR +
-                            "/configs/synthetic.json --set model.layers=8 --set groups=2 --set threads=1"
-                            " --set model.hidden=256 --set data.synthetic.nodes=20000"
+                            "/configs/synthetic.json --set model.layers=12 --set groups=2 --set threads=1"
+                            " --set model.hidden=128 --set data.synthetic.nodes=20000"
                             " --set data.synthetic.train_per_class=3000 --set output.progress=off";
   const auto r = run_command(two_processes(train, "sh -c 'ulimit -v 1000000 && exec " + train + "'"));
   EXPECT_NE(r.code, 0) << r.out;

@@ -282,17 +282,22 @@ std::string memory_advice(const Config& c, const ProblemShape& sh, int64_t room)
   if (weights > static_cast<double>(room))
     return " (pdadmm info prints the plan per group); use fewer layers or hidden units: the host's copy of all "
            "the weights alone is " + human_bytes(weights) + ", which every process holds, so more processes do not help";
-  // The least any process count leaves this process: its host side and one layer, the largest.
-  double layer = 0;
-  for (int l = 0; l + 1 < static_cast<int>(dims.size()); ++l)
-    layer = std::max(layer, plan_group_bytes(dims, l, l + 1, sh.n_cols, c.admm, sizeof(float)));
+  // The least any process count leaves this process: its host side and one layer: layer 1 in
+  // process 0 (whose group runs it in every partition), elsewhere the smallest of the others.
+  const int L = static_cast<int>(dims.size()) - 1;
+  const auto layer_bytes = [&](int l) { return plan_group_bytes(dims, l, l + 1, sh.n_cols, c.admm, sizeof(float)); };
+  double layer = layer_bytes(0);
+  if (process_rank() > 0) {
+    layer = layer_bytes(1);
+    for (int l = 2; l < L; ++l) layer = std::min(layer, layer_bytes(l));
+  }
   const double side = host_side_bytes(c, sh);
   if (side + layer > static_cast<double>(room))
     return " (pdadmm info prints the plan per group); use fewer layers, hidden units or nodes: with one layer per "
-           "process this one would still need " + human_bytes(side + layer) + " (its largest layer " +
-           human_bytes(layer) + ", the weights' host copy and " +
-           (process_rank() == 0 ? "the evaluations' buffers, " : "") + human_bytes(side) +
-           "), so more processes do not help";
+           "process this one would still need " + human_bytes(side + layer) + " (" +
+           (process_rank() == 0 ? "layer 1, which process 0 runs, " : "its smallest layer ") + human_bytes(layer) +
+           ", and " + human_bytes(side) + " for the weights' host copy" +
+           (process_rank() == 0 ? " and the evaluations' buffers" : "") + "), so more processes do not help";
   return std::string(" (pdadmm info prints the plan per group); use fewer layers or hidden units, or ") +
          (process_count() > 1 ? "more groups (mpirun -np: fewer layers per process)"
                               : "run the groups as processes on several machines (mpirun)");
