@@ -718,6 +718,28 @@ TEST(ResumeCli, ADamagedMetricsLineBeforeTheStateIsDroppedAndNamed) {
   EXPECT_EQ(its.back(), 60);
 }
 
+// The first line damaged: --resume drops it as any other, and is not refused as if no run had
+// written the file (the check that keeps a user's own files from a fresh run); nor is a fresh run,
+// whose folder's other lines are a run's.
+TEST(ResumeCli, ADamagedFirstMetricsLineDoesNotBlockTheResume) {
+  const std::string args = kRun + " --set output.log_every=10";
+  const std::string dir = ::testing::TempDir() + "/resume_damaged_first";
+  std::filesystem::remove_all(dir);
+  const std::string train = std::string(PDADMM_BINARY) + " train" + args + " --out " + dir;
+  ASSERT_EQ(run_command(train + " --set admm.iterations=20 --set output.keep_state=true").code, 0);
+  const std::string path = dir + "/metrics.jsonl";
+  std::string text = slurp(path);
+  text[0] = '#';
+  std::ofstream(path, std::ios::binary | std::ios::trunc) << text;
+  const auto r = run_command(train + " --resume --set admm.iterations=30");
+  ASSERT_EQ(r.code, 0) << r.out;
+  EXPECT_NE(r.out.find("had a damaged line before iteration 20"), std::string::npos) << r.out;
+  text = "{\"iter\": 1, torn\n" + slurp(path);
+  std::ofstream(path, std::ios::binary | std::ios::trunc) << text;
+  const auto fresh = run_command(train + " --set admm.iterations=5");
+  EXPECT_EQ(fresh.code, 0) << fresh.out;
+}
+
 // An output that cannot grow mid-run (a full disk; here a file size limit, `ulimit -f`, which
 // killed the run with SIGXFSZ, no error line and a torn model.bin.tmp.* left): a periodic
 // checkpoint fails with one error line naming model.bin, the earlier model.bin and state.bin stay

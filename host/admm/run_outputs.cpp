@@ -131,8 +131,12 @@ std::string foreign_output(const std::string& path, const std::string& name) {
   if (name == "predictions.csv")
     return head.empty() || head.rfind("node,split,label,predicted", 0) == 0 ? "" : "it is not eval's predictions";
   if (name == "metrics.jsonl") {  // a run killed before its first line left it empty
-    const nlohmann::json j = nlohmann::json::parse(head.substr(0, head.find('\n')), nullptr, false);
-    return head.empty() || (j.is_object() && j.contains("iter")) ? "" : "it is not a run's metrics";
+    std::istringstream lines(head);  // any whole line a run's: one damaged line is not the file
+    for (std::string l; std::getline(lines, l);) {
+      const nlohmann::json j = nlohmann::json::parse(l, nullptr, false);
+      if (j.is_object() && j.contains("iter")) return "";
+    }
+    return head.empty() ? "" : "it is not a run's metrics";
   }
   const nlohmann::json j = nlohmann::json::parse(read_system_file(path), nullptr, false);
   // Keys every run writes and a hand-written file seldom has all of.
@@ -145,7 +149,7 @@ std::string foreign_output(const std::string& path, const std::string& name) {
 
 }  // namespace
 
-void lock_output_folder(const Config& c, std::optional<FolderLock>& lock, std::ostream& log) {
+void lock_output_folder(const Config& c, std::optional<FolderLock>& lock, std::ostream& log, bool resume) {
   const std::string created = make_dirs(c.output.dir);
   if (::access(c.output.dir.c_str(), W_OK) != 0)  // as root, only a read-only mount says no: say that
     throw Error("cannot write to the output folder " + c.output.dir + ": " + std::strerror(errno));
@@ -165,7 +169,9 @@ void lock_output_folder(const Config& c, std::optional<FolderLock>& lock, std::o
     const auto st = std::filesystem::status(c.output.dir + "/" + f, ec);
     require(!std::filesystem::exists(st) || std::filesystem::is_regular_file(st),
             "cannot write " + c.output.dir + "/" + f + ": not a regular file");
-    if (!std::filesystem::exists(st)) continue;
+    // A resumed folder's files are the stopped run's (its state.bin is checked whole; a damaged
+    // metrics line is dropped, not a reason to refuse the resume).
+    if (resume || !std::filesystem::exists(st)) continue;
     const std::string why = foreign_output(c.output.dir + "/" + f, f);
     require(why.empty(), [&] {
       return "--out " + c.output.dir + " holds a " + f + " no pdadmm run wrote (" + why +

@@ -44,8 +44,9 @@ std::string output_room_text(const OutputRoom& r);
 // no room figure is not checked.
 void require_output_room(const Config& c, const OutputRoom& r);
 // Held by train() to the end: two runs in one folder each reported success while the outputs (and
-// a resume's state.bin) were the other's or a mix.
-void lock_output_folder(const Config& c, std::optional<FolderLock>& lock, std::ostream& log);
+// a resume's state.bin) were the other's or a mix. A fresh run (not `resume`) also refuses a file
+// of an output's name that no run wrote (a user's own config.json), which it would replace.
+void lock_output_folder(const Config& c, std::optional<FolderLock>& lock, std::ostream& log, bool resume);
 // What the run trains, in one line, so a log says what its numbers are of.
 void log_run(const Config& c, const Problem& p, int first_groups, std::ostream& log);
 // Only with the data and the solver ready does this run start replacing an earlier one's outputs.

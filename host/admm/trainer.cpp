@@ -274,7 +274,7 @@ TrainSummary train(const Config& c, std::ostream& log, bool resume) {
     require_run_state(c);
   else
     refuse_forgotten_resume(c);
-  if (writes) lock_output_folder(c, lock, log);  // before the data loads: an unwritable or busy folder fails fast
+  if (writes) lock_output_folder(c, lock, log, resume);  // before the data loads: an unwritable or busy folder fails fast
 
   std::optional<RunState> from;  // --resume: checked before the data loads
   if (resume) from = load_run_state(c);
