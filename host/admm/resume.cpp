@@ -260,8 +260,10 @@ int unfinished_state_iteration(const Config& c) {
 RunState load_run_state(const Config& c) {
   const std::string path = state_path(c);
   require_run_state(c);
-  // A damaged file says what to do: the same command without --resume refuses to start over it.
-  const auto damaged = [](const Error& e) {
+  // A damaged file says what to do: the same command without --resume refuses to start over it. One
+  // this process cannot open (permissions, too many files) may be whole: its error says why alone.
+  const auto damaged = [&path](const Error& e) {
+    if (!std::ifstream(path, std::ios::binary).good()) return e;
     return Error(std::string(e.what()) + "; it cannot be resumed: remove it (or choose another --out) to start afresh");
   };
   std::shared_ptr<StateFileReader> f;

@@ -267,7 +267,7 @@ TrainSummary train(const Config& c, std::ostream& log, bool resume) {
   std::optional<FolderLock> lock;
   std::error_code ec;
   // Only process 0 writes state.bin: another process without one reads a folder that is not process 0's.
-  if (resume && !writes && !std::filesystem::exists(state_path(c), ec))
+  if (resume && !writes && !std::filesystem::exists(state_path(c), ec) && !ec)
     throw Error("--resume: " + state_path(c) + " is not there: process 0 writes the state, and every process reads "
                 "it, so under mpirun the output folder must be shared (the same path on a shared file system)");
   if (resume)
