@@ -337,13 +337,16 @@ TEST(PredictionsCli, ATrainRunsPredictionsFailingKeepsItsState) {
   if (test::file_limit_runs_crash()) GTEST_SKIP() << "a ThreadSanitizer binary cannot start under ulimit -f";
   const std::string out = ::testing::TempDir() + "/predictions_full";
   std::filesystem::remove_all(out);
+  const std::string train = std::string(PDADMM_BINARY) +
+                            " train --set data.synthetic.nodes=20000 --set model.hidden=8 --set admm.iterations=3"
+                            " --set output.keep_state=true --set output.predictions=true --set output.progress=off --out " +
+                            out;
+  ASSERT_EQ(test::run_command(train + " --set seed=5").code, 0);  // an earlier run's predictions.csv
   // 400 blocks: room for the state (145 KB), not for 20 000 nodes' predictions.
-  const CommandResult r = test::run_command(
-      "ulimit -f 400 && exec " + std::string(PDADMM_BINARY) +
-      " train --set data.synthetic.nodes=20000 --set model.hidden=8 --set admm.iterations=3"
-      " --set output.keep_state=true --set output.predictions=true --set output.progress=off --out " + out);
+  const CommandResult r = test::run_command("ulimit -f 400 && exec " + train);
   EXPECT_EQ(r.code, 1) << r.out;
-  EXPECT_NE(r.out.find("\nerror: cannot write " + out + "/predictions.csv: " + std::strerror(EFBIG) + "\n"),
+  EXPECT_NE(r.out.find("\nerror: cannot write " + out + "/predictions.csv: " + std::strerror(EFBIG) +
+                       " (the earlier run's predictions.csv is removed; model.bin and summary.json hold iteration 3)\n"),
             std::string::npos)
       << r.out;
   EXPECT_EQ(test::error_lines(r.out), 1) << r.out;

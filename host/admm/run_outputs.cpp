@@ -339,10 +339,16 @@ bool TrainLoop::write_outputs(int done, int stopped_by) {
   // error once the summary and the state are written: it lost a stopped run its state.bin.
   std::exception_ptr predictions_failed;
   if (c.output.predictions && writes) {
+    const std::string csv = c.output.dir + "/predictions.csv";
     try {
-      Predictor(eval, W, b).save_csv(c.output.dir + "/predictions.csv");
-    } catch (const Error&) {
-      predictions_failed = std::current_exception();
+      Predictor(eval, W, b).save_csv(csv);
+    } catch (const Error& e) {
+      // An earlier run's file would stand beside this run's model and summary as if it were theirs.
+      const bool stale = std::remove(csv.c_str()) == 0;
+      predictions_failed = std::make_exception_ptr(
+          Error(std::string(e.what()) + " (" + (stale ? "the earlier run's predictions.csv is removed; " : "") +
+                (c.output.checkpoint ? "model.bin and " : "") + "summary.json hold iteration " +
+                std::to_string(done) + ")"));
     }
   }
   sum.seconds_total = seconds_before + seconds_since(t_start);
