@@ -318,12 +318,14 @@ TEST(Config, GridWithoutQuantizationWarns) {
 
 // Keys only the CUDA backend reads are named on the CPU (devices was ignored silently).
 TEST(Config, CudaOnlyKeysWarnOnTheCpu) {
-  const Config c = parse_config(nlohmann::json::object(), {"devices=[0]", "cuda.tf32=true"});
-  ASSERT_EQ(c.warnings.size(), 2u);
+  const Config c = parse_config(nlohmann::json::object(), {"devices=[0]", "cuda.tf32=true", "cuda.processes=\"staged\""});
+  ASSERT_EQ(c.warnings.size(), 3u);
   EXPECT_EQ(c.warnings[0], "cuda.tf32 has no effect with \"backend\": \"cpu\"");
-  EXPECT_EQ(c.warnings[1], "devices has no effect with \"backend\": \"cpu\" (it picks a GPU per group)");
-  EXPECT_TRUE(
-      parse_config(nlohmann::json::object(), {"backend=cuda", "devices=[0]", "cuda.tf32=true"}).warnings.empty());
+  EXPECT_EQ(c.warnings[1], "cuda.processes has no effect with \"backend\": \"cpu\"");
+  EXPECT_EQ(c.warnings[2], "devices has no effect with \"backend\": \"cpu\" (it picks a GPU per group)");
+  EXPECT_TRUE(parse_config(nlohmann::json::object(),
+                           {"backend=cuda", "devices=[0]", "cuda.tf32=true", "cuda.processes=\"staged\""})
+                  .warnings.empty());
 }
 
 // data.split_seed and data.raw_counts are npz-set keys: on a Planetoid set, a value the user set

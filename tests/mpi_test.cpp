@@ -564,6 +564,12 @@ TEST(MpiBench, OnlyProcessZeroNeedsTheJsonsFolder) {
   EXPECT_NE(bad.out.find("error (process 0): bench: cannot write --json res/b.json (its folder is missing)"),
             std::string::npos)
       << bad.out;
+  // No roofline under mpirun: a time given for it was silently unused.
+  const auto peak = run_command(kMpirun + " -np 2 " + PDADMM_BINARY + " bench -c " + dir + "/c.json -n 1 --peak-seconds 0.1");
+  EXPECT_NE(peak.code, 0) << peak.out;
+  EXPECT_NE(peak.out.find("bench: --peak-seconds times the roofline, which a run under mpirun does not measure; drop it"),
+            std::string::npos)
+      << peak.out;
 #endif
 }
 

@@ -156,7 +156,7 @@ void save_run_state(const Config& c, RunState s) {
 static std::string tensor_label(const std::string& name) {
   const size_t dot = name.find('.');
   if (dot == std::string::npos || dot < 2 || (name[0] != 'l' && name[0] != 'g')) return name;
-  const int i = std::atoi(name.c_str() + 1);
+  const long i = std::strtol(name.c_str() + 1, nullptr, 10);
   return (name[0] == 'l' ? "layer " + std::to_string(i + 1) : "group " + std::to_string(i)) + "'s " +
          name.substr(dot + 1) + " (state tensor " + name + ")";
 }

@@ -123,7 +123,7 @@ namespace {
 // is, by its first bytes or its JSON keys): a run replaces its outputs, not a user's own files.
 std::string foreign_output(const std::string& path, const std::string& name) {
   std::ifstream in(path, std::ios::binary);
-  std::string head(64 * 1024, '\0');
+  std::string head(size_t{64} * 1024, '\0');
   in.read(head.data(), static_cast<std::streamsize>(head.size()));
   head.resize(static_cast<size_t>(in.gcount()));
   if (name == "model.bin") return head.rfind("PDADMM01", 0) == 0 ? "" : "it is not a pdadmm checkpoint";

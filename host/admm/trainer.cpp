@@ -49,7 +49,7 @@ void log_auto_threads(const Config& c, std::ostream& log) {
     log << "note: threads " << c.threads << " on " << process_cores() << " cores, of which other processes kept "
         << busy << " busy when this run started: a team sharing a core with them waits for it at every step (often "
         << "many times slower; threads 0 takes the " << free << " free)\n";
-  log << std::defaultfloat;
+  log << std::defaultfloat << std::flush;  // now, not behind a pipe's buffer: it is about the start
 }
 
 void init_weights(const std::vector<int64_t>& dims, double stddev, uint64_t seed, std::vector<HostMatrix<float>>& W,

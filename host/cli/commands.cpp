@@ -465,6 +465,9 @@ int cmd_bench(const CommonArgs& a, const BenchArgs& b) {
   o.warmup = b.warmup;
   o.serialize = b.serialize;
   o.peak = !b.no_peak;
+  // Under mpirun no roofline is measured (docs/benchmarks.md): a time for it was silently unused.
+  require(!b.peak_seconds_given || process_count() <= 1,
+          "bench: --peak-seconds times the roofline, which a run under mpirun does not measure; drop it");
   o.peak_seconds = b.peak_seconds;
   for (const std::string& l : b.links) o.links.push_back(parse_link(l));
   std::ostream quiet(nullptr);  // under mpirun the first process speaks and writes

@@ -31,6 +31,7 @@ struct BenchArgs {
   bool serialize = false;
   bool no_peak = false;
   double peak_seconds = 0.3;
+  bool peak_seconds_given = false;
   std::vector<std::string> links;
   std::string json;
 };

@@ -144,8 +144,9 @@ int main(int argc, char** argv) {
                   "groups run their ops one at a time with all threads (per-group compute as on separate devices)");
   CLI::Option* no_peak = bench->add_flag("--no-peak", bench_args.no_peak, "skip the SGEMM roofline measurement");
   // Both given: the time for a measurement that is skipped was silently unused.
-  bench->add_option("--peak-seconds", bench_args.peak_seconds, "time per GEMM shape and path for the roofline (default 0.3)")
-      ->excludes(no_peak);
+  CLI::Option* peak_seconds =
+      bench->add_option("--peak-seconds", bench_args.peak_seconds, "time per GEMM shape and path for the roofline (default 0.3)")
+          ->excludes(no_peak);
   bench->add_option("--link", bench_args.links, "link for the modeled time: nvlink, pcie4, pcie5, ib-hdr or NAME:GBPS:US "
                                                 "(repeatable; default all presets)");
   bench->add_option("--json", bench_args.json,
@@ -257,8 +258,12 @@ int main(int argc, char** argv) {
       rc = cmd_eval(args, model, predictions);
     else if (*export_model)
       rc = cmd_export(export_args);
-    else
-      rc = *train ? cmd_train(args, resume) : cmd_bench(args, bench_args);
+    else if (*train)
+      rc = cmd_train(args, resume);
+    else {
+      bench_args.peak_seconds_given = peak_seconds->count() > 0;
+      rc = cmd_bench(args, bench_args);
+    }
     // A closed pipe or a full disk on stdout (info > /dev/full exited 0 with nothing written).
     require(rc != 0 || std::cout.flush(),
             "cannot write to stdout (a closed pipe or a full disk): what was printed is incomplete");

@@ -517,6 +517,8 @@ Config parse_config(const nlohmann::json& in, const std::vector<std::string>& ov
   if (c.backend != "cuda" && c.cuda.tf32)
     c.warnings.push_back("cuda.tf32 has no effect with \"backend\": \"" + c.backend + "\"");
   // As tf32: a list of GPUs meant for a CUDA run was ignored without a word on the CPU.
+  if (c.backend != "cuda" && c.cuda.processes != "nccl")
+    c.warnings.push_back("cuda.processes has no effect with \"backend\": \"" + c.backend + "\"");
   if (c.backend != "cuda" && !c.devices.empty())
     c.warnings.push_back("devices has no effect with \"backend\": \"" + c.backend + "\" (it picks a GPU per group)");
   if (c.algorithm == "pdadmm-g")
