@@ -841,6 +841,17 @@ TEST(Accuracy, SplitSeedsOnAFixedSplitIsOneClearLine) {
                  " --split-seeds 1,2 --out " + ::testing::TempDir() + "/accuracy_cora");
   EXPECT_EQ(r.code, 1) << r.out;
   EXPECT_EQ(r.out.rfind("error: --split-seeds: data set 'cora' has a fixed split", 0), 0u) << r.out;
+  // A --set of what each run sets itself: every run trained seed 5, reported as five seeds, std 0.
+  r = run("python3 " + src + "/tools/accuracy.py " + src + "/configs/cora.json --binary " + PDADMM_BINARY +
+          " --set seed=5 --out " + ::testing::TempDir() + "/accuracy_cora");
+  EXPECT_EQ(r.code, 1) << r.out;
+  EXPECT_EQ(r.out, "error: --set seed=5: each run sets seed from --seeds; give the values there\n") << r.out;
+  r = run("python3 " + src + "/tools/accuracy.py " + src + "/configs/cora.json --binary " + PDADMM_BINARY +
+          " --val-splits 1,2 --set data.val_split_seed=3 --out " + ::testing::TempDir() + "/accuracy_cora");
+  EXPECT_EQ(r.code, 1) << r.out;
+  EXPECT_EQ(r.out, "error: --set data.val_split_seed=3: each run sets data.val_split_seed from --val-splits; give the "
+                   "values there\n")
+      << r.out;
 }
 
 // tools/bench_ab.py with the same binary both ways: two rounds each, the same (deterministic) test

@@ -166,6 +166,15 @@ def main():
     if a.val_splits is not None:
         splits, key, folder = int_list("--val-splits", a.val_splits), "val_split_seed", "val_split_%d"
     no_duplicates(splits, "--split-seeds" if a.split_seeds is not None else "--val-splits")
+    # What each run sets itself: a --set of it made every run the same (seed: the report still named
+    # five seeds, std 0) or was overridden without a word (a split seed).
+    own = {"seed": "--seeds"}
+    if a.split_seeds is not None or a.val_splits is not None:
+        own["data." + key] = "--split-seeds" if a.split_seeds is not None else "--val-splits"
+    for kv in a.set:
+        k = kv.split("=", 1)[0].strip()
+        if k in own:
+            fail("--set %s: each run sets %s from %s; give the values there" % (kv, k, own[k]))
     name = os.path.splitext(os.path.basename(a.config))[0]
     out = a.out or os.path.join("runs", "accuracy", name)
     output_folder(out, "--out")
