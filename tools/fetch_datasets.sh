@@ -94,6 +94,14 @@ fetch() {
   fi
 }
 
+# Folders made here and left empty (a failed download) go again at exit, as the other tools' do.
+made=()
+for d in "$dir" "$dir/planetoid" "$dir/npz"; do [[ -d "$d" ]] || made+=("$d"); done
+remove_empty_made() {
+  local i
+  for ((i = ${#made[@]} - 1; i >= 0; i--)); do rmdir "${made[i]}" 2>/dev/null || true; done
+}
+trap remove_empty_made EXIT
 mkdir -p "$dir/planetoid" "$dir/npz"
 while read -r sum rel; do
   fetch "$rel" sha256_of "$sum"
