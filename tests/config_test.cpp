@@ -126,6 +126,9 @@ INSTANTIATE_TEST_SUITE_P(
                       BadCase{"output.progress=false", "config: output.progress: expected one of \"auto\", \"bar\", "
                                                        "\"lines\", \"off\", got false"},
                       BadCase{"output.dir=false", "config: output.dir: expected a string, got false"},
+                      // A name that reads as a number says how to give it as text.
+                      BadCase{"output.dir=123", "config: output.dir: expected a string, got 123 (text that reads as a "
+                                                "number is quoted: \"TEXT\" in a file, --set 'output.dir=\"TEXT\"')"},
                       BadCase{"model.hidden=" + std::string(80, 'x'), "got \"" + std::string(57, 'x') + "...\""},
                       BadCase{"model", "--set"},
                       // Past the limits of the types: named, never wrapped or truncated.

@@ -171,6 +171,10 @@ void JsonReader::string(const char* key, std::string& out, const std::vector<std
   for (const std::string& a : allowed) list += (list.empty() ? "" : ", ") + ("\"" + a + "\"");
   if (const nlohmann::json* v = find(key)) {
     // A choice given as false or 0 (progress: false) names the choices, not just "a string".
+    if (!v->is_string() && list.empty() && (v->is_number() || v->is_boolean()))  // --set output.dir=123
+      throw Error(type_error(where(key), "a string", *v).what() + std::string(" (text that reads as a ") +
+                  (v->is_boolean() ? "boolean" : "number") + " is quoted: \"TEXT\" in a file, --set '" + where(key) +
+                  "=\"TEXT\"')");
     if (!v->is_string()) throw type_error(where(key), list.empty() ? "a string" : "one of " + list, *v);
     out = v->get<std::string>();
   }
