@@ -80,13 +80,22 @@ TEST(CliOwnFiles, TrainsAsItsNpzAndEvalAndResumeRefuseOtherFiles) {
   const test::CommandResult e = run_command(eval + " --set data.npz.file=x.npz");
   EXPECT_EQ(e.code, 0) << e.out;
   test::expect_eval_prints_the_summary(e, sum);
-  expect_one_line_error(run_command(eval + " --set data.files.features=other.npy"),
-                        "run/model.bin was trained with data.files.features = \"features.npy\", the config has "
-                        "\"other.npy\" (not the same file from this folder");
-  // The same file named another way (absolute here, relative in training) is the model's input.
-  const test::CommandResult abs = run_command(eval + " --set data.files.features=" + std::filesystem::absolute(dir + "/features.npy").string());
+  // Files are compared by content (the data checksum model.bin records), not by name: a copy under
+  // another name, the same file named another way (absolute here, relative in training), and from
+  // another folder (where the training run's relative names do not resolve) are the model's input.
+  const test::CommandResult copy = run_command(eval + " --set data.files.features=other.npy");
+  EXPECT_EQ(copy.code, 0) << copy.out;
+  test::expect_eval_prints_the_summary(copy, sum);
+  const std::string abs_dir = std::filesystem::absolute(dir).string();
+  const test::CommandResult abs = run_command(eval + " --set data.files.features=" + abs_dir + "/features.npy");
   EXPECT_EQ(abs.code, 0) << abs.out;
   test::expect_eval_prints_the_summary(abs, sum);
+  const test::CommandResult elsewhere =
+      run_command("cd / && " + std::string(PDADMM_BINARY) + " eval --model " + abs_dir + "/run/model.bin" +
+                  " --set data.files.edges=" + abs_dir + "/edges.txt --set data.files.features=" + abs_dir +
+                  "/features.npy --set data.files.labels=" + abs_dir + "/labels.txt");
+  EXPECT_EQ(elsewhere.code, 0) << elsewhere.out;
+  test::expect_eval_prints_the_summary(elsewhere, sum);
   expect_one_line_error(run_command(eval + " --set data.files.test=50"),
                         "was trained with data.files.test = 60, the config has 50");
   expect_one_line_error(run_command(in_dir + " train --resume" + kFiles + kModel +

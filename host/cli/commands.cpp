@@ -359,9 +359,12 @@ void require_trained_inputs(const nlohmann::json& meta, const nlohmann::json& no
     std::replace(key.begin(), key.end(), '/', '.');
     const bool path = key == "data.npz.file" || key == "data.files.edges" || key == "data.files.features" ||
                       key == "data.files.labels";
-    // One file named two ways (an absolute path and a relative one, from here) is the same input.
-    // The training run's folder is not recorded, so a relative path of its is read from here.
+    // A model that records its data's checksum is compared by content after the load
+    // (require_recorded_data): the same file under any name, from any folder, passes. Else one file
+    // named two ways (an absolute path and a relative one, from here) is the same input; the training
+    // run's folder is not recorded, so a relative path of its is read from here.
     std::error_code ec;
+    if (path && meta.contains("data_crc")) continue;
     if (path && then[ptr].is_string() && now[ptr].is_string() &&
         std::filesystem::equivalent(then[ptr].get<std::string>(), now[ptr].get<std::string>(), ec))
       continue;
