@@ -398,7 +398,7 @@ TEST(MpiTrain, AProcessOutOfMemoryIsToldToUseMoreGroups) {
   if (pdadmm::test::kShadowMemory) GTEST_SKIP() << "a sanitizer's shadow memory cannot live under ulimit -v";
   const std::string dir = fresh_config_dir("mpi_memory");
   // Process 1's layers 7..12 hold 0.65 GiB (128 x 15000 iterates, 0.11 GiB a layer; weights of
-  // 1 MiB, which every process holds: where those alone, or one layer beside them, do not fit, the
+  // 1 MiB, all of which process 0 holds: where those alone, or one layer beside them, do not fit, the
   // advice says more processes do not help, as Cli.AStageLargerThanMemoryStopsBeforeTheFirst and
   // Cli.MemoryThatMoreProcessesDoNotSplitIsNamed check); ulimit -v leaves it about 350 MiB, with
   // room either way for a launcher that maps more.

@@ -24,15 +24,22 @@ StageCarry take_stage(const Config& c, size_t s, Solver<float>& prev) {
   StageCarry k;
   k.kept = prev.num_layers() - 1;
   require(k.kept >= 1 && k.kept < cs.model.layers - 1, "growth: stage " + std::to_string(s) + " must add layers");
-  prev.weights(k.W, k.b, 1);
+  // Each tensor goes only to the process that runs its layer in stage s (group 0 runs layer 1 in
+  // both stages; the trained last layer becomes stage s's last).
+  const std::vector<int> owner = layer_groups(cs);
+  k.W.resize(static_cast<size_t>(k.kept) + 1);
+  k.b.resize(k.W.size());
+  for (int l = 1; l <= k.kept; ++l) {
+    const int to = l < k.kept ? owner[l] : owner.back();
+    prev.download_to(l, "W", to, k.W[l]);
+    prev.download_to(l, "b", to, k.b[l]);
+  }
   Solver<float>::FirstLayerW w1 = prev.first_layer_w();
   k.W[0] = std::move(w1.w0);
-  k.b[0] = prev.download(0, "b");
+  prev.download_to(0, "b", 0, k.b[0]);
   k.w1_c = std::move(w1.c);
   k.w1_scale = w1.scale;
   k.w1_pending = w1.pending;
-  // The rest goes only to the process that runs the layer in stage s (group 0 runs layer 1 in both).
-  const std::vector<int> owner = layer_groups(cs);
   prev.download_to(0, "gram", 0, k.x_gram);
   if (cs.model.stage_last == "keep") prev.download_to(k.kept, "z", owner.back(), k.z_last);
   const bool keep_duals = c.model.stage_duals == "keep";
@@ -68,9 +75,10 @@ std::unique_ptr<Solver<float>> start_stage(const Config& c, Problem& p, size_t s
   p.dims = stage_dims(p.x.rows, p.y.rows, cs);
   require_host_memory(cs, p, carry.bytes());
   const uint64_t seed = static_cast<uint64_t>(c.seed);
+  const std::vector<char> here = layers_here(cs);  // the layers this process builds (all in one process)
   if (first) {
     std::vector<HostMatrix<float>> W, b;
-    init_weights(p.dims, c.model.init_std, derive_seed(seed, 77), W, b);
+    init_weights(p.dims, c.model.init_std, derive_seed(seed, 77), W, b, &here);
     return make_solver(cs, p, W, b);
   }
   const int kept = carry.kept;  // hidden layers carried over
@@ -90,8 +98,8 @@ std::unique_ptr<Solver<float>> start_stage(const Config& c, Problem& p, size_t s
   b.pop_back();
   const int64_t h = cs.model.hidden;
   for (int l = kept; l + 1 < L; ++l) {
-    W.push_back(identity(h, h));
-    b.push_back(HostMatrix<float>(h, 1));
+    W.push_back(here[l] ? identity(h, h) : HostMatrix<float>());
+    b.push_back(here[l] ? HostMatrix<float>(h, 1) : HostMatrix<float>());
   }
   W.push_back(std::move(Wl[0]));
   b.push_back(std::move(bl[0]));

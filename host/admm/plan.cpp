@@ -74,6 +74,12 @@ std::vector<int> layer_groups(const Config& cs) {
   return owner;
 }
 
+std::vector<char> layers_here(const Config& cs) {
+  std::vector<char> here;
+  for (const int g : layer_groups(cs)) here.push_back(process_count() == 1 || g == process_rank() ? 1 : 0);
+  return here;
+}
+
 std::vector<int64_t> stage_dims(int64_t d, int64_t classes, const Config& cs) {
   std::vector<int64_t> dims{d};
   for (int l = 0; l + 1 < cs.model.layers; ++l) dims.push_back(cs.model.hidden);
@@ -94,9 +100,13 @@ double planned_host_bytes(const Config& c, const std::vector<int64_t>& dims, int
   return need;
 }
 
-double host_weight_bytes(const std::vector<int64_t>& dims) {
+double host_weight_bytes(const Config& c, const std::vector<int64_t>& dims) {
+  // Process 0 holds every layer's (it scores the evaluations and writes model.bin); another
+  // process only its own layers' (their start, and what a stage change hands it).
+  const std::vector<char> here = process_rank() == 0 ? std::vector<char>(dims.size() - 1, 1) : layers_here(c);
   double n = 0;
-  for (size_t l = 0; l + 1 < dims.size(); ++l) n += double(dims[l + 1]) * double(dims[l] + 1);
+  for (size_t l = 0; l + 1 < dims.size(); ++l)
+    if (l < here.size() && here[l]) n += double(dims[l + 1]) * double(dims[l] + 1);
   return sizeof(float) * n;
 }
 
@@ -109,7 +119,7 @@ double host_side_bytes(const Config& c, const ProblemShape& p) {
   double eval = process_rank() > 0 ? 0 : (p.hops > 0 ? 3 * nodes * n1 : nodes * n1) + 2 * scored * n1;
   // The tracked evaluations' X_Sᵀ X and anchor (FirstLayerTracker).
   if (process_rank() == 0 && tracks_first_layer(c, p)) eval += scored * (n + n1);
-  return host_weight_bytes(p.dims) + sizeof(float) * eval;
+  return host_weight_bytes(c, p.dims) + sizeof(float) * eval;
 }
 double host_side_bytes(const Config& c, const Problem& p) { return host_side_bytes(c, shape_of(p)); }
 
@@ -117,12 +127,13 @@ double stage_carry_bytes(const Config& c, const ProblemShape& p, size_t s) {
   if (s == 0) return 0;
   const Config before = stage_config(c, s - 1), cs = stage_config(c, s);
   const std::vector<int64_t> dims = stage_dims(p.dims.front(), p.dims.back(), before);
-  double n = 0;
-  for (size_t l = 0; l + 1 < dims.size(); ++l) n += double(dims[l + 1]) * double(dims[l] + 1);  // W, b (everywhere)
-  // The rest only where the new stage runs the layer.
+  // Each tensor only where the new stage runs its layer (the trained last layer: the new last).
   const std::vector<int> owner = layer_groups(cs);
   auto here = [&](int layer) { return process_count() == 1 || owner[static_cast<size_t>(layer)] == process_rank(); };
   const int kept = static_cast<int>(dims.size()) - 2;
+  double n = 0;
+  for (int l = 0; l <= kept; ++l)  // W, b
+    if (here(l < kept ? l : cs.model.layers - 1)) n += double(dims[l + 1]) * double(dims[l] + 1);
   const double h = double(c.model.hidden), cols = double(p.n_cols);
   for (int l = 0; l < kept; ++l)
     if (here(l)) n += (c.model.stage_duals == "keep" ? 3 : 2) * h * cols + (l > 0 ? h * cols : 0);  // z, q (u), p

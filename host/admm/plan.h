@@ -31,6 +31,8 @@ Config stage_config(const Config& c, size_t s);
 std::vector<int64_t> stage_dims(int64_t d, int64_t classes, const Config& cs);
 // The group that runs each of stage config cs's layers (under mpirun, group g is process g).
 std::vector<int> layer_groups(const Config& cs);
+// Per layer of cs: whether this process runs it (every layer in one process).
+std::vector<char> layers_here(const Config& cs);
 
 // The host bytes the groups of this process plan for a model of `dims` (pdadmm info's per-group sum).
 double planned_host_bytes(const Config& c, const std::vector<int64_t>& dims, int64_t n_cols);
@@ -38,8 +40,9 @@ double planned_host_bytes(const Config& c, const std::vector<int64_t>& dims, int
 // start, every evaluation's download) and an evaluation's buffers (layer 1 on all nodes, the
 // tracked evaluations' products). Data and X are held before any check, so not counted.
 double host_side_bytes(const Config& c, const ProblemShape& s);
-// Of which the weights: every W and b of a model of `dims` (every process holds them).
-double host_weight_bytes(const std::vector<int64_t>& dims);
+// Of which the weights of stage config c's model of `dims`: every W and b in process 0 (and in a
+// single process), a process's own layers' under mpirun.
+double host_weight_bytes(const Config& c, const std::vector<int64_t>& dims);
 double host_side_bytes(const Config& c, const Problem& p);
 // The bytes take_stage(c, s, ·) returns to this process, planned from the shapes (0 for stage 0).
 double stage_carry_bytes(const Config& c, const ProblemShape& p, size_t s);

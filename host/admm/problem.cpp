@@ -274,24 +274,29 @@ namespace {
 // What a memory check counts beside the groups' tensors (host_side_bytes).
 const char kHostSide[] = "the host's copy of the weights and an evaluation's buffers";
 
-// `dims` the model's: every process holds a host copy of all its weights (a stage's start, the
-// evaluations), so where those alone exceed the room, more processes do not help.
+// `dims` the model's: process 0 holds a host copy of all its weights (the evaluations, model.bin),
+// so where those alone exceed its room, more processes do not help.
 std::string memory_advice(const Config& c, const ProblemShape& sh, int64_t room) {
   const std::vector<int64_t>& dims = sh.dims;
-  const double weights = host_weight_bytes(dims);
-  if (weights > static_cast<double>(room))
+  const double weights = host_weight_bytes(c, dims);
+  if (weights > static_cast<double>(room) && process_rank() == 0)
     return " (pdadmm info prints the plan per group); use fewer layers or hidden units: the host's copy of all "
-           "the weights alone is " + human_bytes(weights) + ", which every process holds, so more processes do not help";
-  // The least any process count leaves this process: its host side and one layer: layer 1 in
-  // process 0 (whose group runs it in every partition), elsewhere the smallest of the others.
+           "the weights alone is " + human_bytes(weights) + ", which process 0 holds (it scores the evaluations and "
+           "writes model.bin), so more processes do not help";
+  // The least any process count leaves this process: one layer and its host side. Process 0: layer 1
+  // (its group runs it in every partition) beside all the weights and the evaluations' buffers;
+  // another process: the smallest other layer, its weights' host copy alone.
   const int L = static_cast<int>(dims.size()) - 1;
   const auto layer_bytes = [&](int l) { return plan_group_bytes(dims, l, l + 1, sh.n_cols, c.admm, sizeof(float)); };
-  double layer = layer_bytes(0);
+  const auto w_bytes = [&](int l) { return sizeof(float) * double(dims[l + 1]) * double(dims[l] + 1); };
+  double layer = layer_bytes(0), side = host_side_bytes(c, sh);
   if (process_rank() > 0) {
-    layer = layer_bytes(1);
-    for (int l = 2; l < L; ++l) layer = std::min(layer, layer_bytes(l));
+    int best = 1;
+    for (int l = 2; l < L; ++l)
+      if (layer_bytes(l) + w_bytes(l) < layer_bytes(best) + w_bytes(best)) best = l;
+    layer = layer_bytes(best);
+    side = w_bytes(best);
   }
-  const double side = host_side_bytes(c, sh);
   if (side + layer > static_cast<double>(room))
     return " (pdadmm info prints the plan per group); use fewer layers, hidden units or nodes: with one layer per "
            "process this one would still need " + human_bytes(side + layer) + " (" +

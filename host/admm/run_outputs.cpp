@@ -25,6 +25,7 @@
 #include "host/admm/predictions.h"
 #include "host/admm/resume.h"
 #include "host/admm/train_loop.h"
+#include "host/comm/processes.h"
 #include "host/io/checkpoint.h"
 #include "host/io/error.h"
 #include "host/io/files.h"
@@ -284,7 +285,7 @@ void TrainLoop::log_iteration(const IterationStats& st, int it, size_t bytes, st
 
 void TrainLoop::checkpoint(int done) {
   if (c.output.checkpoint) {
-    solver->weights(W, b);  // into the loop's own copy (the memory check counts one), as final_scores reads it
+    solver->weights(W, b, 0, 0);  // process 0's own copy (the memory check counts one), as final_scores reads it
     weights_after = done - 1;
     if (writes && non_finite_layer(W, b) < 0) save_model(c, p.dims, W, b, done, p.data_crc);
   }
@@ -308,8 +309,9 @@ void TrainLoop::save_state(int done) {
 
 void TrainLoop::final_scores(int done) {
   // The last iteration's evaluation downloaded them already (W_1 formed: an n x d x N product).
-  if (done == 0 || weights_after != done - 1) solver->weights(W, b);
-  if (const int l = non_finite_layer(W, b); l >= 0)
+  // Process 0 holds the final weights (it writes model.bin and scores them); every process stops alike.
+  if (done == 0 || weights_after != done - 1) solver->weights(W, b, 0, 0);
+  if (const int l = processes_max(writes ? non_finite_layer(W, b) : -1); l >= 0)
     throw Error("training diverged: layer " + std::to_string(l + 1) +
                 " holds NaN or infinite weights at the end; model.bin and summary.json were not written");
   // No logged final iteration (none run, or stopped early): its time is evaluation time as well.
@@ -334,7 +336,7 @@ bool TrainLoop::write_outputs(int done, int stopped_by) {
   sum.seconds_per_iter_mean = iter_s.empty() ? 0 : std::accumulate(iter_s.begin(), iter_s.end(), 0.0) / iter_s.size();
   sum.seconds_per_iter_median = median(iter_s);
   if (c.output.checkpoint && writes) save_model(c, p.dims, W, b, done, p.data_crc);
-  // The final weights downloaded above (every process has them; the first writes), scored by the
+  // The final weights downloaded above (process 0 has them and writes), scored by the
   // host as `pdadmm eval --predictions` does: the same file. Its failure (a full disk) is the run's
   // error once the summary and the state are written: it lost a stopped run its state.bin.
   std::exception_ptr predictions_failed;

@@ -388,15 +388,20 @@ bool Solver<T>::first_layer_track(double* scale, HostMatrix<T>* d) {
 }
 
 template <typename T>
-void Solver<T>::weights(std::vector<HostMatrix<T>>& W, std::vector<HostMatrix<T>>& b, int first) {
-  // The ρ schedule calls this every iteration: matrices of the right shape are written in place
-  // (fresh ones cost the allocator's page faults; 9 MB on a 10 x 500 model).
+void Solver<T>::weights(std::vector<HostMatrix<T>>& W, std::vector<HostMatrix<T>>& b, int first, int to) {
+  // Logged evaluations call this: matrices of the right shape are written in place (fresh ones
+  // cost the allocator's page faults; 9 MB on a 10 x 500 model).
   W.resize(static_cast<size_t>(num_layers()));
   b.resize(W.size());
   for (int l = 0; l < num_layers(); ++l) {
     if (l < first) {
       W[l] = HostMatrix<T>();
       b[l] = HostMatrix<T>();
+      continue;
+    }
+    if (to >= 0) {
+      download_to(l, "W", to, W[l]);
+      download_to(l, "b", to, b[l]);
       continue;
     }
     download(l, "W", W[l]);
@@ -416,14 +421,13 @@ typename Solver<T>::FirstLayerW Solver<T>::first_layer_w() {
   transport_->share(0, &head, sizeof head);
   f.scale = head.scale;
   f.pending = head.pending != 0;
-  f.w0 = host_shaped(0, "W");
-  if (head.deferred && g) f.c = HostMatrix<T>(spec_.dims[1], spec_.n_cols);
-  if (g) {
+  if (g) {  // the next stage's layer 1 is group 0's too: no other process needs them
+    f.w0 = host_shaped(0, "W");
+    if (head.deferred) f.c = HostMatrix<T>(spec_.dims[1], spec_.n_cols);
     g->ops().bind_thread();
     g->ops().download(g->layer(0).W, f.w0.data.data());
     if (head.deferred) g->ops().download(g->layer(0).c, f.c.data.data());
   }
-  transport_->share(0, f.w0.data.data(), f.w0.data.size() * sizeof(T));
   return f;
 }
 

@@ -125,11 +125,12 @@ class Solver {
   // tensor(i) the values of the i-th (valid until the next call), asked for this process's groups only.
   void load_state(const SolverState<T>& s, const std::vector<std::pair<int64_t, int64_t>>& shapes,
                   const std::function<const T*(size_t)>& tensor);
-  // Every layer's W and b; layers below `first` are left empty (0 x 0).
-  void weights(std::vector<HostMatrix<T>>& W, std::vector<HostMatrix<T>>& b, int first = 0);
+  // Every layer's W and b; layers below `first` are left empty (0 x 0). With `to` >= 0 only the
+  // process that runs group `to` receives them (download_to; the others' are left empty).
+  void weights(std::vector<HostMatrix<T>>& W, std::vector<HostMatrix<T>>& b, int first = 0, int to = -1);
   // Layer 1's W as the layer keeps it, unformed: download(0, "W") = scale w0 + c Xᵀ when pending,
-  // else w0; c (n_1 x N, zero when nothing is pending) is empty where the layer does not defer W,
-  // and in every process but the one that runs group 0 (which runs layer 1 in every stage).
+  // else w0; c (n_1 x N, zero when nothing is pending) is empty where the layer does not defer W.
+  // w0 and c only in the process that runs group 0 (which runs layer 1 in every stage).
   struct FirstLayerW {
     HostMatrix<T> w0, c;
     double scale = 1;

@@ -154,13 +154,13 @@ void TrainLoop::evaluate(int it, bool log_now, bool schedule_loss) {
   const bool on_device = c.backend != "cpu";
   weights_after = -1;
   if (log_now && (!on_device || final_eval)) {
-    solver->weights(W, b, use_track ? 1 : 0);
+    solver->weights(W, b, use_track ? 1 : 0, 0);  // to process 0, which scores
     if (use_track) b[0] = solver->download(0, "b");
     if (!use_track) weights_after = it;
   } else if (log_now) {
     W.resize(static_cast<size_t>(solver->num_layers()));
     b.resize(W.size());
-    if (!use_track) W[0] = solver->download(0, "W");
+    if (!use_track) solver->download_to(0, "W", 0, W[0]);
     b[0] = solver->download(0, "b");
   }
   if (schedule_loss) {

@@ -53,10 +53,15 @@ void log_auto_threads(const Config& c, std::ostream& log) {
 }
 
 void init_weights(const std::vector<int64_t>& dims, double stddev, uint64_t seed, std::vector<HostMatrix<float>>& W,
-                  std::vector<HostMatrix<float>>& b) {
+                  std::vector<HostMatrix<float>>& b, const std::vector<char>* here) {
   W.clear();
   b.clear();
   for (size_t l = 0; l + 1 < dims.size(); ++l) {
+    if (here && !(*here)[l]) {
+      W.emplace_back();
+      b.emplace_back();
+      continue;
+    }
     Rng rng(derive_seed(seed, 1000 + l));
     HostMatrix<float> w(dims[l + 1], dims[l]), bb(dims[l + 1], 1);
     rng.normals(w.data.data(), w.size(), stddev);

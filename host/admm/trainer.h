@@ -17,9 +17,10 @@
 
 namespace pdadmm {
 
-// W, b ~ N(0, init_std²), one seeded stream per layer (independent of the grouping).
+// W, b ~ N(0, init_std²), one seeded stream per layer (independent of the grouping). With `here`,
+// a layer it marks 0 is left 0 x 0 (under mpirun, one another process runs).
 void init_weights(const std::vector<int64_t>& dims, double stddev, uint64_t seed, std::vector<HostMatrix<float>>& W,
-                  std::vector<HostMatrix<float>>& b);
+                  std::vector<HostMatrix<float>>& b, const std::vector<char>* here = nullptr);
 // Ways a caller (the benchmark) adapts the solver make_solver builds, without a second copy of it.
 struct SolverHooks {
   // Wraps group g's Ops (e.g. FLOP counting); applied after the transport is bound to the Ops.

@@ -222,7 +222,8 @@ nlohmann::json run_bench(const Config& c, const BenchOptions& o, std::ostream& l
   require_same_data(c, p);
   require_host_memory(c, p);
   std::vector<HostMatrix<float>> W, b;
-  init_weights(p.dims, c.model.init_std, derive_seed(static_cast<uint64_t>(c.seed), 77), W, b);
+  const std::vector<char> here = layers_here(c);  // under mpirun, this process's layers only
+  init_weights(p.dims, c.model.init_std, derive_seed(static_cast<uint64_t>(c.seed), 77), W, b, &here);
   std::mutex token;
   BenchSolver bs = make_bench_solver(c, p, W, b, o.serialize ? &token : nullptr);
   Solver<float>& solver = *bs.solver;
