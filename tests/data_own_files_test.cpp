@@ -183,6 +183,13 @@ TEST(OwnFiles, LabelsAsNpyReadAsText) {
   const std::string text = test::slurp(folder("f4") + "/labels.txt");
   EXPECT_EQ(parse_labels(test::npy_i8(y), "labels.npy"), y);
   EXPECT_EQ(parse_labels(text, "labels.txt"), y);
+  // uint64 2^64 - 1 (numpy's -1 cast to uint64) is a label out of range, not -1 (unlabelled: the
+  // node was dropped from the split without a word).
+  const std::string u8 = test::npy_shaped("<u8", "(2,)", std::string(8, '\x01') + std::string(8, '\xff'));
+  const std::vector<int64_t> got = parse_labels(u8, "labels.npy");
+  ASSERT_EQ(got.size(), 2u);
+  EXPECT_EQ(got[0], 0x0101010101010101LL);
+  EXPECT_EQ(got[1], INT64_MAX);
 }
 
 // data.verify: each file against SHA256SUMS in its own folder, which must list all three.

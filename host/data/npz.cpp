@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdint>
 #include <cstring>
 #include <filesystem>
 #include <limits>
@@ -77,10 +78,12 @@ uint64_t load_le(const char* p, int n) {
   return v;
 }
 
-// An integer element's value: sign-extended for 'i', 0/1 for 'b'; a uint64 past int64 wraps
-// negative, which every caller's range check refuses.
+// An integer element's value: sign-extended for 'i', 0/1 for 'b'; a uint64 past int64 is held at
+// INT64_MAX, which every caller's range check refuses (it wrapped negative, and 2^64 - 1, what
+// numpy makes of -1 cast to uint64, became -1: an unlabelled node, dropped without a word).
 int64_t integer_value(uint64_t raw, Dtype d) {
   if (d.kind == 'b') return raw != 0;
+  if (d.kind == 'u' && raw > static_cast<uint64_t>(INT64_MAX)) return INT64_MAX;
   if (d.kind == 'u' || d.size == 8) return static_cast<int64_t>(raw);
   const int shift = 64 - 8 * d.size;
   return static_cast<int64_t>(raw << shift) >> shift;
