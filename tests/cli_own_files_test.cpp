@@ -98,10 +98,17 @@ TEST(CliOwnFiles, TrainsAsItsNpzAndEvalAndResumeRefuseOtherFiles) {
   test::expect_eval_prints_the_summary(elsewhere, sum);
   expect_one_line_error(run_command(eval + " --set data.files.test=50"),
                         "was trained with data.files.test = 60, the config has 50");
+  // --resume too compares the files by content: a copy under another name passes the config check
+  // (and then finds nothing left to run at the state's iteration 20), as do absolute names from
+  // another folder; other contents are refused below.
   expect_one_line_error(run_command(in_dir + " train --resume" + kFiles + kModel +
                                     " --set data.files.features=other.npy --out run"),
-                        "--resume: the config has data.files.features = \"other.npy\", the run in run/state.bin has "
-                        "\"features.npy\"");
+                        "--resume: the run in run/state.bin is at iteration 20 of 20: nothing left to run");
+  expect_one_line_error(run_command("cd / && " + std::string(PDADMM_BINARY) + " train --resume" + kModel +
+                                    " --set data.name=files --set data.files.edges=" + abs_dir +
+                                    "/edges.txt --set data.files.features=" + abs_dir + "/features.npy" +
+                                    " --set data.files.labels=" + abs_dir + "/labels.txt --out " + abs_dir + "/run"),
+                        "is at iteration 20 of 20: nothing left to run");
   // The same paths with other contents (one label changed): eval, export --inputs and --resume
   // read another data set than the model's, and scored or trained on it with exit 0.
   const std::string labels = test::slurp(dir + "/labels.txt");

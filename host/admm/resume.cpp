@@ -300,8 +300,19 @@ RunState load_run_state(const Config& c) {
   }
   int64_t iteration = 0, stage = 0;  // read whole: an int took 2^62 as 0, and -1 as a stage
   try {
-    const nlohmann::json then = with_keys_added_since(m.at("config"));
-    const std::string key = first_difference(without_length(c.effective), without_length(then), "");
+    nlohmann::json then = with_keys_added_since(m.at("config")), now = c.effective;
+    // The data's checksum, compared after the load, decides whether its files are the run's: the
+    // same files named another way (absolute paths from another folder, where the run's relative
+    // names do not resolve) resume, as eval accepts them.
+    if (m.contains("data_crc"))
+      for (nlohmann::json* j : {&then, &now})
+        if (j->contains("data") && (*j)["data"].is_object()) {
+          nlohmann::json& d = (*j)["data"];
+          if (d.contains("npz") && d["npz"].is_object()) d["npz"].erase("file");
+          if (d.contains("files") && d["files"].is_object())
+            for (const char* k : {"edges", "features", "labels"}) d["files"].erase(k);
+        }
+    const std::string key = first_difference(without_length(now), without_length(then), "");
     if (!key.empty())
       throw Error("--resume: the config has " + key + " = " + value_at(c.effective, key).dump() + ", the run in " +
                   path + " has " + value_at(then, key).dump() +
