@@ -315,6 +315,16 @@ TEST(Config, GridWithoutQuantizationWarns) {
   ASSERT_EQ(g.warnings.size(), 1u);
   EXPECT_EQ(g.warnings[0].rfind("admm.grid is unused: nothing is quantized", 0), 0u) << g.warnings[0];
   EXPECT_TRUE(parse_config(nlohmann::json::object(), {"algorithm=pdadmm-g-q", "admm.grid=\"reference\""}).warnings.empty());
+  // A grid that cannot hold the ReLU outputs (0 and above) trained to near chance without a word.
+  const Config above = parse_config(nlohmann::json::object(),
+                                    {"algorithm=pdadmm-g-q", "admm.grid={\"min\":5,\"max\":10,\"levels\":16}"});
+  ASSERT_EQ(above.warnings.size(), 1u);
+  EXPECT_EQ(above.warnings[0].rfind("admm.grid spans [5.0, 10.0], which leaves out 0: the ReLU outputs", 0), 0u)
+      << above.warnings[0];
+  const Config below = parse_config(nlohmann::json::object(),
+                                    {"algorithm=pdadmm-g-q", "admm.grid={\"min\":-10,\"max\":0,\"levels\":16}"});
+  ASSERT_EQ(below.warnings.size(), 1u);
+  EXPECT_NE(below.warnings[0].find("which holds no positive value"), std::string::npos) << below.warnings[0];
   EXPECT_TRUE(parse_config(nlohmann::json::object(), {"algorithm=pdadmm-g-q", "admm.quantize=\"q\"", "admm.grid=[0,1]"})
                   .warnings.empty());
 }
