@@ -256,6 +256,9 @@ TEST(OwnFiles, EveryMalformedFileIsOneErrorNamingTheFileAndLine) {
       {"features", "1,0\n0,inf\n1,1\n", "f.csv:2: value \"inf\" is not finite"},
       {"features", "\n#\n", "f.csv: no feature rows (empty file)"},
       {"features", "1,0\n0,1\n", "l.txt: 5 labels for 2 nodes (the rows of f.csv)"},
+      // Saved as X.T: the labels were blamed; the columns match them, so the error asks.
+      {"features", "1,0,1,0,1\n0,1,0,1,0\n", "l.txt: 5 labels for 2 nodes (the rows of f.csv); f.csv is 2 x 5, one "
+                                             "row per feature: transposed? (one row per node is expected)"},
       {"labels", "0\n1\n", "l.txt: 2 labels for 5 nodes (the rows of f.csv)"},
       {"labels", "0\n1\n0\n1\n0\n1\n", "l.txt: 6 labels for 5 nodes (the rows of f.csv)"},
       {"labels", "0\nb\n0\n", "l.txt:2: \"b\" is not a class id (an integer)"},

@@ -282,8 +282,16 @@ Dataset own_files_dataset(const OwnFiles& paths, const ReadFile& read, uint64_t 
   ds.features = parse_features(read(paths.features), paths.features);
   const int64_t n = ds.features.rows;
   const std::vector<int64_t> y = parse_labels(read(paths.labels), paths.labels);
-  require(static_cast<int64_t>(y.size()) == n, paths.labels + ": " + std::to_string(y.size()) + " labels for " +
-                                                   std::to_string(n) + " nodes (the rows of " + paths.features + ")");
+  // Features saved as X.T (features x nodes) blamed the labels: the columns then match them (and,
+  // graphs having more nodes than features, outnumber the rows).
+  require(static_cast<int64_t>(y.size()) == n, [&] {
+    const bool transposed = ds.features.cols == static_cast<int64_t>(y.size()) && n < ds.features.cols;
+    return paths.labels + ": " + std::to_string(y.size()) + " labels for " + std::to_string(n) + " nodes (the rows of " +
+           paths.features + ")" +
+           (transposed ? "; " + paths.features + " is " + std::to_string(n) + " x " + std::to_string(ds.features.cols) +
+                             ", one row per feature: transposed? (one row per node is expected)"
+                       : "");
+  });
   ds.adj = symmetrize_binary(n, parse_edge_list(read(paths.edges), n, paths.edges));
   finish_gnn_benchmark(ds, y, paths.labels, raw_counts, split_seed, sizes);
   return ds;
