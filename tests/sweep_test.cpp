@@ -806,6 +806,7 @@ TEST(Accuracy, AgainstPairsTheRunsBySeed) {
   Result b = run(tool + "--out " + dir + "/b --set admm.iterations=30 --against " + dir + "/a/accuracy.json");
   ASSERT_EQ(b.code, 0) << b.out;
   EXPECT_NE(b.out.find("against " + dir + "/a/accuracy.json: validation "), std::string::npos) << b.out;
+  EXPECT_NE(b.out.find(" nodes in 2 runs, "), std::string::npos) << b.out;
   std::ifstream fa(dir + "/a/accuracy.json"), fb(dir + "/b/accuracy.json");
   const nlohmann::json ja = nlohmann::json::parse(fa), jb = nlohmann::json::parse(fb);
   const nlohmann::json& ch = jb["against"];
