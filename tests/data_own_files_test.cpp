@@ -271,6 +271,10 @@ TEST(OwnFiles, EveryMalformedFileIsOneErrorNamingTheFileAndLine) {
       {"labels", "0\n-2\n0\n", "l.txt:2: class id -2 out of range (-1 for unlabelled, 0 to 2^20 - 1)"},
       {"labels", "0\n2\n0\n2\n0\n", "e.txt + f.csv + l.txt split: class 1 has no labelled nodes (the labels go up to 2: "
                               "classes must be numbered 0..2 without gaps, -1 for unlabelled nodes)"},
+      // One node alone with a label far past the rest: named (it read as a gap in the classes).
+      {"labels", "0\n1\n0\n7\n1\n", "e.txt + f.csv + l.txt split: class 2 has no labelled nodes (the labels go up "
+                                    "to 7, which node 3 alone has: a typo?; classes must be numbered 0..7 without "
+                                    "gaps, -1 for unlabelled nodes)"},
       {"labels", "", "l.txt: no labels (empty file)"},
       // Row k is node k: a blank line between rows is a missing one (it shifted the nodes after it,
       // and the count error blamed the other file); before the first row or after the last it is not.

@@ -167,8 +167,13 @@ void draw_gnn_benchmark_split(Dataset& ds, uint64_t split_seed, const SplitSizes
   for (int c = 0; c < ds.num_classes; ++c)
     require(!by_class[c].empty() || (per_class && sizes.per_class == 0), [&] {  // no key fixes this one
       const std::string top = std::to_string(ds.num_classes - 1);
-      return what + ": class " + std::to_string(c) + " has no labelled nodes (the labels go up to " + top +
-             ": classes must be numbered 0.." + top + " without gaps, -1 for unlabelled nodes)";
+      // One node alone with the top label is most likely a typo (a 7 among classes 0..2): named.
+      const std::vector<int32_t>& top_nodes = by_class.back();
+      const std::string alone =
+          top_nodes.size() == 1 ? ", which node " + std::to_string(top_nodes[0]) + " alone has: a typo?" : "";
+      return what + ": class " + std::to_string(c) + " has no labelled nodes (the labels go up to " + top + alone +
+             (alone.empty() ? ": " : "; ") + "classes must be numbered 0.." + top +
+             " without gaps, -1 for unlabelled nodes)";
     });
   const int64_t num_labelled = static_cast<int64_t>(labelled.size());
   require(num_labelled > 0, what + ": no labelled node (every label is -1, unlabelled)");

@@ -286,8 +286,8 @@ Dataset own_files_dataset(const OwnFiles& paths, const ReadFile& read, uint64_t 
   // graphs having more nodes than features, outnumber the rows).
   require(static_cast<int64_t>(y.size()) == n, [&] {
     const bool transposed = ds.features.cols == static_cast<int64_t>(y.size()) && n < ds.features.cols;
-    return paths.labels + ": " + std::to_string(y.size()) + " labels for " + std::to_string(n) + " nodes (the rows of " +
-           paths.features + ")" +
+    return paths.labels + ": " + std::to_string(y.size()) + " labels for " + std::to_string(n) +
+           " nodes (the rows of " + paths.features + ")" +
            (transposed ? "; " + paths.features + " is " + std::to_string(n) + " x " + std::to_string(ds.features.cols) +
                              ", one row per feature: transposed? (one row per node is expected)"
                        : "");
