@@ -217,6 +217,16 @@ TEST(CliOwnFiles, AClassWithoutATrainingNodeIsWarned) {
                         "to_csv and reset_index write one; save with index=False)\n"),
             std::string::npos)
       << ix.out;
+  // Numbered from 1 (R, a spreadsheet's id column): the same.
+  std::ofstream fi1(dir + "/fi1.csv");
+  for (int k = 0; k < 30; ++k) fi1 << k + 1 << "," << k % 3 << "," << (k * 7) % 5 << ",1\n";
+  fi1.close();
+  const test::CommandResult ix1 =
+      run_command(in_dir + " info" + data + " --set data.files.train_per_class=1 --set data.files.features=fi1.csv");
+  EXPECT_EQ(ix1.code, 0) << ix1.out;
+  EXPECT_NE(ix1.out.find("warning: the first feature column is the row number 1, 2, …, 30: an index column?"),
+            std::string::npos)
+      << ix1.out;
 }
 
 }  // namespace

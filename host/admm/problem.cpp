@@ -142,11 +142,15 @@ std::vector<std::string> data_warnings(const Config& c, const Problem& p) {
   // and it was read, silently, as a feature (row normalisation would hide it, so not then).
   const Features& h = p.h;
   if (!h.is_sparse && !c.data.row_normalize && h.rows >= 3 && h.cols >= 2) {
-    bool index = true;
-    for (int64_t r = 0; r < h.rows && index; ++r) index = h.dense[static_cast<size_t>(r * h.cols)] == static_cast<float>(r);
-    if (index)
-      out.push_back("the first feature column is the row number 0, 1, …, " + std::to_string(h.rows - 1) +
-                    ": an index column? (pandas' to_csv and reset_index write one; save with index=False)");
+    for (const int base : {0, 1}) {  // from 1 too: an id column a user numbered so (R, a spreadsheet)
+      bool index = true;
+      for (int64_t r = 0; r < h.rows && index; ++r)
+        index = h.dense[static_cast<size_t>(r * h.cols)] == static_cast<float>(r + base);
+      if (index)
+        out.push_back("the first feature column is the row number " + std::to_string(base) + ", " +
+                      std::to_string(base + 1) + ", …, " + std::to_string(h.rows - 1 + base) +
+                      ": an index column? (pandas' to_csv and reset_index write one; save with index=False)");
+    }
   }
   // A user's own labels: a class of one or two nodes beside classes 10 times larger is more often
   // a mistyped class id (a new class the model then has an output for) than a class.
