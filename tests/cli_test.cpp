@@ -187,6 +187,9 @@ TEST(Cli, InfoPrintsDataAndMemoryPerGroup) {
   EXPECT_NE(r.out.find("nodes         400"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("group 1"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("training      4 layers x "), std::string::npos) << r.out;
+  // data.row_normalize changes the inputs: info says so (its output was the default's).
+  const Result rn = run("info" + kTiny + " --set data.row_normalize=true");
+  EXPECT_NE(rn.out.find("; each feature row scaled to sum 1 (data.row_normalize)\n"), std::string::npos) << rn.out;
   Result staged = run("info" + kTiny + " --set model.layers=4 --set 'model.stages=[{\"layers\":2,\"iterations\":4},"
                       "{\"layers\":4,\"iterations\":2,\"rho\":0.5,\"rho_schedule\":{\"type\":\"reference\"}}]'");
   ASSERT_EQ(staged.code, 0) << staged.out;

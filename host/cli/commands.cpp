@@ -120,6 +120,7 @@ std::string split_text(const Config& c, const Dataset& d) {
     s = "the reference's split_dataset" + seed + (c.data.raw_counts ? "; raw feature counts" : "; features x > 0 -> 1 as PyG");
   if (c.data.val_split_seed >= 0)
     s += "; train and val redrawn outside test (val_split_seed " + std::to_string(c.data.val_split_seed) + ")";
+  if (c.data.row_normalize) s += "; each feature row scaled to sum 1 (data.row_normalize)";  // info said nothing
   return s;
 }
 
