@@ -12,9 +12,9 @@ namespace pdadmm {
 // What stage s keeps of the stage before, downloaded to the host so that the old solver can go
 // before the new one is made: every W and b, and the kept hidden layers' z, q, p (u when
 // model.stage_duals is "keep"; the last z when model.stage_last is "keep"); and layer 1's XᵀX
-// when the stage before kept one, since X is the same in every stage. Under mpirun every process
-// gets the weights, the rest only the process that runs the layer in stage s (the others hold
-// those tensors empty): the carry divides over the processes as the groups do. Layer 1's W goes
+// when the stage before kept one, since X is the same in every stage. Under mpirun each tensor
+// goes only to the process that runs its layer in stage s (the others hold it empty): the carry
+// divides over the processes as the groups do. Layer 1's W goes
 // as the layer keeps it (Solver::first_layer_w): with a deferred W, W[0] is W₀ and the next
 // solver forms w1_scale W₀ + w1_c Xᵀ where it keeps W, the same bits without a scratch n_1 x d copy.
 struct StageCarry {
