@@ -227,6 +227,19 @@ TEST(CliOwnFiles, AClassWithoutATrainingNodeIsWarned) {
   EXPECT_NE(ix1.out.find("warning: the first feature column is the row number 1, 2, …, 30: an index column?"),
             std::string::npos)
       << ix1.out;
+  // Signed features under data.row_normalize: rows whose values cancel are scaled many times over.
+  std::ofstream fn(dir + "/fn.csv");
+  for (int k = 0; k < 30; ++k) fn << (k % 2 ? -1 : 2) << "," << k % 3 + 1 << "," << (k * 7) % 5 + 1 << "\n";
+  fn.close();
+  const std::string signed_info = in_dir + " info" + data + " --set data.files.train_per_class=1 --set data.files.features=fn.csv";
+  const test::CommandResult rn = run_command(signed_info + " --set data.row_normalize=true");
+  EXPECT_EQ(rn.code, 0) << rn.out;
+  EXPECT_NE(rn.out.find("warning: data.row_normalize divides each feature row by its sum, and the features hold "
+                        "values of both signs (15 negative after the scaling): a row whose values cancel is scaled "
+                        "many times over; leave it off for signed features (it suits counts, as bag-of-words)\n"),
+            std::string::npos)
+      << rn.out;
+  EXPECT_EQ(run_command(signed_info).out.find("data.row_normalize divides"), std::string::npos);
 }
 
 }  // namespace
