@@ -100,14 +100,18 @@ double planned_host_bytes(const Config& c, const std::vector<int64_t>& dims, int
   return need;
 }
 
+double layer_weight_bytes(const std::vector<int64_t>& dims, size_t l) {
+  return sizeof(float) * double(dims[l + 1]) * double(dims[l] + 1);
+}
+
 double host_weight_bytes(const Config& c, const std::vector<int64_t>& dims) {
   // Process 0 holds every layer's (it scores the evaluations and writes model.bin); another
   // process only its own layers' (their start, and what a stage change hands it).
   const std::vector<char> here = process_rank() == 0 ? std::vector<char>(dims.size() - 1, 1) : layers_here(c);
-  double n = 0;
+  double bytes = 0;
   for (size_t l = 0; l + 1 < dims.size(); ++l)
-    if (l < here.size() && here[l]) n += double(dims[l + 1]) * double(dims[l] + 1);
-  return sizeof(float) * n;
+    if (l < here.size() && here[l]) bytes += layer_weight_bytes(dims, l);
+  return bytes;
 }
 
 double host_side_bytes(const Config& c, const ProblemShape& p) {
@@ -128,12 +132,12 @@ double stage_carry_bytes(const Config& c, const ProblemShape& p, size_t s) {
   const Config before = stage_config(c, s - 1), cs = stage_config(c, s);
   const std::vector<int64_t> dims = stage_dims(p.dims.front(), p.dims.back(), before);
   // Each tensor only where the new stage runs its layer (the trained last layer: the new last).
-  const std::vector<int> owner = layer_groups(cs);
-  auto here = [&](int layer) { return process_count() == 1 || owner[static_cast<size_t>(layer)] == process_rank(); };
+  const std::vector<char> on = layers_here(cs);
+  const auto here = [&](int layer) { return on[static_cast<size_t>(layer)] != 0; };
   const int kept = static_cast<int>(dims.size()) - 2;
   double n = 0;
   for (int l = 0; l <= kept; ++l)  // W, b
-    if (here(l < kept ? l : cs.model.layers - 1)) n += double(dims[l + 1]) * double(dims[l] + 1);
+    if (here(l < kept ? l : cs.model.layers - 1)) n += layer_weight_bytes(dims, static_cast<size_t>(l)) / sizeof(float);
   const double h = double(c.model.hidden), cols = double(p.n_cols);
   for (int l = 0; l < kept; ++l)
     if (here(l)) n += (c.model.stage_duals == "keep" ? 3 : 2) * h * cols + (l > 0 ? h * cols : 0);  // z, q (u), p

@@ -43,6 +43,8 @@ double host_side_bytes(const Config& c, const ProblemShape& s);
 // Of which the weights of stage config c's model of `dims`: every W and b in process 0 (and in a
 // single process), a process's own layers' under mpirun.
 double host_weight_bytes(const Config& c, const std::vector<int64_t>& dims);
+// One layer's W and b (layer l of a model of `dims`).
+double layer_weight_bytes(const std::vector<int64_t>& dims, size_t l);
 double host_side_bytes(const Config& c, const Problem& p);
 // The bytes take_stage(c, s, ·) returns to this process, planned from the shapes (0 for stage 0).
 double stage_carry_bytes(const Config& c, const ProblemShape& p, size_t s);

@@ -302,7 +302,7 @@ std::string memory_advice(const Config& c, const ProblemShape& sh, int64_t room)
   // another process: the smallest other layer, its weights' host copy alone.
   const int L = static_cast<int>(dims.size()) - 1;
   const auto layer_bytes = [&](int l) { return plan_group_bytes(dims, l, l + 1, sh.n_cols, c.admm, sizeof(float)); };
-  const auto w_bytes = [&](int l) { return sizeof(float) * double(dims[l + 1]) * double(dims[l] + 1); };
+  const auto w_bytes = [&](int l) { return layer_weight_bytes(dims, static_cast<size_t>(l)); };
   double layer = layer_bytes(0), side = host_side_bytes(c, sh);
   if (process_rank() > 0) {
     int best = 1;

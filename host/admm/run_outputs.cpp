@@ -30,6 +30,7 @@
 #include "host/io/error.h"
 #include "host/io/files.h"
 #include "host/io/host_memory.h"
+#include "host/io/state_file.h"
 #include "host/io/stats.h"
 #include "host/io/stop_signal.h"
 #include "host/io/version.h"
@@ -127,8 +128,8 @@ std::string foreign_output(const std::string& path, const std::string& name) {
   std::string head(size_t{64} * 1024, '\0');
   in.read(head.data(), static_cast<std::streamsize>(head.size()));
   head.resize(static_cast<size_t>(in.gcount()));
-  if (name == "model.bin") return head.rfind("PDADMM01", 0) == 0 ? "" : "it is not a pdadmm checkpoint";
-  if (name == "state.bin") return head.rfind("PDADMMS1", 0) == 0 ? "" : "it is not a pdadmm state file";
+  if (name == "model.bin") return head.rfind(kCheckpointMagic, 0) == 0 ? "" : "it is not a pdadmm checkpoint";
+  if (name == "state.bin") return head.rfind(kStateMagic, 0) == 0 ? "" : "it is not a pdadmm state file";
   if (name == "predictions.csv")
     return head.empty() || head.rfind("node,split,label,predicted", 0) == 0 ? "" : "it is not eval's predictions";
   if (name == "metrics.jsonl") {  // a run killed before its first line left it empty

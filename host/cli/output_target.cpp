@@ -11,8 +11,10 @@
 #include <fstream>
 #include <iostream>
 
+#include "host/io/checkpoint.h"
 #include "host/io/error.h"
 #include "host/io/files.h"
+#include "host/io/state_file.h"
 
 namespace pdadmm {
 
@@ -53,8 +55,8 @@ void require_not_run_file(const std::string& path, const std::string& model, con
   const std::string head(magic, sizeof magic);
   const std::string name = fs::path(path).filename().string();
   std::string is;
-  if (head == "PDADMM01") is = "a pdadmm checkpoint";
-  else if (head == "PDADMMS1") is = "a run's state (--resume reads it)";
+  if (head == kCheckpointMagic) is = "a pdadmm checkpoint";
+  else if (head == kStateMagic) is = "a run's state (--resume reads it)";
   else if (!model.empty() && (name == "config.json" || name == "summary.json" || name == "metrics.jsonl") &&
            fs::equivalent(fs::absolute(path, ec).parent_path(), fs::absolute(model, ec).parent_path(), ec))
     is = "the " + name + " of the run beside --model";

@@ -11,7 +11,6 @@
 
 namespace pdadmm {
 
-static const char kMagic[9] = "PDADMM01";
 // What header_crc32 covers: the rest of the header. A changed byte in the meta (the config eval
 // compares) or in the payload's CRC loaded silently before.
 static const std::initializer_list<const char*> kCheckedKeys = {"crc32", "layers", "meta"};
@@ -38,14 +37,14 @@ void save_checkpoint(const std::string& path, const nlohmann::json& meta, const 
   nlohmann::json h = {{"meta", meta}, {"layers", nlohmann::json::array()}, {"crc32", crc32_of(payload)}};
   for (size_t l = 0; l < W.size(); ++l) h["layers"].push_back({{"rows", W[l].rows}, {"cols", W[l].cols}});
   h["header_crc32"] = header_keys_crc(h, kCheckedKeys);
-  write_framed_file(path, kMagic, h, payload);
+  write_framed_file(path, kCheckpointMagic, h, payload);
 }
 
 Checkpoint load_checkpoint(const std::string& path) {
   const std::string what = "checkpoint " + path;
   FramedFile f;
   try {
-    f = read_framed_file(path, kMagic, "checkpoint", "checkpoint");
+    f = read_framed_file(path, kCheckpointMagic, "checkpoint", "checkpoint");
   } catch (const Error&) {  // the file beside model.bin, given for it
     require(peek_state_meta(path).is_null(),
             what + ": a state.bin, which train --resume continues; the model is the model.bin beside it");

@@ -13,6 +13,9 @@
 
 namespace pdadmm {
 
+// model.bin's first bytes (framed_file.h), by which other commands also tell one.
+inline constexpr char kCheckpointMagic[9] = "PDADMM01";
+
 struct Checkpoint {
   nlohmann::json meta;  // free-form: config, iteration, data set
   std::vector<HostMatrix<float>> W, b;

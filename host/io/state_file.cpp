@@ -10,7 +10,6 @@
 
 namespace pdadmm {
 
-static const char kStateMagic[9] = "PDADMMS1";
 
 // CRC32 of the header's meta and tensor list as dumped (a parsed header dumps to the same text):
 // a changed digit in the header (ρ, the iteration, a loss) would otherwise resume silently.

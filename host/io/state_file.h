@@ -17,6 +17,9 @@
 
 namespace pdadmm {
 
+// state.bin's first bytes (framed_file.h), by which other commands also tell one.
+inline constexpr char kStateMagic[9] = "PDADMMS1";
+
 struct StateFile {
   nlohmann::json meta;
   std::vector<std::string> names;          // one per tensor, unique
