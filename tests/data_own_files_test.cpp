@@ -243,6 +243,14 @@ TEST(OwnFiles, EveryMalformedFileIsOneErrorNamingTheFileAndLine) {
                         "commas, not ';')"},
       {"features", "1;0\n0;1\n1;1\n0;0\n1;0\n", "f.csv:1: \"1;0\" is not a number (fields are separated by spaces, "
                                                  "tabs or commas, not ';')"},
+      // Decimal commas between spaces: "0,5 1" read as three values, a file of them as more columns.
+      {"features", "0,5 1\n0 1,5\n", "f.csv:1: fields 2 and 3 are separated by spaces, others by commas: decimal "
+                                       "commas (\"0,5\")? Write decimals with '.' and separate fields one way"},
+      {"edges", "0 1,2\n", "e.txt:1: fields 1 and 2 are separated by spaces, others by commas: decimal commas "
+                          "(\"0,5\")? Write decimals with '.' and separate fields one way"},
+      // Words stay a header line's error; ", " is one separator.
+      {"features", "feature a, feature b\n1, 0\n", "f.csv:1: \"feature\" is not a number (a header line? lines "
+                                                    "starting with # are skipped)"},
       {"edges", "", "e.txt: no edges (empty file)"},
       {"edges", "# only\n\n", "e.txt: no edges (empty file)"},
       {"edges", "0 0\n3 3\n", "e.txt: no edges between two nodes: its 2 lines are all self-loops (u u), which are "

@@ -25,6 +25,10 @@ bool is_zip(const std::string& bytes) { return bytes.compare(0, 2, "PK", 2) == 0
 
 bool is_separator(char c) { return c == ' ' || c == '\t' || c == '\r' || c == ','; }
 
+bool numeric_start(std::string_view f) {
+  return std::isdigit(static_cast<unsigned char>(f[0])) || f[0] == '-' || f[0] == '+' || f[0] == '.';
+}
+
 // "file:line: msg"
 std::string at_line(const std::string& file, int64_t line, const std::string& msg) {
   return file + ":" + std::to_string(line) + ": " + msg;
@@ -87,10 +91,12 @@ void for_each_record(const std::string& text, const std::string& file, size_t ma
     // as "1 3", so a column left empty in every row shifted the columns after it without a word.
     bool field_since_comma = false, any_comma = false;
     size_t empty_field = 0;  // the first empty one's number, from 1; 0: none
+    size_t space_field = 0;  // the first field after spaces alone, from 1; 0: none
     for (size_t i = 0; i < l.size();) {
       size_t j = i;
       while (j < l.size() && !is_separator(l[j])) ++j;
       if (j > i) {
+        if (field_since_comma && space_field == 0) space_field = fields.size() + 1;
         fields.push_back(l.substr(i, j - i));
         field_since_comma = true;
       }
@@ -118,6 +124,17 @@ void for_each_record(const std::string& text, const std::string& file, size_t ma
                      "field " + std::to_string(empty_field) +
                          " is empty (two commas in a row, or one at either end of the line: a missing value?)");
     });
+    // "0,5 1,25": a decimal-comma locale's numbers between spaces read as four fields, and a file
+    // of them as twice the columns, without a word. No format separates fields both ways; words
+    // ("feature a, feature b") go on to the header hint.
+    require(!any_comma || space_field == 0 || !numeric_start(fields[space_field - 2]) ||
+                !numeric_start(fields[space_field - 1]),
+            [&] {
+              return at_line(file, line,
+                             "fields " + std::to_string(space_field - 1) + " and " + std::to_string(space_field) +
+                                 " are separated by spaces, others by commas: decimal commas (\"0,5\")? Write "
+                                 "decimals with '.' and separate fields one way");
+            });
     if (records > 1) {
       f(line, fields);
       continue;
