@@ -105,7 +105,8 @@ class Solver {
   void share(int group, void* data, size_t bytes) { transport_->share(group, data, bytes); }
   // Logits (C x N) of a plain forward pass over the training columns: layer 1's cached W X + b,
   // ReLU, then layers 2..L on their groups' own backends (the activation crosses group boundaries
-  // through the host). The ρ schedule's training loss without copying any W (off a GPU, or to the host).
+  // through the host; under mpirun to the next group's process alone, the logits to every one).
+  // The ρ schedule's training loss without copying any W (off a GPU, or to the host).
   HostMatrix<T> forward_train();
   // The same pass over other columns: a1 = layer 1's W x + b (n_1 x cols, before the ReLU), read
   // only by the process that runs group 0; cols must be given in every process.
