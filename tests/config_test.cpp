@@ -327,6 +327,29 @@ TEST(Config, GridWithoutQuantizationWarns) {
   EXPECT_NE(below.warnings[0].find("which holds no positive value"), std::string::npos) << below.warnings[0];
   EXPECT_TRUE(parse_config(nlohmann::json::object(), {"algorithm=pdadmm-g-q", "admm.quantize=\"q\"", "admm.grid=[0,1]"})
                   .warnings.empty());
+  // Spanning 0 without a level there: every inactive ReLU output went to 1/3.
+  const Config no_zero = parse_config(nlohmann::json::object(),
+                                      {"algorithm=pdadmm-g-q", "admm.grid={\"min\":-1,\"max\":1,\"levels\":4}"});
+  ASSERT_EQ(no_zero.warnings.size(), 1u);
+  EXPECT_EQ(no_zero.warnings[0], "admm.grid has no level at 0: the ReLU outputs it quantizes, mostly 0, go to "
+                                 "0.333333; a grid with 0 among its levels keeps them");
+  EXPECT_TRUE(parse_config(nlohmann::json::object(), {"algorithm=pdadmm-g-q", "admm.grid=[-1,0,1]"}).warnings.empty());
+}
+
+// q on the default grid (the paper's integers, its grid for p) kept few levels without a word.
+TEST(Config, QOnThePapersDefaultGridWarns) {
+  for (const char* quantize : {"q", "both"}) {
+    const Config c = parse_config(nlohmann::json::object(),
+                                  {"algorithm=pdadmm-g-q", std::string("admm.quantize=\"") + quantize + "\""});
+    ASSERT_EQ(c.warnings.size(), 1u) << quantize;
+    EXPECT_EQ(c.warnings[0].rfind("admm.grid defaults to \"paper\" (the integers -1..20, the paper's grid for p) "
+                                  "with admm.quantize \"" + std::string(quantize) + "\"", 0),
+              0u)
+        << c.warnings[0];
+  }
+  EXPECT_TRUE(parse_config(nlohmann::json::object(), {"algorithm=pdadmm-g-q"}).warnings.empty());  // p: the paper's
+  EXPECT_TRUE(parse_config(nlohmann::json::object(), {"algorithm=pdadmm-g-q", "admm.quantize=\"q\"", "admm.grid=\"paper\""})
+                  .warnings.empty());
 }
 
 // Keys only the CUDA backend reads are named on the CPU (devices was ignored silently).
