@@ -833,6 +833,42 @@ TEST(Accuracy, AgainstPairsTheRunsBySeed) {
                  " --seeds 0,7 --out " + dir + "/c --against " + dir + "/a/accuracy.json");
   EXPECT_EQ(c.code, 1) << c.out;
   EXPECT_EQ(c.out, "error: --against " + dir + "/a/accuracy.json: it has no run for seed 7\n");
+  // The candidate into its baseline's folder overwrote the baseline's file and runs without a word.
+  Result d = run(tool + "--out " + dir + "/a --against " + dir + "/a/accuracy.json");
+  EXPECT_EQ(d.code, 1) << d.out;
+  EXPECT_EQ(d.out.rfind("error: --against " + dir + "/a/accuracy.json: is this sitting's own result file", 0), 0u)
+      << d.out;
+  Result e = run(tool + "--out " + dir + "/a --json " + dir + "/e.json --against " + dir + "/a/accuracy.json");
+  EXPECT_EQ(e.code, 1) << e.out;
+  EXPECT_NE(e.out.find("is in --out's folder"), std::string::npos) << e.out;
+  std::ifstream fa2(dir + "/a/accuracy.json");
+  EXPECT_EQ(nlohmann::json::parse(fa2), ja) << "the baseline must be left as it was";
+}
+
+// A run's warnings pass through (captured output hid them: a --set that did nothing read as
+// measured), once for the seeds that repeat them, and stay in each run's record; the summary
+// line says its std is the population's, and the build is the runs' own.
+TEST(Accuracy, RunsWarningsPassOnceAndAreKept) {
+  if (!have_python3()) GTEST_SKIP() << "python3 is not installed";
+  const std::string src = PDADMM_SOURCE_DIR, out = ::testing::TempDir() + "/accuracy_said";
+  Result r = run("python3 " + src + "/tools/accuracy.py " + src + "/configs/synthetic.json --binary " + PDADMM_BINARY +
+                 " --seeds 0,1 --out " + out + " --set admm.iterations=3 --set 'admm.grid=\"reference\"'");
+  ASSERT_EQ(r.code, 0) << r.out;
+  const std::string warning = "warning: admm.grid is unused: nothing is quantized";
+  const size_t at = r.out.find(warning);
+  ASSERT_NE(at, std::string::npos) << r.out;
+  EXPECT_EQ(r.out.find(warning, at + 1), std::string::npos) << "said once: " << r.out;
+  EXPECT_NE(r.out.find("(seed 0)\n", at), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("(2 seeds, population std, "), std::string::npos) << r.out;
+  std::ifstream f(out + "/accuracy.json"), sf(out + "/seed_1/summary.json");
+  const nlohmann::json j = nlohmann::json::parse(f), sm = nlohmann::json::parse(sf);
+  ASSERT_EQ(j["runs"].size(), 2u);
+  for (const auto& run : j["runs"]) {
+    ASSERT_TRUE(run.contains("said")) << run.dump();
+    EXPECT_EQ(run["said"][0].get<std::string>().rfind(warning, 0), 0u) << run.dump();
+  }
+  EXPECT_EQ(j["std"], "population");
+  EXPECT_EQ(j["binary"], "pdadmm " + sm["version"].get<std::string>());
 }
 
 TEST(Accuracy, SplitSeedsOnAFixedSplitIsOneClearLine) {

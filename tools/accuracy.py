@@ -5,10 +5,11 @@ Usage: tools/accuracy.py CONFIG [--seeds 0,100,200,300,400] [--split-seeds 0,1,2
                          [--set key=value ...] [--data DIR] [--binary build/pdadmm]
                          [--out runs/accuracy/NAME] [--json FILE]
 Each seed trains with `pdadmm train --set seed=S` (weights; the data split stays that of
-data.split_seed) into OUT/seed_S. Prints one line per seed, then mean +- std (population std,
+data.split_seed; the synthetic set draws its graph, features and split from the seed too, so its
+spread is the data's as well) into OUT/seed_S. Prints one line per seed, then mean +- std (population std,
 as numpy's default) of the last-iterate test and validation accuracy and the seconds the whole
 run took, and writes them as JSON (default OUT/accuracy.json). Standard library only.
---split-seeds (npz data sets only: Planetoid and synthetic splits are fixed) repeats every seed
+--split-seeds (npz data sets only: Planetoid splits are fixed, synthetic ones follow the seed) repeats every seed
 on each split (`--set data.split_seed=K`, into OUT/split_K/seed_S) and adds a mean per split;
 the overall mean +- std then runs over all splits and seeds.
 --val-splits does the same with train and validation redrawn outside the standard test set
@@ -27,8 +28,8 @@ import sys
 import time
 
 from tool_common import (BINARY_DEFAULT, ArgumentParser, default_binary, fail, input_file, int_list, no_duplicates,
-                         output_folder, read_result, remove_stale, require_binary, run_child, run_failed, run_main,
-                         writable_file, write_json)
+                         output_folder, pass_on_said, read_result, remove_stale, require_binary, run_child, run_failed,
+                         run_main, writable_file, write_json)
 
 NPZ_SETS = ("amazon_computers", "amazon_photo", "coauthor_cs", "npz", "files")  # the sets data.split_seed splits
 
@@ -36,6 +37,11 @@ NPZ_SETS = ("amazon_computers", "amazon_photo", "coauthor_cs", "npz", "files")  
 def mean_std(xs):
     m = sum(xs) / len(xs)
     return m, math.sqrt(sum((x - m) ** 2 for x in xs) / len(xs))
+
+
+def spread(std, n):
+    """A std as printed: n/a for one run (its 0 is no spread)."""
+    return "n/a" if n < 2 else "%.4f" % std
 
 
 def accuracy_stats(runs):
@@ -161,8 +167,9 @@ def main():
         splits = int_list("--split-seeds", a.split_seeds)
         ds = data_name(a.config, a.set)
         if ds not in NPZ_SETS:
-            sys.exit("error: --split-seeds: data set %r has a fixed split; data.split_seed applies to %s"
-                     % (ds, ", ".join(NPZ_SETS)))
+            sys.exit("error: --split-seeds: data set %r %s; data.split_seed applies to %s"
+                     % (ds, "draws its graph, features and split from seed (--seeds)" if ds == "synthetic"
+                        else "has a fixed split", ", ".join(NPZ_SETS)))
     if a.val_splits is not None:
         splits, key, folder = int_list("--val-splits", a.val_splits), "val_split_seed", "val_split_%d"
     no_duplicates(splits, "--split-seeds" if a.split_seeds is not None else "--val-splits")
@@ -180,8 +187,19 @@ def main():
     output_folder(out, "--out")
 
     keys = [(k, s) for k in splits for s in seeds]
+    result = a.json or os.path.join(out, "accuracy.json")
+    if a.against is not None:  # the candidate overwrote its baseline's file and runs without a word
+        real = os.path.realpath(a.against)
+        if real == os.path.realpath(result):
+            fail("--against %s: is this sitting's own result file, which it would overwrite; copy it away or "
+                 "give --out (or --json) another path" % a.against)
+        if os.path.dirname(real) == os.path.realpath(out):
+            fail("--against %s: is in --out's folder %s, whose seed folders (its runs) this sitting replaces; give "
+                 "the candidate its own --out" % (a.against, out))
     base = None if a.against is None else load_base(a.against, keys, key)
+    remove_stale(result)  # an earlier sitting's, which an interrupted one left beside its own runs
     runs = []
+    versions = {}  # each build that ran, with the first run it ran (summary.json's version)
     t0 = time.time()
     for k, s in keys:
         d = os.path.join(out, "seed_%d" % s) if k is None else os.path.join(out, folder % k, "seed_%d" % s)
@@ -200,9 +218,13 @@ def main():
         p = run_child(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
         if p.returncode != 0:  # pdadmm's own error line, with the run it came from
             run_failed(where(k, s), p.stdout, p.returncode)
+        said = pass_on_said(p.stdout, where(k, s))
         sm = read_result(os.path.join(d, "summary.json"), "%s: %s" % (where(k, s), a.binary))
         r = {"seed": s, "test_acc": sm["test"]["acc"], "val_acc": sm["val"]["acc"], "train_acc": sm["train"]["acc"],
              "val_nodes": sm["val"]["nodes"], "seconds": time.time() - t}
+        if said:
+            r["said"] = said
+        versions.setdefault("pdadmm " + str(sm.get("version", "?")), where(k, s))
         if k is not None:
             r[key] = k
         runs.append(r)
@@ -214,17 +236,25 @@ def main():
         for k in splits:
             st = accuracy_stats([r for r in runs if r[key] == k])
             per_split.append(dict({key: k}, **st))
-            print("split %-4d test %.4f +- %.4f  val %.4f +- %.4f"
-                  % (k, st["test_mean"], st["test_std"], st["val_mean"], st["val_std"]))
+            n = len(seeds)
+            print("split %-4d test %.4f +- %s  val %.4f +- %s"
+                  % (k, st["test_mean"], spread(st["test_std"], n), st["val_mean"], spread(st["val_std"], n)))
     st = accuracy_stats(runs)
     what = plural(len(seeds), "seed")
     if splits != [None]:
         what = plural(len(splits), "split") + " x " + what
-    print("%s: test %.4f +- %.4f  val %.4f +- %.4f  (%s, %.1f s in all)"
-          % (name, st["test_mean"], st["test_std"], st["val_mean"], st["val_std"], what, total))
-    version = subprocess.run([a.binary, "--version"], stdout=subprocess.PIPE, text=True).stdout.strip()
+    # Population std (numpy's default), said so: about 11 % below the sample std on 5 runs.
+    print("%s: test %.4f +- %s  val %.4f +- %s  (%s, population std, %.1f s in all)"
+          % (name, st["test_mean"], spread(st["test_std"], len(runs)), st["val_mean"], spread(st["val_std"], len(runs)),
+             what, total))
+    # The builds that ran, from the runs' own summaries: `--version` after the last run named a
+    # rebuild during a long sitting as the build of every run.
+    if len(versions) > 1:
+        print("warning: the runs are from %d builds of pdadmm (rebuilt during the sitting?): %s"
+              % (len(versions), "; ".join("%s from %s" % (v, w) for v, w in versions.items())), flush=True)
+    version = next(iter(versions)) if len(versions) == 1 else sorted(versions)
     res = dict({"config": a.config, "sets": a.set, "seeds": seeds, "runs": runs, "binary": version}, **st,
-               seconds_total=total)
+               std="population", seconds_total=total)
     if per_split:
         res[key + "s"] = splits
         res["per_split"] = per_split
@@ -236,8 +266,7 @@ def main():
                               ch["val_nodes_change"] / len(runs), ch["better"], ch["tied"], ch["worse"],
                               ch["test_change"]))
         res["against"] = dict({"base": a.against}, **ch)
-    path = a.json or os.path.join(out, "accuracy.json")
-    write_json(path, res)
+    write_json(result, res)
 
 
 if __name__ == "__main__":

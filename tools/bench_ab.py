@@ -27,8 +27,8 @@ import sys
 import tempfile
 import time
 
-from tool_common import (ArgumentParser, cpu_model, input_file, no_duplicates, read_result, remove_stale,
-                         require_binary, run_child, run_failed, run_main, writable_file, write_json)
+from tool_common import (ArgumentParser, cpu_model, input_file, no_duplicates, pass_on_said, read_result,
+                         remove_stale, require_binary, run_child, run_failed, run_main, writable_file, write_json)
 
 
 def version(binary):
@@ -56,6 +56,7 @@ def run(binary, config, sets, out_dir):
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     if proc.returncode != 0:  # pdadmm's own error line, once, with the run it came from
         run_failed("%s on %s" % (binary, config), proc.stdout + proc.stderr, proc.returncode)
+    pass_on_said(proc.stdout + proc.stderr, "%s on %s" % (binary, config))
     s = read_result(os.path.join(out_dir, "summary.json"), binary)
     return {
         "wall_s": wall,

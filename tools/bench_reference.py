@@ -29,8 +29,8 @@ import sys
 import tempfile
 import time
 
-from tool_common import (BINARY_DEFAULT, ArgumentParser, cpu_model, default_binary, import_or_fail, read_result,
-                         require_binary, run_child, run_main, writable_file, write_json)
+from tool_common import (BINARY_DEFAULT, ArgumentParser, cpu_model, default_binary, import_or_fail, pass_on_said,
+                         read_result, require_binary, run_child, run_main, writable_file, write_json)
 
 torch = None  # imported in main(), after the arguments: --help works without PyTorch
 
@@ -252,6 +252,7 @@ def run_pdadmm(binary, dataset, algorithm, layers, hidden, iterations, rho, mu, 
         if p.returncode != 0:
             errors = [line for line in p.stdout.splitlines() if line.startswith("error:")]
             sys.exit("error: pdadmm train: " + (errors[-1][len("error: "):] if errors else p.stdout.strip()))
+        pass_on_said(p.stdout, "pdadmm train")
         sm = read_result(os.path.join(tmp, "run", "summary.json"), binary)
         with open(os.path.join(tmp, "run", "metrics.jsonl")) as f:
             rows = [json.loads(line) for line in f]

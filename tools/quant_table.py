@@ -19,8 +19,8 @@ import shutil
 import tempfile
 
 from tool_common import (BINARY_DEFAULT, ArgumentParser, default_binary, fail, input_file, int_list, no_duplicates,
-                         output_folder, read_result, remove_stale, require_binary, run_child, run_failed, run_main,
-                         writable_file, write_json)
+                         output_folder, pass_on_said, read_result, remove_stale, require_binary, run_child, run_failed,
+                         run_main, writable_file, write_json)
 
 Q = 'algorithm="pdadmm-g-q"'
 
@@ -72,6 +72,7 @@ def train(binary, config, sets, out_dir):
     r = run_child(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     if r.returncode != 0:  # pdadmm's own error line, with the run it came from
         run_failed("run %s" % out_dir, r.stdout, r.returncode)
+    pass_on_said(r.stdout, "run %s" % out_dir)
     return read_result(os.path.join(out_dir, "summary.json"), binary)
 
 

@@ -26,7 +26,8 @@ import subprocess
 import sys
 
 from tool_common import (BINARY_DEFAULT, ArgumentParser, default_binary, exit_status, fail, no_duplicates,
-                         output_folder, read_result, remove_stale, require_binary, run_child, run_main, write_json)
+                         output_folder, pass_on_said, read_result, remove_stale, require_binary, run_child, run_main,
+                         write_json)
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 KNOWN_KEYS = {"base", "set", "axis", "variants", "groups", "threads_per_group", "iterations", "warmup",
@@ -224,7 +225,11 @@ def bench(spec, pdadmm, base, sets, out_json, serialize=False, quiet=False, laun
         if r.returncode < 0 or not why:  # killed by a signal: its last output is not the reason
             why = exit_status(r.returncode) + (f"; its last output: {why}" if why else "")
         fail(f"pdadmm bench failed ({why}): {' '.join(cmd)}")
-    return read_result(out_json, "pdadmm bench")
+    said = pass_on_said(r.stdout + r.stderr, os.path.basename(out_json))
+    res = read_result(out_json, "pdadmm bench")
+    if said:
+        res["said"] = said
+    return res
 
 
 def layers_of(base, sets):
@@ -311,6 +316,9 @@ def axis_rows(spec, pdadmm, base, run_dir, quiet, launcher=None):
                                "comm_max_s": max(m["comm_s"])}
                         for name, m in ((n, modeled[n]) for n in model.get("links", sorted(modeled)))},
         }
+        said = sorted({line for j in (serial, model, parallel) if j for line in j.get("said", [])})
+        if said:  # a warning a run printed (a key with no effect, threads a busy machine took)
+            row["said"] = said
         if parallel and host(parallel) != host(serial):  # --mpirun onto other machines
             row["parallel_machine"] = parallel.get("machine")
             print(f"warning: {key} = {value}: the parallel run's first process ran on {host(parallel)[0]}, the serial "
@@ -337,6 +345,8 @@ def variant_rows(spec, pdadmm, base, run_dir, quiet, launcher=None):
                      "hidden": j["hidden"], "n_cols": j["n_cols"], "algorithm": j["algorithm"],
                      "wire": j["config"]["admm"].get("wire"), "modeled": {
                          name: m["seconds_per_iter"] for name, m in j["modeled"].items()}})
+        if j.get("said"):
+            rows[-1]["said"] = j["said"]
         machine = machine or j.get("machine")
     return rows, machine
 
@@ -378,7 +388,8 @@ def print_table(result):
     for t in table:
         print("  ".join(c.rjust(w) for c, w in zip(t, widths)))
     where = "as G processes (" + result["mpirun"] + ")" if result.get("mpirun") else "on this machine"
-    print(f"serial s: {rows[0]['stat']} time per iteration; par s: wall time (min) of G groups {where}, "
+    wall = "median" if rows[0]["stat"] == "median" else "min"  # the parallel run's statistic (axis_rows)
+    print(f"serial s: {rows[0]['stat']} time per iteration; par s: wall time ({wall}) of G groups {where}, "
           "speedup = serial wall / par; '<link> x' = serial s / modeled parallel; same-run = sum of per-group busy / "
           "modeled parallel")
     low = [r for r in rows if r.get("link_model_overstates")]
@@ -430,6 +441,7 @@ def main():
     run_dir = os.path.join(out, "runs")
     output_folder(out, "--out")
     os.makedirs(run_dir, exist_ok=True)
+    remove_stale(os.path.join(out, "sweep.json"))  # an earlier sweep's, which an interrupted one left beside its runs
     # The machine is this sweep's first run's, not that of whichever file sorts first in run_dir
     # (an earlier sweep's, perhaps on another machine, stays there).
     rows, machine = (axis_rows if "axis" in spec else variant_rows)(spec, pdadmm, base, run_dir, a.quiet, a.mpirun)

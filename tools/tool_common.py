@@ -80,11 +80,7 @@ def run_child(cmd, timeout=None, **kwargs):
     with subprocess.Popen(cmd, **kwargs) as p:
         try:
             out, err = p.communicate(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            p.kill()
-            p.communicate()
-            raise
-        except BaseException:
+        except BaseException:  # a timeout too: a SIGKILL to mpirun would leave its processes running
             p.terminate()
             try:
                 p.communicate(timeout=10)  # draining its pipes, which a wait alone would leave full
@@ -221,6 +217,22 @@ def run_failed(what, output, code):
     if last:
         sys.stdout.write(last + "\n")
     fail(f"{what}: pdadmm {exit_status(code)}")
+
+
+_said = set()  # warning and note lines already passed on
+
+
+def pass_on_said(output, what):
+    """A run that succeeded: pdadmm's `warning:` and `note:` lines (a --set that changed nothing, a
+    key with no effect, threads taken by a busy machine) pass through, each the first time it is
+    said, naming `what` said it (the runs of a sitting repeat them); all are returned, for the run's
+    record. Captured output hid them: a candidate whose --set did nothing read as measured."""
+    said = [l for l in output.splitlines() if l.startswith(("warning: ", "note: "))]
+    for line in said:
+        if line not in _said:
+            _said.add(line)
+            print(f"{line} ({what})", flush=True)
+    return said
 
 
 def remove_stale(path):
