@@ -352,6 +352,26 @@ TEST(Config, QOnThePapersDefaultGridWarns) {
                   .warnings.empty());
 }
 
+// A partition sets the groups; a groups that disagrees was ignored without a word (a sweep's
+// --set groups=1 on a partitioned base timed "serial" runs in two groups). A --set partition
+// replaces a saved config's groups, which records both.
+TEST(Config, GroupsThatDisagreeWithThePartitionAreRefused) {
+  const nlohmann::json part = {{"model", {{"layers", 4}}}, {"partition", {2, 2}}};
+  EXPECT_EQ(test::error_of([&] { parse_config(part, {"groups=1"}); }),
+            "config: groups: 1, but partition [2,2] makes 2 groups (the partition sets them: drop groups, or clear "
+            "the partition with --set partition=[])");
+  nlohmann::json both = part;
+  both["groups"] = 3;
+  EXPECT_NE(test::error_of([&] { parse_config(both, {}); }).find("groups: 3, but partition [2,2]"), std::string::npos);
+  EXPECT_EQ(parse_config(part, {"groups=2"}).groups, 2);
+  EXPECT_EQ(parse_config(part, {"groups=1", "partition=[]"}).groups, 1);
+  nlohmann::json saved = part;
+  saved["groups"] = 2;
+  EXPECT_EQ(parse_config(saved, {"partition=[1,1,2]"}).groups, 3);
+  EXPECT_NE(test::error_of([&] { parse_config(saved, {"partition=[1,1,2]", "groups=2"}); }).find("makes 3 groups"),
+            std::string::npos);
+}
+
 // Keys only the CUDA backend reads are named on the CPU (devices was ignored silently).
 TEST(Config, CudaOnlyKeysWarnOnTheCpu) {
   const Config c = parse_config(nlohmann::json::object(), {"devices=[0]", "cuda.tf32=true", "cuda.processes=\"staged\""});

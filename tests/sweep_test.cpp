@@ -343,13 +343,19 @@ TEST(Sweep, BadSweepConfigIsOneClearLine) {
                                       "error: --mpirun: " + quiet +
                                           " has \"measure_parallel\": false, so no run would be launched with it");
   EXPECT_FALSE(std::filesystem::exists(::testing::TempDir() + "/no_parallel_sweep"));
-  // A point pdadmm refuses (1 layer) fails the first run: its line, and no empty --out left behind.
-  const std::string one = ::testing::TempDir() + "/one_layer_sweep.json", out = ::testing::TempDir() + "/one_layer";
-  std::ofstream(one) << R"({"axis": {"key": "model.layers", "values": [1]}, "iterations": 1})";
+  // A point pdadmm refuses (0 neurons) fails the first run: its line, and no empty --out left behind.
+  const std::string one = ::testing::TempDir() + "/zero_width_sweep.json", out = ::testing::TempDir() + "/zero_width";
+  std::ofstream(one) << R"({"axis": {"key": "model.hidden", "values": [0]}, "iterations": 1})";
   std::filesystem::remove_all(out);
   pdadmm::test::expect_one_line_error(run(kSweep + " --quiet --config " + one + " --out " + out + "/sweep"),
-                                      "error: pdadmm bench failed (error: config: model.layers: must be in [2, ");
+                                      "error: pdadmm bench failed (error: config: model.hidden: must be >= 1, got 0");
   EXPECT_FALSE(std::filesystem::exists(out)) << "the folders made for a sweep that wrote nothing";
+  // model.layers outside pdadmm's bounds: before the first point's runs, not at its own.
+  const std::string late = ::testing::TempDir() + "/late_layer_sweep.json";
+  std::ofstream(late) << R"({"axis": {"key": "model.layers", "values": [2, 1]}, "iterations": 1})";
+  pdadmm::test::expect_one_line_error(run(kSweep + " --quiet --config " + late + " --out " + out + "/late"),
+                                      "error: sweep config " + late + ": model.layers 1: must be an integer in [2, 10000]");
+  EXPECT_FALSE(std::filesystem::exists(out));
 }
 
 // A sweep file's keys that its runs would have lost or misread, and an --mpirun launcher that is
@@ -445,6 +451,8 @@ TEST(Tools, MistakesAreRefusedBeforeAnyRun) {
   std::ofstream(bad_warmup) << R"({"base": ")" << src << R"(/configs/synthetic.json", "axis": {"key": "model.layers", "values": [2]}, "warmup": "x"})";
   const std::string no_val = tmp + "/tools_no_val.json";
   std::ofstream(no_val) << R"({"runs": [{"seed": 0, "test_acc": 0.5, "val_nodes": 500}]})";
+  const std::string commented = tmp + "/tools_commented.json";
+  std::ofstream(commented) << "{\n  // 3 layers\n  \"model\": {\"layers\": 3 /* deep */}, \"_url\": \"http://x\"\n}\n";
   const std::string bool_tpg = tmp + "/tools_bool_tpg.json";
   std::ofstream(bool_tpg) << R"({"base": ")" << src << R"(/configs/synthetic.json", "axis": {"key": "model.layers", "values": [2]}, "threads_per_group": true})";
   for (const auto& [cmd, message] : std::vector<std::pair<std::string, std::string>>{
@@ -473,7 +481,7 @@ TEST(Tools, MistakesAreRefusedBeforeAnyRun) {
            {"python3 " + src + "/tools/quant_table.py --pdadmm " + PDADMM_BINARY + " --config " + syn + " --groups 1",
             "--groups 1: with one group nothing crosses the wire"},
            {"python3 " + src + "/tools/quant_table.py --pdadmm " + PDADMM_BINARY + " --config " + tmp + "/tools_nan.json",
-            "--config " + tmp + "/tools_nan.json: not a pdadmm config"},
+            "--config " + tmp + "/tools_nan.json: expected a JSON object {...} at the top level"},
            {kSweep.substr(0, kSweep.find("--pdadmm")) + "--pdadmm " + tmp + " --config " + src + "/configs/sweeps/tiny.json",
             "--pdadmm: " + tmp + " is not an executable"},
            {acc + " --seeds 0 --binary " + tmp, "--binary: " + tmp + " is not an executable"},
@@ -504,9 +512,15 @@ TEST(Tools, MistakesAreRefusedBeforeAnyRun) {
            {"python3 " + src + "/tools/quant_table.py --pdadmm " + PDADMM_BINARY + " --config " + syn + " --grid '[1]'",
             "error: the -Q rows' settings: config: admm.grid: needs between 2 and 65536 values, got 1\n"},
            {kSweep + " --config " + int_base, "base must be a config file's path"},
-           {kSweep + " --config " + list_layers, "model.layers [2]: must be an integer >= 1"},
+           {kSweep + " --config " + list_layers, "model.layers [2]: must be an integer in [2, 10000]"},
            {kSweep + " --config " + bad_warmup, "warmup must be an integer >= 0"},
-           {kSweep + " --config " + bool_tpg, "threads_per_group must be an integer >= 1"}}) {
+           {kSweep + " --config " + bool_tpg, "threads_per_group must be an integer >= 1"},
+           // a key every row sets itself (it lost to the row's own without a word)
+           {"python3 " + src + "/tools/quant_table.py --pdadmm " + PDADMM_BINARY + " --config " + syn + " --set seed=7",
+            "--set seed=7: every row sets seed itself; choose it with --seeds"},
+           // a config with comments, which pdadmm reads, is read (it was "not a pdadmm config")
+           {"python3 " + src + "/tools/quant_table.py --pdadmm " + PDADMM_BINARY + " --config " + commented + " --groups 1",
+            "--groups 1: with one group nothing crosses the wire"}}) {
     Result r = run(cmd);
     EXPECT_EQ(r.code, 1) << cmd << "\n" << r.out;
     EXPECT_EQ(r.out.rfind("error: ", 0), 0u) << cmd << "\n" << r.out;

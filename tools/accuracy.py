@@ -28,8 +28,8 @@ import sys
 import time
 
 from tool_common import (BINARY_DEFAULT, ArgumentParser, default_binary, fail, input_file, int_list, no_duplicates,
-                         output_folder, pass_on_said, read_result, remove_stale, require_binary, run_child, run_failed,
-                         run_main, writable_file, write_json)
+                         output_folder, pass_on_said, read_config, read_result, remove_stale, require_binary, run_child,
+                         run_failed, run_main, writable_file, write_json)
 
 NPZ_SETS = ("amazon_computers", "amazon_photo", "coauthor_cs", "npz", "files")  # the sets data.split_seed splits
 
@@ -119,11 +119,8 @@ def paired_change(runs, base, key):
 
 def data_name(config, sets):
     """data.name as pdadmm will see it: the config's, unless a --set overrides it."""
-    try:
-        with open(config) as f:
-            name = json.load(f).get("data", {}).get("name", "synthetic")
-    except (OSError, ValueError, AttributeError) as e:
-        sys.exit("error: config %s: %s" % (config, e))
+    data = read_config(config).get("data", {})
+    name = data.get("name", "synthetic") if isinstance(data, dict) else "synthetic"  # pdadmm names a bad one
     for kv in sets:
         key, _, value = kv.partition("=")
         if key.strip() == "data.name":

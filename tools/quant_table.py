@@ -18,11 +18,12 @@ import sys
 import shutil
 import tempfile
 
-from tool_common import (BINARY_DEFAULT, ArgumentParser, default_binary, fail, input_file, int_list, no_duplicates,
-                         output_folder, pass_on_said, read_result, remove_stale, require_binary, run_child, run_failed,
-                         run_main, writable_file, write_json)
+from tool_common import (BINARY_DEFAULT, ArgumentParser, config_layers, default_binary, fail, input_file, int_list,
+                         no_duplicates, output_folder, pass_on_said, read_config, read_result, remove_stale,
+                         require_binary, run_child, run_failed, run_main, writable_file, write_json)
 
 Q = 'algorithm="pdadmm-g-q"'
+DEFAULT_GRID = '{"min": 0, "max": 2, "levels": 16}'
 
 
 def rows_to_run(grid):
@@ -41,25 +42,6 @@ def rows_to_run(grid):
     for w in ("fp16", "bf16", "int8"):
         rows.append(("-Q q codes, p " + w, q_row("q", w, "codes")))
     return rows
-
-
-def config_layers(path, sets):
-    """model.layers after --set overrides (the last stage's layers when model.stages is given)."""
-    layers = None
-    for s in sets:
-        key, _, val = s.partition("=")
-        if key == "model.layers":
-            layers = int(val)
-    if layers is not None:
-        return layers
-    try:
-        with open(path) as f:
-            model = json.load(f).get("model", {})
-        if model.get("stages"):
-            return int(model["stages"][-1]["layers"])
-        return int(model.get("layers", 2))
-    except (ValueError, AttributeError, KeyError, TypeError, IndexError) as e:
-        fail("--config %s: not a pdadmm config (%s)" % (path, e))
 
 
 def train(binary, config, sets, out_dir):
@@ -92,8 +74,8 @@ def main():
     ap.add_argument("--pdadmm", "--binary", dest="pdadmm", default=default_binary(),
                     help=f"the pdadmm binary (default {BINARY_DEFAULT}; --binary as in accuracy.py)")
     ap.add_argument("--config", default="configs/synthetic.json", help="the pdadmm config (default configs/synthetic.json)")
-    ap.add_argument("--grid", default='{"min": 0, "max": 2, "levels": 16}',
-                    help="admm.grid of the -Q runs, as JSON (default 16 uniform levels on [0, 2])")
+    ap.add_argument("--grid", help="admm.grid of the -Q runs, as JSON (default: the config's admm.grid, else 16 "
+                    "uniform levels on [0, 2])")
     ap.add_argument("--groups", type=int, help="layer groups, 2 up to model.layers (default: one per layer)")
     ap.add_argument("--seeds", nargs="+", default=["0"],
                     help="seeds to train each row with, space- or comma-separated (accuracy.py's form); accuracy and "
@@ -112,6 +94,23 @@ def main():
     no_duplicates(a.seeds, "--seeds")
     if min(a.seeds) < 0:  # pdadmm refuses it, but only at its turn, after the earlier rows' runs
         fail("--seeds: %d: a seed is an integer >= 0" % min(a.seeds))
+    # What every row sets itself: a --set of it was overridden without a word (the rows' settings
+    # come after the user's), so a run's config.json said seed 0 where --set seed=7 was asked.
+    own = {"seed": "--seeds", "groups": "--groups", "partition": "--groups", "algorithm": "--rows",
+           "admm.quantize": "--rows", "admm.grid": "--grid", "admm.wire": "--rows", "admm.wire.p": "--rows",
+           "admm.wire.q": "--rows"}
+    for kv in a.sets:
+        k = kv.split("=", 1)[0].strip()
+        if k in own:
+            fail("--set %s: every row sets %s itself; choose it with %s" % (kv, k, own[k]))
+    cfg = read_config(a.config, "--config")
+    if a.grid is None:  # the config's own grid: cora_q.json's 64 levels, not a 16-level stand-in
+        admm = cfg.get("admm", {})
+        own_grid = admm.get("grid") if isinstance(admm, dict) else None
+        a.grid = json.dumps(own_grid) if own_grid is not None else DEFAULT_GRID
+        a.grid_from = "the config's" if own_grid is not None else "the default"
+    else:
+        a.grid_from = "--grid"
     names = [name for name, _ in rows_to_run("{}")]
     for x in a.rows:
         if not any(x in name for name in names[1:]):
@@ -120,13 +119,13 @@ def main():
         json.loads(a.grid)
     except ValueError as e:
         sys.exit("error: --grid: not JSON (%s)" % e)
-    groups = config_layers(a.config, a.sets) if a.groups is None else a.groups
+    groups = config_layers(cfg, a.sets, "--config " + a.config) if a.groups is None else a.groups
     if groups < 1:  # it was "with one group …" for 0 and -3 too
         sys.exit("error: --groups %d: the layer groups the model is split into are 1 or more (default: one per "
                  "layer)" % groups)
     if groups < 2:
         sys.exit("error: --groups %d: with one group nothing crosses the wire, so every row would move 0 bytes" % groups)
-    check_rows(a.pdadmm, a.config, a.sets + ["groups=%d" % groups] + rows_to_run(a.grid)[3][1])
+    check_rows(a.pdadmm, a.config, a.sets + ["groups=%d" % groups, "partition=[]"] + rows_to_run(a.grid)[3][1])
     if a.work:
         output_folder(a.work, "--work")
     work = a.work or tempfile.mkdtemp(prefix="quant_table_")
@@ -145,7 +144,7 @@ def table(a, groups, work):
             continue
         accs, secs, summ = [], [], None
         for seed in a.seeds:
-            summ = train(a.pdadmm, a.config, a.sets + ["groups=%d" % groups, "seed=%d" % seed] + sets,
+            summ = train(a.pdadmm, a.config, a.sets + ["groups=%d" % groups, "partition=[]", "seed=%d" % seed] + sets,
                          os.path.join(work, "row%02d_seed%d" % (i, seed)))
             accs.append(summ["test_acc"])
             secs.append(summ["seconds_per_iter_mean"])
@@ -155,7 +154,7 @@ def table(a, groups, work):
         print("  %-22s done (test acc %s)" % (name, " ".join("%.4f" % x for x in accs)), file=sys.stderr)
 
     base = rows[0]
-    print("config %s, groups %d, seeds %s, -Q grid %s" % (a.config, groups, a.seeds, a.grid))
+    print("config %s, groups %d, seeds %s, -Q grid %s (%s)" % (a.config, groups, a.seeds, a.grid, a.grid_from))
     print("%-22s %9s %8s %14s %8s %10s" % ("run", "test acc", "vs fp32", "bytes/iter", "ratio", "s/iter"))
     for r in rows:
         print("%-22s %9.4f %+8.2f %14d %7.2fx %10.5f" % (r["name"], r["test_acc"],

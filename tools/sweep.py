@@ -25,9 +25,9 @@ import shutil
 import subprocess
 import sys
 
-from tool_common import (BINARY_DEFAULT, ArgumentParser, default_binary, exit_status, fail, no_duplicates,
-                         output_folder, pass_on_said, read_result, remove_stale, require_binary, run_child, run_main,
-                         write_json)
+from tool_common import (BINARY_DEFAULT, ArgumentParser, config_layers, default_binary, exit_status, fail,
+                         no_duplicates, output_folder, pass_on_said, read_config, read_result, remove_stale,
+                         require_binary, run_child, run_main, write_json)
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 KNOWN_KEYS = {"base", "set", "axis", "variants", "groups", "threads_per_group", "iterations", "warmup",
@@ -141,8 +141,8 @@ def load_sweep(path):
         layers += spec["axis"]["values"]
     layers += [v.get("set", {}).get("model.layers") for v in spec.get("variants", [])]
     for v in layers:
-        if v is not None and not (isinstance(v, int) and not isinstance(v, bool) and v >= 1):
-            fail(f"sweep config {path}: model.layers {json.dumps(v)}: must be an integer >= 1")
+        if v is not None and not (isinstance(v, int) and not isinstance(v, bool) and 2 <= v <= 10000):
+            fail(f"sweep config {path}: model.layers {json.dumps(v)}: must be an integer in [2, 10000] (pdadmm's bounds)")
     return spec
 
 
@@ -199,7 +199,8 @@ def bench(spec, pdadmm, base, sets, out_json, serialize=False, quiet=False, laun
     """launcher: a command template with {groups} (e.g. "mpirun -np {groups}") that starts the bench."""
     cmd = [pdadmm, "bench", "--config", base, "--json", out_json, "--no-peak",
            "--iterations", str(spec.get("iterations", 3)), "--warmup", str(spec.get("warmup", 1))]
-    for k, v in sets.items():
+    # Each run's groups are the sweep's: a base config's partition (which sets the groups) is cleared.
+    for k, v in {**sets, "partition": []}.items():
         cmd += ["--set", f"{k}={json.dumps(v)}"]
     for link in spec.get("links", []):
         cmd += ["--link", link if isinstance(link, str) else
@@ -235,13 +236,7 @@ def bench(spec, pdadmm, base, sets, out_json, serialize=False, quiet=False, laun
 def layers_of(base, sets):
     """model.layers of a run: the sweep's set, else the base config's (its last stage's), else pdadmm's
     default 2. Decides the groups ("groups": "layers", or a count capped at the layers)."""
-    if "model.layers" in sets:
-        return int(sets["model.layers"])
-    with open(base) as f:
-        model = json.load(f).get("model", {})
-    if "layers" in model:
-        return int(model["layers"])
-    return int(model["stages"][-1]["layers"]) if model.get("stages") else 2
+    return config_layers(read_config(base, "base config"), sets, "base config " + base)
 
 
 def same_layers(result, layers, what):

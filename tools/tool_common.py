@@ -298,6 +298,68 @@ def write_json(path, obj, indent=2):
         raise
 
 
+def _without_comments(text):
+    """JSON text with // and /* */ comments (outside strings) blanked, as pdadmm's config reader
+    allows them: the tools' plain json.load refused a config pdadmm ran."""
+    out, i, n, in_str = [], 0, len(text), False
+    while i < n:
+        c = text[i]
+        if in_str:
+            out.append(c)
+            if c == "\\" and i + 1 < n:
+                out.append(text[i + 1])
+                i += 1
+            elif c == '"':
+                in_str = False
+        elif c == '"':
+            in_str = True
+            out.append(c)
+        elif text.startswith("//", i):
+            j = text.find("\n", i)
+            i = n if j < 0 else j
+            continue
+        elif text.startswith("/*", i):
+            j = text.find("*/", i + 2)
+            i = n if j < 0 else j + 2
+            out.append(" ")
+            continue
+        else:
+            out.append(c)
+        i += 1
+    return "".join(out)
+
+
+def read_config(path, flag="config"):
+    """A pdadmm config file as a dict (comments allowed, as pdadmm allows them); one `error:` line
+    naming the file when it is not one."""
+    try:
+        with open(path) as f:
+            cfg = json.loads(_without_comments(f.read()))
+    except OSError as e:
+        fail(f"{flag} {path}: {e.strerror}")
+    except ValueError as e:
+        fail(f"{flag} {path}: not JSON ({e})")
+    if not isinstance(cfg, dict):
+        fail(f"{flag} {path}: expected a JSON object {{...}} at the top level")
+    return cfg
+
+
+def config_layers(cfg, sets, flag="config"):
+    """model.layers as pdadmm will see it: a --set's (key=value strings or a dict), else the config's,
+    else its last stage's, else pdadmm's default 2."""
+    pairs = sets.items() if isinstance(sets, dict) else (s.partition("=")[::2] for s in sets)
+    given = [v for k, v in pairs if k.strip() == "model.layers"]
+    try:
+        if given:
+            return int(json.loads(given[-1]) if isinstance(given[-1], str) else given[-1])
+        model = cfg.get("model", {})
+        if "layers" in model:
+            return int(model["layers"])
+        return int(model["stages"][-1]["layers"]) if model.get("stages") else 2
+    except (ValueError, AttributeError, KeyError, TypeError, IndexError) as e:
+        fail(f"{flag}: model.layers: not a layer count ({e})")
+
+
 def int_list(flag, text):
     """Integers from "0,100,200", or from a list of such words (argparse's nargs)."""
     if isinstance(text, list):

@@ -512,6 +512,20 @@ Config parse_config(const nlohmann::json& in, const std::vector<std::string>& ov
     }
     require(sum == L, "config: partition: sizes add up to " + std::to_string(sum) + ", model.layers is " +
                           std::to_string(L));
+    // A partition sets the groups. A groups that disagrees was ignored without a word: a sweep's
+    // --set groups=1 on a partitioned base timed its "serial" runs in two groups. Only a --set
+    // partition over the file's groups (a saved config.json records both) replaces it.
+    const auto by_set = [&](const char* key) {
+      return std::any_of(overrides.begin(), overrides.end(),
+                         [&](const std::string& o) { return o.substr(0, o.find('=')) == key; });
+    };
+    require(!j.contains("groups") || c.groups == static_cast<int>(c.partition.size()) ||
+                (by_set("partition") && !by_set("groups")),
+            [&] {
+              return "config: groups: " + std::to_string(c.groups) + ", but partition " +
+                     nlohmann::json(c.partition).dump() + " makes " + std::to_string(c.partition.size()) +
+                     " groups (the partition sets them: drop groups, or clear the partition with --set partition=[])";
+            });
     c.groups = static_cast<int>(c.partition.size());
     c.effective["groups"] = c.groups;
   }
