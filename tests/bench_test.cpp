@@ -526,6 +526,37 @@ TEST(TrainTimes, StageChangesAreTimedApart) {
   }
 }
 
+// A staged run's summary.json has each stage's median s/iteration (the whole run's median was
+// the most numerous stage's), from the seconds metrics.jsonl logs; one stage, no list.
+TEST(TrainTimes, EachStagesMedianFollowsFromItsIterations) {
+  Config c = tiny_config({"model.layers=4", "admm.iterations=8",
+                          "model.stages=[{\"layers\":2,\"iterations\":5},{\"layers\":4,\"iterations\":3}]"});
+  c.output.log_every = 1;
+  c.output.progress = "off";
+  c.output.checkpoint = false;
+  c.output.dir = ::testing::TempDir() + "/train_times_stage_medians";
+  std::ostringstream log;
+  train(c, log);
+  std::vector<double> s;
+  std::istringstream in(test::slurp(c.output.dir + "/metrics.jsonl"));
+  for (std::string l; std::getline(in, l);) s.push_back(nlohmann::json::parse(l)["seconds"].get<double>());
+  ASSERT_EQ(s.size(), 8u);
+  std::sort(s.begin(), s.begin() + 5);
+  std::sort(s.begin() + 5, s.end());
+  const nlohmann::json st = test::read_json(c.output.dir + "/summary.json")["stages"];
+  ASSERT_EQ(st.size(), 2u) << st.dump();
+  EXPECT_EQ(st[0]["layers"], 2);
+  EXPECT_EQ(st[0]["iterations"], 5);
+  EXPECT_DOUBLE_EQ(st[0]["seconds_per_iter_median"].get<double>(), s[2]);
+  EXPECT_EQ(st[1]["layers"], 4);
+  EXPECT_EQ(st[1]["iterations"], 3);
+  EXPECT_DOUBLE_EQ(st[1]["seconds_per_iter_median"].get<double>(), s[6]);
+  c.model.stages.clear();
+  c.output.dir += "_one";
+  train(c, log);
+  EXPECT_FALSE(test::read_json(c.output.dir + "/summary.json").contains("stages"));
+}
+
 using Result = pdadmm::test::CommandResult;
 using test::expect_one_line_error;
 

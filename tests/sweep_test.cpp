@@ -949,6 +949,18 @@ TEST(BenchAb, AlternatesTheBinariesAndSummarises) {
   EXPECT_FALSE(c.contains("stage_ratio_a_over_b")) << "no stage changes to compare";
   EXPECT_NEAR(c["ratio_a_over_b"].get<double>(),
               c["median_wall_s"]["a"].get<double>() / c["median_wall_s"]["b"].get<double>(), 1e-12);
+  // The paired view: each round's A / B, their median and the rounds A was slower in.
+  ASSERT_EQ(c["paired_ratios"].size(), 2u);
+  int slower = 0;
+  for (int i = 0; i < 2; ++i) {
+    const double ratio = c["runs"]["a"][i]["wall_s"].get<double>() / c["runs"]["b"][i]["wall_s"].get<double>();
+    EXPECT_NEAR(c["paired_ratios"][i].get<double>(), ratio, 1e-12);
+    slower += ratio > 1;
+  }
+  EXPECT_NEAR(c["paired_ratio_median"].get<double>(),
+              (c["paired_ratios"][0].get<double>() + c["paired_ratios"][1].get<double>()) / 2, 1e-12);
+  EXPECT_EQ(c["rounds_a_slower"].get<int>(), slower);
+  EXPECT_NE(r.out.find(" rounds\n"), std::string::npos) << r.out;
   // Greedy growth: the stage changes' seconds and their ratio as well.
   Result grown = run(tool + "--set admm.iterations=4 --set model.layers=3 --set 'model.stages=[{\"layers\":2,"
                             "\"iterations\":2},{\"layers\":3,\"iterations\":2}]' --json " + json);

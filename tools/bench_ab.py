@@ -2,7 +2,7 @@
 """Whole training runs of two pdadmm binaries, alternated, for a paired speed comparison.
 
 Usage: tools/bench_ab.py --a OLD_BINARY --b NEW_BINARY CONFIG [CONFIG ...]
-                         [--rounds 3] [--set key=value ...] [--json FILE]
+                         [--rounds 4] [--set key=value ...] [--json FILE]
 Each round runs every config with A and with B (`pdadmm train --config CONFIG`, outputs in a
 temporary folder), A first in odd rounds and B first in even ones, so slow and fast spells of a
 shared machine hit both alike, and so does running second (measured on a 2-core machine: the second
@@ -10,7 +10,10 @@ run of a pair about 2-4 % slower, whichever binary it was). Records per run the
 wall seconds, CPU seconds (user, system) of the child, and from summary.json the mean and median
 seconds per iteration (ADMM updates only), the evaluation seconds, the stage changes' seconds (greedy
 growth) and the test accuracy; prints one line per run and, per config, the median wall seconds of A
-and B and their ratio A / B (and the stage changes' when a run has stages). With
+and B and their ratio A / B (and the stage changes' when a run has stages), and the paired view: the
+median of each round's A / B with its range and the rounds A was slower in (a ratio of medians can
+differ from it: 1.16x against 1.06x paired, A slower in 2 of 3 rounds, in a committed sitting). An
+even --rounds (default 4) puts each binary first equally often. With
 `threads: 0` (the default) a run leaves out the cores other processes kept busy when it started: each
 run's `note: threads:` counts are recorded (`threads`), and a config whose runs differ in them is flagged
 (`same_threads`, a warning), since its ratio then compares thread counts as well as builds. Writes all
@@ -64,6 +67,8 @@ def run(binary, config, sets, out_dir):
         "sys_s": after.ru_stime - before.ru_stime,
         "s_per_iter_mean": s["seconds_per_iter_mean"],
         "s_per_iter_median": s["seconds_per_iter_median"],
+        # With growth stages, each stage's: the run's median over all is one stage's.
+        "stage_s_per_iter_median": [st["seconds_per_iter_median"] for st in s.get("stages", [])],
         "eval_s": s["eval_seconds"],
         "stage_s": s.get("stage_seconds", 0.0),
         "test_acc": s["test_acc"],
@@ -78,13 +83,17 @@ def main():
     ap.add_argument("--a", required=True, help="the first (baseline) pdadmm binary")
     ap.add_argument("--b", required=True, help="the second pdadmm binary")
     ap.add_argument("configs", nargs="+", help="pdadmm configs, each trained by both binaries")
-    ap.add_argument("--rounds", type=int, default=3, help="rounds per config, A and B first in turn (default 3)")
+    ap.add_argument("--rounds", type=int, default=4, help="rounds per config, A and B first in turn (default 4; an "
+                    "even count puts each first equally often)")
     ap.add_argument("--set", action="append", default=[], dest="sets", metavar="KEY=VALUE",
                     help="passed to every pdadmm train (repeatable)")
     ap.add_argument("--json", help="write the runs and the medians here")
     args = ap.parse_args()
     if args.rounds < 1:
         sys.exit("error: --rounds must be at least 1")
+    if args.rounds % 2:
+        print("note: --rounds %d is odd: A runs first in one round more than B (the second run of a pair measured "
+              "2-4 %% slower on 2 cores)" % args.rounds, flush=True)
     for c in args.configs:
         input_file(c, "config")
     no_duplicates(args.configs, "configs")
@@ -114,12 +123,17 @@ def main():
                            x["eval_s"], x["stage_s"], x["test_acc"]), flush=True)
             med = {k: statistics.median(x["wall_s"] for x in v) for k, v in runs.items()}
             same = len({tuple(x["threads"]) for v in runs.values() for x in v}) == 1
+            # Round by round, A against the B beside it: what the alternation is for.
+            paired = [a["wall_s"] / b["wall_s"] for a, b in zip(runs["a"], runs["b"])]
             result["configs"][c] = {"runs": runs, "median_wall_s": med, "ratio_a_over_b": med["a"] / med["b"],
-                                    "same_threads": same}
+                                    "paired_ratios": paired, "paired_ratio_median": statistics.median(paired),
+                                    "rounds_a_slower": sum(x > 1 for x in paired), "same_threads": same}
             if not same:
                 print("warning: %s: the runs chose different thread counts (their `note: threads:` lines differ; "
                       "--set threads=N fixes the count)" % c, flush=True)
-            print("%s: median %.2f s (A) vs %.2f s (B), A / B = %.2fx" % (c, med["a"], med["b"], med["a"] / med["b"]))
+            print("%s: median %.2f s (A) vs %.2f s (B), A / B = %.2fx; paired A / B %.2fx (%.2f-%.2f), A slower in "
+                  "%d of %d rounds" % (c, med["a"], med["b"], med["a"] / med["b"], statistics.median(paired),
+                                       min(paired), max(paired), sum(x > 1 for x in paired), len(paired)))
             stage = {k: statistics.median(x["stage_s"] for x in v) for k, v in runs.items()}
             if stage["b"] > 0:
                 result["configs"][c].update(median_stage_s=stage, stage_ratio_a_over_b=stage["a"] / stage["b"])

@@ -250,6 +250,12 @@ nlohmann::json TrainSummary::to_json() const {
                       {"residual", {{"first", first_residual}, {"last", last_residual}}},
                       {"giveups", {{"W", w_giveups}, {"p", p_giveups}}}};
   if (resumed_from > 0) j["resumed_from"] = resumed_from;  // train --resume: the whole run's numbers
+  if (!stages.empty()) {
+    j["stages"] = nlohmann::json::array();
+    for (const Stage& s : stages)
+      j["stages"].push_back(
+          {{"layers", s.layers}, {"iterations", s.iterations}, {"seconds_per_iter_median", s.seconds_per_iter_median}});
+  }
   return j;
 }
 
@@ -336,6 +342,14 @@ bool TrainLoop::write_outputs(int done, int stopped_by) {
   sum.scores = scores;
   sum.seconds_per_iter_mean = iter_s.empty() ? 0 : std::accumulate(iter_s.begin(), iter_s.end(), 0.0) / iter_s.size();
   sum.seconds_per_iter_median = median(iter_s);
+  sum.stages.clear();
+  if (stages.size() > 1)
+    for (size_t s = 0, from = 0; s < stages.size() && from < iter_s.size(); from += stages[s].iterations, ++s) {
+      const size_t to = std::min(iter_s.size(), from + static_cast<size_t>(stages[s].iterations));
+      sum.stages.push_back({stages[s].layers, static_cast<int>(to - from),
+                            median(std::vector<double>(iter_s.begin() + static_cast<std::ptrdiff_t>(from),
+                                                       iter_s.begin() + static_cast<std::ptrdiff_t>(to)))});
+    }
   if (c.output.checkpoint && writes) save_model(c, p.dims, W, b, done, p.data_crc);
   // The final weights downloaded above (process 0 has them and writes), scored by the
   // host as `pdadmm eval --predictions` does: the same file. Its failure (a full disk) is the run's
@@ -394,16 +408,13 @@ void TrainLoop::log_final(int done, bool keeps_state) {
       << sum.scores.val.acc << "  train acc " << sum.scores.train.acc << "\n";
   if (done > 0) {  // "0.00000 s/iteration" for a run of none read as a measurement
     log << std::setprecision(5) << "time: " << sum.seconds_per_iter_mean << " s/iteration (median ";
-    if (stages.size() > 1) {  // one median over stages of 2 and 10 layers was the 2-layer one's
+    if (!sum.stages.empty()) {  // one median over stages of 2 and 10 layers was the 2-layer one's
       std::string per, layers;
-      for (size_t s = 0, from = 0; s < stages.size() && from < iter_s.size(); from += stages[s].iterations, ++s) {
-        const size_t to = std::min(iter_s.size(), from + static_cast<size_t>(stages[s].iterations));
+      for (const TrainSummary::Stage& s : sum.stages) {
         std::ostringstream m;
-        m << std::setprecision(3)
-          << median(std::vector<double>(iter_s.begin() + static_cast<std::ptrdiff_t>(from),
-                                        iter_s.begin() + static_cast<std::ptrdiff_t>(to)));
+        m << std::setprecision(3) << s.seconds_per_iter_median;
         per += (per.empty() ? "" : ", ") + m.str();
-        layers += (layers.empty() ? "" : ", ") + std::to_string(stages[s].layers);
+        layers += (layers.empty() ? "" : ", ") + std::to_string(s.layers);
       }
       log << "per stage of " << layers << " layers: " << per << ";";
     } else {

@@ -48,6 +48,13 @@ struct TrainSummary {
   Scores scores;
   double seconds_total = 0;
   double seconds_per_iter_mean = 0, seconds_per_iter_median = 0;
+  // With growth stages, each stage that ran: its layers, iterations and median s/iteration (the
+  // whole run's median was one stage's, a 10-iteration 5-layer stage's on Cora).
+  struct Stage {
+    int layers = 0, iterations = 0;
+    double seconds_per_iter_median = 0;
+  };
+  std::vector<Stage> stages;
   double eval_seconds = 0;
   double stage_seconds = 0;  // building the later growth stages (hand-over, new solver)
   int evals_exact = 0, evals_tracked = 0;  // logged evaluations by how layer 1 was computed
