@@ -589,6 +589,24 @@ TEST(BenchCli, WithoutJsonPrintsTheTextLines) {
   EXPECT_EQ(r.out.find('{'), std::string::npos) << r.out;
 }
 
+// A staged config is timed as train runs its last stage: that stage's nu, rho, mu and step (admm.*
+// timed Coauthor CS's backtracking where its last stage takes exact steps); model.stages=[] times
+// admm.* at any model.layers.
+TEST(BenchCli, AStagedConfigIsTimedWithItsLastStagesSettings) {
+  const std::string stages = " --set 'model.stages=[{\"layers\":2,\"iterations\":2},{\"layers\":4,\"iterations\":2,"
+                             "\"nu\":0.25,\"rho\":2,\"step\":\"exact\"}]'";
+  const std::string json = ::testing::TempDir() + "/bench_stages.json";
+  Result r = run("bench" + kTiny + stages + " -n 1 --warmup 0 --no-peak --json " + json);
+  ASSERT_EQ(r.code, 0) << r.out;
+  EXPECT_NE(r.out.find("bench: the last of 2 growth stages, with its nu 0.25, rho 2, mu "), std::string::npos) << r.out;
+  const nlohmann::json j = test::read_json(json);
+  EXPECT_EQ(j["layers"], 4);
+  Result none = run("bench" + kTiny + " --set model.layers=3 --set 'model.stages=[]' -n 1 --warmup 0 --no-peak");
+  ASSERT_EQ(none.code, 0) << none.out;
+  EXPECT_EQ(none.out.find("growth stages"), std::string::npos) << none.out;
+  EXPECT_NE(none.out.find("bench: 3 layers x 24"), std::string::npos) << none.out;
+}
+
 // One thread's iterations: the process's CPU time is that thread's, so not above the wall time
 // (other processes can only lower CPU time against wall time). OpenBLAS's server threads spin for
 // ~0.1 s after the library loads; a bench this short used to count that spin (CPU up to 2x the

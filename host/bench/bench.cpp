@@ -12,6 +12,7 @@
 #include <sys/resource.h>
 #include <time.h>
 
+#include "host/admm/plan.h"
 #include "host/admm/trainer.h"
 #include "host/bench/counting_ops.h"
 #include "host/bench/gemm_peak.h"
@@ -190,7 +191,11 @@ nlohmann::json roofline(const std::map<GemmShape, long>& calls, int iterations, 
 
 }  // namespace
 
-nlohmann::json run_bench(const Config& c, const BenchOptions& o, std::ostream& log) {
+nlohmann::json run_bench(const Config& given, const BenchOptions& o, std::ostream& log) {
+  // The full depth as `train` runs it: the last stage's settings (its nu, rho, mu, step). admm.*
+  // timed Coauthor CS's backtracking at 1e-3 where its 10-layer stage takes exact steps at 5e-4.
+  Config c = given.model.stages.empty() ? given : stage_config(given, given.model.stages.size() - 1);
+  c.model.stages.clear();
   require(o.iterations >= 1, "bench: --iterations must be >= 1 (got " + std::to_string(o.iterations) + ")");
   require(o.warmup >= 0, "bench: --warmup must be >= 0 (got " + std::to_string(o.warmup) + ")");
   require(o.peak_seconds > 0 && o.peak_seconds <= 60, "bench: --peak-seconds must be in (0, 60]");
@@ -233,6 +238,9 @@ nlohmann::json run_bench(const Config& c, const BenchOptions& o, std::ostream& l
       << p.x.cols << " training columns, " << G << " group(s), backend " << c.backend
       << (o.serialize ? ", groups serialised" : "")
       << (processes ? ", " + std::to_string(process_count()) + " processes (mpirun)" : "") << "\n";
+  if (!given.model.stages.empty())
+    log << "bench: the last of " << given.model.stages.size() << " growth stages, with its nu " << c.admm.nu << ", rho "
+        << c.admm.rho << ", mu " << c.admm.mu << " (--set model.stages=[] times admm.* instead)\n";
   if (process_rank() == 0) log_auto_threads(c, log);
 
   wait_for_blas_threads_to_sleep();

@@ -193,7 +193,7 @@ void read_rho_schedule(JsonReader s, RhoSchedule& out) {
 // admm.iterations must equal it, so a run's saved config.json runs again as it is).
 void read_stages(const nlohmann::json& s, bool layers_given, bool iterations_given, Config& c) {
   require(s.is_array() && !s.empty(),
-          "config: model.stages: expected a non-empty list of {\"layers\", \"iterations\"} objects");
+          "config: model.stages: expected a list of {\"layers\", \"iterations\"} objects ([] for none)");
   nlohmann::json eff = nlohmann::json::array();
   int total = 0;
   for (size_t i = 0; i < s.size(); ++i) {
@@ -497,7 +497,9 @@ Config parse_config(const nlohmann::json& in, const std::vector<std::string>& ov
   bool layers_given = false;
   const nlohmann::json* stages = read_model(r.child("model"), c.model, layers_given);
   read_admm(r.child("admm"), c);
-  if (stages) read_stages(*stages, layers_given, j.contains("admm") && j["admm"].contains("iterations"), c);
+  // [] is no stages: a --set that drops a config's stages (a sweep of model.layers over cora.json).
+  if (stages && !(stages->is_array() && stages->empty()))
+    read_stages(*stages, layers_given, j.contains("admm") && j["admm"].contains("iterations"), c);
   read_cuda(r.child("cuda"), c.cuda);
   read_output(r.child("output"), c.output);
   r.finish();
