@@ -605,6 +605,13 @@ TEST(BenchCli, AStagedConfigIsTimedWithItsLastStagesSettings) {
   ASSERT_EQ(none.code, 0) << none.out;
   EXPECT_EQ(none.out.find("growth stages"), std::string::npos) << none.out;
   EXPECT_NE(none.out.find("bench: 3 layers x 24"), std::string::npos) << none.out;
+  // Dropping the stages keeps the config's own model.layers (it fell to the default 2).
+  const std::string staged = ::testing::TempDir() + "/bench_staged.json";
+  std::ofstream(staged) << R"({"model": {"layers": 4, "hidden": 24, "stages": [{"layers": 2, "iterations": 1},
+    {"layers": 4, "iterations": 1}]}, "data": {"synthetic": {"nodes": 300, "val": 50, "test": 50, "features": 20}}})";
+  Result kept = run("bench --config " + staged + " --set 'model.stages=[]' -n 1 --warmup 0 --no-peak");
+  ASSERT_EQ(kept.code, 0) << kept.out;
+  EXPECT_NE(kept.out.find("bench: 4 layers x 24"), std::string::npos) << kept.out;
 }
 
 // One thread's iterations: the process's CPU time is that thread's, so not above the wall time

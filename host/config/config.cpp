@@ -466,7 +466,9 @@ static void forget_stale_totals(nlohmann::json& j, const std::vector<std::string
              key.compare(key.size() - field.size(), std::string::npos, field) == 0;
     });
   };
-  const bool has_stages = j.contains("model") && j["model"].is_object() && j["model"].contains("stages");
+  // model.stages=[] (none) leaves the config's own layers and iterations.
+  const bool has_stages = j.contains("model") && j["model"].is_object() && j["model"].contains("stages") &&
+                          !(j["model"]["stages"].is_array() && j["model"]["stages"].empty());
   if (!has_stages) return;
   if (set("model.stages", ".iterations") && !set("admm.iterations", "") && j.contains("admm") &&
       j["admm"].is_object())
