@@ -498,6 +498,7 @@ TEST(TrainTimes, TheEvaluationOfARunWithoutIterationsIsTimed) {
   EXPECT_LE(sum["eval_seconds"].get<double>(), sum["seconds_total"].get<double>());
   // The time line gives no s/iteration figure for a run of none.
   EXPECT_NE(log.str().find("\ntime: no iterations (evaluation "), std::string::npos) << log.str();
+  EXPECT_NE(log.str().find("\nbytes moved: none (no iterations run)\n"), std::string::npos) << log.str();
   EXPECT_EQ(log.str().find("s/iteration"), std::string::npos) << log.str();
 }
 

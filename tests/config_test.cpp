@@ -66,7 +66,7 @@ INSTANTIATE_TEST_SUITE_P(
                       BadCase{"admm.rho_schedule.max=1e300", "admm.rho_schedule.max"},
                       BadCase{"model.stages=[{\"layers\":2,\"iterations\":5,\"nu\":1e-300}]", "model.stages[0].nu"},
                       BadCase{"model.stages=[{\"layers\":2,\"iterations\":5,\"mu\":1e39}]", "model.stages[0].mu"},
-                      BadCase{"model.stages=[]", "model.stages"}, BadCase{"model.stages=3", "model.stages"},
+                      BadCase{"model.stages={}", "model.stages"}, BadCase{"model.stages=3", "model.stages"},
                       BadCase{"model.stages=[3]", "model.stages[0]"},
                       BadCase{"model.stages=[{\"layers\":2}]", "model.stages[0]"},
                       BadCase{"model.stages=[{\"layers\":1,\"iterations\":5}]", "model.stages[0].layers"},
@@ -334,6 +334,46 @@ TEST(Config, GridWithoutQuantizationWarns) {
   EXPECT_EQ(no_zero.warnings[0], "admm.grid has no level at 0: the ReLU outputs it quantizes, mostly 0, go to "
                                  "0.333333; a grid with 0 among its levels keeps them");
   EXPECT_TRUE(parse_config(nlohmann::json::object(), {"algorithm=pdadmm-g-q", "admm.grid=[-1,0,1]"}).warnings.empty());
+}
+
+// A -Q config run as G (the fp32 yardstick) failed one key at a time, and a lossy wire left over
+// made a G that was not fp32: the error names every key to set.
+TEST(Config, AQConfigRunAsGNamesEveryKeyToSet) {
+  const nlohmann::json q = {{"algorithm", "pdadmm-g-q"},
+                            {"admm", {{"quantize", "q"}, {"grid", "reference"}, {"wire", {{"p", "int8"}, {"q", "codes"}}}}}};
+  EXPECT_EQ(test::error_of([&] { parse_config(q, {"algorithm=pdadmm-g"}); }),
+            "config: admm.quantize: needs \"algorithm\": \"pdadmm-g-q\" (fp32 pdADMM-G on this config: --set "
+            "admm.quantize='\"none\"' --set admm.wire.q='\"fp32\"' --set admm.wire.p='\"fp32\"')");
+  const Config g = parse_config(q, {"algorithm=pdadmm-g", "admm.quantize=\"none\"", "admm.wire.q=\"fp32\"",
+                                    "admm.wire.p=\"fp32\""});
+  EXPECT_EQ(g.admm.quantize, Quantize::None);
+  EXPECT_EQ(g.admm.wire_p.format, WireFormat::Fp32);
+}
+
+// model.stages=[] is no stages: the config's own layers and iterations stay (they followed the
+// emptied stages down to the defaults), and a saved config.json that records [] reads the same.
+TEST(Config, EmptyStagesAreNone) {
+  const nlohmann::json staged = {
+      {"model", {{"layers", 4}, {"stages", {{{"layers", 2}, {"iterations", 3}}, {{"layers", 4}, {"iterations", 5}}}}}},
+      {"admm", {{"iterations", 8}}}};
+  const Config c = parse_config(staged, {"model.stages=[]"});
+  EXPECT_TRUE(c.model.stages.empty());
+  EXPECT_EQ(c.model.layers, 4);
+  EXPECT_EQ(c.iterations, 8);
+  const Config again = parse_config(c.effective, {});
+  EXPECT_TRUE(again.model.stages.empty());
+  EXPECT_EQ(again.model.layers, 4);
+  EXPECT_EQ(parse_config(staged, {"model.stages=[]", "model.layers=6"}).model.layers, 6);
+}
+
+// A sweep file given to pdadmm was refused for its "groups": "layers", which named no sweep.
+TEST(Config, ASweepFileIsNamedAsOne) {
+  EXPECT_EQ(test::error_of([] {
+              parse_config_text(R"({"base": "configs/synthetic.json", "axis": {"key": "model.layers", "values": [2]},
+                                    "groups": "layers"})",
+                                "s.json", {});
+            }),
+            "config: s.json is a sweep file (it has \"axis\"): run it with tools/sweep.py --config s.json");
 }
 
 // q on the default grid (the paper's integers, its grid for p) kept few levels without a word.

@@ -232,7 +232,8 @@ TEST(MpiTrain, WrongProcessCountAndOtherCommandsAreOneError) {
   const std::string dir = fresh_config_dir("mpi_errors"), cfg = dir + "/mpi.json";
   auto two = run_command(kMpirun + " -np 2 " + PDADMM_BINARY + " train -c " + cfg + " -o " + dir + "/run");
   EXPECT_NE(two.code, 0) << two.out;
-  const std::string want = "error (process 0): mpirun started 2 processes for 3 layer groups: one process per group (mpirun -np 3)";
+  const std::string want = "error (process 0): mpirun started 2 processes for 3 layer groups: one process per group "
+                           "(mpirun -np 3, or --set groups=2)";
   EXPECT_NE(two.out.find(want), std::string::npos) << two.out;
   EXPECT_EQ(two.out.find("(process 1)"), std::string::npos) << "the same error printed twice:\n" << two.out;
   auto info = run_command(kMpirun + " -np 2 " + PDADMM_BINARY + " info -c " + cfg);

@@ -627,7 +627,7 @@ TEST(Tools, HelpDescribesEveryOption) {
   if (!have_python3()) GTEST_SKIP() << "python3 is not installed";
   const std::string src = PDADMM_SOURCE_DIR;
   for (const auto& [tool, text] : std::vector<std::pair<std::string, std::string>>{
-           {"bench_ab", "(default 3)"}, {"bench_ab", "passed to every pdadmm train"}, {"bench_ab", "the medians"},
+           {"bench_ab", "(default 4;"}, {"bench_ab", "passed to every pdadmm train"}, {"bench_ab", "the medians"},
            {"accuracy", "the pdadmm binary (default $PDADMM_BUILD/pdadmm"}, {"accuracy", "else build/pdadmm)"},
            {"accuracy", "the pdadmm config to train"}, {"quant_table", "(default $PDADMM_BUILD/pdadmm"},
            {"sweep", "(default: $PDADMM_BUILD/pdadmm"}, {"bench_reference", "(default $PDADMM_BUILD/pdadmm"},
@@ -1049,6 +1049,12 @@ TEST(Tools, CheckExportAgreesWithTheRunOrNamesNumpy) {
   }
   EXPECT_EQ(r.code, 0) << r.out;
   EXPECT_NE(r.out.find("agrees with " + dir + "/summary.json"), std::string::npos) << r.out;
+  // Another split's summary (its node counts differ): refused, not scored against these counts.
+  nlohmann::json other = pdadmm::test::read_json(dir + "/summary.json");
+  other["test"]["nodes"] = other["test"]["nodes"].get<int>() + 7;
+  std::ofstream(dir + "/other.json") << other.dump();
+  pdadmm::test::expect_one_line_error(run(tool + dir + "/in.npz --summary " + dir + "/other.json"),
+                                      "its test split has 107 nodes, the archive's 100: another run's summary?");
 }
 
 }  // namespace

@@ -91,7 +91,7 @@ def main():
     args = ap.parse_args()
     if args.rounds < 1:
         sys.exit("error: --rounds must be at least 1")
-    if args.rounds % 2:
+    if args.rounds % 2 and args.rounds > 1:  # one round is a smoke run, not a comparison
         print("note: --rounds %d is odd: A runs first in one round more than B (the second run of a pair measured "
               "2-4 %% slower on 2 cores)" % args.rounds, flush=True)
     for c in args.configs:

@@ -64,6 +64,11 @@ def main():
         acc = right / n if n else 0.0
         line = "%-5s acc %.4f (%d of %d)" % (split, acc, right, n)
         if summary is not None:
+            nodes = summary[split].get("nodes")
+            # A summary of another split (another data set, data.val_split_seed) scored with these counts.
+            if isinstance(nodes, int) and nodes != n:
+                fail("--summary %s: its %s split has %d nodes, the archive's %d: another run's summary?"
+                     % (a.summary, split, nodes, n))
             run = summary[split]["acc"]
             off = abs(right - round(run * n))
             worst = max(worst, off)

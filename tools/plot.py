@@ -144,15 +144,28 @@ def plot_speedup(path, out, check):
     meas = [(x, r["speedup_measured"]) for x, r in zip(xs, rows) if r.get("speedup_measured") is not None]
     if meas:
         ax.plot([m[0] for m in meas], [m[1] for m in meas], "r*-", ms=10, label=measured_label)
-    ax.set_xscale("log", base=2)
-    ax.set_xticks(xs)
+    # Sizes on a log2 axis; other values (a wire codec, an algorithm) one tick each, in sweep order
+    # (on the log axis "fp16" and "int8" were drawn on top of each other).
+    if all(isinstance(x, (int, float)) and not isinstance(x, bool) and x > 0 for x in xs):
+        ax.set_xscale("log", base=2)
+        ax.set_xticks(xs)
+    else:
+        for line in ax.get_lines():
+            line.set_xdata(range(len(xs)) if len(line.get_xdata()) == len(xs) else
+                           [xs.index(x) for x in line.get_xdata()])
+        ax.set_xticks(range(len(xs)))
     ax.set_xticklabels([str(x) for x in xs])
-    ax.set_xlabel({"model.layers": "layers L (groups G = L)" if rows[0]["groups"] == rows[0]["layers"] else "layers L",
+    every_layer = all(r["groups"] == r["layers"] for r in rows)  # the first row alone named G = L for all
+    ax.set_xlabel({"model.layers": "layers L (groups G = L)" if every_layer else "layers L",
                    "model.hidden": "neurons per layer"}.get(axis, axis))
     ax.set_ylabel("speedup over 1 group")
     r0 = rows[0]
     fixed = f"width {r0['hidden']}" if axis == "model.layers" else f"{r0['layers']} layers, G = {r0['groups']}"
-    ax.set_title(f"pdADMM-G speedup vs {axis.split('.')[-1]} ({fixed}, N = {r0['n_cols']})", fontsize=10)
+    algorithms = {r.get("algorithm") for r in rows}
+    name = {"pdadmm-g": "pdADMM-G", "pdadmm-g-q": "pdADMM-G-Q"}.get(algorithms.pop(), "pdADMM") if len(algorithms) == 1 \
+        else "pdADMM"
+    short = axis[len("model."):] if axis.startswith("model.") else axis  # "wire.p" said as "p"
+    ax.set_title(f"{name} speedup vs {short} ({fixed}, N = {r0['n_cols']})", fontsize=10)
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8)
     fig.tight_layout()

@@ -292,6 +292,7 @@ def axis_rows(spec, pdadmm, base, run_dir, quiet, launcher=None):
         row = {
             "axis": key, "value": value, "layers": serial["layers"], "hidden": serial["hidden"],
             "n_cols": serial["n_cols"], "nodes": serial["nodes"], "groups": G, "threads_per_group": tpg,
+            "algorithm": serial.get("algorithm"),
             "serial_s": s, "serial_gflops": serial["gflops"],
             "gemm_flops_per_iter": serial["gemm_flops_per_iter"], "bytes_per_iter": model["bytes_per_iter"],
             "ideal_speedup": G,

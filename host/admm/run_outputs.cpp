@@ -425,11 +425,14 @@ void TrainLoop::log_final(int done, bool keeps_state) {
     log << std::setprecision(2) << "time: no iterations (evaluation " << sum.eval_seconds << " s";
   }
   if (stages.size() > 1) log << ", stage changes " << sum.stage_seconds << " s";
-  log << " in all), " << sum.seconds_total << " s total\n"
-      << "bytes moved: " << sum.bytes_per_iter << " per iteration"
-      << (stages.size() > 1 ? " in stage " + std::to_string(stage + 1) : "") << " across " << solver->num_groups() - 1
-      << (solver->num_groups() == 2 ? " boundary, " : " boundaries, ") << sum.bytes_total << " in all"
-      << fp32_comparison_text(sum.bytes_per_iter, sum.bytes_per_iter_fp32) << "\n";
+  log << " in all), " << sum.seconds_total << " s total\n";
+  if (done > 0)  // "0 per iteration across 1 boundary" for a run of none read as measured
+    log << "bytes moved: " << sum.bytes_per_iter << " per iteration"
+        << (stages.size() > 1 ? " in stage " + std::to_string(stage + 1) : "") << " across " << solver->num_groups() - 1
+        << (solver->num_groups() == 2 ? " boundary, " : " boundaries, ") << sum.bytes_total << " in all"
+        << fp32_comparison_text(sum.bytes_per_iter, sum.bytes_per_iter_fp32) << "\n";
+  else
+    log << "bytes moved: none (no iterations run)\n";
   if (done > 0)
     log << std::scientific << std::setprecision(3) << "objective " << sum.first_objective << " -> "
         << sum.last_objective << ", residual " << sum.first_residual << " -> " << sum.last_residual

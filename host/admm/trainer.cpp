@@ -177,9 +177,12 @@ void require_process_per_group(const Config& c) {
                          "config file and --set)");
   // After the configs agree: a process whose own --set changed groups is told that, not to change -np.
   const int groups = group_count(c);
-  require(process_count() == groups, "mpirun started " + std::to_string(process_count()) + " processes for " +
-                                         std::to_string(groups) + " layer groups: one process per group (mpirun -np " +
-                                         std::to_string(groups) + ")");
+  require(process_count() == groups, [&] {
+    const int np = process_count();
+    return "mpirun started " + std::to_string(np) + " processes for " + std::to_string(groups) + " layer group" +
+           (groups == 1 ? "" : "s") + ": one process per group (mpirun -np " + std::to_string(groups) +
+           (np <= c.model.layers && c.partition.empty() ? ", or --set groups=" + std::to_string(np) : "") + ")";
+  });
 }
 
 void require_same_data(const Config& c, const Problem& p) {

@@ -566,8 +566,15 @@ Config parse_config(const nlohmann::json& in, const std::vector<std::string>& ov
     c.warnings.push_back("cuda.processes has no effect with \"backend\": \"" + c.backend + "\"");
   if (c.backend != "cuda" && !c.devices.empty())
     c.warnings.push_back("devices has no effect with \"backend\": \"" + c.backend + "\" (it picks a GPU per group)");
-  if (c.algorithm == "pdadmm-g")
-    require(c.admm.quantize == Quantize::None, "config: admm.quantize: needs \"algorithm\": \"pdadmm-g-q\"");
+  // A -Q config run as G (--set algorithm=pdadmm-g, for an fp32 yardstick) failed one key at a
+  // time, and a lossy wire left over (p as int8) made a "G" that was not fp32: name them all.
+  if (c.algorithm == "pdadmm-g" && c.admm.quantize != Quantize::None) {
+    std::string sets = " --set admm.quantize='\"none\"'";
+    if (c.admm.wire_q.format != WireFormat::Fp32) sets += " --set admm.wire.q='\"fp32\"'";
+    if (c.admm.wire_p.format != WireFormat::Fp32) sets += " --set admm.wire.p='\"fp32\"'";
+    throw Error("config: admm.quantize: needs \"algorithm\": \"pdadmm-g-q\" (fp32 pdADMM-G on this config:" + sets +
+                ")");
+  }
   // FISTA's gradient step on the cross-entropy is stable up to 1/L = 2 (the softmax's Hessian is
   // at most I/2); the reference's 4 works in practice. Far past it the steps overshoot and the
   // tolerance test still ends them: Cora trained to test 0.77 at 100 and 0.59 at 1000 without a word.
@@ -655,6 +662,10 @@ Config load_config(const std::string& path, const std::vector<std::string>& over
 Config parse_config_text(const std::string& text, const std::string& path, const std::vector<std::string>& overrides) {
   nlohmann::json j = parse_json(text, "config: " + path, /*allow_comments=*/true);
   require(j.is_object(), "config: " + path + ": expected a JSON object {...} at the top level, got " + j.type_name());
+  // A sweep file (configs/sweeps/) was refused for its "groups": "layers", which named no sweep.
+  require(!(j.contains("axis") || j.contains("variants")) || j.contains("model") || j.contains("admm"),
+          [&] { return "config: " + path + " is a sweep file (it has \"" + (j.contains("axis") ? "axis" : "variants") +
+                       "\"): run it with tools/sweep.py --config " + path; });
   try {
     return parse_config(j, overrides);
   } catch (const Error& e) {
