@@ -602,6 +602,9 @@ TEST(BenchCli, AStagedConfigIsTimedWithItsLastStagesSettings) {
   EXPECT_NE(r.out.find("bench: the last of 2 growth stages, with its nu 0.25, rho 2, mu "), std::string::npos) << r.out;
   const nlohmann::json j = test::read_json(json);
   EXPECT_EQ(j["layers"], 4);
+  EXPECT_EQ(j["config"]["admm"]["nu"], 0.25) << "the JSON's config is the one timed";
+  EXPECT_EQ(j["config"]["admm"]["step"], "exact");
+  EXPECT_EQ(j["config"]["model"]["stages"], nlohmann::json::array());
   Result none = run("bench" + kTiny + " --set model.layers=3 --set 'model.stages=[]' -n 1 --warmup 0 --no-peak");
   ASSERT_EQ(none.code, 0) << none.out;
   EXPECT_EQ(none.out.find("growth stages"), std::string::npos) << none.out;

@@ -994,6 +994,10 @@ TEST(Cli, InfoCountsRunsOfOneLayerShape) {
   EXPECT_NE(deep.out.find("model         1000 layers: 16x500 16x16 (998 layers) 5x16\n"), std::string::npos) << deep.out;
   const Result four = run("info" + kTiny + " --set model.layers=4");
   EXPECT_NE(four.out.find("model         4 layers: 16x500 16x16 16x16 5x16\n"), std::string::npos) << four.out;
+  // Layers from 1, as the errors name them (group 1's "layers 2..3" read as layers 3 and 4 there).
+  const Result two = run("info" + kTiny + " --set model.layers=4 --set groups=2");
+  EXPECT_NE(two.out.find("\ngroup 0       layers 1..2, "), std::string::npos) << two.out;
+  EXPECT_NE(two.out.find("\ngroup 1       layers 3..4, "), std::string::npos) << two.out;
 }
 
 // info's outputs line: model.bin's size (the bytes train then writes, but for the header's layer

@@ -334,6 +334,9 @@ TEST(Config, GridWithoutQuantizationWarns) {
   EXPECT_EQ(no_zero.warnings[0], "admm.grid has no level at 0: the ReLU outputs it quantizes, mostly 0, go to "
                                  "0.333333; a grid with 0 among its levels keeps them");
   EXPECT_TRUE(parse_config(nlohmann::json::object(), {"algorithm=pdadmm-g-q", "admm.grid=[-1,0,1]"}).warnings.empty());
+  // A uniform level within rounding of 0 (-0.3 + 3 x 0.1 = 5.6e-17) is a level at 0.
+  EXPECT_TRUE(parse_config(nlohmann::json::object(), {"algorithm=pdadmm-g-q", "admm.grid={\"min\":-0.3,\"step\":0.1,\"levels\":10}"})
+                  .warnings.empty());
 }
 
 // A -Q config run as G (the fp32 yardstick) failed one key at a time, and a lossy wire left over
@@ -364,6 +367,11 @@ TEST(Config, EmptyStagesAreNone) {
   EXPECT_TRUE(again.model.stages.empty());
   EXPECT_EQ(again.model.layers, 4);
   EXPECT_EQ(parse_config(staged, {"model.stages=[]", "model.layers=6"}).model.layers, 6);
+  // A file that gives neither: the last stage's layers and the stages' iterations in all.
+  const nlohmann::json bare = {{"model", {{"stages", {{{"layers", 2}, {"iterations", 3}}, {{"layers", 6}, {"iterations", 5}}}}}}};
+  const Config flat = parse_config(bare, {"model.stages=[]"});
+  EXPECT_EQ(flat.model.layers, 6);
+  EXPECT_EQ(flat.iterations, 8);
 }
 
 // A sweep file given to pdadmm was refused for its "groups": "layers", which named no sweep.
@@ -374,6 +382,10 @@ TEST(Config, ASweepFileIsNamedAsOne) {
                                 "s.json", {});
             }),
             "config: s.json is a sweep file (it has \"axis\"): run it with tools/sweep.py --config s.json");
+  EXPECT_EQ(test::error_of([] {
+              parse_config_text(R"({"sweep": "layers", "axis": "model.layers", "rows": []})", "sweep.json", {});
+            }),
+            "config: sweep.json is a sweep's result (sweep.json), not a config");
 }
 
 // q on the default grid (the paper's integers, its grid for p) kept few levels without a word.

@@ -190,9 +190,9 @@ def main():
         if real == os.path.realpath(result):
             fail("--against %s: is this sitting's own result file, which it would overwrite; copy it away or "
                  "give --out (or --json) another path" % a.against)
-        if os.path.dirname(real) == os.path.realpath(out):
-            fail("--against %s: is in --out's folder %s, whose seed folders (its runs) this sitting replaces; give "
-                 "the candidate its own --out" % (a.against, out))
+        if os.path.dirname(real) == os.path.realpath(out):  # the numbers stay; the runs behind them do not
+            print("note: --against %s is in --out's folder %s, whose seed folders this sitting replaces (the "
+                  "baseline's runs)" % (a.against, out), flush=True)
     base = None if a.against is None else load_base(a.against, keys, key)
     remove_stale(result)  # an earlier sitting's, which an interrupted one left beside its own runs
     runs = []

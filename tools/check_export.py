@@ -59,16 +59,17 @@ def main():
     np = import_or_fail("numpy", "numpy", "check_export.py", debian="python3-numpy")
     with np.load(a.npz, allow_pickle=False) as z:
         got = scores(np, z)
+    if summary is not None:  # before any line: a summary of another data set or split is one error
+        for split, (_, n) in got.items():
+            nodes = summary[split].get("nodes")
+            if isinstance(nodes, int) and nodes != n:
+                fail("--summary %s: its %s split has %d nodes, the archive's %d: another run's summary?"
+                     % (a.summary, split, nodes, n))
     worst = 0
     for split, (right, n) in got.items():
         acc = right / n if n else 0.0
         line = "%-5s acc %.4f (%d of %d)" % (split, acc, right, n)
         if summary is not None:
-            nodes = summary[split].get("nodes")
-            # A summary of another split (another data set, data.val_split_seed) scored with these counts.
-            if isinstance(nodes, int) and nodes != n:
-                fail("--summary %s: its %s split has %d nodes, the archive's %d: another run's summary?"
-                     % (a.summary, split, nodes, n))
             run = summary[split]["acc"]
             off = abs(right - round(run * n))
             worst = max(worst, off)

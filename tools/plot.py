@@ -161,10 +161,10 @@ def plot_speedup(path, out, check):
     ax.set_ylabel("speedup over 1 group")
     r0 = rows[0]
     fixed = f"width {r0['hidden']}" if axis == "model.layers" else f"{r0['layers']} layers, G = {r0['groups']}"
-    algorithms = {r.get("algorithm") for r in rows}
+    algorithms = {r.get("algorithm") or "pdadmm-g" for r in rows}  # rows from before the key: G
     name = {"pdadmm-g": "pdADMM-G", "pdadmm-g-q": "pdADMM-G-Q"}.get(algorithms.pop(), "pdADMM") if len(algorithms) == 1 \
         else "pdADMM"
-    short = axis[len("model."):] if axis.startswith("model.") else axis  # "wire.p" said as "p"
+    short = axis[len("model."):] if axis.startswith("model.") else axis  # admm.wire.p was said as "p"
     ax.set_title(f"{name} speedup vs {short} ({fixed}, N = {r0['n_cols']})", fontsize=10)
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8)

@@ -101,8 +101,10 @@ def main():
            "admm.wire.q": "--rows"}
     for kv in a.sets:
         k = kv.split("=", 1)[0].strip()
-        if k in own:
-            fail("--set %s: every row sets %s itself; choose it with %s" % (kv, k, own[k]))
+        # The key itself, one under it (admm.grid.levels) or one above it (admm): each lost to the rows'.
+        hit = next((o for o in own if k == o or k.startswith(o + ".") or o.startswith(k + ".")), None)
+        if hit:
+            fail("--set %s: every row sets %s itself; choose it with %s" % (kv, hit, own[hit]))
     cfg = read_config(a.config, "--config")
     if a.grid is None:  # the config's own grid: cora_q.json's 64 levels, not a 16-level stand-in
         admm = cfg.get("admm", {})

@@ -320,8 +320,9 @@ def _without_comments(text):
             continue
         elif text.startswith("/*", i):
             j = text.find("*/", i + 2)
-            i = n if j < 0 else j + 2
-            out.append(" ")
+            end = n if j < 0 else j + 2
+            out.append("".join(ch if ch == "\n" else " " for ch in text[i:end]))  # positions kept for errors
+            i = end
             continue
         else:
             out.append(c)
@@ -332,9 +333,20 @@ def _without_comments(text):
 def read_config(path, flag="config"):
     """A pdadmm config file as a dict (comments allowed, as pdadmm allows them); one `error:` line
     naming the file when it is not one."""
+    def strict_object(pairs):  # pdadmm refuses a key twice (Python kept the last)
+        obj = {}
+        for k, v in pairs:
+            if k in obj:
+                raise ValueError(f"key {json.dumps(k)} appears twice in one object")
+            obj[k] = v
+        return obj
+
+    def no_constant(name):  # NaN, Infinity: not JSON, which pdadmm refuses
+        raise ValueError(f"{name} is not a JSON value")
+
     try:
         with open(path) as f:
-            cfg = json.loads(_without_comments(f.read()))
+            cfg = json.loads(_without_comments(f.read()), object_pairs_hook=strict_object, parse_constant=no_constant)
     except OSError as e:
         fail(f"{flag} {path}: {e.strerror}")
     except ValueError as e:

@@ -196,6 +196,12 @@ nlohmann::json run_bench(const Config& given, const BenchOptions& o, std::ostrea
   // timed Coauthor CS's backtracking at 1e-3 where its 10-layer stage takes exact steps at 5e-4.
   Config c = given.model.stages.empty() ? given : stage_config(given, given.model.stages.size() - 1);
   c.model.stages.clear();
+  if (!given.model.stages.empty()) {  // the JSON's config is what was timed: that stage's keys as admm.*
+    const nlohmann::json& last = given.effective["model"]["stages"].back();
+    for (const char* key : {"nu", "rho", "mu", "step", "rho_schedule"})
+      if (last.contains(key)) c.effective["admm"][key] = last[key];
+    c.effective["model"]["stages"] = nlohmann::json::array();
+  }
   require(o.iterations >= 1, "bench: --iterations must be >= 1 (got " + std::to_string(o.iterations) + ")");
   require(o.warmup >= 0, "bench: --warmup must be >= 0 (got " + std::to_string(o.warmup) + ")");
   require(o.peak_seconds > 0 && o.peak_seconds <= 60, "bench: --peak-seconds must be in (0, 60]");

@@ -252,7 +252,8 @@ int cmd_info(const CommonArgs& a) {
   std::map<int, std::pair<double, int>> per_device;  // bytes and groups per GPU
   for (size_t g = 0; g < part.size(); ++g) {
     const double bytes = plan.group_bytes[g];
-    std::cout << "group " << g << "       layers " << first << ".." << first + part[g] - 1 << ", "
+    // Layers from 1, as every error names them (groups from 0: mpirun's ranks, metrics' lists).
+    std::cout << "group " << g << "       layers " << first + 1 << ".." << first + part[g] << ", "
               << human_bytes(bytes) << " of " << (cuda ? "device" : "host") << " memory";
     if (cuda) {
       std::cout << " on GPU " << devices[g];

@@ -303,7 +303,9 @@ void read_admm(JsonReader r, Config& c) {
                            (a.grid.levels.front() > 0 ? "leaves out 0" : "holds no positive value") +
                            ": the ReLU outputs it quantizes (0 and above, mostly 0) go to its ends; a grid from 0 "
                            "or below to above 0 (the configs' [0, 2]) holds them");
-    else if (const float zero = projected(a.grid, 0); zero != 0) {
+    // Up to rounding: a uniform grid's level lo + i * step lands within ulps of 0 ({-0.3, 0.1, 10}: 5.6e-17).
+    else if (const float zero = projected(a.grid, 0);
+             std::fabs(zero) > 1e-6 * (a.grid.levels.back() - a.grid.levels.front())) {
       // {"min": -1, "max": 1, "levels": 4}: every inactive ReLU output (most of them) became 1/3.
       std::ostringstream w;
       w << "admm.grid has no level at 0: the ReLU outputs it quantizes, mostly 0, go to " << zero
@@ -476,10 +478,35 @@ static void forget_stale_totals(nlohmann::json& j, const std::vector<std::string
   if (set("model.stages", ".layers") && !set("model.layers", "")) j["model"].erase("layers");
 }
 
+// model.stages=[] over a file's stages trains the same model in one go: the last stage's layers
+// and the stages' iterations, unless the file or a --set gives them (a file without model.layers
+// fell to 2 layers x 100 iterations).
+static void flatten_dropped_stages(const nlohmann::json& in, nlohmann::json& j) {
+  const auto stages_of = [](const nlohmann::json& x) -> const nlohmann::json* {
+    if (!x.is_object() || !x.contains("model") || !x["model"].is_object() || !x["model"].contains("stages")) return nullptr;
+    return &x["model"]["stages"];
+  };
+  const nlohmann::json *was = stages_of(in), *now = stages_of(j);
+  if (!was || !now || !was->is_array() || was->empty() || !now->is_array() || !now->empty()) return;
+  int layers = 0;
+  long long iterations = 0;
+  for (const nlohmann::json& st : *was) {
+    if (!st.is_object() || !st.contains("layers") || !st["layers"].is_number_integer() || !st.contains("iterations") ||
+        !st["iterations"].is_number_integer())
+      return;  // a malformed file: its own error, elsewhere
+    layers = st["layers"].get<int>();
+    iterations += st["iterations"].get<long long>();
+  }
+  if (j.contains("admm") && !j["admm"].is_object()) return;  // its own error
+  if (!j["model"].contains("layers")) j["model"]["layers"] = layers;
+  if (!j.contains("admm") || !j["admm"].contains("iterations")) j["admm"]["iterations"] = iterations;
+}
+
 Config parse_config(const nlohmann::json& in, const std::vector<std::string>& overrides) {
   nlohmann::json j = in.is_null() ? nlohmann::json::object() : in;
   for (const std::string& o : overrides) apply_override(j, o);
   forget_stale_totals(j, overrides);
+  flatten_dropped_stages(in, j);
   Config c;
   c.effective = nlohmann::json::object();
   JsonReader r(&j, "", &c.effective);
@@ -663,9 +690,11 @@ Config parse_config_text(const std::string& text, const std::string& path, const
   nlohmann::json j = parse_json(text, "config: " + path, /*allow_comments=*/true);
   require(j.is_object(), "config: " + path + ": expected a JSON object {...} at the top level, got " + j.type_name());
   // A sweep file (configs/sweeps/) was refused for its "groups": "layers", which named no sweep.
-  require(!(j.contains("axis") || j.contains("variants")) || j.contains("model") || j.contains("admm"),
-          [&] { return "config: " + path + " is a sweep file (it has \"" + (j.contains("axis") ? "axis" : "variants") +
-                       "\"): run it with tools/sweep.py --config " + path; });
+  require(!(j.contains("axis") || j.contains("variants")) || j.contains("model") || j.contains("admm"), [&] {
+    if (j.contains("rows")) return "config: " + path + " is a sweep's result (sweep.json), not a config";
+    return "config: " + path + " is a sweep file (it has \"" + (j.contains("axis") ? "axis" : "variants") +
+           "\"): run it with tools/sweep.py --config " + path;
+  });
   try {
     return parse_config(j, overrides);
   } catch (const Error& e) {
