@@ -575,6 +575,13 @@ TEST(Cli, ASecondRunIntoABusyFolderIsRefused) {
                          "metrics.jsonl", 0, "", [&] { second = run("train" + kTiny + " --set seed=5 --out " + out); });
   EXPECT_EQ(code, 128 + SIGTERM) << log;
   expect_one_line_error(second, "output folder " + out + " is in use by another pdadmm train");
+  // A live run's checkpoint is not a stopped run's: the lock is named, not "--resume continues it".
+  const std::string live = out + "_live";
+  Result third{0, ""};
+  train_until_signal(kTiny + " --set admm.iterations=10000000 --set output.log_every=1000000 "
+                             "--set output.checkpoint_every=20",
+                     live, SIGTERM, "state.bin", 0, "", [&] { third = run("train" + kTiny + " --out " + live); });
+  expect_one_line_error(third, "output folder " + live + " is in use by another pdadmm train");
   EXPECT_EQ(pdadmm::test::read_json(out + "/config.json")["seed"], 0) << "the refused run wrote its config";
   EXPECT_TRUE(pdadmm::test::read_json(out + "/summary.json")["interrupted"].get<bool>()) << "not the first run's";
   const auto killed = train_until_signal(kTiny + " --set admm.iterations=10000000", out, SIGKILL);

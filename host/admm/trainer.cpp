@@ -278,11 +278,13 @@ TrainSummary train(const Config& c, std::ostream& log, bool resume) {
   if (resume && !writes && !std::filesystem::exists(state_path(c), ec) && !ec)
     throw Error("--resume: " + state_path(c) + " is not there: process 0 writes the state, and every process reads "
                 "it, so under mpirun the output folder must be shared (the same path on a shared file system)");
+  // Before the data loads: an unwritable or busy folder fails fast. Before the state.bin checks: a
+  // live run's checkpoint was called a stopped run to resume or remove.
+  if (writes) lock_output_folder(c, lock, log, resume);
   if (resume)
     require_run_state(c);
   else
     refuse_forgotten_resume(c);
-  if (writes) lock_output_folder(c, lock, log, resume);  // before the data loads: an unwritable or busy folder fails fast
 
   std::optional<RunState> from;  // --resume: checked before the data loads
   if (resume) from = load_run_state(c);
