@@ -353,6 +353,19 @@ TEST(Config, AQConfigRunAsGNamesEveryKeyToSet) {
   EXPECT_EQ(g.admm.wire_p.format, WireFormat::Fp32);
 }
 
+// model.layers against a staged config's last stage names the way out (it named none).
+TEST(Config, ALayerCountAgainstTheStagesNamesTheFix) {
+  const nlohmann::json staged = {
+      {"model", {{"layers", 10}, {"stages", {{{"layers", 2}, {"iterations", 3}}, {{"layers", 10}, {"iterations", 5}}}}}}};
+  EXPECT_EQ(test::error_of([&] { parse_config(staged, {"model.layers=6"}); }),
+            "config: model.stages: the last stage has 10 layers, model.layers is 6 (set the last stage's instead, "
+            "--set 'model.stages[1].layers=6': model.layers follows it)");
+  EXPECT_EQ(parse_config(staged, {"model.stages[1].layers=6"}).model.layers, 6) << "the fix it names works";
+  EXPECT_NE(test::error_of([&] { parse_config(staged, {"model.layers=2"}); })
+                .find("(the stages grow to it: set model.stages, or --set 'model.stages=[]' for none)"),
+            std::string::npos);
+}
+
 // model.stages=[] is no stages: the config's own layers and iterations stay (they followed the
 // emptied stages down to the defaults), and a saved config.json that records [] reads the same.
 TEST(Config, EmptyStagesAreNone) {

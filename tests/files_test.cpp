@@ -467,6 +467,24 @@ TEST(Progress, BarRewritesOneLine) {
   EXPECT_NE(s.find(" s/it  ETA "), std::string::npos) << s;
 }
 
+// A line printed mid-run (a stage change) starts on a line of its own: break_line ends the bar's
+// line once (the stage line was glued to the bar), and the next update draws the bar again.
+TEST(Progress, BreakLineEndsTheBarsLineOnce) {
+  const std::string s = progress_text([](FILE* out) {
+    Progress p(40, 40.0, "bar", 0, 0, out);
+    usleep(120000);
+    p.update(10, 10.0, 0.5, 0.25, 1e-3, 1e-4);
+    p.break_line();
+    p.break_line();  // nothing drawn since: no blank line
+    p.update(40, 40.0, 0.75, 0.5, 2e-3, 1e-3);
+    p.finish();
+  });
+  ASSERT_EQ(std::count(s.begin(), s.end(), '\n'), 2) << s;
+  const size_t nl = s.find('\n');
+  EXPECT_EQ(s.substr(nl + 1, 2), "\r[") << s;
+  EXPECT_EQ(progress_text([](FILE* out) { Progress(40, 40.0, "lines", 0, 0, out).break_line(); }), "");
+}
+
 // A run with nothing drawn (admm.iterations 0) leaves no blank line.
 TEST(Progress, BarWithNothingDrawnWritesNothing) {
   EXPECT_EQ(progress_text([](FILE* out) {

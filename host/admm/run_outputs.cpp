@@ -192,8 +192,12 @@ void log_run(const Config& c, const Problem& p, int first_groups, std::ostream& 
       << " layers x " << c.model.hidden << ", input " << p.dims[0] << ", " << want_groups << " group(s)"
       << (first_groups != want_groups ? " (" + std::to_string(first_groups) + " in the first stage)" : "")
       << ", "
-      << c.iterations << (c.iterations == 1 ? " iteration" : " iterations") << ", backend " << c.backend
-      << std::endl;  // before progress on stderr
+      << c.iterations << (c.iterations == 1 ? " iteration" : " iterations") << ", backend " << c.backend;
+  if (c.admm.quantize != Quantize::None)  // a -Q run's first line read as a G run's
+    log << ", pdadmm-g-q with "
+        << (c.admm.quantize == Quantize::Both ? "p and q" : c.admm.quantize == Quantize::P ? "p" : "q")
+        << " on a grid of " << c.admm.grid.size() << " levels";
+  log << std::endl;  // before progress on stderr
 }
 
 void open_outputs(const Config& c, bool resumed, int start, std::optional<JsonLines>& metrics, std::ostream& log) {
@@ -407,7 +411,7 @@ void TrainLoop::log_final(int done, bool keeps_state) {
   log << std::fixed << std::setprecision(4) << label << ": test acc " << sum.scores.test.acc << "  val acc "
       << sum.scores.val.acc << "  train acc " << sum.scores.train.acc << "\n";
   if (done > 0) {  // "0.00000 s/iteration" for a run of none read as a measurement
-    log << std::setprecision(5) << "time: " << sum.seconds_per_iter_mean << " s/iteration (median ";
+    log << std::setprecision(5) << "time: mean " << sum.seconds_per_iter_mean << " s/iteration (median ";
     if (!sum.stages.empty()) {  // one median over stages of 2 and 10 layers was the 2-layer one's
       std::string per, layers;
       for (const TrainSummary::Stage& s : sum.stages) {

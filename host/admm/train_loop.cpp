@@ -102,6 +102,7 @@ void TrainLoop::next_stage(int it) {
   // Layer 1 moves to the new solver as it is; so does the tracker's anchor (W_a of the new
   // solver = s W_a + D Xᵀ of the old one), sparing an evaluation with W itself.
   const auto t_stage = Clock::now();
+  if (progress) progress->break_line();  // the threads note and the stage line below it
   double s = 1;
   HostMatrix<float> d;
   const bool carry = solver->first_layer_track(&s, &d);
@@ -126,6 +127,7 @@ size_t TrainLoop::count(const IterationStats& st, int it) {
   if ((st.counts.w_giveups > 0 || st.counts.p_giveups > 0) && giveup_stage != static_cast<int>(stage) && writes) {
     giveup_stage = static_cast<int>(stage);  // once a stage: it tends to repeat every iteration
     const std::string key = c.model.stages.empty() ? "admm.step" : "model.stages[" + std::to_string(stage) + "].step";
+    if (progress) progress->break_line();
     log << "note: " << giveup_text(c.admm, st.counts, it + 1, key) << std::endl;
   }
   size_t bytes = 0;

@@ -16,6 +16,7 @@
 #include "host/admm/trainer.h"
 #include "host/config/config.h"
 #include "host/io/files.h"
+#include "host/io/progress.h"
 
 namespace pdadmm {
 
@@ -48,6 +49,7 @@ struct TrainLoop {
   double seconds_before = 0;  // of the run's earlier parts
   Scores scores;
   int giveup_stage = -1;  // the stage whose give-ups were reported
+  Progress* progress = nullptr;  // its bar's line is ended before a line the loop prints mid-run
 
   // train --resume: the totals so far, the tracker's anchor, and the scores the progress line shows
   // until the next logged evaluation.

@@ -344,6 +344,7 @@ TrainSummary train(const Config& c, std::ostream& log, bool resume) {
   set_host_threads(total_cores(c));
   omp_set_num_threads(host_threads());
   TrainLoop run(c, log, writes, t_start, p, stages, eval, std::move(solver), stage);
+  run.progress = &progress;
   if (from) run.resume(*from);
   from.reset();  // the solver holds its state now
   int done = c.iterations, stopped_by = 0;

@@ -225,8 +225,16 @@ void read_stages(const nlohmann::json& s, bool layers_given, bool iterations_giv
   }
   const int last = c.model.stages.back().layers;
   if (layers_given)
-    require(last == c.model.layers, "config: model.stages: the last stage has " + std::to_string(last) +
-                                        " layers, model.layers is " + std::to_string(c.model.layers));
+    require(last == c.model.layers, [&] {
+      // --set model.layers=5 on a staged config (cora.json) named no way out.
+      const size_t n = c.model.stages.size();
+      const int before = n > 1 ? c.model.stages[n - 2].layers : 1;
+      std::string how = "set the last stage's instead, --set 'model.stages[" + std::to_string(n - 1) +
+                        "].layers=" + std::to_string(c.model.layers) + "': model.layers follows it";
+      if (c.model.layers <= before) how = "the stages grow to it: set model.stages, or --set 'model.stages=[]' for none";
+      return "config: model.stages: the last stage has " + std::to_string(last) + " layers, model.layers is " +
+             std::to_string(c.model.layers) + " (" + how + ")";
+    });
   require(!iterations_given || c.iterations == total,
           "config: admm.iterations: " + std::to_string(c.iterations) + " is not the stages' sum " +
               std::to_string(total) + " (set the stages' instead: --set 'model.stages[*].iterations=5' sets every stage's)");

@@ -70,4 +70,11 @@ void Progress::finish() {
   if (drawn_) std::fprintf(out_, "\n");
 }
 
+void Progress::break_line() {
+  if (!drawn_) return;
+  std::fprintf(out_, "\n");
+  std::fflush(out_);
+  drawn_ = false;
+}
+
 }  // namespace pdadmm

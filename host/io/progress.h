@@ -19,6 +19,9 @@ class Progress {
   // the one the next iteration uses (the schedule may have just raised it).
   void update(long done, double work_done, double val_acc, double test_acc, double residual, double rho);
   void finish();
+  // Before another line mid-run (a stage change, a note): the bar's line is ended, and the next
+  // update draws it again below (the line was glued to the bar: "... ETA 1s   stage 2/3: ...").
+  void break_line();
 
  private:
   using Clock = std::chrono::steady_clock;
