@@ -449,6 +449,20 @@ TEST(Cli, EvalComparesOnlyTheKeysTheDataSetReads) {
                         "error: data folder " + out + "/model.bin (from data.root or --data) is not a folder");
 }
 
+// --data given as the planetoid/ folder itself names the folder that holds it (the error said only
+// ".../planetoid/planetoid/ind.cora.x: file not found").
+TEST(Cli, DataGivenAsItsSubfolderNamesTheParent) {
+  const std::string root = ::testing::TempDir() + "/cli_data_sub";
+  std::filesystem::create_directories(root + "/planetoid");
+  for (const char* part : {"x", "y", "tx", "ty", "allx", "ally", "graph", "test.index"})
+    std::ofstream(root + "/planetoid/ind.cora." + part) << "";
+  for (const std::string& given : {root + "/planetoid", root + "/planetoid/"})
+    expect_one_line_error(run("info --set data.name=\"cora\" --data " + given),
+                          "planetoid/ind.cora.x: file not found (data folder " + given +
+                              ", from data.root or --data, is the planetoid/ folder itself: give the folder that holds "
+                              "planetoid/, " + std::filesystem::path(root).lexically_normal().string() + ")");
+}
+
 // An empty PDADMM_DATA counts as unset (the default ./data), not as the file system's root.
 TEST(Cli, EmptyDataVariableMeansTheDefaultFolder) {
   const std::string dir = ::testing::TempDir() + "/cli_no_data";

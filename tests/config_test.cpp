@@ -113,7 +113,7 @@ INSTANTIATE_TEST_SUITE_P(
                       BadCase{"data.npz.path=\"g.npz\"", "data.npz.path"},
                       BadCase{"data.name=npz", "config: data.npz.file: required with data.name \"npz\""},
                       BadCase{"admm.fista.max_iter=2147483647", "admm.fista.max_iter"},
-                      BadCase{"output.log_every=0", "output.log_every"},
+                      BadCase{"output.log_every=-1", "output.log_every"},
                       BadCase{"output.progress=\"x\"", "output.progress"}, BadCase{"colour=1", "colour"},
                       BadCase{"output.dir=", "config: output.dir: must not be empty"},
                       BadCase{"output.predictions=1", "config: output.predictions: expected true or false"},
@@ -886,6 +886,11 @@ TEST(Config, AMisspelledKeyNamesTheOneItMeant) {
   EXPECT_EQ(config_error({"modle.layers=3"}), "config: unknown key \"modle\" (did you mean \"model\"?)");
   EXPECT_EQ(config_error({"admm.foo=1"}), "config: unknown key \"admm.foo\"");
   EXPECT_EQ(config_error({"admm.mm=1"}), "config: unknown key \"admm.mm\"");  // 2 letters: too short to guess
+  // A value as near two allowed ones names both ("pdadmm-g" alone silently dropped the -Q meant).
+  EXPECT_EQ(config_error({"algorithm=\"pdadmm-gq\""}),
+            "config: algorithm: \"pdadmm-gq\" is not one of \"pdadmm-g\", \"pdadmm-g-q\" (did you mean \"pdadmm-g\" or "
+            "\"pdadmm-g-q\"?)");
+  EXPECT_EQ(config_error({"data.name=\"corra\""}).find("(did you mean \"cora\"?)") != std::string::npos, true);
   // A section's key given outside it names where it lives (every place, when several).
   EXPECT_EQ(config_error({"iterations=5"}), "config: unknown key \"iterations\" (did you mean \"admm.iterations\"?)");
   EXPECT_EQ(config_error({"hidden=8"}), "config: unknown key \"hidden\" (did you mean \"model.hidden\"?)");

@@ -49,6 +49,14 @@ void require_data_files(const Config& c, const std::string& root) {
   for (const std::string& f : files) {
     const std::string path = root + "/" + f;
     if (::access(path.c_str(), R_OK) == 0) continue;
+    // --data .../planetoid: the folder that holds planetoid/ and npz/ was meant.
+    std::filesystem::path r = std::filesystem::path(root).lexically_normal();
+    if (!r.has_filename()) r = r.parent_path();  // "…/planetoid/"
+    const std::string leaf = r.filename().string(), sub = f.substr(0, f.find('/'));
+    const std::string parent = r.parent_path().empty() ? "." : r.parent_path().string();
+    if (leaf == sub && ::access((parent + "/" + f).c_str(), R_OK) == 0)
+      throw Error(path + ": file not found (data folder " + root + ", from " + from + ", is the " + sub +
+                  "/ folder itself: give the folder that holds " + sub + "/, " + parent + ")");
     throw Error(path + ": file not found (data folder " + root + ", from " + from +
                 "; tools/fetch_datasets.sh downloads the data sets)");
   }

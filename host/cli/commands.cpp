@@ -60,7 +60,10 @@ Config load(const CommonArgs& a, const nlohmann::json& base = nlohmann::json::ob
   }
   if (!a.data.empty()) {
     c.data.root = a.data;
-    c.effective["data"]["root"] = a.data;
+    // Recorded absolute: config.json's relative root failed `eval` from another folder.
+    std::error_code ec;
+    const std::filesystem::path abs = std::filesystem::absolute(a.data, ec);
+    c.effective["data"]["root"] = ec ? a.data : abs.lexically_normal().string();
   }
   // Before the data's first GEMM: under too small a ulimit -v OpenBLAS would wait for ever.
   reserve_blas_address_space(total_cores(c));

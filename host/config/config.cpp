@@ -363,7 +363,7 @@ void read_cuda(JsonReader r, CudaConfig& cu) {
 void read_output(JsonReader r, OutputConfig& o) {
   r.string("dir", o.dir);
   require(!o.dir.empty(), "config: output.dir: must not be empty (the folder train writes to)");
-  r.integer("log_every", o.log_every, at_least(1), "must be >= 1");
+  r.integer("log_every", o.log_every, at_least(0), "must be >= 0 (0: about 20 logged iterations a run)");
   r.string("progress", o.progress, {"auto", "bar", "lines", "off"});
   r.boolean("checkpoint", o.checkpoint);
   r.integer("checkpoint_every", o.checkpoint_every, at_least(0), "must be >= 0");
@@ -539,6 +539,10 @@ Config parse_config(const nlohmann::json& in, const std::vector<std::string>& ov
     read_stages(*stages, layers_given, j.contains("admm") && j["admm"].contains("iterations"), c);
   read_cuda(r.child("cuda"), c.cuda);
   read_output(r.child("output"), c.output);
+  // 0 (the default): an evaluation about every 20th of the run, as the progress lines. Every
+  // iteration's took 19.0 of a 12 x 1000 synthetic run's 22.6 s (the default: 4.1 of 7.4 s); the
+  // recorded config keeps 0, so a saved run reads the same.
+  if (c.output.log_every == 0) c.output.log_every = std::max(1, c.iterations / 20);
   r.finish();
   warn_shadowed_overrides(j, overrides, c);
 

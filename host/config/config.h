@@ -106,7 +106,7 @@ struct CudaConfig {
 
 struct OutputConfig {
   std::string dir = "runs/latest";
-  int log_every = 1;        // metrics line every this many iterations (and the last)
+  int log_every = 0;        // metrics line every this many iterations (and the last); 0: iterations / 20
   std::string progress = "auto";  // "auto", "bar", "lines", "off"
   bool checkpoint = true;   // write model.bin at the end (atomically)
   int checkpoint_every = 0; // also every this many iterations, over the last (0: only at the end)

@@ -69,18 +69,23 @@ size_t edit_distance(const std::string& a, const std::string& b) {
 
 }  // namespace
 
-std::string nearest_name(const std::string& name, const std::vector<std::string>& known) {
+std::vector<std::string> nearest_names(const std::string& name, const std::vector<std::string>& known) {
   // One or two edits from a known name (model.layer, Hops, trian), a third of the name at most.
-  std::string near;
-  size_t best = 3;
+  std::vector<std::string> near;
+  size_t best = 2;  // the most edits a near name may be
   for (const std::string& k : known) {
     const size_t d = edit_distance(name, k);
-    if (d < best && d * 3 <= name.size()) {
-      best = d;
-      near = k;
-    }
+    if (d > best || d * 3 > name.size()) continue;
+    if (d < best) near.clear();
+    best = d;
+    near.push_back(k);
   }
   return near;
+}
+
+std::string nearest_name(const std::string& name, const std::vector<std::string>& known) {
+  const std::vector<std::string> near = nearest_names(name, known);
+  return near.empty() ? "" : near[0];
 }
 
 JsonReader::JsonReader(const nlohmann::json* j, std::string path, nlohmann::json* effective)
@@ -181,9 +186,11 @@ void JsonReader::string(const char* key, std::string& out, const std::vector<std
   if (!allowed.empty()) {
     const bool found = std::find(allowed.begin(), allowed.end(), out) != allowed.end();
     if (!found) {
-      const std::string near = nearest_name(out, allowed);  // "corra"
-      throw Error("config: " + where(key) + ": \"" + out + "\" is not one of " + list +
-                  (near.empty() ? "" : " (did you mean \"" + near + "\"?)"));
+      // "corra"; "pdadmm-gq" is as near "pdadmm-g" as "pdadmm-g-q": both are named.
+      const std::vector<std::string> near = nearest_names(out, allowed);
+      std::string hint;
+      for (size_t i = 0; i < near.size(); ++i) hint += (i == 0 ? " (did you mean \"" : "\" or \"") + near[i];
+      throw Error("config: " + where(key) + ": \"" + out + "\" is not one of " + list + (hint.empty() ? "" : hint + "\"?)"));
     }
   }
   (*eff_)[key] = out;

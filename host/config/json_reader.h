@@ -17,6 +17,8 @@ std::string describe_value(const nlohmann::json& v);
 // The known name a typo meant (one or two edits: insert, delete, replace, swap neighbours; at most a
 // third of the name), "" when none is that near.
 std::string nearest_name(const std::string& name, const std::vector<std::string>& known);
+// Every known name as near as the nearest (a tie named as one misled: "pdadmm-gq").
+std::vector<std::string> nearest_names(const std::string& name, const std::vector<std::string>& known);
 
 class JsonReader {
  public:
