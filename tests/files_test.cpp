@@ -485,6 +485,20 @@ TEST(Progress, BreakLineEndsTheBarsLineOnce) {
   EXPECT_EQ(progress_text([](FILE* out) { Progress(40, 40.0, "lines", 0, 0, out).break_line(); }), "");
 }
 
+// Accuracies from an earlier logged iteration say which ("@k"); the current iteration's, and
+// unknown ones (-1), say nothing.
+TEST(Progress, OlderScoresSayTheirIteration) {
+  const std::string s = progress_text([](FILE* out) {
+    Progress p(40, 40.0, "lines", 0, 0, out);
+    p.update(2, 2.0, 0.5, 0.25, 1e-3, 1e-4, 1);
+    p.update(4, 4.0, 0.5, 0.25, 1e-3, 1e-4, 4);
+    p.update(6, 6.0, 0.5, 0.25, 1e-3, 1e-4);
+  });
+  EXPECT_NE(s.find("iter 2/40  val 0.5000  test 0.2500 @1  residual "), std::string::npos) << s;
+  EXPECT_NE(s.find("iter 4/40  val 0.5000  test 0.2500  residual "), std::string::npos) << s;
+  EXPECT_NE(s.find("iter 6/40  val 0.5000  test 0.2500  residual "), std::string::npos) << s;
+}
+
 // A run with nothing drawn (admm.iterations 0) leaves no blank line.
 TEST(Progress, BarWithNothingDrawnWritesNothing) {
   EXPECT_EQ(progress_text([](FILE* out) {

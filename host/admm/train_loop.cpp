@@ -182,6 +182,7 @@ void TrainLoop::evaluate(int it, bool log_now, bool schedule_loss) {
     const HostMatrix<float> logits = solver->forward_from(a1, eval.scored());
     return writes ? eval.score_logit_columns(logits) : Scores();
   };
+  if (log_now) scored_at = it + 1;
   if (use_track) {
     scores = score(writes ? tracker.first(s, d) : HostMatrix<float>());
     sum.evals_tracked++;

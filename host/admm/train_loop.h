@@ -48,6 +48,7 @@ struct TrainLoop {
   std::vector<double> iter_s, train_cost;
   double seconds_before = 0;  // of the run's earlier parts
   Scores scores;
+  int scored_at = -1;  // the iteration `scores` are from (-1: a resumed run's, until its next log)
   int giveup_stage = -1;  // the stage whose give-ups were reported
   Progress* progress = nullptr;  // its bar's line is ended before a line the loop prints mid-run
 

@@ -364,7 +364,8 @@ TrainSummary train(const Config& c, std::ostream& log, bool resume) {
     if (log_now) run.log_iteration(st, it, bytes, metrics);
     if (schedule_loss) run.update_rho();
     work_done += stage_work(stages[run.stage]);
-    progress.update(it + 1, work_done, run.scores.val.acc, run.scores.test.acc, st.residual, run.solver->params().rho);
+    progress.update(it + 1, work_done, run.scores.val.acc, run.scores.test.acc, st.residual, run.solver->params().rho,
+                    run.scored_at);
     if (c.output.checkpoint_every > 0 && (it + 1) % c.output.checkpoint_every == 0 && it + 1 < c.iterations)
       run.checkpoint(it + 1);
     // Under mpirun a signal may reach one process (kill), or all of them at different

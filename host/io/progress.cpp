@@ -18,7 +18,8 @@ Progress::Progress(long total, double total_work, const std::string& mode, long 
   last_ = mark_ = Clock::now();
 }
 
-void Progress::update(long done, double work_done, double val_acc, double test_acc, double residual, double rho) {
+void Progress::update(long done, double work_done, double val_acc, double test_acc, double residual, double rho,
+                      long scored_at) {
   if (off_ || total_ <= 0) return;
   const auto now = Clock::now();
   const auto seconds = [](Clock::duration d) { return std::chrono::duration<double>(d).count(); };
@@ -51,16 +52,20 @@ void Progress::update(long done, double work_done, double val_acc, double test_a
   char eta[32] = "-";  // no rate after the first iteration yet
   if (done >= total_ || work_rate_ > 0)
     std::snprintf(eta, sizeof(eta), "%.0fs", work_rate_ * std::max(0.0, total_work_ - work_done));
+  // Scores from an earlier logged iteration say which (the same figures from iteration 1 on
+  // every line up to the next log read as a run that did not learn).
+  char at[32] = "";
+  if (scored_at >= 0 && scored_at != done) std::snprintf(at, sizeof(at), " @%ld", scored_at);
   if (bar_) {
     const int width = 24, filled = static_cast<int>(width * done / total_);
     std::string bar(filled, '#');
     bar.resize(width, '.');
-    std::fprintf(out_, "\r[%s] %ld/%ld  val %.4f  test %.4f  residual %.3e  rho %.1e  %.4f s/it  ETA %s   ",
-                 bar.c_str(), done, total_, val_acc, test_acc, residual, rho, rate_, eta);
+    std::fprintf(out_, "\r[%s] %ld/%ld  val %.4f  test %.4f%s  residual %.3e  rho %.1e  %.4f s/it  ETA %s   ",
+                 bar.c_str(), done, total_, val_acc, test_acc, at, residual, rho, rate_, eta);
     drawn_ = true;
   } else {
-    std::fprintf(out_, "iter %ld/%ld  val %.4f  test %.4f  residual %.3e  rho %.1e  %.4f s/it  ETA %s\n", done,
-                 total_, val_acc, test_acc, residual, rho, rate_, eta);
+    std::fprintf(out_, "iter %ld/%ld  val %.4f  test %.4f%s  residual %.3e  rho %.1e  %.4f s/it  ETA %s\n", done,
+                 total_, val_acc, test_acc, at, residual, rho, rate_, eta);
   }
   std::fflush(out_);
 }

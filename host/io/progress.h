@@ -16,8 +16,10 @@ class Progress {
   Progress(long total, double total_work, const std::string& mode, long done = 0, double work_done = 0,
            FILE* out = stderr);
   // s/it is wall time (evaluation included) over the recent iterations, not the whole run; rho is
-  // the one the next iteration uses (the schedule may have just raised it).
-  void update(long done, double work_done, double val_acc, double test_acc, double residual, double rho);
+  // the one the next iteration uses (the schedule may have just raised it). scored_at: the
+  // iteration the accuracies are from, shown as "@k" when it is not `done` (-1: unknown, not shown).
+  void update(long done, double work_done, double val_acc, double test_acc, double residual, double rho,
+              long scored_at = -1);
   void finish();
   // Before another line mid-run (a stage change, a note): the bar's line is ended, and the next
   // update draws it again below (the line was glued to the bar: "... ETA 1s   stage 2/3: ...").
