@@ -885,6 +885,9 @@ TEST(Config, AMisspelledKeyNamesTheOneItMeant) {
   EXPECT_EQ(config_error({"thread=2"}), "config: unknown key \"thread\" (did you mean \"threads\"?)");
   EXPECT_EQ(config_error({"modle.layers=3"}), "config: unknown key \"modle\" (did you mean \"model\"?)");
   EXPECT_EQ(config_error({"admm.foo=1"}), "config: unknown key \"admm.foo\"");
+  // Every unknown key of an object at once (another tool's config was refused a key at a time).
+  EXPECT_EQ(config_error({"lr=0.1", "dataset=\"cora\"", "thread=2"}),
+            "config: unknown keys \"dataset\", \"lr\", \"thread\" (did you mean \"threads\"?)");
   EXPECT_EQ(config_error({"admm.mm=1"}), "config: unknown key \"admm.mm\"");  // 2 letters: too short to guess
   // A value as near two allowed ones names both ("pdadmm-g" alone silently dropped the -Q meant).
   EXPECT_EQ(config_error({"algorithm=\"pdadmm-gq\""}),

@@ -237,6 +237,9 @@ void paths_named(const nlohmann::json& tree, const std::string& name, const std:
 
 void JsonReader::finish() {
   if (!j_) return;
+  // Every unknown key of this object at once: a config from another tool ("dataset", "lr", "epochs")
+  // was refused a key at a time.
+  std::vector<std::string> unknown;
   for (auto it = j_->begin(); it != j_->end(); ++it) {
     if (seen_.count(it.key()) || it.key().rfind('_', 0) == 0) continue;  // "_comment" style keys are notes
     std::vector<std::string> near = {nearest_name(it.key(), std::vector<std::string>(seen_.begin(), seen_.end()))};
@@ -247,8 +250,12 @@ void JsonReader::finish() {
     std::string hint;
     for (size_t i = 0; i < near.size() && !near[i].empty(); ++i)
       hint += (i == 0 ? " (did you mean \"" : i + 1 == near.size() ? "\" or \"" : "\", \"") + where(near[i].c_str());
-    throw Error("config: unknown key \"" + where(it.key().c_str()) + "\"" + (hint.empty() ? "" : hint + "\"?)"));
+    unknown.push_back("\"" + where(it.key().c_str()) + "\"" + (hint.empty() ? "" : hint + "\"?)"));
   }
+  if (unknown.empty()) return;
+  std::string list;
+  for (size_t i = 0; i < unknown.size(); ++i) list += (i == 0 ? "" : ", ") + unknown[i];
+  throw Error(std::string("config: unknown key") + (unknown.size() > 1 ? "s " : " ") + list);
 }
 
 // The commonest slip in a config edited by hand: `{"a": 1,}`. nlohmann names only the '}'.
