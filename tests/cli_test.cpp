@@ -460,7 +460,27 @@ TEST(Cli, DataGivenAsItsSubfolderNamesTheParent) {
     expect_one_line_error(run("info --set data.name=\"cora\" --data " + given),
                           "planetoid/ind.cora.x: file not found (data folder " + given +
                               ", from data.root or --data, is the planetoid/ folder itself: give the folder that holds "
-                              "planetoid/, " + std::filesystem::path(root).lexically_normal().string() + ")");
+                              "it, " + std::filesystem::path(root).lexically_normal().string() + ")");
+  // From inside planetoid/: "." names the folder above by its path.
+  expect_one_line_error(pdadmm::test::run_command("cd " + root + "/planetoid && " + std::string(PDADMM_BINARY) +
+                                                  " info --set data.name=\"cora\" --data ."),
+                        "is the planetoid/ folder itself: give the folder that holds it, " +
+                            std::filesystem::path(root).lexically_normal().string() + ")");
+}
+
+// --data is recorded absolute in config.json, but as given under a current folder whose name is
+// no UTF-8 (config.json is JSON text: it was "error: internal: ... invalid UTF-8 byte").
+TEST(Cli, DataIsRecordedAbsoluteUnlessTheFolderNameIsNoText) {
+  const std::string base = ::testing::TempDir() + "/cli_data_abs", odd = base + "/caf\xe9";
+  std::filesystem::remove_all(base);
+  std::filesystem::create_directories(odd + "/d");
+  const std::string train = std::string(PDADMM_BINARY) + " train" + kTiny + " --set admm.iterations=1 --data d --out ";
+  ASSERT_EQ(pdadmm::test::run_command("cd " + base + " && mkdir -p d && " + train + "run").code, 0);
+  EXPECT_EQ(pdadmm::test::read_json(base + "/run/config.json")["data"]["root"],
+            std::filesystem::path(base + "/d").lexically_normal().string());
+  const Result r = pdadmm::test::run_command("cd '" + odd + "' && " + train + "run");
+  ASSERT_EQ(r.code, 0) << r.out;
+  EXPECT_EQ(pdadmm::test::read_json(odd + "/run/config.json")["data"]["root"], "d");
 }
 
 // An empty PDADMM_DATA counts as unset (the default ./data), not as the file system's root.

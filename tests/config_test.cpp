@@ -334,6 +334,8 @@ TEST(Config, GridWithoutQuantizationWarns) {
   EXPECT_EQ(no_zero.warnings[0], "admm.grid has no level at 0: the ReLU outputs it quantizes, mostly 0, go to "
                                  "0.333333; a grid with 0 among its levels keeps them");
   EXPECT_TRUE(parse_config(nlohmann::json::object(), {"algorithm=pdadmm-g-q", "admm.grid=[-1,0,1]"}).warnings.empty());
+  // No level near 0 on a wide grid still warns (0.5 is no rounding of 0 however far the ends).
+  EXPECT_EQ(parse_config(nlohmann::json::object(), {"algorithm=pdadmm-g-q", "admm.grid=[-1e6,0.5,1e6]"}).warnings.size(), 1u);
   // A uniform level within rounding of 0 (-0.3 + 3 x 0.1 = 5.6e-17) is a level at 0.
   EXPECT_TRUE(parse_config(nlohmann::json::object(), {"algorithm=pdadmm-g-q", "admm.grid={\"min\":-0.3,\"step\":0.1,\"levels\":10}"})
                   .warnings.empty());
@@ -385,6 +387,22 @@ TEST(Config, EmptyStagesAreNone) {
   const Config flat = parse_config(bare, {"model.stages=[]"});
   EXPECT_EQ(flat.model.layers, 6);
   EXPECT_EQ(flat.iterations, 8);
+  // The last stage's own settings come along (not admm.*'s stage defaults), unless a --set gives admm's.
+  const nlohmann::json tuned = {
+      {"admm", {{"nu", 0.1}, {"rho", 0.1}, {"rho_schedule", {{"type", "reference"}, {"max", 5}}}}},
+      {"model",
+       {{"stages",
+         {{{"layers", 2}, {"iterations", 3}},
+          {{"layers", 4}, {"iterations", 5}, {"nu", 0.25}, {"step", "exact"}, {"zl_init", "labels"},
+           {"rho_schedule", {{"threshold", 0.01}}}}}}}}};
+  const Config one = parse_config(tuned, {"model.stages=[]"});
+  EXPECT_EQ(one.admm.nu, 0.25);
+  EXPECT_EQ(one.admm.rho, 0.1);
+  EXPECT_EQ(one.admm.step, StepRule::Exact);
+  EXPECT_EQ(one.model.zl_init, "labels");
+  EXPECT_EQ(one.rho_schedule.threshold, 0.01);
+  EXPECT_EQ(one.rho_schedule.max, 5) << "the stage's schedule keys override admm's one by one";
+  EXPECT_EQ(parse_config(tuned, {"model.stages=[]", "admm.nu=0.5"}).admm.nu, 0.5);
 }
 
 // A sweep file given to pdadmm was refused for its "groups": "layers", which named no sweep.
@@ -885,9 +903,12 @@ TEST(Config, AMisspelledKeyNamesTheOneItMeant) {
   EXPECT_EQ(config_error({"thread=2"}), "config: unknown key \"thread\" (did you mean \"threads\"?)");
   EXPECT_EQ(config_error({"modle.layers=3"}), "config: unknown key \"modle\" (did you mean \"model\"?)");
   EXPECT_EQ(config_error({"admm.foo=1"}), "config: unknown key \"admm.foo\"");
+  // Another tool's spelling around a known word names it.
+  EXPECT_EQ(config_error({"model.num_layers=4"}), "config: unknown key \"model.num_layers\" (did you mean \"model.layers\"?)");
+  EXPECT_EQ(config_error({"model.hidden_dim=4"}), "config: unknown key \"model.hidden_dim\" (did you mean \"model.hidden\"?)");
   // Every unknown key of an object at once (another tool's config was refused a key at a time).
   EXPECT_EQ(config_error({"lr=0.1", "dataset=\"cora\"", "thread=2"}),
-            "config: unknown keys \"dataset\", \"lr\", \"thread\" (did you mean \"threads\"?)");
+            "config: unknown keys \"dataset\" (did you mean \"data\"?), \"lr\", \"thread\" (did you mean \"threads\"?)");
   EXPECT_EQ(config_error({"admm.mm=1"}), "config: unknown key \"admm.mm\"");  // 2 letters: too short to guess
   // A value as near two allowed ones names both ("pdadmm-g" alone silently dropped the -Q meant).
   EXPECT_EQ(config_error({"algorithm=\"pdadmm-gq\""}),

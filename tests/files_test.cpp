@@ -485,6 +485,28 @@ TEST(Progress, BreakLineEndsTheBarsLineOnce) {
   EXPECT_EQ(progress_text([](FILE* out) { Progress(40, 40.0, "lines", 0, 0, out).break_line(); }), "");
 }
 
+// An error that ends a run mid-bar starts its own line: the bar's line is ended as the Progress
+// goes (with the stack unwinding), once; after finish() nothing more.
+TEST(Progress, AnErrorAfterABarStartsItsOwnLine) {
+  const std::string s = progress_text([](FILE* out) {
+    try {
+      Progress p(40, 40.0, "bar", 0, 0, out);
+      usleep(120000);
+      p.update(10, 10.0, 0.5, 0.25, 1e-3, 1e-4);
+      throw Error("boom");
+    } catch (const Error&) {
+      std::fputs("error: boom\n", out);
+    }
+  });
+  EXPECT_NE(s.find("   \nerror: boom\n"), std::string::npos) << s;
+  const std::string done = progress_text([](FILE* out) {
+    Progress p(40, 40.0, "bar", 0, 0, out);
+    p.update(40, 40.0, 0.5, 0.25, 1e-3, 1e-4);
+    p.finish();
+  });
+  EXPECT_EQ(std::count(done.begin(), done.end(), '\n'), 1) << done;
+}
+
 // Accuracies from an earlier logged iteration say which ("@k"); the current iteration's, and
 // unknown ones (-1), say nothing.
 TEST(Progress, OlderScoresSayTheirIteration) {

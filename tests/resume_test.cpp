@@ -546,6 +546,8 @@ TEST(ResumeCli, NothingToResumeLeavesNothingBehind) {
   const std::string resume = std::string(PDADMM_BINARY) + " train --resume" + kRun + " --set admm.iterations=5 --out ";
   expect_one_line_error(run_command(resume + dir + "/sub"), dir + "/sub/state.bin not found");
   EXPECT_FALSE(std::filesystem::exists(dir));
+  // A mistyped --out where no folder can be made: still "not found", not "cannot create".
+  expect_one_line_error(run_command(resume + "/proc/pdadmm_nowhere"), "/proc/pdadmm_nowhere/state.bin not found");
   std::filesystem::create_directories(dir);
   ASSERT_EQ(::mkfifo((dir + "/state.bin").c_str(), 0644), 0);
   expect_one_line_error(run_command("timeout 20 " + resume + dir), dir + "/state.bin: not a regular file");

@@ -46,17 +46,19 @@ void require_data_files(const Config& c, const std::string& root) {
   if (root_type != std::filesystem::file_type::not_found && root_type != std::filesystem::file_type::directory &&
       root_type != std::filesystem::file_type::none)
     throw Error("data folder " + root + " (from " + from + ") is not a folder");
+  std::string base = root;  // "data/" read as "data//planetoid/…"
+  while (base.size() > 1 && base.back() == '/') base.pop_back();
   for (const std::string& f : files) {
-    const std::string path = root + "/" + f;
+    const std::string path = base + "/" + f;
     if (::access(path.c_str(), R_OK) == 0) continue;
     // --data .../planetoid: the folder that holds planetoid/ and npz/ was meant.
-    std::filesystem::path r = std::filesystem::path(root).lexically_normal();
-    if (!r.has_filename()) r = r.parent_path();  // "…/planetoid/"
+    std::filesystem::path r = std::filesystem::absolute(root, ec).lexically_normal();  // ".", "planetoid/"
+    if (!r.has_filename()) r = r.parent_path();
     const std::string leaf = r.filename().string(), sub = f.substr(0, f.find('/'));
-    const std::string parent = r.parent_path().empty() ? "." : r.parent_path().string();
-    if (leaf == sub && ::access((parent + "/" + f).c_str(), R_OK) == 0)
+    const std::string parent = r.parent_path().string();
+    if (!ec && leaf == sub && ::access((parent + "/" + f).c_str(), R_OK) == 0)
       throw Error(path + ": file not found (data folder " + root + ", from " + from + ", is the " + sub +
-                  "/ folder itself: give the folder that holds " + sub + "/, " + parent + ")");
+                  "/ folder itself: give the folder that holds it, " + parent + ")");
     throw Error(path + ": file not found (data folder " + root + ", from " + from +
                 "; tools/fetch_datasets.sh downloads the data sets)");
   }

@@ -280,6 +280,9 @@ TrainSummary train(const Config& c, std::ostream& log, bool resume) {
                 "it, so under mpirun the output folder must be shared (the same path on a shared file system)");
   // Before the data loads: an unwritable or busy folder fails fast. Before the state.bin checks: a
   // live run's checkpoint was called a stopped run to resume or remove.
+  // A --resume into a folder that is not there: that, not "cannot create the folder" (no live run
+  // holds a missing folder).
+  if (resume && !std::filesystem::exists(c.output.dir, ec)) require_run_state(c);
   if (writes) lock_output_folder(c, lock, log, resume);
   if (resume)
     require_run_state(c);

@@ -200,6 +200,7 @@ nlohmann::json run_bench(const Config& given, const BenchOptions& o, std::ostrea
     const nlohmann::json& last = given.effective["model"]["stages"].back();
     for (const char* key : {"nu", "rho", "mu", "step", "rho_schedule"})
       if (last.contains(key)) c.effective["admm"][key] = last[key];
+    if (last.contains("zl_init")) c.effective["model"]["zl_init"] = last["zl_init"];
     c.effective["model"]["stages"] = nlohmann::json::array();
   }
   require(o.iterations >= 1, "bench: --iterations must be >= 1 (got " + std::to_string(o.iterations) + ")");

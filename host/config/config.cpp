@@ -311,9 +311,11 @@ void read_admm(JsonReader r, Config& c) {
                            (a.grid.levels.front() > 0 ? "leaves out 0" : "holds no positive value") +
                            ": the ReLU outputs it quantizes (0 and above, mostly 0) go to its ends; a grid from 0 "
                            "or below to above 0 (the configs' [0, 2]) holds them");
-    // Up to rounding: a uniform grid's level lo + i * step lands within ulps of 0 ({-0.3, 0.1, 10}: 5.6e-17).
+    // Up to rounding: a uniform grid's level lo + i * step lands within ulps of 0 ({-0.3, 0.1, 10}:
+    // 5.6e-17), a few of the grid's largest magnitude.
     else if (const float zero = projected(a.grid, 0);
-             std::fabs(zero) > 1e-6 * (a.grid.levels.back() - a.grid.levels.front())) {
+             std::fabs(zero) >
+             16 * DBL_EPSILON * std::max(std::fabs(a.grid.levels.front()), std::fabs(a.grid.levels.back()))) {
       // {"min": -1, "max": 1, "levels": 4}: every inactive ReLU output (most of them) became 1/3.
       std::ostringstream w;
       w << "admm.grid has no level at 0: the ReLU outputs it quantizes, mostly 0, go to " << zero
@@ -508,6 +510,29 @@ static void flatten_dropped_stages(const nlohmann::json& in, nlohmann::json& j) 
   if (j.contains("admm") && !j["admm"].is_object()) return;  // its own error
   if (!j["model"].contains("layers")) j["model"]["layers"] = layers;
   if (!j.contains("admm") || !j["admm"].contains("iterations")) j["admm"]["iterations"] = iterations;
+  // And the last stage's own settings (Coauthor CS's tuned 5e-4 and exact steps, not admm.*'s
+  // defaults for the stages), unless a --set changed admm's value.
+  const nlohmann::json& last = was->back();
+  const nlohmann::json none;
+  const auto file_value = [&](const char* section, const char* key) -> const nlohmann::json& {
+    return in.contains(section) && in[section].is_object() && in[section].contains(key) ? in[section][key] : none;
+  };
+  for (const char* key : {"nu", "rho", "mu", "step", "rho_schedule"}) {
+    if (!last.contains(key)) continue;
+    const nlohmann::json now_value = j["admm"].contains(key) ? j["admm"][key] : none;
+    if (now_value != file_value("admm", key)) continue;
+    if (std::string(key) == "rho_schedule" && now_value.is_object() && last[key].is_object()) {
+      nlohmann::json merged = now_value;  // a stage's schedule keys override admm's one by one
+      merged.update(last[key]);
+      j["admm"][key] = merged;
+    } else {
+      j["admm"][key] = last[key];
+    }
+  }
+  if (last.contains("zl_init") && j["model"].is_object()) {
+    const nlohmann::json now_value = j["model"].contains("zl_init") ? j["model"]["zl_init"] : none;
+    if (now_value == file_value("model", "zl_init")) j["model"]["zl_init"] = last["zl_init"];
+  }
 }
 
 Config parse_config(const nlohmann::json& in, const std::vector<std::string>& overrides) {

@@ -247,6 +247,9 @@ void JsonReader::finish() {
       near.clear();
       paths_named(*eff_, it.key(), "", near);  // `--set iterations=5`: a key of a section, given outside it
     }
+    if (near.empty())  // another tool's spelling around a known word: num_layers, hidden_dim
+      for (const std::string& k : seen_)
+        if (k.size() >= 4 && it.key().find(k) != std::string::npos) near.push_back(k);
     std::string hint;
     for (size_t i = 0; i < near.size() && !near[i].empty(); ++i)
       hint += (i == 0 ? " (did you mean \"" : i + 1 == near.size() ? "\" or \"" : "\", \"") + where(near[i].c_str());

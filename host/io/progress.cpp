@@ -73,6 +73,7 @@ void Progress::update(long done, double work_done, double val_acc, double test_a
 void Progress::finish() {
   // Only a line drawn needs ending: a run of 0 iterations left a blank line.
   if (drawn_) std::fprintf(out_, "\n");
+  drawn_ = false;
 }
 
 void Progress::break_line() {

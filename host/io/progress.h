@@ -24,6 +24,10 @@ class Progress {
   // Before another line mid-run (a stage change, a note): the bar's line is ended, and the next
   // update draws it again below (the line was glued to the bar: "... ETA 1s   stage 2/3: ...").
   void break_line();
+  // An error that ends the run mid-line starts its own (it was glued to the bar).
+  ~Progress() { break_line(); }
+  Progress(const Progress&) = delete;
+  Progress& operator=(const Progress&) = delete;
 
  private:
   using Clock = std::chrono::steady_clock;
