@@ -355,6 +355,21 @@ TEST(Config, AQConfigRunAsGNamesEveryKeyToSet) {
   EXPECT_EQ(g.admm.wire_p.format, WireFormat::Fp32);
 }
 
+// output.log_every 0 (the default): a 20th of the run's iterations, the stages' sum with stages, at
+// least 1; config.json records the 0, so a saved run reads the same; a number given is kept.
+TEST(Config, LogEveryDefaultsToATwentiethOfTheRun) {
+  const Config plain = parse_config(nlohmann::json::object(), {});
+  EXPECT_EQ(plain.iterations, 100);
+  EXPECT_EQ(plain.output.log_every, 5);
+  EXPECT_EQ(plain.effective["output"]["log_every"], 0);
+  EXPECT_EQ(parse_config(plain.effective, {}).output.log_every, 5);
+  EXPECT_EQ(parse_config(nlohmann::json::object(), {"admm.iterations=19"}).output.log_every, 1);
+  const nlohmann::json staged = {
+      {"model", {{"layers", 4}, {"stages", {{{"layers", 2}, {"iterations", 200}}, {{"layers", 4}, {"iterations", 210}}}}}}};
+  EXPECT_EQ(parse_config(staged, {}).output.log_every, 20);
+  EXPECT_EQ(parse_config(staged, {"output.log_every=7"}).output.log_every, 7);
+}
+
 // model.layers against a staged config's last stage names the way out (it named none).
 TEST(Config, ALayerCountAgainstTheStagesNamesTheFix) {
   const nlohmann::json staged = {
