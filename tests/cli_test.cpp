@@ -1031,6 +1031,21 @@ TEST(Cli, AStagedRunsTimeLineHasAMedianPerStage) {
   EXPECT_TRUE(std::regex_search(r.out, line)) << r.out;
 }
 
+// info --print-config: the effective config (every key, --set applied) as JSON on stdout, which
+// reads back as the same config; no data is read (a missing data folder does not matter).
+TEST(Cli, InfoPrintsTheEffectiveConfig) {
+  const Result r = pdadmm::test::run_command(std::string(PDADMM_BINARY) +
+                                             " info --print-config --set model.layers=3 --set data.name=\"cora\" "
+                                             "--data /nonexistent_pdadmm 2>/dev/null");
+  ASSERT_EQ(r.code, 0) << r.out;
+  const nlohmann::json j = nlohmann::json::parse(r.out);
+  EXPECT_EQ(j["model"]["layers"], 3);
+  EXPECT_EQ(j["data"]["name"], "cora");
+  EXPECT_EQ(j["admm"]["iterations"], 100);
+  EXPECT_EQ(pdadmm::parse_config(j, {}).effective, j) << "it reads back as itself";
+  expect_one_line_error(run("info --print-config --set model.bogus=1"), "unknown key \"model.bogus\"");
+}
+
 // info's model line names a run of one shape once, with its count (1000 layers printed 998 shapes).
 TEST(Cli, InfoCountsRunsOfOneLayerShape) {
   const Result deep = run("info" + kTiny + " --set model.layers=1000");

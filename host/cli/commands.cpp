@@ -221,6 +221,15 @@ int cmd_train(const CommonArgs& a, bool resume) {
   return sum.signal ? 128 + sum.signal : 0;  // as the shell reports a process the signal ended
 }
 
+int cmd_print_config(const CommonArgs& a) {
+  // The key list the README's table documents, as this build reads it: what --set can change and
+  // what a run's config.json will hold.
+  const Config c = load(a);
+  for (const std::string& w : c.warnings) std::cerr << "warning: " << w << "\n";
+  std::cout << c.effective.dump(2) << "\n";
+  return 0;
+}
+
 int cmd_info(const CommonArgs& a) {
   Config c = load(a);
   Problem p = build_problem(c);  // its errors first, alone

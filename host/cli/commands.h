@@ -15,6 +15,8 @@ struct CommonArgs {
 // resume: continue the run in the output folder from its state.bin.
 int cmd_train(const CommonArgs& a, bool resume);
 int cmd_info(const CommonArgs& a);
+// info --print-config: the effective config as JSON on stdout (warnings on stderr); no data read.
+int cmd_print_config(const CommonArgs& a);
 // predictions: "" none, "-" stdout (the scores then go to stderr), else a CSV file written atomically.
 int cmd_eval(const CommonArgs& a, const std::string& model, const std::string& predictions);
 struct ExportArgs {

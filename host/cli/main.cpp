@@ -42,7 +42,8 @@ int main(int argc, char** argv) {
   app.require_subcommand(1);
   app.set_version_flag("--version", "pdadmm " + build_version());
   app.footer("Data sets are read from --data (data.root), else $PDADMM_DATA, else ./data. Every config key, its\n"
-             "default and examples: README.md (Configuration). User errors are one line starting with error:, exit code 1.");
+             "default and examples: README.md (Configuration); `pdadmm info --print-config` prints every key's value.\n"
+             "User errors are one line starting with error:, exit code 1.");
   CommonArgs args;
   std::string model;
   // Empty would silently mean "not given": a --out "$DIR" with DIR unset wrote to runs/latest.
@@ -96,6 +97,10 @@ int main(int argc, char** argv) {
   CLI::App* info =
       app.add_subcommand("info", "data set statistics, model shape, memory per group and room for model.bin");
   add_common(info, "the output folder train would write to, for its room (default: output.dir; nothing is made)");
+  bool print_config = false;
+  info->add_flag("--print-config", print_config,
+                 "print the config a run would use, every key with its value (defaults and --set included), as "
+                 "JSON, and read no data");
   CLI::App* eval =
       app.add_subcommand("eval", "score a saved model on train/val/test; --predictions: every node's as CSV");
   add_common(eval, nullptr);
@@ -253,7 +258,7 @@ int main(int argc, char** argv) {
       return fail("under mpirun only `pdadmm train` and `pdadmm bench` run (one layer group per process)", 1);
     int rc = 0;
     if (*info)
-      rc = cmd_info(args);
+      rc = print_config ? cmd_print_config(args) : cmd_info(args);
     else if (*eval)
       rc = cmd_eval(args, model, predictions);
     else if (*export_model)
