@@ -499,6 +499,13 @@ TEST(TrainTimes, TheEvaluationOfARunWithoutIterationsIsTimed) {
   // The time line gives no s/iteration figure for a run of none.
   EXPECT_NE(log.str().find("\ntime: no iterations (evaluation "), std::string::npos) << log.str();
   EXPECT_NE(log.str().find("\nbytes moved: none (no iterations run)\n"), std::string::npos) << log.str();
+  // One group: nothing crosses (it said "0 per iteration across 0 boundaries").
+  c.iterations = 2;
+  c.groups = 1;
+  c.output.dir += "_one_group";
+  std::ostringstream one;
+  train(c, one);
+  EXPECT_NE(one.str().find("\nbytes moved: none (1 group: nothing crosses a boundary)\n"), std::string::npos) << one.str();
   EXPECT_EQ(log.str().find("s/iteration"), std::string::npos) << log.str();
 }
 

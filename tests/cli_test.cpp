@@ -563,7 +563,8 @@ TEST(Cli, ASignalInAnEarlierStageSavesThatStagesNet) {
   const std::string out = ::testing::TempDir() + "/cli_signal_staged";
   const auto [code, log] = train_until_signal(
       kTiny + " --set model.layers=3 --set 'model.stages=[{\"layers\": 2, \"iterations\": 10000000}, "
-              "{\"layers\": 3, \"iterations\": 5}]' --set admm.iterations=10000005 --set output.log_every=1000",
+              "{\"layers\": 3, \"iterations\": 5}]' --set admm.iterations=10000005 --set output.log_every=1000 "
+              "--set groups=2",
       out, SIGTERM);
   EXPECT_EQ(code, 128 + SIGTERM) << log;
   EXPECT_NE(log.find(" per iteration in stage 1 "), std::string::npos) << log;

@@ -430,7 +430,9 @@ void TrainLoop::log_final(int done, bool keeps_state) {
   }
   if (stages.size() > 1) log << ", stage changes " << sum.stage_seconds << " s";
   log << " in all), " << sum.seconds_total << " s total\n";
-  if (done > 0)  // "0 per iteration across 1 boundary" for a run of none read as measured
+  if (done > 0 && solver->num_groups() == 1 && sum.bytes_total == 0)  // "0 … across 0 boundaries"
+    log << "bytes moved: none (1 group: nothing crosses a boundary)\n";
+  else if (done > 0)  // "0 per iteration across 1 boundary" for a run of none read as measured
     log << "bytes moved: " << sum.bytes_per_iter << " per iteration"
         << (stages.size() > 1 ? " in stage " + std::to_string(stage + 1) : "") << " across " << solver->num_groups() - 1
         << (solver->num_groups() == 2 ? " boundary, " : " boundaries, ") << sum.bytes_total << " in all"
