@@ -592,6 +592,11 @@ TEST(BenchCli, WritesTheJson) {
 TEST(BenchCli, WithoutJsonPrintsTheTextLines) {
   Result r = run("bench" + kTiny + " -n 2 --warmup 0 --no-peak");
   ASSERT_EQ(r.code, 0) << r.out;
+  // One group: nothing crosses (it said "0 bytes per iteration across 0 boundaries").
+  const Result one = run("bench" + kTiny + " --set groups=1 -n 1 --warmup 0 --no-peak");
+  ASSERT_EQ(one.code, 0) << one.out;
+  EXPECT_NE(one.out.find("bench: no bytes moved (1 group: nothing crosses a boundary); modeled"), std::string::npos)
+      << one.out;
   EXPECT_NE(r.out.find(" s/iteration (median of 2;"), std::string::npos) << r.out;
   EXPECT_EQ(r.out.find("bench: wrote"), std::string::npos) << r.out;
   EXPECT_EQ(r.out.find('{'), std::string::npos) << r.out;

@@ -417,8 +417,11 @@ nlohmann::json run_bench(const Config& given, const BenchOptions& o, std::ostrea
     log << "\nwarning: the iterations ran their GEMMs faster than the measured SGEMM peak: other processes held "
            "cores while the peak was measured (the shapes' peak_gflops in --json), so the fraction is meaningless; "
            "rerun on a quieter machine";
-  log << "\nbench: " << bytes << " bytes per iteration across " << G - 1 << (G == 2 ? " boundary" : " boundaries")
-      << fp32_comparison_text(bytes, fp32_bytes) << "; modeled s/iteration:";
+  if (G == 1)  // "0 bytes per iteration across 0 boundaries", as train said it too
+    log << "\nbench: no bytes moved (1 group: nothing crosses a boundary); modeled s/iteration:";
+  else
+    log << "\nbench: " << bytes << " bytes per iteration across " << G - 1 << (G == 2 ? " boundary" : " boundaries")
+        << fp32_comparison_text(bytes, fp32_bytes) << "; modeled s/iteration:";
   for (const Link& l : links) log << " " << l.name << " " << modeled[l.name]["seconds_per_iter"].get<double>();
   log << "\n";
   return out;

@@ -42,7 +42,7 @@ int main(int argc, char** argv) {
   app.require_subcommand(1);
   app.set_version_flag("--version", "pdadmm " + build_version());
   app.footer("Data sets are read from --data (data.root), else $PDADMM_DATA, else ./data. Every config key, its\n"
-             "default and examples: README.md (Configuration); `pdadmm info --print-config` prints every key's value.\n"
+             "default and examples: README.md (Configuration); `pdadmm info --print-config` prints the value of every key in force.\n"
              "User errors are one line starting with error:, exit code 1.");
   CommonArgs args;
   std::string model;
@@ -99,8 +99,8 @@ int main(int argc, char** argv) {
   add_common(info, "the output folder train would write to, for its room (default: output.dir; nothing is made)");
   bool print_config = false;
   info->add_flag("--print-config", print_config,
-                 "print the config a run would use, every key with its value (defaults and --set included), as "
-                 "JSON, and read no data");
+                 "print the config a run would use, every key in force with its value (defaults and --set "
+                 "included), as JSON, as train records it in config.json; reads no data");
   CLI::App* eval =
       app.add_subcommand("eval", "score a saved model on train/val/test; --predictions: every node's as CSV");
   add_common(eval, nullptr);
