@@ -25,9 +25,9 @@ import shutil
 import subprocess
 import sys
 
-from tool_common import (BINARY_DEFAULT, ArgumentParser, config_layers, default_binary, exit_status, fail,
-                         no_duplicates, output_folder, pass_on_said, read_config, read_result, remove_stale,
-                         require_binary, run_child, run_main, write_json)
+from tool_common import (BINARY_DEFAULT, ArgumentParser, KeyTwice, config_layers, default_binary, exit_status, fail,
+                         no_duplicates, no_key_twice, output_folder, pass_on_said, read_config, read_result,
+                         remove_stale, require_binary, run_child, run_main, write_json)
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 KNOWN_KEYS = {"base", "set", "axis", "variants", "groups", "threads_per_group", "iterations", "warmup",
@@ -35,21 +35,6 @@ KNOWN_KEYS = {"base", "set", "axis", "variants", "groups", "threads_per_group", 
 # What each run sets itself ("partition" would override its groups): in "set" or as the axis key,
 # the sweep's own value silently replaced the user's.
 SET_PER_RUN = ("groups", "threads", "partition")
-
-
-class KeyTwice(Exception):
-    pass
-
-
-def no_key_twice(pairs):
-    """json's object_pairs_hook: a key twice in one object is refused, as pdadmm's configs refuse it
-    (plain json.load kept the last one without a word)."""
-    obj = {}
-    for k, v in pairs:
-        if k in obj:
-            raise KeyTwice(k)
-        obj[k] = v
-    return obj
 
 
 def load_sweep(path):
@@ -61,7 +46,7 @@ def load_sweep(path):
     except json.JSONDecodeError as e:
         fail(f"sweep config {path} is not valid JSON: {e}")
     except KeyTwice as e:
-        fail(f"sweep config {path}: key {json.dumps(e.args[0], ensure_ascii=False)} appears twice in one object")
+        fail(f"sweep config {path}: {e}")
     if not isinstance(spec, dict):
         fail(f"sweep config {path}: expected a JSON object")
     unknown = sorted(k for k in spec if k not in KNOWN_KEYS and not k.startswith("_"))

@@ -330,23 +330,33 @@ def _without_comments(text):
     return "".join(out)
 
 
+class KeyTwice(ValueError):
+    """A key twice in one JSON object."""
+
+    def __init__(self, key):
+        super().__init__(f"key {json.dumps(key, ensure_ascii=False)} appears twice in one object")
+
+
+def no_key_twice(pairs):
+    """json's object_pairs_hook: a key twice in one object is refused, as pdadmm's configs refuse it
+    (plain json.load kept the last one without a word)."""
+    obj = {}
+    for k, v in pairs:
+        if k in obj:
+            raise KeyTwice(k)
+        obj[k] = v
+    return obj
+
+
 def read_config(path, flag="config"):
     """A pdadmm config file as a dict (comments allowed, as pdadmm allows them); one `error:` line
     naming the file when it is not one."""
-    def strict_object(pairs):  # pdadmm refuses a key twice (Python kept the last)
-        obj = {}
-        for k, v in pairs:
-            if k in obj:
-                raise ValueError(f"key {json.dumps(k)} appears twice in one object")
-            obj[k] = v
-        return obj
-
     def no_constant(name):  # NaN, Infinity: not JSON, which pdadmm refuses
         raise ValueError(f"{name} is not a JSON value")
 
     try:
         with open(path) as f:
-            cfg = json.loads(_without_comments(f.read()), object_pairs_hook=strict_object, parse_constant=no_constant)
+            cfg = json.loads(_without_comments(f.read()), object_pairs_hook=no_key_twice, parse_constant=no_constant)
     except OSError as e:
         fail(f"{flag} {path}: {e.strerror}")
     except ValueError as e:

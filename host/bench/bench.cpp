@@ -198,7 +198,7 @@ nlohmann::json run_bench(const Config& given, const BenchOptions& o, std::ostrea
   c.model.stages.clear();
   if (!given.model.stages.empty()) {  // the JSON's config is what was timed: that stage's keys as admm.*
     const nlohmann::json& last = given.effective["model"]["stages"].back();
-    for (const char* key : {"nu", "rho", "mu", "step", "rho_schedule"})
+    for (const char* key : kStageAdmmKeys)
       if (last.contains(key)) c.effective["admm"][key] = last[key];
     if (last.contains("zl_init")) c.effective["model"]["zl_init"] = last["zl_init"];
     c.effective["model"]["stages"] = nlohmann::json::array();

@@ -63,13 +63,8 @@ Config load(const CommonArgs& a, const nlohmann::json& base = nlohmann::json::ob
     // Recorded absolute: config.json's relative root failed `eval` from another folder. Not when
     // the current folder's name is no UTF-8 (config.json is JSON text): then as given.
     std::error_code ec;
-    std::string root = std::filesystem::absolute(a.data, ec).lexically_normal().string();
-    try {
-      require_utf8_text(root, "--data");
-    } catch (const Error&) {
-      ec = std::make_error_code(std::errc::illegal_byte_sequence);
-    }
-    c.effective["data"]["root"] = ec ? a.data : root;
+    const std::string root = std::filesystem::absolute(a.data, ec).lexically_normal().string();
+    c.effective["data"]["root"] = !ec && is_utf8_text(root) ? root : a.data;
   }
   // Before the data's first GEMM: under too small a ulimit -v OpenBLAS would wait for ever.
   reserve_blas_address_space(total_cores(c));

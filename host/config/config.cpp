@@ -445,13 +445,20 @@ static void warn_shadowed_overrides(const nlohmann::json& j, const std::vector<s
 
 // Every string of the effective config dumps (config.json, model.bin and state.bin hold it): one
 // that is not UTF-8 (a file name in another encoding) is named here, not after the data loads.
-void require_utf8_text(const std::string& text, const std::string& what) {
+bool is_utf8_text(const std::string& text) {
   try {
     (void)nlohmann::json(text).dump();
+    return true;
   } catch (const nlohmann::json::type_error&) {
-    throw Error(what + ": not valid UTF-8 (its bytes are kept in config.json and model.bin, which are JSON; rename "
-                       "the file or folder)");
+    return false;
   }
+}
+
+void require_utf8_text(const std::string& text, const std::string& what) {
+  require(is_utf8_text(text), [&] {
+    return what + ": not valid UTF-8 (its bytes are kept in config.json and model.bin, which are JSON; rename "
+                  "the file or folder)";
+  });
 }
 
 static void require_utf8(const nlohmann::json& j, const std::string& at) {
@@ -517,7 +524,7 @@ static void flatten_dropped_stages(const nlohmann::json& in, nlohmann::json& j) 
   const auto file_value = [&](const char* section, const char* key) -> const nlohmann::json& {
     return in.contains(section) && in[section].is_object() && in[section].contains(key) ? in[section][key] : none;
   };
-  for (const char* key : {"nu", "rho", "mu", "step", "rho_schedule"}) {
+  for (const char* key : kStageAdmmKeys) {
     if (!last.contains(key)) continue;
     const nlohmann::json now_value = j["admm"].contains(key) ? j["admm"][key] : none;
     if (now_value != file_value("admm", key)) continue;

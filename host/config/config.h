@@ -148,6 +148,10 @@ Config parse_config_text(const std::string& text, const std::string& path,
 // A string kept in config.json and model.bin (JSON: UTF-8 only), e.g. a path from --out: Error
 // "WHAT: not valid UTF-8 (...)" when it is not.
 void require_utf8_text(const std::string& text, const std::string& what);
+// Whether text can be written into a JSON file (config.json, model.bin's header).
+bool is_utf8_text(const std::string& text);
+// The admm.* keys a growth stage may set for itself (model.stages[i].nu, …).
+inline constexpr const char* kStageAdmmKeys[] = {"nu", "rho", "mu", "step", "rho_schedule"};
 
 // A config saved by an older binary (model.bin, state.bin) with the keys added since then set to
 // the value that binary used, so that comparing it with a config of today compares like with like.
