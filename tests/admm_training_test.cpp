@@ -100,6 +100,30 @@ TEST(Training, DualCopiesStayBitIdentical) {
   }
 }
 
+// A run stopped after an unlogged iteration sums that iterate's objective after the ρ schedule
+// may have raised ρ and ν (trainer.cpp): the terms are weighed with the iteration's own.
+TEST(Training, LateTermsUseTheIterationsOwnWeights) {
+  Config c = synthetic_config({"model.layers=4", "model.hidden=32", "data.synthetic.nodes=800",
+                               "data.synthetic.val=100", "data.synthetic.test=200"});
+  Problem p = build_problem(c);
+  std::vector<HostMatrix<float>> W0, b0;
+  init_weights(p.dims, c.model.init_std, 5, W0, b0);
+  auto logged = make_solver(c, p, W0, b0), late = make_solver(c, p, W0, b0);
+  IterationStats a, b;
+  for (int i = 0; i < 5; ++i) {
+    a = logged->iterate(i == 4);
+    b = late->iterate(false);
+  }
+  late->params().rho *= 10;
+  late->params().nu *= 10;
+  late->params().mu *= 10;
+  late->add_terms(b);
+  ASSERT_TRUE(a.has_terms && b.has_terms);
+  EXPECT_GT(a.r2, 0);
+  EXPECT_EQ(a.objective, b.objective);
+  EXPECT_EQ(a.lagrangian, b.lagrangian);
+}
+
 // weights() and download(.., m) write into the caller's matrices when their shapes fit (the ρ
 // schedule calls weights() every iteration): the values must be the solver's, whatever m held.
 TEST(Training, DownloadIntoAMatrixGivesTheFreshCopy) {

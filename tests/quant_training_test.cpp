@@ -5,6 +5,7 @@
 
 #include <cmath>
 #include <cstring>
+#include <limits>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -101,6 +102,29 @@ TEST(QuantTraining, DualCopiesBitIdenticalForEveryCodec) {
       }
     }
   }
+}
+
+// A hidden W that overflowed, under -Q with p and q on the grid: relu(NaN) = 0 and the projections
+// keep z, q and p finite, so the residual and the duals stay finite; the W step's ||W p + b - z||²
+// (IterationStats::w_fit, checked every iteration by the trainer) is what shows it, at once.
+TEST(QuantTraining, AnOverflowedWeightShowsInTheNextIteration) {
+  const std::string g = "admm.grid={\"min\": 0, \"max\": 2, \"levels\": 64}";
+  Config c = synthetic_config(with(kSmall, {"algorithm=\"pdadmm-g-q\"", g, "admm.quantize=\"both\""}));
+  Problem p = build_problem(c);
+  std::vector<HostMatrix<float>> W0, b0;
+  init_weights(p.dims, c.model.init_std, 5, W0, b0);
+  auto solver = make_solver(c, p, W0, b0);
+  IterationStats st;
+  for (int i = 0; i < 3; ++i) st = solver->iterate(false);
+  ASSERT_TRUE(std::isfinite(st.w_fit));
+  EXPECT_GT(st.w_fit, 0);
+  HostMatrix<float> w = solver->download(1, "W");
+  w.data[7] = std::numeric_limits<float>::infinity();
+  solver->upload(1, "W", w);
+  st = solver->iterate(false);
+  EXPECT_TRUE(std::isfinite(st.residual)) << "the residual catches it here; this test is then about nothing";
+  EXPECT_TRUE(std::isfinite(st.u_dot_r));
+  EXPECT_FALSE(std::isfinite(st.w_fit));
 }
 
 // With W = 0, u = 0 and the exact step (t = ρ), the projected p step lands on proj(q_in). From

@@ -207,7 +207,7 @@ GroupStats Group<T>::iterate(long iter) {
     if (L.index > 0) p_step(o, L, prm);
   exchange_p_send(st);  // posted now, overlaps with the W, b, z updates below
   for (Layer<T>& L : layers_) {
-    w_step(o, L, prm);
+    st.w_fit += w_step(o, L, prm);
     b_step(o, L);
     z_step(o, L, prm);
   }

@@ -23,6 +23,7 @@ struct GroupStats {
   double fit = 0, gap = 0, w2 = 0, ce = 0;
   // Boundary terms counted by the owner of q_l: Σ ||r_l||², Σ ||r_l||, Σ <u_l, r_l>.
   double r2 = 0, r_norm = 0, u_dot_r = 0;
+  double w_fit = 0;  // Σ ||W p + b - z||² at the W steps' start (w_step), for the finiteness check
 };
 
 enum class ZlInit { Zeros, Labels };  // z_L at start: 0, or ±1 from the one-hot labels

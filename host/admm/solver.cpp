@@ -86,6 +86,9 @@ IterationStats Solver<T>::iterate(bool want_terms) {
   st.groups.resize(groups_.size());
   const auto t0 = std::chrono::steady_clock::now();
   const long it = iter_;
+  st.nu = prm_.nu;
+  st.rho = prm_.rho;
+  st.mu = prm_.mu;
   // libgomp lets a thread spin only ~100 turns at a barrier (then sleeps in the kernel) while it
   // manages more threads than there are CPUs, counting idle pools too; the host passes' OpenMP
   // loops on this thread leave such a pool. Releasing it lets the groups' teams spin between their
@@ -118,6 +121,7 @@ IterationStats Solver<T>::iterate(bool want_terms) {
     st.r2 += s.r2;
     st.residual += s.r_norm;
     udr += s.u_dot_r;
+    st.w_fit += s.w_fit;
     if (g + 1 < st.groups.size()) st.boundary_bytes.push_back(s.bytes_q_sent + st.groups[g + 1].bytes_p_sent);
   }
   st.u_dot_r = udr;
@@ -128,8 +132,10 @@ IterationStats Solver<T>::iterate(bool want_terms) {
 template <typename T>
 void Solver<T>::set_objective(IterationStats& st, double fit, double gap, double w2) const {
   st.has_terms = true;
-  st.objective = st.ce + 0.5 * prm_.nu * (fit + gap) + 0.5 * prm_.mu * w2;
-  st.lagrangian = st.objective + st.u_dot_r + 0.5 * prm_.rho * st.r2;
+  // The iteration's own ν, μ, ρ: add_terms after the ρ schedule raised them weighed an unlogged
+  // last iterate (a run stopped by a signal) with the next iteration's.
+  st.objective = st.ce + 0.5 * st.nu * (fit + gap) + 0.5 * st.mu * w2;
+  st.lagrangian = st.objective + st.u_dot_r + 0.5 * st.rho * st.r2;
 }
 
 template <typename T>

@@ -33,6 +33,8 @@ struct IterationStats {
   double r2 = 0;          // Σ_l ||r_l||²
   double residual = 0;    // Σ_l ||r_l||
   double u_dot_r = 0;     // Σ_l <u_l, r_l>, every iteration: overflowed duals show here first
+  double w_fit = 0;       // Σ_l ||W_l p_l + b_l - z_l||² before the W steps, every iteration: overflowed W or p
+  double nu = 0, rho = 0, mu = 0;  // in force during the iteration (the ρ schedule may raise them after)
   std::vector<size_t> boundary_bytes;  // per boundary g|g+1: q forward + p backward
 };
 

@@ -114,11 +114,11 @@ void p_step(Ops<T>& ops, Layer<T>& L, const AdmmParams& prm) {
 }
 
 template <typename T>
-void w_step(Ops<T>& ops, Layer<T>& L, const AdmmParams& prm) {
+double w_step(Ops<T>& ops, Layer<T>& L, const AdmmParams& prm) {
   const double nu = prm.nu, mu = prm.mu;
   const Tensor<T>& x = *L.x;
-  ops.bias_residual(L.wp, L.b, L.z, L.a, L.r);  // r = W p + b - z, so G = ν r pᵀ + μ W
-  double G2 = 0, Gp2 = -1, rwp = 0, w2 = 0;      // Gp2 < 0: not yet summed
+  const double fit = ops.bias_residual(L.wp, L.b, L.z, L.a, L.r);  // r = W p + b - z, so G = ν r pᵀ + μ W
+  double G2 = 0, Gp2 = -1, rwp = 0, w2 = 0;  // Gp2 < 0: not yet summed
   if (L.use_gram) {
     // G p = ν r (pᵀp) + μ W p and ||G||² from N x N products: never form G when N is small.
     if (!L.gram_fixed) ops.gemm(true, false, T(1), x, x, T(0), L.gram);
@@ -145,12 +145,12 @@ void w_step(Ops<T>& ops, Layer<T>& L, const AdmmParams& prm) {
   } else {
     G2 = form_gradient_w(ops, L, nu, mu);
   }
-  if (G2 == 0) return;
+  if (G2 == 0) return fit;
   if (Gp2 < 0) Gp2 = ops.sum_sq(L.gp);
   double t = 0;
   if (!choose_t(prm, nu * Gp2 + mu * G2, G2, &t, &L.counts.w_backtracks)) {
     L.counts.w_giveups++;
-    return;
+    return fit;
   }
   if (L.deferred_w) {
     // W - (ν r Xᵀ + μ W)/t with W = s W_stored + c Xᵀ: scale s and c, and track ||W||².
@@ -168,6 +168,7 @@ void w_step(Ops<T>& ops, Layer<T>& L, const AdmmParams& prm) {
     ops.axpby(T(-1.0 / t), L.gw, T(1), L.W);
   }
   ops.axpby(T(-1.0 / t), L.gp, T(1), L.wp);
+  return fit;
 }
 
 template <typename T>
@@ -277,7 +278,7 @@ LayerTerms layer_terms(Ops<T>& ops, Layer<T>& L, const AdmmParams& prm) {
 
 #define PDADMM_INSTANTIATE(T)                                                                              \
   template void p_step<T>(Ops<T>&, Layer<T>&, const AdmmParams&);                                          \
-  template void w_step<T>(Ops<T>&, Layer<T>&, const AdmmParams&);                                          \
+  template double w_step<T>(Ops<T>&, Layer<T>&, const AdmmParams&);                                        \
   template void b_step<T>(Ops<T>&, Layer<T>&);                                                             \
   template void z_step<T>(Ops<T>&, Layer<T>&, const AdmmParams&);                                          \
   template void q_step<T>(Ops<T>&, Layer<T>&, const AdmmParams&, bool);                                    \

@@ -10,8 +10,10 @@ namespace pdadmm {
 // Step 1 (l >= 1): p_l <- p_l - g/t, g = ∇φ(p_l), t from the step rule; projected onto Δ when
 // p is quantized. Keeps layer.wp = W p current.
 template <typename T> void p_step(Ops<T>& ops, Layer<T>& layer, const AdmmParams& prm);
-// Step 2: W_l <- W_l - G/t for ψ(W) = ν/2||W p + b - z||² + μ/2||W||².
-template <typename T> void w_step(Ops<T>& ops, Layer<T>& layer, const AdmmParams& prm);
+// Step 2: W_l <- W_l - G/t for ψ(W) = ν/2||W p + b - z||² + μ/2||W||². Returns ||W p + b - z||² at
+// its start: a W or p that overflowed shows there, where relu(NaN) = 0 and -Q's projections keep
+// z, q and p finite, so neither the residual nor the duals see it.
+template <typename T> double w_step(Ops<T>& ops, Layer<T>& layer, const AdmmParams& prm);
 // Step 3: b_l = row mean of (z_l - W_l p_l) (exact minimiser).
 template <typename T> void b_step(Ops<T>& ops, Layer<T>& layer);
 // Step 4: z_l by the two-branch closed form (hidden) or FISTA on cross-entropy (last layer).

@@ -248,13 +248,16 @@ std::string divergence_causes(const Config& c, const Problem& p) {
 // Σ <u, r>, which every iteration's dual update sums, covers the duals, which the residual and the
 // objective leave out: u = ρ r past float (ρ 3e38) ended a run with exit 0 and "lagrangian": null in
 // metrics.jsonl, and duals that overflowed on an iteration that did not log stopped only at the next.
+// Σ ||W p + b - z||² covers the weights: relu(NaN) = 0 and -Q's projections keep z, q and p on
+// finite values, so an overflowed W showed only in the objective, log_every iterations later.
 void require_finite(const Config& c, const IterationStats& st, int it, const Problem& p) {
-  if (std::isfinite(st.residual) && std::isfinite(st.u_dot_r) &&
+  if (std::isfinite(st.residual) && std::isfinite(st.u_dot_r) && std::isfinite(st.w_fit) &&
       (!st.has_terms || (std::isfinite(st.objective) && std::isfinite(st.lagrangian))))
     return;
   const bool fp16 = c.admm.wire_p.format == WireFormat::Fp16 || c.admm.wire_q.format == WireFormat::Fp16;
   const char* what = !std::isfinite(st.residual)    ? "the residual is"
                      : !std::isfinite(st.u_dot_r)   ? "the duals u are"
+                     : !std::isfinite(st.w_fit)     ? "W p + b of a layer is"
                      : !std::isfinite(st.objective) ? "the objective is"
                                                     : "the augmented Lagrangian is";
   throw Error("training diverged at iteration " + std::to_string(it + 1) + ": " + what +
