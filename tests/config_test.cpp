@@ -763,13 +763,13 @@ TEST(Config, WarnsWhenKeptDualsMeetALowerRho) {
                          "{\"layers\":4,\"iterations\":5,\"nu\":1e-5,\"rho\":1e-5}]";
   const std::string sched = "admm.rho_schedule.type=\"reference\"";
   // The schedule can raise stage 1's rho to 1; stage 2 restarts at 1e-5 with the old duals.
-  const Config keep = parse_config(nlohmann::json::object(), {st, sched});
+  const Config keep = parse_config(nlohmann::json::object(), {st, sched, "model.stage_duals=\"keep\""});
   ASSERT_FALSE(keep.warnings.empty());
   EXPECT_NE(keep.warnings.back().find("model.stages[1] starts at rho = 1e-05"), std::string::npos)
       << keep.warnings.back();
-  for (const std::string& w : parse_config(nlohmann::json::object(), {st, sched, "model.stage_duals=\"reset\""}).warnings)
+  for (const std::string& w : parse_config(nlohmann::json::object(), {st, sched}).warnings)  // reset, the default
     EXPECT_EQ(w.find("stage_duals"), std::string::npos) << w;
-  for (const std::string& w : parse_config(nlohmann::json::object(), {st}).warnings)  // no schedule: rho stays
+  for (const std::string& w : parse_config(nlohmann::json::object(), {st, "model.stage_duals=\"keep\""}).warnings)  // no schedule: rho stays
     EXPECT_EQ(w.find("stage_duals"), std::string::npos) << w;
 }
 
@@ -861,7 +861,7 @@ TEST(Config, StagesSetLayersAndIterations) {
   EXPECT_DOUBLE_EQ(c.model.stages[0].rho, 1e-5);
   EXPECT_DOUBLE_EQ(c.model.stages[0].mu, 10);
   EXPECT_DOUBLE_EQ(c.model.stages[1].rho, 0.01);  // admm.* by default
-  EXPECT_EQ(c.model.stage_duals, "keep");
+  EXPECT_EQ(c.model.stage_duals, "reset");
   EXPECT_EQ(c.effective["admm"]["iterations"], 30);
   EXPECT_EQ(c.effective["model"]["stages"][1]["mu"].get<double>(), c.admm.mu);
   // last / zl_init per stage default to model.stage_last / model.zl_init.
