@@ -2,6 +2,7 @@
 // cuBLAS, cuSPARSE and NCCL errors, thrown as pdadmm::Error or printed from destructors.
 #include "cuda/check.h"
 
+#include <atomic>
 #include <cstdio>
 
 #include "host/io/error.h"
@@ -26,8 +27,14 @@ void gpu_check_failed(const char* lib, const char* expr, const char* file, int l
   throw Error(format_failure(lib, expr, file, line, what));
 }
 
+// After a sticky error (an illegal address, a failed launch) every later free, sync and destroy
+// of the teardown fails the same way: a 10-layer run printed ~150 lines under the one error.
 void gpu_check_warn(const char* lib, const char* expr, const char* file, int line,
                     const std::string& what) noexcept {
+  static std::atomic<int> warned{0};
+  const int n = warned.fetch_add(1);
+  if (n == 1) std::fprintf(stderr, "pdadmm: warning: further GPU warnings of this process are not shown\n");
+  if (n >= 1) return;
   try {
     std::fprintf(stderr, "pdadmm: warning: %s\n", format_failure(lib, expr, file, line, what).c_str());
   } catch (...) {

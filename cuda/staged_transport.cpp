@@ -6,6 +6,7 @@
 #include <string>
 
 #include "cuda/check.h"
+#include "cuda/device_memory.h"
 #include "cuda/stream.h"
 #include "host/io/error.h"
 
@@ -14,9 +15,6 @@ namespace pdadmm {
 class StagedTransport::Ep final : public Endpoint {
  public:
   Ep(Endpoint& inner, const CudaOps<float>& ops) : inner_(inner), device_(ops.device()), stream_(ops.stream()) {}
-  ~Ep() override {
-    if (host_) CUDA_CHECK_NOTHROW(cudaFreeHost(host_));
-  }
   int group() const override { return inner_.group(); }
   void send(int peer, Tag tag, const void* data, size_t bytes) override {
     void* h = staging(bytes);
@@ -38,23 +36,17 @@ class StagedTransport::Ep final : public Endpoint {
 
  private:
   void* staging(size_t bytes) {
-    if (bytes > capacity_) {
-      if (host_) {
-        CUDA_CHECK(cudaFreeHost(host_));
-        host_ = nullptr;
-      }
-      capacity_ = 0;
+    if (bytes > host_.size()) {
+      host_.reset();  // before the larger one: both at once may not fit
       DeviceScope scope(device_);
-      CUDA_CHECK(cudaMallocHost(&host_, bytes));
-      capacity_ = bytes;
+      host_ = PinnedBuffer<unsigned char>(bytes, "the staged transport's host buffer");  // a failure names the bytes
     }
-    return host_;
+    return host_.data();
   }
   Endpoint& inner_;
   int device_;
   cudaStream_t stream_;
-  void* host_ = nullptr;
-  size_t capacity_ = 0;
+  PinnedBuffer<unsigned char> host_;
 };
 
 StagedTransport::StagedTransport(std::unique_ptr<Transport> host, const std::vector<CudaOps<float>*>& ops)

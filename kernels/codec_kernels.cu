@@ -51,8 +51,10 @@ __global__ void decode_half_kernel(HalfFormat f, const uint16_t* __restrict__ in
 // of one thread walking the whole column. A max does not depend on the order, so the bytes are the host's.
 constexpr int kInt8TileCols = 32, kInt8TileRows = 16;
 
+// The bound keeps nvcc from giving an instance more registers than a 512-thread block can have
+// (the launch would fail with cudaErrorLaunchOutOfResources on every int8 wire).
 template <typename T>
-__global__ void encode_int8_kernel(T* __restrict__ x, int64_t rows, int64_t cols, float* __restrict__ scales,
+__global__ void __launch_bounds__(kInt8TileCols * kInt8TileRows) encode_int8_kernel(T* __restrict__ x, int64_t rows, int64_t cols, float* __restrict__ scales,
                                    int8_t* __restrict__ codes) {
   __shared__ double part[kInt8TileRows][kInt8TileCols];
   __shared__ float tile_scale[kInt8TileCols];

@@ -61,6 +61,16 @@ TEST(CudaConfig, GroupsMapToDevicesInOrder) {
   EXPECT_EQ(cuda_group_devices({3}, 3, 1), (V{3, 3, 3}));              // several groups on one GPU
 }
 
+// mpirun with NCCL and no devices list: more processes on a machine than GPUs is named up front.
+TEST(CudaConfig, NcclProcessesNeedAGpuEach) {
+  EXPECT_EQ(nccl_placement_problem(2, 2), "");
+  EXPECT_EQ(nccl_placement_problem(1, 8), "");
+  EXPECT_EQ(nccl_placement_problem(4, 2),
+            "cuda.processes \"nccl\": mpirun put 4 processes on this machine, which has 2 GPU(s), and NCCL needs a GPU "
+            "for each; run at most 2 a machine, or set cuda.processes to \"staged\" (through host memory: GPUs may "
+            "be shared)");
+}
+
 TEST(CudaConfig, CudaBackendWithoutAGpuFailsClearly) {
   if (cuda_device_count() > 0) GTEST_SKIP() << "a CUDA device is visible";
   Config c = parse_config(nlohmann::json::object(),

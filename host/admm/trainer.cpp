@@ -101,6 +101,9 @@ std::unique_ptr<Solver<float>> make_solver(const Config& c, const Problem& p, co
     std::vector<int> devices = cuda_group_devices(c.devices, G, cuda_device_count());
     // Under mpirun without a "devices" list, the processes of a machine take its GPUs in turn.
     if (processes && c.devices.empty()) devices.assign(G, process_local_index() % cuda_device_count());
+    if (processes && c.devices.empty() && c.cuda.processes == "nccl")
+      if (const std::string bad = nccl_placement_problem(process_local_count(), cuda_device_count()); !bad.empty())
+        throw Error(bad);
     // The Ops come first: the transport orders each group's messages with that group's compute
     // stream (not the device-wide legacy stream, which would serialise groups sharing a GPU).
     std::vector<Ops<float>*> group_ops;

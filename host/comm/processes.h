@@ -17,6 +17,8 @@ int process_count();  // 1 without mpirun
 int process_rank();   // 0 without mpirun
 // This process's index among the processes mpirun put on its machine (picks its GPU).
 int process_local_index();
+// How many processes mpirun put on this machine (1 without mpirun).
+int process_local_count();
 // The pid of the mpirun (mpiexec, orterun, prterun) that started this process on its machine, the
 // one to send SIGUSR1 to stop the run; 0 when the parent is something else (a remote daemon).
 int launcher_pid();

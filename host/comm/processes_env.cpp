@@ -27,6 +27,8 @@ int launcher_pid() {
 
 int process_local_index() { return std::max(0, env_int("OMPI_COMM_WORLD_LOCAL_RANK", env_int("MPI_LOCALRANKID", 0))); }
 
+int process_local_count() { return std::max(1, env_int("OMPI_COMM_WORLD_LOCAL_SIZE", env_int("MPI_LOCALNRANKS", 1))); }
+
 int process_cores() {
   const int machine = std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
   // A process bound to fewer cores (taskset, a cpuset, mpirun's default --bind-to core) gets
@@ -37,8 +39,7 @@ int process_cores() {
     const int allowed = CPU_COUNT(&set);
     if (allowed >= 1 && allowed < machine) return allowed;
   }
-  const int local = std::max(1, env_int("OMPI_COMM_WORLD_LOCAL_SIZE", env_int("MPI_LOCALNRANKS", 1)));
-  return std::max(1, machine / local);
+  return std::max(1, machine / process_local_count());
 }
 
 namespace {
