@@ -483,6 +483,18 @@ TEST(ResumeCli, ASignalStoppedRunResumesToTheSameBytes) {
   expect_one_line_error(run_command(again), stopped + "/state.bin holds this config's run, stopped at iteration " +
                                                 std::to_string(k) + " of 2500: --resume continues it");
   EXPECT_EQ(state_iteration(stopped), k);
+  // Nor does another config's fresh run (a key changed, --config forgotten): it removed the state
+  // with a note. The line names the first key that differs, the data set's before its admm.*.
+  const std::string metrics = slurp(stopped + "/metrics.jsonl");
+  expect_one_line_error(run_command(again + " --set admm.rho=0.7"),
+                        stopped + "/state.bin holds the run of another config (admm.rho = ");
+  expect_one_line_error(run_command(std::string(PDADMM_BINARY) + " train --out " + stopped + " --set output.progress=off"),
+                        "holds the run of another config (groups = 2 there, 1 here)");
+  expect_one_line_error(run_command(again + " --set data.name=\"cora\" --set admm.nu=0.5"),
+                        "(data.name = \"synthetic\" there, \"cora\" here), stopped at iteration " + std::to_string(k) +
+                            " of 2500: train --out " + stopped + " --resume (no --config: the state records its own)");
+  EXPECT_EQ(state_iteration(stopped), k);
+  EXPECT_EQ(slurp(stopped + "/metrics.jsonl"), metrics);
   const std::string resume = std::string(PDADMM_BINARY) + " train --resume --out " + stopped + args;
   expect_one_line_error(run_command(resume + " --set admm.rho=0.7"), "admm.rho");
   expect_one_line_error(run_command(resume + " --set model.layers=3"), "model.layers");
@@ -530,6 +542,15 @@ TEST(ResumeCli, AFreshRunSaysItDropsAState) {
                            "--resume (this run starts afresh)"),
             std::string::npos) << fresh.out;
   EXPECT_FALSE(std::filesystem::exists(dir + "/state.bin"));
+  // The notes (stdout) come before the first progress line (stderr) in one log: they waited in
+  // stdout's buffer, after the whole run, and a run killed mid-way lost them.
+  ASSERT_EQ(run_command(train + " --set output.keep_state=true").code, 0);
+  const auto lines = run_command(train + " --set output.progress=lines");
+  ASSERT_EQ(lines.code, 0) << lines.out;
+  const size_t removed = lines.out.find("note: removed " + dir + "/state.bin"), first = lines.out.find("\niter ");
+  ASSERT_NE(removed, std::string::npos) << lines.out;
+  ASSERT_NE(first, std::string::npos) << lines.out;
+  EXPECT_LT(removed, first) << lines.out;
   expect_one_line_error(run_command(train + " --resume"),
                         "the run in " + dir + " finished (summary.json: 30 iterations)");
   // What a run killed during setup leaves: its config.json, newer than the summary.

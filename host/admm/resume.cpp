@@ -41,17 +41,27 @@ std::string first_difference(const nlohmann::json& a, const nlohmann::json& b, c
   }
   if (!a.is_object() || !b.is_object()) return a == b ? "" : at;
   // Plain values before sections: `algorithm` changed adds keys under `admm`, which sorts first,
-  // and the line named admm.grid instead of the key the user changed.
-  for (const bool sections : {false, true})
+  // and the line named admm.grid instead of the key the user changed. Of the top level's sections,
+  // data and model first: another data set's config was named by its admm.nu.
+  std::vector<std::string> order;
+  const auto add = [&order](const std::string& k) {
+    if (std::find(order.begin(), order.end(), k) == order.end()) order.push_back(k);
+  };
+  for (const bool sections : {false, true}) {
+    if (sections && at.empty())
+      for (const char* k : {"data", "model"})
+        if ((a.contains(k) && a[k].is_object()) || (b.contains(k) && b[k].is_object())) add(k);
     for (const auto* side : {&a, &b})
-      for (auto it = side->begin(); it != side->end(); ++it) {
-        if (it.value().is_object() != sections) continue;
-        std::string key = at.empty() ? it.key() : at + "." + it.key();
-        if (free_to_differ(key)) continue;
-        if (!a.contains(it.key()) || !b.contains(it.key())) return key;
-        std::string d = first_difference(a[it.key()], b[it.key()], key);
-        if (!d.empty()) return d;
-      }
+      for (auto it = side->begin(); it != side->end(); ++it)
+        if (it.value().is_object() == sections) add(it.key());
+  }
+  for (const std::string& k : order) {
+    std::string key = at.empty() ? k : at + "." + k;
+    if (free_to_differ(key)) continue;
+    if (!a.contains(k) || !b.contains(k)) return key;
+    std::string d = first_difference(a[k], b[k], key);
+    if (!d.empty()) return d;
+  }
   return "";
 }
 
@@ -244,10 +254,15 @@ void refuse_forgotten_resume(const Config& c) {
   } catch (const std::exception&) {
     return;
   }
-  if (!total.is_number_integer() || k >= total.get<int64_t>()) return;
-  if (!first_difference(without_length(c.effective), without_length(then), "").empty()) return;
-  throw Error(state_path(c) + " holds this config's run, stopped at iteration " + std::to_string(k) + " of " +
-              total.dump() + ": --resume continues it (to start afresh, remove that file or choose another --out)");
+  if (!total.is_number_integer() || k >= total.get<int64_t>()) return;  // finished, kept by output.keep_state
+  const std::string stopped = "stopped at iteration " + std::to_string(k) + " of " + total.dump();
+  const std::string afresh = "to start afresh, remove that file or choose another --out";
+  const std::string key = first_difference(without_length(c.effective), without_length(then), "");
+  if (key.empty()) throw Error(state_path(c) + " holds this config's run, " + stopped + ": --resume continues it (" + afresh + ")");
+  // Another config's (one key changed, -c forgotten): removing it lost a run that could resume.
+  throw Error(state_path(c) + " holds the run of another config (" + key + " = " + value_at(then, key).dump() +
+              " there, " + value_at(c.effective, key).dump() + " here), " + stopped +
+              ": train --out " + c.output.dir + " --resume (no --config: the state records its own) continues it; " + afresh);
 }
 
 int unfinished_state_iteration(const Config& c) {

@@ -229,6 +229,9 @@ void open_outputs(const Config& c, bool resumed, int start, std::optional<JsonLi
       log << "note: " << c.output.dir << "/" << name << " is an earlier run's (" << key
           << " is false: this run writes none)\n";
   metrics.emplace(c.output.dir + "/metrics.jsonl", resumed);
+  // Now, not at the next line that flushes: in a `> log 2>&1` file they came after the progress
+  // lines (stderr), and a run killed later lost them, the note of a removed state.bin included.
+  log.flush();
 }
 
 nlohmann::json TrainSummary::to_json() const {
