@@ -248,6 +248,23 @@ TEST(Cli, DivergedTrainingIsAnErrorAndKeepsTheOldModel) {
   EXPECT_EQ(pdadmm::test::slurp(out + "/model.bin"), earlier);
 }
 
+// A file size limit (ulimit -f) below model.bin's size is refused before the first iteration, as
+// too little disk is: the run trained to its end, then failed writing model.bin ("File too large").
+TEST(Cli, AFileSizeLimitBelowTheOutputsIsRefusedFirst) {
+  const std::string out = ::testing::TempDir() + "/cli_ulimit";
+  std::filesystem::remove_all(out);
+  // 4 blocks (2 or 4 KiB: the unit is the shell's) against the tiny model's ~11 KiB.
+  const Result r = pdadmm::test::run_command("(ulimit -f 4 && " + std::string(PDADMM_BINARY) + " train --out " + out + kTiny + ")");
+  expect_one_line_error(r, "error: the outputs in " + out + " (model.bin ");
+  EXPECT_NE(r.out.find("a file may have in this shell (ulimit -f): raise it, or set output.checkpoint to false"),
+            std::string::npos)
+      << r.out;
+  EXPECT_FALSE(std::filesystem::exists(out + "/metrics.jsonl"));
+  const Result info = pdadmm::test::run_command("(ulimit -f 4 && " + std::string(PDADMM_BINARY) + " info --out " + out + kTiny + ")");
+  EXPECT_EQ(info.code, 0) << info.out;
+  EXPECT_NE(info.out.find(" (ulimit -f) (too small: train would stop)"), std::string::npos) << info.out;
+}
+
 // A file in --out that no run wrote (a user's own config.json or notes) is refused before the data
 // loads, not replaced with "note: replacing the outputs of an earlier run".
 TEST(Cli, FilesNoRunWroteInTheOutputFolderAreKept) {

@@ -2,6 +2,7 @@
 // summary.json, and the lines that open and close the log.
 #include "host/admm/run_outputs.h"
 
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -109,7 +110,20 @@ std::string output_room_text(const OutputRoom& r) {
   return t;
 }
 
+int64_t output_file_limit() {
+  rlimit r{};
+  if (getrlimit(RLIMIT_FSIZE, &r) != 0 || r.rlim_cur == RLIM_INFINITY) return -1;
+  return static_cast<int64_t>(std::min<rlim_t>(r.rlim_cur, INT64_MAX));
+}
+
 void require_output_room(const Config& c, const OutputRoom& r) {
+  // A whole run trained, then "cannot write model.bin: File too large" (SIGXFSZ is ignored).
+  if (const int64_t limit = output_file_limit(); limit >= 0 && std::max(r.model, r.state) > static_cast<uint64_t>(limit))
+    throw Error("the outputs in " + c.output.dir + " (" + output_room_text(r) + ") are larger than the " +
+                human_bytes(static_cast<double>(limit)) + " a file may have in this shell (ulimit -f): raise it, or set " +
+                (r.model > static_cast<uint64_t>(limit) ? "output.checkpoint to false"
+                 : r.every > 0                          ? "output.checkpoint_every to 0"
+                                                        : "output.keep_state to false"));
   const int64_t room = output_room(c);
   if (room < 0 || static_cast<uint64_t>(room) >= r.need) return;
   const std::string fix = r.every > 0 ? "output.checkpoint_every to 0" : r.state > 0 ? "output.keep_state to false"

@@ -39,9 +39,11 @@ OutputRoom output_room_need(const Config& c, uint64_t model_bytes, uint64_t stat
 OutputRoom output_room_need(const Config& c, const Problem& p);
 // "model.bin 21.3 MiB, state.bin 36.6 MiB (every 50 iterations), 95.2 MiB at once …": info and the error say it.
 std::string output_room_text(const OutputRoom& r);
-// An Error (one line) when the output folder's file system has less room than `r.need`: the run
-// would train until a checkpoint or its end and lose what it trained. A file system that reports
-// no room figure is not checked.
+// The largest file this process may write (ulimit -f, RLIMIT_FSIZE) in bytes; -1 when unlimited.
+int64_t output_file_limit();
+// An Error (one line) when the output folder's file system has less room than `r.need`, or a file
+// is larger than output_file_limit(): the run would train until a checkpoint or its end and lose
+// what it trained. A file system that reports no room figure is not checked.
 void require_output_room(const Config& c, const OutputRoom& r);
 // Held by train() to the end: two runs in one folder each reported success while the outputs (and
 // a resume's state.bin) were the other's or a mix. A fresh run (not `resume`) also refuses a file
