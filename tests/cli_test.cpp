@@ -251,6 +251,7 @@ TEST(Cli, DivergedTrainingIsAnErrorAndKeepsTheOldModel) {
 // A file size limit (ulimit -f) below model.bin's size is refused before the first iteration, as
 // too little disk is: the run trained to its end, then failed writing model.bin ("File too large").
 TEST(Cli, AFileSizeLimitBelowTheOutputsIsRefusedFirst) {
+  if (pdadmm::test::file_limit_runs_crash()) GTEST_SKIP() << "a ThreadSanitizer binary cannot start under ulimit -f";
   const std::string out = ::testing::TempDir() + "/cli_ulimit";
   std::filesystem::remove_all(out);
   // 4 blocks (2 or 4 KiB: the unit is the shell's) against the tiny model's ~11 KiB.
@@ -1281,6 +1282,13 @@ TEST(Cli, ABenchJsonThatIsTheConfigIsRefused) {
   expect_one_line_error(run("bench --no-peak -c " + cfg + " --json " + dir + "/./c.json" + kTiny),
                         "bench: --json " + dir + "/./c.json is the --config file; it would be overwritten");
   EXPECT_EQ(pdadmm::test::slurp(cfg), R"({"model": {"hidden": 16}})");
+  // Nor any other file that is not an earlier bench JSON (another config, a data file); its own is replaced.
+  std::ofstream(dir + "/other.json") << R"({"model": {"hidden": 8}})";
+  expect_one_line_error(run("bench --no-peak -c " + cfg + " --json " + dir + "/other.json" + kTiny + " --iterations 1"),
+                        "bench: --json " + dir + "/other.json is not bench's JSON (a data file, or another program's)");
+  EXPECT_EQ(pdadmm::test::slurp(dir + "/other.json"), R"({"model": {"hidden": 8}})");
+  for (int i = 0; i < 2; ++i)
+    ASSERT_EQ(run("bench --no-peak -c " + cfg + " --json " + dir + "/b.json" + kTiny + " --iterations 1").code, 0) << i;
 }
 
 // --out and --data go into config.json (and bench's JSON) as the config's strings do: a name that

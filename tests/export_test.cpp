@@ -200,6 +200,13 @@ TEST(Export, MistakesAreOneLineAndWriteNothing) {
   expect_one_line_error(run("export -m " + model + " --npz " + dir + "/state.bin"),
                         "export: --npz " + dir + "/state.bin is a run's state (--resume reads it); it would be overwritten");
   EXPECT_EQ(pdadmm::read_file(dir + "/state.bin").size(), 32u);
+  // A data file (here a gnn-benchmark-like npz of another program) is not an export's archive.
+  pdadmm::write_file_atomic(dir + "/graph.npz", std::string("PK\x03\x04") + std::string(26, '\0') + "adj_data.npy");
+  expect_one_line_error(run("export -m " + model + " --npz " + dir + "/graph.npz"),
+                        "export: --npz " + dir + "/graph.npz is not an archive export wrote (a data file");
+  EXPECT_EQ(pdadmm::read_file(dir + "/graph.npz").size(), 42u);
+  ASSERT_EQ(run("export -m " + model + " --npz " + dir + "/m.npz").code, 0);
+  EXPECT_EQ(run("export -m " + model + " --npz " + dir + "/m.npz").code, 0) << "its own archive is replaced";
   expect_one_line_error(run("export -m " + model + " --npz " + dir + "/missing/model.npz"), "its folder is missing");
   expect_one_line_error(run("export -m " + model + " --npz " + dir), "(it is a folder)");
   expect_one_line_error(run("export -m " + model), "--npz is required");

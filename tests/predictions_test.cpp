@@ -289,7 +289,7 @@ TEST(PredictionsCli, ErrorsAreOneLineAndWriteNothing) {
   // No room for the file (a full disk; here a file size limit, whose SIGXFSZ killed eval with no
   // error line and a torn temporary left): one line naming it, the earlier file kept, no temporary.
   if (!test::file_limit_runs_crash()) {  // a TSan binary cannot start under ulimit -f (test_util.h)
-    write_file_atomic(out + "/p.csv", "earlier");
+    write_file_atomic(out + "/p.csv", "node,split,label,predicted (an earlier one)");
     const CommandResult full = test::run_command("ulimit -f 1 && exec " + std::string(PDADMM_BINARY) + " " + eval +
                                                  " --predictions " + out + "/p.csv");
     EXPECT_EQ(full.code, 1) << full.out;
@@ -297,7 +297,7 @@ TEST(PredictionsCli, ErrorsAreOneLineAndWriteNothing) {
               std::string::npos)
         << full.out;
     EXPECT_EQ(test::error_lines(full.out), 1) << full.out;
-    EXPECT_EQ(read_text(out + "/p.csv"), "earlier");
+    EXPECT_EQ(read_text(out + "/p.csv"), "node,split,label,predicted (an earlier one)");
     for (const auto& f : std::filesystem::directory_iterator(out))
       EXPECT_EQ(f.path().filename().string().find(".tmp."), std::string::npos) << f.path();
     std::filesystem::remove(out + "/p.csv");
@@ -322,6 +322,18 @@ TEST(PredictionsCli, ErrorsAreOneLineAndWriteNothing) {
   }
   std::filesystem::remove(out + "/state.bin");
   std::filesystem::remove(out + "/old.bin");
+  // Any file that is not an earlier CSV of eval's: a data file the model was trained on (it was
+  // replaced, exit 0). An empty file may go.
+  write_file_atomic(out + "/labels.txt", "0\n1\n");
+  expect_one_line_error(run(eval + " --predictions " + out + "/labels.txt"),
+                        "eval: --predictions " + out + "/labels.txt is not eval's predictions CSV (a data file, or "
+                        "another program's): it would be overwritten; remove it first if it may go, or choose another name");
+  EXPECT_EQ(read_text(out + "/labels.txt"), "0\n1\n");
+  std::filesystem::remove(out + "/labels.txt");
+  write_file_atomic(out + "/empty.csv", "");
+  EXPECT_EQ(run(eval + " --predictions " + out + "/empty.csv").code, 0);
+  EXPECT_EQ(run(eval + " --predictions " + out + "/empty.csv").code, 0) << "its own CSV is replaced";
+  std::filesystem::remove(out + "/empty.csv");
   // A model of another problem: the usual refusal, and no file (nor temporary) appears.
   expect_one_line_error(run(eval + " --set model.hop_order=descending --predictions " + out + "/p.csv"),
                         "was trained with model.hop_order = \"ascending\", the config has \"descending\"");

@@ -763,26 +763,34 @@ TEST(ResumeCli, ADamagedFirstMetricsLineDoesNotBlockTheResume) {
   EXPECT_EQ(fresh.code, 0) << fresh.out;
 }
 
-// An output that cannot grow mid-run (a full disk; here a file size limit, `ulimit -f`, which
-// killed the run with SIGXFSZ, no error line and a torn model.bin.tmp.* left): a periodic
-// checkpoint fails with one error line naming model.bin, the earlier model.bin and state.bin stay
-// as they were, no temporary is left, and --resume once there is room ends as a straight run.
+// An output that cannot grow mid-run (a full disk; here a file size limit, which killed the run
+// with SIGXFSZ, no error line and a torn model.bin.tmp.* left): a periodic checkpoint fails with
+// one error line naming model.bin, the earlier model.bin and state.bin stay as they were, no
+// temporary is left, and --resume once there is room ends as a straight run. The limit is lowered
+// (prlimit) once the run is past its up-front check, which refuses a limit below its files.
 TEST(ResumeCli, AnOutputThatCannotGrowMidRunKeepsTheLastCheckpoint) {
   if (test::file_limit_runs_crash())
     GTEST_SKIP() << "a ThreadSanitizer binary cannot start under ulimit -f (test_util.h)";
-  const std::string args = kRun + " --set output.log_every=5 --set output.checkpoint_every=10";
+  if (run_command("command -v prlimit").code != 0) GTEST_SKIP() << "no prlimit (util-linux)";
+  const std::string args = kRun + " --set output.log_every=5 --set output.checkpoint_every=100";
   const std::string straight = ::testing::TempDir() + "/resume_full_straight", dir = ::testing::TempDir() + "/resume_full";
   std::filesystem::remove_all(straight);
   std::filesystem::remove_all(dir);
   const std::string train = std::string(PDADMM_BINARY) + " train" + args;
-  ASSERT_EQ(run_command(train + " --set admm.iterations=40 --out " + straight).code, 0);
-  ASSERT_EQ(run_command(train + " --set admm.iterations=20 --set output.keep_state=true --out " + dir).code, 0);
+  ASSERT_EQ(run_command(train + " --set admm.iterations=400 --out " + straight).code, 0);
+  ASSERT_EQ(run_command(train + " --set admm.iterations=100 --set output.keep_state=true --out " + dir).code, 0);
   const std::string model = slurp(dir + "/model.bin"), state = slurp(dir + "/state.bin");
-  // 400 blocks (of 1024 bytes in bash, 512 in dash): room for config.json and metrics.jsonl, not model.bin.
+  // 200 KiB: room for config.json and metrics.jsonl, not model.bin.
   ASSERT_GT(model.size(), 410000u);
-  const std::string resume = train + " --set admm.iterations=40 --resume --out " + dir;
-  const auto r = run_command("ulimit -f 400 && exec " + resume);
+  const std::string resume = train + " --set admm.iterations=400 --resume --out " + dir;
+  // The "resuming" line comes after the check; the first checkpoint, 100 iterations later.
+  const std::string log = dir + ".log";
+  const auto r = run_command("(exec nice -n 19 " + resume + " > " + log + " 2>&1) & pid=$!; "
+                             "while ! grep -q '^resuming ' " + log + " 2>/dev/null && kill -0 $pid 2>/dev/null; do "
+                             "sleep 0.005; done; prlimit --pid $pid --fsize=204800: ; wait $pid; rc=$?; cat " + log +
+                             "; exit $rc");
   EXPECT_EQ(r.code, 1) << r.out;
+  EXPECT_NE(r.out.find("resuming " + dir + " from its state.bin at iteration 100 of 400\n"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("\nerror: cannot write " + dir + "/model.bin: " + std::strerror(EFBIG) + "\n"), std::string::npos)
       << r.out;
   EXPECT_EQ(test::error_lines(r.out), 1) << "one error line: " << r.out;
@@ -795,8 +803,8 @@ TEST(ResumeCli, AnOutputThatCannotGrowMidRunKeepsTheLastCheckpoint) {
   EXPECT_TRUE(model_payload(straight) == model_payload(dir)) << "model.bin weights differ";
   const nlohmann::json a = test::read_json(straight + "/summary.json"), b = test::read_json(dir + "/summary.json");
   for (const char* key : {"iterations", "train", "val", "test", "objective", "residual"}) EXPECT_EQ(a[key], b[key]) << key;
-  EXPECT_EQ(b["resumed_from"], 20);
-  // The failed run's lines past the state are dropped and logged again, once (the line at 20 is the
+  EXPECT_EQ(b["resumed_from"], 100);
+  // The failed run's lines past the state are dropped and logged again, once (the line at 100 is the
   // shorter run's final one, scored exactly: see Running longer).
   const auto iters = [](const std::string& path) {
     std::vector<int> its;

@@ -405,7 +405,10 @@ int cmd_eval(const CommonArgs& a, const std::string& model, const std::string& p
     for (const auto& [input, name] : {std::pair{model, "--model"}, std::pair{a.config, "--config"}})
       require(input.empty() || !std::filesystem::equivalent(predictions, input, ec),
               "eval: --predictions " + predictions + " is the " + name + " file; it would be overwritten");
-    require_not_run_file(predictions, model, "eval: --predictions");
+    require_not_run_file(predictions, model, "eval: --predictions",
+                         {"eval's predictions CSV", [](const std::string& head) {
+                            return head.rfind("node,split,label,predicted", 0) == 0;
+                          }});
   }
   Checkpoint ck = load_checkpoint(model);
   // Without --config, the config the model was trained with (model.bin records it).
@@ -479,7 +482,10 @@ int cmd_bench(const CommonArgs& a, const BenchArgs& b) {
   std::error_code ec;  // as eval's --predictions: the results replaced the config they came from
   require(!first || dash || none || a.config.empty() || !std::filesystem::equivalent(b.json, a.config, ec),
           "bench: --json " + b.json + " is the --config file; it would be overwritten");
-  if (first && !dash && !none) require_not_run_file(b.json, "", "bench: --json");
+  if (first && !dash && !none)
+    require_not_run_file(b.json, "", "bench: --json", {"bench's JSON", [](const std::string& head) {
+                           return head.rfind("{\n  \"algorithm\": \"pdadmm-g", 0) == 0;  // its sorted keys' first
+                         }});
   if (!b.serialize) reserve_for_group_threads(c);  // --serialize: the groups call BLAS one at a time
   BenchOptions o;
   o.iterations = b.iterations;

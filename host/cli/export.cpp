@@ -92,7 +92,10 @@ int cmd_export(const ExportArgs& a) {
     std::error_code ec;
     require(!std::filesystem::equivalent(npz, a.model, ec),
             "export: --npz " + npz + " is the --model file; it would be overwritten");
-    require_not_run_file(npz, a.model, "export: --npz");
+    // write_npz's first member is W1's: its local header's name at byte 30.
+    require_not_run_file(npz, a.model, "export: --npz", {"an archive export wrote", [](const std::string& head) {
+                           return head.size() >= 36 && head.rfind("PK\x03\x04", 0) == 0 && head.compare(30, 6, "W1.npy") == 0;
+                         }});
   }
   const Checkpoint ck = load_checkpoint(a.model);
   const size_t L = ck.W.size();

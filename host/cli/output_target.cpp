@@ -46,20 +46,27 @@ bool is_stream_target(const std::string& path) {
 
 }  // namespace
 
-void require_not_run_file(const std::string& path, const std::string& model, const std::string& what) {
+void require_not_run_file(const std::string& path, const std::string& model, const std::string& what,
+                          const OwnOutput& own) {
   namespace fs = std::filesystem;
   std::error_code ec;
   if (!fs::is_regular_file(path, ec)) return;  // a new file, or a stream written as it is
-  char magic[8] = {};
-  std::ifstream(path, std::ios::binary).read(magic, sizeof magic);
-  const std::string head(magic, sizeof magic);
+  std::string head(64, '\0');
+  std::ifstream in(path, std::ios::binary);
+  in.read(head.data(), static_cast<std::streamsize>(head.size()));
+  head.resize(static_cast<size_t>(in.gcount()));
   const std::string name = fs::path(path).filename().string();
   std::string is;
-  if (head == kCheckpointMagic) is = "a pdadmm checkpoint";
-  else if (head == kStateMagic) is = "a run's state (--resume reads it)";
+  if (head.rfind(kCheckpointMagic, 0) == 0) is = "a pdadmm checkpoint";
+  else if (head.rfind(kStateMagic, 0) == 0) is = "a run's state (--resume reads it)";
   else if (!model.empty() && (name == "config.json" || name == "summary.json" || name == "metrics.jsonl") &&
            fs::equivalent(fs::absolute(path, ec).parent_path(), fs::absolute(model, ec).parent_path(), ec))
     is = "the " + name + " of the run beside --model";
+  // Any other file but an earlier output of the command (or an empty one): `eval --predictions
+  // labels.txt` replaced the labels the model was trained on, exit 0.
+  else if (!head.empty() && !own.is(head))
+    throw Error(what + " " + path + " is not " + own.name + " (a data file, or another program's): it would be " +
+                "overwritten; remove it first if it may go, or choose another name");
   require(is.empty(), what + " " + path + " is " + is + "; it would be overwritten");
 }
 
