@@ -16,6 +16,7 @@
 #include <utility>
 #include <vector>
 
+#include "host/data/load_real.h"
 #include "host/data/npz.h"
 #include "host/data/pickle.h"
 #include "host/data/planetoid.h"
@@ -840,6 +841,32 @@ TEST(DataMaliciousPlanetoid, TestIndexIdListedTwiceRejected) {
   EXPECT_ERROR_HAS(load_planetoid(dir, "cora"), index + ": id 2692 listed twice");
 }
 
+// Another set's file under a set's name (CiteSeer's graph among Cora's files, the Computers npz
+// named as Photo's): each alone parses, and the sets loaded with a wrong node count, zero features
+// beyond the files' rows, or the other set's classes. The named sets' shapes are known.
+TEST(DataMaliciousPlanetoid, AnotherSetsFilesUnderTheNameAreNamed) {
+  const std::string src = data_root();
+  for (const char* f : {"planetoid/ind.citeseer.graph", "npz/amazon_electronics_computers.npz"})
+    if (!exists(src + "/" + f)) GTEST_SKIP() << "real data not found: " << src << "/" << f;
+  for (const std::string& part : planetoid_parts())
+    if (!exists(src + "/planetoid/ind.cora." + part)) GTEST_SKIP() << "real data not found: " << src;
+  const std::string root = ::testing::TempDir() + "pdadmm_swapped";
+  std::filesystem::remove_all(root);
+  std::filesystem::create_directories(root + "/planetoid");
+  std::filesystem::create_directories(root + "/npz");
+  for (const std::string& part : planetoid_parts())
+    std::filesystem::create_symlink(src + "/planetoid/ind." + (part == "graph" ? "citeseer." : "cora.") + part,
+                                    root + "/planetoid/ind.cora." + part);
+  std::filesystem::create_symlink(src + "/npz/amazon_electronics_computers.npz", root + "/npz/amazon_electronics_photo.npz");
+  EXPECT_ERROR_HAS(load_real_dataset("cora", root, 0, false),
+                   root + "/planetoid/ind.cora.* holds 3327 nodes, 1433 features, 7 classes; cora has 2708 nodes, 1433 "
+                          "features, 7 classes (another data set's files, or altered ones: data.verify checks them");
+  EXPECT_ERROR_HAS(load_real_dataset("amazon_photo", root, 0, false),
+                   root + "/npz/amazon_electronics_photo.npz holds 13752 nodes, 767 features, 10 classes; amazon_photo "
+                          "has 7650 nodes, 745 features, 8 classes");
+  std::filesystem::remove_all(root);
+}
+
 // planetoid_from_bytes with the eight parts in planetoid_parts() order, as fuzz_planetoid gives them.
 std::string planetoid_error(const std::vector<std::string>& parts) {
   std::vector<std::string> all = parts;
@@ -936,6 +963,22 @@ TEST(DataMaliciousPlanetoid, IdsOutsideTheGraphNamed) {
     EXPECT_EQ(error_of([&] { planetoid_from_bytes(parts, "d", "s"); }),
               "d/ind.s.graph: node 2 lists neighbour " + std::to_string(j) + " outside [0, 507)");
   }
+}
+
+// A graph whose lists hold only the node itself (or nothing) has no edge once self-loops are
+// dropped: refused, as the npz and own-file loaders refuse theirs (it trained as "0 edges").
+TEST(DataMaliciousPlanetoid, AGraphOfSelfLoopsAloneRejected) {
+  std::vector<std::string> parts = hand_made_planetoid();
+  P g;
+  g.global("collections", "defaultdict").global("__builtin__", "list").op('\x85').op('R').mark();
+  for (int32_t i = 0; i < 507; ++i) {
+    g.i(i).op(']');
+    if (i % 3 == 0) g.mark().i(i).op('e');
+  }
+  g.op('u').stop();
+  parts[6] = g.s;
+  EXPECT_EQ(error_of([&] { planetoid_from_bytes(parts, "d", "s"); }),
+            "d/ind.s.graph: no edges between two nodes (every list is empty or holds only its own node)");
 }
 
 // A (rows, 0) label array holds no bytes whatever rows says: the class count is checked before a

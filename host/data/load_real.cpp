@@ -21,6 +21,32 @@ const NpzEntry kNpzSets[] = {
     {"coauthor_cs", "ms_academic_cs.npz"},
 };
 
+// Each named set's shape (the table of the seed's sets): files of another set under the
+// name (CiteSeer's graph among Cora's files, the Computers npz as Photo's) loaded without a word.
+struct KnownShape {
+  const char* name;
+  int64_t nodes, features;
+  int classes;
+};
+const KnownShape kShapes[] = {
+    {"cora", 2708, 1433, 7},           {"citeseer", 3327, 3703, 6},     {"pubmed", 19717, 500, 3},
+    {"amazon_computers", 13752, 767, 10}, {"amazon_photo", 7650, 745, 8}, {"coauthor_cs", 18333, 6805, 15},
+};
+
+void require_known_shape(const Dataset& d, const std::string& name, const std::string& where) {
+  for (const KnownShape& k : kShapes) {
+    if (name != k.name) continue;
+    const auto shape = [](int64_t n, int64_t f, int c) {
+      return std::to_string(n) + " nodes, " + std::to_string(f) + " features, " + std::to_string(c) + " classes";
+    };
+    require(d.num_nodes() == k.nodes && d.features.cols == k.features && d.num_classes == k.classes, [&] {
+      return where + " holds " + shape(d.num_nodes(), d.features.cols, d.num_classes) + "; " + name + " has " +
+             shape(k.nodes, k.features, k.classes) + " (another data set's files, or altered ones: data.verify "
+             "checks them against SHA256SUMS)";
+    });
+  }
+}
+
 std::string valid_names() {
   std::string s;
   for (const std::string& n : real_dataset_names()) s += (s.empty() ? "" : ", ") + n;
@@ -52,8 +78,11 @@ Dataset load_real_dataset(const std::string& name, const std::string& root, uint
                           bool raw_counts) {
   const std::vector<std::string> files = real_dataset_files(name);  // validates the name
   if (verify) verify_sha256sums(root, files);
-  if (is_planetoid(name)) return load_planetoid(root + "/planetoid", name);
-  return load_gnn_benchmark(root + "/" + files.front(), name, split_seed, raw_counts);
+  const std::string where = root + "/" + (is_planetoid(name) ? "planetoid/ind." + name + ".*" : files.front());
+  Dataset d = is_planetoid(name) ? load_planetoid(root + "/planetoid", name)
+                                 : load_gnn_benchmark(root + "/" + files.front(), name, split_seed, raw_counts);
+  require_known_shape(d, name, where);
+  return d;
 }
 
 Dataset load_npz_file(const std::string& path, uint64_t split_seed, bool verify, bool raw_counts,

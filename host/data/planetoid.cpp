@@ -176,6 +176,8 @@ Dataset planetoid_from_bytes(const std::vector<std::string>& bytes, const std::s
     }
   }
   ds.adj = symmetrize_binary(n, edges);
+  // As the npz and own-file loaders: a graph of self-loops alone trained as "0 edges".
+  require(ds.adj.nnz() > 0, path("graph") + ": no edges between two nodes (every list is empty or holds only its own node)");
 
   for (int64_t v = 0; v < num_train; ++v) ds.train.push_back(static_cast<int32_t>(v));
   for (int64_t v = num_train; v < num_train + num_val; ++v) ds.val.push_back(static_cast<int32_t>(v));
