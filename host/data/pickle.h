@@ -69,7 +69,10 @@ NumpyArray pickle_as_array(const PickleDoc& doc);  // numpy.ndarray (y, ty, ally
 Csr pickle_as_csr(const PickleDoc& doc);          // scipy csr_matrix (x, tx, allx)
 std::vector<std::vector<int64_t>> pickle_as_adjacency_lists(const PickleDoc& doc);  // graph
 
-// Reads the whole file into memory; throws Error naming the path when it cannot be read.
+// Planetoid files past this size are refused before they are read.
+constexpr std::uintmax_t kMaxPickleFileBytes = std::uintmax_t{256} << 20;
+// Reads the whole file into memory; throws Error naming the path when it cannot be read or is
+// larger than kMaxPickleFileBytes.
 std::string load_file_bytes(const std::string& path);
 
 }  // namespace pdadmm
