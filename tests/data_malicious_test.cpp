@@ -971,8 +971,8 @@ TEST(DataMaliciousPlanetoid, AHugeFileIsRefusedBeforeItIsRead) {
   const std::string dir = ::testing::TempDir() + "pdadmm_planetoid_huge";
   std::filesystem::remove_all(dir);
   std::filesystem::create_directories(dir);
+  for (const std::string& part : planetoid_parts()) std::ofstream(dir + "/ind.cora." + part).close();
   const std::string x = dir + "/ind.cora.x";
-  std::ofstream(x).close();
   std::filesystem::resize_file(x, std::uintmax_t{300} << 20);
   EXPECT_ERROR_HAS(load_planetoid(dir, "cora"), x + ": 314572800 bytes, more than the 256 MiB a Planetoid file may have");
   std::filesystem::remove_all(dir);
