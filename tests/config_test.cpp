@@ -141,7 +141,11 @@ INSTANTIATE_TEST_SUITE_P(
                       BadCase{"partition=[99999999999999999999]", "partition: 1e+20 is out of range"},
                       BadCase{"partition=[4294967297,1]", "partition: 4294967297 is out of range"},
                       BadCase{"devices=[4294967296]", "devices: 4294967296 is out of range"},
-                      BadCase{"model.stages=" + std::string(100, '[') + std::string(100, ']'), "nested deeper than 64"}));
+                      BadCase{"model.stages=" + std::string(100, '[') + std::string(100, ']'), "nested deeper than 64"},
+                      // A NUL cut the messages that quoted the value ("data.name: \"syn").
+                      BadCase{"data.name=\"syn\\u0000thetic\"",
+                              "data.name: the string holds a NUL character (\\u0000), which no name or path may"},
+                      BadCase{"output={\"d\\u0000ir\": \"x\"}", "output.d…: a key holds a NUL character"}));
 
 TEST(Config, DefaultsAreValidAndEchoed) {
   Config c = parse_config(nlohmann::json::object());

@@ -471,6 +471,26 @@ static void require_utf8(const nlohmann::json& j, const std::string& at) {
   }
 }
 
+// A NUL (JSON "\u0000") in a key or string cut every message that quoted it there ("data.name:
+// \"syn"), and a path holding one names another file. Checked before anything reads the values.
+static void require_no_nul(const nlohmann::json& j, const std::string& at) {
+  const auto here = [&](const std::string& key) { return at.empty() ? key : at + "." + key; };
+  if (j.is_object()) {
+    for (auto it = j.begin(); it != j.end(); ++it) {
+      const size_t nul = it.key().find('\0');
+      require(nul == std::string::npos, [&] {
+        return "config: " + here(it.key().substr(0, nul)) + "…: a key holds a NUL character (\\u0000)";
+      });
+      require_no_nul(*it, here(it.key()));
+    }
+  } else if (j.is_array()) {
+    for (size_t i = 0; i < j.size(); ++i) require_no_nul(j[i], at + "[" + std::to_string(i) + "]");
+  } else if (j.is_string()) {
+    require(j.get_ref<const std::string&>().find('\0') == std::string::npos,
+            "config: " + at + ": the string holds a NUL character (\\u0000), which no name or path may");
+  }
+}
+
 // admm.iterations and model.layers are the stages' sum and last layers, which every saved config
 // (config.json, model.bin's, state.bin's) records: a --set of the stages' iterations or layers
 // (model.stages[*].iterations=5) made the recorded value stale and the config was refused as
@@ -545,6 +565,7 @@ static void flatten_dropped_stages(const nlohmann::json& in, nlohmann::json& j) 
 Config parse_config(const nlohmann::json& in, const std::vector<std::string>& overrides) {
   nlohmann::json j = in.is_null() ? nlohmann::json::object() : in;
   for (const std::string& o : overrides) apply_override(j, o);
+  require_no_nul(j, "");
   forget_stale_totals(j, overrides);
   flatten_dropped_stages(in, j);
   Config c;
