@@ -762,6 +762,20 @@ TEST(Config, WarnsWhenRhoStartsAboveTheScheduleCap) {
   EXPECT_NE(w.find("in model.stages[0] (rho 2, rho_schedule.max 1), model.stages[2] (rho 3, "), std::string::npos) << w;
 }
 
+// A checkpoint that writes neither file is named; one that writes state.bin alone is a choice.
+TEST(Config, CheckpointsThatWriteNothingWarn) {
+  const auto said = [](const std::vector<std::string>& sets) {
+    std::string all;
+    for (const std::string& w : parse_config(nlohmann::json::object(), sets).warnings) all += w + "\n";
+    return all;
+  };
+  EXPECT_NE(said({"output.checkpoint_every=5", "output.checkpoint=false", "output.state=false"})
+                .find("output.checkpoint_every 5 writes nothing: output.checkpoint and output.state are both false"),
+            std::string::npos);
+  EXPECT_EQ(said({"output.checkpoint_every=5", "output.checkpoint=false"}).find("writes nothing"), std::string::npos);
+  EXPECT_EQ(said({"output.checkpoint=false", "output.state=false"}).find("writes nothing"), std::string::npos);
+}
+
 TEST(Config, WarnsWhenKeptDualsMeetALowerRho) {
   const std::string st = "model.stages=[{\"layers\":2,\"iterations\":5,\"nu\":1e-5,\"rho\":1e-5},"
                          "{\"layers\":4,\"iterations\":5,\"nu\":1e-5,\"rho\":1e-5}]";

@@ -719,6 +719,11 @@ Config parse_config(const nlohmann::json& in, const std::vector<std::string>& ov
       << std::sqrt(2.0 / c.model.hidden) << " keeps it near 1";
     c.warnings.push_back(w.str());
   }
+  // Checkpoints write model.bin (output.checkpoint) and state.bin (output.state); with neither the
+  // key did nothing, without a word.
+  if (c.output.checkpoint_every > 0 && !c.output.checkpoint && !c.output.state)
+    c.warnings.push_back("output.checkpoint_every " + std::to_string(c.output.checkpoint_every) +
+                         " writes nothing: output.checkpoint and output.state are both false");
   // Kept duals were built under the rho the previous stage ended at (raised by the schedule); a
   // stage restarting below it lets them dominate (Coauthor CS seed 0: test 0.062, 0.918 reset).
   for (size_t i = 1; c.model.stage_duals == "keep" && i < c.model.stages.size(); ++i) {
