@@ -84,7 +84,7 @@ TEST(LinkModel, PresetsAndCustomLinksParse) {
   EXPECT_DOUBLE_EQ(c.bandwidth_GBps, 12.5);
   EXPECT_DOUBLE_EQ(c.latency_us, 10);
   EXPECT_DOUBLE_EQ(parse_link("slow:1e-9:0").bandwidth_GBps, 1e-9);
-  for (const char* bad : {"nvlnk", "a:0:1", "a:x:1", "a:1:-1", ":1:1", "a:1", "a:1e-320:0"}) {
+  for (const char* bad : {"nvlnk", "a:0:1", "a:x:1", "a:1:-1", ":1:1", "a:1", "a:1e-320:0", "a:1:1e308", "a:1e308:0", "a:1:nan"}) {
     try {
       parse_link(bad);
       ADD_FAILURE() << bad << " was accepted";

@@ -34,11 +34,13 @@ Link parse_link(const std::string& spec) {
   char* end = nullptr;
   l.bandwidth_GBps = std::strtod(bw.c_str(), &end);
   // Below 1 byte/s (1e-320) bytes / bandwidth was inf: "seconds_per_iter": null in the JSON.
-  require(!bw.empty() && *end == '\0' && std::isfinite(l.bandwidth_GBps) && l.bandwidth_GBps >= 1e-9,
-          "link \"" + spec + "\": bandwidth \"" + bw + "\" must be a number >= 1e-9 (GB/s: 1 byte/s)");
+  // Bounded both ways so that every modeled time is a number: a latency of 1e308 us gave inf
+  // ("null" in the JSON), and 1e300 us 2e294 s.
+  require(!bw.empty() && *end == '\0' && l.bandwidth_GBps >= 1e-9 && l.bandwidth_GBps <= 1e9,
+          "link \"" + spec + "\": bandwidth \"" + bw + "\" must be a number in [1e-9, 1e9] (GB/s: 1 byte/s to 1 EB/s)");
   l.latency_us = std::strtod(lat.c_str(), &end);
-  require(!lat.empty() && *end == '\0' && std::isfinite(l.latency_us) && l.latency_us >= 0,
-          "link \"" + spec + "\": latency \"" + lat + "\" must be a number >= 0 (microseconds)");
+  require(!lat.empty() && *end == '\0' && l.latency_us >= 0 && l.latency_us <= 1e9,
+          "link \"" + spec + "\": latency \"" + lat + "\" must be a number in [0, 1e9] (microseconds: up to 1000 s)");
   return l;
 }
 
