@@ -312,12 +312,23 @@ void TrainLoop::log_iteration(const IterationStats& st, int it, size_t bytes, st
 }
 
 void TrainLoop::checkpoint(int done) {
-  if (c.output.checkpoint) {
-    solver->weights(W, b, 0, 0);  // process 0's own copy (the memory check counts one), as final_scores reads it
-    weights_after = done - 1;
-    if (writes && non_finite_layer(W, b) < 0) save_model(c, p.dims, W, b, done, p.data_crc);
+  try {
+    if (c.output.checkpoint) {
+      solver->weights(W, b, 0, 0);  // process 0's own copy (the memory check counts one), as final_scores reads it
+      weights_after = done - 1;
+      if (writes && non_finite_layer(W, b) < 0) save_model(c, p.dims, W, b, done, p.data_crc);
+    }
+    if (c.output.state) save_state(done);
+  } catch (const Error& e) {
+    // A full disk mid-run said only "cannot write OUT/model.bin: …": what is left, and what to do.
+    // The writes are atomic, so an earlier checkpoint's state.bin, if any, is whole.
+    const int older = c.output.state ? unfinished_state_iteration(c) : -1;
+    throw Error(std::string(e.what()) + " (the checkpoint of iteration " + std::to_string(done) + "; " +
+                (older >= 0 ? "--resume goes on from the state.bin of iteration " + std::to_string(older) +
+                                  ", the last checkpoint, once the files can be written"
+                            : "no state.bin to resume from: the run starts over") +
+                ")");
   }
-  if (c.output.state) save_state(done);
 }
 
 void TrainLoop::save_state(int done) {
