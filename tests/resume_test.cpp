@@ -561,6 +561,22 @@ TEST(ResumeCli, AFreshRunSaysItDropsAState) {
 
 // --resume with nothing to resume: a missing output folder is not created (it was, and left empty),
 // and a FIFO named state.bin is refused, not opened (the open waited for a writer for ever).
+// A --resume replaces the folder's summary.json, config.json, model.bin and predictions.csv as a
+// fresh run does, so it refuses the same files no run wrote (it overwrote them, exit 0).
+TEST(ResumeCli, AResumeKeepsFilesNoRunWrote) {
+  const std::string dir = ::testing::TempDir() + "/resume_foreign";
+  std::filesystem::remove_all(dir);
+  const std::string train = std::string(PDADMM_BINARY) + " train" + kRun + " --out " + dir;
+  ASSERT_EQ(run_command(train + " --set admm.iterations=10 --set output.keep_state=true").code, 0);
+  const std::string summary = slurp(dir + "/summary.json");
+  std::ofstream(dir + "/summary.json", std::ios::trunc) << "my notes\n";
+  expect_one_line_error(run_command(train + " --set admm.iterations=20 --resume"),
+                        "--out " + dir + " holds a summary.json no pdadmm run wrote (it is not a run's summary)");
+  EXPECT_EQ(slurp(dir + "/summary.json"), "my notes\n");
+  std::ofstream(dir + "/summary.json", std::ios::trunc) << summary;
+  EXPECT_EQ(run_command(train + " --set admm.iterations=20 --resume").code, 0);
+}
+
 TEST(ResumeCli, NothingToResumeLeavesNothingBehind) {
   const std::string dir = ::testing::TempDir() + "/resume_nothing";
   std::filesystem::remove_all(dir);

@@ -185,9 +185,10 @@ void lock_output_folder(const Config& c, std::optional<FolderLock>& lock, std::o
     const auto st = std::filesystem::status(c.output.dir + "/" + f, ec);
     require(!std::filesystem::exists(st) || std::filesystem::is_regular_file(st),
             "cannot write " + c.output.dir + "/" + f + ": not a regular file");
-    // A resumed folder's files are the stopped run's (its state.bin is checked whole; a damaged
-    // metrics line is dropped, not a reason to refuse the resume).
-    if (resume || !std::filesystem::exists(st)) continue;
+    // A resumed folder's state.bin is checked whole as it loads, and a damaged metrics line is
+    // dropped, not a reason to refuse the resume; its other files a --resume replaces too (a
+    // hand-written summary.json or notes in config.json were overwritten, exit 0).
+    if (!std::filesystem::exists(st) || (resume && (f == "state.bin" || f == "metrics.jsonl"))) continue;
     const std::string why = foreign_output(c.output.dir + "/" + f, f);
     require(why.empty(), [&] {
       return "--out " + c.output.dir + " holds a " + f + " no pdadmm run wrote (" + why +
