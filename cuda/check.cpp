@@ -2,8 +2,11 @@
 // cuBLAS, cuSPARSE and NCCL errors, thrown as pdadmm::Error or printed from destructors.
 #include "cuda/check.h"
 
-#include <atomic>
 #include <cstdio>
+#include <mutex>
+#include <set>
+#include <string>
+#include <utility>
 
 #include "host/io/error.h"
 
@@ -28,13 +31,18 @@ void gpu_check_failed(const char* lib, const char* expr, const char* file, int l
 }
 
 // After a sticky error (an illegal address, a failed launch) every later free, sync and destroy
-// of the teardown fails the same way: a 10-layer run printed ~150 lines under the one error.
+// of the teardown fails the same way: a 10-layer run printed ~150 lines under the one error. Each
+// call site warns once (its first failure); later ones from it are not shown.
 void gpu_check_warn(const char* lib, const char* expr, const char* file, int line,
                     const std::string& what) noexcept {
-  static std::atomic<int> warned{0};
-  const int n = warned.fetch_add(1);
-  if (n == 1) std::fprintf(stderr, "pdadmm: warning: further GPU warnings of this process are not shown\n");
-  if (n >= 1) return;
+  // Never destroyed: static objects' destructors may warn after this function's statics are gone.
+  static auto* mu = new std::mutex;
+  static auto* warned = new std::set<std::pair<std::string, int>>;
+  try {
+    std::lock_guard<std::mutex> hold(*mu);
+    if (!warned->emplace(file, line).second) return;
+  } catch (...) {
+  }
   try {
     std::fprintf(stderr, "pdadmm: warning: %s\n", format_failure(lib, expr, file, line, what).c_str());
   } catch (...) {

@@ -52,9 +52,10 @@ TEST(CudaCheck, SuccessPassesAndNothrowVariantOnlyWarns) {
   EXPECT_NO_THROW(CUBLAS_CHECK(CUBLAS_STATUS_SUCCESS));
   EXPECT_NO_THROW(CUDA_CHECK_NOTHROW(cudaSuccess));
   EXPECT_EQ(testing::internal::GetCapturedStderr(), "") << "success said something";
-  // The warning is the thrown message's, on stderr, one line each.
+  // The warning is the thrown message's, on stderr, one line each; a call site that fails again
+  // (every free of a teardown after a sticky error) is not repeated.
   testing::internal::CaptureStderr();
-  EXPECT_NO_THROW(CUDA_CHECK_NOTHROW(cudaErrorInvalidValue));
+  for (int i = 0; i < 3; ++i) EXPECT_NO_THROW(CUDA_CHECK_NOTHROW(cudaErrorInvalidValue));
   EXPECT_NO_THROW(CUBLAS_CHECK_NOTHROW(CUBLAS_STATUS_INTERNAL_ERROR));
   const std::string err = testing::internal::GetCapturedStderr();
   const size_t cuda = err.find("pdadmm: warning: CUDA error on device "), cublas = err.find("pdadmm: warning: cuBLAS error");
