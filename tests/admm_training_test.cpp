@@ -342,7 +342,7 @@ TEST(Training, CheckpointWithoutChecksumStillChecksSizes) {
   Checkpoint ok = load_checkpoint(dir + "/m.bin");
   ASSERT_EQ(ok.W.size(), 2u);
   EXPECT_EQ(ok.b[1].data, std::vector<float>{0.5f});
-  EXPECT_NE(load_error(file(two, 10)).find("truncated (layer 1)"), std::string::npos);
+  EXPECT_NE(load_error(file(two, 10)).find("truncated (layer 2)"), std::string::npos);  // layers count from 1, as state.bin's do
   EXPECT_NE(load_error(file(two, 11) + "abcd").find("4 unexpected trailing bytes"), std::string::npos);
   EXPECT_NE(load_error(file({{{"rows", 0}, {"cols", 3}}}, 0)).find("bad layer shape"), std::string::npos);
 }
@@ -375,7 +375,7 @@ TEST(Training, CheckpointRoundTripIsBitExact) {
   };
   // A cut or padded copy is named as such: it was "checksum mismatch, the weights are corrupted".
   write_file_atomic(c.output.dir + "/cut.bin", s.substr(0, s.size() - 5));
-  EXPECT_NE(load_error(c.output.dir + "/cut.bin").find("truncated (layer 1): the file ends before its weights"),
+  EXPECT_NE(load_error(c.output.dir + "/cut.bin").find("truncated (layer 2): the file ends before its weights"),
             std::string::npos);
   write_file_atomic(c.output.dir + "/padded.bin", s + "abc");
   EXPECT_NE(load_error(c.output.dir + "/padded.bin").find(": 3 unexpected trailing bytes"), std::string::npos);

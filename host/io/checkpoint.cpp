@@ -69,7 +69,7 @@ Checkpoint load_checkpoint(const std::string& path) {
   for (size_t l = 0; l < h["layers"].size(); ++l) {
     const size_t bytes = layer_bytes(h["layers"][l]);
     require(bytes <= s.size() - end,
-            what + ": truncated (layer " + std::to_string(l) + "): the file ends before its weights");
+            what + ": truncated (layer " + std::to_string(l + 1) + "): the file ends before its weights");
     end += bytes;
   }
   require(end == s.size(), what + ": " + std::to_string(s.size() - end) + " unexpected trailing bytes");
