@@ -248,6 +248,14 @@ TEST(Cli, DivergedTrainingIsAnErrorAndKeepsTheOldModel) {
   EXPECT_EQ(pdadmm::test::slurp(out + "/model.bin"), earlier);
 }
 
+// A huge value is quoted by its two ends: a 100 000-digit --set value made a 200 KB error line.
+TEST(Cli, AHugeValueInAnErrorIsElided) {
+  const Result r = run("info --set model.hidden=" + std::string(100000, '7'));
+  expect_one_line_error(r, "error: config: --set \"model.hidden=" + std::string(200, '7'));
+  EXPECT_LT(r.out.size(), 1000u) << r.out.size();
+  EXPECT_NE(r.out.find("7…[99656 bytes]…" + std::string(100, '7')), std::string::npos) << r.out;
+}
+
 // A file size limit (ulimit -f) below model.bin's size is refused before the first iteration, as
 // too little disk is: the run trained to its end, then failed writing model.bin ("File too large").
 TEST(Cli, AFileSizeLimitBelowTheOutputsIsRefusedFirst) {

@@ -23,6 +23,33 @@
 #include "host/io/error.h"
 #include "host/io/version.h"
 
+namespace {
+
+// A word (a run without spaces) past 600 bytes keeps its two ends: a 100 000-digit --set value
+// or --out path made a 200 KB error line. Cut at UTF-8 character starts.
+std::string elide_long_words(const std::string& text) {
+  constexpr size_t kLong = 600, kHead = 240, kTail = 120;
+  const auto start_of_char = [&](size_t i) {
+    while (i < text.size() && (static_cast<unsigned char>(text[i]) & 0xC0) == 0x80) ++i;
+    return i;
+  };
+  std::string out;
+  for (size_t i = 0; i < text.size();) {
+    const size_t end = std::min(text.find(' ', i), text.size());
+    if (end - i > kLong) {
+      const size_t head = start_of_char(i + kHead), tail = start_of_char(end - kTail);
+      out += text.substr(i, head - i) + "…[" + std::to_string(tail - head) + " bytes]…" + text.substr(tail, end - tail);
+    } else {
+      out += text.substr(i, end - i);
+    }
+    if (end < text.size()) out += ' ';
+    i = end + 1;
+  }
+  return out;
+}
+
+}  // namespace
+
 int main(int argc, char** argv) {
   using namespace pdadmm;
   // A closed stdin, stdout or stderr (`2>&-`, a launcher that closes them): the files the run
@@ -162,7 +189,8 @@ int main(int argc, char** argv) {
   // a bad command line) is printed once: process 0 ends the rest before their delayed line. The
   // delay is long because on a loaded machine mpirun took more than 0.5 s to end them (CI printed
   // the line twice); a process that fails alone pays it once, at its end.
-  const auto fail = [](const std::string& what, int code) {
+  const auto fail = [](const std::string& said, int code) {
+    const std::string what = elide_long_words(said);
     std::string line = "error: " + what + "\n";
     if (process_count() > 1) {
       if (process_rank() > 0) std::this_thread::sleep_for(std::chrono::seconds(3));
