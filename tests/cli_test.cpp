@@ -248,6 +248,18 @@ TEST(Cli, DivergedTrainingIsAnErrorAndKeepsTheOldModel) {
   EXPECT_EQ(pdadmm::test::slurp(out + "/model.bin"), earlier);
 }
 
+// info's outputs line says what train would meet: an --out that is a file (it printed the room there).
+TEST(Cli, InfoSaysAnOutThatIsAFile) {
+  const std::string out = ::testing::TempDir() + "/cli_out_file";
+  std::filesystem::remove_all(out);
+  std::ofstream(out) << "x";
+  const Result r = run("info --out " + out + kTiny);
+  EXPECT_EQ(r.code, 0) << r.out;
+  EXPECT_NE(r.out.find(" (a file, not a folder: train would stop)\n"), std::string::npos) << r.out;
+  expect_one_line_error(run("train --out " + out + kTiny), "a file of that name exists");
+  std::filesystem::remove(out);
+}
+
 // A huge value is quoted by its two ends: a 100 000-digit --set value made a 200 KB error line.
 TEST(Cli, AHugeValueInAnErrorIsElided) {
   const Result r = run("info --set model.hidden=" + std::string(100000, '7'));

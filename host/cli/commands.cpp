@@ -297,6 +297,9 @@ int cmd_info(const CommonArgs& a) {
     if (room >= 0)
       std::cout << ", " << human_bytes(static_cast<double>(room)) << " free there"
                 << (static_cast<uint64_t>(room) < out.need ? " (too little: train would stop)" : "");
+    std::error_code ec;  // train stops at once on it ("a file of that name exists")
+    if (std::filesystem::exists(c.output.dir, ec) && !std::filesystem::is_directory(c.output.dir, ec))
+      std::cout << " (a file, not a folder: train would stop)";
     if (const int64_t limit = output_file_limit(); limit >= 0)
       std::cout << ", files up to " << human_bytes(static_cast<double>(limit)) << " (ulimit -f)"
                 << (std::max(out.model, out.state) > static_cast<uint64_t>(limit) ? " (too small: train would stop)" : "");
