@@ -376,6 +376,8 @@ TEST(Cli, CommandLineMistakesGiveOneClearLine) {
   expect_one_line_error(run("train --confg x.json"),
                         "unexpected arguments: --confg x.json (--confg: did you mean --config?) (see pdadmm train --help)");
   expect_one_line_error(run("info --dat=x"), "(--dat: did you mean --data?) (see pdadmm info --help)");
+  // An option after "--" (which ends the options) was "--set: did you mean --set?".
+  expect_one_line_error(run("info -- --set seed=1"), "(--set comes after \"--\", which ends the options: drop the \"--\")");
   expect_one_line_error(run("eval --modle m.bin"), "--model is required (--modle: did you mean --model?)");
   expect_one_line_error(run("train --bogus"), "unexpected argument: --bogus (see pdadmm train --help)");
   // An option given twice is said so (CLI11: "At Most 1 required but received 2").

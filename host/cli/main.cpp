@@ -273,8 +273,11 @@ int main(int argc, char** argv) {
         for (const std::string& n : o->get_lnames()) names.push_back(n);
       for (const std::string& x : app.remaining(/*recurse=*/true))
         if (x.rfind("--", 0) == 0) {
-          const std::string near = nearest_name(x.substr(2, x.find('=') - 2), names);
-          if (!near.empty()) what += " (" + x.substr(0, x.find('=')) + ": did you mean --" + near + "?)";
+          const std::string given = x.substr(2, x.find('=') - 2), near = nearest_name(given, names);
+          // The option itself, after a "--" that ends the options: "--set: did you mean --set?".
+          const bool ended = std::any_of(argv + 1, argv + argc, [](const char* a) { return std::string(a) == "--"; });
+          if (near == given && ended) what += " (--" + given + " comes after \"--\", which ends the options: drop the \"--\")";
+          else if (!near.empty()) what += " (" + x.substr(0, x.find('=')) + ": did you mean --" + near + "?)";
           break;
         }
     }
