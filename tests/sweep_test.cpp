@@ -343,12 +343,12 @@ TEST(Sweep, BadSweepConfigIsOneClearLine) {
                                       "error: --mpirun: " + quiet +
                                           " has \"measure_parallel\": false, so no run would be launched with it");
   EXPECT_FALSE(std::filesystem::exists(::testing::TempDir() + "/no_parallel_sweep"));
-  // A point pdadmm refuses (0 neurons) fails the first run: its line, and no empty --out left behind.
+  // A point pdadmm refuses (0 neurons): its line, from pdadmm info before any run, and no empty --out left behind.
   const std::string one = ::testing::TempDir() + "/zero_width_sweep.json", out = ::testing::TempDir() + "/zero_width";
   std::ofstream(one) << R"({"axis": {"key": "model.hidden", "values": [0]}, "iterations": 1})";
   std::filesystem::remove_all(out);
   pdadmm::test::expect_one_line_error(run(kSweep + " --quiet --config " + one + " --out " + out + "/sweep"),
-                                      "error: pdadmm bench failed (error: config: model.hidden: must be >= 1, got 0");
+                                      "error: sweep config " + one + ": model.hidden = 0: config: model.hidden: must be >= 1, got 0");
   EXPECT_FALSE(std::filesystem::exists(out)) << "the folders made for a sweep that wrote nothing";
   // model.layers outside pdadmm's bounds: before the first point's runs, not at its own.
   const std::string late = ::testing::TempDir() + "/late_layer_sweep.json";
@@ -455,6 +455,14 @@ TEST(Tools, MistakesAreRefusedBeforeAnyRun) {
   std::ofstream(commented) << "{\n  // 3 layers\n  \"model\": {\"layers\": 3 /* deep */}, \"_url\": \"http://x\"\n}\n";
   const std::string bool_tpg = tmp + "/tools_bool_tpg.json";
   std::ofstream(bool_tpg) << R"({"base": ")" << src << R"(/configs/synthetic.json", "axis": {"key": "model.layers", "values": [2]}, "threads_per_group": true})";
+  // an axis value pdadmm refuses, after one it takes (its runs came first); nesting past Python's
+  // recursion limit and bytes that are not UTF-8 (a traceback; a line naming no file)
+  const std::string late_rho = tmp + "/tools_late_rho.json", deep = tmp + "/tools_deep.json";
+  const std::string deep_lines = tmp + "/tools_deep.jsonl", latin1 = tmp + "/tools_latin1.json";
+  std::ofstream(late_rho) << R"({"base": ")" << src << R"(/configs/synthetic.json", "axis": {"key": "admm.rho", "values": [0.5, "x"]}})";
+  std::ofstream(deep) << std::string(5000, '[');
+  std::ofstream(deep_lines) << R"({"iter": 1, "objective": 5.0, "residual": 2.0, "test_acc": 0.5})" "\n" << std::string(5000, '[');
+  std::ofstream(latin1) << "{\"model\": {\"layers\": 3}, \"_note\": \"caf\xe9\"}";
   for (const auto& [cmd, message] : std::vector<std::pair<std::string, std::string>>{
            {acc + " --seeds 0,0", "--seeds: 0, 0 lists a value twice"},
            {acc + " --seeds 0 --json /nonexistent_pdadmm/a.json", "--json /nonexistent_pdadmm/a.json: its folder"},
@@ -515,6 +523,17 @@ TEST(Tools, MistakesAreRefusedBeforeAnyRun) {
            {kSweep + " --config " + list_layers, "model.layers [2]: must be an integer in [2, 10000]"},
            {kSweep + " --config " + bad_warmup, "warmup must be an integer >= 0"},
            {kSweep + " --config " + bool_tpg, "threads_per_group must be an integer >= 1"},
+           {kSweep + " --config " + late_rho,
+            "sweep config " + late_rho + ": admm.rho = \"x\": config: admm.rho: expected a number, got \"x\""},
+           {kSweep + " --config " + deep, "sweep config " + deep + ": nested too deeply"},
+           {"python3 " + src + "/tools/plot.py convergence --check " + deep_lines, deep_lines + ":2: nested too deeply"},
+           {"python3 " + src + "/tools/quant_table.py --pdadmm " + PDADMM_BINARY + " --config " + latin1,
+            "--config " + latin1 + ": not UTF-8 text (byte 38: invalid continuation byte)"},
+           // model.layers too few for the default groups: named as given, not as a --groups never given
+           {"python3 " + src + "/tools/quant_table.py --pdadmm " + PDADMM_BINARY + " --config " + syn +
+                " --set model.layers=0",
+            "--set model.layers=0: model.layers 0: must be in [2, 10000]"},
+           {acc + " --seeds 1,,2", "--seeds 1,,2: item 2 of 3 is empty"},
            // a key every row sets itself (it lost to the row's own without a word)
            {"python3 " + src + "/tools/quant_table.py --pdadmm " + PDADMM_BINARY + " --config " + syn + " --set seed=7",
             "--set seed=7: every row sets seed itself; choose it with --seeds"},

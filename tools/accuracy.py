@@ -27,9 +27,9 @@ import subprocess
 import sys
 import time
 
-from tool_common import (BINARY_DEFAULT, ArgumentParser, default_binary, fail, input_file, int_list, no_duplicates,
-                         output_folder, pass_on_said, read_config, read_result, remove_stale, require_binary, run_child,
-                         run_failed, run_main, writable_file, write_json)
+from tool_common import (BINARY_DEFAULT, ArgumentParser, default_binary, fail, input_file, int_list, load_json,
+                         no_duplicates, output_folder, pass_on_said, read_config, read_result, remove_stale,
+                         require_binary, run_child, run_failed, run_main, writable_file, write_json)
 
 NPZ_SETS = ("amazon_computers", "amazon_photo", "coauthor_cs", "npz", "files")  # the sets data.split_seed splits
 
@@ -80,15 +80,11 @@ def where(k, s):
 def load_base(path, keys, key):
     """The runs of an earlier accuracy.json by (split, seed); one clear error if a key is missing,
     or if its runs are on another kind of split (pairing them would compare different nodes)."""
+    j = load_json(path, "--against")
     try:
-        with open(path) as f:
-            runs = json.load(f)["runs"]
+        runs = j["runs"]
         base = {(r.get(key), r["seed"]): r for r in runs}
         numbers = all(isinstance(r[f], (int, float)) for r in runs for f in ("val_acc", "test_acc", "val_nodes"))
-    except OSError as e:
-        sys.exit("error: --against %s: %s" % (path, e.strerror))
-    except ValueError as e:
-        sys.exit("error: --against %s: not JSON (%s)" % (path, e))
     except KeyError as e:  # said as the key missing, not as Python's KeyError('val_acc')
         sys.exit("error: --against %s: not an accuracy.json (no \"%s\" %s)"
                  % (path, e.args[0], "at the top" if e.args[0] == "runs" else "in a run"))
@@ -126,7 +122,7 @@ def data_name(config, sets):
         if key.strip() == "data.name":
             try:
                 name = json.loads(value)
-            except ValueError:
+            except (ValueError, RecursionError):  # pdadmm names a bad one
                 name = value
     return name
 

@@ -29,8 +29,9 @@ import sys
 import tempfile
 import time
 
-from tool_common import (BINARY_DEFAULT, ArgumentParser, cpu_model, default_binary, import_or_fail, pass_on_said,
-                         read_result, require_binary, run_child, run_main, writable_file, write_json)
+from tool_common import (BINARY_DEFAULT, ArgumentParser, cpu_model, default_binary, import_or_fail, load_json,
+                         load_jsonl, pass_on_said, read_result, require_binary, run_child, run_main, writable_file,
+                         write_json)
 
 torch = None  # imported in main(), after the arguments: --help works without PyTorch
 
@@ -176,8 +177,7 @@ def init_state(X, W, b):
 
 def check_vectors(path):
     """The transcription against shared/reference_vectors (float64); returns the worst relative error."""
-    with open(path) as f:
-        vec = json.load(f)
+    vec = load_json(path, "--vectors")
     t = lambda m: torch.tensor(m, dtype=torch.float64)  # noqa: E731
     worst = 0.0
     for case in ("tiny_3layer", "tiny_3layer_small_rho"):
@@ -254,8 +254,7 @@ def run_pdadmm(binary, dataset, algorithm, layers, hidden, iterations, rho, mu, 
             sys.exit("error: pdadmm train: " + (errors[-1][len("error: "):] if errors else p.stdout.strip()))
         pass_on_said(p.stdout, "pdadmm train")
         sm = read_result(os.path.join(tmp, "run", "summary.json"), binary)
-        with open(os.path.join(tmp, "run", "metrics.jsonl")) as f:
-            rows = [json.loads(line) for line in f]
+        rows = [r for _, r in load_jsonl(os.path.join(tmp, "run", "metrics.jsonl"))]
     return sm, rows
 
 

@@ -9,11 +9,10 @@ figure by more than one node (a near tie of two logits may round either way agai
 float32 BLAS). Needs numpy (pip install numpy, or apt-get install python3-numpy); pdadmm itself
 does not.
 """
-import json
 import sys
 import zipfile
 
-from tool_common import ArgumentParser, fail, import_or_fail, input_file, run_main
+from tool_common import ArgumentParser, fail, import_or_fail, input_file, load_json, run_main
 
 
 def scores(np, z):
@@ -46,11 +45,7 @@ def main():
     summary = None
     if a.summary:
         input_file(a.summary, "--summary")
-        with open(a.summary) as f:
-            try:
-                summary = json.load(f)
-            except json.JSONDecodeError as e:
-                fail(f"--summary {a.summary}: not valid JSON ({e})")
+        summary = load_json(a.summary, "--summary")
         # Else "malformed input: missing key 'train'", no file named (a config given, say).
         for split in ("train", "val", "test"):
             if not isinstance(summary, dict) or not isinstance(summary.get(split), dict) or \

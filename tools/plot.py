@@ -14,29 +14,18 @@ matplotlib: used when importable; otherwise installed with pip into a virtual en
 $PDADMM_PLOT_VENV (default ~/.cache/pdadmm/plot-venv) and the script re-runs itself there.
 """
 import argparse
-import json
 import os
 import subprocess
 import math
 import sys
 
-from tool_common import ArgumentParser, fail, run_main, writable_file
+from tool_common import ArgumentParser, fail, load_json, load_jsonl, run_main, writable_file
 
 VENV = os.environ.get("PDADMM_PLOT_VENV", os.path.join(os.path.expanduser("~"), ".cache", "pdadmm", "plot-venv"))
 
 
-def read_json(path):
-    try:
-        with open(path) as f:
-            return json.load(f)
-    except OSError as e:
-        fail(f"{path}: {e.strerror}")
-    except json.JSONDecodeError as e:
-        fail(f"{path} is not valid JSON: {e}")
-
-
 def load_speedup(path):
-    j = read_json(path)
+    j = load_json(path)
     rows = j.get("rows") if isinstance(j, dict) else None
     need = ("value", "serial_s", "ideal_speedup", "speedup_measured", "modeled")
     if not isinstance(rows, list) or not rows or not all(isinstance(r, dict) and all(k in r for k in need) for r in rows):
@@ -50,7 +39,7 @@ def load_speedup(path):
 
 
 def load_bytes(path):
-    j = read_json(path)
+    j = load_json(path)
     rows = j.get("rows") if isinstance(j, dict) else j
     if not isinstance(rows, list) or not rows:
         fail(f"{path}: expected a JSON list of rows (or an object with \"rows\")")
@@ -63,27 +52,16 @@ def load_bytes(path):
 
 
 def load_metrics(path):
-    rows = []
-    try:
-        with open(path) as f:
-            for n, line in enumerate(f, 1):
-                if not line.strip():
-                    continue
-                try:
-                    rows.append(json.loads(line))
-                except json.JSONDecodeError as e:
-                    fail(f"{path}:{n}: not a JSON line ({e})")
-    except OSError as e:
-        fail(f"{path}: {e.strerror}")
-    if not rows:
+    lines = load_jsonl(path)
+    if not lines:
         fail(f"{path}: no metrics lines")
-    for n, r in enumerate(rows, 1):
+    for n, r in lines:  # n: the file's line, blank lines counted
         for k in ("iter", "objective", "residual", "test_acc"):
             if not isinstance(r, dict) or k not in r:
                 fail(f"{path}: line {n} has no \"{k}\" (is this a pdadmm metrics.jsonl?)")
             if r[k] is not None and (isinstance(r[k], bool) or not isinstance(r[k], (int, float))):
                 fail(f"{path}: line {n}: \"{k}\" is not a number")
-    return rows
+    return [r for _, r in lines]
 
 
 def ensure_matplotlib():

@@ -18,9 +18,9 @@ import sys
 import shutil
 import tempfile
 
-from tool_common import (BINARY_DEFAULT, ArgumentParser, config_layers, default_binary, fail, input_file, int_list,
-                         no_duplicates, output_folder, pass_on_said, read_config, read_result, remove_stale,
-                         require_binary, run_child, run_failed, run_main, writable_file, write_json)
+from tool_common import (BINARY_DEFAULT, ROOT, ArgumentParser, config_layers, default_binary, fail, input_file,
+                         int_list, no_duplicates, output_folder, parse_json, pass_on_said, read_config, read_result,
+                         remove_stale, require_binary, run_child, run_failed, run_main, writable_file, write_json)
 
 Q = 'algorithm="pdadmm-g-q"'
 DEFAULT_GRID = '{"min": 0, "max": 2, "levels": 16}'
@@ -73,7 +73,9 @@ def main():
     ap = ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--pdadmm", "--binary", dest="pdadmm", default=default_binary(),
                     help=f"the pdadmm binary (default {BINARY_DEFAULT}; --binary as in accuracy.py)")
-    ap.add_argument("--config", default="configs/synthetic.json", help="the pdadmm config (default configs/synthetic.json)")
+    # The default is the repository's (as sweep.py's "base"): from the current folder it was "no such file" elsewhere.
+    ap.add_argument("--config", default=os.path.join(ROOT, "configs", "synthetic.json"),
+                    help="the pdadmm config (default configs/synthetic.json), the repository's from any folder")
     ap.add_argument("--grid", help="admm.grid of the -Q runs, as JSON (default: the config's admm.grid, else 16 "
                     "uniform levels on [0, 2])")
     ap.add_argument("--groups", type=int, help="layer groups, 2 up to model.layers (default: one per layer)")
@@ -117,16 +119,19 @@ def main():
     for x in a.rows:
         if not any(x in name for name in names[1:]):
             sys.exit("error: --rows: '%s' matches no -Q row (rows: %s)" % (x, "; ".join(names[1:])))
-    try:
-        json.loads(a.grid)
-    except ValueError as e:
-        sys.exit("error: --grid: not JSON (%s)" % e)
-    groups = config_layers(cfg, a.sets, "--config " + a.config) if a.groups is None else a.groups
+    parse_json(a.grid, "--grid")
+    if a.groups is None:  # one group per layer: too few layers are the config's or the --set's, not --groups'
+        groups = config_layers(cfg, a.sets, "--config " + a.config)
+        given = [kv for kv in a.sets if kv.split("=", 1)[0].strip() == "model.layers"]
+        if groups < 2:
+            fail("%s: model.layers %d: must be in [2, 10000] (pdadmm's bounds; the default --groups is one per layer)"
+                 % ("--set " + given[-1] if given else "--config " + a.config, groups))
+    else:
+        groups = a.groups
     if groups < 1:  # it was "with one group …" for 0 and -3 too
-        sys.exit("error: --groups %d: the layer groups the model is split into are 1 or more (default: one per "
-                 "layer)" % groups)
+        fail("--groups %d: the layer groups the model is split into are 1 or more (default: one per layer)" % groups)
     if groups < 2:
-        sys.exit("error: --groups %d: with one group nothing crosses the wire, so every row would move 0 bytes" % groups)
+        fail("--groups %d: with one group nothing crosses the wire, so every row would move 0 bytes" % groups)
     check_rows(a.pdadmm, a.config, a.sets + ["groups=%d" % groups, "partition=[]"] + rows_to_run(a.grid)[3][1])
     if a.work:
         output_folder(a.work, "--work")

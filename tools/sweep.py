@@ -25,9 +25,9 @@ import shutil
 import subprocess
 import sys
 
-from tool_common import (BINARY_DEFAULT, ArgumentParser, KeyTwice, config_layers, default_binary, exit_status, fail,
-                         no_duplicates, no_key_twice, output_folder, pass_on_said, read_config, read_result,
-                         remove_stale, require_binary, run_child, run_main, write_json)
+from tool_common import (BINARY_DEFAULT, ArgumentParser, config_layers, default_binary, exit_status, fail, load_json,
+                         no_duplicates, output_folder, pass_on_said, read_config, read_result, remove_stale,
+                         require_binary, run_child, run_failed, run_main, write_json)
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 KNOWN_KEYS = {"base", "set", "axis", "variants", "groups", "threads_per_group", "iterations", "warmup",
@@ -38,15 +38,7 @@ SET_PER_RUN = ("groups", "threads", "partition")
 
 
 def load_sweep(path):
-    try:
-        with open(path) as f:
-            spec = json.load(f, object_pairs_hook=no_key_twice)
-    except OSError as e:
-        fail(f"sweep config {path}: {e.strerror}")
-    except json.JSONDecodeError as e:
-        fail(f"sweep config {path} is not valid JSON: {e}")
-    except KeyTwice as e:
-        fail(f"sweep config {path}: {e}")
+    spec = load_json(path, "sweep config")
     if not isinstance(spec, dict):
         fail(f"sweep config {path}: expected a JSON object")
     unknown = sorted(k for k in spec if k not in KNOWN_KEYS and not k.startswith("_"))
@@ -241,6 +233,29 @@ def groups_for(spec, i, value, layers):
     return layers if g == "layers" else min(int(g), layers)
 
 
+def check_points(spec, pdadmm, base, path):
+    """Each axis value or variant as its runs will set it, read by pdadmm itself (`info --print-config`
+    reads no data: milliseconds), so that a value it refuses ("x" for admm.rho) is named before the
+    first run, not after the earlier values' runs. Only pdadmm's own refusal (its `error:` line) stops
+    the sweep here; a check that fails otherwise (killed, not pdadmm) is left to the first run's line."""
+    if "axis" in spec:
+        key = spec["axis"]["key"]
+        points = [(f"{key} = {json.dumps(v)}", {**spec.get("set", {}), key: v}) for v in spec["axis"]["values"]]
+    else:
+        points = [(f"variant {v['name']!r}", {**spec.get("set", {}), **v.get("set", {})}) for v in spec["variants"]]
+    for i, (what, sets) in enumerate(points):
+        groups = groups_for(spec, i, None, layers_of(base, sets))
+        cmd = [pdadmm, "info", "--print-config", "--config", base]
+        for k, v in {**sets, "groups": groups, "threads": spec.get("threads_per_group", 1), "partition": []}.items():
+            cmd += ["--set", f"{k}={json.dumps(v)}"]
+        try:
+            r = run_child(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, timeout=60)
+        except subprocess.TimeoutExpired:  # not pdadmm's refusal: the runs, with their timeout_s, say what it is
+            continue
+        if r.returncode != 0 and r.stdout.rstrip("\n").rpartition("\n")[2].startswith("error: "):
+            run_failed(f"sweep config {path}: {what}", r.stdout, r.returncode)
+
+
 def axis_rows(spec, pdadmm, base, run_dir, quiet, launcher=None):
     """The rows, and the machine of the sweep's first run."""
     key, rows, machine = spec["axis"]["key"], [], None
@@ -417,6 +432,7 @@ def main():
             fail(f"--mpirun {a.mpirun}: the launcher {launcher!r} {where}")
     pdadmm = find_pdadmm(a.pdadmm)
     base = resolve(spec.get("base", "configs/synthetic.json"), a.config)
+    check_points(spec, pdadmm, base, a.config)
     name = os.path.splitext(os.path.basename(a.config))[0]
     out = a.out or os.path.join("runs", "sweeps", name)
     run_dir = os.path.join(out, "runs")

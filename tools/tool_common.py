@@ -110,7 +110,7 @@ def run_main(main):
     except BrokenPipeError:  # `| head`: not "malformed input"; stdout to /dev/null so that exit's flush is quiet
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         fail("stdout was closed before the end (a pipe's reader exited)")
-    except (OSError, ValueError, KeyError, TypeError, AttributeError, IndexError) as e:
+    except (OSError, ValueError, KeyError, TypeError, AttributeError, IndexError, RecursionError) as e:
         if os.environ.get("PDADMM_TRACEBACK"):
             raise
         if isinstance(e, OSError) and e.filename:
@@ -247,11 +247,57 @@ def read_result(path, what):
     """After a run that exited 0: the result it wrote (it must have written one)."""
     if not os.path.isfile(path):
         fail(f"{what} exited 0 but wrote no {path} (is it pdadmm?)")
-    with open(path) as f:
-        try:
-            return json.load(f)
-        except json.JSONDecodeError as e:  # else "malformed input: Expecting value …", no file named
-            fail(f"{what} exited 0 but its {path} is not valid JSON ({e})")
+    return load_json(path, f"{what} exited 0 but its")
+
+
+def read_text(path, where):
+    """A file's text, UTF-8 as JSON is; one `error:` line `WHERE: why` when it cannot be read
+    (UnicodeDecodeError's own line named no file)."""
+    try:
+        with open(path, encoding="utf-8") as f:
+            return f.read()
+    except UnicodeDecodeError as e:
+        fail(f"{where}: not UTF-8 text (byte {e.start}: {e.reason})")
+    except OSError as e:
+        fail(f"{where}: {e.strerror}")
+
+
+def parse_json(text, where, **kw):
+    """json.loads(text, **kw), or one `error:` line `WHERE: why`: nesting deeper than Python's
+    parser goes was a RecursionError traceback."""
+    try:
+        return json.loads(text, **kw)
+    except RecursionError:
+        fail(f"{where}: nested too deeply for Python's JSON reader")
+    except KeyTwice as e:
+        fail(f"{where}: {e}")
+    except ValueError as e:  # JSONDecodeError, a hook's refusal
+        fail(f"{where}: not JSON ({e})")
+
+
+def load_json(path, what=""):
+    """A JSON file's value; errors are one line naming the file, after `what` (an option, "sweep config")."""
+    where = f"{what} {path}" if what else path
+    return parse_json(read_text(path, where), where, object_pairs_hook=no_key_twice)
+
+
+def load_jsonl(path, what=""):
+    """A JSON Lines file's values as (line number, value), blank lines left out; errors are one line
+    naming PATH:LINE (each line decoded alone, so that a bad byte's line is the one named)."""
+    where = f"{what} {path}" if what else path
+    rows = []
+    try:
+        with open(path, "rb") as f:
+            for n, raw in enumerate(f, 1):
+                try:
+                    line = raw.decode("utf-8")
+                except UnicodeDecodeError as e:
+                    fail(f"{where}:{n}: not UTF-8 text (byte {e.start} of the line: {e.reason})")
+                if line.strip():
+                    rows.append((n, parse_json(line, f"{where}:{n}", object_pairs_hook=no_key_twice)))
+    except OSError as e:
+        fail(f"{where}: {e.strerror}")
+    return rows
 
 
 def write_json(path, obj, indent=2):
@@ -354,13 +400,9 @@ def read_config(path, flag="config"):
     def no_constant(name):  # NaN, Infinity: not JSON, which pdadmm refuses
         raise ValueError(f"{name} is not a JSON value")
 
-    try:
-        with open(path) as f:
-            cfg = json.loads(_without_comments(f.read()), object_pairs_hook=no_key_twice, parse_constant=no_constant)
-    except OSError as e:
-        fail(f"{flag} {path}: {e.strerror}")
-    except ValueError as e:
-        fail(f"{flag} {path}: not JSON ({e})")
+    where = f"{flag} {path}"
+    cfg = parse_json(_without_comments(read_text(path, where)), where, object_pairs_hook=no_key_twice,
+                     parse_constant=no_constant)
     if not isinstance(cfg, dict):
         fail(f"{flag} {path}: expected a JSON object {{...}} at the top level")
     return cfg
@@ -378,21 +420,24 @@ def config_layers(cfg, sets, flag="config"):
         if "layers" in model:
             return int(model["layers"])
         return int(model["stages"][-1]["layers"]) if model.get("stages") else 2
-    except (ValueError, AttributeError, KeyError, TypeError, IndexError) as e:
+    except (ValueError, AttributeError, KeyError, TypeError, IndexError, RecursionError) as e:
         fail(f"{flag}: model.layers: not a layer count ({e})")
 
 
 def int_list(flag, text):
     """Integers from "0,100,200", or from a list of such words (argparse's nargs)."""
-    if isinstance(text, list):
-        text = ",".join(text)
+    if isinstance(text, list):  # "--seeds 0, 1" as "0,1", as accuracy.py's join_lists has it
+        text = ",".join(w.strip(",") for w in text)
+    if not text.strip():
+        fail("%s: no seed given" % flag)
+    items = text.split(",")
+    for i, s in enumerate(items, 1):
+        if not s.strip():  # "1,,2" was taken as 1,2: a value left out by mistake went unnoticed
+            fail("%s %s: item %d of %d is empty" % (flag, text, i, len(items)))
     try:
-        xs = [int(s) for s in text.split(",") if s.strip()]
+        return [int(s) for s in items]
     except ValueError:
-        sys.exit("error: %s: expected comma-separated integers, got %r" % (flag, text))
-    if not xs:
-        sys.exit("error: %s: no seed given" % flag)
-    return xs
+        fail("%s: expected comma-separated integers, got %r" % (flag, text))
 
 
 def no_duplicates(values, flag):
