@@ -762,6 +762,35 @@ TEST(Config, WarnsWhenRhoStartsAboveTheScheduleCap) {
   EXPECT_NE(w.find("in model.stages[0] (rho 2, rho_schedule.max 1), model.stages[2] (rho 3, "), std::string::npos) << w;
 }
 
+// [*] over an empty list (after model.stages=[]) set nothing, without a word.
+TEST(Config, EveryElementOfAnEmptyListIsAnError) {
+  EXPECT_NE(config_error({"model.stages=[]", "model.stages[*].iterations=5"})
+                .find("\"model.stages\" is an empty list: [*] has no element to set"),
+            std::string::npos);
+}
+
+// --set of a whole section replaces it: what the config gave there and the value leaves out is
+// named (admm={"rho":2} over cora.json reset nu, mu and the rho schedule without a word).
+TEST(Config, ReplacingAWholeObjectNamesWhatFallsBack) {
+  const nlohmann::json cfg = {{"admm", {{"nu", 0.01}, {"mu", 0.01}, {"rho", 1}}}, {"model", {{"hidden", 8}}}};
+  const auto said = [&](const std::vector<std::string>& sets) {
+    std::string all;
+    for (const std::string& w : parse_config(cfg, sets).warnings) all += w + "\n";
+    return all;
+  };
+  EXPECT_NE(said({"admm={\"rho\": 2}"}).find("--set admm={…} replaces the whole admm section, so what the config gave "
+                                              "there for mu, nu falls back to the defaults (--set admm.KEY=VALUE "
+                                              "changes one key)"),
+            std::string::npos);
+  EXPECT_EQ(said({"admm.rho=2"}).find("replaces the whole"), std::string::npos);
+  EXPECT_EQ(said({"admm={\"nu\": 1, \"mu\": 1, \"rho\": 2}"}).find("replaces the whole"), std::string::npos);
+  EXPECT_EQ(said({"output={\"dir\": \"x\"}"}).find("replaces the whole"), std::string::npos) << "nothing given there";
+  // An object below a section is one value (a grid, a schedule), replaced whole on purpose.
+  const nlohmann::json grid = {{"admm", {{"grid", {{"values", {0, 1}}}}}}};
+  for (const std::string& w : parse_config(grid, {"admm.grid={\"min\": 0, \"max\": 2, \"levels\": 4}"}).warnings)
+    EXPECT_EQ(w.find("replaces the whole"), std::string::npos) << w;
+}
+
 // A checkpoint that writes neither file is named; one that writes state.bin alone is a choice.
 TEST(Config, CheckpointsThatWriteNothingWarn) {
   const auto said = [](const std::vector<std::string>& sets) {

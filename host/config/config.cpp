@@ -562,13 +562,37 @@ static void flatten_dropped_stages(const nlohmann::json& in, nlohmann::json& j) 
   }
 }
 
+// A --set of a whole section (admm={"rho":2}) replaces it: the keys the config gave there that the
+// value leaves out fall back to their defaults (nu 0.01 -> 0.1, the rho schedule off), which read as
+// one key changed. Empty when nothing given is dropped. Only the top level's sections: an object
+// below them (admm.grid, a rho_schedule) is one value, replaced whole on purpose.
+static std::string replaced_object(const nlohmann::json& j, const std::string& assignment) {
+  const size_t eq = assignment.find('=');
+  if (eq == std::string::npos || assignment.find_first_of(".[*", 0) < eq) return "";
+  const std::string key = assignment.substr(0, eq);
+  const nlohmann::json value = nlohmann::json::parse(assignment.substr(eq + 1), nullptr, false);
+  if (!value.is_object() || !j.contains(key) || !j[key].is_object()) return "";
+  const nlohmann::json* node = &j[key];
+  std::string dropped;
+  for (auto it = node->begin(); it != node->end(); ++it)
+    if (!value.contains(it.key())) dropped += (dropped.empty() ? "" : ", ") + it.key();
+  if (dropped.empty()) return "";
+  return "--set " + key + "={…} replaces the whole " + key + " section, so what the config gave there for " + dropped +
+         " falls back to the defaults (--set " + key + ".KEY=VALUE changes one key)";
+}
+
 Config parse_config(const nlohmann::json& in, const std::vector<std::string>& overrides) {
   nlohmann::json j = in.is_null() ? nlohmann::json::object() : in;
-  for (const std::string& o : overrides) apply_override(j, o);
+  std::vector<std::string> replaced;
+  for (const std::string& o : overrides) {
+    if (std::string w = replaced_object(j, o); !w.empty()) replaced.push_back(std::move(w));
+    apply_override(j, o);
+  }
   require_no_nul(j, "");
   forget_stale_totals(j, overrides);
   flatten_dropped_stages(in, j);
   Config c;
+  c.warnings = replaced;
   c.effective = nlohmann::json::object();
   JsonReader r(&j, "", &c.effective);
   r.integer("seed", c.seed, at_least(0), "must be >= 0");

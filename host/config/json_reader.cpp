@@ -370,6 +370,8 @@ void apply_override(nlohmann::json& j, const std::string& assignment) {
           if (close + 1 == key.size()) fail("[*] sets a key in every element of \"" + path + "\": name one, e.g. " +
                                             path + "[*].iterations");
           if (key[close + 1] != '.') fail("expected '.' after \"" + key.substr(0, close + 1) + "\"");
+          // After model.stages=[]: it set nothing, without a word.
+          if (node->empty()) fail("\"" + path + "\" is an empty list: [*] has no element to set");
           for (size_t i = 0; i < node->size(); ++i) {
             nlohmann::json* element = &(*node)[i];
             if (element->is_null()) *element = nlohmann::json::object();
