@@ -6,7 +6,7 @@
 #include <mutex>
 #include <set>
 #include <string>
-#include <utility>
+#include <tuple>
 
 #include "host/io/error.h"
 
@@ -31,16 +31,16 @@ void gpu_check_failed(const char* lib, const char* expr, const char* file, int l
 }
 
 // After a sticky error (an illegal address, a failed launch) every later free, sync and destroy
-// of the teardown fails the same way: a 10-layer run printed ~150 lines under the one error. Each
-// call site warns once (its first failure); later ones from it are not shown.
+// of the teardown fails the same way: a 10-layer run printed ~150 lines under the one error. A
+// call site warns once per error; the same failure from it again is not shown.
 void gpu_check_warn(const char* lib, const char* expr, const char* file, int line,
                     const std::string& what) noexcept {
   // Never destroyed: static objects' destructors may warn after this function's statics are gone.
   static auto* mu = new std::mutex;
-  static auto* warned = new std::set<std::pair<std::string, int>>;
+  static auto* warned = new std::set<std::tuple<std::string, int, std::string>>;
   try {
     std::lock_guard<std::mutex> hold(*mu);
-    if (!warned->emplace(file, line).second) return;
+    if (!warned->emplace(file, line, what).second) return;  // a shared helper's other error still shows
   } catch (...) {
   }
   try {

@@ -71,14 +71,14 @@ inline std::vector<int> cuda_group_devices(const std::vector<int>& configured, i
   return out;
 }
 
-// Under mpirun with NCCL between the processes and no "devices" list: the error line when the
+// Under mpirun with NCCL between the processes, no "devices" list and no CUDA_VISIBLE_DEVICES: the error line when the
 // `local` processes of a machine outnumber its `visible` GPUs, else empty. NCCL refuses two ranks
 // of a communicator on one GPU with "invalid usage", its reason logged only under NCCL_DEBUG.
 inline std::string nccl_placement_problem(int local, int visible) {
   if (local <= visible) return "";
   return "cuda.processes \"nccl\": mpirun put " + std::to_string(local) + " processes on this machine, which has " +
          std::to_string(visible) + " GPU(s), and NCCL needs a GPU for each; run at most " + std::to_string(visible) +
-         " a machine, or set cuda.processes to \"staged\" (through host memory: GPUs may be shared)";
+         " per machine, or set cuda.processes to \"staged\" (through host memory: GPUs may be shared)";
 }
 
 }  // namespace pdadmm

@@ -343,6 +343,22 @@ TEST(Cli, DualsOverflowingOnAnUnloggedIterationStopThatIteration) {
   EXPECT_FALSE(std::filesystem::exists(out + "/model.bin"));
 }
 
+// Weights that overflow while -Q keeps p, q and z on the grid (relu(NaN) = 0, projections): the
+// residual and the duals stay finite, and the run went on to its next logged iteration. The W
+// steps' ||W p + b - z||², summed every iteration, stops it there.
+TEST(Cli, OverflowedWeightsStopTheRunAtOnce) {
+  const std::string out = ::testing::TempDir() + "/cli_w_overflow";
+  std::filesystem::remove_all(out);
+  const Result r = run("train --out " + out + kTiny +
+                       " --set model.layers=3 --set algorithm=pdadmm-g-q --set admm.quantize=both"
+                       " --set 'admm.grid={\"min\":0,\"max\":2,\"levels\":5}' --set admm.nu=1e37"
+                       " --set admm.step=\"exact\" --set output.log_every=6 --set output.convergence_warning=false");
+  EXPECT_EQ(r.code, 1) << r.out;
+  EXPECT_NE(r.out.find("error: training diverged at iteration 3: W p + b of a layer is not finite"), std::string::npos)
+      << r.out;
+  EXPECT_FALSE(std::filesystem::exists(out + "/model.bin"));
+}
+
 // An output the run would replace that is not a file (a folder named model.bin) is refused before
 // the data loads: the run trained, then failed writing it, its iterations lost.
 TEST(Cli, AnOutputThatIsNotAFileIsRefusedFirst) {

@@ -67,7 +67,7 @@ TEST(CudaConfig, NcclProcessesNeedAGpuEach) {
   EXPECT_EQ(nccl_placement_problem(1, 8), "");
   EXPECT_EQ(nccl_placement_problem(4, 2),
             "cuda.processes \"nccl\": mpirun put 4 processes on this machine, which has 2 GPU(s), and NCCL needs a GPU "
-            "for each; run at most 2 a machine, or set cuda.processes to \"staged\" (through host memory: GPUs may "
+            "for each; run at most 2 per machine, or set cuda.processes to \"staged\" (through host memory: GPUs may "
             "be shared)");
 }
 

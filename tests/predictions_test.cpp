@@ -330,6 +330,12 @@ TEST(PredictionsCli, ErrorsAreOneLineAndWriteNothing) {
                         "another program's): it would be overwritten; remove it first if it may go, or choose another name");
   EXPECT_EQ(read_text(out + "/labels.txt"), "0\n1\n");
   std::filesystem::remove(out + "/labels.txt");
+  // A stream into a file that holds something else (a log) is written to, not replaced: allowed.
+  const CommandResult fd3 = test::run_command("exec 3>>" + out + "/log.txt && echo earlier >&3 && " +
+                                              std::string(PDADMM_BINARY) + " " + eval + " --predictions /dev/fd/3");
+  EXPECT_EQ(fd3.code, 0) << fd3.out;
+  EXPECT_EQ(read_text(out + "/log.txt").rfind("earlier\nnode,split,label,predicted", 0), 0u);
+  std::filesystem::remove(out + "/log.txt");
   write_file_atomic(out + "/empty.csv", "");
   EXPECT_EQ(run(eval + " --predictions " + out + "/empty.csv").code, 0);
   EXPECT_EQ(run(eval + " --predictions " + out + "/empty.csv").code, 0) << "its own CSV is replaced";

@@ -559,8 +559,26 @@ TEST(ResumeCli, AFreshRunSaysItDropsAState) {
   expect_one_line_error(run_command(train + " --resume"), dir + "/state.bin not found");
 }
 
-// --resume with nothing to resume: a missing output folder is not created (it was, and left empty),
-// and a FIFO named state.bin is refused, not opened (the open waited for a writer for ever).
+// model.stage_duals' default changed to "reset" (2026-12-07): an unstaged run's state recorded
+// "keep", and --resume with the same --config was refused over a key that does nothing without
+// stages. A staged run's is a real difference: the line says why and what gives the stopped run's.
+TEST(ResumeCli, GrowthKeysOfAnUnstagedRunDoNotBlockItsResume) {
+  const std::string dir = ::testing::TempDir() + "/resume_old_default";
+  std::filesystem::remove_all(dir);
+  const std::string train = std::string(PDADMM_BINARY) + " train" + kRun + " --out " + dir;
+  ASSERT_EQ(run_command(train + " --set admm.iterations=10 --set output.keep_state=true --set model.stage_duals=\"keep\"")
+                .code,
+            0);
+  const auto r = run_command(train + " --set admm.iterations=20 --resume");
+  EXPECT_EQ(r.code, 0) << r.out;
+  const std::string staged = " --set 'model.stages=[{\"layers\":2,\"iterations\":5},{\"layers\":4,\"iterations\":5}]'";
+  std::filesystem::remove_all(dir);
+  ASSERT_EQ(run_command(train + staged + " --set output.keep_state=true --set model.stage_duals=\"keep\"").code, 0);
+  expect_one_line_error(run_command(train + staged + " --set model.stages[1].iterations=9 --resume"),
+                        "the config has model.stage_duals = \"reset\", the run in " + dir + "/state.bin has \"keep\" (its "
+                        "default became \"reset\" on 2026-12-07: --set model.stage_duals=\"keep\" gives the stopped run's)");
+}
+
 // A --resume replaces the folder's summary.json, config.json, model.bin and predictions.csv as a
 // fresh run does, so it refuses the same files no run wrote (it overwrote them, exit 0).
 TEST(ResumeCli, AResumeKeepsFilesNoRunWrote) {
@@ -577,6 +595,8 @@ TEST(ResumeCli, AResumeKeepsFilesNoRunWrote) {
   EXPECT_EQ(run_command(train + " --set admm.iterations=20 --resume").code, 0);
 }
 
+// --resume with nothing to resume: a missing output folder is not created (it was, and left empty),
+// and a FIFO named state.bin is refused, not opened (the open waited for a writer for ever).
 TEST(ResumeCli, NothingToResumeLeavesNothingBehind) {
   const std::string dir = ::testing::TempDir() + "/resume_nothing";
   std::filesystem::remove_all(dir);
@@ -788,28 +808,30 @@ TEST(ResumeCli, AnOutputThatCannotGrowMidRunKeepsTheLastCheckpoint) {
   if (test::file_limit_runs_crash())
     GTEST_SKIP() << "a ThreadSanitizer binary cannot start under ulimit -f (test_util.h)";
   if (run_command("command -v prlimit").code != 0) GTEST_SKIP() << "no prlimit (util-linux)";
-  const std::string args = kRun + " --set output.log_every=5 --set output.checkpoint_every=100";
+  const std::string args = kRun + " --set output.log_every=5 --set output.checkpoint_every=300";
   const std::string straight = ::testing::TempDir() + "/resume_full_straight", dir = ::testing::TempDir() + "/resume_full";
   std::filesystem::remove_all(straight);
   std::filesystem::remove_all(dir);
   const std::string train = std::string(PDADMM_BINARY) + " train" + args;
-  ASSERT_EQ(run_command(train + " --set admm.iterations=400 --out " + straight).code, 0);
+  ASSERT_EQ(run_command(train + " --set admm.iterations=600 --out " + straight).code, 0);
   ASSERT_EQ(run_command(train + " --set admm.iterations=100 --set output.keep_state=true --out " + dir).code, 0);
   const std::string model = slurp(dir + "/model.bin"), state = slurp(dir + "/state.bin");
   // 200 KiB: room for config.json and metrics.jsonl, not model.bin.
   ASSERT_GT(model.size(), 410000u);
-  const std::string resume = train + " --set admm.iterations=400 --resume --out " + dir;
-  // The "resuming" line comes after the check; the first checkpoint, 100 iterations later.
+  const std::string resume = train + " --set admm.iterations=600 --resume --out " + dir;
+  // The "resuming" line comes after the check; the first checkpoint, 200 iterations later (a wide
+  // window for the lowered limit to land in, the run niced).
   const std::string log = dir + ".log";
+  std::filesystem::remove(log);  // an earlier run's "resuming" line let the limit land before the check
   const auto r = run_command("(exec nice -n 19 " + resume + " > " + log + " 2>&1) & pid=$!; "
                              "while ! grep -q '^resuming ' " + log + " 2>/dev/null && kill -0 $pid 2>/dev/null; do "
                              "sleep 0.005; done; prlimit --pid $pid --fsize=204800: ; wait $pid; rc=$?; cat " + log +
                              "; exit $rc");
   EXPECT_EQ(r.code, 1) << r.out;
-  EXPECT_NE(r.out.find("resuming " + dir + " from its state.bin at iteration 100 of 400\n"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("resuming " + dir + " from its state.bin at iteration 100 of 600\n"), std::string::npos) << r.out;
   // The line says what is left and what to do (it said only "cannot write").
   EXPECT_NE(r.out.find("\nerror: cannot write " + dir + "/model.bin: " + std::strerror(EFBIG) +
-                       " (the checkpoint of iteration 200; --resume goes on from the state.bin of iteration 100, the "
+                       " (the checkpoint of iteration 300; --resume goes on from the state.bin of iteration 100, the "
                        "last checkpoint, once the files can be written)\n"),
             std::string::npos)
       << r.out;

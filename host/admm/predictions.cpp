@@ -59,7 +59,7 @@ void Predictor::write_csv(const std::function<void(const std::string&)>& put, in
   std::vector<const char*> split(static_cast<size_t>(n), "");
   for (auto [ids, name] : {std::pair{&d.train, "train"}, std::pair{&d.val, "val"}, std::pair{&d.test, "test"}})
     for (int32_t v : *ids) split[v] = name;
-  std::string head = "node,split,label,predicted";
+  std::string head = kPredictionsHead;
   for (int64_t c = 0; c < classes; ++c) head += ",prob_" + std::to_string(c);
   put(head + "\n");
   for (int64_t i0 = 0; i0 < n; i0 += chunk) {

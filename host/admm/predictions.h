@@ -9,6 +9,9 @@
 
 namespace pdadmm {
 
+// The CSV's first columns: how eval and train know a predictions file of theirs.
+inline constexpr const char* kPredictionsHead = "node,split,label,predicted";
+
 class Predictor {
  public:
   // Layer 1's all-node part and the logits of the nodes in train, val and test by the evaluator's

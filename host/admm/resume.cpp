@@ -213,10 +213,21 @@ void save_run_state(const Config& c, RunState s, Solver<float>& solver, bool wri
 // iterations), which a resume may change: the iterates up to any point do not depend on it.
 static nlohmann::json without_length(nlohmann::json j) {
   if (j.contains("admm") && j["admm"].is_object()) j["admm"].erase("iterations");
-  if (j.contains("model") && j["model"].is_object() && j["model"].contains("stages") &&
-      j["model"]["stages"].is_array() && !j["model"]["stages"].empty() && j["model"]["stages"].back().is_object())
-    j["model"]["stages"].back().erase("iterations");
+  const bool staged = j.contains("model") && j["model"].is_object() && j["model"].contains("stages") &&
+                      j["model"]["stages"].is_array() && !j["model"]["stages"].empty();
+  if (staged && j["model"]["stages"].back().is_object()) j["model"]["stages"].back().erase("iterations");
+  // Growth's keys do nothing without stages: stage_duals' default became "reset" (2026-12-07), and an
+  // unstaged run's state from before was refused with --config ("model.stage_duals = \"reset\"").
+  if (!staged && j.contains("model") && j["model"].is_object())
+    for (const char* k : {"stage_duals", "stage_last"}) j["model"].erase(k);
   return j;
+}
+
+// What to do about a key a resume or a fresh run found different, where the reason is ours.
+static std::string difference_hint(const std::string& key) {
+  return key == "model.stage_duals" ? " (its default became \"reset\" on 2026-12-07: --set model.stage_duals=\"keep\" "
+                                      "gives the stopped run's)"
+                                    : "";
 }
 
 void require_run_state(const Config& c) {
@@ -261,7 +272,7 @@ void refuse_forgotten_resume(const Config& c) {
   if (key.empty()) throw Error(state_path(c) + " holds this config's run, " + stopped + ": --resume continues it (" + afresh + ")");
   // Another config's (one key changed, -c forgotten): removing it lost a run that could resume.
   throw Error(state_path(c) + " holds the run of another config (" + key + " = " + value_at(then, key).dump() +
-              " there, " + value_at(c.effective, key).dump() + " here), " + stopped +
+              " there, " + value_at(c.effective, key).dump() + " here" + difference_hint(key) + "), " + stopped +
               ": train --out " + c.output.dir + " --resume (no --config: the state records its own) continues it; " + afresh);
 }
 
@@ -330,7 +341,7 @@ RunState load_run_state(const Config& c) {
     const std::string key = first_difference(without_length(now), without_length(then), "");
     if (!key.empty())
       throw Error("--resume: the config has " + key + " = " + value_at(c.effective, key).dump() + ", the run in " +
-                  path + " has " + value_at(then, key).dump() +
+                  path + " has " + value_at(then, key).dump() + difference_hint(key) +
                   " (only output.*, threads, devices, data.root, data.verify and the run's length, admm.iterations "
                   "or the last stage's iterations, may differ)");
     iteration = m.at("iteration").get<int64_t>();

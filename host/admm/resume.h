@@ -47,9 +47,10 @@ void load_solver_state(const Config& c, const RunState& s, Solver<float>& solver
 // The "not found" error of load_run_state, before train creates the output folder: a --resume into
 // a folder that does not exist left it behind, empty. Opens nothing (a FIFO there blocked).
 void require_run_state(const Config& c);
-// A run without --resume into a folder whose state.bin is an unfinished run of this config (the
-// length aside): an Error (one line), since the run would remove the state, the --resume forgotten.
-// A finished run's kept state, another config's and a damaged header are left to the run's note.
+// A run without --resume into a folder whose state.bin is an unfinished run (of this config, the
+// length aside, or of another: naming the first key that differs): an Error (one line), since the
+// run would remove the state. A finished run's kept state and a damaged header are left to the
+// run's note.
 void refuse_forgotten_resume(const Config& c);
 // The iteration of OUT/state.bin (its header alone), -1 when there is none or it cannot be read.
 int unfinished_state_iteration(const Config& c);

@@ -145,7 +145,7 @@ std::string foreign_output(const std::string& path, const std::string& name) {
   if (name == "model.bin") return head.rfind(kCheckpointMagic, 0) == 0 ? "" : "it is not a pdadmm checkpoint";
   if (name == "state.bin") return head.rfind(kStateMagic, 0) == 0 ? "" : "it is not a pdadmm state file";
   if (name == "predictions.csv")
-    return head.empty() || head.rfind("node,split,label,predicted", 0) == 0 ? "" : "it is not eval's predictions";
+    return head.empty() || head.rfind(kPredictionsHead, 0) == 0 ? "" : "it is not eval's predictions";
   if (name == "metrics.jsonl") {  // a run killed before its first line left it empty
     std::istringstream lines(head);  // any whole line a run's: one damaged line is not the file
     for (std::string l; std::getline(lines, l);) {
@@ -322,7 +322,9 @@ void TrainLoop::checkpoint(int done) {
     if (c.output.state) save_state(done);
   } catch (const Error& e) {
     // A full disk mid-run said only "cannot write OUT/model.bin: …": what is left, and what to do.
-    // The writes are atomic, so an earlier checkpoint's state.bin, if any, is whole.
+    // The writes are atomic, so an earlier checkpoint's state.bin, if any, is whole. Only the
+    // writer's own write failures: a device's or another process's error is not about room.
+    if (!writes || std::string(e.what()).rfind("cannot write ", 0) != 0) throw;
     const int older = c.output.state ? unfinished_state_iteration(c) : -1;
     throw Error(std::string(e.what()) + " (the checkpoint of iteration " + std::to_string(done) + "; " +
                 (older >= 0 ? "--resume goes on from the state.bin of iteration " + std::to_string(older) +

@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <climits>
 #include <cmath>
+#include <cstdlib>
 #include <filesystem>
 #include <iomanip>
 #include <optional>
@@ -101,7 +102,9 @@ std::unique_ptr<Solver<float>> make_solver(const Config& c, const Problem& p, co
     std::vector<int> devices = cuda_group_devices(c.devices, G, cuda_device_count());
     // Under mpirun without a "devices" list, the processes of a machine take its GPUs in turn.
     if (processes && c.devices.empty()) devices.assign(G, process_local_index() % cuda_device_count());
-    if (processes && c.devices.empty() && c.cuda.processes == "nccl")
+    // Not where CUDA_VISIBLE_DEVICES is set: a launcher that gives each process a GPU of its own
+    // (Slurm's gpu-bind, a wrapper per local rank) leaves each seeing one, every one different.
+    if (processes && c.devices.empty() && c.cuda.processes == "nccl" && std::getenv("CUDA_VISIBLE_DEVICES") == nullptr)
       if (const std::string bad = nccl_placement_problem(process_local_count(), cuda_device_count()); !bad.empty())
         throw Error(bad);
     // The Ops come first: the transport orders each group's messages with that group's compute
@@ -292,7 +295,7 @@ TrainSummary train(const Config& c, std::ostream& log, bool resume) {
   if (writes) lock_output_folder(c, lock, log, resume);
   if (resume)
     require_run_state(c);
-  else
+  else if (writes)  // only process 0 writes or removes state.bin: another machine's own copy is not this run's
     refuse_forgotten_resume(c);
 
   std::optional<RunState> from;  // --resume: checked before the data loads

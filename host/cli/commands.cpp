@@ -410,7 +410,7 @@ int cmd_eval(const CommonArgs& a, const std::string& model, const std::string& p
               "eval: --predictions " + predictions + " is the " + name + " file; it would be overwritten");
     require_not_run_file(predictions, model, "eval: --predictions",
                          {"eval's predictions CSV", [](const std::string& head) {
-                            return head.rfind("node,split,label,predicted", 0) == 0;
+                            return head.rfind(kPredictionsHead, 0) == 0;
                           }});
   }
   Checkpoint ck = load_checkpoint(model);

@@ -64,7 +64,8 @@ void require_not_run_file(const std::string& path, const std::string& model, con
     is = "the " + name + " of the run beside --model";
   // Any other file but an earlier output of the command (or an empty one): `eval --predictions
   // labels.txt` replaced the labels the model was trained on, exit 0.
-  else if (!head.empty() && !own.is(head))
+  // A stream (/dev/stderr into a log, /dev/fd/3) is written as it is, appended to, not replaced.
+  else if (!head.empty() && !is_stream_target(path) && !own.is(head))
     throw Error(what + " " + path + " is not " + own.name + " (a data file, or another program's): it would be " +
                 "overwritten; remove it first if it may go, or choose another name");
   require(is.empty(), what + " " + path + " is " + is + "; it would be overwritten");
