@@ -785,6 +785,15 @@ TEST(Config, ReplacingAWholeObjectNamesWhatFallsBack) {
   EXPECT_EQ(said({"admm.rho=2"}).find("replaces the whole"), std::string::npos);
   EXPECT_EQ(said({"admm={\"nu\": 1, \"mu\": 1, \"rho\": 2}"}).find("replaces the whole"), std::string::npos);
   EXPECT_EQ(said({"output={\"dir\": \"x\"}"}).find("replaces the whole"), std::string::npos) << "nothing given there";
+  // Keys set again after it are not dropped; nor is what follows from other keys.
+  EXPECT_EQ(said({"admm={\"rho\": 2}", "admm.nu=0.1", "admm.mu=1"}).find("replaces the whole"), std::string::npos);
+  const nlohmann::json staged = {{"model", {{"layers", 4}, {"hidden", 8}}}};
+  EXPECT_EQ(parse_config(staged, {"model={\"hidden\": 8, \"stages\": [{\"layers\": 2, \"iterations\": 3}]}"})
+                .warnings.size(),
+            0u);
+  const nlohmann::json syn = {{"data", {{"name", "synthetic"}, {"synthetic", {{"nodes", 500}}}}}};
+  for (const std::string& w : parse_config(syn, {"data={\"name\": \"cora\"}"}).warnings)
+    EXPECT_EQ(w.find("replaces the whole"), std::string::npos) << w;
   // An object below a section is one value (a grid, a schedule), replaced whole on purpose.
   const nlohmann::json grid = {{"admm", {{"grid", {{"values", {0, 1}}}}}}};
   for (const std::string& w : parse_config(grid, {"admm.grid={\"min\": 0, \"max\": 2, \"levels\": 4}"}).warnings)

@@ -52,20 +52,22 @@ TEST(CudaCheck, SuccessPassesAndNothrowVariantOnlyWarns) {
   EXPECT_NO_THROW(CUBLAS_CHECK(CUBLAS_STATUS_SUCCESS));
   EXPECT_NO_THROW(CUDA_CHECK_NOTHROW(cudaSuccess));
   EXPECT_EQ(testing::internal::GetCapturedStderr(), "") << "success said something";
-  // The warning is the thrown message's, on stderr, one line each; a call site that fails again
-  // (every free of a teardown after a sticky error) is not repeated.
+  // The warning is the thrown message's, on stderr, one line each; a call site that fails the same
+  // way again (every free of a teardown after a sticky error) is not repeated, another error is.
   testing::internal::CaptureStderr();
-  for (int i = 0; i < 3; ++i) EXPECT_NO_THROW(CUDA_CHECK_NOTHROW(cudaErrorInvalidValue));
+  for (const cudaError_t e : {cudaErrorInvalidValue, cudaErrorInvalidValue, cudaErrorInvalidValue, cudaErrorNotReady})
+    EXPECT_NO_THROW(CUDA_CHECK_NOTHROW(e));
   EXPECT_NO_THROW(CUBLAS_CHECK_NOTHROW(CUBLAS_STATUS_INTERNAL_ERROR));
   const std::string err = testing::internal::GetCapturedStderr();
   const size_t cuda = err.find("pdadmm: warning: CUDA error on device "), cublas = err.find("pdadmm: warning: cuBLAS error");
   EXPECT_EQ(cuda, 0u) << err;
   EXPECT_NE(err.find("cuda_check_test.cpp:"), std::string::npos) << err;
-  EXPECT_NE(err.find(": cudaErrorInvalidValue failed: cudaErrorInvalidValue (invalid argument)\n"), std::string::npos)
+  EXPECT_NE(err.find(": e failed: cudaErrorInvalidValue (invalid argument)\n"), std::string::npos)
       << err;
   EXPECT_NE(cublas, std::string::npos) << err;
   EXPECT_NE(err.find("CUBLAS_STATUS_INTERNAL_ERROR"), std::string::npos) << err;
-  EXPECT_EQ(std::count(err.begin(), err.end(), '\n'), 2) << err;
+  EXPECT_NE(err.find(": e failed: cudaErrorNotReady"), std::string::npos) << err;
+  EXPECT_EQ(std::count(err.begin(), err.end(), '\n'), 3) << err;
 }
 
 TEST(CudaCheck, AllocationFailureNamesDeviceAndBytes) {

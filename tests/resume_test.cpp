@@ -577,6 +577,17 @@ TEST(ResumeCli, GrowthKeysOfAnUnstagedRunDoNotBlockItsResume) {
   expect_one_line_error(run_command(train + staged + " --set model.stages[1].iterations=9 --resume"),
                         "the config has model.stage_duals = \"reset\", the run in " + dir + "/state.bin has \"keep\" (its "
                         "default became \"reset\" on 2026-12-07: --set model.stage_duals=\"keep\" gives the stopped run's)");
+  // The hint goes one way only: a run saved with "reset" resumed with "keep" is the user's change.
+  std::filesystem::remove_all(dir);
+  ASSERT_EQ(run_command(train + staged + " --set output.keep_state=true").code, 0);
+  // A staged run against an unstaged config: the stages are named, not growth's keys (which were
+  // dropped from the unstaged side alone, and named though equal).
+  const auto unstaged = run_command(train + " --set admm.iterations=20 --resume");
+  expect_one_line_error(unstaged, "the config has model.stages = ");
+  EXPECT_EQ(unstaged.out.find("stage_duals"), std::string::npos) << unstaged.out;
+  const auto other = run_command(train + staged + " --set model.stages[1].iterations=9 --set model.stage_duals=\"keep\" --resume");
+  expect_one_line_error(other, "the config has model.stage_duals = \"keep\", the run in " + dir + "/state.bin has \"reset\"");
+  EXPECT_EQ(other.out.find("default became"), std::string::npos) << other.out;
 }
 
 // A --resume replaces the folder's summary.json, config.json, model.bin and predictions.csv as a

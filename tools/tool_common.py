@@ -411,23 +411,32 @@ def read_config(path, flag="config"):
 def config_layers(cfg, sets, flag="config"):
     """model.layers as pdadmm will see it: a --set's (key=value strings or a dict), else the config's,
     else its last stage's, else pdadmm's default 2."""
-    pairs = sets.items() if isinstance(sets, dict) else (s.partition("=")[::2] for s in sets)
-    given = [v for k, v in pairs if k.strip() == "model.layers"]
+    pairs = list(sets.items() if isinstance(sets, dict) else (s.partition("=")[::2] for s in sets))
+
+    def given(key):
+        vs = [v for k, v in pairs if k.strip() == key]
+        return (json.loads(vs[-1]) if isinstance(vs[-1], str) else vs[-1]) if vs else None
+
     try:
-        if given:
-            return int(json.loads(given[-1]) if isinstance(given[-1], str) else given[-1])
+        layers, stages = given("model.layers"), given("model.stages")
+        if layers is not None:
+            return int(layers)
         model = cfg.get("model", {})
-        if "layers" in model:
-            return int(model["layers"])
-        return int(model["stages"][-1]["layers"]) if model.get("stages") else 2
+        # Stages set by a --set override the file's layers as pdadmm's (a sweep over model.stages
+        # planned its groups for the file's 10 layers); [] leaves the file's own layers.
+        if stages is None:
+            stages = model.get("stages")
+        if stages:
+            return int(stages[-1]["layers"])
+        return int(model["layers"]) if "layers" in model else 2
     except (ValueError, AttributeError, KeyError, TypeError, IndexError, RecursionError) as e:
         fail(f"{flag}: model.layers: not a layer count ({e})")
 
 
 def int_list(flag, text):
     """Integers from "0,100,200", or from a list of such words (argparse's nargs)."""
-    if isinstance(text, list):  # "--seeds 0, 1" as "0,1", as accuracy.py's join_lists has it
-        text = ",".join(w.strip(",") for w in text)
+    if isinstance(text, list):  # "--seeds 0, 1" (or "0 , 1") as "0,1", as accuracy.py's join_lists has it
+        text = ",".join(w.strip(",") for w in text if w.strip(","))
     if not text.strip():
         fail("%s: no seed given" % flag)
     items = text.split(",")

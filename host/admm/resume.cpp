@@ -209,25 +209,35 @@ void save_run_state(const Config& c, RunState s, Solver<float>& solver, bool wri
   w->commit();
 }
 
+static bool staged(const nlohmann::json& j) {
+  return j.contains("model") && j["model"].is_object() && j["model"].contains("stages") &&
+         j["model"]["stages"].is_array() && !j["model"]["stages"].empty();
+}
+
 // The effective config without the run's length (admm.iterations and the last stage's
-// iterations), which a resume may change: the iterates up to any point do not depend on it.
-static nlohmann::json without_length(nlohmann::json j) {
+// iterations), which a resume may change: the iterates up to any point do not depend on it. Where
+// neither side has stages, growth's keys do nothing and are left out too: stage_duals' default
+// became "reset" (2026-12-07), and an unstaged run's state from before was refused with --config;
+// so is `model.stages: []`, which is no stages.
+static nlohmann::json without_length(nlohmann::json j, bool both_unstaged) {
   if (j.contains("admm") && j["admm"].is_object()) j["admm"].erase("iterations");
-  const bool staged = j.contains("model") && j["model"].is_object() && j["model"].contains("stages") &&
-                      j["model"]["stages"].is_array() && !j["model"]["stages"].empty();
-  if (staged && j["model"]["stages"].back().is_object()) j["model"]["stages"].back().erase("iterations");
-  // Growth's keys do nothing without stages: stage_duals' default became "reset" (2026-12-07), and an
-  // unstaged run's state from before was refused with --config ("model.stage_duals = \"reset\"").
-  if (!staged && j.contains("model") && j["model"].is_object())
-    for (const char* k : {"stage_duals", "stage_last"}) j["model"].erase(k);
+  if (staged(j) && j["model"]["stages"].back().is_object()) j["model"]["stages"].back().erase("iterations");
+  if (both_unstaged && j.contains("model") && j["model"].is_object())
+    for (const char* k : {"stage_duals", "stage_last", "stages"}) j["model"].erase(k);
   return j;
 }
 
-// What to do about a key a resume or a fresh run found different, where the reason is ours.
-static std::string difference_hint(const std::string& key) {
-  return key == "model.stage_duals" ? " (its default became \"reset\" on 2026-12-07: --set model.stage_duals=\"keep\" "
-                                      "gives the stopped run's)"
-                                    : "";
+// The first key (dotted) in which `now` and `then` differ but for what a resume may change.
+static std::string resume_difference(const nlohmann::json& now, const nlohmann::json& then) {
+  const bool both_unstaged = !staged(now) && !staged(then);
+  return first_difference(without_length(now, both_unstaged), without_length(then, both_unstaged), "");
+}
+
+// What to do about a key a resume or a fresh run found different, where the reason is ours: a
+// staged run saved under the old default.
+static std::string difference_hint(const std::string& key, const nlohmann::json& now, const nlohmann::json& then) {
+  if (key != "model.stage_duals" || value_at(then, key) != "keep" || value_at(now, key) != "reset") return "";
+  return " (its default became \"reset\" on 2026-12-07: --set model.stage_duals=\"keep\" gives the stopped run's)";
 }
 
 void require_run_state(const Config& c) {
@@ -268,11 +278,11 @@ void refuse_forgotten_resume(const Config& c) {
   if (!total.is_number_integer() || k >= total.get<int64_t>()) return;  // finished, kept by output.keep_state
   const std::string stopped = "stopped at iteration " + std::to_string(k) + " of " + total.dump();
   const std::string afresh = "to start afresh, remove that file or choose another --out";
-  const std::string key = first_difference(without_length(c.effective), without_length(then), "");
+  const std::string key = resume_difference(c.effective, then);
   if (key.empty()) throw Error(state_path(c) + " holds this config's run, " + stopped + ": --resume continues it (" + afresh + ")");
   // Another config's (one key changed, -c forgotten): removing it lost a run that could resume.
   throw Error(state_path(c) + " holds the run of another config (" + key + " = " + value_at(then, key).dump() +
-              " there, " + value_at(c.effective, key).dump() + " here" + difference_hint(key) + "), " + stopped +
+              " there, " + value_at(c.effective, key).dump() + " here" + difference_hint(key, c.effective, then) + "), " + stopped +
               ": train --out " + c.output.dir + " --resume (no --config: the state records its own) continues it; " + afresh);
 }
 
@@ -338,10 +348,10 @@ RunState load_run_state(const Config& c) {
           if (d.contains("files") && d["files"].is_object())
             for (const char* k : {"edges", "features", "labels"}) d["files"].erase(k);
         }
-    const std::string key = first_difference(without_length(now), without_length(then), "");
+    const std::string key = resume_difference(now, then);
     if (!key.empty())
       throw Error("--resume: the config has " + key + " = " + value_at(c.effective, key).dump() + ", the run in " +
-                  path + " has " + value_at(then, key).dump() + difference_hint(key) +
+                  path + " has " + value_at(then, key).dump() + difference_hint(key, now, then) +
                   " (only output.*, threads, devices, data.root, data.verify and the run's length, admm.iterations "
                   "or the last stage's iterations, may differ)");
     iteration = m.at("iteration").get<int64_t>();

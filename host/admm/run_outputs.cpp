@@ -325,7 +325,8 @@ void TrainLoop::checkpoint(int done) {
     // The writes are atomic, so an earlier checkpoint's state.bin, if any, is whole. Only the
     // writer's own write failures: a device's or another process's error is not about room.
     if (!writes || std::string(e.what()).rfind("cannot write ", 0) != 0) throw;
-    const int older = c.output.state ? unfinished_state_iteration(c) : -1;
+    // This run's own state, not whatever state.bin the folder holds (an earlier run's kept one).
+    const int older = state_at;
     throw Error(std::string(e.what()) + " (the checkpoint of iteration " + std::to_string(done) + "; " +
                 (older >= 0 ? "--resume goes on from the state.bin of iteration " + std::to_string(older) +
                                   ", the last checkpoint, once the files can be written"
@@ -347,6 +348,7 @@ void TrainLoop::save_state(int done) {
   rs.data_crc = p.data_crc;
   if (writes && tracker.anchored()) rs.anchor = tracker.anchor_product();
   save_run_state(c, std::move(rs), *solver, writes);
+  state_at = done;
 }
 
 void TrainLoop::final_scores(int done) {
@@ -416,7 +418,7 @@ bool TrainLoop::write_outputs(int done, int stopped_by) {
       save_state(done);
     } catch (const Error& e) {
       // The write is atomic: an earlier checkpoint's state.bin, if any, is whole and --resume takes it.
-      const int older = unfinished_state_iteration(c);
+      const int older = state_at;
       throw Error(std::string(e.what()) + " (" + held + " iteration " + std::to_string(done) +
                   (older >= 0 ? "; --resume goes on from the state.bin of iteration " + std::to_string(older) +
                                     ", the last checkpoint"

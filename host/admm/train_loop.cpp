@@ -82,6 +82,7 @@ void TrainLoop::resume(RunState& from) {
   iter_s = from.iter_s;
   train_cost = from.train_cost;
   seconds_before = from.seconds;
+  state_at = from.iteration;
   if (from.anchor.size() > 0 && writes) {
     // Scored nodes x layer 1's outputs; a wrong one failed later as "no anchor or wrong D".
     require(from.anchor.cols == p.dims[1], [&] {

@@ -47,6 +47,7 @@ struct TrainLoop {
   TrainSummary sum;
   std::vector<double> iter_s, train_cost;
   double seconds_before = 0;  // of the run's earlier parts
+  int state_at = -1;  // the iteration of the state.bin this run wrote last or resumed from (-1: none)
   Scores scores;
   int scored_at = -1;  // the iteration `scores` are from (-1: a resumed run's, until its next log)
   int giveup_stage = -1;  // the stage whose give-ups were reported

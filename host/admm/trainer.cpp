@@ -102,9 +102,10 @@ std::unique_ptr<Solver<float>> make_solver(const Config& c, const Problem& p, co
     std::vector<int> devices = cuda_group_devices(c.devices, G, cuda_device_count());
     // Under mpirun without a "devices" list, the processes of a machine take its GPUs in turn.
     if (processes && c.devices.empty()) devices.assign(G, process_local_index() % cuda_device_count());
-    // Not where CUDA_VISIBLE_DEVICES is set: a launcher that gives each process a GPU of its own
-    // (Slurm's gpu-bind, a wrapper per local rank) leaves each seeing one, every one different.
-    if (processes && c.devices.empty() && c.cuda.processes == "nccl" && std::getenv("CUDA_VISIBLE_DEVICES") == nullptr)
+    // Not where CUDA_VISIBLE_DEVICES shows each process one GPU: a launcher that gives each its own
+    // (Slurm's gpu-bind, a wrapper per local rank) does that, every one different.
+    const bool one_each = std::getenv("CUDA_VISIBLE_DEVICES") != nullptr && cuda_device_count() == 1;
+    if (processes && c.devices.empty() && c.cuda.processes == "nccl" && !one_each)
       if (const std::string bad = nccl_placement_problem(process_local_count(), cuda_device_count()); !bad.empty())
         throw Error(bad);
     // The Ops come first: the transport orders each group's messages with that group's compute

@@ -44,6 +44,13 @@ bool is_stream_target(const std::string& path) {
          !std::filesystem::is_directory(st);
 }
 
+// A path that names an open descriptor of this process rather than a file.
+bool is_descriptor_path(const std::string& path) {
+  for (const char* p : {"/dev/fd/", "/dev/stdout", "/dev/stderr", "/proc/self/fd/"})
+    if (path.rfind(p, 0) == 0) return true;
+  return false;
+}
+
 }  // namespace
 
 void require_not_run_file(const std::string& path, const std::string& model, const std::string& what,
@@ -64,8 +71,9 @@ void require_not_run_file(const std::string& path, const std::string& model, con
     is = "the " + name + " of the run beside --model";
   // Any other file but an earlier output of the command (or an empty one): `eval --predictions
   // labels.txt` replaced the labels the model was trained on, exit 0.
-  // A stream (/dev/stderr into a log, /dev/fd/3) is written as it is, appended to, not replaced.
-  else if (!head.empty() && !is_stream_target(path) && !own.is(head))
+  // A descriptor (/dev/stderr into a log, /dev/fd/3) is written as it is, appended to, not replaced;
+  // not any /proc path (/proc/self/cwd/labels.txt is the data file).
+  else if (!head.empty() && !own_stream(path) && !is_descriptor_path(path) && !own.is(head))
     throw Error(what + " " + path + " is not " + own.name + " (a data file, or another program's): it would be " +
                 "overwritten; remove it first if it may go, or choose another name");
   require(is.empty(), what + " " + path + " is " + is + "; it would be overwritten");

@@ -564,18 +564,36 @@ static void flatten_dropped_stages(const nlohmann::json& in, nlohmann::json& j) 
 
 // A --set of a whole section (admm={"rho":2}) replaces it: the keys the config gave there that the
 // value leaves out fall back to their defaults (nu 0.01 -> 0.1, the rho schedule off), which read as
-// one key changed. Empty when nothing given is dropped. Only the top level's sections: an object
-// below them (admm.grid, a rho_schedule) is one value, replaced whole on purpose.
-static std::string replaced_object(const nlohmann::json& j, const std::string& assignment) {
-  const size_t eq = assignment.find('=');
-  if (eq == std::string::npos || assignment.find_first_of(".[*", 0) < eq) return "";
-  const std::string key = assignment.substr(0, eq);
-  const nlohmann::json value = nlohmann::json::parse(assignment.substr(eq + 1), nullptr, false);
-  if (!value.is_object() || !j.contains(key) || !j[key].is_object()) return "";
-  const nlohmann::json* node = &j[key];
+// one key changed. Only the top level's sections: an object below them (admm.grid, a rho_schedule)
+// is one value, replaced whole on purpose. The section and its keys before the --set; none if the
+// assignment is not of a whole section.
+static std::pair<std::string, std::vector<std::string>> section_before(const nlohmann::json& j, const std::string& o) {
+  const size_t eq = o.find('=');
+  if (eq == std::string::npos || o.find_first_of(".[*", 0) < eq) return {};
+  const std::string key = o.substr(0, eq);
+  if (!nlohmann::json::parse(o.substr(eq + 1), nullptr, false).is_object() || !j.contains(key) || !j[key].is_object())
+    return {};
+  std::vector<std::string> keys;
+  for (auto it = j[key].begin(); it != j[key].end(); ++it) keys.push_back(it.key());
+  return {key, keys};
+}
+
+// The warning for a section set whole, against the final config: what the config gave there and
+// nothing set again, less what follows from other keys (the stages' layers and iterations, the
+// subsections of data sets other than data.name's).
+static std::string replaced_section(const nlohmann::json& j, const std::string& key, const std::vector<std::string>& before) {
+  if (!j.contains(key) || !j[key].is_object()) return "";
+  const nlohmann::json& now = j[key];
+  const bool staged = j.contains("model") && j["model"].is_object() && j["model"].contains("stages") &&
+                      j["model"]["stages"].is_array() && !j["model"]["stages"].empty();
+  const std::string data_name = key == "data" && now.contains("name") && now["name"].is_string() ? now["name"].get<std::string>() : "";
   std::string dropped;
-  for (auto it = node->begin(); it != node->end(); ++it)
-    if (!value.contains(it.key())) dropped += (dropped.empty() ? "" : ", ") + it.key();
+  for (const std::string& k : before) {
+    if (now.contains(k)) continue;
+    if (staged && ((key == "model" && k == "layers") || (key == "admm" && k == "iterations"))) continue;
+    if (key == "data" && (k == "synthetic" || k == "npz" || k == "files") && k != data_name) continue;
+    dropped += (dropped.empty() ? "" : ", ") + k;
+  }
   if (dropped.empty()) return "";
   return "--set " + key + "={…} replaces the whole " + key + " section, so what the config gave there for " + dropped +
          " falls back to the defaults (--set " + key + ".KEY=VALUE changes one key)";
@@ -583,11 +601,14 @@ static std::string replaced_object(const nlohmann::json& j, const std::string& a
 
 Config parse_config(const nlohmann::json& in, const std::vector<std::string>& overrides) {
   nlohmann::json j = in.is_null() ? nlohmann::json::object() : in;
-  std::vector<std::string> replaced;
+  std::vector<std::pair<std::string, std::vector<std::string>>> sections;
   for (const std::string& o : overrides) {
-    if (std::string w = replaced_object(j, o); !w.empty()) replaced.push_back(std::move(w));
+    if (auto before = section_before(j, o); !before.first.empty()) sections.push_back(std::move(before));
     apply_override(j, o);
   }
+  std::vector<std::string> replaced;
+  for (const auto& [key, before] : sections)
+    if (std::string w = replaced_section(j, key, before); !w.empty()) replaced.push_back(std::move(w));
   require_no_nul(j, "");
   forget_stale_totals(j, overrides);
   flatten_dropped_stages(in, j);
