@@ -463,8 +463,18 @@ TEST(Tools, MistakesAreRefusedBeforeAnyRun) {
   std::ofstream(deep) << std::string(5000, '[');
   std::ofstream(deep_lines) << R"({"iter": 1, "objective": 5.0, "residual": 2.0, "test_acc": 0.5})" "\n" << std::string(5000, '[');
   std::ofstream(latin1) << "{\"model\": {\"layers\": 3}, \"_note\": \"caf\xe9\"}";
+  const std::string syn_copy = tmp + "/tools_syn_copy.json", foreign_dir = tmp + "/tools_foreign_sweep";
+  std::ofstream(syn_copy) << R"({"model": {"layers": 3}})";
+  std::filesystem::create_directories(foreign_dir);
+  std::ofstream(foreign_dir + "/sweep.json") << R"({"my": "notes"})";
   for (const auto& [cmd, message] : std::vector<std::pair<std::string, std::string>>{
            {acc + " --seeds 0,0", "--seeds: 0, 0 lists a value twice"},
+           // a result path that holds something else (the config itself, a data file): it was
+           // deleted before any run, or replaced after them
+           {acc + " --seeds 0 --json " + syn_copy, "--json " + syn_copy + ": is not a result of accuracy.py (a config"},
+           {"python3 " + src + "/tools/quant_table.py --pdadmm " + PDADMM_BINARY + " --config " + syn + " --out " + syn_copy,
+            "--out " + syn_copy + ": is not a table of quant_table.py"},
+           {kSweep + " --config " + tiny + " --out " + foreign_dir, "--out " + foreign_dir + "/sweep.json: is not a sweep.json"},
            {acc + " --seeds 0 --json /nonexistent_pdadmm/a.json", "--json /nonexistent_pdadmm/a.json: its folder"},
            {acc + " --seeds 0 --out " + tmp + "/tools_acc --against " + base, "cannot be paired"},
            // pdADMM's own error, once, with the run it came from

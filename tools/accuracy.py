@@ -29,7 +29,11 @@ import time
 
 from tool_common import (BINARY_DEFAULT, ArgumentParser, default_binary, fail, input_file, int_list, load_json,
                          no_duplicates, output_folder, pass_on_said, read_config, read_result, remove_stale,
-                         require_binary, run_child, run_failed, run_main, writable_file, write_json)
+                         replaceable_result, require_binary, run_child, run_failed, run_main, writable_file,
+                         write_json)
+
+# What accuracy.py writes, for its --json to replace: a sitting's result.
+OWN_RESULT = ("a result of accuracy.py", lambda o: isinstance(o, dict) and "seeds" in o and "runs" in o)
 
 NPZ_SETS = ("amazon_computers", "amazon_photo", "coauthor_cs", "npz", "files")  # the sets data.split_seed splits
 
@@ -150,7 +154,7 @@ def main():
         fail("--seeds: %d: a seed is an integer >= 0" % min(seeds))
     no_duplicates(seeds, "--seeds")
     if a.json:
-        writable_file(a.json, "--json")
+        writable_file(a.json, "--json", OWN_RESULT)
     require_binary(a.binary, "--binary")
     input_file(a.config, "config")
     splits, key, folder = [None], "split_seed", "split_%d"
@@ -190,6 +194,7 @@ def main():
             print("note: --against %s is in --out's folder %s, whose seed folders this sitting replaces (the "
                   "baseline's runs)" % (a.against, out), flush=True)
     base = None if a.against is None else load_base(a.against, keys, key)
+    replaceable_result(result, "--json" if a.json else "--out", *OWN_RESULT)
     remove_stale(result)  # an earlier sitting's, which an interrupted one left beside its own runs
     runs = []
     versions = {}  # each build that ran, with the first run it ran (summary.json's version)

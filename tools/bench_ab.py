@@ -98,7 +98,8 @@ def main():
         input_file(c, "config")
     no_duplicates(args.configs, "configs")
     if args.json:
-        writable_file(args.json, "--json")
+        writable_file(args.json, "--json", ("a result of bench_ab.py",
+                                            lambda o: isinstance(o, dict) and "versions" in o and "configs" in o))
     require_binary(args.a, "--a")
     require_binary(args.b, "--b")
     binaries = {"a": args.a, "b": args.b}

@@ -289,7 +289,8 @@ def main():
     ap.add_argument("--check-only", action="store_true", help="only check the transcription against the vectors")
     a = ap.parse_args()
     if a.json:
-        writable_file(a.json, "--json")
+        writable_file(a.json, "--json", ("a result of bench_reference.py",
+                                         lambda o: isinstance(o, dict) and "dataset" in o and "speedup" in o))
     global torch
     torch = import_or_fail("torch", "PyTorch", "bench_reference.py")
     if a.layers < 2 or a.hidden < 1 or a.iterations < 1 or a.threads < 1:

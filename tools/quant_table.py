@@ -91,8 +91,9 @@ def main():
     a.seeds = int_list("--seeds", a.seeds)
     require_binary(a.pdadmm, "--pdadmm")
     input_file(a.config, "--config")
-    if a.out:
-        writable_file(a.out, "--out")
+    if a.out:  # its own earlier table only: a config or data file given by mistake was replaced
+        writable_file(a.out, "--out", ("a table of quant_table.py", lambda o: isinstance(o, list) and all(
+            isinstance(r, dict) and "name" in r and "bytes_per_iter" in r for r in o)))
     no_duplicates(a.seeds, "--seeds")
     if min(a.seeds) < 0:  # pdadmm refuses it, but only at its turn, after the earlier rows' runs
         fail("--seeds: %d: a seed is an integer >= 0" % min(a.seeds))

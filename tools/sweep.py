@@ -27,7 +27,7 @@ import sys
 
 from tool_common import (BINARY_DEFAULT, ArgumentParser, config_layers, default_binary, exit_status, fail, load_json,
                          no_duplicates, output_folder, pass_on_said, read_config, read_result, remove_stale,
-                         require_binary, run_child, run_failed, run_main, write_json)
+                         replaceable_result, require_binary, run_child, run_failed, run_main, write_json)
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 KNOWN_KEYS = {"base", "set", "axis", "variants", "groups", "threads_per_group", "iterations", "warmup",
@@ -438,6 +438,8 @@ def main():
     run_dir = os.path.join(out, "runs")
     output_folder(out, "--out")
     os.makedirs(run_dir, exist_ok=True)
+    replaceable_result(os.path.join(out, "sweep.json"), "--out", "a sweep.json of sweep.py",
+                       lambda o: isinstance(o, dict) and "sweep" in o and "rows" in o)
     remove_stale(os.path.join(out, "sweep.json"))  # an earlier sweep's, which an interrupted one left beside its runs
     # The machine is this sweep's first run's, not that of whichever file sorts first in run_dir
     # (an earlier sweep's, perhaps on another machine, stays there).

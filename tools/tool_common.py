@@ -120,11 +120,30 @@ def run_main(main):
         fail(f"malformed input: {e} (PDADMM_TRACEBACK=1 for where)")
 
 
-def writable_file(path, flag):
-    """An output file's folder must exist and be writable now, not after hours of runs."""
+def writable_file(path, flag, own=None):
+    """An output file's folder must exist and be writable now, not after hours of runs; with `own`,
+    (what the tool writes, a test of a JSON value), what the path holds must be its earlier result."""
     folder = os.path.dirname(os.path.abspath(path))
     if os.path.isdir(path) or not os.path.isdir(folder) or not os.access(folder, os.W_OK):
         fail(f"{flag} {path}: its folder is missing or read-only, or it is a folder")
+    if own:
+        replaceable_result(path, flag, *own)
+
+
+def replaceable_result(path, flag, what, is_ours):
+    """A file a tool's result replaces (and removes before its runs) must be empty or that tool's own
+    earlier result: accuracy.py --json victim.json deleted a config before any run, and --json y.copy
+    replaced a data file. A stream (/dev/…, /proc/…: written as it is) is not checked."""
+    if not os.path.isfile(path) or os.path.getsize(path) == 0 or path.startswith(("/dev/", "/proc/")):
+        return
+    try:
+        with open(path, "rb") as f:
+            obj = json.loads(f.read(64 << 20).decode("utf-8"))
+    except (OSError, ValueError, RecursionError):  # UnicodeDecodeError and JSONDecodeError are ValueErrors
+        obj = None
+    if not is_ours(obj):
+        fail(f"{flag} {path}: is not {what} (a config, a data file or another program's): it would be replaced; "
+             "remove it first if it may go, or choose another name")
 
 
 def input_file(path, what):
