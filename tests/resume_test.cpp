@@ -576,7 +576,7 @@ TEST(ResumeCli, GrowthKeysOfAnUnstagedRunDoNotBlockItsResume) {
   ASSERT_EQ(run_command(train + staged + " --set output.keep_state=true --set model.stage_duals=\"keep\"").code, 0);
   expect_one_line_error(run_command(train + staged + " --set model.stages[1].iterations=9 --resume"),
                         "the config has model.stage_duals = \"reset\", the run in " + dir + "/state.bin has \"keep\" (its "
-                        "default became \"reset\" on 2026-12-07: --set model.stage_duals=\"keep\" gives the stopped run's)");
+                        "default became \"reset\" on 2026-12-07: --set model.stage_duals=\"keep\" gives the saved run's)");
   // The hint goes one way only: a run saved with "reset" resumed with "keep" is the user's change.
   std::filesystem::remove_all(dir);
   ASSERT_EQ(run_command(train + staged + " --set output.keep_state=true").code, 0);

@@ -237,7 +237,7 @@ static std::string resume_difference(const nlohmann::json& now, const nlohmann::
 // staged run saved under the old default.
 static std::string difference_hint(const std::string& key, const nlohmann::json& now, const nlohmann::json& then) {
   if (key != "model.stage_duals" || value_at(then, key) != "keep" || value_at(now, key) != "reset") return "";
-  return " (its default became \"reset\" on 2026-12-07: --set model.stage_duals=\"keep\" gives the stopped run's)";
+  return " (its default became \"reset\" on 2026-12-07: --set model.stage_duals=\"keep\" gives the saved run's)";
 }
 
 void require_run_state(const Config& c) {
