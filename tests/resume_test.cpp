@@ -478,6 +478,8 @@ TEST(ResumeCli, ASignalStoppedRunResumesToTheSameBytes) {
   const nlohmann::json shown = load_state_file(stopped + "/state.bin").meta["shown"];
   EXPECT_EQ(shown[0], test::read_json(stopped + "/summary.json")["val"]["acc"]);
   EXPECT_EQ(shown[1], test::read_json(stopped + "/summary.json")["test"]["acc"]);
+  // And the line marks them as the stopped iterate's, "@k", until its next logged evaluation.
+  EXPECT_EQ(load_state_file(stopped + "/state.bin").meta["shown_at"], k);
   // The same command without --resume would drop the state: refused, the state kept.
   const std::string again = std::string(PDADMM_BINARY) + " train --out " + stopped + args;
   expect_one_line_error(run_command(again), stopped + "/state.bin holds this config's run, stopped at iteration " +

@@ -136,6 +136,7 @@ nlohmann::json state_meta(const Config& c, const RunState& s) {
             {"iter_s", s.iter_s},
             {"seconds", s.seconds},
             {"shown", {s.val_acc, s.test_acc}},
+            {"shown_at", s.shown_at},
             {"summary", summary_json(s.sum)},
             {"solver",
              {{"iteration", s.solver.iteration},
@@ -362,6 +363,10 @@ RunState load_run_state(const Config& c) {
     if (m.contains("shown")) {  // display only; the first --resume binary did not save it
       s.val_acc = m["shown"].at(0);
       s.test_acc = m["shown"].at(1);
+      // Display only: a value no run writes is dropped, not refused.
+      if (m.contains("shown_at") && m["shown_at"].is_number_integer() && m["shown_at"].get<int64_t>() >= 0 &&
+          m["shown_at"].get<int64_t>() <= m.value("iteration", int64_t{-1}))
+        s.shown_at = m["shown_at"].get<int>();
     }
     summary_from(m.at("summary"), s.sum);
     if (m.contains("data_crc")) s.data_crc = m["data_crc"];

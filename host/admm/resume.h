@@ -21,6 +21,7 @@ struct RunState {
   TrainSummary sum;                // its running totals (bytes, evaluations, objective, residual)
   HostMatrix<float> anchor;        // FirstLayerTracker's W_a X_S; 0 x 0 when not anchored
   double val_acc = 0, test_acc = 0;  // the last logged evaluation's, shown by the progress line
+  int shown_at = -1;                  // that evaluation's iteration (-1: not saved, states before 2026-12-07)
   nlohmann::json data_crc;           // Problem::data_crc of the run (absent in a state from before it)
   SolverState<float> solver;  // load_run_state leaves its tensors in the file (below)
   // Where load_run_state found the solver's tensors: the file (checked) and their index and shape

@@ -345,6 +345,7 @@ void TrainLoop::save_state(int done) {
   rs.sum = sum;
   rs.val_acc = scores.val.acc;
   rs.test_acc = scores.test.acc;
+  rs.shown_at = scored_at;
   rs.data_crc = p.data_crc;
   if (writes && tracker.anchored()) rs.anchor = tracker.anchor_product();
   save_run_state(c, std::move(rs), *solver, writes);
@@ -363,6 +364,7 @@ void TrainLoop::final_scores(int done) {
   if ((c.iterations == 0 || done < c.iterations) && writes) {
     const auto t_eval = Clock::now();
     scores = eval.evaluate(W, b);
+    scored_at = done;  // state.bin's shown scores are this iterate's
     sum.eval_seconds += seconds_since(t_eval);
   }
   // Finite weights can still overflow float in the forward pass (e.g. init_std 1e20 with -Q, whose

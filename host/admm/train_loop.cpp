@@ -97,6 +97,7 @@ void TrainLoop::resume(RunState& from) {
   }
   scores.val.acc = from.val_acc;
   scores.test.acc = from.test_acc;
+  scored_at = from.shown_at;  // the progress line marks them "@k" until the next logged evaluation
 }
 
 void TrainLoop::next_stage(int it) {

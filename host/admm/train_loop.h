@@ -49,7 +49,7 @@ struct TrainLoop {
   double seconds_before = 0;  // of the run's earlier parts
   int state_at = -1;  // the iteration of the state.bin this run wrote last or resumed from (-1: none)
   Scores scores;
-  int scored_at = -1;  // the iteration `scores` are from (-1: a resumed run's, until its next log)
+  int scored_at = -1;  // the iteration `scores` are from (-1: none yet, or a resumed state's that did not say)
   int giveup_stage = -1;  // the stage whose give-ups were reported
   Progress* progress = nullptr;  // its bar's line is ended before a line the loop prints mid-run
 
