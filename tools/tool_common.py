@@ -7,6 +7,7 @@ import importlib
 import json
 import os
 import platform
+import re
 import signal
 import subprocess
 import sys
@@ -248,8 +249,11 @@ def pass_on_said(output, what):
     record. Captured output hid them: a candidate whose --set did nothing read as measured."""
     said = [l for l in output.splitlines() if l.startswith(("warning: ", "note: "))]
     for line in said:
-        if line not in _said:
-            _said.add(line)
+        # The threads note carries the busy cores measured at each run's start: one per sitting,
+        # not one per run (a sweep printed it for almost every variant).
+        key = re.sub(r"\d+(\.\d+)?", "#", line) if line.startswith("note: threads: ") else line
+        if key not in _said:
+            _said.add(key)
             print(f"{line} ({what})", flush=True)
     return said
 
