@@ -12,6 +12,7 @@
 #include <utility>
 
 #include "host/admm/plan.h"
+#include "host/config/config.h"
 #include "host/io/error.h"
 #include "host/io/files.h"
 #include "host/io/state_file.h"
@@ -210,11 +211,6 @@ void save_run_state(const Config& c, RunState s, Solver<float>& solver, bool wri
   w->commit();
 }
 
-static bool staged(const nlohmann::json& j) {
-  return j.contains("model") && j["model"].is_object() && j["model"].contains("stages") &&
-         j["model"]["stages"].is_array() && !j["model"]["stages"].empty();
-}
-
 // The effective config without the run's length (admm.iterations and the last stage's
 // iterations), which a resume may change: the iterates up to any point do not depend on it. Where
 // neither side has stages, growth's keys do nothing and are left out too: stage_duals' default
@@ -222,7 +218,7 @@ static bool staged(const nlohmann::json& j) {
 // so is `model.stages: []`, which is no stages.
 static nlohmann::json without_length(nlohmann::json j, bool both_unstaged) {
   if (j.contains("admm") && j["admm"].is_object()) j["admm"].erase("iterations");
-  if (staged(j) && j["model"]["stages"].back().is_object()) j["model"]["stages"].back().erase("iterations");
+  if (json_has_stages(j) && j["model"]["stages"].back().is_object()) j["model"]["stages"].back().erase("iterations");
   if (both_unstaged && j.contains("model") && j["model"].is_object())
     for (const char* k : {"stage_duals", "stage_last", "stages"}) j["model"].erase(k);
   return j;
@@ -230,7 +226,7 @@ static nlohmann::json without_length(nlohmann::json j, bool both_unstaged) {
 
 // The first key (dotted) in which `now` and `then` differ but for what a resume may change.
 static std::string resume_difference(const nlohmann::json& now, const nlohmann::json& then) {
-  const bool both_unstaged = !staged(now) && !staged(then);
+  const bool both_unstaged = !json_has_stages(now) && !json_has_stages(then);
   return first_difference(without_length(now, both_unstaged), without_length(then, both_unstaged), "");
 }
 

@@ -562,6 +562,11 @@ static void flatten_dropped_stages(const nlohmann::json& in, nlohmann::json& j) 
   }
 }
 
+bool json_has_stages(const nlohmann::json& j) {
+  return j.contains("model") && j["model"].is_object() && j["model"].contains("stages") &&
+         j["model"]["stages"].is_array() && !j["model"]["stages"].empty();
+}
+
 // A --set of a whole section (admm={"rho":2}) replaces it: the keys the config gave there that the
 // value leaves out fall back to their defaults (nu 0.01 -> 0.1, the rho schedule off), which read as
 // one key changed. Only the top level's sections: an object below them (admm.grid, a rho_schedule)
@@ -584,8 +589,7 @@ static std::pair<std::string, std::vector<std::string>> section_before(const nlo
 static std::string replaced_section(const nlohmann::json& j, const std::string& key, const std::vector<std::string>& before) {
   if (!j.contains(key) || !j[key].is_object()) return "";
   const nlohmann::json& now = j[key];
-  const bool staged = j.contains("model") && j["model"].is_object() && j["model"].contains("stages") &&
-                      j["model"]["stages"].is_array() && !j["model"]["stages"].empty();
+  const bool staged = json_has_stages(j);
   const std::string data_name = key == "data" && now.contains("name") && now["name"].is_string() ? now["name"].get<std::string>() : "";
   std::string dropped;
   for (const std::string& k : before) {

@@ -141,6 +141,8 @@ struct Config {
 // Parses and validates; overrides are "a.b=c" assignments applied first. Throws Error.
 Config parse_config(const nlohmann::json& j, const std::vector<std::string>& overrides = {});
 Config load_config(const std::string& path, const std::vector<std::string>& overrides = {});
+// Whether a config's JSON grows the net in stages (a non-empty model.stages list).
+bool json_has_stages(const nlohmann::json& j);
 // A config file's text as load_config reads it (comments allowed); `path` names it in errors.
 Config parse_config_text(const std::string& text, const std::string& path,
                          const std::vector<std::string>& overrides = {});
