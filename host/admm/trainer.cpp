@@ -276,18 +276,24 @@ void require_finite(const Config& c, const IterationStats& st, int it, const Pro
 
 }  // namespace
 
+void require_shared_state(const std::string& state) {
+  std::error_code ec;
+  if (process_rank() != 0 && !std::filesystem::exists(state, ec) && !ec)
+    throw Error("--resume: " + state + " is not there: process 0 writes the state, and every process reads "
+                "it, so under mpirun the output folder must be shared (the same path on a shared file system)");
+}
+
 TrainSummary train(const Config& c, std::ostream& log, bool resume) {
   const auto t_start = TrainLoop::Clock::now();
   // Under mpirun every process runs this loop (the same calls in the same order: the solver's
   // downloads are collective); the first one writes the outputs.
   const bool writes = process_rank() == 0;
+  std::error_code ec;
+  // Only process 0 writes state.bin: another process without one reads a folder that is not process
+  // 0's. Before the config comparison, which would blame the config.
+  if (resume) require_shared_state(state_path(c));
   require_process_per_group(c);
   std::optional<FolderLock> lock;
-  std::error_code ec;
-  // Only process 0 writes state.bin: another process without one reads a folder that is not process 0's.
-  if (resume && !writes && !std::filesystem::exists(state_path(c), ec) && !ec)
-    throw Error("--resume: " + state_path(c) + " is not there: process 0 writes the state, and every process reads "
-                "it, so under mpirun the output folder must be shared (the same path on a shared file system)");
   // Before the data loads: an unwritable or busy folder fails fast. Before the state.bin checks: a
   // live run's checkpoint was called a stopped run to resume or remove.
   // A --resume into a folder that is not there: that, not "cannot create the folder" (no live run

@@ -73,6 +73,9 @@ struct TrainSummary {
 
 // Under mpirun: one process per layer group of the config, else an Error naming -np.
 void require_process_per_group(const Config& c);
+// Under mpirun, --resume on a process other than 0: `state` (process 0's state.bin) must be readable
+// here, else an Error saying the output folder must be shared.
+void require_shared_state(const std::string& state);
 // Under mpirun: this process formed the training inputs and labels process 0 did, else an Error.
 void require_same_data(const Config& c, const Problem& p);
 

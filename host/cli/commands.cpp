@@ -189,6 +189,7 @@ int cmd_train(const CommonArgs& a, bool resume) {
     for (const std::string& s : a.sets)
       if (s.rfind("output.dir=", 0) == 0) where.sets.push_back(s);
     state = load(where).output.dir + "/state.bin";
+    require_shared_state(state);  // else the defaults read here were called another config than process 0's
     const nlohmann::json meta = peek_state_meta(state);
     if (meta.is_object() && meta.contains("config") && meta["config"].is_object()) recorded = meta["config"];
   }
