@@ -498,6 +498,14 @@ TEST(MpiTrain, ProcessesResumingDifferentStatesAreRefused) {
   EXPECT_NE(r.out.find("error (process 1): --resume: " + dir + "/elsewhere/state.bin is not there: process 0 writes "
                        "the state, and every process reads it, so under mpirun the output folder must be shared"),
             std::string::npos) << r.out;
+  // The same with the documented `train --out OUT --resume` (no --config): process 1 read the
+  // defaults and was told its config differed from process 0's. (Process 0, running longer, waits
+  // for process 1 and is ended.)
+  const std::string bare = " train --resume --set admm.iterations=6 -o " + dir;
+  r = run_command(two_processes(PDADMM_BINARY + bare + "/kept", PDADMM_BINARY + bare + "/elsewhere"));
+  EXPECT_NE(r.code, 0) << r.out;
+  EXPECT_NE(r.out.find("error (process 1): --resume: " + dir + "/elsewhere/state.bin is not there: process 0 writes"),
+            std::string::npos) << r.out;
   auto ok = run_command(kMpirun + " -np 2 " + resumes);
   EXPECT_EQ(ok.code, 0) << ok.out;
   // Resumed at 3, it ends with the weights of the 6 iterations run straight.
@@ -599,3 +607,21 @@ TEST(MpiBench, SweepMeasuresTheParallelRunsAsProcesses) {
 }
 
 }  // namespace
+
+// A launcher of another MPI (MPICH's mpiexec, srun --mpi=pmi2) starts processes this build's MPI
+// sees as one each: every one trained the whole model alone, and exited 0.
+TEST(MpiTrain, AnotherMpisLauncherIsRefused) {
+#ifndef PDADMM_MPIEXEC
+  GTEST_SKIP() << "built without MPI";
+#else
+  const std::string dir = two_group_config_dir("mpi_other_launcher", 2);
+  const auto r = run_command(kAsRoot + kHung + "env PMI_SIZE=2 " + std::string(PDADMM_BINARY) + " train -c " + dir +
+                             "/c.json -o " + dir + "/out");
+  EXPECT_NE(r.code, 0) << r.out;
+  EXPECT_NE(r.code, 124) << "the run hung:\n" << r.out;
+  EXPECT_NE(r.out.find("the launcher started 2 processes but MPI sees 1 in this one: start pdadmm with the mpirun of "
+                       "the MPI it was built with"),
+            std::string::npos) << r.out;
+  EXPECT_FALSE(std::filesystem::exists(dir + "/out/model.bin"));
+#endif
+}

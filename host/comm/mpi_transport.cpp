@@ -132,6 +132,12 @@ void processes_init(int* argc, char*** argv) {
   MPI_Comm_size(MPI_COMM_WORLD, &g_size);
   MPI_Comm_rank(MPI_COMM_WORLD, &g_rank);
   require(provided >= MPI_THREAD_SERIALIZED, "MPI: the library does not offer MPI_THREAD_SERIALIZED");
+  // Another MPI's launcher (MPICH's mpiexec, srun --mpi=pmi2) starts processes this MPI sees as one
+  // each: every one trained the whole model alone.
+  require(g_size == launched_processes(),
+          "the launcher started " + std::to_string(launched_processes()) + " processes but MPI sees " +
+              std::to_string(g_size) + " in this one: start pdadmm with the mpirun of the MPI it was built with "
+              "(`ldd pdadmm | grep -i mpi` names it)");
   // Every process must run the same pdadmm: a host with another build, whose collectives differ,
   // made the run wait for ever or end at an MPI error (message truncated). Compared by commit,
   // local changes aside; a build outside git ("unknown", 0) is not compared.
