@@ -6,16 +6,19 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cmath>
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <sstream>
 #include <string>
 
 #include <nlohmann/json.hpp>
 
+#include "host/io/host_memory.h"
 #include "host/io/stop_signal.h"
 #include "tests/test_util.h"
 
@@ -413,6 +416,67 @@ TEST(MpiTrain, AProcessOutOfMemoryIsToldToUseMoreGroups) {
   EXPECT_NE(r.out.find("error (process 1): out of host memory: "), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("or more groups (mpirun -np: fewer layers per process)"), std::string::npos) << r.out;
   EXPECT_EQ(r.out.find("several machines"), std::string::npos) << r.out;
+  EXPECT_EQ(pdadmm::test::error_lines(r.out), 1) << r.out;
+#endif
+}
+
+// "9.5 GiB" / "618.5 MiB" as human_bytes prints them, in bytes; -1 if `text` has none at `at`.
+double parse_human_bytes(const std::string& text, size_t at) {
+  const char* units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
+  std::istringstream in(text.substr(at));
+  double v = 0;
+  std::string unit;
+  if (!(in >> v >> unit)) return -1;
+  for (int i = 0; i < 5; ++i)
+    if (unit.rfind(units[i], 0) == 0) return v * std::pow(1024.0, i);
+  return -1;
+}
+
+// Processes on one machine share its memory: each one's need fitting alone let three start
+// together on a model that needed more than the machine had, and the OOM killer ended one with
+// Open MPI's banner alone. Sized from this machine's MemAvailable: together about 1.5 times it,
+// each (its group beside, at most, every weight's host copy) at most 0.85 times it.
+TEST(MpiTrain, ProcessesOnOneMachineNeedingMoreThanItHasAreRefused) {
+#ifndef PDADMM_MPIEXEC
+  GTEST_SKIP() << "built without MPI";
+#else
+  if (pdadmm::test::kShadowMemory) GTEST_SKIP() << "a sanitizer's shadow memory changes what fits";
+  const int64_t avail = pdadmm::parse_meminfo_available(slurp("/proc/meminfo"));
+  if (avail <= 0) GTEST_SKIP() << "no MemAvailable in /proc/meminfo";
+  const std::string dir = fresh_config_dir("mpi_machine_memory");
+  const std::string model = " -c " + std::string(PDADMM_SOURCE_DIR) +
+                            "/configs/synthetic.json --set model.layers=6 --set groups=3 --set threads=1"
+                            " --set data.synthetic.nodes=20000 --set data.synthetic.train_per_class=3000"
+                            " --set output.progress=off --set admm.iterations=1";
+  int hidden = 0;
+  double largest = 0, all = 0;
+  for (int h = 1024; h < 200000 && all < 1.5 * static_cast<double>(avail); h = h * 9 / 8) {
+    const auto info = run_command(std::string(PDADMM_BINARY) + " info" + model + " --set model.hidden=" + std::to_string(h));
+    ASSERT_EQ(info.code, 0) << info.out;
+    const size_t host = info.out.find("\nhost          "), side = info.out.find(" for the groups + ", host);
+    ASSERT_TRUE(host != std::string::npos && side != std::string::npos) << info.out;
+    const double weights = parse_human_bytes(info.out, side + 18);
+    all = parse_human_bytes(info.out, host + 15) + weights;
+    largest = 0;
+    for (const char* g : {"group 0       layers 1..2, ", "group 1       layers 3..4, ", "group 2       layers 5..6, "}) {
+      const size_t at = info.out.find(g);
+      ASSERT_NE(at, std::string::npos) << info.out;
+      largest = std::max(largest, parse_human_bytes(info.out, at + std::strlen(g)) + weights);
+    }
+    hidden = h;
+  }
+  if (all < 1.5 * static_cast<double>(avail) || largest > 0.85 * static_cast<double>(avail))
+    GTEST_SKIP() << "no model of this shape splits " << avail << " bytes so (largest process " << largest << ", all "
+                 << all << ")";
+  const auto r = run_command(kMpirun + " -np 3 " + PDADMM_BINARY + " train -o " + dir + "/run" + model +
+                             " --set model.hidden=" + std::to_string(hidden));
+  EXPECT_NE(r.code, 0) << r.out;
+  EXPECT_NE(r.code, 124) << "the run hung:\n" << r.out;
+  EXPECT_NE(r.out.find("out of host memory: with the other 2 processes on this machine, the layer groups' tensors"),
+            std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("is available on this machine (pdadmm info prints the plan per group); use fewer layers or "
+                       "hidden units, or spread the processes over more machines"),
+            std::string::npos) << r.out;
   EXPECT_EQ(pdadmm::test::error_lines(r.out), 1) << r.out;
 #endif
 }

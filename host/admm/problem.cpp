@@ -332,13 +332,27 @@ std::string memory_advice(const Config& c, const ProblemShape& sh, int64_t room)
                               : "run the groups as processes on several machines (mpirun)");
 }
 
+// Under mpirun the processes on a machine draw on its one memory (ulimit -v binds each alone):
+// `here` is this process's need, what the others there need too is checked first.
+void require_machine_share(double here, const std::string& what_needs) {
+  const double all = processes_machine_sum(here);  // collective: the same calls on every process
+  if (all <= here) return;
+  const int others = process_local_count() - 1;
+  require_machine_room(all, "with the other " + std::to_string(others) + (others == 1 ? " process" : " processes") +
+                                " on this machine, " + what_needs,
+                       " (pdadmm info prints the plan per group); use fewer layers or hidden units, or spread the "
+                       "processes over more machines (mpirun --host or --hostfile)");
+}
+
 }  // namespace
 
 void require_host_memory(const Config& c, const Problem& p, double held) {
   if (c.backend != "cpu") return;  // a GPU allocation that fails names itself
   // `held` is in use already (what this stage keeps of the one before), so not in the room left either.
-  require_room(planned_host_bytes(c, p.dims, p.x.cols) + host_side_bytes(c, p),
-               std::string("the layer groups' tensors, ") + kHostSide + " need",
+  const double need = planned_host_bytes(c, p.dims, p.x.cols) + host_side_bytes(c, p);
+  const std::string what = std::string("the layer groups' tensors, ") + kHostSide + " need";
+  require_machine_share(need, what);
+  require_room(need, what,
                [&](int64_t room) {
                  return (held > 0 ? " beside the " + human_bytes(held) + " this stage keeps of the previous one"
                                   : std::string()) +
@@ -374,6 +388,7 @@ void require_stages_memory(const Config& c, const Problem& p, size_t from) {
                 ") will need for its layer groups' tensors, " +
                 (at > from ? "what it keeps of stage " + std::to_string(at) + ", " : std::string()) +
                 kHostSide;
+  require_machine_share(most, what);
   require_room(most, what, [&](int64_t room) {
     const Config cs = stage_config(c, at);
     ProblemShape sh = shape_of(p);

@@ -23,6 +23,7 @@ namespace {
 
 bool g_started = false;
 int g_size = 1, g_rank = 0;
+MPI_Comm g_machine = MPI_COMM_NULL;  // the processes sharing this one's memory
 
 void check(int rc, const char* what) {
   if (rc == MPI_SUCCESS) return;
@@ -146,6 +147,7 @@ void processes_init(int* argc, char*** argv) {
   if (const size_t dirty = version.find("-dirty"); dirty != std::string::npos) version.erase(dirty, 6);
   const uint32_t mine =
       version.find("(git unknown)") != std::string::npos ? 0 : crc32_of(version.data(), version.size());
+  check(MPI_Comm_split_type(MPI_COMM_WORLD, MPI_COMM_TYPE_SHARED, 0, MPI_INFO_NULL, &g_machine), "split by machine");
   uint32_t first = mine;
   check(MPI_Bcast(&first, sizeof first, MPI_BYTE, 0, MPI_COMM_WORLD), "broadcast");
   require(first == mine || first == 0 || mine == 0,
@@ -154,6 +156,7 @@ void processes_init(int* argc, char*** argv) {
 }
 
 void processes_finalize() {
+  if (g_machine != MPI_COMM_NULL) MPI_Comm_free(&g_machine);
   if (g_started) MPI_Finalize();
   g_started = false;
 }
@@ -176,6 +179,13 @@ int processes_max(int value) {
   if (!g_started || g_size <= 1) return value;
   int all = value;
   check(MPI_Allreduce(&value, &all, 1, MPI_INT, MPI_MAX, MPI_COMM_WORLD), "reduce");
+  return all;
+}
+
+double processes_machine_sum(double value) {
+  if (!g_started || g_size <= 1) return value;
+  double all = value;
+  check(MPI_Allreduce(&value, &all, 1, MPI_DOUBLE, MPI_SUM, g_machine), "reduce");
   return all;
 }
 

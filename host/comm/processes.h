@@ -36,6 +36,9 @@ void processes_abort(int code);
 void processes_broadcast(void* data, size_t bytes);
 // The largest of every process's `value` (collective; `value` itself with a single process).
 int processes_max(int value);
+// The sum of `value` over the processes on this machine (collective over all processes; `value`
+// itself with a single process): what they will allocate together from its memory.
+double processes_machine_sum(double value);
 // The mpirun transport: group g on rank g; processes past the last group only take part in
 // Transport::share and give. Needs process_count() >= groups.
 std::unique_ptr<Transport> make_process_transport(int groups);

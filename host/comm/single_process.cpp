@@ -21,6 +21,7 @@ int process_rank() { return 0; }
 void processes_abort(int) {}
 void processes_broadcast(void*, size_t) {}
 int processes_max(int value) { return value; }
+double processes_machine_sum(double value) { return value; }
 std::unique_ptr<Transport> make_process_transport(int) {
   throw Error("this pdadmm was built without MPI (rebuild with -DPDADMM_MPI=ON)");
 }

@@ -79,7 +79,7 @@ void reserve_blas_address_space(int threads, int groups) {
   g_reserve = need;
 }
 
-int64_t available_host_bytes(bool* by_limit) {
+int64_t available_machine_bytes() {
   int64_t room = parse_meminfo_available(read_system_file("/proc/meminfo"));
   for (const auto& [limit, usage] : {std::pair{"/sys/fs/cgroup/memory.max", "/sys/fs/cgroup/memory.current"},
                                      std::pair{"/sys/fs/cgroup/memory/memory.limit_in_bytes",
@@ -87,6 +87,11 @@ int64_t available_host_bytes(bool* by_limit) {
     const int64_t cg = parse_cgroup_room(read_system_file(limit), read_system_file(usage));
     if (cg >= 0) room = room < 0 ? cg : std::min(room, cg);
   }
+  return room;
+}
+
+int64_t available_host_bytes(bool* by_limit) {
+  int64_t room = available_machine_bytes();
   const int64_t as = address_space_room();
   if (by_limit) *by_limit = as >= 0 && (room < 0 || as < room);
   if (as >= 0) room = room < 0 ? as : std::min(room, as);
@@ -104,6 +109,13 @@ void require_room(double need, const std::string& what_needs, const std::functio
     throw Error("out of host memory: " + what_needs + " " + human_bytes(need) + " and " +
                 human_bytes(static_cast<double>(room)) + (by_limit ? " is left under ulimit -v" : " is available") +
                 advice(room));
+}
+
+void require_machine_room(double need, const std::string& what_needs, const std::string& advice) {
+  const int64_t room = available_machine_bytes();
+  if (room >= 0 && need > static_cast<double>(room))
+    throw Error("out of host memory: " + what_needs + " " + human_bytes(need) + " and " +
+                human_bytes(static_cast<double>(room)) + " is available on this machine" + advice);
 }
 
 std::string human_bytes(double b) {

@@ -13,6 +13,8 @@ namespace pdadmm {
 // address space left under ulimit -v less the BLAS reserve (address_space_room); -1 when none can
 // be read. *by_limit: whether ulimit -v is what binds.
 int64_t available_host_bytes(bool* by_limit = nullptr);
+// The same less ulimit -v: what every process on the machine draws on; -1 when unreadable.
+int64_t available_machine_bytes();
 
 // RLIMIT_AS (ulimit -v, a batch queue's h_vmem) less the address space this process maps now
 // (VmSize of /proc/self/statm), or less the BLAS reserve's end while that is higher; -1 without a
@@ -38,6 +40,10 @@ int64_t parse_cgroup_room(const std::string& limit, const std::string& usage);  
 void require_room(double need, const std::string& what_needs, const std::string& advice);
 // The same with advice that depends on the room, made only when the check fails.
 void require_room(double need, const std::string& what_needs, const std::function<std::string(int64_t room)>& advice);
+
+// The same against available_machine_bytes, for what several processes on the machine need
+// together ("… and 0.9 GiB is available on this machine ADVICE").
+void require_machine_room(double need, const std::string& what_needs, const std::string& advice);
 
 // "12.7 GiB"
 std::string human_bytes(double bytes);
