@@ -5,6 +5,7 @@
 #include "cuda/nccl_transport.h"
 
 #include <chrono>
+#include <exception>
 #include <string>
 #include <thread>
 #include <vector>
@@ -77,6 +78,7 @@ NcclTransport::NcclTransport(std::vector<int> devices, std::vector<cudaStream_t>
 NcclTransport::NcclTransport(int groups, int group, int device, cudaStream_t order, const ncclUniqueId& id) {
   if (group < 0 || group >= groups)
     throw Error("NcclTransport: group " + std::to_string(group) + " out of range (" + std::to_string(groups) + " groups)");
+  processes_ = true;
   groups_.resize(static_cast<size_t>(groups));
   ncclComm_t comm = nullptr;
   {
@@ -159,6 +161,10 @@ void NcclTransport::connect(std::vector<DeviceBuffer<uint8_t>>& bytes) {
 }
 
 NcclTransport::~NcclTransport() {
+  // Between processes, destroy and abort are collective within a machine: a process failing alone
+  // waited in them for peers that waited on it, and no one reached MPI_Abort, nothing said. It
+  // leaves the communicator to the abort that follows the error.
+  if (processes_ && (down_ || std::uncaught_exceptions() > 0)) return;
   // Newer NCCL versions finalise communicators collectively within a node, so destroying them
   // one after another from one thread could wait on a peer not being destroyed yet: each is
   // closed from its own thread, all at once.
@@ -209,7 +215,7 @@ Endpoint& NcclTransport::endpoint(int group) {
 }
 
 void NcclTransport::shutdown() {
-  if (down_.exchange(true)) return;
+  if (down_.exchange(true) || processes_) return;  // no other group here to wake (see ~NcclTransport)
   for (auto& gp : groups_) {
     if (!gp) continue;
     std::lock_guard<std::mutex> lock(gp->mu);

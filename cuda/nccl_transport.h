@@ -35,7 +35,8 @@ class NcclTransport final : public Transport {
   ~NcclTransport() override;
   int groups() const override { return static_cast<int>(groups_.size()); }
   Endpoint& endpoint(int group) override;
-  // Aborts every communicator, so a recv blocked on a failed peer returns with an Error.
+  // Aborts every communicator, so a recv blocked on a failed peer returns with an Error. Between
+  // processes it leaves the communicator alone (see ~NcclTransport).
   void shutdown() override;
 
   // send: copies `data` into a staging slot on order[from] (so `data` may be rewritten right
@@ -82,6 +83,7 @@ class NcclTransport final : public Transport {
   std::vector<std::unique_ptr<Group>> groups_;  // null: a group of another process
   std::vector<std::unique_ptr<Ep>> endpoints_;
   std::atomic<bool> down_{false};
+  bool processes_ = false;  // one group of an mpirun launch
 };
 
 }  // namespace pdadmm
