@@ -10,6 +10,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "host/backend/avx2_clone.h"
 #include "host/io/error.h"
 #include "host/quant/grid.h"
 #include "host/quant/grid_config.h"
@@ -61,7 +62,8 @@ std::vector<T> probe_values(const Grid& g, uint64_t seed) {
     }
   }
   for (T c : {std::numeric_limits<T>::infinity(), -std::numeric_limits<T>::infinity(), std::numeric_limits<T>::max(),
-              std::numeric_limits<T>::lowest(), T(0), -T(0)})
+              std::numeric_limits<T>::lowest(), T(0), -T(0), std::numeric_limits<T>::quiet_NaN(),
+              -std::numeric_limits<T>::quiet_NaN(), std::numeric_limits<T>::denorm_min()})
     v.push_back(c);
   return v;
 }
@@ -103,6 +105,13 @@ void check_against_brute_force() {
 }
 
 TEST(QuantGrid, ProjectionEqualsBruteForceFloat) { check_against_brute_force<float>(); }
+// Float on a uniform grid runs in blocks (uniform_codes.h) where the CPU has AVX2: the scalar
+// loop where it has not (or it is forbidden) too.
+TEST(QuantGrid, ProjectionEqualsBruteForceFloatWithoutAvx2) {
+  const bool before = host_ops_avx2(false);
+  check_against_brute_force<float>();
+  host_ops_avx2(before);
+}
 TEST(QuantGrid, ProjectionEqualsBruteForceDouble) { check_against_brute_force<double>(); }
 
 TEST(QuantGrid, UniformFormulaAgreesAwayFromTies) {

@@ -548,7 +548,9 @@ void CpuOps<T>::fista_step(T nu, T eta, T gamma, const Tensor<T>& a, const Tenso
 
 template <typename T>
 void CpuOps<T>::project(const Grid& grid, Tensor<T>& x) {
-  project_host(grid, x.data(), x.size());
+  const int64_t n = x.size();
+  if (grid.empty() || n <= kParallelMin) return project_host(grid, x.data(), n);  // its error outside OpenMP
+  parallel_ranges(n, threads_, [&](int64_t i0, int64_t i1) { project_host(grid, x.data() + i0, i1 - i0); });
 }
 
 template <typename T>

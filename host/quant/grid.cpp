@@ -8,6 +8,7 @@
 #include <string>
 
 #include "host/io/error.h"
+#include "host/quant/uniform_codes.h"
 
 namespace pdadmm {
 
@@ -98,7 +99,22 @@ static void project_impl(const Grid& g, T* x, int64_t n) {
   for (int64_t i = 0; i < n; ++i) x[i] = project_value(v, x[i]);
 }
 
-void project_host(const Grid& g, float* x, int64_t n) { project_impl(g, x, n); }
+// project_value's bits on a uniform grid in blocks that vectorize: 1.9 ns an element with AVX2
+// against 3 to 8 of the scalar loop (its branches predict well on some data), which the baseline
+// build of the blocks (4.5) does not always beat, so it keeps the scalar loop.
+PDADMM_TARGET_AVX2 static void project_uniform_float_avx2(const GridView& g, float* x, int64_t n) {
+  double code[kUniformBlock];
+  for (int64_t b = 0; b < n; b += kUniformBlock) {
+    const int64_t count = n - b < kUniformBlock ? n - b : kUniformBlock;
+    uniform_block_codes(g, x + b, count, code);
+    for (int64_t i = 0; i < count; ++i) x[b + i] = static_cast<float>(g.lo + code[i] * g.step);
+  }
+}
+
+void project_host(const Grid& g, float* x, int64_t n) {
+  if (use_host_ops_avx2() && !g.empty() && uniform_levels_exact(g.view())) return project_uniform_float_avx2(g.view(), x, n);
+  project_impl(g, x, n);
+}
 void project_host(const Grid& g, double* x, int64_t n) { project_impl(g, x, n); }
 
 }  // namespace pdadmm

@@ -9,6 +9,7 @@
 
 #include "host/backend/avx2_clone.h"
 #include "host/io/error.h"
+#include "host/quant/uniform_codes.h"
 #include "kernels/codec.cuh"
 
 namespace pdadmm {
@@ -105,40 +106,19 @@ PDADMM_ALWAYS_INLINE void int8_encode_rows(T* x, int64_t rows, int64_t cols, uin
 }
 
 // Packed codes of a float tensor on a uniform grid: uniform_grid_index and encode_codes_chunk's
-// bits (kernels/, which the GPU runs) in blocks whose arithmetic vectorizes (scalar: 5.5 ns an
-// element). All in double, as there: the guess floors by the 2^52 trick (values in [0, m - 2]),
-// a level is lo + k * step, the table's own formula (make_uniform_grid; checked against the table
-// once a call), and an element whose guess fails the invariant (code -1) is redone by
-// uniform_grid_index. (GCC 12 vectorizes none of it with bools or int32 in the chain.) Returns
-// false (nothing written) where this path does not apply. tests/quant_codec_test.cpp compares it
-// with the scalar path.
+// bits (kernels/, which the GPU runs) in blocks whose arithmetic vectorizes (uniform_codes.h).
+// Returns false (nothing written) where this path does not apply. tests/quant_codec_test.cpp
+// compares it with the scalar path.
 PDADMM_ALWAYS_INLINE bool uniform_codes_float(const GridView& g, int bits, float* x, int64_t n, uint8_t* out) {
-  if (!g.uniform || g.m < 2) return false;
-  const double lo = g.lo, step = g.step, inv = g.inv_step, top = static_cast<double>(g.m - 2);
-  for (int32_t k = 0; k < g.m; ++k)
-    if (!(g.levels[k] == lo + static_cast<double>(k) * step)) return false;
-  constexpr double kFloor = 4503599627370496.0;  // 2^52
-  constexpr int64_t kBlock = 256;                // whole chunks: a block's codes start on a byte
-  double code[kBlock];
-  uint32_t packed[kBlock];
-  for (int64_t b = 0; b < n; b += kBlock) {
-    const int64_t count = n - b < kBlock ? n - b : kBlock;
+  if (!uniform_levels_exact(g)) return false;
+  static_assert(kUniformBlock % kCodesPerChunk == 0, "whole chunks: a block's codes start on a byte");
+  double code[kUniformBlock];
+  uint32_t packed[kUniformBlock];
+  for (int64_t b = 0; b < n; b += kUniformBlock) {
+    const int64_t count = n - b < kUniformBlock ? n - b : kUniformBlock;
     float* xb = x + b;
-    for (int64_t i = 0; i < count; ++i) {
-      const double xv = static_cast<double>(xb[i]);
-      const double v = xv == xv ? xv : -HUGE_VAL;
-      const double t = (v - lo) * inv;
-      const double t0 = t < 0.0 ? 0.0 : t;
-      const double c = top < t0 ? top : t0;
-      const double r = (c + kFloor) - kFloor;
-      const double k = r > c ? r - 1.0 : r;
-      const double lk = lo + k * step, lk1 = lo + (k + 1.0) * step;
-      const double bad = (lk < v ? 0.0 : 1.0) * (k == 0.0 ? 0.0 : 1.0) + (v <= lk1 ? 0.0 : 1.0) * (k == top ? 0.0 : 1.0);
-      code[i] = bad == 0.0 ? k + (v - lk <= lk1 - v ? 0.0 : 1.0) : -1.0;
-    }
-    for (int64_t i = 0; i < count; ++i)
-      if (code[i] < 0.0) code[i] = uniform_grid_index(xb[i], lo, inv, g.levels, g.m);
-    for (int64_t i = 0; i < count; ++i) xb[i] = static_cast<float>(lo + code[i] * step);
+    uniform_block_codes(g, xb, count, code);
+    for (int64_t i = 0; i < count; ++i) xb[i] = static_cast<float>(g.lo + code[i] * g.step);
     if (bits == 8) {
       for (int64_t i = 0; i < count; ++i) out[b + i] = static_cast<uint8_t>(static_cast<int32_t>(code[i]));
     } else {
