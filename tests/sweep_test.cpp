@@ -15,6 +15,8 @@
 #include <utility>
 #include <vector>
 
+#include <unistd.h>
+
 #include <nlohmann/json.hpp>
 
 #include "tests/test_util.h"
@@ -421,6 +423,116 @@ TEST(Sweep, SweepFileMistakesAreRefusedBeforeAnyRun) {
   EXPECT_EQ(r.code, 1) << r.out;
   EXPECT_NE(r.out.find("error: pdadmm bench failed (exited with 1)"), std::string::npos) << r.out;
   EXPECT_TRUE(std::filesystem::exists(ran)) << r.out;
+}
+
+// A sweep of one point of tiny.json's model (2 layers of 16, 300 nodes, one iteration) in FILE,
+// with `extra` keys after its own (", \"links\": [...]").
+std::string one_point_sweep(const std::string& file, const std::string& extra) {
+  std::ofstream(file) << R"({"base": ")" << PDADMM_SOURCE_DIR << R"(/configs/synthetic.json", "set": {
+    "data.synthetic.nodes": 300, "data.synthetic.val": 50, "data.synthetic.test": 50, "data.synthetic.features": 20,
+    "model.hidden": 16, "output.progress": "off"}, "axis": {"key": "model.layers", "values": [2]}, "iterations": 1,
+    "warmup": 0)" << extra << "}";
+  return file;
+}
+
+size_t occurrences(const std::string& text, const std::string& what) {
+  size_t n = 0;
+  for (size_t at = text.find(what); at != std::string::npos; at = text.find(what, at + 1)) ++n;
+  return n;
+}
+
+// pdadmm's threads note has two forms (host/admm/trainer.cpp: `note: threads: N of C cores …` with
+// threads 0, `note: threads N on C cores, …` with a count given), each with the busy cores its run
+// measured: one note a sitting, whichever (the second form was passed on for every run). --quiet
+// prints the table without the notes and progress lines (the notes came with it); sweep.json keeps
+// them. A fake pdadmm adds both forms, with a busy figure of its own, to each bench run of the real one.
+TEST(Sweep, ThreadsNotePassesOnceAndQuietLeavesNotesOut) {
+  if (!have_python3()) GTEST_SKIP() << "python3 is not installed";
+  const std::string dir = ::testing::TempDir() + "/sweep_notes", fake = dir + "/pdadmm";
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir);
+  std::ofstream(fake) << "#!/bin/sh\n" << PDADMM_BINARY << " \"$@\" || exit $?\n[ \"$1\" = bench ] || exit 0\n"
+                      << "n=$(cat " << dir << "/count 2>/dev/null || echo 0); echo $((n + 1)) > " << dir << "/count\n"
+                      << "echo \"note: threads 3 on 2 cores, of which other processes kept 1.$n busy when this run "
+                         "started\"\necho \"note: threads: 1 of 2 cores (other processes kept 1.$n busy when this run "
+                         "started)\"\n";
+  std::filesystem::permissions(fake, std::filesystem::perms::owner_all);
+  const std::string sweep = one_point_sweep(dir + "/sweep.json", R"(, "links": ["nvlink"])");
+  const std::string cmd = "python3 " + std::string(PDADMM_SOURCE_DIR) + "/tools/sweep.py --pdadmm " + fake +
+                          " --config " + sweep + " --out " + dir + "/out";
+  Result r = run(cmd);
+  ASSERT_EQ(r.code, 0) << r.out;
+  EXPECT_EQ(occurrences(r.out, "note: threads"), 1u) << r.out;
+  EXPECT_NE(r.out.find("\nnote: threads 3 on 2 cores, of which other processes kept 1.0 busy when this run started "
+                       "(layers2_serial.json)\n"),
+            std::string::npos)
+      << r.out;
+  r = run(cmd + " --quiet");
+  ASSERT_EQ(r.code, 0) << r.out;
+  EXPECT_EQ(occurrences(r.out, "note: threads"), 0u) << r.out;  // the table's own note on busy/ser may come
+  EXPECT_EQ(r.out.find("model.layers = 2:"), std::string::npos) << "a progress line: " << r.out;
+  EXPECT_EQ(r.out.find("wrote "), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("nvlink x"), std::string::npos) << "the table: " << r.out;
+  const nlohmann::json j = pdadmm::test::read_json(dir + "/out/sweep.json");
+  ASSERT_EQ(j["rows"].size(), 1u);
+  EXPECT_GE(occurrences(j["rows"][0]["said"].dump(), "note: threads"), 6u) << "2 from each of 3 runs: " << j["rows"][0];
+}
+
+// A sweep's links are read by pdadmm bench before any run, which stops before it reads data (a
+// misspelt preset failed the first run): one line naming the key, with pdadmm's own reason and
+// presets; a bandwidth of 0 and a name given twice as well.
+TEST(Sweep, LinksAreReadByPdadmmBeforeAnyRun) {
+  if (!have_python3()) GTEST_SKIP() << "python3 is not installed";
+  const std::string dir = ::testing::TempDir() + "/sweep_links", out = dir + "/out";
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir);
+  for (const auto& [links, message] : std::vector<std::pair<std::string, std::string>>{
+           {R"(["nvlink", "nvlnk"])", "link \"nvlnk\": not a preset (nvlink, pcie4, "},
+           {R"(["nvlink", {"name": "slow", "bandwidth_GBps": 0, "latency_us": 5}])",
+            "link \"slow:0:5\": bandwidth \"0\" must be a number in [1e-9, 1e9]"},
+           {R"(["pcie4", "pcie4:30:4"])", "bench: --link pcie4 is given twice; name each link once"}}) {
+    const std::string sweep = one_point_sweep(dir + "/sweep.json", ", \"links\": " + links);
+    pdadmm::test::expect_one_line_error(run(kSweep + " --config " + sweep + " --out " + out),
+                                        "error: sweep config " + sweep + ": links: " + message);
+    EXPECT_FALSE(std::filesystem::exists(out)) << links << ": a run started";
+  }
+}
+
+// As root, an Open MPI launcher (its --version says so) without --allow-run-as-root in the template
+// or both OMPI_ALLOW_RUN_AS_ROOT variables set is refused before any run, with the line its refusal
+// gave at the first parallel run (after the first point's serial and model runs). The fake launcher
+// refuses as Open MPI does, else runs the command.
+TEST(Sweep, MpirunAsRootIsRefusedBeforeAnyRun) {
+  if (!have_python3()) GTEST_SKIP() << "python3 is not installed";
+  if (geteuid() != 0) GTEST_SKIP() << "not root: mpirun runs";
+  const std::string dir = ::testing::TempDir() + "/sweep_as_root", fake = dir + "/mpirun", out = dir + "/out";
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir);
+  std::ofstream(dir + "/refusal.txt") << kOmpiRoot;
+  std::ofstream(fake) << "#!/bin/sh\n[ \"$1\" = --version ] && { echo 'mpirun (Open MPI) 4.1.4'; exit 0; }\n"
+                         "if [ \"$1\" = --allow-run-as-root ]; then shift\n"
+                         "elif [ \"$OMPI_ALLOW_RUN_AS_ROOT\" != 1 ] || [ \"$OMPI_ALLOW_RUN_AS_ROOT_CONFIRM\" != 1 ]; then\n"
+                         "  cat " << dir << "/refusal.txt >&2; exit 1\nfi\nshift 2\nexec \"$@\"\n";
+  std::filesystem::permissions(fake, std::filesystem::perms::owner_all);
+  const std::string sweep = one_point_sweep(dir + "/sweep.json", "");
+  const std::string unset = "env -u OMPI_ALLOW_RUN_AS_ROOT -u OMPI_ALLOW_RUN_AS_ROOT_CONFIRM ";
+  const std::string sweep_cmd = kSweep + " --quiet --config " + sweep + " --out " + out + " --mpirun ";
+  for (const char* set : {"", "OMPI_ALLOW_RUN_AS_ROOT=1 "}) {
+    const Result r = run(unset + set + sweep_cmd + "'" + fake + " -np {groups}'");
+    EXPECT_EQ(r.code, 1) << r.out;
+    EXPECT_EQ(r.out, "error: mpirun refuses to run as root: set OMPI_ALLOW_RUN_AS_ROOT=1 and "
+                     "OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1, add --allow-run-as-root to --mpirun, or run as another user: " +
+                         fake + " -np {groups}\n")
+        << set;
+    EXPECT_FALSE(std::filesystem::exists(out)) << set << ": a run started";
+  }
+  // Either way of allowing it: the sweep runs.
+  for (const std::string& cmd : {unset + sweep_cmd + "'" + fake + " --allow-run-as-root -np {groups}'",
+                                 unset + "OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 " + sweep_cmd + "'" +
+                                     fake + " -np {groups}'"}) {
+    const Result r = run(cmd);
+    EXPECT_EQ(r.code, 0) << cmd << "\n" << r.out;
+  }
 }
 
 // Mistakes the tools refuse before any run, each in one `error:` line: a value twice, an output

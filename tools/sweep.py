@@ -172,6 +172,52 @@ def last_words(text):
     return " … ".join(errors[-1:] + paragraphs[:1] + paragraphs[1:][-1:])
 
 
+ROOT_REFUSAL = ("mpirun refuses to run as root: set OMPI_ALLOW_RUN_AS_ROOT=1 and OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1, "
+                "add --allow-run-as-root to --mpirun, or run as another user: ")
+
+
+def check_root_launcher(template):
+    """Open MPI's mpirun refuses root unless told otherwise: said now, not at the first parallel run
+    after the first point's serial and model runs. Open MPI is told by `LAUNCHER --version`."""
+    words = shlex.split(template.format(groups=1))
+    if os.geteuid() != 0 or "--allow-run-as-root" in words or all(
+            os.environ.get(v) == "1" for v in ("OMPI_ALLOW_RUN_AS_ROOT", "OMPI_ALLOW_RUN_AS_ROOT_CONFIRM")):
+        return
+    try:
+        r = run_child([words[0], "--version"], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, timeout=30)
+    except (OSError, subprocess.TimeoutExpired):  # the runs say what it is
+        return
+    if "Open MPI" in r.stdout:
+        fail(ROOT_REFUSAL + template)
+
+
+# A link the check's bench is given twice after the sweep's own: it stops there, before reading any
+# data, once it has taken all of theirs (each a preset or NAME:GBPS:US, each name once).
+CHECK_LINK = "sweep.py-check"
+
+
+def check_links(spec, pdadmm, base, path):
+    """The sweep's "links" read by pdadmm itself before any run (a misspelt preset was named only
+    by the first run): bench stops at the first one it refuses, with its `error:` line naming the
+    presets, or at CHECK_LINK's second time when it took them all. As check_points, only pdadmm's
+    own refusal stops the sweep here."""
+    cmd = [pdadmm, "bench", "--config", base, "--serialize", "--no-peak"]
+    for link in spec["links"] + [CHECK_LINK + ":1:0"] * 2:
+        cmd.append("--link=" + link_arg(link))
+    try:
+        r = run_child(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, timeout=60)
+    except subprocess.TimeoutExpired:
+        return
+    last = r.stdout.rstrip("\n").rpartition("\n")[2]
+    if r.returncode != 0 and last.startswith("error: ") and CHECK_LINK not in last:
+        fail(f"sweep config {path}: links: {last[len('error: '):]}")
+
+
+def link_arg(link):
+    """A sweep's link as bench's --link takes it: a name, or NAME:GBPS:US."""
+    return link if isinstance(link, str) else f"{link['name']}:{link['bandwidth_GBps']}:{link['latency_us']}"
+
+
 def bench(spec, pdadmm, base, sets, out_json, serialize=False, quiet=False, launcher=None):
     """launcher: a command template with {groups} (e.g. "mpirun -np {groups}") that starts the bench."""
     cmd = [pdadmm, "bench", "--config", base, "--json", out_json, "--no-peak",
@@ -180,8 +226,7 @@ def bench(spec, pdadmm, base, sets, out_json, serialize=False, quiet=False, laun
     for k, v in {**sets, "partition": []}.items():
         cmd += ["--set", f"{k}={json.dumps(v)}"]
     for link in spec.get("links", []):
-        cmd += ["--link", link if isinstance(link, str) else
-                f"{link['name']}:{link['bandwidth_GBps']}:{link['latency_us']}"]
+        cmd += ["--link", link_arg(link)]
     if serialize:
         cmd.append("--serialize")
     if not quiet:
@@ -197,13 +242,12 @@ def bench(spec, pdadmm, base, sets, out_json, serialize=False, quiet=False, laun
     if r.returncode != 0:
         said = r.stderr or r.stdout
         if "OMPI_ALLOW_RUN_AS_ROOT" in said:  # Open MPI's refusal, a page long: what to do, plainly
-            fail("mpirun refuses to run as root: set OMPI_ALLOW_RUN_AS_ROOT=1 and OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1, "
-                 f"add --allow-run-as-root to --mpirun, or run as another user: {' '.join(cmd)}")
+            fail(ROOT_REFUSAL + " ".join(cmd))
         why = last_words(said)
         if r.returncode < 0 or not why:  # killed by a signal: its last output is not the reason
             why = exit_status(r.returncode) + (f"; its last output: {why}" if why else "")
         fail(f"pdadmm bench failed ({why}): {' '.join(cmd)}")
-    said = pass_on_said(r.stdout + r.stderr, os.path.basename(out_json))
+    said = pass_on_said(r.stdout + r.stderr, os.path.basename(out_json), quiet)
     res = read_result(out_json, "pdadmm bench")
     if said:
         res["said"] = said
@@ -403,7 +447,8 @@ def main():
                     help=f"pdadmm binary (default: {BINARY_DEFAULT}, then build-bench/pdadmm; --binary as in "
                     "accuracy.py)")
     ap.add_argument("--out", help="output folder (default: runs/sweeps/<name>)")
-    ap.add_argument("--quiet", action="store_true", help="print only the table")
+    ap.add_argument("--quiet", action="store_true", help="print only the table, warnings and errors (no progress, "
+                    "no notes of the runs, which sweep.json keeps)")
     ap.add_argument("--mpirun", metavar="CMD", help='launch the parallel runs as G processes, e.g. '
                     '"mpirun -np {groups} --hostfile hosts" (pdadmm built with MPI)')
     a = ap.parse_args()
@@ -430,9 +475,12 @@ def main():
             where = "is not an executable file" if os.sep in launcher else \
                 "is not on PATH (install it, e.g. Open MPI's mpirun, or give its full path)"
             fail(f"--mpirun {a.mpirun}: the launcher {launcher!r} {where}")
+        check_root_launcher(a.mpirun)
     pdadmm = find_pdadmm(a.pdadmm)
     base = resolve(spec.get("base", "configs/synthetic.json"), a.config)
     check_points(spec, pdadmm, base, a.config)
+    if "links" in spec:
+        check_links(spec, pdadmm, base, a.config)
     name = os.path.splitext(os.path.basename(a.config))[0]
     out = a.out or os.path.join("runs", "sweeps", name)
     run_dir = os.path.join(out, "runs")
@@ -449,7 +497,8 @@ def main():
         result["axis"] = spec["axis"]["key"]
     write_json(os.path.join(out, "sweep.json"), result, indent=1)
     print_table(result)
-    print(f"wrote {os.path.join(out, 'sweep.json')}")
+    if not a.quiet:
+        print(f"wrote {os.path.join(out, 'sweep.json')}")
 
 
 if __name__ == "__main__":

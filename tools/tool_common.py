@@ -242,17 +242,20 @@ def run_failed(what, output, code):
 _said = set()  # warning and note lines already passed on
 
 
-def pass_on_said(output, what):
+def pass_on_said(output, what, quiet=False):
     """A run that succeeded: pdadmm's `warning:` and `note:` lines (a --set that changed nothing, a
     key with no effect, threads taken by a busy machine) pass through, each the first time it is
     said, naming `what` said it (the runs of a sitting repeat them); all are returned, for the run's
-    record. Captured output hid them: a candidate whose --set did nothing read as measured."""
+    record. Captured output hid them: a candidate whose --set did nothing read as measured.
+    `quiet` (a tool's --quiet): the warnings alone pass through; the notes are only returned."""
     said = [l for l in output.splitlines() if l.startswith(("warning: ", "note: "))]
     for line in said:
-        # The threads note carries the busy cores measured at each run's start: one per sitting,
-        # not one per run (a sweep printed it for almost every variant).
-        key = re.sub(r"\d+(\.\d+)?", "#", line) if line.startswith("note: threads: ") else line
-        if key not in _said:
+        # The threads note, in each of its forms (`note: threads: N of C cores …` with threads 0,
+        # `note: threads N on C cores, …` with a count given, host/admm/trainer.cpp), carries the
+        # busy cores measured at each run's start: one per sitting, not one per run (a sweep
+        # printed it for almost every variant).
+        key = "note: threads" if re.match(r"note: threads[: ]", line) else line
+        if key not in _said and not (quiet and line.startswith("note: ")):
             _said.add(key)
             print(f"{line} ({what})", flush=True)
     return said
