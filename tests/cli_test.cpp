@@ -167,6 +167,11 @@ TEST(Cli, TrainWritesMetricsWithTheDocumentedFields) {
   const Result recorded = run("eval --model " + out + "/model.bin");
   EXPECT_EQ(recorded.code, 0) << recorded.out;
   pdadmm::test::expect_eval_prints_the_summary(recorded, summary);
+  // There a mismatch is a --set's doing, not a --config's the user never gave.
+  expect_one_line_error(run("eval --model " + out + "/model.bin --set model.hidden=7"),
+                        ", the config expects 7x");
+  expect_one_line_error(run("eval --model " + out + "/model.bin --set model.hidden=7"),
+                        "(eval read the config the model records, with --set on it: leave out the --set that changes it)\n");
   const Result own = run("eval --config " + out + "/config.json --model " + out + "/model.bin --set model.layers=2");
   EXPECT_EQ(own.out.find("try --config"), std::string::npos) << own.out;
   const Result own_config = run("eval --config " + out + "/config.json --model " + out + "/model.bin");

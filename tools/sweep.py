@@ -142,7 +142,8 @@ def find_pdadmm(given):
     for cand in cands:
         if os.access(cand, os.X_OK):
             return cand
-    fail(f"no pdadmm binary found ({', '.join(cands)}); build it (tools/build.sh) or pass --pdadmm PATH")
+    fail(f"no pdadmm binary found ({', '.join(cands)}); build it (tools/build.sh), set PDADMM_BUILD to the build "
+         "folder that has it, or pass --pdadmm PATH")
 
 
 def last_words(text):

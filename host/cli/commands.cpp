@@ -425,7 +425,11 @@ int cmd_eval(const CommonArgs& a, const std::string& model, const std::string& p
     throw Error(std::string(e.what()) + " (in the config " + model + " was trained with" +
                 (a.sets.empty() ? "" : ", with --set on it") + "; --config gives another)");
   }
-  const std::string hint = run_config_hint(model, a.config);
+  // Without --config a mismatch is a --set's doing: "try --config" named a file the user never gave.
+  const std::string hint = !own              ? run_config_hint(model, a.config)
+                           : a.sets.empty() ? std::string()
+                                            : "eval read the config the model records, with --set on it: leave out "
+                                              "the --set that changes it";
   require_trained_inputs(ck.meta, c.effective, model, hint);
   const std::string fix = hint.empty() ? "" : " (" + hint + ")";
   // A run stopped during an earlier growth stage saved that stage's net: scored at its depth.
