@@ -305,6 +305,9 @@ int cmd_info(const CommonArgs& a) {
       std::cout << ", files up to " << human_bytes(static_cast<double>(limit)) << " (ulimit -f)"
                 << (std::max(out.model, out.state) > static_cast<uint64_t>(limit) ? " (too small: train would stop)" : "");
     std::cout << "\n";
+  } else {
+    std::cout << "outputs       " << c.output.dir << ": no model.bin (output.checkpoint false), summary.json and "
+              << "metrics.jsonl only\n";
   }
   const double flops = plan.flops;
   std::cout << "work          " << std::setprecision(3) << flops / 1e9 << " GFLOP of GEMMs per iteration\n";
