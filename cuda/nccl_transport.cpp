@@ -85,15 +85,12 @@ NcclTransport::NcclTransport(int groups, int group, int device, cudaStream_t ord
     DeviceScope scope(device);
     NCCL_CHECK(ncclCommInitRank(&comm, groups, id, group));  // rank = group, as in one process
   }
-  std::vector<DeviceBuffer<uint8_t>> hello;  // connect()'s bytes: freed after the catch's abort (see connect)
-  try {
-    adopt(group, device, order, comm);
-    open_streams(group);
-    connect(hello);
-  } catch (...) {
-    ncclCommAbort(comm);
-    throw;
-  }
+  // On a failure here the communicator is left to MPI_Abort, as in ~NcclTransport (an abort is
+  // collective within a machine, and the other processes wait in connect for this one).
+  std::vector<DeviceBuffer<uint8_t>> hello;  // connect()'s bytes (see connect)
+  adopt(group, device, order, comm);
+  open_streams(group);
+  connect(hello);
 }
 
 void NcclTransport::adopt(int g, int device, cudaStream_t order, ncclComm_t comm) {

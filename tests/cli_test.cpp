@@ -1133,8 +1133,8 @@ TEST(Cli, InfoSaysWhetherTheOutputsFitTheOutputFolder) {
   const Result big = run("info" + kTiny + " --set model.hidden=2000000000 --out " + out);
   EXPECT_NE(big.out.find(" free there (too little: train would stop)\n"), std::string::npos) << big.out;
   const Result off = run("info" + kTiny + " --set output.checkpoint=false --out " + out);
-  EXPECT_NE(off.out.find("outputs       " + out + ": no model.bin (output.checkpoint false), summary.json and "
-                         "metrics.jsonl only\n"),
+  EXPECT_NE(off.out.find("outputs       " + out + ": no model.bin (output.checkpoint false): metrics.jsonl, "
+                         "summary.json, config.json\n"),
             std::string::npos) << off.out;
   // Checkpoints during the run write state.bin too, and rewrite both.
   const Result every = run("info" + kTiny + " --set output.checkpoint_every=1 --out " + out);

@@ -254,7 +254,8 @@ def pass_on_said(output, what, quiet=False):
         # `note: threads N on C cores, …` with a count given, host/admm/trainer.cpp), carries the
         # busy cores measured at each run's start: one per sitting, not one per run (a sweep
         # printed it for almost every variant).
-        key = "note: threads" if re.match(r"note: threads[: ]", line) else line
+        # The note of a stage's new count (`… from stage S`) is news each time.
+        key = "note: threads" if re.match(r"note: threads[: ]", line) and " from stage " not in line else line
         if key not in _said and not (quiet and line.startswith("note: ")):
             _said.add(key)
             print(f"{line} ({what})", flush=True)

@@ -333,11 +333,10 @@ std::string memory_advice(const Config& c, const ProblemShape& sh, int64_t room)
 }
 
 // Under mpirun the processes on a machine draw on its one memory (ulimit -v binds each alone):
-// `here` is this process's need, what the others there need too is checked first.
-void require_machine_share(double here, const std::string& what_needs) {
-  const double all = processes_machine_sum(here);  // collective: the same calls on every process
+// `here` is this process's need, `all` theirs together (processes_machine_sum), checked first.
+void require_machine_share(double here, double all, const std::string& what_needs) {
   if (all <= here) return;
-  const int others = process_local_count() - 1;
+  const int others = processes_on_machine() - 1;
   require_machine_room(all, "with the other " + std::to_string(others) + (others == 1 ? " process" : " processes") +
                                 " on this machine, " + what_needs,
                        " (pdadmm info prints the plan per group); use fewer layers or hidden units, or spread the "
@@ -351,7 +350,7 @@ void require_host_memory(const Config& c, const Problem& p, double held) {
   // `held` is in use already (what this stage keeps of the one before), so not in the room left either.
   const double need = planned_host_bytes(c, p.dims, p.x.cols) + host_side_bytes(c, p);
   const std::string what = std::string("the layer groups' tensors, ") + kHostSide + " need";
-  require_machine_share(need, what);
+  require_machine_share(need, processes_machine_sum({need})[0], what);  // collective: every process calls it
   require_room(need, what,
                [&](int64_t room) {
                  return (held > 0 ? " beside the " + human_bytes(held) + " this stage keeps of the previous one"
@@ -363,33 +362,37 @@ void require_host_memory(const Config& c, const Problem& p, double held) {
 void require_stages_memory(const Config& c, const Problem& p, size_t from) {
   if (c.backend != "cpu") return;
   const std::vector<StageConfig> stages = run_stages(c);
-  // The largest stage names itself: a user who shrinks the model for it shrinks it for the rest.
-  double most = 0;
-  size_t at = from;
-  int starts = 0, at_iteration = 0;
-  for (size_t s = 0; s < stages.size(); ++s) {
-    if (s >= from) {
-      const Config cs = stage_config(c, s);
-      ProblemShape sh = shape_of(p);
-      sh.dims = stage_dims(p.x.rows, p.y.rows, cs);
-      // What start_stage will check then, plus the carry: not allocated yet, so in the room now.
-      // The first stage of this run carries nothing (a resumed stage loads into a fresh solver).
-      const double need = planned_host_bytes(cs, sh.dims, sh.n_cols) + host_side_bytes(cs, sh) +
-                          (s > from ? stage_carry_bytes(c, sh, s) : 0);
-      if (need > most) std::tie(most, at, at_iteration) = std::make_tuple(need, s, starts + 1);
-    }
-    starts += stages[s].iterations;
+  // What start_stage will check at each stage, plus the carry: not allocated yet, so in the room
+  // now. The first stage of this run carries nothing (a resumed stage loads into a fresh solver).
+  std::vector<double> need;
+  std::vector<int> starts;  // each stage's first iteration
+  for (size_t s = 0, it = 0; s < stages.size(); it += static_cast<size_t>(stages[s++].iterations)) {
+    if (s < from) continue;
+    const Config cs = stage_config(c, s);
+    ProblemShape sh = shape_of(p);
+    sh.dims = stage_dims(p.x.rows, p.y.rows, cs);
+    need.push_back(planned_host_bytes(cs, sh.dims, sh.n_cols) + host_side_bytes(cs, sh) +
+                   (s > from ? stage_carry_bytes(c, sh, s) : 0));
+    starts.push_back(static_cast<int>(it) + 1);
   }
-  const std::string what =
-      stages.size() == 1
-          ? std::string("the layer groups' tensors, ") + kHostSide + " need"
-          : "stage " + std::to_string(at + 1) + " of " + std::to_string(stages.size()) + " (" +
-                std::to_string(stages[at].layers) + " layers, from iteration " + std::to_string(at_iteration) +
-                ") will need for its layer groups' tensors, " +
-                (at > from ? "what it keeps of stage " + std::to_string(at) + ", " : std::string()) +
-                kHostSide;
-  require_machine_share(most, what);
-  require_room(most, what, [&](int64_t room) {
+  const auto what = [&](size_t i) {
+    const size_t s = from + i;
+    return stages.size() == 1
+               ? std::string("the layer groups' tensors, ") + kHostSide + " need"
+               : "stage " + std::to_string(s + 1) + " of " + std::to_string(stages.size()) + " (" +
+                     std::to_string(stages[s].layers) + " layers, from iteration " + std::to_string(starts[i]) +
+                     ") will need for its layer groups' tensors, " +
+                     (s > from ? "what it keeps of stage " + std::to_string(s) + ", " : std::string()) + kHostSide;
+  };
+  // The largest stage names itself: a user who shrinks the model for it shrinks it for the rest. On
+  // one machine, the stage whose processes need the most together (collective: every process calls it).
+  const std::vector<double> all = processes_machine_sum(need);
+  const size_t top = static_cast<size_t>(std::max_element(all.begin(), all.end()) - all.begin());
+  require_machine_share(need[top], all[top], what(top));
+  const size_t mine = static_cast<size_t>(std::max_element(need.begin(), need.end()) - need.begin());
+  const size_t at = from + mine;
+  const double most = need[mine];
+  require_room(most, what(mine), [&](int64_t room) {
     const Config cs = stage_config(c, at);
     ProblemShape sh = shape_of(p);
     sh.dims = stage_dims(p.x.rows, p.y.rows, cs);

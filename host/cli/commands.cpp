@@ -306,8 +306,8 @@ int cmd_info(const CommonArgs& a) {
                 << (std::max(out.model, out.state) > static_cast<uint64_t>(limit) ? " (too small: train would stop)" : "");
     std::cout << "\n";
   } else {
-    std::cout << "outputs       " << c.output.dir << ": no model.bin (output.checkpoint false), summary.json and "
-              << "metrics.jsonl only\n";
+    std::cout << "outputs       " << c.output.dir << ": no model.bin (output.checkpoint false): metrics.jsonl, "
+              << "summary.json, config.json" << (c.output.predictions ? ", predictions.csv" : "") << "\n";
   }
   const double flops = plan.flops;
   std::cout << "work          " << std::setprecision(3) << flops / 1e9 << " GFLOP of GEMMs per iteration\n";

@@ -147,12 +147,13 @@ void processes_init(int* argc, char*** argv) {
   if (const size_t dirty = version.find("-dirty"); dirty != std::string::npos) version.erase(dirty, 6);
   const uint32_t mine =
       version.find("(git unknown)") != std::string::npos ? 0 : crc32_of(version.data(), version.size());
-  check(MPI_Comm_split_type(MPI_COMM_WORLD, MPI_COMM_TYPE_SHARED, 0, MPI_INFO_NULL, &g_machine), "split by machine");
   uint32_t first = mine;
   check(MPI_Bcast(&first, sizeof first, MPI_BYTE, 0, MPI_COMM_WORLD), "broadcast");
   require(first == mine || first == 0 || mine == 0,
           "this process runs pdadmm " + build_version() + ", process 0 another build: every process must run "
           "pdadmm built from the same commit (rebuild it, or copy process 0's, on each machine)");
+  // After the build check: an older build's process would meet this collective with its broadcast.
+  check(MPI_Comm_split_type(MPI_COMM_WORLD, MPI_COMM_TYPE_SHARED, 0, MPI_INFO_NULL, &g_machine), "split by machine");
 }
 
 void processes_finalize() {
@@ -182,11 +183,18 @@ int processes_max(int value) {
   return all;
 }
 
-double processes_machine_sum(double value) {
-  if (!g_started || g_size <= 1) return value;
-  double all = value;
-  check(MPI_Allreduce(&value, &all, 1, MPI_DOUBLE, MPI_SUM, g_machine), "reduce");
+std::vector<double> processes_machine_sum(std::vector<double> values) {
+  if (!g_started || g_size <= 1 || values.empty()) return values;
+  std::vector<double> all(values.size());
+  check(MPI_Allreduce(values.data(), all.data(), static_cast<int>(values.size()), MPI_DOUBLE, MPI_SUM, g_machine),
+        "reduce");
   return all;
+}
+
+int processes_on_machine() {
+  int n = 1;
+  if (g_started && g_machine != MPI_COMM_NULL) MPI_Comm_size(g_machine, &n);
+  return n;
 }
 
 std::unique_ptr<Transport> make_process_transport(int groups) {

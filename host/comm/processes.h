@@ -3,6 +3,7 @@
 #pragma once
 #include <cstddef>
 #include <memory>
+#include <vector>
 
 #include "host/comm/transport.h"
 
@@ -36,9 +37,12 @@ void processes_abort(int code);
 void processes_broadcast(void* data, size_t bytes);
 // The largest of every process's `value` (collective; `value` itself with a single process).
 int processes_max(int value);
-// The sum of `value` over the processes on this machine (collective over all processes; `value`
-// itself with a single process): what they will allocate together from its memory.
-double processes_machine_sum(double value);
+// Element by element, the sum of `values` over the processes on this machine (collective over all
+// processes, each with as many values; `values` itself with a single process): what they will
+// allocate together from its memory.
+std::vector<double> processes_machine_sum(std::vector<double> values);
+// How many processes share this machine's memory (MPI's count; 1 without mpirun).
+int processes_on_machine();
 // The mpirun transport: group g on rank g; processes past the last group only take part in
 // Transport::share and give. Needs process_count() >= groups.
 std::unique_ptr<Transport> make_process_transport(int groups);

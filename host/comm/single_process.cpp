@@ -1,5 +1,6 @@
 // processes.h for builds without MPI: one process runs every group.
 #include <string>
+#include <vector>
 
 #include "host/comm/processes.h"
 #include "host/comm/processes_env.h"
@@ -21,7 +22,8 @@ int process_rank() { return 0; }
 void processes_abort(int) {}
 void processes_broadcast(void*, size_t) {}
 int processes_max(int value) { return value; }
-double processes_machine_sum(double value) { return value; }
+std::vector<double> processes_machine_sum(std::vector<double> values) { return values; }
+int processes_on_machine() { return 1; }
 std::unique_ptr<Transport> make_process_transport(int) {
   throw Error("this pdadmm was built without MPI (rebuild with -DPDADMM_MPI=ON)");
 }
