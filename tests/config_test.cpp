@@ -896,6 +896,12 @@ TEST(Config, OverridesShadowedByStagesAreNamed) {
             std::string::npos);
   EXPECT_EQ(warnings("admm.rho_schedule.type=\"none\"").find("only the stages' default"), std::string::npos);
   EXPECT_EQ(warnings("model.stages[0].rho=0.5").find("only the stages' default"), std::string::npos);
+  // The whole section given: each of its keys a stage overrides is named as part of it.
+  const std::string whole = warnings(R"(admm={"rho": 0.5, "mu": 0.5})");
+  EXPECT_NE(whole.find("--set admm={…}'s rho is only the stages' default: model.stages[0], model.stages[1] set "
+                       "their own rho"),
+            std::string::npos) << whole;
+  EXPECT_EQ(whole.find("'s mu "), std::string::npos) << "no stage sets mu: " << whole;
 }
 
 TEST(Config, ReferencePresetSetsParityFlagsAndKeysStillOverride) {

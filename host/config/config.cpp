@@ -414,8 +414,17 @@ static void warn_shadowed_overrides(const nlohmann::json& j, const std::vector<s
       !j["model"]["stages"].is_array())
     return;
   const nlohmann::json& stages = j["model"]["stages"];
+  std::vector<std::pair<std::string, std::string>> keys;  // (key, as the warning names it)
   for (const std::string& o : overrides) {
     const std::string key = o.substr(0, o.find('='));
+    if (key != "admm") {
+      keys.emplace_back(key, "--set " + key);
+    } else if (j.contains("admm") && j["admm"].is_object()) {  // the whole section: each of its keys
+      for (const char* f : {"nu", "rho", "mu", "step", "rho_schedule"})
+        if (j["admm"].contains(f)) keys.emplace_back(std::string("admm.") + f, std::string("--set admm={…}'s ") + f);
+    }
+  }
+  for (const auto& [key, shown] : keys) {
     std::string field, sub;
     if (key == "admm.nu" || key == "admm.rho" || key == "admm.mu" || key == "admm.step") {
       field = key.substr(5);
@@ -436,7 +445,7 @@ static void warn_shadowed_overrides(const nlohmann::json& j, const std::vector<s
     }
     const std::string name = field + (sub.empty() ? "" : "." + sub);
     if (!where.empty())
-      c.warnings.push_back("--set " + key + " is only the stages' default: " + where +
+      c.warnings.push_back(shown + " is only the stages' default: " + where +
                            (where.find(',') == std::string::npos ? " sets its own " : " set their own ") + name +
                            ", which wins there (set model.stages[i]." + name + ", or model.stages[*]." + name +
                            " for every stage, instead)");
