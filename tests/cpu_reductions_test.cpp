@@ -306,6 +306,34 @@ TEST(CpuGemm, SplitRowBlocksCoverEveryRow) {
     }
 }
 
+// A GEMM of 3 x 2^32 multiply-adds or more splits into more row blocks (up to 8, from its shape):
+// the same bits on one thread or several, and every block's rows right (at each block's edges,
+// against a sum in double).
+TEST(CpuGemm, HugeGemmSplitsByShapeAlone) {
+  const int64_t m = 4096, n = 1024, k = 3072;  // 2^33.6 multiply-adds: 3 blocks of 1366 rows
+  const std::vector<float> av = normals(m * k, 3), bv = normals(k * n, 5);
+  std::vector<std::vector<float>> out;
+  for (int threads : {1, 3}) {
+    CpuOps<float> ops(threads);
+    Tensor<float> a = ops.alloc(m, k), b = ops.alloc(k, n), c = ops.alloc(m, n);
+    ops.upload(av.data(), a);
+    ops.upload(bv.data(), b);
+    ops.gemm(false, false, 1.0f, a, b, 0.0f, c);
+    out.emplace_back(static_cast<size_t>(m * n));
+    ops.download(c, out.back().data());
+  }
+  EXPECT_EQ(std::memcmp(out[0].data(), out[1].data(), out[0].size() * sizeof(float)), 0) << "bits depend on threads";
+  for (int64_t i : {int64_t{0}, int64_t{1365}, int64_t{1366}, int64_t{2731}, int64_t{2732}, m - 1})
+    for (int64_t j = 0; j < n; j += 97) {
+      double want = 0, scale = 0;
+      for (int64_t l = 0; l < k; ++l) {
+        want += static_cast<double>(av[i * k + l]) * bv[l * n + j];
+        scale += std::abs(static_cast<double>(av[i * k + l]) * bv[l * n + j]);
+      }
+      ASSERT_NEAR(out[0][i * n + j], want, 1e-5 * scale) << "row " << i << " col " << j;
+    }
+}
+
 // The default cross-entropy (stable: log-sum-exp after the column max) at values known in closed
 // form, classes as rows: a huge logit must neither overflow nor lose its offset, wherever it sits.
 TEST(CpuCrossEntropy, StableModeAtKnownValues) {

@@ -23,6 +23,8 @@ namespace {
 
 constexpr int64_t kParallelMin = 1 << 15;  // below this many elements OpenMP costs more than it saves
 constexpr int64_t kGemmRowBlocks = 2;      // row blocks of every large GEMM (gemm_split_rows)
+constexpr int64_t kGemmMaxRowBlocks = 8;   // ... and of a huge one: one block per 2^32 multiply-adds
+constexpr int64_t kGemmMinBlockRows = 128;
 
 // The element-wise loops below have AVX2 twins (host/backend/avx2_clone.h; the sums' lanes are
 // fixed by kLanes, not by the vector width): a loop gets the AVX2 build by running inside
@@ -149,12 +151,21 @@ inline void blas_gemm(bool ta, bool tb, int m, int n, int k, double alpha, const
 
 template <typename T>
 void gemm_split_rows(bool ta, bool tb, int64_t m, int64_t n, int64_t k, T alpha, const T* a, int64_t lda, const T* b,
-                     int64_t ldb, T beta, T* c, int64_t ldc, int threads) {
+                     int64_t ldb, T beta, T* c, int64_t ldc, int threads, bool huge) {
   // The blocks depend on the shape only, never on `threads`: OpenBLAS's Haswell/Zen kernels round
   // an element differently depending on where the call's edges fall, so a thread-dependent split
   // changed the last bits between groupings (SkylakeX's did not). Two blocks cost ~4% on one
-  // thread and give two threads per group exact parallel GEMMs.
-  const int parts = static_cast<int>(std::min<int64_t>({kGemmRowBlocks, m, std::max<int64_t>(1, m * n * k / (1 << 18))}));
+  // thread and give two threads per group exact parallel GEMMs. With `huge` (the solver's GEMMs),
+  // one of 3 x 2^32 multiply-adds or more (a 2048-wide layer on 20000 columns: 2^36) takes a block
+  // per 2^32, up to 8 of at least 128 rows, so that a group's threads past two share it; every
+  // shipped config's GEMMs are smaller (Coauthor CS's largest, 500 x 300 x 34025, is 2^32.3), so
+  // their bits are unchanged.
+  const double madds = static_cast<double>(m) * static_cast<double>(n) * static_cast<double>(k);
+  const int64_t many = huge ? std::min<int64_t>({kGemmMaxRowBlocks, m / kGemmMinBlockRows,
+                                                 static_cast<int64_t>(madds / 4294967296.0)})
+                            : 0;
+  const int parts = static_cast<int>(std::max<int64_t>(
+      many, std::min<int64_t>({kGemmRowBlocks, m, std::max<int64_t>(1, m * n * k / (1 << 18))})));
   const int64_t rows_per = (m + parts - 1) / parts;
   const int team = std::min(std::max(threads, 1), parts);
 #pragma omp parallel for num_threads(team) schedule(static, 1) if (team > 1)
@@ -167,9 +178,9 @@ void gemm_split_rows(bool ta, bool tb, int64_t m, int64_t n, int64_t k, T alpha,
   }
 }
 template void gemm_split_rows<float>(bool, bool, int64_t, int64_t, int64_t, float, const float*, int64_t, const float*,
-                                     int64_t, float, float*, int64_t, int);
+                                     int64_t, float, float*, int64_t, int, bool);
 template void gemm_split_rows<double>(bool, bool, int64_t, int64_t, int64_t, double, const double*, int64_t,
-                                      const double*, int64_t, double, double*, int64_t, int);
+                                      const double*, int64_t, double, double*, int64_t, int, bool);
 
 BlasSingleThread::BlasSingleThread() : before_(openblas_get_num_threads()) { openblas_set_num_threads(1); }
 BlasSingleThread::~BlasSingleThread() { openblas_set_num_threads(before_); }
@@ -214,7 +225,8 @@ void CpuOps<T>::gemm(bool ta, bool tb, T alpha, const Tensor<T>& a, const Tensor
     for (int64_t i = 0; i < c.size(); ++i) c.data()[i] = beta == T(0) ? T(0) : beta * c.data()[i];
     return;
   }
-  gemm_split_rows(ta, tb, m, n, k, alpha, a.data(), a.cols(), b.data(), b.cols(), beta, c.data(), c.cols(), threads_);
+  gemm_split_rows(ta, tb, m, n, k, alpha, a.data(), a.cols(), b.data(), b.cols(), beta, c.data(), c.cols(), threads_,
+                  true);
 }
 
 template <typename T>

@@ -8,13 +8,14 @@
 namespace pdadmm {
 
 // Row-major C = alpha op(A) op(B) + beta C as a fixed split of the rows of C (two blocks when the
-// GEMM is large, chosen from the shape alone), one single-threaded OpenBLAS call per block
-// (configure_threads, BlasSingleThread), run on up to `threads` OpenMP threads: every element
-// comes from the same calls whatever the thread count or grouping, so results are bit-identical
-// for any grouping or thread setting (OpenBLAS's own threading is not).
+// GEMM is large, chosen from the shape alone; with `huge`, up to 8 for a GEMM of 3 x 2^32
+// multiply-adds or more), one single-threaded OpenBLAS call per block (configure_threads,
+// BlasSingleThread), run on up to `threads` OpenMP threads: every element comes from the same
+// calls whatever the thread count or grouping, so results are bit-identical for any grouping or
+// thread setting (OpenBLAS's own threading is not).
 template <typename T>
 void gemm_split_rows(bool ta, bool tb, int64_t m, int64_t n, int64_t k, T alpha, const T* a, int64_t lda, const T* b,
-                     int64_t ldb, T beta, T* c, int64_t ldc, int threads);
+                     int64_t ldb, T beta, T* c, int64_t ldc, int threads, bool huge = false);
 
 // Sets OpenBLAS to one thread for its lifetime (for code that runs before configure_threads).
 class BlasSingleThread {
