@@ -902,6 +902,22 @@ TEST(Config, OverridesShadowedByStagesAreNamed) {
                        "their own rho"),
             std::string::npos) << whole;
   EXPECT_EQ(whole.find("'s mu "), std::string::npos) << "no stage sets mu: " << whole;
+  // A stage's rho_schedule is merged key by key: only the keys a stage sets itself are named.
+  const std::string sched = warnings(R"(admm={"rho_schedule": {"threshold": 0.05, "max": 2}})");
+  EXPECT_NE(sched.find("--set admm={…}'s rho_schedule.threshold is only the stages' default: model.stages[1] sets "
+                       "its own rho_schedule.threshold"),
+            std::string::npos) << sched;
+  EXPECT_EQ(sched.find("rho_schedule.max"), std::string::npos) << sched;
+  EXPECT_EQ(sched.find("own rho_schedule,"), std::string::npos) << sched;
+  // Each key once, from the --set that last gave it; a key a later section dropped is not named.
+  const auto all = [&](const std::vector<std::string>& sets) {
+    std::string out;
+    for (const std::string& w : parse_config(staged, sets).warnings) out += w + "\n";
+    return out;
+  };
+  const std::string twice = all({R"(admm={"rho": 0.5})", R"(admm={"rho": 0.25})"});
+  EXPECT_EQ(twice.find("rho is only"), twice.rfind("rho is only")) << twice;
+  EXPECT_EQ(all({"admm.rho=0.5", R"(admm={"mu": 0.5})"}).find("only the stages' default"), std::string::npos);
 }
 
 TEST(Config, ReferencePresetSetsParityFlagsAndKeysStillOverride) {

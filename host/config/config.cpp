@@ -415,13 +415,27 @@ static void warn_shadowed_overrides(const nlohmann::json& j, const std::vector<s
     return;
   const nlohmann::json& stages = j["model"]["stages"];
   std::vector<std::pair<std::string, std::string>> keys;  // (key, as the warning names it)
+  const auto add = [&](const std::string& key, const std::string& shown) {
+    keys.erase(std::remove_if(keys.begin(), keys.end(), [&](const auto& k) { return k.first == key; }), keys.end());
+    keys.emplace_back(key, shown);  // the last --set of a key speaks for it
+  };
   for (const std::string& o : overrides) {
-    const std::string key = o.substr(0, o.find('='));
+    const size_t eq = o.find('=');
+    const std::string key = o.substr(0, eq);
     if (key != "admm") {
-      keys.emplace_back(key, "--set " + key);
-    } else if (j.contains("admm") && j["admm"].is_object()) {  // the whole section: each of its keys
-      for (const char* f : {"nu", "rho", "mu", "step", "rho_schedule"})
-        if (j["admm"].contains(f)) keys.emplace_back(std::string("admm.") + f, std::string("--set admm={…}'s ") + f);
+      add(key, "--set " + key);
+      continue;
+    }
+    // The whole section: each key its value gives (a stage's rho_schedule is merged key by key).
+    const nlohmann::json v = nlohmann::json::parse(o.substr(eq == std::string::npos ? o.size() : eq + 1), nullptr, false);
+    if (!v.is_object()) continue;
+    for (const char* f : {"nu", "rho", "mu", "step", "rho_schedule"}) {
+      if (!v.contains(f)) continue;
+      if (std::string(f) == "rho_schedule" && v[f].is_object()) {
+        for (const auto& [sub, ignored] : v[f].items()) add("admm.rho_schedule." + sub, "--set admm={…}'s rho_schedule." + sub);
+      } else {
+        add(std::string("admm.") + f, std::string("--set admm={…}'s ") + f);
+      }
     }
   }
   for (const auto& [key, shown] : keys) {
@@ -435,6 +449,7 @@ static void warn_shadowed_overrides(const nlohmann::json& j, const std::vector<s
       continue;
     }
     const nlohmann::json::json_pointer at("/" + field + (sub.empty() ? "" : "/" + sub));
+    if (!j.contains("admm") || !j["admm"].is_object() || !j["admm"].contains(at)) continue;  // a later section dropped it
     const nlohmann::json& given = j["admm"][at];
     std::string where;
     for (size_t i = 0; i < stages.size(); ++i) {
