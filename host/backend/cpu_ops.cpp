@@ -149,23 +149,27 @@ inline void blas_gemm(bool ta, bool tb, int m, int n, int k, double alpha, const
 
 }  // namespace
 
-template <typename T>
-void gemm_split_rows(bool ta, bool tb, int64_t m, int64_t n, int64_t k, T alpha, const T* a, int64_t lda, const T* b,
-                     int64_t ldb, T beta, T* c, int64_t ldc, int threads, bool huge) {
-  // The blocks depend on the shape only, never on `threads`: OpenBLAS's Haswell/Zen kernels round
+int gemm_row_blocks(int64_t m, int64_t n, int64_t k, bool huge) {
+  // The blocks depend on the shape only, never on the threads: OpenBLAS's Haswell/Zen kernels round
   // an element differently depending on where the call's edges fall, so a thread-dependent split
   // changed the last bits between groupings (SkylakeX's did not). Two blocks cost ~4% on one
   // thread and give two threads per group exact parallel GEMMs. With `huge` (the solver's GEMMs),
   // one of 3 x 2^32 multiply-adds or more (a 2048-wide layer on 20000 columns: 2^36) takes a block
-  // per 2^32, up to 8 of at least 128 rows, so that a group's threads past two share it; every
-  // shipped config's GEMMs are smaller (Coauthor CS's largest, 500 x 300 x 34025, is 2^32.3), so
-  // their bits are unchanged.
+  // per 2^32, up to 8 of m/8 rows or more (about 128 at least), so that a group's threads past two
+  // share it; the training configs' GEMMs are smaller (Coauthor CS's largest, 500 x 300 x 34025, is
+  // 1.2 x 2^32), so their bits are unchanged. In double: no overflow, exact below 2^53.
   const double madds = static_cast<double>(m) * static_cast<double>(n) * static_cast<double>(k);
   const int64_t many = huge ? std::min<int64_t>({kGemmMaxRowBlocks, m / kGemmMinBlockRows,
                                                  static_cast<int64_t>(madds / 4294967296.0)})
                             : 0;
-  const int parts = static_cast<int>(std::max<int64_t>(
-      many, std::min<int64_t>({kGemmRowBlocks, m, std::max<int64_t>(1, m * n * k / (1 << 18))})));
+  const int64_t two = std::min<int64_t>({kGemmRowBlocks, m, std::max<int64_t>(1, static_cast<int64_t>(madds / (1 << 18)))});
+  return static_cast<int>(std::max<int64_t>(many, two));
+}
+
+template <typename T>
+void gemm_split_rows(bool ta, bool tb, int64_t m, int64_t n, int64_t k, T alpha, const T* a, int64_t lda, const T* b,
+                     int64_t ldb, T beta, T* c, int64_t ldc, int threads, bool huge) {
+  const int parts = gemm_row_blocks(m, n, k, huge);
   const int64_t rows_per = (m + parts - 1) / parts;
   const int team = std::min(std::max(threads, 1), parts);
 #pragma omp parallel for num_threads(team) schedule(static, 1) if (team > 1)

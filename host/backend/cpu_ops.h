@@ -16,6 +16,8 @@ namespace pdadmm {
 template <typename T>
 void gemm_split_rows(bool ta, bool tb, int64_t m, int64_t n, int64_t k, T alpha, const T* a, int64_t lda, const T* b,
                      int64_t ldb, T beta, T* c, int64_t ldc, int threads, bool huge = false);
+// The row blocks gemm_split_rows makes of an m x n x k GEMM (ceil(m / blocks) rows each).
+int gemm_row_blocks(int64_t m, int64_t n, int64_t k, bool huge);
 
 // Sets OpenBLAS to one thread for its lifetime (for code that runs before configure_threads).
 class BlasSingleThread {
