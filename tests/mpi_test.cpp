@@ -480,6 +480,17 @@ TEST(MpiTrain, ProcessesOnOneMachineNeedingMoreThanItHasAreRefused) {
                        "hidden units, or spread the processes over more machines"),
             std::string::npos) << r.out;
   EXPECT_EQ(pdadmm::test::error_lines(r.out), 1) << r.out;
+  // Where process 0's host copy of the weights (3 hidden x hidden layers) alone is twice the room,
+  // no number of machines helps: that, not "spread the processes", is said.
+  const int big = static_cast<int>(std::sqrt(2.0 * static_cast<double>(avail) / 12.0));
+  const auto w = run_command(kMpirun + " -np 4 " + PDADMM_BINARY + " train -o " + dir + "/weights -c " +
+                             PDADMM_SOURCE_DIR + "/configs/synthetic.json --set model.layers=5 --set groups=4 "
+                             "--set threads=1 --set admm.iterations=1 --set model.hidden=" + std::to_string(big));
+  EXPECT_NE(w.code, 0) << w.out;
+  EXPECT_NE(w.out.find("which process 0 holds (it scores the evaluations and writes model.bin), so more processes do "
+                       "not help"),
+            std::string::npos) << w.out;
+  EXPECT_EQ(w.out.find("spread the processes"), std::string::npos) << w.out;
 #endif
 }
 
@@ -689,5 +700,20 @@ TEST(MpiTrain, AnotherMpisLauncherIsRefused) {
                        "the MPI it was built with"),
             std::string::npos) << r.out;
   EXPECT_FALSE(std::filesystem::exists(dir + "/out/model.bin"));
+#endif
+}
+
+// `train --out OUT --resume` (no --config) under mpirun where OUT has no state.bin: what one
+// process says, not "mpirun started 2 processes for 1 layer group" (the defaults' one group).
+TEST(MpiTrain, ResumeWithoutAStateSaysSo) {
+#ifndef PDADMM_MPIEXEC
+  GTEST_SKIP() << "built without MPI";
+#else
+  const std::string dir = fresh_config_dir("mpi_resume_none");
+  const auto r = run_command(kMpirun + " -np 2 " + PDADMM_BINARY + " train --out " + dir + "/none --resume");
+  EXPECT_NE(r.code, 0) << r.out;
+  EXPECT_NE(r.code, 124) << "the run hung:\n" << r.out;
+  EXPECT_NE(r.out.find("error (process 0): --resume: " + dir + "/none/state.bin not found"), std::string::npos) << r.out;
+  EXPECT_EQ(r.out.find("layer group"), std::string::npos) << r.out;
 #endif
 }

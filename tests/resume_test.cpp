@@ -474,6 +474,10 @@ TEST(ResumeCli, ASignalStoppedRunResumesToTheSameBytes) {
   ASSERT_EQ(code, 128 + SIGTERM) << log;
   const int k = state_iteration(stopped);
   EXPECT_EQ(test::read_json(stopped + "/summary.json")["iterations"], k);
+  // A signal's stop writes state.bin first (mpirun kills the processes soon after Ctrl-C: a run
+  // kept model.bin and summary.json, and no state.bin to resume).
+  EXPECT_LE(std::filesystem::last_write_time(stopped + "/state.bin"),
+            std::filesystem::last_write_time(stopped + "/model.bin"));
   // The resumed run's progress line starts from the stopped iterate's scores, not from zeros.
   const nlohmann::json shown = load_state_file(stopped + "/state.bin").meta["shown"];
   EXPECT_EQ(shown[0], test::read_json(stopped + "/summary.json")["val"]["acc"]);

@@ -350,13 +350,14 @@ void require_host_memory(const Config& c, const Problem& p, double held) {
   // `held` is in use already (what this stage keeps of the one before), so not in the room left either.
   const double need = planned_host_bytes(c, p.dims, p.x.cols) + host_side_bytes(c, p);
   const std::string what = std::string("the layer groups' tensors, ") + kHostSide + " need";
-  require_machine_share(need, processes_machine_sum({need})[0], what);  // collective: every process calls it
+  // Alone first: where this process cannot fit on any machine, more machines do not help.
   require_room(need, what,
                [&](int64_t room) {
                  return (held > 0 ? " beside the " + human_bytes(held) + " this stage keeps of the previous one"
                                   : std::string()) +
                         memory_advice(c, shape_of(p), room);
                });
+  require_machine_share(need, processes_machine_sum({need})[0], what);  // collective: every process calls it
 }
 
 void require_stages_memory(const Config& c, const Problem& p, size_t from) {
@@ -384,11 +385,8 @@ void require_stages_memory(const Config& c, const Problem& p, size_t from) {
                      ") will need for its layer groups' tensors, " +
                      (s > from ? "what it keeps of stage " + std::to_string(s) + ", " : std::string()) + kHostSide;
   };
-  // The largest stage names itself: a user who shrinks the model for it shrinks it for the rest. On
-  // one machine, the stage whose processes need the most together (collective: every process calls it).
-  const std::vector<double> all = processes_machine_sum(need);
-  const size_t top = static_cast<size_t>(std::max_element(all.begin(), all.end()) - all.begin());
-  require_machine_share(need[top], all[top], what(top));
+  // The largest stage names itself: a user who shrinks the model for it shrinks it for the rest.
+  // Alone first: where this process cannot fit on any machine, more machines do not help.
   const size_t mine = static_cast<size_t>(std::max_element(need.begin(), need.end()) - need.begin());
   const size_t at = from + mine;
   const double most = need[mine];
@@ -398,6 +396,11 @@ void require_stages_memory(const Config& c, const Problem& p, size_t from) {
     sh.dims = stage_dims(p.x.rows, p.y.rows, cs);
     return memory_advice(cs, sh, room);
   });
+  // On one machine, the stage whose processes need the most together (collective: every process
+  // that got here calls it; one that failed above ends the others).
+  const std::vector<double> all = processes_machine_sum(need);
+  const size_t top = static_cast<size_t>(std::max_element(all.begin(), all.end()) - all.begin());
+  require_machine_share(need[top], all[top], what(top));
 }
 
 }  // namespace pdadmm

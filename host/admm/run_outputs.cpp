@@ -389,6 +389,30 @@ bool TrainLoop::write_outputs(int done, int stopped_by) {
                             median(std::vector<double>(iter_s.begin() + static_cast<std::ptrdiff_t>(from),
                                                        iter_s.begin() + static_cast<std::ptrdiff_t>(to)))});
     }
+  // For train --resume: a stopped run's state; a finished one's only when asked (a longer run).
+  const bool finished = done == c.iterations;
+  const bool keeps_state = finished ? c.output.keep_state : c.output.state;
+  const std::string held = c.output.checkpoint ? "model.bin and summary.json hold" : "summary.json holds";
+  std::exception_ptr state_failed;
+  const auto write_state = [&] {
+    try {
+      save_state(done);
+    } catch (const Error& e) {
+      // The write is atomic: an earlier checkpoint's state.bin, if any, is whole and --resume takes it.
+      const int older = state_at;
+      state_failed = std::make_exception_ptr(Error(
+          std::string(e.what()) + " (" + held + " iteration " + std::to_string(done) +
+          (older >= 0 ? "; --resume goes on from the state.bin of iteration " + std::to_string(older) +
+                            ", the last checkpoint"
+                      : ", but --resume " + std::string(finished ? "cannot extend the run" : "cannot continue it")) +
+          ")"));
+    }
+  };
+  // A signal's stop writes the state first: what --resume needs, and mpirun ends the processes
+  // soon after Ctrl-C (a Coauthor CS run under it kept model.bin and summary.json, and a
+  // state.bin.tmp, killed half-written). Otherwise last: a state.bin the disk has no room for loses
+  // no more than the resume. Either way the other files are written before its error is raised.
+  if (keeps_state && sum.signal) write_state();
   if (c.output.checkpoint && writes) save_model(c, p.dims, W, b, done, p.data_crc);
   // The final weights downloaded above (process 0 has them and writes), scored by the
   // host as `pdadmm eval --predictions` does: the same file. Its failure (a full disk) is the run's
@@ -409,25 +433,8 @@ bool TrainLoop::write_outputs(int done, int stopped_by) {
   }
   sum.seconds_total = seconds_before + seconds_since(t_start);
   if (writes) write_file_atomic(c.output.dir + "/summary.json", sum.to_json().dump(2) + "\n");
-  const std::string held = c.output.checkpoint ? "model.bin and summary.json hold" : "summary.json holds";
-  // For train --resume: a stopped run's state; a finished one's only when asked (a longer run).
-  // After the files above: a state.bin the disk has no room for (a signal's, which the room check
-  // before the first iteration does not count) loses no more than the resume.
-  const bool finished = done == c.iterations;
-  const bool keeps_state = finished ? c.output.keep_state : c.output.state;
-  if (keeps_state) {
-    try {
-      save_state(done);
-    } catch (const Error& e) {
-      // The write is atomic: an earlier checkpoint's state.bin, if any, is whole and --resume takes it.
-      const int older = state_at;
-      throw Error(std::string(e.what()) + " (" + held + " iteration " + std::to_string(done) +
-                  (older >= 0 ? "; --resume goes on from the state.bin of iteration " + std::to_string(older) +
-                                    ", the last checkpoint"
-                              : ", but --resume " + std::string(finished ? "cannot extend the run" : "cannot continue it")) +
-                  ")");
-    }
-  }
+  if (keeps_state && !sum.signal) write_state();
+  if (state_failed) std::rethrow_exception(state_failed);
   // Last: a run killed while it wrote the files above still has its state.bin to --resume (it was
   // removed first, and a kill before summary.json left a final model.bin with nothing to resume).
   if (!keeps_state && finished && writes) std::remove(state_path(c).c_str());

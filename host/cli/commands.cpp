@@ -15,6 +15,7 @@
 #include "host/admm/host_threads.h"
 #include "host/admm/layer_plan.h"
 #include "host/admm/predictions.h"
+#include "host/admm/resume.h"
 #include "host/admm/run_outputs.h"
 #include "host/admm/trainer.h"
 #include "host/backend/blas_kernels.h"
@@ -188,8 +189,12 @@ int cmd_train(const CommonArgs& a, bool resume) {
     where.sets.clear();
     for (const std::string& s : a.sets)
       if (s.rfind("output.dir=", 0) == 0) where.sets.push_back(s);
-    state = load(where).output.dir + "/state.bin";
-    require_shared_state(state);  // else the defaults read here were called another config than process 0's
+    const Config here = load(where);
+    state = here.output.dir + "/state.bin";
+    // Else the defaults read below were called another config than process 0's, or, under mpirun,
+    // a launch of more processes than their one group ("mpirun -np 1"), for a folder with no state.
+    if (process_rank() == 0) require_run_state(here);
+    require_shared_state(state);
     const nlohmann::json meta = peek_state_meta(state);
     if (meta.is_object() && meta.contains("config") && meta["config"].is_object()) recorded = meta["config"];
   }
