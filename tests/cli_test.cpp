@@ -1036,6 +1036,24 @@ TEST(StopOnSignal, SeesASignalHandledOnAnotherThread) {
   EXPECT_EQ(pdadmm::StopOnSignal::received(), SIGTERM);
 }
 
+// More threads than the cores the process is bound to (mpirun's default --bind-to core, taskset):
+// said, with how to give it more; within them, nothing.
+TEST(Cli, ThreadsPastTheBoundCoresAreNoted) {
+  if (std::system("taskset -c 0 true > /dev/null 2>&1") != 0) GTEST_SKIP() << "no taskset";
+  if (std::thread::hardware_concurrency() < 2) GTEST_SKIP() << "one core: a process is bound to all of them";
+  const std::string out = " --out " + ::testing::TempDir() + "/cli_bound";
+  const Result r = pdadmm::test::run_command("taskset -c 0 " + std::string(PDADMM_BINARY) + " train" + kTiny +
+                                             " --set threads=3" + out);
+  ASSERT_EQ(r.code, 0) << r.out;
+  EXPECT_NE(r.out.find("note: threads 3 on the 1 core(s) this process is bound to: a team sharing a core waits for it "
+                       "at every step (under mpirun, which binds each process to a core by default, `mpirun --bind-to "
+                       "none` or `--map-by slot:PE=3` gives it more)\n"),
+            std::string::npos) << r.out;
+  const Result one = pdadmm::test::run_command("taskset -c 0 " + std::string(PDADMM_BINARY) + " train" + kTiny + out);
+  ASSERT_EQ(one.code, 0) << one.out;
+  EXPECT_EQ(one.out.find("note: threads"), std::string::npos) << one.out;
+}
+
 // A CPU model larger than the memory left stops before allocating, in one line (Linux would let
 // the allocations through and its OOM killer end the run later, silently); info says so first.
 TEST(Cli, AModelLargerThanMemoryIsOneLine) {

@@ -40,6 +40,14 @@ void log_auto_threads(const Config& c, std::ostream& log) {
   if (c.threads == 1) return;  // no team to wait (and no 100 ms measurement for nothing)
   double busy = -1;
   const int free = free_process_cores(&busy);
+  // More threads than the cores this process is bound to (mpirun binds each process to one core by
+  // default: `-x OMP_NUM_THREADS=4` ran Cora 1.2x slower, nothing said).
+  if (c.threads > process_cores() && process_bound()) {
+    log << "note: threads " << c.threads << " on the " << process_cores() << " core(s) this process is bound to: "
+        << "a team sharing a core waits for it at every step (under mpirun, which binds each process to a core "
+        << "by default, `mpirun --bind-to none` or `--map-by slot:PE=" << c.threads << "` gives it more)\n" << std::flush;
+    return;
+  }
   if (free == process_cores() || (c.threads > 0 && c.threads <= free)) return;
   log << std::fixed << std::setprecision(1);
   if (c.threads == 0)

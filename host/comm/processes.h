@@ -25,6 +25,9 @@ int process_local_count();
 int launcher_pid();
 // Cores this process may use: the machine's, shared among the processes mpirun put on it.
 int process_cores();
+// Whether this process is bound to fewer cores than the machine has (taskset, a cpuset, mpirun's
+// default --bind-to core), which process_cores() then counts.
+bool process_bound();
 // process_cores() less the cores other processes kept busy on them over 100 ms at the first call
 // (at least 1; not measured under mpirun or with one core). `busy`: what was measured, -1 if not.
 int free_process_cores(double* busy = nullptr);

@@ -29,16 +29,25 @@ int process_local_index() { return std::max(0, env_int("OMPI_COMM_WORLD_LOCAL_RA
 
 int process_local_count() { return std::max(1, env_int("OMPI_COMM_WORLD_LOCAL_SIZE", env_int("MPI_LOCALNRANKS", 1))); }
 
-int process_cores() {
+namespace {
+// The cores this process may run on when fewer than the machine's, else 0.
+int bound_cores() {
   const int machine = std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
-  // A process bound to fewer cores (taskset, a cpuset, mpirun's default --bind-to core) gets
-  // those; an unbound one shares the machine with the other processes mpirun put there.
   cpu_set_t set;
   CPU_ZERO(&set);
-  if (sched_getaffinity(0, sizeof(set), &set) == 0) {
-    const int allowed = CPU_COUNT(&set);
-    if (allowed >= 1 && allowed < machine) return allowed;
-  }
+  if (sched_getaffinity(0, sizeof(set), &set) != 0) return 0;
+  const int allowed = CPU_COUNT(&set);
+  return allowed >= 1 && allowed < machine ? allowed : 0;
+}
+}  // namespace
+
+bool process_bound() { return bound_cores() > 0; }
+
+int process_cores() {
+  // A process bound to fewer cores (taskset, a cpuset, mpirun's default --bind-to core) gets
+  // those; an unbound one shares the machine with the other processes mpirun put there.
+  if (const int bound = bound_cores(); bound > 0) return bound;
+  const int machine = std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
   return std::max(1, machine / process_local_count());
 }
 
