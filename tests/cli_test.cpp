@@ -1046,8 +1046,7 @@ TEST(Cli, ThreadsPastTheBoundCoresAreNoted) {
                                              " --set threads=3" + out);
   ASSERT_EQ(r.code, 0) << r.out;
   EXPECT_NE(r.out.find("note: threads 3 on the 1 core(s) this process is bound to: a team sharing a core waits for it "
-                       "at every step (under mpirun, which binds each process to a core by default, `mpirun --bind-to "
-                       "none` or `--map-by slot:PE=3` gives it more)\n"),
+                       "at every step (taskset or the cpuset set that; `threads` 1 matches it)\n"),
             std::string::npos) << r.out;
   const Result one = pdadmm::test::run_command("taskset -c 0 " + std::string(PDADMM_BINARY) + " train" + kTiny + out);
   ASSERT_EQ(one.code, 0) << one.out;

@@ -333,7 +333,7 @@ std::string memory_advice(const Config& c, const ProblemShape& sh, int64_t room)
 }
 
 // Under mpirun the processes on a machine draw on its one memory (ulimit -v binds each alone):
-// `here` is this process's need, `all` theirs together (processes_machine_sum), checked first.
+// `here` is this process's need (checked alone before), `all` theirs together (processes_machine_sum).
 void require_machine_share(double here, double all, const std::string& what_needs) {
   if (all <= here) return;
   const int others = processes_on_machine() - 1;

@@ -397,7 +397,7 @@ bool TrainLoop::write_outputs(int done, int stopped_by) {
   const auto write_state = [&] {
     try {
       save_state(done);
-    } catch (const Error& e) {
+    } catch (const std::exception& e) {  // held for after the other files (a download's bad_alloc too)
       // The write is atomic: an earlier checkpoint's state.bin, if any, is whole and --resume takes it.
       const int older = state_at;
       state_failed = std::make_exception_ptr(Error(

@@ -25,6 +25,7 @@
 #include "host/backend/cpu_ops.h"
 #include "host/comm/inproc_transport.h"
 #include "host/comm/processes.h"
+#include "host/comm/processes_env.h"
 #include "host/data/rng.h"
 #include "host/io/error.h"
 #include "host/io/files.h"
@@ -40,12 +41,16 @@ void log_auto_threads(const Config& c, std::ostream& log) {
   if (c.threads == 1) return;  // no team to wait (and no 100 ms measurement for nothing)
   double busy = -1;
   const int free = free_process_cores(&busy);
-  // More threads than the cores this process is bound to (mpirun binds each process to one core by
-  // default: `-x OMP_NUM_THREADS=4` ran Cora 1.2x slower, nothing said).
+  // More threads than the cores this process is bound to (mpirun binds each of up to 2 processes to
+  // a core by default: `-x OMP_NUM_THREADS=4` ran Cora 1.2x slower, nothing said).
   if (c.threads > process_cores() && process_bound()) {
     log << "note: threads " << c.threads << " on the " << process_cores() << " core(s) this process is bound to: "
-        << "a team sharing a core waits for it at every step (under mpirun, which binds each process to a core "
-        << "by default, `mpirun --bind-to none` or `--map-by slot:PE=" << c.threads << "` gives it more)\n" << std::flush;
+        << "a team sharing a core waits for it at every step ("
+        << (launched_processes() > 1 ? "`mpirun --bind-to none` or `--map-by slot:PE=" + std::to_string(c.threads) +
+                                           "` gives each process more"
+                                     : "taskset or the cpuset set that; `threads` " + std::to_string(process_cores()) +
+                                           " matches it")
+        << ")\n" << std::flush;
     return;
   }
   if (free == process_cores() || (c.threads > 0 && c.threads <= free)) return;

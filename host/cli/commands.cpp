@@ -191,9 +191,10 @@ int cmd_train(const CommonArgs& a, bool resume) {
       if (s.rfind("output.dir=", 0) == 0) where.sets.push_back(s);
     const Config here = load(where);
     state = here.output.dir + "/state.bin";
-    // Else the defaults read below were called another config than process 0's, or, under mpirun,
-    // a launch of more processes than their one group ("mpirun -np 1"), for a folder with no state.
-    if (process_rank() == 0) require_run_state(here);
+    // Under mpirun, else the defaults read below were called another config than process 0's, or a
+    // launch of more processes than their one group ("mpirun -np 1"), for a folder with no state.
+    // (One process keeps train's order: a live run's folder is named busy before its state.)
+    if (process_count() > 1 && process_rank() == 0) require_run_state(here);
     require_shared_state(state);
     const nlohmann::json meta = peek_state_meta(state);
     if (meta.is_object() && meta.contains("config") && meta["config"].is_object()) recorded = meta["config"];
