@@ -63,6 +63,16 @@ TEST(CliOwnFiles, TrainsAsItsNpzAndEvalAndResumeRefuseOtherFiles) {
   ASSERT_EQ(ns.code, 0) << ns.out;
   EXPECT_EQ(test::model_payload(dir + "/run_sparse"), test::model_payload(dir + "/run_npz_sparse"));
   EXPECT_NE(run_command(in_dir + " info" + sparse).out.find("features      4 (sparse, "), std::string::npos);
+  // The same features in the other form are the same data set (the same bits trained): eval of the
+  // dense run's model with the sparse file, and the reverse, score as trained (the data checksum
+  // was the form's, and refused them).
+  const std::string model = " eval --config run/config.json --model run/model.bin";
+  const test::CommandResult cross = run_command(in_dir + model + " --set data.files.features=features.npz");
+  EXPECT_EQ(cross.code, 0) << cross.out;
+  test::expect_eval_prints_the_summary(cross, sum);
+  const test::CommandResult reverse = run_command(in_dir + " eval --config run_sparse/config.json --model "
+                                                  "run_sparse/model.bin --set data.files.features=features.npy");
+  EXPECT_EQ(reverse.code, 0) << reverse.out;
 
   const test::CommandResult i = run_command(in_dir + " info" + kFiles);
   ASSERT_EQ(i.code, 0) << i.out;

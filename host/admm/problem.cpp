@@ -10,6 +10,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <string>
+#include <string_view>
 #include <tuple>
 
 #include "host/admm/layer_plan.h"
@@ -114,26 +115,61 @@ double bytes_of(const V& v) {
 double bytes_of(const Csr& m) { return bytes_of(m.indptr) + bytes_of(m.indices) + bytes_of(m.values); }
 double bytes_of(const Features& f) { return bytes_of(f.dense) + bytes_of(f.sparse); }
 
-// The graph, features and labels as read, in one CRC32 (of each array's, in order).
-uint32_t dataset_crc(const Dataset& d) {
+template <typename T>
+std::string_view bytes_view(const T* v, size_t n) {
+  return {reinterpret_cast<const char*>(v), n * sizeof(T)};
+}
+
+// The graph, features and labels as read, in one CRC32 (of each array's, in order). other_form:
+// the features' CRCs as the other form would give them (dense rows, or the nonzeros of the dense
+// rows as CSR), streamed a row at a time: the same data set as dense or sparse files trains the
+// same bits, and a model of one is the other's.
+uint32_t dataset_crc(const Dataset& d, bool other_form = false) {
   std::vector<uint32_t> parts;
-  const auto add = [&](const auto& v) {
-    parts.push_back(crc32_of(reinterpret_cast<const char*>(v.data()), v.size() * sizeof v[0]));
-  };
+  const auto add = [&](const auto& v) { parts.push_back(crc32_update(0, bytes_view(v.data(), v.size()))); };
   const Features& f = d.features;
-  const int64_t shape[3] = {f.rows, f.cols, f.is_sparse ? 1 : 0};
-  parts.push_back(crc32_of(reinterpret_cast<const char*>(shape), sizeof shape));
+  const bool sparse = f.is_sparse != other_form;
+  const int64_t shape[3] = {f.rows, f.cols, sparse ? 1 : 0};
+  parts.push_back(crc32_update(0, bytes_view(shape, 3)));
   add(d.adj.indptr);
   add(d.adj.indices);
-  if (f.is_sparse) {
+  if (!other_form && f.is_sparse) {
     add(f.sparse.indptr);
     add(f.sparse.indices);
     add(f.sparse.values);
-  } else {
+  } else if (!other_form) {
     add(f.dense);
+  } else if (f.is_sparse) {  // as dense rows
+    uint32_t crc = 0;
+    std::vector<float> row(static_cast<size_t>(f.cols));
+    for (int64_t r = 0; r < f.rows; ++r) {
+      std::fill(row.begin(), row.end(), 0.0f);
+      for (int64_t e = f.sparse.indptr[r]; e < f.sparse.indptr[r + 1]; ++e) row[f.sparse.indices[e]] = f.sparse.values[e];
+      crc = crc32_update(crc, bytes_view(row.data(), row.size()));
+    }
+    parts.push_back(crc);
+  } else {  // as CSR of the nonzeros
+    int64_t at = 0;
+    uint32_t ptr = crc32_update(0, bytes_view(&at, 1)), idx = 0, val = 0;
+    std::vector<int32_t> cols;
+    std::vector<float> vals;
+    for (int64_t r = 0; r < f.rows; ++r) {
+      cols.clear();
+      vals.clear();
+      for (int64_t j = 0; j < f.cols; ++j)
+        if (const float v = f.dense[static_cast<size_t>(r * f.cols + j)]; v != 0.0f) {
+          cols.push_back(static_cast<int32_t>(j));
+          vals.push_back(v);
+        }
+      idx = crc32_update(idx, bytes_view(cols.data(), cols.size()));
+      val = crc32_update(val, bytes_view(vals.data(), vals.size()));
+      at += static_cast<int64_t>(cols.size());
+      ptr = crc32_update(ptr, bytes_view(&at, 1));
+    }
+    parts.insert(parts.end(), {ptr, idx, val});
   }
   add(d.labels);
-  const uint32_t crc = crc32_of(reinterpret_cast<const char*>(parts.data()), parts.size() * sizeof parts[0]);
+  const uint32_t crc = crc32_update(0, bytes_view(parts.data(), parts.size()));
   return crc == 0 ? 1 : crc;  // 0 is "not recorded"
 }
 
@@ -214,7 +250,8 @@ std::string hex32(uint32_t v) {
 void require_recorded_data(const nlohmann::json& recorded, const Problem& p, const std::string& file) {
   if (!recorded.is_number_unsigned() || p.data_crc == 0) return;
   const uint32_t then = recorded.get<uint32_t>();
-  require(then == p.data_crc, [&] {
+  // The same features as the other form (dense or sparse files) are the same data set.
+  require(then == p.data_crc || (p.data_crc_other_form != 0 && then == p.data_crc_other_form), [&] {
     return file + ": the data set read now is not the one its run trained on (its graph, features or labels "
                   "differ: files changed since, or another copy; CRC32 " + hex32(p.data_crc) + ", the run's " +
            hex32(then) + ")";
@@ -249,6 +286,7 @@ Problem build_problem(const Config& c) {
   }
   p.data.validate();
   if (c.data.name != "synthetic") p.data_crc = dataset_crc(p.data);
+  if (c.data.name == "files" || c.data.name == "npz") p.data_crc_other_form = dataset_crc(p.data, true);
   if (c.data.val_split_seed >= 0) redraw_train_val(p.data, static_cast<uint64_t>(c.data.val_split_seed));
   // The values live once, in p.h (a dense 100 000 x 1000 matrix is 400 MB); the data set keeps
   // the features' shape.

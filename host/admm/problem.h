@@ -27,6 +27,9 @@ struct Problem {
   // config alone draws): model.bin and state.bin record it, so that eval, export --inputs and
   // --resume notice files changed under the same paths.
   uint32_t data_crc = 0;
+  // A user's own files (data.name files or npz): the CRC of the same data with the features in the
+  // other form (dense or sparse), which trains the same bits; eval and --resume take either.
+  uint32_t data_crc_other_form = 0;
 };
 
 Problem build_problem(const Config& c);
