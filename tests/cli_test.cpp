@@ -320,48 +320,40 @@ TEST(Cli, FilesNoRunWroteInTheOutputFolderAreKept) {
   EXPECT_NE(again.out.find("note: replacing the outputs of an earlier run in " + out), std::string::npos) << again.out;
 }
 
+// A 3-layer pdADMM-G-Q run of kTiny with `sets` into TempDir()/name: exit 1 with `error`, and no
+// model.bin.
+void expect_q_divergence(const std::string& name, const std::string& sets, const std::string& error) {
+  const std::string out = ::testing::TempDir() + "/" + name;
+  std::filesystem::remove_all(out);
+  const Result r = run("train --out " + out + kTiny + " --set model.layers=3 --set algorithm=pdadmm-g-q" + sets);
+  EXPECT_EQ(r.code, 1) << r.out;
+  EXPECT_NE(r.out.find(error), std::string::npos) << r.out;
+  EXPECT_FALSE(std::filesystem::exists(out + "/model.bin"));
+}
+
 // Duals past float with the residual and objective finite (-Q keeps p and q on the grid; u = ρ r
 // with ρ 3e38): a divergence too, not exit 0 with "lagrangian": null in metrics.jsonl.
 TEST(Cli, OverflowedDualsAreADivergence) {
-  const std::string out = ::testing::TempDir() + "/cli_duals_overflow";
-  std::filesystem::remove_all(out);
-  const Result r = run("train --out " + out + kTiny +
-                       " --set model.layers=3 --set algorithm=pdadmm-g-q --set admm.quantize=both --set admm.rho=3e38"
-                       " --set admm.iterations=1");
-  EXPECT_EQ(r.code, 1) << r.out;
-  EXPECT_NE(r.out.find("error: training diverged at iteration 1: the duals u are not finite"), std::string::npos)
-      << r.out;
-  EXPECT_FALSE(std::filesystem::exists(out + "/model.bin"));
+  expect_q_divergence("cli_duals_overflow", " --set admm.quantize=both --set admm.rho=3e38 --set admm.iterations=1",
+                      "error: training diverged at iteration 1: the duals u are not finite");
 }
 
 // Duals that overflow on an iteration that does not log are caught on it, by name: every
 // iteration's dual update sums <u, r>. Before, the residual caught them an iteration later.
 TEST(Cli, DualsOverflowingOnAnUnloggedIterationStopThatIteration) {
-  const std::string out = ::testing::TempDir() + "/cli_duals_unlogged";
-  std::filesystem::remove_all(out);
-  const Result r = run("train --out " + out + kTiny +
-                       " --set model.layers=3 --set algorithm=pdadmm-g-q --set admm.quantize=q --set admm.rho=1e38"
-                       " --set output.log_every=10");
-  EXPECT_EQ(r.code, 1) << r.out;
-  EXPECT_NE(r.out.find("error: training diverged at iteration 2: the duals u are not finite"), std::string::npos)
-      << r.out;
-  EXPECT_FALSE(std::filesystem::exists(out + "/model.bin"));
+  expect_q_divergence("cli_duals_unlogged", " --set admm.quantize=q --set admm.rho=1e38 --set output.log_every=10",
+                      "error: training diverged at iteration 2: the duals u are not finite");
 }
 
 // Weights that overflow while -Q keeps p, q and z on the grid (relu(NaN) = 0, projections): the
 // residual and the duals stay finite, and the run went on to its next logged iteration. The W
 // steps' ||W p + b - z||², summed every iteration, stops it there.
 TEST(Cli, OverflowedWeightsStopTheRunAtOnce) {
-  const std::string out = ::testing::TempDir() + "/cli_w_overflow";
-  std::filesystem::remove_all(out);
-  const Result r = run("train --out " + out + kTiny +
-                       " --set model.layers=3 --set algorithm=pdadmm-g-q --set admm.quantize=both"
-                       " --set 'admm.grid={\"min\":0,\"max\":2,\"levels\":5}' --set admm.nu=1e37"
-                       " --set admm.step=\"exact\" --set output.log_every=6 --set output.convergence_warning=false");
-  EXPECT_EQ(r.code, 1) << r.out;
-  EXPECT_NE(r.out.find("error: training diverged at iteration 3: W p + b of a layer is not finite"), std::string::npos)
-      << r.out;
-  EXPECT_FALSE(std::filesystem::exists(out + "/model.bin"));
+  expect_q_divergence("cli_w_overflow",
+                      " --set admm.quantize=both --set 'admm.grid={\"min\":0,\"max\":2,\"levels\":5}'"
+                      " --set admm.nu=1e37 --set admm.step=\"exact\" --set output.log_every=6"
+                      " --set output.convergence_warning=false",
+                      "error: training diverged at iteration 3: W p + b of a layer is not finite");
 }
 
 // An output the run would replace that is not a file (a folder named model.bin) is refused before

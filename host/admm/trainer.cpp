@@ -40,27 +40,26 @@ int total_cores(const Config& c) { return c.threads > 0 ? c.threads : free_proce
 void log_auto_threads(const Config& c, std::ostream& log) {
   if (c.threads == 1) return;  // no team to wait (and no 100 ms measurement for nothing)
   double busy = -1;
-  const int free = free_process_cores(&busy);
+  const int free = free_process_cores(&busy), cores = process_cores();
   // More threads than the cores this process is bound to (mpirun binds each of up to 2 processes to
   // a core by default: `-x OMP_NUM_THREADS=4` ran Cora 1.2x slower, nothing said).
-  if (c.threads > process_cores() && process_bound()) {
-    log << "note: threads " << c.threads << " on the " << process_cores() << " core(s) this process is bound to: "
+  if (c.threads > cores && process_bound()) {
+    log << "note: threads " << c.threads << " on the " << cores << " core(s) this process is bound to: "
         << "a team sharing a core waits for it at every step ("
         << (launched_processes() > 1 ? "`mpirun --bind-to none` or `--map-by slot:PE=" + std::to_string(c.threads) +
                                            "` gives each process more"
-                                     : "taskset or the cpuset set that; `threads` " + std::to_string(process_cores()) +
-                                           " matches it")
+                                     : "taskset or the cpuset set that; `threads` " + std::to_string(cores) + " matches it")
         << ")\n" << std::flush;
     return;
   }
-  if (free == process_cores() || (c.threads > 0 && c.threads <= free)) return;
+  if (free == cores || (c.threads > 0 && c.threads <= free)) return;
   log << std::fixed << std::setprecision(1);
   if (c.threads == 0)
-    log << "note: threads: " << free << " of " << process_cores() << " cores (other processes kept " << busy
+    log << "note: threads: " << free << " of " << cores << " cores (other processes kept " << busy
         << " busy when this run started; a team sharing a core with them waits for it at every step; `threads` sets "
            "the count)\n";
   else  // asked for: kept, but a run many times slower than one on the free cores deserves a word
-    log << "note: threads " << c.threads << " on " << process_cores() << " cores, of which other processes kept "
+    log << "note: threads " << c.threads << " on " << cores << " cores, of which other processes kept "
         << busy << " busy when this run started: a team sharing a core with them waits for it at every step (often "
         << "many times slower; threads 0 takes the " << free << " free)\n";
   log << std::defaultfloat << std::flush;  // now, not behind a pipe's buffer: it is about the start
