@@ -18,6 +18,7 @@
 #include <iterator>
 #include <fstream>
 #include <sstream>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -84,13 +85,23 @@ TEST(Files, AtomicWriteRefusesSystemPaths) {
   EXPECT_EQ(read_file(file), "printed");
 }
 
-// mkstemp creates 0600 files; results and checkpoints are for others on the machine to read too,
-// so the writer sets 0644 whatever the umask.
-TEST(Files, AtomicWriteLeavesAReadableFile) {
+// mkstemp creates 0600 files whatever the umask: a new file gets what open(2) would give it under
+// the umask (a user's 077 keeps weights private), a replaced one keeps its mode.
+TEST(Files, AtomicWriteFollowsTheUmaskAndKeepsAReplacedFilesMode) {
   const std::string dir = fresh_dir("files_mode"), path = dir + "/summary.json";
+  const auto mode = [](const std::string& f) { return fs::status(f).permissions() & fs::perms::all; };
+  using P = fs::perms;
+  const mode_t old = ::umask(022);
   write_file_atomic(path, "{}");
-  EXPECT_EQ(fs::status(path).permissions() & fs::perms::all,
-            fs::perms::owner_read | fs::perms::owner_write | fs::perms::group_read | fs::perms::others_read);
+  EXPECT_EQ(mode(path), P::owner_read | P::owner_write | P::group_read | P::others_read);
+  ::umask(077);
+  write_file_atomic(dir + "/model.bin", "w");
+  EXPECT_EQ(mode(dir + "/model.bin"), P::owner_read | P::owner_write);
+  fs::permissions(path, P::owner_read | P::owner_write | P::group_read);
+  write_file_atomic(path, "{\"a\": 1}");
+  EXPECT_EQ(mode(path), P::owner_read | P::owner_write | P::group_read);
+  EXPECT_EQ(read_file(path), "{\"a\": 1}");
+  ::umask(old);
 }
 
 TEST(Files, ConcurrentWritersOfOneFileAllSucceed) {
@@ -432,6 +443,20 @@ TEST(Files, StaleTemporariesOfTheNamedFilesAreRemoved) {
   for (const std::string& f : gone) EXPECT_FALSE(fs::exists(dir + "/" + f)) << f;
   for (const std::string& f : kept) EXPECT_TRUE(fs::exists(dir + "/" + f)) << f;
   EXPECT_TRUE(fs::is_directory(dir + "/summary.json.tmp.abcdef"));
+}
+
+// eval --predictions OUT/predictions.csv takes no folder lock: a train starting in OUT meanwhile
+// removed its temporary, and the eval failed at the rename after all its work.
+TEST(Files, ALiveWritersTemporaryIsNotStale) {
+  const std::string dir = fresh_dir("files_live_tmp");
+  std::optional<AtomicFile> live(std::in_place, dir + "/predictions.csv");
+  live->write(std::string("node,label\n"));
+  std::ofstream(dir + "/predictions.csv.tmp.DeAd01") << "half";  // a killed writer's: no lock
+  EXPECT_EQ(remove_stale_temporaries(dir, {"predictions.csv"}), std::vector<std::string>{"predictions.csv.tmp.DeAd01"});
+  live->commit();
+  EXPECT_EQ(read_file(dir + "/predictions.csv"), "node,label\n");
+  live.reset();
+  for (const auto& e : fs::directory_iterator(dir)) EXPECT_EQ(e.path().filename(), "predictions.csv");
 }
 
 // What Progress wrote to a temporary file.

@@ -10,6 +10,7 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <iterator>
 #include <limits>
 #include <string>
@@ -19,6 +20,7 @@
 #include "host/admm/resume.h"
 #include "host/admm/trainer.h"
 #include "host/io/error.h"
+#include "host/io/framed_file.h"
 #include "host/io/state_file.h"
 #include "tests/resume_util.h"
 #include "tests/test_util.h"
@@ -151,9 +153,20 @@ TEST(Resume, StateFileRoundTripsAndRefusesDamage) {
   // The meta alone, for the note of a fresh run that removes a state: null for no state file.
   std::ofstream(path, std::ios::binary | std::ios::trunc) << bytes;
   EXPECT_EQ(peek_state_meta(path), s.meta);
+  EXPECT_FALSE(damaged_state_file(path));
+  // A changed byte that still parses is damage too: read as it stood, it was another run's config.
+  std::string changed = bytes;
+  changed.replace(changed.find("0.30000000000000004"), 19, "0.40000000000000004");
+  std::ofstream(path, std::ios::binary | std::ios::trunc) << changed;
+  EXPECT_TRUE(peek_state_meta(path).is_null());
+  EXPECT_TRUE(damaged_state_file(path));
   std::ofstream(path, std::ios::binary | std::ios::trunc) << bytes.substr(0, 20);
   EXPECT_TRUE(peek_state_meta(path).is_null());
+  EXPECT_TRUE(damaged_state_file(path));
+  std::ofstream(path, std::ios::binary | std::ios::trunc) << "not a state";
+  EXPECT_FALSE(damaged_state_file(path));
   EXPECT_TRUE(peek_state_meta(::testing::TempDir()).is_null());  // a folder
+  EXPECT_FALSE(damaged_state_file(::testing::TempDir()));
 }
 
 // The writer a run uses: a tensor at a time, its header's room reserved and filled at the end. The
@@ -563,6 +576,62 @@ TEST(ResumeCli, AFreshRunSaysItDropsAState) {
   std::filesystem::last_write_time(dir + "/summary.json",
                                    std::filesystem::last_write_time(dir + "/config.json") - std::chrono::seconds(5));
   expect_one_line_error(run_command(train + " --resume"), dir + "/state.bin not found");
+}
+
+// The state's header with `edit` applied to it, its header checksum made whole again.
+void edit_state_header(const std::string& path, const std::function<void(nlohmann::json&)>& edit) {
+  const std::string bytes = slurp_text(path);
+  uint64_t n = 0;
+  std::memcpy(&n, &bytes[8], 8);
+  nlohmann::json h = nlohmann::json::parse(bytes.substr(16, n));
+  edit(h);
+  h["header_crc32"] = header_keys_crc(h, {"meta", "tensors"});
+  const std::string text = h.dump();
+  const uint64_t m = text.size();
+  std::ofstream f(path, std::ios::binary | std::ios::trunc);
+  f << bytes.substr(0, 8);
+  f.write(reinterpret_cast<const char*>(&m), 8);
+  f << text << bytes.substr(16 + n);
+}
+
+// train --resume without --config reads the config its state.bin records: a damaged byte there was
+// blamed on that config ("config: admm.rho_schedule.type: \"oone\" is not one of …"), and a fresh
+// run removed the damaged state without a word.
+TEST(ResumeCli, ADamagedStateHeaderIsNamedAsDamage) {
+  const std::string dir = ::testing::TempDir() + "/resume_damaged_header";
+  std::filesystem::remove_all(dir);
+  const std::string train = std::string(PDADMM_BINARY) + " train" + kRun + " --set admm.iterations=30 --out " + dir;
+  ASSERT_EQ(run_command(train + " --set output.keep_state=true").code, 0);
+  std::string bytes = slurp_text(dir + "/state.bin");
+  const size_t at = bytes.find("\"cross_entropy\":\"stable\"");
+  ASSERT_NE(at, std::string::npos);
+  bytes[at + 19] = 'X';  // "stXble": still JSON
+  std::ofstream(dir + "/state.bin", std::ios::binary | std::ios::trunc) << bytes;
+  expect_one_line_error(run_command(std::string(PDADMM_BINARY) + " train --out " + dir + " --resume"),
+                        "state " + dir + "/state.bin: header checksum mismatch, the state is corrupted; it cannot be "
+                        "resumed: remove it (or choose another --out) to start afresh");
+  const auto fresh = run_command(train);
+  ASSERT_EQ(fresh.code, 0) << fresh.out;
+  EXPECT_NE(fresh.out.find("note: removed " + dir + "/state.bin, a state file whose header is damaged"),
+            std::string::npos) << fresh.out;
+  EXPECT_FALSE(std::filesystem::exists(dir + "/state.bin"));
+}
+
+// The bytes of a resumed run equal an uninterrupted one's only with the same binary: a state of
+// another build says so.
+TEST(ResumeCli, AStateOfAnotherBuildIsNoted) {
+  const std::string dir = ::testing::TempDir() + "/resume_other_build";
+  std::filesystem::remove_all(dir);
+  const std::string train = std::string(PDADMM_BINARY) + " train" + kRun + " --out " + dir;
+  ASSERT_EQ(run_command(train + " --set admm.iterations=20 --set output.keep_state=true").code, 0);
+  const auto same = run_command(train + " --set admm.iterations=25 --set output.keep_state=true --resume");
+  ASSERT_EQ(same.code, 0) << same.out;
+  EXPECT_EQ(same.out.find("was written by pdadmm"), std::string::npos) << same.out;
+  edit_state_header(dir + "/state.bin", [](nlohmann::json& h) { h["meta"]["version"] = "0.1 (git 000000000000)"; });
+  const auto other = run_command(train + " --set admm.iterations=30 --resume");
+  ASSERT_EQ(other.code, 0) << other.out;
+  EXPECT_NE(other.out.find("note: " + dir + "/state.bin was written by pdadmm 0.1 (git 000000000000), this is 0.1 (git "),
+            std::string::npos) << other.out;
 }
 
 // model.stage_duals' default changed to "reset" (2026-12-07): an unstaged run's state recorded

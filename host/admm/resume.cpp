@@ -290,20 +290,37 @@ int unfinished_state_iteration(const Config& c) {
              : -1;
 }
 
+namespace {
+
+// A damaged file says what to do: the same command without --resume refuses to start over it. One
+// this process cannot open (permissions, too many files) may be whole: its error says why alone.
+Error damaged_state(const std::string& path, const Error& e) {
+  if (!std::ifstream(path, std::ios::binary).good()) return e;
+  return Error(std::string(e.what()) + "; it cannot be resumed: remove it (or choose another --out) to start afresh");
+}
+
+}  // namespace
+
+void require_state_header(const std::string& path) {
+  if (!damaged_state_file(path)) return;
+  try {
+    StateFileReader check(path);
+  } catch (const Error& e) {
+    throw damaged_state(path, e);
+  }
+  throw damaged_state(path, Error("state " + path + ": corrupt header"));
+}
+
 RunState load_run_state(const Config& c) {
   const std::string path = state_path(c);
   require_run_state(c);
   // A damaged file says what to do: the same command without --resume refuses to start over it. One
   // this process cannot open (permissions, too many files) may be whole: its error says why alone.
-  const auto damaged = [&path](const Error& e) {
-    if (!std::ifstream(path, std::ios::binary).good()) return e;
-    return Error(std::string(e.what()) + "; it cannot be resumed: remove it (or choose another --out) to start afresh");
-  };
   std::shared_ptr<StateFileReader> f;
   try {
     f = std::make_shared<StateFileReader>(path);
   } catch (const Error& e) {
-    throw damaged(e);
+    throw damaged_state(path, e);
   }
   const nlohmann::json& m = f->meta();
   RunState s;
@@ -329,7 +346,7 @@ RunState load_run_state(const Config& c) {
       s.solver_shapes.push_back(f->shapes()[i]);
     });
   } catch (const Error& e) {
-    throw damaged(e);
+    throw damaged_state(path, e);
   }
   int64_t iteration = 0, stage = 0;  // read whole: an int took 2^62 as 0, and -1 as a stage
   try {
@@ -366,6 +383,7 @@ RunState load_run_state(const Config& c) {
     }
     summary_from(m.at("summary"), s.sum);
     if (m.contains("data_crc")) s.data_crc = m["data_crc"];
+    if (m.contains("version") && m["version"].is_string()) s.written_by = m["version"];
     const nlohmann::json& sv = m.at("solver");
     s.solver.iteration = sv.at("iteration");
     s.solver.rho = sv.at("rho");

@@ -23,6 +23,7 @@ struct RunState {
   double val_acc = 0, test_acc = 0;  // the last logged evaluation's, shown by the progress line
   int shown_at = -1;                  // that evaluation's iteration (-1: not saved, states before 2026-12-07)
   nlohmann::json data_crc;           // Problem::data_crc of the run (absent in a state from before it)
+  std::string written_by;            // build_version() of the binary that wrote it (read, not written)
   SolverState<float> solver;  // load_run_state leaves its tensors in the file (below)
   // Where load_run_state found the solver's tensors: the file (checked) and their index and shape
   // in it; load_solver_state reads them from there one at a time.
@@ -53,6 +54,9 @@ void require_run_state(const Config& c);
 // run would remove the state. A finished run's kept state and a damaged header are left to the
 // run's note.
 void refuse_forgotten_resume(const Config& c);
+// An Error (one line, naming the damage) when path is a state file whose header is damaged: train
+// --resume without --config reads its config from there, which is not to be blamed for the damage.
+void require_state_header(const std::string& path);
 // The iteration of OUT/state.bin (its header alone), -1 when there is none or it cannot be read.
 int unfinished_state_iteration(const Config& c);
 // Keeps the lines of iterations <= k (an earlier run may have logged past its last state), atomically.

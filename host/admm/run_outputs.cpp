@@ -230,7 +230,9 @@ void open_outputs(const Config& c, bool resumed, int start, std::optional<JsonLi
     if (const int k = unfinished_state_iteration(c); k >= 0)
       log << "note: removed " << state_path(c) << ", which an earlier run left at iteration " << k
           << " for train --resume (this run starts afresh)\n";
-    std::remove(state_path(c).c_str());
+    else if (damaged_state_file(state_path(c)))
+      log << "note: removed " << state_path(c) << ", a state file whose header is damaged (it could not be resumed)\n";
+    remove_file_durably(state_path(c));
   } else if (!std::filesystem::exists(c.output.dir + "/metrics.jsonl", ec)) {
     log << "note: " << c.output.dir << "/metrics.jsonl is missing: the log starts after iteration " << start << "\n";
   } else if (const int lost = trim_metrics(c.output.dir + "/metrics.jsonl", start)) {
@@ -294,6 +296,7 @@ void TrainLoop::log_iteration(const IterationStats& st, int it, size_t bytes, st
                  {"objective", st.objective},
                  {"lagrangian", st.lagrangian},
                  {"residual", st.residual},
+                 {"residual_sq", st.r2},
                  {"cross_entropy", st.ce},
                  {"train_acc", scores.train.acc},
                  {"val_acc", scores.val.acc},
@@ -437,7 +440,7 @@ bool TrainLoop::write_outputs(int done, int stopped_by) {
   if (state_failed) std::rethrow_exception(state_failed);
   // Last: a run killed while it wrote the files above still has its state.bin to --resume (it was
   // removed first, and a kill before summary.json left a final model.bin with nothing to resume).
-  if (!keeps_state && finished && writes) std::remove(state_path(c).c_str());
+  if (!keeps_state && finished && writes) remove_file_durably(state_path(c));
   if (sum.signal)
     log << "interrupted by " << signal_name(sum.signal) << " after iteration " << done << " of " << c.iterations
         << ": " << held << " that iterate" << (c.output.state ? "; the same command with --resume continues it" : "")

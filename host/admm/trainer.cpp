@@ -31,6 +31,7 @@
 #include "host/io/files.h"
 #include "host/io/progress.h"
 #include "host/io/stop_signal.h"
+#include "host/io/version.h"
 #include "host/quant/wire.h"
 
 namespace pdadmm {
@@ -342,6 +343,9 @@ TrainSummary train(const Config& c, std::ostream& log, bool resume) {
   // After everything that can fail before the first iteration, so that an error is the only line.
   for (const std::string& w : c.warnings) log << "warning: " << w << "\n";
   for (const std::string& w : data_warnings(c, p)) log << "warning: " << w << "\n";
+  if (writes && from && !from->written_by.empty() && from->written_by != build_version())
+    log << "note: " << state_path(c) << " was written by pdadmm " << from->written_by << ", this is "
+        << build_version() << ": the resumed run may differ in the last bits from one run through by either\n";
   log_run(c, p, solver->num_groups(), log);
   if (writes) log_auto_threads(c, log);  // after setup, so that its errors stay the only line
   // mpirun turns Ctrl-C into SIGTERM then SIGKILL a second later; SIGUSR1 it forwards as it is.

@@ -196,6 +196,7 @@ int cmd_train(const CommonArgs& a, bool resume) {
     // (One process keeps train's order: a live run's folder is named busy before its state.)
     if (process_count() > 1 && process_rank() == 0) require_run_state(here);
     require_shared_state(state);
+    require_state_header(state);
     const nlohmann::json meta = peek_state_meta(state);
     if (meta.is_object() && meta.contains("config") && meta["config"].is_object()) recorded = meta["config"];
   }

@@ -46,7 +46,7 @@ Checkpoint load_checkpoint(const std::string& path) {
   try {
     f = read_framed_file(path, kCheckpointMagic, "checkpoint", "checkpoint");
   } catch (const Error&) {  // the file beside model.bin, given for it
-    require(peek_state_meta(path).is_null(),
+    require(peek_state_meta(path).is_null() && !damaged_state_file(path),
             what + ": a state.bin, which train --resume continues; the model is the model.bin beside it");
     throw;
   }

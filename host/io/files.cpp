@@ -11,8 +11,10 @@
 #include <algorithm>
 #include <cctype>
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
+#include <fstream>
 #include <sstream>
 
 #include "host/io/error.h"
@@ -96,6 +98,14 @@ std::string link_target(const std::string& path) {
 
 constexpr char kTempSuffix[] = ".tmp.XXXXXX";  // mkstemp's pattern
 
+// The process's umask, as the kernel shows it (umask() would set it while other threads create files).
+mode_t current_umask() {
+  std::ifstream f("/proc/self/status");
+  for (std::string line; std::getline(f, line);)
+    if (line.rfind("Umask:", 0) == 0) return static_cast<mode_t>(std::strtoul(line.c_str() + 6, nullptr, 8));
+  return 022;  // before Linux 4.7
+}
+
 }  // namespace
 
 long atomic_name_max(const std::string& folder) {
@@ -109,7 +119,8 @@ AtomicFile::AtomicFile(const std::string& path)
   // rename: refused (as root, /dev/null or /dev/full became a regular file), and so is anything
   // under /dev or /proc (/dev/stdout leads to the file a shell redirected stdout to).
   struct stat st;
-  if ((::stat(path.c_str(), &st) == 0 && !S_ISREG(st.st_mode)) || is_system_path(path))
+  const bool replaces = ::stat(path.c_str(), &st) == 0;
+  if ((replaces && !S_ISREG(st.st_mode)) || is_system_path(path))
     throw Error("cannot write " + path + ": not a regular file");
   // A fresh name (mkstemp: O_CREAT | O_EXCL) per write: never follows a planted symlink, and two
   // runs writing the same file cannot rename each other's temporary away.
@@ -127,7 +138,11 @@ AtomicFile::AtomicFile(const std::string& path)
                               " characters fits)"
                         : ""));
   }
-  ::fchmod(fd_, 0644);  // mkstemp's 0600 would hide results from other users
+  // mkstemp's 0600 ignores the umask: the replaced file's mode, else a new file's under the umask.
+  ::fchmod(fd_, replaces ? (st.st_mode & 0777) : (0666 & ~current_umask()));
+  // Held while it is written, released however the writer ends: a train starting in the folder
+  // removes only a dead writer's temporary, not that of an eval writing predictions.csv there.
+  ::flock(fd_, LOCK_EX | LOCK_NB);
 }
 
 AtomicFile::~AtomicFile() {
@@ -177,6 +192,20 @@ void AtomicFile::commit() {
     ::unlink(tmp_.c_str());
     throw Error("cannot write " + shown_ + " (renaming its temporary into place): " + why);
   }
+  sync_folder_of(path_);
+}
+
+void sync_folder_of(const std::string& path) {
+  const std::filesystem::path p(path);
+  const std::string dir = p.has_parent_path() ? p.parent_path().string() : ".";
+  const int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) return;
+  ::fsync(fd);  // best effort: some file systems refuse it (EINVAL), and the file is in place
+  ::close(fd);
+}
+
+void remove_file_durably(const std::string& path) {
+  if (std::remove(path.c_str()) == 0) sync_folder_of(path);
 }
 
 void write_file_atomic(const std::string& path, const std::string& bytes) {
@@ -254,7 +283,12 @@ std::vector<std::string> remove_stale_temporaries(const std::string& dir, const 
                        [](char ch) { return std::isalnum(static_cast<unsigned char>(ch)); }))
         continue;
       std::error_code rm;
-      if (entry.is_regular_file(rm) && std::filesystem::remove(entry.path(), rm)) removed.push_back(f);
+      if (!entry.is_regular_file(rm)) continue;
+      // A live writer (eval --predictions, export --npz into this folder) holds its flock.
+      const int fd = ::open(entry.path().c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+      const bool busy = fd >= 0 && ::flock(fd, LOCK_EX | LOCK_NB) != 0 && errno == EWOULDBLOCK;
+      if (!busy && std::filesystem::remove(entry.path(), rm)) removed.push_back(f);
+      if (fd >= 0) ::close(fd);
     }
   }
   std::sort(removed.begin(), removed.end());
@@ -304,7 +338,7 @@ uint32_t crc32_of(const std::vector<std::string_view>& pieces) {
 uint32_t crc32_of(const char* data, size_t n) { return crc32_of({std::string_view(data, n)}); }
 
 JsonLines::JsonLines(const std::string& path, bool append) : path_(path) {
-  fd_ = ::open(path.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC | O_APPEND | (append ? 0 : O_TRUNC), 0644);
+  fd_ = ::open(path.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC | O_APPEND | (append ? 0 : O_TRUNC), 0666);
   if (fd_ < 0) throw Error("cannot write " + path + ": " + std::strerror(errno));
 }
 

@@ -68,8 +68,12 @@ class FolderLock {
   std::string dir_, created_;
   bool signals_ = false;  // this lock's handlers are installed
 };
+// fsyncs the folder holding path, so that a rename or removal there survives a power loss (best effort).
+void sync_folder_of(const std::string& path);
+// Removes path (if there) and syncs its folder.
+void remove_file_durably(const std::string& path);
 // Removes the temporaries (NAME.tmp.XXXXXX) of `names` in `dir` that a process killed while writing
-// left behind; returns their file names. Only under a held FolderLock: no other run is writing them.
+// left behind (an AtomicFile holds a flock on its own while it lives); returns their file names.
 std::vector<std::string> remove_stale_temporaries(const std::string& dir, const std::vector<std::string>& names);
 
 // The whole of a regular file (a folder or a device like /dev/zero is refused, not read).

@@ -135,7 +135,17 @@ void StateFileReader::check(const std::function<void(size_t, const HostMatrix<fl
 
 nlohmann::json peek_state_meta(const std::string& path) {
   const nlohmann::json j = peek_framed_header(path, kStateMagic);
-  return j.is_object() && j.contains("meta") && j["meta"].is_object() ? j["meta"] : nlohmann::json();
+  // A flipped byte that still parses would be read as another run's config or iteration.
+  if (!j.is_object() || (j.contains("header_crc32") && (!j["header_crc32"].is_number_unsigned() ||
+                                                        j["header_crc32"].get<uint64_t>() != header_crc(j))))
+    return nullptr;
+  return j.contains("meta") && j["meta"].is_object() ? j["meta"] : nlohmann::json();
+}
+
+bool damaged_state_file(const std::string& path) {
+  std::ifstream f(path, std::ios::binary);
+  char head[8];
+  return f.read(head, 8) && std::memcmp(head, kStateMagic, 8) == 0 && peek_state_meta(path).is_null();
 }
 
 }  // namespace pdadmm

@@ -72,7 +72,10 @@ class StateFileReader {
   std::vector<uint64_t> offsets_;
 };
 // The header's meta alone, read without the tensors (100s of MB); null when path is no regular
-// file or not a state file. Unchecked: for a note, not to resume from.
+// file, not a state file or its header is damaged (its checksum). The tensors unchecked: for a
+// note or a config, not to resume from.
 nlohmann::json peek_state_meta(const std::string& path);
+// A state file (its magic) whose header cannot be read back whole.
+bool damaged_state_file(const std::string& path);
 
 }  // namespace pdadmm
