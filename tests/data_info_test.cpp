@@ -5,6 +5,8 @@
 // counted the distinct pairs {i, j}, i != j (symmetrised, self-loops dropped, duplicates merged).
 #include <gtest/gtest.h>
 
+#include <sys/stat.h>
+
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
@@ -93,6 +95,28 @@ TEST(DataInfo, PubMedWithoutAllxNamesTheFile) {
   // One line naming the missing file, not another of PubMed's files or its checksum.
   pdadmm::test::expect_one_line_error(info("pubmed"),
                                       "error: " + data_root() + "/planetoid/ind.pubmed.allx: file not found (");
+}
+
+// A FIFO where a data file or the checksum list should be: the loader opened it before it checked
+// it was a file, and opening a FIFO waits for a writer, so `info` hung without a word.
+TEST(DataInfo, AFifoForADataFileIsRefusedNotWaitedOn) {
+  if (!exists(data_root() + "/planetoid/ind.cora.x")) GTEST_SKIP() << "real data not found: " << data_root();
+  namespace fs = std::filesystem;
+  const std::string dir = ::testing::TempDir() + "/data_fifo";
+  fs::remove_all(dir);
+  fs::create_directories(dir + "/planetoid");
+  for (const char* part : {"x", "y", "tx", "ty", "allx", "ally", "graph", "test.index"})
+    fs::create_symlink(fs::absolute(data_root() + "/planetoid/ind.cora." + std::string(part)),
+                       dir + "/planetoid/ind.cora." + part);
+  ASSERT_EQ(::mkfifo((dir + "/SHA256SUMS").c_str(), 0644), 0);
+  const std::string cmd = "timeout 60 " + std::string(PDADMM_BINARY) + " info --set data.name=cora --data " + dir;
+  pdadmm::test::expect_one_line_error(pdadmm::test::run_command(cmd + " --set data.verify=true"),
+                                      "error: " + dir + "/SHA256SUMS: not a regular file (data.verify checks");
+  fs::remove(dir + "/planetoid/ind.cora.ty");
+  ASSERT_EQ(::mkfifo((dir + "/planetoid/ind.cora.ty").c_str(), 0644), 0);
+  pdadmm::test::expect_one_line_error(pdadmm::test::run_command(cmd),
+                                      "error: " + dir + "/planetoid/ind.cora.ty: not a regular file (data folder " + dir);
+  fs::remove_all(dir);
 }
 
 // Without ind.pubmed.allx, tools/pubmed_standin.py's stand-in (x's rows, then tx's repeated, in

@@ -580,7 +580,7 @@ TEST(DataCustomNpz, VerifyChecksTheFilesOwnFolder) {
     }
     return std::string("no error");
   };
-  EXPECT_EQ(error_of(), dir + "/SHA256SUMS: cannot open checksum list (missing or unreadable; data.verify checks the "
+  EXPECT_EQ(error_of(), dir + "/SHA256SUMS: cannot open checksum list (No such file or directory; data.verify checks the "
                         "files against it)");
   std::ofstream(dir + "/SHA256SUMS") << std::string(64, 'a') << "  other.npz\n";
   EXPECT_EQ(error_of(), dir + "/SHA256SUMS: no checksum listed for graph.npz");

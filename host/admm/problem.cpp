@@ -5,9 +5,11 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <climits>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <string>
 #include <string_view>
@@ -51,7 +53,14 @@ void require_data_files(const Config& c, const std::string& root) {
   while (base.size() > 1 && base.back() == '/') base.pop_back();
   for (const std::string& f : files) {
     const std::string path = base + "/" + f;
-    if (::access(path.c_str(), R_OK) == 0) continue;
+    if (::access(path.c_str(), R_OK) == 0) {
+      // A FIFO blocked the loader's open until a writer came.
+      if (std::filesystem::is_regular_file(path, ec)) continue;
+      throw Error(path + ": not a regular file (data folder " + root + ", from " + from + ")");
+    }
+    // "file not found" for a file there that cannot be read (its permissions, a symlink loop).
+    if (errno != ENOENT && errno != ENOTDIR)
+      throw Error(path + ": " + std::strerror(errno) + " (data folder " + root + ", from " + from + ")");
     // --data .../planetoid: the folder that holds planetoid/ and npz/ was meant.
     std::filesystem::path r = std::filesystem::absolute(root, ec).lexically_normal();  // ".", "planetoid/"
     if (!r.has_filename()) r = r.parent_path();
@@ -72,6 +81,9 @@ void require_own_file(const std::string& file, const std::string& key, const std
   // A folder (a path one level short) was "FOLDER: not a regular file", without the key.
   if (std::filesystem::is_directory(file, ec)) throw Error(file + ": a folder, not a file (" + key + ")");
   if (std::filesystem::exists(file, ec)) return;
+  // A symlink loop or a name too long is no missing file.
+  if (ec && ec != std::errc::no_such_file_or_directory && ec != std::errc::not_a_directory)
+    throw Error(file + ": " + ec.message() + " (" + key + ")");
   const std::filesystem::path cwd = std::filesystem::current_path(ec);
   const bool relative = std::filesystem::path(file).is_relative() && !ec;
   throw Error(file + ": file not found (" + key +

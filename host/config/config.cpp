@@ -2,8 +2,10 @@
 #include "host/config/config.h"
 
 #include <algorithm>
+#include <cerrno>
 #include <cfloat>
 #include <cmath>
+#include <cstring>
 #include <iomanip>
 #include <fstream>
 #include <sstream>
@@ -815,8 +817,9 @@ Config parse_config(const nlohmann::json& in, const std::vector<std::string>& ov
 }
 
 Config load_config(const std::string& path, const std::vector<std::string>& overrides) {
+  errno = 0;
   std::ifstream f(path, std::ios::binary);
-  require(static_cast<bool>(f), "config: cannot open " + path);
+  require(static_cast<bool>(f), "config: cannot open " + path + (errno ? std::string(": ") + std::strerror(errno) : ""));
   // Read with a bound: a device (--config /dev/zero) grew the text until memory ran out, and
   // /dev/urandom never ended. A pipe (--config <(jq … c.json)) is still read as it comes.
   constexpr size_t kMaxBytes = size_t{64} << 20;

@@ -2,6 +2,8 @@
 // opcodes and globals that builds plain data (arrays, csr matrices, dicts of lists), never code.
 #include "host/data/pickle.h"
 
+#include <cerrno>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <algorithm>
@@ -555,8 +557,9 @@ std::string load_file_bytes(const std::string& path) {
   std::error_code ec;  // a directory, or a device like /dev/zero that never ends
   if (std::filesystem::exists(path, ec) && !std::filesystem::is_regular_file(path, ec))
     throw Error(path + ": not a regular file");
+  errno = 0;
   std::ifstream f(path, std::ios::binary);
-  if (!f) throw Error(path + ": cannot open file (missing or unreadable)");
+  if (!f) throw Error(path + ": cannot open file" + (errno ? std::string(": ") + std::strerror(errno) : " (missing or unreadable)"));
   // A 4 GiB file took 42 s and 8 GiB before its error, and one of 30 GB was read as its first 4
   // GiB ("4294907449 unexpected bytes after STOP"). The real files are a few MB at most.
   const std::uintmax_t size = std::filesystem::file_size(path, ec);

@@ -3,6 +3,7 @@
 #include "host/data/planetoid.h"
 
 #include <algorithm>
+#include <filesystem>
 #include <fstream>
 #include <limits>
 #include <utility>
@@ -46,7 +47,15 @@ OneHot one_hot_labels(const NumpyArray& a, const std::string& what) {
   return out;
 }
 
-bool file_exists(const std::string& path) { return std::ifstream(path, std::ios::binary).good(); }
+// Without opening it: opening a FIFO blocks until a writer comes.
+void require_planetoid_file(const std::string& path, const std::string& name) {
+  std::error_code ec;
+  const auto type = std::filesystem::status(path, ec).type();
+  require(type != std::filesystem::file_type::not_found,
+          path + ": file not found (needed for the Planetoid data set '" + name + "')");
+  require(!ec, path + ": " + ec.message());
+  require(type == std::filesystem::file_type::regular, path + ": not a regular file");
+}
 
 }  // namespace
 
@@ -75,7 +84,7 @@ Dataset load_planetoid(const std::string& dir, const std::string& name) {
   auto path = [&](const std::string& part) { return dir + "/ind." + name + "." + part; };
   const std::vector<std::string> parts = planetoid_parts();
   for (const std::string& part : parts)
-    require(file_exists(path(part)), path(part) + ": file not found (needed for the Planetoid data set '" + name + "')");
+    require_planetoid_file(path(part), name);
   std::vector<std::string> bytes;
   bytes.reserve(parts.size());
   for (const std::string& part : parts) bytes.push_back(load_file_bytes(path(part)));

@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <array>
 #include <cctype>
+#include <cerrno>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -117,10 +118,15 @@ std::string sha256_file(const std::string& path) {
 
 void verify_sha256sums(const std::string& root, const std::vector<std::string>& relpaths) {
   const std::string list = root + "/SHA256SUMS";
-  std::ifstream in(list);
   // Named with the key that asked for it: a user's file has no SHA256SUMS until one is written.
+  std::error_code ec;
+  if (std::filesystem::exists(list, ec) && !std::filesystem::is_regular_file(list, ec))  // a FIFO blocked the open
+    throw Error(list + ": not a regular file (data.verify checks the files against it)");
+  errno = 0;
+  std::ifstream in(list);
   if (!in)
-    throw Error(list + ": cannot open checksum list (missing or unreadable; data.verify checks the files against it)");
+    throw Error(list + ": cannot open checksum list (" + (errno ? std::string(std::strerror(errno)) + "; " : "") +
+                "data.verify checks the files against it)");
   std::map<std::string, std::string> expected;
   std::string line;
   int lineno = 0;
@@ -140,8 +146,7 @@ void verify_sha256sums(const std::string& root, const std::vector<std::string>& 
   }
   for (const std::string& rel : relpaths) {
     const std::string path = root + "/" + rel;
-    std::error_code ec;  // a folder would open, then fail to read
-    if (!std::filesystem::is_regular_file(path, ec))
+    if (!std::filesystem::is_regular_file(path, ec))  // a folder would open, then fail to read
       throw Error(path + (std::filesystem::exists(path, ec) ? ": not a regular file" : ": file not found") +
                   " (to be checked against " + list + ")");
     auto it = expected.find(rel);
