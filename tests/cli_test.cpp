@@ -1341,6 +1341,11 @@ TEST(Cli, ABenchJsonThatIsTheConfigIsRefused) {
   expect_one_line_error(run("bench --no-peak -c " + cfg + " --json " + dir + "/other.json" + kTiny + " --iterations 1"),
                         "bench: --json " + dir + "/other.json is not bench's JSON (a data file, or another program's)");
   EXPECT_EQ(pdadmm::test::slurp(dir + "/other.json"), R"({"model": {"hidden": 8}})");
+  // A run's own summary.json is named as such, not as another program's.
+  std::ofstream(dir + "/metrics.jsonl") << "{}\n";
+  std::ofstream(dir + "/summary.json") << R"({"iterations": 3})";
+  expect_one_line_error(run("bench --no-peak -c " + cfg + " --json " + dir + "/summary.json" + kTiny + " --iterations 1"),
+                        "bench: --json " + dir + "/summary.json is the summary.json of a pdadmm run; it would be overwritten");
   for (int i = 0; i < 2; ++i)
     ASSERT_EQ(run("bench --no-peak -c " + cfg + " --json " + dir + "/b.json" + kTiny + " --iterations 1").code, 0) << i;
 }

@@ -2,7 +2,7 @@
 """Whole training runs of two pdadmm binaries, alternated, for a paired speed comparison.
 
 Usage: tools/bench_ab.py --a OLD_BINARY --b NEW_BINARY CONFIG [CONFIG ...]
-                         [--rounds 4] [--set key=value ...] [--json FILE]
+                         [--rounds 4] [--set key=value ...] [--data DIR] [--json FILE]
 Each round runs every config with A and with B (`pdadmm train --config CONFIG`, outputs in a
 temporary folder), A first in odd rounds and B first in even ones, so slow and fast spells of a
 shared machine hit both alike, and so does running second (measured on a 2-core machine: the second
@@ -44,8 +44,8 @@ def version(binary):
     return out.stdout.strip()
 
 
-def run(binary, config, sets, out_dir):
-    cmd = [binary, "train", "--config", config]
+def run(binary, config, sets, out_dir, data=None):
+    cmd = [binary, "train", "--config", config] + (["--data", data] if data else [])
     for s in sets:
         cmd += ["--set", s]
     cmd += ["--set", "output.dir=%s" % json.dumps(out_dir)]  # last: where this script reads the summary
@@ -88,6 +88,8 @@ def main():
     ap.add_argument("--set", action="append", default=[], dest="sets", metavar="KEY=VALUE",
                     help="passed to every pdadmm train (repeatable)")
     ap.add_argument("--json", help="write the runs and the medians here")
+    ap.add_argument("--data", metavar="DIR", help="the data folder, passed to pdadmm train (default: the config's "
+                    "data.root, else $PDADMM_DATA, else ./data)")
     args = ap.parse_args()
     if args.rounds < 1:
         sys.exit("error: --rounds must be at least 1")
@@ -116,7 +118,7 @@ def main():
             runs = {"a": [], "b": []}
             for r in range(args.rounds):
                 for k in ("a", "b") if r % 2 == 0 else ("b", "a"):
-                    x = run(binaries[k], c, args.sets, os.path.join(tmp, "%s_%d" % (k, r)))
+                    x = run(binaries[k], c, args.sets, os.path.join(tmp, "%s_%d" % (k, r)), args.data)
                     runs[k].append(x)
                     print("%s %s round %d: %.2f s wall (%.2f user, %.2f sys), %.4f s/iteration, "
                           "evaluation %.2f s, stage changes %.2f s, test %.4f" %

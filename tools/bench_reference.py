@@ -3,7 +3,7 @@
 
 Usage: tools/bench_reference.py [--dataset cora] [--algorithm pdadmm-g] [--layers 10] [--hidden 500]
                                 [--iterations 20] [--threads 2] [--binary build/pdadmm]
-                                [--device cpu|cuda] [--json FILE] [--check-only]
+                                [--device cpu|cuda] [--data DIR] [--json FILE] [--check-only]
 The authors' code (github:xianggebenben/pdADMM-G) is not vendored and cannot be fetched here, so
 its serial driver is transcribed step by step from shared/reference_algorithm.md section 1, the
 way it computes: autograd gradients for p and W, backtracking from t = 20 that re-evaluates the
@@ -236,8 +236,9 @@ def time_reference(N, d, C, layers, hidden, iterations, rho, mu, threads, quanti
     return secs, counts
 
 
-def run_pdadmm(binary, dataset, algorithm, layers, hidden, iterations, rho, mu, threads, device, log_every):
-    cfg = {"data": {"name": dataset}, "threads": threads, "algorithm": algorithm, "backend": device,
+def run_pdadmm(binary, dataset, algorithm, layers, hidden, iterations, rho, mu, threads, device, log_every,
+               data=None):
+    cfg = {"data": {"name": dataset, **({"root": os.path.abspath(data)} if data else {})}, "threads": threads, "algorithm": algorithm, "backend": device,
            "model": {"layers": layers, "hidden": hidden, "hops": 4, "hop_order": "descending"},
            "admm": {"iterations": iterations, "nu": rho, "rho": rho, "mu": mu, "preset": "reference"},
            "output": {"progress": "off", "checkpoint": False, "log_every": log_every}}
@@ -258,12 +259,12 @@ def run_pdadmm(binary, dataset, algorithm, layers, hidden, iterations, rho, mu, 
     return sm, rows
 
 
-def time_pdadmm(binary, dataset, algorithm, layers, hidden, iterations, rho, mu, threads, device):
+def time_pdadmm(binary, dataset, algorithm, layers, hidden, iterations, rho, mu, threads, device, data=None):
     """Seconds from a run that evaluates only at the end (as the transcription never evaluates);
     FISTA steps and backtracks from a second run that logs every iteration."""
     args = (binary, dataset, algorithm, layers, hidden, iterations, rho, mu, threads, device)
-    sm, _ = run_pdadmm(*args, log_every=iterations)
-    _, rows = run_pdadmm(*args, log_every=1)
+    sm, _ = run_pdadmm(*args, log_every=iterations, data=data)
+    _, rows = run_pdadmm(*args, log_every=1, data=data)
     sm["fista_its_mean"] = sum(r["fista_its"] for r in rows) / len(rows)
     sm["backtracks"] = sum(r["backtracks"]["p"] + r["backtracks"]["W"] for r in rows)
     return sm
@@ -286,6 +287,8 @@ def main():
     ap.add_argument("--device", default="cpu", choices=["cpu", "cuda"],
                     help="where both run: the transcription's torch device and pdadmm's backend")
     ap.add_argument("--json", help="write the result here")
+    ap.add_argument("--data", metavar="DIR", help="the data folder pdadmm reads --dataset from (default $PDADMM_DATA, "
+                    "else ./data)")
     ap.add_argument("--check-only", action="store_true", help="only check the transcription against the vectors")
     a = ap.parse_args()
     if a.json:
@@ -306,7 +309,7 @@ def main():
     require_binary(a.binary, "--binary")
     N, d, C = SHAPES[a.dataset]
     sm = time_pdadmm(a.binary, a.dataset, a.algorithm, a.layers, a.hidden, a.iterations, a.rho, a.mu, a.threads,
-                     a.device)
+                     a.device, a.data)
     ref_secs, counts = time_reference(N, d, C, a.layers, a.hidden, a.iterations, a.rho, a.mu, a.threads,
                                       a.algorithm == "pdadmm-g-q", a.device)
     ref_med = statistics.median(ref_secs[1:] or ref_secs)

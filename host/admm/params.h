@@ -1,6 +1,8 @@
 // Hyperparameters and numerical switches of pdADMM-G / pdADMM-G-Q, as one struct the
-// schedule reads. Defaults fix the reference code's bugs; each fix has a switch back to the
-// reference behaviour for parity (reference_algorithm.md §8).
+// schedule reads. Defaults fix the reference code's bugs, each with a switch back to the
+// reference behaviour for parity (reference_algorithm.md §8), but for the step: the default keeps
+// the reference's backtracking from t0, since exact steps in every stage lost accuracy (a config
+// asks for them per stage, docs/tuning.md). StepRule::Exact is the line minimum along -g.
 #pragma once
 #include "host/backend/ops.h"
 #include "host/quant/grid.h"
