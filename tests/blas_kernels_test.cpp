@@ -53,6 +53,14 @@ TEST(BlasKernels, InfoNamesTheKernelsAndKeepsTheUsersChoice) {
   ASSERT_EQ(chosen.code, 0) << chosen.out;
   EXPECT_NE(chosen.out.find("blas          OpenBLAS Prescott kernels (OPENBLAS_CORETYPE)"), std::string::npos)
       << chosen.out;
+  // A name OpenBLAS does not know is ignored by it, and a stray PDADMM_BLAS_FALLBACK (pdadmm sets it
+  // for itself) is no fallback replaced.
+  const test::CommandResult unknown = test::run_command("env PDADMM_BLAS_FALLBACK=garbage OPENBLAS_CORETYPE=garbage " +
+                                                        bin + " info");
+  ASSERT_EQ(unknown.code, 0) << unknown.out;
+  EXPECT_NE(unknown.out.find(" kernels (OPENBLAS_CORETYPE=garbage is no core this OpenBLAS knows: its own detection)"),
+            std::string::npos) << unknown.out;
+  EXPECT_EQ(unknown.out.find("fallback"), std::string::npos) << unknown.out;
 }
 
 }  // namespace

@@ -237,6 +237,15 @@ TEST(CliOwnFiles, AClassWithoutATrainingNodeIsWarned) {
   EXPECT_NE(ix1.out.find("warning: the first feature column is the row number 1, 2, …, 30: an index column?"),
             std::string::npos)
       << ix1.out;
+  EXPECT_EQ(ix1.out.find("every feature is 0"), std::string::npos) << ix1.out;
+  // Features all zero (a file of the wrong columns, a failed export) trained without a word.
+  std::ofstream fz(dir + "/fz.csv");
+  for (int k = 0; k < 30; ++k) fz << "0,0,0\n";
+  fz.close();
+  const test::CommandResult zf =
+      run_command(in_dir + " info" + data + " --set data.files.train_per_class=1 --set data.files.features=fz.csv");
+  EXPECT_EQ(zf.code, 0) << zf.out;
+  EXPECT_NE(zf.out.find("warning: every feature is 0: the model cannot tell the nodes apart"), std::string::npos) << zf.out;
   // Signed features under data.row_normalize: rows whose values cancel are scaled many times over.
   std::ofstream fn(dir + "/fn.csv");
   for (int k = 0; k < 30; ++k) fn << (k % 2 ? -1 : 2) << "," << k % 3 + 1 << "," << (k * 7) % 5 + 1 << "\n";

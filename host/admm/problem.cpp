@@ -222,6 +222,13 @@ std::vector<std::string> data_warnings(const Config& c, const Problem& p) {
     out.push_back("the " + c.data.name + " files in " + data_root(c) + " differ from the published ones (data crc " +
                   hex32(p.data_crc) + ", theirs " + hex32(published) + "): data.verify: true names the changed file " +
                   "(against SHA256SUMS), tools/fetch_datasets.sh fetches them again");
+  // Features that are all zero carry nothing: the model sees the graph alone, through its biases.
+  const Features& f = p.h;
+  const auto zero = [](float v) { return v == 0.0f; };
+  if (f.rows > 0 && f.cols > 0 &&
+      (f.is_sparse ? std::all_of(f.sparse.values.begin(), f.sparse.values.end(), zero)
+                   : std::all_of(f.dense.begin(), f.dense.end(), zero)))
+    out.push_back("every feature is 0: the model cannot tell the nodes apart (the features file, or its columns?)");
   // A first column 0, 1, …, n − 1 is a row index: pandas' to_csv writes one unless index=False,
   // and it was read, silently, as a feature (row normalisation would hide it, so not then).
   const Features& h = p.h;

@@ -1,6 +1,7 @@
 #include "host/backend/blas_kernels.h"
 
 #include <cblas.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -60,15 +61,26 @@ void use_best_blas_kernels(char** argv) {
   ::unsetenv("PDADMM_BLAS_FALLBACK");
 }
 
+const char* blas_core_replaced() {
+  const char* set = std::getenv("OPENBLAS_CORETYPE");
+  const char* fallback = std::getenv("PDADMM_BLAS_FALLBACK");
+  // Only as use_best_blas_kernels left them: a stray PDADMM_BLAS_FALLBACK=garbage was shown as a fallback.
+  if (!set || !fallback || std::strcmp(set, openblas_get_corename()) != 0 || set != best_blas_core() ||
+      !blas_core_is_fallback(fallback, set))
+    return nullptr;
+  return fallback;
+}
+
 std::string blas_kernels_text() {
   std::string t = std::string("OpenBLAS ") + openblas_get_corename() + " kernels";
   const char* set = std::getenv("OPENBLAS_CORETYPE");
-  const char* fallback = std::getenv("PDADMM_BLAS_FALLBACK");
-  if (set && fallback && std::strcmp(set, openblas_get_corename()) == 0)
+  if (const char* fallback = blas_core_replaced())
     t += std::string(" (pdadmm's choice: OpenBLAS's own detection gives its ") + fallback +
          " fallback on this CPU; a set OPENBLAS_CORETYPE is kept)";
-  else if (set)
+  else if (set && strcasecmp(set, openblas_get_corename()) == 0)
     t += " (OPENBLAS_CORETYPE)";
+  else if (set)  // OpenBLAS ignores a name it does not know and detects the core itself
+    t += std::string(" (OPENBLAS_CORETYPE=") + set + " is no core this OpenBLAS knows: its own detection)";
   return t;
 }
 

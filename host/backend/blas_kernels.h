@@ -19,6 +19,8 @@ bool blas_core_is_fallback(const std::string& loaded, const std::string& best);
 // otherwise); returns when there is nothing to do or the exec fails. Call first thing in main().
 void use_best_blas_kernels(char** argv);
 
+// The core OpenBLAS loaded before use_best_blas_kernels replaced it, or null.
+const char* blas_core_replaced();
 // "OpenBLAS Cooperlake kernels", and why when not OpenBLAS's own choice (pdadmm info prints it).
 std::string blas_kernels_text();
 

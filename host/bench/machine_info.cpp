@@ -9,6 +9,7 @@
 #include <thread>
 
 #include "cuda/cuda_backend.h"
+#include "host/backend/blas_kernels.h"
 #include "host/quant/wire.h"
 
 namespace pdadmm {
@@ -37,7 +38,7 @@ nlohmann::json machine_info(const std::string& backend) {
                         {"core", openblas_get_corename()},
                         {"threads", openblas_get_num_threads()}}}};
   // The core OpenBLAS loaded before pdadmm replaced it (host/backend/blas_kernels.h).
-  if (const char* fallback = std::getenv("PDADMM_BLAS_FALLBACK")) j["openblas"]["replaced"] = fallback;
+  if (const char* fallback = blas_core_replaced()) j["openblas"]["replaced"] = fallback;
   j["host_codecs"] = host_codecs_build();  // the -Q wire's CPU encoders: AVX2 or baseline build
   // Other processes share the cores: the 1/5/15-minute load says how quiet the machine was.
   std::ifstream load("/proc/loadavg");
