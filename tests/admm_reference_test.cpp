@@ -3,9 +3,11 @@
 #include <gtest/gtest.h>
 
 #include "host/admm/solver.h"
+#include "host/config/config.h"
 #include "host/admm/steps.h"
 #include "host/backend/cpu_ops.h"
 #include "kernels/admm_math.cuh"
+#include "tests/reference_check.h"
 #include "tests/test_util.h"
 
 namespace pdadmm {
@@ -14,104 +16,10 @@ namespace {
 using test::max_rel_err;
 using test::to_matrix;
 using M = HostMatrix<double>;
-
-constexpr double kTol = 1e-9;
-
-nlohmann::json vectors() {
-  static nlohmann::json j = test::read_json(test::shared_dir() + "/reference_vectors/pdadmm_reference.json");
-  return j;
-}
-
-AdmmParams reference_params(double rho, double mu) {
-  AdmmParams p;
-  p.nu = p.rho = rho;
-  p.mu = mu;
-  p.step = StepRule::Backtrack;
-  p.t0 = 20;
-  p.max_backtracks = 10;
-  p.z_prox_in_compare = false;
-  p.ce = CeMode::Reference;
-  p.fista_eta = 4;
-  p.fista_tol = 1e-3;
-  p.fista_tol_per_node = false;
-  p.fista_max_iter = 50;
-  p.refresh_every = 0;
-  return p;
-}
-
-template <typename T>
-HostMatrix<T> forward(const std::vector<HostMatrix<T>>& W, const std::vector<HostMatrix<T>>& b, const HostMatrix<T>& x) {
-  HostMatrix<T> act = x;
-  for (size_t l = 0; l < W.size(); ++l) {
-    HostMatrix<T> z(W[l].rows, act.cols);
-    for (int64_t i = 0; i < z.rows; ++i)
-      for (int64_t j = 0; j < z.cols; ++j) {
-        T s = b[l].data[i];
-        for (int64_t k = 0; k < W[l].cols; ++k) s += W[l](i, k) * act(k, j);
-        z(i, j) = (l + 1 < W.size() && s < 0) ? 0 : s;
-      }
-    act = z;
-  }
-  return act;
-}
-
-// The solver in T against the float64 vectors: tol bounds each tensor's error (relative, or
-// absolute below 1) and scalar_tol the Lagrangian's and r2's relative error; the step counts exact.
-template <typename T = double>
-void check_problem(const char* name, int groups, int gram, double tol = kTol, double scalar_tol = kTol) {
-  using TM = HostMatrix<T>;
-  const nlohmann::json all = vectors();
-  if (all.is_null()) {
-    GTEST_SKIP() << "shared/reference_vectors not found under " << test::shared_dir();
-  }
-  ASSERT_TRUE(all.contains(name)) << name;
-  const nlohmann::json& pr = all[name];
-  // An empty list would check nothing: the loop below must compare every iteration the file holds.
-  ASSERT_TRUE(pr["iterations"].is_array());
-  ASSERT_FALSE(pr["iterations"].empty()) << name << ": no iterations to compare";
-  const TM x = to_matrix<T>(pr["X"]), y = to_matrix<T>(pr["Y"]);
-  std::vector<TM> W, b;
-  for (size_t l = 0; l < pr["W0"].size(); ++l) {
-    W.push_back(to_matrix<T>(pr["W0"][l]));
-    b.push_back(to_matrix<T>(pr["b0"][l]));
-  }
-  SolverSpec spec;
-  spec.dims = {x.rows};
-  for (const TM& w : W) spec.dims.push_back(w.rows);
-  spec.n_cols = x.cols;
-  spec.groups = groups;
-  AdmmParams prm = reference_params(pr["rho"].get<double>(), pr["mu"].get<double>());
-  prm.gram = gram;
-  Solver<T> solver(spec, prm, x, y, W, b, [](int) { return std::make_unique<CpuOps<T>>(); });
-  const int L = solver.num_layers();
-  for (const nlohmann::json& ref : pr["iterations"]) {  // NOLINT
-    SCOPED_TRACE(std::string(name) + " iteration " + std::to_string(ref["it"].get<int>()));
-    IterationStats st = solver.iterate(true);
-    EXPECT_EQ(st.counts.p_backtracks, ref["p_backtracks"].get<int>());
-    EXPECT_EQ(st.counts.p_giveups, ref["p_giveups"].get<int>());
-    EXPECT_EQ(st.counts.w_backtracks, ref["W_backtracks"].get<int>());
-    EXPECT_EQ(st.counts.w_giveups, ref["W_giveups"].get<int>());
-    EXPECT_EQ(st.counts.fista_its, ref["fista_its"].get<int>());
-    EXPECT_NEAR(st.lagrangian, ref["obj"].get<double>(), scalar_tol * std::fabs(ref["obj"].get<double>()));
-    EXPECT_NEAR(st.r2, ref["r2"].get<double>(), scalar_tol * std::fabs(ref["r2"].get<double>()));
-    for (int l = 0; l < L; ++l) {
-      SCOPED_TRACE("layer " + std::to_string(l));
-      EXPECT_LT(max_rel_err(solver.download(l, "W"), to_matrix<T>(ref["W"][l])), tol);
-      EXPECT_LT(max_rel_err(solver.download(l, "b"), to_matrix<T>(ref["b"][l])), tol);
-      EXPECT_LT(max_rel_err(solver.download(l, "z"), to_matrix<T>(ref["z"][l])), tol);
-      if (l > 0) {
-        EXPECT_LT(max_rel_err(solver.download(l, "p"), to_matrix<T>(ref["p"][l])), tol);
-      }
-      if (l < L - 1) {
-        EXPECT_LT(max_rel_err(solver.download(l, "q"), to_matrix<T>(ref["q"][l])), tol);
-        EXPECT_LT(max_rel_err(solver.download(l, "u"), to_matrix<T>(ref["u"][l])), tol);
-      }
-    }
-    std::vector<TM> Wn, bn;
-    solver.weights(Wn, bn);
-    EXPECT_LT(max_rel_err(forward(Wn, bn, x), to_matrix<T>(ref["forward"])), tol);
-  }
-}
+using reference_check::check_problem;
+using reference_check::kTol;
+using reference_check::reference_params;
+using reference_check::vectors;
 
 TEST(ReferenceVectors, Tiny3LayerLargeRho) { check_problem("tiny_3layer", 1, 0); }
 TEST(ReferenceVectors, Tiny3LayerSmallRho) { check_problem("tiny_3layer_small_rho", 1, 0); }
@@ -130,6 +38,20 @@ TEST(ReferenceVectors, Float32TakesTheSameSteps) {
     check_problem<float>("tiny_3layer_small_rho", 1, gram, 2e-4, 1e-5);
   }
   check_problem<float>("tiny_3layer", 3, 0, 2e-4, 1e-5);
+}
+
+// What a user types, not the hand-built parameters above: "preset": "reference" with the problem's
+// ρ = ν and μ must be every reference constant the vectors were computed with.
+TEST(ReferenceVectors, ThePresetIsTheReference) {
+  const nlohmann::json all = vectors();
+  if (all.is_null()) GTEST_SKIP() << "shared/reference_vectors not found under " << test::shared_dir();
+  for (const char* name : {"tiny_3layer", "tiny_3layer_small_rho"}) {
+    SCOPED_TRACE(name);
+    const nlohmann::json& pr = all[name];
+    const Config c = parse_config({}, {"admm.preset=\"reference\"", "admm.rho=" + pr["rho"].dump(),
+                                       "admm.nu=" + pr["rho"].dump(), "admm.mu=" + pr["mu"].dump()});
+    check_problem(name, 1, 0, kTol, kTol, &c.admm);
+  }
 }
 
 TEST(ReferenceVectors, ZUpdateCases) {

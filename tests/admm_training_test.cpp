@@ -39,8 +39,9 @@ TEST(Training, SyntheticDefaultConvergesAndBeatsTheFloor) {
   std::ostringstream log;
   TrainSummary s = train(c, log);
   // Floor: chance is 1/5 = 0.20 and the raw features alone give about 0.55 with this model;
-  // the graph augmentation lifts it to about 0.93. 0.80 leaves room for platform rounding.
-  EXPECT_GE(s.scores.test.acc, 0.80) << log.str();
+  // the graph augmentation lifts it to 0.927 (measured, seed 0). 0.91 leaves room for platform
+  // rounding and catches a regression of a few points (0.80 let 12 points pass).
+  EXPECT_GE(s.scores.test.acc, 0.91) << log.str();
   EXPECT_LT(s.last_objective, 0.2 * s.first_objective);
   EXPECT_LT(s.last_residual, 0.1 * s.first_residual);
   EXPECT_EQ(s.iterations, c.iterations);

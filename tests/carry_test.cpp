@@ -26,6 +26,10 @@ TEST(CarryBuild, PacksTheBinariesAndTheirLibrariesButNotCudas) {
   ASSERT_EQ(list.code, 0) << list.out;
   for (const char* want : {"build/pdadmm\n", "build/libpdadmm_cuda.so\n", "build/pdadmm_gpu_bench\n", "build/cuda_ops_test\n", "build/lib/libopenblas"})
     EXPECT_NE(list.out.find(want), std::string::npos) << want << " missing from\n" << list.out;
+  // The reference vectors the GPU tests check the CUDA backend against.
+  if (test::exists(test::shared_dir() + "/reference_vectors/pdadmm_reference.json")) {
+    EXPECT_NE(list.out.find("shared/reference_vectors/pdadmm_reference.json\n"), std::string::npos) << list.out;
+  }
   // The GPU machine's own: glibc, the driver, the CUDA runtime and its libraries.
   for (const char* not_want : {"libc.so", "libcuda.so", "libcudart", "libcublas", "libnccl", "mpi/usr/bin"})
     EXPECT_EQ(list.out.find(not_want), std::string::npos) << not_want << " packed:\n" << list.out;

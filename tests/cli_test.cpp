@@ -119,6 +119,15 @@ TEST(Cli, TrainWritesMetricsWithTheDocumentedFields) {
   std::ifstream sum(out + "/summary.json");
   const nlohmann::json summary = nlohmann::json::parse(sum);
   const std::string version = summary["version"];
+  // The last line is the final iterate summary.json scores: each column where its name says (swapped
+  // val_acc and test_acc columns passed every test, and tools/plot.py reads them).
+  EXPECT_EQ(j["test_acc"], summary["test"]["acc"]);
+  EXPECT_EQ(j["val_acc"], summary["val"]["acc"]);
+  EXPECT_EQ(j["train_acc"], summary["train"]["acc"]);
+  EXPECT_EQ(j["train_loss"], summary["train"]["loss"]);
+  EXPECT_EQ(j["objective"], summary["objective"]["last"]);
+  EXPECT_EQ(j["residual"], summary["residual"]["last"]);
+  EXPECT_NE(j["test_acc"], j["val_acc"]) << "the check above cannot tell the columns apart";
   // A run that went to the end is not marked interrupted, and counts every iteration.
   EXPECT_FALSE(summary["interrupted"].get<bool>()) << summary.dump();
   EXPECT_EQ(summary["iterations"], 6) << summary.dump();

@@ -13,6 +13,7 @@
 #include "host/admm/trainer.h"
 #include "host/io/error.h"
 #include "host/quant/grid.h"
+#include "tests/reference_check.h"
 #include "tests/resume_util.h"
 #include "tests/test_util.h"
 
@@ -127,6 +128,20 @@ TEST_F(CudaTraining, DualCopiesBitIdenticalAcrossNccl) {
       expect_dual_copies_identical({2, 2}, {0, 1}, wire);
     }
   }
+}
+
+// The CUDA backend in reference mode reproduces shared/reference_vectors as CpuOps<double> does
+// (admm_reference_test): every backtrack and FISTA count, every tensor, the z-branch quirk over
+// whole iterations, in 1 and 3 groups (tools/carry_build.sh carries the vectors to a GPU machine).
+TEST_F(CudaTraining, ReferenceVectorsInDoublePrecision) {
+  if (reference_check::vectors().is_null())
+    GTEST_SKIP() << "shared/reference_vectors not found under " << test::shared_dir() << " (set PDADMM_SHARED)";
+  const auto gpu = [](int) { return make_cuda_ops_double(0); };
+  for (const char* name : {"tiny_3layer", "tiny_3layer_small_rho"})
+    for (int groups : {1, 3}) {
+      SCOPED_TRACE(std::string(name) + ", " + std::to_string(groups) + " groups");
+      reference_check::check_problem<double>(name, groups, 0, reference_check::kTol, reference_check::kTol, nullptr, gpu);
+    }
 }
 
 TEST_F(CudaTraining, MissingDeviceInTheConfigIsNamed) {

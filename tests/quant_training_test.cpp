@@ -237,8 +237,8 @@ TEST(QuantTraining, TrainsOnTheSyntheticDefaultLikePdadmmG) {
   EXPECT_EQ(base.bytes_per_iter_fp32, base.bytes_per_iter);
   EXPECT_DOUBLE_EQ(base.bytes_ratio_fp32, 1.0);
   // The runs below are held to within 0.01 of this one: it must itself have learnt, or a 2-group
-  // run broken for every codec (all near chance, 0.20) would pass. 0.80 as in admm_training_test.
-  EXPECT_GE(base.scores.test.acc, 0.80);
+  // run broken for every codec (all near chance, 0.20) would pass. 0.91 as in admm_training_test.
+  EXPECT_GE(base.scores.test.acc, 0.91);
   EXPECT_LT(base.last_objective, 0.2 * base.first_objective);
   // Both tensors on 16 uniform levels over [0, 2]: 4-bit codes both ways.
   const TrainSummary q = train_synthetic(

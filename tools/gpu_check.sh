@@ -43,6 +43,11 @@ fi
 mkdir -p "$OUT_DIR"
 OUT_DIR=$(cd "$OUT_DIR" && pwd)
 
+# A carried build brings the reference vectors beside it (tools/carry_build.sh).
+if [ -z "${PDADMM_SHARED:-}" ] && [ -f "$BUILD/../shared/reference_vectors/pdadmm_reference.json" ]; then
+  PDADMM_SHARED=$(cd "$BUILD/../shared" && pwd)
+  export PDADMM_SHARED
+fi
 # A carried build brings its shared libraries in $BUILD/lib (docs/cuda.md).
 if [ -d "$BUILD/lib" ]; then
   lib_dir=$(cd "$BUILD/lib" && pwd)
