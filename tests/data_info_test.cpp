@@ -98,17 +98,24 @@ TEST(DataInfo, PubMedWithoutAllxNamesTheFile) {
                                       "error: " + data_root() + "/planetoid/ind.pubmed.allx: file not found (");
 }
 
+// A data folder DIR (made afresh) whose planetoid/ holds links to the real Cora files but `except`.
+std::string cora_links(const std::string& name, const std::string& except = "") {
+  namespace fs = std::filesystem;
+  const std::string dir = ::testing::TempDir() + "/" + name;
+  fs::remove_all(dir);
+  fs::create_directories(dir + "/planetoid");
+  for (const std::string part : {"x", "y", "tx", "ty", "allx", "ally", "graph", "test.index"})
+    if (part != except)
+      fs::create_symlink(fs::absolute(data_root() + "/planetoid/ind.cora." + part), dir + "/planetoid/ind.cora." + part);
+  return dir;
+}
+
 // A FIFO where a data file or the checksum list should be: the loader opened it before it checked
 // it was a file, and opening a FIFO waits for a writer, so `info` hung without a word.
 TEST(DataInfo, AFifoForADataFileIsRefusedNotWaitedOn) {
   if (!exists(data_root() + "/planetoid/ind.cora.x")) GTEST_SKIP() << "real data not found: " << data_root();
   namespace fs = std::filesystem;
-  const std::string dir = ::testing::TempDir() + "/data_fifo";
-  fs::remove_all(dir);
-  fs::create_directories(dir + "/planetoid");
-  for (const char* part : {"x", "y", "tx", "ty", "allx", "ally", "graph", "test.index"})
-    fs::create_symlink(fs::absolute(data_root() + "/planetoid/ind.cora." + std::string(part)),
-                       dir + "/planetoid/ind.cora." + part);
+  const std::string dir = cora_links("data_fifo");
   ASSERT_EQ(::mkfifo((dir + "/SHA256SUMS").c_str(), 0644), 0);
   const std::string cmd = "timeout 60 " + std::string(PDADMM_BINARY) + " info --set data.name=cora --data " + dir;
   pdadmm::test::expect_one_line_error(pdadmm::test::run_command(cmd + " --set data.verify=true"),
@@ -125,12 +132,7 @@ TEST(DataInfo, AFifoForADataFileIsRefusedNotWaitedOn) {
 TEST(DataInfo, AChangedDataFileIsWarnedOf) {
   if (!exists(data_root() + "/planetoid/ind.cora.x")) GTEST_SKIP() << "real data not found: " << data_root();
   namespace fs = std::filesystem;
-  const std::string dir = ::testing::TempDir() + "/data_changed";
-  fs::remove_all(dir);
-  fs::create_directories(dir + "/planetoid");
-  for (const char* part : {"x", "y", "tx", "ty", "allx", "ally", "test.index"})
-    fs::create_symlink(fs::absolute(data_root() + "/planetoid/ind.cora." + std::string(part)),
-                       dir + "/planetoid/ind.cora." + part);
+  const std::string dir = cora_links("data_changed", "graph");
   std::string graph = pdadmm::test::slurp(data_root() + "/planetoid/ind.cora.graph");
   ASSERT_GT(graph.size(), 30000u);
   graph[30000] = '\0';
