@@ -215,12 +215,16 @@ void log_run(const Config& c, const Problem& p, int first_groups, std::ostream& 
   log << std::endl;  // before progress on stderr
 }
 
-void open_outputs(const Config& c, bool resumed, int start, std::optional<JsonLines>& metrics, std::ostream& log) {
+void open_outputs(const Config& c, bool resumed, int start, const std::string& written_by,
+                  std::optional<JsonLines>& metrics, std::ostream& log) {
   write_file_atomic(c.output.dir + "/config.json", c.effective.dump(2) + "\n");
   std::error_code ec;
   if (resumed) {
     log << "resuming " << c.output.dir << " from its state.bin at iteration " << start << " of " << c.iterations
         << "\n";
+    if (!written_by.empty() && written_by != build_version())
+      log << "note: " << state_path(c) << " was written by pdadmm " << written_by << ", this is " << build_version()
+          << ": the resumed run may differ in the last bits from one run through by either\n";
   } else if (std::filesystem::exists(c.output.dir + "/summary.json", ec) ||
              std::filesystem::exists(c.output.dir + "/metrics.jsonl", ec)) {
     log << "note: replacing the outputs of an earlier run in " << c.output.dir << "\n";

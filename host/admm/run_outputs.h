@@ -52,6 +52,8 @@ void lock_output_folder(const Config& c, std::optional<FolderLock>& lock, std::o
 // What the run trains, in one line, so a log says what its numbers are of.
 void log_run(const Config& c, const Problem& p, int first_groups, std::ostream& log);
 // Only with the data and the solver ready does this run start replacing an earlier one's outputs.
-void open_outputs(const Config& c, bool resumed, int start, std::optional<JsonLines>& metrics, std::ostream& log);
+// written_by: the build that wrote the resumed state (RunState::written_by), noted when not this one.
+void open_outputs(const Config& c, bool resumed, int start, const std::string& written_by,
+                  std::optional<JsonLines>& metrics, std::ostream& log);
 
 }  // namespace pdadmm

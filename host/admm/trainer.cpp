@@ -31,7 +31,6 @@
 #include "host/io/files.h"
 #include "host/io/progress.h"
 #include "host/io/stop_signal.h"
-#include "host/io/version.h"
 #include "host/quant/wire.h"
 
 namespace pdadmm {
@@ -343,9 +342,6 @@ TrainSummary train(const Config& c, std::ostream& log, bool resume) {
   // After everything that can fail before the first iteration, so that an error is the only line.
   for (const std::string& w : c.warnings) log << "warning: " << w << "\n";
   for (const std::string& w : data_warnings(c, p)) log << "warning: " << w << "\n";
-  if (writes && from && !from->written_by.empty() && from->written_by != build_version())
-    log << "note: " << state_path(c) << " was written by pdadmm " << from->written_by << ", this is "
-        << build_version() << ": the resumed run may differ in the last bits from one run through by either\n";
   log_run(c, p, solver->num_groups(), log);
   if (writes) log_auto_threads(c, log);  // after setup, so that its errors stay the only line
   // mpirun turns Ctrl-C into SIGTERM then SIGKILL a second later; SIGUSR1 it forwards as it is.
@@ -366,7 +362,7 @@ TrainSummary train(const Config& c, std::ostream& log, bool resume) {
   std::optional<StopOnSignal> stop(std::in_place, writes, process_count() > 1);
   std::optional<JsonLines> metrics;
   const int start = from ? from->iteration : 0;
-  if (writes) open_outputs(c, from.has_value(), start, metrics, log);
+  if (writes) open_outputs(c, from.has_value(), start, from ? from->written_by : std::string(), metrics, log);
   double total_work = 0, work_done = 0;
   for (const StageConfig& sc : stages) total_work += stage_work(sc) * sc.iterations;
   for (int it = 0, s = 0, end = stages[0].iterations; it < start; ++it) {

@@ -79,6 +79,8 @@ std::string blas_kernels_text() {
          " fallback on this CPU; a set OPENBLAS_CORETYPE is kept)";
   else if (set && strcasecmp(set, openblas_get_corename()) == 0)
     t += " (OPENBLAS_CORETYPE)";
+  else if (set && !std::strstr(openblas_get_config(), "DYNAMIC_ARCH"))  // one core built in: the variable unread
+    t += std::string(" (OPENBLAS_CORETYPE=") + set + " is ignored: this OpenBLAS is built for one core)";
   else if (set)  // OpenBLAS ignores a name it does not know and detects the core itself
     t += std::string(" (OPENBLAS_CORETYPE=") + set + " is no core this OpenBLAS knows: its own detection)";
   return t;

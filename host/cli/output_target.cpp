@@ -70,9 +70,12 @@ void require_not_run_file(const std::string& path, const std::string& model, con
            fs::equivalent(fs::absolute(path, ec).parent_path(), fs::absolute(model, ec).parent_path(), ec))
     is = "the " + name + " of the run beside --model";
   // bench --json OUT/summary.json named pdadmm's own file "another program's".
-  else if ((name == "config.json" || name == "summary.json" || name == "metrics.jsonl") &&
-           (fs::exists(fs::path(path).parent_path() / "metrics.jsonl", ec) ||
-            fs::exists(fs::path(path).parent_path() / "model.bin", ec)) && !own.is(head))
+  else if (!head.empty() && (name == "config.json" || name == "summary.json" || name == "metrics.jsonl") &&
+           !own.is(head) && [&] {
+             for (const char* other : {"metrics.jsonl", "model.bin", "summary.json"})
+               if (name != other && fs::exists(fs::path(path).parent_path() / other, ec)) return true;
+             return false;
+           }())
     is = "the " + name + " of a pdadmm run";
   // Any other file but an earlier output of the command (or an empty one): `eval --predictions
   // labels.txt` replaced the labels the model was trained on, exit 0.

@@ -98,12 +98,15 @@ std::string link_target(const std::string& path) {
 
 constexpr char kTempSuffix[] = ".tmp.XXXXXX";  // mkstemp's pattern
 
-// The process's umask, as the kernel shows it (umask() would set it while other threads create files).
+// The process's umask, as the kernel shows it (umask() sets it as it reads it, while other threads
+// may create files); without /proc (or before Linux 4.7) read the racy way, never assumed looser.
 mode_t current_umask() {
   std::ifstream f("/proc/self/status");
   for (std::string line; std::getline(f, line);)
     if (line.rfind("Umask:", 0) == 0) return static_cast<mode_t>(std::strtoul(line.c_str() + 6, nullptr, 8));
-  return 022;  // before Linux 4.7
+  const mode_t m = ::umask(077);
+  ::umask(m);
+  return m;
 }
 
 }  // namespace
@@ -179,19 +182,22 @@ void AtomicFile::write_at(uint64_t offset, const char* data, size_t size) {
 void AtomicFile::commit() {
   const int fd = fd_;
   fd_ = -1;  // closed below whatever happens; the temporary is removed on failure
-  std::string why;
-  if (::fsync(fd) != 0) why = std::strerror(errno);
-  if (::close(fd) != 0 && why.empty()) why = std::strerror(errno);
   // A full disk or quota can show only here (NFS, delayed allocation): never renamed into place.
-  if (!why.empty()) {
+  if (::fsync(fd) != 0) {
+    const std::string why = std::strerror(errno);
+    ::close(fd);
     ::unlink(tmp_.c_str());
     throw Error("cannot write " + shown_ + ": " + why);
   }
+  // Renamed before the close, which drops the flock: a run starting in the folder between the two
+  // would take the finished temporary for a dead writer's.
   if (std::rename(tmp_.c_str(), path_.c_str()) != 0) {
-    why = std::strerror(errno);
+    const std::string why = std::strerror(errno);
+    ::close(fd);
     ::unlink(tmp_.c_str());
     throw Error("cannot write " + shown_ + " (renaming its temporary into place): " + why);
   }
+  ::close(fd);  // the data are on disk (fsync): a late close error has nothing left to lose
   sync_folder_of(path_);
 }
 
@@ -284,11 +290,14 @@ std::vector<std::string> remove_stale_temporaries(const std::string& dir, const 
         continue;
       std::error_code rm;
       if (!entry.is_regular_file(rm)) continue;
-      // A live writer (eval --predictions, export --npz into this folder) holds its flock.
+      // A live writer (eval --predictions, export --npz into this folder) holds its flock. A shared
+      // probe: NFS emulates flock with POSIX locks, which refuse an exclusive one on a file opened
+      // read-only (EBADF, taken for no writer). One this process cannot open is left alone.
       const int fd = ::open(entry.path().c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
-      const bool busy = fd >= 0 && ::flock(fd, LOCK_EX | LOCK_NB) != 0 && errno == EWOULDBLOCK;
+      if (fd < 0) continue;
+      const bool busy = ::flock(fd, LOCK_SH | LOCK_NB) != 0 && errno == EWOULDBLOCK;  // no locks there: not known
       if (!busy && std::filesystem::remove(entry.path(), rm)) removed.push_back(f);
-      if (fd >= 0) ::close(fd);
+      ::close(fd);
     }
   }
   std::sort(removed.begin(), removed.end());

@@ -99,7 +99,7 @@ nlohmann::json peek_framed_header(const std::string& path, const char* magic) {
   if (!f.read(head, 16) || std::memcmp(head, magic, 8) != 0) return nullptr;
   std::memcpy(&n, head + 8, 8);
   const uintmax_t size = std::filesystem::file_size(path, ec);  // a header grows with the iterations
-  if (ec || size < 16 || n > size - 16) return nullptr;
+  if (ec || size < 16 || n > size - 16 || f.peek() != '{') return nullptr;  // a damaged length: no big read
   std::string h(n, '\0');
   if (!f.read(h.data(), static_cast<std::streamsize>(n))) return nullptr;
   return nlohmann::json::parse(h, nullptr, false);  // discarded (not an object) when damaged
