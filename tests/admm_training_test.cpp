@@ -10,7 +10,9 @@
 #include <random>
 #include <sstream>
 #include <string>
+#include <tuple>
 #include <utility>
+#include <vector>
 
 #include "host/admm/evaluator.h"
 #include "host/admm/layer_plan.h"
@@ -183,6 +185,49 @@ TEST(Training, RhoScheduleFollowsTheReferenceRule) {
   EXPECT_EQ(after({1.0, 0.9, 0.8, 0.7995, 0.7991}, 1e-2, 1e-2), std::pair(0.05, 0.05)) << "capped at max";
   EXPECT_EQ(after({1.0, 0.9, 0.8, 0.7995, 0.7980}, 1e-3, 1e-3), std::pair(1e-3, 1e-3)) << "the last step dropped 0.0015";
   EXPECT_EQ(after({1.0, 0.9, 0.8, 0.7985, 0.7984}, 1e-3, 1e-3), std::pair(1e-3, 1e-3)) << "the step before dropped 0.0015";
+}
+
+// admm.rho_schedule.factor other than the reference's 10: ρ × factor, still min(ρ × factor, cap),
+// under both rules (every other case here uses 10, where a hard-coded 10 passed as well).
+TEST(Training, RhoScheduleRaisesByItsFactor) {
+  const std::vector<double> stalled = {1.0, 0.9, 0.8, 0.7995, 0.7991};
+  const auto after = [&](const std::vector<std::string>& sets, const std::vector<double>& cost, double nu,
+                         double rho) {
+    const Config c = parse_config(nlohmann::json::object(), sets);
+    AdmmParams prm;
+    prm.nu = nu;
+    prm.rho = rho;
+    apply_rho_schedule(c.rho_schedule, cost, prm);
+    return std::pair{prm.nu, prm.rho};
+  };
+  const std::vector<std::string> five = {"admm.rho_schedule.type=\"reference\"", "admm.rho_schedule.factor=5",
+                                         "admm.rho_schedule.max=0.05"};
+  auto [nu, rho] = after(five, stalled, 1e-3, 1e-3);
+  EXPECT_DOUBLE_EQ(rho, 5e-3) << "stalled twice: x 5";
+  EXPECT_EQ(nu, rho) << "a tied nu follows";
+  std::tie(nu, rho) = after(five, stalled, 1e-4, 1e-3);
+  EXPECT_DOUBLE_EQ(rho, 5e-3);
+  EXPECT_EQ(nu, 1e-4) << "an untied nu stays";
+  std::tie(nu, rho) = after(five, stalled, 5e-3, 5e-3);
+  EXPECT_DOUBLE_EQ(rho, 0.025) << "x 5 twice: 1e-3, 5e-3, 0.025";
+  std::tie(nu, rho) = after(five, stalled, 0.02, 0.02);
+  EXPECT_EQ(rho, 0.05) << "0.02 x 5 = 0.1: capped at max";
+  EXPECT_EQ(nu, 0.05);
+  std::tie(nu, rho) = after(five, {1.0, 0.9, 0.8, 0.7995, 0.7980}, 1e-3, 1e-3);
+  EXPECT_EQ(rho, 1e-3) << "a real drop changes nothing, whatever the factor";
+  // A factor above 10 too (a rule that never exceeds 10 fails here).
+  std::tie(nu, rho) = after({"admm.rho_schedule.type=\"reference\"", "admm.rho_schedule.factor=100"}, stalled,
+                            1e-4, 1e-4);
+  EXPECT_DOUBLE_EQ(rho, 1e-2);
+  // reference_q10 takes the factor too, under its own caps (0.01 for 20 < i < 50).
+  const std::vector<std::string> q10 = {"admm.rho_schedule.type=\"reference_q10\"", "admm.rho_schedule.factor=5"};
+  std::vector<double> risen(31, 1.0);
+  risen[29] = 1.0001;  // the step before rose, the last one dropped less than the threshold
+  risen[30] = 1.0001;
+  std::tie(nu, rho) = after(q10, risen, 1e-4, 1e-4);
+  EXPECT_DOUBLE_EQ(rho, 5e-4);
+  std::tie(nu, rho) = after(q10, risen, 4e-3, 4e-3);
+  EXPECT_EQ(rho, 0.01) << "4e-3 x 5 = 0.02: capped at 0.01";
 }
 
 // §5.3's G-Q-10 rule: only for 20 < i < 50 (cap 0.01) and i > 50 (cap 1e-3, which lowers a ρ

@@ -13,6 +13,7 @@
 #include <functional>
 #include <iterator>
 #include <limits>
+#include <map>
 #include <string>
 #include <utility>
 #include <vector>
@@ -963,12 +964,70 @@ TEST(ResumeCli, AKilledRunResumesInsideAGrowthStage) {
   const auto r = run_command(std::string(PDADMM_BINARY) + " train --resume --out " + killed + args);
   ASSERT_EQ(r.code, 0) << r.out;
   expect_same_run(straight, killed, k);
-  // The schedule raised ρ in the run (so its loss history had to carry over).
+  // The schedule raised ρ in the run; it sits at its cap by the state, so no loss is read after the
+  // resume (the loss history's carry-over is AResumeInsideAGrowthStageKeepsTheRhoSchedulesLosses's).
   std::ifstream m(straight + "/metrics.jsonl");
   std::string line;
   double rho_max = 0;
   while (std::getline(m, line)) rho_max = std::max(rho_max, nlohmann::json::parse(line)["rho"].get<double>());
   EXPECT_GT(rho_max, 0.01);
+}
+
+// The rho of each line of DIR/metrics.jsonl, by iteration.
+std::map<int, double> logged_rho(const std::string& dir) {
+  std::map<int, double> rho;
+  std::ifstream m(dir + "/metrics.jsonl");
+  for (std::string line; std::getline(m, line);) {
+    const nlohmann::json j = nlohmann::json::parse(line);
+    rho[j["iter"].get<int>()] = j["rho"].get<double>();
+  }
+  return rho;
+}
+
+// The first iteration after k whose line shows another rho than the line at k (0: none).
+int first_rho_change_after(const std::map<int, double>& rho, int k) {
+  const auto at = rho.find(k);
+  if (at == rho.end()) return -1;
+  for (auto it = std::next(at); it != rho.end(); ++it)
+    if (it->second != at->second) return it->first;
+  return 0;
+}
+
+// The ρ schedule's loss history carries over a resume: the state is saved 2 iterations into stage 2,
+// ρ far below its cap, and the rule (the loss stalled twice in a row, from the stage's fourth loss
+// on) raises ρ right after the stage's fourth iteration, reading the 2 losses the state holds (the
+// line of iteration k + 3 shows it). A resumed run that lost them could raise it only after 4
+// losses of its own, 2 iterations late. (The killed run above is saved with ρ at its cap, where no
+// loss is read.) The state is a finished run's, kept and run longer: no signal to time, and the
+// same state.bin a checkpoint writes.
+TEST(ResumeCli, AResumeInsideAGrowthStageKeepsTheRhoSchedulesLosses) {
+  const auto args = [](int second) {
+    return kRun + " --set 'model.stages=[{\"layers\": 2, \"iterations\": 30}, {\"layers\": 4, \"iterations\": " +
+           std::to_string(second) + "}]' --set admm.iterations=" + std::to_string(30 + second) +
+           " --set admm.rho_schedule.type=reference --set admm.nu=1e-4 --set admm.rho=1e-4" +
+           " --set output.log_every=1 --set output.tracked_eval=false";
+  };
+  const std::string straight = ::testing::TempDir() + "/resume_rho_straight", kept = ::testing::TempDir() + "/resume_rho_kept";
+  std::filesystem::remove_all(straight);
+  std::filesystem::remove_all(kept);
+  const std::string train = std::string(PDADMM_BINARY) + " train";
+  const auto s = run_command(train + args(20) + " --out " + straight);
+  ASSERT_EQ(s.code, 0) << s.out;
+  const auto r = run_command(train + args(2) + " --set output.keep_state=true --out " + kept);
+  ASSERT_EQ(r.code, 0) << r.out;
+  const int k = state_iteration(kept);
+  ASSERT_EQ(k, 32);
+  const StateFile st = load_state_file(kept + "/state.bin");
+  EXPECT_EQ(st.meta["stage"], 1);  // the second stage
+  const auto longer = run_command(train + " --resume" + args(20) + " --set output.keep_state=false --out " + kept);
+  ASSERT_EQ(longer.code, 0) << longer.out;
+  expect_same_run(straight, kept, k);
+  const std::map<int, double> a = logged_rho(straight), b = logged_rho(kept);
+  ASSERT_EQ(a.size(), 50u);
+  // Not capped when saved (the schedule still reads losses), raised after the stage's fourth loss.
+  EXPECT_EQ(a.at(k), 1e-4);
+  EXPECT_EQ(first_rho_change_after(a, k), k + 3) << "the uninterrupted run";
+  EXPECT_EQ(first_rho_change_after(b, k), k + 3) << "the resumed run";
 }
 
 }  // namespace
