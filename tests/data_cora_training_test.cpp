@@ -44,7 +44,7 @@ TEST(DataCoraTraining, ConfigReachesTheFloor) {
 struct Shipped {
   const char* config;
   const char* file;  // one of its data files, to skip when the data are absent
-  double measured;   // seed 0's test accuracy in docs/bench/accuracy/NAME.json (README, Accuracy)
+  double lowest;     // the lowest test accuracy of the five seeds in docs/bench/accuracy/NAME.json
 };
 
 void PrintTo(const Shipped& s, std::ostream* os) { *os << s.config; }
@@ -52,8 +52,9 @@ void PrintTo(const Shipped& s, std::ostream* os) { *os << s.config; }
 class ShippedConfig : public ::testing::TestWithParam<Shipped> {};
 
 // The README's accuracy table, seed 0 of each row: the -Q configs, the npz loaders, the exact
-// steps and the reference ρ schedules on real data were otherwise only parsed. The floor leaves
-// 0.015 for other BLAS kernels' rounding (Haswell's moved seed 0 by at most 0.002).
+// steps and the reference ρ schedules on real data were otherwise only parsed. The floor is the
+// row's lowest seed less 0.02: another BLAS core's rounding moves a run like another seed does
+// (OpenBLAS's SSE kernels moved Computers-Q's seed 0 by 0.015, Haswell's Cora-Q's by 0.001).
 TEST_P(ShippedConfig, TrainsToItsMeasuredAccuracy) {
   const Shipped& s = GetParam();
   if (!std::ifstream(data_root() + "/" + s.file).good()) GTEST_SKIP() << "real data not found: " << data_root();
@@ -66,19 +67,19 @@ TEST_P(ShippedConfig, TrainsToItsMeasuredAccuracy) {
   std::ostringstream log;
   const TrainSummary sum = train(c, log);
   ASSERT_EQ(sum.scores.test.count, 1000) << log.str();
-  EXPECT_GE(sum.scores.test.acc, s.measured - 0.015) << log.str();
+  EXPECT_GE(sum.scores.test.acc, s.lowest - 0.02) << log.str();
 }
 
 INSTANTIATE_TEST_SUITE_P(Table, ShippedConfig,
-                         ::testing::Values(Shipped{"cora_q", "planetoid/ind.cora.graph", 0.792},
-                                           Shipped{"citeseer", "planetoid/ind.citeseer.graph", 0.714},
+                         ::testing::Values(Shipped{"cora_q", "planetoid/ind.cora.graph", 0.780},
+                                           Shipped{"citeseer", "planetoid/ind.citeseer.graph", 0.712},
                                            Shipped{"citeseer_q", "planetoid/ind.citeseer.graph", 0.717},
-                                           Shipped{"amazon_computers", "npz/amazon_electronics_computers.npz", 0.781},
-                                           Shipped{"amazon_computers_q", "npz/amazon_electronics_computers.npz", 0.754},
-                                           Shipped{"amazon_photo", "npz/amazon_electronics_photo.npz", 0.884},
-                                           Shipped{"amazon_photo_q", "npz/amazon_electronics_photo.npz", 0.875},
-                                           Shipped{"coauthor_cs", "npz/ms_academic_cs.npz", 0.920},
-                                           Shipped{"coauthor_cs_q", "npz/ms_academic_cs.npz", 0.916}),
+                                           Shipped{"amazon_computers", "npz/amazon_electronics_computers.npz", 0.759},
+                                           Shipped{"amazon_computers_q", "npz/amazon_electronics_computers.npz", 0.741},
+                                           Shipped{"amazon_photo", "npz/amazon_electronics_photo.npz", 0.875},
+                                           Shipped{"amazon_photo_q", "npz/amazon_electronics_photo.npz", 0.870},
+                                           Shipped{"coauthor_cs", "npz/ms_academic_cs.npz", 0.913},
+                                           Shipped{"coauthor_cs_q", "npz/ms_academic_cs.npz", 0.913}),
                          [](const ::testing::TestParamInfo<Shipped>& i) { return std::string(i.param.config); });
 
 // data.row_normalize reaches the features trained on (only info's text and the function itself

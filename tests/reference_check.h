@@ -8,6 +8,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "host/admm/solver.h"
@@ -64,7 +65,8 @@ HostMatrix<T> forward(const std::vector<HostMatrix<T>>& W, const std::vector<Hos
 template <typename T = double>
 void check_problem(const char* name, int groups, int gram, double tol = kTol, double scalar_tol = kTol,
                    const AdmmParams* given = nullptr,
-                   std::function<std::unique_ptr<Ops<T>>(int)> make_ops = nullptr) {
+                   std::function<std::unique_ptr<Ops<T>>(int)> make_ops = nullptr,
+                   std::unique_ptr<Transport> transport = nullptr) {
   using TM = HostMatrix<T>;
   const nlohmann::json all = vectors();
   if (all.is_null()) {
@@ -89,7 +91,7 @@ void check_problem(const char* name, int groups, int gram, double tol = kTol, do
   AdmmParams prm = given ? *given : reference_params(pr["rho"].get<double>(), pr["mu"].get<double>());
   prm.gram = gram;
   if (!make_ops) make_ops = [](int) { return std::make_unique<CpuOps<T>>(); };
-  Solver<T> solver(spec, prm, x, y, W, b, make_ops);
+  Solver<T> solver(spec, prm, x, y, W, b, make_ops, std::move(transport));
   const int L = solver.num_layers();
   for (const nlohmann::json& ref : pr["iterations"]) {  // NOLINT
     SCOPED_TRACE(std::string(name) + " iteration " + std::to_string(ref["it"].get<int>()));

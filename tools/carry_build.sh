@@ -59,13 +59,16 @@ for b in "${bins[@]}"; do ldd "$b"; done | awk '$3 ~ /^\// {print $3}' | sort -u
 if [ "$MPI" = true ]; then tools/carry_mpi.sh "$stage/build/mpi" >/dev/null; fi
 # The reference vectors the GPU tests check the CUDA backend against (cuda_training_test), beside
 # build/ as shared/ is beside the checkout (gpu_check.sh points PDADMM_SHARED at it).
-vectors=${PDADMM_SHARED:-../shared}/reference_vectors
+vectors=../shared/reference_vectors
+[ -n "${PDADMM_SHARED:-}" ] && vectors=$(in_caller "$PDADMM_SHARED")/reference_vectors
 parts=(build)
 if [ -f "$vectors/pdadmm_reference.json" ]; then
   mkdir -p "$stage/shared/reference_vectors" && cp "$vectors/pdadmm_reference.json" "$stage/shared/reference_vectors/"
   parts+=(shared)
+elif [ -n "${PDADMM_SHARED:-}" ]; then
+  echo "warning: $vectors/pdadmm_reference.json not found: the archive has no reference vectors" >&2
 fi
 mkdir -p "$(dirname "$OUT_FILE")"
 tar cJf "$OUT_FILE" -C "$stage" "${parts[@]}"
 libs=$(find "$stage/build/lib" -type f | wc -l)
-echo "carry_build: $OUT_FILE ($(du -h "$OUT_FILE" | cut -f1)): ${#bins[@]} binaries and modules, $libs libraries$([ "$MPI" = true ] && echo ", Open MPI")"
+echo "carry_build: $OUT_FILE ($(du -h "$OUT_FILE" | cut -f1)): ${#bins[@]} binaries and modules, $libs libraries$([ "$MPI" = true ] && echo ", Open MPI")$([ ${#parts[@]} -gt 1 ] && echo ", the reference vectors")"

@@ -44,7 +44,10 @@ mkdir -p "$OUT_DIR"
 OUT_DIR=$(cd "$OUT_DIR" && pwd)
 
 # A carried build brings the reference vectors beside it (tools/carry_build.sh).
-if [ -z "${PDADMM_SHARED:-}" ] && [ -f "$BUILD/../shared/reference_vectors/pdadmm_reference.json" ]; then
+if [ -n "${PDADMM_SHARED:-}" ]; then
+  PDADMM_SHARED=$(in_caller "$PDADMM_SHARED")
+  export PDADMM_SHARED
+elif [ -f "$BUILD/../shared/reference_vectors/pdadmm_reference.json" ]; then
   PDADMM_SHARED=$(cd "$BUILD/../shared" && pwd)
   export PDADMM_SHARED
 fi
@@ -100,8 +103,8 @@ for t in "$BUILD"/cuda_*_test; do
 done
 
 # ---- kernels, SGEMM, send/recv between GPUs ----
-# shellcheck disable=SC2086  # PDADMM_BENCH_ARGS is a word list on purpose
 rm -f "$OUT_DIR/gpu_bench.json"  # an earlier run's must not pass for this one's
+# shellcheck disable=SC2086  # PDADMM_BENCH_ARGS is a word list on purpose
 if ! timeout "$STEP" "$BUILD/pdadmm_gpu_bench" --out "$OUT_DIR/gpu_bench.json" ${PDADMM_BENCH_ARGS:-} | tee "$OUT_DIR/gpu_bench.log" ||
     [ ! -s "$OUT_DIR/gpu_bench.json" ]; then
   status=1

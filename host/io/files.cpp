@@ -127,7 +127,19 @@ AtomicFile::AtomicFile(const std::string& path)
     throw Error("cannot write " + path + ": not a regular file");
   // A fresh name (mkstemp: O_CREAT | O_EXCL) per write: never follows a planted symlink, and two
   // runs writing the same file cannot rename each other's temporary away.
-  fd_ = ::mkstemp(tmp_.data());
+  const std::string pattern = tmp_;
+  for (;;) {
+    tmp_ = pattern;
+    fd_ = ::mkostemp(tmp_.data(), O_CLOEXEC);
+    if (fd_ < 0) break;
+    // Held while it is written, released however the writer ends: a train starting in the folder
+    // removes only an unlocked (dead writer's) temporary, not that of an eval writing
+    // predictions.csv there. Waits out such a train's brief shared probe; if the probe removed the
+    // file before the lock (its name was visible in between), another name is drawn.
+    struct stat mine;
+    if (::flock(fd_, LOCK_EX) != 0 || ::fstat(fd_, &mine) != 0 || mine.st_nlink > 0) break;
+    ::close(fd_);
+  }
   if (fd_ < 0) {
     const int err = errno;
     // A name that fits, but not with the temporary's suffix.
@@ -143,9 +155,6 @@ AtomicFile::AtomicFile(const std::string& path)
   }
   // mkstemp's 0600 ignores the umask: the replaced file's mode, else a new file's under the umask.
   ::fchmod(fd_, replaces ? (st.st_mode & 0777) : (0666 & ~current_umask()));
-  // Held while it is written, released however the writer ends: a train starting in the folder
-  // removes only a dead writer's temporary, not that of an eval writing predictions.csv there.
-  ::flock(fd_, LOCK_EX | LOCK_NB);
 }
 
 AtomicFile::~AtomicFile() {
@@ -190,7 +199,15 @@ void AtomicFile::commit() {
     throw Error("cannot write " + shown_ + ": " + why);
   }
   // Renamed before the close, which drops the flock: a run starting in the folder between the two
-  // would take the finished temporary for a dead writer's.
+  // would take the finished temporary for a dead writer's. A duplicate's close still reports what
+  // only a close does (a FUSE or CIFS flush), before anything is replaced.
+  const int copy = ::dup(fd);
+  if (copy < 0 || ::close(copy) != 0) {
+    const std::string why = std::strerror(errno);
+    ::close(fd);
+    ::unlink(tmp_.c_str());
+    throw Error("cannot write " + shown_ + ": " + why);
+  }
   if (std::rename(tmp_.c_str(), path_.c_str()) != 0) {
     const std::string why = std::strerror(errno);
     ::close(fd);
