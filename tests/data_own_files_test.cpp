@@ -190,6 +190,19 @@ TEST(OwnFiles, LabelsAsNpyReadAsText) {
   ASSERT_EQ(got.size(), 2u);
   EXPECT_EQ(got[0], 0x0101010101010101LL);
   EXPECT_EQ(got[1], INT64_MAX);
+  // Named as what it is, not as the INT64_MAX it is held at.
+  const std::string dir = folder("f4");
+  std::string bytes;
+  for (int v = 0; v < kGraph.n(); ++v) {
+    const uint64_t yv = v == 0 ? ~uint64_t{0} : static_cast<uint64_t>(kGraph.label(v));
+    bytes.append(reinterpret_cast<const char*>(&yv), 8);
+  }
+  std::ofstream(dir + "/labels.npy", std::ios::binary) << test::npy_shaped("<u8", "(" + std::to_string(kGraph.n()) + ",)", bytes);
+  EXPECT_EQ(test::error_of([&] {
+              load_own_files({dir + "/edges.txt", dir + "/features.npy", dir + "/labels.npy"}, 100, false, true,
+                             SplitSizes{5, 60, 20, "data.files"});
+            }),
+            dir + "/labels.npy: label of 2^63 or more of node 0 out of range (-1 for unlabelled, 0 to 2^20 - 1)");
 }
 
 // data.verify: each file against SHA256SUMS in its own folder, which must list all three.

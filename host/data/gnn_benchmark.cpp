@@ -265,7 +265,9 @@ void finish_gnn_benchmark(Dataset& ds, const std::vector<int64_t>& labels, const
     const int64_t y = labels[v];
     require(label_in_range(y),
             [&] {
-              return what + ": label " + std::to_string(y) + " of node " + std::to_string(v) +
+              // A uint64 past int64 arrives held at INT64_MAX (npz.cpp's integer_value).
+              const std::string shown = y == INT64_MAX ? "of 2^63 or more" : std::to_string(y);
+              return what + ": label " + shown + " of node " + std::to_string(v) +
                      " out of range (-1 for unlabelled, 0 to 2^20 - 1)";
             });
     ds.labels[v] = static_cast<int32_t>(y);
