@@ -256,7 +256,14 @@ std::string divergence_causes(const Config& c, const Problem& p) {
   for (float v : p.x.data) top = std::max(top, std::fabs(v));
   std::ostringstream o;
   o << std::setprecision(2);
-  if (top > 1e6f) o << "; the inputs reach |x| = " << top << ": rescale the features, or data.row_normalize";
+  if (top > 1e6f) {
+    o << "; the inputs reach |x| = " << top << ": ";
+    if (c.data.name == "synthetic")  // its features scale with the snr: the key that made them
+      o << "lower data.synthetic.snr (" << c.data.synthetic.snr << ")";
+    else
+      o << "rescale the features";
+    o << ", or data.row_normalize";
+  }
   if (init_growth(c) > kInitGrowthWarned)
     o << "; model.init_std " << c.model.init_std << " grows the first forward pass by " << init_growth(c)
       << ": lower it (see the warning at the start)";
