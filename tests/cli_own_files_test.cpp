@@ -6,6 +6,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -165,22 +166,26 @@ TEST(CliOwnFiles, TrainsAsItsNpzAndEvalAndResumeRefuseOtherFiles) {
                             " nodes (the rows of edges.txt)");
 }
 
-// Training nodes drawn as a count, regardless of class, can miss a class (here the one node of
-// class 2): the model cannot learn it, and info and train said nothing of it. Nor of a features
-// CSV whose first column is pandas' row index.
-TEST(CliOwnFiles, AClassWithoutATrainingNodeIsWarned) {
-  const std::string dir = ::testing::TempDir() + "cli_own_files_class";
+// A fresh folder TempDir()/NAME with a 30-node ring: e.txt, f.csv (node i's row: i % 3, (i * 7) % 5
+// and 1, the first two times `scale`) and l.txt (node i's label).
+std::string ring_files(const std::string& name, double scale, const std::function<int(int)>& label) {
+  const std::string dir = ::testing::TempDir() + name;
   std::filesystem::remove_all(dir);
   std::filesystem::create_directories(dir);
   std::ofstream e(dir + "/e.txt"), f(dir + "/f.csv"), l(dir + "/l.txt");
   for (int i = 0; i < 30; ++i) {
     e << i << " " << (i + 1) % 30 << "\n";
-    f << i % 3 << "," << (i * 7) % 5 << ",1\n";
-    l << (i < 29 ? i % 2 : 2) << "\n";
+    f << scale * (i % 3) << "," << scale * ((i * 7) % 5) << ",1\n";
+    l << label(i) << "\n";
   }
-  e.close();
-  f.close();
-  l.close();
+  return dir;
+}
+
+// Training nodes drawn as a count, regardless of class, can miss a class (here the one node of
+// class 2): the model cannot learn it, and info and train said nothing of it. Nor of a features
+// CSV whose first column is pandas' row index.
+TEST(CliOwnFiles, AClassWithoutATrainingNodeIsWarned) {
+  const std::string dir = ring_files("cli_own_files_class", 1, [](int i) { return i < 29 ? i % 2 : 2; });
   const std::string data = " --set data.name=files --set data.files.edges=e.txt --set data.files.features=f.csv "
                            "--set data.files.labels=l.txt --set data.files.val=5 --set data.files.test=5";
   const std::string in_dir = "cd " + dir + " && " + PDADMM_BINARY;
@@ -259,6 +264,19 @@ TEST(CliOwnFiles, AClassWithoutATrainingNodeIsWarned) {
             std::string::npos)
       << rn.out;
   EXPECT_EQ(run_command(signed_info).out.find("data.row_normalize divides"), std::string::npos);
+}
+
+// Features of a huge scale (nanosecond timestamps, say) are named in the divergence they cause.
+TEST(CliOwnFiles, HugeFeaturesAreNamedInTheDivergence) {
+  const std::string dir = ring_files("cli_own_files_huge", 1e15, [](int i) { return i % 2; });
+  const test::CommandResult r =
+      run_command("cd " + dir + " && " + PDADMM_BINARY + " train --out run --set data.name=files"
+                  " --set data.files.edges=e.txt --set data.files.features=f.csv --set data.files.labels=l.txt"
+                  " --set data.files.train_per_class=1 --set data.files.val=5 --set data.files.test=5"
+                  " --set admm.iterations=5 --set output.progress=off");
+  EXPECT_EQ(r.code, 1) << r.out;
+  EXPECT_NE(r.out.find("; the inputs reach |x| = 2e+15: rescale the features, or data.row_normalize; "),
+            std::string::npos) << r.out;
 }
 
 }  // namespace
