@@ -215,6 +215,19 @@ void log_run(const Config& c, const Problem& p, int first_groups, std::ostream& 
   log << std::endl;  // before progress on stderr
 }
 
+std::string unwritten_outputs(const Config& c) {
+  std::vector<std::string> held;
+  for (const char* f : {"model.bin", "summary.json"}) {
+    std::error_code ec;
+    if (std::filesystem::exists(c.output.dir + "/" + f, ec)) held.push_back(f);
+  }
+  std::string s = c.output.checkpoint ? "model.bin and summary.json were not written" : "summary.json was not written";
+  if (!held.empty())
+    s += " (" + c.output.dir + "/" + held[0] + (held.size() > 1 ? " and " + held[1] + " are" : " is") +
+         " from before this run)";
+  return s;
+}
+
 void open_outputs(const Config& c, bool resumed, int start, const std::string& written_by,
                   std::optional<JsonLines>& metrics, std::ostream& log) {
   write_file_atomic(c.output.dir + "/config.json", c.effective.dump(2) + "\n");
@@ -273,7 +286,7 @@ nlohmann::json TrainSummary::to_json() const {
                       {"bytes_per_iter", bytes_per_iter},
                       {"bytes_total", bytes_total},
                       {"bytes_per_iter_fp32", bytes_per_iter_fp32},
-                      {"bytes_ratio_fp32", bytes_ratio_fp32},
+                      {"bytes_ratio_fp32", fp32_ratio_json(bytes_per_iter, bytes_ratio_fp32)},
                       {"objective", {{"first", first_objective}, {"last", last_objective}}},
                       {"residual", {{"first", first_residual}, {"last", last_residual}}},
                       {"giveups", {{"W", w_giveups}, {"p", p_giveups}}}};
@@ -310,7 +323,7 @@ void TrainLoop::log_iteration(const IterationStats& st, int it, size_t bytes, st
                  {"terms_seconds", st.terms_seconds},
                  {"bytes_sent", bytes},
                  {"boundary_bytes", st.boundary_bytes},
-                 {"bytes_ratio_fp32", sum.bytes_ratio_fp32},
+                 {"bytes_ratio_fp32", fp32_ratio_json(bytes, sum.bytes_ratio_fp32)},
                  {"groups", groups},
                  {"rho", solver->params().rho},
                  {"nu", solver->params().nu},
@@ -365,7 +378,7 @@ void TrainLoop::final_scores(int done) {
   if (done == 0 || weights_after != done - 1) solver->weights(W, b, 0, 0);
   if (const int l = processes_max(writes ? non_finite_layer(W, b) : -1); l >= 0)
     throw Error("training diverged: layer " + std::to_string(l + 1) +
-                " holds NaN or infinite weights at the end; model.bin and summary.json were not written");
+                " holds NaN or infinite weights at the end; " + unwritten_outputs(c));
   // No logged final iteration (none run, or stopped early): its time is evaluation time as well.
   // (Not counted in `evaluations`: a resumed run's count must equal the uninterrupted run's.)
   if ((c.iterations == 0 || done < c.iterations) && writes) {
@@ -377,9 +390,10 @@ void TrainLoop::final_scores(int done) {
   // Finite weights can still overflow float in the forward pass (e.g. init_std 1e20 with -Q, whose
   // grid keeps the iterates finite): NaN logits give meaningless accuracies.
   for (const SplitScore* sc : {&scores.train, &scores.val, &scores.test})
-    require(!writes || std::isfinite(sc->loss),
-            "training diverged: the final forward pass is not finite (the logits overflow float); model.bin and "
-            "summary.json were not written");
+    require(!writes || std::isfinite(sc->loss), [&] {
+      return "training diverged: the final forward pass is not finite (the logits overflow float); " +
+             unwritten_outputs(c);
+    });
 }
 
 bool TrainLoop::write_outputs(int done, int stopped_by) {

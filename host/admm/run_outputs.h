@@ -51,6 +51,9 @@ void require_output_room(const Config& c, const OutputRoom& r);
 void lock_output_folder(const Config& c, std::optional<FolderLock>& lock, std::ostream& log, bool resume);
 // What the run trains, in one line, so a log says what its numbers are of.
 void log_run(const Config& c, const Problem& p, int first_groups, std::ostream& log);
+// The end of a divergence's error line: the outputs the run did not write and, where the folder
+// holds files of those names, that they are not this run's (its config.json and metrics.jsonl are).
+std::string unwritten_outputs(const Config& c);
 // Only with the data and the solver ready does this run start replacing an earlier one's outputs.
 // written_by: the build that wrote the resumed state (RunState::written_by), noted when not this one.
 void open_outputs(const Config& c, bool resumed, int start, const std::string& written_by,

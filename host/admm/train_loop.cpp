@@ -11,6 +11,7 @@
 
 #include "host/admm/growth.h"
 #include "host/admm/host_threads.h"
+#include "host/admm/run_outputs.h"
 #include "host/comm/processes.h"
 #include "host/io/error.h"
 #include "host/io/stats.h"
@@ -172,8 +173,8 @@ void TrainLoop::evaluate(int it, bool log_now, bool schedule_loss) {
     // NaN compares false: the schedule would stop raising ρ unseen, and state.bin store it as null.
     if (!std::isfinite(loss))
       throw Error("training diverged at iteration " + std::to_string(it + 1) +
-                  ": the training loss (the ρ schedule's forward pass) is not finite (the logits overflow float); "
-                  "model.bin and summary.json were not written");
+                  ": the training loss (the ρ schedule's forward pass) is not finite (the logits overflow float); " +
+                  unwritten_outputs(c));
     train_cost.push_back(loss);
   }
   // Scores from layer 1's product on the scored rows (collective on a GPU; only the process that

@@ -290,7 +290,7 @@ void require_finite(const Config& c, const IterationStats& st, int it, const Pro
               " not finite (the iterates overflowed" +
               (fp16 ? ", or an fp16 wire (admm.wire) met a value of 65520 or more, which fp16 rounds to infinity"
                     : "") +
-              ")" + divergence_causes(c, p) + "; model.bin and summary.json were not written");
+              ")" + divergence_causes(c, p) + "; " + unwritten_outputs(c));
 }
 
 }  // namespace
