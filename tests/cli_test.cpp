@@ -115,6 +115,7 @@ TEST(Cli, TrainWritesMetricsWithTheDocumentedFields) {
   EXPECT_TRUE(j["groups"][0].contains("compute_s"));
   EXPECT_TRUE(j["groups"][0].contains("wait_s"));
   EXPECT_EQ(j["bytes_sent"].get<long>(), 2L * 2 * 16 * 100 * 4);  // 2 boundaries x (p + q) x 16 rows x N = 100 x 4 bytes
+  EXPECT_EQ(j["bytes_ratio_fp32"], 1.0);
   // summary.json says which build wrote it, as --version does.
   std::ifstream sum(out + "/summary.json");
   const nlohmann::json summary = nlohmann::json::parse(sum);
@@ -127,6 +128,7 @@ TEST(Cli, TrainWritesMetricsWithTheDocumentedFields) {
   EXPECT_EQ(j["train_loss"], summary["train"]["loss"]);
   EXPECT_EQ(j["objective"], summary["objective"]["last"]);
   EXPECT_EQ(j["residual"], summary["residual"]["last"]);
+  EXPECT_EQ(summary["bytes_ratio_fp32"], 1.0);
   EXPECT_NE(j["test_acc"], j["val_acc"]) << "the check above cannot tell the columns apart";
   // A run that went to the end is not marked interrupted, and counts every iteration.
   EXPECT_FALSE(summary["interrupted"].get<bool>()) << summary.dump();

@@ -157,7 +157,7 @@ def table(a, groups, work):
             accs.append(summ["test_acc"])
             secs.append(summ["seconds_per_iter_mean"])
         rows.append({"name": name, "test_acc": statistics.mean(accs), "test_acc_per_seed": accs,
-                     "bytes_per_iter": summ["bytes_per_iter"], "ratio": summ.get("bytes_ratio_fp32", 0.0),
+                     "bytes_per_iter": summ["bytes_per_iter"], "ratio": summ.get("bytes_ratio_fp32"),
                      "seconds_per_iter": statistics.mean(secs), "sets": sets})
         print("  %-22s done (test acc %s)" % (name, " ".join("%.4f" % x for x in accs)), file=sys.stderr)
 
@@ -165,9 +165,10 @@ def table(a, groups, work):
     print("config %s, groups %d, seeds %s, -Q grid %s (%s)" % (a.config, groups, a.seeds, a.grid, a.grid_from))
     print("%-22s %9s %8s %14s %8s %10s" % ("run", "test acc", "vs fp32", "bytes/iter", "ratio", "s/iter"))
     for r in rows:
-        print("%-22s %9.4f %+8.2f %14d %7.2fx %10.5f" % (r["name"], r["test_acc"],
-                                                          100 * (r["test_acc"] - base["test_acc"]),
-                                                          r["bytes_per_iter"], r["ratio"], r["seconds_per_iter"]))
+        ratio = "-" if r["ratio"] is None else "%.2fx" % r["ratio"]  # null: one group, nothing moves
+        print("%-22s %9.4f %+8.2f %14d %8s %10.5f" % (r["name"], r["test_acc"],
+                                                       100 * (r["test_acc"] - base["test_acc"]),
+                                                       r["bytes_per_iter"], ratio, r["seconds_per_iter"]))
     print("(vs fp32: test accuracy difference in points; ratio: fp32 pdADMM-G bytes / this run's bytes)")
     if a.out:
         write_json(a.out, rows)

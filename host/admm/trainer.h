@@ -61,7 +61,8 @@ struct TrainSummary {
   size_t bytes_per_iter = 0;
   size_t bytes_total = 0;
   // fp32 pdADMM-G on the same model and groups (last iteration), and how many times fewer bytes
-  // this run moved: bytes_per_iter_fp32 / bytes_per_iter (0 when nothing crosses a boundary).
+  // this run moved: bytes_per_iter_fp32 / bytes_per_iter (0 when nothing crosses a boundary;
+  // written as null, fp32_ratio_json).
   size_t bytes_per_iter_fp32 = 0;
   double bytes_ratio_fp32 = 0;
   double first_objective = 0, last_objective = 0;
@@ -70,6 +71,12 @@ struct TrainSummary {
   int64_t w_giveups = 0, p_giveups = 0;
   nlohmann::json to_json() const;
 };
+
+// bytes_ratio_fp32 as summary.json, metrics.jsonl and bench write it: null where nothing crosses a
+// boundary (one group), where 0 read as "infinitely more bytes than fp32".
+inline nlohmann::json fp32_ratio_json(size_t bytes, double ratio) {
+  return bytes > 0 ? nlohmann::json(ratio) : nlohmann::json(nullptr);
+}
 
 // Under mpirun: one process per layer group of the config, else an Error naming -np.
 void require_process_per_group(const Config& c);
