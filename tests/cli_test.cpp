@@ -741,6 +741,11 @@ TEST(Cli, NonFiniteFinalScoresAreAnError) {
   EXPECT_NE(h.out.find("or an fp16 wire (admm.wire) met a value of 65520 or more, which fp16 rounds to infinity"),
             std::string::npos)
       << h.out;
+  // The fp32 run's model.bin and summary.json stay, beside this run's config.json: the line says whose.
+  EXPECT_NE(h.out.find("; model.bin and summary.json were not written (" + out +
+                       "/model.bin and summary.json are from before this run)\n"),
+            std::string::npos)
+      << h.out;
   const Result t = run("train" + kTiny + " --set admm.iterations=1 --out " + out);
   ASSERT_EQ(t.code, 0) << t.out;
   pdadmm::Checkpoint ck = pdadmm::load_checkpoint(out + "/model.bin");
