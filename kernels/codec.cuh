@@ -90,11 +90,15 @@ PDADMM_HD float bf16_bits_to_float(uint16_t h) { return bits_to_float(static_cas
 // scale = max |x| over the column's finite values / 127, rounded UP to 17 significant bits;
 // code = round-half-even(x / scale) clamped to [-127, 127]; value = float(code) * scale.
 // With 17-bit scales the product (7 x 17 bits) is exact in float, so |x - value| <= scale / 2 holds exactly
-// for finite float x (and max |x| still codes to ±127). Non-finite policy: NaN -> code 0;
-// ±inf -> ±127 (neither enters the scale). A zero (or all-NaN) column gets scale 0, codes 0.
+// for finite float x (and max |x| still codes to ±127 for columns above ~4.5e-41, whose scales are
+// subnormal with fewer bits). Non-finite policy: NaN and ±inf code to -128, which no finite value
+// takes, and decode to NaN, on both sides of the boundary: an overflowed p or q stops the run as
+// "diverged", as over an fp32 wire or within one group (an int8 wire hid it as 0 or ±127 * scale).
+// Neither enters the scale. A zero (or all-non-finite) column gets scale 0, its finite codes 0.
 // Columns beyond float's range (double tensors only) saturate.
 
 constexpr int kInt8Max = 127;
+constexpr int kInt8NonFinite = -128;
 // The largest 17-bit float s with 127 * s <= FLT_MAX (66052 * 2^105 ≈ 2.6794e36): a column up to
 // FLT_MAX then misses ±127 * s by under 1e-4 * s, inside the half-scale bound (a rounder cap
 // such as 2.6e36 left floats above 3.30e38 off by up to 4 scales).
@@ -128,6 +132,7 @@ PDADMM_HD float int8_scale(double absmax) {
 
 template <typename T>
 PDADMM_HD int8_t int8_encode(T x, float scale) {
+  if (!(fabs(static_cast<double>(x)) <= 1.7976931348623157e308)) return kInt8NonFinite;  // NaN, ±inf
   if (!(scale > 0.0f)) return 0;
   double q = static_cast<double>(x) / static_cast<double>(scale);  // IEEE division: same on host and device
   if (!(q == q)) return 0;  // NaN
@@ -135,7 +140,9 @@ PDADMM_HD int8_t int8_encode(T x, float scale) {
   return static_cast<int8_t>(rint(q));  // default rounding mode: ties to even
 }
 
-PDADMM_HD float int8_decode(int8_t code, float scale) { return static_cast<float>(code) * scale; }
+PDADMM_HD float int8_decode(int8_t code, float scale) {
+  return code == kInt8NonFinite ? bits_to_float(0x7fc00000u) : static_cast<float>(code) * scale;
+}
 
 // ---- packed grid codes ----
 // Index i occupies bits [i*b, i*b + b) of the stream, bit j of the stream being bit j%8 of byte

@@ -254,7 +254,9 @@ TEST(QuantCodec, Int8RoundsHalfToEven) {
 }
 
 TEST(QuantCodec, Int8NonFinitePolicy) {
-  // One column (rows x 1): NaN -> code 0, ±inf -> ±127, neither enters the scale.
+  // One column (rows x 1): NaN and ±inf -> code -128, which no finite value takes, decoded as NaN
+  // on both sides (the sender keeps it), so an overflowed p or q stops the run as over fp32; they
+  // stay out of the scale.
   std::vector<float> x{1.0f, kNan, -kInf, kInf, -0.5f, 0.25f};
   const int64_t rows = static_cast<int64_t>(x.size());
   const WireSpec spec{WireFormat::Int8, nullptr};
@@ -263,15 +265,29 @@ TEST(QuantCodec, Int8NonFinitePolicy) {
   const Int8Payload p = split_int8(buf, rows, 1);
   EXPECT_EQ(p.scale[0], int8_scale(1.0));
   EXPECT_GE(p.scale[0] * 127.0, 1.0);
-  EXPECT_EQ(p.code, (std::vector<int8_t>{127, 0, -127, 127, -63, 32}));
-  EXPECT_EQ(x[1], 0.0f);
-  EXPECT_EQ(x[2], -127 * p.scale[0]);
-  // An all-NaN column behaves like a zero column.
-  std::vector<float> z{kNan, kNan};
-  encode_host(spec, z.data(), 2, 1, buf.data());
-  EXPECT_EQ(split_int8(buf, 2, 1).scale[0], 0.0f);
-  EXPECT_EQ(z[0], 0.0f);
-  EXPECT_EQ(z[1], 0.0f);
+  EXPECT_EQ(p.code, (std::vector<int8_t>{127, -128, -128, -128, -63, 32}));
+  std::vector<float> got(x.size());
+  decode_host(spec, buf.data(), rows, 1, got.data());
+  for (size_t i = 0; i < x.size(); ++i) {
+    EXPECT_EQ(std::isnan(x[i]), i >= 1 && i <= 3) << i << ": " << x[i];
+    EXPECT_EQ(std::isnan(got[i]), i >= 1 && i <= 3) << i << ": " << got[i];
+    if (!std::isnan(x[i])) {
+      EXPECT_EQ(got[i], x[i]) << i;  // the sender keeps what the receiver decodes
+    }
+  }
+  // The scalar functions (which the GPU runs) agree, doubles included.
+  EXPECT_EQ(int8_encode(kNan, 1.0f), -128);
+  EXPECT_EQ(int8_encode(-std::numeric_limits<double>::infinity(), 0.0f), -128);
+  EXPECT_EQ(int8_encode(1e300, 1.0f), 127);  // finite beyond float's range: saturates
+  EXPECT_TRUE(std::isnan(int8_decode(-128, 1.0f)));
+  EXPECT_EQ(int8_decode(-127, 1.0f), -127.0f);
+  // An all-NaN column: scale 0, and still NaN on both sides; a zero beside it stays 0.
+  std::vector<float> z{kNan, kNan, 0.0f};
+  encode_host(spec, z.data(), 3, 1, buf.data());
+  EXPECT_EQ(split_int8(buf, 3, 1).scale[0], 0.0f);
+  EXPECT_TRUE(std::isnan(z[0]));
+  EXPECT_TRUE(std::isnan(z[1]));
+  EXPECT_EQ(z[2], 0.0f);
   // Tiny values whose max / 127 underflows keep a non-zero scale and the error bound.
   const float d = std::numeric_limits<float>::denorm_min();
   std::vector<float> t{3 * d, -d, 0.0f, 100 * d};

@@ -127,6 +127,33 @@ TEST(QuantTraining, AnOverflowedWeightShowsInTheNextIteration) {
   EXPECT_FALSE(std::isfinite(st.w_fit));
 }
 
+// A p that overflowed (NaN or inf in one node's column) stops the run whatever the wire: an int8
+// wire coded it as 0 or ±127 * scale on both sides, so with p on int8 (the shipped -Q configs) the
+// iteration's residual, objective and W fit stayed finite while the same state in one group diverged.
+TEST(QuantTraining, ANonFinitePCrossesEveryWireAsNonFinite) {
+  const std::string q = "algorithm=\"pdadmm-g-q\"", g = "admm.grid={\"min\": 0, \"max\": 2, \"levels\": 64}";
+  const std::vector<std::vector<std::string>> cases = {
+      {"admm.wire.p=\"fp32\""},
+      {"admm.wire.p=\"int8\""},
+      {"admm.wire.p=\"int8\"", "groups=1"},
+      {q, g, "admm.quantize=\"q\"", "admm.wire.p=\"int8\"", "admm.wire.q=\"codes\""}};
+  for (const float bad : {std::numeric_limits<float>::quiet_NaN(), std::numeric_limits<float>::infinity()})
+    for (const auto& sets : cases) {
+      Config c = synthetic_config(with(kSmall, sets));
+      Problem p = build_problem(c);
+      std::vector<HostMatrix<float>> W0, b0;
+      init_weights(p.dims, c.model.init_std, 5, W0, b0);
+      auto solver = make_solver(c, p, W0, b0);
+      for (int i = 0; i < 3; ++i) ASSERT_TRUE(std::isfinite(solver->iterate(false).residual));
+      HostMatrix<float> pm = solver->download(2, "p");
+      for (int64_t k = 0; k < pm.rows; ++k) pm.data[static_cast<size_t>(k * pm.cols + 5)] = bad;
+      solver->upload(2, "p", pm);
+      const IterationStats st = solver->iterate(true);
+      EXPECT_FALSE(std::isfinite(st.residual) && std::isfinite(st.objective) && std::isfinite(st.w_fit))
+          << bad << " with " << sets.back() << ": residual " << st.residual << ", objective " << st.objective;
+    }
+}
+
 // With W = 0, u = 0 and the exact step (t = ρ), the projected p step lands on proj(q_in). From
 // level -1 to every level of linspace(-1, 2, 1000): p + (cand - p) misses a third of them in
 // float, so the step has to land on the level itself.
