@@ -918,6 +918,29 @@ TEST(Config, OverridesShadowedByStagesAreNamed) {
   const std::string twice = all({R"(admm={"rho": 0.5})", R"(admm={"rho": 0.25})"});
   EXPECT_EQ(twice.find("rho is only"), twice.rfind("rho is only")) << twice;
   EXPECT_EQ(all({"admm.rho=0.5", R"(admm={"mu": 0.5})"}).find("only the stages' default"), std::string::npos);
+  // model.zl_init and model.stage_last default the stages' zl_init and last, which a saved
+  // config.json records for every stage (and every later stage): --set of either changed nothing.
+  nlohmann::json saved = staged;
+  saved["model"]["stages"][0]["zl_init"] = "zeros";
+  saved["model"]["stages"][1]["zl_init"] = "zeros";
+  saved["model"]["stages"][1]["last"] = "fresh";
+  const auto said = [&](const std::string& set) {
+    std::string out;
+    for (const std::string& w : parse_config(saved, {set}).warnings) out += w + "\n";
+    return out;
+  };
+  EXPECT_NE(said("model.zl_init=\"labels\"").find("--set model.zl_init is only the stages' default: model.stages[0], "
+                                                   "model.stages[1] set their own zl_init, which wins there (set "
+                                                   "model.stages[i].zl_init, or model.stages[*].zl_init for every stage,"),
+            std::string::npos)
+      << said("model.zl_init=\"labels\"");
+  EXPECT_NE(said("model.stage_last=\"eye\"").find("--set model.stage_last is only the stages' default: model.stages[1] "
+                                                   "sets its own last, which wins there (set model.stages[i].last for "
+                                                   "each stage after the first instead)"),
+            std::string::npos)
+      << said("model.stage_last=\"eye\"");
+  EXPECT_EQ(said("model.stage_last=\"fresh\"").find("only the stages' default"), std::string::npos) << "the same value";
+  EXPECT_EQ(warnings("model.zl_init=\"labels\"").find("only the stages' default"), std::string::npos) << "no stage sets it";
 }
 
 TEST(Config, ReferencePresetSetsParityFlagsAndKeysStillOverride) {

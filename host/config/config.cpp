@@ -409,8 +409,9 @@ double rho_schedule_ceiling(const RhoSchedule& s, double rho) {
   return std::max(rho, s.type == "reference_q10" ? kQ10EarlyCap : s.max);
 }
 
-// A --set of admm.nu / rho / mu / step / rho_schedule[.key] is only the stages' default: name the stages
-// whose own value wins (a saved config.json records every stage's), so the override is not lost silently.
+// A --set of admm.nu / rho / mu / step / rho_schedule[.key], model.zl_init or model.stage_last is only
+// the stages' default: name the stages whose own value wins (a saved config.json records every
+// stage's zl_init and later stage's last), so the override is not lost silently.
 static void warn_shadowed_overrides(const nlohmann::json& j, const std::vector<std::string>& overrides, Config& c) {
   if (!j.contains("model") || !j["model"].is_object() || !j["model"].contains("stages") ||
       !j["model"]["stages"].is_array())
@@ -424,48 +425,63 @@ static void warn_shadowed_overrides(const nlohmann::json& j, const std::vector<s
   for (const std::string& o : overrides) {
     const size_t eq = o.find('=');
     const std::string key = o.substr(0, eq);
-    if (key != "admm") {
+    if (key != "admm" && key != "model") {
       add(key, "--set " + key);
       continue;
     }
     // The whole section: each key its value gives (a stage's rho_schedule is merged key by key).
     const nlohmann::json v = nlohmann::json::parse(o.substr(eq == std::string::npos ? o.size() : eq + 1), nullptr, false);
     if (!v.is_object()) continue;
-    for (const char* f : {"nu", "rho", "mu", "step", "rho_schedule"}) {
+    const std::vector<const char*> fields = key == "admm" ? std::vector<const char*>{"nu", "rho", "mu", "step", "rho_schedule"}
+                                                          : std::vector<const char*>{"zl_init", "stage_last"};
+    for (const char* f : fields) {
       if (!v.contains(f)) continue;
       if (std::string(f) == "rho_schedule" && v[f].is_object()) {
         for (const auto& [sub, ignored] : v[f].items()) add("admm.rho_schedule." + sub, "--set admm={…}'s rho_schedule." + sub);
       } else {
-        add(std::string("admm.") + f, std::string("--set admm={…}'s ") + f);
+        add(key + "." + f, "--set " + key + "={…}'s " + f);
       }
     }
   }
   for (const auto& [key, shown] : keys) {
-    std::string field, sub;
+    // The section and key given, and the stage key it defaults (a stage's "last" from model.stage_last).
+    std::string section = "admm", field, sub, stage_field;
+    size_t first_stage = 0;
     if (key == "admm.nu" || key == "admm.rho" || key == "admm.mu" || key == "admm.step") {
       field = key.substr(5);
     } else if (key.rfind("admm.rho_schedule", 0) == 0) {
       field = "rho_schedule";
       if (key.size() > field.size() + 5) sub = key.substr(field.size() + 6);
+    } else if (key == "model.zl_init") {
+      section = "model";
+      field = "zl_init";
+    } else if (key == "model.stage_last") {  // the first stage has no "last"
+      section = "model";
+      field = "stage_last";
+      stage_field = "last";
+      first_stage = 1;
     } else {
       continue;
     }
+    if (stage_field.empty()) stage_field = field;
     const nlohmann::json::json_pointer at("/" + field + (sub.empty() ? "" : "/" + sub));
-    if (!j.contains("admm") || !j["admm"].is_object() || !j["admm"].contains(at)) continue;  // a later section dropped it
-    const nlohmann::json& given = j["admm"][at];
+    const nlohmann::json::json_pointer in_stage("/" + stage_field + (sub.empty() ? "" : "/" + sub));
+    if (!j.contains(section) || !j[section].is_object() || !j[section].contains(at)) continue;  // a later section dropped it
+    const nlohmann::json& given = j[section][at];
     std::string where;
-    for (size_t i = 0; i < stages.size(); ++i) {
+    for (size_t i = first_stage; i < stages.size(); ++i) {
       const nlohmann::json& s = stages[i];
-      if (!s.is_object() || !s.contains(at)) continue;
-      if (s[at] == given) continue;  // the same value (model.stages[*] set it too): nothing is shadowed
+      if (!s.is_object() || !s.contains(in_stage)) continue;
+      if (s[in_stage] == given) continue;  // the same value (model.stages[*] set it too): nothing is shadowed
       where += (where.empty() ? "" : ", ") + std::string("model.stages[") + std::to_string(i) + "]";
     }
-    const std::string name = field + (sub.empty() ? "" : "." + sub);
+    const std::string name = stage_field + (sub.empty() ? "" : "." + sub);
     if (!where.empty())
       c.warnings.push_back(shown + " is only the stages' default: " + where +
                            (where.find(',') == std::string::npos ? " sets its own " : " set their own ") + name +
-                           ", which wins there (set model.stages[i]." + name + ", or model.stages[*]." + name +
-                           " for every stage, instead)");
+                           ", which wins there (set model.stages[i]." + name +
+                           (first_stage == 0 ? ", or model.stages[*]." + name + " for every stage," : " for each stage after the first")
+                           + " instead)");
   }
 }
 
