@@ -1098,8 +1098,13 @@ TEST(Config, FileLimitsNameTheFileAndTheProblem) {
   }() + "}";
   for (const auto& [text, problem] : std::vector<std::pair<std::string, std::string>>{
            {deep, "nested deeper than 64 levels"},  // once a stack overflow
-           {"{\"seed\": 1, \"seed\": 2}", "key \"seed\" appears twice"},
-           {"{\"admm\": {\"rho\": 1e400}}", "a number is out of range"},
+           {"{\"seed\": 1, \"seed\": 2}", "key \"seed\" appears twice in one object (at seed)"},
+           {"{\"admm\": {\"rho\": 1e400}}", "a number is out of range (at admm.rho): number overflow parsing '1e400'"},
+           // Where, in a staged config's many rho and mu keys: the path, list indices included.
+           {R"({"model": {"stages": [{"layers": 2, "mu": 1}, {"layers": 4, "mu": 1, "rho": 1, "mu": 2}]}})",
+            "key \"mu\" appears twice in one object (at model.stages[1].mu)"},
+           {R"({"model": {"stages": [{"layers": 2}, [[1], 2], {"rho": 1e400}]}})", "out of range (at model.stages[2].rho)"},
+           {R"({"partition": [1, 2, -1e999]})", "out of range (at partition[2])"},
            {"null", "expected a JSON object"},
            {"[1]", "expected a JSON object"},
            {std::string("{}\0", 3), "NUL byte"},

@@ -273,14 +273,45 @@ static std::string trailing_comma_hint(const std::string& text, size_t byte) {
 
 nlohmann::json parse_json(const std::string& text, const std::string& what, bool allow_comments) {
   using Event = nlohmann::json::parse_event_t;
-  std::vector<std::set<std::string>> keys;  // of every object being parsed, innermost last
+  // Every object or list being parsed, innermost last, with its keys so far (or the index of the
+  // element being read), so that an error names where it is (model.stages[1].mu): a duplicate key
+  // or 1e400 in a staged config was otherwise a hunt through its many rho and mu keys.
+  struct Frame {
+    bool list = false;
+    size_t index = 0;
+    std::string key;
+    std::set<std::string> keys;
+  };
+  std::vector<Frame> frames;
+  const auto path = [&] {
+    std::string p;
+    for (const Frame& f : frames)
+      p += f.list ? "[" + std::to_string(f.index) + "]" : f.key.empty() ? "" : (p.empty() ? "" : ".") + f.key;
+    return p;
+  };
+  const auto at = [&] {
+    const std::string p = path();
+    return p.empty() ? std::string() : " (at " + p + ")";
+  };
+  const auto element_done = [&] {
+    if (!frames.empty() && frames.back().list) ++frames.back().index;
+  };
   const nlohmann::json::parser_callback_t check = [&](int depth, Event event, nlohmann::json& parsed) {
     if ((event == Event::object_start || event == Event::array_start) && depth >= kMaxJsonDepth)
-      throw Error(what + ": nested deeper than " + std::to_string(kMaxJsonDepth) + " levels");
-    if (event == Event::object_start) keys.emplace_back();
-    if (event == Event::object_end) keys.pop_back();
-    if (event == Event::key && !keys.back().insert(parsed.get<std::string>()).second)
-      throw Error(what + ": key \"" + parsed.get<std::string>() + "\" appears twice in one object");
+      throw Error(what + ": nested deeper than " + std::to_string(kMaxJsonDepth) + " levels" + at());
+    if (event == Event::object_start || event == Event::array_start) {
+      frames.emplace_back();
+      frames.back().list = event == Event::array_start;
+    } else if (event == Event::object_end || event == Event::array_end) {
+      frames.pop_back();
+      element_done();
+    } else if (event == Event::value) {
+      element_done();
+    } else if (event == Event::key) {
+      frames.back().key = parsed.get<std::string>();
+      if (!frames.back().keys.insert(frames.back().key).second)
+        throw Error(what + ": key \"" + frames.back().key + "\" appears twice in one object" + at());
+    }
     return true;
   };
   // nlohmann's messages start with "[json.exception.parse_error.101] "; the rest is what matters.
@@ -308,7 +339,7 @@ nlohmann::json parse_json(const std::string& text, const std::string& what, bool
   } catch (const nlohmann::json::parse_error& e) {
     throw Error(what + " is not valid JSON: " + plain(e) + trailing_comma_hint(text, e.byte));
   } catch (const nlohmann::json::out_of_range& e) {  // 1e400
-    throw Error(what + ": a number is out of range: " + plain(e));
+    throw Error(what + ": a number is out of range" + at() + ": " + plain(e));
   }
 }
 
