@@ -502,6 +502,14 @@ TEST(Config, NpzOnlyDataKeysWarnOnPlanetoid) {
   }
   EXPECT_TRUE(parse_config(nlohmann::json::object(), {"data.name=coauthor_cs", "data.split_seed=7", "data.raw_counts=true"})
                   .warnings.empty());
+  // The synthetic data (the default) are generated from seed, split and all; nor are there files to verify.
+  const Config syn = parse_config(nlohmann::json::object(), {"data.split_seed=7", "data.raw_counts=true", "data.verify=true"});
+  ASSERT_EQ(syn.warnings.size(), 3u);
+  EXPECT_EQ(syn.warnings[0], "data.split_seed has no effect with data.name \"synthetic\" (the generated data and "
+                             "their split follow seed; data.val_split_seed redraws train and val)");
+  EXPECT_EQ(syn.warnings[1].rfind("data.raw_counts has no effect with data.name \"synthetic\"", 0), 0u) << syn.warnings[1];
+  EXPECT_EQ(syn.warnings[2], "data.verify has no effect with data.name \"synthetic\" (no files to check)");
+  EXPECT_TRUE(parse_config(nlohmann::json::object(), {"data.split_seed=100", "data.verify=false"}).warnings.empty());
 }
 
 // data.name "npz": the file is required (an empty one too); raw_counts defaults to true there

@@ -722,16 +722,22 @@ Config parse_config(const nlohmann::json& in, const std::vector<std::string>& ov
   require(c.devices.size() <= static_cast<size_t>(c.groups),
           "config: devices: " + std::to_string(c.devices.size()) + " devices for " + std::to_string(c.groups) +
               " groups (at most one device per group)");
-  // npz-set keys: the Planetoid sets have a fixed split and are read as stored. Only values set
-  // away from the default are named (a saved config.json records every key).
-  if (is_planetoid(c.data.name)) {
+  // npz-set keys: the Planetoid sets have a fixed split and are read as stored; the synthetic data
+  // are generated from `seed`, split and all. Only values set away from the default are named (a
+  // saved config.json records every key).
+  if (is_planetoid(c.data.name) || c.data.name == "synthetic") {
     const DataConfig npz_default;
+    const bool generated = c.data.name == "synthetic";
     if (c.data.split_seed != npz_default.split_seed)
-      c.warnings.push_back("data.split_seed has no effect with data.name \"" + c.data.name +
-                           "\" (Planetoid's split is fixed; data.val_split_seed redraws train and val)");
+      c.warnings.push_back("data.split_seed has no effect with data.name \"" + c.data.name + "\" (" +
+                           (generated ? "the generated data and their split follow seed"
+                                      : "Planetoid's split is fixed") +
+                           "; data.val_split_seed redraws train and val)");
     if (c.data.raw_counts != npz_default.raw_counts)
       c.warnings.push_back("data.raw_counts has no effect with data.name \"" + c.data.name +
                            "\" (only the npz data sets' features are binarized)");
+    if (generated && c.data.verify)
+      c.warnings.push_back("data.verify has no effect with data.name \"synthetic\" (no files to check)");
   }
   // A path set for a user's own graph while data.name names another (data.name forgotten: the run
   // would train on that one, synthetic by default, without a word).
