@@ -99,6 +99,37 @@ TEST(Sweep, TinyGridRunsEndToEnd) {
   EXPECT_NE(p.out.find("measured line: measured here ("), std::string::npos) << p.out;
 }
 
+// A variant sweep (the wire comparison): bytes by hand from the formats, and each variant's groups
+// run one after another (--serialize) with threads_per_group threads: G groups at once on fewer
+// cores timed their contention, and the link model used that time.
+TEST(Sweep, VariantsCountBytesAndRunSerialised) {
+  if (!have_python3()) GTEST_SKIP() << "python3 is not installed";
+  const std::string out = ::testing::TempDir() + "/sweep_variants", cfg = out + "/wire.json";
+  std::filesystem::remove_all(out);
+  std::filesystem::create_directories(out);
+  std::ofstream(cfg) << R"({"base": ")" << PDADMM_SOURCE_DIR << R"(/configs/synthetic.json",
+    "set": {"model.layers": 3, "model.hidden": 16, "data.synthetic.nodes": 2000},
+    "variants": [{"name": "fp32"}, {"name": "q int8", "set": {"admm.wire.q": "int8"}}],
+    "groups": "layers", "iterations": 1, "warmup": 0})";
+  const Result r = run(kSweep + " --quiet --config " + cfg + " --out " + out);
+  ASSERT_EQ(r.code, 0) << r.out;
+  EXPECT_NE(r.out.find("(--serialize)"), std::string::npos) << r.out;
+  const nlohmann::json j = pdadmm::test::read_json(out + "/sweep.json");
+  expect_sweep_documented(j);
+  ASSERT_EQ(j["rows"].size(), 2u);
+  // 2 boundaries of 16 x N = 100: p and q fp32 (12800 a boundary), then q int8 (100 scales + 1600 codes).
+  EXPECT_EQ(j["rows"][0]["bytes_per_iter"], 2 * 12800);
+  EXPECT_EQ(j["rows"][1]["bytes_per_iter"], 2 * (6400 + 400 + 1600));
+  for (const auto& row : j["rows"]) {
+    EXPECT_EQ(row["serialize"], true) << row;
+    EXPECT_EQ(row["model_compute"], "busy_s") << row;
+    EXPECT_EQ(row["groups"], 3);
+  }
+  const nlohmann::json run0 = pdadmm::test::read_json(out + "/runs/variant0.json");
+  EXPECT_EQ(run0["serialize"], true);
+  EXPECT_EQ(run0["threads"], 1) << "threads_per_group (1), not G of them";
+}
+
 // A sweep whose "set" leaves model.layers to the base config: "groups": "layers" means the base
 // config's layers (3 here), not pdadmm's default 2.
 TEST(Sweep, GroupsFollowTheBaseConfigsLayers) {
