@@ -357,6 +357,21 @@ TEST(Sweep, MpirunsRefusalsAreQuotedWhole) {
   EXPECT_EQ(a.code, 0) << a.out;
   EXPECT_EQ(a.out, "error (process 1): it broke … MPI_ABORT was invoked on rank 1 in communicator MPI_COMM_WORLD with "
                    "errorcode 1. … NOTE: invoking MPI_ABORT causes Open MPI to kill all MPI processes.\n");
+  // ORTE's "internal error" frame after the one that says what (Open MPI 4, a hostfile it cannot open).
+  const std::string hostfile =
+      "-----\\nOpen RTE was unable to open the hostfile:\\n    hosts\\nCheck to make sure the path and filename are "
+      "correct.\\n-----\\n-----\\nAn internal error has occurred in ORTE:\\n\\n[[1,0],0] FORCE-TERMINATE AT (null):1\\n\\n"
+      "This is something that should be reported to the developers.\\n-----\\n";
+  const Result h = last_words(hostfile);
+  EXPECT_EQ(h.code, 0) << h.out;
+  EXPECT_EQ(h.out, "Open RTE was unable to open the hostfile: hosts Check to make sure the path and filename are correct.\n");
+  // A hostfile that is not there is named before any run (it surfaced after the serial runs' minutes).
+  for (const std::string& opt : {std::string("--hostfile ") + dir + "/no_hosts", "--machinefile=" + dir + "/no_hosts"}) {
+    const Result nh = run(kSweep + " --config " + PDADMM_SOURCE_DIR + "/configs/sweeps/tiny.json --quiet --out " + dir +
+                          "/sweep_hosts --mpirun 'true -np {groups} " + opt + "'");
+    pdadmm::test::expect_one_line_error(nh, "the hostfile '" + dir + "/no_hosts' is not a file here");
+    EXPECT_FALSE(std::filesystem::exists(dir + "/sweep_hosts/runs")) << nh.out;
+  }
 }
 
 TEST(Sweep, BadSweepConfigIsOneClearLine) {

@@ -151,7 +151,8 @@ def last_words(text):
     (or of equals signs): of the last one, its first paragraph (what went wrong) and its last (what to
     do), each whole (its last 3 lines alone began mid-sentence), after a process's own last `error:`
     line above it (under mpirun `error (process N):`, of the process that failed). Else the last 3
-    lines that say something."""
+    lines that say something. ORTE's "An internal error has occurred" frame follows the one that
+    says what (a hostfile it cannot open): that one is taken instead."""
     lines = [l.strip() for l in text.strip().splitlines()]
     frame = [bool(l) and not l.strip("-=") for l in lines]
     said = [i for i, l in enumerate(lines) if l.strip("-= ")]
@@ -162,6 +163,10 @@ def last_words(text):
         top -= 1
     if top == 0 or not any(frame[last + 1:]):
         return " ".join(lines[i] for i in said[-3:])
+    if lines[top].startswith("An internal error has occurred") and top > 1:
+        earlier = last_words("\n".join(lines[:top - 1]))
+        if earlier:
+            return earlier
     paragraphs, cur = [], []
     for l in lines[top:last + 1] + [""]:
         if l:
@@ -190,6 +195,22 @@ def check_root_launcher(template):
         return
     if "Open MPI" in r.stdout:
         fail(ROOT_REFUSAL + template)
+
+
+def check_hostfile(template):
+    """A hostfile the launcher cannot open: now, not at the first parallel run after the first
+    point's serial and model runs (Open MPI then said only "An internal error has occurred")."""
+    words = shlex.split(template.format(groups=1))
+    names = ("--hostfile", "-hostfile", "--machinefile", "-machinefile", "--default-hostfile")
+    for i, w in enumerate(words):
+        path = None
+        if w in names and i + 1 < len(words):
+            path = words[i + 1]
+        elif "=" in w and w.split("=", 1)[0] in names:
+            path = w.split("=", 1)[1]
+        if path is not None and not os.path.isfile(path):
+            fail(f"--mpirun {template}: the hostfile {path!r} is not a file here (Open MPI's: one machine a "
+                 "line, e.g. \"node1 slots=8\")")
 
 
 # A link the check's bench is given twice after the sweep's own: it stops there, before reading any
@@ -492,6 +513,7 @@ def main():
                 "is not on PATH (install it, e.g. Open MPI's mpirun, or give its full path)"
             fail(f"--mpirun {a.mpirun}: the launcher {launcher!r} {where}")
         check_root_launcher(a.mpirun)
+        check_hostfile(a.mpirun)
     pdadmm = find_pdadmm(a.pdadmm)
     base = resolve(spec.get("base", "configs/synthetic.json"), a.config)
     check_points(spec, pdadmm, base, a.config)
