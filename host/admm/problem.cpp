@@ -69,8 +69,15 @@ void require_data_files(const Config& c, const std::string& root) {
     if (!ec && leaf == sub && ::access((parent + "/" + f).c_str(), R_OK) == 0)
       throw Error(path + ": file not found (data folder " + root + ", from " + from + ", is the " + sub +
                   "/ folder itself: give the folder that holds it, " + parent + ")");
+    // PubMed's allx is the one file some copies lack (the project's own among them): the stand-in
+    // for smoke tests and timings, where there is no internet to fetch it.
+    const bool allx_alone = f == "planetoid/ind.pubmed.allx" && ::access((base + "/planetoid/ind.pubmed.x").c_str(), R_OK) == 0;
     throw Error(path + ": file not found (data folder " + root + ", from " + from +
-                "; tools/fetch_datasets.sh downloads the data sets)");
+                "; tools/fetch_datasets.sh downloads the data sets" +
+                (allx_alone ? "; without internet, tools/pubmed_standin.py writes a stand-in allx for smoke tests "
+                              "and timings, not accuracy: docs/data.md#pubmed-without-allx"
+                            : "") +
+                ")");
   }
 }
 
