@@ -152,10 +152,10 @@ double hand_flops(const std::vector<int64_t>& dims, int64_t N, bool defer_first_
 // Gram path, layers 2 and 3 the direct one.
 struct SmallNet {
   std::vector<int64_t> dims = {40, 30, 12, 12, 3};
-  int64_t N = 6;
+  int64_t N;
   HostMatrix<float> x, y;
   std::vector<HostMatrix<float>> W, b;
-  SmallNet() : x(40, 6), y(3, 6) {
+  explicit SmallNet(int64_t n = 6) : N(n), x(40, n), y(3, n) {
     for (int64_t i = 0; i < x.size(); ++i) x.data[i] = static_cast<float>((i * 37) % 11) / 11.0f - 0.4f;
     for (int64_t j = 0; j < N; ++j) y(j % dims.back(), j) = 1;
     for (size_t l = 0; l + 1 < dims.size(); ++l) {
@@ -235,6 +235,72 @@ TEST(CountingOps, ALossyPWireAddsTheRefreshOfWpThatInfoCounts) {
                             plan_boundary_flops(dims, solver.partition(), N, prm, sizeof(float)))
         << "what `info` prints";
   }
+}
+
+// Each group's GEMM FLOPs of one iteration, one layer per group (so a group's count is its layer's).
+std::vector<double> layer_flops(const SmallNet& net, const AdmmParams& prm, const std::vector<int>& part) {
+  SolverSpec spec;
+  spec.dims = net.dims;
+  spec.n_cols = net.N;
+  spec.partition = part;
+  std::vector<CountingOps*> ops;
+  Solver<float> solver(spec, prm, net.x, net.y, net.W, net.b, [&](int) {
+    auto o = std::make_unique<CountingOps>(std::make_unique<CpuOps<float>>(1), false);
+    ops.push_back(o.get());
+    return o;
+  });
+  solver.iterate(false);
+  for (CountingOps* o : ops) o->counters() = OpCounters{};
+  solver.iterate(false);
+  std::vector<double> f;
+  for (CountingOps* o : ops) f.push_back(o->counters().gemm_flops);
+  return f;
+}
+
+// admm.gram = 0 (auto) takes, layer by layer, whichever W step the counted GEMMs of the forced
+// ones (1: through pᵀp, -1: direct) show cheaper; layer 0's Gram matrix XᵀX is fixed and costs
+// nothing per iteration. N = 30 is where that matters: layer 0's Gram step (2·30·30² + 2·30·40·30)
+// beats the direct one (4·30·40·30), which it would not if XᵀX were counted.
+TEST(CountingOps, AutoGramTakesTheCheaperWStepOfEachLayer) {
+  for (int64_t N : {6, 30}) {
+    const SmallNet net(N);
+    std::vector<std::vector<double>> f;
+    for (int gram : {1, -1, 0}) {
+      AdmmParams prm;
+      prm.defer_first_w = false;
+      prm.gram = gram;
+      f.push_back(layer_flops(net, prm, {1, 1, 1, 1}));
+    }
+    const std::vector<double>& gram = f[0];
+    const std::vector<double>& direct = f[1];
+    const std::vector<double>& automatic = f[2];
+    ASSERT_EQ(automatic.size(), 4u);
+    for (size_t l = 0; l < 4; ++l) {
+      EXPECT_GT(gram[l], 0) << "N " << N << " layer " << l;
+      EXPECT_EQ(automatic[l], std::min(gram[l], direct[l])) << "N " << N << ", layer " << l << ": Gram " << gram[l]
+                                                            << ", direct " << direct[l];
+    }
+    if (N == 30) {
+      EXPECT_LT(gram[0], direct[0]) << "the case this test is for";
+      EXPECT_LT(direct[1], gram[1]) << "a hidden layer's pᵀp changes the choice";
+    }
+  }
+}
+
+// Under a lossy p wire each later group refreshes W p of its own first layer: what `info` adds
+// (plan_boundary_flops) is that GEMM of each boundary's layer, not of a square of its width. The
+// partition 1 | 2 | 1 puts boundaries at layers 1 (12 x 30) and 3 (3 x 12).
+TEST(CountingOps, BoundaryFlopsAreTheRefreshOfEachLaterGroupsFirstLayer) {
+  const SmallNet net;
+  const std::vector<int> part = {1, 2, 1};
+  AdmmParams fp32, int8;
+  int8.wire_p.format = WireFormat::Int8;
+  const std::vector<double> plain = layer_flops(net, fp32, part), lossy = layer_flops(net, int8, part);
+  double extra = 0;
+  for (size_t g = 0; g < part.size(); ++g) extra += lossy[g] - plain[g];
+  EXPECT_DOUBLE_EQ(extra, 2.0 * (12 * 30 + 3 * 12) * static_cast<double>(net.N));
+  EXPECT_DOUBLE_EQ(plan_boundary_flops(net.dims, part, net.N, int8, sizeof(float)), extra);
+  EXPECT_EQ(plan_boundary_flops(net.dims, part, net.N, fp32, sizeof(float)), 0.0);
 }
 
 TEST(CountingOps, InfoMemoryPlanIsWhatTheSolverAllocates) {

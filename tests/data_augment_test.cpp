@@ -268,6 +268,56 @@ TEST(Augment, DenseRowNormalizationMatchesTheSparseOne) {
   EXPECT_EQ(features_dense(row_normalized(sparse)), features_dense(nd));
 }
 
+// "Scale each node's features to sum 1" holds for a row whose sum is negative too: it is divided
+// by that sum (signs flip), dense and sparse alike; only a sum of 0 leaves a row as it was.
+TEST(Augment, RowNormalizationDividesANegativeSumToo) {
+  const std::vector<float> rows = {-1, -3, 0, 0,  //
+                                   2, -6, 0, 1,  //
+                                   1, 2, 1, 0};
+  Features dense;
+  dense.rows = 3;
+  dense.cols = 4;
+  dense.dense = rows;
+  std::vector<float> want(rows.size());
+  for (int64_t r = 0; r < 3; ++r) {
+    const double sum = double(rows[r * 4]) + rows[r * 4 + 1] + rows[r * 4 + 2] + rows[r * 4 + 3];  // -4, -3, 4
+    for (int64_t c = 0; c < 4; ++c) want[r * 4 + c] = static_cast<float>(rows[r * 4 + c] / sum);
+  }
+  EXPECT_EQ(want[0], 0.25f);
+  EXPECT_EQ(want[5], 2.0f);
+  const Features nd = row_normalized(dense);
+  EXPECT_EQ(nd.dense, want);
+  std::vector<Triplet> t;
+  for (int64_t r = 0; r < 3; ++r)
+    for (int64_t c = 0; c < 4; ++c)
+      if (rows[r * 4 + c] != 0) t.push_back({r, c, rows[r * 4 + c]});
+  Features sparse;
+  sparse.rows = 3;
+  sparse.cols = 4;
+  sparse.is_sparse = true;
+  sparse.sparse = csr_from_triplets(3, 4, t, false);
+  EXPECT_EQ(features_dense(row_normalized(sparse)), features_dense(nd));
+}
+
+// The bytes augment_columns holds (what build_problem checks against free memory): X (blocks·F x k
+// floats) and two n-row buffers as wide as the narrower side (F features when they are fewer than
+// the k nodes, else k), in column chunks whose two buffers fit the budget.
+TEST(Augment, ColumnsBytesAreXAndTwoBuffersOfTheNarrowerSide) {
+  AugmentSpec spec;
+  spec.hops = 3;
+  const int64_t n = 1000;
+  const double x_feat = 4.0 * 4 * 30 * 400, x_node = 4.0 * 4 * 120 * 100;
+  // 30 features, 400 nodes: the features are propagated, 30 columns of 1000 floats, twice.
+  EXPECT_EQ(augment_columns_bytes(n, 30, spec, 400), x_feat + 2 * 4 * n * 30);
+  // 120 features, 100 nodes: the nodes' indicator, 100 columns.
+  EXPECT_EQ(augment_columns_bytes(n, 120, spec, 100), x_node + 2 * 4 * n * 100);
+  // A budget of 8 n · 4 bytes: chunks of 4 columns, both buffers within it.
+  EXPECT_EQ(augment_columns_bytes(n, 30, spec, 400, 8 * n * 4), x_feat + 8 * n * 4);
+  EXPECT_EQ(augment_columns_bytes(n, 120, spec, 100, 8 * n * 4 + 7), x_node + 8 * n * 4);
+  // A budget below one column still takes one.
+  EXPECT_EQ(augment_columns_bytes(n, 120, spec, 100, 100), x_node + 8 * n);
+}
+
 // Values of both signs that cancel to a sum near 0: divided by it they overflowed float, an
 // infinite feature that no loader check saw (reported as "training diverged", or as the logits of
 // that node). Refused in one line naming the node and the feature, dense and sparse alike.
@@ -562,7 +612,9 @@ TEST(Augment, LargeTrainingSetsPropagateTheFeatures) {
     }
     const int before = omp_get_max_threads();
     for (int threads : {1, 2, 3})
-      for (int64_t budget : {kAugmentBufferBytes, int64_t{8} * n * 4}) {  // all features; chunks of 4
+      // All features; chunks of 4 and of 5 (a chunk's end off by one wrote the next node's row: with
+      // to_sparse dropping (r + c) % 3 == 0, chunks of 4 ≡ 1 mod 3 hid it, that node lacking that value).
+      for (int64_t budget : {kAugmentBufferBytes, int64_t{8} * n * 4, int64_t{8} * n * 5}) {
         omp_set_num_threads(threads);
         EXPECT_EQ(augment_columns(d.features, ahat, spec, d.train, budget).data, want.data)
             << (sparse ? "sparse" : "dense") << ", " << threads << " threads, budget " << budget;

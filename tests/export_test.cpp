@@ -232,6 +232,27 @@ TEST(Export, OddConfigTypesLeaveOutTheInputLine) {
   EXPECT_TRUE(pdadmm::NpzArchive::open_file(dir + "/model.npz").has("W3"));
 }
 
+// The input line's H is as build_problem forms it: Planetoid and raw_counts features as stored,
+// other npz features binarised; ", each row scaled to sum 1" only under data.row_normalize.
+TEST(Export, InputLineSaysHowHWasFormed) {
+  const std::string dir = fresh_dir("input_line");
+  const std::string aug = "], 1 each; H = ", a_hat = ", Â = D^-1/2 (A+I) D^-1/2\n";
+  const std::pair<nlohmann::json, std::string> cases[] = {
+      {{{"name", "cora"}}, "the features as stored"},
+      {{{"name", "citeseer"}, {"row_normalize", true}}, "the features as stored, each row scaled to sum 1"},
+      {{{"name", "amazon_photo"}, {"row_normalize", false}}, "features > 0 as 1"},
+      {{{"name", "amazon_photo"}, {"row_normalize", true}}, "features > 0 as 1, each row scaled to sum 1"},
+      {{{"name", "coauthor_cs"}, {"raw_counts", true}}, "the features as stored"}};
+  for (const auto& [data, h] : cases) {
+    pdadmm::save_checkpoint(dir + "/model.bin", sample_checkpoint({{"data", data}, {"model", {{"hops", 6}}}}));
+    const CommandResult r = run("export -m " + dir + "/model.bin --npz " + dir + "/model.npz");
+    ASSERT_EQ(r.code, 0) << r.out;
+    EXPECT_NE(r.out.find("input:  7 columns of W1 = [H, ÂH, Â^2H, Â^3H, Â^4H, Â^5H, Â^6H" + aug + h + a_hat),
+              std::string::npos)
+        << data << "\n" << r.out;
+  }
+}
+
 // A trained model end to end: train writes model.bin, export's W1 is its W1.
 TEST(Export, TrainedModelExports) {
   const std::string dir = fresh_dir("trained");
