@@ -229,6 +229,20 @@ TEST(Augment, RowNormalizationSumsToOne) {
   EXPECT_GT(rows, 30) << "the rows summing to something are the ones this test checks";
 }
 
+// The CSR form of a row-major rows x cols matrix (its non-zeros).
+Features sparse_features(const std::vector<float>& dense, int64_t rows, int64_t cols) {
+  std::vector<Triplet> t;
+  for (int64_t r = 0; r < rows; ++r)
+    for (int64_t c = 0; c < cols; ++c)
+      if (dense[r * cols + c] != 0) t.push_back({r, c, dense[r * cols + c]});
+  Features f;
+  f.rows = rows;
+  f.cols = cols;
+  f.is_sparse = true;
+  f.sparse = csr_from_triplets(rows, cols, t, false);
+  return f;
+}
+
 // Dense features (the npz loaders' attr_matrix) are row-normalised as sparse ones are: each row
 // divided by its sum, in double, then rounded to float; a row summing to 0 (all zero, or +1 and
 // -1) stays as it was; the dense and the CSR form of one matrix give the same floats.
@@ -256,16 +270,7 @@ TEST(Augment, DenseRowNormalizationMatchesTheSparseOne) {
   thirds.cols = 2;
   thirds.dense = {1, 2};
   EXPECT_EQ(row_normalized(thirds).dense, (std::vector<float>{static_cast<float>(1.0 / 3), static_cast<float>(2.0 / 3)}));
-  std::vector<Triplet> t;
-  for (int64_t r = 0; r < 5; ++r)
-    for (int64_t c = 0; c < 4; ++c)
-      if (rows[r * 4 + c] != 0) t.push_back({r, c, rows[r * 4 + c]});
-  Features sparse;
-  sparse.rows = 5;
-  sparse.cols = 4;
-  sparse.is_sparse = true;
-  sparse.sparse = csr_from_triplets(5, 4, t, false);
-  EXPECT_EQ(features_dense(row_normalized(sparse)), features_dense(nd));
+  EXPECT_EQ(features_dense(row_normalized(sparse_features(rows, 5, 4))), features_dense(nd));
 }
 
 // "Scale each node's features to sum 1" holds for a row whose sum is negative too: it is divided
@@ -287,16 +292,7 @@ TEST(Augment, RowNormalizationDividesANegativeSumToo) {
   EXPECT_EQ(want[5], 2.0f);
   const Features nd = row_normalized(dense);
   EXPECT_EQ(nd.dense, want);
-  std::vector<Triplet> t;
-  for (int64_t r = 0; r < 3; ++r)
-    for (int64_t c = 0; c < 4; ++c)
-      if (rows[r * 4 + c] != 0) t.push_back({r, c, rows[r * 4 + c]});
-  Features sparse;
-  sparse.rows = 3;
-  sparse.cols = 4;
-  sparse.is_sparse = true;
-  sparse.sparse = csr_from_triplets(3, 4, t, false);
-  EXPECT_EQ(features_dense(row_normalized(sparse)), features_dense(nd));
+  EXPECT_EQ(features_dense(row_normalized(sparse_features(rows, 3, 4))), features_dense(nd));
 }
 
 // The bytes augment_columns holds (what build_problem checks against free memory): X (blocks·F x k
