@@ -15,6 +15,7 @@
 #include "host/quant/grid.h"
 #include "host/quant/wire.h"
 #include "kernels/codec.cuh"
+#include "tests/test_util.h"
 
 namespace pdadmm {
 namespace {
@@ -394,6 +395,19 @@ TEST(QuantCodec, CodesWireRoundTripEveryWidthIsLossless) {
       }
     }
   }
+}
+
+// The largest tensor a wire takes: 2^59 - 1 values, whose 16-bit codes' byte count (n * 16 + 7) / 8
+// fits int64; at 2^59 that sum overflowed (signed, undefined), so it is refused.
+TEST(QuantCodec, TheLargestTensorsByteCountFitsInt64) {
+  const Grid g = make_uniform_grid(0, 1.0, 40000);  // 16-bit codes
+  ASSERT_EQ(g.bits(), 16);
+  const WireSpec spec{WireFormat::Codes, &g};
+  const int64_t most = (int64_t(1) << 59) - 1;
+  EXPECT_EQ(encoded_bytes(spec, 1, most, 4), static_cast<size_t>(most) * 2);
+  EXPECT_EQ(test::error_of([&] { encoded_bytes(spec, 1, most + 1, 4); }),
+            "wire: a 1 x 576460752303423488 tensor is too large to send (2^59 values or more)");
+  EXPECT_NE(test::error_of([&] { encoded_bytes(spec, 8, (most + 1) / 8, 4); }).find("too large to send"), std::string::npos);
 }
 
 TEST(QuantCodec, CodesProjectFirstAndSendNanToTheLowestLevel) {

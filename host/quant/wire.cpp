@@ -44,10 +44,11 @@ const Grid& grid_of(const WireSpec& spec) {
 void check_shape(int64_t rows, int64_t cols) {
   if (rows < 0 || cols < 0)
     throw Error("wire: bad tensor shape " + std::to_string(rows) + " x " + std::to_string(cols));
-  // rows * cols, and its packed codes' bits (up to 16 a value), must fit int64: 2^59 values.
-  if (rows > 0 && cols > (int64_t(1) << 59) / rows)
+  // rows * cols, and its packed codes' bits (up to 16 a value) plus 7 to round up to bytes, must
+  // fit int64: fewer than 2^59 values (2^59 itself overflowed packed_code_bytes).
+  if (rows > 0 && cols > ((int64_t(1) << 59) - 1) / rows)
     throw Error("wire: a " + std::to_string(rows) + " x " + std::to_string(cols) +
-                " tensor is too large to send (more than 2^59 values)");
+                " tensor is too large to send (2^59 values or more)");
 }
 
 template <typename V>
