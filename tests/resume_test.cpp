@@ -667,7 +667,8 @@ TEST(ResumeCli, GrowthKeysOfAnUnstagedRunDoNotBlockItsResume) {
 }
 
 // A --resume replaces the folder's summary.json, config.json, model.bin and predictions.csv as a
-// fresh run does, so it refuses the same files no run wrote (it overwrote them, exit 0).
+// fresh run does, so it refuses the same files no run wrote (it overwrote them, exit 0), and a
+// config.json edited since the run stopped.
 TEST(ResumeCli, AResumeKeepsFilesNoRunWrote) {
   const std::string dir = ::testing::TempDir() + "/resume_foreign";
   std::filesystem::remove_all(dir);
@@ -680,6 +681,20 @@ TEST(ResumeCli, AResumeKeepsFilesNoRunWrote) {
   EXPECT_EQ(slurp(dir + "/summary.json"), "my notes\n");
   std::ofstream(dir + "/summary.json", std::ios::trunc) << summary;
   EXPECT_EQ(run_command(train + " --set admm.iterations=20 --resume").code, 0);
+  // A config.json edited since the stop: --resume without --config continues the config state.bin
+  // records and rewrote the file from it, the edit (rho here) lost and never used.
+  ASSERT_EQ(run_command(train + " --set admm.iterations=10 --set output.keep_state=true").code, 0);
+  const std::string config = slurp(dir + "/config.json");
+  nlohmann::json edited = nlohmann::json::parse(config);
+  edited["admm"]["rho"] = 0.9;
+  std::ofstream(dir + "/config.json", std::ios::trunc) << edited.dump(2) << "\n";
+  const std::string resume = std::string(PDADMM_BINARY) + " train --resume --set admm.iterations=20 --out " + dir;
+  expect_one_line_error(run_command(resume), "--resume: " + dir + "/config.json differs from the config " + dir +
+                                                 "/state.bin records at admm.rho (0.9 there, " +
+                                                 nlohmann::json::parse(config)["admm"]["rho"].dump() + " recorded)");
+  EXPECT_EQ(slurp(dir + "/config.json"), edited.dump(2) + "\n");
+  std::ofstream(dir + "/config.json", std::ios::trunc) << config;  // restored: resumes
+  EXPECT_EQ(run_command(resume).code, 0);
 }
 
 // --resume with nothing to resume: a missing output folder is not created (it was, and left empty),
