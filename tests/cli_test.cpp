@@ -741,6 +741,14 @@ TEST(Cli, NonFiniteFinalScoresAreAnError) {
   EXPECT_NE(h.out.find("or an fp16 wire (admm.wire) met a value of 65520 or more, which fp16 rounds to infinity"),
             std::string::npos)
       << h.out;
+  // A checkpoint this run wrote (checkpoint_every) is named as its own, not as an earlier run's.
+  std::filesystem::remove_all(out);
+  const Result mid = run("train" + kTiny + " --set model.init_std=1e20 --set algorithm=pdadmm-g-q --set admm.iterations=3" +
+                        " --set output.checkpoint_every=1 --out " + out);
+  EXPECT_NE(mid.out.find("; summary.json was not written; " + out + "/model.bin is this run's checkpoint of iteration 2\n"),
+            std::string::npos)
+      << mid.out;
+  std::filesystem::remove_all(out);  // its state.bin would be resumed, not replaced
   // The fp32 run's model.bin and summary.json stay, beside this run's config.json: the line says whose.
   EXPECT_NE(h.out.find("; model.bin and summary.json were not written (" + out +
                        "/model.bin and summary.json are from before this run)\n"),

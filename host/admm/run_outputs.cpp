@@ -215,16 +215,19 @@ void log_run(const Config& c, const Problem& p, int first_groups, std::ostream& 
   log << std::endl;  // before progress on stderr
 }
 
-std::string unwritten_outputs(const Config& c) {
-  std::vector<std::string> held;
+std::string unwritten_outputs(const Config& c, int model_at) {
+  std::vector<std::string> before;
   for (const char* f : {"model.bin", "summary.json"}) {
     std::error_code ec;
-    if (std::filesystem::exists(c.output.dir + "/" + f, ec)) held.push_back(f);
+    if ((f[0] == 's' || model_at < 0) && std::filesystem::exists(c.output.dir + "/" + f, ec)) before.push_back(f);
   }
-  std::string s = c.output.checkpoint ? "model.bin and summary.json were not written" : "summary.json was not written";
-  if (!held.empty())
-    s += " (" + c.output.dir + "/" + held[0] + (held.size() > 1 ? " and " + held[1] + " are" : " is") +
+  std::string s = c.output.checkpoint && model_at < 0 ? "model.bin and summary.json were not written"
+                                                      : "summary.json was not written";
+  if (!before.empty())
+    s += " (" + c.output.dir + "/" + before[0] + (before.size() > 1 ? " and " + before[1] + " are" : " is") +
          " from before this run)";
+  if (model_at >= 0)
+    s += "; " + c.output.dir + "/model.bin is this run's checkpoint of iteration " + std::to_string(model_at);
   return s;
 }
 
@@ -337,7 +340,10 @@ void TrainLoop::checkpoint(int done) {
     if (c.output.checkpoint) {
       solver->weights(W, b, 0, 0);  // process 0's own copy (the memory check counts one), as final_scores reads it
       weights_after = done - 1;
-      if (writes && non_finite_layer(W, b) < 0) save_model(c, p.dims, W, b, done, p.data_crc);
+      if (writes && non_finite_layer(W, b) < 0) {
+        save_model(c, p.dims, W, b, done, p.data_crc);
+        model_at = done;
+      }
     }
     if (c.output.state) save_state(done);
   } catch (const Error& e) {
@@ -378,7 +384,7 @@ void TrainLoop::final_scores(int done) {
   if (done == 0 || weights_after != done - 1) solver->weights(W, b, 0, 0);
   if (const int l = processes_max(writes ? non_finite_layer(W, b) : -1); l >= 0)
     throw Error("training diverged: layer " + std::to_string(l + 1) +
-                " holds NaN or infinite weights at the end; " + unwritten_outputs(c));
+                " holds NaN or infinite weights at the end; " + unwritten_outputs(c, model_at));
   // No logged final iteration (none run, or stopped early): its time is evaluation time as well.
   // (Not counted in `evaluations`: a resumed run's count must equal the uninterrupted run's.)
   if ((c.iterations == 0 || done < c.iterations) && writes) {
@@ -392,7 +398,7 @@ void TrainLoop::final_scores(int done) {
   for (const SplitScore* sc : {&scores.train, &scores.val, &scores.test})
     require(!writes || std::isfinite(sc->loss), [&] {
       return "training diverged: the final forward pass is not finite (the logits overflow float); " +
-             unwritten_outputs(c);
+             unwritten_outputs(c, model_at);
     });
 }
 

@@ -52,8 +52,9 @@ void lock_output_folder(const Config& c, std::optional<FolderLock>& lock, std::o
 // What the run trains, in one line, so a log says what its numbers are of.
 void log_run(const Config& c, const Problem& p, int first_groups, std::ostream& log);
 // The end of a divergence's error line: the outputs the run did not write and, where the folder
-// holds files of those names, that they are not this run's (its config.json and metrics.jsonl are).
-std::string unwritten_outputs(const Config& c);
+// holds files of those names, that they are not this run's (its config.json and metrics.jsonl are),
+// or, model_at >= 0, that model.bin is this run's checkpoint of that iteration (checkpoint_every).
+std::string unwritten_outputs(const Config& c, int model_at);
 // Only with the data and the solver ready does this run start replacing an earlier one's outputs.
 // written_by: the build that wrote the resumed state (RunState::written_by), noted when not this one.
 void open_outputs(const Config& c, bool resumed, int start, const std::string& written_by,

@@ -174,7 +174,7 @@ void TrainLoop::evaluate(int it, bool log_now, bool schedule_loss) {
     if (!std::isfinite(loss))
       throw Error("training diverged at iteration " + std::to_string(it + 1) +
                   ": the training loss (the ρ schedule's forward pass) is not finite (the logits overflow float); " +
-                  unwritten_outputs(c));
+                  unwritten_outputs(c, model_at));
     train_cost.push_back(loss);
   }
   // Scores from layer 1's product on the scored rows (collective on a GPU; only the process that

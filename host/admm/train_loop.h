@@ -48,6 +48,7 @@ struct TrainLoop {
   std::vector<double> iter_s, train_cost;
   double seconds_before = 0;  // of the run's earlier parts
   int state_at = -1;  // the iteration of the state.bin this run wrote last or resumed from (-1: none)
+  int model_at = -1;  // the iteration of the model.bin this run wrote last (-1: none yet)
   Scores scores;
   int scored_at = -1;  // the iteration `scores` are from (-1: none yet, or a resumed state's that did not say)
   int giveup_stage = -1;  // the stage whose give-ups were reported

@@ -276,7 +276,7 @@ std::string divergence_causes(const Config& c, const Problem& p) {
 // metrics.jsonl, and duals that overflowed on an iteration that did not log stopped only at the next.
 // Σ ||W p + b - z||² covers the weights: relu(NaN) = 0 and -Q's projections keep z, q and p on
 // finite values, so an overflowed W showed only in the objective, log_every iterations later.
-void require_finite(const Config& c, const IterationStats& st, int it, const Problem& p) {
+void require_finite(const Config& c, const IterationStats& st, int it, const Problem& p, int model_at) {
   if (std::isfinite(st.residual) && std::isfinite(st.u_dot_r) && std::isfinite(st.w_fit) &&
       (!st.has_terms || (std::isfinite(st.objective) && std::isfinite(st.lagrangian))))
     return;
@@ -290,7 +290,7 @@ void require_finite(const Config& c, const IterationStats& st, int it, const Pro
               " not finite (the iterates overflowed" +
               (fp16 ? ", or an fp16 wire (admm.wire) met a value of 65520 or more, which fp16 rounds to infinity"
                     : "") +
-              ")" + divergence_causes(c, p) + "; " + unwritten_outputs(c));
+              ")" + divergence_causes(c, p) + "; " + unwritten_outputs(c, model_at));
 }
 
 }  // namespace
@@ -393,7 +393,7 @@ TrainSummary train(const Config& c, std::ostream& log, bool resume) {
     const bool log_now = it == 0 || (it + 1) % c.output.log_every == 0 || it + 1 == c.iterations;
     logged = log_now;
     st = run.solver->iterate(log_now);
-    require_finite(c, st, it, p);
+    require_finite(c, st, it, p, run.model_at);
     const size_t bytes = run.count(st, it);
     // Every process takes the same branch: ρ is the same everywhere.
     const bool schedule_loss =
