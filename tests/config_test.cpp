@@ -1132,6 +1132,11 @@ TEST(Config, FileLimitsNameTheFileAndTheProblem) {
       EXPECT_TRUE(std::all_of(m.begin(), m.end(), [](unsigned char ch) { return ch >= 0x20 && ch < 0x7f; })) << m;
     }
   }
+  // A --set's value: the path below its key.
+  EXPECT_NE(config_error({R"(admm={"nu": 1, "nu": 2})"}).find("key \"nu\" appears twice in one object (at admm.nu)"),
+            std::string::npos);
+  EXPECT_NE(config_error({R"(model.stages=[{"layers": 2, "rho": 1e400}])"}).find("out of range (at model.stages[0].rho)"),
+            std::string::npos);
   // A device that never ends: it was read until memory ran out (/dev/zero) or forever (/dev/urandom).
   if (std::filesystem::is_character_file("/dev/zero")) {
     EXPECT_EQ(test::error_of([] { load_config("/dev/zero", {}); }),

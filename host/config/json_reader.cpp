@@ -271,7 +271,8 @@ static std::string trailing_comma_hint(const std::string& text, size_t byte) {
   return std::string(" (a comma before the closing '") + text[byte - 1] + "': JSON allows none after the last item)";
 }
 
-nlohmann::json parse_json(const std::string& text, const std::string& what, bool allow_comments) {
+nlohmann::json parse_json(const std::string& text, const std::string& what, bool allow_comments,
+                          const std::string& key) {
   using Event = nlohmann::json::parse_event_t;
   // Every object or list being parsed, innermost last, with its keys so far (or the index of the
   // element being read), so that an error names where it is (model.stages[1].mu): a duplicate key
@@ -284,10 +285,10 @@ nlohmann::json parse_json(const std::string& text, const std::string& what, bool
   };
   std::vector<Frame> frames;
   const auto path = [&] {
-    std::string p;
+    std::string p = key;
     for (const Frame& f : frames)
-      p += f.list ? "[" + std::to_string(f.index) + "]" : f.key.empty() ? "" : (p.empty() ? "" : ".") + f.key;
-    return p;
+      p += f.list ? "[" + std::to_string(f.index) + "]" : (p.empty() ? "" : ".") + f.key;
+    return p == key ? std::string() : p;
   };
   const auto at = [&] {
     const std::string p = path();
@@ -357,7 +358,7 @@ void apply_override(nlohmann::json& j, const std::string& assignment) {
   // a number that fails to parse is a mistake to report.
   nlohmann::json value;
   try {
-    value = parse_json(text, "config: --set \"" + assignment + "\"");
+    value = parse_json(text, "config: --set \"" + assignment + "\"", false, key);
   } catch (const Error&) {
     const size_t first = text.find_first_not_of(" \t");
     if ((first != std::string::npos && (text[first] == '[' || text[first] == '{')) || looks_numeric(text)) throw;

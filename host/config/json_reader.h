@@ -53,9 +53,11 @@ class JsonReader {
 // Parses JSON that a user hands us (a config file, a --set value, a checkpoint header) with
 // limits: at most kMaxJsonDepth levels of nesting (deeper ones overflowed the stack when copied),
 // no key twice in one object (JSON would keep the last silently), numbers within double range.
-// Errors name `what`; a text that is not JSON at all reports its position.
+// Errors name `what`, and where in the text (model.stages[1].mu; below `key` for a --set's value);
+// a text that is not JSON at all reports its position.
 constexpr int kMaxJsonDepth = 64;
-nlohmann::json parse_json(const std::string& text, const std::string& what, bool allow_comments = false);
+nlohmann::json parse_json(const std::string& text, const std::string& what, bool allow_comments = false,
+                          const std::string& key = "");
 
 // Applies "a.b.c=value" to j (value parsed as JSON, else taken as a string); a segment may index
 // an existing list element, "model.stages[2].mu=0.1". Creates objects on the way; the strict
