@@ -118,7 +118,7 @@ def plot_speedup(path, out, check):
         ax.plot(xs, [r["modeled"][l]["speedup"] for r in rows], marker=m, label=f"modeled, {l}")
     if "speedup_same_run" in rows[0]["modeled"][links[0]]:
         ax.plot(xs, [r["modeled"][links[0]]["speedup_same_run"] for r in rows], ":", color="gray", marker=".",
-                label=f"Σ busy / modeled, {links[0]} (upper bound)")
+                label=f"Σ busy / modeled, {links[0]} (× busy/ser)")
     meas = [(x, r["speedup_measured"]) for x, r in zip(xs, rows) if r.get("speedup_measured") is not None]
     if meas:
         ax.plot([m[0] for m in meas], [m[1] for m in meas], "r*-", ms=10, label=measured_label)

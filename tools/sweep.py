@@ -374,8 +374,8 @@ def axis_rows(spec, pdadmm, base, run_dir, quiet, launcher=None):
             "speedup_measured": par_serial / par if par else None,
             # speedup_same_run: Σ busy / modeled, both from the serialised run, so it does not
             # move with the load of other processes between the serial run and that one; Σ busy
-            # holds the split's own boundary work, so it is speedup x busy_sum_over_serial, an
-            # upper bound, not a speedup over serial.
+            # holds the split's own boundary work, so it is speedup x busy_sum_over_serial, not a
+            # speedup over serial (above it where busy/ser > 1).
             "modeled": {name: {"seconds": m["seconds_per_iter"], "speedup": s / m["seconds_per_iter"],
                                "speedup_same_run": sum(busy) / m["seconds_per_iter"],
                                "comm_max_s": max(m["comm_s"])}
@@ -468,7 +468,8 @@ def print_table(result):
     wall = "median" if rows[0]["stat"] == "median" else "min"  # the parallel run's statistic (axis_rows)
     print(f"serial s: {rows[0]['stat']} time per iteration; par s: wall time ({wall}) of G groups {where}, "
           "speedup = serial wall / par; '<link> x' = serial s / modeled parallel; same-run = sum of per-group busy / "
-          "modeled parallel (busy/ser times '<link> x': the sum holds the split's own work, so an upper bound)")
+          "modeled parallel (busy/ser times '<link> x': the sum holds the split's own work, so above the speedup "
+          "where busy/ser > 1)")
     low = [r for r in rows if r.get("link_model_overstates")]
     if low:
         print(f"note: busy/ser below {OVERHEAD_BOUND} ({', '.join(str(r['value']) for r in low)}): the groups' operations "
