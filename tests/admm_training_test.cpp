@@ -364,8 +364,8 @@ TEST(Training, CheckpointWithoutChecksumStillChecksSizes) {
   const std::string dir = ::testing::TempDir() + "/pdadmm_ckpt_nocrc";
   std::filesystem::create_directories(dir);
   // Two layers: W 2x3 + b 2 (8 floats), then W 1x2 + b 1 (3 floats).
-  const auto file = [](const nlohmann::json& layers, size_t floats) {
-    const std::string header = nlohmann::json{{"meta", nlohmann::json::object()}, {"layers", layers}}.dump();
+  const auto file = [](const nlohmann::json& layers, size_t floats, const nlohmann::json& meta = nlohmann::json::object()) {
+    const std::string header = nlohmann::json{{"meta", meta}, {"layers", layers}}.dump();
     std::string out("PDADMM01", 8);
     const uint64_t n = header.size();
     out.append(reinterpret_cast<const char*>(&n), 8);
@@ -391,6 +391,13 @@ TEST(Training, CheckpointWithoutChecksumStillChecksSizes) {
   EXPECT_NE(load_error(file(two, 10)).find("truncated (layer 2)"), std::string::npos);  // layers count from 1, as state.bin's do
   EXPECT_NE(load_error(file(two, 11) + "abcd").find("4 unexpected trailing bytes"), std::string::npos);
   EXPECT_NE(load_error(file({{{"rows", 0}, {"cols", 3}}}, 0)).find("bad layer shape"), std::string::npos);
+  // Nothing vouches for such a header: a meta that is not an object ended eval and export in an
+  // internal error, and layers whose shapes do not chain (sizes that add up all the same) were
+  // exported as a model.
+  EXPECT_EQ(load_error(file(two, 11, "hello")), "checkpoint " + dir + "/m.bin: corrupt header (meta is not an object)");
+  const nlohmann::json unchained = {{{"rows", 2}, {"cols", 3}}, {{"rows", 1}, {"cols", 1}}, {{"rows", 1}, {"cols", 1}}};
+  EXPECT_EQ(load_error(file(unchained, 12)),
+            "checkpoint " + dir + "/m.bin: corrupt header: layer 2 takes 1 inputs, layer 1 gives 2");
 }
 
 TEST(Training, CheckpointRoundTripIsBitExact) {

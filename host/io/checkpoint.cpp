@@ -58,6 +58,16 @@ Checkpoint load_checkpoint(const std::string& path) {
   require(!h.contains("header_crc32") ||
               (h["header_crc32"].is_number_unsigned() && h["header_crc32"].get<uint64_t>() == header_keys_crc(h, kCheckedKeys)),
           what + ": header checksum mismatch, the checkpoint is corrupted");
+  // Without a header checksum (older files) nothing vouches for the header: a meta that is not an
+  // object ended eval and export in "internal: … cannot use value() with string", and layers
+  // that do not chain (501 x 255 then 5 x 256, the same bytes) were exported as a model.
+  require(!h.contains("meta") || h["meta"].is_object(), what + ": corrupt header (meta is not an object)");
+  for (size_t l = 1; l < h["layers"].size(); ++l)
+    require(shape_field(h["layers"][l], "cols", what) == shape_field(h["layers"][l - 1], "rows", what), [&] {
+      return what + ": corrupt header: layer " + std::to_string(l + 1) + " takes " +
+             std::to_string(shape_field(h["layers"][l], "cols", what)) + " inputs, layer " + std::to_string(l) +
+             " gives " + std::to_string(shape_field(h["layers"][l - 1], "rows", what));
+    });
   Checkpoint c;
   c.meta = h.value("meta", nlohmann::json::object());
   const auto layer_bytes = [&](const nlohmann::json& layer) {
