@@ -279,6 +279,14 @@ TEST(PredictionsCli, ErrorsAreOneLineAndWriteNothing) {
   expect_one_line_error(run(eval + " --predictions /nonexistent_pdadmm_dir/p.csv"),
                         "error: eval: cannot write --predictions /nonexistent_pdadmm_dir/p.csv (its folder is missing");
   expect_one_line_error(run(eval + " --predictions " + out), "cannot write --predictions " + out + " (");
+  // A symlink into a missing folder: its target's folder is what counts (the link's passed, and the
+  // error came after the forward pass; bench's after the whole run).
+  std::filesystem::create_symlink("/nonexistent_pdadmm_dir/p.csv", out + "/dangling.csv");
+  expect_one_line_error(run(eval + " --predictions " + out + "/dangling.csv"),
+                        "cannot write --predictions " + out +
+                            "/dangling.csv (a symlink to /nonexistent_pdadmm_dir/p.csv: its folder is missing)");
+  expect_one_line_error(run("bench" + kConfig + kTiny + " -n 1 --no-peak --json " + out + "/dangling.csv"),
+                        "error: bench: cannot write --json " + out + "/dangling.csv (a symlink to ");
   expect_one_line_error(run(eval + " --predictions ''"), "--predictions: must not be empty");
   // A folder that is a file, and a name too long: refused before the forward pass (a filesystem_error
   // was an "internal:" line with exit 2).

@@ -118,7 +118,10 @@ void require_writable_file(const std::string& path, const std::string& what) {
   // The non-throwing forms: a name too long threw filesystem_error, an "internal:" line with exit 2.
   namespace fs = std::filesystem;
   std::error_code ec, pec;
-  const fs::path parent = fs::path(path).parent_path();
+  // A symlink's target is what gets written: its folder, not the link's (a dangling link into a
+  // missing folder passed, and bench wrote nothing after its whole run).
+  const std::string target = link_target(path);
+  const fs::path parent = fs::path(target).parent_path();
   const std::string folder = parent.empty() ? "." : parent.string();
   const fs::file_status st = fs::status(path, ec), pst = fs::status(folder, pec);
   const auto missing = [](const std::error_code& e) { return !e || e == std::errc::no_such_file_or_directory; };
@@ -135,7 +138,9 @@ void require_writable_file(const std::string& path, const std::string& what) {
   else if (const long most = atomic_name_max(folder);
            most >= 0 && static_cast<long>(fs::path(path).filename().string().size()) > most)
     why = "a name of at most " + std::to_string(most) + " characters: it is written to NAME.tmp.XXXXXX first";
-  require(why.empty(), what + " " + path + " (" + why + ")");
+  require(why.empty(), [&] {
+    return what + " " + path + " (" + (target == path ? "" : "a symlink to " + target + ": ") + why + ")";
+  });
 }
 
 int write_stdout(const std::function<void(std::ostream&)>& fill, const std::string& what) {

@@ -83,8 +83,6 @@ bool is_system_path(const std::string& path) {
   return !ec && (p.rfind("/dev/", 0) == 0 || p.rfind("/proc/", 0) == 0);
 }
 
-namespace {
-
 // The file a symlink leads to (existing or not yet), so that the rename replaces it and not the link.
 std::string link_target(const std::string& path) {
   namespace fs = std::filesystem;
@@ -95,6 +93,8 @@ std::string link_target(const std::string& path) {
   const fs::path target = fs::weakly_canonical(to.is_absolute() ? to : fs::path(path).parent_path() / to, ec);
   return ec ? path : target.string();
 }
+
+namespace {
 
 constexpr char kTempSuffix[] = ".tmp.XXXXXX";  // mkstemp's pattern
 

@@ -78,6 +78,9 @@ std::vector<std::string> remove_stale_temporaries(const std::string& dir, const 
 
 // The whole of a regular file (a folder or a device like /dev/zero is refused, not read).
 std::string read_file(const std::string& path);
+// The file a symlink at `path` leads to, existing or not (write_file_atomic replaces that one); path
+// itself when it is not a symlink.
+std::string link_target(const std::string& path);
 // A regular file opened for reading (binary), with read_file's errors.
 std::ifstream open_input(const std::string& path);
 // The whole of a small system file (/proc, /sys: they report size 0), "" when it cannot be read.
