@@ -132,6 +132,20 @@ TEST(CliNpzSplit, ModelAndStateFromBeforeNpzTrainArePerClass) {
   EXPECT_EQ(resumed["iterations"], 3) << resumed.dump();
 }
 
+// Another graph's file under a named set's name: its split failed first ("only 0 labelled nodes
+// left for 1000 test + 1000 val"), never saying the file is not that data set.
+TEST(CliNpzSplit, ASmallGraphUnderANamedSetsNameIsNamedAsSuch) {
+  const std::string dir = ::testing::TempDir() + "npz_wrong_named";
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir + "/npz");
+  test::write_zip(dir + "/npz/amazon_electronics_photo.npz", test::SmallGraph().members("f4", true));
+  const test::CommandResult r =
+      run_command(std::string(PDADMM_BINARY) + " info --set data.name=amazon_photo --data " + dir);
+  expect_one_line_error(r, "error: " + dir + "/npz/amazon_electronics_photo.npz holds ");
+  EXPECT_NE(r.out.find(" nodes; amazon_photo has 7650 (another data set's file, or an altered one"), std::string::npos)
+      << r.out;
+}
+
 // X (blocks·F x N) too large for the memory: one line before anything is allocated for it, not the
 // OOM killer (a graph declaring 4·10^8 sparse feature columns: 2·10^9 x 66 floats, 528 GB; wider
 // than 2^31 - 1 is refused before, as past BLAS's int dimensions).
