@@ -288,6 +288,9 @@ TEST(PredictionsCli, ErrorsAreOneLineAndWriteNothing) {
   expect_one_line_error(run("bench" + kConfig + kTiny + " -n 1 --no-peak --json " + out + "/dangling.csv"),
                         "error: bench: cannot write --json " + out + "/dangling.csv (a symlink to ");
   expect_one_line_error(run(eval + " --predictions ''"), "--predictions: must not be empty");
+  // A newline in the path: written as \n, the error still one line.
+  expect_one_line_error(run(eval + " --predictions \"$(printf 'nodir\\n/p.csv')\""),
+                        "error: eval: cannot write --predictions nodir\\n/p.csv (its folder is missing)");
   // A folder that is a file, and a name too long: refused before the forward pass (a filesystem_error
   // was an "internal:" line with exit 2).
   expect_one_line_error(run(eval + " --predictions " + out + "/config.json/p.csv"),

@@ -8,6 +8,7 @@
 #include <cerrno>
 #include <chrono>
 #include <csignal>
+#include <cstdio>
 #include <cstring>
 #include <iostream>
 #include <new>
@@ -44,6 +45,24 @@ std::string elide_long_words(const std::string& text) {
     }
     if (end < text.size()) out += ' ';
     i = end + 1;
+  }
+  return out;
+}
+
+// Control bytes written as \n, \t or \xNN: a path holding a newline (--predictions $'a\nb.csv',
+// PDADMM_DATA) broke the error into two lines.
+std::string escape_controls(const std::string& text) {
+  std::string out;
+  for (const unsigned char ch : text) {
+    if (ch >= 0x20 && ch != 0x7f) {
+      out += static_cast<char>(ch);
+    } else if (ch == '\n' || ch == '\t') {
+      out += ch == '\n' ? "\\n" : "\\t";
+    } else {
+      char hex[8];
+      std::snprintf(hex, sizeof hex, "\\x%02x", ch);
+      out += hex;
+    }
   }
   return out;
 }
@@ -190,7 +209,7 @@ int main(int argc, char** argv) {
   // delay is long because on a loaded machine mpirun took more than 0.5 s to end them (CI printed
   // the line twice); a process that fails alone pays it once, at its end.
   const auto fail = [](const std::string& said, int code) {
-    const std::string what = elide_long_words(said);
+    const std::string what = escape_controls(elide_long_words(said));
     std::string line = "error: " + what + "\n";
     if (process_count() > 1) {
       if (process_rank() > 0) std::this_thread::sleep_for(std::chrono::seconds(3));
