@@ -288,6 +288,16 @@ TEST(PredictionsCli, ErrorsAreOneLineAndWriteNothing) {
   expect_one_line_error(run("bench" + kConfig + kTiny + " -n 1 --no-peak --json " + out + "/dangling.csv"),
                         "error: bench: cannot write --json " + out + "/dangling.csv (a symlink to ");
   expect_one_line_error(run(eval + " --predictions ''"), "--predictions: must not be empty");
+  // /dev/tty without a terminal (setsid: no controlling one): the open's reason, which a write cleared.
+  // (A stream is written after the scores are printed, as to stdout.)
+  if (test::run_command("command -v setsid").code == 0) {
+    const CommandResult tty =
+        test::run_command("setsid " + std::string(PDADMM_BINARY) + " " + eval + " --predictions /dev/tty < /dev/null");
+    EXPECT_EQ(tty.code, 1) << tty.out;
+    EXPECT_NE(tty.out.find("\nerror: eval: cannot write the predictions to /dev/tty: No such device or address\n"),
+              std::string::npos)
+        << tty.out;
+  }
   // A newline in the path: written as \n, the error still one line.
   expect_one_line_error(run(eval + " --predictions \"$(printf 'nodir\\n/p.csv')\""),
                         "error: eval: cannot write --predictions nodir\\n/p.csv (its folder is missing)");

@@ -102,7 +102,9 @@ bool write_stream_target(const std::string& path, const std::function<void(std::
     require(own->good(), failed);
     return true;
   }
+  errno = 0;
   std::ofstream f(path, std::ios::binary | std::ios::app);  // app: a file behind /dev/fd/N keeps what it has
+  require(f.is_open(), failed);  // its reason now (/dev/tty without a terminal), before a write clears errno
   errno = 0;
   fill(f);
   f.flush();
