@@ -693,8 +693,12 @@ Config parse_config(const nlohmann::json& in, const std::vector<std::string>& ov
   const int L = c.model.layers;
   if (!c.partition.empty()) {
     long long sum = 0;  // [2147483647, 2147483647, ...] overflowed int
-    for (int p : c.partition) {
-      require(p >= 1, "config: partition: every group needs at least 1 layer");
+    for (size_t i = 0; i < c.partition.size(); ++i) {
+      const int p = c.partition[i];
+      require(p >= 1, [&] {
+        return "config: partition[" + std::to_string(i) + "] = " + std::to_string(p) +
+               ": every group needs at least 1 layer";
+      });
       sum += p;
     }
     require(sum == L, "config: partition: sizes add up to " + std::to_string(sum) + ", model.layers is " +
