@@ -237,21 +237,27 @@ TEST(CountingOps, ALossyPWireAddsTheRefreshOfWpThatInfoCounts) {
   }
 }
 
-// Each group's GEMM FLOPs of one iteration, one layer per group (so a group's count is its layer's).
-std::vector<double> layer_flops(const SmallNet& net, const AdmmParams& prm, const std::vector<int>& part) {
+// A solver on `net` split as `part`, each group's Ops counted (ops: the counters, group by group).
+std::unique_ptr<Solver<float>> counted_solver(const SmallNet& net, const AdmmParams& prm, const std::vector<int>& part,
+                                              std::vector<CountingOps*>& ops) {
   SolverSpec spec;
   spec.dims = net.dims;
   spec.n_cols = net.N;
   spec.partition = part;
-  std::vector<CountingOps*> ops;
-  Solver<float> solver(spec, prm, net.x, net.y, net.W, net.b, [&](int) {
+  return std::make_unique<Solver<float>>(spec, prm, net.x, net.y, net.W, net.b, [&](int) {
     auto o = std::make_unique<CountingOps>(std::make_unique<CpuOps<float>>(1), false);
     ops.push_back(o.get());
     return o;
   });
-  solver.iterate(false);
+}
+
+// Each group's GEMM FLOPs of one iteration, one layer per group (so a group's count is its layer's).
+std::vector<double> layer_flops(const SmallNet& net, const AdmmParams& prm, const std::vector<int>& part) {
+  std::vector<CountingOps*> ops;
+  const auto solver = counted_solver(net, prm, part, ops);
+  solver->iterate(false);
   for (CountingOps* o : ops) o->counters() = OpCounters{};
-  solver.iterate(false);
+  solver->iterate(false);
   std::vector<double> f;
   for (CountingOps* o : ops) f.push_back(o->counters().gemm_flops);
   return f;
@@ -316,16 +322,8 @@ TEST(CountingOps, InfoMemoryPlanIsWhatTheSolverAllocates) {
     for (const std::vector<std::string>& sets : variants) {
       const AdmmParams prm = parse_config(nlohmann::json::object(), sets).admm;
       const bool defer = prm.defer_first_w;
-      SolverSpec spec;
-      spec.dims = dims;
-      spec.n_cols = N;
-      spec.partition = part;
       std::vector<CountingOps*> ops;
-      Solver<float> solver(spec, prm, net.x, net.y, net.W, net.b, [&](int) {
-        auto o = std::make_unique<CountingOps>(std::make_unique<CpuOps<float>>(1), false);
-        ops.push_back(o.get());
-        return o;
-      });
+      const auto solver = counted_solver(net, prm, part, ops);
       ASSERT_EQ(ops.size(), part.size());
       int first = 0;
       for (size_t g = 0; g < part.size(); ++g) {
