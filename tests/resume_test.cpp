@@ -768,6 +768,14 @@ TEST(ResumeCli, AFinishedRunKeptItsStateAndRunsLonger) {
   const nlohmann::json s = test::read_json(staged_straight + "/summary.json"), g = test::read_json(kept + "/summary.json");
   for (const char* key : {"iterations", "train", "val", "test", "objective", "residual"}) EXPECT_EQ(s[key], g[key]) << key;
   EXPECT_EQ(g["resumed_from"], 80);
+  // A stage's key edited in config.json since: refused, the key spelt as --set spells it.
+  nlohmann::json edited = test::read_json(kept + "/config.json");
+  edited["model"]["stages"][1]["mu"] = 7;
+  std::ofstream(kept + "/config.json", std::ios::trunc) << edited.dump(2) << "\n";
+  expect_one_line_error(
+      run_command(std::string(PDADMM_BINARY) + " train --resume --set model.stages[1].iterations=60 --out " + kept),
+      "--resume: " + kept + "/config.json differs from the config " + kept +
+          "/state.bin records at model.stages[1].mu (7 there, ");
 }
 
 // A resume that writes no model.bin (output.checkpoint false) says the one in the folder is the

@@ -178,6 +178,31 @@ void print_wire(const Config& c, const Problem& p, const std::vector<int>& part)
 
 }  // namespace
 
+// A JSON pointer into `root` (/model/stages/1/mu) as --set spells the key: model.stages[1].mu.
+static std::string dotted_key(const nlohmann::json& root, const std::string& pointer) {
+  std::string key;
+  const nlohmann::json* at = &root;
+  for (size_t i = 1; i <= pointer.size() && !pointer.empty();) {
+    size_t j = pointer.find('/', i);
+    if (j == std::string::npos) j = pointer.size();
+    std::string token;
+    for (size_t k = i; k < j; ++k)  // ~1 is '/', ~0 is '~'
+      if (pointer[k] == '~' && k + 1 < j) {
+        token += pointer[k + 1] == '1' ? '/' : '~';
+        ++k;
+      } else {
+        token += pointer[k];
+      }
+    const bool list = at != nullptr && at->is_array();
+    key += list ? "[" + token + "]" : (key.empty() ? "" : ".") + token;
+    const bool index = list && !token.empty() && token.find_first_not_of("0123456789") == std::string::npos &&
+                       token.size() < 10 && std::stoul(token) < at->size();
+    at = index ? &(*at)[std::stoul(token)] : (at && at->is_object() && at->contains(token) ? &(*at)[token] : nullptr);
+    i = j + 1;
+  }
+  return key;
+}
+
 // `train --resume` without --config continues the config state.bin records and rewrites
 // OUT/config.json from it: one edited since the run stopped (a rho changed, iterations raised) was
 // replaced without a word and the edit never used. Refused, naming the first key that differs.
@@ -196,10 +221,9 @@ static void require_recorded_config_json(const std::string& dir, const nlohmann:
   if (saved.is_object()) {
     const nlohmann::json patch = nlohmann::json::diff(recorded, saved);
     if (!patch.empty()) {
-      std::string p = patch[0].value("path", "");
-      for (char& ch : p) ch = ch == '/' ? '.' : ch;
-      const std::string key = p.empty() ? p : p.substr(1);
-      const nlohmann::json::json_pointer ptr(patch[0].value("path", ""));
+      const std::string pointer = patch[0].value("path", "");
+      const std::string key = dotted_key(recorded, pointer);
+      const nlohmann::json::json_pointer ptr(pointer);
       const auto shown = [&](const nlohmann::json& j) { return j.contains(ptr) ? j[ptr].dump() : std::string("none"); };
       where = " at " + key + " (" + shown(saved) + " there, " + shown(recorded) + " recorded)";
     }
