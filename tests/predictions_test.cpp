@@ -287,6 +287,16 @@ TEST(PredictionsCli, ErrorsAreOneLineAndWriteNothing) {
                             "/dangling.csv (a symlink to /nonexistent_pdadmm_dir/p.csv: its folder is missing)");
   expect_one_line_error(run("bench" + kConfig + kTiny + " -n 1 --no-peak --json " + out + "/dangling.csv"),
                         "error: bench: cannot write --json " + out + "/dangling.csv (a symlink to ");
+  // A chain whose middle link dangles: followed link by link (one read_symlink deep, the write
+  // replaced the middle link with a file); a long target name behind a short link is its name.
+  std::filesystem::create_directories(out + "/sub");
+  std::filesystem::create_symlink("../nowhere/c.csv", out + "/sub/b.csv");
+  std::filesystem::create_symlink("sub/b.csv", out + "/chain.csv");
+  expect_one_line_error(run(eval + " --predictions " + out + "/chain.csv"),
+                        "predictions_errors/nowhere/c.csv: its folder is missing)");
+  EXPECT_TRUE(std::filesystem::is_symlink(out + "/sub/b.csv"));
+  std::filesystem::create_symlink(std::string(246, 'q') + ".csv", out + "/short.csv");  // 250: fits alone
+  expect_one_line_error(run(eval + " --predictions " + out + "/short.csv"), ": a name of at most ");
   expect_one_line_error(run(eval + " --predictions ''"), "--predictions: must not be empty");
   // /dev/tty without a terminal (setsid: no controlling one): the open's reason, which a write cleared.
   // (A stream is written after the scores are printed, as to stdout.)

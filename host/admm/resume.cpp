@@ -283,6 +283,32 @@ void refuse_forgotten_resume(const Config& c) {
               ": train --out " + c.output.dir + " --resume (no --config: the state records its own) continues it; " + afresh);
 }
 
+void refuse_edited_config_json(const Config& c) {
+  const std::string path = c.output.dir + "/config.json";
+  std::error_code ec;
+  if (!std::filesystem::is_regular_file(path, ec)) return;
+  const nlohmann::json meta = peek_state_meta(state_path(c));
+  if (!meta.is_object() || !meta.contains("config") || !meta["config"].is_object()) return;
+  // Not JSON, or not a config: lock_output_folder refused it as a file no run wrote.
+  const nlohmann::json saved = nlohmann::json::parse(read_system_file(path), nullptr, false);
+  if (!saved.is_object()) return;
+  nlohmann::json then, now;
+  try {
+    then = with_keys_added_since(meta["config"]);
+    now = with_keys_added_since(saved);
+  } catch (const std::exception&) {
+    return;
+  }
+  // As a resume compares configs: the run's length, output.*, threads and the like may differ (a
+  // resumed run killed outright left config.json with its raised iterations beside the older state).
+  const std::string key = resume_difference(now, then);
+  if (key.empty()) return;
+  throw Error("--resume: " + path + " differs from the config " + state_path(c) + " records at " + key + " (" +
+              value_at(now, key).dump() + " there, " + value_at(then, key).dump() +
+              " recorded): edited since the run stopped? --resume continues the recorded run and rewrites config.json: "
+              "restore it or move it away");
+}
+
 int unfinished_state_iteration(const Config& c) {
   const nlohmann::json meta = peek_state_meta(state_path(c));
   return meta.is_object() && meta.contains("iteration") && meta["iteration"].is_number_integer()

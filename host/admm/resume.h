@@ -54,6 +54,10 @@ void require_run_state(const Config& c);
 // run would remove the state. A finished run's kept state and a damaged header are left to the
 // run's note.
 void refuse_forgotten_resume(const Config& c);
+// train --resume continues the run state.bin records and rewrites OUT/config.json: one edited since
+// the stop (a rho changed) was replaced without a word, the edit never used. An Error naming the
+// first key that differs as a resume compares configs (the length, output.* and the like aside).
+void refuse_edited_config_json(const Config& c);
 // An Error (one line, naming the damage) when path is a state file whose header is damaged: train
 // --resume without --config reads its config from there, which is not to be blamed for the damage.
 void require_state_header(const std::string& path);

@@ -319,9 +319,10 @@ TrainSummary train(const Config& c, std::ostream& log, bool resume) {
   // holds a missing folder).
   if (resume && !std::filesystem::exists(c.output.dir, ec)) require_run_state(c);
   if (writes) lock_output_folder(c, lock, log, resume);
-  if (resume)
+  if (resume) {
     require_run_state(c);
-  else if (writes)  // only process 0 writes or removes state.bin: another machine's own copy is not this run's
+    if (writes) refuse_edited_config_json(c);  // in the folder this process locked: no live run's
+  } else if (writes)  // only process 0 writes or removes state.bin: another machine's own copy is not this run's
     refuse_forgotten_resume(c);
 
   std::optional<RunState> from;  // --resume: checked before the data loads

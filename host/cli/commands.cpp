@@ -24,7 +24,6 @@
 #include "host/comm/processes.h"
 #include "host/comm/processes_env.h"
 #include "host/config/config.h"
-#include "host/config/json_reader.h"
 #include "host/data/load_real.h"
 #include "host/io/files.h"
 #include "host/io/host_memory.h"
@@ -178,61 +177,6 @@ void print_wire(const Config& c, const Problem& p, const std::vector<int>& part)
 
 }  // namespace
 
-// A JSON pointer into `root` (/model/stages/1/mu) as --set spells the key: model.stages[1].mu.
-static std::string dotted_key(const nlohmann::json& root, const std::string& pointer) {
-  std::string key;
-  const nlohmann::json* at = &root;
-  for (size_t i = 1; i <= pointer.size() && !pointer.empty();) {
-    size_t j = pointer.find('/', i);
-    if (j == std::string::npos) j = pointer.size();
-    std::string token;
-    for (size_t k = i; k < j; ++k)  // ~1 is '/', ~0 is '~'
-      if (pointer[k] == '~' && k + 1 < j) {
-        token += pointer[k + 1] == '1' ? '/' : '~';
-        ++k;
-      } else {
-        token += pointer[k];
-      }
-    const bool list = at != nullptr && at->is_array();
-    key += list ? "[" + token + "]" : (key.empty() ? "" : ".") + token;
-    const bool index = list && !token.empty() && token.find_first_not_of("0123456789") == std::string::npos &&
-                       token.size() < 10 && std::stoul(token) < at->size();
-    at = index ? &(*at)[std::stoul(token)] : (at && at->is_object() && at->contains(token) ? &(*at)[token] : nullptr);
-    i = j + 1;
-  }
-  return key;
-}
-
-// `train --resume` without --config continues the config state.bin records and rewrites
-// OUT/config.json from it: one edited since the run stopped (a rho changed, iterations raised) was
-// replaced without a word and the edit never used. Refused, naming the first key that differs.
-static void require_recorded_config_json(const std::string& dir, const nlohmann::json& recorded) {
-  const std::string path = dir + "/config.json";
-  std::error_code ec;
-  if (!std::filesystem::is_regular_file(path, ec)) return;
-  nlohmann::json saved;
-  try {
-    saved = parse_json(read_file(path), path);
-  } catch (const Error&) {  // not JSON: not what the run wrote either
-    saved = nullptr;
-  }
-  if (saved == recorded) return;
-  std::string where;
-  if (saved.is_object()) {
-    const nlohmann::json patch = nlohmann::json::diff(recorded, saved);
-    if (!patch.empty()) {
-      const std::string pointer = patch[0].value("path", "");
-      const std::string key = dotted_key(recorded, pointer);
-      const nlohmann::json::json_pointer ptr(pointer);
-      const auto shown = [&](const nlohmann::json& j) { return j.contains(ptr) ? j[ptr].dump() : std::string("none"); };
-      where = " at " + key + " (" + shown(saved) + " there, " + shown(recorded) + " recorded)";
-    }
-  }
-  throw Error("--resume: " + path + " differs from the config " + dir + "/state.bin records" + where +
-              ": edited since the run stopped? --resume continues the recorded config (a --set may raise the "
-              "iterations) and rewrites config.json: restore it or move it away");
-}
-
 int cmd_train(const CommonArgs& a, bool resume) {
   // --resume without --config: the config state.bin records, so that the command after a stop is
   // `train --out OUT --resume` (the defaults were refused as another run's config). The folder
@@ -255,7 +199,6 @@ int cmd_train(const CommonArgs& a, bool resume) {
     require_state_header(state);
     const nlohmann::json meta = peek_state_meta(state);
     if (meta.is_object() && meta.contains("config") && meta["config"].is_object()) recorded = meta["config"];
-    if (recorded.is_object() && process_rank() == 0) require_recorded_config_json(here.output.dir, recorded);
   }
   Config c;
   try {

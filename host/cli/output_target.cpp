@@ -138,7 +138,7 @@ void require_writable_file(const std::string& path, const std::string& what) {
     why = "its folder is read-only: " + std::string(std::strerror(errno));
   // Written to NAME.tmp.XXXXXX first (AtomicFile): a name that fits alone failed after the run.
   else if (const long most = atomic_name_max(folder);
-           most >= 0 && static_cast<long>(fs::path(path).filename().string().size()) > most)
+           most >= 0 && static_cast<long>(fs::path(target).filename().string().size()) > most)
     why = "a name of at most " + std::to_string(most) + " characters: it is written to NAME.tmp.XXXXXX first";
   require(why.empty(), [&] {
     return what + " " + path + " (" + (target == path ? "" : "a symlink to " + target + ": ") + why + ")";

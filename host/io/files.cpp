@@ -87,11 +87,17 @@ bool is_system_path(const std::string& path) {
 std::string link_target(const std::string& path) {
   namespace fs = std::filesystem;
   std::error_code ec;
-  if (!fs::is_symlink(path, ec)) return path;
-  const fs::path to = fs::read_symlink(path, ec);
-  if (ec) return path;
-  const fs::path target = fs::weakly_canonical(to.is_absolute() ? to : fs::path(path).parent_path() / to, ec);
-  return ec ? path : target.string();
+  // Link by link (a chain whose middle link dangles was replaced by a file, one read_symlink deep),
+  // each relative target from its own link's folder; 40 hops, as the kernel allows.
+  fs::path at = path;
+  for (int hop = 0; hop < 40 && fs::is_symlink(at, ec); ++hop) {
+    const fs::path to = fs::read_symlink(at, ec);
+    if (ec) break;
+    at = to.is_absolute() ? to : at.parent_path() / to;
+  }
+  if (at == fs::path(path)) return path;
+  const fs::path target = fs::weakly_canonical(at, ec);
+  return ec ? at.string() : target.string();
 }
 
 namespace {
