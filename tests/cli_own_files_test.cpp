@@ -120,6 +120,14 @@ TEST(CliOwnFiles, TrainsAsItsNpzAndEvalAndResumeRefuseOtherFiles) {
                                     "/edges.txt --set data.files.features=" + abs_dir + "/features.npy" +
                                     " --set data.files.labels=" + abs_dir + "/labels.txt --out " + abs_dir + "/run"),
                         "is at iteration 20 of 20: nothing left to run");
+  // A config.json naming the files so (what a resume from / killed outright leaves beside the
+  // state) is not an edit: the files are compared by content.
+  nlohmann::json named = test::read_json(dir + "/run/config.json");
+  for (const char* k : {"edges", "features", "labels"})
+    named["data"]["files"][k] = abs_dir + "/" + named["data"]["files"][k].get<std::string>();
+  std::ofstream(dir + "/run/config.json", std::ios::trunc) << named.dump(2) << "\n";
+  expect_one_line_error(run_command(in_dir + " train --resume" + kFiles + kModel + " --out run"),
+                        "--resume: the run in run/state.bin is at iteration 20 of 20: nothing left to run");
   // The same paths with other contents (one label changed): eval, export --inputs and --resume
   // read another data set than the model's, and scored or trained on it with exit 0.
   const std::string labels = test::slurp(dir + "/labels.txt");

@@ -283,6 +283,22 @@ void refuse_forgotten_resume(const Config& c) {
               ": train --out " + c.output.dir + " --resume (no --config: the state records its own) continues it; " + afresh);
 }
 
+// resume_difference of a resumed run's config (now) and its state's (then, keys added since),
+// where the state's meta records the data's checksum, which, compared after the load, decides
+// whether its files are the run's: the same files named another way (absolute paths from another
+// folder, where the run's relative names do not resolve) resume, as eval accepts them.
+static std::string state_config_difference(const nlohmann::json& meta, nlohmann::json& now, nlohmann::json& then) {
+  if (meta.contains("data_crc"))
+    for (nlohmann::json* j : {&then, &now})
+      if (j->contains("data") && (*j)["data"].is_object()) {
+        nlohmann::json& d = (*j)["data"];
+        if (d.contains("npz") && d["npz"].is_object()) d["npz"].erase("file");
+        if (d.contains("files") && d["files"].is_object())
+          for (const char* k : {"edges", "features", "labels"}) d["files"].erase(k);
+      }
+  return resume_difference(now, then);
+}
+
 void refuse_edited_config_json(const Config& c) {
   const std::string path = c.output.dir + "/config.json";
   std::error_code ec;
@@ -299,9 +315,10 @@ void refuse_edited_config_json(const Config& c) {
   } catch (const std::exception&) {
     return;
   }
-  // As a resume compares configs: the run's length, output.*, threads and the like may differ (a
-  // resumed run killed outright left config.json with its raised iterations beside the older state).
-  const std::string key = resume_difference(now, then);
+  // As a resume compares configs: the run's length, output.*, threads, the data files' names and
+  // the like may differ (a resumed run killed outright left config.json with its raised iterations
+  // beside the older state).
+  const std::string key = state_config_difference(meta, now, then);
   if (key.empty()) return;
   throw Error("--resume: " + path + " differs from the config " + state_path(c) + " records at " + key + " (" +
               value_at(now, key).dump() + " there, " + value_at(then, key).dump() +
@@ -377,18 +394,7 @@ RunState load_run_state(const Config& c) {
   int64_t iteration = 0, stage = 0;  // read whole: an int took 2^62 as 0, and -1 as a stage
   try {
     nlohmann::json then = with_keys_added_since(m.at("config")), now = c.effective;
-    // The data's checksum, compared after the load, decides whether its files are the run's: the
-    // same files named another way (absolute paths from another folder, where the run's relative
-    // names do not resolve) resume, as eval accepts them.
-    if (m.contains("data_crc"))
-      for (nlohmann::json* j : {&then, &now})
-        if (j->contains("data") && (*j)["data"].is_object()) {
-          nlohmann::json& d = (*j)["data"];
-          if (d.contains("npz") && d["npz"].is_object()) d["npz"].erase("file");
-          if (d.contains("files") && d["files"].is_object())
-            for (const char* k : {"edges", "features", "labels"}) d["files"].erase(k);
-        }
-    const std::string key = resume_difference(now, then);
+    const std::string key = state_config_difference(m, now, then);
     if (!key.empty())
       throw Error("--resume: the config has " + key + " = " + value_at(c.effective, key).dump() + ", the run in " +
                   path + " has " + value_at(then, key).dump() + difference_hint(key, now, then) +

@@ -95,7 +95,8 @@ std::string link_target(const std::string& path) {
     if (ec) break;
     at = to.is_absolute() ? to : at.parent_path() / to;
   }
-  if (at == fs::path(path)) return path;
+  // A loop: the link named, as before (the hop count stopped at any link of the cycle).
+  if (at == fs::path(path) || fs::is_symlink(at, ec)) return path;
   const fs::path target = fs::weakly_canonical(at, ec);
   return ec ? at.string() : target.string();
 }
