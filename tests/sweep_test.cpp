@@ -78,6 +78,7 @@ TEST(Sweep, TinyGridRunsEndToEnd) {
     EXPECT_EQ(row["groups"], layers);  // "groups": "layers"
     const double serial = row["serial_s"], wall = row["serial_wall_s"], parallel = row["parallel_s"];
     EXPECT_EQ(row["stat"], "cpu");
+    EXPECT_EQ(row["timed_iterations"], 2);  // tiny.json's "iterations"
     EXPECT_GT(serial, 0);
     EXPECT_GT(parallel, 0);
     EXPECT_DOUBLE_EQ(row["speedup_measured"].get<double>(), wall / parallel);
@@ -123,6 +124,7 @@ TEST(Sweep, VariantsCountBytesAndRunSerialised) {
   for (const auto& row : j["rows"]) {
     EXPECT_EQ(row["serialize"], true) << row;
     EXPECT_EQ(row["model_compute"], "busy_s") << row;
+    EXPECT_EQ(row["timed_iterations"], 1) << row;  // the sweep file's "iterations": what its times are of
     EXPECT_EQ(row["groups"], 3);
   }
   const nlohmann::json run0 = pdadmm::test::read_json(out + "/runs/variant0.json");

@@ -363,6 +363,8 @@ def axis_rows(spec, pdadmm, base, run_dir, quiet, launcher=None):
             "serial_s": s, "serial_gflops": serial["gflops"],
             "gemm_flops_per_iter": serial["gemm_flops_per_iter"], "bytes_per_iter": model["bytes_per_iter"],
             "ideal_speedup": G,
+            # How many iterations each of the row's runs timed: its medians and minima are of that many.
+            "timed_iterations": spec.get("iterations", 3),
             "busy_max_s": max(busy), "busy_sum_s": sum(busy),
             # Σ busy over the serialised groups should be close to the serial time: a check of the
             # per-group measurement (> 1: the split added work or cache misses; well below 1: the
@@ -413,6 +415,7 @@ def variant_rows(spec, pdadmm, base, run_dir, quiet, launcher=None):
         same_layers(j, layers, f"variant {v['name']}")
         rows.append({"name": v["name"], "bytes_per_iter": j["bytes_per_iter"], "boundary_bytes": j["boundary_bytes"],
                      "seconds_per_iter": j["seconds_per_iter"]["min"], "serialize": serialize,
+                     "timed_iterations": spec.get("iterations", 3),
                      "model_compute": j.get("model_compute"), "groups": G, "layers": j["layers"],
                      "hidden": j["hidden"], "n_cols": j["n_cols"], "algorithm": j["algorithm"],
                      "wire": j["config"]["admm"].get("wire"), "modeled": {
@@ -444,11 +447,13 @@ def print_table(result):
         print(f"\n{'variant':<{w}}  {'bytes/iter':>12}  {'min s/iter':>10}")
         for r in rows:
             print(f"{r['name']:<{w}}  {r['bytes_per_iter']:>12}  {fmt(r['seconds_per_iter']):>10}")
+        n = rows[0].get("timed_iterations")
+        of = f" of {n}" if n else ""
         if rows[0].get("serialize", False):
-            print("min s/iter: the fastest iteration of the groups run one after another (--serialize): every "
+            print(f"min s/iter: the fastest iteration{of} of the groups run one after another (--serialize): every "
                   "group's compute, codecs included, without the groups contending for cores")
         elif "serialize" in rows[0]:
-            print("min s/iter: the fastest iteration of the G processes (--mpirun), wall time")
+            print(f"min s/iter: the fastest iteration{of} of the G processes (--mpirun), wall time")
         return
     given = [l if isinstance(l, str) else l["name"] for l in result["spec"].get("links", [])]
     links = [l for l in given if l in rows[0]["modeled"]] or list(rows[0]["modeled"])
@@ -466,7 +471,8 @@ def print_table(result):
         print("  ".join(c.rjust(w) for c, w in zip(t, widths)))
     where = "as G processes (" + result["mpirun"] + ")" if result.get("mpirun") else "on this machine"
     wall = "median" if rows[0]["stat"] == "median" else "min"  # the parallel run's statistic (axis_rows)
-    print(f"serial s: {rows[0]['stat']} time per iteration; par s: wall time ({wall}) of G groups {where}, "
+    print(f"each run timed {rows[0].get('timed_iterations', '?')} iteration(s); "
+          f"serial s: {rows[0]['stat']} time per iteration; par s: wall time ({wall}) of G groups {where}, "
           "speedup = serial wall / par; '<link> x' = serial s / modeled parallel; same-run = sum of per-group busy / "
           "modeled parallel (busy/ser times '<link> x': the sum holds the split's own work, so above the speedup "
           "where busy/ser > 1)")
