@@ -229,8 +229,15 @@ TEST(Augment, RowNormalizationSumsToOne) {
   EXPECT_GT(rows, 30) << "the rows summing to something are the ones this test checks";
 }
 
-// The CSR form of a row-major rows x cols matrix (its non-zeros).
-Features sparse_features(const std::vector<float>& dense, int64_t rows, int64_t cols) {
+// A row-major rows x cols matrix as dense features, and as CSR ones (its non-zeros).
+Features dense_of(const std::vector<float>& dense, int64_t rows, int64_t cols) {
+  Features f;
+  f.rows = rows;
+  f.cols = cols;
+  f.dense = dense;
+  return f;
+}
+Features csr_of(const std::vector<float>& dense, int64_t rows, int64_t cols) {
   std::vector<Triplet> t;
   for (int64_t r = 0; r < rows; ++r)
     for (int64_t c = 0; c < cols; ++c)
@@ -252,11 +259,7 @@ TEST(Augment, DenseRowNormalizationMatchesTheSparseOne) {
                                    -1, 3, 2, 0,  //
                                    1, -1, 0, 0,  //
                                    0, 0, 0, 3};
-  Features dense;
-  dense.rows = 5;
-  dense.cols = 4;
-  dense.dense = rows;
-  const Features nd = row_normalized(dense);
+  const Features nd = row_normalized(dense_of(rows, 5, 4));
   ASSERT_FALSE(nd.is_sparse);
   const std::vector<float> want = {0.25f, 0.5f, 0.25f, 0,  //
                                    0, 0, 0, 0,  //
@@ -270,7 +273,7 @@ TEST(Augment, DenseRowNormalizationMatchesTheSparseOne) {
   thirds.cols = 2;
   thirds.dense = {1, 2};
   EXPECT_EQ(row_normalized(thirds).dense, (std::vector<float>{static_cast<float>(1.0 / 3), static_cast<float>(2.0 / 3)}));
-  EXPECT_EQ(features_dense(row_normalized(sparse_features(rows, 5, 4))), features_dense(nd));
+  EXPECT_EQ(features_dense(row_normalized(csr_of(rows, 5, 4))), features_dense(nd));
 }
 
 // "Scale each node's features to sum 1" holds for a row whose sum is negative too: it is divided
@@ -279,10 +282,6 @@ TEST(Augment, RowNormalizationDividesANegativeSumToo) {
   const std::vector<float> rows = {-1, -3, 0, 0,  //
                                    2, -6, 0, 1,  //
                                    1, 2, 1, 0};
-  Features dense;
-  dense.rows = 3;
-  dense.cols = 4;
-  dense.dense = rows;
   std::vector<float> want(rows.size());
   for (int64_t r = 0; r < 3; ++r) {
     const double sum = double(rows[r * 4]) + rows[r * 4 + 1] + rows[r * 4 + 2] + rows[r * 4 + 3];  // -4, -3, 4
@@ -290,9 +289,9 @@ TEST(Augment, RowNormalizationDividesANegativeSumToo) {
   }
   EXPECT_EQ(want[0], 0.25f);
   EXPECT_EQ(want[5], 2.0f);
-  const Features nd = row_normalized(dense);
+  const Features nd = row_normalized(dense_of(rows, 3, 4));
   EXPECT_EQ(nd.dense, want);
-  EXPECT_EQ(features_dense(row_normalized(sparse_features(rows, 3, 4))), features_dense(nd));
+  EXPECT_EQ(features_dense(row_normalized(csr_of(rows, 3, 4))), features_dense(nd));
 }
 
 // The bytes augment_columns holds (what build_problem checks against free memory): X (blocks·F x k
@@ -320,18 +319,7 @@ TEST(Augment, ColumnsBytesAreXAndTwoBuffersOfTheNarrowerSide) {
 TEST(Augment, RowNormalizationPastFloatIsNamed) {
   const std::vector<float> rows = {1, 2, 3,  //
                                    1e10f, -1e10f, 1e-30f};
-  Features dense;
-  dense.rows = 2;
-  dense.cols = 3;
-  dense.dense = rows;
-  std::vector<Triplet> t;
-  for (int64_t r = 0; r < 2; ++r)
-    for (int64_t c = 0; c < 3; ++c) t.push_back({r, c, rows[r * 3 + c]});
-  Features sparse;
-  sparse.rows = 2;
-  sparse.cols = 3;
-  sparse.is_sparse = true;
-  sparse.sparse = csr_from_triplets(2, 3, t, false);
+  const Features dense = dense_of(rows, 2, 3), sparse = csr_of(rows, 2, 3);
   for (const Features* f : {&dense, &sparse}) {
     try {
       row_normalized(*f);

@@ -241,10 +241,15 @@ def link_arg(link):
     return link if isinstance(link, str) else f"{link['name']}:{link['bandwidth_GBps']}:{link['latency_us']}"
 
 
+def timed_iterations(spec):
+    """The iterations each bench run of the sweep times (after its warm-up)."""
+    return spec.get("iterations", 3)
+
+
 def bench(spec, pdadmm, base, sets, out_json, serialize=False, quiet=False, launcher=None):
     """launcher: a command template with {groups} (e.g. "mpirun -np {groups}") that starts the bench."""
     cmd = [pdadmm, "bench", "--config", base, "--json", out_json, "--no-peak",
-           "--iterations", str(spec.get("iterations", 3)), "--warmup", str(spec.get("warmup", 1))]
+           "--iterations", str(timed_iterations(spec)), "--warmup", str(spec.get("warmup", 1))]
     # Each run's groups are the sweep's: a base config's partition (which sets the groups) is cleared.
     for k, v in {**sets, "partition": []}.items():
         cmd += ["--set", f"{k}={json.dumps(v)}"]
@@ -364,7 +369,7 @@ def axis_rows(spec, pdadmm, base, run_dir, quiet, launcher=None):
             "gemm_flops_per_iter": serial["gemm_flops_per_iter"], "bytes_per_iter": model["bytes_per_iter"],
             "ideal_speedup": G,
             # How many iterations each of the row's runs timed: its medians and minima are of that many.
-            "timed_iterations": spec.get("iterations", 3),
+            "timed_iterations": timed_iterations(spec),
             "busy_max_s": max(busy), "busy_sum_s": sum(busy),
             # Σ busy over the serialised groups should be close to the serial time: a check of the
             # per-group measurement (> 1: the split added work or cache misses; well below 1: the
@@ -415,7 +420,7 @@ def variant_rows(spec, pdadmm, base, run_dir, quiet, launcher=None):
         same_layers(j, layers, f"variant {v['name']}")
         rows.append({"name": v["name"], "bytes_per_iter": j["bytes_per_iter"], "boundary_bytes": j["boundary_bytes"],
                      "seconds_per_iter": j["seconds_per_iter"]["min"], "serialize": serialize,
-                     "timed_iterations": spec.get("iterations", 3),
+                     "timed_iterations": timed_iterations(spec),
                      "model_compute": j.get("model_compute"), "groups": G, "layers": j["layers"],
                      "hidden": j["hidden"], "n_cols": j["n_cols"], "algorithm": j["algorithm"],
                      "wire": j["config"]["admm"].get("wire"), "modeled": {

@@ -216,11 +216,13 @@ void log_run(const Config& c, const Problem& p, int first_groups, std::ostream& 
 }
 
 std::string unwritten_outputs(const Config& c, int model_at) {
-  std::vector<std::string> before;
-  for (const char* f : {"model.bin", "summary.json"}) {
+  const auto held = [&](const char* f) {
     std::error_code ec;
-    if ((f[0] == 's' || model_at < 0) && std::filesystem::exists(c.output.dir + "/" + f, ec)) before.push_back(f);
-  }
+    return std::filesystem::exists(c.output.dir + "/" + f, ec);
+  };
+  std::vector<std::string> before;  // files of those names this run did not write
+  if (model_at < 0 && held("model.bin")) before.push_back("model.bin");
+  if (held("summary.json")) before.push_back("summary.json");
   std::string s = c.output.checkpoint && model_at < 0 ? "model.bin and summary.json were not written"
                                                       : "summary.json was not written";
   if (!before.empty())
@@ -289,7 +291,7 @@ nlohmann::json TrainSummary::to_json() const {
                       {"bytes_per_iter", bytes_per_iter},
                       {"bytes_total", bytes_total},
                       {"bytes_per_iter_fp32", bytes_per_iter_fp32},
-                      {"bytes_ratio_fp32", fp32_ratio_json(bytes_per_iter, bytes_ratio_fp32)},
+                      {"bytes_ratio_fp32", fp32_ratio_json(bytes_per_iter_fp32, bytes_per_iter)},
                       {"objective", {{"first", first_objective}, {"last", last_objective}}},
                       {"residual", {{"first", first_residual}, {"last", last_residual}}},
                       {"giveups", {{"W", w_giveups}, {"p", p_giveups}}}};
@@ -326,7 +328,7 @@ void TrainLoop::log_iteration(const IterationStats& st, int it, size_t bytes, st
                  {"terms_seconds", st.terms_seconds},
                  {"bytes_sent", bytes},
                  {"boundary_bytes", st.boundary_bytes},
-                 {"bytes_ratio_fp32", fp32_ratio_json(bytes, sum.bytes_ratio_fp32)},
+                 {"bytes_ratio_fp32", fp32_ratio_json(sum.bytes_per_iter_fp32, bytes)},
                  {"groups", groups},
                  {"rho", solver->params().rho},
                  {"nu", solver->params().nu},

@@ -138,7 +138,7 @@ size_t TrainLoop::count(const IterationStats& st, int it) {
   sum.bytes_total += bytes;
   sum.bytes_per_iter = bytes;
   sum.bytes_per_iter_fp32 = fp32_baseline_bytes(p.dims, solver->partition(), p.x.cols);
-  sum.bytes_ratio_fp32 = bytes > 0 ? static_cast<double>(sum.bytes_per_iter_fp32) / static_cast<double>(bytes) : 0.0;
+  sum.bytes_ratio_fp32 = fp32_ratio(sum.bytes_per_iter_fp32, bytes);
   return bytes;
 }
 

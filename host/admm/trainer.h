@@ -72,10 +72,14 @@ struct TrainSummary {
   nlohmann::json to_json() const;
 };
 
+// How many times fewer bytes than fp32 pdADMM-G a run moves (0 when nothing crosses a boundary).
+inline double fp32_ratio(size_t fp32_bytes, size_t bytes) {
+  return bytes > 0 ? static_cast<double>(fp32_bytes) / static_cast<double>(bytes) : 0.0;
+}
 // bytes_ratio_fp32 as summary.json, metrics.jsonl and bench write it: null where nothing crosses a
 // boundary (one group), where 0 read as "infinitely more bytes than fp32".
-inline nlohmann::json fp32_ratio_json(size_t bytes, double ratio) {
-  return bytes > 0 ? nlohmann::json(ratio) : nlohmann::json(nullptr);
+inline nlohmann::json fp32_ratio_json(size_t fp32_bytes, size_t bytes) {
+  return bytes > 0 ? nlohmann::json(fp32_ratio(fp32_bytes, bytes)) : nlohmann::json(nullptr);
 }
 
 // Under mpirun: one process per layer group of the config, else an Error naming -np.

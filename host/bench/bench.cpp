@@ -350,7 +350,7 @@ nlohmann::json run_bench(const Config& given, const BenchOptions& o, std::ostrea
   // As summary.json's: what fp32 pdADMM-G would move, and its ratio to this run's bytes.
   const size_t fp32_bytes = fp32_baseline_bytes(p.dims, solver.partition(), p.x.cols);
   out["bytes_per_iter_fp32"] = fp32_bytes;
-  out["bytes_ratio_fp32"] = fp32_ratio_json(bytes, bytes > 0 ? static_cast<double>(fp32_bytes) / static_cast<double>(bytes) : 0.0);
+  out["bytes_ratio_fp32"] = fp32_ratio_json(fp32_bytes, bytes);
   out["gemm_flops_per_iter"] = flops_total;
   out["gflops"] = achieved;
   out["backtracks_per_iter"] = {{"p", counts.p_backtracks / static_cast<double>(o.iterations)},
