@@ -582,6 +582,38 @@ TEST(DataMaliciousNpz, CorruptMembers) {
   EXPECT_EQ(z.array("ok").to_int64("ok"), (std::vector<int64_t>{1, 2}));
 }
 
+// A deflated member of 64 MiB whose header claims four int32s is refused from its header, before the
+// rest is inflated: its deflate stream is broken past the first quarter, which only a full read meets
+// (the error was then "read error"). A header cut short by the member's end says so as before.
+TEST(DataMaliciousNpz, MemberSizeIsCheckedAgainstItsHeaderFirst) {
+  const std::string path = temp_path("bomb.npz");
+  const std::string header = npy("{'descr': '<i4', 'fortran_order': False, 'shape': (4,), }", "");
+  write_zip(path, {{"big.npy", header + std::string(size_t{64} << 20, '\0'), true},
+                   {"cut.npy", header.substr(0, 40), true}});
+  zip_uint64_t comp = 0;
+  {
+    int err = 0;
+    zip_t* za = zip_open(path.c_str(), ZIP_RDONLY, &err);
+    ASSERT_NE(za, nullptr);
+    zip_stat_t st;
+    ASSERT_EQ(zip_stat(za, "big.npy", 0, &st), 0);
+    comp = st.comp_size;
+    zip_discard(za);
+  }
+  std::string bytes = test::slurp(path);
+  ASSERT_EQ(bytes.compare(0, 4, "PK\x03\x04"), 0);  // big.npy's local header comes first
+  const size_t data = 30 + (static_cast<unsigned char>(bytes[26]) | static_cast<unsigned char>(bytes[27]) << 8) +
+                      (static_cast<unsigned char>(bytes[28]) | static_cast<unsigned char>(bytes[29]) << 8);
+  ASSERT_GT(comp, 1000u);
+  std::fill(bytes.begin() + static_cast<std::ptrdiff_t>(data + comp / 4),
+            bytes.begin() + static_cast<std::ptrdiff_t>(data + comp), '\xff');
+  std::ofstream(path, std::ios::binary | std::ios::trunc) << bytes;
+  const NpzArchive z = NpzArchive::open_file(path);
+  EXPECT_ERROR_HAS(z.array("big"), path + ": big.npy: shape and dtype need 16 data bytes but the file has " +
+                                       std::to_string(size_t{64} << 20));
+  EXPECT_ERROR_HAS(z.array("cut"), path + ": cut.npy: truncated .npy header (declares 118 bytes, 30 present)");
+}
+
 TEST(DataMaliciousNpz, BadCsrAndShapes) {
   const std::string path = temp_path("badcsr.npz");
   auto load_with = [&](const std::function<void(Bench&)>& edit) {

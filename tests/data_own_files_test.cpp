@@ -130,10 +130,10 @@ TEST(OwnFiles, EveryMalformedSaveNpzIsOneErrorNamingTheFileAndArray) {
       {{"format.npy", test::npy_shaped("|S5", "()", std::string("coo\0\0", 5))},
        "f.npz: format \"coo\" is not supported (save the matrix as CSR: X.tocsr())"},
       {{"format.npy", test::npy_shaped("<U3", "()", std::string(12, 'c'))},
-       "f.npz: format: dtype '<U3' is not a byte string ('|S1' to '|S99')"},
-      {{"format.npy", test::npy_shaped("|S3", "(1,)", "csr")}, "f.npz: format: must be a 0-d array (one byte string)"},
+       "f.npz: format.npy: dtype '<U3' is not a byte string ('|S1' to '|S99')"},
+      {{"format.npy", test::npy_shaped("|S3", "(1,)", "csr")}, "f.npz: format.npy: must be a 0-d array (one byte string)"},
       {{"format.npy", test::npy_shaped("|S4", "()", "csr")},
-       "f.npz: format: dtype '|S4' needs 4 data bytes but the file has 3"},
+       "f.npz: format.npy: dtype '|S4' needs 4 data bytes but the file has 3"},
       {{"indices.npy", ""},
        "f.npz: a zip but not a scipy.sparse.save_npz file: no indices (write it with "
        "scipy.sparse.save_npz(\"features.npz\", X.tocsr()))"},

@@ -97,6 +97,21 @@ inline void write_zip(const std::string& path, const NpzMembers& members) {
   ASSERT_EQ(zip_close(za), 0) << zip_strerror(za);
 }
 
+// One member's bytes as stored (a test's own check of what a writer wrote), read with libzip.
+inline std::string read_zip_member(const std::string& path, const std::string& name) {
+  int err = 0;
+  zip_t* za = zip_open(path.c_str(), ZIP_RDONLY, &err);
+  if (!za) return "";
+  std::string out;
+  if (zip_file_t* zf = zip_fopen(za, name.c_str(), 0)) {
+    char buf[4096];
+    for (zip_int64_t got; (got = zip_fread(zf, buf, sizeof buf)) > 0;) out.append(buf, static_cast<size_t>(got));
+    zip_fclose(zf);
+  }
+  zip_discard(za);
+  return out;
+}
+
 // `classes` cliques of `per_class` nodes (node v in class v % classes), each edge stored once
 // (u < v), plus a self-loop on node 0 and one edge between classes 0 and 1 stored twice: the loader
 // symmetrises, drops the loop and merges the pair, leaving classes * per_class * (per_class - 1) / 2

@@ -297,6 +297,47 @@ size_t parse_npy_header(const std::string& bytes, const std::string& what, Numpy
   return start + header_len;
 }
 
+// A .npy's header read and its dtype checked for `kind`: where the data start and how many bytes
+// they take. Checked on a member's first bytes before the rest is inflated, and on the whole file.
+struct NpyLayout {
+  NumpyArray array;  // descr and shape; no data
+  bool fortran = false;
+  size_t start = 0;
+  int64_t data_bytes = 0;
+};
+
+NpyLayout npy_layout(const std::string& bytes, NpyKind kind, const std::string& what) {
+  NpyLayout l;
+  l.start = parse_npy_header(bytes, what, l.array, l.fortran);
+  const std::string& descr = l.array.descr;
+  if (kind == NpyKind::numbers) {
+    const int item = numpy_itemsize(descr);
+    require(item > 0, [&] {
+      return what + ": dtype '" + descr +
+             "' is not supported (float32/64, int8/16/32/64, uint8/16/32/64 or bool: features any of them, labels "
+             "and indices the integers or bool)";
+    });
+    l.data_bytes = numpy_checked_bytes(l.array.shape, item, what);
+  } else {
+    int k = 0;
+    if (descr.size() >= 3 && descr.size() <= 4 && descr.compare(0, 2, "|S") == 0)
+      for (size_t i = 2; i < descr.size() && descr[i] >= '0' && descr[i] <= '9'; ++i) k = k * 10 + (descr[i] - '0');
+    require(k >= 1 && descr == "|S" + std::to_string(k),
+            what + ": dtype '" + descr + "' is not a byte string ('|S1' to '|S99')");
+    require(l.array.shape.empty(), what + ": must be a 0-d array (one byte string)");
+    l.data_bytes = k;
+  }
+  return l;
+}
+
+// `have`: the data bytes after the header.
+void require_data_bytes(const NpyLayout& l, NpyKind kind, uint64_t have, const std::string& what) {
+  require(have == static_cast<uint64_t>(l.data_bytes), [&] {
+    return what + (kind == NpyKind::numbers ? ": shape and dtype need " : ": dtype '" + l.array.descr + "' needs ") +
+           std::to_string(l.data_bytes) + " data bytes but the file has " + std::to_string(have);
+  });
+}
+
 // A Fortran-order 2-D array's bytes in C order: np.save writes F order for what is F-contiguous,
 // as pandas' DataFrame.to_numpy() often is.
 std::string fortran_to_c(const std::string& data, int64_t rows, int64_t cols, int item) {
@@ -311,41 +352,23 @@ std::string fortran_to_c(const std::string& data, int64_t rows, int64_t cols, in
 }  // namespace
 
 NumpyArray parse_npy(const std::string& bytes, const std::string& what) {
-  NumpyArray a;
-  bool fortran = false;
-  const size_t start = parse_npy_header(bytes, what, a, fortran);
-  const int item = numpy_itemsize(a.descr);
-  require(item > 0, what + ": dtype '" + a.descr +
-                       "' is not supported (float32/64, int8/16/32/64, uint8/16/32/64 or bool: features any of "
-                       "them, labels and indices the integers or bool)");
-  const int64_t need = numpy_checked_bytes(a.shape, item, what);
-  const size_t have = bytes.size() - start;
-  require(static_cast<uint64_t>(need) == have, what + ": shape and dtype need " + std::to_string(need) +
-                                                   " data bytes but the file has " + std::to_string(have));
-  a.data = bytes.substr(start);
+  NpyLayout l = npy_layout(bytes, NpyKind::numbers, what);
+  require_data_bytes(l, NpyKind::numbers, bytes.size() - l.start, what);
+  NumpyArray a = std::move(l.array);
+  a.data = bytes.substr(l.start);
   // One or no dimension of more than one element: F order is C order.
-  if (fortran && std::count_if(a.shape.begin(), a.shape.end(), [](int64_t d) { return d > 1; }) > 1) {
+  if (l.fortran && std::count_if(a.shape.begin(), a.shape.end(), [](int64_t d) { return d > 1; }) > 1) {
     require(a.shape.size() == 2, what + ": a Fortran-order array of " + std::to_string(a.shape.size()) +
                                      " dimensions is not supported (save np.ascontiguousarray(x))");
-    a.data = fortran_to_c(a.data, a.shape[0], a.shape[1], item);
+    a.data = fortran_to_c(a.data, a.shape[0], a.shape[1], a.itemsize());
   }
   return a;
 }
 
 std::string parse_npy_bytes(const std::string& bytes, const std::string& what) {
-  NumpyArray a;
-  bool fortran = false;  // a 0-d array's order is no matter
-  const size_t start = parse_npy_header(bytes, what, a, fortran);
-  int k = 0;
-  if (a.descr.size() >= 3 && a.descr.size() <= 4 && a.descr.compare(0, 2, "|S") == 0)
-    for (size_t i = 2; i < a.descr.size() && a.descr[i] >= '0' && a.descr[i] <= '9'; ++i) k = k * 10 + (a.descr[i] - '0');
-  require(k >= 1 && a.descr == "|S" + std::to_string(k),
-          what + ": dtype '" + a.descr + "' is not a byte string ('|S1' to '|S99')");
-  require(a.shape.empty(), what + ": must be a 0-d array (one byte string)");
-  require(bytes.size() - start == static_cast<size_t>(k), what + ": dtype '" + a.descr + "' needs " + std::to_string(k) +
-                                                              " data bytes but the file has " +
-                                                              std::to_string(bytes.size() - start));
-  std::string s = bytes.substr(start);
+  const NpyLayout l = npy_layout(bytes, NpyKind::byte_string, what);
+  require_data_bytes(l, NpyKind::byte_string, bytes.size() - l.start, what);
+  std::string s = bytes.substr(l.start);
   while (!s.empty() && s.back() == '\0') s.pop_back();  // numpy's padding of shorter strings
   return s;
 }
@@ -432,7 +455,7 @@ std::vector<std::string> NpzArchive::keys() const {
   return out;
 }
 
-std::string NpzArchive::read_member(const std::string& key) const {
+std::string NpzArchive::read_member(const std::string& key, NpyKind kind) const {
   const std::string member = key + ".npy";
   const std::string where = what_ + ": member " + member;
   const zip_int64_t idx = zip_name_locate(impl_->za, member.c_str(), 0);
@@ -457,8 +480,29 @@ std::string NpzArchive::read_member(const std::string& key) const {
   std::string out;
   const size_t chunk = size_t{1} << 20;
   std::vector<char> buf(chunk);
+  // The .npy header first (12 bytes of preamble, at most 1 MiB of dict), then the data it sizes.
+  size_t want = std::min<size_t>(st.size, 12);
+  bool head_checked = false;
   for (;;) {
-    const zip_int64_t got = zip_fread(zf, buf.data(), chunk);
+    if (!head_checked && out.size() >= want) {
+      const int len_bytes = out.size() >= 8 && out[6] == 2 ? 4 : 2;
+      const uint64_t head = out.size() >= 8u + len_bytes ? 8 + len_bytes + load_le(out.data() + 8, len_bytes) : 0;
+      const uint64_t next = std::min<uint64_t>(head, st.size);
+      if (head <= 12 + (uint64_t{1} << 20) && next > out.size()) {
+        want = static_cast<size_t>(next);  // read to the header's end, then check
+      } else {
+        try {  // the errors the whole member's parse would give, named as array() names them
+          const NpyLayout l = npy_layout(out, kind, what_ + ": " + member);
+          require_data_bytes(l, kind, st.size - l.start, what_ + ": " + member);
+        } catch (...) {
+          zip_fclose(zf);
+          throw;
+        }
+        head_checked = true;
+      }
+    }
+    const size_t ask = head_checked ? chunk : std::min(chunk, want - out.size());
+    const zip_int64_t got = zip_fread(zf, buf.data(), ask);
     if (got < 0) {
       std::string msg = zip_file_strerror(zf);
       zip_fclose(zf);
@@ -479,7 +523,11 @@ std::string NpzArchive::read_member(const std::string& key) const {
 }
 
 NumpyArray NpzArchive::array(const std::string& key) const {
-  return parse_npy(read_member(key), what_ + ": " + key + ".npy");
+  return parse_npy(read_member(key, NpyKind::numbers), what_ + ": " + key + ".npy");
+}
+
+std::string NpzArchive::byte_string(const std::string& key) const {
+  return parse_npy_bytes(read_member(key, NpyKind::byte_string), what_ + ": " + key + ".npy");
 }
 
 // ---- CSR from scipy arrays -----------------------------------------------------------------

@@ -41,6 +41,9 @@ NumpyArray parse_npy(const std::string& bytes, const std::string& what);
 // format): its bytes less numpy's trailing NUL padding. Errors name `what`.
 std::string parse_npy_bytes(const std::string& bytes, const std::string& what);
 
+// What a member holds: a numeric array (parse_npy) or one byte string (parse_npy_bytes).
+enum class NpyKind { numbers, byte_string };
+
 // A read-only .npz archive (stored or deflated members).
 class NpzArchive {
  public:
@@ -55,13 +58,15 @@ class NpzArchive {
 
   bool has(const std::string& key) const;  // key without ".npy"
   std::vector<std::string> keys() const;
-  // Member bytes / parsed array; throws Error naming the archive and key when absent or corrupt.
-  std::string read_member(const std::string& key) const;
+  // Parsed array / byte string; throw Error naming the archive and key when absent or corrupt.
   NumpyArray array(const std::string& key) const;
+  std::string byte_string(const std::string& key) const;
   const std::string& what() const { return what_; }
 
  private:
   NpzArchive() = default;
+  // A member's bytes, its .npy header checked (as `kind`) against its size before the rest is read.
+  std::string read_member(const std::string& key, NpyKind kind) const;
   struct Impl;
   std::unique_ptr<Impl> impl_;
   std::string what_;

@@ -217,7 +217,7 @@ Features save_npz_features(const std::string& bytes, const std::string& file) {
                                       "data.name \"npz\" and data.npz.file)");
   // The format first: a COO or CSC matrix lacks indices or indptr, but is a save_npz file.
   if (z.has("format")) {
-    const std::string format = parse_npy_bytes(z.read_member("format"), file + ": format");
+    const std::string format = z.byte_string("format");
     require(format == "csr", file + ": format " + quoted(std::string_view(format)) +
                                  " is not supported (save the matrix as CSR: X.tocsr())");
   }
