@@ -13,6 +13,7 @@
 #include <functional>
 #include <string>
 #include <tuple>
+#include <unordered_map>
 #include <utility>
 #include <vector>
 
@@ -209,6 +210,23 @@ TEST(DataMaliciousPickle, DeepNestingAndStackAbuse) {
   small = PickleLimits();
   small.max_objects = 10;
   EXPECT_ERROR_HAS(unpickle(P().raw(std::string(20, ']')).s, "objs.pkl", small), "more than 10 objects");
+}
+
+// Memo indices and int values are keys of the unpickler's hash tables: keys a file chose as
+// multiples of a table's bucket count all landed in one bucket under the identity hash (a 700 KB
+// pickle took 10 s). Salted and mixed, they spread. The object limit's default holds PubMed's
+// graph (39438 objects; DataLoaders reads it) at ~225 bytes an object.
+TEST(DataMaliciousPickle, ChosenKeysSpreadOverTheHashTables) {
+  std::unordered_map<int64_t, int, PickleKeyHash> table;
+  table.reserve(50000);
+  const auto buckets = static_cast<int64_t>(table.bucket_count());
+  for (int64_t k = 0; k < 40000; ++k) table.emplace(k * buckets, 0);
+  ASSERT_EQ(static_cast<int64_t>(table.bucket_count()), buckets);
+  size_t fullest = 0;
+  for (size_t b = 0; b < table.bucket_count(); ++b) fullest = std::max(fullest, table.bucket_size(b));
+  EXPECT_LE(fullest, 16u);
+  EXPECT_ERROR_HAS(unpickle(P().raw(std::string((size_t{1} << 18) + 1, ']')).s, "objs.pkl"),
+                   "more than 262144 objects");
 }
 
 TEST(DataMaliciousPickle, StructureErrors) {

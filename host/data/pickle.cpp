@@ -8,6 +8,7 @@
 #include <fstream>
 #include <algorithm>
 #include <iterator>
+#include <random>
 #include <sstream>
 #include <unordered_map>
 #include <unordered_set>
@@ -15,6 +16,17 @@
 #include "host/io/error.h"
 
 namespace pdadmm {
+
+size_t PickleKeyHash::operator()(uint64_t key) const {
+  static const uint64_t salt = [] {
+    std::random_device rd;
+    return (uint64_t{rd()} << 32) ^ rd();
+  }();
+  uint64_t z = key + salt + 0x9e3779b97f4a7c15ull;  // splitmix64's finaliser
+  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+  z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+  return static_cast<size_t>(z ^ (z >> 31));
+}
 
 namespace {
 
@@ -455,8 +467,8 @@ class Unpickler {
   unsigned char op_ = 0;
   std::vector<PyObj*> stack_;
   std::vector<size_t> marks_;
-  std::unordered_map<uint32_t, PyObj*> memo_;
-  std::unordered_map<int64_t, PyObj*> ints_;
+  std::unordered_map<uint32_t, PyObj*, PickleKeyHash> memo_;
+  std::unordered_map<int64_t, PyObj*, PickleKeyHash> ints_;
   PyObj* none_ = nullptr;
   PyObj* true_ = nullptr;
   PyObj* false_ = nullptr;

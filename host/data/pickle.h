@@ -56,7 +56,14 @@ struct PickleLimits {
   size_t max_nesting = 64;           // containers inside containers
   size_t max_stack = size_t{1} << 24;
   size_t max_memo = size_t{1} << 22;  // memo index bound (BINPUT / LONG_BINPUT)
-  size_t max_objects = size_t{1} << 21;  // PubMed's graph needs about 10^5
+  size_t max_objects = size_t{1} << 18;  // PubMed's graph needs 39438 (~225 bytes each)
+};
+
+// The unpickler's hash of memo indices and int values: salted per process and mixed, since the
+// standard library's identity hash let a file put every key in one bucket (a 700 KB pickle of
+// chosen ints took 10 s to read).
+struct PickleKeyHash {
+  size_t operator()(uint64_t key) const;
 };
 
 // Unpickles `bytes`; `what` (the file name) starts every error message. Throws Error naming the
