@@ -158,13 +158,17 @@ uint32_t dataset_crc(const Dataset& d, bool other_form = false) {
     add(f.sparse.values);
   } else if (!other_form) {
     add(f.dense);
-  } else if (f.is_sparse) {  // as dense rows
+  } else if (f.is_sparse) {  // as dense rows: the zeros between nonzeros as runs (indices sorted, unique)
     uint32_t crc = 0;
-    std::vector<float> row(static_cast<size_t>(f.cols));
     for (int64_t r = 0; r < f.rows; ++r) {
-      std::fill(row.begin(), row.end(), 0.0f);
-      for (int64_t e = f.sparse.indptr[r]; e < f.sparse.indptr[r + 1]; ++e) row[f.sparse.indices[e]] = f.sparse.values[e];
-      crc = crc32_update(crc, bytes_view(row.data(), row.size()));
+      int64_t col = 0;
+      for (int64_t e = f.sparse.indptr[r]; e < f.sparse.indptr[r + 1]; ++e) {
+        require(f.sparse.indices[e] >= col, "internal: sparse features not in canonical order (sorted, unique)");
+        crc = crc32_zeros(crc, static_cast<uint64_t>(f.sparse.indices[e] - col) * sizeof(float));
+        crc = crc32_update(crc, bytes_view(&f.sparse.values[e], 1));
+        col = f.sparse.indices[e] + 1;
+      }
+      crc = crc32_zeros(crc, static_cast<uint64_t>(f.cols - col) * sizeof(float));
     }
     parts.push_back(crc);
   } else {  // as CSR of the nonzeros

@@ -9,6 +9,7 @@
 #include <zlib.h>
 
 #include <algorithm>
+#include <array>
 #include <cctype>
 #include <cerrno>
 #include <cstdlib>
@@ -359,6 +360,21 @@ uint32_t crc32_update(uint32_t crc, std::string_view bytes) {
     c = crc32(c, reinterpret_cast<const Bytef*>(bytes.data() + done), step);
     done += step;
   }
+  return static_cast<uint32_t>(c);
+}
+
+uint32_t crc32_zeros(uint32_t crc, uint64_t n) {
+  static const std::string zeros(size_t{1} << 16, '\0');
+  if (n <= zeros.size()) return crc32_update(crc, std::string_view(zeros.data(), static_cast<size_t>(n)));
+  static const std::array<uLong, 63> of_pow2 = [] {  // CRC32 of 2^k zero bytes
+    std::array<uLong, 63> a{};
+    a[0] = crc32(0, reinterpret_cast<const Bytef*>(zeros.data()), 1);
+    for (size_t k = 1; k < a.size(); ++k) a[k] = crc32_combine(a[k - 1], a[k - 1], z_off_t{1} << (k - 1));
+    return a;
+  }();
+  uLong c = crc;
+  for (size_t k = 0; k < of_pow2.size(); ++k)
+    if (n >> k & 1) c = crc32_combine(c, of_pow2[k], z_off_t{1} << k);
   return static_cast<uint32_t>(c);
 }
 
