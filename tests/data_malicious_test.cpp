@@ -651,6 +651,18 @@ TEST(DataMaliciousNpz, BadCsrAndShapes) {
   EXPECT_ERROR_HAS(load_with([](Bench& b) { b.adj_shape = {b.n, b.n + 1}; }), "adjacency is not square");
   EXPECT_ERROR_HAS(load_with([](Bench& b) { b.adj_shape = {b.n}; }), "adj_shape: must have shape (2,)");
   EXPECT_ERROR_HAS(load_with([](Bench& b) { b.attr_shape = {b.n - 1, 3}; }), "attr_shape has 2099 rows for 2100 nodes");
+  // A shape without columns, and duplicates whose sum leaves float's range, named by their arrays
+  // (they were "data set 'bad' features: ..." from the last check of every loader).
+  EXPECT_ERROR_HAS(load_with([](Bench& b) { b.attr_shape = {b.n, 0}; }),
+                   path + ": attr_shape: 0 feature columns (1 to 2^31 - 1 supported)");
+  EXPECT_ERROR_HAS(load_with([](Bench& b) {
+                     b.attr_indices.insert(b.attr_indices.begin() + 4, 1);  // row 4: column 1 twice
+                     b.attr_data[4] = 3e38f;
+                     b.attr_data.insert(b.attr_data.begin() + 4, 3e38f);
+                     for (size_t r = 5; r < b.attr_indptr.size(); ++r) ++b.attr_indptr[r];
+                   }),
+                   path + ": attr_data: the entries stored for row 4, column 1 sum to inf (duplicates are summed, as "
+                          "scipy sums them), past float's range");
   EXPECT_ERROR_HAS(load_with([](Bench& b) { b.labels.pop_back(); }), "labels must have shape (2100,)");
   EXPECT_ERROR_HAS(load_with([](Bench& b) { b.labels[0] = -7; }), "label -7 of node 0 out of range");
   EXPECT_ERROR_HAS(load_with([](Bench& b) { b.labels[0] = int64_t{1} << 40; }), "out of range");
@@ -720,8 +732,10 @@ TEST(DataMaliciousNpz, BadDenseFeatures) {
   EXPECT_EQ(ds.features.cols, 3);
 }
 
-// Entries that do not survive as stored: an explicit zero in adj_data is no edge (scipy's
-// eliminate_zeros), and only positive features become 1 (PyG's x[x > 0] = 1 leaves -2 as -2).
+// Entries that do not survive as stored: an explicit zero in adj_data is no edge (docs/data.md:
+// every nonzero entry is one, as scipy's eliminate_zeros leaves them; PyG's read_npz would keep the
+// zero, which no named set stores), and only positive features become 1 (PyG's x[x > 0] = 1
+// leaves -2 as -2).
 TEST(DataMaliciousNpz, StoredZeroEdgeDroppedAndNegativeFeatureKept) {
   const std::string path = temp_path("zeros.npz");
   Bench b;
@@ -995,6 +1009,16 @@ TEST(DataPlanetoidHandMade, AssemblyFollowsGcnLoadData) {
   const std::string ty0 = P().ndarray({3, 2}, "i4", "<", le32({0, 1, 0, 0, 0, 1})).stop().s;
   EXPECT_ERROR_HAS(planetoid_from_bytes({x, y, tx, ty0, allx, ally, graph, "506\n503\n505\n"}, "d", "s"),
                    "d/ind.s.ty: test node 503 has no label");
+  // Nor a training or validation node (both rows of ally; val was scored as if unlabelled).
+  for (const int32_t v : {1, 100}) {
+    std::vector<int32_t> flat;
+    for (int32_t r = 0; r < 503; ++r)
+      for (int c = 0; c < 2; ++c) flat.push_back(r != 502 && r != v && r % 2 == c);
+    const std::string ally0 = P().ndarray({503, 2}, "i4", "<", le32(flat)).stop().s;
+    EXPECT_ERROR_HAS(planetoid_from_bytes({x, y, tx, parts[3], allx, ally0, graph, "506\n503\n505\n"}, "d", "s"),
+                     "d/ind.s.ally: row " + std::to_string(v) + " (a " + (v == 1 ? "training" : "validation") +
+                         " node) is all zeros: no label");
+  }
 }
 
 // An id of test.index outside the test range (below allx's rows, or past the graph's nodes) and a

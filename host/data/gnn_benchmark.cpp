@@ -72,6 +72,8 @@ Features sparse_features(const NpzArchive& z, const std::string& prefix, int64_t
   const int64_t cols = scalar_pair(shape, 1, file + ": " + key);
   if (n < 0) n = rows;
   require(rows == n, file + ": " + key + " has " + std::to_string(rows) + " rows for " + std::to_string(n) + " nodes");
+  require(cols >= 1 && cols <= std::numeric_limits<int32_t>::max(),
+          file + ": " + key + ": " + std::to_string(cols) + " feature columns (1 to 2^31 - 1 supported)");
   Features f;
   f.rows = n;
   f.cols = cols;

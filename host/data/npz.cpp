@@ -589,6 +589,12 @@ Csr csr_from_scipy_arrays(int64_t rows, int64_t cols, const std::vector<int64_t>
         m.values.push_back(static_cast<float>(row[i].second));
       }
     }
+    for (size_t e = static_cast<size_t>(m.indptr[r]); e < m.indices.size(); ++e)  // each finite, not their sum
+      require(std::isfinite(m.values[e]), [&] {
+        return at + dat + ": the entries stored for row " + std::to_string(r) + ", column " +
+               std::to_string(m.indices[e]) + " sum to " + stored_value_text(m.values[e]) +
+               " (duplicates are summed, as scipy sums them), past float's range";
+      });
     m.indptr[r + 1] = static_cast<int64_t>(m.indices.size());
   }
   return m;

@@ -190,6 +190,11 @@ Dataset planetoid_from_bytes(const std::vector<std::string>& bytes, const std::s
 
   for (int64_t v = 0; v < num_train; ++v) ds.train.push_back(static_cast<int32_t>(v));
   for (int64_t v = num_train; v < num_train + num_val; ++v) ds.val.push_back(static_cast<int32_t>(v));
+  for (int64_t v = 0; v < num_train + num_val; ++v)  // rows of ally (num_train + num_val <= allx.rows)
+    require(ds.labels[v] >= 0, [&] {
+      return path("ally") + ": row " + std::to_string(v) + " (a " + (v < num_train ? "training" : "validation") +
+             " node) is all zeros: no label";
+    });
   ds.test.assign(test_ids.begin(), test_ids.end());
   std::sort(ds.test.begin(), ds.test.end());
   for (int32_t v : ds.test)
