@@ -512,6 +512,16 @@ TEST(MpiTrain, ABoundaryMessageOverTwoGiBIsRefusedAtTheStart) {
             std::string::npos)
       << r.out;
   EXPECT_FALSE(std::filesystem::exists(dir + "/run/config.json"));
+  // bench alike (it failed at its first warm-up send, after the setup, with the transport's line).
+  const auto b = run_command(kMpirun + " -np 2 " + PDADMM_BINARY + " bench -c " + PDADMM_SOURCE_DIR +
+                             "/configs/synthetic.json --set model.layers=4 --set groups=2 --set threads=1"
+                             " --set model.hidden=33000 --set data.synthetic.nodes=20000"
+                             " --set data.synthetic.train_per_class=3300");
+  EXPECT_NE(b.code, 0) << b.out;
+  EXPECT_NE(b.out.find("error (process 0): a boundary message between processes 0 and 1 is 2178000000 bytes"),
+            std::string::npos)
+      << b.out;
+  EXPECT_EQ(b.out.find("bench: 4 layers"), std::string::npos) << b.out;
 #endif
 }
 

@@ -89,6 +89,9 @@ void require_process_per_group(const Config& c);
 void require_shared_state(const std::string& state);
 // Under mpirun: this process formed the training inputs and labels process 0 did, else an Error.
 void require_same_data(const Config& c, const Problem& p);
+// Under mpirun over MPI: every stage's boundary messages fit one MPI call (2 GiB), else an Error
+// naming the processes and the bytes.
+void require_message_sizes(const Config& c, const Problem& p);
 
 // Runs the whole training; `log` gets the human-readable lines (warnings, summary). resume: continue
 // the run in c.output.dir from its state.bin (host/admm/resume.h).

@@ -232,6 +232,7 @@ nlohmann::json run_bench(const Config& given, const BenchOptions& o, std::ostrea
   Problem p = build_problem(c);
   const double setup_seconds = seconds_since(t_setup);
   require_same_data(c, p);
+  require_message_sizes(c, p);  // as train: at setup, on every process, not at the first send
   require_host_memory(c, p);
   std::vector<HostMatrix<float>> W, b;
   const std::vector<char> here = layers_here(c);  // under mpirun, this process's layers only
@@ -240,6 +241,7 @@ nlohmann::json run_bench(const Config& given, const BenchOptions& o, std::ostrea
   BenchSolver bs = make_bench_solver(c, p, W, b, o.serialize ? &token : nullptr);
   Solver<float>& solver = *bs.solver;
   const int G = solver.num_groups();
+  processes_max(0);  // every process set up before process 0 speaks: an error stays the only line
   for (const std::string& w : c.warnings) log << "warning: " << w << "\n";  // after the setup's errors
   log << "bench: " << c.model.layers << " layers x " << c.model.hidden << ", input " << p.dims[0] << ", N = "
       << p.x.cols << " training columns, " << G << " group(s), backend " << c.backend
