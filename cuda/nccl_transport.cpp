@@ -35,9 +35,11 @@ namespace {
 // pending NCCL kernels, so a completed event after a shutdown does not mean the data landed.
 // While sleeping it asks NCCL for asynchronous errors every ~5 ms: a peer in another process that
 // died or lost its connection sets no local flag, and the kernel would wait for ever. The query
-// holds st.mu: shutdown() aborts (and frees) the communicator under that lock.
-bool wait_event(const Event& e, const std::atomic<bool>& stop, std::mutex& mu, const ncclComm_t& comm,
-                const bool& aborted) {
+// holds st.mu: shutdown() aborts (and frees) the communicator under that lock. On such an error the
+// communicator is aborted here, as NCCL prescribes, before the throw: its kernels would otherwise
+// wait on the lost peer for ever, and the unwinding's stream synchronisations and cudaFree with
+// them, so that under mpirun the error line (printed after the unwinding) never came.
+bool wait_event(const Event& e, const std::atomic<bool>& stop, std::mutex& mu, ncclComm_t& comm, bool& aborted) {
   for (int64_t i = 0;; ++i) {  // 64-bit: a wait of days must not overflow the count
     if (e.done()) return !stop.load();
     if (stop.load(std::memory_order_relaxed)) return false;
@@ -49,8 +51,12 @@ bool wait_event(const Event& e, const std::atomic<bool>& stop, std::mutex& mu, c
       std::lock_guard<std::mutex> lock(mu);
       if (aborted || !comm) return false;
       ncclResult_t async = ncclSuccess;
-      if (ncclCommGetAsyncError(comm, &async) == ncclSuccess && async != ncclSuccess && async != ncclInProgress)
+      if (ncclCommGetAsyncError(comm, &async) == ncclSuccess && async != ncclSuccess && async != ncclInProgress) {
+        NCCL_CHECK_NOTHROW(ncclCommAbort(comm));
+        aborted = true;
+        comm = nullptr;
         throw Error(std::string("NCCL: a peer's communication failed: ") + ncclGetErrorString(async));
+      }
     }
     std::this_thread::sleep_for(std::chrono::microseconds(50));
   }
@@ -70,7 +76,11 @@ NcclTransport::NcclTransport(std::vector<int> devices, std::vector<cudaStream_t>
     for (int g = 0; g < g_count; ++g) open_streams(g);
     connect(hello);
   } catch (...) {  // no destructor runs for a half-built object: the communicators go here
-    for (ncclComm_t c : comms) ncclCommAbort(c);  // abort: destroy may wait on its peers
+    for (int g = 0; g < g_count; ++g) {  // abort (destroy may wait on its peers), each once:
+      const bool adopted = g < static_cast<int>(groups_.size()) && groups_[g];  // connect's wait may have
+      ncclComm_t c = adopted ? groups_[g]->comm : comms[g];                    // aborted one already
+      if (c) ncclCommAbort(c);
+    }
     throw;
   }
 }
@@ -285,8 +295,10 @@ void NcclTransport::recv(int to, int from, Tag tag, void* data, size_t bytes) {
     NCCL_CHECK(ncclRecv(data, bytes, ncclUint8, from, st.comm, st.comm_stream.get()));
     st.recv_done.record(st.comm_stream.get());
   }
-  st.recv_done.wait_on(st.order);
   if (!wait_event(st.recv_done, down_, st.mu, st.comm, st.aborted)) throw_down(to, "receiving");
+  // Only a receive that landed orders the compute stream: one that failed would hold it, and the
+  // stream's synchronisation on the way out, for ever.
+  st.recv_done.wait_on(st.order);
 }
 
 }  // namespace pdadmm
