@@ -956,6 +956,10 @@ TEST(Cli, OmpNumThreadsStandsForThreads) {
   const Result three = pdadmm::test::run_command("OMP_NUM_THREADS=3,1 " + bench);
   ASSERT_EQ(three.code, 0) << three.out;
   EXPECT_EQ(pdadmm::test::read_json(json)["threads"], 3);
+  const Result blanks = pdadmm::test::run_command("OMP_NUM_THREADS=' 3 , 1 ' " + bench);  // libgomp skips blanks too
+  ASSERT_EQ(blanks.code, 0) << blanks.out;
+  EXPECT_EQ(blanks.out.find("libgomp:"), std::string::npos) << blanks.out;
+  EXPECT_EQ(pdadmm::test::read_json(json)["threads"], 3);
   const Result config_wins = pdadmm::test::run_command("OMP_NUM_THREADS=3 " + bench + " --set threads=1");
   ASSERT_EQ(config_wins.code, 0) << config_wins.out;
   EXPECT_EQ(pdadmm::test::read_json(json)["threads"], 1);

@@ -20,13 +20,16 @@ inline int env_int(const char* name, int fallback) {
 
 // An OMP_NUM_THREADS value: its first count, -1 when it is not a count from 1 to 1024. Like
 // libgomp, a comma list gives the outer level's count, and every level must be one (libgomp drops
-// a list with a bad one: "2,abc"). C calls only: load_check.cpp runs it before libraries load.
+// a list with a bad one: "2,abc"); blanks around a count are allowed (" 2 ", "4, 2"). C calls
+// only: load_check.cpp runs it before libraries load.
 inline int parse_omp_num_threads(const char* v) {
   int first = 0;
   for (const char* at = v;; ++at) {
     char* end = nullptr;
-    const long n = std::strtol(at, &end, 10);
-    if (end == at || n < 1 || n > 1024 || (*end != ',' && *end != '\0')) return -1;
+    const long n = std::strtol(at, &end, 10);  // skips leading blanks
+    if (end == at) return -1;
+    while (*end == ' ' || *end == '\t' || *end == '\n' || *end == '\v' || *end == '\f' || *end == '\r') ++end;
+    if (n < 1 || n > 1024 || (*end != ',' && *end != '\0')) return -1;
     if (at == v) first = static_cast<int>(n);
     if (*end == '\0') return first;
     at = end;
