@@ -46,8 +46,9 @@ apt_install() {
     sudo="sudo"
   fi
   echo "fuzz.sh: installing $*" >&2
-  DEBIAN_FRONTEND=noninteractive $sudo apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "$@" >/dev/null
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get update -qq &&
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "$@" >/dev/null ||
+    { echo "fuzz.sh: installing $* failed" >&2; exit 2; }
 }
 fuzzer_works() {
   printf 'extern "C" int LLVMFuzzerTestOneInput(const unsigned char*, unsigned long){return 0;}\n' \
@@ -80,6 +81,10 @@ FILES_SRCS=(data/own_files.cpp data/sha256.cpp io/files.cpp)
 # fuzz_model: the framed files' readers and the .npz writer.
 MODEL_SRCS=(io/checkpoint.cpp io/state_file.cpp io/framed_file.cpp io/files.cpp io/npz_writer.cpp config/json_reader.cpp)
 read -r -a KINDS <<<"${FUZZ_TARGETS:-pickle npy planetoid config files model}"  # target fuzz_KIND, KIND.dict, corpus/KIND
+for kind in "${KINDS[@]}"; do
+  [ -f "$ROOT/tools/fuzz/fuzz_$kind.cpp" ] ||
+    { echo "error: FUZZ_TARGETS: no target '$kind' (tools/fuzz/fuzz_$kind.cpp; default: pickle npy planetoid config files model)" >&2; exit 2; }
+done
 FLAGS=(-std=c++17 -g -O1 -fno-omit-frame-pointer -fsanitize=fuzzer,address,undefined
        -fno-sanitize-recover=all -I"$ROOT")
 [ "$LINK_CHECK" = 1 ] && FLAGS=(-std=c++17 -O0 -fsanitize=fuzzer -I"$ROOT")  # what links, quickly
@@ -92,7 +97,7 @@ for kind in "${KINDS[@]}"; do
   if [ "$kind" = files ]; then for f in "${FILES_SRCS[@]}"; do extra+=("$ROOT/host/$f"); done; fi
   if [ "$kind" = model ]; then for f in "${MODEL_SRCS[@]}"; do extra+=("$ROOT/host/$f"); done; fi
   clang++ "${FLAGS[@]}" "$ROOT/tools/fuzz/$t.cpp" "${SRCS[@]}" ${extra[@]+"${extra[@]}"} "${ZIPFLAGS[@]}" -lz -pthread \
-    -o "$OUT/$t"
+    -o "$OUT/$t" || { echo "fuzz.sh: building $t failed (above)" >&2; exit 2; }
 done
 if [ "$LINK_CHECK" = 1 ]; then
   echo "fuzz.sh: ${KINDS[*]}: every target links"
@@ -105,7 +110,13 @@ rm -rf "$SEEDS"
 mkdir -p "$OUT/artifacts"
 for kind in "${KINDS[@]}"; do mkdir -p "$SEEDS/$kind" "$OUT/corpus/$kind"; done
 command -v python3 >/dev/null || { echo "fuzz.sh: python3 is needed for the seed corpora" >&2; exit 2; }
-python3 "$ROOT/tools/fuzz/seeds.py" "$DATA" "$SEEDS"
+python3 "$ROOT/tools/fuzz/seeds.py" "$DATA" "$SEEDS" || { echo "fuzz.sh: the seed corpora failed (above)" >&2; exit 2; }
+# Findings of earlier runs are kept in artifacts/old/: only this run's count (a fixed crash's file
+# failed every later run, and a run of one target failed on another's).
+mkdir -p "$OUT/artifacts/old"
+for kind in "${KINDS[@]}"; do
+  for f in "$OUT"/artifacts/fuzz_"$kind"-*; do if [ -e "$f" ]; then mv "$f" "$OUT/artifacts/old/"; fi; done
+done
 
 # ---- run ----
 status=0
@@ -129,7 +140,8 @@ for kind in "${KINDS[@]}"; do
   fi
 done
 shopt -s nullglob
-arts=("$OUT"/artifacts/*)
+arts=()
+for kind in "${KINDS[@]}"; do arts+=("$OUT"/artifacts/fuzz_"$kind"-*); done
 if [ ${#arts[@]} -gt 0 ]; then
   echo "findings (reproduce: $OUT/<target> <file>):"
   printf '  %s\n' "${arts[@]}"

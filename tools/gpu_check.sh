@@ -12,7 +12,8 @@
 #   PDADMM_GPU_ITERS   iterations of the GPU runs (default 20)
 #   PDADMM_CONFIGS     configs to time (default configs/synthetic_deep.json configs/gpu_16x4096.json)
 #   PDADMM_STEP_TIMEOUT  seconds one step (a test binary, the benchmark, one run) may take (default 600):
-#                      a hung kernel or transport fails that step instead of the whole check
+#                      a hung kernel or transport fails that step instead of the whole check (SIGTERM,
+#                      which a run answers by finishing its iteration, then SIGKILL 30 s later)
 set -euo pipefail
 usage="tools/gpu_check.sh takes no arguments; see --help for its settings"
 case "${1:-}" in
@@ -95,7 +96,7 @@ tests_json=""
 for t in "$BUILD"/cuda_*_test; do
   [ -x "$t" ] || continue
   name=$(basename "$t")
-  if timeout "$STEP" "$t" --gtest_output="xml:$OUT_DIR/$name.xml" >"$OUT_DIR/$name.log" 2>&1; then result=passed; else result=failed; status=1; fi
+  if timeout -k 30 "$STEP" "$t" --gtest_output="xml:$OUT_DIR/$name.xml" >"$OUT_DIR/$name.log" 2>&1; then result=passed; else result=failed; status=1; fi
   skipped=$(grep -c 'result="skipped"' "$OUT_DIR/$name.xml" 2>/dev/null || true)
   skipped=${skipped:-0}
   echo "gpu_check: $name $result ($skipped skipped)"
@@ -105,7 +106,7 @@ done
 # ---- kernels, SGEMM, send/recv between GPUs ----
 rm -f "$OUT_DIR/gpu_bench.json"  # an earlier run's must not pass for this one's
 # shellcheck disable=SC2086  # PDADMM_BENCH_ARGS is a word list on purpose
-if ! timeout "$STEP" "$BUILD/pdadmm_gpu_bench" --out "$OUT_DIR/gpu_bench.json" ${PDADMM_BENCH_ARGS:-} | tee "$OUT_DIR/gpu_bench.log" ||
+if ! timeout -k 30 "$STEP" "$BUILD/pdadmm_gpu_bench" --out "$OUT_DIR/gpu_bench.json" ${PDADMM_BENCH_ARGS:-} | tee "$OUT_DIR/gpu_bench.log" ||
     [ ! -s "$OUT_DIR/gpu_bench.json" ]; then
   status=1
   echo 'null' >"$OUT_DIR/gpu_bench.json"
@@ -123,9 +124,9 @@ for cfg in "${CONFIGS[@]}"; do
     iters=$CPU_ITERS
     [ "$backend" = cuda ] && iters=$GPU_ITERS
     run_dir="$OUT_DIR/train_${name}_$backend"
-    if timeout "$STEP" "$BUILD/pdadmm" train --config "$cfg" --out "$run_dir" --set "backend=\"$backend\"" \
+    if timeout -k 30 "$STEP" "$BUILD/pdadmm" train --config "$cfg" --out "$run_dir" --set "backend=\"$backend\"" \
         --set "admm.iterations=$iters" --set "output.log_every=$iters" --set output.progress=off \
-        --set output.checkpoint=false >"$run_dir.log" 2>&1; then
+        --set output.checkpoint=false --set output.state=false >"$run_dir.log" 2>&1; then
       per_iter[$backend]=$(json_number "$run_dir/summary.json" seconds_per_iter_median)
       last_metrics=$(tail -n 1 "$run_dir/metrics.jsonl")
       entry+="${entry:+, }\"$backend\": {\"summary\": $(cat "$run_dir/summary.json"), \"last_metrics\": $last_metrics}"
@@ -164,10 +165,10 @@ if [ -n "$mpirun_cmd" ]; then
   [ "$(nvidia-smi -L | grep -c '^GPU')" -ge 2 ] && mpi_kind=nccl
   mpi_args=(train --config configs/synthetic_deep.json --set groups=2 --set 'backend="cuda"' --set admm.iterations=20
             --set "cuda.processes=\"$mpi_kind\"" --set output.log_every=20 --set output.progress=off
-            --out "$OUT_DIR/mpi_cuda")
-  if timeout "$STEP" "$BUILD/pdadmm" "${mpi_args[@]}" >"$OUT_DIR/mpi_cuda_threads.log" 2>&1 &&
+            --set output.state=false --out "$OUT_DIR/mpi_cuda")
+  if timeout -k 30 "$STEP" "$BUILD/pdadmm" "${mpi_args[@]}" >"$OUT_DIR/mpi_cuda_threads.log" 2>&1 &&
       cp "$OUT_DIR/mpi_cuda/model.bin" "$OUT_DIR/mpi_cuda_threads.bin" &&
-      OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 timeout "$STEP" "$mpirun_cmd" --oversubscribe -np 2 \
+      OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 timeout -k 30 "$STEP" "$mpirun_cmd" --oversubscribe -np 2 \
         "$BUILD/pdadmm" "${mpi_args[@]}" >"$OUT_DIR/mpi_cuda_processes.log" 2>&1; then
     same=false
     cmp -s "$OUT_DIR/mpi_cuda/model.bin" "$OUT_DIR/mpi_cuda_threads.bin" && same=true

@@ -39,5 +39,5 @@ if [ -z "${TEST_TMPDIR:-}" ]; then
   trap 'rm -rf "$TEST_TMPDIR"' EXIT
 fi
 export TEST_TMPDIR
-ctest --test-dir "$BUILD" --output-on-failure -j "${PDADMM_TEST_JOBS:-2}" "$@"
+ctest --test-dir "$BUILD" --output-on-failure --no-tests=error -j "${PDADMM_TEST_JOBS:-2}" "$@"
 for m in ${missing[@]+"${missing[@]}"}; do echo "note: the tests that need the $m were skipped: not found"; done
