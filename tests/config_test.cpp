@@ -390,6 +390,18 @@ TEST(Config, ALayerCountAgainstTheStagesNamesTheFix) {
 
 // model.stages=[] is no stages: the config's own layers and iterations stay (they followed the
 // emptied stages down to the defaults), and a saved config.json that records [] reads the same.
+// 1000 stages at most (the plans copy the stage list per stage): 1001 is one error line.
+TEST(Config, StagesAreAtMostAThousand) {
+  const auto staged = [](int n) {
+    nlohmann::json stages = nlohmann::json::array();
+    for (int l = 2; l < n + 2; ++l) stages.push_back({{"layers", l}, {"iterations", 1}});
+    return nlohmann::json{{"model", {{"stages", stages}}}};
+  };
+  EXPECT_EQ(parse_config(staged(1000)).model.stages.size(), 1000u);
+  EXPECT_EQ(test::error_of([&] { parse_config(staged(1001)); }),
+            "config: model.stages: 1001 stages, at most 1000 (grow more layers per stage)");
+}
+
 TEST(Config, EmptyStagesAreNone) {
   const nlohmann::json staged = {
       {"model", {{"layers", 4}, {"stages", {{{"layers", 2}, {"iterations", 3}}, {{"layers", 4}, {"iterations", 5}}}}}},

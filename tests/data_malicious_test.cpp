@@ -227,6 +227,10 @@ TEST(DataMaliciousPickle, ChosenKeysSpreadOverTheHashTables) {
   EXPECT_LE(fullest, 16u);
   EXPECT_ERROR_HAS(unpickle(P().raw(std::string((size_t{1} << 18) + 1, ']')).s, "objs.pkl"),
                    "more than 262144 objects");
+  // Items count too: one list of 2^22 + 1 Nones (4 MB of file, 8 bytes a pointer each and more
+  // downstream; a 256 MiB graph took about 4 GB). PubMed's graph has 108394 (DataLoaders).
+  EXPECT_ERROR_HAS(unpickle(P().op(']').mark().raw(std::string((size_t{1} << 22) + 1, 'N')).op('e').stop().s, "items.pkl"),
+                   "more than 4194304 container items");
 }
 
 TEST(DataMaliciousPickle, StructureErrors) {

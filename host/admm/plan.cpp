@@ -47,10 +47,10 @@ bool tracks_first_layer(const Config& c, const ProblemShape& p) {
 }  // namespace
 
 Config stage_config(const Config& c, size_t s) {
-  const std::vector<StageConfig> stages = run_stages(c);
-  require(s < stages.size(), "stage " + std::to_string(s) + " does not exist");
+  const size_t count = c.model.stages.empty() ? 1 : c.model.stages.size();
+  require(s < count, "stage " + std::to_string(s) + " does not exist");
+  const StageConfig st = c.model.stages.empty() ? run_stages(c)[0] : c.model.stages[s];
   Config cs = c;
-  const StageConfig& st = stages[s];
   cs.model.layers = st.layers;
   cs.iterations = st.iterations;
   cs.admm.nu = st.nu;
@@ -60,7 +60,7 @@ Config stage_config(const Config& c, size_t s) {
   cs.model.stage_last = st.last;
   cs.model.zl_init = st.zl_init;
   cs.rho_schedule = st.rho_schedule;
-  if (s + 1 < stages.size()) {
+  if (s + 1 < count) {
     cs.partition.clear();
     cs.groups = std::min(c.groups, st.layers);
   }
@@ -150,9 +150,16 @@ double stage_carry_bytes(const Config& c, const ProblemShape& p, size_t s) {
 }
 double stage_carry_bytes(const Config& c, const Problem& p, size_t s) { return stage_carry_bytes(c, shape_of(p), s); }
 
-double growth_peak_bytes(const Config& c, const ProblemShape& p) {
+Config planning_config(const Config& c) {
+  Config plan = c;
+  plan.effective = nlohmann::json::object();
+  return plan;
+}
+
+double growth_peak_bytes(const Config& given, const ProblemShape& p) {
+  const Config c = planning_config(given);
   double peak = 0;
-  for (size_t s = 1; s < run_stages(c).size(); ++s) {
+  for (size_t s = 1; s < c.model.stages.size(); ++s) {
     const Config cs = stage_config(c, s);
     peak = std::max(peak, stage_carry_bytes(c, p, s) +
                               planned_host_bytes(cs, stage_dims(p.dims.front(), p.dims.back(), cs), p.n_cols));
@@ -161,9 +168,10 @@ double growth_peak_bytes(const Config& c, const ProblemShape& p) {
 }
 double growth_peak_bytes(const Config& c, const Problem& p) { return growth_peak_bytes(c, shape_of(p)); }
 
-uint64_t state_file_bytes(const Config& c, const ProblemShape& p) {
+uint64_t state_file_bytes(const Config& given, const ProblemShape& p) {
+  const Config c = planning_config(given);
   uint64_t most = 0;
-  for (size_t s = 0; s < run_stages(c).size(); ++s) {
+  for (size_t s = 0; s < std::max<size_t>(c.model.stages.size(), 1); ++s) {
     const Config cs = stage_config(c, s);
     const std::vector<int64_t> dims = stage_dims(p.dims.front(), p.dims.back(), cs);
     const int layers = static_cast<int>(dims.size()) - 1;
@@ -184,7 +192,7 @@ uint64_t state_file_bytes(const Config& c, const ProblemShape& p) {
   const bool anchored = c.output.log_every > 0 && std::max(c.output.log_every, 2) <= c.iterations - 1;
   if (anchored && tracks_first_layer(c, p))
     most += static_cast<uint64_t>(p.scored) * static_cast<uint64_t>(c.model.hidden) * sizeof(float);
-  return most + c.effective.dump().size() + 64 * static_cast<uint64_t>(std::max(c.iterations, 0)) + 8192;
+  return most + given.effective.dump().size() + 64 * static_cast<uint64_t>(std::max(c.iterations, 0)) + 8192;
 }
 
 RunPlan plan_run(const Config& c, const ProblemShape& s, size_t scalar_bytes) {

@@ -27,6 +27,10 @@ std::vector<StageConfig> run_stages(const Config& c);
 // The configuration stage s runs with: its layers and ν/ρ/μ; groups capped at its layers
 // (an explicit partition applies to the last stage only).
 Config stage_config(const Config& c, size_t s);
+// c with an empty effective JSON, for the plans' loops over the stages: stage_config copies its
+// config, and the JSON lists every stage (a copy per stage made the plans quadratic in
+// model.stages: 1000 stages, info 5 s).
+Config planning_config(const Config& c);
 // {d, hidden…, C} of stage config cs.
 std::vector<int64_t> stage_dims(int64_t d, int64_t classes, const Config& cs);
 // The group that runs each of stage config cs's layers (under mpirun, group g is process g).

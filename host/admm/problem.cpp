@@ -271,24 +271,32 @@ std::vector<std::string> data_warnings(const Config& c, const Problem& p) {
     for (int32_t y : d.labels)
       if (y >= 0) ++count[static_cast<size_t>(y)];
     const size_t largest = count.empty() ? 0 : *std::max_element(count.begin(), count.end());
+    const auto rare = [&](size_t k) { return count[k] > 0 && count[k] <= 2 && 10 * count[k] <= largest; };
+    std::vector<std::string> nodes(count.size());  // of the rare classes, in one pass over the labels
+    for (size_t v = 0; v < d.labels.size(); ++v)
+      if (const int32_t k = d.labels[v]; k >= 0 && rare(static_cast<size_t>(k)))
+        nodes[k] += (nodes[k].empty() ? "" : ", ") + std::to_string(v);
+    const size_t kShown = 10;  // a warning each; the rest counted in one line
+    size_t rare_classes = 0;
     for (size_t k = 0; k < count.size(); ++k) {
-      if (count[k] == 0 || count[k] > 2 || 10 * count[k] > largest) continue;
-      std::string nodes;
-      for (size_t v = 0; v < d.labels.size(); ++v)
-        if (d.labels[v] == static_cast<int32_t>(k)) nodes += (nodes.empty() ? "" : ", ") + std::to_string(v);
+      if (!rare(k) || ++rare_classes > kShown) continue;
       out.push_back("class " + std::to_string(k) + " has " + std::to_string(count[k]) + " labelled node" +
-                    (count[k] == 1 ? " (node " : "s (nodes ") + nodes + ") where another has " + std::to_string(largest) +
-                    ": a mistyped class id? (the model has an output for every id up to " +
+                    (count[k] == 1 ? " (node " : "s (nodes ") + nodes[k] + ") where another has " +
+                    std::to_string(largest) + ": a mistyped class id? (the model has an output for every id up to " +
                     std::to_string(d.num_classes - 1) + "; -1 marks an unlabelled node)");
     }
+    if (rare_classes > kShown)
+      out.push_back(std::to_string(rare_classes - kShown) + " more classes have one or two labelled nodes where another "
+                    "has " + std::to_string(largest) + " (the " + std::to_string(kShown) + " above are the first)");
   }
   std::vector<char> seen(static_cast<size_t>(std::max(d.num_classes, 0)), 0);
   for (int32_t v : d.train) seen[static_cast<size_t>(d.labels[v])] = 1;
   std::string missing;
   int count = 0;
   for (size_t k = 0; k < seen.size(); ++k)
-    if (!seen[k]) missing += (count++ ? ", " : "") + std::to_string(k);
+    if (!seen[k] && count++ < 20) missing += (count > 1 ? ", " : "") + std::to_string(k);
   if (count == 0) return out;
+  if (count > 20) missing += " and " + std::to_string(count - 20) + " more";
   const std::string key = c.data.name == "npz" ? "data.npz" : c.data.name == "files" ? "data.files" : "data";
   out.push_back("class" + std::string(count > 1 ? "es " : " ") + missing + " of " + std::to_string(d.num_classes) +
                 (count > 1 ? " have" : " has") + " no training node (" + key +
@@ -356,9 +364,15 @@ Problem build_problem(const Config& c) {
            std::to_string(p.aug.blocks()) + " blocks of " + std::to_string(p.h.cols) +
            "), past BLAS's 2147483647; lower model.hops or the feature count";
   });
+  const int64_t n = static_cast<int64_t>(p.data.train.size());
+  // One-hot, classes x training nodes: a labels file of many classes (each pair of nodes its own)
+  // asked for gigabytes here, before the memory checks of the layers.
+  require_room(static_cast<double>(p.data.num_classes) * static_cast<double>(n) * sizeof(float),
+               "the one-hot training labels (" + std::to_string(p.data.num_classes) + " classes x " +
+                   std::to_string(n) + " training nodes) need",
+               "; check the labels file's class ids, or use fewer training nodes");
   require_augment_memory(p);
   p.x = augment_columns(p.h, p.ahat, p.aug, p.data.train);
-  const int64_t n = static_cast<int64_t>(p.data.train.size());
   p.y = HostMatrix<float>(p.data.num_classes, n);
   for (int64_t j = 0; j < n; ++j) p.y(p.data.labels[p.data.train[j]], j) = 1.0f;
   p.dims.push_back(p.x.rows);
@@ -449,8 +463,9 @@ void require_host_memory(const Config& c, const Problem& p, double held) {
   require_machine_share(need, processes_machine_sum({need})[0], what);  // collective: every process calls it
 }
 
-void require_stages_memory(const Config& c, const Problem& p, size_t from) {
-  if (c.backend != "cpu") return;
+void require_stages_memory(const Config& given, const Problem& p, size_t from) {
+  if (given.backend != "cpu") return;
+  const Config c = planning_config(given);
   const std::vector<StageConfig> stages = run_stages(c);
   // What start_stage will check at each stage, plus the carry: not allocated yet, so in the room
   // now. The first stage of this run carries nothing (a resumed stage loads into a fresh solver).

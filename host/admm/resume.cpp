@@ -9,6 +9,7 @@
 #include <exception>
 #include <fstream>
 #include <optional>
+#include <unordered_set>
 #include <utility>
 
 #include "host/admm/plan.h"
@@ -45,8 +46,9 @@ std::string first_difference(const nlohmann::json& a, const nlohmann::json& b, c
   // and the line named admm.grid instead of the key the user changed. Of the top level's sections,
   // data and model first: another data set's config was named by its admm.nu.
   std::vector<std::string> order;
-  const auto add = [&order](const std::string& k) {
-    if (std::find(order.begin(), order.end(), k) == order.end()) order.push_back(k);
+  std::unordered_set<std::string> seen;  // a find in `order` was quadratic in a state's keys
+  const auto add = [&order, &seen](const std::string& k) {
+    if (seen.insert(k).second) order.push_back(k);
   };
   for (const bool sections : {false, true}) {
     if (sections && at.empty())

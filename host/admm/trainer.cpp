@@ -149,8 +149,9 @@ std::unique_ptr<Solver<float>> make_solver(const Config& c, const Problem& p, co
 
 // Under mpirun a boundary message moves in one MPI call, whose count is an int (NCCL's is not): one
 // past 2 GiB failed at the first iteration's send, after the setup, on the sending process alone.
-void require_message_sizes(const Config& c, const Problem& p) {
-  if (process_count() <= 1 || (c.backend == "cuda" && c.cuda.processes == "nccl")) return;
+void require_message_sizes(const Config& given, const Problem& p) {
+  if (process_count() <= 1 || (given.backend == "cuda" && given.cuda.processes == "nccl")) return;
+  const Config c = planning_config(given);
   AdmmParams prm = c.admm;
   prm.wire_p.grid = prm.wire_q.grid = &prm.grid;
   const std::vector<StageConfig> stages = run_stages(c);

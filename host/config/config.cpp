@@ -196,6 +196,9 @@ void read_rho_schedule(JsonReader s, RhoSchedule& out) {
 void read_stages(const nlohmann::json& s, bool layers_given, bool iterations_given, Config& c) {
   require(s.is_array() && !s.empty(),
           "config: model.stages: expected a list of {\"layers\", \"iterations\"} objects ([] for none)");
+  // The plans copy the stage list per stage (quadratic): 1000 stages plan in half a second.
+  require(s.size() <= kMaxStages, "config: model.stages: " + std::to_string(s.size()) + " stages, at most " +
+                                      std::to_string(kMaxStages) + " (grow more layers per stage)");
   nlohmann::json eff = nlohmann::json::array();
   int total = 0;
   for (size_t i = 0; i < s.size(); ++i) {

@@ -82,8 +82,9 @@ struct StageConfig {
   RhoSchedule rho_schedule;   // admm.rho_schedule, keys overridden per stage (the reference's drivers differ)
 };
 
-// model.layers and a stage's layers are at most this.
+// model.layers and a stage's layers are at most this; model.stages holds at most kMaxStages.
 constexpr int kMaxLayers = 10000;
+constexpr size_t kMaxStages = 1000;
 
 struct ModelConfig {
   int layers = 2;

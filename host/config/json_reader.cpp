@@ -74,6 +74,8 @@ std::vector<std::string> nearest_names(const std::string& name, const std::vecto
   std::vector<std::string> near;
   size_t best = 2;  // the most edits a near name may be
   for (const std::string& k : known) {
+    // At least the lengths' difference: a long unknown key (a megabyte) skips the (n+1) x (m+1) table.
+    if (name.size() > k.size() + best || k.size() > name.size() + best) continue;
     const size_t d = edit_distance(name, k);
     if (d > best || d * 3 > name.size()) continue;
     if (d < best) near.clear();

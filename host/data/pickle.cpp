@@ -186,7 +186,14 @@ class Unpickler {
     ints_.emplace(v, o);
     return o;
   }
+  // Items held by containers in all (a list's 2-byte BININT1 entries become 8-byte pointers, then
+  // int64s and edge pairs: a 256 MiB graph file needed about 4 GB).
+  void count_items(size_t n) {
+    items_ += n;
+    if (items_ > limits_.max_items) fail("more than " + std::to_string(limits_.max_items) + " container items");
+  }
   PyObj* make_container(PyObj::Kind kind, std::vector<PyObj*> items) {
+    count_items(items.size());
     size_t depth = 0;
     for (const PyObj* it : items) depth = std::max(depth, it->nesting + 1);
     if (depth > limits_.max_nesting) fail("containers nested deeper than " + std::to_string(limits_.max_nesting));
@@ -443,6 +450,7 @@ class Unpickler {
     PyObj* d = top();
     expect(d, PyObj::Kind::Dict, "SETITEMS target");
     if (items.size() % 2 != 0) fail("odd number of items for SETITEMS");
+    count_items(items.size() / 2);
     for (size_t i = 0; i < items.size(); i += 2) {
       for (PyObj* v : {items[i], items[i + 1]})
         if (v->nesting + 1 > limits_.max_nesting) fail("containers nested deeper than " + std::to_string(limits_.max_nesting));
@@ -452,6 +460,7 @@ class Unpickler {
 
   void append_to(PyObj* list, const std::vector<PyObj*>& items) {
     expect(list, PyObj::Kind::List, "APPEND target");
+    count_items(items.size());
     for (PyObj* v : items) {
       if (v->nesting + 1 > limits_.max_nesting) fail("containers nested deeper than " + std::to_string(limits_.max_nesting));
       list->nesting = std::max(list->nesting, v->nesting + 1);
@@ -467,6 +476,7 @@ class Unpickler {
   unsigned char op_ = 0;
   std::vector<PyObj*> stack_;
   std::vector<size_t> marks_;
+  size_t items_ = 0;
   std::unordered_map<uint32_t, PyObj*, PickleKeyHash> memo_;
   std::unordered_map<int64_t, PyObj*, PickleKeyHash> ints_;
   PyObj* none_ = nullptr;

@@ -57,6 +57,7 @@ struct PickleLimits {
   size_t max_stack = size_t{1} << 24;
   size_t max_memo = size_t{1} << 22;  // memo index bound (BINPUT / LONG_BINPUT)
   size_t max_objects = size_t{1} << 18;  // PubMed's graph needs 39438 (~225 bytes each)
+  size_t max_items = size_t{1} << 22;    // container items in all; PubMed's graph has 108394
 };
 
 // The unpickler's hash of memo indices and int values: salted per process and mixed, since the
