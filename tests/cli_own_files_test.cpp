@@ -304,6 +304,43 @@ TEST(CliOwnFiles, ManyRareClassesAreWarnedInFewLines) {
       << m.out;
 }
 
+// A 20 MB unknown key: the typo hint filled a (20M + 1) x (len + 1) edit table per known key (a
+// 10 MB key took 1.37 GB); keys whose lengths differ by more than two are not near. One error line
+// under 1.2 GB of address space.
+TEST(CliOwnFiles, ALongUnknownConfigKeyIsNamedCheaply) {
+  const std::string path = ::testing::TempDir() + "cli_long_key.json";
+  std::ofstream(path) << "{\"model\": {\"" << std::string(size_t{20} << 20, 'a') << "\": 1}}";
+  const test::CommandResult r =
+      run_command("(ulimit -v 1200000 && " + std::string(PDADMM_BINARY) + " info -c " + path + ")");
+  expect_one_line_error(r, "error: config: " + path + ": unknown key \"model.aaaa");
+  std::filesystem::remove(path);
+}
+
+// Each pair of 64 000 nodes its own class: one-hot labels of 32 000 classes x 32 000 training
+// nodes (3.8 GiB) were allocated before any memory check ("out of memory" under a limit, gigabytes
+// written without one); now measured against the room first and named.
+TEST(CliOwnFiles, OneHotLabelsAreCheckedAgainstTheRoomFirst) {
+  const std::string dir = ::testing::TempDir() + "cli_own_files_classes";
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir);
+  std::ofstream e(dir + "/e.txt"), f(dir + "/f.csv"), l(dir + "/l.txt");
+  for (int i = 0; i < 64000; ++i) {
+    if (i + 1 < 64000) e << i << " " << i + 1 << "\n";
+    f << "1\n";
+    l << i / 2 << "\n";
+  }
+  e.close();
+  f.close();
+  l.close();
+  const test::CommandResult r = run_command(
+      "cd " + dir + " && (ulimit -v 2000000 && " + PDADMM_BINARY +
+      " info --set data.name=files --set data.files.edges=e.txt --set data.files.features=f.csv --set "
+      "data.files.labels=l.txt --set data.files.train_per_class=1 --set data.files.val=10 --set data.files.test=10)");
+  expect_one_line_error(r, "error: out of host memory: the one-hot training labels (32000 classes x 32000 training "
+                           "nodes) need 3.8 GiB and ");
+  EXPECT_NE(r.out.find("check the labels file's class ids, or use fewer training nodes"), std::string::npos) << r.out;
+}
+
 TEST(CliOwnFiles, HugeFeaturesAreNamedInTheDivergence) {
   const std::string dir = ring_files("cli_own_files_huge", 1e15, [](int i) { return i % 2; });
   const test::CommandResult r =
