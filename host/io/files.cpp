@@ -364,7 +364,9 @@ uint32_t crc32_update(uint32_t crc, std::string_view bytes) {
 }
 
 uint32_t crc32_zeros(uint32_t crc, uint64_t n) {
-  static const std::string zeros(size_t{1} << 16, '\0');
+  // Short runs byte by byte, longer ones by combining (a fraction of a microsecond each with zlib
+  // 1.2.13): a run of 64 KiB read byte by byte cost a million rows of 16384 columns 16 s.
+  static const std::string zeros(256, '\0');
   if (n <= zeros.size()) return crc32_update(crc, std::string_view(zeros.data(), static_cast<size_t>(n)));
   static const std::array<uLong, 63> of_pow2 = [] {  // CRC32 of 2^k zero bytes
     std::array<uLong, 63> a{};

@@ -91,8 +91,8 @@ uint32_t crc32_of(const char* data, size_t n);
 uint32_t crc32_of(const std::vector<std::string_view>& pieces);
 // The CRC32 of the bytes before (0 for none) followed by `bytes`.
 uint32_t crc32_update(uint32_t crc, std::string_view bytes);
-// The same for `n` zero bytes, in time logarithmic in n past 64 KiB (zlib's crc32_combine): a
-// sparse matrix's dense form checksummed at the cost of its nonzeros, not of rows x columns.
+// The same for `n` zero bytes, in time logarithmic in n past 256 bytes (zlib's crc32_combine): a
+// sparse matrix's dense form checksummed at the cost of its nonzeros and rows, not rows x columns.
 uint32_t crc32_zeros(uint32_t crc, uint64_t n);
 
 class JsonLines {
