@@ -475,7 +475,10 @@ std::string NpzArchive::read_member(const std::string& key, NpyKind kind) const 
   require(st.comp_method == ZIP_CM_STORE ? st.size == st.comp_size : st.size <= st.comp_size * 1032 + 1024,
           where + ": uncompressed size " + std::to_string(st.size) + " impossible for compressed size " +
               std::to_string(st.comp_size));
-  zip_file_t* zf = zip_fopen_index(impl_->za, static_cast<zip_uint64_t>(idx), 0);
+  // Closed on every way out (a throw, or bad_alloc growing `out`); the end's close is checked.
+  std::unique_ptr<zip_file_t, int (*)(zip_file_t*)> file(zip_fopen_index(impl_->za, static_cast<zip_uint64_t>(idx), 0),
+                                                         zip_fclose);
+  zip_file_t* zf = file.get();
   if (!zf) throw Error(where + ": cannot open: " + zip_strerror(impl_->za));
   std::string out;
   const size_t chunk = size_t{1} << 20;
@@ -491,31 +494,21 @@ std::string NpzArchive::read_member(const std::string& key, NpyKind kind) const 
       if (head <= 12 + (uint64_t{1} << 20) && next > out.size()) {
         want = static_cast<size_t>(next);  // read to the header's end, then check
       } else {
-        try {  // the errors the whole member's parse would give, named as array() names them
-          const NpyLayout l = npy_layout(out, kind, what_ + ": " + member);
-          require_data_bytes(l, kind, st.size - l.start, what_ + ": " + member);
-        } catch (...) {
-          zip_fclose(zf);
-          throw;
-        }
+        // The errors the whole member's parse would give, named as array() names them.
+        const NpyLayout l = npy_layout(out, kind, what_ + ": " + member);
+        require_data_bytes(l, kind, st.size - l.start, what_ + ": " + member);
         head_checked = true;
       }
     }
     const size_t ask = head_checked ? chunk : std::min(chunk, want - out.size());
     const zip_int64_t got = zip_fread(zf, buf.data(), ask);
-    if (got < 0) {
-      std::string msg = zip_file_strerror(zf);
-      zip_fclose(zf);
-      throw Error(where + ": read error: " + msg);
-    }
+    if (got < 0) throw Error(where + ": read error: " + zip_file_strerror(zf));
     if (got == 0) break;
-    if (out.size() + static_cast<size_t>(got) > st.size) {
-      zip_fclose(zf);
+    if (out.size() + static_cast<size_t>(got) > st.size)
       throw Error(where + ": more data than the declared " + std::to_string(st.size) + " bytes");
-    }
     out.append(buf.data(), static_cast<size_t>(got));
   }
-  const int rc = zip_fclose(zf);
+  const int rc = zip_fclose(file.release());
   require(rc == 0, where + ": " + zip_error_text(rc));
   require(out.size() == st.size, where + ": truncated (" + std::to_string(out.size()) + " of " +
                                      std::to_string(st.size) + " bytes)");
