@@ -38,7 +38,9 @@ namespace {
 // holds st.mu: shutdown() aborts (and frees) the communicator under that lock. On such an error the
 // communicator is aborted here, as NCCL prescribes, before the throw: its kernels would otherwise
 // wait on the lost peer for ever, and the unwinding's stream synchronisations and cudaFree with
-// them, so that under mpirun the error line (printed after the unwinding) never came.
+// them, so that under mpirun the error line (printed after the unwinding) never came. Between
+// processes too, unlike a failure of this process's own (~NcclTransport): the peer that an abort
+// might wait for is the one that failed, and without it the wait is certain (not run on 2 GPUs).
 bool wait_event(const Event& e, const std::atomic<bool>& stop, std::mutex& mu, ncclComm_t& comm, bool& aborted) {
   for (int64_t i = 0;; ++i) {  // 64-bit: a wait of days must not overflow the count
     if (e.done()) return !stop.load();
@@ -95,8 +97,9 @@ NcclTransport::NcclTransport(int groups, int group, int device, cudaStream_t ord
     DeviceScope scope(device);
     NCCL_CHECK(ncclCommInitRank(&comm, groups, id, group));  // rank = group, as in one process
   }
-  // On a failure here the communicator is left to MPI_Abort, as in ~NcclTransport (an abort is
-  // collective within a machine, and the other processes wait in connect for this one).
+  // On a failure of this process's own here the communicator is left to MPI_Abort, as in
+  // ~NcclTransport (an abort is collective within a machine, and the other processes wait in
+  // connect for this one); a peer's failure, which NCCL reports asynchronously, wait_event aborts.
   std::vector<DeviceBuffer<uint8_t>> hello;  // connect()'s bytes (see connect)
   adopt(group, device, order, comm);
   open_streams(group);

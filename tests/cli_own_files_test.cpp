@@ -275,7 +275,6 @@ TEST(CliOwnFiles, AClassWithoutATrainingNodeIsWarned) {
   EXPECT_EQ(run_command(signed_info).out.find("data.row_normalize divides"), std::string::npos);
 }
 
-// Features of a huge scale (nanosecond timestamps, say) are named in the divergence they cause.
 // Many classes of one node: ten warnings and a count (each named its nodes in a pass over every
 // label, so 320 000 such nodes took 22 s), and the classes without a training node listed up to 20.
 TEST(CliOwnFiles, ManyRareClassesAreWarnedInFewLines) {
@@ -341,6 +340,7 @@ TEST(CliOwnFiles, OneHotLabelsAreCheckedAgainstTheRoomFirst) {
   EXPECT_NE(r.out.find("check the labels file's class ids, or use fewer training nodes"), std::string::npos) << r.out;
 }
 
+// Features of a huge scale (nanosecond timestamps, say) are named in the divergence they cause.
 TEST(CliOwnFiles, HugeFeaturesAreNamedInTheDivergence) {
   const std::string dir = ring_files("cli_own_files_huge", 1e15, [](int i) { return i % 2; });
   const test::CommandResult r =

@@ -388,8 +388,6 @@ TEST(Config, ALayerCountAgainstTheStagesNamesTheFix) {
             std::string::npos);
 }
 
-// model.stages=[] is no stages: the config's own layers and iterations stay (they followed the
-// emptied stages down to the defaults), and a saved config.json that records [] reads the same.
 // 1000 stages at most (the plans copy the stage list per stage): 1001 is one error line.
 TEST(Config, StagesAreAtMostAThousand) {
   const auto staged = [](int n) {
@@ -402,6 +400,8 @@ TEST(Config, StagesAreAtMostAThousand) {
             "config: model.stages: 1001 stages, at most 1000 (grow more layers per stage)");
 }
 
+// model.stages=[] is no stages: the config's own layers and iterations stay (they followed the
+// emptied stages down to the defaults), and a saved config.json that records [] reads the same.
 TEST(Config, EmptyStagesAreNone) {
   const nlohmann::json staged = {
       {"model", {{"layers", 4}, {"stages", {{{"layers", 2}, {"iterations", 3}}, {{"layers", 4}, {"iterations", 5}}}}}},

@@ -48,7 +48,7 @@ apt_install() {
   echo "fuzz.sh: installing $*" >&2
   DEBIAN_FRONTEND=noninteractive $sudo apt-get update -qq &&
     DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "$@" >/dev/null ||
-    { echo "fuzz.sh: installing $* failed" >&2; exit 2; }
+    { echo "fuzz.sh: installing $* failed" >&2; return 2; }
 }
 fuzzer_works() {
   printf 'extern "C" int LLVMFuzzerTestOneInput(const unsigned char*, unsigned long){return 0;}\n' \
@@ -61,13 +61,13 @@ if [ "$LINK_CHECK" = 1 ]; then  # a test: install nothing, skip (77) where a too
   fuzzer_works || { echo "fuzz.sh: clang++ cannot link -fsanitize=fuzzer: link check skipped" >&2; exit 77; }
   pkg-config --exists libzip 2>/dev/null || { echo "fuzz.sh: no libzip: link check skipped" >&2; exit 77; }
 fi
-command -v clang++ >/dev/null || apt_install clang
+command -v clang++ >/dev/null || apt_install clang || exit 2
 if ! fuzzer_works; then
   ver=$(clang++ --version | sed -n 's/.*clang version \([0-9]*\).*/\1/p' | head -1)
   apt_install "libclang-rt-${ver:-14}-dev" || true
   fuzzer_works || { echo "fuzz.sh: clang++ cannot link -fsanitize=fuzzer (libclang-rt-*-dev missing)" >&2; exit 2; }
 fi
-pkg-config --exists libzip 2>/dev/null || apt_install libzip-dev pkg-config
+pkg-config --exists libzip 2>/dev/null || apt_install libzip-dev pkg-config || exit 2
 
 # ---- build ----
 SRCS=("$ROOT/host/data/pickle.cpp" "$ROOT/host/data/npz.cpp" "$ROOT/host/data/gnn_benchmark.cpp" "$ROOT/host/data/csr.cpp"
