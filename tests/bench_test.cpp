@@ -689,6 +689,10 @@ TEST(BenchCli, AStagedConfigIsTimedWithItsLastStagesSettings) {
   ASSERT_EQ(none.code, 0) << none.out;
   EXPECT_EQ(none.out.find("growth stages"), std::string::npos) << none.out;
   EXPECT_NE(none.out.find("bench: 3 layers x 24"), std::string::npos) << none.out;
+  // The threads the timings are of, in the text too (they were only in --json).
+  Result two = run("bench" + kTiny + " --set threads=2 --set groups=2 -n 1 --warmup 0 --no-peak");
+  ASSERT_EQ(two.code, 0) << two.out;
+  EXPECT_NE(two.out.find(", 2 group(s), backend cpu, 2 thread(s) (1 per group)\n"), std::string::npos) << two.out;
   // Dropping the stages keeps the config's own model.layers (it fell to the default 2).
   const std::string staged = ::testing::TempDir() + "/bench_staged.json";
   std::ofstream(staged) << R"({"model": {"layers": 4, "hidden": 24, "stages": [{"layers": 2, "iterations": 1},

@@ -245,6 +245,9 @@ nlohmann::json run_bench(const Config& given, const BenchOptions& o, std::ostrea
   for (const std::string& w : c.warnings) log << "warning: " << w << "\n";  // after the setup's errors
   log << "bench: " << c.model.layers << " layers x " << c.model.hidden << ", input " << p.dims[0] << ", N = "
       << p.x.cols << " training columns, " << G << " group(s), backend " << c.backend
+      << (c.backend == "cpu" ? ", " + std::to_string(total_cores(c)) + " thread(s) (" +
+                                   std::to_string(bs.threads_per_group) + " per group)"
+                             : std::string())
       << (o.serialize ? ", groups serialised" : "")
       << (processes ? ", " + std::to_string(process_count()) + " processes (mpirun)" : "") << "\n";
   if (!given.model.stages.empty())
