@@ -1,6 +1,7 @@
 #include "host/io/stop_signal.h"
 
 #include <signal.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -18,9 +19,41 @@ struct sigaction g_old_int, g_old_term, g_old_usr1, g_old_hup;
 bool g_int_installed = false, g_hup_installed = false;
 std::atomic<bool> g_announce{false}, g_under_mpirun{false};
 
-void on_signal(int sig) {
+// Per kind handled: whether it came, and who sent it first when. GNU timeout(1) signals the run and
+// then its process group, so one expiry delivered the signal twice, and the second (then the default
+// action) ended the run without its outputs about half the time.
+constexpr int kKinds = 4;
+std::atomic<bool> g_seen[kKinds];
+std::atomic<pid_t> g_first_pid[kKinds];
+std::atomic<long long> g_first_ns[kKinds];
+static_assert(std::atomic<pid_t>::is_always_lock_free && std::atomic<long long>::is_always_lock_free,
+              "async-signal-safe only when lock-free");
+
+int kind_of(int sig) { return sig == SIGINT ? 0 : sig == SIGTERM ? 1 : sig == SIGUSR1 ? 2 : 3; }
+
+long long now_ns() {
+  struct timespec t = {};
+  clock_gettime(CLOCK_MONOTONIC, &t);  // async-signal-safe
+  return static_cast<long long>(t.tv_sec) * 1000000000LL + t.tv_nsec;
+}
+
+void on_signal(int sig, siginfo_t* info, void*) {
   // The first one is the stop's; another kind (a tool's SIGTERM after the terminal's SIGINT) only
-  // finds it stopping. The same kind again takes the default action (SA_RESETHAND).
+  // finds it stopping. The same kind again takes the default action, unless a process sent both
+  // within a second (kill(2), not the terminal's Ctrl-C): then it is the same stop, signalled twice.
+  const int k = kind_of(sig);
+  const pid_t from = info && info->si_code == SI_USER ? info->si_pid : -1;
+  if (g_seen[k].exchange(true)) {
+    if (from > 0 && from == g_first_pid[k] && now_ns() - g_first_ns[k] < 1000000000LL) return;
+    struct sigaction dfl = {};
+    dfl.sa_handler = SIG_DFL;
+    sigemptyset(&dfl.sa_mask);
+    sigaction(sig, &dfl, nullptr);
+    raise(sig);  // blocked in its handler: delivered, with the default action, on return
+    return;
+  }
+  g_first_pid[k] = from;
+  g_first_ns[k] = now_ns();
   int none = 0;
   if (g_received.compare_exchange_strong(none, sig) && g_announce) {
     // write(2) is async-signal-safe; the leading newline ends a progress line.
@@ -41,12 +74,13 @@ void on_signal(int sig) {
 
 StopOnSignal::StopOnSignal(bool announce, bool under_mpirun) {
   g_received = 0;
+  for (int k = 0; k < kKinds; ++k) g_seen[k] = false;
   g_announce = announce;
   g_under_mpirun = under_mpirun;
   struct sigaction sa = {};
-  sa.sa_handler = on_signal;
+  sa.sa_sigaction = on_signal;  // a second signal of a kind takes the default action there
   sigemptyset(&sa.sa_mask);
-  sa.sa_flags = SA_RESETHAND;  // the second signal takes the default action: the process ends
+  sa.sa_flags = SA_SIGINFO;
   sigaction(SIGTERM, &sa, &g_old_term);
   sigaction(SIGUSR1, &sa, &g_old_usr1);  // mpirun forwards it to every process, and kills none
   const auto unless_ignored = [&](int sig, struct sigaction* old) {
