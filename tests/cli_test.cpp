@@ -420,6 +420,10 @@ TEST(Cli, CommandLineMistakesGiveOneClearLine) {
   expect_one_line_error(run("train --bogus"), "unexpected argument: --bogus (see pdadmm train --help)");
   // An option given twice is said so (CLI11: "At Most 1 required but received 2").
   expect_one_line_error(run("train --out a --out b"), "error: --out: given 2 times; give it once (see pdadmm train --help)");
+  // An option without its value: CLI11's "1 required TEXT:FILE missing" named its parser's types.
+  expect_one_line_error(run("export --npz x.npz -m"), "error: --model: needs a value (FILE) (see pdadmm export --help)");
+  expect_one_line_error(run("train --set"), "error: --set: needs a value (see pdadmm train --help)");
+  expect_one_line_error(run("bench -n"), "error: --iterations: needs a value (INT) (see pdadmm bench --help)");
   // No command: the commands are named, and what came instead of one.
   expect_one_line_error(run(""), "error: a command is required first: train, info, eval, bench or export (see pdadmm --help)");
   expect_one_line_error(run("--config x.json"), "train, info, eval, bench or export (got \"--config\")");

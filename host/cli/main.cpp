@@ -12,6 +12,7 @@
 #include <cstring>
 #include <iostream>
 #include <new>
+#include <regex>
 #include <string>
 #include <thread>
 #include <vector>
@@ -277,6 +278,11 @@ int main(int argc, char** argv) {
     const std::string at_most = "At Most 1 required but received ";
     if (const std::size_t at = what.find(at_most); at != std::string::npos)
       what.replace(at, at_most.size(), "given ") += " times; give it once";
+    // An option without its value (`-m` last): CLI11 says "--model: 1 required TEXT:FILE missing".
+    static const std::regex no_value(R"(: 1 required (?:TEXT:)?(\S+) missing)");
+    std::smatch m;
+    if (std::regex_search(what, m, no_value))
+      what = m.prefix().str() + ": needs a value" + (m[1] == "TEXT" ? "" : " (" + m[1].str() + ")") + m.suffix().str();
     // No command at all (`pdadmm --config c.json`): CLI11's "A subcommand is required" named neither
     // the commands nor what was given instead.
     if (app.get_subcommands().empty() && dynamic_cast<const CLI::RequiredError*>(&e))
