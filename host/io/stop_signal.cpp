@@ -22,12 +22,12 @@ std::atomic<bool> g_announce{false}, g_under_mpirun{false};
 // Per kind handled: whether it came, and who sent it first when. GNU timeout(1) signals the run and
 // then its process group, so one expiry delivered the signal twice, and the second (then the default
 // action) ended the run without its outputs about half the time.
+// The sender is the seen mark itself (0: not seen, -1: not a process's kill), so a second signal
+// handled on another thread while the first's handler runs still finds it.
 constexpr int kKinds = 4;
-std::atomic<bool> g_seen[kKinds];
-std::atomic<pid_t> g_first_pid[kKinds];
-std::atomic<long long> g_first_ns[kKinds];
-static_assert(std::atomic<pid_t>::is_always_lock_free && std::atomic<long long>::is_always_lock_free,
-              "async-signal-safe only when lock-free");
+std::atomic<long long> g_first_sender[kKinds];
+std::atomic<long long> g_first_ns[kKinds];  // 0 until the first's handler stores it
+static_assert(std::atomic<long long>::is_always_lock_free, "async-signal-safe only when lock-free");
 
 int kind_of(int sig) { return sig == SIGINT ? 0 : sig == SIGTERM ? 1 : sig == SIGUSR1 ? 2 : 3; }
 
@@ -42,9 +42,11 @@ void on_signal(int sig, siginfo_t* info, void*) {
   // finds it stopping. The same kind again takes the default action, unless a process sent both
   // within a second (kill(2), not the terminal's Ctrl-C): then it is the same stop, signalled twice.
   const int k = kind_of(sig);
-  const pid_t from = info && info->si_code == SI_USER ? info->si_pid : -1;
-  if (g_seen[k].exchange(true)) {
-    if (from > 0 && from == g_first_pid[k] && now_ns() - g_first_ns[k] < 1000000000LL) return;
+  const long long from = info && info->si_code == SI_USER && info->si_pid > 0 ? info->si_pid : -1;
+  long long first = 0;
+  if (!g_first_sender[k].compare_exchange_strong(first, from)) {
+    const long long at = g_first_ns[k];
+    if (from > 0 && from == first && (at == 0 || now_ns() - at < 1000000000LL)) return;
     struct sigaction dfl = {};
     dfl.sa_handler = SIG_DFL;
     sigemptyset(&dfl.sa_mask);
@@ -52,7 +54,6 @@ void on_signal(int sig, siginfo_t* info, void*) {
     raise(sig);  // blocked in its handler: delivered, with the default action, on return
     return;
   }
-  g_first_pid[k] = from;
   g_first_ns[k] = now_ns();
   int none = 0;
   if (g_received.compare_exchange_strong(none, sig) && g_announce) {
@@ -74,7 +75,7 @@ void on_signal(int sig, siginfo_t* info, void*) {
 
 StopOnSignal::StopOnSignal(bool announce, bool under_mpirun) {
   g_received = 0;
-  for (int k = 0; k < kKinds; ++k) g_seen[k] = false;
+  for (int k = 0; k < kKinds; ++k) g_first_sender[k] = g_first_ns[k] = 0;
   g_announce = announce;
   g_under_mpirun = under_mpirun;
   struct sigaction sa = {};
