@@ -1058,10 +1058,11 @@ TEST(StopOnSignal, RecordsTheFirstSignalAndRestoresTheHandlers) {
   EXPECT_STREQ(pdadmm::signal_name(SIGUSR2), "signal 12");
 }
 
-// In a child process: the same signal again ends it at once (raise: the kernel's, as a terminal's
-// second Ctrl-C), unless the process that sent the first sends it again within a second (GNU
-// timeout signals the run, then its process group: one expiry ended the run without its outputs
-// about half the time); from another process it ends it too.
+// In a child process: the same signal again ends it at once (raise: not a kill(2) of a process, as
+// a terminal's Ctrl-C is not), unless the process that sent the first sends it again within 0.1 s
+// (GNU timeout signals the run, then its process group: one expiry ended the run without its
+// outputs about half the time); from another process, or later, it ends it too. A second SIGHUP
+// (a closing terminal sends two, the shell's and the kernel's) never does.
 TEST(StopOnSignal, ASecondSignalEndsTheProcessUnlessTheSameSenderRepeatsIt) {
   const auto child = [](const std::function<void()>& signals) {
     const pid_t pid = fork();
@@ -1091,10 +1092,16 @@ TEST(StopOnSignal, ASecondSignalEndsTheProcessUnlessTheSameSenderRepeatsIt) {
   EXPECT_TRUE(WIFSIGNALED(other) && WTERMSIG(other) == SIGTERM) << other;
   const int later = child([] {
     kill(getpid(), SIGTERM);
-    usleep(1100000);
+    usleep(200000);
     kill(getpid(), SIGTERM);
   });
   EXPECT_TRUE(WIFSIGNALED(later) && WTERMSIG(later) == SIGTERM) << later;
+  const int hangups = child([] {
+    raise(SIGTERM);  // the stop
+    raise(SIGHUP);
+    raise(SIGHUP);
+  });
+  EXPECT_TRUE(WIFEXITED(hangups) && WEXITSTATUS(hangups) == 0) << hangups;
 }
 
 // A signal handled on another thread (a group's worker) while the main thread polls: no data

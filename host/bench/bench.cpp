@@ -189,6 +189,14 @@ nlohmann::json roofline(const std::map<GemmShape, long>& calls, int iterations, 
           {"fraction_of_peak", peak > 0 ? achieved / peak : 0}};
 }
 
+// The threads that run the groups (each group gets at least one; serialised, they take turns on
+// the one team): ", 4 thread(s) (2 per group)", the configured count alone said 1 for 3 groups.
+std::string threads_text(int per_group, int local_groups, bool serialize, bool processes) {
+  const int used = serialize ? per_group : per_group * local_groups;
+  return ", " + std::to_string(used) + " thread(s)" + (processes ? " per process" : "") +
+         (serialize ? std::string() : " (" + std::to_string(per_group) + " per group)");
+}
+
 }  // namespace
 
 nlohmann::json run_bench(const Config& given, const BenchOptions& o, std::ostream& log) {
@@ -245,8 +253,7 @@ nlohmann::json run_bench(const Config& given, const BenchOptions& o, std::ostrea
   for (const std::string& w : c.warnings) log << "warning: " << w << "\n";  // after the setup's errors
   log << "bench: " << c.model.layers << " layers x " << c.model.hidden << ", input " << p.dims[0] << ", N = "
       << p.x.cols << " training columns, " << G << " group(s), backend " << c.backend
-      << (c.backend == "cpu" ? ", " + std::to_string(total_cores(c)) + " thread(s) (" +
-                                   std::to_string(bs.threads_per_group) + " per group)"
+      << (c.backend == "cpu" ? threads_text(bs.threads_per_group, processes ? 1 : G, o.serialize, processes)
                              : std::string())
       << (o.serialize ? ", groups serialised" : "")
       << (processes ? ", " + std::to_string(process_count()) + " processes (mpirun)" : "") << "\n";

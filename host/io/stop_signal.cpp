@@ -20,8 +20,8 @@ bool g_int_installed = false, g_hup_installed = false;
 std::atomic<bool> g_announce{false}, g_under_mpirun{false};
 
 // Per kind handled: whether it came, and who sent it first when. GNU timeout(1) signals the run and
-// then its process group, so one expiry delivered the signal twice, and the second (then the default
-// action) ended the run without its outputs about half the time.
+// then its process group (microseconds apart), so one expiry delivered the signal twice, and the
+// second (then the default action) ended the run without its outputs about half the time.
 // The sender is the seen mark itself (0: not seen, -1: not a process's kill), so a second signal
 // handled on another thread while the first's handler runs still finds it.
 constexpr int kKinds = 4;
@@ -40,13 +40,17 @@ long long now_ns() {
 void on_signal(int sig, siginfo_t* info, void*) {
   // The first one is the stop's; another kind (a tool's SIGTERM after the terminal's SIGINT) only
   // finds it stopping. The same kind again takes the default action, unless a process sent both
-  // within a second (kill(2), not the terminal's Ctrl-C): then it is the same stop, signalled twice.
+  // within 0.1 s (kill(2), not the terminal's Ctrl-C): then it is the same stop, signalled twice.
+  // SIGHUP again never ends it.
   const int k = kind_of(sig);
   const long long from = info && info->si_code == SI_USER && info->si_pid > 0 ? info->si_pid : -1;
   long long first = 0;
   if (!g_first_sender[k].compare_exchange_strong(first, from)) {
+    // A closing terminal sends two hangups (the shell's to its jobs, then the kernel's): no one
+    // means a second SIGHUP as "now, without the outputs".
+    if (sig == SIGHUP) return;
     const long long at = g_first_ns[k];
-    if (from > 0 && from == first && (at == 0 || now_ns() - at < 1000000000LL)) return;
+    if (from > 0 && from == first && (at == 0 || now_ns() - at < 100000000LL)) return;
     struct sigaction dfl = {};
     dfl.sa_handler = SIG_DFL;
     sigemptyset(&dfl.sa_mask);

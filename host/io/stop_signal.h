@@ -1,8 +1,9 @@
 // Ctrl-C (SIGINT), SIGTERM, SIGUSR1 or SIGHUP (a closed terminal) during training: the run finishes
 // the iteration in progress (or, after the last, its final evaluation) and writes its outputs for that iterate (model.bin, summary.json marked
 // "interrupted"), instead of dying with nothing written. A second signal ends the process at once,
-// as without the handler, unless the process that sent the first sends it again within a second
-// (GNU timeout signals the run, then its process group: one stop). SIGUSR1 is for mpirun, which forwards it to every process (SIGTERM and
+// as without the handler, unless the process that sent the first sends it again within 0.1 s (GNU
+// timeout signals the run, then its process group: one stop); a second SIGHUP never does (a closing
+// terminal sends two). SIGUSR1 is for mpirun, which forwards it to every process (SIGTERM and
 // SIGINT Open MPI 4.1 turns into SIGTERM, then SIGKILL one second later; 5.0.7 kills at once).
 #pragma once
 
