@@ -424,6 +424,9 @@ TEST(Cli, CommandLineMistakesGiveOneClearLine) {
   expect_one_line_error(run("export --npz x.npz -m"), "error: --model: needs a value (FILE) (see pdadmm export --help)");
   expect_one_line_error(run("train --set"), "error: --set: needs a value (see pdadmm train --help)");
   expect_one_line_error(run("bench -n"), "error: --iterations: needs a value (INT) (see pdadmm bench --help)");
+  // Nor a value that is the next option (CLI11 took it: `--out --bogus` trained into ./--bogus).
+  expect_one_line_error(run("train --out --bogus"), "error: --out: needs a value (--bogus is an option)");
+  expect_one_line_error(run("bench --json --link"), "error: --json: needs a value (--link is an option)");
   // No command: the commands are named, and what came instead of one.
   expect_one_line_error(run(""), "error: a command is required first: train, info, eval, bench or export (see pdadmm --help)");
   expect_one_line_error(run("--config x.json"), "train, info, eval, bench or export (got \"--config\")");

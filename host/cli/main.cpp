@@ -233,6 +233,16 @@ int main(int argc, char** argv) {
       }
     return fail(what, 1);
   };
+  // A value that is an option (`--out --set x`, `--json --link`): CLI11 takes the next word whatever
+  // it is, and `train --out --bogus` trained into a folder named --bogus. ("-" stays a value.)
+  const CLI::Validator not_an_option(
+      [](std::string& s) {
+        return s.size() > 2 && s.rfind("--", 0) == 0 ? "needs a value (" + s + " is an option)" : std::string();
+      },
+      "");
+  for (CLI::App* sub : app.get_subcommands([](CLI::App*) { return true; }))
+    for (CLI::Option* o : sub->get_options())
+      if (o->get_type_size() > 0) o->check(not_an_option);
   const std::string first = argc > 1 ? argv[1] : "";
   const std::string commands = "train, info, eval, bench or export";
   if (!first.empty() && first[0] != '-' && app.get_subcommands([&](CLI::App* sub) { return sub->get_name() == first; }).empty()) {
