@@ -424,6 +424,9 @@ TEST(Cli, CommandLineMistakesGiveOneClearLine) {
   expect_one_line_error(run("export --npz x.npz -m"), "error: --model: needs a value (FILE) (see pdadmm export --help)");
   expect_one_line_error(run("train --set"), "error: --set: needs a value (see pdadmm train --help)");
   expect_one_line_error(run("bench -n"), "error: --iterations: needs a value (INT) (see pdadmm bench --help)");
+  // A short start of one option's name is named too (the edit distance is too far for it).
+  expect_one_line_error(run("train --ou x"), "error: unexpected arguments: --ou x (--ou: did you mean --out?)");
+  expect_one_line_error(run("train --conf x.json"), "(--conf: did you mean --config?)");
   // Nor a value that is the next option (CLI11 took it: `--out --bogus` trained into ./--bogus).
   expect_one_line_error(run("train --out --bogus"), "error: --out: needs a value (--bogus is an option)");
   expect_one_line_error(run("bench --json --link"), "error: --json: needs a value (--link is an option)");

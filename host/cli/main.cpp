@@ -308,7 +308,14 @@ int main(int argc, char** argv) {
         for (const std::string& n : o->get_lnames()) names.push_back(n);
       for (const std::string& x : app.remaining(/*recurse=*/true))
         if (x.rfind("--", 0) == 0) {
-          const std::string given = x.substr(2, x.find('=') - 2), near = nearest_name(given, names);
+          const std::string given = x.substr(2, x.find('=') - 2);
+          std::string near = nearest_name(given, names);
+          if (near.empty() && given.size() >= 2) {  // a short start of one option's name: --ou, --conf
+            std::vector<std::string> starts;
+            for (const std::string& n : names)
+              if (n.size() > given.size() && n.compare(0, given.size(), given) == 0) starts.push_back(n);
+            if (starts.size() == 1) near = starts[0];
+          }
           // The option itself, after a "--" that ends the options: "--set: did you mean --set?".
           const bool ended = std::any_of(argv + 1, argv + argc, [](const char* a) { return std::string(a) == "--"; });
           if (near == given && ended) what += " (--" + given + " comes after \"--\", which ends the options: drop the \"--\")";
