@@ -268,6 +268,16 @@ class NpyHeaderParser {
 
 namespace {
 
+constexpr uint64_t kMaxNpyHeader = uint64_t{1} << 20;  // the dict's bytes
+
+// Where a .npy's header ends, from its preamble (magic, version, the header's length: 10 or 12
+// bytes); 0 while `b` is shorter than that.
+uint64_t npy_header_end(const std::string& b) {
+  if (b.size() < 8) return 0;
+  const int len_bytes = static_cast<unsigned char>(b[6]) == 1 ? 2 : 4;
+  return b.size() >= 8u + len_bytes ? 8 + len_bytes + load_le(b.data() + 8, len_bytes) : 0;
+}
+
 // The header of a .npy: fills a.descr and a.shape (C order, not big-endian) and returns where the
 // data starts.
 size_t parse_npy_header(const std::string& bytes, const std::string& what, NumpyArray& a, bool& fortran) {
@@ -282,7 +292,7 @@ size_t parse_npy_header(const std::string& bytes, const std::string& what, Numpy
   require(bytes.size() >= 8 + len_bytes, what + ": truncated .npy header");
   const uint64_t header_len = load_le(bytes.data() + 8, static_cast<int>(len_bytes));
   const size_t start = 8 + len_bytes;
-  require(header_len <= (size_t{1} << 20), what + ": .npy header length " + std::to_string(header_len) + " too large");
+  require(header_len <= kMaxNpyHeader, what + ": .npy header length " + std::to_string(header_len) + " too large");
   require(header_len <= bytes.size() - start, what + ": truncated .npy header (declares " +
                                                   std::to_string(header_len) + " bytes, " +
                                                   std::to_string(bytes.size() - start) + " present)");
@@ -488,10 +498,9 @@ std::string NpzArchive::read_member(const std::string& key, NpyKind kind) const 
   bool head_checked = false;
   for (;;) {
     if (!head_checked && out.size() >= want) {
-      const int len_bytes = out.size() >= 8 && out[6] == 2 ? 4 : 2;
-      const uint64_t head = out.size() >= 8u + len_bytes ? 8 + len_bytes + load_le(out.data() + 8, len_bytes) : 0;
+      const uint64_t head = npy_header_end(out);
       const uint64_t next = std::min<uint64_t>(head, st.size);
-      if (head <= 12 + (uint64_t{1} << 20) && next > out.size()) {
+      if (head <= 12 + kMaxNpyHeader && next > out.size()) {
         want = static_cast<size_t>(next);  // read to the header's end, then check
       } else {
         // The errors the whole member's parse would give, named as array() names them.
