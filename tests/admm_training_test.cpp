@@ -167,7 +167,7 @@ TEST(Training, ForwardPassesOnTheGroupsMatchTheHost) {
 }
 
 // §5.3: from the fourth loss on (i > 2), ρ × 10 (capped) when the loss failed to drop by the
-// threshold twice in a row; ν follows only while it equals ρ; a real drop changes nothing.
+// threshold twice in a row; ν follows only where the config ties it to ρ; a real drop changes nothing.
 TEST(Training, RhoScheduleFollowsTheReferenceRule) {
   const Config c = parse_config(nlohmann::json::object(), {"admm.rho_schedule.type=\"reference\"",
                                                            "admm.rho_schedule.max=0.05"});
@@ -175,7 +175,7 @@ TEST(Training, RhoScheduleFollowsTheReferenceRule) {
     AdmmParams prm;
     prm.nu = nu;
     prm.rho = rho;
-    apply_rho_schedule(c.rho_schedule, cost, prm);
+    apply_rho_schedule(c.rho_schedule, cost, prm, nu == rho);
     return std::pair{prm.nu, prm.rho};
   };
   EXPECT_EQ(after({1.0, 1.0, 1.0}, 1e-3, 1e-3), std::pair(1e-3, 1e-3)) << "i = 2: too early";
@@ -183,6 +183,10 @@ TEST(Training, RhoScheduleFollowsTheReferenceRule) {
   EXPECT_EQ(after({1.0, 0.9, 0.8, 0.7995, 0.7991}, 1e-3, 1e-3), std::pair(1e-2, 1e-2)) << "stalled twice, tied";
   EXPECT_EQ(after({1.0, 0.9, 0.8, 0.7995, 0.7991}, 1e-4, 1e-3), std::pair(1e-4, 1e-2)) << "untied nu stays";
   EXPECT_EQ(after({1.0, 0.9, 0.8, 0.7995, 0.7991}, 1e-2, 1e-2), std::pair(0.05, 0.05)) << "capped at max";
+  AdmmParams met;  // ρ raised to an untied ν's value: ν is not tied by that
+  met.nu = met.rho = 1e-2;
+  apply_rho_schedule(c.rho_schedule, {1.0, 0.9, 0.8, 0.7995, 0.7991}, met, false);
+  EXPECT_EQ(std::pair(met.nu, met.rho), std::pair(1e-2, 0.05)) << "nu set apart stays";
   EXPECT_EQ(after({1.0, 0.9, 0.8, 0.7995, 0.7980}, 1e-3, 1e-3), std::pair(1e-3, 1e-3)) << "the last step dropped 0.0015";
   EXPECT_EQ(after({1.0, 0.9, 0.8, 0.7985, 0.7984}, 1e-3, 1e-3), std::pair(1e-3, 1e-3)) << "the step before dropped 0.0015";
 }
@@ -197,7 +201,7 @@ TEST(Training, RhoScheduleRaisesByItsFactor) {
     AdmmParams prm;
     prm.nu = nu;
     prm.rho = rho;
-    apply_rho_schedule(c.rho_schedule, cost, prm);
+    apply_rho_schedule(c.rho_schedule, cost, prm, nu == rho);
     return std::pair{prm.nu, prm.rho};
   };
   const std::vector<std::string> five = {"admm.rho_schedule.type=\"reference\"", "admm.rho_schedule.factor=5",
@@ -241,7 +245,7 @@ TEST(Training, RhoScheduleQ10FollowsTheReferenceWindows) {
     cost[i] = cost[i - 1] - drop_last;
     AdmmParams prm;
     prm.nu = prm.rho = rho;
-    apply_rho_schedule(c.rho_schedule, cost, prm);
+    apply_rho_schedule(c.rho_schedule, cost, prm, true);
     EXPECT_EQ(prm.nu, prm.rho) << "nu follows a tied rho";
     return prm.rho;
   };
@@ -276,7 +280,7 @@ TEST(Training, SettledRhoScheduleIgnoresEveryLoss) {
           const bool done = rho_schedule_settled(c.rho_schedule, n, prm);
           std::vector<double> cost(n + 1);  // the next loss has index n
           for (double& x : cost) x = 1.0 + 0.002 * u(gen) - 0.001 * (trial % 3);
-          apply_rho_schedule(c.rho_schedule, cost, prm);
+          apply_rho_schedule(c.rho_schedule, cost, prm, trial % 2 == 1);
           if (done) {
             ++settled;
             EXPECT_EQ(prm.rho, rho) << type << " n " << n;

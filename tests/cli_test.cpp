@@ -236,6 +236,34 @@ TEST(Cli, InfoShowsTheQ10RhoScheduleWindows) {
 }
 
 
+// ν follows ρ's schedule only where the config ties them (ν = ρ, as the reference's drivers); a ν
+// set apart stays put when ρ, raised ×10, meets it and rises past it (it used to follow from there).
+TEST(Cli, RhoScheduleMovesNuOnlyWhereTheConfigTiesIt) {
+  const std::string out = ::testing::TempDir() + "/cli_nu_follows";
+  // threshold 1e30: every loss counts as stalled, so ρ rises at iterations 5 and 6 up to the cap 1.
+  const auto nu_rho = [&](const std::string& nu, const std::string& rho) {
+    std::filesystem::remove_all(out);
+    const Result r = run("train" + kTiny + " --set admm.iterations=7 --set output.log_every=1 --set admm.nu=" + nu +
+                         " --set admm.rho=" + rho +
+                         " --set admm.rho_schedule.type=reference --set admm.rho_schedule.threshold=1e30 --out " + out);
+    EXPECT_EQ(r.code, 0) << r.out;
+    std::vector<std::pair<double, double>> v;
+    std::ifstream f(out + "/metrics.jsonl");
+    for (std::string line; std::getline(f, line);) {
+      const nlohmann::json j = nlohmann::json::parse(line);
+      v.emplace_back(j.at("nu").get<double>(), j.at("rho").get<double>());
+    }
+    return v;
+  };
+  const auto apart = nu_rho("0.1", "0.01");
+  ASSERT_EQ(apart.size(), 7u);
+  EXPECT_EQ(apart[4], std::pair(0.1, 0.1)) << "rho meets nu";
+  EXPECT_EQ(apart[6], std::pair(0.1, 1.0)) << "rho passes it; nu stays";
+  const auto tied = nu_rho("0.01", "0.01");
+  ASSERT_EQ(tied.size(), 7u);
+  EXPECT_EQ(tied[6], std::pair(1.0, 1.0)) << "a tied nu follows rho to the cap";
+}
+
 // Each line names what is wrong and why (the key or file alone was any error about it).
 TEST(Cli, BadInputGivesOneClearLine) {
   expect_one_line_error(run("train --set admm.rho=-1 --set output.progress=off"),

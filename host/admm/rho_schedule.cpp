@@ -6,11 +6,12 @@
 namespace pdadmm {
 
 // The reference's adaptive ρ (§5.3): ×factor (capped) when the training loss failed to drop by
-// `threshold` twice in a row. While ν equals ρ, ν follows ρ, as in the reference (ν = ρ there).
+// `threshold` twice in a row. ν follows ρ when the stage set them equal (`nu_follows`), as in the
+// reference (ν = ρ there); a ν set apart stays put even once ρ reaches its value.
 // "reference_q10" is the G-Q-10 driver's variant: the step before must have risen, and the
 // cap depends on i (0.01 for 20 < i < 50, 1e-3 for i > 50, none at or before 20 and at 50), so a ρ
 // raised to 0.01 falls back to 1e-3 after i = 50, as it does there.
-void apply_rho_schedule(const RhoSchedule& s, const std::vector<double>& cost, AdmmParams& prm) {
+void apply_rho_schedule(const RhoSchedule& s, const std::vector<double>& cost, AdmmParams& prm, bool nu_follows) {
   if (s.type == "none") return;
   if (cost.size() < 4) return;  // i > 2, i = the last index (the reference's)
   const size_t i = cost.size() - 1;
@@ -22,9 +23,8 @@ void apply_rho_schedule(const RhoSchedule& s, const std::vector<double>& cost, A
   }
   const double before = q10 ? 0.0 : s.threshold;
   if (cost[i] > cost[i - 1] - s.threshold && cost[i - 1] > cost[i - 2] - before) {
-    const bool tied = prm.nu == prm.rho;
     prm.rho = std::min(prm.rho * s.factor, cap);
-    if (tied) prm.nu = prm.rho;
+    if (nu_follows) prm.nu = prm.rho;
   }
 }
 

@@ -203,7 +203,8 @@ void TrainLoop::evaluate(int it, bool log_now, bool schedule_loss) {
 
 void TrainLoop::update_rho() {
   AdmmParams& prm = solver->params();
-  apply_rho_schedule(stages[stage].rho_schedule, train_cost, prm);
+  const StageConfig& st = stages[stage];
+  apply_rho_schedule(st.rho_schedule, train_cost, prm, st.nu == st.rho);
   // Each process computed the loss itself; another host's BLAS or libm could round it
   // differently and flip a comparison, and processes that disagree on ρ disagree on the
   // collective calls above. Process 0's ρ and ν rule.
