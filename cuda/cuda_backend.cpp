@@ -67,24 +67,25 @@ std::vector<CudaDeviceInfo> devices() {
   std::vector<CudaDeviceInfo> out;
   const int n = device_count();
   for (int i = 0; i < n; ++i) {
-    cudaDeviceProp prop{};
-    CUDA_CHECK(cudaGetDeviceProperties(&prop, i));
     CudaDeviceInfo info;
     info.id = i;
-    info.name = prop.name;
-    info.total_bytes = prop.totalGlobalMem;
-    info.cc_major = prop.major;
-    info.cc_minor = prop.minor;
-    // A GPU this process cannot use (exclusive-process mode, taken by another process) is listed
-    // with no free memory and why, not an error for `info` and the benchmark's machine lines.
+    // A GPU this process cannot use (exclusive-process mode, taken by another process, a driver or
+    // ECC fault) is listed with no free memory and why, not an error for `info` and the benchmark's
+    // machine lines.
     size_t free_b = 0, total_b = 0;
     try {
+      cudaDeviceProp prop{};
+      CUDA_CHECK(cudaGetDeviceProperties(&prop, i));
+      info.name = prop.name;
+      info.total_bytes = prop.totalGlobalMem;
+      info.cc_major = prop.major;
+      info.cc_minor = prop.minor;
       DeviceScope scope(i);
       CUDA_CHECK(cudaMemGetInfo(&free_b, &total_b));
     } catch (const Error& e) {
       (void)cudaGetLastError();
       free_b = 0;
-      info.name += std::string(" (unavailable: ") + e.what() + ")";
+      info.name = (info.name.empty() ? "GPU " + std::to_string(i) : info.name) + " (unavailable: " + e.what() + ")";
     }
     info.free_bytes = free_b;
     out.push_back(info);
