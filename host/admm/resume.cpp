@@ -3,8 +3,10 @@
 #include "host/admm/resume.h"
 
 #include <algorithm>
+#include <cerrno>
 #include <cmath>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <exception>
 #include <fstream>
@@ -470,7 +472,7 @@ void load_solver_state(const Config& c, const RunState& s, Solver<float>& solver
 }
 
 int trim_metrics(const std::string& path, int k) {
-  std::ifstream in(path);
+  std::ifstream in = open_input(path);  // one that cannot be read is not rewritten as empty
   std::string line, kept;
   int damaged = 0;  // lines from a damaged one on, up to the last of iterations <= k
   bool broken = false;
@@ -481,11 +483,17 @@ int trim_metrics(const std::string& path, int k) {
       kept += line + "\n";
       continue;
     }
-    if (valid && j["iter"].get<int>() > k) break;  // in order: the rest came after the state
+    if (valid && j["iter"].get<int>() > k) {  // in order: the rest came after the state
+      // A damaged line a valid one follows is not a kill's torn last line: it may have been the
+      // line of an iteration <= k.
+      if (broken) damaged = after;
+      break;
+    }
     broken = true;  // a damaged line: count it and what follows while it is still before the state
     ++after;
     if (valid) damaged = after;
   }
+  if (in.bad()) throw Error("cannot read " + path + (errno ? std::string(": ") + std::strerror(errno) : ""));
   write_file_atomic(path, kept);
   return damaged;
 }

@@ -64,8 +64,9 @@ void require_state_header(const std::string& path);
 // The iteration of OUT/state.bin (its header alone), -1 when there is none or it cannot be read.
 int unfinished_state_iteration(const Config& c);
 // Keeps the lines of iterations <= k (an earlier run may have logged past its last state), atomically.
-// Returns how many lines it dropped before k because one of them was damaged (not a torn last
-// line, which a kill leaves), so that the run can say its log has a gap.
+// Returns how many lines it dropped up to k because one of them was damaged (not a torn last
+// line, which a kill leaves), so that the run can say its log may have a gap. A file it cannot
+// read is an Error, and stays as it was.
 int trim_metrics(const std::string& path, int k);
 
 }  // namespace pdadmm
