@@ -717,6 +717,26 @@ TEST(Cli, PeriodicCheckpointsSurviveAKill) {
   expect_one_line_error(run("train" + kTiny + " --set output.checkpoint_every=-1"), "output.checkpoint_every");
 }
 
+// A signal's stop writes state.bin first; a model.bin the run then cannot write (a full disk; here a
+// folder in its place) is an error that says the state is there to resume (it said only the write).
+TEST(Cli, AStoppedRunWhoseModelCannotBeWrittenSaysItsStateResumes) {
+  const std::string out = ::testing::TempDir() + "/cli_stop_no_model";
+  const auto [code, log] =
+      train_until_signal(kTiny + " --set admm.iterations=10000000 --set output.log_every=1000", out, SIGTERM,
+                         "metrics.jsonl", 0, "", [&] { std::filesystem::create_directories(out + "/model.bin"); });
+  EXPECT_EQ(code, 1) << log;
+  std::smatch m;
+  const std::regex held("\nerror: cannot write " + out +
+                        R"(/model.bin: [^\n]*\(state.bin holds iteration ([0-9]+): the same command with --resume )"
+                        R"(continues it once the files can be written\)\n$)");
+  ASSERT_TRUE(std::regex_search(log, m, held)) << log;
+  std::filesystem::remove_all(out + "/model.bin");
+  const int at = std::stoi(m[1].str());
+  const Result r = run("train" + kTiny + " --resume --set admm.iterations=" + std::to_string(at + 1) + " --out " + out);
+  EXPECT_EQ(r.code, 0) << r.out;
+  EXPECT_NE(r.out.find(" from its state.bin at iteration " + std::to_string(at) + " of "), std::string::npos) << r.out;
+}
+
 // One run per output folder: a second run into the folder of a running one is refused before it
 // writes anything (both reported success, the folder holding the other's outputs or a mix), and a
 // run killed outright leaves no lock behind (its temporaries the next run removes).

@@ -15,6 +15,7 @@
 #include <exception>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <iomanip>
 #include <numeric>
 #include <sstream>
@@ -138,7 +139,7 @@ namespace {
 // Why `name`, an existing file in the output folder, is not one a pdadmm run wrote (empty if it
 // is, by its first bytes or its JSON keys): a run replaces its outputs, not a user's own files.
 std::string foreign_output(const std::string& path, const std::string& name) {
-  std::ifstream in(path, std::ios::binary);
+  std::ifstream in = open_input(path);  // an unreadable file is not called "not a run's"
   std::string head(size_t{64} * 1024, '\0');
   in.read(head.data(), static_cast<std::streamsize>(head.size()));
   head.resize(static_cast<size_t>(in.gcount()));
@@ -154,7 +155,7 @@ std::string foreign_output(const std::string& path, const std::string& name) {
     }
     return head.empty() ? "" : "it is not a run's metrics";
   }
-  const nlohmann::json j = nlohmann::json::parse(read_system_file(path), nullptr, false);
+  const nlohmann::json j = nlohmann::json::parse(read_file(path), nullptr, false);
   // Keys every run writes and a hand-written file seldom has all of.
   const std::vector<const char*> keys = name == "summary.json" ? std::vector<const char*>{"iterations", "test_acc"}
                                         : std::vector<const char*>{"admm", "algorithm", "backend", "data", "model",
@@ -258,8 +259,9 @@ void open_outputs(const Config& c, bool resumed, int start, const std::string& w
   } else if (!std::filesystem::exists(c.output.dir + "/metrics.jsonl", ec)) {
     log << "note: " << c.output.dir << "/metrics.jsonl is missing: the log starts after iteration " << start << "\n";
   } else if (const int lost = trim_metrics(c.output.dir + "/metrics.jsonl", start)) {
-    log << "note: " << c.output.dir << "/metrics.jsonl had a damaged line before iteration " << start
-        << ": it and the " << lost - 1 << " line(s) after it up to the state are dropped, so the log has a gap\n";
+    log << "note: " << c.output.dir << "/metrics.jsonl had a damaged line (not a torn last line, which a kill "
+        << "leaves): it and the " << lost - 1 << " line(s) after it up to iteration " << start
+        << " are dropped, so the log may have a gap\n";
   }
   // Files this run will not replace stay an earlier run's, beside this run's summary.json.
   for (const auto& [name, key, off] : {std::tuple{"model.bin", "output.checkpoint", !c.output.checkpoint},
@@ -441,8 +443,19 @@ bool TrainLoop::write_outputs(int done, int stopped_by) {
   // soon after Ctrl-C (a Coauthor CS run under it kept model.bin and summary.json, and a
   // state.bin.tmp, killed half-written). Otherwise last: a state.bin the disk has no room for loses
   // no more than the resume. Either way the other files are written before its error is raised.
-  if (keeps_state && sum.signal) write_state();
-  if (c.output.checkpoint && writes) save_model(c, p.dims, W, b, done, p.data_crc);
+  const bool state_first = keeps_state && sum.signal;
+  if (state_first) write_state();
+  // The state written, a model or summary the disk refuses still leaves the run to --resume: say so.
+  const auto after_state = [&](const std::function<void()>& write) {
+    if (!state_first || state_failed) return write();
+    try {
+      write();
+    } catch (const Error& e) {
+      throw Error(std::string(e.what()) + " (state.bin holds iteration " + std::to_string(done) +
+                  ": the same command with --resume continues it once the files can be written)");
+    }
+  };
+  if (c.output.checkpoint && writes) after_state([&] { save_model(c, p.dims, W, b, done, p.data_crc); });
   // The final weights downloaded above (process 0 has them and writes), scored by the
   // host as `pdadmm eval --predictions` does: the same file. Its failure (a full disk) is the run's
   // error once the summary and the state are written: it lost a stopped run its state.bin.
@@ -461,7 +474,7 @@ bool TrainLoop::write_outputs(int done, int stopped_by) {
     }
   }
   sum.seconds_total = seconds_before + seconds_since(t_start);
-  if (writes) write_file_atomic(c.output.dir + "/summary.json", sum.to_json().dump(2) + "\n");
+  if (writes) after_state([&] { write_file_atomic(c.output.dir + "/summary.json", sum.to_json().dump(2) + "\n"); });
   if (keeps_state && !sum.signal) write_state();
   if (state_failed) std::rethrow_exception(state_failed);
   // Last: a run killed while it wrote the files above still has its state.bin to --resume (it was
