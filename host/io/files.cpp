@@ -341,9 +341,17 @@ std::ifstream open_input(const std::string& path) {
 
 std::string read_file(const std::string& path) {
   std::ifstream f = open_input(path);
-  std::ostringstream s;
-  s << f.rdbuf();
-  return s.str();
+  // Not `stream << rdbuf()`: it catches the bad_alloc of a growing buffer and returns what it
+  // had read, so a large edge list under a memory limit was read as its first 2^k bytes, its cut
+  // last line an edge. Sized once, read in blocks; a failure is the error it is.
+  std::string out;
+  std::error_code ec;
+  if (const std::uintmax_t size = std::filesystem::file_size(path, ec); !ec) out.reserve(size);
+  std::vector<char> block(size_t{1} << 16);
+  while (f.read(block.data(), static_cast<std::streamsize>(block.size())) || f.gcount() > 0)
+    out.append(block.data(), static_cast<size_t>(f.gcount()));
+  require(!f.bad(), [&] { return "cannot read " + path + (errno ? std::string(": ") + std::strerror(errno) : ""); });
+  return out;
 }
 
 std::string read_system_file(const std::string& path) {
