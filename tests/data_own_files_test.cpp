@@ -281,7 +281,14 @@ TEST(OwnFiles, EveryMalformedFileIsOneErrorNamingTheFileAndLine) {
       {"features", "1,0,1,0,1\n0,1,0,1,0\n", "l.txt: 5 labels for 2 nodes (the rows of f.csv); f.csv is 2 x 5, one "
                                              "row per feature: transposed? (one row per node is expected)"},
       {"labels", "0\n1\n", "l.txt: 2 labels for 5 nodes (the rows of f.csv)"},
-      {"labels", "0\n1\n0\n1\n0\n1\n", "l.txt: 6 labels for 5 nodes (the rows of f.csv)"},
+      // One more label than nodes: pandas' Series.to_csv writes the column name ("0") as line 1.
+      {"labels", "0\n1\n0\n1\n0\n1\n", "l.txt: 6 labels for 5 nodes (the rows of f.csv); one more: is line 1 a "
+                                        "column name (pandas' to_csv writes one unless header=False)?"},
+      // pandas' to_csv(index=False) writes the column names 0 … d−1: read as node 0, every row
+      // shifted by one against the edge ids (with labels shifted too, it trained without a word).
+      {"features", "0,1,2\n1,0,1\n0,1,1\n1,1,0\n0,0,1\n1,0,0\n",
+       "f.csv:1: the first row is 0, 1, …, 2: pandas' column names? (write the file with to_csv(f, header=False, "
+       "index=False); a first node whose values are these, write as 0.0, 1.0, …)"},
       {"labels", "0\nb\n0\n", "l.txt:2: \"b\" is not a class id (an integer)"},
       // numpy's savetxt writes floats by default; a NaN is a missing label.
       {"edges", "0.000000000000000000e+00 1.000000000000000000e+00\n", "e.txt:1: \"0.000000000000000000e+00\" is not "

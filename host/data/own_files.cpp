@@ -191,7 +191,18 @@ void require_nodes(int64_t n, const std::string& file) {
 Features csv_features(const std::string& text, const std::string& file) {
   Features f;
   for_each_record(text, file, size_t{1} << 30, true, [&](int64_t line, const std::vector<std::string_view>& fields) {
-    if (f.rows == 0) f.cols = static_cast<int64_t>(fields.size());
+    if (f.rows == 0) {
+      f.cols = static_cast<int64_t>(fields.size());
+      // pandas' to_csv(index=False) still writes the column names, 0 … d−1 for a frame of a NumPy
+      // array: read as node 0, it shifted every node's row by one against the edge list's ids.
+      bool names = fields.size() >= 3;
+      for (size_t i = 0; names && i < fields.size(); ++i) names = fields[i] == std::to_string(i);
+      require(!names, [&] {
+        return at_line(file, line, "the first row is 0, 1, …, " + std::to_string(fields.size() - 1) +
+                                       ": pandas' column names? (write the file with to_csv(f, header=False, "
+                                       "index=False); a first node whose values are these, write as 0.0, 1.0, …)");
+      });
+    }
     require(static_cast<int64_t>(fields.size()) == f.cols, [&] {
       return at_line(file, line, std::to_string(fields.size()) + " values, the first row has " + std::to_string(f.cols));
     });
@@ -298,13 +309,20 @@ Dataset own_files_dataset(const OwnFiles& paths, const ReadFile& read, uint64_t 
             fs::path(paths.labels).filename().string();
   ds.features = parse_features(read(paths.features), paths.features);
   const int64_t n = ds.features.rows;
-  const std::vector<int64_t> y = parse_labels(read(paths.labels), paths.labels);
+  bool text_labels = false;
+  const std::vector<int64_t> y = [&] {
+    const std::string bytes = read(paths.labels);
+    text_labels = !is_npy(bytes);
+    return parse_labels(bytes, paths.labels);
+  }();
   // Features saved as X.T (features x nodes) blamed the labels: the columns then match them (and,
   // graphs having more nodes than features, outnumber the rows).
   require(static_cast<int64_t>(y.size()) == n, [&] {
     const bool transposed = ds.features.cols == static_cast<int64_t>(y.size()) && n < ds.features.cols;
+    const bool one_more = static_cast<int64_t>(y.size()) == n + 1 && text_labels;
     return paths.labels + ": " + std::to_string(y.size()) + " labels for " + std::to_string(n) +
            " nodes (the rows of " + paths.features + ")" +
+           (one_more ? "; one more: is line 1 a column name (pandas' to_csv writes one unless header=False)?" : "") +
            (transposed ? "; " + paths.features + " is " + std::to_string(n) + " x " + std::to_string(ds.features.cols) +
                              ", one row per feature: transposed? (one row per node is expected)"
                        : "");
