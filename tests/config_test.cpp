@@ -553,7 +553,11 @@ TEST(Config, NpzNeedsItsFileAndKeepsFeatureValues) {
   for (const char* name : {"amazon_photo", "cora", "synthetic"}) {
     const Config other = parse_config(nlohmann::json::object(), {std::string("data.name=") + name, "data.npz.val=7"});
     EXPECT_FALSE(other.data.raw_counts) << name;
-    EXPECT_TRUE(other.warnings.empty()) << name;
+    // data.npz.val names no file, so no file warning: only that the split key does nothing here.
+    EXPECT_EQ(other.warnings, std::vector<std::string>{"data.npz's split (train, train_per_class, val, test) has no "
+                                                       "effect with data.name \"" +
+                                                       std::string(name) + "\""})
+        << name;
     EXPECT_EQ(other.effective["data"]["npz"]["file"], "") << name;
   }
   // A file given while data.name names another set is named; with no data.name at all (forgotten:
@@ -585,6 +589,19 @@ TEST(Config, NpzNeedsItsFileAndKeepsFeatureValues) {
   EXPECT_TRUE(parse_config(nlohmann::json::object(), {"data.name=files", "data.files.edges=e", "data.files.features=f",
                                                       "data.files.labels=y"})
                   .warnings.empty());
+  // The other own-graph section's split keys (the same names) drew the default split without a word.
+  const Config other = parse_config(nlohmann::json::object(), {"data.name=files", "data.files.edges=e",
+                                                               "data.files.features=f", "data.files.labels=y",
+                                                               "data.npz.train=0.6", "data.npz.test=0.2"});
+  ASSERT_EQ(other.warnings.size(), 1u);
+  EXPECT_EQ(other.warnings[0], "data.npz's split (train, train_per_class, val, test) has no effect with data.name "
+                               "\"files\" (set data.files.train and the rest)");
+  const Config named = parse_config(nlohmann::json::object(), {"data.name=cora", "data.files.val=100"});
+  ASSERT_EQ(named.warnings.size(), 1u);
+  EXPECT_EQ(named.warnings[0], "data.files's split (train, train_per_class, val, test) has no effect with data.name "
+                               "\"cora\"");
+  // A saved config.json records both sections' defaults: no warning for those.
+  EXPECT_TRUE(parse_config(parse_config(nlohmann::json::object(), {"data.name=cora"}).effective).warnings.empty());
 }
 
 // An integer key written as a float with no fraction (3.0: what a JSON writer that keeps every

@@ -755,6 +755,20 @@ Config parse_config(const nlohmann::json& in, const std::vector<std::string>& ov
       !(c.data.files.edges.empty() && c.data.files.features.empty() && c.data.files.labels.empty()))
     c.warnings.push_back("data.files has no effect with data.name \"" + c.data.name +
                          "\" (set data.name \"files\" to train on it)");
+  // The two own-graph sections share the split keys' names: data.npz.train beside data.name
+  // "files" drew the default split without a word.
+  const auto split_set = [](const OwnSplitConfig& s) {
+    const OwnSplitConfig d;
+    return s.train != d.train || s.train_per_class != d.train_per_class || s.val != d.val || s.test != d.test;
+  };
+  for (const auto& [name, split] :
+       {std::pair<std::string, const OwnSplitConfig*>{"npz", &c.data.npz}, {"files", &c.data.files}})
+    if (c.data.name != name && split_set(*split))
+      c.warnings.push_back(
+          "data." + name + "'s split (train, train_per_class, val, test) has no effect with data.name \"" +
+          c.data.name + "\"" +
+          (c.data.name == "npz" || c.data.name == "files" ? " (set data." + c.data.name + ".train and the rest)"
+                                                          : ""));
   if (c.backend != "cuda" && c.cuda.tf32)
     c.warnings.push_back("cuda.tf32 has no effect with \"backend\": \"" + c.backend + "\"");
   // As tf32: a list of GPUs meant for a CUDA run was ignored without a word on the CPU.
