@@ -2,6 +2,7 @@
 // the documented fields; bad input gives one error line and a non-zero exit.
 #include <gtest/gtest.h>
 #include <sched.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -1322,6 +1323,14 @@ TEST(Cli, AFolderForADataFileAndAnUnusedPeakTimeAreNamed) {
   expect_one_line_error(run("info --set data.name=files --set data.files.edges=" + dir + " --set data.files.features=" +
                             dir + "/f.csv --set data.files.labels=" + dir + "/l.txt"),
                         dir + ": a folder, not a file (data.files.");
+  // A FIFO too (it was "FIFO: not a regular file", without the key); /dev/null as a device.
+  const std::string fifo = dir + "/fifo";
+  std::filesystem::remove(fifo);
+  ASSERT_EQ(mkfifo(fifo.c_str(), 0600), 0);
+  for (const std::string& odd : {fifo, std::string("/dev/null")})
+    expect_one_line_error(run("info --set data.name=files --set data.files.edges=" + odd + " --set data.files.features=" +
+                              dir + "/f.csv --set data.files.labels=" + dir + "/l.txt"),
+                          odd + ": not a regular file (data.files.edges)");
   expect_one_line_error(run("bench" + kTiny + " --no-peak --peak-seconds 1"), "--no-peak excludes --peak-seconds");
   std::ofstream(dir + "/model.bin") << "not read";
   expect_one_line_error(run("export -m " + dir + "/model.bin --npz " + dir + "/x.npz --data " + dir),

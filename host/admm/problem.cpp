@@ -87,7 +87,11 @@ void require_own_file(const std::string& file, const std::string& key, const std
   std::error_code ec;
   // A folder (a path one level short) was "FOLDER: not a regular file", without the key.
   if (std::filesystem::is_directory(file, ec)) throw Error(file + ": a folder, not a file (" + key + ")");
-  if (std::filesystem::exists(file, ec)) return;
+  if (const auto st = std::filesystem::status(file, ec); std::filesystem::exists(st)) {
+    // A FIFO or a device (/dev/stdin) is refused as the reader opens it: name the key here.
+    if (!std::filesystem::is_regular_file(st)) throw Error(file + ": not a regular file (" + key + ")");
+    return;
+  }
   // A symlink loop or a name too long is no missing file.
   if (ec && ec != std::errc::no_such_file_or_directory && ec != std::errc::not_a_directory)
     throw Error(file + ": " + ec.message() + " (" + key + ")");
