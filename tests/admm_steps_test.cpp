@@ -693,5 +693,48 @@ TEST(Steps, FloatWStepNearAStationaryWDoesNotOvershoot) {
   }
 }
 
+// FISTA's momentum: λ_{k+1} = (1 + √(1 + 4λ_k²)) / 2 from λ = 1, z = (1 - γ) ζ_k + γ ζ_{k-1} with
+// γ = (1 - λ_k) / λ_{k+1}. The first step has γ = 0; the second's γ = (1 - φ) / λ₂ (φ the golden
+// ratio) checked against two steps worked out here. A wrong recurrence still lowers the objective,
+// so FistaDecreasesTheLastLayerObjective alone passed it.
+TEST(Steps, FistaMomentumFollowsTheLambdaRecurrence) {
+  Fixture f;
+  AdmmParams prm;
+  prm.nu = 0.5;
+  prm.fista_tol = 0;  // no early stop: exactly fista_max_iter steps
+  prm.fista_tol_per_node = false;
+  prm.fista_max_iter = 2;
+  RandomLayer rl(f, 4, 3, 8, /*last=*/true);
+  std::vector<double> y(3 * 8, 0.0);
+  for (int j = 0; j < 8; ++j) y[(j % 3) * 8 + j] = 1;
+  f.ops.upload(y.data(), rl.L.y);
+  // The two steps by hand: ζ_k = prox(z_{k-1}, softmax(z_{k-1}) - y), a = W p + b.
+  Tensor<double> a = f.ops.alloc(3, 8), grad = f.ops.alloc(3, 8);
+  f.ops.add_bias(rl.L.wp, rl.L.b, a);
+  const std::vector<double> av = f.get(a);
+  const auto prox_step = [&](const std::vector<double>& z) {
+    Tensor<double> zt = f.ops.alloc(3, 8);
+    f.ops.upload(z.data(), zt);
+    f.ops.softmax_minus(prm.ce, zt, rl.L.y, grad);
+    const std::vector<double> g = f.get(grad);
+    std::vector<double> zeta(z.size());
+    for (size_t i = 0; i < z.size(); ++i) zeta[i] = fista_prox_element(z[i], g[i], av[i], prm.nu, prm.fista_eta);
+    return zeta;
+  };
+  const std::vector<double> zeta1 = prox_step(f.get(rl.L.z));  // γ = 0: z₁ = ζ₁
+  const std::vector<double> zeta2 = prox_step(zeta1);
+  const double phi = (1 + std::sqrt(5.0)) / 2, lambda2 = (1 + std::sqrt(1 + 4 * phi * phi)) / 2;
+  const double gamma = (1 - phi) / lambda2;
+  z_step(f.ops, rl.L, prm);
+  ASSERT_EQ(rl.L.counts.fista_its, 2);
+  const std::vector<double> got = f.get(rl.L.z);
+  double moved = 0;
+  for (size_t i = 0; i < got.size(); ++i) {
+    EXPECT_NEAR(got[i], (1 - gamma) * zeta2[i] + gamma * zeta1[i], 1e-12) << i;
+    moved += std::fabs(zeta2[i] - zeta1[i]);
+  }
+  EXPECT_GT(moved, 1e-3) << "the momentum term must matter for this test to mean anything";
+}
+
 }  // namespace
 }  // namespace pdadmm

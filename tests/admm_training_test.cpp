@@ -694,5 +694,45 @@ TEST(Training, BacktrackingGiveUpsAreCountedAndNamed) {
   EXPECT_NE(slog.str().find("model.stages[1].step = \"exact\""), std::string::npos) << slog.str();
 }
 
+// The logged objective and Lagrangian are F = CE + ν/2 Σ fit + ν/2 Σ gap + μ/2 Σ ||W||² and
+// F + Σ <u, r> + ρ/2 Σ ||r||² (solver.h), weighed with the iteration's own ν, μ, ρ: the halves
+// pinned against the groups' terms, and their Σ ||W||² against the weights themselves.
+TEST(Training, ObjectiveAndLagrangianWeighTheirTermsByHalf) {
+  Config c = synthetic_config({"model.layers=3", "model.hidden=16", "data.synthetic.nodes=300",
+                               "data.synthetic.val=50", "data.synthetic.test=50"});
+  c.partition = {1, 2};
+  Problem p = build_problem(c);
+  std::vector<HostMatrix<float>> W0, b0;
+  init_weights(p.dims, c.model.init_std, 5, W0, b0);
+  auto solver = make_solver(c, p, W0, b0);
+  IterationStats st;
+  for (int i = 0; i < 3; ++i) st = solver->iterate(i == 2);
+  ASSERT_TRUE(st.has_terms);
+  double fit = 0, gap = 0, w2 = 0, ce = 0, r2 = 0, udr = 0;
+  for (const GroupStats& g : st.groups) {
+    fit += g.fit;
+    gap += g.gap;
+    w2 += g.w2;
+    ce += g.ce;
+    r2 += g.r2;
+    udr += g.u_dot_r;
+  }
+  std::vector<HostMatrix<float>> W, b;
+  solver->weights(W, b);
+  double w2_direct = 0;
+  for (const HostMatrix<float>& m : W)
+    for (float v : m.data) w2_direct += double(v) * v;
+  EXPECT_NEAR(w2, w2_direct, 1e-4 * w2_direct);
+  // Every term counts, so a wrong weight on any of them shows.
+  ASSERT_GT(st.mu * w2, 1e-6 * std::fabs(st.objective));
+  ASSERT_GT(st.rho * r2, 1e-6 * std::fabs(st.lagrangian));
+  EXPECT_EQ(st.ce, ce);
+  EXPECT_EQ(st.r2, r2);
+  const double F = ce + 0.5 * st.nu * (fit + gap) + 0.5 * st.mu * w2;
+  EXPECT_NEAR(st.objective, F, 1e-12 * std::fabs(F));
+  const double lagrangian = F + udr + 0.5 * st.rho * r2;
+  EXPECT_NEAR(st.lagrangian, lagrangian, 1e-12 * std::fabs(lagrangian));
+}
+
 }  // namespace
 }  // namespace pdadmm

@@ -607,5 +607,39 @@ TEST(Augment, LargeTrainingSetsPropagateTheFeatures) {
   }
 }
 
+// Csr::validate is the last check before training reads a CSR (Dataset::validate runs it on every
+// loader's output). Each matrix below is consistent but for one thing, so only that thing's check
+// can refuse it: an indptr not starting at 0, and an indptr[rows] short of the stored values.
+TEST(Csr, ValidateRefusesAnIndptrThatMissesStoredValues) {
+  Csr ok;
+  ok.rows = 2;
+  ok.cols = 3;
+  ok.indptr = {0, 1, 2};
+  ok.indices = {2, 0};
+  ok.values = {1, 1};
+  EXPECT_EQ(test::error_of([&] { ok.validate("m"); }), "(no error)");
+  // indptr[0] = 1: the rows cover entries 1.. only; entry 0 belongs to no row.
+  Csr m = ok;
+  m.indptr = {1, 1, 2};
+  EXPECT_EQ(test::error_of([&] { m.validate("m"); }), "m: indptr[0] must be 0");
+  // indptr[rows] = 2 with 3 stored values: the last one belongs to no row.
+  m = ok;
+  m.indices = {2, 0, 1};
+  m.values = {1, 1, 1};
+  EXPECT_EQ(test::error_of([&] { m.validate("m"); }), "m: indptr[rows] = 2 but there are 3 stored values");
+}
+
+// csr_spmm's y = alpha A x + beta y takes beta = 0 as BLAS does: y is written, not read, so a
+// buffer holding NaN or infinity (a reused one) leaves no trace; y * 0 kept them.
+TEST(Csr, SpmmWithBetaZeroDoesNotReadY) {
+  const Csr a = csr_from_triplets(2, 2, {{0, 0, 1.0f}, {1, 0, 2.0f}, {1, 1, 1.0f}}, false);
+  const std::vector<float> x = {1, 2, 3, 4};  // 2 x 2
+  for (const float junk : {std::nanf(""), HUGE_VALF}) {
+    std::vector<float> y(4, junk);
+    csr_spmm(a, x.data(), 2, 1.0f, 0.0f, y.data());
+    EXPECT_EQ(y, (std::vector<float>{1, 2, 5, 8})) << junk;
+  }
+}
+
 }  // namespace
 }  // namespace pdadmm

@@ -405,5 +405,29 @@ TEST(OwnFiles, EveryTruncationIsReadOrRefused) {
   EXPECT_GT(refused, 100);
 }
 
+// A features .npy with no rows is no graph: refused at the features, in the words of the node
+// count (a text file's own check says "empty file"), not passed on as a 0-node dataset.
+TEST(OwnFiles, FeaturesWithNoRowsAreRefusedAsZeroNodes) {
+  EXPECT_EQ(test::error_of([] { parse_features(test::npy_shaped("<f4", "(0, 3)", ""), "x.npy"); }),
+            "x.npy: 0 nodes (rows), 1 to 2^31 - 1 supported");
+}
+
+// Every row of a text features file has the first row's count of values: a longer row is refused
+// too, not appended (its extra values became the next node's first features, shifting every node
+// after it by a column).
+TEST(OwnFiles, AFeatureRowLongerThanTheFirstIsNamed) {
+  EXPECT_EQ(test::error_of([] { parse_features("1 2\n3 4 5\n6 7\n", "x.csv"); }),
+            "x.csv:2: 3 values, the first row has 2");
+}
+
+// Labels as a .npy are one class id a node: a 2-d array (n x 1, or one-hot n x C) is refused as
+// such, not flattened and then counted against the nodes.
+TEST(OwnFiles, TwoDimensionalNpyLabelsAreRefused) {
+  for (const char* shape : {"(3, 1)", "(1, 3)"})
+    EXPECT_EQ(test::error_of([&] { parse_labels(test::npy_shaped("<i8", shape, std::string(24, '\0')), "y.npy"); }),
+              "y.npy: labels must be one-dimensional (one per node)")
+        << shape;
+}
+
 }  // namespace
 }  // namespace pdadmm

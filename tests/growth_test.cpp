@@ -453,5 +453,25 @@ TEST(MemoryPlan, CountsTheHostsWeightsAndEvaluationBuffers) {
   }
 }
 
+// Every later layer's p must be set on a grown solver, layer 2's (the first with an input p) too:
+// left unset, it held what the ops allocated, and the run iterated from it without a word.
+TEST(Growth, ASolverWithoutLayer2sInputRefusesToRun) {
+  const Config c = small({kStages});
+  Problem p = build_problem(c);
+  std::vector<HostMatrix<float>> W, b;
+  init_weights({p.x.rows, 32, 32, 5}, 0.1, 1, W, b);
+  p.dims = {p.x.rows, 32, 32, 5};
+  SolverStart<float> start;
+  start.inputs_given = true;
+  auto s = make_solver(stage_config(c, 1), p, W, b, {}, start);
+  s->upload(2, "p", s->download(2, "p"));
+  EXPECT_EQ(test::error_of([&] { s->iterate(false); }),
+            "layer 2's input p was never set (SolverStart::inputs_given)");
+  EXPECT_EQ(test::error_of([&] { s->forward_train(); }),
+            "layer 2's input p was never set (SolverStart::inputs_given)");
+  s->upload(1, "p", s->download(1, "p"));
+  EXPECT_EQ(test::error_of([&] { s->iterate(false); }), "(no error)");
+}
+
 }  // namespace
 }  // namespace pdadmm

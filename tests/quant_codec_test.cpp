@@ -611,5 +611,31 @@ TEST(QuantCodec, ParseWire) {
   EXPECT_THROW(parse_wire("FP16", "admm.wire.p"), Error);
 }
 
+// Doubles past float's range on the host's int8 loop: the scale is capped (127 x scale stays
+// finite), so such a value codes to ±127 as int8_encode says, not to whatever a cast of its
+// unclamped quotient (1e300 / 2.7e36) to int gives; the sender keeps what the receiver decodes.
+TEST(QuantCodec, Int8DoublesPastFloatSaturateOnTheHostLoop) {
+  std::vector<double> x{1e300, -1e300, 1.0};
+  const WireSpec spec{WireFormat::Int8, nullptr};
+  std::vector<uint8_t> buf(encoded_bytes(spec, 3, 1, 8));
+  encode_host(spec, x.data(), 3, 1, buf.data());
+  const Int8Payload p = split_int8(buf, 3, 1);
+  EXPECT_EQ(p.code, (std::vector<int8_t>{127, -127, 0}));
+  EXPECT_EQ(p.code[0], int8_encode(1e300, p.scale[0]));
+  std::vector<double> got(3);
+  decode_host(spec, buf.data(), 3, 1, got.data());
+  EXPECT_EQ(got, x);
+  EXPECT_EQ(x[0], 127.0 * p.scale[0]);
+}
+
+// fp32 on the wire is lossless for float tensors only: a double solver's p and q are rounded to
+// float in place (and its W p cache must then be formed again, group.cpp).
+TEST(QuantCodec, Fp32IsLosslessForFloatsOnly) {
+  EXPECT_TRUE(wire_is_lossless(WireSpec{WireFormat::Fp32, nullptr}, 4));
+  EXPECT_FALSE(wire_is_lossless(WireSpec{WireFormat::Fp32, nullptr}, 8));
+  EXPECT_TRUE(wire_is_lossless(WireSpec{WireFormat::Native, nullptr}, 8));
+  EXPECT_FALSE(wire_is_lossless(WireSpec{WireFormat::Fp16, nullptr}, 4));
+}
+
 }  // namespace
 }  // namespace pdadmm

@@ -298,5 +298,19 @@ TEST(QuantGrid, ProjectOnEmptyGridIsAnError) {
   expect_error([&] { project_host(Grid{}, &x, 1); }, "grid is empty");
 }
 
+// make_uniform_grid is the API parse_grid and the presets build on: it bounds the level count
+// itself (a 65537-level grid needs 17-bit codes; the wire packs at most 16 a value).
+TEST(QuantGrid, MakeUniformGridRefusesMoreLevelsThanCodesHold) {
+  EXPECT_EQ(make_uniform_grid(0, 1, 65536, "admm.grid").bits(), 16);
+  expect_error([] { make_uniform_grid(0, 1, 65537, "admm.grid"); }, "admm.grid.levels: must be in [2, 65536], got 65537");
+}
+
+// Levels that coincide in double (a step below min's resolution) are named as that, with the
+// step and min to change, not as the float check's "too close to tell apart".
+TEST(QuantGrid, CoincidingLevelsNameTheStep) {
+  expect_error([] { make_uniform_grid(1e20, 1, 3, "admm.grid"); },
+               "admm.grid.step: 1 is too small next to min 1e+20 (levels 0 and 1 coincide)");
+}
+
 }  // namespace
 }  // namespace pdadmm

@@ -1074,5 +1074,85 @@ TEST(ResumeCli, AResumeInsideAGrowthStageKeepsTheRhoSchedulesLosses) {
   EXPECT_EQ(first_rho_change_after(b, k), k + 3) << "the resumed run";
 }
 
+// A tensor's rows and cols are each below 2^31 (HostMatrix's), checked before the sizes are added
+// up: a dimension of 2^62 made rows x cols x 4 bytes wrap to 0 in uint64, so a file with no payload
+// "held" a 2^62-float tensor, and a 2^31 x 0 one loaded as a 0-byte tensor of a shape no run has.
+// The header checksums are right: only the shape check can refuse these.
+TEST(Resume, AStateTensorDimensionPast2To31IsRefused) {
+  const std::string path = ::testing::TempDir() + "/resume_big_shape.bin";
+  for (const auto& [rows, cols] : {std::pair<int64_t, int64_t>{int64_t{1} << 31, 0}, {int64_t{1} << 62, 1}, {1, int64_t{1} << 62}}) {
+    nlohmann::json h = {{"meta", nlohmann::json::object()},
+                        {"tensors", nlohmann::json::array({{{"name", "big"}, {"rows", rows}, {"cols", cols}}})}};
+    h["header_crc32"] = header_keys_crc(h, {"meta", "tensors"});
+    h["crc32"] = 0;  // the CRC32 of no bytes
+    write_framed_file(path, kStateMagic, h, {});
+    EXPECT_EQ(test::error_of([&] { load_state_file(path); }), "state " + path + ": bad tensor shape in the header")
+        << rows << " x " << cols;
+  }
+}
+
+// The magic's last byte is the format's version: a "PDADMMS2" file is another format, refused as
+// not a state file rather than read as this one's layout.
+TEST(Resume, AStateOfAnotherFormatVersionIsRefused) {
+  const std::string path = ::testing::TempDir() + "/resume_version.bin";
+  StateFile s;
+  s.meta = {{"iteration", 1}};
+  s.names = {"a"};
+  s.tensors = {HostMatrix<float>(2, 2, 1.0f)};
+  save_state_file(path, s);
+  std::string bytes = slurp_text(path);
+  ASSERT_EQ(bytes.substr(0, 8), "PDADMMS1");
+  bytes[7] = '2';
+  std::ofstream(path, std::ios::binary | std::ios::trunc) << bytes;
+  EXPECT_EQ(test::error_of([&] { load_state_file(path); }), "state " + path + ": not a pdadmm state file");
+}
+
+// peek_state_meta reads state files only: a framed file of another magic (a checkpoint from before
+// headers had their own checksum) is no state, whatever its header holds; load_checkpoint's error
+// for a damaged model.bin asked for it to be taken as a state.bin.
+TEST(Resume, PeekingAtAFileOfAnotherMagicGivesNoMeta) {
+  const std::string path = ::testing::TempDir() + "/resume_peek_magic.bin";
+  const nlohmann::json h = {{"meta", {{"iteration", 3}}}, {"tensors", nlohmann::json::array()}, {"crc32", 0}};
+  write_framed_file(path, kStateMagic, h, {});
+  EXPECT_EQ(peek_state_meta(path), h["meta"]);
+  write_framed_file(path, "PDADMM01", h, {});
+  EXPECT_TRUE(peek_state_meta(path).is_null());
+  EXPECT_FALSE(damaged_state_file(path));
+}
+
+// StateFileReader::check hands each tensor on until the first one `each` refuses, and that error
+// is the one thrown (after the checksum's verdict): not the last tensor's.
+TEST(Resume, ACheckReportsTheFirstRefusedTensor) {
+  const std::string path = ::testing::TempDir() + "/resume_check_first.bin";
+  StateFile s;
+  s.meta = {{"iteration", 1}};
+  s.names = {"a", "b", "c"};
+  s.tensors = {HostMatrix<float>(1, 2, 1.0f), HostMatrix<float>(2, 1, 2.0f), HostMatrix<float>(1, 1, 3.0f)};
+  save_state_file(path, s);
+  StateFileReader r(path);
+  std::vector<size_t> seen;
+  EXPECT_EQ(test::error_of([&] {
+              r.check([&](size_t i, const HostMatrix<float>&) {
+                seen.push_back(i);
+                if (i >= 1) throw Error("refused tensor " + std::to_string(i));
+              });
+            }),
+            "refused tensor 1");
+  EXPECT_EQ(seen, (std::vector<size_t>{0, 1}));
+}
+
+// A state whose meta is not an object (its checksums right) cannot be resumed: the peek gives no
+// meta, so the file counts as a damaged state, as load_state_file's refusal says.
+TEST(Resume, AStateWithAMetaThatIsNoObjectIsDamaged) {
+  const std::string path = ::testing::TempDir() + "/resume_meta_string.bin";
+  nlohmann::json h = {{"meta", "iteration 3"}, {"tensors", nlohmann::json::array()}};
+  h["header_crc32"] = header_keys_crc(h, {"meta", "tensors"});
+  h["crc32"] = 0;
+  write_framed_file(path, kStateMagic, h, {});
+  EXPECT_EQ(test::error_of([&] { load_state_file(path); }), "state " + path + ": corrupt header");
+  EXPECT_TRUE(peek_state_meta(path).is_null());
+  EXPECT_TRUE(damaged_state_file(path));
+}
+
 }  // namespace
 }  // namespace pdadmm
