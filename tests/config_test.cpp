@@ -600,6 +600,11 @@ TEST(Config, NpzNeedsItsFileAndKeepsFeatureValues) {
   ASSERT_EQ(named.warnings.size(), 1u);
   EXPECT_EQ(named.warnings[0], "data.files's split (train, train_per_class, val, test) has no effect with data.name "
                                "\"cora\"");
+  // A section whose paths already warn gets that one line, not a second for its split.
+  const Config saved_files = parse_config(nlohmann::json::object(), {"data.name=cora", "data.files.labels=y.txt",
+                                                                     "data.files.val=100"});
+  EXPECT_EQ(saved_files.warnings, std::vector<std::string>{"data.files has no effect with data.name \"cora\" (set "
+                                                           "data.name \"files\" to train on it)"});
   // A saved config.json records both sections' defaults: no warning for those.
   EXPECT_TRUE(parse_config(parse_config(nlohmann::json::object(), {"data.name=cora"}).effective).warnings.empty());
 }

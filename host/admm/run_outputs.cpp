@@ -17,6 +17,7 @@
 #include <fstream>
 #include <functional>
 #include <iomanip>
+#include <new>
 #include <numeric>
 #include <sstream>
 #include <string>
@@ -450,8 +451,9 @@ bool TrainLoop::write_outputs(int done, int stopped_by) {
     if (!state_first || state_failed) return write();
     try {
       write();
-    } catch (const Error& e) {
-      throw Error(std::string(e.what()) + " (state.bin holds iteration " + std::to_string(done) +
+    } catch (const std::exception& e) {  // a download's bad_alloc too
+      throw Error(std::string(dynamic_cast<const std::bad_alloc*>(&e) ? "out of memory" : e.what()) +
+                  " (state.bin holds iteration " + std::to_string(done) +
                   ": the same command with --resume continues it once the files can be written)");
     }
   };

@@ -9,6 +9,7 @@
 #include <iomanip>
 #include <fstream>
 #include <sstream>
+#include <tuple>
 #include <utility>
 
 #include "host/config/json_reader.h"
@@ -761,9 +762,12 @@ Config parse_config(const nlohmann::json& in, const std::vector<std::string>& ov
     const OwnSplitConfig d;
     return s.train != d.train || s.train_per_class != d.train_per_class || s.val != d.val || s.test != d.test;
   };
-  for (const auto& [name, split] :
-       {std::pair<std::string, const OwnSplitConfig*>{"npz", &c.data.npz}, {"files", &c.data.files}})
-    if (c.data.name != name && split_set(*split))
+  // Not beside the warning above for the same section's file (one mistake, one line).
+  const bool npz_file = !c.data.npz.file.empty();
+  const bool files_paths = !(c.data.files.edges.empty() && c.data.files.features.empty() && c.data.files.labels.empty());
+  for (const auto& [name, split, warned] : {std::tuple<std::string, const OwnSplitConfig*, bool>{"npz", &c.data.npz, npz_file},
+                                            {"files", &c.data.files, files_paths}})
+    if (c.data.name != name && !warned && split_set(*split))
       c.warnings.push_back(
           "data." + name + "'s split (train, train_per_class, val, test) has no effect with data.name \"" +
           c.data.name + "\"" +

@@ -16,9 +16,12 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <new>
 #include <sstream>
+#include <stdexcept>
 
 #include "host/io/error.h"
+#include "host/io/host_memory.h"
 
 namespace pdadmm {
 
@@ -346,10 +349,18 @@ std::string read_file(const std::string& path) {
   // last line an edge. Sized once, read in blocks; a failure is the error it is.
   std::string out;
   std::error_code ec;
-  if (const std::uintmax_t size = std::filesystem::file_size(path, ec); !ec) out.reserve(size);
-  std::vector<char> block(size_t{1} << 16);
-  while (f.read(block.data(), static_cast<std::streamsize>(block.size())) || f.gcount() > 0)
-    out.append(block.data(), static_cast<size_t>(f.gcount()));
+  const std::uintmax_t size = std::filesystem::file_size(path, ec);
+  try {
+    if (!ec) out.reserve(size);
+    std::vector<char> block(size_t{1} << 16);
+    while (f.read(block.data(), static_cast<std::streamsize>(block.size())) || f.gcount() > 0)
+      out.append(block.data(), static_cast<size_t>(f.gcount()));
+  } catch (const std::bad_alloc&) {  // main's "out of memory" names no file, and advises on the model
+    throw Error("cannot read " + path + ": its " + human_bytes(static_cast<double>(ec ? out.size() : size)) +
+                " do not fit in memory (ulimit -v?)");
+  } catch (const std::length_error&) {
+    throw Error("cannot read " + path + ": its " + human_bytes(static_cast<double>(size)) + " do not fit in memory");
+  }
   require(!f.bad(), [&] { return "cannot read " + path + (errno ? std::string(": ") + std::strerror(errno) : ""); });
   return out;
 }
