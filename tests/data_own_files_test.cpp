@@ -317,6 +317,10 @@ TEST(OwnFiles, EveryMalformedFileIsOneErrorNamingTheFileAndLine) {
                                        "the line: a missing value?)"},
       {"features", "1,0,\n0,1,\n", "f.csv:1: field 3 is empty (two commas in a row, or one at either end of the "
                                   "line: a missing value?)"},
+      // pandas' default df.to_csv(f): an empty index name, then the column names.
+      {"features", ",0,1\n0,1,0\n1,0,1\n", "f.csv:1: field 1 is empty (two commas in a row, or one at either end of "
+                                           "the line: a missing value?); with 0, 1, … after it, pandas' index and "
+                                           "column names? (write the file with to_csv(f, header=False, index=False))"},
       {"edges", "0 1\n,1 2\n", "e.txt:2: field 1 is empty (two commas in a row, or one at either end of the line: "
                               "a missing value?)"},
       {"labels", "0\n1\n , \n", "l.txt:3: field 1 is empty (two commas in a row, or one at either end of the line: "

@@ -120,9 +120,15 @@ void for_each_record(const std::string& text, const std::string& file, size_t ma
     ++records;
     if (any_comma && !field_since_comma && empty_field == 0) empty_field = fields.size() + 1;  // "1,2,"
     require(empty_field == 0, [&] {
+      // ",0,1,2": pandas' df.to_csv(f) writes an empty index name before the column names.
+      bool names = records == 1 && empty_field == 1 && !fields.empty();
+      for (size_t i = 0; names && i < fields.size(); ++i) names = fields[i] == std::to_string(i);
       return at_line(file, line,
                      "field " + std::to_string(empty_field) +
-                         " is empty (two commas in a row, or one at either end of the line: a missing value?)");
+                         " is empty (two commas in a row, or one at either end of the line: a missing value?)" +
+                         (names ? "; with 0, 1, … after it, pandas' index and column names? (write the file with "
+                                  "to_csv(f, header=False, index=False))"
+                                : ""));
     });
     // "0,5 1,25": a decimal-comma locale's numbers between spaces read as four fields, and a file
     // of them as twice the columns, without a word. No format separates fields both ways; words
