@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <memory>
 #include <sstream>
 
 #include "host/admm/growth.h"
@@ -181,6 +182,24 @@ TEST(Growth, CarriedFirstLayerPartsRunAsTheFormedW) {
   expect_same_state(*a, *b);
 }
 
+// The second stage's 4-layer solver built with inputs_given, before any p is uploaded (the
+// solver keeps references into the problem, so both are held).
+struct Unfed {
+  std::unique_ptr<Problem> p;
+  std::unique_ptr<Solver<float>> s;
+};
+Unfed unfed_solver() {
+  const Config c = small({kStages});
+  Unfed u{std::make_unique<Problem>(build_problem(c)), nullptr};
+  std::vector<HostMatrix<float>> W, b;
+  init_weights({u.p->x.rows, 32, 32, 5}, 0.1, 1, W, b);
+  u.p->dims = {u.p->x.rows, 32, 32, 5};
+  SolverStart<float> start;
+  start.inputs_given = true;
+  u.s = make_solver(stage_config(c, 1), *u.p, W, b, {}, start);
+  return u;
+}
+
 // A grown solver skips the initial forward pass of layers 2..L (SolverStart::inputs_given: every
 // p is set after, computing W p once): it holds what a solver built with the forward pass holds
 // once the same iterates are uploaded into it, bit for bit, and iterates the same, over group
@@ -209,14 +228,8 @@ TEST(Growth, GrownSolverHoldsWhatAFedOneHolds) {
     }
     expect_same_state(*g.next, *fed);
   }
-  const Config c = small({kStages});
-  Problem p = build_problem(c);
-  std::vector<HostMatrix<float>> W, b;
-  init_weights({p.x.rows, 32, 32, 5}, 0.1, 1, W, b);
-  p.dims = {p.x.rows, 32, 32, 5};
-  SolverStart<float> start;
-  start.inputs_given = true;
-  auto s = make_solver(stage_config(c, 1), p, W, b, {}, start);
+  Unfed u = unfed_solver();
+  Solver<float>* s = u.s.get();
   s->upload(1, "p", s->download(1, "p"));
   EXPECT_THROW(s->iterate(false), Error) << "layer 3's p was never set";
   s->upload(2, "p", s->download(2, "p"));
@@ -456,14 +469,8 @@ TEST(MemoryPlan, CountsTheHostsWeightsAndEvaluationBuffers) {
 // Every later layer's p must be set on a grown solver, layer 2's (the first with an input p) too:
 // left unset, it held what the ops allocated, and the run iterated from it without a word.
 TEST(Growth, ASolverWithoutLayer2sInputRefusesToRun) {
-  const Config c = small({kStages});
-  Problem p = build_problem(c);
-  std::vector<HostMatrix<float>> W, b;
-  init_weights({p.x.rows, 32, 32, 5}, 0.1, 1, W, b);
-  p.dims = {p.x.rows, 32, 32, 5};
-  SolverStart<float> start;
-  start.inputs_given = true;
-  auto s = make_solver(stage_config(c, 1), p, W, b, {}, start);
+  Unfed u = unfed_solver();
+  Solver<float>* s = u.s.get();
   s->upload(2, "p", s->download(2, "p"));
   EXPECT_EQ(test::error_of([&] { s->iterate(false); }),
             "layer 2's input p was never set (SolverStart::inputs_given)");
