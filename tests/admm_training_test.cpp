@@ -327,6 +327,39 @@ TEST(Training, EachStageRunsItsOwnRhoSchedule) {
 
 // Scores skip unlabelled nodes (label -1, CiteSeer's isolated test nodes) and report the mean
 // loss, which the ρ schedule compares against an absolute threshold.
+// A stage's ρ schedule starts from no losses even when the stage before it kept some (its own
+// schedule ran until ρ met its cap): stage 2's first three losses change nothing, as in the
+// reference, rather than comparing with stage 1's last loss at once.
+TEST(Training, AStagesScheduleStartsWithoutTheLastStagesLosses) {
+  Config c = synthetic_config(
+      {"model.layers=3", "admm.iterations=14", "admm.rho_schedule={\"type\":\"reference\",\"threshold\":100}",
+       "model.stages=[{\"layers\":2,\"iterations\":7,\"nu\":0.1,\"rho\":0.5,\"rho_schedule\":{\"max\":5}},"
+       "{\"layers\":3,\"iterations\":7,\"nu\":0.001,\"rho\":0.003,\"rho_schedule\":{\"max\":0.3}}]"});
+  c.output.log_every = 1;
+  c.output.dir = ::testing::TempDir() + "/pdadmm_stage_schedule_losses";
+  std::ostringstream log;
+  train(c, log);
+  std::vector<double> rho;
+  std::istringstream in(read_file(c.output.dir + "/metrics.jsonl"));
+  for (std::string l; std::getline(in, l);) rho.push_back(nlohmann::json::parse(l)["rho"].get<double>());
+  ASSERT_EQ(rho.size(), 14u);
+  EXPECT_DOUBLE_EQ(rho[6], 5) << "stage 1's schedule raised rho to its cap";
+  for (int i = 7; i <= 10; ++i) EXPECT_DOUBLE_EQ(rho[i], 0.003) << "iteration " << i + 1;
+  EXPECT_DOUBLE_EQ(rho[11], 0.03);
+  EXPECT_DOUBLE_EQ(rho[12], 0.3);
+}
+
+// bytes_total sums every iteration's boundary bytes (a fp32 wire sends the same each iteration).
+TEST(Training, BoundaryBytesAddUpOverTheRun) {
+  Config c = synthetic_config({"model.layers=3", "groups=3", "admm.iterations=5"});
+  c.output.dir = ::testing::TempDir() + "/pdadmm_bytes_total";
+  std::ostringstream log;
+  const TrainSummary s = train(c, log);
+  EXPECT_GT(s.bytes_per_iter, 0u);
+  EXPECT_EQ(s.bytes_total, 5 * s.bytes_per_iter);
+  EXPECT_EQ(s.to_json()["bytes_total"], 5 * s.bytes_per_iter);
+}
+
 TEST(Training, ScoreRowsSkipsUnlabelledNodesAndAveragesTheLoss) {
   HostMatrix<float> logits(3, 2);
   logits(0, 0) = 2, logits(0, 1) = 1;  // label 0: right, loss log(1 + e^-1)
@@ -666,6 +699,10 @@ TEST(Training, BacktrackingGiveUpsAreCountedAndNamed) {
   const std::string note = "note: iteration 1: the backtracking W step of 3 layer(s)";
   EXPECT_NE(text.find(note), std::string::npos) << text;
   EXPECT_EQ(text.find(note, text.find(note) + 1), std::string::npos) << "one note a stage:\n" << text;
+  // Not one for each later iteration either (their notes name their own iteration).
+  size_t notes = 0;
+  for (size_t at = text.find("note: iteration"); at != std::string::npos; at = text.find("note: iteration", at + 1)) ++notes;
+  EXPECT_EQ(notes, 1u) << text;
   EXPECT_NE(text.find("admm.step = \"exact\""), std::string::npos) << text;
   std::ifstream metrics(c.output.dir + "/metrics.jsonl");
   std::string line;

@@ -61,6 +61,22 @@ TEST(Cli, TrainPrintsWarningHeaderAndProgressInOrder) {
       << line;
 }
 
+// A progress line between logged evaluations shows the last logged one's scores and says which
+// iteration they are from ("@k", 1-based, as the lines count); a logged iteration's line has none.
+TEST(Cli, ProgressLinesNameTheIterationOfOlderScores) {
+  const std::string out = ::testing::TempDir() + "/cli_progress_at";
+  const Result r = run("train --out " + out + kTiny + " --set output.progress=lines");  // logs 1, 2, 4, 6
+  ASSERT_EQ(r.code, 0) << r.out;
+  const auto line = [&](int k) {
+    const size_t at = r.out.find("iter " + std::to_string(k) + "/6  val ");
+    EXPECT_NE(at, std::string::npos) << r.out;
+    return at == std::string::npos ? std::string() : r.out.substr(at, r.out.find('\n', at) - at);
+  };
+  for (int k : {1, 2, 4, 6}) EXPECT_EQ(line(k).find(" @"), std::string::npos) << line(k);
+  EXPECT_TRUE(std::regex_search(line(3), std::regex(R"(test [0-9.]+ @2  residual)"))) << line(3);
+  EXPECT_TRUE(std::regex_search(line(5), std::regex(R"(test [0-9.]+ @4  residual)"))) << line(5);
+}
+
 // -Q: info, train and bench say the bytes against fp32 pdADMM-G's the same way (bench said neither,
 // and "1 boundaries"; info nothing of -Q); 204800 = q forward + p backward, 256 x 100 floats each.
 TEST(Cli, TrainAndBenchCompareTheBytesWithFp32) {

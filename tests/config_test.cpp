@@ -141,6 +141,8 @@ INSTANTIATE_TEST_SUITE_P(
                       BadCase{"model.hidden=-99999999999999999999", "config: model.hidden: out of range"},
                       BadCase{"partition=[99999999999999999999]", "partition: 1e+20 is out of range"},
                       BadCase{"partition=[4294967297,1]", "partition: 4294967297 is out of range"},
+                      BadCase{"partition=[2147483648,1]", "partition: 2147483648 is out of range"},
+                      BadCase{"partition=[4294967295,1]", "partition: 4294967295 is out of range"},
                       BadCase{"devices=[4294967296]", "devices: 4294967296 is out of range"},
                       BadCase{"model.stages=" + std::string(100, '[') + std::string(100, ']'), "nested deeper than 64"},
                       // A NUL cut the messages that quoted the value ("data.name: \"syn").
@@ -1244,6 +1246,41 @@ TEST(Config, TheLargestModelPlansWithoutOverflow) {
   s.dims = stage_dims(int64_t(2147483647) * 65, 2147483647, two);
   const std::string e = test::error_of([&] { plan_run(two, s); });
   EXPECT_NE(e.find("too large to send (2^59 values or more)"), std::string::npos) << e;
+}
+
+// The plan's total is every group's bytes (the memory check before a run compares it), not the
+// last group's.
+TEST(Config, ARunPlanTotalsEveryGroup) {
+  const Config c = parse_config(nlohmann::json::object(), {"model.layers=4", "model.hidden=16", "groups=3"});
+  ProblemShape s;
+  s.n_cols = 500;
+  s.nodes = 600;
+  s.scored = 300;
+  s.hops = 2;
+  s.dims = stage_dims(100, 5, c);
+  const RunPlan p = plan_run(c, s);
+  ASSERT_EQ(p.group_bytes.size(), 3u);
+  EXPECT_EQ(p.partition, (std::vector<int>{2, 1, 1}));
+  double sum = 0;
+  for (const double g : p.group_bytes) {
+    EXPECT_GT(g, 0);
+    sum += g;
+  }
+  EXPECT_EQ(p.total, sum);
+  EXPECT_GT(p.total, p.group_bytes.back());
+}
+
+// At most kMaxJsonDepth levels of nesting, as json_reader.h says: 64 load, 65 are refused.
+TEST(Config, JsonNestingIsRefusedJustPastItsLimit) {
+  const auto nested = [](int levels) {
+    return std::string(static_cast<size_t>(levels), '[') + std::string(static_cast<size_t>(levels), ']');
+  };
+  EXPECT_NO_THROW(parse_json(nested(kMaxJsonDepth), "deep.json"));
+  EXPECT_NO_THROW(parse_json("{\"a\": " + nested(kMaxJsonDepth - 1) + "}", "deep.json"));
+  const std::string e = test::error_of([&] { parse_json(nested(kMaxJsonDepth + 1), "deep.json"); });
+  EXPECT_NE(e.find("deep.json: nested deeper than 64 levels"), std::string::npos) << e;
+  const std::string o = test::error_of([&] { parse_json("{\"a\": " + nested(kMaxJsonDepth) + "}", "deep.json"); });
+  EXPECT_NE(o.find("deep.json: nested deeper than 64 levels (at a"), std::string::npos) << o;
 }
 
 // info and train generate the synthetic set before any other check: one too large for the host

@@ -139,6 +139,26 @@ TEST(DataMaliciousPickle, ValidHandMadeInputsWork) {
   EXPECT_EQ(a.shape, (std::vector<int64_t>{2, 2}));
 }
 
+// A csr_matrix state that gives a key twice is refused, not read with the last (or first) value.
+TEST(DataMaliciousPickle, ACsrStateKeyGivenTwiceIsRefused) {
+  for (const std::string key : {"data", "indptr", "_shape"}) {
+    P p;
+    p.global("scipy.sparse.csr", "csr_matrix").op(')').op('\x81').op('}').mark();
+    p.str("format").str("csr");
+    p.str("_shape").mark().i(2).i(3).tuple();
+    p.str("indptr").ndarray({3}, "i4", "<", le32({0, 2, 3}));
+    p.str("indices").ndarray({3}, "i4", "<", le32({2, 0, 1}));
+    p.str("data").ndarray({3}, "f4", "<", f32({1, 2, 3}));
+    if (key == "data") p.str("data").ndarray({3}, "f4", "<", f32({7, 8, 9}));
+    if (key == "indptr") p.str("indptr").ndarray({3}, "i4", "<", le32({0, 1, 3}));
+    if (key == "_shape") p.str("_shape").mark().i(2).i(4).tuple();
+    p.op('u').op('b').stop();
+    SCOPED_TRACE(key);
+    EXPECT_EQ(error_of([&] { pickle_as_csr(unpickle(p.s, "dup.pkl")); }),
+              "dup.pkl: csr_matrix state has key '" + key + "' twice");
+  }
+}
+
 TEST(DataMaliciousPickle, ForbiddenGlobalsNamed) {
   EXPECT_ERROR_HAS(unpickle(P().global("os", "system").str("ls").op('\x85').op('R').stop().s, "evil.pkl"),
                    "evil.pkl: byte 2: opcode GLOBAL (0x63): global 'os system' is not allowed");
@@ -168,6 +188,9 @@ TEST(DataMaliciousPickle, UnknownOpcodesRejected) {
   }
   EXPECT_ERROR_HAS(unpickle(std::string("\x80\x03.", 3), "p3.pkl"), "protocol 3 is not supported");
   EXPECT_ERROR_HAS(unpickle(std::string("\x80\x04.", 3), "p4.pkl"), "protocol 4");
+  // Nor an older protocol's number in a PROTO opcode (PROTO itself is protocol 2's).
+  EXPECT_ERROR_HAS(unpickle(std::string("\x80\x01N.", 4), "p1.pkl"), "protocol 1 is not supported");
+  EXPECT_ERROR_HAS(unpickle(std::string("\x80\x00N.", 4), "p0.pkl"), "protocol 0 is not supported");
 }
 
 TEST(DataMaliciousPickle, HugeLengthFields) {
@@ -210,6 +233,19 @@ TEST(DataMaliciousPickle, DeepNestingAndStackAbuse) {
   small = PickleLimits();
   small.max_objects = 10;
   EXPECT_ERROR_HAS(unpickle(P().raw(std::string(20, ']')).s, "objs.pkl", small), "more than 10 objects");
+}
+
+// The limits hold at their bounds: 64 containers nested in each other load, a 65th is refused;
+// memo indices below max_memo are stored, max_memo itself is refused.
+TEST(DataMaliciousPickle, LimitsHoldExactlyAtTheirBounds) {
+  const auto nested = [](int tuples) { return P().op(']').raw(std::string(static_cast<size_t>(tuples), '\x85')).stop().s; };
+  EXPECT_NO_THROW(unpickle(nested(64), "nest64.pkl"));
+  EXPECT_ERROR_HAS(unpickle(nested(65), "nest65.pkl"), "containers nested deeper than 64");
+  PickleLimits small;
+  small.max_memo = 4;
+  EXPECT_NO_THROW(unpickle(P().op('N').raw(std::string("q\x03", 2)).stop().s, "memo3.pkl", small));
+  EXPECT_ERROR_HAS(unpickle(P().op('N').raw(std::string("q\x04", 2)).stop().s, "memo4.pkl", small),
+                   "memo index 4 exceeds the limit 4");
 }
 
 // Memo indices and int values are keys of the unpickler's hash tables: keys a file chose as
@@ -1023,6 +1059,39 @@ TEST(DataPlanetoidHandMade, AssemblyFollowsGcnLoadData) {
                      "d/ind.s.ally: row " + std::to_string(v) + " (a " + (v == 1 ? "training" : "validation") +
                          " node) is all zeros: no label");
   }
+}
+
+// len(y) + 500 validation nodes may fill allx to its last row (GCN's load_data asks no more);
+// one training row more is refused. And a graph of fewer nodes than allx has rows is named as
+// such, not as test ids outside an empty test range.
+TEST(DataPlanetoidHandMade, ValidationMayEndAtAllxsLastRow) {
+  std::vector<std::string> parts = hand_made_planetoid();
+  std::vector<int32_t> flat;  // every ally row labelled (the hand-made set leaves row 502 without)
+  for (int32_t r = 0; r < 503; ++r)
+    for (int c = 0; c < 2; ++c) flat.push_back(r % 2 == c);
+  parts[5] = P().ndarray({503, 2}, "i4", "<", le32(flat)).stop().s;
+  parts[0] = csr_pickle(3, 4, {0, 1, 2, 3}, {0, 1, 2}, {1, 1, 1});  // x and y: 3 training nodes
+  parts[1] = P().ndarray({3, 2}, "i4", "<", le32({1, 0, 0, 1, 1, 0})).stop().s;
+  const Dataset ds = planetoid_from_bytes(parts, "d", "s");
+  EXPECT_EQ(ds.train, (std::vector<int32_t>{0, 1, 2}));
+  ASSERT_EQ(ds.val.size(), 500u);
+  EXPECT_EQ(ds.val.front(), 3);
+  EXPECT_EQ(ds.val.back(), 502);
+  parts[0] = csr_pickle(4, 4, {0, 1, 2, 3, 4}, {0, 1, 2, 3}, {1, 1, 1, 1});
+  parts[1] = P().ndarray({4, 2}, "i4", "<", le32({1, 0, 0, 1, 1, 0, 0, 1})).stop().s;
+  EXPECT_EQ(error_of([&] { planetoid_from_bytes(parts, "d", "s"); }),
+            "d/ind.s.*: len(y) + 500 validation nodes exceed the 503 rows of allx");
+  // A graph of 500 nodes for allx's 503 rows.
+  parts = hand_made_planetoid();
+  P g;
+  g.global("collections", "defaultdict").global("__builtin__", "list").op('\x85').op('R').mark();
+  for (int32_t i = 0; i < 500; ++i) {
+    g.i(i).op(']');
+    if (i == 0) g.mark().i(1).op('e');
+  }
+  g.op('u').stop();
+  parts[6] = g.s;
+  EXPECT_EQ(error_of([&] { planetoid_from_bytes(parts, "d", "s"); }), "d/ind.s.graph: 500 nodes but allx has 503 rows");
 }
 
 // An id of test.index outside the test range (below allx's rows, or past the graph's nodes) and a

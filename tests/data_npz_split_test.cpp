@@ -150,6 +150,19 @@ TEST(DataNpzSplit, SizesPastTheLabelledNodesNameTheKeyToChange) {
     EXPECT_EQ(e.find('\n'), std::string::npos) << e;
 }
 
+// Per class, test and val may take every labelled node the per-class draw left: 5 per class train
+// 15 of the 110, and 80 test + 15 val are the other 95; one more is named as too many.
+TEST(DataNpzSplit, PerClassTestAndValMayTakeEveryNodeLeft) {
+  const Dataset ds = load({5, 80, 15, "data.npz"});
+  EXPECT_EQ(ds.train.size(), 15u);
+  EXPECT_EQ(ds.test.size(), 80u);
+  EXPECT_EQ(ds.val.size(), 15u);
+  expect_disjoint_and_labelled(ds);
+  EXPECT_EQ(error_of({5, 81, 15, "data.npz"}),
+            "pdadmm_split_graph.npz split: only 95 labelled nodes left for 81 test + 15 val (lower data.npz.test or "
+            "data.npz.val)");
+}
+
 // train_per_class is not used by a class-blind split: 20 per class would not fit these classes.
 TEST(DataNpzSplit, ClassBlindSplitIgnoresTrainPerClass) {
   Dataset ds;

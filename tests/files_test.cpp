@@ -77,6 +77,22 @@ TEST(Files, AtomicWriteKeepsTheUsersSymlink) {
 
 // Under /dev and /proc nothing is replaced, even where a link there leads to a regular file (as
 // root, the rename made /dev/stdout a regular file for every process on the machine).
+// A chain of links (summary.json -> a.json -> store/summary.json) is followed to its end, link by
+// link: both links stay, the file at the end holds the text.
+TEST(Files, AtomicWriteFollowsAChainOfSymlinks) {
+  const std::string dir = fresh_dir("files_link_chain");
+  fs::create_directories(dir + "/store");
+  fs::create_symlink("a.json", dir + "/summary.json");
+  fs::create_symlink("store/summary.json", dir + "/a.json");  // its end dangles at first
+  for (const char* text : {"first", "second"}) {
+    write_file_atomic(dir + "/summary.json", text);
+    EXPECT_TRUE(fs::is_symlink(dir + "/summary.json"));
+    EXPECT_TRUE(fs::is_symlink(dir + "/a.json"));
+    EXPECT_EQ(read_file(dir + "/store/summary.json"), text);
+  }
+  EXPECT_EQ(link_target(dir + "/summary.json"), fs::weakly_canonical(dir + "/store/summary.json").string());
+}
+
 TEST(Files, AtomicWriteRefusesSystemPaths) {
   EXPECT_TRUE(is_system_path("/dev/stdout"));
   EXPECT_TRUE(is_system_path("/proc/self/fd/1"));

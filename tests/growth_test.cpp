@@ -66,6 +66,14 @@ TEST(Growth, PeakIsTheCarryBesideTheNextStage) {
     }
   Problem q = build_problem(small({}));
   EXPECT_EQ(growth_peak_bytes(small({}), q), 0.0);
+  // Two stages: the one change's peak (a third stage's above hid a skipped first change).
+  const Config two = small({"model.stages=[{\"layers\":2,\"iterations\":1},{\"layers\":3,\"iterations\":1}]",
+                            "model.layers=3"});
+  Problem p2 = build_problem(two);
+  const std::vector<int64_t> dims3 = {p2.x.rows, 32, 32, p2.y.rows};
+  EXPECT_EQ(growth_peak_bytes(two, p2),
+            stage_carry_bytes(two, p2, 1) + plan_group_bytes(dims3, 0, 3, p2.x.cols, two.admm, sizeof(float)));
+  EXPECT_GT(growth_peak_bytes(two, p2), 0.0);
 }
 
 TEST(Growth, NewStageKeepsTrainedLayersAndInitialisesNewOnesAsTheReference) {
