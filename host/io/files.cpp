@@ -21,7 +21,6 @@
 #include <stdexcept>
 
 #include "host/io/error.h"
-#include "host/io/host_memory.h"
 
 namespace pdadmm {
 
@@ -356,10 +355,10 @@ std::string read_file(const std::string& path) {
     while (f.read(block.data(), static_cast<std::streamsize>(block.size())) || f.gcount() > 0)
       out.append(block.data(), static_cast<size_t>(f.gcount()));
   } catch (const std::bad_alloc&) {  // main's "out of memory" names no file, and advises on the model
-    throw Error("cannot read " + path + ": its " + human_bytes(static_cast<double>(ec ? out.size() : size)) +
-                " do not fit in memory (ulimit -v?)");
+    throw Error("cannot read " + path + ": its " + std::to_string(ec ? out.size() : size) +
+                " bytes do not fit in memory (ulimit -v?)");
   } catch (const std::length_error&) {
-    throw Error("cannot read " + path + ": its " + human_bytes(static_cast<double>(size)) + " do not fit in memory");
+    throw Error("cannot read " + path + ": its " + std::to_string(size) + " bytes do not fit in memory");
   }
   require(!f.bad(), [&] { return "cannot read " + path + (errno ? std::string(": ") + std::strerror(errno) : ""); });
   return out;
