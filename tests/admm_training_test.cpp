@@ -325,8 +325,6 @@ TEST(Training, EachStageRunsItsOwnRhoSchedule) {
   EXPECT_DOUBLE_EQ(rho[13], 0.3);
 }
 
-// Scores skip unlabelled nodes (label -1, CiteSeer's isolated test nodes) and report the mean
-// loss, which the ρ schedule compares against an absolute threshold.
 // A stage's ρ schedule starts from no losses even when the stage before it kept some (its own
 // schedule ran until ρ met its cap): stage 2's first three losses change nothing, as in the
 // reference, rather than comparing with stage 1's last loss at once.
@@ -360,6 +358,8 @@ TEST(Training, BoundaryBytesAddUpOverTheRun) {
   EXPECT_EQ(s.to_json()["bytes_total"], 5 * s.bytes_per_iter);
 }
 
+// Scores skip unlabelled nodes (label -1, CiteSeer's isolated test nodes) and report the mean
+// loss, which the ρ schedule compares against an absolute threshold.
 TEST(Training, ScoreRowsSkipsUnlabelledNodesAndAveragesTheLoss) {
   HostMatrix<float> logits(3, 2);
   logits(0, 0) = 2, logits(0, 1) = 1;  // label 0: right, loss log(1 + e^-1)

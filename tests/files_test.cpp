@@ -75,8 +75,6 @@ TEST(Files, AtomicWriteKeepsTheUsersSymlink) {
   EXPECT_EQ(std::distance(fs::directory_iterator(dir + "/store"), fs::directory_iterator()), 1);
 }
 
-// Under /dev and /proc nothing is replaced, even where a link there leads to a regular file (as
-// root, the rename made /dev/stdout a regular file for every process on the machine).
 // A chain of links (summary.json -> a.json -> store/summary.json) is followed to its end, link by
 // link: both links stay, the file at the end holds the text.
 TEST(Files, AtomicWriteFollowsAChainOfSymlinks) {
@@ -93,6 +91,8 @@ TEST(Files, AtomicWriteFollowsAChainOfSymlinks) {
   EXPECT_EQ(link_target(dir + "/summary.json"), fs::weakly_canonical(dir + "/store/summary.json").string());
 }
 
+// Under /dev and /proc nothing is replaced, even where a link there leads to a regular file (as
+// root, the rename made /dev/stdout a regular file for every process on the machine).
 TEST(Files, AtomicWriteRefusesSystemPaths) {
   EXPECT_TRUE(is_system_path("/dev/stdout"));
   EXPECT_TRUE(is_system_path("/proc/self/fd/1"));
