@@ -302,20 +302,28 @@ TEST(Training, SettledRhoScheduleIgnoresEveryLoss) {
   EXPECT_TRUE(rho_schedule_settled(ref.rho_schedule, 10, prm));
 }
 
-// Each stage runs its own schedule: stage 1 turns admm's off, stage 2 raises ρ to its own cap.
-// (threshold 100: every loss "fails to drop by 100", so the rule fires from the fourth loss on.)
-TEST(Training, EachStageRunsItsOwnRhoSchedule) {
+// ρ of each of 14 iterations (metrics.jsonl, logged every iteration) of a 2 → 3-layer run whose
+// stage 1 (ν 0.1, ρ 0.5) has the ρ schedule `stage1`, stage 2 (ν 0.001, ρ 0.003) the reference's
+// capped at 0.3; threshold 100: every loss "fails to drop by 100", so a rule fires from its
+// stage's fourth loss on.
+std::vector<double> two_stage_rho_log(const std::string& stage1, const std::string& dir) {
   Config c = synthetic_config(
       {"model.layers=3", "admm.iterations=14", "admm.rho_schedule={\"type\":\"reference\",\"threshold\":100}",
-       "model.stages=[{\"layers\":2,\"iterations\":7,\"nu\":0.1,\"rho\":0.5,\"rho_schedule\":{\"type\":\"none\"}},"
+       "model.stages=[{\"layers\":2,\"iterations\":7,\"nu\":0.1,\"rho\":0.5,\"rho_schedule\":" + stage1 + "},"
        "{\"layers\":3,\"iterations\":7,\"nu\":0.001,\"rho\":0.003,\"rho_schedule\":{\"max\":0.3}}]"});
   c.output.log_every = 1;
-  c.output.dir = ::testing::TempDir() + "/pdadmm_stage_schedule";
+  c.output.dir = ::testing::TempDir() + "/" + dir;
   std::ostringstream log;
   train(c, log);
   std::vector<double> rho;
   std::istringstream in(read_file(c.output.dir + "/metrics.jsonl"));
   for (std::string l; std::getline(in, l);) rho.push_back(nlohmann::json::parse(l)["rho"].get<double>());
+  return rho;
+}
+
+// Each stage runs its own schedule: stage 1 turns admm's off, stage 2 raises ρ to its own cap.
+TEST(Training, EachStageRunsItsOwnRhoSchedule) {
+  const std::vector<double> rho = two_stage_rho_log("{\"type\":\"none\"}", "pdadmm_stage_schedule");
   ASSERT_EQ(rho.size(), 14u);
   for (int i = 0; i < 7; ++i) EXPECT_EQ(rho[i], 0.5) << "stage 1 has no schedule, iteration " << i + 1;
   // Stage 2: losses 0..2 change nothing; loss 3 (iteration 11) x10, loss 4 capped at 0.3, then settled.
@@ -329,17 +337,7 @@ TEST(Training, EachStageRunsItsOwnRhoSchedule) {
 // schedule ran until ρ met its cap): stage 2's first three losses change nothing, as in the
 // reference, rather than comparing with stage 1's last loss at once.
 TEST(Training, AStagesScheduleStartsWithoutTheLastStagesLosses) {
-  Config c = synthetic_config(
-      {"model.layers=3", "admm.iterations=14", "admm.rho_schedule={\"type\":\"reference\",\"threshold\":100}",
-       "model.stages=[{\"layers\":2,\"iterations\":7,\"nu\":0.1,\"rho\":0.5,\"rho_schedule\":{\"max\":5}},"
-       "{\"layers\":3,\"iterations\":7,\"nu\":0.001,\"rho\":0.003,\"rho_schedule\":{\"max\":0.3}}]"});
-  c.output.log_every = 1;
-  c.output.dir = ::testing::TempDir() + "/pdadmm_stage_schedule_losses";
-  std::ostringstream log;
-  train(c, log);
-  std::vector<double> rho;
-  std::istringstream in(read_file(c.output.dir + "/metrics.jsonl"));
-  for (std::string l; std::getline(in, l);) rho.push_back(nlohmann::json::parse(l)["rho"].get<double>());
+  const std::vector<double> rho = two_stage_rho_log("{\"max\":5}", "pdadmm_stage_schedule_losses");
   ASSERT_EQ(rho.size(), 14u);
   EXPECT_DOUBLE_EQ(rho[6], 5) << "stage 1's schedule raised rho to its cap";
   for (int i = 7; i <= 10; ++i) EXPECT_DOUBLE_EQ(rho[i], 0.003) << "iteration " << i + 1;
