@@ -61,6 +61,13 @@ std::string quoted(std::string_view f) {
   return "\"" + s + (f.size() > 40 ? "...\"" : "\"");
 }
 
+// Fields "0", "1", …: the column names pandas' to_csv writes for a frame of a NumPy array.
+bool pandas_column_names(const std::vector<std::string_view>& fields) {
+  for (size_t i = 0; i < fields.size(); ++i)
+    if (fields[i] != std::to_string(i)) return false;
+  return !fields.empty();
+}
+
 // Calls f(line number, fields) for every line that is not blank or a comment. A line longer than
 // max_line is refused: a text record is short, and a long one means a binary or wrong file.
 // `per_node`: row k is node k (features, labels), so a blank line between rows is refused: a
@@ -121,8 +128,7 @@ void for_each_record(const std::string& text, const std::string& file, size_t ma
     if (any_comma && !field_since_comma && empty_field == 0) empty_field = fields.size() + 1;  // "1,2,"
     require(empty_field == 0, [&] {
       // ",0,1,2": pandas' df.to_csv(f) writes an empty index name before the column names.
-      bool names = records == 1 && empty_field == 1 && !fields.empty();
-      for (size_t i = 0; names && i < fields.size(); ++i) names = fields[i] == std::to_string(i);
+      const bool names = records == 1 && empty_field == 1 && pandas_column_names(fields);
       return at_line(file, line,
                      "field " + std::to_string(empty_field) +
                          " is empty (two commas in a row, or one at either end of the line: a missing value?)" +
@@ -201,9 +207,7 @@ Features csv_features(const std::string& text, const std::string& file) {
       f.cols = static_cast<int64_t>(fields.size());
       // pandas' to_csv(index=False) still writes the column names, 0 … d−1 for a frame of a NumPy
       // array: read as node 0, it shifted every node's row by one against the edge list's ids.
-      bool names = fields.size() >= 3;
-      for (size_t i = 0; names && i < fields.size(); ++i) names = fields[i] == std::to_string(i);
-      require(!names, [&] {
+      require(fields.size() < 3 || !pandas_column_names(fields), [&] {
         return at_line(file, line, "the first row is 0, 1, …, " + std::to_string(fields.size() - 1) +
                                        ": pandas' column names? (write the file with to_csv(f, header=False, "
                                        "index=False); a first node whose values are these, write as 0.0, 1.0, …)");
